@@ -1,0 +1,27 @@
+package dev.weft.api.networking;
+
+import java.time.Duration;
+
+/**
+ * Istio's HTTPFaultInjection.
+ *
+ * @param delay a delay fault, or null
+ * @param abort an abort fault, or null
+ */
+public record HttpFaultInjection(Delay delay, Abort abort) {
+  /**
+   * A fixed delay for a percentage of requests.
+   *
+   * @param fixedDelay the delay
+   * @param percentage the percentage of requests (0-100)
+   */
+  public record Delay(Duration fixedDelay, double percentage) {}
+
+  /**
+   * An abort with an HTTP status for a percentage of requests.
+   *
+   * @param httpStatus the status
+   * @param percentage the percentage of requests (0-100)
+   */
+  public record Abort(int httpStatus, double percentage) {}
+}

@@ -1,0 +1,5 @@
+/**
+ * networking.istio.io: VirtualService, DestinationRule, Gateway, ServiceEntry, Sidecar,
+ * WorkloadEntry.
+ */
+package dev.weft.api.networking;

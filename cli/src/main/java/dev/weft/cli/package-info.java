@@ -1,0 +1,2 @@
+/** Weft cli module. */
+package dev.weft.cli;

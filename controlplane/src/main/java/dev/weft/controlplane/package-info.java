@@ -1,0 +1,2 @@
+/** Weft controlplane module. */
+package dev.weft.controlplane;

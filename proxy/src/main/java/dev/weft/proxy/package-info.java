@@ -1,0 +1,2 @@
+/** Weft proxy module. */
+package dev.weft.proxy;

@@ -1,0 +1,2 @@
+/** Weft samples module. */
+package dev.weft.samples;

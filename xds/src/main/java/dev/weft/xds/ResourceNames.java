@@ -1,0 +1,32 @@
+package dev.weft.xds;
+
+/** Istio's names for listeners and route configurations. */
+public final class ResourceNames {
+  /**
+   * The route configuration of a sidecar's HTTP-proxy outbound listener (Istio's {@code
+   * RDSHttpProxy}): the app reaches every mesh service through it as its {@code http_proxy}.
+   */
+  public static final String HTTP_PROXY_ROUTE = "http_proxy";
+
+  /** Listener name for a socket address: {@code 127.0.1.2_9898}, {@code 0.0.0.0_8080}. */
+  public static String listener(String address, int port) {
+    return address + "_" + port;
+  }
+
+  /** A gateway's route configuration for a listener port: {@code http.8080}. */
+  public static String gatewayHttpRoute(int port) {
+    return "http." + port;
+  }
+
+  /** A sidecar's route configuration for outbound traffic to a service port: {@code 80}. */
+  public static String outboundHttpRoute(int port) {
+    return Integer.toString(port);
+  }
+
+  /** The virtual host of a service port: {@code podinfo.demo.svc.cluster.local:80}. */
+  public static String virtualHost(String host, int port) {
+    return host + ":" + port;
+  }
+
+  private ResourceNames() {}
+}

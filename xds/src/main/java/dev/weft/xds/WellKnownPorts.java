@@ -1,0 +1,33 @@
+package dev.weft.xds;
+
+/** Istio's well-known ports, which Weft keeps so that users' habits carry over. */
+public final class WellKnownPorts {
+  /** Proxy admin ({@code /ready}, {@code /config_dump}, {@code /clusters}, {@code /stats}). */
+  public static final int PROXY_ADMIN = 15000;
+
+  /** A sidecar's outbound listener (locally: the app's {@code http_proxy}). */
+  public static final int OUTBOUND = 15001;
+
+  /** A sidecar's inbound capture port (transparent capture on Kubernetes). */
+  public static final int INBOUND = 15006;
+
+  /** Proxy health ({@code /healthz/ready}). */
+  public static final int HEALTH = 15021;
+
+  /** Proxy Prometheus scrape port. */
+  public static final int PROMETHEUS = 15090;
+
+  /** Control plane xDS, plaintext, loopback only. */
+  public static final int XDS = 15010;
+
+  /** Control plane xDS and CA over mTLS. */
+  public static final int XDS_TLS = 15012;
+
+  /** Control plane monitoring. */
+  public static final int MONITORING = 15014;
+
+  /** Control plane API (Weft local mode: apply, get, delete, debug). */
+  public static final int API = 15080;
+
+  private WellKnownPorts() {}
+}
