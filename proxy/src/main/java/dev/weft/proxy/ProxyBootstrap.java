@@ -1,0 +1,132 @@
+package dev.weft.proxy;
+
+import dev.weft.xds.NodeId;
+import dev.weft.xds.WellKnownPorts;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a proxy needs before it talks to its control plane (Envoy's bootstrap, reduced to what Weft
+ * uses): who it is, where the xDS server is, where its admin listens and where its access log goes.
+ * Everything else arrives over xDS. Immutable; make one with {@link #builder()}.
+ */
+public final class ProxyBootstrap {
+  private final NodeId nodeId;
+  private final Map<String, Object> metadata;
+  private final InetSocketAddress xdsServer;
+  private final InetSocketAddress adminAddress;
+  private final Path accessLogPath;
+
+  private ProxyBootstrap(Builder b) {
+    this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
+    this.xdsServer = Objects.requireNonNull(b.xdsServer, "xdsServer");
+    this.adminAddress = b.adminAddress;
+    this.accessLogPath = b.accessLogPath;
+    Map<String, Object> copy = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : b.metadata.entrySet()) {
+      Object v = e.getValue();
+      if (v instanceof String) {
+        copy.put(e.getKey(), v);
+      } else if (v instanceof Map<?, ?> m) {
+        Map<String, String> inner = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> ie : m.entrySet()) {
+          if (!(ie.getKey() instanceof String k) || !(ie.getValue() instanceof String s)) {
+            throw new IllegalArgumentException(
+                "metadata " + e.getKey() + ": a map value must map strings to strings");
+          }
+          inner.put(k, s);
+        }
+        copy.put(e.getKey(), Map.copyOf(inner));
+      } else {
+        throw new IllegalArgumentException(
+            "metadata "
+                + e.getKey()
+                + ": value must be a String or a Map<String,String>, not "
+                + v);
+      }
+    }
+    this.metadata = java.util.Collections.unmodifiableMap(copy);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The node id sent on the xDS stream, e.g. {@code sidecar~127.0.1.2~podinfo-v1.demo~...}. */
+  public NodeId nodeId() {
+    return nodeId;
+  }
+
+  /** Node metadata: String values, or {@code Map<String,String>} (for {@code LABELS}). */
+  public Map<String, Object> metadata() {
+    return metadata;
+  }
+
+  /** The control plane's ADS server (plaintext gRPC). */
+  public InetSocketAddress xdsServer() {
+    return xdsServer;
+  }
+
+  /** Where the admin interface listens; loopback {@code 127.0.0.1:15000} unless set. */
+  public InetSocketAddress adminAddress() {
+    return adminAddress;
+  }
+
+  /** The access log file; empty means standard output. */
+  public Optional<Path> accessLogPath() {
+    return Optional.ofNullable(accessLogPath);
+  }
+
+  @Override
+  public String toString() {
+    return "ProxyBootstrap{node=" + nodeId + ", xds=" + xdsServer + ", admin=" + adminAddress + "}";
+  }
+
+  /** Builds a {@link ProxyBootstrap}. {@code nodeId} and {@code xdsServer} are required. */
+  public static final class Builder {
+    private NodeId nodeId;
+    private final Map<String, Object> metadata = new LinkedHashMap<>();
+    private InetSocketAddress xdsServer;
+    private InetSocketAddress adminAddress =
+        new InetSocketAddress("127.0.0.1", WellKnownPorts.PROXY_ADMIN);
+    private Path accessLogPath;
+
+    private Builder() {}
+
+    public Builder nodeId(NodeId nodeId) {
+      this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
+      return this;
+    }
+
+    /** Replaces the metadata; values are Strings, or {@code Map<String,String>} for LABELS. */
+    public Builder metadata(Map<String, Object> metadata) {
+      this.metadata.clear();
+      this.metadata.putAll(Objects.requireNonNull(metadata, "metadata"));
+      return this;
+    }
+
+    public Builder xdsServer(InetSocketAddress xdsServer) {
+      this.xdsServer = Objects.requireNonNull(xdsServer, "xdsServer");
+      return this;
+    }
+
+    public Builder adminAddress(InetSocketAddress adminAddress) {
+      this.adminAddress = Objects.requireNonNull(adminAddress, "adminAddress");
+      return this;
+    }
+
+    /** Access log file (appended to); null means standard output. */
+    public Builder accessLogPath(Path accessLogPath) {
+      this.accessLogPath = accessLogPath;
+      return this;
+    }
+
+    public ProxyBootstrap build() {
+      return new ProxyBootstrap(this);
+    }
+  }
+}

@@ -1,0 +1,526 @@
+package dev.weft.proxy.config;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weft.proxy.stats.ProxyStats;
+import dev.weft.xds.TypeUrls;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Validates xDS resources and compiles them into the data plane's tables. Supports exactly the
+ * subset of Envoy's API that Weft's control plane generates (see docs/architecture.md); anything
+ * else is rejected with a message that names the resource and the field, so that the update is
+ * NACKed instead of being half understood.
+ */
+public final class ConfigCompiler {
+  static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
+  static final String ROUTER_FILTER = "envoy.filters.http.router";
+  static final int DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+  /** Envoy's default route timeout. */
+  static final long DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
+
+  private final ProxyStats stats;
+
+  public ConfigCompiler(ProxyStats stats) {
+    this.stats = stats;
+  }
+
+  // ---------------------------------------------------------------- LDS
+
+  /** Compiles a listener; the route configuration named by its RDS reference is resolved later. */
+  public ListenerConfig listener(Listener l) throws InvalidResourceException {
+    String name = l.getName();
+    if (name.isEmpty()) {
+      throw new InvalidResourceException("listener without a name");
+    }
+    String where = "listener " + name + ": ";
+    if (!l.getAddress().hasSocketAddress()) {
+      throw new InvalidResourceException(where + "address.socket_address is required");
+    }
+    InetSocketAddress address = socketAddress(where, l.getAddress().getSocketAddress());
+    if (l.getListenerFiltersCount() > 0) {
+      throw new InvalidResourceException(
+          where + "listener_filters are not supported (" + l.getListenerFilters(0).getName() + ")");
+    }
+    if (l.getFilterChainsCount() != 1) {
+      throw new InvalidResourceException(
+          where + "exactly one filter chain is supported, got " + l.getFilterChainsCount());
+    }
+    FilterChain chain = l.getFilterChains(0);
+    if (chain.hasFilterChainMatch()) {
+      throw new InvalidResourceException(where + "filter_chain_match is not supported");
+    }
+    if (chain.hasTransportSocket()) {
+      throw new InvalidResourceException(where + "transport_socket (TLS) is not supported yet");
+    }
+    if (chain.getFiltersCount() != 1) {
+      throw new InvalidResourceException(
+          where + "the filter chain must have exactly one filter, " + HCM_FILTER);
+    }
+    Filter filter = chain.getFilters(0);
+    if (!filter.getName().equals(HCM_FILTER)
+        && !filter.getTypedConfig().getTypeUrl().equals(TypeUrls.HTTP_CONNECTION_MANAGER)) {
+      throw new InvalidResourceException(
+          where + "unsupported network filter '" + filter.getName() + "'");
+    }
+    HttpConnectionManager hcm = unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
+    switch (hcm.getCodecType()) {
+      case AUTO, HTTP1 -> {}
+      default ->
+          throw new InvalidResourceException(
+              where + "codec_type " + hcm.getCodecType() + " is not supported (HTTP/1.1 only)");
+    }
+    if (hcm.getHttpFiltersCount() == 0) {
+      throw new InvalidResourceException(where + "http_filters must end with " + ROUTER_FILTER);
+    }
+    for (int i = 0; i < hcm.getHttpFiltersCount(); i++) {
+      HttpFilter f = hcm.getHttpFilters(i);
+      boolean router =
+          f.getName().equals(ROUTER_FILTER)
+              || f.getTypedConfig().getTypeUrl().equals(TypeUrls.ROUTER);
+      boolean last = i == hcm.getHttpFiltersCount() - 1;
+      if (router != last) {
+        throw new InvalidResourceException(
+            where
+                + "http_filters must end with "
+                + ROUTER_FILTER
+                + " (found '"
+                + f.getName()
+                + "')");
+      }
+      if (!router && !f.getIsOptional()) {
+        throw new InvalidResourceException(where + "unsupported http filter '" + f.getName() + "'");
+      }
+    }
+    String statPrefix = hcm.getStatPrefix().isEmpty() ? name : hcm.getStatPrefix();
+    switch (hcm.getRouteSpecifierCase()) {
+      case RDS -> {
+        String rds = hcm.getRds().getRouteConfigName();
+        if (rds.isEmpty()) {
+          throw new InvalidResourceException(where + "rds.route_config_name is empty");
+        }
+        return new ListenerConfig(name, address, statPrefix, rds, null, stats.listener(name));
+      }
+      case ROUTE_CONFIG -> {
+        RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
+        return new ListenerConfig(name, address, statPrefix, null, inline, stats.listener(name));
+      }
+      default ->
+          throw new InvalidResourceException(
+              where
+                  + "the connection manager needs rds or route_config, got "
+                  + hcm.getRouteSpecifierCase());
+    }
+  }
+
+  // ---------------------------------------------------------------- RDS
+
+  public RouteTable routes(RouteConfiguration rc) throws InvalidResourceException {
+    if (rc.getName().isEmpty()) {
+      throw new InvalidResourceException("route configuration without a name");
+    }
+    return routes(rc, "route " + rc.getName() + ": ");
+  }
+
+  private RouteTable routes(RouteConfiguration rc, String where) throws InvalidResourceException {
+    List<VirtualHost> vhosts = new ArrayList<>();
+    for (io.envoyproxy.envoy.config.route.v3.VirtualHost vh : rc.getVirtualHostsList()) {
+      String vwhere = where + "virtual host " + vh.getName() + ": ";
+      if (vh.getDomainsCount() == 0) {
+        throw new InvalidResourceException(vwhere + "no domains");
+      }
+      if (vh.getRequireTls()
+          != io.envoyproxy.envoy.config.route.v3.VirtualHost.TlsRequirementType.NONE) {
+        throw new InvalidResourceException(vwhere + "require_tls is not supported");
+      }
+      Route[] routes = new Route[vh.getRoutesCount()];
+      for (int i = 0; i < routes.length; i++) {
+        routes[i] = route(vwhere + "route " + i + ": ", vh.getRoutes(i));
+      }
+      vhosts.add(new VirtualHost(vh.getName(), List.copyOf(vh.getDomainsList()), routes));
+    }
+    try {
+      return new RouteTable(rc.getName(), vhosts);
+    } catch (InvalidResourceException e) {
+      throw new InvalidResourceException(where + e.getMessage());
+    }
+  }
+
+  private Route route(String where, io.envoyproxy.envoy.config.route.v3.Route r)
+      throws InvalidResourceException {
+    RouteMatch m = r.getMatch();
+    boolean caseSensitive = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
+    PathMatch path =
+        switch (m.getPathSpecifierCase()) {
+          case PREFIX -> new PathMatch(PathMatch.Kind.PREFIX, m.getPrefix(), caseSensitive);
+          case PATH -> new PathMatch(PathMatch.Kind.PATH, m.getPath(), caseSensitive);
+          case SAFE_REGEX -> {
+            try {
+              yield new PathMatch(PathMatch.Kind.REGEX, m.getSafeRegex().getRegex(), true);
+            } catch (InvalidResourceException e) {
+              throw new InvalidResourceException(where + "match.safe_regex: " + e.getMessage());
+            }
+          }
+          default ->
+              throw new InvalidResourceException(
+                  where + "unsupported path specifier " + m.getPathSpecifierCase());
+        };
+    if (m.getQueryParametersCount() > 0) {
+      throw new InvalidResourceException(where + "query_parameters matching is not supported");
+    }
+    if (m.hasRuntimeFraction()
+        || m.hasGrpc()
+        || m.hasTlsContext()
+        || m.getDynamicMetadataCount() > 0) {
+      throw new InvalidResourceException(where + "unsupported match criteria");
+    }
+    HeaderMatch[] headers = new HeaderMatch[m.getHeadersCount()];
+    for (int i = 0; i < headers.length; i++) {
+      headers[i] = header(where + "header " + m.getHeaders(i).getName() + ": ", m.getHeaders(i));
+    }
+    switch (r.getActionCase()) {
+      case ROUTE -> {
+        io.envoyproxy.envoy.config.route.v3.RouteAction ra = r.getRoute();
+        RouteAction action =
+            switch (ra.getClusterSpecifierCase()) {
+              case CLUSTER -> {
+                if (ra.getCluster().isEmpty()) {
+                  throw new InvalidResourceException(where + "route.cluster is empty");
+                }
+                yield new RouteAction.ToCluster(ra.getCluster());
+              }
+              case WEIGHTED_CLUSTERS -> weighted(where, ra.getWeightedClusters());
+              default ->
+                  throw new InvalidResourceException(
+                      where + "unsupported cluster specifier " + ra.getClusterSpecifierCase());
+            };
+        if (ra.getRegexRewrite().hasPattern() || ra.hasPathRewritePolicy()) {
+          throw new InvalidResourceException(where + "only prefix_rewrite is supported");
+        }
+        if (ra.getHostRewriteSpecifierCase()
+                != io.envoyproxy.envoy.config.route.v3.RouteAction.HostRewriteSpecifierCase
+                    .HOST_REWRITE_LITERAL
+            && ra.getHostRewriteSpecifierCase()
+                != io.envoyproxy.envoy.config.route.v3.RouteAction.HostRewriteSpecifierCase
+                    .HOSTREWRITESPECIFIER_NOT_SET) {
+          throw new InvalidResourceException(where + "only host_rewrite_literal is supported");
+        }
+        String prefixRewrite = ra.getPrefixRewrite().isEmpty() ? null : ra.getPrefixRewrite();
+        if (prefixRewrite != null && path.kind() == PathMatch.Kind.REGEX) {
+          throw new InvalidResourceException(where + "prefix_rewrite needs a prefix or path match");
+        }
+        String hostRewrite =
+            ra.getHostRewriteLiteral().isEmpty() ? null : ra.getHostRewriteLiteral();
+        long timeout =
+            ra.hasTimeout()
+                ? ra.getTimeout().getSeconds() * 1000 + ra.getTimeout().getNanos() / 1_000_000
+                : DEFAULT_ROUTE_TIMEOUT_MS;
+        return new Route(r.getName(), path, headers, action, prefixRewrite, hostRewrite, timeout);
+      }
+      case DIRECT_RESPONSE -> {
+        int status = r.getDirectResponse().getStatus();
+        if (status < 200 || status > 599) {
+          throw new InvalidResourceException(
+              where + "direct_response.status must be in [200, 600), got " + status);
+        }
+        var body = r.getDirectResponse().getBody();
+        String text =
+            body.hasInlineString()
+                ? body.getInlineString()
+                : body.hasInlineBytes() ? body.getInlineBytes().toStringUtf8() : "";
+        if (body.hasFilename() || body.hasEnvironmentVariable()) {
+          throw new InvalidResourceException(where + "direct_response.body must be inline");
+        }
+        return new Route(
+            r.getName(),
+            path,
+            headers,
+            new RouteAction.DirectResponse(status, text),
+            null,
+            null,
+            0);
+      }
+      default ->
+          throw new InvalidResourceException(
+              where + "unsupported route action " + r.getActionCase());
+    }
+  }
+
+  private static RouteAction weighted(String where, WeightedCluster wc)
+      throws InvalidResourceException {
+    if (wc.getClustersCount() == 0) {
+      throw new InvalidResourceException(where + "weighted_clusters has no clusters");
+    }
+    String[] names = new String[wc.getClustersCount()];
+    int[] cumulative = new int[names.length];
+    long sum = 0;
+    for (int i = 0; i < names.length; i++) {
+      WeightedCluster.ClusterWeight cw = wc.getClusters(i);
+      if (cw.getName().isEmpty()) {
+        throw new InvalidResourceException(where + "weighted cluster " + i + " has no name");
+      }
+      names[i] = cw.getName();
+      sum += cw.getWeight().getValue();
+      if (sum > Integer.MAX_VALUE) {
+        throw new InvalidResourceException(where + "weights overflow");
+      }
+      cumulative[i] = (int) sum;
+    }
+    if (sum == 0) {
+      throw new InvalidResourceException(where + "weighted_clusters: total weight is 0");
+    }
+    if (wc.hasTotalWeight() && wc.getTotalWeight().getValue() != sum) {
+      throw new InvalidResourceException(
+          where
+              + "weighted_clusters: weights sum to "
+              + sum
+              + " but total_weight is "
+              + wc.getTotalWeight().getValue());
+    }
+    return new RouteAction.Weighted(names, cumulative);
+  }
+
+  private static HeaderMatch header(String where, HeaderMatcher h) throws InvalidResourceException {
+    String name = h.getName().toLowerCase(java.util.Locale.ROOT);
+    if (name.isEmpty()) {
+      throw new InvalidResourceException(where + "header matcher without a name");
+    }
+    boolean invert = h.getInvertMatch();
+    try {
+      return switch (h.getHeaderMatchSpecifierCase()) {
+        case STRING_MATCH -> new HeaderMatch(name, string(h.getStringMatch()), false, invert);
+        case EXACT_MATCH ->
+            new HeaderMatch(
+                name,
+                new StringMatch(StringMatch.Kind.EXACT, h.getExactMatch(), false),
+                false,
+                invert);
+        case PREFIX_MATCH ->
+            new HeaderMatch(
+                name,
+                new StringMatch(StringMatch.Kind.PREFIX, h.getPrefixMatch(), false),
+                false,
+                invert);
+        case SUFFIX_MATCH ->
+            new HeaderMatch(
+                name,
+                new StringMatch(StringMatch.Kind.SUFFIX, h.getSuffixMatch(), false),
+                false,
+                invert);
+        case CONTAINS_MATCH ->
+            new HeaderMatch(
+                name,
+                new StringMatch(StringMatch.Kind.CONTAINS, h.getContainsMatch(), false),
+                false,
+                invert);
+        case SAFE_REGEX_MATCH ->
+            new HeaderMatch(
+                name,
+                new StringMatch(StringMatch.Kind.REGEX, h.getSafeRegexMatch().getRegex(), false),
+                false,
+                invert);
+        case PRESENT_MATCH -> new HeaderMatch(name, null, h.getPresentMatch(), invert);
+        // Envoy: with no specifier, the matcher checks that the header is present.
+        case HEADERMATCHSPECIFIER_NOT_SET -> new HeaderMatch(name, null, true, invert);
+        default ->
+            throw new InvalidResourceException(
+                where + "unsupported header matcher " + h.getHeaderMatchSpecifierCase());
+      };
+    } catch (InvalidResourceException e) {
+      throw new InvalidResourceException(
+          e.getMessage().startsWith(where) ? e.getMessage() : where + e.getMessage());
+    }
+  }
+
+  private static StringMatch string(StringMatcher s) throws InvalidResourceException {
+    boolean ic = s.getIgnoreCase();
+    return switch (s.getMatchPatternCase()) {
+      case EXACT -> new StringMatch(StringMatch.Kind.EXACT, s.getExact(), ic);
+      case PREFIX -> new StringMatch(StringMatch.Kind.PREFIX, s.getPrefix(), ic);
+      case SUFFIX -> new StringMatch(StringMatch.Kind.SUFFIX, s.getSuffix(), ic);
+      case CONTAINS -> new StringMatch(StringMatch.Kind.CONTAINS, s.getContains(), ic);
+      case SAFE_REGEX ->
+          new StringMatch(StringMatch.Kind.REGEX, s.getSafeRegex().getRegex(), false);
+      default ->
+          throw new InvalidResourceException(
+              "unsupported string matcher " + s.getMatchPatternCase());
+    };
+  }
+
+  // ---------------------------------------------------------------- CDS / EDS
+
+  /**
+   * Compiles a cluster. STATIC clusters get their endpoints now; EDS clusters start empty and get
+   * theirs from {@link #endpoints}. {@code previous} (the same-named cluster of the current
+   * configuration, or null) lends its round-robin cursor.
+   */
+  public ClusterConfig cluster(Cluster c, ClusterConfig previous) throws InvalidResourceException {
+    String name = c.getName();
+    if (name.isEmpty()) {
+      throw new InvalidResourceException("cluster without a name");
+    }
+    String where = "cluster " + name + ": ";
+    if (c.getClusterDiscoveryTypeCase() != Cluster.ClusterDiscoveryTypeCase.TYPE) {
+      throw new InvalidResourceException(where + "custom cluster_type is not supported");
+    }
+    String lb =
+        switch (c.getLbPolicy()) {
+          case ROUND_ROBIN -> "ROUND_ROBIN";
+          case RANDOM -> "RANDOM";
+          default ->
+              throw new InvalidResourceException(
+                  where + "lb_policy " + c.getLbPolicy() + " is not supported");
+        };
+    if (c.hasTransportSocket() || c.getTransportSocketMatchesCount() > 0) {
+      throw new InvalidResourceException(where + "transport_socket (TLS) is not supported yet");
+    }
+    int timeout = DEFAULT_CONNECT_TIMEOUT_MS;
+    if (c.hasConnectTimeout()) {
+      long ms =
+          c.getConnectTimeout().getSeconds() * 1000 + c.getConnectTimeout().getNanos() / 1_000_000;
+      if (ms <= 0 || ms > Integer.MAX_VALUE) {
+        throw new InvalidResourceException(where + "connect_timeout must be positive");
+      }
+      timeout = (int) ms;
+    }
+    AtomicInteger cursor = previous != null ? previous.cursor() : new AtomicInteger();
+    switch (c.getType()) {
+      case EDS -> {
+        var eds = c.getEdsClusterConfig();
+        if (eds.hasEdsConfig() && !eds.getEdsConfig().hasAds()) {
+          throw new InvalidResourceException(where + "eds_config must be ads");
+        }
+        String service = eds.getServiceName().isEmpty() ? name : eds.getServiceName();
+        return new ClusterConfig(
+            name, "EDS", service, timeout, lb, List.of(), cursor, stats.cluster(name));
+      }
+      case STATIC -> {
+        if (!c.hasLoadAssignment()) {
+          throw new InvalidResourceException(where + "a STATIC cluster needs load_assignment");
+        }
+        List<Endpoint> endpoints = endpoints(name, where, c.getLoadAssignment());
+        return new ClusterConfig(
+            name, "STATIC", null, timeout, lb, endpoints, cursor, stats.cluster(name));
+      }
+      default ->
+          throw new InvalidResourceException(
+              where + "cluster type " + c.getType() + " is not supported (EDS or STATIC)");
+    }
+  }
+
+  /** Validates a ClusterLoadAssignment; the endpoints are bound to clusters by {@link #build}. */
+  public void validate(ClusterLoadAssignment cla) throws InvalidResourceException {
+    if (cla.getClusterName().isEmpty()) {
+      throw new InvalidResourceException("cluster load assignment without cluster_name");
+    }
+    endpoints(cla.getClusterName(), "endpoints " + cla.getClusterName() + ": ", cla);
+  }
+
+  /** The healthy endpoints of a load assignment, for cluster {@code cluster}. */
+  public List<Endpoint> endpoints(String cluster, String where, ClusterLoadAssignment cla)
+      throws InvalidResourceException {
+    List<Endpoint> out = new ArrayList<>();
+    for (LocalityLbEndpoints lle : cla.getEndpointsList()) {
+      for (LbEndpoint le : lle.getLbEndpointsList()) {
+        if (!le.hasEndpoint() || !le.getEndpoint().getAddress().hasSocketAddress()) {
+          throw new InvalidResourceException(where + "endpoint without socket_address");
+        }
+        HealthStatus hs = le.getHealthStatus();
+        if (hs == HealthStatus.UNHEALTHY
+            || hs == HealthStatus.DRAINING
+            || hs == HealthStatus.TIMEOUT) {
+          continue;
+        }
+        InetSocketAddress a =
+            socketAddress(where, le.getEndpoint().getAddress().getSocketAddress());
+        out.add(new Endpoint(cluster, a, stats.host(cluster, a)));
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Builds the runtime configuration from validated pieces: EDS clusters get the endpoints of their
+   * load assignment (none yet if EDS has not delivered it: such a cluster answers UH).
+   */
+  public RuntimeConfig build(
+      Map<String, ListenerConfig> listeners,
+      Map<String, RouteTable> routes,
+      Map<String, ClusterConfig> clusters,
+      Map<String, ClusterLoadAssignment> assignments) {
+    Map<String, ClusterConfig> out = new HashMap<>();
+    for (ClusterConfig c : clusters.values()) {
+      if (c.type().equals("EDS")) {
+        ClusterLoadAssignment cla = assignments.get(c.edsServiceName());
+        List<Endpoint> eps = List.of();
+        if (cla != null) {
+          try {
+            eps = endpoints(c.name(), "endpoints " + c.edsServiceName() + ": ", cla);
+          } catch (InvalidResourceException e) {
+            // validated on arrival; cannot happen
+          }
+        }
+        out.put(c.name(), c.withEndpoints(eps));
+      } else {
+        out.put(c.name(), c);
+      }
+    }
+    return new RuntimeConfig(listeners, routes, out);
+  }
+
+  private static InetSocketAddress socketAddress(String where, SocketAddress sa)
+      throws InvalidResourceException {
+    if (sa.getProtocol() != SocketAddress.Protocol.TCP) {
+      throw new InvalidResourceException(where + "only TCP socket addresses are supported");
+    }
+    if (sa.getPortSpecifierCase() != SocketAddress.PortSpecifierCase.PORT_VALUE) {
+      throw new InvalidResourceException(where + "socket_address needs port_value");
+    }
+    int port = sa.getPortValue();
+    if (port < 0 || port > 65535) {
+      throw new InvalidResourceException(where + "invalid port " + port);
+    }
+    if (sa.getAddress().isEmpty()) {
+      throw new InvalidResourceException(where + "socket_address.address is empty");
+    }
+    try {
+      return new InetSocketAddress(InetAddress.getByName(sa.getAddress()), port);
+    } catch (UnknownHostException e) {
+      throw new InvalidResourceException(where + "cannot resolve address " + sa.getAddress());
+    }
+  }
+
+  private static <T extends com.google.protobuf.Message> T unpack(
+      String where, Any any, Class<T> type) throws InvalidResourceException {
+    try {
+      return any.unpack(type);
+    } catch (InvalidProtocolBufferException e) {
+      throw new InvalidResourceException(
+          where + "typed_config is not a " + type.getSimpleName() + ": " + any.getTypeUrl());
+    }
+  }
+}

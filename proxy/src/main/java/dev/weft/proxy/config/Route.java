@@ -1,0 +1,21 @@
+package dev.weft.proxy.config;
+
+/**
+ * A compiled route of a virtual host.
+ *
+ * @param name the route's name (may be empty)
+ * @param path the path matcher
+ * @param headers header matchers, all of which must match
+ * @param action what to do with a matching request
+ * @param prefixRewrite Envoy's {@code prefix_rewrite}, or null
+ * @param hostRewrite Envoy's {@code host_rewrite_literal}, or null
+ * @param timeoutMillis the route timeout; 0 disables it (Envoy's default is 15 s)
+ */
+public record Route(
+    String name,
+    PathMatch path,
+    HeaderMatch[] headers,
+    RouteAction action,
+    String prefixRewrite,
+    String hostRewrite,
+    long timeoutMillis) {}

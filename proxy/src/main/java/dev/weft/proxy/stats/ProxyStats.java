@@ -1,0 +1,160 @@
+package dev.weft.proxy.stats;
+
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The proxy's counters. Compiled configuration holds direct references to the per-cluster, per-host
+ * and per-listener objects, so the request path never looks anything up here; the maps are only
+ * touched when configuration is compiled and when the admin renders them. Counters outlive
+ * configuration changes (as Envoy's do for a cluster that keeps its name).
+ */
+public final class ProxyStats {
+  private final ConcurrentHashMap<String, ClusterStats> clusters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, HostStats> hosts = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ListenerStats> listeners = new ConcurrentHashMap<>();
+
+  /** Requests answered before any listener matched, e.g. malformed ones. */
+  public final LongAdder downstreamRqBad = new LongAdder();
+
+  /** Access log lines dropped because the writer could not keep up. */
+  public final LongAdder accessLogDropped = new LongAdder();
+
+  /** xDS updates applied (ACK) and rejected (NACK). */
+  public final LongAdder xdsUpdatesAccepted = new LongAdder();
+
+  public final LongAdder xdsUpdatesRejected = new LongAdder();
+
+  public ClusterStats cluster(String name) {
+    return clusters.computeIfAbsent(name, ClusterStats::new);
+  }
+
+  public HostStats host(String cluster, InetSocketAddress address) {
+    return hosts.computeIfAbsent(
+        cluster + "::" + address.getHostString() + ":" + address.getPort(), k -> new HostStats());
+  }
+
+  public ListenerStats listener(String name) {
+    return listeners.computeIfAbsent(name, ListenerStats::new);
+  }
+
+  /** Envoy's {@code /stats} text: {@code name: value} lines, sorted. */
+  public String text() {
+    Map<String, Long> out = new TreeMap<>();
+    for (ClusterStats c : clusters.values()) {
+      String p = "cluster." + c.name() + ".";
+      out.put(p + "upstream_rq_total", c.rqTotal.sum());
+      for (int i = 1; i <= 5; i++) {
+        out.put(p + "upstream_rq_" + i + "xx", c.rqByClass[i].sum());
+      }
+      out.put(p + "upstream_cx_total", c.cxTotal.sum());
+      out.put(p + "upstream_cx_active", c.cxActive.sum());
+      out.put(p + "upstream_cx_connect_fail", c.cxConnectFail.sum());
+    }
+    for (ListenerStats l : listeners.values()) {
+      out.put("listener." + l.name() + ".downstream_cx_total", l.cxTotal.sum());
+      out.put("listener." + l.name() + ".downstream_cx_active", l.cxActive.sum());
+      String h = "http." + l.name() + ".";
+      out.put(h + "downstream_rq_total", l.rqTotal.sum());
+      for (int i = 1; i <= 5; i++) {
+        out.put(h + "downstream_rq_" + i + "xx", l.rqByClass[i].sum());
+      }
+    }
+    out.put("http.downstream_rq_bad", downstreamRqBad.sum());
+    out.put("access_log.dropped", accessLogDropped.sum());
+    out.put("control_plane.update_accepted", xdsUpdatesAccepted.sum());
+    out.put("control_plane.update_rejected", xdsUpdatesRejected.sum());
+    StringBuilder sb = new StringBuilder();
+    out.forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
+    return sb.toString();
+  }
+
+  /** Prometheus text exposition (Envoy's names with tags extracted, plus Istio's standard one). */
+  public String prometheus() {
+    StringBuilder sb = new StringBuilder();
+    Map<String, ClusterStats> sorted = new TreeMap<>(clusters);
+    sb.append("# TYPE envoy_cluster_upstream_rq counter\n");
+    for (ClusterStats c : sorted.values()) {
+      for (int i = 1; i <= 5; i++) {
+        long v = c.rqByClass[i].sum();
+        if (v > 0) {
+          sb.append("envoy_cluster_upstream_rq{envoy_response_code_class=\"")
+              .append(i)
+              .append("xx\",cluster_name=\"")
+              .append(escape(c.name()))
+              .append("\"} ")
+              .append(v)
+              .append('\n');
+        }
+      }
+    }
+    counter(sb, "envoy_cluster_upstream_rq_total", sorted, c -> c.rqTotal.sum());
+    counter(sb, "envoy_cluster_upstream_cx_total", sorted, c -> c.cxTotal.sum());
+    counter(sb, "envoy_cluster_upstream_cx_connect_fail", sorted, c -> c.cxConnectFail.sum());
+    sb.append("# TYPE envoy_cluster_upstream_cx_active gauge\n");
+    for (ClusterStats c : sorted.values()) {
+      sb.append("envoy_cluster_upstream_cx_active{cluster_name=\"")
+          .append(escape(c.name()))
+          .append("\"} ")
+          .append(c.cxActive.sum())
+          .append('\n');
+    }
+    Map<String, ListenerStats> ls = new TreeMap<>(listeners);
+    sb.append("# TYPE envoy_listener_downstream_cx_total counter\n");
+    for (ListenerStats l : ls.values()) {
+      sb.append("envoy_listener_downstream_cx_total{listener_address=\"")
+          .append(escape(l.name()))
+          .append("\"} ")
+          .append(l.cxTotal.sum())
+          .append('\n');
+    }
+    sb.append("# TYPE envoy_http_downstream_rq_total counter\n");
+    for (ListenerStats l : ls.values()) {
+      sb.append("envoy_http_downstream_rq_total{http_conn_manager_prefix=\"")
+          .append(escape(l.name()))
+          .append("\"} ")
+          .append(l.rqTotal.sum())
+          .append('\n');
+    }
+    sb.append("# TYPE istio_requests_total counter\n");
+    for (ClusterStats c : sorted.values()) {
+      for (Map.Entry<ClusterStats.IstioKey, LongAdder> e : c.istioRequests.entrySet()) {
+        sb.append("istio_requests_total{response_code=\"")
+            .append(e.getKey().code())
+            .append("\",response_flags=\"")
+            .append(escape(e.getKey().flags()))
+            .append("\",destination_cluster=\"")
+            .append(escape(c.name()))
+            .append("\"} ")
+            .append(e.getValue().sum())
+            .append('\n');
+      }
+    }
+    sb.append("# TYPE envoy_access_log_dropped counter\n");
+    sb.append("envoy_access_log_dropped ").append(accessLogDropped.sum()).append('\n');
+    return sb.toString();
+  }
+
+  private static void counter(
+      StringBuilder sb,
+      String metric,
+      Map<String, ClusterStats> clusters,
+      java.util.function.ToLongFunction<ClusterStats> value) {
+    sb.append("# TYPE ").append(metric).append(" counter\n");
+    for (ClusterStats c : clusters.values()) {
+      sb.append(metric)
+          .append("{cluster_name=\"")
+          .append(escape(c.name()))
+          .append("\"} ")
+          .append(value.applyAsLong(c))
+          .append('\n');
+    }
+  }
+
+  private static String escape(String s) {
+    return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+  }
+}
