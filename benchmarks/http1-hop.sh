@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# HTTP/1.1 keep-alive load through Weft, against a direct connection and against HAProxy.
+#
+# Scenarios (all against the same podinfo sample app, on loopback only):
+#   direct        wrk -> app                                    (no mesh: the baseline)
+#   haproxy-1hop  wrk -> HAProxy -> app                         (one proxy hop, HAProxy)
+#   weft-1hop     wrk -> server sidecar inbound podIP:9898 -> app (one proxy hop, Weft)
+#   haproxy-2hop  wrk -> HAProxy -> HAProxy -> app              (two proxy hops, HAProxy)
+#   weft-2hop     wrk -> client sidecar podIP:15001 (Host: podinfo.demo.svc.cluster.local)
+#                     -> server sidecar podIP:9898 -> app       (a sidecar pair, Weft)
+#   weft-gateway  wrk -> ingress gateway -> server sidecar -> app (two hops, Weft's north-south path)
+#
+# The Weft parts use the CLI as a user would: weft install, weft run ... -- weft sample podinfo,
+# weft apply (docs/architecture.md, "The local runtime"). Each scenario gets an unmeasured warm-up
+# run (the JIT of the Java processes and HAProxy's connection pools), then a measured run of
+# DURATION. Everything this script starts is stopped on exit (trap), including on Ctrl-C.
+#
+# Usage: benchmarks/http1-hop.sh            (from anywhere; see the variables below)
+#   DURATION=10 WARMUP=5 CONNECTIONS=16 THREADS=1 REQUEST_PATH=/version \
+#   SCENARIOS="direct haproxy-1hop weft-1hop haproxy-2hop weft-2hop weft-gateway" \
+#   WEFT=./weft RESULTS=out.tsv benchmarks/http1-hop.sh
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+
+DURATION="${DURATION:-10}"         # seconds measured per scenario
+WARMUP="${WARMUP:-5}"              # seconds of unmeasured load per scenario before it
+CONNECTIONS="${CONNECTIONS:-16}"   # keep-alive connections held open by wrk
+THREADS="${THREADS:-1}"            # wrk threads (the machine may have only 2 cores)
+REQUEST_PATH="${REQUEST_PATH:-/version}"
+SCENARIOS="${SCENARIOS:-direct haproxy-1hop weft-1hop haproxy-2hop weft-2hop weft-gateway}"
+WEFT="${WEFT:-$REPO/weft}"
+HAPROXY_THREADS="${HAPROXY_THREADS:-2}"
+READY_TIMEOUT="${READY_TIMEOUT:-120}" # seconds to wait for the mesh to come up
+RESULTS="${RESULTS:-}"             # optional: also write the table as TSV here
+SERVICE_HOST="podinfo.demo.svc.cluster.local"
+
+log() { printf '[http1-hop %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# --- tools -------------------------------------------------------------------------------------
+need() { # need COMMAND DEBIAN_PACKAGE
+  command -v "$1" >/dev/null 2>&1 && return 0
+  [ "$(id -u)" = 0 ] || die "$1 is missing: apt-get install $2"
+  log "installing $2 (for $1)"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null || die "cannot install $2"
+  fi
+}
+need wrk wrk
+need haproxy haproxy
+need curl curl
+need jq jq
+need setsid util-linux
+[ -x "$WEFT" ] || die "no Weft launcher at $WEFT (build it, or set WEFT=...)"
+case "$DURATION$WARMUP$CONNECTIONS$THREADS" in *[!0-9]*) die "DURATION, WARMUP, CONNECTIONS, THREADS are whole numbers" ;; esac
+
+# --- clean-up: everything started here, by pid ----------------------------------------------------
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-bench.XXXXXX")"
+STATE="$TMP/weft"
+GROUPS_STARTED=() # process-group leaders started with setsid
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  log "cleaning up"
+  if [ -d "$STATE" ]; then
+    timeout 60 "$WEFT" uninstall --state-dir "$STATE" >/dev/null 2>&1 || true
+  fi
+  local pgid
+  for pgid in "${GROUPS_STARTED[@]}"; do
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+  done
+  for pgid in "${GROUPS_STARTED[@]}"; do
+    for _ in $(seq 1 50); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pgid" 2>/dev/null || true
+  done
+  # Background processes the CLI started for this state directory (control plane, gateway).
+  if [ -d "$STATE/pids" ]; then
+    local f pid
+    for f in "$STATE"/pids/*.pid; do
+      [ -f "$f" ] || continue
+      pid="$(tr -dc 0-9 <"$f")"
+      [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+    done
+  fi
+  if [ "${KEEP_TMP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+    log "logs kept in $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts "$@" in its own process group (so that the whole tree stops together), output to a log.
+start_bg() { # start_bg LOGNAME COMMAND...
+  local name="$1"; shift
+  setsid "$@" >"$TMP/$name.log" 2>&1 </dev/null &
+  GROUPS_STARTED+=("$!")
+}
+
+# --- helpers ---------------------------------------------------------------------------------
+free_port() { # free_port IP: a port nobody listens on at IP
+  local ip="$1" p
+  for _ in $(seq 1 100); do
+    p=$((20000 + RANDOM % 20000))
+    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+  done
+  die "no free port on $ip"
+}
+
+wait_for() { # wait_for WHAT COMMAND...: polls COMMAND until it succeeds, up to READY_TIMEOUT
+  local what="$1"; shift
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "timed out after ${READY_TIMEOUT}s waiting for $what; logs in $TMP"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+http_ok() { # http_ok URL [HOST]: a 200 with a podinfo body
+  local url="$1" host="${2:-}"
+  local args=(-fsS --max-time 5 --noproxy '*')
+  [ -n "$host" ] && args+=(-H "Host: $host")
+  curl "${args[@]}" "$url" | grep -q '"version"'
+}
+
+workload_field() { # workload_field NS NAME FIELD
+  local f="$STATE/workloads/$1.$2.json"
+  [ -f "$f" ] && jq -er ".$3" "$f"
+}
+
+# --- wrk -------------------------------------------------------------------------------------
+cat >"$TMP/report.lua" <<'LUA'
+-- Prints one machine-readable line; latency percentiles are in microseconds.
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK_RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d socket_errors=%d non2xx=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+LUA
+
+declare -A RPS P50 P99 ERRS
+run_wrk() { # run_wrk SCENARIO URL [HOST]
+  local scenario="$1" url="$2" host="${3:-}"
+  local args=(-t "$THREADS" -c "$CONNECTIONS" --timeout 5s -s "$TMP/report.lua")
+  [ -n "$host" ] && args+=(-H "Host: $host")
+  if [ "$WARMUP" -gt 0 ]; then
+    wrk "${args[@]}" -d "${WARMUP}s" "$url" >"$TMP/wrk-$scenario-warmup.txt" 2>&1 || true
+  fi
+  wrk "${args[@]}" -d "${DURATION}s" "$url" >"$TMP/wrk-$scenario.txt" 2>&1 || true
+  local line
+  line="$(grep '^WRK_RESULT' "$TMP/wrk-$scenario.txt" || true)"
+  if [ -z "$line" ]; then
+    log "$scenario: wrk printed no result; see $TMP/wrk-$scenario.txt"
+    return 1
+  fi
+  local requests duration p50 p99 sock non2xx
+  requests="$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")"
+  duration="$(sed -E 's/.*duration_us=([0-9]+).*/\1/' <<<"$line")"
+  p50="$(sed -E 's/.*p50_us=([0-9]+).*/\1/' <<<"$line")"
+  p99="$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$line")"
+  sock="$(sed -E 's/.*socket_errors=([0-9]+).*/\1/' <<<"$line")"
+  non2xx="$(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$line")"
+  RPS[$scenario]="$(awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+  P50[$scenario]="$p50"
+  P99[$scenario]="$p99"
+  ERRS[$scenario]=$((sock + non2xx))
+  log "$scenario: ${RPS[$scenario]} req/s, p50 ${p50}us, p99 ${p99}us, errors $((sock + non2xx))"
+}
+
+wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+# --- the mesh ----------------------------------------------------------------------------------
+log "state directory $STATE"
+"$WEFT" install --state-dir "$STATE" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log" >&2; die "weft install failed"; }
+
+start_bg podinfo-v1 "$WEFT" run --state-dir "$STATE" --name podinfo-v1 -n demo \
+  --labels app=podinfo,version=v1 --port http:9898 \
+  -- "$WEFT" sample podinfo --port 9898 --version 6.7.1
+if wants weft-2hop; then
+  # The client workload only needs its sidecar (outbound HTTP proxy on podIP:15001); its "app"
+  # idles for at most an hour and is stopped with it.
+  start_bg bench-client "$WEFT" run --state-dir "$STATE" --name bench-client -n demo \
+    --labels app=bench-client -- sleep 3600
+fi
+
+cat >"$TMP/mesh.yaml" <<YAML
+$(cat "$REPO/samples/src/main/resources/dev/weft/samples/demo/podinfo-svc.yaml")
+---
+$(cat "$REPO/samples/src/main/resources/dev/weft/samples/demo/gateway.yaml")
+---
+# Every request through the gateway to the whole podinfo Service (the benchmark has only v1).
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: podinfo
+  namespace: demo
+spec:
+  hosts: ["*"]
+  gateways: ["podinfo-gw"]
+  http:
+  - route:
+    - destination: {host: $SERVICE_HOST, port: {number: 80}}
+YAML
+"$WEFT" apply --state-dir "$STATE" -f "$TMP/mesh.yaml" >"$TMP/apply.log" 2>&1 || { cat "$TMP/apply.log" >&2; die "weft apply failed"; }
+
+wait_for "workload podinfo-v1 to register" workload_field demo podinfo-v1 podIP || die "podinfo-v1 did not start"
+POD_IP="$(workload_field demo podinfo-v1 podIP)"
+APP_ADDR="$(workload_field demo podinfo-v1 appAddress)"
+log "podinfo-v1: pod IP $POD_IP, app $APP_ADDR:9898"
+wait_for "the app on $APP_ADDR:9898" http_ok "http://$APP_ADDR:9898$REQUEST_PATH" || die "the app did not come up"
+wait_for "the sidecar inbound on $POD_IP:9898" http_ok "http://$POD_IP:9898$REQUEST_PATH" || die "the server sidecar did not route"
+if wants weft-2hop; then
+  wait_for "workload bench-client to register" workload_field demo bench-client podIP || die "bench-client did not start"
+  CLIENT_IP="$(workload_field demo bench-client podIP)"
+  log "bench-client: pod IP $CLIENT_IP"
+  wait_for "the client sidecar on $CLIENT_IP:15001" http_ok "http://$CLIENT_IP:15001$REQUEST_PATH" "$SERVICE_HOST" ||
+    die "the client sidecar did not route $SERVICE_HOST"
+fi
+if wants weft-gateway; then
+  GW_PORT="$(jq -er '.ingressPort // empty' "$STATE/gateway.json" 2>/dev/null || echo 8080)"
+  GW_ADDR="$(jq -er '.address // empty' "$STATE/gateway.json" 2>/dev/null || echo 127.0.0.1)"
+  log "ingress gateway: $GW_ADDR:$GW_PORT"
+  wait_for "the gateway on $GW_ADDR:$GW_PORT" http_ok "http://$GW_ADDR:$GW_PORT$REQUEST_PATH" || die "the gateway did not route"
+fi
+
+# --- HAProxy -----------------------------------------------------------------------------------
+if wants haproxy-1hop || wants haproxy-2hop; then
+  HA1="$(free_port 127.0.0.1)"
+  HA2="$(free_port 127.0.0.1)"
+  while [ "$HA2" = "$HA1" ]; do HA2="$(free_port 127.0.0.1)"; done
+  cat >"$TMP/haproxy.cfg" <<CFG
+global
+  nbthread $HAPROXY_THREADS
+  maxconn 4000
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend hop1
+  bind 127.0.0.1:$HA1
+  default_backend app
+backend app
+  server app $APP_ADDR:9898
+frontend hop2
+  bind 127.0.0.1:$HA2
+  default_backend hop1
+backend hop1
+  server hop1 127.0.0.1:$HA1
+CFG
+  haproxy -c -q -f "$TMP/haproxy.cfg" || die "bad HAProxy configuration"
+  start_bg haproxy haproxy -db -f "$TMP/haproxy.cfg"
+  wait_for "HAProxy on 127.0.0.1:$HA2" http_ok "http://127.0.0.1:$HA2$REQUEST_PATH" || die "HAProxy did not come up"
+fi
+
+# --- load --------------------------------------------------------------------------------------
+log "load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s measured per scenario, GET $REQUEST_PATH"
+for s in $SCENARIOS; do
+  case "$s" in
+    direct) run_wrk "$s" "http://$APP_ADDR:9898$REQUEST_PATH" ;;
+    haproxy-1hop) run_wrk "$s" "http://127.0.0.1:$HA1$REQUEST_PATH" ;;
+    haproxy-2hop) run_wrk "$s" "http://127.0.0.1:$HA2$REQUEST_PATH" ;;
+    weft-1hop) run_wrk "$s" "http://$POD_IP:9898$REQUEST_PATH" ;;
+    weft-2hop) run_wrk "$s" "http://$CLIENT_IP:15001$REQUEST_PATH" "$SERVICE_HOST" ;;
+    weft-gateway) run_wrk "$s" "http://$GW_ADDR:$GW_PORT$REQUEST_PATH" ;;
+    *) die "unknown scenario $s" ;;
+  esac || true
+done
+
+# --- report ------------------------------------------------------------------------------------
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+added() { # added VALUE BASE: "+x.xx" in ms, or "-" without a baseline
+  if [ -z "${2:-}" ] || [ -z "${1:-}" ]; then echo "-"; return; fi
+  awk -v v="$1" -v b="$2" 'BEGIN { printf "%+.2f", (v - b) / 1000 }'
+}
+{
+  printf '%-14s %10s %9s %9s %11s %11s %7s\n' scenario "req/s" "p50 ms" "p99 ms" "+p50 ms" "+p99 ms" errors
+  for s in $SCENARIOS; do
+    if [ -z "${RPS[$s]:-}" ]; then
+      printf '%-14s %10s\n' "$s" "FAILED"
+      continue
+    fi
+    printf '%-14s %10s %9s %9s %11s %11s %7s\n' "$s" "${RPS[$s]}" "$(ms "${P50[$s]}")" "$(ms "${P99[$s]}")" \
+      "$(added "${P50[$s]}" "${P50[direct]:-}")" "$(added "${P99[$s]}" "${P99[direct]:-}")" "${ERRS[$s]}"
+  done
+} | tee "$TMP/table.txt"
+if [ -n "$RESULTS" ]; then
+  awk 'NR > 1 { OFS = "\t"; $1 = $1; print }' "$TMP/table.txt" >"$RESULTS"
+fi
+log "machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
