@@ -1,0 +1,140 @@
+package dev.weft.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** Value checks shared by the kinds' spec readers (Istio's pkg/config/validation helpers). */
+final class Checks {
+  private static final Pattern RE2_UNSUPPORTED =
+      Pattern.compile("\\(\\?<?[=!]|\\\\[1-9]|\\\\k<|[*+?}]\\+");
+
+  private Checks() {}
+
+  /** Istio's ValidatePort: 1..65535. */
+  static void port(Fields f, String key, long port) {
+    if (port < 1 || port > 65535) {
+      f.error(key, "port number " + port + " must be in the range 1..65535");
+    }
+  }
+
+  /**
+   * A regular expression as Envoy's safe_regex (RE2) takes it. We compile it with java.util.regex,
+   * which accepts a superset of RE2; constructs RE2 rejects (look-around, back-references,
+   * possessive quantifiers) are rejected here explicitly. Remaining differences (e.g. Java's {@code
+   * \p{javaLowerCase}} classes, RE2's {@code \C}) are not caught.
+   */
+  static void regex(Fields f, String key, String regex) {
+    if (regex.isEmpty()) {
+      f.error(key, "regex string match should not be empty");
+      return;
+    }
+    try {
+      Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      f.error(key, "invalid regex \"" + regex + "\": " + e.getDescription());
+      return;
+    }
+    if (RE2_UNSUPPORTED.matcher(regex).find()) {
+      f.error(
+          key,
+          "regex \""
+              + regex
+              + "\" uses look-around, back-references or possessive quantifiers,"
+              + " which RE2 does not support");
+    }
+  }
+
+  /** Istio's percentage {@code {value: double}}: 0, or 0.0001..100. */
+  static Double percentage(Fields parent, String key) {
+    Fields p = parent.object(key);
+    if (p == null) {
+      return null;
+    }
+    Double v = p.number("value");
+    p.end();
+    if (v == null) {
+      return 0.0;
+    }
+    if (v != 0.0 && (v < 0.0001 || v > 100.0)) {
+      p.error("value", "percentage " + fmt(v) + " is neither 0.0, nor in range [0.0001, 100.0]");
+    }
+    return v;
+  }
+
+  /** A 0..100 integer percentage (OutlierDetection, CRD "Invalid value"). */
+  static void percent(Fields f, String key, double v) {
+    if (v < 0 || v > 100) {
+      f.error(key, "percentage " + fmt(v) + " is not in range 0..100");
+    }
+  }
+
+  static String fmt(double v) {
+    return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+  }
+
+  /** An enum-valued string field; returns the value (empty when absent). */
+  static String oneOf(Fields f, String key, Set<String> allowed) {
+    String v = f.string(key);
+    if (!v.isEmpty() && !allowed.contains(v)) {
+      f.error(
+          key,
+          "Unsupported value: \""
+              + v
+              + "\": supported values: "
+              + String.join(", ", allowed.stream().sorted().map(s -> "\"" + s + "\"").toList()));
+    }
+    return v;
+  }
+
+  /** exportTo: {@code .}, {@code *}, {@code ~} or namespace names. */
+  static List<String> exportTo(Fields spec) {
+    List<String> out = spec.strings("exportTo");
+    for (int i = 0; i < out.size(); i++) {
+      String ns = out.get(i);
+      if (!ns.equals(".") && !ns.equals("*") && !ns.equals("~") && !Names.isDns1123Label(ns)) {
+        spec.problems()
+            .add(
+                Fields.index(spec.path("exportTo"), i),
+                "invalid exportTo value \"" + ns + "\": must be \".\", \"*\" or a namespace name");
+      }
+    }
+    return out;
+  }
+
+  /** Labels in a selector: Kubernetes label keys and values, no wildcards (Istio). */
+  static void labels(Fields f, String key, Map<String, String> labels) {
+    for (Map.Entry<String, String> e : labels.entrySet()) {
+      String p = Fields.child(f.path(key), e.getKey());
+      if (e.getKey().isEmpty()) {
+        f.problems().add(p, "empty key is not supported in selector");
+        continue;
+      }
+      if (e.getKey().contains("*") || e.getValue().contains("*")) {
+        f.problems().add(p, "wildcard is not supported in selector");
+        continue;
+      }
+      String err = Names.qualifiedName(e.getKey());
+      if (err == null) {
+        err = Names.labelValue(e.getValue());
+      }
+      if (err != null) {
+        f.problems().add(p, err);
+      }
+    }
+  }
+
+  /** Istio's workloadSelector / selector: {@code {matchLabels: {...}}}. */
+  static Map<String, String> workloadSelector(Fields spec, String key) {
+    Fields sel = spec.object(key);
+    if (sel == null) {
+      return Map.of();
+    }
+    Map<String, String> labels = sel.stringMap("matchLabels");
+    labels(sel, "matchLabels", labels);
+    sel.end();
+    return labels;
+  }
+}
