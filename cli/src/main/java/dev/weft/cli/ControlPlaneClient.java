@@ -1,0 +1,277 @@
+package dev.weft.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.api.ResourceKind;
+import dev.weft.api.ValidationError;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A client of the control plane's HTTP API (docs/architecture.md, "Control plane API"): loopback,
+ * bearer token from the state directory.
+ */
+public final class ControlPlaneClient {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  private final StateDir state;
+  private final HostPort api;
+  private final String token;
+  private final HttpClient http;
+
+  private ControlPlaneClient(StateDir state, HostPort api, String token) {
+    this.state = state;
+    this.api = api;
+    this.token = token;
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+  }
+
+  /**
+   * Connects to the control plane recorded in {@code state}; throws a {@link CliException} that
+   * tells how to start it when it is not running.
+   */
+  public static ControlPlaneClient connect(StateDir state) {
+    StateDir.ControlPlaneInfo info = state.controlPlane().orElseThrow(() -> notRunning(state));
+    String token = state.token().orElseThrow(() -> notRunning(state));
+    ControlPlaneClient client = new ControlPlaneClient(state, info.api(), token);
+    if (!client.healthy()) {
+      throw notRunning(state);
+    }
+    return client;
+  }
+
+  /** The error for a state directory whose control plane does not answer. */
+  static CliException notRunning(StateDir state) {
+    return new CliException(
+        "the Weft control plane is not running (state dir "
+            + state.root()
+            + "); start it with: weft install");
+  }
+
+  /** The API address. */
+  public HostPort apiAddress() {
+    return api;
+  }
+
+  /** Whether {@code GET /healthz} answers 200. */
+  public boolean healthy() {
+    return healthy(http, api);
+  }
+
+  static boolean healthy(HttpClient http, HostPort api) {
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(api.httpUrl() + "/healthz"))
+                  .timeout(Duration.ofSeconds(2))
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /**
+   * One result of an apply or delete.
+   *
+   * @param kind the kind, e.g. {@code VirtualService}
+   * @param group the API group, empty for core
+   * @param namespace the namespace, empty for cluster-scoped kinds
+   * @param name the name
+   * @param action created, configured, unchanged or deleted
+   */
+  public record Result(String kind, String group, String namespace, String name, String action) {
+    /** kubectl's {@code virtualservice.networking.istio.io/podinfo}. */
+    public String qualifiedName() {
+      String q =
+          ResourceKind.lookup(kind)
+              .map(ResourceKind::qualifiedName)
+              .orElseGet(
+                  () -> {
+                    String lower = kind.toLowerCase(java.util.Locale.ROOT);
+                    return group.isEmpty() ? lower : lower + "." + group;
+                  });
+      return q + "/" + name;
+    }
+  }
+
+  /**
+   * What the control plane answered to an apply or delete: the results and the errors (an apply has
+   * either; a delete may have both).
+   */
+  public record Outcome(List<Result> results, List<ValidationError> errors) {}
+
+  /** {@code POST /api/v1/apply}: all or nothing. */
+  public Outcome apply(String yaml, String source) {
+    return change("/api/v1/apply", yaml, source);
+  }
+
+  /** {@code POST /api/v1/delete}. */
+  public Outcome delete(String yaml, String source) {
+    return change("/api/v1/delete", yaml, source);
+  }
+
+  private Outcome change(String path, String yaml, String source) {
+    HttpRequest request =
+        request(path)
+            .header("Content-Type", "application/yaml")
+            .header("X-Weft-Source", source)
+            .POST(HttpRequest.BodyPublishers.ofString(yaml, StandardCharsets.UTF_8))
+            .build();
+    HttpResponse<String> r = send(request);
+    JsonNode body = parse(r);
+    if (r.statusCode() != 200 && r.statusCode() != 400 && r.statusCode() != 409) {
+      throw failure(r, body);
+    }
+    List<Result> results = new ArrayList<>();
+    for (JsonNode n : body.path("results")) {
+      results.add(
+          new Result(
+              n.path("kind").asText(""),
+              n.path("group").asText(""),
+              n.path("namespace").asText(""),
+              n.path("name").asText(""),
+              n.path("action").asText("")));
+    }
+    List<ValidationError> errors = new ArrayList<>();
+    for (JsonNode n : body.path("errors")) {
+      errors.add(
+          new ValidationError(
+              n.path("source").asText(source),
+              n.path("document").asInt(0),
+              n.path("resource").asText(""),
+              n.path("field").asText(""),
+              n.path("message").asText("")));
+    }
+    if (r.statusCode() != 200 && errors.isEmpty()) {
+      throw failure(r, body);
+    }
+    return new Outcome(results, errors);
+  }
+
+  /**
+   * {@code GET /api/v1/resources}: the documents of {@code kind} in {@code namespace} (null for
+   * every namespace), or the one named {@code name} (empty list if it does not exist).
+   */
+  public List<Map<String, Object>> list(ResourceKind kind, String namespace, String name) {
+    StringBuilder q = new StringBuilder("/api/v1/resources?kind=").append(enc(kind.kind()));
+    if (namespace != null && kind.namespaced()) {
+      q.append("&namespace=").append(enc(namespace));
+    }
+    if (name != null) {
+      q.append("&name=").append(enc(name));
+    }
+    HttpResponse<String> r = send(request(q.toString()).GET().build());
+    if (r.statusCode() == 404 && name != null) {
+      return List.of();
+    }
+    JsonNode body = parse(r);
+    if (r.statusCode() != 200) {
+      throw failure(r, body);
+    }
+    return JSON.convertValue(body.path("items"), new TypeReference<List<Map<String, Object>>>() {});
+  }
+
+  /** {@code GET /api/v1/proxies}: the proxies the control plane knows, as JSON. */
+  public JsonNode proxies() {
+    HttpResponse<String> r = send(request("/api/v1/proxies").GET().build());
+    JsonNode body = parse(r);
+    if (r.statusCode() != 200) {
+      throw failure(r, body);
+    }
+    return body.path("proxies");
+  }
+
+  /** The control plane's version if its API tells it ({@code GET /version}), else empty. */
+  public String version() {
+    try {
+      HttpResponse<String> r = send(request("/version").GET().build());
+      if (r.statusCode() != 200) {
+        return "";
+      }
+      String body = r.body().trim();
+      if (body.startsWith("{")) {
+        return JSON.readTree(body).path("version").asText("");
+      }
+      return body;
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  private HttpRequest.Builder request(String pathAndQuery) {
+    return HttpRequest.newBuilder(URI.create(api.httpUrl() + pathAndQuery))
+        .timeout(TIMEOUT)
+        .header("Authorization", "Bearer " + token);
+  }
+
+  private HttpResponse<String> send(HttpRequest request) {
+    try {
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 401 || r.statusCode() == 403) {
+        throw new CliException(
+            "the control plane rejected the token in "
+                + state.tokenFile()
+                + " (HTTP "
+                + r.statusCode()
+                + ")");
+      }
+      return r;
+    } catch (ConnectException e) {
+      throw notRunning(state);
+    } catch (IOException e) {
+      throw new CliException("cannot reach the control plane at " + api + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+  }
+
+  private static JsonNode parse(HttpResponse<String> r) {
+    try {
+      JsonNode n = JSON.readTree(r.body());
+      return n == null ? JSON.createObjectNode() : n;
+    } catch (IOException e) {
+      return JSON.createObjectNode();
+    }
+  }
+
+  private static CliException failure(HttpResponse<String> r, JsonNode body) {
+    String message = body.path("message").asText("");
+    if (message.isEmpty() && body.path("errors").isArray() && !body.path("errors").isEmpty()) {
+      message = body.path("errors").get(0).path("message").asText("");
+    }
+    if (message.isEmpty()) {
+      message = r.body() == null ? "" : r.body().trim();
+    }
+    return new CliException(
+        "the control plane answered HTTP "
+            + r.statusCode()
+            + (message.isEmpty() ? "" : ": " + message));
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}

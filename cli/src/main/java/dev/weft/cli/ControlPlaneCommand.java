@@ -1,0 +1,68 @@
+package dev.weft.cli;
+
+import dev.weft.controlplane.ControlPlane;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code weft control-plane}: the control plane in the foreground (what install starts). */
+@Command(name = "control-plane", description = "Run the control plane in the foreground.")
+final class ControlPlaneCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin StateDirOption state;
+
+  @Option(
+      names = "--xds-address",
+      paramLabel = "HOST:PORT",
+      description = "The xDS (gRPC) address (default: 127.0.0.1:15010).")
+  String xds = "127.0.0.1:15010";
+
+  @Option(
+      names = "--api-address",
+      paramLabel = "HOST:PORT",
+      description = "The HTTP API address (default: 127.0.0.1:15080).")
+  String api = "127.0.0.1:15080";
+
+  @Override
+  public Integer call() throws Exception {
+    StateDir st = state.resolve().create();
+    ControlPlane cp =
+        ControlPlane.builder()
+            .stateDir(st.root())
+            .xdsAddress(InstallCommand.parse(xds).socketAddress())
+            .apiAddress(InstallCommand.parse(api).socketAddress())
+            .build();
+    try {
+      cp.start();
+    } catch (java.io.IOException e) {
+      throw new CliException("cannot start the control plane: " + e.getMessage(), e);
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  cp.close();
+                  stopped.countDown();
+                },
+                "control-plane-shutdown"));
+    PrintWriter out = spec.commandLine().getOut();
+    out.println(
+        "control plane "
+            + Weft.version()
+            + " started: xDS "
+            + HostPort.of(cp.xdsAddress())
+            + ", API http://"
+            + HostPort.of(cp.apiAddress())
+            + ", state "
+            + st);
+    out.flush();
+    stopped.await();
+    return 0;
+  }
+}

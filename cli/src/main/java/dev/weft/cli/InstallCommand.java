@@ -1,0 +1,73 @@
+package dev.weft.cli;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code weft install}: starts the control plane and (demo, default) the ingress gateway. */
+@Command(
+    name = "install",
+    description = "Start the control plane and the ingress gateway in the background.")
+final class InstallCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin StateDirOption state;
+
+  @Option(names = "--profile", paramLabel = "P", description = "demo, default or minimal.")
+  String profile = "default";
+
+  @Option(
+      names = "--set",
+      paramLabel = "profile=P",
+      description = "istioctl's form of --profile (only profile=P is understood).")
+  String set;
+
+  @Option(
+      names = "--ingress-port",
+      paramLabel = "PORT",
+      description = "The ingress gateway's HTTP port (default: 8080).")
+  int ingressPort = 8080;
+
+  @Option(
+      names = "--xds-address",
+      paramLabel = "HOST:PORT",
+      description = "The control plane's xDS address (default: 127.0.0.1:15010).")
+  String xds = "127.0.0.1:15010";
+
+  @Option(
+      names = "--api-address",
+      paramLabel = "HOST:PORT",
+      description = "The control plane's API address (default: 127.0.0.1:15080).")
+  String api = "127.0.0.1:15080";
+
+  @Option(
+      names = {"-y", "--skip-confirmation"},
+      description = "Accepted for istioctl compatibility.")
+  boolean yes;
+
+  @Override
+  public Integer call() {
+    String p = profile;
+    if (set != null) {
+      if (!set.startsWith("profile=")) {
+        throw new CliException("--set: only profile=P is supported");
+      }
+      p = set.substring("profile=".length());
+    }
+    Installer.Options o =
+        new Installer.Options(p, ingressPort, parse(xds), parse(api), Duration.ofSeconds(60));
+    Installer.install(state.resolve(), o, spec.commandLine().getOut());
+    return 0;
+  }
+
+  static HostPort parse(String s) {
+    try {
+      return HostPort.parse(s);
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package dev.weft.cli;
+
+import dev.weft.proxy.Proxy;
+import dev.weft.xds.NodeId;
+import dev.weft.xds.WellKnownPorts;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code weft proxy sidecar|router ...}: a proxy in the foreground until SIGTERM. */
+@Command(name = "proxy", description = "Run a proxy (sidecar or router) in the foreground.")
+final class ProxyCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin StateDirOption state;
+
+  @Parameters(index = "0", paramLabel = "TYPE", description = "sidecar or router.")
+  String type;
+
+  @Option(names = "--name", required = true, paramLabel = "N", description = "Workload name.")
+  String name;
+
+  @Option(
+      names = {"-n", "--namespace"},
+      paramLabel = "NS",
+      description = "Namespace (default: default).")
+  String namespace = "default";
+
+  @Option(names = "--labels", paramLabel = "k=v,...", description = "Workload labels.")
+  List<String> labels = List.of();
+
+  @Option(
+      names = "--ip",
+      paramLabel = "IP",
+      description = "The proxy's address (default 127.0.0.1).")
+  String ip = "127.0.0.1";
+
+  @Option(
+      names = "--app-address",
+      paramLabel = "IP",
+      description = "Where the app listens (default: --ip).")
+  String appAddress;
+
+  @Option(names = "--ports", paramLabel = "name:port,...", description = "Workload ports.")
+  List<String> ports = List.of();
+
+  @Option(names = "--service-account", paramLabel = "SA", description = "Default: default.")
+  String serviceAccount = "default";
+
+  @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Default: <ip>:15000.")
+  String admin;
+
+  @Option(
+      names = "--xds",
+      paramLabel = "HOST:PORT",
+      description = "The control plane (default: from the state dir's controlplane.json).")
+  String xds;
+
+  @Option(names = "--access-log", paramLabel = "PATH", description = "Default: standard output.")
+  Path accessLog;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (!type.equals(NodeId.SIDECAR) && !type.equals(NodeId.ROUTER)) {
+      throw new CliException("unknown proxy type \"" + type + "\"; expected sidecar or router");
+    }
+    ProxySpec ps =
+        new ProxySpec(
+            type,
+            name,
+            namespace,
+            KeyValues.labels(labels),
+            ip,
+            appAddress == null ? ip : appAddress,
+            KeyValues.ports(ports),
+            serviceAccount);
+    HostPort xdsAddress = xds != null ? InstallCommand.parse(xds) : xdsFromState(state.resolve());
+    HostPort adminAddress =
+        admin != null ? InstallCommand.parse(admin) : new HostPort(ip, WellKnownPorts.PROXY_ADMIN);
+    PrintWriter out = spec.commandLine().getOut();
+    Proxy proxy = start(ps, xdsAddress, adminAddress, accessLog);
+    Runtime.getRuntime().addShutdownHook(new Thread(proxy::close, "proxy-shutdown"));
+    out.println(
+        "proxy "
+            + ps.nodeId()
+            + " started (admin http://"
+            + adminAddress
+            + ", xDS "
+            + xdsAddress
+            + ")");
+    out.flush();
+    if (proxy.awaitReady(Duration.ofSeconds(60))) {
+      out.println("proxy ready");
+    } else {
+      out.println(
+          "proxy not ready yet: " + proxy.failure().orElse("no configuration from " + xdsAddress));
+    }
+    out.flush();
+    try {
+      proxy.terminationFuture().join();
+    } catch (RuntimeException e) {
+      throw new CliException("proxy stopped: " + e.getMessage(), e);
+    }
+    return proxy.failure().isPresent() ? 1 : 0;
+  }
+
+  static Proxy start(ProxySpec ps, HostPort xds, HostPort admin, Path accessLog) {
+    try {
+      return Proxy.start(ps.bootstrap(xds, admin, accessLog));
+    } catch (IOException e) {
+      throw new CliException("cannot start the proxy: " + e.getMessage(), e);
+    }
+  }
+
+  static HostPort xdsFromState(StateDir state) {
+    return state
+        .controlPlane()
+        .map(StateDir.ControlPlaneInfo::xds)
+        .orElseThrow(() -> ControlPlaneClient.notRunning(state));
+  }
+}

@@ -1,0 +1,62 @@
+package dev.weft.cli;
+
+import dev.weft.proxy.ProxyBootstrap;
+import dev.weft.xds.NodeId;
+import dev.weft.xds.NodeMetadata;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Who a local proxy is: what {@code weft proxy} and {@code weft run} turn into a {@link
+ * ProxyBootstrap} (node id and metadata per docs/architecture.md, "Names").
+ *
+ * @param type {@link NodeId#SIDECAR} or {@link NodeId#ROUTER}
+ * @param name the workload instance's name
+ * @param namespace its namespace
+ * @param labels its labels
+ * @param ip its address (the "pod IP")
+ * @param appAddress where its app listens (sidecars forward inbound traffic there)
+ * @param ports its named ports
+ * @param serviceAccount its service account
+ */
+record ProxySpec(
+    String type,
+    String name,
+    String namespace,
+    Map<String, String> labels,
+    String ip,
+    String appAddress,
+    List<KeyValues.NamedPort> ports,
+    String serviceAccount) {
+
+  NodeId nodeId() {
+    return new NodeId(type, ip, name, namespace);
+  }
+
+  /** Istio's node metadata plus Weft's {@code WEFT_PORTS} and {@code WEFT_APP_ADDRESS}. */
+  Map<String, Object> metadata() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(NodeMetadata.NAMESPACE, namespace);
+    m.put(NodeMetadata.NAME, name);
+    m.put(NodeMetadata.LABELS, Map.copyOf(labels));
+    m.put(NodeMetadata.SERVICE_ACCOUNT, serviceAccount);
+    m.put(NodeMetadata.INSTANCE_IPS, ip);
+    m.put(NodeMetadata.WORKLOAD_NAME, name);
+    m.put(NodeMetadata.ISTIO_VERSION, Weft.version());
+    m.put(NodeMetadata.WEFT_PORTS, KeyValues.formatPorts(ports));
+    m.put(NodeMetadata.WEFT_APP_ADDRESS, appAddress);
+    return m;
+  }
+
+  ProxyBootstrap bootstrap(HostPort xds, HostPort admin, Path accessLog) {
+    return ProxyBootstrap.builder()
+        .nodeId(nodeId())
+        .metadata(metadata())
+        .xdsServer(xds.socketAddress())
+        .adminAddress(admin.socketAddress())
+        .accessLogPath(accessLog)
+        .build();
+  }
+}

@@ -1,0 +1,48 @@
+package dev.weft.cli;
+
+import dev.weft.api.ValidationError;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code weft validate -f FILE...}: strict local validation, every error with its field path. */
+@Command(name = "validate", description = "Validate resources locally (no control plane needed).")
+final class ValidateCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin StateDirOption state;
+
+  @Option(
+      names = {"-f", "--filename"},
+      paramLabel = "FILE",
+      required = true,
+      description = "A file, a directory or - (standard input); repeatable.")
+  List<String> files;
+
+  @Override
+  public Integer call() {
+    Sources.Parsed parsed = Sources.parse(Sources.read(files, System.in));
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (!parsed.errors().isEmpty()) {
+      for (ValidationError e : parsed.errors()) {
+        err.println("error: " + e);
+      }
+      err.println(
+          "✘ "
+              + parsed.errors().size()
+              + (parsed.errors().size() == 1 ? " error" : " errors")
+              + " found");
+      err.flush();
+      return 1;
+    }
+    int n = parsed.resources().size();
+    out.println("✔ " + n + (n == 1 ? " resource valid" : " resources valid"));
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,116 @@
+package dev.weft.cli;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code weft} command: kubectl's and istioctl's verbs for a local Weft mesh. Exit status 0 on
+ * success, 1 on any error (printed as {@code error: ...} on standard error).
+ */
+@Command(
+    name = "weft",
+    mixinStandardHelpOptions = true,
+    versionProvider = Weft.VersionProvider.class,
+    description = "Weft: a service mesh in Java that speaks Istio's APIs.",
+    subcommands = {
+      VersionCommand.class,
+      InstallCommand.class,
+      UninstallCommand.class,
+      ControlPlaneCommand.class,
+      ProxyCommand.class,
+      ApplyCommand.class,
+      DeleteCommand.class,
+      GetCommand.class,
+      ValidateCommand.class,
+      RunCommand.class,
+      SampleCommand.class,
+      DemoCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Weft implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  public static void main(String[] args) {
+    PrintWriter out = utf8(new FileOutputStream(FileDescriptor.out));
+    PrintWriter err = utf8(new FileOutputStream(FileDescriptor.err));
+    int status = commandLine(out, err).execute(args);
+    out.flush();
+    err.flush();
+    System.exit(status);
+  }
+
+  private static PrintWriter utf8(FileOutputStream stream) {
+    return new PrintWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), true);
+  }
+
+  /** The command line with Weft's error handling: {@code error: ...} and exit status 1. */
+  public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+    CommandLine cmd = new CommandLine(new Weft());
+    cmd.setOut(out);
+    cmd.setErr(err);
+    cmd.setParameterExceptionHandler(
+        (ex, args) -> {
+          CommandLine c = ex.getCommandLine();
+          c.getErr().println("error: " + ex.getMessage());
+          c.getErr().println("See '" + c.getCommandSpec().qualifiedName() + " --help' for usage.");
+          c.getErr().flush();
+          return 1;
+        });
+    cmd.setExecutionExceptionHandler(
+        (ex, c, parseResult) -> {
+          PrintWriter e = c.getErr();
+          if (ex instanceof CliException) {
+            e.println("error: " + ex.getMessage());
+          } else {
+            e.println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            if (System.getenv("WEFT_DEBUG") != null) {
+              ex.printStackTrace(e);
+            }
+          }
+          e.flush();
+          return 1;
+        });
+    cmd.setExitCodeExceptionMapper(t -> 1);
+    return cmd;
+  }
+
+  /** This distribution's version ({@code project.version} at build time). */
+  public static String version() {
+    try (InputStream in = Weft.class.getResourceAsStream("version.properties")) {
+      if (in != null) {
+        Properties p = new Properties();
+        p.load(in);
+        String v = p.getProperty("version", "");
+        if (!v.isEmpty() && !v.startsWith("${")) {
+          return v;
+        }
+      }
+    } catch (IOException e) {
+      // fall through
+    }
+    return "unknown";
+  }
+
+  /** {@code weft --version}. */
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"weft " + version()};
+    }
+  }
+}
