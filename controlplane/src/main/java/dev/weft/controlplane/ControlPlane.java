@@ -1,0 +1,271 @@
+package dev.weft.controlplane;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weft.controlplane.api.ApiServer;
+import dev.weft.controlplane.push.PushController;
+import dev.weft.controlplane.registry.WorkloadRegistry;
+import dev.weft.controlplane.store.ConfigStore;
+import dev.weft.controlplane.xds.AdsService;
+import dev.weft.controlplane.xds.XdsServer;
+import dev.weft.xds.WellKnownPorts;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Weft's control plane in local mode: the config store in a state directory, the service registry,
+ * debounced push contexts, the ADS server (gRPC) and the HTTP API, all in one process.
+ *
+ * <pre>{@code
+ * try (ControlPlane cp = ControlPlane.builder().stateDir(dir).build()) {
+ *   cp.start();   // writes <stateDir>/token (if absent) and <stateDir>/controlplane.json
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>One serializing executor owns the mutable state of the push machinery and of every xDS stream;
+ * store writes are serialised by the store's lock.
+ */
+public final class ControlPlane implements AutoCloseable {
+  private static final System.Logger logger = System.getLogger(ControlPlane.class.getName());
+
+  /** The token file's name in the state directory. */
+  public static final String TOKEN_FILE = "token";
+
+  /** The file, in the state directory, that tells clients where the control plane listens. */
+  public static final String INFO_FILE = "controlplane.json";
+
+  private final Path stateDir;
+  private final InetSocketAddress requestedXds;
+  private final InetSocketAddress requestedApi;
+  private final Duration debounce;
+  private final Clock clock;
+
+  private ScheduledExecutorService executor;
+  private XdsServer xds;
+  private ApiServer api;
+  private ConfigStore store;
+  private boolean closed;
+
+  private ControlPlane(Builder b) {
+    this.stateDir = b.stateDir;
+    this.requestedXds = b.xdsAddress;
+    this.requestedApi = b.apiAddress;
+    this.debounce = b.debounce;
+    this.clock = b.clock;
+  }
+
+  /** A builder with the defaults: xDS on 127.0.0.1:15010, API on 127.0.0.1:15080, 100 ms. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Loads the store, binds the xDS server and the API, and writes {@code token} (only if absent)
+   * and {@code controlplane.json} in the state directory.
+   *
+   * @throws IOException when the state directory cannot be used or an address is in use (the
+   *     message names {@code host:port}); nothing is left running
+   */
+  public synchronized void start() throws IOException {
+    if (executor != null) {
+      throw new IllegalStateException("already started");
+    }
+    Files.createDirectories(stateDir);
+    String token = ensureToken(stateDir.resolve(TOKEN_FILE));
+    ScheduledThreadPoolExecutor exec =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "weft-controlplane");
+              t.setDaemon(true);
+              return t;
+            });
+    exec.setRemoveOnCancelPolicy(true);
+    executor = exec;
+    try {
+      store = ConfigStore.open(stateDir.resolve("store"), clock);
+      WorkloadRegistry registry = new WorkloadRegistry();
+      PushController push =
+          new PushController(
+              store,
+              registry,
+              clock,
+              debounce,
+              (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
+      AdsService ads = new AdsService(executor, push, registry);
+      xds = XdsServer.start(requestedXds, ads);
+      api = ApiServer.start(requestedApi, token, store, ads::proxies);
+      writeInfo();
+      logger.log(
+          Level.INFO,
+          "control plane started: xDS "
+              + hostPort(xds.address())
+              + ", API "
+              + hostPort(api.address()));
+    } catch (IOException | RuntimeException e) {
+      close();
+      closed = false;
+      executor = null;
+      throw e;
+    }
+  }
+
+  /** The xDS server's bound address (the actual port when 0 was asked for). */
+  public InetSocketAddress xdsAddress() {
+    return xds == null ? requestedXds : xds.address();
+  }
+
+  /** The API's bound address (the actual port when 0 was asked for). */
+  public InetSocketAddress apiAddress() {
+    return api == null ? requestedApi : api.address();
+  }
+
+  /** The state directory. */
+  public Path stateDir() {
+    return stateDir;
+  }
+
+  /** The config store (available after {@link #start()}). */
+  public ConfigStore store() {
+    return store;
+  }
+
+  /** Stops both servers and the executor, and removes {@code controlplane.json}. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (api != null) {
+      api.close();
+    }
+    if (xds != null) {
+      xds.close();
+    }
+    if (executor != null) {
+      executor.shutdownNow();
+    }
+    try {
+      Files.deleteIfExists(stateDir.resolve(INFO_FILE));
+    } catch (IOException e) {
+      logger.log(Level.DEBUG, "cannot remove " + INFO_FILE, e);
+    }
+  }
+
+  private void writeInfo() throws IOException {
+    ObjectNode info = new ObjectMapper().createObjectNode();
+    info.put("xds", hostPort(xds.address()));
+    info.put("api", hostPort(api.address()));
+    info.put("pid", ProcessHandle.current().pid());
+    Path file = stateDir.resolve(INFO_FILE);
+    Path tmp = stateDir.resolve(INFO_FILE + ".tmp");
+    Files.writeString(
+        tmp, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(info) + "\n");
+    try {
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static String hostPort(InetSocketAddress a) {
+    return a.getHostString() + ":" + a.getPort();
+  }
+
+  /** Reads the API token, creating it (32 random bytes, hex, mode 0600) if absent. */
+  static String ensureToken(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      byte[] bytes = new byte[32];
+      new SecureRandom().nextBytes(bytes);
+      String token = HexFormat.of().formatHex(bytes);
+      try {
+        try {
+          Files.createFile(
+              file,
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+          Files.createFile(file);
+        }
+        Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+        return token;
+      } catch (FileAlreadyExistsException e) {
+        // created concurrently: read it below
+      }
+    }
+    String token = Files.readString(file, StandardCharsets.UTF_8).trim();
+    if (token.isEmpty()) {
+      throw new IOException("the API token file " + file + " is empty");
+    }
+    return token;
+  }
+
+  /** Options of a {@link ControlPlane}. */
+  public static final class Builder {
+    private Path stateDir;
+    private InetSocketAddress xdsAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.XDS);
+    private InetSocketAddress apiAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.API);
+    private Duration debounce = Duration.ofMillis(100);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** The state directory (required): token, controlplane.json, store/. */
+    public Builder stateDir(Path stateDir) {
+      this.stateDir = Objects.requireNonNull(stateDir, "stateDir");
+      return this;
+    }
+
+    /** Where to serve xDS; port 0 picks a free port. Default 127.0.0.1:15010. */
+    public Builder xdsAddress(InetSocketAddress address) {
+      this.xdsAddress = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /** Where to serve the API; port 0 picks a free port. Default 127.0.0.1:15080. */
+    public Builder apiAddress(InetSocketAddress address) {
+      this.apiAddress = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /** The quiet period before a config change is pushed. Default 100 ms. */
+    public Builder debounce(Duration debounce) {
+      if (debounce.isNegative()) {
+        throw new IllegalArgumentException("debounce must not be negative");
+      }
+      this.debounce = debounce;
+      return this;
+    }
+
+    /** The clock for creation timestamps and the debounce. Default the system clock (UTC). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The control plane (not started). */
+    public ControlPlane build() {
+      if (stateDir == null) {
+        throw new IllegalStateException("stateDir is required");
+      }
+      return new ControlPlane(this);
+    }
+  }
+}

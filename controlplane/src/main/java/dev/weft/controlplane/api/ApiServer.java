@@ -1,0 +1,370 @@
+package dev.weft.controlplane.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.weft.api.ParseResult;
+import dev.weft.api.Resource;
+import dev.weft.api.ResourceKey;
+import dev.weft.api.ResourceKind;
+import dev.weft.api.ResourceParser;
+import dev.weft.api.ValidationError;
+import dev.weft.controlplane.store.ApplyResult;
+import dev.weft.controlplane.store.ConfigStore;
+import dev.weft.controlplane.store.StoreOutcome;
+import dev.weft.controlplane.store.StoredResource;
+import dev.weft.controlplane.xds.ProxyStatus;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/**
+ * The control plane API (JDK HTTP server, loopback): apply, delete and get resources, list the
+ * proxies' sync state, and a health check. Every endpoint but {@code /healthz} requires {@code
+ * Authorization: Bearer <token>}, compared in constant time.
+ *
+ * <pre>
+ * POST /api/v1/apply      YAML body (X-Weft-Source: file) → 200 results | 400/409 errors; all or nothing
+ * POST /api/v1/delete     YAML body → 200 results + errors (not-found documents are errors)
+ * GET  /api/v1/resources?kind=K[&amp;namespace=NS][&amp;name=N] → 200 items | 404
+ * GET  /api/v1/proxies    → 200 proxies
+ * GET  /healthz           → 200 ok
+ * </pre>
+ */
+public final class ApiServer implements AutoCloseable {
+  private static final System.Logger logger = System.getLogger(ApiServer.class.getName());
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_BODY = 16 << 20;
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final byte[] token;
+  private final ConfigStore store;
+  private final Supplier<List<ProxyStatus>> proxies;
+
+  private ApiServer(
+      HttpServer server,
+      ExecutorService executor,
+      String token,
+      ConfigStore store,
+      Supplier<List<ProxyStatus>> proxies) {
+    this.server = server;
+    this.executor = executor;
+    this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.store = store;
+    this.proxies = proxies;
+  }
+
+  /**
+   * Binds {@code address} (port 0: any free port) and starts serving.
+   *
+   * @throws IOException when the address cannot be bound; the message names {@code host:port}
+   */
+  public static ApiServer start(
+      InetSocketAddress address,
+      String token,
+      ConfigStore store,
+      Supplier<List<ProxyStatus>> proxies)
+      throws IOException {
+    HttpServer server;
+    try {
+      server = HttpServer.create(address, 64);
+    } catch (BindException e) {
+      throw new IOException(
+          "cannot bind the control plane API to "
+              + address.getHostString()
+              + ":"
+              + address.getPort()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    ExecutorService executor =
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread t = new Thread(r, "weft-api");
+              t.setDaemon(true);
+              return t;
+            });
+    ApiServer api = new ApiServer(server, executor, token, store, proxies);
+    server.setExecutor(executor);
+    server.createContext("/", api::handle);
+    server.start();
+    return api;
+  }
+
+  /** The bound address. */
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+
+  private void handle(HttpExchange ex) {
+    try (ex) {
+      String path = ex.getRequestURI().getPath();
+      String method = ex.getRequestMethod();
+      if (path.equals("/healthz")) {
+        send(ex, 200, "text/plain; charset=utf-8", "ok\n".getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      if (!authorized(ex)) {
+        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+        sendJson(ex, 401, errors(message("missing or invalid bearer token")));
+        return;
+      }
+      switch (path) {
+        case "/api/v1/apply" -> {
+          if (requireMethod(ex, method, "POST")) {
+            apply(ex);
+          }
+        }
+        case "/api/v1/delete" -> {
+          if (requireMethod(ex, method, "POST")) {
+            delete(ex);
+          }
+        }
+        case "/api/v1/resources" -> {
+          if (requireMethod(ex, method, "GET")) {
+            get(ex);
+          }
+        }
+        case "/api/v1/proxies" -> {
+          if (requireMethod(ex, method, "GET")) {
+            proxies(ex);
+          }
+        }
+        default -> sendJson(ex, 404, errors(message("no such endpoint: " + path)));
+      }
+    } catch (IOException | RuntimeException e) {
+      logger.log(Level.WARNING, "API request failed", e);
+      try {
+        sendJson(ex, 500, errors(message("internal error: " + e.getMessage())));
+      } catch (IOException | RuntimeException ignored) {
+        // the response was already started or the client is gone
+      }
+    }
+  }
+
+  private boolean authorized(HttpExchange ex) {
+    String header = ex.getRequestHeaders().getFirst("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+    return MessageDigest.isEqual(given, token);
+  }
+
+  private boolean requireMethod(HttpExchange ex, String method, String allowed) throws IOException {
+    if (method.equals(allowed)) {
+      return true;
+    }
+    ex.getResponseHeaders().set("Allow", allowed);
+    sendJson(ex, 405, errors(message(method + " is not allowed here; use " + allowed)));
+    return false;
+  }
+
+  private void apply(HttpExchange ex) throws IOException {
+    String source = source(ex);
+    ParseResult parsed = ResourceParser.parse(source, body(ex));
+    if (!parsed.ok()) {
+      sendJson(ex, 400, errors(parsed.errors()));
+      return;
+    }
+    StoreOutcome outcome = store.apply(source, parsed.resources());
+    if (!outcome.ok()) {
+      sendJson(ex, outcome.conflict() ? 409 : 400, errors(outcome.errors()));
+      return;
+    }
+    ObjectNode root = JSON.createObjectNode();
+    root.set("results", results(outcome.results()));
+    sendJson(ex, 200, root);
+  }
+
+  private void delete(HttpExchange ex) throws IOException {
+    String source = source(ex);
+    ParseResult parsed = ResourceParser.parse(source, body(ex));
+    if (!parsed.ok()) {
+      sendJson(ex, 400, errors(parsed.errors()));
+      return;
+    }
+    List<ResourceKey> keys = new ArrayList<>();
+    for (Resource r : parsed.resources()) {
+      keys.add(r.key());
+    }
+    StoreOutcome outcome = store.delete(source, keys);
+    ObjectNode root = JSON.createObjectNode();
+    root.set("results", results(outcome.results()));
+    root.set("errors", errorArray(outcome.errors()));
+    sendJson(ex, 200, root);
+  }
+
+  private void get(HttpExchange ex) throws IOException {
+    Map<String, String> query = query(ex.getRequestURI().getRawQuery());
+    String kindName = query.get("kind");
+    if (kindName == null || kindName.isEmpty()) {
+      sendJson(ex, 400, errors(message("the kind parameter is required")));
+      return;
+    }
+    Optional<ResourceKind> kind = ResourceKind.lookup(kindName);
+    if (kind.isEmpty()) {
+      sendJson(ex, 400, errors(message("unknown resource kind \"" + kindName + "\"")));
+      return;
+    }
+    String namespace = kind.get().namespaced() ? query.get("namespace") : null;
+    String name = query.get("name");
+    ArrayNode items = JSON.createArrayNode();
+    for (StoredResource r : store.snapshot().list(kind.get())) {
+      if (namespace != null && !namespace.isEmpty() && !namespace.equals(r.key().namespace())) {
+        continue;
+      }
+      if (name != null && !name.isEmpty() && !name.equals(r.key().name())) {
+        continue;
+      }
+      items.add(JSON.valueToTree(r.document()));
+    }
+    if (name != null && !name.isEmpty() && items.isEmpty()) {
+      String where = namespace == null || namespace.isEmpty() ? name : namespace + "/" + name;
+      sendJson(ex, 404, errors(message(kind.get().kind() + " " + where + " not found")));
+      return;
+    }
+    ObjectNode root = JSON.createObjectNode();
+    root.set("items", items);
+    sendJson(ex, 200, root);
+  }
+
+  private void proxies(HttpExchange ex) throws IOException {
+    ArrayNode list = JSON.createArrayNode();
+    for (ProxyStatus p : proxies.get()) {
+      ObjectNode o = list.addObject();
+      o.put("id", p.id());
+      o.put("name", p.name());
+      o.put("type", p.type());
+      o.put("connected", p.connected());
+      ObjectNode types = o.putObject("types");
+      p.types().entrySet().stream()
+          .sorted(Map.Entry.comparingByKey())
+          .forEach(
+              e -> {
+                ObjectNode t = types.putObject(e.getKey());
+                t.put("sent", e.getValue().sent());
+                t.put("acked", e.getValue().acked());
+                t.put("nacked", e.getValue().nacked());
+                t.put("error", e.getValue().error());
+              });
+    }
+    ObjectNode root = JSON.createObjectNode();
+    root.set("proxies", list);
+    sendJson(ex, 200, root);
+  }
+
+  private static String source(HttpExchange ex) {
+    String s = ex.getRequestHeaders().getFirst("X-Weft-Source");
+    return s == null || s.isEmpty() ? "-" : s;
+  }
+
+  private static String body(HttpExchange ex) throws IOException {
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] bytes = in.readNBytes(MAX_BODY + 1);
+      if (bytes.length > MAX_BODY) {
+        throw new IOException("request body larger than " + MAX_BODY + " bytes");
+      }
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return out;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String k = eq < 0 ? pair : pair.substring(0, eq);
+      String v = eq < 0 ? "" : pair.substring(eq + 1);
+      out.put(
+          URLDecoder.decode(k, StandardCharsets.UTF_8),
+          URLDecoder.decode(v, StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  private static ArrayNode results(List<ApplyResult> results) {
+    ArrayNode arr = JSON.createArrayNode();
+    for (ApplyResult r : results) {
+      ObjectNode o = arr.addObject();
+      o.put("kind", r.key().kind().kind());
+      o.put("group", r.key().kind().group());
+      o.put("namespace", r.key().namespace());
+      o.put("name", r.key().name());
+      o.put("action", r.action());
+      o.put("resourceVersion", r.resourceVersion());
+    }
+    return arr;
+  }
+
+  private static ValidationError message(String message) {
+    return new ValidationError("", 0, "", "", message);
+  }
+
+  private static ObjectNode errors(ValidationError error) {
+    return errors(List.of(error));
+  }
+
+  private static ObjectNode errors(List<ValidationError> errors) {
+    ObjectNode root = JSON.createObjectNode();
+    root.set("errors", errorArray(errors));
+    return root;
+  }
+
+  private static ArrayNode errorArray(List<ValidationError> errors) {
+    ArrayNode arr = JSON.createArrayNode();
+    for (ValidationError e : errors) {
+      ObjectNode o = arr.addObject();
+      o.put("source", e.source());
+      o.put("document", e.document());
+      o.put("resource", e.resource());
+      o.put("field", e.field());
+      o.put("message", e.message());
+    }
+    return arr;
+  }
+
+  private static void sendJson(HttpExchange ex, int status, ObjectNode body) throws IOException {
+    send(
+        ex,
+        status,
+        "application/json",
+        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body));
+  }
+
+  private static void send(HttpExchange ex, int status, String contentType, byte[] body)
+      throws IOException {
+    ex.getResponseHeaders().set("Content-Type", contentType);
+    ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(body);
+    }
+  }
+}

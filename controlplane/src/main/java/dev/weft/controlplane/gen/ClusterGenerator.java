@@ -1,0 +1,72 @@
+package dev.weft.controlplane.gen;
+
+import com.google.protobuf.Duration;
+import com.google.protobuf.Message;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.xds.ClusterName;
+import dev.weft.xds.TypeUrls;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * CDS: for every Service port {@code outbound|P||host} and one {@code outbound|P|subset|host} per
+ * DestinationRule subset (type EDS over ADS, round robin, 10 s connect timeout, as Istio's
+ * defaults); for a sidecar also {@code inbound|T||} for each of its inbound target ports (type
+ * STATIC, the application's address).
+ */
+public final class ClusterGenerator implements Generator {
+  /** Istio's default connect timeout (MeshConfig connectTimeout). */
+  static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(10).build();
+
+  @Override
+  public String typeUrl() {
+    return TypeUrls.CLUSTER;
+  }
+
+  @Override
+  public List<Message> generate(PushContext context, Proxy proxy) {
+    List<Message> out = new ArrayList<>();
+    for (OutboundCluster c : OutboundCluster.all(context)) {
+      String name = c.name().toString();
+      out.add(
+          Cluster.newBuilder()
+              .setName(name)
+              .setType(Cluster.DiscoveryType.EDS)
+              .setEdsClusterConfig(
+                  Cluster.EdsClusterConfig.newBuilder()
+                      .setEdsConfig(EnvoyConfig.ads())
+                      .setServiceName(name))
+              .setConnectTimeout(CONNECT_TIMEOUT)
+              .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+              .build());
+    }
+    for (InboundPort in : InboundPort.of(context, proxy)) {
+      String name = ClusterName.inbound(in.port()).toString();
+      out.add(
+          Cluster.newBuilder()
+              .setName(name)
+              .setType(Cluster.DiscoveryType.STATIC)
+              .setConnectTimeout(CONNECT_TIMEOUT)
+              .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+              .setLoadAssignment(
+                  ClusterLoadAssignment.newBuilder()
+                      .setClusterName(name)
+                      .addEndpoints(
+                          LocalityLbEndpoints.newBuilder()
+                              .addLbEndpoints(
+                                  LbEndpoint.newBuilder()
+                                      .setEndpoint(
+                                          Endpoint.newBuilder()
+                                              .setAddress(
+                                                  EnvoyConfig.address(
+                                                      proxy.appAddress(), in.port()))))))
+              .build());
+    }
+    return out;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.weft.controlplane.gen;
+
+import com.google.protobuf.Message;
+import dev.weft.controlplane.push.Endpoint;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.xds.TypeUrls;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * EDS: one ClusterLoadAssignment per outbound cluster, listing the address (first {@code
+ * INSTANCE_IPS}) and target port of every workload the Service selects, filtered by the subset's
+ * labels. A cluster without endpoints gets an assignment with none (Envoy then answers 503 UH).
+ */
+public final class EndpointGenerator implements Generator {
+  @Override
+  public String typeUrl() {
+    return TypeUrls.ENDPOINT;
+  }
+
+  @Override
+  public List<Message> generate(PushContext context, Proxy proxy) {
+    List<Message> out = new ArrayList<>();
+    for (OutboundCluster c : OutboundCluster.all(context)) {
+      ClusterLoadAssignment.Builder cla =
+          ClusterLoadAssignment.newBuilder().setClusterName(c.name().toString());
+      List<Endpoint> endpoints = context.endpoints(c.service(), c.port(), c.subsetLabels());
+      if (!endpoints.isEmpty()) {
+        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+        for (Endpoint e : endpoints) {
+          locality.addLbEndpoints(
+              LbEndpoint.newBuilder()
+                  .setEndpoint(
+                      io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                          .setAddress(EnvoyConfig.address(e.address(), e.port()))));
+        }
+        cla.addEndpoints(locality);
+      }
+      out.add(cla.build());
+    }
+    return out;
+  }
+}

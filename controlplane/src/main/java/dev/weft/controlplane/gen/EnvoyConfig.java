@@ -1,0 +1,47 @@
+package dev.weft.controlplane.gen;
+
+import com.google.protobuf.Any;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+
+/** Small pieces of Envoy configuration that several generators share. */
+final class EnvoyConfig {
+  /** Envoy's name of the HTTP connection manager network filter. */
+  static final String HTTP_CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager";
+
+  /** Envoy's name of the TCP proxy network filter. */
+  static final String TCP_PROXY = "envoy.filters.network.tcp_proxy";
+
+  /** Envoy's name of the router HTTP filter. */
+  static final String ROUTER = "envoy.filters.http.router";
+
+  private EnvoyConfig() {}
+
+  /** {@code ads: {}, resource_api_version: V3}: fetch over the same ADS stream. */
+  static ConfigSource ads() {
+    return ConfigSource.newBuilder()
+        .setAds(AggregatedConfigSource.getDefaultInstance())
+        .setResourceApiVersion(ApiVersion.V3)
+        .build();
+  }
+
+  /** A TCP socket address. */
+  static Address address(String ip, int port) {
+    return Address.newBuilder()
+        .setSocketAddress(SocketAddress.newBuilder().setAddress(ip).setPortValue(port))
+        .build();
+  }
+
+  /** The router filter, last in every HTTP filter chain. */
+  static HttpFilter routerFilter() {
+    return HttpFilter.newBuilder()
+        .setName(ROUTER)
+        .setTypedConfig(Any.pack(Router.getDefaultInstance()))
+        .build();
+  }
+}

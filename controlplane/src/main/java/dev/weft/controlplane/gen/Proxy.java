@@ -1,0 +1,144 @@
+package dev.weft.controlplane.gen;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.weft.controlplane.registry.Workload;
+import dev.weft.xds.NodeId;
+import dev.weft.xds.NodeMetadata;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A proxy the control plane generates configuration for: a sidecar or a router (gateway), as told
+ * by its xDS node id and metadata.
+ *
+ * @param id the node id
+ * @param name the workload instance name ({@code NAME}, else from the node id)
+ * @param namespace the namespace ({@code NAMESPACE}, else from the node id)
+ * @param labels the workload's labels ({@code LABELS})
+ * @param ips the workload's addresses ({@code INSTANCE_IPS}, else the node id's address); never
+ *     empty
+ * @param ports the named container ports ({@code WEFT_PORTS}: {@code http:9898,...})
+ * @param appAddress where the application listens ({@code WEFT_APP_ADDRESS}, else 127.0.0.1)
+ * @param serviceAccount the service account ({@code SERVICE_ACCOUNT}, else {@code default})
+ */
+public record Proxy(
+    NodeId id,
+    String name,
+    String namespace,
+    Map<String, String> labels,
+    List<String> ips,
+    Map<String, Integer> ports,
+    String appAddress,
+    String serviceAccount) {
+
+  public Proxy {
+    labels = Map.copyOf(labels);
+    ips = List.copyOf(ips);
+    ports = Map.copyOf(ports);
+  }
+
+  /**
+   * The proxy described by an xDS node.
+   *
+   * @throws IllegalArgumentException when the node id is not in Istio's format, or metadata is
+   *     malformed
+   */
+  public static Proxy fromNode(Node node) {
+    NodeId id = NodeId.parse(node.getId());
+    if (id == null) {
+      throw new IllegalArgumentException(
+          "node id \""
+              + node.getId()
+              + "\" is not in Istio's format type~ip~name.namespace~namespace.svc.cluster.local");
+    }
+    Map<String, Value> md = node.getMetadata().getFieldsMap();
+    String namespace = string(md, NodeMetadata.NAMESPACE, id.namespace());
+    String name = string(md, NodeMetadata.NAME, id.name());
+    Map<String, String> labels = new TreeMap<>();
+    Value l = md.get(NodeMetadata.LABELS);
+    if (l != null && l.hasStructValue()) {
+      Struct s = l.getStructValue();
+      s.getFieldsMap()
+          .forEach(
+              (k, v) -> {
+                if (v.hasStringValue()) {
+                  labels.put(k, v.getStringValue());
+                }
+              });
+    }
+    List<String> ips = new ArrayList<>();
+    for (String ip : string(md, NodeMetadata.INSTANCE_IPS, "").split(",")) {
+      if (!ip.isBlank()) {
+        ips.add(ip.trim());
+      }
+    }
+    if (ips.isEmpty()) {
+      ips.add(id.ip());
+    }
+    Map<String, Integer> ports = parsePorts(string(md, NodeMetadata.WEFT_PORTS, ""));
+    return new Proxy(
+        id,
+        name,
+        namespace,
+        labels,
+        ips,
+        ports,
+        string(md, NodeMetadata.WEFT_APP_ADDRESS, "127.0.0.1"),
+        string(md, NodeMetadata.SERVICE_ACCOUNT, "default"));
+  }
+
+  /** Parses {@code http:9898,grpc:9090}; a bare number is named after itself. */
+  static Map<String, Integer> parsePorts(String spec) {
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    for (String entry : spec.split(",")) {
+      String e = entry.trim();
+      if (e.isEmpty()) {
+        continue;
+      }
+      int colon = e.lastIndexOf(':');
+      String portName = colon < 0 ? e : e.substring(0, colon);
+      String number = colon < 0 ? e : e.substring(colon + 1);
+      try {
+        int port = Integer.parseInt(number.trim());
+        if (port <= 0 || port > 65535) {
+          throw new IllegalArgumentException(
+              NodeMetadata.WEFT_PORTS + ": port out of range in \"" + e + "\"");
+        }
+        ports.put(portName.trim(), port);
+      } catch (NumberFormatException ex) {
+        throw new IllegalArgumentException(
+            NodeMetadata.WEFT_PORTS + ": \"" + e + "\" is not name:port", ex);
+      }
+    }
+    return ports;
+  }
+
+  private static String string(Map<String, Value> md, String key, String fallback) {
+    Value v = md.get(key);
+    if (v == null || !v.hasStringValue() || v.getStringValue().isEmpty()) {
+      return fallback;
+    }
+    return v.getStringValue();
+  }
+
+  /** Whether this is a gateway ({@code router~...}). */
+  public boolean isRouter() {
+    return NodeId.ROUTER.equals(id.type());
+  }
+
+  /** The proxy's own address, its first {@code INSTANCE_IPS}. */
+  public String ip() {
+    return ips.get(0);
+  }
+
+  /** The workload this proxy stands for, as the registry lists it. */
+  public Workload workload() {
+    return new Workload(
+        name, namespace, labels, ip(), ports, serviceAccount, Workload.Source.PROXY);
+  }
+}

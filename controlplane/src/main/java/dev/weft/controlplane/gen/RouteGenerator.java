@@ -1,0 +1,192 @@
+package dev.weft.controlplane.gen;
+
+import com.google.protobuf.Message;
+import dev.weft.api.Resource;
+import dev.weft.api.networking.VirtualService;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.registry.Hosts;
+import dev.weft.controlplane.registry.MeshService;
+import dev.weft.xds.ClusterName;
+import dev.weft.xds.ResourceNames;
+import dev.weft.xds.TypeUrls;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * RDS. A sidecar gets {@code http_proxy}: a virtual host {@code host:port} per HTTP service port,
+ * whose domains are the names the app may use for it (as Istio's virtual host domains), routed by
+ * the first VirtualService that applies to the mesh for that host, else by a default route to
+ * {@code outbound|P||host}. A router gets {@code http.<bindPort>} per gateway listener: a virtual
+ * host per host of the VirtualServices bound to the listener's Gateways; with none, no virtual
+ * hosts (the proxy answers 404 NR).
+ */
+public final class RouteGenerator implements Generator {
+  @Override
+  public String typeUrl() {
+    return TypeUrls.ROUTE;
+  }
+
+  @Override
+  public List<Message> generate(PushContext context, Proxy proxy) {
+    List<Message> out = new ArrayList<>();
+    if (proxy.isRouter()) {
+      for (GatewayListener gl : GatewayListener.of(context, proxy)) {
+        out.add(gatewayRoutes(context, gl));
+      }
+    } else {
+      out.add(sidecarRoutes(context, proxy));
+    }
+    return out;
+  }
+
+  private static RouteConfiguration sidecarRoutes(PushContext context, Proxy proxy) {
+    RouteConfiguration.Builder rc =
+        RouteConfiguration.newBuilder().setName(ResourceNames.HTTP_PROXY_ROUTE);
+    Set<String> mesh = Set.of("mesh");
+    for (MeshService svc : context.services()) {
+      Resource vs = meshVirtualService(context, svc.hostname());
+      for (MeshService.Port port : svc.ports()) {
+        if (!port.protocol().isHttp()) {
+          continue;
+        }
+        List<Route> routes = List.of();
+        if (vs != null) {
+          routes =
+              RouteTranslator.translate(
+                  context, vs, new RouteTranslator.Scope(mesh, port.number(), true));
+        }
+        if (routes.isEmpty()) {
+          routes = List.of(defaultRoute(svc, port));
+        }
+        rc.addVirtualHosts(
+            VirtualHost.newBuilder()
+                .setName(ResourceNames.virtualHost(svc.hostname(), port.number()))
+                .addAllDomains(domains(svc, port.number(), proxy.namespace()))
+                .addAllRoutes(routes));
+      }
+    }
+    return rc.build();
+  }
+
+  /** The oldest VirtualService for the mesh ({@code gateways} empty or with {@code mesh}). */
+  private static Resource meshVirtualService(PushContext context, String hostname) {
+    for (Resource r : context.virtualServices()) {
+      VirtualService vs = r.spec(VirtualService.class);
+      if (!vs.gateways().isEmpty() && !vs.gateways().contains("mesh")) {
+        continue;
+      }
+      for (String h : vs.hosts()) {
+        String host = Hosts.resolve(h, r.metadata().namespace());
+        if (!host.equals("*") && Hosts.matches(host, hostname)) {
+          return r;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static Route defaultRoute(MeshService svc, MeshService.Port port) {
+    return Route.newBuilder()
+        .setName("default")
+        .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+        .setRoute(
+            RouteAction.newBuilder()
+                .setCluster(ClusterName.outbound(port.number(), "", svc.hostname()).toString()))
+        .build();
+  }
+
+  /**
+   * The names an app may call a service port by, as Istio's virtual host domains: the FQDN and
+   * {@code FQDN:port}; {@code name.ns} and {@code name.ns.svc} (with and without port); and, from
+   * the service's own namespace, the bare {@code name}.
+   */
+  static List<String> domains(MeshService svc, int port, String proxyNamespace) {
+    List<String> hosts = new ArrayList<>();
+    hosts.add(svc.hostname());
+    if (svc.namespace().equals(proxyNamespace)) {
+      hosts.add(svc.name());
+    }
+    hosts.add(svc.name() + "." + svc.namespace());
+    hosts.add(svc.name() + "." + svc.namespace() + ".svc");
+    List<String> out = new ArrayList<>();
+    for (String h : hosts) {
+      out.add(h);
+      out.add(h + ":" + port);
+    }
+    return out;
+  }
+
+  private static RouteConfiguration gatewayRoutes(PushContext context, GatewayListener gl) {
+    RouteConfiguration.Builder rc =
+        RouteConfiguration.newBuilder().setName(ResourceNames.gatewayHttpRoute(gl.bindPort()));
+    Set<String> gatewayNames = gl.gatewayNames();
+    Map<String, List<Route>> byHost = new LinkedHashMap<>();
+    for (Resource r : context.virtualServices()) {
+      VirtualService vs = r.spec(VirtualService.class);
+      String ns = r.metadata().namespace();
+      Set<String> bound = new LinkedHashSet<>();
+      for (String g : vs.gateways()) {
+        String name = RouteTranslator.resolveGateway(g, ns);
+        if (gatewayNames.contains(name)) {
+          bound.add(name);
+        }
+      }
+      if (bound.isEmpty()) {
+        continue;
+      }
+      List<Route> routes = null;
+      for (String h : vs.hosts()) {
+        String host = Hosts.resolve(h, ns);
+        if (!serverAccepts(gl, bound, host)) {
+          continue;
+        }
+        if (routes == null) {
+          routes =
+              RouteTranslator.translate(
+                  context, r, new RouteTranslator.Scope(bound, gl.port(), false));
+        }
+        byHost.computeIfAbsent(host, k -> new ArrayList<>()).addAll(routes);
+      }
+    }
+    byHost.forEach(
+        (host, routes) -> {
+          if (routes.isEmpty()) {
+            return;
+          }
+          VirtualHost.Builder vh =
+              VirtualHost.newBuilder().setName(ResourceNames.virtualHost(host, gl.port()));
+          if (host.equals("*")) {
+            vh.addDomains("*");
+          } else {
+            // Istio: the host with any port.
+            vh.addDomains(host).addDomains(host + ":*");
+          }
+          rc.addVirtualHosts(vh.addAllRoutes(routes));
+        });
+    return rc.build();
+  }
+
+  /** Whether a server of one of {@code bound} Gateways on this listener exposes {@code host}. */
+  private static boolean serverAccepts(GatewayListener gl, Set<String> bound, String host) {
+    for (GatewayListener.BoundServer s : gl.servers()) {
+      if (!bound.contains(s.gatewayName())) {
+        continue;
+      }
+      for (String serverHost : s.hosts()) {
+        if (host.equals("*") || Hosts.intersect(serverHost, host)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,306 @@
+package dev.weft.controlplane.gen;
+
+import com.google.protobuf.BoolValue;
+import com.google.protobuf.UInt32Value;
+import dev.weft.api.Resource;
+import dev.weft.api.networking.Destination;
+import dev.weft.api.networking.HttpMatchRequest;
+import dev.weft.api.networking.HttpRedirect;
+import dev.weft.api.networking.HttpRetry;
+import dev.weft.api.networking.HttpRoute;
+import dev.weft.api.networking.HttpRouteDestination;
+import dev.weft.api.networking.StringMatch;
+import dev.weft.api.networking.VirtualService;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.registry.Hosts;
+import dev.weft.controlplane.registry.MeshService;
+import dev.weft.xds.ClusterName;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher;
+import io.envoyproxy.envoy.config.route.v3.RedirectAction;
+import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Translates a VirtualService's {@code http} routes into Envoy routes, as Istio's route translation
+ * does: one Envoy route per match (in order; a route without matches matches prefix {@code /}), uri
+ * exact/prefix/regex → path/prefix/safe_regex, headers → header matchers, method → {@code :method},
+ * one destination → {@code cluster}, several → {@code weighted_clusters}.
+ */
+final class RouteTranslator {
+  private RouteTranslator() {}
+
+  /**
+   * Where routes are being built.
+   *
+   * @param gateways the gateway names in scope ({@code mesh} for sidecars, {@code ns/name} of the
+   *     Gateways of a gateway listener)
+   * @param port the port matches are checked against (the service port for sidecars, the Gateway
+   *     port for gateways)
+   * @param sidecar whether this is a sidecar's outbound route (a destination without port then
+   *     takes the service port being routed)
+   */
+  record Scope(Set<String> gateways, int port, boolean sidecar) {}
+
+  /** The Envoy routes of every {@code http} route of {@code vs}, in order. */
+  static List<Route> translate(PushContext context, Resource vs, Scope scope) {
+    List<Route> out = new ArrayList<>();
+    VirtualService spec = vs.spec(VirtualService.class);
+    String ns = vs.metadata().namespace();
+    for (HttpRoute http : spec.http()) {
+      List<HttpMatchRequest> matches =
+          http.match() == null || http.match().isEmpty()
+              ? Collections.singletonList(null)
+              : http.match();
+      for (HttpMatchRequest m : matches) {
+        if (m != null && !appliesTo(m, ns, scope)) {
+          continue;
+        }
+        Route.Builder route = Route.newBuilder().setMatch(match(m));
+        String name = routeName(http, m);
+        if (!name.isEmpty()) {
+          route.setName(name);
+        }
+        if (http.redirect() != null) {
+          route.setRedirect(redirect(http.redirect()));
+        } else if (!http.route().isEmpty()) {
+          route.setRoute(action(context, http, ns, scope));
+        } else {
+          continue;
+        }
+        out.add(route.build());
+      }
+    }
+    return out;
+  }
+
+  private static String routeName(HttpRoute http, HttpMatchRequest m) {
+    String name = http.name() == null ? "" : http.name();
+    if (m != null && m.name() != null && !m.name().isEmpty()) {
+      return name.isEmpty() ? m.name() : name + "." + m.name();
+    }
+    return name;
+  }
+
+  /** A match's {@code gateways} and {@code port} restrict where it applies. */
+  private static boolean appliesTo(HttpMatchRequest m, String namespace, Scope scope) {
+    if (m.gateways() != null && !m.gateways().isEmpty()) {
+      boolean any = false;
+      for (String g : m.gateways()) {
+        if (scope.gateways().contains(resolveGateway(g, namespace))) {
+          any = true;
+        }
+      }
+      if (!any) {
+        return false;
+      }
+    }
+    return m.port() <= 0 || scope.port() <= 0 || m.port() == scope.port();
+  }
+
+  /** {@code mesh}, or a Gateway name resolved in {@code namespace} to {@code ns/name}. */
+  static String resolveGateway(String gateway, String namespace) {
+    if (gateway.equals("mesh") || gateway.contains("/")) {
+      return gateway;
+    }
+    return namespace + "/" + gateway;
+  }
+
+  static RouteMatch match(HttpMatchRequest m) {
+    RouteMatch.Builder b = RouteMatch.newBuilder();
+    if (m == null || m.uri() == null) {
+      b.setPrefix("/");
+    } else {
+      StringMatch uri = m.uri();
+      switch (uri.type()) {
+        case EXACT -> b.setPath(uri.value());
+        case PREFIX -> b.setPrefix(uri.value());
+        case REGEX -> b.setSafeRegex(regex(uri.value()));
+      }
+    }
+    if (m == null) {
+      return b.build();
+    }
+    if (m.ignoreUriCase()) {
+      b.setCaseSensitive(BoolValue.of(false));
+    }
+    if (m.method() != null) {
+      b.addHeaders(header(":method", m.method(), false));
+    }
+    if (m.authority() != null) {
+      b.addHeaders(header(":authority", m.authority(), false));
+    }
+    if (m.scheme() != null) {
+      b.addHeaders(header(":scheme", m.scheme(), false));
+    }
+    for (Map.Entry<String, StringMatch> h : sorted(m.headers()).entrySet()) {
+      b.addHeaders(header(h.getKey(), h.getValue(), false));
+    }
+    for (Map.Entry<String, StringMatch> h : sorted(m.withoutHeaders()).entrySet()) {
+      b.addHeaders(header(h.getKey(), h.getValue(), true));
+    }
+    for (Map.Entry<String, StringMatch> q : sorted(m.queryParams()).entrySet()) {
+      b.addQueryParameters(
+          QueryParameterMatcher.newBuilder()
+              .setName(q.getKey())
+              .setStringMatch(stringMatcher(q.getValue())));
+    }
+    return b.build();
+  }
+
+  private static Map<String, StringMatch> sorted(Map<String, StringMatch> map) {
+    return map == null ? Map.of() : new TreeMap<>(map);
+  }
+
+  private static HeaderMatcher header(String name, StringMatch match, boolean invert) {
+    HeaderMatcher.Builder b = HeaderMatcher.newBuilder().setName(name);
+    if (match == null) {
+      b.setPresentMatch(true);
+    } else {
+      b.setStringMatch(stringMatcher(match));
+    }
+    if (invert) {
+      b.setInvertMatch(true);
+    }
+    return b.build();
+  }
+
+  private static StringMatcher stringMatcher(StringMatch m) {
+    StringMatcher.Builder b = StringMatcher.newBuilder();
+    switch (m.type()) {
+      case EXACT -> b.setExact(m.value());
+      case PREFIX -> b.setPrefix(m.value());
+      case REGEX -> b.setSafeRegex(regex(m.value()));
+    }
+    return b.build();
+  }
+
+  @SuppressWarnings("deprecation") // google_re2 is deprecated but still what Istio sends
+  private static RegexMatcher regex(String regex) {
+    return RegexMatcher.newBuilder()
+        .setGoogleRe2(RegexMatcher.GoogleRE2.getDefaultInstance())
+        .setRegex(regex)
+        .build();
+  }
+
+  private static RouteAction action(
+      PushContext context, HttpRoute http, String namespace, Scope scope) {
+    RouteAction.Builder b = RouteAction.newBuilder();
+    List<HttpRouteDestination> dests = http.route();
+    if (dests.size() == 1) {
+      b.setCluster(cluster(context, dests.get(0).destination(), namespace, scope));
+    } else {
+      // Istio drops zero-weight destinations of a weighted route.
+      List<WeightedCluster.ClusterWeight> weights = new ArrayList<>();
+      for (HttpRouteDestination d : dests) {
+        if (d.weight() <= 0) {
+          continue;
+        }
+        weights.add(
+            WeightedCluster.ClusterWeight.newBuilder()
+                .setName(cluster(context, d.destination(), namespace, scope))
+                .setWeight(UInt32Value.of(d.weight()))
+                .build());
+      }
+      if (weights.size() == 1) {
+        b.setCluster(weights.get(0).getName());
+      } else if (weights.isEmpty()) {
+        b.setCluster(cluster(context, dests.get(0).destination(), namespace, scope));
+      } else {
+        b.setWeightedClusters(WeightedCluster.newBuilder().addAllClusters(weights));
+      }
+    }
+    if (http.rewrite() != null) {
+      if (http.rewrite().uri() != null && !http.rewrite().uri().isEmpty()) {
+        b.setPrefixRewrite(http.rewrite().uri());
+      }
+      if (http.rewrite().authority() != null && !http.rewrite().authority().isEmpty()) {
+        b.setHostRewriteLiteral(http.rewrite().authority());
+      }
+    }
+    if (http.timeout() != null) {
+      b.setTimeout(duration(http.timeout()));
+    }
+    HttpRetry retries = http.retries();
+    if (retries != null) {
+      RetryPolicy.Builder r =
+          RetryPolicy.newBuilder().setNumRetries(UInt32Value.of(retries.attempts()));
+      r.setRetryOn(
+          retries.retryOn() == null || retries.retryOn().isEmpty()
+              ? "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+              : retries.retryOn());
+      if (retries.perTryTimeout() != null) {
+        r.setPerTryTimeout(duration(retries.perTryTimeout()));
+      }
+      b.setRetryPolicy(r);
+    }
+    return b.build();
+  }
+
+  private static com.google.protobuf.Duration duration(java.time.Duration d) {
+    return com.google.protobuf.Duration.newBuilder()
+        .setSeconds(d.getSeconds())
+        .setNanos(d.getNano())
+        .build();
+  }
+
+  private static RedirectAction redirect(HttpRedirect r) {
+    RedirectAction.Builder b = RedirectAction.newBuilder();
+    if (r.uri() != null && !r.uri().isEmpty()) {
+      b.setPathRedirect(r.uri());
+    }
+    if (r.authority() != null && !r.authority().isEmpty()) {
+      b.setHostRedirect(r.authority());
+    }
+    if (r.port() > 0) {
+      b.setPortRedirect(r.port());
+    }
+    if (r.scheme() != null && !r.scheme().isEmpty()) {
+      b.setSchemeRedirect(r.scheme());
+    }
+    b.setResponseCode(
+        switch (r.redirectCode()) {
+          case 302 -> RedirectAction.RedirectResponseCode.FOUND;
+          case 303 -> RedirectAction.RedirectResponseCode.SEE_OTHER;
+          case 307 -> RedirectAction.RedirectResponseCode.TEMPORARY_REDIRECT;
+          case 308 -> RedirectAction.RedirectResponseCode.PERMANENT_REDIRECT;
+          default -> RedirectAction.RedirectResponseCode.MOVED_PERMANENTLY;
+        });
+    return b.build();
+  }
+
+  /**
+   * The cluster of a destination: its host resolved in the VirtualService's namespace; its port,
+   * else the service's only port, else (sidecars) the port being routed, else the service's first
+   * port. A subset is named even when no DestinationRule defines it: CDS then has no such cluster
+   * and the proxy answers 503 NC, while the rest of the configuration still applies.
+   */
+  static String cluster(PushContext context, Destination d, String namespace, Scope scope) {
+    String host = Hosts.resolve(d.host(), namespace);
+    MeshService svc = context.service(host);
+    int port;
+    if (d.port() != null && d.port().number() > 0) {
+      port = d.port().number();
+    } else if (svc != null && svc.ports().size() == 1) {
+      port = svc.ports().get(0).number();
+    } else if (scope.sidecar() && scope.port() > 0) {
+      port = scope.port();
+    } else if (svc != null && !svc.ports().isEmpty()) {
+      port = svc.ports().get(0).number();
+    } else {
+      port = 80;
+    }
+    return ClusterName.outbound(port, d.subset(), host).toString();
+  }
+}

@@ -1,0 +1,79 @@
+package dev.weft.controlplane.registry;
+
+import java.util.Locale;
+
+/**
+ * A service port's protocol, chosen as Istio does: by {@code appProtocol} when set, else by the
+ * port name's prefix ({@code http}, {@code http-web}, {@code grpc-api}, ...). Unknown names are
+ * {@link #UNSUPPORTED}, for which Istio sniffs the protocol; Weft's proxies treat them as HTTP.
+ */
+public enum Protocol {
+  HTTP,
+  HTTP2,
+  HTTPS,
+  GRPC,
+  GRPC_WEB,
+  TCP,
+  TLS,
+  UDP,
+  MONGO,
+  REDIS,
+  MYSQL,
+  UNSUPPORTED;
+
+  /** The protocol of a Service port. */
+  public static Protocol of(String portName, String appProtocol, String transport) {
+    if ("UDP".equalsIgnoreCase(transport)) {
+      return UDP;
+    }
+    if (appProtocol != null && !appProtocol.isEmpty()) {
+      Protocol p = parse(appProtocol);
+      if (p != UNSUPPORTED) {
+        return p;
+      }
+    }
+    if (portName == null || portName.isEmpty()) {
+      return UNSUPPORTED;
+    }
+    String name = portName.toLowerCase(Locale.ROOT);
+    if (name.startsWith("grpc-web")) {
+      return GRPC_WEB;
+    }
+    int dash = name.indexOf('-');
+    return parse(dash < 0 ? name : name.substring(0, dash));
+  }
+
+  /** A protocol name as Istio spells it ({@code http}, {@code HTTP2}, {@code grpc-web}...). */
+  public static Protocol parse(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    // Kubernetes' standard appProtocol values.
+    if (n.equals("kubernetes.io/h2c")) {
+      return HTTP2;
+    }
+    return switch (n) {
+      case "http" -> HTTP;
+      case "http2", "h2c" -> HTTP2;
+      case "https" -> HTTPS;
+      case "grpc" -> GRPC;
+      case "grpc-web" -> GRPC_WEB;
+      case "tcp" -> TCP;
+      case "tls" -> TLS;
+      case "udp" -> UDP;
+      case "mongo" -> MONGO;
+      case "redis" -> REDIS;
+      case "mysql" -> MYSQL;
+      default -> UNSUPPORTED;
+    };
+  }
+
+  /**
+   * Whether the proxy serves this port with its HTTP connection manager (HTTP, HTTP/2, gRPC; and
+   * unknown protocols, which Istio would sniff).
+   */
+  public boolean isHttp() {
+    return switch (this) {
+      case HTTP, HTTP2, GRPC, GRPC_WEB, UNSUPPORTED -> true;
+      default -> false;
+    };
+  }
+}

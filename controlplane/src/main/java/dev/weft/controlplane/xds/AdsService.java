@@ -1,0 +1,368 @@
+package dev.weft.controlplane.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.Message;
+import dev.weft.controlplane.gen.Generator;
+import dev.weft.controlplane.gen.Generators;
+import dev.weft.controlplane.gen.Proxy;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.push.PushController;
+import dev.weft.controlplane.registry.WorkloadRegistry;
+import dev.weft.xds.TypeUrls;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Envoy's AggregatedDiscoveryService, state of the world (SotW), implemented here rather than with
+ * java-control-plane's snapshot cache (which re-sends NACKed versions in a loop).
+ *
+ * <p>Per stream: the node (from the first request), one subscription per type (wildcard for LDS and
+ * CDS when {@code resource_names} is empty, named for RDS and EDS), the version and nonce last
+ * sent. A request with a stale nonce is ignored; an ACK records the version; a NACK ({@code
+ * error_detail}) records the version and error, is logged once, and the same content is not sent
+ * again. On a new push context only the types whose resources changed (by content hash) are sent,
+ * in Envoy's order CDS → EDS → LDS → RDS.
+ *
+ * <p>Every stream's state lives on one serializing executor (the control plane's); gRPC callbacks
+ * only enqueue work there. The proxy's workload is registered when its stream starts and removed
+ * when it ends.
+ */
+public final class AdsService
+    extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
+  private static final System.Logger logger = System.getLogger(AdsService.class.getName());
+  private static final int MAX_DISCONNECTED = 100;
+
+  private final Executor executor;
+  private final PushController push;
+  private final WorkloadRegistry registry;
+  private final AtomicLong streamIds = new AtomicLong();
+
+  /** Owned by the executor. */
+  private final Map<Long, Connection> connections = new LinkedHashMap<>();
+
+  /** Published for readers on other threads; keyed by stream id. */
+  private final Map<Long, ProxyStatus> statuses = new ConcurrentHashMap<>();
+
+  public AdsService(Executor executor, PushController push, WorkloadRegistry registry) {
+    this.executor = executor;
+    this.push = push;
+    this.registry = registry;
+    push.addListener(this::onPush);
+  }
+
+  /**
+   * The sync state of every proxy that is connected, and of recently disconnected ones (unless the
+   * same node is connected again), connected first, then by id.
+   */
+  public List<ProxyStatus> proxies() {
+    Map<String, ProxyStatus> byId = new LinkedHashMap<>();
+    List<Map.Entry<Long, ProxyStatus>> entries = new ArrayList<>(statuses.entrySet());
+    entries.sort(Map.Entry.comparingByKey());
+    for (Map.Entry<Long, ProxyStatus> e : entries) {
+      ProxyStatus s = e.getValue();
+      ProxyStatus prev = byId.get(s.id());
+      if (prev == null || s.connected() || !prev.connected()) {
+        byId.put(s.id(), s);
+      }
+    }
+    List<ProxyStatus> out = new ArrayList<>(byId.values());
+    out.sort(
+        Comparator.comparing((ProxyStatus s) -> !s.connected()).thenComparing(ProxyStatus::id));
+    return out;
+  }
+
+  @Override
+  public StreamObserver<DiscoveryRequest> streamAggregatedResources(
+      StreamObserver<DiscoveryResponse> responses) {
+    Connection conn = new Connection(streamIds.incrementAndGet(), responses);
+    if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
+      call.setOnCancelHandler(() -> executor.execute(() -> close(conn, false)));
+    }
+    executor.execute(() -> connections.put(conn.id, conn));
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(DiscoveryRequest request) {
+        executor.execute(() -> handle(conn, request));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        executor.execute(() -> close(conn, false));
+      }
+
+      @Override
+      public void onCompleted() {
+        executor.execute(() -> close(conn, true));
+      }
+    };
+  }
+
+  private void handle(Connection conn, DiscoveryRequest request) {
+    if (conn.closed) {
+      return;
+    }
+    try {
+      if (conn.proxy == null) {
+        if (!request.hasNode()) {
+          fail(conn, Status.INVALID_ARGUMENT.withDescription("the first request has no node"));
+          return;
+        }
+        try {
+          conn.proxy = Proxy.fromNode(request.getNode());
+        } catch (IllegalArgumentException e) {
+          fail(conn, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+          return;
+        }
+        logger.log(Level.INFO, "proxy connected: " + conn.proxy.id() + " (stream " + conn.id + ")");
+        registry.register(conn.id, conn.proxy.workload());
+        publishStatus(conn);
+      }
+      String type = request.getTypeUrl();
+      Generator generator = Generators.of(type);
+      if (generator == null) {
+        logger.log(Level.DEBUG, "ignoring a request for unsupported type " + type);
+        return;
+      }
+      TypeState state = conn.types.computeIfAbsent(type, t -> new TypeState());
+      String nonce = request.getResponseNonce();
+      if (!nonce.isEmpty() && !nonce.equals(state.sentNonce)) {
+        return; // stale: an answer to an older response; Envoy will answer the latest too
+      }
+      boolean initial = nonce.isEmpty();
+      if (request.hasErrorDetail()) {
+        String error = request.getErrorDetail().getMessage();
+        if (!state.sentVersion.equals(state.nackedVersion) || !error.equals(state.error)) {
+          logger.log(
+              Level.WARNING,
+              conn.proxy.id()
+                  + " rejected "
+                  + TypeUrls.shortName(type)
+                  + " version "
+                  + state.sentVersion
+                  + ": "
+                  + error);
+        }
+        state.nackedVersion = state.sentVersion;
+        state.error = error;
+        state.subscribe(type, request.getResourceNamesList());
+        publishStatus(conn);
+        return; // the same version is not sent again; the next change will be
+      }
+      if (!initial) {
+        state.ackedVersion = request.getVersionInfo();
+      }
+      boolean namesChanged = state.subscribe(type, request.getResourceNamesList());
+      if (initial || namesChanged) {
+        send(conn, type, push.current(), initial);
+      }
+      publishStatus(conn);
+    } catch (RuntimeException e) {
+      logger.log(Level.ERROR, "error handling a discovery request on stream " + conn.id, e);
+    }
+  }
+
+  /** Pushes a new context: to each proxy, each subscribed type whose resources changed. */
+  private void onPush(PushContext context) {
+    for (Connection conn : List.copyOf(connections.values())) {
+      if (conn.closed || conn.proxy == null) {
+        continue;
+      }
+      for (String type : Generators.TYPE_ORDER) {
+        if (conn.types.containsKey(type)) {
+          try {
+            send(conn, type, context, false);
+          } catch (RuntimeException e) {
+            logger.log(
+                Level.ERROR,
+                "cannot push " + TypeUrls.shortName(type) + " to " + conn.proxy.id(),
+                e);
+          }
+        }
+      }
+      publishStatus(conn);
+    }
+  }
+
+  private void send(Connection conn, String type, PushContext context, boolean force) {
+    TypeState state = conn.types.get(type);
+    List<Message> resources = new ArrayList<>();
+    for (Message m : Generators.of(type).generate(context, conn.proxy)) {
+      if (state.wildcard || state.names.contains(Generators.name(m))) {
+        resources.add(m);
+      }
+    }
+    String hash = hash(resources);
+    if (!force && hash.equals(state.sentHash)) {
+      return;
+    }
+    String version = hash.substring(0, 16);
+    String nonce = Long.toString(++conn.nonces);
+    DiscoveryResponse.Builder response =
+        DiscoveryResponse.newBuilder().setTypeUrl(type).setVersionInfo(version).setNonce(nonce);
+    for (Message m : resources) {
+      response.addResources(Any.pack(m));
+    }
+    try {
+      conn.out.onNext(response.build());
+    } catch (RuntimeException e) {
+      logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
+      close(conn, false);
+      return;
+    }
+    state.sentHash = hash;
+    state.sentVersion = version;
+    state.sentNonce = nonce;
+  }
+
+  private void fail(Connection conn, Status status) {
+    logger.log(Level.WARNING, "closing xDS stream " + conn.id + ": " + status.getDescription());
+    try {
+      conn.out.onError(status.asRuntimeException());
+    } catch (RuntimeException e) {
+      // already closed
+    }
+    close(conn, false);
+  }
+
+  private void close(Connection conn, boolean complete) {
+    if (conn.closed) {
+      return;
+    }
+    conn.closed = true;
+    connections.remove(conn.id);
+    if (complete) {
+      try {
+        conn.out.onCompleted();
+      } catch (RuntimeException e) {
+        // already closed
+      }
+    }
+    registry.unregister(conn.id);
+    if (conn.proxy != null) {
+      logger.log(
+          Level.INFO, "proxy disconnected: " + conn.proxy.id() + " (stream " + conn.id + ")");
+      publishStatus(conn);
+      trimStatuses();
+    }
+  }
+
+  private void trimStatuses() {
+    List<Long> disconnected = new ArrayList<>();
+    statuses.forEach(
+        (id, s) -> {
+          if (!s.connected()) {
+            disconnected.add(id);
+          }
+        });
+    disconnected.sort(null);
+    for (int i = 0; i < disconnected.size() - MAX_DISCONNECTED; i++) {
+      statuses.remove(disconnected.get(i));
+    }
+  }
+
+  private void publishStatus(Connection conn) {
+    Map<String, ProxyStatus.TypeStatus> types = new LinkedHashMap<>();
+    for (String type : Generators.TYPE_ORDER) {
+      TypeState s = conn.types.get(type);
+      if (s != null) {
+        types.put(
+            TypeUrls.shortName(type),
+            new ProxyStatus.TypeStatus(s.sentVersion, s.ackedVersion, s.nackedVersion, s.error));
+      }
+    }
+    statuses.put(
+        conn.id,
+        new ProxyStatus(
+            conn.proxy.id().toString(),
+            conn.proxy.id().proxyName(),
+            conn.proxy.id().type(),
+            !conn.closed,
+            types));
+  }
+
+  /** SHA-256 over the deterministic serialization of the resources, hex. */
+  static String hash(List<Message> resources) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      ByteArrayOutputStream buf = new ByteArrayOutputStream();
+      for (Message m : resources) {
+        buf.reset();
+        CodedOutputStream out = CodedOutputStream.newInstance(buf);
+        out.useDeterministicSerialization();
+        m.writeTo(out);
+        out.flush();
+        byte[] bytes = buf.toByteArray();
+        digest.update(
+            Integer.toString(bytes.length).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        digest.update((byte) ':');
+        digest.update(bytes);
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (NoSuchAlgorithmException | IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** One ADS stream. Owned by the executor. */
+  private static final class Connection {
+    final long id;
+    final StreamObserver<DiscoveryResponse> out;
+    final Map<String, TypeState> types = new LinkedHashMap<>();
+    Proxy proxy;
+    long nonces;
+    boolean closed;
+
+    Connection(long id, StreamObserver<DiscoveryResponse> out) {
+      this.id = id;
+      this.out = out;
+    }
+  }
+
+  /** One type's subscription and sync state on a stream. Owned by the executor. */
+  private static final class TypeState {
+    boolean wildcard;
+    Set<String> names = Set.of();
+    String sentHash;
+    String sentVersion = "";
+    String sentNonce = "";
+    String ackedVersion = "";
+    String nackedVersion = "";
+    String error = "";
+
+    /**
+     * Updates the subscription; LDS and CDS with no names (or {@code *}) are wildcard. Returns
+     * whether it changed.
+     */
+    boolean subscribe(String type, List<String> requested) {
+      boolean wild =
+          (requested.isEmpty() && (type.equals(TypeUrls.LISTENER) || type.equals(TypeUrls.CLUSTER)))
+              || requested.contains("*");
+      Set<String> next = wild ? Set.of() : new LinkedHashSet<>(requested);
+      boolean changed = wild != wildcard || !next.equals(names);
+      wildcard = wild;
+      names = next;
+      return changed;
+    }
+  }
+}

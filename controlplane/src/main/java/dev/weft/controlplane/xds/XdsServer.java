@@ -1,0 +1,76 @@
+package dev.weft.controlplane.xds;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/** The gRPC server that serves ADS on one address (plaintext; loopback in local mode). */
+public final class XdsServer implements AutoCloseable {
+  private final Server server;
+  private final InetSocketAddress address;
+
+  private XdsServer(Server server, InetSocketAddress address) {
+    this.server = server;
+    this.address = address;
+  }
+
+  /**
+   * Binds {@code address} (port 0: any free port) and starts serving {@code ads}.
+   *
+   * @throws IOException when the address cannot be bound; the message names {@code host:port}
+   */
+  public static XdsServer start(InetSocketAddress address, AdsService ads) throws IOException {
+    Server server =
+        NettyServerBuilder.forAddress(address)
+            .addService(ads)
+            .directExecutor()
+            .maxInboundMessageSize(16 << 20)
+            // Proxies keep their stream alive with pings; accept them (Envoy's default interval).
+            .permitKeepAliveTime(5, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw new IOException(
+          "cannot bind the xDS server to "
+              + address.getHostString()
+              + ":"
+              + address.getPort()
+              + ": "
+              + rootMessage(e),
+          e);
+    }
+    InetSocketAddress bound = address;
+    if (!server.getListenSockets().isEmpty()
+        && server.getListenSockets().get(0) instanceof InetSocketAddress a) {
+      bound = new InetSocketAddress(address.getAddress(), a.getPort());
+    }
+    return new XdsServer(server, bound);
+  }
+
+  static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c.getMessage() == null ? c.toString() : c.getMessage();
+  }
+
+  /** The bound address. */
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  @Override
+  public void close() {
+    server.shutdownNow();
+    try {
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
