@@ -1,0 +1,166 @@
+package dev.weft.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.samples.DemoManifests;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WeftCommandLineTest {
+  @TempDir Path tmp;
+
+  /** Exit status, standard output and standard error of one {@code weft} invocation. */
+  record Run(int status, String out, String err) {}
+
+  static Run weft(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int status = Weft.commandLine(new PrintWriter(out), new PrintWriter(err)).execute(args);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  private String[] withState(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--state-dir");
+    all.add(tmp.resolve("state").toString());
+    return all.toArray(String[]::new);
+  }
+
+  @Test
+  void versionWithoutControlPlanePrintsOnlyTheClient() {
+    Run r = weft(withState("version"));
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).isEqualTo("client version: " + Weft.version() + "\n");
+    assertThat(Weft.version()).isNotEqualTo("unknown").doesNotContain("${");
+  }
+
+  @Test
+  void unknownCommandOrOptionIsAnErrorWithStatus1() {
+    Run r = weft("frobnicate");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).startsWith("error: ").contains("frobnicate");
+    Run r2 = weft("get", "vs", "--bogus");
+    assertThat(r2.status()).isEqualTo(1);
+    assertThat(r2.err()).startsWith("error: Unknown option: '--bogus'");
+  }
+
+  @Test
+  void getWithoutControlPlaneSaysHowToStartIt() {
+    Run r = weft(withState("get", "vs", "-n", "demo"));
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err())
+        .isEqualTo(
+            "error: the Weft control plane is not running (state dir "
+                + tmp.resolve("state").toAbsolutePath()
+                + "); start it with: weft install\n");
+  }
+
+  @Test
+  void getUnknownKindNamesIt() {
+    Run r = weft(withState("get", "frobs"));
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("error: the server doesn't have a resource type \"frobs\"\n");
+  }
+
+  @Test
+  void applyValidFilesWithoutControlPlaneFailsAfterValidating() throws IOException {
+    List<Path> files = DemoManifests.writeTo(tmp, DemoManifests.CANARY);
+    List<String> args = new ArrayList<>(List.of("apply"));
+    for (Path f : files) {
+      args.add("-f");
+      args.add(f.toString());
+    }
+    Run r = weft(withState(args.toArray(String[]::new)));
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).contains("the Weft control plane is not running");
+  }
+
+  @Test
+  void validateAcceptsTheGuidesManifests() throws IOException {
+    List<Path> files = DemoManifests.writeTo(tmp, DemoManifests.ALL);
+    Run r = weft(withState("validate", "-f", tmp.toString()));
+    assertThat(r.err()).isEmpty();
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).isEqualTo("✔ " + files.size() + " resources valid\n");
+  }
+
+  @Test
+  void validateAndApplyReportEveryErrorWithItsFieldPath() throws IOException {
+    Path bad = tmp.resolve("bad.yaml");
+    Files.writeString(
+        bad,
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: podinfo
+          namespace: demo
+        spec:
+          hosts: ["*"]
+          http:
+          - route:
+            - destination: {host: podinfo.demo.svc.cluster.local, subset: v1}
+              weigth: 90
+        """);
+    Run v = weft(withState("validate", "-f", bad.toString()));
+    assertThat(v.status()).isEqualTo(1);
+    assertThat(v.out()).isEmpty();
+    assertThat(v.err())
+        .contains(
+            "error: " + bad + ": document 1 (VirtualService demo/podinfo): spec.http[0].route[0]")
+        .contains("weigth");
+    Run a = weft(withState("apply", "-f", bad.toString()));
+    assertThat(a.status()).isEqualTo(1);
+    assertThat(a.err()).contains("spec.http[0].route[0]").contains("nothing applied");
+    assertThat(a.err()).doesNotContain("not running");
+  }
+
+  @Test
+  void missingFileIsNamed() {
+    Run r = weft(withState("apply", "-f", tmp.resolve("nope.yaml").toString()));
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).contains("the path \"" + tmp.resolve("nope.yaml") + "\" does not exist");
+  }
+
+  @Test
+  void installRejectsUnknownProfile() {
+    Run r = weft(withState("install", "--profile", "ambient"));
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).contains("unknown profile \"ambient\"");
+  }
+
+  @Test
+  void runNeedsACommand() {
+    Run r = weft(withState("run", "--name", "x", "--port", "http:9898"));
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).contains("COMMAND");
+  }
+
+  @Test
+  void uninstallOfAnEmptyStateDirIsHarmless() throws IOException {
+    Files.createDirectories(tmp.resolve("state"));
+    Run r = weft(withState("uninstall", "--purge"));
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).contains("Nothing was running").contains("✔ Uninstall complete");
+    assertThat(tmp.resolve("state")).doesNotExist();
+  }
+
+  @Test
+  void purgeRefusesADirectoryThatIsNotAStateDir() throws IOException {
+    Path notState = tmp.resolve("home");
+    Files.createDirectories(notState);
+    Files.writeString(notState.resolve("precious.txt"), "keep me");
+    Run r = weft("uninstall", "--purge", "--state-dir", notState.toString());
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).contains("refusing to remove");
+    assertThat(notState.resolve("precious.txt")).exists();
+  }
+}
