@@ -1,42 +1,169 @@
 package dev.weft.proxy;
 
+import dev.weft.proxy.accesslog.AccessLogger;
+import dev.weft.proxy.admin.AdminServer;
+import dev.weft.proxy.config.ConfigCompiler;
+import dev.weft.proxy.http.DataPlane;
+import dev.weft.proxy.listener.ListenerManager;
+import dev.weft.proxy.listener.Transport;
+import dev.weft.proxy.stats.ProxyStats;
+import dev.weft.proxy.xds.NodeStructs;
+import dev.weft.proxy.xds.XdsClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
-/** Stub: replaced by the real proxy shortly. */
+/**
+ * A running Weft proxy (sidecar or gateway): an admin interface, an xDS client that keeps the
+ * configuration current, and Netty listeners that serve HTTP/1.1 with it. Start one with {@link
+ * #start}; it is ready once the first clusters and listeners arrived and every listener is bound.
+ */
 public final class Proxy implements AutoCloseable {
-  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private final ProxyBootstrap bootstrap;
+  private final ProxyStats stats = new ProxyStats();
+  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+  private final Object readyLock = new Object();
+  private AccessLogger accessLog;
+  private Transport transport;
+  private DataPlane dataPlane;
+  private ListenerManager listeners;
+  private XdsClient xds;
+  private AdminServer admin;
+  private volatile boolean closing;
 
-  private Proxy(ProxyBootstrap b) {
-    this.bootstrap = b;
+  private Proxy(ProxyBootstrap bootstrap) {
+    this.bootstrap = bootstrap;
   }
 
+  /**
+   * Binds the admin address and starts connecting to the control plane in the background.
+   *
+   * @throws IOException when the admin address cannot be bound (the message names {@code
+   *     host:port}) or the access log cannot be opened
+   */
   public static Proxy start(ProxyBootstrap b) throws IOException {
-    return new Proxy(b);
+    Proxy p = new Proxy(b);
+    p.admin =
+        AdminServer.start(
+            b.adminAddress(),
+            p::ready,
+            () -> p.failure().orElse(null),
+            () -> p.dataPlane == null ? null : p.dataPlane.config(),
+            () -> p.xds.snapshot(),
+            p.stats,
+            p::close);
+    try {
+      p.accessLog = AccessLogger.open(b.accessLogPath().orElse(null), p.stats);
+    } catch (IOException e) {
+      p.admin.close();
+      throw new IOException("cannot open access log " + b.accessLogPath().get() + ": " + e, e);
+    }
+    p.transport = Transport.create(0);
+    p.dataPlane = new DataPlane(p.stats, p.accessLog, p.transport, null);
+    p.listeners = new ListenerManager(p.transport, p.dataPlane);
+    p.xds =
+        XdsClient.builder()
+            .server(b.xdsServer())
+            .node(NodeStructs.node(b.nodeId(), b.metadata()))
+            .compiler(new ConfigCompiler(p.stats))
+            .stats(p.stats)
+            .sink(
+                config -> {
+                  p.dataPlane.publish(config);
+                  return p.listeners.apply(config.listeners());
+                })
+            .build();
+    p.xds.onChange(p::signal);
+    p.xds.start();
+    return p;
   }
 
+  private boolean ready() {
+    return !closing && xds.initialConfigApplied() && xds.bindFailures().isEmpty();
+  }
+
+  private void signal() {
+    synchronized (readyLock) {
+      readyLock.notifyAll();
+    }
+  }
+
+  /** Waits until the proxy is ready; true if it is, false on timeout or when it stopped. */
   public boolean awaitReady(Duration timeout) {
-    return false;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (readyLock) {
+      while (!ready()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || terminated.isDone()) {
+          return false;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(readyLock, Math.min(left, 100_000_000L));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
+  /** Why the proxy is not ready (empty when it is). */
   public Optional<String> failure() {
-    return Optional.of("not implemented yet");
+    if (closing) {
+      return Optional.of("proxy stopped");
+    }
+    if (ready()) {
+      return Optional.empty();
+    }
+    Map<String, String> bind = xds.bindFailures();
+    if (!bind.isEmpty()) {
+      return Optional.of(String.join("; ", bind.values()));
+    }
+    String err = xds.streamError();
+    if (err != null) {
+      return Optional.of(err);
+    }
+    return Optional.of(
+        "waiting for clusters and listeners from the control plane at "
+            + bootstrap.xdsServer().getHostString()
+            + ":"
+            + bootstrap.xdsServer().getPort());
   }
 
+  /** Where the admin interface listens (with the actual port if 0 was configured). */
   public InetSocketAddress adminAddress() {
-    return bootstrap.adminAddress();
+    return admin.address();
   }
 
+  /** Completes when the proxy has stopped (after {@link #close} or {@code /quitquitquit}). */
   public CompletableFuture<Void> terminationFuture() {
     return terminated;
   }
 
+  /** Stops everything: xDS, listeners, event loops, admin, access log. Idempotent. */
   @Override
   public void close() {
-    terminated.complete(null);
+    synchronized (this) {
+      if (closing) {
+        terminated.join();
+        return;
+      }
+      closing = true;
+    }
+    try {
+      xds.close();
+      listeners.close();
+      transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5_000);
+      admin.close();
+      accessLog.close();
+    } finally {
+      signal();
+      terminated.complete(null);
+    }
   }
 }

@@ -1,0 +1,87 @@
+package dev.weft.proxy.accesslog;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * One finished request, as Istio's default access log format prints it. Built on the event loop
+ * (plain field copies); formatted on the writer thread.
+ *
+ * @param startMillis request start, epoch millis
+ * @param method {@code :method}
+ * @param path the original path
+ * @param protocol {@code HTTP/1.1}
+ * @param code the response code, 0 if none was sent
+ * @param flags Envoy response flags ({@code -} when none)
+ * @param details Envoy's response code details, e.g. {@code via_upstream}
+ * @param bytesReceived request body bytes
+ * @param bytesSent response body bytes
+ * @param durationMillis total duration
+ * @param upstreamServiceTime time to upstream response headers in ms, or -1
+ * @param forwardedFor {@code x-forwarded-for} or null
+ * @param userAgent {@code user-agent} or null
+ * @param requestId {@code x-request-id} or null
+ * @param authority {@code :authority} or null
+ * @param upstreamHost upstream {@code host:port} or null
+ * @param upstreamCluster cluster name or null
+ * @param upstreamLocal upstream connection's local address or null
+ * @param downstreamLocal downstream connection's local address or null
+ * @param downstreamRemote downstream peer or null
+ * @param routeName the matched route's name or null
+ */
+public record AccessLogEntry(
+    long startMillis,
+    String method,
+    String path,
+    String protocol,
+    int code,
+    String flags,
+    String details,
+    long bytesReceived,
+    long bytesSent,
+    long durationMillis,
+    long upstreamServiceTime,
+    String forwardedFor,
+    String userAgent,
+    String requestId,
+    String authority,
+    String upstreamHost,
+    String upstreamCluster,
+    String upstreamLocal,
+    String downstreamLocal,
+    String downstreamRemote,
+    String routeName) {
+
+  private static final DateTimeFormatter START =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  /**
+   * Istio's default text format: {@code [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:
+   * PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%
+   * %CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED%
+   * %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%"
+   * "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"
+   * %UPSTREAM_CLUSTER% %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS%
+   * %DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%}.
+   */
+  public String format() {
+    StringBuilder sb = new StringBuilder(256);
+    sb.append('[').append(START.format(Instant.ofEpochMilli(startMillis))).append("] \"");
+    sb.append(dash(method)).append(' ').append(dash(path)).append(' ').append(dash(protocol));
+    sb.append("\" ").append(code).append(' ').append(dash(flags)).append(' ');
+    sb.append(dash(details)).append(" - \"-\" ");
+    sb.append(bytesReceived).append(' ').append(bytesSent).append(' ').append(durationMillis);
+    sb.append(' ').append(upstreamServiceTime < 0 ? "-" : Long.toString(upstreamServiceTime));
+    sb.append(" \"").append(dash(forwardedFor)).append("\" \"").append(dash(userAgent));
+    sb.append("\" \"").append(dash(requestId)).append("\" \"").append(dash(authority));
+    sb.append("\" \"").append(dash(upstreamHost)).append("\" ").append(dash(upstreamCluster));
+    sb.append(' ').append(dash(upstreamLocal)).append(' ').append(dash(downstreamLocal));
+    sb.append(' ').append(dash(downstreamRemote)).append(" - ").append(dash(routeName));
+    return sb.toString();
+  }
+
+  private static String dash(String s) {
+    return s == null || s.isEmpty() ? "-" : s;
+  }
+}

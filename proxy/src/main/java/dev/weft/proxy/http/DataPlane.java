@@ -1,0 +1,79 @@
+package dev.weft.proxy.http;
+
+import dev.weft.proxy.accesslog.AccessLogger;
+import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.listener.Transport;
+import dev.weft.proxy.stats.ProxyStats;
+import dev.weft.proxy.upstream.ConnectionPool;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntUnaryOperator;
+
+/**
+ * What every connection of the data plane shares: the current {@link RuntimeConfig} (a volatile
+ * reference that the xDS client swaps), counters, the access log, the transport, and the
+ * per-event-loop connection pools.
+ */
+public final class DataPlane {
+  private volatile RuntimeConfig config = RuntimeConfig.EMPTY;
+  private final ProxyStats stats;
+  private final AccessLogger accessLog;
+  private final Transport transport;
+  private final IntUnaryOperator random;
+  private final FastThreadLocal<ConnectionPool> pools;
+
+  /**
+   * @param random draws a number in {@code [0, bound)} for weighted clusters; null means {@link
+   *     ThreadLocalRandom}
+   */
+  public DataPlane(
+      ProxyStats stats, AccessLogger accessLog, Transport transport, IntUnaryOperator random) {
+    this.stats = stats;
+    this.accessLog = accessLog;
+    this.transport = transport;
+    this.random = random != null ? random : bound -> ThreadLocalRandom.current().nextInt(bound);
+    this.pools =
+        new FastThreadLocal<>() {
+          @Override
+          protected ConnectionPool initialValue() {
+            return null;
+          }
+        };
+  }
+
+  public RuntimeConfig config() {
+    return config;
+  }
+
+  /** Publishes a new configuration; requests that start afterwards use it. */
+  public void publish(RuntimeConfig newConfig) {
+    this.config = newConfig;
+  }
+
+  public ProxyStats stats() {
+    return stats;
+  }
+
+  public AccessLogger accessLog() {
+    return accessLog;
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
+  int draw(int bound) {
+    return random.applyAsInt(bound);
+  }
+
+  /** The connection pool of {@code loop}; call only from that loop. */
+  public ConnectionPool pool(EventLoop loop) {
+    ConnectionPool p = pools.get();
+    if (p == null) {
+      p = new ConnectionPool(loop, transport.socketChannel());
+      pools.set(p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,708 @@
+package dev.weft.proxy.http;
+
+import dev.weft.proxy.accesslog.AccessLogEntry;
+import dev.weft.proxy.config.ClusterConfig;
+import dev.weft.proxy.config.Endpoint;
+import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.config.PathMatch;
+import dev.weft.proxy.config.Route;
+import dev.weft.proxy.config.RouteAction;
+import dev.weft.proxy.config.RouteTable;
+import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.config.VirtualHost;
+import dev.weft.proxy.router.ResponseFlags;
+import dev.weft.proxy.router.Router;
+import dev.weft.proxy.upstream.LoadBalancer;
+import dev.weft.proxy.upstream.UpstreamStream;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One HTTP/1.1 request and its response, from the downstream connection through the router to an
+ * upstream connection. The request head is forwarded as soon as the upstream connection is ready,
+ * then body chunks as they arrive (no aggregation), with backpressure in both directions: reading
+ * from one side pauses while the other side's channel is not writable.
+ *
+ * <p>Lives on the downstream connection's event loop, like the upstream connection it uses.
+ */
+final class Stream implements UpstreamStream {
+  private static final int MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
+
+  // Envoy's local reply bodies.
+  static final String BODY_NO_HEALTHY_UPSTREAM = "no healthy upstream";
+  static final String BODY_CONNECT_FAILURE =
+      "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+  static final String BODY_TERMINATION =
+      "upstream connect error or disconnect/reset before headers. reset reason: connection"
+          + " termination";
+
+  private final HttpConnectionManager hcm;
+  private final ChannelHandlerContext ctx;
+  private final DataPlane dp;
+  private final ListenerConfig listener;
+
+  private long startMillis;
+  private long startNanos;
+  private String method;
+  private String path;
+  private HttpVersion protocol;
+  private String authority;
+  private boolean isHead;
+  private boolean downstreamKeepAlive;
+  private boolean expectContinue;
+  private String userAgent;
+  private String forwardedFor;
+  private String requestId;
+
+  private Route route;
+  private ClusterConfig cluster;
+  private Endpoint endpoint;
+  private Channel upstream;
+  private boolean connecting;
+  private ArrayDeque<HttpContent> pending;
+  private int pendingBytes;
+  private boolean upstreamNeedsFlush;
+  private long upstreamStartNanos;
+  private ScheduledFuture<?> timeout;
+
+  private boolean requestComplete;
+  private boolean discardRequestBody;
+  private boolean responseStarted;
+  private boolean upstreamKeepAlive;
+  private boolean closeAfterResponse;
+  private boolean skipInformationalEnd;
+  private boolean pausedReading;
+  private boolean finished;
+  private int code;
+  private String flags = ResponseFlags.NONE;
+  private String details;
+  private long bytesReceived;
+  private long bytesSent;
+  private long serviceTime = -1;
+
+  Stream(
+      HttpConnectionManager hcm,
+      ChannelHandlerContext ctx,
+      DataPlane dataPlane,
+      ListenerConfig listener) {
+    this.hcm = hcm;
+    this.ctx = ctx;
+    this.dp = dataPlane;
+    this.listener = listener;
+  }
+
+  boolean requestComplete() {
+    return requestComplete;
+  }
+
+  boolean pausedReading() {
+    return pausedReading;
+  }
+
+  // ------------------------------------------------------------------ request
+
+  void start(HttpRequest req) {
+    startMillis = System.currentTimeMillis();
+    startNanos = System.nanoTime();
+    method = req.method().name();
+    protocol = req.protocolVersion();
+    isHead = req.method() == HttpMethod.HEAD || HttpMethod.HEAD.equals(req.method());
+    HttpHeaders h = req.headers();
+    if (req.decoderResult().isFailure()) {
+      path = req.uri();
+      downstreamKeepAlive = false;
+      dp.stats().downstreamRqBad.increment();
+      discardRequestBody = true;
+      localReply(400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "http1.codec_error");
+      return;
+    }
+    downstreamKeepAlive = HttpUtil.isKeepAlive(req);
+    userAgent = h.get(HttpHeaderNames.USER_AGENT);
+    forwardedFor = h.get("x-forwarded-for");
+    expectContinue = HttpUtil.is100ContinueExpected(req);
+
+    // Request target: origin-form, or absolute-form when the app uses us as its http_proxy.
+    String uri = req.uri();
+    if (uri.startsWith("/")) {
+      path = uri;
+      authority = h.get(HttpHeaderNames.HOST);
+    } else if (uri.regionMatches(true, 0, "http://", 0, 7)) {
+      int end = 7;
+      while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
+        end++;
+      }
+      authority = uri.substring(7, end);
+      path =
+          end == uri.length()
+              ? "/"
+              : uri.charAt(end) == '?' ? "/" + uri.substring(end) : uri.substring(end);
+    } else if (uri.equals("*") && req.method() == HttpMethod.OPTIONS) {
+      path = uri;
+      authority = h.get(HttpHeaderNames.HOST);
+    } else {
+      path = uri;
+      discardRequestBody = true;
+      dp.stats().downstreamRqBad.increment();
+      localReply(400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "invalid_url");
+      return;
+    }
+    if (authority == null || authority.isEmpty()) {
+      discardRequestBody = true;
+      localReply(
+          400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "missing_host_header");
+      return;
+    }
+    requestId = h.get("x-request-id");
+    if (requestId == null) {
+      ThreadLocalRandom r = ThreadLocalRandom.current();
+      requestId =
+          new UUID((r.nextLong() & ~0xF000L) | 0x4000L, (r.nextLong() & ~(3L << 62)) | (1L << 63))
+              .toString();
+      h.set("x-request-id", requestId);
+    }
+
+    // Route.
+    RuntimeConfig rc = dp.config();
+    RouteTable table = listener.routes(rc);
+    VirtualHost vh = table == null ? null : table.virtualHost(authority);
+    route = vh == null ? null : Router.match(vh, path, method, authority, h);
+    if (route == null) {
+      discardRequestBody = true;
+      localReply(404, "", ResponseFlags.NO_ROUTE, "route_not_found");
+      return;
+    }
+    if (route.action() instanceof RouteAction.DirectResponse d) {
+      discardRequestBody = true;
+      localReply(d.status(), d.body(), ResponseFlags.NONE, "direct_response");
+      return;
+    }
+    String clusterName = Router.cluster(route.action(), dp::draw);
+    cluster = rc.clusters().get(clusterName);
+    if (cluster == null) {
+      discardRequestBody = true;
+      details = clusterName; // remembered for the log below
+      localReply(503, "", ResponseFlags.NO_CLUSTER, "cluster_not_found");
+      return;
+    }
+    endpoint = LoadBalancer.pick(cluster);
+    if (endpoint == null) {
+      discardRequestBody = true;
+      localReply(
+          503, BODY_NO_HEALTHY_UPSTREAM, ResponseFlags.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
+      return;
+    }
+
+    // Upstream request head: origin-form, HTTP/1.1, hop-by-hop headers removed.
+    prepareUpstreamHead(req, h);
+    pending = new ArrayDeque<>(4);
+    connecting = true;
+    pendingHead = req;
+    dp.pool(ctx.channel().eventLoop()).acquire(cluster, endpoint, this);
+  }
+
+  private HttpRequest pendingHead;
+
+  private void prepareUpstreamHead(HttpRequest req, HttpHeaders h) {
+    String upstreamPath = path;
+    if (route.prefixRewrite() != null) {
+      PathMatch pm = route.path();
+      int matched = pm.value().length();
+      upstreamPath = route.prefixRewrite() + path.substring(Math.min(matched, path.length()));
+    }
+    req.setUri(upstreamPath);
+    req.setProtocolVersion(HttpVersion.HTTP_1_1);
+    stripHopByHop(h);
+    h.set(HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : authority);
+    if (!h.contains("x-forwarded-proto")) {
+      h.set("x-forwarded-proto", "http");
+    }
+    if (protocol == HttpVersion.HTTP_1_0
+        && !HttpUtil.isContentLengthSet(req)
+        && !HttpUtil.isTransferEncodingChunked(req)) {
+      h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+    }
+  }
+
+  /** RFC 9110 7.6.1: Connection, the headers it names, and the classic hop-by-hop headers. */
+  static void stripHopByHop(HttpHeaders h) {
+    List<String> connection = h.getAll(HttpHeaderNames.CONNECTION);
+    if (!connection.isEmpty()) {
+      for (String v : connection) {
+        for (String token : v.split(",")) {
+          String t = token.trim();
+          if (!t.isEmpty()
+              && !t.equalsIgnoreCase("close")
+              && !t.equalsIgnoreCase("keep-alive")
+              && !t.equalsIgnoreCase(HttpHeaderNames.TRANSFER_ENCODING.toString())) {
+            h.remove(t);
+          }
+        }
+      }
+      h.remove(HttpHeaderNames.CONNECTION);
+    }
+    h.remove(HttpHeaderNames.KEEP_ALIVE);
+    h.remove(HttpHeaderNames.PROXY_CONNECTION);
+    h.remove(HttpHeaderNames.TE);
+    h.remove(HttpHeaderNames.UPGRADE);
+    h.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
+  }
+
+  void onRequestContent(HttpContent c) {
+    if (c.decoderResult().isFailure()) {
+      ReferenceCountUtil.release(c);
+      closeAfterResponse = true;
+      requestComplete = true;
+      if (!finished) {
+        localReply(
+            400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "http1.codec_error");
+      }
+      return;
+    }
+    bytesReceived += c.content().readableBytes();
+    boolean last = c instanceof LastHttpContent;
+    if (last) {
+      requestComplete = true;
+    }
+    if (finished || discardRequestBody) {
+      ReferenceCountUtil.release(c);
+      if (last && finished) {
+        hcm.streamDone(this, closeAfterResponse);
+      }
+      return;
+    }
+    if (connecting) {
+      pending.add(c);
+      pendingBytes += c.content().readableBytes();
+      if (pendingBytes > MAX_BUFFERED_WHILE_CONNECTING) {
+        pauseReading();
+      }
+    } else {
+      upstream.write(c);
+      upstreamNeedsFlush = true;
+      if (!upstream.isWritable()) {
+        pauseReading();
+      }
+    }
+    if (last) {
+      startTimeout();
+    }
+  }
+
+  void flushUpstream() {
+    if (upstreamNeedsFlush && upstream != null) {
+      upstreamNeedsFlush = false;
+      upstream.flush();
+    }
+  }
+
+  private void pauseReading() {
+    pausedReading = true;
+    ctx.channel().config().setAutoRead(false);
+  }
+
+  private void resumeReading() {
+    if (pausedReading) {
+      pausedReading = false;
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  private void startTimeout() {
+    if (route != null && route.timeoutMillis() > 0 && timeout == null && !finished) {
+      timeout =
+          ctx.executor().schedule(this::onTimeout, route.timeoutMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void onTimeout() {
+    timeout = null;
+    if (finished) {
+      return;
+    }
+    Channel u = upstream;
+    upstream = null;
+    if (u != null) {
+      u.close();
+    }
+    if (!responseStarted) {
+      localReply(
+          504, "upstream request timeout", ResponseFlags.UPSTREAM_TIMEOUT, "response_timeout");
+    } else {
+      flags = ResponseFlags.UPSTREAM_TIMEOUT;
+      details = "response_timeout";
+      closeAfterResponse = true;
+      ctx.close();
+      finish();
+    }
+  }
+
+  // ------------------------------------------------------------------ upstream
+
+  @Override
+  public void onUpstreamReady(Channel ch) {
+    connecting = false;
+    if (finished) {
+      dp.pool(ctx.channel().eventLoop()).release(ch);
+      return;
+    }
+    upstream = ch;
+    upstreamStartNanos = System.nanoTime();
+    ch.write(pendingHead);
+    pendingHead = null;
+    HttpContent c;
+    while ((c = pending.poll()) != null) {
+      ch.write(c);
+    }
+    pendingBytes = 0;
+    ch.flush();
+    if (ch.isWritable()) {
+      resumeReading();
+    } else {
+      pauseReading();
+    }
+  }
+
+  @Override
+  public void onUpstreamConnectFailed(Throwable cause) {
+    connecting = false;
+    releasePending();
+    if (finished) {
+      return;
+    }
+    if (!requestComplete) {
+      closeAfterResponse = true;
+      discardRequestBody = true;
+    }
+    localReply(
+        503,
+        BODY_CONNECT_FAILURE,
+        ResponseFlags.UPSTREAM_CONNECT_FAILURE,
+        "upstream_reset_before_response_started{connection_failure}");
+  }
+
+  @Override
+  public void onUpstreamResponse(HttpObject msg) {
+    if (finished) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpResponse r) {
+      int status = r.status().code();
+      if (status >= 100 && status < 200) {
+        // 1xx: relay 100 Continue to a client that asked for it; drop the rest.
+        skipInformationalEnd = true;
+        if (status == 100 && expectContinue) {
+          ctx.writeAndFlush(
+              new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        }
+        if (msg instanceof LastHttpContent) {
+          skipInformationalEnd = false;
+        }
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      onResponseHead(r);
+    }
+    if (msg instanceof HttpContent c) {
+      if (skipInformationalEnd) {
+        skipInformationalEnd = !(c instanceof LastHttpContent);
+        ReferenceCountUtil.release(c);
+        return;
+      }
+      onResponseContent(c);
+    }
+  }
+
+  private void onResponseHead(HttpResponse r) {
+    code = r.status().code();
+    serviceTime = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+    upstreamKeepAlive = HttpUtil.isKeepAlive(r);
+    HttpHeaders h = r.headers();
+    stripHopByHop(h);
+    h.set("x-envoy-upstream-service-time", serviceTime);
+    boolean noBody = isHead || code == 204 || code == 304;
+    if (!noBody && !HttpUtil.isContentLengthSet(r) && !HttpUtil.isTransferEncodingChunked(r)) {
+      // The upstream delimits the body by closing; re-frame it for a keep-alive downstream.
+      if (protocol == HttpVersion.HTTP_1_1) {
+        HttpUtil.setTransferEncodingChunked(r, true);
+      } else {
+        closeAfterResponse = true;
+      }
+    }
+    if (!requestComplete) {
+      // Answered before the request body was done: the connection cannot carry another request.
+      closeAfterResponse = true;
+    }
+    if (!downstreamKeepAlive || closeAfterResponse) {
+      closeAfterResponse = true;
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (protocol == HttpVersion.HTTP_1_0) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    r.setProtocolVersion(
+        protocol == HttpVersion.HTTP_1_0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
+    responseStarted = true;
+    details = "via_upstream";
+    if (r instanceof HttpContent) {
+      ctx.write(r);
+    } else {
+      ctx.write(r);
+    }
+  }
+
+  private void onResponseContent(HttpContent c) {
+    bytesSent += c.content().readableBytes();
+    boolean last = c instanceof LastHttpContent;
+    if (!responseStarted) {
+      ReferenceCountUtil.release(c);
+      return;
+    }
+    if (!(c instanceof HttpResponse)) {
+      ctx.write(c);
+    }
+    if (!ctx.channel().isWritable() && upstream != null && !last) {
+      upstream.config().setAutoRead(false);
+    }
+    if (last) {
+      onResponseComplete();
+    }
+  }
+
+  private void onResponseComplete() {
+    Channel u = upstream;
+    upstream = null;
+    if (u != null) {
+      if (upstreamKeepAlive && requestComplete && !discardRequestBody) {
+        dp.pool(ctx.channel().eventLoop()).release(u);
+      } else {
+        u.close();
+      }
+    }
+    if (closeAfterResponse) {
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.flush();
+    }
+    finish();
+  }
+
+  @Override
+  public void onUpstreamReadComplete() {
+    if (!finished) {
+      ctx.flush();
+    }
+  }
+
+  @Override
+  public void onUpstreamClosed(String reason) {
+    upstream = null;
+    if (finished) {
+      return;
+    }
+    if (!responseStarted) {
+      if (!requestComplete) {
+        closeAfterResponse = true;
+        discardRequestBody = true;
+      }
+      localReply(
+          503,
+          "upstream connect error or disconnect/reset before headers. reset reason: " + reason,
+          ResponseFlags.UPSTREAM_CONNECTION_TERMINATION,
+          "upstream_reset_before_response_started{" + reason.replace(' ', '_') + "}");
+    } else {
+      flags = ResponseFlags.UPSTREAM_CONNECTION_TERMINATION;
+      details = "upstream_reset_after_response_started{" + reason.replace(' ', '_') + "}";
+      closeAfterResponse = true;
+      ctx.flush();
+      ctx.close();
+      finish();
+    }
+  }
+
+  @Override
+  public void onUpstreamWritabilityChanged(boolean writable) {
+    if (writable) {
+      resumeReading();
+    } else if (!requestComplete) {
+      pauseReading();
+    }
+  }
+
+  void onDownstreamWritabilityChanged(boolean writable) {
+    Channel u = upstream;
+    if (u != null) {
+      u.config().setAutoRead(writable);
+    }
+  }
+
+  void onDownstreamClosed() {
+    releasePending();
+    if (finished) {
+      return;
+    }
+    Channel u = upstream;
+    upstream = null;
+    if (u != null) {
+      u.close();
+    }
+    flags = ResponseFlags.DOWNSTREAM_CONNECTION_TERMINATION;
+    details = "downstream_remote_disconnect";
+    if (!responseStarted) {
+      code = 0;
+    }
+    closeAfterResponse = true;
+    finish();
+  }
+
+  private void releasePending() {
+    if (pending != null) {
+      HttpContent c;
+      while ((c = pending.poll()) != null) {
+        ReferenceCountUtil.release(c);
+      }
+    }
+    if (pendingHead != null) {
+      ReferenceCountUtil.release(pendingHead);
+      pendingHead = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ replies and completion
+
+  /** Envoy's local reply: a short text response generated by the proxy itself. */
+  private void localReply(int status, String body, String responseFlags, String codeDetails) {
+    if (responseStarted) {
+      ctx.close();
+      finish();
+      return;
+    }
+    Channel u = upstream;
+    upstream = null;
+    if (u != null) {
+      u.close();
+    }
+    releasePending();
+    code = status;
+    flags = responseFlags;
+    details = codeDetails;
+    ByteBuf content =
+        body.isEmpty()
+            ? Unpooled.EMPTY_BUFFER
+            : Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+    FullHttpResponse resp =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), content);
+    HttpHeaders h = resp.headers();
+    h.set(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+    if (content.isReadable()) {
+      h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN);
+    }
+    if (!requestComplete) {
+      closeAfterResponse = true;
+    }
+    if (!downstreamKeepAlive || closeAfterResponse) {
+      closeAfterResponse = true;
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    bytesSent = isHead ? 0 : content.readableBytes();
+    responseStarted = true;
+    if (closeAfterResponse) {
+      ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.writeAndFlush(resp);
+    }
+    finish();
+  }
+
+  private void finish() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (timeout != null) {
+      timeout.cancel(false);
+      timeout = null;
+    }
+    if (pausedReading && !closeAfterResponse) {
+      pausedReading = false;
+    }
+    long duration = (System.nanoTime() - startNanos) / 1_000_000;
+    listener.stats().request(code);
+    String clusterName = null;
+    String upstreamHost = null;
+    if (cluster != null) {
+      clusterName = cluster.name();
+      cluster.stats().request(code, flags);
+      if (endpoint != null) {
+        upstreamHost = endpoint.hostPort();
+        endpoint.stats().request(code >= 500 || code == 0);
+      }
+    } else if (ResponseFlags.NO_CLUSTER.equals(flags)) {
+      // Istio reports requests to a missing cluster under that cluster's name.
+      dp.stats().cluster(details == null ? "-" : details).request(code, flags);
+    }
+    dp.accessLog()
+        .log(
+            new AccessLogEntry(
+                startMillis,
+                method,
+                path,
+                protocol == null ? null : protocol.text(),
+                code,
+                flags,
+                ResponseFlags.NO_CLUSTER.equals(flags) ? "cluster_not_found" : details,
+                bytesReceived,
+                bytesSent,
+                duration,
+                serviceTime,
+                forwardedFor,
+                userAgent,
+                requestId,
+                authority,
+                upstreamHost,
+                clusterName,
+                null,
+                address(ctx.channel().localAddress()),
+                address(ctx.channel().remoteAddress()),
+                route == null ? null : route.name()));
+    if (requestComplete || closeAfterResponse || !ctx.channel().isActive()) {
+      hcm.streamDone(this, closeAfterResponse);
+    }
+    // Otherwise the rest of the request body is still arriving: onRequestContent discards it
+    // and ends the stream at its last chunk.
+  }
+
+  private static String address(SocketAddress a) {
+    if (a instanceof InetSocketAddress i) {
+      return i.getAddress().getHostAddress() + ":" + i.getPort();
+    }
+    return a == null ? null : a.toString();
+  }
+}

@@ -1,0 +1,114 @@
+package dev.weft.proxy.listener;
+
+import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.http.DataPlane;
+import dev.weft.proxy.http.HttpConnectionManager;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Binds and unbinds listening sockets as LDS changes. A listener whose address did not change keeps
+ * its socket; a bind failure is recorded (and shown by {@code Proxy.failure()} and the admin),
+ * never thrown. Called only from the xDS client's executor.
+ */
+public final class ListenerManager {
+  private final Transport transport;
+  private final DataPlane dataPlane;
+  private final Map<String, Bound> bound = new HashMap<>();
+  private volatile Map<String, String> failures = Map.of();
+
+  private record Bound(ListenerConfig config, Channel channel) {}
+
+  public ListenerManager(Transport transport, DataPlane dataPlane) {
+    this.transport = transport;
+    this.dataPlane = dataPlane;
+  }
+
+  /** Makes the bound sockets match {@code listeners}; returns the failures by listener name. */
+  public Map<String, String> apply(Map<String, ListenerConfig> listeners) {
+    for (Iterator<Map.Entry<String, Bound>> it = bound.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Bound> e = it.next();
+      ListenerConfig next = listeners.get(e.getKey());
+      if (next == null || !next.sameSocket(e.getValue().config())) {
+        e.getValue().channel().close().syncUninterruptibly();
+        it.remove();
+      }
+    }
+    Map<String, String> failed = new LinkedHashMap<>();
+    for (ListenerConfig lc : listeners.values()) {
+      Bound b = bound.get(lc.name());
+      if (b != null) {
+        bound.put(lc.name(), new Bound(lc, b.channel()));
+        continue;
+      }
+      String error = bind(lc);
+      if (error != null) {
+        failed.put(lc.name(), error);
+      }
+    }
+    failures = Map.copyOf(failed);
+    return failures;
+  }
+
+  private String bind(ListenerConfig lc) {
+    ServerBootstrap sb =
+        new ServerBootstrap()
+            .group(transport.group())
+            .channel(transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast(new HttpServerCodec(), new HttpConnectionManager(dataPlane, lc));
+                  }
+                });
+    ChannelFuture f = sb.bind(lc.address()).awaitUninterruptibly();
+    if (f.isSuccess()) {
+      bound.put(lc.name(), new Bound(lc, f.channel()));
+      return null;
+    }
+    InetSocketAddress a = lc.address();
+    String where = "listener " + lc.name() + ": address " + a.getHostString() + ":" + a.getPort();
+    Throwable cause = f.cause();
+    if (cause instanceof BindException
+        || (cause != null && String.valueOf(cause.getMessage()).contains("in use"))) {
+      return where + " already in use";
+    }
+    return where + ": " + (cause == null ? "bind failed" : cause.getMessage());
+  }
+
+  /** Listener name to failure, for the listeners that could not be bound. */
+  public Map<String, String> failures() {
+    return failures;
+  }
+
+  /** The bound address of a listener (useful when it was configured with port 0), or null. */
+  public InetSocketAddress boundAddress(String name) {
+    Bound b = bound.get(name);
+    return b == null ? null : (InetSocketAddress) b.channel().localAddress();
+  }
+
+  /** Closes every listening socket (established connections are left to finish). */
+  public void close() {
+    for (Bound b : bound.values()) {
+      b.channel().close().syncUninterruptibly();
+    }
+    bound.clear();
+  }
+}
