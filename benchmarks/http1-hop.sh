@@ -28,7 +28,9 @@ DURATION="${DURATION:-10}"         # seconds measured per scenario
 WARMUP="${WARMUP:-5}"              # seconds of unmeasured load per scenario before it
 CONNECTIONS="${CONNECTIONS:-16}"   # keep-alive connections held open by wrk
 THREADS="${THREADS:-1}"            # wrk threads (the machine may have only 2 cores)
+ROUNDS="${ROUNDS:-1}"              # runs of every scenario, interleaved; the table shows medians
 REQUEST_PATH="${REQUEST_PATH:-/version}"
+BODY_BYTES="${BODY_BYTES:-0}"      # > 0: POST a body of this many bytes to /echo instead (streamed back)
 SCENARIOS="${SCENARIOS:-direct haproxy-1hop weft-1hop haproxy-2hop weft-2hop weft-gateway}"
 WEFT="${WEFT:-$REPO/weft}"
 HAPROXY_THREADS="${HAPROXY_THREADS:-2}"
@@ -55,7 +57,7 @@ need curl curl
 need jq jq
 need setsid util-linux
 [ -x "$WEFT" ] || die "no Weft launcher at $WEFT (build it, or set WEFT=...)"
-case "$DURATION$WARMUP$CONNECTIONS$THREADS" in *[!0-9]*) die "DURATION, WARMUP, CONNECTIONS, THREADS are whole numbers" ;; esac
+case "$DURATION$WARMUP$CONNECTIONS$THREADS$BODY_BYTES$ROUNDS" in *[!0-9]*) die "DURATION, WARMUP, CONNECTIONS, THREADS, BODY_BYTES, ROUNDS are whole numbers" ;; esac
 
 # --- clean-up: everything started here, by pid ----------------------------------------------------
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-bench.XXXXXX")"
@@ -138,7 +140,19 @@ workload_field() { # workload_field NS NAME FIELD
 }
 
 # --- wrk -------------------------------------------------------------------------------------
-cat >"$TMP/report.lua" <<'LUA'
+READY_PATH="$REQUEST_PATH"
+if [ "$BODY_BYTES" -gt 0 ]; then
+  READY_PATH=/version
+  REQUEST_PATH=/echo
+  cat >"$TMP/report.lua" <<LUA
+wrk.method = "POST"
+wrk.body = string.rep("x", $BODY_BYTES)
+wrk.headers["Content-Type"] = "application/octet-stream"
+LUA
+else
+  : >"$TMP/report.lua"
+fi
+cat >>"$TMP/report.lua" <<'LUA'
 -- Prints one machine-readable line; latency percentiles are in microseconds.
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -148,33 +162,38 @@ done = function(summary, latency, requests)
 end
 LUA
 
-declare -A RPS P50 P99 ERRS
+declare -A RPS P50 P99 ERRS # per scenario: one value per round, space-separated
 run_wrk() { # run_wrk SCENARIO URL [HOST]
   local scenario="$1" url="$2" host="${3:-}"
   local args=(-t "$THREADS" -c "$CONNECTIONS" --timeout 5s -s "$TMP/report.lua")
   [ -n "$host" ] && args+=(-H "Host: $host")
+  local out="$TMP/wrk-$scenario-round$ROUND.txt"
   if [ "$WARMUP" -gt 0 ]; then
-    wrk "${args[@]}" -d "${WARMUP}s" "$url" >"$TMP/wrk-$scenario-warmup.txt" 2>&1 || true
+    wrk "${args[@]}" -d "${WARMUP}s" "$url" >"$TMP/wrk-$scenario-round$ROUND-warmup.txt" 2>&1 || true
   fi
-  wrk "${args[@]}" -d "${DURATION}s" "$url" >"$TMP/wrk-$scenario.txt" 2>&1 || true
+  wrk "${args[@]}" -d "${DURATION}s" "$url" >"$out" 2>&1 || true
   local line
-  line="$(grep '^WRK_RESULT' "$TMP/wrk-$scenario.txt" || true)"
+  line="$(grep '^WRK_RESULT' "$out" || true)"
   if [ -z "$line" ]; then
-    log "$scenario: wrk printed no result; see $TMP/wrk-$scenario.txt"
+    log "$scenario: wrk printed no result; see $out"
     return 1
   fi
-  local requests duration p50 p99 sock non2xx
+  local requests duration p50 p99 sock non2xx rps
   requests="$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")"
   duration="$(sed -E 's/.*duration_us=([0-9]+).*/\1/' <<<"$line")"
   p50="$(sed -E 's/.*p50_us=([0-9]+).*/\1/' <<<"$line")"
   p99="$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$line")"
   sock="$(sed -E 's/.*socket_errors=([0-9]+).*/\1/' <<<"$line")"
   non2xx="$(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$line")"
-  RPS[$scenario]="$(awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
-  P50[$scenario]="$p50"
-  P99[$scenario]="$p99"
-  ERRS[$scenario]=$((sock + non2xx))
-  log "$scenario: ${RPS[$scenario]} req/s, p50 ${p50}us, p99 ${p99}us, errors $((sock + non2xx))"
+  rps="$(awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+  RPS[$scenario]="${RPS[$scenario]:-} $rps"
+  P50[$scenario]="${P50[$scenario]:-} $p50"
+  P99[$scenario]="${P99[$scenario]:-} $p99"
+  ERRS[$scenario]=$(( ${ERRS[$scenario]:-0} + sock + non2xx ))
+  log "$scenario (round $ROUND): $rps req/s, p50 ${p50}us, p99 ${p99}us, errors $((sock + non2xx))"
+}
+median() { # median VALUES...: the middle value (the lower of the two middle ones)
+  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
 
 wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -217,20 +236,20 @@ wait_for "workload podinfo-v1 to register" workload_field demo podinfo-v1 podIP 
 POD_IP="$(workload_field demo podinfo-v1 podIP)"
 APP_ADDR="$(workload_field demo podinfo-v1 appAddress)"
 log "podinfo-v1: pod IP $POD_IP, app $APP_ADDR:9898"
-wait_for "the app on $APP_ADDR:9898" http_ok "http://$APP_ADDR:9898$REQUEST_PATH" || die "the app did not come up"
-wait_for "the sidecar inbound on $POD_IP:9898" http_ok "http://$POD_IP:9898$REQUEST_PATH" || die "the server sidecar did not route"
+wait_for "the app on $APP_ADDR:9898" http_ok "http://$APP_ADDR:9898$READY_PATH" || die "the app did not come up"
+wait_for "the sidecar inbound on $POD_IP:9898" http_ok "http://$POD_IP:9898$READY_PATH" || die "the server sidecar did not route"
 if wants weft-2hop; then
   wait_for "workload bench-client to register" workload_field demo bench-client podIP || die "bench-client did not start"
   CLIENT_IP="$(workload_field demo bench-client podIP)"
   log "bench-client: pod IP $CLIENT_IP"
-  wait_for "the client sidecar on $CLIENT_IP:15001" http_ok "http://$CLIENT_IP:15001$REQUEST_PATH" "$SERVICE_HOST" ||
+  wait_for "the client sidecar on $CLIENT_IP:15001" http_ok "http://$CLIENT_IP:15001$READY_PATH" "$SERVICE_HOST" ||
     die "the client sidecar did not route $SERVICE_HOST"
 fi
 if wants weft-gateway; then
   GW_PORT="$(jq -er '.ingressPort // empty' "$STATE/gateway.json" 2>/dev/null || echo 8080)"
   GW_ADDR="$(jq -er '.address // empty' "$STATE/gateway.json" 2>/dev/null || echo 127.0.0.1)"
   log "ingress gateway: $GW_ADDR:$GW_PORT"
-  wait_for "the gateway on $GW_ADDR:$GW_PORT" http_ok "http://$GW_ADDR:$GW_PORT$REQUEST_PATH" || die "the gateway did not route"
+  wait_for "the gateway on $GW_ADDR:$GW_PORT" http_ok "http://$GW_ADDR:$GW_PORT$READY_PATH" || die "the gateway did not route"
 fi
 
 # --- HAProxy -----------------------------------------------------------------------------------
@@ -262,21 +281,28 @@ backend hop1
 CFG
   haproxy -c -q -f "$TMP/haproxy.cfg" || die "bad HAProxy configuration"
   start_bg haproxy haproxy -db -f "$TMP/haproxy.cfg"
-  wait_for "HAProxy on 127.0.0.1:$HA2" http_ok "http://127.0.0.1:$HA2$REQUEST_PATH" || die "HAProxy did not come up"
+  wait_for "HAProxy on 127.0.0.1:$HA2" http_ok "http://127.0.0.1:$HA2$READY_PATH" || die "HAProxy did not come up"
 fi
 
 # --- load --------------------------------------------------------------------------------------
-log "load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s measured per scenario, GET $REQUEST_PATH"
-for s in $SCENARIOS; do
-  case "$s" in
-    direct) run_wrk "$s" "http://$APP_ADDR:9898$REQUEST_PATH" ;;
-    haproxy-1hop) run_wrk "$s" "http://127.0.0.1:$HA1$REQUEST_PATH" ;;
-    haproxy-2hop) run_wrk "$s" "http://127.0.0.1:$HA2$REQUEST_PATH" ;;
-    weft-1hop) run_wrk "$s" "http://$POD_IP:9898$REQUEST_PATH" ;;
-    weft-2hop) run_wrk "$s" "http://$CLIENT_IP:15001$REQUEST_PATH" "$SERVICE_HOST" ;;
-    weft-gateway) run_wrk "$s" "http://$GW_ADDR:$GW_PORT$REQUEST_PATH" ;;
-    *) die "unknown scenario $s" ;;
-  esac || true
+log "load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s measured per scenario, $([ "$BODY_BYTES" -gt 0 ] && echo "POST /echo with ${BODY_BYTES} bytes" || echo "GET $REQUEST_PATH")"
+if [ "$WARMUP" -gt 0 ] && [ -n "${APP_ADDR:-}" ]; then
+  # Warm the app itself first, so that the first scenario (the baseline) does not meet a cold JIT.
+  wrk -t "$THREADS" -c "$CONNECTIONS" -d "$((2 * WARMUP))s" -s "$TMP/report.lua" \
+    "http://$APP_ADDR:9898$REQUEST_PATH" >"$TMP/wrk-app-warmup.txt" 2>&1 || true
+fi
+for ROUND in $(seq 1 "$ROUNDS"); do
+  for s in $SCENARIOS; do
+    case "$s" in
+      direct) run_wrk "$s" "http://$APP_ADDR:9898$REQUEST_PATH" ;;
+      haproxy-1hop) run_wrk "$s" "http://127.0.0.1:$HA1$REQUEST_PATH" ;;
+      haproxy-2hop) run_wrk "$s" "http://127.0.0.1:$HA2$REQUEST_PATH" ;;
+      weft-1hop) run_wrk "$s" "http://$POD_IP:9898$REQUEST_PATH" ;;
+      weft-2hop) run_wrk "$s" "http://$CLIENT_IP:15001$REQUEST_PATH" "$SERVICE_HOST" ;;
+      weft-gateway) run_wrk "$s" "http://$GW_ADDR:$GW_PORT$REQUEST_PATH" ;;
+      *) die "unknown scenario $s" ;;
+    esac || true
+  done
 done
 
 # --- report ------------------------------------------------------------------------------------
@@ -285,18 +311,25 @@ added() { # added VALUE BASE: "+x.xx" in ms, or "-" without a baseline
   if [ -z "${2:-}" ] || [ -z "${1:-}" ]; then echo "-"; return; fi
   awk -v v="$1" -v b="$2" 'BEGIN { printf "%+.2f", (v - b) / 1000 }'
 }
+declare -A MRPS MP50 MP99
+for s in $SCENARIOS; do
+  [ -n "${RPS[$s]:-}" ] || continue
+  # shellcheck disable=SC2086 # word splitting of the per-round lists is intended
+  MRPS[$s]="$(median ${RPS[$s]})"; MP50[$s]="$(median ${P50[$s]})"; MP99[$s]="$(median ${P99[$s]})"
+done
 {
   printf '%-14s %10s %9s %9s %11s %11s %7s\n' scenario "req/s" "p50 ms" "p99 ms" "+p50 ms" "+p99 ms" errors
   for s in $SCENARIOS; do
-    if [ -z "${RPS[$s]:-}" ]; then
+    if [ -z "${MRPS[$s]:-}" ]; then
       printf '%-14s %10s\n' "$s" "FAILED"
       continue
     fi
-    printf '%-14s %10s %9s %9s %11s %11s %7s\n' "$s" "${RPS[$s]}" "$(ms "${P50[$s]}")" "$(ms "${P99[$s]}")" \
-      "$(added "${P50[$s]}" "${P50[direct]:-}")" "$(added "${P99[$s]}" "${P99[direct]:-}")" "${ERRS[$s]}"
+    printf '%-14s %10s %9s %9s %11s %11s %7s\n' "$s" "${MRPS[$s]}" "$(ms "${MP50[$s]}")" "$(ms "${MP99[$s]}")" \
+      "$(added "${MP50[$s]}" "${MP50[direct]:-}")" "$(added "${MP99[$s]}" "${MP99[direct]:-}")" "${ERRS[$s]}"
   done
 } | tee "$TMP/table.txt"
 if [ -n "$RESULTS" ]; then
   awk 'NR > 1 { OFS = "\t"; $1 = $1; print }' "$TMP/table.txt" >"$RESULTS"
 fi
+[ "$ROUNDS" -gt 1 ] && log "medians of $ROUNDS rounds; errors are summed over the rounds"
 log "machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
