@@ -255,7 +255,7 @@ final class NetworkingReaders {
         String name = String.valueOf(e.getKey());
         String p = Fields.child(s.path("ports"), name);
         if (!PORT_NAME.matcher(name).matches()) {
-          s.problems().add(p, "Invalid value: port name \"" + name + "\" is not valid");
+          s.error("ports", "Invalid value: port name \"" + name + "\" is not valid");
         }
         Long n = e.getValue() == null ? null : Fields.asLong(e.getValue());
         if (n == null) {

@@ -19,6 +19,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
 
 /**
  * Parses multi-document YAML (or JSON) into validated resources, strictly: unknown fields,
@@ -92,6 +93,7 @@ public final class ResourceParser {
           LoadSettings.builder()
               .setLabel(source)
               .setAllowDuplicateKeys(false)
+              .setSchema(new CoreSchema())
               .setMaxAliasesForCollections(100)
               .setCodePointLimit(16 * 1024 * 1024)
               .build();
@@ -272,11 +274,13 @@ public final class ResourceParser {
       case DESTINATION_RULE -> NetworkingReaders.destinationRule(s);
       case GATEWAY -> NetworkingReaders.gateway(s);
       case WORKLOAD_ENTRY -> NetworkingReaders.workloadEntry(s);
+      case SERVICE_ENTRY -> MoreNetworkingReaders.serviceEntry(s);
+      case SIDECAR -> MoreNetworkingReaders.sidecar(s);
+      case PEER_AUTHENTICATION -> SecurityReaders.peerAuthentication(s);
+      case AUTHORIZATION_POLICY -> SecurityReaders.authorizationPolicy(s);
+      case REQUEST_AUTHENTICATION -> SecurityReaders.requestAuthentication(s);
       case SERVICE -> CoreReaders.service(s);
-      default -> {
-        s.error("kind " + kind.kind() + " is not supported yet");
-        yield null;
-      }
+      case NAMESPACE, SECRET -> throw new IllegalStateException("not a spec kind: " + kind);
     };
   }
 

@@ -1,0 +1,2 @@
+/** security.istio.io: PeerAuthentication, AuthorizationPolicy, RequestAuthentication. */
+package dev.weft.api.security;
