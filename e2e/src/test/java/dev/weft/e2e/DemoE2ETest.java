@@ -1,0 +1,58 @@
+package dev.weft.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code weft demo}: the guide's 90/10 canary, end to end, as a user runs it. */
+class DemoE2ETest {
+  @TempDir Path tmp;
+
+  @Test
+  void demoReplaysTheCanaryAndCleansUp() throws Exception {
+    Path state = tmp.resolve("demo-state");
+    int ingressPort = WeftProcess.freePort();
+    WeftProcess.Result r;
+    try {
+      r =
+          WeftProcess.run(
+              tmp,
+              Duration.ofMinutes(5),
+              "demo",
+              "--ingress-port",
+              Integer.toString(ingressPort),
+              "--state-dir",
+              state.toString());
+    } finally {
+      if (Files.exists(state)) {
+        // Whatever happened, leave nothing running.
+        WeftProcess.run(
+            tmp, Duration.ofMinutes(1), "uninstall", "--purge", "--state-dir", state.toString());
+      }
+    }
+    assertThat(r.status()).as(r.toString()).isZero();
+    assertThat(r.out())
+        .contains("✔ Istiod installed 🧠")
+        .contains("✔ Ingress gateways installed 🛬")
+        .contains("✔ Installation complete")
+        .contains("virtualservice.networking.istio.io/podinfo created")
+        .contains("✔ Demo complete")
+        .contains("✔ Uninstall complete");
+    Matcher v1 = Pattern.compile("(?m)^ +(\\d+) 6\\.7\\.1$").matcher(r.out());
+    Matcher v2 = Pattern.compile("(?m)^ +(\\d+) 6\\.7\\.0$").matcher(r.out());
+    assertThat(v1.find()).as(r.toString()).isTrue();
+    assertThat(v2.find()).as(r.toString()).isTrue();
+    int n1 = Integer.parseInt(v1.group(1));
+    int n2 = Integer.parseInt(v2.group(1));
+    assertThat(n1 + n2).isEqualTo(100);
+    // The 99.9% binomial interval for 100 requests at p = 0.9 (computed exactly: [79, 98]).
+    assertThat(n1).isBetween(79, 98);
+    assertThat(state).doesNotExist();
+  }
+}

@@ -1,0 +1,90 @@
+package dev.weft.e2e;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the built {@code weft} launcher as a process, the way a user does. */
+final class WeftProcess {
+  private WeftProcess() {}
+
+  /**
+   * What one run printed and how it ended.
+   *
+   * @param status the exit status, or -1 if it was killed at its deadline
+   * @param out standard output
+   * @param err standard error
+   */
+  record Result(int status, String out, String err) {
+    @Override
+    public String toString() {
+      return "status " + status + "\n--- stdout\n" + out + "--- stderr\n" + err;
+    }
+  }
+
+  /** The repository root (where the {@code weft} launcher is). */
+  static Path projectDir() {
+    String dir = System.getProperty("weft.project.dir");
+    assumeTrue(dir != null, "weft.project.dir is not set (run through Maven)");
+    return Path.of(dir);
+  }
+
+  /** The built distribution's lib directory; skips the test when it has not been built. */
+  static Path distLib() {
+    String lib = System.getProperty("weft.dist.lib");
+    Path p = lib == null ? projectDir().resolve("cli/target/weft/lib") : Path.of(lib);
+    try (var files = Files.list(p)) {
+      assumeTrue(
+          files.anyMatch(f -> f.getFileName().toString().startsWith("weft-cli-")),
+          "the distribution is not built in " + p + " (run ./mvnw -pl cli package first)");
+    } catch (IOException e) {
+      assumeTrue(false, "the distribution is not built in " + p);
+    }
+    return p;
+  }
+
+  /** Runs {@code weft args...} with a deadline; kills it (and its descendants) past that. */
+  static Result run(Path workDir, Duration timeout, String... args)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(projectDir().resolve("weft").toString());
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
+    pb.environment().put("WEFT_LIB", distLib().toString());
+    pb.environment().remove("WEFT_STATE_DIR");
+    File out = Files.createTempFile(workDir, "weft-", ".out").toFile();
+    File err = Files.createTempFile(workDir, "weft-", ".err").toFile();
+    pb.redirectOutput(out);
+    pb.redirectError(err);
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    Process p = pb.start();
+    int status;
+    if (p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      status = p.exitValue();
+    } else {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly().waitFor();
+      status = -1;
+    }
+    return new Result(
+        status,
+        Files.readString(out.toPath(), StandardCharsets.UTF_8),
+        Files.readString(err.toPath(), StandardCharsets.UTF_8));
+  }
+
+  /** A TCP port that was free on 127.0.0.1 a moment ago. */
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
