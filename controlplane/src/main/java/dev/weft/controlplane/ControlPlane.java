@@ -7,6 +7,7 @@ import dev.weft.controlplane.push.PushController;
 import dev.weft.controlplane.registry.WorkloadRegistry;
 import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.xds.AdsService;
+import dev.weft.controlplane.xds.ProxyStatus;
 import dev.weft.controlplane.xds.XdsServer;
 import dev.weft.xds.WellKnownPorts;
 import java.io.IOException;
@@ -23,6 +24,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -61,6 +63,7 @@ public final class ControlPlane implements AutoCloseable {
   private XdsServer xds;
   private ApiServer api;
   private ConfigStore store;
+  private AdsService ads;
   private boolean closed;
 
   private ControlPlane(Builder b) {
@@ -109,7 +112,7 @@ public final class ControlPlane implements AutoCloseable {
               clock,
               debounce,
               (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
-      AdsService ads = new AdsService(executor, push, registry);
+      ads = new AdsService(executor, push, registry);
       xds = XdsServer.start(requestedXds, ads);
       api = ApiServer.start(requestedApi, token, store, ads::proxies);
       writeInfo();
@@ -145,6 +148,11 @@ public final class ControlPlane implements AutoCloseable {
   /** The config store (available after {@link #start()}). */
   public ConfigStore store() {
     return store;
+  }
+
+  /** The sync state of connected (and recently disconnected) proxies, as the API lists it. */
+  public List<ProxyStatus> proxies() {
+    return ads == null ? List.of() : ads.proxies();
   }
 
   /** Stops both servers and the executor, and removes {@code controlplane.json}. Idempotent. */

@@ -18,7 +18,6 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
-import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,8 +25,8 @@ import java.util.List;
  * LDS. A sidecar gets {@code <ip>_15001}, the application's HTTP proxy (HTTP connection manager
  * with RDS {@code http_proxy}), and {@code <ip>_T} for each inbound target port T, with an inline
  * route configuration {@code inbound|T||} that sends everything to the cluster {@code inbound|T||}
- * (TCP ports: a TCP proxy to that cluster). A router gets one listener per Gateway port, {@code
- * <ip>_<bindPort>}, with RDS {@code http.<bindPort>}.
+ * (HTTP ports only, for now). A router gets one listener per Gateway port, {@code <ip>_<bindPort>},
+ * with RDS {@code http.<bindPort>}.
  */
 public final class ListenerGenerator implements Generator {
   @Override
@@ -82,21 +81,9 @@ public final class ListenerGenerator implements Generator {
                 TrafficDirection.INBOUND,
                 statPrefix,
                 HttpConnectionManager.newBuilder().setRouteConfig(routes)));
-      } else {
-        TcpProxy tcp = TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster).build();
-        out.add(
-            Listener.newBuilder()
-                .setName(ResourceNames.listener(ip, in.port()))
-                .setAddress(EnvoyConfig.address(ip, in.port()))
-                .setTrafficDirection(TrafficDirection.INBOUND)
-                .addFilterChains(
-                    FilterChain.newBuilder()
-                        .addFilters(
-                            Filter.newBuilder()
-                                .setName(EnvoyConfig.TCP_PROXY)
-                                .setTypedConfig(Any.pack(tcp))))
-                .build());
       }
+      // Non-HTTP (TCP, TLS...) inbound ports get no listener yet: Weft's proxy serves HTTP only,
+      // and one listener it cannot compile would make it reject the whole LDS update.
     }
     return out;
   }

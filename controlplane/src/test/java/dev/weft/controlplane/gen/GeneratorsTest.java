@@ -1,0 +1,163 @@
+package dev.weft.controlplane.gen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Message;
+import dev.weft.controlplane.Fixtures;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.store.ConfigSnapshot;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GeneratorsTest {
+  @TempDir Path dir;
+
+  private PushContext context(String... fixtures) throws Exception {
+    ConfigSnapshot snapshot = Fixtures.snapshot(dir, fixtures);
+    return PushContext.build(
+        1,
+        snapshot,
+        List.of(Fixtures.v1().workload(), Fixtures.v2().workload(), Fixtures.gateway().workload()));
+  }
+
+  private static RouteConfiguration only(List<Message> routes) {
+    assertThat(routes).hasSize(1);
+    return (RouteConfiguration) routes.get(0);
+  }
+
+  private static VirtualHost vhost(RouteConfiguration rc, String name) {
+    return rc.getVirtualHostsList().stream()
+        .filter(v -> v.getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no virtual host " + name + " in " + rc));
+  }
+
+  @Test
+  void sidecarVirtualHostsHaveIstioDomainsAndDefaultRoutes() throws Exception {
+    PushContext ctx = context("podinfo.yaml", "mesh-routes.yaml");
+    // A proxy in namespace "other" sees podinfo without its short name.
+    RouteConfiguration fromDemo = only(new RouteGenerator().generate(ctx, Fixtures.v1()));
+    assertThat(fromDemo.getName()).isEqualTo("http_proxy");
+    VirtualHost backend = vhost(fromDemo, "backend.other.svc.cluster.local:8000");
+    assertThat(backend.getDomainsList())
+        .containsExactly(
+            "backend.other.svc.cluster.local",
+            "backend.other.svc.cluster.local:8000",
+            "backend.other",
+            "backend.other:8000",
+            "backend.other.svc",
+            "backend.other.svc:8000");
+    assertThat(backend.getRoutesList()).hasSize(1);
+    assertThat(backend.getRoutes(0).getMatch().getPrefix()).isEqualTo("/");
+    assertThat(backend.getRoutes(0).getRoute().getCluster())
+        .isEqualTo("outbound|8000||backend.other.svc.cluster.local");
+
+    VirtualHost podinfo = vhost(fromDemo, "podinfo.demo.svc.cluster.local:80");
+    assertThat(podinfo.getDomainsList())
+        .containsExactly(
+            "podinfo.demo.svc.cluster.local",
+            "podinfo.demo.svc.cluster.local:80",
+            "podinfo",
+            "podinfo:80",
+            "podinfo.demo",
+            "podinfo.demo:80",
+            "podinfo.demo.svc",
+            "podinfo.demo.svc:80");
+  }
+
+  @Test
+  void meshVirtualServiceBecomesOneRoutePerMatchInOrder() throws Exception {
+    PushContext ctx = context("podinfo.yaml", "mesh-routes.yaml");
+    RouteConfiguration rc = only(new RouteGenerator().generate(ctx, Fixtures.v1()));
+    List<Route> routes = vhost(rc, "podinfo.demo.svc.cluster.local:80").getRoutesList();
+    assertThat(routes).hasSize(3);
+
+    Route exact = routes.get(0);
+    assertThat(exact.getMatch().getPath()).isEqualTo("/version");
+    assertThat(exact.getMatch().getHeadersList())
+        .extracting(HeaderMatcher::getName)
+        .containsExactly(":method");
+    assertThat(exact.getMatch().getHeaders(0).getStringMatch().getExact()).isEqualTo("GET");
+    // Subset v3 is in no DestinationRule: the cluster is named anyway (the proxy answers 503 NC).
+    assertThat(exact.getRoute().getCluster())
+        .isEqualTo("outbound|80|v3|podinfo.demo.svc.cluster.local");
+
+    Route regex = routes.get(1);
+    assertThat(regex.getMatch().getSafeRegex().getRegex()).isEqualTo("/api/.*");
+    assertThat(regex.getMatch().getSafeRegex().hasGoogleRe2()).isTrue();
+    assertThat(regex.getMatch().getHeaders(0).getName()).isEqualTo("x-canary");
+    assertThat(regex.getMatch().getHeaders(0).getStringMatch().getPrefix()).isEqualTo("tr");
+
+    Route fallback = routes.get(2);
+    assertThat(fallback.getMatch().getPrefix()).isEqualTo("/");
+    assertThat(fallback.getRoute().getCluster())
+        .isEqualTo("outbound|80|v1|podinfo.demo.svc.cluster.local");
+
+    List<String> clusters =
+        new ClusterGenerator()
+            .generate(ctx, Fixtures.v1()).stream().map(m -> ((Cluster) m).getName()).toList();
+    assertThat(clusters)
+        .contains("outbound|80|v1|podinfo.demo.svc.cluster.local")
+        .doesNotContain("outbound|80|v3|podinfo.demo.svc.cluster.local");
+  }
+
+  @Test
+  void gatewayWithoutBoundVirtualServiceHasNoVirtualHosts() throws Exception {
+    PushContext ctx = context("podinfo.yaml");
+    ConfigSnapshot withoutVs = Fixtures.snapshot(dir.resolve("b"), "podinfo.yaml");
+    // Same fixture without the VirtualService: rebuild from a filtered snapshot.
+    var resources = new java.util.TreeMap<>(withoutVs.resources());
+    resources.keySet().removeIf(k -> k.kind() == dev.weft.api.ResourceKind.VIRTUAL_SERVICE);
+    PushContext noVs =
+        PushContext.build(2, new ConfigSnapshot(withoutVs.version(), resources), ctx.workloads());
+    RouteConfiguration rc = only(new RouteGenerator().generate(noVs, Fixtures.gateway()));
+    assertThat(rc.getName()).isEqualTo("http.8080");
+    assertThat(rc.getVirtualHostsList()).isEmpty();
+    // The listener is there all the same (Gateway port 80 → the ingress Service's targetPort).
+    assertThat(new ListenerGenerator().generate(noVs, Fixtures.gateway()))
+        .extracting(m -> ((Listener) m).getName())
+        .containsExactly("127.0.0.1_8080");
+  }
+
+  @Test
+  void gatewayGetsNoListenerWhenNoGatewaySelectsIt() throws Exception {
+    PushContext ctx = context("podinfo.yaml");
+    Proxy other =
+        Proxy.fromNode(
+            Fixtures.node(
+                "router~127.0.0.9~egress.istio-system~istio-system.svc.cluster.local",
+                java.util.Map.of("istio", "egressgateway"),
+                "127.0.0.9",
+                "",
+                ""));
+    assertThat(new ListenerGenerator().generate(ctx, other)).isEmpty();
+    assertThat(new RouteGenerator().generate(ctx, other)).isEmpty();
+  }
+
+  @Test
+  void sidecarOnlyGetsInboundForServicesSelectingIt() throws Exception {
+    PushContext ctx = context("podinfo.yaml");
+    Proxy stranger =
+        Proxy.fromNode(
+            Fixtures.node(
+                "sidecar~127.0.1.9~curl.demo~demo.svc.cluster.local",
+                java.util.Map.of("app", "curl"),
+                "127.0.1.9",
+                "",
+                "127.0.2.9"));
+    assertThat(new ListenerGenerator().generate(ctx, stranger))
+        .extracting(m -> ((Listener) m).getName())
+        .containsExactly("127.0.1.9_15001");
+    assertThat(new ClusterGenerator().generate(ctx, stranger))
+        .extracting(m -> ((Cluster) m).getName())
+        .noneMatch(n -> n.startsWith("inbound|"));
+  }
+}

@@ -1,0 +1,90 @@
+package dev.weft.controlplane.push;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Comparator;
+import java.util.PriorityQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class DebouncerTest {
+  /** A clock and scheduler that move only when the test says so. */
+  static final class ManualTime extends Clock implements Scheduler {
+    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    private long seq;
+    private final PriorityQueue<Task> tasks =
+        new PriorityQueue<>(Comparator.comparing(Task::at).thenComparingLong(Task::seq));
+
+    record Task(Instant at, long seq, Runnable run) {}
+
+    @Override
+    public void schedule(Runnable task, Duration delay) {
+      tasks.add(new Task(now.plus(delay), seq++, task));
+    }
+
+    void advance(Duration d) {
+      Instant end = now.plus(d);
+      while (!tasks.isEmpty() && !tasks.peek().at().isAfter(end)) {
+        Task t = tasks.poll();
+        now = t.at();
+        t.run().run();
+      }
+      now = end;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+  }
+
+  @Test
+  void coalescesBurstsAndWaitsForQuiet() {
+    ManualTime time = new ManualTime();
+    AtomicInteger pushes = new AtomicInteger();
+    Debouncer d =
+        new Debouncer(
+            time, Duration.ofMillis(100), Duration.ofSeconds(1), time, pushes::incrementAndGet);
+    d.trigger();
+    time.advance(Duration.ofMillis(50));
+    d.trigger();
+    time.advance(Duration.ofMillis(99)); // 149 ms: 99 ms since the last change
+    assertThat(pushes).hasValue(0);
+    time.advance(Duration.ofMillis(1));
+    assertThat(pushes).hasValue(1);
+    time.advance(Duration.ofSeconds(5));
+    assertThat(pushes).hasValue(1);
+    d.trigger();
+    time.advance(Duration.ofMillis(100));
+    assertThat(pushes).hasValue(2);
+  }
+
+  @Test
+  void pushesAfterMaxDelayEvenWhenChangesKeepComing() {
+    ManualTime time = new ManualTime();
+    AtomicInteger pushes = new AtomicInteger();
+    Debouncer d =
+        new Debouncer(
+            time, Duration.ofMillis(100), Duration.ofMillis(500), time, pushes::incrementAndGet);
+    for (int i = 0; i < 10; i++) {
+      d.trigger();
+      time.advance(Duration.ofMillis(60));
+    }
+    assertThat(pushes).hasValueGreaterThanOrEqualTo(1);
+  }
+}

@@ -1,0 +1,87 @@
+package dev.weft.controlplane.push;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.controlplane.Fixtures;
+import dev.weft.controlplane.registry.MeshService;
+import dev.weft.controlplane.registry.Protocol;
+import dev.weft.controlplane.registry.Workload;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PushContextTest {
+  @TempDir Path dir;
+
+  private static Workload workload(
+      String name, String ns, Map<String, String> labels, String ip, Map<String, Integer> ports) {
+    return new Workload(name, ns, labels, ip, ports, "default", Workload.Source.PROXY);
+  }
+
+  @Test
+  void servicesSelectWorkloadsByLabelsInTheirNamespace() throws Exception {
+    String yaml =
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web, namespace: a}
+        spec:
+          selector: {app: web}
+          ports:
+          - {name: http, port: 80, targetPort: web-port}
+          - {name: grpc-api, port: 9090, targetPort: 9090}
+          - {name: tcp-db, port: 5432, targetPort: 5432}
+          - {name: metrics, port: 9100, targetPort: 9100, appProtocol: http}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: none, namespace: a}
+        spec:
+          ports: [{name: http, port: 80}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: WorkloadEntry
+        metadata: {name: vm, namespace: a}
+        spec:
+          address: 10.0.0.7
+          labels: {app: web}
+          ports: {http: 8081}
+        """;
+    var store = dev.weft.controlplane.store.ConfigStore.open(dir, Fixtures.CLOCK);
+    assertThat(store.apply("t", Fixtures.parse("t", yaml)).errors()).isEmpty();
+    PushContext ctx =
+        PushContext.build(
+            1,
+            store.snapshot(),
+            List.of(
+                workload(
+                    "w1",
+                    "a",
+                    Map.of("app", "web", "v", "1"),
+                    "127.0.1.2",
+                    Map.of("web-port", 8080)),
+                workload("w2", "a", Map.of("app", "web"), "127.0.1.3", Map.of()), // port unresolved
+                workload("w3", "b", Map.of("app", "web"), "127.0.1.4", Map.of("web-port", 8080))));
+
+    MeshService web = ctx.service("web.a.svc.cluster.local");
+    assertThat(web.ports())
+        .extracting(MeshService.Port::protocol)
+        .containsExactly(Protocol.HTTP, Protocol.GRPC, Protocol.TCP, Protocol.HTTP);
+
+    MeshService.Port http = web.port(80);
+    assertThat(ctx.endpoints(web, http, Map.of()))
+        .extracting(e -> e.address() + ":" + e.port())
+        .containsExactly("10.0.0.7:8081", "127.0.1.2:8080");
+    assertThat(ctx.endpoints(web, web.port(9090), Map.of()))
+        .extracting(e -> e.address() + ":" + e.port())
+        .containsExactly("10.0.0.7:9090", "127.0.1.2:9090", "127.0.1.3:9090");
+    assertThat(ctx.endpoints(web, web.port(9090), Map.of("v", "1")))
+        .extracting(Endpoint::address)
+        .containsExactly("127.0.1.2");
+
+    MeshService none = ctx.service("none.a.svc.cluster.local");
+    assertThat(ctx.endpoints(none, none.port(80), Map.of())).isEmpty();
+  }
+}
