@@ -42,6 +42,17 @@ final class Documents {
     if (value instanceof byte[] b) {
       return Base64.getEncoder().encodeToString(b);
     }
+    if (value instanceof java.math.BigInteger b) {
+      return b.bitLength() < 32
+          ? (Object) b.intValue()
+          : b.bitLength() < 64 ? (Object) b.longValue() : b;
+    }
+    if (value instanceof Long l && l == l.intValue()) {
+      return l.intValue();
+    }
+    if (value instanceof Short || value instanceof Byte) {
+      return ((Number) value).intValue();
+    }
     if (value instanceof BigDecimal d) {
       return d.doubleValue();
     }
