@@ -1,0 +1,104 @@
+package dev.weft.controlplane.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.rpc.Status;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A test ADS client on a real gRPC channel: sends requests, queues responses. */
+final class AdsClient implements AutoCloseable {
+  private final ManagedChannel channel;
+  private final StreamObserver<DiscoveryRequest> requests;
+  private final BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
+  final CompletableFuture<Throwable> closed = new CompletableFuture<>();
+  private final Node node;
+  private boolean sentNode;
+
+  AdsClient(InetSocketAddress address, Node node) {
+    this.node = node;
+    channel = NettyChannelBuilder.forAddress(address).usePlaintext().build();
+    requests =
+        AggregatedDiscoveryServiceGrpc.newStub(channel)
+            .streamAggregatedResources(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(DiscoveryResponse value) {
+                    responses.add(value);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    closed.complete(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    closed.complete(null);
+                  }
+                });
+  }
+
+  /** A request; the node goes with the first one only (as Envoy may do). */
+  synchronized void request(String type, List<String> names, String version, String nonce) {
+    send(
+        DiscoveryRequest.newBuilder()
+            .setTypeUrl(type)
+            .addAllResourceNames(names)
+            .setVersionInfo(version)
+            .setResponseNonce(nonce));
+  }
+
+  synchronized void send(DiscoveryRequest.Builder request) {
+    if (!sentNode && node != null) {
+      request.setNode(node);
+      sentNode = true;
+    }
+    requests.onNext(request.build());
+  }
+
+  /** Acknowledges {@code response} with the same names. */
+  void ack(DiscoveryResponse response, List<String> names) {
+    request(response.getTypeUrl(), names, response.getVersionInfo(), response.getNonce());
+  }
+
+  /** Rejects {@code response}. */
+  void nack(DiscoveryResponse response, List<String> names, String acceptedVersion, String error) {
+    send(
+        DiscoveryRequest.newBuilder()
+            .setTypeUrl(response.getTypeUrl())
+            .addAllResourceNames(names)
+            .setVersionInfo(acceptedVersion)
+            .setResponseNonce(response.getNonce())
+            .setErrorDetail(Status.newBuilder().setCode(3).setMessage(error)));
+  }
+
+  /** The next response (waits up to 10 s). */
+  DiscoveryResponse next() throws InterruptedException {
+    DiscoveryResponse r = responses.poll(10, TimeUnit.SECONDS);
+    assertThat(r).as("a discovery response within 10 s").isNotNull();
+    return r;
+  }
+
+  /** Ends the stream from the client side. */
+  void complete() {
+    requests.onCompleted();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    channel.shutdownNow();
+    channel.awaitTermination(5, TimeUnit.SECONDS);
+  }
+}
