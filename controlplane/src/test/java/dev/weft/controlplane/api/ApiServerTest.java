@@ -1,0 +1,223 @@
+package dev.weft.controlplane.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.controlplane.ControlPlane;
+import dev.weft.controlplane.Fixtures;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ApiServerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+  ControlPlane cp;
+  String token;
+  final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeEach
+  void start() throws Exception {
+    cp =
+        ControlPlane.builder()
+            .stateDir(dir)
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+            .debounce(Duration.ofMillis(1))
+            .clock(Fixtures.CLOCK)
+            .build();
+    cp.start();
+    token = Files.readString(dir.resolve("token")).trim();
+  }
+
+  @AfterEach
+  void stop() {
+    cp.close();
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + cp.apiAddress().getPort() + path);
+  }
+
+  private HttpResponse<String> post(String path, String body, String bearer) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri(path))
+            .header("X-Weft-Source", "podinfo.yaml")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> get(String path, String bearer) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).GET();
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void writesTokenAndInfoFiles() throws Exception {
+    assertThat(token).matches("[0-9a-f]{64}");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("token"))))
+        .isEqualTo("rw-------");
+    JsonNode info = JSON.readTree(dir.resolve("controlplane.json").toFile());
+    assertThat(info.get("xds").asText()).isEqualTo("127.0.0.1:" + cp.xdsAddress().getPort());
+    assertThat(info.get("api").asText()).isEqualTo("127.0.0.1:" + cp.apiAddress().getPort());
+    assertThat(info.get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+
+    // A restart keeps the token.
+    cp.close();
+    cp =
+        ControlPlane.builder()
+            .stateDir(dir)
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+            .build();
+    cp.start();
+    assertThat(Files.readString(dir.resolve("token")).trim()).isEqualTo(token);
+  }
+
+  @Test
+  void requiresTheToken() throws Exception {
+    assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
+    assertThat(get("/healthz", null).body()).startsWith("ok");
+    assertThat(get("/api/v1/proxies", null).statusCode()).isEqualTo(401);
+    assertThat(get("/api/v1/proxies", "0".repeat(64)).statusCode()).isEqualTo(401);
+    assertThat(post("/api/v1/apply", Fixtures.text("podinfo.yaml"), null).statusCode())
+        .isEqualTo(401);
+    assertThat(cp.store().snapshot().resources()).isEmpty();
+    assertThat(get("/api/v1/proxies", token).statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(get("/api/v1/proxies", token).body()).get("proxies").size()).isZero();
+  }
+
+  @Test
+  void applyGetDeleteRoundTrip() throws Exception {
+    HttpResponse<String> applied = post("/api/v1/apply", Fixtures.text("podinfo.yaml"), token);
+    assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+    JsonNode results = JSON.readTree(applied.body()).get("results");
+    assertThat(results.size()).isEqualTo(5);
+    JsonNode vs = results.get(4);
+    assertThat(vs.get("kind").asText()).isEqualTo("VirtualService");
+    assertThat(vs.get("group").asText()).isEqualTo("networking.istio.io");
+    assertThat(vs.get("namespace").asText()).isEqualTo("demo");
+    assertThat(vs.get("name").asText()).isEqualTo("podinfo");
+    assertThat(vs.get("action").asText()).isEqualTo("created");
+    assertThat(vs.get("resourceVersion").asText()).isEqualTo("5");
+
+    HttpResponse<String> again = post("/api/v1/apply", Fixtures.text("podinfo.yaml"), token);
+    assertThat(JSON.readTree(again.body()).get("results").get(4).get("action").asText())
+        .isEqualTo("unchanged");
+
+    HttpResponse<String> got = get("/api/v1/resources?kind=vs&namespace=demo&name=podinfo", token);
+    assertThat(got.statusCode()).isEqualTo(200);
+    JsonNode item = JSON.readTree(got.body()).get("items").get(0);
+    assertThat(item.at("/metadata/resourceVersion").asText()).isEqualTo("5");
+    assertThat(item.at("/metadata/creationTimestamp").asText()).isEqualTo("2026-04-01T10:00:00Z");
+    assertThat(item.at("/spec/http/0/route/0/weight").asInt()).isEqualTo(90);
+
+    assertThat(
+            JSON.readTree(get("/api/v1/resources?kind=services", token).body()).get("items").size())
+        .isEqualTo(2);
+    assertThat(get("/api/v1/resources?kind=gateway&namespace=demo&name=nope", token).statusCode())
+        .isEqualTo(404);
+    assertThat(get("/api/v1/resources?kind=frobnicator", token).statusCode()).isEqualTo(400);
+
+    // Optimistic concurrency: a stale resourceVersion is a 409 and changes nothing.
+    String stale =
+        Fixtures.text("podinfo.yaml")
+            .replace(
+                "  name: podinfo\n  namespace: demo\nspec:\n  hosts",
+                "  name: podinfo\n  namespace: demo\n  resourceVersion: \"4\"\nspec:\n  hosts")
+            .replace("weight: 90", "weight: 50")
+            .replace("weight: 10", "weight: 50");
+    assertThat(stale).contains("resourceVersion: \"4\"");
+    HttpResponse<String> conflict = post("/api/v1/apply", stale, token);
+    assertThat(conflict.statusCode()).as(conflict.body()).isEqualTo(409);
+    assertThat(JSON.readTree(conflict.body()).at("/errors/0/field").asText())
+        .isEqualTo("metadata.resourceVersion");
+
+    String vsOnly = Fixtures.text("podinfo.yaml");
+    vsOnly = vsOnly.substring(vsOnly.lastIndexOf("---"));
+    HttpResponse<String> deleted =
+        post("/api/v1/delete", vsOnly + "\n---\n" + gateway("ghost"), token);
+    assertThat(deleted.statusCode()).isEqualTo(200);
+    JsonNode d = JSON.readTree(deleted.body());
+    assertThat(d.at("/results/0/action").asText()).isEqualTo("deleted");
+    assertThat(d.at("/results/0/kind").asText()).isEqualTo("VirtualService");
+    assertThat(d.at("/errors/0/message").asText()).contains("Gateway demo/ghost not found");
+    assertThat(get("/api/v1/resources?kind=vs&namespace=demo&name=podinfo", token).statusCode())
+        .isEqualTo(404);
+  }
+
+  private static String gateway(String name) {
+    return """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: %s, namespace: demo}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 80, name: http, protocol: HTTP}
+            hosts: ["*"]
+        """
+        .formatted(name);
+  }
+
+  @Test
+  void invalidDocumentIs400WithFieldPathAndNothingIsStored() throws Exception {
+    String yaml =
+        gateway("good")
+            + "---\n"
+            + Fixtures.text("podinfo.yaml").replace("weight: 10", "weight: ten");
+    HttpResponse<String> r = post("/api/v1/apply", yaml, token);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    JsonNode err = JSON.readTree(r.body()).get("errors").get(0);
+    assertThat(err.get("source").asText()).isEqualTo("podinfo.yaml");
+    assertThat(err.get("field").asText()).contains("spec.http[0].route[1].weight");
+    assertThat(err.get("resource").asText()).contains("VirtualService");
+    assertThat(err.get("document").asInt()).isEqualTo(5);
+    assertThat(cp.store().snapshot().resources()).isEmpty();
+  }
+
+  @Test
+  void addressInUseNamesHostAndPort() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      ControlPlane second =
+          ControlPlane.builder()
+              .stateDir(dir.resolve("second"))
+              .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+              .apiAddress(new InetSocketAddress("127.0.0.1", port))
+              .build();
+      assertThatThrownBy(second::start)
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("127.0.0.1:" + port);
+      ControlPlane third =
+          ControlPlane.builder()
+              .stateDir(dir.resolve("third"))
+              .xdsAddress(new InetSocketAddress("127.0.0.1", port))
+              .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+              .build();
+      assertThatThrownBy(third::start)
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("127.0.0.1:" + port);
+    }
+  }
+}
