@@ -171,17 +171,17 @@ public final class XdsClient implements AutoCloseable {
         new StreamObserver<>() {
           @Override
           public void onNext(DiscoveryResponse r) {
-            executor.execute(() -> onResponse(gen, r));
+            post(() -> onResponse(gen, r));
           }
 
           @Override
           public void onError(Throwable t) {
-            executor.execute(() -> onStreamClosed(gen, t.getMessage()));
+            post(() -> onStreamClosed(gen, String.valueOf(t.getMessage())));
           }
 
           @Override
           public void onCompleted() {
-            executor.execute(() -> onStreamClosed(gen, "stream closed by the control plane"));
+            post(() -> onStreamClosed(gen, "stream closed by the control plane"));
           }
         };
     requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses);
@@ -193,6 +193,14 @@ public final class XdsClient implements AutoCloseable {
     }
     if (!types.get(TypeUrls.ROUTE).names.isEmpty()) {
       send(TypeUrls.ROUTE, null);
+    }
+  }
+
+  private void post(Runnable r) {
+    try {
+      executor.execute(r);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed
     }
   }
 
@@ -287,14 +295,15 @@ public final class XdsClient implements AutoCloseable {
     ts.version = r.getVersionInfo();
     ts.error = null;
     stats.xdsUpdatesAccepted.increment();
+    rebuild();
+    send(type, null); // ACK
+    updateSubscriptions();
+    // Flags after the rebuild, so readiness never sees applied resources with stale bind results.
     if (type.equals(TypeUrls.CLUSTER)) {
       clustersApplied = true;
     } else if (type.equals(TypeUrls.LISTENER)) {
       listenersApplied = true;
     }
-    rebuild();
-    send(type, null); // ACK
-    updateSubscriptions();
     publishSnapshot();
     onChange.run();
   }

@@ -1,0 +1,612 @@
+package dev.weft.proxy;
+
+import static dev.weft.proxy.testing.TestAdsServer.CDS;
+import static dev.weft.proxy.testing.TestAdsServer.EDS;
+import static dev.weft.proxy.testing.TestAdsServer.LDS;
+import static dev.weft.proxy.testing.TestAdsServer.RDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.weft.proxy.testing.RawHttp;
+import dev.weft.proxy.testing.TestAdsServer;
+import dev.weft.proxy.testing.TestUpstream;
+import dev.weft.proxy.testing.Xds;
+import dev.weft.xds.NodeId;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The proxy end to end: a test ADS server, real upstream servers, real client sockets. */
+class ProxyTest {
+  static final String V1 = "outbound|80|v1|podinfo.demo.svc.cluster.local";
+  static final String V2 = "outbound|80|v2|podinfo.demo.svc.cluster.local";
+
+  @TempDir Path tmp;
+  TestAdsServer ads;
+  TestUpstream up1;
+  TestUpstream up2;
+  Proxy proxy;
+  Path accessLog;
+  int port;
+  final List<AutoCloseable> closers = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws IOException {
+    ads = TestAdsServer.start();
+    up1 = new TestUpstream("v1");
+    up2 = new TestUpstream("v2");
+    port = Xds.freePort();
+    accessLog = tmp.resolve("access.log");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
+    for (AutoCloseable c : closers) {
+      c.close();
+    }
+    ads.close();
+    up1.close();
+    up2.close();
+  }
+
+  Proxy startProxy(int xdsPort) throws IOException {
+    proxy =
+        Proxy.start(
+            ProxyBootstrap.builder()
+                .nodeId(new NodeId(NodeId.SIDECAR, "127.0.0.1", "podinfo-v1", "demo"))
+                .metadata(
+                    Map.of(
+                        "NAMESPACE", "demo", "LABELS", Map.of("app", "podinfo", "version", "v1")))
+                .xdsServer(new InetSocketAddress("127.0.0.1", xdsPort))
+                .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .accessLogPath(accessLog)
+                .build());
+    return proxy;
+  }
+
+  /** The podinfo canary: EDS clusters v1/v2, RDS routes. */
+  void serveCanary(Route... routes) {
+    ads.set(CDS, "c1", Xds.edsCluster(V1), Xds.edsCluster(V2));
+    ads.set(EDS, "e1", Xds.assignment(V1, up1.address()), Xds.assignment(V2, up2.address()));
+    ads.set(LDS, "l1", Xds.rdsListener(port, "http_proxy"));
+    ads.set(
+        RDS,
+        "r1",
+        Xds.routes(
+            "http_proxy",
+            Xds.vhost(
+                "podinfo.demo.svc.cluster.local:80",
+                List.of("podinfo.demo", "podinfo.demo:80", "podinfo.demo.svc.cluster.local"),
+                routes)));
+  }
+
+  void startReady() throws IOException {
+    startProxy(ads.port());
+    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
+    // Routes and endpoints may lag the first CDS/LDS.
+    await(() -> proxy.failure().isEmpty() && ads.acked(RDS, "r1") && ads.acked(EDS, "e1"));
+  }
+
+  static void await(BooleanSupplier condition) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met in time");
+      }
+      Thread.onSpinWait();
+      try {
+        Thread.sleep(10); // polling interval, not synchronisation
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  List<String> logLines() {
+    try {
+      return Files.exists(accessLog) ? Files.readAllLines(accessLog) : List.of();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  String awaitLogLine(String contains) {
+    String[] found = new String[1];
+    await(
+        () -> {
+          for (String l : logLines()) {
+            if (l.contains(contains)) {
+              found[0] = l;
+              return true;
+            }
+          }
+          return false;
+        });
+    return found[0];
+  }
+
+  String admin(String path) throws Exception {
+    return adminResponse(path, "GET").body();
+  }
+
+  HttpResponse<String> adminResponse(String path, String method) throws Exception {
+    InetSocketAddress a = proxy.adminAddress();
+    try (HttpClient c = HttpClient.newHttpClient()) {
+      return c.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.getPort() + path))
+              .method(method, HttpRequest.BodyPublishers.noBody())
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    }
+  }
+
+  // ------------------------------------------------------------------ tests
+
+  @Test
+  void sendsNodeWithMetadataAndRoutesByPathHeaderAndMethod() throws Exception {
+    Route byHeader =
+        Route.newBuilder()
+            .setMatch(
+                RouteMatch.newBuilder()
+                    .setPrefix("/")
+                    .addHeaders(
+                        HeaderMatcher.newBuilder()
+                            .setName("x-canary")
+                            .setStringMatch(StringMatcher.newBuilder().setExact("yes"))))
+            .setRoute(RouteAction.newBuilder().setCluster(V2))
+            .build();
+    Route byMethod =
+        Route.newBuilder()
+            .setMatch(
+                RouteMatch.newBuilder()
+                    .setPath("/api")
+                    .addHeaders(
+                        HeaderMatcher.newBuilder()
+                            .setName(":method")
+                            .setStringMatch(StringMatcher.newBuilder().setExact("POST"))))
+            .setRoute(RouteAction.newBuilder().setCluster(V2))
+            .build();
+    Route byRegex =
+        Route.newBuilder()
+            .setMatch(
+                RouteMatch.newBuilder()
+                    .setSafeRegex(
+                        io.envoyproxy.envoy.type.matcher.v3.RegexMatcher.newBuilder()
+                            .setRegex("/v2/[0-9]+")))
+            .setRoute(RouteAction.newBuilder().setCluster(V2))
+            .build();
+    Route rewrite =
+        Route.newBuilder()
+            .setMatch(RouteMatch.newBuilder().setPrefix("/old/"))
+            .setRoute(
+                RouteAction.newBuilder()
+                    .setCluster(V1)
+                    .setPrefixRewrite("/new/")
+                    .setHostRewriteLiteral("rewritten.host"))
+            .build();
+    serveCanary(byHeader, byMethod, byRegex, rewrite, Xds.prefixRoute("/", V1));
+    startReady();
+
+    var node = ads.requests().getFirst().getNode();
+    assertThat(node.getId()).isEqualTo("sidecar~127.0.0.1~podinfo-v1.demo~demo.svc.cluster.local");
+    assertThat(
+            node.getMetadata()
+                .getFieldsOrThrow("LABELS")
+                .getStructValue()
+                .getFieldsOrThrow("version")
+                .getStringValue())
+        .isEqualTo("v1");
+
+    assertThat(RawHttp.get(port, "podinfo.demo", "/version").body()).startsWith("v1 /version");
+    assertThat(RawHttp.get(port, "PODINFO.demo:80", "/version", "x-canary: yes").body())
+        .startsWith("v2 ");
+    assertThat(RawHttp.get(port, "podinfo.demo", "/api").body()).startsWith("v1 ");
+    assertThat(
+            RawHttp.request(
+                    port,
+                    "POST /api HTTP/1.1\r\nHost: podinfo.demo\r\nContent-Length: 3\r\n"
+                        + "Connection: close\r\n\r\nabc")
+                .body())
+        .isEqualTo("v2 /api 3");
+    // safe_regex matches the path without its query
+    RawHttp.Response r = RawHttp.get(port, "podinfo.demo", "/v2/42?q=1");
+    assertThat(r.body()).startsWith("v2 /v2/42?q=1");
+    assertThat(r.header("x-envoy-upstream-service-time")).isNotNull();
+    assertThat(up2.lastHeaders).containsKeys("x-request-id", "x-forwarded-proto");
+    assertThat(RawHttp.get(port, "podinfo.demo", "/v2/4x").body()).startsWith("v1 ");
+    // prefix_rewrite and host_rewrite_literal
+    assertThat(RawHttp.get(port, "podinfo.demo", "/old/a?b").body()).startsWith("v1 /new/a?b");
+    assertThat(up1.lastHeaders).containsEntry("host", "rewritten.host");
+  }
+
+  @Test
+  void absoluteFormRequestsAreRoutedByAuthorityAndForwardedInOriginForm() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    RawHttp.Response r =
+        RawHttp.request(
+            port,
+            "GET http://podinfo.demo/version HTTP/1.1\r\nHost: podinfo.demo\r\n"
+                + "Proxy-Connection: keep-alive\r\nConnection: close\r\n\r\n");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body()).startsWith("v1 /version");
+    assertThat(up1.requestLines).containsExactly("GET /version");
+    assertThat(up1.lastHeaders).containsEntry("host", "podinfo.demo");
+    assertThat(up1.lastHeaders).doesNotContainKey("proxy-connection");
+
+    // Through the JDK client configured with the sidecar as its HTTP proxy.
+    try (HttpClient c =
+        HttpClient.newBuilder()
+            .proxy(java.net.ProxySelector.of(new InetSocketAddress("127.0.0.1", port)))
+            .build()) {
+      HttpResponse<String> resp =
+          c.send(
+              HttpRequest.newBuilder(URI.create("http://podinfo.demo/hello")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(resp.statusCode()).isEqualTo(200);
+      assertThat(resp.body()).startsWith("v1 /hello");
+    }
+    String line = awaitLogLine("/hello");
+    assertThat(line)
+        .contains("\"GET /hello HTTP/1.1\" 200 - via_upstream")
+        .contains("\"podinfo.demo\"")
+        .contains(up1.address().getPort() + "\" " + V1);
+  }
+
+  @Test
+  void weightedClustersSplitByWeight() throws Exception {
+    serveCanary(Xds.weightedRoute("/", V1, 90, V2, 10));
+    startReady();
+    int v2 = 0;
+    try (RawHttp c = new RawHttp(port)) {
+      for (int i = 0; i < 400; i++) {
+        RawHttp.Response r = c.send("GET /w HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n");
+        if (r.body().startsWith("v2")) {
+          v2++;
+        }
+      }
+    }
+    // 10% of 400 = 40; binomial sd ~6: bounds are > 4 sd wide.
+    assertThat(v2).isBetween(15, 70);
+  }
+
+  @Test
+  void failuresCarryEnvoyResponseFlags() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    String empty = "outbound|80||empty.demo.svc.cluster.local";
+    String dead = "outbound|80||dead.demo.svc.cluster.local";
+    ads.set(
+        CDS,
+        "c1",
+        Xds.edsCluster(empty),
+        Xds.staticCluster(dead, new InetSocketAddress("127.0.0.1", closedPort)));
+    ads.set(EDS, "e1", Xds.assignment(empty));
+    ads.set(LDS, "l1", Xds.rdsListener(port, "http_proxy"));
+    ads.set(
+        RDS,
+        "r1",
+        Xds.routes(
+            "http_proxy",
+            Xds.vhost(
+                "svc",
+                List.of("svc"),
+                Xds.prefixRoute("/nc", "outbound|80||missing.demo.svc.cluster.local"),
+                Xds.prefixRoute("/uh", empty),
+                Xds.prefixRoute("/uf", dead),
+                Route.newBuilder()
+                    .setMatch(RouteMatch.newBuilder().setPrefix("/direct"))
+                    .setDirectResponse(
+                        DirectResponseAction.newBuilder()
+                            .setStatus(418)
+                            .setBody(
+                                io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder()
+                                    .setInlineString("teapot")))
+                    .build())));
+    startReady();
+
+    RawHttp.Response nr = RawHttp.get(port, "unknown.host", "/x");
+    assertThat(nr.status()).isEqualTo(404);
+    assertThat(awaitLogLine("\"unknown.host\""))
+        .contains("\"GET /x HTTP/1.1\" 404 NR route_not_found");
+
+    RawHttp.Response nc = RawHttp.get(port, "svc", "/nc");
+    assertThat(nc.status()).isEqualTo(503);
+    assertThat(awaitLogLine("/nc")).contains(" 503 NC cluster_not_found");
+
+    RawHttp.Response uh = RawHttp.get(port, "svc", "/uh");
+    assertThat(uh.status()).isEqualTo(503);
+    assertThat(uh.body()).isEqualTo("no healthy upstream");
+    assertThat(awaitLogLine("/uh")).contains(" 503 UH no_healthy_upstream").contains(empty);
+
+    RawHttp.Response uf = RawHttp.get(port, "svc", "/uf");
+    assertThat(uf.status()).isEqualTo(503);
+    assertThat(uf.body())
+        .isEqualTo(
+            "upstream connect error or disconnect/reset before headers. reset reason: connection"
+                + " failure");
+    assertThat(awaitLogLine("/uf")).contains(" 503 UF ").contains(dead);
+
+    RawHttp.Response direct = RawHttp.get(port, "svc", "/direct");
+    assertThat(direct.status()).isEqualTo(418);
+    assertThat(direct.body()).isEqualTo("teapot");
+
+    String prom = admin("/stats/prometheus");
+    assertThat(prom)
+        .contains(
+            "istio_requests_total{response_code=\"503\",response_flags=\"UF\",destination_cluster=\""
+                + dead
+                + "\"} 1")
+        .contains(
+            "envoy_cluster_upstream_rq{envoy_response_code_class=\"5xx\",cluster_name=\""
+                + empty
+                + "\"} 1");
+  }
+
+  @Test
+  void upstreamResetBeforeHeadersIsUc() throws Exception {
+    // An upstream that accepts, reads the request, and closes without answering.
+    ServerSocket rude = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    closers.add(rude);
+    Thread t =
+        Thread.ofPlatform()
+            .daemon()
+            .start(
+                () -> {
+                  while (!rude.isClosed()) {
+                    try (var s = rude.accept()) {
+                      s.getInputStream().read(new byte[1024]);
+                    } catch (IOException e) {
+                      return;
+                    }
+                  }
+                });
+    closers.add(t::interrupt);
+    String c = "outbound|80||rude.demo.svc.cluster.local";
+    ads.set(CDS, "c1", Xds.staticCluster(c, (InetSocketAddress) rude.getLocalSocketAddress()));
+    ads.set(LDS, "l1", Xds.rdsListener(port, "r"));
+    ads.set(RDS, "r1", Xds.routes("r", Xds.vhost("all", List.of("*"), Xds.prefixRoute("/", c))));
+    startProxy(ads.port());
+    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
+    await(() -> ads.acked(RDS, "r1"));
+    RawHttp.Response r = RawHttp.get(port, "rude", "/");
+    assertThat(r.status()).isEqualTo(503);
+    assertThat(r.body()).contains("reset reason: connection termination");
+    assertThat(awaitLogLine("\"rude\"")).contains(" 503 UC ");
+  }
+
+  @Test
+  void keepAliveReusesUpstreamConnections() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    try (RawHttp c = new RawHttp(port)) {
+      for (int i = 0; i < 10; i++) {
+        RawHttp.Response r = c.send("GET /k" + i + " HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("connection")).isNull();
+      }
+      // HEAD has no body, and the connection stays usable.
+      RawHttp.Response head = c.send("HEAD /h HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n");
+      assertThat(head.status()).isEqualTo(200);
+      RawHttp.Response after = c.send("GET /after HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n");
+      assertThat(after.body()).startsWith("v1 /after");
+    }
+    assertThat(up1.clientPorts).hasSize(12);
+    assertThat(up1.clientPorts.stream().distinct().count()).isEqualTo(1);
+    assertThat(admin("/clusters"))
+        .contains(
+            V1
+                + "::"
+                + up1.address().getHostString()
+                + ":"
+                + up1.address().getPort()
+                + "::cx_total::1")
+        .contains("::health_flags::healthy");
+  }
+
+  @Test
+  void chunkedUploadStreamsThroughWithoutAggregation() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    byte[] chunk = new byte[64 * 1024];
+    java.util.Arrays.fill(chunk, (byte) 'x');
+    try (RawHttp c = new RawHttp(port)) {
+      c.write(
+          ("POST /upload HTTP/1.1\r\nHost: podinfo.demo\r\nTransfer-Encoding: chunked\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      OutputStream out = c.output();
+      writeChunk(out, chunk);
+      // The upstream sees the first chunk while the request is still open: streamed, not
+      // aggregated.
+      await(() -> up1.bodyBytes.get() >= chunk.length);
+      for (int i = 1; i < 256; i++) {
+        writeChunk(out, chunk);
+      }
+      out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      RawHttp.Response r = c.read();
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("v1 /upload " + (256L * chunk.length));
+    }
+  }
+
+  private static void writeChunk(OutputStream out, byte[] chunk) throws IOException {
+    out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(chunk);
+    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+  }
+
+  @Test
+  void malformedRequestGets400AndTheProxyKeepsServing() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    try (RawHttp c = new RawHttp(port)) {
+      c.write("GARBAGE\u0001 \r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      RawHttp.Response r = c.read();
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(c.closedByPeer()).isTrue();
+    }
+    RawHttp.Response noHost = RawHttp.request(port, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assertThat(noHost.status()).isEqualTo(400);
+    assertThat(RawHttp.get(port, "podinfo.demo", "/ok").status()).isEqualTo(200);
+  }
+
+  @Test
+  void rejectedUpdateIsNackedAndTheOldConfigStays() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    // A listener with an unsupported filter chain: NACK, keep serving the old one.
+    var bad =
+        Xds.rdsListener(port, "http_proxy").toBuilder()
+            .addFilterChains(
+                io.envoyproxy.envoy.config.listener.v3.FilterChain.getDefaultInstance())
+            .build();
+    ads.set(LDS, "l2", bad);
+    await(() -> !ads.nacks().isEmpty());
+    var nack = ads.nacks().getFirst();
+    assertThat(nack.getTypeUrl()).isEqualTo(LDS);
+    assertThat(nack.getVersionInfo()).isEqualTo("l1");
+    assertThat(nack.getErrorDetail().getMessage())
+        .contains("listener 127.0.0.1_" + port)
+        .contains("exactly one filter chain");
+    // A bad route regex too.
+    ads.set(
+        RDS,
+        "r2",
+        Xds.routes(
+            "http_proxy",
+            Xds.vhost(
+                "x",
+                List.of("*"),
+                Route.newBuilder()
+                    .setMatch(
+                        RouteMatch.newBuilder()
+                            .setSafeRegex(
+                                io.envoyproxy.envoy.type.matcher.v3.RegexMatcher.newBuilder()
+                                    .setRegex("([")))
+                    .setRoute(RouteAction.newBuilder().setCluster(V1))
+                    .build())));
+    await(() -> ads.nacks().stream().anyMatch(n -> n.getTypeUrl().equals(RDS)));
+    assertThat(RawHttp.get(port, "podinfo.demo", "/still").body()).startsWith("v1 /still");
+    String dump = admin("/config_dump");
+    assertThat(dump)
+        .contains("ListenersConfigDump")
+        .contains("\"version_info\": \"l1\"")
+        .contains("\"dynamic_route_configs\"")
+        .contains("EndpointsConfigDump")
+        .contains("\"route_config_name\": \"http_proxy\"");
+  }
+
+  @Test
+  void controlPlaneRestartKeepsServingAndReconnects() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    int xdsPort = ads.port();
+    ads.close();
+    assertThat(RawHttp.get(port, "podinfo.demo", "/during").body()).startsWith("v1 /during");
+    ads = TestAdsServer.start(xdsPort);
+    // The new control plane sends v2 for everything.
+    serveCanary(Xds.prefixRoute("/", V2));
+    await(() -> ads.requests().stream().anyMatch(r -> r.hasNode()));
+    // Resubscribed with the versions it held.
+    assertThat(ads.requests())
+        .anyMatch(r -> r.getTypeUrl().equals(CDS) && r.getVersionInfo().equals("c1"));
+    await(
+        () -> {
+          try {
+            return RawHttp.get(port, "podinfo.demo", "/after").body().startsWith("v2");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+  }
+
+  @Test
+  void adminEndpoints() throws Exception {
+    startProxy(ads.port());
+    // Not ready before the control plane sent anything.
+    assertThat(adminResponse("/ready", "GET").statusCode()).isEqualTo(503);
+    serveCanary(Xds.prefixRoute("/", V1));
+    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
+    assertThat(adminResponse("/ready", "GET").statusCode()).isEqualTo(200);
+    assertThat(admin("/ready")).isEqualTo("LIVE\n");
+    await(() -> ads.acked(EDS, "e1"));
+    RawHttp.get(port, "podinfo.demo", "/s");
+    await(() -> admin0("/stats").contains("cluster." + V1 + ".upstream_rq_2xx: 1"));
+    assertThat(admin("/stats/prometheus"))
+        .contains("istio_requests_total{response_code=\"200\",response_flags=\"-\"");
+    assertThat(admin("/clusters")).contains(V2 + "::observability_name::" + V2);
+    assertThat(adminResponse("/quitquitquit", "GET").statusCode()).isEqualTo(405);
+    assertThat(adminResponse("/quitquitquit", "POST").statusCode()).isEqualTo(200);
+    proxy.terminationFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  private String admin0(String path) {
+    try {
+      return admin(path);
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
+  @Test
+  void listenerBindFailureIsReportedNotThrown() throws Exception {
+    try (ServerSocket taken =
+        new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+      serveCanary(Xds.prefixRoute("/", V1));
+      startProxy(ads.port());
+      assertThat(proxy.awaitReady(Duration.ofSeconds(2))).isFalse();
+      await(() -> proxy.failure().orElse("").contains("already in use"));
+      assertThat(proxy.failure())
+          .hasValue(
+              "listener 127.0.0.1_" + port + ": address 127.0.0.1:" + port + " already in use");
+      assertThat(adminResponse("/ready", "GET").statusCode()).isEqualTo(503);
+    }
+  }
+
+  @Test
+  void adminAddressInUseFailsStartWithTheAddress() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int p = taken.getLocalPort();
+      assertThatThrownBy(
+              () ->
+                  Proxy.start(
+                      ProxyBootstrap.builder()
+                          .nodeId(new NodeId(NodeId.ROUTER, "127.0.0.1", "gw", "istio-system"))
+                          .xdsServer(new InetSocketAddress("127.0.0.1", ads.port()))
+                          .adminAddress(new InetSocketAddress("127.0.0.1", p))
+                          .build()))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("127.0.0.1:" + p);
+    }
+  }
+}

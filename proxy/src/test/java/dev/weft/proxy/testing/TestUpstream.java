@@ -1,0 +1,78 @@
+package dev.weft.proxy.testing;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An upstream HTTP server for tests: answers {@code name path} and records what it received
+ * (request lines, headers, the client ports it saw, body bytes as they arrive).
+ */
+public final class TestUpstream implements AutoCloseable {
+  private final String name;
+  private final HttpServer server;
+  public final List<String> requestLines = new CopyOnWriteArrayList<>();
+  public final List<Map<String, List<String>>> headers = new CopyOnWriteArrayList<>();
+  public final List<Integer> clientPorts = new CopyOnWriteArrayList<>();
+  public final AtomicLong bodyBytes = new AtomicLong();
+  public final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
+
+  public TestUpstream(String name) throws IOException {
+    this.name = name;
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext(
+        "/",
+        ex -> {
+          try (ex) {
+            requestLines.add(ex.getRequestMethod() + " " + ex.getRequestURI());
+            headers.add(Map.copyOf(ex.getRequestHeaders()));
+            ex.getRequestHeaders().forEach((k, v) -> lastHeaders.put(k.toLowerCase(), v.get(0)));
+            clientPorts.add(ex.getRemoteAddress().getPort());
+            long n = 0;
+            try (InputStream in = ex.getRequestBody()) {
+              byte[] buf = new byte[65536];
+              int r;
+              while ((r = in.read(buf)) > 0) {
+                n += r;
+                bodyBytes.addAndGet(r);
+              }
+            }
+            byte[] body =
+                (name + " " + ex.getRequestURI() + " " + n).getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "text/plain");
+            if (ex.getRequestMethod().equals("HEAD")) {
+              ex.sendResponseHeaders(200, -1);
+              return;
+            }
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream os = ex.getResponseBody()) {
+              os.write(body);
+            }
+          }
+        });
+    server.start();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}
