@@ -253,7 +253,7 @@ public final class ResourceParser {
           }
           spec = null;
         } else {
-          spec = spec(kind, s);
+          spec = spec(kind, s, meta);
         }
       }
     }
@@ -264,7 +264,7 @@ public final class ResourceParser {
     return new Resource(apiVersion, kind, meta, spec, Documents.withNamespace(map, meta, kind));
   }
 
-  private static dev.weft.api.Spec spec(ResourceKind kind, Fields s) {
+  private static dev.weft.api.Spec spec(ResourceKind kind, Fields s, ObjectMeta meta) {
     return switch (kind) {
       case VIRTUAL_SERVICE -> VirtualServiceReader.read(s);
       case DESTINATION_RULE -> NetworkingReaders.destinationRule(s);
@@ -273,7 +273,8 @@ public final class ResourceParser {
       case SERVICE_ENTRY -> MoreNetworkingReaders.serviceEntry(s);
       case SIDECAR -> MoreNetworkingReaders.sidecar(s);
       case PEER_AUTHENTICATION -> SecurityReaders.peerAuthentication(s);
-      case AUTHORIZATION_POLICY -> SecurityReaders.authorizationPolicy(s);
+      case AUTHORIZATION_POLICY ->
+          SecurityReaders.authorizationPolicy(s, meta == null ? Map.of() : meta.annotations());
       case REQUEST_AUTHENTICATION -> SecurityReaders.requestAuthentication(s);
       case SERVICE -> CoreReaders.service(s);
       case NAMESPACE, SECRET -> throw new IllegalStateException("not a spec kind: " + kind);

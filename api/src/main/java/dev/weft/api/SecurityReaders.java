@@ -143,7 +143,7 @@ final class SecurityReaders {
     return new PolicyTargetReference(group, kind, name, ns);
   }
 
-  static AuthorizationPolicy authorizationPolicy(Fields s) {
+  static AuthorizationPolicy authorizationPolicy(Fields s, Map<String, String> annotations) {
     Map<String, String> selector = Checks.workloadSelector(s, "selector");
     List<PolicyTargetReference> refs = targetRefs(s, "selector");
     String action =
@@ -174,6 +174,23 @@ final class SecurityReaders {
     }
     for (int i = 0; i < ruleFields.size(); i++) {
       rules.add(rule(ruleFields.get(i), i));
+    }
+    // Istio's validateAuthorizationPolicy: the dry-run annotation must parse as a Go bool and is
+    // only supported for ALLOW and DENY.
+    String dryRun = annotations.get("istio.io/dry-run");
+    if (dryRun != null) {
+      if (!Set.of("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False")
+          .contains(dryRun)) {
+        s.problems()
+            .add(
+                "metadata.annotations",
+                "has annotation istio.io/dry-run with invalid value \"" + dryRun + "\"");
+      } else if (!action.equals("ALLOW") && !action.equals("DENY")) {
+        s.problems()
+            .add(
+                "metadata.annotations",
+                "istio.io/dry-run currently only supports action ALLOW/DENY, found " + action);
+      }
     }
     s.end();
     return new AuthorizationPolicy(selector, refs, action, provider, List.copyOf(rules));
