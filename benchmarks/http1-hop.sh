@@ -119,6 +119,13 @@ wait_for() { # wait_for WHAT COMMAND...: polls COMMAND until it succeeds, up to 
   local what="$1"; shift
   local deadline=$((SECONDS + READY_TIMEOUT))
   until "$@" >/dev/null 2>&1; do
+    local pgid
+    for pgid in "${GROUPS_STARTED[@]}"; do
+      if ! kill -0 "$pgid" 2>/dev/null; then
+        log "a process this script started (pid $pgid) has exited while waiting for $what; logs in $TMP"
+        return 1
+      fi
+    done
     if [ $SECONDS -ge $deadline ]; then
       log "timed out after ${READY_TIMEOUT}s waiting for $what; logs in $TMP"
       return 1
@@ -200,7 +207,12 @@ wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # --- the mesh ----------------------------------------------------------------------------------
 log "state directory $STATE"
-"$WEFT" install --state-dir "$STATE" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log" >&2; die "weft install failed"; }
+# Ports of our own, so that another local mesh (default ports) does not get in the way.
+XDS_PORT="$(free_port 127.0.0.1)"
+API_PORT="$(free_port 127.0.0.1)"
+INGRESS_PORT="$(free_port 127.0.0.1)"
+"$WEFT" install --state-dir "$STATE" --xds-address "127.0.0.1:$XDS_PORT" --api-address "127.0.0.1:$API_PORT" \
+  --ingress-port "$INGRESS_PORT" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log" >&2; die "weft install failed"; }
 
 start_bg podinfo-v1 "$WEFT" run --state-dir "$STATE" --name podinfo-v1 -n demo \
   --labels app=podinfo,version=v1 --port http:9898 \
@@ -213,6 +225,25 @@ if wants weft-2hop; then
 fi
 
 cat >"$TMP/mesh.yaml" <<YAML
+$(if [ "${GATEWAY_SINGLE_PORT:-1}" = 1 ]; then cat <<GW
+# Workaround: the ingress gateway Service with its HTTP port only. With the three ports weft install
+# gives it (15021, 80, 443), the control plane put the bare host name in one virtual host per port
+# of http_proxy and the sidecars NACKed the whole route configuration (duplicate domain), so no
+# sidecar could route outbound. GATEWAY_SINGLE_PORT=0 applies nothing here.
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-ingressgateway
+  namespace: istio-system
+  labels: {app: istio-ingressgateway, istio: ingressgateway}
+spec:
+  type: LoadBalancer
+  selector: {istio: ingressgateway}
+  ports:
+  - {name: http2, port: 80, targetPort: $INGRESS_PORT}
+---
+GW
+fi)
 $(cat "$REPO/samples/src/main/resources/dev/weft/samples/demo/podinfo-svc.yaml")
 ---
 $(cat "$REPO/samples/src/main/resources/dev/weft/samples/demo/gateway.yaml")
@@ -246,7 +277,7 @@ if wants weft-2hop; then
     die "the client sidecar did not route $SERVICE_HOST"
 fi
 if wants weft-gateway; then
-  GW_PORT="$(jq -er '.ingressPort // empty' "$STATE/gateway.json" 2>/dev/null || echo 8080)"
+  GW_PORT="$(jq -er '.ingressPort // empty' "$STATE/gateway.json" 2>/dev/null || echo "$INGRESS_PORT")"
   GW_ADDR="$(jq -er '.address // empty' "$STATE/gateway.json" 2>/dev/null || echo 127.0.0.1)"
   log "ingress gateway: $GW_ADDR:$GW_PORT"
   wait_for "the gateway on $GW_ADDR:$GW_PORT" http_ok "http://$GW_ADDR:$GW_PORT$READY_PATH" || die "the gateway did not route"
