@@ -1,0 +1,40 @@
+package dev.weft.proxy.accesslog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class AccessLogEntryTest {
+  @Test
+  void istioDefaultFormat() {
+    AccessLogEntry e =
+        new AccessLogEntry(
+            1606339578409L,
+            "GET",
+            "/status/418",
+            "HTTP/1.1",
+            418,
+            "-",
+            "via_upstream",
+            0,
+            135,
+            4,
+            4,
+            null,
+            "curl/7.73.0",
+            "84961386-6d84-929d-98bd-c5aee93b5c88",
+            "httpbin:8000",
+            "127.0.0.1:80",
+            "inbound|8000||",
+            null,
+            "10.44.1.27:80",
+            "10.44.1.23:37652",
+            null);
+    assertThat(e.format())
+        .isEqualTo(
+            "[2020-11-25T21:26:18.409Z] \"GET /status/418 HTTP/1.1\" 418 - via_upstream - \"-\" 0"
+                + " 135 4 4 \"-\" \"curl/7.73.0\" \"84961386-6d84-929d-98bd-c5aee93b5c88\""
+                + " \"httpbin:8000\" \"127.0.0.1:80\" inbound|8000|| - 10.44.1.27:80"
+                + " 10.44.1.23:37652 - -");
+  }
+}

@@ -1,0 +1,175 @@
+package dev.weft.proxy.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.Any;
+import dev.weft.proxy.router.Router;
+import dev.weft.proxy.stats.ProxyStats;
+import dev.weft.proxy.testing.Xds;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ConfigCompilerTest {
+  final ConfigCompiler compiler = new ConfigCompiler(new ProxyStats());
+
+  @Test
+  void compilesRdsAndInlineListeners() throws Exception {
+    ListenerConfig rds = compiler.listener(Xds.rdsListener(15001, "http_proxy"));
+    assertThat(rds.name()).isEqualTo("127.0.0.1_15001");
+    assertThat(rds.address()).isEqualTo(new InetSocketAddress("127.0.0.1", 15001));
+    assertThat(rds.rdsName()).isEqualTo("http_proxy");
+
+    RouteConfiguration inline =
+        Xds.routes(
+            "inbound|9898||",
+            Xds.vhost("inbound|http|9898", List.of("*"), Xds.prefixRoute("/", "inbound|9898||")));
+    ListenerConfig in =
+        compiler.listener(
+            Xds.listener("127.0.1.2_9898", 9898, Xds.hcm().setRouteConfig(inline).build()));
+    assertThat(in.rdsName()).isNull();
+    assertThat(in.inlineRoutes().virtualHost("anything").name()).isEqualTo("inbound|http|9898");
+  }
+
+  @Test
+  void rejectsWhatItDoesNotSupport() {
+    HttpConnectionManager h2 =
+        Xds.hcm()
+            .setCodecType(HttpConnectionManager.CodecType.HTTP2)
+            .setRds(
+                io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds
+                    .newBuilder()
+                    .setRouteConfigName("r"))
+            .build();
+    assertThatThrownBy(() -> compiler.listener(Xds.listener("l", 1, h2)))
+        .hasMessage("listener l: codec_type HTTP2 is not supported (HTTP/1.1 only)");
+
+    HttpConnectionManager unknownFilter =
+        HttpConnectionManager.newBuilder()
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName("envoy.filters.http.fault")
+                    .setTypedConfig(Any.getDefaultInstance()))
+            .addAllHttpFilters(Xds.hcm().getHttpFiltersList())
+            .setRds(
+                io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds
+                    .newBuilder()
+                    .setRouteConfigName("r"))
+            .build();
+    assertThatThrownBy(() -> compiler.listener(Xds.listener("l", 1, unknownFilter)))
+        .hasMessageContaining("unsupported http filter 'envoy.filters.http.fault'");
+
+    HttpConnectionManager noRouter =
+        HttpConnectionManager.newBuilder()
+            .setRds(
+                io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds
+                    .newBuilder()
+                    .setRouteConfigName("r"))
+            .build();
+    assertThatThrownBy(() -> compiler.listener(Xds.listener("l", 1, noRouter)))
+        .hasMessageContaining("http_filters must end with envoy.filters.http.router");
+
+    Cluster dns = Xds.edsCluster("c").toBuilder().setType(Cluster.DiscoveryType.STRICT_DNS).build();
+    assertThatThrownBy(() -> compiler.cluster(dns, null))
+        .hasMessageContaining("cluster c: cluster type STRICT_DNS is not supported");
+
+    assertThatThrownBy(
+            () ->
+                compiler.routes(
+                    Xds.routes(
+                        "r", Xds.vhost("v", List.of("*"), Xds.weightedRoute("/", "a", 0, "b", 0)))))
+        .hasMessageContaining("total weight is 0");
+  }
+
+  @Test
+  void headerMatchersFollowEnvoy() throws Exception {
+    RouteConfiguration rc =
+        Xds.routes(
+            "r",
+            Xds.vhost(
+                "v",
+                List.of("*"),
+                io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                    .setName("no-debug-get")
+                    .setMatch(
+                        RouteMatch.newBuilder()
+                            .setPrefix("/")
+                            .addHeaders(
+                                HeaderMatcher.newBuilder()
+                                    .setName("x-debug")
+                                    .setPresentMatch(true)
+                                    .setInvertMatch(true))
+                            .addHeaders(
+                                HeaderMatcher.newBuilder()
+                                    .setName(":method")
+                                    .setStringMatch(StringMatcher.newBuilder().setExact("GET")))
+                            .addHeaders(
+                                HeaderMatcher.newBuilder()
+                                    .setName("user")
+                                    .setInvertMatch(true)
+                                    .setStringMatch(
+                                        StringMatcher.newBuilder()
+                                            .setSafeRegex(
+                                                RegexMatcher.newBuilder().setRegex("adm.*")))))
+                    .setRoute(RouteAction.newBuilder().setCluster("a"))
+                    .build(),
+                Xds.prefixRoute("/", "b")));
+    VirtualHost vh = compiler.routes(rc).virtualHost("x");
+    HttpHeaders h = new DefaultHttpHeaders();
+    assertThat(Router.match(vh, "/p", "GET", "x", h).name()).isEqualTo("no-debug-get");
+    assertThat(Router.match(vh, "/p", "POST", "x", h).name()).isEmpty();
+    h.set("User", "jason");
+    assertThat(Router.match(vh, "/p", "GET", "x", h).name()).isEqualTo("no-debug-get");
+    h.set("user", "admin");
+    assertThat(Router.match(vh, "/p", "GET", "x", h).name()).isEmpty();
+    h.remove("user");
+    h.set("x-debug", "1");
+    assertThat(Router.match(vh, "/p", "GET", "x", h).name()).isEmpty();
+  }
+
+  @Test
+  void weightedPickFollowsWeights() throws Exception {
+    RouteConfiguration rc =
+        Xds.routes("r", Xds.vhost("v", List.of("*"), Xds.weightedRoute("/", "v1", 90, "v2", 10)));
+    Route route = compiler.routes(rc).virtualHost("x").routes()[0];
+    Random seeded = new Random(42);
+    int v2 = 0;
+    for (int i = 0; i < 10_000; i++) {
+      if (Router.cluster(route.action(), seeded::nextInt).equals("v2")) {
+        v2++;
+      }
+    }
+    assertThat(v2).isBetween(900, 1100);
+    var weighted = (dev.weft.proxy.config.RouteAction.Weighted) route.action();
+    assertThat(weighted.pick(0)).isEqualTo("v1");
+    assertThat(weighted.pick(89)).isEqualTo("v1");
+    assertThat(weighted.pick(90)).isEqualTo("v2");
+    assertThat(weighted.pick(99)).isEqualTo("v2");
+  }
+
+  @Test
+  void pathMatchers() throws Exception {
+    PathMatch exact = new PathMatch(PathMatch.Kind.PATH, "/api", true);
+    assertThat(exact.matches("/api", 4)).isTrue();
+    assertThat(exact.matches("/api?x=1", 4)).isTrue();
+    assertThat(exact.matches("/api/", 5)).isFalse();
+    PathMatch ci = new PathMatch(PathMatch.Kind.PREFIX, "/API", false);
+    assertThat(ci.matches("/api/x", 6)).isTrue();
+    PathMatch re = new PathMatch(PathMatch.Kind.REGEX, "/v[0-9]+", true);
+    assertThat(re.matches("/v12?a", 4)).isTrue();
+    assertThat(re.matches("/v12/x", 6)).isFalse();
+  }
+}
