@@ -42,6 +42,12 @@ final class ControlPlaneCommand implements Callable<Integer> {
     } catch (java.io.IOException e) {
       throw new CliException("cannot start the control plane: " + e.getMessage(), e);
     }
+    // The API does not report a version: record the distribution's for `weft version`.
+    try {
+      java.nio.file.Files.writeString(st.controlPlaneVersionFile(), Weft.version() + "\n");
+    } catch (java.io.IOException e) {
+      // `weft version` then says "unknown"
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -1,6 +1,7 @@
 package dev.weft.cli;
 
 import dev.weft.api.ResourceKind;
+import dev.weft.api.ResourceWriter;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,7 +80,7 @@ final class DeleteCommand implements Callable<Integer> {
         if (!docs.isEmpty()) {
           docs.append("---\n");
         }
-        docs.append(Documents.json(identity(found.get(0)))).append('\n');
+        docs.append(ResourceWriter.json(identity(found.get(0))));
       }
       yaml = docs.toString();
       source = "-";

@@ -44,6 +44,9 @@ public record Distribution(String java, String classpath) {
     List<String> command = new ArrayList<>();
     command.add(java);
     command.addAll(jvmOptions);
+    // Netty loads its native transport; protobuf still uses sun.misc.Unsafe (quiet JDK 24+).
+    command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("--sun-misc-unsafe-memory-access=allow");
     String extra = System.getenv("WEFT_JAVA_OPTS");
     if (extra != null && !extra.isBlank()) {
       command.addAll(List.of(extra.trim().split("\\s+")));

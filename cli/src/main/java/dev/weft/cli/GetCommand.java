@@ -1,10 +1,10 @@
 package dev.weft.cli;
 
 import dev.weft.api.ResourceKind;
+import dev.weft.api.ResourceWriter;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -94,18 +94,12 @@ final class GetCommand implements Callable<Integer> {
       }
       out.print(tables);
     } else {
-      Object value = all;
-      if (name != null && all.size() == 1) {
-        value = all.get(0);
+      boolean single = name != null && all.size() == 1;
+      if (output.equals("json")) {
+        out.print(single ? ResourceWriter.json(all.get(0)) : ResourceWriter.jsonList(all));
       } else {
-        Map<String, Object> list = new LinkedHashMap<>();
-        list.put("apiVersion", "v1");
-        list.put("kind", "List");
-        list.put("items", all);
-        list.put("metadata", Map.of("resourceVersion", ""));
-        value = list;
+        out.print(single ? ResourceWriter.yaml(all.get(0)) : ResourceWriter.yamlList(all));
       }
-      out.print(output.equals("json") ? Documents.json(value) + "\n" : Documents.yaml(value));
     }
     out.flush();
     return 0;

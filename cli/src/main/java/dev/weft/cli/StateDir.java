@@ -55,6 +55,11 @@ public final class StateDir {
     return root.resolve("controlplane.json");
   }
 
+  /** The version of the distribution that runs the control plane ({@code weft control-plane}). */
+  public Path controlPlaneVersionFile() {
+    return root.resolve("controlplane.version");
+  }
+
   /** Where {@code weft install} records the ingress gateway ({@code {"admin","ingressPort"}}). */
   public Path gatewayFile() {
     return root.resolve("gateway.json");

@@ -20,6 +20,13 @@ final class VersionCommand implements Callable<Integer> {
     try {
       ControlPlaneClient client = ControlPlaneClient.connect(state.resolve());
       String v = client.version();
+      if (v.isEmpty()) {
+        try {
+          v = java.nio.file.Files.readString(state.resolve().controlPlaneVersionFile()).trim();
+        } catch (java.io.IOException e) {
+          v = "";
+        }
+      }
       out.println("control plane version: " + (v.isEmpty() ? "unknown" : v));
     } catch (CliException e) {
       // like `istioctl version` without a control plane: only the client's version

@@ -138,6 +138,33 @@ class WeftCommandLineTest {
   }
 
   @Test
+  void installNamesAPortInUse() throws IOException {
+    try (java.net.ServerSocket busy = new java.net.ServerSocket()) {
+      busy.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      int port = busy.getLocalPort();
+      Run r =
+          weft(
+              withState(
+                  "install",
+                  "--profile",
+                  "minimal",
+                  "--xds-address",
+                  "127.0.0.1:" + port,
+                  "--api-address",
+                  "127.0.0.1:0"));
+      assertThat(r.status()).isEqualTo(1);
+      assertThat(r.err())
+          .isEqualTo(
+              "error: port "
+                  + port
+                  + " (the control plane's xDS port, 127.0.0.1:"
+                  + port
+                  + ") is already in use\n");
+      assertThat(tmp.resolve("state/pids")).isEmptyDirectory();
+    }
+  }
+
+  @Test
   void runNeedsACommand() {
     Run r = weft(withState("run", "--name", "x", "--port", "http:9898"));
     assertThat(r.status()).isEqualTo(1);
