@@ -52,6 +52,7 @@ public final class RouteGenerator implements Generator {
     RouteConfiguration.Builder rc =
         RouteConfiguration.newBuilder().setName(ResourceNames.HTTP_PROXY_ROUTE);
     Set<String> mesh = Set.of("mesh");
+    Set<String> used = new java.util.HashSet<>();
     for (MeshService svc : context.services()) {
       Resource vs = meshVirtualService(context, svc.hostname());
       for (MeshService.Port port : svc.ports()) {
@@ -67,10 +68,21 @@ public final class RouteGenerator implements Generator {
         if (routes.isEmpty()) {
           routes = List.of(defaultRoute(svc, port));
         }
+        // Envoy rejects a domain in two virtual hosts: the first service keeps it, as Istio's
+        // dedupeDomains does.
+        List<String> domains = new ArrayList<>();
+        for (String d : domains(svc, port.number(), proxy.namespace())) {
+          if (used.add(d)) {
+            domains.add(d);
+          }
+        }
+        if (domains.isEmpty()) {
+          continue;
+        }
         rc.addVirtualHosts(
             VirtualHost.newBuilder()
                 .setName(ResourceNames.virtualHost(svc.hostname(), port.number()))
-                .addAllDomains(domains(svc, port.number(), proxy.namespace()))
+                .addAllDomains(domains)
                 .addAllRoutes(routes));
       }
     }
@@ -105,9 +117,10 @@ public final class RouteGenerator implements Generator {
   }
 
   /**
-   * The names an app may call a service port by, as Istio's virtual host domains: the FQDN and
-   * {@code FQDN:port}; {@code name.ns} and {@code name.ns.svc} (with and without port); and, from
-   * the service's own namespace, the bare {@code name}.
+   * The names an app may call a service port by, as Istio's virtual host domains: the FQDN, {@code
+   * name.ns} and {@code name.ns.svc}, and from the service's own namespace the bare {@code name},
+   * each with {@code :port}; without a port only for port 80, the port a client leaves out of the
+   * Host header (Istio's appendDomainPort).
    */
   static List<String> domains(MeshService svc, int port, String proxyNamespace) {
     List<String> hosts = new ArrayList<>();
@@ -119,7 +132,9 @@ public final class RouteGenerator implements Generator {
     hosts.add(svc.name() + "." + svc.namespace() + ".svc");
     List<String> out = new ArrayList<>();
     for (String h : hosts) {
-      out.add(h);
+      if (port == 80) {
+        out.add(h);
+      }
       out.add(h + ":" + port);
     }
     return out;

@@ -49,12 +49,7 @@ class GeneratorsTest {
     VirtualHost backend = vhost(fromDemo, "backend.other.svc.cluster.local:8000");
     assertThat(backend.getDomainsList())
         .containsExactly(
-            "backend.other.svc.cluster.local",
-            "backend.other.svc.cluster.local:8000",
-            "backend.other",
-            "backend.other:8000",
-            "backend.other.svc",
-            "backend.other.svc:8000");
+            "backend.other.svc.cluster.local:8000", "backend.other:8000", "backend.other.svc:8000");
     assertThat(backend.getRoutesList()).hasSize(1);
     assertThat(backend.getRoutes(0).getMatch().getPrefix()).isEqualTo("/");
     assertThat(backend.getRoutes(0).getRoute().getCluster())
@@ -71,6 +66,23 @@ class GeneratorsTest {
             "podinfo.demo:80",
             "podinfo.demo.svc",
             "podinfo.demo.svc:80");
+  }
+
+  @Test
+  void noDomainIsInTwoVirtualHosts() throws Exception {
+    // Envoy rejects a route configuration that repeats a domain; istio-ingressgateway has three
+    // ports.
+    PushContext ctx = context("podinfo.yaml", "mesh-routes.yaml");
+    RouteConfiguration rc = only(new RouteGenerator().generate(ctx, Fixtures.v1()));
+    List<String> all =
+        rc.getVirtualHostsList().stream().flatMap(v -> v.getDomainsList().stream()).toList();
+    assertThat(all).doesNotHaveDuplicates();
+    assertThat(
+            vhost(rc, "istio-ingressgateway.istio-system.svc.cluster.local:15021").getDomainsList())
+        .containsExactly(
+            "istio-ingressgateway.istio-system.svc.cluster.local:15021",
+            "istio-ingressgateway.istio-system:15021",
+            "istio-ingressgateway.istio-system.svc:15021");
   }
 
   @Test
