@@ -148,7 +148,7 @@ final class MoreNetworkingReaders {
       if (pf == null) {
         i.error("port", "sidecar: port is required for ingress listeners");
       } else {
-        port = NetworkingReaders.port(pf, true);
+        port = sidecarPort(pf);
         if (port.number() != 0 && !ingressPorts.add(port.number())) {
           pf.error("number", "sidecar: ports on IP bound listeners must be unique");
         }
@@ -191,13 +191,7 @@ final class MoreNetworkingReaders {
       Port port = null;
       Fields pf = e.object("port");
       if (pf != null) {
-        int number = pf.intValue("number", 0);
-        Checks.port(pf, "number", number);
-        String protocol = pf.string("protocol").toUpperCase(java.util.Locale.ROOT);
-        String name = pf.string("name");
-        pf.intValue("targetPort", 0);
-        pf.end();
-        port = new Port(number, protocol, name, 0);
+        port = sidecarPort(pf);
       } else {
         portless++;
         if (portless > 1) {
@@ -250,6 +244,27 @@ final class MoreNetworkingReaders {
     s.end();
     return new Sidecar(
         selector, List.copyOf(ingress), List.copyOf(egress), mode, egressProxy, pool);
+  }
+
+  /** Istio's SidecarPort: number required; protocol and name optional (validated when given). */
+  private static Port sidecarPort(Fields p) {
+    int number = p.intValue("number", 0);
+    if (!p.has("number")) {
+      p.error("number", "port number is required");
+    } else {
+      Checks.port(p, "number", number);
+    }
+    String protocol = p.string("protocol").toUpperCase(java.util.Locale.ROOT);
+    if (!protocol.isEmpty() && !NetworkingReaders.PROTOCOLS.contains(protocol)) {
+      p.error("protocol", "unrecognized protocol \"" + p.string("protocol") + "\"");
+    }
+    String name = p.string("name");
+    int target = p.intValue("targetPort", 0);
+    if (p.has("targetPort")) {
+      Checks.port(p, "targetPort", target);
+    }
+    p.end();
+    return new Port(number, protocol, name, target);
   }
 
   /**
