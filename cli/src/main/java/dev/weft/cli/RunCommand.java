@@ -67,6 +67,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     StateDir st = state.resolve();
     Map<String, String> labelMap = KeyValues.labels(labels);
     List<KeyValues.NamedPort> portList = KeyValues.ports(ports);
+    ControlPlaneClient.connect(st); // fails early, with the hint, when it is not running
     HostPort xds = ProxyCommand.xdsFromState(st);
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("labels", labelMap);
