@@ -192,15 +192,23 @@ public final class ConfigCompiler {
     if (m.getQueryParametersCount() > 0) {
       throw new InvalidResourceException(where + "query_parameters matching is not supported");
     }
-    if (m.hasRuntimeFraction()
-        || m.hasGrpc()
-        || m.hasTlsContext()
-        || m.getDynamicMetadataCount() > 0) {
+    if (m.hasRuntimeFraction() || m.hasTlsContext() || m.getDynamicMetadataCount() > 0) {
       throw new InvalidResourceException(where + "unsupported match criteria");
     }
-    HeaderMatch[] headers = new HeaderMatch[m.getHeadersCount()];
-    for (int i = 0; i < headers.length; i++) {
-      headers[i] = header(where + "header " + m.getHeaders(i).getName() + ": ", m.getHeaders(i));
+    int extra = m.hasGrpc() ? 1 : 0;
+    HeaderMatch[] headers = new HeaderMatch[m.getHeadersCount() + extra];
+    if (m.hasGrpc()) {
+      // Envoy's grpc match: content-type application/grpc (or application/grpc+proto, ...).
+      headers[0] =
+          new HeaderMatch(
+              "content-type",
+              new StringMatch(StringMatch.Kind.PREFIX, "application/grpc", false),
+              false,
+              false);
+    }
+    for (int i = 0; i < m.getHeadersCount(); i++) {
+      headers[i + extra] =
+          header(where + "header " + m.getHeaders(i).getName() + ": ", m.getHeaders(i));
     }
     switch (r.getActionCase()) {
       case ROUTE -> {

@@ -18,4 +18,17 @@ public record Route(
     RouteAction action,
     String prefixRewrite,
     String hostRewrite,
-    long timeoutMillis) {}
+    long timeoutMillis) {
+
+  /**
+   * The path to send upstream: with {@code prefix_rewrite}, the matched prefix (or whole path of a
+   * {@code path} match) is replaced, the rest (including the query) kept, as in Envoy.
+   */
+  public String upstreamPath(String requestPath) {
+    if (prefixRewrite == null) {
+      return requestPath;
+    }
+    int matched = Math.min(path.value().length(), requestPath.length());
+    return prefixRewrite + requestPath.substring(matched);
+  }
+}

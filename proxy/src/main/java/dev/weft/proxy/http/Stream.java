@@ -4,7 +4,6 @@ import dev.weft.proxy.accesslog.AccessLogEntry;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.ListenerConfig;
-import dev.weft.proxy.config.PathMatch;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.RouteTable;
@@ -230,13 +229,7 @@ final class Stream implements UpstreamStream {
   private HttpRequest pendingHead;
 
   private void prepareUpstreamHead(HttpRequest req, HttpHeaders h) {
-    String upstreamPath = path;
-    if (route.prefixRewrite() != null) {
-      PathMatch pm = route.path();
-      int matched = pm.value().length();
-      upstreamPath = route.prefixRewrite() + path.substring(Math.min(matched, path.length()));
-    }
-    req.setUri(upstreamPath);
+    req.setUri(route.upstreamPath(path));
     req.setProtocolVersion(HttpVersion.HTTP_1_1);
     stripHopByHop(h);
     h.set(HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : authority);
