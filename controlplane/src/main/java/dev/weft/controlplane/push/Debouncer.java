@@ -19,6 +19,9 @@ public final class Debouncer {
   private boolean pending;
   private Instant first;
   private Instant last;
+  private long changes;
+  private long changesWhenScheduled;
+  private Duration scheduled = Duration.ZERO;
 
   /**
    * @param clock the clock that measures quiet periods
@@ -39,9 +42,12 @@ public final class Debouncer {
   /** Records a change. */
   public synchronized void trigger() {
     last = clock.instant();
+    changes++;
     if (!pending) {
       pending = true;
       first = last;
+      changesWhenScheduled = changes;
+      scheduled = debounce;
       scheduler.schedule(this::check, debounce);
     }
   }
@@ -50,9 +56,19 @@ public final class Debouncer {
     synchronized (this) {
       Instant now = clock.instant();
       Duration quiet = Duration.between(last, now);
-      Duration waited = Duration.between(first, now);
-      if (quiet.compareTo(debounce) < 0 && waited.compareTo(maxDelay) < 0) {
-        scheduler.schedule(this::check, debounce.minus(quiet));
+      // No change since this check was scheduled: the scheduler itself waited the quiet period
+      // (this also holds when the clock does not move, e.g. a fixed clock).
+      boolean quietEnough = changes == changesWhenScheduled || quiet.compareTo(debounce) >= 0;
+      // Waited: by the clock, or by the scheduler's delays when the clock does not move.
+      boolean waitedEnough =
+          Duration.between(first, now).compareTo(maxDelay) >= 0
+              || scheduled.compareTo(maxDelay) >= 0;
+      if (!quietEnough && !waitedEnough) {
+        changesWhenScheduled = changes;
+        Duration rest = debounce.minus(quiet);
+        Duration delay = rest.isNegative() || rest.isZero() ? debounce : rest;
+        scheduled = scheduled.plus(delay);
+        scheduler.schedule(this::check, delay);
         return;
       }
       pending = false;

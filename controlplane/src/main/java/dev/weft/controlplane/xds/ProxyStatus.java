@@ -14,7 +14,7 @@ import java.util.Map;
 public record ProxyStatus(
     String id, String name, String type, boolean connected, Map<String, TypeStatus> types) {
   public ProxyStatus {
-    types = Map.copyOf(types);
+    types = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(types));
   }
 
   /**

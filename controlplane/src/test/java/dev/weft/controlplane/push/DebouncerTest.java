@@ -75,16 +75,50 @@ class DebouncerTest {
   }
 
   @Test
-  void pushesAfterMaxDelayEvenWhenChangesKeepComing() {
+  void pushesWithAClockThatDoesNotMove() {
     ManualTime time = new ManualTime();
+    Clock fixed = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
     AtomicInteger pushes = new AtomicInteger();
     Debouncer d =
         new Debouncer(
-            time, Duration.ofMillis(100), Duration.ofMillis(500), time, pushes::incrementAndGet);
-    for (int i = 0; i < 10; i++) {
+            fixed, Duration.ofMillis(100), Duration.ofSeconds(1), time, pushes::incrementAndGet);
+    d.trigger();
+    time.advance(Duration.ofMillis(50));
+    d.trigger();
+    time.advance(Duration.ofMillis(100));
+    assertThat(pushes).hasValue(0);
+    time.advance(Duration.ofMillis(50));
+    assertThat(pushes).hasValue(1);
+  }
+
+  @Test
+  void zeroDebouncePushesOnTheNextTurn() {
+    ManualTime time = new ManualTime();
+    AtomicInteger pushes = new AtomicInteger();
+    Debouncer d = new Debouncer(time, Duration.ZERO, Duration.ZERO, time, pushes::incrementAndGet);
+    d.trigger();
+    time.advance(Duration.ZERO);
+    assertThat(pushes).hasValue(1);
+  }
+
+  @Test
+  void pushesAfterMaxDelayEvenWhenChangesKeepComing() {
+    ManualTime time = new ManualTime();
+    Instant start = time.instant();
+    java.util.List<Duration> pushedAt = new java.util.ArrayList<>();
+    Debouncer d =
+        new Debouncer(
+            time,
+            Duration.ofMillis(100),
+            Duration.ofMillis(500),
+            time,
+            () -> pushedAt.add(Duration.between(start, time.instant())));
+    // A change every 60 ms: never 100 ms of quiet, yet a push comes once 500 ms have passed.
+    for (int i = 0; i < 12; i++) {
       d.trigger();
       time.advance(Duration.ofMillis(60));
     }
-    assertThat(pushes).hasValueGreaterThanOrEqualTo(1);
+    assertThat(pushedAt).isNotEmpty();
+    assertThat(pushedAt.get(0)).isBetween(Duration.ofMillis(500), Duration.ofMillis(600));
   }
 }

@@ -157,6 +157,30 @@ class AdsServiceTest {
     assertThat(s.name()).isEqualTo("podinfo-v1.demo");
     assertThat(s.type()).isEqualTo("sidecar");
 
+    // The same through the API.
+    String token = java.nio.file.Files.readString(dir.resolve("token")).trim();
+    var http = java.net.http.HttpClient.newHttpClient();
+    var response =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(
+                        "http://127.0.0.1:" + cp.apiAddress().getPort() + "/api/v1/proxies"))
+                .header("Authorization", "Bearer " + token)
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    var proxy =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(response.body())
+            .at("/proxies/0");
+    assertThat(proxy.get("id").asText()).isEqualTo(Fixtures.V1_ID);
+    assertThat(proxy.get("name").asText()).isEqualTo("podinfo-v1.demo");
+    assertThat(proxy.get("type").asText()).isEqualTo("sidecar");
+    assertThat(proxy.get("connected").asBoolean()).isTrue();
+    assertThat(proxy.at("/types/CDS/acked").asText()).isEqualTo(cds.getVersionInfo());
+    assertThat(proxy.at("/types/LDS/nacked").asText()).isEqualTo(ldsVersion);
+    assertThat(proxy.at("/types/LDS/error").asText()).contains("not today");
+
     // A mesh VirtualService changes only RDS: the next response is RDS (CDS, EDS and the NACKed
     // LDS would all come before it, in Envoy's order).
     String meshVs =
