@@ -115,7 +115,9 @@ final class Installer {
     requireFree(o.xds(), "the control plane's xDS port");
     requireFree(o.api(), "the control plane's API port");
     if (o.gateway()) {
-      requireFree(new HostPort(GATEWAY_IP, o.ingressPort()), "the ingress gateway's HTTP port");
+      requireFree(
+          new HostPort(GATEWAY_IP, o.ingressPort()),
+          "the ingress gateway's HTTP port; choose another with --ingress-port");
     }
     Distribution dist = Distribution.current();
     try {

@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
       UninstallCommand.class,
       ControlPlaneCommand.class,
       ProxyCommand.class,
+      ProxyStatusCommand.class,
       ApplyCommand.class,
       DeleteCommand.class,
       GetCommand.class,
