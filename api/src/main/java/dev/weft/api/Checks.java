@@ -11,7 +11,25 @@ final class Checks {
   private static final Pattern RE2_UNSUPPORTED =
       Pattern.compile("\\(\\?<?[=!]|\\\\[1-9]|\\\\k<|[*+?}]\\+");
 
+  // RFC 7230 token, as Istio's validHeaderRegex.
+  private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9a-zA-Z]+");
+
   private Checks() {}
+
+  /**
+   * Istio's ValidateHTTPHeaderName: a header name is an RFC 7230 token; pseudo-headers only as
+   * {@code :authority} (header operations may set it). Returns an error message or null.
+   */
+  static String headerName(String name) {
+    if (name.isEmpty()) {
+      return "header name cannot be empty";
+    }
+    String n = name.equals(":authority") ? "authority" : name;
+    if (!HEADER_NAME.matcher(n).matches()) {
+      return "header name " + name + " is not a valid header name";
+    }
+    return null;
+  }
 
   /** Istio's ValidatePort: 1..65535. */
   static void port(Fields f, String key, long port) {

@@ -1,9 +1,12 @@
 package dev.weft.api;
 
+import dev.weft.api.networking.Delegate;
 import dev.weft.api.networking.Destination;
 import dev.weft.api.networking.Headers;
+import dev.weft.api.networking.HttpDirectResponse;
 import dev.weft.api.networking.HttpFaultInjection;
 import dev.weft.api.networking.HttpMatchRequest;
+import dev.weft.api.networking.HttpMirrorPolicy;
 import dev.weft.api.networking.HttpRedirect;
 import dev.weft.api.networking.HttpRetry;
 import dev.weft.api.networking.HttpRewrite;
@@ -203,10 +206,12 @@ final class VirtualServiceReader {
       r.error("route", "total destination weight = 0");
     }
     HttpRedirect redirect = redirect(r, matches);
-    r.accept("directResponse");
     Fields dr = r.object("directResponse");
+    HttpDirectResponse directResponse = null;
     if (dr != null) {
-      long status = dr.longValue("status", 0);
+      int status = dr.intValue("status", 0);
+      String bodyString = "";
+      String bodyBytes = "";
       if (status < 200 || status > 599) {
         dr.error("status", "directResponse.status must be between 200 and 599");
       }
@@ -214,16 +219,18 @@ final class VirtualServiceReader {
       if (body != null) {
         boolean str = body.has("string");
         boolean bytes = body.has("bytes");
-        body.string("string");
-        body.string("bytes");
+        bodyString = body.string("string");
+        bodyBytes = body.string("bytes");
         if (str && bytes) {
           body.error("only one of string or bytes may be set");
         }
         body.end();
       }
       dr.end();
+      directResponse = new HttpDirectResponse(status, bodyString, bodyBytes);
     }
     Fields delegate = r.object("delegate");
+    Delegate delegateTo = null;
     if (delegate != null) {
       String dn = delegate.requiredString("name");
       if (!dn.isEmpty() && Names.dns1123Subdomain(dn) != null) {
@@ -234,6 +241,7 @@ final class VirtualServiceReader {
         delegate.error("namespace", Names.dns1123Label(dns));
       }
       delegate.end();
+      delegateTo = new Delegate(dn, dns);
       if (delegateVs) {
         r.error("delegate", "delegate HTTP route cannot contain delegate");
       }
@@ -248,15 +256,18 @@ final class VirtualServiceReader {
       mirror = destination(mf);
     }
     List<Fields> mirrors = r.objects("mirrors");
+    List<HttpMirrorPolicy> mirrorPolicies = new ArrayList<>();
     for (Fields m : mirrors) {
       Fields md = m.object("destination");
+      Destination d = null;
       if (md == null) {
         m.error("destination is required for mirrors");
       } else {
-        destination(md);
+        d = destination(md);
       }
-      Checks.percentage(m, "percentage");
+      Double pct = Checks.percentage(m, "percentage");
       m.end();
+      mirrorPolicies.add(new HttpMirrorPolicy(d, pct));
     }
     if (mirror != null && !mirrors.isEmpty()) {
       r.error("HTTP route cannot contain both mirror and mirrors");
@@ -281,7 +292,7 @@ final class VirtualServiceReader {
         mirrorPercentage = (double) p;
       }
     }
-    corsPolicy(r);
+    Map<String, Object> cors = corsPolicy(r);
     Headers headers = headers(r, "headers");
     if (rewrite != null
         && !rewrite.authority().isEmpty()
@@ -319,7 +330,11 @@ final class VirtualServiceReader {
         fault,
         mirror,
         mirrorPercentage,
-        headers);
+        headers,
+        directResponse,
+        delegateTo,
+        List.copyOf(mirrorPolicies),
+        cors);
   }
 
   private static boolean containsAuthority(Map<String, String> m) {
@@ -392,8 +407,12 @@ final class VirtualServiceReader {
     Map<String, StringMatch> out = new LinkedHashMap<>();
     for (Map.Entry<String, Fields> e : m.objectMap(key).entrySet()) {
       String name = e.getKey();
+      boolean claim = !key.equals("queryParams") && name.startsWith("@request.auth.claims");
+      String nameError = key.equals("queryParams") || claim ? null : Checks.headerName(name);
       if (name.isEmpty()) {
         e.getValue().error("header name cannot be empty");
+      } else if (nameError != null) {
+        e.getValue().error(nameError);
       }
       if (!key.equals("queryParams") && mesh && name.startsWith("@request.auth.claims")) {
         e.getValue()
@@ -524,7 +543,7 @@ final class VirtualServiceReader {
       }
     }
     f.end();
-    return new HttpRedirect(uri, authority, port, scheme, code == 0 ? 301 : code);
+    return new HttpRedirect(uri, authority, port, scheme, code == 0 ? 301 : code, derive);
   }
 
   private static HttpRewrite rewrite(Fields r) {
@@ -535,16 +554,18 @@ final class VirtualServiceReader {
     String uri = f.string("uri");
     String authority = f.string("authority");
     Fields rr = f.object("uriRegexRewrite");
+    HttpRewrite.RegexRewrite regex = null;
     if (rr != null) {
-      Checks.regex(rr, "match", rr.string("match"));
-      rr.string("rewrite");
+      String match = rr.string("match");
+      Checks.regex(rr, "match", match);
+      regex = new HttpRewrite.RegexRewrite(match, rr.string("rewrite"));
       rr.end();
       if (!uri.isEmpty()) {
         f.error("rewrite may only contain one of uri or uriRegexRewrite");
       }
     }
     f.end();
-    return new HttpRewrite(uri, authority);
+    return new HttpRewrite(uri, authority, regex);
   }
 
   private static HttpRetry retries(Fields r) {
@@ -632,7 +653,7 @@ final class VirtualServiceReader {
       }
       Double pct = Checks.percentage(a, "percentage");
       a.end();
-      abort = new HttpFaultInjection.Abort(status, pct == null ? 100 : pct);
+      abort = new HttpFaultInjection.Abort(status, pct == null ? 100 : pct, grpc);
     }
     if (d == null && a == null) {
       f.error("fault must have at least delay or abort");
@@ -641,10 +662,10 @@ final class VirtualServiceReader {
     return new HttpFaultInjection(delay, abort);
   }
 
-  private static void corsPolicy(Fields r) {
+  private static Map<String, Object> corsPolicy(Fields r) {
     Fields c = r.object("corsPolicy");
     if (c == null) {
-      return;
+      return null;
     }
     List<Object> origins = c.list("allowOrigins");
     if (origins != null) {
@@ -663,6 +684,7 @@ final class VirtualServiceReader {
     c.bool("allowCredentials");
     Checks.oneOf(c, "unmatchedPreflights", Set.of("UNSPECIFIED", "FORWARD", "IGNORE"));
     c.end();
+    return c.map();
   }
 
   static Headers headers(Fields parent, String key) {
@@ -684,6 +706,20 @@ final class VirtualServiceReader {
     Map<String, String> set = f.stringMap("set");
     Map<String, String> add = f.stringMap("add");
     List<String> remove = f.strings("remove");
+    for (String k : List.of("set", "add")) {
+      for (String name : (k.equals("set") ? set : add).keySet()) {
+        String err = Checks.headerName(name);
+        if (err != null) {
+          f.problems().add(Fields.child(f.path(k), name), err);
+        }
+      }
+    }
+    for (int i = 0; i < remove.size(); i++) {
+      String err = Checks.headerName(remove.get(i));
+      if (err != null) {
+        f.problems().add(Fields.index(f.path("remove"), i), err);
+      }
+    }
     f.end();
     return new Headers.HeaderOperations(set, add, remove);
   }

@@ -20,8 +20,9 @@ public record HttpFaultInjection(Delay delay, Abort abort) {
   /**
    * An abort with an HTTP status for a percentage of requests.
    *
-   * @param httpStatus the status
+   * @param httpStatus the status, or 0 when {@code grpcStatus} is used
    * @param percentage the percentage of requests (0-100)
+   * @param grpcStatus the gRPC status name (e.g. {@code UNAVAILABLE}), or empty
    */
-  public record Abort(int httpStatus, double percentage) {}
+  public record Abort(int httpStatus, double percentage, String grpcStatus) {}
 }

@@ -8,6 +8,7 @@ package dev.weft.api.networking;
  * @param port the replacement port, or 0
  * @param scheme the replacement scheme, or empty
  * @param redirectCode the status code, 301 by default
+ * @param derivePort {@code FROM_PROTOCOL_DEFAULT} or {@code FROM_REQUEST_PORT}, or empty
  */
 public record HttpRedirect(
-    String uri, String authority, int port, String scheme, int redirectCode) {}
+    String uri, String authority, int port, String scheme, int redirectCode, String derivePort) {}

@@ -17,6 +17,10 @@ import java.util.List;
  * @param mirror a destination to mirror requests to, or null
  * @param mirrorPercentage the percentage of requests to mirror, or null (100)
  * @param headers header manipulation, or null
+ * @param directResponse a fixed response instead of a route, or null
+ * @param delegate the VirtualService this route delegates to, or null
+ * @param mirrors destinations to mirror requests to (besides {@code mirror}); never null
+ * @param corsPolicy the CORS policy as a validated document, or null
  */
 public record HttpRoute(
     String name,
@@ -29,4 +33,8 @@ public record HttpRoute(
     HttpFaultInjection fault,
     Destination mirror,
     Double mirrorPercentage,
-    Headers headers) {}
+    Headers headers,
+    HttpDirectResponse directResponse,
+    Delegate delegate,
+    List<HttpMirrorPolicy> mirrors,
+    java.util.Map<String, Object> corsPolicy) {}
