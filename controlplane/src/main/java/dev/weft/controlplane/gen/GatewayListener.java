@@ -44,13 +44,26 @@ record GatewayListener(int port, int bindPort, List<BoundServer> servers) {
       return gateway.metadata().namespace() + "/" + gateway.metadata().name();
     }
 
-    /** The server's hosts without their {@code namespace/} prefix. */
-    List<String> hosts() {
+    /**
+     * The server's hosts that a VirtualService in {@code namespace} may bind, without their {@code
+     * namespace/} prefix: {@code ns/host} only from {@code ns}, {@code ./host} only from the
+     * Gateway's namespace, {@code *}{@code /host} and {@code host} from any.
+     */
+    List<String> hostsFor(String namespace) {
       List<String> out = new ArrayList<>();
       if (server.hosts() != null) {
         for (String h : server.hosts()) {
           int slash = h.indexOf('/');
-          out.add(slash < 0 ? h : h.substring(slash + 1));
+          if (slash < 0) {
+            out.add(h);
+            continue;
+          }
+          String ns = h.substring(0, slash);
+          if (ns.equals("*")
+              || ns.equals(namespace)
+              || (ns.equals(".") && namespace.equals(gateway.metadata().namespace()))) {
+            out.add(h.substring(slash + 1));
+          }
         }
       }
       return out;

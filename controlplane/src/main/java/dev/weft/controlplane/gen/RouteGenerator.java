@@ -161,7 +161,7 @@ public final class RouteGenerator implements Generator {
       List<Route> routes = null;
       for (String h : vs.hosts()) {
         String host = Hosts.resolve(h, ns);
-        if (!serverAccepts(gl, bound, host)) {
+        if (!serverAccepts(gl, bound, host, ns)) {
           continue;
         }
         if (routes == null) {
@@ -190,13 +190,17 @@ public final class RouteGenerator implements Generator {
     return rc.build();
   }
 
-  /** Whether a server of one of {@code bound} Gateways on this listener exposes {@code host}. */
-  private static boolean serverAccepts(GatewayListener gl, Set<String> bound, String host) {
+  /**
+   * Whether a server of one of {@code bound} Gateways on this listener exposes {@code host} to
+   * VirtualServices of {@code namespace}.
+   */
+  private static boolean serverAccepts(
+      GatewayListener gl, Set<String> bound, String host, String namespace) {
     for (GatewayListener.BoundServer s : gl.servers()) {
       if (!bound.contains(s.gatewayName())) {
         continue;
       }
-      for (String serverHost : s.hosts()) {
+      for (String serverHost : s.hostsFor(namespace)) {
         if (host.equals("*") || Hosts.intersect(serverHost, host)) {
           return true;
         }

@@ -173,12 +173,14 @@ public final class PushContext {
   public List<Endpoint> endpoints(
       MeshService service, MeshService.Port port, Map<String, String> subsetLabels) {
     List<Endpoint> out = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (Workload w : workloads) {
       if (!service.selects(w) || !Labels.matches(subsetLabels, w.labels())) {
         continue;
       }
       int target = w.targetPort(port.spec());
-      if (target <= 0) {
+      // One endpoint per address and port, even when a proxy's old stream is still open.
+      if (target <= 0 || !seen.add(w.address() + ":" + target)) {
         continue;
       }
       out.add(new Endpoint(w.address(), target, w));
