@@ -68,6 +68,9 @@ public final class ResourceParser {
       if (text == null) {
         return new ParseResult(resources, errors);
       }
+      if (text.startsWith("\uFEFF")) {
+        text = text.substring(1); // a byte order mark, as some editors write
+      }
       String stripped = text.stripLeading();
       if (stripped.startsWith("{")) {
         parseJson(src, text, resources, errors);
@@ -118,7 +121,11 @@ public final class ResourceParser {
     if (e instanceof MarkedYamlEngineException m) {
       Optional<Mark> mark = m.getProblemMark();
       String problem = m.getProblem() == null ? "" : m.getProblem();
-      String context = m.getContext() == null ? "" : m.getContext() + ": ";
+      String context =
+          m.getContext() == null || m.getContext().isBlank() ? "" : m.getContext() + ": ";
+      if (problem.contains("expected <block end>")) {
+        problem += " (check the indentation)";
+      }
       if (mark.isPresent()) {
         return "YAML syntax error at line "
             + (mark.get().getLine() + firstLine + 1)
