@@ -609,4 +609,101 @@ class ProxyTest {
           .hasMessageContaining("127.0.0.1:" + p);
     }
   }
+
+  @Test
+  void downstreamDisconnectIsDc() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    RawHttp c = new RawHttp(port);
+    c.write("GET /slow HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    await(() -> up1.slowArrived.get() == 1);
+    c.close();
+    assertThat(awaitLogLine("/slow")).contains("\"GET /slow HTTP/1.1\" 0 DC ");
+    up1.release.countDown();
+    assertThat(RawHttp.get(port, "podinfo.demo", "/fine").status()).isEqualTo(200);
+  }
+
+  @Test
+  void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    try (RawHttp c = new RawHttp(port)) {
+      c.write(
+          ("GET /p1 HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n"
+                  + "GET /p2 HTTP/1.1\r\nHost: nowhere\r\n\r\n"
+                  + "GET /p3 HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      assertThat(c.read().body()).startsWith("v1 /p1");
+      assertThat(c.read().status()).isEqualTo(404);
+      assertThat(c.read().body()).startsWith("v1 /p3");
+    }
+  }
+
+  @Test
+  void largeResponseStreamsToASlowReader() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    long size = 32L * 1024 * 1024;
+    try (RawHttp c = new RawHttp(port)) {
+      RawHttp.Response r = c.send("GET /big/" + size + " HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n");
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).hasSize((int) size);
+      // The connection is still usable afterwards.
+      assertThat(c.send("GET /next HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n").body())
+          .startsWith("v1 /next");
+    }
+  }
+
+  @Test
+  void expectContinueIsRelayed() throws Exception {
+    serveCanary(Xds.prefixRoute("/", V1));
+    startReady();
+    try (RawHttp c = new RawHttp(port)) {
+      c.write(
+          ("POST /upload HTTP/1.1\r\nHost: podinfo.demo\r\nContent-Length: 5\r\n"
+                  + "Expect: 100-continue\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      RawHttp.Response cont = c.read();
+      assertThat(cont.status()).isEqualTo(100);
+      c.write("hello".getBytes(StandardCharsets.US_ASCII));
+      assertThat(c.read().body()).isEqualTo("v1 /upload 5");
+    }
+  }
+
+  @Test
+  void inboundListenerWithInlineRoutesStaticClusterAndHeaderChanges() throws Exception {
+    var inline =
+        Xds.routes(
+                "inbound|9898||",
+                Xds.vhost(
+                    "inbound|http|9898", List.of("*"), Xds.prefixRoute("/", "inbound|9898||")))
+            .toBuilder()
+            .addResponseHeadersToAdd(
+                io.envoyproxy.envoy.config.core.v3.HeaderValueOption.newBuilder()
+                    .setHeader(
+                        io.envoyproxy.envoy.config.core.v3.HeaderValue.newBuilder()
+                            .setKey("x-served-by")
+                            .setValue("weft")))
+            .addRequestHeadersToRemove("x-secret")
+            .build();
+    ads.set(CDS, "c1", Xds.staticCluster("inbound|9898||", up1.address()));
+    ads.set(
+        LDS,
+        "l1",
+        Xds.listener("127.0.0.1_" + port, port, Xds.hcm().setRouteConfig(inline).build()));
+    startProxy(ads.port());
+    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
+    RawHttp.Response r = RawHttp.get(port, "127.0.0.1:" + port, "/in", "x-secret: 1");
+    assertThat(r.body()).startsWith("v1 /in");
+    assertThat(r.header("x-served-by")).isEqualTo("weft");
+    assertThat(up1.lastHeaders).doesNotContainKey("x-secret");
+
+    // EDS-free endpoint change and listener removal follow LDS/CDS.
+    ads.set(CDS, "c2", Xds.staticCluster("inbound|9898||", up2.address()));
+    await(() -> ads.acked(CDS, "c2"));
+    assertThat(RawHttp.get(port, "x", "/in").body()).startsWith("v2 /in");
+    ads.set(LDS, "l2");
+    await(() -> ads.acked(LDS, "l2"));
+    assertThatThrownBy(() -> RawHttp.get(port, "x", "/gone")).isInstanceOf(IOException.class);
+  }
 }

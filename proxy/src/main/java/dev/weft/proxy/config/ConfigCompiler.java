@@ -147,6 +147,10 @@ public final class ConfigCompiler {
   }
 
   private RouteTable routes(RouteConfiguration rc, String where) throws InvalidResourceException {
+    HeaderMutation globalRequest =
+        mutation(where, rc.getRequestHeadersToRemoveList(), rc.getRequestHeadersToAddList());
+    HeaderMutation globalResponse =
+        mutation(where, rc.getResponseHeadersToRemoveList(), rc.getResponseHeadersToAddList());
     List<VirtualHost> vhosts = new ArrayList<>();
     for (io.envoyproxy.envoy.config.route.v3.VirtualHost vh : rc.getVirtualHostsList()) {
       String vwhere = where + "virtual host " + vh.getName() + ": ";
@@ -157,9 +161,17 @@ public final class ConfigCompiler {
           != io.envoyproxy.envoy.config.route.v3.VirtualHost.TlsRequirementType.NONE) {
         throw new InvalidResourceException(vwhere + "require_tls is not supported");
       }
+      HeaderMutation vhRequest =
+          mutation(vwhere, vh.getRequestHeadersToRemoveList(), vh.getRequestHeadersToAddList())
+              .then(globalRequest);
+      HeaderMutation vhResponse =
+          mutation(vwhere, vh.getResponseHeadersToRemoveList(), vh.getResponseHeadersToAddList())
+              .then(globalResponse);
       Route[] routes = new Route[vh.getRoutesCount()];
       for (int i = 0; i < routes.length; i++) {
-        routes[i] = route(vwhere + "route " + i + ": ", vh.getRoutes(i));
+        routes[i] =
+            route(vwhere + "route " + i + ": ", vh.getRoutes(i))
+                .withOuterHeaders(vhRequest, vhResponse);
       }
       vhosts.add(new VirtualHost(vh.getName(), List.copyOf(vh.getDomainsList()), routes));
     }
@@ -247,7 +259,16 @@ public final class ConfigCompiler {
             ra.hasTimeout()
                 ? ra.getTimeout().getSeconds() * 1000 + ra.getTimeout().getNanos() / 1_000_000
                 : DEFAULT_ROUTE_TIMEOUT_MS;
-        return new Route(r.getName(), path, headers, action, prefixRewrite, hostRewrite, timeout);
+        return new Route(
+            r.getName(),
+            path,
+            headers,
+            action,
+            prefixRewrite,
+            hostRewrite,
+            timeout,
+            mutation(where, r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList()),
+            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()));
       }
       case DIRECT_RESPONSE -> {
         int status = r.getDirectResponse().getStatus();
@@ -270,12 +291,58 @@ public final class ConfigCompiler {
             new RouteAction.DirectResponse(status, text),
             null,
             null,
-            0);
+            0,
+            HeaderMutation.NONE,
+            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()));
       }
       default ->
           throw new InvalidResourceException(
               where + "unsupported route action " + r.getActionCase());
     }
+  }
+
+  private static HeaderMutation mutation(
+      String where,
+      List<String> remove,
+      List<io.envoyproxy.envoy.config.core.v3.HeaderValueOption> add)
+      throws InvalidResourceException {
+    if (remove.isEmpty() && add.isEmpty()) {
+      return HeaderMutation.NONE;
+    }
+    List<HeaderMutation.Op> ops = new ArrayList<>();
+    for (String name : remove) {
+      ops.add(new HeaderMutation.Op(HeaderMutation.Kind.REMOVE, name, null));
+    }
+    for (io.envoyproxy.envoy.config.core.v3.HeaderValueOption o : add) {
+      String name = o.getHeader().getKey();
+      String value = o.getHeader().getValue();
+      if (name.isEmpty() || name.startsWith(":")) {
+        throw new InvalidResourceException(where + "invalid header to add '" + name + "'");
+      }
+      if (value.replace("%%", "").indexOf('%') >= 0) {
+        throw new InvalidResourceException(
+            where + "header " + name + ": %FORMATTER% values are not supported");
+      }
+      value = value.replace("%%", "%");
+      HeaderMutation.Kind kind;
+      if (o.hasAppend()) {
+        kind =
+            o.getAppend().getValue() ? HeaderMutation.Kind.APPEND : HeaderMutation.Kind.OVERWRITE;
+      } else {
+        kind =
+            switch (o.getAppendAction()) {
+              case APPEND_IF_EXISTS_OR_ADD -> HeaderMutation.Kind.APPEND;
+              case ADD_IF_ABSENT -> HeaderMutation.Kind.ADD_IF_ABSENT;
+              case OVERWRITE_IF_EXISTS_OR_ADD -> HeaderMutation.Kind.OVERWRITE;
+              case OVERWRITE_IF_EXISTS -> HeaderMutation.Kind.OVERWRITE_IF_EXISTS;
+              default ->
+                  throw new InvalidResourceException(
+                      where + "header " + name + ": unsupported append_action");
+            };
+      }
+      ops.add(new HeaderMutation.Op(kind, name, value));
+    }
+    return new HeaderMutation(ops);
   }
 
   private static RouteAction weighted(String where, WeightedCluster wc)

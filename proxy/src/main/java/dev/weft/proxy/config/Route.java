@@ -10,6 +10,8 @@ package dev.weft.proxy.config;
  * @param prefixRewrite Envoy's {@code prefix_rewrite}, or null
  * @param hostRewrite Envoy's {@code host_rewrite_literal}, or null
  * @param timeoutMillis the route timeout; 0 disables it (Envoy's default is 15 s)
+ * @param requestHeaders header changes for the upstream request
+ * @param responseHeaders header changes for the response
  */
 public record Route(
     String name,
@@ -18,7 +20,25 @@ public record Route(
     RouteAction action,
     String prefixRewrite,
     String hostRewrite,
-    long timeoutMillis) {
+    long timeoutMillis,
+    HeaderMutation requestHeaders,
+    HeaderMutation responseHeaders) {
+
+  /**
+   * This route with the header changes of its virtual host and route configuration after its own.
+   */
+  public Route withOuterHeaders(HeaderMutation request, HeaderMutation response) {
+    return new Route(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders.then(request),
+        responseHeaders.then(response));
+  }
 
   /**
    * The path to send upstream: with {@code prefix_rewrite}, the matched prefix (or whole path of a

@@ -76,6 +76,7 @@ final class Stream implements UpstreamStream {
   private boolean isHead;
   private boolean downstreamKeepAlive;
   private boolean expectContinue;
+  private boolean expectsBody;
   private String userAgent;
   private String forwardedFor;
   private String requestId;
@@ -143,6 +144,7 @@ final class Stream implements UpstreamStream {
       return;
     }
     downstreamKeepAlive = HttpUtil.isKeepAlive(req);
+    expectsBody = HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
     userAgent = h.get(HttpHeaderNames.USER_AGENT);
     forwardedFor = h.get("x-forwarded-for");
     expectContinue = HttpUtil.is100ContinueExpected(req);
@@ -233,6 +235,7 @@ final class Stream implements UpstreamStream {
     req.setProtocolVersion(HttpVersion.HTTP_1_1);
     stripHopByHop(h);
     h.set(HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : authority);
+    route.requestHeaders().apply(h);
     if (!h.contains("x-forwarded-proto")) {
       h.set("x-forwarded-proto", "http");
     }
@@ -440,6 +443,7 @@ final class Stream implements UpstreamStream {
     HttpHeaders h = r.headers();
     stripHopByHop(h);
     h.set("x-envoy-upstream-service-time", serviceTime);
+    route.responseHeaders().apply(h);
     boolean noBody = isHead || code == 204 || code == 304;
     if (!noBody && !HttpUtil.isContentLengthSet(r) && !HttpUtil.isTransferEncodingChunked(r)) {
       // The upstream delimits the body by closing; re-frame it for a keep-alive downstream.
@@ -617,7 +621,11 @@ final class Stream implements UpstreamStream {
     if (content.isReadable()) {
       h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN);
     }
-    if (!requestComplete) {
+    if (route != null && route.action() instanceof RouteAction.DirectResponse) {
+      route.responseHeaders().apply(h);
+    }
+    if (!requestComplete && expectsBody) {
+      // Answered before the request body arrived: do not wait for it, close after replying.
       closeAfterResponse = true;
     }
     if (!downstreamKeepAlive || closeAfterResponse) {

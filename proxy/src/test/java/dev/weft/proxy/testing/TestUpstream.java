@@ -26,6 +26,14 @@ public final class TestUpstream implements AutoCloseable {
   public final AtomicLong bodyBytes = new AtomicLong();
   public final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
 
+  /** {@code /slow} waits for this before answering. */
+  public final java.util.concurrent.CountDownLatch release =
+      new java.util.concurrent.CountDownLatch(1);
+
+  /** Counts {@code /slow} requests that arrived. */
+  public final java.util.concurrent.atomic.AtomicInteger slowArrived =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   public TestUpstream(String name) throws IOException {
     this.name = name;
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
@@ -46,6 +54,28 @@ public final class TestUpstream implements AutoCloseable {
                 n += r;
                 bodyBytes.addAndGet(r);
               }
+            }
+            String p = ex.getRequestURI().getPath();
+            if (p.equals("/slow")) {
+              slowArrived.incrementAndGet();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                return;
+              }
+            }
+            if (p.startsWith("/big/")) {
+              // A chunked response of N bytes, written in 16 KiB pieces.
+              long size = Long.parseLong(p.substring(5));
+              ex.sendResponseHeaders(200, 0);
+              byte[] piece = new byte[16 * 1024];
+              java.util.Arrays.fill(piece, (byte) 'y');
+              try (OutputStream os = ex.getResponseBody()) {
+                for (long left = size; left > 0; left -= piece.length) {
+                  os.write(piece, 0, (int) Math.min(piece.length, left));
+                }
+              }
+              return;
             }
             byte[] body =
                 (name + " " + ex.getRequestURI() + " " + n).getBytes(StandardCharsets.UTF_8);
