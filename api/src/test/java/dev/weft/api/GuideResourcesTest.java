@@ -102,7 +102,19 @@ class GuideResourcesTest {
           - destination: {host: podinfo.demo.svc.cluster.local, subset: v2}
         - route:
           - destination: {host: podinfo.demo.svc.cluster.local, subset: v1}
-            timeout: 5s
+          timeout: 5s
+      """;
+
+  static final String PEER_AUTHENTICATION =
+      """
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata:
+        name: default
+        namespace: demo
+      spec:
+        mtls:
+          mode: STRICT
       """;
 
   static Resource only(String yaml) {
@@ -172,8 +184,7 @@ class GuideResourcesTest {
 
   @Test
   void headerCanary() {
-    String yaml = HEADER_CANARY.replace("    timeout: 5s\n", "  timeout: 5s\n");
-    VirtualService vs = only(yaml).spec(VirtualService.class);
+    VirtualService vs = only(HEADER_CANARY).spec(VirtualService.class);
     assertThat(vs.http()).hasSize(2);
     HttpRoute first = vs.http().get(0);
     assertThat(first.match()).hasSize(1);
@@ -183,6 +194,15 @@ class GuideResourcesTest {
     assertThat(first.route().get(0).weight()).isZero();
     assertThat(first.route().get(0).destination().subset()).isEqualTo("v2");
     assertThat(vs.http().get(1).timeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+  }
+
+  @Test
+  void peerAuthentication() {
+    Resource r = only(PEER_AUTHENTICATION);
+    assertThat(r.key())
+        .isEqualTo(new ResourceKey(ResourceKind.PEER_AUTHENTICATION, "demo", "default"));
+    assertThat(r.spec(dev.weft.api.security.PeerAuthentication.class).mtlsMode())
+        .isEqualTo("STRICT");
   }
 
   @Test
