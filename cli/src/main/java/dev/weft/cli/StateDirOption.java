@@ -6,6 +6,12 @@ import picocli.CommandLine.Option;
 /** The {@code --state-dir} option every command takes. */
 final class StateDirOption {
   @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help message and exit.")
+  boolean help;
+
+  @Option(
       names = "--state-dir",
       paramLabel = "DIR",
       description = "The local runtime's state directory (default: $WEFT_STATE_DIR or ~/.weft).")

@@ -165,6 +165,37 @@ class WeftCommandLineTest {
   }
 
   @Test
+  void everyCommandHasHelp() {
+    for (String command :
+        List.of(
+            "version",
+            "install",
+            "uninstall",
+            "control-plane",
+            "proxy",
+            "proxy-status",
+            "apply",
+            "delete",
+            "get",
+            "validate",
+            "run",
+            "sample",
+            "demo")) {
+      Run r = weft(command, "--help");
+      assertThat(r.status()).as(command).isZero();
+      assertThat(r.out()).as(command).startsWith("Usage: weft " + command);
+    }
+  }
+
+  @Test
+  void runPassesEverythingAfterTheDoubleDashToTheApp() {
+    RunCommand run = new RunCommand();
+    new picocli.CommandLine(run)
+        .parseArgs("--name", "a", "--port", "http:9898", "--", "sh", "-c", "exit 3", "--help");
+    assertThat(run.command).containsExactly("sh", "-c", "exit 3", "--help");
+  }
+
+  @Test
   void runNeedsACommand() {
     Run r = weft(withState("run", "--name", "x", "--port", "http:9898"));
     assertThat(r.status()).isEqualTo(1);
