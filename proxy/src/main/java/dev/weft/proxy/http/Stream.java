@@ -225,10 +225,38 @@ final class Stream implements UpstreamStream {
     pending = new ArrayDeque<>(4);
     connecting = true;
     pendingHead = req;
+    upstreamHead = req;
     dp.pool(ctx.channel().eventLoop()).acquire(cluster, endpoint, this);
   }
 
   private HttpRequest pendingHead;
+  private HttpRequest upstreamHead;
+  private boolean reusedConnection;
+  private boolean retried;
+
+  /**
+   * One retry on another connection for a request without a body, when connecting failed or a
+   * reused keep-alive connection was closed by the upstream before it answered (the race between an
+   * upstream's idle timeout and a new request). Envoy gets the same effect from Istio's default
+   * retry policy ({@code connect-failure}) and from its pool's handling of stale connections.
+   */
+  private boolean retry() {
+    if (retried || expectsBody || responseStarted || finished || upstreamHead == null) {
+      return false;
+    }
+    retried = true;
+    Endpoint next = LoadBalancer.pick(cluster);
+    if (next != null) {
+      endpoint = next;
+    }
+    connecting = true;
+    pendingHead = upstreamHead;
+    if (requestComplete) {
+      pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+    dp.pool(ctx.channel().eventLoop()).acquire(cluster, endpoint, this);
+    return true;
+  }
 
   private void prepareUpstreamHead(HttpRequest req, HttpHeaders h) {
     req.setUri(route.upstreamPath(path));
@@ -362,8 +390,9 @@ final class Stream implements UpstreamStream {
   // ------------------------------------------------------------------ upstream
 
   @Override
-  public void onUpstreamReady(Channel ch) {
+  public void onUpstreamReady(Channel ch, boolean reused) {
     connecting = false;
+    reusedConnection = reused;
     if (finished) {
       dp.pool(ctx.channel().eventLoop()).release(ch);
       return;
@@ -388,8 +417,12 @@ final class Stream implements UpstreamStream {
   @Override
   public void onUpstreamConnectFailed(Throwable cause) {
     connecting = false;
-    releasePending();
     if (finished) {
+      releasePending();
+      return;
+    }
+    releasePending();
+    if (retry()) {
       return;
     }
     if (!requestComplete) {
@@ -521,6 +554,9 @@ final class Stream implements UpstreamStream {
   public void onUpstreamClosed(String reason) {
     upstream = null;
     if (finished) {
+      return;
+    }
+    if (!responseStarted && reusedConnection && retry()) {
       return;
     }
     if (!responseStarted) {

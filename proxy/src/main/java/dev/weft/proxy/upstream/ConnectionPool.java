@@ -42,7 +42,7 @@ public final class ConnectionPool {
       while ((ch = q.pollLast()) != null) {
         if (ch.isActive()) {
           ((UpstreamHandler) ch.pipeline().last()).attach(stream);
-          stream.onUpstreamReady(ch);
+          stream.onUpstreamReady(ch, true);
           return;
         }
       }
@@ -67,7 +67,7 @@ public final class ConnectionPool {
         future -> {
           if (future.isSuccess()) {
             handler.attach(stream);
-            stream.onUpstreamReady(f.channel());
+            stream.onUpstreamReady(f.channel(), false);
           } else {
             cluster.stats().connectFailed();
             endpoint.stats().connectFailed();

@@ -8,8 +8,12 @@ import io.netty.handler.codec.http.HttpObject;
  * event loop that owns both connections.
  */
 public interface UpstreamStream {
-  /** The connection is ready for the request (fresh or reused from the pool). */
-  void onUpstreamReady(Channel upstream);
+  /**
+   * The connection is ready for the request.
+   *
+   * @param reused whether it is an idle pooled connection (which the upstream may be closing)
+   */
+  void onUpstreamReady(Channel upstream, boolean reused);
 
   /** Connecting failed (refused, unreachable, timed out). */
   void onUpstreamConnectFailed(Throwable cause);
