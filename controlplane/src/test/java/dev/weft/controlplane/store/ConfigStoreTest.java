@@ -143,6 +143,56 @@ class ConfigStoreTest {
   }
 
   @Test
+  void concurrentWritersAreSerialised() throws Exception {
+    ConfigStore store = ConfigStore.open(dir, Fixtures.CLOCK);
+    int threads = 4;
+    int perThread = 10;
+    java.util.Set<String> versions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.List<Thread> workers = new java.util.ArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      Thread w =
+          new Thread(
+              () -> {
+                try {
+                  for (int i = 0; i < perThread; i++) {
+                    String yaml =
+                        """
+                        apiVersion: v1
+                        kind: Service
+                        metadata: {name: s%d-%d, namespace: demo}
+                        spec:
+                          selector: {app: x}
+                          ports: [{name: http, port: 80}]
+                        """
+                            .formatted(id, i);
+                    versions.add(
+                        store
+                            .apply("t", Fixtures.parse("t", yaml))
+                            .results()
+                            .get(0)
+                            .resourceVersion());
+                  }
+                } catch (Throwable e) {
+                  failure.set(e);
+                }
+              });
+      workers.add(w);
+      w.start();
+    }
+    for (Thread w : workers) {
+      w.join();
+    }
+    assertThat(failure.get()).isNull();
+    assertThat(versions).hasSize(threads * perThread);
+    assertThat(store.snapshot().version()).isEqualTo(threads * perThread);
+    assertThat(ConfigStore.open(dir, Fixtures.CLOCK).snapshot().resources())
+        .hasSize(threads * perThread);
+  }
+
+  @Test
   void deleteReportsMissingResourcesAndDeletesTheRest() throws Exception {
     ConfigStore store = ConfigStore.open(dir, Fixtures.CLOCK);
     store.apply("a.yaml", Fixtures.parse("a.yaml", vs(null, 90)));
