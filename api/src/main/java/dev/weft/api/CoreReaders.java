@@ -33,7 +33,13 @@ final class CoreReaders {
     Checks.labels(s, "selector", selector);
     List<Service.ServicePort> ports = new ArrayList<>();
     List<Fields> list = s.objects("ports");
-    if (list.isEmpty() && !type.equals("ExternalName") && s.raw("ports") == null) {
+    // k8s ValidateService: ports are required unless the service is headless or ExternalName.
+    boolean headless = "None".equals(s.raw("clusterIP"));
+    Object rawPorts = s.raw("ports");
+    if (list.isEmpty()
+        && !type.equals("ExternalName")
+        && !headless
+        && (rawPorts == null || rawPorts instanceof List<?> l && l.isEmpty())) {
       s.error("ports", "Required value: a Service must have at least one port");
     }
     Set<String> names = new HashSet<>();
