@@ -16,7 +16,7 @@
 # DURATION. Everything this script starts is stopped on exit (trap), including on Ctrl-C.
 #
 # Usage: benchmarks/http1-hop.sh            (from anywhere; see the variables below)
-#   DURATION=10 WARMUP=5 CONNECTIONS=16 THREADS=1 REQUEST_PATH=/version \
+#   DURATION=10 WARMUP=10 CONNECTIONS=16 THREADS=1 REQUEST_PATH=/version \
 #   SCENARIOS="direct haproxy-1hop weft-1hop haproxy-2hop weft-2hop weft-gateway" \
 #   WEFT=./weft RESULTS=out.tsv benchmarks/http1-hop.sh
 set -euo pipefail
@@ -25,7 +25,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 
 DURATION="${DURATION:-10}"         # seconds measured per scenario
-WARMUP="${WARMUP:-5}"              # seconds of unmeasured load per scenario before it
+WARMUP="${WARMUP:-10}"             # seconds of unmeasured load per scenario before it (JIT!)
 CONNECTIONS="${CONNECTIONS:-16}"   # keep-alive connections held open by wrk
 THREADS="${THREADS:-1}"            # wrk threads (the machine may have only 2 cores)
 ROUNDS="${ROUNDS:-1}"              # runs of every scenario, interleaved; the table shows medians
