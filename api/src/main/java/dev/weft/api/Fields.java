@@ -278,6 +278,14 @@ final class Fields {
 
   /** A map whose values are objects, e.g. header matches; empty when absent. */
   Map<String, Fields> objectMap(String key) {
+    return objectMap(key, false);
+  }
+
+  /**
+   * Like {@link #objectMap(String)}; with {@code reportedByCaller}, values that are not objects are
+   * skipped silently because the caller reported them with a better message.
+   */
+  Map<String, Fields> objectMap(String key, boolean reportedByCaller) {
     Object v = raw(key);
     if (v == null) {
       return Map.of();
@@ -292,6 +300,9 @@ final class Fields {
       String p = child(path(key), k);
       if (e.getValue() == null) {
         out.put(k, new Fields(problems, p, Map.of()));
+        continue;
+      }
+      if (!(e.getValue() instanceof Map) && reportedByCaller) {
         continue;
       }
       Fields f = of(problems, p, e.getValue());

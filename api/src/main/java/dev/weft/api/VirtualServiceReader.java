@@ -396,16 +396,22 @@ final class VirtualServiceReader {
     Object raw = m.raw(key);
     if (raw instanceof Map<?, ?> map) {
       for (Map.Entry<?, ?> e : map.entrySet()) {
+        String p = Fields.child(m.path(key), String.valueOf(e.getKey()));
         if (e.getValue() == null) {
+          m.problems().add(p, "header match " + e.getKey() + " cannot be null");
+        } else if (!(e.getValue() instanceof Map)) {
           m.problems()
               .add(
-                  Fields.child(m.path(key), String.valueOf(e.getKey())),
-                  "header match " + e.getKey() + " cannot be null");
+                  p,
+                  "must be a StringMatch such as {exact: \""
+                      + e.getValue()
+                      + "\"}, not "
+                      + Fields.typeName(e.getValue()));
         }
       }
     }
     Map<String, StringMatch> out = new LinkedHashMap<>();
-    for (Map.Entry<String, Fields> e : m.objectMap(key).entrySet()) {
+    for (Map.Entry<String, Fields> e : m.objectMap(key, true).entrySet()) {
       String name = e.getKey();
       boolean claim = !key.equals("queryParams") && name.startsWith("@request.auth.claims");
       String nameError = key.equals("queryParams") || claim ? null : Checks.headerName(name);

@@ -105,6 +105,24 @@ class BadInputTest {
   }
 
   @Test
+  void headerMatchShorthandGetsAHint() {
+    ValidationError e =
+        single(
+            VS_HEAD
+                + """
+                  http:
+                  - match:
+                    - headers:
+                        x-canary: true
+                    route:
+                    - destination: {host: podinfo}
+                """);
+    assertThat(e.field()).isEqualTo("spec.http[0].match[0].headers.x-canary");
+    assertThat(e.message())
+        .isEqualTo("must be a StringMatch such as {exact: \"true\"}, not a boolean");
+  }
+
+  @Test
   void wrongTypes() {
     List<ValidationError> errors =
         errors(
