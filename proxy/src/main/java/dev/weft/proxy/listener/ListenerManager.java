@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -23,6 +24,16 @@ import java.util.Map;
  * never thrown. Called only from the xDS client's executor.
  */
 public final class ListenerManager {
+  /**
+   * Request line up to 16 KiB and headers up to 60 KiB (Envoy's {@code max_request_headers_kb}
+   * default); body chunks of at most 16 KiB are forwarded as they are decoded.
+   */
+  static final HttpDecoderConfig CODEC =
+      new HttpDecoderConfig()
+          .setMaxInitialLineLength(16 * 1024)
+          .setMaxHeaderSize(60 * 1024)
+          .setMaxChunkSize(16 * 1024);
+
   private final Transport transport;
   private final DataPlane dataPlane;
   private final Map<String, Bound> bound = new HashMap<>();
@@ -75,7 +86,8 @@ public final class ListenerManager {
                   @Override
                   protected void initChannel(Channel ch) {
                     ch.pipeline()
-                        .addLast(new HttpServerCodec(), new HttpConnectionManager(dataPlane, lc));
+                        .addLast(
+                            new HttpServerCodec(CODEC), new HttpConnectionManager(dataPlane, lc));
                   }
                 });
     ChannelFuture f = sb.bind(lc.address()).awaitUninterruptibly();

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 
@@ -21,6 +22,13 @@ import java.util.HashMap;
  */
 public final class ConnectionPool {
   private static final int MAX_IDLE_PER_ENDPOINT = 256;
+
+  /** Response headers up to 60 KiB; body chunks of at most 16 KiB, forwarded as decoded. */
+  private static final HttpDecoderConfig CODEC =
+      new HttpDecoderConfig()
+          .setMaxInitialLineLength(16 * 1024)
+          .setMaxHeaderSize(60 * 1024)
+          .setMaxChunkSize(16 * 1024);
 
   private final EventLoop loop;
   private final Class<? extends SocketChannel> channelClass;
@@ -59,7 +67,7 @@ public final class ConnectionPool {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(new HttpClientCodec(), handler);
+                    ch.pipeline().addLast(new HttpClientCodec(CODEC, false, false), handler);
                   }
                 });
     ChannelFuture f = b.connect(endpoint.address());
