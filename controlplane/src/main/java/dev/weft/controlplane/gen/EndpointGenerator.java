@@ -23,8 +23,14 @@ public final class EndpointGenerator implements Generator {
 
   @Override
   public List<Message> generate(PushContext context, Proxy proxy) {
+    // The same for every proxy: computed once per push context.
+    return context.cached("eds", () -> compute(context));
+  }
+
+  private static List<Message> compute(PushContext context) {
+    List<OutboundCluster> clusters = OutboundCluster.all(context);
     List<Message> out = new ArrayList<>();
-    for (OutboundCluster c : OutboundCluster.all(context)) {
+    for (OutboundCluster c : clusters) {
       ClusterLoadAssignment.Builder cla =
           ClusterLoadAssignment.newBuilder().setClusterName(c.name().toString());
       List<Endpoint> endpoints = context.endpoints(c.service(), c.port(), c.subsetLabels());
@@ -41,6 +47,6 @@ public final class EndpointGenerator implements Generator {
       }
       out.add(cla.build());
     }
-    return out;
+    return List.copyOf(out);
   }
 }

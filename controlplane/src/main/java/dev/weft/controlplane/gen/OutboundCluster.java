@@ -28,6 +28,10 @@ record OutboundCluster(
    * and one {@code outbound|P|subset|host} per DestinationRule subset.
    */
   static List<OutboundCluster> all(PushContext context) {
+    return context.cached("outbound-clusters", () -> compute(context));
+  }
+
+  private static List<OutboundCluster> compute(PushContext context) {
     List<OutboundCluster> out = new ArrayList<>();
     for (MeshService svc : context.services()) {
       for (MeshService.Port port : svc.ports()) {
@@ -47,6 +51,6 @@ record OutboundCluster(
         }
       }
     }
-    return out;
+    return List.copyOf(out);
   }
 }

@@ -32,6 +32,7 @@ public final class PushContext {
   private final List<Resource> virtualServices;
   private final List<Resource> gateways;
   private final Map<String, Resource> gatewaysByName;
+  private final Map<String, Object> cache = new java.util.concurrent.ConcurrentHashMap<>();
 
   private PushContext(long version, ConfigSnapshot config, List<Workload> connected) {
     this.version = version;
@@ -152,6 +153,24 @@ public final class PushContext {
   /** The Gateway named {@code namespace/name}, or null. */
   public Resource gateway(String namespacedName) {
     return gatewaysByName.get(namespacedName);
+  }
+
+  /**
+   * A value computed once per push context, for results every proxy shares (endpoints, outbound
+   * clusters). {@code compute} may use other cached values; two threads may both compute, and one
+   * result wins.
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T cached(String key, java.util.function.Supplier<T> compute) {
+    Object value = cache.get(key);
+    if (value == null) {
+      value = compute.get();
+      Object prev = cache.putIfAbsent(key, value);
+      if (prev != null) {
+        value = prev;
+      }
+    }
+    return (T) value;
   }
 
   /** The Services that select {@code workload}, ordered by host. */
