@@ -314,7 +314,7 @@ final class DemoCommand implements Callable<Integer> {
   private void step(String title, String command) {
     out.println();
     out.println("== " + title);
-    out.println("$ " + command);
+    out.println(command.startsWith("(") ? command : "$ " + command);
     out.flush();
   }
 

@@ -20,7 +20,8 @@ final class ValidateCommand implements Callable<Integer> {
       names = {"-f", "--filename"},
       paramLabel = "FILE",
       required = true,
-      description = "A file, a directory or - (standard input); repeatable.")
+      arity = "1..*",
+      description = "Files, directories or - (standard input).")
   List<String> files;
 
   @Override
