@@ -167,6 +167,8 @@ public final class XdsClient implements AutoCloseable {
     }
     int gen = ++generation;
     sentNode = false;
+    // Our backoff decides when to try again, not the channel's own (which grows to 120 s).
+    channel.resetConnectBackoff();
     StreamObserver<DiscoveryResponse> responses =
         new StreamObserver<>() {
           @Override

@@ -1,0 +1,2 @@
+/** Istio-format access log lines, written by a dedicated thread from a bounded queue. */
+package dev.weft.proxy.accesslog;
