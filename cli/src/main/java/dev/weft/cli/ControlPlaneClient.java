@@ -136,7 +136,7 @@ public final class ControlPlaneClient {
     HttpRequest request =
         request(path)
             .header("Content-Type", "application/yaml")
-            .header("X-Weft-Source", source)
+            .header("X-Weft-Source", headerSafe(source))
             .POST(HttpRequest.BodyPublishers.ofString(yaml, StandardCharsets.UTF_8))
             .build();
     HttpResponse<String> r = send(request);
@@ -269,6 +269,16 @@ public final class ControlPlaneClient {
         "the control plane answered HTTP "
             + r.statusCode()
             + (message.isEmpty() ? "" : ": " + message));
+  }
+
+  /** HTTP header values are visible ASCII: anything else becomes {@code ?}. */
+  static String headerSafe(String s) {
+    StringBuilder sb = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return sb.toString();
   }
 
   private static String enc(String s) {
