@@ -225,11 +225,11 @@ if wants weft-2hop; then
 fi
 
 cat >"$TMP/mesh.yaml" <<YAML
-$(if [ "${GATEWAY_SINGLE_PORT:-1}" = 1 ]; then cat <<GW
-# Workaround: the ingress gateway Service with its HTTP port only. With the three ports weft install
-# gives it (15021, 80, 443), the control plane put the bare host name in one virtual host per port
-# of http_proxy and the sidecars NACKed the whole route configuration (duplicate domain), so no
-# sidecar could route outbound. GATEWAY_SINGLE_PORT=0 applies nothing here.
+$(if [ "${GATEWAY_SINGLE_PORT:-0}" = 1 ]; then cat <<GW
+# GATEWAY_SINGLE_PORT=1: the ingress gateway Service with its HTTP port only. Before commit 0572835
+# the control plane put the bare host name of this three-port Service (15021, 80, 443) in one
+# virtual host per port of http_proxy, and the sidecars NACKed the whole route configuration
+# (duplicate domain), so no sidecar routed outbound. Kept to benchmark such older builds.
 apiVersion: v1
 kind: Service
 metadata:
