@@ -197,7 +197,7 @@ run_wrk() { # run_wrk SCENARIO URL [HOST]
   P50[$scenario]="${P50[$scenario]:-} $p50"
   P99[$scenario]="${P99[$scenario]:-} $p99"
   ERRS[$scenario]=$(( ${ERRS[$scenario]:-0} + sock + non2xx ))
-  log "$scenario (round $ROUND): $rps req/s, p50 ${p50}us, p99 ${p99}us, errors $((sock + non2xx))"
+  log "$scenario (round $ROUND): $rps req/s, p50 ${p50}us, p99 ${p99}us, errors $((sock + non2xx)), load average $(cut -d" " -f1 /proc/loadavg)"
 }
 median() { # median VALUES...: the middle value (the lower of the two middle ones)
   printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
