@@ -64,6 +64,7 @@ public final class ControlPlane implements AutoCloseable {
   private ApiServer api;
   private ConfigStore store;
   private AdsService ads;
+  private boolean wroteInfo;
   private boolean closed;
 
   private ControlPlane(Builder b) {
@@ -155,7 +156,10 @@ public final class ControlPlane implements AutoCloseable {
     return ads == null ? List.of() : ads.proxies();
   }
 
-  /** Stops both servers and the executor, and removes {@code controlplane.json}. Idempotent. */
+  /**
+   * Stops both servers and the executor, and removes the {@code controlplane.json} this instance
+   * wrote. Idempotent.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -171,10 +175,13 @@ public final class ControlPlane implements AutoCloseable {
     if (executor != null) {
       executor.shutdownNow();
     }
-    try {
-      Files.deleteIfExists(stateDir.resolve(INFO_FILE));
-    } catch (IOException e) {
-      logger.log(Level.DEBUG, "cannot remove " + INFO_FILE, e);
+    // Only our own: a second control plane that failed to bind must not hide the running one.
+    if (wroteInfo) {
+      try {
+        Files.deleteIfExists(stateDir.resolve(INFO_FILE));
+      } catch (IOException e) {
+        logger.log(Level.DEBUG, "cannot remove " + INFO_FILE, e);
+      }
     }
   }
 
@@ -192,6 +199,7 @@ public final class ControlPlane implements AutoCloseable {
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
     }
+    wroteInfo = true;
   }
 
   private static String hostPort(InetSocketAddress a) {

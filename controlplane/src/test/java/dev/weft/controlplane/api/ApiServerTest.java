@@ -197,6 +197,21 @@ class ApiServerTest {
   }
 
   @Test
+  void aSecondControlPlaneThatCannotBindLeavesTheFirstOneAlone() throws Exception {
+    String info = Files.readString(dir.resolve("controlplane.json"));
+    ControlPlane second =
+        ControlPlane.builder()
+            .stateDir(dir)
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(cp.apiAddress())
+            .build();
+    assertThatThrownBy(second::start).isInstanceOf(java.io.IOException.class);
+    second.close();
+    assertThat(Files.readString(dir.resolve("controlplane.json"))).isEqualTo(info);
+    assertThat(get("/healthz", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void addressInUseNamesHostAndPort() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       int port = taken.getLocalPort();
