@@ -158,17 +158,16 @@ public final class RouteGenerator implements Generator {
       if (bound.isEmpty()) {
         continue;
       }
-      List<Route> routes = null;
+      Set<String> hosts = new LinkedHashSet<>();
       for (String h : vs.hosts()) {
-        String host = Hosts.resolve(h, ns);
-        if (!serverAccepts(gl, bound, host, ns)) {
-          continue;
-        }
-        if (routes == null) {
-          routes =
-              RouteTranslator.translate(
-                  context, r, new RouteTranslator.Scope(bound, gl.port(), false));
-        }
+        hosts.addAll(matchingHosts(gl, bound, Hosts.resolve(h, ns), ns));
+      }
+      if (hosts.isEmpty()) {
+        continue;
+      }
+      List<Route> routes =
+          RouteTranslator.translate(context, r, new RouteTranslator.Scope(bound, gl.port(), false));
+      for (String host : hosts) {
         byHost.computeIfAbsent(host, k -> new ArrayList<>()).addAll(routes);
       }
     }
@@ -191,21 +190,30 @@ public final class RouteGenerator implements Generator {
   }
 
   /**
-   * Whether a server of one of {@code bound} Gateways on this listener exposes {@code host} to
-   * VirtualServices of {@code namespace}.
+   * The virtual host names for VirtualService host {@code host} on this listener, as Istio's
+   * pickMatchingGatewayHosts: for each server host of a bound Gateway that {@code namespace} may
+   * use, the narrower of the two when one covers the other ({@code *} on a server {@code foo.com}
+   * gives {@code foo.com}).
    */
-  private static boolean serverAccepts(
+  private static List<String> matchingHosts(
       GatewayListener gl, Set<String> bound, String host, String namespace) {
+    List<String> out = new ArrayList<>();
     for (GatewayListener.BoundServer s : gl.servers()) {
       if (!bound.contains(s.gatewayName())) {
         continue;
       }
       for (String serverHost : s.hostsFor(namespace)) {
-        if (host.equals("*") || Hosts.intersect(serverHost, host)) {
-          return true;
+        String vh = null;
+        if (Hosts.matches(serverHost, host)) {
+          vh = host;
+        } else if (Hosts.matches(host, serverHost)) {
+          vh = serverHost;
+        }
+        if (vh != null && !out.contains(vh)) {
+          out.add(vh);
         }
       }
     }
-    return false;
+    return out;
   }
 }

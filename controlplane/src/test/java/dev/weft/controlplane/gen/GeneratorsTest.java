@@ -140,6 +140,52 @@ class GeneratorsTest {
   }
 
   @Test
+  void gatewayServerHostsRestrictVirtualServicesByNamespace() throws Exception {
+    String gateways =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: podinfo-gw, namespace: demo}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 80, name: http, protocol: HTTP}
+            hosts: ["other/*", "./own.example.com"]
+        """;
+    var store = dev.weft.controlplane.store.ConfigStore.open(dir.resolve("ns"), Fixtures.CLOCK);
+    store.apply("f", Fixtures.fixtures("podinfo.yaml"));
+    store.apply("g", Fixtures.parse("g", gateways));
+    String vs =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: own, namespace: demo}
+        spec:
+          hosts: ["own.example.com", "stranger.example.com"]
+          gateways: ["podinfo-gw"]
+          http:
+          - route:
+            - destination: {host: podinfo}
+        """;
+    store.apply("v", Fixtures.parse("v", vs));
+    PushContext ctx = PushContext.build(1, store.snapshot(), List.of());
+    RouteConfiguration rc = only(new RouteGenerator().generate(ctx, Fixtures.gateway()));
+    // "other/*" is for VirtualServices of namespace "other"; "./own.example.com" for the
+    // Gateway's own namespace. Both demo VirtualServices land on own.example.com (the podinfo one
+    // through its "*"), merged in order ("own" sorts first at equal age); stranger.example.com
+    // matches no server.
+    assertThat(rc.getVirtualHostsList())
+        .extracting(VirtualHost::getName)
+        .containsExactly("own.example.com:80");
+    VirtualHost own = vhost(rc, "own.example.com:80");
+    assertThat(own.getDomainsList()).containsExactly("own.example.com", "own.example.com:*");
+    assertThat(own.getRoutesList()).hasSize(2);
+    assertThat(own.getRoutes(0).getRoute().getCluster())
+        .isEqualTo("outbound|80||podinfo.demo.svc.cluster.local");
+    assertThat(own.getRoutes(1).getRoute().hasWeightedClusters()).isTrue();
+  }
+
+  @Test
   void gatewayGetsNoListenerWhenNoGatewaySelectsIt() throws Exception {
     PushContext ctx = context("podinfo.yaml");
     Proxy other =
