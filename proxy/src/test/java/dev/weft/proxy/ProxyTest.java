@@ -737,4 +737,25 @@ class ProxyTest {
     }
     assertThat(failures).isEqualTo(1);
   }
+
+  @Test
+  void redirectRoutesAnswerWithLocation() throws Exception {
+    Route redirect =
+        Route.newBuilder()
+            .setMatch(RouteMatch.newBuilder().setPrefix("/old"))
+            .setRedirect(
+                io.envoyproxy.envoy.config.route.v3.RedirectAction.newBuilder()
+                    .setHostRedirect("new.example")
+                    .setPrefixRewrite("/new")
+                    .setResponseCode(
+                        io.envoyproxy.envoy.config.route.v3.RedirectAction.RedirectResponseCode
+                            .FOUND))
+            .build();
+    serveCanary(redirect, Xds.prefixRoute("/", V1));
+    startReady();
+    RawHttp.Response r = RawHttp.get(port, "podinfo.demo", "/old/x?y=1");
+    assertThat(r.status()).isEqualTo(302);
+    assertThat(r.header("location")).isEqualTo("http://new.example/new/x?y=1");
+    assertThat(up1.requestLines).isEmpty();
+  }
 }

@@ -157,10 +157,6 @@ public final class ConfigCompiler {
       if (vh.getDomainsCount() == 0) {
         throw new InvalidResourceException(vwhere + "no domains");
       }
-      if (vh.getRequireTls()
-          != io.envoyproxy.envoy.config.route.v3.VirtualHost.TlsRequirementType.NONE) {
-        throw new InvalidResourceException(vwhere + "require_tls is not supported");
-      }
       HeaderMutation vhRequest =
           mutation(vwhere, vh.getRequestHeadersToRemoveList(), vh.getRequestHeadersToAddList())
               .then(globalRequest);
@@ -173,7 +169,17 @@ public final class ConfigCompiler {
             route(vwhere + "route " + i + ": ", vh.getRoutes(i))
                 .withOuterHeaders(vhRequest, vhResponse);
       }
-      vhosts.add(new VirtualHost(vh.getName(), List.copyOf(vh.getDomainsList()), routes));
+      String requireTls =
+          switch (vh.getRequireTls()) {
+            case NONE -> "NONE";
+            case ALL -> "ALL";
+            case EXTERNAL_ONLY -> "EXTERNAL_ONLY";
+            default ->
+                throw new InvalidResourceException(
+                    vwhere + "unsupported require_tls " + vh.getRequireTls());
+          };
+      vhosts.add(
+          new VirtualHost(vh.getName(), List.copyOf(vh.getDomainsList()), routes, requireTls));
     }
     try {
       return new RouteTable(rc.getName(), vhosts);
@@ -289,6 +295,51 @@ public final class ConfigCompiler {
             path,
             headers,
             new RouteAction.DirectResponse(status, text),
+            null,
+            null,
+            0,
+            HeaderMutation.NONE,
+            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()));
+      }
+      case REDIRECT -> {
+        io.envoyproxy.envoy.config.route.v3.RedirectAction ra = r.getRedirect();
+        if (ra.hasRegexRewrite()) {
+          throw new InvalidResourceException(where + "redirect.regex_rewrite is not supported");
+        }
+        int status =
+            switch (ra.getResponseCode()) {
+              case MOVED_PERMANENTLY -> 301;
+              case FOUND -> 302;
+              case SEE_OTHER -> 303;
+              case TEMPORARY_REDIRECT -> 307;
+              case PERMANENT_REDIRECT -> 308;
+              default ->
+                  throw new InvalidResourceException(
+                      where + "unsupported redirect response_code " + ra.getResponseCode());
+            };
+        String scheme =
+            ra.hasHttpsRedirect() && ra.getHttpsRedirect()
+                ? "https"
+                : ra.getSchemeRedirect().isEmpty() ? null : ra.getSchemeRedirect().toLowerCase();
+        String prefix = ra.getPrefixRewrite().isEmpty() ? null : ra.getPrefixRewrite();
+        if (prefix != null && path.kind() == PathMatch.Kind.REGEX) {
+          throw new InvalidResourceException(
+              where + "redirect.prefix_rewrite needs a prefix or path match");
+        }
+        RouteAction.Redirect redirect =
+            new RouteAction.Redirect(
+                scheme,
+                ra.getHostRedirect().isEmpty() ? null : ra.getHostRedirect(),
+                ra.getPortRedirect(),
+                ra.getPathRedirect().isEmpty() ? null : ra.getPathRedirect(),
+                prefix,
+                ra.getStripQuery(),
+                status);
+        return new Route(
+            r.getName(),
+            path,
+            headers,
+            redirect,
             null,
             null,
             0,

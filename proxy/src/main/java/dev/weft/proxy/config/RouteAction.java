@@ -31,4 +31,26 @@ public sealed interface RouteAction {
 
   /** Envoy's {@code direct_response}. */
   record DirectResponse(int status, String body) implements RouteAction {}
+
+  /**
+   * Envoy's {@code redirect}: a 3xx with a Location built from the request and these parts (null or
+   * 0 keep the request's).
+   *
+   * @param scheme {@code scheme_redirect}, or "https" for {@code https_redirect}
+   * @param host {@code host_redirect}
+   * @param port {@code port_redirect}
+   * @param path {@code path_redirect}
+   * @param prefixRewrite {@code prefix_rewrite}
+   * @param stripQuery {@code strip_query}
+   * @param status 301, 302, 303, 307 or 308
+   */
+  record Redirect(
+      String scheme,
+      String host,
+      int port,
+      String path,
+      String prefixRewrite,
+      boolean stripQuery,
+      int status)
+      implements RouteAction {}
 }

@@ -60,6 +60,85 @@ public final class Router {
       case RouteAction.ToCluster c -> c.cluster();
       case RouteAction.Weighted w -> w.pick(random.applyAsInt(w.totalWeight()));
       case RouteAction.DirectResponse d -> null;
+      case RouteAction.Redirect r -> null;
     };
+  }
+
+  /**
+   * Envoy's {@code require_tls}: the https Location to redirect a plain-text request to, or null
+   * when the virtual host does not require TLS for it. {@code EXTERNAL_ONLY} spares requests marked
+   * internal ({@code x-envoy-internal: true}).
+   */
+  public static String tlsRedirect(
+      VirtualHost vh, String scheme, boolean internal, String authority, String path) {
+    boolean required =
+        switch (vh.requireTls()) {
+          case "ALL" -> true;
+          case "EXTERNAL_ONLY" -> !internal;
+          default -> false;
+        };
+    if (!required || "https".equals(scheme)) {
+      return null;
+    }
+    return "https://" + stripDefaultPort(authority, "http") + path;
+  }
+
+  /**
+   * The Location of an Envoy redirect route: the request's scheme, host and path with the
+   * configured parts swapped in; a port that is the scheme's default is left out.
+   */
+  public static String redirectLocation(
+      Route route, RouteAction.Redirect r, String scheme, String authority, String path) {
+    String finalScheme = r.scheme() != null ? r.scheme() : scheme;
+    String host = r.host() != null ? r.host() : authority;
+    if (r.port() > 0) {
+      host = hostOnly(host);
+      if (!isDefaultPort(finalScheme, r.port())) {
+        host = host + ":" + r.port();
+      }
+    } else if (r.host() == null && !finalScheme.equals(scheme)) {
+      host = stripDefaultPort(host, scheme);
+    }
+    int q = path.indexOf('?');
+    String query = q < 0 ? "" : path.substring(q);
+    String p = q < 0 ? path : path.substring(0, q);
+    if (r.path() != null) {
+      p = r.path();
+      if (p.indexOf('?') >= 0) {
+        query = "";
+      }
+    } else if (r.prefixRewrite() != null) {
+      int matched = Math.min(route.path().value().length(), p.length());
+      p = r.prefixRewrite() + p.substring(matched);
+    }
+    if (r.stripQuery()) {
+      query = "";
+    }
+    return finalScheme + "://" + host + p + query;
+  }
+
+  private static boolean isDefaultPort(String scheme, int port) {
+    return (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
+  }
+
+  private static String hostOnly(String authority) {
+    int colon = authority.lastIndexOf(':');
+    if (colon > 0 && authority.indexOf(']') < colon) {
+      return authority.substring(0, colon);
+    }
+    return authority;
+  }
+
+  private static String stripDefaultPort(String authority, String scheme) {
+    String host = hostOnly(authority);
+    if (host.length() == authority.length()) {
+      return authority;
+    }
+    try {
+      int port = Integer.parseInt(authority.substring(host.length() + 1));
+      return isDefaultPort(scheme, port) ? host : authority;
+    } catch (NumberFormatException e) {
+      return authority;
+    }
   }
 }
