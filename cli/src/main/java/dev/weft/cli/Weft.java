@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
       ControlPlaneCommand.class,
       ProxyCommand.class,
       ProxyStatusCommand.class,
+      ProxyConfigCommand.class,
       ApplyCommand.class,
       DeleteCommand.class,
       GetCommand.class,
