@@ -707,35 +707,80 @@ class ProxyTest {
     assertThatThrownBy(() -> RawHttp.get(port, "x", "/gone")).isInstanceOf(IOException.class);
   }
 
+  static Route retryRoute(String cluster, String retryOn, int retries) {
+    return Route.newBuilder()
+        .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+        .setRoute(
+            RouteAction.newBuilder()
+                .setCluster(cluster)
+                .setRetryPolicy(
+                    io.envoyproxy.envoy.config.route.v3.RetryPolicy.newBuilder()
+                        .setRetryOn(retryOn)
+                        .setNumRetries(com.google.protobuf.UInt32Value.of(retries))))
+        .build();
+  }
+
   @Test
-  void aRequestWithoutBodyIsRetriedOnceOnConnectFailure() throws Exception {
+  void retryPolicyRetriesConnectFailuresAndRetriableStatuses() throws Exception {
     int closedPort;
     try (ServerSocket s = new ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
-    String c = "outbound|80||half.demo.svc.cluster.local";
+    InetSocketAddress dead = new InetSocketAddress("127.0.0.1", closedPort);
+    String half = "outbound|80||half.demo.svc.cluster.local";
+    String gone = "outbound|80||gone.demo.svc.cluster.local";
     ads.set(
         CDS,
         "c1",
-        Xds.staticCluster(c, new InetSocketAddress("127.0.0.1", closedPort), up1.address()));
+        Xds.staticCluster(half, dead, up1.address()),
+        Xds.staticCluster(gone, dead),
+        Xds.staticCluster(V1, up1.address()));
     ads.set(LDS, "l1", Xds.rdsListener(port, "r"));
-    ads.set(RDS, "r1", Xds.routes("r", Xds.vhost("all", List.of("*"), Xds.prefixRoute("/", c))));
+    ads.set(
+        RDS,
+        "r1",
+        Xds.routes(
+            "r",
+            Xds.vhost("half", List.of("half"), retryRoute(half, "connect-failure,5xx", 2)),
+            Xds.vhost("gone", List.of("gone"), retryRoute(gone, "connect-failure", 2)),
+            Xds.vhost("noretry", List.of("noretry"), Xds.prefixRoute("/", half)),
+            Xds.vhost("flaky", List.of("flaky"), retryRoute(V1, "gateway-error", 1))));
     startProxy(ads.port());
     assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
     await(() -> ads.acked(RDS, "r1"));
     for (int i = 0; i < 6; i++) {
       assertThat(RawHttp.get(port, "half", "/r" + i).status()).isEqualTo(200);
     }
-    // A request with a body is streamed, so it is not replayed: one of two gets UF.
+    // A 503 from the upstream is retried under "gateway-error"; twice in a row exhausts it.
+    RawHttp.Response fr = RawHttp.get(port, "flaky", "/flaky");
+    assertThat(fr.status()).isEqualTo(200);
+    up1.flaky.set(0);
+    ads.set(
+        RDS,
+        "r2",
+        Xds.routes(
+            "r",
+            Xds.vhost("flaky", List.of("flaky"), retryRoute(V1, "retriable-status-codes", 1))));
+    await(() -> ads.acked(RDS, "r2"));
+    // retriable-status-codes without codes retries nothing.
+    assertThat(RawHttp.get(port, "flaky", "/flaky").status()).isEqualTo(503);
+    ads.set(
+        RDS,
+        "r3",
+        Xds.routes(
+            "r",
+            Xds.vhost("x", List.of("*"), Xds.prefixRoute("/", half)),
+            Xds.vhost("gone", List.of("gone"), retryRoute(gone, "connect-failure", 2))));
+    await(() -> ads.acked(RDS, "r3"));
+    // Without a retry policy, half of the requests hit the dead endpoint: UF.
     int failures = 0;
     for (int i = 0; i < 2; i++) {
-      RawHttp.Response r =
-          RawHttp.request(
-              port,
-              "POST /b HTTP/1.1\r\nHost: half\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
-      failures += r.status() == 503 ? 1 : 0;
+      failures += RawHttp.get(port, "x", "/n").status() == 503 ? 1 : 0;
     }
     assertThat(failures).isEqualTo(1);
+    // Retries exhausted: UF,URX.
+    assertThat(RawHttp.get(port, "gone", "/g").status()).isEqualTo(503);
+    assertThat(awaitLogLine("\"gone\"")).contains(" 503 UF,URX ");
   }
 
   @Test

@@ -163,11 +163,13 @@ public final class ConfigCompiler {
       HeaderMutation vhResponse =
           mutation(vwhere, vh.getResponseHeadersToRemoveList(), vh.getResponseHeadersToAddList())
               .then(globalResponse);
+      RetryPolicy vhRetry =
+          vh.hasRetryPolicy() ? RetryPolicy.compile(vwhere, vh.getRetryPolicy()) : null;
       Route[] routes = new Route[vh.getRoutesCount()];
       for (int i = 0; i < routes.length; i++) {
         routes[i] =
             route(vwhere + "route " + i + ": ", vh.getRoutes(i))
-                .withOuterHeaders(vhRequest, vhResponse);
+                .withOuterHeaders(vhRequest, vhResponse, vhRetry);
       }
       String requireTls =
           switch (vh.getRequireTls()) {
@@ -274,7 +276,8 @@ public final class ConfigCompiler {
             hostRewrite,
             timeout,
             mutation(where, r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList()),
-            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()));
+            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
+            ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null);
       }
       case DIRECT_RESPONSE -> {
         int status = r.getDirectResponse().getStatus();
@@ -299,7 +302,8 @@ public final class ConfigCompiler {
             null,
             0,
             HeaderMutation.NONE,
-            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()));
+            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
+            null);
       }
       case REDIRECT -> {
         io.envoyproxy.envoy.config.route.v3.RedirectAction ra = r.getRedirect();
@@ -344,7 +348,8 @@ public final class ConfigCompiler {
             null,
             0,
             HeaderMutation.NONE,
-            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()));
+            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
+            null);
       }
       default ->
           throw new InvalidResourceException(

@@ -12,6 +12,7 @@ package dev.weft.proxy.config;
  * @param timeoutMillis the route timeout; 0 disables it (Envoy's default is 15 s)
  * @param requestHeaders header changes for the upstream request
  * @param responseHeaders header changes for the response
+ * @param retry the retry policy, or null
  */
 public record Route(
     String name,
@@ -22,12 +23,14 @@ public record Route(
     String hostRewrite,
     long timeoutMillis,
     HeaderMutation requestHeaders,
-    HeaderMutation responseHeaders) {
+    HeaderMutation responseHeaders,
+    RetryPolicy retry) {
 
   /**
    * This route with the header changes of its virtual host and route configuration after its own.
    */
-  public Route withOuterHeaders(HeaderMutation request, HeaderMutation response) {
+  public Route withOuterHeaders(
+      HeaderMutation request, HeaderMutation response, RetryPolicy vhostRetry) {
     return new Route(
         name,
         path,
@@ -37,7 +40,8 @@ public record Route(
         hostRewrite,
         timeoutMillis,
         requestHeaders.then(request),
-        responseHeaders.then(response));
+        responseHeaders.then(response),
+        retry != null ? retry : vhostRetry);
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.weft.proxy.accesslog.AccessLogEntry;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.config.RetryPolicy;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.RouteTable;
@@ -247,30 +248,66 @@ final class Stream implements UpstreamStream {
   private HttpRequest pendingHead;
   private HttpRequest upstreamHead;
   private boolean reusedConnection;
-  private boolean retried;
+  private boolean staleRetried;
+  private int retries;
+  private boolean retriesExhausted;
+
+  /** Whether the request can be sent again: Weft streams bodies, so only bodiless ones. */
+  private boolean replayable() {
+    return !expectsBody && !responseStarted && !finished && upstreamHead != null;
+  }
 
   /**
-   * One retry on another connection for a request without a body, when connecting failed or a
-   * reused keep-alive connection was closed by the upstream before it answered (the race between an
-   * upstream's idle timeout and a new request). Envoy gets the same effect from Istio's default
-   * retry policy ({@code connect-failure}) and from its pool's handling of stale connections.
+   * A reused keep-alive connection that the upstream closed before answering (its idle timeout
+   * raced our request): try once more on another connection, as Envoy's pool does for a connection
+   * that was closed before the request could be sent.
    */
-  private boolean retry() {
-    if (retried || expectsBody || responseStarted || finished || upstreamHead == null) {
+  private boolean retryStale() {
+    if (staleRetried || !reusedConnection || !replayable()) {
       return false;
     }
-    retried = true;
+    staleRetried = true;
+    retryNow();
+    return true;
+  }
+
+  /** Envoy's retry policy: another attempt after a jittered backoff (25 ms base, doubling). */
+  private boolean retryByPolicy(boolean applies) {
+    RetryPolicy p = route.retry();
+    if (p == null || !applies || !replayable()) {
+      return false;
+    }
+    if (retries >= p.numRetries()) {
+      retriesExhausted = retries > 0;
+      return false;
+    }
+    retries++;
+    connecting = true; // a retry is pending: the downstream waits
+    long max = 25L << Math.min(retries - 1, 8);
+    long delay = ThreadLocalRandom.current().nextLong(max + 1);
+    ctx.executor().schedule(this::retryNow, delay, TimeUnit.MILLISECONDS);
+    return true;
+  }
+
+  private void retryNow() {
+    if (finished) {
+      connecting = false;
+      return;
+    }
     Endpoint next = LoadBalancer.pick(cluster);
     if (next != null) {
       endpoint = next;
     }
     connecting = true;
     pendingHead = upstreamHead;
-    if (requestComplete) {
+    if (requestComplete && !(pending.peekLast() instanceof LastHttpContent)) {
       pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
     }
     dp.pool(ctx.channel().eventLoop()).acquire(cluster, endpoint, this);
-    return true;
+  }
+
+  private String failureFlags(String flag) {
+    return retriesExhausted ? flag + ",URX" : flag;
   }
 
   private void prepareUpstreamHead(HttpRequest req, HttpHeaders h) {
@@ -437,7 +474,7 @@ final class Stream implements UpstreamStream {
       return;
     }
     releasePending();
-    if (retry()) {
+    if (retryByPolicy(route.retry() != null && route.retry().onConnectFailure())) {
       return;
     }
     if (!requestComplete) {
@@ -447,7 +484,7 @@ final class Stream implements UpstreamStream {
     localReply(
         503,
         BODY_CONNECT_FAILURE,
-        ResponseFlags.UPSTREAM_CONNECT_FAILURE,
+        failureFlags(ResponseFlags.UPSTREAM_CONNECT_FAILURE),
         "upstream_reset_before_response_started{connection_failure}");
   }
 
@@ -471,6 +508,19 @@ final class Stream implements UpstreamStream {
         }
         ReferenceCountUtil.release(msg);
         return;
+      }
+      if (route.retry() != null && retryByPolicy(route.retry().onStatus(status))) {
+        // Drop this answer and its connection; the retry is scheduled.
+        ReferenceCountUtil.release(msg);
+        Channel u = upstream;
+        upstream = null;
+        if (u != null) {
+          dp.pool(ctx.channel().eventLoop()).discard(u);
+        }
+        return;
+      }
+      if (retriesExhausted && route.retry() != null && route.retry().onStatus(status)) {
+        flags = "URX";
       }
       onResponseHead(r);
     }
@@ -571,7 +621,8 @@ final class Stream implements UpstreamStream {
     if (finished) {
       return;
     }
-    if (!responseStarted && reusedConnection && retry()) {
+    if (!responseStarted
+        && (retryStale() || retryByPolicy(route.retry() != null && route.retry().onReset()))) {
       return;
     }
     if (!responseStarted) {
@@ -582,7 +633,7 @@ final class Stream implements UpstreamStream {
       localReply(
           503,
           "upstream connect error or disconnect/reset before headers. reset reason: " + reason,
-          ResponseFlags.UPSTREAM_CONNECTION_TERMINATION,
+          failureFlags(ResponseFlags.UPSTREAM_CONNECTION_TERMINATION),
           "upstream_reset_before_response_started{" + reason.replace(' ', '_') + "}");
     } else {
       flags = ResponseFlags.UPSTREAM_CONNECTION_TERMINATION;

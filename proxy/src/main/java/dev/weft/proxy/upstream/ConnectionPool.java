@@ -100,6 +100,12 @@ public final class ConnectionPool {
     q.addLast(ch);
   }
 
+  /** Closes a connection whose exchange is abandoned; its stream hears nothing more. */
+  public void discard(Channel ch) {
+    ((UpstreamHandler) ch.pipeline().last()).detach();
+    ch.close();
+  }
+
   void removeIdle(Endpoint endpoint, Channel ch) {
     ArrayDeque<Channel> q = idle.get(endpoint.poolKey());
     if (q != null) {

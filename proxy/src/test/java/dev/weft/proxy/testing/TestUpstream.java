@@ -30,6 +30,10 @@ public final class TestUpstream implements AutoCloseable {
   public final java.util.concurrent.CountDownLatch release =
       new java.util.concurrent.CountDownLatch(1);
 
+  /** {@code /flaky} answers 503, then 200, then 503... */
+  public final java.util.concurrent.atomic.AtomicInteger flaky =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /** Counts {@code /slow} requests that arrived. */
   public final java.util.concurrent.atomic.AtomicInteger slowArrived =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -63,6 +67,10 @@ public final class TestUpstream implements AutoCloseable {
               } catch (InterruptedException e) {
                 return;
               }
+            }
+            if (p.equals("/flaky") && flaky.getAndIncrement() % 2 == 0) {
+              ex.sendResponseHeaders(503, -1);
+              return;
             }
             if (p.startsWith("/big/")) {
               // A chunked response of N bytes, written in 16 KiB pieces.
