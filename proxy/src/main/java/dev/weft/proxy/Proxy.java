@@ -128,6 +128,18 @@ public final class Proxy implements AutoCloseable {
     if (err != null) {
       return Optional.of(err);
     }
+    Map<String, String> rejected = xds.snapshot().errors();
+    if (!rejected.isEmpty()) {
+      StringBuilder sb = new StringBuilder();
+      rejected.forEach(
+          (type, why) ->
+              sb.append(sb.isEmpty() ? "" : "; ")
+                  .append("xds: rejected ")
+                  .append(dev.weft.xds.TypeUrls.shortName(type))
+                  .append(": ")
+                  .append(why));
+      return Optional.of(sb.toString());
+    }
     return Optional.of(
         "waiting for clusters and listeners from the control plane at "
             + bootstrap.xdsServer().getHostString()

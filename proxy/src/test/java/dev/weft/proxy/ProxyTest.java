@@ -803,4 +803,51 @@ class ProxyTest {
     assertThat(r.header("location")).isEqualTo("http://new.example/new/x?y=1");
     assertThat(up1.requestLines).isEmpty();
   }
+
+  @Test
+  void aRejectedFirstListenerUpdateIsTheReasonForNotBeingReady() throws Exception {
+    ads.set(CDS, "c1", Xds.edsCluster(V1));
+    ads.set(
+        LDS,
+        "l1",
+        Xds.rdsListener(port, "r").toBuilder().setAddress(Xds.address("127.0.0.1", 70000)).build());
+    startProxy(ads.port());
+    await(() -> proxy.failure().orElse("").contains("rejected LDS"));
+    assertThat(proxy.failure().get()).contains("invalid port 70000");
+    assertThat(proxy.awaitReady(Duration.ofMillis(200))).isFalse();
+  }
+
+  @Test
+  void concurrentClientsAllGetAnswersAndLogLines() throws Exception {
+    serveCanary(Xds.weightedRoute("/", V1, 50, V2, 50));
+    startReady();
+    int threads = 8;
+    int perThread = 100;
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    List<java.util.concurrent.Future<Integer>> results = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      results.add(
+          pool.submit(
+              () -> {
+                int ok = 0;
+                try (RawHttp c = new RawHttp(port)) {
+                  for (int i = 0; i < perThread; i++) {
+                    RawHttp.Response r =
+                        c.send("GET /c" + id + "-" + i + " HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n");
+                    ok += r.status() == 200 ? 1 : 0;
+                  }
+                }
+                return ok;
+              }));
+    }
+    int ok = 0;
+    for (var f : results) {
+      ok += f.get();
+    }
+    pool.shutdown();
+    assertThat(ok).isEqualTo(threads * perThread);
+    await(() -> logLines().size() == threads * perThread);
+    assertThat(up1.requestLines.size() + up2.requestLines.size()).isEqualTo(threads * perThread);
+  }
 }
