@@ -1,5 +1,7 @@
 package dev.weft.proxy.accesslog;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -25,7 +27,8 @@ import java.time.format.DateTimeFormatter;
  * @param authority {@code :authority} or null
  * @param upstreamHost upstream {@code host:port} or null
  * @param upstreamCluster cluster name or null
- * @param upstreamLocal upstream connection's local address or null
+ * @param upstreamLocal upstream connection's local address or null (addresses are formatted on the
+ *     writer thread)
  * @param downstreamLocal downstream connection's local address or null
  * @param downstreamRemote downstream peer or null
  * @param routeName the matched route's name or null
@@ -48,9 +51,9 @@ public record AccessLogEntry(
     String authority,
     String upstreamHost,
     String upstreamCluster,
-    String upstreamLocal,
-    String downstreamLocal,
-    String downstreamRemote,
+    SocketAddress upstreamLocal,
+    SocketAddress downstreamLocal,
+    SocketAddress downstreamRemote,
     String routeName) {
 
   private static final DateTimeFormatter START =
@@ -76,9 +79,16 @@ public record AccessLogEntry(
     sb.append(" \"").append(dash(forwardedFor)).append("\" \"").append(dash(userAgent));
     sb.append("\" \"").append(dash(requestId)).append("\" \"").append(dash(authority));
     sb.append("\" \"").append(dash(upstreamHost)).append("\" ").append(dash(upstreamCluster));
-    sb.append(' ').append(dash(upstreamLocal)).append(' ').append(dash(downstreamLocal));
-    sb.append(' ').append(dash(downstreamRemote)).append(" - ").append(dash(routeName));
+    sb.append(' ').append(address(upstreamLocal)).append(' ').append(address(downstreamLocal));
+    sb.append(' ').append(address(downstreamRemote)).append(" - ").append(dash(routeName));
     return sb.toString();
+  }
+
+  private static String address(SocketAddress a) {
+    if (a instanceof InetSocketAddress i && i.getAddress() != null) {
+      return i.getAddress().getHostAddress() + ":" + i.getPort();
+    }
+    return a == null ? "-" : a.toString();
   }
 
   private static String dash(String s) {

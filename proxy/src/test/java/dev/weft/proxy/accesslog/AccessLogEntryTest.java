@@ -27,8 +27,8 @@ class AccessLogEntryTest {
             "127.0.0.1:80",
             "inbound|8000||",
             null,
-            "10.44.1.27:80",
-            "10.44.1.23:37652",
+            new java.net.InetSocketAddress("10.44.1.27", 80),
+            new java.net.InetSocketAddress("10.44.1.23", 37652),
             null);
     assertThat(e.format())
         .isEqualTo(
