@@ -29,6 +29,9 @@ public final class ProxyBootstrap {
     Map<String, Object> copy = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : b.metadata.entrySet()) {
       Object v = e.getValue();
+      if (v == null) {
+        continue; // an absent value is simply not sent
+      }
       if (v instanceof String) {
         copy.put(e.getKey(), v);
       } else if (v instanceof Map<?, ?> m) {
@@ -102,7 +105,10 @@ public final class ProxyBootstrap {
       return this;
     }
 
-    /** Replaces the metadata; values are Strings, or {@code Map<String,String>} for LABELS. */
+    /**
+     * Replaces the metadata; values are Strings, or {@code Map<String,String>} for LABELS; null
+     * values are left out.
+     */
     public Builder metadata(Map<String, Object> metadata) {
       this.metadata.clear();
       this.metadata.putAll(Objects.requireNonNull(metadata, "metadata"));

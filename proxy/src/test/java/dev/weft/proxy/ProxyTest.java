@@ -850,4 +850,89 @@ class ProxyTest {
     await(() -> logLines().size() == threads * perThread);
     assertThat(up1.requestLines.size() + up2.requestLines.size()).isEqualTo(threads * perThread);
   }
+
+  @Test
+  void aPooledConnectionClosedByTheUpstreamIsReplacedTransparently() throws Exception {
+    // An upstream that answers the first request of each connection, then closes the connection
+    // when the next request arrives on it (an idle timeout racing a reuse).
+    ServerSocket oneShot = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    closers.add(oneShot);
+    java.util.concurrent.atomic.AtomicInteger accepted =
+        new java.util.concurrent.atomic.AtomicInteger();
+    Thread t =
+        Thread.ofPlatform()
+            .daemon()
+            .start(
+                () -> {
+                  while (!oneShot.isClosed()) {
+                    try {
+                      var s = oneShot.accept();
+                      accepted.incrementAndGet();
+                      Thread.ofPlatform()
+                          .daemon()
+                          .start(
+                              () -> {
+                                try (s) {
+                                  var in =
+                                      new java.io.BufferedReader(
+                                          new java.io.InputStreamReader(s.getInputStream()));
+                                  String l;
+                                  while ((l = in.readLine()) != null && !l.isEmpty()) {}
+                                  s.getOutputStream()
+                                      .write(
+                                          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                                              .getBytes(StandardCharsets.US_ASCII));
+                                  s.getOutputStream().flush();
+                                  in.readLine(); // the next request: hang up on it
+                                } catch (IOException e) {
+                                  // done
+                                }
+                              });
+                    } catch (IOException e) {
+                      return;
+                    }
+                  }
+                });
+    closers.add(t::interrupt);
+    String c = "outbound|80||oneshot.demo.svc.cluster.local";
+    ads.set(CDS, "c1", Xds.staticCluster(c, (InetSocketAddress) oneShot.getLocalSocketAddress()));
+    ads.set(LDS, "l1", Xds.rdsListener(port, "r"));
+    ads.set(RDS, "r1", Xds.routes("r", Xds.vhost("all", List.of("*"), Xds.prefixRoute("/", c))));
+    startProxy(ads.port());
+    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
+    await(() -> ads.acked(RDS, "r1"));
+    try (RawHttp client = new RawHttp(port)) {
+      for (int i = 0; i < 3; i++) {
+        RawHttp.Response r = client.send("GET /o HTTP/1.1\r\nHost: oneshot\r\n\r\n");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("ok");
+      }
+    }
+    assertThat(accepted.get()).isEqualTo(3);
+  }
+
+  @Test
+  void perTryTimeoutEndsASlowAttemptWith504() throws Exception {
+    Route r =
+        Route.newBuilder()
+            .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+            .setRoute(
+                RouteAction.newBuilder()
+                    .setCluster(V1)
+                    .setRetryPolicy(
+                        io.envoyproxy.envoy.config.route.v3.RetryPolicy.newBuilder()
+                            .setRetryOn("connect-failure")
+                            .setNumRetries(com.google.protobuf.UInt32Value.of(1))
+                            .setPerTryTimeout(
+                                com.google.protobuf.Duration.newBuilder().setNanos(200_000_000))))
+            .build();
+    serveCanary(r);
+    startReady();
+    RawHttp.Response resp = RawHttp.get(port, "podinfo.demo", "/slow");
+    assertThat(resp.status()).isEqualTo(504);
+    assertThat(resp.body()).isEqualTo("upstream request timeout");
+    assertThat(awaitLogLine("/slow")).contains(" 504 UT ");
+    up1.release.countDown();
+    assertThat(RawHttp.get(port, "podinfo.demo", "/fast").status()).isEqualTo(200);
+  }
 }

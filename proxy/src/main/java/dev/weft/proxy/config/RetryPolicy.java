@@ -16,7 +16,7 @@ import java.util.Set;
  * @param gatewayError retry on 502, 503, 504
  * @param serverError retry on any 5xx
  * @param retriableStatusCodes retry on these codes ({@code retriable-status-codes})
- * @param perTryTimeoutMillis {@code per_try_timeout}, 0 if none (not enforced yet)
+ * @param perTryTimeoutMillis {@code per_try_timeout}, 0 if none
  */
 public record RetryPolicy(
     int numRetries,
