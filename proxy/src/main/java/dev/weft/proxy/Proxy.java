@@ -47,6 +47,7 @@ public final class Proxy implements AutoCloseable {
    */
   public static Proxy start(ProxyBootstrap b) throws IOException {
     Proxy p = new Proxy(b);
+    p.stats.identity(identity(b));
     p.admin =
         AdminServer.start(
             b.adminAddress(),
@@ -80,6 +81,19 @@ public final class Proxy implements AutoCloseable {
     p.xds.onChange(p::signal);
     p.xds.start();
     return p;
+  }
+
+  private static ProxyStats.Identity identity(ProxyBootstrap b) {
+    Object labels = b.metadata().get(dev.weft.xds.NodeMetadata.LABELS);
+    String app = "unknown";
+    String version = "unknown";
+    if (labels instanceof Map<?, ?> m) {
+      app = m.get("app") instanceof String s ? s : app;
+      version = m.get("version") instanceof String s ? s : version;
+    }
+    Object workload = b.metadata().get(dev.weft.xds.NodeMetadata.WORKLOAD_NAME);
+    return new ProxyStats.Identity(
+        workload instanceof String w ? w : b.nodeId().name(), b.nodeId().namespace(), app, version);
   }
 
   private boolean ready() {

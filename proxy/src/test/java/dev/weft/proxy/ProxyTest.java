@@ -362,9 +362,7 @@ class ProxyTest {
     String prom = admin("/stats/prometheus");
     assertThat(prom)
         .contains(
-            "istio_requests_total{response_code=\"503\",response_flags=\"UF\",destination_cluster=\""
-                + dead
-                + "\"} 1")
+            "response_code=\"503\",response_flags=\"UF\",destination_cluster=\"" + dead + "\"} 1")
         .contains(
             "envoy_cluster_upstream_rq{envoy_response_code_class=\"5xx\",cluster_name=\""
                 + empty
@@ -563,7 +561,15 @@ class ProxyTest {
     RawHttp.get(port, "podinfo.demo", "/s");
     await(() -> admin0("/stats").contains("cluster." + V1 + ".upstream_rq_2xx: 1"));
     assertThat(admin("/stats/prometheus"))
-        .contains("istio_requests_total{response_code=\"200\",response_flags=\"-\"");
+        .contains(
+            "istio_requests_total{reporter=\"source\",source_workload=\"podinfo-v1\","
+                + "source_workload_namespace=\"demo\",source_app=\"podinfo\",source_version=\"v1\","
+                + "destination_service=\"podinfo.demo.svc.cluster.local\","
+                + "destination_service_name=\"podinfo\",destination_service_namespace=\"demo\","
+                + "destination_version=\"v1\",request_protocol=\"http\",response_code=\"200\","
+                + "response_flags=\"-\",destination_cluster=\""
+                + V1
+                + "\"} 1");
     assertThat(admin("/clusters")).contains(V2 + "::observability_name::" + V2);
     assertThat(adminResponse("/quitquitquit", "GET").statusCode()).isEqualTo(405);
     assertThat(adminResponse("/quitquitquit", "POST").statusCode()).isEqualTo(200);

@@ -28,6 +28,25 @@ public final class ProxyStats {
 
   public final LongAdder xdsUpdatesRejected = new LongAdder();
 
+  /**
+   * Who this proxy is, for Istio's standard metric labels.
+   *
+   * @param workload the workload name (Istio's {@code source_workload} / {@code
+   *     destination_workload})
+   * @param namespace its namespace
+   * @param app its {@code app} label, or "unknown"
+   * @param version its {@code version} label, or "unknown"
+   */
+  public record Identity(String workload, String namespace, String app, String version) {
+    public static final Identity UNKNOWN = new Identity("unknown", "unknown", "unknown", "unknown");
+  }
+
+  private volatile Identity identity = Identity.UNKNOWN;
+
+  public void identity(Identity id) {
+    this.identity = id;
+  }
+
   public ClusterStats cluster(String name) {
     return clusters.computeIfAbsent(name, ClusterStats::new);
   }
@@ -120,9 +139,13 @@ public final class ProxyStats {
           .append('\n');
     }
     sb.append("# TYPE istio_requests_total counter\n");
+    Identity me = identity;
     for (ClusterStats c : sorted.values()) {
+      String labels = istioLabels(me, c.name());
       for (Map.Entry<ClusterStats.IstioKey, LongAdder> e : c.istioRequests.entrySet()) {
-        sb.append("istio_requests_total{response_code=\"")
+        sb.append("istio_requests_total{")
+            .append(labels)
+            .append(",response_code=\"")
             .append(e.getKey().code())
             .append("\",response_flags=\"")
             .append(escape(e.getKey().flags()))
@@ -152,6 +175,51 @@ public final class ProxyStats {
           .append(value.applyAsLong(c))
           .append('\n');
     }
+  }
+
+  /**
+   * Istio's standard labels for requests through cluster {@code cluster}: a sidecar reports its
+   * inbound clusters as the destination and everything else as the source (Istio's {@code
+   * reporter}); the destination service comes from the cluster name ({@code
+   * outbound|80|v1|podinfo.demo.svc.cluster.local}).
+   */
+  static String istioLabels(Identity me, String cluster) {
+    String[] parts = cluster.split("\\|", -1);
+    boolean inbound = parts.length == 4 && parts[0].equals("inbound");
+    StringBuilder sb = new StringBuilder();
+    if (inbound) {
+      sb.append("reporter=\"destination\",source_workload=\"unknown\"")
+          .append(",source_workload_namespace=\"unknown\",destination_workload=\"")
+          .append(escape(me.workload()))
+          .append("\",destination_workload_namespace=\"")
+          .append(escape(me.namespace()))
+          .append("\",destination_app=\"")
+          .append(escape(me.app()))
+          .append("\",destination_version=\"")
+          .append(escape(me.version()))
+          .append("\",destination_service=\"unknown\"");
+    } else {
+      String host = parts.length == 4 ? parts[3] : "unknown";
+      String[] labels = host.split("\\.");
+      sb.append("reporter=\"source\",source_workload=\"")
+          .append(escape(me.workload()))
+          .append("\",source_workload_namespace=\"")
+          .append(escape(me.namespace()))
+          .append("\",source_app=\"")
+          .append(escape(me.app()))
+          .append("\",source_version=\"")
+          .append(escape(me.version()))
+          .append("\",destination_service=\"")
+          .append(escape(host))
+          .append("\",destination_service_name=\"")
+          .append(escape(labels[0]))
+          .append("\",destination_service_namespace=\"")
+          .append(escape(labels.length > 1 ? labels[1] : "unknown"))
+          .append("\",destination_version=\"")
+          .append(escape(parts.length == 4 && !parts[2].isEmpty() ? parts[2] : "unknown"))
+          .append('"');
+    }
+    return sb.append(",request_protocol=\"http\"").toString();
   }
 
   private static String escape(String s) {
