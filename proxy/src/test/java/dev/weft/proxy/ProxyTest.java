@@ -941,4 +941,22 @@ class ProxyTest {
     up1.release.countDown();
     assertThat(RawHttp.get(port, "podinfo.demo", "/fast").status()).isEqualTo(200);
   }
+
+  @Test
+  void routeTimeoutAnswers504() throws Exception {
+    Route r =
+        Route.newBuilder()
+            .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+            .setRoute(
+                RouteAction.newBuilder()
+                    .setCluster(V1)
+                    .setTimeout(com.google.protobuf.Duration.newBuilder().setNanos(300_000_000)))
+            .build();
+    serveCanary(r);
+    startReady();
+    RawHttp.Response resp = RawHttp.get(port, "podinfo.demo", "/slow");
+    assertThat(resp.status()).isEqualTo(504);
+    assertThat(awaitLogLine("/slow")).contains(" 504 UT response_timeout");
+    up1.release.countDown();
+  }
 }

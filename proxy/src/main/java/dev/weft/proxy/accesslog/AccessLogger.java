@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 public final class AccessLogger implements AutoCloseable {
   private static final int CAPACITY = 16_384;
 
-  private final ArrayBlockingQueue<AccessLogEntry> queue = new ArrayBlockingQueue<>(CAPACITY);
+  private final ArrayBlockingQueue<AccessLogEntry> queue;
   private final ProxyStats stats;
   private final Writer out;
   private final boolean ownsOutput;
@@ -27,6 +27,11 @@ public final class AccessLogger implements AutoCloseable {
   private volatile boolean closed;
 
   private AccessLogger(Writer out, boolean ownsOutput, ProxyStats stats) {
+    this(out, ownsOutput, stats, CAPACITY);
+  }
+
+  private AccessLogger(Writer out, boolean ownsOutput, ProxyStats stats, int capacity) {
+    this.queue = new ArrayBlockingQueue<>(capacity);
     this.out = out;
     this.ownsOutput = ownsOutput;
     this.stats = stats;
@@ -50,6 +55,11 @@ public final class AccessLogger implements AutoCloseable {
             path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
         true,
         stats);
+  }
+
+  /** Writes to {@code out} (which it does not close) with room for {@code capacity} lines. */
+  static AccessLogger to(Writer out, ProxyStats stats, int capacity) {
+    return new AccessLogger(out, false, stats, capacity);
   }
 
   /** Queues an entry; never blocks. */

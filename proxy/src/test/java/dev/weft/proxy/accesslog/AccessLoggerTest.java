@@ -1,0 +1,73 @@
+package dev.weft.proxy.accesslog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.proxy.stats.ProxyStats;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+class AccessLoggerTest {
+  static AccessLogEntry entry(String path) {
+    return new AccessLogEntry(
+        0,
+        "GET",
+        path,
+        "HTTP/1.1",
+        200,
+        "-",
+        "via_upstream",
+        0,
+        0,
+        1,
+        1,
+        null,
+        null,
+        null,
+        "h",
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  @Test
+  void aStuckWriterNeverBlocksTheCallerAndDropsAreCounted() throws Exception {
+    CountDownLatch unblock = new CountDownLatch(1);
+    StringWriter sink = new StringWriter();
+    Writer stuck =
+        new Writer() {
+          @Override
+          public void write(char[] buf, int off, int len) {
+            try {
+              unblock.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            sink.write(buf, off, len);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    ProxyStats stats = new ProxyStats();
+    AccessLogger log = AccessLogger.to(stuck, stats, 4);
+    long start = System.nanoTime();
+    for (int i = 0; i < 100; i++) {
+      log.log(entry("/" + i));
+    }
+    assertThat(System.nanoTime() - start).isLessThan(1_000_000_000L);
+    // At most the queue (4) plus the one being written got through.
+    assertThat(stats.accessLogDropped.sum()).isGreaterThanOrEqualTo(95);
+    unblock.countDown();
+    log.close();
+    assertThat(sink.toString()).contains("\"GET /0 HTTP/1.1\" 200");
+    assertThat(stats.text()).contains("access_log.dropped: " + stats.accessLogDropped.sum());
+  }
+}
