@@ -340,7 +340,9 @@ class ProxyTest {
 
     RawHttp.Response nc = RawHttp.get(port, "svc", "/nc");
     assertThat(nc.status()).isEqualTo(503);
-    assertThat(awaitLogLine("/nc")).contains(" 503 NC cluster_not_found");
+    assertThat(awaitLogLine("/nc"))
+        .contains(" 503 NC cluster_not_found")
+        .contains("outbound|80||missing.demo.svc.cluster.local");
 
     RawHttp.Response uh = RawHttp.get(port, "svc", "/uh");
     assertThat(uh.status()).isEqualTo(503);

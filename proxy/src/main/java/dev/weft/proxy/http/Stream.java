@@ -223,7 +223,7 @@ final class Stream implements UpstreamStream {
     cluster = rc.clusters().get(clusterName);
     if (cluster == null) {
       discardRequestBody = true;
-      details = clusterName; // remembered for the log below
+      missingCluster = clusterName;
       localReply(503, "", ResponseFlags.NO_CLUSTER, "cluster_not_found");
       return;
     }
@@ -246,6 +246,7 @@ final class Stream implements UpstreamStream {
 
   private HttpRequest pendingHead;
   private HttpRequest upstreamHead;
+  private String missingCluster;
   private boolean reusedConnection;
   private boolean staleRetried;
   private int retries;
@@ -831,9 +832,10 @@ final class Stream implements UpstreamStream {
         upstreamHost = endpoint.hostPort();
         endpoint.stats().request(code >= 500 || code == 0);
       }
-    } else if (ResponseFlags.NO_CLUSTER.equals(flags)) {
-      // Istio reports requests to a missing cluster under that cluster's name.
-      dp.stats().cluster(details == null ? "-" : details).request(code, flags);
+    } else if (missingCluster != null) {
+      // Reported under the missing cluster's name, so that the NC is visible per destination.
+      clusterName = missingCluster;
+      dp.stats().cluster(missingCluster).request(code, flags);
     }
     dp.accessLog()
         .log(
@@ -844,7 +846,7 @@ final class Stream implements UpstreamStream {
                 protocol == null ? null : protocol.text(),
                 code,
                 flags,
-                ResponseFlags.NO_CLUSTER.equals(flags) ? "cluster_not_found" : details,
+                details,
                 bytesReceived,
                 bytesSent,
                 duration,
