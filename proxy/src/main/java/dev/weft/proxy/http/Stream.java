@@ -425,7 +425,7 @@ final class Stream implements UpstreamStream {
     Channel u = upstream;
     upstream = null;
     if (u != null) {
-      u.close();
+      dp.pool(ctx.channel().eventLoop()).discard(u);
     }
     if (!responseStarted) {
       localReply(
@@ -608,7 +608,7 @@ final class Stream implements UpstreamStream {
       if (upstreamKeepAlive && requestComplete && !discardRequestBody) {
         dp.pool(ctx.channel().eventLoop()).release(u);
       } else {
-        u.close();
+        dp.pool(ctx.channel().eventLoop()).discard(u);
       }
     }
     if (closeAfterResponse) {
@@ -681,7 +681,7 @@ final class Stream implements UpstreamStream {
     Channel u = upstream;
     upstream = null;
     if (u != null) {
-      u.close();
+      dp.pool(ctx.channel().eventLoop()).discard(u);
     }
     flags = ResponseFlags.DOWNSTREAM_CONNECTION_TERMINATION;
     details = "downstream_remote_disconnect";
@@ -764,7 +764,7 @@ final class Stream implements UpstreamStream {
     Channel u = upstream;
     upstream = null;
     if (u != null) {
-      u.close();
+      dp.pool(ctx.channel().eventLoop()).discard(u);
     }
     releasePending();
     code = status;
