@@ -63,8 +63,9 @@ public final class DataPlane {
     return transport;
   }
 
-  int draw(int bound) {
-    return random.applyAsInt(bound);
+  /** Draws a number in {@code [0, bound)} for weighted clusters (shared, no per-request lambda). */
+  IntUnaryOperator random() {
+    return random;
   }
 
   /** The connection pool of {@code loop}; call only from that loop. */

@@ -33,6 +33,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.SocketAddress;
@@ -53,6 +54,14 @@ import java.util.concurrent.TimeUnit;
  */
 final class Stream implements UpstreamStream {
   private static final int MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
+
+  private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  private static final AsciiString X_ENVOY_INTERNAL = AsciiString.cached("x-envoy-internal");
+  private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME =
+      AsciiString.cached("x-envoy-upstream-service-time");
+  private static final AsciiString HTTP = AsciiString.cached("http");
 
   // Envoy's local reply bodies.
   static final String BODY_NO_HEALTHY_UPSTREAM = "no healthy upstream";
@@ -146,7 +155,7 @@ final class Stream implements UpstreamStream {
     downstreamKeepAlive = HttpUtil.isKeepAlive(req);
     expectsBody = HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
     userAgent = h.get(HttpHeaderNames.USER_AGENT);
-    forwardedFor = h.get("x-forwarded-for");
+    forwardedFor = h.get(X_FORWARDED_FOR);
     expectContinue = HttpUtil.is100ContinueExpected(req);
 
     // Request target: origin-form, or absolute-form when the app uses us as its http_proxy.
@@ -180,13 +189,13 @@ final class Stream implements UpstreamStream {
           400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "missing_host_header");
       return;
     }
-    requestId = h.get("x-request-id");
+    requestId = h.get(X_REQUEST_ID);
     if (requestId == null) {
       ThreadLocalRandom r = ThreadLocalRandom.current();
       requestId =
           new UUID((r.nextLong() & ~0xF000L) | 0x4000L, (r.nextLong() & ~(3L << 62)) | (1L << 63))
               .toString();
-      h.set("x-request-id", requestId);
+      h.set(X_REQUEST_ID, requestId);
     }
 
     // Route.
@@ -196,7 +205,7 @@ final class Stream implements UpstreamStream {
     if (vh != null && !vh.requireTls().equals("NONE")) {
       String location =
           Router.tlsRedirect(
-              vh, scheme(h), "true".equals(h.get("x-envoy-internal")), authority, path);
+              vh, scheme(h), "true".equals(h.get(X_ENVOY_INTERNAL)), authority, path);
       if (location != null) {
         discardRequestBody = true;
         redirect(301, location);
@@ -219,7 +228,7 @@ final class Stream implements UpstreamStream {
       redirect(r.status(), Router.redirectLocation(route, r, scheme(h), authority, path));
       return;
     }
-    String clusterName = Router.cluster(route.action(), dp::draw);
+    String clusterName = Router.cluster(route.action(), dp.random());
     cluster = rc.clusters().get(clusterName);
     if (cluster == null) {
       discardRequestBody = true;
@@ -316,8 +325,8 @@ final class Stream implements UpstreamStream {
     stripHopByHop(h);
     h.set(HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : authority);
     route.requestHeaders().apply(h);
-    if (!h.contains("x-forwarded-proto")) {
-      h.set("x-forwarded-proto", "http");
+    if (!h.contains(X_FORWARDED_PROTO)) {
+      h.set(X_FORWARDED_PROTO, HTTP);
     }
     if (protocol == HttpVersion.HTTP_1_0
         && !HttpUtil.isContentLengthSet(req)
@@ -551,7 +560,7 @@ final class Stream implements UpstreamStream {
     upstreamKeepAlive = HttpUtil.isKeepAlive(r);
     HttpHeaders h = r.headers();
     stripHopByHop(h);
-    h.set("x-envoy-upstream-service-time", serviceTime);
+    h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceTime);
     route.responseHeaders().apply(h);
     boolean noBody = isHead || code == 204 || code == 304;
     if (!noBody && !HttpUtil.isContentLengthSet(r) && !HttpUtil.isTransferEncodingChunked(r)) {
@@ -709,7 +718,7 @@ final class Stream implements UpstreamStream {
 
   /** The request's scheme: {@code x-forwarded-proto} when a trusted hop set it, else http. */
   private static String scheme(HttpHeaders h) {
-    String xfp = h.get("x-forwarded-proto");
+    String xfp = h.get(X_FORWARDED_PROTO);
     return "https".equalsIgnoreCase(xfp) ? "https" : "http";
   }
 
