@@ -537,9 +537,13 @@ class ProxyTest {
     // The new control plane sends v2 for everything.
     serveCanary(Xds.prefixRoute("/", V2));
     await(() -> ads.requests().stream().anyMatch(r -> r.hasNode()));
-    // Resubscribed with the versions it held.
+    // Resubscribed with the versions it held, and no nonce from the old stream.
     assertThat(ads.requests())
-        .anyMatch(r -> r.getTypeUrl().equals(CDS) && r.getVersionInfo().equals("c1"));
+        .anyMatch(
+            r ->
+                r.getTypeUrl().equals(CDS)
+                    && r.getVersionInfo().equals("c1")
+                    && r.getResponseNonce().isEmpty());
     await(
         () -> {
           try {

@@ -169,6 +169,10 @@ public final class XdsClient implements AutoCloseable {
     sentNode = false;
     // Our backoff decides when to try again, not the channel's own (which grows to 120 s).
     channel.resetConnectBackoff();
+    // Nonces belong to a stream: a new stream starts without one (the versions we hold stay).
+    for (TypeState ts : types.values()) {
+      ts.nonce = "";
+    }
     StreamObserver<DiscoveryResponse> responses =
         new StreamObserver<>() {
           @Override
