@@ -242,7 +242,9 @@ class ProxyTest {
     assertThat(RawHttp.get(port, "podinfo.demo", "/v2/4x").body()).startsWith("v1 ");
     // prefix_rewrite and host_rewrite_literal
     assertThat(RawHttp.get(port, "podinfo.demo", "/old/a?b").body()).startsWith("v1 /new/a?b");
-    assertThat(up1.lastHeaders).containsEntry("host", "rewritten.host");
+    assertThat(up1.lastHeaders)
+        .containsEntry("host", "rewritten.host")
+        .containsEntry("x-envoy-original-path", "/old/a?b");
   }
 
   @Test

@@ -58,6 +58,8 @@ final class Stream implements UpstreamStream {
   private static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
   private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  private static final AsciiString X_ENVOY_ORIGINAL_PATH =
+      AsciiString.cached("x-envoy-original-path");
   private static final AsciiString X_ENVOY_INTERNAL = AsciiString.cached("x-envoy-internal");
   private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME =
       AsciiString.cached("x-envoy-upstream-service-time");
@@ -320,7 +322,12 @@ final class Stream implements UpstreamStream {
   }
 
   private void prepareUpstreamHead(HttpRequest req, HttpHeaders h) {
-    req.setUri(route.upstreamPath(path));
+    String upstreamPath = route.upstreamPath(path);
+    if (upstreamPath != path) {
+      // Envoy keeps the path it rewrote for the upstream to see.
+      h.set(X_ENVOY_ORIGINAL_PATH, path);
+    }
+    req.setUri(upstreamPath);
     req.setProtocolVersion(HttpVersion.HTTP_1_1);
     stripHopByHop(h);
     h.set(HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : authority);
