@@ -1,6 +1,7 @@
 package dev.weft.proxy.stats;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -15,9 +16,25 @@ public final class ClusterStats {
   final LongAdder cxConnectFail = new LongAdder();
   final LongAdder cxActive = new LongAdder();
   final ConcurrentHashMap<IstioKey, LongAdder> istioRequests = new ConcurrentHashMap<>();
+  final AtomicReferenceArray<LongAdder> unflagged = new AtomicReferenceArray<>(600);
 
   /** A {@code istio_requests_total} series of this cluster. */
   record IstioKey(int code, String flags) {}
+
+  /** Every {@code istio_requests_total} series of this cluster. */
+  java.util.Map<IstioKey, Long> istioSeries() {
+    java.util.Map<IstioKey, Long> out =
+        new java.util.TreeMap<>(
+            java.util.Comparator.comparingInt(IstioKey::code).thenComparing(IstioKey::flags));
+    for (int i = 0; i < unflagged.length(); i++) {
+      LongAdder a = unflagged.get(i);
+      if (a != null) {
+        out.put(new IstioKey(i, "-"), a.sum());
+      }
+    }
+    istioRequests.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
 
   ClusterStats(String name) {
     this.name = name;
@@ -37,9 +54,19 @@ public final class ClusterStats {
     if (cls >= 1 && cls <= 5) {
       rqByClass[cls].increment();
     }
-    LongAdder adder = istioRequests.get(new IstioKey(code, flags));
-    if (adder == null) {
-      adder = istioRequests.computeIfAbsent(new IstioKey(code, flags), k -> new LongAdder());
+    LongAdder adder;
+    if (code >= 0 && code < unflagged.length() && "-".equals(flags)) {
+      // The common case, without a key allocation or a map lookup.
+      adder = unflagged.get(code);
+      if (adder == null) {
+        unflagged.compareAndSet(code, null, new LongAdder());
+        adder = unflagged.get(code);
+      }
+    } else {
+      adder = istioRequests.get(new IstioKey(code, flags));
+      if (adder == null) {
+        adder = istioRequests.computeIfAbsent(new IstioKey(code, flags), k -> new LongAdder());
+      }
     }
     adder.increment();
   }

@@ -142,7 +142,7 @@ public final class ProxyStats {
     Identity me = identity;
     for (ClusterStats c : sorted.values()) {
       String labels = istioLabels(me, c.name());
-      for (Map.Entry<ClusterStats.IstioKey, LongAdder> e : c.istioRequests.entrySet()) {
+      for (Map.Entry<ClusterStats.IstioKey, Long> e : c.istioSeries().entrySet()) {
         sb.append("istio_requests_total{")
             .append(labels)
             .append(",response_code=\"")
@@ -152,7 +152,7 @@ public final class ProxyStats {
             .append("\",destination_cluster=\"")
             .append(escape(c.name()))
             .append("\"} ")
-            .append(e.getValue().sum())
+            .append(e.getValue())
             .append('\n');
       }
     }
