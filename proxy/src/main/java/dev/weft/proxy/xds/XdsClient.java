@@ -288,6 +288,9 @@ public final class XdsClient implements AutoCloseable {
       error = null;
     } catch (InvalidResourceException e) {
       error = e.getMessage();
+    } catch (RuntimeException e) {
+      // A bug of ours must not stall the stream: reject the update, keep the old configuration.
+      error = "internal error while validating: " + e;
     }
     if (error != null) {
       // NACK: previous version, this nonce, and why. The old configuration stays.
@@ -453,7 +456,11 @@ public final class XdsClient implements AutoCloseable {
     Map<String, ClusterLoadAssignment> es = new HashMap<>();
     endpoints.forEach((k, v) -> es.put(k, v.compiled()));
     current = compiler.build(ls, rs, cs, es);
-    bindFailures = sink.apply(current);
+    try {
+      bindFailures = sink.apply(current);
+    } catch (RuntimeException e) {
+      bindFailures = Map.of("*", "cannot apply the configuration: " + e);
+    }
   }
 
   private void publishSnapshot() {
