@@ -662,10 +662,14 @@ class ProxyTest {
       RawHttp.Response r = c.send("GET /big/" + size + " HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n");
       assertThat(r.status()).isEqualTo(200);
       assertThat(r.body()).hasSize((int) size);
-      // The connection is still usable afterwards.
+      // The connection is still usable afterwards, and HTTP/1.0 gets the body unchunked.
       assertThat(c.send("GET /next HTTP/1.1\r\nHost: podinfo.demo\r\n\r\n").body())
           .startsWith("v1 /next");
     }
+    RawHttp.Response old =
+        RawHttp.request(port, "GET /big/100000 HTTP/1.0\r\nHost: podinfo.demo\r\n\r\n");
+    assertThat(old.header("transfer-encoding")).isNull();
+    assertThat(old.body()).hasSize(100000);
   }
 
   @Test

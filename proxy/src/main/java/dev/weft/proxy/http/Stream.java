@@ -570,7 +570,13 @@ final class Stream implements UpstreamStream {
     h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceTime);
     route.responseHeaders().apply(h);
     boolean noBody = isHead || code == 204 || code == 304;
-    if (!noBody && !HttpUtil.isContentLengthSet(r) && !HttpUtil.isTransferEncodingChunked(r)) {
+    if (protocol == HttpVersion.HTTP_1_0 && HttpUtil.isTransferEncodingChunked(r)) {
+      // An HTTP/1.0 client cannot read chunks: send the bytes as they come, then close.
+      h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      closeAfterResponse = true;
+    } else if (!noBody
+        && !HttpUtil.isContentLengthSet(r)
+        && !HttpUtil.isTransferEncodingChunked(r)) {
       // The upstream delimits the body by closing; re-frame it for a keep-alive downstream.
       if (protocol == HttpVersion.HTTP_1_1) {
         HttpUtil.setTransferEncodingChunked(r, true);
