@@ -579,6 +579,10 @@ class ProxyTest {
                 + V1
                 + "\"} 1");
     assertThat(admin("/clusters")).contains(V2 + "::observability_name::" + V2);
+    assertThat(admin("/listeners")).isEqualTo("127.0.0.1_" + port + "::127.0.0.1:" + port + "\n");
+    assertThat(admin("/stats?filter=upstream_rq_2xx"))
+        .contains("cluster." + V1 + ".upstream_rq_2xx: 1")
+        .doesNotContain("upstream_cx_total");
     assertThat(adminResponse("/quitquitquit", "GET").statusCode()).isEqualTo(405);
     assertThat(adminResponse("/quitquitquit", "POST").statusCode()).isEqualTo(200);
     proxy.terminationFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);

@@ -110,7 +110,8 @@ public final class AdminServer implements AutoCloseable {
           }
         }
         case "/clusters" -> send(ex, 200, "text/plain", clusters(config.get()));
-        case "/stats" -> send(ex, 200, "text/plain", stats.text());
+        case "/stats" -> send(ex, 200, "text/plain", filter(stats.text(), ex));
+        case "/listeners" -> send(ex, 200, "text/plain", listeners(config.get()));
         case "/stats/prometheus" -> send(ex, 200, "text/plain; version=0.0.4", stats.prometheus());
         case "/quitquitquit" -> {
           if (!method.equals("POST")) {
@@ -125,8 +126,8 @@ public final class AdminServer implements AutoCloseable {
                 ex,
                 200,
                 "text/plain",
-                "admin commands are:\n  /clusters\n  /config_dump\n  /quitquitquit\n  /ready\n"
-                    + "  /stats\n  /stats/prometheus\n");
+                "admin commands are:\n  /clusters\n  /config_dump\n  /listeners\n"
+                    + "  /quitquitquit\n  /ready\n  /stats (?filter=REGEX)\n  /stats/prometheus\n");
         default -> send(ex, 404, "text/plain", "invalid path: " + path + "\n");
       }
     } catch (RuntimeException e) {
@@ -134,9 +135,60 @@ public final class AdminServer implements AutoCloseable {
     }
   }
 
+  /** Envoy's {@code /stats?filter=REGEX}: only the lines whose name the regex finds. */
+  private static String filter(String text, HttpExchange ex) {
+    String q = ex.getRequestURI().getRawQuery();
+    if (q == null) {
+      return text;
+    }
+    for (String kv : q.split("&")) {
+      if (kv.startsWith("filter=")) {
+        java.util.regex.Pattern p;
+        try {
+          p =
+              java.util.regex.Pattern.compile(
+                  java.net.URLDecoder.decode(kv.substring(7), StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+          return "invalid filter: " + e.getMessage() + "\n";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String line : text.split("\n")) {
+          int colon = line.indexOf(':');
+          if (colon > 0 && p.matcher(line.substring(0, colon)).find()) {
+            sb.append(line).append('\n');
+          }
+        }
+        return sb.toString();
+      }
+    }
+    return text;
+  }
+
+  /** Envoy's {@code /listeners} text format: {@code name::address:port}. */
+  static String listeners(RuntimeConfig rc) {
+    if (rc == null) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    new TreeMap<>(rc.listeners())
+        .values()
+        .forEach(
+            l ->
+                sb.append(l.name())
+                    .append("::")
+                    .append(l.address().getAddress().getHostAddress())
+                    .append(':')
+                    .append(l.address().getPort())
+                    .append('\n'));
+    return sb.toString();
+  }
+
   /** Envoy's {@code /clusters} text format. */
   static String clusters(RuntimeConfig rc) {
     StringBuilder sb = new StringBuilder();
+    if (rc == null) {
+      return "";
+    }
     Map<String, ClusterConfig> sorted = new TreeMap<>(rc.clusters());
     for (ClusterConfig c : sorted.values()) {
       String n = c.name();
