@@ -102,6 +102,16 @@ final class Stream implements UpstreamStream {
   private boolean upstreamNeedsFlush;
   private long upstreamStartNanos;
   private ScheduledFuture<?> timeout;
+  private HttpRequest pendingHead;
+  private HttpRequest upstreamHead;
+  private String missingCluster;
+  private boolean reusedConnection;
+  private boolean staleRetried;
+  private int retries;
+  private boolean retriesExhausted;
+  private String pendingLocation;
+  private SocketAddress upstreamLocal;
+  private ScheduledFuture<?> perTryTimer;
 
   private boolean requestComplete;
   private boolean discardRequestBody;
@@ -254,14 +264,6 @@ final class Stream implements UpstreamStream {
     upstreamHead = req;
     dp.pool(ctx.channel().eventLoop()).acquire(cluster, endpoint, this);
   }
-
-  private HttpRequest pendingHead;
-  private HttpRequest upstreamHead;
-  private String missingCluster;
-  private boolean reusedConnection;
-  private boolean staleRetried;
-  private int retries;
-  private boolean retriesExhausted;
 
   /** Whether the request can be sent again: Weft streams bodies, so only bodiless ones. */
   private boolean replayable() {
@@ -739,10 +741,6 @@ final class Stream implements UpstreamStream {
     pendingLocation = location;
     localReply(status, "", ResponseFlags.NONE, "redirect");
   }
-
-  private String pendingLocation;
-  private SocketAddress upstreamLocal;
-  private ScheduledFuture<?> perTryTimer;
 
   /**
    * Envoy's {@code per_try_timeout}: no response headers within it ends the attempt like a 504,
