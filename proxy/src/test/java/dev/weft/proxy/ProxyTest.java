@@ -238,6 +238,7 @@ class ProxyTest {
     RawHttp.Response r = RawHttp.get(port, "podinfo.demo", "/v2/42?q=1");
     assertThat(r.body()).startsWith("v2 /v2/42?q=1");
     assertThat(r.header("x-envoy-upstream-service-time")).isNotNull();
+    assertThat(r.header("server")).isEqualTo("envoy");
     assertThat(up2.lastHeaders).containsKeys("x-request-id", "x-forwarded-proto");
     assertThat(RawHttp.get(port, "podinfo.demo", "/v2/4x").body()).startsWith("v1 ");
     // prefix_rewrite and host_rewrite_literal
@@ -712,12 +713,16 @@ class ProxyTest {
     ads.set(
         LDS,
         "l1",
-        Xds.listener("127.0.0.1_" + port, port, Xds.hcm().setRouteConfig(inline).build()));
+        Xds.listener(
+            "127.0.0.1_" + port,
+            port,
+            Xds.hcm().setRouteConfig(inline).setServerName("istio-envoy").build()));
     startProxy(ads.port());
     assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
     RawHttp.Response r = RawHttp.get(port, "127.0.0.1:" + port, "/in", "x-secret: 1");
     assertThat(r.body()).startsWith("v1 /in");
     assertThat(r.header("x-served-by")).isEqualTo("weft");
+    assertThat(r.header("server")).isEqualTo("istio-envoy");
     assertThat(up1.lastHeaders).doesNotContainKey("x-secret");
 
     // EDS-free endpoint change and listener removal follow LDS/CDS.

@@ -117,17 +117,31 @@ public final class ConfigCompiler {
       }
     }
     String statPrefix = hcm.getStatPrefix().isEmpty() ? name : hcm.getStatPrefix();
+    String server = hcm.getServerName().isEmpty() ? "envoy" : hcm.getServerName();
+    boolean ifAbsent = false;
+    switch (hcm.getServerHeaderTransformation()) {
+      case OVERWRITE -> {}
+      case APPEND_IF_ABSENT -> ifAbsent = true;
+      case PASS_THROUGH -> server = null;
+      default ->
+          throw new InvalidResourceException(
+              where
+                  + "unsupported server_header_transformation "
+                  + hcm.getServerHeaderTransformation());
+    }
     switch (hcm.getRouteSpecifierCase()) {
       case RDS -> {
         String rds = hcm.getRds().getRouteConfigName();
         if (rds.isEmpty()) {
           throw new InvalidResourceException(where + "rds.route_config_name is empty");
         }
-        return new ListenerConfig(name, address, statPrefix, rds, null, stats.listener(name));
+        return new ListenerConfig(
+            name, address, statPrefix, rds, null, stats.listener(name), server, ifAbsent);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
-        return new ListenerConfig(name, address, statPrefix, null, inline, stats.listener(name));
+        return new ListenerConfig(
+            name, address, statPrefix, null, inline, stats.listener(name), server, ifAbsent);
       }
       default ->
           throw new InvalidResourceException(

@@ -13,6 +13,11 @@ import java.net.InetSocketAddress;
  * @param rdsName the route configuration to fetch over RDS, or null
  * @param inlineRoutes the connection manager's inline {@code route_config}, or null
  * @param stats the listener's counters
+ * @param serverName the {@code server} response header value, or null to pass the upstream's
+ *     through (Envoy's {@code server_name}, default "envoy", and {@code
+ *     server_header_transformation})
+ * @param serverOnlyIfAbsent {@code APPEND_IF_ABSENT}: set {@code server} only when the upstream did
+ *     not
  */
 public record ListenerConfig(
     String name,
@@ -20,7 +25,9 @@ public record ListenerConfig(
     String statPrefix,
     String rdsName,
     RouteTable inlineRoutes,
-    ListenerStats stats) {
+    ListenerStats stats,
+    String serverName,
+    boolean serverOnlyIfAbsent) {
 
   /** The routes this listener uses in {@code config}, or null when RDS has not delivered them. */
   public RouteTable routes(RuntimeConfig config) {

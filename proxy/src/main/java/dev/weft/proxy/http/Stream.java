@@ -570,6 +570,7 @@ final class Stream implements UpstreamStream {
     HttpHeaders h = r.headers();
     stripHopByHop(h);
     h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceTime);
+    serverHeader(h);
     route.responseHeaders().apply(h);
     boolean noBody = isHead || code == 204 || code == 304;
     if (protocol == HttpVersion.HTTP_1_0 && HttpUtil.isTransferEncodingChunked(r)) {
@@ -731,6 +732,14 @@ final class Stream implements UpstreamStream {
 
   // ------------------------------------------------------------------ replies and completion
 
+  /** Envoy's {@code server} header handling (OVERWRITE with "envoy" unless configured). */
+  private void serverHeader(HttpHeaders h) {
+    String server = listener.serverName();
+    if (server != null && !(listener.serverOnlyIfAbsent() && h.contains(HttpHeaderNames.SERVER))) {
+      h.set(HttpHeaderNames.SERVER, server);
+    }
+  }
+
   /** The request's scheme: {@code x-forwarded-proto} when a trusted hop set it, else http. */
   private static String scheme(HttpHeaders h) {
     String xfp = h.get(X_FORWARDED_PROTO);
@@ -805,6 +814,7 @@ final class Stream implements UpstreamStream {
     if (pendingLocation != null) {
       h.set(HttpHeaderNames.LOCATION, pendingLocation);
     }
+    serverHeader(h);
     if (route != null
         && (route.action() instanceof RouteAction.DirectResponse
             || route.action() instanceof RouteAction.Redirect)) {
