@@ -223,14 +223,18 @@ public final class ConfigCompiler {
               throw new InvalidResourceException(
                   where + "unsupported path specifier " + m.getPathSpecifierCase());
         };
-    if (m.getQueryParametersCount() > 0) {
-      throw new InvalidResourceException(where + "query_parameters matching is not supported");
-    }
     if (m.hasRuntimeFraction() || m.hasTlsContext() || m.getDynamicMetadataCount() > 0) {
       throw new InvalidResourceException(where + "unsupported match criteria");
     }
     int extra = m.hasGrpc() ? 1 : 0;
-    HeaderMatch[] headers = new HeaderMatch[m.getHeadersCount() + extra];
+    HeaderMatch[] headers =
+        new HeaderMatch[m.getHeadersCount() + extra + m.getQueryParametersCount()];
+    for (int i = 0; i < m.getQueryParametersCount(); i++) {
+      headers[m.getHeadersCount() + extra + i] =
+          query(
+              where + "query parameter " + m.getQueryParameters(i).getName() + ": ",
+              m.getQueryParameters(i));
+    }
     if (m.hasGrpc()) {
       // Envoy's grpc match: content-type application/grpc (or application/grpc+proto, ...).
       headers[0] =
@@ -498,6 +502,28 @@ public final class ConfigCompiler {
     } catch (InvalidResourceException e) {
       throw new InvalidResourceException(
           e.getMessage().startsWith(where) ? e.getMessage() : where + e.getMessage());
+    }
+  }
+
+  /**
+   * Envoy's {@code query_parameters} matcher, compiled as a {@link HeaderMatch} on the pseudo name
+   * {@code ?name} (the router reads it from the raw, undecoded query string, as Envoy does).
+   */
+  private static HeaderMatch query(
+      String where, io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher q)
+      throws InvalidResourceException {
+    if (q.getName().isEmpty()) {
+      throw new InvalidResourceException(where + "query parameter matcher without a name");
+    }
+    String name = "?" + q.getName();
+    try {
+      return switch (q.getQueryParameterMatchSpecifierCase()) {
+        case STRING_MATCH -> new HeaderMatch(name, string(q.getStringMatch()), false, false);
+        case PRESENT_MATCH -> new HeaderMatch(name, null, q.getPresentMatch(), false);
+        default -> new HeaderMatch(name, null, true, false);
+      };
+    } catch (InvalidResourceException e) {
+      throw new InvalidResourceException(where + e.getMessage());
     }
   }
 

@@ -7,7 +7,7 @@ package dev.weft.proxy.config;
  * inverted matcher matches a request without the header, which Istio's {@code withoutHeaders}
  * relies on).
  *
- * @param name the header name, lower case
+ * @param name the header name, lower case; {@code ?param} for Envoy's query parameter matchers
  * @param match the value matcher, or null for a presence match
  * @param present for a presence match: whether the header must be present
  * @param invert Envoy's {@code invert_match}

@@ -34,19 +34,47 @@ public final class Router {
         continue;
       }
       for (HeaderMatch h : r.headers()) {
+        String name = h.name();
         String value =
-            switch (h.name()) {
-              case ":method" -> method;
-              case ":path" -> path;
-              case ":authority", "host" -> authority;
-              case ":scheme" -> "http";
-              default -> headers.get(h.name());
-            };
+            name.charAt(0) == '?'
+                ? queryParameter(path, queryStart, name)
+                : switch (name) {
+                  case ":method" -> method;
+                  case ":path" -> path;
+                  case ":authority", "host" -> authority;
+                  case ":scheme" -> "http";
+                  default -> headers.get(name);
+                };
         if (!h.matches(value)) {
           continue outer;
         }
       }
       return r;
+    }
+    return null;
+  }
+
+  /**
+   * The raw value of query parameter {@code "?" + name} in {@code path} ("" when it has no '='), or
+   * null when absent.
+   */
+  static String queryParameter(String path, int queryStart, String questionName) {
+    int keyLen = questionName.length() - 1;
+    int i = queryStart + 1;
+    int n = path.length();
+    while (i < n) {
+      int amp = path.indexOf('&', i);
+      int end = amp < 0 ? n : amp;
+      if (path.regionMatches(i, questionName, 1, keyLen)) {
+        int after = i + keyLen;
+        if (after == end) {
+          return "";
+        }
+        if (path.charAt(after) == '=') {
+          return path.substring(after + 1, end);
+        }
+      }
+      i = end + 1;
     }
     return null;
   }

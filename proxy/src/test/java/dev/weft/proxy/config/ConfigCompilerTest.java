@@ -172,4 +172,52 @@ class ConfigCompilerTest {
     assertThat(re.matches("/v12?a", 4)).isTrue();
     assertThat(re.matches("/v12/x", 6)).isFalse();
   }
+
+  @Test
+  void queryParameterMatchers() throws Exception {
+    RouteConfiguration rc =
+        Xds.routes(
+            "r",
+            Xds.vhost(
+                "v",
+                List.of("*"),
+                io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                    .setName("debug")
+                    .setMatch(
+                        RouteMatch.newBuilder()
+                            .setPrefix("/")
+                            .addQueryParameters(
+                                io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher
+                                    .newBuilder()
+                                    .setName("debug")
+                                    .setStringMatch(StringMatcher.newBuilder().setExact("true"))))
+                    .setRoute(RouteAction.newBuilder().setCluster("a"))
+                    .build(),
+                io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                    .setName("q")
+                    .setMatch(
+                        RouteMatch.newBuilder()
+                            .setPrefix("/")
+                            .addQueryParameters(
+                                io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher
+                                    .newBuilder()
+                                    .setName("q")
+                                    .setPresentMatch(true)))
+                    .setRoute(RouteAction.newBuilder().setCluster("b"))
+                    .build(),
+                Xds.prefixRoute("/", "c")));
+    VirtualHost vh = compiler.routes(rc).virtualHost("x");
+    HttpHeaders h = new DefaultHttpHeaders();
+    assertThat(Router.match(vh, "/p?debug=true", "GET", "x", h).name()).isEqualTo("debug");
+    assertThat(Router.match(vh, "/p?x=1&debug=true", "GET", "x", h).name()).isEqualTo("debug");
+    assertThat(Router.match(vh, "/p?debug=false", "GET", "x", h).name()).isEmpty();
+    assertThat(Router.match(vh, "/p?debugx=true", "GET", "x", h).name()).isEmpty();
+    assertThat(Router.match(vh, "/p", "GET", "x", h).name()).isEmpty();
+    assertThat(Router.match(vh, "/p?q", "GET", "x", h).name()).isEqualTo("q");
+    assertThat(Router.match(vh, "/p?a=1&q=", "GET", "x", h).name()).isEqualTo("q");
+    assertThat(Router.match(vh, "/p?qq=1", "GET", "x", h).name()).isEmpty();
+    // a header named like the parameter does not count
+    h.set("debug", "true");
+    assertThat(Router.match(vh, "/p", "GET", "x", h).name()).isEmpty();
+  }
 }
