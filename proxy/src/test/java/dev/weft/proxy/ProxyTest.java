@@ -240,6 +240,7 @@ class ProxyTest {
     assertThat(r.header("x-envoy-upstream-service-time")).isNotNull();
     assertThat(r.header("server")).isEqualTo("envoy");
     assertThat(up2.lastHeaders).containsKeys("x-request-id", "x-forwarded-proto");
+    assertThat(up2.lastHeaders).containsEntry("x-envoy-expected-rq-timeout-ms", "15000");
     assertThat(RawHttp.get(port, "podinfo.demo", "/v2/4x").body()).startsWith("v1 ");
     // prefix_rewrite and host_rewrite_literal
     assertThat(RawHttp.get(port, "podinfo.demo", "/old/a?b").body()).startsWith("v1 /new/a?b");

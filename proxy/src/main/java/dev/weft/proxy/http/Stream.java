@@ -60,6 +60,8 @@ final class Stream implements UpstreamStream {
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   private static final AsciiString X_ENVOY_ORIGINAL_PATH =
       AsciiString.cached("x-envoy-original-path");
+  private static final AsciiString X_ENVOY_EXPECTED_RQ_TIMEOUT_MS =
+      AsciiString.cached("x-envoy-expected-rq-timeout-ms");
   private static final AsciiString X_ENVOY_INTERNAL = AsciiString.cached("x-envoy-internal");
   private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME =
       AsciiString.cached("x-envoy-upstream-service-time");
@@ -333,6 +335,10 @@ final class Stream implements UpstreamStream {
     req.setProtocolVersion(HttpVersion.HTTP_1_1);
     stripHopByHop(h);
     h.set(HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : authority);
+    if (route.timeoutMillis() > 0) {
+      // Envoy tells the upstream how long the proxy will wait (unless suppress_envoy_headers).
+      h.set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, route.timeoutMillis());
+    }
     route.requestHeaders().apply(h);
     if (!h.contains(X_FORWARDED_PROTO)) {
       h.set(X_FORWARDED_PROTO, HTTP);
