@@ -981,4 +981,17 @@ class ProxyTest {
     assertThat(awaitLogLine("/slow")).contains(" 504 UT response_timeout");
     up1.release.countDown();
   }
+
+  @Test
+  void startsBeforeTheControlPlaneAndConnectsWhenItComes() throws Exception {
+    int xdsPort = Xds.freePort();
+    startProxy(xdsPort);
+    await(() -> proxy.failure().orElse("").startsWith("xds: stream to"));
+    assertThat(proxy.failure().get()).startsWith("xds: stream to 127.0.0.1:" + xdsPort + " failed");
+    ads.close();
+    ads = TestAdsServer.start(xdsPort);
+    serveCanary(Xds.prefixRoute("/", V1));
+    assertThat(proxy.awaitReady(Duration.ofSeconds(15))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.failure()).isEmpty();
+  }
 }
