@@ -20,6 +20,13 @@ final class EnvoyConfig {
   private EnvoyConfig() {}
 
   /** {@code ads: {}, resource_api_version: V3}: fetch over the same ADS stream. */
+  /**
+   * A route timeout of zero: Istio sets {@code timeout: 0s} on every route without a VirtualService
+   * timeout, which turns off Envoy's 15 s default (a slow or streaming response is not cut off).
+   */
+  static final com.google.protobuf.Duration NO_TIMEOUT =
+      com.google.protobuf.Duration.getDefaultInstance();
+
   static ConfigSource ads() {
     return ConfigSource.newBuilder()
         .setAds(AggregatedConfigSource.getDefaultInstance())

@@ -72,7 +72,10 @@ public final class ListenerGenerator implements Generator {
                             Route.newBuilder()
                                 .setName("default")
                                 .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                                .setRoute(RouteAction.newBuilder().setCluster(cluster))))
+                                .setRoute(
+                                    RouteAction.newBuilder()
+                                        .setCluster(cluster)
+                                        .setTimeout(EnvoyConfig.NO_TIMEOUT))))
                 .build();
         out.add(
             httpListener(

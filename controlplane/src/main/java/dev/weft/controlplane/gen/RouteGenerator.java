@@ -112,7 +112,8 @@ public final class RouteGenerator implements Generator {
         .setMatch(RouteMatch.newBuilder().setPrefix("/"))
         .setRoute(
             RouteAction.newBuilder()
-                .setCluster(ClusterName.outbound(port.number(), "", svc.hostname()).toString()))
+                .setCluster(ClusterName.outbound(port.number(), "", svc.hostname()).toString())
+                .setTimeout(EnvoyConfig.NO_TIMEOUT))
         .build();
   }
 

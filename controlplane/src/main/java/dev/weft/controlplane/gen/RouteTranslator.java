@@ -229,9 +229,7 @@ final class RouteTranslator {
         b.setHostRewriteLiteral(http.rewrite().authority());
       }
     }
-    if (http.timeout() != null) {
-      b.setTimeout(duration(http.timeout()));
-    }
+    b.setTimeout(http.timeout() != null ? duration(http.timeout()) : EnvoyConfig.NO_TIMEOUT);
     HttpRetry retries = http.retries();
     if (retries != null) {
       RetryPolicy.Builder r =

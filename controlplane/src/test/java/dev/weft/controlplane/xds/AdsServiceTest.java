@@ -146,7 +146,11 @@ class AdsServiceTest {
         "the NACK and ACKs to be recorded",
         () -> {
           ProxyStatus s = status(Fixtures.V1_ID);
+          // A status is a snapshot: a type appears in it once its first response was sent.
           return s != null
+              && s.types().containsKey("LDS")
+              && s.types().containsKey("RDS")
+              && s.types().containsKey("CDS")
               && s.types().get("LDS").nacked().equals(ldsVersion)
               && s.types().get("RDS").synced()
               && s.types().get("CDS").synced();
