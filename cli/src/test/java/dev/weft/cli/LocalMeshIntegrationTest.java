@@ -52,8 +52,10 @@ class LocalMeshIntegrationTest {
     }
   }
 
-  @Test
-  void canarySplitsWithinBoundsAndHeaderRouteSelectsV2() throws Exception {
+  /** A running local mesh: control plane, ingress gateway, podinfo v1 and v2 with sidecars. */
+  private record Mesh(ControlPlaneClient client, int ingressPort, Map<String, String> podIps) {}
+
+  private Mesh startMesh() throws Exception {
     StateDir state = StateDir.of(tmp.resolve("state")).create();
     ControlPlane cp =
         ControlPlane.builder()
@@ -84,9 +86,18 @@ class LocalMeshIntegrationTest {
             xds,
             gatewayAdmin);
 
-    startWorkload(state, xds, "podinfo-v1", "v1", "6.7.1");
-    startWorkload(state, xds, "podinfo-v2", "v2", "6.7.0");
+    Map<String, String> podIps = new HashMap<>();
+    podIps.put("podinfo-v1", startWorkload(state, xds, "podinfo-v1", "v1", "6.7.1"));
+    podIps.put("podinfo-v2", startWorkload(state, xds, "podinfo-v2", "v2", "6.7.0"));
     assertThat(gateway.awaitReady(Duration.ofSeconds(30))).as("gateway ready").isTrue();
+    return new Mesh(client, ingressPort, podIps);
+  }
+
+  @Test
+  void canarySplitsWithinBoundsAndHeaderRouteSelectsV2() throws Exception {
+    Mesh mesh = startMesh();
+    ControlPlaneClient client = mesh.client();
+    int ingressPort = mesh.ingressPort();
 
     ControlPlaneClient.Outcome applied =
         client.apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml");
@@ -148,7 +159,100 @@ class LocalMeshIntegrationTest {
     }
   }
 
-  private void startWorkload(StateDir state, HostPort xds, String name, String subset, String v)
+  /**
+   * A route to a subset no DestinationRule defines gets 503 (Envoy's NC: its cluster does not
+   * exist) while the other routes of the same VirtualService keep working; and an app reaches the
+   * service through its sidecar's outbound HTTP proxy (absolute-form requests routed by authority).
+   */
+  @Test
+  void unknownSubsetGets503WhileTheRestAppliesAndSidecarProxiesOutbound() throws Exception {
+    Mesh mesh = startMesh();
+    String unknownSubset =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata:
+          name: podinfo
+          namespace: demo
+        spec:
+          hosts: ["*"]
+          gateways: ["podinfo-gw"]
+          http:
+          - match:
+            - headers:
+                x-subset:
+                  exact: v3
+            route:
+            - destination: {host: podinfo.demo.svc.cluster.local, subset: v3}
+          - route:
+            - destination: {host: podinfo.demo.svc.cluster.local, subset: v1}
+        """;
+    String manifests =
+        DemoManifests.concat(
+                List.of(
+                    DemoManifests.PODINFO_SERVICE,
+                    DemoManifests.GATEWAY,
+                    DemoManifests.DESTINATION_RULE))
+            + "\n---\n"
+            + unknownSubset;
+    assertThat(mesh.client().apply(manifests, "unknown-subset.yaml").errors()).isEmpty();
+
+    String url = "http://127.0.0.1:" + mesh.ingressPort() + "/version";
+    await("the v1 route", () -> "6.7.1".equals(version(url, Map.of())));
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url)).header("x-subset", "v3").GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(version(url, Map.of())).isEqualTo("6.7.1");
+    Path gatewayLog = tmp.resolve("istio-ingressgateway.access.log");
+    await(
+        "an access log line with the NC flag",
+        () -> {
+          try {
+            return java.nio.file.Files.exists(gatewayLog)
+                && java.nio.file.Files.readString(gatewayLog).contains("503 NC")
+                && java.nio.file.Files.readString(gatewayLog)
+                    .contains("outbound|80|v3|podinfo.demo.svc.cluster.local");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+
+    // podinfo-v2's app calls the service through its sidecar (its http_proxy): without a mesh
+    // VirtualService the sidecar balances over both versions.
+    HttpClient viaSidecar =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .proxy(
+                java.net.ProxySelector.of(
+                    new InetSocketAddress(mesh.podIps().get("podinfo-v2"), 15001)))
+            .build();
+    Set<String> seen = new HashSet<>();
+    await(
+        "both versions through the sidecar's outbound proxy",
+        () -> {
+          for (String host : List.of("podinfo", "podinfo.demo", "podinfo.demo.svc.cluster.local")) {
+            try {
+              HttpResponse<String> res =
+                  viaSidecar.send(
+                      HttpRequest.newBuilder(URI.create("http://" + host + "/version")).build(),
+                      HttpResponse.BodyHandlers.ofString());
+              assertThat(res.statusCode()).as("GET http://%s/version", host).isEqualTo(200);
+              seen.add(JSON.readTree(res.body()).path("version").asText());
+            } catch (IOException e) {
+              return false;
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return false;
+            }
+          }
+          return seen.containsAll(List.of("6.7.1", "6.7.0"));
+        });
+  }
+
+  /** Starts a podinfo app and its sidecar; returns the workload's pod IP. */
+  private String startWorkload(StateDir state, HostPort xds, String name, String subset, String v)
       throws IOException {
     List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
     WorkloadAllocator.Addresses a =
@@ -172,6 +276,7 @@ class LocalMeshIntegrationTest {
     assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))
         .as("sidecar %s ready: %s", name, sidecar.failure())
         .isTrue();
+    return a.podIp();
   }
 
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
