@@ -1,5 +1,6 @@
 package dev.weft.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -112,17 +113,38 @@ final class Installer {
       out.flush();
       return false;
     }
-    requireFree(o.xds(), "the control plane's xDS port");
-    requireFree(o.api(), "the control plane's API port");
-    if (o.gateway()) {
+    // Repair (Istio's failure drill): a control plane that died (kill -9, a reboot) restarts on
+    // the addresses its proxies already know, so they reconnect; a gateway that still runs is left
+    // alone, and so is its port.
+    HostPort xds = existing.map(StateDir.ControlPlaneInfo::xds).orElse(o.xds());
+    HostPort api = existing.map(StateDir.ControlPlaneInfo::api).orElse(o.api());
+    Optional<JsonNode> previousGateway = StateDir.readJson(state.gatewayFile());
+    int ingressPort =
+        previousGateway
+            .map(g -> g.path("ingressPort").asInt(o.ingressPort()))
+            .orElse(o.ingressPort());
+    boolean gatewayRunning =
+        o.gateway()
+            && previousGateway.isPresent()
+            && BackgroundProcesses.running(state, GATEWAY).isPresent()
+            && ready(http, previousGateway.get().path("admin").asText(""));
+    if (existing.isPresent()) {
+      out.println("Restarting the control plane of " + state + " on xDS " + xds + ", API " + api);
+      out.flush();
+    }
+    requireFree(xds, "the control plane's xDS port");
+    requireFree(api, "the control plane's API port");
+    if (o.gateway() && !gatewayRunning) {
       requireFree(
-          new HostPort(GATEWAY_IP, o.ingressPort()),
+          new HostPort(GATEWAY_IP, ingressPort),
           "the ingress gateway's HTTP port; choose another with --ingress-port");
     }
     Distribution dist = Distribution.current();
     try {
       Files.deleteIfExists(state.controlPlaneFile());
-      Files.deleteIfExists(state.gatewayFile());
+      if (!gatewayRunning) {
+        Files.deleteIfExists(state.gatewayFile());
+      }
     } catch (IOException e) {
       throw new CliException("cannot clean " + state + ": " + e.getMessage(), e);
     }
@@ -137,9 +159,9 @@ final class Installer {
                       "--state-dir",
                       state.root().toString(),
                       "--xds-address",
-                      o.xds().toString(),
+                      xds.toString(),
                       "--api-address",
-                      o.api().toString())),
+                      api.toString())),
               Map.of());
       await(
           "the control plane",
@@ -157,13 +179,16 @@ final class Installer {
 
       ControlPlaneClient client = ControlPlaneClient.connect(state);
       ControlPlaneClient.Outcome applied =
-          client.apply(ingressManifests(o.ingressPort()), "weft-install");
+          client.apply(ingressManifests(ingressPort), "weft-install");
       if (!applied.errors().isEmpty()) {
         throw new CliException(
             "the control plane rejected the ingress gateway's Service: " + applied.errors());
       }
 
-      if (o.gateway()) {
+      if (gatewayRunning) {
+        out.println("✔ Ingress gateways running 🛬");
+        out.flush();
+      } else if (o.gateway()) {
         int adminPort = WorkloadAllocator.freePort(GATEWAY_IP);
         HostPort admin = new HostPort(GATEWAY_IP, adminPort);
         Process gw =
@@ -189,7 +214,7 @@ final class Installer {
                 Map.of());
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("admin", admin.toString());
-        record.put("ingressPort", o.ingressPort());
+        record.put("ingressPort", ingressPort);
         record.put("ip", GATEWAY_IP);
         record.put("pid", gw.pid());
         StateDir.writeJson(state.gatewayFile(), record);
@@ -203,6 +228,15 @@ final class Installer {
     } catch (RuntimeException e) {
       BackgroundProcesses.stopAll(state, Duration.ofSeconds(10));
       throw e;
+    }
+  }
+
+  /** Whether the proxy whose admin address is {@code admin} ({@code host:port}) is ready. */
+  private static boolean ready(HttpClient http, String admin) {
+    try {
+      return ready(http, HostPort.parse(admin));
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 
