@@ -2,6 +2,9 @@ package dev.weft.proxy.config;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weft.proxy.http.filter.HttpFilterChain;
+import dev.weft.proxy.http.filter.HttpFilterFactory;
+import dev.weft.proxy.http.filter.HttpFilterRegistry;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.xds.TypeUrls;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -44,9 +47,16 @@ public final class ConfigCompiler {
   static final long DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 
   private final ProxyStats stats;
+  private final HttpFilterRegistry httpFilterRegistry;
 
   public ConfigCompiler(ProxyStats stats) {
+    this(stats, HttpFilterRegistry.defaults());
+  }
+
+  /** A compiler that knows the HTTP filters of {@code httpFilterRegistry}. */
+  public ConfigCompiler(ProxyStats stats, HttpFilterRegistry httpFilterRegistry) {
     this.stats = stats;
+    this.httpFilterRegistry = httpFilterRegistry;
   }
 
   // ---------------------------------------------------------------- LDS
@@ -66,11 +76,21 @@ public final class ConfigCompiler {
       throw new InvalidResourceException(
           where + "listener_filters are not supported (" + l.getListenerFilters(0).getName() + ")");
     }
+    // Only the empty match is accepted today, so a second chain could only duplicate the first
+    // (which Envoy rejects too).
     if (l.getFilterChainsCount() != 1) {
       throw new InvalidResourceException(
           where + "exactly one filter chain is supported, got " + l.getFilterChainsCount());
     }
-    FilterChain chain = l.getFilterChains(0);
+    List<FilterChainConfig> chains = new ArrayList<>(l.getFilterChainsCount());
+    for (FilterChain chain : l.getFilterChainsList()) {
+      chains.add(filterChain(where, name, chain));
+    }
+    return new ListenerConfig(name, address, chains, stats.listener(name));
+  }
+
+  private FilterChainConfig filterChain(String where, String listenerName, FilterChain chain)
+      throws InvalidResourceException {
     if (chain.hasFilterChainMatch()) {
       throw new InvalidResourceException(where + "filter_chain_match is not supported");
     }
@@ -88,35 +108,21 @@ public final class ConfigCompiler {
           where + "unsupported network filter '" + filter.getName() + "'");
     }
     HttpConnectionManager hcm = unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
+    return new FilterChainConfig(
+        chain.getName(), FilterChainMatch.ANY, connectionManager(where, listenerName, hcm));
+  }
+
+  private HttpConnectionManagerConfig connectionManager(
+      String where, String listenerName, HttpConnectionManager hcm)
+      throws InvalidResourceException {
     switch (hcm.getCodecType()) {
       case AUTO, HTTP1 -> {}
       default ->
           throw new InvalidResourceException(
               where + "codec_type " + hcm.getCodecType() + " is not supported (HTTP/1.1 only)");
     }
-    if (hcm.getHttpFiltersCount() == 0) {
-      throw new InvalidResourceException(where + "http_filters must end with " + ROUTER_FILTER);
-    }
-    for (int i = 0; i < hcm.getHttpFiltersCount(); i++) {
-      HttpFilter f = hcm.getHttpFilters(i);
-      boolean router =
-          f.getName().equals(ROUTER_FILTER)
-              || f.getTypedConfig().getTypeUrl().equals(TypeUrls.ROUTER);
-      boolean last = i == hcm.getHttpFiltersCount() - 1;
-      if (router != last) {
-        throw new InvalidResourceException(
-            where
-                + "http_filters must end with "
-                + ROUTER_FILTER
-                + " (found '"
-                + f.getName()
-                + "')");
-      }
-      if (!router && !f.getIsOptional()) {
-        throw new InvalidResourceException(where + "unsupported http filter '" + f.getName() + "'");
-      }
-    }
-    String statPrefix = hcm.getStatPrefix().isEmpty() ? name : hcm.getStatPrefix();
+    HttpFilterChain httpFilters = httpFilters(where, hcm);
+    String statPrefix = hcm.getStatPrefix().isEmpty() ? listenerName : hcm.getStatPrefix();
     String server = hcm.getServerName().isEmpty() ? "envoy" : hcm.getServerName();
     boolean ifAbsent = false;
     switch (hcm.getServerHeaderTransformation()) {
@@ -135,13 +141,13 @@ public final class ConfigCompiler {
         if (rds.isEmpty()) {
           throw new InvalidResourceException(where + "rds.route_config_name is empty");
         }
-        return new ListenerConfig(
-            name, address, statPrefix, rds, null, stats.listener(name), server, ifAbsent);
+        return new HttpConnectionManagerConfig(
+            statPrefix, rds, null, server, ifAbsent, httpFilters);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
-        return new ListenerConfig(
-            name, address, statPrefix, null, inline, stats.listener(name), server, ifAbsent);
+        return new HttpConnectionManagerConfig(
+            statPrefix, null, inline, server, ifAbsent, httpFilters);
       }
       default ->
           throw new InvalidResourceException(
@@ -149,6 +155,59 @@ public final class ConfigCompiler {
                   + "the connection manager needs rds or route_config, got "
                   + hcm.getRouteSpecifierCase());
     }
+  }
+
+  /**
+   * Compiles {@code http_filters} through the registry: each entry becomes a factory built from its
+   * typed config; an unknown filter is an error unless {@code is_optional} (then it is skipped, as
+   * Envoy does); the last entry, and only it, must be terminal (the router).
+   */
+  private HttpFilterChain httpFilters(String where, HttpConnectionManager hcm)
+      throws InvalidResourceException {
+    int n = hcm.getHttpFiltersCount();
+    if (n == 0) {
+      throw new InvalidResourceException(where + "http_filters must end with " + ROUTER_FILTER);
+    }
+    List<HttpFilterFactory> filters = new ArrayList<>();
+    HttpFilterFactory terminal = null;
+    for (int i = 0; i < n; i++) {
+      HttpFilter f = hcm.getHttpFilters(i);
+      HttpFilterFactory.Provider provider =
+          httpFilterRegistry.provider(f.getTypedConfig().getTypeUrl(), f.getName());
+      boolean last = i == n - 1;
+      if (provider == null) {
+        if (last) {
+          throw new InvalidResourceException(
+              where
+                  + "http_filters must end with "
+                  + ROUTER_FILTER
+                  + " (found '"
+                  + f.getName()
+                  + "')");
+        }
+        if (!f.getIsOptional()) {
+          throw new InvalidResourceException(
+              where + "unsupported http filter '" + f.getName() + "'");
+        }
+        continue;
+      }
+      HttpFilterFactory factory = provider.create(f.getTypedConfig());
+      if (factory.terminal() != last) {
+        throw new InvalidResourceException(
+            where
+                + "http_filters must end with "
+                + ROUTER_FILTER
+                + " (found '"
+                + f.getName()
+                + "')");
+      }
+      if (last) {
+        terminal = factory;
+      } else {
+        filters.add(factory);
+      }
+    }
+    return new HttpFilterChain(filters, terminal);
   }
 
   // ---------------------------------------------------------------- RDS

@@ -2,36 +2,37 @@ package dev.weft.proxy.config;
 
 import dev.weft.proxy.stats.ListenerStats;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * A compiled listener: where it binds and where its HTTP connection manager gets routes from.
- * Exactly one of {@code rdsName} and {@code inlineRoutes} is set.
+ * A compiled listener: where it binds and its filter chains, one of which each accepted connection
+ * uses (chosen by {@code dev.weft.proxy.listener.FilterChainSelector}).
  *
  * @param name Istio's listener name, e.g. {@code 127.0.1.2_15001}
  * @param address the address to bind
- * @param statPrefix the connection manager's {@code stat_prefix}
- * @param rdsName the route configuration to fetch over RDS, or null
- * @param inlineRoutes the connection manager's inline {@code route_config}, or null
+ * @param filterChains the filter chains, in configuration order (at least one)
  * @param stats the listener's counters
- * @param serverName the {@code server} response header value, or null to pass the upstream's
- *     through (Envoy's {@code server_name}, default "envoy", and {@code
- *     server_header_transformation})
- * @param serverOnlyIfAbsent {@code APPEND_IF_ABSENT}: set {@code server} only when the upstream did
- *     not
  */
 public record ListenerConfig(
     String name,
     InetSocketAddress address,
-    String statPrefix,
-    String rdsName,
-    RouteTable inlineRoutes,
-    ListenerStats stats,
-    String serverName,
-    boolean serverOnlyIfAbsent) {
+    List<FilterChainConfig> filterChains,
+    ListenerStats stats) {
 
-  /** The routes this listener uses in {@code config}, or null when RDS has not delivered them. */
-  public RouteTable routes(RuntimeConfig config) {
-    return inlineRoutes != null ? inlineRoutes : config.routes().get(rdsName);
+  public ListenerConfig {
+    filterChains = List.copyOf(filterChains);
+  }
+
+  /** The route configurations its connection managers fetch over RDS. */
+  public List<String> rdsNames() {
+    List<String> names = new ArrayList<>(1);
+    for (FilterChainConfig c : filterChains) {
+      if (c.networkFilter() instanceof HttpConnectionManagerConfig h && h.rdsName() != null) {
+        names.add(h.rdsName());
+      }
+    }
+    return names;
   }
 
   /** Whether a change from {@code other} to this needs the socket to be rebound. */

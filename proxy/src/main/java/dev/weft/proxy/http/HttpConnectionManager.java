@@ -1,6 +1,9 @@
 package dev.weft.proxy.http;
 
+import dev.weft.proxy.config.FilterChainConfig;
+import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.config.RuntimeConfig;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
@@ -9,25 +12,38 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
 /**
- * Envoy's HTTP connection manager for one downstream HTTP/1.1 connection (after {@code
- * HttpServerCodec}): turns each request into a {@link Stream}, one at a time. Pipelined requests
- * wait (reading pauses) until the current response is complete.
+ * Envoy's HTTP connection manager, the network filter of an HTTP filter chain, for one downstream
+ * HTTP/1.1 connection (after {@code HttpServerCodec}): turns each request into an {@link
+ * HttpStream}, one at a time, which runs the chain's HTTP filters. Pipelined requests wait (reading
+ * pauses) until the current response is complete. Messages it holds for pipelining are its own and
+ * released if the connection closes.
  */
 public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   private final DataPlane dataPlane;
   private final ListenerConfig boundListener;
+  private final int chainIndex;
+  private final HttpConnectionManagerConfig boundConfig;
   private ChannelHandlerContext ctx;
-  private Stream current;
+  private HttpStream current;
   private ArrayDeque<Object> pipelined;
   private boolean draining;
 
   /**
-   * @param boundListener the listener configuration this socket was bound with; requests use the
-   *     current configuration of the same name when there is one
+   * @param boundListener the listener configuration the connection was accepted with; requests use
+   *     the current configuration of the same name when there is one
+   * @param chainIndex the filter chain the connection was given, in {@code boundListener}
+   * @param boundConfig that chain's connection manager; requests use the current listener's chain
+   *     at the same index while it is still a connection manager
    */
-  public HttpConnectionManager(DataPlane dataPlane, ListenerConfig boundListener) {
+  public HttpConnectionManager(
+      DataPlane dataPlane,
+      ListenerConfig boundListener,
+      int chainIndex,
+      HttpConnectionManagerConfig boundConfig) {
     this.dataPlane = dataPlane;
     this.boundListener = boundListener;
+    this.chainIndex = chainIndex;
+    this.boundConfig = boundConfig;
   }
 
   @Override
@@ -43,7 +59,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    Stream s = current;
+    HttpStream s = current;
     if (s != null && s.requestComplete()) {
       // HTTP/1.1 pipelining: hold the next request until this response is done.
       if (pipelined == null) {
@@ -65,8 +81,19 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
         ctx.close();
         return;
       }
-      ListenerConfig lc = dataPlane.config().listeners().get(boundListener.name());
-      Stream s = new Stream(this, ctx, dataPlane, lc != null ? lc : boundListener);
+      RuntimeConfig rc = dataPlane.config();
+      ListenerConfig lc = rc.listeners().get(boundListener.name());
+      if (lc == null) {
+        lc = boundListener;
+      }
+      HttpConnectionManagerConfig hcm = boundConfig;
+      if (lc != boundListener && chainIndex < lc.filterChains().size()) {
+        FilterChainConfig chain = lc.filterChains().get(chainIndex);
+        if (chain.networkFilter() instanceof HttpConnectionManagerConfig h) {
+          hcm = h;
+        }
+      }
+      HttpStream s = new HttpStream(this, ctx, dataPlane, rc, hcm, lc.stats());
       current = s;
       s.start(req);
       if (msg instanceof HttpContent c && current == s) {
@@ -75,7 +102,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
         ReferenceCountUtil.release(c);
       }
     } else if (msg instanceof HttpContent c) {
-      Stream s = current;
+      HttpStream s = current;
       if (s != null) {
         s.onRequestContent(c);
       } else {
@@ -88,16 +115,16 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    Stream s = current;
+    HttpStream s = current;
     if (s != null) {
-      s.flushUpstream();
+      s.onDownstreamReadComplete();
     }
     ctx.fireChannelReadComplete();
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    Stream s = current;
+    HttpStream s = current;
     if (s != null) {
       s.onDownstreamWritabilityChanged(ctx.channel().isWritable());
     }
@@ -107,7 +134,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     boundListener.stats().connectionClosed();
-    Stream s = current;
+    HttpStream s = current;
     current = null;
     if (s != null) {
       s.onDownstreamClosed();
@@ -128,7 +155,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   }
 
   /** Called by {@code s} once its response is complete (or it gave up). */
-  void streamDone(Stream s, boolean closeConnection) {
+  void streamDone(HttpStream s, boolean closeConnection) {
     if (current != s) {
       return;
     }

@@ -1,5 +1,7 @@
 package dev.weft.proxy.listener;
 
+import dev.weft.proxy.config.FilterChainConfig;
+import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.http.DataPlane;
 import dev.weft.proxy.http.HttpConnectionManager;
@@ -85,9 +87,7 @@ public final class ListenerManager {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline()
-                        .addLast(
-                            new HttpServerCodec(CODEC), new HttpConnectionManager(dataPlane, lc));
+                    initConnection(ch, lc);
                   }
                 });
     ChannelFuture f = sb.bind(lc.address()).awaitUninterruptibly();
@@ -103,6 +103,32 @@ public final class ListenerManager {
       return where + " already in use";
     }
     return where + ": " + (cause == null ? "bind failed" : cause.getMessage());
+  }
+
+  /**
+   * Gives an accepted connection its filter chain (Envoy's {@code FilterChainManager}) and the
+   * chain's network filter. A connection no chain matches is closed, as Envoy does.
+   */
+  private void initConnection(Channel ch, ListenerConfig boundWith) {
+    ListenerConfig lc = dataPlane.config().listeners().get(boundWith.name());
+    if (lc == null) {
+      lc = boundWith;
+    }
+    int port = ((InetSocketAddress) ch.localAddress()).getPort();
+    FilterChainConfig chain =
+        FilterChainSelector.select(
+            lc.filterChains(), FilterChainSelector.Connection.plaintext(port));
+    if (chain == null) {
+      ch.close();
+      return;
+    }
+    switch (chain.networkFilter()) {
+      case HttpConnectionManagerConfig hcm ->
+          ch.pipeline()
+              .addLast(
+                  new HttpServerCodec(CODEC),
+                  new HttpConnectionManager(dataPlane, lc, lc.filterChains().indexOf(chain), hcm));
+    }
   }
 
   /** Listener name to failure, for the listeners that could not be bound. */

@@ -423,9 +423,7 @@ public final class XdsClient implements AutoCloseable {
     }
     Set<String> rds = new TreeSet<>();
     for (Held<Listener, ListenerConfig> l : listeners.values()) {
-      if (l.compiled().rdsName() != null) {
-        rds.add(l.compiled().rdsName());
-      }
+      rds.addAll(l.compiled().rdsNames());
     }
     resubscribe(TypeUrls.ENDPOINT, eds, endpoints);
     resubscribe(TypeUrls.ROUTE, rds, routes);

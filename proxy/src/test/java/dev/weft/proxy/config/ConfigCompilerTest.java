@@ -31,7 +31,7 @@ class ConfigCompilerTest {
     ListenerConfig rds = compiler.listener(Xds.rdsListener(15001, "http_proxy"));
     assertThat(rds.name()).isEqualTo("127.0.0.1_15001");
     assertThat(rds.address()).isEqualTo(new InetSocketAddress("127.0.0.1", 15001));
-    assertThat(rds.rdsName()).isEqualTo("http_proxy");
+    assertThat(hcm(rds).rdsName()).isEqualTo("http_proxy");
 
     RouteConfiguration inline =
         Xds.routes(
@@ -40,8 +40,15 @@ class ConfigCompilerTest {
     ListenerConfig in =
         compiler.listener(
             Xds.listener("127.0.1.2_9898", 9898, Xds.hcm().setRouteConfig(inline).build()));
-    assertThat(in.rdsName()).isNull();
-    assertThat(in.inlineRoutes().virtualHost("anything").name()).isEqualTo("inbound|http|9898");
+    assertThat(hcm(in).rdsName()).isNull();
+    assertThat(hcm(in).inlineRoutes().virtualHost("anything").name())
+        .isEqualTo("inbound|http|9898");
+  }
+
+  static HttpConnectionManagerConfig hcm(ListenerConfig l) {
+    assertThat(l.filterChains()).hasSize(1);
+    assertThat(l.filterChains().get(0).match()).isEqualTo(FilterChainMatch.ANY);
+    return (HttpConnectionManagerConfig) l.filterChains().get(0).networkFilter();
   }
 
   @Test

@@ -1,0 +1,42 @@
+package dev.weft.proxy.config;
+
+import dev.weft.proxy.http.filter.HttpFilterChain;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+
+/**
+ * A compiled {@code envoy.filters.network.http_connection_manager}: where it gets routes from, its
+ * HTTP filter chain, and its {@code server} header handling. Exactly one of {@code rdsName} and
+ * {@code inlineRoutes} is set.
+ *
+ * @param statPrefix the connection manager's {@code stat_prefix}
+ * @param rdsName the route configuration to fetch over RDS, or null
+ * @param inlineRoutes the connection manager's inline {@code route_config}, or null
+ * @param serverName the {@code server} response header value, or null to pass the upstream's
+ *     through (Envoy's {@code server_name}, default "envoy", and {@code
+ *     server_header_transformation})
+ * @param serverOnlyIfAbsent {@code APPEND_IF_ABSENT}: set {@code server} only when the upstream did
+ *     not
+ * @param httpFilters the compiled {@code http_filters}, ending with the router
+ */
+public record HttpConnectionManagerConfig(
+    String statPrefix,
+    String rdsName,
+    RouteTable inlineRoutes,
+    String serverName,
+    boolean serverOnlyIfAbsent,
+    HttpFilterChain httpFilters)
+    implements NetworkFilterConfig {
+
+  /** The routes this connection manager uses in {@code config}, or null before RDS delivered. */
+  public RouteTable routes(RuntimeConfig config) {
+    return inlineRoutes != null ? inlineRoutes : config.routes().get(rdsName);
+  }
+
+  /** Envoy's {@code server} header handling (OVERWRITE with "envoy" unless configured). */
+  public void applyServerHeader(HttpHeaders h) {
+    if (serverName != null && !(serverOnlyIfAbsent && h.contains(HttpHeaderNames.SERVER))) {
+      h.set(HttpHeaderNames.SERVER, serverName);
+    }
+  }
+}

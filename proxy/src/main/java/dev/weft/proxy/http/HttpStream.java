@@ -1,0 +1,660 @@
+package dev.weft.proxy.http;
+
+import dev.weft.proxy.accesslog.AccessLogEntry;
+import dev.weft.proxy.config.ClusterConfig;
+import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.config.Route;
+import dev.weft.proxy.config.RouteAction;
+import dev.weft.proxy.config.RouteTable;
+import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.config.VirtualHost;
+import dev.weft.proxy.http.filter.FilterStatus;
+import dev.weft.proxy.http.filter.HttpFilter;
+import dev.weft.proxy.http.filter.HttpFilterCallbacks;
+import dev.weft.proxy.http.filter.HttpFilterChain;
+import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.router.ResponseFlags;
+import dev.weft.proxy.router.Router;
+import dev.weft.proxy.stats.ListenerStats;
+import dev.weft.proxy.upstream.ConnectionPool;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.util.function.IntUnaryOperator;
+
+/**
+ * One HTTP/1.1 request and its response on a downstream connection: Envoy's {@code ActiveStream}
+ * with its filter manager. It validates the request line, runs the request through the listener's
+ * HTTP filters in order and the response back through them in reverse, frames the response for the
+ * downstream connection, sends local replies, and at the end counts the request and writes its
+ * access log entry. The terminal filter (the router) talks to the upstream.
+ *
+ * <p>Buffers: request chunks from the codec are owned here until a filter passes them to the
+ * terminal filter (which then owns them); chunks held while a filter has stopped the chain are
+ * owned by this stream's {@link FilterQueue}s and released if the stream ends first. Response
+ * objects handed to {@link #encodeData} are written downstream (the channel releases them) or
+ * released.
+ *
+ * <p>Lives on the downstream connection's event loop; nothing here blocks or logs per request.
+ */
+final class HttpStream implements HttpFilterCallbacks {
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  private static final HttpFilter[] NO_FILTERS = new HttpFilter[0];
+
+  private final HttpConnectionManager connection;
+  private final ChannelHandlerContext ctx;
+  private final DataPlane dp;
+  private final RuntimeConfig config;
+  private final HttpConnectionManagerConfig hcmConfig;
+  private final ListenerStats listenerStats;
+  private final StreamInfo info = new StreamInfo();
+  private final HttpFilter[] filters;
+  private final HttpFilter terminal;
+
+  private HttpRequest head;
+  private boolean routeResolved;
+  private VirtualHost virtualHost;
+  private Route route;
+  private FilterQueue decodeQueue;
+  private FilterQueue encodeQueue;
+  private boolean downstreamKeepAlive;
+  private boolean requestComplete;
+  private boolean responseStarted;
+  private boolean closeAfterResponse;
+  private boolean pausedReading;
+  private boolean finished;
+
+  HttpStream(
+      HttpConnectionManager connection,
+      ChannelHandlerContext ctx,
+      DataPlane dataPlane,
+      RuntimeConfig config,
+      HttpConnectionManagerConfig hcmConfig,
+      ListenerStats listenerStats) {
+    this.connection = connection;
+    this.ctx = ctx;
+    this.dp = dataPlane;
+    this.config = config;
+    this.hcmConfig = hcmConfig;
+    this.listenerStats = listenerStats;
+    HttpFilterChain chain = hcmConfig.httpFilters();
+    int n = chain.size();
+    if (n == 0) {
+      filters = NO_FILTERS;
+    } else {
+      filters = new HttpFilter[n];
+      for (int i = 0; i < n; i++) {
+        filters[i] = chain.filter(i).create(this);
+      }
+    }
+    terminal = chain.terminal().create(this);
+  }
+
+  boolean pausedReading() {
+    return pausedReading;
+  }
+
+  // ------------------------------------------------------------------ request
+
+  /** The request head arrived; it runs through the filters once it is valid. */
+  void start(HttpRequest req) {
+    HttpMethod m = req.method();
+    HttpVersion protocol = req.protocolVersion();
+    boolean isHead = m == HttpMethod.HEAD || HttpMethod.HEAD.equals(m);
+    info.request(m.name(), null, protocol, isHead);
+    HttpHeaders h = req.headers();
+    if (req.decoderResult().isFailure()) {
+      info.path(req.uri());
+      downstreamKeepAlive = false;
+      dp.stats().downstreamRqBad.increment();
+      localReply(400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "http1.codec_error");
+      return;
+    }
+    downstreamKeepAlive = HttpUtil.isKeepAlive(req);
+    info.body(
+        HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0,
+        HttpUtil.is100ContinueExpected(req));
+    info.client(h.get(HttpHeaderNames.USER_AGENT), h.get(X_FORWARDED_FOR));
+    if (!RequestTarget.parse(req, info)) {
+      dp.stats().downstreamRqBad.increment();
+      localReply(400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "invalid_url");
+      return;
+    }
+    String authority = info.authority();
+    if (authority == null || authority.isEmpty()) {
+      localReply(
+          400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "missing_host_header");
+      return;
+    }
+    info.requestId(RequestIds.ensure(h));
+    head = req;
+    decodeHeaders(0);
+  }
+
+  private void decodeHeaders(int from) {
+    HttpFilter[] fs = filters;
+    for (int i = from; i < fs.length; i++) {
+      FilterStatus s = fs[i].decodeHeaders(head);
+      if (finished) {
+        return;
+      }
+      if (s == FilterStatus.STOP) {
+        decodeQueue().stop(i, null);
+        return;
+      }
+    }
+    terminal.decodeHeaders(head);
+  }
+
+  /** A request body chunk arrived from the codec; this stream owns it. */
+  void onRequestContent(HttpContent c) {
+    if (c.decoderResult().isFailure()) {
+      ReferenceCountUtil.release(c);
+      closeAfterResponse = true;
+      requestComplete = true;
+      if (!finished) {
+        localReply(
+            400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "http1.codec_error");
+      }
+      return;
+    }
+    info.addBytesReceived(c.content().readableBytes());
+    boolean last = c instanceof LastHttpContent;
+    if (last) {
+      requestComplete = true;
+    }
+    if (finished) {
+      ReferenceCountUtil.release(c);
+      if (last) {
+        connection.streamDone(this, closeAfterResponse);
+      }
+      return;
+    }
+    FilterQueue q = decodeQueue;
+    if (q != null && q.stopped()) {
+      if (q.enqueue(c)) {
+        pauseDownstreamReading();
+      }
+      return;
+    }
+    decodeData(c, 0);
+  }
+
+  private void decodeData(HttpContent c, int from) {
+    HttpFilter[] fs = filters;
+    for (int i = from; i < fs.length; i++) {
+      FilterStatus s = fs[i].decodeData(c);
+      if (finished) {
+        ReferenceCountUtil.release(c);
+        return;
+      }
+      if (s == FilterStatus.STOP) {
+        decodeQueue().stop(i, c);
+        return;
+      }
+    }
+    terminal.decodeData(c);
+  }
+
+  private FilterQueue decodeQueue() {
+    if (decodeQueue == null) {
+      decodeQueue = new FilterQueue();
+    }
+    return decodeQueue;
+  }
+
+  @Override
+  public void continueDecoding() {
+    FilterQueue q = decodeQueue;
+    if (finished || q == null || !q.stopped()) {
+      return;
+    }
+    boolean wasFull = q.full();
+    int from = q.stoppedAt() + 1;
+    Object held = q.resume();
+    if (held == null) {
+      decodeHeaders(from);
+    } else {
+      decodeData((HttpContent) held, from);
+    }
+    HttpContent next;
+    while (!finished && !q.stopped() && (next = (HttpContent) q.poll()) != null) {
+      decodeData(next, 0);
+    }
+    if (wasFull && !finished && !q.full()) {
+      resumeDownstreamReading();
+    }
+  }
+
+  /** The end of a downstream read burst. */
+  void onDownstreamReadComplete() {
+    for (HttpFilter f : filters) {
+      f.onDownstreamReadComplete();
+    }
+    terminal.onDownstreamReadComplete();
+  }
+
+  void onDownstreamWritabilityChanged(boolean writable) {
+    for (HttpFilter f : filters) {
+      f.onDownstreamWritabilityChanged(writable);
+    }
+    terminal.onDownstreamWritabilityChanged(writable);
+  }
+
+  // ------------------------------------------------------------------ response
+
+  @Override
+  public void encode100Continue() {
+    ctx.writeAndFlush(
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+  }
+
+  @Override
+  public void encodeHeaders(HttpResponse r) {
+    encodeHeaders(r, filters.length - 1);
+  }
+
+  private void encodeHeaders(HttpResponse r, int from) {
+    HttpFilter[] fs = filters;
+    for (int i = from; i >= 0; i--) {
+      FilterStatus s = fs[i].encodeHeaders(r);
+      if (finished) {
+        ReferenceCountUtil.release(r);
+        return;
+      }
+      if (s == FilterStatus.STOP) {
+        encodeQueue().stop(i, r);
+        return;
+      }
+    }
+    writeResponseHead(r);
+  }
+
+  @Override
+  public void encodeData(HttpContent c) {
+    if (finished) {
+      ReferenceCountUtil.release(c);
+      return;
+    }
+    FilterQueue q = encodeQueue;
+    if (q != null && q.stopped()) {
+      q.enqueue(c);
+      return;
+    }
+    encodeData(c, filters.length - 1);
+  }
+
+  private void encodeData(HttpContent c, int from) {
+    HttpFilter[] fs = filters;
+    for (int i = from; i >= 0; i--) {
+      FilterStatus s = fs[i].encodeData(c);
+      if (finished) {
+        ReferenceCountUtil.release(c);
+        return;
+      }
+      if (s == FilterStatus.STOP) {
+        encodeQueue().stop(i, c);
+        return;
+      }
+    }
+    writeResponseData(c);
+  }
+
+  private FilterQueue encodeQueue() {
+    if (encodeQueue == null) {
+      encodeQueue = new FilterQueue();
+    }
+    return encodeQueue;
+  }
+
+  @Override
+  public void continueEncoding() {
+    FilterQueue q = encodeQueue;
+    if (finished || q == null || !q.stopped()) {
+      return;
+    }
+    int from = q.stoppedAt() - 1;
+    Object held = q.resume();
+    if (held instanceof HttpResponse r) {
+      encodeHeaders(r, from);
+    } else {
+      encodeData((HttpContent) held, from);
+    }
+    HttpContent next;
+    while (!finished && !q.stopped() && (next = (HttpContent) q.poll()) != null) {
+      encodeData(next, filters.length - 1);
+    }
+    if (!finished && downstreamWritable()) {
+      onDownstreamWritabilityChanged(true);
+    }
+  }
+
+  /** Frames the response head for this downstream connection (HTTP/1.0 or 1.1, keep-alive). */
+  private void writeResponseHead(HttpResponse r) {
+    HttpHeaders h = r.headers();
+    HttpVersion protocol = info.protocol();
+    int code = r.status().code();
+    boolean noBody = info.isHead() || code == 204 || code == 304;
+    if (protocol == HttpVersion.HTTP_1_0 && HttpUtil.isTransferEncodingChunked(r)) {
+      // An HTTP/1.0 client cannot read chunks: send the bytes as they come, then close.
+      h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      closeAfterResponse = true;
+    } else if (!noBody
+        && !HttpUtil.isContentLengthSet(r)
+        && !HttpUtil.isTransferEncodingChunked(r)) {
+      // The upstream delimits the body by closing; re-frame it for a keep-alive downstream.
+      if (protocol == HttpVersion.HTTP_1_1) {
+        HttpUtil.setTransferEncodingChunked(r, true);
+      } else {
+        closeAfterResponse = true;
+      }
+    }
+    if (!requestComplete) {
+      // Answered before the request body was done: the connection cannot carry another request.
+      closeAfterResponse = true;
+    }
+    if (!downstreamKeepAlive || closeAfterResponse) {
+      closeAfterResponse = true;
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (protocol == HttpVersion.HTTP_1_0) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    r.setProtocolVersion(
+        protocol == HttpVersion.HTTP_1_0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
+    responseStarted = true;
+    if (r instanceof LastHttpContent last) {
+      info.addBytesSent(last.content().readableBytes());
+      ctx.write(r);
+      endResponse();
+    } else {
+      ctx.write(r);
+    }
+  }
+
+  private void writeResponseData(HttpContent c) {
+    info.addBytesSent(c.content().readableBytes());
+    ctx.write(c);
+    if (c instanceof LastHttpContent) {
+      endResponse();
+    }
+  }
+
+  private void endResponse() {
+    if (closeAfterResponse) {
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.flush();
+    }
+    finish();
+  }
+
+  // ------------------------------------------------------------------ local replies, resets
+
+  @Override
+  public void sendLocalReply(int status, String body, String responseFlags, String details) {
+    localReply(status, body, responseFlags, details, null);
+  }
+
+  @Override
+  public void sendRedirect(int status, String location) {
+    localReply(status, "", ResponseFlags.NONE, "redirect", location);
+  }
+
+  private void localReply(int status, String body, String responseFlags, String details) {
+    localReply(status, body, responseFlags, details, null);
+  }
+
+  private void localReply(
+      int status, String body, String responseFlags, String details, String location) {
+    if (finished) {
+      return;
+    }
+    if (responseStarted) {
+      ctx.close();
+      finish();
+      return;
+    }
+    releaseQueues();
+    info.responseCode(status);
+    info.responseFlags(responseFlags);
+    info.responseCodeDetails(details);
+    FullHttpResponse resp = LocalReply.build(status, body, location);
+    HttpHeaders h = resp.headers();
+    hcmConfig.applyServerHeader(h);
+    Route r = info.route();
+    if (r != null
+        && (r.action() instanceof RouteAction.DirectResponse
+            || r.action() instanceof RouteAction.Redirect)) {
+      r.responseHeaders().apply(h);
+    }
+    if (!requestComplete && info.expectsBody()) {
+      // Answered before the request body arrived: do not wait for it, close after replying.
+      closeAfterResponse = true;
+    }
+    if (!downstreamKeepAlive || closeAfterResponse) {
+      closeAfterResponse = true;
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    info.bytesSent(info.isHead() ? 0 : resp.content().readableBytes());
+    responseStarted = true;
+    if (closeAfterResponse) {
+      ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.writeAndFlush(resp);
+    }
+    finish();
+  }
+
+  @Override
+  public void resetStream(String responseFlags, String details) {
+    if (finished) {
+      return;
+    }
+    info.responseFlags(responseFlags);
+    info.responseCodeDetails(details);
+    closeAfterResponse = true;
+    ctx.close();
+    finish();
+  }
+
+  /** The downstream connection closed. */
+  void onDownstreamClosed() {
+    releaseQueues();
+    if (finished) {
+      return;
+    }
+    info.responseFlags(ResponseFlags.DOWNSTREAM_CONNECTION_TERMINATION);
+    info.responseCodeDetails("downstream_remote_disconnect");
+    if (!responseStarted) {
+      info.responseCode(0);
+    }
+    closeAfterResponse = true;
+    finish();
+  }
+
+  private void releaseQueues() {
+    if (decodeQueue != null) {
+      decodeQueue.release();
+    }
+    if (encodeQueue != null) {
+      encodeQueue.release();
+    }
+  }
+
+  /** Ends the stream once: filters destroyed, stats counted, access log written. */
+  private void finish() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    for (HttpFilter f : filters) {
+      f.onDestroy();
+    }
+    terminal.onDestroy();
+    releaseQueues();
+    if (pausedReading && !closeAfterResponse) {
+      pausedReading = false;
+    }
+    int code = info.responseCode();
+    String flags = info.responseFlags();
+    listenerStats.request(code);
+    String clusterName = null;
+    String upstreamHost = null;
+    ClusterConfig cluster = info.cluster();
+    if (cluster != null) {
+      clusterName = cluster.name();
+      cluster.stats().request(code, flags);
+      if (info.endpoint() != null) {
+        upstreamHost = info.endpoint().hostPort();
+        info.endpoint().stats().request(code >= 500 || code == 0);
+      }
+    } else if (info.missingCluster() != null) {
+      // Reported under the missing cluster's name, so that the NC is visible per destination.
+      clusterName = info.missingCluster();
+      dp.stats().cluster(clusterName).request(code, flags);
+    }
+    Route r = info.route();
+    HttpVersion protocol = info.protocol();
+    dp.accessLog()
+        .log(
+            new AccessLogEntry(
+                info.startMillis(),
+                info.method(),
+                info.path(),
+                protocol == null ? null : protocol.text(),
+                code,
+                flags,
+                info.responseCodeDetails(),
+                info.bytesReceived(),
+                info.bytesSent(),
+                info.durationMillis(),
+                info.serviceTime(),
+                info.forwardedFor(),
+                info.userAgent(),
+                info.requestId(),
+                info.authority(),
+                upstreamHost,
+                clusterName,
+                info.upstreamLocalAddress(),
+                ctx.channel().localAddress(),
+                ctx.channel().remoteAddress(),
+                r == null ? null : r.name()));
+    if (requestComplete || closeAfterResponse || !ctx.channel().isActive()) {
+      connection.streamDone(this, closeAfterResponse);
+    }
+    // Otherwise the rest of the request body is still arriving: onRequestContent discards it
+    // and ends the stream at its last chunk.
+  }
+
+  // ------------------------------------------------------------------ HttpFilterCallbacks
+
+  @Override
+  public StreamInfo streamInfo() {
+    return info;
+  }
+
+  @Override
+  public HttpConnectionManagerConfig connectionManager() {
+    return hcmConfig;
+  }
+
+  @Override
+  public RuntimeConfig config() {
+    return config;
+  }
+
+  @Override
+  public VirtualHost virtualHost() {
+    resolveRoute();
+    return virtualHost;
+  }
+
+  @Override
+  public Route route() {
+    resolveRoute();
+    return route;
+  }
+
+  /** Envoy's cached route: virtual host by authority, then the first matching route. */
+  private void resolveRoute() {
+    if (routeResolved) {
+      return;
+    }
+    routeResolved = true;
+    RouteTable table = hcmConfig.routes(config);
+    virtualHost = table == null ? null : table.virtualHost(info.authority());
+    route =
+        virtualHost == null
+            ? null
+            : Router.match(
+                virtualHost, info.path(), info.method(), info.authority(), head.headers());
+  }
+
+  @Override
+  public EventLoop eventLoop() {
+    return ctx.channel().eventLoop();
+  }
+
+  @Override
+  public ConnectionPool connectionPool() {
+    return dp.pool(ctx.channel().eventLoop());
+  }
+
+  @Override
+  public IntUnaryOperator random() {
+    return dp.random();
+  }
+
+  @Override
+  public boolean requestComplete() {
+    return requestComplete;
+  }
+
+  @Override
+  public boolean responseStarted() {
+    return responseStarted;
+  }
+
+  @Override
+  public boolean downstreamWritable() {
+    FilterQueue q = encodeQueue;
+    return ctx.channel().isWritable() && (q == null || !q.full());
+  }
+
+  @Override
+  public void pauseDownstreamReading() {
+    pausedReading = true;
+    ctx.channel().config().setAutoRead(false);
+  }
+
+  @Override
+  public void resumeDownstreamReading() {
+    if (pausedReading) {
+      pausedReading = false;
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  @Override
+  public void flushDownstream() {
+    if (!finished) {
+      ctx.flush();
+    }
+  }
+}

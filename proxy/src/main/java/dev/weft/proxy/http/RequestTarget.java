@@ -1,0 +1,44 @@
+package dev.weft.proxy.http;
+
+import dev.weft.proxy.http.filter.StreamInfo;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+
+/**
+ * RFC 9112 3.2 request targets: origin-form, absolute-form (when the app uses the proxy as its
+ * {@code http_proxy}) and the asterisk-form of {@code OPTIONS}; authority-form (CONNECT) is not
+ * supported.
+ */
+final class RequestTarget {
+  private RequestTarget() {}
+
+  /**
+   * Sets {@code info}'s path and authority from {@code req}; false (path set to the raw target)
+   * when the target is not one Weft accepts.
+   */
+  static boolean parse(HttpRequest req, StreamInfo info) {
+    String uri = req.uri();
+    if (uri.startsWith("/")) {
+      info.path(uri);
+      info.authority(req.headers().get(HttpHeaderNames.HOST));
+    } else if (uri.regionMatches(true, 0, "http://", 0, 7)) {
+      int end = 7;
+      while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
+        end++;
+      }
+      info.authority(uri.substring(7, end));
+      info.path(
+          end == uri.length()
+              ? "/"
+              : uri.charAt(end) == '?' ? "/" + uri.substring(end) : uri.substring(end));
+    } else if (uri.equals("*") && req.method() == HttpMethod.OPTIONS) {
+      info.path(uri);
+      info.authority(req.headers().get(HttpHeaderNames.HOST));
+    } else {
+      info.path(uri);
+      return false;
+    }
+    return true;
+  }
+}

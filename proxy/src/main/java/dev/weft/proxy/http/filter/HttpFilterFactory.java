@@ -1,0 +1,29 @@
+package dev.weft.proxy.http.filter;
+
+import com.google.protobuf.Any;
+import dev.weft.proxy.config.InvalidResourceException;
+
+/**
+ * One compiled {@code http_filters} entry: immutable, built from the entry's {@code typed_config}
+ * when the listener is compiled, shared by every stream of the listener; creates one {@link
+ * HttpFilter} per stream.
+ */
+public interface HttpFilterFactory {
+  /** A new filter for one stream; {@code callbacks} is the stream it belongs to. */
+  HttpFilter create(HttpFilterCallbacks callbacks);
+
+  /** Whether the filter ends the chain and produces the response (the router). */
+  default boolean terminal() {
+    return false;
+  }
+
+  /** Builds a factory from a typed config; registered by type URL in {@link HttpFilterRegistry}. */
+  @FunctionalInterface
+  interface Provider {
+    /**
+     * @param typedConfig the entry's {@code typed_config} (may be the default instance)
+     * @throws InvalidResourceException naming the field when the configuration is not supported
+     */
+    HttpFilterFactory create(Any typedConfig) throws InvalidResourceException;
+  }
+}

@@ -1,0 +1,77 @@
+package dev.weft.proxy.http.filter;
+
+import dev.weft.proxy.router.RouterFilterFactory;
+import dev.weft.xds.TypeUrls;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The HTTP filters Weft knows, keyed by the type URL of their {@code typed_config} (and, for
+ * configurations without one, by Envoy's well-known filter name). Immutable; {@link #defaults()} is
+ * what the proxy uses, tests build their own with extra filters.
+ */
+public final class HttpFilterRegistry {
+  private static final HttpFilterRegistry DEFAULTS =
+      builder()
+          .add(TypeUrls.ROUTER, "envoy.filters.http.router", RouterFilterFactory.PROVIDER)
+          .build();
+
+  private final Map<String, HttpFilterFactory.Provider> byTypeUrl;
+  private final Map<String, HttpFilterFactory.Provider> byName;
+
+  private HttpFilterRegistry(Builder b) {
+    this.byTypeUrl = Map.copyOf(b.byTypeUrl);
+    this.byName = Map.copyOf(b.byName);
+  }
+
+  /** The built-in filters: {@code envoy.extensions.filters.http.router.v3.Router}. */
+  public static HttpFilterRegistry defaults() {
+    return DEFAULTS;
+  }
+
+  public static Builder builder() {
+    return new Builder().addAll(DEFAULTS == null ? null : DEFAULTS);
+  }
+
+  /**
+   * The provider for an {@code http_filters} entry: by its typed config's type URL, else by its
+   * name; null when unknown.
+   */
+  public HttpFilterFactory.Provider provider(String typeUrl, String name) {
+    HttpFilterFactory.Provider p = byTypeUrl.get(typeUrl);
+    return p != null ? p : byName.get(name);
+  }
+
+  /** Builds a registry. */
+  public static final class Builder {
+    private final Map<String, HttpFilterFactory.Provider> byTypeUrl = new HashMap<>();
+    private final Map<String, HttpFilterFactory.Provider> byName = new HashMap<>();
+
+    private Builder() {}
+
+    private Builder addAll(HttpFilterRegistry r) {
+      if (r != null) {
+        byTypeUrl.putAll(r.byTypeUrl);
+        byName.putAll(r.byName);
+      }
+      return this;
+    }
+
+    /**
+     * Registers a filter.
+     *
+     * @param typeUrl e.g. {@code
+     *     type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+     * @param name Envoy's filter name, e.g. {@code envoy.filters.http.router}
+     */
+    public Builder add(String typeUrl, String name, HttpFilterFactory.Provider provider) {
+      byTypeUrl.put(typeUrl, provider);
+      byName.put(name, provider);
+      return this;
+    }
+
+    public HttpFilterRegistry build() {
+      return new HttpFilterRegistry(this);
+    }
+  }
+}

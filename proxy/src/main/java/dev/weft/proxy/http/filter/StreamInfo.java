@@ -1,0 +1,222 @@
+package dev.weft.proxy.http.filter;
+
+import dev.weft.proxy.config.ClusterConfig;
+import dev.weft.proxy.config.Endpoint;
+import dev.weft.proxy.config.Route;
+import dev.weft.proxy.router.ResponseFlags;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.SocketAddress;
+
+/**
+ * Envoy's {@code StreamInfo}: what is known about one request, filled in by the connection manager
+ * and the filters, read at the end for stats and the access log. Mutable, confined to the stream's
+ * event loop.
+ */
+public final class StreamInfo {
+  final long startMillis = System.currentTimeMillis();
+  final long startNanos = System.nanoTime();
+  private String method;
+  private String path;
+  private HttpVersion protocol;
+  private String authority;
+  private String userAgent;
+  private String forwardedFor;
+  private String requestId;
+  private boolean expectsBody;
+  private boolean expectContinue;
+  private boolean head;
+  private Route route;
+  private ClusterConfig cluster;
+  private String missingCluster;
+  private Endpoint endpoint;
+  private SocketAddress upstreamLocal;
+  private long serviceTime = -1;
+  private int code;
+  private String flags = ResponseFlags.NONE;
+  private String details;
+  private long bytesReceived;
+  private long bytesSent;
+
+  public long startMillis() {
+    return startMillis;
+  }
+
+  /** Milliseconds since the request started. */
+  public long durationMillis() {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  /** Sets the request line facts (the connection manager does, before any filter runs). */
+  public void request(String method, String path, HttpVersion protocol, boolean head) {
+    this.method = method;
+    this.path = path;
+    this.protocol = protocol;
+    this.head = head;
+  }
+
+  public String method() {
+    return method;
+  }
+
+  /** The downstream request's origin-form path with its query. */
+  public String path() {
+    return path;
+  }
+
+  public void path(String path) {
+    this.path = path;
+  }
+
+  public HttpVersion protocol() {
+    return protocol;
+  }
+
+  public boolean isHead() {
+    return head;
+  }
+
+  public String authority() {
+    return authority;
+  }
+
+  public void authority(String authority) {
+    this.authority = authority;
+  }
+
+  public String userAgent() {
+    return userAgent;
+  }
+
+  public String forwardedFor() {
+    return forwardedFor;
+  }
+
+  /** Sets the client-identifying headers as the request arrived. */
+  public void client(String userAgent, String forwardedFor) {
+    this.userAgent = userAgent;
+    this.forwardedFor = forwardedFor;
+  }
+
+  public String requestId() {
+    return requestId;
+  }
+
+  public void requestId(String requestId) {
+    this.requestId = requestId;
+  }
+
+  /** Whether the request has a body (chunked or a non-zero content-length). */
+  public boolean expectsBody() {
+    return expectsBody;
+  }
+
+  /** Whether the client sent {@code expect: 100-continue}. */
+  public boolean expectContinue() {
+    return expectContinue;
+  }
+
+  public void body(boolean expectsBody, boolean expectContinue) {
+    this.expectsBody = expectsBody;
+    this.expectContinue = expectContinue;
+  }
+
+  /** The route the router chose, or null. */
+  public Route route() {
+    return route;
+  }
+
+  public void route(Route route) {
+    this.route = route;
+  }
+
+  /** The cluster the router sends to, or null. */
+  public ClusterConfig cluster() {
+    return cluster;
+  }
+
+  public void cluster(ClusterConfig cluster) {
+    this.cluster = cluster;
+  }
+
+  /** The name of the route's cluster when it does not exist (NC), or null. */
+  public String missingCluster() {
+    return missingCluster;
+  }
+
+  public void missingCluster(String name) {
+    this.missingCluster = name;
+  }
+
+  /** The upstream host of the last attempt, or null. */
+  public Endpoint endpoint() {
+    return endpoint;
+  }
+
+  public void endpoint(Endpoint endpoint) {
+    this.endpoint = endpoint;
+  }
+
+  public SocketAddress upstreamLocalAddress() {
+    return upstreamLocal;
+  }
+
+  public void upstreamLocalAddress(SocketAddress a) {
+    this.upstreamLocal = a;
+  }
+
+  /** Milliseconds from the upstream request to its response head, or -1. */
+  public long serviceTime() {
+    return serviceTime;
+  }
+
+  public void serviceTime(long millis) {
+    this.serviceTime = millis;
+  }
+
+  /** The response status sent downstream, 0 when none. */
+  public int responseCode() {
+    return code;
+  }
+
+  public void responseCode(int code) {
+    this.code = code;
+  }
+
+  /** Envoy's response flags, {@link ResponseFlags#NONE} when none. */
+  public String responseFlags() {
+    return flags;
+  }
+
+  public void responseFlags(String flags) {
+    this.flags = flags;
+  }
+
+  /** Envoy's {@code %RESPONSE_CODE_DETAILS%}. */
+  public String responseCodeDetails() {
+    return details;
+  }
+
+  public void responseCodeDetails(String details) {
+    this.details = details;
+  }
+
+  public long bytesReceived() {
+    return bytesReceived;
+  }
+
+  public void addBytesReceived(long n) {
+    bytesReceived += n;
+  }
+
+  public long bytesSent() {
+    return bytesSent;
+  }
+
+  public void addBytesSent(long n) {
+    bytesSent += n;
+  }
+
+  public void bytesSent(long n) {
+    bytesSent = n;
+  }
+}

@@ -1,0 +1,552 @@
+package dev.weft.proxy.router;
+
+import dev.weft.proxy.config.ClusterConfig;
+import dev.weft.proxy.config.Endpoint;
+import dev.weft.proxy.config.RetryPolicy;
+import dev.weft.proxy.config.Route;
+import dev.weft.proxy.config.RouteAction;
+import dev.weft.proxy.config.VirtualHost;
+import dev.weft.proxy.http.filter.FilterStatus;
+import dev.weft.proxy.http.filter.HttpFilter;
+import dev.weft.proxy.http.filter.HttpFilterCallbacks;
+import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.upstream.LoadBalancer;
+import dev.weft.proxy.upstream.UpstreamStream;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Envoy's router filter, the terminal filter of every HTTP filter chain: picks the route's cluster
+ * (weighted pick) and a host, sends the request upstream over a pooled connection, retries per the
+ * route's retry policy, enforces the route and per-try timeouts, and hands the response to the
+ * stream with Envoy's response flags on failure.
+ *
+ * <p>Buffers: request chunks it is given are its own; it writes them upstream (the upstream
+ * connection releases them) or holds them in {@code pending} while connecting, releasing them if
+ * the stream ends first. Response objects from the upstream are passed on to {@link
+ * HttpFilterCallbacks#encodeData} (ownership moves with them) or released when dropped.
+ *
+ * <p>Lives on the downstream connection's event loop, like the upstream connection it uses.
+ */
+final class RouterFilter implements HttpFilter, UpstreamStream {
+  private static final int MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
+
+  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  private static final AsciiString X_ENVOY_ORIGINAL_PATH =
+      AsciiString.cached("x-envoy-original-path");
+  private static final AsciiString X_ENVOY_EXPECTED_RQ_TIMEOUT_MS =
+      AsciiString.cached("x-envoy-expected-rq-timeout-ms");
+  private static final AsciiString X_ENVOY_INTERNAL = AsciiString.cached("x-envoy-internal");
+  private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME =
+      AsciiString.cached("x-envoy-upstream-service-time");
+  private static final AsciiString HTTP = AsciiString.cached("http");
+
+  // Envoy's local reply bodies.
+  static final String BODY_NO_HEALTHY_UPSTREAM = "no healthy upstream";
+  static final String BODY_CONNECT_FAILURE =
+      "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+
+  private final HttpFilterCallbacks cb;
+  private final StreamInfo info;
+
+  private Route route;
+  private ClusterConfig cluster;
+  private Channel upstream;
+  private boolean connecting;
+  private ArrayDeque<HttpContent> pending;
+  private int pendingBytes;
+  private HttpRequest pendingHead;
+  private HttpRequest upstreamHead;
+  private boolean upstreamNeedsFlush;
+  private long upstreamStartNanos;
+  private boolean upstreamKeepAlive;
+  private boolean reusedConnection;
+  private boolean staleRetried;
+  private int retries;
+  private boolean retriesExhausted;
+  private boolean headReceived;
+  private boolean skipInformationalEnd;
+  private boolean destroyed;
+  private ScheduledFuture<?> timeout;
+  private ScheduledFuture<?> perTryTimer;
+
+  RouterFilter(HttpFilterCallbacks callbacks) {
+    this.cb = callbacks;
+    this.info = callbacks.streamInfo();
+  }
+
+  // ------------------------------------------------------------------ request
+
+  @Override
+  public FilterStatus decodeHeaders(HttpRequest req) {
+    HttpHeaders h = req.headers();
+    String authority = info.authority();
+    String path = info.path();
+    VirtualHost vh = cb.virtualHost();
+    if (vh != null && !vh.requireTls().equals("NONE")) {
+      String location =
+          Router.tlsRedirect(
+              vh, scheme(h), "true".equals(h.get(X_ENVOY_INTERNAL)), authority, path);
+      if (location != null) {
+        cb.sendRedirect(301, location);
+        return FilterStatus.STOP;
+      }
+    }
+    route = cb.route();
+    info.route(route);
+    if (route == null) {
+      cb.sendLocalReply(404, "", ResponseFlags.NO_ROUTE, "route_not_found");
+      return FilterStatus.STOP;
+    }
+    if (route.action() instanceof RouteAction.DirectResponse d) {
+      cb.sendLocalReply(d.status(), d.body(), ResponseFlags.NONE, "direct_response");
+      return FilterStatus.STOP;
+    }
+    if (route.action() instanceof RouteAction.Redirect r) {
+      cb.sendRedirect(r.status(), Router.redirectLocation(route, r, scheme(h), authority, path));
+      return FilterStatus.STOP;
+    }
+    String clusterName = Router.cluster(route.action(), cb.random());
+    cluster = cb.config().clusters().get(clusterName);
+    if (cluster == null) {
+      info.missingCluster(clusterName);
+      cb.sendLocalReply(503, "", ResponseFlags.NO_CLUSTER, "cluster_not_found");
+      return FilterStatus.STOP;
+    }
+    info.cluster(cluster);
+    Endpoint endpoint = LoadBalancer.pick(cluster);
+    if (endpoint == null) {
+      cb.sendLocalReply(
+          503, BODY_NO_HEALTHY_UPSTREAM, ResponseFlags.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
+      return FilterStatus.STOP;
+    }
+    info.endpoint(endpoint);
+
+    prepareUpstreamHead(req, h);
+    pending = new ArrayDeque<>(4);
+    connecting = true;
+    pendingHead = req;
+    upstreamHead = req;
+    cb.connectionPool().acquire(cluster, endpoint, this);
+    return FilterStatus.CONTINUE;
+  }
+
+  /** Upstream request head: origin-form, HTTP/1.1, hop-by-hop headers removed, Envoy's headers. */
+  private void prepareUpstreamHead(HttpRequest req, HttpHeaders h) {
+    String path = info.path();
+    String upstreamPath = route.upstreamPath(path);
+    if (upstreamPath != path) {
+      // Envoy keeps the path it rewrote for the upstream to see.
+      h.set(X_ENVOY_ORIGINAL_PATH, path);
+    }
+    req.setUri(upstreamPath);
+    req.setProtocolVersion(HttpVersion.HTTP_1_1);
+    HopByHopHeaders.strip(h);
+    h.set(
+        HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : info.authority());
+    if (route.timeoutMillis() > 0) {
+      // Envoy tells the upstream how long the proxy will wait (unless suppress_envoy_headers).
+      h.set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, route.timeoutMillis());
+    }
+    route.requestHeaders().apply(h);
+    if (!h.contains(X_FORWARDED_PROTO)) {
+      h.set(X_FORWARDED_PROTO, HTTP);
+    }
+    if (info.protocol() == HttpVersion.HTTP_1_0
+        && !HttpUtil.isContentLengthSet(req)
+        && !HttpUtil.isTransferEncodingChunked(req)) {
+      h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+    }
+  }
+
+  /** The request's scheme: {@code x-forwarded-proto} when a trusted hop set it, else http. */
+  private static String scheme(HttpHeaders h) {
+    String xfp = h.get(X_FORWARDED_PROTO);
+    return "https".equalsIgnoreCase(xfp) ? "https" : "http";
+  }
+
+  @Override
+  public FilterStatus decodeData(HttpContent c) {
+    if (destroyed) {
+      ReferenceCountUtil.release(c);
+      return FilterStatus.CONTINUE;
+    }
+    if (connecting) {
+      pending.add(c);
+      pendingBytes += c.content().readableBytes();
+      if (pendingBytes > MAX_BUFFERED_WHILE_CONNECTING) {
+        cb.pauseDownstreamReading();
+      }
+    } else {
+      upstream.write(c);
+      upstreamNeedsFlush = true;
+      if (!upstream.isWritable()) {
+        cb.pauseDownstreamReading();
+      }
+    }
+    if (c instanceof LastHttpContent) {
+      startTimeout();
+    }
+    return FilterStatus.CONTINUE;
+  }
+
+  @Override
+  public void onDownstreamReadComplete() {
+    if (upstreamNeedsFlush && upstream != null) {
+      upstreamNeedsFlush = false;
+      upstream.flush();
+    }
+  }
+
+  @Override
+  public void onDownstreamWritabilityChanged(boolean writable) {
+    Channel u = upstream;
+    if (u != null) {
+      u.config().setAutoRead(writable);
+    }
+  }
+
+  // ------------------------------------------------------------------ retries and timeouts
+
+  /** Whether the request can be sent again: Weft streams bodies, so only bodiless ones. */
+  private boolean replayable() {
+    return !info.expectsBody() && !headReceived && !destroyed && upstreamHead != null;
+  }
+
+  /**
+   * A reused keep-alive connection that the upstream closed before answering (its idle timeout
+   * raced our request): try once more on another connection, as Envoy's pool does for a connection
+   * that was closed before the request could be sent.
+   */
+  private boolean retryStale() {
+    if (staleRetried || !reusedConnection || !replayable()) {
+      return false;
+    }
+    staleRetried = true;
+    retryNow();
+    return true;
+  }
+
+  /** Envoy's retry policy: another attempt after a jittered backoff (25 ms base, doubling). */
+  private boolean retryByPolicy(boolean applies) {
+    RetryPolicy p = route.retry();
+    if (p == null || !applies || !replayable()) {
+      return false;
+    }
+    if (retries >= p.numRetries()) {
+      retriesExhausted = retries > 0;
+      return false;
+    }
+    retries++;
+    connecting = true; // a retry is pending: the downstream waits
+    long max = 25L << Math.min(retries - 1, 8);
+    long delay = ThreadLocalRandom.current().nextLong(max + 1);
+    cb.eventLoop().schedule(this::retryNow, delay, TimeUnit.MILLISECONDS);
+    return true;
+  }
+
+  private void retryNow() {
+    if (destroyed) {
+      connecting = false;
+      return;
+    }
+    Endpoint next = LoadBalancer.pick(cluster);
+    if (next != null) {
+      info.endpoint(next);
+    }
+    connecting = true;
+    pendingHead = upstreamHead;
+    if (cb.requestComplete() && !(pending.peekLast() instanceof LastHttpContent)) {
+      pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+    cb.connectionPool().acquire(cluster, info.endpoint(), this);
+  }
+
+  private String failureFlags(String flag) {
+    return retriesExhausted ? flag + ",URX" : flag;
+  }
+
+  private void startTimeout() {
+    if (route.timeoutMillis() > 0 && timeout == null && !destroyed) {
+      timeout =
+          cb.eventLoop().schedule(this::onTimeout, route.timeoutMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Envoy's route {@code timeout}: the whole response did not arrive in time. */
+  private void onTimeout() {
+    timeout = null;
+    if (destroyed) {
+      return;
+    }
+    discardUpstream();
+    if (!cb.responseStarted()) {
+      cb.sendLocalReply(
+          504, "upstream request timeout", ResponseFlags.UPSTREAM_TIMEOUT, "response_timeout");
+    } else {
+      cb.resetStream(ResponseFlags.UPSTREAM_TIMEOUT, "response_timeout");
+    }
+  }
+
+  /**
+   * Envoy's {@code per_try_timeout}: no response headers within it ends the attempt like a 504,
+   * which the policy may retry.
+   */
+  private void onPerTryTimeout() {
+    perTryTimer = null;
+    if (destroyed || headReceived || connecting) {
+      return;
+    }
+    discardUpstream();
+    RetryPolicy p = route.retry();
+    if (retryByPolicy(p.onStatus(504) || p.onReset())) {
+      return;
+    }
+    cb.sendLocalReply(
+        504,
+        "upstream request timeout",
+        failureFlags(ResponseFlags.UPSTREAM_TIMEOUT),
+        "upstream_per_try_timeout");
+  }
+
+  private void cancelPerTryTimer() {
+    if (perTryTimer != null) {
+      perTryTimer.cancel(false);
+      perTryTimer = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ upstream
+
+  @Override
+  public void onUpstreamReady(Channel ch, boolean reused) {
+    connecting = false;
+    reusedConnection = reused;
+    if (destroyed) {
+      cb.connectionPool().release(ch);
+      return;
+    }
+    upstream = ch;
+    info.upstreamLocalAddress(ch.localAddress());
+    if (route.retry() != null && route.retry().perTryTimeoutMillis() > 0) {
+      perTryTimer =
+          cb.eventLoop()
+              .schedule(
+                  this::onPerTryTimeout,
+                  route.retry().perTryTimeoutMillis(),
+                  TimeUnit.MILLISECONDS);
+    }
+    upstreamStartNanos = System.nanoTime();
+    ch.write(pendingHead);
+    pendingHead = null;
+    HttpContent c;
+    while ((c = pending.poll()) != null) {
+      ch.write(c);
+    }
+    pendingBytes = 0;
+    ch.flush();
+    if (ch.isWritable()) {
+      cb.resumeDownstreamReading();
+    } else {
+      cb.pauseDownstreamReading();
+    }
+  }
+
+  @Override
+  public void onUpstreamConnectFailed(Throwable cause) {
+    connecting = false;
+    releasePending();
+    if (destroyed) {
+      return;
+    }
+    if (retryByPolicy(route.retry() != null && route.retry().onConnectFailure())) {
+      return;
+    }
+    cb.sendLocalReply(
+        503,
+        BODY_CONNECT_FAILURE,
+        failureFlags(ResponseFlags.UPSTREAM_CONNECT_FAILURE),
+        "upstream_reset_before_response_started{connection_failure}");
+  }
+
+  @Override
+  public void onUpstreamResponse(HttpObject msg) {
+    if (destroyed) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpResponse r) {
+      int status = r.status().code();
+      if (status >= 100 && status < 200) {
+        // 1xx: relay 100 Continue to a client that asked for it; drop the rest.
+        skipInformationalEnd = !(msg instanceof LastHttpContent);
+        if (status == 100 && info.expectContinue()) {
+          cb.encode100Continue();
+        }
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (route.retry() != null && retryByPolicy(route.retry().onStatus(status))) {
+        // Drop this answer and its connection; the retry is scheduled.
+        cancelPerTryTimer();
+        ReferenceCountUtil.release(msg);
+        discardUpstream();
+        return;
+      }
+      if (retriesExhausted && route.retry() != null && route.retry().onStatus(status)) {
+        info.responseFlags("URX");
+      }
+      onResponseHead(r);
+      return;
+    }
+    if (msg instanceof HttpContent c) {
+      if (skipInformationalEnd) {
+        skipInformationalEnd = !(c instanceof LastHttpContent);
+        ReferenceCountUtil.release(c);
+        return;
+      }
+      onResponseData(c);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onResponseHead(HttpResponse r) {
+    cancelPerTryTimer();
+    headReceived = true;
+    long serviceTime = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+    info.serviceTime(serviceTime);
+    info.responseCode(r.status().code());
+    info.responseCodeDetails("via_upstream");
+    upstreamKeepAlive = HttpUtil.isKeepAlive(r);
+    HttpHeaders h = r.headers();
+    HopByHopHeaders.strip(h);
+    h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceTime);
+    // Weft has always set server before the route's response headers (so a route may override it).
+    cb.connectionManager().applyServerHeader(h);
+    route.responseHeaders().apply(h);
+    if (r instanceof LastHttpContent) {
+      releaseUpstreamAfterResponse();
+    }
+    cb.encodeHeaders(r);
+  }
+
+  private void onResponseData(HttpContent c) {
+    if (!headReceived) {
+      ReferenceCountUtil.release(c);
+      return;
+    }
+    boolean last = c instanceof LastHttpContent;
+    if (last) {
+      releaseUpstreamAfterResponse();
+    }
+    cb.encodeData(c);
+    if (!last && upstream != null && !cb.downstreamWritable()) {
+      upstream.config().setAutoRead(false);
+    }
+  }
+
+  /** The response is complete: the connection goes back to the pool when it can carry another. */
+  private void releaseUpstreamAfterResponse() {
+    Channel u = upstream;
+    upstream = null;
+    if (u != null) {
+      if (upstreamKeepAlive && cb.requestComplete()) {
+        cb.connectionPool().release(u);
+      } else {
+        cb.connectionPool().discard(u);
+      }
+    }
+  }
+
+  @Override
+  public void onUpstreamReadComplete() {
+    if (!destroyed) {
+      cb.flushDownstream();
+    }
+  }
+
+  @Override
+  public void onUpstreamClosed(String reason) {
+    upstream = null;
+    cancelPerTryTimer();
+    if (destroyed) {
+      return;
+    }
+    if (!headReceived
+        && (retryStale() || retryByPolicy(route.retry() != null && route.retry().onReset()))) {
+      return;
+    }
+    if (!cb.responseStarted()) {
+      cb.sendLocalReply(
+          503,
+          "upstream connect error or disconnect/reset before headers. reset reason: " + reason,
+          failureFlags(ResponseFlags.UPSTREAM_CONNECTION_TERMINATION),
+          "upstream_reset_before_response_started{" + reason.replace(' ', '_') + "}");
+    } else {
+      cb.flushDownstream();
+      cb.resetStream(
+          ResponseFlags.UPSTREAM_CONNECTION_TERMINATION,
+          "upstream_reset_after_response_started{" + reason.replace(' ', '_') + "}");
+    }
+  }
+
+  @Override
+  public void onUpstreamWritabilityChanged(boolean writable) {
+    if (writable) {
+      cb.resumeDownstreamReading();
+    } else if (!cb.requestComplete()) {
+      cb.pauseDownstreamReading();
+    }
+  }
+
+  // ------------------------------------------------------------------ end
+
+  @Override
+  public void onDestroy() {
+    destroyed = true;
+    cancelPerTryTimer();
+    if (timeout != null) {
+      timeout.cancel(false);
+      timeout = null;
+    }
+    releasePending();
+    discardUpstream();
+  }
+
+  private void discardUpstream() {
+    Channel u = upstream;
+    upstream = null;
+    if (u != null) {
+      cb.connectionPool().discard(u);
+    }
+  }
+
+  private void releasePending() {
+    if (pending != null) {
+      HttpContent c;
+      while ((c = pending.poll()) != null) {
+        ReferenceCountUtil.release(c);
+      }
+      pendingBytes = 0;
+    }
+    if (pendingHead != null) {
+      ReferenceCountUtil.release(pendingHead);
+      pendingHead = null;
+    }
+  }
+}
