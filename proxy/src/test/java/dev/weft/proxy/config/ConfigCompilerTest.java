@@ -52,6 +52,51 @@ class ConfigCompilerTest {
   }
 
   @Test
+  void compilesHttpFiltersThroughTheRegistry() throws Exception {
+    String gateType = "type.googleapis.com/test.Gate";
+    List<Any> configs = new java.util.ArrayList<>();
+    dev.weft.proxy.http.filter.HttpFilterFactory gate = callbacks -> null;
+    ConfigCompiler withGate =
+        new ConfigCompiler(
+            new ProxyStats(),
+            dev.weft.proxy.http.filter.HttpFilterRegistry.builder()
+                .add(
+                    gateType,
+                    "test.gate",
+                    typed -> {
+                      configs.add(typed);
+                      return gate;
+                    })
+                .build());
+    HttpConnectionManager h =
+        HttpConnectionManager.newBuilder()
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName("istio.metadata_exchange")
+                    .setIsOptional(true)
+                    .setTypedConfig(Any.newBuilder().setTypeUrl("type.googleapis.com/x.Unknown")))
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName("gate")
+                    .setTypedConfig(Any.newBuilder().setTypeUrl(gateType)))
+            .addAllHttpFilters(Xds.hcm().getHttpFiltersList())
+            .setRds(
+                io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds
+                    .newBuilder()
+                    .setRouteConfigName("r"))
+            .build();
+    var chain = hcm(withGate.listener(Xds.listener("l", 1, h))).httpFilters();
+    assertThat(chain.size()).as("the optional unknown filter is skipped").isEqualTo(1);
+    assertThat(chain.filter(0)).isSameAs(gate);
+    assertThat(chain.terminal()).isSameAs(dev.weft.proxy.router.RouterFilterFactory.INSTANCE);
+    assertThat(configs).extracting(Any::getTypeUrl).containsExactly(gateType);
+
+    // The default registry does not know it: NACK.
+    assertThatThrownBy(() -> compiler.listener(Xds.listener("l", 1, h)))
+        .hasMessage("listener l: unsupported http filter 'gate'");
+  }
+
+  @Test
   void rejectsWhatItDoesNotSupport() {
     HttpConnectionManager h2 =
         Xds.hcm()

@@ -1,0 +1,275 @@
+package dev.weft.proxy.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.proxy.accesslog.AccessLogger;
+import dev.weft.proxy.config.FilterChainConfig;
+import dev.weft.proxy.config.FilterChainMatch;
+import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.http.filter.FilterStatus;
+import dev.weft.proxy.http.filter.HttpFilter;
+import dev.weft.proxy.http.filter.HttpFilterCallbacks;
+import dev.weft.proxy.http.filter.HttpFilterChain;
+import dev.weft.proxy.http.filter.HttpFilterFactory;
+import dev.weft.proxy.stats.ProxyStats;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The connection manager's filter chain over an {@link EmbeddedChannel}: test-only filters that
+ * stop and continue, and one that answers with a local reply; a test-only terminal filter that
+ * echoes the request body, so that no upstream is involved.
+ */
+class HttpFilterChainTest {
+  @TempDir Path dir;
+
+  final ProxyStats stats = new ProxyStats();
+  AccessLogger accessLog;
+  EmbeddedChannel channel;
+
+  /** The filters the last request created, in creation order. */
+  final List<Object> created = new ArrayList<>();
+
+  @AfterEach
+  void close() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
+    if (accessLog != null) {
+      accessLog.close();
+    }
+  }
+
+  /** Stops the request head (and, if asked, the response head) until the test continues it. */
+  final class Gate implements HttpFilter {
+    final HttpFilterCallbacks callbacks;
+    final boolean onResponse;
+    boolean sawHeaders;
+    int chunks;
+
+    Gate(HttpFilterCallbacks callbacks, boolean onResponse) {
+      this.callbacks = callbacks;
+      this.onResponse = onResponse;
+      created.add(this);
+    }
+
+    @Override
+    public FilterStatus decodeHeaders(HttpRequest request) {
+      sawHeaders = true;
+      request.headers().set("x-gate", "passed");
+      return onResponse ? FilterStatus.CONTINUE : FilterStatus.STOP;
+    }
+
+    @Override
+    public FilterStatus decodeData(HttpContent chunk) {
+      chunks++;
+      return FilterStatus.CONTINUE;
+    }
+
+    @Override
+    public FilterStatus encodeHeaders(HttpResponse response) {
+      response.headers().set("x-gate-response", "seen");
+      return onResponse ? FilterStatus.STOP : FilterStatus.CONTINUE;
+    }
+  }
+
+  /** Answers every request with a 403 local reply carrying a response flag. */
+  static final class Deny implements HttpFilter {
+    final HttpFilterCallbacks callbacks;
+
+    Deny(HttpFilterCallbacks callbacks) {
+      this.callbacks = callbacks;
+    }
+
+    @Override
+    public FilterStatus decodeHeaders(HttpRequest request) {
+      callbacks.sendLocalReply(403, "RBAC: access denied", "RBAC", "rbac_access_denied");
+      return FilterStatus.STOP;
+    }
+  }
+
+  /** Terminal: echoes the request body and the x-gate header once the request is complete. */
+  final class Echo implements HttpFilter {
+    final HttpFilterCallbacks callbacks;
+    final ByteBuf body = Unpooled.buffer();
+    String gate;
+    boolean destroyed;
+
+    Echo(HttpFilterCallbacks callbacks) {
+      this.callbacks = callbacks;
+      created.add(this);
+    }
+
+    @Override
+    public FilterStatus decodeHeaders(HttpRequest request) {
+      gate = request.headers().get("x-gate");
+      return FilterStatus.CONTINUE;
+    }
+
+    @Override
+    public FilterStatus decodeData(HttpContent chunk) {
+      body.writeBytes(chunk.content());
+      boolean last = chunk instanceof LastHttpContent;
+      chunk.release(); // the terminal filter owns what it is given
+      if (last) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        head.headers().set("x-echo-gate", String.valueOf(gate));
+        callbacks.encodeHeaders(head);
+        callbacks.encodeData(new DefaultLastHttpContent(body.retainedDuplicate()));
+      }
+      return FilterStatus.CONTINUE;
+    }
+
+    @Override
+    public void onDestroy() {
+      destroyed = true;
+      body.release();
+    }
+  }
+
+  static HttpFilterFactory factory(java.util.function.Function<HttpFilterCallbacks, HttpFilter> f) {
+    return f::apply;
+  }
+
+  HttpFilterFactory echo() {
+    return new HttpFilterFactory() {
+      @Override
+      public HttpFilter create(HttpFilterCallbacks callbacks) {
+        return new Echo(callbacks);
+      }
+
+      @Override
+      public boolean terminal() {
+        return true;
+      }
+    };
+  }
+
+  void start(List<HttpFilterFactory> filters) throws Exception {
+    accessLog = AccessLogger.open(dir.resolve("access.log"), stats);
+    DataPlane dp = new DataPlane(stats, accessLog, null, null);
+    HttpConnectionManagerConfig hcm =
+        new HttpConnectionManagerConfig(
+            "test", "unused", null, "envoy", false, new HttpFilterChain(filters, echo()));
+    ListenerConfig lc =
+        new ListenerConfig(
+            "l",
+            new InetSocketAddress("127.0.0.1", 0),
+            List.of(new FilterChainConfig("", FilterChainMatch.ANY, hcm)),
+            stats.listener("l"));
+    dp.publish(
+        new RuntimeConfig(java.util.Map.of("l", lc), java.util.Map.of(), java.util.Map.of()));
+    channel = new EmbeddedChannel(new HttpServerCodec(), new HttpConnectionManager(dp, lc, 0, hcm));
+  }
+
+  void send(String s) {
+    channel.writeInbound(Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII));
+  }
+
+  String response() {
+    StringBuilder sb = new StringBuilder();
+    ByteBuf b;
+    while ((b = channel.readOutbound()) != null) {
+      sb.append(b.toString(StandardCharsets.US_ASCII));
+      b.release();
+    }
+    return sb.toString();
+  }
+
+  static final String POST = "POST /echo HTTP/1.1\r\nhost: h\r\ncontent-length: 5\r\n\r\nhel";
+
+  @Test
+  void aFilterThatStopsHoldsTheRequestUntilItContinues() throws Exception {
+    start(List.of(factory(cb -> new Gate(cb, false))));
+    send(POST);
+    send("lo");
+    Gate gate = (Gate) created.get(0);
+    Echo echo = (Echo) created.get(1);
+    assertThat(gate.sawHeaders).isTrue();
+    assertThat(echo.gate).as("the terminal filter has not seen the request yet").isNull();
+    assertThat(gate.chunks).isZero();
+    assertThat(response()).isEmpty();
+
+    gate.callbacks.continueDecoding();
+
+    assertThat(echo.gate).isEqualTo("passed");
+    assertThat(gate.chunks).as("queued chunks go through the whole chain").isEqualTo(2);
+    String r = response();
+    assertThat(r)
+        .startsWith("HTTP/1.1 200 OK\r\n")
+        .contains("x-echo-gate: passed")
+        .endsWith("hello");
+    assertThat(echo.destroyed).isTrue();
+  }
+
+  @Test
+  void aFilterThatStopsTheResponseHoldsItUntilItContinues() throws Exception {
+    start(List.of(factory(cb -> new Gate(cb, true))));
+    send(POST + "lo");
+    Gate gate = (Gate) created.get(0);
+    assertThat(response()).as("head and body are held").isEmpty();
+
+    gate.callbacks.continueEncoding();
+
+    String r = response();
+    assertThat(r).startsWith("HTTP/1.1 200 OK\r\n").contains("x-gate-response: seen");
+    assertThat(r).endsWith("hello");
+
+    // The connection stays usable: the next request runs through new filter instances.
+    send(POST + "LO");
+    ((Gate) created.get(2)).callbacks.continueEncoding();
+    assertThat(response()).endsWith("helLO");
+  }
+
+  @Test
+  void aLocalReplyEndsTheStreamWithItsResponseFlag() throws Exception {
+    start(List.of(factory(Deny::new), factory(cb -> new Gate(cb, false))));
+    send("GET /secret HTTP/1.1\r\nhost: h\r\n\r\n");
+    assertThat(created).as("filters after the one that replied still exist").hasSize(2);
+    assertThat(((Gate) created.get(0)).sawHeaders).isFalse();
+    assertThat(((Echo) created.get(1)).destroyed).isTrue();
+    String r = response();
+    assertThat(r)
+        .startsWith("HTTP/1.1 403 Forbidden\r\n")
+        .contains("content-length: 19")
+        .contains("server: envoy")
+        .endsWith("RBAC: access denied");
+    assertThat(channel.isOpen()).as("keep-alive after a local reply").isTrue();
+
+    Path log = dir.resolve("access.log");
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    String line = "";
+    while (System.nanoTime() < deadline) {
+      line = Files.exists(log) ? Files.readString(log) : "";
+      if (!line.isEmpty()) {
+        break;
+      }
+      Thread.onSpinWait();
+    }
+    assertThat(line).contains("\"GET /secret HTTP/1.1\" 403 RBAC rbac_access_denied");
+  }
+}

@@ -1,0 +1,73 @@
+package dev.weft.proxy.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.proxy.config.FilterChainConfig;
+import dev.weft.proxy.config.FilterChainMatch;
+import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.http.filter.HttpFilterChain;
+import dev.weft.proxy.router.RouterFilterFactory;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FilterChainSelectorTest {
+  static final HttpConnectionManagerConfig HCM =
+      new HttpConnectionManagerConfig(
+          "p",
+          "r",
+          null,
+          "envoy",
+          false,
+          new HttpFilterChain(List.of(), RouterFilterFactory.INSTANCE));
+
+  static FilterChainConfig chain(String name, FilterChainMatch match) {
+    return new FilterChainConfig(name, match, HCM);
+  }
+
+  static FilterChainMatch match(int port, List<String> sni, String transport, List<String> alpn) {
+    return new FilterChainMatch(port, sni, transport, alpn);
+  }
+
+  @Test
+  void theDefaultChainTakesEveryPlaintextConnection() {
+    FilterChainConfig only = chain("", FilterChainMatch.ANY);
+    assertThat(
+            FilterChainSelector.select(
+                List.of(only), FilterChainSelector.Connection.plaintext(15001)))
+        .isSameAs(only);
+    assertThat(
+            FilterChainSelector.select(
+                List.of(only),
+                new FilterChainSelector.Connection(443, "a.example.com", "tls", List.of("h2"))))
+        .isSameAs(only);
+  }
+
+  @Test
+  void envoysOrderMostSpecificFirstAtEachStep() {
+    FilterChainConfig any = chain("any", FilterChainMatch.ANY);
+    FilterChainConfig port = chain("port", match(8443, List.of(), "", List.of()));
+    FilterChainConfig exact = chain("exact", match(0, List.of("a.example.com"), "tls", List.of()));
+    FilterChainConfig wild = chain("wild", match(0, List.of("*.example.com"), "tls", List.of()));
+    FilterChainConfig h2 = chain("h2", match(0, List.of(), "tls", List.of("h2")));
+    List<FilterChainConfig> all = List.of(any, port, exact, wild, h2);
+
+    // destination_port comes first: a port-specific chain wins even without SNI or ALPN.
+    assertThat(select(all, 8443, "a.example.com", "tls", "h2")).isEqualTo("port");
+    assertThat(select(all, 443, "a.example.com", "tls", "h2")).isEqualTo("exact");
+    assertThat(select(all, 443, "b.example.com", "tls", "h2")).isEqualTo("wild");
+    assertThat(select(all, 443, "other.org", "tls", "h2")).isEqualTo("h2");
+    assertThat(select(all, 443, null, "raw_buffer", null)).isEqualTo("any");
+    // A step that leaves nothing means no chain.
+    assertThat(select(List.of(h2), 443, null, "raw_buffer", null)).isNull();
+  }
+
+  static String select(
+      List<FilterChainConfig> chains, int port, String sni, String transport, String alpn) {
+    FilterChainConfig c =
+        FilterChainSelector.select(
+            chains,
+            new FilterChainSelector.Connection(
+                port, sni, transport, alpn == null ? List.of() : List.of(alpn)));
+    return c == null ? null : c.name();
+  }
+}
