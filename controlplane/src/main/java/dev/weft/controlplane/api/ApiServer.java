@@ -11,6 +11,7 @@ import dev.weft.api.ResourceKey;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.ResourceParser;
 import dev.weft.api.ValidationError;
+import dev.weft.controlplane.gen.Enforcement;
 import dev.weft.controlplane.store.ApplyResult;
 import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.store.StoreOutcome;
@@ -40,7 +41,8 @@ import java.util.function.Supplier;
  * Authorization: Bearer <token>}, compared in constant time.
  *
  * <pre>
- * POST /api/v1/apply      YAML body (X-Weft-Source: file) → 200 results | 400/409 errors; all or nothing
+ * POST /api/v1/apply      YAML body (X-Weft-Source: file) → 200 results + warnings | 400/409 errors;
+ *                         all or nothing; warnings name fields accepted but not enforced yet
  * POST /api/v1/delete     YAML body → 200 results + errors (not-found documents are errors)
  * GET  /api/v1/resources?kind=K[&amp;namespace=NS][&amp;name=N] → 200 items | 404
  * GET  /api/v1/proxies    → 200 proxies
@@ -199,7 +201,25 @@ public final class ApiServer implements AutoCloseable {
     }
     ObjectNode root = JSON.createObjectNode();
     root.set("results", results(outcome.results()));
+    root.set("warnings", warnings(parsed.resources()));
     sendJson(ex, 200, root);
+  }
+
+  /**
+   * What the applied resources ask for that Weft does not enforce yet ({@link Enforcement}), as the
+   * Kubernetes API server's warnings: they never block an apply.
+   */
+  private static ArrayNode warnings(List<Resource> resources) {
+    ArrayNode arr = JSON.createArrayNode();
+    for (Resource r : resources) {
+      for (Enforcement.Warning w : Enforcement.unenforced(r)) {
+        ObjectNode o = arr.addObject();
+        o.put("resource", w.resource());
+        o.put("field", w.field());
+        o.put("message", w.message());
+      }
+    }
+    return arr;
   }
 
   private void delete(HttpExchange ex) throws IOException {

@@ -166,6 +166,53 @@ class ApiServerTest {
         .isEqualTo(404);
   }
 
+  @Test
+  void applyAnswersWarningsForWhatIsNotEnforcedAndStillApplies() throws Exception {
+    String yaml =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: podinfo, namespace: demo}
+        spec:
+          hosts: [podinfo]
+          http:
+          - fault:
+              delay: {fixedDelay: 5s, percentage: {value: 100}}
+            route:
+            - destination: {host: podinfo, subset: v1}
+        ---
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: default, namespace: demo}
+        spec:
+          mtls: {mode: STRICT}
+        """;
+    HttpResponse<String> r = post("/api/v1/apply", yaml, token);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode body = JSON.readTree(r.body());
+    assertThat(body.get("results").size()).isEqualTo(2);
+    assertThat(body.at("/results/0/action").asText()).isEqualTo("created");
+    JsonNode warnings = body.get("warnings");
+    assertThat(warnings.size()).as(r.body()).isEqualTo(2);
+    assertThat(warnings.at("/0/resource").asText()).isEqualTo("VirtualService demo/podinfo");
+    assertThat(warnings.at("/0/field").asText()).isEqualTo("spec.http[0].fault");
+    assertThat(warnings.at("/0/message").asText())
+        .isEqualTo("accepted but not enforced by Weft yet: fault injection");
+    assertThat(warnings.at("/1/resource").asText()).isEqualTo("PeerAuthentication demo/default");
+    assertThat(warnings.at("/1/field").asText()).isEmpty();
+    assertThat(cp.store().snapshot().resources()).hasSize(2);
+
+    // Unchanged resources are warned about again, as kubectl shows server warnings every time.
+    JsonNode again = JSON.readTree(post("/api/v1/apply", yaml, token).body());
+    assertThat(again.at("/results/0/action").asText()).isEqualTo("unchanged");
+    assertThat(again.get("warnings").size()).isEqualTo(2);
+
+    // What Weft enforces gets an empty list.
+    JsonNode clean = JSON.readTree(post("/api/v1/apply", gateway("clean"), token).body());
+    assertThat(clean.get("warnings").isArray()).isTrue();
+    assertThat(clean.get("warnings").size()).isZero();
+  }
+
   private static String gateway(String name) {
     return """
         apiVersion: networking.istio.io/v1

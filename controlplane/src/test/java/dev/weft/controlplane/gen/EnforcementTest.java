@@ -1,0 +1,340 @@
+package dev.weft.controlplane.gen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.api.ParseResult;
+import dev.weft.api.Resource;
+import dev.weft.api.ResourceParser;
+import dev.weft.controlplane.Fixtures;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+class EnforcementTest {
+  private static List<Enforcement.Warning> warnings(String yaml) {
+    List<Enforcement.Warning> out = new ArrayList<>();
+    for (Resource r : Fixtures.parse("test.yaml", yaml)) {
+      out.addAll(Enforcement.unenforced(r));
+    }
+    return out;
+  }
+
+  private static List<String> fields(String yaml) {
+    return warnings(yaml).stream().map(Enforcement.Warning::field).toList();
+  }
+
+  @Test
+  void theGuidesCanaryAndHeaderRoutesAreFullyEnforced() {
+    // The guide's Service, Gateway, DestinationRule and VirtualService: nothing to warn about.
+    // The ingress gateway's Service (what `weft install` applies) has an https port, which no
+    // listener serves yet: that one is named.
+    List<String> warned = new ArrayList<>();
+    for (Resource r : Fixtures.fixtures("podinfo.yaml")) {
+      for (Enforcement.Warning w : Enforcement.unenforced(r)) {
+        warned.add(w.toString());
+      }
+    }
+    assertThat(warned)
+        .containsExactly(
+            "Service istio-system/istio-ingressgateway: spec.ports[2]: accepted but not enforced"
+                + " by Weft yet (HTTPS traffic (only HTTP ports get listeners and routes))");
+    assertThat(warnings(Fixtures.text("mesh-routes.yaml"))).isEmpty();
+    assertThat(
+            warnings(
+                """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: podinfo, namespace: demo}
+                spec:
+                  hosts: ["*"]
+                  gateways: ["podinfo-gw"]
+                  http:
+                  - match:
+                    - headers: {x-canary: {exact: "true"}}
+                    route:
+                    - destination: {host: podinfo.demo.svc.cluster.local, subset: v2}
+                  - route:
+                    - destination: {host: podinfo.demo.svc.cluster.local, subset: v1}
+                """))
+        .isEmpty();
+  }
+
+  @Test
+  void whatTheRouteTranslatorReadsNeverWarns() {
+    assertThat(
+            warnings(
+                """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: r, namespace: demo}
+                spec:
+                  hosts: [podinfo]
+                  gateways: [mesh, podinfo-gw]
+                  http:
+                  - name: api
+                    match:
+                    - name: m
+                      uri: {prefix: /api}
+                      ignoreUriCase: true
+                      method: {exact: GET}
+                      authority: {exact: podinfo}
+                      scheme: {exact: http}
+                      headers: {x-a: {regex: "a.*"}}
+                      withoutHeaders: {x-b: {exact: "1"}}
+                      queryParams: {q: {exact: "1"}}
+                      port: 80
+                      gateways: [mesh]
+                    rewrite: {uri: /, authority: podinfo}
+                    timeout: 2s
+                    retries: {attempts: 3, perTryTimeout: 1s, retryOn: "5xx,connect-failure"}
+                    route:
+                    - destination: {host: podinfo, subset: v1, port: {number: 80}}
+                      weight: 90
+                    - destination: {host: podinfo, subset: v2}
+                      weight: 10
+                  - redirect: {uri: /new, authority: other, redirectCode: 302}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: podinfo, namespace: demo}
+                spec:
+                  host: podinfo
+                  trafficPolicy:
+                    loadBalancer: {simple: ROUND_ROBIN}
+                    tls: {mode: DISABLE}
+                  subsets:
+                  - {name: v1, labels: {version: v1}}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: gw, namespace: demo}
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - port: {number: 80, name: http, protocol: HTTP}
+                    hosts: ["demo/*"]
+                  - port: {number: 8081, name: http2, protocol: HTTP2}
+                    hosts: ["*"]
+                ---
+                apiVersion: v1
+                kind: Namespace
+                metadata: {name: demo}
+                """))
+        .isEmpty();
+  }
+
+  @Test
+  void faultAndMirrorAreNamedByTheirPaths() {
+    List<Enforcement.Warning> w =
+        warnings(
+            """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: podinfo, namespace: demo}
+            spec:
+              hosts: [podinfo]
+              http:
+              - route:
+                - destination: {host: podinfo, subset: v1}
+              - match:
+                - uri: {prefix: /x}
+                  sourceLabels: {app: curl}
+                fault:
+                  abort: {httpStatus: 500, percentage: {value: 50}}
+                mirror: {host: podinfo, subset: v2}
+                mirrorPercentage: {value: 10}
+                corsPolicy: {allowOrigins: [{exact: "https://a.example"}]}
+                headers:
+                  request: {set: {x-a: b}}
+                route:
+                - destination: {host: podinfo, subset: v1}
+                  headers:
+                    response: {remove: [x-b]}
+              tcp:
+              - route:
+                - destination: {host: podinfo, port: {number: 9000}}
+              exportTo: ["."]
+            """);
+    assertThat(w)
+        .extracting(Enforcement.Warning::field)
+        .containsExactly(
+            "spec.http[1].match[0].sourceLabels",
+            "spec.http[1].route[0].headers",
+            "spec.http[1].fault",
+            "spec.http[1].mirror",
+            "spec.http[1].mirrorPercentage",
+            "spec.http[1].corsPolicy",
+            "spec.http[1].headers",
+            "spec.tcp",
+            "spec.exportTo");
+    Enforcement.Warning fault = w.get(2);
+    assertThat(fault.resource()).isEqualTo("VirtualService demo/podinfo");
+    assertThat(fault.message()).isEqualTo("accepted but not enforced by Weft yet: fault injection");
+    assertThat(fault.toString())
+        .isEqualTo(
+            "VirtualService demo/podinfo: spec.http[1].fault: accepted but not enforced by Weft"
+                + " yet (fault injection)");
+  }
+
+  @Test
+  void destinationRulePoliciesOtherThanWhatWeftDoesAnyway() {
+    assertThat(
+            fields(
+                """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: podinfo, namespace: demo}
+                spec:
+                  host: podinfo
+                  trafficPolicy:
+                    loadBalancer: {simple: LEAST_REQUEST}
+                    outlierDetection: {consecutive5xxErrors: 5, interval: 10s}
+                    tls: {mode: ISTIO_MUTUAL}
+                    portLevelSettings:
+                    - port: {number: 80}
+                      connectionPool: {tcp: {maxConnections: 10}}
+                  subsets:
+                  - name: v1
+                    labels: {version: v1}
+                    trafficPolicy:
+                      connectionPool: {http: {http1MaxPendingRequests: 1}}
+                """))
+        .containsExactly(
+            "spec.trafficPolicy.loadBalancer",
+            "spec.trafficPolicy.outlierDetection",
+            "spec.trafficPolicy.tls",
+            "spec.trafficPolicy.portLevelSettings[0].connectionPool",
+            "spec.subsets[0].trafficPolicy.connectionPool");
+  }
+
+  @Test
+  void securityKindsAreNotEnforcedAtAll() {
+    List<Enforcement.Warning> w =
+        warnings(
+            """
+            apiVersion: security.istio.io/v1
+            kind: PeerAuthentication
+            metadata: {name: default, namespace: istio-system}
+            spec:
+              mtls: {mode: STRICT}
+            ---
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: deny-all, namespace: demo}
+            spec: {}
+            """);
+    assertThat(w)
+        .extracting(Enforcement.Warning::resource, Enforcement.Warning::field)
+        .containsExactly(
+            org.assertj.core.api.Assertions.tuple("PeerAuthentication istio-system/default", ""),
+            org.assertj.core.api.Assertions.tuple("AuthorizationPolicy demo/deny-all", ""));
+    assertThat(w.get(0).toString())
+        .isEqualTo(
+            "PeerAuthentication istio-system/default: accepted but not enforced by Weft yet"
+                + " (mutual TLS (traffic between Weft's proxies is plaintext))");
+  }
+
+  @Test
+  void nonHttpGatewayServersAndServicePorts() {
+    assertThat(
+            fields(
+                """
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: gw, namespace: demo}
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - port: {number: 80, name: http, protocol: HTTP}
+                    hosts: ["*"]
+                    tls: {httpsRedirect: true}
+                  - port: {number: 443, name: https, protocol: HTTPS}
+                    hosts: ["*"]
+                    tls: {mode: SIMPLE, credentialName: cert}
+                  - port: {number: 31400, name: tcp, protocol: TCP}
+                    hosts: ["*"]
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: db, namespace: demo}
+                spec:
+                  selector: {app: db}
+                  ports:
+                  - {name: http, port: 80}
+                  - {name: tcp-db, port: 5432}
+                  - {name: grpc, port: 9000}
+                """))
+        .containsExactly(
+            "spec.servers[0].tls",
+            "spec.servers[1]",
+            "spec.servers[2]",
+            "spec.ports[1]",
+            "spec.ports[2]");
+  }
+
+  /**
+   * Istio's own Bookinfo samples: every warning names a field the document really has, and the
+   * fault-injection, mTLS and egress samples are the ones that warn.
+   */
+  @Test
+  void bookinfoWarningsNameRealFields() throws Exception {
+    String shared = System.getProperty("weft.shared.dir");
+    Path dir =
+        shared == null ? null : Path.of(shared, "reference", "samples", "bookinfo", "networking");
+    Assumptions.assumeTrue(
+        dir != null && Files.isDirectory(dir),
+        "skipped: the shared reference data (weft.shared.dir) is not available");
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir)) {
+      files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+    }
+    List<String> warned = new ArrayList<>();
+    for (Path f : files) {
+      ParseResult parsed = ResourceParser.parse(f.getFileName().toString(), Files.readString(f));
+      for (Resource r : parsed.resources()) {
+        for (Enforcement.Warning w : Enforcement.unenforced(r)) {
+          assertThat(resolve(r.document(), w.field())).as(f + ": " + w).isNotNull();
+          warned.add(f.getFileName() + " " + w.resource() + " " + w.field());
+        }
+      }
+    }
+    assertThat(warned)
+        .contains(
+            "fault-injection-details-v1.yaml VirtualService default/details spec.http[0].fault",
+            "virtual-service-ratings-test-abort.yaml VirtualService default/ratings"
+                + " spec.http[0].fault",
+            "destination-rule-all-mtls.yaml DestinationRule default/reviews"
+                + " spec.trafficPolicy.tls",
+            "egress-rule-google-apis.yaml ServiceEntry default/googleapis ");
+    assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-all-v1.yaml"));
+    assertThat(warned).noneMatch(w -> w.startsWith("destination-rule-all.yaml"));
+    assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-reviews-50-v3.yaml"));
+  }
+
+  private static final Pattern SEGMENT = Pattern.compile("([A-Za-z0-9]+)|\\[(\\d+)]");
+
+  /** The value at {@code path} ({@code spec.http[0].fault}; empty: the document), or null. */
+  private static Object resolve(Map<String, Object> document, String path) {
+    Object node = document;
+    Matcher m = SEGMENT.matcher(path);
+    while (m.find()) {
+      if (m.group(1) != null) {
+        node = node instanceof Map<?, ?> map ? map.get(m.group(1)) : null;
+      } else {
+        int i = Integer.parseInt(m.group(2));
+        node = node instanceof List<?> list && i < list.size() ? list.get(i) : null;
+      }
+      if (node == null) {
+        return null;
+      }
+    }
+    return node;
+  }
+}
