@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code weft apply -f FILE}: validates every file locally, then sends them all in one
  * all-or-nothing request; prints kubectl's {@code virtualservice.networking.istio.io/podinfo
- * created}.
+ * created}, then on stderr a {@code Warning:} line per field the control plane accepted but does
+ * not enforce yet (the exit status stays 0).
  */
 @Command(name = "apply", description = "Apply resources from files or standard input.")
 final class ApplyCommand implements Callable<Integer> {
@@ -53,6 +54,11 @@ final class ApplyCommand implements Callable<Integer> {
       out.println(r.qualifiedName() + " " + r.action());
     }
     out.flush();
+    // As kubectl prints the API server's warnings: on stderr, and they never fail the apply.
+    for (ControlPlaneClient.Warning w : outcome.warnings()) {
+      err.println(w.line());
+    }
+    err.flush();
     return 0;
   }
 

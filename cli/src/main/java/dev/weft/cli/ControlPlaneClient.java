@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.ValidationError;
+import dev.weft.controlplane.gen.Enforcement;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -117,10 +118,53 @@ public final class ControlPlaneClient {
   }
 
   /**
-   * What the control plane answered to an apply or delete: the results and the errors (an apply has
-   * either; a delete may have both).
+   * A field the control plane accepted but does not enforce yet (an apply still succeeds), as
+   * {@link Enforcement} finds them.
+   *
+   * @param resource the resource as {@code Kind namespace/name}
+   * @param field the field path ({@code spec.http[0].fault}), empty for the whole resource
+   * @param message {@code accepted but not enforced by Weft yet: fault injection}
    */
-  public record Outcome(List<Result> results, List<ValidationError> errors) {}
+  public record Warning(String resource, String field, String message) {
+    /** The warning of a local {@link Enforcement} check, as the API would answer it. */
+    static Warning of(Enforcement.Warning w) {
+      return new Warning(w.resource(), w.field(), w.message());
+    }
+
+    /**
+     * The line kubectl would print for a server warning: {@code Warning: VirtualService
+     * demo/podinfo: spec.http[0].fault: accepted but not enforced by Weft yet (fault injection)}.
+     */
+    public String line() {
+      String prefix = Enforcement.NOT_ENFORCED + ": ";
+      String m =
+          message.startsWith(prefix)
+              ? Enforcement.NOT_ENFORCED + " (" + message.substring(prefix.length()) + ")"
+              : message;
+      StringBuilder sb = new StringBuilder("Warning: ");
+      if (!resource.isEmpty()) {
+        sb.append(resource).append(": ");
+      }
+      if (!field.isEmpty()) {
+        sb.append(field).append(": ");
+      }
+      return sb.append(m).toString();
+    }
+  }
+
+  /**
+   * What the control plane answered to an apply or delete: the results and the errors (an apply has
+   * either; a delete may have both), and for an apply the warnings (fields accepted but not
+   * enforced; never with errors).
+   */
+  public record Outcome(
+      List<Result> results, List<ValidationError> errors, List<Warning> warnings) {
+    public Outcome {
+      results = List.copyOf(results);
+      errors = List.copyOf(errors);
+      warnings = List.copyOf(warnings);
+    }
+  }
 
   /** {@code POST /api/v1/apply}: all or nothing. */
   public Outcome apply(String yaml, String source) {
@@ -167,7 +211,15 @@ public final class ControlPlaneClient {
     if (r.statusCode() != 200 && errors.isEmpty()) {
       throw failure(r, body);
     }
-    return new Outcome(results, errors);
+    List<Warning> warnings = new ArrayList<>();
+    for (JsonNode n : body.path("warnings")) {
+      warnings.add(
+          new Warning(
+              n.path("resource").asText(""),
+              n.path("field").asText(""),
+              n.path("message").asText("")));
+    }
+    return new Outcome(results, errors, warnings);
   }
 
   /**

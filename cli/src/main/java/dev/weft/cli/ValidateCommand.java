@@ -1,6 +1,8 @@
 package dev.weft.cli;
 
+import dev.weft.api.Resource;
 import dev.weft.api.ValidationError;
+import dev.weft.controlplane.gen.Enforcement;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -10,7 +12,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code weft validate -f FILE...}: strict local validation, every error with its field path. */
+/**
+ * {@code weft validate -f FILE...}: strict local validation, every error with its field path; valid
+ * files also get the {@code Warning:} lines {@code weft apply} would print (fields Weft accepts but
+ * does not enforce yet).
+ */
 @Command(name = "validate", description = "Validate resources locally (no control plane needed).")
 final class ValidateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -44,6 +50,13 @@ final class ValidateCommand implements Callable<Integer> {
     int n = parsed.resources().size();
     out.println("✔ " + n + (n == 1 ? " resource valid" : " resources valid"));
     out.flush();
+    // The warnings `weft apply` would get from the control plane; they do not make it invalid.
+    for (Resource r : parsed.resources()) {
+      for (Enforcement.Warning w : Enforcement.unenforced(r)) {
+        err.println(ControlPlaneClient.Warning.of(w).line());
+      }
+    }
+    err.flush();
     return 0;
   }
 }

@@ -2,10 +2,12 @@ package dev.weft.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.weft.controlplane.ControlPlane;
 import dev.weft.samples.DemoManifests;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -121,6 +123,79 @@ class WeftCommandLineTest {
     assertThat(a.status()).isEqualTo(1);
     assertThat(a.err()).contains("spec.http[0].route[0]").contains("nothing applied");
     assertThat(a.err()).doesNotContain("not running");
+  }
+
+  private static final String FAULT_AND_MTLS =
+      """
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: podinfo, namespace: demo}
+      spec:
+        hosts: [podinfo]
+        http:
+        - fault:
+            abort: {httpStatus: 503, percentage: {value: 50}}
+          mirror: {host: podinfo, subset: v2}
+          route:
+          - destination: {host: podinfo, subset: v1}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: default, namespace: demo}
+      spec:
+        mtls: {mode: STRICT}
+      """;
+
+  private static final List<String> FAULT_AND_MTLS_WARNINGS =
+      List.of(
+          "Warning: VirtualService demo/podinfo: spec.http[0].fault: accepted but not enforced by"
+              + " Weft yet (fault injection)",
+          "Warning: VirtualService demo/podinfo: spec.http[0].mirror: accepted but not enforced by"
+              + " Weft yet (traffic mirroring)",
+          "Warning: PeerAuthentication demo/default: accepted but not enforced by Weft yet (mutual"
+              + " TLS (traffic between Weft's proxies is plaintext))");
+
+  @Test
+  void applyPrintsWarningsForWhatIsNotEnforcedAndSucceeds() throws Exception {
+    Path file = tmp.resolve("fault.yaml");
+    Files.writeString(file, FAULT_AND_MTLS);
+    Path state = tmp.resolve("state");
+    try (ControlPlane cp =
+        ControlPlane.builder()
+            .stateDir(state)
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+            .build()) {
+      cp.start();
+      Run r = weft(withState("apply", "-f", file.toString()));
+      assertThat(r.status()).as(r.err()).isZero();
+      assertThat(r.out())
+          .isEqualTo(
+              "virtualservice.networking.istio.io/podinfo created\n"
+                  + "peerauthentication.security.istio.io/default created\n");
+      assertThat(r.err().lines().toList()).isEqualTo(FAULT_AND_MTLS_WARNINGS);
+      assertThat(cp.store().snapshot().resources()).hasSize(2);
+
+      // The guide's canary is fully enforced: no warning at all.
+      List<String> args = new ArrayList<>(List.of("apply"));
+      for (Path f : DemoManifests.writeTo(tmp.resolve("canary"), DemoManifests.CANARY)) {
+        args.add("-f");
+        args.add(f.toString());
+      }
+      Run canary = weft(withState(args.toArray(String[]::new)));
+      assertThat(canary.status()).isZero();
+      assertThat(canary.err()).isEmpty();
+    }
+  }
+
+  @Test
+  void validatePrintsTheSameWarningsLocally() throws IOException {
+    Path file = tmp.resolve("fault.yaml");
+    Files.writeString(file, FAULT_AND_MTLS);
+    Run r = weft(withState("validate", "-f", file.toString()));
+    assertThat(r.status()).isZero();
+    assertThat(r.out()).isEqualTo("✔ 2 resources valid\n");
+    assertThat(r.err().lines().toList()).isEqualTo(FAULT_AND_MTLS_WARNINGS);
   }
 
   @Test
