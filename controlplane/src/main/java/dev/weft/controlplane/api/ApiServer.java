@@ -13,6 +13,7 @@ import dev.weft.api.ResourceParser;
 import dev.weft.api.ValidationError;
 import dev.weft.controlplane.gen.Enforcement;
 import dev.weft.controlplane.store.ApplyResult;
+import dev.weft.controlplane.store.ConfigSnapshot;
 import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.store.StoreOutcome;
 import dev.weft.controlplane.store.StoredResource;
@@ -201,7 +202,7 @@ public final class ApiServer implements AutoCloseable {
     }
     ObjectNode root = JSON.createObjectNode();
     root.set("results", results(outcome.results()));
-    root.set("warnings", warnings(parsed.resources()));
+    root.set("warnings", warnings(parsed.resources(), store.snapshot()));
     sendJson(ex, 200, root);
   }
 
@@ -209,10 +210,10 @@ public final class ApiServer implements AutoCloseable {
    * What the applied resources ask for that Weft does not enforce yet ({@link Enforcement}), as the
    * Kubernetes API server's warnings: they never block an apply.
    */
-  private static ArrayNode warnings(List<Resource> resources) {
+  private static ArrayNode warnings(List<Resource> resources, ConfigSnapshot config) {
     ArrayNode arr = JSON.createArrayNode();
     for (Resource r : resources) {
-      for (Enforcement.Warning w : Enforcement.unenforced(r)) {
+      for (Enforcement.Warning w : Enforcement.unenforced(r, config)) {
         ObjectNode o = arr.addObject();
         o.put("resource", w.resource());
         o.put("field", w.field());

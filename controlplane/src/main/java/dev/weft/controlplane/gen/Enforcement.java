@@ -1,6 +1,7 @@
 package dev.weft.controlplane.gen;
 
 import dev.weft.api.Resource;
+import dev.weft.api.ResourceKind;
 import dev.weft.api.core.Service;
 import dev.weft.api.networking.DestinationRule;
 import dev.weft.api.networking.Gateway;
@@ -12,7 +13,11 @@ import dev.weft.api.networking.Subset;
 import dev.weft.api.networking.TrafficPolicy;
 import dev.weft.api.networking.VirtualService;
 import dev.weft.api.networking.WorkloadEntry;
+import dev.weft.controlplane.registry.Hosts;
+import dev.weft.controlplane.registry.MeshService;
 import dev.weft.controlplane.registry.Protocol;
+import dev.weft.controlplane.store.ConfigSnapshot;
+import dev.weft.controlplane.store.StoredResource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -95,6 +100,100 @@ public final class Enforcement {
       }
     }
     return List.copyOf(c.out);
+  }
+
+  /**
+   * {@link #unenforced(Resource)}, plus what {@code resource} loses to other stored configuration,
+   * as {@link dev.weft.controlplane.push.PushContext} and {@link RouteGenerator} pick: a
+   * DestinationRule whose host an older DestinationRule already has (only the oldest is used), and
+   * a mesh VirtualService for a Service that an older mesh VirtualService already routes (a sidecar
+   * takes the oldest). {@code config} is the store after the apply.
+   */
+  public static List<Warning> unenforced(Resource resource, ConfigSnapshot config) {
+    List<Warning> out = new ArrayList<>(unenforced(resource));
+    Collector c = new Collector(describe(resource));
+    switch (resource.kind()) {
+      case DESTINATION_RULE -> shadowedDestinationRule(c, resource, config);
+      case VIRTUAL_SERVICE -> shadowedVirtualService(c, resource, config);
+      default -> {
+        // Other kinds do not compete with each other.
+      }
+    }
+    out.addAll(c.out);
+    return List.copyOf(out);
+  }
+
+  private static void shadowedDestinationRule(Collector c, Resource dr, ConfigSnapshot config) {
+    String host = Hosts.resolve(dr.spec(DestinationRule.class).host(), dr.metadata().namespace());
+    for (Resource other : config.byAge(ResourceKind.DESTINATION_RULE)) {
+      String otherHost =
+          Hosts.resolve(other.spec(DestinationRule.class).host(), other.metadata().namespace());
+      if (!otherHost.equals(host)) {
+        continue;
+      }
+      if (!other.key().equals(dr.key())) {
+        c.add(
+            "spec.host",
+            "a second DestinationRule for one host ("
+                + describe(other)
+                + " is older and is the one used; Istio would merge them)");
+      }
+      return;
+    }
+  }
+
+  private static void shadowedVirtualService(Collector c, Resource vs, ConfigSnapshot config) {
+    if (!appliesToMesh(vs)) {
+      return;
+    }
+    List<Resource> meshServices = new ArrayList<>();
+    for (Resource other : config.byAge(ResourceKind.VIRTUAL_SERVICE)) {
+      if (appliesToMesh(other)) {
+        meshServices.add(other);
+      }
+    }
+    List<String> hosts = vs.spec(VirtualService.class).hosts();
+    for (int i = 0; i < hosts.size(); i++) {
+      String host = Hosts.resolve(hosts.get(i), vs.metadata().namespace());
+      if (host.equals("*")) {
+        continue;
+      }
+      for (StoredResource s : config.list(ResourceKind.SERVICE)) {
+        String service = MeshService.of(s.resource()).hostname();
+        if (!Hosts.matches(host, service)) {
+          continue;
+        }
+        Resource winner = firstFor(meshServices, service);
+        if (winner != null && !winner.key().equals(vs.key())) {
+          c.add(
+              "spec.hosts[" + i + "]",
+              "a second mesh VirtualService for "
+                  + service
+                  + " ("
+                  + describe(winner)
+                  + " is older and is the one sidecars use)");
+          break;
+        }
+      }
+    }
+  }
+
+  /** As {@link RouteGenerator}: bound to the mesh when {@code gateways} is empty or has mesh. */
+  private static boolean appliesToMesh(Resource vs) {
+    List<String> gateways = vs.spec(VirtualService.class).gateways();
+    return gateways.isEmpty() || gateways.contains("mesh");
+  }
+
+  private static Resource firstFor(List<Resource> virtualServices, String service) {
+    for (Resource r : virtualServices) {
+      for (String h : r.spec(VirtualService.class).hosts()) {
+        String host = Hosts.resolve(h, r.metadata().namespace());
+        if (!host.equals("*") && Hosts.matches(host, service)) {
+          return r;
+        }
+      }
+    }
+    return null;
   }
 
   /** {@code Kind namespace/name}, as {@code ResourceParser} names resources in its errors. */

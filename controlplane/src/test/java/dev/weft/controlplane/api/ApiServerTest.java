@@ -213,6 +213,62 @@ class ApiServerTest {
     assertThat(clean.get("warnings").size()).isZero();
   }
 
+  @Test
+  void warnsWhenOlderConfigurationWinsForTheSameHost() throws Exception {
+    String base =
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: podinfo, namespace: demo}
+        spec:
+          selector: {app: podinfo}
+          ports:
+          - {name: http, port: 80, targetPort: 9898}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: a-podinfo, namespace: demo}
+        spec:
+          host: podinfo
+          subsets:
+          - {name: v1, labels: {version: v1}}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: a-podinfo, namespace: demo}
+        spec:
+          hosts: [podinfo]
+          http:
+          - route:
+            - destination: {host: podinfo, subset: v1}
+        """;
+    JsonNode first = JSON.readTree(post("/api/v1/apply", base, token).body());
+    assertThat(first.get("warnings").size()).as(first.toString()).isZero();
+
+    // The test clock gives both the same creation time: the key decides, as in PushContext.
+    String second =
+        base.substring(base.indexOf("---") + 4)
+            .replace("a-podinfo", "b-podinfo")
+            .replace("subset: v1}", "subset: v2}")
+            .replace("name: v1,", "name: v2,");
+    HttpResponse<String> r = post("/api/v1/apply", second, token);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode warnings = JSON.readTree(r.body()).get("warnings");
+    assertThat(warnings.size()).as(r.body()).isEqualTo(2);
+    assertThat(warnings.at("/0/resource").asText()).isEqualTo("DestinationRule demo/b-podinfo");
+    assertThat(warnings.at("/0/field").asText()).isEqualTo("spec.host");
+    assertThat(warnings.at("/0/message").asText()).contains("DestinationRule demo/a-podinfo");
+    assertThat(warnings.at("/1/resource").asText()).isEqualTo("VirtualService demo/b-podinfo");
+    assertThat(warnings.at("/1/field").asText()).isEqualTo("spec.hosts[0]");
+    assertThat(warnings.at("/1/message").asText())
+        .contains("podinfo.demo.svc.cluster.local")
+        .contains("VirtualService demo/a-podinfo");
+
+    // The older ones are the ones in force: re-applying them warns about nothing.
+    JsonNode again = JSON.readTree(post("/api/v1/apply", base, token).body());
+    assertThat(again.get("warnings").size()).as(again.toString()).isZero();
+  }
+
   private static String gateway(String name) {
     return """
         apiVersion: networking.istio.io/v1
