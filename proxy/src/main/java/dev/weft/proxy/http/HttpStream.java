@@ -1,7 +1,5 @@
 package dev.weft.proxy.http;
 
-import dev.weft.proxy.accesslog.AccessLogEntry;
-import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
@@ -345,38 +343,16 @@ final class HttpStream implements HttpFilterCallbacks {
     }
   }
 
-  /** Frames the response head for this downstream connection (HTTP/1.0 or 1.1, keep-alive). */
+  /** Frames the response head for this downstream connection and writes it. */
   private void writeResponseHead(HttpResponse r) {
-    HttpHeaders h = r.headers();
-    HttpVersion protocol = info.protocol();
-    int code = r.status().code();
-    boolean noBody = info.isHead() || code == 204 || code == 304;
-    if (protocol == HttpVersion.HTTP_1_0 && HttpUtil.isTransferEncodingChunked(r)) {
-      // An HTTP/1.0 client cannot read chunks: send the bytes as they come, then close.
-      h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-      closeAfterResponse = true;
-    } else if (!noBody
-        && !HttpUtil.isContentLengthSet(r)
-        && !HttpUtil.isTransferEncodingChunked(r)) {
-      // The upstream delimits the body by closing; re-frame it for a keep-alive downstream.
-      if (protocol == HttpVersion.HTTP_1_1) {
-        HttpUtil.setTransferEncodingChunked(r, true);
-      } else {
-        closeAfterResponse = true;
-      }
-    }
-    if (!requestComplete) {
-      // Answered before the request body was done: the connection cannot carry another request.
-      closeAfterResponse = true;
-    }
-    if (!downstreamKeepAlive || closeAfterResponse) {
-      closeAfterResponse = true;
-      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    } else if (protocol == HttpVersion.HTTP_1_0) {
-      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    }
-    r.setProtocolVersion(
-        protocol == HttpVersion.HTTP_1_0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
+    closeAfterResponse =
+        ResponseFraming.frame(
+            r,
+            info.protocol(),
+            info.isHead(),
+            requestComplete,
+            downstreamKeepAlive,
+            closeAfterResponse);
     responseStarted = true;
     if (r instanceof LastHttpContent last) {
       info.addBytesSent(last.content().readableBytes());
@@ -511,50 +487,7 @@ final class HttpStream implements HttpFilterCallbacks {
     if (pausedReading && !closeAfterResponse) {
       pausedReading = false;
     }
-    int code = info.responseCode();
-    String flags = info.responseFlags();
-    listenerStats.request(code);
-    String clusterName = null;
-    String upstreamHost = null;
-    ClusterConfig cluster = info.cluster();
-    if (cluster != null) {
-      clusterName = cluster.name();
-      cluster.stats().request(code, flags);
-      if (info.endpoint() != null) {
-        upstreamHost = info.endpoint().hostPort();
-        info.endpoint().stats().request(code >= 500 || code == 0);
-      }
-    } else if (info.missingCluster() != null) {
-      // Reported under the missing cluster's name, so that the NC is visible per destination.
-      clusterName = info.missingCluster();
-      dp.stats().cluster(clusterName).request(code, flags);
-    }
-    Route r = info.route();
-    HttpVersion protocol = info.protocol();
-    dp.accessLog()
-        .log(
-            new AccessLogEntry(
-                info.startMillis(),
-                info.method(),
-                info.path(),
-                protocol == null ? null : protocol.text(),
-                code,
-                flags,
-                info.responseCodeDetails(),
-                info.bytesReceived(),
-                info.bytesSent(),
-                info.durationMillis(),
-                info.serviceTime(),
-                info.forwardedFor(),
-                info.userAgent(),
-                info.requestId(),
-                info.authority(),
-                upstreamHost,
-                clusterName,
-                info.upstreamLocalAddress(),
-                ctx.channel().localAddress(),
-                ctx.channel().remoteAddress(),
-                r == null ? null : r.name()));
+    StreamCompletion.record(info, listenerStats, dp, ctx.channel());
     if (requestComplete || closeAfterResponse || !ctx.channel().isActive()) {
       connection.streamDone(this, closeAfterResponse);
     }

@@ -122,12 +122,15 @@ public final class ListenerManager {
       ch.close();
       return;
     }
+    int index = 0;
+    while (lc.filterChains().get(index) != chain) {
+      index++;
+    }
     switch (chain.networkFilter()) {
       case HttpConnectionManagerConfig hcm ->
           ch.pipeline()
               .addLast(
-                  new HttpServerCodec(CODEC),
-                  new HttpConnectionManager(dataPlane, lc, lc.filterChains().indexOf(chain), hcm));
+                  new HttpServerCodec(CODEC), new HttpConnectionManager(dataPlane, lc, index, hcm));
     }
   }
 

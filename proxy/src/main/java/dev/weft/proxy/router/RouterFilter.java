@@ -14,13 +14,11 @@ import dev.weft.proxy.upstream.LoadBalancer;
 import dev.weft.proxy.upstream.UpstreamStream;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
@@ -45,15 +43,7 @@ import java.util.concurrent.TimeUnit;
 final class RouterFilter implements HttpFilter, UpstreamStream {
   private static final int MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
 
-  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
-  private static final AsciiString X_ENVOY_ORIGINAL_PATH =
-      AsciiString.cached("x-envoy-original-path");
-  private static final AsciiString X_ENVOY_EXPECTED_RQ_TIMEOUT_MS =
-      AsciiString.cached("x-envoy-expected-rq-timeout-ms");
   private static final AsciiString X_ENVOY_INTERNAL = AsciiString.cached("x-envoy-internal");
-  private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME =
-      AsciiString.cached("x-envoy-upstream-service-time");
-  private static final AsciiString HTTP = AsciiString.cached("http");
 
   // Envoy's local reply bodies.
   static final String BODY_NO_HEALTHY_UPSTREAM = "no healthy upstream";
@@ -100,7 +90,11 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     if (vh != null && !vh.requireTls().equals("NONE")) {
       String location =
           Router.tlsRedirect(
-              vh, scheme(h), "true".equals(h.get(X_ENVOY_INTERNAL)), authority, path);
+              vh,
+              UpstreamHeaders.scheme(h),
+              "true".equals(h.get(X_ENVOY_INTERNAL)),
+              authority,
+              path);
       if (location != null) {
         cb.sendRedirect(301, location);
         return FilterStatus.STOP;
@@ -117,7 +111,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       return FilterStatus.STOP;
     }
     if (route.action() instanceof RouteAction.Redirect r) {
-      cb.sendRedirect(r.status(), Router.redirectLocation(route, r, scheme(h), authority, path));
+      cb.sendRedirect(
+          r.status(),
+          Router.redirectLocation(route, r, UpstreamHeaders.scheme(h), authority, path));
       return FilterStatus.STOP;
     }
     String clusterName = Router.cluster(route.action(), cb.random());
@@ -136,47 +132,13 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     }
     info.endpoint(endpoint);
 
-    prepareUpstreamHead(req, h);
+    UpstreamHeaders.prepareRequest(req, route, info);
     pending = new ArrayDeque<>(4);
     connecting = true;
     pendingHead = req;
     upstreamHead = req;
     cb.connectionPool().acquire(cluster, endpoint, this);
     return FilterStatus.CONTINUE;
-  }
-
-  /** Upstream request head: origin-form, HTTP/1.1, hop-by-hop headers removed, Envoy's headers. */
-  private void prepareUpstreamHead(HttpRequest req, HttpHeaders h) {
-    String path = info.path();
-    String upstreamPath = route.upstreamPath(path);
-    if (upstreamPath != path) {
-      // Envoy keeps the path it rewrote for the upstream to see.
-      h.set(X_ENVOY_ORIGINAL_PATH, path);
-    }
-    req.setUri(upstreamPath);
-    req.setProtocolVersion(HttpVersion.HTTP_1_1);
-    HopByHopHeaders.strip(h);
-    h.set(
-        HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : info.authority());
-    if (route.timeoutMillis() > 0) {
-      // Envoy tells the upstream how long the proxy will wait (unless suppress_envoy_headers).
-      h.set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, route.timeoutMillis());
-    }
-    route.requestHeaders().apply(h);
-    if (!h.contains(X_FORWARDED_PROTO)) {
-      h.set(X_FORWARDED_PROTO, HTTP);
-    }
-    if (info.protocol() == HttpVersion.HTTP_1_0
-        && !HttpUtil.isContentLengthSet(req)
-        && !HttpUtil.isTransferEncodingChunked(req)) {
-      h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
-    }
-  }
-
-  /** The request's scheme: {@code x-forwarded-proto} when a trusted hop set it, else http. */
-  private static String scheme(HttpHeaders h) {
-    String xfp = h.get(X_FORWARDED_PROTO);
-    return "https".equalsIgnoreCase(xfp) ? "https" : "http";
   }
 
   @Override
@@ -433,12 +395,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     info.responseCode(r.status().code());
     info.responseCodeDetails("via_upstream");
     upstreamKeepAlive = HttpUtil.isKeepAlive(r);
-    HttpHeaders h = r.headers();
-    HopByHopHeaders.strip(h);
-    h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceTime);
-    // Weft has always set server before the route's response headers (so a route may override it).
-    cb.connectionManager().applyServerHeader(h);
-    route.responseHeaders().apply(h);
+    UpstreamHeaders.prepareResponse(r, serviceTime, cb.connectionManager(), route);
     if (r instanceof LastHttpContent) {
       releaseUpstreamAfterResponse();
     }

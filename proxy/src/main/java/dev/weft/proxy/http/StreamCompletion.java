@@ -1,0 +1,65 @@
+package dev.weft.proxy.http;
+
+import dev.weft.proxy.accesslog.AccessLogEntry;
+import dev.weft.proxy.config.ClusterConfig;
+import dev.weft.proxy.config.Route;
+import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.stats.ListenerStats;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpVersion;
+
+/**
+ * What happens once per finished stream: Envoy's listener, cluster and host request counters, and
+ * the access log entry (queued to the asynchronous logger, never written on the event loop).
+ */
+final class StreamCompletion {
+  private StreamCompletion() {}
+
+  static void record(
+      StreamInfo info, ListenerStats listenerStats, DataPlane dp, Channel downstream) {
+    int code = info.responseCode();
+    String flags = info.responseFlags();
+    listenerStats.request(code);
+    String clusterName = null;
+    String upstreamHost = null;
+    ClusterConfig cluster = info.cluster();
+    if (cluster != null) {
+      clusterName = cluster.name();
+      cluster.stats().request(code, flags);
+      if (info.endpoint() != null) {
+        upstreamHost = info.endpoint().hostPort();
+        info.endpoint().stats().request(code >= 500 || code == 0);
+      }
+    } else if (info.missingCluster() != null) {
+      // Reported under the missing cluster's name, so that the NC is visible per destination.
+      clusterName = info.missingCluster();
+      dp.stats().cluster(clusterName).request(code, flags);
+    }
+    Route r = info.route();
+    HttpVersion protocol = info.protocol();
+    dp.accessLog()
+        .log(
+            new AccessLogEntry(
+                info.startMillis(),
+                info.method(),
+                info.path(),
+                protocol == null ? null : protocol.text(),
+                code,
+                flags,
+                info.responseCodeDetails(),
+                info.bytesReceived(),
+                info.bytesSent(),
+                info.durationMillis(),
+                info.serviceTime(),
+                info.forwardedFor(),
+                info.userAgent(),
+                info.requestId(),
+                info.authority(),
+                upstreamHost,
+                clusterName,
+                info.upstreamLocalAddress(),
+                downstream.localAddress(),
+                downstream.remoteAddress(),
+                r == null ? null : r.name()));
+  }
+}

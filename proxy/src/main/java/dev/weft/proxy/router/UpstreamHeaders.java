@@ -1,0 +1,79 @@
+package dev.weft.proxy.router;
+
+import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.config.Route;
+import dev.weft.proxy.http.filter.StreamInfo;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+/**
+ * The router's header work on both sides of the upstream: the request head as the upstream sees it
+ * (rewrites, Envoy's {@code x-envoy-*} headers, the route's header mutations) and the response head
+ * as the downstream sees it.
+ */
+final class UpstreamHeaders {
+  static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  private static final AsciiString X_ENVOY_ORIGINAL_PATH =
+      AsciiString.cached("x-envoy-original-path");
+  private static final AsciiString X_ENVOY_EXPECTED_RQ_TIMEOUT_MS =
+      AsciiString.cached("x-envoy-expected-rq-timeout-ms");
+  private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME =
+      AsciiString.cached("x-envoy-upstream-service-time");
+  private static final AsciiString HTTP = AsciiString.cached("http");
+
+  private UpstreamHeaders() {}
+
+  /** Upstream request head: origin-form, HTTP/1.1, hop-by-hop headers removed, Envoy's headers. */
+  static void prepareRequest(HttpRequest req, Route route, StreamInfo info) {
+    HttpHeaders h = req.headers();
+    String path = info.path();
+    String upstreamPath = route.upstreamPath(path);
+    if (upstreamPath != path) {
+      // Envoy keeps the path it rewrote for the upstream to see.
+      h.set(X_ENVOY_ORIGINAL_PATH, path);
+    }
+    req.setUri(upstreamPath);
+    req.setProtocolVersion(HttpVersion.HTTP_1_1);
+    HopByHopHeaders.strip(h);
+    h.set(
+        HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : info.authority());
+    if (route.timeoutMillis() > 0) {
+      // Envoy tells the upstream how long the proxy will wait (unless suppress_envoy_headers).
+      h.set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, route.timeoutMillis());
+    }
+    route.requestHeaders().apply(h);
+    if (!h.contains(X_FORWARDED_PROTO)) {
+      h.set(X_FORWARDED_PROTO, HTTP);
+    }
+    if (info.protocol() == HttpVersion.HTTP_1_0
+        && !HttpUtil.isContentLengthSet(req)
+        && !HttpUtil.isTransferEncodingChunked(req)) {
+      h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+    }
+  }
+
+  /**
+   * Downstream response head: hop-by-hop headers removed, {@code x-envoy-upstream-service-time},
+   * the connection manager's {@code server} header, then the route's response header mutations
+   * (Weft has always set {@code server} first, so a route may override it).
+   */
+  static void prepareResponse(
+      HttpResponse r, long serviceTimeMillis, HttpConnectionManagerConfig hcm, Route route) {
+    HttpHeaders h = r.headers();
+    HopByHopHeaders.strip(h);
+    h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceTimeMillis);
+    hcm.applyServerHeader(h);
+    route.responseHeaders().apply(h);
+  }
+
+  /** The request's scheme: {@code x-forwarded-proto} when a trusted hop set it, else http. */
+  static String scheme(HttpHeaders h) {
+    String xfp = h.get(X_FORWARDED_PROTO);
+    return "https".equalsIgnoreCase(xfp) ? "https" : "http";
+  }
+}
