@@ -184,7 +184,10 @@ class LocalMeshIntegrationTest {
                   exact: v3
             route:
             - destination: {host: podinfo.demo.svc.cluster.local, subset: v3}
-          - route:
+          - headers:
+              response:
+                set: {x-weft-route: v1}
+            route:
             - destination: {host: podinfo.demo.svc.cluster.local, subset: v1}
         """;
     String manifests =
@@ -205,6 +208,12 @@ class LocalMeshIntegrationTest {
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(503);
     assertThat(version(url, Map.of())).isEqualTo("6.7.1");
+    // The route's header operations reach the proxy (Istio's headers.response.set).
+    HttpResponse<String> v1 =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url)).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(v1.headers().firstValue("x-weft-route")).contains("v1");
     Path gatewayLog = tmp.resolve("istio-ingressgateway.access.log");
     await(
         "an access log line with the NC flag",

@@ -33,11 +33,10 @@ import java.util.Map;
  * rule here goes.
  *
  * <p>A field is listed when a user who sets it would otherwise believe it acts: Istio fields the
- * generators never read (fault, mirror, CORS, header manipulation, traffic policies...), kinds that
- * are stored but read by nothing (ServiceEntry, Sidecar, the security kinds, Secret), and
- * configuration whose traffic Weft's proxies do not carry (non-HTTP ports and servers). Settings
- * whose value is what Weft does anyway (a round-robin load balancer, client TLS {@code DISABLE})
- * are not listed.
+ * generators never read (fault, mirror, CORS, traffic policies...), kinds that are stored but read
+ * by nothing (ServiceEntry, Sidecar, the security kinds, Secret), and configuration whose traffic
+ * Weft's proxies do not carry (non-HTTP ports and servers). Settings whose value is what Weft does
+ * anyway (a round-robin load balancer, client TLS {@code DISABLE}) are not listed.
  */
 public final class Enforcement {
   /** The words every warning message starts with. */
@@ -231,8 +230,11 @@ public final class Enforcement {
       }
       for (int d = 0; d < http.route().size(); d++) {
         HttpRouteDestination dest = http.route().get(d);
-        if (hasOperations(dest.headers())) {
-          c.add(p + ".route[" + d + "].headers", "header manipulation");
+        String dp = p + ".route[" + d + "].headers";
+        if (http.route().size() == 1) {
+          headerOperations(c, dp, dest.headers());
+        } else if (hasOperations(dest.headers())) {
+          c.add(dp, "header manipulation per destination of a weighted route");
         }
       }
       if (http.rewrite() != null && http.rewrite().uriRegexRewrite() != null) {
@@ -258,9 +260,7 @@ public final class Enforcement {
       if (http.corsPolicy() != null) {
         c.add(p + ".corsPolicy", "CORS policy");
       }
-      if (hasOperations(http.headers())) {
-        c.add(p + ".headers", "header manipulation");
-      }
+      headerOperations(c, p + ".headers", http.headers());
       // RouteTranslator emits a route only for `redirect` or `route`: anything else is skipped.
       boolean routed = http.redirect() != null || !http.route().isEmpty();
       if (http.directResponse() != null && !routed) {
@@ -279,6 +279,52 @@ public final class Enforcement {
     if (vs.exportTo() != null && !vs.exportTo().isEmpty()) {
       c.add("spec.exportTo", "exportTo (every namespace sees every resource)");
     }
+  }
+
+  /** The header operations {@link RouteTranslator#translatable} leaves out. */
+  private static void headerOperations(
+      Collector c, String path, dev.weft.api.networking.Headers headers) {
+    if (headers == null) {
+      return;
+    }
+    operations(c, path + ".request", headers.request());
+    operations(c, path + ".response", headers.response());
+  }
+
+  private static void operations(
+      Collector c, String path, dev.weft.api.networking.Headers.HeaderOperations ops) {
+    if (ops == null) {
+      return;
+    }
+    for (String op : List.of("set", "add")) {
+      Map<String, String> values = op.equals("set") ? ops.set() : ops.add();
+      if (values == null) {
+        continue;
+      }
+      for (Map.Entry<String, String> e : new java.util.TreeMap<>(values).entrySet()) {
+        if (!RouteTranslator.translatable(e.getKey(), e.getValue())) {
+          c.add(path + "." + op + "." + e.getKey(), headerReason(e.getKey()));
+        }
+      }
+    }
+    if (ops.remove() != null) {
+      for (int i = 0; i < ops.remove().size(); i++) {
+        String name = ops.remove().get(i);
+        if (!RouteTranslator.translatable(name, "")) {
+          c.add(path + ".remove[" + i + "]", headerReason(name));
+        }
+      }
+    }
+  }
+
+  private static String headerReason(String name) {
+    if (name.equalsIgnoreCase("host") || name.equalsIgnoreCase(":authority")) {
+      return "changing the Host header this way (use rewrite.authority)";
+    }
+    if (name.startsWith(":")) {
+      return "changing pseudo-headers";
+    }
+    return "%FORMATTER% header values (a literal % is written %%)";
   }
 
   private static boolean hasOperations(dev.weft.api.networking.Headers headers) {

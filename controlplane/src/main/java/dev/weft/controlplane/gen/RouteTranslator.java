@@ -4,6 +4,7 @@ import com.google.protobuf.BoolValue;
 import com.google.protobuf.UInt32Value;
 import dev.weft.api.Resource;
 import dev.weft.api.networking.Destination;
+import dev.weft.api.networking.Headers;
 import dev.weft.api.networking.HttpMatchRequest;
 import dev.weft.api.networking.HttpRedirect;
 import dev.weft.api.networking.HttpRetry;
@@ -15,6 +16,8 @@ import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.xds.ClusterName;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher;
 import io.envoyproxy.envoy.config.route.v3.RedirectAction;
@@ -36,7 +39,8 @@ import java.util.TreeMap;
  * Translates a VirtualService's {@code http} routes into Envoy routes, as Istio's route translation
  * does: one Envoy route per match (in order; a route without matches matches prefix {@code /}), uri
  * exact/prefix/regex → path/prefix/safe_regex, headers → header matchers, method → {@code :method},
- * one destination → {@code cluster}, several → {@code weighted_clusters}.
+ * one destination → {@code cluster}, several → {@code weighted_clusters}; header operations of the
+ * route (and of a lone destination) → route-level header mutations.
  */
 final class RouteTranslator {
   private RouteTranslator() {}
@@ -79,10 +83,98 @@ final class RouteTranslator {
         } else {
           continue;
         }
+        headers(route, http);
         out.add(route.build());
       }
     }
     return out;
+  }
+
+  /**
+   * The header operations of an http route, and of its destination when it has only one (as Istio
+   * puts a lone destination's operations on the route): {@code set} → {@code
+   * OVERWRITE_IF_EXISTS_OR_ADD}, {@code add} → {@code APPEND_IF_EXISTS_OR_ADD}, {@code remove} →
+   * {@code *_headers_to_remove}. Operations Envoy would reject (see {@link #translatable}) are left
+   * out; {@link Enforcement} warns about them.
+   */
+  private static void headers(Route.Builder route, HttpRoute http) {
+    List<Headers> all = new ArrayList<>();
+    if (http.headers() != null) {
+      all.add(http.headers());
+    }
+    if (http.route().size() == 1 && http.route().get(0).headers() != null) {
+      all.add(http.route().get(0).headers());
+    }
+    for (Headers h : all) {
+      Headers.HeaderOperations req = h.request();
+      if (req != null) {
+        for (String name : orEmpty(req.remove())) {
+          if (translatable(name, "")) {
+            route.addRequestHeadersToRemove(name);
+          }
+        }
+        add(
+            req.set(),
+            HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD,
+            route::addRequestHeadersToAdd);
+        add(
+            req.add(),
+            HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD,
+            route::addRequestHeadersToAdd);
+      }
+      Headers.HeaderOperations resp = h.response();
+      if (resp != null) {
+        for (String name : orEmpty(resp.remove())) {
+          if (translatable(name, "")) {
+            route.addResponseHeadersToRemove(name);
+          }
+        }
+        add(
+            resp.set(),
+            HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD,
+            route::addResponseHeadersToAdd);
+        add(
+            resp.add(),
+            HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD,
+            route::addResponseHeadersToAdd);
+      }
+    }
+  }
+
+  private static List<String> orEmpty(List<String> names) {
+    return names == null ? List.of() : names;
+  }
+
+  private static void add(
+      Map<String, String> headers,
+      HeaderValueOption.HeaderAppendAction action,
+      java.util.function.Consumer<HeaderValueOption> sink) {
+    if (headers == null) {
+      return;
+    }
+    for (Map.Entry<String, String> e : new TreeMap<>(headers).entrySet()) {
+      if (!translatable(e.getKey(), e.getValue())) {
+        continue;
+      }
+      sink.accept(
+          HeaderValueOption.newBuilder()
+              .setHeader(HeaderValue.newBuilder().setKey(e.getKey()).setValue(e.getValue()))
+              .setAppendAction(action)
+              .build());
+    }
+  }
+
+  /**
+   * Whether a header operation can go to Envoy as it is: Envoy refuses to add or remove {@code
+   * host} and pseudo-headers ({@code :authority}: use {@code rewrite.authority}), and reads a lone
+   * {@code %} in a value as the start of a {@code %FORMATTER%}, which Weft's proxy does not support
+   * ({@code %%} is a literal {@code %}).
+   */
+  static boolean translatable(String name, String value) {
+    if (name.isEmpty() || name.startsWith(":") || name.equalsIgnoreCase("host")) {
+      return false;
+    }
+    return value == null || value.replace("%%", "").indexOf('%') < 0;
   }
 
   private static String routeName(HttpRoute http, HttpMatchRequest m) {

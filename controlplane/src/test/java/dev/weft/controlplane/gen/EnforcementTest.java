@@ -92,6 +92,9 @@ class EnforcementTest {
                       port: 80
                       gateways: [mesh]
                     rewrite: {uri: /, authority: podinfo}
+                    headers:
+                      request: {set: {x-a: b}, add: {x-b: "50%%"}, remove: [x-c]}
+                      response: {set: {x-d: e}}
                     timeout: 2s
                     retries: {attempts: 3, perTryTimeout: 1s, retryOn: "5xx,connect-failure"}
                     route:
@@ -152,11 +155,15 @@ class EnforcementTest {
                 mirrorPercentage: {value: 10}
                 corsPolicy: {allowOrigins: [{exact: "https://a.example"}]}
                 headers:
-                  request: {set: {x-a: b}}
+                  request: {set: {x-a: b, host: other, x-c: "%DOWNSTREAM_REMOTE_ADDRESS%"}}
+                  response: {add: {x-d: "100%%"}, remove: [x-b]}
                 route:
                 - destination: {host: podinfo, subset: v1}
+                  weight: 50
                   headers:
                     response: {remove: [x-b]}
+                - destination: {host: podinfo, subset: v2}
+                  weight: 50
               tcp:
               - route:
                 - destination: {host: podinfo, port: {number: 9000}}
@@ -171,7 +178,8 @@ class EnforcementTest {
             "spec.http[1].mirror",
             "spec.http[1].mirrorPercentage",
             "spec.http[1].corsPolicy",
-            "spec.http[1].headers",
+            "spec.http[1].headers.request.set.host",
+            "spec.http[1].headers.request.set.x-c",
             "spec.tcp",
             "spec.exportTo");
     Enforcement.Warning fault = w.get(2);
@@ -318,7 +326,7 @@ class EnforcementTest {
     assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-reviews-50-v3.yaml"));
   }
 
-  private static final Pattern SEGMENT = Pattern.compile("([A-Za-z0-9]+)|\\[(\\d+)]");
+  private static final Pattern SEGMENT = Pattern.compile("([^.\\[\\]]+)|\\[(\\d+)]");
 
   /** The value at {@code path} ({@code spec.http[0].fault}; empty: the document), or null. */
   private static Object resolve(Map<String, Object> document, String path) {
