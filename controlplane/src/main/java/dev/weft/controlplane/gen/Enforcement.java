@@ -261,11 +261,10 @@ public final class Enforcement {
         c.add(p + ".corsPolicy", "CORS policy");
       }
       headerOperations(c, p + ".headers", http.headers());
-      // RouteTranslator emits a route only for `redirect` or `route`: anything else is skipped.
-      boolean routed = http.redirect() != null || !http.route().isEmpty();
-      if (http.directResponse() != null && !routed) {
-        c.add(p + ".directResponse", "direct response (this route is left out)");
-      }
+      // RouteTranslator emits a route for `redirect`, `directResponse` or `route`; a delegating
+      // route has none of them and is left out.
+      boolean routed =
+          http.redirect() != null || http.directResponse() != null || !http.route().isEmpty();
       if (http.delegate() != null && !routed) {
         c.add(p + ".delegate", "delegation to another VirtualService (this route is left out)");
       }

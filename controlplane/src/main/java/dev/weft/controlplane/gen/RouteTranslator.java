@@ -1,10 +1,12 @@
 package dev.weft.controlplane.gen;
 
 import com.google.protobuf.BoolValue;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.UInt32Value;
 import dev.weft.api.Resource;
 import dev.weft.api.networking.Destination;
 import dev.weft.api.networking.Headers;
+import dev.weft.api.networking.HttpDirectResponse;
 import dev.weft.api.networking.HttpMatchRequest;
 import dev.weft.api.networking.HttpRedirect;
 import dev.weft.api.networking.HttpRetry;
@@ -16,8 +18,10 @@ import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.xds.ClusterName;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher;
 import io.envoyproxy.envoy.config.route.v3.RedirectAction;
@@ -39,8 +43,10 @@ import java.util.TreeMap;
  * Translates a VirtualService's {@code http} routes into Envoy routes, as Istio's route translation
  * does: one Envoy route per match (in order; a route without matches matches prefix {@code /}), uri
  * exact/prefix/regex → path/prefix/safe_regex, headers → header matchers, method → {@code :method},
- * one destination → {@code cluster}, several → {@code weighted_clusters}; header operations of the
- * route (and of a lone destination) → route-level header mutations.
+ * one destination → {@code cluster}, several → {@code weighted_clusters}; redirect and
+ * directResponse (in that order, before route, as Istio) → {@code redirect}/{@code
+ * direct_response}; header operations of the route (and of a lone destination) → route-level header
+ * mutations.
  */
 final class RouteTranslator {
   private RouteTranslator() {}
@@ -78,6 +84,8 @@ final class RouteTranslator {
         }
         if (http.redirect() != null) {
           route.setRedirect(redirect(http.redirect()));
+        } else if (http.directResponse() != null) {
+          route.setDirectResponse(directResponse(http.directResponse()));
         } else if (!http.route().isEmpty()) {
           route.setRoute(action(context, http, ns, scope));
         } else {
@@ -367,6 +375,23 @@ final class RouteTranslator {
           case 308 -> RedirectAction.RedirectResponseCode.PERMANENT_REDIRECT;
           default -> RedirectAction.RedirectResponseCode.MOVED_PERMANENTLY;
         });
+    return b.build();
+  }
+
+  /** Istio's directResponse: the status, and the body as {@code inline_string}/{@code _bytes}. */
+  private static DirectResponseAction directResponse(HttpDirectResponse d) {
+    DirectResponseAction.Builder b = DirectResponseAction.newBuilder().setStatus(d.status());
+    if (d.body() != null && !d.body().isEmpty()) {
+      b.setBody(DataSource.newBuilder().setInlineString(d.body()));
+    } else if (d.bytes() != null && !d.bytes().isEmpty()) {
+      byte[] bytes;
+      try {
+        bytes = java.util.Base64.getDecoder().decode(d.bytes());
+      } catch (IllegalArgumentException e) {
+        bytes = d.bytes().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      }
+      b.setBody(DataSource.newBuilder().setInlineBytes(ByteString.copyFrom(bytes)));
+    }
     return b.build();
   }
 

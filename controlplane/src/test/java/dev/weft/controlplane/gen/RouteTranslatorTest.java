@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Istio's header operations become route-level header mutations, as Istio translates them. */
-class RouteHeadersTest {
+/** Route translation details the golden files do not cover: headers, direct responses. */
+class RouteTranslatorTest {
   private static List<Route> translate(String yaml) {
     Resource vs = Fixtures.parse("vs.yaml", yaml).get(0);
     PushContext ctx = PushContext.build(1, ConfigSnapshot.EMPTY, List.of());
@@ -57,13 +57,13 @@ class RouteHeadersTest {
             """);
     Route first = routes.get(0);
     assertThat(first.getRequestHeadersToAddList())
-        .extracting(RouteHeadersTest::describe)
+        .extracting(RouteTranslatorTest::describe)
         .containsExactly(
             "x-b=1 " + HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD,
             "x-a=50%% " + HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD);
     assertThat(first.getRequestHeadersToRemoveList()).containsExactly("x-c");
     assertThat(first.getResponseHeadersToAddList())
-        .extracting(RouteHeadersTest::describe)
+        .extracting(RouteTranslatorTest::describe)
         .containsExactly("x-d=e " + HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD);
     assertThat(first.getResponseHeadersToRemoveList()).containsExactly("server");
 
@@ -71,5 +71,53 @@ class RouteHeadersTest {
     Route second = routes.get(1);
     assertThat(second.getRequestHeadersToAddList()).isEmpty();
     assertThat(second.getRoute().getWeightedClusters().getClustersList()).hasSize(2);
+  }
+
+  @Test
+  void directResponseBecomesEnvoysDirectResponse() {
+    List<Route> routes =
+        translate(
+            """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: podinfo, namespace: demo}
+            spec:
+              hosts: [podinfo]
+              http:
+              - match:
+                - uri: {exact: /down}
+                directResponse:
+                  status: 503
+                  body: {string: "maintenance"}
+              - match:
+                - uri: {exact: /bytes}
+                directResponse:
+                  status: 200
+                  body: {bytes: "aGVsbG8="}
+              - directResponse: {status: 404}
+            """);
+    assertThat(routes).hasSize(3);
+    assertThat(routes.get(0).getDirectResponse().getStatus()).isEqualTo(503);
+    assertThat(routes.get(0).getDirectResponse().getBody().getInlineString())
+        .isEqualTo("maintenance");
+    assertThat(routes.get(1).getDirectResponse().getBody().getInlineBytes().toStringUtf8())
+        .isEqualTo("hello");
+    assertThat(routes.get(2).getDirectResponse().getStatus()).isEqualTo(404);
+    assertThat(routes.get(2).getDirectResponse().hasBody()).isFalse();
+    assertThat(
+            Enforcement.unenforced(
+                Fixtures.parse(
+                        "vs.yaml",
+                        """
+                        apiVersion: networking.istio.io/v1
+                        kind: VirtualService
+                        metadata: {name: podinfo, namespace: demo}
+                        spec:
+                          hosts: [podinfo]
+                          http:
+                          - directResponse: {status: 404}
+                        """)
+                    .get(0)))
+        .isEmpty();
   }
 }
