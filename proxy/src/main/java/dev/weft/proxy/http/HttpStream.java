@@ -343,7 +343,12 @@ final class HttpStream implements HttpFilterCallbacks {
     }
   }
 
-  /** Frames the response head for this downstream connection and writes it. */
+  /**
+   * Frames the response head for this downstream connection and writes it. Writes here use the void
+   * promise (no {@code ChannelPromise} per write, nothing listens to it): a failed write reaches
+   * {@link HttpConnectionManager#exceptionCaught}, which closes the connection, as the transport
+   * already does on a write error.
+   */
   private void writeResponseHead(HttpResponse r) {
     closeAfterResponse =
         ResponseFraming.frame(
@@ -356,16 +361,16 @@ final class HttpStream implements HttpFilterCallbacks {
     responseStarted = true;
     if (r instanceof LastHttpContent last) {
       info.addBytesSent(last.content().readableBytes());
-      ctx.write(r);
+      ctx.write(r, ctx.voidPromise());
       endResponse();
     } else {
-      ctx.write(r);
+      ctx.write(r, ctx.voidPromise());
     }
   }
 
   private void writeResponseData(HttpContent c) {
     info.addBytesSent(c.content().readableBytes());
-    ctx.write(c);
+    ctx.write(c, ctx.voidPromise());
     if (c instanceof LastHttpContent) {
       endResponse();
     }

@@ -154,7 +154,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
         cb.pauseDownstreamReading();
       }
     } else {
-      upstream.write(c);
+      // Void promise: no promise per write; a failed write reaches UpstreamHandler's
+      // exceptionCaught, which closes the connection (and this stream hears onUpstreamClosed).
+      upstream.write(c, upstream.voidPromise());
       upstreamNeedsFlush = true;
       if (!upstream.isWritable()) {
         cb.pauseDownstreamReading();
@@ -313,11 +315,11 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
                   TimeUnit.MILLISECONDS);
     }
     upstreamStartNanos = System.nanoTime();
-    ch.write(pendingHead);
+    ch.write(pendingHead, ch.voidPromise());
     pendingHead = null;
     HttpContent c;
     while ((c = pending.poll()) != null) {
-      ch.write(c);
+      ch.write(c, ch.voidPromise());
     }
     pendingBytes = 0;
     ch.flush();
