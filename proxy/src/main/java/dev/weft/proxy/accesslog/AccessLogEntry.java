@@ -1,10 +1,6 @@
 package dev.weft.proxy.accesslog;
 
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 
 /**
  * One finished request, as Istio's default access log format prints it. Built on the event loop
@@ -56,9 +52,6 @@ public record AccessLogEntry(
     SocketAddress downstreamRemote,
     String routeName) {
 
-  private static final DateTimeFormatter START =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-
   /**
    * Istio's default text format: {@code [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:
    * PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%
@@ -70,28 +63,7 @@ public record AccessLogEntry(
    */
   public String format() {
     StringBuilder sb = new StringBuilder(256);
-    sb.append('[').append(START.format(Instant.ofEpochMilli(startMillis))).append("] \"");
-    sb.append(dash(method)).append(' ').append(dash(path)).append(' ').append(dash(protocol));
-    sb.append("\" ").append(code).append(' ').append(dash(flags)).append(' ');
-    sb.append(dash(details)).append(" - \"-\" ");
-    sb.append(bytesReceived).append(' ').append(bytesSent).append(' ').append(durationMillis);
-    sb.append(' ').append(upstreamServiceTime < 0 ? "-" : Long.toString(upstreamServiceTime));
-    sb.append(" \"").append(dash(forwardedFor)).append("\" \"").append(dash(userAgent));
-    sb.append("\" \"").append(dash(requestId)).append("\" \"").append(dash(authority));
-    sb.append("\" \"").append(dash(upstreamHost)).append("\" ").append(dash(upstreamCluster));
-    sb.append(' ').append(address(upstreamLocal)).append(' ').append(address(downstreamLocal));
-    sb.append(' ').append(address(downstreamRemote)).append(" - ").append(dash(routeName));
+    new AccessLogFormatter().append(this, sb);
     return sb.toString();
-  }
-
-  private static String address(SocketAddress a) {
-    if (a instanceof InetSocketAddress i && i.getAddress() != null) {
-      return i.getAddress().getHostAddress() + ":" + i.getPort();
-    }
-    return a == null ? "-" : a.toString();
-  }
-
-  private static String dash(String s) {
-    return s == null || s.isEmpty() ? "-" : s;
   }
 }

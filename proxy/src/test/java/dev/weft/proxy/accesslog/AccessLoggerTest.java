@@ -70,4 +70,39 @@ class AccessLoggerTest {
     assertThat(sink.toString()).contains("\"GET /0 HTTP/1.1\" 200");
     assertThat(stats.text()).contains("access_log.dropped: " + stats.accessLogDropped.sum());
   }
+
+  @Test
+  void linesReachTheOutputWithoutClosingAfterTheWriterWentIdle() throws Exception {
+    StringBuffer sink = new StringBuffer();
+    Writer out =
+        new Writer() {
+          @Override
+          public void write(char[] buf, int off, int len) {
+            sink.append(buf, off, len);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    ProxyStats stats = new ProxyStats();
+    AccessLogger log = AccessLogger.to(out, stats, 16);
+    try {
+      for (int i = 0; i < 3; i++) {
+        log.log(entry("/idle-" + i));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!sink.toString().contains("GET /idle-" + i + " HTTP/1.1")
+            && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+        assertThat(sink.toString()).contains("\"GET /idle-" + i + " HTTP/1.1\" 200");
+      }
+      assertThat(sink.toString().split("\n")).hasSize(3);
+      assertThat(stats.accessLogDropped.sum()).isZero();
+    } finally {
+      log.close();
+    }
+  }
 }
