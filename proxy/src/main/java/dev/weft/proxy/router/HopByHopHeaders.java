@@ -2,7 +2,7 @@ package dev.weft.proxy.router;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import java.util.List;
+import java.util.Iterator;
 
 /** RFC 9110 7.6.1 hop-by-hop headers, which a proxy does not forward in either direction. */
 final class HopByHopHeaders {
@@ -10,16 +10,14 @@ final class HopByHopHeaders {
 
   /** Removes Connection, the headers it names, and the classic hop-by-hop headers. */
   static void strip(HttpHeaders h) {
-    List<String> connection = h.getAll(HttpHeaderNames.CONNECTION);
-    if (!connection.isEmpty()) {
-      for (String v : connection) {
-        for (String token : v.split(",")) {
-          String t = token.trim();
-          if (!t.isEmpty()
-              && !t.equalsIgnoreCase("close")
-              && !t.equalsIgnoreCase("keep-alive")
-              && !t.equalsIgnoreCase(HttpHeaderNames.TRANSFER_ENCODING.toString())) {
-            h.remove(t);
+    // Most messages carry no Connection header, or a lone "keep-alive" / "close": no list, no
+    // split for those.
+    String first = h.get(HttpHeaderNames.CONNECTION);
+    if (first != null) {
+      if (first.indexOf(',') >= 0 || !isPlainToken(first.trim()) || hasSeveral(h)) {
+        for (String v : h.getAll(HttpHeaderNames.CONNECTION)) {
+          for (String token : v.split(",")) {
+            removeNamed(h, token.trim());
           }
         }
       }
@@ -30,5 +28,25 @@ final class HopByHopHeaders {
     h.remove(HttpHeaderNames.TE);
     h.remove(HttpHeaderNames.UPGRADE);
     h.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
+  }
+
+  private static boolean isPlainToken(String t) {
+    return t.equalsIgnoreCase("close") || t.equalsIgnoreCase("keep-alive");
+  }
+
+  private static boolean hasSeveral(HttpHeaders h) {
+    Iterator<String> it = h.valueStringIterator(HttpHeaderNames.CONNECTION);
+    it.next();
+    return it.hasNext();
+  }
+
+  /** Removes the header a Connection token names, unless it is one that must stay. */
+  private static void removeNamed(HttpHeaders h, String t) {
+    if (!t.isEmpty()
+        && !t.equalsIgnoreCase("close")
+        && !t.equalsIgnoreCase("keep-alive")
+        && !t.equalsIgnoreCase(HttpHeaderNames.TRANSFER_ENCODING.toString())) {
+      h.remove(t);
+    }
   }
 }

@@ -133,7 +133,6 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     info.endpoint(endpoint);
 
     UpstreamHeaders.prepareRequest(req, route, info);
-    pending = new ArrayDeque<>(4);
     connecting = true;
     pendingHead = req;
     upstreamHead = req;
@@ -148,7 +147,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       return FilterStatus.CONTINUE;
     }
     if (connecting) {
-      pending.add(c);
+      pending().add(c);
       pendingBytes += c.content().readableBytes();
       if (pendingBytes > MAX_BUFFERED_WHILE_CONNECTING) {
         cb.pauseDownstreamReading();
@@ -234,8 +233,8 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     }
     connecting = true;
     pendingHead = upstreamHead;
-    if (cb.requestComplete() && !(pending.peekLast() instanceof LastHttpContent)) {
-      pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+    if (cb.requestComplete() && !(pending().peekLast() instanceof LastHttpContent)) {
+      pending().add(LastHttpContent.EMPTY_LAST_CONTENT);
     }
     cb.connectionPool().acquire(cluster, info.endpoint(), this);
   }
@@ -317,9 +316,11 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     upstreamStartNanos = System.nanoTime();
     ch.write(pendingHead, ch.voidPromise());
     pendingHead = null;
-    HttpContent c;
-    while ((c = pending.poll()) != null) {
-      ch.write(c, ch.voidPromise());
+    if (pending != null) {
+      HttpContent c;
+      while ((c = pending.poll()) != null) {
+        ch.write(c, ch.voidPromise());
+      }
     }
     pendingBytes = 0;
     ch.flush();
@@ -493,6 +494,17 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     if (u != null) {
       cb.connectionPool().discard(u);
     }
+  }
+
+  /**
+   * Request chunks held while connecting, made on first use: with a pooled idle connection the
+   * request goes straight upstream and a bodiless request never needs it.
+   */
+  private ArrayDeque<HttpContent> pending() {
+    if (pending == null) {
+      pending = new ArrayDeque<>(4);
+    }
+    return pending;
   }
 
   private void releasePending() {

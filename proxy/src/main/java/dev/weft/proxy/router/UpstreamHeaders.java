@@ -26,6 +26,15 @@ final class UpstreamHeaders {
       AsciiString.cached("x-envoy-upstream-service-time");
   private static final AsciiString HTTP = AsciiString.cached("http");
 
+  /** The usual {@code x-envoy-upstream-service-time} values, so that they need no conversion. */
+  private static final AsciiString[] SMALL_MILLIS = new AsciiString[1000];
+
+  static {
+    for (int i = 0; i < SMALL_MILLIS.length; i++) {
+      SMALL_MILLIS[i] = AsciiString.cached(Integer.toString(i));
+    }
+  }
+
   private UpstreamHeaders() {}
 
   /** Upstream request head: origin-form, HTTP/1.1, hop-by-hop headers removed, Envoy's headers. */
@@ -66,7 +75,11 @@ final class UpstreamHeaders {
       HttpResponse r, long serviceTimeMillis, HttpConnectionManagerConfig hcm, Route route) {
     HttpHeaders h = r.headers();
     HopByHopHeaders.strip(h);
-    h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceTimeMillis);
+    h.set(
+        X_ENVOY_UPSTREAM_SERVICE_TIME,
+        serviceTimeMillis >= 0 && serviceTimeMillis < SMALL_MILLIS.length
+            ? SMALL_MILLIS[(int) serviceTimeMillis]
+            : Long.toString(serviceTimeMillis));
     hcm.applyServerHeader(h);
     route.responseHeaders().apply(h);
   }
