@@ -147,20 +147,12 @@ final class Fields {
 
   /** An int32 field; {@code dflt} when absent or invalid. */
   int intValue(String key, int dflt) {
-    Object v = raw(key);
-    if (v == null) {
-      return dflt;
-    }
-    Long l = asLong(v);
-    if (l == null) {
-      error(key, "must be an integer, not " + typeName(v));
-      return dflt;
-    }
+    long l = longValue(key, dflt);
     if (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
       error(key, "must be a 32-bit integer");
       return dflt;
     }
-    return (int) (long) l;
+    return (int) l;
   }
 
   /** A number field; null when absent or invalid. */
