@@ -8,6 +8,7 @@ import dev.weft.controlplane.registry.WorkloadRegistry;
 import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.xds.AdsService;
 import dev.weft.controlplane.xds.ProxyStatus;
+import dev.weft.controlplane.xds.SyncReport;
 import dev.weft.controlplane.xds.XdsServer;
 import dev.weft.xds.WellKnownPorts;
 import java.io.IOException;
@@ -115,7 +116,7 @@ public final class ControlPlane implements AutoCloseable {
               (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
       ads = new AdsService(executor, push, registry);
       xds = XdsServer.start(requestedXds, ads);
-      api = ApiServer.start(requestedApi, token, store, ads::proxies);
+      api = ApiServer.start(requestedApi, token, store, ads);
       writeInfo();
       logger.log(
           Level.INFO,
@@ -154,6 +155,17 @@ public final class ControlPlane implements AutoCloseable {
   /** The sync state of connected (and recently disconnected) proxies, as the API lists it. */
   public List<ProxyStatus> proxies() {
     return ads == null ? List.of() : ads.proxies();
+  }
+
+  /**
+   * Waits until config {@code generation} reaches every connected proxy it changed (ACK), one
+   * rejects it (NACK) or {@code timeout} passes, as {@code GET /api/v1/wait} does.
+   */
+  public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
+    if (ads == null) {
+      throw new IllegalStateException("not started");
+    }
+    return ads.awaitSync(generation, timeout);
   }
 
   /**

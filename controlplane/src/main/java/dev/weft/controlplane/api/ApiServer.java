@@ -18,6 +18,8 @@ import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.store.StoreOutcome;
 import dev.weft.controlplane.store.StoredResource;
 import dev.weft.controlplane.xds.ProxyStatus;
+import dev.weft.controlplane.xds.ProxyTracker;
+import dev.weft.controlplane.xds.SyncReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,6 +29,7 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,19 +37,24 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The control plane API (JDK HTTP server, loopback): apply, delete and get resources, list the
- * proxies' sync state, and a health check. Every endpoint but {@code /healthz} requires {@code
- * Authorization: Bearer <token>}, compared in constant time.
+ * proxies' sync state, wait for a config generation to reach them, and a health check. Every
+ * endpoint but {@code /healthz} requires {@code Authorization: Bearer <token>}, compared in
+ * constant time.
  *
  * <pre>
- * POST /api/v1/apply      YAML body (X-Weft-Source: file) → 200 results + warnings | 400/409 errors;
- *                         all or nothing; warnings name fields accepted but not enforced yet
+ * POST /api/v1/apply      YAML body (X-Weft-Source: file) → 200 results + warnings + generation |
+ *                         400/409 errors; all or nothing; warnings name fields accepted but not
+ *                         enforced yet; generation: the store's resourceVersion that holds the result
  * POST /api/v1/delete     YAML body → 200 results + errors (not-found documents are errors)
  * GET  /api/v1/resources?kind=K[&amp;namespace=NS][&amp;name=N] → 200 items | 404
- * GET  /api/v1/proxies    → 200 proxies
+ * GET  /api/v1/proxies    → 200 proxies (per type: sent, acked, the last NACK's reason)
+ * GET  /api/v1/wait?generation=N[&amp;timeout=30s] → 200 the proxies N changed and whether each
+ *                         ACKed or NACKed it; long-polls until done, a NACK or the timeout (≤ 60 s)
  * GET  /healthz           → 200 ok
  * </pre>
  */
@@ -55,18 +63,26 @@ public final class ApiServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BODY = 16 << 20;
 
+  /**
+   * The longest one {@code /api/v1/wait} request holds a server thread; clients that wait longer
+   * ask again.
+   */
+  static final Duration MAX_WAIT = Duration.ofSeconds(60);
+
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)?");
+
   private final HttpServer server;
   private final ExecutorService executor;
   private final byte[] token;
   private final ConfigStore store;
-  private final Supplier<List<ProxyStatus>> proxies;
+  private final ProxyTracker proxies;
 
   private ApiServer(
       HttpServer server,
       ExecutorService executor,
       String token,
       ConfigStore store,
-      Supplier<List<ProxyStatus>> proxies) {
+      ProxyTracker proxies) {
     this.server = server;
     this.executor = executor;
     this.token = token.getBytes(StandardCharsets.UTF_8);
@@ -80,10 +96,7 @@ public final class ApiServer implements AutoCloseable {
    * @throws IOException when the address cannot be bound; the message names {@code host:port}
    */
   public static ApiServer start(
-      InetSocketAddress address,
-      String token,
-      ConfigStore store,
-      Supplier<List<ProxyStatus>> proxies)
+      InetSocketAddress address, String token, ConfigStore store, ProxyTracker proxies)
       throws IOException {
     HttpServer server;
     try {
@@ -158,6 +171,11 @@ public final class ApiServer implements AutoCloseable {
             proxies(ex);
           }
         }
+        case "/api/v1/wait" -> {
+          if (requireMethod(ex, method, "GET")) {
+            await(ex);
+          }
+        }
         default -> sendJson(ex, 404, errors(message("no such endpoint: " + path)));
       }
     } catch (IOException | RuntimeException e) {
@@ -203,6 +221,7 @@ public final class ApiServer implements AutoCloseable {
     ObjectNode root = JSON.createObjectNode();
     root.set("results", results(outcome.results()));
     root.set("warnings", warnings(parsed.resources(), store.snapshot()));
+    root.put("generation", generation(outcome.results()));
     sendJson(ex, 200, root);
   }
 
@@ -275,9 +294,25 @@ public final class ApiServer implements AutoCloseable {
     sendJson(ex, 200, root);
   }
 
+  /**
+   * The config generation that holds these results: the newest resourceVersion among them (an
+   * unchanged resource's content took effect with its own version).
+   */
+  private long generation(List<ApplyResult> results) {
+    long generation = 0;
+    for (ApplyResult r : results) {
+      try {
+        generation = Math.max(generation, Long.parseLong(r.resourceVersion()));
+      } catch (NumberFormatException e) {
+        return store.snapshot().version();
+      }
+    }
+    return generation;
+  }
+
   private void proxies(HttpExchange ex) throws IOException {
     ArrayNode list = JSON.createArrayNode();
-    for (ProxyStatus p : proxies.get()) {
+    for (ProxyStatus p : proxies.proxies()) {
       ObjectNode o = list.addObject();
       o.put("id", p.id());
       o.put("name", p.name());
@@ -288,16 +323,109 @@ public final class ApiServer implements AutoCloseable {
           .sorted(Map.Entry.comparingByKey())
           .forEach(
               e -> {
+                ProxyStatus.TypeStatus s = e.getValue();
                 ObjectNode t = types.putObject(e.getKey());
-                t.put("sent", e.getValue().sent());
-                t.put("acked", e.getValue().acked());
-                t.put("nacked", e.getValue().nacked());
-                t.put("error", e.getValue().error());
+                t.put("sent", s.sent());
+                t.put("generation", s.generation());
+                t.put("acked", s.acked());
+                ProxyStatus.Nack n = s.nack();
+                t.put("nacked", n == null ? "" : n.version());
+                t.put("nackedNonce", n == null ? "" : n.nonce());
+                t.put("errorCode", n == null ? 0 : n.code());
+                t.put("error", n == null ? "" : n.message());
               });
     }
     ObjectNode root = JSON.createObjectNode();
     root.set("proxies", list);
     sendJson(ex, 200, root);
+  }
+
+  /**
+   * {@code GET /api/v1/wait?generation=N[&timeout=D]}: waits (at most {@link #MAX_WAIT}) until
+   * generation N is pushed and every proxy it changed ACKed it, or one NACKed it; answers the state
+   * either way ({@code done}, {@code failed}), so a timeout is an answer, not an error.
+   */
+  private void await(HttpExchange ex) throws IOException {
+    Map<String, String> query = query(ex.getRequestURI().getRawQuery());
+    long generation;
+    try {
+      generation = Long.parseLong(query.getOrDefault("generation", ""));
+    } catch (NumberFormatException e) {
+      sendJson(
+          ex, 400, errors(message("the generation parameter must be a number (from an apply)")));
+      return;
+    }
+    long stored = store.snapshot().version();
+    if (generation < 0 || generation > stored) {
+      sendJson(
+          ex,
+          400,
+          errors(
+              message(
+                  "generation "
+                      + generation
+                      + " does not exist (the store is at "
+                      + stored
+                      + ")")));
+      return;
+    }
+    Duration timeout = MAX_WAIT;
+    String t = query.get("timeout");
+    if (t != null) {
+      Matcher m = DURATION.matcher(t);
+      if (!m.matches()) {
+        sendJson(
+            ex, 400, errors(message("timeout must be like 30s, 500ms or 1m, not \"" + t + "\"")));
+        return;
+      }
+      long n = Long.parseLong(m.group(1));
+      String unit = m.group(2) == null ? "s" : m.group(2);
+      timeout =
+          switch (unit) {
+            case "ms" -> Duration.ofMillis(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofSeconds(n);
+          };
+      if (timeout.compareTo(MAX_WAIT) > 0) {
+        timeout = MAX_WAIT;
+      }
+    }
+    SyncReport report;
+    try {
+      report = proxies.awaitSync(generation, timeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting", e);
+    }
+    sendJson(ex, 200, syncReport(report));
+  }
+
+  private static ObjectNode syncReport(SyncReport r) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("generation", r.generation());
+    root.put("pushedGeneration", r.pushedGeneration());
+    root.put("done", r.done());
+    root.put("failed", r.failed());
+    root.put("connected", r.connected());
+    ArrayNode list = root.putArray("proxies");
+    for (SyncReport.ProxySync p : r.proxies()) {
+      ObjectNode o = list.addObject();
+      o.put("id", p.id());
+      o.put("name", p.name());
+      o.put("type", p.type());
+      ObjectNode types = o.putObject("types");
+      p.types()
+          .forEach(
+              (type, s) -> {
+                ObjectNode t = types.putObject(type);
+                t.put("version", s.version());
+                t.put("generation", s.generation());
+                t.put("state", s.state().name());
+                t.put("errorCode", s.nack() == null ? 0 : s.nack().code());
+                t.put("error", s.nack() == null ? "" : s.nack().message());
+              });
+    }
+    return root;
   }
 
   private static String source(HttpExchange ex) {

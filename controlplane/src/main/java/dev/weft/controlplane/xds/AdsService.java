@@ -21,16 +21,23 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -40,16 +47,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Per stream: the node (from the first request), one subscription per type (wildcard for LDS and
  * CDS when {@code resource_names} is empty, named for RDS and EDS), the version and nonce last
  * sent. A request with a stale nonce is ignored; an ACK records the version; a NACK ({@code
- * error_detail}) records the version and error, is logged once, and the same content is not sent
- * again. On a new push context only the types whose resources changed (by content hash) are sent,
- * in Envoy's order CDS → EDS → LDS → RDS.
+ * error_detail}) records the rejected version and nonce with the error's code and message, is
+ * logged once, and the same content is not sent again; the next ACK clears it. On a new push
+ * context only the types whose resources changed (by content hash) are sent, in Envoy's order CDS →
+ * EDS → LDS → RDS, whether or not the previous version was NACKed: a NACK never blocks a later
+ * change.
+ *
+ * <p>Each sent version remembers the config generation (the store's resourceVersion) of the push
+ * that sent it, so {@link #awaitSync} can tell when a generation has reached every proxy it changed
+ * (istioctl's {@code x wait}).
  *
  * <p>Every stream's state lives on one serializing executor (the control plane's); gRPC callbacks
  * only enqueue work there. The proxy's workload is registered when its stream starts and removed
  * when it ends.
  */
 public final class AdsService
-    extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
+    extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
+    implements ProxyTracker {
   private static final System.Logger logger = System.getLogger(AdsService.class.getName());
   private static final int MAX_DISCONNECTED = 100;
 
@@ -64,6 +78,9 @@ public final class AdsService
   /** Published for readers on other threads; keyed by stream id. */
   private final Map<Long, ProxyStatus> statuses = new ConcurrentHashMap<>();
 
+  /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
+  private final List<Waiter> waiters = new ArrayList<>();
+
   public AdsService(Executor executor, PushController push, WorkloadRegistry registry) {
     this.executor = executor;
     this.push = push;
@@ -75,6 +92,7 @@ public final class AdsService
    * The sync state of every proxy that is connected, and of recently disconnected ones (unless the
    * same node is connected again), connected first, then by id.
    */
+  @Override
   public List<ProxyStatus> proxies() {
     Map<String, ProxyStatus> byId = new LinkedHashMap<>();
     List<Map.Entry<Long, ProxyStatus>> entries = new ArrayList<>(statuses.entrySet());
@@ -92,28 +110,128 @@ public final class AdsService
     return out;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The answer is computed on the executor, after every discovery request, push and closed
+   * stream, so it is never older than the last of them. A zero or negative timeout answers at once.
+   */
+  @Override
+  public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
+    CompletableFuture<SyncReport> finished = new CompletableFuture<>();
+    executor.execute(
+        () -> {
+          SyncReport now = report(generation);
+          if (now.finished() || timeout.isZero() || timeout.isNegative()) {
+            finished.complete(now);
+          } else {
+            waiters.add(new Waiter(generation, finished));
+          }
+        });
+    try {
+      return finished.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      finished.cancel(false); // dropped by the next checkWaiters
+      return reportNow(generation);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  private SyncReport reportNow(long generation) throws InterruptedException {
+    CompletableFuture<SyncReport> now = new CompletableFuture<>();
+    executor.execute(() -> now.complete(report(generation)));
+    try {
+      return now.get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /** Completes the waiters whose generation has reached every affected proxy or was NACKed. */
+  private void checkWaiters() {
+    if (waiters.isEmpty()) {
+      return;
+    }
+    Map<Long, SyncReport> reports = new HashMap<>();
+    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      if (w.finished.isDone()) {
+        it.remove();
+        continue;
+      }
+      SyncReport r = reports.computeIfAbsent(w.generation, this::report);
+      if (r.finished()) {
+        w.finished.complete(r);
+        it.remove();
+      }
+    }
+  }
+
+  /** What {@code generation} has reached, from the streams' state. Runs on the executor. */
+  private SyncReport report(long generation) {
+    List<SyncReport.ProxySync> affected = new ArrayList<>();
+    int connected = 0;
+    for (Connection conn : connections.values()) {
+      if (conn.closed || conn.proxy == null) {
+        continue;
+      }
+      connected++;
+      Map<String, SyncReport.TypeSync> types = new LinkedHashMap<>();
+      for (String type : Generators.TYPE_ORDER) {
+        TypeState s = conn.types.get(type);
+        if (s == null || s.sentVersion.isEmpty() || s.sentGeneration < generation) {
+          continue; // nothing new was sent for this generation: already in sync with it
+        }
+        boolean nacked = s.nack != null && s.nack.nonce().equals(s.sentNonce);
+        SyncReport.State state =
+            nacked
+                ? SyncReport.State.NACKED
+                : s.acked(s.sentNonce) ? SyncReport.State.ACKED : SyncReport.State.PENDING;
+        types.put(
+            TypeUrls.shortName(type),
+            new SyncReport.TypeSync(
+                s.sentVersion, s.sentGeneration, state, nacked ? s.nack : null));
+      }
+      if (!types.isEmpty()) {
+        affected.add(
+            new SyncReport.ProxySync(
+                conn.proxy.id().toString(),
+                conn.proxy.id().proxyName(),
+                conn.proxy.id().type(),
+                types));
+      }
+    }
+    affected.sort(Comparator.comparing(SyncReport.ProxySync::id));
+    return new SyncReport(generation, push.current().config().version(), connected, affected);
+  }
+
   @Override
   public StreamObserver<DiscoveryRequest> streamAggregatedResources(
       StreamObserver<DiscoveryResponse> responses) {
     Connection conn = new Connection(streamIds.incrementAndGet(), responses);
     if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
-      call.setOnCancelHandler(() -> executor.execute(() -> close(conn, false)));
+      call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
     }
     executor.execute(() -> connections.put(conn.id, conn));
     return new StreamObserver<>() {
       @Override
       public void onNext(DiscoveryRequest request) {
-        executor.execute(() -> handle(conn, request));
+        executor.execute(
+            () -> {
+              handle(conn, request);
+              checkWaiters();
+            });
       }
 
       @Override
       public void onError(Throwable t) {
-        executor.execute(() -> close(conn, false));
+        executor.execute(() -> closeAndCheck(conn, false));
       }
 
       @Override
       public void onCompleted() {
-        executor.execute(() -> close(conn, true));
+        executor.execute(() -> closeAndCheck(conn, true));
       }
     };
   }
@@ -150,27 +268,41 @@ public final class AdsService
         return; // stale: an answer to an older response; Envoy will answer the latest too
       }
       boolean initial = nonce.isEmpty();
-      if (request.hasErrorDetail()) {
-        String error = request.getErrorDetail().getMessage();
-        if (!state.sentVersion.equals(state.nackedVersion) || !error.equals(state.error)) {
+      if (request.hasErrorDetail() && !initial) {
+        ProxyStatus.Nack nack =
+            new ProxyStatus.Nack(
+                state.sentVersion,
+                nonce,
+                request.getErrorDetail().getCode(),
+                request.getErrorDetail().getMessage());
+        if (!nack.equals(state.nack)) {
           logger.log(
               Level.WARNING,
               conn.proxy.id()
                   + " rejected "
                   + TypeUrls.shortName(type)
                   + " version "
-                  + state.sentVersion
+                  + nack.version()
+                  + " (generation "
+                  + state.sentGeneration
+                  + "): "
+                  + Status.fromCodeValue(nack.code()).getCode()
                   + ": "
-                  + error);
+                  + nack.message());
         }
-        state.nackedVersion = state.sentVersion;
-        state.error = error;
-        state.subscribe(type, request.getResourceNamesList());
+        state.nack = nack;
+        // The same version is not sent again; the next change is, whatever it is. New names in a
+        // NACK are a new subscription: answer it (with other content, so not the rejected one).
+        if (state.subscribe(type, request.getResourceNamesList())) {
+          send(conn, type, push.current(), false);
+        }
         publishStatus(conn);
-        return; // the same version is not sent again; the next change will be
+        return;
       }
       if (!initial) {
         state.ackedVersion = request.getVersionInfo();
+        state.ackedNonce = nonce;
+        state.nack = null; // a later version is accepted: the rejection is history
       }
       boolean namesChanged = state.subscribe(type, request.getResourceNamesList());
       if (initial || namesChanged) {
@@ -184,6 +316,14 @@ public final class AdsService
 
   /** Pushes a new context: to each proxy, each subscribed type whose resources changed. */
   private void onPush(PushContext context) {
+    try {
+      pushAll(context);
+    } finally {
+      checkWaiters();
+    }
+  }
+
+  private void pushAll(PushContext context) {
     for (Connection conn : List.copyOf(connections.values())) {
       if (conn.closed || conn.proxy == null) {
         continue;
@@ -233,6 +373,7 @@ public final class AdsService
     state.sentHash = hash;
     state.sentVersion = version;
     state.sentNonce = nonce;
+    state.sentGeneration = context.config().version();
   }
 
   private void fail(Connection conn, Status status) {
@@ -243,6 +384,11 @@ public final class AdsService
       // already closed
     }
     close(conn, false);
+  }
+
+  private void closeAndCheck(Connection conn, boolean complete) {
+    close(conn, complete);
+    checkWaiters();
   }
 
   private void close(Connection conn, boolean complete) {
@@ -288,7 +434,7 @@ public final class AdsService
       if (s != null) {
         types.put(
             TypeUrls.shortName(type),
-            new ProxyStatus.TypeStatus(s.sentVersion, s.ackedVersion, s.nackedVersion, s.error));
+            new ProxyStatus.TypeStatus(s.sentVersion, s.sentGeneration, s.ackedVersion, s.nack));
       }
     }
     statuses.put(
@@ -339,6 +485,9 @@ public final class AdsService
     }
   }
 
+  /** An {@link #awaitSync} call waiting on the executor. */
+  private record Waiter(long generation, CompletableFuture<SyncReport> finished) {}
+
   /** One type's subscription and sync state on a stream. Owned by the executor. */
   private static final class TypeState {
     boolean wildcard;
@@ -346,9 +495,15 @@ public final class AdsService
     String sentHash;
     String sentVersion = "";
     String sentNonce = "";
+    long sentGeneration;
     String ackedVersion = "";
-    String nackedVersion = "";
-    String error = "";
+    String ackedNonce = "";
+    ProxyStatus.Nack nack;
+
+    /** Whether the response with this nonce was ACKed. */
+    boolean acked(String nonce) {
+      return !nonce.isEmpty() && nonce.equals(ackedNonce);
+    }
 
     /**
      * Updates the subscription; LDS and CDS with no names (or {@code *}) are wildcard. Returns

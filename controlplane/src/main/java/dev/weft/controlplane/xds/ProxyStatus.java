@@ -1,5 +1,7 @@
 package dev.weft.controlplane.xds;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -14,21 +16,38 @@ import java.util.Map;
 public record ProxyStatus(
     String id, String name, String type, boolean connected, Map<String, TypeStatus> types) {
   public ProxyStatus {
-    types = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(types));
+    types = Collections.unmodifiableMap(new LinkedHashMap<>(types));
   }
 
   /**
    * One xDS type's sync state.
    *
    * @param sent the version last sent, or empty
+   * @param generation the config generation (store resourceVersion) of the push that sent {@code
+   *     sent}, 0 if nothing was sent
    * @param acked the version last acknowledged, or empty
-   * @param nacked the version last rejected, or empty
-   * @param error the proxy's reason for the last rejection, or empty
+   * @param nack the last rejection not yet followed by an ACK, or null
    */
-  public record TypeStatus(String sent, String acked, String nacked, String error) {
+  public record TypeStatus(String sent, long generation, String acked, Nack nack) {
     /** Whether the proxy has acknowledged what was last sent. */
     public boolean synced() {
       return !sent.isEmpty() && sent.equals(acked);
     }
+
+    /** Whether the proxy rejected what was last sent (it keeps its previous version). */
+    public boolean nacked() {
+      return nack != null && nack.version().equals(sent);
+    }
   }
+
+  /**
+   * A NACK: a DiscoveryRequest with {@code error_detail} answering one of our responses (Envoy's
+   * xDS protocol, "ACK/NACK and resource type instance version").
+   *
+   * @param version the version the proxy rejected
+   * @param nonce the nonce of the rejected response
+   * @param code {@code error_detail.code}, a gRPC status code (3 is INVALID_ARGUMENT)
+   * @param message {@code error_detail.message}, the proxy's reason
+   */
+  public record Nack(String version, String nonce, int code, String message) {}
 }

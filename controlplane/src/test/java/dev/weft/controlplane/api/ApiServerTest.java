@@ -283,6 +283,30 @@ class ApiServerTest {
         .formatted(name);
   }
 
+  /**
+   * An apply answers the config generation that holds its results (what {@code weft apply --wait}
+   * waits for): the newest resourceVersion among them, also when nothing changed.
+   */
+  @Test
+  void applyAnswersTheGenerationThatHoldsItsResults() throws Exception {
+    String podinfo = Fixtures.text("podinfo.yaml");
+    JsonNode first = JSON.readTree(post("/api/v1/apply", podinfo, token).body());
+    assertThat(first.get("generation").asLong()).isEqualTo(5);
+    JsonNode unchanged = JSON.readTree(post("/api/v1/apply", podinfo, token).body());
+    assertThat(unchanged.get("generation").asLong()).isEqualTo(5);
+    String reweighted =
+        podinfo.replace("weight: 90", "weight: 80").replace("weight: 10", "weight: 20");
+    JsonNode changed = JSON.readTree(post("/api/v1/apply", reweighted, token).body());
+    assertThat(changed.at("/results/4/action").asText()).isEqualTo("configured");
+    assertThat(changed.get("generation").asLong()).isEqualTo(6);
+    String firstDocument = podinfo.substring(0, podinfo.indexOf("\n---"));
+    JsonNode oldOnly = JSON.readTree(post("/api/v1/apply", firstDocument, token).body());
+    assertThat(oldOnly.at("/results/0/action").asText()).isEqualTo("unchanged");
+    assertThat(oldOnly.get("generation").asLong())
+        .isEqualTo(oldOnly.at("/results/0/resourceVersion").asLong())
+        .isLessThan(6);
+  }
+
   @Test
   void invalidDocumentIs400WithFieldPathAndNothingIsStored() throws Exception {
     String yaml =

@@ -73,15 +73,25 @@ final class AdsClient implements AutoCloseable {
     request(response.getTypeUrl(), names, response.getVersionInfo(), response.getNonce());
   }
 
-  /** Rejects {@code response}. */
+  /** Rejects {@code response} with INVALID_ARGUMENT, as Weft's proxy does. */
   void nack(DiscoveryResponse response, List<String> names, String acceptedVersion, String error) {
+    nack(response, names, acceptedVersion, 3, error);
+  }
+
+  /** Rejects {@code response} with {@code error_detail} {code, error}. */
+  void nack(
+      DiscoveryResponse response,
+      List<String> names,
+      String acceptedVersion,
+      int code,
+      String error) {
     send(
         DiscoveryRequest.newBuilder()
             .setTypeUrl(response.getTypeUrl())
             .addAllResourceNames(names)
             .setVersionInfo(acceptedVersion)
             .setResponseNonce(response.getNonce())
-            .setErrorDetail(Status.newBuilder().setCode(3).setMessage(error)));
+            .setErrorDetail(Status.newBuilder().setCode(code).setMessage(error)));
   }
 
   /** The next response (waits up to 10 s). */

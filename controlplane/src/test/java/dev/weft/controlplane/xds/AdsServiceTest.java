@@ -99,6 +99,222 @@ class AdsServiceTest {
         .orElse(null);
   }
 
+  private static final String MESH_VS =
+      """
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: podinfo-mesh, namespace: demo}
+      spec:
+        hosts: [podinfo]
+        http:
+        - route:
+          - destination: {host: podinfo, subset: %s}
+      """;
+
+  /** Applies the mesh VirtualService routing to {@code subset}; returns the new generation. */
+  private long applyMeshRoute(String subset) throws Exception {
+    var outcome = cp.store().apply("vs.yaml", Fixtures.parse("vs.yaml", MESH_VS.formatted(subset)));
+    assertThat(outcome.ok()).isTrue();
+    assertThat(outcome.results()).extracting(r -> r.action()).doesNotContain("unchanged");
+    return Long.parseLong(outcome.results().get(0).resourceVersion());
+  }
+
+  private com.fasterxml.jackson.databind.JsonNode api(String pathAndQuery) throws Exception {
+    String token = java.nio.file.Files.readString(dir.resolve("token")).trim();
+    var response =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            "http://127.0.0.1:" + cp.apiAddress().getPort() + pathAndQuery))
+                    .header("Authorization", "Bearer " + token)
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) body).put("status", response.statusCode());
+    return body;
+  }
+
+  /**
+   * Issue #5: a NACK's error_detail (code and message) is recorded with the rejected version and
+   * nonce, shown on the API; a later change is still sent to the proxy that NACKed, and its ACK
+   * clears the rejection.
+   */
+  @Test
+  void nackKeepsItsReasonUntilALaterVersionIsAcked() throws Exception {
+    AdsClient v1 = connect(Fixtures.v1Node());
+    List<String> names = List.of("http_proxy");
+    v1.request(TypeUrls.ROUTE, names, "", "");
+    DiscoveryResponse rejected = v1.next();
+    v1.nack(rejected, names, "", 13, "route http_proxy: regex \"(\" does not compile");
+
+    await(
+        "the NACK",
+        () -> {
+          ProxyStatus s = status(Fixtures.V1_ID);
+          return s != null && s.types().containsKey("RDS") && s.types().get("RDS").nack() != null;
+        });
+    ProxyStatus.TypeStatus rds = status(Fixtures.V1_ID).types().get("RDS");
+    assertThat(rds.nack())
+        .isEqualTo(
+            new ProxyStatus.Nack(
+                rejected.getVersionInfo(),
+                rejected.getNonce(),
+                13,
+                "route http_proxy: regex \"(\" does not compile"));
+    assertThat(rds.nacked()).isTrue();
+    assertThat(rds.acked()).isEmpty();
+    assertThat(rds.generation()).isEqualTo(cp.store().snapshot().version());
+
+    var proxy = api("/api/v1/proxies").at("/proxies/0/types/RDS");
+    assertThat(proxy.get("nacked").asText()).isEqualTo(rejected.getVersionInfo());
+    assertThat(proxy.get("nackedNonce").asText()).isEqualTo(rejected.getNonce());
+    assertThat(proxy.get("errorCode").asInt()).isEqualTo(13);
+    assertThat(proxy.get("error").asText())
+        .isEqualTo("route http_proxy: regex \"(\" does not compile");
+
+    // Every later change is sent, though the previous version was rejected.
+    long generation = applyMeshRoute("v2");
+    DiscoveryResponse later = v1.next();
+    assertThat(later.getTypeUrl()).isEqualTo(TypeUrls.ROUTE);
+    assertThat(later.getVersionInfo()).isNotEqualTo(rejected.getVersionInfo());
+    assertThat(later.toString()).contains(V2_SUBSET);
+    await(
+        "the later version to be recorded as sent",
+        () -> status(Fixtures.V1_ID).types().get("RDS").sent().equals(later.getVersionInfo()));
+    rds = status(Fixtures.V1_ID).types().get("RDS");
+    assertThat(rds.generation()).isEqualTo(generation);
+    assertThat(rds.nacked()).as("the rejected version is no longer the one sent").isFalse();
+    assertThat(rds.nack()).as("kept until an ACK").isNotNull();
+
+    v1.ack(later, names);
+    await("the ACK to clear the NACK", () -> status(Fixtures.V1_ID).types().get("RDS").synced());
+    rds = status(Fixtures.V1_ID).types().get("RDS");
+    assertThat(rds.nack()).isNull();
+    assertThat(rds.acked()).isEqualTo(later.getVersionInfo());
+    proxy = api("/api/v1/proxies").at("/proxies/0/types/RDS");
+    assertThat(proxy.get("nacked").asText()).isEmpty();
+    assertThat(proxy.get("error").asText()).isEmpty();
+    assertThat(proxy.get("errorCode").asInt()).isZero();
+  }
+
+  /**
+   * {@code awaitSync} (istioctl's x wait): a generation is done when every proxy whose resources it
+   * changed ACKed them; proxies it did not change are not waited for; a NACK fails it with the
+   * reason; a proxy that does not answer keeps it pending until the timeout.
+   */
+  @Test
+  void awaitSyncWaitsForTheProxiesAGenerationChangedAndFailsOnANack() throws Exception {
+    AdsClient v1 = connect(Fixtures.v1Node());
+    List<String> sidecarRoutes = List.of("http_proxy");
+    v1.request(TypeUrls.ROUTE, sidecarRoutes, "", "");
+    v1.ack(v1.next(), sidecarRoutes);
+    AdsClient gateway = connect(Fixtures.gatewayNode());
+    List<String> gatewayRoutes = List.of("http.8080");
+    gateway.request(TypeUrls.ROUTE, gatewayRoutes, "", "");
+    DiscoveryResponse gatewayRds = gateway.next();
+    gateway.ack(gatewayRds, gatewayRoutes);
+    long before = cp.store().snapshot().version();
+    SyncReport settled = cp.awaitSync(before, Duration.ofSeconds(10));
+    assertThat(settled.done()).as("%s", settled).isTrue();
+    assertThat(settled.connected()).isEqualTo(2);
+
+    // A mesh route changes the sidecar's RDS only.
+    long generation = applyMeshRoute("v2");
+    var waiting =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return cp.awaitSync(generation, Duration.ofSeconds(10));
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    DiscoveryResponse changed = v1.next();
+    assertThat(changed.getTypeUrl()).isEqualTo(TypeUrls.ROUTE);
+    assertThat(waiting).as("no ACK yet").isNotDone();
+    v1.ack(changed, sidecarRoutes);
+    SyncReport done = waiting.get(10, TimeUnit.SECONDS);
+    assertThat(done.done()).as("%s", done).isTrue();
+    assertThat(done.failed()).isFalse();
+    assertThat(done.pushedGeneration()).isGreaterThanOrEqualTo(generation);
+    assertThat(done.connected()).isEqualTo(2);
+    assertThat(done.proxies())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.id()).isEqualTo(Fixtures.V1_ID);
+              assertThat(p.types().keySet()).containsExactly("RDS");
+              assertThat(p.types().get("RDS").state()).isEqualTo(SyncReport.State.ACKED);
+              assertThat(p.types().get("RDS").version()).isEqualTo(changed.getVersionInfo());
+            });
+
+    // A NACK fails the generation, with the proxy's reason.
+    long rejectedGeneration = applyMeshRoute("v1");
+    DiscoveryResponse rejected = v1.next();
+    v1.nack(rejected, sidecarRoutes, changed.getVersionInfo(), "route http_proxy: not today");
+    SyncReport failed = cp.awaitSync(rejectedGeneration, Duration.ofSeconds(10));
+    assertThat(failed.failed()).as("%s", failed).isTrue();
+    assertThat(failed.done()).isFalse();
+    SyncReport.TypeSync rds = failed.proxies().get(0).types().get("RDS");
+    assertThat(rds.state()).isEqualTo(SyncReport.State.NACKED);
+    assertThat(rds.nack().message()).isEqualTo("route http_proxy: not today");
+    assertThat(rds.nack().code()).isEqualTo(3);
+    assertThat(rds.version()).isEqualTo(rejected.getVersionInfo());
+    // The same through the API.
+    var wait = api("/api/v1/wait?generation=" + rejectedGeneration + "&timeout=5s");
+    assertThat(wait.get("status").asInt()).isEqualTo(200);
+    assertThat(wait.get("failed").asBoolean()).isTrue();
+    assertThat(wait.get("done").asBoolean()).isFalse();
+    assertThat(wait.at("/proxies/0/name").asText()).isEqualTo("podinfo-v1.demo");
+    assertThat(wait.at("/proxies/0/types/RDS/state").asText()).isEqualTo("NACKED");
+    assertThat(wait.at("/proxies/0/types/RDS/errorCode").asInt()).isEqualTo(3);
+    assertThat(wait.at("/proxies/0/types/RDS/error").asText())
+        .isEqualTo("route http_proxy: not today");
+
+    // A proxy that does not answer: pending until the timeout, which is an answer, not an error.
+    long unanswered = applyMeshRoute("v2");
+    DiscoveryResponse silent = v1.next();
+    assertThat(silent.getVersionInfo()).isEqualTo(changed.getVersionInfo());
+    SyncReport pending = cp.awaitSync(unanswered, Duration.ofMillis(50));
+    assertThat(pending.finished()).isFalse();
+    assertThat(pending.proxies().get(0).types().get("RDS").state())
+        .isEqualTo(SyncReport.State.PENDING);
+    var timedOut = api("/api/v1/wait?generation=" + unanswered + "&timeout=50ms");
+    assertThat(timedOut.get("done").asBoolean()).isFalse();
+    assertThat(timedOut.get("failed").asBoolean()).isFalse();
+    assertThat(timedOut.at("/proxies/0/types/RDS/state").asText()).isEqualTo("PENDING");
+    // The same content as an earlier ACKed version is still a new response: its own ACK counts.
+    v1.ack(silent, sidecarRoutes);
+    assertThat(cp.awaitSync(unanswered, Duration.ofSeconds(10)).done()).isTrue();
+
+    // Bad requests.
+    assertThat(api("/api/v1/wait?generation=" + (unanswered + 1)).get("status").asInt())
+        .isEqualTo(400);
+    assertThat(api("/api/v1/wait?generation=x").get("status").asInt()).isEqualTo(400);
+    assertThat(api("/api/v1/wait?generation=1&timeout=soon").get("status").asInt()).isEqualTo(400);
+  }
+
+  /**
+   * A proxy that disconnects is no longer waited for, and a generation nobody is affected by is
+   * done at once.
+   */
+  @Test
+  void awaitSyncIgnoresDisconnectedProxies() throws Exception {
+    AdsClient v1 = connect(Fixtures.v1Node());
+    List<String> names = List.of("http_proxy");
+    v1.request(TypeUrls.ROUTE, names, "", "");
+    v1.ack(v1.next(), names);
+    long generation = applyMeshRoute("v2");
+    v1.next(); // never answered
+    assertThat(cp.awaitSync(generation, Duration.ZERO).finished()).isFalse();
+    v1.complete();
+    SyncReport r = cp.awaitSync(generation, Duration.ofSeconds(10));
+    assertThat(r.done()).as("%s", r).isTrue();
+    assertThat(r.proxies()).isEmpty();
+    assertThat(r.connected()).isZero();
+  }
+
   @Test
   void servesAcksIgnoresNackedVersionsAndPushesOnlyChangedTypes() throws Exception {
     AdsClient v1 = connect(Fixtures.v1Node());
@@ -151,12 +367,14 @@ class AdsServiceTest {
               && s.types().containsKey("LDS")
               && s.types().containsKey("RDS")
               && s.types().containsKey("CDS")
-              && s.types().get("LDS").nacked().equals(ldsVersion)
+              && s.types().get("LDS").nack() != null
+              && s.types().get("LDS").nack().version().equals(ldsVersion)
               && s.types().get("RDS").synced()
               && s.types().get("CDS").synced();
         });
     ProxyStatus s = status(Fixtures.V1_ID);
-    assertThat(s.types().get("LDS").error()).contains("not today");
+    assertThat(s.types().get("LDS").nack().message()).contains("not today");
+    assertThat(s.types().get("LDS").nacked()).isTrue();
     assertThat(s.types().get("LDS").acked()).isEmpty();
     assertThat(s.name()).isEqualTo("podinfo-v1.demo");
     assertThat(s.type()).isEqualTo("sidecar");
