@@ -155,10 +155,11 @@ public final class ControlPlaneClient {
   /**
    * What the control plane answered to an apply or delete: the results and the errors (an apply has
    * either; a delete may have both), and for an apply the warnings (fields accepted but not
-   * enforced; never with errors).
+   * enforced; never with errors) and the config generation that holds the results (0 when not
+   * told), which {@link #awaitSync} waits for.
    */
   public record Outcome(
-      List<Result> results, List<ValidationError> errors, List<Warning> warnings) {
+      List<Result> results, List<ValidationError> errors, List<Warning> warnings, long generation) {
     public Outcome {
       results = List.copyOf(results);
       errors = List.copyOf(errors);
@@ -219,7 +220,93 @@ public final class ControlPlaneClient {
               n.path("field").asText(""),
               n.path("message").asText("")));
     }
-    return new Outcome(results, errors, warnings);
+    return new Outcome(results, errors, warnings, body.path("generation").asLong(0));
+  }
+
+  /**
+   * What {@code GET /api/v1/wait} answered: how far a config generation has reached the proxies it
+   * changed.
+   *
+   * @param generation the generation waited for
+   * @param pushedGeneration the newest generation the control plane has pushed
+   * @param done pushed, and every affected proxy ACKed
+   * @param failed some affected proxy NACKed
+   * @param connected how many proxies are connected
+   * @param proxies the affected proxies
+   */
+  public record SyncState(
+      long generation,
+      long pushedGeneration,
+      boolean done,
+      boolean failed,
+      int connected,
+      List<ProxySync> proxies) {
+    public SyncState {
+      proxies = List.copyOf(proxies);
+    }
+
+    /** Whether waiting is over. */
+    public boolean finished() {
+      return done || failed;
+    }
+  }
+
+  /** One affected proxy: its types whose latest version came with the generation or later. */
+  public record ProxySync(String id, String name, Map<String, TypeSync> types) {
+    public ProxySync {
+      types = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(types));
+    }
+  }
+
+  /**
+   * One type of an affected proxy.
+   *
+   * @param version the version sent
+   * @param state ACKED, PENDING or NACKED
+   * @param errorCode the NACK's gRPC status code, 0 when not NACKED
+   * @param error the NACK's message, empty when not NACKED
+   */
+  public record TypeSync(String version, String state, int errorCode, String error) {}
+
+  /**
+   * {@code GET /api/v1/wait}: waits on the control plane up to {@code wait} (it stops at 60 s) for
+   * {@code generation} to reach every proxy it changed or be NACKed; answers the state either way.
+   */
+  public SyncState awaitSync(long generation, Duration wait) {
+    long millis = Math.max(0, wait.toMillis());
+    HttpRequest request =
+        request("/api/v1/wait?generation=" + generation + "&timeout=" + millis + "ms")
+            .timeout(wait.plus(TIMEOUT))
+            .GET()
+            .build();
+    HttpResponse<String> r = send(request);
+    JsonNode body = parse(r);
+    if (r.statusCode() != 200) {
+      throw failure(r, body);
+    }
+    List<ProxySync> proxies = new ArrayList<>();
+    for (JsonNode p : body.path("proxies")) {
+      Map<String, TypeSync> types = new java.util.LinkedHashMap<>();
+      p.path("types")
+          .properties()
+          .forEach(
+              e ->
+                  types.put(
+                      e.getKey(),
+                      new TypeSync(
+                          e.getValue().path("version").asText(""),
+                          e.getValue().path("state").asText(""),
+                          e.getValue().path("errorCode").asInt(0),
+                          e.getValue().path("error").asText(""))));
+      proxies.add(new ProxySync(p.path("id").asText(""), p.path("name").asText(""), types));
+    }
+    return new SyncState(
+        body.path("generation").asLong(generation),
+        body.path("pushedGeneration").asLong(0),
+        body.path("done").asBoolean(false),
+        body.path("failed").asBoolean(false),
+        body.path("connected").asInt(0),
+        proxies);
   }
 
   /**
