@@ -140,7 +140,11 @@ public final class AdsService
 
   private SyncReport reportNow(long generation) throws InterruptedException {
     CompletableFuture<SyncReport> now = new CompletableFuture<>();
-    executor.execute(() -> now.complete(report(generation)));
+    executor.execute(
+        () -> {
+          waiters.removeIf(w -> w.finished.isDone()); // the caller's, cancelled at its timeout
+          now.complete(report(generation));
+        });
     try {
       return now.get();
     } catch (ExecutionException e) {
