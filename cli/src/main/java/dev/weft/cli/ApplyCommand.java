@@ -56,6 +56,9 @@ final class ApplyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (await && (timeout.isZero() || timeout.isNegative())) {
+      throw new CliException("--timeout must be positive");
+    }
     Sources.Parsed parsed = Sources.parse(Sources.read(files, System.in));
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
@@ -67,9 +70,6 @@ final class ApplyCommand implements Callable<Integer> {
     }
     if (parsed.resources().isEmpty()) {
       throw new CliException("no objects passed to apply");
-    }
-    if (timeout.isZero() || timeout.isNegative()) {
-      throw new CliException("--timeout must be positive");
     }
     ControlPlaneClient client = ControlPlaneClient.connect(state.resolve());
     ControlPlaneClient.Outcome outcome = client.apply(parsed.joined(), parsed.sourceName());

@@ -44,4 +44,12 @@ class GoDurationTest {
     assertThat(r.status()).isEqualTo(1);
     assertThat(r.err()).contains("invalid duration \"soon\"");
   }
+
+  @Test
+  void applyWaitNeedsAPositiveTimeout() {
+    WeftCommandLineTest.Run r =
+        WeftCommandLineTest.weft("apply", "--wait", "--timeout", "0s", "-f", "x.yaml");
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("error: --timeout must be positive\n");
+  }
 }
