@@ -111,10 +111,15 @@ class ApplyE2ETest {
       assertThat(none.status()).as(none.toString()).isZero();
       assertThat(none.err()).isEqualTo("No resources found in demo namespace.\n");
 
+      // --wait: the control plane pushes the generation; no proxy runs (minimal), none to wait for.
       WeftProcess.Result applied =
-          WeftProcess.run(tmp, t, "apply", "-f", good.toString(), "--state-dir", st);
+          WeftProcess.run(tmp, t, "apply", "--wait", "-f", good.toString(), "--state-dir", st);
       assertThat(applied.status()).as(applied.toString()).isZero();
-      assertThat(applied.out()).isEqualTo("destinationrule.networking.istio.io/podinfo created\n");
+      assertThat(applied.out())
+          .matches(
+              "destinationrule.networking.istio.io/podinfo created\n"
+                  + "Generation \\d+ present on 0 out of 0 configurations across 0 proxies"
+                  + " \\(it changed no proxy's configuration\\)\n");
 
       WeftProcess.Result got =
           WeftProcess.run(tmp, t, "get", "dr", "-n", "demo", "--state-dir", st);
