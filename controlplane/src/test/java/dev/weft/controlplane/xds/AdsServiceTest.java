@@ -225,7 +225,7 @@ class AdsServiceTest {
         java.util.concurrent.CompletableFuture.supplyAsync(
             () -> {
               try {
-                return cp.awaitSync(generation, Duration.ofSeconds(10));
+                return cp.awaitSync(generation, Duration.ofSeconds(60));
               } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
               }
