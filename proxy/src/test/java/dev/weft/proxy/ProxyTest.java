@@ -249,6 +249,78 @@ class ProxyTest {
         .containsEntry("x-envoy-original-path", "/old/a?b");
   }
 
+  /**
+   * Issue #5: route regexes ran on Java's backtracking engine on the event loop, so a few requests
+   * against {@code /((a+)+)+b} stalled every request behind them. With RE2/J the crafted requests
+   * are linear-time misses and everything is answered. The crafted paths are long enough (64 a's)
+   * that a backtracking engine would not finish in any test's lifetime, so the generous deadline
+   * separates the two engines without measuring speed.
+   */
+  @Test
+  void routeRegexCannotBeMadeToBacktrack() throws Exception {
+    Route evil =
+        Route.newBuilder()
+            .setMatch(
+                RouteMatch.newBuilder()
+                    .setSafeRegex(
+                        io.envoyproxy.envoy.type.matcher.v3.RegexMatcher.newBuilder()
+                            .setRegex("/((a+)+)+b")))
+            .setRoute(RouteAction.newBuilder().setCluster(V2))
+            .build();
+    Route evilHeader =
+        Route.newBuilder()
+            .setMatch(
+                RouteMatch.newBuilder()
+                    .setPrefix("/h")
+                    .addHeaders(
+                        HeaderMatcher.newBuilder()
+                            .setName("x-evil")
+                            .setStringMatch(
+                                StringMatcher.newBuilder()
+                                    .setSafeRegex(
+                                        io.envoyproxy.envoy.type.matcher.v3.RegexMatcher
+                                            .newBuilder()
+                                            .setRegex("((a+)+)+b")))))
+            .setRoute(RouteAction.newBuilder().setCluster(V2))
+            .build();
+    serveCanary(evil, evilHeader, Xds.prefixRoute("/", V1));
+    startReady();
+    // The regexes still route what they match.
+    assertThat(RawHttp.get(port, "podinfo.demo", "/aaab").body()).startsWith("v2 /aaab");
+    assertThat(RawHttp.get(port, "podinfo.demo", "/h", "x-evil: aab").body()).startsWith("v2 /h");
+
+    String as = "a".repeat(64);
+    List<java.util.concurrent.Callable<RawHttp.Response>> batch = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      batch.add(() -> RawHttp.get(port, "podinfo.demo", "/" + as + "c"));
+      batch.add(() -> RawHttp.get(port, "podinfo.demo", "/h", "x-evil: " + as + "c"));
+    }
+    batch.add(() -> RawHttp.get(port, "podinfo.demo", "/normal"));
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(batch.size());
+    try {
+      var futures = batch.stream().map(pool::submit).toList();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      for (var f : futures) {
+        long left = Math.max(0, deadline - System.nanoTime());
+        RawHttp.Response r;
+        try {
+          r = f.get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          throw new AssertionError(
+              "the proxy did not answer the batch within 10 s: a regex is"
+                  + " backtracking on an event loop",
+              e);
+        }
+        // No route regex matches: the catch-all answers.
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).startsWith("v1 ");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(RawHttp.get(port, "podinfo.demo", "/after").body()).startsWith("v1 /after");
+  }
+
   @Test
   void absoluteFormRequestsAreRoutedByAuthorityAndForwardedInOriginForm() throws Exception {
     serveCanary(Xds.prefixRoute("/", V1));

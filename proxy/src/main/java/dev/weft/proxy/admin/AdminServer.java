@@ -135,7 +135,10 @@ public final class AdminServer implements AutoCloseable {
     }
   }
 
-  /** Envoy's {@code /stats?filter=REGEX}: only the lines whose name the regex finds. */
+  /**
+   * Envoy's {@code /stats?filter=REGEX}: only the lines whose name the regex finds (RE2 partial
+   * match, as Envoy's admin does; RE2/J so that a filter cannot backtrack for ever).
+   */
   private static String filter(String text, HttpExchange ex) {
     String q = ex.getRequestURI().getRawQuery();
     if (q == null) {
@@ -143,10 +146,10 @@ public final class AdminServer implements AutoCloseable {
     }
     for (String kv : q.split("&")) {
       if (kv.startsWith("filter=")) {
-        java.util.regex.Pattern p;
+        com.google.re2j.Pattern p;
         try {
           p =
-              java.util.regex.Pattern.compile(
+              com.google.re2j.Pattern.compile(
                   java.net.URLDecoder.decode(kv.substring(7), StandardCharsets.UTF_8));
         } catch (RuntimeException e) {
           return "invalid filter: " + e.getMessage() + "\n";

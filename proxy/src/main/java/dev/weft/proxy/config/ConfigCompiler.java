@@ -273,7 +273,7 @@ public final class ConfigCompiler {
           case PATH -> new PathMatch(PathMatch.Kind.PATH, m.getPath(), caseSensitive);
           case SAFE_REGEX -> {
             try {
-              yield new PathMatch(PathMatch.Kind.REGEX, m.getSafeRegex().getRegex(), true);
+              yield PathMatch.regex(SafeRegex.compile(m.getSafeRegex()));
             } catch (InvalidResourceException e) {
               throw new InvalidResourceException(where + "match.safe_regex: " + e.getMessage());
             }
@@ -547,10 +547,7 @@ public final class ConfigCompiler {
                 invert);
         case SAFE_REGEX_MATCH ->
             new HeaderMatch(
-                name,
-                new StringMatch(StringMatch.Kind.REGEX, h.getSafeRegexMatch().getRegex(), false),
-                false,
-                invert);
+                name, StringMatch.regex(SafeRegex.compile(h.getSafeRegexMatch())), false, invert);
         case PRESENT_MATCH -> new HeaderMatch(name, null, h.getPresentMatch(), invert);
         // Envoy: with no specifier, the matcher checks that the header is present.
         case HEADERMATCHSPECIFIER_NOT_SET -> new HeaderMatch(name, null, true, invert);
@@ -593,8 +590,7 @@ public final class ConfigCompiler {
       case PREFIX -> new StringMatch(StringMatch.Kind.PREFIX, s.getPrefix(), ic);
       case SUFFIX -> new StringMatch(StringMatch.Kind.SUFFIX, s.getSuffix(), ic);
       case CONTAINS -> new StringMatch(StringMatch.Kind.CONTAINS, s.getContains(), ic);
-      case SAFE_REGEX ->
-          new StringMatch(StringMatch.Kind.REGEX, s.getSafeRegex().getRegex(), false);
+      case SAFE_REGEX -> StringMatch.regex(SafeRegex.compile(s.getSafeRegex()));
       default ->
           throw new InvalidResourceException(
               "unsupported string matcher " + s.getMatchPatternCase());

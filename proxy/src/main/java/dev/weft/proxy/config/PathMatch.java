@@ -1,11 +1,12 @@
 package dev.weft.proxy.config;
 
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * A compiled route path matcher: Envoy's {@code prefix} (against {@code :path}), {@code path} and
- * {@code safe_regex} (both against the path without its query string), with {@code case_sensitive}.
+ * {@code safe_regex} (both against the path without its query string), with {@code case_sensitive}
+ * (which Envoy ignores for safe_regex). A regex is a {@link SafeRegex} (RE2/J, linear time) that
+ * must match the whole path, as Envoy's RE2 full match does.
  */
 public final class PathMatch {
   /** Envoy's path specifiers that Weft supports. */
@@ -18,21 +19,30 @@ public final class PathMatch {
   private final Kind kind;
   private final String value;
   private final boolean caseSensitive;
-  private final Pattern pattern;
+  private final SafeRegex regex;
 
+  /**
+   * A matcher of {@code kind}; a {@link Kind#REGEX} is compiled with {@link SafeRegex}'s default
+   * program-size limit.
+   */
   public PathMatch(Kind kind, String value, boolean caseSensitive) throws InvalidResourceException {
+    this(
+        kind,
+        value,
+        caseSensitive,
+        kind == Kind.REGEX ? SafeRegex.compile(value, SafeRegex.DEFAULT_MAX_PROGRAM_SIZE) : null);
+  }
+
+  private PathMatch(Kind kind, String value, boolean caseSensitive, SafeRegex regex) {
     this.kind = kind;
     this.caseSensitive = caseSensitive;
     this.value = caseSensitive || kind == Kind.REGEX ? value : value.toLowerCase(Locale.ROOT);
-    if (kind == Kind.REGEX) {
-      try {
-        this.pattern = Pattern.compile(value);
-      } catch (RuntimeException e) {
-        throw new InvalidResourceException("invalid regex '" + value + "': " + e.getMessage());
-      }
-    } else {
-      this.pattern = null;
-    }
+    this.regex = regex;
+  }
+
+  /** Envoy's {@code safe_regex} path specifier. */
+  public static PathMatch regex(SafeRegex regex) {
+    return new PathMatch(Kind.REGEX, regex.pattern(), true, regex);
   }
 
   public Kind kind() {
@@ -58,7 +68,7 @@ public final class PathMatch {
               && (caseSensitive
                   ? path.startsWith(value)
                   : path.regionMatches(true, 0, value, 0, value.length()));
-      case REGEX -> pattern.matcher(path).region(0, queryStart).matches();
+      case REGEX -> regex.matches(path, queryStart);
     };
   }
 }

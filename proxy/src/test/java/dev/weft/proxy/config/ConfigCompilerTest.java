@@ -226,6 +226,110 @@ class ConfigCompilerTest {
   }
 
   @Test
+  void regexesAreRe2FullMatchesEverywhere() throws Exception {
+    RegexMatcher digits = RegexMatcher.newBuilder().setRegex("[0-9]+").build();
+    RouteConfiguration rc =
+        Xds.routes(
+            "r",
+            Xds.vhost(
+                "v",
+                List.of("*"),
+                io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                    .setName("all")
+                    .setMatch(
+                        RouteMatch.newBuilder()
+                            .setSafeRegex(RegexMatcher.newBuilder().setRegex("/v[0-9]+"))
+                            .addHeaders(
+                                HeaderMatcher.newBuilder()
+                                    .setName("x-id")
+                                    .setStringMatch(
+                                        StringMatcher.newBuilder().setSafeRegex(digits)))
+                            .addHeaders(
+                                HeaderMatcher.newBuilder()
+                                    .setName(":authority")
+                                    .setSafeRegexMatch(
+                                        RegexMatcher.newBuilder().setRegex("api\\.example\\.com")))
+                            .addQueryParameters(
+                                io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher
+                                    .newBuilder()
+                                    .setName("page")
+                                    .setStringMatch(
+                                        StringMatcher.newBuilder().setSafeRegex(digits))))
+                    .setRoute(RouteAction.newBuilder().setCluster("a"))
+                    .build(),
+                Xds.prefixRoute("/", "b")));
+    VirtualHost vh = compiler.routes(rc).virtualHost("x");
+    HttpHeaders h = new DefaultHttpHeaders().set("x-id", "42");
+    String host = "api.example.com";
+    assertThat(Router.match(vh, "/v1?page=3", "GET", host, h).name()).isEqualTo("all");
+    // Each regex must match its whole value, not a part of it.
+    assertThat(Router.match(vh, "/v1/x?page=3", "GET", host, h).name()).isEmpty();
+    assertThat(Router.match(vh, "/v1?page=3a", "GET", host, h).name()).isEmpty();
+    assertThat(Router.match(vh, "/v1?page=3", "GET", "api.example.com.evil", h).name()).isEmpty();
+    assertThat(Router.match(vh, "/v1?page=3", "GET", "apixexample.com", h).name()).isEmpty();
+    h.set("x-id", "42 ");
+    assertThat(Router.match(vh, "/v1?page=3", "GET", host, h).name()).isEmpty();
+  }
+
+  @Test
+  void regexesRe2CannotExpressAreRejectedWithWhereTheyAre() {
+    RouteMatch lookahead =
+        RouteMatch.newBuilder()
+            .setSafeRegex(RegexMatcher.newBuilder().setRegex("/(?=admin)[a-z]+"))
+            .build();
+    assertThatThrownBy(() -> compiler.routes(routeWith(lookahead)))
+        .isInstanceOf(InvalidResourceException.class)
+        .hasMessageStartingWith("route r: virtual host v: route 0: match.safe_regex: ")
+        .hasMessageContaining("invalid regex '/(?=admin)[a-z]+'")
+        .hasMessageContaining("invalid or unsupported Perl syntax");
+    RouteMatch backref =
+        RouteMatch.newBuilder()
+            .setPrefix("/")
+            .addHeaders(
+                HeaderMatcher.newBuilder()
+                    .setName("x-a")
+                    .setStringMatch(
+                        StringMatcher.newBuilder()
+                            .setSafeRegex(RegexMatcher.newBuilder().setRegex("(a)\\1"))))
+            .build();
+    assertThatThrownBy(() -> compiler.routes(routeWith(backref)))
+        .hasMessageStartingWith("route r: virtual host v: route 0: header x-a: ")
+        .hasMessageContaining("invalid escape sequence: `\\1`");
+    RouteMatch possessive =
+        RouteMatch.newBuilder()
+            .setPrefix("/")
+            .addQueryParameters(
+                io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher.newBuilder()
+                    .setName("q")
+                    .setStringMatch(
+                        StringMatcher.newBuilder()
+                            .setSafeRegex(RegexMatcher.newBuilder().setRegex("a*+"))))
+            .build();
+    assertThatThrownBy(() -> compiler.routes(routeWith(possessive)))
+        .hasMessageStartingWith("route r: virtual host v: route 0: query parameter q: ")
+        .hasMessageContaining("invalid nested repetition operator");
+    RouteMatch huge =
+        RouteMatch.newBuilder()
+            .setSafeRegex(RegexMatcher.newBuilder().setRegex("(a{999}){999}"))
+            .build();
+    assertThatThrownBy(() -> compiler.routes(routeWith(huge)))
+        .hasMessageContaining("match.safe_regex: ")
+        .hasMessageContaining("> max program size of 32768");
+  }
+
+  static RouteConfiguration routeWith(RouteMatch match) {
+    return Xds.routes(
+        "r",
+        Xds.vhost(
+            "v",
+            List.of("*"),
+            io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                .setMatch(match)
+                .setRoute(RouteAction.newBuilder().setCluster("a"))
+                .build()));
+  }
+
+  @Test
   void queryParameterMatchers() throws Exception {
     RouteConfiguration rc =
         Xds.routes(
