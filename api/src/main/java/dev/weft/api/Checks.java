@@ -4,12 +4,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /** Value checks shared by the kinds' spec readers (Istio's pkg/config/validation helpers). */
 final class Checks {
-  private static final Pattern RE2_UNSUPPORTED =
-      Pattern.compile("\\(\\?<?[=!]|\\\\[1-9]|\\\\k<|[*+?}]\\+");
+  /** Istio's validateStringRegexp: a regex may have at most 1024 chars. */
+  static final int MAX_REGEX_LENGTH = 1024;
+
+  /**
+   * The RE2 program size a proxy accepts: Envoy's {@code re2.max_program_size.error_level}, which
+   * Istio's bootstrap sets to 32768 (Weft's proxy applies the same limit).
+   */
+  static final int MAX_REGEX_PROGRAM_SIZE = 32768;
 
   // RFC 7230 token, as Istio's validHeaderRegex.
   private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9a-zA-Z]+");
@@ -39,29 +44,44 @@ final class Checks {
   }
 
   /**
-   * A regular expression as Envoy's safe_regex (RE2) takes it. We compile it with java.util.regex,
-   * which accepts a superset of RE2; constructs RE2 rejects (look-around, back-references,
-   * possessive quantifiers) are rejected here explicitly. Remaining differences (e.g. Java's {@code
-   * \p{javaLowerCase}} classes, RE2's {@code \C}) are not caught.
+   * A regular expression as Envoy's {@code safe_regex} (RE2) takes it, checked as Istio's
+   * validateStringRegexp does: at most 1024 chars, and it must compile as RE2 syntax (Istio uses
+   * Go's regexp; we use RE2/J, its Java port, which gives the same messages). So look-around,
+   * back-references, possessive quantifiers and Java-only classes are rejected here, at apply time,
+   * and never reach a proxy. A regex whose RE2 program is larger than the proxies accept ({@link
+   * #MAX_REGEX_PROGRAM_SIZE}) is rejected too, so that a proxy never NACKs what we accepted.
    */
   static void regex(Fields f, String key, String regex) {
     if (regex.isEmpty()) {
       f.error(key, "regex string match should not be empty");
       return;
     }
-    try {
-      Pattern.compile(regex);
-    } catch (PatternSyntaxException e) {
-      f.error(key, "invalid regex \"" + regex + "\": " + e.getDescription());
+    if (regex.length() > MAX_REGEX_LENGTH) {
+      f.error(key, "regex is too large, max length allowed is " + MAX_REGEX_LENGTH);
       return;
     }
-    if (RE2_UNSUPPORTED.matcher(regex).find()) {
+    com.google.re2j.Pattern p;
+    try {
+      p = com.google.re2j.Pattern.compile(regex);
+    } catch (com.google.re2j.PatternSyntaxException e) {
+      f.error(
+          key,
+          "invalid regex \""
+              + regex
+              + "\": "
+              + e.getMessage()
+              + "; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)");
+      return;
+    }
+    if (p.programSize() > MAX_REGEX_PROGRAM_SIZE) {
       f.error(
           key,
           "regex \""
               + regex
-              + "\" uses look-around, back-references or possessive quantifiers,"
-              + " which RE2 does not support");
+              + "\" is too large: its RE2 program size of "
+              + p.programSize()
+              + " > max program size of "
+              + MAX_REGEX_PROGRAM_SIZE);
     }
   }
 

@@ -118,7 +118,11 @@ final class SecurityReaders {
     String kind = f.string("kind");
     String name = f.string("name");
     String ns = f.string("namespace");
-    if (!GROUP.matcher(group).matches()) {
+    // The CRD's maxLength first: a long dotted value would overflow the stack of
+    // java.util.regex's recursive matcher for GROUP's repeated group (a crash, not an error).
+    if (group.length() > 253) {
+      f.error("group", "Too long: may not be more than 253 bytes");
+    } else if (!GROUP.matcher(group).matches()) {
       f.error("group", "spec.targetRef.group in body should match '" + GROUP.pattern() + "'");
     }
     if (kind.isEmpty()) {
