@@ -33,6 +33,7 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue #5, regex denial of service: route regexes ran on Java's backtracking engine on the event
@@ -50,6 +51,7 @@ class RegexDosTest {
   static final String V2 = "outbound|80|v2|podinfo.demo.svc.cluster.local";
   static final String EVIL = "((a+)+)+b";
 
+  @TempDir java.nio.file.Path tmp;
   TestAdsServer ads;
   TestUpstream up1;
   TestUpstream up2;
@@ -177,6 +179,7 @@ class RegexDosTest {
                 .metadata(Map.<String, Object>of("NAMESPACE", "demo"))
                 .xdsServer(new InetSocketAddress("127.0.0.1", ads.port()))
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .accessLogPath(tmp.resolve("access.log"))
                 .build());
     assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
     // Routes and endpoints may lag the first CDS/LDS.

@@ -590,7 +590,13 @@ public final class ConfigCompiler {
       case PREFIX -> new StringMatch(StringMatch.Kind.PREFIX, s.getPrefix(), ic);
       case SUFFIX -> new StringMatch(StringMatch.Kind.SUFFIX, s.getSuffix(), ic);
       case CONTAINS -> new StringMatch(StringMatch.Kind.CONTAINS, s.getContains(), ic);
-      case SAFE_REGEX -> StringMatch.regex(SafeRegex.compile(s.getSafeRegex()));
+      case SAFE_REGEX -> {
+        if (ic) {
+          // Envoy's StringMatcherImpl rejects this combination.
+          throw new InvalidResourceException("ignore_case has no effect for safe_regex.");
+        }
+        yield StringMatch.regex(SafeRegex.compile(s.getSafeRegex()));
+      }
       default ->
           throw new InvalidResourceException(
               "unsupported string matcher " + s.getMatchPatternCase());

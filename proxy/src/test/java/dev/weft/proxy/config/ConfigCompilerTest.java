@@ -308,6 +308,21 @@ class ConfigCompilerTest {
     assertThatThrownBy(() -> compiler.routes(routeWith(possessive)))
         .hasMessageStartingWith("route r: virtual host v: route 0: query parameter q: ")
         .hasMessageContaining("invalid nested repetition operator");
+    RouteMatch ignoreCase =
+        RouteMatch.newBuilder()
+            .setPrefix("/")
+            .addHeaders(
+                HeaderMatcher.newBuilder()
+                    .setName("x-a")
+                    .setStringMatch(
+                        StringMatcher.newBuilder()
+                            .setIgnoreCase(true)
+                            .setSafeRegex(RegexMatcher.newBuilder().setRegex("a"))))
+            .build();
+    assertThatThrownBy(() -> compiler.routes(routeWith(ignoreCase)))
+        .hasMessage(
+            "route r: virtual host v: route 0: header x-a: ignore_case has no effect for"
+                + " safe_regex.");
     RouteMatch huge =
         RouteMatch.newBuilder()
             .setSafeRegex(RegexMatcher.newBuilder().setRegex("(a{999}){999}"))
