@@ -167,18 +167,38 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
       return;
     }
     draining = true;
+    boolean replayed = false;
     try {
       while (pipelined != null
           && !pipelined.isEmpty()
           && (current == null || !current.requestComplete())) {
         dispatch(pipelined.poll());
+        replayed = true;
       }
     } finally {
       draining = false;
     }
-    if ((pipelined == null || pipelined.isEmpty())
-        && (current == null || !current.pausedReading())) {
-      ctx.channel().config().setAutoRead(true);
+    // The held messages were one read burst: end it as channelReadComplete would. Filters batch
+    // their writes until then (the router flushes request bytes written upstream); without this a
+    // held request body sat unflushed in a reused upstream connection and its response never came
+    // (issue #5: pipelined requests with bodies hung).
+    HttpStream next = current;
+    if (replayed && next != null) {
+      next.onDownstreamReadComplete();
+    }
+    updateReading();
+  }
+
+  /**
+   * Reads from the downstream connection unless the current stream paused reading (backpressure)
+   * or pipelined messages are held: this connection manager alone decides, so that a stream
+   * resuming its own reads cannot let an unbounded number of pipelined requests in.
+   */
+  void updateReading() {
+    HttpStream s = current;
+    boolean read = (s == null || !s.pausedReading()) && (pipelined == null || pipelined.isEmpty());
+    if (ctx.channel().config().isAutoRead() != read) {
+      ctx.channel().config().setAutoRead(read);
     }
   }
 }

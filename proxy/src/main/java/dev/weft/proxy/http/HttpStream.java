@@ -491,6 +491,7 @@ final class HttpStream implements HttpFilterCallbacks {
     releaseQueues();
     if (pausedReading && !closeAfterResponse) {
       pausedReading = false;
+      connection.updateReading(); // the rest of the request body is read and discarded
     }
     StreamCompletion.record(info, listenerStats, dp, ctx.channel());
     if (requestComplete || closeAfterResponse || !ctx.channel().isActive()) {
@@ -577,15 +578,17 @@ final class HttpStream implements HttpFilterCallbacks {
 
   @Override
   public void pauseDownstreamReading() {
-    pausedReading = true;
-    ctx.channel().config().setAutoRead(false);
+    if (!pausedReading) {
+      pausedReading = true;
+      connection.updateReading();
+    }
   }
 
   @Override
   public void resumeDownstreamReading() {
     if (pausedReading) {
       pausedReading = false;
-      ctx.channel().config().setAutoRead(true);
+      connection.updateReading();
     }
   }
 

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An upstream HTTP server for tests: answers {@code name path} and records what it received
- * (request lines, headers, the client ports it saw, body bytes as they arrive).
+ * (request lines, headers, the client ports it saw, body bytes as they arrive). {@code /echo}
+ * streams the request body back (chunked).
  */
 public final class TestUpstream implements AutoCloseable {
   private final String name;
@@ -47,6 +48,15 @@ public final class TestUpstream implements AutoCloseable {
         ex -> {
           try (ex) {
             requestLines.add(ex.getRequestMethod() + " " + ex.getRequestURI());
+            if (ex.getRequestURI().getPath().equals("/echo")) {
+              // Like the sample app's /echo: the head goes out at once, the body streams back.
+              ex.sendResponseHeaders(200, 0);
+              try (InputStream in = ex.getRequestBody();
+                  OutputStream os = ex.getResponseBody()) {
+                in.transferTo(os);
+              }
+              return;
+            }
             headers.add(Map.copyOf(ex.getRequestHeaders()));
             ex.getRequestHeaders().forEach((k, v) -> lastHeaders.put(k.toLowerCase(), v.get(0)));
             clientPorts.add(ex.getRemoteAddress().getPort());
