@@ -31,9 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The downstream side of a connection, end to end over real sockets: HTTP/1.1 pipelining, request
- * line and header validation, and the connection protections (timeouts, limits) Envoy puts on
- * every listener. Timeouts are injected through the listener's xDS configuration and kept short;
- * nothing here asserts on speed.
+ * line and header validation, and the connection protections (timeouts, limits) Envoy puts on every
+ * listener. Timeouts are injected through the listener's xDS configuration and kept short; nothing
+ * here asserts on speed.
  */
 class DownstreamConnectionTest {
   static final String INBOUND = "inbound|9898||";
