@@ -22,6 +22,7 @@ public final class TestUpstream implements AutoCloseable {
   private final String name;
   private final HttpServer server;
   public final List<String> requestLines = new CopyOnWriteArrayList<>();
+  public final List<String> protocols = new CopyOnWriteArrayList<>();
   public final List<Map<String, List<String>>> headers = new CopyOnWriteArrayList<>();
   public final List<Integer> clientPorts = new CopyOnWriteArrayList<>();
   public final AtomicLong bodyBytes = new AtomicLong();
@@ -48,6 +49,7 @@ public final class TestUpstream implements AutoCloseable {
         ex -> {
           try (ex) {
             requestLines.add(ex.getRequestMethod() + " " + ex.getRequestURI());
+            protocols.add(ex.getProtocol());
             if (ex.getRequestURI().getPath().equals("/echo")) {
               // Like the sample app's /echo: the head goes out at once, the body streams back.
               ex.sendResponseHeaders(200, 0);
