@@ -398,39 +398,44 @@ class DownstreamConnectionTest {
   }
 
   /**
-   * The proxy-wide limit (the overload manager's global downstream connection limit) refuses
-   * connections beyond it on every listener, counted per listener, and admits new ones once others
-   * closed.
+   * The proxy-wide limit (the overload manager's global downstream connection limit): a connection
+   * beyond it is closed at once and counted; reaching it sheds the idle connections (Envoy's
+   * reduce_timeouts at full pressure), not one with a request in progress, so a normal client is
+   * served next.
    */
   @Test
-  void theGlobalConnectionLimitShedsNewConnections() throws Exception {
+  void theGlobalConnectionLimitShedsNewAndIdleConnections() throws Exception {
     start(h -> h, ProxyBootstrap.builder().maxDownstreamConnections(10));
-    List<RawHttp> held = new ArrayList<>();
-    for (int i = 0; i < 15; i++) {
+    String listener = "127.0.0.1_" + port;
+    RawHttp busy = new RawHttp(port);
+    closers.add(busy);
+    busy.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    await(() -> app.slowArrived.get() == 1);
+    List<RawHttp> idle = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
       RawHttp c = new RawHttp(port);
       closers.add(c);
-      held.add(c);
+      idle.add(c);
     }
-    String overflow = "listener.127.0.0.1_" + port + ".downstream_global_cx_overflow";
-    await(() -> statOrZero(overflow) == 5);
-    int refused = 0;
-    for (RawHttp c : held.subList(10, 15)) {
-      refused += c.closedByPeer() ? 1 : 0;
+    await(() -> statOrZero("listener." + listener + ".downstream_cx_active") == 10);
+
+    try (RawHttp refused = new RawHttp(port)) {
+      assertThat(refused.closedByPeer()).isTrue();
     }
-    assertThat(refused).isEqualTo(5);
+    assertThat(stat("listener." + listener + ".downstream_global_cx_overflow")).isEqualTo(1);
+    for (RawHttp c : idle) {
+      assertThat(c.closedByPeer()).isTrue();
+    }
+    assertThat(stat("http." + listener + ".downstream_cx_idle_timeout")).isEqualTo(9);
+    await(() -> statOrZero("listener." + listener + ".downstream_cx_active") == 1);
+    assertThat(RawHttp.get(port, "x", "/normal").status()).isEqualTo(200);
+    app.release.countDown();
+    assertThat(busy.read().body()).isEqualTo("app /slow 0");
     assertThat(admin("/stats/prometheus"))
         .contains(
-            "envoy_listener_downstream_global_cx_overflow{listener_address=\"127.0.0.1_"
-                + port
-                + "\"} 5");
-    // The admitted ones are served; once they close, new clients are admitted again.
-    assertThat(held.get(0).send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n").status()).isEqualTo(200);
-    for (RawHttp c : held) {
-      c.close();
-    }
-    await(() -> statOrZero("listener.127.0.0.1_" + port + ".downstream_cx_active") == 0);
-    assertThat(RawHttp.get(port, "x", "/after").status()).isEqualTo(200);
-    assertThat(stat(overflow)).isEqualTo(5);
+            "envoy_listener_downstream_global_cx_overflow{listener_address=\""
+                + listener
+                + "\"} 1");
   }
 
   long statOrZero(String name) {

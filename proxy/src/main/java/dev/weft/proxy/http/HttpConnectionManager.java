@@ -5,6 +5,7 @@ import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.listener.DownstreamConnections;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -130,6 +131,21 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     }
     boundListener.stats().requestIdleTimeout();
     s.onStreamIdleTimeout();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt == DownstreamConnections.SHED_IDLE) {
+      // The proxy-wide connection limit was reached: an idle connection goes now, as if its idle
+      // timeout had expired (Envoy's reduce_timeouts overload action at full pressure).
+      if (current == null && !closing && !headersTimeout.running()) {
+        closing = true;
+        boundListener.stats().connectionIdleTimeout();
+        ctx.close();
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   @Override
