@@ -83,9 +83,9 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Bytes arrived (called by the codec before it decodes them): with no request in progress they
-   * are the first bytes of the next request's head, which starts the request headers timeout and
-   * ends idleness.
+   * Bytes arrived (called by {@link DownstreamReads} before the codec decodes them): with no
+   * request in progress they are the first bytes of the next request's head, which starts the
+   * request headers timeout and ends idleness.
    */
   void onBytesRead() {
     if (current == null && !closing && !headersTimeout.running()) {

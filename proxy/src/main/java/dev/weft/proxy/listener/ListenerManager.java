@@ -67,11 +67,6 @@ public final class ListenerManager {
                 .setMaxChunkSize(MAX_CHUNK));
   }
 
-  /** The proxy-wide downstream connection count and limit. */
-  public DownstreamConnections downstreamConnections() {
-    return downstream;
-  }
-
   /** Makes the bound sockets match {@code listeners}; returns the failures by listener name. */
   public Map<String, String> apply(Map<String, ListenerConfig> listeners) {
     for (Iterator<Map.Entry<String, Bound>> it = bound.entrySet().iterator(); it.hasNext(); ) {

@@ -75,8 +75,4 @@ public final class ListenerStats {
   public long connectionsTotal() {
     return cxTotal.sum();
   }
-
-  public long connectionsActive() {
-    return cxActive.sum();
-  }
 }
