@@ -309,6 +309,12 @@ class DownstreamConnectionTest {
     assertThat(got408).as("connections answered 408").isGreaterThan(n / 2);
     assertThat(stat("http.127.0.0.1_" + port + ".downstream_rq_header_timeout")).isEqualTo(n);
     assertThat(app.requestLines).containsExactly("GET /normal");
+    await(
+        () ->
+            accessLog().stream()
+                    .filter(l -> l.contains("\"- - -\" 408 - request_header_timeout"))
+                    .count()
+                == n);
     assertThat(admin("/stats/prometheus"))
         .contains(
             "envoy_http_downstream_rq_header_timeout{http_conn_manager_prefix=\"127.0.0.1_"
@@ -436,6 +442,15 @@ class DownstreamConnectionTest {
             "envoy_listener_downstream_global_cx_overflow{listener_address=\""
                 + listener
                 + "\"} 1");
+  }
+
+  List<String> accessLog() {
+    try {
+      Path log = tmp.resolve("access.log");
+      return java.nio.file.Files.exists(log) ? java.nio.file.Files.readAllLines(log) : List.of();
+    } catch (IOException e) {
+      return List.of();
+    }
   }
 
   long statOrZero(String name) {

@@ -5,6 +5,7 @@ import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.listener.DownstreamConnections;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -106,10 +107,15 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     }
     closing = true;
     boundListener.stats().requestHeaderTimeout();
-    boundListener.stats().request(408);
     FullHttpResponse r = LocalReply.build(408, "request header timeout", null);
     boundConfig.applyServerHeader(r.headers());
     r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    // Counted and logged like any request (its method and path never arrived: "-").
+    StreamInfo info = new StreamInfo();
+    info.responseCode(408);
+    info.responseCodeDetails("request_header_timeout");
+    info.bytesSent(r.content().readableBytes());
+    StreamCompletion.record(info, boundListener.stats(), dataPlane, ctx.channel());
     ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
   }
 
