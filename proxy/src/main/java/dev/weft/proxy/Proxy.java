@@ -65,7 +65,7 @@ public final class Proxy implements AutoCloseable {
     }
     p.transport = Transport.create(0);
     p.dataPlane = new DataPlane(p.stats, p.accessLog, p.transport, null);
-    p.listeners = new ListenerManager(p.transport, p.dataPlane);
+    p.listeners = new ListenerManager(p.transport, p.dataPlane, b.maxDownstreamConnections());
     p.xds =
         XdsClient.builder()
             .server(b.xdsServer())

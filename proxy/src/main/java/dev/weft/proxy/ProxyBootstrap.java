@@ -1,5 +1,6 @@
 package dev.weft.proxy;
 
+import dev.weft.proxy.listener.DownstreamConnections;
 import dev.weft.xds.NodeId;
 import dev.weft.xds.WellKnownPorts;
 import java.net.InetSocketAddress;
@@ -20,8 +21,13 @@ public final class ProxyBootstrap {
   private final InetSocketAddress xdsServer;
   private final InetSocketAddress adminAddress;
   private final Path accessLogPath;
+  private final long maxDownstreamConnections;
 
   private ProxyBootstrap(Builder b) {
+    this.maxDownstreamConnections =
+        b.maxDownstreamConnections > 0
+            ? b.maxDownstreamConnections
+            : DownstreamConnections.defaultMax();
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
     this.xdsServer = Objects.requireNonNull(b.xdsServer, "xdsServer");
     this.adminAddress = b.adminAddress;
@@ -84,6 +90,16 @@ public final class ProxyBootstrap {
     return Optional.ofNullable(accessLogPath);
   }
 
+  /**
+   * The most downstream connections the proxy holds at once, over all listeners (Envoy's overload
+   * manager {@code global_downstream_max_connections}); beyond it new connections are closed at
+   * once and counted as {@code listener.<name>.downstream_global_cx_overflow}. Defaults to {@link
+   * DownstreamConnections#defaultMax()}, derived from the descriptor limit.
+   */
+  public long maxDownstreamConnections() {
+    return maxDownstreamConnections;
+  }
+
   @Override
   public String toString() {
     return "ProxyBootstrap{node=" + nodeId + ", xds=" + xdsServer + ", admin=" + adminAddress + "}";
@@ -97,8 +113,18 @@ public final class ProxyBootstrap {
     private InetSocketAddress adminAddress =
         new InetSocketAddress("127.0.0.1", WellKnownPorts.PROXY_ADMIN);
     private Path accessLogPath;
+    private long maxDownstreamConnections;
 
     private Builder() {}
+
+    /** The proxy-wide downstream connection limit; 0 (the default) derives it from descriptors. */
+    public Builder maxDownstreamConnections(long max) {
+      if (max < 0) {
+        throw new IllegalArgumentException("maxDownstreamConnections must not be negative");
+      }
+      this.maxDownstreamConnections = max;
+      return this;
+    }
 
     public Builder nodeId(NodeId nodeId) {
       this.nodeId = Objects.requireNonNull(nodeId, "nodeId");

@@ -1,12 +1,16 @@
 package dev.weft.controlplane.gen;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
+import com.google.protobuf.UInt32Value;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 
 /** Small pieces of Envoy configuration that several generators share. */
@@ -39,6 +43,30 @@ final class EnvoyConfig {
     return Address.newBuilder()
         .setSocketAddress(SocketAddress.newBuilder().setAddress(ip).setPortValue(port))
         .build();
+  }
+
+  /**
+   * The downstream protections of every HTTP connection manager Weft generates, written out so that
+   * config dumps show them and the proxy's behaviour follows xDS. Envoy's defaults, except {@code
+   * request_headers_timeout}, which Envoy (and Istio) leave off: Weft closes a connection whose
+   * request head has not fully arrived 10 s after its first byte (slowloris).
+   *
+   * <ul>
+   *   <li>{@code request_headers_timeout: 10s} (408, then close)
+   *   <li>{@code common_http_protocol_options.idle_timeout: 3600s} (no request in progress: close)
+   *   <li>{@code common_http_protocol_options.max_headers_count: 100} (more: 431)
+   *   <li>{@code max_request_headers_kb: 60} (more: 431)
+   *   <li>{@code stream_idle_timeout: 300s} (no activity on a request: 408/504)
+   * </ul>
+   */
+  static HttpConnectionManager.Builder downstreamProtections(HttpConnectionManager.Builder hcm) {
+    return hcm.setRequestHeadersTimeout(Duration.newBuilder().setSeconds(10))
+        .setCommonHttpProtocolOptions(
+            HttpProtocolOptions.newBuilder()
+                .setIdleTimeout(Duration.newBuilder().setSeconds(3600))
+                .setMaxHeadersCount(UInt32Value.of(100)))
+        .setMaxRequestHeadersKb(UInt32Value.of(60))
+        .setStreamIdleTimeout(Duration.newBuilder().setSeconds(300));
   }
 
   /** The router filter, last in every HTTP filter chain. */

@@ -105,7 +105,9 @@ public final class ListenerGenerator implements Generator {
       TrafficDirection direction,
       String statPrefix,
       HttpConnectionManager.Builder hcm) {
-    hcm.setStatPrefix(statPrefix).addHttpFilters(EnvoyConfig.routerFilter());
+    EnvoyConfig.downstreamProtections(hcm)
+        .setStatPrefix(statPrefix)
+        .addHttpFilters(EnvoyConfig.routerFilter());
     return Listener.newBuilder()
         .setName(ResourceNames.listener(ip, port))
         .setAddress(EnvoyConfig.address(ip, port))

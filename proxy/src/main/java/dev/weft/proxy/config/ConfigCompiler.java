@@ -20,6 +20,7 @@ import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
@@ -41,6 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ConfigCompiler {
   static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
   static final String ROUTER_FILTER = "envoy.filters.http.router";
+  static final String CONNECTION_LIMIT_FILTER = "envoy.filters.network.connection_limit";
+  static final String CONNECTION_LIMIT_TYPE =
+      "type.googleapis.com/envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit";
   static final int DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
   /** Envoy's default route timeout. */
@@ -97,11 +101,20 @@ public final class ConfigCompiler {
     if (chain.hasTransportSocket()) {
       throw new InvalidResourceException(where + "transport_socket (TLS) is not supported yet");
     }
-    if (chain.getFiltersCount() != 1) {
+    int n = chain.getFiltersCount();
+    if (n < 1 || n > 2) {
       throw new InvalidResourceException(
-          where + "the filter chain must have exactly one filter, " + HCM_FILTER);
+          where
+              + "the filter chain must have the filter "
+              + HCM_FILTER
+              + ", optionally after "
+              + CONNECTION_LIMIT_FILTER);
     }
-    Filter filter = chain.getFilters(0);
+    ConnectionLimitConfig limit = null;
+    if (n == 2) {
+      limit = connectionLimit(where, chain.getFilters(0));
+    }
+    Filter filter = chain.getFilters(n - 1);
     if (!filter.getName().equals(HCM_FILTER)
         && !filter.getTypedConfig().getTypeUrl().equals(TypeUrls.HTTP_CONNECTION_MANAGER)) {
       throw new InvalidResourceException(
@@ -109,7 +122,96 @@ public final class ConfigCompiler {
     }
     HttpConnectionManager hcm = unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
     return new FilterChainConfig(
-        chain.getName(), FilterChainMatch.ANY, connectionManager(where, listenerName, hcm));
+        chain.getName(), FilterChainMatch.ANY, connectionManager(where, listenerName, hcm), limit);
+  }
+
+  /**
+   * Compiles {@code envoy.filters.network.connection_limit}; a limit its {@code runtime_enabled}
+   * turns off by default is no limit (Weft has no runtime to turn it on).
+   */
+  private ConnectionLimitConfig connectionLimit(String where, Filter filter)
+      throws InvalidResourceException {
+    if (!filter.getName().equals(CONNECTION_LIMIT_FILTER)
+        && !filter.getTypedConfig().getTypeUrl().equals(CONNECTION_LIMIT_TYPE)) {
+      throw new InvalidResourceException(
+          where
+              + "unsupported network filter '"
+              + filter.getName()
+              + "' (only "
+              + CONNECTION_LIMIT_FILTER
+              + " may precede the connection manager)");
+    }
+    ConnectionLimit cl = unpack(where, filter.getTypedConfig(), ConnectionLimit.class);
+    String w = where + CONNECTION_LIMIT_FILTER + ": ";
+    if (cl.getStatPrefix().isEmpty()) {
+      throw new InvalidResourceException(w + "stat_prefix is required");
+    }
+    if (!cl.hasMaxConnections() || cl.getMaxConnections().getValue() < 1) {
+      throw new InvalidResourceException(w + "max_connections must be at least 1");
+    }
+    if (cl.hasRuntimeEnabled() && !cl.getRuntimeEnabled().getDefaultValue().getValue()) {
+      return null;
+    }
+    long delay = cl.hasDelay() ? durationMillis(w + "delay", cl.getDelay()) : 0;
+    return new ConnectionLimitConfig(
+        cl.getStatPrefix(),
+        cl.getMaxConnections().getValue(),
+        delay,
+        stats.connectionLimit(cl.getStatPrefix()));
+  }
+
+  /**
+   * The downstream protections of a connection manager (Envoy's fields and defaults; Weft's request
+   * headers timeout when none is configured, see {@link DownstreamLimits}).
+   */
+  private static DownstreamLimits downstreamLimits(String where, HttpConnectionManager hcm)
+      throws InvalidResourceException {
+    long headers =
+        hcm.hasRequestHeadersTimeout()
+            ? durationMillis(where + "request_headers_timeout", hcm.getRequestHeadersTimeout())
+            : DownstreamLimits.DEFAULT_REQUEST_HEADERS_TIMEOUT_MILLIS;
+    long streamIdle =
+        hcm.hasStreamIdleTimeout()
+            ? durationMillis(where + "stream_idle_timeout", hcm.getStreamIdleTimeout())
+            : DownstreamLimits.DEFAULT_STREAM_IDLE_TIMEOUT_MILLIS;
+    long idle = DownstreamLimits.DEFAULT_IDLE_TIMEOUT_MILLIS;
+    int count = DownstreamLimits.DEFAULT_MAX_HEADERS_COUNT;
+    if (hcm.hasCommonHttpProtocolOptions()) {
+      var o = hcm.getCommonHttpProtocolOptions();
+      if (o.hasIdleTimeout()) {
+        idle =
+            durationMillis(where + "common_http_protocol_options.idle_timeout", o.getIdleTimeout());
+      }
+      if (o.hasMaxHeadersCount()) {
+        count = o.getMaxHeadersCount().getValue();
+        if (count < 1) {
+          throw new InvalidResourceException(
+              where + "common_http_protocol_options.max_headers_count must be at least 1");
+        }
+      }
+    }
+    int kb = DownstreamLimits.DEFAULT_MAX_REQUEST_HEADERS_KB;
+    if (hcm.hasMaxRequestHeadersKb()) {
+      kb = hcm.getMaxRequestHeadersKb().getValue();
+      if (kb < 1 || kb > 8192) {
+        throw new InvalidResourceException(
+            where + "max_request_headers_kb must be between 1 and 8192, got " + kb);
+      }
+    }
+    return new DownstreamLimits(headers, idle, streamIdle, kb, count);
+  }
+
+  /** A non-negative protobuf duration in milliseconds. */
+  private static long durationMillis(String field, com.google.protobuf.Duration d)
+      throws InvalidResourceException {
+    if (d.getSeconds() < 0 || d.getNanos() < 0) {
+      throw new InvalidResourceException(field + " must not be negative");
+    }
+    try {
+      return Math.addExact(Math.multiplyExact(d.getSeconds(), 1000L), d.getNanos() / 1_000_000);
+    } catch (ArithmeticException e) {
+      throw new InvalidResourceException(field + " is too large");
+    }
   }
 
   private HttpConnectionManagerConfig connectionManager(
@@ -122,6 +224,7 @@ public final class ConfigCompiler {
               where + "codec_type " + hcm.getCodecType() + " is not supported (HTTP/1.1 only)");
     }
     HttpFilterChain httpFilters = httpFilters(where, hcm);
+    DownstreamLimits limits = downstreamLimits(where, hcm);
     String statPrefix = hcm.getStatPrefix().isEmpty() ? listenerName : hcm.getStatPrefix();
     String server = hcm.getServerName().isEmpty() ? "envoy" : hcm.getServerName();
     boolean ifAbsent = false;
@@ -142,12 +245,12 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(where + "rds.route_config_name is empty");
         }
         return new HttpConnectionManagerConfig(
-            statPrefix, rds, null, server, ifAbsent, httpFilters);
+            statPrefix, rds, null, server, ifAbsent, httpFilters, limits);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
         return new HttpConnectionManagerConfig(
-            statPrefix, null, inline, server, ifAbsent, httpFilters);
+            statPrefix, null, inline, server, ifAbsent, httpFilters, limits);
       }
       default ->
           throw new InvalidResourceException(

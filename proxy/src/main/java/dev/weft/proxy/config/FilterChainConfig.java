@@ -8,6 +8,16 @@ package dev.weft.proxy.config;
  * @param name Envoy's filter chain {@code name}, or ""
  * @param match which connections use this chain
  * @param networkFilter the terminal network filter
+ * @param connectionLimit the chain's {@code envoy.filters.network.connection_limit}, or null
  */
 public record FilterChainConfig(
-    String name, FilterChainMatch match, NetworkFilterConfig networkFilter) {}
+    String name,
+    FilterChainMatch match,
+    NetworkFilterConfig networkFilter,
+    ConnectionLimitConfig connectionLimit) {
+
+  /** A chain without a connection limit. */
+  public FilterChainConfig(String name, FilterChainMatch match, NetworkFilterConfig networkFilter) {
+    this(name, match, networkFilter, null);
+  }
+}

@@ -6,8 +6,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 
 /**
  * A compiled {@code envoy.filters.network.http_connection_manager}: where it gets routes from, its
- * HTTP filter chain, and its {@code server} header handling. Exactly one of {@code rdsName} and
- * {@code inlineRoutes} is set.
+ * HTTP filter chain, its {@code server} header handling, and its downstream limits. Exactly one of
+ * {@code rdsName} and {@code inlineRoutes} is set.
  *
  * @param statPrefix the connection manager's {@code stat_prefix}
  * @param rdsName the route configuration to fetch over RDS, or null
@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpHeaders;
  * @param serverOnlyIfAbsent {@code APPEND_IF_ABSENT}: set {@code server} only when the upstream did
  *     not
  * @param httpFilters the compiled {@code http_filters}, ending with the router
+ * @param limits the timeouts and header limits of its downstream connections
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -25,8 +26,27 @@ public record HttpConnectionManagerConfig(
     RouteTable inlineRoutes,
     String serverName,
     boolean serverOnlyIfAbsent,
-    HttpFilterChain httpFilters)
+    HttpFilterChain httpFilters,
+    DownstreamLimits limits)
     implements NetworkFilterConfig {
+
+  /** A connection manager with the default {@link DownstreamLimits}. */
+  public HttpConnectionManagerConfig(
+      String statPrefix,
+      String rdsName,
+      RouteTable inlineRoutes,
+      String serverName,
+      boolean serverOnlyIfAbsent,
+      HttpFilterChain httpFilters) {
+    this(
+        statPrefix,
+        rdsName,
+        inlineRoutes,
+        serverName,
+        serverOnlyIfAbsent,
+        httpFilters,
+        DownstreamLimits.DEFAULTS);
+  }
 
   /** The routes this connection manager uses in {@code config}, or null before RDS delivered. */
   public RouteTable routes(RuntimeConfig config) {

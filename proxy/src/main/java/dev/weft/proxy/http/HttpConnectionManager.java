@@ -1,22 +1,36 @@
 package dev.weft.proxy.http;
 
+import dev.weft.proxy.config.DownstreamLimits;
 import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.listener.DownstreamConnections;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
 /**
  * Envoy's HTTP connection manager, the network filter of an HTTP filter chain, for one downstream
- * HTTP/1.1 connection (after {@code HttpServerCodec}): turns each request into an {@link
- * HttpStream}, one at a time, which runs the chain's HTTP filters. Pipelined requests wait (reading
- * pauses) until the current response is complete. Messages it holds for pipelining are its own and
- * released if the connection closes.
+ * HTTP/1.1 connection (after {@code HttpServerCodec}, with {@link DownstreamReads} in front): turns
+ * each request into an {@link HttpStream}, one at a time, which runs the chain's HTTP filters.
+ * Pipelined requests wait (reading pauses) until the current response is complete. Messages it
+ * holds for pipelining are its own and released if the connection closes.
+ *
+ * <p>It enforces the connection manager's {@link DownstreamLimits} timeouts, as Envoy does: the
+ * request headers timeout (first byte of a request to the end of its headers: 408, then close), the
+ * idle timeout (no active request: close) and the stream idle timeout (no activity on the current
+ * request: 408/504 or reset, see {@link HttpStream#onStreamIdleTimeout()}), counted under {@code
+ * http.<listener>.downstream_rq_header_timeout}, {@code downstream_cx_idle_timeout} and {@code
+ * downstream_rq_idle_timeout}.
  */
 public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   private final DataPlane dataPlane;
@@ -27,6 +41,10 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   private HttpStream current;
   private ArrayDeque<Object> pipelined;
   private boolean draining;
+  private boolean closing;
+  private LazyTimeout headersTimeout;
+  private LazyTimeout idleTimeout;
+  private LazyTimeout streamIdleTimeout;
 
   /**
    * @param boundListener the listener configuration the connection was accepted with; requests use
@@ -49,16 +67,99 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    DownstreamLimits l = boundConfig.limits();
+    var loop = ctx.channel().eventLoop();
+    headersTimeout =
+        new LazyTimeout(loop, l.requestHeadersTimeoutMillis(), this::onRequestHeadersTimeout);
+    idleTimeout = new LazyTimeout(loop, l.idleTimeoutMillis(), this::onIdleTimeout);
+    streamIdleTimeout =
+        new LazyTimeout(loop, l.streamIdleTimeoutMillis(), this::onStreamIdleTimeout);
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     boundListener.stats().connectionOpened();
+    idleTimeout.start();
     ctx.fireChannelActive();
+  }
+
+  /**
+   * Bytes arrived (called by {@link DownstreamReads} before the codec decodes them): with no
+   * request in progress they are the first bytes of the next request's head, which starts the
+   * request headers timeout and ends idleness.
+   */
+  void onBytesRead() {
+    if (current == null && !closing && !headersTimeout.running()) {
+      idleTimeout.stop();
+      headersTimeout.start();
+    }
+  }
+
+  /** The current stream did something (a request chunk arrived, a response part was written). */
+  void streamActivity() {
+    streamIdleTimeout.touch();
+  }
+
+  /** Envoy's {@code request_headers_timeout}: 408 and close, counted. */
+  private void onRequestHeadersTimeout() {
+    if (current != null || closing || !ctx.channel().isActive()) {
+      return;
+    }
+    closing = true;
+    boundListener.stats().requestHeaderTimeout();
+    FullHttpResponse r = LocalReply.build(408, "request header timeout", null);
+    boundConfig.applyServerHeader(r.headers());
+    r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    // Counted and logged like any request (its method and path never arrived: "-").
+    StreamInfo info = new StreamInfo();
+    info.responseCode(408);
+    info.responseCodeDetails("request_header_timeout");
+    info.bytesSent(r.content().readableBytes());
+    StreamCompletion.record(info, boundListener.stats(), dataPlane, ctx.channel());
+    ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** Envoy's {@code idle_timeout} for an HTTP/1 connection: close it, counted. */
+  private void onIdleTimeout() {
+    if (current != null || closing) {
+      return;
+    }
+    closing = true;
+    boundListener.stats().connectionIdleTimeout();
+    ctx.close();
+  }
+
+  /** Envoy's {@code stream_idle_timeout}: the current request ends, counted. */
+  private void onStreamIdleTimeout() {
+    HttpStream s = current;
+    if (s == null) {
+      return;
+    }
+    boundListener.stats().requestIdleTimeout();
+    s.onStreamIdleTimeout();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt == DownstreamConnections.SHED_IDLE) {
+      // The proxy-wide connection limit was reached: an idle connection goes now, as if its idle
+      // timeout had expired (Envoy's reduce_timeouts overload action at full pressure).
+      if (current == null && !closing && !headersTimeout.running()) {
+        closing = true;
+        boundListener.stats().connectionIdleTimeout();
+        ctx.close();
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     HttpStream s = current;
     if (s != null && s.requestComplete()) {
       // HTTP/1.1 pipelining: hold the next request until this response is done.
@@ -93,6 +194,9 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
           hcm = h;
         }
       }
+      headersTimeout.stop();
+      idleTimeout.stop();
+      streamIdleTimeout.start();
       HttpStream s = new HttpStream(this, ctx, dataPlane, rc, hcm, lc.stats());
       current = s;
       s.start(req);
@@ -134,6 +238,9 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     boundListener.stats().connectionClosed();
+    headersTimeout.cancel();
+    idleTimeout.cancel();
+    streamIdleTimeout.cancel();
     HttpStream s = current;
     current = null;
     if (s != null) {
@@ -160,6 +267,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
       return;
     }
     current = null;
+    streamIdleTimeout.stop();
     if (closeConnection || !ctx.channel().isActive()) {
       return;
     }
@@ -167,18 +275,41 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
       return;
     }
     draining = true;
+    boolean replayed = false;
     try {
       while (pipelined != null
           && !pipelined.isEmpty()
           && (current == null || !current.requestComplete())) {
         dispatch(pipelined.poll());
+        replayed = true;
       }
     } finally {
       draining = false;
     }
-    if ((pipelined == null || pipelined.isEmpty())
-        && (current == null || !current.pausedReading())) {
-      ctx.channel().config().setAutoRead(true);
+    // The held messages were one read burst: end it as channelReadComplete would. Filters batch
+    // their writes until then (the router flushes request bytes written upstream); without this a
+    // held request body sat unflushed in a reused upstream connection and its response never came
+    // (issue #5: pipelined requests with bodies hung).
+    HttpStream next = current;
+    if (replayed && next != null) {
+      next.onDownstreamReadComplete();
+    }
+    if (current == null && !closing) {
+      idleTimeout.start();
+    }
+    updateReading();
+  }
+
+  /**
+   * Reads from the downstream connection unless the current stream paused reading (backpressure) or
+   * pipelined messages are held: this connection manager alone decides, so that a stream resuming
+   * its own reads cannot let an unbounded number of pipelined requests in.
+   */
+  void updateReading() {
+    HttpStream s = current;
+    boolean read = (s == null || !s.pausedReading()) && (pipelined == null || pipelined.isEmpty());
+    if (ctx.channel().config().isAutoRead() != read) {
+      ctx.channel().config().setAutoRead(read);
     }
   }
 }

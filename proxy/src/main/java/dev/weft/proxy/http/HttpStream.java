@@ -32,8 +32,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import java.util.Iterator;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -121,14 +124,66 @@ final class HttpStream implements HttpFilterCallbacks {
       info.path(req.uri());
       downstreamKeepAlive = false;
       dp.stats().downstreamRqBad.increment();
-      localReply(400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "http1.codec_error");
+      Throwable cause = req.decoderResult().cause();
+      if (cause instanceof TooLongHttpHeaderException
+          || cause instanceof TooLongHttpLineException) {
+        // Envoy's max_request_headers_kb (the request line counts too): 431.
+        localReply(
+            431,
+            "Request Header Fields Too Large",
+            ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR,
+            "http1.headers_too_large");
+      } else {
+        localReply(
+            400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "http1.codec_error");
+      }
       return;
+    }
+    if (protocol.majorVersion() != 1) {
+      // RFC 9110 15.6.6: the major version is not supported (HTTP/2.0, HTTP/0.9 on an HTTP/1
+      // connection). Answered in HTTP/1.1, and the connection closes.
+      info.path(req.uri());
+      downstreamKeepAlive = false;
+      dp.stats().downstreamRqBad.increment();
+      localReply(
+          505,
+          "HTTP Version Not Supported",
+          ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR,
+          "http1.unsupported_http_version");
+      return;
+    }
+    if (protocol.minorVersion() > 1) {
+      // RFC 9110 6.2: a higher minor version is processed as the highest one we implement, and
+      // forwarded as such (HTTP/1.7 goes upstream as HTTP/1.1).
+      protocol = HttpVersion.HTTP_1_1;
+      req.setProtocolVersion(protocol);
+      info.request(m.name(), null, protocol, isHead);
     }
     downstreamKeepAlive = HttpUtil.isKeepAlive(req);
     info.body(
         HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0,
         HttpUtil.is100ContinueExpected(req));
     info.client(h.get(HttpHeaderNames.USER_AGENT), h.get(X_FORWARDED_FOR));
+    if (h.size() > hcmConfig.limits().maxHeadersCount()) {
+      // Envoy's max_headers_count: 431.
+      info.path(req.uri());
+      downstreamKeepAlive = false;
+      localReply(
+          431,
+          "Request Header Fields Too Large",
+          ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR,
+          "http1.too_many_headers");
+      return;
+    }
+    if (moreThanOneHost(h)) {
+      // RFC 9112 3.2: a request with more than one Host field line gets 400.
+      info.path(req.uri());
+      downstreamKeepAlive = false;
+      dp.stats().downstreamRqBad.increment();
+      localReply(
+          400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "http1.duplicate_host");
+      return;
+    }
     if (!RequestTarget.parse(req, info)) {
       dp.stats().downstreamRqBad.increment();
       localReply(400, "Bad Request", ResponseFlags.DOWNSTREAM_PROTOCOL_ERROR, "invalid_url");
@@ -143,6 +198,15 @@ final class HttpStream implements HttpFilterCallbacks {
     info.requestId(RequestIds.ensure(h));
     head = req;
     decodeHeaders(0);
+  }
+
+  private static boolean moreThanOneHost(HttpHeaders h) {
+    Iterator<? extends CharSequence> it = h.valueCharSequenceIterator(HttpHeaderNames.HOST);
+    if (!it.hasNext()) {
+      return false;
+    }
+    it.next();
+    return it.hasNext();
   }
 
   private void decodeHeaders(int from) {
@@ -173,6 +237,7 @@ final class HttpStream implements HttpFilterCallbacks {
       return;
     }
     info.addBytesReceived(c.content().readableBytes());
+    connection.streamActivity();
     boolean last = c instanceof LastHttpContent;
     if (last) {
       requestComplete = true;
@@ -359,6 +424,7 @@ final class HttpStream implements HttpFilterCallbacks {
             downstreamKeepAlive,
             closeAfterResponse);
     responseStarted = true;
+    connection.streamActivity();
     if (r instanceof LastHttpContent last) {
       info.addBytesSent(last.content().readableBytes());
       ctx.write(r, ctx.voidPromise());
@@ -370,6 +436,7 @@ final class HttpStream implements HttpFilterCallbacks {
 
   private void writeResponseData(HttpContent c) {
     info.addBytesSent(c.content().readableBytes());
+    connection.streamActivity();
     ctx.write(c, ctx.voidPromise());
     if (c instanceof LastHttpContent) {
       endResponse();
@@ -454,6 +521,32 @@ final class HttpStream implements HttpFilterCallbacks {
     finish();
   }
 
+  /**
+   * Envoy's {@code stream_idle_timeout} expired: nothing happened on this stream for that long.
+   * Like Envoy, 408 while the request is incomplete (then the connection closes), 504 once it is
+   * complete, a reset once the response started; flag {@code SI}, details {@code
+   * stream_idle_timeout}.
+   */
+  void onStreamIdleTimeout() {
+    if (finished) {
+      // Answered, but the request body never finished arriving.
+      ctx.close();
+      return;
+    }
+    if (responseStarted) {
+      resetStream(ResponseFlags.STREAM_IDLE_TIMEOUT, "stream_idle_timeout");
+      return;
+    }
+    if (!requestComplete) {
+      closeAfterResponse = true;
+    }
+    localReply(
+        requestComplete ? 504 : 408,
+        "stream timeout",
+        ResponseFlags.STREAM_IDLE_TIMEOUT,
+        "stream_idle_timeout");
+  }
+
   /** The downstream connection closed. */
   void onDownstreamClosed() {
     releaseQueues();
@@ -491,6 +584,7 @@ final class HttpStream implements HttpFilterCallbacks {
     releaseQueues();
     if (pausedReading && !closeAfterResponse) {
       pausedReading = false;
+      connection.updateReading(); // the rest of the request body is read and discarded
     }
     StreamCompletion.record(info, listenerStats, dp, ctx.channel());
     if (requestComplete || closeAfterResponse || !ctx.channel().isActive()) {
@@ -577,15 +671,17 @@ final class HttpStream implements HttpFilterCallbacks {
 
   @Override
   public void pauseDownstreamReading() {
-    pausedReading = true;
-    ctx.channel().config().setAutoRead(false);
+    if (!pausedReading) {
+      pausedReading = true;
+      connection.updateReading();
+    }
   }
 
   @Override
   public void resumeDownstreamReading() {
     if (pausedReading) {
       pausedReading = false;
-      ctx.channel().config().setAutoRead(true);
+      connection.updateReading();
     }
   }
 

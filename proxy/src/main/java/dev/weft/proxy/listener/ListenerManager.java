@@ -1,10 +1,13 @@
 package dev.weft.proxy.listener;
 
+import dev.weft.proxy.config.ConnectionLimitConfig;
 import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.http.DataPlane;
+import dev.weft.proxy.http.DownstreamReads;
 import dev.weft.proxy.http.HttpConnectionManager;
+import dev.weft.proxy.stats.ConnectionLimitStats;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -19,6 +22,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Binds and unbinds listening sockets as LDS changes. A listener whose address did not change keeps
@@ -26,26 +31,40 @@ import java.util.Map;
  * never thrown. Called only from the xDS client's executor.
  */
 public final class ListenerManager {
-  /**
-   * Request line up to 16 KiB and headers up to 60 KiB (Envoy's {@code max_request_headers_kb}
-   * default); body chunks of at most 16 KiB are forwarded as they are decoded.
-   */
-  static final HttpDecoderConfig CODEC =
-      new HttpDecoderConfig()
-          .setMaxInitialLineLength(16 * 1024)
-          .setMaxHeaderSize(60 * 1024)
-          .setMaxChunkSize(16 * 1024);
+  /** Body chunks of at most 16 KiB are forwarded as they are decoded. */
+  private static final int MAX_CHUNK = 16 * 1024;
+
+  /** Codec configurations by {@code max_request_headers_kb}, shared by every connection. */
+  private static final ConcurrentHashMap<Integer, HttpDecoderConfig> CODECS =
+      new ConcurrentHashMap<>();
 
   private final Transport transport;
   private final DataPlane dataPlane;
+  private final DownstreamConnections downstream;
   private final Map<String, Bound> bound = new HashMap<>();
   private volatile Map<String, String> failures = Map.of();
 
   private record Bound(ListenerConfig config, Channel channel) {}
 
-  public ListenerManager(Transport transport, DataPlane dataPlane) {
+  /**
+   * @param maxDownstreamConnections the proxy-wide limit on downstream connections (Envoy's {@code
+   *     global_downstream_max_connections}); see {@link DownstreamConnections}
+   */
+  public ListenerManager(Transport transport, DataPlane dataPlane, long maxDownstreamConnections) {
     this.transport = transport;
     this.dataPlane = dataPlane;
+    this.downstream = new DownstreamConnections(maxDownstreamConnections);
+  }
+
+  /** The request line and the headers may each take {@code kb} KiB (Envoy counts them together). */
+  static HttpDecoderConfig codec(int kb) {
+    return CODECS.computeIfAbsent(
+        kb,
+        k ->
+            new HttpDecoderConfig()
+                .setMaxInitialLineLength(k * 1024)
+                .setMaxHeaderSize(k * 1024)
+                .setMaxChunkSize(MAX_CHUNK));
   }
 
   /** Makes the bound sockets match {@code listeners}; returns the failures by listener name. */
@@ -83,6 +102,7 @@ public final class ListenerManager {
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .handler(downstream.acceptor(lc.stats()))
             .childHandler(
                 new ChannelInitializer<Channel>() {
                   @Override
@@ -122,15 +142,35 @@ public final class ListenerManager {
       ch.close();
       return;
     }
+    ConnectionLimitConfig limit = chain.connectionLimit();
+    if (limit != null) {
+      if (!limit.stats().tryAcquire(limit.maxConnections())) {
+        // Envoy's connection_limit filter: over the limit, the connection is closed (after the
+        // configured delay) without reading from it.
+        ch.config().setAutoRead(false);
+        if (limit.delayMillis() > 0) {
+          ch.eventLoop().schedule(() -> ch.close(), limit.delayMillis(), TimeUnit.MILLISECONDS);
+        } else {
+          ch.close();
+        }
+        return;
+      }
+      ConnectionLimitStats counted = limit.stats();
+      ch.closeFuture().addListener(f -> counted.release());
+    }
     int index = 0;
     while (lc.filterChains().get(index) != chain) {
       index++;
     }
     switch (chain.networkFilter()) {
-      case HttpConnectionManagerConfig hcm ->
-          ch.pipeline()
-              .addLast(
-                  new HttpServerCodec(CODEC), new HttpConnectionManager(dataPlane, lc, index, hcm));
+      case HttpConnectionManagerConfig hcm -> {
+        HttpConnectionManager manager = new HttpConnectionManager(dataPlane, lc, index, hcm);
+        ch.pipeline()
+            .addLast(
+                new DownstreamReads(manager),
+                new HttpServerCodec(codec(hcm.limits().maxRequestHeadersKb())),
+                manager);
+      }
     }
   }
 

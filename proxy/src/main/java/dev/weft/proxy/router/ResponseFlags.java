@@ -29,5 +29,8 @@ public final class ResponseFlags {
   /** The downstream request was malformed ({@code 400}). */
   public static final String DOWNSTREAM_PROTOCOL_ERROR = "DPE";
 
+  /** The stream idle timeout expired ({@code 408}/{@code 504}, or a reset). */
+  public static final String STREAM_IDLE_TIMEOUT = "SI";
+
   private ResponseFlags() {}
 }

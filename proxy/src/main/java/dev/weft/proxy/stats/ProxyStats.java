@@ -16,6 +16,8 @@ public final class ProxyStats {
   private final ConcurrentHashMap<String, ClusterStats> clusters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, HostStats> hosts = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ListenerStats> listeners = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ConnectionLimitStats> connectionLimits =
+      new ConcurrentHashMap<>();
 
   /** Requests answered before any listener matched, e.g. malformed ones. */
   public final LongAdder downstreamRqBad = new LongAdder();
@@ -60,6 +62,11 @@ public final class ProxyStats {
     return listeners.computeIfAbsent(name, ListenerStats::new);
   }
 
+  /** The state and counters of connection limit filters with stat prefix {@code prefix}. */
+  public ConnectionLimitStats connectionLimit(String prefix) {
+    return connectionLimits.computeIfAbsent(prefix, ConnectionLimitStats::new);
+  }
+
   /** Envoy's {@code /stats} text: {@code name: value} lines, sorted. */
   public String text() {
     Map<String, Long> out = new TreeMap<>();
@@ -76,11 +83,20 @@ public final class ProxyStats {
     for (ListenerStats l : listeners.values()) {
       out.put("listener." + l.name() + ".downstream_cx_total", l.cxTotal.sum());
       out.put("listener." + l.name() + ".downstream_cx_active", l.cxActive.sum());
+      out.put("listener." + l.name() + ".downstream_global_cx_overflow", l.globalCxOverflow.sum());
       String h = "http." + l.name() + ".";
       out.put(h + "downstream_rq_total", l.rqTotal.sum());
+      out.put(h + "downstream_cx_idle_timeout", l.cxIdleTimeout.sum());
+      out.put(h + "downstream_rq_header_timeout", l.rqHeaderTimeout.sum());
+      out.put(h + "downstream_rq_idle_timeout", l.rqIdleTimeout.sum());
       for (int i = 1; i <= 5; i++) {
         out.put(h + "downstream_rq_" + i + "xx", l.rqByClass[i].sum());
       }
+    }
+    for (ConnectionLimitStats c : connectionLimits.values()) {
+      String p = "connection_limit." + c.prefix() + ".";
+      out.put(p + "active_connections", c.active());
+      out.put(p + "limited_connections", c.limited());
     }
     out.put("http.downstream_rq_bad", downstreamRqBad.sum());
     out.put("access_log.dropped", accessLogDropped.sum());
@@ -138,6 +154,47 @@ public final class ProxyStats {
           .append(l.rqTotal.sum())
           .append('\n');
     }
+    listenerCounter(
+        sb,
+        "envoy_listener_downstream_global_cx_overflow",
+        "listener_address",
+        ls,
+        l -> l.globalCxOverflow.sum());
+    listenerCounter(
+        sb,
+        "envoy_http_downstream_cx_idle_timeout",
+        "http_conn_manager_prefix",
+        ls,
+        l -> l.cxIdleTimeout.sum());
+    listenerCounter(
+        sb,
+        "envoy_http_downstream_rq_header_timeout",
+        "http_conn_manager_prefix",
+        ls,
+        l -> l.rqHeaderTimeout.sum());
+    listenerCounter(
+        sb,
+        "envoy_http_downstream_rq_idle_timeout",
+        "http_conn_manager_prefix",
+        ls,
+        l -> l.rqIdleTimeout.sum());
+    Map<String, ConnectionLimitStats> limits = new TreeMap<>(connectionLimits);
+    sb.append("# TYPE envoy_connection_limit_limited_connections counter\n");
+    for (ConnectionLimitStats c : limits.values()) {
+      sb.append("envoy_connection_limit_limited_connections{connection_limit_prefix=\"")
+          .append(escape(c.prefix()))
+          .append("\"} ")
+          .append(c.limited())
+          .append('\n');
+    }
+    sb.append("# TYPE envoy_connection_limit_active_connections gauge\n");
+    for (ConnectionLimitStats c : limits.values()) {
+      sb.append("envoy_connection_limit_active_connections{connection_limit_prefix=\"")
+          .append(escape(c.prefix()))
+          .append("\"} ")
+          .append(c.active())
+          .append('\n');
+    }
     sb.append("# TYPE istio_requests_total counter\n");
     Identity me = identity;
     for (ClusterStats c : sorted.values()) {
@@ -173,6 +230,25 @@ public final class ProxyStats {
           .append(escape(c.name()))
           .append("\"} ")
           .append(value.applyAsLong(c))
+          .append('\n');
+    }
+  }
+
+  private static void listenerCounter(
+      StringBuilder sb,
+      String metric,
+      String label,
+      Map<String, ListenerStats> listeners,
+      java.util.function.ToLongFunction<ListenerStats> value) {
+    sb.append("# TYPE ").append(metric).append(" counter\n");
+    for (ListenerStats l : listeners.values()) {
+      sb.append(metric)
+          .append('{')
+          .append(label)
+          .append("=\"")
+          .append(escape(l.name()))
+          .append("\"} ")
+          .append(value.applyAsLong(l))
           .append('\n');
     }
   }

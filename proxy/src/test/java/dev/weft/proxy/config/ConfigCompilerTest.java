@@ -45,6 +45,71 @@ class ConfigCompilerTest {
         .isEqualTo("inbound|http|9898");
   }
 
+  @Test
+  void connectionManagersGetDownstreamLimitsWithDefaults() throws Exception {
+    ListenerConfig plain = compiler.listener(Xds.rdsListener(15001, "http_proxy"));
+    assertThat(hcm(plain).limits()).isEqualTo(DownstreamLimits.DEFAULTS);
+    assertThat(DownstreamLimits.DEFAULTS)
+        .isEqualTo(new DownstreamLimits(10_000, 3_600_000, 300_000, 60, 100));
+    assertThat(plain.filterChains().get(0).connectionLimit()).isNull();
+
+    HttpConnectionManager configured =
+        Xds.hcm()
+            .setRds(
+                io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds
+                    .newBuilder()
+                    .setConfigSource(Xds.ADS)
+                    .setRouteConfigName("r"))
+            .setRequestHeadersTimeout(
+                com.google.protobuf.Duration.newBuilder().setNanos(250_000_000))
+            .setStreamIdleTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(0))
+            .setMaxRequestHeadersKb(com.google.protobuf.UInt32Value.of(8))
+            .setCommonHttpProtocolOptions(
+                io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions.newBuilder()
+                    .setIdleTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(30))
+                    .setMaxHeadersCount(com.google.protobuf.UInt32Value.of(20)))
+            .build();
+    ListenerConfig l = compiler.listener(Xds.limitedListener("l", 1, configured, "cl", 7));
+    assertThat(hcm(l).limits()).isEqualTo(new DownstreamLimits(250, 30_000, 0, 8, 20));
+    ConnectionLimitConfig limit = l.filterChains().get(0).connectionLimit();
+    assertThat(limit.statPrefix()).isEqualTo("cl");
+    assertThat(limit.maxConnections()).isEqualTo(7);
+    assertThat(limit.delayMillis()).isZero();
+  }
+
+  @Test
+  void badDownstreamLimitsAreRejected() {
+    assertThatThrownBy(
+            () ->
+                compiler.listener(
+                    Xds.listener(
+                        "l",
+                        1,
+                        Xds.hcm()
+                            .setRouteConfig(Xds.routes("r"))
+                            .setMaxRequestHeadersKb(com.google.protobuf.UInt32Value.of(9000))
+                            .build())))
+        .hasMessageContaining("max_request_headers_kb must be between 1 and 8192");
+    assertThatThrownBy(
+            () ->
+                compiler.listener(
+                    Xds.listener(
+                        "l",
+                        1,
+                        Xds.hcm()
+                            .setRouteConfig(Xds.routes("r"))
+                            .setRequestHeadersTimeout(
+                                com.google.protobuf.Duration.newBuilder().setSeconds(-1))
+                            .build())))
+        .hasMessageContaining("request_headers_timeout must not be negative");
+    assertThatThrownBy(
+            () ->
+                compiler.listener(
+                    Xds.limitedListener(
+                        "l", 1, Xds.hcm().setRouteConfig(Xds.routes("r")).build(), "cl", 0)))
+        .hasMessageContaining("max_connections must be at least 1");
+  }
+
   static HttpConnectionManagerConfig hcm(ListenerConfig l) {
     assertThat(l.filterChains()).hasSize(1);
     assertThat(l.filterChains().get(0).match()).isEqualTo(FilterChainMatch.ANY);

@@ -15,12 +15,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An upstream HTTP server for tests: answers {@code name path} and records what it received
- * (request lines, headers, the client ports it saw, body bytes as they arrive).
+ * (request lines, headers, the client ports it saw, body bytes as they arrive). {@code /echo}
+ * streams the request body back (chunked).
  */
 public final class TestUpstream implements AutoCloseable {
   private final String name;
   private final HttpServer server;
   public final List<String> requestLines = new CopyOnWriteArrayList<>();
+  public final List<String> protocols = new CopyOnWriteArrayList<>();
   public final List<Map<String, List<String>>> headers = new CopyOnWriteArrayList<>();
   public final List<Integer> clientPorts = new CopyOnWriteArrayList<>();
   public final AtomicLong bodyBytes = new AtomicLong();
@@ -47,6 +49,16 @@ public final class TestUpstream implements AutoCloseable {
         ex -> {
           try (ex) {
             requestLines.add(ex.getRequestMethod() + " " + ex.getRequestURI());
+            protocols.add(ex.getProtocol());
+            if (ex.getRequestURI().getPath().equals("/echo")) {
+              // Like the sample app's /echo: the head goes out at once, the body streams back.
+              ex.sendResponseHeaders(200, 0);
+              try (InputStream in = ex.getRequestBody();
+                  OutputStream os = ex.getResponseBody()) {
+                in.transferTo(os);
+              }
+              return;
+            }
             headers.add(Map.copyOf(ex.getRequestHeaders()));
             ex.getRequestHeaders().forEach((k, v) -> lastHeaders.put(k.toLowerCase(), v.get(0)));
             clientPorts.add(ex.getRemoteAddress().getPort());

@@ -21,6 +21,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
@@ -63,6 +64,33 @@ public final class Xds {
         .setAddress(address("127.0.0.1", port))
         .addFilterChains(
             FilterChain.newBuilder()
+                .addFilters(
+                    Filter.newBuilder()
+                        .setName("envoy.filters.network.http_connection_manager")
+                        .setTypedConfig(Any.pack(hcm))))
+        .build();
+  }
+
+  /**
+   * A listener whose chain has an {@code envoy.filters.network.connection_limit} (at most {@code
+   * max} connections, counted under {@code statPrefix}) before its connection manager.
+   */
+  public static Listener limitedListener(
+      String name, int port, HttpConnectionManager hcm, String statPrefix, long max) {
+    ConnectionLimit limit =
+        ConnectionLimit.newBuilder()
+            .setStatPrefix(statPrefix)
+            .setMaxConnections(com.google.protobuf.UInt64Value.of(max))
+            .build();
+    return Listener.newBuilder()
+        .setName(name)
+        .setAddress(address("127.0.0.1", port))
+        .addFilterChains(
+            FilterChain.newBuilder()
+                .addFilters(
+                    Filter.newBuilder()
+                        .setName("envoy.filters.network.connection_limit")
+                        .setTypedConfig(Any.pack(limit)))
                 .addFilters(
                     Filter.newBuilder()
                         .setName("envoy.filters.network.http_connection_manager")

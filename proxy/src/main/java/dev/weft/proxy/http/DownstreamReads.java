@@ -1,0 +1,25 @@
+package dev.weft.proxy.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/**
+ * The first handler of a downstream HTTP connection, in front of its {@code HttpServerCodec}: tells
+ * the {@link HttpConnectionManager} when bytes arrive, before they are decoded. Envoy's request
+ * headers timeout starts at the first byte of a request, which the connection manager behind the
+ * codec would otherwise only see once the whole head is decoded. One call per read, no allocation;
+ * the bytes pass on untouched (the codec owns them).
+ */
+public final class DownstreamReads extends ChannelInboundHandlerAdapter {
+  private final HttpConnectionManager connection;
+
+  public DownstreamReads(HttpConnectionManager connection) {
+    this.connection = connection;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    connection.onBytesRead();
+    ctx.fireChannelRead(msg);
+  }
+}
