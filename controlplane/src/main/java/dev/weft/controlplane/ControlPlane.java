@@ -187,6 +187,9 @@ public final class ControlPlane implements AutoCloseable {
     if (executor != null) {
       executor.shutdownNow();
     }
+    if (store != null) {
+      store.close();
+    }
     // Only our own: a second control plane that failed to bind must not hide the running one.
     if (wroteInfo) {
       try {

@@ -77,7 +77,7 @@ class ConfigStoreTest {
     store.apply("a.yaml", Fixtures.parse("a.yaml", vs(null, 90)));
     store.apply("a.yaml", Fixtures.parse("a.yaml", vs("1", 80))); // ok: current version
     assertThat(store.snapshot().get(VS).resourceVersion()).isEqualTo(2);
-    byte[] before = Files.readAllBytes(dir.resolve(ConfigStore.FILE_NAME));
+    long rowsBefore = store.rowsWritten();
 
     // A multi-document apply: a new Service first, then the VirtualService with a stale version.
     String yaml =
@@ -102,7 +102,11 @@ class ConfigStoreTest {
     assertThat(store.snapshot().get(new ResourceKey(ResourceKind.SERVICE, "demo", "other")))
         .isNull();
     assertThat(store.snapshot().version()).isEqualTo(2);
-    assertThat(Files.readAllBytes(dir.resolve(ConfigStore.FILE_NAME))).isEqualTo(before);
+    assertThat(store.rowsWritten()).as("rows written by the rejected apply").isEqualTo(rowsBefore);
+    try (ConfigStore reopened = ConfigStore.open(dir, Fixtures.CLOCK)) {
+      assertThat(reopened.snapshot().version()).isEqualTo(2);
+      assertThat(reopened.snapshot().size()).isEqualTo(1);
+    }
   }
 
   @Test
@@ -138,8 +142,9 @@ class ConfigStoreTest {
     StoreOutcome changed = reopened.apply("a.yaml", Fixtures.parse("a.yaml", vs(null, 10)));
     assertThat(changed.results().get(0).resourceVersion())
         .isEqualTo(Long.toString(before.version() + 1));
-    // No temporary file is left behind.
-    assertThat(Files.exists(dir.resolve(ConfigStore.FILE_NAME + ".tmp"))).isFalse();
+    // The database is the store: no JSON file is written.
+    assertThat(Files.exists(dir.resolve(StoreDatabase.FILE_NAME))).isTrue();
+    assertThat(Files.exists(dir.resolve(ConfigStore.LEGACY_FILE_NAME))).isFalse();
   }
 
   @Test
@@ -203,5 +208,108 @@ class ConfigStoreTest {
     assertThat(outcome.errors().get(0).message()).contains("Gateway demo/nope not found");
     assertThat(store.snapshot().resources()).isEmpty();
     assertThat(ConfigStore.open(dir, Fixtures.CLOCK).snapshot().resources()).isEmpty();
+  }
+
+  /** A store file as the JSON store (before the database) wrote it. */
+  private static String legacyJson() {
+    return """
+        {
+          "resourceVersion" : 9,
+          "resources" : [ {
+            "resourceVersion" : 4,
+            "creationTimestamp" : "2026-03-01T08:00:00Z",
+            "document" : {
+              "apiVersion" : "v1",
+              "kind" : "Service",
+              "metadata" : { "name" : "podinfo", "namespace" : "demo" },
+              "spec" : { "selector" : { "app" : "podinfo" }, "ports" : [ { "name" : "http", "port" : 80 } ] }
+            }
+          }, {
+            "resourceVersion" : 7,
+            "creationTimestamp" : "2026-03-02T08:00:00Z",
+            "document" : {
+              "apiVersion" : "networking.istio.io/v1",
+              "kind" : "VirtualService",
+              "metadata" : { "name" : "podinfo", "namespace" : "demo" },
+              "spec" : { "hosts" : [ "*" ], "gateways" : [ "podinfo-gw" ],
+                "http" : [ { "route" : [ { "destination" : { "host" : "podinfo" } } ] } ] }
+            }
+          } ]
+        }
+        """;
+  }
+
+  @Test
+  void importsALegacyResourcesJsonOnceAndRenamesIt() throws Exception {
+    Files.writeString(dir.resolve(ConfigStore.LEGACY_FILE_NAME), legacyJson());
+    ResourceKey svc = new ResourceKey(ResourceKind.SERVICE, "demo", "podinfo");
+    try (ConfigStore store = ConfigStore.open(dir, Fixtures.CLOCK)) {
+      ConfigSnapshot s = store.snapshot();
+      assertThat(s.version()).isEqualTo(9);
+      assertThat(s.size()).isEqualTo(2);
+      assertThat(s.get(svc).resourceVersion()).isEqualTo(4);
+      assertThat(s.get(svc).creationTimestamp()).isEqualTo(Instant.parse("2026-03-01T08:00:00Z"));
+      assertThat(s.get(VS).resourceVersion()).isEqualTo(7);
+      assertThat(s.get(VS).resource().metadata().resourceVersion()).isEqualTo("7");
+      // Optimistic concurrency continues from the imported versions.
+      assertThat(store.apply("a.yaml", Fixtures.parse("a.yaml", vs("7", 90))).results())
+          .containsExactly(new ApplyResult(VS, ApplyResult.CONFIGURED, "10"));
+    }
+    assertThat(dir.resolve(ConfigStore.LEGACY_FILE_NAME)).doesNotExist();
+    assertThat(dir.resolve(ConfigStore.MIGRATED_FILE_NAME)).hasContent(legacyJson().strip());
+
+    // A crash between the import's commit and the rename leaves the file in place: the next open
+    // renames it without importing it again (which would undo the apply above).
+    Files.copy(
+        dir.resolve(ConfigStore.MIGRATED_FILE_NAME), dir.resolve(ConfigStore.LEGACY_FILE_NAME));
+    try (ConfigStore store = ConfigStore.open(dir, Fixtures.CLOCK)) {
+      assertThat(store.snapshot().version()).isEqualTo(10);
+      assertThat(store.snapshot().get(VS).resourceVersion()).isEqualTo(10);
+    }
+    assertThat(dir.resolve(ConfigStore.LEGACY_FILE_NAME)).doesNotExist();
+  }
+
+  @Test
+  void aLegacyFileThatIsNotJsonIsAnErrorAndStaysInPlace() throws Exception {
+    Files.writeString(dir.resolve(ConfigStore.LEGACY_FILE_NAME), "{ not json");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConfigStore.open(dir, Fixtures.CLOCK))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("cannot read the config store")
+        .hasMessageContaining(ConfigStore.LEGACY_FILE_NAME);
+    assertThat(dir.resolve(ConfigStore.LEGACY_FILE_NAME)).exists();
+  }
+
+  @Test
+  void aFailedWriteKeepsTheOldState() throws Exception {
+    ConfigStore store = ConfigStore.open(dir, Fixtures.CLOCK);
+    store.apply("a.yaml", Fixtures.parse("a.yaml", vs(null, 90)));
+    AtomicInteger notified = new AtomicInteger();
+    store.addListener(s -> notified.incrementAndGet());
+    ConfigSnapshot before = store.snapshot();
+    store.database().close(); // every later transaction fails
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> store.apply("a.yaml", Fixtures.parse("a.yaml", vs(null, 10))))
+        .isInstanceOf(java.io.IOException.class);
+    assertThat(store.snapshot()).isSameAs(before);
+    assertThat(notified).hasValue(0);
+    try (ConfigStore reopened = ConfigStore.open(dir, Fixtures.CLOCK)) {
+      assertThat(reopened.snapshot().get(VS).resourceVersion()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aWriteCopiesOnlyTheKindsItChanges() throws Exception {
+    try (ConfigStore store = ConfigStore.open(dir, Fixtures.CLOCK)) {
+      store.apply("f", Fixtures.fixtures("podinfo.yaml"));
+      ConfigSnapshot before = store.snapshot();
+      assertThat(before.list(ResourceKind.SERVICE)).isNotEmpty();
+      store.apply("a.yaml", Fixtures.parse("a.yaml", vs(null, 3)));
+      ConfigSnapshot after = store.snapshot();
+      // The Services' table is shared, not copied; the VirtualServices' is new.
+      assertThat(after.list(ResourceKind.SERVICE)).isSameAs(before.list(ResourceKind.SERVICE));
+      assertThat(after.list(ResourceKind.VIRTUAL_SERVICE))
+          .isNotSameAs(before.list(ResourceKind.VIRTUAL_SERVICE));
+      assertThat(before.get(VS).resourceVersion()).isLessThan(after.get(VS).resourceVersion());
+    }
   }
 }
