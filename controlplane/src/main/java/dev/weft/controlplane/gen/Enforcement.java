@@ -19,9 +19,11 @@ import dev.weft.controlplane.registry.Protocol;
 import dev.weft.controlplane.store.ConfigSnapshot;
 import dev.weft.controlplane.store.StoredResource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What of an applied resource Weft accepts but does not enforce yet: the one place that says so,
@@ -122,47 +124,64 @@ public final class Enforcement {
     return List.copyOf(out);
   }
 
+  /** {@link ConfigSnapshot#derived} key: the oldest DestinationRule per resolved host. */
+  private static final Object OLDEST_DESTINATION_RULE = new Object();
+
+  /** {@link ConfigSnapshot#derived} key: the mesh VirtualService sidecars use per Service host. */
+  private static final Object MESH_VIRTUAL_SERVICE = new Object();
+
+  /** {@link ConfigSnapshot#derived} key: every Service's hostname, in store (key) order. */
+  private static final Object SERVICE_HOSTS = new Object();
+
+  // The indexes below are built once per snapshot: an apply of 28,000 DestinationRules asks about
+  // each of them, and a scan of every rule per rule (what this did first) is quadratic (issue #5).
+
   private static void shadowedDestinationRule(Collector c, Resource dr, ConfigSnapshot config) {
     String host = Hosts.resolve(dr.spec(DestinationRule.class).host(), dr.metadata().namespace());
-    for (Resource other : config.byAge(ResourceKind.DESTINATION_RULE)) {
-      String otherHost =
-          Hosts.resolve(other.spec(DestinationRule.class).host(), other.metadata().namespace());
-      if (!otherHost.equals(host)) {
-        continue;
-      }
-      if (!other.key().equals(dr.key())) {
-        c.add(
-            "spec.host",
-            "a second DestinationRule for one host ("
-                + describe(other)
-                + " is older and is the one used; Istio would merge them)");
-      }
-      return;
+    Map<String, Resource> oldest =
+        config.derived(OLDEST_DESTINATION_RULE, Enforcement::oldestDestinationRules);
+    Resource winner = oldest.get(host);
+    if (winner != null && !winner.key().equals(dr.key())) {
+      c.add(
+          "spec.host",
+          "a second DestinationRule for one host ("
+              + describe(winner)
+              + " is older and is the one used; Istio would merge them)");
     }
+  }
+
+  /** As {@link dev.weft.controlplane.push.PushContext}: per host, the oldest DestinationRule. */
+  private static Map<String, Resource> oldestDestinationRules(ConfigSnapshot config) {
+    Map<String, Resource> out = new HashMap<>();
+    for (Resource r : config.byAge(ResourceKind.DESTINATION_RULE)) {
+      out.putIfAbsent(
+          Hosts.resolve(r.spec(DestinationRule.class).host(), r.metadata().namespace()), r);
+    }
+    return out;
   }
 
   private static void shadowedVirtualService(Collector c, Resource vs, ConfigSnapshot config) {
     if (!appliesToMesh(vs)) {
       return;
     }
-    List<Resource> meshServices = new ArrayList<>();
-    for (Resource other : config.byAge(ResourceKind.VIRTUAL_SERVICE)) {
-      if (appliesToMesh(other)) {
-        meshServices.add(other);
-      }
-    }
+    List<String> services = config.derived(SERVICE_HOSTS, Enforcement::serviceHosts);
+    Map<String, Resource> winners =
+        config.derived(MESH_VIRTUAL_SERVICE, cfg -> meshVirtualServices(cfg, services));
+    Set<String> known = config.derived(SERVICE_HOSTS_SET, cfg -> Set.copyOf(services));
     List<String> hosts = vs.spec(VirtualService.class).hosts();
     for (int i = 0; i < hosts.size(); i++) {
       String host = Hosts.resolve(hosts.get(i), vs.metadata().namespace());
       if (host.equals("*")) {
         continue;
       }
-      for (StoredResource s : config.list(ResourceKind.SERVICE)) {
-        String service = MeshService.of(s.resource()).hostname();
+      // An exact host matches at most its own Service; only a wildcard needs the whole list.
+      List<String> candidates =
+          host.startsWith("*") ? services : known.contains(host) ? List.of(host) : List.of();
+      for (String service : candidates) {
         if (!Hosts.matches(host, service)) {
           continue;
         }
-        Resource winner = firstFor(meshServices, service);
+        Resource winner = winners.get(service);
         if (winner != null && !winner.key().equals(vs.key())) {
           c.add(
               "spec.hosts[" + i + "]",
@@ -177,22 +196,51 @@ public final class Enforcement {
     }
   }
 
+  /** {@link ConfigSnapshot#derived} key: {@link #SERVICE_HOSTS} as a set. */
+  private static final Object SERVICE_HOSTS_SET = new Object();
+
+  private static List<String> serviceHosts(ConfigSnapshot config) {
+    List<String> out = new ArrayList<>();
+    for (StoredResource s : config.list(ResourceKind.SERVICE)) {
+      out.add(MeshService.of(s.resource()).hostname());
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * As {@link RouteGenerator} picks for a sidecar: per Service host, the oldest mesh VirtualService
+   * with a (non-{@code *}) host that covers it.
+   */
+  private static Map<String, Resource> meshVirtualServices(
+      ConfigSnapshot config, List<String> services) {
+    Map<String, Resource> out = new HashMap<>();
+    for (Resource r : config.byAge(ResourceKind.VIRTUAL_SERVICE)) {
+      if (!appliesToMesh(r)) {
+        continue;
+      }
+      for (String h : r.spec(VirtualService.class).hosts()) {
+        String host = Hosts.resolve(h, r.metadata().namespace());
+        if (host.equals("*")) {
+          continue;
+        }
+        if (host.startsWith("*")) {
+          for (String service : services) {
+            if (Hosts.matches(host, service)) {
+              out.putIfAbsent(service, r);
+            }
+          }
+        } else {
+          out.putIfAbsent(host, r);
+        }
+      }
+    }
+    return out;
+  }
+
   /** As {@link RouteGenerator}: bound to the mesh when {@code gateways} is empty or has mesh. */
   private static boolean appliesToMesh(Resource vs) {
     List<String> gateways = vs.spec(VirtualService.class).gateways();
     return gateways.isEmpty() || gateways.contains("mesh");
-  }
-
-  private static Resource firstFor(List<Resource> virtualServices, String service) {
-    for (Resource r : virtualServices) {
-      for (String h : r.spec(VirtualService.class).hosts()) {
-        String host = Hosts.resolve(h, r.metadata().namespace());
-        if (!host.equals("*") && Hosts.matches(host, service)) {
-          return r;
-        }
-      }
-    }
-    return null;
   }
 
   /** {@code Kind namespace/name}, as {@code ResourceParser} names resources in its errors. */

@@ -4,12 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import org.sqlite.SQLiteDataSource;
 
 /**
  * The control plane's durable database: one SQLite file, {@code <store dir>/weft.db}, in WAL mode,
@@ -81,7 +81,10 @@ public final class StoreDatabase implements AutoCloseable {
     Path file = dir.resolve(FILE_NAME);
     Connection c;
     try {
-      c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+      // The driver directly, not through DriverManager's service lookup: nothing to register.
+      SQLiteDataSource ds = new SQLiteDataSource();
+      ds.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
+      c = ds.getConnection();
     } catch (SQLException e) {
       throw new IOException("cannot open the store database " + file + ": " + e.getMessage(), e);
     }
