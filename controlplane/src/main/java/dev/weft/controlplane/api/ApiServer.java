@@ -57,11 +57,29 @@ import java.util.regex.Pattern;
  *                         ACKed or NACKed it; long-polls until done, a NACK or the timeout (≤ 60 s)
  * GET  /healthz           → 200 ok
  * </pre>
+ *
+ * <p>A request body over {@link #MAX_BODY_BYTES} (32 MiB) is answered 413 with a JSON error.
  */
 public final class ApiServer implements AutoCloseable {
   private static final System.Logger logger = System.getLogger(ApiServer.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_BODY = 16 << 20;
+
+  /**
+   * The largest request body the API reads: 32 MiB. An apply is one file with every document in it,
+   * so this is a limit on the file, not per object (the Kubernetes API server allows 3 MiB per
+   * request, one object each); 32 MiB is three times the largest apply we have measured (10 MB,
+   * 27,918 DestinationRules, docs/benchmarks.md), and parsing YAML holds several times the body's
+   * size in heap, so a larger limit would let one request take the control plane's memory. A larger
+   * body is answered 413 (RFC 9110 section 15.5.14) after it has been read and discarded.
+   */
+  static final int MAX_BODY_BYTES = 32 << 20;
+
+  /**
+   * How much of a too-large body is read and discarded before the 413 is sent, so that the client,
+   * still sending, reads the answer instead of a connection reset; past it the connection is
+   * closed.
+   */
+  private static final long MAX_DRAIN_BYTES = 1L << 30;
 
   /**
    * The longest one {@code /api/v1/wait} request holds a server thread; clients that wait longer
@@ -208,7 +226,11 @@ public final class ApiServer implements AutoCloseable {
 
   private void apply(HttpExchange ex) throws IOException {
     String source = source(ex);
-    ParseResult parsed = ResourceParser.parse(source, body(ex));
+    String body = body(ex);
+    if (body == null) {
+      return;
+    }
+    ParseResult parsed = ResourceParser.parse(source, body);
     if (!parsed.ok()) {
       sendJson(ex, 400, errors(parsed.errors()));
       return;
@@ -244,7 +266,11 @@ public final class ApiServer implements AutoCloseable {
 
   private void delete(HttpExchange ex) throws IOException {
     String source = source(ex);
-    ParseResult parsed = ResourceParser.parse(source, body(ex));
+    String body = body(ex);
+    if (body == null) {
+      return;
+    }
+    ParseResult parsed = ResourceParser.parse(source, body);
     if (!parsed.ok()) {
       sendJson(ex, 400, errors(parsed.errors()));
       return;
@@ -433,14 +459,66 @@ public final class ApiServer implements AutoCloseable {
     return s == null || s.isEmpty() ? "-" : s;
   }
 
+  /**
+   * The request body as text, or null when it is larger than {@link #MAX_BODY_BYTES}: then the 413
+   * has been sent and the caller must not answer. A body whose {@code Content-Length} says it is
+   * too large is refused without buffering any of it.
+   */
   private static String body(HttpExchange ex) throws IOException {
+    long declared = contentLength(ex);
     try (InputStream in = ex.getRequestBody()) {
-      byte[] bytes = in.readNBytes(MAX_BODY + 1);
-      if (bytes.length > MAX_BODY) {
-        throw new IOException("request body larger than " + MAX_BODY + " bytes");
+      if (declared > MAX_BODY_BYTES) {
+        tooLarge(ex, in, declared);
+        return null;
+      }
+      byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+      if (bytes.length > MAX_BODY_BYTES) {
+        tooLarge(ex, in, -1);
+        return null;
       }
       return new String(bytes, StandardCharsets.UTF_8);
     }
+  }
+
+  /** The request's Content-Length, or -1 when it has none (chunked) or it is not a number. */
+  private static long contentLength(HttpExchange ex) {
+    String v = ex.getRequestHeaders().getFirst("Content-Length");
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Reads and discards the rest of a too-large body (up to {@link #MAX_DRAIN_BYTES}), then answers
+   * 413 with a JSON error and closes the connection. Had the server closed the connection with the
+   * body unread, the kernel would reset it and the client would see no answer at all (issue #5).
+   */
+  private static void tooLarge(HttpExchange ex, InputStream in, long declared) throws IOException {
+    long drained = 0;
+    byte[] buf = new byte[64 * 1024];
+    int n;
+    while (drained < MAX_DRAIN_BYTES && (n = in.read(buf)) >= 0) {
+      drained += n;
+    }
+    String size = declared >= 0 ? declared + " bytes" : "more than " + MAX_BODY_BYTES + " bytes";
+    ex.getResponseHeaders().set("Connection", "close");
+    sendJson(
+        ex,
+        413,
+        errors(
+            message(
+                "request body is larger than the control plane's limit of "
+                    + (MAX_BODY_BYTES >> 20)
+                    + " MiB ("
+                    + MAX_BODY_BYTES
+                    + " bytes; this one is "
+                    + size
+                    + "); split the file into several applies")));
   }
 
   private static Map<String, String> query(String raw) {

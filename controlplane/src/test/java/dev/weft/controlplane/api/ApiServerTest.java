@@ -362,4 +362,66 @@ class ApiServerTest {
           .hasMessageContaining("127.0.0.1:" + port);
     }
   }
+
+  /** A body of {@code size} bytes of YAML comment lines: valid YAML, never parsed when too big. */
+  private static byte[] commentBody(int size) {
+    byte[] b = new byte[size];
+    java.util.Arrays.fill(b, (byte) 'x');
+    for (int i = 0; i < size; i += 1024) {
+      b[i] = '#';
+      if (i + 1023 < size) {
+        b[i + 1023] = '\n';
+      }
+    }
+    return b;
+  }
+
+  @Test
+  void aBodyOverTheLimitIs413WithAJsonErrorNotAReset() throws Exception {
+    byte[] big = commentBody(ApiServer.MAX_BODY_BYTES + 1);
+    // Content-Length framing: refused before a byte of the body is parsed.
+    HttpResponse<String> sized =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/apply"))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(sized.statusCode()).as(sized.body()).isEqualTo(413);
+    assertThat(sized.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(JSON.readTree(sized.body()).at("/errors/0/message").asText())
+        .contains("request body is larger than the control plane's limit of 32 MiB")
+        .contains("split");
+
+    // Chunked framing (no Content-Length): found out while reading.
+    HttpResponse<String> chunked =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/delete"))
+                .header("Authorization", "Bearer " + token)
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(big)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(chunked.statusCode()).as(chunked.body()).isEqualTo(413);
+    assertThat(JSON.readTree(chunked.body()).at("/errors/0/message").asText()).contains("32 MiB");
+
+    // Nothing was stored and the API still answers.
+    assertThat(cp.store().snapshot().size()).isZero();
+    HttpResponse<String> ok = post("/api/v1/apply", Fixtures.text("podinfo.yaml"), token);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+  }
+
+  @Test
+  void aBodyAtTheLimitIsRead() throws Exception {
+    byte[] body = commentBody(ApiServer.MAX_BODY_BYTES);
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/delete"))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isNotEqualTo(413);
+  }
 }
