@@ -7,12 +7,16 @@ import dev.weft.api.ResourceKind;
 import dev.weft.api.ValidationError;
 import dev.weft.controlplane.gen.Enforcement;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +29,17 @@ import java.util.Map;
  */
 public final class ControlPlaneClient {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How long a read (get, proxies, version) may take. */
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * How long an apply or delete may take. The control plane answers only once every document is
+   * parsed, validated and committed; a file of 28,000 resources takes it tens of seconds on a busy
+   * machine (docs/benchmarks.md), and giving up early would tell the user it failed while it is
+   * still being applied.
+   */
+  static final Duration CHANGE_TIMEOUT = Duration.ofMinutes(10);
 
   private final StateDir state;
   private final HostPort api;
@@ -36,24 +50,48 @@ public final class ControlPlaneClient {
     this.state = state;
     this.api = api;
     this.token = token;
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    this.http = httpClient();
+  }
+
+  private static HttpClient httpClient() {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
+  }
+
+  /**
+   * How {@link #connect} waits for the control plane's {@code GET /healthz}: each probe may take
+   * {@code timeout}; a probe that times out or fails (other than a refused connection) is retried
+   * after {@code firstBackoff}, doubling up to 4 s, until {@code patience} has passed since the
+   * first probe.
+   */
+  record Probe(Duration timeout, Duration patience, Duration firstBackoff) {
+    /** 2 s per probe, retried for up to 30 s. */
+    static final Probe DEFAULT =
+        new Probe(Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMillis(500));
   }
 
   /**
    * Connects to the control plane recorded in {@code state}; throws a {@link CliException} that
-   * tells how to start it when it is not running.
+   * tells how to start it when it is not running. A control plane that is running but slow to
+   * answer its health check (busy with a large apply) is waited for, and each wait is said on
+   * stderr.
    */
   public static ControlPlaneClient connect(StateDir state) {
+    PrintWriter err =
+        new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+    return connect(state, Probe.DEFAULT, err);
+  }
+
+  /**
+   * {@link #connect(StateDir)} with the given probe settings, telling waits on {@code progress}.
+   */
+  static ControlPlaneClient connect(StateDir state, Probe probe, PrintWriter progress) {
     StateDir.ControlPlaneInfo info = state.controlPlane().orElseThrow(() -> notRunning(state));
     String token = state.token().orElseThrow(() -> notRunning(state));
     ControlPlaneClient client = new ControlPlaneClient(state, info.api(), token);
-    if (!client.healthy()) {
-      throw notRunning(state);
-    }
+    client.awaitHealthy(probe, progress);
     return client;
   }
 
@@ -65,31 +103,122 @@ public final class ControlPlaneClient {
             + "); start it with: weft install");
   }
 
+  /** What one {@code GET /healthz} found. */
+  enum Health {
+    /** 200. */
+    HEALTHY,
+    /** Nothing listens at the address: the control plane is not running. */
+    REFUSED,
+    /** No answer within the probe's timeout: running but busy, or stuck. */
+    TIMED_OUT,
+    /** Another status or I/O error. */
+    FAILED
+  }
+
+  /** The outcome of one probe and, when it failed, why. */
+  record HealthCheck(Health health, String detail) {}
+
+  /**
+   * Probes until healthy; throws when nothing listens (not running) or when no probe succeeded
+   * within the probe's patience (running but not answering).
+   */
+  private void awaitHealthy(Probe probe, PrintWriter progress) {
+    long start = System.nanoTime();
+    long deadline = start + probe.patience().toNanos();
+    Duration backoff = probe.firstBackoff();
+    int attempts = 0;
+    while (true) {
+      HealthCheck check = check(http, api, probe.timeout());
+      attempts++;
+      switch (check.health()) {
+        case HEALTHY -> {
+          return;
+        }
+        case REFUSED ->
+            throw new CliException(
+                "the Weft control plane is not running (nothing accepts connections at "
+                    + api
+                    + "; state dir "
+                    + state.root()
+                    + "); start it with: weft install");
+        case TIMED_OUT, FAILED -> {
+          String what =
+              check.health() == Health.TIMED_OUT
+                  ? "did not answer its health check within " + human(probe.timeout())
+                  : "answered its health check with " + check.detail();
+          long now = System.nanoTime();
+          if (now + backoff.toNanos() >= deadline) {
+            throw new CliException(
+                "the Weft control plane at "
+                    + api
+                    + " is running but "
+                    + what
+                    + " ("
+                    + attempts
+                    + (attempts == 1 ? " attempt" : " attempts")
+                    + " in "
+                    + human(Duration.ofNanos(now - start))
+                    + "); it may be overloaded: see "
+                    + state.log("controlplane")
+                    + ", or restart it with: weft install");
+          }
+          progress.println(
+              "weft: the control plane at " + api + " " + what + "; retrying in " + human(backoff));
+          progress.flush();
+          try {
+            Thread.sleep(backoff);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+          }
+          backoff = backoff.multipliedBy(2);
+          if (backoff.compareTo(Duration.ofSeconds(4)) > 0) {
+            backoff = Duration.ofSeconds(4);
+          }
+        }
+      }
+    }
+  }
+
   /** The API address. */
   public HostPort apiAddress() {
     return api;
   }
 
-  /** Whether {@code GET /healthz} answers 200. */
+  /** Whether {@code GET /healthz} answers 200 within 2 s. */
   public boolean healthy() {
     return healthy(http, api);
   }
 
+  /** Whether {@code GET /healthz} at {@code api} answers 200 within 2 s. */
   static boolean healthy(HttpClient http, HostPort api) {
+    return check(http, api, Probe.DEFAULT.timeout()).health() == Health.HEALTHY;
+  }
+
+  /** One {@code GET /healthz} with {@code timeout}: what happened. */
+  static HealthCheck check(HttpClient http, HostPort api, Duration timeout) {
     try {
       HttpResponse<String> r =
           http.send(
               HttpRequest.newBuilder(URI.create(api.httpUrl() + "/healthz"))
-                  .timeout(Duration.ofSeconds(2))
+                  .timeout(timeout)
                   .GET()
                   .build(),
               HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200;
+      return r.statusCode() == 200
+          ? new HealthCheck(Health.HEALTHY, "")
+          : new HealthCheck(Health.FAILED, "HTTP " + r.statusCode());
+    } catch (HttpConnectTimeoutException e) {
+      return new HealthCheck(Health.TIMED_OUT, "connect timed out");
+    } catch (HttpTimeoutException e) {
+      return new HealthCheck(Health.TIMED_OUT, "timed out");
+    } catch (ConnectException e) {
+      return new HealthCheck(Health.REFUSED, String.valueOf(e.getMessage()));
     } catch (IOException e) {
-      return false;
+      return new HealthCheck(Health.FAILED, e.getClass().getSimpleName() + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
+      return new HealthCheck(Health.FAILED, "interrupted");
     }
   }
 
@@ -179,7 +308,7 @@ public final class ControlPlaneClient {
 
   private Outcome change(String path, String yaml, String source) {
     HttpRequest request =
-        request(path)
+        request(path, CHANGE_TIMEOUT)
             .header("Content-Type", "application/yaml")
             .header("X-Weft-Source", headerSafe(source))
             .POST(HttpRequest.BodyPublishers.ofString(yaml, StandardCharsets.UTF_8))
@@ -360,8 +489,12 @@ public final class ControlPlaneClient {
   }
 
   private HttpRequest.Builder request(String pathAndQuery) {
+    return request(pathAndQuery, TIMEOUT);
+  }
+
+  private HttpRequest.Builder request(String pathAndQuery, Duration timeout) {
     return HttpRequest.newBuilder(URI.create(api.httpUrl() + pathAndQuery))
-        .timeout(TIMEOUT)
+        .timeout(timeout)
         .header("Authorization", "Bearer " + token);
   }
 
@@ -379,6 +512,20 @@ public final class ControlPlaneClient {
       return r;
     } catch (ConnectException e) {
       throw notRunning(state);
+    } catch (HttpTimeoutException e) {
+      Duration limit = request.timeout().orElse(TIMEOUT);
+      String what = request.method() + " " + request.uri().getPath();
+      throw new CliException(
+          "the control plane at "
+              + api
+              + " did not answer "
+              + what
+              + " within "
+              + human(limit)
+              + (request.method().equals("POST")
+                  ? "; it may still be working on it: check with weft get"
+                  : "; it may be overloaded: see " + state.log("controlplane")),
+          e);
     } catch (IOException e) {
       throw new CliException("cannot reach the control plane at " + api + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
@@ -408,6 +555,18 @@ public final class ControlPlaneClient {
         "the control plane answered HTTP "
             + r.statusCode()
             + (message.isEmpty() ? "" : ": " + message));
+  }
+
+  /** {@code 2 s}, {@code 0.5 s}, {@code 10 min}: a wait as a message states it. */
+  static String human(Duration d) {
+    long ms = d.toMillis();
+    if (ms >= 60_000 && ms % 60_000 == 0) {
+      return ms / 60_000 + " min";
+    }
+    if (ms % 1000 == 0) {
+      return ms / 1000 + " s";
+    }
+    return String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
   }
 
   /** HTTP header values are visible ASCII: anything else becomes {@code ?}. */
