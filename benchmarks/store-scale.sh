@@ -86,12 +86,16 @@ printf '%-22s %10s %12s %14s %9s %9s\n' apply "wall ms" "cp cpu ms" "cp written 
 measure() { # measure NAME FILE
   local c0 w0 t0 t1 out
   c0="$(cpu_ms)"; w0="$(wchar)"; t0="$(date +%s%N)"
-  out="$("$WEFT" apply -f "$2" --state-dir "$STATE" 2>"$TMP/$1.err" | tail -1)" \
-    || { cat "$TMP/$1.err" >&2; die "apply $1 failed"; }
+  if "$WEFT" apply -f "$2" --state-dir "$STATE" >"$TMP/$1.out" 2>"$TMP/$1.err"; then
+    out="$(tail -1 "$TMP/$1.out")"
+  else
+    out="FAILED: $(tail -1 "$TMP/$1.err")" # reported; the control plane may still be working
+  fi
   t1="$(date +%s%N)"
-  # Let the debounced push-context rebuild that the apply triggered finish before reading CPU.
+  # Wait until the control plane is idle (no CPU for 1 s, up to 15 min): the work the apply caused,
+  # including the debounced push-context rebuild, and after a CLI time-out the rest of the apply.
   local prev=-1 now
-  for _ in $(seq 1 100); do now="$(cpu_ms)"; [ "$now" = "$prev" ] && break; prev="$now"; sleep 0.2; done
+  for _ in $(seq 1 900); do now="$(cpu_ms)"; [ "$now" = "$prev" ] && break; prev="$now"; sleep 1; done
   printf '%-22s %10d %12d %14d %9d %9d\n' "$1" $(((t1 - t0) / 1000000)) $(($(cpu_ms) - c0)) \
     $(($(wchar) - w0)) "$(rss_mb VmRSS)" "$(rss_mb VmHWM)"
   log "$1: $out"

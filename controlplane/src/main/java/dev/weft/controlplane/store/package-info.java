@@ -1,2 +1,5 @@
-/** The durable config store: all-or-nothing applies, optimistic concurrency, atomic file writes. */
+/**
+ * The durable config store: all-or-nothing applies, optimistic concurrency, one SQLite transaction
+ * per apply ({@link dev.weft.controlplane.store.StoreDatabase}), immutable in-memory snapshots.
+ */
 package dev.weft.controlplane.store;
