@@ -31,7 +31,7 @@ public final class ControlPlaneClient {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** How long a read (get, proxies, version) may take. */
-  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   /**
    * How long an apply or delete may take. The control plane answers only once every document is
@@ -46,11 +46,26 @@ public final class ControlPlaneClient {
   private final String token;
   private final HttpClient http;
 
+  private final Duration readTimeout;
+  private final Duration changeTimeout;
+
   private ControlPlaneClient(StateDir state, HostPort api, String token) {
+    this(state, api, token, TIMEOUT, CHANGE_TIMEOUT);
+  }
+
+  private ControlPlaneClient(
+      StateDir state, HostPort api, String token, Duration readTimeout, Duration changeTimeout) {
     this.state = state;
     this.api = api;
     this.token = token;
     this.http = httpClient();
+    this.readTimeout = readTimeout;
+    this.changeTimeout = changeTimeout;
+  }
+
+  /** This client with other request timeouts (tests: a read timeout shorter than an apply). */
+  ControlPlaneClient withTimeouts(Duration read, Duration change) {
+    return new ControlPlaneClient(state, api, token, read, change);
   }
 
   private static HttpClient httpClient() {
@@ -308,7 +323,7 @@ public final class ControlPlaneClient {
 
   private Outcome change(String path, String yaml, String source) {
     HttpRequest request =
-        request(path, CHANGE_TIMEOUT)
+        request(path, changeTimeout)
             .header("Content-Type", "application/yaml")
             .header("X-Weft-Source", headerSafe(source))
             .POST(HttpRequest.BodyPublishers.ofString(yaml, StandardCharsets.UTF_8))
@@ -489,7 +504,7 @@ public final class ControlPlaneClient {
   }
 
   private HttpRequest.Builder request(String pathAndQuery) {
-    return request(pathAndQuery, TIMEOUT);
+    return request(pathAndQuery, readTimeout);
   }
 
   private HttpRequest.Builder request(String pathAndQuery, Duration timeout) {
@@ -513,7 +528,7 @@ public final class ControlPlaneClient {
     } catch (ConnectException e) {
       throw notRunning(state);
     } catch (HttpTimeoutException e) {
-      Duration limit = request.timeout().orElse(TIMEOUT);
+      Duration limit = request.timeout().orElse(readTimeout);
       String what = request.method() + " " + request.uri().getPath();
       throw new CliException(
           "the control plane at "
@@ -557,7 +572,7 @@ public final class ControlPlaneClient {
             + (message.isEmpty() ? "" : ": " + message));
   }
 
-  /** {@code 2 s}, {@code 0.5 s}, {@code 10 min}: a wait as a message states it. */
+  /** {@code 2 s}, {@code 0.5 s}, {@code 10 ms}, {@code 10 min}: a wait as a message states it. */
   static String human(Duration d) {
     long ms = d.toMillis();
     if (ms >= 60_000 && ms % 60_000 == 0) {
@@ -565,6 +580,9 @@ public final class ControlPlaneClient {
     }
     if (ms % 1000 == 0) {
       return ms / 1000 + " s";
+    }
+    if (ms % 100 != 0) {
+      return ms + " ms";
     }
     return String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
   }
