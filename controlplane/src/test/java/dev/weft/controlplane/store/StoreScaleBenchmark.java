@@ -15,6 +15,8 @@ import java.util.List;
  * API server does them: parse, store apply, apply warnings, push context build.
  *
  * <pre>java -cp ... dev.weft.controlplane.store.StoreScaleBenchmark DIR [COUNT]</pre>
+ *
+ * <p>docs/benchmarks.md has the command line and the figures.
  */
 public final class StoreScaleBenchmark {
   private StoreScaleBenchmark() {}
@@ -59,8 +61,9 @@ public final class StoreScaleBenchmark {
     p.end("warnings (" + warnings + ")");
     PushContext.build(1, store.snapshot(), List.of());
     p.end("push context");
+    System.gc(); // what stays: the store's snapshot and the push context, not the parse garbage
     System.out.printf(
-        "  heap used %d MB%n",
+        "  live heap after a full GC %d MB%n",
         (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
   }
 
