@@ -351,6 +351,31 @@ final class ChaosMesh implements AutoCloseable {
     return proxies().stream().filter(p -> p.path("connected").asBoolean() && which.test(p)).count();
   }
 
+  /**
+   * The EDS version the control plane last sent the first connected proxy {@code which} matches.
+   */
+  String edsSent(Predicate<JsonNode> which) {
+    return proxies().stream()
+        .filter(p -> p.path("connected").asBoolean() && which.test(p))
+        .map(p -> p.path("types").path("EDS").path("sent").asText(""))
+        .findFirst()
+        .orElse("");
+  }
+
+  /** The version {@code GET /version} with {@code Host: host} answers through the gateway. */
+  String version(String host) {
+    try (LoadGenerator.Connection c = new LoadGenerator.Connection(ingress())) {
+      LoadGenerator.Response r = c.get(new LoadGenerator.Target(host, "/version"));
+      String body = r.body();
+      int at = body.indexOf("\"version\":\"");
+      return r.status() != 200 || at < 0
+          ? null
+          : body.substring(at + 11, body.indexOf('"', at + 11));
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
   static boolean isRouter(JsonNode proxy) {
     return "router".equals(proxy.path("type").asText());
   }

@@ -191,15 +191,20 @@ final class LoadGenerator implements AutoCloseable {
     }
   }
 
-  private record Response(int status, boolean keepAlive, byte[] body) {
+  /** A response: its status, whether the connection stays open, and its body. */
+  record Response(int status, boolean keepAlive, byte[] bytes) {
+    String body() {
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+
     String bodyStart() {
-      String s = new String(body, StandardCharsets.UTF_8).strip();
+      String s = body().strip();
       return s.length() > 120 ? s.substring(0, 120) + "..." : s;
     }
   }
 
   /** One keep-alive HTTP/1.1 connection. */
-  private static final class Connection {
+  static final class Connection implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
@@ -305,7 +310,8 @@ final class LoadGenerator implements AutoCloseable {
       return sb.isEmpty() ? null : sb.toString();
     }
 
-    void close() {
+    @Override
+    public void close() {
       try {
         socket.close();
       } catch (IOException e) {
