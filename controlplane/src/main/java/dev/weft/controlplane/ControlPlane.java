@@ -54,16 +54,21 @@ public final class ControlPlane implements AutoCloseable {
   /** The file, in the state directory, that tells clients where the control plane listens. */
   public static final String INFO_FILE = "controlplane.json";
 
+  /** The workload registry's file, in the state directory (survives a restart). */
+  public static final String REGISTRY_FILE = "registry/workloads.json";
+
   private final Path stateDir;
   private final InetSocketAddress requestedXds;
   private final InetSocketAddress requestedApi;
   private final Duration debounce;
+  private final Duration workloadGracePeriod;
   private final Clock clock;
 
   private ScheduledExecutorService executor;
   private XdsServer xds;
   private ApiServer api;
   private ConfigStore store;
+  private WorkloadRegistry registry;
   private AdsService ads;
   private boolean wroteInfo;
   private boolean closed;
@@ -73,6 +78,7 @@ public final class ControlPlane implements AutoCloseable {
     this.requestedXds = b.xdsAddress;
     this.requestedApi = b.apiAddress;
     this.debounce = b.debounce;
+    this.workloadGracePeriod = b.workloadGracePeriod;
     this.clock = b.clock;
   }
 
@@ -106,7 +112,10 @@ public final class ControlPlane implements AutoCloseable {
     executor = exec;
     try {
       store = ConfigStore.open(stateDir.resolve("store"), clock);
-      WorkloadRegistry registry = new WorkloadRegistry();
+      // Before serving: the workloads of the previous control plane stay endpoints until their
+      // proxies reconnect (or their grace period ends), whoever reconnects first.
+      registry = WorkloadRegistry.open(stateDir.resolve(REGISTRY_FILE), clock, workloadGracePeriod);
+      scheduleExpiry(registry.nextExpiry());
       PushController push =
           new PushController(
               store,
@@ -130,6 +139,16 @@ public final class ControlPlane implements AutoCloseable {
       executor = null;
       throw e;
     }
+  }
+
+  /** Removes restored workloads whose grace period ended, on the executor, when it ends. */
+  private void scheduleExpiry(java.util.Optional<java.time.Instant> at) {
+    at.ifPresent(
+        when -> {
+          long delay = Math.max(0, Duration.between(clock.instant(), when).toNanos());
+          executor.schedule(
+              () -> scheduleExpiry(registry.expire()), delay + 1_000_000, TimeUnit.NANOSECONDS);
+        });
   }
 
   /** The xDS server's bound address (the actual port when 0 was asked for). */
@@ -178,6 +197,15 @@ public final class ControlPlane implements AutoCloseable {
       return;
     }
     closed = true;
+    // First, so that the streams ending as we stop are not taken for proxies leaving. One that
+    // failed to start leaves the file alone: it may be the running control plane's.
+    if (registry != null) {
+      if (wroteInfo) {
+        registry.close();
+      } else {
+        registry.stopPersisting();
+      }
+    }
     if (api != null) {
       api.close();
     }
@@ -254,11 +282,12 @@ public final class ControlPlane implements AutoCloseable {
     private InetSocketAddress xdsAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.XDS);
     private InetSocketAddress apiAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.API);
     private Duration debounce = Duration.ofMillis(100);
+    private Duration workloadGracePeriod = WorkloadRegistry.DEFAULT_GRACE_PERIOD;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
 
-    /** The state directory (required): token, controlplane.json, store/. */
+    /** The state directory (required): token, controlplane.json, store/, registry/. */
     public Builder stateDir(Path stateDir) {
       this.stateDir = Objects.requireNonNull(stateDir, "stateDir");
       return this;
@@ -282,6 +311,19 @@ public final class ControlPlane implements AutoCloseable {
         throw new IllegalArgumentException("debounce must not be negative");
       }
       this.debounce = debounce;
+      return this;
+    }
+
+    /**
+     * How long the workloads of a previous control plane (its {@code registry/workloads.json}) stay
+     * endpoints after the start without their proxy reconnecting. Default 40 s, which outlasts the
+     * proxies' reconnect backoff.
+     */
+    public Builder workloadGracePeriod(Duration gracePeriod) {
+      if (gracePeriod.isNegative()) {
+        throw new IllegalArgumentException("the workload grace period must not be negative");
+      }
+      this.workloadGracePeriod = gracePeriod;
       return this;
     }
 

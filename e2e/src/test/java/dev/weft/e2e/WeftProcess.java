@@ -81,6 +81,36 @@ final class WeftProcess {
         Files.readString(err.toPath(), StandardCharsets.UTF_8));
   }
 
+  /**
+   * Starts {@code weft args...} in the background, its output (both streams) appended to {@code
+   * log}. The caller owns the process and must stop it ({@link #stop}).
+   */
+  static Process start(Path workDir, Path log, String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(projectDir().resolve("weft").toString());
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
+    pb.environment().put("WEFT_LIB", distLib().toString());
+    pb.environment().remove("WEFT_STATE_DIR");
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.redirectErrorStream(true);
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    return pb.start();
+  }
+
+  /** Stops a process this test started (and its descendants): SIGTERM, then SIGKILL. */
+  static void stop(Process p) throws InterruptedException {
+    if (p == null) {
+      return;
+    }
+    List<ProcessHandle> tree = new ArrayList<>(p.descendants().toList());
+    p.destroy();
+    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor();
+    }
+    tree.forEach(ProcessHandle::destroyForcibly);
+  }
+
   /** A TCP port that was free on 127.0.0.1 a moment ago. */
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -47,6 +47,17 @@ import java.util.function.Function;
  * the previous configuration. When the stream fails it keeps the last configuration and reconnects
  * with exponential backoff, resending its subscriptions with the last accepted versions.
  *
+ * <p>Endpoints while a new stream warms up: a control plane that has just (re)started may not know
+ * yet the workloads behind a cluster (their proxies have not reconnected), and EDS replaces a
+ * cluster's endpoints with each update (Envoy's state of the world). So for {@code endpointWarming}
+ * after a stream's first response, an update that would take every endpoint of a cluster that has
+ * some is held back: the cluster keeps its endpoints, the update is ACKed, and it applies when that
+ * period ends, unless an update with endpoints came in between. A cluster's endpoints are held back
+ * at most {@code endpointWarming} from the first such update, however often the stream reconnects;
+ * after that, and outside warm-up, an update without endpoints applies at once. The control plane
+ * avoids such updates in the first place (its registry survives a restart); this is the second
+ * line.
+ *
  * <p>All state is owned by one single-threaded executor.
  */
 public final class XdsClient implements AutoCloseable {
@@ -58,12 +69,21 @@ public final class XdsClient implements AutoCloseable {
   private static final List<String> ORDER =
       List.of(TypeUrls.CLUSTER, TypeUrls.ENDPOINT, TypeUrls.LISTENER, TypeUrls.ROUTE);
 
+  /**
+   * How long a new stream's updates may not empty a cluster by default: about the proxies' own
+   * reconnect backoff ceiling (30 s), the time the workloads' proxies may take to reach a restarted
+   * control plane.
+   */
+  public static final java.time.Duration DEFAULT_ENDPOINT_WARMING =
+      java.time.Duration.ofSeconds(30);
+
   private final InetSocketAddress server;
   private final Node node;
   private final ConfigCompiler compiler;
   private final ConfigSink sink;
   private final Backoff backoff;
   private final Clock clock;
+  private final java.time.Duration endpointWarming;
   private final ProxyStats stats;
   private final ScheduledExecutorService executor;
   private ManagedChannel channel;
@@ -75,8 +95,11 @@ public final class XdsClient implements AutoCloseable {
   private final Map<String, Held<Cluster, ClusterConfig>> clusters = new LinkedHashMap<>();
   private final Map<String, Held<ClusterLoadAssignment, ClusterLoadAssignment>> endpoints =
       new LinkedHashMap<>();
+  private final Map<String, HeldBack> heldBack = new HashMap<>();
   private StreamObserver<DiscoveryRequest> requests;
   private int generation;
+  private boolean answered;
+  private Instant warmingUntil = Instant.MIN;
   private boolean sentNode;
   private boolean closed;
   private RuntimeConfig current = RuntimeConfig.EMPTY;
@@ -90,6 +113,10 @@ public final class XdsClient implements AutoCloseable {
   private volatile Runnable onChange = () -> {};
 
   private record Held<P extends Message, C>(P proto, C compiled, String version, Instant updated) {}
+
+  /** An accepted EDS update without endpoints, not applied until {@code until}. */
+  private record HeldBack(
+      Held<ClusterLoadAssignment, ClusterLoadAssignment> update, Instant until) {}
 
   private static final class TypeState {
     String version = "";
@@ -105,6 +132,7 @@ public final class XdsClient implements AutoCloseable {
     this.sink = b.sink;
     this.backoff = b.backoff;
     this.clock = b.clock;
+    this.endpointWarming = b.endpointWarming;
     this.stats = b.stats;
     ScheduledThreadPoolExecutor ex =
         new ScheduledThreadPoolExecutor(
@@ -167,6 +195,7 @@ public final class XdsClient implements AutoCloseable {
     }
     int gen = ++generation;
     sentNode = false;
+    answered = false;
     // Our backoff decides when to try again, not the channel's own (which grows to 120 s).
     channel.resetConnectBackoff();
     // Nonces belong to a stream: a new stream starts without one (the versions we hold stay).
@@ -260,6 +289,11 @@ public final class XdsClient implements AutoCloseable {
     connected = true;
     streamError = null;
     backoff.reset();
+    if (!answered) {
+      answered = true;
+      warmingUntil = clock.instant().plus(endpointWarming);
+    }
+    applyDueEndpoints();
     String type = r.getTypeUrl();
     TypeState ts = types.get(type);
     if (ts == null) {
@@ -399,7 +433,90 @@ public final class XdsClient implements AutoCloseable {
             },
             "endpoints");
     keepUnchangedTimestamps(endpoints, next);
+    holdBackEmptying(next);
     endpoints.putAll(next);
+  }
+
+  /**
+   * In {@code next}, replaces each update that would take all the endpoints of a cluster during the
+   * warm-up of a stream by the endpoints the cluster has, and remembers the update for later.
+   */
+  private void holdBackEmptying(
+      Map<String, Held<ClusterLoadAssignment, ClusterLoadAssignment>> next) {
+    Instant now = clock.instant();
+    for (Map.Entry<String, Held<ClusterLoadAssignment, ClusterLoadAssignment>> e :
+        next.entrySet()) {
+      String name = e.getKey();
+      Held<ClusterLoadAssignment, ClusterLoadAssignment> have = endpoints.get(name);
+      HeldBack already = heldBack.get(name);
+      Instant until = already != null ? already.until() : warmingUntil;
+      if (isEmpty(e.getValue().proto())
+          && have != null
+          && !isEmpty(have.proto())
+          && now.isBefore(until)) {
+        if (already == null) {
+          scheduleHeldBack(now, until);
+        }
+        heldBack.put(name, new HeldBack(e.getValue(), until));
+        e.setValue(have);
+      } else {
+        heldBack.remove(name);
+      }
+    }
+  }
+
+  private static boolean isEmpty(ClusterLoadAssignment cla) {
+    for (var locality : cla.getEndpointsList()) {
+      if (locality.getLbEndpointsCount() > 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void scheduleHeldBack(Instant now, Instant until) {
+    // At least 10 ms: a clock that does not move (a test's) must not make this spin.
+    long delay = Math.max(10, java.time.Duration.between(now, until).toMillis() + 1);
+    executor.schedule(this::onHeldBackDue, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void onHeldBackDue() {
+    if (closed) {
+      return;
+    }
+    if (applyDueEndpoints()) {
+      publishSnapshot();
+      onChange.run();
+    }
+    // The executor's timer and the clock may disagree by a little: check again for the rest.
+    heldBack.values().stream()
+        .map(HeldBack::until)
+        .min(Instant::compareTo)
+        .ifPresent(until -> scheduleHeldBack(clock.instant(), until));
+  }
+
+  /** Applies the held-back updates whose time has come; returns whether any did. */
+  private boolean applyDueEndpoints() {
+    if (heldBack.isEmpty()) {
+      return false;
+    }
+    Instant now = clock.instant();
+    boolean applied = false;
+    for (var it = heldBack.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, HeldBack> e = it.next();
+      if (now.isBefore(e.getValue().until())) {
+        continue;
+      }
+      it.remove();
+      if (endpoints.containsKey(e.getKey())) {
+        endpoints.put(e.getKey(), e.getValue().update());
+        applied = true;
+      }
+    }
+    if (applied) {
+      rebuild();
+    }
+    return applied;
   }
 
   private static <P extends Message, C> void keepUnchangedTimestamps(
@@ -435,6 +552,9 @@ public final class XdsClient implements AutoCloseable {
       return;
     }
     ts.names = wanted;
+    if (type.equals(TypeUrls.ENDPOINT)) {
+      heldBack.keySet().retainAll(wanted);
+    }
     if (held.keySet().retainAll(wanted)) {
       rebuild();
     }
@@ -517,6 +637,7 @@ public final class XdsClient implements AutoCloseable {
     private ConfigSink sink;
     private Backoff backoff;
     private Clock clock = Clock.systemUTC();
+    private java.time.Duration endpointWarming = DEFAULT_ENDPOINT_WARMING;
     private ProxyStats stats;
 
     private Builder() {}
@@ -548,6 +669,18 @@ public final class XdsClient implements AutoCloseable {
 
     public Builder clock(Clock clock) {
       this.clock = clock;
+      return this;
+    }
+
+    /**
+     * How long after a stream's first response an EDS update may not take all of a cluster's
+     * endpoints (zero: never held back). Default {@link #DEFAULT_ENDPOINT_WARMING}.
+     */
+    public Builder endpointWarming(java.time.Duration warming) {
+      if (warming.isNegative()) {
+        throw new IllegalArgumentException("endpoint warming must not be negative");
+      }
+      this.endpointWarming = warming;
       return this;
     }
 
