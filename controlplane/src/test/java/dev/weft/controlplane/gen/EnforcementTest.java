@@ -172,17 +172,18 @@ class EnforcementTest {
     assertThat(w)
         .extracting(Enforcement.Warning::field)
         .containsExactly(
+            // In document order.
             "spec.http[1].match[0].sourceLabels",
-            "spec.http[1].route[0].headers",
             "spec.http[1].fault",
             "spec.http[1].mirror",
             "spec.http[1].mirrorPercentage",
             "spec.http[1].corsPolicy",
             "spec.http[1].headers.request.set.host",
             "spec.http[1].headers.request.set.x-c",
+            "spec.http[1].route[0].headers",
             "spec.tcp",
             "spec.exportTo");
-    Enforcement.Warning fault = w.get(2);
+    Enforcement.Warning fault = w.get(1);
     assertThat(fault.resource()).isEqualTo("VirtualService demo/podinfo");
     assertThat(fault.message()).isEqualTo("accepted but not enforced by Weft yet: fault injection");
     assertThat(fault.toString())
