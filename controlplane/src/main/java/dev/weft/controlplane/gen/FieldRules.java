@@ -190,9 +190,9 @@ final class FieldRules {
    * timeout and no limits: a policy that asks for exactly that is enforced, anything else is not.
    */
   private static void trafficPolicy(Table t, String path) {
-    t.enforced(path);
+    t.container(path);
     policySettings(t, path);
-    t.enforced(path + ".portLevelSettings");
+    t.container(path + ".portLevelSettings");
     t.noEffect(path + ".portLevelSettings[].port", "selects the port its settings apply to");
     policySettings(t, path + ".portLevelSettings[]");
     t.notEnforced(path + ".retryBudget", "retry budgets");
@@ -304,7 +304,9 @@ final class FieldRules {
     t.leaf("spec.address");
     t.leaf("spec.ports");
     t.leaf("spec.labels");
-    t.leaf("spec.serviceAccount");
+    t.noEffect(
+        "spec.serviceAccount",
+        "the workload's identity, for mutual TLS and authorization (warned about where configured)");
     t.conditional(
         "spec.weight",
         (k, v, a) ->
@@ -563,6 +565,16 @@ final class FieldRules {
     /** Enforced with everything below it (a scalar, a list of names, a map of labels). */
     void leaf(String path) {
       add(new FieldRule(kind, path, State.ENFORCED, "", true, null));
+    }
+
+    /**
+     * An object none of whose fields need be enforced (each has its own rule): enforced as far as
+     * its fields are.
+     */
+    void container(String path) {
+      add(
+          new FieldRule(
+              kind, path, State.CONDITIONAL, "its fields decide", false, (k, v, a) -> null));
     }
 
     /** Enforced when {@code condition} says so, with everything below it. */
