@@ -11,9 +11,9 @@ import java.util.List;
  *     {@code *} for any key of a map whose keys are names (labels, headers): {@code
  *     spec.http[].match[].headers.*.exact}
  * @param state what the generators do with it
- * @param note for {@link State#NOT_ENFORCED}, {@link State#CONDITIONAL} and {@link
- *     State#NO_EFFECT}: what is not enforced, or when, or why it needs nothing; empty for {@link
- *     State#ENFORCED}
+ * @param note for {@link State#NOT_ENFORCED}: what is not enforced (the warning); for {@link
+ *     State#CONDITIONAL}: the values that are enforced; for {@link State#NO_EFFECT}: why it needs
+ *     nothing; empty for {@link State#ENFORCED}
  * @param subtree whether the rule covers everything below the field (a map of labels, an opaque
  *     value); otherwise the fields below it have rules of their own
  * @param condition for {@link State#CONDITIONAL}: the reason a value is not enforced, or null when
@@ -49,10 +49,5 @@ public record FieldRule(
   public interface Condition {
     /** Why this value is not enforced, or null when it is. */
     String unenforced(String key, Object value, List<Object> ancestors);
-  }
-
-  /** The warning text of a value that is not enforced. */
-  String reason() {
-    return note;
   }
 }

@@ -23,6 +23,9 @@ import java.util.Map;
  * generator learns a field, its rule here becomes {@link State#ENFORCED} and a test proves it.
  */
 final class FieldRules {
+  /** The note of an object that is enforced as far as its fields are. */
+  static final String CONTAINER = "as far as its fields are";
+
   /** Kinds that no generator reads: the whole resource is warned about. */
   static final Map<ResourceKind, String> WHOLE_KIND = new EnumMap<>(ResourceKind.class);
 
@@ -61,7 +64,7 @@ final class FieldRules {
     t.enforced("spec");
     t.leaf("spec.hosts");
     t.leaf("spec.gateways");
-    t.conditional("spec.exportTo", FieldRules::exportTo);
+    t.conditional("spec.exportTo", EXPORT_TO, FieldRules::exportTo);
     t.notEnforced("spec.tls", "TLS routes (only HTTP is proxied)");
     t.notEnforced("spec.tcp", "TCP routes (only HTTP is proxied)");
     String h = "spec.http";
@@ -79,7 +82,10 @@ final class FieldRules {
     }
     t.leaf(m + ".port");
     t.leaf(m + ".gateways");
-    t.conditional(m + ".ignoreUriCase", FieldRules::ignoreUriCase);
+    t.conditional(
+        m + ".ignoreUriCase",
+        "except on a regex uri match (as in Envoy)",
+        FieldRules::ignoreUriCase);
     t.notEnforced(
         m + ".sourceLabels", "matching on the calling workload's labels (this match ignores them)");
     t.notEnforced(
@@ -94,7 +100,10 @@ final class FieldRules {
     t.enforced(d + ".destination.port");
     t.leaf(d + ".destination.port.number");
     t.leaf(d + ".weight");
-    t.conditionalNode(d + ".headers", FieldRules::destinationHeaders);
+    t.conditionalNode(
+        d + ".headers",
+        "when the route has one destination (as Istio, on the route)",
+        FieldRules::destinationHeaders);
     headerOperations(t, d + ".headers");
     t.enforced(h + "[].redirect");
     for (String f :
@@ -113,7 +122,10 @@ final class FieldRules {
     t.enforced(h + "[].rewrite");
     t.leaf(h + "[].rewrite.uri");
     t.leaf(h + "[].rewrite.authority");
-    t.conditionalNode(h + "[].rewrite.uriRegexRewrite", FieldRules::regexRewrite);
+    t.conditionalNode(
+        h + "[].rewrite.uriRegexRewrite",
+        "unless its rewrite names a capture group its match lacks (Envoy would reject it)",
+        FieldRules::regexRewrite);
     t.leaf(h + "[].rewrite.uriRegexRewrite.match");
     t.leaf(h + "[].rewrite.uriRegexRewrite.rewrite");
     t.leaf(h + "[].timeout");
@@ -123,12 +135,14 @@ final class FieldRules {
     }
     t.conditional(
         h + "[].retries.retryIgnorePreviousHosts",
+        "when true (Istio's default; a retry goes to the next host round robin)",
         (k, v, a) ->
             Boolean.FALSE.equals(v)
                 ? "retryIgnorePreviousHosts: false (a retry goes to the next host, round robin)"
                 : null);
     t.conditional(
         h + "[].retries.retryRemoteLocalities",
+        "when false (Weft has no localities)",
         (k, v, a) ->
             Boolean.TRUE.equals(v) ? "retries in other localities (Weft has no localities)" : null);
     t.notEnforced(h + "[].fault", "fault injection");
@@ -158,11 +172,14 @@ final class FieldRules {
         t.enforced(p + "." + op);
         t.conditional(
             p + "." + op + ".*",
+            "except on host or pseudo-headers (use rewrite.authority) and values with"
+                + " %FORMATTERS% (%% is a literal %)",
             (k, v, a) -> RouteTranslator.translatable(k, String.valueOf(v)) ? null : header(k));
       }
       t.enforced(p + ".remove");
       t.conditional(
           p + ".remove[]",
+          "except host and pseudo-headers",
           (k, v, a) ->
               RouteTranslator.translatable(String.valueOf(v), "")
                   ? null
@@ -179,7 +196,7 @@ final class FieldRules {
     t.leaf("spec.subsets[].name");
     t.leaf("spec.subsets[].labels");
     trafficPolicy(t, "spec.subsets[].trafficPolicy");
-    t.conditional("spec.exportTo", FieldRules::exportTo);
+    t.conditional("spec.exportTo", EXPORT_TO, FieldRules::exportTo);
     t.notEnforced(
         "spec.workloadSelector", "workloadSelector (the rule applies to every proxy's clusters)");
     t.done();
@@ -203,6 +220,7 @@ final class FieldRules {
   private static void policySettings(Table t, String path) {
     t.conditional(
         path + ".loadBalancer",
+        "when {simple: ROUND_ROBIN} (what every cluster does)",
         (k, v, a) ->
             v instanceof Map<?, ?> lb && lb.size() == 1 && "ROUND_ROBIN".equals(lb.get("simple"))
                 ? null
@@ -211,6 +229,7 @@ final class FieldRules {
     t.notEnforced(path + ".outlierDetection", "outlier detection");
     t.conditional(
         path + ".tls",
+        "when {mode: DISABLE} (upstream connections are plaintext)",
         (k, v, a) ->
             v instanceof Map<?, ?> tls
                     && "DISABLE".equals(tls.get("mode"))
@@ -225,7 +244,10 @@ final class FieldRules {
     t.enforced("spec");
     t.leaf("spec.selector");
     t.enforced("spec.servers");
-    t.conditionalNode("spec.servers[]", FieldRules::gatewayServer);
+    t.conditionalNode(
+        "spec.servers[]",
+        "for servers with protocol HTTP or HTTP2 (served as HTTP/1.1)",
+        FieldRules::gatewayServer);
     t.enforced("spec.servers[].port");
     t.leaf("spec.servers[].port.number");
     t.leaf("spec.servers[].port.protocol");
@@ -250,7 +272,10 @@ final class FieldRules {
     t.enforced("spec");
     t.leaf("spec.selector");
     t.enforced("spec.ports");
-    t.conditionalNode("spec.ports[]", FieldRules::servicePort);
+    t.conditionalNode(
+        "spec.ports[]",
+        "for HTTP ports (by name or appProtocol, as Istio; others get clusters only)",
+        FieldRules::servicePort);
     t.leaf("spec.ports[].name");
     t.leaf("spec.ports[].port");
     t.leaf("spec.ports[].targetPort");
@@ -258,11 +283,12 @@ final class FieldRules {
     t.leaf("spec.ports[].appProtocol");
     t.conditional(
         "spec.type",
+        "except ExternalName",
         (k, v, a) ->
             "ExternalName".equals(v) ? "ExternalName Services (no endpoints, no DNS alias)" : null);
     String outside =
-        "Kubernetes networking outside the mesh (no virtual IPs, node ports or load balancers"
-            + " locally: proxies route by host name)";
+        "Kubernetes networking outside the mesh: no virtual IPs, node ports or load balancers"
+            + " locally; proxies route by host name";
     for (String f :
         List.of(
             "clusterIP",
@@ -285,12 +311,14 @@ final class FieldRules {
         "readiness is not modelled: a connected workload is an endpoint");
     t.conditional(
         "spec.sessionAffinity",
+        "when None",
         (k, v, a) ->
             "None".equals(v) ? null : "session affinity (endpoints are picked round robin)");
     t.notEnforced(
         "spec.sessionAffinityConfig", "session affinity (endpoints are picked round robin)");
     t.conditional(
         "spec.internalTrafficPolicy",
+        "when Cluster",
         (k, v, a) ->
             "Cluster".equals(v) ? null : "internalTrafficPolicy: Local (every endpoint is used)");
     t.notEnforced("spec.trafficDistribution", "trafficDistribution (Weft has no localities)");
@@ -306,9 +334,10 @@ final class FieldRules {
     t.leaf("spec.labels");
     t.noEffect(
         "spec.serviceAccount",
-        "the workload's identity, for mutual TLS and authorization (warned about where configured)");
+        "the workload's identity, for mutual TLS and authorization, which are warned about");
     t.conditional(
         "spec.weight",
+        "when 0 (endpoints are picked round robin)",
         (k, v, a) ->
             v instanceof Number n && n.longValue() > 0
                 ? "endpoint weight (endpoints are picked round robin)"
@@ -319,6 +348,8 @@ final class FieldRules {
   }
 
   // ------------------------------------------------------------------ conditions
+
+  private static final String EXPORT_TO = "when [\"*\"] (every namespace sees every resource)";
 
   private static String exportTo(String key, Object value, List<Object> ancestors) {
     if (value instanceof List<?> l && l.stream().allMatch("*"::equals)) {
@@ -572,19 +603,17 @@ final class FieldRules {
      * its fields are.
      */
     void container(String path) {
-      add(
-          new FieldRule(
-              kind, path, State.CONDITIONAL, "its fields decide", false, (k, v, a) -> null));
+      add(new FieldRule(kind, path, State.CONDITIONAL, CONTAINER, false, (k, v, a) -> null));
     }
 
     /** Enforced when {@code condition} says so, with everything below it. */
-    void conditional(String path, Condition condition) {
-      add(new FieldRule(kind, path, State.CONDITIONAL, "", true, condition));
+    void conditional(String path, String when, Condition condition) {
+      add(new FieldRule(kind, path, State.CONDITIONAL, when, true, condition));
     }
 
     /** Enforced when {@code condition} says so; the fields below it have rules of their own. */
-    void conditionalNode(String path, Condition condition) {
-      add(new FieldRule(kind, path, State.CONDITIONAL, "", false, condition));
+    void conditionalNode(String path, String when, Condition condition) {
+      add(new FieldRule(kind, path, State.CONDITIONAL, when, false, condition));
     }
 
     void notEnforced(String path, String reason) {
