@@ -380,14 +380,15 @@ final class RouteTranslator {
   /**
    * Whether Envoy accepts {@code rr} as a {@code regex_rewrite}: its substitution uses RE2's
    * rewrite syntax ({@code \\1}..{@code \\9} for groups, {@code \\\\} for a backslash) and may name
-   * only groups its pattern has; Istio's validation does not check that, Envoy rejects the whole
-   * route configuration. A pattern this check cannot compile is left to validation.
+   * only groups its pattern has (counted by RE2/J, as the proxy does); Istio's validation does not
+   * check that, Envoy rejects the whole route configuration. A pattern RE2/J cannot compile is left
+   * to validation.
    */
   static boolean regexRewriteUsable(HttpRewrite.RegexRewrite rr) {
     String sub = rr.rewrite() == null ? "" : rr.rewrite();
     int groups;
     try {
-      groups = java.util.regex.Pattern.compile(rr.match()).matcher("").groupCount();
+      groups = com.google.re2j.Pattern.compile(rr.match()).groupCount();
     } catch (RuntimeException e) {
       groups = Integer.MAX_VALUE;
     }

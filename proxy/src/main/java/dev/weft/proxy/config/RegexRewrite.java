@@ -1,23 +1,26 @@
 package dev.weft.proxy.config;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import com.google.re2j.Matcher;
+import com.google.re2j.Pattern;
 
 /**
  * A compiled Envoy {@code route.regex_rewrite} ({@code RegexMatchAndSubstitute}): every match of
  * the pattern in the path (without its query string, which is kept) is replaced by the
  * substitution, as RE2's GlobalReplace does for Envoy. In the substitution {@code \1}..{@code \9}
  * name capture groups and {@code \\} is a backslash (RE2's rewrite syntax); a group the pattern
- * does not have is rejected when compiling, as Envoy rejects it. The regex is compiled the way
- * {@link PathMatch} compiles {@code safe_regex}. Immutable; shared by event loops.
+ * does not have is rejected when compiling, as Envoy rejects it. The pattern is RE2, run by RE2/J
+ * (linear time) under {@link SafeRegex}'s program-size guard, as every {@code safe_regex} of the
+ * proxy. Immutable; shared by event loops.
  */
 public final class RegexRewrite {
   private final Pattern pattern;
-  private final String replacement;
 
-  private RegexRewrite(Pattern pattern, String replacement) {
+  /** The substitution: literal text, and group numbers as {@code Integer}s. */
+  private final Object[] parts;
+
+  private RegexRewrite(Pattern pattern, Object[] parts) {
     this.pattern = pattern;
-    this.replacement = replacement;
+    this.parts = parts;
   }
 
   /**
@@ -28,14 +31,12 @@ public final class RegexRewrite {
    */
   public static RegexRewrite compile(String regex, String substitution)
       throws InvalidResourceException {
-    Pattern p;
-    try {
-      p = Pattern.compile(regex);
-    } catch (RuntimeException e) {
-      throw new InvalidResourceException("invalid regex '" + regex + "': " + e.getMessage());
-    }
-    int groups = p.matcher("").groupCount();
-    StringBuilder out = new StringBuilder(substitution.length() + 8);
+    // The guard and the messages of every safe_regex; then the pattern itself, to substitute.
+    SafeRegex.compile(regex, SafeRegex.DEFAULT_MAX_PROGRAM_SIZE);
+    Pattern p = Pattern.compile(regex);
+    int groups = p.groupCount();
+    java.util.List<Object> parts = new java.util.ArrayList<>();
+    StringBuilder out = new StringBuilder(substitution.length());
     for (int i = 0; i < substitution.length(); i++) {
       char c = substitution.charAt(i);
       if (c == '\\') {
@@ -54,20 +55,25 @@ public final class RegexRewrite {
                     + " but the regex has "
                     + groups);
           }
-          out.append('$').append(n);
+          if (!out.isEmpty()) {
+            parts.add(out.toString());
+            out.setLength(0);
+          }
+          parts.add(n - '0');
         } else if (n == '\\') {
-          out.append("\\\\");
+          out.append('\\');
         } else {
           throw new InvalidResourceException(
               "substitution '" + substitution + "': invalid escape \\" + n);
         }
-      } else if (c == '$') {
-        out.append("\\$");
       } else {
         out.append(c);
       }
     }
-    return new RegexRewrite(p, out.toString());
+    if (!out.isEmpty()) {
+      parts.add(out.toString());
+    }
+    return new RegexRewrite(p, parts.toArray());
   }
 
   /** {@code path} (origin-form, with query) rewritten; the same instance when nothing matched. */
@@ -78,12 +84,45 @@ public final class RegexRewrite {
     if (!m.find()) {
       return path;
     }
-    String rewritten = m.replaceAll(replacement);
-    return q < 0 ? rewritten : rewritten + path.substring(q);
+    StringBuilder out = new StringBuilder(path.length() + 16);
+    int last = 0;
+    do {
+      out.append(p, last, m.start());
+      for (Object part : parts) {
+        if (part instanceof Integer g) {
+          String v = m.group(g);
+          if (v != null) {
+            out.append(v);
+          }
+        } else {
+          out.append((String) part);
+        }
+      }
+      last = m.end();
+      if (m.end() == m.start()) {
+        // An empty match: copy one char and look again after it (RE2's GlobalReplace).
+        if (last < p.length()) {
+          out.append(p.charAt(last));
+        }
+        last++;
+        if (last > p.length() || !m.find(last)) {
+          break;
+        }
+      } else if (!m.find()) {
+        break;
+      }
+    } while (true);
+    if (last < p.length()) {
+      out.append(p, last, p.length());
+    }
+    if (q >= 0) {
+      out.append(path, q, path.length());
+    }
+    return out.toString();
   }
 
   @Override
   public String toString() {
-    return "RegexRewrite[" + pattern.pattern() + " -> " + replacement + "]";
+    return "RegexRewrite[" + pattern.pattern() + " -> " + java.util.Arrays.toString(parts) + "]";
   }
 }

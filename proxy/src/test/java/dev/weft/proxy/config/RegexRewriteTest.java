@@ -28,6 +28,11 @@ class RegexRewriteTest {
     assertThat(RegexRewrite.compile("a", "b").apply("/a/xa?a")).isEqualTo("/b/xb?a");
     // $ is literal, \\ is a backslash.
     assertThat(RegexRewrite.compile("^/p$", "/$1\\\\x").apply("/p")).isEqualTo("/$1\\x");
+    // Empty matches, as RE2's GlobalReplace: at every position.
+    assertThat(RegexRewrite.compile("x*", "-").apply("/ab")).isEqualTo("-/-a-b-");
+    // RE2 syntax (RE2/J, as every safe_regex of the proxy): named groups count.
+    assertThat(RegexRewrite.compile("^/(?P<v>v[0-9]+)/(.*)$", "/\\2/\\1").apply("/v2/x"))
+        .isEqualTo("/x/v2");
     String unchanged = "/nothing";
     assertThat(RegexRewrite.compile("zzz", "y").apply(unchanged)).isSameAs(unchanged);
   }
