@@ -379,7 +379,7 @@ final class RouteTranslator {
 
   /**
    * Whether Envoy accepts {@code rr} as a {@code regex_rewrite}: its substitution uses RE2's
-   * rewrite syntax ({@code \\1}..{@code \\9} for groups, {@code \\\\} for a backslash) and may name
+   * rewrite syntax ({@code \1}..{@code \9} for groups, {@code \\} for a backslash) and may name
    * only groups its pattern has (counted by RE2/J, as the proxy does); Istio's validation does not
    * check that, Envoy rejects the whole route configuration. A pattern RE2/J cannot compile is left
    * to validation.
