@@ -130,9 +130,17 @@ final class FieldRules {
     t.leaf(h + "[].rewrite.uriRegexRewrite.rewrite");
     t.leaf(h + "[].timeout");
     t.enforced(h + "[].retries");
-    for (String f : List.of("attempts", "perTryTimeout", "retryOn", "backoff")) {
+    for (String f : List.of("attempts", "perTryTimeout", "backoff")) {
       t.leaf(h + "[].retries." + f);
     }
+    t.conditional(
+        h + "[].retries.retryOn",
+        "except envoy-ratelimited (the proxy does not act on x-envoy-ratelimited)",
+        (k, v, a) ->
+            java.util.Arrays.stream(String.valueOf(v).split(","))
+                    .anyMatch(c -> c.trim().equals("envoy-ratelimited"))
+                ? "retryOn envoy-ratelimited (the proxy does not act on x-envoy-ratelimited)"
+                : null);
     t.conditional(
         h + "[].retries.retryIgnorePreviousHosts",
         "when true (Istio's default; a retry goes to the next host round robin)",

@@ -16,6 +16,7 @@ import java.util.Set;
  * @param reset retry when the upstream resets before answering
  * @param gatewayError retry on 502, 503, 504
  * @param serverError retry on any 5xx
+ * @param retriable4xx retry on 409 ({@code retriable-4xx}, as Envoy)
  * @param retriableStatusCodes retry on these codes ({@code retriable-status-codes})
  * @param perTryTimeoutMillis {@code per_try_timeout}, 0 if none
  * @param backoffBaseMillis {@code retry_back_off.base_interval} (25 ms by default)
@@ -27,6 +28,7 @@ public record RetryPolicy(
     boolean reset,
     boolean gatewayError,
     boolean serverError,
+    boolean retriable4xx,
     int[] retriableStatusCodes,
     long perTryTimeoutMillis,
     long backoffBaseMillis,
@@ -62,6 +64,7 @@ public record RetryPolicy(
     boolean gateway = false;
     boolean server = false;
     boolean codes = false;
+    boolean conflict = false;
     for (String raw : p.getRetryOn().split(",")) {
       String t = raw.trim().toLowerCase(Locale.ROOT);
       if (t.isEmpty()) {
@@ -76,6 +79,7 @@ public record RetryPolicy(
         case "reset", "reset-before-request" -> reset = true;
         case "connect-failure" -> connect = true;
         case "retriable-status-codes" -> codes = true;
+        case "retriable-4xx" -> conflict = true;
         default -> {}
       }
     }
@@ -105,7 +109,8 @@ public record RetryPolicy(
             where + "retry_back_off.max_interval must be at least base_interval");
       }
     }
-    return new RetryPolicy(n, connect, reset, gateway, server, statusCodes, perTry, base, max);
+    return new RetryPolicy(
+        n, connect, reset, gateway, server, conflict, statusCodes, perTry, base, max);
   }
 
   private static long millis(com.google.protobuf.Duration d) {
@@ -133,6 +138,9 @@ public record RetryPolicy(
       return true;
     }
     if (gatewayError && (code == 502 || code == 503 || code == 504)) {
+      return true;
+    }
+    if (retriable4xx && code == 409) {
       return true;
     }
     for (int c : retriableStatusCodes) {

@@ -111,6 +111,15 @@ class RegexRewriteTest {
     assertThat(p.backoffCeilingMillis(2)).isEqualTo(100);
     // Envoy's max_interval defaults to 10 times the base.
     assertThat(p.backoffCeilingMillis(10)).isEqualTo(500);
+    // retriable-4xx: Envoy retries 409 only.
+    RetryPolicy conflicts =
+        RetryPolicy.compile(
+            "",
+            io.envoyproxy.envoy.config.route.v3.RetryPolicy.newBuilder()
+                .setRetryOn("retriable-4xx")
+                .build());
+    assertThat(conflicts.onStatus(409)).isTrue();
+    assertThat(conflicts.onStatus(404)).isFalse();
     RetryPolicy defaults =
         RetryPolicy.compile(
             "", io.envoyproxy.envoy.config.route.v3.RetryPolicy.newBuilder().build());
