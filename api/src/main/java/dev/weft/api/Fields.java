@@ -349,6 +349,7 @@ final class Fields {
 
   /** Reports every field of this object that no accessor asked for. */
   void end() {
+    FieldTrace.fields(path, known);
     for (Object k : map.keySet()) {
       String key = String.valueOf(k);
       if (!known.contains(key)) {

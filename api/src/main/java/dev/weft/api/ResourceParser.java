@@ -84,6 +84,16 @@ public final class ResourceParser {
     return new ParseResult(resources, errors);
   }
 
+  /**
+   * The fields the readers know, as met while parsing {@code text}: {@code Kind path} with list
+   * indices as in errors ({@code VirtualService spec.http[0].retries.backoff}), for every object of
+   * the text that was read, whether or not the text sets the field. Parsing is as {@link #parse};
+   * this is how tests enumerate the accepted schema.
+   */
+  public static java.util.SortedSet<String> fieldsRead(String text) {
+    return FieldTrace.record(() -> parse("-", text));
+  }
+
   private static void parseYaml(
       String source, String text, List<Resource> resources, List<ValidationError> errors) {
     int index = 0;
@@ -242,6 +252,7 @@ public final class ResourceParser {
       return null;
     }
     ResourceKind kind = found.get();
+    FieldTrace.kind(kind);
     int before = problems.count();
     ObjectMeta meta = metadata(top, kind);
     dev.weft.api.Spec spec;

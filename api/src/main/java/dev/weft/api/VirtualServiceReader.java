@@ -534,8 +534,9 @@ final class VirtualServiceReader {
     if (code != 0 && (code < 300 || code > 399)) {
       f.error("redirectCode", code + " is not a valid redirect code, must be 3xx");
     }
+    String prefixRewrite = f.string("prefixRewrite");
     if (f.has("prefixRewrite")) {
-      String pr = f.string("prefixRewrite");
+      String pr = prefixRewrite;
       if (!uri.isEmpty() && !pr.isEmpty()) {
         f.error("only one of uri or prefixRewrite may be set");
       }
@@ -549,7 +550,8 @@ final class VirtualServiceReader {
       }
     }
     f.end();
-    return new HttpRedirect(uri, authority, port, scheme, code == 0 ? 301 : code, derive);
+    return new HttpRedirect(
+        uri, authority, port, scheme, code == 0 ? 301 : code, derive, prefixRewrite);
   }
 
   private static HttpRewrite rewrite(Fields r) {
@@ -583,8 +585,9 @@ final class VirtualServiceReader {
     Duration perTry = f.duration("perTryTimeout");
     String retryOn = f.string("retryOn");
     boolean remote = f.bool("retryRemoteLocalities");
-    f.bool("retryIgnorePreviousHosts");
-    f.duration("backoff");
+    Boolean ignorePrevious =
+        f.has("retryIgnorePreviousHosts") ? f.bool("retryIgnorePreviousHosts") : null;
+    Duration backoff = f.duration("backoff");
     if (attempts < 0) {
       f.error("attempts", "attempts cannot be negative");
     } else if (attempts == 0 && (perTry != null || !retryOn.isEmpty() || remote)) {
@@ -604,7 +607,7 @@ final class VirtualServiceReader {
       }
     }
     f.end();
-    return new HttpRetry(attempts, perTry, retryOn, remote);
+    return new HttpRetry(attempts, perTry, retryOn, remote, ignorePrevious, backoff);
   }
 
   private static HttpFaultInjection fault(Fields r) {

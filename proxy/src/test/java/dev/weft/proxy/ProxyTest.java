@@ -210,7 +210,21 @@ class ProxyTest {
                     .setPrefixRewrite("/new/")
                     .setHostRewriteLiteral("rewritten.host"))
             .build();
-    serveCanary(byHeader, byMethod, byRegex, rewrite, Xds.prefixRoute("/", V1));
+    // Envoy's regex_rewrite, as Istio's uriRegexRewrite and a rewrite on a regex match become.
+    Route regexRewrite =
+        Route.newBuilder()
+            .setMatch(RouteMatch.newBuilder().setPrefix("/rx/"))
+            .setRoute(
+                RouteAction.newBuilder()
+                    .setCluster(V1)
+                    .setRegexRewrite(
+                        io.envoyproxy.envoy.type.matcher.v3.RegexMatchAndSubstitute.newBuilder()
+                            .setPattern(
+                                io.envoyproxy.envoy.type.matcher.v3.RegexMatcher.newBuilder()
+                                    .setRegex("^/rx/([^/]+)/(.*)$"))
+                            .setSubstitution("/\\2/\\1")))
+            .build();
+    serveCanary(byHeader, byMethod, byRegex, rewrite, regexRewrite, Xds.prefixRoute("/", V1));
     startReady();
 
     var node = ads.requests().getFirst().getNode();
@@ -247,6 +261,10 @@ class ProxyTest {
     assertThat(up1.lastHeaders)
         .containsEntry("host", "rewritten.host")
         .containsEntry("x-envoy-original-path", "/old/a?b");
+    // regex_rewrite substitutes the path's matches and keeps the query
+    assertThat(RawHttp.get(port, "podinfo.demo", "/rx/a/b/c?q=1").body())
+        .startsWith("v1 /b/c/a?q=1");
+    assertThat(up1.lastHeaders).containsEntry("x-envoy-original-path", "/rx/a/b/c?q=1");
   }
 
   @Test

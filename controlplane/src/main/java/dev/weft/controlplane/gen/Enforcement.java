@@ -2,37 +2,27 @@ package dev.weft.controlplane.gen;
 
 import dev.weft.api.Resource;
 import dev.weft.api.ResourceKind;
-import dev.weft.api.core.Service;
 import dev.weft.api.networking.DestinationRule;
-import dev.weft.api.networking.Gateway;
-import dev.weft.api.networking.HttpMatchRequest;
-import dev.weft.api.networking.HttpRoute;
-import dev.weft.api.networking.HttpRouteDestination;
-import dev.weft.api.networking.Server;
-import dev.weft.api.networking.Subset;
-import dev.weft.api.networking.TrafficPolicy;
 import dev.weft.api.networking.VirtualService;
-import dev.weft.api.networking.WorkloadEntry;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
-import dev.weft.controlplane.registry.Protocol;
 import dev.weft.controlplane.store.ConfigSnapshot;
 import dev.weft.controlplane.store.StoredResource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * What of an applied resource Weft accepts but does not enforce yet: the one place that says so,
- * kept in step with the generators of this package ({@link RouteTranslator}, {@link
- * GatewayListener}, {@link ListenerGenerator}, {@link ClusterGenerator}, {@link OutboundCluster})
- * and {@link dev.weft.controlplane.push.PushContext}. The API's apply answer carries these as
- * warnings (as the Kubernetes API server's {@code Warning} headers, which kubectl prints), and
- * {@code docs/compatibility.md} is written from this class: when a generator learns a field, its
- * rule here goes.
+ * What of an applied resource Weft accepts but does not enforce yet: the one place that says so.
+ * Every field the API accepts has a rule in {@link FieldRules} (enforced, enforced for some values,
+ * not enforced, or of no effect); the generators emit only what the proxies support, and what they
+ * leave out is warned about here. Tests check the table mechanically against the parser (every
+ * field it reads has a rule) and against the generators (every enforced field changes the xDS). The
+ * API's apply answer carries these as warnings (as the Kubernetes API server's {@code Warning}
+ * headers, which kubectl prints), and the field list of {@code docs/compatibility.md} is generated
+ * from the table.
  *
  * <p>A field is listed when a user who sets it would otherwise believe it acts: Istio fields the
  * generators never read (fault, mirror, CORS, traffic policies...), kinds that are stored but read
@@ -77,30 +67,81 @@ public final class Enforcement {
     }
   }
 
-  /** The fields of {@code resource} that Weft accepts but does not enforce, in document order. */
+  /**
+   * The fields of {@code resource} that Weft accepts but does not enforce, in document order: the
+   * document's {@code spec} walked against {@link FieldRules}. A field without a rule (which the
+   * tests forbid) is reported too: never silently dropped.
+   */
   public static List<Warning> unenforced(Resource resource) {
     Collector c = new Collector(describe(resource));
-    switch (resource.kind()) {
-      case VIRTUAL_SERVICE -> virtualService(c, resource.spec(VirtualService.class));
-      case DESTINATION_RULE -> destinationRule(c, resource.spec(DestinationRule.class));
-      case GATEWAY -> gateway(c, resource.spec(Gateway.class));
-      case SERVICE -> service(c, resource.spec(Service.class));
-      case WORKLOAD_ENTRY -> workloadEntry(c, resource.spec(WorkloadEntry.class));
-      case SERVICE_ENTRY ->
-          c.add("", "ServiceEntry (only core/v1 Services and WorkloadEntries are routed)");
-      case SIDECAR -> c.add("", "Sidecar scoping (every sidecar sees every service)");
-      case PEER_AUTHENTICATION ->
-          c.add("", "mutual TLS (traffic between Weft's proxies is plaintext)");
-      case AUTHORIZATION_POLICY ->
-          c.add("", "authorization policy (every request is allowed, whatever the action)");
-      case REQUEST_AUTHENTICATION ->
-          c.add("", "JWT request authentication (tokens are not checked)");
-      case SECRET -> c.add("", "Secrets (no TLS yet: nothing reads them)");
-      case NAMESPACE -> {
-        // A Namespace only names a namespace: nothing to enforce.
-      }
+    String whole = FieldRules.WHOLE_KIND.get(resource.kind());
+    if (whole != null) {
+      c.add("", whole);
+    } else {
+      FieldRules.walk(resource.kind(), resource.document().get("spec"), c::add);
     }
     return List.copyOf(c.out);
+  }
+
+  /**
+   * What Weft does with each field of {@code kind}, in the table's order; empty for a kind that is
+   * not enforced at all ({@link #wholeKind}).
+   */
+  public static List<FieldRule> rules(ResourceKind kind) {
+    return FieldRules.rules(kind);
+  }
+
+  /** Why no field of {@code kind} is enforced, or null when its fields have rules. */
+  public static String wholeKind(ResourceKind kind) {
+    return FieldRules.WHOLE_KIND.get(kind);
+  }
+
+  /**
+   * The rule that decides the field {@code path} of a {@code kind} ({@code
+   * spec.http[0].retries.backoff}, {@code spec.http[0].match[0].headers["x.y"].exact}, as {@code
+   * ResourceParser} names fields), or null when none does; for a kind not enforced at all, null.
+   */
+  public static FieldRule classify(ResourceKind kind, String path) {
+    return FieldRules.classify(kind, segments(path));
+  }
+
+  /** {@code a.b[0]["c.d"]} → {@code a, b, [], c.d}. */
+  static List<String> segments(String path) {
+    List<String> out = new ArrayList<>();
+    int i = 0;
+    StringBuilder cur = new StringBuilder();
+    while (i < path.length()) {
+      char ch = path.charAt(i);
+      if (ch == '.') {
+        flush(cur, out);
+        i++;
+      } else if (ch == '[') {
+        flush(cur, out);
+        if (i + 1 < path.length() && path.charAt(i + 1) == '"') {
+          int end = path.indexOf("\"]", i + 2);
+          end = end < 0 ? path.length() : end;
+          out.add(path.substring(i + 2, end));
+          i = end + 2;
+        } else {
+          int end = path.indexOf(']', i);
+          end = end < 0 ? path.length() : end;
+          out.add("[]");
+          i = end + 1;
+        }
+      } else {
+        cur.append(ch);
+        i++;
+      }
+    }
+    flush(cur, out);
+    return out;
+  }
+
+  private static void flush(StringBuilder cur, List<String> out) {
+    if (cur.length() > 0) {
+      out.add(cur.toString());
+      cur.setLength(0);
+    }
   }
 
   /**
@@ -248,285 +289,6 @@ public final class Enforcement {
     String ns = r.kind().namespaced() ? r.metadata().namespace() : "";
     String name = ns == null || ns.isEmpty() ? r.metadata().name() : ns + "/" + r.metadata().name();
     return r.kind().kind() + " " + name;
-  }
-
-  /** {@link RouteTranslator} reads hosts, gateways and these http route fields; nothing else. */
-  private static void virtualService(Collector c, VirtualService vs) {
-    for (int i = 0; i < vs.http().size(); i++) {
-      HttpRoute http = vs.http().get(i);
-      String p = "spec.http[" + i + "]";
-      if (http.match() != null) {
-        for (int m = 0; m < http.match().size(); m++) {
-          HttpMatchRequest match = http.match().get(m);
-          if (match == null) {
-            continue;
-          }
-          String mp = p + ".match[" + m + "]";
-          // uri, scheme, method, authority, headers, withoutHeaders, queryParams, ignoreUriCase,
-          // port and gateways are translated; the caller's identity is not known to the routes.
-          if (match.sourceLabels() != null && !match.sourceLabels().isEmpty()) {
-            c.add(
-                mp + ".sourceLabels",
-                "matching on the calling workload's labels (this match ignores them)");
-          }
-          if (match.sourceNamespace() != null && !match.sourceNamespace().isEmpty()) {
-            c.add(
-                mp + ".sourceNamespace",
-                "matching on the calling workload's namespace (this match ignores it)");
-          }
-        }
-      }
-      for (int d = 0; d < http.route().size(); d++) {
-        HttpRouteDestination dest = http.route().get(d);
-        String dp = p + ".route[" + d + "].headers";
-        if (http.route().size() == 1) {
-          headerOperations(c, dp, dest.headers());
-        } else if (hasOperations(dest.headers())) {
-          c.add(dp, "header manipulation per destination of a weighted route");
-        }
-      }
-      if (http.rewrite() != null && http.rewrite().uriRegexRewrite() != null) {
-        c.add(p + ".rewrite.uriRegexRewrite", "regex path rewrite");
-      }
-      if (http.redirect() != null
-          && http.redirect().derivePort() != null
-          && !http.redirect().derivePort().isEmpty()) {
-        c.add(p + ".redirect.derivePort", "redirect derivePort");
-      }
-      if (http.fault() != null) {
-        c.add(p + ".fault", "fault injection");
-      }
-      if (http.mirror() != null) {
-        c.add(p + ".mirror", "traffic mirroring");
-      }
-      if (http.mirrors() != null && !http.mirrors().isEmpty()) {
-        c.add(p + ".mirrors", "traffic mirroring");
-      }
-      if (http.mirrorPercentage() != null) {
-        c.add(p + ".mirrorPercentage", "traffic mirroring");
-      }
-      if (http.corsPolicy() != null) {
-        c.add(p + ".corsPolicy", "CORS policy");
-      }
-      headerOperations(c, p + ".headers", http.headers());
-      // RouteTranslator emits a route for `redirect`, `directResponse` or `route`; a delegating
-      // route has none of them and is left out.
-      boolean routed =
-          http.redirect() != null || http.directResponse() != null || !http.route().isEmpty();
-      if (http.delegate() != null && !routed) {
-        c.add(p + ".delegate", "delegation to another VirtualService (this route is left out)");
-      }
-    }
-    if (vs.tls() != null && !vs.tls().isEmpty()) {
-      c.add("spec.tls", "TLS routes (only HTTP is proxied)");
-    }
-    if (vs.tcp() != null && !vs.tcp().isEmpty()) {
-      c.add("spec.tcp", "TCP routes (only HTTP is proxied)");
-    }
-    if (vs.exportTo() != null && !vs.exportTo().isEmpty()) {
-      c.add("spec.exportTo", "exportTo (every namespace sees every resource)");
-    }
-  }
-
-  /** The header operations {@link RouteTranslator#translatable} leaves out. */
-  private static void headerOperations(
-      Collector c, String path, dev.weft.api.networking.Headers headers) {
-    if (headers == null) {
-      return;
-    }
-    operations(c, path + ".request", headers.request());
-    operations(c, path + ".response", headers.response());
-  }
-
-  private static void operations(
-      Collector c, String path, dev.weft.api.networking.Headers.HeaderOperations ops) {
-    if (ops == null) {
-      return;
-    }
-    for (String op : List.of("set", "add")) {
-      Map<String, String> values = op.equals("set") ? ops.set() : ops.add();
-      if (values == null) {
-        continue;
-      }
-      for (Map.Entry<String, String> e : new java.util.TreeMap<>(values).entrySet()) {
-        if (!RouteTranslator.translatable(e.getKey(), e.getValue())) {
-          c.add(path + "." + op + "." + e.getKey(), headerReason(e.getKey()));
-        }
-      }
-    }
-    if (ops.remove() != null) {
-      for (int i = 0; i < ops.remove().size(); i++) {
-        String name = ops.remove().get(i);
-        if (!RouteTranslator.translatable(name, "")) {
-          c.add(path + ".remove[" + i + "]", headerReason(name));
-        }
-      }
-    }
-  }
-
-  private static String headerReason(String name) {
-    if (name.equalsIgnoreCase("host") || name.equalsIgnoreCase(":authority")) {
-      return "changing the Host header this way (use rewrite.authority)";
-    }
-    if (name.startsWith(":")) {
-      return "changing pseudo-headers";
-    }
-    return "%FORMATTER% header values (a literal % is written %%)";
-  }
-
-  private static boolean hasOperations(dev.weft.api.networking.Headers headers) {
-    return headers != null && (headers.request() != null || headers.response() != null);
-  }
-
-  /** {@link OutboundCluster} reads host and the subsets' names and labels; nothing else. */
-  private static void destinationRule(Collector c, DestinationRule dr) {
-    trafficPolicy(c, "spec.trafficPolicy", dr.trafficPolicy());
-    if (dr.subsets() != null) {
-      for (int i = 0; i < dr.subsets().size(); i++) {
-        Subset s = dr.subsets().get(i);
-        trafficPolicy(c, "spec.subsets[" + i + "].trafficPolicy", s.trafficPolicy());
-      }
-    }
-    if (dr.exportTo() != null && !dr.exportTo().isEmpty()) {
-      c.add("spec.exportTo", "exportTo (every namespace sees every resource)");
-    }
-  }
-
-  /**
-   * {@link ClusterGenerator} gives every cluster round robin, plaintext, Istio's 10 s connect
-   * timeout and no limits: a policy that asks for exactly that is enforced, anything else is not.
-   */
-  private static void trafficPolicy(Collector c, String path, TrafficPolicy policy) {
-    if (policy == null) {
-      return;
-    }
-    settings(
-        c,
-        path,
-        policy.loadBalancer(),
-        policy.connectionPool(),
-        policy.outlierDetection(),
-        policy.tls());
-    List<Map<String, Object>> ports = policy.portLevelSettings();
-    if (ports != null) {
-      for (int i = 0; i < ports.size(); i++) {
-        Map<String, Object> s = ports.get(i);
-        settings(
-            c,
-            path + ".portLevelSettings[" + i + "]",
-            map(s.get("loadBalancer")),
-            map(s.get("connectionPool")),
-            map(s.get("outlierDetection")),
-            map(s.get("tls")));
-      }
-    }
-    if (policy.tunnel() != null) {
-      c.add(path + ".tunnel", "tunneling");
-    }
-    if (policy.proxyProtocol() != null) {
-      c.add(path + ".proxyProtocol", "PROXY protocol");
-    }
-  }
-
-  private static void settings(
-      Collector c,
-      String path,
-      Map<String, Object> loadBalancer,
-      Map<String, Object> connectionPool,
-      Map<String, Object> outlierDetection,
-      Map<String, Object> tls) {
-    if (loadBalancer != null && !isRoundRobin(loadBalancer)) {
-      c.add(path + ".loadBalancer", "load balancer settings (every cluster is round robin)");
-    }
-    if (connectionPool != null) {
-      c.add(path + ".connectionPool", "connection pool limits (circuit breaking)");
-    }
-    if (outlierDetection != null) {
-      c.add(path + ".outlierDetection", "outlier detection");
-    }
-    if (tls != null && !"DISABLE".equals(tls.get("mode"))) {
-      c.add(path + ".tls", "client TLS (upstream connections are plaintext)");
-    }
-  }
-
-  private static boolean isRoundRobin(Map<String, Object> loadBalancer) {
-    return loadBalancer.size() == 1 && "ROUND_ROBIN".equals(loadBalancer.get("simple"));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Object o) {
-    return o instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
-  }
-
-  /** {@link GatewayListener} serves HTTP, HTTP2 and GRPC servers by port and hosts only. */
-  private static void gateway(Collector c, Gateway gw) {
-    if (gw.servers() == null) {
-      return;
-    }
-    for (int i = 0; i < gw.servers().size(); i++) {
-      Server s = gw.servers().get(i);
-      String p = "spec.servers[" + i + "]";
-      if (s.port() == null || s.port().protocol() == null) {
-        continue; // validation requires both
-      }
-      String protocol = s.port().protocol().toUpperCase(Locale.ROOT);
-      switch (protocol) {
-        case "HTTP", "HTTP2" -> {
-          if (s.tls() != null) {
-            c.add(p + ".tls", "TLS settings of an HTTP server (httpsRedirect)");
-          }
-        }
-        case "GRPC" ->
-            c.add(p, "gRPC server (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)");
-        default ->
-            c.add(
-                p,
-                protocol
-                    + " server (only HTTP servers get a listener"
-                    + (protocol.equals("HTTPS") || protocol.equals("TLS")
-                        ? "; no TLS termination yet)"
-                        : ")"));
-      }
-      if (s.bind() != null && !s.bind().isEmpty()) {
-        c.add(p + ".bind", "bind address (the gateway listens on its own address)");
-      }
-    }
-  }
-
-  /**
-   * {@link ListenerGenerator} gives listeners only to HTTP ports ({@link Protocol#isHttp}); other
-   * ports get clusters that no listener routes to. The registry ignores ExternalName targets.
-   */
-  private static void service(Collector c, Service svc) {
-    if ("ExternalName".equals(svc.type())) {
-      c.add("spec.type", "ExternalName Services (no endpoints, no DNS alias)");
-    }
-    if (svc.ports() == null) {
-      return;
-    }
-    for (int i = 0; i < svc.ports().size(); i++) {
-      Service.ServicePort port = svc.ports().get(i);
-      Protocol protocol = Protocol.of(port.name(), port.appProtocol(), port.protocol());
-      String p = "spec.ports[" + i + "]";
-      if (protocol == Protocol.GRPC) {
-        c.add(p, "gRPC traffic (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)");
-      } else if (!protocol.isHttp()) {
-        c.add(p, protocol + " traffic (only HTTP ports get listeners and routes)");
-      }
-    }
-  }
-
-  /** {@link dev.weft.controlplane.push.PushContext} reads address, ports, labels and account. */
-  private static void workloadEntry(Collector c, WorkloadEntry we) {
-    if (we.weight() > 0) {
-      c.add("spec.weight", "endpoint weight (endpoints are picked round robin)");
-    }
-    if (we.locality() != null && !we.locality().isEmpty()) {
-      c.add("spec.locality", "locality-aware load balancing");
-    }
-    if (we.network() != null && !we.network().isEmpty()) {
-      c.add("spec.network", "multi-network meshes");
-    }
   }
 
   private static final class Collector {

@@ -106,6 +106,7 @@ public final class RouteGenerator implements Generator {
     return null;
   }
 
+  /** Istio's default outbound route: the whole service, no timeout, Istio's default retries. */
   private static Route defaultRoute(MeshService svc, MeshService.Port port) {
     return Route.newBuilder()
         .setName("default")
@@ -113,7 +114,8 @@ public final class RouteGenerator implements Generator {
         .setRoute(
             RouteAction.newBuilder()
                 .setCluster(ClusterName.outbound(port.number(), "", svc.hostname()).toString())
-                .setTimeout(EnvoyConfig.NO_TIMEOUT))
+                .setTimeout(EnvoyConfig.NO_TIMEOUT)
+                .setRetryPolicy(RouteTranslator.retryPolicy(null)))
         .build();
   }
 

@@ -10,6 +10,7 @@ import dev.weft.api.networking.HttpDirectResponse;
 import dev.weft.api.networking.HttpMatchRequest;
 import dev.weft.api.networking.HttpRedirect;
 import dev.weft.api.networking.HttpRetry;
+import dev.weft.api.networking.HttpRewrite;
 import dev.weft.api.networking.HttpRoute;
 import dev.weft.api.networking.HttpRouteDestination;
 import dev.weft.api.networking.StringMatch;
@@ -30,6 +31,7 @@ import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatchAndSubstitute;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.util.ArrayList;
@@ -87,7 +89,7 @@ final class RouteTranslator {
         } else if (http.directResponse() != null) {
           route.setDirectResponse(directResponse(http.directResponse()));
         } else if (!http.route().isEmpty()) {
-          route.setRoute(action(context, http, ns, scope));
+          route.setRoute(action(context, http, m, ns, scope));
         } else {
           continue;
         }
@@ -295,7 +297,7 @@ final class RouteTranslator {
   }
 
   private static RouteAction action(
-      PushContext context, HttpRoute http, String namespace, Scope scope) {
+      PushContext context, HttpRoute http, HttpMatchRequest match, String namespace, Scope scope) {
     RouteAction.Builder b = RouteAction.newBuilder();
     List<HttpRouteDestination> dests = http.route();
     if (dests.size() == 1) {
@@ -322,28 +324,161 @@ final class RouteTranslator {
       }
     }
     if (http.rewrite() != null) {
-      if (http.rewrite().uri() != null && !http.rewrite().uri().isEmpty()) {
-        b.setPrefixRewrite(http.rewrite().uri());
-      }
+      rewrite(b, http.rewrite(), match);
       if (http.rewrite().authority() != null && !http.rewrite().authority().isEmpty()) {
         b.setHostRewriteLiteral(http.rewrite().authority());
       }
     }
     b.setTimeout(http.timeout() != null ? duration(http.timeout()) : EnvoyConfig.NO_TIMEOUT);
-    HttpRetry retries = http.retries();
-    if (retries != null) {
-      RetryPolicy.Builder r =
-          RetryPolicy.newBuilder().setNumRetries(UInt32Value.of(retries.attempts()));
-      r.setRetryOn(
-          retries.retryOn() == null || retries.retryOn().isEmpty()
-              ? "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
-              : retries.retryOn());
-      if (retries.perTryTimeout() != null) {
-        r.setPerTryTimeout(duration(retries.perTryTimeout()));
-      }
-      b.setRetryPolicy(r);
+    RetryPolicy retry = retryPolicy(http.retries());
+    if (retry != null) {
+      b.setRetryPolicy(retry);
     }
     return b.build();
+  }
+
+  /** A pattern that matches any path: the whole path is replaced (Envoy's regex_rewrite). */
+  static final String WHOLE_PATH = "^/.*$";
+
+  /**
+   * Istio's path rewrite: {@code uriRegexRewrite} → {@code regex_rewrite}; {@code uri} → {@code
+   * prefix_rewrite} for a prefix or exact match (Envoy swaps the matched prefix, or the whole path
+   * of a {@code path} match), and for a regex match (where Envoy rejects {@code prefix_rewrite})
+   * the whole path replaced: {@code regex_rewrite} {@code ^/.*$} → uri, as Gateway API's
+   * ReplaceFullPath. The query string is kept in every case, as in Envoy.
+   */
+  private static void rewrite(RouteAction.Builder b, HttpRewrite rewrite, HttpMatchRequest match) {
+    if (rewrite.uriRegexRewrite() != null) {
+      if (!regexRewriteUsable(rewrite.uriRegexRewrite())) {
+        return; // Enforcement warns: Envoy would reject it
+      }
+      b.setRegexRewrite(
+          RegexMatchAndSubstitute.newBuilder()
+              .setPattern(regex(rewrite.uriRegexRewrite().match()))
+              .setSubstitution(
+                  rewrite.uriRegexRewrite().rewrite() == null
+                      ? ""
+                      : rewrite.uriRegexRewrite().rewrite()));
+      return;
+    }
+    String uri = rewrite.uri();
+    if (uri == null || uri.isEmpty()) {
+      return;
+    }
+    boolean regexMatch =
+        match != null && match.uri() != null && match.uri().type() == StringMatch.Type.REGEX;
+    if (regexMatch) {
+      b.setRegexRewrite(
+          RegexMatchAndSubstitute.newBuilder()
+              .setPattern(regex(WHOLE_PATH))
+              .setSubstitution(uri.replace("\\", "\\\\")));
+    } else {
+      b.setPrefixRewrite(uri);
+    }
+  }
+
+  /**
+   * Whether Envoy accepts {@code rr} as a {@code regex_rewrite}: its substitution uses RE2's
+   * rewrite syntax ({@code \1}..{@code \9} for groups, {@code \\} for a backslash) and may name
+   * only groups its pattern has (counted by RE2/J, as the proxy does); Istio's validation does not
+   * check that, Envoy rejects the whole route configuration. A pattern RE2/J cannot compile is left
+   * to validation.
+   */
+  static boolean regexRewriteUsable(HttpRewrite.RegexRewrite rr) {
+    String sub = rr.rewrite() == null ? "" : rr.rewrite();
+    int groups;
+    try {
+      groups = com.google.re2j.Pattern.compile(rr.match()).groupCount();
+    } catch (RuntimeException e) {
+      groups = Integer.MAX_VALUE;
+    }
+    for (int i = 0; i < sub.length(); i++) {
+      if (sub.charAt(i) != '\\') {
+        continue;
+      }
+      if (++i >= sub.length()) {
+        return false;
+      }
+      char c = sub.charAt(i);
+      if (c >= '0' && c <= '9') {
+        if (c - '0' > groups) {
+          return false;
+        }
+      } else if (c != '\\') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Istio's retry_on when a VirtualService sets none (retry.DefaultPolicy). */
+  static final String DEFAULT_RETRY_ON =
+      "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+
+  /** Istio's retries when a route sets none: 2 (retry.DefaultPolicy). */
+  static final int DEFAULT_RETRIES = 2;
+
+  /**
+   * Istio's retry.ConvertPolicy: no {@code retries} gives Istio's default policy (2 retries on
+   * {@link #DEFAULT_RETRY_ON}, without 503 among the retriable codes, as Istio with
+   * EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY); {@code attempts: 0} disables retries (null); otherwise
+   * {@code attempts} retries, on {@code retryOn} (the default when empty) where plain status codes
+   * become {@code retriable_status_codes} (and {@code retriable-status-codes} is added to {@code
+   * retry_on}), with {@code perTryTimeout} and {@code backoff} (Envoy's {@code retry_back_off} base
+   * interval). Every route a generator emits gets this, as Istio's routes do.
+   */
+  static RetryPolicy retryPolicy(HttpRetry in) {
+    RetryPolicy.Builder r =
+        RetryPolicy.newBuilder()
+            .setNumRetries(UInt32Value.of(DEFAULT_RETRIES))
+            .setRetryOn(DEFAULT_RETRY_ON);
+    if (in == null) {
+      return r.build();
+    }
+    if (in.attempts() <= 0) {
+      return null;
+    }
+    r.setNumRetries(UInt32Value.of(in.attempts()));
+    if (in.retryOn() != null && !in.retryOn().isBlank()) {
+      List<String> conditions = new ArrayList<>();
+      List<Integer> codes = new ArrayList<>();
+      for (String part : in.retryOn().split(",")) {
+        String p = part.trim();
+        if (p.isEmpty()) {
+          continue;
+        }
+        Integer code = statusCode(p);
+        if (code != null) {
+          if (!codes.contains(code)) {
+            codes.add(code);
+          }
+        } else if (!conditions.contains(p)) {
+          conditions.add(p);
+        }
+      }
+      if (!codes.isEmpty() && !conditions.contains("retriable-status-codes")) {
+        conditions.add("retriable-status-codes");
+      }
+      r.setRetryOn(String.join(",", conditions));
+      r.addAllRetriableStatusCodes(codes);
+    }
+    if (in.perTryTimeout() != null) {
+      r.setPerTryTimeout(duration(in.perTryTimeout()));
+    }
+    if (in.backoff() != null) {
+      r.setRetryBackOff(
+          RetryPolicy.RetryBackOff.newBuilder().setBaseInterval(duration(in.backoff())));
+    }
+    return r.build();
+  }
+
+  /** A plain HTTP status code of {@code retryOn} (validation allows 100-599), else null. */
+  private static Integer statusCode(String part) {
+    if (part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return null;
+    }
+    int code = Integer.parseInt(part);
+    return code >= 100 && code <= 599 ? code : null;
   }
 
   private static com.google.protobuf.Duration duration(java.time.Duration d) {
@@ -366,6 +501,10 @@ final class RouteTranslator {
     }
     if (r.scheme() != null && !r.scheme().isEmpty()) {
       b.setSchemeRedirect(r.scheme());
+    }
+    // Validation allows prefixRewrite only when every uri match is a prefix match.
+    if (r.prefixRewrite() != null && !r.prefixRewrite().isEmpty()) {
+      b.setPrefixRewrite(r.prefixRewrite());
     }
     b.setResponseCode(
         switch (r.redirectCode()) {

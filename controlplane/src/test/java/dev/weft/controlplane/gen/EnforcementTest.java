@@ -172,17 +172,18 @@ class EnforcementTest {
     assertThat(w)
         .extracting(Enforcement.Warning::field)
         .containsExactly(
+            // In document order.
             "spec.http[1].match[0].sourceLabels",
-            "spec.http[1].route[0].headers",
             "spec.http[1].fault",
             "spec.http[1].mirror",
             "spec.http[1].mirrorPercentage",
             "spec.http[1].corsPolicy",
             "spec.http[1].headers.request.set.host",
             "spec.http[1].headers.request.set.x-c",
+            "spec.http[1].route[0].headers",
             "spec.tcp",
             "spec.exportTo");
-    Enforcement.Warning fault = w.get(2);
+    Enforcement.Warning fault = w.get(1);
     assertThat(fault.resource()).isEqualTo("VirtualService demo/podinfo");
     assertThat(fault.message()).isEqualTo("accepted but not enforced by Weft yet: fault injection");
     assertThat(fault.toString())
@@ -324,6 +325,78 @@ class EnforcementTest {
     assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-all-v1.yaml"));
     assertThat(warned).noneMatch(w -> w.startsWith("destination-rule-all.yaml"));
     assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-reviews-50-v3.yaml"));
+  }
+
+  /** What issue #6 found dropped without a word: each is now warned, by its path. */
+  @Test
+  void whatWasSilentlyDroppedIsWarned() {
+    assertThat(
+            fields(
+                """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: backend, namespace: demo}
+                spec:
+                  host: backend
+                  workloadSelector: {matchLabels: {app: podinfo}}
+                  trafficPolicy:
+                    retryBudget: {percent: 20}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: r, namespace: demo}
+                spec:
+                  hosts: [podinfo]
+                  http:
+                  - retries: {attempts: 2, retryIgnorePreviousHosts: false, retryRemoteLocalities: true}
+                    route: [{destination: {host: podinfo}}]
+                  - retries: {attempts: 2, retryIgnorePreviousHosts: true, backoff: 1s}
+                    match: [{uri: {regex: "/a/.*"}, ignoreUriCase: true, statPrefix: s}]
+                    route: [{destination: {host: podinfo}}]
+                """))
+        .containsExactly(
+            "spec.workloadSelector",
+            "spec.trafficPolicy.retryBudget",
+            "spec.http[0].retries.retryIgnorePreviousHosts",
+            "spec.http[0].retries.retryRemoteLocalities",
+            "spec.http[1].match[0].ignoreUriCase",
+            "spec.http[1].match[0].statPrefix");
+    // Enforced now: redirect.prefixRewrite, retries.backoff, a rewrite on a regex match.
+    assertThat(
+            fields(
+                """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: r, namespace: demo}
+                spec:
+                  hosts: [podinfo]
+                  http:
+                  - match: [{uri: {prefix: /old}}]
+                    redirect: {prefixRewrite: /new}
+                  - match: [{uri: {regex: "/api/.*"}}]
+                    rewrite: {uri: /}
+                    retries: {attempts: 3, retryOn: "503,connect-failure", backoff: 25ms}
+                    route: [{destination: {host: podinfo}}]
+                """))
+        .isEmpty();
+  }
+
+  @Test
+  void everyRuleHasAClassifiablePath() {
+    assertThat(
+            Enforcement.classify(
+                    dev.weft.api.ResourceKind.VIRTUAL_SERVICE,
+                    "spec.http[3].match[0].headers[\"x.y\"].exact")
+                .path())
+        .isEqualTo("spec.http[].match[].headers.*.exact");
+    assertThat(
+            Enforcement.classify(
+                    dev.weft.api.ResourceKind.VIRTUAL_SERVICE,
+                    "spec.http[0].fault.abort.httpStatus")
+                .path())
+        .isEqualTo("spec.http[].fault");
+    assertThat(Enforcement.classify(dev.weft.api.ResourceKind.VIRTUAL_SERVICE, "spec.nonsense"))
+        .isNull();
   }
 
   private static final Pattern SEGMENT = Pattern.compile("([^.\\[\\]]+)|\\[(\\d+)]");

@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Route translation details the golden files do not cover: headers, direct responses. */
+/**
+ * Route translation details the golden files do not cover: headers, direct responses, retries,
+ * rewrites.
+ */
 class RouteTranslatorTest {
   private static List<Route> translate(String yaml) {
     Resource vs = Fixtures.parse("vs.yaml", yaml).get(0);
@@ -119,5 +122,126 @@ class RouteTranslatorTest {
                         """)
                     .get(0)))
         .isEmpty();
+  }
+
+  private static final String VS =
+      """
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: podinfo, namespace: demo}
+      spec:
+        hosts: [podinfo]
+        http:
+      """;
+
+  @Test
+  void retriesAreIstiosConvertPolicy() {
+    List<Route> routes =
+        translate(
+            VS
+                + """
+                - match: [{uri: {prefix: /none}}]
+                  route: [{destination: {host: podinfo}}]
+                - match: [{uri: {prefix: /off}}]
+                  retries: {attempts: 0}
+                  route: [{destination: {host: podinfo}}]
+                - match: [{uri: {prefix: /codes}}]
+                  retries: {attempts: 3, retryOn: "503,connect-failure,504"}
+                  route: [{destination: {host: podinfo}}]
+                - match: [{uri: {prefix: /all}}]
+                  retries:
+                    attempts: 4
+                    retryOn: "retriable-status-codes,5xx,409"
+                    perTryTimeout: 2s
+                    backoff: 50ms
+                  route: [{destination: {host: podinfo}}]
+                - match: [{uri: {prefix: /plain}}]
+                  retries: {attempts: 5}
+                  route: [{destination: {host: podinfo}}]
+                """
+                    .indent(2));
+    // No retries: Istio's default policy, 2 retries, and 503 is not among the retried codes.
+    var none = routes.get(0).getRoute().getRetryPolicy();
+    assertThat(none.getNumRetries().getValue()).isEqualTo(2);
+    assertThat(none.getRetryOn())
+        .isEqualTo("connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes");
+    assertThat(none.getRetriableStatusCodesList()).isEmpty();
+    // attempts: 0 disables retries.
+    assertThat(routes.get(1).getRoute().hasRetryPolicy()).isFalse();
+    // Plain status codes become retriable_status_codes, and retry_on gets the condition.
+    var codes = routes.get(2).getRoute().getRetryPolicy();
+    assertThat(codes.getNumRetries().getValue()).isEqualTo(3);
+    assertThat(codes.getRetryOn()).isEqualTo("connect-failure,retriable-status-codes");
+    assertThat(codes.getRetriableStatusCodesList()).containsExactly(503, 504);
+    var all = routes.get(3).getRoute().getRetryPolicy();
+    assertThat(all.getRetryOn()).isEqualTo("retriable-status-codes,5xx");
+    assertThat(all.getRetriableStatusCodesList()).containsExactly(409);
+    assertThat(all.getPerTryTimeout().getSeconds()).isEqualTo(2);
+    assertThat(all.getRetryBackOff().getBaseInterval().getNanos()).isEqualTo(50_000_000);
+    // attempts without retryOn keep Istio's default conditions.
+    var plain = routes.get(4).getRoute().getRetryPolicy();
+    assertThat(plain.getNumRetries().getValue()).isEqualTo(5);
+    assertThat(plain.getRetryOn()).isEqualTo(RouteTranslator.DEFAULT_RETRY_ON);
+  }
+
+  @Test
+  void uriRewriteFollowsTheMatchKind() {
+    List<Route> routes =
+        translate(
+            VS
+                + """
+                - match:
+                  - uri: {prefix: /api}
+                  - uri: {exact: /v1/ping}
+                  - uri: {regex: "/v[0-9]+/.*"}
+                  - headers: {x-a: {exact: "1"}}
+                  rewrite: {uri: /new}
+                  route: [{destination: {host: podinfo}}]
+                - match: [{uri: {prefix: /re}}]
+                  rewrite: {uriRegexRewrite: {match: "^/re/(.*)$", rewrite: "/\\\\1"}}
+                  route: [{destination: {host: podinfo}}]
+                """
+                    .indent(2));
+    assertThat(routes.get(0).getRoute().getPrefixRewrite()).isEqualTo("/new");
+    assertThat(routes.get(1).getRoute().getPrefixRewrite()).isEqualTo("/new");
+    // Envoy rejects prefix_rewrite on a regex route: the whole path is replaced instead.
+    var regex = routes.get(2).getRoute();
+    assertThat(regex.getPrefixRewrite()).isEmpty();
+    assertThat(regex.getRegexRewrite().getPattern().getRegex()).isEqualTo("^/.*$");
+    assertThat(regex.getRegexRewrite().getSubstitution()).isEqualTo("/new");
+    // No uri match: prefix "/".
+    assertThat(routes.get(3).getRoute().getPrefixRewrite()).isEqualTo("/new");
+    var rr = routes.get(4).getRoute().getRegexRewrite();
+    assertThat(rr.getPattern().getRegex()).isEqualTo("^/re/(.*)$");
+    assertThat(rr.getSubstitution()).isEqualTo("/\\1");
+  }
+
+  @Test
+  void aRegexRewriteEnvoyWouldRejectIsLeftOutAndWarned() {
+    String yaml =
+        VS
+            + """
+            - rewrite: {uriRegexRewrite: {match: "^/a/.*$", rewrite: "/\\\\2"}}
+              route: [{destination: {host: podinfo}}]
+            """
+                .indent(2);
+    assertThat(translate(yaml).get(0).getRoute().hasRegexRewrite()).isFalse();
+    assertThat(Enforcement.unenforced(Fixtures.parse("vs.yaml", yaml).get(0)))
+        .extracting(Enforcement.Warning::field)
+        .containsExactly("spec.http[0].rewrite.uriRegexRewrite");
+  }
+
+  @Test
+  void redirectPrefixRewrite() {
+    List<Route> routes =
+        translate(
+            VS
+                + """
+                - match: [{uri: {prefix: /old}}]
+                  redirect: {prefixRewrite: /new, redirectCode: 308}
+                """
+                    .indent(2));
+    assertThat(routes.get(0).getRedirect().getPrefixRewrite()).isEqualTo("/new");
+    assertThat(routes.get(0).getRedirect().getResponseCode().getNumber()).isEqualTo(4);
   }
 }

@@ -426,8 +426,24 @@ public final class ConfigCompiler {
                   throw new InvalidResourceException(
                       where + "unsupported cluster specifier " + ra.getClusterSpecifierCase());
             };
-        if (ra.getRegexRewrite().hasPattern() || ra.hasPathRewritePolicy()) {
-          throw new InvalidResourceException(where + "only prefix_rewrite is supported");
+        if (ra.hasPathRewritePolicy()) {
+          throw new InvalidResourceException(
+              where + "path_rewrite_policy is not supported (prefix_rewrite or regex_rewrite)");
+        }
+        RegexRewrite regexRewrite = null;
+        if (ra.hasRegexRewrite()) {
+          if (!ra.getPrefixRewrite().isEmpty()) {
+            throw new InvalidResourceException(
+                where + "only one of prefix_rewrite and regex_rewrite may be set");
+          }
+          try {
+            regexRewrite =
+                RegexRewrite.compile(
+                    ra.getRegexRewrite().getPattern().getRegex(),
+                    ra.getRegexRewrite().getSubstitution());
+          } catch (InvalidResourceException e) {
+            throw new InvalidResourceException(where + "regex_rewrite: " + e.getMessage());
+          }
         }
         if (ra.getHostRewriteSpecifierCase()
                 != io.envoyproxy.envoy.config.route.v3.RouteAction.HostRewriteSpecifierCase
@@ -457,7 +473,8 @@ public final class ConfigCompiler {
             timeout,
             mutation(where, r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList()),
             mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
-            ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null);
+            ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null,
+            regexRewrite);
       }
       case DIRECT_RESPONSE -> {
         int status = r.getDirectResponse().getStatus();

@@ -7,16 +7,20 @@ import java.util.Set;
 
 /**
  * A compiled Envoy {@code retry_policy} for requests that can be replayed (Weft streams bodies, so
- * it replays requests without a body). Between attempts Envoy's backoff applies: a random delay up
- * to 25 ms, doubling per attempt.
+ * it replays requests without a body). Between attempts Envoy's jittered exponential backoff
+ * applies: a random delay up to {@code base * 2^(retry-1)}, at most {@code max} ({@code
+ * retry_back_off}; 25 ms and 10 times the base by default).
  *
  * @param numRetries {@code num_retries} (default 1)
  * @param connectFailure retry when connecting fails
  * @param reset retry when the upstream resets before answering
  * @param gatewayError retry on 502, 503, 504
  * @param serverError retry on any 5xx
+ * @param retriable4xx retry on 409 ({@code retriable-4xx}, as Envoy)
  * @param retriableStatusCodes retry on these codes ({@code retriable-status-codes})
  * @param perTryTimeoutMillis {@code per_try_timeout}, 0 if none
+ * @param backoffBaseMillis {@code retry_back_off.base_interval} (25 ms by default)
+ * @param backoffMaxMillis {@code retry_back_off.max_interval} (10 times the base by default)
  */
 public record RetryPolicy(
     int numRetries,
@@ -24,8 +28,14 @@ public record RetryPolicy(
     boolean reset,
     boolean gatewayError,
     boolean serverError,
+    boolean retriable4xx,
     int[] retriableStatusCodes,
-    long perTryTimeoutMillis) {
+    long perTryTimeoutMillis,
+    long backoffBaseMillis,
+    long backoffMaxMillis) {
+
+  /** Envoy's default {@code retry_back_off.base_interval}. */
+  public static final long DEFAULT_BACKOFF_BASE_MILLIS = 25;
 
   /** The retry_on conditions Envoy defines for HTTP (gRPC ones are accepted and never fire). */
   private static final Set<String> KNOWN =
@@ -54,6 +64,7 @@ public record RetryPolicy(
     boolean gateway = false;
     boolean server = false;
     boolean codes = false;
+    boolean conflict = false;
     for (String raw : p.getRetryOn().split(",")) {
       String t = raw.trim().toLowerCase(Locale.ROOT);
       if (t.isEmpty()) {
@@ -68,6 +79,7 @@ public record RetryPolicy(
         case "reset", "reset-before-request" -> reset = true;
         case "connect-failure" -> connect = true;
         case "retriable-status-codes" -> codes = true;
+        case "retriable-4xx" -> conflict = true;
         default -> {}
       }
     }
@@ -80,7 +92,36 @@ public record RetryPolicy(
             ? p.getPerTryTimeout().getSeconds() * 1000 + p.getPerTryTimeout().getNanos() / 1_000_000
             : 0;
     int n = p.hasNumRetries() ? p.getNumRetries().getValue() : 1;
-    return new RetryPolicy(n, connect, reset, gateway, server, statusCodes, perTry);
+    long base = DEFAULT_BACKOFF_BASE_MILLIS;
+    long max = 10 * base;
+    if (p.hasRetryBackOff()) {
+      var b = p.getRetryBackOff();
+      if (!b.hasBaseInterval()) {
+        throw new InvalidResourceException(where + "retry_back_off.base_interval is required");
+      }
+      base = millis(b.getBaseInterval());
+      if (base <= 0) {
+        throw new InvalidResourceException(where + "retry_back_off.base_interval must be > 0");
+      }
+      max = b.hasMaxInterval() ? millis(b.getMaxInterval()) : 10 * base;
+      if (max < base) {
+        throw new InvalidResourceException(
+            where + "retry_back_off.max_interval must be at least base_interval");
+      }
+    }
+    return new RetryPolicy(
+        n, connect, reset, gateway, server, conflict, statusCodes, perTry, base, max);
+  }
+
+  private static long millis(com.google.protobuf.Duration d) {
+    return d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
+  }
+
+  /** The upper bound of the random delay before retry number {@code retry} (1-based). */
+  public long backoffCeilingMillis(int retry) {
+    int shift = Math.min(Math.max(retry - 1, 0), 30);
+    long ceiling = backoffBaseMillis << shift;
+    return ceiling <= 0 || ceiling > backoffMaxMillis ? backoffMaxMillis : ceiling;
   }
 
   /** Envoy: 5xx and gateway-error include connect failures and resets. */
@@ -97,6 +138,9 @@ public record RetryPolicy(
       return true;
     }
     if (gatewayError && (code == 502 || code == 503 || code == 504)) {
+      return true;
+    }
+    if (retriable4xx && code == 409) {
       return true;
     }
     for (int c : retriableStatusCodes) {

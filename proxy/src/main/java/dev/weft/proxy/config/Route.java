@@ -13,6 +13,7 @@ package dev.weft.proxy.config;
  * @param requestHeaders header changes for the upstream request
  * @param responseHeaders header changes for the response
  * @param retry the retry policy, or null
+ * @param regexRewrite Envoy's {@code regex_rewrite}, or null (never with {@code prefixRewrite})
  */
 public record Route(
     String name,
@@ -24,7 +25,34 @@ public record Route(
     long timeoutMillis,
     HeaderMutation requestHeaders,
     HeaderMutation responseHeaders,
-    RetryPolicy retry) {
+    RetryPolicy retry,
+    RegexRewrite regexRewrite) {
+
+  /** A route without {@code regex_rewrite}. */
+  public Route(
+      String name,
+      PathMatch path,
+      HeaderMatch[] headers,
+      RouteAction action,
+      String prefixRewrite,
+      String hostRewrite,
+      long timeoutMillis,
+      HeaderMutation requestHeaders,
+      HeaderMutation responseHeaders,
+      RetryPolicy retry) {
+    this(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders,
+        responseHeaders,
+        retry,
+        null);
+  }
 
   /**
    * This route with the header changes of its virtual host and route configuration after its own.
@@ -41,14 +69,19 @@ public record Route(
         timeoutMillis,
         requestHeaders.then(request),
         responseHeaders.then(response),
-        retry != null ? retry : vhostRetry);
+        retry != null ? retry : vhostRetry,
+        regexRewrite);
   }
 
   /**
    * The path to send upstream: with {@code prefix_rewrite}, the matched prefix (or whole path of a
-   * {@code path} match) is replaced, the rest (including the query) kept, as in Envoy.
+   * {@code path} match) is replaced, the rest (including the query) kept, as in Envoy; with {@code
+   * regex_rewrite}, the path's matches are substituted, the query kept.
    */
   public String upstreamPath(String requestPath) {
+    if (regexRewrite != null) {
+      return regexRewrite.apply(requestPath);
+    }
     if (prefixRewrite == null) {
       return requestPath;
     }

@@ -204,7 +204,10 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     return true;
   }
 
-  /** Envoy's retry policy: another attempt after a jittered backoff (25 ms base, doubling). */
+  /**
+   * Envoy's retry policy: another attempt after a jittered backoff (the policy's base, doubling,
+   * capped at its max).
+   */
   private boolean retryByPolicy(boolean applies) {
     RetryPolicy p = route.retry();
     if (p == null || !applies || !replayable()) {
@@ -216,8 +219,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     }
     retries++;
     connecting = true; // a retry is pending: the downstream waits
-    long max = 25L << Math.min(retries - 1, 8);
-    long delay = ThreadLocalRandom.current().nextLong(max + 1);
+    long delay = ThreadLocalRandom.current().nextLong(p.backoffCeilingMillis(retries) + 1);
     cb.eventLoop().schedule(this::retryNow, delay, TimeUnit.MILLISECONDS);
     return true;
   }

@@ -1,0 +1,645 @@
+package dev.weft.controlplane.gen;
+
+import dev.weft.api.ResourceKind;
+import dev.weft.api.networking.HttpRewrite;
+import dev.weft.controlplane.gen.FieldRule.Condition;
+import dev.weft.controlplane.gen.FieldRule.State;
+import dev.weft.controlplane.registry.Protocol;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The table behind {@link Enforcement}: for every field the API accepts, whether the generators of
+ * this package translate it ({@link RouteTranslator}, {@link RouteGenerator}, {@link
+ * GatewayListener}, {@link ListenerGenerator}, {@link ClusterGenerator}, {@link OutboundCluster},
+ * and {@link dev.weft.controlplane.push.PushContext} for what it selects), and if not, the warning.
+ * The table is checked mechanically by tests: every field {@code ResourceParser} reads has a rule
+ * here, and every {@link State#ENFORCED} field changes the generated xDS in some case. When a
+ * generator learns a field, its rule here becomes {@link State#ENFORCED} and a test proves it.
+ */
+final class FieldRules {
+  /** The note of an object that is enforced as far as its fields are. */
+  static final String CONTAINER = "as far as its fields are";
+
+  /** Kinds that no generator reads: the whole resource is warned about. */
+  static final Map<ResourceKind, String> WHOLE_KIND = new EnumMap<>(ResourceKind.class);
+
+  private static final Map<ResourceKind, Map<String, FieldRule>> RULES =
+      new EnumMap<>(ResourceKind.class);
+
+  private FieldRules() {}
+
+  static {
+    WHOLE_KIND.put(
+        ResourceKind.SERVICE_ENTRY,
+        "ServiceEntry (only core/v1 Services and WorkloadEntries are routed)");
+    WHOLE_KIND.put(ResourceKind.SIDECAR, "Sidecar scoping (every sidecar sees every service)");
+    WHOLE_KIND.put(
+        ResourceKind.PEER_AUTHENTICATION,
+        "mutual TLS (traffic between Weft's proxies is plaintext)");
+    WHOLE_KIND.put(
+        ResourceKind.AUTHORIZATION_POLICY,
+        "authorization policy (every request is allowed, whatever the action)");
+    WHOLE_KIND.put(
+        ResourceKind.REQUEST_AUTHENTICATION, "JWT request authentication (tokens are not checked)");
+    WHOLE_KIND.put(ResourceKind.SECRET, "Secrets (no TLS yet: nothing reads them)");
+    virtualService();
+    destinationRule();
+    gateway();
+    service();
+    workloadEntry();
+    // A Namespace only names a namespace: nothing to enforce.
+    RULES.put(ResourceKind.NAMESPACE, Map.of());
+  }
+
+  // ------------------------------------------------------------------ the table
+
+  private static void virtualService() {
+    Table t = new Table(ResourceKind.VIRTUAL_SERVICE);
+    t.enforced("spec");
+    t.leaf("spec.hosts");
+    t.leaf("spec.gateways");
+    t.conditional("spec.exportTo", EXPORT_TO, FieldRules::exportTo);
+    t.notEnforced("spec.tls", "TLS routes (only HTTP is proxied)");
+    t.notEnforced("spec.tcp", "TCP routes (only HTTP is proxied)");
+    String h = "spec.http";
+    t.enforced(h);
+    t.leaf(h + "[].name");
+    t.enforced(h + "[].match");
+    String m = h + "[].match[]";
+    t.leaf(m + ".name");
+    for (String sm : List.of("uri", "scheme", "method", "authority")) {
+      stringMatch(t, m + "." + sm);
+    }
+    for (String map : List.of("headers", "withoutHeaders", "queryParams")) {
+      t.enforced(m + "." + map);
+      stringMatch(t, m + "." + map + ".*");
+    }
+    t.leaf(m + ".port");
+    t.leaf(m + ".gateways");
+    t.conditional(
+        m + ".ignoreUriCase",
+        "except on a regex uri match (as in Envoy)",
+        FieldRules::ignoreUriCase);
+    t.notEnforced(
+        m + ".sourceLabels", "matching on the calling workload's labels (this match ignores them)");
+    t.notEnforced(
+        m + ".sourceNamespace",
+        "matching on the calling workload's namespace (this match ignores it)");
+    t.notEnforced(m + ".statPrefix", "per-route stats prefix (stats are per cluster)");
+    t.enforced(h + "[].route");
+    String d = h + "[].route[]";
+    t.enforced(d + ".destination");
+    t.leaf(d + ".destination.host");
+    t.leaf(d + ".destination.subset");
+    t.enforced(d + ".destination.port");
+    t.leaf(d + ".destination.port.number");
+    t.leaf(d + ".weight");
+    t.conditionalNode(
+        d + ".headers",
+        "when the route has one destination (as Istio, on the route)",
+        FieldRules::destinationHeaders);
+    headerOperations(t, d + ".headers");
+    t.enforced(h + "[].redirect");
+    for (String f :
+        List.of("uri", "authority", "port", "scheme", "redirectCode", "prefixRewrite")) {
+      t.leaf(h + "[].redirect." + f);
+    }
+    t.notEnforced(h + "[].redirect.derivePort", "redirect derivePort");
+    t.enforced(h + "[].directResponse");
+    t.leaf(h + "[].directResponse.status");
+    t.enforced(h + "[].directResponse.body");
+    t.leaf(h + "[].directResponse.body.string");
+    t.leaf(h + "[].directResponse.body.bytes");
+    t.notEnforced(
+        h + "[].delegate",
+        "delegation to another VirtualService (the delegated routes are left out)");
+    t.enforced(h + "[].rewrite");
+    t.leaf(h + "[].rewrite.uri");
+    t.leaf(h + "[].rewrite.authority");
+    t.conditionalNode(
+        h + "[].rewrite.uriRegexRewrite",
+        "unless its rewrite names a capture group its match lacks (Envoy would reject it)",
+        FieldRules::regexRewrite);
+    t.leaf(h + "[].rewrite.uriRegexRewrite.match");
+    t.leaf(h + "[].rewrite.uriRegexRewrite.rewrite");
+    t.leaf(h + "[].timeout");
+    t.enforced(h + "[].retries");
+    for (String f : List.of("attempts", "perTryTimeout", "backoff")) {
+      t.leaf(h + "[].retries." + f);
+    }
+    t.conditional(
+        h + "[].retries.retryOn",
+        "except envoy-ratelimited (the proxy does not act on x-envoy-ratelimited)",
+        (k, v, a) ->
+            java.util.Arrays.stream(String.valueOf(v).split(","))
+                    .anyMatch(c -> c.trim().equals("envoy-ratelimited"))
+                ? "retryOn envoy-ratelimited (the proxy does not act on x-envoy-ratelimited)"
+                : null);
+    t.conditional(
+        h + "[].retries.retryIgnorePreviousHosts",
+        "when true (Istio's default; a retry goes to the next host round robin)",
+        (k, v, a) ->
+            Boolean.FALSE.equals(v)
+                ? "retryIgnorePreviousHosts: false (a retry goes to the next host, round robin)"
+                : null);
+    t.conditional(
+        h + "[].retries.retryRemoteLocalities",
+        "when false (Weft has no localities)",
+        (k, v, a) ->
+            Boolean.TRUE.equals(v) ? "retries in other localities (Weft has no localities)" : null);
+    t.notEnforced(h + "[].fault", "fault injection");
+    t.notEnforced(h + "[].mirror", "traffic mirroring");
+    t.notEnforced(h + "[].mirrors", "traffic mirroring");
+    t.notEnforced(h + "[].mirrorPercentage", "traffic mirroring");
+    t.notEnforced(h + "[].mirrorPercent", "traffic mirroring");
+    t.notEnforced(h + "[].corsPolicy", "CORS policy");
+    t.enforced(h + "[].headers");
+    headerOperations(t, h + "[].headers");
+    t.done();
+  }
+
+  private static void stringMatch(Table t, String path) {
+    t.enforced(path);
+    t.leaf(path + ".exact");
+    t.leaf(path + ".prefix");
+    t.leaf(path + ".regex");
+  }
+
+  /** Header operations: those {@link RouteTranslator#translatable} leaves out are warned. */
+  private static void headerOperations(Table t, String path) {
+    for (String dir : List.of("request", "response")) {
+      String p = path + "." + dir;
+      t.enforced(p);
+      for (String op : List.of("set", "add")) {
+        t.enforced(p + "." + op);
+        t.conditional(
+            p + "." + op + ".*",
+            "except on host or pseudo-headers (use rewrite.authority) and values with"
+                + " %FORMATTERS% (%% is a literal %)",
+            (k, v, a) -> RouteTranslator.translatable(k, String.valueOf(v)) ? null : header(k));
+      }
+      t.enforced(p + ".remove");
+      t.conditional(
+          p + ".remove[]",
+          "except host and pseudo-headers",
+          (k, v, a) ->
+              RouteTranslator.translatable(String.valueOf(v), "")
+                  ? null
+                  : header(String.valueOf(v)));
+    }
+  }
+
+  private static void destinationRule() {
+    Table t = new Table(ResourceKind.DESTINATION_RULE);
+    t.enforced("spec");
+    t.leaf("spec.host");
+    trafficPolicy(t, "spec.trafficPolicy");
+    t.enforced("spec.subsets");
+    t.leaf("spec.subsets[].name");
+    t.leaf("spec.subsets[].labels");
+    trafficPolicy(t, "spec.subsets[].trafficPolicy");
+    t.conditional("spec.exportTo", EXPORT_TO, FieldRules::exportTo);
+    t.notEnforced(
+        "spec.workloadSelector", "workloadSelector (the rule applies to every proxy's clusters)");
+    t.done();
+  }
+
+  /**
+   * {@link ClusterGenerator} gives every cluster round robin, plaintext, Istio's 10 s connect
+   * timeout and no limits: a policy that asks for exactly that is enforced, anything else is not.
+   */
+  private static void trafficPolicy(Table t, String path) {
+    t.container(path);
+    policySettings(t, path);
+    t.container(path + ".portLevelSettings");
+    t.noEffect(path + ".portLevelSettings[].port", "selects the port its settings apply to");
+    policySettings(t, path + ".portLevelSettings[]");
+    t.notEnforced(path + ".retryBudget", "retry budgets");
+    t.notEnforced(path + ".tunnel", "tunneling");
+    t.notEnforced(path + ".proxyProtocol", "PROXY protocol");
+  }
+
+  private static void policySettings(Table t, String path) {
+    t.conditional(
+        path + ".loadBalancer",
+        "when {simple: ROUND_ROBIN} (what every cluster does)",
+        (k, v, a) ->
+            v instanceof Map<?, ?> lb && lb.size() == 1 && "ROUND_ROBIN".equals(lb.get("simple"))
+                ? null
+                : "load balancer settings (every cluster is round robin)");
+    t.notEnforced(path + ".connectionPool", "connection pool limits (circuit breaking)");
+    t.notEnforced(path + ".outlierDetection", "outlier detection");
+    t.conditional(
+        path + ".tls",
+        "when {mode: DISABLE} (upstream connections are plaintext)",
+        (k, v, a) ->
+            v instanceof Map<?, ?> tls
+                    && "DISABLE".equals(tls.get("mode"))
+                    && tls.keySet().equals(java.util.Set.of("mode"))
+                ? null
+                : "client TLS (upstream connections are plaintext)");
+  }
+
+  /** {@link GatewayListener} serves HTTP and HTTP2 servers by port and hosts only. */
+  private static void gateway() {
+    Table t = new Table(ResourceKind.GATEWAY);
+    t.enforced("spec");
+    t.leaf("spec.selector");
+    t.enforced("spec.servers");
+    t.conditionalNode(
+        "spec.servers[]",
+        "for servers with protocol HTTP or HTTP2 (served as HTTP/1.1)",
+        FieldRules::gatewayServer);
+    t.enforced("spec.servers[].port");
+    t.leaf("spec.servers[].port.number");
+    t.leaf("spec.servers[].port.protocol");
+    t.noEffect("spec.servers[].port.name", "names the port");
+    t.notEnforced(
+        "spec.servers[].port.targetPort",
+        "a server's targetPort (the gateway binds its Service's targetPort)");
+    t.leaf("spec.servers[].hosts");
+    t.notEnforced("spec.servers[].tls", "TLS settings of an HTTP server (httpsRedirect)");
+    t.notEnforced("spec.servers[].bind", "bind address (the gateway listens on its own address)");
+    t.noEffect("spec.servers[].name", "names the server");
+    t.notEnforced("spec.servers[].defaultEndpoint", "a server's defaultEndpoint");
+    t.done();
+  }
+
+  /**
+   * {@link ListenerGenerator} gives listeners only to HTTP ports ({@link Protocol#isHttp}); other
+   * ports get clusters that no listener routes to. The registry ignores ExternalName targets.
+   */
+  private static void service() {
+    Table t = new Table(ResourceKind.SERVICE);
+    t.enforced("spec");
+    t.leaf("spec.selector");
+    t.enforced("spec.ports");
+    t.conditionalNode(
+        "spec.ports[]",
+        "for HTTP ports (by name or appProtocol, as Istio; others get clusters only)",
+        FieldRules::servicePort);
+    t.leaf("spec.ports[].name");
+    t.leaf("spec.ports[].port");
+    t.leaf("spec.ports[].targetPort");
+    t.leaf("spec.ports[].protocol");
+    t.leaf("spec.ports[].appProtocol");
+    t.conditional(
+        "spec.type",
+        "except ExternalName",
+        (k, v, a) ->
+            "ExternalName".equals(v) ? "ExternalName Services (no endpoints, no DNS alias)" : null);
+    String outside =
+        "Kubernetes networking outside the mesh: no virtual IPs, node ports or load balancers"
+            + " locally; proxies route by host name";
+    for (String f :
+        List.of(
+            "clusterIP",
+            "clusterIPs",
+            "ipFamilies",
+            "ipFamilyPolicy",
+            "externalIPs",
+            "loadBalancerIP",
+            "loadBalancerClass",
+            "loadBalancerSourceRanges",
+            "allocateLoadBalancerNodePorts",
+            "healthCheckNodePort",
+            "externalTrafficPolicy",
+            "ports[].nodePort")) {
+      t.noEffect("spec." + f, outside);
+    }
+    t.noEffect("spec.externalName", "read with type: ExternalName, which is warned about");
+    t.noEffect(
+        "spec.publishNotReadyAddresses",
+        "readiness is not modelled: a connected workload is an endpoint");
+    t.conditional(
+        "spec.sessionAffinity",
+        "when None",
+        (k, v, a) ->
+            "None".equals(v) ? null : "session affinity (endpoints are picked round robin)");
+    t.notEnforced(
+        "spec.sessionAffinityConfig", "session affinity (endpoints are picked round robin)");
+    t.conditional(
+        "spec.internalTrafficPolicy",
+        "when Cluster",
+        (k, v, a) ->
+            "Cluster".equals(v) ? null : "internalTrafficPolicy: Local (every endpoint is used)");
+    t.notEnforced("spec.trafficDistribution", "trafficDistribution (Weft has no localities)");
+    t.done();
+  }
+
+  /** {@link dev.weft.controlplane.push.PushContext} reads address, ports, labels and account. */
+  private static void workloadEntry() {
+    Table t = new Table(ResourceKind.WORKLOAD_ENTRY);
+    t.enforced("spec");
+    t.leaf("spec.address");
+    t.leaf("spec.ports");
+    t.leaf("spec.labels");
+    t.noEffect(
+        "spec.serviceAccount",
+        "the workload's identity, for mutual TLS and authorization, which are warned about");
+    t.conditional(
+        "spec.weight",
+        "when 0 (endpoints are picked round robin)",
+        (k, v, a) ->
+            v instanceof Number n && n.longValue() > 0
+                ? "endpoint weight (endpoints are picked round robin)"
+                : null);
+    t.notEnforced("spec.locality", "locality-aware load balancing");
+    t.notEnforced("spec.network", "multi-network meshes");
+    t.done();
+  }
+
+  // ------------------------------------------------------------------ conditions
+
+  private static final String EXPORT_TO = "when [\"*\"] (every namespace sees every resource)";
+
+  private static String exportTo(String key, Object value, List<Object> ancestors) {
+    if (value instanceof List<?> l && l.stream().allMatch("*"::equals)) {
+      return null;
+    }
+    return "exportTo (every namespace sees every resource)";
+  }
+
+  /**
+   * Envoy's {@code case_sensitive} does not apply to {@code safe_regex}; Istio passes it anyway.
+   */
+  private static String ignoreUriCase(String key, Object value, List<Object> ancestors) {
+    if (Boolean.TRUE.equals(value)
+        && parent(ancestors).get("uri") instanceof Map<?, ?> uri
+        && uri.get("regex") != null) {
+      return "ignoreUriCase on a regex uri match (as in Envoy, it does not apply to regexes:"
+          + " write (?i) in the regex)";
+    }
+    return null;
+  }
+
+  /** As Istio, a lone destination's header operations go on the route; a weighted one's cannot. */
+  private static String destinationHeaders(String key, Object value, List<Object> ancestors) {
+    Object routes = ancestors.size() >= 2 ? ancestors.get(ancestors.size() - 2) : null;
+    if (routes instanceof List<?> l && l.size() > 1) {
+      return "header manipulation per destination of a weighted route";
+    }
+    return null;
+  }
+
+  private static String regexRewrite(String key, Object value, List<Object> ancestors) {
+    if (value instanceof Map<?, ?> rr
+        && !RouteTranslator.regexRewriteUsable(
+            new HttpRewrite.RegexRewrite(string(rr.get("match")), string(rr.get("rewrite"))))) {
+      return "a uriRegexRewrite whose rewrite names a capture group its match does not have"
+          + " (Envoy would reject the whole route configuration)";
+    }
+    return null;
+  }
+
+  private static String gatewayServer(String key, Object value, List<Object> ancestors) {
+    if (!(value instanceof Map<?, ?> server) || !(server.get("port") instanceof Map<?, ?> port)) {
+      return null; // validation requires a port with a protocol
+    }
+    String protocol = string(port.get("protocol")).toUpperCase(Locale.ROOT);
+    return switch (protocol) {
+      case "HTTP", "HTTP2", "" -> null;
+      case "GRPC" -> "gRPC server (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)";
+      default ->
+          protocol
+              + " server (only HTTP servers get a listener"
+              + (protocol.equals("HTTPS") || protocol.equals("TLS")
+                  ? "; no TLS termination yet)"
+                  : ")");
+    };
+  }
+
+  private static String servicePort(String key, Object value, List<Object> ancestors) {
+    if (!(value instanceof Map<?, ?> port)) {
+      return null;
+    }
+    Protocol protocol =
+        Protocol.of(
+            string(port.get("name")),
+            string(port.get("appProtocol")),
+            string(port.get("protocol")));
+    if (protocol == Protocol.GRPC) {
+      return "gRPC traffic (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)";
+    }
+    if (!protocol.isHttp()) {
+      return protocol + " traffic (only HTTP ports get listeners and routes)";
+    }
+    return null;
+  }
+
+  private static String header(String name) {
+    if (name.equalsIgnoreCase("host") || name.equalsIgnoreCase(":authority")) {
+      return "changing the Host header this way (use rewrite.authority)";
+    }
+    if (name.startsWith(":")) {
+      return "changing pseudo-headers";
+    }
+    return "%FORMATTER% header values (a literal % is written %%)";
+  }
+
+  private static Map<?, ?> parent(List<Object> ancestors) {
+    Object p = ancestors.isEmpty() ? null : ancestors.get(ancestors.size() - 1);
+    return p instanceof Map<?, ?> m ? m : Map.of();
+  }
+
+  private static String string(Object o) {
+    return o == null ? "" : String.valueOf(o);
+  }
+
+  // ------------------------------------------------------------------ lookup and walk
+
+  /** Every rule of {@code kind}, in table order; empty for whole-kind and unknown kinds. */
+  static List<FieldRule> rules(ResourceKind kind) {
+    Map<String, FieldRule> r = RULES.get(kind);
+    return r == null ? List.of() : List.copyOf(r.values());
+  }
+
+  /**
+   * The rule that decides field {@code path} of {@code kind} ({@code spec.http[2].match[0].headers
+   * .x-user.exact}, as {@code ResourceParser} names fields): its own, or the rule of an ancestor
+   * that covers it (a field below a not-enforced one, or below a {@code subtree} rule). Null when
+   * no rule decides it.
+   */
+  static FieldRule classify(ResourceKind kind, List<String> segments) {
+    Map<String, FieldRule> rules = RULES.get(kind);
+    if (rules == null) {
+      return null;
+    }
+    String pattern = "";
+    FieldRule rule = null;
+    for (String seg : segments) {
+      String next;
+      if (seg.equals("[]")) {
+        next = pattern + "[]";
+        if (!rules.containsKey(next)) {
+          pattern = next; // an element inherits its list's rule
+          continue;
+        }
+      } else {
+        String named = pattern.isEmpty() ? seg : pattern + "." + seg;
+        next = rules.containsKey(named) ? named : (pattern.isEmpty() ? "*" : pattern + ".*");
+      }
+      rule = rules.get(next);
+      if (rule == null) {
+        return null;
+      }
+      if (rule.subtree() || rule.state() == State.NOT_ENFORCED || rule.state() == State.NO_EFFECT) {
+        return rule;
+      }
+      pattern = next;
+    }
+    return rule;
+  }
+
+  /** Warns about every value of {@code spec} (the document's {@code spec}) that is not enforced. */
+  static void walk(ResourceKind kind, Object spec, Warnings out) {
+    Map<String, FieldRule> rules = RULES.get(kind);
+    if (rules == null || spec == null) {
+      return;
+    }
+    node(rules, "spec", "spec", "spec", spec, new ArrayList<>(), out);
+  }
+
+  /** Where {@link #walk} reports. */
+  interface Warnings {
+    void add(String field, String reason);
+  }
+
+  private static void node(
+      Map<String, FieldRule> rules,
+      String pattern,
+      String path,
+      String key,
+      Object value,
+      List<Object> ancestors,
+      Warnings out) {
+    if (absent(value)) {
+      return;
+    }
+    FieldRule rule = rules.get(pattern);
+    if (rule == null) {
+      out.add(path, "a field Weft's generators do not know (" + pattern + ")");
+      return;
+    }
+    switch (rule.state()) {
+      case NOT_ENFORCED -> {
+        out.add(path, rule.note());
+        return;
+      }
+      case NO_EFFECT -> {
+        return;
+      }
+      case CONDITIONAL -> {
+        String why =
+            rule.condition().unenforced(key, value, Collections.unmodifiableList(ancestors));
+        if (why != null) {
+          out.add(path, why);
+          return;
+        }
+      }
+      case ENFORCED -> {}
+    }
+    if (!rule.subtree()) {
+      children(rules, pattern, path, key, value, ancestors, out);
+    }
+  }
+
+  private static void children(
+      Map<String, FieldRule> rules,
+      String pattern,
+      String path,
+      String key,
+      Object value,
+      List<Object> ancestors,
+      Warnings out) {
+    ancestors.add(value);
+    if (value instanceof Map<?, ?> map) {
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        String k = String.valueOf(e.getKey());
+        String named = pattern + "." + k;
+        String childPattern = rules.containsKey(named) ? named : pattern + ".*";
+        node(rules, childPattern, path + "." + k, k, e.getValue(), ancestors, out);
+      }
+    } else if (value instanceof List<?> list) {
+      String element = pattern + "[]";
+      for (int i = 0; i < list.size(); i++) {
+        String p = path + "[" + i + "]";
+        if (rules.containsKey(element)) {
+          node(rules, element, p, key, list.get(i), ancestors, out);
+        } else if (!absent(list.get(i))) {
+          children(rules, element, p, key, list.get(i), ancestors, out);
+        }
+      }
+    }
+    ancestors.remove(ancestors.size() - 1);
+  }
+
+  private static boolean absent(Object value) {
+    return value == null
+        || (value instanceof Map<?, ?> m && m.isEmpty())
+        || (value instanceof List<?> l && l.isEmpty())
+        || (value instanceof String s && s.isEmpty());
+  }
+
+  /** Builds one kind's rules, in order. */
+  private static final class Table {
+    private final ResourceKind kind;
+    private final Map<String, FieldRule> rules = new LinkedHashMap<>();
+
+    Table(ResourceKind kind) {
+      this.kind = kind;
+    }
+
+    /** Enforced; the fields below it have rules of their own. */
+    void enforced(String path) {
+      add(new FieldRule(kind, path, State.ENFORCED, "", false, null));
+    }
+
+    /** Enforced with everything below it (a scalar, a list of names, a map of labels). */
+    void leaf(String path) {
+      add(new FieldRule(kind, path, State.ENFORCED, "", true, null));
+    }
+
+    /**
+     * An object none of whose fields need be enforced (each has its own rule): enforced as far as
+     * its fields are.
+     */
+    void container(String path) {
+      add(new FieldRule(kind, path, State.CONDITIONAL, CONTAINER, false, (k, v, a) -> null));
+    }
+
+    /** Enforced when {@code condition} says so, with everything below it. */
+    void conditional(String path, String when, Condition condition) {
+      add(new FieldRule(kind, path, State.CONDITIONAL, when, true, condition));
+    }
+
+    /** Enforced when {@code condition} says so; the fields below it have rules of their own. */
+    void conditionalNode(String path, String when, Condition condition) {
+      add(new FieldRule(kind, path, State.CONDITIONAL, when, false, condition));
+    }
+
+    void notEnforced(String path, String reason) {
+      add(new FieldRule(kind, path, State.NOT_ENFORCED, reason, true, null));
+    }
+
+    void noEffect(String path, String why) {
+      add(new FieldRule(kind, path, State.NO_EFFECT, why, true, null));
+    }
+
+    private void add(FieldRule rule) {
+      if (rules.putIfAbsent(rule.path(), rule) != null) {
+        throw new IllegalStateException("two rules for " + kind + " " + rule.path());
+      }
+    }
+
+    void done() {
+      RULES.put(kind, Collections.unmodifiableMap(rules));
+    }
+  }
+}

@@ -1,0 +1,340 @@
+package dev.weft.controlplane.gen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Message;
+import dev.weft.api.ParseResult;
+import dev.weft.api.Resource;
+import dev.weft.api.ResourceKey;
+import dev.weft.api.ResourceKind;
+import dev.weft.api.ResourceParser;
+import dev.weft.api.ResourceWriter;
+import dev.weft.controlplane.Fixtures;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.store.ConfigSnapshot;
+import dev.weft.controlplane.store.StoredResource;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The other half of the mechanical check of {@link Enforcement}: a field marked {@link
+ * FieldRule.State#ENFORCED} must change the generated xDS. Every field of the probe resources below
+ * is removed, and changed, one at a time; when the xDS of the guide's mesh (two sidecars and the
+ * ingress gateway) differs, the rule that decides that field is proven. Every enforced rule of
+ * every kind must be proven by some mutation, so the table cannot claim what the generators do not
+ * do.
+ */
+class EnforcedFieldsTest {
+  /** Resources whose every field has an effect here; applied on top of fixtures/podinfo.yaml. */
+  static final String PROBES =
+      """
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: probe-mesh, namespace: demo}
+      spec:
+        hosts: [podinfo]
+        gateways: [mesh]
+        http:
+        - name: r1
+          match:
+          - name: m1
+            uri: {prefix: /p}
+            method: {exact: GET}
+            scheme: {exact: http}
+            authority: {prefix: podinfo}
+            headers: {x-a: {exact: "1"}, x-b: {prefix: "2"}, x-c: {regex: "3.*"}}
+            withoutHeaders: {x-d: {exact: "4"}}
+            queryParams: {q: {exact: "5"}}
+            port: 80
+            gateways: [mesh]
+          - uri: {exact: /e}
+            scheme: {prefix: ht}
+            method: {prefix: PO}
+            authority: {exact: podinfo}
+            withoutHeaders: {x-d: {prefix: "4"}}
+            queryParams: {q: {prefix: "5"}}
+          - uri: {regex: "/r/.*"}
+            scheme: {regex: "ht.*"}
+            method: {regex: "P.*"}
+            authority: {regex: "pod.*"}
+            withoutHeaders: {x-d: {regex: "4.*"}}
+            queryParams: {q: {regex: "5.*"}}
+          rewrite: {uri: /new, authority: other}
+          timeout: 3s
+          retries: {attempts: 3, perTryTimeout: 1s, retryOn: "5xx,503", backoff: 10ms}
+          headers:
+            request: {set: {x-s: s}, add: {x-t: t}, remove: [x-u]}
+            response: {set: {x-s: s}, add: {x-t: t}, remove: [x-u]}
+          route:
+          - destination: {host: podinfo, subset: v1, port: {number: 80}}
+            headers:
+              request: {set: {x-v: v}, add: {x-w: w}, remove: [x-x]}
+              response: {set: {x-v: v}, add: {x-w: w}, remove: [x-x]}
+        - match: [{uri: {prefix: /w}}]
+          route:
+          - destination: {host: podinfo, subset: v1}
+            weight: 70
+          - destination: {host: podinfo, subset: v2}
+            weight: 30
+        - match: [{uri: {prefix: /rr}}]
+          rewrite: {uriRegexRewrite: {match: "^/rr/(.*)$", rewrite: "/x/\\\\1"}}
+          route: [{destination: {host: podinfo}}]
+        - match: [{uri: {prefix: /redirect}}]
+          redirect: {uri: /b, authority: other, port: 8080, scheme: https, redirectCode: 302}
+        - match: [{uri: {prefix: /moved}}]
+          redirect: {prefixRewrite: /b}
+        - match: [{uri: {prefix: /s}}]
+          directResponse: {status: 503, body: {string: down}}
+        - match: [{uri: {prefix: /b}}]
+          directResponse: {status: 200, body: {bytes: aGVsbG8=}}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: podinfo, namespace: demo}
+      spec:
+        host: podinfo.demo.svc.cluster.local
+        subsets:
+        - {name: v1, labels: {version: v1}}
+        - {name: v2, labels: {version: v2}}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: Gateway
+      metadata: {name: podinfo-gw, namespace: demo}
+      spec:
+        selector: {istio: ingressgateway}
+        servers:
+        - port: {number: 80, name: http, protocol: HTTP}
+          hosts: ["demo/podinfo.example.com"]
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: podinfo, namespace: demo}
+      spec:
+        selector: {app: podinfo}
+        ports:
+        - {name: http, port: 80, targetPort: 9898, protocol: TCP, appProtocol: http}
+        - {name: grpc-x, port: 81, targetPort: 9899, protocol: TCP}
+        - {name: tcp-db, port: 82, targetPort: 9900}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: WorkloadEntry
+      metadata: {name: vm, namespace: demo}
+      spec:
+        address: 127.0.3.1
+        ports: {http: 9898}
+        labels: {app: podinfo, version: v2}
+      """;
+
+  /** Other values for enumerations the generic mutations cannot guess. */
+  private static final Map<String, List<String>> ALTERNATES =
+      Map.of(
+          "TCP", List.of("UDP"),
+          "HTTP", List.of("TCP"),
+          "http", List.of("tcp", "https"),
+          "https", List.of("http"),
+          "GET", List.of("POST"),
+          "mesh", List.of("podinfo-gw"),
+          "tcp-db", List.of("http-db"));
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  @Test
+  void everyEnforcedFieldChangesTheXds() {
+    List<Resource> base = Fixtures.fixtures("podinfo.yaml");
+    List<Resource> probes = Fixtures.parse("probes.yaml", PROBES);
+    Set<String> proven = new TreeSet<>();
+    int mutants = 0;
+    int valid = 0;
+    for (Resource probe : probes) {
+      String original = xds(base, probes, probe, probe);
+      List<List<Object>> fields = new ArrayList<>();
+      occurrences(probe.document().get("spec"), new ArrayList<>(List.of("spec")), fields);
+      for (List<Object> path : fields) {
+        for (Map<String, Object> mutated : mutations(probe.document(), path)) {
+          mutants++;
+          ParseResult r = ResourceParser.parse("mutant", ResourceWriter.json(mutated));
+          if (!r.ok()) {
+            continue;
+          }
+          valid++;
+          if (!xds(base, probes, probe, r.resources().get(0)).equals(original)) {
+            FieldRule rule = Enforcement.classify(probe.kind(), pathString(path));
+            if (rule != null) {
+              proven.add(probe.kind().kind() + " " + rule.path());
+            }
+          }
+        }
+      }
+    }
+    List<String> unproven = new ArrayList<>();
+    int enforced = 0;
+    for (ResourceKind kind : ResourceKind.values()) {
+      for (FieldRule rule : Enforcement.rules(kind)) {
+        if (rule.state() == FieldRule.State.ENFORCED) {
+          enforced++;
+          // An object (not a leaf) is enforced through its fields: one of them must be proven.
+          String self = kind.kind() + " " + rule.path();
+          boolean ok =
+              proven.contains(self)
+                  || (!rule.subtree()
+                      && proven.stream()
+                          .anyMatch(p -> p.startsWith(self + ".") || p.startsWith(self + "[]")));
+          if (!ok) {
+            unproven.add(kind.kind() + " " + rule.path());
+          }
+        }
+      }
+    }
+    System.out.printf(
+        "Enforced fields: %d rules, %d proven by %d valid of %d mutants%n",
+        enforced, enforced - unproven.size(), valid, mutants);
+    assertThat(unproven).as("enforced fields whose changes never change the xDS").isEmpty();
+  }
+
+  /**
+   * The xDS of every proxy for the base fixtures plus the probes, {@code replace} by {@code with}.
+   */
+  private static String xds(
+      List<Resource> base, List<Resource> probes, Resource replace, Resource with) {
+    Map<ResourceKey, StoredResource> stored = new LinkedHashMap<>();
+    int i = 0;
+    List<Resource> all = new ArrayList<>(base);
+    for (Resource p : probes) {
+      all.add(p == replace ? with : p);
+    }
+    for (Resource r : all) {
+      stored.put(r.key(), new StoredResource(r, ++i, Instant.EPOCH.plusSeconds(i)));
+    }
+    ConfigSnapshot snapshot = new ConfigSnapshot(i, new java.util.TreeMap<>(stored));
+    List<Proxy> proxies = List.of(Fixtures.v1(), Fixtures.v2(), Fixtures.gateway());
+    PushContext ctx =
+        PushContext.build(1, snapshot, proxies.stream().map(Proxy::workload).toList());
+    StringBuilder out = new StringBuilder();
+    for (Proxy p : proxies) {
+      for (Generator g : Generators.ALL) {
+        for (Message m : g.generate(ctx, p)) {
+          out.append(m);
+        }
+      }
+    }
+    return out.toString();
+  }
+
+  /** Every field below {@code node}, as paths of keys and list indices. */
+  private static void occurrences(Object node, List<Object> path, List<List<Object>> out) {
+    if (node instanceof Map<?, ?> map) {
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        List<Object> p = new ArrayList<>(path);
+        p.add(String.valueOf(e.getKey()));
+        out.add(p);
+        occurrences(e.getValue(), p, out);
+      }
+    } else if (node instanceof List<?> list) {
+      for (int i = 0; i < list.size(); i++) {
+        List<Object> p = new ArrayList<>(path);
+        p.add(i);
+        out.add(p);
+        occurrences(list.get(i), p, out);
+      }
+    }
+  }
+
+  private static String pathString(List<Object> path) {
+    StringBuilder b = new StringBuilder();
+    for (Object seg : path) {
+      if (seg instanceof Integer i) {
+        b.append('[').append(i).append(']');
+      } else {
+        if (!b.isEmpty()) {
+          b.append('.');
+        }
+        b.append(seg);
+      }
+    }
+    return b.toString();
+  }
+
+  /** The document with the field at {@code path} removed, and with its value changed. */
+  private static List<Map<String, Object>> mutations(Map<String, Object> doc, List<Object> path) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    Object value = get(doc, path);
+    out.add(with(doc, path, null));
+    Set<Object> changed = new LinkedHashSet<>();
+    switch (value) {
+      case String s -> {
+        changed.addAll(ALTERNATES.getOrDefault(s, List.of()));
+        Matcher m = DURATION.matcher(s);
+        if (m.matches()) {
+          changed.add(Long.parseLong(m.group(1)) * 2 + m.group(2));
+        } else {
+          changed.add(s + "x");
+        }
+      }
+      case Integer n -> changed.add(n + 1);
+      case Long n -> changed.add(n + 1);
+      case Boolean b -> changed.add(!b);
+      default -> {}
+    }
+    for (Object c : changed) {
+      out.add(with(doc, path, c));
+    }
+    return out;
+  }
+
+  private static Object get(Object node, List<Object> path) {
+    for (Object seg : path) {
+      node =
+          seg instanceof Integer i ? ((List<?>) node).get(i) : ((Map<?, ?>) node).get((String) seg);
+    }
+    return node;
+  }
+
+  /** A deep copy of {@code doc} with the value at {@code path} replaced, or removed when null. */
+  private static Map<String, Object> with(Map<String, Object> doc, List<Object> path, Object v) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> copy = (Map<String, Object>) copy(doc);
+    Object parent = get(copy, path.subList(0, path.size() - 1));
+    Object last = path.get(path.size() - 1);
+    if (last instanceof Integer i) {
+      @SuppressWarnings("unchecked")
+      List<Object> list = (List<Object>) parent;
+      if (v == null) {
+        list.remove((int) i);
+      } else {
+        list.set(i, v);
+      }
+    } else {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> map = (Map<String, Object>) parent;
+      if (v == null) {
+        map.remove((String) last);
+      } else {
+        map.put((String) last, v);
+      }
+    }
+    return copy;
+  }
+
+  private static Object copy(Object node) {
+    if (node instanceof Map<?, ?> map) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      map.forEach((k, val) -> out.put(String.valueOf(k), copy(val)));
+      return out;
+    }
+    if (node instanceof List<?> list) {
+      List<Object> out = new ArrayList<>();
+      list.forEach(e -> out.add(copy(e)));
+      return out;
+    }
+    return node;
+  }
+}
