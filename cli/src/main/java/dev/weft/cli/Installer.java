@@ -315,8 +315,9 @@ final class Installer {
   }
 
   /**
-   * Stops every background process of {@code state} (SIGTERM, then SIGKILL after a deadline); with
-   * {@code purge}, removes the state directory.
+   * Stops the workloads of {@code state} ({@link LocalWorkloads#stopAll}, apps they left behind
+   * too), then every background process (SIGTERM, then SIGKILL after a deadline); with {@code
+   * purge}, then removes the state directory.
    */
   static void uninstall(StateDir state, boolean purge, PrintWriter out) {
     if (!Files.isDirectory(state.root())) {
@@ -324,6 +325,9 @@ final class Installer {
       out.flush();
       return;
     }
+    // Workloads first, while the control plane still runs (they deregister), and always before
+    // the state directory that records them goes.
+    List<String> workloads = LocalWorkloads.stopAll(state, Duration.ofSeconds(10));
     List<String> stopped = BackgroundProcesses.stopAll(state, Duration.ofSeconds(10));
     try {
       Files.deleteIfExists(state.controlPlaneFile());
@@ -331,8 +335,11 @@ final class Installer {
     } catch (IOException e) {
       throw new CliException("cannot clean " + state + ": " + e.getMessage(), e);
     }
-    if (stopped.isEmpty()) {
+    if (stopped.isEmpty() && workloads.isEmpty()) {
       out.println("Nothing was running in " + state);
+    }
+    for (String w : workloads) {
+      out.println("✔ Stopped " + w);
     }
     List<String> sorted = new ArrayList<>(stopped);
     sorted.sort(Comparator.naturalOrder());

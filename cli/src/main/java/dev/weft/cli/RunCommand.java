@@ -3,10 +3,8 @@ package dev.weft.cli;
 import dev.weft.proxy.Proxy;
 import dev.weft.xds.NodeId;
 import dev.weft.xds.WellKnownPorts;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +20,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code weft run --name N -n NS --labels k=v --port http:9898 -- COMMAND...}: a workload with its
  * sidecar. The sidecar runs in this process on the workload's pod IP; the app is a child process
- * that listens on the app address and reaches other services through {@code http_proxy}. They stop
- * together.
+ * ({@link SupervisedApp}: its own process group, under a watchdog) that listens on the app address
+ * and reaches other services through {@code http_proxy}. They stop together, also when this process
+ * is killed with SIGKILL.
  */
 @Command(name = "run", description = "Run a workload (a command) with its sidecar.")
 final class RunCommand implements java.util.concurrent.Callable<Integer> {
@@ -64,6 +63,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    // Both name files in the state directory and the mesh: the API's rule, before anything else.
+    StateDir.requireLabel("--name", name);
+    StateDir.requireLabel("--namespace", namespace);
     StateDir st = state.resolve();
     Map<String, String> labelMap = KeyValues.labels(labels);
     List<KeyValues.NamedPort> portList = KeyValues.ports(ports);
@@ -124,15 +126,14 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       env.put("POD_NAME", name);
       env.put("POD_NAMESPACE", namespace);
       env.put("SERVICE_ACCOUNT", serviceAccount);
-      try {
-        w.app = pb.start();
-      } catch (IOException e) {
-        throw new CliException("cannot start " + command.get(0) + ": " + e.getMessage(), e);
-      }
-      CompletableFuture.anyOf(w.app.onExit(), w.proxy.terminationFuture().exceptionally(t -> null))
+      SupervisedApp app = SupervisedApp.start(pb, SupervisedApp.DEFAULT_GRACE);
+      w.app = app;
+      WorkloadAllocator.recordApp(st, namespace, name, app.process().toHandle(), app.group());
+      Process p = app.process();
+      CompletableFuture.anyOf(p.onExit(), w.proxy.terminationFuture().exceptionally(t -> null))
           .join();
-      if (!w.app.isAlive()) {
-        int status = w.app.waitFor();
+      if (!p.isAlive()) {
+        int status = p.waitFor();
         w.stop();
         return status;
       }
@@ -159,7 +160,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     private final String name;
     private final AtomicBoolean stopped = new AtomicBoolean();
     volatile Proxy proxy;
-    volatile Process app;
+    volatile SupervisedApp app;
 
     Workload(StateDir state, String namespace, String name) {
       this.state = state;
@@ -171,11 +172,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       if (!stopped.compareAndSet(false, true)) {
         return;
       }
-      Process p = app;
-      if (p != null && p.isAlive()) {
-        List<ProcessHandle> tree = new ArrayList<>();
-        tree.add(p.toHandle());
-        BackgroundProcesses.stop(tree, Duration.ofSeconds(5));
+      SupervisedApp a = app;
+      if (a != null) {
+        a.stop(); // its whole process group, also what it left behind when it exited itself
       }
       Proxy x = proxy;
       if (x != null) {

@@ -2,6 +2,7 @@ package dev.weft.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.api.NameRules;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The local runtime's state directory ({@code --state-dir}, {@code WEFT_STATE_DIR}, default {@code
@@ -19,6 +21,8 @@ public final class StateDir {
   public static final String ENV = "WEFT_STATE_DIR";
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  // A name that stays one file in its directory: no separator, no "." or "..", no hidden file.
+  private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9][-A-Za-z0-9_.]*");
 
   private final Path root;
 
@@ -69,8 +73,9 @@ public final class StateDir {
     return root.resolve("logs");
   }
 
+  /** {@code logs/<name>.log}; {@code name} must be a plain file name (see {@link #fileName}). */
   public Path log(String name) {
-    return logs().resolve(name + ".log");
+    return logs().resolve(fileName(name) + ".log");
   }
 
   public Path pids() {
@@ -78,15 +83,41 @@ public final class StateDir {
   }
 
   public Path pidFile(String name) {
-    return pids().resolve(name + ".pid");
+    return pids().resolve(fileName(name) + ".pid");
   }
 
   public Path workloads() {
     return root.resolve("workloads");
   }
 
+  /**
+   * {@code workloads/<namespace>.<name>.json}; both must be DNS-1123 labels, so the path never
+   * leaves {@code workloads/} (a CliException otherwise).
+   */
   public Path workloadFile(String namespace, String name) {
-    return workloads().resolve(namespace + "." + name + ".json");
+    return workloads()
+        .resolve(requireLabel("namespace", namespace) + "." + requireLabel("name", name) + ".json");
+  }
+
+  /**
+   * {@code value} if it is a DNS-1123 label, as the API requires of a Namespace's name; else a
+   * CliException whose message names {@code what} and says why, in the API's words.
+   */
+  static String requireLabel(String what, String value) {
+    NameRules.dns1123Label(value)
+        .ifPresent(
+            why -> {
+              throw new CliException("invalid " + what + ": " + why);
+            });
+    return value;
+  }
+
+  /** {@code name} if it names one file in a directory (no '/', not "." or ".."). */
+  static String fileName(String name) {
+    if (!FILE_NAME.matcher(name).matches() || name.contains("..")) {
+      throw new CliException("invalid file name \"" + name + "\" in the state directory");
+    }
+    return name;
   }
 
   /** Creates the directory and its sub-directories, readable only by the user where supported. */

@@ -1,5 +1,7 @@
 package dev.weft.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weft.xds.WellKnownPorts;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -16,6 +18,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -58,12 +61,22 @@ final class WorkloadAllocator {
         throw new CliException("cannot lock " + lockFile);
       }
       Path record = state.workloadFile(namespace, name);
-      if (Files.exists(record)) {
-        long pid = StateDir.readJson(record).map(n -> n.path("pid").asLong(-1)).orElse(-1L);
-        if (pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      Optional<LocalWorkloads.Entry> previous = LocalWorkloads.read(record);
+      if (previous.isPresent()) {
+        Optional<ProcessHandle> run = LocalWorkloads.run(previous.get());
+        if (run.isPresent()) {
           throw new CliException(
-              "workload " + namespace + "/" + name + " is already running (pid " + pid + ")");
+              "workload "
+                  + namespace
+                  + "/"
+                  + name
+                  + " is already running (pid "
+                  + run.get().pid()
+                  + ")");
         }
+        // Its weft run is gone; an app it left behind (its watchdog gone too) is stopped now.
+        LocalWorkloads.leftoverApp(previous.get())
+            .ifPresent(g -> g.stop(SupervisedApp.DEFAULT_GRACE));
       }
       Set<String> taken = takenPodIps(state);
       Path counterFile = state.workloads().resolve("counter");
@@ -90,6 +103,10 @@ final class WorkloadAllocator {
         json.put("appAddress", appAddress);
         json.put("ports", KeyValues.formatPorts(ports));
         json.put("pid", ProcessHandle.current().pid());
+        ProcessHandle.current()
+            .info()
+            .startInstant()
+            .ifPresent(i -> json.put("started", i.toEpochMilli()));
         json.putAll(details);
         StateDir.writeJson(record, json);
         return new Addresses(podIp, appAddress);
@@ -98,6 +115,25 @@ final class WorkloadAllocator {
     } catch (IOException e) {
       throw new CliException("cannot allocate a workload address: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Adds the app's process (group) to the record of {@code namespace/name}, so that {@code weft
+   * uninstall} and the next {@code weft run} of that name find an app that outlived its {@code weft
+   * run} (see {@link LocalWorkloads}).
+   */
+  static void recordApp(
+      StateDir state, String namespace, String name, ProcessHandle app, ProcessGroup group) {
+    Path record = state.workloadFile(namespace, name);
+    JsonNode node = StateDir.readJson(record).orElse(null);
+    if (!(node instanceof ObjectNode json)
+        || json.path("pid").asLong(-1) != ProcessHandle.current().pid()) {
+      throw new CliException("the record " + record + " of this workload is gone");
+    }
+    json.put("appPid", group.id());
+    json.put("appGroup", group.group());
+    app.info().startInstant().ifPresent(i -> json.put("appStarted", i.toEpochMilli()));
+    StateDir.writeJson(record, json);
   }
 
   /** Removes the record of {@code namespace/name} if this process wrote it. */

@@ -1,0 +1,98 @@
+package dev.weft.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A POSIX process group, or a single process when the app could not get a group of its own (no
+ * {@code setsid}). Java has no API to signal a group, so signals go through the shell's {@code
+ * kill} builtin ({@code kill -TERM -PGID}, POSIX kill(2) with a negative pid): one signal reaches
+ * every member at once, including children forked a moment ago.
+ *
+ * @param id the process group id (the leader's pid), or the process id when {@code group} is false
+ * @param group whether {@code id} names a group
+ */
+record ProcessGroup(long id, boolean group) {
+  private static final Duration POLL = Duration.ofMillis(50);
+
+  ProcessGroup {
+    if (id <= 1) {
+      throw new IllegalArgumentException("not a process (group) id: " + id);
+    }
+  }
+
+  /** The {@code kill} target: {@code -id} for a group, {@code id} for a process. */
+  String target() {
+    return group ? "-" + id : Long.toString(id);
+  }
+
+  /**
+   * Sends {@code signal} (a name such as {@code TERM}, {@code KILL}, or {@code 0} to test) to every
+   * member; false if there was none (or it could not be signalled).
+   */
+  boolean signal(String signal) {
+    ProcessBuilder pb =
+        new ProcessBuilder("/bin/sh", "-c", "kill -" + signal + " " + target() + " 2>/dev/null");
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+    try {
+      return pb.start().waitFor() == 0;
+    } catch (IOException e) {
+      throw new CliException("cannot run /bin/sh to signal " + this + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+  }
+
+  /** Whether any member is still there (zombies not yet reaped by their parent count). */
+  boolean alive() {
+    return signal("0");
+  }
+
+  /** Polls until no member is left or {@code timeout} passes; true if none is left. */
+  boolean awaitGone(Duration timeout) {
+    Instant end = Instant.now().plus(timeout);
+    while (alive()) {
+      if (Instant.now().isAfter(end)) {
+        return false;
+      }
+      pause();
+    }
+    return true;
+  }
+
+  /**
+   * SIGTERM to every member; SIGKILL to whatever is left after {@code grace}. Returns false if
+   * nothing was running.
+   */
+  boolean stop(Duration grace) {
+    if (!signal("TERM")) {
+      return false;
+    }
+    if (!awaitGone(grace)) {
+      signal("KILL");
+      awaitGone(Duration.ofSeconds(5));
+    }
+    return true;
+  }
+
+  private static void pause() {
+    try {
+      // Polling another process's state; no event to wait on for a group that is not our child.
+      TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return (group ? "process group " : "process ") + id;
+  }
+}
