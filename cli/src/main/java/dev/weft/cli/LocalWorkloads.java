@@ -87,9 +87,17 @@ final class LocalWorkloads {
             n.path("appStarted").asLong(-1)));
   }
 
-  /** The entry's {@code weft run} if it still runs (the same process: a weft one, same start). */
+  /**
+   * The entry's {@code weft run} if it still runs: the same process (same start time: pids are
+   * reused), or, for a record without one, a live weft process with that pid.
+   */
   static Optional<ProcessHandle> run(Entry e) {
-    return BackgroundProcesses.weftProcess(e.runPid()).filter(h -> sameStart(h, e.runStarted()));
+    if (e.runStarted() < 0) {
+      return BackgroundProcesses.weftProcess(e.runPid());
+    }
+    return ProcessHandle.of(e.runPid())
+        .filter(ProcessHandle::isAlive)
+        .filter(h -> sameStart(h, e.runStarted()));
   }
 
   /**
@@ -145,14 +153,17 @@ final class LocalWorkloads {
         h.destroyForcibly(); // its watchdog stops the app; whatever is left is stopped below
       }
     }
+    Map<Entry, ProcessGroup> leftovers = new LinkedHashMap<>();
+    for (Entry e : entries) {
+      leftoverApp(e).ifPresent(g -> leftovers.put(e, g));
+    }
+    ProcessGroup.stopAll(List.copyOf(leftovers.values()), grace);
     List<String> stopped = new ArrayList<>();
     for (Entry e : entries) {
-      Optional<ProcessGroup> left = leftoverApp(e);
-      left.ifPresent(g -> g.stop(grace));
       if (runs.containsKey(e)) {
         stopped.add("workload " + e.id() + " (weft run pid " + e.runPid() + ")");
-      } else if (left.isPresent()) {
-        stopped.add("orphaned app of workload " + e.id() + " (" + left.get() + ")");
+      } else if (leftovers.containsKey(e)) {
+        stopped.add("orphaned app of workload " + e.id() + " (" + leftovers.get(e) + ")");
       }
       try {
         Files.deleteIfExists(e.file());

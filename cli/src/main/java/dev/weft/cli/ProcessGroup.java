@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -71,14 +72,26 @@ record ProcessGroup(long id, boolean group) {
    * nothing was running.
    */
   boolean stop(Duration grace) {
-    if (!signal("TERM")) {
-      return false;
+    return !stopAll(List.of(this), grace).isEmpty();
+  }
+
+  /**
+   * Stops {@code groups} together: SIGTERM to each, then SIGKILL to those with members left after
+   * {@code grace}. Returns the groups that were running.
+   */
+  static List<ProcessGroup> stopAll(List<ProcessGroup> groups, Duration grace) {
+    List<ProcessGroup> running = groups.stream().filter(g -> g.signal("TERM")).toList();
+    Instant end = Instant.now().plus(grace);
+    for (ProcessGroup g : running) {
+      if (!g.awaitGone(Duration.between(Instant.now(), end))) {
+        g.signal("KILL");
+      }
     }
-    if (!awaitGone(grace)) {
-      signal("KILL");
-      awaitGone(Duration.ofSeconds(5));
+    Instant killed = Instant.now().plusSeconds(5);
+    for (ProcessGroup g : running) {
+      g.awaitGone(Duration.between(Instant.now(), killed));
     }
-    return true;
+    return running;
   }
 
   private static void pause() {

@@ -278,6 +278,57 @@ class WeftCommandLineTest {
   }
 
   @Test
+  void runRefusesNamesThatAreNotDns1123LabelsBeforeWritingAnything() throws IOException {
+    String[][] cases = {
+      {"--name", "/../../../x", "-n", "demo"},
+      {"--name", "x", "-n", "../.."},
+      {"--name", "..", "-n", "demo"},
+      {"--name", "Podinfo", "-n", "demo"},
+    };
+    for (String[] c : cases) {
+      List<String> args = new ArrayList<>(List.of("run"));
+      args.addAll(List.of(c));
+      args.addAll(List.of("--port", "http:9898", "--", "true"));
+      Run r = weft(withState(args.toArray(String[]::new)));
+      String what = c[1].equals("x") ? "--namespace" : "--name";
+      String value = c[1].equals("x") ? c[3] : c[1];
+      assertThat(r.status()).as(args.toString()).isEqualTo(1);
+      assertThat(r.err())
+          .as(args.toString())
+          .isEqualTo(
+              "error: invalid "
+                  + what
+                  + ": \""
+                  + value
+                  + "\" is not a valid DNS-1123 label (at most 63 lower-case letters, digits or"
+                  + " '-', starting and ending with a letter or digit)\n");
+    }
+    try (var files = Files.walk(tmp)) {
+      assertThat(files.filter(p -> !p.equals(tmp)).toList()).isEmpty();
+    }
+  }
+
+  @Test
+  void stateDirPathsNeverLeaveTheirDirectory() {
+    StateDir st = StateDir.of(tmp.resolve("state"));
+    assertThat(st.workloadFile("demo", "podinfo-v1"))
+        .isEqualTo(tmp.resolve("state/workloads/demo.podinfo-v1.json"));
+    for (String[] bad : new String[][] {{"demo", "/../x"}, {"..", "x"}, {"a/b", "x"}}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> st.workloadFile(bad[0], bad[1]))
+          .isInstanceOf(CliException.class)
+          .hasMessageContaining("is not a valid DNS-1123 label");
+    }
+    assertThat(st.log("demo.podinfo-v1.access"))
+        .isEqualTo(tmp.resolve("state/logs/demo.podinfo-v1.access.log"));
+    for (String bad : new String[] {"../x", "a/b", "..", ".hidden", "demo./../x"}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> st.log(bad))
+          .isInstanceOf(CliException.class);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> st.pidFile(bad))
+          .isInstanceOf(CliException.class);
+    }
+  }
+
+  @Test
   void uninstallOfAnEmptyStateDirIsHarmless() throws IOException {
     Files.createDirectories(tmp.resolve("state"));
     Run r = weft(withState("uninstall", "--purge"));
