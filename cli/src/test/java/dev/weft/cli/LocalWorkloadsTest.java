@@ -124,7 +124,7 @@ class LocalWorkloadsTest {
   @Test
   void uninstallStopsLeftoverAppsBeforeItRemovesTheStateDir() throws Exception {
     StateDir state = StateDir.of(tmp.resolve("state")).create();
-    Process orphan = orphanGroup();
+    Process orphan = orphanGroup("");
     record(state, "left", deadPid(), orphan);
     java.io.StringWriter out = new java.io.StringWriter();
 

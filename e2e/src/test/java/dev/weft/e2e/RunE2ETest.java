@@ -3,15 +3,23 @@ package dev.weft.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code weft run}: the app runs behind its sidecar, with the mesh's environment, and they stop
- * together.
+ * together: on SIGTERM, on SIGKILL of {@code weft run}, and on {@code weft uninstall}.
  */
 class RunE2ETest {
   @TempDir Path tmp;
@@ -85,47 +93,235 @@ class RunE2ETest {
   @Test
   void sigtermStopsTheAppAndTheSidecar() throws Exception {
     Path out = tmp.resolve("run.out");
-    ProcessBuilder pb =
-        new ProcessBuilder(
+    Process run = startRun(out, "sleeper", "sleep", "600");
+    try {
+      // Wait on the condition itself: the ready line is written before the app starts, but the
+      // app's process exists (as the wrapper, then the app) a moment before, so look for both.
+      ProcessHandle app =
+          awaitCondition(
+              "the ready line and the app",
+              run,
+              out,
+              () ->
+                  Files.readString(out, StandardCharsets.UTF_8).contains("ready (pod IP 127.0.1.")
+                      ? run.descendants()
+                          .filter(
+                              h ->
+                                  h.info().command().orElse("").endsWith("/sleep")
+                                      && List.of("600")
+                                          .equals(List.of(h.info().arguments().orElse(NONE))))
+                          .findFirst()
+                      : Optional.empty());
+      run.destroy(); // SIGTERM
+      assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(run.exitValue()).isEqualTo(143);
+      assertThat(app.onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
+      assertThat(state.resolve("workloads/demo.sleeper.json")).doesNotExist();
+    } finally {
+      kill(run);
+    }
+  }
+
+  /** Issue #5/#10: SIGKILL of weft run must not orphan the app (nor the app's own children). */
+  @Test
+  void sigkillOfWeftRunStopsTheAppsWholeProcessTree() throws Exception {
+    Path out = tmp.resolve("run.out");
+    Process run = startRun(out, "killed", sampleAppWithAChild());
+    try {
+      InetSocketAddress app = awaitAppListening(run, out);
+      List<ProcessHandle> tree = run.descendants().toList();
+      assertThat(tree).hasSizeGreaterThanOrEqualTo(2); // the shell and the sample's JVM
+
+      Instant killed = Instant.now();
+      run.destroyForcibly(); // SIGKILL: no shutdown hook runs
+      assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      awaitCondition(
+          "the app to stop listening on " + app,
+          null,
+          out,
+          () -> listening(app) ? Optional.empty() : Optional.of(true));
+      for (ProcessHandle h : tree) {
+        assertThat(h.onExit().get(30, TimeUnit.SECONDS).isAlive()).as(h.toString()).isFalse();
+      }
+      System.out.println(
+          "weft run SIGKILLed: the app stopped listening after "
+              + Duration.between(killed, Instant.now()).toMillis()
+              + " ms");
+    } finally {
+      kill(run);
+    }
+  }
+
+  /** Issue #5: uninstall stops running workloads before it removes the state dir under them. */
+  @Test
+  void uninstallPurgeStopsARunningWorkloadAndItsApp() throws Exception {
+    Path out = tmp.resolve("run.out");
+    Process run = startRun(out, "podinfo", sampleAppWithAChild());
+    try {
+      InetSocketAddress app = awaitAppListening(run, out);
+      List<ProcessHandle> tree = run.descendants().toList();
+
+      WeftProcess.Result r =
+          WeftProcess.run(
+              tmp, Duration.ofMinutes(2), "uninstall", "--purge", "--state-dir", state.toString());
+
+      assertThat(r.status()).as(r.toString()).isZero();
+      assertThat(r.out())
+          .as(r.toString())
+          .contains("✔ Stopped workload demo/podinfo (weft run pid " + run.pid() + ")")
+          .contains("✔ Stopped controlplane")
+          .contains("✔ Removed " + state);
+      // Its weft run was asked to stop (SIGTERM), so it stopped its app and sidecar itself.
+      assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(run.exitValue()).isEqualTo(143);
+      assertThat(listening(app)).isFalse();
+      for (ProcessHandle h : tree) {
+        assertThat(h.isAlive()).as(h.toString()).isFalse();
+      }
+      assertThat(state).doesNotExist();
+    } finally {
+      kill(run);
+    }
+  }
+
+  /** Issue #5: a name is a DNS-1123 label, as the API says; nothing is written outside. */
+  @Test
+  void aNameWithAPathInItIsRefusedAndNothingIsWritten() throws Exception {
+    Set<Path> before = files();
+    WeftProcess.Result r =
+        WeftProcess.run(
+            tmp,
+            Duration.ofMinutes(2),
+            "run",
+            "--state-dir",
+            state.toString(),
+            "--name",
+            "/../../../x",
+            "-n",
+            "demo",
+            "--port",
+            "http:9898",
+            "--",
+            "true");
+    assertThat(r.status()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err())
+        .isEqualTo(
+            "error: invalid --name: \"/../../../x\" is not a valid DNS-1123 label (at most 63"
+                + " lower-case letters, digits or '-', starting and ending with a letter or"
+                + " digit)\n");
+    assertThat(files()).isEqualTo(before);
+    assertThat(tmp.resolve("x.json")).doesNotExist();
+  }
+
+  private static final String[] NONE = new String[0];
+
+  /** The files under the test's directory, but the launcher's own output files. */
+  private Set<Path> files() throws Exception {
+    try (Stream<Path> all = Files.walk(tmp)) {
+      return all.filter(p -> !p.getFileName().toString().startsWith("weft-"))
+          .collect(Collectors.toSet());
+    }
+  }
+
+  /** The sample app as a shell with a child (the JVM), so that a whole tree must be stopped. */
+  private static String[] sampleAppWithAChild() {
+    return new String[] {
+      "sh",
+      "-c",
+      "\"$0\" sample podinfo --port 9898 & wait",
+      WeftProcess.projectDir().resolve("weft").toString()
+    };
+  }
+
+  /**
+   * Starts {@code weft run --name NAME -n demo --port http:9898 -- APP...}, output to {@code out}.
+   */
+  private Process startRun(Path out, String name, String... app) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
                 WeftProcess.projectDir().resolve("weft").toString(),
                 "run",
                 "--state-dir",
                 state.toString(),
                 "--name",
-                "sleeper",
+                name,
                 "-n",
                 "demo",
                 "--port",
                 "http:9898",
-                "--",
-                "sleep",
-                "600")
+                "--"));
+    command.addAll(List.of(app));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(out.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     pb.environment().put("WEFT_LIB", WeftProcess.distLib().toString());
-    Process run = pb.start();
-    try {
-      Instant deadline = Instant.now().plusSeconds(90);
-      List<ProcessHandle> app = List.of();
-      while (app.isEmpty()) {
-        assertThat(Instant.now()).as(Files.readString(out)).isBefore(deadline);
-        assertThat(run.isAlive()).as(Files.readString(out)).isTrue();
-        app =
-            run.descendants()
-                .filter(h -> h.info().commandLine().orElse("").contains("sleep 600"))
-                .toList();
-        run.waitFor(50, TimeUnit.MILLISECONDS);
-      }
-      assertThat(Files.readString(out, StandardCharsets.UTF_8)).contains("ready (pod IP 127.0.1.");
-      run.destroy(); // SIGTERM
-      assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(run.exitValue()).isEqualTo(143);
-      assertThat(app.get(0).onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
-      assertThat(state.resolve("workloads/demo.sleeper.json")).doesNotExist();
-    } finally {
-      run.descendants().forEach(ProcessHandle::destroyForcibly);
-      run.destroyForcibly();
+    pb.environment().remove("WEFT_STATE_DIR");
+    return pb.start();
+  }
+
+  /** Waits for the ready line, then until the app accepts connections on its address. */
+  private InetSocketAddress awaitAppListening(Process run, Path out) throws Exception {
+    Pattern ready = Pattern.compile("ready \\(pod IP [0-9.]+, app address ([0-9.]+),");
+    String address =
+        awaitCondition(
+            "the ready line",
+            run,
+            out,
+            () -> {
+              Matcher m = ready.matcher(Files.readString(out, StandardCharsets.UTF_8));
+              return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+            });
+    InetSocketAddress app = new InetSocketAddress(address, 9898);
+    awaitCondition(
+        "the app to listen on " + app,
+        run,
+        out,
+        () -> listening(app) ? Optional.of(true) : Optional.empty());
+    return app;
+  }
+
+  private static boolean listening(InetSocketAddress address) {
+    try (Socket s = new Socket()) {
+      s.connect(address, 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
     }
+  }
+
+  /** A condition that yields a value once it holds. */
+  private interface Probe<T> {
+    Optional<T> check() throws Exception;
+  }
+
+  /**
+   * Polls {@code probe} until it yields, for at most 90 s; fails early if {@code run} (when given)
+   * exits. Its output is the failure's description.
+   */
+  private static <T> T awaitCondition(String what, Process run, Path out, Probe<T> probe)
+      throws Exception {
+    Instant deadline = Instant.now().plusSeconds(90);
+    while (true) {
+      Optional<T> v = probe.check();
+      if (v.isPresent()) {
+        return v.get();
+      }
+      String log = Files.exists(out) ? Files.readString(out, StandardCharsets.UTF_8) : "";
+      assertThat(Instant.now()).as("waiting for " + what + "; output:\n" + log).isBefore(deadline);
+      if (run != null) {
+        assertThat(run.isAlive()).as("weft run exited; output:\n" + log).isTrue();
+        run.waitFor(50, TimeUnit.MILLISECONDS);
+      } else {
+        TimeUnit.MILLISECONDS.sleep(50);
+      }
+    }
+  }
+
+  private static void kill(Process run) {
+    run.descendants().forEach(ProcessHandle::destroyForcibly);
+    run.destroyForcibly();
   }
 }
