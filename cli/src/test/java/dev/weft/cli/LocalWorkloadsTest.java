@@ -40,7 +40,7 @@ class LocalWorkloadsTest {
                 SupervisedApp.setsid().get().toString(),
                 "sh",
                 "-c",
-                prelude + "sleep 600 & touch " + started + "; wait")
+                prelude + "sleep 600 & : > " + started + "; wait")
             .start();
     Instant deadline = Instant.now().plusSeconds(30);
     while (!Files.exists(started)) {

@@ -54,7 +54,7 @@ class SupervisedAppTest {
   @Test
   void theAppHasAProcessGroupOfItsOwnWithItsChildren() throws Exception {
     SupervisedApp a =
-        start("sleep 600 & sleep 601 & touch \"$STARTED\"; wait", Duration.ofSeconds(5));
+        start("sleep 600 & sleep 601 & : > \"$STARTED\"; wait", Duration.ofSeconds(5));
     assertThat(a.group().group()).isTrue();
     assertThat(a.group().id()).isEqualTo(a.process().pid());
     long self = ProcessHandle.current().pid();
@@ -70,7 +70,7 @@ class SupervisedAppTest {
   @Test
   void closingTheLifelineStopsTheWholeProcessTree() throws Exception {
     SupervisedApp a =
-        start("sleep 600 & sleep 601 & touch \"$STARTED\"; wait", Duration.ofSeconds(5));
+        start("sleep 600 & sleep 601 & : > \"$STARTED\"; wait", Duration.ofSeconds(5));
     List<ProcessHandle> tree =
         java.util.stream.Stream.concat(
                 java.util.stream.Stream.of(a.process().toHandle()), a.process().descendants())
@@ -87,7 +87,7 @@ class SupervisedAppTest {
   @Test
   void anAppThatIgnoresSigtermIsKilledAfterTheGrace() throws Exception {
     SupervisedApp a =
-        start("trap '' TERM; sleep 600 & touch \"$STARTED\"; wait", Duration.ofMillis(300));
+        start("trap '' TERM; sleep 600 & : > \"$STARTED\"; wait", Duration.ofMillis(300));
     ProcessHandle child = a.process().children().findFirst().orElseThrow();
     a.stop();
     assertThat(a.group().alive()).isFalse();
