@@ -2,6 +2,10 @@ package dev.weft.cli;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -18,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  */
 record ProcessGroup(long id, boolean group) {
   private static final Duration POLL = Duration.ofMillis(50);
+  private static final Path PROC = Path.of("/proc");
+  private static final Path PROC_SELF = PROC.resolve("self");
 
   ProcessGroup {
     if (id <= 1) {
@@ -50,9 +56,50 @@ record ProcessGroup(long id, boolean group) {
     }
   }
 
-  /** Whether any member is still there (zombies not yet reaped by their parent count). */
+  /**
+   * Whether any member still runs. On Linux, from {@code /proc}: a member that has exited but is
+   * not reaped yet (a zombie; an orphan's new parent, init, may take its time) does not count.
+   * Elsewhere, {@code kill -0}, which counts zombies too.
+   */
   boolean alive() {
-    return signal("0");
+    if (!Files.isDirectory(PROC_SELF)) {
+      return signal("0");
+    }
+    if (!group) {
+      return runningMember(PROC.resolve(Long.toString(id)));
+    }
+    try (DirectoryStream<Path> procs = Files.newDirectoryStream(PROC)) {
+      for (Path p : procs) {
+        String pid = p.getFileName().toString();
+        if (!pid.isEmpty() && Character.isDigit(pid.charAt(0)) && runningMember(p)) {
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException e) {
+      return signal("0");
+    }
+  }
+
+  /** Whether {@code /proc/PID} is a member that has not exited (its stat line, proc(5)). */
+  private boolean runningMember(Path proc) {
+    String stat;
+    try {
+      stat = Files.readString(proc.resolve("stat"), StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      return false; // gone meanwhile
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so from the last ')'.
+    int close = stat.lastIndexOf(')');
+    if (close < 0 || close + 2 >= stat.length()) {
+      return false;
+    }
+    String[] f = stat.substring(close + 2).split(" ", 4);
+    if (f.length < 3 || f[0].equals("Z") || f[0].equals("X")) {
+      return false;
+    }
+    String id = Long.toString(this.id);
+    return group ? f[2].equals(id) : proc.getFileName().toString().equals(id);
   }
 
   /** Polls until no member is left or {@code timeout} passes; true if none is left. */
@@ -80,7 +127,8 @@ record ProcessGroup(long id, boolean group) {
    * {@code grace}. Returns the groups that were running.
    */
   static List<ProcessGroup> stopAll(List<ProcessGroup> groups, Duration grace) {
-    List<ProcessGroup> running = groups.stream().filter(g -> g.signal("TERM")).toList();
+    List<ProcessGroup> running = groups.stream().filter(ProcessGroup::alive).toList();
+    running.forEach(g -> g.signal("TERM"));
     Instant end = Instant.now().plus(grace);
     for (ProcessGroup g : running) {
       if (!g.awaitGone(Duration.between(Instant.now(), end))) {
