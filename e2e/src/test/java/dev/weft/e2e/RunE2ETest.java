@@ -129,9 +129,10 @@ class RunE2ETest {
   void sigkillOfWeftRunStopsTheAppsWholeProcessTree() throws Exception {
     Path out = tmp.resolve("run.out");
     Process run = startRun(out, "killed", sampleAppWithAChild());
+    List<ProcessHandle> tree = new ArrayList<>();
     try {
       InetSocketAddress app = awaitAppListening(run, out);
-      List<ProcessHandle> tree = run.descendants().toList();
+      run.descendants().forEach(tree::add);
       assertThat(tree).hasSizeGreaterThanOrEqualTo(2); // the shell and the sample's JVM
 
       Instant killed = Instant.now();
@@ -150,6 +151,7 @@ class RunE2ETest {
               + Duration.between(killed, Instant.now()).toMillis()
               + " ms");
     } finally {
+      tree.forEach(ProcessHandle::destroyForcibly); // if the test failed: no orphans left
       kill(run);
     }
   }
@@ -159,9 +161,10 @@ class RunE2ETest {
   void uninstallPurgeStopsARunningWorkloadAndItsApp() throws Exception {
     Path out = tmp.resolve("run.out");
     Process run = startRun(out, "podinfo", sampleAppWithAChild());
+    List<ProcessHandle> tree = new ArrayList<>();
     try {
       InetSocketAddress app = awaitAppListening(run, out);
-      List<ProcessHandle> tree = run.descendants().toList();
+      run.descendants().forEach(tree::add);
 
       WeftProcess.Result r =
           WeftProcess.run(
@@ -182,6 +185,7 @@ class RunE2ETest {
       }
       assertThat(state).doesNotExist();
     } finally {
+      tree.forEach(ProcessHandle::destroyForcibly); // if the test failed: no orphans left
       kill(run);
     }
   }
