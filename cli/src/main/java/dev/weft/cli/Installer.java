@@ -1,6 +1,7 @@
 package dev.weft.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weft.controlplane.ControlPlane;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -332,6 +333,9 @@ final class Installer {
     try {
       Files.deleteIfExists(state.controlPlaneFile());
       Files.deleteIfExists(state.gatewayFile());
+      // Nothing runs any more: a later install must not restore these workloads as endpoints for
+      // its grace period (the registry only bridges a control-plane restart under live proxies).
+      Files.deleteIfExists(state.root().resolve(ControlPlane.REGISTRY_FILE));
     } catch (IOException e) {
       throw new CliException("cannot clean " + state + ": " + e.getMessage(), e);
     }
