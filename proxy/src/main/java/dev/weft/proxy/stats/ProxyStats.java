@@ -18,6 +18,8 @@ public final class ProxyStats {
   private final ConcurrentHashMap<String, ListenerStats> listeners = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ConnectionLimitStats> connectionLimits =
       new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, dev.weft.proxy.tls.TlsStats> tls =
+      new ConcurrentHashMap<>();
 
   /** Requests answered before any listener matched, e.g. malformed ones. */
   public final LongAdder downstreamRqBad = new LongAdder();
@@ -67,6 +69,16 @@ public final class ProxyStats {
     return connectionLimits.computeIfAbsent(prefix, ConnectionLimitStats::new);
   }
 
+  /** The TLS counters of listener {@code name} ({@code listener.<name>.ssl.*}). */
+  public dev.weft.proxy.tls.TlsStats listenerTls(String name) {
+    return tls.computeIfAbsent("listener." + name + ".ssl.", dev.weft.proxy.tls.TlsStats::new);
+  }
+
+  /** The TLS counters of cluster {@code name} ({@code cluster.<name>.ssl.*}). */
+  public dev.weft.proxy.tls.TlsStats clusterTls(String name) {
+    return tls.computeIfAbsent("cluster." + name + ".ssl.", dev.weft.proxy.tls.TlsStats::new);
+  }
+
   /** Envoy's {@code /stats} text: {@code name: value} lines, sorted. */
   public String text() {
     Map<String, Long> out = new TreeMap<>();
@@ -97,6 +109,9 @@ public final class ProxyStats {
       String p = "connection_limit." + c.prefix() + ".";
       out.put(p + "active_connections", c.active());
       out.put(p + "limited_connections", c.limited());
+    }
+    for (dev.weft.proxy.tls.TlsStats t : tls.values()) {
+      t.appendTo(out);
     }
     out.put("http.downstream_rq_bad", downstreamRqBad.sum());
     out.put("access_log.dropped", accessLogDropped.sum());
