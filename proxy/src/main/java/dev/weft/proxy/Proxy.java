@@ -4,7 +4,6 @@ import dev.weft.proxy.accesslog.AccessLogger;
 import dev.weft.proxy.admin.AdminServer;
 import dev.weft.proxy.config.ConfigCompiler;
 import dev.weft.proxy.http.DataPlane;
-import dev.weft.proxy.http.filter.HttpFilterRegistry;
 import dev.weft.proxy.listener.ListenerManager;
 import dev.weft.proxy.listener.Transport;
 import dev.weft.proxy.stats.ProxyStats;
@@ -73,7 +72,7 @@ public final class Proxy implements AutoCloseable {
         XdsClient.builder()
             .server(b.xdsServer())
             .node(NodeStructs.node(b.nodeId(), b.metadata()))
-            .compiler(new ConfigCompiler(p.stats, HttpFilterRegistry.defaults(), p.secrets))
+            .compiler(new ConfigCompiler(p.stats, b.httpFilters(), p.secrets))
             .stats(p.stats)
             .sink(
                 config -> {

@@ -106,8 +106,13 @@ final class PeerVerifier extends X509ExtendedTrustManager {
     verify(chain);
   }
 
+  /**
+   * None: a server does not name its CAs in the CertificateRequest (Envoy sends no
+   * certificate_authorities unless configured), so a client sends its certificate whatever its
+   * issuer and an untrusted one is refused here, counted as {@code ssl.fail_verify_error}.
+   */
   @Override
   public X509Certificate[] getAcceptedIssuers() {
-    return roots.toArray(new X509Certificate[0]);
+    return new X509Certificate[0];
   }
 }
