@@ -447,6 +447,20 @@ class MutualTlsTest {
   }
 
   @Test
+  void sessionsResume() throws Exception {
+    startServer(true);
+    javax.net.ssl.SSLContext ctx = TlsHttp.context(clientCert, root);
+    assertThat(TlsHttp.get(ctx, serverPort, IstioTls.INBOUND_ALPN, "/1").status()).isEqualTo(200);
+    assertThat(TlsHttp.get(ctx, serverPort, IstioTls.INBOUND_ALPN, "/2").status()).isEqualTo(200);
+    String prefix = "listener.127.0.0.1_" + serverPort + ".ssl.";
+    await(() -> stat(server, prefix + "handshake") == 2);
+    assertThat(stat(server, prefix + "session_reused")).isEqualTo(1);
+    // The resumed session still carries the client's identity.
+    assertThat(app.lastHeaders)
+        .containsEntry("x-peer-principal", "cluster.local/ns/demo/sa/client");
+  }
+
+  @Test
   void aMissingSecretRefusesConnectionsUntilItArrives() throws Exception {
     serveServer(true);
     server = start(serverAds, "server", tmp.resolve("server.log"));

@@ -33,6 +33,16 @@ public final class TlsHttp {
   public static Result get(
       int port, TestPki.Workload client, TestPki.Ca trust, List<String> alpn, String path)
       throws IOException {
+    return get(context(client, trust), port, alpn, path);
+  }
+
+  /**
+   * A client context (its session cache lets a later connection resume the session).
+   *
+   * @param client the client certificate, or null for none
+   * @param trust the root to verify the server with, or null to accept any server
+   */
+  public static SSLContext context(TestPki.Workload client, TestPki.Ca trust) {
     try {
       SSLContext ctx = SSLContext.getInstance("TLS");
       KeyManagerFactory kmf = null;
@@ -55,6 +65,16 @@ public final class TlsHttp {
         tms = new TrustManager[] {new TrustAll()};
       }
       ctx.init(kmf == null ? null : kmf.getKeyManagers(), tms, null);
+      return ctx;
+    } catch (java.security.GeneralSecurityException | IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** One request on a new connection made with {@code ctx}. */
+  public static Result get(SSLContext ctx, int port, List<String> alpn, String path)
+      throws IOException {
+    {
       try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket()) {
         s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
         s.setSoTimeout(20_000);
@@ -81,8 +101,6 @@ public final class TlsHttp {
         int body = text.indexOf("\r\n\r\n");
         return new Result(status, body < 0 ? "" : text.substring(body + 4), server);
       }
-    } catch (java.security.GeneralSecurityException e) {
-      throw new IllegalStateException(e);
     }
   }
 
