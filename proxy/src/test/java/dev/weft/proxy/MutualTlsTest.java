@@ -295,6 +295,8 @@ class MutualTlsTest {
     assertThatThrownBy(() -> RawHttp.get(serverPort, "server", "/plain"))
         .isInstanceOf(IOException.class);
     assertThat(app.requestLines).isEmpty();
+    assertThat(stat(server, "listener.127.0.0.1_" + serverPort + ".no_filter_chain_match"))
+        .isEqualTo(1);
     // mTLS still works.
     startClient(List.of(SERVER_ID), "istio");
     assertThat(RawHttp.get(clientPort, "server", "/mtls").status()).isEqualTo(200);

@@ -71,6 +71,18 @@ public final class ConfigCompiler {
   private final HttpFilterRegistry httpFilterRegistry;
   private final SecretStore secrets;
 
+  /**
+   * The TLS contexts compiled lately, by what they were compiled from: a listener or cluster pushed
+   * again unchanged keeps its {@code TlsContext}, hence its {@code SslContext}, session cache and
+   * ticket keys (resumption survives config pushes). Cleared when it grows past {@link
+   * #MAX_TLS_CONTEXTS}; touched only on the xDS executor.
+   */
+  private final Map<TlsKey, TlsContext> tlsContexts = new HashMap<>();
+
+  private static final int MAX_TLS_CONTEXTS = 1024;
+
+  private record TlsKey(com.google.protobuf.Message context, String statPrefix) {}
+
   public ConfigCompiler(ProxyStats stats) {
     this(stats, HttpFilterRegistry.defaults());
   }
@@ -207,7 +219,13 @@ public final class ConfigCompiler {
     }
     DownstreamTlsContext d = unpack(where, ts.getTypedConfig(), DownstreamTlsContext.class);
     try {
-      TlsContext t = TlsContext.downstream(d, secrets, stats.listenerTls(listenerName));
+      var tlsStats = stats.listenerTls(listenerName);
+      TlsKey key = new TlsKey(d, tlsStats.prefix());
+      TlsContext t = tlsContexts.get(key);
+      if (t == null) {
+        t = TlsContext.downstream(d, secrets, tlsStats);
+        remember(key, t);
+      }
       t.warm();
       return t;
     } catch (TlsConfigException e) {
@@ -236,12 +254,25 @@ public final class ConfigCompiler {
     }
     UpstreamTlsContext u = unpack(where, ts.getTypedConfig(), UpstreamTlsContext.class);
     try {
-      TlsContext t = TlsContext.upstream(u, secrets, stats.clusterTls(cluster));
+      var tlsStats = stats.clusterTls(cluster);
+      TlsKey key = new TlsKey(u, tlsStats.prefix());
+      TlsContext t = tlsContexts.get(key);
+      if (t == null) {
+        t = TlsContext.upstream(u, secrets, tlsStats);
+        remember(key, t);
+      }
       t.warm();
       return t;
     } catch (TlsConfigException e) {
       throw new InvalidResourceException(where + "transport_socket: " + e.getMessage());
     }
+  }
+
+  private void remember(TlsKey key, TlsContext t) {
+    if (tlsContexts.size() >= MAX_TLS_CONTEXTS) {
+      tlsContexts.clear();
+    }
+    tlsContexts.put(key, t);
   }
 
   private ClusterTransport clusterTransport(String where, Cluster c)

@@ -158,6 +158,7 @@ public final class ListenerManager {
   private void installChain(Channel ch, ListenerConfig lc, FilterChainSelector.Connection conn) {
     FilterChainConfig chain = FilterChainSelector.select(lc.filterChains(), conn);
     if (chain == null) {
+      lc.stats().noFilterChainMatch();
       ch.close();
       return;
     }

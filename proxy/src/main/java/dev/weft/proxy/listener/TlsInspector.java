@@ -56,6 +56,17 @@ final class TlsInspector extends SslClientHelloHandler<ClientHello> {
   }
 
   @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+    if (done) {
+      // The connection matched no chain and is closing: its bytes go nowhere (and are not
+      // inspected again).
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    super.decode(ctx, in, out);
+  }
+
+  @Override
   protected Future<ClientHello> lookup(ChannelHandlerContext ctx, ByteBuf clientHello) {
     // null: the bytes are not a TLS handshake (plaintext).
     ClientHello hello = clientHello == null ? null : ClientHello.parse(clientHello);

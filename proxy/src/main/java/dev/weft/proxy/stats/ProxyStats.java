@@ -96,6 +96,7 @@ public final class ProxyStats {
       out.put("listener." + l.name() + ".downstream_cx_total", l.cxTotal.sum());
       out.put("listener." + l.name() + ".downstream_cx_active", l.cxActive.sum());
       out.put("listener." + l.name() + ".downstream_global_cx_overflow", l.globalCxOverflow.sum());
+      out.put("listener." + l.name() + ".no_filter_chain_match", l.noFilterChainMatch.sum());
       String h = "http." + l.name() + ".";
       out.put(h + "downstream_rq_total", l.rqTotal.sum());
       out.put(h + "downstream_cx_idle_timeout", l.cxIdleTimeout.sum());

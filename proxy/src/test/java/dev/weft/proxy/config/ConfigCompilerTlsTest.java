@@ -57,6 +57,15 @@ class ConfigCompilerTlsTest {
   }
 
   @Test
+  void anUnchangedPushKeepsItsTlsContextAndSoItsSessions() throws Exception {
+    ListenerConfig a = compiler.listener(IstioTls.inbound("in", 15006, hcm, false, true));
+    ListenerConfig b = compiler.listener(IstioTls.inbound("in", 15006, hcm, false, true));
+    assertThat(b.filterChains().get(0).tls()).isSameAs(a.filterChains().get(0).tls());
+    ListenerConfig other = compiler.listener(IstioTls.inbound("in2", 15007, hcm, false, true));
+    assertThat(other.filterChains().get(0).tls()).isNotSameAs(a.filterChains().get(0).tls());
+  }
+
+  @Test
   void theInspectorIsImpliedByAChainThatMatchesOnTls() throws Exception {
     Listener l =
         IstioTls.inbound("in", 15006, hcm, true, false).toBuilder().clearListenerFilters().build();
