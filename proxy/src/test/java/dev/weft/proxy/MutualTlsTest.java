@@ -248,6 +248,12 @@ class MutualTlsTest {
     startClient(List.of(SERVER_ID), "istio");
 
     RawHttp.Response r = RawHttp.get(clientPort, "server", "/hello");
+    // SDS over ADS: the client subscribed to the secrets its cluster names.
+    assertThat(
+            clientAds.requests().stream()
+                .filter(q -> q.getTypeUrl().equals(SDS))
+                .map(q -> java.util.Set.copyOf(q.getResourceNamesList())))
+        .contains(java.util.Set.of("default", "ROOTCA"));
 
     assertThat(r.status()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).startsWith("app /hello");
@@ -270,7 +276,8 @@ class MutualTlsTest {
     assertThat(plain.status()).isEqualTo(200);
     assertThat(app.lastHeaders)
         .containsEntry("x-peer-principal", "null")
-        .containsEntry("x-security-policy", "none");
+        .containsEntry("x-security-policy", "none")
+        .containsEntry("x-forwarded-proto", "http");
 
     // mTLS through the client sidecar: the tls chain.
     assertThat(RawHttp.get(clientPort, "server", "/mtls").status()).isEqualTo(200);
@@ -344,6 +351,8 @@ class MutualTlsTest {
     TlsHttp.Result ok = TlsHttp.get(serverPort, clientCert, root, IstioTls.INBOUND_ALPN, "/x");
     assertThat(ok.status()).isEqualTo(200);
     assertThat(ok.serverCert()).isEqualTo(serverCert.cert());
+    // Envoy fills x-forwarded-proto from the downstream connection: TLS is https.
+    assertThat(app.lastHeaders).containsEntry("x-forwarded-proto", "https");
   }
 
   @Test

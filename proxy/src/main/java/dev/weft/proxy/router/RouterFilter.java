@@ -92,7 +92,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       String location =
           Router.tlsRedirect(
               vh,
-              UpstreamHeaders.scheme(h),
+              UpstreamHeaders.scheme(h, info),
               "true".equals(h.get(X_ENVOY_INTERNAL)),
               authority,
               path);
@@ -114,7 +114,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     if (route.action() instanceof RouteAction.Redirect r) {
       cb.sendRedirect(
           r.status(),
-          Router.redirectLocation(route, r, UpstreamHeaders.scheme(h), authority, path));
+          Router.redirectLocation(route, r, UpstreamHeaders.scheme(h, info), authority, path));
       return FilterStatus.STOP;
     }
     String clusterName = Router.cluster(route.action(), cb.random());
