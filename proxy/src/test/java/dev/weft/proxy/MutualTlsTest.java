@@ -458,6 +458,30 @@ class MutualTlsTest {
   }
 
   @Test
+  void aBadSecretOverAdsIsNackedAndTheGoodOneStays() throws Exception {
+    startServer(false);
+    startClient(List.of(SERVER_ID), "istio");
+    io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret bad =
+        TestPki.certificateSecret("default", clientCert).toBuilder()
+            .setTlsCertificate(
+                TestPki.certificateSecret("default", clientCert).getTlsCertificate().toBuilder()
+                    .setPrivateKey(
+                        io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder()
+                            .setInlineString("not a key")))
+            .build();
+    clientAds.set(SDS, "s-bad", bad, TestPki.rootSecret("ROOTCA", root));
+    await(() -> clientAds.nacks().stream().anyMatch(n -> n.getTypeUrl().equals(SDS)));
+    var nack = clientAds.nacks().stream().filter(n -> n.getTypeUrl().equals(SDS)).findFirst().get();
+    assertThat(nack.getVersionInfo()).isEqualTo("s1");
+    assertThat(nack.getErrorDetail().getMessage())
+        .contains("secret default: private_key must be a PKCS#8 PEM key");
+    // The accepted certificate keeps working.
+    assertThat(RawHttp.get(clientPort, "server", "/after").status()).isEqualTo(200);
+    assertThat(app.lastHeaders)
+        .containsEntry("x-peer-principal", "cluster.local/ns/demo/sa/client");
+  }
+
+  @Test
   void sessionsResume() throws Exception {
     startServer(true);
     javax.net.ssl.SSLContext ctx = TlsHttp.context(clientCert, root);
