@@ -151,6 +151,10 @@ class MutualTlsTest {
   }
 
   void serveClient(List<String> sans, String tlsMode) {
+    serveClient(sans, tlsMode, true);
+  }
+
+  void serveClient(List<String> sans, String tlsMode, boolean withSecrets) {
     clientAds.set(CDS, "c1", IstioTls.autoMtlsCluster(OUTBOUND, sans, true));
     clientAds.set(
         EDS,
@@ -167,11 +171,13 @@ class MutualTlsTest {
                     Xds.routes(
                         "80", Xds.vhost("server:80", List.of("*"), Xds.prefixRoute("/", OUTBOUND))))
                 .build()));
-    clientAds.set(
-        SDS,
-        "s1",
-        TestPki.certificateSecret("default", clientCert),
-        TestPki.rootSecret("ROOTCA", root));
+    if (withSecrets) {
+      clientAds.set(
+          SDS,
+          "s1",
+          TestPki.certificateSecret("default", clientCert),
+          TestPki.rootSecret("ROOTCA", root));
+    }
   }
 
   Proxy start(TestAdsServer ads, String name, Path log) throws IOException {
@@ -479,6 +485,37 @@ class MutualTlsTest {
     assertThat(RawHttp.get(clientPort, "server", "/after").status()).isEqualTo(200);
     assertThat(app.lastHeaders)
         .containsEntry("x-peer-principal", "cluster.local/ns/demo/sa/client");
+  }
+
+  @Test
+  void anUpstreamSecretThatHasNotArrivedIsAnUpstreamConnectFailure() throws Exception {
+    startServer(false);
+    serveClient(List.of(SERVER_ID), "istio", false);
+    client = start(clientAds, "client", clientLog);
+    await(() -> clientAds.acked(EDS, "e1"));
+
+    RawHttp.Response r = RawHttp.get(clientPort, "server", "/x");
+
+    assertThat(r.status()).isEqualTo(503);
+    assertThat(app.requestLines).isEmpty();
+    await(
+        () -> {
+          try {
+            return Files.exists(clientLog) && Files.readString(clientLog).contains(" 503 UF ");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+    assertThat(Files.readString(clientLog))
+        .contains("\"TLS_error: secret default is not available yet\"");
+    // Once SDS delivers, the same cluster works.
+    clientAds.set(
+        SDS,
+        "s1",
+        TestPki.certificateSecret("default", clientCert),
+        TestPki.rootSecret("ROOTCA", root));
+    await(() -> clientAds.acked(SDS, "s1"));
+    assertThat(RawHttp.get(clientPort, "server", "/y").status()).isEqualTo(200);
   }
 
   @Test
