@@ -7,6 +7,7 @@ import dev.weft.proxy.http.DataPlane;
 import dev.weft.proxy.listener.ListenerManager;
 import dev.weft.proxy.listener.Transport;
 import dev.weft.proxy.stats.ProxyStats;
+import dev.weft.proxy.tls.SecretStore;
 import dev.weft.proxy.xds.NodeStructs;
 import dev.weft.proxy.xds.XdsClient;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 public final class Proxy implements AutoCloseable {
   private final ProxyBootstrap bootstrap;
   private final ProxyStats stats = new ProxyStats();
+  private final SecretStore secrets = new SecretStore();
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private final Object readyLock = new Object();
   private AccessLogger accessLog;
@@ -70,7 +72,7 @@ public final class Proxy implements AutoCloseable {
         XdsClient.builder()
             .server(b.xdsServer())
             .node(NodeStructs.node(b.nodeId(), b.metadata()))
-            .compiler(new ConfigCompiler(p.stats))
+            .compiler(new ConfigCompiler(p.stats, b.httpFilters(), p.secrets))
             .stats(p.stats)
             .sink(
                 config -> {
@@ -159,6 +161,14 @@ public final class Proxy implements AutoCloseable {
             + bootstrap.xdsServer().getHostString()
             + ":"
             + bootstrap.xdsServer().getPort());
+  }
+
+  /**
+   * The proxy's TLS secrets: the identity agent registers the workload certificate ({@code
+   * default}) and the roots ({@code ROOTCA}) here; SDS over ADS fills it too.
+   */
+  public SecretStore secrets() {
+    return secrets;
   }
 
   /** Where the admin interface listens (with the actual port if 0 was configured). */

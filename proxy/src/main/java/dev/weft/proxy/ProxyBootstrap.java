@@ -22,6 +22,7 @@ public final class ProxyBootstrap {
   private final InetSocketAddress adminAddress;
   private final Path accessLogPath;
   private final long maxDownstreamConnections;
+  private final dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters;
 
   private ProxyBootstrap(Builder b) {
     this.maxDownstreamConnections =
@@ -32,6 +33,7 @@ public final class ProxyBootstrap {
     this.xdsServer = Objects.requireNonNull(b.xdsServer, "xdsServer");
     this.adminAddress = b.adminAddress;
     this.accessLogPath = b.accessLogPath;
+    this.httpFilters = b.httpFilters;
     Map<String, Object> copy = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : b.metadata.entrySet()) {
       Object v = e.getValue();
@@ -96,6 +98,11 @@ public final class ProxyBootstrap {
    * once and counted as {@code listener.<name>.downstream_global_cx_overflow}. Defaults to {@link
    * DownstreamConnections#defaultMax()}, derived from the descriptor limit.
    */
+  /** The HTTP filters the proxy knows (the built-in ones unless a test adds its own). */
+  public dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters() {
+    return httpFilters;
+  }
+
   public long maxDownstreamConnections() {
     return maxDownstreamConnections;
   }
@@ -114,8 +121,16 @@ public final class ProxyBootstrap {
         new InetSocketAddress("127.0.0.1", WellKnownPorts.PROXY_ADMIN);
     private Path accessLogPath;
     private long maxDownstreamConnections;
+    private dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters =
+        dev.weft.proxy.http.filter.HttpFilterRegistry.defaults();
 
     private Builder() {}
+
+    /** The HTTP filters the proxy knows; {@code HttpFilterRegistry.defaults()} by default. */
+    public Builder httpFilters(dev.weft.proxy.http.filter.HttpFilterRegistry registry) {
+      this.httpFilters = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
 
     /** The proxy-wide downstream connection limit; 0 (the default) derives it from descriptors. */
     public Builder maxDownstreamConnections(long max) {

@@ -506,12 +506,9 @@ class ProxyTest {
   void rejectedUpdateIsNackedAndTheOldConfigStays() throws Exception {
     serveCanary(Xds.prefixRoute("/", V1));
     startReady();
-    // A listener with an unsupported filter chain: NACK, keep serving the old one.
-    var bad =
-        Xds.rdsListener(port, "http_proxy").toBuilder()
-            .addFilterChains(
-                io.envoyproxy.envoy.config.listener.v3.FilterChain.getDefaultInstance())
-            .build();
+    // A listener with two chains of the same match (Envoy rejects it): NACK, keep the old one.
+    var good = Xds.rdsListener(port, "http_proxy");
+    var bad = good.toBuilder().addFilterChains(good.getFilterChains(0)).build();
     ads.set(LDS, "l2", bad);
     await(() -> !ads.nacks().isEmpty());
     var nack = ads.nacks().getFirst();
@@ -519,7 +516,7 @@ class ProxyTest {
     assertThat(nack.getVersionInfo()).isEqualTo("l1");
     assertThat(nack.getErrorDetail().getMessage())
         .contains("listener 127.0.0.1_" + port)
-        .contains("exactly one filter chain");
+        .contains("multiple filter chains with the same filter_chain_match");
     // A bad route regex too.
     ads.set(
         RDS,

@@ -28,6 +28,8 @@ import java.net.SocketAddress;
  * @param downstreamLocal downstream connection's local address or null
  * @param downstreamRemote downstream peer or null
  * @param routeName the matched route's name or null
+ * @param upstreamTransportFailureReason why the upstream TLS handshake failed, or null
+ * @param requestedServerName the downstream TLS SNI, or null
  */
 public record AccessLogEntry(
     long startMillis,
@@ -50,7 +52,58 @@ public record AccessLogEntry(
     SocketAddress upstreamLocal,
     SocketAddress downstreamLocal,
     SocketAddress downstreamRemote,
-    String routeName) {
+    String routeName,
+    String upstreamTransportFailureReason,
+    String requestedServerName) {
+
+  /** An entry without TLS facts. */
+  public AccessLogEntry(
+      long startMillis,
+      String method,
+      String path,
+      String protocol,
+      int code,
+      String flags,
+      String details,
+      long bytesReceived,
+      long bytesSent,
+      long durationMillis,
+      long upstreamServiceTime,
+      String forwardedFor,
+      String userAgent,
+      String requestId,
+      String authority,
+      String upstreamHost,
+      String upstreamCluster,
+      SocketAddress upstreamLocal,
+      SocketAddress downstreamLocal,
+      SocketAddress downstreamRemote,
+      String routeName) {
+    this(
+        startMillis,
+        method,
+        path,
+        protocol,
+        code,
+        flags,
+        details,
+        bytesReceived,
+        bytesSent,
+        durationMillis,
+        upstreamServiceTime,
+        forwardedFor,
+        userAgent,
+        requestId,
+        authority,
+        upstreamHost,
+        upstreamCluster,
+        upstreamLocal,
+        downstreamLocal,
+        downstreamRemote,
+        routeName,
+        null,
+        null);
+  }
 
   /**
    * Istio's default text format: {@code [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:

@@ -30,7 +30,8 @@ final class AccessLogFormatter {
     sb.append(dash(e.method())).append(' ').append(dash(e.path())).append(' ');
     sb.append(dash(e.protocol()));
     sb.append("\" ").append(e.code()).append(' ').append(dash(e.flags())).append(' ');
-    sb.append(dash(e.details())).append(" - \"-\" ");
+    sb.append(dash(e.details())).append(" - \"");
+    sb.append(dash(e.upstreamTransportFailureReason())).append("\" ");
     sb.append(e.bytesReceived()).append(' ').append(e.bytesSent()).append(' ');
     sb.append(e.durationMillis()).append(' ');
     if (e.upstreamServiceTime() < 0) {
@@ -43,7 +44,8 @@ final class AccessLogFormatter {
     sb.append("\" \"").append(dash(e.upstreamHost())).append("\" ");
     sb.append(dash(e.upstreamCluster())).append(' ');
     sb.append(address(e.upstreamLocal())).append(' ').append(address(e.downstreamLocal()));
-    sb.append(' ').append(address(e.downstreamRemote())).append(" - ").append(dash(e.routeName()));
+    sb.append(' ').append(address(e.downstreamRemote())).append(' ');
+    sb.append(dash(e.requestedServerName())).append(' ').append(dash(e.routeName()));
   }
 
   /** {@code yyyy-MM-ddTHH:mm:ss.SSSZ} in UTC; the text up to the second is reused. */

@@ -6,6 +6,9 @@ import dev.weft.proxy.http.filter.HttpFilterChain;
 import dev.weft.proxy.http.filter.HttpFilterFactory;
 import dev.weft.proxy.http.filter.HttpFilterRegistry;
 import dev.weft.proxy.stats.ProxyStats;
+import dev.weft.proxy.tls.SecretStore;
+import dev.weft.proxy.tls.TlsConfigException;
+import dev.weft.proxy.tls.TlsContext;
 import dev.weft.xds.TypeUrls;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
@@ -23,6 +26,8 @@ import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -50,8 +55,33 @@ public final class ConfigCompiler {
   /** Envoy's default route timeout. */
   static final long DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 
+  static final String TLS_INSPECTOR = "envoy.filters.listener.tls_inspector";
+  static final String TLS_INSPECTOR_TYPE =
+      "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
+  static final String TLS_SOCKET = "envoy.transport_sockets.tls";
+  static final String RAW_BUFFER_SOCKET = "envoy.transport_sockets.raw_buffer";
+  static final String DOWNSTREAM_TLS_TYPE =
+      "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
+  static final String UPSTREAM_TLS_TYPE =
+      "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
+  static final String RAW_BUFFER_TYPE =
+      "type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer";
+
   private final ProxyStats stats;
   private final HttpFilterRegistry httpFilterRegistry;
+  private final SecretStore secrets;
+
+  /**
+   * The TLS contexts compiled lately, by what they were compiled from: a listener or cluster pushed
+   * again unchanged keeps its {@code TlsContext}, hence its {@code SslContext}, session cache and
+   * ticket keys (resumption survives config pushes). Cleared when it grows past {@link
+   * #MAX_TLS_CONTEXTS}; touched only on the xDS executor.
+   */
+  private final Map<TlsKey, TlsContext> tlsContexts = new HashMap<>();
+
+  private static final int MAX_TLS_CONTEXTS = 1024;
+
+  private record TlsKey(com.google.protobuf.Message context, String statPrefix) {}
 
   public ConfigCompiler(ProxyStats stats) {
     this(stats, HttpFilterRegistry.defaults());
@@ -59,8 +89,24 @@ public final class ConfigCompiler {
 
   /** A compiler that knows the HTTP filters of {@code httpFilterRegistry}. */
   public ConfigCompiler(ProxyStats stats, HttpFilterRegistry httpFilterRegistry) {
+    this(stats, httpFilterRegistry, new SecretStore());
+  }
+
+  /**
+   * A compiler whose TLS contexts take their SDS secrets from {@code secrets}.
+   *
+   * @param secrets the proxy's secrets (in process and from ADS)
+   */
+  public ConfigCompiler(
+      ProxyStats stats, HttpFilterRegistry httpFilterRegistry, SecretStore secrets) {
     this.stats = stats;
     this.httpFilterRegistry = httpFilterRegistry;
+    this.secrets = secrets;
+  }
+
+  /** The secret store TLS contexts read. */
+  public SecretStore secrets() {
+    return secrets;
   }
 
   // ---------------------------------------------------------------- LDS
@@ -76,31 +122,191 @@ public final class ConfigCompiler {
       throw new InvalidResourceException(where + "address.socket_address is required");
     }
     InetSocketAddress address = socketAddress(where, l.getAddress().getSocketAddress());
-    if (l.getListenerFiltersCount() > 0) {
-      throw new InvalidResourceException(
-          where + "listener_filters are not supported (" + l.getListenerFilters(0).getName() + ")");
+    boolean inspector = false;
+    for (io.envoyproxy.envoy.config.listener.v3.ListenerFilter lf : l.getListenerFiltersList()) {
+      if (lf.getName().equals(TLS_INSPECTOR)
+          || lf.getTypedConfig().getTypeUrl().equals(TLS_INSPECTOR_TYPE)) {
+        inspector = true;
+      } else {
+        throw new InvalidResourceException(
+            where
+                + "listener filter '"
+                + lf.getName()
+                + "' is not supported (only "
+                + TLS_INSPECTOR
+                + ")");
+      }
     }
-    // Only the empty match is accepted today, so a second chain could only duplicate the first
-    // (which Envoy rejects too).
-    if (l.getFilterChainsCount() != 1) {
-      throw new InvalidResourceException(
-          where + "exactly one filter chain is supported, got " + l.getFilterChainsCount());
+    if (l.hasDefaultFilterChain()) {
+      throw new InvalidResourceException(where + "default_filter_chain is not supported");
+    }
+    if (l.getFilterChainsCount() < 1) {
+      throw new InvalidResourceException(where + "at least one filter chain is required");
     }
     List<FilterChainConfig> chains = new ArrayList<>(l.getFilterChainsCount());
     for (FilterChain chain : l.getFilterChainsList()) {
-      chains.add(filterChain(where, name, chain));
+      FilterChainConfig c = filterChain(where, name, chain);
+      for (FilterChainConfig other : chains) {
+        if (other.match().equals(c.match())) {
+          // Envoy: "multiple filter chains with the same matching rules are defined".
+          throw new InvalidResourceException(
+              where + "multiple filter chains with the same filter_chain_match");
+        }
+      }
+      // Envoy inserts the TLS inspector itself when a chain matches on what only it can see.
+      FilterChainMatch m = c.match();
+      if (!m.serverNames().isEmpty()
+          || m.transportProtocol().equals("tls")
+          || !m.applicationProtocols().isEmpty()) {
+        inspector = true;
+      }
+      chains.add(c);
     }
-    return new ListenerConfig(name, address, chains, stats.listener(name));
+    return new ListenerConfig(name, address, chains, stats.listener(name), inspector);
+  }
+
+  /** Envoy's {@code filter_chain_match}: the fields Weft selects on; others are rejected. */
+  private static FilterChainMatch chainMatch(
+      String where, io.envoyproxy.envoy.config.listener.v3.FilterChainMatch m)
+      throws InvalidResourceException {
+    if (m.getPrefixRangesCount() > 0
+        || m.getSourcePrefixRangesCount() > 0
+        || m.getDirectSourcePrefixRangesCount() > 0
+        || m.getSourcePortsCount() > 0
+        || m.getSourceType()
+            != io.envoyproxy.envoy.config.listener.v3.FilterChainMatch.ConnectionSourceType.ANY
+        || !m.getAddressSuffix().isEmpty()
+        || m.hasSuffixLen()) {
+      throw new InvalidResourceException(
+          where
+              + "filter_chain_match: only destination_port, server_names, transport_protocol and"
+              + " application_protocols are supported");
+    }
+    String tp = m.getTransportProtocol();
+    if (!tp.isEmpty() && !tp.equals("tls") && !tp.equals("raw_buffer")) {
+      throw new InvalidResourceException(
+          where + "filter_chain_match: unknown transport_protocol '" + tp + "'");
+    }
+    int port = m.hasDestinationPort() ? m.getDestinationPort().getValue() : 0;
+    if (port < 0 || port > 65535) {
+      throw new InvalidResourceException(where + "filter_chain_match: invalid destination_port");
+    }
+    List<String> names = new ArrayList<>();
+    for (String n : m.getServerNamesList()) {
+      names.add(n.toLowerCase(java.util.Locale.ROOT));
+    }
+    return new FilterChainMatch(port, names, tp, m.getApplicationProtocolsList());
+  }
+
+  /**
+   * A chain's {@code transport_socket}: null for none or {@code raw_buffer}, else the compiled
+   * {@code DownstreamTlsContext}.
+   */
+  private TlsContext downstreamTls(
+      String where, String listenerName, io.envoyproxy.envoy.config.core.v3.TransportSocket ts)
+      throws InvalidResourceException {
+    String type = ts.getTypedConfig().getTypeUrl();
+    if (ts.getName().equals(RAW_BUFFER_SOCKET) || type.equals(RAW_BUFFER_TYPE)) {
+      return null;
+    }
+    if (!type.equals(DOWNSTREAM_TLS_TYPE)) {
+      throw new InvalidResourceException(
+          where
+              + "transport_socket '"
+              + ts.getName()
+              + "' is not supported (envoy.transport_sockets.tls with a DownstreamTlsContext, or"
+              + " raw_buffer)");
+    }
+    DownstreamTlsContext d = unpack(where, ts.getTypedConfig(), DownstreamTlsContext.class);
+    try {
+      var tlsStats = stats.listenerTls(listenerName);
+      TlsKey key = new TlsKey(d, tlsStats.prefix());
+      TlsContext t = tlsContexts.get(key);
+      if (t == null) {
+        t = TlsContext.downstream(d, secrets, tlsStats);
+        remember(key, t);
+      }
+      t.warm();
+      return t;
+    } catch (TlsConfigException e) {
+      throw new InvalidResourceException(where + "transport_socket: " + e.getMessage());
+    }
+  }
+
+  /**
+   * A cluster's {@code transport_socket} (or a match's): null for {@code raw_buffer}, else the
+   * compiled {@code UpstreamTlsContext}.
+   */
+  private TlsContext upstreamTls(
+      String where, String cluster, io.envoyproxy.envoy.config.core.v3.TransportSocket ts)
+      throws InvalidResourceException {
+    String type = ts.getTypedConfig().getTypeUrl();
+    if (ts.getName().equals(RAW_BUFFER_SOCKET) || type.equals(RAW_BUFFER_TYPE)) {
+      return null;
+    }
+    if (!type.equals(UPSTREAM_TLS_TYPE)) {
+      throw new InvalidResourceException(
+          where
+              + "transport_socket '"
+              + ts.getName()
+              + "' is not supported (envoy.transport_sockets.tls with an UpstreamTlsContext, or"
+              + " raw_buffer)");
+    }
+    UpstreamTlsContext u = unpack(where, ts.getTypedConfig(), UpstreamTlsContext.class);
+    try {
+      var tlsStats = stats.clusterTls(cluster);
+      TlsKey key = new TlsKey(u, tlsStats.prefix());
+      TlsContext t = tlsContexts.get(key);
+      if (t == null) {
+        t = TlsContext.upstream(u, secrets, tlsStats);
+        remember(key, t);
+      }
+      t.warm();
+      return t;
+    } catch (TlsConfigException e) {
+      throw new InvalidResourceException(where + "transport_socket: " + e.getMessage());
+    }
+  }
+
+  private void remember(TlsKey key, TlsContext t) {
+    if (tlsContexts.size() >= MAX_TLS_CONTEXTS) {
+      tlsContexts.clear();
+    }
+    tlsContexts.put(key, t);
+  }
+
+  private ClusterTransport clusterTransport(String where, Cluster c)
+      throws InvalidResourceException {
+    if (!c.hasTransportSocket() && c.getTransportSocketMatchesCount() == 0) {
+      return ClusterTransport.PLAINTEXT;
+    }
+    TlsContext def =
+        c.hasTransportSocket() ? upstreamTls(where, c.getName(), c.getTransportSocket()) : null;
+    List<ClusterTransport.Match> matches = new ArrayList<>();
+    for (Cluster.TransportSocketMatch m : c.getTransportSocketMatchesList()) {
+      String w = where + "transport_socket_matches " + m.getName() + ": ";
+      if (!m.hasTransportSocket()) {
+        throw new InvalidResourceException(w + "transport_socket is required");
+      }
+      matches.add(
+          new ClusterTransport.Match(
+              m.getName(),
+              m.getMatch().getFieldsMap(),
+              upstreamTls(w, c.getName(), m.getTransportSocket())));
+    }
+    return new ClusterTransport(def, matches);
   }
 
   private FilterChainConfig filterChain(String where, String listenerName, FilterChain chain)
       throws InvalidResourceException {
-    if (chain.hasFilterChainMatch()) {
-      throw new InvalidResourceException(where + "filter_chain_match is not supported");
-    }
-    if (chain.hasTransportSocket()) {
-      throw new InvalidResourceException(where + "transport_socket (TLS) is not supported yet");
-    }
+    FilterChainMatch match =
+        chain.hasFilterChainMatch()
+            ? chainMatch(where, chain.getFilterChainMatch())
+            : FilterChainMatch.ANY;
+    TlsContext tls =
+        chain.hasTransportSocket()
+            ? downstreamTls(where, listenerName, chain.getTransportSocket())
+            : null;
     int n = chain.getFiltersCount();
     if (n < 1 || n > 2) {
       throw new InvalidResourceException(
@@ -122,7 +328,7 @@ public final class ConfigCompiler {
     }
     HttpConnectionManager hcm = unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
     return new FilterChainConfig(
-        chain.getName(), FilterChainMatch.ANY, connectionManager(where, listenerName, hcm), limit);
+        chain.getName(), match, connectionManager(where, listenerName, hcm), limit, tls);
   }
 
   /**
@@ -747,9 +953,7 @@ public final class ConfigCompiler {
               throw new InvalidResourceException(
                   where + "lb_policy " + c.getLbPolicy() + " is not supported");
         };
-    if (c.hasTransportSocket() || c.getTransportSocketMatchesCount() > 0) {
-      throw new InvalidResourceException(where + "transport_socket (TLS) is not supported yet");
-    }
+    ClusterTransport transport = clusterTransport(where, c);
     int timeout = DEFAULT_CONNECT_TIMEOUT_MS;
     if (c.hasConnectTimeout()) {
       long ms =
@@ -768,15 +972,15 @@ public final class ConfigCompiler {
         }
         String service = eds.getServiceName().isEmpty() ? name : eds.getServiceName();
         return new ClusterConfig(
-            name, "EDS", service, timeout, lb, List.of(), cursor, stats.cluster(name));
+            name, "EDS", service, timeout, lb, List.of(), cursor, stats.cluster(name), transport);
       }
       case STATIC -> {
         if (!c.hasLoadAssignment()) {
           throw new InvalidResourceException(where + "a STATIC cluster needs load_assignment");
         }
-        List<Endpoint> endpoints = endpoints(name, where, c.getLoadAssignment());
+        List<Endpoint> endpoints = endpoints(name, where, c.getLoadAssignment(), transport);
         return new ClusterConfig(
-            name, "STATIC", null, timeout, lb, endpoints, cursor, stats.cluster(name));
+            name, "STATIC", null, timeout, lb, endpoints, cursor, stats.cluster(name), transport);
       }
       default ->
           throw new InvalidResourceException(
@@ -784,16 +988,37 @@ public final class ConfigCompiler {
     }
   }
 
+  /** Validates an SDS secret received over ADS (its PEM must load). */
+  public io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret secret(
+      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret s)
+      throws InvalidResourceException {
+    try {
+      dev.weft.proxy.tls.Secrets.validate(s);
+    } catch (TlsConfigException e) {
+      throw new InvalidResourceException(e.getMessage());
+    }
+    return s;
+  }
+
   /** Validates a ClusterLoadAssignment; the endpoints are bound to clusters by {@link #build}. */
   public void validate(ClusterLoadAssignment cla) throws InvalidResourceException {
     if (cla.getClusterName().isEmpty()) {
       throw new InvalidResourceException("cluster load assignment without cluster_name");
     }
-    endpoints(cla.getClusterName(), "endpoints " + cla.getClusterName() + ": ", cla);
+    endpoints(
+        cla.getClusterName(),
+        "endpoints " + cla.getClusterName() + ": ",
+        cla,
+        ClusterTransport.PLAINTEXT);
   }
 
-  /** The healthy endpoints of a load assignment, for cluster {@code cluster}. */
-  public List<Endpoint> endpoints(String cluster, String where, ClusterLoadAssignment cla)
+  /**
+   * The healthy endpoints of a load assignment, for cluster {@code cluster}, each with the
+   * transport socket {@code transport} chooses by its {@code envoy.transport_socket_match}
+   * metadata.
+   */
+  public List<Endpoint> endpoints(
+      String cluster, String where, ClusterLoadAssignment cla, ClusterTransport transport)
       throws InvalidResourceException {
     List<Endpoint> out = new ArrayList<>();
     for (LocalityLbEndpoints lle : cla.getEndpointsList()) {
@@ -809,7 +1034,8 @@ public final class ConfigCompiler {
         }
         InetSocketAddress a =
             socketAddress(where, le.getEndpoint().getAddress().getSocketAddress());
-        out.add(new Endpoint(cluster, a, stats.host(cluster, a)));
+        var md = le.getMetadata().getFilterMetadataMap().get(ClusterTransport.METADATA_KEY);
+        out.add(new Endpoint(cluster, a, stats.host(cluster, a), transport.forEndpoint(md)));
       }
     }
     return List.copyOf(out);
@@ -831,7 +1057,7 @@ public final class ConfigCompiler {
         List<Endpoint> eps = List.of();
         if (cla != null) {
           try {
-            eps = endpoints(c.name(), "endpoints " + c.edsServiceName() + ": ", cla);
+            eps = endpoints(c.name(), "endpoints " + c.edsServiceName() + ": ", cla, c.transport());
           } catch (InvalidResourceException e) {
             // validated on arrival; cannot happen
           }

@@ -1,23 +1,36 @@
 package dev.weft.proxy.config;
 
+import dev.weft.proxy.tls.TlsContext;
+
 /**
- * One compiled filter chain of a listener: the connections it takes and the network filter that
- * handles them. Today the chain is plaintext and its filter is an HTTP connection manager; TLS (a
- * transport socket) and a TCP proxy filter are additions here.
+ * One compiled filter chain of a listener: the connections it takes, its transport socket
+ * (plaintext, or TLS with a {@code DownstreamTlsContext}) and the network filter that handles them
+ * (an HTTP connection manager; a TCP proxy filter would be an addition here).
  *
  * @param name Envoy's filter chain {@code name}, or ""
  * @param match which connections use this chain
  * @param networkFilter the terminal network filter
  * @param connectionLimit the chain's {@code envoy.filters.network.connection_limit}, or null
+ * @param tls the chain's {@code envoy.transport_sockets.tls} context, or null for plaintext
  */
 public record FilterChainConfig(
     String name,
     FilterChainMatch match,
     NetworkFilterConfig networkFilter,
-    ConnectionLimitConfig connectionLimit) {
+    ConnectionLimitConfig connectionLimit,
+    TlsContext tls) {
 
-  /** A chain without a connection limit. */
+  /** A plaintext chain without a connection limit. */
   public FilterChainConfig(String name, FilterChainMatch match, NetworkFilterConfig networkFilter) {
-    this(name, match, networkFilter, null);
+    this(name, match, networkFilter, null, null);
+  }
+
+  /** A plaintext chain. */
+  public FilterChainConfig(
+      String name,
+      FilterChainMatch match,
+      NetworkFilterConfig networkFilter,
+      ConnectionLimitConfig connectionLimit) {
+    this(name, match, networkFilter, connectionLimit, null);
   }
 }

@@ -13,15 +13,39 @@ import java.util.List;
  * @param address the address to bind
  * @param filterChains the filter chains, in configuration order (at least one)
  * @param stats the listener's counters
+ * @param tlsInspector whether new connections first go through the TLS inspector ({@code
+ *     envoy.filters.listener.tls_inspector}, configured or, as Envoy does, implied by a chain that
+ *     matches on server names, {@code transport_protocol: tls} or application protocols)
  */
 public record ListenerConfig(
     String name,
     InetSocketAddress address,
     List<FilterChainConfig> filterChains,
-    ListenerStats stats) {
+    ListenerStats stats,
+    boolean tlsInspector) {
 
   public ListenerConfig {
     filterChains = List.copyOf(filterChains);
+  }
+
+  /** A listener without the TLS inspector. */
+  public ListenerConfig(
+      String name,
+      InetSocketAddress address,
+      List<FilterChainConfig> filterChains,
+      ListenerStats stats) {
+    this(name, address, filterChains, stats, false);
+  }
+
+  /** The SDS secrets its chains take from ADS. */
+  public List<String> adsSecretNames() {
+    List<String> names = new ArrayList<>(0);
+    for (FilterChainConfig c : filterChains) {
+      if (c.tls() != null) {
+        names.addAll(c.tls().adsSecretNames());
+      }
+    }
+    return names;
   }
 
   /** The route configurations its connection managers fetch over RDS. */

@@ -7,6 +7,7 @@ import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.RuntimeConfig;
 import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.listener.DownstreamConnections;
+import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -45,6 +46,8 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   private LazyTimeout headersTimeout;
   private LazyTimeout idleTimeout;
   private LazyTimeout streamIdleTimeout;
+  private PeerIdentity peer;
+  private String requestedServerName;
 
   /**
    * @param boundListener the listener configuration the connection was accepted with; requests use
@@ -62,6 +65,25 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     this.boundListener = boundListener;
     this.chainIndex = chainIndex;
     this.boundConfig = boundConfig;
+  }
+
+  /**
+   * The connection's TLS handshake completed (called once, before its first request): requests see
+   * the peer's identity and the SNI it asked for.
+   */
+  public void downstreamTls(PeerIdentity peer, String serverName) {
+    this.peer = peer;
+    this.requestedServerName = serverName;
+  }
+
+  /** The TLS peer's identity, or null on a plaintext connection. */
+  PeerIdentity peer() {
+    return peer;
+  }
+
+  /** The TLS SNI the client sent, or null. */
+  String requestedServerName() {
+    return requestedServerName;
   }
 
   @Override

@@ -119,6 +119,7 @@ final class HttpStream implements HttpFilterCallbacks {
     HttpVersion protocol = req.protocolVersion();
     boolean isHead = m == HttpMethod.HEAD || HttpMethod.HEAD.equals(m);
     info.request(m.name(), null, protocol, isHead);
+    info.downstreamTls(connection.peer(), connection.requestedServerName());
     HttpHeaders h = req.headers();
     if (req.decoderResult().isFailure()) {
       info.path(req.uri());

@@ -60,6 +60,8 @@ final class StreamCompletion {
                 info.upstreamLocalAddress(),
                 downstream.localAddress(),
                 downstream.remoteAddress(),
-                r == null ? null : r.name()));
+                r == null ? null : r.name(),
+                info.upstreamTransportFailureReason(),
+                info.requestedServerName()));
   }
 }

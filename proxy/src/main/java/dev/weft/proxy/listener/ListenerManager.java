@@ -8,6 +8,8 @@ import dev.weft.proxy.http.DataPlane;
 import dev.weft.proxy.http.DownstreamReads;
 import dev.weft.proxy.http.HttpConnectionManager;
 import dev.weft.proxy.stats.ConnectionLimitStats;
+import dev.weft.proxy.tls.TlsConfigException;
+import dev.weft.proxy.tls.TlsContext;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -16,6 +18,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -127,7 +130,8 @@ public final class ListenerManager {
 
   /**
    * Gives an accepted connection its filter chain (Envoy's {@code FilterChainManager}) and the
-   * chain's network filter. A connection no chain matches is closed, as Envoy does.
+   * chain's network filter; on a listener with the TLS inspector, once the first bytes told whether
+   * it is TLS (and its SNI and ALPN). A connection no chain matches is closed, as Envoy does.
    */
   private void initConnection(Channel ch, ListenerConfig boundWith) {
     ListenerConfig lc = dataPlane.config().listeners().get(boundWith.name());
@@ -135,10 +139,26 @@ public final class ListenerManager {
       lc = boundWith;
     }
     int port = ((InetSocketAddress) ch.localAddress()).getPort();
-    FilterChainConfig chain =
-        FilterChainSelector.select(
-            lc.filterChains(), FilterChainSelector.Connection.plaintext(port));
+    if (lc.tlsInspector()) {
+      ListenerConfig inspected = lc;
+      ch.pipeline()
+          .addLast(
+              new TlsInspector(
+                  (ctx, transport, hello) ->
+                      installChain(
+                          ch,
+                          inspected,
+                          new FilterChainSelector.Connection(
+                              port, hello.serverName(), transport, hello.applicationProtocols()))));
+      return;
+    }
+    installChain(ch, lc, FilterChainSelector.Connection.plaintext(port));
+  }
+
+  private void installChain(Channel ch, ListenerConfig lc, FilterChainSelector.Connection conn) {
+    FilterChainConfig chain = FilterChainSelector.select(lc.filterChains(), conn);
     if (chain == null) {
+      lc.stats().noFilterChainMatch();
       ch.close();
       return;
     }
@@ -165,6 +185,22 @@ public final class ListenerManager {
     switch (chain.networkFilter()) {
       case HttpConnectionManagerConfig hcm -> {
         HttpConnectionManager manager = new HttpConnectionManager(dataPlane, lc, index, hcm);
+        TlsContext tls = chain.tls();
+        if (tls != null) {
+          SslContext ssl;
+          try {
+            ssl = tls.sslContext();
+          } catch (TlsConfigException e) {
+            // Envoy would not have activated the listener before its secrets arrived.
+            tls.stats().connectionError();
+            ch.close();
+            return;
+          }
+          ch.pipeline()
+              .addLast(
+                  ssl.newHandler(ch.alloc()),
+                  new DownstreamTlsHandshake(tls.stats(), manager, conn.serverName()));
+        }
         ch.pipeline()
             .addLast(
                 new DownstreamReads(manager),

@@ -12,6 +12,7 @@ import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.upstream.LoadBalancer;
 import dev.weft.proxy.upstream.UpstreamStream;
+import dev.weft.proxy.upstream.UpstreamTlsFailure;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -91,7 +92,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       String location =
           Router.tlsRedirect(
               vh,
-              UpstreamHeaders.scheme(h),
+              UpstreamHeaders.scheme(h, info),
               "true".equals(h.get(X_ENVOY_INTERNAL)),
               authority,
               path);
@@ -113,7 +114,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     if (route.action() instanceof RouteAction.Redirect r) {
       cb.sendRedirect(
           r.status(),
-          Router.redirectLocation(route, r, UpstreamHeaders.scheme(h), authority, path));
+          Router.redirectLocation(route, r, UpstreamHeaders.scheme(h, info), authority, path));
       return FilterStatus.STOP;
     }
     String clusterName = Router.cluster(route.action(), cb.random());
@@ -340,6 +341,11 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     if (destroyed) {
       return;
     }
+    String transport = null;
+    if (cause instanceof UpstreamTlsFailure tls) {
+      transport = tls.reason();
+      info.upstreamTransportFailureReason(transport);
+    }
     if (retryByPolicy(route.retry() != null && route.retry().onConnectFailure())) {
       return;
     }
@@ -347,7 +353,12 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
         503,
         BODY_CONNECT_FAILURE,
         failureFlags(ResponseFlags.UPSTREAM_CONNECT_FAILURE),
-        "upstream_reset_before_response_started{connection_failure}");
+        transport == null
+            ? "upstream_reset_before_response_started{connection_failure}"
+            // Envoy adds the transport failure reason, spaces made underscores.
+            : "upstream_reset_before_response_started{connection_failure,"
+                + transport.replace(' ', '_')
+                + "}");
   }
 
   @Override

@@ -25,6 +25,7 @@ final class UpstreamHeaders {
   private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME =
       AsciiString.cached("x-envoy-upstream-service-time");
   private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
 
   /** The usual {@code x-envoy-upstream-service-time} values, so that they need no conversion. */
   private static final AsciiString[] SMALL_MILLIS = new AsciiString[1000];
@@ -57,7 +58,8 @@ final class UpstreamHeaders {
     }
     route.requestHeaders().apply(h);
     if (!h.contains(X_FORWARDED_PROTO)) {
-      h.set(X_FORWARDED_PROTO, HTTP);
+      // Envoy: the downstream connection's scheme when no hop set one.
+      h.set(X_FORWARDED_PROTO, info.peer() != null ? HTTPS : HTTP);
     }
     if (info.protocol() == HttpVersion.HTTP_1_0
         && !HttpUtil.isContentLengthSet(req)
@@ -84,9 +86,15 @@ final class UpstreamHeaders {
     route.responseHeaders().apply(h);
   }
 
-  /** The request's scheme: {@code x-forwarded-proto} when a trusted hop set it, else http. */
-  static String scheme(HttpHeaders h) {
+  /**
+   * The request's scheme: {@code x-forwarded-proto} when a hop set it, else the downstream
+   * connection's ({@code https} over TLS), as Envoy's connection manager fills it in.
+   */
+  static String scheme(HttpHeaders h, StreamInfo info) {
     String xfp = h.get(X_FORWARDED_PROTO);
+    if (xfp == null) {
+      return info.peer() != null ? "https" : "http";
+    }
     return "https".equalsIgnoreCase(xfp) ? "https" : "http";
   }
 }

@@ -16,6 +16,7 @@ public final class ListenerStats {
   final LongAdder rqTotal = new LongAdder();
   final LongAdder[] rqByClass = new LongAdder[6];
   final LongAdder globalCxOverflow = new LongAdder();
+  final LongAdder noFilterChainMatch = new LongAdder();
   final LongAdder cxIdleTimeout = new LongAdder();
   final LongAdder rqHeaderTimeout = new LongAdder();
   final LongAdder rqIdleTimeout = new LongAdder();
@@ -51,6 +52,11 @@ public final class ListenerStats {
   /** A connection was refused because the proxy-wide downstream connection limit was reached. */
   public void globalConnectionOverflow() {
     globalCxOverflow.increment();
+  }
+
+  /** A connection matched none of the listener's filter chains and was closed. */
+  public void noFilterChainMatch() {
+    noFilterChainMatch.increment();
   }
 
   /** A connection without an active request reached the connection manager's idle timeout. */

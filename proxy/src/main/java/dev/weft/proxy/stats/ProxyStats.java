@@ -18,6 +18,8 @@ public final class ProxyStats {
   private final ConcurrentHashMap<String, ListenerStats> listeners = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ConnectionLimitStats> connectionLimits =
       new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, dev.weft.proxy.tls.TlsStats> tls =
+      new ConcurrentHashMap<>();
 
   /** Requests answered before any listener matched, e.g. malformed ones. */
   public final LongAdder downstreamRqBad = new LongAdder();
@@ -67,6 +69,16 @@ public final class ProxyStats {
     return connectionLimits.computeIfAbsent(prefix, ConnectionLimitStats::new);
   }
 
+  /** The TLS counters of listener {@code name} ({@code listener.<name>.ssl.*}). */
+  public dev.weft.proxy.tls.TlsStats listenerTls(String name) {
+    return tls.computeIfAbsent("listener." + name + ".ssl.", dev.weft.proxy.tls.TlsStats::new);
+  }
+
+  /** The TLS counters of cluster {@code name} ({@code cluster.<name>.ssl.*}). */
+  public dev.weft.proxy.tls.TlsStats clusterTls(String name) {
+    return tls.computeIfAbsent("cluster." + name + ".ssl.", dev.weft.proxy.tls.TlsStats::new);
+  }
+
   /** Envoy's {@code /stats} text: {@code name: value} lines, sorted. */
   public String text() {
     Map<String, Long> out = new TreeMap<>();
@@ -84,6 +96,7 @@ public final class ProxyStats {
       out.put("listener." + l.name() + ".downstream_cx_total", l.cxTotal.sum());
       out.put("listener." + l.name() + ".downstream_cx_active", l.cxActive.sum());
       out.put("listener." + l.name() + ".downstream_global_cx_overflow", l.globalCxOverflow.sum());
+      out.put("listener." + l.name() + ".no_filter_chain_match", l.noFilterChainMatch.sum());
       String h = "http." + l.name() + ".";
       out.put(h + "downstream_rq_total", l.rqTotal.sum());
       out.put(h + "downstream_cx_idle_timeout", l.cxIdleTimeout.sum());
@@ -97,6 +110,9 @@ public final class ProxyStats {
       String p = "connection_limit." + c.prefix() + ".";
       out.put(p + "active_connections", c.active());
       out.put(p + "limited_connections", c.limited());
+    }
+    for (dev.weft.proxy.tls.TlsStats t : tls.values()) {
+      t.appendTo(out);
     }
     out.put("http.downstream_rq_bad", downstreamRqBad.sum());
     out.put("access_log.dropped", accessLogDropped.sum());

@@ -2,6 +2,8 @@ package dev.weft.proxy.upstream;
 
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
+import dev.weft.proxy.tls.TlsConfigException;
+import dev.weft.proxy.tls.TlsContext;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -12,6 +14,10 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 
@@ -55,6 +61,20 @@ public final class ConnectionPool {
         }
       }
     }
+    TlsContext tls = endpoint.tls();
+    SslContext ssl = null;
+    if (tls != null) {
+      try {
+        ssl = tls.sslContext();
+      } catch (TlsConfigException e) {
+        tls.stats().connectionError();
+        UpstreamTlsFailure failure = new UpstreamTlsFailure("TLS_error: " + e.getMessage(), e);
+        // Reported later, as a failed connect would be, not from inside the caller.
+        loop.execute(() -> stream.onUpstreamConnectFailed(failure));
+        return;
+      }
+    }
+    SslContext sslContext = ssl;
     UpstreamHandler handler = new UpstreamHandler(this, endpoint, cluster.stats());
     Bootstrap b =
         new Bootstrap()
@@ -67,13 +87,27 @@ public final class ConnectionPool {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
+                    if (sslContext != null) {
+                      // SNI: the context's sni; an IP literal sends none. Host and port also key
+                      // the client session cache (resumption).
+                      SslHandler h =
+                          sslContext.newHandler(
+                              ch.alloc(),
+                              tls.sni() != null ? tls.sni() : endpoint.address().getHostString(),
+                              endpoint.address().getPort());
+                      // Envoy's connect_timeout covers the handshake too.
+                      h.setHandshakeTimeoutMillis(cluster.connectTimeoutMillis());
+                      ch.pipeline().addLast(h);
+                    }
                     ch.pipeline().addLast(new HttpClientCodec(CODEC, false, false), handler);
                   }
                 });
     ChannelFuture f = b.connect(endpoint.address());
     f.addListener(
         future -> {
-          if (future.isSuccess()) {
+          if (future.isSuccess() && sslContext != null) {
+            awaitHandshake(f.channel(), tls, handler, stream);
+          } else if (future.isSuccess()) {
             handler.attach(stream);
             stream.onUpstreamReady(f.channel(), false);
           } else {
@@ -82,6 +116,36 @@ public final class ConnectionPool {
             stream.onUpstreamConnectFailed(future.cause());
           }
         });
+  }
+
+  /**
+   * The stream gets a TLS connection once its handshake succeeded (the peer verified); a failed
+   * handshake closes it and fails the stream with the reason ({@code ssl.connection_error}).
+   */
+  private static void awaitHandshake(
+      Channel ch, TlsContext tls, UpstreamHandler handler, UpstreamStream stream) {
+    SslHandler ssl = ch.pipeline().get(SslHandler.class);
+    ssl.handshakeFuture()
+        .addListener(
+            hf -> {
+              if (hf.isSuccess()) {
+                tls.stats().handshake(reused(ssl), true);
+                handler.attach(stream);
+                stream.onUpstreamReady(ch, false);
+              } else {
+                tls.stats().connectionError();
+                ch.close();
+                stream.onUpstreamConnectFailed(
+                    new UpstreamTlsFailure(UpstreamTlsFailure.reasonOf(hf.cause()), hf.cause()));
+              }
+            });
+  }
+
+  private static boolean reused(SslHandler ssl) {
+    if (OpenSsl.isAvailable() && ssl.engine() instanceof ReferenceCountedOpenSslEngine e) {
+      return io.netty.internal.tcnative.SSL.isSessionReused(e.sslPointer());
+    }
+    return false;
   }
 
   /** Returns a connection whose exchange completed cleanly; it must be on this pool's loop. */

@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -67,7 +68,8 @@ public final class XdsClient implements AutoCloseable {
   }
 
   private static final List<String> ORDER =
-      List.of(TypeUrls.CLUSTER, TypeUrls.ENDPOINT, TypeUrls.LISTENER, TypeUrls.ROUTE);
+      List.of(
+          TypeUrls.CLUSTER, TypeUrls.ENDPOINT, TypeUrls.LISTENER, TypeUrls.ROUTE, TypeUrls.SECRET);
 
   /**
    * How long a new stream's updates may not empty a cluster by default: about the proxies' own
@@ -96,6 +98,7 @@ public final class XdsClient implements AutoCloseable {
   private final Map<String, Held<ClusterLoadAssignment, ClusterLoadAssignment>> endpoints =
       new LinkedHashMap<>();
   private final Map<String, HeldBack> heldBack = new HashMap<>();
+  private final Map<String, Held<Secret, Secret>> secrets = new LinkedHashMap<>();
   private StreamObserver<DiscoveryRequest> requests;
   private int generation;
   private boolean answered;
@@ -229,6 +232,9 @@ public final class XdsClient implements AutoCloseable {
     if (!types.get(TypeUrls.ROUTE).names.isEmpty()) {
       send(TypeUrls.ROUTE, null);
     }
+    if (!types.get(TypeUrls.SECRET).names.isEmpty()) {
+      send(TypeUrls.SECRET, null);
+    }
   }
 
   private void post(Runnable r) {
@@ -317,6 +323,7 @@ public final class XdsClient implements AutoCloseable {
         case TypeUrls.LISTENER -> applyListeners(r);
         case TypeUrls.ROUTE -> applyRoutes(r);
         case TypeUrls.ENDPOINT -> applyEndpoints(r);
+        case TypeUrls.SECRET -> applySecrets(r);
         default -> throw new IllegalStateException(type);
       }
       error = null;
@@ -519,6 +526,24 @@ public final class XdsClient implements AutoCloseable {
     return applied;
   }
 
+  /**
+   * SDS over ADS: secrets named by an {@code sds_config} with {@code ads}. They go to the secret
+   * store (TLS contexts pick them up on their next connection), not into the runtime tables.
+   */
+  private void applySecrets(DiscoveryResponse r) throws InvalidResourceException {
+    Map<String, Held<Secret, Secret>> next =
+        decode(r, Secret.class, Secret::getName, compiler::secret, "secret");
+    keepUnchangedTimestamps(secrets, next);
+    secrets.putAll(next);
+    publishSecrets();
+  }
+
+  private void publishSecrets() {
+    Map<String, Secret> out = new HashMap<>();
+    secrets.forEach((k, v) -> out.put(k, v.compiled()));
+    compiler.secrets().replaceXds(out);
+  }
+
   private static <P extends Message, C> void keepUnchangedTimestamps(
       Map<String, Held<P, C>> before, Map<String, Held<P, C>> after) {
     for (Map.Entry<String, Held<P, C>> e : after.entrySet()) {
@@ -539,11 +564,27 @@ public final class XdsClient implements AutoCloseable {
       }
     }
     Set<String> rds = new TreeSet<>();
+    Set<String> sds = new TreeSet<>();
     for (Held<Listener, ListenerConfig> l : listeners.values()) {
       rds.addAll(l.compiled().rdsNames());
+      sds.addAll(l.compiled().adsSecretNames());
+    }
+    for (Held<Cluster, ClusterConfig> c : clusters.values()) {
+      sds.addAll(c.compiled().transport().adsSecretNames());
     }
     resubscribe(TypeUrls.ENDPOINT, eds, endpoints);
     resubscribe(TypeUrls.ROUTE, rds, routes);
+    TypeState st = types.get(TypeUrls.SECRET);
+    if (!st.names.equals(sds)) {
+      boolean dropped = secrets.keySet().retainAll(sds);
+      st.names = sds;
+      if (dropped) {
+        publishSecrets();
+      }
+      if (!sds.isEmpty()) {
+        send(TypeUrls.SECRET, null);
+      }
+    }
   }
 
   private void resubscribe(String type, Set<String> wanted, Map<String, ?> held) {

@@ -61,6 +61,29 @@ class FilterChainSelectorTest {
     assertThat(select(List.of(h2), 443, null, "raw_buffer", null)).isNull();
   }
 
+  @Test
+  void istiosPermissiveInboundListener() {
+    // Istio's PERMISSIVE inbound: mTLS with Istio's ALPN, else plaintext.
+    FilterChainConfig mtls =
+        chain(
+            "mtls",
+            match(
+                0,
+                List.of(),
+                "tls",
+                List.of("istio-peer-exchange", "istio-http/1.0", "istio-http/1.1", "istio-h2")));
+    FilterChainConfig plain = chain("plain", match(0, List.of(), "raw_buffer", List.of()));
+    List<FilterChainConfig> chains = List.of(mtls, plain);
+    assertThat(select(chains, 9898, "outbound_.80_._.a", "tls", "istio-peer-exchange"))
+        .isEqualTo("mtls");
+    assertThat(select(chains, 9898, null, "tls", "istio-http/1.1")).isEqualTo("mtls");
+    assertThat(select(chains, 9898, null, "raw_buffer", null)).isEqualTo("plain");
+    // TLS without Istio's ALPN (a client that is not a sidecar): no chain, closed, as Envoy.
+    assertThat(select(chains, 9898, null, "tls", "h2")).isNull();
+    // STRICT: the mTLS chain alone refuses plaintext.
+    assertThat(select(List.of(mtls), 9898, null, "raw_buffer", null)).isNull();
+  }
+
   static String select(
       List<FilterChainConfig> chains, int port, String sni, String transport, String alpn) {
     FilterChainConfig c =

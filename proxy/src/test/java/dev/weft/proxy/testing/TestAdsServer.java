@@ -34,6 +34,8 @@ public final class TestAdsServer implements AutoCloseable {
   public static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
   public static final String EDS =
       "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+  public static final String SDS =
+      "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
 
   private final Server server;
   private final Map<String, List<Message>> resources = new HashMap<>();
@@ -134,6 +136,7 @@ public final class TestAdsServer implements AutoCloseable {
       case RouteConfiguration r -> r.getName();
       case Cluster c -> c.getName();
       case ClusterLoadAssignment c -> c.getClusterName();
+      case io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret s -> s.getName();
       default -> "";
     };
   }

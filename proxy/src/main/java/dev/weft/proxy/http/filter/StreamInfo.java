@@ -4,6 +4,7 @@ import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.router.ResponseFlags;
+import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.SocketAddress;
 
@@ -36,6 +37,9 @@ public final class StreamInfo {
   private String details;
   private long bytesReceived;
   private long bytesSent;
+  private PeerIdentity peer;
+  private String requestedServerName;
+  private String upstreamTransportFailureReason;
 
   public long startMillis() {
     return startMillis;
@@ -198,6 +202,53 @@ public final class StreamInfo {
 
   public void responseCodeDetails(String details) {
     this.details = details;
+  }
+
+  /** Sets the downstream connection's TLS facts (null, null for plaintext). */
+  public void downstreamTls(PeerIdentity peer, String requestedServerName) {
+    this.peer = peer;
+    this.requestedServerName = requestedServerName;
+  }
+
+  /**
+   * The downstream peer's principal as Istio's {@code source.principal} gives it ({@code
+   * cluster.local/ns/demo/sa/podinfo}: its certificate's SPIFFE URI SAN without {@code spiffe://}),
+   * or null when the connection is plaintext or the peer sent no certificate.
+   */
+  public String peerPrincipal() {
+    return peer == null ? null : peer.principal();
+  }
+
+  /** The downstream peer certificate's URI SAN ({@code spiffe://...}), or null. */
+  public String peerUriSan() {
+    return peer == null ? null : peer.uriSan();
+  }
+
+  /** The downstream peer's verified identity, or null on a plaintext connection. */
+  public PeerIdentity peer() {
+    return peer;
+  }
+
+  /**
+   * Istio's {@code connection_security_policy}: {@code mutual_tls} when the downstream peer
+   * presented a verified certificate, else {@code none}.
+   */
+  public String connectionSecurityPolicy() {
+    return peer != null && peer.mutual() ? "mutual_tls" : "none";
+  }
+
+  /** Envoy's {@code %REQUESTED_SERVER_NAME%}: the downstream TLS SNI, or null. */
+  public String requestedServerName() {
+    return requestedServerName;
+  }
+
+  /** Envoy's {@code %UPSTREAM_TRANSPORT_FAILURE_REASON%}, or null. */
+  public String upstreamTransportFailureReason() {
+    return upstreamTransportFailureReason;
+  }
+
+  public void upstreamTransportFailureReason(String reason) {
+    this.upstreamTransportFailureReason = reason;
   }
 
   public long bytesReceived() {
