@@ -18,9 +18,9 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  * Reads files for analysis as istioctl's local file source does. Each document of a kind Weft
  * accepts goes through Weft's real {@link ResourceParser}; a document it rejects still takes part
  * in the analysis (as in istioctl, whose other analyzers see invalid resources too) and each of its
- * errors becomes an {@code IST0106 SchemaValidationError} message. Documents of kinds Weft does
- * not model (Pods, Deployments, Telemetry...) are read leniently, for analysis only. A {@code v1
- * List} is expanded.
+ * errors becomes an {@code IST0106 SchemaValidationError} message. Documents of kinds Weft does not
+ * model (Pods, Deployments, Telemetry...) are read leniently, for analysis only. A {@code v1 List}
+ * is expanded.
  */
 public final class FileInputs {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -57,7 +57,8 @@ public final class FileInputs {
   public static Loaded load(String source, String text, boolean showDefaultNamespace) {
     List<Map<String, Object>> docs = new ArrayList<>();
     try {
-      for (Object d : new Load(LoadSettings.builder().setLabel(source).build()).loadAllFromString(text)) {
+      for (Object d :
+          new Load(LoadSettings.builder().setLabel(source).build()).loadAllFromString(text)) {
         if (d == null) {
           continue;
         }

@@ -122,8 +122,7 @@ final class GatewayAnalyzers {
           }
           if (in.findShortOrFull("Secret", gwNs, cn).isEmpty()) {
             out.add(
-                Message.of(
-                    Messages.REFERENCED_RESOURCE_NOT_FOUND, gw.ref(), "credentialName", cn));
+                Message.of(Messages.REFERENCED_RESOURCE_NOT_FOUND, gw.ref(), "credentialName", cn));
           }
         }
       }

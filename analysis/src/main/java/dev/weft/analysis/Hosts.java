@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Host names as Istio's analyzers compare them ({@code pkg/config/host}, {@code analyzers/util}). */
+/**
+ * Host names as Istio's analyzers compare them ({@code pkg/config/host}, {@code analyzers/util}).
+ */
 final class Hosts {
   static final String ALL = "*";
   static final String LOCAL = ".";

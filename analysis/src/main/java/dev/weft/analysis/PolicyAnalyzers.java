@@ -10,8 +10,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Istio's analyzers of Sidecars, security policies, DestinationRules, ServiceEntries, Services
- * and deprecated fields.
+ * Istio's analyzers of Sidecars, security policies, DestinationRules, ServiceEntries, Services and
+ * deprecated fields.
  */
 final class PolicyAnalyzers {
   private PolicyAnalyzers() {}
@@ -33,7 +33,9 @@ final class PolicyAnalyzers {
     return "ambient".equals(ns.labels().get("istio.io/dataplane-mode"));
   }
 
-  /** {@code util.PodInMesh}: an istio-proxy container, the inject label/annotation, or namespace. */
+  /**
+   * {@code util.PodInMesh}: an istio-proxy container, the inject label/annotation, or namespace.
+   */
   static boolean podInMesh(Obj pod, AnalysisInput in) {
     for (String f : List.of("containers", "initContainers")) {
       for (Map<String, Object> c : Docs.maps(pod.spec(), f)) {
@@ -175,8 +177,7 @@ final class PolicyAnalyzers {
                   .flatMap(List::stream)
                   .noneMatch(l -> Selectors.matches(sel, l))) {
             out.add(
-                Message.of(
-                    Messages.NO_MATCHING_WORKLOADS_FOUND, ap.ref(), Selectors.string(sel)));
+                Message.of(Messages.NO_MATCHING_WORKLOADS_FOUND, ap.ref(), Selectors.string(sel)));
           }
         } else if (!hasSelector) {
           if (podLabels.getOrDefault(ap.namespace(), List.of()).isEmpty()) {
@@ -217,7 +218,9 @@ final class PolicyAnalyzers {
     }
   }
 
-  /** {@code authn.BlockedCIDRsAnalyzer}: RequestAuthentications but istiod lacks the env (IST0175). */
+  /**
+   * {@code authn.BlockedCIDRsAnalyzer}: RequestAuthentications but istiod lacks the env (IST0175).
+   */
   static final class BlockedCidrs implements Analyzer {
     @Override
     public String name() {
@@ -248,7 +251,10 @@ final class PolicyAnalyzers {
           String shown =
               names.size() <= 5
                   ? String.join(", ", names)
-                  : String.join(", ", names.subList(0, 5)) + ", and " + (names.size() - 5) + " more";
+                  : String.join(", ", names.subList(0, 5))
+                      + ", and "
+                      + (names.size() - 5)
+                      + " more";
           out.add(Message.of(Messages.JWKS_URI_FETCH_UNRESTRICTED, d.ref(), names.size(), shown));
         }
       }
@@ -280,8 +286,7 @@ final class PolicyAnalyzers {
                   Docs.str(tls, "mode"),
                   host));
         }
-        for (Map<String, Object> p :
-            Docs.maps(dr.spec(), "trafficPolicy", "portLevelSettings")) {
+        for (Map<String, Object> p : Docs.maps(dr.spec(), "trafficPolicy", "portLevelSettings")) {
           Map<String, Object> ptls = Docs.map(p, "tls");
           if (unverified(ptls, selector)) {
             out.add(
@@ -309,7 +314,9 @@ final class PolicyAnalyzers {
     }
   }
 
-  /** {@code destinationrule.PodNotSelectedAnalyzer}: unknown host (IST0174), empty subset (IST0173). */
+  /**
+   * {@code destinationrule.PodNotSelectedAnalyzer}: unknown host (IST0174), empty subset (IST0173).
+   */
   static final class SubsetPods implements Analyzer {
     @Override
     public String name() {
@@ -331,7 +338,8 @@ final class PolicyAnalyzers {
         for (Map<String, Object> subset : Docs.maps(dr.spec(), "subsets")) {
           Map<String, String> sel = new LinkedHashMap<>(se.workloadSelector());
           sel.putAll(Docs.labels(subset, "labels"));
-          boolean matched = in.all("Pod").stream().anyMatch(p -> Selectors.matches(sel, p.labels()));
+          boolean matched =
+              in.all("Pod").stream().anyMatch(p -> Selectors.matches(sel, p.labels()));
           if (!matched) {
             out.add(
                 Message.of(
@@ -450,8 +458,20 @@ final class PolicyAnalyzers {
   static final class PortNames implements Analyzer {
     private static final Set<String> PROTOCOLS =
         Set.of(
-            "tcp", "udp", "grpc", "grpc-web", "http", "http_proxy", "http2", "https", "tls",
-            "mongo", "redis", "mysql", "thrift", "h2c");
+            "tcp",
+            "udp",
+            "grpc",
+            "grpc-web",
+            "http",
+            "http_proxy",
+            "http2",
+            "https",
+            "tls",
+            "mongo",
+            "redis",
+            "mysql",
+            "thrift",
+            "h2c");
 
     @Override
     public String name() {

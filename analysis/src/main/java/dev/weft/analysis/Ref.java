@@ -2,8 +2,8 @@ package dev.weft.analysis;
 
 /**
  * The resource a message is about, written as Istio writes it: {@code Kind namespace/name}, or
- * {@code Kind name} when the namespace is empty (a cluster-scoped resource, or a test input
- * without one).
+ * {@code Kind name} when the namespace is empty (a cluster-scoped resource, or a test input without
+ * one).
  *
  * @param kind the kind, e.g. {@code VirtualService}
  * @param namespace the namespace, or empty

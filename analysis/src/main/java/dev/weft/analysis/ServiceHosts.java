@@ -45,7 +45,8 @@ final class ServiceHosts {
         ports.add(Docs.integer(p, "port"));
       }
       Entry e = new Entry(ports, Map.of());
-      String anno = String.valueOf(svc.annotations().getOrDefault("networking.istio.io/exportTo", ""));
+      String anno =
+          String.valueOf(svc.annotations().getOrDefault("networking.istio.io/exportTo", ""));
       List<String> scopes = new ArrayList<>();
       if (anno.isEmpty()) {
         scopes.add(Hosts.ALL);

@@ -105,7 +105,11 @@ class IstioAnalyzerConformanceTest {
       String detail =
           passed
               ? ""
-              : "expected " + expected + " got " + actual + (rejected.isEmpty() ? "" : " rejected " + rejected);
+              : "expected "
+                  + expected
+                  + " got "
+                  + actual
+                  + (rejected.isEmpty() ? "" : " rejected " + rejected);
       out.add(new Outcome(name, analyzerName, true, passed, detail));
     }
     return out;
@@ -123,14 +127,27 @@ class IstioAnalyzerConformanceTest {
     StringBuilder report = new StringBuilder();
     for (Outcome o : outcomes) {
       if (o.runnable() && !o.passed()) {
-        report.append("FAIL ").append(o.name()).append(" [").append(o.analyzer()).append("] ")
-            .append(o.detail()).append('\n');
+        report
+            .append("FAIL ")
+            .append(o.name())
+            .append(" [")
+            .append(o.analyzer())
+            .append("] ")
+            .append(o.detail())
+            .append('\n');
       }
     }
     System.out.println(
-        "Istio analyzer grid: " + passed + "/" + runnable + " runnable cases pass ("
-            + outcomes.size() + " cases, " + (outcomes.size() - runnable)
-            + " without input files)\n" + report);
+        "Istio analyzer grid: "
+            + passed
+            + "/"
+            + runnable
+            + " runnable cases pass ("
+            + outcomes.size()
+            + " cases, "
+            + (outcomes.size() - runnable)
+            + " without input files)\n"
+            + report);
     System.out.println("Cases with documents Weft's parser rejects (IST0106):");
     REJECTED.forEach((k, v) -> System.out.println("  " + k + ": " + v));
     Map<String, String> failing = new TreeMap<>();
@@ -142,6 +159,8 @@ class IstioAnalyzerConformanceTest {
     assertThat(failing.keySet())
         .as("failing cases (update KNOWN_FAILURES and docs/compatibility.md)\n" + report)
         .containsExactlyInAnyOrderElementsOf(KNOWN_FAILURES.keySet());
-    assertThat(passed * 10).as("at least 90% of runnable cases pass").isGreaterThanOrEqualTo(runnable * 9);
+    assertThat(passed * 10)
+        .as("at least 90% of runnable cases pass")
+        .isGreaterThanOrEqualTo(runnable * 9);
   }
 }

@@ -87,6 +87,10 @@ final class ApplyCommand implements Callable<Integer> {
     for (ControlPlaneClient.Warning w : outcome.warnings()) {
       err.println(w.line());
     }
+    // The analysis messages this change introduced (weft analyze's lines), never failing it.
+    for (dev.weft.analysis.Message m : outcome.analysis()) {
+      err.println(m.line());
+    }
     err.flush();
     if (!await) {
       return 0;

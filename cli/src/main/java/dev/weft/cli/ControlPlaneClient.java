@@ -3,6 +3,7 @@ package dev.weft.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.analysis.Message;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.ValidationError;
 import dev.weft.controlplane.gen.Enforcement;
@@ -303,11 +304,25 @@ public final class ControlPlaneClient {
    * told), which {@link #awaitSync} waits for.
    */
   public record Outcome(
-      List<Result> results, List<ValidationError> errors, List<Warning> warnings, long generation) {
+      List<Result> results,
+      List<ValidationError> errors,
+      List<Warning> warnings,
+      long generation,
+      List<Message> analysis) {
     public Outcome {
       results = List.copyOf(results);
       errors = List.copyOf(errors);
       warnings = List.copyOf(warnings);
+      analysis = List.copyOf(analysis);
+    }
+
+    /** An outcome without analysis messages. */
+    public Outcome(
+        List<Result> results,
+        List<ValidationError> errors,
+        List<Warning> warnings,
+        long generation) {
+      this(results, errors, warnings, generation, List.of());
     }
   }
 
@@ -364,7 +379,42 @@ public final class ControlPlaneClient {
               n.path("field").asText(""),
               n.path("message").asText("")));
     }
-    return new Outcome(results, errors, warnings, body.path("generation").asLong(0));
+    return new Outcome(
+        results,
+        errors,
+        warnings,
+        body.path("generation").asLong(0),
+        messages(body.path("analysis")));
+  }
+
+  private static List<Message> messages(JsonNode arr) {
+    List<Message> out = new ArrayList<>();
+    for (JsonNode n : arr) {
+      out.add(Message.fromMap(JSON.convertValue(n, new TypeReference<Map<String, Object>>() {})));
+    }
+    return out;
+  }
+
+  /**
+   * {@code GET /api/v1/analysis}: the analysis of what the control plane holds, for {@code
+   * namespace} (null: every namespace); with {@code yaml}, {@code POST}: as if it were applied.
+   */
+  public List<Message> analysis(String namespace, String yaml, String source) {
+    String q = "/api/v1/analysis" + (namespace == null ? "" : "?namespace=" + enc(namespace));
+    HttpRequest request =
+        yaml == null
+            ? request(q).GET().build()
+            : request(q)
+                .header("Content-Type", "application/yaml")
+                .header("X-Weft-Source", headerSafe(source))
+                .POST(HttpRequest.BodyPublishers.ofString(yaml, StandardCharsets.UTF_8))
+                .build();
+    HttpResponse<String> r = send(request);
+    JsonNode body = parse(r);
+    if (r.statusCode() != 200) {
+      throw failure(r, body);
+    }
+    return messages(body.path("messages"));
   }
 
   /**

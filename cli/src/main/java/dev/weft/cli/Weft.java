@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
       DeleteCommand.class,
       GetCommand.class,
       ValidateCommand.class,
+      AnalyzeCommand.class,
       RunCommand.class,
       SampleCommand.class,
       DemoCommand.class,

@@ -125,7 +125,14 @@ public final class ControlPlane implements AutoCloseable {
               (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
       ads = new AdsService(executor, push, registry);
       xds = XdsServer.start(requestedXds, ads);
-      api = ApiServer.start(requestedApi, token, store, ads);
+      WorkloadRegistry workloads = registry;
+      api =
+          ApiServer.start(
+              requestedApi,
+              token,
+              store,
+              ads,
+              new dev.weft.controlplane.analysis.MeshAnalysis(store, workloads::workloads));
       writeInfo();
       logger.log(
           Level.INFO,

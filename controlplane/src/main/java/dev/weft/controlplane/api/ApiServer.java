@@ -5,12 +5,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.weft.analysis.Analyzers;
+import dev.weft.analysis.FileInputs;
+import dev.weft.analysis.Message;
 import dev.weft.api.ParseResult;
 import dev.weft.api.Resource;
 import dev.weft.api.ResourceKey;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.ResourceParser;
 import dev.weft.api.ValidationError;
+import dev.weft.controlplane.analysis.MeshAnalysis;
 import dev.weft.controlplane.gen.Enforcement;
 import dev.weft.controlplane.store.ApplyResult;
 import dev.weft.controlplane.store.ConfigSnapshot;
@@ -94,14 +98,17 @@ public final class ApiServer implements AutoCloseable {
   private final byte[] token;
   private final ConfigStore store;
   private final ProxyTracker proxies;
+  private final MeshAnalysis analysis;
 
   private ApiServer(
       HttpServer server,
       ExecutorService executor,
       String token,
       ConfigStore store,
-      ProxyTracker proxies) {
+      ProxyTracker proxies,
+      MeshAnalysis analysis) {
     this.server = server;
+    this.analysis = analysis;
     this.executor = executor;
     this.token = token.getBytes(StandardCharsets.UTF_8);
     this.store = store;
@@ -115,6 +122,20 @@ public final class ApiServer implements AutoCloseable {
    */
   public static ApiServer start(
       InetSocketAddress address, String token, ConfigStore store, ProxyTracker proxies)
+      throws IOException {
+    return start(address, token, store, proxies, new MeshAnalysis(store, List::of));
+  }
+
+  /**
+   * As {@link #start(InetSocketAddress, String, ConfigStore, ProxyTracker)}, analyzing with {@code
+   * analysis}.
+   */
+  public static ApiServer start(
+      InetSocketAddress address,
+      String token,
+      ConfigStore store,
+      ProxyTracker proxies,
+      MeshAnalysis analysis)
       throws IOException {
     HttpServer server;
     try {
@@ -137,7 +158,7 @@ public final class ApiServer implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    ApiServer api = new ApiServer(server, executor, token, store, proxies);
+    ApiServer api = new ApiServer(server, executor, token, store, proxies, analysis);
     server.setExecutor(executor);
     server.createContext("/", api::handle);
     server.start();
@@ -189,6 +210,7 @@ public final class ApiServer implements AutoCloseable {
             proxies(ex);
           }
         }
+        case "/api/v1/analysis" -> analysis(ex, method);
         case "/api/v1/wait" -> {
           if (requireMethod(ex, method, "GET")) {
             await(ex);
@@ -204,6 +226,46 @@ public final class ApiServer implements AutoCloseable {
         // the response was already started or the client is gone
       }
     }
+  }
+
+  /**
+   * {@code GET /api/v1/analysis[?namespace=NS]}: Istio's analysis messages for what the control
+   * plane holds ({@code {"messages": [...]}}, istioctl's JSON fields); {@code POST} with a YAML
+   * body analyzes the state as if the body were applied (nothing is stored), for {@code weft
+   * analyze FILE}.
+   */
+  private void analysis(HttpExchange ex, String method) throws IOException {
+    List<Message> messages;
+    if (method.equals("POST")) {
+      String body = body(ex);
+      if (body == null) {
+        return;
+      }
+      FileInputs.Loaded loaded;
+      try {
+        loaded = FileInputs.load(source(ex), body, true);
+      } catch (FileInputs.UnreadableException e) {
+        sendJson(ex, 400, errors(message(e.getMessage())));
+        return;
+      }
+      messages = new ArrayList<>(analysis.withApplied(loaded.objects()));
+      messages.addAll(loaded.messages());
+      messages.sort(Analyzers.ORDER);
+    } else if (requireMethod(ex, method, "GET")) {
+      messages = analysis.current();
+    } else {
+      return;
+    }
+    String namespace = query(ex.getRequestURI().getRawQuery()).get("namespace");
+    ObjectNode root = JSON.createObjectNode();
+    ArrayNode arr = root.putArray("messages");
+    for (Message m : messages) {
+      String ns = m.resource().namespace();
+      if (namespace == null || namespace.isEmpty() || ns.isEmpty() || ns.equals(namespace)) {
+        arr.add(JSON.valueToTree(m.toMap()));
+      }
+    }
+    sendJson(ex, 200, root);
   }
 
   private boolean authorized(HttpExchange ex) {
@@ -235,12 +297,20 @@ public final class ApiServer implements AutoCloseable {
       sendJson(ex, 400, errors(parsed.errors()));
       return;
     }
+    List<Message> before = analysis.current();
     StoreOutcome outcome = store.apply(source, parsed.resources());
     if (!outcome.ok()) {
       sendJson(ex, outcome.conflict() ? 409 : 400, errors(outcome.errors()));
       return;
     }
     ObjectNode root = JSON.createObjectNode();
+    // The analysis messages this change introduced (istioctl analyze after vs before).
+    ArrayNode introduced = root.putArray("analysis");
+    for (Message m : analysis.current()) {
+      if (!before.contains(m)) {
+        introduced.add(JSON.valueToTree(m.toMap()));
+      }
+    }
     root.set("results", results(outcome.results()));
     root.set("warnings", warnings(parsed.resources(), store.snapshot()));
     root.put("generation", generation(outcome.results()));

@@ -1,0 +1,85 @@
+package dev.weft.controlplane.analysis;
+
+import dev.weft.analysis.AnalysisInput;
+import dev.weft.analysis.Analyzers;
+import dev.weft.analysis.FileInputs;
+import dev.weft.analysis.Message;
+import dev.weft.analysis.Obj;
+import dev.weft.api.ResourceKey;
+import dev.weft.controlplane.registry.Workload;
+import dev.weft.controlplane.store.ConfigSnapshot;
+import dev.weft.controlplane.store.ConfigStore;
+import dev.weft.controlplane.store.StoredResource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The analysis of what the control plane holds: every stored resource plus the registry's workloads
+ * (as the Pods Istio's analyzers look at), analyzed by {@link Analyzers}. The result is kept until
+ * the store's version or the workloads change, so that every read (the API, each apply's
+ * before/after comparison) sees the analysis of the current state without recomputing it.
+ *
+ * <p>Thread-safe: {@link #current()} may be called from any API thread.
+ */
+public final class MeshAnalysis {
+  private final ConfigStore store;
+  private final Supplier<List<Workload>> workloads;
+  private Cached cached;
+
+  private record Cached(long version, List<Workload> workloads, List<Message> messages) {}
+
+  /**
+   * The analysis of {@code store} and the workloads {@code workloads} returns (the registry's;
+   * {@code List::of} for none).
+   */
+  public MeshAnalysis(ConfigStore store, Supplier<List<Workload>> workloads) {
+    this.store = store;
+    this.workloads = workloads;
+  }
+
+  /** The messages for the current state, in istioctl's order. */
+  public synchronized List<Message> current() {
+    ConfigSnapshot snapshot = store.snapshot();
+    List<Workload> w = workloads.get();
+    if (cached == null || cached.version() != snapshot.version() || !cached.workloads().equals(w)) {
+      cached = new Cached(snapshot.version(), w, Analyzers.run(input(snapshot, w, List.of())));
+    }
+    return cached.messages();
+  }
+
+  /**
+   * The messages for the current state as if {@code extra} were applied (objects with the key of a
+   * stored resource replace it): {@code weft analyze FILE} against the control plane.
+   */
+  public List<Message> withApplied(List<Obj> extra) {
+    return Analyzers.run(input(store.snapshot(), workloads.get(), extra));
+  }
+
+  private static AnalysisInput input(ConfigSnapshot snapshot, List<Workload> ws, List<Obj> extra) {
+    Map<String, Obj> objects = new LinkedHashMap<>();
+    for (Map.Entry<ResourceKey, StoredResource> e : snapshot.resources().entrySet()) {
+      Obj o = Obj.of(e.getValue().resource());
+      objects.put(key(o), o);
+    }
+    for (Obj o : extra) {
+      objects.put(key(o), o);
+    }
+    List<Obj> all = new ArrayList<>(objects.values());
+    for (Workload w : ws) {
+      all.add(Obj.workload(w.namespace(), w.name(), w.labels()));
+    }
+    if (ws.isEmpty()) {
+      // No gateway has connected yet: assume the local runtime's ingress gateway, as istioctl
+      // assumes Istio's for files-only analysis.
+      all.addAll(FileInputs.defaultResources("istio-system"));
+    }
+    return AnalysisInput.of(all);
+  }
+
+  private static String key(Obj o) {
+    return o.kind() + "/" + o.namespace() + "/" + o.name();
+  }
+}
