@@ -44,8 +44,8 @@ public final class Analyzers {
 
   /**
    * Runs every analyzer over {@code input}: the messages, deduplicated, sorted as istioctl prints
-   * them (level, then resource, then code, then text). An analyzer that throws on odd input is
-   * skipped rather than failing the others.
+   * them ({@link #ORDER}). An analyzer that throws on odd input is skipped rather than failing the
+   * others.
    */
   public static List<Message> run(AnalysisInput input) {
     List<Message> out = new ArrayList<>();
@@ -64,10 +64,13 @@ public final class Analyzers {
     return out;
   }
 
-  /** istioctl's order: most severe first, then resource, code and text. */
+  /**
+   * istioctl's order ({@code diag.Messages.Sort}): most severe first, then code, then resource,
+   * then the line.
+   */
   public static final Comparator<Message> ORDER =
       Comparator.comparing((Message m) -> m.type().level())
-          .thenComparing(m -> m.resource().toString())
           .thenComparing(m -> m.type().code())
-          .thenComparing(Message::text);
+          .thenComparing(m -> m.resource().toString())
+          .thenComparing(Message::line);
 }

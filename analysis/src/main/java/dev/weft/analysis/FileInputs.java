@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 
 /**
@@ -75,9 +76,16 @@ public final class FileInputs {
           docs.add((Map<String, Object>) m);
         }
       }
+    } catch (MarkedYamlEngineException e) {
+      String where =
+          e.getProblemMark()
+              .map(m -> " at line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1))
+              .orElse("");
+      throw new UnreadableException(
+          source + ": YAML syntax error" + where + ": " + String.valueOf(e.getProblem()));
     } catch (YamlEngineException e) {
       throw new UnreadableException(
-          source + ": not valid YAML: " + e.getMessage().replaceAll("\\s+", " ").strip());
+          source + ": YAML syntax error: " + e.getMessage().replaceAll("\\s+", " ").strip());
     }
     List<Obj> objects = new ArrayList<>();
     List<Message> messages = new ArrayList<>();

@@ -67,16 +67,18 @@ public final class MeshAnalysis {
     for (Obj o : extra) {
       objects.put(key(o), o);
     }
-    List<Obj> all = new ArrayList<>(objects.values());
     for (Workload w : ws) {
-      all.add(Obj.workload(w.namespace(), w.name(), w.labels()));
+      Obj o = Obj.workload(w.namespace(), w.name(), w.labels());
+      objects.put(key(o), o);
     }
     if (ws.isEmpty()) {
-      // No gateway has connected yet: assume the local runtime's ingress gateway, as istioctl
-      // assumes Istio's for files-only analysis.
-      all.addAll(FileInputs.defaultResources("istio-system"));
+      // No proxy has connected yet: assume the local runtime's ingress gateway, as istioctl
+      // assumes Istio's for files-only analysis (a stored gateway Service is kept).
+      for (Obj o : FileInputs.defaultResources("istio-system")) {
+        objects.putIfAbsent(key(o), o);
+      }
     }
-    return AnalysisInput.of(all);
+    return AnalysisInput.of(new ArrayList<>(objects.values()));
   }
 
   private static String key(Obj o) {
