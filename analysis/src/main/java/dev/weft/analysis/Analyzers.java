@@ -2,8 +2,10 @@ package dev.weft.analysis;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /** Every analyzer Weft runs, and running them all. */
 public final class Analyzers {
@@ -48,20 +50,17 @@ public final class Analyzers {
    * others.
    */
   public static List<Message> run(AnalysisInput input) {
-    List<Message> out = new ArrayList<>();
+    Set<Message> out = new LinkedHashSet<>();
     for (Analyzer a : ALL) {
       try {
-        for (Message m : a.analyze(input)) {
-          if (!out.contains(m)) {
-            out.add(m);
-          }
-        }
+        out.addAll(a.analyze(input));
       } catch (RuntimeException e) {
         // A defect in one analyzer must not hide the others' findings.
       }
     }
-    out.sort(ORDER);
-    return out;
+    List<Message> sorted = new ArrayList<>(out);
+    sorted.sort(ORDER);
+    return sorted;
   }
 
   /**

@@ -31,8 +31,9 @@ public final class FileInputs {
    *
    * @param objects the objects to analyze
    * @param messages the IST0106 messages of documents Weft's parser rejected
+   * @param rejected the objects (also in {@code objects}) of the documents Weft's parser rejected
    */
-  public record Loaded(List<Obj> objects, List<Message> messages) {}
+  public record Loaded(List<Obj> objects, List<Message> messages, List<Obj> rejected) {}
 
   /** A file that is not YAML at all: no analysis is possible. */
   public static final class UnreadableException extends RuntimeException {
@@ -89,6 +90,7 @@ public final class FileInputs {
     }
     List<Obj> objects = new ArrayList<>();
     List<Message> messages = new ArrayList<>();
+    List<Obj> rejected = new ArrayList<>();
     for (Map<String, Object> doc : docs) {
       Obj lenient = Obj.ofDocument(doc, "default", showDefaultNamespace);
       var kind = ResourceKind.of(lenient.apiVersion(), lenient.kind());
@@ -108,12 +110,13 @@ public final class FileInputs {
         continue;
       }
       objects.add(lenient);
+      rejected.add(lenient);
       for (ValidationError e : r.errors()) {
         String what = e.field().isEmpty() ? e.message() : e.field() + ": " + e.message();
         messages.add(Message.of(Messages.SCHEMA_VALIDATION_ERROR, lenient.ref(), what));
       }
     }
-    return new Loaded(objects, messages);
+    return new Loaded(objects, messages, rejected);
   }
 
   /**

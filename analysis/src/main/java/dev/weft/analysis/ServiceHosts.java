@@ -20,6 +20,9 @@ final class ServiceHosts {
 
   private final Map<String, Entry> byScopedFqdn = new LinkedHashMap<>();
 
+  /** The wildcard hosts' entries ({@code scope/*.suffix}), so lookups don't scan every host. */
+  private final Map<String, Entry> wildcards = new LinkedHashMap<>();
+
   ServiceHosts(AnalysisInput in) {
     for (Obj se : in.all("ServiceEntry")) {
       List<Integer> ports = new ArrayList<>();
@@ -30,12 +33,12 @@ final class ServiceHosts {
       List<String> exportTo = Docs.strs(se.spec(), "exportTo");
       for (String h : Docs.strs(se.spec(), "hosts")) {
         if (Hosts.exportsToAll(exportTo)) {
-          byScopedFqdn.put(Hosts.scoped(Hosts.ALL, se.namespace(), h), e);
+          put(Hosts.scoped(Hosts.ALL, se.namespace(), h), e);
           continue;
         }
         for (String ns : exportTo) {
           String scope = ns.equals(Hosts.LOCAL) ? se.namespace() : ns;
-          byScopedFqdn.put(Hosts.scoped(scope, se.namespace(), h), e);
+          put(Hosts.scoped(scope, se.namespace(), h), e);
         }
       }
     }
@@ -57,8 +60,15 @@ final class ServiceHosts {
         }
       }
       for (String scope : scopes) {
-        byScopedFqdn.put(Hosts.scoped(scope, svc.namespace(), svc.name()), e);
+        put(Hosts.scoped(scope, svc.namespace(), svc.name()), e);
       }
+    }
+  }
+
+  private void put(String scopedFqdn, Entry e) {
+    byScopedFqdn.put(scopedFqdn, e);
+    if (scopedFqdn.substring(scopedFqdn.indexOf('/') + 1).startsWith("*")) {
+      wildcards.put(scopedFqdn, e);
     }
   }
 
@@ -82,7 +92,7 @@ final class ServiceHosts {
         }
       }
     }
-    for (Map.Entry<String, Entry> s : byScopedFqdn.entrySet()) {
+    for (Map.Entry<String, Entry> s : wildcards.entrySet()) {
       String[] parts = s.getKey().split("/", 2);
       String scope = parts[0];
       String seHost = parts[1];
