@@ -11,7 +11,6 @@ import dev.weft.analysis.Obj;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,11 +25,12 @@ import picocli.CommandLine.Spec;
  * dev.weft.analysis}) over what the control plane holds, over files as if they were applied, or
  * (with {@code --use-kube=false}) over the files alone; prints istioctl's lines ({@code Error
  * [IST0101] (VirtualService demo/podinfo) Referenced host+subset in destinationrule not found:
- * "..."}) or {@code ✔ No validation issues found when analyzing namespace: demo.}
+ * "..."}) or, on standard error, {@code ✔ No validation issues found when analyzing namespace:
+ * demo.} (with files, their names), as istioctl ({@code istioctl/pkg/analyze/analyze.go}).
  *
- * <p>Exit status as istioctl: 0, or {@value #EXIT_ISSUES} when a message is at or above {@code
- * --failure-threshold} (Error by default); 1 with a one-line {@code error:} for bad input (a file
- * that is not YAML, an unreachable control plane).
+ * <p>Exit status as istioctl: 0, or {@value #EXIT_ISSUES} when, in {@code log} format, a message is
+ * at or above {@code --failure-threshold} (Error by default); 1 with a one-line {@code error:} for
+ * bad input (a file that is not YAML, an unreachable control plane).
  */
 @Command(name = "analyze", description = "Analyze the mesh configuration (Istio's analyzers).")
 final class AnalyzeCommand implements Callable<Integer> {
@@ -108,7 +108,13 @@ final class AnalyzeCommand implements Callable<Integer> {
     } else {
       messages = analyzeFiles(sources, ns);
     }
-    return print(messages, threshold, ns, spec.commandLine().getOut());
+    return print(
+        messages,
+        threshold,
+        ns,
+        sources.stream().map(Sources.Source::name).toList(),
+        spec.commandLine().getOut(),
+        spec.commandLine().getErr());
   }
 
   /** Analyzes {@code sources} alone, as istioctl {@code --use-kube=false}. */
@@ -141,42 +147,65 @@ final class AnalyzeCommand implements Callable<Integer> {
     }
   }
 
-  /** Prints {@code messages} as {@code output}; the exit status. */
-  int print(List<Message> messages, Level threshold, String ns, PrintWriter out) {
+  /**
+   * Prints {@code messages} as istioctl does: the messages on standard output; the no-issues line
+   * on standard error; in {@code log} format only, when a message is at or above {@code threshold},
+   * the found-issues error on standard error and {@value #EXIT_ISSUES}. Returns the exit status.
+   */
+  int print(
+      List<Message> messages,
+      Level threshold,
+      String ns,
+      List<String> names,
+      PrintWriter out,
+      PrintWriter err) {
+    String target = ns == null ? "all namespaces" : "namespace: " + ns;
     switch (output) {
-      case "json", "yaml" -> {
-        List<Map<String, Object>> maps = messages.stream().map(Message::toMap).toList();
-        if (output.equals("json")) {
-          try {
-            out.println(
-                new ObjectMapper()
-                    .enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(maps));
-          } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new CliException("cannot write JSON: " + e.getMessage(), e);
-          }
-        } else {
+      case "json" -> {
+        try {
+          out.println(
+              new ObjectMapper()
+                  .enable(SerializationFeature.INDENT_OUTPUT)
+                  .writeValueAsString(messages.stream().map(Message::toMap).toList()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw new CliException("cannot write JSON: " + e.getMessage(), e);
+        }
+      }
+      case "yaml" ->
           out.print(
               new org.snakeyaml.engine.v2.api.Dump(
                       org.snakeyaml.engine.v2.api.DumpSettings.builder()
                           .setDefaultFlowStyle(org.snakeyaml.engine.v2.common.FlowStyle.BLOCK)
                           .build())
-                  .dumpToString(maps));
-        }
-      }
+                  .dumpToString(messages.stream().map(Message::toMap).toList()));
       default -> {
-        if (messages.isEmpty()) {
-          out.println(
-              "✔ No validation issues found when analyzing "
-                  + (ns == null ? "all namespaces" : "namespace: " + ns)
-                  + ".");
-        }
         for (Message m : messages) {
           out.println(m.line());
         }
       }
     }
     out.flush();
-    return messages.stream().anyMatch(m -> m.type().level().atLeast(threshold)) ? EXIT_ISSUES : 0;
+    if (messages.isEmpty()) {
+      if (names.size() > 1) {
+        err.println(
+            "✔ No validation issues found when analyzing:\n  - " + String.join("\n  - ", names));
+      } else {
+        err.println(
+            "✔ No validation issues found when analyzing "
+                + (names.isEmpty() ? target : names.getFirst())
+                + ".");
+      }
+    }
+    int status = 0;
+    if (output.equals("log")
+        && messages.stream().anyMatch(m -> m.type().level().atLeast(threshold))) {
+      err.println("error: Analyzers found issues when analyzing " + target + ".");
+      err.println(
+          "See https://istio.io/latest/docs/reference/config/analysis for more information about"
+              + " causes and resolutions.");
+      status = EXIT_ISSUES;
+    }
+    err.flush();
+    return status;
   }
 }
