@@ -89,13 +89,13 @@ class AnalyzeCommandTest {
         .isEqualTo("✔ No validation issues found when analyzing " + fixture("clean.yaml") + ".\n");
     assertThat(r.status()).isZero();
     Run two =
-        weft("analyze", "--use-kube=false", "-A", fixture("clean.yaml"), fixture("clean.yaml"));
+        weft("analyze", "--use-kube=false", "-A", fixture("clean.yaml"), fixture("clean2.yaml"));
     assertThat(two.err())
         .isEqualTo(
             "✔ No validation issues found when analyzing:\n  - "
                 + fixture("clean.yaml")
                 + "\n  - "
-                + fixture("clean.yaml")
+                + fixture("clean2.yaml")
                 + "\n");
   }
 

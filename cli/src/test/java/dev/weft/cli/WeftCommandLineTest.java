@@ -196,7 +196,16 @@ class WeftCommandLineTest {
       }
       Run canary = weft(withState(args.toArray(String[]::new)));
       assertThat(canary.status()).isZero();
-      assertThat(canary.err()).isEmpty();
+      // No warning; the only lines are the analysis': no workload runs in this test, so the
+      // DestinationRule's subsets select no pods.
+      assertThat(canary.err().lines().toList())
+          .containsExactly(
+              "Error [IST0173] (DestinationRule demo/podinfo) The Subset v1 defined in the"
+                  + " DestinationRule does not select any pods. Which may lead to 503 UH"
+                  + " (NoHealthyUpstream).",
+              "Error [IST0173] (DestinationRule demo/podinfo) The Subset v2 defined in the"
+                  + " DestinationRule does not select any pods. Which may lead to 503 UH"
+                  + " (NoHealthyUpstream).");
     }
   }
 
