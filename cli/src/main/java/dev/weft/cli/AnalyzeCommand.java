@@ -126,7 +126,17 @@ final class AnalyzeCommand implements Callable<Integer> {
       objects.addAll(l.objects());
       messages.addAll(l.messages());
     }
-    objects.addAll(FileInputs.defaultResources("istio-system"));
+    // istioctl's default ingress gateway, unless the files define the same objects.
+    for (Obj d : FileInputs.defaultResources("istio-system")) {
+      if (objects.stream()
+          .noneMatch(
+              o ->
+                  o.kind().equals(d.kind())
+                      && o.namespace().equals(d.namespace())
+                      && o.name().equals(d.name()))) {
+        objects.add(d);
+      }
+    }
     messages.addAll(Analyzers.run(AnalysisInput.of(objects)));
     List<Message> out = new ArrayList<>();
     for (Message m : messages) {

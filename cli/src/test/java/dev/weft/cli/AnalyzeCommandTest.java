@@ -100,6 +100,39 @@ class AnalyzeCommandTest {
   }
 
   @Test
+  void theFilesGatewayServiceReplacesTheDefaultOne() throws Exception {
+    Path f = tmp.resolve("gw.yaml");
+    Files.writeString(
+        f,
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: istio-ingressgateway, namespace: istio-system}
+        spec:
+          selector: {istio: ingressgateway}
+          ports:
+          - {name: http2, port: 80, targetPort: 8080}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: demo}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 31400, name: tcp, protocol: TCP}
+            hosts: ["*"]
+        """);
+    // Istio's default gateway Service exposes 31400; this file's one does not.
+    Run r = weft("analyze", "--use-kube=false", "-n", "demo", f.toString());
+    assertThat(r.out())
+        .isEqualTo(
+            "Warning [IST0162] (Gateway demo/gw) The gateway is listening on a target port (port"
+                + " 31400) that is not defined in the Service associated with its workload"
+                + " instances (Pod selector istio=ingressgateway). If you need to access the"
+                + " gateway port through the gateway Service, it will not be available.\n");
+  }
+
+  @Test
   void namespaceFiltersMessages() {
     Run r = weft("analyze", "--use-kube=false", "-n", "other", fixture("broken.yaml"));
     assertThat(r.out()).isEmpty();
