@@ -143,15 +143,17 @@ public record Proxy(
 
   /**
    * The workload this proxy stands for, as the registry lists it. Like Istio's sidecar injector, a
-   * proxy that speaks mTLS labels its workload {@code security.istio.io/tlsMode: istio} (unless its
-   * own labels say otherwise), which makes its endpoints carry {@code tlsMode: istio}; a proxy that
-   * cannot never carries the label, so no client sends it mTLS it could not terminate.
+   * sidecar that speaks mTLS labels its workload {@code security.istio.io/tlsMode: istio} (unless
+   * its own labels say otherwise), which makes its endpoints carry {@code tlsMode: istio}; a proxy
+   * that cannot never carries the label, so no client sends it mTLS it could not terminate. A
+   * router is not injected: its gateway listeners do not terminate mesh mTLS, and (as in Istio)
+   * clients reach it in plaintext unless its labels ask otherwise.
    */
   public Workload workload() {
     Map<String, String> l = new TreeMap<>(labels);
-    if (mtls) {
+    if (mtls && !isRouter()) {
       l.putIfAbsent(IstioMtls.TLS_MODE_LABEL, IstioMtls.TLS_MODE_ISTIO);
-    } else {
+    } else if (!mtls) {
       l.remove(IstioMtls.TLS_MODE_LABEL);
     }
     return new Workload(name, namespace, l, ip(), ports, serviceAccount, Workload.Source.PROXY);
