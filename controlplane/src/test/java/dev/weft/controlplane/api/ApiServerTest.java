@@ -183,8 +183,9 @@ class ApiServerTest {
         ---
         apiVersion: security.istio.io/v1
         kind: PeerAuthentication
-        metadata: {name: default, namespace: demo}
+        metadata: {name: default, namespace: istio-system}
         spec:
+          selector: {matchLabels: {app: podinfo}}
           mtls: {mode: STRICT}
         """;
     HttpResponse<String> r = post("/api/v1/apply", yaml, token);
@@ -198,8 +199,9 @@ class ApiServerTest {
     assertThat(warnings.at("/0/field").asText()).isEqualTo("spec.http[0].fault");
     assertThat(warnings.at("/0/message").asText())
         .isEqualTo("accepted but not enforced by Weft yet: fault injection");
-    assertThat(warnings.at("/1/resource").asText()).isEqualTo("PeerAuthentication demo/default");
-    assertThat(warnings.at("/1/field").asText()).isEmpty();
+    assertThat(warnings.at("/1/resource").asText())
+        .isEqualTo("PeerAuthentication istio-system/default");
+    assertThat(warnings.at("/1/field").asText()).isEqualTo("spec.selector");
     assertThat(cp.store().snapshot().resources()).hasSize(2);
 
     // Unchanged resources are warned about again, as kubectl shows server warnings every time.
