@@ -152,6 +152,7 @@ class MtlsGenerationTest {
           for (Message m : g.generate(context, proxy)) {
             assertThat(Any.pack(m).getTypeUrl()).isEqualTo(g.typeUrl());
             anys += checkAnys(m, g.typeUrl() + " " + Generators.name(m));
+            checkEnvoyRules(m);
           }
         }
       }
@@ -520,6 +521,62 @@ class MtlsGenerationTest {
     }
     assertThat(m.getUnknownFields().asMap()).as(where + ": unknown fields").isEmpty();
     return n;
+  }
+
+  /**
+   * Rules Envoy applies when it loads these resources: within a listener no two filter chains have
+   * the same match (Envoy rejects the listener), a listener filter or transport socket carries the
+   * typed config its name stands for, and transport socket match names are distinct.
+   */
+  private static void checkEnvoyRules(Message m) throws Exception {
+    if (m instanceof Listener l) {
+      assertThat(l.getFilterChainsList())
+          .extracting(FilterChain::getFilterChainMatch)
+          .as(l.getName() + ": filter chain matches")
+          .doesNotHaveDuplicates();
+      for (var f : l.getListenerFiltersList()) {
+        assertThat(f.getName()).isEqualTo(IstioMtls.TLS_INSPECTOR);
+        assertThat(f.getTypedConfig().getTypeUrl())
+            .isEqualTo(
+                "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector");
+      }
+      for (FilterChain c : l.getFilterChainsList()) {
+        if (c.hasTransportSocket()) {
+          assertThat(c.getTransportSocket().getName()).isEqualTo(IstioMtls.TLS_TRANSPORT);
+          assertThat(c.getTransportSocket().getTypedConfig().is(DownstreamTlsContext.class))
+              .isTrue();
+          // A TLS chain only matches connections the TLS inspector saw as TLS.
+          assertThat(c.getFilterChainMatch().getTransportProtocol()).isEqualTo("tls");
+          assertThat(l.getListenerFiltersCount()).isEqualTo(1);
+        }
+      }
+    }
+    if (m instanceof Cluster c) {
+      assertThat(c.getTransportSocketMatchesList())
+          .extracting(Cluster.TransportSocketMatch::getName)
+          .doesNotHaveDuplicates();
+      List<io.envoyproxy.envoy.config.core.v3.TransportSocket> sockets = new ArrayList<>();
+      if (c.hasTransportSocket()) {
+        sockets.add(c.getTransportSocket());
+      }
+      c.getTransportSocketMatchesList().forEach(t -> sockets.add(t.getTransportSocket()));
+      for (var t : sockets) {
+        if (t.getName().equals(IstioMtls.TLS_TRANSPORT)) {
+          assertThat(t.getTypedConfig().is(UpstreamTlsContext.class)).as(c.getName()).isTrue();
+        } else {
+          assertThat(t.getName()).isEqualTo(IstioMtls.RAW_BUFFER_TRANSPORT);
+          assertThat(
+                  t.getTypedConfig()
+                      .is(
+                          io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
+                              .class))
+              .isTrue();
+        }
+      }
+      assertThat(c.hasTransportSocket() && c.getTransportSocketMatchesCount() > 0)
+          .as(c.getName() + ": transport_socket or transport_socket_matches, not both")
+          .isFalse();
+    }
   }
 
   private static Message resolve(Any any, String where) throws Exception {
