@@ -17,7 +17,6 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
-import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
@@ -218,8 +217,8 @@ final class MeshTls {
    * kubernetes://<credentialName>-cacert} (gateways), else Istio's file resources {@code
    * file-cert:<clientCertificate>~<privateKey>} and {@code file-root:<caCertificates>} ({@code
    * file-root:system}, the system trust store, when none is given). {@code insecureSkipVerify}
-   * leaves the server unverified. MUTUAL without a client certificate gets no context (Istio logs
-   * an error and leaves the cluster plaintext).
+   * leaves the server unverified (no validation context). MUTUAL without a client certificate gets
+   * no context (Istio logs an error and leaves the cluster plaintext).
    */
   private static UpstreamTlsContext simpleOrMutual(
       Cluster.Builder cluster, Map<String, Object> tls, boolean mutual) {
@@ -248,14 +247,12 @@ final class MeshTls {
         }
         common.addTlsCertificateSdsSecretConfigs(fileSds("file-cert:" + cert + "~" + key));
       }
-      if (skipVerify) {
-        common.setValidationContext(CertificateValidationContext.getDefaultInstance());
-      } else {
+      // insecureSkipVerify: Istio sets an empty validation_context; no validation context at all
+      // means the same to Envoy (the server is not verified), and Weft's proxy NACKs an empty one.
+      if (!skipVerify) {
+        // caCrl is left out (Enforcement warns): Istio passes it as a file Envoy reads, and Weft's
+        // proxy, which checks no revocation, NACKs a crl (the whole CDS update with it).
         CertificateValidationContext.Builder validation = sanMatcher(sans);
-        String crl = string(tls, "caCrl");
-        if (!crl.isEmpty()) {
-          validation.setCrl(DataSource.newBuilder().setFilename(crl));
-        }
         common.setCombinedValidationContext(
             CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
                 .setDefaultValidationContext(validation)

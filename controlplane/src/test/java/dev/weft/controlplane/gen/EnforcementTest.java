@@ -309,11 +309,12 @@ class EnforcementTest {
                     - port: {number: 83}
                       tls: {mode: MUTUAL, credentialName: cred}
                     - port: {number: 84}
-                      tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem, caCertificates: /ca.pem}
+                      tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem, caCertificates: /ca.pem, caCrl: /ca.crl}
                 """))
         .containsExactly(
             "spec.trafficPolicy.portLevelSettings[2].tls",
             "spec.trafficPolicy.portLevelSettings[3].tls.credentialName",
+            "spec.trafficPolicy.portLevelSettings[4].tls.caCrl",
             "spec.trafficPolicy.portLevelSettings[4].tls.clientCertificate",
             "spec.trafficPolicy.portLevelSettings[4].tls.privateKey",
             "spec.trafficPolicy.portLevelSettings[4].tls.caCertificates");

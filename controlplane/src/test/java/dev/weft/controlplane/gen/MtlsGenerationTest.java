@@ -345,13 +345,23 @@ class MtlsGenerationTest {
     // insecureSkipVerify: no validation.
     UpstreamTlsContext skip =
         upstream(cluster(ctx, v1(), "outbound|80||skip-verify.demo.svc.cluster.local"));
-    assertThat(skip.getCommonTlsContext().hasValidationContext()).isTrue();
-    assertThat(skip.getCommonTlsContext().hasCombinedValidationContext()).isFalse();
+    assertThat(skip.getCommonTlsContext().getValidationContextTypeCase())
+        .isEqualTo(
+            io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext
+                .ValidationContextTypeCase.VALIDATIONCONTEXTTYPE_NOT_SET);
     // MUTUAL with files.
     UpstreamTlsContext files =
         upstream(cluster(ctx, v1(), "outbound|80||mutual-files.demo.svc.cluster.local"));
     assertThat(files.getCommonTlsContext().getTlsCertificateSdsSecretConfigs(0).getName())
         .isEqualTo("file-cert:/etc/certs/client.pem~/etc/certs/client-key.pem");
+    // caCrl is not passed on (Weft's proxy would NACK it; Enforcement warns).
+    assertThat(
+            files
+                .getCommonTlsContext()
+                .getCombinedValidationContext()
+                .getDefaultValidationContext()
+                .hasCrl())
+        .isFalse();
     // MUTUAL with credentialName: the gateway fetches kubernetes://NAME; a sidecar gets no TLS
     // context at all, as Istio (a DestinationRule without workloadSelector).
     UpstreamTlsContext cred =
