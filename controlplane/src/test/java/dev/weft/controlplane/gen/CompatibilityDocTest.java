@@ -24,7 +24,8 @@ class CompatibilityDocTest {
           ResourceKind.DESTINATION_RULE,
           ResourceKind.GATEWAY,
           ResourceKind.SERVICE,
-          ResourceKind.WORKLOAD_ENTRY);
+          ResourceKind.WORKLOAD_ENTRY,
+          ResourceKind.PEER_AUTHENTICATION);
 
   static String render() {
     StringBuilder b = new StringBuilder();

@@ -102,9 +102,60 @@ class EnforcedFieldsTest {
       metadata: {name: podinfo, namespace: demo}
       spec:
         host: podinfo.demo.svc.cluster.local
+        trafficPolicy:
+          tls: {mode: ISTIO_MUTUAL, sni: probe.sni, subjectAltNames: ["spiffe://cluster.local/ns/demo/sa/probe"]}
+          portLevelSettings:
+          - port: {number: 80}
+            tls: {mode: SIMPLE, sni: simple.sni, insecureSkipVerify: true}
+          - port: {number: 81}
+            tls: {mode: ISTIO_MUTUAL, subjectAltNames: ["spiffe://cluster.local/ns/demo/sa/p81"]}
         subsets:
-        - {name: v1, labels: {version: v1}}
-        - {name: v2, labels: {version: v2}}
+        - name: v1
+          labels: {version: v1}
+          trafficPolicy:
+            tls: {mode: SIMPLE, sni: v1.sni, insecureSkipVerify: true}
+            portLevelSettings:
+            - port: {number: 80}
+              tls: {mode: SIMPLE, sni: v1p80.sni, insecureSkipVerify: true}
+            - port: {number: 82}
+              tls: {mode: ISTIO_MUTUAL}
+        - name: v2
+          labels: {version: v2}
+          trafficPolicy:
+            tls: {mode: ISTIO_MUTUAL, subjectAltNames: ["spiffe://cluster.local/ns/demo/sa/v2"]}
+            portLevelSettings:
+            - port: {number: 81}
+              tls: {mode: ISTIO_MUTUAL, subjectAltNames: ["spiffe://cluster.local/ns/demo/sa/v2p81"]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: extra, namespace: demo}
+      spec:
+        selector: {app: extra}
+        ports:
+        - {name: http, port: 80}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: extra, namespace: demo}
+      spec:
+        host: extra
+        trafficPolicy:
+          tls: {mode: SIMPLE, insecureSkipVerify: true}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: default, namespace: demo}
+      spec:
+        mtls: {mode: STRICT}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: podinfo-v1, namespace: demo}
+      spec:
+        selector: {matchLabels: {version: v1}}
+        portLevelMtls:
+          9898: {mode: DISABLE}
       ---
       apiVersion: networking.istio.io/v1
       kind: Gateway
@@ -132,6 +183,7 @@ class EnforcedFieldsTest {
         address: 127.0.3.1
         ports: {http: 9898}
         labels: {app: podinfo, version: v2}
+        serviceAccount: vm
       """;
 
   /** Other values for enumerations the generic mutations cannot guess. */
@@ -215,7 +267,12 @@ class EnforcedFieldsTest {
       stored.put(r.key(), new StoredResource(r, ++i, Instant.EPOCH.plusSeconds(i)));
     }
     ConfigSnapshot snapshot = new ConfigSnapshot(i, new java.util.TreeMap<>(stored));
-    List<Proxy> proxies = List.of(Fixtures.v1(), Fixtures.v2(), Fixtures.gateway());
+    // The sidecars speak TLS (their mTLS configuration proves PeerAuthentication and client TLS).
+    List<Proxy> proxies =
+        List.of(
+            Proxy.fromNode(MtlsGenerationTest.mtlsNode(Fixtures.v1Node(), "podinfo")),
+            Proxy.fromNode(MtlsGenerationTest.mtlsNode(Fixtures.v2Node(), "podinfo")),
+            Fixtures.gateway());
     PushContext ctx =
         PushContext.build(1, snapshot, proxies.stream().map(Proxy::workload).toList());
     StringBuilder out = new StringBuilder();

@@ -314,10 +314,10 @@ class EnforcementTest {
         .containsExactly(
             "spec.trafficPolicy.portLevelSettings[2].tls",
             "spec.trafficPolicy.portLevelSettings[3].tls.credentialName",
-            "spec.trafficPolicy.portLevelSettings[4].tls.caCrl",
             "spec.trafficPolicy.portLevelSettings[4].tls.clientCertificate",
             "spec.trafficPolicy.portLevelSettings[4].tls.privateKey",
-            "spec.trafficPolicy.portLevelSettings[4].tls.caCertificates");
+            "spec.trafficPolicy.portLevelSettings[4].tls.caCertificates",
+            "spec.trafficPolicy.portLevelSettings[4].tls.caCrl");
   }
 
   @Test
