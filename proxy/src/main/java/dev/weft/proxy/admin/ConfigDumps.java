@@ -40,6 +40,22 @@ public final class ConfigDumps {
                   .add(ClusterLoadAssignment.getDescriptor())
                   .add(HttpConnectionManager.getDescriptor())
                   .add(Router.getDescriptor())
+                  // TLS: transport sockets, the inspector, upstream HTTP options (auto_sni).
+                  .add(
+                      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                          .getDescriptor())
+                  .add(
+                      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                          .getDescriptor())
+                  .add(
+                      io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
+                          .getDescriptor())
+                  .add(
+                      io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector
+                          .getDescriptor())
+                  .add(
+                      io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                          .getDescriptor())
                   .build())
           .preservingProtoFieldNames();
 
