@@ -2,10 +2,8 @@ package dev.weft.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.api.ResourceKind;
-import dev.weft.proxy.xds.NodeStructs;
 import dev.weft.samples.DemoManifests;
 import dev.weft.xds.IstioMtls;
-import dev.weft.xds.NodeId;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -325,16 +323,7 @@ final class DemoCommand implements Callable<Integer> {
    */
   private boolean strictMtls(ControlPlaneClient client, List<Workload> workloads) {
     String file = DemoManifests.PEER_AUTHENTICATION_STRICT;
-    boolean sidecarsSpeakMtls =
-        IstioMtls.supportedBy(
-            NodeStructs.node(
-                NodeId.parse(
-                    "sidecar~127.0.0.1~probe."
-                        + NAMESPACE
-                        + "~"
-                        + NAMESPACE
-                        + ".svc.cluster.local"),
-                Map.of()));
+    boolean sidecarsSpeakMtls = ProxySpec.MUTUAL_TLS;
     if (!sidecarsSpeakMtls) {
       step(
           "Step 6: Enable strict mTLS for the namespace",
@@ -342,7 +331,8 @@ final class DemoCommand implements Callable<Integer> {
               + IstioMtls.TLS_TRANSPORT
               + ", "
               + IstioMtls.TLS_INSPECTOR
-              + "), so the control plane keeps their traffic plaintext)");
+              + "): they have no workload certificate, so the control plane keeps their traffic"
+              + " plaintext)");
       return true;
     }
     step("Step 6: Enable strict mTLS for the namespace", "weft apply -f " + file);
