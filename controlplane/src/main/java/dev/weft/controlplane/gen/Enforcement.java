@@ -4,6 +4,7 @@ import dev.weft.api.Resource;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.networking.DestinationRule;
 import dev.weft.api.networking.VirtualService;
+import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.controlplane.store.ConfigSnapshot;
@@ -79,6 +80,14 @@ public final class Enforcement {
       c.add("", whole);
     } else {
       FieldRules.walk(resource.kind(), resource.document().get("spec"), c::add);
+    }
+    if (resource.kind() == ResourceKind.AUTHORIZATION_POLICY
+        && "true"
+            .equalsIgnoreCase(
+                resource.metadata().annotations().get(AuthorizationGenerator.DRY_RUN))) {
+      c.add(
+          "metadata.annotations[\"" + AuthorizationGenerator.DRY_RUN + "\"]",
+          "dry-run policies (neither enforced nor logged)");
     }
     return List.copyOf(c.out);
   }

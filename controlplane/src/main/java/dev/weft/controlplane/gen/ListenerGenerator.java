@@ -2,6 +2,7 @@ package dev.weft.controlplane.gen;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Message;
+import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.xds.ClusterName;
 import dev.weft.xds.ResourceNames;
@@ -17,6 +18,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +40,9 @@ public final class ListenerGenerator implements Generator {
   public List<Message> generate(PushContext context, Proxy proxy) {
     List<Message> out = new ArrayList<>();
     String ip = proxy.ip();
+    // jwt_authn and RBAC from the RequestAuthentications and AuthorizationPolicies that select
+    // this proxy: on its inbound listeners (sidecar) or its gateway listeners, not on 15001.
+    List<HttpFilter> security = AuthorizationGenerator.httpFilters(context, proxy);
     if (proxy.isRouter()) {
       for (GatewayListener gl : GatewayListener.of(context, proxy)) {
         out.add(
@@ -46,7 +51,7 @@ public final class ListenerGenerator implements Generator {
                 gl.bindPort(),
                 TrafficDirection.OUTBOUND,
                 "outbound_" + ip + "_" + gl.bindPort(),
-                rds(ResourceNames.gatewayHttpRoute(gl.bindPort()))));
+                rds(ResourceNames.gatewayHttpRoute(gl.bindPort())).addAllHttpFilters(security)));
       }
       return out;
     }
@@ -83,7 +88,9 @@ public final class ListenerGenerator implements Generator {
                 in.port(),
                 TrafficDirection.INBOUND,
                 statPrefix,
-                HttpConnectionManager.newBuilder().setRouteConfig(routes)));
+                HttpConnectionManager.newBuilder()
+                    .setRouteConfig(routes)
+                    .addAllHttpFilters(security)));
       }
       // Non-HTTP (TCP, TLS...) inbound ports get no listener yet: Weft's proxy serves HTTP only,
       // and one listener it cannot compile would make it reject the whole LDS update.

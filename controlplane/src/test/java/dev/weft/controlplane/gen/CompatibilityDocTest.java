@@ -24,7 +24,9 @@ class CompatibilityDocTest {
           ResourceKind.DESTINATION_RULE,
           ResourceKind.GATEWAY,
           ResourceKind.SERVICE,
-          ResourceKind.WORKLOAD_ENTRY);
+          ResourceKind.WORKLOAD_ENTRY,
+          ResourceKind.AUTHORIZATION_POLICY,
+          ResourceKind.REQUEST_AUTHENTICATION);
 
   static String render() {
     StringBuilder b = new StringBuilder();
