@@ -84,7 +84,7 @@ public final class RbacTranslator {
   }
 
   /** One rule as an Envoy policy. */
-  static Policy policy(Rule rule) {
+  public static Policy policy(Rule rule) {
     List<Permission> whenPerms = new ArrayList<>();
     List<Principal> whenIds = new ArrayList<>();
     for (Condition c : rule.when()) {
