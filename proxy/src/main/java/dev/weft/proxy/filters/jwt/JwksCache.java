@@ -166,7 +166,9 @@ public final class JwksCache {
       CompletableFuture<HttpResponse<String>> ex = exchange;
       CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS)
           .execute(() -> ex.cancel(true));
-      exchange.handle(
+      // Async: parsing and publishing never run on the thread that started the fetch (an event
+      // loop), even when the response is already there.
+      exchange.handleAsync(
           (resp, err) -> {
             Outcome o;
             if (err != null || resp.statusCode() != 200) {
