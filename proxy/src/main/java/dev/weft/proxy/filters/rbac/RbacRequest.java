@@ -87,8 +87,14 @@ public final class RbacRequest {
     return sni == null ? "" : sni;
   }
 
-  StreamInfo streamInfo() {
+  /** The stream's facts. */
+  public StreamInfo streamInfo() {
     return info;
+  }
+
+  /** The request headers. */
+  public HttpHeaders headers() {
+    return headers;
   }
 
   private static InetSocketAddress inet(SocketAddress a) {
