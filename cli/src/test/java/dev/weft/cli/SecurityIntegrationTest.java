@@ -72,7 +72,10 @@ class SecurityIntegrationTest {
     return Files.readString(reference().resolve(name)).trim();
   }
 
-  /** A JWKS endpoint on loopback; {@code hang} makes it take requests and never answer. */
+  /**
+   * A JWKS endpoint on loopback; {@code hang} makes it hold requests until {@link #release} (then
+   * answer {@code jwks}, or close without an answer when it is empty).
+   */
   static final class JwksEndpoint implements AutoCloseable {
     final HttpServer server;
     final CountDownLatch release = new CountDownLatch(1);
@@ -92,8 +95,10 @@ class SecurityIntegrationTest {
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
-              ex.close();
-              return;
+              if (jwks.isEmpty()) {
+                ex.close();
+                return;
+              }
             }
             byte[] b = jwks.getBytes(StandardCharsets.UTF_8);
             ex.sendResponseHeaders(200, b.length);
@@ -499,5 +504,57 @@ class SecurityIntegrationTest {
     assertThat(r.body()).isEqualTo("Jwks remote fetch is failed");
     expect(url, Map.of(), 200, null);
     expect(url, bearer("deadbeef"), 401, null);
+  }
+
+  /**
+   * Envoy's jwt_authn semantics for keys that are not there yet: the request with a token waits for
+   * the fetch (its event loop keeps serving others) and is verified when the keys arrive; later
+   * requests use the cached keys.
+   */
+  @Test
+  void aRequestWaitsForItsKeysAndIsVerifiedWhenTheyArrive() throws Exception {
+    String demo = ref("demo.jwt");
+    JwksEndpoint slow = new JwksEndpoint(ref("jwks.json"), true);
+    closeables.add(slow);
+    Mesh mesh = startMesh();
+    String url = mesh.gateway("/version");
+    apply(
+        mesh,
+        """
+        apiVersion: security.istio.io/v1
+        kind: RequestAuthentication
+        metadata: {name: jwt, namespace: demo}
+        spec:
+          selector: {matchLabels: {app: podinfo}}
+          jwtRules:
+          - issuer: testing@secure.istio.io
+            jwksUri: %s
+            timeout: 60s
+        ---
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: require-jwt, namespace: demo}
+        spec:
+          selector: {matchLabels: {app: podinfo}}
+          rules: [{from: [{source: {requestPrincipals: ["*"]}}]}]
+        """
+            .formatted(slow.uri()));
+    await("the sidecar started fetching the JWKS", () -> slow.requests.get() > 0);
+    CompletableFuture<HttpResponse<String>> withToken =
+        http.sendAsync(
+            HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + demo)
+                .timeout(Duration.ofSeconds(30))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    // Meanwhile the proxy answers others: no token here, so the policy denies (403, not a hang).
+    expect(url, Map.of(), 403, "RBAC: access denied");
+    assertThat(withToken).as("the token request waits for the keys").isNotDone();
+    slow.release.countDown();
+    HttpResponse<String> r = withToken.get(30, TimeUnit.SECONDS);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    expect(url, bearer(demo), 200, null);
+    expect(url, bearer(tampered(demo)), 401, "Jwt verification fails");
+    assertThat(slow.requests.get()).as("one fetch, then the cache").isEqualTo(1);
   }
 }
