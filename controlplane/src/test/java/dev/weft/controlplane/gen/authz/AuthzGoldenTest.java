@@ -99,4 +99,62 @@ class AuthzGoldenTest {
         .containsExactly(
             "envoy.filters.http.jwt_authn", "envoy.filters.http.rbac", "envoy.filters.http.rbac");
   }
+
+  @Test
+  void customDryRunAndTargetRefPoliciesAreNotGeneratedAndAreWarned() throws Exception {
+    String yaml =
+        """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: ext, namespace: demo}
+        spec:
+          action: CUSTOM
+          provider: {name: ext-authz}
+          rules: [{to: [{operation: {paths: [/admin]}}]}]
+        ---
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata:
+          name: dry
+          namespace: demo
+          annotations: {"istio.io/dry-run": "true"}
+        spec:
+          action: DENY
+          rules: [{to: [{operation: {paths: [/admin]}}]}]
+        ---
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: gw, namespace: demo}
+        spec:
+          targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+          rules: [{}]
+        """;
+    List<dev.weft.api.Resource> policies = Fixtures.parse("extra.yaml", yaml);
+    List<dev.weft.api.Resource> all = new java.util.ArrayList<>(Fixtures.fixtures("podinfo.yaml"));
+    all.addAll(policies);
+    java.util.Map<dev.weft.api.ResourceKey, dev.weft.controlplane.store.StoredResource> stored =
+        new java.util.LinkedHashMap<>();
+    int i = 0;
+    for (dev.weft.api.Resource r : all) {
+      stored.put(
+          r.key(),
+          new dev.weft.controlplane.store.StoredResource(
+              r, ++i, java.time.Instant.EPOCH.plusSeconds(i)));
+    }
+    PushContext ctx =
+        PushContext.build(
+            1,
+            new dev.weft.controlplane.store.ConfigSnapshot(i, new java.util.TreeMap<>(stored)),
+            List.of(Fixtures.v1().workload()));
+    assertThat(AuthorizationGenerator.httpFilters(ctx, Fixtures.v1())).isEmpty();
+    assertThat(policies)
+        .allSatisfy(
+            p ->
+                assertThat(dev.weft.controlplane.gen.Enforcement.unenforced(p))
+                    .extracting(dev.weft.controlplane.gen.Enforcement.Warning::field)
+                    .containsAnyOf(
+                        "spec.action",
+                        "metadata.annotations[\"istio.io/dry-run\"]",
+                        "spec.targetRefs"));
+  }
 }
