@@ -63,7 +63,7 @@ final class JwtAuthnFilter implements HttpFilter {
       return FilterStatus.CONTINUE;
     }
     request = req;
-    check = new Check(req.headers(), info.path(), config.nowSeconds());
+    check = new Check(req.headers(), info.path(), config.nowSeconds(), config.verifiedTokens());
     return evaluate(false);
   }
 
@@ -138,10 +138,17 @@ final class JwtAuthnFilter implements HttpFilter {
     final Map<JwtProvider.KeySource, CompletableFuture<JwksCache.Outcome>> waitingFor =
         new LinkedHashMap<>();
 
+    private final VerifiedTokens cache;
+
     Check(HttpHeaders headers, String path, long nowSeconds) {
+      this(headers, path, nowSeconds, new VerifiedTokens());
+    }
+
+    Check(HttpHeaders headers, String path, long nowSeconds, VerifiedTokens cache) {
       this.headers = headers;
       this.path = path;
       this.now = nowSeconds;
+      this.cache = cache;
     }
 
     JwksCache.Outcome arrived(JwtProvider.KeySource s, JwksCache.Outcome o) {
@@ -154,7 +161,7 @@ final class JwtAuthnFilter implements HttpFilter {
     }
 
     private ParsedJwt parse(String token) {
-      return parsed.computeIfAbsent(token, ParsedJwt::parse);
+      return parsed.computeIfAbsent(token, cache::parse);
     }
 
     /** Verifies {@code t} for provider {@code p}; null while its keys are being fetched. */
@@ -174,7 +181,14 @@ final class JwtAuthnFilter implements HttpFilter {
           waitingFor.computeIfAbsent(p.keys(), k -> k.pending());
           return null;
         }
-        s = keys.keys() == null ? keys.error() : JwtProvider.verifySignature(jwt, keys.keys());
+        if (keys.keys() == null) {
+          s = keys.error();
+        } else if (!cache.verified(t.value(), keys.keys())) {
+          s = JwtProvider.verifySignature(jwt, keys.keys());
+          if (s == JwtStatus.OK) {
+            cache.verifiedWith(t.value(), jwt, keys.keys());
+          }
+        }
       }
       verified.put(p, s);
       if (s == JwtStatus.OK) {

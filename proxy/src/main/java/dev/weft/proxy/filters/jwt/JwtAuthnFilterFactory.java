@@ -82,6 +82,7 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
   private final Rule[] rules;
   private final boolean bypassCorsPreflight;
   private final Clock clock;
+  private final VerifiedTokens verifiedTokens = new VerifiedTokens();
 
   private JwtAuthnFilterFactory(Rule[] rules, boolean bypassCorsPreflight, Clock clock) {
     this.rules = rules;
@@ -96,6 +97,11 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
 
   boolean bypassCorsPreflight() {
     return bypassCorsPreflight;
+  }
+
+  /** The tokens this filter verified recently (shared by its streams). */
+  VerifiedTokens verifiedTokens() {
+    return verifiedTokens;
   }
 
   long nowSeconds() {

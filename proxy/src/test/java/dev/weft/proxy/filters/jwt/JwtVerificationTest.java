@@ -223,4 +223,73 @@ class JwtVerificationTest {
     assertThat(check(f, "/", bearer(Tokens.demo()))).isEqualTo(JwtStatus.JWKS_NO_VALID_KEYS);
     assertThat(check(f, "/", Map.of())).isEqualTo(JwtStatus.OK);
   }
+
+  @Test
+  void verifiedTokensAreCachedButTimeIsCheckedOnEveryUse() throws Exception {
+    java.util.concurrent.atomic.AtomicLong millis =
+        new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis());
+    Clock clock =
+        new Clock() {
+          @Override
+          public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
+
+          @Override
+          public java.time.Instant instant() {
+            return java.time.Instant.ofEpochMilli(millis.get());
+          }
+        };
+    JwtRequirement requires =
+        JwtRequirement.newBuilder()
+            .setRequiresAny(
+                JwtRequirementOrList.newBuilder()
+                    .addRequirements(JwtRequirement.newBuilder().setProviderName("origins-0"))
+                    .addRequirements(
+                        JwtRequirement.newBuilder().setAllowMissing(Empty.getDefaultInstance())))
+            .build();
+    JwtAuthnFilterFactory f =
+        JwtAuthnFilterFactory.create(
+            Any.pack(
+                JwtAuthentication.newBuilder()
+                    .putProviders("origins-0", provider().build())
+                    .addRules(
+                        RequirementRule.newBuilder()
+                            .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                            .setRequires(requires))
+                    .build()),
+            CACHE,
+            clock);
+    String token =
+        Tokens.sign(
+            Tokens.claims(Tokens.ISSUER, "x")
+                .expirationTime(new Date(millis.get() + 100_000))
+                .build());
+    java.util.function.Function<String, JwtStatus> check =
+        tok -> {
+          HttpHeaders h = new DefaultHttpHeaders().add("authorization", "Bearer " + tok);
+          return f.requirementFor("/")
+              .evaluate(new JwtAuthnFilter.Check(h, "/", f.nowSeconds(), f.verifiedTokens()));
+        };
+    assertThat(check.apply(token)).isEqualTo(JwtStatus.OK);
+    assertThat(f.verifiedTokens().size()).isEqualTo(1);
+    assertThat(check.apply(token)).isEqualTo(JwtStatus.OK);
+    assertThat(f.verifiedTokens().size()).isEqualTo(1);
+    // A tampered token is never recorded as verified, however often it comes.
+    assertThat(check.apply(Tokens.tampered())).isEqualTo(JwtStatus.JWT_VERIFICATION_FAIL);
+    assertThat(check.apply(Tokens.tampered())).isEqualTo(JwtStatus.JWT_VERIFICATION_FAIL);
+    // The cached token expires on time.
+    millis.addAndGet(200_000);
+    assertThat(check.apply(token)).isEqualTo(JwtStatus.JWT_EXPIRED);
+    // Bounded: many distinct tokens never grow it past its size.
+    for (int i = 0; i < 3 * VerifiedTokens.MAX; i++) {
+      check.apply("garbage." + i + ".x");
+    }
+    assertThat(f.verifiedTokens().size()).isLessThanOrEqualTo(VerifiedTokens.MAX);
+  }
 }
