@@ -91,8 +91,13 @@ class AuthorizationPolicyEvaluationTest {
       StreamInfo info = new StreamInfo();
       info.request(method, path, HttpVersion.HTTP_1_1, false);
       info.authority(authority);
-      info.downstream(
-          new InetSocketAddress(remote, 40000), new InetSocketAddress(local, port), peer);
+      info.downstream(new InetSocketAddress(remote, 40000), new InetSocketAddress(local, port));
+      if (peer != null) {
+        // A verified mTLS peer, as the TLS handshake leaves it.
+        info.downstreamTls(
+            new dev.weft.proxy.tls.PeerIdentity(peer, peer.substring("spiffe://".length()), true),
+            null);
+      }
       if (requestPrincipal != null) {
         info.setDynamicMetadata("istio_authn", "request.auth.principal", requestPrincipal);
         info.setDynamicMetadata("istio_authn", "request.auth.audiences", "podinfo");

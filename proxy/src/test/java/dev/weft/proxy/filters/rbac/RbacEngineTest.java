@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.UInt32Value;
 import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.tls.PeerIdentity;
 import io.envoyproxy.envoy.config.core.v3.CidrRange;
 import io.envoyproxy.envoy.config.rbac.v3.Permission;
 import io.envoyproxy.envoy.config.rbac.v3.Policy;
@@ -39,7 +40,12 @@ class RbacEngineTest {
     info.request("GET", "/api/x?q=1", HttpVersion.HTTP_1_1, false);
     info.authority("podinfo:9898");
     info.downstream(
-        new InetSocketAddress("127.0.1.9", 40000), new InetSocketAddress("127.0.1.2", 9898), peer);
+        new InetSocketAddress("127.0.1.9", 40000), new InetSocketAddress("127.0.1.2", 9898));
+    if (peer != null) {
+      // A verified mTLS peer, as the TLS handshake leaves it.
+      info.downstreamTls(
+          new PeerIdentity(peer, peer.substring(PeerIdentity.SPIFFE.length()), true), "podinfo");
+    }
     info.setDynamicMetadata("istio_authn", "request.auth.principal", "iss/sub");
     info.setDynamicMetadata(
         "istio_authn", "request.auth.claims", java.util.Map.of("groups", java.util.List.of("g1")));
@@ -154,6 +160,15 @@ class RbacEngineTest {
                         .addRules(any))
                 .build(),
             true));
+  }
+
+  @Test
+  void requestedServerNameIsTheSniOfATlsConnection() throws Exception {
+    RbacMatcher sni =
+        RbacEngine.permission(
+            Permission.newBuilder().setRequestedServerName(exact("podinfo")).build());
+    assertThat(sni.matches(request("spiffe://cluster.local/ns/a/sa/b"))).isTrue();
+    assertThat(sni.matches(request(null))).isFalse();
   }
 
   @ParameterizedTest(name = "{0} → {2}")
