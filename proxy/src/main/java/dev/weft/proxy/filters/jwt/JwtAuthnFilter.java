@@ -202,7 +202,7 @@ final class JwtAuthnFilter implements HttpFilter {
      * verification of the first token by the provider of its issuer ({@code Jwt issuer is not
      * configured} when none).
      */
-    JwtStatus verifyAny(JwtProvider[] all, boolean orFailed) {
+    JwtStatus verifyAny(JwtProvider[] all) {
       boolean anyToken = false;
       for (JwtProvider p : all) {
         TokenLocations.Found t = find(p.locations());

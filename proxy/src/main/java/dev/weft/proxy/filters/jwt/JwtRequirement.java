@@ -26,7 +26,7 @@ sealed interface JwtRequirement {
   record AllowMissing(JwtProvider[] all) implements JwtRequirement {
     @Override
     public JwtStatus evaluate(JwtAuthnFilter.Check c) {
-      return c.verifyAny(all, false);
+      return c.verifyAny(all);
     }
   }
 
@@ -34,7 +34,7 @@ sealed interface JwtRequirement {
   record AllowMissingOrFailed(JwtProvider[] all) implements JwtRequirement {
     @Override
     public JwtStatus evaluate(JwtAuthnFilter.Check c) {
-      JwtStatus s = c.verifyAny(all, true);
+      JwtStatus s = c.verifyAny(all);
       return s == null ? null : JwtStatus.OK;
     }
   }
