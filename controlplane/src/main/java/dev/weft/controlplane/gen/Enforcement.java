@@ -5,6 +5,7 @@ import dev.weft.api.ResourceKind;
 import dev.weft.api.networking.DestinationRule;
 import dev.weft.api.networking.VirtualService;
 import dev.weft.api.security.PeerAuthentication;
+import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.controlplane.store.ConfigSnapshot;
@@ -90,6 +91,14 @@ public final class Enforcement {
           "a workload selector in the root namespace "
               + PeerAuthentications.ROOT_NAMESPACE
               + " (Istio ignores such a policy; put it in the workload's namespace)");
+    }
+    if (resource.kind() == ResourceKind.AUTHORIZATION_POLICY
+        && "true"
+            .equalsIgnoreCase(
+                resource.metadata().annotations().get(AuthorizationGenerator.DRY_RUN))) {
+      c.add(
+          "metadata.annotations[\"" + AuthorizationGenerator.DRY_RUN + "\"]",
+          "dry-run policies (neither enforced nor logged)");
     }
     return List.copyOf(c.out);
   }

@@ -40,11 +40,6 @@ final class FieldRules {
         "ServiceEntry (only core/v1 Services and WorkloadEntries are routed)");
     WHOLE_KIND.put(ResourceKind.SIDECAR, "Sidecar scoping (every sidecar sees every service)");
     WHOLE_KIND.put(
-        ResourceKind.AUTHORIZATION_POLICY,
-        "authorization policy (every request is allowed, whatever the action)");
-    WHOLE_KIND.put(
-        ResourceKind.REQUEST_AUTHENTICATION, "JWT request authentication (tokens are not checked)");
-    WHOLE_KIND.put(
         ResourceKind.SECRET,
         "Secrets (nothing reads them: credentialName secrets are not served over SDS yet)");
     virtualService();
@@ -53,6 +48,8 @@ final class FieldRules {
     service();
     workloadEntry();
     peerAuthentication();
+    authorizationPolicy();
+    requestAuthentication();
     // A Namespace only names a namespace: nothing to enforce.
     RULES.put(ResourceKind.NAMESPACE, Map.of());
   }
@@ -414,6 +411,132 @@ final class FieldRules {
                 : null);
     t.notEnforced("spec.locality", "locality-aware load balancing");
     t.notEnforced("spec.network", "multi-network meshes");
+    t.done();
+  }
+
+  // ------------------------------------------------------------------ security
+
+  static final String TARGET_REFS =
+      "targetRefs (no Gateway API gateways or waypoints: the policy applies to nothing)";
+
+  static final String PEERS =
+      "peer identities from mTLS (connections are plaintext: this matches no request)";
+
+  /**
+   * {@link dev.weft.controlplane.gen.authz.AuthorizationGenerator} and {@link
+   * dev.weft.controlplane.gen.authz.RbacTranslator}: selector, action, and every source, operation
+   * and condition that does not need the peer's mTLS identity.
+   */
+  private static void authorizationPolicy() {
+    Table t = new Table(ResourceKind.AUTHORIZATION_POLICY);
+    t.enforced("spec");
+    t.enforced("spec.selector");
+    t.leaf("spec.selector.matchLabels");
+    t.notEnforced("spec.targetRef", TARGET_REFS);
+    t.notEnforced("spec.targetRefs", TARGET_REFS);
+    t.conditional(
+        "spec.action",
+        "when ALLOW, DENY or AUDIT",
+        (k, v, a) ->
+            "CUSTOM".equals(v)
+                ? "CUSTOM authorization (ext_authz): the provider is never called"
+                : null);
+    t.noEffect("spec.provider", "read with action: CUSTOM, which is warned about");
+    t.enforced("spec.rules");
+    String r = "spec.rules[]";
+    t.enforced(r + ".from");
+    t.enforced(r + ".from[].source");
+    String src = r + ".from[].source.";
+    for (String f :
+        List.of(
+            "requestPrincipals",
+            "notRequestPrincipals",
+            "ipBlocks",
+            "notIpBlocks",
+            "remoteIpBlocks",
+            "notRemoteIpBlocks")) {
+      t.leaf(src + f);
+    }
+    for (String f :
+        List.of(
+            "principals",
+            "notPrincipals",
+            "namespaces",
+            "notNamespaces",
+            "serviceAccounts",
+            "notServiceAccounts",
+            "trustDomains",
+            "notTrustDomains")) {
+      t.notEnforced(src + f, PEERS);
+    }
+    t.enforced(r + ".to");
+    t.enforced(r + ".to[].operation");
+    for (String f :
+        List.of("hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths")) {
+      t.leaf(r + ".to[].operation." + f);
+    }
+    t.leaf(r + ".to[].operation.notPaths");
+    t.enforced(r + ".when");
+    t.conditionalNode(
+        r + ".when[]",
+        "except peer identities (source.principal, source.namespace, source.serviceAccount:"
+            + " mTLS) and experimental.* keys",
+        FieldRules::authzCondition);
+    t.leaf(r + ".when[].key");
+    t.leaf(r + ".when[].values");
+    t.leaf(r + ".when[].notValues");
+    t.done();
+  }
+
+  private static String authzCondition(String key, Object value, List<Object> ancestors) {
+    String k = value instanceof Map<?, ?> m ? string(m.get("key")) : "";
+    return switch (k) {
+      case "source.principal", "source.namespace", "source.serviceAccount", "source.trustDomain" ->
+          PEERS;
+      default -> k.startsWith("experimental.") ? "experimental conditions (left out)" : null;
+    };
+  }
+
+  /**
+   * {@link dev.weft.controlplane.gen.authz.JwtTranslator}: one {@code jwt_authn} provider per JWT
+   * rule.
+   */
+  private static void requestAuthentication() {
+    Table t = new Table(ResourceKind.REQUEST_AUTHENTICATION);
+    t.enforced("spec");
+    t.enforced("spec.selector");
+    t.leaf("spec.selector.matchLabels");
+    t.notEnforced("spec.targetRef", TARGET_REFS);
+    t.notEnforced("spec.targetRefs", TARGET_REFS);
+    t.enforced("spec.jwtRules");
+    String j = "spec.jwtRules[]";
+    for (String f :
+        List.of(
+            "issuer",
+            "audiences",
+            "jwksUri",
+            "jwks",
+            "fromParams",
+            "outputPayloadToHeader",
+            "forwardOriginalToken",
+            "timeout")) {
+      t.leaf(j + "." + f);
+    }
+    t.enforced(j + ".fromHeaders");
+    t.leaf(j + ".fromHeaders[].name");
+    t.leaf(j + ".fromHeaders[].prefix");
+    t.enforced(j + ".outputClaimToHeaders");
+    t.leaf(j + ".outputClaimToHeaders[].header");
+    t.leaf(j + ".outputClaimToHeaders[].claim");
+    t.notEnforced(j + ".fromCookies", "tokens in cookies (not read)");
+    t.notEnforced(j + ".spaceDelimitedClaims", "space-delimited claims (matched as one string)");
+    t.conditional(
+        j + ".presence",
+        "when OPTIONAL (Istio's default: a request without a token passes)",
+        (k, v, a) ->
+            "REQUIRED".equals(v)
+                ? "required tokens (a request without a token still passes this filter)"
+                : null);
     t.done();
   }
 

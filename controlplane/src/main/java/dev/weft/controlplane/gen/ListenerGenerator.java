@@ -3,6 +3,7 @@ package dev.weft.controlplane.gen;
 import com.google.protobuf.Any;
 import com.google.protobuf.Message;
 import com.google.protobuf.UInt32Value;
+import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.xds.ClusterName;
 import dev.weft.xds.IstioMtls;
@@ -20,6 +21,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +45,9 @@ public final class ListenerGenerator implements Generator {
   public List<Message> generate(PushContext context, Proxy proxy) {
     List<Message> out = new ArrayList<>();
     String ip = proxy.ip();
+    // jwt_authn and RBAC from the RequestAuthentications and AuthorizationPolicies that select
+    // this proxy: on its inbound listeners (sidecar) or its gateway listeners, not on 15001.
+    List<HttpFilter> security = AuthorizationGenerator.httpFilters(context, proxy);
     if (proxy.isRouter()) {
       for (GatewayListener gl : GatewayListener.of(context, proxy)) {
         out.add(
@@ -51,7 +56,7 @@ public final class ListenerGenerator implements Generator {
                 gl.bindPort(),
                 TrafficDirection.OUTBOUND,
                 "outbound_" + ip + "_" + gl.bindPort(),
-                rds(ResourceNames.gatewayHttpRoute(gl.bindPort()))));
+                rds(ResourceNames.gatewayHttpRoute(gl.bindPort())).addAllHttpFilters(security)));
       }
       return out;
     }
@@ -83,7 +88,7 @@ public final class ListenerGenerator implements Generator {
                                         .setTimeout(EnvoyConfig.NO_TIMEOUT))))
                 .build();
         HttpConnectionManager.Builder hcm =
-            HttpConnectionManager.newBuilder().setRouteConfig(routes);
+            HttpConnectionManager.newBuilder().setRouteConfig(routes).addAllHttpFilters(security);
         if (!proxy.mtls()) {
           out.add(httpListener(ip, in.port(), TrafficDirection.INBOUND, statPrefix, hcm));
         } else {

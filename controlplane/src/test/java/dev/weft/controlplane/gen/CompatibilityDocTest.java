@@ -25,7 +25,9 @@ class CompatibilityDocTest {
           ResourceKind.GATEWAY,
           ResourceKind.SERVICE,
           ResourceKind.WORKLOAD_ENTRY,
-          ResourceKind.PEER_AUTHENTICATION);
+          ResourceKind.PEER_AUTHENTICATION,
+          ResourceKind.AUTHORIZATION_POLICY,
+          ResourceKind.REQUEST_AUTHENTICATION);
 
   static String render() {
     StringBuilder b = new StringBuilder();

@@ -184,6 +184,56 @@ class EnforcedFieldsTest {
         ports: {http: 9898}
         labels: {app: podinfo, version: v2}
         serviceAccount: vm
+      ---
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: probe, namespace: demo}
+      spec:
+        selector: {matchLabels: {version: v1}}
+        action: DENY
+        rules:
+        - from:
+          - source:
+              requestPrincipals: [a/b]
+              notRequestPrincipals: [c/d]
+              ipBlocks: [10.0.0.0/8]
+              notIpBlocks: [10.1.0.0/16]
+              remoteIpBlocks: [10.2.0.0/16]
+              notRemoteIpBlocks: [10.3.0.0/16]
+          - source: {ipBlocks: [10.9.0.0/16], notIpBlocks: [10.9.1.0/24]}
+          to:
+          - operation:
+              hosts: [a.example.com]
+              notHosts: [b.example.com]
+              ports: ["9898"]
+              notPorts: ["9899"]
+              methods: [GET]
+              notMethods: [PUT]
+              paths: [/a]
+              notPaths: [/b]
+          - operation: {paths: [/c], notPaths: [/d]}
+          when:
+          - {key: source.ip, values: [10.0.0.1], notValues: [10.0.0.2]}
+          - {key: "request.headers[x-a]", values: ["1"]}
+        - to: [{operation: {methods: [DELETE]}}]
+      ---
+      apiVersion: security.istio.io/v1
+      kind: RequestAuthentication
+      metadata: {name: probe, namespace: demo}
+      spec:
+        selector: {matchLabels: {version: v1}}
+        jwtRules:
+        - issuer: a@example.com
+          audiences: [podinfo]
+          jwksUri: http://127.0.0.1:8000/jwks.json
+          timeout: 2s
+          fromHeaders: [{name: x-jwt, prefix: "Bearer "}, {name: x-other}]
+          fromParams: [token]
+          outputPayloadToHeader: x-payload
+          forwardOriginalToken: true
+          outputClaimToHeaders: [{header: x-sub, claim: sub}, {header: x-foo, claim: foo}]
+        - issuer: b@example.com
+          jwks: '{"keys":[]}'
       """;
 
   /** Other values for enumerations the generic mutations cannot guess. */
@@ -195,7 +245,8 @@ class EnforcedFieldsTest {
           "https", List.of("http"),
           "GET", List.of("POST"),
           "mesh", List.of("podinfo-gw"),
-          "tcp-db", List.of("http-db"));
+          "tcp-db", List.of("http-db"),
+          "source.ip", List.of("remote.ip"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 

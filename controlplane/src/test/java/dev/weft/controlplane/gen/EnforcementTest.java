@@ -321,6 +321,72 @@ class EnforcementTest {
   }
 
   @Test
+  void authorizationAndRequestAuthenticationAreEnforced() {
+    assertThat(
+            warnings(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: deny-all, namespace: demo}
+                spec: {}
+                ---
+                apiVersion: security.istio.io/v1
+                kind: RequestAuthentication
+                metadata: {name: jwt, namespace: demo}
+                spec:
+                  jwtRules:
+                  - issuer: testing@secure.istio.io
+                    jwksUri: http://127.0.0.1:1/jwks.json
+                    fromHeaders: [{name: x-jwt}]
+                    outputPayloadToHeader: x-payload
+                """))
+        .isEmpty();
+  }
+
+  @Test
+  void authorizationPolicyFieldsWeftCannotEnforce() {
+    assertThat(
+            fields(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: p, namespace: demo}
+                spec:
+                  rules:
+                  - from:
+                    - source: {principals: [cluster.local/ns/a/sa/b], requestPrincipals: ["*"]}
+                    - source: {notNamespaces: [x], ipBlocks: [10.0.0.0/8]}
+                    to: [{operation: {methods: [GET], paths: ["/x*"]}}]
+                    when:
+                    - {key: "request.headers[x-a]", values: [b]}
+                    - {key: source.namespace, values: [c]}
+                ---
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: ext, namespace: demo}
+                spec:
+                  action: CUSTOM
+                  provider: {name: ext-authz}
+                  rules: [{to: [{operation: {paths: [/admin]}}]}]
+                ---
+                apiVersion: security.istio.io/v1
+                kind: RequestAuthentication
+                metadata: {name: jwt, namespace: demo}
+                spec:
+                  jwtRules:
+                  - issuer: a
+                    jwksUri: https://example.com/jwks.json
+                    fromCookies: [session]
+                """))
+        .containsExactly(
+            "spec.rules[0].from[0].source.principals",
+            "spec.rules[0].from[1].source.notNamespaces",
+            "spec.rules[0].when[1]",
+            "spec.action",
+            "spec.jwtRules[0].fromCookies");
+  }
+
+  @Test
   void nonHttpGatewayServersAndServicePorts() {
     assertThat(
             fields(

@@ -1,5 +1,7 @@
 package dev.weft.proxy.http.filter;
 
+import dev.weft.proxy.filters.jwt.JwtAuthnFilterFactory;
+import dev.weft.proxy.filters.rbac.RbacFilterFactory;
 import dev.weft.proxy.router.RouterFilterFactory;
 import dev.weft.xds.TypeUrls;
 import java.util.HashMap;
@@ -14,6 +16,11 @@ public final class HttpFilterRegistry {
   private static final HttpFilterRegistry DEFAULTS =
       builder()
           .add(TypeUrls.ROUTER, "envoy.filters.http.router", RouterFilterFactory.PROVIDER)
+          .add(RbacFilterFactory.TYPE_URL, RbacFilterFactory.NAME, RbacFilterFactory.PROVIDER)
+          .add(
+              JwtAuthnFilterFactory.TYPE_URL,
+              JwtAuthnFilterFactory.NAME,
+              JwtAuthnFilterFactory.provider())
           .build();
 
   private final Map<String, HttpFilterFactory.Provider> byTypeUrl;
@@ -24,7 +31,11 @@ public final class HttpFilterRegistry {
     this.byName = Map.copyOf(b.byName);
   }
 
-  /** The built-in filters: {@code envoy.extensions.filters.http.router.v3.Router}. */
+  /**
+   * The built-in filters: {@code envoy.extensions.filters.http.router.v3.Router}, {@code
+   * envoy.extensions.filters.http.rbac.v3.RBAC} and {@code
+   * envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication}.
+   */
   public static HttpFilterRegistry defaults() {
     return DEFAULTS;
   }
