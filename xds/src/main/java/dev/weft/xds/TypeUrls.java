@@ -23,6 +23,10 @@ public final class TypeUrls {
   public static final String HTTP_CONNECTION_MANAGER =
       PREFIX + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 
+  /** The TCP proxy network filter's typed config ({@code envoy.filters.network.tcp_proxy}). */
+  public static final String TCP_PROXY =
+      PREFIX + "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+
   /** The router HTTP filter's typed config. */
   public static final String ROUTER = PREFIX + "envoy.extensions.filters.http.router.v3.Router";
 

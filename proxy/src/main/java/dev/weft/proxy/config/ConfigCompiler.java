@@ -26,6 +26,7 @@ import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
@@ -46,6 +47,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ConfigCompiler {
   static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
+  static final String TCP_PROXY_FILTER = "envoy.filters.network.tcp_proxy";
   static final String ROUTER_FILTER = "envoy.filters.http.router";
   static final String CONNECTION_LIMIT_FILTER = "envoy.filters.network.connection_limit";
   static final String CONNECTION_LIMIT_TYPE =
@@ -313,6 +315,8 @@ public final class ConfigCompiler {
           where
               + "the filter chain must have the filter "
               + HCM_FILTER
+              + " or "
+              + TCP_PROXY_FILTER
               + ", optionally after "
               + CONNECTION_LIMIT_FILTER);
     }
@@ -321,6 +325,14 @@ public final class ConfigCompiler {
       limit = connectionLimit(where, chain.getFilters(0));
     }
     Filter filter = chain.getFilters(n - 1);
+    if (filter.getTypedConfig().getTypeUrl().equals(TypeUrls.TCP_PROXY)) {
+      return new FilterChainConfig(
+          chain.getName(),
+          match,
+          tcpProxy(where, unpack(where, filter.getTypedConfig(), TcpProxy.class)),
+          limit,
+          tls);
+    }
     if (!filter.getName().equals(HCM_FILTER)
         && !filter.getTypedConfig().getTypeUrl().equals(TypeUrls.HTTP_CONNECTION_MANAGER)) {
       throw new InvalidResourceException(
@@ -329,6 +341,71 @@ public final class ConfigCompiler {
     HttpConnectionManager hcm = unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
     return new FilterChainConfig(
         chain.getName(), match, connectionManager(where, listenerName, hcm), limit, tls);
+  }
+
+  /**
+   * Compiles {@code envoy.filters.network.tcp_proxy}: {@code stat_prefix}, {@code cluster} or
+   * {@code weighted_clusters} and {@code idle_timeout} (default 1 h, 0 disables). Fields whose
+   * behaviour Weft does not implement (tunnelling, on-demand, access logs, hash policies, metadata
+   * match, max_connect_attempts other than 1, downstream data limits) are rejected, so a proxy
+   * never silently ignores what it was told.
+   */
+  private TcpProxyConfig tcpProxy(String where, TcpProxy t) throws InvalidResourceException {
+    String w = where + TCP_PROXY_FILTER + ": ";
+    if (t.getStatPrefix().isEmpty()) {
+      throw new InvalidResourceException(w + "stat_prefix is required");
+    }
+    if (t.hasTunnelingConfig()
+        || t.hasOnDemand()
+        || t.getAccessLogCount() > 0
+        || t.getHashPolicyCount() > 0
+        || t.hasMetadataMatch()
+        || t.hasMaxDownstreamConnectionDuration()
+        || t.hasDownstreamIdleTimeout()
+        || t.hasUpstreamIdleTimeout()
+        || (t.hasMaxConnectAttempts() && t.getMaxConnectAttempts().getValue() != 1)) {
+      throw new InvalidResourceException(
+          w + "only stat_prefix, cluster, weighted_clusters and idle_timeout are supported");
+    }
+    List<TcpProxyConfig.WeightedCluster> clusters = new ArrayList<>();
+    int total = 0;
+    switch (t.getClusterSpecifierCase()) {
+      case CLUSTER -> {
+        if (t.getCluster().isEmpty()) {
+          throw new InvalidResourceException(w + "cluster is empty");
+        }
+        clusters.add(new TcpProxyConfig.WeightedCluster(t.getCluster(), 1));
+        total = 1;
+      }
+      case WEIGHTED_CLUSTERS -> {
+        for (TcpProxy.WeightedCluster.ClusterWeight cw :
+            t.getWeightedClusters().getClustersList()) {
+          if (cw.getName().isEmpty()) {
+            throw new InvalidResourceException(w + "weighted_clusters: a cluster name is empty");
+          }
+          if (cw.hasMetadataMatch()) {
+            throw new InvalidResourceException(
+                w + "weighted_clusters: metadata_match is not supported");
+          }
+          if (cw.getWeight() < 1) {
+            throw new InvalidResourceException(
+                w + "weighted_clusters: weight of " + cw.getName() + " must be at least 1");
+          }
+          total = Math.addExact(total, cw.getWeight());
+          clusters.add(new TcpProxyConfig.WeightedCluster(cw.getName(), cw.getWeight()));
+        }
+        if (clusters.isEmpty()) {
+          throw new InvalidResourceException(w + "weighted_clusters is empty");
+        }
+      }
+      default -> throw new InvalidResourceException(w + "cluster or weighted_clusters is required");
+    }
+    long idle =
+        t.hasIdleTimeout()
+            ? durationMillis(w + "idle_timeout", t.getIdleTimeout())
+            : TcpProxyConfig.DEFAULT_IDLE_TIMEOUT_MILLIS;
+    return new TcpProxyConfig(
+        t.getStatPrefix(), clusters, total, idle, stats.tcpProxy(t.getStatPrefix()));
   }
 
   /**

@@ -5,7 +5,7 @@ import dev.weft.proxy.tls.TlsContext;
 /**
  * One compiled filter chain of a listener: the connections it takes, its transport socket
  * (plaintext, or TLS with a {@code DownstreamTlsContext}) and the network filter that handles them
- * (an HTTP connection manager; a TCP proxy filter would be an addition here).
+ * (an HTTP connection manager or a TCP proxy).
  *
  * @param name Envoy's filter chain {@code name}, or ""
  * @param match which connections use this chain

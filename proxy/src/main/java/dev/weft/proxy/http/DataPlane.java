@@ -64,7 +64,7 @@ public final class DataPlane {
   }
 
   /** Draws a number in {@code [0, bound)} for weighted clusters (shared, no per-request lambda). */
-  IntUnaryOperator random() {
+  public IntUnaryOperator random() {
     return random;
   }
 

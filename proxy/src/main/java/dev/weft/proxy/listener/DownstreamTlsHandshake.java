@@ -1,6 +1,5 @@
 package dev.weft.proxy.listener;
 
-import dev.weft.proxy.http.HttpConnectionManager;
 import dev.weft.proxy.tls.PeerIdentity;
 import dev.weft.proxy.tls.TlsStats;
 import io.netty.channel.ChannelHandlerContext;
@@ -11,22 +10,25 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.function.BiConsumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * Follows a downstream TLS handshake (after the chain's {@link SslHandler}): on success it counts
  * {@code ssl.handshake} (and {@code ssl.session_reused}, {@code ssl.no_certificate}), gives the
- * connection manager the peer's {@link PeerIdentity} and removes itself, so it costs nothing per
- * read afterwards; on failure it counts {@code ssl.connection_error} and closes the connection, as
- * Envoy does. One per connection, on its event loop.
+ * network filter (the connection manager; the TCP proxy ignores it) the peer's {@link PeerIdentity}
+ * and removes itself, so it costs nothing per read afterwards; on failure it counts {@code
+ * ssl.connection_error} and closes the connection, as Envoy does. One per connection, on its event
+ * loop.
  */
 final class DownstreamTlsHandshake extends ChannelInboundHandlerAdapter {
   private final TlsStats stats;
-  private final HttpConnectionManager manager;
+  private final BiConsumer<PeerIdentity, String> manager;
   private final String serverName;
 
-  DownstreamTlsHandshake(TlsStats stats, HttpConnectionManager manager, String serverName) {
+  DownstreamTlsHandshake(
+      TlsStats stats, BiConsumer<PeerIdentity, String> manager, String serverName) {
     this.stats = stats;
     this.manager = manager;
     this.serverName = serverName;
@@ -39,7 +41,7 @@ final class DownstreamTlsHandshake extends ChannelInboundHandlerAdapter {
         SSLEngine engine = ctx.pipeline().get(SslHandler.class).engine();
         PeerIdentity peer = peer(engine);
         stats.handshake(reused(engine), peer.mutual());
-        manager.downstreamTls(peer, serverName);
+        manager.accept(peer, serverName);
         ctx.pipeline().remove(this);
       } else {
         stats.connectionError();

@@ -4,10 +4,12 @@ import dev.weft.proxy.config.ConnectionLimitConfig;
 import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.config.TcpProxyConfig;
 import dev.weft.proxy.http.DataPlane;
 import dev.weft.proxy.http.DownstreamReads;
 import dev.weft.proxy.http.HttpConnectionManager;
 import dev.weft.proxy.stats.ConnectionLimitStats;
+import dev.weft.proxy.tcp.TcpProxySession;
 import dev.weft.proxy.tls.TlsConfigException;
 import dev.weft.proxy.tls.TlsContext;
 import io.netty.bootstrap.ServerBootstrap;
@@ -185,21 +187,8 @@ public final class ListenerManager {
     switch (chain.networkFilter()) {
       case HttpConnectionManagerConfig hcm -> {
         HttpConnectionManager manager = new HttpConnectionManager(dataPlane, lc, index, hcm);
-        TlsContext tls = chain.tls();
-        if (tls != null) {
-          SslContext ssl;
-          try {
-            ssl = tls.sslContext();
-          } catch (TlsConfigException e) {
-            // Envoy would not have activated the listener before its secrets arrived.
-            tls.stats().connectionError();
-            ch.close();
-            return;
-          }
-          ch.pipeline()
-              .addLast(
-                  ssl.newHandler(ch.alloc()),
-                  new DownstreamTlsHandshake(tls.stats(), manager, conn.serverName()));
+        if (!addTls(ch, chain.tls(), manager::downstreamTls, conn.serverName())) {
+          return;
         }
         ch.pipeline()
             .addLast(
@@ -207,7 +196,41 @@ public final class ListenerManager {
                 new HttpServerCodec(codec(hcm.limits().maxRequestHeadersKb())),
                 manager);
       }
+      case TcpProxyConfig tcp -> {
+        if (!addTls(ch, chain.tls(), (peer, sni) -> {}, conn.serverName())) {
+          return;
+        }
+        TcpProxySession.install(ch, dataPlane, tcp);
+      }
     }
+  }
+
+  /**
+   * Adds the chain's TLS handlers (a plaintext chain has none); false when its secrets are not
+   * loaded, and the connection is closed.
+   */
+  private static boolean addTls(
+      Channel ch,
+      TlsContext tls,
+      java.util.function.BiConsumer<dev.weft.proxy.tls.PeerIdentity, String> onHandshake,
+      String serverName) {
+    if (tls == null) {
+      return true;
+    }
+    SslContext ssl;
+    try {
+      ssl = tls.sslContext();
+    } catch (TlsConfigException e) {
+      // Envoy would not have activated the listener before its secrets arrived.
+      tls.stats().connectionError();
+      ch.close();
+      return false;
+    }
+    ch.pipeline()
+        .addLast(
+            ssl.newHandler(ch.alloc()),
+            new DownstreamTlsHandshake(tls.stats(), onHandshake, serverName));
+    return true;
   }
 
   /** Listener name to failure, for the listeners that could not be bound. */

@@ -20,6 +20,8 @@ public final class ProxyStats {
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, dev.weft.proxy.tls.TlsStats> tls =
       new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, TcpProxyStats> tcpProxies = new ConcurrentHashMap<>();
+  private volatile TcpConnectionObserver tcpObserver = TcpConnectionObserver.NONE;
 
   /** Requests answered before any listener matched, e.g. malformed ones. */
   public final LongAdder downstreamRqBad = new LongAdder();
@@ -69,6 +71,23 @@ public final class ProxyStats {
     return connectionLimits.computeIfAbsent(prefix, ConnectionLimitStats::new);
   }
 
+  /** The counters of TCP proxy filters with stat prefix {@code prefix} ({@code tcp.<prefix>.*}). */
+  public TcpProxyStats tcpProxy(String prefix) {
+    return tcpProxies.computeIfAbsent(prefix, TcpProxyStats::new);
+  }
+
+  /** Installs the hook that Istio's {@code istio_tcp_*} metrics count from. */
+  public void tcpObserver(TcpConnectionObserver observer) {
+    this.tcpObserver = observer == null ? TcpConnectionObserver.NONE : observer;
+  }
+
+  /**
+   * The hook for Istio's {@code istio_tcp_*} metrics ({@link TcpConnectionObserver#NONE} unset).
+   */
+  public TcpConnectionObserver tcpObserver() {
+    return tcpObserver;
+  }
+
   /** The TLS counters of listener {@code name} ({@code listener.<name>.ssl.*}). */
   public dev.weft.proxy.tls.TlsStats listenerTls(String name) {
     return tls.computeIfAbsent("listener." + name + ".ssl.", dev.weft.proxy.tls.TlsStats::new);
@@ -113,6 +132,15 @@ public final class ProxyStats {
     }
     for (dev.weft.proxy.tls.TlsStats t : tls.values()) {
       t.appendTo(out);
+    }
+    for (TcpProxyStats t : tcpProxies.values()) {
+      String p = "tcp." + t.prefix() + ".";
+      out.put(p + "downstream_cx_total", t.connections());
+      out.put(p + "downstream_cx_rx_bytes_total", t.receivedBytes());
+      out.put(p + "downstream_cx_tx_bytes_total", t.sentBytes());
+      out.put(p + "idle_timeout", t.idleTimeouts());
+      out.put(p + "downstream_cx_no_route", t.noRoutes());
+      out.put(p + "upstream_cx_connect_fail", t.connectFailures());
     }
     out.put("http.downstream_rq_bad", downstreamRqBad.sum());
     out.put("access_log.dropped", accessLogDropped.sum());
