@@ -167,12 +167,15 @@ public final class ConfigCompiler {
     return new ListenerConfig(name, address, chains, stats.listener(name), inspector);
   }
 
-  /** Envoy's {@code filter_chain_match}: the fields Weft selects on; others are rejected. */
+  /**
+   * Envoy's {@code filter_chain_match}: the fields Weft selects on; others are rejected. A {@code
+   * prefix_ranges} entry without {@code prefix_len} is {@code /0} (Envoy's {@code CidrRange}
+   * default).
+   */
   private static FilterChainMatch chainMatch(
       String where, io.envoyproxy.envoy.config.listener.v3.FilterChainMatch m)
       throws InvalidResourceException {
-    if (m.getPrefixRangesCount() > 0
-        || m.getSourcePrefixRangesCount() > 0
+    if (m.getSourcePrefixRangesCount() > 0
         || m.getDirectSourcePrefixRangesCount() > 0
         || m.getSourcePortsCount() > 0
         || m.getSourceType()
@@ -181,8 +184,8 @@ public final class ConfigCompiler {
         || m.hasSuffixLen()) {
       throw new InvalidResourceException(
           where
-              + "filter_chain_match: only destination_port, server_names, transport_protocol and"
-              + " application_protocols are supported");
+              + "filter_chain_match: only destination_port, prefix_ranges, server_names,"
+              + " transport_protocol and application_protocols are supported");
     }
     String tp = m.getTransportProtocol();
     if (!tp.isEmpty() && !tp.equals("tls") && !tp.equals("raw_buffer")) {
@@ -197,7 +200,17 @@ public final class ConfigCompiler {
     for (String n : m.getServerNamesList()) {
       names.add(n.toLowerCase(java.util.Locale.ROOT));
     }
-    return new FilterChainMatch(port, names, tp, m.getApplicationProtocolsList());
+    List<CidrRange> ranges = new ArrayList<>();
+    for (io.envoyproxy.envoy.config.core.v3.CidrRange r : m.getPrefixRangesList()) {
+      try {
+        ranges.add(
+            CidrRange.of(r.getAddressPrefix(), r.hasPrefixLen() ? r.getPrefixLen().getValue() : 0));
+      } catch (IllegalArgumentException e) {
+        throw new InvalidResourceException(
+            where + "filter_chain_match: prefix_ranges: " + e.getMessage());
+      }
+    }
+    return new FilterChainMatch(port, names, tp, m.getApplicationProtocolsList(), ranges);
   }
 
   /**

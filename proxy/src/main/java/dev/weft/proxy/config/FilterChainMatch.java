@@ -12,12 +12,14 @@ import java.util.List;
  * @param serverNames TLS SNI names ({@code www.example.com} or {@code *.example.com}), empty = any
  * @param transportProtocol {@code raw_buffer} or {@code tls}, "" = any
  * @param applicationProtocols ALPN protocols ({@code h2}, {@code http/1.1}), empty = any
+ * @param prefixRanges the connection's destination (local) address ranges, empty = any
  */
 public record FilterChainMatch(
     int destinationPort,
     List<String> serverNames,
     String transportProtocol,
-    List<String> applicationProtocols) {
+    List<String> applicationProtocols,
+    List<CidrRange> prefixRanges) {
 
   /** The match of a chain without {@code filter_chain_match}: every connection. */
   public static final FilterChainMatch ANY = new FilterChainMatch(0, List.of(), "", List.of());
@@ -25,6 +27,30 @@ public record FilterChainMatch(
   public FilterChainMatch {
     serverNames = List.copyOf(serverNames);
     applicationProtocols = List.copyOf(applicationProtocols);
+    prefixRanges = List.copyOf(prefixRanges);
+  }
+
+  /** A match without destination prefix ranges. */
+  public FilterChainMatch(
+      int destinationPort,
+      List<String> serverNames,
+      String transportProtocol,
+      List<String> applicationProtocols) {
+    this(destinationPort, serverNames, transportProtocol, applicationProtocols, List.of());
+  }
+
+  /**
+   * The longest of the prefix ranges containing {@code ip}, or -1 when none does (or there are
+   * none).
+   */
+  public int longestPrefix(java.net.InetAddress ip) {
+    int best = -1;
+    for (CidrRange r : prefixRanges) {
+      if (r.prefixLen() > best && r.contains(ip)) {
+        best = r.prefixLen();
+      }
+    }
+    return best;
   }
 
   /** Whether every field is empty. */
@@ -32,6 +58,7 @@ public record FilterChainMatch(
     return destinationPort == 0
         && serverNames.isEmpty()
         && transportProtocol.isEmpty()
-        && applicationProtocols.isEmpty();
+        && applicationProtocols.isEmpty()
+        && prefixRanges.isEmpty();
   }
 }

@@ -2,6 +2,8 @@ package dev.weft.proxy.listener;
 
 import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.FilterChainMatch;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -12,7 +14,8 @@ import java.util.function.Predicate;
  * <ol>
  *   <li>{@code destination_port}: chains naming the connection's local port, else chains without
  *       one;
- *   <li>{@code prefix_ranges} (destination IP): not supported yet, compiled chains have none;
+ *   <li>{@code prefix_ranges} (destination IP): chains with the longest range containing the
+ *       connection's local address, else chains without ranges;
  *   <li>{@code server_names}: an exact SNI match, else the longest matching {@code *.suffix}
  *       wildcard, else chains without server names;
  *   <li>{@code transport_protocol}: the detected one ({@code raw_buffer} for plaintext, {@code tls}
@@ -39,16 +42,32 @@ public final class FilterChainSelector {
    * @param serverName the TLS SNI, or null
    * @param transportProtocol {@link #RAW_BUFFER} or {@code tls}
    * @param applicationProtocols the ALPN protocols the client offered
+   * @param destinationAddress the local address it arrived on, or null when unknown
    */
   public record Connection(
       int destinationPort,
       String serverName,
       String transportProtocol,
-      List<String> applicationProtocols) {
+      List<String> applicationProtocols,
+      InetAddress destinationAddress) {
+
+    /** A connection whose destination address does not matter. */
+    public Connection(
+        int destinationPort,
+        String serverName,
+        String transportProtocol,
+        List<String> applicationProtocols) {
+      this(destinationPort, serverName, transportProtocol, applicationProtocols, null);
+    }
 
     /** A plaintext connection (no TLS inspector): no SNI, no ALPN. */
     public static Connection plaintext(int destinationPort) {
       return new Connection(destinationPort, null, RAW_BUFFER, List.of());
+    }
+
+    /** A plaintext connection to {@code local}. */
+    public static Connection plaintext(InetSocketAddress local) {
+      return new Connection(local.getPort(), null, RAW_BUFFER, List.of(), local.getAddress());
     }
   }
 
@@ -63,6 +82,7 @@ public final class FilterChainSelector {
             candidates,
             m -> m.destinationPort() == c.destinationPort(),
             m -> m.destinationPort() == 0);
+    candidates = byPrefix(candidates, c.destinationAddress());
     candidates = byServerName(candidates, c.serverName());
     candidates =
         narrow(
@@ -84,6 +104,19 @@ public final class FilterChainSelector {
       Predicate<FilterChainMatch> wildcard) {
     List<FilterChainConfig> out = filter(in, specific);
     return out.isEmpty() ? filter(in, wildcard) : out;
+  }
+
+  /** The chains with the longest prefix range holding {@code ip}, else those without ranges. */
+  private static List<FilterChainConfig> byPrefix(List<FilterChainConfig> in, InetAddress ip) {
+    int best = -1;
+    for (FilterChainConfig f : in) {
+      best = Math.max(best, f.match().longestPrefix(ip));
+    }
+    if (best >= 0) {
+      int len = best;
+      return filter(in, m -> m.longestPrefix(ip) == len);
+    }
+    return filter(in, m -> m.prefixRanges().isEmpty());
   }
 
   private static List<FilterChainConfig> byServerName(List<FilterChainConfig> in, String sni) {

@@ -140,7 +140,8 @@ public final class ListenerManager {
     if (lc == null) {
       lc = boundWith;
     }
-    int port = ((InetSocketAddress) ch.localAddress()).getPort();
+    InetSocketAddress local = (InetSocketAddress) ch.localAddress();
+    int port = local.getPort();
     if (lc.tlsInspector()) {
       ListenerConfig inspected = lc;
       ch.pipeline()
@@ -151,10 +152,14 @@ public final class ListenerManager {
                           ch,
                           inspected,
                           new FilterChainSelector.Connection(
-                              port, hello.serverName(), transport, hello.applicationProtocols()))));
+                              port,
+                              hello.serverName(),
+                              transport,
+                              hello.applicationProtocols(),
+                              local.getAddress()))));
       return;
     }
-    installChain(ch, lc, FilterChainSelector.Connection.plaintext(port));
+    installChain(ch, lc, FilterChainSelector.Connection.plaintext(local));
   }
 
   private void installChain(Channel ch, ListenerConfig lc, FilterChainSelector.Connection conn) {

@@ -93,4 +93,52 @@ class FilterChainSelectorTest {
                 port, sni, transport, alpn == null ? List.of() : List.of(alpn)));
     return c == null ? null : c.name();
   }
+
+  @Test
+  void prefixRangesTakeTheLongestRangeHoldingTheDestinationElseChainsWithoutRanges()
+      throws Exception {
+    FilterChainConfig any = chain("any", FilterChainMatch.ANY);
+    FilterChainConfig wide =
+        chain(
+            "wide",
+            new FilterChainMatch(
+                0,
+                List.of(),
+                "",
+                List.of(),
+                List.of(dev.weft.proxy.config.CidrRange.of("10.0.0.0", 8))));
+    FilterChainConfig narrow =
+        chain(
+            "narrow",
+            new FilterChainMatch(
+                0,
+                List.of(),
+                "",
+                List.of(),
+                List.of(dev.weft.proxy.config.CidrRange.of("10.1.2.0", 24))));
+    List<FilterChainConfig> all = List.of(any, wide, narrow);
+    assertThat(selectTo(all, "10.1.2.3").name()).isEqualTo("narrow");
+    assertThat(selectTo(all, "10.9.9.9").name()).isEqualTo("wide");
+    assertThat(selectTo(all, "192.168.0.1").name()).isEqualTo("any");
+    assertThat(selectTo(List.of(wide), "192.168.0.1")).isNull();
+    // An IPv4 range never holds an IPv6 address.
+    assertThat(selectTo(all, "::1").name()).isEqualTo("any");
+    assertThat(
+            dev.weft.proxy.config.CidrRange.of("0.0.0.0", 0)
+                .contains(java.net.InetAddress.getByName("1.2.3.4")))
+        .isTrue();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> dev.weft.proxy.config.CidrRange.of("example.com", 8))
+        .isInstanceOf(IllegalArgumentException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> dev.weft.proxy.config.CidrRange.of("10.0.0.0", 33))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  static FilterChainConfig selectTo(List<FilterChainConfig> chains, String ip) throws Exception {
+    return FilterChainSelector.select(
+        chains,
+        FilterChainSelector.Connection.plaintext(
+            new java.net.InetSocketAddress(java.net.InetAddress.getByName(ip), 9000)));
+  }
 }
