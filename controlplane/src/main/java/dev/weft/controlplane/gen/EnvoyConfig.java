@@ -18,6 +18,9 @@ final class EnvoyConfig {
   /** Envoy's name of the HTTP connection manager network filter. */
   static final String HTTP_CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager";
 
+  /** The TCP proxy network filter, for TCP ports. */
+  static final String TCP_PROXY = "envoy.filters.network.tcp_proxy";
+
   /** Envoy's name of the router HTTP filter. */
   static final String ROUTER = "envoy.filters.http.router";
 

@@ -63,7 +63,7 @@ final class FieldRules {
     t.leaf("spec.gateways");
     t.conditional("spec.exportTo", EXPORT_TO, FieldRules::exportTo);
     t.notEnforced("spec.tls", "TLS routes (only HTTP is proxied)");
-    t.notEnforced("spec.tcp", "TCP routes (only HTTP is proxied)");
+    tcpRoutes(t);
     String h = "spec.http";
     t.enforced(h);
     t.leaf(h + "[].name");
@@ -308,6 +308,31 @@ final class FieldRules {
   }
 
   /** {@link GatewayListener} serves HTTP and HTTP2 servers by port and hosts only. */
+  /**
+   * VirtualService {@code tcp} routes: {@link TcpRoutes} turns them into tcp_proxy filter chains of
+   * the TCP listeners (sidecar outbound ports, gateway TCP servers).
+   */
+  private static void tcpRoutes(Table t) {
+    String tcp = "spec.tcp";
+    t.enforced(tcp);
+    t.enforced(tcp + "[].match");
+    String m = tcp + "[].match[]";
+    t.leaf(m + ".port");
+    t.leaf(m + ".destinationSubnets");
+    t.leaf(m + ".gateways");
+    t.leaf(m + ".sourceLabels");
+    t.leaf(m + ".sourceNamespace");
+    t.notEnforced(m + ".sourceSubnet", "matching on the client's address (this match ignores it)");
+    t.enforced(tcp + "[].route");
+    String d = tcp + "[].route[]";
+    t.enforced(d + ".destination");
+    t.leaf(d + ".destination.host");
+    t.leaf(d + ".destination.subset");
+    t.enforced(d + ".destination.port");
+    t.leaf(d + ".destination.port.number");
+    t.leaf(d + ".weight");
+  }
+
   private static void gateway() {
     Table t = new Table(ResourceKind.GATEWAY);
     t.enforced("spec");
@@ -315,7 +340,8 @@ final class FieldRules {
     t.enforced("spec.servers");
     t.conditionalNode(
         "spec.servers[]",
-        "for servers with protocol HTTP or HTTP2 (served as HTTP/1.1)",
+        "for servers with protocol HTTP or HTTP2 (served as HTTP/1.1), TCP, MONGO, REDIS or MYSQL"
+            + " (a TCP proxy)",
         FieldRules::gatewayServer);
     t.enforced("spec.servers[].port");
     t.leaf("spec.servers[].port.number");
@@ -333,8 +359,9 @@ final class FieldRules {
   }
 
   /**
-   * {@link ListenerGenerator} gives listeners only to HTTP ports ({@link Protocol#isHttp}); other
-   * ports get clusters that no listener routes to. The registry ignores ExternalName targets.
+   * {@link ListenerGenerator} gives listeners to HTTP ports ({@link Protocol#isHttp}) and TCP ports
+   * ({@link Protocol#isTcp}); UDP ports get clusters that no listener routes to. The registry
+   * ignores ExternalName targets.
    */
   private static void service() {
     Table t = new Table(ResourceKind.SERVICE);
@@ -343,7 +370,8 @@ final class FieldRules {
     t.enforced("spec.ports");
     t.conditionalNode(
         "spec.ports[]",
-        "for HTTP ports (by name or appProtocol, as Istio; others get clusters only)",
+        "for HTTP and TCP ports (by name or appProtocol, as Istio; an unknown protocol is TCP; UDP"
+            + " gets clusters only)",
         FieldRules::servicePort);
     t.leaf("spec.ports[].name");
     t.leaf("spec.ports[].port");
@@ -589,11 +617,11 @@ final class FieldRules {
     }
     String protocol = string(port.get("protocol")).toUpperCase(Locale.ROOT);
     return switch (protocol) {
-      case "HTTP", "HTTP2", "" -> null;
+      case "HTTP", "HTTP2", "", "TCP", "MONGO", "REDIS", "MYSQL" -> null;
       case "GRPC" -> "gRPC server (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)";
       default ->
           protocol
-              + " server (only HTTP servers get a listener"
+              + " server (only HTTP and TCP servers get a listener"
               + (protocol.equals("HTTPS") || protocol.equals("TLS")
                   ? "; no TLS termination yet)"
                   : ")");
@@ -612,8 +640,8 @@ final class FieldRules {
     if (protocol == Protocol.GRPC) {
       return "gRPC traffic (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)";
     }
-    if (!protocol.isHttp()) {
-      return protocol + " traffic (only HTTP ports get listeners and routes)";
+    if (!protocol.isHttp() && !protocol.isTcp()) {
+      return protocol + " traffic (only HTTP and TCP ports get listeners and routes)";
     }
     return null;
   }

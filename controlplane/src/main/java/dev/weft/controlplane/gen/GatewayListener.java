@@ -80,11 +80,34 @@ record GatewayListener(int port, int bindPort, List<BoundServer> servers) {
   }
 
   /**
-   * The listeners of a router proxy: one per port of the HTTP servers of the Gateways whose {@code
-   * selector} matches the proxy's labels (an empty selector matches every gateway), ordered by bind
-   * port. Non-HTTP servers (HTTPS, TLS, TCP) are not served yet.
+   * The HTTP listeners of a router proxy: one per port of the HTTP servers of the Gateways whose
+   * {@code selector} matches the proxy's labels (an empty selector matches every gateway), ordered
+   * by bind port. HTTPS and TLS servers are not served yet; TCP servers are {@link #tcpOf}.
    */
   static List<GatewayListener> of(PushContext context, Proxy proxy) {
+    return of(context, proxy, true);
+  }
+
+  /**
+   * The TCP listeners of a router proxy: one per port of the servers with protocol TCP (or MONGO,
+   * REDIS, MYSQL, which Istio also serves with a TCP proxy), whose bind port no HTTP listener
+   * takes.
+   */
+  static List<GatewayListener> tcpOf(PushContext context, Proxy proxy) {
+    Set<Integer> http = new java.util.HashSet<>();
+    for (GatewayListener gl : of(context, proxy, true)) {
+      http.add(gl.bindPort());
+    }
+    List<GatewayListener> out = new ArrayList<>();
+    for (GatewayListener gl : of(context, proxy, false)) {
+      if (!http.contains(gl.bindPort())) {
+        out.add(gl);
+      }
+    }
+    return out;
+  }
+
+  private static List<GatewayListener> of(PushContext context, Proxy proxy, boolean httpServers) {
     if (!proxy.isRouter()) {
       return List.of();
     }
@@ -100,7 +123,8 @@ record GatewayListener(int port, int bindPort, List<BoundServer> servers) {
         continue;
       }
       for (Server s : gw.servers()) {
-        if (s.port() == null || !isHttp(s.port().protocol())) {
+        if (s.port() == null
+            || !(httpServers ? isHttp(s.port().protocol()) : isTcp(s.port().protocol()))) {
           continue;
         }
         int port = s.port().number();
@@ -124,6 +148,16 @@ record GatewayListener(int port, int bindPort, List<BoundServer> servers) {
     }
     return switch (protocol.toUpperCase(Locale.ROOT)) {
       case "HTTP", "HTTP2", "GRPC" -> true;
+      default -> false;
+    };
+  }
+
+  static boolean isTcp(String protocol) {
+    if (protocol == null) {
+      return false;
+    }
+    return switch (protocol.toUpperCase(Locale.ROOT)) {
+      case "TCP", "MONGO", "REDIS", "MYSQL" -> true;
       default -> false;
     };
   }

@@ -3,8 +3,11 @@ package dev.weft.controlplane.gen;
 import com.google.protobuf.Any;
 import com.google.protobuf.Message;
 import com.google.protobuf.UInt32Value;
+import dev.weft.api.Resource;
+import dev.weft.api.networking.VirtualService;
 import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
 import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.registry.MeshService;
 import dev.weft.xds.ClusterName;
 import dev.weft.xds.IstioMtls;
 import dev.weft.xds.ResourceNames;
@@ -24,16 +27,22 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * LDS. A sidecar gets {@code <ip>_15001}, the application's HTTP proxy (HTTP connection manager
- * with RDS {@code http_proxy}), and {@code <ip>_T} for each inbound target port T, with an inline
- * route configuration {@code inbound|T||} that sends everything to the cluster {@code inbound|T||}
- * (HTTP ports only, for now). When the sidecar speaks TLS, an inbound listener has Istio's filter
- * chains for the port's effective PeerAuthentication mode ({@link #inboundMtlsListener}); otherwise
- * its one plaintext chain. A router gets one listener per Gateway port, {@code <ip>_<bindPort>},
- * with RDS {@code http.<bindPort>}.
+ * with RDS {@code http_proxy}); {@code <ip>_T} for each inbound target port T: for an HTTP port an
+ * inline route configuration {@code inbound|T||} that sends everything to the cluster {@code
+ * inbound|T||}, for a TCP port a {@code tcp_proxy} to that cluster. When the sidecar speaks TLS, an
+ * inbound listener has Istio's filter chains for the port's effective PeerAuthentication mode
+ * ({@link #inboundMtlsListener}); otherwise its one plaintext chain. And {@code <ip>_P} for each
+ * TCP port P of every service (local mode has no transparent capture: the app connects to its own
+ * pod IP at the service port), {@code tcp_proxy} chains from the service's VirtualService {@code
+ * tcp} routes ({@link TcpRoutes}). A router gets one listener per HTTP Gateway port, {@code
+ * <ip>_<bindPort>}, with RDS {@code http.<bindPort>}, and one per TCP Gateway port with the {@code
+ * tcp} routes of the VirtualServices bound to it.
  */
 public final class ListenerGenerator implements Generator {
   @Override
@@ -57,6 +66,13 @@ public final class ListenerGenerator implements Generator {
                 TrafficDirection.OUTBOUND,
                 "outbound_" + ip + "_" + gl.bindPort(),
                 rds(ResourceNames.gatewayHttpRoute(gl.bindPort())).addAllHttpFilters(security)));
+      }
+      for (GatewayListener gl : GatewayListener.tcpOf(context, proxy)) {
+        List<FilterChain> chains =
+            TcpRoutes.gateway(context, proxy, gl, boundVirtualServices(context, gl));
+        if (!chains.isEmpty()) {
+          out.add(tcpListener(ip, gl.bindPort(), TrafficDirection.OUTBOUND, chains));
+        }
       }
       return out;
     }
@@ -92,17 +108,99 @@ public final class ListenerGenerator implements Generator {
         if (!proxy.mtls()) {
           out.add(httpListener(ip, in.port(), TrafficDirection.INBOUND, statPrefix, hcm));
         } else {
-          MtlsMode mode =
-              PeerAuthentications.of(context)
-                  .forWorkload(proxy.namespace(), proxy.workload().labels())
-                  .forPort(in.port());
-          out.add(inboundMtlsListener(ip, in.port(), statPrefix, hcm, mode));
+          out.add(
+              inboundMtlsListener(
+                  ip, in.port(), httpFilter(hcm, statPrefix), mtlsMode(context, proxy, in)));
+        }
+      } else if (in.protocol().isTcp()) {
+        // Istio's inbound TCP chain: a tcp_proxy to inbound|T|| (stat prefix the cluster), with
+        // the same mTLS chains as an HTTP port.
+        FilterChain chain = TcpRoutes.single(cluster);
+        if (!proxy.mtls()) {
+          out.add(tcpListener(ip, in.port(), TrafficDirection.INBOUND, List.of(chain)));
+        } else {
+          out.add(
+              inboundMtlsListener(
+                  ip, in.port(), chain.getFilters(0), mtlsMode(context, proxy, in)));
         }
       }
-      // Non-HTTP (TCP, TLS...) inbound ports get no listener yet: Weft's proxy serves HTTP only,
-      // and one listener it cannot compile would make it reject the whole LDS update.
+    }
+    outboundTcp(context, proxy, out);
+    return out;
+  }
+
+  private static MtlsMode mtlsMode(PushContext context, Proxy proxy, InboundPort in) {
+    return PeerAuthentications.of(context)
+        .forWorkload(proxy.namespace(), proxy.workload().labels())
+        .forPort(in.port());
+  }
+
+  /**
+   * A listener {@code <ip>_P} per TCP port P of every service, in service order; a port some
+   * listener already has (an inbound port, 15001, or an earlier service's) is skipped: without
+   * service IPs, local mode has one address per sidecar to listen on.
+   */
+  private static void outboundTcp(PushContext context, Proxy proxy, List<Message> out) {
+    String ip = proxy.ip();
+    Set<Integer> taken = new HashSet<>();
+    taken.add(WellKnownPorts.OUTBOUND);
+    taken.add(WellKnownPorts.INBOUND);
+    taken.add(WellKnownPorts.PROXY_ADMIN);
+    taken.add(WellKnownPorts.HEALTH);
+    taken.add(WellKnownPorts.PROMETHEUS);
+    for (InboundPort in : InboundPort.of(context, proxy)) {
+      taken.add(in.port());
+    }
+    for (MeshService svc : context.services()) {
+      for (MeshService.Port port : svc.ports()) {
+        if (!port.protocol().isTcp() || !taken.add(port.number())) {
+          continue;
+        }
+        out.add(
+            tcpListener(
+                ip,
+                port.number(),
+                TrafficDirection.OUTBOUND,
+                TcpRoutes.sidecar(context, proxy, svc, port)));
+      }
+    }
+  }
+
+  /** The VirtualServices bound to one of the listener's Gateways, oldest first. */
+  private static List<Resource> boundVirtualServices(PushContext context, GatewayListener gl) {
+    Set<String> names = gl.gatewayNames();
+    List<Resource> out = new ArrayList<>();
+    for (Resource r : context.virtualServices()) {
+      VirtualService vs = r.spec(VirtualService.class);
+      for (String g : vs.gateways()) {
+        if (names.contains(RouteTranslator.resolveGateway(g, r.metadata().namespace()))) {
+          out.add(r);
+          break;
+        }
+      }
     }
     return out;
+  }
+
+  private static Listener tcpListener(
+      String ip, int port, TrafficDirection direction, List<FilterChain> chains) {
+    return Listener.newBuilder()
+        .setName(ResourceNames.listener(ip, port))
+        .setAddress(EnvoyConfig.address(ip, port))
+        .setTrafficDirection(direction)
+        .addAllFilterChains(chains)
+        .build();
+  }
+
+  /** The connection manager as a network filter, with the protections and the router. */
+  private static Filter httpFilter(HttpConnectionManager.Builder hcm, String statPrefix) {
+    EnvoyConfig.downstreamProtections(hcm)
+        .setStatPrefix(statPrefix)
+        .addHttpFilters(EnvoyConfig.routerFilter());
+    return Filter.newBuilder()
+        .setName(EnvoyConfig.HTTP_CONNECTION_MANAGER)
+        .setTypedConfig(Any.pack(hcm.build()))
+        .build();
   }
 
   private static HttpConnectionManager.Builder rds(String routeConfigName) {
@@ -114,10 +212,10 @@ public final class ListenerGenerator implements Generator {
   }
 
   /**
-   * A sidecar's inbound HTTP listener with Istio's filter chains for its effective
-   * PeerAuthentication mode (Istio's {@code getFilterChainMatchOptions} for an HTTP port), each
-   * matching the port and a transport protocol that the TLS inspector (present whenever a chain
-   * matches {@code tls}) detects:
+   * A sidecar's inbound listener ({@code filter}: its connection manager, or its TCP proxy) with
+   * Istio's filter chains for its effective PeerAuthentication mode (Istio's {@code
+   * getFilterChainMatchOptions} for an HTTP port), each matching the port and a transport protocol
+   * that the TLS inspector (present whenever a chain matches {@code tls}) detects:
    *
    * <ul>
    *   <li>STRICT: one chain, {@code transport_protocol: tls}, terminating mTLS; a plaintext
@@ -128,16 +226,7 @@ public final class ListenerGenerator implements Generator {
    *   <li>DISABLE: the plaintext chain only, no listener filter.
    * </ul>
    */
-  private static Listener inboundMtlsListener(
-      String ip, int port, String statPrefix, HttpConnectionManager.Builder hcm, MtlsMode mode) {
-    EnvoyConfig.downstreamProtections(hcm)
-        .setStatPrefix(statPrefix)
-        .addHttpFilters(EnvoyConfig.routerFilter());
-    Filter filter =
-        Filter.newBuilder()
-            .setName(EnvoyConfig.HTTP_CONNECTION_MANAGER)
-            .setTypedConfig(Any.pack(hcm.build()))
-            .build();
+  private static Listener inboundMtlsListener(String ip, int port, Filter filter, MtlsMode mode) {
     Listener.Builder l =
         Listener.newBuilder()
             .setName(ResourceNames.listener(ip, port))

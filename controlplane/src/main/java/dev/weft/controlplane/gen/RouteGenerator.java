@@ -90,7 +90,7 @@ public final class RouteGenerator implements Generator {
   }
 
   /** The oldest VirtualService for the mesh ({@code gateways} empty or with {@code mesh}). */
-  private static Resource meshVirtualService(PushContext context, String hostname) {
+  static Resource meshVirtualService(PushContext context, String hostname) {
     for (Resource r : context.virtualServices()) {
       VirtualService vs = r.spec(VirtualService.class);
       if (!vs.gateways().isEmpty() && !vs.gateways().contains("mesh")) {

@@ -66,13 +66,22 @@ public enum Protocol {
     };
   }
 
-  /**
-   * Whether the proxy serves this port with its HTTP connection manager (HTTP, HTTP/2, gRPC; and
-   * unknown protocols, which Istio would sniff).
-   */
+  /** Whether the proxy serves this port with its HTTP connection manager (HTTP, HTTP/2, gRPC). */
   public boolean isHttp() {
     return switch (this) {
-      case HTTP, HTTP2, GRPC, GRPC_WEB, UNSUPPORTED -> true;
+      case HTTP, HTTP2, GRPC, GRPC_WEB -> true;
+      default -> false;
+    };
+  }
+
+  /**
+   * Whether the proxy serves this port with its TCP proxy: TCP, Mongo, Redis, MySQL, and unknown
+   * protocols (which Istio sniffs and Weft treats as TCP). TLS and HTTPS (Istio's SNI routing and
+   * passthrough) are not served yet, nor UDP.
+   */
+  public boolean isTcp() {
+    return switch (this) {
+      case TCP, MONGO, REDIS, MYSQL, UNSUPPORTED -> true;
       default -> false;
     };
   }

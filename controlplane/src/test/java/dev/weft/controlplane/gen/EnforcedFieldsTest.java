@@ -96,6 +96,20 @@ class EnforcedFieldsTest {
           directResponse: {status: 503, body: {string: down}}
         - match: [{uri: {prefix: /b}}]
           directResponse: {status: 200, body: {bytes: aGVsbG8=}}
+        tcp:
+        - match:
+          - port: 82
+            destinationSubnets: [127.0.1.0/24]
+            gateways: [mesh]
+            sourceLabels: {version: v1}
+            sourceNamespace: demo
+          route:
+          - destination: {host: podinfo, subset: v1, port: {number: 82}}
+            weight: 60
+          - destination: {host: podinfo, subset: v2, port: {number: 82}}
+            weight: 40
+        - route:
+          - destination: {host: podinfo, port: {number: 82}}
       ---
       apiVersion: networking.istio.io/v1
       kind: DestinationRule

@@ -45,7 +45,7 @@ class EnforcementTest {
     assertThat(warned)
         .containsExactly(
             "Service istio-system/istio-ingressgateway: spec.ports[2]: accepted but not enforced"
-                + " by Weft yet (HTTPS traffic (only HTTP ports get listeners and routes))");
+                + " by Weft yet (HTTPS traffic (only HTTP and TCP ports get listeners and routes))");
     assertThat(warnings(Fixtures.text("mesh-routes.yaml"))).isEmpty();
     assertThat(
             warnings(
@@ -166,7 +166,8 @@ class EnforcementTest {
                 - destination: {host: podinfo, subset: v2}
                   weight: 50
               tcp:
-              - route:
+              - match: [{sourceSubnet: 10.0.0.0/8}]
+                route:
                 - destination: {host: podinfo, port: {number: 9000}}
               exportTo: ["."]
             """);
@@ -182,7 +183,7 @@ class EnforcementTest {
             "spec.http[1].headers.request.set.host",
             "spec.http[1].headers.request.set.x-c",
             "spec.http[1].route[0].headers",
-            "spec.tcp",
+            "spec.tcp[0].match[0].sourceSubnet",
             "spec.exportTo");
     Enforcement.Warning fault = w.get(1);
     assertThat(fault.resource()).isEqualTo("VirtualService demo/podinfo");
@@ -416,12 +417,8 @@ class EnforcementTest {
                   - {name: tcp-db, port: 5432}
                   - {name: grpc, port: 9000}
                 """))
-        .containsExactly(
-            "spec.servers[0].tls",
-            "spec.servers[1]",
-            "spec.servers[2]",
-            "spec.ports[1]",
-            "spec.ports[2]");
+        // TCP servers and TCP service ports are served by the TCP proxy; HTTPS and gRPC are not.
+        .containsExactly("spec.servers[0].tls", "spec.servers[1]", "spec.ports[2]");
   }
 
   /**

@@ -77,12 +77,14 @@ class GeneratorsTest {
     List<String> all =
         rc.getVirtualHostsList().stream().flatMap(v -> v.getDomainsList().stream()).toList();
     assertThat(all).doesNotHaveDuplicates();
-    assertThat(
-            vhost(rc, "istio-ingressgateway.istio-system.svc.cluster.local:15021").getDomainsList())
+    assertThat(vhost(rc, "istio-ingressgateway.istio-system.svc.cluster.local:80").getDomainsList())
         .containsExactly(
-            "istio-ingressgateway.istio-system.svc.cluster.local:15021",
-            "istio-ingressgateway.istio-system:15021",
-            "istio-ingressgateway.istio-system.svc:15021");
+            "istio-ingressgateway.istio-system.svc.cluster.local",
+            "istio-ingressgateway.istio-system.svc.cluster.local:80",
+            "istio-ingressgateway.istio-system",
+            "istio-ingressgateway.istio-system:80",
+            "istio-ingressgateway.istio-system.svc",
+            "istio-ingressgateway.istio-system.svc:80");
   }
 
   @Test

@@ -40,21 +40,22 @@ class GoldenTest {
           .add(RouteConfiguration.getDescriptor())
           .add(HttpConnectionManager.getDescriptor())
           .add(Router.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor())
           .build();
 
   @TempDir static Path dir;
 
   static Stream<Arguments> cases() {
-    return Stream.of("sidecar-v1", "gateway")
+    return Stream.of("sidecar-v1", "gateway", "tcp-sidecar-v1", "tcp-gateway")
         .flatMap(
             p ->
                 Generators.ALL.stream().map(g -> Arguments.of(p, TypeUrls.shortName(g.typeUrl()))));
   }
 
-  static PushContext context(Path tmp) throws Exception {
+  static PushContext context(Path tmp, String... fixtures) throws Exception {
     return PushContext.build(
         1,
-        Fixtures.snapshot(tmp, "podinfo.yaml"),
+        Fixtures.snapshot(tmp, fixtures),
         List.of(Fixtures.v1().workload(), Fixtures.v2().workload(), Fixtures.gateway().workload()));
   }
 
@@ -62,8 +63,12 @@ class GoldenTest {
   @MethodSource("cases")
   void matchesGoldenFile(String proxyName, String type) throws Exception {
     Path tmp = Files.createTempDirectory(dir, "store");
-    PushContext context = context(tmp);
-    Proxy proxy = proxyName.equals("gateway") ? Fixtures.gateway() : Fixtures.v1();
+    // tcp-*: the guide's mesh plus a TCP service (fixtures/tcp-echo.yaml).
+    PushContext context =
+        proxyName.startsWith("tcp-")
+            ? context(tmp, "podinfo.yaml", "tcp-echo.yaml")
+            : context(tmp, "podinfo.yaml");
+    Proxy proxy = proxyName.endsWith("gateway") ? Fixtures.gateway() : Fixtures.v1();
     Generator generator =
         Generators.ALL.stream()
             .filter(g -> TypeUrls.shortName(g.typeUrl()).equals(type))

@@ -40,6 +40,9 @@ public final class ConfigDumps {
                   .add(ClusterLoadAssignment.getDescriptor())
                   .add(HttpConnectionManager.getDescriptor())
                   .add(Router.getDescriptor())
+                  .add(
+                      io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                          .getDescriptor())
                   // TLS: transport sockets, the inspector, upstream HTTP options (auto_sni).
                   .add(
                       io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext

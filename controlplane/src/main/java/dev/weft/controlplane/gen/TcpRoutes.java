@@ -1,0 +1,274 @@
+package dev.weft.controlplane.gen;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.UInt32Value;
+import dev.weft.api.Resource;
+import dev.weft.api.networking.VirtualService;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.registry.Hosts;
+import dev.weft.controlplane.registry.Labels;
+import dev.weft.controlplane.registry.MeshService;
+import dev.weft.xds.ClusterName;
+import io.envoyproxy.envoy.config.core.v3.CidrRange;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * VirtualService {@code tcp} routes as {@code envoy.filters.network.tcp_proxy} filter chains, as
+ * Istio builds them for a TCP listener: routes are tried in order (VirtualServices oldest first); a
+ * route applies when one of its {@code match} entries fits the listener (its {@code port}, the
+ * proxy's labels and namespace for {@code sourceLabels}/{@code sourceNamespace}, its {@code
+ * gateways}), or when it has none. A match with {@code destinationSubnets} becomes a chain whose
+ * {@code filter_chain_match.prefix_ranges} are those subnets; the first applicable route without
+ * subnets is the listener's default chain and ends the search. Without one, a sidecar's default is
+ * the whole service ({@code outbound|P||host}); a gateway has none. A route's destinations become
+ * {@code cluster} (one) or {@code weighted_clusters} (several with weights; weight 0 drops one).
+ */
+final class TcpRoutes {
+  private TcpRoutes() {}
+
+  /** Where the chains are for: which matches apply. */
+  record Scope(int port, Proxy proxy, Set<String> gateways, boolean sidecar) {}
+
+  /**
+   * The chains of a sidecar's outbound listener for {@code svc}'s TCP port {@code port}: the mesh
+   * VirtualService's tcp routes, else the whole service.
+   */
+  static List<FilterChain> sidecar(
+      PushContext context, Proxy proxy, MeshService svc, MeshService.Port port) {
+    List<Resource> vss = new ArrayList<>();
+    Resource vs = RouteGenerator.meshVirtualService(context, svc.hostname());
+    if (vs != null) {
+      vss.add(vs);
+    }
+    String whole = ClusterName.outbound(port.number(), "", svc.hostname()).toString();
+    return chains(
+        context, vss, new Scope(port.number(), proxy, Set.of("mesh"), true), whole, whole);
+  }
+
+  /** The chains of a gateway's TCP listener: the tcp routes of the VirtualServices bound to it. */
+  static List<FilterChain> gateway(
+      PushContext context, Proxy proxy, GatewayListener gl, List<Resource> bound) {
+    return chains(
+        context, bound, new Scope(gl.port(), proxy, gl.gatewayNames(), false), null, null);
+  }
+
+  private static List<FilterChain> chains(
+      PushContext context,
+      List<Resource> vss,
+      Scope scope,
+      String defaultCluster,
+      String statPrefix) {
+    List<FilterChain> out = new ArrayList<>();
+    Set<List<String>> seen = new HashSet<>();
+    FilterChain fallback = null;
+    search:
+    for (Resource r : vss) {
+      VirtualService vs = r.spec(VirtualService.class);
+      String ns = r.metadata().namespace();
+      for (Map<String, Object> route : vs.tcp()) {
+        List<Map<String, Object>> matches = maps(route.get("match"));
+        List<List<String>> subnetSets = new ArrayList<>();
+        boolean any = matches.isEmpty();
+        for (Map<String, Object> m : matches) {
+          if (!applies(m, scope, ns)) {
+            continue;
+          }
+          List<String> subnets = strings(m.get("destinationSubnets"));
+          if (subnets.isEmpty()) {
+            any = true;
+          } else {
+            subnetSets.add(subnets);
+          }
+        }
+        TcpProxy proxy = tcpProxy(context, route, ns, scope, statPrefix);
+        if (proxy == null) {
+          continue;
+        }
+        for (List<String> subnets : subnetSets) {
+          if (seen.add(subnets)) {
+            out.add(chain(subnets, proxy));
+          }
+        }
+        if (any) {
+          fallback = chain(List.of(), proxy);
+          break search;
+        }
+      }
+    }
+    if (fallback == null && defaultCluster != null) {
+      fallback =
+          chain(
+              List.of(),
+              TcpProxy.newBuilder()
+                  .setStatPrefix(defaultCluster)
+                  .setCluster(defaultCluster)
+                  .build());
+    }
+    if (fallback != null) {
+      out.add(fallback);
+    }
+    return out;
+  }
+
+  /** A chain that relays every connection to {@code cluster} (stat prefix: the cluster). */
+  static FilterChain single(String cluster) {
+    return chain(
+        List.of(), TcpProxy.newBuilder().setStatPrefix(cluster).setCluster(cluster).build());
+  }
+
+  /** Whether a tcp route match fits the listener (Istio's L4 match rules). */
+  private static boolean applies(Map<String, Object> m, Scope scope, String namespace) {
+    Object port = m.get("port");
+    if (port instanceof Number n && n.intValue() != 0 && n.intValue() != scope.port()) {
+      return false;
+    }
+    List<String> gateways = strings(m.get("gateways"));
+    if (!gateways.isEmpty()) {
+      boolean hit = false;
+      for (String g : gateways) {
+        String name = g.equals("mesh") ? g : RouteTranslator.resolveGateway(g, namespace);
+        hit |= scope.gateways().contains(name);
+      }
+      if (!hit) {
+        return false;
+      }
+    }
+    if (m.get("sourceLabels") instanceof Map<?, ?> labels && !labels.isEmpty()) {
+      Map<String, String> required = new java.util.TreeMap<>();
+      labels.forEach((k, v) -> required.put(String.valueOf(k), String.valueOf(v)));
+      if (!Labels.matches(required, scope.proxy().labels())) {
+        return false;
+      }
+    }
+    if (m.get("sourceNamespace") instanceof String sn
+        && !sn.isEmpty()
+        && !sn.equals(scope.proxy().namespace())) {
+      return false;
+    }
+    return true;
+  }
+
+  /** The route's tcp_proxy, or null when it has no destination with weight. */
+  private static TcpProxy tcpProxy(
+      PushContext context,
+      Map<String, Object> route,
+      String namespace,
+      Scope scope,
+      String statPrefix) {
+    List<Map<String, Object>> dests = maps(route.get("route"));
+    List<String> clusters = new ArrayList<>();
+    List<Integer> weights = new ArrayList<>();
+    for (Map<String, Object> d : dests) {
+      if (!(d.get("destination") instanceof Map<?, ?> dest)) {
+        continue;
+      }
+      int weight = d.get("weight") instanceof Number n ? n.intValue() : 0;
+      if (dests.size() > 1 && weight <= 0) {
+        continue; // Istio drops a weight-0 destination of several
+      }
+      clusters.add(cluster(context, dest, namespace, scope));
+      weights.add(weight);
+    }
+    if (clusters.isEmpty()) {
+      return null;
+    }
+    TcpProxy.Builder t = TcpProxy.newBuilder();
+    if (clusters.size() == 1) {
+      return t.setStatPrefix(clusters.get(0)).setCluster(clusters.get(0)).build();
+    }
+    TcpProxy.WeightedCluster.Builder wc = TcpProxy.WeightedCluster.newBuilder();
+    for (int i = 0; i < clusters.size(); i++) {
+      wc.addClusters(
+          TcpProxy.WeightedCluster.ClusterWeight.newBuilder()
+              .setName(clusters.get(i))
+              .setWeight(weights.get(i)));
+    }
+    return t.setStatPrefix(statPrefix != null ? statPrefix : clusters.get(0))
+        .setWeightedClusters(wc)
+        .build();
+  }
+
+  /** The cluster of a destination, as {@link RouteTranslator#cluster} for HTTP. */
+  private static String cluster(PushContext context, Map<?, ?> d, String namespace, Scope scope) {
+    String host = Hosts.resolve(String.valueOf(d.get("host")), namespace);
+    String subset = d.get("subset") instanceof String s ? s : "";
+    MeshService svc = context.service(host);
+    int port = 0;
+    if (d.get("port") instanceof Map<?, ?> p && p.get("number") instanceof Number n) {
+      port = n.intValue();
+    }
+    if (port <= 0) {
+      if (svc != null && svc.ports().size() == 1) {
+        port = svc.ports().get(0).number();
+      } else if (scope.sidecar()) {
+        port = scope.port();
+      } else if (svc != null && !svc.ports().isEmpty()) {
+        port = svc.ports().get(0).number();
+      } else {
+        port = scope.port();
+      }
+    }
+    return ClusterName.outbound(port, subset, host).toString();
+  }
+
+  private static FilterChain chain(List<String> subnets, TcpProxy proxy) {
+    FilterChain.Builder c = FilterChain.newBuilder();
+    if (!subnets.isEmpty()) {
+      FilterChainMatch.Builder m = FilterChainMatch.newBuilder();
+      for (String s : subnets) {
+        m.addPrefixRanges(cidr(s));
+      }
+      c.setFilterChainMatch(m);
+    }
+    return c.addFilters(
+            Filter.newBuilder().setName(EnvoyConfig.TCP_PROXY).setTypedConfig(Any.pack(proxy)))
+        .build();
+  }
+
+  /**
+   * Istio's {@code util.ConvertAddressToCidr}: {@code a.b.c.d/n}, or a bare address (/32, /128).
+   */
+  static CidrRange cidr(String subnet) {
+    int slash = subnet.indexOf('/');
+    String address = slash < 0 ? subnet : subnet.substring(0, slash);
+    int len =
+        slash < 0
+            ? (address.contains(":") ? 128 : 32)
+            : Integer.parseInt(subnet.substring(slash + 1));
+    return CidrRange.newBuilder()
+        .setAddressPrefix(address)
+        .setPrefixLen(UInt32Value.of(len))
+        .build();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> maps(Object o) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    if (o instanceof List<?> l) {
+      for (Object e : l) {
+        if (e instanceof Map<?, ?> m) {
+          out.add((Map<String, Object>) m);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> strings(Object o) {
+    List<String> out = new ArrayList<>();
+    if (o instanceof List<?> l) {
+      for (Object e : l) {
+        out.add(String.valueOf(e));
+      }
+    }
+    return out;
+  }
+}
