@@ -308,4 +308,53 @@ class TcpProxyTest {
       return -2;
     }
   }
+
+  @Test
+  void theCompilerTakesTcpProxyFieldsItHonoursAndNacksTheRest() throws Exception {
+    dev.weft.proxy.config.ConfigCompiler compiler =
+        new dev.weft.proxy.config.ConfigCompiler(new dev.weft.proxy.stats.ProxyStats());
+    TcpProxy weighted =
+        TcpProxy.newBuilder()
+            .setStatPrefix("p")
+            .setWeightedClusters(
+                TcpProxy.WeightedCluster.newBuilder()
+                    .addClusters(
+                        TcpProxy.WeightedCluster.ClusterWeight.newBuilder()
+                            .setName("a")
+                            .setWeight(80))
+                    .addClusters(
+                        TcpProxy.WeightedCluster.ClusterWeight.newBuilder()
+                            .setName("b")
+                            .setWeight(20)))
+            .build();
+    dev.weft.proxy.config.TcpProxyConfig t =
+        (dev.weft.proxy.config.TcpProxyConfig)
+            compiler
+                .listener(tcpListener("l", 9000, weighted))
+                .filterChains()
+                .get(0)
+                .networkFilter();
+    assertThat(t.totalWeight()).isEqualTo(100);
+    assertThat(t.cluster(0)).isEqualTo("a");
+    assertThat(t.cluster(79)).isEqualTo("a");
+    assertThat(t.cluster(80)).isEqualTo("b");
+    assertThat(t.cluster(99)).isEqualTo("b");
+    assertThat(t.idleTimeoutMillis()).isEqualTo(3_600_000);
+
+    for (TcpProxy bad :
+        List.of(
+            TcpProxy.newBuilder().setCluster("c").build(), // no stat_prefix
+            TcpProxy.newBuilder().setStatPrefix("p").build(), // no cluster
+            tcp()
+                .addAccessLog(
+                    io.envoyproxy.envoy.config.accesslog.v3.AccessLog.getDefaultInstance())
+                .build(),
+            tcp().setMaxConnectAttempts(com.google.protobuf.UInt32Value.of(3)).build(),
+            tcp().setIdleTimeout(Duration.newBuilder().setSeconds(-1)).build())) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> compiler.listener(tcpListener("l", 9000, bad)))
+          .isInstanceOf(dev.weft.proxy.config.InvalidResourceException.class)
+          .hasMessageContaining("envoy.filters.network.tcp_proxy");
+    }
+  }
 }
