@@ -521,6 +521,7 @@ public final class ConfigCompiler {
     }
     HttpFilterChain httpFilters = httpFilters(where, hcm);
     DownstreamLimits limits = downstreamLimits(where, hcm);
+    java.util.Set<String> upgrades = upgrades(where, hcm);
     String statPrefix = hcm.getStatPrefix().isEmpty() ? listenerName : hcm.getStatPrefix();
     String server = hcm.getServerName().isEmpty() ? "envoy" : hcm.getServerName();
     boolean ifAbsent = false;
@@ -541,12 +542,12 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(where + "rds.route_config_name is empty");
         }
         return new HttpConnectionManagerConfig(
-            statPrefix, rds, null, server, ifAbsent, httpFilters, limits);
+            statPrefix, rds, null, server, ifAbsent, httpFilters, limits, upgrades);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
         return new HttpConnectionManagerConfig(
-            statPrefix, null, inline, server, ifAbsent, httpFilters, limits);
+            statPrefix, null, inline, server, ifAbsent, httpFilters, limits, upgrades);
       }
       default ->
           throw new InvalidResourceException(
@@ -554,6 +555,28 @@ public final class ConfigCompiler {
                   + "the connection manager needs rds or route_config, got "
                   + hcm.getRouteSpecifierCase());
     }
+  }
+
+  /**
+   * Envoy's {@code upgrade_configs}: the enabled upgrade types (matched case-insensitively, as
+   * Envoy does); per-upgrade filter chains are not supported.
+   */
+  private static java.util.Set<String> upgrades(String where, HttpConnectionManager hcm)
+      throws InvalidResourceException {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    for (HttpConnectionManager.UpgradeConfig u : hcm.getUpgradeConfigsList()) {
+      if (u.getUpgradeType().isEmpty()) {
+        throw new InvalidResourceException(where + "upgrade_configs: upgrade_type is empty");
+      }
+      if (u.getFiltersCount() > 0) {
+        throw new InvalidResourceException(
+            where + "upgrade_configs: filters of an upgrade are not supported");
+      }
+      if (!u.hasEnabled() || u.getEnabled().getValue()) {
+        out.add(u.getUpgradeType().toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    return out;
   }
 
   /**

@@ -19,6 +19,8 @@ import io.netty.handler.codec.http.HttpHeaders;
  *     not
  * @param httpFilters the compiled {@code http_filters}, ending with the router
  * @param limits the timeouts and header limits of its downstream connections
+ * @param upgradeTypes Envoy's {@code upgrade_configs}: the enabled {@code upgrade_type}s, lower
+ *     case ({@code websocket}); a request asking for another upgrade is refused with 403
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -27,8 +29,33 @@ public record HttpConnectionManagerConfig(
     String serverName,
     boolean serverOnlyIfAbsent,
     HttpFilterChain httpFilters,
-    DownstreamLimits limits)
+    DownstreamLimits limits,
+    java.util.Set<String> upgradeTypes)
     implements NetworkFilterConfig {
+
+  public HttpConnectionManagerConfig {
+    upgradeTypes = java.util.Set.copyOf(upgradeTypes);
+  }
+
+  /** A connection manager without upgrades. */
+  public HttpConnectionManagerConfig(
+      String statPrefix,
+      String rdsName,
+      RouteTable inlineRoutes,
+      String serverName,
+      boolean serverOnlyIfAbsent,
+      HttpFilterChain httpFilters,
+      DownstreamLimits limits) {
+    this(
+        statPrefix,
+        rdsName,
+        inlineRoutes,
+        serverName,
+        serverOnlyIfAbsent,
+        httpFilters,
+        limits,
+        java.util.Set.of());
+  }
 
   /** A connection manager with the default {@link DownstreamLimits}. */
   public HttpConnectionManagerConfig(

@@ -7,6 +7,7 @@ import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.RuntimeConfig;
 import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.listener.DownstreamConnections;
+import dev.weft.proxy.stats.ListenerStats;
 import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -281,6 +282,32 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     // A broken peer (reset, bad bytes): close this connection only.
     ctx.close();
+  }
+
+  /**
+   * The connection leaves HTTP for a tunnel (an upgrade): no more timers of this manager; returns
+   * what the tunnel runs when it closes (the listener's connection count, which this handler,
+   * removed from the pipeline, no longer sees).
+   */
+  Runnable tunnelled() {
+    closing = true;
+    headersTimeout.cancel();
+    idleTimeout.cancel();
+    streamIdleTimeout.cancel();
+    current = null;
+    if (pipelined != null) {
+      for (Object o : pipelined) {
+        ReferenceCountUtil.release(o);
+      }
+      pipelined.clear();
+    }
+    ListenerStats stats = boundListener.stats();
+    return stats::connectionClosed;
+  }
+
+  /** The connection manager's downstream limits (the tunnel's idle timeout is its stream's). */
+  DownstreamLimits limits() {
+    return boundConfig.limits();
   }
 
   /** Called by {@code s} once its response is complete (or it gave up). */

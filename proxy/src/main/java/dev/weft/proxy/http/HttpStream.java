@@ -14,10 +14,13 @@ import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.router.ResponseFlags;
 import dev.weft.proxy.router.Router;
 import dev.weft.proxy.stats.ListenerStats;
+import dev.weft.proxy.tcp.TcpProxySession;
 import dev.weft.proxy.upstream.ConnectionPool;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -29,6 +32,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -570,6 +574,44 @@ final class HttpStream implements HttpFilterCallbacks {
     }
     if (encodeQueue != null) {
       encodeQueue.release();
+    }
+  }
+
+  @Override
+  public void switchProtocols(HttpResponse r, Channel upstream) {
+    if (finished) {
+      ReferenceCountUtil.release(r);
+      upstream.close();
+      return;
+    }
+    // The 101 goes out as a complete message: the codec then has nothing left to frame.
+    DefaultFullHttpResponse head =
+        new DefaultFullHttpResponse(r.protocolVersion(), r.status(), Unpooled.EMPTY_BUFFER);
+    head.headers().set(r.headers());
+    ReferenceCountUtil.release(r);
+    hcmConfig.applyServerHeader(head.headers());
+    info.responseCode(head.status().code());
+    responseStarted = true;
+    ctx.writeAndFlush(head, ctx.voidPromise());
+    closeAfterResponse = true; // the connection never carries HTTP again
+    Runnable closed = connection.tunnelled();
+    long idle = connection.limits().streamIdleTimeoutMillis();
+    finish();
+    ChannelPipeline p = ctx.pipeline();
+    Channel down = ctx.channel();
+    p.remove(DownstreamReads.class);
+    p.remove(ctx.handler());
+    // Removing the codec hands its undecoded bytes on: the tunnel is added first to take them.
+    HttpServerCodec codec = p.get(HttpServerCodec.class);
+    TcpProxySession.tunnel(
+        down,
+        upstream,
+        upstream.pipeline().get(io.netty.handler.codec.http.HttpClientCodec.class),
+        upstream.pipeline().last(),
+        idle,
+        closed);
+    if (codec != null) {
+      p.remove(codec);
     }
   }
 

@@ -75,6 +75,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   private ScheduledFuture<?> timeout;
   private ScheduledFuture<?> perTryTimer;
 
+  /** The {@code upgrade} the request asks for and the connection manager allows, or null. */
+  private String upgrade;
+
   RouterFilter(HttpFilterCallbacks callbacks) {
     this.cb = callbacks;
     this.info = callbacks.streamInfo();
@@ -117,6 +120,17 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
           Router.redirectLocation(route, r, UpstreamHeaders.scheme(h, info), authority, path));
       return FilterStatus.STOP;
     }
+    String asked = Upgrades.requested(h);
+    if (asked != null) {
+      if (!cb.connectionManager()
+          .upgradeTypes()
+          .contains(asked.toLowerCase(java.util.Locale.ROOT))) {
+        // Envoy: an upgrade no upgrade_configs entry enables is refused.
+        cb.sendLocalReply(403, "", ResponseFlags.NONE, "upgrade_failed");
+        return FilterStatus.STOP;
+      }
+      upgrade = asked;
+    }
     String clusterName = Router.cluster(route.action(), cb.random());
     cluster = cb.config().clusters().get(clusterName);
     if (cluster == null) {
@@ -134,6 +148,10 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     info.endpoint(endpoint);
 
     UpstreamHeaders.prepareRequest(req, route, info);
+    if (upgrade != null) {
+      // Hop-by-hop stripping removed them; an enabled upgrade passes them on (RFC 9110 7.8).
+      Upgrades.restore(h, upgrade);
+    }
     connecting = true;
     pendingHead = req;
     upstreamHead = req;
@@ -369,6 +387,10 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     }
     if (msg instanceof HttpResponse r) {
       int status = r.status().code();
+      if (status == 101 && upgrade != null && upstream != null) {
+        switchProtocols(r);
+        return;
+      }
       if (status >= 100 && status < 200) {
         // 1xx: relay 100 Continue to a client that asked for it; drop the rest.
         skipInformationalEnd = !(msg instanceof LastHttpContent);
@@ -401,6 +423,29 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     } else {
       ReferenceCountUtil.release(msg);
     }
+  }
+
+  /**
+   * The upstream accepted the upgrade: the response goes downstream with its {@code upgrade} and
+   * {@code connection: upgrade}, and both connections become a tunnel (the stream ends here).
+   */
+  private void switchProtocols(HttpResponse r) {
+    cancelPerTryTimer();
+    if (timeout != null) {
+      timeout.cancel(false);
+      timeout = null;
+    }
+    headReceived = true;
+    long serviceTime = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+    info.serviceTime(serviceTime);
+    info.responseCodeDetails("via_upstream");
+    String accepted = r.headers().get(io.netty.handler.codec.http.HttpHeaderNames.UPGRADE);
+    UpstreamHeaders.prepareResponse(r, serviceTime, cb.connectionManager(), route);
+    Upgrades.restore(r.headers(), accepted != null ? accepted : upgrade);
+    Channel u = upstream;
+    upstream = null;
+    cb.connectionPool().detach(u);
+    cb.switchProtocols(r, u);
   }
 
   private void onResponseHead(HttpResponse r) {

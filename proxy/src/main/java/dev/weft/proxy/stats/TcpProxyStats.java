@@ -21,6 +21,11 @@ public final class TcpProxyStats {
     this.prefix = prefix;
   }
 
+  /** Counters no stats page shows (an HTTP upgrade's tunnel is counted as its HTTP stream). */
+  public static TcpProxyStats detached() {
+    return new TcpProxyStats("");
+  }
+
   public String prefix() {
     return prefix;
   }

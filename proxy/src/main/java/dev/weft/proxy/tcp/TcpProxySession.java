@@ -73,6 +73,8 @@ public final class TcpProxySession {
   private long lastActivity;
   private ScheduledFuture<?> idleTimer;
 
+  private Runnable onClose;
+
   private TcpProxySession(DataPlane dataPlane, TcpProxyConfig config, Channel downstream) {
     this.dataPlane = dataPlane;
     this.config = config;
@@ -80,6 +82,53 @@ public final class TcpProxySession {
     this.stats = config.stats();
     this.observer = dataPlane.stats().tcpObserver();
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(config.idleTimeoutMillis());
+  }
+
+  private TcpProxySession(Channel downstream, long idleTimeoutMillis, Runnable onClose) {
+    this.dataPlane = null;
+    this.config = null;
+    this.downstream = downstream;
+    this.stats = TcpProxyStats.detached();
+    this.observer = TcpConnectionObserver.NONE;
+    this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
+    this.onClose = onClose;
+  }
+
+  /**
+   * Turns two connected HTTP/1.1 connections into a byte tunnel after a 101 Switching Protocols
+   * (Envoy's upgrade handling, e.g. WebSocket): the caller has written the 101 downstream and
+   * removed its own HTTP handlers from {@code downstream}; this adds the relay as the last handler
+   * there, puts the upstream relay in front of {@code upstreamLast} (the pool's handler, which
+   * still counts the connection's close) and removes {@code upstreamCodec}, whose undecoded bytes
+   * then reach the relay. Same backpressure, half-close and idle timeout as a TCP proxy; {@code
+   * onClose} runs once when the pair closes. Call on the event loop both connections share.
+   */
+  public static void tunnel(
+      Channel downstream,
+      Channel upstream,
+      io.netty.channel.ChannelHandler upstreamCodec,
+      io.netty.channel.ChannelHandler upstreamLast,
+      long idleTimeoutMillis,
+      Runnable onClose) {
+    TcpProxySession s = new TcpProxySession(downstream, idleTimeoutMillis, onClose);
+    s.cluster = "";
+    downstream.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    upstream.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    downstream.pipeline().addLast(s.new Downstream());
+    upstream
+        .pipeline()
+        .addBefore(upstream.pipeline().context(upstreamLast).name(), null, s.new Upstream());
+    s.upstream = upstream;
+    s.lastActivity = System.nanoTime();
+    s.scheduleIdle(s.idleNanos);
+    if (upstreamCodec != null && upstream.pipeline().context(upstreamCodec) != null) {
+      upstream.pipeline().remove(upstreamCodec);
+    }
+    downstream.config().setAutoRead(upstream.isWritable());
+    upstream.config().setAutoRead(downstream.isWritable());
+    if (!downstream.isActive() || !upstream.isActive()) {
+      s.close();
+    }
   }
 
   /**
@@ -282,6 +331,9 @@ public final class TcpProxySession {
       endpoint.stats().connectionClosed();
       observer.closed(cluster);
     }
+    if (onClose != null) {
+      onClose.run();
+    }
   }
 
   private static void flushAndClose(Channel ch) {
@@ -296,7 +348,7 @@ public final class TcpProxySession {
   private final class Downstream extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-      if (ctx.channel().isActive()) {
+      if (ctx.channel().isActive() && cluster == null) {
         // Added after the connection became active (behind the TLS inspector): start now.
         start();
       }
@@ -401,6 +453,7 @@ public final class TcpProxySession {
       if (upstream == ctx.channel()) {
         close();
       }
+      ctx.fireChannelInactive(); // a tunnel's upstream: the pool's handler behind counts it
     }
 
     @Override

@@ -149,6 +149,17 @@ public final class ConnectionPool {
   }
 
   /** Returns a connection whose exchange completed cleanly; it must be on this pool's loop. */
+  /**
+   * Takes {@code ch} out of HTTP use for good (an upgraded connection becoming a tunnel): its
+   * handler forgets the stream and the connection never returns to the pool. Its handler, the
+   * pipeline's last, still counts the connection's close.
+   */
+  public void detach(Channel ch) {
+    if (ch.pipeline().last() instanceof UpstreamHandler h) {
+      h.detach();
+    }
+  }
+
   public void release(Channel ch) {
     UpstreamHandler h = (UpstreamHandler) ch.pipeline().last();
     h.detach();

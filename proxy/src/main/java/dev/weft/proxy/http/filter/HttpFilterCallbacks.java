@@ -85,4 +85,14 @@ public interface HttpFilterCallbacks {
 
   /** Flushes what was written downstream. */
   void flushDownstream();
+
+  /**
+   * The upstream answered an upgrade request with 101 Switching Protocols: writes {@code response}
+   * downstream, ends the stream (counted and logged with status 101) and turns the downstream
+   * connection and {@code upstream} (already detached from its pool) into a byte tunnel until
+   * either side closes. Only the router calls this.
+   */
+  default void switchProtocols(HttpResponse response, io.netty.channel.Channel upstream) {
+    throw new UnsupportedOperationException("switchProtocols");
+  }
 }
