@@ -25,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * TCP through the local mesh in one JVM on real sockets, configured only through the control
  * plane's API: a TCP echo app behind its sidecar, reached from another workload through that
  * workload's sidecar (its outbound listener on its pod IP at the service port, then the echo
- * sidecar's inbound listener), and through a TCP port of the ingress gateway. The clients are plain
- * blocking sockets.
+ * sidecar's inbound listener), and through a TCP port of the ingress gateway; and a WebSocket
+ * through the gateway's HTTP port and the app's sidecar. The TCP clients are plain blocking
+ * sockets, the WebSocket client is Java's, the WebSocket server Netty's.
  */
 class TcpMeshIntegrationTest {
   @TempDir Path tmp;
@@ -41,7 +42,8 @@ class TcpMeshIntegrationTest {
   }
 
   @Test
-  void tcpEchoThroughASidecarPairAndThroughTheGateway() throws Exception {
+  void tcpEchoThroughASidecarPairAndTheGatewayAndAWebSocketThroughTheGatewayAndASidecar()
+      throws Exception {
     StateDir state = StateDir.of(tmp.resolve("state")).create();
     ControlPlane cp =
         ControlPlane.builder()
@@ -68,6 +70,32 @@ class TcpMeshIntegrationTest {
                       selector: {app: echo}
                       ports:
                       - {name: tcp-echo, port: 9000, targetPort: 9000}
+                    ---
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: ws, namespace: demo}
+                    spec:
+                      selector: {app: echo}
+                      ports:
+                      - {name: http-ws, port: 8081, targetPort: 9100}
+                    ---
+                    apiVersion: networking.istio.io/v1
+                    kind: Gateway
+                    metadata: {name: ws-gw, namespace: demo}
+                    spec:
+                      selector: {istio: ingressgateway}
+                      servers:
+                      - port: {number: 80, name: http, protocol: HTTP}
+                        hosts: ["*"]
+                    ---
+                    apiVersion: networking.istio.io/v1
+                    kind: VirtualService
+                    metadata: {name: ws, namespace: demo}
+                    spec:
+                      hosts: ["*"]
+                      gateways: [ws-gw]
+                      http:
+                      - route: [{destination: {host: ws, port: {number: 8081}}}]
                     ---
                     apiVersion: networking.istio.io/v1
                     kind: Gateway
@@ -107,10 +135,11 @@ class TcpMeshIntegrationTest {
             new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")));
 
     // The echo workload: its app on its app address, its sidecar on its pod IP.
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("tcp-echo:9000"));
+    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("tcp-echo:9000", "http-ws:9100"));
     WorkloadAllocator.Addresses echo =
         WorkloadAllocator.allocate(state, "demo", "echo-v1", ports, Map.of());
     echoServer(new InetSocketAddress(echo.appAddress(), 9000));
+    closeables.add(WebSocketEcho.start(new InetSocketAddress(echo.appAddress(), 9100)));
     awaitReady(
         start(
             new ProxySpec(
@@ -154,6 +183,44 @@ class TcpMeshIntegrationTest {
     InetSocketAddress viaGateway = new InetSocketAddress("127.0.0.1", tcpGatewayPort);
     await("echo through the gateway", () -> echoes(viaGateway, "hello gateway"));
     assertThat(exchange(viaGateway, big)).isEqualTo(big);
+
+    // WebSocket: the gateway's HTTP port, then the echo sidecar's inbound HTTP listener, both
+    // upgrading after the app's 101 (Java's WebSocket client, a Netty WebSocket server).
+    String url = "ws://127.0.0.1:" + ingressPort + "/ws";
+    await("a WebSocket through the gateway and the sidecar", () -> wsEcho(url, "hi"));
+  }
+
+  /** Whether a WebSocket to {@code url} opens and echoes {@code text} (false while unrouted). */
+  private static boolean wsEcho(String url, String text) {
+    java.util.concurrent.CompletableFuture<String> reply =
+        new java.util.concurrent.CompletableFuture<>();
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    java.net.http.WebSocket ws = null;
+    try {
+      ws =
+          client
+              .newWebSocketBuilder()
+              .buildAsync(
+                  java.net.URI.create(url),
+                  new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(
+                        java.net.http.WebSocket w, CharSequence data, boolean last) {
+                      reply.complete(data.toString());
+                      return null;
+                    }
+                  })
+              .get(5, java.util.concurrent.TimeUnit.SECONDS);
+      ws.sendText(text, true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+      return ("echo: " + text).equals(reply.get(5, java.util.concurrent.TimeUnit.SECONDS));
+    } catch (Exception e) {
+      return false;
+    } finally {
+      if (ws != null) {
+        ws.abort();
+      }
+      client.shutdownNow();
+    }
   }
 
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {

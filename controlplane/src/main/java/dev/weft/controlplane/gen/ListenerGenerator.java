@@ -278,6 +278,9 @@ public final class ListenerGenerator implements Generator {
       String statPrefix,
       HttpConnectionManager.Builder hcm) {
     EnvoyConfig.downstreamProtections(hcm)
+        // Istio enables WebSocket upgrades on every connection manager.
+        .addUpgradeConfigs(
+            HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
         .setStatPrefix(statPrefix)
         .addHttpFilters(EnvoyConfig.routerFilter());
     return Listener.newBuilder()
