@@ -192,9 +192,14 @@ public final class ListenerGenerator implements Generator {
         .build();
   }
 
-  /** The connection manager as a network filter, with the protections and the router. */
+  /**
+   * The connection manager as a network filter, with the protections, WebSocket upgrades (Istio
+   * enables them on every connection manager) and the router.
+   */
   private static Filter httpFilter(HttpConnectionManager.Builder hcm, String statPrefix) {
     EnvoyConfig.downstreamProtections(hcm)
+        .addUpgradeConfigs(
+            HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
         .setStatPrefix(statPrefix)
         .addHttpFilters(EnvoyConfig.routerFilter());
     return Filter.newBuilder()
@@ -277,22 +282,11 @@ public final class ListenerGenerator implements Generator {
       TrafficDirection direction,
       String statPrefix,
       HttpConnectionManager.Builder hcm) {
-    EnvoyConfig.downstreamProtections(hcm)
-        // Istio enables WebSocket upgrades on every connection manager.
-        .addUpgradeConfigs(
-            HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
-        .setStatPrefix(statPrefix)
-        .addHttpFilters(EnvoyConfig.routerFilter());
     return Listener.newBuilder()
         .setName(ResourceNames.listener(ip, port))
         .setAddress(EnvoyConfig.address(ip, port))
         .setTrafficDirection(direction)
-        .addFilterChains(
-            FilterChain.newBuilder()
-                .addFilters(
-                    Filter.newBuilder()
-                        .setName(EnvoyConfig.HTTP_CONNECTION_MANAGER)
-                        .setTypedConfig(Any.pack(hcm.build()))))
+        .addFilterChains(FilterChain.newBuilder().addFilters(httpFilter(hcm, statPrefix)))
         .build();
   }
 }
