@@ -45,6 +45,9 @@ import java.util.Set;
  * tcp} routes of the VirtualServices bound to it.
  */
 public final class ListenerGenerator implements Generator {
+  /** Ports below this need privileges to bind; sidecars get no outbound TCP listener on them. */
+  static final int PRIVILEGED_PORTS = 1024;
+
   @Override
   public String typeUrl() {
     return TypeUrls.LISTENER;
@@ -138,7 +141,8 @@ public final class ListenerGenerator implements Generator {
   /**
    * A listener {@code <ip>_P} per TCP port P of every service, in service order; a port some
    * listener already has (an inbound port, 15001, or an earlier service's) is skipped: without
-   * service IPs, local mode has one address per sidecar to listen on.
+   * service IPs, local mode has one address per sidecar to listen on. Ports below 1024 are skipped
+   * too.
    */
   private static void outboundTcp(PushContext context, Proxy proxy, List<Message> out) {
     String ip = proxy.ip();
@@ -153,7 +157,11 @@ public final class ListenerGenerator implements Generator {
     }
     for (MeshService svc : context.services()) {
       for (MeshService.Port port : svc.ports()) {
-        if (!port.protocol().isTcp() || !taken.add(port.number())) {
+        // A port below 1024 is not bound: a sidecar runs unprivileged, and one listener it cannot
+        // bind would keep it from ever being ready.
+        if (!port.protocol().isTcp()
+            || port.number() < PRIVILEGED_PORTS
+            || !taken.add(port.number())) {
           continue;
         }
         out.add(

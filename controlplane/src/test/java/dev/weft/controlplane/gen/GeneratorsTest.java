@@ -220,4 +220,18 @@ class GeneratorsTest {
         .extracting(m -> ((Cluster) m).getName())
         .noneMatch(n -> n.startsWith("inbound|"));
   }
+
+  @Test
+  void tcpPortsGetTcpProxyListenersOnTheSidecar() throws Exception {
+    PushContext ctx = context("podinfo.yaml", "tcp-echo.yaml");
+    List<String> names =
+        new ListenerGenerator()
+            .generate(ctx, Fixtures.v1()).stream().map(m -> ((Listener) m).getName()).toList();
+    // Inbound 9900 (tcp-echo's target port), outbound 9000 (tcp-echo) and 5432 (db, named "db", no
+    // known protocol:
+    // TCP); db's privileged port 23 gets none; the gateway's https 443 is not TCP.
+    assertThat(names)
+        .contains("127.0.1.2_9900", "127.0.1.2_9000", "127.0.1.2_5432")
+        .doesNotContain("127.0.1.2_23", "127.0.1.2_443");
+  }
 }
