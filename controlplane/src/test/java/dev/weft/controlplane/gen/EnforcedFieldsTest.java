@@ -98,18 +98,18 @@ class EnforcedFieldsTest {
           directResponse: {status: 200, body: {bytes: aGVsbG8=}}
         tcp:
         - match:
-          - port: 82
+          - port: 8200
             destinationSubnets: [127.0.1.0/24]
             gateways: [mesh]
             sourceLabels: {version: v1}
             sourceNamespace: demo
           route:
-          - destination: {host: podinfo, subset: v1, port: {number: 82}}
+          - destination: {host: podinfo, subset: v1, port: {number: 8200}}
             weight: 60
-          - destination: {host: podinfo, subset: v2, port: {number: 82}}
+          - destination: {host: podinfo, subset: v2, port: {number: 8200}}
             weight: 40
         - route:
-          - destination: {host: podinfo, port: {number: 82}}
+          - destination: {host: podinfo, port: {number: 8200}}
       ---
       apiVersion: networking.istio.io/v1
       kind: DestinationRule
@@ -131,7 +131,7 @@ class EnforcedFieldsTest {
             portLevelSettings:
             - port: {number: 80}
               tls: {mode: SIMPLE, sni: v1p80.sni, insecureSkipVerify: true}
-            - port: {number: 82}
+            - port: {number: 8200}
               tls: {mode: ISTIO_MUTUAL}
         - name: v2
           labels: {version: v2}
@@ -188,7 +188,7 @@ class EnforcedFieldsTest {
         ports:
         - {name: http, port: 80, targetPort: 9898, protocol: TCP, appProtocol: http}
         - {name: grpc-x, port: 81, targetPort: 9899, protocol: TCP}
-        - {name: tcp-db, port: 82, targetPort: 9900}
+        - {name: tcp-db, port: 8200, targetPort: 9900}
       ---
       apiVersion: networking.istio.io/v1
       kind: WorkloadEntry
