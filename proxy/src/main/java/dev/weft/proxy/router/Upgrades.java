@@ -14,10 +14,14 @@ import io.netty.util.AsciiString;
 final class Upgrades {
   private Upgrades() {}
 
-  /** The protocol the request asks to upgrade to, or null when it asks for none. */
+  /**
+   * The protocol the request asks to upgrade to, or null when it asks for none. {@code h2c} is
+   * none: Envoy does not upgrade HTTP/1.1 to cleartext HTTP/2 and serves such a request (Java's
+   * HTTP client sends one by default) as plain HTTP/1.1, its upgrade headers stripped.
+   */
   static String requested(HttpHeaders h) {
     String upgrade = h.get(HttpHeaderNames.UPGRADE);
-    if (upgrade == null || upgrade.isBlank()) {
+    if (upgrade == null || upgrade.isBlank() || upgrade.trim().equalsIgnoreCase("h2c")) {
       return null;
     }
     for (String v : h.getAll(HttpHeaderNames.CONNECTION)) {
