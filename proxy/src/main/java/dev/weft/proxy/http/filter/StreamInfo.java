@@ -34,6 +34,7 @@ public final class StreamInfo {
   private long serviceTime = -1;
   private int code;
   private String flags = ResponseFlags.NONE;
+  private String addedFlags;
   private String details;
   private long bytesReceived;
   private long bytesSent;
@@ -186,9 +187,20 @@ public final class StreamInfo {
     this.code = code;
   }
 
-  /** Envoy's response flags, {@link ResponseFlags#NONE} when none. */
+  /**
+   * Envoy's response flags, {@link ResponseFlags#NONE} when none: the outcome's (set by {@link
+   * #responseFlags(String)}) with those filters added along the way ({@link #addResponseFlag}).
+   */
   public String responseFlags() {
-    return flags;
+    return addedFlags == null ? flags : ResponseFlags.merge(addedFlags, flags);
+  }
+
+  /**
+   * Adds a flag that holds whatever the outcome (Envoy's {@code setResponseFlag}): the fault
+   * filter's {@code DI} stays when the request then fails or succeeds.
+   */
+  public void addResponseFlag(String flag) {
+    addedFlags = addedFlags == null ? flag : ResponseFlags.merge(addedFlags, flag);
   }
 
   public void responseFlags(String flags) {
