@@ -5,6 +5,7 @@ import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.RetryPolicy;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
+import dev.weft.proxy.config.RouteMirror;
 import dev.weft.proxy.config.VirtualHost;
 import dev.weft.proxy.http.filter.FilterStatus;
 import dev.weft.proxy.http.filter.HttpFilter;
@@ -74,6 +75,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   private boolean destroyed;
   private ScheduledFuture<?> timeout;
   private ScheduledFuture<?> perTryTimer;
+  private ShadowRequest[] shadows;
 
   RouterFilter(HttpFilterCallbacks callbacks) {
     this.cb = callbacks;
@@ -134,6 +136,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     info.endpoint(endpoint);
 
     UpstreamHeaders.prepareRequest(req, route, info);
+    if (route.mirrors().length != 0) {
+      startShadows(req, route.mirrors());
+    }
     connecting = true;
     pendingHead = req;
     upstreamHead = req;
@@ -141,11 +146,51 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     return FilterStatus.CONTINUE;
   }
 
+  /**
+   * Envoy's {@code request_mirror_policies}: each policy whose share this request falls in gets a
+   * {@link ShadowRequest}, a copy of the request head as it goes upstream; the body follows as it
+   * streams ({@link #decodeData}).
+   */
+  private void startShadows(HttpRequest req, RouteMirror[] mirrors) {
+    ShadowRequest[] started = null;
+    int n = 0;
+    for (RouteMirror m : mirrors) {
+      if (m.perMillion() < RouteMirror.ALL
+          && cb.random().applyAsInt(RouteMirror.ALL) >= m.perMillion()) {
+        continue;
+      }
+      ShadowRequest s =
+          ShadowRequest.start(
+              m,
+              req,
+              cb.config().clusters(),
+              cb.connectionPool(),
+              cb.eventLoop(),
+              route.timeoutMillis());
+      if (s != null) {
+        if (started == null) {
+          started = new ShadowRequest[mirrors.length];
+        }
+        started[n++] = s;
+      }
+    }
+    shadows = started;
+  }
+
   @Override
   public FilterStatus decodeData(HttpContent c) {
     if (destroyed) {
       ReferenceCountUtil.release(c);
       return FilterStatus.CONTINUE;
+    }
+    ShadowRequest[] ss = shadows;
+    if (ss != null) {
+      // Before the chunk goes upstream (a write may release it at once).
+      for (ShadowRequest s : ss) {
+        if (s != null) {
+          s.onData(c);
+        }
+      }
     }
     if (connecting) {
       pending().add(c);
@@ -492,6 +537,15 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   @Override
   public void onDestroy() {
     destroyed = true;
+    ShadowRequest[] ss = shadows;
+    if (ss != null) {
+      shadows = null;
+      for (ShadowRequest s : ss) {
+        if (s != null) {
+          s.onOriginalEnded();
+        }
+      }
+    }
     cancelPerTryTimer();
     if (timeout != null) {
       timeout.cancel(false);
