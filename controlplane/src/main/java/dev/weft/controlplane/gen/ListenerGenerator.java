@@ -107,6 +107,7 @@ public final class ListenerGenerator implements Generator {
       HttpConnectionManager.Builder hcm) {
     EnvoyConfig.downstreamProtections(hcm)
         .setStatPrefix(statPrefix)
+        .addAllHttpFilters(TrafficFeatures.httpFilters()) // fault, cors (Istio's order)
         .addHttpFilters(EnvoyConfig.routerFilter());
     return Listener.newBuilder()
         .setName(ResourceNames.listener(ip, port))

@@ -40,6 +40,14 @@ public final class ConfigDumps {
                   .add(ClusterLoadAssignment.getDescriptor())
                   .add(HttpConnectionManager.getDescriptor())
                   .add(Router.getDescriptor())
+                  // Istio's fault and CORS filters and their per-route configs.
+                  .add(
+                      io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault
+                          .getDescriptor())
+                  .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor())
+                  .add(
+                      io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy
+                          .getDescriptor())
                   .build())
           .preservingProtoFieldNames();
 

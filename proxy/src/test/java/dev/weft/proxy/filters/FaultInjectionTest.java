@@ -73,6 +73,11 @@ class FaultInjectionTest extends FilterHarness {
     // Metrics: Istio's request counter carries the flag, under the route's destination.
     String prom = adminGet("/stats/prometheus");
     assertThat(prom).contains("response_code=\"503\"").contains("response_flags=\"FI\"");
+    // The admin's config dump prints the filters and the route's fault config.
+    assertThat(adminGet("/config_dump"))
+        .contains("envoy.extensions.filters.http.fault.v3.HTTPFault")
+        .contains("envoy.extensions.filters.http.cors.v3.Cors")
+        .contains("\"http_status\": 503");
   }
 
   @Test
