@@ -260,6 +260,112 @@ class LocalMeshIntegrationTest {
         });
   }
 
+  /**
+   * Issue #6's fault, CORS and mirroring from apply to the wire: the gateway aborts half the
+   * requests of a route (exact binomial bounds), answers a CORS preflight itself (podinfo-v1's
+   * sidecar never sees it), and mirrors a route to v2 with a {@code -shadow} Host while v1 answers.
+   */
+  @Test
+  void faultCorsAndMirrorAppliedThroughTheControlPlane() throws Exception {
+    Mesh mesh = startMesh();
+    String vs =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: podinfo, namespace: demo}
+        spec:
+          hosts: ["*"]
+          gateways: ["podinfo-gw"]
+          http:
+          - match: [{headers: {x-fault: {exact: "yes"}}}]
+            fault:
+              abort: {httpStatus: 503, percentage: {value: 50}}
+            route: [{destination: {host: podinfo.demo.svc.cluster.local, subset: v1}}]
+          - corsPolicy:
+              allowOrigins: [{exact: "https://app.example"}]
+              allowMethods: [GET, POST]
+              maxAge: 1h
+            mirror: {host: podinfo.demo.svc.cluster.local, subset: v2}
+            route: [{destination: {host: podinfo.demo.svc.cluster.local, subset: v1}}]
+        """;
+    String manifests =
+        DemoManifests.concat(
+                List.of(
+                    DemoManifests.PODINFO_SERVICE,
+                    DemoManifests.GATEWAY,
+                    DemoManifests.DESTINATION_RULE))
+            + "\n---\n"
+            + vs;
+    ControlPlaneClient.Outcome applied = mesh.client().apply(manifests, "traffic.yaml");
+    assertThat(applied.errors()).isEmpty();
+    assertThat(applied.warnings()).isEmpty();
+    String url = "http://127.0.0.1:" + mesh.ingressPort() + "/version";
+    await("the v1 route", () -> "6.7.1".equals(version(url, Map.of())));
+    // Wait for the fault route too (the first route applied may be the old configuration's).
+    await(
+        "the fault route",
+        () -> {
+          try {
+            return http.send(
+                        HttpRequest.newBuilder(URI.create(url)).header("x-fault", "yes").build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .statusCode()
+                == 503;
+          } catch (IOException e) {
+            return false;
+          } catch (InterruptedException e) {
+            throw new AssertionError(e);
+          }
+        });
+
+    int n = 400;
+    int aborted = 0;
+    for (int i = 0; i < n; i++) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(url)).header("x-fault", "yes").build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 503) {
+        assertThat(r.body()).isEqualTo("fault filter abort");
+        aborted++;
+      } else {
+        assertThat(r.statusCode()).isEqualTo(200);
+      }
+    }
+    BinomialBounds bounds = BinomialBounds.of(n, 0.5, 1 - 1e-6);
+    assertThat(bounds.contains(aborted)).as("aborted %s within %s", aborted, bounds).isTrue();
+
+    HttpResponse<String> preflight =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "https://app.example")
+                .header("Access-Control-Request-Method", "POST")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(preflight.statusCode()).isEqualTo(200);
+    assertThat(preflight.headers().firstValue("access-control-allow-origin"))
+        .contains("https://app.example");
+    assertThat(preflight.headers().firstValue("access-control-allow-methods")).contains("GET,POST");
+    assertThat(preflight.headers().firstValue("access-control-max-age")).contains("3600");
+
+    // The mirrored copies reach v2's sidecar with the -shadow Host; v1 answered the originals.
+    Path v2Log = tmp.resolve("podinfo-v2.access.log");
+    await("a mirrored copy at podinfo-v2", () -> read(v2Log).contains("-shadow:"));
+    Path v1Log = tmp.resolve("podinfo-v1.access.log");
+    await("the originals at podinfo-v1", () -> read(v1Log).contains("GET /version"));
+    assertThat(read(v1Log)).doesNotContain("OPTIONS");
+    assertThat(read(v2Log)).doesNotContain("OPTIONS");
+  }
+
+  private static String read(Path p) {
+    try {
+      return java.nio.file.Files.exists(p) ? java.nio.file.Files.readString(p) : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
   /** Starts a podinfo app and its sidecar; returns the workload's pod IP. */
   private String startWorkload(StateDir state, HostPort xds, String name, String subset, String v)
       throws IOException {
