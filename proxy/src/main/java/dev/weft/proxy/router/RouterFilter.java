@@ -136,13 +136,15 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     info.endpoint(endpoint);
 
     UpstreamHeaders.prepareRequest(req, route, info);
-    if (route.mirrors().length != 0) {
-      startShadows(req, route.mirrors());
-    }
     connecting = true;
     pendingHead = req;
     upstreamHead = req;
     cb.connectionPool().acquire(cluster, endpoint, this);
+    if (route.mirrors().length != 0 && !destroyed) {
+      // After the original has its connection: a copy to the same cluster never takes the
+      // original's idle pooled connection. Copies are made of the head as it went upstream.
+      startShadows(req, route.mirrors());
+    }
     return FilterStatus.CONTINUE;
   }
 
