@@ -63,11 +63,24 @@ class CorsPolicyTest extends FilterHarness {
     // A suffix-matched origin too.
     RawHttp.Response r2 = RawHttp.request(port, preflight("/api", "https://a.example.org"));
     assertThat(r2.header("access-control-allow-origin")).isEqualTo("https://a.example.org");
+    // Preflights on a keep-alive connection, then a request on the same connection.
+    try (RawHttp c = new RawHttp(port)) {
+      String keepAlive =
+          preflight("/k", "https://example.com").replace("Connection: close\r\n", "");
+      assertThat(c.send(keepAlive).header("access-control-allow-origin"))
+          .isEqualTo("https://example.com");
+      assertThat(c.send(keepAlive).status()).isEqualTo(200);
+      assertThat(c.send("GET /same HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").body())
+          .startsWith("app /same");
+    }
+    await(() -> app.requestLines.size() == 1);
+    assertThat(app.requestLines).containsExactly("GET /same");
+    app.requestLines.clear();
     // The proxy answered both: the app saw no OPTIONS; a later GET shows it is reachable.
     assertThat(RawHttp.get(port, HOST, "/after").status()).isEqualTo(200);
     await(() -> app.requestLines.size() == 1);
     assertThat(app.requestLines).containsExactly("GET /after");
-    assertThat(awaitLogLines(3).get(0)).contains("\"OPTIONS /api HTTP/1.1\" 200 - cors_response");
+    assertThat(awaitLogLines(6).get(0)).contains("\"OPTIONS /api HTTP/1.1\" 200 - cors_response");
   }
 
   @Test
