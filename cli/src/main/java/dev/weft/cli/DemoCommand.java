@@ -3,6 +3,7 @@ package dev.weft.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.api.ResourceKind;
 import dev.weft.samples.DemoManifests;
+import dev.weft.xds.IstioMtls;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -28,9 +29,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code weft demo}: replays the guide's steps 3 to 7 on a local mesh of its own (a fresh state
  * directory unless {@code --state-dir} is given): install, namespace, podinfo v1 and v2 with their
- * sidecars, the Service, Gateway, DestinationRule and 90/10 VirtualService, 100 requests through
- * the ingress gateway, then the header route. Exits 0 only when every request succeeded and the
- * split lies within the 99.9% binomial interval.
+ * sidecars, the Service, strict mTLS for the namespace (a client without a sidecar is refused), the
+ * Gateway, DestinationRule and 90/10 VirtualService, 100 requests through the ingress gateway, then
+ * the header route. Exits 0 only when every request succeeded, the split lies within the 99.9%
+ * binomial interval and strict mTLS refused plaintext.
  */
 @Command(name = "demo", description = "Replay the guide's 90/10 podinfo canary on a local mesh.")
 final class DemoCommand implements Callable<Integer> {
@@ -166,9 +168,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     out.print(ResourceTable.pad(rows));
 
-    step(
-        "Step 6: Enable strict mTLS for the namespace",
-        "(skipped: Weft's sidecars do not speak mTLS yet)");
+    boolean mtlsOk = strictMtls(client, workloads);
 
     step(
         "Step 7: Route 90/10 traffic with VirtualService and DestinationRule",
@@ -224,7 +224,8 @@ final class DemoCommand implements Callable<Integer> {
     counts.entrySet().stream()
         .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
         .forEach(e -> out.printf("%4d %s%n", e.getValue(), e.getKey()));
-    boolean ok = true;
+    // With strict mTLS (step 6), every one of these requests went gateway → sidecar over mTLS.
+    boolean ok = mtlsOk;
     if (failures > 0) {
       out.printf("%4d failed (%s)%n", failures, String.join("; ", failureSamples));
       ok = false;
@@ -307,6 +308,96 @@ final class DemoCommand implements Callable<Integer> {
     ok &= headerOk;
     out.println();
     out.println(ok ? "✔ Demo complete" : "✘ Demo failed");
+    out.flush();
+    return ok;
+  }
+
+  /**
+   * The guide's step 6: applies the namespace's STRICT PeerAuthentication and checks that a client
+   * without a sidecar, which PERMISSIVE (Istio's default) served in plaintext, is now refused by
+   * every sidecar; meshed traffic (the gateway's, step 7) must keep flowing over mTLS. Skipped only
+   * when this distribution's sidecars do not announce TLS support in their xDS node (then the
+   * control plane keeps their traffic plaintext, and the policy is not applied).
+   *
+   * @return false when mTLS was expected and did not behave
+   */
+  private boolean strictMtls(ControlPlaneClient client, List<Workload> workloads) {
+    String file = DemoManifests.PEER_AUTHENTICATION_STRICT;
+    boolean sidecarsSpeakMtls = ProxySpec.MUTUAL_TLS;
+    if (!sidecarsSpeakMtls) {
+      step(
+          "Step 6: Enable strict mTLS for the namespace",
+          "(skipped: Weft's sidecars do not announce TLS support in their xDS node yet ("
+              + IstioMtls.TLS_TRANSPORT
+              + ", "
+              + IstioMtls.TLS_INSPECTOR
+              + "): they have no workload certificate, so the control plane keeps their traffic"
+              + " plaintext)");
+      return true;
+    }
+    step("Step 6: Enable strict mTLS for the namespace", "weft apply -f " + file);
+    boolean ok = true;
+    // Before: PERMISSIVE serves a client without a sidecar in plaintext.
+    for (Workload w : workloads) {
+      String url = "http://" + w.podIp + ":" + APP_PORT + "/version";
+      Answer a = awaitDirect(url, true);
+      ok &= report(a.ok(), "curl " + url + "   # no sidecar, PERMISSIVE → " + a.describeOk());
+    }
+    ControlPlaneClient.Outcome outcome = client.apply(DemoManifests.read(file), file);
+    print(outcome);
+    ControlPlaneClient.SyncState sync =
+        client.awaitSync(outcome.generation(), Duration.ofSeconds(30));
+    ok &=
+        report(
+            sync.done(),
+            "every sidecar accepted the strict configuration"
+                + (sync.done() ? "" : " (" + (sync.failed() ? "NACKed" : "timed out") + ")"));
+    // After: every sidecar refuses plaintext (no filter chain matches it: the connection closes).
+    for (Workload w : workloads) {
+      String url = "http://" + w.podIp + ":" + APP_PORT + "/version";
+      Answer a = awaitDirect(url, false);
+      boolean refused = a.status() == 0;
+      ok &=
+          report(
+              refused,
+              "curl "
+                  + url
+                  + "   # no sidecar, STRICT → "
+                  + (refused ? "refused (" + a.error() + ")" : a.describeOk()));
+    }
+    return ok;
+  }
+
+  /**
+   * Polls {@code url} from outside the mesh (a new connection each time, so that no pooled
+   * connection outlives a listener change) until it answers 200 ({@code served}) or gets no HTTP
+   * answer at all (not {@code served}), for up to 30 s; the last answer.
+   */
+  private Answer awaitDirect(String url, boolean served) {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+    while (true) {
+      Answer a;
+      try (HttpClient fresh =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(2))
+              .build()) {
+        a = get(fresh, url, Map.of());
+      }
+      if ((served ? a.ok() : a.status() == 0) || Instant.now().isAfter(deadline)) {
+        return a;
+      }
+      try {
+        Thread.sleep(50); // polling an external process's state; not test synchronisation
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CliException("interrupted");
+      }
+    }
+  }
+
+  private boolean report(boolean ok, String line) {
+    out.println((ok ? "✔ " : "✘ ") + line);
     out.flush();
     return ok;
   }
@@ -437,9 +528,17 @@ final class DemoCommand implements Callable<Integer> {
     String describe() {
       return error.isEmpty() ? "HTTP " + status : error;
     }
+
+    String describeOk() {
+      return ok() ? "HTTP 200 (" + version + ")" : describe();
+    }
   }
 
   private Answer get(String url, Map<String, String> headers) {
+    return get(http, url, headers);
+  }
+
+  private Answer get(HttpClient http, String url, Map<String, String> headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET();
     headers.forEach(b::header);

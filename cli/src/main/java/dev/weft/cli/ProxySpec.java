@@ -31,6 +31,15 @@ record ProxySpec(
     List<KeyValues.NamedPort> ports,
     String serviceAccount) {
 
+  /**
+   * Whether local proxies announce Istio mTLS support ({@link ProxyBootstrap#mutualTls()}), which
+   * makes the control plane send them mTLS (auto mTLS, PeerAuthentication). Off until {@code weft
+   * run} and the gateway hold their workload certificates ({@code default}, {@code ROOTCA}) from
+   * the identity agent: without them every mTLS handshake would fail. {@code weft demo}'s step 6
+   * runs when this is on.
+   */
+  static final boolean MUTUAL_TLS = false;
+
   NodeId nodeId() {
     return new NodeId(type, ip, name, namespace);
   }
@@ -57,6 +66,7 @@ record ProxySpec(
         .xdsServer(xds.socketAddress())
         .adminAddress(admin.socketAddress())
         .accessLogPath(accessLog)
+        .mutualTls(MUTUAL_TLS)
         .build();
   }
 }

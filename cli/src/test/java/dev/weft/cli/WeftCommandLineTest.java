@@ -141,8 +141,9 @@ class WeftCommandLineTest {
       ---
       apiVersion: security.istio.io/v1
       kind: PeerAuthentication
-      metadata: {name: default, namespace: demo}
+      metadata: {name: default, namespace: istio-system}
       spec:
+        selector: {matchLabels: {app: podinfo}}
         mtls: {mode: STRICT}
       """;
 
@@ -152,8 +153,9 @@ class WeftCommandLineTest {
           "Warning: VirtualService demo/podinfo: spec.http[0].fault.delay.exponentialDelay:"
               + " accepted but not enforced by Weft yet (exponentialDelay (Istio does not support"
               + " it either: the delay is left out))",
-          "Warning: PeerAuthentication demo/default: accepted but not enforced by Weft yet (mutual"
-              + " TLS (traffic between Weft's proxies is plaintext))");
+          "Warning: PeerAuthentication istio-system/default: spec.selector: accepted but not"
+              + " enforced by Weft yet (a workload selector in the root namespace istio-system"
+              + " (Istio ignores such a policy; put it in the workload's namespace))");
 
   @Test
   void applyPrintsWarningsForWhatIsNotEnforcedAndSucceeds() throws Exception {

@@ -25,8 +25,10 @@ import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.stats.ProxyStats;
+import dev.weft.xds.IstioMtls;
 import dev.weft.xds.NodeMetadata;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Extension;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -452,7 +454,14 @@ class XdsAcceptanceTest {
     if (!appAddress.isEmpty()) {
       md.putFields(NodeMetadata.WEFT_APP_ADDRESS, str(appAddress));
     }
-    return Node.newBuilder().setId(id).setMetadata(md).build();
+    // Every proxy announces TLS support, so the mTLS configuration (PeerAuthentication, auto mTLS,
+    // DestinationRule tls) goes through the proxy's compiler too.
+    return Node.newBuilder()
+        .setId(id)
+        .setMetadata(md)
+        .addExtensions(Extension.newBuilder().setName(IstioMtls.TLS_TRANSPORT))
+        .addExtensions(Extension.newBuilder().setName(IstioMtls.TLS_INSPECTOR))
+        .build();
   }
 
   private static Value str(String s) {

@@ -44,6 +44,24 @@ class DemoE2ETest {
         .contains("virtualservice.networking.istio.io/podinfo created")
         .contains("✔ Demo complete")
         .contains("✔ Uninstall complete");
+    // Step 6, strict mTLS: skipped while the sidecars announce no TLS support; otherwise the
+    // policy is applied and both sidecars refuse a client without a sidecar.
+    assertThat(r.out()).contains("== Step 6: Enable strict mTLS for the namespace");
+    if (!r.out().contains("(skipped: Weft's sidecars do not announce TLS support")) {
+      assertThat(r.out())
+          .as(r.toString())
+          .contains("peerauthentication.security.istio.io/default created")
+          .contains("✔ every sidecar accepted the strict configuration")
+          .doesNotContain("✘");
+      assertThat(
+              Pattern.compile(
+                      "(?m)^✔ curl http://\\S+:9898/version +# no sidecar, STRICT → refused")
+                  .matcher(r.out())
+                  .results()
+                  .count())
+          .as(r.toString())
+          .isEqualTo(2);
+    }
     Matcher v1 = Pattern.compile("(?m)^ +(\\d+) 6\\.7\\.1$").matcher(r.out());
     Matcher v2 = Pattern.compile("(?m)^ +(\\d+) 6\\.7\\.0$").matcher(r.out());
     assertThat(v1.find()).as(r.toString()).isTrue();

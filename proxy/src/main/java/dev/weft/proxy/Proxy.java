@@ -71,7 +71,7 @@ public final class Proxy implements AutoCloseable {
     p.xds =
         XdsClient.builder()
             .server(b.xdsServer())
-            .node(NodeStructs.node(b.nodeId(), b.metadata()))
+            .node(NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()))
             .compiler(new ConfigCompiler(p.stats, b.httpFilters(), p.secrets))
             .stats(p.stats)
             .sink(

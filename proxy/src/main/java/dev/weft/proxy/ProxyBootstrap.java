@@ -23,8 +23,10 @@ public final class ProxyBootstrap {
   private final Path accessLogPath;
   private final long maxDownstreamConnections;
   private final dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters;
+  private final boolean mutualTls;
 
   private ProxyBootstrap(Builder b) {
+    this.mutualTls = b.mutualTls;
     this.maxDownstreamConnections =
         b.maxDownstreamConnections > 0
             ? b.maxDownstreamConnections
@@ -107,6 +109,16 @@ public final class ProxyBootstrap {
     return maxDownstreamConnections;
   }
 
+  /**
+   * Whether the proxy announces Istio mTLS support in its xDS node ({@code node.extensions}:
+   * Envoy's TLS transport socket and TLS inspector), which makes the control plane send it mTLS
+   * listeners and clusters and label its workload {@code tlsMode: istio}. Set it only when the
+   * proxy has its workload certificate: its secrets {@code default} and {@code ROOTCA}.
+   */
+  public boolean mutualTls() {
+    return mutualTls;
+  }
+
   @Override
   public String toString() {
     return "ProxyBootstrap{node=" + nodeId + ", xds=" + xdsServer + ", admin=" + adminAddress + "}";
@@ -124,7 +136,15 @@ public final class ProxyBootstrap {
     private dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters =
         dev.weft.proxy.http.filter.HttpFilterRegistry.defaults();
 
+    private boolean mutualTls;
+
     private Builder() {}
+
+    /** Announce Istio mTLS support ({@link ProxyBootstrap#mutualTls()}); false by default. */
+    public Builder mutualTls(boolean mutualTls) {
+      this.mutualTls = mutualTls;
+      return this;
+    }
 
     /** The HTTP filters the proxy knows; {@code HttpFilterRegistry.defaults()} by default. */
     public Builder httpFilters(dev.weft.proxy.http.filter.HttpFilterRegistry registry) {

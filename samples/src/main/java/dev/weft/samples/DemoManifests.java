@@ -11,14 +11,19 @@ import java.util.List;
 
 /**
  * The demo's Istio manifests, as classpath resources under {@code dev/weft/samples/demo/}: the
- * podinfo Service (the guide's step 5) and the Gateway, DestinationRule and 90/10 VirtualService of
- * step 7, plus a header-routed VirtualService ({@code x-canary: true} → v2, else v1) that replaces
- * the 90/10 one (same name).
+ * podinfo Service (the guide's step 5), the namespace's strict PeerAuthentication (step 6), the
+ * Gateway, DestinationRule and 90/10 VirtualService of step 7, plus a header-routed VirtualService
+ * ({@code x-canary: true} → v2, else v1) that replaces the 90/10 one (same name).
  */
 public final class DemoManifests {
 
   /** {@code Service demo/podinfo}: port 80 → targetPort 9898, selects {@code app: podinfo}. */
   public static final String PODINFO_SERVICE = "podinfo-svc.yaml";
+
+  /**
+   * {@code PeerAuthentication demo/default}: strict mTLS for the namespace (the guide's step 6).
+   */
+  public static final String PEER_AUTHENTICATION_STRICT = "peer-authentication.yaml";
 
   /** {@code Gateway demo/podinfo-gw}: HTTP on port 80 of {@code istio: ingressgateway}. */
   public static final String GATEWAY = "gateway.yaml";
@@ -36,6 +41,7 @@ public final class DemoManifests {
   public static final List<String> ALL =
       List.of(
           PODINFO_SERVICE,
+          PEER_AUTHENTICATION_STRICT,
           GATEWAY,
           DESTINATION_RULE,
           VIRTUAL_SERVICE_CANARY,

@@ -112,6 +112,15 @@ class DemoManifestsTest {
   }
 
   @Test
+  void peerAuthenticationMakesTheNamespaceStrict() {
+    Map<String, Object> pa = load(DemoManifests.PEER_AUTHENTICATION_STRICT);
+    assertThat((Object) at(pa, "kind")).isEqualTo("PeerAuthentication");
+    assertThat((Object) at(pa, "metadata", "namespace")).isEqualTo("demo");
+    assertThat((Object) at(pa, "spec", "selector")).isNull();
+    assertThat((Object) at(pa, "spec", "mtls", "mode")).isEqualTo("STRICT");
+  }
+
+  @Test
   void concatIsAMultiDocumentStream() {
     List<Object> docs = new ArrayList<>();
     new Load(LoadSettings.builder().build())
@@ -125,8 +134,8 @@ class DemoManifestsTest {
   @Test
   void writeToWritesEveryFile(@TempDir Path dir) throws Exception {
     List<Path> written = DemoManifests.writeTo(dir.resolve("demo"), DemoManifests.ALL);
-    assertThat(written).hasSize(5);
-    assertThat(Files.readString(written.get(3)))
+    assertThat(written).hasSize(6);
+    assertThat(Files.readString(written.get(4)))
         .isEqualTo(DemoManifests.read(DemoManifests.VIRTUAL_SERVICE_CANARY));
   }
 

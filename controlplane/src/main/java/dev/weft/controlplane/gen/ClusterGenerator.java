@@ -16,8 +16,9 @@ import java.util.List;
 /**
  * CDS: for every Service port {@code outbound|P||host} and one {@code outbound|P|subset|host} per
  * DestinationRule subset (type EDS over ADS, round robin, 10 s connect timeout, as Istio's
- * defaults); for a sidecar also {@code inbound|T||} for each of its inbound target ports (type
- * STATIC, the application's address).
+ * defaults), with Istio's client TLS ({@link MeshTls#applyUpstream}: auto mTLS or the
+ * DestinationRule's {@code tls}) when the proxy speaks TLS; for a sidecar also {@code inbound|T||}
+ * for each of its inbound target ports (type STATIC, the application's address, plaintext).
  */
 public final class ClusterGenerator implements Generator {
   /** Istio's default connect timeout (MeshConfig connectTimeout). */
@@ -33,7 +34,7 @@ public final class ClusterGenerator implements Generator {
     List<Message> out = new ArrayList<>();
     for (OutboundCluster c : OutboundCluster.all(context)) {
       String name = c.name().toString();
-      out.add(
+      Cluster.Builder cluster =
           Cluster.newBuilder()
               .setName(name)
               .setType(Cluster.DiscoveryType.EDS)
@@ -42,8 +43,9 @@ public final class ClusterGenerator implements Generator {
                       .setEdsConfig(EnvoyConfig.ads())
                       .setServiceName(name))
               .setConnectTimeout(CONNECT_TIMEOUT)
-              .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
-              .build());
+              .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+      MeshTls.applyUpstream(cluster, context, proxy, c);
+      out.add(cluster.build());
     }
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String name = ClusterName.inbound(in.port()).toString();

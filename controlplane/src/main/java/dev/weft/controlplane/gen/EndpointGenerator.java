@@ -13,7 +13,9 @@ import java.util.List;
 /**
  * EDS: one ClusterLoadAssignment per outbound cluster, listing the address (first {@code
  * INSTANCE_IPS}) and target port of every workload the Service selects, filtered by the subset's
- * labels. A cluster without endpoints gets an assignment with none (Envoy then answers 503 UH).
+ * labels. A cluster without endpoints gets an assignment with none (Envoy then answers 503 UH). An
+ * endpoint to which auto mTLS may send ISTIO_MUTUAL carries Istio's metadata {@code
+ * envoy.transport_socket_match: {tlsMode: istio}} ({@link MeshTls#endpointTlsMode}).
  */
 public final class EndpointGenerator implements Generator {
   @Override
@@ -37,11 +39,16 @@ public final class EndpointGenerator implements Generator {
       if (!endpoints.isEmpty()) {
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Endpoint e : endpoints) {
-          locality.addLbEndpoints(
+          LbEndpoint.Builder lb =
               LbEndpoint.newBuilder()
                   .setEndpoint(
                       io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
-                          .setAddress(EnvoyConfig.address(e.address(), e.port()))));
+                          .setAddress(EnvoyConfig.address(e.address(), e.port())));
+          String tlsMode = MeshTls.endpointTlsMode(context, c, e.workload(), e.port());
+          if (!tlsMode.isEmpty()) {
+            lb.setMetadata(MeshTls.endpointMetadata(tlsMode));
+          }
+          locality.addLbEndpoints(lb);
         }
         cla.addEndpoints(locality);
       }

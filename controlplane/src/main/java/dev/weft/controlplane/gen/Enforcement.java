@@ -4,6 +4,8 @@ import dev.weft.api.Resource;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.networking.DestinationRule;
 import dev.weft.api.networking.VirtualService;
+import dev.weft.api.security.PeerAuthentication;
+import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.controlplane.store.ConfigSnapshot;
@@ -26,9 +28,9 @@ import java.util.Set;
  *
  * <p>A field is listed when a user who sets it would otherwise believe it acts: Istio fields the
  * generators never read (sourceLabels, connection pools, outlier detection...), kinds that are
- * stored but read by nothing (ServiceEntry, Sidecar, the security kinds, Secret), and configuration
- * whose traffic Weft's proxies do not carry (non-HTTP ports and servers). Settings whose value is
- * what Weft does anyway (a round-robin load balancer, client TLS {@code DISABLE}) are not listed.
+ * stored but read by nothing (ServiceEntry, Sidecar, Secret), and configuration whose traffic
+ * Weft's proxies do not carry (non-HTTP ports and servers). Settings whose value is what Weft does
+ * anyway (a round-robin load balancer, client TLS {@code DISABLE}) are not listed.
  */
 public final class Enforcement {
   /** The words every warning message starts with. */
@@ -79,6 +81,23 @@ public final class Enforcement {
       c.add("", whole);
     } else {
       FieldRules.walk(resource.kind(), resource.document().get("spec"), c::add);
+    }
+    if (resource.kind() == ResourceKind.PEER_AUTHENTICATION
+        && PeerAuthentications.ROOT_NAMESPACE.equals(resource.metadata().namespace())
+        && !resource.spec(PeerAuthentication.class).selector().isEmpty()) {
+      c.add(
+          "spec.selector",
+          "a workload selector in the root namespace "
+              + PeerAuthentications.ROOT_NAMESPACE
+              + " (Istio ignores such a policy; put it in the workload's namespace)");
+    }
+    if (resource.kind() == ResourceKind.AUTHORIZATION_POLICY
+        && "true"
+            .equalsIgnoreCase(
+                resource.metadata().annotations().get(AuthorizationGenerator.DRY_RUN))) {
+      c.add(
+          "metadata.annotations[\"" + AuthorizationGenerator.DRY_RUN + "\"]",
+          "dry-run policies (neither enforced nor logged)");
     }
     return List.copyOf(c.out);
   }
@@ -155,6 +174,7 @@ public final class Enforcement {
     List<Warning> out = new ArrayList<>(unenforced(resource));
     Collector c = new Collector(describe(resource));
     switch (resource.kind()) {
+      case PEER_AUTHENTICATION -> shadowedPeerAuthentication(c, resource, config);
       case DESTINATION_RULE -> shadowedDestinationRule(c, resource, config);
       case VIRTUAL_SERVICE -> shadowedVirtualService(c, resource, config);
       default -> {
@@ -176,6 +196,42 @@ public final class Enforcement {
 
   // The indexes below are built once per snapshot: an apply of 28,000 DestinationRules asks about
   // each of them, and a scan of every rule per rule (what this did first) is quadratic (issue #5).
+
+  /**
+   * {@link ConfigSnapshot#derived} key: the oldest selector-less PeerAuthentication per namespace.
+   */
+  private static final Object OLDEST_PEER_AUTHENTICATION = new Object();
+
+  /** A second mesh- or namespace-wide PeerAuthentication: the oldest is used, as in Istio. */
+  private static void shadowedPeerAuthentication(
+      Collector c, Resource resource, ConfigSnapshot config) {
+    if (!resource.spec(PeerAuthentication.class).selector().isEmpty()) {
+      return;
+    }
+    String ns = resource.metadata().namespace();
+    Map<String, Resource> oldest =
+        config.derived(OLDEST_PEER_AUTHENTICATION, Enforcement::oldestPeerAuthentications);
+    Resource winner = oldest.get(ns);
+    if (winner != null && !winner.key().equals(resource.key())) {
+      c.add(
+          "",
+          "a second "
+              + (ns.equals(PeerAuthentications.ROOT_NAMESPACE) ? "mesh-wide" : "namespace-wide")
+              + " PeerAuthentication ("
+              + describe(winner)
+              + " is older and is the one used, as in Istio)");
+    }
+  }
+
+  private static Map<String, Resource> oldestPeerAuthentications(ConfigSnapshot config) {
+    Map<String, Resource> out = new HashMap<>();
+    for (Resource r : config.byAge(ResourceKind.PEER_AUTHENTICATION)) {
+      if (r.spec(PeerAuthentication.class).selector().isEmpty()) {
+        out.putIfAbsent(r.metadata().namespace(), r);
+      }
+    }
+    return out;
+  }
 
   private static void shadowedDestinationRule(Collector c, Resource dr, ConfigSnapshot config) {
     String host = Hosts.resolve(dr.spec(DestinationRule.class).host(), dr.metadata().namespace());

@@ -40,19 +40,16 @@ final class FieldRules {
         "ServiceEntry (only core/v1 Services and WorkloadEntries are routed)");
     WHOLE_KIND.put(ResourceKind.SIDECAR, "Sidecar scoping (every sidecar sees every service)");
     WHOLE_KIND.put(
-        ResourceKind.PEER_AUTHENTICATION,
-        "mutual TLS (traffic between Weft's proxies is plaintext)");
-    WHOLE_KIND.put(
-        ResourceKind.AUTHORIZATION_POLICY,
-        "authorization policy (every request is allowed, whatever the action)");
-    WHOLE_KIND.put(
-        ResourceKind.REQUEST_AUTHENTICATION, "JWT request authentication (tokens are not checked)");
-    WHOLE_KIND.put(ResourceKind.SECRET, "Secrets (no TLS yet: nothing reads them)");
+        ResourceKind.SECRET,
+        "Secrets (nothing reads them: credentialName secrets are not served over SDS yet)");
     virtualService();
     destinationRule();
     gateway();
     service();
     workloadEntry();
+    peerAuthentication();
+    authorizationPolicy();
+    requestAuthentication();
     // A Namespace only names a namespace: nothing to enforce.
     RULES.put(ResourceKind.NAMESPACE, Map.of());
   }
@@ -281,15 +278,79 @@ final class FieldRules {
                 : "load balancer settings (every cluster is round robin)");
     t.notEnforced(path + ".connectionPool", "connection pool limits (circuit breaking)");
     t.notEnforced(path + ".outlierDetection", "outlier detection");
-    t.conditional(
-        path + ".tls",
-        "when {mode: DISABLE} (upstream connections are plaintext)",
-        (k, v, a) ->
-            v instanceof Map<?, ?> tls
-                    && "DISABLE".equals(tls.get("mode"))
-                    && tls.keySet().equals(java.util.Set.of("mode"))
-                ? null
-                : "client TLS (upstream connections are plaintext)");
+    clientTls(t, path + ".tls");
+  }
+
+  /**
+   * {@link MeshTls#applyUpstream} translates every mode, {@code sni}, {@code subjectAltNames} and
+   * {@code insecureSkipVerify}; DISABLE and ISTIO_MUTUAL need no secret but the workload's own.
+   * SIMPLE and MUTUAL name other SDS secrets, which nothing serves to Weft's proxies yet.
+   */
+  private static void clientTls(Table t, String path) {
+    t.conditionalNode(
+        path,
+        "for DISABLE, ISTIO_MUTUAL and SIMPLE with insecureSkipVerify (SIMPLE and MUTUAL need SDS"
+            + " secrets that are not served yet: the fields that name them are warned)",
+        FieldRules::clientTls);
+    t.leaf(path + ".mode");
+    t.leaf(path + ".sni");
+    t.leaf(path + ".subjectAltNames");
+    t.leaf(path + ".insecureSkipVerify");
+    t.notEnforced(
+        path + ".credentialName",
+        "credentialName (gateways ask for the SDS secret kubernetes://<credentialName>, which the"
+            + " control plane does not serve yet; sidecars ignore this tls setting and connect in"
+            + " plaintext, as Istio does for a DestinationRule without workloadSelector)");
+    for (String f : List.of("clientCertificate", "privateKey", "caCertificates")) {
+      t.notEnforced(
+          path + "." + f,
+          "certificate files (Istio's agent serves them as the SDS secrets file-cert:... and"
+              + " file-root:...; nothing serves them to Weft's proxies yet)");
+    }
+    t.notEnforced(
+        path + ".caCrl", "certificate revocation lists (revoked certificates are accepted)");
+  }
+
+  private static String clientTls(String key, Object value, List<Object> ancestors) {
+    if (!(value instanceof Map<?, ?> tls)) {
+      return null;
+    }
+    Object mode = tls.get("mode");
+    if (!"SIMPLE".equals(mode) && !"MUTUAL".equals(mode)) {
+      return null;
+    }
+    boolean credential = tls.get("credentialName") instanceof String c && !c.isEmpty();
+    if (credential) {
+      return null; // warned on credentialName
+    }
+    boolean ca = tls.get("caCertificates") instanceof String c && !c.isEmpty();
+    if (!ca && !Boolean.TRUE.equals(tls.get("insecureSkipVerify"))) {
+      return "verifying the server against the system's CAs (the SDS secret file-root:system is"
+          + " not served yet)";
+    }
+    boolean cert = tls.get("clientCertificate") instanceof String c && !c.isEmpty();
+    if ("MUTUAL".equals(mode) && !cert) {
+      return "MUTUAL without clientCertificate and privateKey (Istio leaves it plaintext)";
+    }
+    return null;
+  }
+
+  /**
+   * {@link PeerAuthentications} resolves mesh, namespace, workload and port levels as Istio does,
+   * for the inbound listeners of sidecars that speak TLS and the auto mTLS of their clients.
+   * ({@link Enforcement} adds what depends on the namespace: a selector in the root namespace.)
+   */
+  private static void peerAuthentication() {
+    Table t = new Table(ResourceKind.PEER_AUTHENTICATION);
+    t.enforced("spec");
+    t.enforced("spec.selector");
+    t.leaf("spec.selector.matchLabels");
+    t.enforced("spec.mtls");
+    t.leaf("spec.mtls.mode");
+    t.enforced("spec.portLevelMtls");
+    t.enforced("spec.portLevelMtls.*");
+    t.leaf("spec.portLevelMtls.*.mode");
+    t.done();
   }
 
   /** {@link GatewayListener} serves HTTP and HTTP2 servers by port and hosts only. */
@@ -386,9 +447,7 @@ final class FieldRules {
     t.leaf("spec.address");
     t.leaf("spec.ports");
     t.leaf("spec.labels");
-    t.noEffect(
-        "spec.serviceAccount",
-        "the workload's identity, for mutual TLS and authorization, which are warned about");
+    t.leaf("spec.serviceAccount");
     t.conditional(
         "spec.weight",
         "when 0 (endpoints are picked round robin)",
@@ -398,6 +457,132 @@ final class FieldRules {
                 : null);
     t.notEnforced("spec.locality", "locality-aware load balancing");
     t.notEnforced("spec.network", "multi-network meshes");
+    t.done();
+  }
+
+  // ------------------------------------------------------------------ security
+
+  static final String TARGET_REFS =
+      "targetRefs (no Gateway API gateways or waypoints: the policy applies to nothing)";
+
+  static final String PEERS =
+      "peer identities from mTLS (connections are plaintext: this matches no request)";
+
+  /**
+   * {@link dev.weft.controlplane.gen.authz.AuthorizationGenerator} and {@link
+   * dev.weft.controlplane.gen.authz.RbacTranslator}: selector, action, and every source, operation
+   * and condition that does not need the peer's mTLS identity.
+   */
+  private static void authorizationPolicy() {
+    Table t = new Table(ResourceKind.AUTHORIZATION_POLICY);
+    t.enforced("spec");
+    t.enforced("spec.selector");
+    t.leaf("spec.selector.matchLabels");
+    t.notEnforced("spec.targetRef", TARGET_REFS);
+    t.notEnforced("spec.targetRefs", TARGET_REFS);
+    t.conditional(
+        "spec.action",
+        "when ALLOW, DENY or AUDIT",
+        (k, v, a) ->
+            "CUSTOM".equals(v)
+                ? "CUSTOM authorization (ext_authz): the provider is never called"
+                : null);
+    t.noEffect("spec.provider", "read with action: CUSTOM, which is warned about");
+    t.enforced("spec.rules");
+    String r = "spec.rules[]";
+    t.enforced(r + ".from");
+    t.enforced(r + ".from[].source");
+    String src = r + ".from[].source.";
+    for (String f :
+        List.of(
+            "requestPrincipals",
+            "notRequestPrincipals",
+            "ipBlocks",
+            "notIpBlocks",
+            "remoteIpBlocks",
+            "notRemoteIpBlocks")) {
+      t.leaf(src + f);
+    }
+    for (String f :
+        List.of(
+            "principals",
+            "notPrincipals",
+            "namespaces",
+            "notNamespaces",
+            "serviceAccounts",
+            "notServiceAccounts",
+            "trustDomains",
+            "notTrustDomains")) {
+      t.notEnforced(src + f, PEERS);
+    }
+    t.enforced(r + ".to");
+    t.enforced(r + ".to[].operation");
+    for (String f :
+        List.of("hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths")) {
+      t.leaf(r + ".to[].operation." + f);
+    }
+    t.leaf(r + ".to[].operation.notPaths");
+    t.enforced(r + ".when");
+    t.conditionalNode(
+        r + ".when[]",
+        "except peer identities (source.principal, source.namespace, source.serviceAccount:"
+            + " mTLS) and experimental.* keys",
+        FieldRules::authzCondition);
+    t.leaf(r + ".when[].key");
+    t.leaf(r + ".when[].values");
+    t.leaf(r + ".when[].notValues");
+    t.done();
+  }
+
+  private static String authzCondition(String key, Object value, List<Object> ancestors) {
+    String k = value instanceof Map<?, ?> m ? string(m.get("key")) : "";
+    return switch (k) {
+      case "source.principal", "source.namespace", "source.serviceAccount", "source.trustDomain" ->
+          PEERS;
+      default -> k.startsWith("experimental.") ? "experimental conditions (left out)" : null;
+    };
+  }
+
+  /**
+   * {@link dev.weft.controlplane.gen.authz.JwtTranslator}: one {@code jwt_authn} provider per JWT
+   * rule.
+   */
+  private static void requestAuthentication() {
+    Table t = new Table(ResourceKind.REQUEST_AUTHENTICATION);
+    t.enforced("spec");
+    t.enforced("spec.selector");
+    t.leaf("spec.selector.matchLabels");
+    t.notEnforced("spec.targetRef", TARGET_REFS);
+    t.notEnforced("spec.targetRefs", TARGET_REFS);
+    t.enforced("spec.jwtRules");
+    String j = "spec.jwtRules[]";
+    for (String f :
+        List.of(
+            "issuer",
+            "audiences",
+            "jwksUri",
+            "jwks",
+            "fromParams",
+            "outputPayloadToHeader",
+            "forwardOriginalToken",
+            "timeout")) {
+      t.leaf(j + "." + f);
+    }
+    t.enforced(j + ".fromHeaders");
+    t.leaf(j + ".fromHeaders[].name");
+    t.leaf(j + ".fromHeaders[].prefix");
+    t.enforced(j + ".outputClaimToHeaders");
+    t.leaf(j + ".outputClaimToHeaders[].header");
+    t.leaf(j + ".outputClaimToHeaders[].claim");
+    t.notEnforced(j + ".fromCookies", "tokens in cookies (not read)");
+    t.notEnforced(j + ".spaceDelimitedClaims", "space-delimited claims (matched as one string)");
+    t.conditional(
+        j + ".presence",
+        "when OPTIONAL (Istio's default: a request without a token passes)",
+        (k, v, a) ->
+            "REQUIRED".equals(v)
+                ? "required tokens (a request without a token still passes this filter)"
+                : null);
     t.done();
   }
 

@@ -3,6 +3,7 @@ package dev.weft.controlplane.gen;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.weft.controlplane.registry.Workload;
+import dev.weft.xds.IstioMtls;
 import dev.weft.xds.NodeId;
 import dev.weft.xds.NodeMetadata;
 import io.envoyproxy.envoy.config.core.v3.Node;
@@ -25,6 +26,8 @@ import java.util.TreeMap;
  * @param ports the named container ports ({@code WEFT_PORTS}: {@code http:9898,...})
  * @param appAddress where the application listens ({@code WEFT_APP_ADDRESS}, else 127.0.0.1)
  * @param serviceAccount the service account ({@code SERVICE_ACCOUNT}, else {@code default})
+ * @param mtls whether the proxy can terminate and originate Istio mTLS: its {@code node.extensions}
+ *     list Envoy's TLS transport socket and TLS inspector ({@link IstioMtls#supportedBy})
  */
 public record Proxy(
     NodeId id,
@@ -34,7 +37,8 @@ public record Proxy(
     List<String> ips,
     Map<String, Integer> ports,
     String appAddress,
-    String serviceAccount) {
+    String serviceAccount,
+    boolean mtls) {
 
   public Proxy {
     labels = Map.copyOf(labels);
@@ -89,7 +93,8 @@ public record Proxy(
         ips,
         ports,
         string(md, NodeMetadata.WEFT_APP_ADDRESS, "127.0.0.1"),
-        string(md, NodeMetadata.SERVICE_ACCOUNT, "default"));
+        string(md, NodeMetadata.SERVICE_ACCOUNT, "default"),
+        IstioMtls.supportedBy(node));
   }
 
   /** Parses {@code http:9898,grpc:9090}; a bare number is named after itself. */
@@ -136,9 +141,21 @@ public record Proxy(
     return ips.get(0);
   }
 
-  /** The workload this proxy stands for, as the registry lists it. */
+  /**
+   * The workload this proxy stands for, as the registry lists it. Like Istio's sidecar injector, a
+   * sidecar that speaks mTLS labels its workload {@code security.istio.io/tlsMode: istio} (unless
+   * its own labels say otherwise), which makes its endpoints carry {@code tlsMode: istio}; a proxy
+   * that cannot never carries the label, so no client sends it mTLS it could not terminate. A
+   * router is not injected: its gateway listeners do not terminate mesh mTLS, and (as in Istio)
+   * clients reach it in plaintext unless its labels ask otherwise.
+   */
   public Workload workload() {
-    return new Workload(
-        name, namespace, labels, ip(), ports, serviceAccount, Workload.Source.PROXY);
+    Map<String, String> l = new TreeMap<>(labels);
+    if (mtls && !isRouter()) {
+      l.putIfAbsent(IstioMtls.TLS_MODE_LABEL, IstioMtls.TLS_MODE_ISTIO);
+    } else if (!mtls) {
+      l.remove(IstioMtls.TLS_MODE_LABEL);
+    }
+    return new Workload(name, namespace, l, ip(), ports, serviceAccount, Workload.Source.PROXY);
   }
 }

@@ -183,8 +183,9 @@ class ApiServerTest {
         ---
         apiVersion: security.istio.io/v1
         kind: PeerAuthentication
-        metadata: {name: default, namespace: demo}
+        metadata: {name: default, namespace: istio-system}
         spec:
+          selector: {matchLabels: {app: podinfo}}
           mtls: {mode: STRICT}
         """;
     HttpResponse<String> r = post("/api/v1/apply", yaml, token);
@@ -201,8 +202,9 @@ class ApiServerTest {
         .isEqualTo(
             "accepted but not enforced by Weft yet: exponentialDelay (Istio does not support it"
                 + " either: the delay is left out)");
-    assertThat(warnings.at("/1/resource").asText()).isEqualTo("PeerAuthentication demo/default");
-    assertThat(warnings.at("/1/field").asText()).isEmpty();
+    assertThat(warnings.at("/1/resource").asText())
+        .isEqualTo("PeerAuthentication istio-system/default");
+    assertThat(warnings.at("/1/field").asText()).isEqualTo("spec.selector");
     assertThat(cp.store().snapshot().resources()).hasSize(2);
 
     // Unchanged resources are warned about again, as kubectl shows server warnings every time.

@@ -24,7 +24,10 @@ class CompatibilityDocTest {
           ResourceKind.DESTINATION_RULE,
           ResourceKind.GATEWAY,
           ResourceKind.SERVICE,
-          ResourceKind.WORKLOAD_ENTRY);
+          ResourceKind.WORKLOAD_ENTRY,
+          ResourceKind.PEER_AUTHENTICATION,
+          ResourceKind.AUTHORIZATION_POLICY,
+          ResourceKind.REQUEST_AUTHENTICATION);
 
   static String render() {
     StringBuilder b = new StringBuilder();

@@ -123,9 +123,60 @@ class EnforcedFieldsTest {
       metadata: {name: podinfo, namespace: demo}
       spec:
         host: podinfo.demo.svc.cluster.local
+        trafficPolicy:
+          tls: {mode: ISTIO_MUTUAL, sni: probe.sni, subjectAltNames: ["spiffe://cluster.local/ns/demo/sa/probe"]}
+          portLevelSettings:
+          - port: {number: 80}
+            tls: {mode: SIMPLE, sni: simple.sni, insecureSkipVerify: true}
+          - port: {number: 81}
+            tls: {mode: ISTIO_MUTUAL, subjectAltNames: ["spiffe://cluster.local/ns/demo/sa/p81"]}
         subsets:
-        - {name: v1, labels: {version: v1}}
-        - {name: v2, labels: {version: v2}}
+        - name: v1
+          labels: {version: v1}
+          trafficPolicy:
+            tls: {mode: SIMPLE, sni: v1.sni, insecureSkipVerify: true}
+            portLevelSettings:
+            - port: {number: 80}
+              tls: {mode: SIMPLE, sni: v1p80.sni, insecureSkipVerify: true}
+            - port: {number: 82}
+              tls: {mode: ISTIO_MUTUAL}
+        - name: v2
+          labels: {version: v2}
+          trafficPolicy:
+            tls: {mode: ISTIO_MUTUAL, subjectAltNames: ["spiffe://cluster.local/ns/demo/sa/v2"]}
+            portLevelSettings:
+            - port: {number: 81}
+              tls: {mode: ISTIO_MUTUAL, subjectAltNames: ["spiffe://cluster.local/ns/demo/sa/v2p81"]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: extra, namespace: demo}
+      spec:
+        selector: {app: extra}
+        ports:
+        - {name: http, port: 80}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: extra, namespace: demo}
+      spec:
+        host: extra
+        trafficPolicy:
+          tls: {mode: SIMPLE, insecureSkipVerify: true}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: default, namespace: demo}
+      spec:
+        mtls: {mode: STRICT}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: podinfo-v1, namespace: demo}
+      spec:
+        selector: {matchLabels: {version: v1}}
+        portLevelMtls:
+          9898: {mode: DISABLE}
       ---
       apiVersion: networking.istio.io/v1
       kind: Gateway
@@ -153,6 +204,57 @@ class EnforcedFieldsTest {
         address: 127.0.3.1
         ports: {http: 9898}
         labels: {app: podinfo, version: v2}
+        serviceAccount: vm
+      ---
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: probe, namespace: demo}
+      spec:
+        selector: {matchLabels: {version: v1}}
+        action: DENY
+        rules:
+        - from:
+          - source:
+              requestPrincipals: [a/b]
+              notRequestPrincipals: [c/d]
+              ipBlocks: [10.0.0.0/8]
+              notIpBlocks: [10.1.0.0/16]
+              remoteIpBlocks: [10.2.0.0/16]
+              notRemoteIpBlocks: [10.3.0.0/16]
+          - source: {ipBlocks: [10.9.0.0/16], notIpBlocks: [10.9.1.0/24]}
+          to:
+          - operation:
+              hosts: [a.example.com]
+              notHosts: [b.example.com]
+              ports: ["9898"]
+              notPorts: ["9899"]
+              methods: [GET]
+              notMethods: [PUT]
+              paths: [/a]
+              notPaths: [/b]
+          - operation: {paths: [/c], notPaths: [/d]}
+          when:
+          - {key: source.ip, values: [10.0.0.1], notValues: [10.0.0.2]}
+          - {key: "request.headers[x-a]", values: ["1"]}
+        - to: [{operation: {methods: [DELETE]}}]
+      ---
+      apiVersion: security.istio.io/v1
+      kind: RequestAuthentication
+      metadata: {name: probe, namespace: demo}
+      spec:
+        selector: {matchLabels: {version: v1}}
+        jwtRules:
+        - issuer: a@example.com
+          audiences: [podinfo]
+          jwksUri: http://127.0.0.1:8000/jwks.json
+          timeout: 2s
+          fromHeaders: [{name: x-jwt, prefix: "Bearer "}, {name: x-other}]
+          fromParams: [token]
+          outputPayloadToHeader: x-payload
+          forwardOriginalToken: true
+          outputClaimToHeaders: [{header: x-sub, claim: sub}, {header: x-foo, claim: foo}]
+        - issuer: b@example.com
+          jwks: '{"keys":[]}'
       """;
 
   /** Other values for enumerations the generic mutations cannot guess. */
@@ -165,7 +267,8 @@ class EnforcedFieldsTest {
           "GET", List.of("POST"),
           "mesh", List.of("podinfo-gw"),
           "tcp-db", List.of("http-db"),
-          "UNAVAILABLE", List.of("INTERNAL"));
+          "UNAVAILABLE", List.of("INTERNAL"),
+          "source.ip", List.of("remote.ip"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -237,7 +340,12 @@ class EnforcedFieldsTest {
       stored.put(r.key(), new StoredResource(r, ++i, Instant.EPOCH.plusSeconds(i)));
     }
     ConfigSnapshot snapshot = new ConfigSnapshot(i, new java.util.TreeMap<>(stored));
-    List<Proxy> proxies = List.of(Fixtures.v1(), Fixtures.v2(), Fixtures.gateway());
+    // The sidecars speak TLS (their mTLS configuration proves PeerAuthentication and client TLS).
+    List<Proxy> proxies =
+        List.of(
+            Proxy.fromNode(MtlsGenerationTest.mtlsNode(Fixtures.v1Node(), "podinfo")),
+            Proxy.fromNode(MtlsGenerationTest.mtlsNode(Fixtures.v2Node(), "podinfo")),
+            Fixtures.gateway());
     PushContext ctx =
         PushContext.build(1, snapshot, proxies.stream().map(Proxy::workload).toList());
     StringBuilder out = new StringBuilder();

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class EnforcementTest {
   private static List<Enforcement.Warning> warnings(String yaml) {
@@ -218,13 +219,12 @@ class EnforcementTest {
         .containsExactly(
             "spec.trafficPolicy.loadBalancer",
             "spec.trafficPolicy.outlierDetection",
-            "spec.trafficPolicy.tls",
             "spec.trafficPolicy.portLevelSettings[0].connectionPool",
             "spec.subsets[0].trafficPolicy.connectionPool");
   }
 
   @Test
-  void securityKindsAreNotEnforcedAtAll() {
+  void peerAuthenticationIsEnforcedExceptWhatIstioIgnores() {
     List<Enforcement.Warning> w =
         warnings(
             """
@@ -235,19 +235,155 @@ class EnforcementTest {
               mtls: {mode: STRICT}
             ---
             apiVersion: security.istio.io/v1
-            kind: AuthorizationPolicy
-            metadata: {name: deny-all, namespace: demo}
-            spec: {}
+            kind: PeerAuthentication
+            metadata: {name: podinfo, namespace: demo}
+            spec:
+              selector: {matchLabels: {app: podinfo}}
+              mtls: {mode: UNSET}
+              portLevelMtls:
+                9898: {mode: DISABLE}
+            ---
+            apiVersion: security.istio.io/v1
+            kind: PeerAuthentication
+            metadata: {name: in-root, namespace: istio-system}
+            spec:
+              selector: {matchLabels: {app: podinfo}}
+              mtls: {mode: DISABLE}
             """);
     assertThat(w)
         .extracting(Enforcement.Warning::resource, Enforcement.Warning::field)
         .containsExactly(
-            org.assertj.core.api.Assertions.tuple("PeerAuthentication istio-system/default", ""),
-            org.assertj.core.api.Assertions.tuple("AuthorizationPolicy demo/deny-all", ""));
-    assertThat(w.get(0).toString())
-        .isEqualTo(
-            "PeerAuthentication istio-system/default: accepted but not enforced by Weft yet"
-                + " (mutual TLS (traffic between Weft's proxies is plaintext))");
+            org.assertj.core.api.Assertions.tuple(
+                "PeerAuthentication istio-system/in-root", "spec.selector"));
+  }
+
+  @Test
+  void aSecondNamespaceWidePeerAuthenticationIsShadowed(@TempDir Path tmp) throws Exception {
+    var store = dev.weft.controlplane.store.ConfigStore.open(tmp, Fixtures.CLOCK);
+    String first =
+        """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: a, namespace: demo}
+        spec: {mtls: {mode: STRICT}}
+        """;
+    String second =
+        """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: b, namespace: demo}
+        spec: {mtls: {mode: DISABLE}}
+        """;
+    assertThat(store.apply("a", Fixtures.parse("a.yaml", first)).errors()).isEmpty();
+    assertThat(store.apply("b", Fixtures.parse("b.yaml", second)).errors()).isEmpty();
+    Resource a = Fixtures.parse("a.yaml", first).get(0);
+    Resource b = Fixtures.parse("b.yaml", second).get(0);
+    assertThat(Enforcement.unenforced(a, store.snapshot())).isEmpty();
+    assertThat(Enforcement.unenforced(b, store.snapshot()))
+        .extracting(Enforcement.Warning::toString)
+        .containsExactly(
+            "PeerAuthentication demo/b: accepted but not enforced by Weft yet (a second"
+                + " namespace-wide PeerAuthentication (PeerAuthentication demo/a is older and is"
+                + " the one used, as in Istio))");
+  }
+
+  @Test
+  void clientTlsModesAndWhatTheirSecretsNeed() {
+    assertThat(
+            fields(
+                """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: a, namespace: demo}
+                spec:
+                  host: a
+                  trafficPolicy:
+                    tls: {mode: ISTIO_MUTUAL, sni: a.sni, subjectAltNames: [spiffe://cluster.local/ns/demo/sa/a]}
+                    portLevelSettings:
+                    - port: {number: 80}
+                      tls: {mode: DISABLE}
+                    - port: {number: 81}
+                      tls: {mode: SIMPLE, sni: x.example.com, insecureSkipVerify: true}
+                    - port: {number: 82}
+                      tls: {mode: SIMPLE}
+                    - port: {number: 83}
+                      tls: {mode: MUTUAL, credentialName: cred}
+                    - port: {number: 84}
+                      tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem, caCertificates: /ca.pem, caCrl: /ca.crl}
+                """))
+        .containsExactly(
+            "spec.trafficPolicy.portLevelSettings[2].tls",
+            "spec.trafficPolicy.portLevelSettings[3].tls.credentialName",
+            "spec.trafficPolicy.portLevelSettings[4].tls.clientCertificate",
+            "spec.trafficPolicy.portLevelSettings[4].tls.privateKey",
+            "spec.trafficPolicy.portLevelSettings[4].tls.caCertificates",
+            "spec.trafficPolicy.portLevelSettings[4].tls.caCrl");
+  }
+
+  @Test
+  void authorizationAndRequestAuthenticationAreEnforced() {
+    assertThat(
+            warnings(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: deny-all, namespace: demo}
+                spec: {}
+                ---
+                apiVersion: security.istio.io/v1
+                kind: RequestAuthentication
+                metadata: {name: jwt, namespace: demo}
+                spec:
+                  jwtRules:
+                  - issuer: testing@secure.istio.io
+                    jwksUri: http://127.0.0.1:1/jwks.json
+                    fromHeaders: [{name: x-jwt}]
+                    outputPayloadToHeader: x-payload
+                """))
+        .isEmpty();
+  }
+
+  @Test
+  void authorizationPolicyFieldsWeftCannotEnforce() {
+    assertThat(
+            fields(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: p, namespace: demo}
+                spec:
+                  rules:
+                  - from:
+                    - source: {principals: [cluster.local/ns/a/sa/b], requestPrincipals: ["*"]}
+                    - source: {notNamespaces: [x], ipBlocks: [10.0.0.0/8]}
+                    to: [{operation: {methods: [GET], paths: ["/x*"]}}]
+                    when:
+                    - {key: "request.headers[x-a]", values: [b]}
+                    - {key: source.namespace, values: [c]}
+                ---
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: ext, namespace: demo}
+                spec:
+                  action: CUSTOM
+                  provider: {name: ext-authz}
+                  rules: [{to: [{operation: {paths: [/admin]}}]}]
+                ---
+                apiVersion: security.istio.io/v1
+                kind: RequestAuthentication
+                metadata: {name: jwt, namespace: demo}
+                spec:
+                  jwtRules:
+                  - issuer: a
+                    jwksUri: https://example.com/jwks.json
+                    fromCookies: [session]
+                """))
+        .containsExactly(
+            "spec.rules[0].from[0].source.principals",
+            "spec.rules[0].from[1].source.notNamespaces",
+            "spec.rules[0].when[1]",
+            "spec.action",
+            "spec.jwtRules[0].fromCookies");
   }
 
   @Test
@@ -290,7 +426,7 @@ class EnforcementTest {
 
   /**
    * Istio's own Bookinfo samples: every warning names a field the document really has, and the
-   * fault-injection, mTLS and egress samples are the ones that warn.
+   * egress samples are the ones that warn (fault injection and mTLS are enforced).
    */
   @Test
   void bookinfoWarningsNameRealFields() throws Exception {
@@ -314,15 +450,13 @@ class EnforcementTest {
         }
       }
     }
-    assertThat(warned)
-        .contains(
-            "destination-rule-all-mtls.yaml DestinationRule default/reviews"
-                + " spec.trafficPolicy.tls",
-            "egress-rule-google-apis.yaml ServiceEntry default/googleapis ");
+    assertThat(warned).contains("egress-rule-google-apis.yaml ServiceEntry default/googleapis ");
     // Fault injection is enforced now: Istio's fault samples have nothing to warn about.
     assertThat(warned).noneMatch(w -> w.startsWith("fault-injection-details-v1.yaml"));
     assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-ratings-test-abort.yaml"));
     assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-ratings-test-delay.yaml"));
+    // ISTIO_MUTUAL is translated (auto mTLS's context, the rule's SNI and SANs).
+    assertThat(warned).noneMatch(w -> w.startsWith("destination-rule-all-mtls.yaml"));
     assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-all-v1.yaml"));
     assertThat(warned).noneMatch(w -> w.startsWith("destination-rule-all.yaml"));
     assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-reviews-50-v3.yaml"));

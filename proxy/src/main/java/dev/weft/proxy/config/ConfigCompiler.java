@@ -945,7 +945,11 @@ public final class ConfigCompiler {
     return new RouteAction.Weighted(names, cumulative);
   }
 
-  private static HeaderMatch header(String where, HeaderMatcher h) throws InvalidResourceException {
+  /**
+   * Compiles an Envoy {@code HeaderMatcher} (routes, and filters such as RBAC that match headers
+   * the same way); {@code where} prefixes error messages.
+   */
+  public static HeaderMatch header(String where, HeaderMatcher h) throws InvalidResourceException {
     String name = h.getName().toLowerCase(java.util.Locale.ROOT);
     if (name.isEmpty()) {
       throw new InvalidResourceException(where + "header matcher without a name");
@@ -1016,7 +1020,10 @@ public final class ConfigCompiler {
     }
   }
 
-  /** Compiles an Envoy {@code StringMatcher} (also for filters' configs, e.g. CORS origins). */
+  /**
+   * Compiles an Envoy {@code StringMatcher} (regexes on RE2/J, as {@link SafeRegex}); also for
+   * filters' configs, e.g. CORS origins.
+   */
   public static StringMatch string(StringMatcher s) throws InvalidResourceException {
     boolean ic = s.getIgnoreCase();
     return switch (s.getMatchPatternCase()) {

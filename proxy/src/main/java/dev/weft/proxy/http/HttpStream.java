@@ -94,6 +94,7 @@ final class HttpStream implements HttpFilterCallbacks {
     this.config = config;
     this.hcmConfig = hcmConfig;
     this.listenerStats = listenerStats;
+    info.downstream(ctx.channel().remoteAddress(), ctx.channel().localAddress());
     HttpFilterChain chain = hcmConfig.httpFilters();
     int n = chain.size();
     if (n == 0) {

@@ -2,7 +2,9 @@ package dev.weft.proxy.xds;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import dev.weft.xds.IstioMtls;
 import dev.weft.xds.NodeId;
+import io.envoyproxy.envoy.config.core.v3.Extension;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import java.util.Map;
 
@@ -12,6 +14,16 @@ public final class NodeStructs {
 
   /** String values become string fields; {@code Map<String,String>} values (LABELS) structs. */
   public static Node node(NodeId id, Map<String, Object> metadata) {
+    return node(id, metadata, false);
+  }
+
+  /**
+   * As {@link #node(NodeId, Map)}; with {@code mutualTls}, {@code node.extensions} lists Envoy's
+   * TLS transport socket and TLS inspector (as Envoy lists every extension it has), which tells the
+   * control plane that this proxy terminates and originates Istio mTLS ({@code
+   * IstioMtls.supportedBy}).
+   */
+  public static Node node(NodeId id, Map<String, Object> metadata, boolean mutualTls) {
     Struct.Builder md = Struct.newBuilder();
     for (Map.Entry<String, Object> e : metadata.entrySet()) {
       if (e.getValue() instanceof Map<?, ?> m) {
@@ -27,11 +39,26 @@ public final class NodeStructs {
             e.getKey(), Value.newBuilder().setStringValue(String.valueOf(e.getValue())).build());
       }
     }
-    return Node.newBuilder()
-        .setId(id.toString())
-        .setCluster(id.name())
-        .setUserAgentName("weft")
-        .setMetadata(md)
-        .build();
+    Node.Builder node =
+        Node.newBuilder()
+            .setId(id.toString())
+            .setCluster(id.name())
+            .setUserAgentName("weft")
+            .setMetadata(md);
+    if (mutualTls) {
+      node.addExtensions(
+              Extension.newBuilder()
+                  .setName(IstioMtls.TLS_TRANSPORT)
+                  .setCategory("envoy.transport_sockets.downstream"))
+          .addExtensions(
+              Extension.newBuilder()
+                  .setName(IstioMtls.TLS_TRANSPORT)
+                  .setCategory("envoy.transport_sockets.upstream"))
+          .addExtensions(
+              Extension.newBuilder()
+                  .setName(IstioMtls.TLS_INSPECTOR)
+                  .setCategory("envoy.filters.listener"));
+    }
+    return node.build();
   }
 }

@@ -2,6 +2,8 @@ package dev.weft.proxy.http.filter;
 
 import dev.weft.proxy.filters.cors.CorsFilterFactory;
 import dev.weft.proxy.filters.fault.FaultFilterFactory;
+import dev.weft.proxy.filters.jwt.JwtAuthnFilterFactory;
+import dev.weft.proxy.filters.rbac.RbacFilterFactory;
 import dev.weft.proxy.router.RouterFilterFactory;
 import dev.weft.xds.TypeUrls;
 import java.util.HashMap;
@@ -16,6 +18,11 @@ public final class HttpFilterRegistry {
   private static final HttpFilterRegistry DEFAULTS =
       builder()
           .add(TypeUrls.ROUTER, "envoy.filters.http.router", RouterFilterFactory.PROVIDER)
+          .add(RbacFilterFactory.TYPE_URL, RbacFilterFactory.NAME, RbacFilterFactory.PROVIDER)
+          .add(
+              JwtAuthnFilterFactory.TYPE_URL,
+              JwtAuthnFilterFactory.NAME,
+              JwtAuthnFilterFactory.provider())
           .add(FaultFilterFactory.TYPE_URL, FaultFilterFactory.NAME, FaultFilterFactory.PROVIDER)
           .addPerRoute(FaultFilterFactory.TYPE_URL, FaultFilterFactory.PER_ROUTE)
           .add(CorsFilterFactory.TYPE_URL, CorsFilterFactory.NAME, CorsFilterFactory.PROVIDER)
@@ -34,8 +41,9 @@ public final class HttpFilterRegistry {
 
   /**
    * The built-in filters: {@code envoy.extensions.filters.http.router.v3.Router}, {@code
-   * fault.v3.HTTPFault} (and its per-route config), {@code cors.v3.Cors} (with the per-route {@code
-   * cors.v3.CorsPolicy}).
+   * envoy.extensions.filters.http.rbac.v3.RBAC}, {@code
+   * envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication}, {@code fault.v3.HTTPFault} (and
+   * its per-route config), {@code cors.v3.Cors} (with the per-route {@code cors.v3.CorsPolicy}).
    */
   public static HttpFilterRegistry defaults() {
     return DEFAULTS;

@@ -7,6 +7,8 @@ import dev.weft.proxy.router.ResponseFlags;
 import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.SocketAddress;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Envoy's {@code StreamInfo}: what is known about one request, filled in by the connection manager
@@ -41,6 +43,9 @@ public final class StreamInfo {
   private PeerIdentity peer;
   private String requestedServerName;
   private String upstreamTransportFailureReason;
+  private SocketAddress downstreamRemote;
+  private SocketAddress downstreamLocal;
+  private Map<String, Map<String, Object>> dynamicMetadata;
 
   public long startMillis() {
     return startMillis;
@@ -281,5 +286,45 @@ public final class StreamInfo {
 
   public void bytesSent(long n) {
     bytesSent = n;
+  }
+
+  /**
+   * Sets the downstream connection's addresses (the connection manager does, before any filter
+   * runs).
+   *
+   * @param remote the peer's address (Envoy's {@code direct_remote_ip} and, as Weft trusts no
+   *     {@code x-forwarded-for} hops, its {@code remote_ip})
+   * @param local the address the connection was accepted on (Envoy's {@code destination_ip} and
+   *     {@code destination_port})
+   */
+  public void downstream(SocketAddress remote, SocketAddress local) {
+    this.downstreamRemote = remote;
+    this.downstreamLocal = local;
+  }
+
+  /** The downstream peer's address, or null when unknown. */
+  public SocketAddress downstreamRemoteAddress() {
+    return downstreamRemote;
+  }
+
+  /** The local address the downstream connection was accepted on, or null when unknown. */
+  public SocketAddress downstreamLocalAddress() {
+    return downstreamLocal;
+  }
+
+  /**
+   * Envoy's dynamic metadata of one filter namespace (e.g. {@code envoy.filters.http.jwt_authn}),
+   * or null when no filter set any. Values are strings, numbers, booleans, lists and maps.
+   */
+  public Map<String, Object> dynamicMetadata(String namespace) {
+    return dynamicMetadata == null ? null : dynamicMetadata.get(namespace);
+  }
+
+  /** Sets one key of a filter namespace's dynamic metadata. */
+  public void setDynamicMetadata(String namespace, String key, Object value) {
+    if (dynamicMetadata == null) {
+      dynamicMetadata = new HashMap<>(4);
+    }
+    dynamicMetadata.computeIfAbsent(namespace, k -> new HashMap<>()).put(key, value);
   }
 }

@@ -1,0 +1,373 @@
+package dev.weft.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import com.sun.net.httpserver.HttpServer;
+import dev.weft.api.ResourceParser;
+import dev.weft.controlplane.ControlPlane;
+import dev.weft.proxy.Proxy;
+import dev.weft.proxy.ProxyBootstrap;
+import dev.weft.xds.IstioMtls;
+import dev.weft.xds.NodeId;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue #7 end to end, in one JVM with real sockets: Weft's control plane generates Istio's mTLS
+ * for two real Weft sidecars (a client and podinfo) that announce TLS support and hold their
+ * workload certificates in process (as the identity agent gives them); the test's own CA issues
+ * them. PERMISSIVE (the default) serves mesh mTLS and plaintext from outside; STRICT refuses
+ * plaintext while meshed traffic flows; a DestinationRule DISABLE towards STRICT fails; a wrong SAN
+ * fails; a workload's port-level DISABLE makes its clients send plaintext.
+ */
+class MeshMtlsTest {
+  @TempDir Path tmp;
+  ControlPlane cp;
+  String serverIp;
+  String clientIp;
+  String appIp;
+  HttpServer app;
+  Proxy server;
+  Proxy client;
+  KeyPair caKey;
+  X509Certificate caCert;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    // Loopback addresses of their own (other meshes may run on 127.0.1.x); the ports are fixed by
+    // the mesh's conventions (9898, 15001) but the addresses are not shared.
+    int a = ThreadLocalRandom.current().nextInt(2, 250);
+    int b = ThreadLocalRandom.current().nextInt(2, 250);
+    serverIp = "127.77." + a + "." + b;
+    clientIp = "127.78." + a + "." + b;
+    appIp = "127.79." + a + "." + b;
+    cp =
+        ControlPlane.builder()
+            .stateDir(tmp.resolve("cp"))
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+            .debounce(Duration.ZERO)
+            .build();
+    cp.start();
+    apply(
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: podinfo, namespace: demo}
+        spec:
+          selector: {app: podinfo}
+          ports:
+          - {name: http, port: 80, targetPort: 9898}
+        """);
+    app = HttpServer.create(new InetSocketAddress(appIp, 9898), 0);
+    app.createContext(
+        "/",
+        ex -> {
+          byte[] body = ("app " + ex.getRequestURI()).getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    app.start();
+    caKey = keyPair();
+    caCert = certificate(new X500Name("O=cluster.local"), caKey, caKey, null);
+    server =
+        start(
+            "podinfo-v1",
+            serverIp,
+            Map.of("app", "podinfo", "version", "v1"),
+            "podinfo",
+            "http:9898",
+            appIp);
+    client = start("curl", clientIp, Map.of("app", "curl"), "curl", "", "127.0.0.1");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (Proxy p : new Proxy[] {client, server}) {
+      if (p != null) {
+        p.close();
+      }
+    }
+    if (app != null) {
+      app.stop(0);
+    }
+    cp.close();
+  }
+
+  @Test
+  void peerAuthenticationAutoMtlsAndDestinationRuleTlsBetweenRealSidecars() throws Exception {
+    String handshakes = "listener." + serverIp + "_9898.ssl.handshake";
+    // PERMISSIVE (Istio's default): mTLS from the mesh, plaintext from a client without sidecar.
+    await("meshed traffic", () -> viaMesh("/a") == 200);
+    assertThat(stat(server, handshakes)).isGreaterThanOrEqualTo(1);
+    assertThat(direct("/plain")).isEqualTo(200);
+
+    // STRICT: a client without a sidecar is refused; meshed traffic flows.
+    apply(
+        """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: default, namespace: demo}
+        spec: {mtls: {mode: STRICT}}
+        """);
+    await("plaintext refused", () -> direct("/plain") == -1);
+    assertThat(viaMesh("/b")).isEqualTo(200);
+
+    // A DestinationRule that disables TLS towards a STRICT server: the client's plaintext is
+    // refused (503 from the client sidecar).
+    applyDestinationRule("trafficPolicy: {tls: {mode: DISABLE}}");
+    await("DISABLE towards STRICT to fail", () -> viaMesh("/c") == 503);
+
+    // ISTIO_MUTUAL verifying a SAN the server does not have: refused; with the service's own
+    // identities (the default), accepted.
+    applyDestinationRule(
+        "trafficPolicy: {tls: {mode: ISTIO_MUTUAL, subjectAltNames:"
+            + " [\"spiffe://cluster.local/ns/demo/sa/someone-else\"]}}");
+    await("a wrong SAN to fail", () -> viaMesh("/d") == 503);
+    applyDestinationRule("trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}");
+    await("ISTIO_MUTUAL with the service's identities", () -> viaMesh("/e") == 200);
+
+    // The workload's port DISABLE (more specific than the namespace's STRICT): plaintext from
+    // outside is served, and the client's auto mTLS sends plaintext (no new handshake).
+    applyDestinationRule("subsets: [{name: v1, labels: {version: v1}}]");
+    apply(
+        """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: podinfo, namespace: demo}
+        spec:
+          selector: {matchLabels: {app: podinfo}}
+          portLevelMtls:
+            9898: {mode: DISABLE}
+        """);
+    await("plaintext served on the DISABLEd port", () -> direct("/f") == 200);
+    await("auto mTLS to follow", () -> viaMesh("/g") == 200);
+    long before = stat(server, handshakes);
+    assertThat(viaMesh("/h")).isEqualTo(200);
+    assertThat(stat(server, handshakes)).isEqualTo(before);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  void apply(String yaml) throws IOException {
+    var outcome = cp.store().apply("test", ResourceParser.parse("test.yaml", yaml).resources());
+    assertThat(outcome.ok()).as(outcome.toString()).isTrue();
+  }
+
+  void applyDestinationRule(String spec) throws IOException {
+    apply(
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: podinfo, namespace: demo}
+        spec:
+          host: podinfo
+          %s
+        """
+            .formatted(spec));
+  }
+
+  Proxy start(
+      String name,
+      String ip,
+      Map<String, String> labels,
+      String serviceAccount,
+      String ports,
+      String appAddress)
+      throws Exception {
+    Proxy p =
+        Proxy.start(
+            ProxyBootstrap.builder()
+                .nodeId(new NodeId(NodeId.SIDECAR, ip, name, "demo"))
+                .metadata(
+                    Map.of(
+                        "NAMESPACE", "demo",
+                        "NAME", name,
+                        "LABELS", labels,
+                        "INSTANCE_IPS", ip,
+                        "WEFT_PORTS", ports,
+                        "WEFT_APP_ADDRESS", appAddress,
+                        "SERVICE_ACCOUNT", serviceAccount))
+                .mutualTls(true)
+                .xdsServer(cp.xdsAddress())
+                .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .accessLogPath(tmp.resolve(name + ".access.log"))
+                .build());
+    // The identity agent's way: the workload's secrets, in process.
+    KeyPair key = keyPair();
+    X509Certificate cert =
+        certificate(
+            new X500Name("O=cluster.local"),
+            key,
+            caKey,
+            IstioMtls.spiffeId("demo", serviceAccount));
+    p.secrets()
+        .register(
+            Secret.newBuilder()
+                .setName(IstioMtls.SDS_DEFAULT)
+                .setTlsCertificate(
+                    TlsCertificate.newBuilder()
+                        .setCertificateChain(inline(pem("CERTIFICATE", cert.getEncoded())))
+                        .setPrivateKey(inline(pem("PRIVATE KEY", key.getPrivate().getEncoded()))))
+                .build());
+    p.secrets()
+        .register(
+            Secret.newBuilder()
+                .setName(IstioMtls.SDS_ROOTCA)
+                .setValidationContext(
+                    CertificateValidationContext.newBuilder()
+                        .setTrustedCa(inline(pem("CERTIFICATE", caCert.getEncoded()))))
+                .build());
+    assertThat(p.awaitReady(Duration.ofSeconds(20))).as("%s", p.failure()).isTrue();
+    return p;
+  }
+
+  /** Through the client sidecar (the app's HTTP proxy), or -1 when no answer. */
+  int viaMesh(String path) {
+    return send(
+        HttpClient.newBuilder()
+            .proxy(ProxySelector.of(new InetSocketAddress(clientIp, 15001)))
+            .connectTimeout(Duration.ofSeconds(2))
+            .build(),
+        "http://podinfo.demo.svc.cluster.local" + path);
+  }
+
+  /** Straight to podinfo's sidecar, as a client without a sidecar, or -1 when no answer. */
+  int direct(String path) {
+    return send(
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
+        "http://" + serverIp + ":9898" + path);
+  }
+
+  /** One request on a new client (no pooled connection outlives a listener change). */
+  static int send(HttpClient c, String url) {
+    try (c) {
+      return c.send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+              HttpResponse.BodyHandlers.ofString())
+          .statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  static long stat(Proxy p, String name) throws Exception {
+    try (HttpClient c = HttpClient.newHttpClient()) {
+      String text =
+          c.send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + p.adminAddress().getPort() + "/stats"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      for (String line : text.split("\n")) {
+        if (line.startsWith(name + ": ")) {
+          return Long.parseLong(line.substring(name.length() + 2).trim());
+        }
+      }
+      return 0;
+    }
+  }
+
+  static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+      Thread.sleep(50); // polling interval of a condition wait, not synchronisation
+    }
+  }
+
+  static KeyPair keyPair() throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+    g.initialize(new ECGenParameterSpec("secp256r1"));
+    return g.generateKeyPair();
+  }
+
+  /** A CA certificate (no {@code spiffeId}) or a workload certificate with a URI SAN. */
+  static X509Certificate certificate(
+      X500Name issuer, KeyPair subject, KeyPair signer, String spiffeId) throws Exception {
+    boolean ca = spiffeId == null;
+    var b =
+        new JcaX509v3CertificateBuilder(
+            issuer,
+            BigInteger.valueOf(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)),
+            Date.from(Instant.now().minus(Duration.ofHours(1))),
+            Date.from(Instant.now().plus(Duration.ofDays(1))),
+            ca ? issuer : new X500Name(""),
+            subject.getPublic());
+    b.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
+    b.addExtension(
+        Extension.keyUsage,
+        true,
+        new KeyUsage(
+            ca
+                ? KeyUsage.keyCertSign | KeyUsage.cRLSign
+                : KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+    if (!ca) {
+      b.addExtension(
+          Extension.subjectAlternativeName,
+          true,
+          new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId)));
+    }
+    return new JcaX509CertificateConverter()
+        .getCertificate(
+            b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
+  }
+
+  static String pem(String type, byte[] der) {
+    return "-----BEGIN "
+        + type
+        + "-----\n"
+        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
+        + "\n-----END "
+        + type
+        + "-----\n";
+  }
+
+  static DataSource inline(String pem) {
+    return DataSource.newBuilder()
+        .setInlineBytes(ByteString.copyFrom(pem, StandardCharsets.US_ASCII))
+        .build();
+  }
+}
