@@ -1,11 +1,10 @@
 package dev.weft.controlplane.xds;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
 import dev.weft.controlplane.gen.Generator;
 import dev.weft.controlplane.gen.Generators;
 import dev.weft.controlplane.gen.Proxy;
+import dev.weft.controlplane.push.ConfigsUpdated;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.push.PushController;
 import dev.weft.controlplane.registry.WorkloadRegistry;
@@ -16,16 +15,11 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -184,6 +178,17 @@ public final class AdsService
       Map<String, SyncReport.TypeSync> types = new LinkedHashMap<>();
       for (String type : Generators.TYPE_ORDER) {
         TypeState s = conn.types.get(type);
+        if (s != null
+            && conn.pending != null
+            && conn.pendingGeneration >= generation
+            && conn.pending.affects(type)) {
+          // held back by flow control: may change when the stream drains
+          types.put(
+              TypeUrls.shortName(type),
+              new SyncReport.TypeSync(
+                  s.sentVersion, conn.pendingGeneration, SyncReport.State.PENDING, null));
+          continue;
+        }
         if (s == null || s.sentVersion.isEmpty() || s.sentGeneration < generation) {
           continue; // nothing new was sent for this generation: already in sync with it
         }
@@ -216,6 +221,7 @@ public final class AdsService
     Connection conn = new Connection(streamIds.incrementAndGet(), responses);
     if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
       call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
+      call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
     }
     executor.execute(() -> connections.put(conn.id, conn));
     return new StreamObserver<>() {
@@ -327,25 +333,56 @@ public final class AdsService
     }
   }
 
+  /**
+   * Pushes to every connection the types {@code context}'s changes affect (Istio's ProxyNeedsPush).
+   * A connection whose stream cannot take more yet (gRPC flow control: the proxy has not read what
+   * was sent) is skipped and remembers the changes; it gets the then current context when it
+   * drains, so a slow proxy neither holds up the others nor queues one response per push in the
+   * heap.
+   */
   private void pushAll(PushContext context) {
+    ConfigsUpdated changes = context.changes();
+    if (changes.isEmpty()) {
+      return;
+    }
     for (Connection conn : List.copyOf(connections.values())) {
       if (conn.closed || conn.proxy == null) {
         continue;
       }
-      for (String type : Generators.TYPE_ORDER) {
-        if (conn.types.containsKey(type)) {
-          try {
-            send(conn, type, context, false);
-          } catch (RuntimeException e) {
-            logger.log(
-                Level.ERROR,
-                "cannot push " + TypeUrls.shortName(type) + " to " + conn.proxy.id(),
-                e);
-          }
+      ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
+      if (!conn.ready()) {
+        conn.pending = due;
+        conn.pendingGeneration = context.config().version();
+        continue;
+      }
+      conn.pending = null;
+      pushTo(conn, context, due);
+    }
+  }
+
+  /** A held-back connection can take more: it gets what it missed, from the current context. */
+  private void onReady(Connection conn) {
+    if (conn.closed || conn.proxy == null || conn.pending == null || !conn.ready()) {
+      return;
+    }
+    ConfigsUpdated due = conn.pending;
+    conn.pending = null;
+    pushTo(conn, push.current(), due);
+    checkWaiters();
+  }
+
+  private void pushTo(Connection conn, PushContext context, ConfigsUpdated changes) {
+    for (String type : Generators.TYPE_ORDER) {
+      if (conn.types.containsKey(type) && changes.affects(type)) {
+        try {
+          send(conn, type, context, false);
+        } catch (RuntimeException e) {
+          logger.log(
+              Level.ERROR, "cannot push " + TypeUrls.shortName(type) + " to " + conn.proxy.id(), e);
         }
       }
-      publishStatus(conn);
     }
+    publishStatus(conn);
   }
 
   private void send(Connection conn, String type, PushContext context, boolean force) {
@@ -356,19 +393,15 @@ public final class AdsService
         resources.add(m);
       }
     }
-    String hash = hash(resources);
+    EncodedResources encoded = EncodedResources.of(context.resources(), resources);
+    String hash = encoded.hash();
     if (!force && hash.equals(state.sentHash)) {
       return;
     }
     String version = hash.substring(0, 16);
     String nonce = Long.toString(++conn.nonces);
-    DiscoveryResponse.Builder response =
-        DiscoveryResponse.newBuilder().setTypeUrl(type).setVersionInfo(version).setNonce(nonce);
-    for (Message m : resources) {
-      response.addResources(Any.pack(m));
-    }
     try {
-      conn.out.onNext(response.build());
+      conn.out.onNext(encoded.response(type, version, nonce));
     } catch (RuntimeException e) {
       logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
       close(conn, false);
@@ -451,29 +484,6 @@ public final class AdsService
             types));
   }
 
-  /** SHA-256 over the deterministic serialization of the resources, hex. */
-  static String hash(List<Message> resources) {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      ByteArrayOutputStream buf = new ByteArrayOutputStream();
-      for (Message m : resources) {
-        buf.reset();
-        CodedOutputStream out = CodedOutputStream.newInstance(buf);
-        out.useDeterministicSerialization();
-        m.writeTo(out);
-        out.flush();
-        byte[] bytes = buf.toByteArray();
-        digest.update(
-            Integer.toString(bytes.length).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        digest.update((byte) ':');
-        digest.update(bytes);
-      }
-      return HexFormat.of().formatHex(digest.digest());
-    } catch (NoSuchAlgorithmException | IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** One ADS stream. Owned by the executor. */
   private static final class Connection {
     final long id;
@@ -483,9 +493,19 @@ public final class AdsService
     long nonces;
     boolean closed;
 
+    /** Changes not pushed yet because the stream was not ready, and the newest's generation. */
+    ConfigsUpdated pending;
+
+    long pendingGeneration;
+
     Connection(long id, StreamObserver<DiscoveryResponse> out) {
       this.id = id;
       this.out = out;
+    }
+
+    /** Whether gRPC's flow control lets more be sent without queueing it in memory. */
+    boolean ready() {
+      return !(out instanceof ServerCallStreamObserver<DiscoveryResponse> call) || call.isReady();
     }
   }
 
