@@ -22,7 +22,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -71,6 +70,9 @@ public final class AdsService
 
   /** Published for readers on other threads; keyed by stream id. */
   private final Map<Long, ProxyStatus> statuses = new ConcurrentHashMap<>();
+
+  /** Subscribed names shared between streams. Owned by the executor. */
+  private final SubscriptionNames subscriptionNames = new SubscriptionNames();
 
   /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
   private final List<Waiter> waiters = new ArrayList<>();
@@ -303,7 +305,7 @@ public final class AdsService
         state.nack = nack;
         // The same version is not sent again; the next change is, whatever it is. New names in a
         // NACK are a new subscription: answer it (with other content, so not the rejected one).
-        if (state.subscribe(type, request.getResourceNamesList())) {
+        if (state.subscribe(type, request.getResourceNamesList(), subscriptionNames)) {
           send(conn, type, push.current(), false);
         }
         publishStatus(conn);
@@ -314,7 +316,8 @@ public final class AdsService
         state.ackedNonce = nonce;
         state.nack = null; // a later version is accepted: the rejection is history
       }
-      boolean namesChanged = state.subscribe(type, request.getResourceNamesList());
+      boolean namesChanged =
+          state.subscribe(type, request.getResourceNamesList(), subscriptionNames);
       if (initial || namesChanged) {
         send(conn, type, push.current(), initial);
       }
@@ -533,11 +536,11 @@ public final class AdsService
      * Updates the subscription; LDS and CDS with no names (or {@code *}) are wildcard. Returns
      * whether it changed.
      */
-    boolean subscribe(String type, List<String> requested) {
+    boolean subscribe(String type, List<String> requested, SubscriptionNames shared) {
       boolean wild =
           (requested.isEmpty() && (type.equals(TypeUrls.LISTENER) || type.equals(TypeUrls.CLUSTER)))
               || requested.contains("*");
-      Set<String> next = wild ? Set.of() : new LinkedHashSet<>(requested);
+      Set<String> next = wild ? Set.of() : shared.of(requested);
       boolean changed = wild != wildcard || !next.equals(names);
       wildcard = wild;
       names = next;
