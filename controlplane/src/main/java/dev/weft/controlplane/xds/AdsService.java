@@ -42,9 +42,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * sent. A request with a stale nonce is ignored; an ACK records the version; a NACK ({@code
  * error_detail}) records the rejected version and nonce with the error's code and message, is
  * logged once, and the same content is not sent again; the next ACK clears it. On a new push
- * context only the types whose resources changed (by content hash) are sent, in Envoy's order CDS →
- * EDS → LDS → RDS, whether or not the previous version was NACKed: a NACK never blocks a later
- * change.
+ * context only the types its changes affect ({@link ConfigsUpdated}) are regenerated, and of those
+ * only the ones whose resources changed (by content hash) are sent, in Envoy's order CDS → EDS →
+ * LDS → RDS, whether or not the previous version was NACKed: a NACK never blocks a later change.
+ * Resources are encoded once per push context ({@code PushContext.resources()}), not per proxy. A
+ * stream that gRPC's flow control reports not ready is skipped and remembers the changes it missed;
+ * it is pushed the current context when it drains (its on-ready handler).
  *
  * <p>Each sent version remembers the config generation (the store's resourceVersion) of the push
  * that sent it, so {@link #awaitSync} can tell when a generation has reached every proxy it changed
