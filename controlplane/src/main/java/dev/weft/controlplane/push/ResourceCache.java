@@ -25,6 +25,9 @@ public final class ResourceCache {
   private static final String TYPE_URL_PREFIX = "type.googleapis.com/";
 
   private final Map<Identity, Encoded> encoded = new ConcurrentHashMap<>();
+  private final Map<Pair, Object> derived = new ConcurrentHashMap<>();
+
+  private record Pair(Identity a, Identity b) {}
 
   /** A resource as sent: packed in an {@link Any}, and the SHA-256 of its bytes. */
   public record Encoded(Any any, byte[] digest) {}
@@ -41,6 +44,25 @@ public final class ResourceCache {
       }
     }
     return e;
+  }
+
+  /**
+   * A value derived from two objects (by identity), computed once per push context: say, the
+   * encoding of one generated list filtered to one set of subscribed names, which every proxy with
+   * that subscription shares. {@code compute} must be a pure function of {@code a} and {@code b}.
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T derived(Object a, Object b, java.util.function.Supplier<T> compute) {
+    Pair key = new Pair(new Identity(a), new Identity(b));
+    Object v = derived.get(key);
+    if (v == null) {
+      v = compute.get();
+      Object prev = derived.putIfAbsent(key, v);
+      if (prev != null) {
+        v = prev;
+      }
+    }
+    return (T) v;
   }
 
   /** How many resources are cached (for tests). */
@@ -67,11 +89,11 @@ public final class ResourceCache {
     }
   }
 
-  /** A message by identity: generated messages are immutable, and equal content is not needed. */
+  /** An object by identity: generated messages are immutable, and equal content is not needed. */
   private static final class Identity {
-    private final Message message;
+    private final Object message;
 
-    Identity(Message message) {
+    Identity(Object message) {
       this.message = message;
     }
 

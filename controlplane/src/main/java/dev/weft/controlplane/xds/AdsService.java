@@ -393,13 +393,19 @@ public final class AdsService
 
   private void send(Connection conn, String type, PushContext context, boolean force) {
     TypeState state = conn.types.get(type);
-    List<Message> resources = new ArrayList<>();
-    for (Message m : Generators.of(type).generate(context, conn.proxy)) {
-      if (state.wildcard || state.names.contains(Generators.name(m))) {
-        resources.add(m);
-      }
-    }
-    EncodedResources encoded = EncodedResources.of(context.resources(), resources);
+    List<Message> generated = Generators.of(type).generate(context, conn.proxy);
+    Set<String> names = state.wildcard ? null : state.names;
+    EncodedResources encoded =
+        type.equals(TypeUrls.ENDPOINT)
+            // Every proxy gets the push's one list of endpoints, and equal subscriptions are one
+            // set (SubscriptionNames): the filtered, encoded list is shared too.
+            ? context
+                .resources()
+                .derived(
+                    generated,
+                    state.wildcard ? TypeState.class : names,
+                    () -> encode(context, generated, names))
+            : encode(context, generated, names);
     String hash = encoded.hash();
     if (!force && hash.equals(state.sentHash)) {
       return;
@@ -417,6 +423,18 @@ public final class AdsService
     state.sentVersion = version;
     state.sentNonce = nonce;
     state.sentGeneration = context.config().version();
+  }
+
+  /** The generated resources named in {@code names} (all when null), encoded. */
+  private static EncodedResources encode(
+      PushContext context, List<Message> generated, Set<String> names) {
+    List<Message> resources = new ArrayList<>();
+    for (Message m : generated) {
+      if (names == null || names.contains(Generators.name(m))) {
+        resources.add(m);
+      }
+    }
+    return EncodedResources.of(context.resources(), resources);
   }
 
   private void fail(Connection conn, Status status) {
