@@ -74,6 +74,10 @@ public final class AdsService
   /** Published for readers on other threads; keyed by stream id. */
   private final Map<Long, ProxyStatus> statuses = new ConcurrentHashMap<>();
 
+  /** Bounds the streams with unread responses. Owned by the executor. */
+  private final PushThrottle<Connection> throttle =
+      new PushThrottle<>(PushThrottle.DEFAULT_MAX_BUSY);
+
   /** Subscribed names shared between streams. Owned by the executor. */
   private final SubscriptionNames subscriptionNames = new SubscriptionNames();
 
@@ -322,7 +326,13 @@ public final class AdsService
       boolean namesChanged =
           state.subscribe(type, request.getResourceNamesList(), subscriptionNames);
       if (initial || namesChanged) {
-        send(conn, type, push.current(), initial);
+        if (throttle.mayWrite(conn, conn.ready())) {
+          send(conn, type, push.current(), initial);
+          throttle.wrote(conn, conn.ready());
+        } else {
+          conn.deferred.merge(type, initial, Boolean::logicalOr); // answered when it may be
+          throttle.defer(conn);
+        }
       }
       publishStatus(conn);
     } catch (RuntimeException e) {
@@ -356,25 +366,63 @@ public final class AdsService
         continue;
       }
       ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
-      if (!conn.ready()) {
+      if (!throttle.mayWrite(conn, conn.ready())) {
         conn.pending = due;
         conn.pendingGeneration = context.config().version();
+        throttle.defer(conn);
         continue;
       }
       conn.pending = null;
       pushTo(conn, context, due);
+      throttle.wrote(conn, conn.ready());
     }
   }
 
-  /** A held-back connection can take more: it gets what it missed, from the current context. */
+  /**
+   * A stream drained: it gets what it missed, from the current context, and so do the streams that
+   * waited for its slot.
+   */
   private void onReady(Connection conn) {
-    if (conn.closed || conn.proxy == null || conn.pending == null || !conn.ready()) {
+    if (conn.closed || !conn.ready()) {
       return;
     }
-    ConfigsUpdated due = conn.pending;
-    conn.pending = null;
-    pushTo(conn, push.current(), due);
+    List<Connection> next = throttle.drained(conn);
+    flush(conn);
+    for (Connection c : next) {
+      flush(c);
+    }
     checkWaiters();
+  }
+
+  /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
+  private void flush(Connection conn) {
+    if (conn.closed || conn.proxy == null || (conn.pending == null && conn.deferred.isEmpty())) {
+      return;
+    }
+    if (!throttle.mayWrite(conn, conn.ready())) {
+      throttle.defer(conn);
+      return;
+    }
+    PushContext context = push.current();
+    for (String type : Generators.TYPE_ORDER) {
+      Boolean force = conn.deferred.remove(type);
+      if (force != null && conn.types.containsKey(type)) {
+        try {
+          send(conn, type, context, force);
+        } catch (RuntimeException e) {
+          logger.log(Level.ERROR, "cannot answer " + TypeUrls.shortName(type), e);
+        }
+      }
+    }
+    conn.deferred.clear();
+    if (conn.pending != null) {
+      ConfigsUpdated due = conn.pending;
+      conn.pending = null;
+      pushTo(conn, context, due);
+    } else {
+      publishStatus(conn);
+    }
+    throttle.wrote(conn, conn.ready());
   }
 
   private void pushTo(Connection conn, PushContext context, ConfigsUpdated changes) {
@@ -458,6 +506,9 @@ public final class AdsService
     }
     conn.closed = true;
     connections.remove(conn.id);
+    for (Connection c : throttle.drained(conn)) {
+      flush(c);
+    }
     if (complete) {
       try {
         conn.out.onCompleted();
@@ -516,6 +567,9 @@ public final class AdsService
     Proxy proxy;
     long nonces;
     boolean closed;
+
+    /** Requests not answered yet (type → whether to send even an unchanged version). */
+    final Map<String, Boolean> deferred = new LinkedHashMap<>();
 
     /** Changes not pushed yet because the stream was not ready, and the newest's generation. */
     ConfigsUpdated pending;
