@@ -231,6 +231,11 @@ public final class AdsService
     if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
       call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
       call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
+      // Inbound flow control: one request of a stream at a time is read and queued for the
+      // executor; the next is asked for once it is handled. Without this, thousands of ACKs
+      // (each repeating every EDS name) pile up parsed in the heap while the executor is busy.
+      call.disableAutoRequest();
+      call.request(1);
     }
     executor.execute(() -> connections.put(conn.id, conn));
     return new StreamObserver<>() {
@@ -238,8 +243,15 @@ public final class AdsService
       public void onNext(DiscoveryRequest request) {
         executor.execute(
             () -> {
-              handle(conn, request);
-              checkWaiters();
+              try {
+                handle(conn, request);
+                checkWaiters();
+              } finally {
+                if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call
+                    && !conn.closed) {
+                  call.request(1);
+                }
+              }
             });
       }
 
