@@ -47,7 +47,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * LDS → RDS, whether or not the previous version was NACKed: a NACK never blocks a later change.
  * Resources are encoded once per push context ({@code PushContext.resources()}), not per proxy. A
  * stream that gRPC's flow control reports not ready is skipped and remembers the changes it missed;
- * it is pushed the current context when it drains (its on-ready handler).
+ * it is pushed the current context when it drains (its on-ready handler). {@link PushThrottle}
+ * bounds how many streams may have unread responses at once; a stream's next request is read only
+ * once the previous one was handled.
  *
  * <p>Each sent version remembers the config generation (the store's resourceVersion) of the push
  * that sent it, so {@link #awaitSync} can tell when a generation has reached every proxy it changed
