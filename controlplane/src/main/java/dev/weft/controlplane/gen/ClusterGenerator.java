@@ -58,9 +58,9 @@ public final class ClusterGenerator implements Generator {
   }
 
   /**
-   * The outbound clusters. They depend on the push context and, through their upstream TLS
-   * ({@link MeshTls#applyUpstream}), on whether the proxy speaks mTLS and whether it is a router
-   * only: built once per push context for each of those, and shared.
+   * The outbound clusters. They depend on the push context and, through their upstream TLS ({@link
+   * MeshTls#applyUpstream}), on whether the proxy speaks mTLS and whether it is a router only:
+   * built once per push context for each of those, and shared.
    */
   private static List<Message> outbound(PushContext context, Proxy proxy) {
     return context.cached(

@@ -39,8 +39,8 @@ public record ConfigsUpdated(
   }
 
   /**
-   * The difference between {@code before} and {@code after} (each a snapshot and workloads);
-   * {@code serviceAccounts}: whether the service accounts by Service differ.
+   * The difference between {@code before} and {@code after} (each a snapshot and workloads); {@code
+   * serviceAccounts}: whether the service accounts by Service differ.
    */
   public static ConfigsUpdated between(
       ConfigSnapshot before,

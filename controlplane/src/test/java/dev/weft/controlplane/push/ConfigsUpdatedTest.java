@@ -115,7 +115,8 @@ class ConfigsUpdatedTest {
           .isNotEqualTo(Generators.of(TypeUrls.ROUTE).generate(same, p));
     }
 
-    // A workload connected: endpoints only.
+    // A workload connected with a service account podinfo's workloads already have: endpoints only.
+    String sa = Fixtures.v1().workload().serviceAccount();
     workloads.add(
         new Workload(
             "podinfo-v3",
@@ -123,15 +124,31 @@ class ConfigsUpdatedTest {
             Map.of("app", "podinfo", "version", "v2"),
             "127.0.1.9",
             Map.of("http", 9898),
-            "default",
+            sa,
             Workload.Source.PROXY));
     PushContext wl = PushContext.build(4, store.snapshot(), List.copyOf(workloads), vs);
     assertThat(wl.changes().workloads()).isTrue();
+    assertThat(wl.changes().serviceAccounts()).isFalse();
     assertThat(wl.changes().kinds()).isEmpty();
     assertThat(affected(wl.changes())).containsExactly("EDS");
     unaffectedTypesUnchanged(vs, wl);
     assertThat(Generators.of(TypeUrls.ENDPOINT).generate(wl, Fixtures.v1()))
         .isNotEqualTo(Generators.of(TypeUrls.ENDPOINT).generate(vs, Fixtures.v1()));
+
+    // One with a new service account: also CDS (the SANs upstream mTLS verifies).
+    workloads.add(
+        new Workload(
+            "podinfo-v4",
+            "demo",
+            Map.of("app", "podinfo", "version", "v1"),
+            "127.0.1.10",
+            Map.of("http", 9898),
+            "another-" + sa,
+            Workload.Source.PROXY));
+    PushContext newSa = PushContext.build(5, store.snapshot(), List.copyOf(workloads), wl);
+    assertThat(newSa.changes().serviceAccounts()).isTrue();
+    assertThat(affected(newSa.changes())).containsExactly("CDS", "EDS");
+    unaffectedTypesUnchanged(wl, newSa);
 
     // A DestinationRule: everything.
     apply(
@@ -144,7 +161,7 @@ class ConfigsUpdatedTest {
           subsets:
           - {name: v1, labels: {version: v1}}
         """);
-    PushContext dr = PushContext.build(5, store.snapshot(), List.copyOf(workloads), wl);
+    PushContext dr = PushContext.build(6, store.snapshot(), List.copyOf(workloads), newSa);
     assertThat(dr.changes().kinds()).containsExactly(ResourceKind.DESTINATION_RULE);
     assertThat(affected(dr.changes())).containsExactly("CDS", "EDS", "LDS", "RDS");
 
