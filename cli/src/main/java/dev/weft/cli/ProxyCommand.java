@@ -59,6 +59,12 @@ final class ProxyCommand implements Callable<Integer> {
   String admin;
 
   @Option(
+      names = "--prometheus",
+      paramLabel = "HOST:PORT|off",
+      description = "Istio's metrics port, /stats/prometheus (default: <ip>:15090).")
+  String prometheus;
+
+  @Option(
       names = "--xds",
       paramLabel = "HOST:PORT",
       description = "The control plane (default: from the state dir's controlplane.json).")
@@ -85,8 +91,14 @@ final class ProxyCommand implements Callable<Integer> {
     HostPort xdsAddress = xds != null ? InstallCommand.parse(xds) : xdsFromState(state.resolve());
     HostPort adminAddress =
         admin != null ? InstallCommand.parse(admin) : new HostPort(ip, WellKnownPorts.PROXY_ADMIN);
+    HostPort prometheusAddress =
+        "off".equals(prometheus)
+            ? null
+            : prometheus != null
+                ? InstallCommand.parse(prometheus)
+                : new HostPort(ip, WellKnownPorts.PROMETHEUS);
     PrintWriter out = spec.commandLine().getOut();
-    Proxy proxy = start(ps, xdsAddress, adminAddress, accessLog);
+    Proxy proxy = start(ps, xdsAddress, adminAddress, prometheusAddress, accessLog);
     Runtime.getRuntime().addShutdownHook(new Thread(proxy::close, "proxy-shutdown"));
     out.println(
         "proxy "
@@ -113,8 +125,18 @@ final class ProxyCommand implements Callable<Integer> {
   }
 
   static Proxy start(ProxySpec ps, HostPort xds, HostPort admin, Path accessLog) {
+    return start(ps, xds, admin, null, accessLog);
+  }
+
+  /**
+   * Starts a proxy.
+   *
+   * @param prometheus Istio's metrics address, or null for none
+   */
+  static Proxy start(
+      ProxySpec ps, HostPort xds, HostPort admin, HostPort prometheus, Path accessLog) {
     try {
-      return Proxy.start(ps.bootstrap(xds, admin, accessLog));
+      return Proxy.start(ps.bootstrap(xds, admin, prometheus, accessLog));
     } catch (IOException e) {
       throw new CliException("cannot start the proxy: " + e.getMessage(), e);
     }

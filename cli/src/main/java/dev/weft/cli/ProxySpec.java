@@ -60,7 +60,13 @@ record ProxySpec(
   }
 
   ProxyBootstrap bootstrap(HostPort xds, HostPort admin, Path accessLog) {
+    return bootstrap(xds, admin, null, accessLog);
+  }
+
+  /** The bootstrap; {@code prometheus} (Istio's metrics port) may be null for none. */
+  ProxyBootstrap bootstrap(HostPort xds, HostPort admin, HostPort prometheus, Path accessLog) {
     return ProxyBootstrap.builder()
+        .prometheusAddress(prometheus == null ? null : prometheus.socketAddress())
         .nodeId(nodeId())
         .metadata(metadata())
         .xdsServer(xds.socketAddress())

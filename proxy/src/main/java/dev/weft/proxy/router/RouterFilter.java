@@ -458,7 +458,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     info.responseCode(r.status().code());
     info.responseCodeDetails("via_upstream");
     upstreamKeepAlive = HttpUtil.isKeepAlive(r);
-    UpstreamHeaders.prepareResponse(r, serviceTime, cb.connectionManager(), route);
+    UpstreamHeaders.prepareResponse(r, serviceTime, cb.connectionManager(), route, info);
     if (r instanceof LastHttpContent) {
       releaseUpstreamAfterResponse();
     }

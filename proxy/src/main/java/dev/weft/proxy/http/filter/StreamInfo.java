@@ -46,6 +46,7 @@ public final class StreamInfo {
   private SocketAddress downstreamRemote;
   private SocketAddress downstreamLocal;
   private Map<String, Map<String, Object>> dynamicMetadata;
+  private dev.weft.proxy.stats.PeerMetadata peerMetadata;
 
   public long startMillis() {
     return startMillis;
@@ -266,6 +267,18 @@ public final class StreamInfo {
 
   public void upstreamTransportFailureReason(String reason) {
     this.upstreamTransportFailureReason = reason;
+  }
+
+  /**
+   * The other proxy's workload from Istio's metadata exchange: the client's on a sidecar's inbound,
+   * the server's on the outbound side; null when it sent none.
+   */
+  public dev.weft.proxy.stats.PeerMetadata peerMetadata() {
+    return peerMetadata;
+  }
+
+  public void peerMetadata(dev.weft.proxy.stats.PeerMetadata peer) {
+    this.peerMetadata = peer;
   }
 
   public long bytesReceived() {
