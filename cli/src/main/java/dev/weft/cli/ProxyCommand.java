@@ -61,7 +61,9 @@ final class ProxyCommand implements Callable<Integer> {
   @Option(
       names = "--prometheus",
       paramLabel = "HOST:PORT|off",
-      description = "Istio's metrics port, /stats/prometheus (default: <ip>:15090).")
+      description =
+          "Istio's metrics port, /stats/prometheus (default: <ip>:15090 for a sidecar, none"
+              + " for a router).")
   String prometheus;
 
   @Option(
@@ -91,12 +93,12 @@ final class ProxyCommand implements Callable<Integer> {
     HostPort xdsAddress = xds != null ? InstallCommand.parse(xds) : xdsFromState(state.resolve());
     HostPort adminAddress =
         admin != null ? InstallCommand.parse(admin) : new HostPort(ip, WellKnownPorts.PROXY_ADMIN);
+    // A sidecar owns its pod IP, so Istio's 15090 is its own; a gateway (often on 127.0.0.1,
+    // shared by local meshes) serves one only where --prometheus says.
     HostPort prometheusAddress =
-        "off".equals(prometheus)
-            ? null
-            : prometheus != null
-                ? InstallCommand.parse(prometheus)
-                : new HostPort(ip, WellKnownPorts.PROMETHEUS);
+        prometheus == null
+            ? (type.equals(NodeId.SIDECAR) ? new HostPort(ip, WellKnownPorts.PROMETHEUS) : null)
+            : "off".equals(prometheus) ? null : InstallCommand.parse(prometheus);
     PrintWriter out = spec.commandLine().getOut();
     Proxy proxy = start(ps, xdsAddress, adminAddress, prometheusAddress, accessLog);
     Runtime.getRuntime().addShutdownHook(new Thread(proxy::close, "proxy-shutdown"));

@@ -181,6 +181,45 @@ class LocalMeshIntegrationTest {
     assertThat(
             mesh.client().apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml").errors())
         .isEmpty();
+    Path prometheusBinary = findPrometheus();
+    // Prometheus scrapes from before the traffic, so that it sees the counters grow.
+    int promPort = prometheusBinary == null ? -1 : WorkloadAllocator.freePort("127.0.0.1");
+    StringBuilder targets = new StringBuilder();
+    for (HostPort m : mesh.metrics()) {
+      targets.append(targets.isEmpty() ? "" : ", ").append('"').append(m).append('"');
+    }
+    Path config = tmp.resolve("prometheus.yml");
+    java.nio.file.Files.writeString(
+        config,
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
+            + "  static_configs:\n  - targets: ["
+            + targets
+            + "]\n");
+    if (prometheusBinary != null) {
+      Process prom =
+          new ProcessBuilder(
+                  prometheusBinary.toString(),
+                  "--config.file=" + config,
+                  "--storage.tsdb.path=" + tmp.resolve("prom-data"),
+                  "--web.listen-address=127.0.0.1:" + promPort)
+              .redirectErrorStream(true)
+              .redirectOutput(tmp.resolve("prometheus.log").toFile())
+              .start();
+      closeables.add(
+          () -> {
+            prom.destroy();
+            if (!prom.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+              prom.destroyForcibly();
+            }
+          });
+      awaitLong(
+          () -> "Prometheus to scrape every proxy once",
+          () -> {
+            Map<String, Double> up = promQuery(promPort, "sum(up)", "none");
+            return Double.valueOf(mesh.metrics().size()).equals(up.get(""));
+          });
+    }
     String url = "http://127.0.0.1:" + mesh.ingressPort() + "/version";
     Map<String, Integer> counts = new HashMap<>();
     await(
@@ -200,17 +239,6 @@ class LocalMeshIntegrationTest {
       split.merge(v, 1, Integer::sum);
       counts.merge(v, 1, Integer::sum);
     }
-    // The app behind the sidecar sees no exchange headers.
-    HttpResponse<String> headers =
-        http.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + mesh.ingressPort() + "/headers"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(headers.statusCode()).isEqualTo(200);
-    assertThat(headers.body().toLowerCase()).doesNotContain("x-envoy-peer-metadata");
-    assertThat(headers.headers().firstValue("x-envoy-peer-metadata")).isEmpty();
-
     // Each proxy's metrics port, as scraped.
     String gateway = scrape(mesh.metrics().get(0));
     assertThat(gateway)
@@ -232,40 +260,10 @@ class LocalMeshIntegrationTest {
         .contains("destination_workload=\"podinfo-v1\"")
         .contains("connection_security_policy=\"none\"");
 
-    Path prometheusBinary = findPrometheus();
     org.junit.jupiter.api.Assumptions.assumeTrue(
-        prometheusBinary != null,
+        promPort > 0,
         "prometheus is not installed (apt-get install prometheus; .ci/run installs it):"
             + " skipping the PromQL part");
-    int promPort = WorkloadAllocator.freePort("127.0.0.1");
-    StringBuilder targets = new StringBuilder();
-    for (HostPort m : mesh.metrics()) {
-      targets.append(targets.isEmpty() ? "" : ", ").append('"').append(m).append('"');
-    }
-    Path config = tmp.resolve("prometheus.yml");
-    java.nio.file.Files.writeString(
-        config,
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-            + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
-            + "  static_configs:\n  - targets: ["
-            + targets
-            + "]\n");
-    Process prom =
-        new ProcessBuilder(
-                prometheusBinary.toString(),
-                "--config.file=" + config,
-                "--storage.tsdb.path=" + tmp.resolve("prom-data"),
-                "--web.listen-address=127.0.0.1:" + promPort)
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("prometheus.log").toFile())
-            .start();
-    closeables.add(
-        () -> {
-          prom.destroy();
-          if (!prom.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-            prom.destroyForcibly();
-          }
-        });
     int v1 = counts.get("6.7.1");
     int v2 = counts.get("6.7.0");
     String bySubset =
@@ -274,7 +272,8 @@ class LocalMeshIntegrationTest {
             + "destination_service=\"podinfo.demo.svc.cluster.local\"})";
     Map<String, Double> got = new HashMap<>();
     awaitLong(
-        "Prometheus to scrape the gateway's counts (" + v1 + " v1, " + v2 + " v2)",
+        () ->
+            "Prometheus to scrape the gateway's counts (" + v1 + " v1, " + v2 + " v2), has " + got,
         () -> {
           got.clear();
           got.putAll(promQuery(promPort, bySubset, "destination_version"));
@@ -289,7 +288,7 @@ class LocalMeshIntegrationTest {
         .isTrue();
     // Both sidecars saw the same requests as the destination, knowing their source.
     awaitLong(
-        "Prometheus to scrape the sidecars' counts",
+        () -> "Prometheus to scrape the sidecars' counts",
         () -> {
           Map<String, Double> dest =
               promQuery(
@@ -302,13 +301,23 @@ class LocalMeshIntegrationTest {
         });
     // And a request rate.
     awaitLong(
-        "a request rate",
+        () -> "a request rate",
         () -> {
           Map<String, Double> rate =
               promQuery(
                   promPort, "sum(rate(istio_requests_total{reporter=\"source\"}[1m]))", "none");
           return rate.getOrDefault("", 0.0) > 0;
         });
+    // The app behind the sidecar sees no exchange headers (last: this request is not counted).
+    HttpResponse<String> headers =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + mesh.ingressPort() + "/headers"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(headers.statusCode()).isEqualTo(200);
+    assertThat(headers.body().toLowerCase()).doesNotContain("x-envoy-peer-metadata");
+    assertThat(headers.headers().firstValue("x-envoy-peer-metadata")).isEmpty();
   }
 
   private static Path findPrometheus() {
@@ -368,12 +377,18 @@ class LocalMeshIntegrationTest {
   /**
    * {@link #await} with a longer deadline, for a Prometheus that starts and scrapes every second.
    */
-  private static void awaitLong(String what, BooleanSupplier condition)
-      throws InterruptedException {
+  private void awaitLong(java.util.function.Supplier<String> what, BooleanSupplier condition)
+      throws Exception {
     Instant deadline = Instant.now().plusSeconds(90);
     while (!condition.getAsBoolean()) {
       if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
+        Path log = tmp.resolve("prometheus.log");
+        String tail = java.nio.file.Files.exists(log) ? java.nio.file.Files.readString(log) : "";
+        throw new AssertionError(
+            "timed out waiting for "
+                + what.get()
+                + "\nprometheus log:\n"
+                + tail.substring(Math.max(0, tail.length() - 3000)));
       }
       Thread.sleep(200); // polling a condition with a deadline
     }
