@@ -26,6 +26,16 @@ public final class IstioTelemetry {
   /** Decoded peers kept at most; beyond it a new peer is decoded per request (still correct). */
   static final int MAX_PEERS = 4096;
 
+  /**
+   * Series kept per cluster at most; beyond it new label sets are folded into unknown peer and
+   * service (counted in {@code istio.series_overflow}).
+   */
+  static final int MAX_SERIES_PER_CLUSTER = 2048;
+
+  /** Streams folded because their cluster had {@link #MAX_SERIES_PER_CLUSTER} series. */
+  final java.util.concurrent.atomic.LongAdder overflow =
+      new java.util.concurrent.atomic.LongAdder();
+
   private final PeerMetadata self;
   private final String selfId;
   private final boolean enabled;
@@ -158,6 +168,12 @@ public final class IstioTelemetry {
             p, inbound ? peerUriSan : null, mutualTls, inbound ? authority : null, code, flags);
     IstioSeries s = cluster.istio.get(key);
     if (s == null) {
+      if (cluster.istio.size() >= MAX_SERIES_PER_CLUSTER) {
+        // Peers and authorities come from requests: past the cap, new ones fold into an
+        // unknown peer and service, so that a client cannot grow the proxy's memory.
+        key = new IstioSeries.Key(PeerMetadata.UNKNOWN, null, mutualTls, null, code, flags);
+        overflow.increment();
+      }
       s = cluster.istio.computeIfAbsent(key, k -> new IstioSeries(labels(cluster, k)));
     }
     s.record(durationMillis, requestBytes, responseBytes);

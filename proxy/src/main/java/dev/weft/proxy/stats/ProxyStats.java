@@ -110,6 +110,8 @@ public final class ProxyStats {
       t.appendTo(out);
     }
     out.put("http.downstream_rq_bad", downstreamRqBad.sum());
+    out.put("istio.peer_metadata_bad", telemetry.badPeerMetadata.sum());
+    out.put("istio.series_overflow", telemetry.overflow.sum());
     out.put("access_log.dropped", accessLogDropped.sum());
     out.put("control_plane.update_accepted", xdsUpdatesAccepted.sum());
     out.put("control_plane.update_rejected", xdsUpdatesRejected.sum());

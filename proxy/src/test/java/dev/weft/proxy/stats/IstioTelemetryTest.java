@@ -166,6 +166,24 @@ class IstioTelemetryTest {
   }
 
   @Test
+  void requestsCannotGrowTheSeriesWithoutBound() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(SERVER, "id", true);
+    stats.telemetry(t);
+    ClusterStats inbound = stats.cluster("inbound|9898||");
+    int n = IstioTelemetry.MAX_SERIES_PER_CLUSTER + 500;
+    for (int i = 0; i < n; i++) {
+      t.record(inbound, null, null, false, "host-" + i + ".demo", 200, "-", 1, 0, 0);
+    }
+    assertThat(inbound.istio).hasSize(IstioTelemetry.MAX_SERIES_PER_CLUSTER + 1);
+    assertThat(t.overflow.sum()).isEqualTo(500);
+    assertThat(stats.text()).contains("istio.series_overflow: 500");
+    assertThat(stats.prometheus())
+        .contains(
+            "destination_service=\"unknown\",destination_canonical_service=\"podinfo-canonical\"");
+  }
+
+  @Test
   void bucketsAreEnvoysDefaults() {
     assertThat(IstioSeries.BUCKET_TEXT)
         .containsExactly(
