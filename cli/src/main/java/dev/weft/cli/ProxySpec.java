@@ -60,7 +60,18 @@ record ProxySpec(
   }
 
   ProxyBootstrap bootstrap(HostPort xds, HostPort admin, Path accessLog) {
+    return bootstrap(xds, admin, null, accessLog);
+  }
+
+  /**
+   * The bootstrap; {@code prometheus} (Istio's metrics port) may be null for none. The environment
+   * variable {@code WEFT_TELEMETRY=off} turns Istio's metadata exchange and standard metrics off
+   * (for measuring their cost).
+   */
+  ProxyBootstrap bootstrap(HostPort xds, HostPort admin, HostPort prometheus, Path accessLog) {
     return ProxyBootstrap.builder()
+        .telemetry(!"off".equals(System.getenv("WEFT_TELEMETRY")))
+        .prometheusAddress(prometheus == null ? null : prometheus.socketAddress())
         .nodeId(nodeId())
         .metadata(metadata())
         .xdsServer(xds.socketAddress())

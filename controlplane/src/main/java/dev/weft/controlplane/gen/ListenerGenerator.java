@@ -200,16 +200,9 @@ public final class ListenerGenerator implements Generator {
         .build();
   }
 
-  /**
-   * The connection manager as a network filter, with the protections, WebSocket upgrades (Istio
-   * enables them on every connection manager) and the router.
-   */
+  /** The connection manager, completed by {@link #completeHcm}, as a network filter. */
   private static Filter httpFilter(HttpConnectionManager.Builder hcm, String statPrefix) {
-    EnvoyConfig.downstreamProtections(hcm)
-        .addUpgradeConfigs(
-            HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
-        .setStatPrefix(statPrefix)
-        .addHttpFilters(EnvoyConfig.routerFilter());
+    completeHcm(hcm, statPrefix);
     return Filter.newBuilder()
         .setName(EnvoyConfig.HTTP_CONNECTION_MANAGER)
         .setTypedConfig(Any.pack(hcm.build()))
@@ -282,6 +275,21 @@ public final class ListenerGenerator implements Generator {
       l.addListenerFilters(MeshTls.tlsInspector());
     }
     return l.build();
+  }
+
+  /**
+   * Completes an HTTP connection manager whose security filters (jwt_authn, then RBAC) are already
+   * in place: the downstream protections, WebSocket upgrades (Istio enables them on every
+   * connection manager), then {@code fault} and {@code cors} and the router last, Istio's order
+   * ({@code buildHTTPConnectionManager}: authn, authz, ..., fault, cors, ..., router).
+   */
+  private static void completeHcm(HttpConnectionManager.Builder hcm, String statPrefix) {
+    EnvoyConfig.downstreamProtections(hcm)
+        .addUpgradeConfigs(
+            HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
+        .setStatPrefix(statPrefix)
+        .addAllHttpFilters(TrafficFeatures.httpFilters())
+        .addHttpFilters(EnvoyConfig.routerFilter());
   }
 
   private static Listener httpListener(

@@ -44,7 +44,7 @@ final class TcpRoutes {
   static List<FilterChain> sidecar(
       PushContext context, Proxy proxy, MeshService svc, MeshService.Port port) {
     List<Resource> vss = new ArrayList<>();
-    Resource vs = RouteGenerator.meshVirtualService(context, svc.hostname());
+    Resource vs = context.meshVirtualService(svc.hostname());
     if (vs != null) {
       vss.add(vs);
     }

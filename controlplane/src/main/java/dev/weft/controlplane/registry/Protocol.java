@@ -66,22 +66,26 @@ public enum Protocol {
     };
   }
 
-  /** Whether the proxy serves this port with its HTTP connection manager (HTTP, HTTP/2, gRPC). */
+  /**
+   * Whether the proxy serves this port with its HTTP connection manager: HTTP, HTTP/2, gRPC, and
+   * unknown protocols (unnamed ports, unknown names), which Istio sniffs; until Weft sniffs too,
+   * they stay HTTP so that their HTTP routing is kept.
+   */
   public boolean isHttp() {
     return switch (this) {
-      case HTTP, HTTP2, GRPC, GRPC_WEB -> true;
+      case HTTP, HTTP2, GRPC, GRPC_WEB, UNSUPPORTED -> true;
       default -> false;
     };
   }
 
   /**
-   * Whether the proxy serves this port with its TCP proxy: TCP, Mongo, Redis, MySQL, and unknown
-   * protocols (which Istio sniffs and Weft treats as TCP). TLS and HTTPS (Istio's SNI routing and
-   * passthrough) are not served yet, nor UDP.
+   * Whether the proxy serves this port with its TCP proxy: an explicit TCP, Mongo, Redis or MySQL
+   * port (by name prefix or {@code appProtocol}). Unknown protocols are HTTP ({@link #isHttp}); TLS
+   * and HTTPS (Istio's SNI routing and passthrough) are not served yet, nor UDP.
    */
   public boolean isTcp() {
     return switch (this) {
-      case TCP, MONGO, REDIS, MYSQL, UNSUPPORTED -> true;
+      case TCP, MONGO, REDIS, MYSQL -> true;
       default -> false;
     };
   }
