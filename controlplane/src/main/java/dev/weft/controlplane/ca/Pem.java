@@ -29,6 +29,13 @@ final class Pem {
   static String encode(Object certOrKey) {
     StringWriter out = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(out)) {
+      if (certOrKey instanceof PrivateKey k) {
+        // PKCS#8 as the JDK encodes it (the curve in the algorithm identifier); BouncyCastle's
+        // SEC1 conversion of a JDK 25 EC key drops the curve.
+        w.writeObject(new org.bouncycastle.util.io.pem.PemObject("PRIVATE KEY", k.getEncoded()));
+        w.flush();
+        return out.toString();
+      }
       w.writeObject(certOrKey);
     } catch (IOException e) {
       throw new IllegalStateException(e);
