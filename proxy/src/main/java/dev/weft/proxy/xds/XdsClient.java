@@ -80,6 +80,7 @@ public final class XdsClient implements AutoCloseable {
       java.time.Duration.ofSeconds(30);
 
   private final InetSocketAddress server;
+  private final dev.weft.proxy.identity.ControlPlaneCredentials credentials;
   private final Node node;
   private final ConfigCompiler compiler;
   private final ConfigSink sink;
@@ -130,6 +131,7 @@ public final class XdsClient implements AutoCloseable {
 
   private XdsClient(Builder b) {
     this.server = b.server;
+    this.credentials = b.credentials;
     this.node = b.node;
     this.compiler = b.compiler;
     this.sink = b.sink;
@@ -153,11 +155,20 @@ public final class XdsClient implements AutoCloseable {
 
   /** Connects in the background. */
   public void start() {
-    channel =
+    var builder =
         Grpc.newChannelBuilderForAddress(
-                server.getHostString(), server.getPort(), InsecureChannelCredentials.create())
-            .keepAliveTime(30, TimeUnit.SECONDS)
-            .build();
+                server.getHostString(),
+                server.getPort(),
+                credentials == null
+                    ? InsecureChannelCredentials.create()
+                    : credentials.channelCredentials())
+            .keepAliveTime(30, TimeUnit.SECONDS);
+    if (credentials != null) {
+      // Verify the control plane's certificate by its name, whatever address we dial (Istio's
+      // proxies dial istiod.istio-system.svc:15012).
+      builder.overrideAuthority(credentials.authority());
+    }
+    channel = builder.build();
     executor.execute(this::openStream);
   }
 
@@ -222,7 +233,11 @@ public final class XdsClient implements AutoCloseable {
             post(() -> onStreamClosed(gen, "stream closed by the control plane"));
           }
         };
-    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses);
+    var stub = AggregatedDiscoveryServiceGrpc.newStub(channel);
+    if (credentials != null) {
+      stub = stub.withCallCredentials(credentials.callCredentials());
+    }
+    requests = stub.streamAggregatedResources(responses);
     // Subscribe (or resubscribe after a reconnect, with the versions we hold).
     send(TypeUrls.CLUSTER, null);
     send(TypeUrls.LISTENER, null);
@@ -672,6 +687,7 @@ public final class XdsClient implements AutoCloseable {
 
   /** Builds an {@link XdsClient}. */
   public static final class Builder {
+    private dev.weft.proxy.identity.ControlPlaneCredentials credentials;
     private InetSocketAddress server;
     private Node node;
     private ConfigCompiler compiler;
@@ -685,6 +701,15 @@ public final class XdsClient implements AutoCloseable {
 
     public Builder server(InetSocketAddress server) {
       this.server = server;
+      return this;
+    }
+
+    /**
+     * TLS to the control plane and the workload token on the stream (its secure port, 15012);
+     * without them the stream is plaintext (tests' fake control planes).
+     */
+    public Builder credentials(dev.weft.proxy.identity.ControlPlaneCredentials credentials) {
+      this.credentials = credentials;
       return this;
     }
 
