@@ -19,8 +19,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
   @Option(
       names = "--xds-address",
       paramLabel = "HOST:PORT",
-      description = "The xDS (gRPC) address (default: 127.0.0.1:15010).")
-  String xds = "127.0.0.1:15010";
+      description =
+          "The xDS (gRPC) address (gRPC over TLS, with the CA; default: 127.0.0.1:15012).")
+  String xds = "127.0.0.1:15012";
 
   @Option(
       names = "--api-address",

@@ -86,7 +86,7 @@ final class ProxyCommand implements Callable<Integer> {
     HostPort adminAddress =
         admin != null ? InstallCommand.parse(admin) : new HostPort(ip, WellKnownPorts.PROXY_ADMIN);
     PrintWriter out = spec.commandLine().getOut();
-    Proxy proxy = start(ps, xdsAddress, adminAddress, accessLog);
+    Proxy proxy = start(state.resolve(), ps, xdsAddress, adminAddress, accessLog);
     Runtime.getRuntime().addShutdownHook(new Thread(proxy::close, "proxy-shutdown"));
     out.println(
         "proxy "
@@ -112,9 +112,14 @@ final class ProxyCommand implements Callable<Integer> {
     return 0;
   }
 
-  static Proxy start(ProxySpec ps, HostPort xds, HostPort admin, Path accessLog) {
+  /**
+   * Starts {@code ps}'s proxy against the control plane of {@code state}: TLS to its secure xDS
+   * port with a workload token from its API, and a workload certificate from its CA.
+   */
+  static Proxy start(StateDir state, ProxySpec ps, HostPort xds, HostPort admin, Path accessLog) {
+    dev.weft.proxy.identity.ControlPlaneCredentials credentials = WorkloadCredentials.of(state, ps);
     try {
-      return Proxy.start(ps.bootstrap(xds, admin, accessLog));
+      return Proxy.start(ps.bootstrap(xds, admin, accessLog, credentials));
     } catch (IOException e) {
       throw new CliException("cannot start the proxy: " + e.getMessage(), e);
     }

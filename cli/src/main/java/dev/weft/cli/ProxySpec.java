@@ -59,8 +59,13 @@ record ProxySpec(
     return m;
   }
 
-  ProxyBootstrap bootstrap(HostPort xds, HostPort admin, Path accessLog) {
+  ProxyBootstrap bootstrap(
+      HostPort xds,
+      HostPort admin,
+      Path accessLog,
+      dev.weft.proxy.identity.ControlPlaneCredentials credentials) {
     return ProxyBootstrap.builder()
+        .credentials(credentials)
         .nodeId(nodeId())
         .metadata(metadata())
         .xdsServer(xds.socketAddress())

@@ -90,7 +90,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
               portList,
               serviceAccount);
       HostPort admin = new HostPort(addrs.podIp(), WellKnownPorts.PROXY_ADMIN);
-      w.proxy = ProxyCommand.start(ps, xds, admin, st.log(namespace + "." + name + ".access"));
+      w.proxy = ProxyCommand.start(st, ps, xds, admin, st.log(namespace + "." + name + ".access"));
       if (!w.proxy.awaitReady(Duration.ofSeconds(readyTimeout))) {
         err.println(
             "error: the sidecar of "

@@ -55,8 +55,11 @@ class LocalMeshIntegrationTest {
   /** A running local mesh: control plane, ingress gateway, podinfo v1 and v2 with sidecars. */
   private record Mesh(ControlPlaneClient client, int ingressPort, Map<String, String> podIps) {}
 
+  private StateDir meshState;
+
   private Mesh startMesh() throws Exception {
     StateDir state = StateDir.of(tmp.resolve("state")).create();
+    meshState = state;
     ControlPlane cp =
         ControlPlane.builder()
             .stateDir(state.root())
@@ -82,7 +85,7 @@ class LocalMeshIntegrationTest {
                 "127.0.0.1",
                 "127.0.0.1",
                 List.of(),
-                "default"),
+                Installer.GATEWAY_SERVICE_ACCOUNT),
             xds,
             gatewayAdmin);
 
@@ -289,7 +292,8 @@ class LocalMeshIntegrationTest {
   }
 
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p = ProxyCommand.start(spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
+    Proxy p =
+        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
     closeables.add(p);
     return p;
   }
