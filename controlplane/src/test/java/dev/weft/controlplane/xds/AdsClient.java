@@ -63,6 +63,26 @@ final class AdsClient implements AutoCloseable {
                 });
   }
 
+  /**
+   * A client of {@code cp}'s secure port with a token for the workload {@code node} claims to be
+   * (default/x for a malformed node, which the test expects refused for its node).
+   */
+  static AdsClient forNode(dev.weft.controlplane.ControlPlane cp, Node node) {
+    String ns = "default";
+    String sa = "default";
+    String name = "x";
+    try {
+      dev.weft.controlplane.gen.Proxy p = dev.weft.controlplane.gen.Proxy.fromNode(node);
+      ns = p.namespace();
+      sa = p.serviceAccount();
+      name = p.name();
+    } catch (RuntimeException e) {
+      // a malformed node: any valid token
+    }
+    String token = cp.issueWorkloadToken(ns, sa, name, java.time.Duration.ofHours(1)).token();
+    return new AdsClient(cp.xdsAddress(), node, cp.ca().rootPem(), token);
+  }
+
   /** A TLS channel that trusts {@code rootPem} and expects the control plane's SAN. */
   static ManagedChannel channel(InetSocketAddress address, String rootPem) {
     try {

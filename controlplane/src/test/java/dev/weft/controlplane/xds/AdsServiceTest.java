@@ -54,21 +54,9 @@ class AdsServiceTest {
     cp.close();
   }
 
-  /** A client with a token for the workload {@code node} claims to be (default/x if none). */
+  /** A client with a token for the workload {@code node} claims to be. */
   private AdsClient connect(io.envoyproxy.envoy.config.core.v3.Node node) {
-    String ns = "default";
-    String sa = "default";
-    String name = "x";
-    try {
-      dev.weft.controlplane.gen.Proxy p = dev.weft.controlplane.gen.Proxy.fromNode(node);
-      ns = p.namespace();
-      sa = p.serviceAccount();
-      name = p.name();
-    } catch (RuntimeException e) {
-      // a malformed node: any valid token, the node itself is what the test refuses
-    }
-    String token = cp.issueWorkloadToken(ns, sa, name, Duration.ofHours(1)).token();
-    AdsClient c = new AdsClient(cp.xdsAddress(), node, cp.ca().rootPem(), token);
+    AdsClient c = AdsClient.forNode(cp, node);
     clients.add(c);
     return c;
   }
