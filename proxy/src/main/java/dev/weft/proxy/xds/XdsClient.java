@@ -102,6 +102,7 @@ public final class XdsClient implements AutoCloseable {
   private final Map<String, Held<Secret, Secret>> secrets = new LinkedHashMap<>();
   private StreamObserver<DiscoveryRequest> requests;
   private int generation;
+  private long attemptStarted; // System.nanoTime() when the current stream was opened
   private boolean answered;
   private Instant warmingUntil = Instant.MIN;
   private boolean sentNode;
@@ -210,6 +211,7 @@ public final class XdsClient implements AutoCloseable {
     int gen = ++generation;
     sentNode = false;
     answered = false;
+    attemptStarted = System.nanoTime();
     // Our backoff decides when to try again, not the channel's own (which grows to 120 s).
     channel.resetConnectBackoff();
     // Nonces belong to a stream: a new stream starts without one (the versions we hold stay).
@@ -268,9 +270,21 @@ public final class XdsClient implements AutoCloseable {
     connected = false;
     streamError =
         "xds: stream to " + server.getHostString() + ":" + server.getPort() + " failed: " + reason;
-    long delay = backoff.nextDelayMillis();
+    long attempt = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - attemptStarted);
+    long delay = retryDelay(backoff.nextDelayMillis(), attempt, answered);
     executor.schedule(this::openStream, delay, TimeUnit.MILLISECONDS);
     onChange.run();
+  }
+
+  /**
+   * When to try again after a stream that failed: gRPC's connection backoff (A6,
+   * connection-backoff.md) counts the backoff from the start of the attempt, so an attempt that
+   * hung for longer than the backoff (a TLS handshake to an unresponsive server times out after 10
+   * s) is followed at once, not after a further wait. A stream that was answered had reached the
+   * server: the whole backoff applies from its end.
+   */
+  static long retryDelay(long backoffMillis, long attemptMillis, boolean answered) {
+    return answered ? backoffMillis : Math.max(0, backoffMillis - attemptMillis);
   }
 
   private void send(String type, String errorDetail) {
