@@ -126,13 +126,16 @@ class IdentityIntegrationTest {
     assertThat(leaf.getPublicKey().getAlgorithm()).isEqualTo("EC");
     assertThat(Duration.between(leaf.getNotBefore().toInstant(), leaf.getNotAfter().toInstant()))
         .isEqualTo(Duration.ofHours(24));
-    // The SDS secrets, and openssl's opinion of the chain.
+    // The SDS secrets reach the data plane's secret store; openssl's opinion of the chain.
+    await(
+        () -> sidecar.secrets().secret(SecretNames.DEFAULT) != null,
+        () -> "the default secret in the proxy's secret store");
+    assertThat(sidecar.secrets().secret(SecretNames.DEFAULT))
+        .isEqualTo(certs.secret(SecretNames.DEFAULT).orElseThrow());
     String chainPem =
         sidecar
             .secrets()
-            .orElseThrow()
             .secret(SecretNames.DEFAULT)
-            .orElseThrow()
             .getTlsCertificate()
             .getCertificateChain()
             .getInlineBytes()
@@ -148,9 +151,7 @@ class IdentityIntegrationTest {
     assertThat(
             sidecar
                 .secrets()
-                .orElseThrow()
                 .secret(SecretNames.ROOTCA)
-                .orElseThrow()
                 .getValidationContext()
                 .getTrustedCa()
                 .getInlineBytes()
