@@ -8,7 +8,7 @@ import java.util.Map;
  * Parses durations as Go's {@code time.ParseDuration} does ({@code 300ms}, {@code 1.5h}, {@code
  * 2h45m}), which is what Istio's CRD schema ({@code duration(self)}) accepts and what users write.
  */
-final class Durations {
+public final class Durations {
   private static final Map<String, Long> UNITS =
       Map.of(
           "ns", 1L,
@@ -23,7 +23,7 @@ final class Durations {
   private Durations() {}
 
   /** The duration {@code s} denotes, or null when it is not a valid non-negative duration. */
-  static Duration parse(String s) {
+  public static Duration parse(String s) {
     if (s.isEmpty()) {
       return null;
     }

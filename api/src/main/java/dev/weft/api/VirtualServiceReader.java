@@ -637,7 +637,9 @@ final class VirtualServiceReader {
         }
       }
       d.end();
-      delay = new HttpFaultInjection.Delay(fixed != null ? fixed : exp, pct == null ? 100 : pct);
+      // Istio: without percentage (or the deprecated percent) no request is delayed; an
+      // exponentialDelay is not supported (TranslateFault drops the delay).
+      delay = new HttpFaultInjection.Delay(fixed, pct == null ? 0 : pct);
     }
     HttpFaultInjection.Abort abort = null;
     Fields a = f.object("abort");
@@ -662,7 +664,8 @@ final class VirtualServiceReader {
       }
       Double pct = Checks.percentage(a, "percentage");
       a.end();
-      abort = new HttpFaultInjection.Abort(status, pct == null ? 100 : pct, grpc);
+      // Istio: without percentage no request is aborted (Envoy's FaultAbort.percentage is 0).
+      abort = new HttpFaultInjection.Abort(status, pct == null ? 0 : pct, grpc);
     }
     if (d == null && a == null) {
       f.error("fault must have at least delay or abort");

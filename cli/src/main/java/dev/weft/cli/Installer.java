@@ -222,6 +222,8 @@ final class Installer {
       } else if (o.gateway()) {
         int adminPort = WorkloadAllocator.freePort(GATEWAY_IP);
         HostPort admin = new HostPort(GATEWAY_IP, adminPort);
+        // Istio's gateway serves metrics on 15090; several local meshes share 127.0.0.1.
+        HostPort prometheus = new HostPort(GATEWAY_IP, WorkloadAllocator.freePort(GATEWAY_IP));
         Process gw =
             BackgroundProcesses.start(
                 state,
@@ -243,10 +245,13 @@ final class Installer {
                         "--ip",
                         GATEWAY_IP,
                         "--admin",
-                        admin.toString())),
+                        admin.toString(),
+                        "--prometheus",
+                        prometheus.toString())),
                 Map.of());
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("admin", admin.toString());
+        record.put("prometheus", prometheus.toString());
         record.put("ingressPort", ingressPort);
         record.put("ip", GATEWAY_IP);
         record.put("pid", gw.pid());

@@ -59,6 +59,14 @@ final class ProxyCommand implements Callable<Integer> {
   String admin;
 
   @Option(
+      names = "--prometheus",
+      paramLabel = "HOST:PORT|off",
+      description =
+          "Istio's metrics port, /stats/prometheus (default: <ip>:15090 for a sidecar, none"
+              + " for a router).")
+  String prometheus;
+
+  @Option(
       names = "--xds",
       paramLabel = "HOST:PORT",
       description = "The control plane (default: from the state dir's controlplane.json).")
@@ -85,8 +93,15 @@ final class ProxyCommand implements Callable<Integer> {
     HostPort xdsAddress = xds != null ? InstallCommand.parse(xds) : xdsFromState(state.resolve());
     HostPort adminAddress =
         admin != null ? InstallCommand.parse(admin) : new HostPort(ip, WellKnownPorts.PROXY_ADMIN);
+    // A sidecar owns its pod IP, so Istio's 15090 is its own; a gateway (often on 127.0.0.1,
+    // shared by local meshes) serves one only where --prometheus says.
+    HostPort prometheusAddress =
+        prometheus == null
+            ? (type.equals(NodeId.SIDECAR) ? new HostPort(ip, WellKnownPorts.PROMETHEUS) : null)
+            : "off".equals(prometheus) ? null : InstallCommand.parse(prometheus);
     PrintWriter out = spec.commandLine().getOut();
-    Proxy proxy = start(state.resolve(), ps, xdsAddress, adminAddress, accessLog);
+    Proxy proxy =
+        start(state.resolve(), ps, xdsAddress, adminAddress, prometheusAddress, accessLog);
     Runtime.getRuntime().addShutdownHook(new Thread(proxy::close, "proxy-shutdown"));
     out.println(
         "proxy "
@@ -113,13 +128,29 @@ final class ProxyCommand implements Callable<Integer> {
   }
 
   /**
-   * Starts {@code ps}'s proxy against the control plane of {@code state}: TLS to its secure xDS
-   * port with a workload token from its API, and a workload certificate from its CA.
+   * Starts {@code ps}'s proxy against the control plane of {@code state} without Istio's metrics
+   * port.
    */
   static Proxy start(StateDir state, ProxySpec ps, HostPort xds, HostPort admin, Path accessLog) {
+    return start(state, ps, xds, admin, null, accessLog);
+  }
+
+  /**
+   * Starts {@code ps}'s proxy against the control plane of {@code state}: TLS to its secure xDS
+   * port with a workload token from its API, and a workload certificate from its CA.
+   *
+   * @param prometheus Istio's metrics address, or null for none
+   */
+  static Proxy start(
+      StateDir state,
+      ProxySpec ps,
+      HostPort xds,
+      HostPort admin,
+      HostPort prometheus,
+      Path accessLog) {
     dev.weft.proxy.identity.ControlPlaneCredentials credentials = WorkloadCredentials.of(state, ps);
     try {
-      return Proxy.start(ps.bootstrap(xds, admin, accessLog, credentials));
+      return Proxy.start(ps.bootstrap(xds, admin, prometheus, accessLog, credentials));
     } catch (IOException e) {
       throw new CliException("cannot start the proxy: " + e.getMessage(), e);
     }

@@ -90,7 +90,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
               portList,
               serviceAccount);
       HostPort admin = new HostPort(addrs.podIp(), WellKnownPorts.PROXY_ADMIN);
-      w.proxy = ProxyCommand.start(st, ps, xds, admin, st.log(namespace + "." + name + ".access"));
+      // Istio's metrics port on the pod IP, as a sidecar's 15090.
+      HostPort metrics = new HostPort(addrs.podIp(), WellKnownPorts.PROMETHEUS);
+      w.proxy =
+          ProxyCommand.start(
+              st, ps, xds, admin, metrics, st.log(namespace + "." + name + ".access"));
       if (!w.proxy.awaitReady(Duration.ofSeconds(readyTimeout))) {
         err.println(
             "error: the sidecar of "

@@ -53,7 +53,14 @@ class LocalMeshIntegrationTest {
   }
 
   /** A running local mesh: control plane, ingress gateway, podinfo v1 and v2 with sidecars. */
-  private record Mesh(ControlPlaneClient client, int ingressPort, Map<String, String> podIps) {}
+  private record Mesh(
+      ControlPlaneClient client,
+      int ingressPort,
+      Map<String, String> podIps,
+      List<HostPort> metrics) {}
+
+  /** Istio's metrics ports (/stats/prometheus) of the mesh's proxies. */
+  private final List<HostPort> metrics = new ArrayList<>();
 
   private StateDir meshState;
 
@@ -75,6 +82,8 @@ class LocalMeshIntegrationTest {
     int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
     assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
     HostPort gatewayAdmin = new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1"));
+    HostPort gatewayMetrics = new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1"));
+    metrics.add(gatewayMetrics);
     Proxy gateway =
         start(
             new ProxySpec(
@@ -87,13 +96,14 @@ class LocalMeshIntegrationTest {
                 List.of(),
                 Installer.GATEWAY_SERVICE_ACCOUNT),
             xds,
-            gatewayAdmin);
+            gatewayAdmin,
+            gatewayMetrics);
 
     Map<String, String> podIps = new HashMap<>();
     podIps.put("podinfo-v1", startWorkload(state, xds, "podinfo-v1", "v1", "6.7.1"));
     podIps.put("podinfo-v2", startWorkload(state, xds, "podinfo-v2", "v2", "6.7.0"));
     assertThat(gateway.awaitReady(Duration.ofSeconds(30))).as("gateway ready").isTrue();
-    return new Mesh(client, ingressPort, podIps);
+    return new Mesh(client, ingressPort, podIps, List.copyOf(metrics));
   }
 
   @Test
@@ -159,6 +169,245 @@ class LocalMeshIntegrationTest {
     for (int i = 0; i < 20; i++) {
       assertThat(version(url, canary)).isEqualTo("6.7.0");
       assertThat(version(url, Map.of())).isEqualTo("6.7.1");
+    }
+  }
+
+  /**
+   * Issue #9's telemetry: every proxy serves Istio's standard metrics on its metrics port, the
+   * gateway (reporter source) and the sidecars (reporter destination) know each other's workload
+   * through the metadata exchange, the app never sees the exchange headers, and a real Prometheus
+   * scraping the proxies answers PromQL with the 90/10 split the test generated.
+   */
+  @Test
+  void prometheusScrapesIstioMetricsWithPeerLabelsAndTheCanarySplit() throws Exception {
+    Mesh mesh = startMesh();
+    assertThat(
+            mesh.client().apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml").errors())
+        .isEmpty();
+    Path prometheusBinary = findPrometheus();
+    // Prometheus scrapes from before the traffic, so that it sees the counters grow.
+    int promPort = prometheusBinary == null ? -1 : WorkloadAllocator.freePort("127.0.0.1");
+    StringBuilder targets = new StringBuilder();
+    for (HostPort m : mesh.metrics()) {
+      targets.append(targets.isEmpty() ? "" : ", ").append('"').append(m).append('"');
+    }
+    Path config = tmp.resolve("prometheus.yml");
+    java.nio.file.Files.writeString(
+        config,
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
+            + "  static_configs:\n  - targets: ["
+            + targets
+            + "]\n");
+    if (prometheusBinary != null) {
+      Process prom =
+          new ProcessBuilder(
+                  prometheusBinary.toString(),
+                  "--config.file=" + config,
+                  "--storage.tsdb.path=" + tmp.resolve("prom-data"),
+                  "--web.listen-address=127.0.0.1:" + promPort)
+              .redirectErrorStream(true)
+              .redirectOutput(tmp.resolve("prometheus.log").toFile())
+              .start();
+      closeables.add(
+          () -> {
+            prom.destroy();
+            if (!prom.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+              prom.destroyForcibly();
+            }
+          });
+      awaitLong(
+          () -> "Prometheus to scrape every proxy once",
+          () -> {
+            Map<String, Double> up = promQuery(promPort, "sum(up)", "none");
+            return Double.valueOf(mesh.metrics().size()).equals(up.get(""));
+          });
+    }
+    String url = "http://127.0.0.1:" + mesh.ingressPort() + "/version";
+    Map<String, Integer> counts = new HashMap<>();
+    await(
+        "both subsets routed",
+        () -> {
+          String v = version(url, Map.of());
+          if (v != null) {
+            counts.merge(v, 1, Integer::sum);
+          }
+          return counts.keySet().containsAll(List.of("6.7.1", "6.7.0"));
+        });
+    if (promPort > 0) {
+      // Prometheus holds a sample of the counters before the measured traffic, so that it sees
+      // them grow (a rate needs two different samples).
+      int warm = counts.values().stream().mapToInt(Integer::intValue).sum();
+      awaitLong(
+          () -> "Prometheus to scrape the warm-up's " + warm + " requests",
+          () ->
+              promQuery(
+                          promPort,
+                          "sum(istio_requests_total{reporter=\"source\",response_code=\"200\"})",
+                          "none")
+                      .getOrDefault("", 0.0)
+                  >= warm);
+    }
+    int n = 200;
+    Map<String, Integer> split = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      String v = version(url, Map.of());
+      assertThat(v).as("request %d", i).isNotNull();
+      split.merge(v, 1, Integer::sum);
+      counts.merge(v, 1, Integer::sum);
+    }
+    // Each proxy's metrics port, as scraped.
+    String gateway = scrape(mesh.metrics().get(0));
+    assertThat(gateway)
+        .contains(
+            "istio_requests_total{reporter=\"source\",source_workload=\"istio-ingressgateway\","
+                + "source_canonical_service=\"istio-ingressgateway\"")
+        .contains("destination_workload=\"podinfo-v1\",destination_workload_namespace=\"demo\"")
+        .contains("destination_app=\"podinfo\",destination_version=\"v2\"")
+        .contains("destination_service=\"podinfo.demo.svc.cluster.local\"")
+        .contains("istio_request_duration_milliseconds_bucket{reporter=\"source\"")
+        .contains("le=\"0.5\"")
+        .contains("le=\"3600000\"")
+        .contains("istio_response_bytes_sum{")
+        .contains("envoy_cluster_upstream_rq_xx{envoy_response_code_class=\"2\"");
+    assertThat(scrape(mesh.metrics().get(1)))
+        .contains(
+            "istio_requests_total{reporter=\"destination\","
+                + "source_workload=\"istio-ingressgateway\"")
+        .contains("destination_workload=\"podinfo-v1\"")
+        .contains("connection_security_policy=\"none\"");
+
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        promPort > 0,
+        "prometheus is not installed (apt-get install prometheus; .ci/run installs it):"
+            + " skipping the PromQL part");
+    int v1 = counts.get("6.7.1");
+    int v2 = counts.get("6.7.0");
+    String bySubset =
+        "sum by (destination_version) (istio_requests_total{reporter=\"source\","
+            + "source_workload=\"istio-ingressgateway\",response_code=\"200\","
+            + "destination_service=\"podinfo.demo.svc.cluster.local\"})";
+    Map<String, Double> got = new HashMap<>();
+    awaitLong(
+        () ->
+            "Prometheus to scrape the gateway's counts (" + v1 + " v1, " + v2 + " v2), has " + got,
+        () -> {
+          got.clear();
+          got.putAll(promQuery(promPort, bySubset, "destination_version"));
+          return Double.valueOf(v1).equals(got.get("v1"))
+              && Double.valueOf(v2).equals(got.get("v2"));
+        });
+    // The 90/10 split as Prometheus saw it, less the warm-up the test counted itself.
+    int warmV1 = v1 - split.getOrDefault("6.7.1", 0);
+    BinomialBounds bounds = BinomialBounds.of(n, 0.9, 0.999);
+    assertThat(bounds.contains((int) Math.round(got.get("v1")) - warmV1))
+        .as("v1 %s of %s within %s", got.get("v1") - warmV1, n, bounds)
+        .isTrue();
+    // Both sidecars saw the same requests as the destination, knowing their source.
+    awaitLong(
+        () -> "Prometheus to scrape the sidecars' counts",
+        () -> {
+          Map<String, Double> dest =
+              promQuery(
+                  promPort,
+                  "sum by (destination_workload) (istio_requests_total{reporter=\"destination\","
+                      + "source_workload=\"istio-ingressgateway\",response_code=\"200\"})",
+                  "destination_workload");
+          return Double.valueOf(v1).equals(dest.get("podinfo-v1"))
+              && Double.valueOf(v2).equals(dest.get("podinfo-v2"));
+        });
+    // And a request rate.
+    awaitLong(
+        () -> "a request rate",
+        () -> {
+          Map<String, Double> rate =
+              promQuery(
+                  promPort, "sum(rate(istio_requests_total{reporter=\"source\"}[5m]))", "none");
+          return rate.getOrDefault("", 0.0) > 0;
+        });
+    // The app behind the sidecar sees no exchange headers (last: this request is not counted).
+    HttpResponse<String> headers =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + mesh.ingressPort() + "/headers"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(headers.statusCode()).isEqualTo(200);
+    assertThat(headers.body().toLowerCase()).doesNotContain("x-envoy-peer-metadata");
+    assertThat(headers.headers().firstValue("x-envoy-peer-metadata")).isEmpty();
+  }
+
+  private static Path findPrometheus() {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      Path p = Path.of(dir, "prometheus");
+      if (java.nio.file.Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  private String scrape(HostPort metricsAddress) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://" + metricsAddress + "/stats/prometheus"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
+  }
+
+  /**
+   * The instant vector of a PromQL query, keyed by {@code label} ("" when absent); empty on error.
+   */
+  private Map<String, Double> promQuery(int port, String query, String label) {
+    Map<String, Double> out = new HashMap<>();
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + port
+                              + "/api/v1/query?query="
+                              + java.net.URLEncoder.encode(
+                                  query, java.nio.charset.StandardCharsets.UTF_8)))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        return out;
+      }
+      for (var sample : JSON.readTree(r.body()).path("data").path("result")) {
+        out.put(
+            sample.path("metric").path(label).asText(""),
+            Double.parseDouble(sample.path("value").get(1).asText()));
+      }
+    } catch (IOException | RuntimeException e) {
+      return out; // not up yet
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return out;
+  }
+
+  /**
+   * {@link #await} with a longer deadline, for a Prometheus that starts and scrapes every second.
+   */
+  private void awaitLong(java.util.function.Supplier<String> what, BooleanSupplier condition)
+      throws Exception {
+    Instant deadline = Instant.now().plusSeconds(90);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        Path log = tmp.resolve("prometheus.log");
+        String tail = java.nio.file.Files.exists(log) ? java.nio.file.Files.readString(log) : "";
+        throw new AssertionError(
+            "timed out waiting for "
+                + what.get()
+                + "\nprometheus log:\n"
+                + tail.substring(Math.max(0, tail.length() - 3000)));
+      }
+      Thread.sleep(200); // polling a condition with a deadline
     }
   }
 
@@ -263,6 +512,112 @@ class LocalMeshIntegrationTest {
         });
   }
 
+  /**
+   * Issue #6's fault, CORS and mirroring from apply to the wire: the gateway aborts half the
+   * requests of a route (exact binomial bounds), answers a CORS preflight itself (podinfo-v1's
+   * sidecar never sees it), and mirrors a route to v2 with a {@code -shadow} Host while v1 answers.
+   */
+  @Test
+  void faultCorsAndMirrorAppliedThroughTheControlPlane() throws Exception {
+    Mesh mesh = startMesh();
+    String vs =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: podinfo, namespace: demo}
+        spec:
+          hosts: ["*"]
+          gateways: ["podinfo-gw"]
+          http:
+          - match: [{headers: {x-fault: {exact: "yes"}}}]
+            fault:
+              abort: {httpStatus: 503, percentage: {value: 50}}
+            route: [{destination: {host: podinfo.demo.svc.cluster.local, subset: v1}}]
+          - corsPolicy:
+              allowOrigins: [{exact: "https://app.example"}]
+              allowMethods: [GET, POST]
+              maxAge: 1h
+            mirror: {host: podinfo.demo.svc.cluster.local, subset: v2}
+            route: [{destination: {host: podinfo.demo.svc.cluster.local, subset: v1}}]
+        """;
+    String manifests =
+        DemoManifests.concat(
+                List.of(
+                    DemoManifests.PODINFO_SERVICE,
+                    DemoManifests.GATEWAY,
+                    DemoManifests.DESTINATION_RULE))
+            + "\n---\n"
+            + vs;
+    ControlPlaneClient.Outcome applied = mesh.client().apply(manifests, "traffic.yaml");
+    assertThat(applied.errors()).isEmpty();
+    assertThat(applied.warnings()).isEmpty();
+    String url = "http://127.0.0.1:" + mesh.ingressPort() + "/version";
+    await("the v1 route", () -> "6.7.1".equals(version(url, Map.of())));
+    // Wait for the fault route too (the first route applied may be the old configuration's).
+    await(
+        "the fault route",
+        () -> {
+          try {
+            return http.send(
+                        HttpRequest.newBuilder(URI.create(url)).header("x-fault", "yes").build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .statusCode()
+                == 503;
+          } catch (IOException e) {
+            return false;
+          } catch (InterruptedException e) {
+            throw new AssertionError(e);
+          }
+        });
+
+    int n = 400;
+    int aborted = 0;
+    for (int i = 0; i < n; i++) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(url)).header("x-fault", "yes").build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 503) {
+        assertThat(r.body()).isEqualTo("fault filter abort");
+        aborted++;
+      } else {
+        assertThat(r.statusCode()).isEqualTo(200);
+      }
+    }
+    BinomialBounds bounds = BinomialBounds.of(n, 0.5, 1 - 1e-6);
+    assertThat(bounds.contains(aborted)).as("aborted %s within %s", aborted, bounds).isTrue();
+
+    HttpResponse<String> preflight =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "https://app.example")
+                .header("Access-Control-Request-Method", "POST")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(preflight.statusCode()).isEqualTo(200);
+    assertThat(preflight.headers().firstValue("access-control-allow-origin"))
+        .contains("https://app.example");
+    assertThat(preflight.headers().firstValue("access-control-allow-methods")).contains("GET,POST");
+    assertThat(preflight.headers().firstValue("access-control-max-age")).contains("3600");
+
+    // The mirrored copies reach v2's sidecar with the -shadow Host; v1 answered the originals.
+    Path v2Log = tmp.resolve("podinfo-v2.access.log");
+    await("a mirrored copy at podinfo-v2", () -> read(v2Log).contains("-shadow:"));
+    Path v1Log = tmp.resolve("podinfo-v1.access.log");
+    await("the originals at podinfo-v1", () -> read(v1Log).contains("GET /version"));
+    assertThat(read(v1Log)).doesNotContain("OPTIONS");
+    assertThat(read(v2Log)).doesNotContain("OPTIONS");
+  }
+
+  private static String read(Path p) {
+    try {
+      return java.nio.file.Files.exists(p) ? java.nio.file.Files.readString(p) : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
   /** Starts a podinfo app and its sidecar; returns the workload's pod IP. */
   private String startWorkload(StateDir state, HostPort xds, String name, String subset, String v)
       throws IOException {
@@ -272,6 +627,8 @@ class LocalMeshIntegrationTest {
     PodinfoServer app =
         PodinfoServer.builder().address(a.appAddress()).port(9898).version(v).ioThreads(1).start();
     closeables.add(app);
+    HostPort metricsAddress = new HostPort(a.podIp(), 15090);
+    metrics.add(metricsAddress);
     Proxy sidecar =
         start(
             new ProxySpec(
@@ -284,16 +641,18 @@ class LocalMeshIntegrationTest {
                 ports,
                 "default"),
             xds,
-            new HostPort(a.podIp(), 15000));
+            new HostPort(a.podIp(), 15000),
+            metricsAddress);
     assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))
         .as("sidecar %s ready: %s", name, sidecar.failure())
         .isTrue();
     return a.podIp();
   }
 
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
+  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin, HostPort prometheus) {
     Proxy p =
-        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
+        ProxyCommand.start(
+            meshState, spec, xds, admin, prometheus, tmp.resolve(spec.name() + ".access.log"));
     closeables.add(p);
     return p;
   }

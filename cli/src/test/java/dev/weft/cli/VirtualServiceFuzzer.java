@@ -149,17 +149,10 @@ final class VirtualServiceFuzzer {
         r.put("retries", retries());
       }
       if (random.nextInt(8) == 0) {
-        r.put(
-            "fault",
-            Map.of(
-                "abort",
-                Map.of("httpStatus", 503, "percentage", Map.of("value", 10.0)),
-                "delay",
-                Map.of("fixedDelay", "1s")));
+        r.put("fault", fault());
       }
       if (random.nextInt(10) == 0) {
-        r.put("mirror", Map.of("host", pick(DESTINATIONS)));
-        r.put("mirrorPercentage", Map.of("value", 5.0));
+        mirror(r);
       }
     } else if (action < 9) {
       Map<String, Object> redirect = new LinkedHashMap<>();
@@ -199,9 +192,78 @@ final class VirtualServiceFuzzer {
       r.put("headers", headers());
     }
     if (random.nextInt(12) == 0) {
-      r.put("corsPolicy", Map.of("allowOrigins", List.of(Map.of("exact", "https://a.example"))));
+      r.put("corsPolicy", cors());
     }
     return r;
+  }
+
+  /** A fault: delay and/or abort (HTTP or gRPC status), with and without percentages. */
+  private Map<String, Object> fault() {
+    Map<String, Object> f = new LinkedHashMap<>();
+    int kind = random.nextInt(3);
+    if (kind != 1) {
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("fixedDelay", pick(List.of("1s", "5ms", "250ms")));
+      if (random.nextBoolean()) {
+        d.put("percentage", Map.of("value", pick(List.of(0.0, 0.5, 10.0, 100.0))));
+      }
+      f.put("delay", d);
+    }
+    if (kind != 0) {
+      Map<String, Object> a = new LinkedHashMap<>();
+      if (random.nextBoolean()) {
+        a.put("httpStatus", pick(List.of(200, 418, 503, 599)));
+      } else {
+        a.put("grpcStatus", pick(List.of("UNAVAILABLE", "OK", "UNAUTHENTICATED")));
+      }
+      if (random.nextBoolean()) {
+        a.put("percentage", Map.of("value", pick(List.of(0.0001, 50.0, 100.0))));
+      }
+      f.put("abort", a);
+    }
+    return f;
+  }
+
+  /** {@code mirror} with or without a percentage, or {@code mirrors}. */
+  private void mirror(Map<String, Object> r) {
+    if (random.nextBoolean()) {
+      r.put("mirror", Map.of("host", pick(DESTINATIONS)));
+      if (random.nextBoolean()) {
+        r.put("mirrorPercentage", Map.of("value", pick(List.of(0.0, 5.0, 100.0))));
+      }
+    } else {
+      r.put(
+          "mirrors",
+          List.of(
+              Map.of("destination", Map.of("host", pick(DESTINATIONS))),
+              Map.of(
+                  "destination",
+                  Map.of("host", pick(DESTINATIONS), "subset", "v1"),
+                  "percentage",
+                  Map.of("value", 25.0))));
+    }
+  }
+
+  /** A CORS policy with every kind of origin match and the optional fields. */
+  private Map<String, Object> cors() {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put(
+        "allowOrigins",
+        List.of(
+            Map.of("exact", "https://a.example"),
+            Map.of("prefix", "https://b"),
+            Map.of("regex", pick(SAFE_REGEXES))));
+    if (random.nextBoolean()) {
+      c.put("allowMethods", List.of("GET", "POST"));
+      c.put("allowHeaders", List.of("x-a", "content-type"));
+      c.put("exposeHeaders", List.of("x-b"));
+      c.put("maxAge", pick(List.of("24h", "1s", "500ms")));
+      c.put("allowCredentials", random.nextBoolean());
+    }
+    if (random.nextBoolean()) {
+      c.put("unmatchedPreflights", pick(List.of("FORWARD", "IGNORE", "UNSPECIFIED")));
+    }
+    return c;
   }
 
   private Map<String, Object> match(List<String> gateways) {

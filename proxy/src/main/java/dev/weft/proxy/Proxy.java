@@ -2,6 +2,7 @@ package dev.weft.proxy;
 
 import dev.weft.proxy.accesslog.AccessLogger;
 import dev.weft.proxy.admin.AdminServer;
+import dev.weft.proxy.admin.PrometheusServer;
 import dev.weft.proxy.config.ConfigCompiler;
 import dev.weft.proxy.http.DataPlane;
 import dev.weft.proxy.identity.GrpcCertificateClient;
@@ -39,6 +40,7 @@ public final class Proxy implements AutoCloseable {
   private AdminServer admin;
   private WorkloadCertificates certificates;
   private GrpcCertificateClient caClient;
+  private PrometheusServer prometheus;
   private volatile boolean closing;
 
   private Proxy(ProxyBootstrap bootstrap) {
@@ -53,7 +55,12 @@ public final class Proxy implements AutoCloseable {
    */
   public static Proxy start(ProxyBootstrap b) throws IOException {
     Proxy p = new Proxy(b);
-    p.stats.identity(identity(b));
+    p.stats.telemetry(
+        new dev.weft.proxy.stats.IstioTelemetry(
+            dev.weft.proxy.stats.PeerMetadata.ofNode(
+                b.metadata(), b.nodeId().name(), b.nodeId().namespace()),
+            b.nodeId().toString(),
+            b.telemetry()));
     p.admin =
         AdminServer.start(
             b.adminAddress(),
@@ -63,10 +70,21 @@ public final class Proxy implements AutoCloseable {
             () -> p.xds.snapshot(),
             p.stats,
             p::close);
+    if (b.prometheusAddress().isPresent()) {
+      try {
+        p.prometheus = PrometheusServer.start(b.prometheusAddress().get(), p.stats);
+      } catch (IOException e) {
+        p.admin.close();
+        throw e;
+      }
+    }
     try {
       p.accessLog = AccessLogger.open(b.accessLogPath().orElse(null), p.stats);
     } catch (IOException e) {
       p.admin.close();
+      if (p.prometheus != null) {
+        p.prometheus.close();
+      }
       throw new IOException("cannot open access log " + b.accessLogPath().get() + ": " + e, e);
     }
     p.transport = Transport.create(0);
@@ -108,19 +126,6 @@ public final class Proxy implements AutoCloseable {
     p.xds.onChange(p::signal);
     p.xds.start();
     return p;
-  }
-
-  private static ProxyStats.Identity identity(ProxyBootstrap b) {
-    Object labels = b.metadata().get(dev.weft.xds.NodeMetadata.LABELS);
-    String app = "unknown";
-    String version = "unknown";
-    if (labels instanceof Map<?, ?> m) {
-      app = m.get("app") instanceof String s ? s : app;
-      version = m.get("version") instanceof String s ? s : version;
-    }
-    Object workload = b.metadata().get(dev.weft.xds.NodeMetadata.WORKLOAD_NAME);
-    return new ProxyStats.Identity(
-        workload instanceof String w ? w : b.nodeId().name(), b.nodeId().namespace(), app, version);
   }
 
   private boolean ready() {
@@ -210,6 +215,11 @@ public final class Proxy implements AutoCloseable {
     return admin.address();
   }
 
+  /** Where Istio's metrics port listens, if the bootstrap asked for one. */
+  public Optional<InetSocketAddress> prometheusAddress() {
+    return Optional.ofNullable(prometheus).map(PrometheusServer::address);
+  }
+
   /** Completes when the proxy has stopped (after {@link #close} or {@code /quitquitquit}). */
   public CompletableFuture<Void> terminationFuture() {
     return terminated;
@@ -234,6 +244,9 @@ public final class Proxy implements AutoCloseable {
       listeners.close();
       transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5_000);
       admin.close();
+      if (prometheus != null) {
+        prometheus.close();
+      }
       accessLog.close();
     } finally {
       signal();

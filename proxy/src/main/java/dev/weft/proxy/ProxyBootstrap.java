@@ -21,6 +21,8 @@ public final class ProxyBootstrap {
   private final Map<String, Object> metadata;
   private final InetSocketAddress xdsServer;
   private final InetSocketAddress adminAddress;
+  private final InetSocketAddress prometheusAddress;
+  private final boolean telemetry;
   private final Path accessLogPath;
   private final long maxDownstreamConnections;
   private final dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters;
@@ -39,6 +41,8 @@ public final class ProxyBootstrap {
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
     this.xdsServer = Objects.requireNonNull(b.xdsServer, "xdsServer");
     this.adminAddress = b.adminAddress;
+    this.prometheusAddress = b.prometheusAddress;
+    this.telemetry = b.telemetry;
     this.accessLogPath = b.accessLogPath;
     this.httpFilters = b.httpFilters;
     Map<String, Object> copy = new LinkedHashMap<>();
@@ -107,6 +111,19 @@ public final class ProxyBootstrap {
     return adminAddress;
   }
 
+  /**
+   * Where Istio's metrics port serves {@code /stats/prometheus} (the pod IP's 15090 in Istio);
+   * empty when the proxy serves metrics only on its admin interface.
+   */
+  public Optional<InetSocketAddress> prometheusAddress() {
+    return Optional.ofNullable(prometheusAddress);
+  }
+
+  /** Whether Istio's metadata exchange and standard metrics are on (the default). */
+  public boolean telemetry() {
+    return telemetry;
+  }
+
   /** The access log file; empty means standard output. */
   public Optional<Path> accessLogPath() {
     return Optional.ofNullable(accessLogPath);
@@ -149,6 +166,8 @@ public final class ProxyBootstrap {
     private InetSocketAddress xdsServer;
     private InetSocketAddress adminAddress =
         new InetSocketAddress("127.0.0.1", WellKnownPorts.PROXY_ADMIN);
+    private InetSocketAddress prometheusAddress;
+    private boolean telemetry = true;
     private Path accessLogPath;
     private long maxDownstreamConnections;
     private dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters =
@@ -218,6 +237,18 @@ public final class ProxyBootstrap {
 
     public Builder adminAddress(InetSocketAddress adminAddress) {
       this.adminAddress = Objects.requireNonNull(adminAddress, "adminAddress");
+      return this;
+    }
+
+    /** Istio's metrics address ({@code <pod IP>:15090}); null (the default) means none. */
+    public Builder prometheusAddress(InetSocketAddress prometheusAddress) {
+      this.prometheusAddress = prometheusAddress;
+      return this;
+    }
+
+    /** Turns Istio's metadata exchange and standard metrics on (the default) or off. */
+    public Builder telemetry(boolean on) {
+      this.telemetry = on;
       return this;
     }
 

@@ -385,10 +385,13 @@ class ProxyTest {
 
     String prom = admin("/stats/prometheus");
     assertThat(prom)
+        .contains("destination_service=\"dead.demo.svc.cluster.local\"")
+        .containsPattern(
+            "istio_requests_total\\{reporter=\"source\",[^}]*"
+                + "destination_service=\"dead\\.demo\\.svc\\.cluster\\.local\",[^}]*"
+                + "response_code=\"503\",grpc_response_status=\"\",response_flags=\"UF\",[^}]*\\} 1")
         .contains(
-            "response_code=\"503\",response_flags=\"UF\",destination_cluster=\"" + dead + "\"} 1")
-        .contains(
-            "envoy_cluster_upstream_rq{envoy_response_code_class=\"5xx\",cluster_name=\""
+            "envoy_cluster_upstream_rq_xx{envoy_response_code_class=\"5\",cluster_name=\""
                 + empty
                 + "\"} 1");
   }
@@ -585,14 +588,25 @@ class ProxyTest {
     await(() -> ads.acked(EDS, "e1"));
     RawHttp.get(port, "podinfo.demo", "/s");
     await(() -> admin0("/stats").contains("cluster." + V1 + ".upstream_rq_2xx: 1"));
+    // The upstream here is a plain server (no sidecar): the destination workload is unknown.
     assertThat(admin("/stats/prometheus"))
         .contains(
             "istio_requests_total{reporter=\"source\",source_workload=\"podinfo-v1\","
-                + "source_workload_namespace=\"demo\",source_app=\"podinfo\",source_version=\"v1\","
+                + "source_canonical_service=\"podinfo\",source_canonical_revision=\"v1\","
+                + "source_workload_namespace=\"demo\",source_principal=\"unknown\","
+                + "source_app=\"podinfo\",source_version=\"v1\",source_cluster=\"Kubernetes\","
+                + "destination_workload=\"unknown\",destination_workload_namespace=\"unknown\","
+                + "destination_principal=\"unknown\",destination_app=\"unknown\","
+                + "destination_version=\"unknown\","
                 + "destination_service=\"podinfo.demo.svc.cluster.local\","
+                + "destination_canonical_service=\"unknown\","
+                + "destination_canonical_revision=\"unknown\","
                 + "destination_service_name=\"podinfo\",destination_service_namespace=\"demo\","
-                + "destination_version=\"v1\",request_protocol=\"http\",response_code=\"200\","
-                + "response_flags=\"-\",destination_cluster=\""
+                + "destination_cluster=\"unknown\",request_protocol=\"http\","
+                + "response_code=\"200\",grpc_response_status=\"\",response_flags=\"-\","
+                + "connection_security_policy=\"unknown\"} 1")
+        .contains(
+            "envoy_cluster_upstream_rq_xx{envoy_response_code_class=\"2\",cluster_name=\""
                 + V1
                 + "\"} 1");
     assertThat(admin("/clusters")).contains(V2 + "::observability_name::" + V2);

@@ -31,22 +31,7 @@ public final class ClusterGenerator implements Generator {
 
   @Override
   public List<Message> generate(PushContext context, Proxy proxy) {
-    List<Message> out = new ArrayList<>();
-    for (OutboundCluster c : OutboundCluster.all(context)) {
-      String name = c.name().toString();
-      Cluster.Builder cluster =
-          Cluster.newBuilder()
-              .setName(name)
-              .setType(Cluster.DiscoveryType.EDS)
-              .setEdsClusterConfig(
-                  Cluster.EdsClusterConfig.newBuilder()
-                      .setEdsConfig(EnvoyConfig.ads())
-                      .setServiceName(name))
-              .setConnectTimeout(CONNECT_TIMEOUT)
-              .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
-      MeshTls.applyUpstream(cluster, context, proxy, c);
-      out.add(cluster.build());
-    }
+    List<Message> out = new ArrayList<>(outbound(context, proxy));
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String name = ClusterName.inbound(in.port()).toString();
       out.add(
@@ -70,5 +55,34 @@ public final class ClusterGenerator implements Generator {
               .build());
     }
     return out;
+  }
+
+  /**
+   * The outbound clusters. They depend on the push context and, through their upstream TLS ({@link
+   * MeshTls#applyUpstream}), on whether the proxy speaks mTLS and whether it is a router only:
+   * built once per push context for each of those, and shared.
+   */
+  private static List<Message> outbound(PushContext context, Proxy proxy) {
+    return context.cached(
+        "cds/outbound/" + proxy.mtls() + "/" + proxy.isRouter(),
+        () -> {
+          List<Message> out = new ArrayList<>();
+          for (OutboundCluster c : OutboundCluster.all(context)) {
+            String name = c.name().toString();
+            Cluster.Builder cluster =
+                Cluster.newBuilder()
+                    .setName(name)
+                    .setType(Cluster.DiscoveryType.EDS)
+                    .setEdsClusterConfig(
+                        Cluster.EdsClusterConfig.newBuilder()
+                            .setEdsConfig(EnvoyConfig.ads())
+                            .setServiceName(name))
+                    .setConnectTimeout(CONNECT_TIMEOUT)
+                    .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+            MeshTls.applyUpstream(cluster, context, proxy, c);
+            out.add(cluster.build());
+          }
+          return List.copyOf(out);
+        });
   }
 }

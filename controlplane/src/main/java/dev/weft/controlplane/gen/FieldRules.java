@@ -150,15 +150,61 @@ final class FieldRules {
         "when false (Weft has no localities)",
         (k, v, a) ->
             Boolean.TRUE.equals(v) ? "retries in other localities (Weft has no localities)" : null);
-    t.notEnforced(h + "[].fault", "fault injection");
-    t.notEnforced(h + "[].mirror", "traffic mirroring");
-    t.notEnforced(h + "[].mirrors", "traffic mirroring");
-    t.notEnforced(h + "[].mirrorPercentage", "traffic mirroring");
-    t.notEnforced(h + "[].mirrorPercent", "traffic mirroring");
-    t.notEnforced(h + "[].corsPolicy", "CORS policy");
+    trafficFeatures(t, h);
     t.enforced(h + "[].headers");
     headerOperations(t, h + "[].headers");
     t.done();
+  }
+
+  /**
+   * {@code fault}, {@code mirror}/{@code mirrors} and {@code corsPolicy}: {@link TrafficFeatures},
+   * what Istio's TranslateFault, mirror policies and TranslateCORSPolicy make of them.
+   */
+  private static void trafficFeatures(Table t, String h) {
+    String f = h + "[].fault";
+    t.enforced(f);
+    t.enforced(f + ".delay");
+    t.leaf(f + ".delay.fixedDelay");
+    t.notEnforced(
+        f + ".delay.exponentialDelay",
+        "exponentialDelay (Istio does not support it either: the delay is left out)");
+    t.leaf(f + ".delay.percentage");
+    t.leaf(f + ".delay.percent");
+    t.enforced(f + ".abort");
+    t.leaf(f + ".abort.httpStatus");
+    t.leaf(f + ".abort.grpcStatus");
+    t.notEnforced(
+        f + ".abort.http2Error",
+        "http2Error aborts (Istio does not support them either: the abort is left out)");
+    t.leaf(f + ".abort.percentage");
+    t.leaf(h + "[].mirror");
+    t.leaf(h + "[].mirrorPercentage");
+    t.leaf(h + "[].mirrorPercent");
+    t.enforced(h + "[].mirrors");
+    t.leaf(h + "[].mirrors[].destination");
+    t.leaf(h + "[].mirrors[].percentage");
+    String c = h + "[].corsPolicy";
+    t.enforced(c);
+    t.leaf(c + ".allowOrigins");
+    t.conditional(
+        c + ".allowOrigin",
+        "unless allowOrigins is set (Istio then ignores it)",
+        (k, v, a) ->
+            !a.isEmpty()
+                    && a.get(a.size() - 1) instanceof Map<?, ?> policy
+                    && policy.get("allowOrigins") != null
+                ? "corsPolicy.allowOrigin is ignored when allowOrigins is set (as in Istio)"
+                : null);
+    for (String leaf :
+        List.of(
+            "allowMethods",
+            "allowHeaders",
+            "exposeHeaders",
+            "maxAge",
+            "allowCredentials",
+            "unmatchedPreflights")) {
+      t.leaf(c + "." + leaf);
+    }
   }
 
   private static void stringMatch(Table t, String path) {

@@ -130,9 +130,7 @@ public final class ListenerGenerator implements Generator {
    */
   private static Listener inboundMtlsListener(
       String ip, int port, String statPrefix, HttpConnectionManager.Builder hcm, MtlsMode mode) {
-    EnvoyConfig.downstreamProtections(hcm)
-        .setStatPrefix(statPrefix)
-        .addHttpFilters(EnvoyConfig.routerFilter());
+    completeHcm(hcm, statPrefix);
     Filter filter =
         Filter.newBuilder()
             .setName(EnvoyConfig.HTTP_CONNECTION_MANAGER)
@@ -182,15 +180,26 @@ public final class ListenerGenerator implements Generator {
     return l.build();
   }
 
+  /**
+   * Completes an HTTP connection manager whose security filters (jwt_authn, then RBAC) are already
+   * in place: the downstream protections, then {@code fault} and {@code cors} and the router last,
+   * Istio's order ({@code buildHTTPConnectionManager}: authn, authz, ..., fault, cors, ...,
+   * router).
+   */
+  private static void completeHcm(HttpConnectionManager.Builder hcm, String statPrefix) {
+    EnvoyConfig.downstreamProtections(hcm)
+        .setStatPrefix(statPrefix)
+        .addAllHttpFilters(TrafficFeatures.httpFilters())
+        .addHttpFilters(EnvoyConfig.routerFilter());
+  }
+
   private static Listener httpListener(
       String ip,
       int port,
       TrafficDirection direction,
       String statPrefix,
       HttpConnectionManager.Builder hcm) {
-    EnvoyConfig.downstreamProtections(hcm)
-        .setStatPrefix(statPrefix)
-        .addHttpFilters(EnvoyConfig.routerFilter());
+    completeHcm(hcm, statPrefix);
     return Listener.newBuilder()
         .setName(ResourceNames.listener(ip, port))
         .setAddress(EnvoyConfig.address(ip, port))

@@ -43,7 +43,10 @@ public final class RouteGenerator implements Generator {
         out.add(gatewayRoutes(context, gl));
       }
     } else {
-      out.add(sidecarRoutes(context, proxy));
+      // A sidecar's routes depend on the push context and its namespace only (the short-name
+      // domains): generated once per namespace and push, and shared (so also serialised once).
+      out.add(
+          context.cached("rds/sidecar/" + proxy.namespace(), () -> sidecarRoutes(context, proxy)));
     }
     return out;
   }
@@ -54,7 +57,7 @@ public final class RouteGenerator implements Generator {
     Set<String> mesh = Set.of("mesh");
     Set<String> used = new java.util.HashSet<>();
     for (MeshService svc : context.services()) {
-      Resource vs = meshVirtualService(context, svc.hostname());
+      Resource vs = context.meshVirtualService(svc.hostname());
       for (MeshService.Port port : svc.ports()) {
         if (!port.protocol().isHttp()) {
           continue;
@@ -87,23 +90,6 @@ public final class RouteGenerator implements Generator {
       }
     }
     return rc.build();
-  }
-
-  /** The oldest VirtualService for the mesh ({@code gateways} empty or with {@code mesh}). */
-  private static Resource meshVirtualService(PushContext context, String hostname) {
-    for (Resource r : context.virtualServices()) {
-      VirtualService vs = r.spec(VirtualService.class);
-      if (!vs.gateways().isEmpty() && !vs.gateways().contains("mesh")) {
-        continue;
-      }
-      for (String h : vs.hosts()) {
-        String host = Hosts.resolve(h, r.metadata().namespace());
-        if (!host.equals("*") && Hosts.matches(host, hostname)) {
-          return r;
-        }
-      }
-    }
-    return null;
   }
 
   /** Istio's default outbound route: the whole service, no timeout, Istio's default retries. */

@@ -94,6 +94,7 @@ final class RouteTranslator {
           continue;
         }
         headers(route, http);
+        TrafficFeatures.perFilterConfig(route, http);
         out.add(route.build());
       }
     }
@@ -289,7 +290,7 @@ final class RouteTranslator {
   }
 
   @SuppressWarnings("deprecation") // google_re2 is deprecated but still what Istio sends
-  private static RegexMatcher regex(String regex) {
+  static RegexMatcher regex(String regex) {
     return RegexMatcher.newBuilder()
         .setGoogleRe2(RegexMatcher.GoogleRE2.getDefaultInstance())
         .setRegex(regex)
@@ -334,6 +335,7 @@ final class RouteTranslator {
     if (retry != null) {
       b.setRetryPolicy(retry);
     }
+    TrafficFeatures.mirrors(b, context, http, namespace, scope);
     return b.build();
   }
 

@@ -33,8 +33,11 @@ public final class PushContext {
   private final List<Resource> gateways;
   private final Map<String, Resource> gatewaysByName;
   private final Map<String, Object> cache = new java.util.concurrent.ConcurrentHashMap<>();
+  private final ResourceCache resources = new ResourceCache();
+  private final ConfigsUpdated changes;
 
-  private PushContext(long version, ConfigSnapshot config, List<Workload> connected) {
+  private PushContext(
+      long version, ConfigSnapshot config, List<Workload> connected, PushContext previous) {
     this.version = version;
     this.config = config;
     List<MeshService> svcs = new ArrayList<>();
@@ -83,11 +86,53 @@ public final class PushContext {
       gws.put(g.metadata().namespace() + "/" + g.metadata().name(), g);
     }
     this.gatewaysByName = gws;
+    this.changes =
+        previous == null
+            ? ConfigsUpdated.FULL
+            : ConfigsUpdated.between(
+                previous.config,
+                previous.workloads,
+                config,
+                workloads,
+                !previous.serviceAccountsByHost().equals(serviceAccountsByHost()));
   }
 
-  /** Builds a push context from a store snapshot and the connected proxies' workloads. */
+  /**
+   * Builds a push context from a store snapshot and the connected proxies' workloads; its {@link
+   * #changes} are {@link ConfigsUpdated#FULL}.
+   */
   public static PushContext build(long version, ConfigSnapshot config, List<Workload> connected) {
-    return new PushContext(version, config, connected);
+    return new PushContext(version, config, connected, null);
+  }
+
+  /**
+   * Builds the push context that follows {@code previous}; its {@link #changes} say what differs
+   * from it.
+   */
+  public static PushContext build(
+      long version, ConfigSnapshot config, List<Workload> connected, PushContext previous) {
+    return new PushContext(version, config, connected, previous);
+  }
+
+  /** What changed since the previous context: which types a push regenerates. */
+  public ConfigsUpdated changes() {
+    return changes;
+  }
+
+  /** This context's generated resources, each encoded once (see {@link ResourceCache}). */
+  public ResourceCache resources() {
+    return resources;
+  }
+
+  /**
+   * The oldest VirtualService that applies to the mesh ({@code gateways} empty or with {@code
+   * mesh}) and has a host, other than {@code *}, that covers {@code hostname}; or null. Looked up
+   * in an index built once per context, so that a proxy's routes cost what it sees, not every
+   * VirtualService for every service.
+   */
+  public Resource meshVirtualService(String hostname) {
+    return cached(VirtualServiceIndex.KEY, () -> VirtualServiceIndex.mesh(virtualServices))
+        .first(hostname);
   }
 
   /** This context's version (increases with every rebuild). */
@@ -193,8 +238,8 @@ public final class PushContext {
       MeshService service, MeshService.Port port, Map<String, String> subsetLabels) {
     List<Endpoint> out = new ArrayList<>();
     java.util.Set<String> seen = new java.util.HashSet<>();
-    for (Workload w : workloads) {
-      if (!service.selects(w) || !Labels.matches(subsetLabels, w.labels())) {
+    for (Workload w : selected(service)) {
+      if (!Labels.matches(subsetLabels, w.labels())) {
         continue;
       }
       int target = w.targetPort(port.spec());
@@ -205,6 +250,59 @@ public final class PushContext {
       out.add(new Endpoint(w.address(), target, w));
     }
     out.sort(Comparator.comparing(Endpoint::address).thenComparingInt(Endpoint::port));
+    return out;
+  }
+
+  /**
+   * For each Service host, the {@code namespace/serviceAccount}s of the workloads it selects (what
+   * upstream mTLS verifies, {@code MeshTls.serviceAccounts}); once per context.
+   */
+  private Map<String, java.util.Set<String>> serviceAccountsByHost() {
+    return cached(
+        "service-accounts-by-host",
+        () -> {
+          Map<String, java.util.Set<String>> m = new java.util.HashMap<>();
+          for (MeshService s : services) {
+            java.util.Set<String> sas = new java.util.TreeSet<>();
+            for (Workload w : selected(s)) {
+              if (w.serviceAccount() != null && !w.serviceAccount().isEmpty()) {
+                sas.add(w.namespace() + "/" + w.serviceAccount());
+              }
+            }
+            m.put(s.hostname(), sas);
+          }
+          return m;
+        });
+  }
+
+  /** The workloads {@code service} selects, in {@link #workloads} order; once per context. */
+  private List<Workload> selected(MeshService service) {
+    Map<String, List<Workload>> byHost =
+        cached(
+            "selected-workloads",
+            () -> {
+              Map<String, List<Workload>> m = new java.util.HashMap<>();
+              for (MeshService s : services) {
+                List<Workload> sel = new ArrayList<>();
+                for (Workload w : workloads) {
+                  if (s.selects(w)) {
+                    sel.add(w);
+                  }
+                }
+                m.put(s.hostname(), List.copyOf(sel));
+              }
+              return m;
+            });
+    List<Workload> sel = byHost.get(service.hostname());
+    if (sel != null && servicesByHost.get(service.hostname()) == service) {
+      return sel;
+    }
+    List<Workload> out = new ArrayList<>(); // a service not of this context
+    for (Workload w : workloads) {
+      if (service.selects(w)) {
+        out.add(w);
+      }
+    }
     return out;
   }
 }

@@ -60,7 +60,7 @@ public final class PushController {
   private void rebuild() {
     PushContext next;
     try {
-      next = PushContext.build(nextVersion++, store.snapshot(), registry.workloads());
+      next = PushContext.build(nextVersion++, store.snapshot(), registry.workloads(), current);
     } catch (RuntimeException e) {
       logger.log(Level.ERROR, "cannot build the push context; keeping the previous one", e);
       return;

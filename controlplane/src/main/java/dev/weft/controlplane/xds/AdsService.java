@@ -1,13 +1,12 @@
 package dev.weft.controlplane.xds;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
 import dev.weft.controlplane.ca.CallerAuthenticator;
 import dev.weft.controlplane.ca.WorkloadIdentity;
 import dev.weft.controlplane.gen.Generator;
 import dev.weft.controlplane.gen.Generators;
 import dev.weft.controlplane.gen.Proxy;
+import dev.weft.controlplane.push.ConfigsUpdated;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.push.PushController;
 import dev.weft.controlplane.registry.WorkloadRegistry;
@@ -18,19 +17,13 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,9 +44,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * sent. A request with a stale nonce is ignored; an ACK records the version; a NACK ({@code
  * error_detail}) records the rejected version and nonce with the error's code and message, is
  * logged once, and the same content is not sent again; the next ACK clears it. On a new push
- * context only the types whose resources changed (by content hash) are sent, in Envoy's order CDS →
- * EDS → LDS → RDS, whether or not the previous version was NACKed: a NACK never blocks a later
- * change.
+ * context only the types its changes affect ({@link ConfigsUpdated}) are regenerated, and of those
+ * only the ones whose resources changed (by content hash) are sent, in Envoy's order CDS → EDS →
+ * LDS → RDS, whether or not the previous version was NACKed: a NACK never blocks a later change.
+ * Resources are encoded once per push context ({@code PushContext.resources()}), not per proxy. A
+ * stream that gRPC's flow control reports not ready is skipped and remembers the changes it missed;
+ * it is pushed the current context when it drains (its on-ready handler). {@link PushThrottle}
+ * bounds how many streams may have unread responses at once; a stream's next request is read only
+ * once the previous one was handled.
  *
  * <p>Each sent version remembers the config generation (the store's resourceVersion) of the push
  * that sent it, so {@link #awaitSync} can tell when a generation has reached every proxy it changed
@@ -84,6 +82,13 @@ public final class AdsService
 
   /** Published for readers on other threads; keyed by stream id. */
   private final Map<Long, ProxyStatus> statuses = new ConcurrentHashMap<>();
+
+  /** Bounds the streams with unread responses. Owned by the executor. */
+  private final PushThrottle<Connection> throttle =
+      new PushThrottle<>(PushThrottle.DEFAULT_MAX_BUSY);
+
+  /** Subscribed names shared between streams. Owned by the executor. */
+  private final SubscriptionNames subscriptionNames = new SubscriptionNames();
 
   /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
   private final List<Waiter> waiters = new ArrayList<>();
@@ -191,6 +196,17 @@ public final class AdsService
       Map<String, SyncReport.TypeSync> types = new LinkedHashMap<>();
       for (String type : Generators.TYPE_ORDER) {
         TypeState s = conn.types.get(type);
+        if (s != null
+            && conn.pending != null
+            && conn.pendingGeneration >= generation
+            && conn.pending.affects(type)) {
+          // held back by flow control: may change when the stream drains
+          types.put(
+              TypeUrls.shortName(type),
+              new SyncReport.TypeSync(
+                  s.sentVersion, conn.pendingGeneration, SyncReport.State.PENDING, null));
+          continue;
+        }
         if (s == null || s.sentVersion.isEmpty() || s.sentGeneration < generation) {
           continue; // nothing new was sent for this generation: already in sync with it
         }
@@ -224,6 +240,12 @@ public final class AdsService
         new Connection(streamIds.incrementAndGet(), responses, CallerAuthenticator.CALLER.get());
     if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
       call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
+      call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
+      // Inbound flow control: one request of a stream at a time is read and queued for the
+      // executor; the next is asked for once it is handled. Without this, thousands of ACKs
+      // (each repeating every EDS name) pile up parsed in the heap while the executor is busy.
+      call.disableAutoRequest();
+      call.request(1);
     }
     executor.execute(() -> connections.put(conn.id, conn));
     return new StreamObserver<>() {
@@ -231,8 +253,15 @@ public final class AdsService
       public void onNext(DiscoveryRequest request) {
         executor.execute(
             () -> {
-              handle(conn, request);
-              checkWaiters();
+              try {
+                handle(conn, request);
+                checkWaiters();
+              } finally {
+                if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call
+                    && !conn.closed) {
+                  call.request(1);
+                }
+              }
             });
       }
 
@@ -315,7 +344,7 @@ public final class AdsService
         state.nack = nack;
         // The same version is not sent again; the next change is, whatever it is. New names in a
         // NACK are a new subscription: answer it (with other content, so not the rejected one).
-        if (state.subscribe(type, request.getResourceNamesList())) {
+        if (state.subscribe(type, request.getResourceNamesList(), subscriptionNames)) {
           send(conn, type, push.current(), false);
         }
         publishStatus(conn);
@@ -326,9 +355,16 @@ public final class AdsService
         state.ackedNonce = nonce;
         state.nack = null; // a later version is accepted: the rejection is history
       }
-      boolean namesChanged = state.subscribe(type, request.getResourceNamesList());
+      boolean namesChanged =
+          state.subscribe(type, request.getResourceNamesList(), subscriptionNames);
       if (initial || namesChanged) {
-        send(conn, type, push.current(), initial);
+        if (throttle.mayWrite(conn, conn.ready())) {
+          send(conn, type, push.current(), initial);
+          throttle.wrote(conn, conn.ready());
+        } else {
+          conn.deferred.merge(type, initial, Boolean::logicalOr); // answered when it may be
+          throttle.defer(conn);
+        }
       }
       publishStatus(conn);
     } catch (RuntimeException e) {
@@ -370,48 +406,119 @@ public final class AdsService
     }
   }
 
+  /**
+   * Pushes to every connection the types {@code context}'s changes affect (Istio's ProxyNeedsPush).
+   * A connection whose stream cannot take more yet (gRPC flow control: the proxy has not read what
+   * was sent) is skipped and remembers the changes; it gets the then current context when it
+   * drains, so a slow proxy neither holds up the others nor queues one response per push in the
+   * heap.
+   */
   private void pushAll(PushContext context) {
+    ConfigsUpdated changes = context.changes();
+    if (changes.isEmpty()) {
+      return;
+    }
     for (Connection conn : List.copyOf(connections.values())) {
       if (conn.closed || conn.proxy == null) {
         continue;
       }
-      for (String type : Generators.TYPE_ORDER) {
-        if (conn.types.containsKey(type)) {
-          try {
-            send(conn, type, context, false);
-          } catch (RuntimeException e) {
-            logger.log(
-                Level.ERROR,
-                "cannot push " + TypeUrls.shortName(type) + " to " + conn.proxy.id(),
-                e);
-          }
+      ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
+      if (!throttle.mayWrite(conn, conn.ready())) {
+        conn.pending = due;
+        conn.pendingGeneration = context.config().version();
+        throttle.defer(conn);
+        continue;
+      }
+      conn.pending = null;
+      pushTo(conn, context, due);
+      throttle.wrote(conn, conn.ready());
+    }
+  }
+
+  /**
+   * A stream drained: it gets what it missed, from the current context, and so do the streams that
+   * waited for its slot.
+   */
+  private void onReady(Connection conn) {
+    if (conn.closed || !conn.ready()) {
+      return;
+    }
+    List<Connection> next = throttle.drained(conn);
+    flush(conn);
+    for (Connection c : next) {
+      flush(c);
+    }
+    checkWaiters();
+  }
+
+  /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
+  private void flush(Connection conn) {
+    if (conn.closed || conn.proxy == null || (conn.pending == null && conn.deferred.isEmpty())) {
+      return;
+    }
+    if (!throttle.mayWrite(conn, conn.ready())) {
+      throttle.defer(conn);
+      return;
+    }
+    PushContext context = push.current();
+    for (String type : Generators.TYPE_ORDER) {
+      Boolean force = conn.deferred.remove(type);
+      if (force != null && conn.types.containsKey(type)) {
+        try {
+          send(conn, type, context, force);
+        } catch (RuntimeException e) {
+          logger.log(Level.ERROR, "cannot answer " + TypeUrls.shortName(type), e);
         }
       }
+    }
+    conn.deferred.clear();
+    if (conn.pending != null) {
+      ConfigsUpdated due = conn.pending;
+      conn.pending = null;
+      pushTo(conn, context, due);
+    } else {
       publishStatus(conn);
     }
+    throttle.wrote(conn, conn.ready());
+  }
+
+  private void pushTo(Connection conn, PushContext context, ConfigsUpdated changes) {
+    for (String type : Generators.TYPE_ORDER) {
+      if (conn.types.containsKey(type) && changes.affects(type)) {
+        try {
+          send(conn, type, context, false);
+        } catch (RuntimeException e) {
+          logger.log(
+              Level.ERROR, "cannot push " + TypeUrls.shortName(type) + " to " + conn.proxy.id(), e);
+        }
+      }
+    }
+    publishStatus(conn);
   }
 
   private void send(Connection conn, String type, PushContext context, boolean force) {
     TypeState state = conn.types.get(type);
-    List<Message> resources = new ArrayList<>();
-    for (Message m : Generators.of(type).generate(context, conn.proxy)) {
-      if (state.wildcard || state.names.contains(Generators.name(m))) {
-        resources.add(m);
-      }
-    }
-    String hash = hash(resources);
+    List<Message> generated = Generators.of(type).generate(context, conn.proxy);
+    Set<String> names = state.wildcard ? null : state.names;
+    EncodedResources encoded =
+        type.equals(TypeUrls.ENDPOINT)
+            // Every proxy gets the push's one list of endpoints, and equal subscriptions are one
+            // set (SubscriptionNames): the filtered, encoded list is shared too.
+            ? context
+                .resources()
+                .derived(
+                    generated,
+                    state.wildcard ? TypeState.class : names,
+                    () -> encode(context, generated, names))
+            : encode(context, generated, names);
+    String hash = encoded.hash();
     if (!force && hash.equals(state.sentHash)) {
       return;
     }
     String version = hash.substring(0, 16);
     String nonce = Long.toString(++conn.nonces);
-    DiscoveryResponse.Builder response =
-        DiscoveryResponse.newBuilder().setTypeUrl(type).setVersionInfo(version).setNonce(nonce);
-    for (Message m : resources) {
-      response.addResources(Any.pack(m));
-    }
     try {
-      conn.out.onNext(response.build());
+      conn.out.onNext(encoded.response(type, version, nonce));
     } catch (RuntimeException e) {
       logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
       close(conn, false);
@@ -421,6 +528,18 @@ public final class AdsService
     state.sentVersion = version;
     state.sentNonce = nonce;
     state.sentGeneration = context.config().version();
+  }
+
+  /** The generated resources named in {@code names} (all when null), encoded. */
+  private static EncodedResources encode(
+      PushContext context, List<Message> generated, Set<String> names) {
+    List<Message> resources = new ArrayList<>();
+    for (Message m : generated) {
+      if (names == null || names.contains(Generators.name(m))) {
+        resources.add(m);
+      }
+    }
+    return EncodedResources.of(context.resources(), resources);
   }
 
   private void fail(Connection conn, Status status) {
@@ -444,6 +563,9 @@ public final class AdsService
     }
     conn.closed = true;
     connections.remove(conn.id);
+    for (Connection c : throttle.drained(conn)) {
+      flush(c);
+    }
     if (complete) {
       try {
         conn.out.onCompleted();
@@ -494,29 +616,6 @@ public final class AdsService
             types));
   }
 
-  /** SHA-256 over the deterministic serialization of the resources, hex. */
-  static String hash(List<Message> resources) {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      ByteArrayOutputStream buf = new ByteArrayOutputStream();
-      for (Message m : resources) {
-        buf.reset();
-        CodedOutputStream out = CodedOutputStream.newInstance(buf);
-        out.useDeterministicSerialization();
-        m.writeTo(out);
-        out.flush();
-        byte[] bytes = buf.toByteArray();
-        digest.update(
-            Integer.toString(bytes.length).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        digest.update((byte) ':');
-        digest.update(bytes);
-      }
-      return HexFormat.of().formatHex(digest.digest());
-    } catch (NoSuchAlgorithmException | IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** One ADS stream. Owned by the executor. */
   private static final class Connection {
     final long id;
@@ -527,10 +626,23 @@ public final class AdsService
     long nonces;
     boolean closed;
 
+    /** Requests not answered yet (type → whether to send even an unchanged version). */
+    final Map<String, Boolean> deferred = new LinkedHashMap<>();
+
+    /** Changes not pushed yet because the stream was not ready, and the newest's generation. */
+    ConfigsUpdated pending;
+
+    long pendingGeneration;
+
     Connection(long id, StreamObserver<DiscoveryResponse> out, WorkloadIdentity caller) {
       this.id = id;
       this.out = out;
       this.caller = caller;
+    }
+
+    /** Whether gRPC's flow control lets more be sent without queueing it in memory. */
+    boolean ready() {
+      return !(out instanceof ServerCallStreamObserver<DiscoveryResponse> call) || call.isReady();
     }
   }
 
@@ -558,11 +670,11 @@ public final class AdsService
      * Updates the subscription; LDS and CDS with no names (or {@code *}) are wildcard. Returns
      * whether it changed.
      */
-    boolean subscribe(String type, List<String> requested) {
+    boolean subscribe(String type, List<String> requested, SubscriptionNames shared) {
       boolean wild =
           (requested.isEmpty() && (type.equals(TypeUrls.LISTENER) || type.equals(TypeUrls.CLUSTER)))
               || requested.contains("*");
-      Set<String> next = wild ? Set.of() : new LinkedHashSet<>(requested);
+      Set<String> next = wild ? Set.of() : shared.of(requested);
       boolean changed = wild != wildcard || !next.equals(names);
       wildcard = wild;
       names = next;

@@ -204,7 +204,7 @@ class ApiServerTest {
           hosts: [podinfo]
           http:
           - fault:
-              delay: {fixedDelay: 5s, percentage: {value: 100}}
+              delay: {exponentialDelay: 5s, percentage: {value: 100}}
             route:
             - destination: {host: podinfo, subset: v1}
         ---
@@ -223,9 +223,12 @@ class ApiServerTest {
     JsonNode warnings = body.get("warnings");
     assertThat(warnings.size()).as(r.body()).isEqualTo(2);
     assertThat(warnings.at("/0/resource").asText()).isEqualTo("VirtualService demo/podinfo");
-    assertThat(warnings.at("/0/field").asText()).isEqualTo("spec.http[0].fault");
+    assertThat(warnings.at("/0/field").asText())
+        .isEqualTo("spec.http[0].fault.delay.exponentialDelay");
     assertThat(warnings.at("/0/message").asText())
-        .isEqualTo("accepted but not enforced by Weft yet: fault injection");
+        .isEqualTo(
+            "accepted but not enforced by Weft yet: exponentialDelay (Istio does not support it"
+                + " either: the delay is left out)");
     assertThat(warnings.at("/1/resource").asText())
         .isEqualTo("PeerAuthentication istio-system/default");
     assertThat(warnings.at("/1/field").asText()).isEqualTo("spec.selector");

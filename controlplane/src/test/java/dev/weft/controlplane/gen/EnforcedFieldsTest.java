@@ -96,6 +96,27 @@ class EnforcedFieldsTest {
           directResponse: {status: 503, body: {string: down}}
         - match: [{uri: {prefix: /b}}]
           directResponse: {status: 200, body: {bytes: aGVsbG8=}}
+        - match: [{uri: {prefix: /fault}}]
+          fault:
+            delay: {fixedDelay: 1s, percentage: {value: 10}}
+            abort: {httpStatus: 500, percentage: {value: 20}}
+          mirror: {host: podinfo, subset: v2}
+          mirrorPercentage: {value: 30}
+          corsPolicy: {allowOrigins: [{exact: a}, {prefix: b}, {regex: "c.*"}],
+            allowMethods: [GET], allowHeaders: [x-a], exposeHeaders: [x-b], maxAge: 1s,
+            allowCredentials: true, unmatchedPreflights: IGNORE}
+          route: [{destination: {host: podinfo}}]
+        - match: [{uri: {prefix: /grpc-fault}}]
+          fault:
+            delay: {fixedDelay: 1s, percent: 10}
+            abort: {grpcStatus: UNAVAILABLE, percentage: {value: 20}}
+          mirror: {host: podinfo, subset: v1}
+          mirrorPercent: 40
+          corsPolicy: {allowOrigin: [a]}
+          route: [{destination: {host: podinfo}}]
+        - match: [{uri: {prefix: /mirrors}}]
+          mirrors: [{destination: {host: podinfo, subset: v2}, percentage: {value: 50}}]
+          route: [{destination: {host: podinfo}}]
       ---
       apiVersion: networking.istio.io/v1
       kind: DestinationRule
@@ -246,6 +267,7 @@ class EnforcedFieldsTest {
           "GET", List.of("POST"),
           "mesh", List.of("podinfo-gw"),
           "tcp-db", List.of("http-db"),
+          "UNAVAILABLE", List.of("INTERNAL"),
           "source.ip", List.of("remote.ip"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");

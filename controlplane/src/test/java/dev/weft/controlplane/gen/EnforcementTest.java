@@ -135,7 +135,7 @@ class EnforcementTest {
   }
 
   @Test
-  void faultAndMirrorAreNamedByTheirPaths() {
+  void unenforcedPartsOfFaultAndCorsAreNamedByTheirPaths() {
     List<Enforcement.Warning> w =
         warnings(
             """
@@ -151,10 +151,11 @@ class EnforcementTest {
                 - uri: {prefix: /x}
                   sourceLabels: {app: curl}
                 fault:
-                  abort: {httpStatus: 500, percentage: {value: 50}}
+                  delay: {exponentialDelay: 1s, percentage: {value: 5}}
+                  abort: {http2Error: INTERNAL_ERROR, percentage: {value: 50}}
                 mirror: {host: podinfo, subset: v2}
                 mirrorPercentage: {value: 10}
-                corsPolicy: {allowOrigins: [{exact: "https://a.example"}]}
+                corsPolicy: {allowOrigins: [{exact: "https://a.example"}], allowOrigin: [b]}
                 headers:
                   request: {set: {x-a: b, host: other, x-c: "%DOWNSTREAM_REMOTE_ADDRESS%"}}
                   response: {add: {x-d: "100%%"}, remove: [x-b]}
@@ -175,22 +176,21 @@ class EnforcementTest {
         .containsExactly(
             // In document order.
             "spec.http[1].match[0].sourceLabels",
-            "spec.http[1].fault",
-            "spec.http[1].mirror",
-            "spec.http[1].mirrorPercentage",
-            "spec.http[1].corsPolicy",
+            "spec.http[1].fault.delay.exponentialDelay",
+            "spec.http[1].fault.abort.http2Error",
+            "spec.http[1].corsPolicy.allowOrigin",
             "spec.http[1].headers.request.set.host",
             "spec.http[1].headers.request.set.x-c",
             "spec.http[1].route[0].headers",
             "spec.tcp",
             "spec.exportTo");
+    // fault, mirror, mirrorPercentage and corsPolicy themselves are enforced: no warning.
     Enforcement.Warning fault = w.get(1);
     assertThat(fault.resource()).isEqualTo("VirtualService demo/podinfo");
-    assertThat(fault.message()).isEqualTo("accepted but not enforced by Weft yet: fault injection");
-    assertThat(fault.toString())
+    assertThat(fault.message())
         .isEqualTo(
-            "VirtualService demo/podinfo: spec.http[1].fault: accepted but not enforced by Weft"
-                + " yet (fault injection)");
+            "accepted but not enforced by Weft yet: exponentialDelay (Istio does not support it"
+                + " either: the delay is left out)");
   }
 
   @Test
@@ -426,7 +426,7 @@ class EnforcementTest {
 
   /**
    * Istio's own Bookinfo samples: every warning names a field the document really has, and the
-   * fault-injection, mTLS and egress samples are the ones that warn.
+   * egress samples are the ones that warn (fault injection and mTLS are enforced).
    */
   @Test
   void bookinfoWarningsNameRealFields() throws Exception {
@@ -450,12 +450,11 @@ class EnforcementTest {
         }
       }
     }
-    assertThat(warned)
-        .contains(
-            "fault-injection-details-v1.yaml VirtualService default/details spec.http[0].fault",
-            "virtual-service-ratings-test-abort.yaml VirtualService default/ratings"
-                + " spec.http[0].fault",
-            "egress-rule-google-apis.yaml ServiceEntry default/googleapis ");
+    assertThat(warned).contains("egress-rule-google-apis.yaml ServiceEntry default/googleapis ");
+    // Fault injection is enforced now: Istio's fault samples have nothing to warn about.
+    assertThat(warned).noneMatch(w -> w.startsWith("fault-injection-details-v1.yaml"));
+    assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-ratings-test-abort.yaml"));
+    assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-ratings-test-delay.yaml"));
     // ISTIO_MUTUAL is translated (auto mTLS's context, the rule's SNI and SANs).
     assertThat(warned).noneMatch(w -> w.startsWith("destination-rule-all-mtls.yaml"));
     assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-all-v1.yaml"));
@@ -528,9 +527,9 @@ class EnforcementTest {
     assertThat(
             Enforcement.classify(
                     dev.weft.api.ResourceKind.VIRTUAL_SERVICE,
-                    "spec.http[0].fault.abort.httpStatus")
+                    "spec.http[0].fault.abort.percentage.value")
                 .path())
-        .isEqualTo("spec.http[].fault");
+        .isEqualTo("spec.http[].fault.abort.percentage");
     assertThat(Enforcement.classify(dev.weft.api.ResourceKind.VIRTUAL_SERVICE, "spec.nonsense"))
         .isNull();
   }

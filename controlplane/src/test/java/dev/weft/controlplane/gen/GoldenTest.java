@@ -40,6 +40,9 @@ class GoldenTest {
           .add(RouteConfiguration.getDescriptor())
           .add(HttpConnectionManager.getDescriptor())
           .add(Router.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor())
           .build();
 
   @TempDir static Path dir;

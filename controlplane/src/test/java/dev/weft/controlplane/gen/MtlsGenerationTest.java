@@ -455,6 +455,61 @@ class MtlsGenerationTest {
         .orElseThrow();
   }
 
+  /**
+   * Every HTTP connection manager, mTLS inbound chains included, has Istio's filter order ({@code
+   * buildHTTPConnectionManager}): authn (jwt_authn), authz (RBAC: AUDIT as LOG, DENY, ALLOW), then
+   * fault and cors (which routes' per-filter configs need), the router last.
+   */
+  @Test
+  void connectionManagersHaveIstiosFilterOrderWithSecurityAndMtls() throws Exception {
+    Path tmp = Files.createTempDirectory(dir, "store");
+    PushContext ctx =
+        PushContext.build(
+            1,
+            Fixtures.snapshot(
+                tmp, "podinfo.yaml", "mtls-destinations.yaml", "mtls-strict.yaml", "authz.yaml"),
+            List.of(v1().workload(), v2().workload(), gateway().workload()));
+    String jwt = "envoy.filters.http.jwt_authn";
+    String rbac = "envoy.filters.http.rbac";
+    String fault = "envoy.filters.http.fault";
+    String cors = "envoy.filters.http.cors";
+    String router = "envoy.filters.http.router";
+    Listener in = inbound(ctx, v1());
+    assertThat(in.getFilterChainsList()).isNotEmpty();
+    for (FilterChain chain : in.getFilterChainsList()) {
+      assertThat(httpFilterNames(chain))
+          .containsExactly(jwt, rbac, rbac, rbac, fault, cors, router);
+    }
+    List<Message> gatewayListeners = new ListenerGenerator().generate(ctx, gateway());
+    assertThat(gatewayListeners).isNotEmpty();
+    for (Message m : gatewayListeners) {
+      for (FilterChain chain : ((Listener) m).getFilterChainsList()) {
+        assertThat(httpFilterNames(chain)).containsExactly(jwt, rbac, rbac, fault, cors, router);
+      }
+    }
+    Listener outbound =
+        new ListenerGenerator()
+            .generate(ctx, v1()).stream()
+                .map(Listener.class::cast)
+                .filter(l -> l.getName().endsWith("_15001"))
+                .findFirst()
+                .orElseThrow();
+    assertThat(httpFilterNames(outbound.getFilterChains(0))).containsExactly(fault, cors, router);
+  }
+
+  private static List<String> httpFilterNames(FilterChain chain) throws Exception {
+    return chain
+        .getFilters(0)
+        .getTypedConfig()
+        .unpack(
+            io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
+                .HttpConnectionManager.class)
+        .getHttpFiltersList()
+        .stream()
+        .map(f -> f.getName())
+        .toList();
+  }
+
   private static Listener inbound(PushContext ctx, Proxy proxy) {
     String name = proxy.ip() + "_9898";
     return new ListenerGenerator()

@@ -85,6 +85,11 @@ final class AdsClient implements AutoCloseable {
 
   /** A TLS channel that trusts {@code rootPem} and expects the control plane's SAN. */
   static ManagedChannel channel(InetSocketAddress address, String rootPem) {
+    return channelBuilder(address, rootPem).build();
+  }
+
+  /** {@link #channel}'s builder, for tests that tune the channel (flow control window). */
+  static NettyChannelBuilder channelBuilder(InetSocketAddress address, String rootPem) {
     try {
       return NettyChannelBuilder.forAddress(
               address,
@@ -92,8 +97,7 @@ final class AdsClient implements AutoCloseable {
                   .trustManager(
                       new ByteArrayInputStream(rootPem.getBytes(StandardCharsets.US_ASCII)))
                   .build())
-          .overrideAuthority(dev.weft.xds.identity.SecretNames.CONTROL_PLANE_SAN)
-          .build();
+          .overrideAuthority(dev.weft.xds.identity.SecretNames.CONTROL_PLANE_SAN);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

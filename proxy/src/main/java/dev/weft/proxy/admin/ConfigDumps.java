@@ -40,6 +40,19 @@ public final class ConfigDumps {
                   .add(ClusterLoadAssignment.getDescriptor())
                   .add(HttpConnectionManager.getDescriptor())
                   .add(Router.getDescriptor())
+                  // Istio's HTTP filters and their per-route configs: jwt_authn, RBAC, fault,
+                  // CORS.
+                  .add(
+                      io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
+                          .getDescriptor())
+                  .add(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())
+                  .add(
+                      io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault
+                          .getDescriptor())
+                  .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor())
+                  .add(
+                      io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy
+                          .getDescriptor())
                   // TLS: transport sockets, the inspector, upstream HTTP options (auto_sni).
                   .add(
                       io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext

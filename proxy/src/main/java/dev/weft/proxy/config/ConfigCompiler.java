@@ -574,6 +574,113 @@ public final class ConfigCompiler {
 
   private Route route(String where, io.envoyproxy.envoy.config.route.v3.Route r)
       throws InvalidResourceException {
+    Route compiled = routeCore(where, r);
+    if (r.getTypedPerFilterConfigCount() == 0
+        && r.getRoute().getRequestMirrorPoliciesCount() == 0) {
+      return compiled;
+    }
+    return compiled.withFilterConfigAndMirrors(
+        perFilterConfig(where, r.getTypedPerFilterConfigMap()),
+        mirrors(where, r.getRoute().getRequestMirrorPoliciesList()));
+  }
+
+  private static final String FILTER_CONFIG_TYPE =
+      "type.googleapis.com/envoy.config.route.v3.FilterConfig";
+
+  /**
+   * Envoy's route {@code typed_per_filter_config}: each value is compiled by the filter registered
+   * for its type URL ({@link HttpFilterRegistry#perRouteProvider}); a {@code FilterConfig} wrapper
+   * is unwrapped, and one that is {@code is_optional} with an unknown config is skipped, as Envoy
+   * does. Anything else unknown is NACKed (Envoy rejects it too).
+   */
+  private Map<String, Object> perFilterConfig(String where, Map<String, Any> configs)
+      throws InvalidResourceException {
+    if (configs.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, Object> out = new java.util.HashMap<>();
+    for (Map.Entry<String, Any> e : new java.util.TreeMap<>(configs).entrySet()) {
+      Any any = e.getValue();
+      boolean optional = false;
+      if (any.getTypeUrl().equals(FILTER_CONFIG_TYPE)) {
+        io.envoyproxy.envoy.config.route.v3.FilterConfig fc;
+        try {
+          fc = any.unpack(io.envoyproxy.envoy.config.route.v3.FilterConfig.class);
+        } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+          throw new InvalidResourceException(
+              where + "typed_per_filter_config " + e.getKey() + ": " + ex.getMessage());
+        }
+        if (fc.getDisabled()) {
+          throw new InvalidResourceException(
+              where + "typed_per_filter_config " + e.getKey() + ": disabled is not supported");
+        }
+        optional = fc.getIsOptional();
+        any = fc.getConfig();
+      }
+      HttpFilterFactory.PerRouteProvider p = httpFilterRegistry.perRouteProvider(any.getTypeUrl());
+      if (p == null) {
+        if (optional) {
+          continue;
+        }
+        throw new InvalidResourceException(
+            where
+                + "typed_per_filter_config "
+                + e.getKey()
+                + ": unsupported config "
+                + any.getTypeUrl());
+      }
+      try {
+        out.put(e.getKey(), p.create(any));
+      } catch (InvalidResourceException ex) {
+        throw new InvalidResourceException(
+            where + "typed_per_filter_config " + e.getKey() + ": " + ex.getMessage());
+      }
+    }
+    return Map.copyOf(out);
+  }
+
+  /**
+   * Envoy's {@code request_mirror_policies}: {@code cluster} (not {@code cluster_header}) and
+   * {@code runtime_fraction.default_value} (no runtime: the default is the value; 100 % when
+   * absent); {@code trace_sampled} has nothing to act on.
+   */
+  private static RouteMirror[] mirrors(
+      String where,
+      List<io.envoyproxy.envoy.config.route.v3.RouteAction.RequestMirrorPolicy> policies)
+      throws InvalidResourceException {
+    RouteMirror[] out = new RouteMirror[policies.size()];
+    for (int i = 0; i < out.length; i++) {
+      var p = policies.get(i);
+      String w = where + "request_mirror_policies " + i + ": ";
+      if (p.getCluster().isEmpty()) {
+        throw new InvalidResourceException(w + "cluster is required (cluster_header unsupported)");
+      }
+      int perMillion =
+          p.hasRuntimeFraction()
+              ? perMillion(w + "runtime_fraction: ", p.getRuntimeFraction().getDefaultValue())
+              : RouteMirror.ALL;
+      out[i] = new RouteMirror(p.getCluster(), perMillion, !p.getDisableShadowHostSuffixAppend());
+    }
+    return out;
+  }
+
+  /** An Envoy {@code FractionalPercent} in millionths, capped at 100 % as Envoy does. */
+  public static int perMillion(String where, io.envoyproxy.envoy.type.v3.FractionalPercent f)
+      throws InvalidResourceException {
+    long scale =
+        switch (f.getDenominator()) {
+          case HUNDRED -> 10_000;
+          case TEN_THOUSAND -> 100;
+          case MILLION -> 1;
+          default ->
+              throw new InvalidResourceException(
+                  where + "unsupported denominator " + f.getDenominator());
+        };
+    return (int) Math.min(RouteMirror.ALL, (f.getNumerator() & 0xffffffffL) * scale);
+  }
+
+  private Route routeCore(String where, io.envoyproxy.envoy.config.route.v3.Route r)
+      throws InvalidResourceException {
     RouteMatch m = r.getMatch();
     boolean caseSensitive = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
     PathMatch path =
@@ -913,7 +1020,10 @@ public final class ConfigCompiler {
     }
   }
 
-  /** Compiles an Envoy {@code StringMatcher} (regexes on RE2/J, as {@link SafeRegex}). */
+  /**
+   * Compiles an Envoy {@code StringMatcher} (regexes on RE2/J, as {@link SafeRegex}); also for
+   * filters' configs, e.g. CORS origins.
+   */
   public static StringMatch string(StringMatcher s) throws InvalidResourceException {
     boolean ic = s.getIgnoreCase();
     return switch (s.getMatchPatternCase()) {

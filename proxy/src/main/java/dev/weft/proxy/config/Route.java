@@ -14,6 +14,10 @@ package dev.weft.proxy.config;
  * @param responseHeaders header changes for the response
  * @param retry the retry policy, or null
  * @param regexRewrite Envoy's {@code regex_rewrite}, or null (never with {@code prefixRewrite})
+ * @param perFilterConfig Envoy's {@code typed_per_filter_config}: each entry compiled by the filter
+ *     that owns it ({@code HttpFilterRegistry}), keyed by the filter's name (e.g. {@code
+ *     envoy.filters.http.fault}); empty when none
+ * @param mirrors Envoy's {@code request_mirror_policies}; empty when none
  */
 public record Route(
     String name,
@@ -26,7 +30,48 @@ public record Route(
     HeaderMutation requestHeaders,
     HeaderMutation responseHeaders,
     RetryPolicy retry,
-    RegexRewrite regexRewrite) {
+    RegexRewrite regexRewrite,
+    java.util.Map<String, Object> perFilterConfig,
+    RouteMirror[] mirrors) {
+
+  private static final RouteMirror[] NO_MIRRORS = new RouteMirror[0];
+
+  /** A route without per-filter configuration or mirrors. */
+  public Route(
+      String name,
+      PathMatch path,
+      HeaderMatch[] headers,
+      RouteAction action,
+      String prefixRewrite,
+      String hostRewrite,
+      long timeoutMillis,
+      HeaderMutation requestHeaders,
+      HeaderMutation responseHeaders,
+      RetryPolicy retry,
+      RegexRewrite regexRewrite) {
+    this(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders,
+        responseHeaders,
+        retry,
+        regexRewrite,
+        java.util.Map.of(),
+        NO_MIRRORS);
+  }
+
+  /**
+   * The compiled {@code typed_per_filter_config} of filter {@code filterName}, or null (no lookup
+   * at all for the usual route without any).
+   */
+  public Object perFilterConfig(String filterName) {
+    return perFilterConfig.isEmpty() ? null : perFilterConfig.get(filterName);
+  }
 
   /** A route without {@code regex_rewrite}. */
   public Route(
@@ -70,7 +115,28 @@ public record Route(
         requestHeaders.then(request),
         responseHeaders.then(response),
         retry != null ? retry : vhostRetry,
-        regexRewrite);
+        regexRewrite,
+        perFilterConfig,
+        mirrors);
+  }
+
+  /** This route with its compiled {@code typed_per_filter_config} and mirror policies. */
+  public Route withFilterConfigAndMirrors(
+      java.util.Map<String, Object> filterConfig, RouteMirror[] routeMirrors) {
+    return new Route(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders,
+        responseHeaders,
+        retry,
+        regexRewrite,
+        filterConfig,
+        routeMirrors);
   }
 
   /**

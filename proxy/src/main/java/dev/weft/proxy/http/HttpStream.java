@@ -422,7 +422,9 @@ final class HttpStream implements HttpFilterCallbacks {
             r,
             info.protocol(),
             info.isHead(),
-            requestComplete,
+            // A bodiless request whose end has not been read yet (a filter answering from
+            // decodeHeaders: the CORS preflight) keeps the connection, as a local reply does.
+            requestComplete || !info.expectsBody(),
             downstreamKeepAlive,
             closeAfterResponse);
     responseStarted = true;

@@ -4,16 +4,37 @@ import dev.weft.proxy.accesslog.AccessLogEntry;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.stats.ClusterStats;
+import dev.weft.proxy.stats.IstioTelemetry;
 import dev.weft.proxy.stats.ListenerStats;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
- * What happens once per finished stream: Envoy's listener, cluster and host request counters, and
- * the access log entry (queued to the asynchronous logger, never written on the event loop).
+ * What happens once per finished stream: Envoy's listener, cluster and host request counters,
+ * Istio's standard metrics, and the access log entry (queued to the asynchronous logger, never
+ * written on the event loop).
  */
 final class StreamCompletion {
   private StreamCompletion() {}
+
+  /** Istio's standard metrics of the stream (label sets interned, see {@link IstioTelemetry}). */
+  private static void recordIstio(StreamInfo info, ClusterStats c, int code, String flags) {
+    IstioTelemetry t = c.telemetry();
+    if (t.enabled()) {
+      t.record(
+          c,
+          info.peerMetadata(),
+          info.peerUriSan(),
+          info.peer() != null && info.peer().mutual(),
+          info.authority(),
+          code,
+          flags,
+          info.durationMillis(),
+          info.bytesReceived(),
+          info.bytesSent());
+    }
+  }
 
   static void record(
       StreamInfo info, ListenerStats listenerStats, DataPlane dp, Channel downstream) {
@@ -25,7 +46,8 @@ final class StreamCompletion {
     ClusterConfig cluster = info.cluster();
     if (cluster != null) {
       clusterName = cluster.name();
-      cluster.stats().request(code, flags);
+      cluster.stats().request(code);
+      recordIstio(info, cluster.stats(), code, flags);
       if (info.endpoint() != null) {
         upstreamHost = info.endpoint().hostPort();
         info.endpoint().stats().request(code >= 500 || code == 0);
@@ -33,7 +55,9 @@ final class StreamCompletion {
     } else if (info.missingCluster() != null) {
       // Reported under the missing cluster's name, so that the NC is visible per destination.
       clusterName = info.missingCluster();
-      dp.stats().cluster(clusterName).request(code, flags);
+      ClusterStats missing = dp.stats().cluster(clusterName);
+      missing.request(code);
+      recordIstio(info, missing, code, flags);
     }
     Route r = info.route();
     HttpVersion protocol = info.protocol();

@@ -32,5 +32,45 @@ public final class ResponseFlags {
   /** The stream idle timeout expired ({@code 408}/{@code 504}, or a reset). */
   public static final String STREAM_IDLE_TIMEOUT = "SI";
 
+  /** The fault filter delayed the request. */
+  public static final String DELAY_INJECTED = "DI";
+
+  /** The fault filter aborted the request. */
+  public static final String FAULT_INJECTED = "FI";
+
+  /**
+   * Envoy's order of the short flags ({@code ResponseFlagUtils}), in which a request's several
+   * flags are listed.
+   */
+  private static final java.util.List<String> ORDER =
+      java.util.List.of(
+          "LH", "UH", "UT", "LR", "UR", "UF", "UC", "UO", "NR", "DI", "FI", "RL", "UAEX", "RLSE",
+          "DC", "URX", "SI", "IH", "DPE", "UMSDR", "RFCF", "NFCF", "DT", "UPE", "NC", "OM", "DF",
+          "DO", "DR");
+
+  /**
+   * Both lists of flags as one, in Envoy's order and without repeats ({@code -} when neither has
+   * any).
+   */
+  public static String merge(String a, String b) {
+    if (a == null || a.equals(NONE)) {
+      return b == null ? NONE : b;
+    }
+    if (b == null || b.equals(NONE)) {
+      return a;
+    }
+    java.util.TreeSet<String> all =
+        new java.util.TreeSet<>(
+            java.util.Comparator.comparingInt(
+                    (String f) -> {
+                      int i = ORDER.indexOf(f);
+                      return i < 0 ? ORDER.size() : i;
+                    })
+                .thenComparing(f -> f));
+    all.addAll(java.util.Arrays.asList(a.split(",")));
+    all.addAll(java.util.Arrays.asList(b.split(",")));
+    return String.join(",", all);
+  }
+
   private ResponseFlags() {}
 }

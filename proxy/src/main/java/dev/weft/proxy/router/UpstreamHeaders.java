@@ -3,6 +3,8 @@ package dev.weft.proxy.router;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.stats.ClusterStats;
+import dev.weft.proxy.stats.PeerMetadata;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -61,6 +63,12 @@ final class UpstreamHeaders {
       // Envoy: the downstream connection's scheme when no hop set one.
       h.set(X_FORWARDED_PROTO, info.peer() != null ? HTTPS : HTTP);
     }
+    // Istio's metadata exchange (see IstioTelemetry): the route's cluster tells the side.
+    ClusterStats cs = info.cluster().stats();
+    PeerMetadata downstreamPeer = cs.telemetry().onUpstreamRequest(h, cs.inbound());
+    if (downstreamPeer != null) {
+      info.peerMetadata(downstreamPeer);
+    }
     if (info.protocol() == HttpVersion.HTTP_1_0
         && !HttpUtil.isContentLengthSet(req)
         && !HttpUtil.isTransferEncodingChunked(req)) {
@@ -69,13 +77,24 @@ final class UpstreamHeaders {
   }
 
   /**
-   * Downstream response head: hop-by-hop headers removed, {@code x-envoy-upstream-service-time},
-   * the connection manager's {@code server} header, then the route's response header mutations
-   * (Weft has always set {@code server} first, so a route may override it).
+   * Downstream response head: Istio's metadata exchange, hop-by-hop headers removed, {@code
+   * x-envoy-upstream-service-time}, the connection manager's {@code server} header, then the
+   * route's response header mutations (Weft has always set {@code server} first, so a route may
+   * override it).
    */
   static void prepareResponse(
-      HttpResponse r, long serviceTimeMillis, HttpConnectionManagerConfig hcm, Route route) {
+      HttpResponse r,
+      long serviceTimeMillis,
+      HttpConnectionManagerConfig hcm,
+      Route route,
+      StreamInfo info) {
     HttpHeaders h = r.headers();
+    ClusterStats cs = info.cluster().stats();
+    PeerMetadata upstreamPeer =
+        cs.telemetry().onUpstreamResponse(h, cs.inbound(), info.peerMetadata());
+    if (upstreamPeer != null) {
+      info.peerMetadata(upstreamPeer);
+    }
     HopByHopHeaders.strip(h);
     h.set(
         X_ENVOY_UPSTREAM_SERVICE_TIME,

@@ -1,43 +1,34 @@
 package dev.weft.proxy.stats;
 
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters of one upstream cluster (Envoy's {@code cluster.<name>.*}) and Istio's standard request
- * counter for it. Lock free: event loops only add.
+ * Counters of one upstream cluster (Envoy's {@code cluster.<name>.*}) and Istio's standard metrics
+ * of the requests through it ({@link IstioTelemetry}). Lock free: event loops only add.
  */
 public final class ClusterStats {
   private final String name;
+  private final boolean inbound;
+  private final String host;
+  private final IstioTelemetry telemetry;
   final LongAdder rqTotal = new LongAdder();
   final LongAdder[] rqByClass = new LongAdder[6];
   final LongAdder cxTotal = new LongAdder();
   final LongAdder cxConnectFail = new LongAdder();
   final LongAdder cxActive = new LongAdder();
-  final ConcurrentHashMap<IstioKey, LongAdder> istioRequests = new ConcurrentHashMap<>();
-  final AtomicReferenceArray<LongAdder> unflagged = new AtomicReferenceArray<>(600);
 
-  /** A {@code istio_requests_total} series of this cluster. */
-  record IstioKey(int code, String flags) {}
+  /** Istio's series of this cluster, interned by label set. */
+  final ConcurrentHashMap<IstioSeries.Key, IstioSeries> istio = new ConcurrentHashMap<>();
 
-  /** Every {@code istio_requests_total} series of this cluster. */
-  java.util.Map<IstioKey, Long> istioSeries() {
-    java.util.Map<IstioKey, Long> out =
-        new java.util.TreeMap<>(
-            java.util.Comparator.comparingInt(IstioKey::code).thenComparing(IstioKey::flags));
-    for (int i = 0; i < unflagged.length(); i++) {
-      LongAdder a = unflagged.get(i);
-      if (a != null) {
-        out.put(new IstioKey(i, "-"), a.sum());
-      }
-    }
-    istioRequests.forEach((k, v) -> out.put(k, v.sum()));
-    return out;
-  }
-
-  ClusterStats(String name) {
+  ClusterStats(String name, IstioTelemetry telemetry) {
     this.name = name;
+    this.telemetry = telemetry;
+    // Istio's cluster names: inbound|port||, outbound|port|subset|host.
+    String[] parts = name.split("\\|", -1);
+    this.inbound = parts.length == 4 && parts[0].equals("inbound");
+    this.host =
+        parts.length == 4 && parts[0].equals("outbound") && !parts[3].isEmpty() ? parts[3] : null;
     for (int i = 0; i < rqByClass.length; i++) {
       rqByClass[i] = new LongAdder();
     }
@@ -47,28 +38,30 @@ public final class ClusterStats {
     return name;
   }
 
-  /** Counts a finished request with its response code (0 if none was sent) and flags. */
-  public void request(int code, String flags) {
+  /**
+   * Whether this is a sidecar's inbound cluster ({@code inbound|...}): Istio's destination side.
+   */
+  public boolean inbound() {
+    return inbound;
+  }
+
+  /** The service host of an {@code outbound|port|subset|host} cluster, else null. */
+  public String host() {
+    return host;
+  }
+
+  /** The proxy's Istio telemetry (metadata exchange and standard metrics). */
+  public IstioTelemetry telemetry() {
+    return telemetry;
+  }
+
+  /** Counts a finished request with its response code (0 if none was sent). */
+  public void request(int code) {
     rqTotal.increment();
     int cls = code / 100;
     if (cls >= 1 && cls <= 5) {
       rqByClass[cls].increment();
     }
-    LongAdder adder;
-    if (code >= 0 && code < unflagged.length() && "-".equals(flags)) {
-      // The common case, without a key allocation or a map lookup.
-      adder = unflagged.get(code);
-      if (adder == null) {
-        unflagged.compareAndSet(code, null, new LongAdder());
-        adder = unflagged.get(code);
-      }
-    } else {
-      adder = istioRequests.get(new IstioKey(code, flags));
-      if (adder == null) {
-        adder = istioRequests.computeIfAbsent(new IstioKey(code, flags), k -> new LongAdder());
-      }
-    }
-    adder.increment();
   }
 
   public void connectionOpened() {

@@ -32,27 +32,22 @@ public final class ProxyStats {
 
   public final LongAdder xdsUpdatesRejected = new LongAdder();
 
+  private volatile IstioTelemetry telemetry = IstioTelemetry.DISABLED;
+
   /**
-   * Who this proxy is, for Istio's standard metric labels.
-   *
-   * @param workload the workload name (Istio's {@code source_workload} / {@code
-   *     destination_workload})
-   * @param namespace its namespace
-   * @param app its {@code app} label, or "unknown"
-   * @param version its {@code version} label, or "unknown"
+   * Sets who this proxy is and whether Istio's telemetry is on; call before any cluster is compiled
+   * (clusters keep the telemetry they were created with).
    */
-  public record Identity(String workload, String namespace, String app, String version) {
-    public static final Identity UNKNOWN = new Identity("unknown", "unknown", "unknown", "unknown");
+  public void telemetry(IstioTelemetry telemetry) {
+    this.telemetry = java.util.Objects.requireNonNull(telemetry, "telemetry");
   }
 
-  private volatile Identity identity = Identity.UNKNOWN;
-
-  public void identity(Identity id) {
-    this.identity = id;
+  public IstioTelemetry telemetry() {
+    return telemetry;
   }
 
   public ClusterStats cluster(String name) {
-    return clusters.computeIfAbsent(name, ClusterStats::new);
+    return clusters.computeIfAbsent(name, n -> new ClusterStats(n, telemetry));
   }
 
   public HostStats host(String cluster, InetSocketAddress address) {
@@ -115,6 +110,8 @@ public final class ProxyStats {
       t.appendTo(out);
     }
     out.put("http.downstream_rq_bad", downstreamRqBad.sum());
+    out.put("istio.peer_metadata_bad", telemetry.badPeerMetadata.sum());
+    out.put("istio.series_overflow", telemetry.overflow.sum());
     out.put("access_log.dropped", accessLogDropped.sum());
     out.put("control_plane.update_accepted", xdsUpdatesAccepted.sum());
     out.put("control_plane.update_rejected", xdsUpdatesRejected.sum());
@@ -127,14 +124,16 @@ public final class ProxyStats {
   public String prometheus() {
     StringBuilder sb = new StringBuilder();
     Map<String, ClusterStats> sorted = new TreeMap<>(clusters);
-    sb.append("# TYPE envoy_cluster_upstream_rq counter\n");
+    // Envoy's tag extraction: cluster.<name>.upstream_rq_2xx is upstream_rq_xx with
+    // envoy_response_code_class="2" (Envoy's well_known_names.cc, RESPONSE_CODE_CLASS).
+    sb.append("# TYPE envoy_cluster_upstream_rq_xx counter\n");
     for (ClusterStats c : sorted.values()) {
       for (int i = 1; i <= 5; i++) {
         long v = c.rqByClass[i].sum();
         if (v > 0) {
-          sb.append("envoy_cluster_upstream_rq{envoy_response_code_class=\"")
+          sb.append("envoy_cluster_upstream_rq_xx{envoy_response_code_class=\"")
               .append(i)
-              .append("xx\",cluster_name=\"")
+              .append("\",cluster_name=\"")
               .append(escape(c.name()))
               .append("\"} ")
               .append(v)
@@ -211,24 +210,7 @@ public final class ProxyStats {
           .append(c.active())
           .append('\n');
     }
-    sb.append("# TYPE istio_requests_total counter\n");
-    Identity me = identity;
-    for (ClusterStats c : sorted.values()) {
-      String labels = istioLabels(me, c.name());
-      for (Map.Entry<ClusterStats.IstioKey, Long> e : c.istioSeries().entrySet()) {
-        sb.append("istio_requests_total{")
-            .append(labels)
-            .append(",response_code=\"")
-            .append(e.getKey().code())
-            .append("\",response_flags=\"")
-            .append(escape(e.getKey().flags()))
-            .append("\",destination_cluster=\"")
-            .append(escape(c.name()))
-            .append("\"} ")
-            .append(e.getValue())
-            .append('\n');
-      }
-    }
+    istio(sb, sorted.values());
     sb.append("# TYPE envoy_access_log_dropped counter\n");
     sb.append("envoy_access_log_dropped ").append(accessLogDropped.sum()).append('\n');
     return sb.toString();
@@ -270,48 +252,36 @@ public final class ProxyStats {
   }
 
   /**
-   * Istio's standard labels for requests through cluster {@code cluster}: a sidecar reports its
-   * inbound clusters as the destination and everything else as the source (Istio's {@code
-   * reporter}); the destination service comes from the cluster name ({@code
-   * outbound|80|v1|podinfo.demo.svc.cluster.local}).
+   * Istio's standard HTTP metrics (istio.stats): {@code istio_requests_total} and the histograms
+   * {@code istio_request_duration_milliseconds}, {@code istio_request_bytes}, {@code
+   * istio_response_bytes}, one series per label set.
    */
-  static String istioLabels(Identity me, String cluster) {
-    String[] parts = cluster.split("\\|", -1);
-    boolean inbound = parts.length == 4 && parts[0].equals("inbound");
-    StringBuilder sb = new StringBuilder();
-    if (inbound) {
-      sb.append("reporter=\"destination\",source_workload=\"unknown\"")
-          .append(",source_workload_namespace=\"unknown\",destination_workload=\"")
-          .append(escape(me.workload()))
-          .append("\",destination_workload_namespace=\"")
-          .append(escape(me.namespace()))
-          .append("\",destination_app=\"")
-          .append(escape(me.app()))
-          .append("\",destination_version=\"")
-          .append(escape(me.version()))
-          .append("\",destination_service=\"unknown\"");
-    } else {
-      String host = parts.length == 4 ? parts[3] : "unknown";
-      String[] labels = host.split("\\.");
-      sb.append("reporter=\"source\",source_workload=\"")
-          .append(escape(me.workload()))
-          .append("\",source_workload_namespace=\"")
-          .append(escape(me.namespace()))
-          .append("\",source_app=\"")
-          .append(escape(me.app()))
-          .append("\",source_version=\"")
-          .append(escape(me.version()))
-          .append("\",destination_service=\"")
-          .append(escape(host))
-          .append("\",destination_service_name=\"")
-          .append(escape(labels[0]))
-          .append("\",destination_service_namespace=\"")
-          .append(escape(labels.length > 1 ? labels[1] : "unknown"))
-          .append("\",destination_version=\"")
-          .append(escape(parts.length == 4 && !parts[2].isEmpty() ? parts[2] : "unknown"))
-          .append('"');
+  private static void istio(StringBuilder sb, java.util.Collection<ClusterStats> clusters) {
+    java.util.List<IstioSeries> all = new java.util.ArrayList<>();
+    for (ClusterStats c : clusters) {
+      all.addAll(c.istio.values());
     }
-    return sb.append(",request_protocol=\"http\"").toString();
+    all.sort(java.util.Comparator.comparing(s -> s.labels));
+    sb.append("# TYPE istio_requests_total counter\n");
+    for (IstioSeries s : all) {
+      sb.append("istio_requests_total{")
+          .append(s.labels)
+          .append("} ")
+          .append(s.requests.sum())
+          .append('\n');
+    }
+    sb.append("# TYPE istio_request_duration_milliseconds histogram\n");
+    for (IstioSeries s : all) {
+      s.duration.appendTo(sb, "istio_request_duration_milliseconds", s.labels);
+    }
+    sb.append("# TYPE istio_request_bytes histogram\n");
+    for (IstioSeries s : all) {
+      s.requestBytes.appendTo(sb, "istio_request_bytes", s.labels);
+    }
+    sb.append("# TYPE istio_response_bytes histogram\n");
+    for (IstioSeries s : all) {
+      s.responseBytes.appendTo(sb, "istio_response_bytes", s.labels);
+    }
   }
 
   private static String escape(String s) {

@@ -178,7 +178,7 @@ class ConfigCompilerTest {
         HttpConnectionManager.newBuilder()
             .addHttpFilters(
                 HttpFilter.newBuilder()
-                    .setName("envoy.filters.http.fault")
+                    .setName("envoy.filters.http.lua")
                     .setTypedConfig(Any.getDefaultInstance()))
             .addAllHttpFilters(Xds.hcm().getHttpFiltersList())
             .setRds(
@@ -187,7 +187,7 @@ class ConfigCompilerTest {
                     .setRouteConfigName("r"))
             .build();
     assertThatThrownBy(() -> compiler.listener(Xds.listener("l", 1, unknownFilter)))
-        .hasMessageContaining("unsupported http filter 'envoy.filters.http.fault'");
+        .hasMessageContaining("unsupported http filter 'envoy.filters.http.lua'");
 
     HttpConnectionManager noRouter =
         HttpConnectionManager.newBuilder()

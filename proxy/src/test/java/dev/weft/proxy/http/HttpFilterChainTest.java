@@ -203,6 +203,36 @@ class HttpFilterChainTest {
   static final String POST = "POST /echo HTTP/1.1\r\nhost: h\r\ncontent-length: 5\r\n\r\nhel";
 
   @Test
+  void theFaultFilterDecidesWithItsInjectedRandomSource() throws Exception {
+    // Abort 30 % (Envoy's featureEnabled: a draw below 300,000 in a million hits).
+    io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault f =
+        io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.newBuilder()
+            .setAbort(
+                io.envoyproxy.envoy.extensions.filters.http.fault.v3.FaultAbort.newBuilder()
+                    .setHttpStatus(503)
+                    .setPercentage(
+                        io.envoyproxy.envoy.type.v3.FractionalPercent.newBuilder()
+                            .setNumerator(30)))
+            .build();
+    java.util.ArrayDeque<Integer> draws = new java.util.ArrayDeque<>(List.of(299_999, 300_000));
+    List<Integer> bounds = new ArrayList<>();
+    HttpFilterFactory fault =
+        dev.weft.proxy.filters.fault.FaultFilterFactory.provider(
+                bound -> {
+                  bounds.add(bound);
+                  return draws.poll();
+                })
+            .create(com.google.protobuf.Any.pack(f));
+    start(List.of(fault));
+    send("GET /a HTTP/1.1\r\nhost: h\r\n\r\n");
+    assertThat(response()).startsWith("HTTP/1.1 503").endsWith("fault filter abort");
+    send("GET /b HTTP/1.1\r\nhost: h\r\n\r\n");
+    assertThat(response()).startsWith("HTTP/1.1 200");
+    assertThat(draws).isEmpty();
+    assertThat(bounds).containsExactly(1_000_000, 1_000_000);
+  }
+
+  @Test
   void aFilterThatStopsHoldsTheRequestUntilItContinues() throws Exception {
     start(List.of(factory(cb -> new Gate(cb, false))));
     send(POST);

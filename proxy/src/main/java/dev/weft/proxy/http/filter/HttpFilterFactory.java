@@ -26,4 +26,17 @@ public interface HttpFilterFactory {
      */
     HttpFilterFactory create(Any typedConfig) throws InvalidResourceException;
   }
+
+  /**
+   * Compiles a route's {@code typed_per_filter_config} value for this filter (Envoy's {@code
+   * createRouteSpecificFilterConfig}) into an immutable object the filter reads through {@code
+   * Route.perFilterConfig(name)}.
+   */
+  @FunctionalInterface
+  interface PerRouteProvider {
+    /**
+     * @throws InvalidResourceException naming the field when the configuration is not supported
+     */
+    Object create(Any typedConfig) throws InvalidResourceException;
+  }
 }

@@ -1,5 +1,7 @@
 package dev.weft.proxy.http.filter;
 
+import dev.weft.proxy.filters.cors.CorsFilterFactory;
+import dev.weft.proxy.filters.fault.FaultFilterFactory;
 import dev.weft.proxy.filters.jwt.JwtAuthnFilterFactory;
 import dev.weft.proxy.filters.rbac.RbacFilterFactory;
 import dev.weft.proxy.router.RouterFilterFactory;
@@ -21,20 +23,27 @@ public final class HttpFilterRegistry {
               JwtAuthnFilterFactory.TYPE_URL,
               JwtAuthnFilterFactory.NAME,
               JwtAuthnFilterFactory.provider())
+          .add(FaultFilterFactory.TYPE_URL, FaultFilterFactory.NAME, FaultFilterFactory.PROVIDER)
+          .addPerRoute(FaultFilterFactory.TYPE_URL, FaultFilterFactory.PER_ROUTE)
+          .add(CorsFilterFactory.TYPE_URL, CorsFilterFactory.NAME, CorsFilterFactory.PROVIDER)
+          .addPerRoute(CorsFilterFactory.POLICY_TYPE_URL, CorsFilterFactory.PER_ROUTE)
           .build();
 
   private final Map<String, HttpFilterFactory.Provider> byTypeUrl;
   private final Map<String, HttpFilterFactory.Provider> byName;
+  private final Map<String, HttpFilterFactory.PerRouteProvider> perRoute;
 
   private HttpFilterRegistry(Builder b) {
     this.byTypeUrl = Map.copyOf(b.byTypeUrl);
     this.byName = Map.copyOf(b.byName);
+    this.perRoute = Map.copyOf(b.perRoute);
   }
 
   /**
    * The built-in filters: {@code envoy.extensions.filters.http.router.v3.Router}, {@code
-   * envoy.extensions.filters.http.rbac.v3.RBAC} and {@code
-   * envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication}.
+   * envoy.extensions.filters.http.rbac.v3.RBAC}, {@code
+   * envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication}, {@code fault.v3.HTTPFault} (and
+   * its per-route config), {@code cors.v3.Cors} (with the per-route {@code cors.v3.CorsPolicy}).
    */
   public static HttpFilterRegistry defaults() {
     return DEFAULTS;
@@ -53,10 +62,19 @@ public final class HttpFilterRegistry {
     return p != null ? p : byName.get(name);
   }
 
+  /**
+   * The compiler of a route's {@code typed_per_filter_config} entry whose config has {@code
+   * typeUrl}, or null when no filter knows it.
+   */
+  public HttpFilterFactory.PerRouteProvider perRouteProvider(String typeUrl) {
+    return perRoute.get(typeUrl);
+  }
+
   /** Builds a registry. */
   public static final class Builder {
     private final Map<String, HttpFilterFactory.Provider> byTypeUrl = new HashMap<>();
     private final Map<String, HttpFilterFactory.Provider> byName = new HashMap<>();
+    private final Map<String, HttpFilterFactory.PerRouteProvider> perRoute = new HashMap<>();
 
     private Builder() {}
 
@@ -64,6 +82,7 @@ public final class HttpFilterRegistry {
       if (r != null) {
         byTypeUrl.putAll(r.byTypeUrl);
         byName.putAll(r.byName);
+        perRoute.putAll(r.perRoute);
       }
       return this;
     }
@@ -78,6 +97,15 @@ public final class HttpFilterRegistry {
     public Builder add(String typeUrl, String name, HttpFilterFactory.Provider provider) {
       byTypeUrl.put(typeUrl, provider);
       byName.put(name, provider);
+      return this;
+    }
+
+    /**
+     * Registers the compiler of a filter's per-route configuration ({@code typed_per_filter_config}
+     * values of type {@code typeUrl}).
+     */
+    public Builder addPerRoute(String typeUrl, HttpFilterFactory.PerRouteProvider provider) {
+      perRoute.put(typeUrl, provider);
       return this;
     }
 

@@ -36,6 +36,7 @@ public final class StreamInfo {
   private long serviceTime = -1;
   private int code;
   private String flags = ResponseFlags.NONE;
+  private String addedFlags;
   private String details;
   private long bytesReceived;
   private long bytesSent;
@@ -45,6 +46,7 @@ public final class StreamInfo {
   private SocketAddress downstreamRemote;
   private SocketAddress downstreamLocal;
   private Map<String, Map<String, Object>> dynamicMetadata;
+  private dev.weft.proxy.stats.PeerMetadata peerMetadata;
 
   public long startMillis() {
     return startMillis;
@@ -191,9 +193,20 @@ public final class StreamInfo {
     this.code = code;
   }
 
-  /** Envoy's response flags, {@link ResponseFlags#NONE} when none. */
+  /**
+   * Envoy's response flags, {@link ResponseFlags#NONE} when none: the outcome's (set by {@link
+   * #responseFlags(String)}) with those filters added along the way ({@link #addResponseFlag}).
+   */
   public String responseFlags() {
-    return flags;
+    return addedFlags == null ? flags : ResponseFlags.merge(addedFlags, flags);
+  }
+
+  /**
+   * Adds a flag that holds whatever the outcome (Envoy's {@code setResponseFlag}): the fault
+   * filter's {@code DI} stays when the request then fails or succeeds.
+   */
+  public void addResponseFlag(String flag) {
+    addedFlags = addedFlags == null ? flag : ResponseFlags.merge(addedFlags, flag);
   }
 
   public void responseFlags(String flags) {
@@ -254,6 +267,18 @@ public final class StreamInfo {
 
   public void upstreamTransportFailureReason(String reason) {
     this.upstreamTransportFailureReason = reason;
+  }
+
+  /**
+   * The other proxy's workload from Istio's metadata exchange: the client's on a sidecar's inbound,
+   * the server's on the outbound side; null when it sent none.
+   */
+  public dev.weft.proxy.stats.PeerMetadata peerMetadata() {
+    return peerMetadata;
+  }
+
+  public void peerMetadata(dev.weft.proxy.stats.PeerMetadata peer) {
+    this.peerMetadata = peer;
   }
 
   public long bytesReceived() {

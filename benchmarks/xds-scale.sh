@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The control plane at scale (issue #10): N simulated sidecars on real ADS streams against a real
+# control plane process, S Services with DestinationRules and VirtualServices. Measures the initial
+# sync, the time one VirtualService change takes to reach every sidecar (p50/p99/max), the control
+# plane's CPU seconds, bytes pushed, peak RSS. See XdsScaleBenchmark's Javadoc and
+# docs/benchmarks.md.
+#
+# Usage: benchmarks/xds-scale.sh [PROXIES] [SERVICES] [CHANGES] [CONTROL_PLANE_JVM_OPTS...]
+#   benchmarks/xds-scale.sh 2000 1000 3
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+cd "$REPO"
+CP_FILE="${CP_FILE:-$(mktemp "${TMPDIR:-/tmp}/weft-xds-scale-cp.XXXXXX")}"
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  ./mvnw -B -ntp -q -pl controlplane -am test-compile dependency:build-classpath \
+    -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >&2
+fi
+# A JDK 25, as ./mvnw picks: JAVA (a java binary), else the first under /usr/lib/jvm, else PATH's.
+java="${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}"
+java="${java:-java}"
+# CLASSES: the control plane classes to measure (another build's controlplane/target/classes).
+exec "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx2g \
+  -cp "${CLASSES:-controlplane/target/classes}:$(cat "$CP_FILE"):controlplane/target/test-classes" \
+  dev.weft.controlplane.bench.XdsScaleBenchmark "${1:-2000}" "${2:-1000}" "${3:-3}" "${@:4}"

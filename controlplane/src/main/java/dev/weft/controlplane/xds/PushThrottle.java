@@ -1,0 +1,85 @@
+package dev.weft.controlplane.xds;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Bounds how many streams may have responses in flight that their proxies have not read yet, as
+ * Istio's push throttle ({@code PILOT_PUSH_THROTTLE}, 100): what the control plane has serialised
+ * but a proxy has not taken stays bounded however many proxies connect or change at once. A stream
+ * is <em>busy</em> from a write that leaves it not ready (gRPC flow control) until it drains; while
+ * {@code maxBusy} streams are busy, the others wait in arrival order and are written when a slot
+ * frees. Owned by the ADS server's executor (not thread-safe).
+ *
+ * @param <C> a connection
+ */
+final class PushThrottle<C> {
+  /** Istio's default PILOT_PUSH_THROTTLE. */
+  static final int DEFAULT_MAX_BUSY = 100;
+
+  private final int maxBusy;
+  private final Set<C> busy = new HashSet<>();
+  private final Set<C> waiting = new LinkedHashSet<>();
+
+  PushThrottle(int maxBusy) {
+    if (maxBusy < 1) {
+      throw new IllegalArgumentException("maxBusy must be at least 1");
+    }
+    this.maxBusy = maxBusy;
+  }
+
+  /**
+   * Whether {@code conn} may be written now: its stream is ready, and it holds a slot already or
+   * one is free. (A connection deferred for want of a slot is handed out by {@link #drained} when
+   * one frees; one deferred because its own stream was full is written when that drains.)
+   */
+  boolean mayWrite(C conn, boolean ready) {
+    return ready && (busy.contains(conn) || busy.size() < maxBusy);
+  }
+
+  /**
+   * Records a write to {@code conn}; {@code readyAfter}: whether its stream can still take more.
+   */
+  void wrote(C conn, boolean readyAfter) {
+    if (readyAfter) {
+      busy.remove(conn);
+    } else {
+      busy.add(conn);
+    }
+  }
+
+  /** {@code conn} has something to be written when it may. */
+  void defer(C conn) {
+    waiting.add(conn);
+  }
+
+  /**
+   * {@code conn} drained (or closed): its slot is free. Returns the waiting connections to write
+   * now, oldest first, as many as there are free slots (removed from the waiting list).
+   */
+  List<C> drained(C conn) {
+    busy.remove(conn);
+    waiting.remove(conn);
+    List<C> next = new ArrayList<>();
+    for (Iterator<C> it = waiting.iterator();
+        it.hasNext() && busy.size() + next.size() < maxBusy; ) {
+      next.add(it.next());
+      it.remove();
+    }
+    return next;
+  }
+
+  /** How many streams are busy (for tests and status). */
+  int busy() {
+    return busy.size();
+  }
+
+  /** How many wait for a slot (for tests). */
+  int waiting() {
+    return waiting.size();
+  }
+}

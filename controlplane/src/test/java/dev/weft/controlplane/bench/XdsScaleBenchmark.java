@@ -1,0 +1,601 @@
+package dev.weft.controlplane.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.weft.xds.NodeMetadata;
+import dev.weft.xds.TypeUrls;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The control plane at scale (issue #10): a real control plane process (started here as a child
+ * JVM, {@link ScaleControlPlaneMain}), S Services each with a DestinationRule (two subsets) and a
+ * VirtualService (a 90/10 split), and N simulated sidecars on real gRPC ADS streams (one TCP
+ * connection each) that subscribe and ACK as Envoy does: CDS and LDS wildcard, then EDS for the EDS
+ * clusters CDS names and RDS for the route names LDS names, every response ACKed.
+ *
+ * <p>Measures: the initial sync (from the first connect until every sidecar holds the four types
+ * and the same endpoints, those of all N workloads); then, for each of CHANGES one-VirtualService
+ * applies, the time from the apply until each sidecar has received new routes (p50/p99/max), the
+ * bytes the sidecars received by type, and the control plane's CPU seconds (utime+stime of its
+ * process); its peak RSS (VmHWM) at the end and its heap after a full GC.
+ *
+ * <pre>
+ * java -cp ... dev.weft.controlplane.bench.XdsScaleBenchmark PROXIES SERVICES [CHANGES] [JVM_OPTS...]
+ * </pre>
+ *
+ * <p>{@code benchmarks/xds-scale.sh} builds the class path and runs it; docs/benchmarks.md has the
+ * figures.
+ */
+public final class XdsScaleBenchmark {
+  private static final String NS = "bench";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(900);
+
+  /** EDS version → number of lb endpoints in it (parsed once per distinct version). */
+  private static final Map<String, Integer> endpointCounts = new ConcurrentHashMap<>();
+
+  private XdsScaleBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int proxies = Integer.parseInt(args[0]);
+    int services = Integer.parseInt(args[1]);
+    int changes = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    List<String> jvmOpts =
+        args.length > 3 ? Arrays.asList(args).subList(3, args.length) : List.of();
+
+    Path state = Files.createTempDirectory("weft-xds-scale");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--enable-native-access=ALL-UNNAMED");
+    cmd.add("--sun-misc-unsafe-memory-access=allow");
+    cmd.addAll(jvmOpts);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(ScaleControlPlaneMain.class.getName());
+    cmd.add(state.toString());
+    Process cp =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(state.resolve("controlplane.log").toFile())
+            .start();
+    EventLoopGroup group = new NioEventLoopGroup(2);
+    List<Sidecar> sidecars = new ArrayList<>();
+    try {
+      Path info = state.resolve("controlplane.json");
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (!Files.exists(info)) {
+        if (System.nanoTime() > until || !cp.isAlive()) {
+          throw new IllegalStateException("the control plane did not start; see " + state);
+        }
+        Thread.sleep(100);
+      }
+      JsonNode json = JSON.readTree(Files.readString(info));
+      InetSocketAddress xds = address(json.get("xds").asText());
+      URI api = URI.create("http://" + json.get("api").asText());
+      String token = Files.readString(state.resolve("token")).trim();
+      long pid = cp.pid();
+      System.out.printf(
+          "control plane pid %d, state %s; %d sidecars, %d Services (each with a DestinationRule"
+              + " and a VirtualService), load average %s%n",
+          pid, state, proxies, services, loadAverage());
+
+      HttpClient http = HttpClient.newHttpClient();
+      apply(http, api, token, config(services, 90));
+      Thread.sleep(500); // the debounce
+
+      // Initial sync.
+      double cpu0 = cpuSeconds(pid);
+      long start = System.nanoTime();
+      for (int i = 0; i < proxies; i++) {
+        Sidecar s = new Sidecar(i, services, xds, group);
+        sidecars.add(s);
+        s.start();
+      }
+      long firstConfig = 0;
+      while (true) {
+        long now = System.nanoTime();
+        if (now - start > DEADLINE_NANOS) {
+          throw new IllegalStateException("the initial sync did not finish");
+        }
+        boolean all = true;
+        Set<String> edsVersions = new LinkedHashSet<>();
+        for (Sidecar s : sidecars) {
+          if (!s.hasAll()) {
+            all = false;
+            break;
+          }
+          edsVersions.add(s.edsVersion);
+        }
+        if (all && firstConfig == 0) {
+          firstConfig = now;
+        }
+        if (all
+            && edsVersions.size() == 1
+            && endpointCounts.getOrDefault(edsVersions.iterator().next(), -1) == 2 * proxies) {
+          break;
+        }
+        Thread.sleep(20);
+      }
+      long synced = 0;
+      for (Sidecar s : sidecars) {
+        synced = Math.max(synced, s.edsAt);
+      }
+      quiet(sidecars, 2000);
+      double cpu1 = cpuSeconds(pid);
+      System.out.printf(
+          "initial sync: every sidecar has CDS+EDS+LDS+RDS after %.1f s; every sidecar has all %d"
+              + " endpoints after %.1f s; control plane CPU %.1f s; received %s%n",
+          (firstConfig - start) / 1e9,
+          2 * proxies,
+          (synced - start) / 1e9,
+          cpu1 - cpu0,
+          bytes(sidecars));
+
+      // One VirtualService changed, CHANGES times.
+      for (int c = 0; c < changes; c++) {
+        for (Sidecar s : sidecars) {
+          s.resetCounters();
+        }
+        double before = cpuSeconds(pid);
+        int weight = 80 - 10 * c;
+        long t0 = System.nanoTime();
+        for (Sidecar s : sidecars) {
+          s.markChange(t0);
+        }
+        apply(http, api, token, virtualService(0, weight));
+        while (true) {
+          if (System.nanoTime() - t0 > DEADLINE_NANOS) {
+            throw new IllegalStateException("the change did not reach every sidecar");
+          }
+          boolean all = true;
+          for (Sidecar s : sidecars) {
+            if (s.changedAt == 0) {
+              all = false;
+              break;
+            }
+          }
+          if (all) {
+            break;
+          }
+          Thread.sleep(10);
+        }
+        long[] lat = new long[sidecars.size()];
+        for (int i = 0; i < lat.length; i++) {
+          lat[i] = sidecars.get(i).changedAt - t0;
+        }
+        Arrays.sort(lat);
+        quiet(sidecars, 2000);
+        double after = cpuSeconds(pid);
+        System.out.printf(
+            "change %d (one VirtualService, weights %d/%d): routes reached every sidecar: p50 %.2f"
+                + " s, p99 %.2f s, max %.2f s; control plane CPU %.1f s; received %s%n",
+            c + 1,
+            weight,
+            100 - weight,
+            pct(lat, 0.50) / 1e9,
+            pct(lat, 0.99) / 1e9,
+            lat[lat.length - 1] / 1e9,
+            after - before,
+            bytes(sidecars));
+      }
+      String status = Files.readString(Path.of("/proc/" + pid + "/status"));
+      System.out.printf(
+          "control plane memory: peak RSS %s, RSS %s, heap after full GC: %s; load average %s%n",
+          field(status, "VmHWM"), field(status, "VmRSS"), liveHeap(pid), loadAverage());
+    } finally {
+      for (Sidecar s : sidecars) {
+        s.closing = true;
+        s.channel.shutdownNow();
+      }
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      cp.getOutputStream().close();
+      if (!cp.waitFor(20, TimeUnit.SECONDS)) {
+        cp.destroyForcibly();
+      }
+    }
+  }
+
+  private static InetSocketAddress address(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    return new InetSocketAddress(
+        hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+  }
+
+  /** Waits until no sidecar has received anything for {@code millis}. */
+  private static void quiet(List<Sidecar> sidecars, long millis) throws InterruptedException {
+    while (true) {
+      long last = 0;
+      for (Sidecar s : sidecars) {
+        last = Math.max(last, s.lastReceived);
+      }
+      long idle = (System.nanoTime() - last) / 1_000_000;
+      if (idle >= millis) {
+        return;
+      }
+      Thread.sleep(millis - idle + 1);
+    }
+  }
+
+  private static long pct(long[] sorted, double p) {
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+  }
+
+  private static String bytes(List<Sidecar> sidecars) {
+    long[] sum = new long[4];
+    long[] count = new long[4];
+    for (Sidecar s : sidecars) {
+      for (int i = 0; i < 4; i++) {
+        sum[i] += s.bytes[i].get();
+        count[i] += s.responses[i].get();
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    long total = 0;
+    for (int i = 0; i < 4; i++) {
+      total += sum[i];
+      sb.append(
+          String.format(
+              " %s %.1f MB (%d responses)",
+              TypeUrls.shortName(Sidecar.TYPES.get(i)), sum[i] / 1e6, count[i]));
+    }
+    return String.format("%.1f MB:%s", total / 1e6, sb);
+  }
+
+  private static void apply(HttpClient http, URI api, String token, String yaml)
+      throws IOException, InterruptedException {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(api.resolve("/api/v1/apply"))
+                .header("Authorization", "Bearer " + token)
+                .header("X-Weft-Source", "file")
+                .timeout(Duration.ofMinutes(5))
+                .POST(HttpRequest.BodyPublishers.ofString(yaml))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("apply: " + r.statusCode() + " " + r.body());
+    }
+  }
+
+  /** S Services, DestinationRules (subsets v1, v2) and VirtualServices (v1/v2 split). */
+  static String config(int services, int weight) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ").append(NS).append("\n---\n");
+    for (int i = 0; i < services; i++) {
+      String n = name(i);
+      sb.append("apiVersion: v1\nkind: Service\nmetadata:\n  name: ")
+          .append(n)
+          .append("\n  namespace: ")
+          .append(NS)
+          .append("\nspec:\n  selector: {app: ")
+          .append(n)
+          .append("}\n  ports:\n  - {name: http, port: 80, targetPort: 9898}\n---\n");
+      sb.append("apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: ")
+          .append(n)
+          .append("\n  namespace: ")
+          .append(NS)
+          .append("\nspec:\n  host: ")
+          .append(n)
+          .append("\n  subsets:\n  - name: v1\n    labels: {version: v1}\n")
+          .append("  - name: v2\n    labels: {version: v2}\n---\n");
+      sb.append(virtualService(i, weight));
+    }
+    return sb.toString();
+  }
+
+  static String virtualService(int i, int weight) {
+    String n = name(i);
+    return "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: "
+        + n
+        + "\n  namespace: "
+        + NS
+        + "\nspec:\n  hosts: ["
+        + n
+        + "]\n  http:\n  - route:\n    - destination: {host: "
+        + n
+        + ", subset: v1}\n      weight: "
+        + weight
+        + "\n    - destination: {host: "
+        + n
+        + ", subset: v2}\n      weight: "
+        + (100 - weight)
+        + "\n---\n";
+  }
+
+  private static String name(int i) {
+    return String.format("svc-%05d", i);
+  }
+
+  private static double cpuSeconds(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+    return ticks / 100.0; // USER_HZ
+  }
+
+  private static String field(String status, String name) {
+    for (String line : status.split("\n")) {
+      if (line.startsWith(name + ":")) {
+        long kb = Long.parseLong(line.substring(name.length() + 1).trim().split("\\s+")[0]);
+        return String.format("%d MB", kb / 1024);
+      }
+    }
+    return "?";
+  }
+
+  private static String liveHeap(long pid) {
+    try {
+      String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+      new ProcessBuilder(jcmd, Long.toString(pid), "GC.run")
+          .redirectErrorStream(true)
+          .start()
+          .waitFor(60, TimeUnit.SECONDS);
+      Process p =
+          new ProcessBuilder(jcmd, Long.toString(pid), "GC.heap_info")
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(p.getInputStream().readAllBytes());
+      p.waitFor(60, TimeUnit.SECONDS);
+      for (String line : out.split("\n")) {
+        String l = line.trim();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(l);
+        if (l.contains("heap") && m.find()) {
+          return Long.parseLong(m.group(1)) / 1024 + " MB";
+        }
+      }
+      return "?";
+    } catch (IOException | InterruptedException e) {
+      return "? (" + e + ")";
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  /** A simulated sidecar: one ADS stream that subscribes and ACKs as Envoy does. */
+  static final class Sidecar implements StreamObserver<DiscoveryResponse> {
+    static final List<String> TYPES =
+        List.of(TypeUrls.CLUSTER, TypeUrls.ENDPOINT, TypeUrls.LISTENER, TypeUrls.ROUTE);
+
+    final ManagedChannel channel;
+    final AtomicLong[] bytes = new AtomicLong[4];
+    final AtomicLong[] responses = new AtomicLong[4];
+    private final Node node;
+    private StreamObserver<DiscoveryRequest> requests;
+    private boolean sentNode;
+    private List<String> edsNames = List.of();
+    private List<String> rdsNames = List.of();
+    private final Map<String, String[]> acked = new HashMap<>(); // type -> {version, nonce}
+    private final boolean[] received = new boolean[4];
+    volatile String edsVersion;
+    volatile long edsAt;
+    volatile long lastReceived;
+    private volatile String routesVersion;
+    private volatile long changeStart;
+    private volatile String routesBefore;
+    volatile long changedAt;
+    volatile boolean closing;
+
+    Sidecar(int i, int services, InetSocketAddress xds, EventLoopGroup group) {
+      for (int t = 0; t < 4; t++) {
+        bytes[t] = new AtomicLong();
+        responses[t] = new AtomicLong();
+      }
+      String ip = "127.1." + (i / 250) + "." + (i % 250 + 2);
+      String app = "127.2." + (i / 250) + "." + (i % 250 + 2);
+      String name = String.format("wl-%05d", i);
+      Struct labels =
+          Struct.newBuilder()
+              .putFields("app", str(String.format("svc-%05d", i % services)))
+              .putFields("version", str(i % 2 == 0 ? "v1" : "v2"))
+              .build();
+      node =
+          Node.newBuilder()
+              .setId("sidecar~" + ip + "~" + name + "." + NS + "~" + NS + ".svc.cluster.local")
+              .setMetadata(
+                  Struct.newBuilder()
+                      .putFields(NodeMetadata.NAMESPACE, str(NS))
+                      .putFields(NodeMetadata.NAME, str(name))
+                      .putFields(
+                          NodeMetadata.LABELS, Value.newBuilder().setStructValue(labels).build())
+                      .putFields(NodeMetadata.INSTANCE_IPS, str(ip))
+                      .putFields(NodeMetadata.WEFT_PORTS, str("http:9898"))
+                      .putFields(NodeMetadata.WEFT_APP_ADDRESS, str(app)))
+              .build();
+      channel =
+          NettyChannelBuilder.forAddress(xds)
+              .eventLoopGroup(group)
+              .channelType(NioSocketChannel.class)
+              .directExecutor()
+              .usePlaintext()
+              .maxInboundMessageSize(256 << 20)
+              .build();
+    }
+
+    private static Value str(String s) {
+      return Value.newBuilder().setStringValue(s).build();
+    }
+
+    synchronized void start() {
+      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      request(TypeUrls.CLUSTER, List.of());
+      request(TypeUrls.LISTENER, List.of());
+    }
+
+    boolean hasAll() {
+      synchronized (this) {
+        return received[0] && received[1] && received[2] && received[3];
+      }
+    }
+
+    void resetCounters() {
+      for (int t = 0; t < 4; t++) {
+        bytes[t].set(0);
+        responses[t].set(0);
+      }
+    }
+
+    void markChange(long t0) {
+      routesBefore = routesVersion;
+      changedAt = 0;
+      changeStart = t0;
+    }
+
+    private void request(String type, List<String> names) {
+      String[] a = acked.getOrDefault(type, new String[] {"", ""});
+      DiscoveryRequest.Builder r =
+          DiscoveryRequest.newBuilder()
+              .setTypeUrl(type)
+              .addAllResourceNames(names)
+              .setVersionInfo(a[0])
+              .setResponseNonce(a[1]);
+      if (!sentNode) {
+        r.setNode(node);
+        sentNode = true;
+      }
+      requests.onNext(r.build());
+    }
+
+    @Override
+    public synchronized void onNext(DiscoveryResponse response) {
+      long now = System.nanoTime();
+      lastReceived = now;
+      String type = response.getTypeUrl();
+      int t = TYPES.indexOf(type);
+      if (t < 0) {
+        return;
+      }
+      bytes[t].addAndGet(response.getSerializedSize());
+      responses[t].incrementAndGet();
+      received[t] = true;
+      acked.put(type, new String[] {response.getVersionInfo(), response.getNonce()});
+      try {
+        switch (t) {
+          case 0 -> {
+            List<String> names = new ArrayList<>();
+            for (Any a : response.getResourcesList()) {
+              Cluster c = a.unpack(Cluster.class);
+              if (c.getType() == Cluster.DiscoveryType.EDS) {
+                String sn = c.getEdsClusterConfig().getServiceName();
+                names.add(sn.isEmpty() ? c.getName() : sn);
+              }
+            }
+            request(type, List.of()); // ACK
+            if (!names.equals(edsNames)) {
+              edsNames = names;
+              request(TypeUrls.ENDPOINT, edsNames);
+            }
+          }
+          case 1 -> {
+            String v = response.getVersionInfo();
+            endpointCounts.computeIfAbsent(v, k -> countEndpoints(response));
+            edsVersion = v;
+            edsAt = now;
+            request(type, edsNames);
+          }
+          case 2 -> {
+            List<String> names = new ArrayList<>();
+            for (Any a : response.getResourcesList()) {
+              for (FilterChain fc : a.unpack(Listener.class).getFilterChainsList()) {
+                for (Filter f : fc.getFiltersList()) {
+                  if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+                    HttpConnectionManager hcm =
+                        f.getTypedConfig().unpack(HttpConnectionManager.class);
+                    if (hcm.hasRds() && !names.contains(hcm.getRds().getRouteConfigName())) {
+                      names.add(hcm.getRds().getRouteConfigName());
+                    }
+                  }
+                }
+              }
+            }
+            request(type, List.of());
+            if (!names.equals(rdsNames)) {
+              rdsNames = names;
+              request(TypeUrls.ROUTE, rdsNames);
+            }
+          }
+          default -> {
+            String v = response.getVersionInfo();
+            routesVersion = v;
+            if (changeStart != 0 && changedAt == 0 && !v.equals(routesBefore)) {
+              changedAt = now;
+            }
+            request(type, rdsNames);
+          }
+        }
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private static int countEndpoints(DiscoveryResponse response) {
+      int n = 0;
+      try {
+        for (Any a : response.getResourcesList()) {
+          for (LocalityLbEndpoints l : a.unpack(ClusterLoadAssignment.class).getEndpointsList()) {
+            n += l.getLbEndpointsCount();
+          }
+        }
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException(e);
+      }
+      return n;
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      if (closing) {
+        return;
+      }
+      System.err.println(node.getId() + ": stream failed: " + t);
+    }
+
+    @Override
+    public void onCompleted() {}
+  }
+}

@@ -1,0 +1,109 @@
+package dev.weft.proxy.stats;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One label set of Istio's standard HTTP metrics ({@code istio_requests_total} and the three
+ * histograms): the label text is built once when the series is first seen, the request path only
+ * adds to its counters. Lock free.
+ */
+final class IstioSeries {
+  /**
+   * Envoy's default histogram buckets (Envoy {@code HistogramSettingsImpl::defaultBuckets}), which
+   * Istio's {@code istio_request_duration_milliseconds}, {@code istio_request_bytes} and {@code
+   * istio_response_bytes} use unless the pod annotation {@code
+   * sidecar.istio.io/statsHistogramBuckets} changes them.
+   */
+  static final double[] BUCKETS = {
+    0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000,
+    1800000, 3600000
+  };
+
+  /** The Prometheus {@code le} text of each bucket. */
+  static final String[] BUCKET_TEXT = new String[BUCKETS.length];
+
+  static {
+    for (int i = 0; i < BUCKETS.length; i++) {
+      double b = BUCKETS[i];
+      BUCKET_TEXT[i] = b == Math.rint(b) ? Long.toString((long) b) : Double.toString(b);
+    }
+  }
+
+  /**
+   * What tells two series of one cluster apart. Small and short-lived: the strings are the stream's
+   * own (no building), the peer an interned {@link PeerMetadata}.
+   *
+   * @param principal the downstream peer's URI SAN (destination side), or null
+   * @param authority the request's authority (destination side), or null
+   */
+  record Key(
+      PeerMetadata peer,
+      String principal,
+      boolean mutualTls,
+      String authority,
+      int code,
+      String flags) {}
+
+  /** Every label, {@code name="value"} comma separated, without braces. */
+  final String labels;
+
+  final LongAdder requests = new LongAdder();
+  final Histogram duration = new Histogram();
+  final Histogram requestBytes = new Histogram();
+  final Histogram responseBytes = new Histogram();
+
+  IstioSeries(String labels) {
+    this.labels = labels;
+  }
+
+  void record(long durationMillis, long requestBytes, long responseBytes) {
+    requests.increment();
+    duration.add(durationMillis);
+    this.requestBytes.add(requestBytes);
+    this.responseBytes.add(responseBytes);
+  }
+
+  /** A Prometheus histogram over {@link #BUCKETS}: per-bucket counts, made cumulative on render. */
+  static final class Histogram {
+    final LongAdder[] counts = new LongAdder[BUCKETS.length + 1];
+    final LongAdder sum = new LongAdder();
+
+    Histogram() {
+      for (int i = 0; i < counts.length; i++) {
+        counts[i] = new LongAdder();
+      }
+    }
+
+    void add(long value) {
+      int i = 0;
+      while (i < BUCKETS.length && value > BUCKETS[i]) {
+        i++;
+      }
+      counts[i].increment();
+      sum.add(value);
+    }
+
+    /** Appends the {@code _bucket}, {@code _sum} and {@code _count} lines of this series. */
+    void appendTo(StringBuilder sb, String metric, String labels) {
+      long cumulative = 0;
+      for (int i = 0; i <= BUCKETS.length; i++) {
+        cumulative += counts[i].sum();
+        sb.append(metric)
+            .append("_bucket{")
+            .append(labels)
+            .append(",le=\"")
+            .append(i < BUCKETS.length ? BUCKET_TEXT[i] : "+Inf")
+            .append("\"} ")
+            .append(cumulative)
+            .append('\n');
+      }
+      sb.append(metric).append("_sum{").append(labels).append("} ").append(sum.sum()).append('\n');
+      sb.append(metric)
+          .append("_count{")
+          .append(labels)
+          .append("} ")
+          .append(cumulative)
+          .append('\n');
+    }
+  }
+}

@@ -1,0 +1,294 @@
+package dev.weft.proxy.stats;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Istio's standard HTTP telemetry for one proxy: the metadata exchange between proxies (istio/proxy
+ * {@code metadata_exchange}: request and response headers {@code x-envoy-peer-metadata} and {@code
+ * x-envoy-peer-metadata-id}) and the {@code istio.stats} label sets, recorded once per finished
+ * stream. Thread safe; the request path reads interned peers and series and only adds to counters.
+ *
+ * <p>Reporter (Istio's {@code reporter} label): a sidecar's inbound clusters ({@code inbound|...})
+ * report as {@code destination}, everything else (a sidecar's outbound, a gateway) as {@code
+ * source}. On the source side the proxy adds its own metadata to the upstream request and reads the
+ * server proxy's from the response; on the destination side it reads (and removes, so that the
+ * application never sees them) the client's from the request and answers with its own.
+ */
+public final class IstioTelemetry {
+  /** Istio's request/response header carrying the base64 {@code Struct} of node metadata. */
+  public static final AsciiString PEER_METADATA = AsciiString.cached("x-envoy-peer-metadata");
+
+  /** Istio's header carrying the sender's node id. */
+  public static final AsciiString PEER_METADATA_ID = AsciiString.cached("x-envoy-peer-metadata-id");
+
+  /** Decoded peers kept at most; beyond it a new peer is decoded per request (still correct). */
+  static final int MAX_PEERS = 4096;
+
+  /**
+   * Series kept per cluster at most; beyond it new label sets are folded into unknown peer and
+   * service (counted in {@code istio.series_overflow}).
+   */
+  static final int MAX_SERIES_PER_CLUSTER = 2048;
+
+  /** Streams folded because their cluster had {@link #MAX_SERIES_PER_CLUSTER} series. */
+  final java.util.concurrent.atomic.LongAdder overflow =
+      new java.util.concurrent.atomic.LongAdder();
+
+  private final PeerMetadata self;
+  private final String selfId;
+  private final boolean enabled;
+  private final ConcurrentHashMap<String, PeerMetadata> peers = new ConcurrentHashMap<>();
+
+  /** Peer metadata headers that could not be read (the peer is then reported as unknown). */
+  final java.util.concurrent.atomic.LongAdder badPeerMetadata =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /**
+   * @param self this proxy's workload
+   * @param selfId its node id, sent as {@code x-envoy-peer-metadata-id}
+   * @param enabled false turns the exchange and Istio's metrics off (Envoy's stats stay)
+   */
+  public IstioTelemetry(PeerMetadata self, String selfId, boolean enabled) {
+    this.self = self;
+    this.selfId = selfId;
+    this.enabled = enabled;
+  }
+
+  /** Telemetry off, for a proxy that does not know who it is. */
+  static final IstioTelemetry DISABLED = new IstioTelemetry(PeerMetadata.UNKNOWN, "", false);
+
+  public PeerMetadata self() {
+    return self;
+  }
+
+  public boolean enabled() {
+    return enabled;
+  }
+
+  /**
+   * The peer an {@code x-envoy-peer-metadata} value describes, decoded once per distinct value;
+   * {@link PeerMetadata#UNKNOWN} (and counted) when it cannot be read.
+   */
+  public PeerMetadata peer(String headerValue) {
+    PeerMetadata p = peers.get(headerValue);
+    if (p != null) {
+      return p;
+    }
+    try {
+      p = PeerMetadata.decode(headerValue);
+    } catch (IllegalArgumentException e) {
+      badPeerMetadata.increment();
+      return PeerMetadata.UNKNOWN;
+    }
+    if (peers.size() < MAX_PEERS) {
+      PeerMetadata prior = peers.putIfAbsent(headerValue, p);
+      return prior != null ? prior : p;
+    }
+    return p;
+  }
+
+  /**
+   * The upstream request head is ready. Source side: adds this proxy's metadata (replacing any the
+   * application sent). Destination side: returns the client's metadata and removes the headers.
+   *
+   * @return the downstream peer (destination side, when it sent metadata), else null
+   */
+  public PeerMetadata onUpstreamRequest(HttpHeaders h, boolean inbound) {
+    if (!enabled) {
+      return null;
+    }
+    if (inbound) {
+      String v = h.get(PEER_METADATA);
+      h.remove(PEER_METADATA);
+      h.remove(PEER_METADATA_ID);
+      return v == null ? null : peer(v);
+    }
+    h.set(PEER_METADATA, self.headerValue());
+    h.set(PEER_METADATA_ID, selfId);
+    return null;
+  }
+
+  /**
+   * The upstream response head arrived. Source side: returns the server proxy's metadata and
+   * removes the headers. Destination side: answers a client that sent its metadata with this
+   * proxy's.
+   *
+   * @param downstreamPeer the peer {@link #onUpstreamRequest} returned (destination side)
+   * @return the upstream peer (source side, when it sent metadata), else null
+   */
+  public PeerMetadata onUpstreamResponse(
+      HttpHeaders h, boolean inbound, PeerMetadata downstreamPeer) {
+    if (!enabled) {
+      return null;
+    }
+    if (inbound) {
+      if (downstreamPeer != null) {
+        h.set(PEER_METADATA, self.headerValue());
+        h.set(PEER_METADATA_ID, selfId);
+      }
+      return null;
+    }
+    String v = h.get(PEER_METADATA);
+    if (v == null) {
+      return null;
+    }
+    h.remove(PEER_METADATA);
+    h.remove(PEER_METADATA_ID);
+    return peer(v);
+  }
+
+  /**
+   * Records one finished stream through {@code cluster}.
+   *
+   * @param peer the other proxy's metadata, null when unknown
+   * @param peerUriSan the downstream mTLS peer's URI SAN ({@code spiffe://...}), or null
+   * @param mutualTls whether the downstream connection was mutual TLS
+   * @param authority the request's authority (destination side: names the service)
+   */
+  public void record(
+      ClusterStats cluster,
+      PeerMetadata peer,
+      String peerUriSan,
+      boolean mutualTls,
+      String authority,
+      int code,
+      String flags,
+      long durationMillis,
+      long requestBytes,
+      long responseBytes) {
+    if (!enabled) {
+      return;
+    }
+    PeerMetadata p = peer == null ? PeerMetadata.UNKNOWN : peer;
+    boolean inbound = cluster.inbound();
+    IstioSeries.Key key =
+        new IstioSeries.Key(
+            p, inbound ? peerUriSan : null, mutualTls, inbound ? authority : null, code, flags);
+    IstioSeries s = cluster.istio.get(key);
+    if (s == null) {
+      if (cluster.istio.size() >= MAX_SERIES_PER_CLUSTER) {
+        // Peers and authorities come from requests: past the cap, new ones fold into an
+        // unknown peer and service, so that a client cannot grow the proxy's memory.
+        key = new IstioSeries.Key(PeerMetadata.UNKNOWN, null, mutualTls, null, code, flags);
+        overflow.increment();
+      }
+      s = cluster.istio.computeIfAbsent(key, k -> new IstioSeries(labels(cluster, k)));
+    }
+    s.record(durationMillis, requestBytes, responseBytes);
+  }
+
+  /** Istio's label set, in Istio's order, for a series of {@code cluster}. */
+  String labels(ClusterStats cluster, IstioSeries.Key k) {
+    boolean inbound = cluster.inbound();
+    PeerMetadata source = inbound ? k.peer() : self;
+    PeerMetadata dest = inbound ? self : k.peer();
+    String unknown = PeerMetadata.UNKNOWN_VALUE;
+    String sourcePrincipal = unknown;
+    String destPrincipal = unknown;
+    String service;
+    String serviceName;
+    String serviceNamespace;
+    if (inbound) {
+      if (k.mutualTls() && k.principal() != null) {
+        sourcePrincipal = k.principal();
+        destPrincipal = ownPrincipal(k.principal());
+      }
+      String host = hostOf(k.authority());
+      if (host == null || host.isEmpty() || Character.isDigit(host.charAt(host.length() - 1))) {
+        // No name (or an address): Istio falls back to the destination's canonical service.
+        service = unknown;
+        serviceName = self.canonicalService();
+        serviceNamespace = self.namespace();
+      } else {
+        String[] labels = host.split("\\.");
+        serviceName = labels[0];
+        serviceNamespace = labels.length > 1 ? labels[1] : self.namespace();
+        service =
+            host.endsWith(".svc.cluster.local")
+                ? host
+                : serviceName + "." + serviceNamespace + ".svc.cluster.local";
+      }
+    } else {
+      service = cluster.host() == null ? unknown : cluster.host();
+      String[] labels = service.split("\\.");
+      serviceName = labels[0];
+      serviceNamespace = labels.length > 1 ? labels[1] : unknown;
+    }
+    StringBuilder sb = new StringBuilder(512);
+    label(sb, "reporter", inbound ? "destination" : "source");
+    label(sb, "source_workload", source.workload());
+    label(sb, "source_canonical_service", source.canonicalService());
+    label(sb, "source_canonical_revision", source.canonicalRevision());
+    label(sb, "source_workload_namespace", source.namespace());
+    label(sb, "source_principal", sourcePrincipal);
+    label(sb, "source_app", source.app());
+    label(sb, "source_version", source.version());
+    label(sb, "source_cluster", source.clusterId());
+    label(sb, "destination_workload", dest.workload());
+    label(sb, "destination_workload_namespace", dest.namespace());
+    label(sb, "destination_principal", destPrincipal);
+    label(sb, "destination_app", dest.app());
+    label(sb, "destination_version", dest.version());
+    label(sb, "destination_service", service);
+    label(sb, "destination_canonical_service", dest.canonicalService());
+    label(sb, "destination_canonical_revision", dest.canonicalRevision());
+    label(sb, "destination_service_name", serviceName);
+    label(sb, "destination_service_namespace", serviceNamespace);
+    label(sb, "destination_cluster", dest.clusterId());
+    label(sb, "request_protocol", "http");
+    label(sb, "response_code", Integer.toString(k.code()));
+    label(sb, "grpc_response_status", "");
+    label(sb, "response_flags", k.flags());
+    // Istio reports the policy only on the destination side ("unknown" at the source).
+    label(
+        sb,
+        "connection_security_policy",
+        inbound ? (k.mutualTls() ? "mutual_tls" : "none") : unknown);
+    sb.setLength(sb.length() - 1);
+    return sb.toString();
+  }
+
+  /**
+   * This proxy's SPIFFE id as the mTLS peer saw it: the peer's trust domain with this workload's
+   * namespace and service account ({@code spiffe://<td>/ns/<ns>/sa/<sa>}).
+   */
+  private String ownPrincipal(String peerUriSan) {
+    String sa = self.serviceAccount();
+    if (sa == null || !peerUriSan.startsWith("spiffe://")) {
+      return PeerMetadata.UNKNOWN_VALUE;
+    }
+    int slash = peerUriSan.indexOf('/', "spiffe://".length());
+    if (slash < 0) {
+      return PeerMetadata.UNKNOWN_VALUE;
+    }
+    return peerUriSan.substring(0, slash) + "/ns/" + self.namespace() + "/sa/" + sa;
+  }
+
+  private static String hostOf(String authority) {
+    if (authority == null) {
+      return null;
+    }
+    if (authority.startsWith("[")) {
+      return null; // an IPv6 literal
+    }
+    int colon = authority.lastIndexOf(':');
+    return (colon >= 0 ? authority.substring(0, colon) : authority)
+        .toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static void label(StringBuilder sb, String name, String value) {
+    sb.append(name).append("=\"");
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '\\' -> sb.append("\\\\");
+        case '"' -> sb.append("\\\"");
+        case '\n' -> sb.append("\\n");
+        default -> sb.append(c);
+      }
+    }
+    sb.append("\",");
+  }
+}

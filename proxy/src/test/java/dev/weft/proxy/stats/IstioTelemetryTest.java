@@ -1,0 +1,193 @@
+package dev.weft.proxy.stats;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Struct;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class IstioTelemetryTest {
+  private static final PeerMetadata CLIENT =
+      PeerMetadata.ofNode(
+          Map.of(
+              "NAME", "sleep-abc",
+              "NAMESPACE", "shop",
+              "WORKLOAD_NAME", "sleep",
+              "SERVICE_ACCOUNT", "sleep",
+              "LABELS", Map.of("app", "sleep", "version", "v7")),
+          "x",
+          "y");
+  private static final PeerMetadata SERVER =
+      PeerMetadata.ofNode(
+          Map.of(
+              "NAME", "podinfo-v1",
+              "NAMESPACE", "demo",
+              "SERVICE_ACCOUNT", "podinfo",
+              "CLUSTER_ID", "east",
+              "LABELS",
+                  Map.of(
+                      "app", "podinfo",
+                      "version", "v1",
+                      "service.istio.io/canonical-name", "podinfo-canonical")),
+          "x",
+          "y");
+
+  @Test
+  void nodeMetadataTravelsAsBase64ProtobufStructWithIstioKeys() throws Exception {
+    Struct s = Struct.parseFrom(Base64.getDecoder().decode(CLIENT.headerValue()));
+    assertThat(s.getFieldsOrThrow("NAME").getStringValue()).isEqualTo("sleep-abc");
+    assertThat(s.getFieldsOrThrow("NAMESPACE").getStringValue()).isEqualTo("shop");
+    assertThat(s.getFieldsOrThrow("WORKLOAD_NAME").getStringValue()).isEqualTo("sleep");
+    assertThat(
+            s.getFieldsOrThrow("LABELS").getStructValue().getFieldsOrThrow("app").getStringValue())
+        .isEqualTo("sleep");
+
+    PeerMetadata back = PeerMetadata.decode(SERVER.headerValue());
+    assertThat(back).isEqualTo(SERVER);
+    assertThat(back.workload()).isEqualTo("podinfo-v1"); // WORKLOAD_NAME absent: NAME
+    assertThat(back.canonicalService()).isEqualTo("podinfo-canonical");
+    assertThat(back.canonicalRevision()).isEqualTo("v1");
+    assertThat(back.clusterId()).isEqualTo("east");
+    assertThat(CLIENT.clusterId()).isEqualTo("Kubernetes");
+    assertThat(CLIENT.canonicalService()).isEqualTo("sleep");
+  }
+
+  @Test
+  void unreadablePeerMetadataIsUnknownAndCountedNotThrown() {
+    IstioTelemetry t = new IstioTelemetry(SERVER, "sidecar~1~podinfo-v1.demo~demo", true);
+    assertThat(t.peer("%%% not base64")).isSameAs(PeerMetadata.UNKNOWN);
+    assertThat(t.peer(Base64.getEncoder().encodeToString(new byte[] {(byte) 0xff, 1, 2})))
+        .isSameAs(PeerMetadata.UNKNOWN);
+    assertThat(t.badPeerMetadata.sum()).isEqualTo(2);
+    // A good value is decoded once and interned.
+    assertThat(t.peer(CLIENT.headerValue())).isSameAs(t.peer(CLIENT.headerValue()));
+  }
+
+  @Test
+  void sourceSendsItsOwnAndReadsAndStripsTheServers() {
+    IstioTelemetry client =
+        new IstioTelemetry(CLIENT, "sidecar~10.0.0.1~sleep-abc.shop~shop", true);
+    IstioTelemetry server =
+        new IstioTelemetry(SERVER, "sidecar~10.0.0.2~podinfo-v1.demo~demo", true);
+
+    HttpHeaders request = new DefaultHttpHeaders();
+    request.set(IstioTelemetry.PEER_METADATA, "forged by the app");
+    assertThat(client.onUpstreamRequest(request, false)).isNull();
+    assertThat(request.get(IstioTelemetry.PEER_METADATA)).isEqualTo(CLIENT.headerValue());
+    assertThat(request.get(IstioTelemetry.PEER_METADATA_ID))
+        .isEqualTo("sidecar~10.0.0.1~sleep-abc.shop~shop");
+
+    // The server's sidecar takes them off before its app sees the request.
+    PeerMetadata downstream = server.onUpstreamRequest(request, true);
+    assertThat(downstream).isEqualTo(CLIENT);
+    assertThat(request.contains(IstioTelemetry.PEER_METADATA)).isFalse();
+    assertThat(request.contains(IstioTelemetry.PEER_METADATA_ID)).isFalse();
+
+    HttpHeaders response = new DefaultHttpHeaders();
+    assertThat(server.onUpstreamResponse(response, true, downstream)).isNull();
+    assertThat(response.get(IstioTelemetry.PEER_METADATA)).isEqualTo(SERVER.headerValue());
+    HttpHeaders noPeer = new DefaultHttpHeaders();
+    server.onUpstreamResponse(noPeer, true, null);
+    assertThat(noPeer.isEmpty()).as("a client outside the mesh learns nothing").isTrue();
+
+    assertThat(client.onUpstreamResponse(response, false, null)).isEqualTo(SERVER);
+    assertThat(response.contains(IstioTelemetry.PEER_METADATA)).isFalse();
+    assertThat(response.contains(IstioTelemetry.PEER_METADATA_ID)).isFalse();
+  }
+
+  @Test
+  void disabledTelemetryExchangesAndRecordsNothing() {
+    IstioTelemetry off = new IstioTelemetry(CLIENT, "id", false);
+    HttpHeaders h = new DefaultHttpHeaders();
+    off.onUpstreamRequest(h, false);
+    assertThat(h.isEmpty()).isTrue();
+    ProxyStats stats = new ProxyStats();
+    stats.telemetry(off);
+    ClusterStats c = stats.cluster("outbound|80||podinfo.demo.svc.cluster.local");
+    off.record(c, null, null, false, null, 200, "-", 1, 0, 0);
+    assertThat(stats.prometheus()).doesNotContain("istio_requests_total{");
+  }
+
+  @Test
+  void destinationSideLabelsComeFromThePeerTheMtlsIdentityAndTheAuthority() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(SERVER, "id", true);
+    stats.telemetry(t);
+    ClusterStats inbound = stats.cluster("inbound|9898||");
+    PeerMetadata peer = t.peer(CLIENT.headerValue());
+    String san = "spiffe://cluster.local/ns/shop/sa/sleep";
+    t.record(inbound, peer, san, true, "podinfo.demo:9898", 200, "-", 3, 10, 2000);
+    t.record(inbound, peer, san, true, "podinfo.demo:9898", 200, "-", 700, 0, 20);
+    String prom = stats.prometheus();
+    String labels =
+        "reporter=\"destination\",source_workload=\"sleep\",source_canonical_service=\"sleep\","
+            + "source_canonical_revision=\"v7\",source_workload_namespace=\"shop\","
+            + "source_principal=\"spiffe://cluster.local/ns/shop/sa/sleep\",source_app=\"sleep\","
+            + "source_version=\"v7\",source_cluster=\"Kubernetes\","
+            + "destination_workload=\"podinfo-v1\",destination_workload_namespace=\"demo\","
+            + "destination_principal=\"spiffe://cluster.local/ns/demo/sa/podinfo\","
+            + "destination_app=\"podinfo\",destination_version=\"v1\","
+            + "destination_service=\"podinfo.demo.svc.cluster.local\","
+            + "destination_canonical_service=\"podinfo-canonical\","
+            + "destination_canonical_revision=\"v1\",destination_service_name=\"podinfo\","
+            + "destination_service_namespace=\"demo\",destination_cluster=\"east\","
+            + "request_protocol=\"http\",response_code=\"200\",grpc_response_status=\"\","
+            + "response_flags=\"-\",connection_security_policy=\"mutual_tls\"";
+    assertThat(prom)
+        .contains("istio_requests_total{" + labels + "} 2\n")
+        .contains("istio_request_duration_milliseconds_bucket{" + labels + ",le=\"1\"} 0\n")
+        .contains("istio_request_duration_milliseconds_bucket{" + labels + ",le=\"5\"} 1\n")
+        .contains("istio_request_duration_milliseconds_bucket{" + labels + ",le=\"500\"} 1\n")
+        .contains("istio_request_duration_milliseconds_bucket{" + labels + ",le=\"1000\"} 2\n")
+        .contains("istio_request_duration_milliseconds_bucket{" + labels + ",le=\"+Inf\"} 2\n")
+        .contains("istio_request_duration_milliseconds_sum{" + labels + "} 703\n")
+        .contains("istio_request_duration_milliseconds_count{" + labels + "} 2\n")
+        .contains("istio_request_bytes_sum{" + labels + "} 10\n")
+        .contains("istio_response_bytes_bucket{" + labels + ",le=\"25\"} 1\n")
+        .contains("istio_response_bytes_sum{" + labels + "} 2020\n")
+        .contains("# TYPE istio_request_duration_milliseconds histogram\n");
+    assertThat(inbound.istio).hasSize(1);
+    // A plaintext request from outside the mesh is its own series, with unknown source.
+    t.record(inbound, null, null, false, "10.1.2.3:9898", 503, "UF", 1, 0, 0);
+    assertThat(stats.prometheus())
+        .contains(
+            "istio_requests_total{reporter=\"destination\",source_workload=\"unknown\","
+                + "source_canonical_service=\"unknown\"")
+        .contains(
+            "destination_service=\"unknown\",destination_canonical_service=\"podinfo-canonical\","
+                + "destination_canonical_revision=\"v1\","
+                + "destination_service_name=\"podinfo-canonical\"")
+        .contains(
+            "response_code=\"503\",grpc_response_status=\"\",response_flags=\"UF\","
+                + "connection_security_policy=\"none\"} 1");
+  }
+
+  @Test
+  void requestsCannotGrowTheSeriesWithoutBound() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(SERVER, "id", true);
+    stats.telemetry(t);
+    ClusterStats inbound = stats.cluster("inbound|9898||");
+    int n = IstioTelemetry.MAX_SERIES_PER_CLUSTER + 500;
+    for (int i = 0; i < n; i++) {
+      t.record(inbound, null, null, false, "host-" + i + ".demo", 200, "-", 1, 0, 0);
+    }
+    assertThat(inbound.istio).hasSize(IstioTelemetry.MAX_SERIES_PER_CLUSTER + 1);
+    assertThat(t.overflow.sum()).isEqualTo(500);
+    assertThat(stats.text()).contains("istio.series_overflow: 500");
+    assertThat(stats.prometheus())
+        .contains(
+            "destination_service=\"unknown\",destination_canonical_service=\"podinfo-canonical\"");
+  }
+
+  @Test
+  void bucketsAreEnvoysDefaults() {
+    assertThat(IstioSeries.BUCKET_TEXT)
+        .containsExactly(
+            "0.5", "1", "5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000",
+            "30000", "60000", "300000", "600000", "1800000", "3600000");
+  }
+}
