@@ -553,6 +553,49 @@ public final class ControlPlaneClient {
     }
   }
 
+  /**
+   * A workload credential as {@code POST /api/v1/workload-tokens} answers it.
+   *
+   * @param token the bearer token (secret: never printed)
+   * @param expiresAt when the control plane stops accepting it
+   * @param spiffeId the identity it proves
+   * @param rootCert the mesh root certificate (PEM) that the control plane's TLS chains to
+   */
+  public record WorkloadToken(
+      String token, java.time.Instant expiresAt, String spiffeId, String rootCert) {
+    @Override
+    public String toString() {
+      return "WorkloadToken[" + spiffeId + ", expires " + expiresAt + "]";
+    }
+  }
+
+  /** {@code POST /api/v1/workload-tokens}: a credential for one workload. */
+  public WorkloadToken workloadToken(String namespace, String serviceAccount, String name) {
+    com.fasterxml.jackson.databind.node.ObjectNode req = JSON.createObjectNode();
+    req.put("namespace", namespace);
+    req.put("serviceAccount", serviceAccount);
+    req.put("name", name);
+    HttpRequest request =
+        request("/api/v1/workload-tokens")
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(req.toString(), StandardCharsets.UTF_8))
+            .build();
+    HttpResponse<String> r = send(request);
+    JsonNode body = parse(r);
+    if (r.statusCode() != 200) {
+      throw failure(r, body);
+    }
+    try {
+      return new WorkloadToken(
+          body.path("token").asText(),
+          java.time.Instant.parse(body.path("expiresAt").asText()),
+          body.path("spiffeId").asText(),
+          body.path("rootCert").asText());
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new CliException("the control plane answered a workload token without an expiry");
+    }
+  }
+
   private HttpRequest.Builder request(String pathAndQuery) {
     return request(pathAndQuery, readTimeout);
   }

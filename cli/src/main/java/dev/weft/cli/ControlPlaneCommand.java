@@ -19,8 +19,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
   @Option(
       names = "--xds-address",
       paramLabel = "HOST:PORT",
-      description = "The xDS (gRPC) address (default: 127.0.0.1:15010).")
-  String xds = "127.0.0.1:15010";
+      description =
+          "The xDS (gRPC) address (gRPC over TLS, with the CA; default: 127.0.0.1:15012).")
+  String xds = "127.0.0.1:15012";
 
   @Option(
       names = "--api-address",
@@ -28,14 +29,31 @@ final class ControlPlaneCommand implements Callable<Integer> {
       description = "The HTTP API address (default: 127.0.0.1:15080).")
   String api = "127.0.0.1:15080";
 
+  @Option(
+      names = "--workload-cert-ttl",
+      paramLabel = "DURATION",
+      converter = GoDuration.class,
+      description =
+          "Default lifetime of workload certificates, like 24h or 90m (Istio's"
+              + " DEFAULT_WORKLOAD_CERT_TTL; default: 24h; at most 2160h).")
+  java.time.Duration workloadCertTtl = java.time.Duration.ofHours(24);
+
   @Override
   public Integer call() throws Exception {
+    if (workloadCertTtl.isZero()
+        || workloadCertTtl.compareTo(dev.weft.controlplane.ca.CertificateAuthority.DEFAULT_MAX_TTL)
+            > 0) {
+      throw new CliException(
+          "--workload-cert-ttl must be more than 0 and at most 2160h (90 days), not "
+              + GoDuration.format(workloadCertTtl));
+    }
     StateDir st = state.resolve().create();
     ControlPlane cp =
         ControlPlane.builder()
             .stateDir(st.root())
             .xdsAddress(InstallCommand.parse(xds).socketAddress())
             .apiAddress(InstallCommand.parse(api).socketAddress())
+            .certificateTtl(workloadCertTtl)
             .build();
     try {
       cp.start();

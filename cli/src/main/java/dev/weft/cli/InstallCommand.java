@@ -34,14 +34,23 @@ final class InstallCommand implements Callable<Integer> {
   @Option(
       names = "--xds-address",
       paramLabel = "HOST:PORT",
-      description = "The control plane's xDS address (default: 127.0.0.1:15010).")
-  String xds = "127.0.0.1:15010";
+      description =
+          "The control plane's xDS address (gRPC over TLS, with the CA; default: 127.0.0.1:15012).")
+  String xds = "127.0.0.1:15012";
 
   @Option(
       names = "--api-address",
       paramLabel = "HOST:PORT",
       description = "The control plane's API address (default: 127.0.0.1:15080).")
   String api = "127.0.0.1:15080";
+
+  @Option(
+      names = "--ca-certs",
+      paramLabel = "DIR",
+      description =
+          "Plug-in CA certificates in Istio's cacerts layout (ca-cert.pem, ca-key.pem,"
+              + " root-cert.pem, cert-chain.pem); default: a self-signed root in the state dir's ca/.")
+  java.nio.file.Path caCerts;
 
   @Option(
       names = {"-y", "--skip-confirmation"},
@@ -58,7 +67,8 @@ final class InstallCommand implements Callable<Integer> {
       p = set.substring("profile=".length());
     }
     Installer.Options o =
-        new Installer.Options(p, ingressPort, parse(xds), parse(api), Duration.ofSeconds(60));
+        new Installer.Options(
+            p, ingressPort, parse(xds), parse(api), Duration.ofSeconds(60), caCerts);
     Installer.install(state.resolve(), o, spec.commandLine().getOut());
     return 0;
   }

@@ -33,6 +33,9 @@ final class Installer {
   static final String GATEWAY_LABELS = "istio=ingressgateway,app=istio-ingressgateway";
   static final String GATEWAY_IP = "127.0.0.1";
 
+  /** The gateway's service account, as Istio's charts name it (its SPIFFE id's {@code sa}). */
+  static final String GATEWAY_SERVICE_ACCOUNT = "istio-ingressgateway-service-account";
+
   private Installer() {}
 
   /**
@@ -43,8 +46,20 @@ final class Installer {
    * @param xds the control plane's xDS address
    * @param api the control plane's API address
    * @param timeout how long to wait for each component to become ready
+   * @param caCerts the operator's plug-in CA certificates (Istio's {@code cacerts} files), or null
+   *     for the self-signed root the control plane makes in {@code ca/}
    */
-  record Options(String profile, int ingressPort, HostPort xds, HostPort api, Duration timeout) {
+  record Options(
+      String profile,
+      int ingressPort,
+      HostPort xds,
+      HostPort api,
+      Duration timeout,
+      java.nio.file.Path caCerts) {
+    Options(String profile, int ingressPort, HostPort xds, HostPort api, Duration timeout) {
+      this(profile, ingressPort, xds, api, timeout, null);
+    }
+
     Options {
       if (!List.of("demo", "default", "minimal").contains(profile)) {
         throw new CliException(
@@ -140,6 +155,21 @@ final class Installer {
           new HostPort(GATEWAY_IP, ingressPort),
           "the ingress gateway's HTTP port; choose another with --ingress-port");
     }
+    if (o.caCerts() != null) {
+      // Istio reads plug-in certificates from the cacerts secret; here they are copied (checked,
+      // the key 0600) into the state directory's ca/, where the control plane loads them.
+      try {
+        dev.weft.controlplane.ca.CertificateAuthority.importPlugin(
+            o.caCerts(),
+            state.root().resolve(dev.weft.controlplane.ControlPlane.CA_DIR),
+            dev.weft.controlplane.ca.CertificateAuthority.Options.defaults());
+      } catch (dev.weft.controlplane.ca.CaException | IOException e) {
+        throw new CliException(
+            "cannot use the CA certificates in " + o.caCerts() + ": " + e.getMessage(), e);
+      }
+      out.println("✔ Plug-in CA certificates from " + o.caCerts());
+      out.flush();
+    }
     Distribution dist = Distribution.current();
     try {
       Files.deleteIfExists(state.controlPlaneFile());
@@ -210,6 +240,8 @@ final class Installer {
                         GATEWAY_NAMESPACE,
                         "--labels",
                         GATEWAY_LABELS,
+                        "--service-account",
+                        GATEWAY_SERVICE_ACCOUNT,
                         "--ip",
                         GATEWAY_IP,
                         "--admin",

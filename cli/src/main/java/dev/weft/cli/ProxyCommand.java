@@ -100,7 +100,8 @@ final class ProxyCommand implements Callable<Integer> {
             ? (type.equals(NodeId.SIDECAR) ? new HostPort(ip, WellKnownPorts.PROMETHEUS) : null)
             : "off".equals(prometheus) ? null : InstallCommand.parse(prometheus);
     PrintWriter out = spec.commandLine().getOut();
-    Proxy proxy = start(ps, xdsAddress, adminAddress, prometheusAddress, accessLog);
+    Proxy proxy =
+        start(state.resolve(), ps, xdsAddress, adminAddress, prometheusAddress, accessLog);
     Runtime.getRuntime().addShutdownHook(new Thread(proxy::close, "proxy-shutdown"));
     out.println(
         "proxy "
@@ -126,19 +127,30 @@ final class ProxyCommand implements Callable<Integer> {
     return 0;
   }
 
-  static Proxy start(ProxySpec ps, HostPort xds, HostPort admin, Path accessLog) {
-    return start(ps, xds, admin, null, accessLog);
+  /**
+   * Starts {@code ps}'s proxy against the control plane of {@code state} without Istio's metrics
+   * port.
+   */
+  static Proxy start(StateDir state, ProxySpec ps, HostPort xds, HostPort admin, Path accessLog) {
+    return start(state, ps, xds, admin, null, accessLog);
   }
 
   /**
-   * Starts a proxy.
+   * Starts {@code ps}'s proxy against the control plane of {@code state}: TLS to its secure xDS
+   * port with a workload token from its API, and a workload certificate from its CA.
    *
    * @param prometheus Istio's metrics address, or null for none
    */
   static Proxy start(
-      ProxySpec ps, HostPort xds, HostPort admin, HostPort prometheus, Path accessLog) {
+      StateDir state,
+      ProxySpec ps,
+      HostPort xds,
+      HostPort admin,
+      HostPort prometheus,
+      Path accessLog) {
+    dev.weft.proxy.identity.ControlPlaneCredentials credentials = WorkloadCredentials.of(state, ps);
     try {
-      return Proxy.start(ps.bootstrap(xds, admin, prometheus, accessLog));
+      return Proxy.start(ps.bootstrap(xds, admin, prometheus, accessLog, credentials));
     } catch (IOException e) {
       throw new CliException("cannot start the proxy: " + e.getMessage(), e);
     }

@@ -59,17 +59,28 @@ record ProxySpec(
     return m;
   }
 
-  ProxyBootstrap bootstrap(HostPort xds, HostPort admin, Path accessLog) {
-    return bootstrap(xds, admin, null, accessLog);
+  ProxyBootstrap bootstrap(
+      HostPort xds,
+      HostPort admin,
+      Path accessLog,
+      dev.weft.proxy.identity.ControlPlaneCredentials credentials) {
+    return bootstrap(xds, admin, null, accessLog, credentials);
   }
 
   /**
    * The bootstrap; {@code prometheus} (Istio's metrics port) may be null for none. The environment
    * variable {@code WEFT_TELEMETRY=off} turns Istio's metadata exchange and standard metrics off
-   * (for measuring their cost).
+   * (for measuring their cost). {@code credentials} authenticate the proxy to the control plane
+   * (TLS xDS with a workload token) and fetch its workload certificate.
    */
-  ProxyBootstrap bootstrap(HostPort xds, HostPort admin, HostPort prometheus, Path accessLog) {
+  ProxyBootstrap bootstrap(
+      HostPort xds,
+      HostPort admin,
+      HostPort prometheus,
+      Path accessLog,
+      dev.weft.proxy.identity.ControlPlaneCredentials credentials) {
     return ProxyBootstrap.builder()
+        .credentials(credentials)
         .telemetry(!"off".equals(System.getenv("WEFT_TELEMETRY")))
         .prometheusAddress(prometheus == null ? null : prometheus.socketAddress())
         .nodeId(nodeId())

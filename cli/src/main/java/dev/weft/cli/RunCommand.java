@@ -93,7 +93,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       // Istio's metrics port on the pod IP, as a sidecar's 15090.
       HostPort metrics = new HostPort(addrs.podIp(), WellKnownPorts.PROMETHEUS);
       w.proxy =
-          ProxyCommand.start(ps, xds, admin, metrics, st.log(namespace + "." + name + ".access"));
+          ProxyCommand.start(
+              st, ps, xds, admin, metrics, st.log(namespace + "." + name + ".access"));
       if (!w.proxy.awaitReady(Duration.ofSeconds(readyTimeout))) {
         err.println(
             "error: the sidecar of "

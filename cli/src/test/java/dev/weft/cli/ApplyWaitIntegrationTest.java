@@ -91,6 +91,7 @@ class ApplyWaitIntegrationTest {
         WorkloadAllocator.allocate(state, "demo", "podinfo-v1", ports, Map.of());
     Proxy sidecar =
         ProxyCommand.start(
+            state,
             spec("podinfo-v1", "v1", v1, ports),
             xds,
             new HostPort(v1.podIp(), 15000),
@@ -102,7 +103,8 @@ class ApplyWaitIntegrationTest {
     WorkloadAllocator.Addresses v2 =
         WorkloadAllocator.allocate(state, "demo", "podinfo-v2", ports, Map.of());
     closeables.add(
-        new ScriptedAdsProxy(xds, spec("podinfo-v2", "v2", v2, ports), List.of("http_proxy")));
+        new ScriptedAdsProxy(
+            state, xds, spec("podinfo-v2", "v2", v2, ports), List.of("http_proxy")));
     String stateDir = state.root().toString();
     await(
         "both proxies to sync",

@@ -62,8 +62,11 @@ class LocalMeshIntegrationTest {
   /** Istio's metrics ports (/stats/prometheus) of the mesh's proxies. */
   private final List<HostPort> metrics = new ArrayList<>();
 
+  private StateDir meshState;
+
   private Mesh startMesh() throws Exception {
     StateDir state = StateDir.of(tmp.resolve("state")).create();
+    meshState = state;
     ControlPlane cp =
         ControlPlane.builder()
             .stateDir(state.root())
@@ -91,7 +94,7 @@ class LocalMeshIntegrationTest {
                 "127.0.0.1",
                 "127.0.0.1",
                 List.of(),
-                "default"),
+                Installer.GATEWAY_SERVICE_ACCOUNT),
             xds,
             gatewayAdmin,
             gatewayMetrics);
@@ -648,7 +651,8 @@ class LocalMeshIntegrationTest {
 
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin, HostPort prometheus) {
     Proxy p =
-        ProxyCommand.start(spec, xds, admin, prometheus, tmp.resolve(spec.name() + ".access.log"));
+        ProxyCommand.start(
+            meshState, spec, xds, admin, prometheus, tmp.resolve(spec.name() + ".access.log"));
     closeables.add(p);
     return p;
   }

@@ -2,20 +2,13 @@ package dev.weft.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.ByteString;
 import com.sun.net.httpserver.HttpServer;
 import dev.weft.api.ResourceParser;
 import dev.weft.controlplane.ControlPlane;
 import dev.weft.proxy.Proxy;
 import dev.weft.proxy.ProxyBootstrap;
-import dev.weft.xds.IstioMtls;
 import dev.weft.xds.NodeId;
-import io.envoyproxy.envoy.config.core.v3.DataSource;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import java.io.IOException;
-import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.ProxySelector;
 import java.net.URI;
@@ -24,26 +17,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.Date;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,10 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue #7 end to end, in one JVM with real sockets: Weft's control plane generates Istio's mTLS
  * for two real Weft sidecars (a client and podinfo) that announce TLS support and hold their
- * workload certificates in process (as the identity agent gives them); the test's own CA issues
- * them. PERMISSIVE (the default) serves mesh mTLS and plaintext from outside; STRICT refuses
- * plaintext while meshed traffic flows; a DestinationRule DISABLE towards STRICT fails; a wrong SAN
- * fails; a workload's port-level DISABLE makes its clients send plaintext.
+ * workload certificates in process, issued by the control plane's CA through each proxy's identity
+ * agent (TLS xDS with a workload token). PERMISSIVE (the default) serves mesh mTLS and plaintext
+ * from outside; STRICT refuses plaintext while meshed traffic flows; a DestinationRule DISABLE
+ * towards STRICT fails; a wrong SAN fails; a workload's port-level DISABLE makes its clients send
+ * plaintext.
  */
 class MeshMtlsTest {
   @TempDir Path tmp;
@@ -66,8 +44,6 @@ class MeshMtlsTest {
   HttpServer app;
   Proxy server;
   Proxy client;
-  KeyPair caKey;
-  X509Certificate caCert;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -106,8 +82,6 @@ class MeshMtlsTest {
           ex.close();
         });
     app.start();
-    caKey = keyPair();
-    caCert = certificate(new X500Name("O=cluster.local"), caKey, caKey, null);
     server =
         start(
             "podinfo-v1",
@@ -228,34 +202,24 @@ class MeshMtlsTest {
                         "SERVICE_ACCOUNT", serviceAccount))
                 .mutualTls(true)
                 .xdsServer(cp.xdsAddress())
+                // TLS xDS with the workload's token; also its certificate from the CA.
+                .credentials(
+                    new dev.weft.proxy.identity.ControlPlaneCredentials(
+                        cp.ca().rootPem(),
+                        () ->
+                            cp.issueWorkloadToken("demo", serviceAccount, name, Duration.ofHours(1))
+                                .token()))
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
                 .accessLogPath(tmp.resolve(name + ".access.log"))
                 .build());
-    // The identity agent's way: the workload's secrets, in process.
-    KeyPair key = keyPair();
-    X509Certificate cert =
-        certificate(
-            new X500Name("O=cluster.local"),
-            key,
-            caKey,
-            IstioMtls.spiffeId("demo", serviceAccount));
-    p.secrets()
-        .register(
-            Secret.newBuilder()
-                .setName(IstioMtls.SDS_DEFAULT)
-                .setTlsCertificate(
-                    TlsCertificate.newBuilder()
-                        .setCertificateChain(inline(pem("CERTIFICATE", cert.getEncoded())))
-                        .setPrivateKey(inline(pem("PRIVATE KEY", key.getPrivate().getEncoded()))))
-                .build());
-    p.secrets()
-        .register(
-            Secret.newBuilder()
-                .setName(IstioMtls.SDS_ROOTCA)
-                .setValidationContext(
-                    CertificateValidationContext.newBuilder()
-                        .setTrustedCa(inline(pem("CERTIFICATE", caCert.getEncoded()))))
-                .build());
+    // The identity agent's way: the workload's certificate from the control plane's CA,
+    // registered in the proxy's secret store as SDS `default` and `ROOTCA`.
+    var certs = p.certificates().orElseThrow();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (certs.current().isEmpty()) {
+      assertThat(System.nanoTime()).as("a certificate: %s", certs.lastError()).isLessThan(deadline);
+      Thread.sleep(10); // polling interval of a condition wait
+    }
     assertThat(p.awaitReady(Duration.ofSeconds(20))).as("%s", p.failure()).isTrue();
     return p;
   }
@@ -316,58 +280,5 @@ class MeshMtlsTest {
       assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
       Thread.sleep(50); // polling interval of a condition wait, not synchronisation
     }
-  }
-
-  static KeyPair keyPair() throws Exception {
-    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-    g.initialize(new ECGenParameterSpec("secp256r1"));
-    return g.generateKeyPair();
-  }
-
-  /** A CA certificate (no {@code spiffeId}) or a workload certificate with a URI SAN. */
-  static X509Certificate certificate(
-      X500Name issuer, KeyPair subject, KeyPair signer, String spiffeId) throws Exception {
-    boolean ca = spiffeId == null;
-    var b =
-        new JcaX509v3CertificateBuilder(
-            issuer,
-            BigInteger.valueOf(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)),
-            Date.from(Instant.now().minus(Duration.ofHours(1))),
-            Date.from(Instant.now().plus(Duration.ofDays(1))),
-            ca ? issuer : new X500Name(""),
-            subject.getPublic());
-    b.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
-    b.addExtension(
-        Extension.keyUsage,
-        true,
-        new KeyUsage(
-            ca
-                ? KeyUsage.keyCertSign | KeyUsage.cRLSign
-                : KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
-    if (!ca) {
-      b.addExtension(
-          Extension.subjectAlternativeName,
-          true,
-          new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId)));
-    }
-    return new JcaX509CertificateConverter()
-        .getCertificate(
-            b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
-  }
-
-  static String pem(String type, byte[] der) {
-    return "-----BEGIN "
-        + type
-        + "-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END "
-        + type
-        + "-----\n";
-  }
-
-  static DataSource inline(String pem) {
-    return DataSource.newBuilder()
-        .setInlineBytes(ByteString.copyFrom(pem, StandardCharsets.US_ASCII))
-        .build();
   }
 }

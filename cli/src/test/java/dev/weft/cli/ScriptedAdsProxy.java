@@ -7,7 +7,6 @@ import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.HashMap;
 import java.util.List;
@@ -33,11 +32,19 @@ final class ScriptedAdsProxy implements AutoCloseable {
   private final Map<String, List<String>> names = new HashMap<>();
   private final Map<String, String> accepted = new HashMap<>();
 
-  /** Connects as {@code spec} and subscribes to all clusters, all listeners and {@code routes}. */
-  ScriptedAdsProxy(HostPort xds, ProxySpec spec, List<String> routes) {
-    channel = NettyChannelBuilder.forAddress(xds.socketAddress()).usePlaintext().build();
+  /**
+   * Connects as {@code spec} (over TLS with a workload token from {@code state}'s control plane)
+   * and subscribes to all clusters, all listeners and {@code routes}.
+   */
+  ScriptedAdsProxy(StateDir state, HostPort xds, ProxySpec spec, List<String> routes) {
+    dev.weft.proxy.identity.ControlPlaneCredentials creds = WorkloadCredentials.of(state, spec);
+    channel =
+        io.grpc.Grpc.newChannelBuilderForAddress(xds.host(), xds.port(), creds.channelCredentials())
+            .overrideAuthority(creds.authority())
+            .build();
     requests =
         AggregatedDiscoveryServiceGrpc.newStub(channel)
+            .withCallCredentials(creds.callCredentials())
             .streamAggregatedResources(
                 new StreamObserver<>() {
                   @Override

@@ -129,6 +129,7 @@ class SecurityIntegrationTest {
 
   private Mesh startMesh() throws Exception {
     StateDir state = StateDir.of(tmp.resolve("state")).create();
+    meshState = state;
     ControlPlane cp =
         ControlPlane.builder()
             .stateDir(state.root())
@@ -212,8 +213,11 @@ class SecurityIntegrationTest {
     return mesh;
   }
 
+  private StateDir meshState;
+
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p = ProxyCommand.start(spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
+    Proxy p =
+        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
     closeables.add(p);
     return p;
   }

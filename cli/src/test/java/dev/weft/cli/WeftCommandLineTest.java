@@ -54,6 +54,26 @@ class WeftCommandLineTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(60) // were it accepted, the control plane would run until then
+  void aWorkloadCertificateTtlOutOfRangeIsRefusedBeforeAnythingStarts() {
+    for (String ttl : List.of("0s", "2161h")) {
+      Run r =
+          weft(
+              withState(
+                  "control-plane",
+                  "--workload-cert-ttl",
+                  ttl,
+                  "--xds-address",
+                  "127.0.0.1:0",
+                  "--api-address",
+                  "127.0.0.1:0"));
+      assertThat(r.status()).as(ttl).isEqualTo(1);
+      assertThat(r.err()).contains("--workload-cert-ttl must be more than 0 and at most 2160h");
+    }
+    assertThat(tmp.resolve("state").resolve("controlplane.json")).doesNotExist();
+  }
+
+  @Test
   void getWithoutControlPlaneSaysHowToStartIt() {
     Run r = weft(withState("get", "vs", "-n", "demo"));
     assertThat(r.status()).isEqualTo(1);

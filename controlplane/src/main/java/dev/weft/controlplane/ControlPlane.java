@@ -3,6 +3,12 @@ package dev.weft.controlplane;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weft.controlplane.api.ApiServer;
+import dev.weft.controlplane.ca.CaException;
+import dev.weft.controlplane.ca.CaService;
+import dev.weft.controlplane.ca.CallerAuthenticator;
+import dev.weft.controlplane.ca.CertificateAuthority;
+import dev.weft.controlplane.ca.ServingKeyManager;
+import dev.weft.controlplane.ca.WorkloadTokens;
 import dev.weft.controlplane.push.PushController;
 import dev.weft.controlplane.registry.WorkloadRegistry;
 import dev.weft.controlplane.store.ConfigStore;
@@ -11,6 +17,7 @@ import dev.weft.controlplane.xds.ProxyStatus;
 import dev.weft.controlplane.xds.SyncReport;
 import dev.weft.controlplane.xds.XdsServer;
 import dev.weft.xds.WellKnownPorts;
+import dev.weft.xds.identity.SecretNames;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -33,11 +40,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Weft's control plane in local mode: the config store in a state directory, the service registry,
- * debounced push contexts, the ADS server (gRPC) and the HTTP API, all in one process.
+ * debounced push contexts, the CA, the secure xDS server (gRPC over TLS: ADS and Istio's
+ * certificate service, every call authenticated by a workload token) and the HTTP API, all in one
+ * process.
  *
  * <pre>{@code
  * try (ControlPlane cp = ControlPlane.builder().stateDir(dir).build()) {
- *   cp.start();   // writes <stateDir>/token (if absent) and <stateDir>/controlplane.json
+ *   cp.start();   // writes <stateDir>/token and ca/ (if absent) and <stateDir>/controlplane.json
  *   ...
  * }
  * }</pre>
@@ -57,14 +66,25 @@ public final class ControlPlane implements AutoCloseable {
   /** The workload registry's file, in the state directory (survives a restart). */
   public static final String REGISTRY_FILE = "registry/workloads.json";
 
+  /** The CA directory in the state directory (Istio's plug-in layout, plus {@code token-key}). */
+  public static final String CA_DIR = "ca";
+
+  /** The DNS names of the control plane's serving certificate; proxies verify the first. */
+  public static final List<String> SERVING_NAMES =
+      List.of(SecretNames.CONTROL_PLANE_SAN, SecretNames.CONTROL_PLANE_SAN + ".cluster.local");
+
   private final Path stateDir;
   private final InetSocketAddress requestedXds;
   private final InetSocketAddress requestedApi;
   private final Duration debounce;
   private final Duration workloadGracePeriod;
   private final Clock clock;
+  private final Duration certificateTtl;
+  private final Duration tokenTtl;
 
   private ScheduledExecutorService executor;
+  private CertificateAuthority ca;
+  private WorkloadTokens tokens;
   private XdsServer xds;
   private ApiServer api;
   private ConfigStore store;
@@ -80,19 +100,22 @@ public final class ControlPlane implements AutoCloseable {
     this.debounce = b.debounce;
     this.workloadGracePeriod = b.workloadGracePeriod;
     this.clock = b.clock;
+    this.certificateTtl = b.certificateTtl;
+    this.tokenTtl = b.tokenTtl;
   }
 
-  /** A builder with the defaults: xDS on 127.0.0.1:15010, API on 127.0.0.1:15080, 100 ms. */
+  /** A builder with the defaults: xDS on 127.0.0.1:15012 (TLS), API on 127.0.0.1:15080, 100 ms. */
   public static Builder builder() {
     return new Builder();
   }
 
   /**
-   * Loads the store, binds the xDS server and the API, and writes {@code token} (only if absent)
-   * and {@code controlplane.json} in the state directory.
+   * Loads the store and the CA, binds the secure xDS server and the API, and writes {@code token}
+   * and {@code ca/} (only if absent) and {@code controlplane.json} in the state directory.
    *
-   * @throws IOException when the state directory cannot be used or an address is in use (the
-   *     message names {@code host:port}); nothing is left running
+   * @throws IOException when the state directory or the CA's material cannot be used (the message
+   *     names the file) or an address is in use (the message names {@code host:port}); nothing is
+   *     left running
    */
   public synchronized void start() throws IOException {
     if (executor != null) {
@@ -124,7 +147,24 @@ public final class ControlPlane implements AutoCloseable {
               debounce,
               (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
       ads = new AdsService(executor, push, registry);
-      xds = XdsServer.start(requestedXds, ads);
+      Path caDir = stateDir.resolve(CA_DIR);
+      try {
+        ca =
+            CertificateAuthority.loadOrCreate(
+                caDir,
+                CertificateAuthority.Options.defaults()
+                    .withClock(clock)
+                    .withDefaultTtl(certificateTtl));
+      } catch (CaException e) {
+        throw new IOException("cannot load the CA from " + caDir + ": " + e.getMessage(), e);
+      }
+      tokens = WorkloadTokens.open(caDir, clock);
+      xds =
+          XdsServer.startSecure(
+              requestedXds,
+              new ServingKeyManager(ca, SERVING_NAMES, certificateTtl, clock),
+              new CallerAuthenticator(tokens),
+              List.of(ads.bindService(), new CaService(ca).definition()));
       WorkloadRegistry workloads = registry;
       api =
           ApiServer.start(
@@ -132,12 +172,21 @@ public final class ControlPlane implements AutoCloseable {
               token,
               store,
               ads,
-              new dev.weft.controlplane.analysis.MeshAnalysis(store, workloads::workloads));
+              new dev.weft.controlplane.analysis.MeshAnalysis(store, workloads::workloads),
+              (ns, sa, name) -> {
+                WorkloadTokens.Issued t = tokens.issue(ns, sa, name, tokenTtl);
+                return new ApiServer.WorkloadToken(
+                    t.token(),
+                    t.identity().expiresAt(),
+                    t.identity().spiffeId(ca.trustDomain()).uri(),
+                    ca.rootPem());
+              });
       writeInfo();
       logger.log(
           Level.INFO,
-          "control plane started: xDS "
+          "control plane started: xDS and CA (TLS) "
               + hostPort(xds.address())
+              + (ca.selfSigned() ? ", self-signed root" : ", plug-in CA certificates")
               + ", API "
               + hostPort(api.address()));
     } catch (IOException | RuntimeException e) {
@@ -158,7 +207,27 @@ public final class ControlPlane implements AutoCloseable {
         });
   }
 
-  /** The xDS server's bound address (the actual port when 0 was asked for). */
+  /**
+   * A workload token for {@code namespace/name} with {@code serviceAccount}, as {@code POST
+   * /api/v1/workload-tokens} issues (available after {@link #start()}).
+   */
+  public WorkloadTokens.Issued issueWorkloadToken(
+      String namespace, String serviceAccount, String name, Duration ttl) {
+    if (tokens == null) {
+      throw new IllegalStateException("not started");
+    }
+    return tokens.issue(namespace, serviceAccount, name, ttl);
+  }
+
+  /** The CA (available after {@link #start()}). */
+  public CertificateAuthority ca() {
+    if (ca == null) {
+      throw new IllegalStateException("not started");
+    }
+    return ca;
+  }
+
+  /** The secure xDS server's bound address (the actual port when 0 was asked for). */
   public InetSocketAddress xdsAddress() {
     return xds == null ? requestedXds : xds.address();
   }
@@ -286,11 +355,14 @@ public final class ControlPlane implements AutoCloseable {
   /** Options of a {@link ControlPlane}. */
   public static final class Builder {
     private Path stateDir;
-    private InetSocketAddress xdsAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.XDS);
+    private InetSocketAddress xdsAddress =
+        new InetSocketAddress("127.0.0.1", WellKnownPorts.XDS_TLS);
     private InetSocketAddress apiAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.API);
     private Duration debounce = Duration.ofMillis(100);
     private Duration workloadGracePeriod = WorkloadRegistry.DEFAULT_GRACE_PERIOD;
     private Clock clock = Clock.systemUTC();
+    private Duration certificateTtl = CertificateAuthority.DEFAULT_TTL;
+    private Duration tokenTtl = WorkloadTokens.DEFAULT_TTL;
 
     private Builder() {}
 
@@ -300,7 +372,10 @@ public final class ControlPlane implements AutoCloseable {
       return this;
     }
 
-    /** Where to serve xDS; port 0 picks a free port. Default 127.0.0.1:15010. */
+    /**
+     * Where to serve xDS and the CA (TLS, token-authenticated); port 0 picks a free port. Default
+     * 127.0.0.1:15012.
+     */
     public Builder xdsAddress(InetSocketAddress address) {
       this.xdsAddress = Objects.requireNonNull(address, "address");
       return this;
@@ -334,7 +409,31 @@ public final class ControlPlane implements AutoCloseable {
       return this;
     }
 
-    /** The clock for creation timestamps and the debounce. Default the system clock (UTC). */
+    /**
+     * The default lifetime of workload certificates (Istio's {@code DEFAULT_WORKLOAD_CERT_TTL}),
+     * also the control plane's serving certificate's. Default 24 h.
+     */
+    public Builder certificateTtl(Duration ttl) {
+      if (ttl.isNegative() || ttl.isZero()) {
+        throw new IllegalArgumentException("certificate TTL must be positive");
+      }
+      this.certificateTtl = ttl;
+      return this;
+    }
+
+    /** The lifetime of the workload tokens the API issues. Default 24 h. */
+    public Builder tokenTtl(Duration ttl) {
+      if (ttl.isNegative() || ttl.isZero()) {
+        throw new IllegalArgumentException("token TTL must be positive");
+      }
+      this.tokenTtl = ttl;
+      return this;
+    }
+
+    /**
+     * The clock for creation timestamps, the debounce, certificates and tokens. Default the system
+     * clock (UTC).
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;

@@ -5,6 +5,8 @@ import dev.weft.proxy.admin.AdminServer;
 import dev.weft.proxy.admin.PrometheusServer;
 import dev.weft.proxy.config.ConfigCompiler;
 import dev.weft.proxy.http.DataPlane;
+import dev.weft.proxy.identity.GrpcCertificateClient;
+import dev.weft.proxy.identity.WorkloadCertificates;
 import dev.weft.proxy.listener.ListenerManager;
 import dev.weft.proxy.listener.Transport;
 import dev.weft.proxy.stats.ProxyStats;
@@ -36,6 +38,8 @@ public final class Proxy implements AutoCloseable {
   private ListenerManager listeners;
   private XdsClient xds;
   private AdminServer admin;
+  private WorkloadCertificates certificates;
+  private GrpcCertificateClient caClient;
   private PrometheusServer prometheus;
   private volatile boolean closing;
 
@@ -86,9 +90,30 @@ public final class Proxy implements AutoCloseable {
     p.transport = Transport.create(0);
     p.dataPlane = new DataPlane(p.stats, p.accessLog, p.transport, null);
     p.listeners = new ListenerManager(p.transport, p.dataPlane, b.maxDownstreamConnections());
+    if (b.credentials().isPresent()) {
+      Object sa = b.metadata().get(dev.weft.xds.NodeMetadata.SERVICE_ACCOUNT);
+      String spiffe =
+          dev.weft.xds.identity.SpiffeId.of(
+                  b.nodeId().namespace(), sa instanceof String s ? s : "default")
+              .uri();
+      p.caClient = new GrpcCertificateClient(b.xdsServer(), b.credentials().get());
+      p.certificates =
+          WorkloadCertificates.builder()
+              .ca(p.caClient)
+              .spiffeId(spiffe)
+              .rootPem(b.credentials().get().rootPem())
+              .ttl(b.certificateTtl())
+              .build();
+      p.admin.certs(p.certificates::certsJson);
+      // The data plane's TLS reads these from the secret store (in-process SDS).
+      WorkloadCertificates wc = p.certificates;
+      wc.addListener(name -> wc.secret(name).ifPresent(p.secrets::register));
+      p.certificates.start();
+    }
     p.xds =
         XdsClient.builder()
             .server(b.xdsServer())
+            .credentials(b.credentials().orElse(null))
             .node(NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()))
             .compiler(new ConfigCompiler(p.stats, b.httpFilters(), p.secrets))
             .stats(p.stats)
@@ -176,6 +201,15 @@ public final class Proxy implements AutoCloseable {
     return secrets;
   }
 
+  /**
+   * The proxy's workload certificates (from the control plane's CA), when its bootstrap has control
+   * plane credentials; they are registered in {@link #secrets()} as {@code default} and {@code
+   * ROOTCA} each time they change.
+   */
+  public Optional<WorkloadCertificates> certificates() {
+    return Optional.ofNullable(certificates);
+  }
+
   /** Where the admin interface listens (with the actual port if 0 was configured). */
   public InetSocketAddress adminAddress() {
     return admin.address();
@@ -203,6 +237,10 @@ public final class Proxy implements AutoCloseable {
     }
     try {
       xds.close();
+      if (certificates != null) {
+        certificates.close();
+        caClient.close();
+      }
       listeners.close();
       transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5_000);
       admin.close();

@@ -1,5 +1,6 @@
 package dev.weft.proxy;
 
+import dev.weft.proxy.identity.ControlPlaneCredentials;
 import dev.weft.proxy.listener.DownstreamConnections;
 import dev.weft.xds.NodeId;
 import dev.weft.xds.WellKnownPorts;
@@ -26,6 +27,8 @@ public final class ProxyBootstrap {
   private final long maxDownstreamConnections;
   private final dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters;
   private final boolean mutualTls;
+  private final ControlPlaneCredentials credentials;
+  private final java.time.Duration certificateTtl;
 
   private ProxyBootstrap(Builder b) {
     this.mutualTls = b.mutualTls;
@@ -33,6 +36,8 @@ public final class ProxyBootstrap {
         b.maxDownstreamConnections > 0
             ? b.maxDownstreamConnections
             : DownstreamConnections.defaultMax();
+    this.credentials = b.credentials;
+    this.certificateTtl = b.certificateTtl;
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
     this.xdsServer = Objects.requireNonNull(b.xdsServer, "xdsServer");
     this.adminAddress = b.adminAddress;
@@ -83,7 +88,20 @@ public final class ProxyBootstrap {
     return metadata;
   }
 
-  /** The control plane's ADS server (plaintext gRPC). */
+  /**
+   * How to reach the control plane's secure port (TLS + workload token); empty means plaintext xDS
+   * and no workload certificate.
+   */
+  public Optional<ControlPlaneCredentials> credentials() {
+    return Optional.ofNullable(credentials);
+  }
+
+  /** The workload certificate lifetime to ask for; zero asks for the CA's default. */
+  public java.time.Duration certificateTtl() {
+    return certificateTtl;
+  }
+
+  /** The control plane's ADS server (and CA, when {@link #credentials} are set). */
   public InetSocketAddress xdsServer() {
     return xdsServer;
   }
@@ -154,6 +172,8 @@ public final class ProxyBootstrap {
     private long maxDownstreamConnections;
     private dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters =
         dev.weft.proxy.http.filter.HttpFilterRegistry.defaults();
+    private ControlPlaneCredentials credentials;
+    private java.time.Duration certificateTtl = java.time.Duration.ZERO;
 
     private boolean mutualTls;
 
@@ -177,6 +197,21 @@ public final class ProxyBootstrap {
         throw new IllegalArgumentException("maxDownstreamConnections must not be negative");
       }
       this.maxDownstreamConnections = max;
+      return this;
+    }
+
+    /**
+     * Connect to the control plane's secure port with these, and obtain a workload certificate from
+     * its CA (SDS secrets {@code default} and {@code ROOTCA}).
+     */
+    public Builder credentials(ControlPlaneCredentials credentials) {
+      this.credentials = credentials;
+      return this;
+    }
+
+    /** The workload certificate lifetime to ask for; zero (default) asks for the CA's default. */
+    public Builder certificateTtl(java.time.Duration ttl) {
+      this.certificateTtl = Objects.requireNonNull(ttl, "ttl");
       return this;
     }
 

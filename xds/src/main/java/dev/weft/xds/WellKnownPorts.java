@@ -17,10 +17,13 @@ public final class WellKnownPorts {
   /** Proxy Prometheus scrape port. */
   public static final int PROMETHEUS = 15090;
 
-  /** Control plane xDS, plaintext, loopback only. */
+  /**
+   * Control plane xDS, plaintext (Istio's debug port; Weft does not serve it, see
+   * docs/architecture.md).
+   */
   public static final int XDS = 15010;
 
-  /** Control plane xDS and CA over mTLS. */
+  /** Control plane xDS and CA over TLS, each call authenticated by a workload token. */
   public static final int XDS_TLS = 15012;
 
   /** Control plane monitoring. */

@@ -59,6 +59,9 @@ import java.util.regex.Pattern;
  * GET  /api/v1/proxies    → 200 proxies (per type: sent, acked, the last NACK's reason)
  * GET  /api/v1/wait?generation=N[&amp;timeout=30s] → 200 the proxies N changed and whether each
  *                         ACKed or NACKed it; long-polls until done, a NACK or the timeout (≤ 60 s)
+ * POST /api/v1/workload-tokens {"namespace","serviceAccount","name"} → 200 {"token","expiresAt",
+ *                         "spiffeId","rootCert"}: a workload credential for the secure xDS port and
+ *                         the root to verify it with | 400 invalid names
  * GET  /healthz           → 200 ok
  * </pre>
  *
@@ -99,6 +102,34 @@ public final class ApiServer implements AutoCloseable {
   private final ConfigStore store;
   private final ProxyTracker proxies;
   private final MeshAnalysis analysis;
+  private final TokenIssuer tokenIssuer;
+
+  /** Issues workload credentials ({@code POST /api/v1/workload-tokens}). */
+  @FunctionalInterface
+  public interface TokenIssuer {
+    /**
+     * A credential for the workload.
+     *
+     * @throws IllegalArgumentException when a name is invalid (the message says which)
+     */
+    WorkloadToken issue(String namespace, String serviceAccount, String name);
+  }
+
+  /**
+   * A workload credential as the API answers it.
+   *
+   * @param token the bearer token (a secret: never logged)
+   * @param expiresAt when it stops being accepted
+   * @param spiffeId the identity a certificate requested with it gets
+   * @param rootCert the CA's root certificate (PEM), to verify the control plane's TLS certificate
+   */
+  public record WorkloadToken(
+      String token, java.time.Instant expiresAt, String spiffeId, String rootCert) {
+    @Override
+    public String toString() {
+      return "WorkloadToken[" + spiffeId + ", expires " + expiresAt + "]";
+    }
+  }
 
   private ApiServer(
       HttpServer server,
@@ -106,7 +137,9 @@ public final class ApiServer implements AutoCloseable {
       String token,
       ConfigStore store,
       ProxyTracker proxies,
-      MeshAnalysis analysis) {
+      MeshAnalysis analysis,
+      TokenIssuer tokenIssuer) {
+    this.tokenIssuer = tokenIssuer;
     this.server = server;
     this.analysis = analysis;
     this.executor = executor;
@@ -137,6 +170,23 @@ public final class ApiServer implements AutoCloseable {
       ProxyTracker proxies,
       MeshAnalysis analysis)
       throws IOException {
+    return start(address, token, store, proxies, analysis, null);
+  }
+
+  /**
+   * Binds {@code address} (port 0: any free port) and starts serving, analyzing with {@code
+   * analysis}; {@code tokenIssuer} (null: none) answers {@code POST /api/v1/workload-tokens}.
+   *
+   * @throws IOException when the address cannot be bound; the message names {@code host:port}
+   */
+  public static ApiServer start(
+      InetSocketAddress address,
+      String token,
+      ConfigStore store,
+      ProxyTracker proxies,
+      MeshAnalysis analysis,
+      TokenIssuer tokenIssuer)
+      throws IOException {
     HttpServer server;
     try {
       server = HttpServer.create(address, 64);
@@ -158,7 +208,7 @@ public final class ApiServer implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    ApiServer api = new ApiServer(server, executor, token, store, proxies, analysis);
+    ApiServer api = new ApiServer(server, executor, token, store, proxies, analysis, tokenIssuer);
     server.setExecutor(executor);
     server.createContext("/", api::handle);
     server.start();
@@ -214,6 +264,11 @@ public final class ApiServer implements AutoCloseable {
         case "/api/v1/wait" -> {
           if (requireMethod(ex, method, "GET")) {
             await(ex);
+          }
+        }
+        case "/api/v1/workload-tokens" -> {
+          if (requireMethod(ex, method, "POST")) {
+            workloadToken(ex);
           }
         }
         default -> sendJson(ex, 404, errors(message("no such endpoint: " + path)));
@@ -404,6 +459,47 @@ public final class ApiServer implements AutoCloseable {
       }
     }
     return generation;
+  }
+
+  private void workloadToken(HttpExchange ex) throws IOException {
+    if (tokenIssuer == null) {
+      sendJson(ex, 404, errors(message("this control plane issues no workload tokens")));
+      return;
+    }
+    com.fasterxml.jackson.databind.JsonNode req;
+    try {
+      req = JSON.readTree(body(ex));
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      sendJson(ex, 400, errors(message("the body is not JSON: " + e.getOriginalMessage())));
+      return;
+    }
+    if (req == null || !req.isObject()) {
+      sendJson(
+          ex,
+          400,
+          errors(message("expected a JSON object {\"namespace\",\"serviceAccount\",\"name\"}")));
+      return;
+    }
+    WorkloadToken t;
+    try {
+      t =
+          tokenIssuer.issue(
+              req.path("namespace").asText(""),
+              req.path("serviceAccount").asText("default"),
+              req.path("name").asText(""));
+    } catch (IllegalArgumentException e) {
+      sendJson(ex, 400, errors(message(e.getMessage())));
+      return;
+    }
+    ObjectNode o = JSON.createObjectNode();
+    o.put("token", t.token());
+    o.put("expiresAt", t.expiresAt().toString());
+    o.put("spiffeId", t.spiffeId());
+    o.put("rootCert", t.rootCert());
+    logger.log(
+        Level.INFO,
+        "issued a workload token for " + t.spiffeId() + " (" + req.path("name").asText("") + ")");
+    sendJson(ex, 200, o);
   }
 
   private void proxies(HttpExchange ex) throws IOException {

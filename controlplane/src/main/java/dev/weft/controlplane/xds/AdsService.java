@@ -1,6 +1,8 @@
 package dev.weft.controlplane.xds;
 
 import com.google.protobuf.Message;
+import dev.weft.controlplane.ca.CallerAuthenticator;
+import dev.weft.controlplane.ca.WorkloadIdentity;
 import dev.weft.controlplane.gen.Generator;
 import dev.weft.controlplane.gen.Generators;
 import dev.weft.controlplane.gen.Proxy;
@@ -54,6 +56,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Each sent version remembers the config generation (the store's resourceVersion) of the push
  * that sent it, so {@link #awaitSync} can tell when a generation has reached every proxy it changed
  * (istioctl's {@code x wait}).
+ *
+ * <p>A stream belongs to the workload its credential proved ({@link CallerAuthenticator#CALLER}):
+ * its node's namespace, name and service account must be the credential's, else the stream is
+ * refused (PERMISSION_DENIED, logged) before anything registers, so a workload registers only under
+ * the identity it proved.
  *
  * <p>Every stream's state lives on one serializing executor (the control plane's); gRPC callbacks
  * only enqueue work there. The proxy's workload is registered when its stream starts and removed
@@ -229,7 +236,8 @@ public final class AdsService
   @Override
   public StreamObserver<DiscoveryRequest> streamAggregatedResources(
       StreamObserver<DiscoveryResponse> responses) {
-    Connection conn = new Connection(streamIds.incrementAndGet(), responses);
+    Connection conn =
+        new Connection(streamIds.incrementAndGet(), responses, CallerAuthenticator.CALLER.get());
     if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
       call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
       call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
@@ -283,6 +291,16 @@ public final class AdsService
           conn.proxy = Proxy.fromNode(request.getNode());
         } catch (IllegalArgumentException e) {
           fail(conn, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+          return;
+        }
+        String refused = refusal(conn.caller, conn.proxy);
+        if (refused != null) {
+          Proxy claimed = conn.proxy;
+          conn.proxy = null; // never registered, never listed
+          fail(
+              conn,
+              (conn.caller == null ? Status.UNAUTHENTICATED : Status.PERMISSION_DENIED)
+                  .withDescription("node " + claimed.id() + " refused: " + refused));
           return;
         }
         logger.log(Level.INFO, "proxy connected: " + conn.proxy.id() + " (stream " + conn.id + ")");
@@ -352,6 +370,31 @@ public final class AdsService
     } catch (RuntimeException e) {
       logger.log(Level.ERROR, "error handling a discovery request on stream " + conn.id, e);
     }
+  }
+
+  /**
+   * Why {@code caller} may not run as {@code proxy}, or null when the node is the caller's: same
+   * namespace (metadata and node id), workload name and service account.
+   */
+  static String refusal(WorkloadIdentity caller, Proxy proxy) {
+    if (caller == null) {
+      return "the stream has no authenticated workload credential";
+    }
+    List<String> wrong = new ArrayList<>();
+    if (!proxy.namespace().equals(caller.namespace())
+        || !proxy.id().namespace().equals(caller.namespace())) {
+      wrong.add("namespace " + proxy.namespace());
+    }
+    if (!proxy.name().equals(caller.workloadName())) {
+      wrong.add("name " + proxy.name());
+    }
+    if (!proxy.serviceAccount().equals(caller.serviceAccount())) {
+      wrong.add("service account " + proxy.serviceAccount());
+    }
+    if (wrong.isEmpty()) {
+      return null;
+    }
+    return "it claims " + String.join(", ", wrong) + " but its credential is for " + caller;
   }
 
   /** Pushes a new context: to each proxy, each subscribed type whose resources changed. */
@@ -577,6 +620,7 @@ public final class AdsService
   private static final class Connection {
     final long id;
     final StreamObserver<DiscoveryResponse> out;
+    final WorkloadIdentity caller;
     final Map<String, TypeState> types = new LinkedHashMap<>();
     Proxy proxy;
     long nonces;
@@ -590,9 +634,10 @@ public final class AdsService
 
     long pendingGeneration;
 
-    Connection(long id, StreamObserver<DiscoveryResponse> out) {
+    Connection(long id, StreamObserver<DiscoveryResponse> out, WorkloadIdentity caller) {
       this.id = id;
       this.out = out;
+      this.caller = caller;
     }
 
     /** Whether gRPC's flow control lets more be sent without queueing it in memory. */

@@ -1,12 +1,22 @@
 package dev.weft.controlplane.xds;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManager;
 
-/** The gRPC server that serves ADS on one address (plaintext; loopback in local mode). */
+/**
+ * The gRPC server that serves ADS, and Istio's CA service, on one address: over TLS with the
+ * control plane's serving certificate, every call authenticated by an interceptor (Istio's 15012).
+ * Weft serves no plaintext xDS (Istio's 15010): a plaintext stream could register a workload under
+ * any name.
+ */
 public final class XdsServer implements AutoCloseable {
   private final Server server;
   private final InetSocketAddress address;
@@ -17,14 +27,30 @@ public final class XdsServer implements AutoCloseable {
   }
 
   /**
-   * Binds {@code address} (port 0: any free port) and starts serving {@code ads}.
+   * Binds {@code address} (port 0: any free port) and serves {@code services} over TLS with {@code
+   * serverKey}, every call through {@code authenticator} first.
    *
    * @throws IOException when the address cannot be bound; the message names {@code host:port}
    */
-  public static XdsServer start(InetSocketAddress address, AdsService ads) throws IOException {
+  public static XdsServer startSecure(
+      InetSocketAddress address,
+      KeyManager serverKey,
+      ServerInterceptor authenticator,
+      java.util.List<ServerServiceDefinition> services)
+      throws IOException {
+    NettyServerBuilder b =
+        NettyServerBuilder.forAddress(
+            address, TlsServerCredentials.newBuilder().keyManager(serverKey).build());
+    for (ServerServiceDefinition s : services) {
+      b.addService(ServerInterceptors.intercept(s, authenticator));
+    }
+    return start(b, address);
+  }
+
+  private static XdsServer start(NettyServerBuilder builder, InetSocketAddress address)
+      throws IOException {
     Server server =
-        NettyServerBuilder.forAddress(address)
-            .addService(ads)
+        builder
             .directExecutor()
             .maxInboundMessageSize(16 << 20)
             // Proxies keep their stream alive with pings; accept them (Envoy's default interval).

@@ -73,6 +73,33 @@ class ApiServerTest {
   }
 
   @Test
+  void workloadTokensNeedTheApiTokenAndValidNamesAndProveTheirWorkload() throws Exception {
+    String body = "{\"namespace\":\"demo\",\"serviceAccount\":\"podinfo\",\"name\":\"podinfo-v1\"}";
+    assertThat(post("/api/v1/workload-tokens", body, null).statusCode()).isEqualTo(401);
+    assertThat(post("/api/v1/workload-tokens", body, "wrong").statusCode()).isEqualTo(401);
+    HttpResponse<String> r = post("/api/v1/workload-tokens", body, token);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode t = JSON.readTree(r.body());
+    assertThat(t.path("spiffeId").asText()).isEqualTo("spiffe://cluster.local/ns/demo/sa/podinfo");
+    assertThat(t.path("rootCert").asText()).isEqualTo(cp.ca().rootPem());
+    assertThat(java.time.Instant.parse(t.path("expiresAt").asText()))
+        .isEqualTo(Fixtures.CLOCK.instant().plus(Duration.ofHours(24)));
+    // The token is a workload credential the control plane accepts, for that workload.
+    var tokens = dev.weft.controlplane.ca.WorkloadTokens.open(dir.resolve("ca"), Fixtures.CLOCK);
+    var id = tokens.verify(t.path("token").asText());
+    assertThat(id.workloadName()).isEqualTo("podinfo-v1");
+    assertThat(id.namespace()).isEqualTo("demo");
+
+    HttpResponse<String> bad =
+        post("/api/v1/workload-tokens", "{\"namespace\":\"Demo\",\"name\":\"x\"}", token);
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("invalid namespace \\\"Demo\\\"");
+    assertThat(post("/api/v1/workload-tokens", "not json", token).statusCode()).isEqualTo(400);
+    assertThat(post("/api/v1/workload-tokens", "[]", token).statusCode()).isEqualTo(400);
+    assertThat(get("/api/v1/workload-tokens", token).statusCode()).isEqualTo(405);
+  }
+
+  @Test
   void writesTokenAndInfoFiles() throws Exception {
     assertThat(token).matches("[0-9a-f]{64}");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("token"))))

@@ -7,17 +7,29 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** A test ADS client on a real gRPC channel: sends requests, queues responses. */
+/**
+ * A test ADS client on a real gRPC channel to the secure xDS port (TLS verified against the CA's
+ * root, {@code authorization: Bearer} token; a null token sends none): sends requests, queues
+ * responses.
+ */
 final class AdsClient implements AutoCloseable {
   private final ManagedChannel channel;
   private final StreamObserver<DiscoveryRequest> requests;
@@ -26,11 +38,12 @@ final class AdsClient implements AutoCloseable {
   private final Node node;
   private boolean sentNode;
 
-  AdsClient(InetSocketAddress address, Node node) {
+  AdsClient(InetSocketAddress address, Node node, String rootPem, String token) {
     this.node = node;
-    channel = NettyChannelBuilder.forAddress(address).usePlaintext().build();
+    channel = channel(address, rootPem);
     requests =
         AggregatedDiscoveryServiceGrpc.newStub(channel)
+            .withCallCredentials(bearer(token))
             .streamAggregatedResources(
                 new StreamObserver<>() {
                   @Override
@@ -48,6 +61,63 @@ final class AdsClient implements AutoCloseable {
                     closed.complete(null);
                   }
                 });
+  }
+
+  /**
+   * A client of {@code cp}'s secure port with a token for the workload {@code node} claims to be
+   * (default/x for a malformed node, which the test expects refused for its node).
+   */
+  static AdsClient forNode(dev.weft.controlplane.ControlPlane cp, Node node) {
+    String ns = "default";
+    String sa = "default";
+    String name = "x";
+    try {
+      dev.weft.controlplane.gen.Proxy p = dev.weft.controlplane.gen.Proxy.fromNode(node);
+      ns = p.namespace();
+      sa = p.serviceAccount();
+      name = p.name();
+    } catch (RuntimeException e) {
+      // a malformed node: any valid token
+    }
+    String token = cp.issueWorkloadToken(ns, sa, name, java.time.Duration.ofHours(1)).token();
+    return new AdsClient(cp.xdsAddress(), node, cp.ca().rootPem(), token);
+  }
+
+  /** A TLS channel that trusts {@code rootPem} and expects the control plane's SAN. */
+  static ManagedChannel channel(InetSocketAddress address, String rootPem) {
+    return channelBuilder(address, rootPem).build();
+  }
+
+  /** {@link #channel}'s builder, for tests that tune the channel (flow control window). */
+  static NettyChannelBuilder channelBuilder(InetSocketAddress address, String rootPem) {
+    try {
+      return NettyChannelBuilder.forAddress(
+              address,
+              TlsChannelCredentials.newBuilder()
+                  .trustManager(
+                      new ByteArrayInputStream(rootPem.getBytes(StandardCharsets.US_ASCII)))
+                  .build())
+          .overrideAuthority(dev.weft.xds.identity.SecretNames.CONTROL_PLANE_SAN);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** {@code authorization: Bearer <token>} on every call; none when {@code token} is null. */
+  static CallCredentials bearer(String token) {
+    return new CallCredentials() {
+      @Override
+      public void applyRequestMetadata(
+          RequestInfo info, Executor executor, MetadataApplier applier) {
+        Metadata m = new Metadata();
+        if (token != null) {
+          m.put(
+              Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+              "Bearer " + token);
+        }
+        applier.apply(m);
+      }
+    };
   }
 
   /** A request; the node goes with the first one only (as Envoy may do). */

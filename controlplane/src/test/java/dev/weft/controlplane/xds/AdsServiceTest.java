@@ -54,8 +54,9 @@ class AdsServiceTest {
     cp.close();
   }
 
+  /** A client with a token for the workload {@code node} claims to be. */
   private AdsClient connect(io.envoyproxy.envoy.config.core.v3.Node node) {
-    AdsClient c = new AdsClient(cp.xdsAddress(), node);
+    AdsClient c = AdsClient.forNode(cp, node);
     clients.add(c);
     return c;
   }

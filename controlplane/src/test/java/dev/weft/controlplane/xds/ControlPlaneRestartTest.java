@@ -55,7 +55,7 @@ class ControlPlaneRestartTest {
   }
 
   private AdsClient connect(ControlPlane cp, io.envoyproxy.envoy.config.core.v3.Node node) {
-    AdsClient c = new AdsClient(cp.xdsAddress(), node);
+    AdsClient c = AdsClient.forNode(cp, node);
     open.add(c);
     return c;
   }

@@ -10,7 +10,6 @@ import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.net.InetSocketAddress;
@@ -116,12 +115,17 @@ class PushFlowControlTest {
   void aProxyThatDoesNotReadGetsOnlyTheLatestWhenItDrains() throws Exception {
     BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
     ClientCallStreamObserver<DiscoveryRequest>[] requests = new ClientCallStreamObserver[1];
+    // The secure xDS port (TLS, the workload token of the node it registers as).
     channel =
-        NettyChannelBuilder.forAddress(cp.xdsAddress())
-            .usePlaintext()
+        AdsClient.channelBuilder(cp.xdsAddress(), cp.ca().rootPem())
             .flowControlWindow(65_535) // HTTP/2's initial window: the server must wait for reads
             .build();
+    dev.weft.controlplane.gen.Proxy v1 = Fixtures.v1();
+    String token =
+        cp.issueWorkloadToken(v1.namespace(), v1.serviceAccount(), v1.name(), Duration.ofHours(1))
+            .token();
     AggregatedDiscoveryServiceGrpc.newStub(channel)
+        .withCallCredentials(AdsClient.bearer(token))
         .streamAggregatedResources(
             new ClientResponseObserver<DiscoveryRequest, DiscoveryResponse>() {
               @Override

@@ -33,6 +33,7 @@ public final class AdminServer implements AutoCloseable {
   private final ProxyStats stats;
   private final Runnable quit;
   private final Supplier<String> failure;
+  private volatile Supplier<String> certs = () -> "{\"certificates\": []}\n";
 
   private AdminServer(
       HttpServer server,
@@ -54,6 +55,14 @@ public final class AdminServer implements AutoCloseable {
             2, r -> Thread.ofPlatform().name("weft-admin").daemon().unstarted(r));
     server.setExecutor(executor);
     server.createContext("/", this::handle);
+  }
+
+  /**
+   * What {@code /certs} answers: the workload certificates as JSON, Envoy's shape, never a private
+   * key.
+   */
+  public void certs(Supplier<String> json) {
+    this.certs = java.util.Objects.requireNonNull(json, "json");
   }
 
   /**
@@ -109,6 +118,7 @@ public final class AdminServer implements AutoCloseable {
             send(ex, 500, "text/plain", "cannot render config dump: " + e.getMessage() + "\n");
           }
         }
+        case "/certs" -> send(ex, 200, "application/json", certs.get());
         case "/clusters" -> send(ex, 200, "text/plain", clusters(config.get()));
         case "/stats" -> send(ex, 200, "text/plain", filter(stats.text(), ex));
         case "/listeners" -> send(ex, 200, "text/plain", listeners(config.get()));
@@ -126,7 +136,7 @@ public final class AdminServer implements AutoCloseable {
                 ex,
                 200,
                 "text/plain",
-                "admin commands are:\n  /clusters\n  /config_dump\n  /listeners\n"
+                "admin commands are:\n  /certs\n  /clusters\n  /config_dump\n  /listeners\n"
                     + "  /quitquitquit\n  /ready\n  /stats (?filter=REGEX)\n  /stats/prometheus\n");
         default -> send(ex, 404, "text/plain", "invalid path: " + path + "\n");
       }

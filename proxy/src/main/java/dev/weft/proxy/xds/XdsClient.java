@@ -80,6 +80,7 @@ public final class XdsClient implements AutoCloseable {
       java.time.Duration.ofSeconds(30);
 
   private final InetSocketAddress server;
+  private final dev.weft.proxy.identity.ControlPlaneCredentials credentials;
   private final Node node;
   private final ConfigCompiler compiler;
   private final ConfigSink sink;
@@ -101,6 +102,7 @@ public final class XdsClient implements AutoCloseable {
   private final Map<String, Held<Secret, Secret>> secrets = new LinkedHashMap<>();
   private StreamObserver<DiscoveryRequest> requests;
   private int generation;
+  private long attemptStarted; // System.nanoTime() when the current stream was opened
   private boolean answered;
   private Instant warmingUntil = Instant.MIN;
   private boolean sentNode;
@@ -130,6 +132,7 @@ public final class XdsClient implements AutoCloseable {
 
   private XdsClient(Builder b) {
     this.server = b.server;
+    this.credentials = b.credentials;
     this.node = b.node;
     this.compiler = b.compiler;
     this.sink = b.sink;
@@ -153,11 +156,20 @@ public final class XdsClient implements AutoCloseable {
 
   /** Connects in the background. */
   public void start() {
-    channel =
+    var builder =
         Grpc.newChannelBuilderForAddress(
-                server.getHostString(), server.getPort(), InsecureChannelCredentials.create())
-            .keepAliveTime(30, TimeUnit.SECONDS)
-            .build();
+                server.getHostString(),
+                server.getPort(),
+                credentials == null
+                    ? InsecureChannelCredentials.create()
+                    : credentials.channelCredentials())
+            .keepAliveTime(30, TimeUnit.SECONDS);
+    if (credentials != null) {
+      // Verify the control plane's certificate by its name, whatever address we dial (Istio's
+      // proxies dial istiod.istio-system.svc:15012).
+      builder.overrideAuthority(credentials.authority());
+    }
+    channel = builder.build();
     executor.execute(this::openStream);
   }
 
@@ -199,6 +211,7 @@ public final class XdsClient implements AutoCloseable {
     int gen = ++generation;
     sentNode = false;
     answered = false;
+    attemptStarted = System.nanoTime();
     // Our backoff decides when to try again, not the channel's own (which grows to 120 s).
     channel.resetConnectBackoff();
     // Nonces belong to a stream: a new stream starts without one (the versions we hold stay).
@@ -222,7 +235,11 @@ public final class XdsClient implements AutoCloseable {
             post(() -> onStreamClosed(gen, "stream closed by the control plane"));
           }
         };
-    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses);
+    var stub = AggregatedDiscoveryServiceGrpc.newStub(channel);
+    if (credentials != null) {
+      stub = stub.withCallCredentials(credentials.callCredentials());
+    }
+    requests = stub.streamAggregatedResources(responses);
     // Subscribe (or resubscribe after a reconnect, with the versions we hold).
     send(TypeUrls.CLUSTER, null);
     send(TypeUrls.LISTENER, null);
@@ -253,9 +270,21 @@ public final class XdsClient implements AutoCloseable {
     connected = false;
     streamError =
         "xds: stream to " + server.getHostString() + ":" + server.getPort() + " failed: " + reason;
-    long delay = backoff.nextDelayMillis();
+    long attempt = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - attemptStarted);
+    long delay = retryDelay(backoff.nextDelayMillis(), attempt, answered);
     executor.schedule(this::openStream, delay, TimeUnit.MILLISECONDS);
     onChange.run();
+  }
+
+  /**
+   * When to try again after a stream that failed: gRPC's connection backoff (A6,
+   * connection-backoff.md) counts the backoff from the start of the attempt, so an attempt that
+   * hung for longer than the backoff (a TLS handshake to an unresponsive server times out after 10
+   * s) is followed at once, not after a further wait. A stream that was answered had reached the
+   * server: the whole backoff applies from its end.
+   */
+  static long retryDelay(long backoffMillis, long attemptMillis, boolean answered) {
+    return answered ? backoffMillis : Math.max(0, backoffMillis - attemptMillis);
   }
 
   private void send(String type, String errorDetail) {
@@ -672,6 +701,7 @@ public final class XdsClient implements AutoCloseable {
 
   /** Builds an {@link XdsClient}. */
   public static final class Builder {
+    private dev.weft.proxy.identity.ControlPlaneCredentials credentials;
     private InetSocketAddress server;
     private Node node;
     private ConfigCompiler compiler;
@@ -685,6 +715,15 @@ public final class XdsClient implements AutoCloseable {
 
     public Builder server(InetSocketAddress server) {
       this.server = server;
+      return this;
+    }
+
+    /**
+     * TLS to the control plane and the workload token on the stream (its secure port, 15012);
+     * without them the stream is plaintext (tests' fake control planes).
+     */
+    public Builder credentials(dev.weft.proxy.identity.ControlPlaneCredentials credentials) {
+      this.credentials = credentials;
       return this;
     }
 

@@ -23,4 +23,15 @@ class BackoffTest {
     Backoff b = Backoff.defaults(new SplittableRandom(2));
     assertThat(a.nextDelayMillis()).isNotEqualTo(b.nextDelayMillis());
   }
+
+  @Test
+  void theBackoffCountsFromTheStartOfAnAttemptThatNeverReachedTheServer() {
+    // A TLS handshake held 10 s by an unresponsive peer: the next attempt follows at once.
+    assertThat(XdsClient.retryDelay(8_000, 10_000, false)).isZero();
+    // A quick refusal (connection refused, UNAUTHENTICATED): the whole remaining backoff.
+    assertThat(XdsClient.retryDelay(8_000, 3, false)).isEqualTo(7_997);
+    assertThat(XdsClient.retryDelay(30_000, 10_000, false)).isEqualTo(20_000);
+    // A stream that was answered ran for a while: the backoff applies from its end.
+    assertThat(XdsClient.retryDelay(500, 3_600_000, true)).isEqualTo(500);
+  }
 }
