@@ -26,8 +26,10 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -61,6 +63,9 @@ public final class PodinfoServer implements AutoCloseable {
   private final int ioThreads;
   private final PodinfoInfo info;
   private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+  // Copies handed out by closeFuture(): close() waits for them too, because a copy completes on
+  // the thread that completed the original, possibly after close()'s join() returned.
+  private final List<CompletableFuture<Void>> closeViews = new CopyOnWriteArrayList<>();
 
   private final Object lock = new Object();
   private EventLoopGroup group; // guarded by lock
@@ -202,11 +207,16 @@ public final class PodinfoServer implements AutoCloseable {
     channel.close().awaitUninterruptibly();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     closeFuture.join();
+    for (CompletableFuture<Void> view : closeViews) {
+      view.join();
+    }
   }
 
   /** Completes when the server has stopped, whether by {@link #close()} or otherwise. */
   public CompletableFuture<Void> closeFuture() {
-    return closeFuture.copy();
+    CompletableFuture<Void> view = closeFuture.copy();
+    closeViews.add(view);
+    return view;
   }
 
   @Override
