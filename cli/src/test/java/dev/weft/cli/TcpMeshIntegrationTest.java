@@ -34,6 +34,8 @@ class TcpMeshIntegrationTest {
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
+  private StateDir meshState; // the control plane the proxies get tokens and certificates from
+
   @AfterEach
   void closeAll() throws Exception {
     for (int i = closeables.size() - 1; i >= 0; i--) {
@@ -45,6 +47,7 @@ class TcpMeshIntegrationTest {
   void tcpEchoThroughASidecarPairAndTheGatewayAndAWebSocketThroughTheGatewayAndASidecar()
       throws Exception {
     StateDir state = StateDir.of(tmp.resolve("state")).create();
+    meshState = state;
     ControlPlane cp =
         ControlPlane.builder()
             .stateDir(state.root())
@@ -224,7 +227,8 @@ class TcpMeshIntegrationTest {
   }
 
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p = ProxyCommand.start(spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
+    Proxy p =
+        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
     closeables.add(p);
     return p;
   }
