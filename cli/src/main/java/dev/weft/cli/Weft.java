@@ -1,5 +1,21 @@
 package dev.weft.cli;
 
+import dev.weft.cli.common.CliException;
+import dev.weft.cli.config.ApplyCommand;
+import dev.weft.cli.config.DeleteCommand;
+import dev.weft.cli.config.GetCommand;
+import dev.weft.cli.config.ValidateCommand;
+import dev.weft.cli.demo.DemoCommand;
+import dev.weft.cli.demo.SampleCommand;
+import dev.weft.cli.inspect.AnalyzeCommand;
+import dev.weft.cli.inspect.ProxyConfigCommand;
+import dev.weft.cli.inspect.ProxyStatusCommand;
+import dev.weft.cli.inspect.VersionCommand;
+import dev.weft.cli.install.InstallCommand;
+import dev.weft.cli.install.UninstallCommand;
+import dev.weft.cli.run.ControlPlaneCommand;
+import dev.weft.cli.run.ProxyCommand;
+import dev.weft.cli.run.RunCommand;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;

@@ -2,6 +2,8 @@ package dev.weft.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.weft.cli.common.CliException;
+import dev.weft.cli.common.StateDir;
 import dev.weft.controlplane.ControlPlane;
 import dev.weft.samples.DemoManifests;
 import java.io.IOException;
@@ -15,13 +17,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class WeftCommandLineTest {
+public class WeftCommandLineTest {
   @TempDir Path tmp;
 
   /** Exit status, standard output and standard error of one {@code weft} invocation. */
-  record Run(int status, String out, String err) {}
+  public record Run(int status, String out, String err) {}
 
-  static Run weft(String... args) {
+  public static Run weft(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int status = Weft.commandLine(new PrintWriter(out), new PrintWriter(err)).execute(args);
@@ -303,14 +305,6 @@ class WeftCommandLineTest {
       assertThat(r.status()).as(command).isZero();
       assertThat(r.out()).as(command).startsWith("Usage: weft " + command);
     }
-  }
-
-  @Test
-  void runPassesEverythingAfterTheDoubleDashToTheApp() {
-    RunCommand run = new RunCommand();
-    new picocli.CommandLine(run)
-        .parseArgs("--name", "a", "--port", "http:9898", "--", "sh", "-c", "exit 3", "--help");
-    assertThat(run.command).containsExactly("sh", "-c", "exit 3", "--help");
   }
 
   @Test

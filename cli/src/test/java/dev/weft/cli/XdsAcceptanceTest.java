@@ -12,6 +12,7 @@ import dev.weft.api.ResourceKey;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.ResourceParser;
 import dev.weft.api.core.Service;
+import dev.weft.cli.install.Installer;
 import dev.weft.controlplane.gen.Enforcement;
 import dev.weft.controlplane.gen.Generator;
 import dev.weft.controlplane.gen.Generators;

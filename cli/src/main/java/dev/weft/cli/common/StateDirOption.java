@@ -1,0 +1,27 @@
+package dev.weft.cli.common;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The {@code --state-dir} option every command takes. */
+public final class StateDirOption {
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help message and exit.")
+  boolean help;
+
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      description = "The local runtime's state directory (default: $WEFT_STATE_DIR or ~/.weft).")
+  Path stateDir;
+
+  public StateDir resolve() {
+    return StateDir.resolve(stateDir);
+  }
+
+  public boolean given() {
+    return stateDir != null;
+  }
+}

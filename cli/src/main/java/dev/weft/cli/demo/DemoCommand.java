@@ -1,0 +1,592 @@
+package dev.weft.cli.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.api.ResourceKind;
+import dev.weft.cli.common.CliException;
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.ResourceTable;
+import dev.weft.cli.common.StateDir;
+import dev.weft.cli.common.StateDirOption;
+import dev.weft.cli.install.Installer;
+import dev.weft.cli.run.BackgroundProcesses;
+import dev.weft.cli.run.Distribution;
+import dev.weft.cli.run.ProxySpec;
+import dev.weft.cli.run.WorkloadAllocator;
+import dev.weft.samples.DemoManifests;
+import dev.weft.xds.IstioMtls;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code weft demo}: replays the guide's steps 3 to 7 on a local mesh of its own (a fresh state
+ * directory unless {@code --state-dir} is given): install, namespace, podinfo v1 and v2 with their
+ * sidecars, the Service, strict mTLS for the namespace (a client without a sidecar is refused), the
+ * Gateway, DestinationRule and 90/10 VirtualService, 100 requests through the ingress gateway, then
+ * the header route. Exits 0 only when every request succeeded, the split lies within the 99.9%
+ * binomial interval and strict mTLS refused plaintext.
+ */
+@Command(name = "demo", description = "Replay the guide's 90/10 podinfo canary on a local mesh.")
+public final class DemoCommand implements Callable<Integer> {
+  static final String NAMESPACE = "demo";
+  static final String V1 = "6.7.1";
+  static final String V2 = "6.7.0";
+  static final int APP_PORT = 9898;
+  static final double CONFIDENCE = 0.999;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec CommandSpec spec;
+  @Mixin StateDirOption state;
+
+  @Option(names = "--keep", description = "Leave the mesh running at the end.")
+  boolean keep;
+
+  @Option(
+      names = "--ingress-port",
+      paramLabel = "PORT",
+      description = "The ingress gateway's HTTP port (default: 8080).")
+  int ingressPort = 8080;
+
+  @Option(
+      names = "--requests",
+      paramLabel = "N",
+      description = "How many requests to count (default: 100, as in the guide).")
+  int requests = 100;
+
+  private PrintWriter out;
+  private StateDir st;
+  private final AtomicBoolean cleaned = new AtomicBoolean();
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2))
+          .build();
+
+  @Override
+  public Integer call() throws Exception {
+    out = spec.commandLine().getOut();
+    if (requests < 1) {
+      throw new CliException("--requests must be positive");
+    }
+    st = state.given() ? state.resolve() : StateDir.of(Files.createTempDirectory("weft-demo-"));
+    Thread hook = new Thread(this::cleanUp, "weft-demo-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      boolean ok;
+      try {
+        ok = replay();
+      } catch (CliException e) {
+        out.flush();
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("error: " + e.getMessage());
+        err.flush();
+        ok = false;
+      }
+      return ok ? 0 : 1;
+    } finally {
+      if (!keep) {
+        cleanUp();
+      } else {
+        out.println();
+        out.println("The mesh keeps running (--keep). Try:");
+        out.println("  export WEFT_STATE_DIR=" + st.root());
+        out.println("  curl -s http://127.0.0.1:" + ingressPort + "/version");
+        out.println("  weft get virtualservices -n demo");
+        out.println("  weft uninstall --purge");
+        out.flush();
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // shutting down already
+      }
+    }
+  }
+
+  private boolean replay() {
+    out.println(
+        "Weft demo: the guide's 90/10 podinfo canary on a local mesh (state dir " + st + ")");
+    step("Step 3: Install the mesh (demo profile)", "weft install --profile demo");
+    Installer.install(
+        st,
+        new Installer.Options(
+            "demo",
+            ingressPort,
+            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+            Duration.ofSeconds(90)),
+        out);
+    ControlPlaneClient client = ControlPlaneClient.connect(st);
+
+    step(
+        "Step 4: Create the demo namespace and enable sidecar injection",
+        "weft apply -f namespace.yaml   # kubectl create namespace demo; kubectl label ...");
+    print(
+        client.apply(
+            """
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: demo
+              labels:
+                istio-injection: enabled
+            """,
+            "namespace.yaml"));
+
+    step(
+        "Step 5: Deploy a two-version sample app",
+        "weft run --name podinfo-v1 -n demo --labels app=podinfo,version=v1 --port http:9898 \\\n"
+            + "      -- weft sample podinfo --port 9898 --version "
+            + V1
+            + "   (and podinfo-v2 with "
+            + V2
+            + ")");
+    Distribution dist = Distribution.current();
+    List<Workload> workloads = new ArrayList<>();
+    workloads.add(startWorkload(dist, "podinfo-v1", "v1", V1));
+    workloads.add(startWorkload(dist, "podinfo-v2", "v2", V2));
+    for (Workload w : workloads) {
+      awaitWorkload(w);
+      out.println("deployment.apps/" + w.name + " running (pod IP " + w.podIp + ")");
+    }
+    print(client.apply(DemoManifests.read(DemoManifests.PODINFO_SERVICE), "podinfo-svc.yaml"));
+    out.println();
+    out.println("$ weft get pods -n demo   # the workloads and their sidecars");
+    List<List<String>> rows = new ArrayList<>();
+    rows.add(List.of("NAME", "READY", "STATUS", "RESTARTS", "POD IP", "APP ADDRESS"));
+    for (Workload w : workloads) {
+      rows.add(List.of(w.name, "2/2", "Running", "0", w.podIp, w.appAddress));
+    }
+    out.print(ResourceTable.pad(rows));
+
+    boolean mtlsOk = strictMtls(client, workloads);
+
+    step(
+        "Step 7: Route 90/10 traffic with VirtualService and DestinationRule",
+        "weft apply -f gateway.yaml -f destination-rule.yaml -f virtualservice-canary.yaml");
+    print(
+        client.apply(
+            DemoManifests.concat(
+                List.of(
+                    DemoManifests.GATEWAY,
+                    DemoManifests.DESTINATION_RULE,
+                    DemoManifests.VIRTUAL_SERVICE_CANARY)),
+            "gateway.yaml,destination-rule.yaml,virtualservice-canary.yaml"));
+    out.println();
+    out.println("$ weft -n demo get gateway,virtualservice,destinationrule");
+    Instant now = Instant.now();
+    List<String> tables = new ArrayList<>();
+    for (ResourceKind kind :
+        List.of(
+            ResourceKind.GATEWAY, ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE)) {
+      tables.add(
+          ResourceTable.format(kind, client.list(kind, NAMESPACE, null), false, true, false, now));
+    }
+    out.print(String.join("\n", tables));
+    out.flush();
+
+    String url = "http://127.0.0.1:" + ingressPort + "/version";
+    out.println();
+    out.println("Waiting for the ingress gateway to route " + url + " ...");
+    out.flush();
+    awaitRoutes(url);
+
+    out.println();
+    out.println(
+        "$ for i in $(seq 1 "
+            + requests
+            + "); do curl -s \""
+            + url
+            + "\" | jq -r .version; done | sort | uniq -c");
+    Map<String, Integer> counts = new TreeMap<>();
+    int failures = 0;
+    List<String> failureSamples = new ArrayList<>();
+    for (int i = 0; i < requests; i++) {
+      Answer a = get(url, Map.of());
+      if (a.ok()) {
+        counts.merge(a.version(), 1, Integer::sum);
+      } else {
+        failures++;
+        if (failureSamples.size() < 3) {
+          failureSamples.add(a.describe());
+        }
+      }
+    }
+    counts.entrySet().stream()
+        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+        .forEach(e -> out.printf("%4d %s%n", e.getValue(), e.getKey()));
+    // With strict mTLS (step 6), every one of these requests went gateway → sidecar over mTLS.
+    boolean ok = mtlsOk;
+    if (failures > 0) {
+      out.printf("%4d failed (%s)%n", failures, String.join("; ", failureSamples));
+      ok = false;
+    }
+    int v1 = counts.getOrDefault(V1, 0);
+    int v2 = counts.getOrDefault(V2, 0);
+    BinomialBounds bounds = BinomialBounds.of(requests, 0.9, CONFIDENCE);
+    boolean within = bounds.contains(v1) && v1 + v2 == requests;
+    out.println(
+        (within ? "✔ " : "✘ ")
+            + "v1 ("
+            + V1
+            + ") served "
+            + v1
+            + " of "
+            + requests
+            + ", v2 ("
+            + V2
+            + ") "
+            + v2
+            + "; a 90/10 split puts v1 within "
+            + bounds
+            + " with probability 99.9%");
+    ok &= within;
+
+    step(
+        "Canary by header: only requests with x-canary: true go to v2",
+        "weft apply -f virtualservice-header.yaml");
+    print(
+        client.apply(
+            DemoManifests.read(DemoManifests.VIRTUAL_SERVICE_HEADER),
+            "virtualservice-header.yaml"));
+    Map<String, String> canary = Map.of("x-canary", "true");
+    // Under the old 90/10 route a pair of requests looks right 9% of the time: wait for ten in a
+    // row before checking.
+    int[] streak = {0};
+    awaitCondition(
+        "the header route",
+        Duration.ofSeconds(30),
+        () -> {
+          boolean right =
+              V2.equals(get(url, canary).version()) && V1.equals(get(url, Map.of()).version());
+          streak[0] = right ? streak[0] + 1 : 0;
+          return streak[0] >= 10;
+        });
+    int checks = 10;
+    int canaryOk = 0;
+    int plainOk = 0;
+    for (int i = 0; i < checks; i++) {
+      if (V2.equals(get(url, canary).version())) {
+        canaryOk++;
+      }
+      if (V1.equals(get(url, Map.of()).version())) {
+        plainOk++;
+      }
+    }
+    boolean headerOk = canaryOk == checks && plainOk == checks;
+    out.println(
+        (canaryOk == checks ? "✔ " : "✘ ")
+            + "curl -H 'x-canary: true' "
+            + url
+            + "  → "
+            + V2
+            + " ("
+            + canaryOk
+            + "/"
+            + checks
+            + ")");
+    out.println(
+        (plainOk == checks ? "✔ " : "✘ ")
+            + "curl "
+            + url
+            + "  → "
+            + V1
+            + " ("
+            + plainOk
+            + "/"
+            + checks
+            + ")");
+    ok &= headerOk;
+    out.println();
+    out.println(ok ? "✔ Demo complete" : "✘ Demo failed");
+    out.flush();
+    return ok;
+  }
+
+  /**
+   * The guide's step 6: applies the namespace's STRICT PeerAuthentication and checks that a client
+   * without a sidecar, which PERMISSIVE (Istio's default) served in plaintext, is now refused by
+   * every sidecar; meshed traffic (the gateway's, step 7) must keep flowing over mTLS. Skipped only
+   * when this distribution's sidecars do not announce TLS support in their xDS node (then the
+   * control plane keeps their traffic plaintext, and the policy is not applied).
+   *
+   * @return false when mTLS was expected and did not behave
+   */
+  private boolean strictMtls(ControlPlaneClient client, List<Workload> workloads) {
+    String file = DemoManifests.PEER_AUTHENTICATION_STRICT;
+    boolean sidecarsSpeakMtls = ProxySpec.MUTUAL_TLS;
+    if (!sidecarsSpeakMtls) {
+      step(
+          "Step 6: Enable strict mTLS for the namespace",
+          "(skipped: Weft's sidecars do not announce TLS support in their xDS node yet ("
+              + IstioMtls.TLS_TRANSPORT
+              + ", "
+              + IstioMtls.TLS_INSPECTOR
+              + "): they have no workload certificate, so the control plane keeps their traffic"
+              + " plaintext)");
+      return true;
+    }
+    step("Step 6: Enable strict mTLS for the namespace", "weft apply -f " + file);
+    boolean ok = true;
+    // Before: PERMISSIVE serves a client without a sidecar in plaintext.
+    for (Workload w : workloads) {
+      String url = "http://" + w.podIp + ":" + APP_PORT + "/version";
+      Answer a = awaitDirect(url, true);
+      ok &= report(a.ok(), "curl " + url + "   # no sidecar, PERMISSIVE → " + a.describeOk());
+    }
+    ControlPlaneClient.Outcome outcome = client.apply(DemoManifests.read(file), file);
+    print(outcome);
+    ControlPlaneClient.SyncState sync =
+        client.awaitSync(outcome.generation(), Duration.ofSeconds(30));
+    ok &=
+        report(
+            sync.done(),
+            "every sidecar accepted the strict configuration"
+                + (sync.done() ? "" : " (" + (sync.failed() ? "NACKed" : "timed out") + ")"));
+    // After: every sidecar refuses plaintext (no filter chain matches it: the connection closes).
+    for (Workload w : workloads) {
+      String url = "http://" + w.podIp + ":" + APP_PORT + "/version";
+      Answer a = awaitDirect(url, false);
+      boolean refused = a.status() == 0;
+      ok &=
+          report(
+              refused,
+              "curl "
+                  + url
+                  + "   # no sidecar, STRICT → "
+                  + (refused ? "refused (" + a.error() + ")" : a.describeOk()));
+    }
+    return ok;
+  }
+
+  /**
+   * Polls {@code url} from outside the mesh (a new connection each time, so that no pooled
+   * connection outlives a listener change) until it answers 200 ({@code served}) or gets no HTTP
+   * answer at all (not {@code served}), for up to 30 s; the last answer.
+   */
+  private Answer awaitDirect(String url, boolean served) {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+    while (true) {
+      Answer a;
+      try (HttpClient fresh =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(2))
+              .build()) {
+        a = get(fresh, url, Map.of());
+      }
+      if ((served ? a.ok() : a.status() == 0) || Instant.now().isAfter(deadline)) {
+        return a;
+      }
+      try {
+        Thread.sleep(50); // polling an external process's state; not test synchronisation
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CliException("interrupted");
+      }
+    }
+  }
+
+  private boolean report(boolean ok, String line) {
+    out.println((ok ? "✔ " : "✘ ") + line);
+    out.flush();
+    return ok;
+  }
+
+  private void step(String title, String command) {
+    out.println();
+    out.println("== " + title);
+    out.println(command.startsWith("(") ? command : "$ " + command);
+    out.flush();
+  }
+
+  private void print(ControlPlaneClient.Outcome outcome) {
+    if (!outcome.errors().isEmpty()) {
+      throw new CliException(
+          "the control plane rejected the demo's manifests: " + outcome.errors());
+    }
+    for (ControlPlaneClient.Result r : outcome.results()) {
+      out.println(r.qualifiedName() + " " + r.action());
+    }
+    out.flush();
+  }
+
+  /** A workload started with {@code weft run} in the background. */
+  private static final class Workload {
+    final String name;
+    final Process process;
+    volatile String podIp = "";
+    volatile String appAddress = "";
+
+    Workload(String name, Process process) {
+      this.name = name;
+      this.process = process;
+    }
+  }
+
+  private Workload startWorkload(Distribution dist, String name, String version, String image) {
+    List<String> app =
+        dist.weftFast(
+            List.of("sample", "podinfo", "--port", Integer.toString(APP_PORT), "--version", image));
+    List<String> args = new ArrayList<>();
+    args.addAll(
+        List.of(
+            "run",
+            "--state-dir",
+            st.root().toString(),
+            "--name",
+            name,
+            "-n",
+            NAMESPACE,
+            "--labels",
+            "app=podinfo,version=" + version,
+            "--port",
+            "http:" + APP_PORT,
+            "--"));
+    args.addAll(app);
+    Process p =
+        BackgroundProcesses.start(st, NAMESPACE + "." + name, dist.weftServer(args), Map.of());
+    return new Workload(name, p);
+  }
+
+  private void awaitWorkload(Workload w) {
+    Path record = st.workloadFile(NAMESPACE, w.name);
+    Installer.await(
+        "weft run " + w.name,
+        w.process,
+        st.log(NAMESPACE + "." + w.name),
+        Duration.ofSeconds(90),
+        () -> {
+          var node = StateDir.readJson(record).orElse(null);
+          if (node == null || node.path("pid").asLong() != w.process.pid()) {
+            return false;
+          }
+          w.podIp = node.path("podIP").asText();
+          w.appAddress = node.path("appAddress").asText();
+          // The app answers on its own address once it is up (after the sidecar is ready).
+          return get("http://" + w.appAddress + ":" + APP_PORT + "/version", Map.of()).ok();
+        });
+  }
+
+  /**
+   * Waits until the gateway routes to both subsets: the config arrives in one push, but a subset's
+   * endpoints may trail its route by a moment, and counted requests must not see that.
+   */
+  private void awaitRoutes(String url) {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    awaitCondition(
+        "the ingress gateway to route to podinfo v1 and v2",
+        Duration.ofSeconds(90),
+        () -> {
+          Answer a = get(url, Map.of());
+          if (a.ok()) {
+            seen.add(a.version());
+          } else {
+            seen.clear();
+          }
+          return seen.contains(V1) && seen.contains(V2);
+        });
+  }
+
+  private void awaitCondition(
+      String what, Duration timeout, java.util.function.BooleanSupplier condition) {
+    Instant deadline = Instant.now().plus(timeout);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new CliException(
+            "timed out after "
+                + timeout.toSeconds()
+                + "s waiting for "
+                + what
+                + "; logs in "
+                + st.logs());
+      }
+      try {
+        Thread.sleep(20); // polling an external process's state; not test synchronisation
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CliException("interrupted");
+      }
+    }
+  }
+
+  /** One answer of {@code GET /version}: the status and the version it names. */
+  private record Answer(int status, String version, String error) {
+    boolean ok() {
+      return status == 200 && !version.isEmpty();
+    }
+
+    String describe() {
+      return error.isEmpty() ? "HTTP " + status : error;
+    }
+
+    String describeOk() {
+      return ok() ? "HTTP 200 (" + version + ")" : describe();
+    }
+  }
+
+  private Answer get(String url, Map<String, String> headers) {
+    return get(http, url, headers);
+  }
+
+  private Answer get(HttpClient http, String url, Map<String, String> headers) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET();
+    headers.forEach(b::header);
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      String version = "";
+      if (r.statusCode() == 200) {
+        try {
+          version = JSON.readTree(r.body()).path("version").asText("");
+        } catch (IOException e) {
+          return new Answer(r.statusCode(), "", "not JSON: " + r.body());
+        }
+      }
+      String flags = r.headers().firstValue("x-weft-response-flags").orElse("");
+      return new Answer(
+          r.statusCode(), version, flags.isEmpty() ? "" : "HTTP " + r.statusCode() + " " + flags);
+    } catch (IOException e) {
+      return new Answer(0, "", e.getClass().getSimpleName() + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+  }
+
+  private void cleanUp() {
+    if (keep || st == null || !cleaned.compareAndSet(false, true)) {
+      return;
+    }
+    out.println();
+    out.println("== Cleaning up");
+    out.println("$ weft uninstall --purge");
+    out.flush();
+    try {
+      Installer.uninstall(st, true, out);
+    } catch (RuntimeException e) {
+      out.println("error: cleaning up " + st + ": " + e.getMessage());
+      out.flush();
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package dev.weft.cli.install;
+
+import dev.weft.cli.common.CliException;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.StateDirOption;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code weft install}: starts the control plane and (demo, default) the ingress gateway. */
+@Command(
+    name = "install",
+    description = "Start the control plane and the ingress gateway in the background.")
+public final class InstallCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin StateDirOption state;
+
+  @Option(names = "--profile", paramLabel = "P", description = "demo, default or minimal.")
+  String profile = "default";
+
+  @Option(
+      names = "--set",
+      paramLabel = "profile=P",
+      description = "istioctl's form of --profile (only profile=P is understood).")
+  String set;
+
+  @Option(
+      names = "--ingress-port",
+      paramLabel = "PORT",
+      description = "The ingress gateway's HTTP port (default: 8080).")
+  int ingressPort = 8080;
+
+  @Option(
+      names = "--xds-address",
+      paramLabel = "HOST:PORT",
+      description =
+          "The control plane's xDS address (gRPC over TLS, with the CA; default: 127.0.0.1:15012).")
+  String xds = "127.0.0.1:15012";
+
+  @Option(
+      names = "--api-address",
+      paramLabel = "HOST:PORT",
+      description = "The control plane's API address (default: 127.0.0.1:15080).")
+  String api = "127.0.0.1:15080";
+
+  @Option(
+      names = "--ca-certs",
+      paramLabel = "DIR",
+      description =
+          "Plug-in CA certificates in Istio's cacerts layout (ca-cert.pem, ca-key.pem,"
+              + " root-cert.pem, cert-chain.pem); default: a self-signed root in the state dir's ca/.")
+  java.nio.file.Path caCerts;
+
+  @Option(
+      names = {"-y", "--skip-confirmation"},
+      description = "Accepted for istioctl compatibility.")
+  boolean yes;
+
+  @Override
+  public Integer call() {
+    String p = profile;
+    if (set != null) {
+      if (!set.startsWith("profile=")) {
+        throw new CliException("--set: only profile=P is supported");
+      }
+      p = set.substring("profile=".length());
+    }
+    Installer.Options o =
+        new Installer.Options(
+            p,
+            ingressPort,
+            HostPort.fromOption(xds),
+            HostPort.fromOption(api),
+            Duration.ofSeconds(60),
+            caCerts);
+    Installer.install(state.resolve(), o, spec.commandLine().getOut());
+    return 0;
+  }
+}

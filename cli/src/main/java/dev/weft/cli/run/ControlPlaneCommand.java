@@ -1,0 +1,98 @@
+package dev.weft.cli.run;
+
+import dev.weft.cli.Weft;
+import dev.weft.cli.common.CliException;
+import dev.weft.cli.common.GoDuration;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.StateDir;
+import dev.weft.cli.common.StateDirOption;
+import dev.weft.controlplane.ControlPlane;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code weft control-plane}: the control plane in the foreground (what install starts). */
+@Command(name = "control-plane", description = "Run the control plane in the foreground.")
+public final class ControlPlaneCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin StateDirOption state;
+
+  @Option(
+      names = "--xds-address",
+      paramLabel = "HOST:PORT",
+      description =
+          "The xDS (gRPC) address (gRPC over TLS, with the CA; default: 127.0.0.1:15012).")
+  String xds = "127.0.0.1:15012";
+
+  @Option(
+      names = "--api-address",
+      paramLabel = "HOST:PORT",
+      description = "The HTTP API address (default: 127.0.0.1:15080).")
+  String api = "127.0.0.1:15080";
+
+  @Option(
+      names = "--workload-cert-ttl",
+      paramLabel = "DURATION",
+      converter = GoDuration.class,
+      description =
+          "Default lifetime of workload certificates, like 24h or 90m (Istio's"
+              + " DEFAULT_WORKLOAD_CERT_TTL; default: 24h; at most 2160h).")
+  java.time.Duration workloadCertTtl = java.time.Duration.ofHours(24);
+
+  @Override
+  public Integer call() throws Exception {
+    if (workloadCertTtl.isZero()
+        || workloadCertTtl.compareTo(dev.weft.controlplane.ca.CertificateAuthority.DEFAULT_MAX_TTL)
+            > 0) {
+      throw new CliException(
+          "--workload-cert-ttl must be more than 0 and at most 2160h (90 days), not "
+              + GoDuration.format(workloadCertTtl));
+    }
+    StateDir st = state.resolve().create();
+    ControlPlane cp =
+        ControlPlane.builder()
+            .stateDir(st.root())
+            .xdsAddress(HostPort.fromOption(xds).socketAddress())
+            .apiAddress(HostPort.fromOption(api).socketAddress())
+            .certificateTtl(workloadCertTtl)
+            .build();
+    try {
+      cp.start();
+    } catch (java.io.IOException e) {
+      throw new CliException("cannot start the control plane: " + e.getMessage(), e);
+    }
+    // The API does not report a version: record the distribution's for `weft version`.
+    try {
+      java.nio.file.Files.writeString(st.controlPlaneVersionFile(), Weft.version() + "\n");
+    } catch (java.io.IOException e) {
+      // `weft version` then says "unknown"
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  cp.close();
+                  stopped.countDown();
+                },
+                "control-plane-shutdown"));
+    PrintWriter out = spec.commandLine().getOut();
+    out.println(
+        "control plane "
+            + Weft.version()
+            + " started: xDS "
+            + HostPort.of(cp.xdsAddress())
+            + ", API http://"
+            + HostPort.of(cp.apiAddress())
+            + ", state "
+            + st);
+    out.flush();
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,97 @@
+package dev.weft.cli.run;
+
+import dev.weft.cli.Weft;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.proxy.ProxyBootstrap;
+import dev.weft.xds.NodeId;
+import dev.weft.xds.NodeMetadata;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Who a local proxy is: what {@code weft proxy} and {@code weft run} turn into a {@link
+ * ProxyBootstrap} (node id and metadata per docs/architecture.md, "Names").
+ *
+ * @param type {@link NodeId#SIDECAR} or {@link NodeId#ROUTER}
+ * @param name the workload instance's name
+ * @param namespace its namespace
+ * @param labels its labels
+ * @param ip its address (the "pod IP")
+ * @param appAddress where its app listens (sidecars forward inbound traffic there)
+ * @param ports its named ports
+ * @param serviceAccount its service account
+ */
+public record ProxySpec(
+    String type,
+    String name,
+    String namespace,
+    Map<String, String> labels,
+    String ip,
+    String appAddress,
+    List<KeyValues.NamedPort> ports,
+    String serviceAccount) {
+
+  /**
+   * Whether local proxies announce Istio mTLS support ({@link ProxyBootstrap#mutualTls()}), which
+   * makes the control plane send them mTLS (auto mTLS, PeerAuthentication). Off until {@code weft
+   * run} and the gateway hold their workload certificates ({@code default}, {@code ROOTCA}) from
+   * the identity agent: without them every mTLS handshake would fail. {@code weft demo}'s step 6
+   * runs when this is on.
+   */
+  public static final boolean MUTUAL_TLS = false;
+
+  NodeId nodeId() {
+    return new NodeId(type, ip, name, namespace);
+  }
+
+  /** Istio's node metadata plus Weft's {@code WEFT_PORTS} and {@code WEFT_APP_ADDRESS}. */
+  Map<String, Object> metadata() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(NodeMetadata.NAMESPACE, namespace);
+    m.put(NodeMetadata.NAME, name);
+    m.put(NodeMetadata.LABELS, Map.copyOf(labels));
+    m.put(NodeMetadata.SERVICE_ACCOUNT, serviceAccount);
+    m.put(NodeMetadata.INSTANCE_IPS, ip);
+    m.put(NodeMetadata.WORKLOAD_NAME, name);
+    m.put(NodeMetadata.ISTIO_VERSION, Weft.version());
+    m.put(NodeMetadata.WEFT_PORTS, KeyValues.formatPorts(ports));
+    m.put(NodeMetadata.WEFT_APP_ADDRESS, appAddress);
+    return m;
+  }
+
+  ProxyBootstrap bootstrap(
+      HostPort xds,
+      HostPort admin,
+      Path accessLog,
+      dev.weft.proxy.identity.ControlPlaneCredentials credentials) {
+    return bootstrap(xds, admin, null, accessLog, credentials);
+  }
+
+  /**
+   * The bootstrap; {@code prometheus} (Istio's metrics port) may be null for none. The environment
+   * variable {@code WEFT_TELEMETRY=off} turns Istio's metadata exchange and standard metrics off
+   * (for measuring their cost). {@code credentials} authenticate the proxy to the control plane
+   * (TLS xDS with a workload token) and fetch its workload certificate.
+   */
+  ProxyBootstrap bootstrap(
+      HostPort xds,
+      HostPort admin,
+      HostPort prometheus,
+      Path accessLog,
+      dev.weft.proxy.identity.ControlPlaneCredentials credentials) {
+    return ProxyBootstrap.builder()
+        .credentials(credentials)
+        .telemetry(!"off".equals(System.getenv("WEFT_TELEMETRY")))
+        .prometheusAddress(prometheus == null ? null : prometheus.socketAddress())
+        .nodeId(nodeId())
+        .metadata(metadata())
+        .xdsServer(xds.socketAddress())
+        .adminAddress(admin.socketAddress())
+        .accessLogPath(accessLog)
+        .mutualTls(MUTUAL_TLS)
+        .build();
+  }
+}

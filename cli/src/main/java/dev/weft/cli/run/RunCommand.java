@@ -1,0 +1,195 @@
+package dev.weft.cli.run;
+
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
+import dev.weft.cli.common.StateDirOption;
+import dev.weft.proxy.Proxy;
+import dev.weft.xds.NodeId;
+import dev.weft.xds.WellKnownPorts;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code weft run --name N -n NS --labels k=v --port http:9898 -- COMMAND...}: a workload with its
+ * sidecar. The sidecar runs in this process on the workload's pod IP; the app is a child process
+ * ({@link SupervisedApp}: its own process group, under a watchdog) that listens on the app address
+ * and reaches other services through {@code http_proxy}. They stop together, also when this process
+ * is killed with SIGKILL.
+ */
+@Command(name = "run", description = "Run a workload (a command) with its sidecar.")
+public final class RunCommand implements java.util.concurrent.Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin StateDirOption state;
+
+  @Option(names = "--name", required = true, paramLabel = "N", description = "Workload name.")
+  String name;
+
+  @Option(
+      names = {"-n", "--namespace"},
+      paramLabel = "NS",
+      description = "Namespace (default: default).")
+  String namespace = "default";
+
+  @Option(names = "--labels", paramLabel = "k=v,...", description = "Workload labels.")
+  List<String> labels = List.of();
+
+  @Option(
+      names = {"--port", "--ports"},
+      paramLabel = "name:port",
+      description = "A port the app listens on, e.g. http:9898; repeatable.")
+  List<String> ports = List.of();
+
+  @Option(names = "--service-account", paramLabel = "SA", description = "Default: default.")
+  String serviceAccount = "default";
+
+  @Option(
+      names = "--ready-timeout",
+      paramLabel = "SECONDS",
+      description = "How long to wait for the sidecar (default: 60).")
+  int readyTimeout = 60;
+
+  @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The app's command line.")
+  List<String> command;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    // Both name files in the state directory and the mesh: the API's rule, before anything else.
+    StateDir.requireLabel("--name", name);
+    StateDir.requireLabel("--namespace", namespace);
+    StateDir st = state.resolve();
+    Map<String, String> labelMap = KeyValues.labels(labels);
+    List<KeyValues.NamedPort> portList = KeyValues.ports(ports);
+    ControlPlaneClient.connect(st); // fails early, with the hint, when it is not running
+    HostPort xds = ProxyCommand.xdsFromState(st);
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("labels", labelMap);
+    details.put("command", command);
+    WorkloadAllocator.Addresses addrs =
+        WorkloadAllocator.allocate(st, namespace, name, portList, details);
+    Workload w = new Workload(st, namespace, name);
+    Runtime.getRuntime().addShutdownHook(new Thread(w::stop, "weft-run-shutdown"));
+    try {
+      ProxySpec ps =
+          new ProxySpec(
+              NodeId.SIDECAR,
+              name,
+              namespace,
+              labelMap,
+              addrs.podIp(),
+              addrs.appAddress(),
+              portList,
+              serviceAccount);
+      HostPort admin = new HostPort(addrs.podIp(), WellKnownPorts.PROXY_ADMIN);
+      // Istio's metrics port on the pod IP, as a sidecar's 15090.
+      HostPort metrics = new HostPort(addrs.podIp(), WellKnownPorts.PROMETHEUS);
+      w.proxy =
+          ProxyCommand.start(
+              st, ps, xds, admin, metrics, st.log(namespace + "." + name + ".access"));
+      if (!w.proxy.awaitReady(Duration.ofSeconds(readyTimeout))) {
+        err.println(
+            "error: the sidecar of "
+                + namespace
+                + "/"
+                + name
+                + " is not ready: "
+                + w.proxy.failure().orElse("no configuration from the control plane at " + xds));
+        err.flush();
+        return 1;
+      }
+      out.println(
+          "sidecar "
+              + ps.nodeId()
+              + " ready (pod IP "
+              + addrs.podIp()
+              + ", app address "
+              + addrs.appAddress()
+              + ", admin http://"
+              + admin
+              + ")");
+      out.flush();
+      ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+      Map<String, String> env = pb.environment();
+      String proxyUrl = "http://" + addrs.podIp() + ":" + WellKnownPorts.OUTBOUND;
+      env.put("http_proxy", proxyUrl);
+      env.put("HTTP_PROXY", proxyUrl);
+      env.put("no_proxy", "localhost,127.0.0.1");
+      env.put("NO_PROXY", "localhost,127.0.0.1");
+      env.put("WEFT_APP_ADDRESS", addrs.appAddress());
+      env.put("POD_IP", addrs.podIp());
+      env.put("INSTANCE_IP", addrs.podIp());
+      env.put("POD_NAME", name);
+      env.put("POD_NAMESPACE", namespace);
+      env.put("SERVICE_ACCOUNT", serviceAccount);
+      SupervisedApp app = SupervisedApp.start(pb, SupervisedApp.DEFAULT_GRACE);
+      w.app = app;
+      WorkloadAllocator.recordApp(st, namespace, name, app.process().toHandle(), app.group());
+      Process p = app.process();
+      CompletableFuture.anyOf(p.onExit(), w.proxy.terminationFuture().exceptionally(t -> null))
+          .join();
+      if (!p.isAlive()) {
+        int status = p.waitFor();
+        w.stop();
+        return status;
+      }
+      err.println(
+          "error: the sidecar of "
+              + namespace
+              + "/"
+              + name
+              + " stopped: "
+              + w.proxy.failure().orElse("terminated")
+              + "; stopping the app");
+      err.flush();
+      w.stop();
+      return 1;
+    } finally {
+      w.stop();
+    }
+  }
+
+  /** The running app and sidecar; {@link #stop()} is idempotent (also the shutdown hook). */
+  static final class Workload {
+    private final StateDir state;
+    private final String namespace;
+    private final String name;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    volatile Proxy proxy;
+    volatile SupervisedApp app;
+
+    Workload(StateDir state, String namespace, String name) {
+      this.state = state;
+      this.namespace = namespace;
+      this.name = name;
+    }
+
+    void stop() {
+      if (!stopped.compareAndSet(false, true)) {
+        return;
+      }
+      SupervisedApp a = app;
+      if (a != null) {
+        a.stop(); // its whole process group, also what it left behind when it exited itself
+      }
+      Proxy x = proxy;
+      if (x != null) {
+        x.close();
+      }
+      WorkloadAllocator.release(state, namespace, name);
+    }
+  }
+}

@@ -1,0 +1,207 @@
+package dev.weft.cli.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weft.cli.common.CliException;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
+import dev.weft.xds.WellKnownPorts;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Gives each local workload two loopback addresses (docs/architecture.md, "The local runtime"): its
+ * pod IP {@code 127.0.1.N}, owned by the sidecar, and its app address {@code 127.0.2.N}, where the
+ * app listens. N comes from a counter in {@code workloads/counter}, under a file lock, skipping the
+ * ones another workload of this state directory records and the ones whose ports cannot be bound
+ * (another mesh on this machine may use them).
+ */
+public final class WorkloadAllocator {
+  static final int FIRST = 2;
+  static final int LAST = 254;
+
+  private WorkloadAllocator() {}
+
+  /**
+   * One workload's addresses.
+   *
+   * @param podIp the sidecar's address
+   * @param appAddress the app's address
+   */
+  record Addresses(String podIp, String appAddress) {}
+
+  /**
+   * Allocates addresses for {@code namespace/name} and records them in {@code
+   * workloads/<ns>.<name>.json} with the given details.
+   */
+  static Addresses allocate(
+      StateDir state,
+      String namespace,
+      String name,
+      List<KeyValues.NamedPort> ports,
+      Map<String, Object> details) {
+    state.create();
+    Path lockFile = state.workloads().resolve(".lock");
+    try (FileChannel ch =
+            FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = ch.lock()) {
+      if (!lock.isValid()) {
+        throw new CliException("cannot lock " + lockFile);
+      }
+      Path record = state.workloadFile(namespace, name);
+      Optional<LocalWorkloads.Entry> previous = LocalWorkloads.read(record);
+      if (previous.isPresent()) {
+        Optional<ProcessHandle> run = LocalWorkloads.run(previous.get());
+        if (run.isPresent()) {
+          throw new CliException(
+              "workload "
+                  + namespace
+                  + "/"
+                  + name
+                  + " is already running (pid "
+                  + run.get().pid()
+                  + ")");
+        }
+        // Its weft run is gone; an app it left behind (its watchdog gone too) is stopped now.
+        LocalWorkloads.leftoverApp(previous.get())
+            .ifPresent(g -> g.stop(SupervisedApp.DEFAULT_GRACE));
+      }
+      Set<String> taken = takenPodIps(state);
+      Path counterFile = state.workloads().resolve("counter");
+      int next = FIRST;
+      if (Files.exists(counterFile)) {
+        try {
+          next = Integer.parseInt(Files.readString(counterFile, StandardCharsets.UTF_8).trim());
+        } catch (NumberFormatException e) {
+          next = FIRST;
+        }
+      }
+      for (int attempt = 0; attempt <= LAST - FIRST; attempt++) {
+        int n = FIRST + Math.floorMod(next - FIRST + attempt, LAST - FIRST + 1);
+        String podIp = "127.0.1." + n;
+        String appAddress = "127.0.2." + n;
+        if (taken.contains(podIp) || !bindable(podIp, ports) || !bindable(appAddress, ports)) {
+          continue;
+        }
+        Files.writeString(counterFile, Integer.toString(n + 1), StandardCharsets.UTF_8);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("name", name);
+        json.put("namespace", namespace);
+        json.put("podIP", podIp);
+        json.put("appAddress", appAddress);
+        json.put("ports", KeyValues.formatPorts(ports));
+        json.put("pid", ProcessHandle.current().pid());
+        ProcessHandle.current()
+            .info()
+            .startInstant()
+            .ifPresent(i -> json.put("started", i.toEpochMilli()));
+        json.putAll(details);
+        StateDir.writeJson(record, json);
+        return new Addresses(podIp, appAddress);
+      }
+      throw new CliException("no free workload address left in 127.0.1.2-127.0.1.254");
+    } catch (IOException e) {
+      throw new CliException("cannot allocate a workload address: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Adds the app's process (group) to the record of {@code namespace/name}, so that {@code weft
+   * uninstall} and the next {@code weft run} of that name find an app that outlived its {@code weft
+   * run} (see {@link LocalWorkloads}).
+   */
+  static void recordApp(
+      StateDir state, String namespace, String name, ProcessHandle app, ProcessGroup group) {
+    Path record = state.workloadFile(namespace, name);
+    JsonNode node = StateDir.readJson(record).orElse(null);
+    if (!(node instanceof ObjectNode json)
+        || json.path("pid").asLong(-1) != ProcessHandle.current().pid()) {
+      throw new CliException("the record " + record + " of this workload is gone");
+    }
+    json.put("appPid", group.id());
+    json.put("appGroup", group.group());
+    app.info().startInstant().ifPresent(i -> json.put("appStarted", i.toEpochMilli()));
+    StateDir.writeJson(record, json);
+  }
+
+  /** Removes the record of {@code namespace/name} if this process wrote it. */
+  static void release(StateDir state, String namespace, String name) {
+    Path record = state.workloadFile(namespace, name);
+    long pid = StateDir.readJson(record).map(n -> n.path("pid").asLong(-1)).orElse(-1L);
+    if (pid == ProcessHandle.current().pid()) {
+      try {
+        Files.deleteIfExists(record);
+      } catch (IOException e) {
+        // best effort: a record whose process is gone is reused
+      }
+    }
+  }
+
+  private static Set<String> takenPodIps(StateDir state) throws IOException {
+    Set<String> taken = new HashSet<>();
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(state.workloads(), "*.json")) {
+      for (Path f : dir) {
+        StateDir.readJson(f)
+            .ifPresent(
+                n -> {
+                  long pid = n.path("pid").asLong(-1);
+                  boolean alive =
+                      pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                  if (alive) {
+                    taken.add(n.path("podIP").asText());
+                  }
+                });
+      }
+    }
+    return taken;
+  }
+
+  /** Whether the proxy ports (admin, outbound) and the workload's ports are free on {@code ip}. */
+  static boolean bindable(String ip, List<KeyValues.NamedPort> ports) {
+    if (!canBind(ip, WellKnownPorts.PROXY_ADMIN) || !canBind(ip, WellKnownPorts.OUTBOUND)) {
+      return false;
+    }
+    for (KeyValues.NamedPort p : ports) {
+      if (!canBind(ip, p.port())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether a listening socket can be bound to {@code ip:port} right now. */
+  public static boolean canBind(String ip, int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(InetAddress.getByName(ip), port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** A free TCP port on {@code ip} chosen by the kernel. */
+  public static int freePort(String ip) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress(InetAddress.getByName(ip), 0));
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new CliException("cannot find a free port on " + ip + ": " + e.getMessage(), e);
+    }
+  }
+}

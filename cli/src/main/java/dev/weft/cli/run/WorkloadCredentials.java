@@ -1,0 +1,72 @@
+package dev.weft.cli.run;
+
+import dev.weft.cli.common.CliException;
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.StateDir;
+import dev.weft.proxy.identity.ControlPlaneCredentials;
+import dev.weft.proxy.identity.TokenSource;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * A local proxy's workload credential: a token from the control plane's API ({@code POST
+ * /api/v1/workload-tokens}, which needs the state directory's API token), renewed once half its
+ * life has passed, so the proxy can reconnect and renew its certificate for as long as it runs.
+ * What {@code weft run} and {@code weft proxy} hand to their proxy. Thread safe.
+ */
+final class WorkloadCredentials implements TokenSource {
+  private final StateDir state;
+  private final String namespace;
+  private final String serviceAccount;
+  private final String name;
+  private final Clock clock;
+  private ControlPlaneClient.WorkloadToken current;
+  private Instant renewAt;
+
+  private WorkloadCredentials(
+      StateDir state, String namespace, String serviceAccount, String name, Clock clock) {
+    this.state = state;
+    this.namespace = namespace;
+    this.serviceAccount = serviceAccount;
+    this.name = name;
+    this.clock = clock;
+  }
+
+  /**
+   * The credentials of {@code spec}'s workload: asks the control plane for a first token now (so a
+   * refusal, e.g. an invalid name, fails the command with the reason).
+   */
+  static ControlPlaneCredentials of(StateDir state, ProxySpec spec) {
+    WorkloadCredentials c =
+        new WorkloadCredentials(
+            state, spec.namespace(), spec.serviceAccount(), spec.name(), Clock.systemUTC());
+    ControlPlaneClient.WorkloadToken first = c.renew();
+    return new ControlPlaneCredentials(first.rootCert(), c);
+  }
+
+  @Override
+  public synchronized String token() throws IOException {
+    if (current == null || !clock.instant().isBefore(renewAt)) {
+      try {
+        renew();
+      } catch (CliException e) {
+        if (current == null || !clock.instant().isBefore(current.expiresAt())) {
+          throw new IOException(e.getMessage(), e);
+        }
+        // keep using the current token while it is valid; the next call tries again
+      }
+    }
+    return current.token();
+  }
+
+  private synchronized ControlPlaneClient.WorkloadToken renew() {
+    ControlPlaneClient.WorkloadToken t =
+        ControlPlaneClient.connect(state).workloadToken(namespace, serviceAccount, name);
+    Instant now = clock.instant();
+    current = t;
+    renewAt = now.plus(Duration.between(now, t.expiresAt()).dividedBy(2));
+    return t;
+  }
+}

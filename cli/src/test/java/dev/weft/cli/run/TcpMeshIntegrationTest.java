@@ -1,0 +1,317 @@
+package dev.weft.cli.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
+import dev.weft.cli.install.Installer;
+import dev.weft.controlplane.ControlPlane;
+import dev.weft.proxy.Proxy;
+import dev.weft.xds.NodeId;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TCP through the local mesh in one JVM on real sockets, configured only through the control
+ * plane's API: a TCP echo app behind its sidecar, reached from another workload through that
+ * workload's sidecar (its outbound listener on its pod IP at the service port, then the echo
+ * sidecar's inbound listener), and through a TCP port of the ingress gateway; and a WebSocket
+ * through the gateway's HTTP port and the app's sidecar. The TCP clients are plain blocking
+ * sockets, the WebSocket client is Java's, the WebSocket server Netty's.
+ */
+class TcpMeshIntegrationTest {
+  @TempDir Path tmp;
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  private StateDir meshState; // the control plane the proxies get tokens and certificates from
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+  }
+
+  @Test
+  void tcpEchoThroughASidecarPairAndTheGatewayAndAWebSocketThroughTheGatewayAndASidecar()
+      throws Exception {
+    StateDir state = StateDir.of(tmp.resolve("state")).create();
+    meshState = state;
+    ControlPlane cp =
+        ControlPlane.builder()
+            .stateDir(state.root())
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+            .debounce(Duration.ofMillis(20))
+            .build();
+    cp.start();
+    closeables.add(cp);
+    ControlPlaneClient client = ControlPlaneClient.connect(state);
+    HostPort xds = HostPort.of(cp.xdsAddress());
+    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
+    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
+    int tcpGatewayPort = WorkloadAllocator.freePort("127.0.0.1");
+    assertThat(
+            client
+                .apply(
+                    """
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: echo, namespace: demo}
+                    spec:
+                      selector: {app: echo}
+                      ports:
+                      - {name: tcp-echo, port: 9000, targetPort: 9000}
+                    ---
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: ws, namespace: demo}
+                    spec:
+                      selector: {app: echo}
+                      ports:
+                      - {name: http-ws, port: 8081, targetPort: 9100}
+                    ---
+                    apiVersion: networking.istio.io/v1
+                    kind: Gateway
+                    metadata: {name: ws-gw, namespace: demo}
+                    spec:
+                      selector: {istio: ingressgateway}
+                      servers:
+                      - port: {number: 80, name: http, protocol: HTTP}
+                        hosts: ["*"]
+                    ---
+                    apiVersion: networking.istio.io/v1
+                    kind: VirtualService
+                    metadata: {name: ws, namespace: demo}
+                    spec:
+                      hosts: ["*"]
+                      gateways: [ws-gw]
+                      http:
+                      - route: [{destination: {host: ws, port: {number: 8081}}}]
+                    ---
+                    apiVersion: networking.istio.io/v1
+                    kind: Gateway
+                    metadata: {name: tcp-gw, namespace: demo}
+                    spec:
+                      selector: {istio: ingressgateway}
+                      servers:
+                      - port: {number: %d, name: tcp, protocol: TCP}
+                        hosts: ["*"]
+                    ---
+                    apiVersion: networking.istio.io/v1
+                    kind: VirtualService
+                    metadata: {name: echo-gw, namespace: demo}
+                    spec:
+                      hosts: ["*"]
+                      gateways: [tcp-gw]
+                      tcp:
+                      - route: [{destination: {host: echo, port: {number: 9000}}}]
+                    """
+                        .formatted(tcpGatewayPort),
+                    "tcp.yaml")
+                .errors())
+        .isEmpty();
+
+    Proxy gateway =
+        start(
+            new ProxySpec(
+                NodeId.ROUTER,
+                "istio-ingressgateway",
+                "istio-system",
+                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
+                "127.0.0.1",
+                "127.0.0.1",
+                List.of(),
+                "default"),
+            xds,
+            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")));
+
+    // The echo workload: its app on its app address, its sidecar on its pod IP.
+    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("tcp-echo:9000", "http-ws:9100"));
+    WorkloadAllocator.Addresses echo =
+        WorkloadAllocator.allocate(state, "demo", "echo-v1", ports, Map.of());
+    echoServer(new InetSocketAddress(echo.appAddress(), 9000));
+    closeables.add(WebSocketEcho.start(new InetSocketAddress(echo.appAddress(), 9100)));
+    awaitReady(
+        start(
+            new ProxySpec(
+                NodeId.SIDECAR,
+                "echo-v1",
+                "demo",
+                KeyValues.labels(List.of("app=echo,version=v1")),
+                echo.podIp(),
+                echo.appAddress(),
+                ports,
+                "default"),
+            xds,
+            new HostPort(echo.podIp(), 15000)));
+
+    // A client workload without ports of its own: only its sidecar.
+    WorkloadAllocator.Addresses caller =
+        WorkloadAllocator.allocate(state, "demo", "caller", List.of(), Map.of());
+    awaitReady(
+        start(
+            new ProxySpec(
+                NodeId.SIDECAR,
+                "caller",
+                "demo",
+                KeyValues.labels(List.of("app=caller")),
+                caller.podIp(),
+                caller.appAddress(),
+                List.of(),
+                "default"),
+            xds,
+            new HostPort(caller.podIp(), 15000)));
+    awaitReady(gateway);
+
+    // Sidecar pair: caller's outbound <podIP>_9000 → echo's inbound <podIP>_9000 → the app.
+    InetSocketAddress viaSidecar = new InetSocketAddress(caller.podIp(), 9000);
+    await("echo through the sidecars", () -> echoes(viaSidecar, "hello mesh"));
+    byte[] big = new byte[4 << 20];
+    new java.util.Random(7).nextBytes(big);
+    assertThat(exchange(viaSidecar, big)).isEqualTo(big);
+
+    // The gateway's TCP port.
+    InetSocketAddress viaGateway = new InetSocketAddress("127.0.0.1", tcpGatewayPort);
+    await("echo through the gateway", () -> echoes(viaGateway, "hello gateway"));
+    assertThat(exchange(viaGateway, big)).isEqualTo(big);
+
+    // WebSocket: the gateway's HTTP port, then the echo sidecar's inbound HTTP listener, both
+    // upgrading after the app's 101 (Java's WebSocket client, a Netty WebSocket server).
+    String url = "ws://127.0.0.1:" + ingressPort + "/ws";
+    await("a WebSocket through the gateway and the sidecar", () -> wsEcho(url, "hi"));
+  }
+
+  /** Whether a WebSocket to {@code url} opens and echoes {@code text} (false while unrouted). */
+  private static boolean wsEcho(String url, String text) {
+    java.util.concurrent.CompletableFuture<String> reply =
+        new java.util.concurrent.CompletableFuture<>();
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    java.net.http.WebSocket ws = null;
+    try {
+      ws =
+          client
+              .newWebSocketBuilder()
+              .buildAsync(
+                  java.net.URI.create(url),
+                  new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(
+                        java.net.http.WebSocket w, CharSequence data, boolean last) {
+                      reply.complete(data.toString());
+                      return null;
+                    }
+                  })
+              .get(5, java.util.concurrent.TimeUnit.SECONDS);
+      ws.sendText(text, true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+      return ("echo: " + text).equals(reply.get(5, java.util.concurrent.TimeUnit.SECONDS));
+    } catch (Exception e) {
+      return false;
+    } finally {
+      if (ws != null) {
+        ws.abort();
+      }
+      client.shutdownNow();
+    }
+  }
+
+  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
+    Proxy p =
+        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
+    closeables.add(p);
+    return p;
+  }
+
+  private static void awaitReady(Proxy p) {
+    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("ready: %s", p.failure()).isTrue();
+  }
+
+  /** A TCP echo server: each connection is echoed until the client half-closes. */
+  private void echoServer(InetSocketAddress address) throws IOException {
+    ServerSocket ss = new ServerSocket();
+    ss.bind(address);
+    closeables.add(ss);
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              while (!ss.isClosed()) {
+                try {
+                  Socket s = ss.accept();
+                  Thread.ofVirtual()
+                      .start(
+                          () -> {
+                            try (s) {
+                              s.getInputStream().transferTo(s.getOutputStream());
+                              s.shutdownOutput();
+                            } catch (IOException e) {
+                              // the client went away
+                            }
+                          });
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            });
+  }
+
+  private static boolean echoes(InetSocketAddress to, String text) {
+    byte[] b = text.getBytes(StandardCharsets.UTF_8);
+    try {
+      return java.util.Arrays.equals(exchange(to, b), b);
+    } catch (IOException e) {
+      return false; // not configured yet
+    }
+  }
+
+  /** Sends {@code data}, half-closes, and reads until the peer closes. */
+  private static byte[] exchange(InetSocketAddress to, byte[] data) throws IOException {
+    try (Socket s = new Socket()) {
+      s.connect(to, 5000);
+      s.setSoTimeout(20_000);
+      Thread writer =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      s.getOutputStream().write(data);
+                      s.shutdownOutput();
+                    } catch (IOException e) {
+                      // the read below fails too
+                    }
+                  });
+      byte[] got = s.getInputStream().readAllBytes();
+      try {
+        writer.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return got;
+    }
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(30);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(20); // polling a condition with a deadline
+    }
+  }
+}

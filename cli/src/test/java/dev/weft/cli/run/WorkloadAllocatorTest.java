@@ -1,0 +1,60 @@
+package dev.weft.cli.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WorkloadAllocatorTest {
+  @TempDir Path tmp;
+
+  @Test
+  void allocatesDistinctAddressesAndRecordsThem() {
+    StateDir state = StateDir.of(tmp);
+    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
+    WorkloadAllocator.Addresses a =
+        WorkloadAllocator.allocate(state, "demo", "podinfo-v1", ports, Map.of());
+    WorkloadAllocator.Addresses b =
+        WorkloadAllocator.allocate(state, "demo", "podinfo-v2", ports, Map.of());
+    assertThat(a.podIp()).startsWith("127.0.1.");
+    assertThat(a.appAddress()).isEqualTo("127.0.2." + a.podIp().substring("127.0.1.".length()));
+    assertThat(b.podIp()).isNotEqualTo(a.podIp());
+    var record = StateDir.readJson(state.workloadFile("demo", "podinfo-v1")).orElseThrow();
+    assertThat(record.path("podIP").asText()).isEqualTo(a.podIp());
+    assertThat(record.path("appAddress").asText()).isEqualTo(a.appAddress());
+    assertThat(record.path("ports").asText()).isEqualTo("http:9898");
+    assertThat(record.path("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+
+    // This process is alive, so the same workload cannot run twice.
+    assertThatThrownBy(
+            () -> WorkloadAllocator.allocate(state, "demo", "podinfo-v1", ports, Map.of()))
+        .hasMessageContaining("already running");
+    WorkloadAllocator.release(state, "demo", "podinfo-v1");
+    assertThat(state.workloadFile("demo", "podinfo-v1")).doesNotExist();
+  }
+
+  @Test
+  void skipsAnAddressWhosePortsAreTaken() throws Exception {
+    StateDir state = StateDir.of(tmp);
+    // Find out which address comes next, then occupy its admin port.
+    WorkloadAllocator.Addresses probe =
+        WorkloadAllocator.allocate(state, "demo", "probe", List.of(), Map.of());
+    WorkloadAllocator.release(state, "demo", "probe");
+    int n = Integer.parseInt(probe.podIp().substring("127.0.1.".length())) + 1;
+    String next = "127.0.1." + n;
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress(next, 15000));
+      WorkloadAllocator.Addresses a =
+          WorkloadAllocator.allocate(state, "demo", "podinfo", List.of(), Map.of());
+      assertThat(a.podIp()).isNotEqualTo(next);
+    }
+  }
+}
