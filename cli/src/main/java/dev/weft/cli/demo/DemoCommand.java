@@ -75,6 +75,8 @@ public final class DemoCommand implements Callable<Integer> {
 
   private PrintWriter out;
   private StateDir st;
+  private ControlPlaneClient client; // from step 3 on
+  private final List<Workload> workloads = new ArrayList<>(); // from step 5 on
   private final AtomicBoolean cleaned = new AtomicBoolean();
   private final HttpClient http =
       HttpClient.newBuilder()
@@ -126,6 +128,29 @@ public final class DemoCommand implements Callable<Integer> {
   private boolean replay() {
     out.println(
         "Weft demo: the guide's 90/10 podinfo canary on a local mesh (state dir " + st + ")");
+    boolean ok = true;
+    for (DemoStep step : steps()) {
+      ok &= step.run(); // every step runs; a failed check fails the demo at the end
+    }
+    out.println();
+    out.println(ok ? "✔ Demo complete" : "✘ Demo failed");
+    out.flush();
+    return ok;
+  }
+
+  /** The guide's steps 3 to 7 and the header canary, in order. */
+  private List<DemoStep> steps() {
+    return List.of(
+        DemoStep.act("Step 3: Install the mesh (demo profile)", this::install),
+        DemoStep.act("Step 4: Create the demo namespace", this::createNamespace),
+        DemoStep.act("Step 5: Deploy a two-version sample app", this::deployPodinfo),
+        DemoStep.check("Step 6: Enable strict mTLS for the namespace", this::strictMtls),
+        DemoStep.act("Step 7: Route 90/10 traffic", this::routeCanary),
+        DemoStep.check("Step 7: Count the 90/10 split", this::countSplit),
+        DemoStep.check("Canary by header", this::headerCanary));
+  }
+
+  private void install() {
     step("Step 3: Install the mesh (demo profile)", "weft install --profile demo");
     Installer.install(
         st,
@@ -136,8 +161,10 @@ public final class DemoCommand implements Callable<Integer> {
             new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
             Duration.ofSeconds(90)),
         out);
-    ControlPlaneClient client = ControlPlaneClient.connect(st);
+    client = ControlPlaneClient.connect(st);
+  }
 
+  private void createNamespace() {
     step(
         "Step 4: Create the demo namespace and enable sidecar injection",
         "weft apply -f namespace.yaml   # kubectl create namespace demo; kubectl label ...");
@@ -152,7 +179,9 @@ public final class DemoCommand implements Callable<Integer> {
                 istio-injection: enabled
             """,
             "namespace.yaml"));
+  }
 
+  private void deployPodinfo() {
     step(
         "Step 5: Deploy a two-version sample app",
         "weft run --name podinfo-v1 -n demo --labels app=podinfo,version=v1 --port http:9898 \\\n"
@@ -162,7 +191,6 @@ public final class DemoCommand implements Callable<Integer> {
             + V2
             + ")");
     Distribution dist = Distribution.current();
-    List<Workload> workloads = new ArrayList<>();
     workloads.add(startWorkload(dist, "podinfo-v1", "v1", V1));
     workloads.add(startWorkload(dist, "podinfo-v2", "v2", V2));
     for (Workload w : workloads) {
@@ -178,9 +206,9 @@ public final class DemoCommand implements Callable<Integer> {
       rows.add(List.of(w.name, "2/2", "Running", "0", w.podIp, w.appAddress));
     }
     out.print(ResourceTable.pad(rows));
+  }
 
-    boolean mtlsOk = strictMtls(client, workloads);
-
+  private void routeCanary() {
     step(
         "Step 7: Route 90/10 traffic with VirtualService and DestinationRule",
         "weft apply -f gateway.yaml -f destination-rule.yaml -f virtualservice-canary.yaml");
@@ -205,12 +233,20 @@ public final class DemoCommand implements Callable<Integer> {
     out.print(String.join("\n", tables));
     out.flush();
 
-    String url = "http://127.0.0.1:" + ingressPort + "/version";
     out.println();
-    out.println("Waiting for the ingress gateway to route " + url + " ...");
+    out.println("Waiting for the ingress gateway to route " + url() + " ...");
     out.flush();
-    awaitRoutes(url);
+    awaitRoutes(url());
+  }
 
+  /**
+   * Counts {@link #requests} answers through the ingress gateway; with strict mTLS (step 6), every
+   * one of them went gateway → sidecar over mTLS.
+   *
+   * @return false when a request failed or v1's count lies outside the 99.9% binomial interval
+   */
+  private boolean countSplit() {
+    String url = url();
     out.println();
     out.println(
         "$ for i in $(seq 1 "
@@ -235,8 +271,7 @@ public final class DemoCommand implements Callable<Integer> {
     counts.entrySet().stream()
         .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
         .forEach(e -> out.printf("%4d %s%n", e.getValue(), e.getKey()));
-    // With strict mTLS (step 6), every one of these requests went gateway → sidecar over mTLS.
-    boolean ok = mtlsOk;
+    boolean ok = true;
     if (failures > 0) {
       out.printf("%4d failed (%s)%n", failures, String.join("; ", failureSamples));
       ok = false;
@@ -260,8 +295,12 @@ public final class DemoCommand implements Callable<Integer> {
             + "; a 90/10 split puts v1 within "
             + bounds
             + " with probability 99.9%");
-    ok &= within;
+    return ok & within;
+  }
 
+  /** Only requests with {@code x-canary: true} go to v2; false when one went elsewhere. */
+  private boolean headerCanary() {
+    String url = url();
     step(
         "Canary by header: only requests with x-canary: true go to v2",
         "weft apply -f virtualservice-header.yaml");
@@ -293,7 +332,6 @@ public final class DemoCommand implements Callable<Integer> {
         plainOk++;
       }
     }
-    boolean headerOk = canaryOk == checks && plainOk == checks;
     out.println(
         (canaryOk == checks ? "✔ " : "✘ ")
             + "curl -H 'x-canary: true' "
@@ -316,11 +354,12 @@ public final class DemoCommand implements Callable<Integer> {
             + "/"
             + checks
             + ")");
-    ok &= headerOk;
-    out.println();
-    out.println(ok ? "✔ Demo complete" : "✘ Demo failed");
-    out.flush();
-    return ok;
+    return canaryOk == checks && plainOk == checks;
+  }
+
+  /** The guide's URL through the ingress gateway. */
+  private String url() {
+    return "http://127.0.0.1:" + ingressPort + "/version";
   }
 
   /**
@@ -332,7 +371,7 @@ public final class DemoCommand implements Callable<Integer> {
    *
    * @return false when mTLS was expected and did not behave
    */
-  private boolean strictMtls(ControlPlaneClient client, List<Workload> workloads) {
+  private boolean strictMtls() {
     String file = DemoManifests.PEER_AUTHENTICATION_STRICT;
     boolean sidecarsSpeakMtls = ProxySpec.MUTUAL_TLS;
     if (!sidecarsSpeakMtls) {
