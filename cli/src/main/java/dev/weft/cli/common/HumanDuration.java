@@ -3,7 +3,7 @@ package dev.weft.cli.common;
 import java.time.Duration;
 
 /** kubectl's AGE column ({@code k8s.io/apimachinery/pkg/util/duration.HumanDuration}). */
-public final class HumanDuration {
+final class HumanDuration {
   private HumanDuration() {}
 
   static String format(Duration d) {
