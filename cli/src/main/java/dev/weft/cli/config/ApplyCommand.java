@@ -3,7 +3,7 @@ package dev.weft.cli.config;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.GoDuration;
-import dev.weft.cli.common.Messages;
+import dev.weft.cli.common.Output;
 import dev.weft.cli.common.Sources;
 import dev.weft.cli.common.StateDirOption;
 import java.io.PrintWriter;
@@ -68,7 +68,7 @@ public final class ApplyCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     if (!parsed.errors().isEmpty()) {
-      Messages.printErrors(err, parsed.errors());
+      Output.printErrors(err, parsed.errors());
       err.println("error: nothing applied");
       err.flush();
       return 1;
@@ -79,7 +79,7 @@ public final class ApplyCommand implements Callable<Integer> {
     ControlPlaneClient client = ControlPlaneClient.connect(state.resolve());
     ControlPlaneClient.Outcome outcome = client.apply(parsed.joined(), parsed.sourceName());
     if (!outcome.errors().isEmpty()) {
-      Messages.printErrors(err, outcome.errors());
+      Output.printErrors(err, outcome.errors());
       err.println("error: nothing applied");
       err.flush();
       return 1;
@@ -215,7 +215,7 @@ public final class ApplyCommand implements Callable<Integer> {
         + " version "
         + t.version()
         + ": "
-        + Messages.nackReason(t.errorCode(), t.error());
+        + Output.nackReason(t.errorCode(), t.error());
   }
 
   private static String plural(int n, String one, String many) {

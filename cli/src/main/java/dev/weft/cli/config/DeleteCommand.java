@@ -4,7 +4,7 @@ import dev.weft.api.ResourceKind;
 import dev.weft.api.ResourceWriter;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.Messages;
+import dev.weft.cli.common.Output;
 import dev.weft.cli.common.Sources;
 import dev.weft.cli.common.StateDirOption;
 import java.io.PrintWriter;
@@ -54,7 +54,7 @@ public final class DeleteCommand implements Callable<Integer> {
     if (byFile) {
       Sources.Parsed parsed = Sources.parse(Sources.read(files, System.in));
       if (!parsed.errors().isEmpty()) {
-        Messages.printErrors(err, parsed.errors());
+        Output.printErrors(err, parsed.errors());
         err.println("error: nothing deleted");
         err.flush();
         return 1;
@@ -80,7 +80,7 @@ public final class DeleteCommand implements Callable<Integer> {
       for (String name : args.subList(1, args.size())) {
         List<Map<String, Object>> found = client.list(kind, ns, name);
         if (found.isEmpty()) {
-          throw new CliException(Messages.notFound(kind, name));
+          throw new CliException(Output.notFound(kind, name));
         }
         if (!docs.isEmpty()) {
           docs.append("---\n");
@@ -99,7 +99,7 @@ public final class DeleteCommand implements Callable<Integer> {
     }
     out.flush();
     if (!outcome.errors().isEmpty()) {
-      Messages.printErrors(err, outcome.errors());
+      Output.printErrors(err, outcome.errors());
       err.flush();
       return 1;
     }

@@ -4,7 +4,7 @@ import dev.weft.api.ResourceKind;
 import dev.weft.api.ResourceWriter;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.Messages;
+import dev.weft.cli.common.Output;
 import dev.weft.cli.common.ResourceTable;
 import dev.weft.cli.common.StateDirOption;
 import java.io.PrintWriter;
@@ -79,7 +79,7 @@ public final class GetCommand implements Callable<Integer> {
     for (ResourceKind kind : kindList) {
       List<Map<String, Object>> items = client.list(kind, ns, name);
       if (name != null && items.isEmpty()) {
-        throw new CliException(Messages.notFound(kind, name));
+        throw new CliException(Output.notFound(kind, name));
       }
       all.addAll(items);
       if (!items.isEmpty() && (output == null || output.equals("wide"))) {

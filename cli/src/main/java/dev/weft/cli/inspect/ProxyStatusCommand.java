@@ -3,7 +3,7 @@ package dev.weft.cli.inspect;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.Messages;
+import dev.weft.cli.common.Output;
 import dev.weft.cli.common.ResourceTable;
 import dev.weft.cli.common.StateDirOption;
 import java.io.PrintWriter;
@@ -150,7 +150,7 @@ public final class ProxyStatusCommand implements Callable<Integer> {
         + t.path("nacked").asText("")
         + (withNonce && !nonce.isEmpty() ? " (nonce " + nonce + ")" : "")
         + ": "
-        + Messages.nackReason(t.path("errorCode").asInt(0), t.path("error").asText(""));
+        + Output.nackReason(t.path("errorCode").asInt(0), t.path("error").asText(""));
   }
 
   static String status(JsonNode t) {

@@ -9,25 +9,25 @@ import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class MessagesTest {
+class OutputTest {
   @Test
   void codeNamesAreGrpcs() {
-    assertThat(Messages.grpcCodeName(3)).isEqualTo("INVALID_ARGUMENT");
-    assertThat(Messages.grpcCodeName(13)).isEqualTo("INTERNAL");
-    assertThat(Messages.grpcCodeName(99)).isEqualTo("99");
+    assertThat(Output.grpcCodeName(3)).isEqualTo("INVALID_ARGUMENT");
+    assertThat(Output.grpcCodeName(13)).isEqualTo("INTERNAL");
+    assertThat(Output.grpcCodeName(99)).isEqualTo("99");
   }
 
   @Test
   void nackReasonNamesTheCodeUnlessItIsOk() {
-    assertThat(Messages.nackReason(3, "bad route")).isEqualTo("INVALID_ARGUMENT: bad route");
-    assertThat(Messages.nackReason(0, "bad route")).isEqualTo("bad route");
+    assertThat(Output.nackReason(3, "bad route")).isEqualTo("INVALID_ARGUMENT: bad route");
+    assertThat(Output.nackReason(0, "bad route")).isEqualTo("bad route");
   }
 
   @Test
   void notFoundAsKubectlSaysIt() {
-    assertThat(Messages.notFound(ResourceKind.VIRTUAL_SERVICE, "podinfo"))
+    assertThat(Output.notFound(ResourceKind.VIRTUAL_SERVICE, "podinfo"))
         .isEqualTo("virtualservices.networking.istio.io \"podinfo\" not found");
-    assertThat(Messages.notFound(ResourceKind.NAMESPACE, "demo"))
+    assertThat(Output.notFound(ResourceKind.NAMESPACE, "demo"))
         .isEqualTo("namespaces \"demo\" not found");
   }
 
@@ -35,7 +35,7 @@ class MessagesTest {
   void oneErrorLinePerValidationError() {
     StringWriter text = new StringWriter();
     PrintWriter err = new PrintWriter(text);
-    Messages.printErrors(
+    Output.printErrors(
         err,
         List.of(
             new ValidationError(

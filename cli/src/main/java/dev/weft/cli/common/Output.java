@@ -10,8 +10,8 @@ import java.util.List;
  * {@code not found}, and a proxy's NACK reason as {@code proxy-status} and {@code apply --wait}
  * print it.
  */
-public final class Messages {
-  private Messages() {}
+public final class Output {
+  private Output() {}
 
   /** One {@code error: ...} line per validation error, as {@code apply}, {@code delete} print. */
   public static void printErrors(PrintWriter err, List<ValidationError> errors) {
