@@ -15,6 +15,7 @@ import dev.weft.api.ResourceKind;
 import dev.weft.api.ResourceParser;
 import dev.weft.api.ValidationError;
 import dev.weft.controlplane.analysis.MeshAnalysis;
+import dev.weft.controlplane.gen.CredentialSecrets;
 import dev.weft.controlplane.gen.Enforcement;
 import dev.weft.controlplane.store.ApplyResult;
 import dev.weft.controlplane.store.ConfigSnapshot;
@@ -352,6 +353,11 @@ public final class ApiServer implements AutoCloseable {
       sendJson(ex, 400, errors(parsed.errors()));
       return;
     }
+    List<ValidationError> unusable = unusableSecrets(source, parsed.resources());
+    if (!unusable.isEmpty()) {
+      sendJson(ex, 400, errors(unusable));
+      return;
+    }
     List<Message> before = analysis.current();
     StoreOutcome outcome = store.apply(source, parsed.resources());
     if (!outcome.ok()) {
@@ -370,6 +376,23 @@ public final class ApiServer implements AutoCloseable {
     root.set("warnings", warnings(parsed.resources(), store.snapshot()));
     root.put("generation", generation(outcome.results()));
     sendJson(ex, 200, root);
+  }
+
+  /**
+   * The Secrets with TLS material (Istio's {@code tls.crt}/{@code tls.key}/{@code ca.crt} or {@code
+   * cert}/{@code key}/{@code cacert}) that a gateway could not load: PEM that does not parse, a key
+   * that is not the certificate's. Refused at apply, so a proxy is never sent one (Envoy would
+   * reject the secret, and the listener using it with it).
+   */
+  private static List<ValidationError> unusableSecrets(String source, List<Resource> resources) {
+    List<ValidationError> out = new ArrayList<>();
+    for (int i = 0; i < resources.size(); i++) {
+      Resource r = resources.get(i);
+      for (CredentialSecrets.InvalidSecretException e : CredentialSecrets.check(r)) {
+        out.add(new ValidationError(source, i, r.key().toString(), e.field(), e.getMessage()));
+      }
+    }
+    return out;
   }
 
   /**
@@ -433,7 +456,9 @@ public final class ApiServer implements AutoCloseable {
       if (name != null && !name.isEmpty() && !name.equals(r.key().name())) {
         continue;
       }
-      items.add(JSON.valueToTree(r.document()));
+      items.add(
+          JSON.valueToTree(
+              kind.get() == ResourceKind.SECRET ? redacted(r.document()) : r.document()));
     }
     if (name != null && !name.isEmpty() && items.isEmpty()) {
       String where = namespace == null || namespace.isEmpty() ? name : namespace + "/" + name;
@@ -443,6 +468,46 @@ public final class ApiServer implements AutoCloseable {
     ObjectNode root = JSON.createObjectNode();
     root.set("items", items);
     sendJson(ex, 200, root);
+  }
+
+  /**
+   * A Secret's document with its values hidden: {@code data} keeps its keys, each value replaced by
+   * {@code <redacted: N bytes>}; {@code stringData} is dropped (it was merged into {@code data}).
+   * Key material never leaves the control plane through the API.
+   */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> redacted(Map<String, Object> document) {
+    Map<String, Object> out = new LinkedHashMap<>(document);
+    Map<String, Object> data = new LinkedHashMap<>();
+    if (document.get("data") instanceof Map<?, ?> d) {
+      d.forEach(
+          (k, v) ->
+              data.put(
+                  String.valueOf(k),
+                  "<redacted: " + (v instanceof String s ? decodedLength(s) : 0) + " bytes>"));
+    }
+    if (document.get("stringData") instanceof Map<?, ?> sd) {
+      sd.forEach(
+          (k, v) ->
+              data.put(
+                  String.valueOf(k),
+                  "<redacted: "
+                      + (v instanceof String s ? s.getBytes(StandardCharsets.UTF_8).length : 0)
+                      + " bytes>"));
+    }
+    out.remove("stringData");
+    if (document.containsKey("data") || !data.isEmpty()) {
+      out.put("data", data);
+    }
+    return out;
+  }
+
+  private static int decodedLength(String base64) {
+    try {
+      return java.util.Base64.getMimeDecoder().decode(base64).length;
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
   }
 
   /**

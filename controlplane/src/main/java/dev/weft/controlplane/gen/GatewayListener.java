@@ -82,32 +82,81 @@ record GatewayListener(int port, int bindPort, List<BoundServer> servers) {
   /**
    * The HTTP listeners of a router proxy: one per port of the HTTP servers of the Gateways whose
    * {@code selector} matches the proxy's labels (an empty selector matches every gateway), ordered
-   * by bind port. HTTPS and TLS servers are not served yet; TCP servers are {@link #tcpOf}.
+   * by bind port. HTTPS and TLS servers are {@link #tlsOf}; TCP servers are {@link #tcpOf}.
    */
   static List<GatewayListener> of(PushContext context, Proxy proxy) {
-    return of(context, proxy, true);
+    return of(context, proxy, Kind.HTTP);
   }
 
   /**
-   * The TCP listeners of a router proxy: one per port of the servers with protocol TCP (or MONGO,
-   * REDIS, MYSQL, which Istio also serves with a TCP proxy), whose bind port no HTTP listener
-   * takes.
+   * The TLS listeners of a router proxy: one per port of the HTTPS and TLS servers whose bind port
+   * no HTTP listener takes. Their chains are chosen by SNI: a terminating HTTPS server's ({@link
+   * GatewayTls#terminatesHttps}), or the {@code tls} routes of a PASSTHROUGH server.
    */
-  static List<GatewayListener> tcpOf(PushContext context, Proxy proxy) {
-    Set<Integer> http = new java.util.HashSet<>();
-    for (GatewayListener gl : of(context, proxy, true)) {
-      http.add(gl.bindPort());
+  static List<GatewayListener> tlsOf(PushContext context, Proxy proxy) {
+    Set<Integer> taken = new java.util.HashSet<>();
+    for (GatewayListener gl : of(context, proxy, Kind.HTTP)) {
+      taken.add(gl.bindPort());
     }
     List<GatewayListener> out = new ArrayList<>();
-    for (GatewayListener gl : of(context, proxy, false)) {
-      if (!http.contains(gl.bindPort())) {
+    for (GatewayListener gl : of(context, proxy, Kind.TLS)) {
+      if (!taken.contains(gl.bindPort())) {
         out.add(gl);
       }
     }
     return out;
   }
 
-  private static List<GatewayListener> of(PushContext context, Proxy proxy, boolean httpServers) {
+  /**
+   * The TCP listeners of a router proxy: one per port of the servers with protocol TCP (or MONGO,
+   * REDIS, MYSQL, which Istio also serves with a TCP proxy), whose bind port no HTTP or TLS
+   * listener takes.
+   */
+  static List<GatewayListener> tcpOf(PushContext context, Proxy proxy) {
+    Set<Integer> taken = new java.util.HashSet<>();
+    for (GatewayListener gl : of(context, proxy, Kind.HTTP)) {
+      taken.add(gl.bindPort());
+    }
+    for (GatewayListener gl : of(context, proxy, Kind.TLS)) {
+      taken.add(gl.bindPort());
+    }
+    List<GatewayListener> out = new ArrayList<>();
+    for (GatewayListener gl : of(context, proxy, Kind.TCP)) {
+      if (!taken.contains(gl.bindPort())) {
+        out.add(gl);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Istio's route configuration name for a terminating HTTPS server ({@code gatewayRDSRouteName}):
+   * {@code https.<port>.<portName>.<gateway>.<namespace>}, one per server, so a connection that
+   * chose a server by SNI routes only that server's hosts.
+   */
+  static String httpsRouteName(BoundServer s) {
+    return "https."
+        + s.server().port().number()
+        + "."
+        + s.server().port().name()
+        + "."
+        + s.gateway().metadata().name()
+        + "."
+        + s.gateway().metadata().namespace();
+  }
+
+  /** This listener with only {@code s}: what one server's chain routes. */
+  GatewayListener only(BoundServer s) {
+    return new GatewayListener(port, bindPort, List.of(s));
+  }
+
+  private enum Kind {
+    HTTP,
+    TLS,
+    TCP
+  }
+
+  private static List<GatewayListener> of(PushContext context, Proxy proxy, Kind kind) {
     if (!proxy.isRouter()) {
       return List.of();
     }
@@ -123,8 +172,17 @@ record GatewayListener(int port, int bindPort, List<BoundServer> servers) {
         continue;
       }
       for (Server s : gw.servers()) {
-        if (s.port() == null
-            || !(httpServers ? isHttp(s.port().protocol()) : isTcp(s.port().protocol()))) {
+        if (s.port() == null) {
+          continue;
+        }
+        String protocol = s.port().protocol();
+        boolean wanted =
+            switch (kind) {
+              case HTTP -> isHttp(protocol);
+              case TLS -> isTls(protocol);
+              case TCP -> isTcp(protocol);
+            };
+        if (!wanted) {
           continue;
         }
         int port = s.port().number();
@@ -140,6 +198,11 @@ record GatewayListener(int port, int bindPort, List<BoundServer> servers) {
     byPort.forEach(
         (bind, servers) -> out.add(new GatewayListener(bindPorts.get(bind), bind, servers)));
     return out;
+  }
+
+  private static boolean isTls(String protocol) {
+    return protocol != null
+        && (protocol.equalsIgnoreCase("HTTPS") || protocol.equalsIgnoreCase("TLS"));
   }
 
   private static boolean isHttp(String protocol) {

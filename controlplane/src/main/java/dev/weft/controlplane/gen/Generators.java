@@ -8,19 +8,24 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.util.List;
 
-/** The four generators, in the order Envoy wants its updates: CDS, EDS, LDS, RDS. */
+/** The generators, in Istio's push order: CDS, EDS, LDS, RDS, SDS. */
 public final class Generators {
-  /** CDS → EDS → LDS → RDS: clusters before their endpoints, listeners before their routes. */
+  /**
+   * CDS → EDS → LDS → RDS → SDS: clusters before their endpoints, listeners before their routes,
+   * secrets last (Istio's {@code PushOrder}).
+   */
   public static final List<Generator> ALL =
       List.of(
           new ClusterGenerator(),
           new EndpointGenerator(),
           new ListenerGenerator(),
-          new RouteGenerator());
+          new RouteGenerator(),
+          new SecretGenerator());
 
   /** The type URLs in push order. */
   public static final List<String> TYPE_ORDER =
-      List.of(TypeUrls.CLUSTER, TypeUrls.ENDPOINT, TypeUrls.LISTENER, TypeUrls.ROUTE);
+      List.of(
+          TypeUrls.CLUSTER, TypeUrls.ENDPOINT, TypeUrls.LISTENER, TypeUrls.ROUTE, TypeUrls.SECRET);
 
   private Generators() {}
 
@@ -41,6 +46,7 @@ public final class Generators {
       case ClusterLoadAssignment c -> c.getClusterName();
       case Listener l -> l.getName();
       case RouteConfiguration r -> r.getName();
+      case io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret s -> s.getName();
       default -> "";
     };
   }

@@ -70,6 +70,12 @@ public final class ListenerGenerator implements Generator {
                 "outbound_" + ip + "_" + gl.bindPort(),
                 rds(ResourceNames.gatewayHttpRoute(gl.bindPort())).addAllHttpFilters(security)));
       }
+      for (GatewayListener gl : GatewayListener.tlsOf(context, proxy)) {
+        Listener l = gatewayTlsListener(context, proxy, gl, security);
+        if (l != null) {
+          out.add(l);
+        }
+      }
       for (GatewayListener gl : GatewayListener.tcpOf(context, proxy)) {
         List<FilterChain> chains =
             TcpRoutes.gateway(context, proxy, gl, boundVirtualServices(context, gl));
@@ -115,9 +121,9 @@ public final class ListenerGenerator implements Generator {
               inboundMtlsListener(
                   ip, in.port(), httpFilter(hcm, statPrefix), mtlsMode(context, proxy, in)));
         }
-      } else if (in.protocol().isTcp()) {
+      } else if (in.protocol().isTcp() || in.protocol().isTls()) {
         // Istio's inbound TCP chain: a tcp_proxy to inbound|T|| (stat prefix the cluster), with
-        // the same mTLS chains as an HTTP port.
+        // the same mTLS chains as an HTTP port; a TLS port's bytes pass through as they are.
         FilterChain chain = TcpRoutes.single(cluster);
         if (!proxy.mtls()) {
           out.add(tcpListener(ip, in.port(), TrafficDirection.INBOUND, List.of(chain)));
@@ -159,9 +165,22 @@ public final class ListenerGenerator implements Generator {
       for (MeshService.Port port : svc.ports()) {
         // A port below 1024 is not bound: a sidecar runs unprivileged, and one listener it cannot
         // bind would keep it from ever being ready.
-        if (!port.protocol().isTcp()
+        boolean tls = port.protocol().isTls();
+        if (!(port.protocol().isTcp() || tls)
             || port.number() < PRIVILEGED_PORTS
             || !taken.add(port.number())) {
+          continue;
+        }
+        if (tls) {
+          // Istio's outbound TLS chains: the tls routes by SNI, the service for the rest.
+          Listener.Builder l =
+              tcpListener(
+                  ip,
+                  port.number(),
+                  TrafficDirection.OUTBOUND,
+                  TcpRoutes.tlsSidecar(context, proxy, svc, port))
+                  .toBuilder();
+          out.add(l.addListenerFilters(MeshTls.tlsInspector()).build());
           continue;
         }
         out.add(
@@ -172,6 +191,53 @@ public final class ListenerGenerator implements Generator {
                 TcpRoutes.sidecar(context, proxy, svc, port)));
       }
     }
+  }
+
+  /**
+   * A gateway's listener for its HTTPS and TLS servers on one port, as Istio's gateway listener:
+   * the TLS inspector reads the ClientHello's SNI, and each server gets its chains matching its
+   * hosts as {@code server_names} ({@code *}: any), in server order. A terminating HTTPS server
+   * (SIMPLE, MUTUAL, OPTIONAL_MUTUAL with a {@code credentialName}) gets one chain with its
+   * DownstreamTlsContext ({@link GatewayTls#downstream}) and an HTTP connection manager whose RDS
+   * is the server's own route configuration ({@link GatewayListener#httpsRouteName}); a PASSTHROUGH
+   * server gets its {@code tls} routes' chains ({@link TcpRoutes#tlsGateway}). A chain whose match
+   * an earlier chain already has is dropped (Envoy rejects equal matches; Istio keeps the first
+   * server). Null when no chain is left.
+   */
+  private static Listener gatewayTlsListener(
+      PushContext context, Proxy proxy, GatewayListener gl, List<HttpFilter> security) {
+    String ip = proxy.ip();
+    List<FilterChain> chains = new ArrayList<>();
+    Set<FilterChainMatch> seen = new HashSet<>();
+    for (GatewayListener.BoundServer s : gl.servers()) {
+      List<FilterChain> serverChains = new ArrayList<>();
+      if (GatewayTls.passthrough(s.server())) {
+        serverChains.addAll(
+            TcpRoutes.tlsGateway(context, proxy, gl, s, boundVirtualServices(context, gl.only(s))));
+      } else if (GatewayTls.terminatesHttps(s.server())) {
+        HttpConnectionManager.Builder hcm =
+            rds(GatewayListener.httpsRouteName(s)).addAllHttpFilters(security);
+        serverChains.add(
+            FilterChain.newBuilder()
+                .setFilterChainMatch(
+                    FilterChainMatch.newBuilder()
+                        .addAllServerNames(GatewayTls.serverNames(s.server())))
+                .setTransportSocket(GatewayTls.downstream(s.server()))
+                .addFilters(httpFilter(hcm, "outbound_" + ip + "_" + gl.bindPort()))
+                .build());
+      }
+      for (FilterChain c : serverChains) {
+        if (seen.add(c.getFilterChainMatch())) {
+          chains.add(c);
+        }
+      }
+    }
+    if (chains.isEmpty()) {
+      return null;
+    }
+    return tcpListener(ip, gl.bindPort(), TrafficDirection.OUTBOUND, chains).toBuilder()
+        .addListenerFilters(MeshTls.tlsInspector())
+        .build();
   }
 
   /** The VirtualServices bound to one of the listener's Gateways, oldest first. */

@@ -448,7 +448,7 @@ final class MeshTls {
   }
 
   /** A secret named by {@code credentialName}, as Istio's {@code credentials.ToResourceName}. */
-  private static SdsSecretConfig credentialSds(String credentialName) {
+  static SdsSecretConfig credentialSds(String credentialName) {
     String name = credentialName;
     if (!name.startsWith(KUBERNETES_SECRET)
         && !name.startsWith("kubernetes-gateway://")

@@ -40,7 +40,15 @@ public final class RouteGenerator implements Generator {
     List<Message> out = new ArrayList<>();
     if (proxy.isRouter()) {
       for (GatewayListener gl : GatewayListener.of(context, proxy)) {
-        out.add(gatewayRoutes(context, gl));
+        out.add(gatewayRoutes(context, gl, ResourceNames.gatewayHttpRoute(gl.bindPort())));
+      }
+      // A terminating HTTPS server routes its own hosts only (Istio's https.<port>.<name>...).
+      for (GatewayListener gl : GatewayListener.tlsOf(context, proxy)) {
+        for (GatewayListener.BoundServer s : gl.servers()) {
+          if (GatewayTls.terminatesHttps(s.server())) {
+            out.add(gatewayRoutes(context, gl.only(s), GatewayListener.httpsRouteName(s)));
+          }
+        }
       }
     } else {
       // A sidecar's routes depend on the push context and its namespace only (the short-name
@@ -129,9 +137,9 @@ public final class RouteGenerator implements Generator {
     return out;
   }
 
-  private static RouteConfiguration gatewayRoutes(PushContext context, GatewayListener gl) {
-    RouteConfiguration.Builder rc =
-        RouteConfiguration.newBuilder().setName(ResourceNames.gatewayHttpRoute(gl.bindPort()));
+  private static RouteConfiguration gatewayRoutes(
+      PushContext context, GatewayListener gl, String routeName) {
+    RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(routeName);
     Set<String> gatewayNames = gl.gatewayNames();
     Map<String, List<Route>> byHost = new LinkedHashMap<>();
     for (Resource r : context.virtualServices()) {
@@ -160,9 +168,27 @@ public final class RouteGenerator implements Generator {
         byHost.computeIfAbsent(host, k -> new ArrayList<>()).addAll(routes);
       }
     }
+    // httpsRedirect (Istio: the server's virtual hosts get require_tls ALL, which answers a
+    // plain-text request 301 to https): the hosts of such servers, with or without a route.
+    Set<String> redirect = new LinkedHashSet<>();
+    for (GatewayListener.BoundServer s : gl.servers()) {
+      if (GatewayTls.httpsRedirect(s.server())) {
+        for (String h : s.server().hosts()) {
+          int slash = h.indexOf('/');
+          redirect.add(slash < 0 ? h : h.substring(slash + 1));
+        }
+      }
+    }
+    for (String h : redirect) {
+      byHost.computeIfAbsent(h, k -> new ArrayList<>());
+    }
     byHost.forEach(
         (host, routes) -> {
-          if (routes.isEmpty()) {
+          boolean requireTls = false;
+          for (String r : redirect) {
+            requireTls |= Hosts.matches(r, host);
+          }
+          if (routes.isEmpty() && !requireTls) {
             return;
           }
           VirtualHost.Builder vh =
@@ -172,6 +198,9 @@ public final class RouteGenerator implements Generator {
           } else {
             // Istio: the host with any port.
             vh.addDomains(host).addDomains(host + ":*");
+          }
+          if (requireTls) {
+            vh.setRequireTls(VirtualHost.TlsRequirementType.ALL);
           }
           rc.addVirtualHosts(vh.addAllRoutes(routes));
         });

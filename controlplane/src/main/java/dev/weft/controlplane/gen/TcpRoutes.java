@@ -118,6 +118,101 @@ final class TcpRoutes {
     return out;
   }
 
+  /**
+   * The chains of a gateway's PASSTHROUGH server: the {@code tls} routes of the VirtualServices
+   * bound to its Gateway, each applicable match a chain whose {@code server_names} are its {@code
+   * sniHosts} that the server exposes (the narrower name where a server host and an SNI host are
+   * wildcards of each other, as Istio's gateway SNI matching), relaying the still encrypted bytes.
+   * No applicable route, no chain.
+   */
+  static List<FilterChain> tlsGateway(
+      PushContext context,
+      Proxy proxy,
+      GatewayListener gl,
+      GatewayListener.BoundServer server,
+      List<Resource> bound) {
+    GatewayListener one = gl.only(server);
+    return tlsChains(
+        context, bound, new Scope(gl.port(), proxy, one.gatewayNames(), false), server, null);
+  }
+
+  /**
+   * The chains of a sidecar's outbound listener for {@code svc}'s TLS (or HTTPS) port: the mesh
+   * VirtualService's {@code tls} routes by SNI, then the whole service for any other connection.
+   */
+  static List<FilterChain> tlsSidecar(
+      PushContext context, Proxy proxy, MeshService svc, MeshService.Port port) {
+    List<Resource> vss = new ArrayList<>();
+    Resource vs = context.meshVirtualService(svc.hostname());
+    if (vs != null) {
+      vss.add(vs);
+    }
+    String whole = ClusterName.outbound(port.number(), "", svc.hostname()).toString();
+    return tlsChains(
+        context, vss, new Scope(port.number(), proxy, Set.of("mesh"), true), null, whole);
+  }
+
+  private static List<FilterChain> tlsChains(
+      PushContext context,
+      List<Resource> vss,
+      Scope scope,
+      GatewayListener.BoundServer server,
+      String defaultCluster) {
+    List<FilterChain> out = new ArrayList<>();
+    Set<List<Object>> seen = new HashSet<>();
+    for (Resource r : vss) {
+      VirtualService vs = r.spec(VirtualService.class);
+      String ns = r.metadata().namespace();
+      for (Map<String, Object> route : vs.tls()) {
+        TcpProxy proxy = null;
+        for (Map<String, Object> m : maps(route.get("match"))) {
+          if (!applies(m, scope, ns)) {
+            continue;
+          }
+          List<String> names = new ArrayList<>();
+          for (String sni : strings(m.get("sniHosts"))) {
+            if (server == null) {
+              if (!names.contains(sni)) {
+                names.add(sni);
+              }
+              continue;
+            }
+            for (String serverHost : server.hostsFor(ns)) {
+              String name =
+                  Hosts.matches(serverHost, sni)
+                      ? sni
+                      : Hosts.matches(sni, serverHost) ? serverHost : null;
+              if (name != null && !names.contains(name)) {
+                names.add(name);
+              }
+            }
+          }
+          if (names.contains("*")) {
+            names = List.of(); // any name
+          }
+          List<String> subnets = strings(m.get("destinationSubnets"));
+          if (!seen.add(List.of(new java.util.TreeSet<>(names), subnets))) {
+            continue; // an earlier route has this match: Envoy rejects equal chains
+          }
+          if (proxy == null) {
+            proxy = tcpProxy(context, route, ns, scope, null);
+            if (proxy == null) {
+              break;
+            }
+          }
+          FilterChain c = chain(subnets, proxy);
+          FilterChainMatch.Builder fm =
+              c.getFilterChainMatch().toBuilder().addAllServerNames(names);
+          out.add(c.toBuilder().setFilterChainMatch(fm).build());
+        }
+      }
+    }
+    if (defaultCluster != null && seen.add(List.of(new java.util.TreeSet<String>(), List.of()))) {
+      out.add(single(defaultCluster));
+    }
+    return out;
+  }
+
   /** A chain that relays every connection to {@code cluster} (stat prefix: the cluster). */
   static FilterChain single(String cluster) {
     return chain(

@@ -16,9 +16,10 @@ import java.util.Set;
  *
  * <p>The table is deliberately narrow, since it lets a push skip generators entirely: the connected
  * workloads and WorkloadEntries feed only EDS; VirtualServices and Gateways feed only RDS and LDS;
- * any other kind (Services, DestinationRules, and the security kinds whose generators read them)
- * regenerates every type. A generator that starts reading a kind outside its row must widen {@link
- * #affects}; {@code ConfigsUpdatedTest} checks the table against the generators' output.
+ * Secrets feed only SDS, and SDS nothing else; any other kind (Services, DestinationRules, and the
+ * security kinds whose generators read them) regenerates every type. A generator that starts
+ * reading a kind outside its row must widen {@link #affects}; {@code ConfigsUpdatedTest} checks the
+ * table against the generators' output.
  *
  * @param full every type (the first context, or nothing to compare with)
  * @param kinds the resource kinds with an added, removed or changed resource
@@ -31,6 +32,7 @@ public record ConfigsUpdated(
   public static final ConfigsUpdated FULL = new ConfigsUpdated(true, Set.of(), false, false);
 
   private static final Set<ResourceKind> EDS_ONLY = EnumSet.of(ResourceKind.WORKLOAD_ENTRY);
+  private static final Set<ResourceKind> SECRETS_ONLY = EnumSet.of(ResourceKind.SECRET);
   private static final Set<ResourceKind> ROUTING =
       EnumSet.of(ResourceKind.VIRTUAL_SERVICE, ResourceKind.GATEWAY);
 
@@ -84,6 +86,12 @@ public record ConfigsUpdated(
   public boolean affects(String typeUrl) {
     if (full) {
       return true;
+    }
+    if (typeUrl.equals(TypeUrls.SECRET)) {
+      return kinds.contains(ResourceKind.SECRET); // SDS reads the Secrets only
+    }
+    if (SECRETS_ONLY.containsAll(kinds) && !kinds.isEmpty() && !workloads && !serviceAccounts) {
+      return false; // Secrets only: SDS above
     }
     boolean endpointsOnly = EDS_ONLY.containsAll(kinds);
     boolean routingOnly = ROUTING.containsAll(kinds) && !workloads;

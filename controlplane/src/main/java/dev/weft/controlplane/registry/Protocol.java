@@ -81,12 +81,20 @@ public enum Protocol {
   /**
    * Whether the proxy serves this port with its TCP proxy: an explicit TCP, Mongo, Redis or MySQL
    * port (by name prefix or {@code appProtocol}). Unknown protocols are HTTP ({@link #isHttp}); TLS
-   * and HTTPS (Istio's SNI routing and passthrough) are not served yet, nor UDP.
+   * and HTTPS are {@link #isTls}; UDP is not served.
    */
   public boolean isTcp() {
     return switch (this) {
       case TCP, MONGO, REDIS, MYSQL -> true;
       default -> false;
     };
+  }
+
+  /**
+   * Whether the port carries TLS the proxy does not terminate (TLS, HTTPS): relayed by its TCP
+   * proxy, outbound chosen by SNI from VirtualService {@code tls} routes, as Istio.
+   */
+  public boolean isTls() {
+    return this == TLS || this == HTTPS;
   }
 }
