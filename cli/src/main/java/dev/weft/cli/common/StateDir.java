@@ -64,7 +64,10 @@ public final class StateDir {
     return root.resolve("controlplane.version");
   }
 
-  /** Where {@code weft install} records the ingress gateway ({@code {"admin","ingressPort"}}). */
+  /**
+   * Where {@code weft install} records the ingress gateway ({@code
+   * {"admin","ingressPort","ingressHttpsPort",...}}).
+   */
   public Path gatewayFile() {
     return root.resolve("gateway.json");
   }

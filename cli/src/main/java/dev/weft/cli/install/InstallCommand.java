@@ -35,6 +35,14 @@ public final class InstallCommand implements Callable<Integer> {
   int ingressPort = 8080;
 
   @Option(
+      names = "--ingress-https-port",
+      paramLabel = "PORT",
+      description =
+          "The ingress gateway's HTTPS port: Gateway servers on port 443 listen here (default:"
+              + " 8443).")
+  int ingressHttpsPort = Installer.DEFAULT_HTTPS_PORT;
+
+  @Option(
       names = "--xds-address",
       paramLabel = "HOST:PORT",
       description =
@@ -76,7 +84,8 @@ public final class InstallCommand implements Callable<Integer> {
             HostPort.fromOption(xds),
             HostPort.fromOption(api),
             Duration.ofSeconds(60),
-            caCerts);
+            caCerts,
+            ingressHttpsPort);
     Installer.install(state.resolve(), o, spec.commandLine().getOut());
     return 0;
   }

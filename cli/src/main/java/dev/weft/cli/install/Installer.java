@@ -56,6 +56,7 @@ public final class Installer {
    * @param timeout how long to wait for each component to become ready
    * @param caCerts the operator's plug-in CA certificates (Istio's {@code cacerts} files), or null
    *     for the self-signed root the control plane makes in {@code ca/}
+   * @param ingressHttpsPort the gateway's HTTPS port (the target port of its Service port 443)
    */
   public record Options(
       String profile,
@@ -63,9 +64,20 @@ public final class Installer {
       HostPort xds,
       HostPort api,
       Duration timeout,
-      java.nio.file.Path caCerts) {
+      java.nio.file.Path caCerts,
+      int ingressHttpsPort) {
     public Options(String profile, int ingressPort, HostPort xds, HostPort api, Duration timeout) {
       this(profile, ingressPort, xds, api, timeout, null);
+    }
+
+    public Options(
+        String profile,
+        int ingressPort,
+        HostPort xds,
+        HostPort api,
+        Duration timeout,
+        java.nio.file.Path caCerts) {
+      this(profile, ingressPort, xds, api, timeout, caCerts, DEFAULT_HTTPS_PORT);
     }
 
     public Options {
@@ -76,6 +88,9 @@ public final class Installer {
       if (ingressPort < 1 || ingressPort > 65535) {
         throw new CliException("invalid ingress port " + ingressPort);
       }
+      if (ingressHttpsPort < 1 || ingressHttpsPort > 65535 || ingressHttpsPort == ingressPort) {
+        throw new CliException("invalid ingress HTTPS port " + ingressHttpsPort);
+      }
     }
 
     boolean gateway() {
@@ -83,8 +98,20 @@ public final class Installer {
     }
   }
 
-  /** The Namespace and Service of the ingress gateway, as Istio's charts install them. */
+  /** The gateway's HTTPS port by default: the target port of its Service port 443. */
+  public static final int DEFAULT_HTTPS_PORT = 8443;
+
+  /** {@link #ingressManifests(int, int)} with HTTPS on {@link #DEFAULT_HTTPS_PORT}. */
   public static String ingressManifests(int ingressPort) {
+    return ingressManifests(ingressPort, DEFAULT_HTTPS_PORT);
+  }
+
+  /**
+   * The Namespace and Service of the ingress gateway, as Istio's charts install them; its ports 80
+   * and 443 map to the local ports {@code ingressPort} and {@code httpsPort}, which the gateway
+   * binds for Gateway servers on 80 and 443 (Istio's targetPort mapping).
+   */
+  public static String ingressManifests(int ingressPort, int httpsPort) {
     return """
         apiVersion: v1
         kind: Namespace
@@ -112,9 +139,9 @@ public final class Installer {
             targetPort: %d
           - name: https
             port: 443
-            targetPort: 8443
+            targetPort: %d
         """
-        .formatted(ingressPort);
+        .formatted(ingressPort, httpsPort);
   }
 
   /**
@@ -147,6 +174,10 @@ public final class Installer {
         previousGateway
             .map(g -> g.path("ingressPort").asInt(o.ingressPort()))
             .orElse(o.ingressPort());
+    int ingressHttpsPort =
+        previousGateway
+            .map(g -> g.path("ingressHttpsPort").asInt(o.ingressHttpsPort()))
+            .orElse(o.ingressHttpsPort());
     boolean gatewayRunning =
         o.gateway()
             && previousGateway.isPresent()
@@ -218,7 +249,7 @@ public final class Installer {
 
       ControlPlaneClient client = ControlPlaneClient.connect(state);
       ControlPlaneClient.Outcome applied =
-          client.apply(ingressManifests(ingressPort), "weft-install");
+          client.apply(ingressManifests(ingressPort, ingressHttpsPort), "weft-install");
       if (!applied.errors().isEmpty()) {
         throw new CliException(
             "the control plane rejected the ingress gateway's Service: " + applied.errors());
@@ -261,6 +292,7 @@ public final class Installer {
         record.put("admin", admin.toString());
         record.put("prometheus", prometheus.toString());
         record.put("ingressPort", ingressPort);
+        record.put("ingressHttpsPort", ingressHttpsPort);
         record.put("ip", GATEWAY_IP);
         record.put("pid", gw.pid());
         StateDir.writeJson(state.gatewayFile(), record);

@@ -43,6 +43,8 @@ import javax.net.ssl.SSLException;
  * else set is rejected, never ignored. Thread-safe.
  */
 public final class TlsContext {
+  private static final System.Logger logger = System.getLogger(TlsContext.class.getName());
+
   /** The TLS 1.3 suites, always enabled (Envoy does not let {@code cipher_suites} change them). */
   private static final List<String> TLS13_SUITES =
       List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
@@ -331,7 +333,16 @@ public final class TlsContext {
       try {
         b = new Built(v, cert, val, build(cert, val), null);
       } catch (TlsConfigException e) {
-        b = new Built(v, cert, val, null, e.getMessage());
+        if (b != null && b.context != null) {
+          // A secret was replaced by one that cannot be used: keep serving with the last good
+          // context (as Envoy keeps a listener's last good secret), and say so once.
+          logger.log(
+              System.Logger.Level.WARNING,
+              "TLS context keeps its previous secrets: " + e.getMessage());
+          b = new Built(v, cert, val, b.context, e.getMessage());
+        } else {
+          b = new Built(v, cert, val, null, e.getMessage());
+        }
       }
     }
     built = b;
