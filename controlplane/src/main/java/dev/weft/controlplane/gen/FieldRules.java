@@ -39,9 +39,6 @@ final class FieldRules {
         ResourceKind.SERVICE_ENTRY,
         "ServiceEntry (only core/v1 Services and WorkloadEntries are routed)");
     WHOLE_KIND.put(ResourceKind.SIDECAR, "Sidecar scoping (every sidecar sees every service)");
-    WHOLE_KIND.put(
-        ResourceKind.SECRET,
-        "Secrets (nothing reads them: credentialName secrets are not served over SDS yet)");
     virtualService();
     destinationRule();
     gateway();
@@ -52,6 +49,9 @@ final class FieldRules {
     requestAuthentication();
     // A Namespace only names a namespace: nothing to enforce.
     RULES.put(ResourceKind.NAMESPACE, Map.of());
+    // A Secret has no spec: its TLS keys are checked at apply (CredentialSecrets) and served to
+    // gateways over SDS (SecretGenerator).
+    RULES.put(ResourceKind.SECRET, Map.of());
   }
 
   // ------------------------------------------------------------------ the table
@@ -62,7 +62,7 @@ final class FieldRules {
     t.leaf("spec.hosts");
     t.leaf("spec.gateways");
     t.conditional("spec.exportTo", EXPORT_TO, FieldRules::exportTo);
-    t.notEnforced("spec.tls", "TLS routes (only HTTP is proxied)");
+    tlsRoutes(t);
     tcpRoutes(t);
     String h = "spec.http";
     t.enforced(h);
@@ -298,9 +298,9 @@ final class FieldRules {
     t.leaf(path + ".insecureSkipVerify");
     t.notEnforced(
         path + ".credentialName",
-        "credentialName (gateways ask for the SDS secret kubernetes://<credentialName>, which the"
-            + " control plane does not serve yet; sidecars ignore this tls setting and connect in"
-            + " plaintext, as Istio does for a DestinationRule without workloadSelector)");
+        "credentialName for sidecars (they ignore this tls setting and connect in plaintext, as"
+            + " Istio does for a DestinationRule without workloadSelector; gateways are served the"
+            + " Secret of their own namespace over SDS as kubernetes://<credentialName>)");
     for (String f : List.of("clientCertificate", "privateKey", "caCertificates")) {
       t.notEnforced(
           path + "." + f,
@@ -358,6 +358,33 @@ final class FieldRules {
    * VirtualService {@code tcp} routes: {@link TcpRoutes} turns them into tcp_proxy filter chains of
    * the TCP listeners (sidecar outbound ports, gateway TCP servers).
    */
+  /**
+   * VirtualService {@code tls} routes: {@link TcpRoutes#tlsGateway} (gateway PASSTHROUGH servers)
+   * and {@link TcpRoutes#tlsSidecar} (sidecar TLS/HTTPS ports) turn them into tcp_proxy chains
+   * matched by SNI.
+   */
+  private static void tlsRoutes(Table t) {
+    String tls = "spec.tls";
+    t.enforced(tls);
+    t.enforced(tls + "[].match");
+    String m = tls + "[].match[]";
+    t.leaf(m + ".sniHosts");
+    t.leaf(m + ".port");
+    t.leaf(m + ".destinationSubnets");
+    t.leaf(m + ".gateways");
+    t.leaf(m + ".sourceLabels");
+    t.leaf(m + ".sourceNamespace");
+    t.notEnforced(m + ".sourceSubnet", "matching on the client's address (this match ignores it)");
+    t.enforced(tls + "[].route");
+    String d = tls + "[].route[]";
+    t.enforced(d + ".destination");
+    t.leaf(d + ".destination.host");
+    t.leaf(d + ".destination.subset");
+    t.enforced(d + ".destination.port");
+    t.leaf(d + ".destination.port.number");
+    t.leaf(d + ".weight");
+  }
+
   private static void tcpRoutes(Table t) {
     String tcp = "spec.tcp";
     t.enforced(tcp);
@@ -387,7 +414,8 @@ final class FieldRules {
     t.conditionalNode(
         "spec.servers[]",
         "for servers with protocol HTTP or HTTP2 (served as HTTP/1.1), TCP, MONGO, REDIS or MYSQL"
-            + " (a TCP proxy)",
+            + " (a TCP proxy), HTTPS terminated with a credentialName (SIMPLE, MUTUAL,"
+            + " OPTIONAL_MUTUAL) and HTTPS or TLS in PASSTHROUGH mode (routed by SNI)",
         FieldRules::gatewayServer);
     t.enforced("spec.servers[].port");
     t.leaf("spec.servers[].port.number");
@@ -397,7 +425,7 @@ final class FieldRules {
         "spec.servers[].port.targetPort",
         "a server's targetPort (the gateway binds its Service's targetPort)");
     t.leaf("spec.servers[].hosts");
-    t.notEnforced("spec.servers[].tls", "TLS settings of an HTTP server (httpsRedirect)");
+    gatewayTls(t, "spec.servers[].tls");
     t.notEnforced("spec.servers[].bind", "bind address (the gateway listens on its own address)");
     t.noEffect("spec.servers[].name", "names the server");
     t.notEnforced("spec.servers[].defaultEndpoint", "a server's defaultEndpoint");
@@ -416,8 +444,9 @@ final class FieldRules {
     t.enforced("spec.ports");
     t.conditionalNode(
         "spec.ports[]",
-        "for HTTP and TCP ports (by name or appProtocol, as Istio; an unknown protocol is HTTP, as"
-            + " Weft does not sniff; UDP gets clusters only)",
+        "for HTTP, TCP and TLS/HTTPS ports (by name or appProtocol, as Istio; an unknown protocol"
+            + " is HTTP, as Weft does not sniff; TLS and HTTPS pass through, routed by SNI; UDP"
+            + " gets clusters only)",
         FieldRules::servicePort);
     t.leaf("spec.ports[].name");
     t.leaf("spec.ports[].port");
@@ -662,16 +691,115 @@ final class FieldRules {
       return null; // validation requires a port with a protocol
     }
     String protocol = string(port.get("protocol")).toUpperCase(Locale.ROOT);
+    Map<?, ?> tls = server.get("tls") instanceof Map<?, ?> m ? m : Map.of();
+    String mode = string(tls.get("mode"));
+    if (mode.isEmpty()) {
+      mode = "SIMPLE";
+    }
+    boolean credential =
+        !string(tls.get("credentialName")).isEmpty()
+            || tls.get("credentialNames") instanceof List<?> l && !l.isEmpty();
     return switch (protocol) {
       case "HTTP", "HTTP2", "", "TCP", "MONGO", "REDIS", "MYSQL" -> null;
       case "GRPC" -> "gRPC server (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)";
-      default ->
-          protocol
-              + " server (only HTTP and TCP servers get a listener"
-              + (protocol.equals("HTTPS") || protocol.equals("TLS")
-                  ? "; no TLS termination yet)"
-                  : ")");
+      case "HTTPS" ->
+          mode.equals("PASSTHROUGH")
+                  || (credential && List.of("SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL").contains(mode))
+              ? null
+              : "HTTPS server in mode "
+                  + mode
+                  + (credential ? "" : " without credentialName")
+                  + " (the gateway terminates TLS only with a credentialName Secret in SIMPLE,"
+                  + " MUTUAL or OPTIONAL_MUTUAL mode, or passes it through: no listener chain)";
+      case "TLS" ->
+          mode.equals("PASSTHROUGH")
+              ? null
+              : "TLS server in mode "
+                  + mode
+                  + " (only PASSTHROUGH, routed by SNI to tls routes: terminating TLS in front of"
+                  + " tcp routes is not done)";
+      default -> protocol + " server (only HTTP, HTTPS, TLS and TCP servers get a listener)";
     };
+  }
+
+  /**
+   * A Gateway server's {@code tls}: {@link GatewayTls} builds the downstream TLS of HTTPS servers
+   * from the SDS secrets of {@code credentialName} ({@link SecretGenerator}), passes PASSTHROUGH
+   * through by SNI, and {@link RouteGenerator} turns {@code httpsRedirect} into {@code
+   * require_tls}.
+   */
+  private static void gatewayTls(Table t, String path) {
+    t.enforced(path);
+    t.leaf(path + ".httpsRedirect");
+    t.conditional(
+        path + ".mode",
+        "for SIMPLE, MUTUAL, OPTIONAL_MUTUAL and PASSTHROUGH",
+        (k, v, a) ->
+            switch (string(v)) {
+              case "ISTIO_MUTUAL" ->
+                  "ISTIO_MUTUAL gateway servers (the gateway's own mesh certificate is not used"
+                      + " for a server: no listener chain)";
+              case "AUTO_PASSTHROUGH" ->
+                  "AUTO_PASSTHROUGH (multi-network SNI routing: no listener chain)";
+              default -> null;
+            });
+    t.leaf(path + ".credentialName");
+    t.conditional(
+        path + ".credentialNames",
+        "with one name (the proxy serves one certificate per server)",
+        (k, v, a) ->
+            v instanceof List<?> l && l.size() > 1
+                ? "credentialNames after the first (the proxy serves one certificate per server)"
+                : null);
+    t.leaf(path + ".subjectAltNames");
+    t.conditional(
+        path + ".minProtocolVersion",
+        "TLS 1.2 or 1.3 (the proxy speaks no older TLS)",
+        (k, v, a) ->
+            "TLSV1_0".equals(v) || "TLSV1_1".equals(v)
+                ? "minProtocolVersion "
+                    + v
+                    + " (the proxy speaks TLS 1.2 and 1.3 only: the minimum is TLS 1.2)"
+                : null);
+    t.conditional(
+        path + ".maxProtocolVersion",
+        "TLS 1.2 or 1.3 (the proxy speaks no older TLS)",
+        (k, v, a) ->
+            "TLSV1_0".equals(v) || "TLSV1_1".equals(v)
+                ? "maxProtocolVersion " + v + " (the proxy speaks TLS 1.2 and 1.3 only)"
+                : null);
+    t.conditional(
+        path + ".cipherSuites",
+        "for the suites BoringSSL negotiates (ECDHE and RSA with AES-GCM, ChaCha20, AES-CBC-SHA)",
+        (k, v, a) -> {
+          List<String> unknown = new ArrayList<>();
+          if (v instanceof List<?> l) {
+            for (Object o : l) {
+              if (!GatewayTls.SUPPORTED_CIPHERS.contains(string(o))) {
+                unknown.add(string(o));
+              }
+            }
+          }
+          return unknown.isEmpty()
+              ? null
+              : "cipher suites " + String.join(", ", unknown) + " (not offered: dropped)";
+        });
+    for (String f : List.of("serverCertificate", "privateKey", "caCertificates")) {
+      t.notEnforced(
+          path + "." + f,
+          "certificate files on the gateway (use credentialName: a Secret served over SDS)");
+    }
+    t.notEnforced(
+        path + ".tlsCertificates",
+        "inline certificate files on the gateway (use credentialName: a Secret served over SDS)");
+    t.notEnforced(
+        path + ".caCrl", "certificate revocation lists (revoked client certificates are accepted)");
+    t.notEnforced(
+        path + ".verifyCertificateSpki",
+        "client certificate SPKI pins (any certificate from the CA is accepted)");
+    t.notEnforced(
+        path + ".verifyCertificateHash",
+        "client certificate hash pins (any certificate from the CA is accepted)");
   }
 
   private static String servicePort(String key, Object value, List<Object> ancestors) {
@@ -686,8 +814,8 @@ final class FieldRules {
     if (protocol == Protocol.GRPC) {
       return "gRPC traffic (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)";
     }
-    if (!protocol.isHttp() && !protocol.isTcp()) {
-      return protocol + " traffic (only HTTP and TCP ports get listeners and routes)";
+    if (!protocol.isHttp() && !protocol.isTcp() && !protocol.isTls()) {
+      return protocol + " traffic (only HTTP, TCP and TLS ports get listeners and routes)";
     }
     return null;
   }

@@ -131,6 +131,19 @@ class EnforcedFieldsTest {
             weight: 40
         - route:
           - destination: {host: podinfo, port: {number: 8200}}
+        tls:
+        - match:
+          - sniHosts: [podinfo.example.com]
+            port: 8443
+            destinationSubnets: [127.0.1.0/24]
+            gateways: [mesh]
+            sourceLabels: {version: v1}
+            sourceNamespace: demo
+          route:
+          - destination: {host: podinfo, subset: v1, port: {number: 8443}}
+            weight: 60
+          - destination: {host: podinfo, subset: v2, port: {number: 8443}}
+            weight: 40
       ---
       apiVersion: networking.istio.io/v1
       kind: DestinationRule
@@ -194,6 +207,28 @@ class EnforcedFieldsTest {
       ---
       apiVersion: networking.istio.io/v1
       kind: Gateway
+      metadata: {name: tls-gw, namespace: demo}
+      spec:
+        selector: {istio: ingressgateway}
+        servers:
+        - port: {number: 443, name: https, protocol: HTTPS}
+          hosts: [a.example.com]
+          tls:
+            mode: MUTUAL
+            credentialName: a-cred
+            subjectAltNames: [client.example.com]
+            minProtocolVersion: TLSV1_3
+            maxProtocolVersion: TLSV1_3
+            cipherSuites: [ECDHE-RSA-AES128-GCM-SHA256]
+        - port: {number: 443, name: https-b, protocol: HTTPS}
+          hosts: [b.example.com]
+          tls: {mode: SIMPLE, credentialNames: [b-cred]}
+        - port: {number: 8081, name: http-r, protocol: HTTP}
+          hosts: [r.example.com]
+          tls: {httpsRedirect: true}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: Gateway
       metadata: {name: podinfo-gw, namespace: demo}
       spec:
         selector: {istio: ingressgateway}
@@ -210,6 +245,7 @@ class EnforcedFieldsTest {
         - {name: http, port: 80, targetPort: 9898, protocol: TCP, appProtocol: http}
         - {name: grpc-x, port: 81, targetPort: 9899, protocol: TCP}
         - {name: tcp-db, port: 8200, targetPort: 9900}
+        - {name: tls-x, port: 8443, targetPort: 9443}
       ---
       apiVersion: networking.istio.io/v1
       kind: WorkloadEntry

@@ -33,19 +33,15 @@ class EnforcementTest {
 
   @Test
   void theGuidesCanaryAndHeaderRoutesAreFullyEnforced() {
-    // The guide's Service, Gateway, DestinationRule and VirtualService: nothing to warn about.
-    // The ingress gateway's Service (what `weft install` applies) has an https port, which no
-    // listener serves yet: that one is named.
+    // The guide's Service, Gateway, DestinationRule and VirtualService, and the ingress gateway's
+    // Service (what `weft install` applies, with its https port): nothing to warn about.
     List<String> warned = new ArrayList<>();
     for (Resource r : Fixtures.fixtures("podinfo.yaml")) {
       for (Enforcement.Warning w : Enforcement.unenforced(r)) {
         warned.add(w.toString());
       }
     }
-    assertThat(warned)
-        .containsExactly(
-            "Service istio-system/istio-ingressgateway: spec.ports[2]: accepted but not enforced"
-                + " by Weft yet (HTTPS traffic (only HTTP and TCP ports get listeners and routes))");
+    assertThat(warned).isEmpty();
     assertThat(warnings(Fixtures.text("mesh-routes.yaml"))).isEmpty();
     assertThat(
             warnings(
@@ -406,6 +402,22 @@ class EnforcementTest {
                     tls: {mode: SIMPLE, credentialName: cert}
                   - port: {number: 31400, name: tcp, protocol: TCP}
                     hosts: ["*"]
+                  - port: {number: 8443, name: https-file, protocol: HTTPS}
+                    hosts: ["*"]
+                    tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}
+                  - port: {number: 9443, name: tls-terminate, protocol: TLS}
+                    hosts: ["*"]
+                    tls: {mode: SIMPLE, credentialName: cert}
+                  - port: {number: 9445, name: https-mutual, protocol: HTTPS}
+                    hosts: ["*"]
+                    tls:
+                      mode: MUTUAL
+                      credentialNames: [a, b]
+                      minProtocolVersion: TLSV1_1
+                      cipherSuites: [ECDHE-RSA-AES128-GCM-SHA256, DES-CBC3-SHA]
+                  - port: {number: 9444, name: tls-pass, protocol: TLS}
+                    hosts: ["*"]
+                    tls: {mode: PASSTHROUGH}
                 ---
                 apiVersion: v1
                 kind: Service
@@ -417,8 +429,17 @@ class EnforcementTest {
                   - {name: tcp-db, port: 5432}
                   - {name: grpc, port: 9000}
                 """))
-        // TCP servers and TCP service ports are served by the TCP proxy; HTTPS and gRPC are not.
-        .containsExactly("spec.servers[0].tls", "spec.servers[1]", "spec.ports[2]");
+        // TCP servers and TCP service ports are served by the TCP proxy; HTTPS with a
+        // credentialName is terminated, TLS passed through; a server with certificate files or
+        // terminating TLS in front of tcp routes is warned whole; TLS 1.1, unknown ciphers and
+        // several certificates are warned; gRPC ports are not served.
+        .containsExactly(
+            "spec.servers[3]",
+            "spec.servers[4]",
+            "spec.servers[5].tls.credentialNames",
+            "spec.servers[5].tls.minProtocolVersion",
+            "spec.servers[5].tls.cipherSuites",
+            "spec.ports[2]");
   }
 
   /**

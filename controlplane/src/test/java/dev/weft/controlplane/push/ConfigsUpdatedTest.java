@@ -76,7 +76,7 @@ class ConfigsUpdatedTest {
   void eachChangeRegeneratesOnlyWhatItAffects() throws Exception {
     PushContext first = PushContext.build(1, store.snapshot(), workloads);
     assertThat(first.changes()).isEqualTo(ConfigsUpdated.FULL);
-    assertThat(affected(first.changes())).containsExactly("CDS", "EDS", "LDS", "RDS");
+    assertThat(affected(first.changes())).containsExactly("CDS", "EDS", "LDS", "RDS", "SDS");
 
     // Nothing changed.
     PushContext same = PushContext.build(2, store.snapshot(), List.copyOf(workloads), first);
@@ -170,5 +170,19 @@ class ConfigsUpdatedTest {
         .containsExactly("CDS", "EDS", "LDS", "RDS");
     assertThat(affected(wl.changes().merge(same.changes()))).containsExactly("EDS");
     assertThat(vs.changes().merge(ConfigsUpdated.FULL)).isEqualTo(ConfigsUpdated.FULL);
+
+    // A Secret: SDS only (gateways' credentials), and SDS for nothing else.
+    apply(
+        """
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: other, namespace: istio-system}
+        stringData: {password: x}
+        """);
+    PushContext secret = PushContext.build(7, store.snapshot(), List.copyOf(workloads), dr);
+    assertThat(secret.changes().kinds()).containsExactly(ResourceKind.SECRET);
+    assertThat(affected(secret.changes())).containsExactly("SDS");
+    unaffectedTypesUnchanged(dr, secret);
+    assertThat(affected(dr.changes())).doesNotContain("SDS");
   }
 }
