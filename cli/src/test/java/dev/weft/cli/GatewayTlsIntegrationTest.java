@@ -216,6 +216,15 @@ class GatewayTlsIntegrationTest {
           tls:
           - match: [{sniHosts: [c.example.com]}]
             route: [{destination: {host: tlsapp, port: {number: 9443}}}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: tlsapp-mesh, namespace: demo}
+        spec:
+          hosts: [tlsapp]
+          tls:
+          - match: [{sniHosts: [wrong.example.com]}]
+            route: [{destination: {host: web, port: {number: 8000}}}]
         """
             .formatted(web.getAddress().getPort(), backendPort);
     ControlPlaneClient.Outcome applied = client.apply(secrets + "---\n" + config, "tls.yaml");
@@ -318,6 +327,42 @@ class GatewayTlsIntegrationTest {
     assertThat(mismatch.get(0).message()).contains("does not match the certificate");
     assertThat(subject(httpsPort, "a.example.com")).contains("O = Rotated");
 
+    // A sidecar's outbound TLS port (local mode: the app connects to its own pod IP at the
+    // service port): routed by SNI without terminating. c.example.com matches no tls route and
+    // goes to the service (the backend's certificate arrives); wrong.example.com is routed to the
+    // plain HTTP app, where no TLS handshake can succeed.
+    WorkloadAllocator.Addresses caller =
+        WorkloadAllocator.allocate(state, "demo", "caller", List.of(), Map.of());
+    Proxy sidecar =
+        ProxyCommand.start(
+            meshState,
+            new ProxySpec(
+                NodeId.SIDECAR,
+                "caller",
+                "demo",
+                KeyValues.labels(List.of("app=caller")),
+                caller.podIp(),
+                caller.appAddress(),
+                List.of(),
+                "default"),
+            HostPort.of(cp.xdsAddress()),
+            new HostPort(caller.podIp(), 15000),
+            tmp.resolve("caller.access.log"));
+    closeables.add(sidecar);
+    assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))
+        .as("ready: %s", sidecar.failure())
+        .isTrue();
+    await(
+        "TLS through the caller's sidecar",
+        unchecked(() -> curlAt(caller.podIp(), 9443, "c.example.com", "ca4").startsWith("200 ")));
+    assertThat(pemBody(sClientAt(caller.podIp() + ":9443", "c.example.com")))
+        .isEqualTo(pemBody(read("c.pem")));
+    assertThat(curlAt(caller.podIp(), 9443, "wrong.example.com", "ca4")).startsWith("refused");
+    // ... because its ClientHello reached the HTTP app, not the TLS backend (whose certificate a
+    // default route would have brought back).
+    assertThat(sClientAt(caller.podIp() + ":9443", "wrong.example.com"))
+        .doesNotContain("BEGIN CERTIFICATE");
+
     // The API never shows a Secret's values.
     List<Map<String, Object>> got = client.list(ResourceKind.SECRET, "istio-system", "a-cred");
     assertThat(got).hasSize(1);
@@ -330,6 +375,7 @@ class GatewayTlsIntegrationTest {
 
   private record CommandResult(int exit, String out) {}
 
+  /** Runs a tool; one that has not exited within {@code timeout} is killed (exit -1). */
   private static CommandResult run(Duration timeout, String... cmd) throws Exception {
     Process p;
     try {
@@ -338,12 +384,23 @@ class GatewayTlsIntegrationTest {
       return new CommandResult(-1, e.getMessage());
     }
     p.getOutputStream().close();
-    byte[] out = p.getInputStream().readAllBytes(); // ends when the tool exits
-    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+    java.util.concurrent.CompletableFuture<byte[]> out =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return p.getInputStream().readAllBytes(); // ends when the tool exits
+              } catch (IOException e) {
+                return new byte[0];
+              }
+            },
+            r -> Thread.ofVirtual().start(r));
+    boolean exited = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (!exited) {
       p.destroyForcibly();
-      return new CommandResult(-1, new String(out, StandardCharsets.UTF_8));
+      p.waitFor(10, TimeUnit.SECONDS);
     }
-    return new CommandResult(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    String text = new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+    return new CommandResult(exited ? p.exitValue() : -1, text);
   }
 
   private void openssl(String... args) throws Exception {
@@ -448,6 +505,14 @@ class GatewayTlsIntegrationTest {
    * curl fails (a handshake refused, a connection closed).
    */
   private String curl(int port, String host, String ca, String client) throws Exception {
+    return curl("127.0.0.1", port, host, ca, client);
+  }
+
+  private String curlAt(String ip, int port, String host, String ca) throws Exception {
+    return curl(ip, port, host, ca, null);
+  }
+
+  private String curl(String ip, int port, String host, String ca, String client) throws Exception {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -458,7 +523,7 @@ class GatewayTlsIntegrationTest {
                 "-w",
                 "\n%{http_code}",
                 "--resolve",
-                host + ":" + port + ":127.0.0.1",
+                host + ":" + port + ":" + ip,
                 "--cacert",
                 p(ca + ".pem")));
     if (client != null) {
@@ -483,12 +548,16 @@ class GatewayTlsIntegrationTest {
    * What {@code openssl s_client} shows of the gateway's certificate chain for SNI {@code host}.
    */
   private String sClient(int port, String host) throws Exception {
+    return sClientAt("127.0.0.1:" + port, host);
+  }
+
+  private String sClientAt(String address, String host) throws Exception {
     return run(
-            Duration.ofSeconds(30),
+            Duration.ofSeconds(10),
             "openssl",
             "s_client",
             "-connect",
-            "127.0.0.1:" + port,
+            address,
             "-servername",
             host,
             "-showcerts")
