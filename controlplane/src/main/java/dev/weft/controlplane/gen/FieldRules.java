@@ -754,7 +754,7 @@ final class FieldRules {
     t.leaf(path + ".subjectAltNames");
     t.conditional(
         path + ".minProtocolVersion",
-        "TLS 1.2 or 1.3 (the proxy speaks no older TLS)",
+        "for TLS_AUTO, TLSV1_2 and TLSV1_3 (the proxy speaks no older TLS)",
         (k, v, a) ->
             "TLSV1_0".equals(v) || "TLSV1_1".equals(v)
                 ? "minProtocolVersion "
@@ -763,7 +763,7 @@ final class FieldRules {
                 : null);
     t.conditional(
         path + ".maxProtocolVersion",
-        "TLS 1.2 or 1.3 (the proxy speaks no older TLS)",
+        "for TLS_AUTO, TLSV1_2 and TLSV1_3 (the proxy speaks no older TLS)",
         (k, v, a) ->
             "TLSV1_0".equals(v) || "TLSV1_1".equals(v)
                 ? "maxProtocolVersion " + v + " (the proxy speaks TLS 1.2 and 1.3 only)"
