@@ -694,7 +694,7 @@ final class FieldRules {
     Map<?, ?> tls = server.get("tls") instanceof Map<?, ?> m ? m : Map.of();
     String mode = string(tls.get("mode"));
     if (mode.isEmpty()) {
-      mode = "SIMPLE";
+      mode = "PASSTHROUGH"; // the zero value of Istio's TLSmode
     }
     boolean credential =
         !string(tls.get("credentialName")).isEmpty()

@@ -49,14 +49,15 @@ final class GatewayTls {
   private GatewayTls() {}
 
   /**
-   * The server's TLS mode ({@code SIMPLE} when {@code tls} has none), or "" without {@code tls}.
+   * The server's TLS mode, or "" without {@code tls}. Unset is PASSTHROUGH: the zero value of
+   * Istio's {@code ServerTLSSettings.TLSmode}.
    */
   static String mode(Server s) {
     if (s.tls() == null) {
       return "";
     }
     String m = string(s.tls(), "mode");
-    return m.isEmpty() ? "SIMPLE" : m;
+    return m.isEmpty() ? "PASSTHROUGH" : m;
   }
 
   /** Whether the server passes TLS through to the backend (routed by SNI). */

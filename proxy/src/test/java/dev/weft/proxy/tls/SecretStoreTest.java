@@ -99,4 +99,26 @@ class SecretStoreTest {
     assertThat(second).isNotSameAs(first);
     assertThat(ctx.sslContext()).isSameAs(second);
   }
+
+  @Test
+  void aSecretReplacedByAnUnusableOneKeepsTheLastGoodContext() throws Exception {
+    SecretStore s = new SecretStore();
+    TlsContext ctx =
+        TlsContext.downstream(
+            DownstreamTlsContext.newBuilder()
+                .setCommonTlsContext(IstioTls.common(false, List.of(), List.of("http/1.1")))
+                .build(),
+            s,
+            new TlsStats("listener.x.ssl."));
+    s.register(TestPki.certificateSecret("default", w));
+    s.register(TestPki.rootSecret("ROOTCA", root));
+    SslContext good = ctx.sslContext();
+    // ROOTCA replaced by a certificate (loads, but is no validation context): the listener keeps
+    // serving with what it had instead of refusing every new connection.
+    s.register(TestPki.certificateSecret("ROOTCA", w));
+    assertThat(ctx.sslContext()).isSameAs(good);
+    // A usable replacement applies again.
+    s.register(TestPki.rootSecret("ROOTCA", TestPki.ca("other")));
+    assertThat(ctx.sslContext()).isNotSameAs(good);
+  }
 }
