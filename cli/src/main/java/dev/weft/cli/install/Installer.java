@@ -88,8 +88,14 @@ public final class Installer {
       if (ingressPort < 1 || ingressPort > 65535) {
         throw new CliException("invalid ingress port " + ingressPort);
       }
-      if (ingressHttpsPort < 1 || ingressHttpsPort > 65535 || ingressHttpsPort == ingressPort) {
+      if (ingressHttpsPort < 1 || ingressHttpsPort > 65535) {
         throw new CliException("invalid ingress HTTPS port " + ingressHttpsPort);
+      }
+      if (ingressHttpsPort == ingressPort) {
+        throw new CliException(
+            "the ingress gateway's HTTP and HTTPS ports are both "
+                + ingressPort
+                + "; choose another with --ingress-https-port");
       }
     }
 
