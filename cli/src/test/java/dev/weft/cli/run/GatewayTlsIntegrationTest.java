@@ -1,4 +1,4 @@
-package dev.weft.cli;
+package dev.weft.cli.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.sun.net.httpserver.HttpServer;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.ValidationError;
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
+import dev.weft.cli.install.Installer;
 import dev.weft.controlplane.ControlPlane;
 import dev.weft.proxy.Proxy;
 import dev.weft.xds.NodeId;
