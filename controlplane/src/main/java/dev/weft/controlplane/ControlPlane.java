@@ -9,6 +9,7 @@ import dev.weft.controlplane.ca.CallerAuthenticator;
 import dev.weft.controlplane.ca.CertificateAuthority;
 import dev.weft.controlplane.ca.ServingKeyManager;
 import dev.weft.controlplane.ca.WorkloadTokens;
+import dev.weft.controlplane.dashboard.Dashboard;
 import dev.weft.controlplane.push.PushController;
 import dev.weft.controlplane.registry.WorkloadRegistry;
 import dev.weft.controlplane.store.ConfigStore;
@@ -81,8 +82,13 @@ public final class ControlPlane implements AutoCloseable {
   private final Clock clock;
   private final Duration certificateTtl;
   private final Duration tokenTtl;
+  private final InetSocketAddress requestedDashboard;
+  private final Duration scrapeInterval;
+  private final java.net.URI prometheusUrl;
 
   private ScheduledExecutorService executor;
+  private Dashboard dashboard;
+  private PushController pushController;
   private CertificateAuthority ca;
   private WorkloadTokens tokens;
   private XdsServer xds;
@@ -102,6 +108,9 @@ public final class ControlPlane implements AutoCloseable {
     this.clock = b.clock;
     this.certificateTtl = b.certificateTtl;
     this.tokenTtl = b.tokenTtl;
+    this.requestedDashboard = b.dashboardAddress;
+    this.scrapeInterval = b.scrapeInterval;
+    this.prometheusUrl = b.prometheusUrl;
   }
 
   /** A builder with the defaults: xDS on 127.0.0.1:15012 (TLS), API on 127.0.0.1:15080, 100 ms. */
@@ -147,6 +156,7 @@ public final class ControlPlane implements AutoCloseable {
               debounce,
               (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
       ads = new AdsService(executor, push, registry);
+      pushController = push;
       Path caDir = stateDir.resolve(CA_DIR);
       try {
         ca =
@@ -181,6 +191,7 @@ public final class ControlPlane implements AutoCloseable {
                     t.identity().spiffeId(ca.trustDomain()).uri(),
                     ca.rootPem());
               });
+      startDashboard();
       writeInfo();
       logger.log(
           Level.INFO,
@@ -188,13 +199,56 @@ public final class ControlPlane implements AutoCloseable {
               + hostPort(xds.address())
               + (ca.selfSigned() ? ", self-signed root" : ", plug-in CA certificates")
               + ", API "
-              + hostPort(api.address()));
+              + hostPort(api.address())
+              + (dashboard == null ? "" : ", dashboard " + dashboard.url()));
     } catch (IOException | RuntimeException e) {
       close();
       closed = false;
       executor = null;
       throw e;
     }
+  }
+
+  /**
+   * Starts the dashboard on its address; when that is taken (another local mesh has Kiali's port),
+   * on a free loopback port instead, since the dashboard is not worth failing the control plane
+   * for: {@code controlplane.json} records where it is.
+   */
+  private void startDashboard() throws IOException {
+    if (requestedDashboard == null) {
+      return;
+    }
+    PushController push = pushController;
+    AdsService streams = ads;
+    Dashboard.Builder b =
+        Dashboard.builder(
+                new Dashboard.Sources() {
+                  @Override
+                  public dev.weft.controlplane.push.PushContext context() {
+                    return push.current();
+                  }
+
+                  @Override
+                  public List<ProxyStatus> proxies() {
+                    return streams.proxies();
+                  }
+                })
+            .scrapeInterval(scrapeInterval)
+            .prometheus(prometheusUrl);
+    try {
+      dashboard = b.address(requestedDashboard).start();
+    } catch (IOException e) {
+      if (requestedDashboard.getPort() == 0) {
+        throw e;
+      }
+      logger.log(Level.WARNING, e.getMessage() + "; serving the dashboard on a free port instead");
+      dashboard = b.address(new InetSocketAddress(requestedDashboard.getAddress(), 0)).start();
+    }
+  }
+
+  /** The dashboard's bound address, or empty when it is off. */
+  public java.util.Optional<InetSocketAddress> dashboardAddress() {
+    return java.util.Optional.ofNullable(dashboard).map(Dashboard::address);
   }
 
   /** Removes restored workloads whose grace period ended, on the executor, when it ends. */
@@ -282,6 +336,9 @@ public final class ControlPlane implements AutoCloseable {
         registry.stopPersisting();
       }
     }
+    if (dashboard != null) {
+      dashboard.close();
+    }
     if (api != null) {
       api.close();
     }
@@ -308,6 +365,9 @@ public final class ControlPlane implements AutoCloseable {
     ObjectNode info = new ObjectMapper().createObjectNode();
     info.put("xds", hostPort(xds.address()));
     info.put("api", hostPort(api.address()));
+    if (dashboard != null) {
+      info.put("dashboard", hostPort(dashboard.address()));
+    }
     info.put("pid", ProcessHandle.current().pid());
     Path file = stateDir.resolve(INFO_FILE);
     Path tmp = stateDir.resolve(INFO_FILE + ".tmp");
@@ -363,8 +423,45 @@ public final class ControlPlane implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration certificateTtl = CertificateAuthority.DEFAULT_TTL;
     private Duration tokenTtl = WorkloadTokens.DEFAULT_TTL;
+    private InetSocketAddress dashboardAddress =
+        new InetSocketAddress("127.0.0.1", Dashboard.DEFAULT_PORT);
+    private Duration scrapeInterval = Duration.ofSeconds(5);
+    private java.net.URI prometheusUrl;
 
     private Builder() {}
+
+    /**
+     * Where to serve the dashboard: a loopback address, port 0 for any free port, null for no
+     * dashboard. Default 127.0.0.1:20001 (Kiali's port; a free port when that is taken).
+     */
+    public Builder dashboardAddress(InetSocketAddress address) {
+      if (address != null
+          && (address.getAddress() == null || !address.getAddress().isLoopbackAddress())) {
+        throw new IllegalArgumentException(
+            "the dashboard has no authentication and binds only loopback addresses, not "
+                + address.getHostString());
+      }
+      this.dashboardAddress = address;
+      return this;
+    }
+
+    /** How often the dashboard scrapes the proxies' metrics. Default 5 s. */
+    public Builder scrapeInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("the scrape interval must be positive");
+      }
+      this.scrapeInterval = interval;
+      return this;
+    }
+
+    /**
+     * A Prometheus the dashboard queries instead of scraping the proxies itself (Kiali's {@code
+     * external_services.prometheus.url}); null (the default) scrapes.
+     */
+    public Builder prometheusUrl(java.net.URI url) {
+      this.prometheusUrl = url;
+      return this;
+    }
 
     /** The state directory (required): token, controlplane.json, store/, registry/. */
     public Builder stateDir(Path stateDir) {

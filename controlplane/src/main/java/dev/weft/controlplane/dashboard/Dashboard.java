@@ -1,0 +1,735 @@
+package dev.weft.controlplane.dashboard;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.weft.controlplane.gen.PeerAuthentications;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.registry.Hosts;
+import dev.weft.controlplane.registry.Labels;
+import dev.weft.controlplane.registry.MeshService;
+import dev.weft.controlplane.registry.Workload;
+import dev.weft.controlplane.xds.ProxyStatus;
+import dev.weft.xds.WellKnownPorts;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The dashboard: a loopback HTTP server (Kiali's port 20001 by default) with the page ({@code /},
+ * also {@code /kiali}), its script and style, and the JSON behind it:
+ *
+ * <pre>
+ * GET /api/v1/namespaces                      → {"namespaces":[...]}
+ * GET /api/v1/graph?namespace=NS              → {"namespace","source","windowSeconds","nodes":[{"id",
+ *                                                "type","namespace","name","app","version","label"}],
+ *                                                "edges":[{"source","target","rate","errorRate","p99",
+ *                                                "percent","requests","mtls","mtlsPercent","idle"}],
+ *                                                "errors":[...]}
+ * GET /api/v1/service?namespace=NS&amp;name=N → the service page: ports, workloads and their proxies'
+ *                                                sync state, routes with weights, subsets, policies,
+ *                                                mTLS modes, its edges
+ * GET /api/v1/proxies                         → every proxy's sync state (as /api/v1/proxies of the
+ *                                                control plane API)
+ * </pre>
+ *
+ * <p>The dashboard has no token: it binds loopback only (refused otherwise) and answers only
+ * requests whose {@code Host} is a loopback name or address, so a web page from elsewhere cannot
+ * read it through DNS rebinding. It reads the control plane's published state (immutable push
+ * contexts, the registry's and the ADS server's snapshots), never its serializing executor.
+ */
+public final class Dashboard implements AutoCloseable {
+  private static final System.Logger logger = System.getLogger(Dashboard.class.getName());
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String RESOURCES = "/dev/weft/controlplane/dashboard/";
+  private static final Map<String, String> STATIC =
+      Map.of(
+          "/static/dashboard.js", "application/javascript; charset=utf-8",
+          "/static/dashboard.css", "text/css; charset=utf-8");
+
+  /** Where the dashboard reads the control plane's state. */
+  public interface Sources {
+    /** The current push context (config and workloads). */
+    PushContext context();
+
+    /** The proxies' sync state. */
+    List<ProxyStatus> proxies();
+  }
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final Sources sources;
+  private final MetricsWindow window;
+  private final ProxyScraper scraper;
+  private final PrometheusSource prometheus;
+
+  private Dashboard(Builder b, HttpServer server, ExecutorService executor) {
+    this.server = server;
+    this.executor = executor;
+    this.sources = b.sources;
+    this.window = new MetricsWindow(b.window);
+    if (b.prometheus != null) {
+      this.prometheus = new PrometheusSource(b.prometheus, b.window, b.timeout);
+      this.scraper = null;
+    } else {
+      this.prometheus = null;
+      this.scraper = new ProxyScraper(this::targets, window, b.clock, b.scrapeInterval, b.timeout);
+    }
+  }
+
+  /** A builder (address 127.0.0.1:20001, scrape every 5 s, a 60 s window). */
+  public static Builder builder(Sources sources) {
+    return new Builder(sources);
+  }
+
+  /** The bound address. */
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  /** The page's URL. */
+  public String url() {
+    InetSocketAddress a = address();
+    return "http://" + a.getHostString() + ":" + a.getPort() + "/";
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+    if (scraper != null) {
+      scraper.close();
+    }
+  }
+
+  /**
+   * The metrics addresses of the proxies the control plane knows: each connected proxy's workload
+   * address and its {@code http-envoy-prom} named port, else Istio's 15090.
+   */
+  List<String> targets() {
+    List<String> out = new ArrayList<>();
+    for (Workload w : sources.context().workloads()) {
+      if (w.source() != Workload.Source.PROXY) {
+        continue;
+      }
+      Integer port = w.ports().get(PROMETHEUS_PORT_NAME);
+      String host = w.address().contains(":") ? "[" + w.address() + "]" : w.address();
+      out.add(host + ":" + (port == null ? WellKnownPorts.PROMETHEUS : port));
+    }
+    return out;
+  }
+
+  private void handle(HttpExchange ex) {
+    try (ex) {
+      if (!loopbackHost(ex.getRequestHeaders().getFirst("Host"))) {
+        send(
+            ex,
+            403,
+            "text/plain; charset=utf-8",
+            bytes("the dashboard answers only loopback hosts\n"));
+        return;
+      }
+      if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+        ex.getResponseHeaders().set("Allow", "GET, HEAD");
+        send(ex, 405, "text/plain; charset=utf-8", bytes("use GET\n"));
+        return;
+      }
+      String path = ex.getRequestURI().getPath();
+      Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+      switch (path) {
+        case "/", "/kiali", "/kiali/", "/index.html" ->
+            send(ex, 200, "text/html; charset=utf-8", resource("index.html"));
+        case "/healthz" -> send(ex, 200, "text/plain; charset=utf-8", bytes("ok\n"));
+        case "/api/v1/namespaces" -> sendJson(ex, 200, namespaces());
+        case "/api/v1/graph" -> {
+          String ns = q.getOrDefault("namespace", "");
+          if (ns.isEmpty()) {
+            sendJson(ex, 400, error("the namespace parameter is required"));
+          } else {
+            sendJson(ex, 200, graphJson(ns));
+          }
+        }
+        case "/api/v1/service" -> {
+          String ns = q.getOrDefault("namespace", "");
+          String name = q.getOrDefault("name", "");
+          ObjectNode s = service(ns, name);
+          if (s == null) {
+            sendJson(ex, 404, error("service " + ns + "/" + name + " not found"));
+          } else {
+            sendJson(ex, 200, s);
+          }
+        }
+        case "/api/v1/proxies" -> {
+          ObjectNode root = JSON.createObjectNode();
+          ArrayNode arr = root.putArray("proxies");
+          for (ProxyStatus p : sources.proxies()) {
+            arr.add(proxyJson(p));
+          }
+          sendJson(ex, 200, root);
+        }
+        default -> {
+          String type = STATIC.get(path);
+          if (type == null) {
+            sendJson(ex, 404, error("no such page: " + path));
+          } else {
+            send(ex, 200, type, resource(path.substring("/static/".length())));
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      logger.log(Level.WARNING, "dashboard request failed", e);
+      try {
+        sendJson(ex, 500, error("internal error: " + e.getMessage()));
+      } catch (IOException | RuntimeException ignored) {
+        // the response had started, or the client is gone
+      }
+    }
+  }
+
+  /** Whether a Host header names this machine's loopback (or is absent: HTTP/1.0). */
+  static boolean loopbackHost(String host) {
+    if (host == null || host.isEmpty()) {
+      return true;
+    }
+    String h = host;
+    if (h.startsWith("[")) {
+      int end = h.indexOf(']');
+      h = end < 0 ? h : h.substring(1, end);
+    } else if (h.indexOf(':') == h.lastIndexOf(':') && h.indexOf(':') >= 0) {
+      h = h.substring(0, h.indexOf(':'));
+    }
+    if (h.equalsIgnoreCase("localhost")
+        || h.toLowerCase(java.util.Locale.ROOT).endsWith(".localhost")) {
+      return true;
+    }
+    if (!h.matches("[0-9.]+") && !h.contains(":")) {
+      return false; // a name: only localhost (no DNS lookups here)
+    }
+    try {
+      return InetAddress.ofLiteral(h).isLoopbackAddress();
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** The traffic now: from Prometheus when configured, else from the scrapes. */
+  private Traffic traffic(List<String> errors) {
+    if (prometheus != null) {
+      try {
+        return prometheus.traffic();
+      } catch (IOException e) {
+        errors.add(e.getMessage());
+        return new Traffic(List.of(), 0);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        errors.add("interrupted");
+        return new Traffic(List.of(), 0);
+      }
+    }
+    scraper.errors().forEach((t, m) -> errors.add("scraping " + t + ": " + m));
+    return window.traffic();
+  }
+
+  /** The graph of {@code namespace} as the page and tests read it. */
+  Graph graph(String namespace, List<String> errors) {
+    PushContext ctx = sources.context();
+    List<GraphBuilder.KnownWorkload> known = new ArrayList<>();
+    Set<String> routers = new TreeSet<>();
+    for (ProxyStatus p : sources.proxies()) {
+      if (p.type().equals("router")) {
+        routers.add(p.name());
+      }
+    }
+    for (Workload w : ctx.workloads()) {
+      boolean gateway =
+          routers.contains(w.name() + "." + w.namespace())
+              || w.labels().getOrDefault("istio", "").endsWith("gateway");
+      known.add(
+          new GraphBuilder.KnownWorkload(
+              w.namespace(),
+              w.name(),
+              w.labels().getOrDefault("app", ""),
+              w.labels().getOrDefault("version", ""),
+              gateway));
+    }
+    List<GraphBuilder.KnownService> services = new ArrayList<>();
+    for (MeshService s : ctx.services()) {
+      services.add(new GraphBuilder.KnownService(s.namespace(), s.name()));
+    }
+    return GraphBuilder.build(namespace, traffic(errors), known, services);
+  }
+
+  private ObjectNode graphJson(String namespace) {
+    List<String> errors = new ArrayList<>();
+    Graph g = graph(namespace, errors);
+    ObjectNode root = JSON.createObjectNode();
+    root.put("namespace", namespace);
+    root.put("source", prometheus != null ? "prometheus" : "proxies");
+    root.put("windowSeconds", round(g.windowSeconds()));
+    ArrayNode nodes = root.putArray("nodes");
+    for (Graph.Node n : g.nodes()) {
+      ObjectNode o = nodes.addObject();
+      o.put("id", n.id());
+      o.put("type", n.type().json());
+      o.put("namespace", n.namespace());
+      o.put("name", n.name());
+      o.put("app", n.app());
+      o.put("version", n.version());
+      o.put("label", n.label());
+    }
+    root.set("edges", edgesJson(g.edges()));
+    ArrayNode err = root.putArray("errors");
+    errors.forEach(err::add);
+    return root;
+  }
+
+  private static ArrayNode edgesJson(Collection<Graph.Edge> edges) {
+    ArrayNode arr = JSON.createArrayNode();
+    for (Graph.Edge e : edges) {
+      ObjectNode o = arr.addObject();
+      o.put("source", e.source());
+      o.put("target", e.target());
+      o.put("rate", round(e.rate()));
+      o.put("errorRate", round(e.errorRate()));
+      if (Double.isNaN(e.p99())) {
+        o.putNull("p99");
+      } else {
+        o.put("p99", round(e.p99()));
+      }
+      o.put("percent", round(e.percent()));
+      o.put("requests", (long) e.requests());
+      o.put("mtls", e.mtls());
+      o.put("mtlsPercent", round(e.mtlsPercent()));
+      o.put("idle", e.idle());
+    }
+    return arr;
+  }
+
+  private static double round(double d) {
+    return Math.round(d * 1000) / 1000.0;
+  }
+
+  private ObjectNode namespaces() {
+    PushContext ctx = sources.context();
+    Set<String> names = new TreeSet<>();
+    ctx.services().forEach(s -> names.add(s.namespace()));
+    ctx.workloads().forEach(w -> names.add(w.namespace()));
+    ObjectNode root = JSON.createObjectNode();
+    ArrayNode arr = root.putArray("namespaces");
+    names.forEach(arr::add);
+    return root;
+  }
+
+  /** The service page's data, or null when there is no such Service. */
+  ObjectNode service(String namespace, String name) {
+    PushContext ctx = sources.context();
+    String host = Hosts.serviceHost(name, namespace);
+    MeshService svc = ctx.service(host);
+    if (svc == null) {
+      return null;
+    }
+    ObjectNode root = JSON.createObjectNode();
+    root.put("name", name);
+    root.put("namespace", namespace);
+    root.put("host", host);
+    ArrayNode ports = root.putArray("ports");
+    for (MeshService.Port p : svc.ports()) {
+      ports
+          .addObject()
+          .put("name", p.name())
+          .put("port", p.number())
+          .put("protocol", p.protocol().toString());
+    }
+    root.set("selector", JSON.valueToTree(svc.selector()));
+    // Workloads, their mTLS mode and their proxies' sync state.
+    PeerAuthentications pa = PeerAuthentications.of(ctx);
+    root.put("namespaceMtlsMode", pa.serviceMode(namespace).name());
+    Map<String, ProxyStatus> proxies = new LinkedHashMap<>();
+    for (ProxyStatus p : sources.proxies()) {
+      proxies.putIfAbsent(p.name(), p);
+    }
+    List<Workload> selected = new ArrayList<>();
+    ArrayNode workloads = root.putArray("workloads");
+    for (Workload w : ctx.workloads()) {
+      if (!svc.selects(w)) {
+        continue;
+      }
+      selected.add(w);
+      ObjectNode o = workloads.addObject();
+      o.put("name", w.name());
+      o.put("address", w.address());
+      o.set("labels", JSON.valueToTree(w.labels()));
+      o.put("mtlsMode", pa.forWorkload(w.namespace(), w.labels()).mode().name());
+      ProxyStatus p = proxies.get(w.name() + "." + w.namespace());
+      if (p != null) {
+        o.set("proxy", proxyJson(p));
+      }
+    }
+    // Routes and weights from the VirtualServices for this host.
+    ArrayNode vss = root.putArray("virtualServices");
+    for (dev.weft.api.Resource vs : ctx.virtualServices()) {
+      Map<String, Object> spec = map(vs.document().get("spec"));
+      boolean forHost = false;
+      for (Object h : list(spec.get("hosts"))) {
+        if (Hosts.matches(Hosts.resolve(String.valueOf(h), vs.metadata().namespace()), host)) {
+          forHost = true;
+        }
+      }
+      if (!forHost) {
+        continue;
+      }
+      ObjectNode o = vss.addObject();
+      o.put("namespace", vs.metadata().namespace());
+      o.put("name", vs.metadata().name());
+      o.set("hosts", JSON.valueToTree(list(spec.get("hosts"))));
+      o.set("gateways", JSON.valueToTree(list(spec.get("gateways"))));
+      ArrayNode routes = o.putArray("routes");
+      for (Object r : list(spec.get("http"))) {
+        Map<String, Object> route = map(r);
+        ObjectNode ro = routes.addObject();
+        ro.put("name", String.valueOf(route.getOrDefault("name", "")));
+        ro.put("match", route.containsKey("match") ? toJson(route.get("match")) : "any request");
+        ArrayNode dests = ro.putArray("destinations");
+        for (Object d : list(route.get("route"))) {
+          Map<String, Object> dest = map(map(d).get("destination"));
+          ObjectNode dn = dests.addObject();
+          dn.put("host", String.valueOf(dest.getOrDefault("host", "")));
+          dn.put("subset", String.valueOf(dest.getOrDefault("subset", "")));
+          Object weight = map(d).get("weight");
+          dn.put(
+              "weight",
+              weight == null
+                  ? (list(route.get("route")).size() == 1 ? 100 : 0)
+                  : ((Number) weight).intValue());
+        }
+        List<String> features = new ArrayList<>();
+        for (String f :
+            List.of(
+                "timeout",
+                "retries",
+                "fault",
+                "mirror",
+                "mirrors",
+                "corsPolicy",
+                "rewrite",
+                "redirect",
+                "headers")) {
+          if (route.containsKey(f)) {
+            features.add(f + " " + toJson(route.get(f)));
+          }
+        }
+        ro.set("features", JSON.valueToTree(features));
+      }
+    }
+    // Subsets and traffic policy from the DestinationRule.
+    dev.weft.api.Resource dr = ctx.destinationRule(host);
+    if (dr != null) {
+      Map<String, Object> spec = map(dr.document().get("spec"));
+      ObjectNode o = root.putObject("destinationRule");
+      o.put("namespace", dr.metadata().namespace());
+      o.put("name", dr.metadata().name());
+      o.put(
+          "trafficPolicy",
+          spec.containsKey("trafficPolicy") ? toJson(spec.get("trafficPolicy")) : "");
+      ArrayNode subsets = o.putArray("subsets");
+      for (Object s : list(spec.get("subsets"))) {
+        Map<String, Object> sub = map(s);
+        ObjectNode so = subsets.addObject();
+        so.put("name", String.valueOf(sub.getOrDefault("name", "")));
+        so.set("labels", JSON.valueToTree(map(sub.get("labels"))));
+        int count = 0;
+        for (Workload w : selected) {
+          if (Labels.matches(stringMap(sub.get("labels")), w.labels())) {
+            count++;
+          }
+        }
+        so.put("workloads", count);
+        so.put(
+            "trafficPolicy",
+            sub.containsKey("trafficPolicy") ? toJson(sub.get("trafficPolicy")) : "");
+      }
+    }
+    // Security policies that apply to the service's workloads.
+    ArrayNode policies = root.putArray("policies");
+    for (dev.weft.api.ResourceKind kind :
+        List.of(
+            dev.weft.api.ResourceKind.PEER_AUTHENTICATION,
+            dev.weft.api.ResourceKind.AUTHORIZATION_POLICY,
+            dev.weft.api.ResourceKind.REQUEST_AUTHENTICATION)) {
+      for (dev.weft.controlplane.store.StoredResource r : ctx.config().list(kind)) {
+        String pns = r.key().namespace();
+        if (!pns.equals(namespace) && !pns.equals(PeerAuthentications.ROOT_NAMESPACE)) {
+          continue;
+        }
+        Map<String, Object> spec = map(r.resource().document().get("spec"));
+        Map<String, String> match = stringMap(map(spec.get("selector")).get("matchLabels"));
+        boolean applies = match.isEmpty();
+        for (Workload w : selected) {
+          applies |= Labels.matches(match, w.labels());
+        }
+        if (!applies) {
+          continue;
+        }
+        ObjectNode o = policies.addObject();
+        o.put("kind", kind.kind());
+        o.put("namespace", pns);
+        o.put("name", r.key().name());
+        o.put(
+            "summary",
+            switch (kind) {
+              case PEER_AUTHENTICATION -> "mtls " + toJson(spec.getOrDefault("mtls", Map.of()));
+              case AUTHORIZATION_POLICY -> "action " + spec.getOrDefault("action", "ALLOW");
+              default -> "jwtRules " + list(spec.get("jwtRules")).size();
+            });
+      }
+    }
+    // Its traffic.
+    List<String> errors = new ArrayList<>();
+    Graph g = graph(namespace, errors);
+    String id = "service:" + namespace + "/" + name;
+    List<Graph.Edge> edges = new ArrayList<>();
+    for (Graph.Edge e : g.edges()) {
+      if (e.source().equals(id) || e.target().equals(id)) {
+        edges.add(e);
+      }
+    }
+    root.set("edges", edgesJson(edges));
+    return root;
+  }
+
+  private static ObjectNode proxyJson(ProxyStatus p) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("id", p.id());
+    o.put("name", p.name());
+    o.put("type", p.type());
+    o.put("connected", p.connected());
+    ObjectNode types = o.putObject("sync");
+    p.types().entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(
+            e -> {
+              ProxyStatus.TypeStatus s = e.getValue();
+              // istioctl proxy-status's words
+              String state =
+                  s.nacked()
+                      ? "NACKED: " + s.nack().message()
+                      : s.synced() ? "SYNCED" : s.sent().isEmpty() ? "NOT SENT" : "STALE";
+              types.put(e.getKey(), state);
+            });
+    return o;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object o) {
+    return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+  }
+
+  private static List<Object> list(Object o) {
+    return o instanceof List<?> l ? new ArrayList<>(l) : List.of();
+  }
+
+  private static Map<String, String> stringMap(Object o) {
+    Map<String, String> out = new LinkedHashMap<>();
+    map(o).forEach((k, v) -> out.put(k, String.valueOf(v)));
+    return out;
+  }
+
+  private static String toJson(Object o) {
+    try {
+      return JSON.writeValueAsString(o);
+    } catch (IOException e) {
+      return String.valueOf(o);
+    }
+  }
+
+  private static ObjectNode error(String message) {
+    ObjectNode root = JSON.createObjectNode();
+    root.putArray("errors").addObject().put("message", message);
+    return root;
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] resource(String name) throws IOException {
+    try (InputStream in = Dashboard.class.getResourceAsStream(RESOURCES + name)) {
+      if (in == null) {
+        throw new IOException("the dashboard's " + name + " is missing from the distribution");
+      }
+      return in.readAllBytes();
+    }
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return out;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String k = eq < 0 ? pair : pair.substring(0, eq);
+      String v = eq < 0 ? "" : pair.substring(eq + 1);
+      try {
+        out.put(
+            URLDecoder.decode(k, StandardCharsets.UTF_8),
+            URLDecoder.decode(v, StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        // a malformed escape: ignore the parameter
+      }
+    }
+    return out;
+  }
+
+  private static void sendJson(HttpExchange ex, int status, ObjectNode body) throws IOException {
+    send(
+        ex,
+        status,
+        "application/json",
+        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body));
+  }
+
+  private static void send(HttpExchange ex, int status, String type, byte[] body)
+      throws IOException {
+    ex.getResponseHeaders().set("Content-Type", type);
+    ex.getResponseHeaders().set("Cache-Control", "no-store");
+    ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+    ex.getResponseHeaders()
+        .set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:");
+    boolean head = ex.getRequestMethod().equals("HEAD");
+    ex.sendResponseHeaders(status, head || body.length == 0 ? -1 : body.length);
+    if (!head) {
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(body);
+      }
+    }
+  }
+
+  /** Options of a {@link Dashboard}. */
+  public static final class Builder {
+    private final Sources sources;
+    private InetSocketAddress address =
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), DEFAULT_PORT);
+    private Duration scrapeInterval = Duration.ofSeconds(5);
+    private Duration window = Duration.ofSeconds(60);
+    private Duration timeout = Duration.ofSeconds(2);
+    private URI prometheus;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(Sources sources) {
+      this.sources = Objects.requireNonNull(sources, "sources");
+    }
+
+    /** Where to listen: a loopback address (port 0: any free port). Default 127.0.0.1:20001. */
+    public Builder address(InetSocketAddress address) {
+      if (address.getAddress() == null || !address.getAddress().isLoopbackAddress()) {
+        throw new IllegalArgumentException(
+            "the dashboard has no authentication and binds only loopback addresses, not "
+                + address.getHostString());
+      }
+      this.address = address;
+      return this;
+    }
+
+    /** How often the proxies are scraped. Default 5 s. */
+    public Builder scrapeInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("the scrape interval must be positive");
+      }
+      this.scrapeInterval = interval;
+      return this;
+    }
+
+    /** The window rates are computed over. Default 60 s (Kiali's default "last 1m"). */
+    public Builder window(Duration window) {
+      if (window.isNegative() || window.isZero()) {
+        throw new IllegalArgumentException("the window must be positive");
+      }
+      this.window = window;
+      return this;
+    }
+
+    /** Each scrape's or query's timeout. Default 2 s. */
+    public Builder timeout(Duration timeout) {
+      this.timeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * A Prometheus to query instead of scraping the proxies (Kiali's {@code
+     * external_services.prometheus.url}); null (the default) scrapes.
+     */
+    public Builder prometheus(URI url) {
+      this.prometheus = url;
+      return this;
+    }
+
+    /** The clock scrapes are stamped with. Default the system clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Binds and starts serving and scraping.
+     *
+     * @throws IOException when the address cannot be bound (the message names it)
+     */
+    public Dashboard start() throws IOException {
+      HttpServer server;
+      try {
+        server = HttpServer.create(address, 32);
+      } catch (BindException e) {
+        throw new IOException(
+            "cannot bind the dashboard to "
+                + address.getHostString()
+                + ":"
+                + address.getPort()
+                + ": "
+                + e.getMessage(),
+            e);
+      }
+      ExecutorService executor =
+          Executors.newFixedThreadPool(2, ProxyScraper.daemon("weft-dashboard"));
+      Dashboard d = new Dashboard(this, server, executor);
+      server.setExecutor(executor);
+      server.createContext("/", d::handle);
+      server.start();
+      if (d.scraper != null) {
+        d.scraper.start();
+      }
+      return d;
+    }
+  }
+
+  /** Kiali's port. */
+  public static final int DEFAULT_PORT = 20001;
+
+  /**
+   * The name of a workload's port that serves Istio's metrics, as Istio's injected pod spec names
+   * 15090; a proxy whose metrics port is elsewhere (a local gateway) lists it under this name in
+   * {@code WEFT_PORTS}.
+   */
+  public static final String PROMETHEUS_PORT_NAME = "http-envoy-prom";
+}
