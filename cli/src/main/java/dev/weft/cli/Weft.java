@@ -8,6 +8,7 @@ import dev.weft.cli.config.ValidateCommand;
 import dev.weft.cli.demo.DemoCommand;
 import dev.weft.cli.demo.SampleCommand;
 import dev.weft.cli.inspect.AnalyzeCommand;
+import dev.weft.cli.inspect.DashboardCommand;
 import dev.weft.cli.inspect.ProxyConfigCommand;
 import dev.weft.cli.inspect.ProxyStatusCommand;
 import dev.weft.cli.inspect.VersionCommand;
@@ -54,6 +55,7 @@ import picocli.CommandLine.Spec;
       RunCommand.class,
       SampleCommand.class,
       DemoCommand.class,
+      DashboardCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Weft implements Runnable {

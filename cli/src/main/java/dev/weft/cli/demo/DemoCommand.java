@@ -115,6 +115,10 @@ public final class DemoCommand implements Callable<Integer> {
         out.println("  curl -s http://127.0.0.1:" + ingressPort + "/version");
         out.println("  weft get virtualservices -n demo");
         out.println("  weft uninstall --purge");
+        StateDir.readJson(st.controlPlaneFile())
+            .map(i -> i.path("dashboard").asText(""))
+            .filter(d -> !d.isEmpty())
+            .ifPresent(d -> out.println("Dashboard (weft dashboard): http://" + d + "/"));
         out.flush();
       }
       try {

@@ -1,5 +1,5 @@
 /**
  * Looking at a running mesh, istioctl's way: {@code weft proxy-status}, {@code proxy-config},
- * {@code analyze} and {@code version}.
+ * {@code analyze}, {@code version} and {@code dashboard}.
  */
 package dev.weft.cli.inspect;

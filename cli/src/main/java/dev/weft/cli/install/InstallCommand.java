@@ -1,5 +1,6 @@
 package dev.weft.cli.install;
 
+import dev.weft.cli.common.Addons;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.HostPort;
 import dev.weft.cli.common.StateDirOption;
@@ -24,9 +25,13 @@ public final class InstallCommand implements Callable<Integer> {
 
   @Option(
       names = "--set",
-      paramLabel = "profile=P",
-      description = "istioctl's form of --profile (only profile=P is understood).")
-  String set;
+      paramLabel = "KEY=VALUE",
+      description =
+          "istioctl's --set: profile=P, and where add-ons run for weft dashboard:"
+              + " kiali.external_services.prometheus.url=URL (the dashboard then queries it),"
+              + " kiali.external_services.grafana.url=URL, kiali.external_services.tracing.url=URL"
+              + " (Jaeger), meshConfig.defaultConfig.tracing.zipkin.address=HOST:PORT.")
+  java.util.List<String> set = new java.util.ArrayList<>();
 
   @Option(
       names = "--ingress-port",
@@ -71,12 +76,20 @@ public final class InstallCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     String p = profile;
-    if (set != null) {
-      if (!set.startsWith("profile=")) {
-        throw new CliException("--set: only profile=P is supported");
+    java.util.Map<String, String> addons = new java.util.LinkedHashMap<>();
+    for (String kv : set) {
+      int eq = kv.indexOf('=');
+      String key = eq < 0 ? kv : kv.substring(0, eq);
+      if (key.equals("profile") && eq > 0) {
+        p = kv.substring(eq + 1);
+      } else if (Addons.accepts(key) && eq > 0) {
+        addons.put(key, kv.substring(eq + 1));
+      } else {
+        throw new CliException(
+            "--set " + kv + ": only profile=P and the add-on locations (see --help) are supported");
       }
-      p = set.substring("profile=".length());
     }
+    Addons.record(state.resolve().create(), addons);
     Installer.Options o =
         new Installer.Options(
             p,

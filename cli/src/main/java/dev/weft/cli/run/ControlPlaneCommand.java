@@ -1,6 +1,7 @@
 package dev.weft.cli.run;
 
 import dev.weft.cli.Weft;
+import dev.weft.cli.common.Addons;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.GoDuration;
 import dev.weft.cli.common.HostPort;
@@ -44,6 +45,22 @@ public final class ControlPlaneCommand implements Callable<Integer> {
               + " DEFAULT_WORKLOAD_CERT_TTL; default: 24h; at most 2160h).")
   java.time.Duration workloadCertTtl = java.time.Duration.ofHours(24);
 
+  @Option(
+      names = "--dashboard-address",
+      paramLabel = "HOST:PORT|off",
+      description =
+          "The dashboard's loopback address (default: 127.0.0.1:20001, Kiali's port; a free port"
+              + " when that is taken; controlplane.json records it).")
+  String dashboard = "127.0.0.1:" + dev.weft.controlplane.dashboard.Dashboard.DEFAULT_PORT;
+
+  @Option(
+      names = "--prometheus-url",
+      paramLabel = "URL",
+      description =
+          "A Prometheus the dashboard queries instead of scraping the proxies (default: the"
+              + " state dir's kiali.external_services.prometheus.url from weft install --set).")
+  String prometheusUrl;
+
   @Override
   public Integer call() throws Exception {
     if (workloadCertTtl.isZero()
@@ -60,6 +77,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             .xdsAddress(HostPort.fromOption(xds).socketAddress())
             .apiAddress(HostPort.fromOption(api).socketAddress())
             .certificateTtl(workloadCertTtl)
+            .dashboardAddress(dashboardAddress())
+            .prometheusUrl(prometheusUri(st))
             .build();
     try {
       cp.start();
@@ -82,6 +101,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                 },
                 "control-plane-shutdown"));
     PrintWriter out = spec.commandLine().getOut();
+    cp.dashboardAddress().ifPresent(a -> out.println("dashboard http://" + HostPort.of(a) + "/"));
     out.println(
         "control plane "
             + Weft.version()
@@ -94,5 +114,35 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     out.flush();
     stopped.await();
     return 0;
+  }
+
+  private java.net.InetSocketAddress dashboardAddress() {
+    if ("off".equals(dashboard)) {
+      return null;
+    }
+    java.net.InetSocketAddress a = HostPort.fromOption(dashboard).socketAddress();
+    if (a.getAddress() == null || !a.getAddress().isLoopbackAddress()) {
+      throw new CliException(
+          "--dashboard-address must be a loopback address (the dashboard has no authentication),"
+              + " not "
+              + dashboard);
+    }
+    return a;
+  }
+
+  private java.net.URI prometheusUri(StateDir st) {
+    String url = prometheusUrl != null ? prometheusUrl : Addons.read(st).get("prometheus");
+    if (url == null || url.isBlank()) {
+      return null;
+    }
+    try {
+      java.net.URI u = new java.net.URI(url);
+      if (u.getHost() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+        throw new java.net.URISyntaxException(url, "expected http://HOST:PORT");
+      }
+      return u;
+    } catch (java.net.URISyntaxException e) {
+      throw new CliException("the Prometheus URL " + url + " is not valid: " + e.getMessage());
+    }
   }
 }

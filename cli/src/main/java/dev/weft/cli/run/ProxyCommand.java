@@ -86,16 +86,6 @@ public final class ProxyCommand implements Callable<Integer> {
     if (!type.equals(NodeId.SIDECAR) && !type.equals(NodeId.ROUTER)) {
       throw new CliException("unknown proxy type \"" + type + "\"; expected sidecar or router");
     }
-    ProxySpec ps =
-        new ProxySpec(
-            type,
-            name,
-            namespace,
-            KeyValues.labels(labels),
-            ip,
-            appAddress == null ? ip : appAddress,
-            KeyValues.ports(ports),
-            serviceAccount);
     HostPort xdsAddress = xds != null ? HostPort.fromOption(xds) : xdsFromState(state.resolve());
     HostPort adminAddress =
         admin != null ? HostPort.fromOption(admin) : new HostPort(ip, WellKnownPorts.PROXY_ADMIN);
@@ -105,6 +95,26 @@ public final class ProxyCommand implements Callable<Integer> {
         prometheus == null
             ? (type.equals(NodeId.SIDECAR) ? new HostPort(ip, WellKnownPorts.PROMETHEUS) : null)
             : "off".equals(prometheus) ? null : HostPort.fromOption(prometheus);
+    java.util.List<KeyValues.NamedPort> named = new java.util.ArrayList<>(KeyValues.ports(ports));
+    if (prometheusAddress != null
+        && prometheusAddress.port() != WellKnownPorts.PROMETHEUS
+        && prometheusAddress.host().equals(ip)) {
+      // Where the control plane's dashboard scrapes it (Istio's pod spec names 15090 so).
+      named.add(
+          new KeyValues.NamedPort(
+              dev.weft.controlplane.dashboard.Dashboard.PROMETHEUS_PORT_NAME,
+              prometheusAddress.port()));
+    }
+    ProxySpec ps =
+        new ProxySpec(
+            type,
+            name,
+            namespace,
+            KeyValues.labels(labels),
+            ip,
+            appAddress == null ? ip : appAddress,
+            named,
+            serviceAccount);
     PrintWriter out = spec.commandLine().getOut();
     Proxy proxy =
         start(state.resolve(), ps, xdsAddress, adminAddress, prometheusAddress, accessLog);

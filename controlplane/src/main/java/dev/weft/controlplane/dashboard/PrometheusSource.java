@@ -114,8 +114,10 @@ final class PrometheusSource {
   }
 
   private List<JsonNode> query(String promql) throws IOException, InterruptedException {
+    String prefix = base.toString().replaceAll("/+$", "");
     URI uri =
-        base.resolve("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+        URI.create(
+            prefix + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
     HttpResponse<String> r =
         http.send(
             HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),

@@ -1,0 +1,101 @@
+package dev.weft.controlplane.dashboard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The scraper against a real HTTP server, stamping scrapes with an injected clock. */
+class ProxyScraperTest {
+  private HttpServer server;
+  private ProxyScraper scraper;
+
+  @AfterEach
+  void close() {
+    if (scraper != null) {
+      scraper.close();
+    }
+    if (server != null) {
+      server.stop(0);
+    }
+  }
+
+  /** A clock the test moves. */
+  static final class StepClock extends Clock {
+    volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  @Test
+  void ratesComeFromTwoScrapesAtTheClocksTimes() throws Exception {
+    AtomicReference<String> page = new AtomicReference<>("");
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
+    server.createContext(
+        "/stats/prometheus",
+        ex -> {
+          byte[] body = page.get().getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    server.start();
+    String target = "127.0.0.1:" + server.getAddress().getPort();
+    String dead;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      dead = "127.0.0.1:" + s.getLocalPort();
+    }
+    StepClock clock = new StepClock();
+    MetricsWindow window = new MetricsWindow(Duration.ofSeconds(60));
+    AtomicReference<List<String>> targets = new AtomicReference<>(List.of(target, dead));
+    scraper =
+        new ProxyScraper(targets::get, window, clock, Duration.ofHours(1), Duration.ofSeconds(2));
+    String l = GraphBuilderTest.labels("destination", "v1", 200, true);
+    page.set(GraphBuilderTest.series(l, 100, Map.of("5", 100L)));
+    scraper.scrape(target);
+    clock.now = clock.now.plusSeconds(4);
+    page.set(GraphBuilderTest.series(l, 120, Map.of("5", 120L)));
+    scraper.scrape(target);
+    scraper.scrape(dead);
+
+    Traffic t = window.traffic();
+    assertThat(t.windowSeconds()).isEqualTo(4.0);
+    assertThat(t.series()).hasSize(1);
+    assertThat(t.series().get(0).rate()).isCloseTo(5.0, within(1e-9));
+    assertThat(t.series().get(0).key().mutualTls()).isTrue();
+    assertThat(scraper.errors()).containsOnlyKeys(dead);
+    assertThat(scraper.errors().get(dead)).contains("ConnectException");
+
+    // A proxy that went away is forgotten at the next round.
+    assertThat(window.targets()).containsExactly(target);
+    targets.set(List.of(dead));
+    scraper.round();
+    assertThat(window.targets()).isEmpty();
+    assertThat(scraper.errors()).doesNotContainKey(target);
+  }
+}
