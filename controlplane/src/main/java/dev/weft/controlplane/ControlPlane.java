@@ -84,6 +84,7 @@ public final class ControlPlane implements AutoCloseable {
   private final Duration tokenTtl;
   private final InetSocketAddress requestedDashboard;
   private final Duration scrapeInterval;
+  private final Duration dashboardWindow;
   private final java.net.URI prometheusUrl;
 
   private ScheduledExecutorService executor;
@@ -110,6 +111,7 @@ public final class ControlPlane implements AutoCloseable {
     this.tokenTtl = b.tokenTtl;
     this.requestedDashboard = b.dashboardAddress;
     this.scrapeInterval = b.scrapeInterval;
+    this.dashboardWindow = b.dashboardWindow;
     this.prometheusUrl = b.prometheusUrl;
   }
 
@@ -234,6 +236,7 @@ public final class ControlPlane implements AutoCloseable {
                   }
                 })
             .scrapeInterval(scrapeInterval)
+            .window(dashboardWindow)
             .prometheus(prometheusUrl);
     try {
       dashboard = b.address(requestedDashboard).start();
@@ -426,6 +429,7 @@ public final class ControlPlane implements AutoCloseable {
     private InetSocketAddress dashboardAddress =
         new InetSocketAddress("127.0.0.1", Dashboard.DEFAULT_PORT);
     private Duration scrapeInterval = Duration.ofSeconds(5);
+    private Duration dashboardWindow = Duration.ofSeconds(60);
     private java.net.URI prometheusUrl;
 
     private Builder() {}
@@ -451,6 +455,15 @@ public final class ControlPlane implements AutoCloseable {
         throw new IllegalArgumentException("the scrape interval must be positive");
       }
       this.scrapeInterval = interval;
+      return this;
+    }
+
+    /** The window the dashboard's rates are over. Default 60 s (Kiali's "last 1m"). */
+    public Builder dashboardWindow(Duration window) {
+      if (window.isNegative() || window.isZero()) {
+        throw new IllegalArgumentException("the dashboard window must be positive");
+      }
+      this.dashboardWindow = window;
       return this;
     }
 

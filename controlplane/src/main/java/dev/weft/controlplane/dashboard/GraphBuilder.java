@@ -153,10 +153,16 @@ final class GraphBuilder {
     return new Graph(namespace, nodeList, out, traffic.windowSeconds());
   }
 
+  /**
+   * What identifies a request's edge on both reports. The service is the node's (name and
+   * namespace), not {@code destination_service}: a destination that got the request by address
+   * reports that {@code unknown} and its canonical service as the name, as Istio does.
+   */
   private static List<String> triple(SeriesKey k) {
+    Graph.Node service = serviceNode(k);
     return List.of(
         k.sourceNamespace() + "/" + k.sourceWorkload(),
-        k.service(),
+        service == null ? SeriesKey.UNKNOWN : service.id(),
         k.destinationNamespace() + "/" + k.destinationWorkload());
   }
 

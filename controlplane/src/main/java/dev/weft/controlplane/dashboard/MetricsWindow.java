@@ -20,9 +20,10 @@ import java.util.TreeMap;
  * A series absent from the older scrape started between the two (Istio creates a series at its
  * first request), so it counts from 0. A proxy scraped only once has totals but no rate yet.
  *
- * <p>Bounded: at most {@link #MAX_SCRAPES} scrapes per target are kept, and targets not scraped
- * successfully within the window are forgotten. Thread-safe (synchronized): the scraper writes,
- * dashboard requests read.
+ * <p>Bounded: at most {@link #MAX_SCRAPES} scrapes per target are kept (when more come within the
+ * window, the one after the oldest is dropped, so the window keeps its start), and targets not
+ * scraped successfully within the window are forgotten. Thread-safe (synchronized): the scraper
+ * writes, dashboard requests read.
  */
 final class MetricsWindow {
   /** The metrics read from a proxy's {@code /stats/prometheus}. */
@@ -96,8 +97,12 @@ final class MetricsWindow {
         break;
       }
     }
-    while (q.size() > MAX_SCRAPES) {
+    if (q.size() > MAX_SCRAPES) {
+      // Thin out the oldest part and keep the base: a rate needs only its two ends, and the
+      // scrapes between are the bases of later windows, which may be coarser.
+      Scrape base = q.removeFirst();
       q.removeFirst();
+      q.addFirst(base);
     }
   }
 

@@ -139,6 +139,46 @@ class GraphBuilderTest {
   }
 
   @Test
+  void manyScrapesInTheWindowKeepItsStart() {
+    MetricsWindow w = new MetricsWindow(Duration.ofMinutes(30));
+    String t = "127.0.1.2:15090";
+    String l = labels("destination", "v1", 200, false);
+    // 100 requests, then 4 × MAX_SCRAPES quiet scrapes a quarter second apart
+    w.record(t, MetricsWindow.Scrape.parse(T0, ""));
+    for (int i = 1; i <= 4 * MetricsWindow.MAX_SCRAPES; i++) {
+      w.record(t, MetricsWindow.Scrape.parse(T0.plusMillis(250L * i), series(l, 100, Map.of())));
+    }
+    Graph.Edge e = edge(graph(w), "service:demo/podinfo", "workload:demo/podinfo-v1");
+    assertThat(e.idle()).isFalse();
+    assertThat(e.rate()).isCloseTo(100 / (MetricsWindow.MAX_SCRAPES * 1.0), within(1e-9));
+  }
+
+  @Test
+  void theDestinationsReportOfARequestByAddressStillCountsOnce() {
+    MetricsWindow w = new MetricsWindow(Duration.ofSeconds(60));
+    // The gateway forwarded the client's Host (an address): the sidecar reports the service as
+    // unknown, named after its canonical service (Istio's fallback).
+    String dest =
+        labels("destination", "v1", 200, false)
+            .replace(
+                "destination_service=\"podinfo.demo.svc.cluster.local\"",
+                "destination_service=\"unknown\"");
+    w.record("gw:1", MetricsWindow.Scrape.parse(T0, ""));
+    w.record("v1:1", MetricsWindow.Scrape.parse(T0, ""));
+    w.record(
+        "gw:1",
+        MetricsWindow.Scrape.parse(
+            T0.plusSeconds(1), series(labels("source", "v1", 200, false), 7, Map.of())));
+    w.record("v1:1", MetricsWindow.Scrape.parse(T0.plusSeconds(1), series(dest, 7, Map.of())));
+    Graph g = graph(w);
+    assertThat(edge(g, "service:demo/podinfo", "workload:demo/podinfo-v1").requests()).isEqualTo(7);
+    assertThat(
+            edge(g, "workload:istio-system/istio-ingressgateway", "service:demo/podinfo")
+                .requests())
+        .isEqualTo(7);
+  }
+
+  @Test
   void aCounterResetCountsFromZeroAndANewSeriesFromNothing() {
     MetricsWindow w = new MetricsWindow(Duration.ofSeconds(60));
     String t = "127.0.1.2:15090";
