@@ -15,10 +15,12 @@ import java.util.TreeMap;
 /**
  * The last scrapes of each proxy, and rates computed from them as Prometheus's {@code rate()} over
  * a window would: the increase of each counter between the oldest scrape in the window and the
- * newest, divided by the time between them (the scrapes' own timestamps, taken from the scraper's
- * clock). A counter that went down was reset (the proxy restarted): its increase is its new value.
- * A series absent from the older scrape started between the two (Istio creates a series at its
- * first request), so it counts from 0. A proxy scraped only once has totals but no rate yet.
+ * newest, divided by the window's span (the scrapes' own timestamps, taken from the scraper's
+ * clock; one span for every proxy, the longest, so that a proxy first scraped later does not weigh
+ * more in a split: its rate is low until it has been scraped for a window). A counter that went
+ * down was reset (the proxy restarted): its increase is its new value. A series absent from the
+ * older scrape started between the two (Istio creates a series at its first request), so it counts
+ * from 0. A proxy scraped only once has totals but no rate yet.
  *
  * <p>Bounded: at most {@link #MAX_SCRAPES} scrapes per target are kept (when more come within the
  * window, the one after the oldest is dropped, so the window keeps its start), and targets not
@@ -124,9 +126,13 @@ final class MetricsWindow {
    * oldest kept one, at most the window) and its total.
    */
   synchronized Traffic traffic() {
-    List<Traffic.Series> out = new ArrayList<>();
-    double longest = 0;
-    for (ArrayDeque<Scrape> q : scrapes.values()) {
+    // The window's span: from the oldest base to the newest scrape, at most the window. Every
+    // target's increase is divided by the same span, so that shares between proxies (a version
+    // split, two sidecars) are the shares of requests even when one proxy's scrapes began later.
+    double span = 0;
+    Map<String, Scrape> bases = new HashMap<>();
+    for (Map.Entry<String, ArrayDeque<Scrape>> e : scrapes.entrySet()) {
+      ArrayDeque<Scrape> q = e.getValue();
       Scrape newest = q.peekLast();
       Scrape base = null;
       Instant start = newest.at().minus(window);
@@ -139,27 +145,32 @@ final class MetricsWindow {
           base = s;
         }
       }
-      double seconds = base == null ? 0 : Duration.between(base.at(), newest.at()).toNanos() / 1e9;
-      longest = Math.max(longest, seconds);
+      if (base != null) {
+        bases.put(e.getKey(), base);
+        span = Math.max(span, Duration.between(base.at(), newest.at()).toNanos() / 1e9);
+      }
+    }
+    List<Traffic.Series> out = new ArrayList<>();
+    for (Map.Entry<String, ArrayDeque<Scrape>> t : scrapes.entrySet()) {
+      Scrape newest = t.getValue().peekLast();
+      Scrape base = bases.get(t.getKey());
+      boolean rated = base != null && span > 0;
       for (Map.Entry<SeriesKey, Double> e : newest.requests().entrySet()) {
-        double rate = 0;
-        if (seconds > 0) {
-          rate = increase(base.requests().get(e.getKey()), e.getValue()) / seconds;
-        }
+        double rate = rated ? increase(base.requests().get(e.getKey()), e.getValue()) / span : 0;
         NavigableMap<Double, Double> totals =
             newest.buckets().getOrDefault(e.getKey(), new TreeMap<>());
         NavigableMap<Double, Double> rates = new TreeMap<>();
-        if (seconds > 0) {
+        if (rated) {
           NavigableMap<Double, Double> before =
               base.buckets().getOrDefault(e.getKey(), new TreeMap<>());
           for (Map.Entry<Double, Double> b : totals.entrySet()) {
-            rates.put(b.getKey(), increase(before.get(b.getKey()), b.getValue()) / seconds);
+            rates.put(b.getKey(), increase(before.get(b.getKey()), b.getValue()) / span);
           }
         }
         out.add(new Traffic.Series(e.getKey(), rate, e.getValue(), rates, totals));
       }
     }
-    return new Traffic(out, longest);
+    return new Traffic(out, span);
   }
 
   /** A counter's increase from {@code before} (null: it did not exist) to {@code after}. */

@@ -139,6 +139,27 @@ class GraphBuilderTest {
   }
 
   @Test
+  void sharesBetweenProxiesFirstScrapedAtDifferentTimesAreSharesOfRequests() {
+    MetricsWindow w = new MetricsWindow(Duration.ofMinutes(30));
+    // v1's sidecar scraped from T0, v2's from T0 + 5 s; then a burst of 90 and 10 requests.
+    w.record("v1:1", MetricsWindow.Scrape.parse(T0, ""));
+    w.record("v2:1", MetricsWindow.Scrape.parse(T0.plusSeconds(5), ""));
+    w.record(
+        "v1:1",
+        MetricsWindow.Scrape.parse(
+            T0.plusSeconds(10), series(labels("destination", "v1", 200, false), 90, Map.of())));
+    w.record(
+        "v2:1",
+        MetricsWindow.Scrape.parse(
+            T0.plusSeconds(10), series(labels("destination", "v2", 200, false), 10, Map.of())));
+    Graph g = graph(w);
+    assertThat(edge(g, "service:demo/podinfo", "workload:demo/podinfo-v1").percent())
+        .isCloseTo(90.0, within(1e-9));
+    assertThat(edge(g, "service:demo/podinfo", "workload:demo/podinfo-v2").rate())
+        .isCloseTo(1.0, within(1e-9));
+  }
+
+  @Test
   void manyScrapesInTheWindowKeepItsStart() {
     MetricsWindow w = new MetricsWindow(Duration.ofMinutes(30));
     String t = "127.0.1.2:15090";
