@@ -233,6 +233,130 @@ class DashboardIntegrationTest {
   }
 
   /**
+   * Between two sidecars that speak Istio mTLS (as {@code MeshMtlsTest} starts them), the graph's
+   * edge carries the lock: the destination reports {@code connection_security_policy="mutual_tls"}.
+   */
+  @Test
+  void mutualTlsTrafficGetsTheLock() throws Exception {
+    int a = java.util.concurrent.ThreadLocalRandom.current().nextInt(2, 250);
+    int b = java.util.concurrent.ThreadLocalRandom.current().nextInt(2, 250);
+    String serverIp = "127.86." + a + "." + b;
+    String clientIp = "127.87." + a + "." + b;
+    String appIp = "127.88." + a + "." + b;
+    ControlPlane cp =
+        ControlPlane.builder()
+            .stateDir(tmp.resolve("cp"))
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+            .dashboardAddress(new InetSocketAddress("127.0.0.1", 0))
+            .scrapeInterval(Duration.ofMillis(250))
+            .debounce(Duration.ZERO)
+            .build();
+    cp.start();
+    closeables.add(cp);
+    state = StateDir.of(tmp.resolve("cp"));
+    assertThat(
+            ControlPlaneClient.connect(state)
+                .apply(
+                    """
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: podinfo, namespace: demo}
+                    spec:
+                      selector: {app: podinfo}
+                      ports:
+                      - {name: http, port: 80, targetPort: 9898}
+                    """,
+                    "svc.yaml")
+                .errors())
+        .isEmpty();
+    PodinfoServer app =
+        PodinfoServer.builder().address(appIp).port(9898).version("6.7.1").ioThreads(1).start();
+    closeables.add(app);
+    mtlsSidecar(
+        cp, "podinfo-v1", serverIp, Map.of("app", "podinfo", "version", "v1"), "http:9898", appIp);
+    mtlsSidecar(cp, "curl", clientIp, Map.of("app", "curl"), "", "127.0.0.1");
+    String dashboard = "http://" + HostPort.of(cp.dashboardAddress().orElseThrow());
+    HttpClient viaClient =
+        HttpClient.newBuilder()
+            .proxy(java.net.ProxySelector.of(new InetSocketAddress(clientIp, 15001)))
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+    closeables.add(viaClient);
+    JsonNode[] graph = new JsonNode[1];
+    await(
+        () -> "an mTLS edge curl → podinfo → podinfo-v1 in " + graph[0],
+        () -> {
+          try {
+            viaClient.send(
+                HttpRequest.newBuilder(URI.create("http://podinfo.demo.svc.cluster.local/version"))
+                    .timeout(Duration.ofSeconds(5))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
+          } catch (IOException e) {
+            return false;
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+          }
+          graph[0] = getJson(dashboard + "/api/v1/graph?namespace=demo");
+          JsonNode e = edge(graph[0], "workload:demo/curl", SERVICE);
+          return e != null && e.path("requests").asLong() > 0;
+        });
+    JsonNode in = edge(graph[0], "workload:demo/curl", SERVICE);
+    assertThat(in.path("mtls").asBoolean()).as("%s", in).isTrue();
+    assertThat(in.path("mtlsPercent").asDouble()).isEqualTo(100.0);
+    assertThat(edge(graph[0], SERVICE, V1).path("mtls").asBoolean()).isTrue();
+
+    Path chromium = findOnPath("chromium");
+    Assumptions.assumeTrue(
+        chromium != null, "chromium is not installed: skipping the browser part");
+    String page = dashboard + "/?namespace=demo&refresh=0";
+    String dom = chromium(chromium, "--dump-dom", page);
+    assertThat(dom).contains("data-mtls=\"true\"").contains("<g class=\"lock\"");
+    Path shot = Path.of("target", "dashboard-mtls.png").toAbsolutePath();
+    Files.createDirectories(shot.getParent());
+    chromium(chromium, "--screenshot=" + shot, page);
+  }
+
+  /** A sidecar that announces mTLS and holds its certificate from the control plane's CA. */
+  private void mtlsSidecar(
+      ControlPlane cp,
+      String name,
+      String ip,
+      Map<String, String> labels,
+      String ports,
+      String appAddress)
+      throws Exception {
+    Proxy p =
+        Proxy.start(
+            dev.weft.proxy.ProxyBootstrap.builder()
+                .nodeId(new NodeId(NodeId.SIDECAR, ip, name, "demo"))
+                .metadata(
+                    Map.of(
+                        "NAMESPACE", "demo",
+                        "NAME", name,
+                        "LABELS", labels,
+                        "INSTANCE_IPS", ip,
+                        "WEFT_PORTS", ports,
+                        "WEFT_APP_ADDRESS", appAddress,
+                        "SERVICE_ACCOUNT", name))
+                .mutualTls(true)
+                .xdsServer(cp.xdsAddress())
+                .credentials(
+                    new dev.weft.proxy.identity.ControlPlaneCredentials(
+                        cp.ca().rootPem(),
+                        () ->
+                            cp.issueWorkloadToken("demo", name, name, Duration.ofHours(1)).token()))
+                .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .prometheusAddress(new InetSocketAddress(ip, 15090))
+                .accessLogPath(tmp.resolve(name + ".access.log"))
+                .build());
+    closeables.add(p);
+    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("%s", p.failure()).isTrue();
+  }
+
+  /**
    * Runs headless Chromium on {@code url}; returns its standard output (the DOM for --dump-dom).
    */
   private String chromium(Path chromium, String what, String url) throws Exception {

@@ -36,7 +36,7 @@ async function getJson(path) {
 function fmtRate(r) { return r >= 10 ? r.toFixed(1) : r.toFixed(2); }
 function fmtPct(p) { return (p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(1)) + "%"; }
 function fmtMs(ms) { return ms === null || ms === undefined ? "–" : (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)) + " ms"; }
-function lock(e) { return e.mtls ? (e.mtlsPercent >= 100 ? "🔒 mTLS" : "🔒 mTLS " + fmtPct(e.mtlsPercent)) : "plaintext"; }
+function lock(e) { return e.mtls ? (e.mtlsPercent >= 100 ? "mTLS" : "mTLS " + fmtPct(e.mtlsPercent)) : "plaintext"; }
 
 function setStatus(text) { document.getElementById("status").textContent = text; }
 
@@ -116,6 +116,14 @@ function layout(nodes, edges) {
   return { pos, width: Math.max(width, 600), height: Math.max(140, 40 + rows * 110) };
 }
 
+// A padlock drawn at (x, y), 10 × 13: where the edge's traffic is mTLS.
+function lockIcon(x, y) {
+  return svg("g", { class: "lock", transform: `translate(${x},${y})` },
+    svg("title", {}, "mTLS"),
+    svg("path", { d: "M2 6 V4 a3 3 0 0 1 6 0 V6", fill: "none" }),
+    svg("rect", { x: 0, y: 6, width: 10, height: 7, rx: 1 }));
+}
+
 function drawGraph(g) {
   const { pos, width, height } = layout(g.nodes, g.edges);
   const byId = new Map(g.nodes.map(n => [n.id, n]));
@@ -131,11 +139,13 @@ function drawGraph(g) {
     const x1 = a.x + dx / len * r, y1 = a.y + dy / len * r, x2 = b.x - dx / len * (r + 2), y2 = b.y - dy / len * (r + 2);
     const cls = "edge" + (e.idle ? " idle" : "") + (e.errorRate > 0 ? " failing" : "");
     const label = (e.idle ? "idle" : fmtRate(e.rate) + " rps") + " · " + fmtPct(e.percent)
-      + (e.errorRate > 0 ? " · " + fmtPct(e.errorRate * 100) + " err" : "") + (e.mtls ? " 🔒" : "");
+      + (e.errorRate > 0 ? " · " + fmtPct(e.errorRate * 100) + " err" : "");
     const mx = (x1 + x2) / 2, my = (y1 + y2) / 2 - 6;
-    root.append(svg("g", { class: cls }, svg("title", {}, `${byId.get(e.source).label} → ${byId.get(e.target).label}: ${label}, p99 ${fmtMs(e.p99)}`),
+    const parts = [svg("title", {}, `${byId.get(e.source).label} → ${byId.get(e.target).label}: ${label}, p99 ${fmtMs(e.p99)}, ${lock(e)}`),
       svg("line", { x1, y1, x2, y2, "marker-end": "url(#arrow)" }),
-      svg("text", { x: mx, y: my, "text-anchor": "middle" }, label)));
+      svg("text", { x: mx, y: my, "text-anchor": "middle" }, label)];
+    if (e.mtls) parts.push(lockIcon(mx - 5, my + 5));
+    root.append(svg("g", { class: cls }, ...parts));
   }
   for (const n of g.nodes) {
     const p = pos.get(n.id);
@@ -173,6 +183,12 @@ function edgeTable(g, caption) {
     el("tbody", {}, ...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 8 }, "No traffic seen yet."))])));
 }
 
+function legend() {
+  const icon = svg("svg", { width: 12, height: 15, viewBox: "-1 -1 12 15", "aria-hidden": "true" }, lockIcon(0, 0));
+  return el("div", { class: "legend" }, "▭ gateway · △ service · ○ workload · edge: requests/s · share of the source's requests · ",
+    icon, " mTLS · dashed: idle (numbers since the proxies started)");
+}
+
 async function renderGraph(main) {
   const ns = namespace();
   const g = await getJson("/api/v1/graph?namespace=" + encodeURIComponent(ns));
@@ -190,7 +206,7 @@ async function renderGraph(main) {
   main.replaceChildren(el("h2", {}, "Traffic graph: " + ns),
     el("div", { class: "graph-view" },
       el("div", { class: "graph-box" }, drawGraph(g),
-        el("div", { class: "legend" }, "▭ gateway · ▲ service · ○ workload · edge: requests/s · share of the source's requests · 🔒 mTLS · dashed: idle (numbers since start)")),
+        legend()),
       side));
 }
 
