@@ -83,32 +83,7 @@ class DashboardIntegrationTest {
     // Recorded where the CLI finds it.
     assertThat(DashboardCommand.dashboardUrl(state)).isEqualTo(dashboard + "/");
 
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
-    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
-    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
-    HostPort gatewayMetrics = new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1"));
-    Proxy gateway =
-        start(
-            new ProxySpec(
-                NodeId.ROUTER,
-                "istio-ingressgateway",
-                "istio-system",
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                // as weft proxy --prometheus lists a metrics port other than 15090
-                List.of(
-                    new KeyValues.NamedPort(Dashboard.PROMETHEUS_PORT_NAME, gatewayMetrics.port())),
-                Installer.GATEWAY_SERVICE_ACCOUNT),
-            xds,
-            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
-            gatewayMetrics);
-    startWorkload(xds, "podinfo-v1", "v1", "6.7.1");
-    startWorkload(xds, "podinfo-v2", "v2", "6.7.0");
-    assertThat(gateway.awaitReady(Duration.ofSeconds(30))).as("gateway ready").isTrue();
-    assertThat(client.apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml").errors())
-        .isEmpty();
+    int ingressPort = startCanary(cp).ingressPort();
 
     String url = "http://127.0.0.1:" + ingressPort + "/version";
     Map<String, Integer> counts = new HashMap<>();
@@ -356,6 +331,220 @@ class DashboardIntegrationTest {
     assertThat(p.awaitReady(Duration.ofSeconds(30))).as("%s", p.failure()).isTrue();
   }
 
+  /** A canary mesh's addresses: the gateway's HTTP port and every proxy's metrics address. */
+  private record Canary(int ingressPort, List<HostPort> metrics) {}
+
+  /**
+   * Starts the guide's canary on {@code cp}: the ingress gateway (its metrics port listed as {@code
+   * http-envoy-prom}, as {@code weft proxy --prometheus} does), podinfo v1 and v2 with sidecars,
+   * and the 90/10 VirtualService.
+   */
+  private Canary startCanary(ControlPlane cp) throws Exception {
+    ControlPlaneClient client = ControlPlaneClient.connect(state);
+    HostPort xds = HostPort.of(cp.xdsAddress());
+    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
+    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
+    HostPort gatewayMetrics = new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1"));
+    Proxy gateway =
+        start(
+            new ProxySpec(
+                NodeId.ROUTER,
+                "istio-ingressgateway",
+                "istio-system",
+                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
+                "127.0.0.1",
+                "127.0.0.1",
+                List.of(
+                    new KeyValues.NamedPort(Dashboard.PROMETHEUS_PORT_NAME, gatewayMetrics.port())),
+                Installer.GATEWAY_SERVICE_ACCOUNT),
+            xds,
+            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+            gatewayMetrics);
+    List<HostPort> metrics = new ArrayList<>(List.of(gatewayMetrics));
+    metrics.add(startWorkload(xds, "podinfo-v1", "v1", "6.7.1"));
+    metrics.add(startWorkload(xds, "podinfo-v2", "v2", "6.7.0"));
+    assertThat(gateway.awaitReady(Duration.ofSeconds(30))).as("gateway ready").isTrue();
+    assertThat(client.apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml").errors())
+        .isEmpty();
+    return new Canary(ingressPort, metrics);
+  }
+
+  /**
+   * With a Prometheus configured (Kiali's {@code external_services.prometheus.url}), the graph
+   * comes from PromQL over what a real Prometheus scraped; and every query of the Grafana
+   * dashboards in {@code samples} is valid PromQL that this Prometheus answers.
+   */
+  @Test
+  void withAPrometheusTheGraphComesFromPromqlAndTheGrafanaQueriesRun() throws Exception {
+    Path prometheus = findOnPath("prometheus");
+    Assumptions.assumeTrue(
+        prometheus != null,
+        "prometheus is not installed (apt-get install prometheus; .ci/run installs it): skipping");
+    int promPort = WorkloadAllocator.freePort("127.0.0.1");
+    state = StateDir.of(tmp.resolve("state")).create();
+    ControlPlane cp =
+        ControlPlane.builder()
+            .stateDir(state.root())
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+            .dashboardAddress(new InetSocketAddress("127.0.0.1", 0))
+            .prometheusUrl(URI.create("http://127.0.0.1:" + promPort))
+            .debounce(Duration.ofMillis(20))
+            .build();
+    cp.start();
+    closeables.add(cp);
+    String dashboard = "http://" + HostPort.of(cp.dashboardAddress().orElseThrow());
+    Canary mesh = startCanary(cp);
+    StringBuilder targets = new StringBuilder();
+    for (HostPort m : mesh.metrics()) {
+      targets.append(targets.isEmpty() ? "" : ", ").append('"').append(m).append('"');
+    }
+    Path config = tmp.resolve("prometheus.yml");
+    Files.writeString(
+        config,
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
+            + "  static_configs:\n  - targets: ["
+            + targets
+            + "]\n");
+    Process prom =
+        new ProcessBuilder(
+                prometheus.toString(),
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + tmp.resolve("prom-data"),
+                "--web.listen-address=127.0.0.1:" + promPort)
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("prometheus.log").toFile())
+            .start();
+    closeables.add(
+        () -> {
+          prom.destroy();
+          if (!prom.waitFor(10, TimeUnit.SECONDS)) {
+            prom.destroyForcibly();
+          }
+        });
+    String promUrl = "http://127.0.0.1:" + promPort;
+    await(() -> "Prometheus to scrape the 3 proxies", () -> promValue(promUrl, "sum(up)") == 3.0);
+    String url = "http://127.0.0.1:" + mesh.ingressPort() + "/version";
+    Map<String, Integer> counts = new HashMap<>();
+    await(
+        () -> "both subsets routed",
+        () -> {
+          String v = version(url);
+          if (v != null) {
+            counts.merge(v, 1, Integer::sum);
+          }
+          return counts.keySet().containsAll(List.of("6.7.1", "6.7.0"));
+        });
+    // A sample of every series before the measured traffic, so that rate() sees them grow.
+    int warm = counts.values().stream().mapToInt(Integer::intValue).sum();
+    await(
+        () -> "Prometheus to scrape the warm-up",
+        () -> promValue(promUrl, "sum(istio_requests_total{reporter=\"destination\"})") >= warm);
+    for (int i = 0; i < 300; i++) {
+      String v = version(url);
+      assertThat(v).as("request %d", i).isNotNull();
+      counts.merge(v, 1, Integer::sum);
+    }
+    int v1 = counts.get("6.7.1");
+    int v2 = counts.get("6.7.0");
+    JsonNode[] graph = new JsonNode[1];
+    await(
+        () -> "the graph from Prometheus to count " + v1 + " + " + v2 + "; has " + graph[0],
+        () -> {
+          graph[0] = getJson(dashboard + "/api/v1/graph?namespace=demo");
+          JsonNode a = edge(graph[0], SERVICE, V1);
+          JsonNode b = edge(graph[0], SERVICE, V2);
+          return a != null
+              && b != null
+              && a.path("requests").asLong() == v1
+              && b.path("requests").asLong() == v2
+              && a.path("rate").asDouble() > 0
+              && b.path("rate").asDouble() > 0;
+        });
+    JsonNode g = graph[0];
+    assertThat(g.path("source").asText()).isEqualTo("prometheus");
+    assertThat(g.path("errors")).isEmpty();
+    assertThat(edge(g, GATEWAY, SERVICE).path("requests").asLong()).isEqualTo(v1 + v2);
+    assertThat(node(g, GATEWAY).path("type").asText()).isEqualTo("gateway");
+    // rate() over the last minute: about 90/10 (Prometheus extrapolates each series' increase).
+    assertThat(edge(g, SERVICE, V1).path("percent").asDouble()).isBetween(80.0, 97.0);
+    assertThat(edge(g, SERVICE, V1).path("p99").isNumber()).isTrue();
+
+    // Every Grafana panel's query runs (variables set to this mesh's values).
+    int queries = 0;
+    for (String name :
+        List.of(
+            "istio-mesh-dashboard.json",
+            "istio-service-dashboard.json",
+            "istio-workload-dashboard.json")) {
+      JsonNode d;
+      try (java.io.InputStream in =
+          DashboardIntegrationTest.class.getResourceAsStream("/dev/weft/samples/grafana/" + name)) {
+        d = JSON.readTree(in);
+      }
+      for (JsonNode p : d.path("panels")) {
+        for (JsonNode t : p.path("targets")) {
+          String expr =
+              t.path("expr")
+                  .asText()
+                  .replace("$service", "podinfo.demo.svc.cluster.local")
+                  .replace("$namespace", "demo")
+                  .replace("$workload", "podinfo-v1");
+          JsonNode answer = promQuery(promUrl, expr);
+          assertThat(answer.path("status").asText())
+              .as("%s: %s → %s", name, expr, answer)
+              .isEqualTo("success");
+          queries++;
+        }
+      }
+    }
+    assertThat(queries).isGreaterThan(20);
+    assertThat(
+            promQuery(
+                    promUrl,
+                    "sum(rate(istio_requests_total{reporter=\"source\",response_code!~\"5.*\"}[1m]))"
+                        + " / sum(rate(istio_requests_total{reporter=\"source\"}[1m]))")
+                .path("data")
+                .path("result"))
+        .as("the mesh dashboard's success rate")
+        .isNotEmpty();
+  }
+
+  private JsonNode promQuery(String base, String query) {
+    return getJsonAnyStatus(
+        base
+            + "/api/v1/query?query="
+            + java.net.URLEncoder.encode(query, java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The single value of an instant query, or NaN when there is none (yet). */
+  private double promValue(String base, String query) {
+    try {
+      JsonNode r = promQuery(base, query).path("data").path("result");
+      return r.size() == 1
+          ? Double.parseDouble(r.get(0).path("value").get(1).asText())
+          : Double.NaN;
+    } catch (RuntimeException | AssertionError e) {
+      return Double.NaN; // not up yet
+    }
+  }
+
+  private JsonNode getJsonAnyStatus(String url) {
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      return JSON.readTree(r.body());
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
   /**
    * Runs headless Chromium on {@code url}; returns its standard output (the DOM for --dump-dom).
    */
@@ -439,7 +628,7 @@ class DashboardIntegrationTest {
     }
   }
 
-  private void startWorkload(HostPort xds, String name, String subset, String v)
+  private HostPort startWorkload(HostPort xds, String name, String subset, String v)
       throws IOException {
     List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
     WorkloadAllocator.Addresses a =
@@ -464,6 +653,7 @@ class DashboardIntegrationTest {
     assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))
         .as("sidecar %s ready: %s", name, sidecar.failure())
         .isTrue();
+    return new HostPort(a.podIp(), 15090);
   }
 
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin, HostPort prometheus) {
