@@ -10,7 +10,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -90,8 +89,7 @@ final class ProxyScraper implements AutoCloseable {
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(timeout)
-            .executor(workers)
-            .build();
+            .build(); // its own executor: the workers block in send() and must not starve it
   }
 
   /** Starts the rounds: the first now, then every interval. */
@@ -180,14 +178,5 @@ final class ProxyScraper implements AutoCloseable {
       t.setDaemon(true);
       return t;
     };
-  }
-
-  /** {@code targets} in order, as a map for tests and the dashboard's status line. */
-  static Map<String, String> describe(List<String> targets, Map<String, String> errors) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String t : targets) {
-      out.put(t, errors.getOrDefault(t, "ok"));
-    }
-    return out;
   }
 }
