@@ -42,8 +42,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Weft's control plane in local mode: the config store in a state directory, the service registry,
  * debounced push contexts, the CA, the secure xDS server (gRPC over TLS: ADS and Istio's
- * certificate service, every call authenticated by a workload token) and the HTTP API, all in one
- * process.
+ * certificate service, every call authenticated by a workload token), the HTTP API and the
+ * dashboard (loopback, Kiali's port 20001; {@link Dashboard}), all in one process.
  *
  * <pre>{@code
  * try (ControlPlane cp = ControlPlane.builder().stateDir(dir).build()) {
@@ -115,7 +115,10 @@ public final class ControlPlane implements AutoCloseable {
     this.prometheusUrl = b.prometheusUrl;
   }
 
-  /** A builder with the defaults: xDS on 127.0.0.1:15012 (TLS), API on 127.0.0.1:15080, 100 ms. */
+  /**
+   * A builder with the defaults: xDS on 127.0.0.1:15012 (TLS), API on 127.0.0.1:15080, the
+   * dashboard on 127.0.0.1:20001, 100 ms.
+   */
   public static Builder builder() {
     return new Builder();
   }
