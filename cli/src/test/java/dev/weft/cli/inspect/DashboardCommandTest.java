@@ -1,7 +1,10 @@
-package dev.weft.cli;
+package dev.weft.cli.inspect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.weft.cli.Weft;
+import dev.weft.cli.common.Addons;
+import dev.weft.cli.common.StateDir;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

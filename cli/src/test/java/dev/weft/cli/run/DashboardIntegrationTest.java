@@ -1,9 +1,16 @@
-package dev.weft.cli;
+package dev.weft.cli.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
+import dev.weft.cli.demo.BinomialBounds;
+import dev.weft.cli.inspect.DashboardCommand;
+import dev.weft.cli.install.Installer;
 import dev.weft.controlplane.ControlPlane;
 import dev.weft.controlplane.dashboard.Dashboard;
 import dev.weft.proxy.Proxy;
