@@ -70,6 +70,12 @@ public final class Proxy implements AutoCloseable {
             () -> p.xds.snapshot(),
             p.stats,
             p::close);
+    p.admin.bootstrap(
+        dev.weft.proxy.admin.BootstrapDump.of(
+            NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()),
+            p.admin.address(),
+            b.xdsServer()));
+    p.admin.secrets(p.secrets);
     if (b.prometheusAddress().isPresent()) {
       try {
         p.prometheus = PrometheusServer.start(b.prometheusAddress().get(), p.stats);
