@@ -35,13 +35,15 @@ final class Describe {
    * @param labels its labels
    * @param ports its named container ports
    * @param serviceAccount its service account
+   * @param mtls whether its sidecar announces TLS support (terminates and originates mTLS)
    */
   record Pod(
       String name,
       String namespace,
       Map<String, String> labels,
       Map<String, Integer> ports,
-      String serviceAccount) {}
+      String serviceAccount,
+      boolean mtls) {}
 
   /**
    * The mesh's documents (as {@code GET /api/v1/resources} lists them, oldest first).
@@ -178,6 +180,7 @@ final class Describe {
     List<Object> http = list(map(vs.get("spec")).get("http"));
     boolean mentions = false;
     StringBuilder body = new StringBuilder();
+    StringBuilder notReaching = new StringBuilder();
     int checked = 0;
     int reachingRoutes = 0;
     for (Object o : http) {
@@ -191,34 +194,45 @@ final class Describe {
       checked++;
       int reachWeight = 0;
       int other = 0;
+      List<String> nonMatching = new ArrayList<>();
       for (Object d : dests) {
         Map<String, Object> dest = map(map(d).get("destination"));
         int weight = weight(d, dests.size());
-        boolean reaches =
-            destinationHost(d, ns).equals(host)
-                && subsetMatches(string(dest.get("subset")), dr, pod);
+        boolean toThis = destinationHost(d, ns).equals(host);
+        boolean reaches = toThis && subsetMatches(string(dest.get("subset")), dr, pod);
         if (reaches) {
           reachWeight += weight;
         } else {
           other++;
+          if (toThis && !string(dest.get("subset")).isEmpty()) {
+            nonMatching.add(string(dest.get("subset")));
+          }
         }
       }
+      String match = describeMatches(list(route.get("match")));
       if (reachWeight > 0 || other == 0) {
         reachingRoutes++;
         if (dests.size() > 1) {
           body.append("   Weight ").append(reachWeight).append("%\n");
         }
+        if (other > 0) {
+          body.append("   ")
+              .append(other)
+              .append(" additional destination(s) that will not reach this pod\n");
+        }
+        if (!match.isEmpty()) {
+          body.append("   Match: ").append(match).append('\n');
+        }
       } else {
-        body.append("   Route ").append(checked).append(" sends no traffic to this pod\n");
-      }
-      if (other > 0) {
-        body.append("   ")
-            .append(other)
-            .append(" additional destination(s) that will not reach this pod\n");
-      }
-      String match = describeMatches(list(route.get("match")));
-      if (!match.isEmpty()) {
-        body.append("   Match: ").append(match).append('\n');
+        notReaching
+            .append("      Route to ")
+            .append(
+                nonMatching.isEmpty()
+                    ? "other hosts"
+                    : "non-matching subset " + String.join(",", nonMatching))
+            .append(" for ")
+            .append(match.isEmpty() ? "(everything)" : "(" + match + ")")
+            .append('\n');
       }
     }
     if (!mentions) {
@@ -235,6 +249,12 @@ final class Describe {
           .append(" HTTP routes)\n");
     }
     sb.append(body);
+    if (!notReaching.isEmpty()) {
+      if (reachingRoutes > 0) {
+        sb.append("   Routes that do not reach this pod:\n");
+      }
+      sb.append(notReaching);
+    }
   }
 
   private static boolean subsetMatches(String subset, Map<String, Object> dr, Pod pod) {
@@ -383,6 +403,16 @@ final class Describe {
     }
     sb.append("Effective PeerAuthentication:\n");
     sb.append("   Workload mTLS mode: ").append(mode).append('\n');
+    if (!pod.mtls() && !mode.equals("DISABLE")) {
+      sb.append(
+          "   NOTE: this pod's sidecar does not announce TLS support, so it is served in plaintext"
+              + " whatever the mode\n");
+    } else if (mode.equals("STRICT")) {
+      boolean overridden =
+          workload != null && !map(map(workload.get("spec")).get("portLevelMtls")).isEmpty();
+      sb.append("   Only mTLS clients (with a sidecar) can reach this pod")
+          .append(overridden ? ", except as the port levels below say.\n" : ".\n");
+    }
     if (workload != null) {
       Map<String, Object> portLevel = map(map(workload.get("spec")).get("portLevelMtls"));
       if (!portLevel.isEmpty()) {
@@ -401,9 +431,6 @@ final class Describe {
     }
     if (!applied.isEmpty()) {
       sb.append("Applied PeerAuthentication:\n   ").append(String.join(", ", applied)).append('\n');
-    }
-    if (mode.equals("STRICT")) {
-      sb.append("   Only mTLS clients (with a sidecar) can reach this pod.\n");
     }
   }
 

@@ -133,7 +133,14 @@ public final class DescribeCommand implements Runnable {
       p.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
       Map<String, Integer> ports = new LinkedHashMap<>();
       p.path("ports").properties().forEach(e -> ports.put(e.getKey(), e.getValue().asInt()));
-      pods.add(new Describe.Pod(name, ns, labels, ports, p.path("serviceAccount").asText("")));
+      pods.add(
+          new Describe.Pod(
+              name,
+              ns,
+              labels,
+              ports,
+              p.path("serviceAccount").asText(""),
+              p.path("mtls").asBoolean(false)));
     }
     return pods;
   }

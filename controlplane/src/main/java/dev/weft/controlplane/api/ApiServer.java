@@ -584,6 +584,7 @@ public final class ApiServer implements AutoCloseable {
       o.put("ip", w.ip());
       ObjectNode ports = o.putObject("ports");
       new java.util.TreeMap<>(w.ports()).forEach(ports::put);
+      o.put("mtls", w.mtls());
       ObjectNode types = o.putObject("types");
       p.types().entrySet().stream()
           .sorted(Map.Entry.comparingByKey())

@@ -621,7 +621,8 @@ public final class AdsService
                 conn.proxy.labels(),
                 conn.proxy.serviceAccount(),
                 conn.proxy.ip(),
-                conn.proxy.ports())));
+                conn.proxy.ports(),
+                conn.proxy.mtls())));
   }
 
   /**

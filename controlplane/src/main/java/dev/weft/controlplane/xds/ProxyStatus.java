@@ -35,6 +35,7 @@ public record ProxyStatus(
    * @param serviceAccount its service account
    * @param ip its address (the pod IP)
    * @param ports its named container ports
+   * @param mtls whether its node announces TLS support (Istio mTLS is generated for it)
    */
   public record Workload(
       String version,
@@ -42,7 +43,8 @@ public record ProxyStatus(
       Map<String, String> labels,
       String serviceAccount,
       String ip,
-      Map<String, Integer> ports) {
+      Map<String, Integer> ports,
+      boolean mtls) {
     public Workload {
       labels = Map.copyOf(labels);
       ports = Map.copyOf(ports);
