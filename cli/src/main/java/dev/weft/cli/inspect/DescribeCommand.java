@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
     subcommands = {DescribeCommand.PodCmd.class, DescribeCommand.ServiceCmd.class})
 public final class DescribeCommand implements Runnable {
   @Spec CommandSpec spec;
+  @picocli.CommandLine.Mixin dev.weft.cli.common.StateDirOption state;
 
   @Override
   public void run() {

@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
     subcommands = {DescribeCommand.class})
 public final class ExperimentalCommand implements Runnable {
   @Spec CommandSpec spec;
+  @picocli.CommandLine.Mixin dev.weft.cli.common.StateDirOption state;
 
   @Override
   public void run() {

@@ -61,6 +61,7 @@ import picocli.CommandLine.Spec;
     })
 public final class ProxyConfigCommand implements Runnable {
   @Spec CommandSpec spec;
+  @picocli.CommandLine.Mixin dev.weft.cli.common.StateDirOption state;
 
   @Override
   public void run() {
