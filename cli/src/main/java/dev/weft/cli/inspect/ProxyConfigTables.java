@@ -357,7 +357,10 @@ final class ProxyConfigTables {
     return s.endsWith(suffix) ? s.substring(0, s.length() - suffix.length()) : s;
   }
 
-  /** istioctl's {@code describeMatch}: {@code prefix*}, the path, or {@code regex R}. */
+  /**
+   * istioctl's {@code describeMatch}: {@code prefix*}, the path, or {@code regex R}; then the names
+   * of header matchers, which istioctl leaves out.
+   */
   static String describeRouteMatch(RouteMatch m) {
     List<String> c = new ArrayList<>();
     if (m.hasPrefix()) {
@@ -371,6 +374,15 @@ final class ProxyConfigTables {
     }
     if (m.hasPathSeparatedPrefix()) {
       c.add(m.getPathSeparatedPrefix() + "/*");
+    }
+    // istioctl leaves header matches out; Weft names them, so that two routes that differ only
+    // by a header do not look the same.
+    if (m.getHeadersCount() > 0) {
+      c.add(
+          "(headers: "
+              + String.join(
+                  ",", m.getHeadersList().stream().map(h -> h.getName()).distinct().toList())
+              + ")");
     }
     return String.join(" ", c);
   }

@@ -127,6 +127,17 @@ class ProxyConfigCommandTest {
   }
 
   @Test
+  void aRouteThatMatchesOnAHeaderSaysSo() throws Exception {
+    DemoMeshFixture mesh =
+        new DemoMeshFixture(dev.weft.samples.DemoManifests.read("virtualservice-header.yaml"));
+    String table =
+        ProxyConfigTables.routeTable(
+            ProxyConfigTables.routes(mesh.dump("istio-ingressgateway.istio-system").routes(), null),
+            ProxyConfigCommand.virtualServices(mesh.documents("VirtualService"), true));
+    assertThat(table).containsPattern("\\*:80 +\\* +/\\* \\(headers: x-canary\\) +podinfo.demo\n");
+  }
+
+  @Test
   void domainsAsIstioctlShortensThem() {
     assertThat(
             ProxyConfigTables.describeDomains(
