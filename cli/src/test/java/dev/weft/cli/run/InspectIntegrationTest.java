@@ -152,7 +152,7 @@ class InspectIntegrationTest {
             apiVersion: v1
             kind: Secret
             metadata: {name: tls-cred, namespace: istio-system}
-            stringData: {key: do-not-ship-me}
+            stringData: {password: do-not-ship-me}
             """,
             "test.yaml");
     assertThat(o.errors()).isEmpty();
