@@ -66,7 +66,7 @@ final class NetworkingReaders {
     }
     List<String> exportTo = Checks.exportTo(s);
     boolean hasSelector = s.has("workloadSelector");
-    Checks.workloadSelector(s, "workloadSelector");
+    Map<String, String> selector = Checks.workloadSelector(s, "workloadSelector");
     if (hasSelector) {
       for (String e : exportTo) {
         if (!e.equals(".")) {
@@ -79,7 +79,7 @@ final class NetworkingReaders {
       }
     }
     s.end();
-    return new DestinationRule(host, policy, List.copyOf(subsets), exportTo);
+    return new DestinationRule(host, policy, List.copyOf(subsets), exportTo, selector);
   }
 
   static Gateway gateway(Fields s) {

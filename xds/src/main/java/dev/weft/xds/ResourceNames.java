@@ -28,5 +28,20 @@ public final class ResourceNames {
     return host + ":" + port;
   }
 
+  /**
+   * Istio's cluster for traffic to hosts outside the registry under {@code ALLOW_ANY}: type {@code
+   * ORIGINAL_DST}, to the address the client asked for.
+   */
+  public static final String PASSTHROUGH_CLUSTER = "PassthroughCluster";
+
+  /** Istio's cluster with no endpoints, for traffic refused under {@code REGISTRY_ONLY}. */
+  public static final String BLACK_HOLE_CLUSTER = "BlackHoleCluster";
+
+  /** Istio's catch-all virtual host (and route) of {@code http_proxy} under {@code ALLOW_ANY}. */
+  public static final String PASSTHROUGH_ROUTE = "allow_any";
+
+  /** Istio's catch-all virtual host (and route) of {@code http_proxy} under {@code REGISTRY_ONLY}. */
+  public static final String BLACK_HOLE_ROUTE = "block_all";
+
   private ResourceNames() {}
 }

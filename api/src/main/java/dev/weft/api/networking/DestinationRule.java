@@ -10,7 +10,17 @@ import java.util.List;
  * @param trafficPolicy the default policy, or null
  * @param subsets named subsets; never null
  * @param exportTo namespaces this is visible to; empty means all
+ * @param workloadSelector {@code matchLabels} of the workloads (in the rule's namespace) whose
+ *     proxies the rule applies to; empty for every proxy that sees it; never null
  */
 public record DestinationRule(
-    String host, TrafficPolicy trafficPolicy, List<Subset> subsets, List<String> exportTo)
-    implements Spec {}
+    String host,
+    TrafficPolicy trafficPolicy,
+    List<Subset> subsets,
+    List<String> exportTo,
+    java.util.Map<String, String> workloadSelector)
+    implements Spec {
+  public DestinationRule {
+    workloadSelector = workloadSelector == null ? java.util.Map.of() : workloadSelector;
+  }
+}

@@ -2,27 +2,39 @@ package dev.weft.controlplane.gen;
 
 import com.google.protobuf.Duration;
 import com.google.protobuf.Message;
+import dev.weft.controlplane.push.Endpoint;
+import dev.weft.controlplane.push.ProxyScope;
 import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.registry.MeshService;
 import dev.weft.xds.ClusterName;
+import dev.weft.xds.ResourceNames;
 import dev.weft.xds.TypeUrls;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * CDS: for every Service port {@code outbound|P||host} and one {@code outbound|P|subset|host} per
- * DestinationRule subset (type EDS over ADS, round robin, 10 s connect timeout, as Istio's
- * defaults), with Istio's client TLS ({@link MeshTls#applyUpstream}: auto mTLS or the
- * DestinationRule's {@code tls}) when the proxy speaks TLS; for a sidecar also {@code inbound|T||}
- * for each of its inbound target ports (type STATIC, the application's address, plaintext).
+ * CDS: for every service port in the proxy's scope ({@link ProxyScope}: exportTo, Sidecar egress)
+ * {@code outbound|P||host} and one {@code outbound|P|subset|host} per subset of the DestinationRule
+ * that applies to the proxy (10 s connect timeout, round robin, as Istio's defaults), with Istio's
+ * client TLS ({@link MeshTls#applyUpstream}: auto mTLS or the DestinationRule's {@code tls}) when
+ * the proxy speaks TLS. The cluster type follows the service's resolution as Istio's {@code
+ * convertResolution}: EDS over ADS for Services and ServiceEntry STATIC; STRICT_DNS (DNS) and
+ * LOGICAL_DNS (DNS_ROUND_ROBIN) with the ServiceEntry's endpoints, or its host, inline; ORIGINAL_DST
+ * ({@code CLUSTER_PROVIDED}) for NONE on sidecars, EDS on gateways. Every proxy gets Istio's {@code
+ * BlackHoleCluster} (STATIC, no endpoints), sidecars also {@code PassthroughCluster}
+ * (ORIGINAL_DST). For a sidecar also {@code inbound|T||} for each of its inbound target ports (type
+ * STATIC, the application's address, plaintext).
  */
 public final class ClusterGenerator implements Generator {
   /** Istio's default connect timeout (MeshConfig connectTimeout). */
   static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(10).build();
+
+  /** Istio's default DNS refresh rate (MeshConfig dnsRefreshRate). */
+  static final Duration DNS_REFRESH_RATE = Duration.newBuilder().setSeconds(60).build();
 
   @Override
   public String typeUrl() {
@@ -31,7 +43,8 @@ public final class ClusterGenerator implements Generator {
 
   @Override
   public List<Message> generate(PushContext context, Proxy proxy) {
-    List<Message> out = new ArrayList<>(outbound(context, proxy));
+    ProxyScope scope = context.scope(proxy.namespace(), proxy.labels(), proxy.isRouter());
+    List<Message> out = new ArrayList<>(outbound(context, proxy, scope));
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String name = ClusterName.inbound(in.port()).toString();
       out.add(
@@ -48,7 +61,8 @@ public final class ClusterGenerator implements Generator {
                               .addLbEndpoints(
                                   LbEndpoint.newBuilder()
                                       .setEndpoint(
-                                          Endpoint.newBuilder()
+                                          io.envoyproxy.envoy.config.endpoint.v3.Endpoint
+                                              .newBuilder()
                                               .setAddress(
                                                   EnvoyConfig.address(
                                                       proxy.appAddress(), in.port()))))))
@@ -58,31 +72,132 @@ public final class ClusterGenerator implements Generator {
   }
 
   /**
-   * The outbound clusters. They depend on the push context and, through their upstream TLS ({@link
-   * MeshTls#applyUpstream}), on whether the proxy speaks mTLS and whether it is a router only:
-   * built once per push context for each of those, and shared.
+   * The outbound clusters. They depend on the push context, the proxy's scope (its services and
+   * DestinationRules: {@link ProxyScope#clusterKey}) and, through their upstream TLS ({@link
+   * MeshTls#applyUpstream}), on whether the proxy speaks mTLS: built once per push context for
+   * each of those, and shared.
    */
-  private static List<Message> outbound(PushContext context, Proxy proxy) {
+  private static List<Message> outbound(PushContext context, Proxy proxy, ProxyScope scope) {
     return context.cached(
-        "cds/outbound/" + proxy.mtls() + "/" + proxy.isRouter(),
+        "cds/outbound/" + proxy.mtls() + "/" + scope.clusterKey(),
         () -> {
           List<Message> out = new ArrayList<>();
-          for (OutboundCluster c : OutboundCluster.all(context)) {
-            String name = c.name().toString();
-            Cluster.Builder cluster =
-                Cluster.newBuilder()
-                    .setName(name)
-                    .setType(Cluster.DiscoveryType.EDS)
-                    .setEdsClusterConfig(
-                        Cluster.EdsClusterConfig.newBuilder()
-                            .setEdsConfig(EnvoyConfig.ads())
-                            .setServiceName(name))
-                    .setConnectTimeout(CONNECT_TIMEOUT)
-                    .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+          for (OutboundCluster c : OutboundCluster.of(context, scope)) {
+            Cluster.Builder cluster = cluster(context, proxy, c);
             MeshTls.applyUpstream(cluster, context, proxy, c);
             out.add(cluster.build());
           }
+          if (!proxy.isRouter()) {
+            out.add(passthroughCluster());
+          }
+          out.add(blackHoleCluster());
           return List.copyOf(out);
         });
+  }
+
+  /** One outbound cluster, by its service's resolution. */
+  private static Cluster.Builder cluster(PushContext context, Proxy proxy, OutboundCluster c) {
+    String name = c.name().toString();
+    Cluster.Builder cluster =
+        Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
+    MeshService svc = c.service();
+    switch (svc.resolution()) {
+      case DNS, DNS_ROUND_ROBIN -> {
+        cluster
+            .setType(
+                svc.resolution() == MeshService.Resolution.DNS
+                    ? Cluster.DiscoveryType.STRICT_DNS
+                    : Cluster.DiscoveryType.LOGICAL_DNS)
+            .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+            .setDnsLookupFamily(Cluster.DnsLookupFamily.V4_ONLY)
+            .setDnsRefreshRate(DNS_REFRESH_RATE)
+            .setRespectDnsTtl(true)
+            .setLoadAssignment(dnsAssignment(context, c));
+      }
+      case PASSTHROUGH -> {
+        if (proxy.isRouter()) {
+          eds(cluster, name);
+        } else {
+          cluster.setType(Cluster.DiscoveryType.ORIGINAL_DST).setLbPolicy(
+              Cluster.LbPolicy.CLUSTER_PROVIDED);
+        }
+      }
+      case CLIENT_SIDE_LB -> eds(cluster, name);
+    }
+    return cluster;
+  }
+
+  private static void eds(Cluster.Builder cluster, String name) {
+    cluster
+        .setType(Cluster.DiscoveryType.EDS)
+        .setEdsClusterConfig(
+            Cluster.EdsClusterConfig.newBuilder()
+                .setEdsConfig(EnvoyConfig.ads())
+                .setServiceName(name))
+        .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+  }
+
+  /**
+   * The inline endpoints of a DNS cluster: the ServiceEntry's endpoints (of the subset) at their
+   * ports, or without endpoints its host at the port's target port (Istio's {@code
+   * buildLocalityLbEndpoints} for DNS). A wildcard host has nothing to resolve: no endpoints. A
+   * LOGICAL_DNS cluster takes the first only (Envoy accepts one).
+   */
+  private static ClusterLoadAssignment dnsAssignment(PushContext context, OutboundCluster c) {
+    ClusterLoadAssignment.Builder cla =
+        ClusterLoadAssignment.newBuilder().setClusterName(c.name().toString());
+    LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+    MeshService svc = c.service();
+    if (svc.endpoints().isEmpty() && svc.selector().isEmpty()) {
+      if (!svc.wildcard()) {
+        int target =
+            c.port().spec().targetPort() != null && c.port().spec().targetPort().number() > 0
+                ? c.port().spec().targetPort().number()
+                : c.port().number();
+        locality.addLbEndpoints(lbEndpoint(svc.hostname(), target));
+      }
+    } else {
+      for (Endpoint e : context.endpoints(svc, c.port(), c.subsetLabels())) {
+        locality.addLbEndpoints(lbEndpoint(e.address(), e.port()));
+        if (svc.resolution() == MeshService.Resolution.DNS_ROUND_ROBIN) {
+          break;
+        }
+      }
+    }
+    if (locality.getLbEndpointsCount() > 0) {
+      cla.addEndpoints(locality);
+    }
+    return cla.build();
+  }
+
+  private static LbEndpoint lbEndpoint(String address, int port) {
+    return LbEndpoint.newBuilder()
+        .setEndpoint(
+            io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                .setAddress(EnvoyConfig.address(address, port)))
+        .build();
+  }
+
+  /**
+   * Istio's {@code PassthroughCluster}: ORIGINAL_DST, {@code CLUSTER_PROVIDED}: to the address
+   * the client asked for (in local mode, the authority of the app's proxied request).
+   */
+  static Cluster passthroughCluster() {
+    return Cluster.newBuilder()
+        .setName(ResourceNames.PASSTHROUGH_CLUSTER)
+        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+        .setConnectTimeout(CONNECT_TIMEOUT)
+        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+        .build();
+  }
+
+  /** Istio's {@code BlackHoleCluster}: STATIC without endpoints. */
+  static Cluster blackHoleCluster() {
+    return Cluster.newBuilder()
+        .setName(ResourceNames.BLACK_HOLE_CLUSTER)
+        .setType(Cluster.DiscoveryType.STATIC)
+        .setConnectTimeout(CONNECT_TIMEOUT)
+        .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+        .build();
   }
 }

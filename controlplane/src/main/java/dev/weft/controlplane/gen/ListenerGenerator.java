@@ -6,6 +6,7 @@ import com.google.protobuf.UInt32Value;
 import dev.weft.api.Resource;
 import dev.weft.api.networking.VirtualService;
 import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
+import dev.weft.controlplane.push.ProxyScope;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.xds.ClusterName;
@@ -145,7 +146,7 @@ public final class ListenerGenerator implements Generator {
   }
 
   /**
-   * A listener {@code <ip>_P} per TCP port P of every service, in service order; a port some
+   * A listener {@code <ip>_P} per TCP port P of every service in the proxy's scope (exportTo, Sidecar egress), in host order; a port some
    * listener already has (an inbound port, 15001, or an earlier service's) is skipped: without
    * service IPs, local mode has one address per sidecar to listen on. Ports below 1024 are skipped
    * too.
@@ -161,7 +162,8 @@ public final class ListenerGenerator implements Generator {
     for (InboundPort in : InboundPort.of(context, proxy)) {
       taken.add(in.port());
     }
-    for (MeshService svc : context.services()) {
+    ProxyScope scope = context.scope(proxy.namespace(), proxy.labels(), false);
+    for (MeshService svc : scope.routed()) {
       for (MeshService.Port port : svc.ports()) {
         // A port below 1024 is not bound: a sidecar runs unprivileged, and one listener it cannot
         // bind would keep it from ever being ready.

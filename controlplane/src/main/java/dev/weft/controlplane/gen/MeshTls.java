@@ -135,6 +135,10 @@ final class MeshTls {
     Map<String, Object> tls = clientTls(context, c);
     String sni = istioSni(c);
     if (tls == null) {
+      // Istio's buildAutoMtlsSettings: no auto mTLS to a MESH_EXTERNAL service.
+      if (c.service().external()) {
+        return;
+      }
       if (PeerAuthentications.of(context).serviceMode(c.service().namespace())
           == MtlsMode.DISABLE) {
         return;
@@ -160,8 +164,9 @@ final class MeshTls {
     String mode = mode(tls);
     String credentialName = string(tls, "credentialName");
     // Istio does not hand a DestinationRule's credentialName to sidecars unless the rule has a
-    // workloadSelector (Weft's never do): SIMPLE and MUTUAL then get no TLS context at all.
+    // workloadSelector: SIMPLE and MUTUAL then get no TLS context at all.
     if (!proxy.isRouter()
+        && c.destinationRule().spec(DestinationRule.class).workloadSelector().isEmpty()
         && !credentialName.isEmpty()
         && !credentialName.startsWith("configmap://")
         && (mode.equals("SIMPLE") || mode.equals("MUTUAL"))) {
@@ -285,7 +290,7 @@ final class MeshTls {
    * subset's policy (port level, then top level) overrides. Null when none applies.
    */
   static Map<String, Object> clientTls(PushContext context, OutboundCluster c) {
-    Resource dr = context.destinationRule(c.service().hostname());
+    Resource dr = c.destinationRule();
     if (dr == null) {
       return null;
     }
@@ -293,7 +298,7 @@ final class MeshTls {
     Map<String, Object> tls = portTls(dr.spec(DestinationRule.class).trafficPolicy(), port);
     String subsetName = c.name().subset();
     if (!subsetName.isEmpty()) {
-      Subset s = context.subset(c.service().hostname(), subsetName);
+      Subset s = c.subset();
       if (s != null) {
         Map<String, Object> subsetTls = portTls(s.trafficPolicy(), port);
         if (subsetTls != null) {

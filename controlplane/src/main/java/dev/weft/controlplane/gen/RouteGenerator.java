@@ -3,9 +3,11 @@ package dev.weft.controlplane.gen;
 import com.google.protobuf.Message;
 import dev.weft.api.Resource;
 import dev.weft.api.networking.VirtualService;
+import dev.weft.controlplane.push.ProxyScope;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
+import dev.weft.controlplane.registry.Visibility;
 import dev.weft.xds.ClusterName;
 import dev.weft.xds.ResourceNames;
 import dev.weft.xds.TypeUrls;
@@ -22,10 +24,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * RDS. A sidecar gets {@code http_proxy}: a virtual host {@code host:port} per HTTP service port,
- * whose domains are the names the app may use for it (as Istio's virtual host domains), routed by
- * the first VirtualService that applies to the mesh for that host, else by a default route to
- * {@code outbound|P||host}. A router gets {@code http.<bindPort>} per gateway listener: a virtual
+ * RDS. A sidecar gets {@code http_proxy}: a virtual host {@code host:port} per HTTP port of each
+ * service its scope routes ({@link ProxyScope#routed}: exportTo, Sidecar egress hosts; Services
+ * and ServiceEntry hosts), whose domains are the names the app may use for it (as Istio's virtual
+ * host domains), routed by the first VirtualService exported to it that applies to the mesh for
+ * that host (matches whose {@code sourceLabels}/{@code sourceNamespace} the proxy fails left out),
+ * else by a default route to {@code outbound|P||host}; then Istio's catch-all {@code allow_any}
+ * or {@code block_all} ({@link #catchAll}). A router gets {@code http.<bindPort>} per gateway listener: a virtual
  * host per host of the VirtualServices bound to the listener's Gateways; with none, no virtual
  * hosts (the proxy answers 404 NR).
  */
@@ -38,34 +43,35 @@ public final class RouteGenerator implements Generator {
   @Override
   public List<Message> generate(PushContext context, Proxy proxy) {
     List<Message> out = new ArrayList<>();
+    ProxyScope scope = context.scope(proxy.namespace(), proxy.labels(), proxy.isRouter());
     if (proxy.isRouter()) {
       for (GatewayListener gl : GatewayListener.of(context, proxy)) {
-        out.add(gatewayRoutes(context, gl, ResourceNames.gatewayHttpRoute(gl.bindPort())));
+        out.add(gatewayRoutes(context, gl, ResourceNames.gatewayHttpRoute(gl.bindPort()), scope));
       }
       // A terminating HTTPS server routes its own hosts only (Istio's https.<port>.<name>...).
       for (GatewayListener gl : GatewayListener.tlsOf(context, proxy)) {
         for (GatewayListener.BoundServer s : gl.servers()) {
           if (GatewayTls.terminatesHttps(s.server())) {
-            out.add(gatewayRoutes(context, gl.only(s), GatewayListener.httpsRouteName(s)));
+            out.add(gatewayRoutes(context, gl.only(s), GatewayListener.httpsRouteName(s), scope));
           }
         }
       }
     } else {
-      // A sidecar's routes depend on the push context and its namespace only (the short-name
-      // domains): generated once per namespace and push, and shared (so also serialised once).
-      out.add(
-          context.cached("rds/sidecar/" + proxy.namespace(), () -> sidecarRoutes(context, proxy)));
+      // A sidecar's routes depend on the push context and its scope only (its namespace's short
+      // names, its Sidecar, its sourceLabels outcomes): generated once per scope and push, and
+      // shared (so also serialised once).
+      out.add(context.cached("rds/sidecar/" + scope.key(), () -> sidecarRoutes(context, scope)));
     }
     return out;
   }
 
-  private static RouteConfiguration sidecarRoutes(PushContext context, Proxy proxy) {
+  private static RouteConfiguration sidecarRoutes(PushContext context, ProxyScope scope) {
     RouteConfiguration.Builder rc =
         RouteConfiguration.newBuilder().setName(ResourceNames.HTTP_PROXY_ROUTE);
     Set<String> mesh = Set.of("mesh");
     Set<String> used = new java.util.HashSet<>();
-    for (MeshService svc : context.services()) {
-      Resource vs = context.meshVirtualService(svc.hostname());
+    for (MeshService svc : scope.routed()) {
+      Resource vs = scope.virtualService(svc.hostname());
       for (MeshService.Port port : svc.ports()) {
         if (!port.protocol().isHttp()) {
           continue;
@@ -74,7 +80,7 @@ public final class RouteGenerator implements Generator {
         if (vs != null) {
           routes =
               RouteTranslator.translate(
-                  context, vs, new RouteTranslator.Scope(mesh, port.number(), true));
+                  context, vs, new RouteTranslator.Scope(mesh, port.number(), true, scope));
         }
         if (routes.isEmpty()) {
           routes = List.of(defaultRoute(svc, port));
@@ -82,7 +88,7 @@ public final class RouteGenerator implements Generator {
         // Envoy rejects a domain in two virtual hosts: the first service keeps it, as Istio's
         // dedupeDomains does.
         List<String> domains = new ArrayList<>();
-        for (String d : domains(svc, port.number(), proxy.namespace())) {
+        for (String d : domains(svc, port.number(), scope.namespace())) {
           if (used.add(d)) {
             domains.add(d);
           }
@@ -97,7 +103,43 @@ public final class RouteGenerator implements Generator {
                 .addAllRoutes(routes));
       }
     }
+    rc.addVirtualHosts(catchAll(scope.registryOnly()));
     return rc.build();
+  }
+
+  /**
+   * Istio's last virtual host of {@code http_proxy} ({@code httproute.go}), for hosts outside the
+   * registry: under {@code ALLOW_ANY}, {@code allow_any} routing every path to {@code
+   * PassthroughCluster} (no timeout); under {@code REGISTRY_ONLY}, {@code block_all} answering 502
+   * itself (a direct response, so no upstream and no response flag).
+   */
+  static VirtualHost catchAll(boolean registryOnly) {
+    RouteMatch all = RouteMatch.newBuilder().setPrefix("/").build();
+    if (registryOnly) {
+      return VirtualHost.newBuilder()
+          .setName(ResourceNames.BLACK_HOLE_ROUTE)
+          .addDomains("*")
+          .addRoutes(
+              Route.newBuilder()
+                  .setName(ResourceNames.BLACK_HOLE_ROUTE)
+                  .setMatch(all)
+                  .setDirectResponse(
+                      io.envoyproxy.envoy.config.route.v3.DirectResponseAction.newBuilder()
+                          .setStatus(502)))
+          .build();
+    }
+    return VirtualHost.newBuilder()
+        .setName(ResourceNames.PASSTHROUGH_ROUTE)
+        .addDomains("*")
+        .addRoutes(
+            Route.newBuilder()
+                .setName(ResourceNames.PASSTHROUGH_ROUTE)
+                .setMatch(all)
+                .setRoute(
+                    RouteAction.newBuilder()
+                        .setCluster(ResourceNames.PASSTHROUGH_CLUSTER)
+                        .setTimeout(EnvoyConfig.NO_TIMEOUT)))
+        .build();
   }
 
   /** Istio's default outbound route: the whole service, no timeout, Istio's default retries. */
@@ -122,6 +164,16 @@ public final class RouteGenerator implements Generator {
   static List<String> domains(MeshService svc, int port, String proxyNamespace) {
     List<String> hosts = new ArrayList<>();
     hosts.add(svc.hostname());
+    if (svc.isServiceEntry()) {
+      // A ServiceEntry host has no short names (Istio's generateVirtualHostDomains for hosts
+      // outside the cluster domain); a wildcard host stays a wildcard domain.
+      List<String> out = new ArrayList<>();
+      if (port == 80) {
+        out.add(svc.hostname());
+      }
+      out.add(svc.hostname() + ":" + port);
+      return out;
+    }
     if (svc.namespace().equals(proxyNamespace)) {
       hosts.add(svc.name());
     }
@@ -138,13 +190,17 @@ public final class RouteGenerator implements Generator {
   }
 
   private static RouteConfiguration gatewayRoutes(
-      PushContext context, GatewayListener gl, String routeName) {
+      PushContext context, GatewayListener gl, String routeName, ProxyScope scope) {
     RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(routeName);
     Set<String> gatewayNames = gl.gatewayNames();
     Map<String, List<Route>> byHost = new LinkedHashMap<>();
     for (Resource r : context.virtualServices()) {
       VirtualService vs = r.spec(VirtualService.class);
       String ns = r.metadata().namespace();
+      // Istio: a gateway sees the VirtualServices exported to its namespace.
+      if (!Visibility.visible(vs.exportTo(), ns, scope.namespace())) {
+        continue;
+      }
       Set<String> bound = new LinkedHashSet<>();
       for (String g : vs.gateways()) {
         String name = RouteTranslator.resolveGateway(g, ns);
@@ -163,7 +219,8 @@ public final class RouteGenerator implements Generator {
         continue;
       }
       List<Route> routes =
-          RouteTranslator.translate(context, r, new RouteTranslator.Scope(bound, gl.port(), false));
+          RouteTranslator.translate(
+              context, r, new RouteTranslator.Scope(bound, gl.port(), false, scope));
       for (String host : hosts) {
         byHost.computeIfAbsent(host, k -> new ArrayList<>()).addAll(routes);
       }

@@ -15,6 +15,7 @@ import dev.weft.api.networking.HttpRoute;
 import dev.weft.api.networking.HttpRouteDestination;
 import dev.weft.api.networking.StringMatch;
 import dev.weft.api.networking.VirtualService;
+import dev.weft.controlplane.push.ProxyScope;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
@@ -63,14 +64,22 @@ final class RouteTranslator {
    * @param sidecar whether this is a sidecar's outbound route (a destination without port then
    *     takes the service port being routed)
    */
-  record Scope(Set<String> gateways, int port, boolean sidecar) {}
+  record Scope(Set<String> gateways, int port, boolean sidecar, ProxyScope proxy) {
+    /** A scope that enforces no {@code sourceLabels}/{@code sourceNamespace} (no proxy). */
+    Scope(Set<String> gateways, int port, boolean sidecar) {
+      this(gateways, port, sidecar, null);
+    }
+  }
 
-  /** The Envoy routes of every {@code http} route of {@code vs}, in order. */
+  /**
+   * The Envoy routes of every {@code http} route of {@code vs}, in order, with {@code delegate}
+   * routes replaced by their delegate's ({@link Delegates}).
+   */
   static List<Route> translate(PushContext context, Resource vs, Scope scope) {
     List<Route> out = new ArrayList<>();
-    VirtualService spec = vs.spec(VirtualService.class);
-    String ns = vs.metadata().namespace();
-    for (HttpRoute http : spec.http()) {
+    for (Delegates.Effective e : Delegates.expand(context, vs)) {
+      HttpRoute http = e.http();
+      String ns = e.namespace();
       List<HttpMatchRequest> matches =
           http.match() == null || http.match().isEmpty()
               ? Collections.singletonList(null)
@@ -196,8 +205,16 @@ final class RouteTranslator {
     return name;
   }
 
-  /** A match's {@code gateways} and {@code port} restrict where it applies. */
+  /**
+   * A match's {@code gateways} and {@code port} restrict where it applies, and so do its {@code
+   * sourceLabels} and {@code sourceNamespace}: Istio's {@code sourceMatchHTTP} leaves a match out
+   * of the routes of a proxy (sidecar or gateway) whose labels or namespace it does not match.
+   */
   private static boolean appliesTo(HttpMatchRequest m, String namespace, Scope scope) {
+    if (scope.proxy() != null
+        && !scope.proxy().sourceMatches(m.sourceLabels(), m.sourceNamespace())) {
+      return false;
+    }
     if (m.gateways() != null && !m.gateways().isEmpty()) {
       boolean any = false;
       for (String g : m.gateways()) {

@@ -44,7 +44,7 @@ final class TcpRoutes {
   static List<FilterChain> sidecar(
       PushContext context, Proxy proxy, MeshService svc, MeshService.Port port) {
     List<Resource> vss = new ArrayList<>();
-    Resource vs = context.meshVirtualService(svc.hostname());
+    Resource vs = context.meshVirtualService(svc.hostname(), proxy.namespace());
     if (vs != null) {
       vss.add(vs);
     }

@@ -11,11 +11,19 @@ import dev.weft.controlplane.registry.MeshService;
 import dev.weft.controlplane.registry.Workload;
 import dev.weft.controlplane.store.ConfigSnapshot;
 import dev.weft.controlplane.store.StoredResource;
+import dev.weft.api.networking.HttpMatchRequest;
+import dev.weft.api.networking.HttpRoute;
+import dev.weft.api.networking.Sidecar;
+import dev.weft.api.networking.VirtualService;
+import dev.weft.controlplane.registry.Visibility;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -35,21 +43,41 @@ public final class PushContext {
   private final Map<String, Object> cache = new java.util.concurrent.ConcurrentHashMap<>();
   private final ResourceCache resources = new ResourceCache();
   private final ConfigsUpdated changes;
+  private final MeshConfig mesh;
+
+  /** Per namespace, its DestinationRules by resolved host, oldest first. */
+  private final Map<String, Map<String, List<Resource>>> destinationRulesByNamespace;
+
+  /** Per namespace, its Sidecars, oldest first. */
+  private final Map<String, List<Resource>> sidecarsByNamespace;
+
+  /** The distinct {@code sourceLabels} of VirtualService http matches (see {@link #scope}). */
+  private final List<Map<String, String>> sourceLabelSets;
 
   private PushContext(
-      long version, ConfigSnapshot config, List<Workload> connected, PushContext previous) {
+      long version,
+      ConfigSnapshot config,
+      List<Workload> connected,
+      PushContext previous,
+      MeshConfig mesh) {
     this.version = version;
     this.config = config;
-    List<MeshService> svcs = new ArrayList<>();
+    this.mesh = mesh;
+    // Services first, then ServiceEntry hosts oldest first; a host is declared once (the first
+    // declaration wins, as a cluster name must be unique).
+    Map<String, MeshService> byHost = new LinkedHashMap<>();
     for (StoredResource r : config.list(ResourceKind.SERVICE)) {
-      svcs.add(MeshService.of(r.resource()));
+      MeshService s = MeshService.of(r.resource());
+      byHost.putIfAbsent(s.hostname(), s);
     }
+    for (Resource r : config.byAge(ResourceKind.SERVICE_ENTRY)) {
+      for (MeshService s : MeshService.ofServiceEntry(r)) {
+        byHost.putIfAbsent(s.hostname(), s);
+      }
+    }
+    List<MeshService> svcs = new ArrayList<>(byHost.values());
     svcs.sort(Comparator.comparing(MeshService::hostname));
     this.services = List.copyOf(svcs);
-    Map<String, MeshService> byHost = new LinkedHashMap<>();
-    for (MeshService s : svcs) {
-      byHost.put(s.hostname(), s);
-    }
     this.servicesByHost = byHost;
 
     List<Workload> all = new ArrayList<>(connected);
@@ -73,12 +101,25 @@ public final class PushContext {
     // Istio: for one host, the oldest DestinationRule wins (later ones are merged only when they
     // do not conflict; Weft keeps the first).
     Map<String, Resource> drs = new TreeMap<>();
+    Map<String, Map<String, List<Resource>>> drsByNs = new HashMap<>();
     for (Resource r : config.byAge(ResourceKind.DESTINATION_RULE)) {
       DestinationRule dr = r.spec(DestinationRule.class);
       String host = Hosts.resolve(dr.host(), r.metadata().namespace());
-      drs.putIfAbsent(host, r);
+      if (dr.workloadSelector().isEmpty()) {
+        drs.putIfAbsent(host, r);
+      }
+      drsByNs
+          .computeIfAbsent(r.metadata().namespace(), k -> new HashMap<>())
+          .computeIfAbsent(host, k -> new ArrayList<>())
+          .add(r);
     }
     this.destinationRulesByHost = drs;
+    this.destinationRulesByNamespace = drsByNs;
+    Map<String, List<Resource>> sidecars = new HashMap<>();
+    for (Resource r : config.byAge(ResourceKind.SIDECAR)) {
+      sidecars.computeIfAbsent(r.metadata().namespace(), k -> new ArrayList<>()).add(r);
+    }
+    this.sidecarsByNamespace = sidecars;
     this.virtualServices = config.byAge(ResourceKind.VIRTUAL_SERVICE);
     this.gateways = config.byAge(ResourceKind.GATEWAY);
     Map<String, Resource> gws = new LinkedHashMap<>();
@@ -86,6 +127,17 @@ public final class PushContext {
       gws.put(g.metadata().namespace() + "/" + g.metadata().name(), g);
     }
     this.gatewaysByName = gws;
+    Set<Map<String, String>> labelSets = new LinkedHashSet<>();
+    for (Resource r : virtualServices) {
+      for (HttpRoute http : r.spec(VirtualService.class).http()) {
+        for (HttpMatchRequest m : http.match() == null ? List.<HttpMatchRequest>of() : http.match()) {
+          if (m != null && m.sourceLabels() != null && !m.sourceLabels().isEmpty()) {
+            labelSets.add(Map.copyOf(m.sourceLabels()));
+          }
+        }
+      }
+    }
+    this.sourceLabelSets = List.copyOf(labelSets);
     this.changes =
         previous == null
             ? ConfigsUpdated.FULL
@@ -102,7 +154,13 @@ public final class PushContext {
    * #changes} are {@link ConfigsUpdated#FULL}.
    */
   public static PushContext build(long version, ConfigSnapshot config, List<Workload> connected) {
-    return new PushContext(version, config, connected, null);
+    return new PushContext(version, config, connected, null, MeshConfig.DEFAULT);
+  }
+
+  /** As {@link #build(long, ConfigSnapshot, List)}, with the mesh's settings. */
+  public static PushContext build(
+      long version, ConfigSnapshot config, List<Workload> connected, MeshConfig mesh) {
+    return new PushContext(version, config, connected, null, mesh);
   }
 
   /**
@@ -111,7 +169,13 @@ public final class PushContext {
    */
   public static PushContext build(
       long version, ConfigSnapshot config, List<Workload> connected, PushContext previous) {
-    return new PushContext(version, config, connected, previous);
+    return new PushContext(
+        version, config, connected, previous, previous == null ? MeshConfig.DEFAULT : previous.mesh);
+  }
+
+  /** The mesh-wide settings this context was built with. */
+  public MeshConfig mesh() {
+    return mesh;
   }
 
   /** What changed since the previous context: which types a push regenerates. */
@@ -133,6 +197,187 @@ public final class PushContext {
   public Resource meshVirtualService(String hostname) {
     return cached(VirtualServiceIndex.KEY, () -> VirtualServiceIndex.mesh(virtualServices))
         .first(hostname);
+  }
+
+  /**
+   * As {@link #meshVirtualService(String)} for a sidecar in {@code namespace}: among the
+   * VirtualServices exported to it ({@code exportTo}), those of its own namespace first (Istio's
+   * private-then-exported order), each group oldest first.
+   */
+  public Resource meshVirtualService(String hostname, String namespace) {
+    return cached(
+            VirtualServiceIndex.KEY + "/" + namespace,
+            () -> {
+              List<Resource> own = new ArrayList<>();
+              List<Resource> others = new ArrayList<>();
+              for (Resource r : virtualServices) {
+                String ns = r.metadata().namespace();
+                if (ns.equals(namespace)) {
+                  own.add(r);
+                } else if (Visibility.visible(
+                    r.spec(VirtualService.class).exportTo(), ns, namespace)) {
+                  others.add(r);
+                }
+              }
+              if (others.size() == virtualServices.size() - own.size() && own.isEmpty()) {
+                return cached(
+                    VirtualServiceIndex.KEY, () -> VirtualServiceIndex.mesh(virtualServices));
+              }
+              own.addAll(others);
+              return VirtualServiceIndex.mesh(own);
+            })
+        .first(hostname);
+  }
+
+  /**
+   * The VirtualService {@code namespace/name} a route delegates to (Istio's {@code delegate}), when
+   * it exists, has no hosts (a delegate) and is exported to {@code rootNamespace}; else null.
+   */
+  public Resource delegate(String name, String namespace, String rootNamespace) {
+    for (Resource r : virtualServices) {
+      if (r.metadata().name().equals(name)
+          && r.metadata().namespace().equals(namespace)
+          && r.spec(VirtualService.class).hosts().isEmpty()
+          && Visibility.visible(
+              r.spec(VirtualService.class).exportTo(), namespace, rootNamespace)) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The DestinationRule that applies to {@code service} for a proxy in {@code proxyNamespace} with
+   * {@code labels}, as Istio's {@code PushContext.destinationRule} and {@code
+   * SidecarScope.DestinationRule}: the rules of the proxy's own namespace for the host if there are
+   * any, else those of the service's namespace exported to it, else those of the root namespace
+   * exported to it; the most specific host wins (exact, then the longest wildcard). Among those, a
+   * rule whose {@code workloadSelector} selects the proxy wins over one without (the oldest of
+   * each); a rule with a selector that does not select the proxy never applies. Null when none.
+   */
+  public Resource destinationRule(
+      String proxyNamespace, Map<String, String> labels, MeshService service) {
+    List<Resource> found = rulesIn(proxyNamespace, service.hostname(), proxyNamespace, true);
+    if (found == null) {
+      found = rulesIn(service.namespace(), service.hostname(), proxyNamespace, false);
+    }
+    if (found == null) {
+      found = rulesIn(mesh.rootNamespace(), service.hostname(), proxyNamespace, false);
+    }
+    if (found == null) {
+      return null;
+    }
+    Resource catchAll = null;
+    for (Resource r : found) {
+      Map<String, String> selector = r.spec(DestinationRule.class).workloadSelector();
+      if (selector.isEmpty()) {
+        if (catchAll == null) {
+          catchAll = r;
+        }
+      } else if (Labels.matches(selector, labels)) {
+        return r;
+      }
+    }
+    return catchAll;
+  }
+
+  /** The DestinationRules of {@code namespace} for {@code host}, most specific host; or null. */
+  private List<Resource> rulesIn(String namespace, String host, String proxyNamespace, boolean local) {
+    Map<String, List<Resource>> byHost = destinationRulesByNamespace.get(namespace);
+    if (byHost == null) {
+      return null;
+    }
+    List<Resource> exact = visibleRules(byHost.get(host), namespace, proxyNamespace, local);
+    if (exact != null) {
+      return exact;
+    }
+    String best = null;
+    for (String pattern : byHost.keySet()) {
+      if (pattern.startsWith("*")
+          && Hosts.matches(pattern, host)
+          && (best == null || pattern.length() > best.length())
+          && visibleRules(byHost.get(pattern), namespace, proxyNamespace, local) != null) {
+        best = pattern;
+      }
+    }
+    return best == null ? null : visibleRules(byHost.get(best), namespace, proxyNamespace, local);
+  }
+
+  private static List<Resource> visibleRules(
+      List<Resource> rules, String namespace, String proxyNamespace, boolean local) {
+    if (rules == null) {
+      return null;
+    }
+    if (local) {
+      return rules; // a namespace's own rules apply to its proxies whatever their exportTo
+    }
+    List<Resource> out = new ArrayList<>();
+    for (Resource r : rules) {
+      DestinationRule dr = r.spec(DestinationRule.class);
+      if (dr.workloadSelector().isEmpty()
+          && Visibility.visible(dr.exportTo(), namespace, proxyNamespace)) {
+        out.add(r);
+      }
+    }
+    return out.isEmpty() ? null : out;
+  }
+
+  /**
+   * The Sidecar resource that applies to a sidecar proxy in {@code namespace} with {@code labels},
+   * as Istio's {@code getSidecarScope}: the oldest of its namespace whose {@code workloadSelector}
+   * selects it, else the oldest of its namespace without a selector, else the oldest of the root
+   * namespace without a selector (the mesh default); null when none.
+   */
+  public Resource sidecar(String namespace, Map<String, String> labels) {
+    List<Resource> own = sidecarsByNamespace.getOrDefault(namespace, List.of());
+    for (Resource r : own) {
+      Map<String, String> sel = r.spec(Sidecar.class).workloadSelector();
+      if (!sel.isEmpty() && Labels.matches(sel, labels)) {
+        return r;
+      }
+    }
+    for (Resource r : own) {
+      if (r.spec(Sidecar.class).workloadSelector().isEmpty()) {
+        return r;
+      }
+    }
+    for (Resource r : sidecarsByNamespace.getOrDefault(mesh.rootNamespace(), List.of())) {
+      if (r.spec(Sidecar.class).workloadSelector().isEmpty()) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * What a proxy in {@code namespace} with {@code labels} is sent: its {@link ProxyScope}. Proxies
+   * with the same namespace, Sidecar, selected DestinationRules and {@code sourceLabels} outcomes
+   * share one scope object, and so the resources generated for it ({@link ProxyScope#key}).
+   */
+  public ProxyScope scope(String namespace, Map<String, String> labels, boolean router) {
+    Resource sidecar = router ? null : sidecar(namespace, labels);
+    StringBuilder key = new StringBuilder(router ? "router|" : "sidecar|").append(namespace);
+    key.append('|');
+    if (sidecar != null) {
+      key.append(sidecar.metadata().namespace()).append('/').append(sidecar.metadata().name());
+    }
+    key.append('|');
+    Map<String, List<Resource>> own = destinationRulesByNamespace.getOrDefault(namespace, Map.of());
+    for (List<Resource> rules : own.values()) {
+      for (Resource r : rules) {
+        Map<String, String> sel = r.spec(DestinationRule.class).workloadSelector();
+        if (!sel.isEmpty() && Labels.matches(sel, labels)) {
+          key.append(r.metadata().name()).append(',');
+        }
+      }
+    }
+    key.append('|');
+    for (Map<String, String> set : sourceLabelSets) {
+      key.append(Labels.matches(set, labels) ? '1' : '0');
+    }
+    String k = key.toString();
+    return cached(
+        "scope/" + k, () -> new ProxyScope(this, k, namespace, labels, router, sidecar));
   }
 
   /** This context's version (increases with every rebuild). */
@@ -222,7 +467,9 @@ public final class PushContext {
   public List<MeshService> servicesSelecting(Workload workload) {
     List<MeshService> out = new ArrayList<>();
     for (MeshService s : services) {
-      if (s.selects(workload)) {
+      // A ServiceEntry's workloadSelector makes the workload an endpoint of it; its inbound ports
+      // stay those of the Services that select it.
+      if (!s.isServiceEntry() && s.selects(workload)) {
         out.add(s);
       }
     }
@@ -238,7 +485,12 @@ public final class PushContext {
       MeshService service, MeshService.Port port, Map<String, String> subsetLabels) {
     List<Endpoint> out = new ArrayList<>();
     java.util.Set<String> seen = new java.util.HashSet<>();
-    for (Workload w : selected(service)) {
+    List<Workload> candidates = selected(service);
+    if (!service.endpoints().isEmpty()) {
+      candidates = new ArrayList<>(candidates);
+      candidates.addAll(entryEndpoints(service));
+    }
+    for (Workload w : candidates) {
       if (!Labels.matches(subsetLabels, w.labels())) {
         continue;
       }
@@ -273,6 +525,28 @@ public final class PushContext {
           }
           return m;
         });
+  }
+
+  /**
+   * A ServiceEntry's own {@code endpoints} as workloads of its namespace (named {@code
+   * host#index}): the port of an endpoint is its {@code ports} entry for the port name, else the
+   * port's {@code targetPort}, else the port number (Istio's {@code convertEndpoint}).
+   */
+  public static List<Workload> entryEndpoints(MeshService service) {
+    List<Workload> out = new ArrayList<>();
+    int i = 0;
+    for (WorkloadEntry we : service.endpoints()) {
+      out.add(
+          new Workload(
+              service.hostname() + "#" + i++,
+              service.namespace(),
+              we.labels() == null ? Map.of() : we.labels(),
+              we.address() == null || we.address().isEmpty() ? service.hostname() : we.address(),
+              we.ports() == null ? Map.of() : we.ports(),
+              we.serviceAccount(),
+              Workload.Source.WORKLOAD_ENTRY));
+    }
+    return out;
   }
 
   /** The workloads {@code service} selects, in {@link #workloads} order; once per context. */
