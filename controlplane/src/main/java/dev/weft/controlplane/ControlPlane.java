@@ -78,6 +78,7 @@ public final class ControlPlane implements AutoCloseable {
   private final InetSocketAddress requestedXds;
   private final InetSocketAddress requestedApi;
   private final Duration debounce;
+  private final dev.weft.controlplane.push.MeshConfig mesh;
   private final Duration workloadGracePeriod;
   private final Clock clock;
   private final Duration certificateTtl;
@@ -105,6 +106,7 @@ public final class ControlPlane implements AutoCloseable {
     this.requestedXds = b.xdsAddress;
     this.requestedApi = b.apiAddress;
     this.debounce = b.debounce;
+    this.mesh = b.mesh;
     this.workloadGracePeriod = b.workloadGracePeriod;
     this.clock = b.clock;
     this.certificateTtl = b.certificateTtl;
@@ -159,7 +161,8 @@ public final class ControlPlane implements AutoCloseable {
               registry,
               clock,
               debounce,
-              (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
+              (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS),
+              mesh);
       ads = new AdsService(executor, push, registry);
       pushController = push;
       Path caDir = stateDir.resolve(CA_DIR);
@@ -425,6 +428,8 @@ public final class ControlPlane implements AutoCloseable {
         new InetSocketAddress("127.0.0.1", WellKnownPorts.XDS_TLS);
     private InetSocketAddress apiAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.API);
     private Duration debounce = Duration.ofMillis(100);
+    private dev.weft.controlplane.push.MeshConfig mesh =
+        dev.weft.controlplane.push.MeshConfig.DEFAULT;
     private Duration workloadGracePeriod = WorkloadRegistry.DEFAULT_GRACE_PERIOD;
     private Clock clock = Clock.systemUTC();
     private Duration certificateTtl = CertificateAuthority.DEFAULT_TTL;
@@ -501,6 +506,15 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /** The quiet period before a config change is pushed. Default 100 ms. */
+    /**
+     * The mesh-wide settings (Istio's MeshConfig: {@code outboundTrafficPolicy.mode}); default
+     * {@link dev.weft.controlplane.push.MeshConfig#DEFAULT}.
+     */
+    public Builder meshConfig(dev.weft.controlplane.push.MeshConfig mesh) {
+      this.mesh = java.util.Objects.requireNonNull(mesh);
+      return this;
+    }
+
     public Builder debounce(Duration debounce) {
       if (debounce.isNegative()) {
         throw new IllegalArgumentException("debounce must not be negative");

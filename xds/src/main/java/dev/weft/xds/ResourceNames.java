@@ -40,7 +40,9 @@ public final class ResourceNames {
   /** Istio's catch-all virtual host (and route) of {@code http_proxy} under {@code ALLOW_ANY}. */
   public static final String PASSTHROUGH_ROUTE = "allow_any";
 
-  /** Istio's catch-all virtual host (and route) of {@code http_proxy} under {@code REGISTRY_ONLY}. */
+  /**
+   * Istio's catch-all virtual host (and route) of {@code http_proxy} under {@code REGISTRY_ONLY}.
+   */
   public static final String BLACK_HOLE_ROUTE = "block_all";
 
   private ResourceNames() {}

@@ -27,7 +27,8 @@ public final class InstallCommand implements Callable<Integer> {
       names = "--set",
       paramLabel = "KEY=VALUE",
       description =
-          "istioctl's --set: profile=P, and where add-ons run for weft dashboard:"
+          "istioctl's --set: profile=P, meshConfig.outboundTrafficPolicy.mode=ALLOW_ANY or"
+              + " REGISTRY_ONLY, and where add-ons run for weft dashboard:"
               + " kiali.external_services.prometheus.url=URL (the dashboard then queries it),"
               + " kiali.external_services.grafana.url=URL, kiali.external_services.tracing.url=URL"
               + " (Jaeger), meshConfig.defaultConfig.tracing.zipkin.address=HOST:PORT.")
@@ -73,20 +74,33 @@ public final class InstallCommand implements Callable<Integer> {
       description = "Accepted for istioctl compatibility.")
   boolean yes;
 
+  private static final String OUTBOUND_TRAFFIC_POLICY = "meshConfig.outboundTrafficPolicy.mode";
+
   @Override
   public Integer call() {
     String p = profile;
     java.util.Map<String, String> addons = new java.util.LinkedHashMap<>();
+    String outboundTrafficPolicy = null;
     for (String kv : set) {
       int eq = kv.indexOf('=');
       String key = eq < 0 ? kv : kv.substring(0, eq);
       if (key.equals("profile") && eq > 0) {
         p = kv.substring(eq + 1);
+      } else if (key.equals(OUTBOUND_TRAFFIC_POLICY) && eq > 0) {
+        try {
+          outboundTrafficPolicy = dev.weft.controlplane.push.MeshConfig.mode(kv.substring(eq + 1));
+        } catch (IllegalArgumentException e) {
+          throw new CliException("--set: " + e.getMessage());
+        }
       } else if (Addons.accepts(key) && eq > 0) {
         addons.put(key, kv.substring(eq + 1));
       } else {
         throw new CliException(
-            "--set " + kv + ": only profile=P and the add-on locations (see --help) are supported");
+            "--set "
+                + kv
+                + ": only profile=P, "
+                + OUTBOUND_TRAFFIC_POLICY
+                + "=MODE and the add-on locations (see --help) are supported");
       }
     }
     Addons.record(state.resolve().create(), addons);
@@ -98,7 +112,8 @@ public final class InstallCommand implements Callable<Integer> {
             HostPort.fromOption(api),
             Duration.ofSeconds(60),
             caCerts,
-            ingressHttpsPort);
+            ingressHttpsPort,
+            outboundTrafficPolicy);
     Installer.install(state.resolve(), o, spec.commandLine().getOut());
     return 0;
   }

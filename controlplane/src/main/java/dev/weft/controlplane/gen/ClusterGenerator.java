@@ -23,9 +23,9 @@ import java.util.List;
  * client TLS ({@link MeshTls#applyUpstream}: auto mTLS or the DestinationRule's {@code tls}) when
  * the proxy speaks TLS. The cluster type follows the service's resolution as Istio's {@code
  * convertResolution}: EDS over ADS for Services and ServiceEntry STATIC; STRICT_DNS (DNS) and
- * LOGICAL_DNS (DNS_ROUND_ROBIN) with the ServiceEntry's endpoints, or its host, inline; ORIGINAL_DST
- * ({@code CLUSTER_PROVIDED}) for NONE on sidecars, EDS on gateways. Every proxy gets Istio's {@code
- * BlackHoleCluster} (STATIC, no endpoints), sidecars also {@code PassthroughCluster}
+ * LOGICAL_DNS (DNS_ROUND_ROBIN) with the ServiceEntry's endpoints, or its host, inline;
+ * ORIGINAL_DST ({@code CLUSTER_PROVIDED}) for NONE on sidecars, EDS on gateways. Every proxy gets
+ * Istio's {@code BlackHoleCluster} (STATIC, no endpoints), sidecars also {@code PassthroughCluster}
  * (ORIGINAL_DST). For a sidecar also {@code inbound|T||} for each of its inbound target ports (type
  * STATIC, the application's address, plaintext).
  */
@@ -74,8 +74,8 @@ public final class ClusterGenerator implements Generator {
   /**
    * The outbound clusters. They depend on the push context, the proxy's scope (its services and
    * DestinationRules: {@link ProxyScope#clusterKey}) and, through their upstream TLS ({@link
-   * MeshTls#applyUpstream}), on whether the proxy speaks mTLS: built once per push context for
-   * each of those, and shared.
+   * MeshTls#applyUpstream}), on whether the proxy speaks mTLS: built once per push context for each
+   * of those, and shared.
    */
   private static List<Message> outbound(PushContext context, Proxy proxy, ProxyScope scope) {
     return context.cached(
@@ -98,8 +98,7 @@ public final class ClusterGenerator implements Generator {
   /** One outbound cluster, by its service's resolution. */
   private static Cluster.Builder cluster(PushContext context, Proxy proxy, OutboundCluster c) {
     String name = c.name().toString();
-    Cluster.Builder cluster =
-        Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
+    Cluster.Builder cluster = Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
     MeshService svc = c.service();
     switch (svc.resolution()) {
       case DNS, DNS_ROUND_ROBIN -> {
@@ -118,8 +117,9 @@ public final class ClusterGenerator implements Generator {
         if (proxy.isRouter()) {
           eds(cluster, name);
         } else {
-          cluster.setType(Cluster.DiscoveryType.ORIGINAL_DST).setLbPolicy(
-              Cluster.LbPolicy.CLUSTER_PROVIDED);
+          cluster
+              .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+              .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED);
         }
       }
       case CLIENT_SIDE_LB -> eds(cluster, name);
@@ -179,8 +179,8 @@ public final class ClusterGenerator implements Generator {
   }
 
   /**
-   * Istio's {@code PassthroughCluster}: ORIGINAL_DST, {@code CLUSTER_PROVIDED}: to the address
-   * the client asked for (in local mode, the authority of the app's proxied request).
+   * Istio's {@code PassthroughCluster}: ORIGINAL_DST, {@code CLUSTER_PROVIDED}: to the address the
+   * client asked for (in local mode, the authority of the app's proxied request).
    */
   static Cluster passthroughCluster() {
     return Cluster.newBuilder()

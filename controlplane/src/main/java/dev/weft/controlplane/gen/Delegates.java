@@ -15,18 +15,18 @@ import java.util.Map;
  * Istio's VirtualService delegation ({@code pilot/pkg/model/virtualservice.go}: {@code
  * mergeHTTPRoute}, {@code mergeHTTPMatchRequests}, {@code hasConflict}): an http route of a root
  * VirtualService with {@code delegate: {name, namespace}} is replaced by the http routes of that
- * VirtualService (one without hosts, exported to the root's namespace), each under the root
- * route's matches. A delegate route's match must fall within some root match (a prefix under the
- * root's prefix, the same exact path...); one that falls within none drops that delegate route.
- * The delegate's own settings win; those it leaves unset come from the root route. Delegation is
- * one level deep: a delegate's own {@code delegate} routes are dropped, as in Istio.
+ * VirtualService (one without hosts, exported to the root's namespace), each under the root route's
+ * matches. A delegate route's match must fall within some root match (a prefix under the root's
+ * prefix, the same exact path...); one that falls within none drops that delegate route. The
+ * delegate's own settings win; those it leaves unset come from the root route. Delegation is one
+ * level deep: a delegate's own {@code delegate} routes are dropped, as in Istio.
  */
 final class Delegates {
   private Delegates() {}
 
   /**
-   * An http route with the namespace its destination hosts resolve in (the delegate's for
-   * delegated routes).
+   * An http route with the namespace its destination hosts resolve in (the delegate's for delegated
+   * routes).
    */
   record Effective(HttpRoute http, String namespace) {}
 
@@ -98,8 +98,8 @@ final class Delegates {
   }
 
   /**
-   * Istio's {@code mergeHTTPMatchRequests}: every delegate match is merged with every root match
-   * it does not conflict with; null (conflict) when one finds none.
+   * Istio's {@code mergeHTTPMatchRequests}: every delegate match is merged with every root match it
+   * does not conflict with; null (conflict) when one finds none.
    */
   static List<HttpMatchRequest> mergeMatches(
       List<HttpMatchRequest> root, List<HttpMatchRequest> delegate) {

@@ -13,11 +13,12 @@ import java.util.List;
 
 /**
  * EDS: one ClusterLoadAssignment per outbound cluster of type EDS (not for DNS ServiceEntries,
- * whose endpoints are in their clusters), listing the address (first {@code
- * INSTANCE_IPS}) and target port of every workload the Service selects, filtered by the subset's
- * labels, and a ServiceEntry's own endpoints. A cluster without endpoints gets an assignment with none (Envoy then answers 503 UH). An
- * endpoint to which auto mTLS may send ISTIO_MUTUAL carries Istio's metadata {@code
- * envoy.transport_socket_match: {tlsMode: istio}} ({@link MeshTls#endpointTlsMode}).
+ * whose endpoints are in their clusters), listing the address (first {@code INSTANCE_IPS}) and
+ * target port of every workload the Service selects, filtered by the subset's labels, and a
+ * ServiceEntry's own endpoints. A cluster without endpoints gets an assignment with none (Envoy
+ * then answers 503 UH). An endpoint to which auto mTLS may send ISTIO_MUTUAL carries Istio's
+ * metadata {@code envoy.transport_socket_match: {tlsMode: istio}} ({@link
+ * MeshTls#endpointTlsMode}).
  */
 public final class EndpointGenerator implements Generator {
   @Override

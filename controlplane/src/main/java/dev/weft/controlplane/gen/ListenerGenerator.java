@@ -146,10 +146,10 @@ public final class ListenerGenerator implements Generator {
   }
 
   /**
-   * A listener {@code <ip>_P} per TCP port P of every service in the proxy's scope (exportTo, Sidecar egress), in host order; a port some
-   * listener already has (an inbound port, 15001, or an earlier service's) is skipped: without
-   * service IPs, local mode has one address per sidecar to listen on. Ports below 1024 are skipped
-   * too.
+   * A listener {@code <ip>_P} per TCP port P of every service in the proxy's scope (exportTo,
+   * Sidecar egress), in host order; a port some listener already has (an inbound port, 15001, or an
+   * earlier service's) is skipped: without service IPs, local mode has one address per sidecar to
+   * listen on. Ports below 1024 are skipped too.
    */
   private static void outboundTcp(PushContext context, Proxy proxy, List<Message> out) {
     String ip = proxy.ip();

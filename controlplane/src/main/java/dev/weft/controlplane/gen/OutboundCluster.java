@@ -23,8 +23,8 @@ import java.util.Set;
  * @param service the service
  * @param port the service port
  * @param subsetLabels the subset's labels; empty for the whole service
- * @param destinationRule the DestinationRule that applies to it for the proxy being generated
- *     for, or null (for {@link #all}, the rule that defined the subset)
+ * @param destinationRule the DestinationRule that applies to it for the proxy being generated for,
+ *     or null (for {@link #all}, the rule that defined the subset)
  */
 record OutboundCluster(
     ClusterName name,
@@ -34,8 +34,8 @@ record OutboundCluster(
     Resource destinationRule) {
 
   /**
-   * Every outbound cluster any proxy may have, for EDS: for each service port (UDP ports
-   * excepted), {@code outbound|P||host} and one {@code outbound|P|subset|host} per subset of any
+   * Every outbound cluster any proxy may have, for EDS: for each service port (UDP ports excepted),
+   * {@code outbound|P||host} and one {@code outbound|P|subset|host} per subset of any
    * DestinationRule for the host (the first definition of a subset name wins).
    */
   static List<OutboundCluster> all(PushContext context) {
@@ -98,8 +98,7 @@ record OutboundCluster(
     // Every DestinationRule's subsets by host, oldest rule first.
     Map<String, List<Resource>> rulesByHost = new java.util.HashMap<>();
     for (Resource r : context.config().byAge(ResourceKind.DESTINATION_RULE)) {
-      String host =
-          Hosts.resolve(r.spec(DestinationRule.class).host(), r.metadata().namespace());
+      String host = Hosts.resolve(r.spec(DestinationRule.class).host(), r.metadata().namespace());
       rulesByHost.computeIfAbsent(host, k -> new ArrayList<>()).add(r);
     }
     List<OutboundCluster> out = new ArrayList<>();

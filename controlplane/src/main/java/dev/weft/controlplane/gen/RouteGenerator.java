@@ -25,14 +25,14 @@ import java.util.Set;
 
 /**
  * RDS. A sidecar gets {@code http_proxy}: a virtual host {@code host:port} per HTTP port of each
- * service its scope routes ({@link ProxyScope#routed}: exportTo, Sidecar egress hosts; Services
- * and ServiceEntry hosts), whose domains are the names the app may use for it (as Istio's virtual
- * host domains), routed by the first VirtualService exported to it that applies to the mesh for
- * that host (matches whose {@code sourceLabels}/{@code sourceNamespace} the proxy fails left out),
- * else by a default route to {@code outbound|P||host}; then Istio's catch-all {@code allow_any}
- * or {@code block_all} ({@link #catchAll}). A router gets {@code http.<bindPort>} per gateway listener: a virtual
- * host per host of the VirtualServices bound to the listener's Gateways; with none, no virtual
- * hosts (the proxy answers 404 NR).
+ * service its scope routes ({@link ProxyScope#routed}: exportTo, Sidecar egress hosts; Services and
+ * ServiceEntry hosts), whose domains are the names the app may use for it (as Istio's virtual host
+ * domains), routed by the first VirtualService exported to it that applies to the mesh for that
+ * host (matches whose {@code sourceLabels}/{@code sourceNamespace} the proxy fails left out), else
+ * by a default route to {@code outbound|P||host}; then Istio's catch-all {@code allow_any} or
+ * {@code block_all} ({@link #catchAll}). A router gets {@code http.<bindPort>} per gateway
+ * listener: a virtual host per host of the VirtualServices bound to the listener's Gateways; with
+ * none, no virtual hosts (the proxy answers 404 NR).
  */
 public final class RouteGenerator implements Generator {
   @Override

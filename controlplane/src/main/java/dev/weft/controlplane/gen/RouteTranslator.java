@@ -14,7 +14,6 @@ import dev.weft.api.networking.HttpRewrite;
 import dev.weft.api.networking.HttpRoute;
 import dev.weft.api.networking.HttpRouteDestination;
 import dev.weft.api.networking.StringMatch;
-import dev.weft.api.networking.VirtualService;
 import dev.weft.controlplane.push.ProxyScope;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.Hosts;

@@ -21,9 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * What one class of proxies sees in a push context: Istio's {@code SidecarScope} with the parts of
  * the push that depend on the proxy. Its services are those exported to the proxy's namespace
  * ({@code exportTo}) and, for a sidecar under a Sidecar resource, those its {@code egress.hosts}
- * import (plus the services that the imported hosts' VirtualServices route to, as Istio adds
- * them); its DestinationRules are chosen per host for the proxy's namespace and labels; its
- * outbound traffic policy is the Sidecar's or the mesh's.
+ * import (plus the services that the imported hosts' VirtualServices route to, as Istio adds them);
+ * its DestinationRules are chosen per host for the proxy's namespace and labels; its outbound
+ * traffic policy is the Sidecar's or the mesh's.
  *
  * <p>Made by {@link PushContext#scope}, once per {@link #key} and push context; immutable (the
  * per-host rule lookups are memoised). Generators key the resources they share between proxies by
@@ -225,8 +225,8 @@ public final class ProxyScope {
   /**
    * A short key for what the proxies' outbound clusters depend on in this scope: its services and
    * the DestinationRule chosen for each (and whether these are gateways). Scopes that differ only
-   * in what does not change clusters (the namespace's short names, {@code sourceLabels}, the
-   * routed hosts) share it, so their clusters are generated and encoded once per push.
+   * in what does not change clusters (the namespace's short names, {@code sourceLabels}, the routed
+   * hosts) share it, so their clusters are generated and encoded once per push.
    */
   public String clusterKey() {
     String k = clusterKey;
@@ -247,8 +247,11 @@ public final class ProxyScope {
       k =
           context.cached(
               "cluster-key/" + c,
-              () -> "c" + context.cached("cluster-keys", java.util.concurrent.atomic.AtomicInteger::new)
-                  .incrementAndGet());
+              () ->
+                  "c"
+                      + context
+                          .cached("cluster-keys", java.util.concurrent.atomic.AtomicInteger::new)
+                          .incrementAndGet());
       clusterKey = k;
     }
     return k;
@@ -276,7 +279,9 @@ public final class ProxyScope {
    * (Istio's {@code sourceMatchHTTP}): every label present, and the namespace equal when given.
    */
   public boolean sourceMatches(Map<String, String> sourceLabels, String sourceNamespace) {
-    if (sourceNamespace != null && !sourceNamespace.isEmpty() && !sourceNamespace.equals(namespace)) {
+    if (sourceNamespace != null
+        && !sourceNamespace.isEmpty()
+        && !sourceNamespace.equals(namespace)) {
       return false;
     }
     return sourceLabels == null || Labels.matches(sourceLabels, labels);

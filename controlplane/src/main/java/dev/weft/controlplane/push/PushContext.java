@@ -3,19 +3,19 @@ package dev.weft.controlplane.push;
 import dev.weft.api.Resource;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.networking.DestinationRule;
+import dev.weft.api.networking.HttpMatchRequest;
+import dev.weft.api.networking.HttpRoute;
+import dev.weft.api.networking.Sidecar;
 import dev.weft.api.networking.Subset;
+import dev.weft.api.networking.VirtualService;
 import dev.weft.api.networking.WorkloadEntry;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.Labels;
 import dev.weft.controlplane.registry.MeshService;
+import dev.weft.controlplane.registry.Visibility;
 import dev.weft.controlplane.registry.Workload;
 import dev.weft.controlplane.store.ConfigSnapshot;
 import dev.weft.controlplane.store.StoredResource;
-import dev.weft.api.networking.HttpMatchRequest;
-import dev.weft.api.networking.HttpRoute;
-import dev.weft.api.networking.Sidecar;
-import dev.weft.api.networking.VirtualService;
-import dev.weft.controlplane.registry.Visibility;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -130,7 +130,8 @@ public final class PushContext {
     Set<Map<String, String>> labelSets = new LinkedHashSet<>();
     for (Resource r : virtualServices) {
       for (HttpRoute http : r.spec(VirtualService.class).http()) {
-        for (HttpMatchRequest m : http.match() == null ? List.<HttpMatchRequest>of() : http.match()) {
+        for (HttpMatchRequest m :
+            http.match() == null ? List.<HttpMatchRequest>of() : http.match()) {
           if (m != null && m.sourceLabels() != null && !m.sourceLabels().isEmpty()) {
             labelSets.add(Map.copyOf(m.sourceLabels()));
           }
@@ -141,12 +142,43 @@ public final class PushContext {
     this.changes =
         previous == null
             ? ConfigsUpdated.FULL
-            : ConfigsUpdated.between(
-                previous.config,
-                previous.workloads,
-                config,
-                workloads,
-                !previous.serviceAccountsByHost().equals(serviceAccountsByHost()));
+            : widen(
+                ConfigsUpdated.between(
+                    previous.config,
+                    previous.workloads,
+                    config,
+                    workloads,
+                    !previous.serviceAccountsByHost().equals(serviceAccountsByHost())),
+                previous);
+  }
+
+  /**
+   * The changes whose effect reaches further than {@link ConfigsUpdated}'s table by kind: with a
+   * Sidecar present, a VirtualService change may change the clusters a scope imports (the hosts its
+   * VirtualServices route to); with a DNS ServiceEntry selecting workloads, a workload change
+   * changes the endpoints inline in its clusters. Either is then a change of every type.
+   */
+  private ConfigsUpdated widen(ConfigsUpdated c, PushContext previous) {
+    if (c.full()) {
+      return c;
+    }
+    boolean sidecars =
+        !config.list(ResourceKind.SIDECAR).isEmpty()
+            || !previous.config.list(ResourceKind.SIDECAR).isEmpty();
+    if (sidecars && c.kinds().contains(ResourceKind.VIRTUAL_SERVICE)) {
+      return c.merge(new ConfigsUpdated(false, Set.of(ResourceKind.SIDECAR), false, false));
+    }
+    if (c.workloads() || c.kinds().contains(ResourceKind.WORKLOAD_ENTRY)) {
+      for (MeshService s : services) {
+        if (!s.selector().isEmpty()
+            && (s.resolution() == MeshService.Resolution.DNS
+                || s.resolution() == MeshService.Resolution.DNS_ROUND_ROBIN)) {
+          return c.merge(
+              new ConfigsUpdated(false, Set.of(ResourceKind.SERVICE_ENTRY), false, false));
+        }
+      }
+    }
+    return c;
   }
 
   /**
@@ -170,7 +202,11 @@ public final class PushContext {
   public static PushContext build(
       long version, ConfigSnapshot config, List<Workload> connected, PushContext previous) {
     return new PushContext(
-        version, config, connected, previous, previous == null ? MeshConfig.DEFAULT : previous.mesh);
+        version,
+        config,
+        connected,
+        previous,
+        previous == null ? MeshConfig.DEFAULT : previous.mesh);
   }
 
   /** The mesh-wide settings this context was built with. */
@@ -282,7 +318,8 @@ public final class PushContext {
   }
 
   /** The DestinationRules of {@code namespace} for {@code host}, most specific host; or null. */
-  private List<Resource> rulesIn(String namespace, String host, String proxyNamespace, boolean local) {
+  private List<Resource> rulesIn(
+      String namespace, String host, String proxyNamespace, boolean local) {
     Map<String, List<Resource>> byHost = destinationRulesByNamespace.get(namespace);
     if (byHost == null) {
       return null;
@@ -376,8 +413,7 @@ public final class PushContext {
       key.append(Labels.matches(set, labels) ? '1' : '0');
     }
     String k = key.toString();
-    return cached(
-        "scope/" + k, () -> new ProxyScope(this, k, namespace, labels, router, sidecar));
+    return cached("scope/" + k, () -> new ProxyScope(this, k, namespace, labels, router, sidecar));
   }
 
   /** This context's version (increases with every rebuild). */

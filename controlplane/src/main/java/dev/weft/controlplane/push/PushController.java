@@ -21,6 +21,7 @@ public final class PushController {
   private final WorkloadRegistry registry;
   private final Debouncer debouncer;
   private final List<Consumer<PushContext>> listeners = new CopyOnWriteArrayList<>();
+  private final MeshConfig mesh;
   private volatile PushContext current;
   private long nextVersion = 1;
 
@@ -33,11 +34,26 @@ public final class PushController {
       Clock clock,
       Duration debounce,
       Scheduler scheduler) {
+    this(store, registry, clock, debounce, scheduler, MeshConfig.DEFAULT);
+  }
+
+  /**
+   * @param debounce the quiet period before a rebuild (Istio's PILOT_DEBOUNCE_AFTER, 100 ms)
+   * @param mesh the mesh-wide settings every push context is built with
+   */
+  public PushController(
+      ConfigStore store,
+      WorkloadRegistry registry,
+      Clock clock,
+      Duration debounce,
+      Scheduler scheduler,
+      MeshConfig mesh) {
+    this.mesh = mesh;
     this.store = store;
     this.registry = registry;
     Duration max = debounce.multipliedBy(10);
     this.debouncer = new Debouncer(clock, debounce, max, scheduler, this::rebuild);
-    this.current = PushContext.build(0, store.snapshot(), registry.workloads());
+    this.current = PushContext.build(0, store.snapshot(), registry.workloads(), mesh);
     store.addListener(s -> debouncer.trigger());
     registry.addListener(debouncer::trigger);
   }

@@ -23,8 +23,8 @@ import java.util.Map;
  * @param origin a Service or a ServiceEntry
  * @param exportTo the namespaces that may see it ({@code *}, {@code .}, {@code ~} or names), as
  *     given; empty for Istio's mesh default ({@code *})
- * @param external whether it is outside the mesh (ServiceEntry {@code MESH_EXTERNAL}, the
- *     default): no mTLS to it
+ * @param external whether it is outside the mesh (ServiceEntry {@code MESH_EXTERNAL}, the default):
+ *     no mTLS to it
  * @param resolution how its proxies find endpoints
  * @param endpoints a ServiceEntry's own {@code endpoints}; empty for Services
  * @param addresses a ServiceEntry's {@code addresses}; empty for Services
@@ -65,8 +65,8 @@ public record MeshService(
   /**
    * A port of a service.
    *
-   * @param spec the port as declared (a ServiceEntry port as a Service port: its {@code
-   *     targetPort} as a numeric target port)
+   * @param spec the port as declared (a ServiceEntry port as a Service port: its {@code targetPort}
+   *     as a numeric target port)
    * @param protocol the protocol (Istio's port-name/appProtocol rules; a ServiceEntry's {@code
    *     protocol})
    */

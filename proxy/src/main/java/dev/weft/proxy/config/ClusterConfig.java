@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * robin continues across updates.
  *
  * @param name the cluster name, e.g. {@code outbound|80|v1|podinfo.demo.svc.cluster.local}
- * @param type {@code EDS} or {@code STATIC}
+ * @param type {@code EDS}, {@code STATIC}, {@code STRICT_DNS}, {@code LOGICAL_DNS} (endpoints whose
+ *     host names are resolved at connect, off the event loop) or {@code ORIGINAL_DST}
  * @param edsServiceName the EDS resource name (the cluster name unless {@code service_name} is set)
  * @param connectTimeoutMillis Envoy's {@code connect_timeout} (default 5 s)
  * @param lbPolicy {@code ROUND_ROBIN} or {@code RANDOM}
@@ -19,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param cursor round-robin position
  * @param stats the cluster's counters
  * @param transport the cluster's {@code transport_socket} and {@code transport_socket_matches}
+ * @param originalDst for an ORIGINAL_DST cluster, its hosts made per destination; else null
  */
 public record ClusterConfig(
     String name,
@@ -29,7 +31,32 @@ public record ClusterConfig(
     List<Endpoint> endpoints,
     AtomicInteger cursor,
     ClusterStats stats,
-    ClusterTransport transport) {
+    ClusterTransport transport,
+    OriginalDestinations originalDst) {
+
+  /** A cluster with a fixed or EDS set of endpoints. */
+  public ClusterConfig(
+      String name,
+      String type,
+      String edsServiceName,
+      int connectTimeoutMillis,
+      String lbPolicy,
+      List<Endpoint> endpoints,
+      AtomicInteger cursor,
+      ClusterStats stats,
+      ClusterTransport transport) {
+    this(
+        name,
+        type,
+        edsServiceName,
+        connectTimeoutMillis,
+        lbPolicy,
+        endpoints,
+        cursor,
+        stats,
+        transport,
+        null);
+  }
 
   /** A plaintext cluster. */
   public ClusterConfig(
@@ -64,6 +91,7 @@ public record ClusterConfig(
         newEndpoints,
         cursor,
         stats,
-        transport);
+        transport,
+        originalDst);
   }
 }

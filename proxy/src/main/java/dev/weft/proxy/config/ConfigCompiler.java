@@ -1177,10 +1177,22 @@ public final class ConfigCompiler {
         switch (c.getLbPolicy()) {
           case ROUND_ROBIN -> "ROUND_ROBIN";
           case RANDOM -> "RANDOM";
+          // Envoy: the cluster picks its host (required of ORIGINAL_DST, refused elsewhere).
+          case CLUSTER_PROVIDED -> {
+            if (c.getType() != Cluster.DiscoveryType.ORIGINAL_DST) {
+              throw new InvalidResourceException(
+                  where + "lb_policy CLUSTER_PROVIDED needs an ORIGINAL_DST cluster");
+            }
+            yield "CLUSTER_PROVIDED";
+          }
           default ->
               throw new InvalidResourceException(
                   where + "lb_policy " + c.getLbPolicy() + " is not supported");
         };
+    if (c.getType() == Cluster.DiscoveryType.ORIGINAL_DST && !lb.equals("CLUSTER_PROVIDED")) {
+      throw new InvalidResourceException(
+          where + "an ORIGINAL_DST cluster needs lb_policy CLUSTER_PROVIDED");
+    }
     ClusterTransport transport = clusterTransport(where, c);
     int timeout = DEFAULT_CONNECT_TIMEOUT_MS;
     if (c.hasConnectTimeout()) {
@@ -1203,17 +1215,99 @@ public final class ConfigCompiler {
             name, "EDS", service, timeout, lb, List.of(), cursor, stats.cluster(name), transport);
       }
       case STATIC -> {
-        if (!c.hasLoadAssignment()) {
-          throw new InvalidResourceException(where + "a STATIC cluster needs load_assignment");
-        }
-        List<Endpoint> endpoints = endpoints(name, where, c.getLoadAssignment(), transport);
+        // Envoy: a STATIC cluster without load_assignment has no hosts (Istio's BlackHoleCluster).
+        List<Endpoint> endpoints =
+            c.hasLoadAssignment()
+                ? endpoints(name, where, c.getLoadAssignment(), transport)
+                : List.of();
         return new ClusterConfig(
             name, "STATIC", null, timeout, lb, endpoints, cursor, stats.cluster(name), transport);
       }
+      case STRICT_DNS, LOGICAL_DNS -> {
+        // Host names stay unresolved: each connect resolves them off the event loop
+        // (upstream.OffLoopResolver), so a slow or failing DNS never stalls the xDS client or an
+        // event loop, and an unknown name fails that connection only (503 UF), as in Envoy.
+        List<Endpoint> endpoints =
+            c.hasLoadAssignment()
+                ? dnsEndpoints(name, where, c.getLoadAssignment(), transport)
+                : List.of();
+        if (c.getType() == Cluster.DiscoveryType.LOGICAL_DNS && endpoints.size() > 1) {
+          throw new InvalidResourceException(
+              where
+                  + "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single"
+                  + " lb_endpoint");
+        }
+        String type = c.getType().name();
+        return new ClusterConfig(
+            name, type, null, timeout, lb, endpoints, cursor, stats.cluster(name), transport);
+      }
+      case ORIGINAL_DST -> {
+        if (c.hasLoadAssignment()) {
+          throw new InvalidResourceException(
+              where + "ORIGINAL_DST clusters must have no load assignment configured");
+        }
+        String header = null;
+        if (c.hasOriginalDstLbConfig() && c.getOriginalDstLbConfig().getUseHttpHeader()) {
+          header = c.getOriginalDstLbConfig().getHttpHeaderName();
+          if (header.isEmpty()) {
+            header = "x-envoy-original-dst-host";
+          }
+          header = header.toLowerCase(java.util.Locale.ROOT);
+        }
+        var hosts =
+            new OriginalDestinations(
+                name,
+                stats.host(name, java.net.InetSocketAddress.createUnresolved("original_dst", 0)),
+                header);
+        return new ClusterConfig(
+            name,
+            "ORIGINAL_DST",
+            null,
+            timeout,
+            lb,
+            List.of(),
+            cursor,
+            stats.cluster(name),
+            transport,
+            hosts);
+      }
       default ->
           throw new InvalidResourceException(
-              where + "cluster type " + c.getType() + " is not supported (EDS or STATIC)");
+              where
+                  + "cluster type "
+                  + c.getType()
+                  + " is not supported (EDS, STATIC, STRICT_DNS, LOGICAL_DNS or ORIGINAL_DST)");
     }
+  }
+
+  /** The endpoints of a DNS cluster's load assignment: host names kept unresolved. */
+  private List<Endpoint> dnsEndpoints(
+      String cluster, String where, ClusterLoadAssignment cla, ClusterTransport transport)
+      throws InvalidResourceException {
+    List<Endpoint> out = new ArrayList<>();
+    for (LocalityLbEndpoints lle : cla.getEndpointsList()) {
+      for (LbEndpoint le : lle.getLbEndpointsList()) {
+        if (!le.hasEndpoint() || !le.getEndpoint().getAddress().hasSocketAddress()) {
+          throw new InvalidResourceException(where + "endpoint without socket_address");
+        }
+        SocketAddress sa = le.getEndpoint().getAddress().getSocketAddress();
+        if (sa.getPortSpecifierCase() != SocketAddress.PortSpecifierCase.PORT_VALUE
+            || sa.getPortValue() <= 0
+            || sa.getPortValue() > 65535) {
+          throw new InvalidResourceException(where + "socket_address needs a valid port_value");
+        }
+        if (sa.getAddress().isEmpty()) {
+          throw new InvalidResourceException(where + "socket_address.address is empty");
+        }
+        InetSocketAddress a = OriginalDestinations.parse(sa.getAddress() + ":" + sa.getPortValue());
+        if (a == null) {
+          a = InetSocketAddress.createUnresolved(sa.getAddress(), sa.getPortValue());
+        }
+        var md = le.getMetadata().getFilterMetadataMap().get(ClusterTransport.METADATA_KEY);
+        out.add(new Endpoint(cluster, a, stats.host(cluster, a), transport.forEndpoint(md)));
+      }
+    }
+    return List.copyOf(out);
   }
 
   /** Validates an SDS secret received over ADS (its PEM must load). */

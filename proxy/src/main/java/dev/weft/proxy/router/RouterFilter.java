@@ -141,7 +141,10 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       return FilterStatus.STOP;
     }
     info.cluster(cluster);
-    Endpoint endpoint = LoadBalancer.pick(cluster);
+    Endpoint endpoint =
+        cluster.originalDst() == null
+            ? LoadBalancer.pick(cluster)
+            : originalDestination(cluster.originalDst(), h, authority);
     if (endpoint == null) {
       cb.sendLocalReply(
           503, BODY_NO_HEALTHY_UPSTREAM, ResponseFlags.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
@@ -295,7 +298,8 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       connecting = false;
       return;
     }
-    Endpoint next = LoadBalancer.pick(cluster);
+    // An ORIGINAL_DST cluster has one host for this request: retried on it.
+    Endpoint next = cluster.originalDst() == null ? LoadBalancer.pick(cluster) : null;
     if (next != null) {
       info.endpoint(next);
     }
@@ -305,6 +309,18 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       pending().add(LastHttpContent.EMPTY_LAST_CONTENT);
     }
     cb.connectionPool().acquire(cluster, info.endpoint(), this);
+  }
+
+  /**
+   * The host of an ORIGINAL_DST cluster for this request: the one its header names ({@code
+   * use_http_header}), else the authority it asked for ({@link
+   * dev.weft.proxy.config.OriginalDestinations}); null when there is none (503 UH, as Envoy).
+   */
+  private static Endpoint originalDestination(
+      dev.weft.proxy.config.OriginalDestinations hosts, HttpHeaders h, String authority) {
+    String header = hosts.header();
+    String target = header == null ? authority : h.get(header);
+    return hosts.endpoint(target);
   }
 
   private String failureFlags(String flag) {

@@ -180,6 +180,7 @@ public final class TcpProxySession {
         new Bootstrap()
             .group(downstream.eventLoop())
             .channel(dataPlane.transport().socketChannel())
+            .resolver(dev.weft.proxy.upstream.OffLoopResolver.GROUP)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, clusterConfig.connectTimeoutMillis())
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)

@@ -80,6 +80,7 @@ public final class ConnectionPool {
         new Bootstrap()
             .group(loop)
             .channel(channelClass)
+            .resolver(OffLoopResolver.GROUP)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, cluster.connectTimeoutMillis())
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
