@@ -35,15 +35,13 @@ final class FieldRules {
   private FieldRules() {}
 
   static {
-    WHOLE_KIND.put(
-        ResourceKind.SERVICE_ENTRY,
-        "ServiceEntry (only core/v1 Services and WorkloadEntries are routed)");
-    WHOLE_KIND.put(ResourceKind.SIDECAR, "Sidecar scoping (every sidecar sees every service)");
     virtualService();
     destinationRule();
     gateway();
     service();
     workloadEntry();
+    serviceEntry();
+    sidecar();
     peerAuthentication();
     authorizationPolicy();
     requestAuthentication();
@@ -61,7 +59,7 @@ final class FieldRules {
     t.enforced("spec");
     t.leaf("spec.hosts");
     t.leaf("spec.gateways");
-    t.conditional("spec.exportTo", EXPORT_TO, FieldRules::exportTo);
+    t.leaf("spec.exportTo");
     tlsRoutes(t);
     tcpRoutes(t);
     String h = "spec.http";
@@ -83,11 +81,8 @@ final class FieldRules {
         m + ".ignoreUriCase",
         "except on a regex uri match (as in Envoy)",
         FieldRules::ignoreUriCase);
-    t.notEnforced(
-        m + ".sourceLabels", "matching on the calling workload's labels (this match ignores them)");
-    t.notEnforced(
-        m + ".sourceNamespace",
-        "matching on the calling workload's namespace (this match ignores it)");
+    t.leaf(m + ".sourceLabels");
+    t.leaf(m + ".sourceNamespace");
     t.notEnforced(m + ".statPrefix", "per-route stats prefix (stats are per cluster)");
     t.enforced(h + "[].route");
     String d = h + "[].route[]";
@@ -113,9 +108,9 @@ final class FieldRules {
     t.enforced(h + "[].directResponse.body");
     t.leaf(h + "[].directResponse.body.string");
     t.leaf(h + "[].directResponse.body.bytes");
-    t.notEnforced(
-        h + "[].delegate",
-        "delegation to another VirtualService (the delegated routes are left out)");
+    t.enforced(h + "[].delegate");
+    t.leaf(h + "[].delegate.name");
+    t.leaf(h + "[].delegate.namespace");
     t.enforced(h + "[].rewrite");
     t.leaf(h + "[].rewrite.uri");
     t.leaf(h + "[].rewrite.authority");
@@ -247,9 +242,8 @@ final class FieldRules {
     t.leaf("spec.subsets[].name");
     t.leaf("spec.subsets[].labels");
     trafficPolicy(t, "spec.subsets[].trafficPolicy");
-    t.conditional("spec.exportTo", EXPORT_TO, FieldRules::exportTo);
-    t.notEnforced(
-        "spec.workloadSelector", "workloadSelector (the rule applies to every proxy's clusters)");
+    t.leaf("spec.exportTo");
+    t.leaf("spec.workloadSelector");
     t.done();
   }
 
@@ -517,6 +511,78 @@ final class FieldRules {
     t.done();
   }
 
+  private static void serviceEntry() {
+    Table t = new Table(ResourceKind.SERVICE_ENTRY);
+    t.enforced("spec");
+    t.leaf("spec.hosts");
+    t.conditional(
+        "spec.addresses",
+        "IP addresses (as Istio, they are also domains of the hosts' virtual hosts; CIDR blocks"
+            + " are not)",
+        (k, v, a) ->
+            v instanceof List<?> l && l.stream().anyMatch(x -> String.valueOf(x).contains("/"))
+                ? "CIDR addresses (local mode has no capture: an app reaches a host by name)"
+                : null);
+    t.enforced("spec.ports");
+    t.conditionalNode(
+        "spec.ports[]",
+        "for HTTP and TCP ports (an unknown protocol is HTTP, as Weft does not sniff; HTTPS and"
+            + " TLS get clusters only)",
+        FieldRules::serviceEntryPort);
+    t.leaf("spec.ports[].number");
+    t.leaf("spec.ports[].protocol");
+    t.leaf("spec.ports[].name");
+    t.leaf("spec.ports[].targetPort");
+    t.leaf("spec.location");
+    t.leaf("spec.resolution");
+    t.enforced("spec.endpoints");
+    String e = "spec.endpoints[]";
+    t.leaf(e + ".address");
+    t.leaf(e + ".ports");
+    t.leaf(e + ".labels");
+    t.notEnforced(
+        e + ".serviceAccount", "an endpoint's service account (no mTLS SAN is derived from it)");
+    t.conditional(
+        e + ".weight",
+        "when 0 (endpoints are picked round robin)",
+        (k, v, a) ->
+            v instanceof Number n && n.longValue() > 0
+                ? "endpoint weight (endpoints are picked round robin)"
+                : null);
+    t.notEnforced(e + ".locality", "locality-aware load balancing");
+    t.notEnforced(e + ".network", "multi-network meshes");
+    t.leaf("spec.workloadSelector");
+    t.leaf("spec.exportTo");
+    t.notEnforced(
+        "spec.subjectAltNames", "subjectAltNames (no SAN is verified from a ServiceEntry)");
+    t.done();
+  }
+
+  private static void sidecar() {
+    Table t = new Table(ResourceKind.SIDECAR);
+    t.enforced("spec");
+    t.leaf("spec.workloadSelector");
+    t.notEnforced(
+        "spec.ingress",
+        "Sidecar ingress listeners (a sidecar's inbound listeners come from the Services that"
+            + " select it)");
+    t.enforced("spec.egress");
+    t.leaf("spec.egress[].hosts");
+    t.notEnforced(
+        "spec.egress[].port",
+        "per-port egress listeners (the hosts of every egress listener apply to every port)");
+    t.notEnforced("spec.egress[].bind", "egress listener bind addresses");
+    t.notEnforced("spec.egress[].captureMode", "capture modes (local mode has no traffic capture)");
+    t.enforced("spec.outboundTrafficPolicy");
+    t.leaf("spec.outboundTrafficPolicy.mode");
+    t.notEnforced(
+        "spec.outboundTrafficPolicy.egressProxy",
+        "egressProxy (ALLOW_ANY traffic goes to its own destination)");
+    t.notEnforced(
+        "spec.inboundConnectionPool", "inbound connection pool settings (no limits inbound)");
+    t.done();
+  }
+
   // ------------------------------------------------------------------ security
 
   static final String TARGET_REFS =
@@ -644,15 +710,6 @@ final class FieldRules {
   }
 
   // ------------------------------------------------------------------ conditions
-
-  private static final String EXPORT_TO = "when [\"*\"] (every namespace sees every resource)";
-
-  private static String exportTo(String key, Object value, List<Object> ancestors) {
-    if (value instanceof List<?> l && l.stream().allMatch("*"::equals)) {
-      return null;
-    }
-    return "exportTo (every namespace sees every resource)";
-  }
 
   /**
    * Envoy's {@code case_sensitive} does not apply to {@code safe_regex}; Istio passes it anyway.
@@ -800,6 +857,24 @@ final class FieldRules {
     t.notEnforced(
         path + ".verifyCertificateHash",
         "client certificate hash pins (any certificate from the CA is accepted)");
+  }
+
+  private static String serviceEntryPort(String key, Object value, List<Object> ancestors) {
+    if (!(value instanceof Map<?, ?> port)) {
+      return null;
+    }
+    String declared = string(port.get("protocol"));
+    Protocol protocol =
+        declared.isEmpty()
+            ? Protocol.of(string(port.get("name")), "", "TCP")
+            : Protocol.parse(declared);
+    if (protocol == Protocol.GRPC) {
+      return "gRPC traffic (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)";
+    }
+    if (!protocol.isHttp() && !protocol.isTcp()) {
+      return protocol + " traffic (clusters only: no SNI routing or TLS origination listener)";
+    }
+    return null;
   }
 
   private static String servicePort(String key, Object value, List<Object> ancestors) {

@@ -167,11 +167,19 @@ public final class RouteGenerator implements Generator {
     if (svc.isServiceEntry()) {
       // A ServiceEntry host has no short names (Istio's generateVirtualHostDomains for hosts
       // outside the cluster domain); a wildcard host stays a wildcard domain.
-      List<String> out = new ArrayList<>();
-      if (port == 80) {
-        out.add(svc.hostname());
+      // Its IP addresses too, as Istio adds a service's VIPs.
+      for (String a : svc.addresses()) {
+        if (!a.contains("/")) {
+          hosts.add(a.contains(":") ? "[" + a + "]" : a);
+        }
       }
-      out.add(svc.hostname() + ":" + port);
+      List<String> out = new ArrayList<>();
+      for (String h : hosts) {
+        if (port == 80) {
+          out.add(h);
+        }
+        out.add(h + ":" + port);
+      }
       return out;
     }
     if (svc.namespace().equals(proxyNamespace)) {

@@ -117,6 +117,12 @@ class EnforcedFieldsTest {
         - match: [{uri: {prefix: /mirrors}}]
           mirrors: [{destination: {host: podinfo, subset: v2}, percentage: {value: 50}}]
           route: [{destination: {host: podinfo}}]
+        - match: [{uri: {prefix: /from-v1}, sourceLabels: {version: v1}}]
+          route: [{destination: {host: podinfo, subset: v1}}]
+        - match: [{uri: {prefix: /from-other}, sourceNamespace: other}]
+          route: [{destination: {host: podinfo, subset: v2}}]
+        - match: [{uri: {prefix: /delegated}}]
+          delegate: {name: probe-delegate, namespace: demo}
         tcp:
         - match:
           - port: 8200
@@ -305,20 +311,103 @@ class EnforcedFieldsTest {
           outputClaimToHeaders: [{header: x-sub, claim: sub}, {header: x-foo, claim: foo}]
         - issuer: b@example.com
           jwks: '{"keys":[]}'
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: probe-delegate, namespace: demo}
+      spec:
+        http:
+        - match: [{uri: {prefix: /delegated/a}}]
+          route: [{destination: {host: extra}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: probe-export, namespace: other}
+      spec:
+        hosts: [extra.demo.svc.cluster.local]
+        exportTo: [other]
+        http: [{timeout: 9s, route: [{destination: {host: extra.demo.svc.cluster.local}}]}]
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: exported, namespace: demo}
+      spec:
+        selector: {app: podinfo}
+        ports: [{name: http, port: 80, targetPort: 9898}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: exported, namespace: demo}
+      spec:
+        host: exported
+        exportTo: ["."]
+        subsets: [{name: local, labels: {version: v1}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: exported-selected, namespace: demo}
+      spec:
+        host: exported
+        workloadSelector: {matchLabels: {version: v2}}
+        exportTo: ["."]
+        subsets: [{name: selected, labels: {version: v2}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: ServiceEntry
+      metadata: {name: probe, namespace: demo}
+      spec:
+        hosts: [probe.example.com]
+        addresses: [10.10.0.1]
+        ports: [{number: 8080, name: http, protocol: HTTP, targetPort: 9090}]
+        location: MESH_INTERNAL
+        resolution: STATIC
+        endpoints:
+        - {address: 10.10.0.2, ports: {http: 9091}, labels: {v: a}}
+        - {address: 10.10.0.3}
+        exportTo: ["*"]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: probe, namespace: demo}
+      spec:
+        host: probe.example.com
+        subsets: [{name: a, labels: {v: a}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: ServiceEntry
+      metadata: {name: selected, namespace: demo}
+      spec:
+        hosts: [selected.example.com]
+        ports: [{number: 80, name: http}]
+        resolution: STATIC
+        workloadSelector: {labels: {version: v2}}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: Sidecar
+      metadata: {name: probe, namespace: demo}
+      spec:
+        workloadSelector: {labels: {version: v1}}
+        egress: [{hosts: ["demo/*", "istio-system/*"]}]
+        outboundTrafficPolicy: {mode: REGISTRY_ONLY}
       """;
 
   /** Other values for enumerations the generic mutations cannot guess. */
   private static final Map<String, List<String>> ALTERNATES =
-      Map.of(
-          "TCP", List.of("UDP"),
-          "HTTP", List.of("TCP"),
-          "http", List.of("tcp", "https"),
-          "https", List.of("http"),
-          "GET", List.of("POST"),
-          "mesh", List.of("podinfo-gw"),
-          "tcp-db", List.of("http-db"),
-          "UNAVAILABLE", List.of("INTERNAL"),
-          "source.ip", List.of("remote.ip"));
+      Map.ofEntries(
+          Map.entry("TCP", List.of("UDP")),
+          Map.entry("HTTP", List.of("TCP")),
+          Map.entry("http", List.of("tcp", "https")),
+          Map.entry("https", List.of("http")),
+          Map.entry("GET", List.of("POST")),
+          Map.entry("mesh", List.of("podinfo-gw")),
+          Map.entry("tcp-db", List.of("http-db")),
+          Map.entry("UNAVAILABLE", List.of("INTERNAL")),
+          Map.entry("source.ip", List.of("remote.ip")),
+          Map.entry("STATIC", List.of("DNS")),
+          Map.entry("MESH_INTERNAL", List.of("MESH_EXTERNAL")),
+          Map.entry("REGISTRY_ONLY", List.of("ALLOW_ANY")),
+          Map.entry("10.10.0.2", List.of("10.10.0.4")),
+          Map.entry("*", List.of(".")));
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 

@@ -171,18 +171,16 @@ class EnforcementTest {
     assertThat(w)
         .extracting(Enforcement.Warning::field)
         .containsExactly(
-            // In document order.
-            "spec.http[1].match[0].sourceLabels",
+            // In document order (sourceLabels and exportTo are enforced now).
             "spec.http[1].fault.delay.exponentialDelay",
             "spec.http[1].fault.abort.http2Error",
             "spec.http[1].corsPolicy.allowOrigin",
             "spec.http[1].headers.request.set.host",
             "spec.http[1].headers.request.set.x-c",
             "spec.http[1].route[0].headers",
-            "spec.tcp[0].match[0].sourceSubnet",
-            "spec.exportTo");
+            "spec.tcp[0].match[0].sourceSubnet");
     // fault, mirror, mirrorPercentage and corsPolicy themselves are enforced: no warning.
-    Enforcement.Warning fault = w.get(1);
+    Enforcement.Warning fault = w.get(0);
     assertThat(fault.resource()).isEqualTo("VirtualService demo/podinfo");
     assertThat(fault.message())
         .isEqualTo(
@@ -468,7 +466,9 @@ class EnforcementTest {
         }
       }
     }
-    assertThat(warned).contains("egress-rule-google-apis.yaml ServiceEntry default/googleapis ");
+    // ServiceEntries are routed now: only the HTTPS port (clusters only) is warned about.
+    assertThat(warned)
+        .contains("egress-rule-google-apis.yaml ServiceEntry default/googleapis spec.ports[1]");
     // Fault injection is enforced now: Istio's fault samples have nothing to warn about.
     assertThat(warned).noneMatch(w -> w.startsWith("fault-injection-details-v1.yaml"));
     assertThat(warned).noneMatch(w -> w.startsWith("virtual-service-ratings-test-abort.yaml"));
@@ -508,7 +508,7 @@ class EnforcementTest {
                     route: [{destination: {host: podinfo}}]
                 """))
         .containsExactly(
-            "spec.workloadSelector",
+            // DestinationRule workloadSelector is enforced now (EgressGenerationTest).
             "spec.trafficPolicy.retryBudget",
             "spec.http[0].retries.retryIgnorePreviousHosts",
             "spec.http[0].retries.retryRemoteLocalities",
