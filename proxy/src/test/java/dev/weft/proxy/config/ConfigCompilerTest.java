@@ -199,9 +199,14 @@ class ConfigCompilerTest {
     assertThatThrownBy(() -> compiler.listener(Xds.listener("l", 1, noRouter)))
         .hasMessageContaining("http_filters must end with envoy.filters.http.router");
 
-    Cluster dns = Xds.edsCluster("c").toBuilder().setType(Cluster.DiscoveryType.STRICT_DNS).build();
-    assertThatThrownBy(() -> compiler.cluster(dns, null))
-        .hasMessageContaining("cluster c: cluster type STRICT_DNS is not supported");
+    Cluster originalDst =
+        Xds.edsCluster("c").toBuilder()
+            .clearEdsClusterConfig()
+            .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+            .build();
+    assertThatThrownBy(() -> compiler.cluster(originalDst, null))
+        .hasMessageContaining(
+            "cluster c: an ORIGINAL_DST cluster needs lb_policy CLUSTER_PROVIDED");
 
     assertThatThrownBy(
             () ->
