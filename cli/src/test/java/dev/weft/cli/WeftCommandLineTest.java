@@ -258,6 +258,30 @@ public class WeftCommandLineTest {
   }
 
   @Test
+  void installSetsTheOutboundTrafficPolicyOnlyToItsModes() {
+    Run bad = weft(withState("install", "--set", "meshConfig.outboundTrafficPolicy.mode=DENY_ALL"));
+    assertThat(bad.status()).isEqualTo(1);
+    assertThat(bad.err())
+        .contains(
+            "outboundTrafficPolicy.mode must be ALLOW_ANY or REGISTRY_ONLY, not \"DENY_ALL\"");
+    Run unknown = weft(withState("install", "--set", "meshConfig.accessLogFile=/dev/stdout"));
+    assertThat(unknown.status()).isEqualTo(1);
+    assertThat(unknown.err()).contains("--set: only profile=P and");
+    // The mode reaches the control plane's command line.
+    Installer.Options o =
+        new Installer.Options(
+            "minimal",
+            8080,
+            new HostPort("127.0.0.1", 15012),
+            new HostPort("127.0.0.1", 15080),
+            java.time.Duration.ofSeconds(1),
+            null,
+            "REGISTRY_ONLY");
+    assertThat(Installer.controlPlaneArgs(StateDir.of(tmp), o.xds(), o.api(), o))
+        .containsSubsequence("--outbound-traffic-policy", "REGISTRY_ONLY");
+  }
+
+  @Test
   void installNamesAPortInUse() throws IOException {
     try (java.net.ServerSocket busy = new java.net.ServerSocket()) {
       busy.bind(new java.net.InetSocketAddress("127.0.0.1", 0));

@@ -41,6 +41,11 @@ public final class Installer {
   public static final String GATEWAY_LABELS = "istio=ingressgateway,app=istio-ingressgateway";
   static final String GATEWAY_IP = "127.0.0.1";
 
+  /** The demo profile's egress gateway, as Istio's demo profile installs it. */
+  static final String EGRESS_GATEWAY = "istio-egressgateway";
+
+  static final String EGRESS_GATEWAY_LABELS = "istio=egressgateway,app=istio-egressgateway";
+
   /** The gateway's service account, as Istio's charts name it (its SPIFFE id's {@code sa}). */
   public static final String GATEWAY_SERVICE_ACCOUNT = "istio-ingressgateway-service-account";
 
@@ -312,6 +317,10 @@ public final class Installer {
         out.println("✔ Ingress gateways installed 🛬");
         out.flush();
       }
+      if (o.profile().equals("demo")
+          && BackgroundProcesses.running(state, EGRESS_GATEWAY).isEmpty()) {
+        startEgressGateway(state, dist, client, http, o, out);
+      }
       out.println("✔ Installation complete");
       out.flush();
       return true;
@@ -482,8 +491,7 @@ public final class Installer {
   }
 
   /** The arguments of {@code weft control-plane} as install starts it. */
-  private static List<String> controlPlaneArgs(
-      StateDir state, HostPort xds, HostPort api, Options o) {
+  static List<String> controlPlaneArgs(StateDir state, HostPort xds, HostPort api, Options o) {
     List<String> args =
         new java.util.ArrayList<>(
             List.of(
@@ -499,5 +507,75 @@ public final class Installer {
       args.add(o.outboundTrafficPolicy());
     }
     return args;
+  }
+
+  /**
+   * The demo profile's egress gateway (Istio's {@code istio-egressgateway}: labels {@code istio:
+   * egressgateway}, its Service in {@code istio-system} with port 80 (http2) and 443 (https)), a
+   * router proxy on {@link #GATEWAY_IP} whose Service ports target free ports there; traffic
+   * reaches it as in Istio's egress gateway task (a Gateway selecting it, VirtualServices routing
+   * the mesh to it and it to the external host).
+   */
+  private static void startEgressGateway(
+      StateDir state,
+      Distribution dist,
+      ControlPlaneClient client,
+      HttpClient http,
+      Options o,
+      PrintWriter out) {
+    int http2 = WorkloadAllocator.freePort(GATEWAY_IP);
+    int https = WorkloadAllocator.freePort(GATEWAY_IP);
+    ControlPlaneClient.Outcome applied =
+        client.apply(
+            """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: istio-egressgateway
+              namespace: istio-system
+              labels: {app: istio-egressgateway, istio: egressgateway}
+            spec:
+              selector: {istio: egressgateway}
+              ports:
+              - {name: http2, port: 80, targetPort: %d}
+              - {name: https, port: 443, targetPort: %d}
+            """
+                .formatted(http2, https),
+            "weft-install");
+    if (!applied.errors().isEmpty()) {
+      throw new CliException(
+          "the control plane rejected the egress gateway's Service: " + applied.errors());
+    }
+    HostPort admin = new HostPort(GATEWAY_IP, WorkloadAllocator.freePort(GATEWAY_IP));
+    HostPort prometheus = new HostPort(GATEWAY_IP, WorkloadAllocator.freePort(GATEWAY_IP));
+    Process gw =
+        BackgroundProcesses.start(
+            state,
+            EGRESS_GATEWAY,
+            dist.weftServer(
+                List.of(
+                    "proxy",
+                    "router",
+                    "--state-dir",
+                    state.root().toString(),
+                    "--name",
+                    EGRESS_GATEWAY,
+                    "-n",
+                    GATEWAY_NAMESPACE,
+                    "--labels",
+                    EGRESS_GATEWAY_LABELS,
+                    "--service-account",
+                    "istio-egressgateway-service-account",
+                    "--ip",
+                    GATEWAY_IP,
+                    "--admin",
+                    admin.toString(),
+                    "--prometheus",
+                    prometheus.toString())),
+            Map.of());
+    await(
+        "the egress gateway", gw, state.log(EGRESS_GATEWAY), o.timeout(), () -> ready(http, admin));
+    out.println("✔ Egress gateways installed 🛫");
+    out.flush();
   }
 }
