@@ -48,6 +48,9 @@ public final class PushContext {
   /** Per namespace, its DestinationRules by resolved host, oldest first. */
   private final Map<String, Map<String, List<Resource>>> destinationRulesByNamespace;
 
+  /** Per namespace, its DestinationRules with a {@code workloadSelector}, oldest first. */
+  private final Map<String, List<Resource>> selectorRulesByNamespace;
+
   /** Per namespace, its Sidecars, oldest first. */
   private final Map<String, List<Resource>> sidecarsByNamespace;
 
@@ -102,11 +105,14 @@ public final class PushContext {
     // do not conflict; Weft keeps the first).
     Map<String, Resource> drs = new TreeMap<>();
     Map<String, Map<String, List<Resource>>> drsByNs = new HashMap<>();
+    Map<String, List<Resource>> selectorRules = new HashMap<>();
     for (Resource r : config.byAge(ResourceKind.DESTINATION_RULE)) {
       DestinationRule dr = r.spec(DestinationRule.class);
       String host = Hosts.resolve(dr.host(), r.metadata().namespace());
       if (dr.workloadSelector().isEmpty()) {
         drs.putIfAbsent(host, r);
+      } else {
+        selectorRules.computeIfAbsent(r.metadata().namespace(), k -> new ArrayList<>()).add(r);
       }
       drsByNs
           .computeIfAbsent(r.metadata().namespace(), k -> new HashMap<>())
@@ -115,6 +121,7 @@ public final class PushContext {
     }
     this.destinationRulesByHost = drs;
     this.destinationRulesByNamespace = drsByNs;
+    this.selectorRulesByNamespace = selectorRules;
     Map<String, List<Resource>> sidecars = new HashMap<>();
     for (Resource r : config.byAge(ResourceKind.SIDECAR)) {
       sidecars.computeIfAbsent(r.metadata().namespace(), k -> new ArrayList<>()).add(r);
@@ -399,13 +406,9 @@ public final class PushContext {
       key.append(sidecar.metadata().namespace()).append('/').append(sidecar.metadata().name());
     }
     key.append('|');
-    Map<String, List<Resource>> own = destinationRulesByNamespace.getOrDefault(namespace, Map.of());
-    for (List<Resource> rules : own.values()) {
-      for (Resource r : rules) {
-        Map<String, String> sel = r.spec(DestinationRule.class).workloadSelector();
-        if (!sel.isEmpty() && Labels.matches(sel, labels)) {
-          key.append(r.metadata().name()).append(',');
-        }
+    for (Resource r : selectorRulesByNamespace.getOrDefault(namespace, List.of())) {
+      if (Labels.matches(r.spec(DestinationRule.class).workloadSelector(), labels)) {
+        key.append(r.metadata().name()).append(',');
       }
     }
     key.append('|');
