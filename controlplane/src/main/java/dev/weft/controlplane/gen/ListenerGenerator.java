@@ -9,6 +9,7 @@ import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
 import dev.weft.controlplane.push.ProxyScope;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.MeshService;
+import dev.weft.controlplane.registry.Visibility;
 import dev.weft.xds.ClusterName;
 import dev.weft.xds.IstioMtls;
 import dev.weft.xds.ResourceNames;
@@ -79,7 +80,8 @@ public final class ListenerGenerator implements Generator {
       }
       for (GatewayListener gl : GatewayListener.tcpOf(context, proxy)) {
         List<FilterChain> chains =
-            TcpRoutes.gateway(context, proxy, gl, boundVirtualServices(context, gl));
+            TcpRoutes.gateway(
+                context, proxy, gl, boundVirtualServices(context, gl, proxy.namespace()));
         if (!chains.isEmpty()) {
           out.add(tcpListener(ip, gl.bindPort(), TrafficDirection.OUTBOUND, chains));
         }
@@ -215,7 +217,7 @@ public final class ListenerGenerator implements Generator {
       List<FilterChain> serverChains = new ArrayList<>();
       if (GatewayTls.passthrough(s.server())) {
         serverChains.addAll(
-            TcpRoutes.tlsGateway(context, proxy, gl, s, boundVirtualServices(context, gl.only(s))));
+            TcpRoutes.tlsGateway(context, proxy, gl, s, boundVirtualServices(context, gl.only(s), proxy.namespace())));
       } else if (GatewayTls.terminatesHttps(s.server())) {
         HttpConnectionManager.Builder hcm =
             rds(GatewayListener.httpsRouteName(s)).addAllHttpFilters(security);
@@ -242,12 +244,19 @@ public final class ListenerGenerator implements Generator {
         .build();
   }
 
-  /** The VirtualServices bound to one of the listener's Gateways, oldest first. */
-  private static List<Resource> boundVirtualServices(PushContext context, GatewayListener gl) {
+  /**
+   * The VirtualServices bound to one of the listener's Gateways and exported to the gateway's
+   * namespace, oldest first.
+   */
+  private static List<Resource> boundVirtualServices(
+      PushContext context, GatewayListener gl, String namespace) {
     Set<String> names = gl.gatewayNames();
     List<Resource> out = new ArrayList<>();
     for (Resource r : context.virtualServices()) {
       VirtualService vs = r.spec(VirtualService.class);
+      if (!Visibility.visible(vs.exportTo(), r.metadata().namespace(), namespace)) {
+        continue;
+      }
       for (String g : vs.gateways()) {
         if (names.contains(RouteTranslator.resolveGateway(g, r.metadata().namespace()))) {
           out.add(r);

@@ -457,6 +457,65 @@ class EgressGenerationTest {
     assertThat(fromB.getRoute().getTimeout().getSeconds()).isEqualTo(7);
   }
 
+  @Test
+  void gatewaysSeeOnlyVirtualServicesExportedToTheirNamespace() throws Exception {
+    String yaml =
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: echo, namespace: demo}
+        spec:
+          selector: {app: echo}
+          ports: [{name: tcp-echo, port: 9000}, {name: http, port: 80}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: demo}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 9000, name: tcp, protocol: TCP}
+            hosts: ["*"]
+          - port: {number: 80, name: http, protocol: HTTP}
+            hosts: ["*"]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: echo, namespace: demo}
+        spec:
+          hosts: ["*"]
+          gateways: [gw]
+          exportTo: [EXPORT]
+          tcp: [{route: [{destination: {host: echo, port: {number: 9000}}}]}]
+          http: [{route: [{destination: {host: echo, port: {number: 80}}}]}]
+        """;
+    PushContext hidden = context(yaml.replace("EXPORT", "\".\""));
+    Proxy gw = Fixtures.gateway(); // in istio-system
+    List<String> listeners =
+        new ListenerGenerator()
+            .generate(hidden, gw).stream()
+                .map(m -> ((io.envoyproxy.envoy.config.listener.v3.Listener) m).getName())
+                .toList();
+    assertThat(listeners).doesNotContain("127.0.0.1_9000");
+    assertThat(
+            ((RouteConfiguration) new RouteGenerator().generate(hidden, gw).get(0))
+                .getVirtualHostsList())
+        .isEmpty();
+
+    dir = java.nio.file.Files.createDirectories(dir.resolve("exported"));
+    PushContext shown = context(yaml.replace("EXPORT", "istio-system"));
+    assertThat(
+            new ListenerGenerator()
+                .generate(shown, gw).stream()
+                    .map(m -> ((io.envoyproxy.envoy.config.listener.v3.Listener) m).getName())
+                    .toList())
+        .contains("127.0.0.1_9000");
+    assertThat(
+            ((RouteConfiguration) new RouteGenerator().generate(shown, gw).get(0))
+                .getVirtualHostsList())
+        .isNotEmpty();
+  }
+
   // ---------------------------------------------------------------- DestinationRule selector
 
   @Test
