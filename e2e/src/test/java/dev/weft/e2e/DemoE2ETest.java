@@ -40,6 +40,7 @@ class DemoE2ETest {
     assertThat(r.out())
         .contains("✔ Istiod installed 🧠")
         .contains("✔ Ingress gateways installed 🛬")
+        .contains("✔ Egress gateways installed 🛫") // Istio's demo profile has one too
         .contains("✔ Installation complete")
         .contains("virtualservice.networking.istio.io/podinfo created")
         .contains("✔ Demo complete")
