@@ -73,6 +73,46 @@ class ConfigsUpdatedTest {
   }
 
   @Test
+  void underASidecarAVirtualServiceChangeMayChangeClusters() throws Exception {
+    // v1's Sidecar imports only podinfo; a VirtualService on podinfo that routes to another
+    // namespace's service brings that service's cluster into v1's scope.
+    apply(
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: far, namespace: other}
+        spec:
+          selector: {app: far}
+          ports: [{name: http, port: 80}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: default, namespace: demo}
+        spec:
+          egress: [{hosts: ["demo/podinfo.demo.svc.cluster.local"]}]
+        """);
+    PushContext before = PushContext.build(1, store.snapshot(), workloads);
+    apply(
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: to-far, namespace: demo}
+        spec:
+          hosts: [podinfo]
+          http: [{route: [{destination: {host: far.other.svc.cluster.local}}]}]
+        """);
+    PushContext after = PushContext.build(2, store.snapshot(), workloads, before);
+    assertThat(after.changes().affects(TypeUrls.CLUSTER)).isTrue();
+    unaffectedTypesUnchanged(before, after);
+    assertThat(
+            new dev.weft.controlplane.gen.ClusterGenerator()
+                .generate(after, Fixtures.v1()).stream()
+                    .map(m -> ((io.envoyproxy.envoy.config.cluster.v3.Cluster) m).getName())
+                    .toList())
+        .contains("outbound|80||far.other.svc.cluster.local");
+  }
+
+  @Test
   void eachChangeRegeneratesOnlyWhatItAffects() throws Exception {
     PushContext first = PushContext.build(1, store.snapshot(), workloads);
     assertThat(first.changes()).isEqualTo(ConfigsUpdated.FULL);
