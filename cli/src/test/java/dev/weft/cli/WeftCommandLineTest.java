@@ -267,18 +267,6 @@ public class WeftCommandLineTest {
     Run unknown = weft(withState("install", "--set", "meshConfig.accessLogFile=/dev/stdout"));
     assertThat(unknown.status()).isEqualTo(1);
     assertThat(unknown.err()).contains("--set: only profile=P and");
-    // The mode reaches the control plane's command line.
-    Installer.Options o =
-        new Installer.Options(
-            "minimal",
-            8080,
-            new HostPort("127.0.0.1", 15012),
-            new HostPort("127.0.0.1", 15080),
-            java.time.Duration.ofSeconds(1),
-            null,
-            "REGISTRY_ONLY");
-    assertThat(Installer.controlPlaneArgs(StateDir.of(tmp), o.xds(), o.api(), o))
-        .containsSubsequence("--outbound-traffic-policy", "REGISTRY_ONLY");
   }
 
   @Test

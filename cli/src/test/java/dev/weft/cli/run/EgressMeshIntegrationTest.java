@@ -1,8 +1,12 @@
-package dev.weft.cli;
+package dev.weft.cli.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
 import dev.weft.controlplane.ControlPlane;
 import dev.weft.controlplane.push.MeshConfig;
 import dev.weft.proxy.Proxy;
