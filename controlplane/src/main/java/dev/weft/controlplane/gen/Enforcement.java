@@ -27,10 +27,9 @@ import java.util.Set;
  * from the table.
  *
  * <p>A field is listed when a user who sets it would otherwise believe it acts: Istio fields the
- * generators never read (connection pools, outlier detection, Sidecar ingress...), kinds that are
- * stored but read by nothing (Secret), and configuration whose traffic Weft's proxies do not carry
- * (non-HTTP ports and servers). Settings whose value is what Weft does anyway (a round-robin load
- * balancer, client TLS {@code DISABLE}) are not listed.
+ * generators never read (connection pools, outlier detection, Sidecar ingress...) and configuration
+ * whose traffic Weft's proxies do not carry (non-HTTP ports and servers). Settings whose value is
+ * what Weft does anyway (a round-robin load balancer, client TLS {@code DISABLE}) are not listed.
  */
 public final class Enforcement {
   /** The words every warning message starts with. */

@@ -217,7 +217,12 @@ public final class ListenerGenerator implements Generator {
       List<FilterChain> serverChains = new ArrayList<>();
       if (GatewayTls.passthrough(s.server())) {
         serverChains.addAll(
-            TcpRoutes.tlsGateway(context, proxy, gl, s, boundVirtualServices(context, gl.only(s), proxy.namespace())));
+            TcpRoutes.tlsGateway(
+                context,
+                proxy,
+                gl,
+                s,
+                boundVirtualServices(context, gl.only(s), proxy.namespace())));
       } else if (GatewayTls.terminatesHttps(s.server())) {
         HttpConnectionManager.Builder hcm =
             rds(GatewayListener.httpsRouteName(s)).addAllHttpFilters(security);
