@@ -25,6 +25,8 @@ class CompatibilityDocTest {
           ResourceKind.GATEWAY,
           ResourceKind.SERVICE,
           ResourceKind.WORKLOAD_ENTRY,
+          ResourceKind.SERVICE_ENTRY,
+          ResourceKind.SIDECAR,
           ResourceKind.PEER_AUTHENTICATION,
           ResourceKind.AUTHORIZATION_POLICY,
           ResourceKind.REQUEST_AUTHENTICATION);
