@@ -526,8 +526,8 @@ final class FieldRules {
     t.enforced("spec.ports");
     t.conditionalNode(
         "spec.ports[]",
-        "for HTTP and TCP ports (an unknown protocol is HTTP, as Weft does not sniff; HTTPS and"
-            + " TLS get clusters only)",
+        "for HTTP, TCP and TLS/HTTPS ports (an unknown protocol is HTTP, as Weft does not sniff;"
+            + " TLS and HTTPS pass through, routed by SNI)",
         FieldRules::serviceEntryPort);
     t.leaf("spec.ports[].number");
     t.leaf("spec.ports[].protocol");
@@ -871,8 +871,8 @@ final class FieldRules {
     if (protocol == Protocol.GRPC) {
       return "gRPC traffic (gRPC needs HTTP/2; Weft's proxy speaks HTTP/1.1 only)";
     }
-    if (!protocol.isHttp() && !protocol.isTcp()) {
-      return protocol + " traffic (clusters only: no SNI routing or TLS origination listener)";
+    if (!protocol.isHttp() && !protocol.isTcp() && !protocol.isTls()) {
+      return protocol + " traffic (only HTTP, TCP and TLS ports get listeners and routes)";
     }
     return null;
   }
