@@ -266,7 +266,8 @@ public class WeftCommandLineTest {
             "outboundTrafficPolicy.mode must be ALLOW_ANY or REGISTRY_ONLY, not \"DENY_ALL\"");
     Run unknown = weft(withState("install", "--set", "meshConfig.accessLogFile=/dev/stdout"));
     assertThat(unknown.status()).isEqualTo(1);
-    assertThat(unknown.err()).contains("--set: only profile=P and");
+    assertThat(unknown.err())
+        .contains("--set meshConfig.accessLogFile=/dev/stdout: only profile=P, meshConfig");
   }
 
   @Test

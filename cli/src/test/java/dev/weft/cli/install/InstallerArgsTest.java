@@ -21,6 +21,7 @@ class InstallerArgsTest {
         new HostPort("127.0.0.1", 15080),
         Duration.ofSeconds(1),
         null,
+        Installer.DEFAULT_HTTPS_PORT,
         outboundTrafficPolicy);
   }
 
