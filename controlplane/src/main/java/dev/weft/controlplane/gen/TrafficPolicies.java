@@ -51,6 +51,11 @@ import java.util.Map;
 final class TrafficPolicies {
   static final long MAX_UINT32 = 0xFFFF_FFFFL;
 
+  /** Envoy's bounds: {@code minimum_ring_size} at most 8M, Maglev's table at most 5000011. */
+  static final long MAX_RING_SIZE = 8 * 1024 * 1024;
+
+  static final long MAX_MAGLEV_TABLE = 5_000_011;
+
   /** The key of the HTTP protocol options in {@code typed_extension_protocol_options}. */
   static final String HTTP_PROTOCOL_OPTIONS =
       "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
@@ -133,21 +138,22 @@ final class TrafficPolicies {
       Map<String, Object> ring = map(hash.get("ringHash"));
       if (maglev != null) {
         c.setLbPolicy(Cluster.LbPolicy.MAGLEV);
-        long size = number(maglev, "tableSize");
+        // A prime (validated) above Envoy's bound would be NACKed: Envoy's largest table instead.
+        long size = Math.min(number(maglev, "tableSize"), MAX_MAGLEV_TABLE);
         if (size != 0) {
           c.setMaglevLbConfig(
               Cluster.MaglevLbConfig.newBuilder().setTableSize(UInt64Value.of(size)));
         }
       } else if (ring != null) {
         c.setLbPolicy(Cluster.LbPolicy.RING_HASH);
-        long size = number(ring, "minimumRingSize");
+        long size = Math.min(number(ring, "minimumRingSize"), MAX_RING_SIZE);
         if (size != 0) {
           c.setRingHashLbConfig(
               Cluster.RingHashLbConfig.newBuilder().setMinimumRingSize(UInt64Value.of(size)));
         }
       } else {
         // The deprecated minimumRingSize, else Envoy's default 1024, as Istio sets it.
-        long size = number(hash, "minimumRingSize");
+        long size = Math.min(number(hash, "minimumRingSize"), MAX_RING_SIZE);
         c.setLbPolicy(Cluster.LbPolicy.RING_HASH)
             .setRingHashLbConfig(
                 Cluster.RingHashLbConfig.newBuilder()

@@ -38,10 +38,11 @@ final class ClusterPolicies {
         };
     int choiceCount = d.choiceCount();
     if (c.hasLeastRequestLbConfig() && c.getLeastRequestLbConfig().hasChoiceCount()) {
-      choiceCount = c.getLeastRequestLbConfig().getChoiceCount().getValue();
-      if (choiceCount < 2) {
-        throw new InvalidResourceException(where + "choice_count must be at least 2");
+      long choices = u32(c.getLeastRequestLbConfig().getChoiceCount().getValue());
+      if (choices < 2 || choices > 100) {
+        throw new InvalidResourceException(where + "choice_count must be 2..100");
       }
+      choiceCount = (int) choices;
     }
     long minRing = d.minimumRingSize();
     long maxRing = d.maximumRingSize();
@@ -85,12 +86,12 @@ final class ClusterPolicies {
     long maxPerConnection = 0;
     long idle = d.idleTimeoutMillis();
     if (c.hasMaxRequestsPerConnection()) {
-      maxPerConnection = c.getMaxRequestsPerConnection().getValue();
+      maxPerConnection = u32(c.getMaxRequestsPerConnection().getValue());
     }
     if (c.hasCommonHttpProtocolOptions()) {
       var o = c.getCommonHttpProtocolOptions();
       if (o.hasMaxRequestsPerConnection()) {
-        maxPerConnection = o.getMaxRequestsPerConnection().getValue();
+        maxPerConnection = u32(o.getMaxRequestsPerConnection().getValue());
       }
       if (o.hasIdleTimeout()) {
         idle = millis(where + "idle_timeout", o.getIdleTimeout());
@@ -108,7 +109,7 @@ final class ClusterPolicies {
       if (hpo.hasCommonHttpProtocolOptions()) {
         var o = hpo.getCommonHttpProtocolOptions();
         if (o.hasMaxRequestsPerConnection()) {
-          maxPerConnection = o.getMaxRequestsPerConnection().getValue();
+          maxPerConnection = u32(o.getMaxRequestsPerConnection().getValue());
         }
         if (o.hasIdleTimeout()) {
           idle = millis(where + "idle_timeout", o.getIdleTimeout());
@@ -120,9 +121,9 @@ final class ClusterPolicies {
       var k = c.getUpstreamConnectionOptions().getTcpKeepalive();
       keepalive =
           new TcpKeepalive(
-              k.hasKeepaliveProbes() ? k.getKeepaliveProbes().getValue() : 0,
-              k.hasKeepaliveTime() ? k.getKeepaliveTime().getValue() : 0,
-              k.hasKeepaliveInterval() ? k.getKeepaliveInterval().getValue() : 0);
+              k.hasKeepaliveProbes() ? count(k.getKeepaliveProbes().getValue()) : 0,
+              k.hasKeepaliveTime() ? count(k.getKeepaliveTime().getValue()) : 0,
+              k.hasKeepaliveInterval() ? count(k.getKeepaliveInterval().getValue()) : 0);
     }
     return new ClusterPolicy(
         lb,
@@ -146,10 +147,12 @@ final class ClusterPolicies {
         continue; // HIGH priority routes are not distinguished: their limits do not apply
       }
       return new CircuitBreakerLimits(
-          t.hasMaxConnections() ? t.getMaxConnections().getValue() : d.maxConnections(),
-          t.hasMaxPendingRequests() ? t.getMaxPendingRequests().getValue() : d.maxPendingRequests(),
-          t.hasMaxRequests() ? t.getMaxRequests().getValue() : d.maxRequests(),
-          t.hasMaxRetries() ? t.getMaxRetries().getValue() : d.maxRetries());
+          t.hasMaxConnections() ? u32(t.getMaxConnections().getValue()) : d.maxConnections(),
+          t.hasMaxPendingRequests()
+              ? u32(t.getMaxPendingRequests().getValue())
+              : d.maxPendingRequests(),
+          t.hasMaxRequests() ? u32(t.getMaxRequests().getValue()) : d.maxRequests(),
+          t.hasMaxRetries() ? u32(t.getMaxRetries().getValue()) : d.maxRetries());
     }
     return d;
   }
@@ -174,21 +177,23 @@ final class ClusterPolicies {
       throw new InvalidResourceException(where + "outlier_detection interval must be positive");
     }
     return new OutlierConfig(
-        o.hasConsecutive5Xx() ? o.getConsecutive5Xx().getValue() : 5,
-        o.hasConsecutiveGatewayFailure() ? o.getConsecutiveGatewayFailure().getValue() : 5,
-        o.hasConsecutiveLocalOriginFailure() ? o.getConsecutiveLocalOriginFailure().getValue() : 5,
-        o.hasEnforcingConsecutive5Xx() ? o.getEnforcingConsecutive5Xx().getValue() : 100,
+        o.hasConsecutive5Xx() ? count(o.getConsecutive5Xx().getValue()) : 5,
+        o.hasConsecutiveGatewayFailure() ? count(o.getConsecutiveGatewayFailure().getValue()) : 5,
+        o.hasConsecutiveLocalOriginFailure()
+            ? count(o.getConsecutiveLocalOriginFailure().getValue())
+            : 5,
+        o.hasEnforcingConsecutive5Xx() ? percent(o.getEnforcingConsecutive5Xx().getValue()) : 100,
         o.hasEnforcingConsecutiveGatewayFailure()
-            ? o.getEnforcingConsecutiveGatewayFailure().getValue()
+            ? percent(o.getEnforcingConsecutiveGatewayFailure().getValue())
             : 0,
         o.hasEnforcingConsecutiveLocalOriginFailure()
-            ? o.getEnforcingConsecutiveLocalOriginFailure().getValue()
+            ? percent(o.getEnforcingConsecutiveLocalOriginFailure().getValue())
             : 100,
         o.getSplitExternalLocalOriginErrors(),
         interval,
         base,
         max,
-        o.hasMaxEjectionPercent() ? o.getMaxEjectionPercent().getValue() : 10);
+        o.hasMaxEjectionPercent() ? percent(o.getMaxEjectionPercent().getValue()) : 10);
   }
 
   private static long millis(String field, Duration d) throws InvalidResourceException {
@@ -199,6 +204,21 @@ final class ClusterPolicies {
       throw new InvalidResourceException(field + " is too large");
     }
     return d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
+  }
+
+  /** A protobuf uint32 (Java's int, read unsigned). */
+  private static long u32(int v) {
+    return Integer.toUnsignedLong(v);
+  }
+
+  /** A uint32 count as an int: values past Integer.MAX_VALUE saturate (never reached). */
+  private static int count(int v) {
+    return (int) Math.min(Integer.MAX_VALUE, Integer.toUnsignedLong(v));
+  }
+
+  /** A uint32 percentage, capped at 100 (Envoy's runtime caps it the same way). */
+  private static int percent(int v) {
+    return (int) Math.min(100, Integer.toUnsignedLong(v));
   }
 
   static boolean isPrime(long n) {

@@ -1,7 +1,6 @@
 package dev.weft.proxy.upstream;
 
 import dev.weft.proxy.config.Endpoint;
-import java.util.Arrays;
 
 /**
  * Envoy's ring hash ({@code ring_hash_lb.cc}, Ketama): every host gets {@code scale} points on a
@@ -25,28 +24,75 @@ public final class RingHash implements HashSelector {
     double normalized = 1.0 / n;
     double scale = Math.min(Math.ceil(normalized * minRingSize) / normalized, maxRingSize);
     int size = (int) Math.ceil(scale);
+    // Sorted by the hash's unsigned order: the sign bit flipped, compared signed.
     long[] keys = new long[size];
-    Endpoint[] owners = new Endpoint[size];
-    long[][] pairs = new long[size][];
+    int[] owner = new int[size];
     double target = 0;
     int current = 0;
     for (int h = 0; h < n; h++) {
       String prefix = endpoints[h].hostPort() + "_";
       target += scale * normalized;
       for (int i = 0; current < target && current < size; i++) {
-        pairs[current] = new long[] {Hashing.hash(prefix + i, 0), h};
+        keys[current] = Hashing.hash(prefix + i, 0) ^ Long.MIN_VALUE;
+        owner[current] = h;
         current++;
       }
     }
-    long[][] filled = Arrays.copyOf(pairs, current);
-    Arrays.sort(filled, (a, b) -> Long.compareUnsigned(a[0], b[0]));
-    keys = new long[current];
-    owners = new Endpoint[current];
+    sort(keys, owner, 0, current - 1);
+    long[] hashes = new long[current];
+    Endpoint[] hosts = new Endpoint[current];
     for (int i = 0; i < current; i++) {
-      keys[i] = filled[i][0];
-      owners[i] = endpoints[(int) filled[i][1]];
+      hashes[i] = keys[i] ^ Long.MIN_VALUE;
+      hosts[i] = endpoints[owner[i]];
     }
-    return new RingHash(keys, owners);
+    return new RingHash(hashes, hosts);
+  }
+
+  /** Sorts {@code keys[lo..hi]} (signed), moving {@code values} along; no boxing. */
+  private static void sort(long[] keys, int[] values, int lo, int hi) {
+    while (hi - lo > 16) {
+      long pivot = keys[(lo + hi) >>> 1];
+      int i = lo;
+      int j = hi;
+      while (i <= j) {
+        while (keys[i] < pivot) {
+          i++;
+        }
+        while (keys[j] > pivot) {
+          j--;
+        }
+        if (i <= j) {
+          long k = keys[i];
+          keys[i] = keys[j];
+          keys[j] = k;
+          int v = values[i];
+          values[i] = values[j];
+          values[j] = v;
+          i++;
+          j--;
+        }
+      }
+      // Recurse into the smaller side, loop on the larger (bounded stack depth).
+      if (j - lo < hi - i) {
+        sort(keys, values, lo, j);
+        lo = i;
+      } else {
+        sort(keys, values, i, hi);
+        hi = j;
+      }
+    }
+    for (int i = lo + 1; i <= hi; i++) {
+      long k = keys[i];
+      int v = values[i];
+      int j = i - 1;
+      while (j >= lo && keys[j] > k) {
+        keys[j + 1] = keys[j];
+        values[j + 1] = values[j];
+        j--;
+      }
+      keys[j + 1] = k;
+      values[j + 1] = v;
+    }
   }
 
   @Override

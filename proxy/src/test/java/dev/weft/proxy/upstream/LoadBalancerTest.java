@@ -110,10 +110,11 @@ class LoadBalancerTest {
       share.merge(e, 1, Integer::sum);
     }
     assertThat(share).hasSize(4);
-    // Without the first host, only its keys move.
+    // Without the first host (and the same 250 points for each other host), only its keys move.
     Endpoint gone = c.endpoints().get(0);
     RingHash smaller =
-        RingHash.build(c.endpoints().subList(1, 4).toArray(new Endpoint[0]), 1000, 8 << 20);
+        RingHash.build(c.endpoints().subList(1, 4).toArray(new Endpoint[0]), 750, 8 << 20);
+    assertThat(smaller.size()).isEqualTo(750);
     for (Map.Entry<Long, Endpoint> e : before.entrySet()) {
       if (e.getValue() != gone) {
         assertThat(smaller.pick(e.getKey())).isSameAs(e.getValue());
@@ -152,6 +153,60 @@ class LoadBalancerTest {
       }
     }
     assertThat(kept).isGreaterThan(total * 8 / 10);
+  }
+
+  @Test
+  void aRingPicksTheFirstPointAtOrAfterTheHashUnsigned() throws Exception {
+    Endpoint[] eps =
+        compile(eds(Cluster.LbPolicy.RING_HASH), 5).endpoints().toArray(new Endpoint[0]);
+    RingHash ring = RingHash.build(eps, 64, 8 << 20);
+    // The points, by brute force: each host's XXH64("<address>_<i>") for its share of 65.
+    List<long[]> points = new ArrayList<>();
+    for (int h = 0; h < eps.length; h++) {
+      for (int i = 0; i < 13; i++) {
+        points.add(new long[] {Hashing.hash(eps[h].hostPort() + "_" + i, 0), h});
+      }
+    }
+    assertThat(ring.size()).isEqualTo(65);
+    java.util.Random r = new java.util.Random(42);
+    for (int k = 0; k < 2000; k++) {
+      long hash = k < 2 ? (k == 0 ? -1L : 0L) : r.nextLong();
+      long[] best = null;
+      long[] lowest = null;
+      for (long[] p : points) {
+        if (Long.compareUnsigned(p[0], hash) >= 0
+            && (best == null || Long.compareUnsigned(p[0], best[0]) < 0)) {
+          best = p;
+        }
+        if (lowest == null || Long.compareUnsigned(p[0], lowest[0]) < 0) {
+          lowest = p;
+        }
+      }
+      long[] expected = best != null ? best : lowest;
+      assertThat(ring.pick(hash)).isSameAs(eps[(int) expected[1]]);
+    }
+  }
+
+  @Test
+  void istiosUnlimitedThresholdsAreReadUnsigned() throws Exception {
+    int max = (int) 0xFFFF_FFFFL;
+    ClusterConfig c =
+        compile(
+            eds(Cluster.LbPolicy.ROUND_ROBIN)
+                .setCircuitBreakers(
+                    io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers.newBuilder()
+                        .addThresholds(
+                            io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers.Thresholds
+                                .newBuilder()
+                                .setMaxConnections(UInt32Value.of(max))
+                                .setMaxPendingRequests(UInt32Value.of(max))
+                                .setMaxRequests(UInt32Value.of(max))
+                                .setMaxRetries(UInt32Value.of(max)))),
+            1);
+    assertThat(c.policy().limits().maxConnections()).isEqualTo(0xFFFF_FFFFL);
+    assertThat(c.policy().limits().maxRetries()).isEqualTo(0xFFFF_FFFFL);
+    assertThat(c.state().tryStartRequest(c.policy().limits().maxRequests())).isTrue();
+    c.state().endRequest();
   }
 
   @Test

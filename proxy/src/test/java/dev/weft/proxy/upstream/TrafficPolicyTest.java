@@ -107,6 +107,7 @@ class TrafficPolicyTest {
   Proxy proxy;
   ManualScheduler clock;
   final List<Backend> backends = new ArrayList<>();
+  final java.util.concurrent.ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
   int port;
 
   @BeforeEach
@@ -125,6 +126,7 @@ class TrafficPolicyTest {
     for (Backend b : backends) {
       b.close();
     }
+    clients.shutdownNow();
     clock.close();
   }
 
@@ -139,10 +141,14 @@ class TrafficPolicyTest {
     return Xds.edsCluster(CLUSTER).toBuilder().setLbPolicy(lb);
   }
 
+  /** A route to the cluster without a timeout (Istio's default). */
   static Route.Builder route() {
     return Route.newBuilder()
         .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-        .setRoute(RouteAction.newBuilder().setCluster(CLUSTER));
+        .setRoute(
+            RouteAction.newBuilder()
+                .setCluster(CLUSTER)
+                .setTimeout(com.google.protobuf.Duration.getDefaultInstance()));
   }
 
   /** Serves the cluster over the backends, and the route, to a proxy with {@code workers}. */
@@ -153,20 +159,8 @@ class TrafficPolicyTest {
         "e1",
         Xds.assignment(
             CLUSTER, backends.stream().map(Backend::address).toArray(InetSocketAddress[]::new)));
-    ads.set(
-        LDS,
-        "l1",
-        Xds.listener(
-            "127.0.0.1_" + port,
-            port,
-            Xds.hcm()
-                .setRds(
-                    io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds
-                        .newBuilder()
-                        .setConfigSource(Xds.ADS)
-                        .setRouteConfigName("http_proxy"))
-                .build()));
-    ads.set(RDS, "r1", Xds.routes("http_proxy", Xds.vhost(HOST, List.of("*"), route.build())));
+    ads.set(LDS, "l1", Xds.rdsListener(port, "http_proxy"));
+    ads.set(RDS, "r1", Xds.routes("http_proxy", Xds.vhost(HOST, List.of("*"), route)));
     proxy =
         Proxy.start(
             ProxyBootstrap.builder()
@@ -187,7 +181,7 @@ class TrafficPolicyTest {
     return RawHttp.get(port, HOST, path, headers);
   }
 
-  /** The request answered on a background thread (for requests a backend holds). */
+  /** The request answered on a thread of its own (for requests a backend holds). */
   CompletableFuture<RawHttp.Response> getAsync(String path) {
     return CompletableFuture.supplyAsync(
         () -> {
@@ -196,7 +190,8 @@ class TrafficPolicyTest {
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
           }
-        });
+        },
+        clients);
   }
 
   long stat(String name) throws IOException {
@@ -415,13 +410,14 @@ class TrafficPolicyTest {
     serve(
         cluster(Cluster.LbPolicy.RING_HASH).build(),
         hashed(
-            RouteAction.HashPolicy.newBuilder()
-                .setCookie(
-                    RouteAction.HashPolicy.Cookie.newBuilder()
-                        .setName("session")
-                        .setPath("/")
-                        .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(3600)))
-                .build()),
+                RouteAction.HashPolicy.newBuilder()
+                    .setCookie(
+                        RouteAction.HashPolicy.Cookie.newBuilder()
+                            .setName("session")
+                            .setPath("/")
+                            .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(3600)))
+                    .build())
+            .build(),
         0);
     // No cookie yet: the proxy makes one and sets it.
     RawHttp.Response first = get("/login");
@@ -453,9 +449,10 @@ class TrafficPolicyTest {
     serve(
         cluster(Cluster.LbPolicy.MAGLEV).build(),
         hashed(
-            RouteAction.HashPolicy.newBuilder()
-                .setHeader(RouteAction.HashPolicy.Header.newBuilder().setHeaderName("x-user"))
-                .build()),
+                RouteAction.HashPolicy.newBuilder()
+                    .setHeader(RouteAction.HashPolicy.Header.newBuilder().setHeaderName("x-user"))
+                    .build())
+            .build(),
         0);
     Map<String, String> endpointOf = new HashMap<>();
     for (int round = 0; round < 5; round++) {
