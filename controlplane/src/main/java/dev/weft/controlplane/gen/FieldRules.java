@@ -295,9 +295,23 @@ final class FieldRules {
     t.enforced(ch + ".maglev");
     t.leaf(ch + ".maglev.tableSize");
     t.leaf(ch + ".minimumRingSize");
-    t.notEnforced(
-        lb + ".localityLbSetting",
-        "locality-aware load balancing (endpoints have no locality priorities or weights)");
+    String loc = lb + ".localityLbSetting";
+    t.container(loc);
+    t.conditional(
+        loc + ".enabled",
+        "as far as failover is (with outlierDetection, as in Istio)",
+        (k, v, a) -> null);
+    t.conditional(
+        loc + ".failover",
+        "with outlierDetection in the same policy (Istio fails over only with it)",
+        (k, v, a) ->
+            a.size() >= 3
+                    && a.get(a.size() - 3) instanceof Map<?, ?> policy
+                    && policy.get("outlierDetection") != null
+                ? null
+                : "locality failover without outlierDetection (Istio ignores it too)");
+    t.notEnforced(loc + ".distribute", "locality weights (distribute): endpoints are not weighted");
+    t.notEnforced(loc + ".failoverPriority", "failover by label priority (failoverPriority)");
     t.notEnforced(lb + ".warmupDurationSecs", "slow start (warmup)");
     t.notEnforced(lb + ".warmup", "slow start (warmup)");
     String pool = path + ".connectionPool";
@@ -582,7 +596,7 @@ final class FieldRules {
             v instanceof Number n && n.longValue() > 0
                 ? "endpoint weight (endpoints are picked round robin)"
                 : null);
-    t.notEnforced("spec.locality", "locality-aware load balancing");
+    t.leaf("spec.locality");
     t.notEnforced("spec.network", "multi-network meshes");
     t.done();
   }

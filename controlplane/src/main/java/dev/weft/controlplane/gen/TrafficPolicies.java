@@ -302,6 +302,43 @@ final class TrafficPolicies {
                 Percent.newBuilder().setValue((double) number(o, "minHealthPercent"))));
   }
 
+  // ------------------------------------------------------------------ locality
+
+  /**
+   * Whether Istio's locality failover applies to the cluster, and its {@code failover} regions
+   * ({@code from} → {@code to}): only with {@code outlierDetection} in the effective policy (Istio
+   * fails over only with it), unless {@code localityLbSetting.enabled} is false or it {@code
+   * distribute}s (not implemented: warned). Null when it does not apply.
+   */
+  static Map<String, java.util.List<String>> localityFailover(
+      PushContext context, OutboundCluster c) {
+    if (context.destinationRule(c.service().hostname()) == null) {
+      return null;
+    }
+    Effective e = effective(context, c.service().hostname(), c.name().subset(), c.port().number());
+    if (e.outlierDetection() == null) {
+      return null;
+    }
+    Map<String, Object> setting =
+        e.loadBalancer() == null ? null : map(e.loadBalancer().get("localityLbSetting"));
+    if (setting != null
+        && (Boolean.FALSE.equals(setting.get("enabled"))
+            || setting.get("distribute") instanceof java.util.List<?> d && !d.isEmpty())) {
+      return null;
+    }
+    Map<String, java.util.List<String>> failover = new java.util.HashMap<>();
+    if (setting != null && setting.get("failover") instanceof java.util.List<?> list) {
+      for (Object o : list) {
+        if (o instanceof Map<?, ?> f
+            && f.get("from") instanceof String from
+            && f.get("to") instanceof String to) {
+          failover.computeIfAbsent(from, k -> new java.util.ArrayList<>()).add(to);
+        }
+      }
+    }
+    return failover;
+  }
+
   // ------------------------------------------------------------------ routes
 
   /**

@@ -255,6 +255,7 @@ class EnforcedFieldsTest {
         ports: {http: 9898}
         labels: {app: podinfo, version: v2}
         serviceAccount: vm
+        locality: us-east/zone-a/sub-1
       ---
       apiVersion: security.istio.io/v1
       kind: AuthorizationPolicy

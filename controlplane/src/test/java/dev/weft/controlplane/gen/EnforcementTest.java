@@ -219,14 +219,15 @@ class EnforcementTest {
                       loadBalancer:
                         consistentHash:
                           httpCookie: {name: a, ttl: 10s, attributes: [{name: SameSite, value: Strict}]}
-                        localityLbSetting: {enabled: true}
+                        localityLbSetting:
+                          distribute: [{from: "r1/*", to: {"r1/*": 100}}]
                 """))
         .containsExactlyInAnyOrder(
             "spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures",
             "spec.trafficPolicy.portLevelSettings[0].connectionPool.http.h2UpgradePolicy",
             "spec.trafficPolicy.portLevelSettings[0].loadBalancer.simple",
             "spec.subsets[0].trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes",
-            "spec.subsets[0].trafficPolicy.loadBalancer.localityLbSetting");
+            "spec.subsets[0].trafficPolicy.loadBalancer.localityLbSetting.distribute");
   }
 
   @Test

@@ -202,4 +202,115 @@ class TrafficPoliciesTest {
     assertThat(cookie.getPath()).isEqualTo("/");
     assertThat(cookie.getTtl().getSeconds()).isEqualTo(3600);
   }
+
+  @Test
+  void localityFailoverGivesEachLocalityItsPriorityForTheCallingProxy() throws Exception {
+    String yaml =
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: lb, namespace: demo}
+        spec:
+          selector: {app: lb}
+          ports: [{name: http, port: 80, targetPort: 8080}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: lb, namespace: demo}
+        spec:
+          host: lb
+          trafficPolicy:
+            outlierDetection: {consecutive5xxErrors: 1}
+            loadBalancer:
+              simple: ROUND_ROBIN
+              localityLbSetting:
+                failover: [{from: r1, to: r3}]
+        """;
+    String[][] entries = {
+      {"we-a", "127.0.5.1", "r1/z1/s1"},
+      {"we-b", "127.0.5.2", "r1/z2"},
+      {"we-c", "127.0.5.3", "r2/z1"},
+      {"we-d", "127.0.5.4", "r3/z9"},
+      {"we-e", "127.0.5.5", "r1/z1/s2"}
+    };
+    StringBuilder all = new StringBuilder(yaml);
+    for (String[] e : entries) {
+      all.append(
+          """
+          ---
+          apiVersion: networking.istio.io/v1
+          kind: WorkloadEntry
+          metadata: {name: %s, namespace: demo}
+          spec:
+            address: %s
+            labels: {app: lb}
+            locality: %s
+          """
+              .formatted(e[0], e[1], e[2]));
+    }
+    Map<ResourceKey, StoredResource> stored = new LinkedHashMap<>();
+    int i = 0;
+    for (Resource r : Fixtures.parse("lb.yaml", all.toString())) {
+      stored.put(r.key(), new StoredResource(r, ++i, Instant.EPOCH.plusSeconds(i)));
+    }
+    ConfigSnapshot snapshot = new ConfigSnapshot(i, new TreeMap<>(stored));
+    // A caller in r1/z1/s1 (its workload's topology labels).
+    Proxy caller =
+        Proxy.fromNode(
+            Fixtures.node(
+                "sidecar~127.0.6.1~caller.demo~demo.svc.cluster.local",
+                Map.of(
+                    "app",
+                    "caller",
+                    Localities.REGION,
+                    "r1",
+                    Localities.ZONE,
+                    "z1",
+                    Localities.SUBZONE,
+                    "s1"),
+                "127.0.6.1",
+                "",
+                ""));
+    PushContext ctx = PushContext.build(1, snapshot, List.of(caller.workload()));
+    var cla =
+        new EndpointGenerator()
+            .generate(ctx, caller).stream()
+                .map(m -> (io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment) m)
+                .filter(c -> c.getClusterName().equals("outbound|80||lb.demo.svc.cluster.local"))
+                .findFirst()
+                .orElseThrow();
+    Map<String, Integer> priority = new TreeMap<>();
+    for (var l : cla.getEndpointsList()) {
+      String loc =
+          l.getLocality().getRegion()
+              + "/"
+              + l.getLocality().getZone()
+              + "/"
+              + l.getLocality().getSubZone();
+      priority.put(loc, l.getPriority());
+    }
+    // Same subzone 0, same zone 1, same region 2, the failover region 3, others 4: renumbered.
+    assertThat(priority)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("r1/z1/s1", 0, "r1/z1/s2", 1, "r1/z2/", 2, "r3/z9/", 3, "r2/z1/", 4));
+
+    // Without outlierDetection (Istio fails over only with it): one priority.
+    String noOutlier = all.toString().replace("outlierDetection: {consecutive5xxErrors: 1}", "");
+    stored.clear();
+    i = 0;
+    for (Resource r : Fixtures.parse("lb.yaml", noOutlier)) {
+      stored.put(r.key(), new StoredResource(r, ++i, Instant.EPOCH.plusSeconds(i)));
+    }
+    PushContext ctx2 =
+        PushContext.build(
+            1, new ConfigSnapshot(i, new TreeMap<>(stored)), List.of(caller.workload()));
+    var cla2 =
+        new EndpointGenerator()
+            .generate(ctx2, caller).stream()
+                .map(m -> (io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment) m)
+                .filter(c -> c.getClusterName().equals("outbound|80||lb.demo.svc.cluster.local"))
+                .findFirst()
+                .orElseThrow();
+    assertThat(cla2.getEndpointsList()).hasSize(5).allMatch(l -> l.getPriority() == 0);
+  }
 }

@@ -1340,6 +1340,10 @@ public final class ConfigCompiler {
       throws InvalidResourceException {
     List<Endpoint> out = new ArrayList<>();
     for (LocalityLbEndpoints lle : cla.getEndpointsList()) {
+      // Envoy's bound on priorities; contiguity is not required here (empty levels are skipped).
+      if (lle.getPriority() > 127) {
+        throw new InvalidResourceException(where + "priority " + lle.getPriority() + " > 127");
+      }
       for (LbEndpoint le : lle.getLbEndpointsList()) {
         if (!le.hasEndpoint() || !le.getEndpoint().getAddress().hasSocketAddress()) {
           throw new InvalidResourceException(where + "endpoint without socket_address");
@@ -1362,7 +1366,8 @@ public final class ConfigCompiler {
                 tls,
                 state == null
                     ? new dev.weft.proxy.upstream.HostHealth()
-                    : state.host(Endpoint.healthKey(cluster, a, tls))));
+                    : state.host(Endpoint.healthKey(cluster, a, tls)),
+                lle.getPriority()));
       }
     }
     return List.copyOf(out);

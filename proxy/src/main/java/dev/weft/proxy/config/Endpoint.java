@@ -19,6 +19,7 @@ public final class Endpoint {
   private final HostStats stats;
   private final TlsContext tls;
   private final HostHealth health;
+  private final int priority;
 
   /** A plaintext endpoint. */
   public Endpoint(String cluster, InetSocketAddress address, HostStats stats) {
@@ -41,12 +42,31 @@ public final class Endpoint {
       HostStats stats,
       TlsContext tls,
       HostHealth health) {
+    this(cluster, address, stats, tls, health, 0);
+  }
+
+  /**
+   * @param priority the priority of its locality in the load assignment (0 is the highest)
+   */
+  public Endpoint(
+      String cluster,
+      InetSocketAddress address,
+      HostStats stats,
+      TlsContext tls,
+      HostHealth health,
+      int priority) {
     this.address = address;
     this.hostPort = address.getHostString() + ":" + address.getPort();
     this.poolKey = cluster + "|" + hostPort + "|" + (tls == null ? "raw" : tls.poolKey());
     this.stats = stats;
     this.tls = tls;
     this.health = health;
+    this.priority = priority;
+  }
+
+  /** Its locality's priority in the load assignment: 0 first, higher ones for failover. */
+  public int priority() {
+    return priority;
   }
 
   /** The host's load and outlier state, shared by the cluster's versions and event loops. */

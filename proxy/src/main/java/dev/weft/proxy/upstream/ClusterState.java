@@ -185,6 +185,14 @@ public final class ClusterState {
   private void republish() {
     ClusterConfig c = current;
     List<Endpoint> all = c.endpoints();
+    int maxPriority = 0;
+    for (Endpoint e : all) {
+      maxPriority = Math.max(maxPriority, e.priority());
+    }
+    if (maxPriority > 0) {
+      republishPriorities(c, maxPriority);
+      return;
+    }
     int n = all.size();
     List<Endpoint> healthy = new ArrayList<>(n);
     for (Endpoint e : all) {
@@ -205,6 +213,78 @@ public final class ClusterState {
     stats.ejectionsActive(n - healthy.size());
     Endpoint[] h = healthy.toArray(new Endpoint[0]);
     hostSet = new HostSet(c, h, h.length == 0 ? null : selector(p, h), false);
+  }
+
+  /** Envoy's default overprovisioning factor: a priority 72% healthy takes all its load. */
+  static final int OVERPROVISIONING_PERCENT = 140;
+
+  /**
+   * Envoy's priority load ({@code LoadBalancerBase::recalculatePerPriorityState}): each priority's
+   * health is {@code min(100, 1.4 × healthy%)}; priorities take load in order, each its health
+   * scaled by the total health (capped at 100), so traffic spills to the next priority only as
+   * hosts of the first become unhealthy (ejected). A priority below the panic threshold balances
+   * over all its hosts; no health at all: priority 0, in panic unless the threshold is 0.
+   */
+  private void republishPriorities(ClusterConfig c, int maxPriority) {
+    ClusterPolicy p = c.policy();
+    int levelsCount = maxPriority + 1;
+    List<List<Endpoint>> all = new ArrayList<>();
+    List<List<Endpoint>> healthy = new ArrayList<>();
+    for (int i = 0; i < levelsCount; i++) {
+      all.add(new ArrayList<>());
+      healthy.add(new ArrayList<>());
+    }
+    int ejected = 0;
+    for (Endpoint e : c.endpoints()) {
+      all.get(e.priority()).add(e);
+      if (e.health().ejected) {
+        ejected++;
+      } else {
+        healthy.get(e.priority()).add(e);
+      }
+    }
+    stats.ejectionsActive(ejected);
+    int[] health = new int[levelsCount];
+    int total = 0;
+    for (int i = 0; i < levelsCount; i++) {
+      int n = all.get(i).size();
+      health[i] = n == 0 ? 0 : Math.min(100, OVERPROVISIONING_PERCENT * healthy.get(i).size() / n);
+      total += health[i];
+    }
+    int normalized = Math.min(100, total);
+    int[] load = new int[levelsCount];
+    if (normalized == 0) {
+      load[0] = 100;
+    } else {
+      int remaining = 100;
+      for (int i = 0; i < levelsCount; i++) {
+        load[i] = Math.min(remaining, health[i] * 100 / normalized);
+        remaining -= load[i];
+      }
+      // Rounding leftovers go to the first priority with health.
+      for (int i = 0; remaining > 0 && i < levelsCount; i++) {
+        if (health[i] > 0) {
+          load[i] += remaining;
+          remaining = 0;
+        }
+      }
+    }
+    List<HostSet.Level> levels = new ArrayList<>();
+    int cumulative = 0;
+    for (int i = 0; i < levelsCount; i++) {
+      if (load[i] == 0) {
+        continue;
+      }
+      cumulative += load[i];
+      List<Endpoint> level = all.get(i);
+      boolean panic =
+          !level.isEmpty()
+              && 100.0 * healthy.get(i).size() / level.size() < p.panicThresholdPercent();
+      Endpoint[] hosts = (panic ? level : healthy.get(i)).toArray(new Endpoint[0]);
+      levels.add(new HostSet.Level(hosts, selector(p, hosts), cumulative));
+    }
+    Endpoint[] allHosts = c.endpoints().toArray(new Endpoint[0]);
+    hostSet = new HostSet(c, allHosts, c.selector(), false, levels.toArray(new HostSet.Level[0]));
   }
 
   /** The consistent-hash table of {@code policy} over {@code hosts}, or null for other policies. */

@@ -36,6 +36,26 @@ public final class LoadBalancer {
       return pickUnpublished(cluster, hash, hashed);
     }
     Endpoint[] hosts = set.hosts();
+    HashSelector selector = set.selector();
+    HostSet.Level[] levels = set.levels();
+    if (levels != null) {
+      // Envoy's priority load: a draw in [0, 100) (the hash's, for hash balancers) picks it.
+      int draw =
+          hashed
+              ? (int) Long.remainderUnsigned(hash, 100)
+              : ThreadLocalRandom.current().nextInt(100);
+      hosts = null;
+      for (HostSet.Level l : levels) {
+        if (draw < l.cumulativeLoad()) {
+          hosts = l.hosts();
+          selector = l.selector();
+          break;
+        }
+      }
+      if (hosts == null) {
+        return null;
+      }
+    }
     int n = hosts.length;
     if (n == 0) {
       return null;
@@ -46,7 +66,7 @@ public final class LoadBalancer {
       case RANDOM -> n == 1 ? hosts[0] : hosts[ThreadLocalRandom.current().nextInt(n)];
       case LEAST_REQUEST -> n == 1 ? hosts[0] : leastRequest(hosts, cluster.policy().choiceCount());
       case RING_HASH, MAGLEV ->
-          set.selector().pick(hashed ? hash : ThreadLocalRandom.current().nextLong());
+          selector.pick(hashed ? hash : ThreadLocalRandom.current().nextLong());
     };
   }
 

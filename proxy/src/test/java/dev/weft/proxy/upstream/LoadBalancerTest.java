@@ -286,6 +286,60 @@ class LoadBalancerTest {
     assertThat(hits).isBetween(b.low(), b.high());
   }
 
+  // ------------------------------------------------------------------ priorities
+
+  @Test
+  void priorityFailoverSpillsAsThePreferredLocalityLosesHealthyHosts() throws Exception {
+    // Istio's locality failover: the proxy's zone at priority 0, another region at priority 1.
+    io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.Builder cla =
+        io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.newBuilder()
+            .setClusterName(NAME);
+    InetSocketAddress[] h = hosts(4);
+    for (int p = 0; p < 2; p++) {
+      io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints.Builder l =
+          io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints.newBuilder().setPriority(p);
+      for (int i = 0; i < 2; i++) {
+        InetSocketAddress a = h[p * 2 + i];
+        l.addLbEndpoints(
+            io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint.newBuilder()
+                .setEndpoint(
+                    io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                        .setAddress(Xds.address(a.getHostString(), a.getPort()))));
+      }
+      cla.addEndpoints(l);
+    }
+    Cluster.Builder cb = outlier(1, 100, 0).setName(NAME);
+    ClusterConfig cc = compiler.cluster(cb.build(), null);
+    ClusterConfig c =
+        compiler
+            .build(Map.of(), Map.of(), Map.of(NAME, cc), Map.of(NAME, cla.build()))
+            .clusters()
+            .get(NAME);
+    Set<Endpoint> p0 = Set.of(c.endpoints().get(0), c.endpoints().get(1));
+    // Every host healthy: all of the load on priority 0.
+    assertThat(p0).containsAll(picks(c, 200));
+
+    // One of two priority-0 hosts ejected: its health is 1.4 × 50% = 70%, so 30% spills over.
+    c.state().putHttpStatus(c.endpoints().get(0).health(), 500);
+    clock.drain();
+    int n = 4000;
+    int spilled = 0;
+    for (int i = 0; i < n; i++) {
+      Endpoint e = LoadBalancer.pick(c);
+      assertThat(e).isNotSameAs(c.endpoints().get(0));
+      if (!p0.contains(e)) {
+        spilled++;
+      }
+    }
+    Binomial b = Binomial.bounds(n, 0.30, 1 - 1e-6);
+    assertThat(spilled).isBetween(b.low(), b.high());
+
+    // Both ejected: everything fails over to priority 1.
+    c.state().putHttpStatus(c.endpoints().get(1).health(), 500);
+    clock.drain();
+    assertThat(picks(c, 100)).doesNotContainAnyElementsOf(p0).hasSize(2);
+  }
+
   // ------------------------------------------------------------------ outlier detection
 
   static Cluster.Builder outlier(int consecutive5xx, int maxPercent, double panic) {
