@@ -93,7 +93,7 @@ public final class Proxy implements AutoCloseable {
       }
       throw new IOException("cannot open access log " + b.accessLogPath().get() + ": " + e, e);
     }
-    p.transport = Transport.create(0);
+    p.transport = Transport.create(b.concurrency());
     p.dataPlane = new DataPlane(p.stats, p.accessLog, p.transport, null);
     p.listeners = new ListenerManager(p.transport, p.dataPlane, b.maxDownstreamConnections());
     if (b.credentials().isPresent()) {
@@ -121,7 +121,7 @@ public final class Proxy implements AutoCloseable {
             .server(b.xdsServer())
             .credentials(b.credentials().orElse(null))
             .node(NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()))
-            .compiler(new ConfigCompiler(p.stats, b.httpFilters(), p.secrets))
+            .compiler(new ConfigCompiler(p.stats, b.httpFilters(), p.secrets, b.scheduler()))
             .stats(p.stats)
             .sink(
                 config -> {

@@ -29,6 +29,8 @@ public final class ProxyBootstrap {
   private final boolean mutualTls;
   private final ControlPlaneCredentials credentials;
   private final java.time.Duration certificateTtl;
+  private final int concurrency;
+  private final dev.weft.proxy.upstream.Scheduler scheduler;
 
   private ProxyBootstrap(Builder b) {
     this.mutualTls = b.mutualTls;
@@ -38,6 +40,9 @@ public final class ProxyBootstrap {
             : DownstreamConnections.defaultMax();
     this.credentials = b.credentials;
     this.certificateTtl = b.certificateTtl;
+    this.concurrency = b.concurrency;
+    this.scheduler =
+        b.scheduler != null ? b.scheduler : dev.weft.proxy.upstream.SystemScheduler.shared();
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
     this.xdsServer = Objects.requireNonNull(b.xdsServer, "xdsServer");
     this.adminAddress = b.adminAddress;
@@ -94,6 +99,21 @@ public final class ProxyBootstrap {
    */
   public Optional<ControlPlaneCredentials> credentials() {
     return Optional.ofNullable(credentials);
+  }
+
+  /**
+   * The number of worker event loops (Envoy's {@code --concurrency}); 0 means one per processor.
+   */
+  public int concurrency() {
+    return concurrency;
+  }
+
+  /**
+   * The clock and thread of upstream housekeeping (outlier detection); the process's {@link
+   * dev.weft.proxy.upstream.SystemScheduler} unless a test injects its own.
+   */
+  public dev.weft.proxy.upstream.Scheduler scheduler() {
+    return scheduler;
   }
 
   /** The workload certificate lifetime to ask for; zero asks for the CA's default. */
@@ -176,6 +196,23 @@ public final class ProxyBootstrap {
     private java.time.Duration certificateTtl = java.time.Duration.ZERO;
 
     private boolean mutualTls;
+    private int concurrency;
+    private dev.weft.proxy.upstream.Scheduler scheduler;
+
+    /** See {@link ProxyBootstrap#concurrency()}. */
+    public Builder concurrency(int workers) {
+      if (workers < 0) {
+        throw new IllegalArgumentException("concurrency must not be negative");
+      }
+      this.concurrency = workers;
+      return this;
+    }
+
+    /** See {@link ProxyBootstrap#scheduler()}. */
+    public Builder scheduler(dev.weft.proxy.upstream.Scheduler scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
 
     private Builder() {}
 

@@ -15,10 +15,12 @@ import java.util.List;
 
 /**
  * CDS: for every Service port {@code outbound|P||host} and one {@code outbound|P|subset|host} per
- * DestinationRule subset (type EDS over ADS, round robin, 10 s connect timeout, as Istio's
- * defaults), with Istio's client TLS ({@link MeshTls#applyUpstream}: auto mTLS or the
- * DestinationRule's {@code tls}) when the proxy speaks TLS; for a sidecar also {@code inbound|T||}
- * for each of its inbound target ports (type STATIC, the application's address, plaintext).
+ * DestinationRule subset (type EDS over ADS, round robin, 10 s connect timeout, Istio's unlimited
+ * circuit breakers), with the DestinationRule's load balancer, connection pool and outlier
+ * detection ({@link TrafficPolicies}), with Istio's client TLS ({@link MeshTls#applyUpstream}: auto
+ * mTLS or the DestinationRule's {@code tls}) when the proxy speaks TLS; for a sidecar also {@code
+ * inbound|T||} for each of its inbound target ports (type STATIC, the application's address,
+ * plaintext).
  */
 public final class ClusterGenerator implements Generator {
   /** Istio's default connect timeout (MeshConfig connectTimeout). */
@@ -79,6 +81,7 @@ public final class ClusterGenerator implements Generator {
                             .setServiceName(name))
                     .setConnectTimeout(CONNECT_TIMEOUT)
                     .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+            TrafficPolicies.apply(cluster, context, c);
             MeshTls.applyUpstream(cluster, context, proxy, c);
             out.add(cluster.build());
           }

@@ -62,7 +62,8 @@ public final class PushContext {
           new Workload(
               r.resource().metadata().name(),
               r.resource().metadata().namespace(),
-              we.labels() == null ? Map.of() : we.labels(),
+              dev.weft.controlplane.gen.Localities.augment(
+                  we.labels() == null ? Map.of() : we.labels(), we.locality()),
               we.address(),
               we.ports() == null ? Map.of() : we.ports(),
               we.serviceAccount(),

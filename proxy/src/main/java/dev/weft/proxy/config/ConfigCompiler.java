@@ -37,7 +37,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Validates xDS resources and compiles them into the data plane's tables. Supports exactly the
@@ -72,6 +71,10 @@ public final class ConfigCompiler {
   private final ProxyStats stats;
   private final HttpFilterRegistry httpFilterRegistry;
   private final SecretStore secrets;
+  private final dev.weft.proxy.upstream.Scheduler scheduler;
+
+  /** The cluster states of the last {@link #build}: those missing from the next one retire. */
+  private java.util.Set<dev.weft.proxy.upstream.ClusterState> published = java.util.Set.of();
 
   /**
    * The TLS contexts compiled lately, by what they were compiled from: a listener or cluster pushed
@@ -101,9 +104,19 @@ public final class ConfigCompiler {
    */
   public ConfigCompiler(
       ProxyStats stats, HttpFilterRegistry httpFilterRegistry, SecretStore secrets) {
+    this(stats, httpFilterRegistry, secrets, dev.weft.proxy.upstream.SystemScheduler.shared());
+  }
+
+  /** A compiler whose clusters' outlier detection runs on {@code scheduler}'s clock and thread. */
+  public ConfigCompiler(
+      ProxyStats stats,
+      HttpFilterRegistry httpFilterRegistry,
+      SecretStore secrets,
+      dev.weft.proxy.upstream.Scheduler scheduler) {
     this.stats = stats;
     this.httpFilterRegistry = httpFilterRegistry;
     this.secrets = secrets;
+    this.scheduler = scheduler;
   }
 
   /** The secret store TLS contexts read. */
@@ -890,17 +903,19 @@ public final class ConfigCompiler {
                 ? ra.getTimeout().getSeconds() * 1000 + ra.getTimeout().getNanos() / 1_000_000
                 : DEFAULT_ROUTE_TIMEOUT_MS;
         return new Route(
-            r.getName(),
-            path,
-            headers,
-            action,
-            prefixRewrite,
-            hostRewrite,
-            timeout,
-            mutation(where, r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList()),
-            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
-            ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null,
-            regexRewrite);
+                r.getName(),
+                path,
+                headers,
+                action,
+                prefixRewrite,
+                hostRewrite,
+                timeout,
+                mutation(where, r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList()),
+                mutation(
+                    where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
+                ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null,
+                regexRewrite)
+            .withHashPolicies(hashPolicies(where, ra.getHashPolicyList()));
       }
       case DIRECT_RESPONSE -> {
         int status = r.getDirectResponse().getStatus();
@@ -978,6 +993,57 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(
               where + "unsupported route action " + r.getActionCase());
     }
+  }
+
+  /**
+   * Envoy's route {@code hash_policy}: header, cookie, source IP (connection properties) and query
+   * parameter entries; filter state entries are rejected.
+   */
+  static HashPolicy[] hashPolicies(
+      String where, List<io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy> in)
+      throws InvalidResourceException {
+    HashPolicy[] out = new HashPolicy[in.size()];
+    for (int i = 0; i < out.length; i++) {
+      var h = in.get(i);
+      boolean terminal = h.getTerminal();
+      out[i] =
+          switch (h.getPolicySpecifierCase()) {
+            case HEADER -> {
+              if (h.getHeader().hasRegexRewrite()) {
+                throw new InvalidResourceException(
+                    where + "hash_policy.header.regex_rewrite is not supported");
+              }
+              String name = h.getHeader().getHeaderName().toLowerCase(java.util.Locale.ROOT);
+              if (name.isEmpty()) {
+                throw new InvalidResourceException(where + "hash_policy.header needs header_name");
+              }
+              yield new HashPolicy.Header(name, terminal);
+            }
+            case COOKIE -> {
+              var c = h.getCookie();
+              if (c.getName().isEmpty()) {
+                throw new InvalidResourceException(where + "hash_policy.cookie needs a name");
+              }
+              long ttl = -1;
+              if (c.hasTtl()) {
+                ttl = durationMillis(where + "hash_policy.cookie.ttl", c.getTtl()) / 1000;
+              }
+              yield new HashPolicy.Cookie(c.getName(), ttl, c.getPath(), terminal);
+            }
+            case CONNECTION_PROPERTIES -> new HashPolicy.SourceIp(terminal);
+            case QUERY_PARAMETER -> {
+              if (h.getQueryParameter().getName().isEmpty()) {
+                throw new InvalidResourceException(
+                    where + "hash_policy.query_parameter needs a name");
+              }
+              yield new HashPolicy.QueryParameter(h.getQueryParameter().getName(), terminal);
+            }
+            default ->
+                throw new InvalidResourceException(
+                    where + "hash_policy " + h.getPolicySpecifierCase() + " is not supported");
+          };
+    }
+    return out;
   }
 
   private static HeaderMutation mutation(
@@ -1173,14 +1239,7 @@ public final class ConfigCompiler {
     if (c.getClusterDiscoveryTypeCase() != Cluster.ClusterDiscoveryTypeCase.TYPE) {
       throw new InvalidResourceException(where + "custom cluster_type is not supported");
     }
-    String lb =
-        switch (c.getLbPolicy()) {
-          case ROUND_ROBIN -> "ROUND_ROBIN";
-          case RANDOM -> "RANDOM";
-          default ->
-              throw new InvalidResourceException(
-                  where + "lb_policy " + c.getLbPolicy() + " is not supported");
-        };
+    ClusterPolicy policy = ClusterPolicies.compile(where, c);
     ClusterTransport transport = clusterTransport(where, c);
     int timeout = DEFAULT_CONNECT_TIMEOUT_MS;
     if (c.hasConnectTimeout()) {
@@ -1191,7 +1250,10 @@ public final class ConfigCompiler {
       }
       timeout = (int) ms;
     }
-    AtomicInteger cursor = previous != null ? previous.cursor() : new AtomicInteger();
+    dev.weft.proxy.upstream.ClusterState state =
+        previous != null
+            ? previous.state()
+            : new dev.weft.proxy.upstream.ClusterState(name, scheduler, stats.cluster(name));
     switch (c.getType()) {
       case EDS -> {
         var eds = c.getEdsClusterConfig();
@@ -1200,15 +1262,31 @@ public final class ConfigCompiler {
         }
         String service = eds.getServiceName().isEmpty() ? name : eds.getServiceName();
         return new ClusterConfig(
-            name, "EDS", service, timeout, lb, List.of(), cursor, stats.cluster(name), transport);
+            name,
+            "EDS",
+            service,
+            timeout,
+            policy,
+            List.of(),
+            state,
+            stats.cluster(name),
+            transport);
       }
       case STATIC -> {
         if (!c.hasLoadAssignment()) {
           throw new InvalidResourceException(where + "a STATIC cluster needs load_assignment");
         }
-        List<Endpoint> endpoints = endpoints(name, where, c.getLoadAssignment(), transport);
+        List<Endpoint> endpoints = endpoints(name, where, c.getLoadAssignment(), transport, state);
         return new ClusterConfig(
-            name, "STATIC", null, timeout, lb, endpoints, cursor, stats.cluster(name), transport);
+            name,
+            "STATIC",
+            null,
+            timeout,
+            policy,
+            endpoints,
+            state,
+            stats.cluster(name),
+            transport);
       }
       default ->
           throw new InvalidResourceException(
@@ -1237,7 +1315,8 @@ public final class ConfigCompiler {
         cla.getClusterName(),
         "endpoints " + cla.getClusterName() + ": ",
         cla,
-        ClusterTransport.PLAINTEXT);
+        ClusterTransport.PLAINTEXT,
+        null);
   }
 
   /**
@@ -1248,8 +1327,23 @@ public final class ConfigCompiler {
   public List<Endpoint> endpoints(
       String cluster, String where, ClusterLoadAssignment cla, ClusterTransport transport)
       throws InvalidResourceException {
+    return endpoints(cluster, where, cla, transport, null);
+  }
+
+  /** The same, each endpoint with its host state in {@code state} (null: a state of its own). */
+  public List<Endpoint> endpoints(
+      String cluster,
+      String where,
+      ClusterLoadAssignment cla,
+      ClusterTransport transport,
+      dev.weft.proxy.upstream.ClusterState state)
+      throws InvalidResourceException {
     List<Endpoint> out = new ArrayList<>();
     for (LocalityLbEndpoints lle : cla.getEndpointsList()) {
+      // Envoy's bound on priorities; contiguity is not required here (empty levels are skipped).
+      if (lle.getPriority() > 127) {
+        throw new InvalidResourceException(where + "priority " + lle.getPriority() + " > 127");
+      }
       for (LbEndpoint le : lle.getLbEndpointsList()) {
         if (!le.hasEndpoint() || !le.getEndpoint().getAddress().hasSocketAddress()) {
           throw new InvalidResourceException(where + "endpoint without socket_address");
@@ -1263,7 +1357,17 @@ public final class ConfigCompiler {
         InetSocketAddress a =
             socketAddress(where, le.getEndpoint().getAddress().getSocketAddress());
         var md = le.getMetadata().getFilterMetadataMap().get(ClusterTransport.METADATA_KEY);
-        out.add(new Endpoint(cluster, a, stats.host(cluster, a), transport.forEndpoint(md)));
+        TlsContext tls = transport.forEndpoint(md);
+        out.add(
+            new Endpoint(
+                cluster,
+                a,
+                stats.host(cluster, a),
+                tls,
+                state == null
+                    ? new dev.weft.proxy.upstream.HostHealth()
+                    : state.host(Endpoint.healthKey(cluster, a, tls)),
+                lle.getPriority()));
       }
     }
     return List.copyOf(out);
@@ -1285,7 +1389,13 @@ public final class ConfigCompiler {
         List<Endpoint> eps = List.of();
         if (cla != null) {
           try {
-            eps = endpoints(c.name(), "endpoints " + c.edsServiceName() + ": ", cla, c.transport());
+            eps =
+                endpoints(
+                    c.name(),
+                    "endpoints " + c.edsServiceName() + ": ",
+                    cla,
+                    c.transport(),
+                    c.state());
           } catch (InvalidResourceException e) {
             // validated on arrival; cannot happen
           }
@@ -1295,6 +1405,19 @@ public final class ConfigCompiler {
         out.put(c.name(), c);
       }
     }
+    // Each cluster's state learns its new version (host set, outlier sweeps) before event loops
+    // can see it; the states of clusters that left stop their sweeps.
+    java.util.Set<dev.weft.proxy.upstream.ClusterState> live = new java.util.HashSet<>();
+    for (ClusterConfig c : out.values()) {
+      c.state().publish(c);
+      live.add(c.state());
+    }
+    for (dev.weft.proxy.upstream.ClusterState old : published) {
+      if (!live.contains(old)) {
+        old.retire();
+      }
+    }
+    published = live;
     return new RuntimeConfig(listeners, routes, out);
   }
 

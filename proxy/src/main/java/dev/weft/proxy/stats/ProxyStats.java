@@ -105,6 +105,14 @@ public final class ProxyStats {
       out.put(p + "upstream_cx_total", c.cxTotal.sum());
       out.put(p + "upstream_cx_active", c.cxActive.sum());
       out.put(p + "upstream_cx_connect_fail", c.cxConnectFail.sum());
+      out.put(p + "upstream_cx_overflow", c.cxOverflow.sum());
+      out.put(p + "upstream_rq_pending_overflow", c.rqPendingOverflow.sum());
+      out.put(p + "upstream_rq_retry_overflow", c.rqRetryOverflow.sum());
+      out.put(p + "upstream_cx_max_requests", c.cxMaxRequests.sum());
+      out.put(p + "upstream_cx_idle_timeout", c.cxIdleTimeout.sum());
+      out.put(p + "outlier_detection.ejections_enforced_total", c.ejectionsEnforced.sum());
+      out.put(p + "outlier_detection.ejections_overflow", c.ejectionsOverflow.sum());
+      out.put(p + "outlier_detection.ejections_active", (long) c.ejectionsActive);
     }
     for (ListenerStats l : listeners.values()) {
       out.put("listener." + l.name() + ".downstream_cx_total", l.cxTotal.sum());
