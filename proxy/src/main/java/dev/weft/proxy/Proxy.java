@@ -42,6 +42,7 @@ public final class Proxy implements AutoCloseable {
   private GrpcCertificateClient caClient;
   private PrometheusServer prometheus;
   private volatile boolean closing;
+  private dev.weft.proxy.tracing.SpanExporter spans;
 
   private Proxy(ProxyBootstrap bootstrap) {
     this.bootstrap = bootstrap;
@@ -89,6 +90,20 @@ public final class Proxy implements AutoCloseable {
     }
     p.transport = Transport.create(0);
     p.dataPlane = new DataPlane(p.stats, p.accessLog, p.transport, null);
+    DataPlane dp = p.dataPlane;
+    p.spans =
+        new dev.weft.proxy.tracing.SpanExporter(
+            dev.weft.proxy.tracing.SpanExporter.Options.defaults(),
+            cluster -> collectorAddress(dp, cluster),
+            p.stats.tracing());
+    dev.weft.proxy.stats.PeerMetadata self = p.stats.telemetry().self();
+    p.dataPlane.tracer(
+        new dev.weft.proxy.tracing.Tracer(
+            p.spans,
+            b.nodeId().toString(),
+            "",
+            self.canonicalService() + "." + b.nodeId().namespace(),
+            b.nodeId().ip()));
     p.listeners = new ListenerManager(p.transport, p.dataPlane, b.maxDownstreamConnections());
     if (b.credentials().isPresent()) {
       Object sa = b.metadata().get(dev.weft.xds.NodeMetadata.SERVICE_ACCOUNT);
@@ -115,7 +130,9 @@ public final class Proxy implements AutoCloseable {
             .server(b.xdsServer())
             .credentials(b.credentials().orElse(null))
             .node(NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()))
-            .compiler(new ConfigCompiler(p.stats, b.httpFilters(), p.secrets))
+            .compiler(
+                new ConfigCompiler(p.stats, b.httpFilters(), p.secrets)
+                    .router(b.nodeId().type().equals(dev.weft.xds.NodeId.ROUTER)))
             .stats(p.stats)
             .sink(
                 config -> {
@@ -126,6 +143,15 @@ public final class Proxy implements AutoCloseable {
     p.xds.onChange(p::signal);
     p.xds.start();
     return p;
+  }
+
+  /** The first endpoint of {@code cluster} in the current configuration, or null. */
+  private static java.net.InetSocketAddress collectorAddress(DataPlane dp, String cluster) {
+    dev.weft.proxy.config.ClusterConfig c = dp.config().clusters().get(cluster);
+    if (c == null || c.endpoints().isEmpty()) {
+      return null;
+    }
+    return c.endpoints().get(0).address();
   }
 
   private boolean ready() {
@@ -248,6 +274,9 @@ public final class Proxy implements AutoCloseable {
         prometheus.close();
       }
       accessLog.close();
+      if (spans != null) {
+        spans.close();
+      }
     } finally {
       signal();
       terminated.complete(null);

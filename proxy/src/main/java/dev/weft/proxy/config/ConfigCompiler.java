@@ -106,6 +106,17 @@ public final class ConfigCompiler {
     this.secrets = secrets;
   }
 
+  private boolean router;
+
+  /**
+   * Tells the compiler the proxy is a router (gateway): its connection managers' spans are SERVER
+   * spans whatever the listener's direction. Returns this compiler.
+   */
+  public ConfigCompiler router(boolean router) {
+    this.router = router;
+    return this;
+  }
+
   /** The secret store TLS contexts read. */
   public SecretStore secrets() {
     return secrets;
@@ -146,8 +157,13 @@ public final class ConfigCompiler {
       throw new InvalidResourceException(where + "at least one filter chain is required");
     }
     List<FilterChainConfig> chains = new ArrayList<>(l.getFilterChainsCount());
+    // Envoy's tracing operation: egress (CLIENT spans) on an OUTBOUND listener of a sidecar.
+    boolean clientSpans =
+        !router
+            && l.getTrafficDirection()
+                == io.envoyproxy.envoy.config.core.v3.TrafficDirection.OUTBOUND;
     for (FilterChain chain : l.getFilterChainsList()) {
-      FilterChainConfig c = filterChain(where, name, chain);
+      FilterChainConfig c = filterChain(where, name, chain, clientSpans);
       for (FilterChainConfig other : chains) {
         if (other.match().equals(c.match())) {
           // Envoy: "multiple filter chains with the same matching rules are defined".
@@ -312,7 +328,8 @@ public final class ConfigCompiler {
     return new ClusterTransport(def, matches);
   }
 
-  private FilterChainConfig filterChain(String where, String listenerName, FilterChain chain)
+  private FilterChainConfig filterChain(
+      String where, String listenerName, FilterChain chain, boolean clientSpans)
       throws InvalidResourceException {
     FilterChainMatch match =
         chain.hasFilterChainMatch()
@@ -353,7 +370,11 @@ public final class ConfigCompiler {
     }
     HttpConnectionManager hcm = unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
     return new FilterChainConfig(
-        chain.getName(), match, connectionManager(where, listenerName, hcm), limit, tls);
+        chain.getName(),
+        match,
+        connectionManager(where, listenerName, hcm, clientSpans),
+        limit,
+        tls);
   }
 
   /**
@@ -511,8 +532,10 @@ public final class ConfigCompiler {
   }
 
   private HttpConnectionManagerConfig connectionManager(
-      String where, String listenerName, HttpConnectionManager hcm)
+      String where, String listenerName, HttpConnectionManager hcm, boolean clientSpans)
       throws InvalidResourceException {
+    dev.weft.proxy.tracing.TracingConfig tracing =
+        hcm.hasTracing() ? Tracing.compile(where, hcm.getTracing(), clientSpans) : null;
     switch (hcm.getCodecType()) {
       case AUTO, HTTP1 -> {}
       default ->
@@ -542,12 +565,12 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(where + "rds.route_config_name is empty");
         }
         return new HttpConnectionManagerConfig(
-            statPrefix, rds, null, server, ifAbsent, httpFilters, limits, upgrades);
+            statPrefix, rds, null, server, ifAbsent, httpFilters, limits, upgrades, tracing);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
         return new HttpConnectionManagerConfig(
-            statPrefix, null, inline, server, ifAbsent, httpFilters, limits, upgrades);
+            statPrefix, null, inline, server, ifAbsent, httpFilters, limits, upgrades, tracing);
       }
       default ->
           throw new InvalidResourceException(

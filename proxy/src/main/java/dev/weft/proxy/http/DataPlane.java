@@ -22,6 +22,7 @@ public final class DataPlane {
   private final Transport transport;
   private final IntUnaryOperator random;
   private final FastThreadLocal<ConnectionPool> pools;
+  private volatile dev.weft.proxy.tracing.Tracer tracer = dev.weft.proxy.tracing.Tracer.NONE;
 
   /**
    * @param random draws a number in {@code [0, bound)} for weighted clusters; null means {@link
@@ -57,6 +58,16 @@ public final class DataPlane {
 
   public AccessLogger accessLog() {
     return accessLog;
+  }
+
+  /** The proxy's tracer (spans of connection managers with {@code tracing}). */
+  public dev.weft.proxy.tracing.Tracer tracer() {
+    return tracer;
+  }
+
+  /** Sets the tracer; call before traffic flows. */
+  public void tracer(dev.weft.proxy.tracing.Tracer tracer) {
+    this.tracer = java.util.Objects.requireNonNull(tracer, "tracer");
   }
 
   public Transport transport() {

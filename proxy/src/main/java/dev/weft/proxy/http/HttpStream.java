@@ -202,6 +202,10 @@ final class HttpStream implements HttpFilterCallbacks {
       return;
     }
     info.requestId(RequestIds.ensure(h));
+    dev.weft.proxy.tracing.TracingConfig tracing = hcmConfig.tracing();
+    if (tracing != null) {
+      info.span(dp.tracer().start(tracing, h));
+    }
     head = req;
     decodeHeaders(0);
   }

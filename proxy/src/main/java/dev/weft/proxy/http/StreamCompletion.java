@@ -59,6 +59,9 @@ final class StreamCompletion {
       missing.request(code);
       recordIstio(info, missing, code, flags);
     }
+    if (info.span() != null) {
+      dp.tracer().finish(info.span(), info);
+    }
     Route r = info.route();
     HttpVersion protocol = info.protocol();
     dp.accessLog()

@@ -36,6 +36,16 @@ public final class ProxyStats {
 
   private volatile IstioTelemetry telemetry = IstioTelemetry.DISABLED;
 
+  private final Map<String, dev.weft.proxy.tracing.TracingStats> tracing =
+      Map.of(
+          "zipkin", new dev.weft.proxy.tracing.TracingStats("zipkin"),
+          "opentelemetry", new dev.weft.proxy.tracing.TracingStats("opentelemetry"));
+
+  /** The tracers' counters by type ({@code zipkin}, {@code opentelemetry}). */
+  public Map<String, dev.weft.proxy.tracing.TracingStats> tracing() {
+    return tracing;
+  }
+
   /**
    * Sets who this proxy is and whether Istio's telemetry is on; call before any cluster is compiled
    * (clusters keep the telemetry they were created with).
@@ -141,6 +151,9 @@ public final class ProxyStats {
     out.put("istio.peer_metadata_bad", telemetry.badPeerMetadata.sum());
     out.put("istio.series_overflow", telemetry.overflow.sum());
     out.put("access_log.dropped", accessLogDropped.sum());
+    for (dev.weft.proxy.tracing.TracingStats t : tracing.values()) {
+      t.appendTo(out);
+    }
     out.put("control_plane.update_accepted", xdsUpdatesAccepted.sum());
     out.put("control_plane.update_rejected", xdsUpdatesRejected.sum());
     StringBuilder sb = new StringBuilder();
@@ -241,6 +254,8 @@ public final class ProxyStats {
     istio(sb, sorted.values());
     sb.append("# TYPE envoy_access_log_dropped counter\n");
     sb.append("envoy_access_log_dropped ").append(accessLogDropped.sum()).append('\n');
+    tracing.get("zipkin").appendPrometheus(sb);
+    tracing.get("opentelemetry").appendPrometheus(sb);
     return sb.toString();
   }
 
