@@ -124,6 +124,17 @@ public final class Tracer {
     if (!span.sampled() || exporter == null) {
       return;
     }
+    exporter.offer(finished(span, info, nodeId, zone, serviceName, localIp));
+  }
+
+  /** The span to report for {@code span} ended with {@code info}'s facts. */
+  static FinishedSpan finished(
+      ActiveSpan span,
+      StreamInfo info,
+      String nodeId,
+      String zone,
+      String serviceName,
+      String localIp) {
     long durationMicros = Math.max(1, (System.nanoTime() - span.startNanos) / 1000L);
     TracingConfig cfg = span.config;
     int code = info.responseCode();
@@ -165,21 +176,20 @@ public final class Tracer {
     if (n < tags.length) {
       tags = java.util.Arrays.copyOf(tags, n);
     }
-    exporter.offer(
-        new FinishedSpan(
-            cfg.provider(),
-            serviceName,
-            localIp,
-            span.traceIdHigh(),
-            span.traceIdLow(),
-            span.spanId(),
-            span.parentId(),
-            operation(info, cluster),
-            cfg.clientSpan(),
-            span.startMicros,
-            durationMicros,
-            tags,
-            error));
+    return new FinishedSpan(
+        cfg.provider(),
+        serviceName,
+        localIp,
+        span.traceIdHigh(),
+        span.traceIdLow(),
+        span.spanId(),
+        span.parentId(),
+        operation(info, cluster),
+        cfg.clientSpan(),
+        span.startMicros,
+        durationMicros,
+        tags,
+        error);
   }
 
   private static int tag(String[] tags, int n, String k, String v) {
