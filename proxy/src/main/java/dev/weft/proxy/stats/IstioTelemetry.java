@@ -181,6 +181,14 @@ public final class IstioTelemetry {
 
   /** Istio's label set, in Istio's order, for a series of {@code cluster}. */
   String labels(ClusterStats cluster, IstioSeries.Key k) {
+    return labels(cluster, k, false);
+  }
+
+  /**
+   * Istio's label set of an HTTP series, or (with {@code tcp}) of {@code istio_tcp_*}: {@code
+   * request_protocol="tcp"} and no response code or gRPC status.
+   */
+  String labels(ClusterStats cluster, IstioSeries.Key k, boolean tcp) {
     boolean inbound = cluster.inbound();
     PeerMetadata source = inbound ? k.peer() : self;
     PeerMetadata dest = inbound ? self : k.peer();
@@ -237,9 +245,11 @@ public final class IstioTelemetry {
     label(sb, "destination_service_name", serviceName);
     label(sb, "destination_service_namespace", serviceNamespace);
     label(sb, "destination_cluster", dest.clusterId());
-    label(sb, "request_protocol", "http");
-    label(sb, "response_code", Integer.toString(k.code()));
-    label(sb, "grpc_response_status", "");
+    label(sb, "request_protocol", tcp ? "tcp" : "http");
+    if (!tcp) {
+      label(sb, "response_code", Integer.toString(k.code()));
+      label(sb, "grpc_response_status", "");
+    }
     label(sb, "response_flags", k.flags());
     // Istio reports the policy only on the destination side ("unknown" at the source).
     label(
@@ -248,6 +258,60 @@ public final class IstioTelemetry {
         inbound ? (k.mutualTls() ? "mutual_tls" : "none") : unknown);
     sb.setLength(sb.length() - 1);
     return sb.toString();
+  }
+
+  /**
+   * The hook of Istio's TCP metrics ({@code istio_tcp_connections_opened_total}, {@code
+   * _closed_total}, {@code istio_tcp_received_bytes_total}, {@code istio_tcp_sent_bytes_total}):
+   * counts on the cluster's one TCP series, whose labels are built once. The peer of a TCP
+   * connection is unknown (Istio exchanges TCP metadata only over mTLS ALPN, which Weft does not
+   * yet), so the other side's labels are {@code unknown}. Null when telemetry is off.
+   */
+  public TcpConnectionObserver tcpObserver(ProxyStats stats) {
+    if (!enabled) {
+      return null;
+    }
+    return new TcpConnectionObserver() {
+      @Override
+      public void opened(String cluster) {
+        tcp(stats.cluster(cluster)).opened.increment();
+      }
+
+      @Override
+      public void bytes(String cluster, long received, long sent) {
+        IstioTcpSeries s = tcp(stats.cluster(cluster));
+        if (received > 0) {
+          s.received.add(received);
+        }
+        if (sent > 0) {
+          s.sent.add(sent);
+        }
+      }
+
+      @Override
+      public void closed(String cluster) {
+        tcp(stats.cluster(cluster)).closed.increment();
+      }
+    };
+  }
+
+  private IstioTcpSeries tcp(ClusterStats c) {
+    IstioTcpSeries s = c.tcp;
+    if (s == null) {
+      synchronized (c) {
+        s = c.tcp;
+        if (s == null) {
+          s =
+              new IstioTcpSeries(
+                  labels(
+                      c,
+                      new IstioSeries.Key(PeerMetadata.UNKNOWN, null, false, null, 0, "-"),
+                      true));
+          c.tcp = s;
+        }
+      }
+    }
+    return s;
   }
 
   /**

@@ -325,6 +325,33 @@ public final class ProxyStats {
     for (IstioSeries s : all) {
       s.responseBytes.appendTo(sb, "istio_response_bytes", s.labels);
     }
+    java.util.List<IstioTcpSeries> tcp = new java.util.ArrayList<>();
+    for (ClusterStats c : clusters) {
+      if (c.tcp != null) {
+        tcp.add(c.tcp);
+      }
+    }
+    tcp.sort(java.util.Comparator.comparing(s -> s.labels));
+    tcpCounter(sb, "istio_tcp_connections_opened_total", tcp, s -> s.opened.sum());
+    tcpCounter(sb, "istio_tcp_connections_closed_total", tcp, s -> s.closed.sum());
+    tcpCounter(sb, "istio_tcp_received_bytes_total", tcp, s -> s.received.sum());
+    tcpCounter(sb, "istio_tcp_sent_bytes_total", tcp, s -> s.sent.sum());
+  }
+
+  private static void tcpCounter(
+      StringBuilder sb,
+      String metric,
+      java.util.List<IstioTcpSeries> all,
+      java.util.function.ToLongFunction<IstioTcpSeries> value) {
+    sb.append("# TYPE ").append(metric).append(" counter\n");
+    for (IstioTcpSeries s : all) {
+      sb.append(metric)
+          .append('{')
+          .append(s.labels)
+          .append("} ")
+          .append(value.applyAsLong(s))
+          .append('\n');
+    }
   }
 
   private static String escape(String s) {
