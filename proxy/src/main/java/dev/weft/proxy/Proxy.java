@@ -43,6 +43,7 @@ public final class Proxy implements AutoCloseable {
   private PrometheusServer prometheus;
   private volatile boolean closing;
   private dev.weft.proxy.tracing.SpanExporter spans;
+  private dev.weft.proxy.accesslog.AccessLogSinks accessLogSinks;
 
   private Proxy(ProxyBootstrap bootstrap) {
     this.bootstrap = bootstrap;
@@ -92,6 +93,8 @@ public final class Proxy implements AutoCloseable {
     }
     p.transport = Transport.create(0);
     p.dataPlane = new DataPlane(p.stats, p.accessLog, p.transport, null);
+    p.dataPlane.defaultAccessLog(b.defaultAccessLog());
+    p.accessLogSinks = new dev.weft.proxy.accesslog.AccessLogSinks(p.accessLog, p.stats);
     DataPlane dp = p.dataPlane;
     p.spans =
         new dev.weft.proxy.tracing.SpanExporter(
@@ -134,7 +137,8 @@ public final class Proxy implements AutoCloseable {
             .node(NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()))
             .compiler(
                 new ConfigCompiler(p.stats, b.httpFilters(), p.secrets)
-                    .router(b.nodeId().type().equals(dev.weft.xds.NodeId.ROUTER)))
+                    .router(b.nodeId().type().equals(dev.weft.xds.NodeId.ROUTER))
+                    .accessLogSinks(p.accessLogSinks))
             .stats(p.stats)
             .sink(
                 config -> {
@@ -276,6 +280,9 @@ public final class Proxy implements AutoCloseable {
         prometheus.close();
       }
       accessLog.close();
+      if (accessLogSinks != null) {
+        accessLogSinks.close();
+      }
       if (spans != null) {
         spans.close();
       }

@@ -107,6 +107,16 @@ public final class ConfigCompiler {
   }
 
   private boolean router;
+  private dev.weft.proxy.accesslog.AccessLogSinks accessLogSinks;
+
+  /**
+   * Where connection managers' {@code access_log} entries write; without sinks they are ignored.
+   * Returns this compiler.
+   */
+  public ConfigCompiler accessLogSinks(dev.weft.proxy.accesslog.AccessLogSinks sinks) {
+    this.accessLogSinks = sinks;
+    return this;
+  }
 
   /**
    * Tells the compiler the proxy is a router (gateway): its connection managers' spans are SERVER
@@ -536,6 +546,8 @@ public final class ConfigCompiler {
       throws InvalidResourceException {
     dev.weft.proxy.tracing.TracingConfig tracing =
         hcm.hasTracing() ? Tracing.compile(where, hcm.getTracing(), clientSpans) : null;
+    dev.weft.proxy.accesslog.AccessLogConfig accessLog =
+        AccessLogs.compile(where, hcm.getAccessLogList(), accessLogSinks);
     switch (hcm.getCodecType()) {
       case AUTO, HTTP1 -> {}
       default ->
@@ -565,12 +577,30 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(where + "rds.route_config_name is empty");
         }
         return new HttpConnectionManagerConfig(
-            statPrefix, rds, null, server, ifAbsent, httpFilters, limits, upgrades, tracing);
+            statPrefix,
+            rds,
+            null,
+            server,
+            ifAbsent,
+            httpFilters,
+            limits,
+            upgrades,
+            tracing,
+            accessLog);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
         return new HttpConnectionManagerConfig(
-            statPrefix, null, inline, server, ifAbsent, httpFilters, limits, upgrades, tracing);
+            statPrefix,
+            null,
+            inline,
+            server,
+            ifAbsent,
+            httpFilters,
+            limits,
+            upgrades,
+            tracing,
+            accessLog);
       }
       default ->
           throw new InvalidResourceException(

@@ -31,7 +31,8 @@ public record HttpConnectionManagerConfig(
     HttpFilterChain httpFilters,
     DownstreamLimits limits,
     java.util.Set<String> upgradeTypes,
-    dev.weft.proxy.tracing.TracingConfig tracing)
+    dev.weft.proxy.tracing.TracingConfig tracing,
+    dev.weft.proxy.accesslog.AccessLogConfig accessLog)
     implements NetworkFilterConfig {
 
   public HttpConnectionManagerConfig {
@@ -57,6 +58,7 @@ public record HttpConnectionManagerConfig(
         httpFilters,
         limits,
         upgradeTypes,
+        null,
         null);
   }
 

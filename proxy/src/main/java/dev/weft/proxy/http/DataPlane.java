@@ -60,6 +60,20 @@ public final class DataPlane {
     return accessLog;
   }
 
+  private volatile boolean defaultAccessLog = true;
+
+  /**
+   * Whether requests of connection managers without {@code access_log} are logged to {@link
+   * #accessLog()} in Istio's text format (Weft's embedded default), or not at all (Envoy's).
+   */
+  public boolean defaultAccessLog() {
+    return defaultAccessLog;
+  }
+
+  public void defaultAccessLog(boolean on) {
+    this.defaultAccessLog = on;
+  }
+
   /** The proxy's tracer (spans of connection managers with {@code tracing}). */
   public dev.weft.proxy.tracing.Tracer tracer() {
     return tracer;

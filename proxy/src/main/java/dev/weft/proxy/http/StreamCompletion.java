@@ -37,7 +37,11 @@ final class StreamCompletion {
   }
 
   static void record(
-      StreamInfo info, ListenerStats listenerStats, DataPlane dp, Channel downstream) {
+      StreamInfo info,
+      ListenerStats listenerStats,
+      DataPlane dp,
+      Channel downstream,
+      dev.weft.proxy.config.HttpConnectionManagerConfig hcm) {
     int code = info.responseCode();
     String flags = info.responseFlags();
     listenerStats.request(code);
@@ -62,33 +66,45 @@ final class StreamCompletion {
     if (info.span() != null) {
       dp.tracer().finish(info.span(), info);
     }
+    dev.weft.proxy.accesslog.AccessLogConfig logs = hcm == null ? null : hcm.accessLog();
+    if (logs == null && !dp.defaultAccessLog()) {
+      return; // Envoy: a connection manager without access_log logs nothing
+    }
     Route r = info.route();
     HttpVersion protocol = info.protocol();
-    dp.accessLog()
-        .log(
-            new AccessLogEntry(
-                info.startMillis(),
-                info.method(),
-                info.path(),
-                protocol == null ? null : protocol.text(),
-                code,
-                flags,
-                info.responseCodeDetails(),
-                info.bytesReceived(),
-                info.bytesSent(),
-                info.durationMillis(),
-                info.serviceTime(),
-                info.forwardedFor(),
-                info.userAgent(),
-                info.requestId(),
-                info.authority(),
-                upstreamHost,
-                clusterName,
-                info.upstreamLocalAddress(),
-                downstream.localAddress(),
-                downstream.remoteAddress(),
-                r == null ? null : r.name(),
-                info.upstreamTransportFailureReason(),
-                info.requestedServerName()));
+    AccessLogEntry entry =
+        new AccessLogEntry(
+            info.startMillis(),
+            info.method(),
+            info.path(),
+            protocol == null ? null : protocol.text(),
+            code,
+            flags,
+            info.responseCodeDetails(),
+            info.bytesReceived(),
+            info.bytesSent(),
+            info.durationMillis(),
+            info.serviceTime(),
+            info.forwardedFor(),
+            info.userAgent(),
+            info.requestId(),
+            info.authority(),
+            upstreamHost,
+            clusterName,
+            info.upstreamLocalAddress(),
+            downstream.localAddress(),
+            downstream.remoteAddress(),
+            r == null ? null : r.name(),
+            info.upstreamTransportFailureReason(),
+            info.requestedServerName(),
+            info.logHeaders(),
+            null);
+    if (logs == null) {
+      dp.accessLog().log(entry);
+      return;
+    }
+    for (dev.weft.proxy.accesslog.AccessLogConfig.Sink s : logs.sinks()) {
+      s.logger().log(entry.withFormat(s.format()));
+    }
   }
 }
