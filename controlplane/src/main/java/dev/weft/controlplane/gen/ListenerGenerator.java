@@ -60,8 +60,11 @@ public final class ListenerGenerator implements Generator {
     // jwt_authn and RBAC from the RequestAuthentications and AuthorizationPolicies that select
     // this proxy: on its inbound listeners (sidecar) or its gateway listeners, not on 15001.
     List<HttpFilter> security = AuthorizationGenerator.httpFilters(context, proxy);
-    // Tracing (and, later, access logs) from the mesh config and the Telemetry API.
-    HttpConnectionManager telemetry = Observability.hcmExtras(context, proxy);
+    // Tracing, access logs and metric overrides from the mesh config and the Telemetry API: a
+    // gateway and a sidecar's outbound listener are the CLIENT side, inbound listeners SERVER.
+    HttpConnectionManager telemetry = Observability.hcmExtras(context, proxy, true);
+    HttpConnectionManager serverTelemetry =
+        proxy.isRouter() ? telemetry : Observability.hcmExtras(context, proxy, false);
     if (proxy.isRouter()) {
       for (GatewayListener gl : GatewayListener.of(context, proxy)) {
         out.add(
@@ -120,7 +123,7 @@ public final class ListenerGenerator implements Generator {
             HttpConnectionManager.newBuilder()
                 .setRouteConfig(routes)
                 .addAllHttpFilters(security)
-                .mergeFrom(telemetry);
+                .mergeFrom(serverTelemetry);
         if (!proxy.mtls()) {
           out.add(httpListener(ip, in.port(), TrafficDirection.INBOUND, statPrefix, hcm));
         } else {

@@ -53,19 +53,250 @@ final class Observability {
    * The HCM fields telemetry adds for {@code proxy} (merged into each of its connection managers),
    * or the default instance when there are none.
    */
-  static HttpConnectionManager hcmExtras(PushContext context, Proxy proxy) {
+  static HttpConnectionManager hcmExtras(PushContext context, Proxy proxy, boolean client) {
     HttpConnectionManager.Builder b = HttpConnectionManager.newBuilder();
-    HttpConnectionManager.Tracing t = tracing(context, proxy);
+    HttpConnectionManager.Tracing t = tracing(context, proxy, client);
     if (t != null) {
       b.setTracing(t);
+    }
+    b.addAllAccessLog(accessLogs(context, proxy, client));
+    io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter stats =
+        statsFilter(context, proxy, client);
+    if (stats != null) {
+      b.addHttpFilters(stats);
     }
     return b.build();
   }
 
-  /** The HCM {@code tracing} of {@code proxy}, or null when it traces nothing. */
-  static HttpConnectionManager.Tracing tracing(PushContext context, Proxy proxy) {
+  /** Istio's metric names in {@code stats.PluginConfig}, by Telemetry API metric. */
+  private static final Map<String, List<String>> METRIC_NAMES =
+      Map.ofEntries(
+          Map.entry(
+              "ALL_METRICS",
+              List.of(
+                  "requests_total",
+                  "request_duration_milliseconds",
+                  "request_bytes",
+                  "response_bytes",
+                  "tcp_connections_opened_total",
+                  "tcp_connections_closed_total",
+                  "tcp_sent_bytes_total",
+                  "tcp_received_bytes_total")),
+          Map.entry("REQUEST_COUNT", List.of("requests_total")),
+          Map.entry("REQUEST_DURATION", List.of("request_duration_milliseconds")),
+          Map.entry("REQUEST_SIZE", List.of("request_bytes")),
+          Map.entry("RESPONSE_SIZE", List.of("response_bytes")),
+          Map.entry("TCP_OPENED_CONNECTIONS", List.of("tcp_connections_opened_total")),
+          Map.entry("TCP_CLOSED_CONNECTIONS", List.of("tcp_connections_closed_total")),
+          Map.entry("TCP_SENT_BYTES", List.of("tcp_sent_bytes_total")),
+          Map.entry("TCP_RECEIVED_BYTES", List.of("tcp_received_bytes_total")),
+          Map.entry("GRPC_REQUEST_MESSAGES", List.of("request_messages_total")),
+          Map.entry("GRPC_RESPONSE_MESSAGES", List.of("response_messages_total")));
+
+  /**
+   * Istio's {@code istio.stats} filter with the Telemetry API's metric overrides ({@code
+   * stats.PluginConfig} in a {@code TypedStruct}, Istio's shape), or null when there are none.
+   * Upserted tags whose value is not a string literal are left out (warned at apply).
+   */
+  static io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter
+      statsFilter(PushContext context, Proxy proxy, boolean client) {
+    List<dev.weft.api.telemetry.Telemetry.MetricsOverride> overrides =
+        TelemetryPolicies.of(context).metricOverrides(proxy, client);
+    if (overrides.isEmpty()) {
+      return null;
+    }
+    com.google.protobuf.ListValue.Builder metrics = com.google.protobuf.ListValue.newBuilder();
+    for (dev.weft.api.telemetry.Telemetry.MetricsOverride o : overrides) {
+      for (String name : METRIC_NAMES.getOrDefault(o.metric(), List.of())) {
+        com.google.protobuf.Struct.Builder m = com.google.protobuf.Struct.newBuilder();
+        m.putFields("name", com.google.protobuf.Value.newBuilder().setStringValue(name).build());
+        if (Boolean.TRUE.equals(o.disabled())) {
+          m.putFields("drop", com.google.protobuf.Value.newBuilder().setBoolValue(true).build());
+        }
+        com.google.protobuf.ListValue.Builder remove = com.google.protobuf.ListValue.newBuilder();
+        com.google.protobuf.Struct.Builder dims = com.google.protobuf.Struct.newBuilder();
+        o.tagOverrides()
+            .forEach(
+                (tag, to) -> {
+                  if (to.operation().equals("REMOVE")) {
+                    remove.addValues(com.google.protobuf.Value.newBuilder().setStringValue(tag));
+                  } else if (TelemetryPolicies.literal(to.value()) != null) {
+                    dims.putFields(
+                        tag,
+                        com.google.protobuf.Value.newBuilder().setStringValue(to.value()).build());
+                  }
+                });
+        if (remove.getValuesCount() > 0) {
+          m.putFields(
+              "tags_to_remove",
+              com.google.protobuf.Value.newBuilder().setListValue(remove).build());
+        }
+        if (dims.getFieldsCount() > 0) {
+          m.putFields(
+              "dimensions", com.google.protobuf.Value.newBuilder().setStructValue(dims).build());
+        }
+        metrics.addValues(com.google.protobuf.Value.newBuilder().setStructValue(m));
+      }
+    }
+    com.google.protobuf.Struct config =
+        com.google.protobuf.Struct.newBuilder()
+            .putFields(
+                "metrics", com.google.protobuf.Value.newBuilder().setListValue(metrics).build())
+            .build();
+    return io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter
+        .newBuilder()
+        .setName("istio.stats")
+        .setTypedConfig(
+            Any.pack(
+                com.github.xds.type.v3.TypedStruct.newBuilder()
+                    .setTypeUrl("type.googleapis.com/stats.PluginConfig")
+                    .setValue(config)
+                    .build()))
+        .build();
+  }
+
+  /** Istio's JSON access log format ({@code EnvoyJSONLogFormatIstio}), in Istio's order. */
+  static final java.util.LinkedHashMap<String, String> ISTIO_JSON = new java.util.LinkedHashMap<>();
+
+  static {
+    String[][] f = {
+      {"start_time", "%START_TIME%"},
+      {"route_name", "%ROUTE_NAME%"},
+      {"method", "%REQ(:METHOD)%"},
+      {"path", "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"},
+      {"protocol", "%PROTOCOL%"},
+      {"response_code", "%RESPONSE_CODE%"},
+      {"response_flags", "%RESPONSE_FLAGS%"},
+      {"response_code_details", "%RESPONSE_CODE_DETAILS%"},
+      {"connection_termination_details", "%CONNECTION_TERMINATION_DETAILS%"},
+      {"bytes_received", "%BYTES_RECEIVED%"},
+      {"bytes_sent", "%BYTES_SENT%"},
+      {"duration", "%DURATION%"},
+      {"upstream_service_time", "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%"},
+      {"x_forwarded_for", "%REQ(X-FORWARDED-FOR)%"},
+      {"user_agent", "%REQ(USER-AGENT)%"},
+      {"request_id", "%REQ(X-REQUEST-ID)%"},
+      {"authority", "%REQ(:AUTHORITY)%"},
+      {"upstream_host", "%UPSTREAM_HOST%"},
+      {"upstream_cluster", "%UPSTREAM_CLUSTER_RAW%"},
+      {"upstream_local_address", "%UPSTREAM_LOCAL_ADDRESS%"},
+      {"downstream_local_address", "%DOWNSTREAM_LOCAL_ADDRESS%"},
+      {"downstream_remote_address", "%DOWNSTREAM_REMOTE_ADDRESS%"},
+      {"requested_server_name", "%REQUESTED_SERVER_NAME%"},
+      {"upstream_transport_failure_reason", "%UPSTREAM_TRANSPORT_FAILURE_REASON%"},
+    };
+    for (String[] kv : f) {
+      ISTIO_JSON.put(kv[0], kv[1]);
+    }
+  }
+
+  /** Istio's default text format ({@code EnvoyTextLogFormat}). */
+  static final String ISTIO_TEXT =
+      "[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%\""
+          + " %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%"
+          + " %CONNECTION_TERMINATION_DETAILS% \"%UPSTREAM_TRANSPORT_FAILURE_REASON%\""
+          + " %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%"
+          + " \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\""
+          + " \"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\" %UPSTREAM_CLUSTER_RAW%"
+          + " %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS%"
+          + " %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n";
+
+  /**
+   * The connection managers' {@code access_log} of {@code proxy} (Istio's {@code
+   * telemetryAccessLog} / {@code FileAccessLogFromMeshConfig}): the Telemetry API's providers (or
+   * none when it disables logging), else {@code defaultProviders.accessLogging}, else {@code
+   * accessLogFile} with {@code accessLogEncoding} and {@code accessLogFormat}.
+   */
+  static List<io.envoyproxy.envoy.config.accesslog.v3.AccessLog> accessLogs(
+      PushContext context, Proxy proxy, boolean client) {
     MeshConfig mesh = context.mesh();
-    TelemetryPolicies.Tracing policy = TelemetryPolicies.of(context).tracing(proxy);
+    TelemetryPolicies.AccessLogging policy =
+        TelemetryPolicies.of(context).accessLogging(proxy, client);
+    List<String> providers;
+    if (policy != null) {
+      if (policy.disabled()) {
+        return List.of();
+      }
+      providers =
+          policy.providers().isEmpty() ? mesh.defaultAccessLogProviders() : policy.providers();
+    } else {
+      providers = mesh.defaultAccessLogProviders();
+    }
+    List<io.envoyproxy.envoy.config.accesslog.v3.AccessLog> out = new ArrayList<>();
+    if (providers.isEmpty()) {
+      if (!mesh.accessLogFile().isEmpty()) {
+        out.add(fromMeshConfig(mesh.accessLogFile(), mesh));
+      }
+      return out;
+    }
+    for (String name : providers) {
+      MeshConfig.ExtensionProvider p = mesh.extensionProviders().get(name);
+      if (p == null && name.equals("envoy")) {
+        // Istio's built-in provider: /dev/stdout in the mesh config's format.
+        out.add(fromMeshConfig(MeshConfig.DEV_STDOUT, mesh));
+      } else if (p != null && p.kind().equals("envoyFileAccessLog")) {
+        String path = p.path() == null || p.path().isEmpty() ? MeshConfig.DEV_STDOUT : p.path();
+        if (p.jsonLabels() != null) {
+          out.add(fileLog(path, null, p.jsonLabels().isEmpty() ? ISTIO_JSON : p.jsonLabels()));
+        } else {
+          out.add(fileLog(path, withNewline(p.textFormat()), null));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static String withNewline(String format) {
+    if (format == null || format.isEmpty()) {
+      return ISTIO_TEXT;
+    }
+    return format.endsWith("\n") ? format : format + "\n";
+  }
+
+  private static io.envoyproxy.envoy.config.accesslog.v3.AccessLog fromMeshConfig(
+      String path, MeshConfig mesh) {
+    if (mesh.accessLogEncoding().equals("JSON")) {
+      Map<String, String> fields = ISTIO_JSON;
+      if (!mesh.accessLogFormat().isEmpty()) {
+        fields = MeshConfig.jsonFormat(mesh.accessLogFormat());
+        if (fields == null) {
+          fields = ISTIO_JSON; // Istio: a format that does not parse falls back to the default
+        }
+      }
+      return fileLog(path, null, fields);
+    }
+    return fileLog(path, withNewline(mesh.accessLogFormat()), null);
+  }
+
+  private static io.envoyproxy.envoy.config.accesslog.v3.AccessLog fileLog(
+      String path, String text, Map<String, String> json) {
+    io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString.Builder f =
+        io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString.newBuilder();
+    if (json != null) {
+      com.google.protobuf.Struct.Builder s = com.google.protobuf.Struct.newBuilder();
+      json.forEach(
+          (k, v) ->
+              s.putFields(k, com.google.protobuf.Value.newBuilder().setStringValue(v).build()));
+      f.setJsonFormat(s);
+    } else {
+      f.setTextFormatSource(
+          io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder().setInlineString(text));
+    }
+    return io.envoyproxy.envoy.config.accesslog.v3.AccessLog.newBuilder()
+        .setName("envoy.access_loggers.file")
+        .setTypedConfig(
+            Any.pack(
+                io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.newBuilder()
+                    .setPath(path)
+                    .setLogFormat(f)
+                    .build()))
+        .build();
+  }
+
+  /** The HCM {@code tracing} of {@code proxy}, or null when it traces nothing. */
+  static HttpConnectionManager.Tracing tracing(PushContext context, Proxy proxy, boolean client) {
+    MeshConfig mesh = context.mesh();
+    TelemetryPolicies.Tracing policy = TelemetryPolicies.of(context).tracing(proxy, client);
     if (policy.disabled()) {
       return null;
     }

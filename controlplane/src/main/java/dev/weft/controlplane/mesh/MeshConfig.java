@@ -27,7 +27,8 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * @param extensionProviders by name
  * @param defaultTracingProviders {@code defaultProviders.tracing}
  * @param defaultAccessLogProviders {@code defaultProviders.accessLogging}
- * @param accessLogFile {@code accessLogFile} ("" = off, Istio's default)
+ * @param accessLogFile {@code accessLogFile}: "" turns the mesh-wide access log off; when unset,
+ *     Weft's default is {@code /dev/stdout} (Istio's demo profile; Istio's default profile has "")
  * @param accessLogEncoding {@code TEXT} or {@code JSON}
  * @param accessLogFormat {@code accessLogFormat} ("" = Istio's default for the encoding)
  * @param rootNamespace {@code rootNamespace} (default {@code istio-system})
@@ -48,6 +49,9 @@ public record MeshConfig(
 
   /** Istio's default sampling percentage ({@code ProxyConfig.tracing.sampling}). */
   public static final double DEFAULT_SAMPLING = 1.0;
+
+  /** Istio's path of a container's standard output. */
+  public static final String DEV_STDOUT = "/dev/stdout";
 
   /** The file the control plane reads from its state directory. */
   public static final String FILE = "mesh.yaml";
@@ -186,7 +190,10 @@ public record MeshConfig(
         }
       }
     }
-    String file = orEmpty(string(m.get("accessLogFile"), "accessLogFile"));
+    String file =
+        m.containsKey("accessLogFile")
+            ? orEmpty(string(m.get("accessLogFile"), "accessLogFile"))
+            : DEV_STDOUT;
     String encoding = orEmpty(string(m.get("accessLogEncoding"), "accessLogEncoding"));
     if (encoding.isEmpty()) {
       encoding = "TEXT";
@@ -306,6 +313,28 @@ public record MeshConfig(
           string(e.getOrDefault("defaultValue", e.get("default_value")), w));
     }
     throw new IllegalArgumentException(w + ": needs literal, environment or header");
+  }
+
+  /**
+   * A JSON {@code accessLogFormat} (an object of strings) in its order, or null when it is not one.
+   */
+  public static Map<String, String> jsonFormat(String json) {
+    try {
+      Object o = new Load(LoadSettings.builder().build()).loadFromString(json);
+      if (!(o instanceof Map<?, ?> m)) {
+        return null;
+      }
+      Map<String, String> out = new LinkedHashMap<>();
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (e.getValue() instanceof Map || e.getValue() instanceof List) {
+          return null;
+        }
+        out.put(String.valueOf(e.getKey()), String.valueOf(e.getValue()));
+      }
+      return out;
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** Checks {@code host:port}. */

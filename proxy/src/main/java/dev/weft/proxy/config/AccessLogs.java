@@ -31,7 +31,7 @@ final class AccessLogs {
   /** The compiled entries, or null when the connection manager has none. */
   static AccessLogConfig compile(String where, List<AccessLog> logs, AccessLogSinks sinks)
       throws InvalidResourceException {
-    if (logs.isEmpty() || sinks == null) {
+    if (logs.isEmpty()) {
       return null;
     }
     List<String> headers = new ArrayList<>();
@@ -59,13 +59,16 @@ final class AccessLogs {
       } catch (IllegalArgumentException e) {
         throw new InvalidResourceException(w + e.getMessage());
       }
+      if (sinks == null) {
+        continue; // checked only: this compiler writes no logs
+      }
       try {
         out.add(new AccessLogConfig.Sink(sinks.logger(f.getPath()), format));
       } catch (IOException e) {
         throw new InvalidResourceException(w + "cannot open " + f.getPath() + ": " + e);
       }
     }
-    return new AccessLogConfig(out, headers);
+    return sinks == null ? null : new AccessLogConfig(out, headers);
   }
 
   private static LogFormat format(String w, FileAccessLog f, List<String> headers)

@@ -548,6 +548,7 @@ public final class ConfigCompiler {
         hcm.hasTracing() ? Tracing.compile(where, hcm.getTracing(), clientSpans) : null;
     dev.weft.proxy.accesslog.AccessLogConfig accessLog =
         AccessLogs.compile(where, hcm.getAccessLogList(), accessLogSinks);
+    dev.weft.proxy.stats.MetricOverrides metrics = IstioStats.compile(where, hcm);
     switch (hcm.getCodecType()) {
       case AUTO, HTTP1 -> {}
       default ->
@@ -586,7 +587,8 @@ public final class ConfigCompiler {
             limits,
             upgrades,
             tracing,
-            accessLog);
+            accessLog,
+            metrics);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
@@ -600,7 +602,8 @@ public final class ConfigCompiler {
             limits,
             upgrades,
             tracing,
-            accessLog);
+            accessLog,
+            metrics);
       }
       default ->
           throw new InvalidResourceException(
@@ -647,6 +650,9 @@ public final class ConfigCompiler {
     HttpFilterFactory terminal = null;
     for (int i = 0; i < n; i++) {
       HttpFilter f = hcm.getHttpFilters(i);
+      if (IstioStats.is(f) && i < n - 1) {
+        continue; // Istio's stats filter configures the proxy's metrics (IstioStats)
+      }
       HttpFilterFactory.Provider provider =
           httpFilterRegistry.provider(f.getTypedConfig().getTypeUrl(), f.getName());
       boolean last = i == n - 1;

@@ -32,7 +32,8 @@ public record HttpConnectionManagerConfig(
     DownstreamLimits limits,
     java.util.Set<String> upgradeTypes,
     dev.weft.proxy.tracing.TracingConfig tracing,
-    dev.weft.proxy.accesslog.AccessLogConfig accessLog)
+    dev.weft.proxy.accesslog.AccessLogConfig accessLog,
+    dev.weft.proxy.stats.MetricOverrides metrics)
     implements NetworkFilterConfig {
 
   public HttpConnectionManagerConfig {
@@ -58,6 +59,7 @@ public record HttpConnectionManagerConfig(
         httpFilters,
         limits,
         upgradeTypes,
+        null,
         null,
         null);
   }

@@ -19,7 +19,12 @@ final class StreamCompletion {
   private StreamCompletion() {}
 
   /** Istio's standard metrics of the stream (label sets interned, see {@link IstioTelemetry}). */
-  private static void recordIstio(StreamInfo info, ClusterStats c, int code, String flags) {
+  private static void recordIstio(
+      StreamInfo info,
+      ClusterStats c,
+      int code,
+      String flags,
+      dev.weft.proxy.stats.MetricOverrides overrides) {
     IstioTelemetry t = c.telemetry();
     if (t.enabled()) {
       t.record(
@@ -32,7 +37,8 @@ final class StreamCompletion {
           flags,
           info.durationMillis(),
           info.bytesReceived(),
-          info.bytesSent());
+          info.bytesSent(),
+          overrides);
     }
   }
 
@@ -51,7 +57,7 @@ final class StreamCompletion {
     if (cluster != null) {
       clusterName = cluster.name();
       cluster.stats().request(code);
-      recordIstio(info, cluster.stats(), code, flags);
+      recordIstio(info, cluster.stats(), code, flags, hcm == null ? null : hcm.metrics());
       if (info.endpoint() != null) {
         upstreamHost = info.endpoint().hostPort();
         info.endpoint().stats().request(code >= 500 || code == 0);
@@ -61,7 +67,7 @@ final class StreamCompletion {
       clusterName = info.missingCluster();
       ClusterStats missing = dp.stats().cluster(clusterName);
       missing.request(code);
-      recordIstio(info, missing, code, flags);
+      recordIstio(info, missing, code, flags, hcm == null ? null : hcm.metrics());
     }
     if (info.span() != null) {
       dp.tracer().finish(info.span(), info);

@@ -158,6 +158,36 @@ public final class IstioTelemetry {
       long durationMillis,
       long requestBytes,
       long responseBytes) {
+    record(
+        cluster,
+        peer,
+        peerUriSan,
+        mutualTls,
+        authority,
+        code,
+        flags,
+        durationMillis,
+        requestBytes,
+        responseBytes,
+        null);
+  }
+
+  /**
+   * Records one finished stream through {@code cluster}, its metrics customised by {@code
+   * overrides} (its connection manager's {@code istio.stats}, or null).
+   */
+  public void record(
+      ClusterStats cluster,
+      PeerMetadata peer,
+      String peerUriSan,
+      boolean mutualTls,
+      String authority,
+      int code,
+      String flags,
+      long durationMillis,
+      long requestBytes,
+      long responseBytes,
+      MetricOverrides overrides) {
     if (!enabled) {
       return;
     }
@@ -165,16 +195,24 @@ public final class IstioTelemetry {
     boolean inbound = cluster.inbound();
     IstioSeries.Key key =
         new IstioSeries.Key(
-            p, inbound ? peerUriSan : null, mutualTls, inbound ? authority : null, code, flags);
+            p,
+            inbound ? peerUriSan : null,
+            mutualTls,
+            inbound ? authority : null,
+            code,
+            flags,
+            overrides);
     IstioSeries s = cluster.istio.get(key);
     if (s == null) {
       if (cluster.istio.size() >= MAX_SERIES_PER_CLUSTER) {
         // Peers and authorities come from requests: past the cap, new ones fold into an
         // unknown peer and service, so that a client cannot grow the proxy's memory.
-        key = new IstioSeries.Key(PeerMetadata.UNKNOWN, null, mutualTls, null, code, flags);
+        key =
+            new IstioSeries.Key(
+                PeerMetadata.UNKNOWN, null, mutualTls, null, code, flags, overrides);
         overflow.increment();
       }
-      s = cluster.istio.computeIfAbsent(key, k -> new IstioSeries(labels(cluster, k)));
+      s = cluster.istio.computeIfAbsent(key, k -> series(cluster, k));
     }
     s.record(durationMillis, requestBytes, responseBytes);
   }
@@ -182,6 +220,71 @@ public final class IstioTelemetry {
   /** Istio's label set, in Istio's order, for a series of {@code cluster}. */
   String labels(ClusterStats cluster, IstioSeries.Key k) {
     return labels(cluster, k, false);
+  }
+
+  /** A new series of {@code cluster} with its label texts, overrides applied per metric. */
+  private IstioSeries series(ClusterStats cluster, IstioSeries.Key k) {
+    String base = labels(cluster, k);
+    MetricOverrides o = k.overrides();
+    if (o == null) {
+      return new IstioSeries(base);
+    }
+    String[] perMetric = new String[MetricOverrides.HTTP_METRICS.length];
+    for (int i = 0; i < perMetric.length; i++) {
+      MetricOverrides.Override m = o.of(MetricOverrides.HTTP_METRICS[i]);
+      perMetric[i] = m == null ? base : m.drop() ? null : override(base, m);
+    }
+    return new IstioSeries(base, perMetric);
+  }
+
+  /**
+   * {@code labels} with {@code m}'s tags removed and set (Istio's tag overrides: an upserted tag
+   * keeps its place, a new one goes last).
+   */
+  static String override(String labels, MetricOverrides.Override m) {
+    java.util.LinkedHashMap<String, String> pairs = new java.util.LinkedHashMap<>();
+    // The label text is name="escaped value",... built by label(): split on the quotes.
+    int i = 0;
+    while (i < labels.length()) {
+      int eq = labels.indexOf("=\"", i);
+      if (eq < 0) {
+        break;
+      }
+      String name = labels.substring(i, eq);
+      int j = eq + 2;
+      StringBuilder v = new StringBuilder();
+      while (j < labels.length() && labels.charAt(j) != '"') {
+        if (labels.charAt(j) == '\\' && j + 1 < labels.length()) {
+          v.append(labels.charAt(j)).append(labels.charAt(j + 1));
+          j += 2;
+        } else {
+          v.append(labels.charAt(j++));
+        }
+      }
+      pairs.put(name, v.toString());
+      i = j + 2; // past the quote and the comma
+    }
+    for (String r : m.remove()) {
+      pairs.remove(r);
+    }
+    StringBuilder sb = new StringBuilder(labels.length());
+    for (var e : pairs.entrySet()) {
+      String up = m.upsert().get(e.getKey());
+      if (up != null) {
+        label(sb, e.getKey(), up);
+      } else {
+        sb.append(e.getKey()).append("=\"").append(e.getValue()).append("\",");
+      }
+    }
+    for (var e : m.upsert().entrySet()) {
+      if (!pairs.containsKey(e.getKey())) {
+        label(sb, e.getKey(), e.getValue());
+      }
+    }
+    if (sb.length() > 0) {
+      sb.setLength(sb.length() - 1);
+    }
+    return sb.toString();
   }
 
   /**

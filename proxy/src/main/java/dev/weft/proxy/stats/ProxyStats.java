@@ -304,26 +304,43 @@ public final class ProxyStats {
     for (ClusterStats c : clusters) {
       all.addAll(c.istio.values());
     }
-    all.sort(java.util.Comparator.comparing(s -> s.labels));
-    sb.append("# TYPE istio_requests_total counter\n");
-    for (IstioSeries s : all) {
-      sb.append("istio_requests_total{")
-          .append(s.labels)
-          .append("} ")
-          .append(s.requests.sum())
-          .append('\n');
-    }
-    sb.append("# TYPE istio_request_duration_milliseconds histogram\n");
-    for (IstioSeries s : all) {
-      s.duration.appendTo(sb, "istio_request_duration_milliseconds", s.labels);
-    }
-    sb.append("# TYPE istio_request_bytes histogram\n");
-    for (IstioSeries s : all) {
-      s.requestBytes.appendTo(sb, "istio_request_bytes", s.labels);
-    }
-    sb.append("# TYPE istio_response_bytes histogram\n");
-    for (IstioSeries s : all) {
-      s.responseBytes.appendTo(sb, "istio_response_bytes", s.labels);
+    // Series whose label texts are equal after tag overrides are reported as one (summed).
+    String[] names = {
+      "istio_requests_total",
+      "istio_request_duration_milliseconds",
+      "istio_request_bytes",
+      "istio_response_bytes"
+    };
+    for (int m = 0; m < names.length; m++) {
+      java.util.TreeMap<String, java.util.List<IstioSeries>> byLabels = new java.util.TreeMap<>();
+      for (IstioSeries s : all) {
+        String l = s.metricLabels[m];
+        if (l != null) {
+          byLabels.computeIfAbsent(l, k -> new java.util.ArrayList<>()).add(s);
+        }
+      }
+      sb.append("# TYPE ").append(names[m]).append(m == 0 ? " counter\n" : " histogram\n");
+      for (var e : byLabels.entrySet()) {
+        if (m == 0) {
+          long total = 0;
+          for (IstioSeries s : e.getValue()) {
+            total += s.requests.sum();
+          }
+          sb.append(names[m]).append('{').append(e.getKey()).append("} ").append(total);
+          sb.append('\n');
+        } else {
+          final int metric = m;
+          IstioSeries.Histogram.appendMerged(
+              sb,
+              names[m],
+              e.getKey(),
+              e.getValue().stream()
+                  .map(
+                      s ->
+                          metric == 1 ? s.duration : metric == 2 ? s.requestBytes : s.responseBytes)
+                  .toList());
+        }
+      }
     }
     java.util.List<IstioTcpSeries> tcp = new java.util.ArrayList<>();
     for (ClusterStats c : clusters) {
