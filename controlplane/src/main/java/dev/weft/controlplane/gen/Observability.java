@@ -428,16 +428,23 @@ final class Observability {
       return null;
     }
     String host = Hosts.resolve(p.service(), context.mesh().rootNamespace());
-    String cluster = "outbound|" + p.port() + "||" + host;
     String path = p.kind().equals("opentelemetry") ? p.path() : ZIPKIN_PATH;
     MeshService svc = context.service(host);
     if (svc != null) {
-      return new Collector(p.kind(), cluster, host, p.port(), path, null);
+      return new Collector(
+          p.kind(), "outbound|" + p.port() + "||" + host, host, p.port(), path, null);
     }
+    // Outside the mesh (an address, localhost, a name DNS knows): named as Istio names it.
     String address = resolve(context, p.service());
     return address == null
         ? null
-        : new Collector(p.kind(), cluster, p.service(), p.port(), path, address);
+        : new Collector(
+            p.kind(),
+            "outbound|" + p.port() + "||" + p.service(),
+            p.service(),
+            p.port(),
+            path,
+            address);
   }
 
   /**

@@ -146,10 +146,11 @@ final class TelemetryPolicies {
         if (!applies(al.mode(), client)) {
           continue;
         }
-        if (al.providers() != null) {
+        if (al.providers() != null && !al.providers().isEmpty()) {
+          // Istio tracks logging per provider: naming providers enables them, unless disabled.
           providers = al.providers();
-        }
-        if (al.disabled() != null) {
+          disabled = Boolean.TRUE.equals(al.disabled());
+        } else if (al.disabled() != null) {
           disabled = al.disabled();
         }
       }

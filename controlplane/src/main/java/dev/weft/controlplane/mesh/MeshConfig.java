@@ -67,7 +67,7 @@ public record MeshConfig(
           Map.of(),
           List.of(),
           List.of(),
-          "",
+          DEV_STDOUT,
           "TEXT",
           "",
           "istio-system");
