@@ -1,8 +1,10 @@
-package dev.weft.cli;
+package dev.weft.cli.install;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.weft.cli.common.CliException;
+import dev.weft.cli.common.StateDir;
 import dev.weft.controlplane.mesh.MeshConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;

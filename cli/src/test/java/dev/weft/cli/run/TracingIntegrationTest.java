@@ -1,9 +1,15 @@
-package dev.weft.cli;
+package dev.weft.cli.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
+import dev.weft.cli.install.Installer;
+import dev.weft.cli.install.MeshSettings;
 import dev.weft.controlplane.ControlPlane;
 import dev.weft.proxy.Proxy;
 import dev.weft.samples.DemoManifests;
