@@ -56,8 +56,13 @@ public final class SpanExporter implements AutoCloseable {
   private final ArrayBlockingQueue<FinishedSpan> queue;
   private final Function<String, InetSocketAddress> collectorAddress;
   private final Map<String, TracingStats> stats;
-  private final HttpClient http;
+
+  /** Made by the exporter's thread at its first report (its selector is a thread of its own). */
+  private volatile HttpClient http;
+
   private final Thread thread;
+  private final java.util.concurrent.atomic.AtomicBoolean started =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean closed;
 
   /**
@@ -72,17 +77,15 @@ public final class SpanExporter implements AutoCloseable {
     this.queue = new ArrayBlockingQueue<>(options.capacity());
     this.collectorAddress = collectorAddress;
     this.stats = Map.copyOf(stats);
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(options.timeout())
-            .build();
     this.thread = Thread.ofPlatform().name("weft-tracing").daemon().unstarted(this::run);
-    thread.start();
+    // Started by the first span: a proxy that never traces has no exporter thread waking up.
   }
 
   /** Queues a span; never blocks (a full queue drops it). */
   public void offer(FinishedSpan span) {
+    if (!started.get() && started.compareAndSet(false, true)) {
+      thread.start();
+    }
     if (closed || !queue.offer(span)) {
       stats(span.provider()).spansDropped.increment();
     }
@@ -123,8 +126,9 @@ public final class SpanExporter implements AutoCloseable {
         return;
       }
       if (drained.isEmpty()) {
-        // Nothing woke this thread: event loops only enqueue. Look again shortly.
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        // Nothing woke this thread: event loops only enqueue. Look again shortly (less often
+        // when nothing waits to be sent).
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(batches.isEmpty() ? 100 : 20));
       }
     }
   }
@@ -159,6 +163,13 @@ public final class SpanExporter implements AutoCloseable {
             .header("content-type", contentType)
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build();
+    if (http == null) {
+      http =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(options.timeout())
+              .build();
+    }
     try {
       HttpResponse<Void> resp = http.send(req, HttpResponse.BodyHandlers.discarding());
       if (resp.statusCode() / 100 == 2) {
@@ -184,12 +195,18 @@ public final class SpanExporter implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    if (!started.get()) {
+      return;
+    }
     LockSupport.unpark(thread);
     try {
       thread.join(options.timeout().toMillis() + 1000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    http.shutdownNow();
+    HttpClient h = http;
+    if (h != null) {
+      h.shutdownNow();
+    }
   }
 }
