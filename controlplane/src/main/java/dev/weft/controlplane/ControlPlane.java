@@ -481,6 +481,9 @@ public final class ControlPlane implements AutoCloseable {
      */
     public Builder prometheusUrl(java.net.URI url) {
       this.prometheusUrl = url;
+      return this;
+    }
+
     private dev.weft.controlplane.mesh.MeshConfig meshConfig;
 
     /**
