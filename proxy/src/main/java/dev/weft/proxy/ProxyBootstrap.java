@@ -23,6 +23,7 @@ public final class ProxyBootstrap {
   private final InetSocketAddress adminAddress;
   private final InetSocketAddress prometheusAddress;
   private final boolean telemetry;
+  private final boolean defaultAccessLog;
   private final Path accessLogPath;
   private final long maxDownstreamConnections;
   private final dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters;
@@ -48,6 +49,7 @@ public final class ProxyBootstrap {
     this.adminAddress = b.adminAddress;
     this.prometheusAddress = b.prometheusAddress;
     this.telemetry = b.telemetry;
+    this.defaultAccessLog = b.defaultAccessLog;
     this.accessLogPath = b.accessLogPath;
     this.httpFilters = b.httpFilters;
     Map<String, Object> copy = new LinkedHashMap<>();
@@ -144,6 +146,15 @@ public final class ProxyBootstrap {
     return telemetry;
   }
 
+  /**
+   * Whether requests of connection managers without {@code access_log} go to the access log in
+   * Istio's text format (default, for embedders and tests), or are not logged, as in Envoy (the
+   * local runtime, whose control plane sends {@code access_log} from the mesh config).
+   */
+  public boolean defaultAccessLog() {
+    return defaultAccessLog;
+  }
+
   /** The access log file; empty means standard output. */
   public Optional<Path> accessLogPath() {
     return Optional.ofNullable(accessLogPath);
@@ -188,6 +199,7 @@ public final class ProxyBootstrap {
         new InetSocketAddress("127.0.0.1", WellKnownPorts.PROXY_ADMIN);
     private InetSocketAddress prometheusAddress;
     private boolean telemetry = true;
+    private boolean defaultAccessLog = true;
     private Path accessLogPath;
     private long maxDownstreamConnections;
     private dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters =
@@ -284,6 +296,12 @@ public final class ProxyBootstrap {
     }
 
     /** Turns Istio's metadata exchange and standard metrics on (the default) or off. */
+    /** See {@link ProxyBootstrap#defaultAccessLog()}. */
+    public Builder defaultAccessLog(boolean on) {
+      this.defaultAccessLog = on;
+      return this;
+    }
+
     public Builder telemetry(boolean on) {
       this.telemetry = on;
       return this;

@@ -34,6 +34,9 @@ public final class ClusterGenerator implements Generator {
   @Override
   public List<Message> generate(PushContext context, Proxy proxy) {
     List<Message> out = new ArrayList<>(outbound(context, proxy));
+    // The tracing collectors outside the mesh (Istio's bootstrap `zipkin` cluster and extension
+    // providers that are not mesh services).
+    out.addAll(Observability.collectorClusters(context));
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String name = ClusterName.inbound(in.port()).toString();
       out.add(

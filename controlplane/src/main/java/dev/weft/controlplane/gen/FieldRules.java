@@ -47,6 +47,7 @@ final class FieldRules {
     peerAuthentication();
     authorizationPolicy();
     requestAuthentication();
+    telemetry();
     // A Namespace only names a namespace: nothing to enforce.
     RULES.put(ResourceKind.NAMESPACE, Map.of());
     // A Secret has no spec: its TLS keys are checked at apply (CredentialSecrets) and served to
@@ -724,6 +725,73 @@ final class FieldRules {
             "REQUIRED".equals(v)
                 ? "required tokens (a request without a token still passes this filter)"
                 : null);
+    t.done();
+  }
+
+  /**
+   * {@link TelemetryPolicies} and {@link Observability}: tracing and access logging in the
+   * connection managers' {@code tracing} and {@code access_log}; metric overrides in the proxy's
+   * {@code istio.stats} filter.
+   */
+  private static void telemetry() {
+    Table t = new Table(ResourceKind.TELEMETRY);
+    t.enforced("spec");
+    t.enforced("spec.selector");
+    t.leaf("spec.selector.matchLabels");
+    t.notEnforced("spec.targetRef", TARGET_REFS);
+    t.notEnforced("spec.targetRefs", TARGET_REFS);
+    t.enforced("spec.tracing");
+    String tr = "spec.tracing[]";
+    t.container(tr + ".match");
+    t.leaf(tr + ".match.mode");
+    t.leaf(tr + ".providers");
+    t.leaf(tr + ".randomSamplingPercentage");
+    t.leaf(tr + ".disableSpanReporting");
+    t.leaf(tr + ".customTags");
+    t.notEnforced(
+        tr + ".useRequestIdForTraceSampling",
+        "useRequestIdForTraceSampling (the sampling draw is random, the decision is propagated)");
+    t.enforced("spec.accessLogging");
+    String al = "spec.accessLogging[]";
+    t.container(al + ".match");
+    t.leaf(al + ".match.mode");
+    t.leaf(al + ".providers");
+    t.leaf(al + ".disabled");
+    t.notEnforced(al + ".filter", "access log filter expressions (CEL; every request is logged)");
+    t.enforced("spec.metrics");
+    String m = "spec.metrics[]";
+    t.noEffect(m + ".providers", "Weft's proxies always serve Istio's metrics to Prometheus");
+    t.noEffect(m + ".reportingInterval", "metrics are read when scraped (no reporting interval)");
+    t.enforced(m + ".overrides");
+    String o = m + ".overrides[]";
+    t.container(o + ".match");
+    t.conditional(
+        o + ".match.metric",
+        "for HTTP metrics (TCP and gRPC message metrics are not overridden)",
+        (k, v, a) -> {
+          String metric = string(v);
+          return metric.startsWith("TCP_") || metric.startsWith("GRPC_")
+              ? "overrides of " + metric + " (TCP and gRPC message metrics keep their labels)"
+              : null;
+        });
+    t.notEnforced(o + ".match.customMetric", "custom metrics (only Istio's standard metrics)");
+    t.leaf(o + ".match.mode");
+    t.leaf(o + ".disabled");
+    t.conditional(
+        o + ".tagOverrides",
+        "for REMOVE and literal values ('text' or \"text\" CEL strings)",
+        (k, v, a) -> {
+          if (v instanceof Map<?, ?> tags) {
+            for (Object tag : tags.values()) {
+              if (tag instanceof Map<?, ?> to
+                  && !"REMOVE".equals(to.get("operation"))
+                  && TelemetryPolicies.literal(string(to.get("value"))) == null) {
+                return "tag values that are CEL expressions (only literal strings are applied)";
+              }
+            }
+          }
+          return null;
+        });
     t.done();
   }
 

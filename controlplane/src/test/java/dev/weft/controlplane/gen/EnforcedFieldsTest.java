@@ -257,6 +257,26 @@ class EnforcedFieldsTest {
         serviceAccount: vm
         locality: us-east/zone-a/sub-1
       ---
+      apiVersion: telemetry.istio.io/v1
+      kind: Telemetry
+      metadata: {name: probe, namespace: demo}
+      spec:
+        selector: {matchLabels: {version: v1}}
+        tracing:
+        - match: {mode: SERVER}
+          providers: [{name: otel}]
+          randomSamplingPercentage: 42
+          disableSpanReporting: false
+          customTags: {t: {literal: {value: x}}}
+        accessLogging:
+        - match: {mode: CLIENT}
+          providers: [{name: json-log}]
+          disabled: false
+        metrics:
+        - overrides:
+          - match: {metric: REQUEST_COUNT, mode: SERVER}
+            disabled: true
+      ---
       apiVersion: security.istio.io/v1
       kind: AuthorizationPolicy
       metadata: {name: probe, namespace: demo}
@@ -481,6 +501,18 @@ class EnforcedFieldsTest {
           "UNAVAILABLE", List.of("INTERNAL"),
           "source.ip", List.of("remote.ip"));
 
+  /** Providers the Telemetry probe can name. */
+  static final dev.weft.controlplane.mesh.MeshConfig MESH =
+      dev.weft.controlplane.mesh.MeshConfig.parse(
+          """
+          defaultProviders: {tracing: [zk]}
+          extensionProviders:
+          - {name: zk, zipkin: {service: 127.0.0.1, port: 9411}}
+          - {name: otel, opentelemetry: {service: 127.0.0.1, port: 4318, http: {path: /v1/traces}}}
+          - name: json-log
+            envoyFileAccessLog: {path: /dev/stdout, logFormat: {labels: {code: "%RESPONSE_CODE%"}}}
+          """);
+
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
   @Test
@@ -558,7 +590,7 @@ class EnforcedFieldsTest {
             Proxy.fromNode(MtlsGenerationTest.mtlsNode(Fixtures.v2Node(), "podinfo")),
             Fixtures.gateway());
     PushContext ctx =
-        PushContext.build(1, snapshot, proxies.stream().map(Proxy::workload).toList());
+        PushContext.build(1, snapshot, proxies.stream().map(Proxy::workload).toList(), MESH);
     StringBuilder out = new StringBuilder();
     for (Proxy p : proxies) {
       for (Generator g : Generators.ALL) {

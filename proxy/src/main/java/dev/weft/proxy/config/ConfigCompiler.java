@@ -119,6 +119,27 @@ public final class ConfigCompiler {
     this.scheduler = scheduler;
   }
 
+  private boolean router;
+  private dev.weft.proxy.accesslog.AccessLogSinks accessLogSinks;
+
+  /**
+   * Where connection managers' {@code access_log} entries write; without sinks they are ignored.
+   * Returns this compiler.
+   */
+  public ConfigCompiler accessLogSinks(dev.weft.proxy.accesslog.AccessLogSinks sinks) {
+    this.accessLogSinks = sinks;
+    return this;
+  }
+
+  /**
+   * Tells the compiler the proxy is a router (gateway): its connection managers' spans are SERVER
+   * spans whatever the listener's direction. Returns this compiler.
+   */
+  public ConfigCompiler router(boolean router) {
+    this.router = router;
+    return this;
+  }
+
   /** The secret store TLS contexts read. */
   public SecretStore secrets() {
     return secrets;
@@ -159,8 +180,13 @@ public final class ConfigCompiler {
       throw new InvalidResourceException(where + "at least one filter chain is required");
     }
     List<FilterChainConfig> chains = new ArrayList<>(l.getFilterChainsCount());
+    // Envoy's tracing operation: egress (CLIENT spans) on an OUTBOUND listener of a sidecar.
+    boolean clientSpans =
+        !router
+            && l.getTrafficDirection()
+                == io.envoyproxy.envoy.config.core.v3.TrafficDirection.OUTBOUND;
     for (FilterChain chain : l.getFilterChainsList()) {
-      FilterChainConfig c = filterChain(where, name, chain);
+      FilterChainConfig c = filterChain(where, name, chain, clientSpans);
       for (FilterChainConfig other : chains) {
         if (other.match().equals(c.match())) {
           // Envoy: "multiple filter chains with the same matching rules are defined".
@@ -325,7 +351,8 @@ public final class ConfigCompiler {
     return new ClusterTransport(def, matches);
   }
 
-  private FilterChainConfig filterChain(String where, String listenerName, FilterChain chain)
+  private FilterChainConfig filterChain(
+      String where, String listenerName, FilterChain chain, boolean clientSpans)
       throws InvalidResourceException {
     FilterChainMatch match =
         chain.hasFilterChainMatch()
@@ -366,7 +393,11 @@ public final class ConfigCompiler {
     }
     HttpConnectionManager hcm = unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
     return new FilterChainConfig(
-        chain.getName(), match, connectionManager(where, listenerName, hcm), limit, tls);
+        chain.getName(),
+        match,
+        connectionManager(where, listenerName, hcm, clientSpans),
+        limit,
+        tls);
   }
 
   /**
@@ -524,8 +555,13 @@ public final class ConfigCompiler {
   }
 
   private HttpConnectionManagerConfig connectionManager(
-      String where, String listenerName, HttpConnectionManager hcm)
+      String where, String listenerName, HttpConnectionManager hcm, boolean clientSpans)
       throws InvalidResourceException {
+    dev.weft.proxy.tracing.TracingConfig tracing =
+        hcm.hasTracing() ? Tracing.compile(where, hcm.getTracing(), clientSpans) : null;
+    dev.weft.proxy.accesslog.AccessLogConfig accessLog =
+        AccessLogs.compile(where, hcm.getAccessLogList(), accessLogSinks);
+    dev.weft.proxy.stats.MetricOverrides metrics = IstioStats.compile(where, hcm);
     switch (hcm.getCodecType()) {
       case AUTO, HTTP1 -> {}
       default ->
@@ -555,12 +591,32 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(where + "rds.route_config_name is empty");
         }
         return new HttpConnectionManagerConfig(
-            statPrefix, rds, null, server, ifAbsent, httpFilters, limits, upgrades);
+            statPrefix,
+            rds,
+            null,
+            server,
+            ifAbsent,
+            httpFilters,
+            limits,
+            upgrades,
+            tracing,
+            accessLog,
+            metrics);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
         return new HttpConnectionManagerConfig(
-            statPrefix, null, inline, server, ifAbsent, httpFilters, limits, upgrades);
+            statPrefix,
+            null,
+            inline,
+            server,
+            ifAbsent,
+            httpFilters,
+            limits,
+            upgrades,
+            tracing,
+            accessLog,
+            metrics);
       }
       default ->
           throw new InvalidResourceException(
@@ -607,6 +663,9 @@ public final class ConfigCompiler {
     HttpFilterFactory terminal = null;
     for (int i = 0; i < n; i++) {
       HttpFilter f = hcm.getHttpFilters(i);
+      if (IstioStats.is(f) && i < n - 1) {
+        continue; // Istio's stats filter configures the proxy's metrics (IstioStats)
+      }
       HttpFilterFactory.Provider provider =
           httpFilterRegistry.provider(f.getTypedConfig().getTypeUrl(), f.getName());
       boolean last = i == n - 1;

@@ -30,6 +30,9 @@ public final class ClusterStats {
   /** Istio's series of this cluster, interned by label set. */
   final ConcurrentHashMap<IstioSeries.Key, IstioSeries> istio = new ConcurrentHashMap<>();
 
+  /** Istio's TCP series of this cluster, made at its first connection. */
+  volatile IstioTcpSeries tcp;
+
   ClusterStats(String name, IstioTelemetry telemetry) {
     this.name = name;
     this.telemetry = telemetry;
