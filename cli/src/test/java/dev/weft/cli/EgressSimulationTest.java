@@ -9,7 +9,7 @@ import dev.weft.api.ResourceParser;
 import dev.weft.controlplane.gen.Generator;
 import dev.weft.controlplane.gen.Generators;
 import dev.weft.controlplane.gen.Proxy;
-import dev.weft.controlplane.push.MeshConfig;
+import dev.weft.controlplane.mesh.MeshConfig;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.store.ConfigSnapshot;
 import dev.weft.controlplane.store.StoredResource;

@@ -75,10 +75,10 @@ public final class ControlPlane implements AutoCloseable {
       List.of(SecretNames.CONTROL_PLANE_SAN, SecretNames.CONTROL_PLANE_SAN + ".cluster.local");
 
   private final Path stateDir;
+  private final dev.weft.controlplane.mesh.MeshConfig meshConfig;
   private final InetSocketAddress requestedXds;
   private final InetSocketAddress requestedApi;
   private final Duration debounce;
-  private final dev.weft.controlplane.push.MeshConfig mesh;
   private final Duration workloadGracePeriod;
   private final Clock clock;
   private final Duration certificateTtl;
@@ -106,7 +106,6 @@ public final class ControlPlane implements AutoCloseable {
     this.requestedXds = b.xdsAddress;
     this.requestedApi = b.apiAddress;
     this.debounce = b.debounce;
-    this.mesh = b.mesh;
     this.workloadGracePeriod = b.workloadGracePeriod;
     this.clock = b.clock;
     this.certificateTtl = b.certificateTtl;
@@ -115,6 +114,7 @@ public final class ControlPlane implements AutoCloseable {
     this.scrapeInterval = b.scrapeInterval;
     this.dashboardWindow = b.dashboardWindow;
     this.prometheusUrl = b.prometheusUrl;
+    this.meshConfig = b.meshConfig;
   }
 
   /**
@@ -162,7 +162,9 @@ public final class ControlPlane implements AutoCloseable {
               clock,
               debounce,
               (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS),
-              mesh);
+              meshConfig != null
+                  ? meshConfig
+                  : dev.weft.controlplane.mesh.MeshConfig.load(stateDir));
       ads = new AdsService(executor, push, registry);
       pushController = push;
       Path caDir = stateDir.resolve(CA_DIR);
@@ -428,8 +430,6 @@ public final class ControlPlane implements AutoCloseable {
         new InetSocketAddress("127.0.0.1", WellKnownPorts.XDS_TLS);
     private InetSocketAddress apiAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.API);
     private Duration debounce = Duration.ofMillis(100);
-    private dev.weft.controlplane.push.MeshConfig mesh =
-        dev.weft.controlplane.push.MeshConfig.DEFAULT;
     private Duration workloadGracePeriod = WorkloadRegistry.DEFAULT_GRACE_PERIOD;
     private Clock clock = Clock.systemUTC();
     private Duration certificateTtl = CertificateAuthority.DEFAULT_TTL;
@@ -484,6 +484,17 @@ public final class ControlPlane implements AutoCloseable {
       return this;
     }
 
+    private dev.weft.controlplane.mesh.MeshConfig meshConfig;
+
+    /**
+     * The mesh config; by default the state directory's {@code mesh.yaml} (Istio's defaults when it
+     * is absent).
+     */
+    public Builder meshConfig(dev.weft.controlplane.mesh.MeshConfig mesh) {
+      this.meshConfig = mesh;
+      return this;
+    }
+
     /** The state directory (required): token, controlplane.json, store/, registry/. */
     public Builder stateDir(Path stateDir) {
       this.stateDir = Objects.requireNonNull(stateDir, "stateDir");
@@ -506,15 +517,6 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /** The quiet period before a config change is pushed. Default 100 ms. */
-    /**
-     * The mesh-wide settings (Istio's MeshConfig: {@code outboundTrafficPolicy.mode}); default
-     * {@link dev.weft.controlplane.push.MeshConfig#DEFAULT}.
-     */
-    public Builder meshConfig(dev.weft.controlplane.push.MeshConfig mesh) {
-      this.mesh = java.util.Objects.requireNonNull(mesh);
-      return this;
-    }
-
     public Builder debounce(Duration debounce) {
       if (debounce.isNegative()) {
         throw new IllegalArgumentException("debounce must not be negative");

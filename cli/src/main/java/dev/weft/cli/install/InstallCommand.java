@@ -3,6 +3,7 @@ package dev.weft.cli.install;
 import dev.weft.cli.common.Addons;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.StateDir;
 import dev.weft.cli.common.StateDirOption;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -27,12 +28,21 @@ public final class InstallCommand implements Callable<Integer> {
       names = "--set",
       paramLabel = "KEY=VALUE",
       description =
-          "istioctl's --set: profile=P, meshConfig.outboundTrafficPolicy.mode=ALLOW_ANY or"
-              + " REGISTRY_ONLY, and where add-ons run for weft dashboard:"
+          "istioctl's --set: profile=P, and where add-ons run for weft dashboard:"
               + " kiali.external_services.prometheus.url=URL (the dashboard then queries it),"
               + " kiali.external_services.grafana.url=URL, kiali.external_services.tracing.url=URL"
-              + " (Jaeger), meshConfig.defaultConfig.tracing.zipkin.address=HOST:PORT.")
+              + " (Jaeger), and Istio's mesh config: meshConfig.<path>=<value> (e.g."
+              + " meshConfig.enableTracing=true,"
+              + " meshConfig.outboundTrafficPolicy.mode=REGISTRY_ONLY,"
+              + " meshConfig.defaultConfig.tracing.sampling=100,"
+              + " meshConfig.defaultConfig.tracing.zipkin.address=HOST:PORT); repeatable.")
   java.util.List<String> set = new java.util.ArrayList<>();
+
+  @Option(
+      names = {"-f", "--filename"},
+      paramLabel = "FILE",
+      description = "An IstioOperator file; its spec.meshConfig is used.")
+  java.nio.file.Path operatorFile;
 
   @Option(
       names = "--ingress-port",
@@ -74,36 +84,45 @@ public final class InstallCommand implements Callable<Integer> {
       description = "Accepted for istioctl compatibility.")
   boolean yes;
 
-  private static final String OUTBOUND_TRAFFIC_POLICY = "meshConfig.outboundTrafficPolicy.mode";
-
   @Override
   public Integer call() {
     String p = profile;
     java.util.Map<String, String> addons = new java.util.LinkedHashMap<>();
-    String outboundTrafficPolicy = null;
+    java.util.List<String> mesh = new java.util.ArrayList<>();
     for (String kv : set) {
       int eq = kv.indexOf('=');
       String key = eq < 0 ? kv : kv.substring(0, eq);
+      boolean known = false;
       if (key.equals("profile") && eq > 0) {
         p = kv.substring(eq + 1);
-      } else if (key.equals(OUTBOUND_TRAFFIC_POLICY) && eq > 0) {
-        try {
-          outboundTrafficPolicy = dev.weft.controlplane.push.MeshConfig.mode(kv.substring(eq + 1));
-        } catch (IllegalArgumentException e) {
-          throw new CliException("--set: " + e.getMessage());
-        }
-      } else if (Addons.accepts(key) && eq > 0) {
+        known = true;
+      }
+      if (Addons.accepts(key) && eq > 0) {
         addons.put(key, kv.substring(eq + 1));
-      } else {
+        known = true;
+      }
+      if (key.startsWith("meshConfig.") && eq > 0) {
+        mesh.add(kv); // also the zipkin address the dashboard prints
+        known = true;
+      }
+      if (!known) {
         throw new CliException(
             "--set "
                 + kv
-                + ": only profile=P, "
-                + OUTBOUND_TRAFFIC_POLICY
-                + "=MODE and the add-on locations (see --help) are supported");
+                + ": only profile=P, meshConfig.* and the add-on locations (see --help) are"
+                + " supported");
       }
     }
-    Addons.record(state.resolve().create(), addons);
+    StateDir st = state.resolve().create();
+    Addons.record(st, addons);
+    if (MeshSettings.write(st, mesh, operatorFile)) {
+      spec.commandLine()
+          .getOut()
+          .println(
+              "✔ Mesh config written to "
+                  + st.root().resolve(dev.weft.controlplane.mesh.MeshConfig.FILE)
+                  + " (read when the control plane starts)");
+    }
     Installer.Options o =
         new Installer.Options(
             p,
@@ -112,9 +131,8 @@ public final class InstallCommand implements Callable<Integer> {
             HostPort.fromOption(api),
             Duration.ofSeconds(60),
             caCerts,
-            ingressHttpsPort,
-            outboundTrafficPolicy);
-    Installer.install(state.resolve(), o, spec.commandLine().getOut());
+            ingressHttpsPort);
+    Installer.install(st, o, spec.commandLine().getOut());
     return 0;
   }
 }

@@ -62,8 +62,6 @@ public final class Installer {
    * @param caCerts the operator's plug-in CA certificates (Istio's {@code cacerts} files), or null
    *     for the self-signed root the control plane makes in {@code ca/}
    * @param ingressHttpsPort the gateway's HTTPS port (the target port of its Service port 443)
-   * @param outboundTrafficPolicy MeshConfig {@code outboundTrafficPolicy.mode} ({@code ALLOW_ANY}
-   *     or {@code REGISTRY_ONLY}), or null for Istio's default ({@code ALLOW_ANY})
    */
   public record Options(
       String profile,
@@ -72,8 +70,7 @@ public final class Installer {
       HostPort api,
       Duration timeout,
       java.nio.file.Path caCerts,
-      int ingressHttpsPort,
-      String outboundTrafficPolicy) {
+      int ingressHttpsPort) {
     public Options(String profile, int ingressPort, HostPort xds, HostPort api, Duration timeout) {
       this(profile, ingressPort, xds, api, timeout, null);
     }
@@ -86,17 +83,6 @@ public final class Installer {
         Duration timeout,
         java.nio.file.Path caCerts) {
       this(profile, ingressPort, xds, api, timeout, caCerts, DEFAULT_HTTPS_PORT);
-    }
-
-    public Options(
-        String profile,
-        int ingressPort,
-        HostPort xds,
-        HostPort api,
-        Duration timeout,
-        java.nio.file.Path caCerts,
-        int ingressHttpsPort) {
-      this(profile, ingressPort, xds, api, timeout, caCerts, ingressHttpsPort, null);
     }
 
     public Options {
@@ -248,7 +234,15 @@ public final class Installer {
           BackgroundProcesses.start(
               state,
               CONTROL_PLANE,
-              dist.weftServer(controlPlaneArgs(state, xds, api, o)),
+              dist.weftServer(
+                  List.of(
+                      "control-plane",
+                      "--state-dir",
+                      state.root().toString(),
+                      "--xds-address",
+                      xds.toString(),
+                      "--api-address",
+                      api.toString())),
               Map.of());
       await(
           "the control plane",
@@ -488,25 +482,6 @@ public final class Installer {
     } catch (IOException e) {
       throw new CliException("cannot remove " + root + ": " + e.getMessage(), e);
     }
-  }
-
-  /** The arguments of {@code weft control-plane} as install starts it. */
-  static List<String> controlPlaneArgs(StateDir state, HostPort xds, HostPort api, Options o) {
-    List<String> args =
-        new java.util.ArrayList<>(
-            List.of(
-                "control-plane",
-                "--state-dir",
-                state.root().toString(),
-                "--xds-address",
-                xds.toString(),
-                "--api-address",
-                api.toString()));
-    if (o.outboundTrafficPolicy() != null) {
-      args.add("--outbound-traffic-policy");
-      args.add(o.outboundTrafficPolicy());
-    }
-    return args;
   }
 
   /**

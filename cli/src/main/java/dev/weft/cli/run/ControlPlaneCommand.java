@@ -61,14 +61,6 @@ public final class ControlPlaneCommand implements Callable<Integer> {
               + " state dir's kiali.external_services.prometheus.url from weft install --set).")
   String prometheusUrl;
 
-  @Option(
-      names = "--outbound-traffic-policy",
-      paramLabel = "MODE",
-      description =
-          "MeshConfig outboundTrafficPolicy.mode: ALLOW_ANY (default: sidecars pass hosts outside"
-              + " the registry through) or REGISTRY_ONLY (they answer 502).")
-  String outboundTrafficPolicy = dev.weft.controlplane.push.MeshConfig.ALLOW_ANY;
-
   @Override
   public Integer call() throws Exception {
     if (workloadCertTtl.isZero()
@@ -77,14 +69,6 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       throw new CliException(
           "--workload-cert-ttl must be more than 0 and at most 2160h (90 days), not "
               + GoDuration.format(workloadCertTtl));
-    }
-    dev.weft.controlplane.push.MeshConfig mesh;
-    try {
-      mesh =
-          dev.weft.controlplane.push.MeshConfig.DEFAULT.withOutboundTrafficPolicy(
-              outboundTrafficPolicy);
-    } catch (IllegalArgumentException e) {
-      throw new CliException("--outbound-traffic-policy: " + e.getMessage());
     }
     StateDir st = state.resolve().create();
     ControlPlane cp =
@@ -95,7 +79,6 @@ public final class ControlPlaneCommand implements Callable<Integer> {
             .certificateTtl(workloadCertTtl)
             .dashboardAddress(dashboardAddress())
             .prometheusUrl(prometheusUri(st))
-            .meshConfig(mesh)
             .build();
     try {
       cp.start();

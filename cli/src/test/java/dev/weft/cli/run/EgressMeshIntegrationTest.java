@@ -8,7 +8,7 @@ import dev.weft.cli.common.HostPort;
 import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
 import dev.weft.controlplane.ControlPlane;
-import dev.weft.controlplane.push.MeshConfig;
+import dev.weft.controlplane.mesh.MeshConfig;
 import dev.weft.proxy.Proxy;
 import dev.weft.xds.NodeId;
 import java.io.IOException;

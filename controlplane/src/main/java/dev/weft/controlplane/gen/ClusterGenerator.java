@@ -19,15 +19,16 @@ import java.util.List;
 /**
  * CDS: for every service port in the proxy's scope ({@link ProxyScope}: exportTo, Sidecar egress)
  * {@code outbound|P||host} and one {@code outbound|P|subset|host} per subset of the DestinationRule
- * that applies to the proxy (10 s connect timeout, round robin, as Istio's defaults), with Istio's
- * client TLS ({@link MeshTls#applyUpstream}: auto mTLS or the DestinationRule's {@code tls}) when
- * the proxy speaks TLS. The cluster type follows the service's resolution as Istio's {@code
- * convertResolution}: EDS over ADS for Services and ServiceEntry STATIC; STRICT_DNS (DNS) and
- * LOGICAL_DNS (DNS_ROUND_ROBIN) with the ServiceEntry's endpoints, or its host, inline;
- * ORIGINAL_DST ({@code CLUSTER_PROVIDED}) for NONE on sidecars, EDS on gateways. Every proxy gets
- * Istio's {@code BlackHoleCluster} (STATIC, no endpoints), sidecars also {@code PassthroughCluster}
- * (ORIGINAL_DST). For a sidecar also {@code inbound|T||} for each of its inbound target ports (type
- * STATIC, the application's address, plaintext).
+ * that applies to the proxy (10 s connect timeout, round robin, Istio's unlimited circuit
+ * breakers), with that DestinationRule's load balancer, connection pool and outlier detection
+ * ({@link TrafficPolicies}), with Istio's client TLS ({@link MeshTls#applyUpstream}: auto mTLS or
+ * the DestinationRule's {@code tls}) when the proxy speaks TLS. The cluster type follows the
+ * service's resolution as Istio's {@code convertResolution}: EDS over ADS for Services and
+ * ServiceEntry STATIC; STRICT_DNS (DNS) and LOGICAL_DNS (DNS_ROUND_ROBIN) with the ServiceEntry's
+ * endpoints, or its host, inline; ORIGINAL_DST ({@code CLUSTER_PROVIDED}) for NONE on sidecars, EDS
+ * on gateways. Every proxy gets Istio's {@code BlackHoleCluster} (STATIC, no endpoints), sidecars
+ * also {@code PassthroughCluster} (ORIGINAL_DST). For a sidecar also {@code inbound|T||} for each
+ * of its inbound target ports (type STATIC, the application's address, plaintext).
  */
 public final class ClusterGenerator implements Generator {
   /** Istio's default connect timeout (MeshConfig connectTimeout). */
@@ -45,6 +46,9 @@ public final class ClusterGenerator implements Generator {
   public List<Message> generate(PushContext context, Proxy proxy) {
     ProxyScope scope = context.scope(proxy.namespace(), proxy.labels(), proxy.isRouter());
     List<Message> out = new ArrayList<>(outbound(context, proxy, scope));
+    // The tracing collectors outside the mesh (Istio's bootstrap `zipkin` cluster and extension
+    // providers that are not mesh services).
+    out.addAll(Observability.collectorClusters(context));
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String name = ClusterName.inbound(in.port()).toString();
       out.add(
@@ -84,6 +88,16 @@ public final class ClusterGenerator implements Generator {
           List<Message> out = new ArrayList<>();
           for (OutboundCluster c : OutboundCluster.of(context, scope)) {
             Cluster.Builder cluster = cluster(context, proxy, c);
+            // The DestinationRule chosen for this proxy (workload selector, exportTo) governs it.
+            TrafficPolicies.apply(cluster, context, c);
+            if (cluster.getType() == Cluster.DiscoveryType.ORIGINAL_DST) {
+              // Istio's applyLoadBalancer: an ORIGINAL_DST cluster keeps CLUSTER_PROVIDED.
+              cluster
+                  .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+                  .clearRingHashLbConfig()
+                  .clearMaglevLbConfig()
+                  .clearLeastRequestLbConfig();
+            }
             MeshTls.applyUpstream(cluster, context, proxy, c);
             out.add(cluster.build());
           }

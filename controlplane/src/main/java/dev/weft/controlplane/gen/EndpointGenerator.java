@@ -1,24 +1,37 @@
 package dev.weft.controlplane.gen;
 
 import com.google.protobuf.Message;
+import dev.weft.api.Resource;
+import dev.weft.api.networking.DestinationRule;
 import dev.weft.controlplane.push.Endpoint;
+import dev.weft.controlplane.push.ProxyScope;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.xds.TypeUrls;
+import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * EDS: one ClusterLoadAssignment per outbound cluster of type EDS (not for DNS ServiceEntries,
  * whose endpoints are in their clusters), listing the address (first {@code INSTANCE_IPS}) and
  * target port of every workload the Service selects, filtered by the subset's labels, and a
- * ServiceEntry's own endpoints. A cluster without endpoints gets an assignment with none (Envoy
- * then answers 503 UH). An endpoint to which auto mTLS may send ISTIO_MUTUAL carries Istio's
- * metadata {@code envoy.transport_socket_match: {tlsMode: istio}} ({@link
- * MeshTls#endpointTlsMode}).
+ * ServiceEntry's own endpoints, grouped by the workloads' localities ({@link Localities}). A
+ * cluster without endpoints gets an assignment with none (Envoy then answers 503 UH). An endpoint
+ * to which auto mTLS may send ISTIO_MUTUAL carries Istio's metadata {@code
+ * envoy.transport_socket_match: {tlsMode: istio}} ({@link MeshTls#endpointTlsMode}).
+ *
+ * <p>Istio's locality failover: when the cluster's DestinationRule policy (the rule chosen for the
+ * proxy: {@link ProxyScope#destinationRule}) has {@code outlierDetection} and its {@code
+ * localityLbSetting} is not disabled (Istio's mesh default enables it) and does not {@code
+ * distribute}, each locality gets a priority relative to the calling proxy's locality ({@link
+ * Localities#priorities}); the assignment then depends on the proxy's locality and DestinationRules
+ * and is computed once per locality and scope per push.
  */
 public final class EndpointGenerator implements Generator {
   @Override
@@ -28,11 +41,17 @@ public final class EndpointGenerator implements Generator {
 
   @Override
   public List<Message> generate(PushContext context, Proxy proxy) {
-    // The same for every proxy: computed once per push context.
-    return context.cached("eds", () -> compute(context));
+    Locality locality = Localities.of(proxy.workload().labels());
+    ProxyScope scope = context.scope(proxy.namespace(), proxy.labels(), proxy.isRouter());
+    // The same for every proxy of a locality and DestinationRule scope: computed once per push
+    // context for each.
+    return context.cached(
+        "eds/" + Localities.key(locality) + "/" + scope.clusterKey(),
+        () -> compute(context, locality, scope));
   }
 
-  private static List<Message> compute(PushContext context) {
+  private static List<Message> compute(
+      PushContext context, Locality proxyLocality, ProxyScope scope) {
     List<OutboundCluster> clusters = OutboundCluster.all(context);
     List<Message> out = new ArrayList<>();
     for (OutboundCluster c : clusters) {
@@ -44,24 +63,68 @@ public final class EndpointGenerator implements Generator {
       ClusterLoadAssignment.Builder cla =
           ClusterLoadAssignment.newBuilder().setClusterName(c.name().toString());
       List<Endpoint> endpoints = context.endpoints(c.service(), c.port(), c.subsetLabels());
-      if (!endpoints.isEmpty()) {
-        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
-        for (Endpoint e : endpoints) {
-          LbEndpoint.Builder lb =
-              LbEndpoint.newBuilder()
-                  .setEndpoint(
-                      io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
-                          .setAddress(EnvoyConfig.address(e.address(), e.port())));
-          String tlsMode = MeshTls.endpointTlsMode(context, c, e.workload(), e.port());
-          if (!tlsMode.isEmpty()) {
-            lb.setMetadata(MeshTls.endpointMetadata(tlsMode));
-          }
-          locality.addLbEndpoints(lb);
+      Map<String, LocalityLbEndpoints.Builder> groups = new LinkedHashMap<>();
+      List<Locality> localities = new ArrayList<>();
+      for (Endpoint e : endpoints) {
+        Locality l = Localities.of(e.workload().labels());
+        LocalityLbEndpoints.Builder group =
+            groups.computeIfAbsent(
+                Localities.key(l),
+                k -> {
+                  localities.add(l);
+                  LocalityLbEndpoints.Builder b = LocalityLbEndpoints.newBuilder();
+                  if (!l.equals(Locality.getDefaultInstance())) {
+                    b.setLocality(l);
+                  }
+                  return b;
+                });
+        LbEndpoint.Builder lb =
+            LbEndpoint.newBuilder()
+                .setEndpoint(
+                    io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                        .setAddress(EnvoyConfig.address(e.address(), e.port())));
+        String tlsMode = MeshTls.endpointTlsMode(context, c, e.workload(), e.port());
+        if (!tlsMode.isEmpty()) {
+          lb.setMetadata(MeshTls.endpointMetadata(tlsMode));
         }
-        cla.addEndpoints(locality);
+        group.addLbEndpoints(lb);
+      }
+      Map<String, List<String>> failover =
+          TrafficPolicies.localityFailover(context, forScope(c, scope));
+      int[] priorities =
+          failover == null ? null : Localities.priorities(proxyLocality, localities, failover);
+      int i = 0;
+      for (LocalityLbEndpoints.Builder g : groups.values()) {
+        if (priorities != null && priorities[i] > 0) {
+          g.setPriority(priorities[i]);
+        }
+        cla.addEndpoints(g);
+        i++;
       }
       out.add(cla.build());
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * {@code c} with the DestinationRule that applies to the scope's proxies (a subset cluster only
+   * when that rule defines the subset; else the rule that defined it, as before).
+   */
+  private static OutboundCluster forScope(OutboundCluster c, ProxyScope scope) {
+    Resource dr = scope.destinationRule(c.service());
+    if (dr == c.destinationRule()) {
+      return c;
+    }
+    if (!c.name().subset().isEmpty()) {
+      boolean defines =
+          dr != null
+              && dr.spec(DestinationRule.class).subsets() != null
+              && dr.spec(DestinationRule.class).subsets().stream()
+                  .anyMatch(s -> s.name().equals(c.name().subset()));
+      if (!defines) {
+        return c;
+      }
+    }
+    return new OutboundCluster(c.name(), c.service(), c.port(), c.subsetLabels(), dr);
   }
 }

@@ -7,6 +7,7 @@ import dev.weft.api.networking.HttpRoute;
 import dev.weft.api.networking.HttpRouteDestination;
 import dev.weft.api.networking.Sidecar;
 import dev.weft.api.networking.VirtualService;
+import dev.weft.controlplane.mesh.MeshConfig;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.Labels;
 import dev.weft.controlplane.registry.MeshService;

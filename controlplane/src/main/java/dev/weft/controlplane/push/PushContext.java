@@ -9,6 +9,7 @@ import dev.weft.api.networking.Sidecar;
 import dev.weft.api.networking.Subset;
 import dev.weft.api.networking.VirtualService;
 import dev.weft.api.networking.WorkloadEntry;
+import dev.weft.controlplane.mesh.MeshConfig;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.Labels;
 import dev.weft.controlplane.registry.MeshService;
@@ -64,8 +65,8 @@ public final class PushContext {
       PushContext previous,
       MeshConfig mesh) {
     this.version = version;
-    this.config = config;
     this.mesh = mesh;
+    this.config = config;
     // Services first, then ServiceEntry hosts oldest first; a host is declared once (the first
     // declaration wins, as a cluster name must be unique).
     Map<String, MeshService> byHost = new LinkedHashMap<>();
@@ -93,7 +94,8 @@ public final class PushContext {
           new Workload(
               r.resource().metadata().name(),
               r.resource().metadata().namespace(),
-              we.labels() == null ? Map.of() : we.labels(),
+              dev.weft.controlplane.gen.Localities.augment(
+                  we.labels() == null ? Map.of() : we.labels(), we.locality()),
               we.address(),
               we.ports() == null ? Map.of() : we.ports(),
               we.serviceAccount(),

@@ -1,5 +1,6 @@
 package dev.weft.controlplane.push;
 
+import dev.weft.controlplane.mesh.MeshConfig;
 import dev.weft.controlplane.registry.WorkloadRegistry;
 import dev.weft.controlplane.store.ConfigStore;
 import java.lang.System.Logger.Level;

@@ -29,7 +29,8 @@ class CompatibilityDocTest {
           ResourceKind.SIDECAR,
           ResourceKind.PEER_AUTHENTICATION,
           ResourceKind.AUTHORIZATION_POLICY,
-          ResourceKind.REQUEST_AUTHENTICATION);
+          ResourceKind.REQUEST_AUTHENTICATION,
+          ResourceKind.TELEMETRY);
 
   static String render() {
     StringBuilder b = new StringBuilder();

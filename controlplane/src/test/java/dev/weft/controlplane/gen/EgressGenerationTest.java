@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
 import dev.weft.controlplane.Fixtures;
-import dev.weft.controlplane.push.MeshConfig;
+import dev.weft.controlplane.mesh.MeshConfig;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.Workload;
 import dev.weft.controlplane.store.ConfigStore;

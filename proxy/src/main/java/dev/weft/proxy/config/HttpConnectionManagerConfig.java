@@ -30,11 +30,38 @@ public record HttpConnectionManagerConfig(
     boolean serverOnlyIfAbsent,
     HttpFilterChain httpFilters,
     DownstreamLimits limits,
-    java.util.Set<String> upgradeTypes)
+    java.util.Set<String> upgradeTypes,
+    dev.weft.proxy.tracing.TracingConfig tracing,
+    dev.weft.proxy.accesslog.AccessLogConfig accessLog,
+    dev.weft.proxy.stats.MetricOverrides metrics)
     implements NetworkFilterConfig {
 
   public HttpConnectionManagerConfig {
     upgradeTypes = java.util.Set.copyOf(upgradeTypes);
+  }
+
+  /** A connection manager without tracing. */
+  public HttpConnectionManagerConfig(
+      String statPrefix,
+      String rdsName,
+      RouteTable inlineRoutes,
+      String serverName,
+      boolean serverOnlyIfAbsent,
+      HttpFilterChain httpFilters,
+      DownstreamLimits limits,
+      java.util.Set<String> upgradeTypes) {
+    this(
+        statPrefix,
+        rdsName,
+        inlineRoutes,
+        serverName,
+        serverOnlyIfAbsent,
+        httpFilters,
+        limits,
+        upgradeTypes,
+        null,
+        null,
+        null);
   }
 
   /** A connection manager without upgrades. */

@@ -18,6 +18,8 @@ package dev.weft.proxy.config;
  *     that owns it ({@code HttpFilterRegistry}), keyed by the filter's name (e.g. {@code
  *     envoy.filters.http.fault}); empty when none
  * @param mirrors Envoy's {@code request_mirror_policies}; empty when none
+ * @param hashPolicies Envoy's {@code hash_policy}: what a consistent-hash cluster hashes; empty
+ *     when none
  */
 public record Route(
     String name,
@@ -32,9 +34,43 @@ public record Route(
     RetryPolicy retry,
     RegexRewrite regexRewrite,
     java.util.Map<String, Object> perFilterConfig,
-    RouteMirror[] mirrors) {
+    RouteMirror[] mirrors,
+    HashPolicy[] hashPolicies) {
 
   private static final RouteMirror[] NO_MIRRORS = new RouteMirror[0];
+  private static final HashPolicy[] NO_HASH_POLICIES = new HashPolicy[0];
+
+  /** A route without hash policies. */
+  public Route(
+      String name,
+      PathMatch path,
+      HeaderMatch[] headers,
+      RouteAction action,
+      String prefixRewrite,
+      String hostRewrite,
+      long timeoutMillis,
+      HeaderMutation requestHeaders,
+      HeaderMutation responseHeaders,
+      RetryPolicy retry,
+      RegexRewrite regexRewrite,
+      java.util.Map<String, Object> perFilterConfig,
+      RouteMirror[] mirrors) {
+    this(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders,
+        responseHeaders,
+        retry,
+        regexRewrite,
+        perFilterConfig,
+        mirrors,
+        NO_HASH_POLICIES);
+  }
 
   /** A route without per-filter configuration or mirrors. */
   public Route(
@@ -117,7 +153,8 @@ public record Route(
         retry != null ? retry : vhostRetry,
         regexRewrite,
         perFilterConfig,
-        mirrors);
+        mirrors,
+        hashPolicies);
   }
 
   /** This route with its compiled {@code typed_per_filter_config} and mirror policies. */
@@ -136,7 +173,30 @@ public record Route(
         retry,
         regexRewrite,
         filterConfig,
-        routeMirrors);
+        routeMirrors,
+        hashPolicies);
+  }
+
+  /** This route with Envoy's {@code hash_policy} entries. */
+  public Route withHashPolicies(HashPolicy[] policies) {
+    if (policies.length == 0) {
+      return this;
+    }
+    return new Route(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders,
+        responseHeaders,
+        retry,
+        regexRewrite,
+        perFilterConfig,
+        mirrors,
+        policies);
   }
 
   /**

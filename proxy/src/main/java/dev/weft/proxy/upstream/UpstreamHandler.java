@@ -1,7 +1,7 @@
 package dev.weft.proxy.upstream;
 
+import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
-import dev.weft.proxy.stats.ClusterStats;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
@@ -9,35 +9,59 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * The last handler of an upstream connection (after {@code HttpClientCodec}): hands responses to
- * the stream that currently uses the connection, and tells the pool when an idle connection dies.
+ * the stream that currently uses the connection, counts the requests it carried, and tells the pool
+ * when the connection dies (freeing its circuit breaker slot).
  */
 public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   private final ConnectionPool pool;
   private final Endpoint endpoint;
-  private final ClusterStats clusterStats;
+  private final ClusterConfig cluster;
   private UpstreamStream stream;
+  private long requests;
+  private long idleSince;
 
-  UpstreamHandler(ConnectionPool pool, Endpoint endpoint, ClusterStats clusterStats) {
+  UpstreamHandler(ConnectionPool pool, Endpoint endpoint, ClusterConfig cluster) {
     this.pool = pool;
     this.endpoint = endpoint;
-    this.clusterStats = clusterStats;
+    this.cluster = cluster;
   }
 
   Endpoint endpoint() {
     return endpoint;
   }
 
+  /** The cluster (version) the connection was made for; its state is the cluster's. */
+  ClusterConfig cluster() {
+    return cluster;
+  }
+
+  /** Requests the connection has carried. */
+  long requests() {
+    return requests;
+  }
+
   void attach(UpstreamStream s) {
     this.stream = s;
+    requests++;
   }
 
   void detach() {
     this.stream = null;
   }
 
+  void idleSince(long nanos) {
+    idleSince = nanos;
+  }
+
+  /** Whether the connection has been idle in the pool longer than its cluster's idle timeout. */
+  boolean idleExpired(long now) {
+    long t = cluster.policy().idleTimeoutMillis();
+    return t > 0 && now - idleSince >= t * 1_000_000L;
+  }
+
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    clusterStats.connectionOpened();
+    cluster.stats().connectionOpened();
     endpoint.stats().connectionOpened();
     ctx.fireChannelActive();
   }
@@ -79,14 +103,13 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    clusterStats.connectionClosed();
+    cluster.stats().connectionClosed();
     endpoint.stats().connectionClosed();
     UpstreamStream s = stream;
     stream = null;
+    pool.connectionClosed(this, ctx.channel());
     if (s != null) {
       s.onUpstreamClosed("connection termination");
-    } else {
-      pool.removeIdle(endpoint, ctx.channel());
     }
   }
 
