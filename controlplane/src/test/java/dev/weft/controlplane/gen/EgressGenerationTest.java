@@ -553,6 +553,76 @@ class EgressGenerationTest {
     assertThat(eds(ctx, "outbound|80|everyone|db.b.svc.cluster.local")).isNotNull();
   }
 
+  @Test
+  void trafficPolicyComesFromTheDestinationRuleChosenForTheProxy() throws Exception {
+    PushContext ctx =
+        context(
+            SERVICES
+                + """
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: all, namespace: a}
+                spec:
+                  host: db.b.svc.cluster.local
+                  trafficPolicy: {loadBalancer: {simple: RANDOM}}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: chosen, namespace: a}
+                spec:
+                  host: db.b.svc.cluster.local
+                  workloadSelector: {matchLabels: {app: client}}
+                  trafficPolicy:
+                    loadBalancer: {simple: LEAST_REQUEST}
+                    outlierDetection: {consecutive5xxErrors: 3}
+                  subsets:
+                  - name: chosen
+                    labels: {v: "2"}
+                    trafficPolicy: {connectionPool: {tcp: {maxConnections: 7}}}
+                """);
+    Proxy otherInA = sidecar("x", "a", "127.0.1.13", Map.of("app", "x"));
+    Cluster selected = cluster(ctx, A, "outbound|80||db.b.svc.cluster.local");
+    assertThat(selected.getLbPolicy()).isEqualTo(Cluster.LbPolicy.LEAST_REQUEST);
+    assertThat(selected.hasOutlierDetection()).isTrue();
+    Cluster subset = cluster(ctx, A, "outbound|80|chosen|db.b.svc.cluster.local");
+    assertThat(subset.getLbPolicy()).isEqualTo(Cluster.LbPolicy.LEAST_REQUEST);
+    assertThat(subset.getCircuitBreakers().getThresholds(0).getMaxConnections().getValue())
+        .isEqualTo(7);
+    Cluster other = cluster(ctx, otherInA, "outbound|80||db.b.svc.cluster.local");
+    assertThat(other.getLbPolicy()).isEqualTo(Cluster.LbPolicy.RANDOM);
+    assertThat(other.hasOutlierDetection()).isFalse();
+  }
+
+  @Test
+  void anOriginalDstClusterKeepsClusterProvidedUnderADestinationRulesBalancer() throws Exception {
+    PushContext ctx =
+        context(
+            """
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: any, namespace: a}
+            spec:
+              hosts: [any.example.com]
+              ports: [{number: 80, name: http, protocol: HTTP}]
+              resolution: NONE
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: any, namespace: a}
+            spec:
+              host: any.example.com
+              trafficPolicy:
+                loadBalancer: {consistentHash: {httpHeaderName: x-user}}
+                connectionPool: {tcp: {maxConnections: 5}}
+            """);
+    Cluster c = cluster(ctx, A, "outbound|80||any.example.com");
+    assertThat(c.getType()).isEqualTo(Cluster.DiscoveryType.ORIGINAL_DST);
+    assertThat(c.getLbPolicy()).isEqualTo(Cluster.LbPolicy.CLUSTER_PROVIDED);
+    assertThat(c.hasRingHashLbConfig()).isFalse();
+    assertThat(c.getCircuitBreakers().getThresholds(0).getMaxConnections().getValue()).isEqualTo(5);
+  }
+
   // ---------------------------------------------------------------- sourceLabels
 
   private static final String SOURCE_MATCHES =
