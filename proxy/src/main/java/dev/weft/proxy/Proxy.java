@@ -263,6 +263,43 @@ public final class Proxy implements AutoCloseable {
     return terminated;
   }
 
+  /**
+   * Istio's default {@code terminationDrainDuration}: how long a stopping proxy lets its
+   * connections finish.
+   */
+  public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(5);
+
+  /**
+   * Drains, as Envoy does before it exits (Istio's agent calls {@code /drain_listeners} on
+   * SIGTERM): the drained listeners stop accepting (new connections are refused), their HTTP/1.1
+   * connections close when idle and answer requests in progress with {@code Connection: close};
+   * returns once every one of their connections has closed or {@code period} has passed, whichever
+   * is first. The proxy keeps running (the xDS stream, the other listeners); {@link #close} ends
+   * it.
+   *
+   * @param period the longest wait (Istio's {@code terminationDrainDuration})
+   * @param inboundOnly drain only the listeners whose {@code traffic_direction} is {@code INBOUND}
+   *     (a sidecar: its app may still call out while it stops), else every listener (a gateway)
+   * @return whether every drained connection closed within {@code period}
+   */
+  public boolean drain(Duration period, boolean inboundOnly) {
+    if (closing) {
+      return true;
+    }
+    CompletableFuture<Void> drained = listeners.drain(inboundOnly);
+    try {
+      drained.get(period.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return false;
+    }
+  }
+
   /** Stops everything: xDS, listeners, event loops, admin, access log. Idempotent. */
   @Override
   public void close() {
