@@ -198,8 +198,29 @@ class RunE2ETest {
   @Test
   void sigtermDrainsTheSidecarsInboundBeforeTheAppStops() throws Exception {
     Path out = tmp.resolve("run.out");
+    // A Service that selects it, so that its sidecar has an inbound listener on 9898.
+    Path svc = tmp.resolve("drained.yaml");
+    Files.writeString(
+        svc,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: drained, namespace: demo}\n"
+            + "spec:\n  selector: {app: drained}\n"
+            + "  ports:\n  - {name: http, port: 80, targetPort: 9898}\n");
+    WeftProcess.Result applied =
+        WeftProcess.run(
+            tmp,
+            Duration.ofMinutes(2),
+            "apply",
+            "--state-dir",
+            state.toString(),
+            "-f",
+            svc.toString());
+    assertThat(applied.status()).as(applied.toString()).isZero();
     Process run =
-        startRun(out, "drained", List.of("--drain-duration", "120s"), sampleAppWithAChild());
+        startRun(
+            out,
+            "drained",
+            List.of("--labels", "app=drained", "--drain-duration", "120s"),
+            sampleAppWithAChild());
     try {
       InetSocketAddress app = awaitAppListening(run, out);
       Matcher m =
