@@ -438,14 +438,17 @@ public final class XdsScaleBenchmark {
               .start();
       String out = new String(p.getInputStream().readAllBytes());
       p.waitFor(60, TimeUnit.SECONDS);
+      // G1 prints one "garbage-first heap ... used NK" line; the serial collector one line per
+      // generation ("def new generation", "tenured generation"): their sum.
+      long usedKb = -1;
       for (String line : out.split("\n")) {
         String l = line.trim();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(l);
-        if (l.contains("heap") && m.find()) {
-          return Long.parseLong(m.group(1)) / 1024 + " MB";
+        if ((l.contains("heap") || l.contains("generation")) && m.find()) {
+          usedKb = Math.max(0, usedKb) + Long.parseLong(m.group(1));
         }
       }
-      return "?";
+      return usedKb < 0 ? "?" : usedKb / 1024 + " MB";
     } catch (IOException | InterruptedException e) {
       return "? (" + e + ")";
     }
