@@ -412,7 +412,7 @@ class DashboardIntegrationTest {
     Path config = tmp.resolve("prometheus.yml");
     Files.writeString(
         config,
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 1s\n"
             + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
             + "  static_configs:\n  - targets: ["
             + targets
@@ -434,7 +434,13 @@ class DashboardIntegrationTest {
           }
         });
     String promUrl = "http://127.0.0.1:" + promPort;
-    await(() -> "Prometheus to scrape the 3 proxies", () -> promValue(promUrl, "sum(up)") == 3.0);
+    // Each target must have been scraped once; a slow scrape on a loaded machine only delays
+    // this (a 2 s timeout), and the targets' last errors explain a failure.
+    await(
+        () ->
+            "Prometheus to scrape the 3 proxies: "
+                + getJsonAnyStatus(promUrl + "/api/v1/targets").path("data").path("activeTargets"),
+        () -> promValue(promUrl, "count(max_over_time(up[5m]) == 1)") == 3.0);
     String url = "http://127.0.0.1:" + mesh.ingressPort() + "/version";
     Map<String, Integer> counts = new HashMap<>();
     await(
