@@ -218,4 +218,81 @@ class ProxylessGrpcTest {
         catchThrowableOfType(StatusRuntimeException.class, () -> call(HANG, "x-slow", "1"));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
   }
+
+  @Test
+  void theProxylessPortRegistersNobodyAndServesNoSecrets() throws Exception {
+    ManagedChannel raw =
+        io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(
+                cp.grpcXdsAddress().orElseThrow())
+            .usePlaintext()
+            .build();
+    try {
+      var stub =
+          io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc.newStub(raw);
+      java.util.concurrent.BlockingQueue<Object> got =
+          new java.util.concurrent.LinkedBlockingQueue<>();
+      var requests =
+          stub.streamAggregatedResources(
+              new io.grpc.stub.StreamObserver<
+                  io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse>() {
+                @Override
+                public void onNext(io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse r) {
+                  got.add(r);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                  got.add(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                  got.add("completed");
+                }
+              });
+      // A stranger claiming to be podinfo-grpc v1 asks for its listener, then for its secrets.
+      Node claims =
+          Fixtures.node(
+              "sidecar~127.0.0.9~podinfo-grpc-v1.demo~demo.svc.cluster.local",
+              Map.of("app", "podinfo-grpc", "version", "v1"),
+              "127.0.0.9",
+              "grpc:1",
+              "127.0.0.9");
+      requests.onNext(
+          io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.newBuilder()
+              .setNode(claims)
+              .setTypeUrl(TypeUrls.LISTENER)
+              .addResourceNames("podinfo-grpc.demo.svc.cluster.local:9000")
+              .build());
+      Object lds = got.poll(30, TimeUnit.SECONDS);
+      assertThat(lds)
+          .isInstanceOf(io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse.class);
+      assertThat(
+              ((io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse) lds)
+                  .getResourcesCount())
+          .isEqualTo(1);
+      requests.onNext(
+          io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.newBuilder()
+              .setTypeUrl(TypeUrls.SECRET)
+              .addResourceNames("default")
+              .build());
+      Object sds = got.poll(30, TimeUnit.SECONDS);
+      assertThat(sds).isInstanceOf(StatusRuntimeException.class);
+      assertThat(Status.fromThrowable((Throwable) sds).getCode())
+          .isEqualTo(Status.Code.PERMISSION_DENIED);
+      // Never an endpoint: the registry knows only the two sidecars.
+      assertThat(cp.proxies()).extracting(p -> p.id()).noneMatch(id -> id.contains("127.0.0.9"));
+    } finally {
+      raw.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void theProxylessPortBindsOnlyLoopback() {
+    assertThat(
+            catchThrowableOfType(
+                IllegalArgumentException.class,
+                () -> ControlPlane.builder().grpcXdsAddress(new InetSocketAddress("0.0.0.0", 0))))
+        .hasMessageContaining("loopback");
+  }
 }
