@@ -134,14 +134,15 @@ class GrpcGeneratorTest {
     List<Route> routes = rc.getVirtualHosts(0).getRoutesList();
     assertThat(routes)
         .extracting(Route::getName)
-        .containsExactly("fault", "slow", "canary-header", "split");
+        .containsExactly("fault", "slow", "flaky-retried", "flaky-once", "canary-header", "split");
     Route slow = routes.get(1);
+    assertThat(routes.get(3).getRoute().hasRetryPolicy()).isFalse();
     assertThat(slow.getRoute().hasTimeout()).isFalse();
     assertThat(slow.getRoute().getMaxStreamDuration().getMaxStreamDuration().getNanos())
         .isEqualTo(500_000_000);
     assertThat(routes.get(0).getTypedPerFilterConfigMap())
         .containsOnlyKeys("envoy.filters.http.fault");
-    assertThat(routes.get(3).getRoute().getWeightedClusters().getClustersList())
+    assertThat(routes.get(5).getRoute().getWeightedClusters().getClustersList())
         .extracting(c -> c.getWeight().getValue())
         .containsExactly(90, 10);
   }

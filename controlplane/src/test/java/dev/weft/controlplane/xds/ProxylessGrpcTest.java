@@ -55,11 +55,16 @@ class ProxylessGrpcTest {
   /** A method the backends never answer (for the route timeout). */
   private static final MethodDescriptor<String, String> HANG = method("weft.test.Who/Hang");
 
+  /** A method that fails UNAVAILABLE on every other call to a backend (for retries). */
+  private static final MethodDescriptor<String, String> FLAKY = method("weft.test.Who/Flaky");
+
   @TempDir static Path dir;
   static ControlPlane cp;
   static final List<Server> backends = new ArrayList<>();
   static final List<AdsClient> sidecars = new ArrayList<>();
   static ManagedChannel channel;
+  static final java.util.concurrent.atomic.AtomicInteger flakyCalls =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   @BeforeAll
   static void start() throws Exception {
@@ -140,6 +145,18 @@ class ProxylessGrpcTest {
                       out.onCompleted();
                     }))
             .addMethod(HANG, ServerCalls.asyncUnaryCall((req, out) -> {}))
+            .addMethod(
+                FLAKY,
+                ServerCalls.asyncUnaryCall(
+                    (req, out) -> {
+                      if (flakyCalls.incrementAndGet() % 2 == 1) {
+                        out.onError(
+                            Status.UNAVAILABLE.withDescription("flaky").asRuntimeException());
+                      } else {
+                        out.onNext(version);
+                        out.onCompleted();
+                      }
+                    }))
             .build();
     return NettyServerBuilder.forAddress(address).addService(svc).build().start();
   }
@@ -194,6 +211,27 @@ class ProxylessGrpcTest {
     // Binomial(400, 0.9): mean 360, sd 6; 5 sd either side.
     double sd = Math.sqrt(n * 0.9 * 0.1);
     assertThat((double) v1).isBetween(n * 0.9 - 5 * sd, n * 0.9 + 5 * sd);
+  }
+
+  @Test
+  void retriesFollowTheRoutesPolicy() {
+    // Every other call fails UNAVAILABLE at the backend: with retries on unavailable every call
+    // succeeds; with attempts: 0 (no retries) half of them fail.
+    synchronized (FLAKY) {
+      for (int i = 0; i < 10; i++) {
+        assertThat(call(FLAKY, "x-flaky", "retry")).isEqualTo("v1");
+      }
+      int failed = 0;
+      for (int i = 0; i < 10; i++) {
+        try {
+          call(FLAKY, "x-flaky", "once");
+        } catch (StatusRuntimeException e) {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+          failed++;
+        }
+      }
+      assertThat(failed).isEqualTo(5);
+    }
   }
 
   @Test
