@@ -15,7 +15,6 @@ import dev.weft.cli.inspect.ProxyConfigCommand;
 import dev.weft.cli.inspect.ProxyStatusCommand;
 import dev.weft.cli.inspect.VerifyInstallCommand;
 import dev.weft.cli.inspect.VersionCommand;
-import dev.weft.cli.inspect.XCommand;
 import dev.weft.cli.install.InstallCommand;
 import dev.weft.cli.install.UninstallCommand;
 import dev.weft.cli.run.ControlPlaneCommand;
@@ -63,7 +62,6 @@ import picocli.CommandLine.Spec;
       SampleCommand.class,
       DemoCommand.class,
       DashboardCommand.class,
-      XCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Weft implements Runnable {
