@@ -207,6 +207,29 @@ class SimulateIntegrationTest {
             "Route: http_proxy / vhost reviews.default.svc.cluster.local:9080 / route 0"
                 + " (VirtualService default/reviews, match: prefix \"/\", headers end-user exact \"jason\")")
         .contains("Cluster: outbound|9080|v2|reviews.default.svc.cluster.local (weight 100)");
+
+    // bad input: one line, non-zero exit
+    String url = "http://reviews:9080/";
+    oneLineError(
+        weft("x", "simulate", "--from", "nosuch.default", url),
+        "no connected proxy named \"nosuch.default\"");
+    oneLineError(
+        weft("x", "simulate", "--from", "productpage-v1.default", "reviews:9080/"), "bad URL");
+    Path garbage = tmp.resolve("garbage.yaml");
+    Files.writeString(garbage, "kind: VirtualService\nspec: [unclosed\n");
+    oneLineError(
+        weft("x", "simulate", "--from", "productpage-v1.default", url, "-f", garbage.toString()),
+        "HTTP 400");
+    oneLineError(
+        weft("x", "simulate", "--from", "productpage-v1.default", url, "-f", "/nonexistent.yaml"),
+        "no such file");
+    assertThat(predict(jason, null)).containsOnlyKeys("v2");
+  }
+
+  private static void oneLineError(Run r, String expected) {
+    assertThat(r.status()).as("exit status of %s", r).isNotZero();
+    assertThat(r.err().lines().toList()).as(r.err()).hasSize(1);
+    assertThat(r.err()).startsWith("error: ").contains(expected).doesNotContain("\tat ");
   }
 
   /** The predicted subsets (v1, v2, v3) and their weights, from {@code weft x simulate -o json}. */
