@@ -12,8 +12,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "x",
     aliases = "experimental",
-    description = "Experimental commands (istioctl's x): describe, grpc-bootstrap.",
-    subcommands = {DescribeCommand.class, GrpcBootstrapCommand.class})
+    description = "Experimental commands (istioctl's x): describe, simulate, grpc-bootstrap.",
+    subcommands = {DescribeCommand.class, SimulateCommand.class, GrpcBootstrapCommand.class})
 public final class ExperimentalCommand implements Runnable {
   @Spec CommandSpec spec;
   @picocli.CommandLine.Mixin dev.weft.cli.common.StateDirOption state;
@@ -21,6 +21,6 @@ public final class ExperimentalCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "missing subcommand: describe or grpc-bootstrap");
+        spec.commandLine(), "missing subcommand: describe, simulate or grpc-bootstrap");
   }
 }
