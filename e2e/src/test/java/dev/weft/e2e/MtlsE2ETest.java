@@ -282,12 +282,17 @@ class MtlsE2ETest {
   }
 
   /** {@code curl} the URL from outside the mesh: the HTTP status, or -1 when there was none. */
-  private int curl(String url) throws Exception {
-    Exec e =
-        exec(
-            null,
-            "curl",
-            List.of("-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", url));
+  private int curl(String url) {
+    Exec e;
+    try {
+      e =
+          exec(
+              null,
+              "curl",
+              List.of("-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", url));
+    } catch (Exception ex) {
+      throw new AssertionError("cannot run curl: " + ex, ex);
+    }
     if (e.status() != 0) {
       return -1;
     }
