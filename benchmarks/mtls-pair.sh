@@ -6,6 +6,10 @@
 #   haproxy-mtls   wrk -> HAProxy client half -> mTLS -> HAProxy server half -> app
 #   weft-mtls      wrk -> client sidecar podIP:15001 (Host: podinfo.demo.svc.cluster.local)
 #                      -> mTLS (auto mTLS, STRICT) -> server sidecar podIP:9898 -> app
+#   weft-plain     the same pair in plaintext: wrk -> the same client sidecar (Host:
+#                      podinfo.plain.svc.cluster.local) -> plaintext (namespace plain's
+#                      PeerAuthentication is DISABLE, so auto mTLS sends plaintext) -> a second
+#                      server sidecar -> its own podinfo (the cost of mTLS itself, in Weft)
 # and the TLS handshake rate of each server half, a new connection per request:
 #   haproxy-handshake  openssl s_time -new -www /version -> HAProxy server half (mTLS)
 #   weft-handshake     openssl s_time -new -www /version -> server sidecar podIP:9898 (mTLS, STRICT)
@@ -39,7 +43,7 @@ ROUNDS="${ROUNDS:-1}"
 S_TIME_CLIENTS="${S_TIME_CLIENTS:-2}"
 HAPROXY_THREADS="${HAPROXY_THREADS:-2}"
 REQUEST_PATH="${REQUEST_PATH:-/version}"
-SCENARIOS="${SCENARIOS:-direct haproxy-mtls weft-mtls haproxy-handshake weft-handshake}"
+SCENARIOS="${SCENARIOS:-direct haproxy-mtls weft-mtls weft-plain haproxy-handshake weft-handshake}"
 WEFT="${WEFT:-$REPO/weft}"
 READY_TIMEOUT="${READY_TIMEOUT:-120}"
 RESULTS="${RESULTS:-}"
@@ -219,7 +223,7 @@ run_s_time() {
     line="$(grep -E '^[0-9]+ connections in [0-9]+ real seconds' "$f" | tail -1 || true)"
     [ -n "$line" ] || { log "$scenario: s_time printed no result; see $f"; return 1; }
     n="$(awk '{ print $1 }' <<<"$line")"; t="$(awk '{ print $4 }' <<<"$line")"
-    bytes="$(awk '{ print $6 }' <<<"$line")"
+    bytes="$(awk '{ print $7 }' <<<"$line")"
     [ "$bytes" -gt 0 ] || { log "$scenario: s_time read no response; see $f"; ok=0; }
     total=$((total + n)); [ "$t" -gt "$secs" ] && secs="$t"
   done
@@ -234,18 +238,44 @@ wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # --- the Weft mesh -------------------------------------------------------------------------------
 log "state directory $STATE"
-XDS_PORT="$(free_port)"; API_PORT="$(free_port)"; INGRESS_PORT="$(free_port)"
-"$WEFT" install --state-dir "$STATE" --xds-address "127.0.0.1:$XDS_PORT" --api-address "127.0.0.1:$API_PORT" \
-  --ingress-port "$INGRESS_PORT" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log" >&2; die "weft install failed"; }
+# The control plane binds what the kernel gives (port 0) and records it in the state directory;
+# the ingress port (unused here) is probed, and the install retried if another process took it.
+installed=0
+for _ in 1 2 3; do
+  if "$WEFT" install --state-dir "$STATE" --xds-address 127.0.0.1:0 --api-address 127.0.0.1:0 \
+    --ingress-port "$(free_port)" >"$TMP/install.log" 2>&1; then installed=1; break; fi
+  log "weft install failed ($(tail -1 "$TMP/install.log")); retrying"
+  "$WEFT" uninstall --state-dir "$STATE" >/dev/null 2>&1 || true
+done
+[ "$installed" = 1 ] || { cat "$TMP/install.log" >&2; die "weft install failed"; }
 start_bg podinfo "$WEFT" run --state-dir "$STATE" --name podinfo -n demo \
   --labels app=podinfo,version=v1 --service-account podinfo --port http:9898 \
   -- "$WEFT" sample podinfo --port 9898
+if wants weft-plain; then
+  start_bg podinfo-plain "$WEFT" run --state-dir "$STATE" --name podinfo -n plain \
+    --labels app=podinfo,version=v1 --service-account podinfo --port http:9898 \
+    -- "$WEFT" sample podinfo --port 9898
+fi
 start_bg bench-client "$WEFT" run --state-dir "$STATE" --name bench-client -n demo \
   --labels app=bench-client --service-account bench-client -- sleep 3600
 cat >"$TMP/mesh.yaml" <<YAML
 $(cat "$REPO/samples/src/main/resources/dev/weft/samples/demo/podinfo-svc.yaml")
 ---
 $(cat "$REPO/samples/src/main/resources/dev/weft/samples/demo/peer-authentication.yaml")
+---
+apiVersion: v1
+kind: Service
+metadata: {name: podinfo, namespace: plain}
+spec:
+  selector: {app: podinfo}
+  ports:
+  - {name: http, port: 80, targetPort: 9898}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: plain}
+spec:
+  mtls: {mode: DISABLE}
 YAML
 "$WEFT" apply --state-dir "$STATE" -f "$TMP/mesh.yaml" --wait >"$TMP/apply.log" 2>&1 || { cat "$TMP/apply.log" >&2; die "weft apply failed"; }
 
@@ -259,6 +289,12 @@ wait_for "the client sidecar to route over mTLS" http_ok "http://$CLIENT_IP:1500
   die "the client sidecar did not route $SERVICE_HOST"
 wait_for "STRICT to refuse plaintext on $POD_IP:9898" http_refused "http://$POD_IP:9898$REQUEST_PATH" ||
   die "the server sidecar still serves plaintext"
+if wants weft-plain; then
+  wait_for "workload plain/podinfo" workload_field plain podinfo podIP || die "plain/podinfo did not start"
+  PLAIN_IP="$(workload_field plain podinfo podIP)"
+  wait_for "the client sidecar to route plaintext to plain/podinfo" \
+    http_ok "http://$CLIENT_IP:15001$REQUEST_PATH" "podinfo.plain.svc.cluster.local" || die "no route to podinfo.plain"
+fi
 WEFT_HS_STAT="listener.${POD_IP}_9898.ssl.handshake"
 [ "$(stat_of "http://$POD_IP:15000" "$WEFT_HS_STAT")" -ge 1 ] || die "no mTLS handshake on the server sidecar"
 
@@ -328,6 +364,7 @@ for ROUND in $(seq 1 "$ROUNDS"); do
       direct) run_wrk "$s" "http://$APP_ADDR:9898$REQUEST_PATH" ;;
       haproxy-mtls) run_wrk "$s" "http://127.0.0.1:$HA_CLIENT_PORT$REQUEST_PATH" ;;
       weft-mtls) run_wrk "$s" "http://$CLIENT_IP:15001$REQUEST_PATH" "$SERVICE_HOST" ;;
+      weft-plain) run_wrk "$s" "http://$CLIENT_IP:15001$REQUEST_PATH" "podinfo.plain.svc.cluster.local" ;;
       haproxy-handshake) run_s_time "$s" "127.0.0.1:$HA_SERVER_PORT" "$TMP/ha-client.pem" "$TMP/ha-client.key" "$TMP/ha-ca.pem" ;;
       weft-handshake) run_s_time "$s" "$POD_IP:9898" "$TMP/weft-client.pem" "$TMP/weft-client.key" "$MESH_CA/root-cert.pem" ;;
       *) die "unknown scenario $s" ;;
@@ -336,6 +373,10 @@ for ROUND in $(seq 1 "$ROUNDS"); do
 done
 WEFT_HS_AFTER="$(stat_of "http://$POD_IP:15000" "$WEFT_HS_STAT")"
 log "server sidecar: $((WEFT_HS_AFTER - WEFT_HS_BEFORE)) mTLS handshakes during the runs ($WEFT_HS_STAT)"
+if wants weft-plain; then
+  plain_hs="$(stat_of "http://$PLAIN_IP:15000" "listener.${PLAIN_IP}_9898.ssl.handshake" || true)"
+  log "plaintext server sidecar: ${plain_hs:-0} TLS handshakes (expected none: DISABLE has no TLS chain), $(stat_of "http://$PLAIN_IP:15000" "listener.${PLAIN_IP}_9898.downstream_cx_total") connections"
+fi
 
 # --- report --------------------------------------------------------------------------------------
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
