@@ -11,7 +11,6 @@ import dev.weft.cli.common.StateDirOption;
 import dev.weft.cli.install.Installer;
 import dev.weft.cli.run.BackgroundProcesses;
 import dev.weft.cli.run.Distribution;
-import dev.weft.cli.run.ProxySpec;
 import dev.weft.cli.run.WorkloadAllocator;
 import dev.weft.samples.DemoManifests;
 import java.io.IOException;
