@@ -265,6 +265,7 @@ class MutualTlsTest {
                 .xdsServer(new InetSocketAddress("127.0.0.1", serverAds.port()))
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
                 .accessLogPath(tmp.resolve("server.log"))
+                .httpFilters(REGISTRY)
                 .build());
     // The configuration is applied and the listener bound...
     await(() -> serverAds.acked(LDS, "l1") && serverAds.acked(CDS, "c1"));
