@@ -54,6 +54,8 @@ public final class ConfigDumps {
           .add(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())
           .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor())
           .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor())
+          // Access logs the control plane configures (Telemetry, mesh accessLogFile).
+          .add(io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.getDescriptor())
           // TLS: transport sockets, the inspector, upstream HTTP options (auto_sni).
           .add(
               io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
