@@ -136,8 +136,9 @@ class DashboardIntegrationTest {
     assertThat(in.path("rate").asDouble()).isPositive();
     assertThat(in.path("errorRate").asDouble()).isZero();
     assertThat(in.path("p99").isNumber()).as("p99 of %s", in).isTrue();
-    // Plaintext in this mesh (ProxySpec.MUTUAL_TLS is off): no lock.
-    assertThat(in.path("mtls").asBoolean()).isFalse();
+    // Local proxies speak mTLS by default (ProxySpec.MUTUAL_TLS): gateway → sidecar carries the
+    // lock (auto mTLS).
+    assertThat(in.path("mtls").asBoolean()).isTrue();
     double p1 = edge(g, SERVICE, V1).path("percent").asDouble();
     double p2 = edge(g, SERVICE, V2).path("percent").asDouble();
     assertThat(p1 + p2).isCloseTo(100.0, org.assertj.core.data.Offset.offset(0.01));
