@@ -151,11 +151,14 @@ class SimulatorTest {
   }
 
   @Test
-  void anUnknownHostIsNoRoute() {
+  void anUnknownHostPassesThroughUnderAllowAny() {
+    // Istio's default outboundTrafficPolicy ALLOW_ANY: a sidecar's catch-all virtual host sends a
+    // host outside the registry to PassthroughCluster (its own address).
     Simulator.Prediction p =
         simulate("podinfo-v1.demo", "", "http://nosuch.example:9898/", Map.of());
-    assertThat(p.noRoute()).isTrue();
-    assertThat(p.text()).contains("No route: 404 NR");
+    assertThat(p.noRoute()).isFalse();
+    assertThat(p.virtualHost()).isEqualTo("allow_any");
+    assertThat(p.clusters()).containsExactly("PassthroughCluster");
   }
 
   @Test
