@@ -213,6 +213,7 @@ public final class ControlPlane implements AutoCloseable {
                     t.identity().spiffeId(ca.trustDomain()).uri(),
                     ca.rootPem());
               });
+      api.meshConfig(push.meshConfig());
       startDashboard();
       writeInfo();
       logger.log(

@@ -60,6 +60,15 @@ class SimulatorTest {
 
   private Simulator.Prediction simulate(
       String from, String change, String url, Map<String, String> headers) {
+    return simulate(from, change, url, headers, dev.weft.controlplane.mesh.MeshConfig.DEFAULT);
+  }
+
+  private Simulator.Prediction simulate(
+      String from,
+      String change,
+      String url,
+      Map<String, String> headers,
+      dev.weft.controlplane.mesh.MeshConfig meshConfig) {
     var parsed = ResourceParser.parse("change.yaml", change);
     assertThat(parsed.errors()).isEmpty();
     List<Resource> changes = change.isEmpty() ? List.of() : parsed.resources();
@@ -69,7 +78,8 @@ class SimulatorTest {
             snapshot(),
             changes,
             mesh.proxies.values().stream().map(Proxy::workload).toList(),
-            proxy);
+            proxy,
+            meshConfig);
     try {
       return Simulator.predict(
           ConfigDumpView.of(r.configDump()),
@@ -159,6 +169,21 @@ class SimulatorTest {
     assertThat(p.noRoute()).isFalse();
     assertThat(p.virtualHost()).isEqualTo("allow_any");
     assertThat(p.clusters()).containsExactly("PassthroughCluster");
+  }
+
+  @Test
+  void anUnknownHostIsBlockedUnderTheControlPlanesRegistryOnly() {
+    // The simulation generates under the control plane's mesh config, as its pushes do.
+    Simulator.Prediction p =
+        simulate(
+            "podinfo-v1.demo",
+            "",
+            "http://nosuch.example:9898/",
+            Map.of(),
+            dev.weft.controlplane.mesh.MeshConfig.DEFAULT.withOutboundTrafficPolicy(
+                dev.weft.controlplane.mesh.MeshConfig.REGISTRY_ONLY));
+    assertThat(p.virtualHost()).isEqualTo("block_all");
+    assertThat(p.clusters()).doesNotContain("PassthroughCluster");
   }
 
   @Test

@@ -107,6 +107,8 @@ public final class ApiServer implements AutoCloseable {
   private final ConfigStore store;
   private final ProxyTracker proxies;
   private final MeshAnalysis analysis;
+  private volatile dev.weft.controlplane.mesh.MeshConfig meshConfig =
+      dev.weft.controlplane.mesh.MeshConfig.DEFAULT;
   private final TokenIssuer tokenIssuer;
 
   /** Issues workload credentials ({@code POST /api/v1/workload-tokens}). */
@@ -218,6 +220,11 @@ public final class ApiServer implements AutoCloseable {
     server.createContext("/", api::handle);
     server.start();
     return api;
+  }
+
+  /** Sets the mesh config that {@code POST /api/v1/simulate} generates under (the pushes' own). */
+  public void meshConfig(dev.weft.controlplane.mesh.MeshConfig mesh) {
+    this.meshConfig = mesh;
   }
 
   /** The bound address. */
@@ -365,7 +372,7 @@ public final class ApiServer implements AutoCloseable {
       return;
     }
     Simulation.Result result =
-        Simulation.generate(store.snapshot(), changes, analysis.workloads(), proxy);
+        Simulation.generate(store.snapshot(), changes, analysis.workloads(), proxy, meshConfig);
     ObjectNode root = JSON.createObjectNode();
     root.put("proxy", name);
     root.put("configDump", result.configDump().toByteArray());

@@ -78,6 +78,20 @@ public final class Simulation {
    */
   public static Result generate(
       ConfigSnapshot base, List<Resource> changes, List<Workload> workloads, Proxy proxy) {
+    return generate(base, changes, workloads, proxy, dev.weft.controlplane.mesh.MeshConfig.DEFAULT);
+  }
+
+  /**
+   * As {@link #generate(ConfigSnapshot, List, List, Proxy)}, under the mesh config {@code mesh}
+   * (the control plane's own, so that its outbound traffic policy, root namespace and telemetry
+   * settings apply to the prediction as they do to pushes).
+   */
+  public static Result generate(
+      ConfigSnapshot base,
+      List<Resource> changes,
+      List<Workload> workloads,
+      Proxy proxy,
+      dev.weft.controlplane.mesh.MeshConfig mesh) {
     ConfigSnapshot config = base;
     if (!changes.isEmpty()) {
       Map<ResourceKey, StoredResource> resources = new TreeMap<>(base.resources());
@@ -90,7 +104,7 @@ public final class Simulation {
       }
       config = new ConfigSnapshot(version, resources);
     }
-    PushContext context = PushContext.build(config.version(), config, workloads);
+    PushContext context = PushContext.build(config.version(), config, workloads, mesh);
     ClustersConfigDump.Builder clusters = ClustersConfigDump.newBuilder();
     EndpointsConfigDump.Builder endpoints = EndpointsConfigDump.newBuilder();
     ListenersConfigDump.Builder listeners = ListenersConfigDump.newBuilder();

@@ -59,7 +59,12 @@ public final class PushController {
     registry.addListener(debouncer::trigger);
   }
 
-  /** The current push context. */
+  /** The mesh config every push context is built under. */
+  public MeshConfig meshConfig() {
+    return mesh;
+  }
+
+  /** The latest push context. */
   public PushContext current() {
     return current;
   }
