@@ -2,6 +2,8 @@ package dev.weft.controlplane;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weft.analysis.Message;
+import dev.weft.controlplane.analysis.MeshAnalysis;
 import dev.weft.controlplane.api.ApiServer;
 import dev.weft.controlplane.ca.CaException;
 import dev.weft.controlplane.ca.CaService;
@@ -102,6 +104,7 @@ public final class ControlPlane implements AutoCloseable {
   private XdsServer grpcXds;
   private ApiServer api;
   private ConfigStore store;
+  private MeshAnalysis analysis;
   private WorkloadRegistry registry;
   private AdsService ads;
   private boolean wroteInfo;
@@ -198,13 +201,14 @@ public final class ControlPlane implements AutoCloseable {
                 requestedGrpcXds, new ProxylessAdsService(executor, push).bindService());
       }
       WorkloadRegistry workloads = registry;
+      analysis = new MeshAnalysis(store, workloads::workloads);
       api =
           ApiServer.start(
               requestedApi,
               token,
               store,
               ads,
-              new dev.weft.controlplane.analysis.MeshAnalysis(store, workloads::workloads),
+              analysis,
               (ns, sa, name) -> {
                 WorkloadTokens.Issued t = tokens.issue(ns, sa, name, tokenTtl);
                 return new ApiServer.WorkloadToken(
@@ -243,6 +247,7 @@ public final class ControlPlane implements AutoCloseable {
     }
     PushController push = pushController;
     AdsService streams = ads;
+    MeshAnalysis meshAnalysis = analysis;
     Dashboard.Builder b =
         Dashboard.builder(
                 new Dashboard.Sources() {
@@ -254,6 +259,11 @@ public final class ControlPlane implements AutoCloseable {
                   @Override
                   public List<ProxyStatus> proxies() {
                     return streams.proxies();
+                  }
+
+                  @Override
+                  public List<Message> analysis() {
+                    return meshAnalysis.current();
                   }
                 })
             .scrapeInterval(scrapeInterval)

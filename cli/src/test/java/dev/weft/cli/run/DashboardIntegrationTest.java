@@ -213,6 +213,43 @@ class DashboardIntegrationTest {
         chromium,
         "--screenshot=" + shot.resolveSibling("dashboard-service.png"),
         dashboard + "/?refresh=0#/service/demo/podinfo");
+
+    // The control plane's analysis (issue #11): a route to a subset no DestinationRule defines is
+    // listed on the analysis page, counted in the navigation and shown on podinfo's page.
+    String broken =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: podinfo-v3, namespace: demo}
+        spec:
+          hosts: [podinfo-v3.demo.svc.cluster.local]
+          http:
+          - route:
+            - destination: {host: podinfo.demo.svc.cluster.local, subset: v3}
+        """;
+    assertThat(ControlPlaneClient.connect(state).apply(broken, "v3.yaml").errors()).isEmpty();
+    String message =
+        "<span class=\"level\">Error</span> <a href=\"https://istio.io/latest/docs/reference/config/"
+            + "analysis/ist0101/\" rel=\"noreferrer\" target=\"_blank\">[IST0101]</a>"
+            + " (VirtualService demo/podinfo-v3) Referenced host+subset in destinationrule not"
+            + " found: \"podinfo.demo.svc.cluster.local+v3\"";
+    String analysis =
+        chromium(chromium, "--dump-dom", dashboard + "/?namespace=demo&refresh=0#/analysis");
+    assertThat(analysis)
+        .contains("Analysis: demo")
+        .contains("<li class=\"message level-error\" data-code=\"IST0101\"")
+        .contains(message)
+        .containsPattern("id=\"analysis-count\" class=\"badge level-error\"[^>]*>[1-9]");
+    assertThat(
+            chromium(
+                chromium,
+                "--dump-dom",
+                dashboard + "/?namespace=demo&refresh=0#/service/demo/podinfo"))
+        .contains(message);
+    chromium(
+        chromium,
+        "--screenshot=" + shot.resolveSibling("dashboard-analysis.png"),
+        dashboard + "/?namespace=demo&refresh=0#/analysis");
   }
 
   /**

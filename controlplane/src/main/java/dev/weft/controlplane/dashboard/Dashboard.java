@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.weft.analysis.Message;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.controlplane.registry.Workload;
@@ -46,9 +47,16 @@ import java.util.concurrent.Executors;
  *                                                "errors":[...]}
  * GET /api/v1/service?namespace=NS&amp;name=N → the service page: ports, workloads and their proxies'
  *                                                sync state, routes with weights, subsets, policies,
- *                                                mTLS modes, its edges
+ *                                                mTLS modes, its edges, the analysis messages
+ *                                                about those resources ("analysis")
  * GET /api/v1/proxies                         → every proxy's sync state (as /api/v1/proxies of the
  *                                                control plane API)
+ * GET /api/v1/analysis[?namespace=NS]         → {"namespace","counts":{"Error","Warning","Info"},
+ *                                                "messages":[{"code","level","message","origin",
+ *                                                "documentationUrl","line"}]}: the control plane's
+ *                                                analysis messages (those about NS and about
+ *                                                cluster-scoped resources), line in istioctl's log
+ *                                                format
  * </pre>
  *
  * <p>The dashboard has no token: it binds loopback only (refused otherwise) and answers only
@@ -72,6 +80,12 @@ public final class Dashboard implements AutoCloseable {
 
     /** The proxies' sync state. */
     List<ProxyStatus> proxies();
+
+    /**
+     * The control plane's current analysis messages (its {@code MeshAnalysis}, as {@code GET
+     * /api/v1/analysis} of the API serves them), in istioctl's order.
+     */
+    List<Message> analysis();
   }
 
   private final HttpServer server;
@@ -177,6 +191,7 @@ public final class Dashboard implements AutoCloseable {
             sendJson(ex, 200, s);
           }
         }
+        case "/api/v1/analysis" -> sendJson(ex, 200, analysisJson(q.getOrDefault("namespace", "")));
         case "/api/v1/proxies" -> {
           ObjectNode root = JSON.createObjectNode();
           ArrayNode arr = root.putArray("proxies");
@@ -355,7 +370,49 @@ public final class Dashboard implements AutoCloseable {
       }
     }
     root.set("edges", edgesJson(edges));
+    // The analysis messages about the resources on the page.
+    Set<String> about = ServicePage.resources(sources.context(), root);
+    List<Message> messages = new ArrayList<>();
+    for (Message m : sources.analysis()) {
+      if (about.contains(m.resource().toString())) {
+        messages.add(m);
+      }
+    }
+    root.set("analysis", messagesJson(messages));
     return root;
+  }
+
+  /**
+   * The analysis messages about {@code namespace} (empty: all) and about cluster-scoped resources,
+   * as the API's {@code GET /api/v1/analysis?namespace=NS} filters them, with a count per level.
+   */
+  ObjectNode analysisJson(String namespace) {
+    List<Message> messages = new ArrayList<>();
+    for (Message m : sources.analysis()) {
+      String ns = m.resource().namespace();
+      if (namespace.isEmpty() || ns.isEmpty() || ns.equals(namespace)) {
+        messages.add(m);
+      }
+    }
+    ObjectNode root = JSON.createObjectNode();
+    root.put("namespace", namespace);
+    ObjectNode counts = root.putObject("counts");
+    for (dev.weft.analysis.Level l : dev.weft.analysis.Level.values()) {
+      counts.put(l.display(), messages.stream().filter(m -> m.type().level() == l).count());
+    }
+    root.set("messages", messagesJson(messages));
+    return root;
+  }
+
+  /** Messages as istioctl's {@code -o json} writes them, plus its {@code -o log} line. */
+  private static ArrayNode messagesJson(List<Message> messages) {
+    ArrayNode arr = JSON.createArrayNode();
+    for (Message m : messages) {
+      ObjectNode o = JSON.valueToTree(m.toMap());
+      o.put("line", m.line());
+      arr.add(o);
+    }
+    return arr;
   }
 
   private static ObjectNode error(String message) {

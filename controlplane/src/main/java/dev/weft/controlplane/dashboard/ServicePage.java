@@ -1,5 +1,6 @@
 package dev.weft.controlplane.dashboard;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -196,6 +197,54 @@ final class ServicePage {
       }
     }
     return root;
+  }
+
+  /**
+   * The resources a rendered service page is about, written as analysis messages name them ({@code
+   * Kind namespace/name}): the Service, its workloads (as the Pods Istio's analyzers see), the
+   * VirtualServices naming its host (not by a wildcard, which would drag every catch-all route onto
+   * every service) or routing to it, its DestinationRule and the policies listed.
+   */
+  static java.util.Set<String> resources(PushContext ctx, ObjectNode page) {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    String ns = page.path("namespace").asText();
+    String host = page.path("host").asText();
+    out.add("Service " + ns + "/" + page.path("name").asText());
+    page.path("workloads").forEach(w -> out.add("Pod " + ns + "/" + w.path("name").asText()));
+    JsonNode dr = page.path("destinationRule");
+    if (dr.isObject()) {
+      out.add("DestinationRule " + dr.path("namespace").asText() + "/" + dr.path("name").asText());
+    }
+    page.path("policies")
+        .forEach(
+            p ->
+                out.add(
+                    p.path("kind").asText()
+                        + " "
+                        + p.path("namespace").asText()
+                        + "/"
+                        + p.path("name").asText()));
+    // VirtualServices naming the host or routing to it (http, tls and tcp routes).
+    for (dev.weft.api.Resource vs : ctx.virtualServices()) {
+      Map<String, Object> spec = map(vs.document().get("spec"));
+      String vsNs = vs.metadata().namespace();
+      boolean routes = false;
+      for (Object h : list(spec.get("hosts"))) {
+        routes |= Hosts.resolve(String.valueOf(h), vsNs).equals(host);
+      }
+      for (String section : List.of("http", "tls", "tcp")) {
+        for (Object r : list(spec.get(section))) {
+          for (Object d : list(map(r).get("route"))) {
+            Object h = map(map(d).get("destination")).get("host");
+            routes |= h != null && Hosts.resolve(String.valueOf(h), vsNs).equals(host);
+          }
+        }
+      }
+      if (routes) {
+        out.add("VirtualService " + vsNs + "/" + vs.metadata().name());
+      }
+    }
+    return out;
   }
 
   /** A proxy's sync state, per xDS type in {@code istioctl proxy-status}'s words. */

@@ -1,5 +1,6 @@
 // Weft's dashboard: a topology graph per namespace (drawn as SVG by this file), the same nodes
-// and edges as tables, a service page and the proxies' sync state. No third-party code; every
+// and edges as tables, a service page, the proxies' sync state and the control plane's analysis
+// messages (istioctl analyze's, in its log format). No third-party code; every
 // text from the server is set with textContent (never parsed as HTML).
 "use strict";
 
@@ -61,7 +62,7 @@ async function loadNamespaces() {
 async function render() {
   clearTimeout(timer);
   const [view, ...rest] = route();
-  for (const v of ["graph", "services", "proxies"]) {
+  for (const v of ["graph", "services", "proxies", "analysis"]) {
     document.getElementById("nav-" + v).classList.toggle("active", view === v || (v === "services" && view === "service"));
   }
   const main = document.getElementById("main");
@@ -69,7 +70,9 @@ async function render() {
     if (view === "service") await renderService(main, rest[0], rest[1]);
     else if (view === "services") await renderServices(main);
     else if (view === "proxies") await renderProxies(main);
+    else if (view === "analysis") await renderAnalysis(main, await analysisBadge());
     else await renderGraph(main);
+    if (view !== "analysis") await analysisBadge();
     setStatus("Updated " + new Date().toLocaleTimeString() + (refreshSeconds > 0 ? " · refresh every " + refreshSeconds + " s" : ""));
   } catch (e) {
     setStatus("Error: " + e.message);
@@ -261,6 +264,8 @@ async function renderService(main, ns, name) {
     table("Workloads and their proxies", ["Workload", "Labels", "Address", "mTLS mode", "Proxy sync"],
       s.workloads.map(w => [w.name, labels(w.labels), w.address, w.mtlsMode, sync(w.proxy)]), "workloads"),
     table("Policies", ["Kind", "Name", "Summary"], s.policies.map(p => [p.kind, p.namespace + "/" + p.name, p.summary]), "policies"),
+    el("h3", {}, "Analysis messages about these resources"),
+    messageList(s.analysis, "service-analysis"),
     edgeTable(g, "Traffic"));
 }
 
@@ -271,6 +276,40 @@ async function renderProxies(main) {
   main.replaceChildren(el("h2", {}, "Proxies"),
     table("Proxy sync status (what the control plane sent, and whether each proxy ACKed it)",
       ["Proxy", "Type", "Connected", "Sync"], proxies.map(p => [p.name, p.type, p.connected ? "yes" : "no", sync(p)]), "proxies"));
+}
+
+// ---- analysis ----
+
+// The most severe level among counts ({"Error": n, "Warning": n, "Info": n}), for styling.
+function worst(counts) {
+  for (const l of ["Error", "Warning", "Info"]) if (counts[l] > 0) return l.toLowerCase();
+  return "none";
+}
+
+// Fetches the namespace's analysis messages and updates the navigation's count badge.
+async function analysisBadge() {
+  const a = await getJson("/api/v1/analysis?namespace=" + encodeURIComponent(namespace()));
+  const badge = document.getElementById("analysis-count");
+  badge.textContent = String(a.messages.length);
+  badge.className = "badge level-" + worst(a.counts);
+  badge.title = Object.entries(a.counts).map(([l, n]) => n + " " + l).join(", ");
+  return a;
+}
+
+// Messages as istioctl analyze's log lines: "Error [IST0101] (VirtualService demo/podinfo) ...".
+function messageList(messages, id) {
+  const items = messages.map(m => el("li", { class: "message level-" + m.level.toLowerCase(), "data-code": m.code, "data-origin": m.origin },
+    el("span", { class: "level" }, m.level), " ",
+    el("a", { href: m.documentationUrl, rel: "noreferrer", target: "_blank" }, "[" + m.code + "]"),
+    " (" + m.origin + ") " + m.message));
+  return el("ul", { class: "messages", id }, ...(items.length ? items : [el("li", { class: "none" }, "No validation issues found.")]));
+}
+
+async function renderAnalysis(main, a) {
+  const summary = Object.entries(a.counts).map(([l, n]) => n + " " + l).join(" · ");
+  main.replaceChildren(el("h2", {}, "Analysis: " + a.namespace),
+    el("p", {}, "What istioctl analyze would report for the control plane's configuration and workloads (" + summary + ")."),
+    messageList(a.messages, "analysis"));
 }
 
 window.addEventListener("hashchange", render);
