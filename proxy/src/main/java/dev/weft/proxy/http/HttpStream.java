@@ -126,6 +126,13 @@ final class HttpStream implements HttpFilterCallbacks {
     info.request(m.name(), null, protocol, isHead);
     info.downstreamTls(connection.peer(), connection.requestedServerName());
     HttpHeaders h = req.headers();
+    if (connection.multiplexed()) {
+      // An HTTP/2 stream, translated: no HTTP/1 version or keep-alive to check (RFC 9113 8.2.2:
+      // connection-specific fields were refused by the codec).
+      info.request(m.name(), null, StreamInfo.HTTP_2, isHead);
+      startValidated(req, h, m, isHead);
+      return;
+    }
     if (req.decoderResult().isFailure()) {
       info.path(req.uri());
       downstreamKeepAlive = false;
@@ -166,6 +173,14 @@ final class HttpStream implements HttpFilterCallbacks {
       info.request(m.name(), null, protocol, isHead);
     }
     downstreamKeepAlive = HttpUtil.isKeepAlive(req);
+    startValidated(req, h, m, isHead);
+  }
+
+  /** The request's HTTP/1-specific checks passed (or it arrived over HTTP/2). */
+  private void startValidated(HttpRequest req, HttpHeaders h, HttpMethod m, boolean isHead) {
+    if (connection.multiplexed()) {
+      downstreamKeepAlive = true;
+    }
     info.body(
         HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0,
         HttpUtil.is100ContinueExpected(req));
@@ -421,16 +436,14 @@ final class HttpStream implements HttpFilterCallbacks {
    * already does on a write error.
    */
   private void writeResponseHead(HttpResponse r) {
-    closeAfterResponse =
-        ResponseFraming.frame(
-            r,
-            info.protocol(),
-            info.isHead(),
-            // A bodiless request whose end has not been read yet (a filter answering from
-            // decodeHeaders: the CORS preflight) keeps the connection, as a local reply does.
-            requestComplete || !info.expectsBody(),
-            downstreamKeepAlive,
-            closeAfterResponse);
+    if (connection.multiplexed()) {
+      // HTTP/2 frames the body itself; the codec drops connection-specific fields (RFC 9113
+      // 8.2.2). A response that ends before the request does resets the rest (RFC 9113 8.1).
+      r.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+      closeAfterResponse |= !requestComplete && info.expectsBody();
+    } else {
+      closeAfterResponse = frameForHttp1(r);
+    }
     responseStarted = true;
     connection.streamActivity();
     if (r instanceof LastHttpContent last) {
@@ -440,6 +453,18 @@ final class HttpStream implements HttpFilterCallbacks {
     } else {
       ctx.write(r, ctx.voidPromise());
     }
+  }
+
+  private boolean frameForHttp1(HttpResponse r) {
+    return ResponseFraming.frame(
+        r,
+        info.protocol(),
+        info.isHead(),
+        // A bodiless request whose end has not been read yet (a filter answering from
+        // decodeHeaders: the CORS preflight) keeps the connection, as a local reply does.
+        requestComplete || !info.expectsBody(),
+        downstreamKeepAlive,
+        closeAfterResponse);
   }
 
   private void writeResponseData(HttpContent c) {
@@ -452,7 +477,10 @@ final class HttpStream implements HttpFilterCallbacks {
   }
 
   private void endResponse() {
-    if (closeAfterResponse) {
+    if (closeAfterResponse && connection.multiplexed()) {
+      ctx.flush();
+      ctx.close(); // RST_STREAM for the unfinished request
+    } else if (closeAfterResponse) {
       ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     } else {
       ctx.flush();

@@ -67,7 +67,9 @@ final class StreamCompletion {
                 info.startMillis(),
                 info.method(),
                 info.path(),
-                protocol == null ? null : protocol.text(),
+                protocol == null
+                    ? null
+                    : protocol == StreamInfo.HTTP_2 ? "HTTP/2" : protocol.text(),
                 code,
                 flags,
                 info.responseCodeDetails(),

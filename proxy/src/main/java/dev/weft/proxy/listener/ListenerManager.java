@@ -7,6 +7,7 @@ import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.TcpProxyConfig;
 import dev.weft.proxy.http.DataPlane;
 import dev.weft.proxy.http.DownstreamReads;
+import dev.weft.proxy.http.Http2Downstream;
 import dev.weft.proxy.http.HttpConnectionManager;
 import dev.weft.proxy.stats.ConnectionLimitStats;
 import dev.weft.proxy.tcp.TcpProxySession;
@@ -197,6 +198,8 @@ public final class ListenerManager {
         }
         ch.pipeline()
             .addLast(
+                // HTTP/2 (prior knowledge, or ALPN h2 over TLS) when the preface comes first.
+                Http2Downstream.sniffer(manager),
                 new DownstreamReads(manager),
                 new HttpServerCodec(codec(hcm.limits().maxRequestHeadersKb())),
                 manager);

@@ -16,6 +16,12 @@ import java.util.Map;
  * event loop.
  */
 public final class StreamInfo {
+  /**
+   * The protocol of a request that arrived on an HTTP/2 stream (Envoy's {@code %PROTOCOL%} prints
+   * {@code HTTP/2}); its message is translated to HTTP/1.1 objects for the filters.
+   */
+  public static final HttpVersion HTTP_2 = new HttpVersion("HTTP", 2, 0, true);
+
   final long startMillis = System.currentTimeMillis();
   final long startNanos = System.nanoTime();
   private String method;
