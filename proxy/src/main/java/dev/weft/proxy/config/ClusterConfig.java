@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param cursor round-robin position
  * @param stats the cluster's counters
  * @param transport the cluster's {@code transport_socket} and {@code transport_socket_matches}
+ * @param protocol the HTTP protocol of its upstream connections
  */
 public record ClusterConfig(
     String name,
@@ -29,7 +30,32 @@ public record ClusterConfig(
     List<Endpoint> endpoints,
     AtomicInteger cursor,
     ClusterStats stats,
-    ClusterTransport transport) {
+    ClusterTransport transport,
+    UpstreamProtocol protocol) {
+
+  /** An HTTP/1.1 cluster. */
+  public ClusterConfig(
+      String name,
+      String type,
+      String edsServiceName,
+      int connectTimeoutMillis,
+      String lbPolicy,
+      List<Endpoint> endpoints,
+      AtomicInteger cursor,
+      ClusterStats stats,
+      ClusterTransport transport) {
+    this(
+        name,
+        type,
+        edsServiceName,
+        connectTimeoutMillis,
+        lbPolicy,
+        endpoints,
+        cursor,
+        stats,
+        transport,
+        UpstreamProtocol.HTTP1);
+  }
 
   /** A plaintext cluster. */
   public ClusterConfig(
@@ -64,6 +90,7 @@ public record ClusterConfig(
         newEndpoints,
         cursor,
         stats,
-        transport);
+        transport,
+        protocol);
   }
 }

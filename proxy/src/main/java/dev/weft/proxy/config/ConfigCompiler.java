@@ -1182,6 +1182,7 @@ public final class ConfigCompiler {
                   where + "lb_policy " + c.getLbPolicy() + " is not supported");
         };
     ClusterTransport transport = clusterTransport(where, c);
+    UpstreamProtocol protocol = UpstreamProtocol.of(where, c);
     int timeout = DEFAULT_CONNECT_TIMEOUT_MS;
     if (c.hasConnectTimeout()) {
       long ms =
@@ -1200,7 +1201,16 @@ public final class ConfigCompiler {
         }
         String service = eds.getServiceName().isEmpty() ? name : eds.getServiceName();
         return new ClusterConfig(
-            name, "EDS", service, timeout, lb, List.of(), cursor, stats.cluster(name), transport);
+            name,
+            "EDS",
+            service,
+            timeout,
+            lb,
+            List.of(),
+            cursor,
+            stats.cluster(name),
+            transport,
+            protocol);
       }
       case STATIC -> {
         if (!c.hasLoadAssignment()) {
@@ -1208,7 +1218,16 @@ public final class ConfigCompiler {
         }
         List<Endpoint> endpoints = endpoints(name, where, c.getLoadAssignment(), transport);
         return new ClusterConfig(
-            name, "STATIC", null, timeout, lb, endpoints, cursor, stats.cluster(name), transport);
+            name,
+            "STATIC",
+            null,
+            timeout,
+            lb,
+            endpoints,
+            cursor,
+            stats.cluster(name),
+            transport,
+            protocol);
       }
       default ->
           throw new InvalidResourceException(

@@ -1,6 +1,7 @@
 package dev.weft.proxy.http;
 
 import dev.weft.proxy.config.DownstreamLimits;
+import dev.weft.proxy.upstream.Http2Windows;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -50,9 +51,6 @@ public final class Http2Downstream {
   public static final int MAX_RESETS_PER_WINDOW = 200;
 
   public static final int RESET_WINDOW_SECONDS = 30;
-
-  /** The per-stream receive window: what one stream may send before its reader consumes it. */
-  public static final int INITIAL_STREAM_WINDOW = 256 * 1024;
 
   private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
   private static final int PREFACE_LENGTH = PREFACE.readableBytes();
@@ -124,7 +122,7 @@ public final class Http2Downstream {
     Http2Settings settings =
         Http2Settings.defaultSettings()
             .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
-            .initialWindowSize(INITIAL_STREAM_WINDOW)
+            .initialWindowSize(Http2Windows.STREAM_WINDOW)
             .maxHeaderListSize(limits.maxRequestHeadersKb() * 1024L);
     Http2FrameCodec codec =
         Http2FrameCodecBuilder.forServer()
@@ -145,6 +143,7 @@ public final class Http2Downstream {
               }
             });
     p.addLast(codec, mux, new ConnectionTail(onClosed));
+    Http2Windows.widen(codec, p.channel());
   }
 
   /**

@@ -58,6 +58,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   private Route route;
   private ClusterConfig cluster;
   private Channel upstream;
+  private boolean http2;
   private boolean connecting;
   private ArrayDeque<HttpContent> pending;
   private int pendingBytes;
@@ -154,10 +155,13 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       // Hop-by-hop stripping removed them; an enabled upgrade passes them on (RFC 9110 7.8).
       Upgrades.restore(h, upgrade);
     }
+    // Envoy's upstream protocol: HTTP/2 for an http2 cluster (or use_downstream_protocol and an
+    // HTTP/2 request); an upgrade always goes as HTTP/1.1 (no extended CONNECT upstream).
+    http2 = upgrade == null && cluster.protocol().http2(info.protocol() == StreamInfo.HTTP_2);
     connecting = true;
     pendingHead = req;
     upstreamHead = req;
-    cb.connectionPool().acquire(cluster, endpoint, this);
+    cb.connectionPool().acquire(cluster, endpoint, this, http2);
     if (route.mirrors().length != 0 && !destroyed) {
       // After the original has its connection: a copy to the same cluster never takes the
       // original's idle pooled connection. Copies are made of the head as it went upstream.
@@ -304,7 +308,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     if (cb.requestComplete() && !(pending().peekLast() instanceof LastHttpContent)) {
       pending().add(LastHttpContent.EMPTY_LAST_CONTENT);
     }
-    cb.connectionPool().acquire(cluster, info.endpoint(), this);
+    cb.connectionPool().acquire(cluster, info.endpoint(), this, http2);
   }
 
   private String failureFlags(String flag) {

@@ -14,6 +14,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
@@ -24,7 +25,8 @@ import java.util.HashMap;
 /**
  * Keep-alive HTTP/1.1 connections to upstream endpoints, one pool per event loop (so no locks): a
  * request reuses the most recently released idle connection to its (cluster, endpoint), or opens a
- * new one on the same loop. Idle connections that the upstream closes leave the pool.
+ * new one on the same loop. Idle connections that the upstream closes leave the pool. Requests to
+ * HTTP/2 clusters take streams of multiplexed connections instead ({@link Http2Connections}).
  */
 public final class ConnectionPool {
   private static final int MAX_IDLE_PER_ENDPOINT = 256;
@@ -39,6 +41,7 @@ public final class ConnectionPool {
   private final EventLoop loop;
   private final Class<? extends SocketChannel> channelClass;
   private final HashMap<String, ArrayDeque<Channel>> idle = new HashMap<>();
+  private final Http2Connections h2 = new Http2Connections();
 
   public ConnectionPool(EventLoop loop, Class<? extends SocketChannel> channelClass) {
     this.loop = loop;
@@ -50,7 +53,24 @@ public final class ConnectionPool {
    * connects (or fails to).
    */
   public void acquire(ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream) {
-    ArrayDeque<Channel> q = idle.get(endpoint.poolKey());
+    acquire(cluster, endpoint, stream, false);
+  }
+
+  /**
+   * Gives {@code stream} a connection to {@code endpoint}, or with {@code http2} a stream of a
+   * multiplexed HTTP/2 connection to it ({@link Http2Connections}); either way the stream talks
+   * HTTP/1.1 message objects through the channel it gets.
+   */
+  public void acquire(
+      ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream, boolean http2) {
+    if (http2) {
+      Http2Connections.Connection c = h2.pick(endpoint, cluster.protocol().maxConcurrentStreams());
+      if (c != null) {
+        c.openStream(stream, this);
+        return;
+      }
+    }
+    ArrayDeque<Channel> q = http2 ? null : idle.get(endpoint.poolKey());
     if (q != null) {
       Channel ch;
       while ((ch = q.pollLast()) != null) {
@@ -75,7 +95,8 @@ public final class ConnectionPool {
       }
     }
     SslContext sslContext = ssl;
-    UpstreamHandler handler = new UpstreamHandler(this, endpoint, cluster.stats());
+    UpstreamHandler handler = http2 ? null : new UpstreamHandler(this, endpoint, cluster.stats());
+    Http2Connections.Connection[] h2conn = new Http2Connections.Connection[1];
     Bootstrap b =
         new Bootstrap()
             .group(loop)
@@ -99,13 +120,20 @@ public final class ConnectionPool {
                       h.setHandshakeTimeoutMillis(cluster.connectTimeoutMillis());
                       ch.pipeline().addLast(h);
                     }
-                    ch.pipeline().addLast(new HttpClientCodec(CODEC, false, false), handler);
+                    if (http2) {
+                      h2conn[0] = h2.add(ch, cluster, endpoint);
+                      h2conn[0].openStream(stream, ConnectionPool.this);
+                    } else {
+                      ch.pipeline().addLast(new HttpClientCodec(CODEC, false, false), handler);
+                    }
                   }
                 });
     ChannelFuture f = b.connect(endpoint.address());
     f.addListener(
         future -> {
-          if (future.isSuccess() && sslContext != null) {
+          if (http2) {
+            http2Connected(f, cluster, endpoint, tls, h2conn[0]);
+          } else if (future.isSuccess() && sslContext != null) {
             awaitHandshake(f.channel(), tls, handler, stream);
           } else if (future.isSuccess()) {
             handler.attach(stream);
@@ -116,6 +144,41 @@ public final class ConnectionPool {
             stream.onUpstreamConnectFailed(future.cause());
           }
         });
+  }
+
+  /** A new HTTP/2 connection is ready (connected, TLS handshake done) or failed. */
+  private static void http2Connected(
+      ChannelFuture f,
+      ClusterConfig cluster,
+      Endpoint endpoint,
+      TlsContext tls,
+      Http2Connections.Connection c) {
+    if (!f.isSuccess()) {
+      cluster.stats().connectFailed();
+      endpoint.stats().connectFailed();
+      if (c != null) {
+        c.failed(f.cause());
+      }
+      return;
+    }
+    SslHandler ssl = f.channel().pipeline().get(SslHandler.class);
+    if (ssl == null) {
+      c.ready();
+      return;
+    }
+    ssl.handshakeFuture()
+        .addListener(
+            hf -> {
+              if (hf.isSuccess()) {
+                tls.stats().handshake(reused(ssl), true);
+                c.ready();
+              } else {
+                tls.stats().connectionError();
+                f.channel().close();
+                c.failed(
+                    new UpstreamTlsFailure(UpstreamTlsFailure.reasonOf(hf.cause()), hf.cause()));
+              }
+            });
   }
 
   /**
@@ -163,6 +226,11 @@ public final class ConnectionPool {
   public void release(Channel ch) {
     UpstreamHandler h = (UpstreamHandler) ch.pipeline().last();
     h.detach();
+    if (ch instanceof Http2StreamChannel) {
+      // An HTTP/2 stream is used once; it closes when both sides ended it (or is reset now).
+      ch.close();
+      return;
+    }
     if (!ch.isActive()) {
       return;
     }
@@ -186,6 +254,11 @@ public final class ConnectionPool {
     if (q != null) {
       q.remove(ch);
     }
+  }
+
+  /** Open HTTP/2 connections to all endpoints (for tests and the admin). */
+  public int http2Count() {
+    return h2.count();
   }
 
   /** Idle connections to all endpoints (for tests and the admin). */

@@ -4,7 +4,9 @@ import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.stats.ClusterStats;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -15,12 +17,22 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   private final ConnectionPool pool;
   private final Endpoint endpoint;
   private final ClusterStats clusterStats;
+  private final boolean multiplexed;
   private UpstreamStream stream;
 
   UpstreamHandler(ConnectionPool pool, Endpoint endpoint, ClusterStats clusterStats) {
+    this(pool, endpoint, clusterStats, false);
+  }
+
+  /**
+   * @param multiplexed the handler of one HTTP/2 stream (the connection counts itself)
+   */
+  UpstreamHandler(
+      ConnectionPool pool, Endpoint endpoint, ClusterStats clusterStats, boolean multiplexed) {
     this.pool = pool;
     this.endpoint = endpoint;
     this.clusterStats = clusterStats;
+    this.multiplexed = multiplexed;
   }
 
   Endpoint endpoint() {
@@ -37,8 +49,10 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    clusterStats.connectionOpened();
-    endpoint.stats().connectionOpened();
+    if (!multiplexed) {
+      clusterStats.connectionOpened();
+      endpoint.stats().connectionOpened();
+    }
     ctx.fireChannelActive();
   }
 
@@ -57,6 +71,11 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       s.onUpstreamClosed("protocol error");
       return;
+    }
+    if (multiplexed && obj instanceof HttpMessage m) {
+      // The HTTP/2 translation's bookkeeping headers never leave the proxy.
+      m.headers().remove(ExtensionHeaderNames.STREAM_ID.text());
+      m.headers().remove(ExtensionHeaderNames.SCHEME.text());
     }
     s.onUpstreamResponse(obj);
   }
@@ -79,13 +98,15 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    clusterStats.connectionClosed();
-    endpoint.stats().connectionClosed();
+    if (!multiplexed) {
+      clusterStats.connectionClosed();
+      endpoint.stats().connectionClosed();
+    }
     UpstreamStream s = stream;
     stream = null;
     if (s != null) {
-      s.onUpstreamClosed("connection termination");
-    } else {
+      s.onUpstreamClosed(multiplexed ? "remote reset" : "connection termination");
+    } else if (!multiplexed) {
       pool.removeIdle(endpoint, ctx.channel());
     }
   }
