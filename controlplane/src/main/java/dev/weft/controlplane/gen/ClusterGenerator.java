@@ -34,7 +34,7 @@ public final class ClusterGenerator implements Generator {
     List<Message> out = new ArrayList<>(outbound(context, proxy));
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String name = ClusterName.inbound(in.port()).toString();
-      out.add(
+      Cluster.Builder inbound =
           Cluster.newBuilder()
               .setName(name)
               .setType(Cluster.DiscoveryType.STATIC)
@@ -51,8 +51,9 @@ public final class ClusterGenerator implements Generator {
                                           Endpoint.newBuilder()
                                               .setAddress(
                                                   EnvoyConfig.address(
-                                                      proxy.appAddress(), in.port()))))))
-              .build());
+                                                      proxy.appAddress(), in.port()))))));
+      UpstreamProtocols.apply(inbound, in.protocol());
+      out.add(inbound.build());
     }
     return out;
   }
@@ -80,6 +81,7 @@ public final class ClusterGenerator implements Generator {
                     .setConnectTimeout(CONNECT_TIMEOUT)
                     .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
             MeshTls.applyUpstream(cluster, context, proxy, c);
+            UpstreamProtocols.apply(cluster, c.port().protocol());
             out.add(cluster.build());
           }
           return List.copyOf(out);
