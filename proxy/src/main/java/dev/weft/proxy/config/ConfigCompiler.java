@@ -890,17 +890,19 @@ public final class ConfigCompiler {
                 ? ra.getTimeout().getSeconds() * 1000 + ra.getTimeout().getNanos() / 1_000_000
                 : DEFAULT_ROUTE_TIMEOUT_MS;
         return new Route(
-            r.getName(),
-            path,
-            headers,
-            action,
-            prefixRewrite,
-            hostRewrite,
-            timeout,
-            mutation(where, r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList()),
-            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
-            ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null,
-            regexRewrite);
+                r.getName(),
+                path,
+                headers,
+                action,
+                prefixRewrite,
+                hostRewrite,
+                timeout,
+                mutation(where, r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList()),
+                mutation(
+                    where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
+                ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null,
+                regexRewrite)
+            .withMaxGrpcTimeout(maxGrpcTimeout(ra));
       }
       case DIRECT_RESPONSE -> {
         int status = r.getDirectResponse().getStatus();
@@ -1233,6 +1235,21 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(
               where + "cluster type " + c.getType() + " is not supported (EDS or STATIC)");
     }
+  }
+
+  /**
+   * Envoy's {@code max_grpc_timeout} (deprecated, and what Istio sets) or its replacement {@code
+   * max_stream_duration.grpc_timeout_header_max}, in milliseconds; -1 when neither is set.
+   */
+  @SuppressWarnings("deprecation")
+  private static long maxGrpcTimeout(io.envoyproxy.envoy.config.route.v3.RouteAction ra) {
+    com.google.protobuf.Duration d = null;
+    if (ra.hasMaxStreamDuration() && ra.getMaxStreamDuration().hasGrpcTimeoutHeaderMax()) {
+      d = ra.getMaxStreamDuration().getGrpcTimeoutHeaderMax();
+    } else if (ra.hasMaxGrpcTimeout()) {
+      d = ra.getMaxGrpcTimeout();
+    }
+    return d == null ? -1 : Math.max(0, d.getSeconds() * 1000 + d.getNanos() / 1_000_000);
   }
 
   /** Validates an SDS secret received over ADS (its PEM must load). */

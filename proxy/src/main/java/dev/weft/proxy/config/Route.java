@@ -18,6 +18,9 @@ package dev.weft.proxy.config;
  *     that owns it ({@code HttpFilterRegistry}), keyed by the filter's name (e.g. {@code
  *     envoy.filters.http.fault}); empty when none
  * @param mirrors Envoy's {@code request_mirror_policies}; empty when none
+ * @param maxGrpcTimeoutMillis Envoy's {@code max_grpc_timeout}: -1 when unset; otherwise a gRPC
+ *     request's timeout is its {@code grpc-timeout} header (none: no timeout) capped at this value
+ *     (0: no cap) instead of {@code timeoutMillis}. Istio sets it to the route timeout.
  */
 public record Route(
     String name,
@@ -32,7 +35,8 @@ public record Route(
     RetryPolicy retry,
     RegexRewrite regexRewrite,
     java.util.Map<String, Object> perFilterConfig,
-    RouteMirror[] mirrors) {
+    RouteMirror[] mirrors,
+    long maxGrpcTimeoutMillis) {
 
   private static final RouteMirror[] NO_MIRRORS = new RouteMirror[0];
 
@@ -62,7 +66,8 @@ public record Route(
         retry,
         regexRewrite,
         java.util.Map.of(),
-        NO_MIRRORS);
+        NO_MIRRORS,
+        -1);
   }
 
   /**
@@ -117,7 +122,8 @@ public record Route(
         retry != null ? retry : vhostRetry,
         regexRewrite,
         perFilterConfig,
-        mirrors);
+        mirrors,
+        maxGrpcTimeoutMillis);
   }
 
   /** This route with its compiled {@code typed_per_filter_config} and mirror policies. */
@@ -136,7 +142,46 @@ public record Route(
         retry,
         regexRewrite,
         filterConfig,
-        routeMirrors);
+        routeMirrors,
+        maxGrpcTimeoutMillis);
+  }
+
+  /** This route with Envoy's {@code max_grpc_timeout} (-1: unset). */
+  public Route withMaxGrpcTimeout(long millis) {
+    return new Route(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders,
+        responseHeaders,
+        retry,
+        regexRewrite,
+        perFilterConfig,
+        mirrors,
+        millis);
+  }
+
+  /**
+   * The timeout of a request with headers {@code h} (Envoy's {@code FilterUtility::finalTimeout}):
+   * {@code timeoutMillis}, or for a gRPC request on a route with {@code max_grpc_timeout} its
+   * {@code grpc-timeout} capped at that maximum (0 meaning none, on either side).
+   */
+  public long timeoutFor(boolean grpc, io.netty.handler.codec.http.HttpHeaders h) {
+    if (!grpc || maxGrpcTimeoutMillis < 0) {
+      return timeoutMillis;
+    }
+    long t = dev.weft.proxy.http.filter.Grpc.timeoutMillis(h);
+    if (t < 0) {
+      t = 0;
+    }
+    if (maxGrpcTimeoutMillis > 0 && (t == 0 || t > maxGrpcTimeoutMillis)) {
+      t = maxGrpcTimeoutMillis;
+    }
+    return t;
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.config.RuntimeConfig;
 import dev.weft.proxy.config.VirtualHost;
 import dev.weft.proxy.http.filter.FilterStatus;
+import dev.weft.proxy.http.filter.Grpc;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterChain;
@@ -185,6 +186,7 @@ final class HttpStream implements HttpFilterCallbacks {
         HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0,
         HttpUtil.is100ContinueExpected(req));
     info.client(h.get(HttpHeaderNames.USER_AGENT), h.get(X_FORWARDED_FOR));
+    info.grpc(Grpc.isGrpc(h));
     if (h.size() > hcmConfig.limits().maxHeadersCount()) {
       // Envoy's max_headers_count: 431.
       info.path(req.uri());
@@ -446,7 +448,13 @@ final class HttpStream implements HttpFilterCallbacks {
     }
     responseStarted = true;
     connection.streamActivity();
+    if (info.grpc()) {
+      Grpc.recordStatus(info, r.headers());
+    }
     if (r instanceof LastHttpContent last) {
+      if (info.grpc()) {
+        Grpc.recordStatus(info, last.trailingHeaders());
+      }
       info.addBytesSent(last.content().readableBytes());
       ctx.write(r, ctx.voidPromise());
       endResponse();
@@ -470,6 +478,9 @@ final class HttpStream implements HttpFilterCallbacks {
   private void writeResponseData(HttpContent c) {
     info.addBytesSent(c.content().readableBytes());
     connection.streamActivity();
+    if (c instanceof LastHttpContent last && info.grpc()) {
+      Grpc.recordStatus(info, last.trailingHeaders());
+    }
     ctx.write(c, ctx.voidPromise());
     if (c instanceof LastHttpContent) {
       endResponse();
@@ -518,8 +529,15 @@ final class HttpStream implements HttpFilterCallbacks {
     info.responseCode(status);
     info.responseFlags(responseFlags);
     info.responseCodeDetails(details);
-    FullHttpResponse resp = LocalReply.build(status, body, location);
+    FullHttpResponse resp =
+        info.grpc() && location == null
+            ? Grpc.localReply(status, body)
+            : LocalReply.build(status, body, location);
     HttpHeaders h = resp.headers();
+    if (info.grpc()) {
+      Grpc.recordStatus(info, h);
+      info.responseCode(resp.status().code());
+    }
     hcmConfig.applyServerHeader(h);
     Route r = info.route();
     if (r != null

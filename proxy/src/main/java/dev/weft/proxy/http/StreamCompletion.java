@@ -30,6 +30,8 @@ final class StreamCompletion {
           info.authority(),
           code,
           flags,
+          info.grpc(),
+          info.grpcStatus(),
           info.durationMillis(),
           info.bytesReceived(),
           info.bytesSent());

@@ -42,7 +42,9 @@ final class IstioSeries {
       boolean mutualTls,
       String authority,
       int code,
-      String flags) {}
+      String flags,
+      boolean grpc,
+      int grpcStatus) {}
 
   /** Every label, {@code name="value"} comma separated, without braces. */
   final String labels;

@@ -158,6 +158,38 @@ public final class IstioTelemetry {
       long durationMillis,
       long requestBytes,
       long responseBytes) {
+    record(
+        cluster,
+        peer,
+        peerUriSan,
+        mutualTls,
+        authority,
+        code,
+        flags,
+        false,
+        -1,
+        durationMillis,
+        requestBytes,
+        responseBytes);
+  }
+
+  /**
+   * Records one finished stream; a gRPC request is labelled {@code request_protocol="grpc"} with
+   * its {@code grpc_response_status} (empty when the response carried none).
+   */
+  public void record(
+      ClusterStats cluster,
+      PeerMetadata peer,
+      String peerUriSan,
+      boolean mutualTls,
+      String authority,
+      int code,
+      String flags,
+      boolean grpc,
+      int grpcStatus,
+      long durationMillis,
+      long requestBytes,
+      long responseBytes) {
     if (!enabled) {
       return;
     }
@@ -165,13 +197,22 @@ public final class IstioTelemetry {
     boolean inbound = cluster.inbound();
     IstioSeries.Key key =
         new IstioSeries.Key(
-            p, inbound ? peerUriSan : null, mutualTls, inbound ? authority : null, code, flags);
+            p,
+            inbound ? peerUriSan : null,
+            mutualTls,
+            inbound ? authority : null,
+            code,
+            flags,
+            grpc,
+            grpcStatus);
     IstioSeries s = cluster.istio.get(key);
     if (s == null) {
       if (cluster.istio.size() >= MAX_SERIES_PER_CLUSTER) {
         // Peers and authorities come from requests: past the cap, new ones fold into an
         // unknown peer and service, so that a client cannot grow the proxy's memory.
-        key = new IstioSeries.Key(PeerMetadata.UNKNOWN, null, mutualTls, null, code, flags);
+        key =
+            new IstioSeries.Key(
+                PeerMetadata.UNKNOWN, null, mutualTls, null, code, flags, grpc, grpcStatus);
         overflow.increment();
       }
       s = cluster.istio.computeIfAbsent(key, k -> new IstioSeries(labels(cluster, k)));
@@ -237,9 +278,12 @@ public final class IstioTelemetry {
     label(sb, "destination_service_name", serviceName);
     label(sb, "destination_service_namespace", serviceNamespace);
     label(sb, "destination_cluster", dest.clusterId());
-    label(sb, "request_protocol", "http");
+    label(sb, "request_protocol", k.grpc() ? "grpc" : "http");
     label(sb, "response_code", Integer.toString(k.code()));
-    label(sb, "grpc_response_status", "");
+    label(
+        sb,
+        "grpc_response_status",
+        k.grpc() && k.grpcStatus() >= 0 ? Integer.toString(k.grpcStatus()) : "");
     label(sb, "response_flags", k.flags());
     // Istio reports the policy only on the destination side ("unknown" at the source).
     label(

@@ -195,6 +195,27 @@ public final class StreamInfo {
     return code;
   }
 
+  private boolean grpc;
+  private int grpcStatus = -1;
+
+  /** Whether the request is gRPC ({@code content-type: application/grpc...}). */
+  public boolean grpc() {
+    return grpc;
+  }
+
+  public void grpc(boolean grpc) {
+    this.grpc = grpc;
+  }
+
+  /** The response's {@code grpc-status} (from its headers or trailers), or -1. */
+  public int grpcStatus() {
+    return grpcStatus;
+  }
+
+  public void grpcStatus(int status) {
+    this.grpcStatus = status;
+  }
+
   public void responseCode(int code) {
     this.code = code;
   }
