@@ -52,6 +52,9 @@ public final class Http2Downstream {
 
   public static final int RESET_WINDOW_SECONDS = 30;
 
+  /** How long streams in flight may finish after GOAWAY when a connection is closed. */
+  public static final long DRAIN_MILLIS = 1000;
+
   private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
   private static final int PREFACE_LENGTH = PREFACE.readableBytes();
 
@@ -130,7 +133,8 @@ public final class Http2Downstream {
             .validateHeaders(true)
             .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
             .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
-            .gracefulShutdownTimeoutMillis(0)
+            // On close (drain): GOAWAY, then streams in flight get this long to finish.
+            .gracefulShutdownTimeoutMillis(DRAIN_MILLIS)
             .build();
     Http2MultiplexHandler mux =
         new Http2MultiplexHandler(
@@ -144,6 +148,7 @@ public final class Http2Downstream {
             });
     p.addLast(codec, mux, new ConnectionTail(onClosed));
     Http2Windows.widen(codec, p.channel());
+    template.dataPlane().http2Connection(p.channel());
   }
 
   /**

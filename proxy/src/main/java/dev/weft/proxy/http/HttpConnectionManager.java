@@ -99,6 +99,10 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     return m;
   }
 
+  DataPlane dataPlane() {
+    return dataPlane;
+  }
+
   /** Whether this manages one HTTP/2 stream rather than an HTTP/1.1 connection. */
   boolean multiplexed() {
     return multiplexed;
