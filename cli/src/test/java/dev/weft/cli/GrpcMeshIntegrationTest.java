@@ -1,10 +1,5 @@
 package dev.weft.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.weft.controlplane.ControlPlane;
-import dev.weft.proxy.Proxy;
-import dev.weft.xds.NodeId;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -12,11 +7,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.testing.integration.AbstractInteropTest;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -35,7 +28,6 @@ class GrpcMeshIntegrationTest {
   @TempDir Path tmp;
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
-  private StateDir meshState;
 
   @AfterEach
   void closeAll() throws Exception {
@@ -84,111 +76,18 @@ class GrpcMeshIntegrationTest {
 
   @Test
   void interopCasesThroughTheGatewayAndASidecarPair() throws Exception {
-    StateDir state = StateDir.of(tmp.resolve("state")).create();
-    meshState = state;
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
-    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
-    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
-    assertThat(
-            client
-                .apply(
-                    """
-                    apiVersion: v1
-                    kind: Service
-                    metadata: {name: interop, namespace: demo}
-                    spec:
-                      selector: {app: interop}
-                      ports:
-                      - {name: grpc, port: 7070, targetPort: 7071}
-                    ---
-                    apiVersion: networking.istio.io/v1
-                    kind: Gateway
-                    metadata: {name: grpc-gw, namespace: demo}
-                    spec:
-                      selector: {istio: ingressgateway}
-                      servers:
-                      - port: {number: 80, name: http2, protocol: HTTP2}
-                        hosts: ["*"]
-                    ---
-                    apiVersion: networking.istio.io/v1
-                    kind: VirtualService
-                    metadata: {name: interop, namespace: demo}
-                    spec:
-                      hosts: ["*"]
-                      gateways: [grpc-gw]
-                      http:
-                      - route: [{destination: {host: interop, port: {number: 7070}}}]
-                    """,
-                    "grpc.yaml")
-                .errors())
-        .isEmpty();
-
-    Proxy gateway =
-        start(
-            new ProxySpec(
-                NodeId.ROUTER,
-                "istio-ingressgateway",
-                "istio-system",
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                List.of(),
-                "default"),
-            xds,
-            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")));
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("grpc:7071"));
-    WorkloadAllocator.Addresses app =
-        WorkloadAllocator.allocate(state, "demo", "interop-v1", ports, Map.of());
-    awaitReady(
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "interop-v1",
-                "demo",
-                KeyValues.labels(List.of("app=interop,version=v1")),
-                app.podIp(),
-                app.appAddress(),
-                ports,
-                "default"),
-            xds,
-            new HostPort(app.podIp(), 15000)));
-    WorkloadAllocator.Addresses caller =
-        WorkloadAllocator.allocate(state, "demo", "caller", List.of(), Map.of());
-    awaitReady(
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "caller",
-                "demo",
-                KeyValues.labels(List.of("app=caller")),
-                caller.podIp(),
-                caller.appAddress(),
-                List.of(),
-                "default"),
-            xds,
-            new HostPort(caller.podIp(), 15000)));
-    awaitReady(gateway);
-    InetSocketAddress appAddress = new InetSocketAddress(app.appAddress(), 7071);
-
+    MeshForTests mesh = MeshForTests.grpc(tmp);
+    closeables.add(mesh);
     // Through the gateway: h2c to its HTTP port.
     runInterop(
-        appAddress, () -> NettyChannelBuilder.forAddress("127.0.0.1", ingressPort).usePlaintext());
+        mesh.appAddress(),
+        () -> NettyChannelBuilder.forAddress("127.0.0.1", mesh.ingressPort()).usePlaintext());
     // Through the sidecar pair: h2c to the caller's outbound listener, the service as authority.
     runInterop(
-        appAddress,
+        mesh.appAddress(),
         () ->
-            NettyChannelBuilder.forAddress(caller.podIp(), 15001)
-                .overrideAuthority("interop.demo.svc.cluster.local:7070")
+            NettyChannelBuilder.forAddress(mesh.callerOutbound())
+                .overrideAuthority(MeshForTests.GRPC_AUTHORITY)
                 .usePlaintext());
   }
 
@@ -258,15 +157,4 @@ class GrpcMeshIntegrationTest {
           }
         }
       };
-
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p =
-        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
-  }
-
-  private static void awaitReady(Proxy p) {
-    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("ready: %s", p.failure()).isTrue();
-  }
 }
