@@ -513,12 +513,15 @@ public final class ConfigCompiler {
   private HttpConnectionManagerConfig connectionManager(
       String where, String listenerName, HttpConnectionManager hcm)
       throws InvalidResourceException {
-    switch (hcm.getCodecType()) {
-      case AUTO, HTTP1 -> {}
-      default ->
-          throw new InvalidResourceException(
-              where + "codec_type " + hcm.getCodecType() + " is not supported (HTTP/1.1 only)");
-    }
+    String codec =
+        switch (hcm.getCodecType()) {
+          case AUTO -> HttpConnectionManagerConfig.AUTO;
+          case HTTP1 -> HttpConnectionManagerConfig.HTTP1;
+          case HTTP2 -> HttpConnectionManagerConfig.HTTP2;
+          default ->
+              throw new InvalidResourceException(
+                  where + "codec_type " + hcm.getCodecType() + " is not supported (HTTP/3)");
+        };
     HttpFilterChain httpFilters = httpFilters(where, hcm);
     DownstreamLimits limits = downstreamLimits(where, hcm);
     java.util.Set<String> upgrades = upgrades(where, hcm);
@@ -542,12 +545,12 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(where + "rds.route_config_name is empty");
         }
         return new HttpConnectionManagerConfig(
-            statPrefix, rds, null, server, ifAbsent, httpFilters, limits, upgrades);
+            statPrefix, rds, null, server, ifAbsent, httpFilters, limits, upgrades, codec);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
         return new HttpConnectionManagerConfig(
-            statPrefix, null, inline, server, ifAbsent, httpFilters, limits, upgrades);
+            statPrefix, null, inline, server, ifAbsent, httpFilters, limits, upgrades, codec);
       }
       default ->
           throw new InvalidResourceException(

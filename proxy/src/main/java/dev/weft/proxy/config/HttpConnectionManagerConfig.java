@@ -21,6 +21,8 @@ import io.netty.handler.codec.http.HttpHeaders;
  * @param limits the timeouts and header limits of its downstream connections
  * @param upgradeTypes Envoy's {@code upgrade_configs}: the enabled {@code upgrade_type}s, lower
  *     case ({@code websocket}); a request asking for another upgrade is refused with 403
+ * @param codec Envoy's {@code codec_type}: {@code AUTO} (HTTP/2 when the connection starts with its
+ *     preface, else HTTP/1.1), {@code HTTP1} or {@code HTTP2} (prior knowledge only)
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -30,11 +32,38 @@ public record HttpConnectionManagerConfig(
     boolean serverOnlyIfAbsent,
     HttpFilterChain httpFilters,
     DownstreamLimits limits,
-    java.util.Set<String> upgradeTypes)
+    java.util.Set<String> upgradeTypes,
+    String codec)
     implements NetworkFilterConfig {
+
+  public static final String AUTO = "AUTO";
+  public static final String HTTP1 = "HTTP1";
+  public static final String HTTP2 = "HTTP2";
 
   public HttpConnectionManagerConfig {
     upgradeTypes = java.util.Set.copyOf(upgradeTypes);
+  }
+
+  /** A connection manager with {@code codec_type: AUTO}. */
+  public HttpConnectionManagerConfig(
+      String statPrefix,
+      String rdsName,
+      RouteTable inlineRoutes,
+      String serverName,
+      boolean serverOnlyIfAbsent,
+      HttpFilterChain httpFilters,
+      DownstreamLimits limits,
+      java.util.Set<String> upgradeTypes) {
+    this(
+        statPrefix,
+        rdsName,
+        inlineRoutes,
+        serverName,
+        serverOnlyIfAbsent,
+        httpFilters,
+        limits,
+        upgradeTypes,
+        AUTO);
   }
 
   /** A connection manager without upgrades. */

@@ -67,21 +67,24 @@ public final class Http2Downstream {
    * The handler that goes in front of the HTTP/1.1 handlers ({@link DownstreamReads}, the server
    * codec, {@code manager}) and replaces them when the client speaks HTTP/2.
    */
-  public static ChannelInboundHandlerAdapter sniffer(HttpConnectionManager manager) {
-    return new Sniffer(manager);
+  public static ChannelInboundHandlerAdapter sniffer(
+      HttpConnectionManager manager, boolean http2Only) {
+    return new Sniffer(manager, http2Only);
   }
 
   /**
    * Reads the first bytes: the whole preface switches the connection to HTTP/2; a mismatch within
    * the first 18 bytes ({@code PRI * HTTP/2.0\r\n\r\n}) hands every byte to HTTP/1.1; the request
    * line of the preface followed by anything but {@code SM\r\n\r\n} is an invalid preface, and the
-   * connection is closed.
+   * connection is closed, as is any mismatch under {@code codec_type: HTTP2}.
    */
   private static final class Sniffer extends ByteToMessageDecoder {
     private final HttpConnectionManager manager;
+    private final boolean http2Only;
 
-    Sniffer(HttpConnectionManager manager) {
+    Sniffer(HttpConnectionManager manager, boolean http2Only) {
       this.manager = manager;
+      this.http2Only = http2Only;
     }
 
     @Override
@@ -94,7 +97,7 @@ public final class Http2Downstream {
           break;
         }
       }
-      if (mismatch >= PRI_LINE_LENGTH) {
+      if (mismatch >= PRI_LINE_LENGTH || (mismatch >= 0 && http2Only)) {
         in.skipBytes(in.readableBytes());
         manager.invalidPreface();
         ctx.close();

@@ -196,10 +196,15 @@ public final class ListenerManager {
         if (!addTls(ch, chain.tls(), manager::downstreamTls, conn.serverName())) {
           return;
         }
+        if (!hcm.codec().equals(HttpConnectionManagerConfig.HTTP1)) {
+          // HTTP/2 (prior knowledge, or ALPN h2 over TLS) when the preface comes first.
+          ch.pipeline()
+              .addLast(
+                  Http2Downstream.sniffer(
+                      manager, hcm.codec().equals(HttpConnectionManagerConfig.HTTP2)));
+        }
         ch.pipeline()
             .addLast(
-                // HTTP/2 (prior knowledge, or ALPN h2 over TLS) when the preface comes first.
-                Http2Downstream.sniffer(manager),
                 new DownstreamReads(manager),
                 new HttpServerCodec(codec(hcm.limits().maxRequestHeadersKb())),
                 manager);

@@ -119,6 +119,59 @@ class Http2DownstreamTest {
   }
 
   @Test
+  void codecTypeHttp1RefusesHttp2AndHttp2RefusesHttp1() throws Exception {
+    assumeTrue(has("curl"), "curl is not installed");
+    int h1 = Xds.freePort();
+    int h2 = Xds.freePort();
+    var routes = Xds.routes("r", Xds.vhost("v", List.of("*"), Xds.prefixRoute("/", CLUSTER)));
+    ads.set(
+        LDS,
+        "l2",
+        Xds.listener(
+            "127.0.0.1_" + h1,
+            h1,
+            Xds.hcm()
+                .setCodecType(
+                    io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
+                        .HttpConnectionManager.CodecType.HTTP1)
+                .setRouteConfig(routes)
+                .build()),
+        Xds.listener(
+            "127.0.0.1_" + h2,
+            h2,
+            Xds.hcm()
+                .setCodecType(
+                    io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
+                        .HttpConnectionManager.CodecType.HTTP2)
+                .setRouteConfig(routes)
+                .build()));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!ads.acked(LDS, "l2") && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    String url1 = "http://127.0.0.1:" + h1 + "/x";
+    String url2 = "http://127.0.0.1:" + h2 + "/x";
+    assertThat(run("curl", "-sS", "-w", "%{http_version}", "-o", "/dev/null", url1))
+        .isEqualTo("1.1");
+    // HTTP1 only: the preface is not a request line curl can read an answer to.
+    assertThat(run("curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null", url1))
+        .startsWith("curl: (");
+    assertThat(
+            run(
+                "curl",
+                "-sS",
+                "--http2-prior-knowledge",
+                "-w",
+                "%{http_version}",
+                "-o",
+                "/dev/null",
+                url2))
+        .isEqualTo("2");
+    // HTTP2 only: an HTTP/1.1 request is refused (the connection closed).
+    assertThat(run("curl", "-sS", "-o", "/dev/null", url2)).startsWith("curl: (");
+  }
+
+  @Test
   void http1ClientsStillWork() throws Exception {
     assumeTrue(has("curl"), "curl is not installed");
     String out =
