@@ -1,6 +1,6 @@
 package dev.weft.cli.bench;
 
-import dev.weft.cli.MeshForTests;
+import dev.weft.cli.run.MeshForTests;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.testing.integration.TestServiceImpl;

@@ -1,4 +1,4 @@
-package dev.weft.cli;
+package dev.weft.cli.run;
 
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.ServerBuilder;

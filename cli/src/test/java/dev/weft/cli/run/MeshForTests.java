@@ -1,5 +1,10 @@
-package dev.weft.cli;
+package dev.weft.cli.run;
 
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
+import dev.weft.cli.install.Installer;
 import dev.weft.controlplane.ControlPlane;
 import dev.weft.proxy.Proxy;
 import dev.weft.xds.NodeId;
