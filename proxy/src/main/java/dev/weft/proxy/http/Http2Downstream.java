@@ -3,6 +3,7 @@ package dev.weft.proxy.http;
 import dev.weft.proxy.config.DownstreamLimits;
 import dev.weft.proxy.upstream.Http2Windows;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -38,7 +39,8 @@ import java.util.List;
  * #MAX_CONCURRENT_STREAMS} streams per connection, the connection manager's {@code
  * max_request_headers_kb} as {@code SETTINGS_MAX_HEADER_LIST_SIZE} (a larger header list gets 431),
  * and at most {@link #MAX_RESETS_PER_WINDOW} stream resets per {@link #RESET_WINDOW_SECONDS}
- * seconds, beyond which the connection gets GOAWAY and is closed.
+ * seconds, beyond which the connection gets GOAWAY and is closed. The connection manager's {@code
+ * idle_timeout} closes a connection without open streams.
  */
 public final class Http2Downstream {
   /**
@@ -139,17 +141,21 @@ public final class Http2Downstream {
             // On close (drain): GOAWAY, then streams in flight get this long to finish.
             .gracefulShutdownTimeoutMillis(DRAIN_MILLIS)
             .build();
+    ConnectionTail tail = new ConnectionTail(template, onClosed);
     Http2MultiplexHandler mux =
         new Http2MultiplexHandler(
             new ChannelInitializer<Http2StreamChannel>() {
               @Override
               protected void initChannel(Http2StreamChannel ch) {
+                tail.streamOpened();
+                ch.closeFuture().addListener(f -> tail.streamClosed());
                 ch.pipeline()
                     .addLast(
                         new Http2StreamFrameToHttpObjectCodec(true, true), template.forStream());
               }
             });
-    p.addLast(codec, mux, new ConnectionTail(onClosed));
+    p.addLast(codec, mux, tail);
+    tail.startIdle(p.channel());
     Http2Windows.widen(codec, p.channel());
     template.dataPlane().http2Connection(p.channel());
   }
@@ -159,10 +165,44 @@ public final class Http2Downstream {
    * (SETTINGS, PING, GOAWAY) end here; the connection's close is counted once.
    */
   private static final class ConnectionTail extends ChannelInboundHandlerAdapter {
+    private final HttpConnectionManager template;
     private final Runnable onClosed;
+    private LazyTimeout idle;
+    private int streams;
 
-    ConnectionTail(Runnable onClosed) {
+    ConnectionTail(HttpConnectionManager template, Runnable onClosed) {
+      this.template = template;
       this.onClosed = onClosed;
+    }
+
+    /**
+     * Envoy's {@code idle_timeout} for an HTTP/2 connection: no stream open for that long, and it
+     * is closed (GOAWAY first), counted under {@code downstream_cx_idle_timeout}.
+     */
+    void startIdle(Channel ch) {
+      idle =
+          new LazyTimeout(
+              ch.eventLoop(),
+              template.limits().idleTimeoutMillis(),
+              () -> {
+                if (streams == 0 && ch.isActive()) {
+                  template.idleTimedOut();
+                  ch.close();
+                }
+              });
+      idle.start();
+    }
+
+    void streamOpened() {
+      if (streams++ == 0 && idle != null) {
+        idle.stop();
+      }
+    }
+
+    void streamClosed() {
+      if (--streams == 0 && idle != null) {
+        idle.start();
+      }
     }
 
     @Override
@@ -172,6 +212,9 @@ public final class Http2Downstream {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+      if (idle != null) {
+        idle.cancel();
+      }
       onClosed.run();
       ctx.fireChannelInactive();
     }

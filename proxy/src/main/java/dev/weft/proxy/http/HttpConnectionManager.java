@@ -103,6 +103,11 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     return dataPlane;
   }
 
+  /** Counts an HTTP/2 connection of this manager's listener closed by its idle timeout. */
+  void idleTimedOut() {
+    boundListener.stats().connectionIdleTimeout();
+  }
+
   /** Whether this manages one HTTP/2 stream rather than an HTTP/1.1 connection. */
   boolean multiplexed() {
     return multiplexed;

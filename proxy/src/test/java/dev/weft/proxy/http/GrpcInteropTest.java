@@ -152,15 +152,25 @@ class GrpcInteropTest {
     interop.emptyStream();
   }
 
+  // One case per test: a case's checks read what its own setUp started (as under JUnit 4).
+
   @Test
-  void cancelAfterBeginAndFirstResponse() throws Exception {
+  void cancelAfterBegin() throws Exception {
     interop.cancelAfterBegin();
+  }
+
+  @Test
+  void cancelAfterFirstResponse() throws Exception {
     interop.cancelAfterFirstResponse();
   }
 
   @Test
-  void veryLargeRequestAndResponse() throws Exception {
+  void veryLargeRequest() throws Exception {
     interop.veryLargeRequest();
+  }
+
+  @Test
+  void veryLargeResponse() throws Exception {
     interop.veryLargeResponse();
   }
 }

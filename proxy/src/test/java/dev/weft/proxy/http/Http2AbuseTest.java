@@ -178,8 +178,14 @@ class Http2AbuseTest {
   final class Client {
     final Channel parent;
     final CompletableFuture<Http2GoAwayFrame> goAway = new CompletableFuture<>();
+    final int port;
 
     Client() throws InterruptedException {
+      this(Http2AbuseTest.this.port);
+    }
+
+    Client(int port) throws InterruptedException {
+      this.port = port;
       parent =
           new Bootstrap()
               .group(group)
@@ -336,6 +342,38 @@ class Http2AbuseTest {
             "x-big: " + "x".repeat(headerBytes),
             "http://127.0.0.1:" + port + "/small")
         .trim();
+  }
+
+  @Test
+  void anIdleHttp2ConnectionIsClosedByTheIdleTimeout() throws Exception {
+    int idlePort = Xds.freePort();
+    ads.set(
+        LDS,
+        "l2",
+        Xds.listener(
+            "127.0.0.1_" + idlePort,
+            idlePort,
+            Xds.hcm()
+                .setCommonHttpProtocolOptions(
+                    io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions.newBuilder()
+                        .setIdleTimeout(
+                            com.google.protobuf.Duration.newBuilder().setNanos(300_000_000)))
+                .setRouteConfig(
+                    Xds.routes("r", Xds.vhost("v", List.of("*"), Xds.prefixRoute("/", CLUSTER))))
+                .build()));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!ads.acked(LDS, "l2") && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    Client c = new Client(idlePort);
+    Status st = new Status();
+    c.get("/small", true, st);
+    assertThat(st.status.get(10, TimeUnit.SECONDS)).isEqualTo("200");
+    // No stream open for 300 ms: GOAWAY, then the connection closes (Envoy's idle_timeout).
+    Http2GoAwayFrame g = c.goAway.get(10, TimeUnit.SECONDS);
+    assertThat(g.errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
+    g.release();
+    assertThat(c.parent.closeFuture().await(10, TimeUnit.SECONDS)).isTrue();
   }
 
   @Test
