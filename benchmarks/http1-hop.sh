@@ -19,6 +19,7 @@
 #   DURATION=10 WARMUP=10 CONNECTIONS=16 THREADS=1 REQUEST_PATH=/version \
 #   SCENARIOS="direct haproxy-1hop weft-1hop haproxy-2hop weft-2hop weft-gateway" \
 #   WEFT=./weft RESULTS=out.tsv benchmarks/http1-hop.sh
+#   INSTALL_ARGS="--set meshConfig.accessLogFile=" (extra `weft install` arguments, word-split)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,6 +37,7 @@ WEFT="${WEFT:-$REPO/weft}"
 HAPROXY_THREADS="${HAPROXY_THREADS:-2}"
 READY_TIMEOUT="${READY_TIMEOUT:-120}" # seconds to wait for the mesh to come up
 RESULTS="${RESULTS:-}"             # optional: also write the table as TSV here
+INSTALL_ARGS="${INSTALL_ARGS:-}"   # optional: extra weft install arguments (mesh config --set ...)
 SERVICE_HOST="podinfo.demo.svc.cluster.local"
 
 log() { printf '[http1-hop %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -212,7 +214,7 @@ XDS_PORT="$(free_port 127.0.0.1)"
 API_PORT="$(free_port 127.0.0.1)"
 INGRESS_PORT="$(free_port 127.0.0.1)"
 "$WEFT" install --state-dir "$STATE" --xds-address "127.0.0.1:$XDS_PORT" --api-address "127.0.0.1:$API_PORT" \
-  --ingress-port "$INGRESS_PORT" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log" >&2; die "weft install failed"; }
+  --ingress-port "$INGRESS_PORT" $INSTALL_ARGS >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log" >&2; die "weft install failed"; }
 
 start_bg podinfo-v1 "$WEFT" run --state-dir "$STATE" --name podinfo-v1 -n demo \
   --labels app=podinfo,version=v1 --port http:9898 \

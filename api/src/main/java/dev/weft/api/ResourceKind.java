@@ -18,6 +18,7 @@ public enum ResourceKind {
       "security.istio.io", "AuthorizationPolicy", "authorizationpolicies", List.of("ap")),
   REQUEST_AUTHENTICATION(
       "security.istio.io", "RequestAuthentication", "requestauthentications", List.of("ra")),
+  TELEMETRY("telemetry.istio.io", "Telemetry", "telemetries", List.of("telemetry")),
   SERVICE("", "Service", "services", List.of("svc")),
   NAMESPACE("", "Namespace", "namespaces", List.of("ns")),
   SECRET("", "Secret", "secrets", List.of());
@@ -69,6 +70,7 @@ public enum ResourceKind {
               "networking.istio.io/v1beta1",
               "networking.istio.io/v1alpha3");
       case "security.istio.io" -> List.of("security.istio.io/v1", "security.istio.io/v1beta1");
+      case "telemetry.istio.io" -> List.of("telemetry.istio.io/v1", "telemetry.istio.io/v1alpha1");
       default -> List.of("v1");
     };
   }

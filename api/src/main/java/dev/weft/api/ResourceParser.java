@@ -294,6 +294,7 @@ public final class ResourceParser {
       case AUTHORIZATION_POLICY ->
           SecurityReaders.authorizationPolicy(s, meta == null ? Map.of() : meta.annotations());
       case REQUEST_AUTHENTICATION -> SecurityReaders.requestAuthentication(s);
+      case TELEMETRY -> TelemetryReader.telemetry(s);
       case SERVICE -> CoreReaders.service(s);
       case NAMESPACE, SECRET -> throw new IllegalStateException("not a spec kind: " + kind);
     };
@@ -322,8 +323,8 @@ public final class ResourceParser {
         + "\""
         + (hint == null ? "" : ", did you mean \"" + hint + "\"?")
         + " (Weft accepts VirtualService, DestinationRule, Gateway, ServiceEntry, Sidecar,"
-        + " WorkloadEntry, PeerAuthentication, AuthorizationPolicy, RequestAuthentication, Service,"
-        + " Namespace, Secret)";
+        + " WorkloadEntry, PeerAuthentication, AuthorizationPolicy, RequestAuthentication,"
+        + " Telemetry, Service, Namespace, Secret)";
   }
 
   /** How errors name the resource of a document, before it is validated. */

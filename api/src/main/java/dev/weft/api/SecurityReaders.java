@@ -94,7 +94,7 @@ final class SecurityReaders {
   }
 
   /** {@code targetRef} and {@code targetRefs}, mutually exclusive with {@code selector}. */
-  private static List<PolicyTargetReference> targetRefs(Fields s, String selectorKey) {
+  static List<PolicyTargetReference> targetRefs(Fields s, String selectorKey) {
     List<PolicyTargetReference> refs = new ArrayList<>();
     Fields one = s.object("targetRef");
     if (one != null) {

@@ -8,9 +8,12 @@ import dev.weft.cli.config.ValidateCommand;
 import dev.weft.cli.demo.DemoCommand;
 import dev.weft.cli.demo.SampleCommand;
 import dev.weft.cli.inspect.AnalyzeCommand;
+import dev.weft.cli.inspect.BugReportCommand;
 import dev.weft.cli.inspect.DashboardCommand;
+import dev.weft.cli.inspect.ExperimentalCommand;
 import dev.weft.cli.inspect.ProxyConfigCommand;
 import dev.weft.cli.inspect.ProxyStatusCommand;
+import dev.weft.cli.inspect.VerifyInstallCommand;
 import dev.weft.cli.inspect.VersionCommand;
 import dev.weft.cli.install.InstallCommand;
 import dev.weft.cli.install.UninstallCommand;
@@ -52,6 +55,9 @@ import picocli.CommandLine.Spec;
       GetCommand.class,
       ValidateCommand.class,
       AnalyzeCommand.class,
+      VerifyInstallCommand.class,
+      BugReportCommand.class,
+      ExperimentalCommand.class,
       RunCommand.class,
       SampleCommand.class,
       DemoCommand.class,

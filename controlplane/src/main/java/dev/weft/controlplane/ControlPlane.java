@@ -75,6 +75,7 @@ public final class ControlPlane implements AutoCloseable {
       List.of(SecretNames.CONTROL_PLANE_SAN, SecretNames.CONTROL_PLANE_SAN + ".cluster.local");
 
   private final Path stateDir;
+  private final dev.weft.controlplane.mesh.MeshConfig meshConfig;
   private final InetSocketAddress requestedXds;
   private final InetSocketAddress requestedApi;
   private final Duration debounce;
@@ -113,6 +114,7 @@ public final class ControlPlane implements AutoCloseable {
     this.scrapeInterval = b.scrapeInterval;
     this.dashboardWindow = b.dashboardWindow;
     this.prometheusUrl = b.prometheusUrl;
+    this.meshConfig = b.meshConfig;
   }
 
   /**
@@ -159,7 +161,10 @@ public final class ControlPlane implements AutoCloseable {
               registry,
               clock,
               debounce,
-              (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
+              (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS),
+              meshConfig != null
+                  ? meshConfig
+                  : dev.weft.controlplane.mesh.MeshConfig.load(stateDir));
       ads = new AdsService(executor, push, registry);
       pushController = push;
       Path caDir = stateDir.resolve(CA_DIR);
@@ -476,6 +481,17 @@ public final class ControlPlane implements AutoCloseable {
      */
     public Builder prometheusUrl(java.net.URI url) {
       this.prometheusUrl = url;
+      return this;
+    }
+
+    private dev.weft.controlplane.mesh.MeshConfig meshConfig;
+
+    /**
+     * The mesh config; by default the state directory's {@code mesh.yaml} (Istio's defaults when it
+     * is absent).
+     */
+    public Builder meshConfig(dev.weft.controlplane.mesh.MeshConfig mesh) {
+      this.meshConfig = mesh;
       return this;
     }
 

@@ -44,6 +44,11 @@ class DemoE2ETest {
         .contains("virtualservice.networking.istio.io/podinfo created")
         .contains("✔ Demo complete")
         .contains("✔ Uninstall complete");
+    // weft analyze -n demo and weft proxy-config route podinfo-v1.demo as steps
+    assertThat(r.out())
+        .contains("== Analyze the demo namespace\n$ weft analyze -n demo\n")
+        .contains("== Look at a sidecar's routes\n$ weft proxy-config route podinfo-v1.demo\n")
+        .containsPattern("http_proxy +podinfo.demo.svc.cluster.local:80 ");
     // Step 6, strict mTLS: skipped while the sidecars announce no TLS support; otherwise the
     // policy is applied and both sidecars refuse a client without a sidecar.
     assertThat(r.out()).contains("== Step 6: Enable strict mTLS for the namespace");

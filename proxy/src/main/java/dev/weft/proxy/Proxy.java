@@ -43,6 +43,8 @@ public final class Proxy implements AutoCloseable {
   private GrpcCertificateClient caClient;
   private PrometheusServer prometheus;
   private volatile boolean closing;
+  private dev.weft.proxy.tracing.SpanExporter spans;
+  private dev.weft.proxy.accesslog.AccessLogSinks accessLogSinks;
 
   private Proxy(ProxyBootstrap bootstrap) {
     this.bootstrap = bootstrap;
@@ -62,6 +64,8 @@ public final class Proxy implements AutoCloseable {
                 b.metadata(), b.nodeId().name(), b.nodeId().namespace()),
             b.nodeId().toString(),
             b.telemetry()));
+    // Istio's istio_tcp_* metrics, counted by the TCP proxy through its hook.
+    p.stats.tcpObserver(p.stats.telemetry().tcpObserver(p.stats));
     p.admin =
         AdminServer.start(
             b.adminAddress(),
@@ -71,6 +75,12 @@ public final class Proxy implements AutoCloseable {
             () -> p.xds.snapshot(),
             p.stats,
             p::close);
+    p.admin.bootstrap(
+        dev.weft.proxy.admin.BootstrapDump.of(
+            NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()),
+            p.admin.address(),
+            b.xdsServer()));
+    p.admin.secrets(p.secrets);
     if (b.prometheusAddress().isPresent()) {
       try {
         p.prometheus = PrometheusServer.start(b.prometheusAddress().get(), p.stats);
@@ -88,8 +98,24 @@ public final class Proxy implements AutoCloseable {
       }
       throw new IOException("cannot open access log " + b.accessLogPath().get() + ": " + e, e);
     }
-    p.transport = Transport.create(0);
+    p.transport = Transport.create(b.concurrency());
     p.dataPlane = new DataPlane(p.stats, p.accessLog, p.transport, null);
+    p.dataPlane.defaultAccessLog(b.defaultAccessLog());
+    p.accessLogSinks = new dev.weft.proxy.accesslog.AccessLogSinks(p.accessLog, p.stats);
+    DataPlane dp = p.dataPlane;
+    p.spans =
+        new dev.weft.proxy.tracing.SpanExporter(
+            dev.weft.proxy.tracing.SpanExporter.Options.defaults(),
+            cluster -> collectorAddress(dp, cluster),
+            p.stats.tracing());
+    dev.weft.proxy.stats.PeerMetadata self = p.stats.telemetry().self();
+    p.dataPlane.tracer(
+        new dev.weft.proxy.tracing.Tracer(
+            p.spans,
+            b.nodeId().toString(),
+            "",
+            self.canonicalService() + "." + b.nodeId().namespace(),
+            b.nodeId().ip()));
     p.listeners = new ListenerManager(p.transport, p.dataPlane, b.maxDownstreamConnections());
     if (b.credentials().isPresent()) {
       Object sa = b.metadata().get(dev.weft.xds.NodeMetadata.SERVICE_ACCOUNT);
@@ -116,7 +142,10 @@ public final class Proxy implements AutoCloseable {
             .server(b.xdsServer())
             .credentials(b.credentials().orElse(null))
             .node(NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()))
-            .compiler(new ConfigCompiler(p.stats, b.httpFilters(), p.secrets))
+            .compiler(
+                new ConfigCompiler(p.stats, b.httpFilters(), p.secrets, b.scheduler())
+                    .router(b.nodeId().type().equals(dev.weft.xds.NodeId.ROUTER))
+                    .accessLogSinks(p.accessLogSinks))
             .stats(p.stats)
             .sink(
                 config -> {
@@ -127,6 +156,15 @@ public final class Proxy implements AutoCloseable {
     p.xds.onChange(p::signal);
     p.xds.start();
     return p;
+  }
+
+  /** The first endpoint of {@code cluster} in the current configuration, or null. */
+  private static java.net.InetSocketAddress collectorAddress(DataPlane dp, String cluster) {
+    dev.weft.proxy.config.ClusterConfig c = dp.config().clusters().get(cluster);
+    if (c == null || c.endpoints().isEmpty()) {
+      return null;
+    }
+    return c.endpoints().get(0).address();
   }
 
   private boolean ready() {
@@ -251,6 +289,12 @@ public final class Proxy implements AutoCloseable {
         prometheus.close();
       }
       accessLog.close();
+      if (accessLogSinks != null) {
+        accessLogSinks.close();
+      }
+      if (spans != null) {
+        spans.close();
+      }
     } finally {
       signal();
       terminated.complete(null);

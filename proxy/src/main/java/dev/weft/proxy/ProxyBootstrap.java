@@ -23,12 +23,15 @@ public final class ProxyBootstrap {
   private final InetSocketAddress adminAddress;
   private final InetSocketAddress prometheusAddress;
   private final boolean telemetry;
+  private final boolean defaultAccessLog;
   private final Path accessLogPath;
   private final long maxDownstreamConnections;
   private final dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters;
   private final boolean mutualTls;
   private final ControlPlaneCredentials credentials;
   private final java.time.Duration certificateTtl;
+  private final int concurrency;
+  private final dev.weft.proxy.upstream.Scheduler scheduler;
 
   private ProxyBootstrap(Builder b) {
     this.mutualTls = b.mutualTls;
@@ -38,11 +41,15 @@ public final class ProxyBootstrap {
             : DownstreamConnections.defaultMax();
     this.credentials = b.credentials;
     this.certificateTtl = b.certificateTtl;
+    this.concurrency = b.concurrency;
+    this.scheduler =
+        b.scheduler != null ? b.scheduler : dev.weft.proxy.upstream.SystemScheduler.shared();
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
     this.xdsServer = Objects.requireNonNull(b.xdsServer, "xdsServer");
     this.adminAddress = b.adminAddress;
     this.prometheusAddress = b.prometheusAddress;
     this.telemetry = b.telemetry;
+    this.defaultAccessLog = b.defaultAccessLog;
     this.accessLogPath = b.accessLogPath;
     this.httpFilters = b.httpFilters;
     Map<String, Object> copy = new LinkedHashMap<>();
@@ -96,6 +103,21 @@ public final class ProxyBootstrap {
     return Optional.ofNullable(credentials);
   }
 
+  /**
+   * The number of worker event loops (Envoy's {@code --concurrency}); 0 means one per processor.
+   */
+  public int concurrency() {
+    return concurrency;
+  }
+
+  /**
+   * The clock and thread of upstream housekeeping (outlier detection); the process's {@link
+   * dev.weft.proxy.upstream.SystemScheduler} unless a test injects its own.
+   */
+  public dev.weft.proxy.upstream.Scheduler scheduler() {
+    return scheduler;
+  }
+
   /** The workload certificate lifetime to ask for; zero asks for the CA's default. */
   public java.time.Duration certificateTtl() {
     return certificateTtl;
@@ -122,6 +144,15 @@ public final class ProxyBootstrap {
   /** Whether Istio's metadata exchange and standard metrics are on (the default). */
   public boolean telemetry() {
     return telemetry;
+  }
+
+  /**
+   * Whether requests of connection managers without {@code access_log} go to the access log in
+   * Istio's text format (default, for embedders and tests), or are not logged, as in Envoy (the
+   * local runtime, whose control plane sends {@code access_log} from the mesh config).
+   */
+  public boolean defaultAccessLog() {
+    return defaultAccessLog;
   }
 
   /** The access log file; empty means standard output. */
@@ -168,6 +199,7 @@ public final class ProxyBootstrap {
         new InetSocketAddress("127.0.0.1", WellKnownPorts.PROXY_ADMIN);
     private InetSocketAddress prometheusAddress;
     private boolean telemetry = true;
+    private boolean defaultAccessLog = true;
     private Path accessLogPath;
     private long maxDownstreamConnections;
     private dev.weft.proxy.http.filter.HttpFilterRegistry httpFilters =
@@ -176,6 +208,23 @@ public final class ProxyBootstrap {
     private java.time.Duration certificateTtl = java.time.Duration.ZERO;
 
     private boolean mutualTls;
+    private int concurrency;
+    private dev.weft.proxy.upstream.Scheduler scheduler;
+
+    /** See {@link ProxyBootstrap#concurrency()}. */
+    public Builder concurrency(int workers) {
+      if (workers < 0) {
+        throw new IllegalArgumentException("concurrency must not be negative");
+      }
+      this.concurrency = workers;
+      return this;
+    }
+
+    /** See {@link ProxyBootstrap#scheduler()}. */
+    public Builder scheduler(dev.weft.proxy.upstream.Scheduler scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
 
     private Builder() {}
 
@@ -247,6 +296,12 @@ public final class ProxyBootstrap {
     }
 
     /** Turns Istio's metadata exchange and standard metrics on (the default) or off. */
+    /** See {@link ProxyBootstrap#defaultAccessLog()}. */
+    public Builder defaultAccessLog(boolean on) {
+      this.defaultAccessLog = on;
+      return this;
+    }
+
     public Builder telemetry(boolean on) {
       this.telemetry = on;
       return this;

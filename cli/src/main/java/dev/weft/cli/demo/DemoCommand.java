@@ -151,6 +151,8 @@ public final class DemoCommand implements Callable<Integer> {
         DemoStep.check("Step 6: Enable strict mTLS for the namespace", this::strictMtls),
         DemoStep.act("Step 7: Route 90/10 traffic", this::routeCanary),
         DemoStep.check("Step 7: Count the 90/10 split", this::countSplit),
+        DemoStep.check("Analyze the demo namespace", this::analyze),
+        DemoStep.check("Look at a sidecar's routes", this::sidecarRoutes),
         DemoStep.check("Canary by header", this::headerCanary));
   }
 
@@ -454,6 +456,34 @@ public final class DemoCommand implements Callable<Integer> {
     out.println((ok ? "✔ " : "✘ ") + line);
     out.flush();
     return ok;
+  }
+
+  /**
+   * {@code weft analyze -n demo}: the configuration the demo applied has no issues (istioctl's exit
+   * status 0 and its no-issues line).
+   */
+  private boolean analyze() {
+    step("Analyze the demo namespace", "weft analyze -n " + NAMESPACE);
+    return weft("analyze", "-n", NAMESPACE) == 0;
+  }
+
+  /** {@code weft proxy-config route podinfo-v1.demo}: the routes podinfo-v1's sidecar accepted. */
+  private boolean sidecarRoutes() {
+    step("Look at a sidecar's routes", "weft proxy-config route podinfo-v1." + NAMESPACE);
+    return weft("proxy-config", "route", "podinfo-v1." + NAMESPACE) == 0;
+  }
+
+  /**
+   * Runs a {@code weft} command of this state directory as the user would type it, its output
+   * (standard output and error) into the demo's; its exit status.
+   */
+  private int weft(String... args) {
+    java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(args));
+    all.add("--state-dir");
+    all.add(st.root().toString());
+    int status = dev.weft.cli.Weft.commandLine(out, out).execute(all.toArray(String[]::new));
+    out.flush();
+    return status;
   }
 
   private void step(String title, String command) {

@@ -3,6 +3,7 @@ package dev.weft.cli.install;
 import dev.weft.cli.common.Addons;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.StateDir;
 import dev.weft.cli.common.StateDirOption;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -30,8 +31,17 @@ public final class InstallCommand implements Callable<Integer> {
           "istioctl's --set: profile=P, and where add-ons run for weft dashboard:"
               + " kiali.external_services.prometheus.url=URL (the dashboard then queries it),"
               + " kiali.external_services.grafana.url=URL, kiali.external_services.tracing.url=URL"
-              + " (Jaeger), meshConfig.defaultConfig.tracing.zipkin.address=HOST:PORT.")
+              + " (Jaeger), and Istio's mesh config: meshConfig.<path>=<value> (e.g."
+              + " meshConfig.enableTracing=true,"
+              + " meshConfig.defaultConfig.tracing.sampling=100,"
+              + " meshConfig.defaultConfig.tracing.zipkin.address=HOST:PORT); repeatable.")
   java.util.List<String> set = new java.util.ArrayList<>();
+
+  @Option(
+      names = {"-f", "--filename"},
+      paramLabel = "FILE",
+      description = "An IstioOperator file; its spec.meshConfig is used.")
+  java.nio.file.Path operatorFile;
 
   @Option(
       names = "--ingress-port",
@@ -77,19 +87,41 @@ public final class InstallCommand implements Callable<Integer> {
   public Integer call() {
     String p = profile;
     java.util.Map<String, String> addons = new java.util.LinkedHashMap<>();
+    java.util.List<String> mesh = new java.util.ArrayList<>();
     for (String kv : set) {
       int eq = kv.indexOf('=');
       String key = eq < 0 ? kv : kv.substring(0, eq);
+      boolean known = false;
       if (key.equals("profile") && eq > 0) {
         p = kv.substring(eq + 1);
-      } else if (Addons.accepts(key) && eq > 0) {
+        known = true;
+      }
+      if (Addons.accepts(key) && eq > 0) {
         addons.put(key, kv.substring(eq + 1));
-      } else {
+        known = true;
+      }
+      if (key.startsWith("meshConfig.") && eq > 0) {
+        mesh.add(kv); // also the zipkin address the dashboard prints
+        known = true;
+      }
+      if (!known) {
         throw new CliException(
-            "--set " + kv + ": only profile=P and the add-on locations (see --help) are supported");
+            "--set "
+                + kv
+                + ": only profile=P, meshConfig.* and the add-on locations (see --help) are"
+                + " supported");
       }
     }
-    Addons.record(state.resolve().create(), addons);
+    StateDir st = state.resolve().create();
+    Addons.record(st, addons);
+    if (MeshSettings.write(st, mesh, operatorFile)) {
+      spec.commandLine()
+          .getOut()
+          .println(
+              "✔ Mesh config written to "
+                  + st.root().resolve(dev.weft.controlplane.mesh.MeshConfig.FILE)
+                  + " (read when the control plane starts)");
+    }
     Installer.Options o =
         new Installer.Options(
             p,
@@ -99,7 +131,7 @@ public final class InstallCommand implements Callable<Integer> {
             Duration.ofSeconds(60),
             caCerts,
             ingressHttpsPort);
-    Installer.install(state.resolve(), o, spec.commandLine().getOut());
+    Installer.install(st, o, spec.commandLine().getOut());
     return 0;
   }
 }

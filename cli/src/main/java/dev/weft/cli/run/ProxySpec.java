@@ -91,6 +91,9 @@ public record ProxySpec(
         .xdsServer(xds.socketAddress())
         .adminAddress(admin.socketAddress())
         .accessLogPath(accessLog)
+        // Envoy's behaviour: access logs only where the control plane's access_log (mesh config
+        // accessLogFile, Telemetry accessLogging) puts them; /dev/stdout is this file.
+        .defaultAccessLog(false)
         .mutualTls(MUTUAL_TLS)
         .build();
   }

@@ -575,6 +575,16 @@ public final class ApiServer implements AutoCloseable {
       o.put("name", p.name());
       o.put("type", p.type());
       o.put("connected", p.connected());
+      ProxyStatus.Workload w = p.workload();
+      o.put("version", w.version());
+      o.put("namespace", w.namespace());
+      ObjectNode labels = o.putObject("labels");
+      new java.util.TreeMap<>(w.labels()).forEach(labels::put);
+      o.put("serviceAccount", w.serviceAccount());
+      o.put("ip", w.ip());
+      ObjectNode ports = o.putObject("ports");
+      new java.util.TreeMap<>(w.ports()).forEach(ports::put);
+      o.put("mtls", w.mtls());
       ObjectNode types = o.putObject("types");
       p.types().entrySet().stream()
           .sorted(Map.Entry.comparingByKey())

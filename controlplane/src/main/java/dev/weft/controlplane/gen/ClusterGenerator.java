@@ -15,10 +15,12 @@ import java.util.List;
 
 /**
  * CDS: for every Service port {@code outbound|P||host} and one {@code outbound|P|subset|host} per
- * DestinationRule subset (type EDS over ADS, round robin, 10 s connect timeout, as Istio's
- * defaults), with Istio's client TLS ({@link MeshTls#applyUpstream}: auto mTLS or the
- * DestinationRule's {@code tls}) when the proxy speaks TLS; for a sidecar also {@code inbound|T||}
- * for each of its inbound target ports (type STATIC, the application's address, plaintext).
+ * DestinationRule subset (type EDS over ADS, round robin, 10 s connect timeout, Istio's unlimited
+ * circuit breakers), with the DestinationRule's load balancer, connection pool and outlier
+ * detection ({@link TrafficPolicies}), with Istio's client TLS ({@link MeshTls#applyUpstream}: auto
+ * mTLS or the DestinationRule's {@code tls}) when the proxy speaks TLS; for a sidecar also {@code
+ * inbound|T||} for each of its inbound target ports (type STATIC, the application's address,
+ * plaintext).
  */
 public final class ClusterGenerator implements Generator {
   /** Istio's default connect timeout (MeshConfig connectTimeout). */
@@ -32,6 +34,9 @@ public final class ClusterGenerator implements Generator {
   @Override
   public List<Message> generate(PushContext context, Proxy proxy) {
     List<Message> out = new ArrayList<>(outbound(context, proxy));
+    // The tracing collectors outside the mesh (Istio's bootstrap `zipkin` cluster and extension
+    // providers that are not mesh services).
+    out.addAll(Observability.collectorClusters(context));
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String name = ClusterName.inbound(in.port()).toString();
       Cluster.Builder inbound =
@@ -80,6 +85,7 @@ public final class ClusterGenerator implements Generator {
                             .setServiceName(name))
                     .setConnectTimeout(CONNECT_TIMEOUT)
                     .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+            TrafficPolicies.apply(cluster, context, c);
             MeshTls.applyUpstream(cluster, context, proxy, c);
             UpstreamProtocols.apply(cluster, c.port().protocol());
             out.add(cluster.build());

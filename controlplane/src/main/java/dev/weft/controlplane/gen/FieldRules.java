@@ -47,6 +47,7 @@ final class FieldRules {
     peerAuthentication();
     authorizationPolicy();
     requestAuthentication();
+    telemetry();
     // A Namespace only names a namespace: nothing to enforce.
     RULES.put(ResourceKind.NAMESPACE, Map.of());
     // A Secret has no spec: its TLS keys are checked at apply (CredentialSecrets) and served to
@@ -254,8 +255,8 @@ final class FieldRules {
   }
 
   /**
-   * {@link ClusterGenerator} gives every cluster round robin, plaintext, Istio's 10 s connect
-   * timeout and no limits: a policy that asks for exactly that is enforced, anything else is not.
+   * {@link TrafficPolicies} translates the load balancer, connection pool and outlier detection of
+   * every cluster (subset and port-level settings merged as Istio does); {@link MeshTls} the TLS.
    */
   private static void trafficPolicy(Table t, String path) {
     t.container(path);
@@ -269,15 +270,99 @@ final class FieldRules {
   }
 
   private static void policySettings(Table t, String path) {
+    String lb = path + ".loadBalancer";
+    t.container(lb);
     t.conditional(
-        path + ".loadBalancer",
-        "when {simple: ROUND_ROBIN} (what every cluster does)",
+        lb + ".simple",
+        "except PASSTHROUGH",
         (k, v, a) ->
-            v instanceof Map<?, ?> lb && lb.size() == 1 && "ROUND_ROBIN".equals(lb.get("simple"))
+            "PASSTHROUGH".equals(v)
+                ? "PASSTHROUGH load balancing (Weft's proxies receive requests addressed to a"
+                    + " service, not an original destination: the cluster keeps its default)"
+                : null);
+    String ch = lb + ".consistentHash";
+    t.enforced(ch);
+    t.leaf(ch + ".httpHeaderName");
+    t.enforced(ch + ".httpCookie");
+    t.leaf(ch + ".httpCookie.name");
+    t.leaf(ch + ".httpCookie.path");
+    t.leaf(ch + ".httpCookie.ttl");
+    t.notEnforced(
+        ch + ".httpCookie.attributes", "cookie attributes (the generated cookie has none)");
+    t.leaf(ch + ".useSourceIp");
+    t.leaf(ch + ".httpQueryParameterName");
+    t.enforced(ch + ".ringHash");
+    t.leaf(ch + ".ringHash.minimumRingSize");
+    t.enforced(ch + ".maglev");
+    t.leaf(ch + ".maglev.tableSize");
+    t.leaf(ch + ".minimumRingSize");
+    String loc = lb + ".localityLbSetting";
+    t.container(loc);
+    t.conditional(
+        loc + ".enabled",
+        "as far as failover is (with outlierDetection, as in Istio)",
+        (k, v, a) -> null);
+    t.conditional(
+        loc + ".failover",
+        "with outlierDetection in the same policy (Istio fails over only with it)",
+        (k, v, a) ->
+            a.size() >= 3
+                    && a.get(a.size() - 3) instanceof Map<?, ?> policy
+                    && policy.get("outlierDetection") != null
                 ? null
-                : "load balancer settings (every cluster is round robin)");
-    t.notEnforced(path + ".connectionPool", "connection pool limits (circuit breaking)");
-    t.notEnforced(path + ".outlierDetection", "outlier detection");
+                : "locality failover without outlierDetection (Istio ignores it too)");
+    t.notEnforced(loc + ".distribute", "locality weights (distribute): endpoints are not weighted");
+    t.notEnforced(loc + ".failoverPriority", "failover by label priority (failoverPriority)");
+    t.notEnforced(lb + ".warmupDurationSecs", "slow start (warmup)");
+    t.notEnforced(lb + ".warmup", "slow start (warmup)");
+    String pool = path + ".connectionPool";
+    t.container(pool);
+    t.container(pool + ".tcp");
+    t.leaf(pool + ".tcp.maxConnections");
+    t.leaf(pool + ".tcp.connectTimeout");
+    t.enforced(pool + ".tcp.tcpKeepalive");
+    t.leaf(pool + ".tcp.tcpKeepalive.probes");
+    t.leaf(pool + ".tcp.tcpKeepalive.time");
+    t.leaf(pool + ".tcp.tcpKeepalive.interval");
+    t.notEnforced(pool + ".tcp.maxConnectionDuration", "maximum connection duration");
+    t.notEnforced(pool + ".tcp.idleTimeout", "TCP idle timeout");
+    t.container(pool + ".http");
+    t.leaf(pool + ".http.http1MaxPendingRequests");
+    t.leaf(pool + ".http.http2MaxRequests");
+    t.leaf(pool + ".http.maxRequestsPerConnection");
+    t.leaf(pool + ".http.maxRetries");
+    t.leaf(pool + ".http.idleTimeout");
+    t.notEnforced(
+        pool + ".http.h2UpgradePolicy", "HTTP/2 upgrade (upstream connections are HTTP/1.1)");
+    t.notEnforced(
+        pool + ".http.useClientProtocol", "client protocol (upstream connections are HTTP/1.1)");
+    t.notEnforced(
+        pool + ".http.maxConcurrentStreams",
+        "HTTP/2 concurrent streams (upstream connections are HTTP/1.1)");
+    t.notEnforced(
+        pool + ".http.http2KeepAlive", "HTTP/2 keepalive (upstream connections are HTTP/1.1)");
+    String od = path + ".outlierDetection";
+    t.container(od);
+    t.leaf(od + ".consecutive5xxErrors");
+    t.leaf(od + ".consecutiveGatewayErrors");
+    t.conditional(
+        od + ".consecutiveLocalOriginFailures",
+        "with splitExternalLocalOriginErrors: true (as in Istio)",
+        (k, v, a) ->
+            !a.isEmpty()
+                    && a.get(a.size() - 1) instanceof Map<?, ?> parent
+                    && Boolean.TRUE.equals(parent.get("splitExternalLocalOriginErrors"))
+                ? null
+                : "consecutiveLocalOriginFailures without splitExternalLocalOriginErrors: true"
+                    + " (local-origin failures count as 5xx, as in Istio)");
+    t.leaf(od + ".splitExternalLocalOriginErrors");
+    t.leaf(od + ".interval");
+    t.leaf(od + ".baseEjectionTime");
+    t.leaf(od + ".maxEjectionPercent");
+    t.leaf(od + ".minHealthPercent");
+    t.notEnforced(
+        od + ".consecutiveErrors",
+        "the deprecated consecutiveErrors (use consecutive5xxErrors or consecutiveGatewayErrors)");
     clientTls(t, path + ".tls");
   }
 
@@ -512,7 +597,7 @@ final class FieldRules {
             v instanceof Number n && n.longValue() > 0
                 ? "endpoint weight (endpoints are picked round robin)"
                 : null);
-    t.notEnforced("spec.locality", "locality-aware load balancing");
+    t.leaf("spec.locality");
     t.notEnforced("spec.network", "multi-network meshes");
     t.done();
   }
@@ -640,6 +725,73 @@ final class FieldRules {
             "REQUIRED".equals(v)
                 ? "required tokens (a request without a token still passes this filter)"
                 : null);
+    t.done();
+  }
+
+  /**
+   * {@link TelemetryPolicies} and {@link Observability}: tracing and access logging in the
+   * connection managers' {@code tracing} and {@code access_log}; metric overrides in the proxy's
+   * {@code istio.stats} filter.
+   */
+  private static void telemetry() {
+    Table t = new Table(ResourceKind.TELEMETRY);
+    t.enforced("spec");
+    t.enforced("spec.selector");
+    t.leaf("spec.selector.matchLabels");
+    t.notEnforced("spec.targetRef", TARGET_REFS);
+    t.notEnforced("spec.targetRefs", TARGET_REFS);
+    t.enforced("spec.tracing");
+    String tr = "spec.tracing[]";
+    t.container(tr + ".match");
+    t.leaf(tr + ".match.mode");
+    t.leaf(tr + ".providers");
+    t.leaf(tr + ".randomSamplingPercentage");
+    t.leaf(tr + ".disableSpanReporting");
+    t.leaf(tr + ".customTags");
+    t.notEnforced(
+        tr + ".useRequestIdForTraceSampling",
+        "useRequestIdForTraceSampling (the sampling draw is random, the decision is propagated)");
+    t.enforced("spec.accessLogging");
+    String al = "spec.accessLogging[]";
+    t.container(al + ".match");
+    t.leaf(al + ".match.mode");
+    t.leaf(al + ".providers");
+    t.leaf(al + ".disabled");
+    t.notEnforced(al + ".filter", "access log filter expressions (CEL; every request is logged)");
+    t.enforced("spec.metrics");
+    String m = "spec.metrics[]";
+    t.noEffect(m + ".providers", "Weft's proxies always serve Istio's metrics to Prometheus");
+    t.noEffect(m + ".reportingInterval", "metrics are read when scraped (no reporting interval)");
+    t.enforced(m + ".overrides");
+    String o = m + ".overrides[]";
+    t.container(o + ".match");
+    t.conditional(
+        o + ".match.metric",
+        "for HTTP metrics (TCP and gRPC message metrics are not overridden)",
+        (k, v, a) -> {
+          String metric = string(v);
+          return metric.startsWith("TCP_") || metric.startsWith("GRPC_")
+              ? "overrides of " + metric + " (TCP and gRPC message metrics keep their labels)"
+              : null;
+        });
+    t.notEnforced(o + ".match.customMetric", "custom metrics (only Istio's standard metrics)");
+    t.leaf(o + ".match.mode");
+    t.leaf(o + ".disabled");
+    t.conditional(
+        o + ".tagOverrides",
+        "for REMOVE and literal values ('text' or \"text\" CEL strings)",
+        (k, v, a) -> {
+          if (v instanceof Map<?, ?> tags) {
+            for (Object tag : tags.values()) {
+              if (tag instanceof Map<?, ?> to
+                  && !"REMOVE".equals(to.get("operation"))
+                  && TelemetryPolicies.literal(string(to.get("value"))) == null) {
+                return "tag values that are CEL expressions (only literal strings are applied)";
+              }
+            }
+          }
+          return null;
+        });
     t.done();
   }
 

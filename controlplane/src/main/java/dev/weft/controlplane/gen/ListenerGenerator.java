@@ -60,6 +60,11 @@ public final class ListenerGenerator implements Generator {
     // jwt_authn and RBAC from the RequestAuthentications and AuthorizationPolicies that select
     // this proxy: on its inbound listeners (sidecar) or its gateway listeners, not on 15001.
     List<HttpFilter> security = AuthorizationGenerator.httpFilters(context, proxy);
+    // Tracing, access logs and metric overrides from the mesh config and the Telemetry API: a
+    // gateway and a sidecar's outbound listener are the CLIENT side, inbound listeners SERVER.
+    HttpConnectionManager telemetry = Observability.hcmExtras(context, proxy, true);
+    HttpConnectionManager serverTelemetry =
+        proxy.isRouter() ? telemetry : Observability.hcmExtras(context, proxy, false);
     if (proxy.isRouter()) {
       for (GatewayListener gl : GatewayListener.of(context, proxy)) {
         out.add(
@@ -68,7 +73,9 @@ public final class ListenerGenerator implements Generator {
                 gl.bindPort(),
                 TrafficDirection.OUTBOUND,
                 "outbound_" + ip + "_" + gl.bindPort(),
-                rds(ResourceNames.gatewayHttpRoute(gl.bindPort())).addAllHttpFilters(security)));
+                rds(ResourceNames.gatewayHttpRoute(gl.bindPort()))
+                    .addAllHttpFilters(security)
+                    .mergeFrom(telemetry)));
       }
       for (GatewayListener gl : GatewayListener.tlsOf(context, proxy)) {
         Listener l = gatewayTlsListener(context, proxy, gl, security);
@@ -91,7 +98,7 @@ public final class ListenerGenerator implements Generator {
             WellKnownPorts.OUTBOUND,
             TrafficDirection.OUTBOUND,
             "outbound_" + ip + "_" + WellKnownPorts.OUTBOUND,
-            rds(ResourceNames.HTTP_PROXY_ROUTE)));
+            rds(ResourceNames.HTTP_PROXY_ROUTE).mergeFrom(telemetry)));
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String cluster = ClusterName.inbound(in.port()).toString();
       String statPrefix = "inbound_" + ip + "_" + in.port();
@@ -113,7 +120,10 @@ public final class ListenerGenerator implements Generator {
                                         .setTimeout(EnvoyConfig.NO_TIMEOUT))))
                 .build();
         HttpConnectionManager.Builder hcm =
-            HttpConnectionManager.newBuilder().setRouteConfig(routes).addAllHttpFilters(security);
+            HttpConnectionManager.newBuilder()
+                .setRouteConfig(routes)
+                .addAllHttpFilters(security)
+                .mergeFrom(serverTelemetry);
         if (!proxy.mtls()) {
           out.add(httpListener(ip, in.port(), TrafficDirection.INBOUND, statPrefix, hcm));
         } else {

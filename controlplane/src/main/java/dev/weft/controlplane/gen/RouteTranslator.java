@@ -324,6 +324,7 @@ final class RouteTranslator {
         b.setWeightedClusters(WeightedCluster.newBuilder().addAllClusters(weights));
       }
     }
+    TrafficPolicies.applyHashPolicy(b, context);
     if (http.rewrite() != null) {
       rewrite(b, http.rewrite(), match);
       if (http.rewrite().authority() != null && !http.rewrite().authority().isEmpty()) {

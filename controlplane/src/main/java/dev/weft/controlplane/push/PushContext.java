@@ -35,10 +35,16 @@ public final class PushContext {
   private final Map<String, Object> cache = new java.util.concurrent.ConcurrentHashMap<>();
   private final ResourceCache resources = new ResourceCache();
   private final ConfigsUpdated changes;
+  private final dev.weft.controlplane.mesh.MeshConfig mesh;
 
   private PushContext(
-      long version, ConfigSnapshot config, List<Workload> connected, PushContext previous) {
+      long version,
+      ConfigSnapshot config,
+      List<Workload> connected,
+      PushContext previous,
+      dev.weft.controlplane.mesh.MeshConfig mesh) {
     this.version = version;
+    this.mesh = mesh;
     this.config = config;
     List<MeshService> svcs = new ArrayList<>();
     for (StoredResource r : config.list(ResourceKind.SERVICE)) {
@@ -62,7 +68,8 @@ public final class PushContext {
           new Workload(
               r.resource().metadata().name(),
               r.resource().metadata().namespace(),
-              we.labels() == null ? Map.of() : we.labels(),
+              dev.weft.controlplane.gen.Localities.augment(
+                  we.labels() == null ? Map.of() : we.labels(), we.locality()),
               we.address(),
               we.ports() == null ? Map.of() : we.ports(),
               we.serviceAccount(),
@@ -102,7 +109,17 @@ public final class PushContext {
    * #changes} are {@link ConfigsUpdated#FULL}.
    */
   public static PushContext build(long version, ConfigSnapshot config, List<Workload> connected) {
-    return new PushContext(version, config, connected, null);
+    return new PushContext(
+        version, config, connected, null, dev.weft.controlplane.mesh.MeshConfig.DEFAULT);
+  }
+
+  /** A first push context with a mesh config. */
+  public static PushContext build(
+      long version,
+      ConfigSnapshot config,
+      List<Workload> connected,
+      dev.weft.controlplane.mesh.MeshConfig mesh) {
+    return new PushContext(version, config, connected, null, mesh);
   }
 
   /**
@@ -111,7 +128,12 @@ public final class PushContext {
    */
   public static PushContext build(
       long version, ConfigSnapshot config, List<Workload> connected, PushContext previous) {
-    return new PushContext(version, config, connected, previous);
+    return new PushContext(version, config, connected, previous, previous.mesh);
+  }
+
+  /** The mesh config (Istio's MeshConfig; the same for every context of a control plane). */
+  public dev.weft.controlplane.mesh.MeshConfig mesh() {
+    return mesh;
   }
 
   /** What changed since the previous context: which types a push regenerates. */

@@ -33,11 +33,23 @@ public final class PushController {
       Clock clock,
       Duration debounce,
       Scheduler scheduler) {
+    this(
+        store, registry, clock, debounce, scheduler, dev.weft.controlplane.mesh.MeshConfig.DEFAULT);
+  }
+
+  /** A controller whose push contexts carry {@code mesh}. */
+  public PushController(
+      ConfigStore store,
+      WorkloadRegistry registry,
+      Clock clock,
+      Duration debounce,
+      Scheduler scheduler,
+      dev.weft.controlplane.mesh.MeshConfig mesh) {
     this.store = store;
     this.registry = registry;
     Duration max = debounce.multipliedBy(10);
     this.debouncer = new Debouncer(clock, debounce, max, scheduler, this::rebuild);
-    this.current = PushContext.build(0, store.snapshot(), registry.workloads());
+    this.current = PushContext.build(0, store.snapshot(), registry.workloads(), mesh);
     store.addListener(s -> debouncer.trigger());
     registry.addListener(debouncer::trigger);
   }

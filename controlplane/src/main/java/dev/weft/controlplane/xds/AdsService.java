@@ -289,6 +289,7 @@ public final class AdsService
         }
         try {
           conn.proxy = Proxy.fromNode(request.getNode());
+          conn.version = nodeVersion(request.getNode());
         } catch (IllegalArgumentException e) {
           fail(conn, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
           return;
@@ -613,7 +614,27 @@ public final class AdsService
             conn.proxy.id().proxyName(),
             conn.proxy.id().type(),
             !conn.closed,
-            types));
+            types,
+            new ProxyStatus.Workload(
+                conn.version,
+                conn.proxy.namespace(),
+                conn.proxy.labels(),
+                conn.proxy.serviceAccount(),
+                conn.proxy.ip(),
+                conn.proxy.ports(),
+                conn.proxy.mtls())));
+  }
+
+  /**
+   * The proxy's version as its node tells it: Istio's {@code ISTIO_VERSION} metadata, else Envoy's
+   * {@code user_agent_version}; empty when neither is set.
+   */
+  static String nodeVersion(io.envoyproxy.envoy.config.core.v3.Node node) {
+    var v = node.getMetadata().getFieldsMap().get(dev.weft.xds.NodeMetadata.ISTIO_VERSION);
+    if (v != null && v.hasStringValue() && !v.getStringValue().isEmpty()) {
+      return v.getStringValue();
+    }
+    return node.getUserAgentVersion();
   }
 
   /** One ADS stream. Owned by the executor. */
@@ -623,6 +644,7 @@ public final class AdsService
     final WorkloadIdentity caller;
     final Map<String, TypeState> types = new LinkedHashMap<>();
     Proxy proxy;
+    String version = "";
     long nonces;
     boolean closed;
 

@@ -12,11 +12,43 @@ import java.util.Map;
  * @param type {@code sidecar} or {@code router}
  * @param connected whether its stream is open
  * @param types per short type name ({@code CDS}, {@code EDS}, ...), what was sent and acknowledged
+ * @param workload what the proxy's node says about it and its workload
  */
 public record ProxyStatus(
-    String id, String name, String type, boolean connected, Map<String, TypeStatus> types) {
+    String id,
+    String name,
+    String type,
+    boolean connected,
+    Map<String, TypeStatus> types,
+    Workload workload) {
   public ProxyStatus {
     types = Collections.unmodifiableMap(new LinkedHashMap<>(types));
+  }
+
+  /**
+   * What a proxy's node tells about it, for {@code weft version} (data plane versions) and {@code
+   * weft x describe} (the workload's labels and ports).
+   *
+   * @param version the proxy's version ({@code ISTIO_VERSION}), or empty
+   * @param namespace the workload's namespace
+   * @param labels the workload's labels
+   * @param serviceAccount its service account
+   * @param ip its address (the pod IP)
+   * @param ports its named container ports
+   * @param mtls whether its node announces TLS support (Istio mTLS is generated for it)
+   */
+  public record Workload(
+      String version,
+      String namespace,
+      Map<String, String> labels,
+      String serviceAccount,
+      String ip,
+      Map<String, Integer> ports,
+      boolean mtls) {
+    public Workload {
+      labels = Map.copyOf(labels);
+      ports = Map.copyOf(ports);
+    }
   }
 
   /**

@@ -27,7 +27,8 @@ class CompatibilityDocTest {
           ResourceKind.WORKLOAD_ENTRY,
           ResourceKind.PEER_AUTHENTICATION,
           ResourceKind.AUTHORIZATION_POLICY,
-          ResourceKind.REQUEST_AUTHENTICATION);
+          ResourceKind.REQUEST_AUTHENTICATION,
+          ResourceKind.TELEMETRY);
 
   static String render() {
     StringBuilder b = new StringBuilder();

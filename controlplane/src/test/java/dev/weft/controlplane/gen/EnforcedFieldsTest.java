@@ -255,6 +255,27 @@ class EnforcedFieldsTest {
         ports: {http: 9898}
         labels: {app: podinfo, version: v2}
         serviceAccount: vm
+        locality: us-east/zone-a/sub-1
+      ---
+      apiVersion: telemetry.istio.io/v1
+      kind: Telemetry
+      metadata: {name: probe, namespace: demo}
+      spec:
+        selector: {matchLabels: {version: v1}}
+        tracing:
+        - match: {mode: SERVER}
+          providers: [{name: otel}]
+          randomSamplingPercentage: 42
+          disableSpanReporting: false
+          customTags: {t: {literal: {value: x}}}
+        accessLogging:
+        - match: {mode: CLIENT}
+          providers: [{name: json-log}]
+          disabled: false
+        metrics:
+        - overrides:
+          - match: {metric: REQUEST_COUNT, mode: SERVER}
+            disabled: true
       ---
       apiVersion: security.istio.io/v1
       kind: AuthorizationPolicy
@@ -305,6 +326,166 @@ class EnforcedFieldsTest {
           outputClaimToHeaders: [{header: x-sub, claim: sub}, {header: x-foo, claim: foo}]
         - issuer: b@example.com
           jwks: '{"keys":[]}'
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: lb0, namespace: demo}
+      spec:
+        selector: {app: lb0}
+        ports:
+        - {name: http-a, port: 80, targetPort: 8080}
+        - {name: http-b, port: 81, targetPort: 8081}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: lb0, namespace: demo}
+      spec:
+        hosts: [lb0]
+        http:
+        - match: [{headers: {x-top: {exact: "1"}}}]
+          route: [{destination: {host: lb0}}]
+        - route: [{destination: {host: lb0, subset: a}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: lb0, namespace: demo}
+      spec:
+        host: lb0.demo.svc.cluster.local
+        trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, ringHash: {minimumRingSize: 2048}}},connectionPool: {tcp: {maxConnections: 10, connectTimeout: 3s, tcpKeepalive: {probes: 3, time: 10s, interval: 5s}}, http: {http1MaxPendingRequests: 5, http2MaxRequests: 20, maxRequestsPerConnection: 7, maxRetries: 4, idleTimeout: 30s}},outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, interval: 5s, baseEjectionTime: 20s, maxEjectionPercent: 50, minHealthPercent: 10},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s}, maglev: {tableSize: 1021}}},connectionPool: {tcp: {maxConnections: 10, connectTimeout: 3s, tcpKeepalive: {probes: 3, time: 10s, interval: 5s}}, http: {http1MaxPendingRequests: 5, http2MaxRequests: 20, maxRequestsPerConnection: 7, maxRetries: 4, idleTimeout: 30s}},outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, interval: 5s, baseEjectionTime: 20s, maxEjectionPercent: 50, minHealthPercent: 10}}]}
+        subsets:
+        - name: a
+          labels: {v: a}
+          trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true, minimumRingSize: 512}},connectionPool: {tcp: {maxConnections: 10, connectTimeout: 3s, tcpKeepalive: {probes: 3, time: 10s, interval: 5s}}, http: {http1MaxPendingRequests: 5, http2MaxRequests: 20, maxRequestsPerConnection: 7, maxRetries: 4, idleTimeout: 30s}},outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, interval: 5s, baseEjectionTime: 20s, maxEjectionPercent: 50, minHealthPercent: 10},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpQueryParameterName: q, ringHash: {minimumRingSize: 2048}}},connectionPool: {tcp: {maxConnections: 10, connectTimeout: 3s, tcpKeepalive: {probes: 3, time: 10s, interval: 5s}}, http: {http1MaxPendingRequests: 5, http2MaxRequests: 20, maxRequestsPerConnection: 7, maxRetries: 4, idleTimeout: 30s}},outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, interval: 5s, baseEjectionTime: 20s, maxEjectionPercent: 50, minHealthPercent: 10}}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: lb1, namespace: demo}
+      spec:
+        selector: {app: lb1}
+        ports:
+        - {name: http-a, port: 80, targetPort: 8080}
+        - {name: http-b, port: 81, targetPort: 8081}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: lb1, namespace: demo}
+      spec:
+        hosts: [lb1]
+        http:
+        - match: [{headers: {x-top: {exact: "1"}}}]
+          route: [{destination: {host: lb1}}]
+        - route: [{destination: {host: lb1, subset: a}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: lb1, namespace: demo}
+      spec:
+        host: lb1.demo.svc.cluster.local
+        trafficPolicy: {loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s}, maglev: {tableSize: 1021}}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {useSourceIp: true, minimumRingSize: 512}}}]}
+        subsets:
+        - name: a
+          labels: {v: a}
+          trafficPolicy: {loadBalancer: {consistentHash: {httpQueryParameterName: q, ringHash: {minimumRingSize: 2048}}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 1021}}}}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: lb2, namespace: demo}
+      spec:
+        selector: {app: lb2}
+        ports:
+        - {name: http-a, port: 80, targetPort: 8080}
+        - {name: http-b, port: 81, targetPort: 8081}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: lb2, namespace: demo}
+      spec:
+        hosts: [lb2]
+        http:
+        - match: [{headers: {x-top: {exact: "1"}}}]
+          route: [{destination: {host: lb2}}]
+        - route: [{destination: {host: lb2, subset: a}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: lb2, namespace: demo}
+      spec:
+        host: lb2.demo.svc.cluster.local
+        trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true, minimumRingSize: 512}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpQueryParameterName: q, ringHash: {minimumRingSize: 2048}}}}]}
+        subsets:
+        - name: a
+          labels: {v: a}
+          trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 1021}}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s}, minimumRingSize: 512}}}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: lb3, namespace: demo}
+      spec:
+        selector: {app: lb3}
+        ports:
+        - {name: http-a, port: 80, targetPort: 8080}
+        - {name: http-b, port: 81, targetPort: 8081}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: lb3, namespace: demo}
+      spec:
+        hosts: [lb3]
+        http:
+        - match: [{headers: {x-top: {exact: "1"}}}]
+          route: [{destination: {host: lb3}}]
+        - route: [{destination: {host: lb3, subset: a}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: lb3, namespace: demo}
+      spec:
+        host: lb3.demo.svc.cluster.local
+        trafficPolicy: {loadBalancer: {consistentHash: {httpQueryParameterName: q, ringHash: {minimumRingSize: 2048}}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 1021}}}}]}
+        subsets:
+        - name: a
+          labels: {v: a}
+          trafficPolicy: {loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s}, minimumRingSize: 512}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {useSourceIp: true, ringHash: {minimumRingSize: 2048}}}}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: lb4, namespace: demo}
+      spec:
+        selector: {app: lb4}
+        ports:
+        - {name: http-a, port: 80, targetPort: 8080}
+        - {name: http-b, port: 81, targetPort: 8081}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: lb4, namespace: demo}
+      spec:
+        hosts: [lb4]
+        http:
+        - match: [{headers: {x-top: {exact: "1"}}}]
+          route: [{destination: {host: lb4}}]
+        - route: [{destination: {host: lb4, subset: a}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: lb4, namespace: demo}
+      spec:
+        host: lb4.demo.svc.cluster.local
+        trafficPolicy: {loadBalancer: {simple: RANDOM},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_REQUEST}}]}
+        subsets:
+        - name: a
+          labels: {v: a}
+          trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_CONN}}]}
       """;
 
   /** Other values for enumerations the generic mutations cannot guess. */
@@ -319,6 +500,18 @@ class EnforcedFieldsTest {
           "tcp-db", List.of("http-db"),
           "UNAVAILABLE", List.of("INTERNAL"),
           "source.ip", List.of("remote.ip"));
+
+  /** Providers the Telemetry probe can name. */
+  static final dev.weft.controlplane.mesh.MeshConfig MESH =
+      dev.weft.controlplane.mesh.MeshConfig.parse(
+          """
+          defaultProviders: {tracing: [zk]}
+          extensionProviders:
+          - {name: zk, zipkin: {service: 127.0.0.1, port: 9411}}
+          - {name: otel, opentelemetry: {service: 127.0.0.1, port: 4318, http: {path: /v1/traces}}}
+          - name: json-log
+            envoyFileAccessLog: {path: /dev/stdout, logFormat: {labels: {code: "%RESPONSE_CODE%"}}}
+          """);
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -397,7 +590,7 @@ class EnforcedFieldsTest {
             Proxy.fromNode(MtlsGenerationTest.mtlsNode(Fixtures.v2Node(), "podinfo")),
             Fixtures.gateway());
     PushContext ctx =
-        PushContext.build(1, snapshot, proxies.stream().map(Proxy::workload).toList());
+        PushContext.build(1, snapshot, proxies.stream().map(Proxy::workload).toList(), MESH);
     StringBuilder out = new StringBuilder();
     for (Proxy p : proxies) {
       for (Generator g : Generators.ALL) {

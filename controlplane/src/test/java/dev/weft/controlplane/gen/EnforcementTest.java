@@ -191,7 +191,7 @@ class EnforcementTest {
   }
 
   @Test
-  void destinationRulePoliciesOtherThanWhatWeftDoesAnyway() {
+  void destinationRulePoliciesAreEnforcedExceptWhatTheProxiesCannotDo() {
     assertThat(
             fields(
                 """
@@ -202,22 +202,32 @@ class EnforcementTest {
                   host: podinfo
                   trafficPolicy:
                     loadBalancer: {simple: LEAST_REQUEST}
-                    outlierDetection: {consecutive5xxErrors: 5, interval: 10s}
+                    outlierDetection: {consecutive5xxErrors: 5, interval: 10s,
+                      consecutiveLocalOriginFailures: 3}
                     tls: {mode: ISTIO_MUTUAL}
                     portLevelSettings:
                     - port: {number: 80}
-                      connectionPool: {tcp: {maxConnections: 10}}
+                      connectionPool: {tcp: {maxConnections: 10}, http: {h2UpgradePolicy: UPGRADE}}
+                      loadBalancer: {simple: PASSTHROUGH}
                   subsets:
                   - name: v1
                     labels: {version: v1}
                     trafficPolicy:
                       connectionPool: {http: {http1MaxPendingRequests: 1}}
+                      outlierDetection: {splitExternalLocalOriginErrors: true,
+                        consecutiveLocalOriginFailures: 3}
+                      loadBalancer:
+                        consistentHash:
+                          httpCookie: {name: a, ttl: 10s, attributes: [{name: SameSite, value: Strict}]}
+                        localityLbSetting:
+                          distribute: [{from: "r1/*", to: {"r1/*": 100}}]
                 """))
-        .containsExactly(
-            "spec.trafficPolicy.loadBalancer",
-            "spec.trafficPolicy.outlierDetection",
-            "spec.trafficPolicy.portLevelSettings[0].connectionPool",
-            "spec.subsets[0].trafficPolicy.connectionPool");
+        .containsExactlyInAnyOrder(
+            "spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures",
+            "spec.trafficPolicy.portLevelSettings[0].connectionPool.http.h2UpgradePolicy",
+            "spec.trafficPolicy.portLevelSettings[0].loadBalancer.simple",
+            "spec.subsets[0].trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes",
+            "spec.subsets[0].trafficPolicy.loadBalancer.localityLbSetting.distribute");
   }
 
   @Test

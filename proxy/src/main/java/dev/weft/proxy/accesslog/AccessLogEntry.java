@@ -30,6 +30,9 @@ import java.net.SocketAddress;
  * @param routeName the matched route's name or null
  * @param upstreamTransportFailureReason why the upstream TLS handshake failed, or null
  * @param requestedServerName the downstream TLS SNI, or null
+ * @param requestHeaders the request header values the format names ({@link LogFormat}), in the
+ *     connection manager's order, or null
+ * @param logFormat the format, or null for Istio's default text format
  */
 public record AccessLogEntry(
     long startMillis,
@@ -54,7 +57,94 @@ public record AccessLogEntry(
     SocketAddress downstreamRemote,
     String routeName,
     String upstreamTransportFailureReason,
-    String requestedServerName) {
+    String requestedServerName,
+    String[] requestHeaders,
+    LogFormat logFormat) {
+
+  /** An entry in Istio's default text format. */
+  public AccessLogEntry(
+      long startMillis,
+      String method,
+      String path,
+      String protocol,
+      int code,
+      String flags,
+      String details,
+      long bytesReceived,
+      long bytesSent,
+      long durationMillis,
+      long upstreamServiceTime,
+      String forwardedFor,
+      String userAgent,
+      String requestId,
+      String authority,
+      String upstreamHost,
+      String upstreamCluster,
+      SocketAddress upstreamLocal,
+      SocketAddress downstreamLocal,
+      SocketAddress downstreamRemote,
+      String routeName,
+      String upstreamTransportFailureReason,
+      String requestedServerName) {
+    this(
+        startMillis,
+        method,
+        path,
+        protocol,
+        code,
+        flags,
+        details,
+        bytesReceived,
+        bytesSent,
+        durationMillis,
+        upstreamServiceTime,
+        forwardedFor,
+        userAgent,
+        requestId,
+        authority,
+        upstreamHost,
+        upstreamCluster,
+        upstreamLocal,
+        downstreamLocal,
+        downstreamRemote,
+        routeName,
+        upstreamTransportFailureReason,
+        requestedServerName,
+        null,
+        null);
+  }
+
+  /** The same entry in another format. */
+  public AccessLogEntry withFormat(LogFormat f) {
+    return f == logFormat
+        ? this
+        : new AccessLogEntry(
+            startMillis,
+            method,
+            path,
+            protocol,
+            code,
+            flags,
+            details,
+            bytesReceived,
+            bytesSent,
+            durationMillis,
+            upstreamServiceTime,
+            forwardedFor,
+            userAgent,
+            requestId,
+            authority,
+            upstreamHost,
+            upstreamCluster,
+            upstreamLocal,
+            downstreamLocal,
+            downstreamRemote,
+            routeName,
+            upstreamTransportFailureReason,
+            requestedServerName,
+            requestHeaders,
+            f);
+  }
 
   /** An entry without TLS facts. */
   public AccessLogEntry(
@@ -116,7 +206,12 @@ public record AccessLogEntry(
    */
   public String format() {
     StringBuilder sb = new StringBuilder(256);
-    new AccessLogFormatter().append(this, sb);
+    AccessLogFormatter f = new AccessLogFormatter();
+    if (logFormat == null) {
+      f.append(this, sb);
+    } else {
+      logFormat.append(this, sb, f);
+    }
     return sb.toString();
   }
 }

@@ -49,7 +49,7 @@ final class AccessLogFormatter {
   }
 
   /** {@code yyyy-MM-ddTHH:mm:ss.SSSZ} in UTC; the text up to the second is reused. */
-  private void appendStart(long millis, StringBuilder sb) {
+  void appendStart(long millis, StringBuilder sb) {
     long second = Math.floorDiv(millis, 1000L);
     if (second != cachedSecond) {
       cachedSecondText = SECOND.format(Instant.ofEpochSecond(second));
@@ -67,7 +67,7 @@ final class AccessLogFormatter {
   }
 
   /** {@code ip:port}, as Envoy prints an address; the text of recent addresses is kept. */
-  private String address(SocketAddress a) {
+  String address(SocketAddress a) {
     if (a == null) {
       return "-";
     }

@@ -109,7 +109,11 @@ public final class AccessLogger implements AutoCloseable {
         emptyRounds = 0;
         do {
           line.setLength(0);
-          formatter.append(e, line);
+          if (e.logFormat() == null) {
+            formatter.append(e, line);
+          } else {
+            e.logFormat().append(e, line, formatter);
+          }
           line.append('\n');
           int n = line.length();
           if (chars.length < n) {

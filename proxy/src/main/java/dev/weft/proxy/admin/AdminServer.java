@@ -20,9 +20,10 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * Envoy's admin interface, on loopback: {@code /ready}, {@code /config_dump}, {@code /clusters},
- * {@code /stats}, {@code /stats/prometheus}, {@code /quitquitquit} (POST). Runs on its own small
- * thread pool, away from the event loops.
+ * Envoy's admin interface, on loopback: {@code /ready}, {@code /config_dump} (bootstrap, xDS,
+ * secrets without private keys), {@code /clusters}, {@code /listeners}, {@code /certs}, {@code
+ * /logging}, {@code /stats}, {@code /stats/prometheus}, {@code /quitquitquit} (POST). Runs on its
+ * own small thread pool, away from the event loops.
  */
 public final class AdminServer implements AutoCloseable {
   private final HttpServer server;
@@ -34,6 +35,8 @@ public final class AdminServer implements AutoCloseable {
   private final Runnable quit;
   private final Supplier<String> failure;
   private volatile Supplier<String> certs = () -> "{\"certificates\": []}\n";
+  private volatile io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap bootstrap;
+  private volatile dev.weft.proxy.tls.SecretStore secrets;
 
   private AdminServer(
       HttpServer server,
@@ -63,6 +66,16 @@ public final class AdminServer implements AutoCloseable {
    */
   public void certs(Supplier<String> json) {
     this.certs = java.util.Objects.requireNonNull(json, "json");
+  }
+
+  /** The bootstrap {@code /config_dump} shows first ({@code BootstrapConfigDump}). */
+  public void bootstrap(io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap bootstrap) {
+    this.bootstrap = bootstrap;
+  }
+
+  /** The secrets {@code /config_dump} shows ({@code SecretsConfigDump}, private keys redacted). */
+  public void secrets(dev.weft.proxy.tls.SecretStore secrets) {
+    this.secrets = secrets;
   }
 
   /**
@@ -113,12 +126,17 @@ public final class AdminServer implements AutoCloseable {
         }
         case "/config_dump" -> {
           try {
-            send(ex, 200, "application/json", ConfigDumps.json(snapshot.get()) + "\n");
+            send(
+                ex,
+                200,
+                "application/json",
+                ConfigDumps.json(snapshot.get(), bootstrap, secrets) + "\n");
           } catch (Exception e) {
             send(ex, 500, "text/plain", "cannot render config dump: " + e.getMessage() + "\n");
           }
         }
         case "/certs" -> send(ex, 200, "application/json", certs.get());
+        case "/logging" -> logging(ex, method);
         case "/clusters" -> send(ex, 200, "text/plain", clusters(config.get()));
         case "/stats" -> send(ex, 200, "text/plain", filter(stats.text(), ex));
         case "/listeners" -> send(ex, 200, "text/plain", listeners(config.get()));
@@ -137,12 +155,46 @@ public final class AdminServer implements AutoCloseable {
                 200,
                 "text/plain",
                 "admin commands are:\n  /certs\n  /clusters\n  /config_dump\n  /listeners\n"
-                    + "  /quitquitquit\n  /ready\n  /stats (?filter=REGEX)\n  /stats/prometheus\n");
+                    + "  /logging (POST ?level=L or ?NAME=L)\n  /quitquitquit\n  /ready\n"
+                    + "  /stats (?filter=REGEX)\n  /stats/prometheus\n");
         default -> send(ex, 404, "text/plain", "invalid path: " + path + "\n");
       }
     } catch (RuntimeException e) {
       // never let the admin thread die on a bad request
     }
+  }
+
+  /**
+   * Envoy's {@code /logging}: {@code GET} lists the loggers and their levels; {@code POST} with
+   * {@code ?level=L} or {@code ?NAME=L} changes them and answers the new list (400 with the reason
+   * for an unknown logger or level, nothing changed).
+   */
+  private static void logging(HttpExchange ex, String method) throws IOException {
+    String q = ex.getRequestURI().getRawQuery();
+    if (q == null || q.isEmpty()) {
+      send(ex, 200, "text/plain", ProxyLogging.text());
+      return;
+    }
+    if (!method.equals("POST")) {
+      send(ex, 405, "text/plain", "use POST to change log levels\n");
+      return;
+    }
+    Map<String, String> query = new java.util.LinkedHashMap<>();
+    for (String kv : q.split("&")) {
+      int eq = kv.indexOf('=');
+      String k =
+          java.net.URLDecoder.decode(eq < 0 ? kv : kv.substring(0, eq), StandardCharsets.UTF_8);
+      String v =
+          eq < 0 ? "" : java.net.URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
+      query.put(k, v);
+    }
+    try {
+      ProxyLogging.apply(query);
+    } catch (IllegalArgumentException e) {
+      send(ex, 400, "text/plain", "error: " + e.getMessage() + "\n" + ProxyLogging.text());
+      return;
+    }
+    send(ex, 200, "text/plain", ProxyLogging.text());
   }
 
   /**

@@ -4,19 +4,25 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.JsonFormat;
+import dev.weft.proxy.tls.SecretStore;
 import dev.weft.proxy.xds.XdsSnapshot;
 import dev.weft.xds.TypeUrls;
+import io.envoyproxy.envoy.admin.v3.BootstrapConfigDump;
 import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
 import io.envoyproxy.envoy.admin.v3.ConfigDump;
 import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
 import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
 import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
+import io.envoyproxy.envoy.admin.v3.SecretsConfigDump;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.time.Instant;
 import java.util.Map;
 
@@ -26,58 +32,73 @@ import java.util.Map;
  * protobuf's JsonFormat with proto field names (snake_case), as Envoy prints it.
  */
 public final class ConfigDumps {
+  private static final JsonFormat.TypeRegistry TYPES =
+      JsonFormat.TypeRegistry.newBuilder()
+          .add(ClustersConfigDump.getDescriptor())
+          .add(ListenersConfigDump.getDescriptor())
+          .add(RoutesConfigDump.getDescriptor())
+          .add(EndpointsConfigDump.getDescriptor())
+          .add(Listener.getDescriptor())
+          .add(RouteConfiguration.getDescriptor())
+          .add(Cluster.getDescriptor())
+          .add(ClusterLoadAssignment.getDescriptor())
+          .add(HttpConnectionManager.getDescriptor())
+          .add(Router.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor())
+          // Istio's HTTP filters and their per-route configs: jwt_authn, RBAC, fault,
+          // CORS.
+          .add(
+              io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
+                  .getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor())
+          // TLS: transport sockets, the inspector, upstream HTTP options (auto_sni).
+          .add(
+              io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                  .getDescriptor())
+          .add(
+              io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                  .getDescriptor())
+          .add(
+              io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
+                  .getDescriptor())
+          .add(
+              io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector
+                  .getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
+          // The bootstrap and the SDS secrets.
+          .add(BootstrapConfigDump.getDescriptor())
+          .add(SecretsConfigDump.getDescriptor())
+          .add(Secret.getDescriptor())
+          .build();
+
   private static final JsonFormat.Printer PRINTER =
-      JsonFormat.printer()
-          .usingTypeRegistry(
-              JsonFormat.TypeRegistry.newBuilder()
-                  .add(ClustersConfigDump.getDescriptor())
-                  .add(ListenersConfigDump.getDescriptor())
-                  .add(RoutesConfigDump.getDescriptor())
-                  .add(EndpointsConfigDump.getDescriptor())
-                  .add(Listener.getDescriptor())
-                  .add(RouteConfiguration.getDescriptor())
-                  .add(Cluster.getDescriptor())
-                  .add(ClusterLoadAssignment.getDescriptor())
-                  .add(HttpConnectionManager.getDescriptor())
-                  .add(Router.getDescriptor())
-                  .add(
-                      io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
-                          .getDescriptor())
-                  // Istio's HTTP filters and their per-route configs: jwt_authn, RBAC, fault,
-                  // CORS.
-                  .add(
-                      io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
-                          .getDescriptor())
-                  .add(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())
-                  .add(
-                      io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault
-                          .getDescriptor())
-                  .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor())
-                  .add(
-                      io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy
-                          .getDescriptor())
-                  // TLS: transport sockets, the inspector, upstream HTTP options (auto_sni).
-                  .add(
-                      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
-                          .getDescriptor())
-                  .add(
-                      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
-                          .getDescriptor())
-                  .add(
-                      io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
-                          .getDescriptor())
-                  .add(
-                      io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector
-                          .getDescriptor())
-                  .add(
-                      io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                          .getDescriptor())
-                  .build())
-          .preservingProtoFieldNames();
+      JsonFormat.printer().usingTypeRegistry(TYPES).preservingProtoFieldNames();
+
+  /** What Envoy writes in place of a secret's sensitive field ({@code MessageUtil::redact}). */
+  public static final String REDACTED = "[redacted]";
 
   private ConfigDumps() {}
 
+  /** Every type a dump holds, for parsing one back ({@code weft proxy-config}). */
+  public static JsonFormat.TypeRegistry typeRegistry() {
+    return TYPES;
+  }
+
+  /** The xDS part of the dump alone (no bootstrap, no secrets). */
   public static ConfigDump dump(XdsSnapshot s) {
+    return dump(s, null, null);
+  }
+
+  /**
+   * Envoy's {@code /config_dump}: {@code BootstrapConfigDump} (when {@code bootstrap} is given),
+   * then clusters, listeners and routes as accepted over xDS, {@code SecretsConfigDump} (when
+   * {@code secrets} is given: every active secret, private keys {@value #REDACTED} as Envoy prints
+   * them), then endpoints (Envoy's {@code ?include_eds}).
+   */
+  public static ConfigDump dump(XdsSnapshot s, Bootstrap bootstrap, SecretStore secrets) {
     ListenersConfigDump.Builder lds =
         ListenersConfigDump.newBuilder()
             .setVersionInfo(s.versions().getOrDefault(TypeUrls.LISTENER, ""));
@@ -118,17 +139,80 @@ public final class ConfigDumps {
               .setEndpointConfig(Any.pack(h.resource()))
               .setLastUpdated(ts(h.lastUpdated())));
     }
-    return ConfigDump.newBuilder()
-        .addConfigs(Any.pack(cds.build()))
+    ConfigDump.Builder dump = ConfigDump.newBuilder();
+    if (bootstrap != null) {
+      dump.addConfigs(Any.pack(BootstrapConfigDump.newBuilder().setBootstrap(bootstrap).build()));
+    }
+    dump.addConfigs(Any.pack(cds.build()))
         .addConfigs(Any.pack(lds.build()))
-        .addConfigs(Any.pack(rds.build()))
-        .addConfigs(Any.pack(eds.build()))
-        .build();
+        .addConfigs(Any.pack(rds.build()));
+    if (secrets != null) {
+      dump.addConfigs(Any.pack(secrets(secrets)));
+    }
+    return dump.addConfigs(Any.pack(eds.build())).build();
+  }
+
+  /** Every secret of {@code store} as Envoy's {@code dynamic_active_secrets}, keys redacted. */
+  static SecretsConfigDump secrets(SecretStore store) {
+    SecretsConfigDump.Builder b = SecretsConfigDump.newBuilder();
+    store
+        .all()
+        .forEach(
+            (name, secret) -> {
+              SecretStore.Changed c = store.lastChange(name);
+              SecretsConfigDump.DynamicSecret.Builder d =
+                  SecretsConfigDump.DynamicSecret.newBuilder()
+                      .setName(name)
+                      .setSecret(Any.pack(redact(secret)));
+              if (c != null) {
+                d.setVersionInfo(Long.toString(c.version())).setLastUpdated(ts(c.at()));
+              }
+              b.addDynamicActiveSecrets(d);
+            });
+    return b.build();
+  }
+
+  /**
+   * {@code secret} without its private parts, as Envoy's admin prints secrets: the private key, its
+   * password, a generic secret's value and session ticket keys become {@value #REDACTED}.
+   */
+  public static Secret redact(Secret secret) {
+    Secret.Builder b = secret.toBuilder();
+    DataSource redacted =
+        // Envoy redacts the sensitive inline_bytes in place: JSON "W3JlZGFjdGVkXQ==".
+        DataSource.newBuilder()
+            .setInlineBytes(com.google.protobuf.ByteString.copyFromUtf8(REDACTED))
+            .build();
+    if (b.hasTlsCertificate()) {
+      var cert = b.getTlsCertificateBuilder();
+      if (cert.hasPrivateKey()) {
+        cert.setPrivateKey(redacted);
+      }
+      if (cert.hasPassword()) {
+        cert.setPassword(redacted);
+      }
+      if (cert.hasPrivateKeyProvider()) {
+        cert.clearPrivateKeyProvider();
+      }
+    }
+    if (b.hasGenericSecret()) {
+      b.getGenericSecretBuilder().setSecret(redacted);
+    }
+    if (b.hasSessionTicketKeys()) {
+      b.clearSessionTicketKeys();
+    }
+    return b.build();
   }
 
   /** The dump as Envoy-style JSON. */
   public static String json(XdsSnapshot s) throws InvalidProtocolBufferException {
     return PRINTER.print(dump(s));
+  }
+
+  /** The whole dump (bootstrap, xDS, secrets redacted) as Envoy-style JSON. */
+  public static String json(XdsSnapshot s, Bootstrap bootstrap, SecretStore secrets)
+      throws InvalidProtocolBufferException {
+    return PRINTER.print(dump(s, bootstrap, secrets));
   }
 
   private static Map<String, XdsSnapshot.Held> held(XdsSnapshot s, String type) {

@@ -1,47 +1,54 @@
 package dev.weft.proxy.config;
 
 import dev.weft.proxy.stats.ClusterStats;
+import dev.weft.proxy.upstream.ClusterState;
+import dev.weft.proxy.upstream.HashSelector;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A compiled upstream cluster: its endpoints (from its STATIC load assignment or from EDS), the
- * connect timeout, its transport sockets and the load balancer's cursor. Immutable except for the
- * cursor, which is shared with the cluster of the same name in the next configuration so round
- * robin continues across updates.
+ * connect timeout, its balancing and limits ({@link ClusterPolicy}), its transport sockets, and its
+ * {@link ClusterState} (cursor, circuit breaker counts, outlier detection), which is shared with
+ * the cluster of the same name in the next configuration so that they carry across updates.
+ * Immutable.
  *
  * @param name the cluster name, e.g. {@code outbound|80|v1|podinfo.demo.svc.cluster.local}
  * @param type {@code EDS} or {@code STATIC}
  * @param edsServiceName the EDS resource name (the cluster name unless {@code service_name} is set)
  * @param connectTimeoutMillis Envoy's {@code connect_timeout} (default 5 s)
- * @param lbPolicy {@code ROUND_ROBIN} or {@code RANDOM}
+ * @param policy load balancing, circuit breakers, outlier detection, connection options
  * @param endpoints healthy endpoints, in load-assignment order, each with its transport socket
- * @param cursor round-robin position
+ * @param state the cluster's mutable state, shared across versions
  * @param stats the cluster's counters
  * @param transport the cluster's {@code transport_socket} and {@code transport_socket_matches}
  * @param protocol the HTTP protocol of its upstream connections
+ * @param selector the consistent-hash table over all {@code endpoints} (RING_HASH, MAGLEV), else
+ *     null
  */
 public record ClusterConfig(
     String name,
     String type,
     String edsServiceName,
     int connectTimeoutMillis,
-    String lbPolicy,
+    ClusterPolicy policy,
     List<Endpoint> endpoints,
-    AtomicInteger cursor,
+    ClusterState state,
     ClusterStats stats,
     ClusterTransport transport,
-    UpstreamProtocol protocol) {
+    UpstreamProtocol protocol,
+    HashSelector selector) {
 
-  /** An HTTP/1.1 cluster. */
+  /**
+   * An HTTP/1.1 cluster whose hash table (if its policy has one) is built over {@code endpoints}.
+   */
   public ClusterConfig(
       String name,
       String type,
       String edsServiceName,
       int connectTimeoutMillis,
-      String lbPolicy,
+      ClusterPolicy policy,
       List<Endpoint> endpoints,
-      AtomicInteger cursor,
+      ClusterState state,
       ClusterStats stats,
       ClusterTransport transport) {
     this(
@@ -49,46 +56,50 @@ public record ClusterConfig(
         type,
         edsServiceName,
         connectTimeoutMillis,
-        lbPolicy,
+        policy,
         endpoints,
-        cursor,
+        state,
         stats,
         transport,
         UpstreamProtocol.HTTP1);
   }
 
-  /** A plaintext cluster. */
+  /** A cluster speaking {@code protocol}, its hash table (if any) built over {@code endpoints}. */
   public ClusterConfig(
       String name,
       String type,
       String edsServiceName,
       int connectTimeoutMillis,
-      String lbPolicy,
+      ClusterPolicy policy,
       List<Endpoint> endpoints,
-      AtomicInteger cursor,
-      ClusterStats stats) {
+      ClusterState state,
+      ClusterStats stats,
+      ClusterTransport transport,
+      UpstreamProtocol protocol) {
     this(
         name,
         type,
         edsServiceName,
         connectTimeoutMillis,
-        lbPolicy,
+        policy,
         endpoints,
-        cursor,
+        state,
         stats,
-        ClusterTransport.PLAINTEXT);
+        transport,
+        protocol,
+        ClusterState.selector(policy, endpoints.toArray(new Endpoint[0])));
   }
 
-  /** The same cluster with another set of endpoints. */
+  /** The same cluster with another set of endpoints (its hash table rebuilt over them). */
   public ClusterConfig withEndpoints(List<Endpoint> newEndpoints) {
     return new ClusterConfig(
         name,
         type,
         edsServiceName,
         connectTimeoutMillis,
-        lbPolicy,
+        policy,
         newEndpoints,
-        cursor,
+        state,
         stats,
         transport,
         protocol);

@@ -37,7 +37,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Validates xDS resources and compiles them into the data plane's tables. Supports exactly the
@@ -72,6 +71,10 @@ public final class ConfigCompiler {
   private final ProxyStats stats;
   private final HttpFilterRegistry httpFilterRegistry;
   private final SecretStore secrets;
+  private final dev.weft.proxy.upstream.Scheduler scheduler;
+
+  /** The cluster states of the last {@link #build}: those missing from the next one retire. */
+  private java.util.Set<dev.weft.proxy.upstream.ClusterState> published = java.util.Set.of();
 
   /**
    * The TLS contexts compiled lately, by what they were compiled from: a listener or cluster pushed
@@ -101,9 +104,40 @@ public final class ConfigCompiler {
    */
   public ConfigCompiler(
       ProxyStats stats, HttpFilterRegistry httpFilterRegistry, SecretStore secrets) {
+    this(stats, httpFilterRegistry, secrets, dev.weft.proxy.upstream.SystemScheduler.shared());
+  }
+
+  /** A compiler whose clusters' outlier detection runs on {@code scheduler}'s clock and thread. */
+  public ConfigCompiler(
+      ProxyStats stats,
+      HttpFilterRegistry httpFilterRegistry,
+      SecretStore secrets,
+      dev.weft.proxy.upstream.Scheduler scheduler) {
     this.stats = stats;
     this.httpFilterRegistry = httpFilterRegistry;
     this.secrets = secrets;
+    this.scheduler = scheduler;
+  }
+
+  private boolean router;
+  private dev.weft.proxy.accesslog.AccessLogSinks accessLogSinks;
+
+  /**
+   * Where connection managers' {@code access_log} entries write; without sinks they are ignored.
+   * Returns this compiler.
+   */
+  public ConfigCompiler accessLogSinks(dev.weft.proxy.accesslog.AccessLogSinks sinks) {
+    this.accessLogSinks = sinks;
+    return this;
+  }
+
+  /**
+   * Tells the compiler the proxy is a router (gateway): its connection managers' spans are SERVER
+   * spans whatever the listener's direction. Returns this compiler.
+   */
+  public ConfigCompiler router(boolean router) {
+    this.router = router;
+    return this;
   }
 
   /** The secret store TLS contexts read. */
@@ -146,8 +180,13 @@ public final class ConfigCompiler {
       throw new InvalidResourceException(where + "at least one filter chain is required");
     }
     List<FilterChainConfig> chains = new ArrayList<>(l.getFilterChainsCount());
+    // Envoy's tracing operation: egress (CLIENT spans) on an OUTBOUND listener of a sidecar.
+    boolean clientSpans =
+        !router
+            && l.getTrafficDirection()
+                == io.envoyproxy.envoy.config.core.v3.TrafficDirection.OUTBOUND;
     for (FilterChain chain : l.getFilterChainsList()) {
-      FilterChainConfig c = filterChain(where, name, chain);
+      FilterChainConfig c = filterChain(where, name, chain, clientSpans);
       for (FilterChainConfig other : chains) {
         if (other.match().equals(c.match())) {
           // Envoy: "multiple filter chains with the same matching rules are defined".
@@ -312,7 +351,8 @@ public final class ConfigCompiler {
     return new ClusterTransport(def, matches);
   }
 
-  private FilterChainConfig filterChain(String where, String listenerName, FilterChain chain)
+  private FilterChainConfig filterChain(
+      String where, String listenerName, FilterChain chain, boolean clientSpans)
       throws InvalidResourceException {
     FilterChainMatch match =
         chain.hasFilterChainMatch()
@@ -353,7 +393,11 @@ public final class ConfigCompiler {
     }
     HttpConnectionManager hcm = unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
     return new FilterChainConfig(
-        chain.getName(), match, connectionManager(where, listenerName, hcm), limit, tls);
+        chain.getName(),
+        match,
+        connectionManager(where, listenerName, hcm, clientSpans),
+        limit,
+        tls);
   }
 
   /**
@@ -511,7 +555,7 @@ public final class ConfigCompiler {
   }
 
   private HttpConnectionManagerConfig connectionManager(
-      String where, String listenerName, HttpConnectionManager hcm)
+      String where, String listenerName, HttpConnectionManager hcm, boolean clientSpans)
       throws InvalidResourceException {
     String codec =
         switch (hcm.getCodecType()) {
@@ -522,6 +566,11 @@ public final class ConfigCompiler {
               throw new InvalidResourceException(
                   where + "codec_type " + hcm.getCodecType() + " is not supported (HTTP/3)");
         };
+    dev.weft.proxy.tracing.TracingConfig tracing =
+        hcm.hasTracing() ? Tracing.compile(where, hcm.getTracing(), clientSpans) : null;
+    dev.weft.proxy.accesslog.AccessLogConfig accessLog =
+        AccessLogs.compile(where, hcm.getAccessLogList(), accessLogSinks);
+    dev.weft.proxy.stats.MetricOverrides metrics = IstioStats.compile(where, hcm);
     HttpFilterChain httpFilters = httpFilters(where, hcm);
     DownstreamLimits limits = downstreamLimits(where, hcm);
     java.util.Set<String> upgrades = upgrades(where, hcm);
@@ -545,12 +594,34 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(where + "rds.route_config_name is empty");
         }
         return new HttpConnectionManagerConfig(
-            statPrefix, rds, null, server, ifAbsent, httpFilters, limits, upgrades, codec);
+            statPrefix,
+            rds,
+            null,
+            server,
+            ifAbsent,
+            httpFilters,
+            limits,
+            upgrades,
+            codec,
+            tracing,
+            accessLog,
+            metrics);
       }
       case ROUTE_CONFIG -> {
         RouteTable inline = routes(hcm.getRouteConfig(), where + "inline route_config: ");
         return new HttpConnectionManagerConfig(
-            statPrefix, null, inline, server, ifAbsent, httpFilters, limits, upgrades, codec);
+            statPrefix,
+            null,
+            inline,
+            server,
+            ifAbsent,
+            httpFilters,
+            limits,
+            upgrades,
+            codec,
+            tracing,
+            accessLog,
+            metrics);
       }
       default ->
           throw new InvalidResourceException(
@@ -597,6 +668,9 @@ public final class ConfigCompiler {
     HttpFilterFactory terminal = null;
     for (int i = 0; i < n; i++) {
       HttpFilter f = hcm.getHttpFilters(i);
+      if (IstioStats.is(f) && i < n - 1) {
+        continue; // Istio's stats filter configures the proxy's metrics (IstioStats)
+      }
       HttpFilterFactory.Provider provider =
           httpFilterRegistry.provider(f.getTypedConfig().getTypeUrl(), f.getName());
       boolean last = i == n - 1;
@@ -905,7 +979,8 @@ public final class ConfigCompiler {
                     where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
                 ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null,
                 regexRewrite)
-            .withMaxGrpcTimeout(maxGrpcTimeout(ra));
+            .withMaxGrpcTimeout(maxGrpcTimeout(ra))
+            .withHashPolicies(hashPolicies(where, ra.getHashPolicyList()));
       }
       case DIRECT_RESPONSE -> {
         int status = r.getDirectResponse().getStatus();
@@ -983,6 +1058,57 @@ public final class ConfigCompiler {
           throw new InvalidResourceException(
               where + "unsupported route action " + r.getActionCase());
     }
+  }
+
+  /**
+   * Envoy's route {@code hash_policy}: header, cookie, source IP (connection properties) and query
+   * parameter entries; filter state entries are rejected.
+   */
+  static HashPolicy[] hashPolicies(
+      String where, List<io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy> in)
+      throws InvalidResourceException {
+    HashPolicy[] out = new HashPolicy[in.size()];
+    for (int i = 0; i < out.length; i++) {
+      var h = in.get(i);
+      boolean terminal = h.getTerminal();
+      out[i] =
+          switch (h.getPolicySpecifierCase()) {
+            case HEADER -> {
+              if (h.getHeader().hasRegexRewrite()) {
+                throw new InvalidResourceException(
+                    where + "hash_policy.header.regex_rewrite is not supported");
+              }
+              String name = h.getHeader().getHeaderName().toLowerCase(java.util.Locale.ROOT);
+              if (name.isEmpty()) {
+                throw new InvalidResourceException(where + "hash_policy.header needs header_name");
+              }
+              yield new HashPolicy.Header(name, terminal);
+            }
+            case COOKIE -> {
+              var c = h.getCookie();
+              if (c.getName().isEmpty()) {
+                throw new InvalidResourceException(where + "hash_policy.cookie needs a name");
+              }
+              long ttl = -1;
+              if (c.hasTtl()) {
+                ttl = durationMillis(where + "hash_policy.cookie.ttl", c.getTtl()) / 1000;
+              }
+              yield new HashPolicy.Cookie(c.getName(), ttl, c.getPath(), terminal);
+            }
+            case CONNECTION_PROPERTIES -> new HashPolicy.SourceIp(terminal);
+            case QUERY_PARAMETER -> {
+              if (h.getQueryParameter().getName().isEmpty()) {
+                throw new InvalidResourceException(
+                    where + "hash_policy.query_parameter needs a name");
+              }
+              yield new HashPolicy.QueryParameter(h.getQueryParameter().getName(), terminal);
+            }
+            default ->
+                throw new InvalidResourceException(
+                    where + "hash_policy " + h.getPolicySpecifierCase() + " is not supported");
+          };
+    }
+    return out;
   }
 
   private static HeaderMutation mutation(
@@ -1178,14 +1304,7 @@ public final class ConfigCompiler {
     if (c.getClusterDiscoveryTypeCase() != Cluster.ClusterDiscoveryTypeCase.TYPE) {
       throw new InvalidResourceException(where + "custom cluster_type is not supported");
     }
-    String lb =
-        switch (c.getLbPolicy()) {
-          case ROUND_ROBIN -> "ROUND_ROBIN";
-          case RANDOM -> "RANDOM";
-          default ->
-              throw new InvalidResourceException(
-                  where + "lb_policy " + c.getLbPolicy() + " is not supported");
-        };
+    ClusterPolicy policy = ClusterPolicies.compile(where, c);
     ClusterTransport transport = clusterTransport(where, c);
     UpstreamProtocol protocol = UpstreamProtocol.of(where, c);
     int timeout = DEFAULT_CONNECT_TIMEOUT_MS;
@@ -1197,7 +1316,10 @@ public final class ConfigCompiler {
       }
       timeout = (int) ms;
     }
-    AtomicInteger cursor = previous != null ? previous.cursor() : new AtomicInteger();
+    dev.weft.proxy.upstream.ClusterState state =
+        previous != null
+            ? previous.state()
+            : new dev.weft.proxy.upstream.ClusterState(name, scheduler, stats.cluster(name));
     switch (c.getType()) {
       case EDS -> {
         var eds = c.getEdsClusterConfig();
@@ -1210,9 +1332,9 @@ public final class ConfigCompiler {
             "EDS",
             service,
             timeout,
-            lb,
+            policy,
             List.of(),
-            cursor,
+            state,
             stats.cluster(name),
             transport,
             protocol);
@@ -1221,15 +1343,15 @@ public final class ConfigCompiler {
         if (!c.hasLoadAssignment()) {
           throw new InvalidResourceException(where + "a STATIC cluster needs load_assignment");
         }
-        List<Endpoint> endpoints = endpoints(name, where, c.getLoadAssignment(), transport);
+        List<Endpoint> endpoints = endpoints(name, where, c.getLoadAssignment(), transport, state);
         return new ClusterConfig(
             name,
             "STATIC",
             null,
             timeout,
-            lb,
+            policy,
             endpoints,
-            cursor,
+            state,
             stats.cluster(name),
             transport,
             protocol);
@@ -1276,7 +1398,8 @@ public final class ConfigCompiler {
         cla.getClusterName(),
         "endpoints " + cla.getClusterName() + ": ",
         cla,
-        ClusterTransport.PLAINTEXT);
+        ClusterTransport.PLAINTEXT,
+        null);
   }
 
   /**
@@ -1287,8 +1410,23 @@ public final class ConfigCompiler {
   public List<Endpoint> endpoints(
       String cluster, String where, ClusterLoadAssignment cla, ClusterTransport transport)
       throws InvalidResourceException {
+    return endpoints(cluster, where, cla, transport, null);
+  }
+
+  /** The same, each endpoint with its host state in {@code state} (null: a state of its own). */
+  public List<Endpoint> endpoints(
+      String cluster,
+      String where,
+      ClusterLoadAssignment cla,
+      ClusterTransport transport,
+      dev.weft.proxy.upstream.ClusterState state)
+      throws InvalidResourceException {
     List<Endpoint> out = new ArrayList<>();
     for (LocalityLbEndpoints lle : cla.getEndpointsList()) {
+      // Envoy's bound on priorities; contiguity is not required here (empty levels are skipped).
+      if (lle.getPriority() > 127) {
+        throw new InvalidResourceException(where + "priority " + lle.getPriority() + " > 127");
+      }
       for (LbEndpoint le : lle.getLbEndpointsList()) {
         if (!le.hasEndpoint() || !le.getEndpoint().getAddress().hasSocketAddress()) {
           throw new InvalidResourceException(where + "endpoint without socket_address");
@@ -1302,7 +1440,17 @@ public final class ConfigCompiler {
         InetSocketAddress a =
             socketAddress(where, le.getEndpoint().getAddress().getSocketAddress());
         var md = le.getMetadata().getFilterMetadataMap().get(ClusterTransport.METADATA_KEY);
-        out.add(new Endpoint(cluster, a, stats.host(cluster, a), transport.forEndpoint(md)));
+        TlsContext tls = transport.forEndpoint(md);
+        out.add(
+            new Endpoint(
+                cluster,
+                a,
+                stats.host(cluster, a),
+                tls,
+                state == null
+                    ? new dev.weft.proxy.upstream.HostHealth()
+                    : state.host(Endpoint.healthKey(cluster, a, tls)),
+                lle.getPriority()));
       }
     }
     return List.copyOf(out);
@@ -1324,7 +1472,13 @@ public final class ConfigCompiler {
         List<Endpoint> eps = List.of();
         if (cla != null) {
           try {
-            eps = endpoints(c.name(), "endpoints " + c.edsServiceName() + ": ", cla, c.transport());
+            eps =
+                endpoints(
+                    c.name(),
+                    "endpoints " + c.edsServiceName() + ": ",
+                    cla,
+                    c.transport(),
+                    c.state());
           } catch (InvalidResourceException e) {
             // validated on arrival; cannot happen
           }
@@ -1334,6 +1488,19 @@ public final class ConfigCompiler {
         out.put(c.name(), c);
       }
     }
+    // Each cluster's state learns its new version (host set, outlier sweeps) before event loops
+    // can see it; the states of clusters that left stop their sweeps.
+    java.util.Set<dev.weft.proxy.upstream.ClusterState> live = new java.util.HashSet<>();
+    for (ClusterConfig c : out.values()) {
+      c.state().publish(c);
+      live.add(c.state());
+    }
+    for (dev.weft.proxy.upstream.ClusterState old : published) {
+      if (!live.contains(old)) {
+        old.retire();
+      }
+    }
+    published = live;
     return new RuntimeConfig(listeners, routes, out);
   }
 

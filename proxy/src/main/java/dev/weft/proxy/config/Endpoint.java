@@ -2,6 +2,7 @@ package dev.weft.proxy.config;
 
 import dev.weft.proxy.stats.HostStats;
 import dev.weft.proxy.tls.TlsContext;
+import dev.weft.proxy.upstream.HostHealth;
 import java.net.InetSocketAddress;
 
 /**
@@ -17,21 +18,71 @@ public final class Endpoint {
   private final String poolKey;
   private final HostStats stats;
   private final TlsContext tls;
+  private final HostHealth health;
+  private final int priority;
 
   /** A plaintext endpoint. */
   public Endpoint(String cluster, InetSocketAddress address, HostStats stats) {
     this(cluster, address, stats, null);
   }
 
+  /** An endpoint with a health state of its own (not shared with any cluster). */
+  public Endpoint(String cluster, InetSocketAddress address, HostStats stats, TlsContext tls) {
+    this(cluster, address, stats, tls, new HostHealth());
+  }
+
   /**
    * @param tls the TLS context of connections to it, or null for plaintext
+   * @param health the host's load and outlier state in its cluster ({@code
+   *     ClusterState.host(poolKey)})
    */
-  public Endpoint(String cluster, InetSocketAddress address, HostStats stats, TlsContext tls) {
+  public Endpoint(
+      String cluster,
+      InetSocketAddress address,
+      HostStats stats,
+      TlsContext tls,
+      HostHealth health) {
+    this(cluster, address, stats, tls, health, 0);
+  }
+
+  /**
+   * @param priority the priority of its locality in the load assignment (0 is the highest)
+   */
+  public Endpoint(
+      String cluster,
+      InetSocketAddress address,
+      HostStats stats,
+      TlsContext tls,
+      HostHealth health,
+      int priority) {
     this.address = address;
     this.hostPort = address.getHostString() + ":" + address.getPort();
     this.poolKey = cluster + "|" + hostPort + "|" + (tls == null ? "raw" : tls.poolKey());
     this.stats = stats;
     this.tls = tls;
+    this.health = health;
+    this.priority = priority;
+  }
+
+  /** Its locality's priority in the load assignment: 0 first, higher ones for failover. */
+  public int priority() {
+    return priority;
+  }
+
+  /** The host's load and outlier state, shared by the cluster's versions and event loops. */
+  public HostHealth health() {
+    return health;
+  }
+
+  /** The key of the host's state in its cluster: its pool key (address and transport). */
+  public static String healthKey(String cluster, InetSocketAddress address, TlsContext tls) {
+    return cluster
+        + "|"
+        + address.getHostString()
+        + ":"
+        + address.getPort()
+        + "|"
+        + (tls == null ? "raw" : tls.poolKey());
   }
 
   public InetSocketAddress address() {

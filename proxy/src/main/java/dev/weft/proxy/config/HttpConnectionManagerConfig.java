@@ -33,7 +33,10 @@ public record HttpConnectionManagerConfig(
     HttpFilterChain httpFilters,
     DownstreamLimits limits,
     java.util.Set<String> upgradeTypes,
-    String codec)
+    String codec,
+    dev.weft.proxy.tracing.TracingConfig tracing,
+    dev.weft.proxy.accesslog.AccessLogConfig accessLog,
+    dev.weft.proxy.stats.MetricOverrides metrics)
     implements NetworkFilterConfig {
 
   public static final String AUTO = "AUTO";
@@ -44,7 +47,7 @@ public record HttpConnectionManagerConfig(
     upgradeTypes = java.util.Set.copyOf(upgradeTypes);
   }
 
-  /** A connection manager with {@code codec_type: AUTO}. */
+  /** A connection manager with {@code codec_type: AUTO}, without tracing. */
   public HttpConnectionManagerConfig(
       String statPrefix,
       String rdsName,
@@ -63,7 +66,10 @@ public record HttpConnectionManagerConfig(
         httpFilters,
         limits,
         upgradeTypes,
-        AUTO);
+        AUTO,
+        null,
+        null,
+        null);
   }
 
   /** A connection manager without upgrades. */

@@ -21,6 +21,8 @@ package dev.weft.proxy.config;
  * @param maxGrpcTimeoutMillis Envoy's {@code max_grpc_timeout}: -1 when unset; otherwise a gRPC
  *     request's timeout is its {@code grpc-timeout} header (none: no timeout) capped at this value
  *     (0: no cap) instead of {@code timeoutMillis}. Istio sets it to the route timeout.
+ * @param hashPolicies Envoy's {@code hash_policy}: what a consistent-hash cluster hashes; empty
+ *     when none
  */
 public record Route(
     String name,
@@ -36,9 +38,44 @@ public record Route(
     RegexRewrite regexRewrite,
     java.util.Map<String, Object> perFilterConfig,
     RouteMirror[] mirrors,
-    long maxGrpcTimeoutMillis) {
+    long maxGrpcTimeoutMillis,
+    HashPolicy[] hashPolicies) {
 
   private static final RouteMirror[] NO_MIRRORS = new RouteMirror[0];
+  private static final HashPolicy[] NO_HASH_POLICIES = new HashPolicy[0];
+
+  /** A route without {@code max_grpc_timeout} or hash policies. */
+  public Route(
+      String name,
+      PathMatch path,
+      HeaderMatch[] headers,
+      RouteAction action,
+      String prefixRewrite,
+      String hostRewrite,
+      long timeoutMillis,
+      HeaderMutation requestHeaders,
+      HeaderMutation responseHeaders,
+      RetryPolicy retry,
+      RegexRewrite regexRewrite,
+      java.util.Map<String, Object> perFilterConfig,
+      RouteMirror[] mirrors) {
+    this(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders,
+        responseHeaders,
+        retry,
+        regexRewrite,
+        perFilterConfig,
+        mirrors,
+        -1,
+        NO_HASH_POLICIES);
+  }
 
   /** A route without per-filter configuration or mirrors. */
   public Route(
@@ -66,8 +103,7 @@ public record Route(
         retry,
         regexRewrite,
         java.util.Map.of(),
-        NO_MIRRORS,
-        -1);
+        NO_MIRRORS);
   }
 
   /**
@@ -123,7 +159,8 @@ public record Route(
         regexRewrite,
         perFilterConfig,
         mirrors,
-        maxGrpcTimeoutMillis);
+        maxGrpcTimeoutMillis,
+        hashPolicies);
   }
 
   /** This route with its compiled {@code typed_per_filter_config} and mirror policies. */
@@ -143,7 +180,8 @@ public record Route(
         regexRewrite,
         filterConfig,
         routeMirrors,
-        maxGrpcTimeoutMillis);
+        maxGrpcTimeoutMillis,
+        hashPolicies);
   }
 
   /** This route with Envoy's {@code max_grpc_timeout} (-1: unset). */
@@ -162,7 +200,31 @@ public record Route(
         regexRewrite,
         perFilterConfig,
         mirrors,
-        millis);
+        millis,
+        hashPolicies);
+  }
+
+  /** This route with Envoy's {@code hash_policy} entries. */
+  public Route withHashPolicies(HashPolicy[] policies) {
+    if (policies.length == 0) {
+      return this;
+    }
+    return new Route(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders,
+        responseHeaders,
+        retry,
+        regexRewrite,
+        perFilterConfig,
+        mirrors,
+        maxGrpcTimeoutMillis,
+        policies);
   }
 
   /**

@@ -27,6 +27,7 @@ public final class DataPlane {
   private final FastThreadLocal<ConnectionPool> pools;
   private final ChannelGroup http2Connections =
       new DefaultChannelGroup("downstream-h2", GlobalEventExecutor.INSTANCE);
+  private volatile dev.weft.proxy.tracing.Tracer tracer = dev.weft.proxy.tracing.Tracer.NONE;
 
   /**
    * @param random draws a number in {@code [0, bound)} for weighted clusters; null means {@link
@@ -62,6 +63,30 @@ public final class DataPlane {
 
   public AccessLogger accessLog() {
     return accessLog;
+  }
+
+  private volatile boolean defaultAccessLog = true;
+
+  /**
+   * Whether requests of connection managers without {@code access_log} are logged to {@link
+   * #accessLog()} in Istio's text format (Weft's embedded default), or not at all (Envoy's).
+   */
+  public boolean defaultAccessLog() {
+    return defaultAccessLog;
+  }
+
+  public void defaultAccessLog(boolean on) {
+    this.defaultAccessLog = on;
+  }
+
+  /** The proxy's tracer (spans of connection managers with {@code tracing}). */
+  public dev.weft.proxy.tracing.Tracer tracer() {
+    return tracer;
+  }
+
+  /** Sets the tracer; call before traffic flows. */
+  public void tracer(dev.weft.proxy.tracing.Tracer tracer) {
+    this.tracer = java.util.Objects.requireNonNull(tracer, "tracer");
   }
 
   public Transport transport() {

@@ -193,7 +193,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     info.responseCode(408);
     info.responseCodeDetails("request_header_timeout");
     info.bytesSent(r.content().readableBytes());
-    StreamCompletion.record(info, boundListener.stats(), dataPlane, ctx.channel());
+    StreamCompletion.record(info, boundListener.stats(), dataPlane, ctx.channel(), boundConfig);
     ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
   }
 

@@ -219,6 +219,19 @@ final class HttpStream implements HttpFilterCallbacks {
       return;
     }
     info.requestId(RequestIds.ensure(h));
+    dev.weft.proxy.accesslog.AccessLogConfig accessLog = hcmConfig.accessLog();
+    if (accessLog != null && !accessLog.headers().isEmpty()) {
+      java.util.List<String> names = accessLog.headers();
+      String[] values = new String[names.size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = h.get(names.get(i));
+      }
+      info.logHeaders(values);
+    }
+    dev.weft.proxy.tracing.TracingConfig tracing = hcmConfig.tracing();
+    if (tracing != null) {
+      info.span(dp.tracer().start(tracing, h));
+    }
     head = req;
     decodeHeaders(0);
   }
@@ -678,7 +691,7 @@ final class HttpStream implements HttpFilterCallbacks {
       pausedReading = false;
       connection.updateReading(); // the rest of the request body is read and discarded
     }
-    StreamCompletion.record(info, listenerStats, dp, ctx.channel());
+    StreamCompletion.record(info, listenerStats, dp, ctx.channel(), hcmConfig);
     if (requestComplete || closeAfterResponse || !ctx.channel().isActive()) {
       connection.streamDone(this, closeAfterResponse);
     }

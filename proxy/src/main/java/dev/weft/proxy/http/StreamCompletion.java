@@ -19,7 +19,12 @@ final class StreamCompletion {
   private StreamCompletion() {}
 
   /** Istio's standard metrics of the stream (label sets interned, see {@link IstioTelemetry}). */
-  private static void recordIstio(StreamInfo info, ClusterStats c, int code, String flags) {
+  private static void recordIstio(
+      StreamInfo info,
+      ClusterStats c,
+      int code,
+      String flags,
+      dev.weft.proxy.stats.MetricOverrides overrides) {
     IstioTelemetry t = c.telemetry();
     if (t.enabled()) {
       t.record(
@@ -34,12 +39,17 @@ final class StreamCompletion {
           info.grpcStatus(),
           info.durationMillis(),
           info.bytesReceived(),
-          info.bytesSent());
+          info.bytesSent(),
+          overrides);
     }
   }
 
   static void record(
-      StreamInfo info, ListenerStats listenerStats, DataPlane dp, Channel downstream) {
+      StreamInfo info,
+      ListenerStats listenerStats,
+      DataPlane dp,
+      Channel downstream,
+      dev.weft.proxy.config.HttpConnectionManagerConfig hcm) {
     int code = info.responseCode();
     String flags = info.responseFlags();
     listenerStats.request(code);
@@ -49,7 +59,7 @@ final class StreamCompletion {
     if (cluster != null) {
       clusterName = cluster.name();
       cluster.stats().request(code);
-      recordIstio(info, cluster.stats(), code, flags);
+      recordIstio(info, cluster.stats(), code, flags, hcm == null ? null : hcm.metrics());
       if (info.endpoint() != null) {
         upstreamHost = info.endpoint().hostPort();
         info.endpoint().stats().request(code >= 500 || code == 0);
@@ -59,37 +69,50 @@ final class StreamCompletion {
       clusterName = info.missingCluster();
       ClusterStats missing = dp.stats().cluster(clusterName);
       missing.request(code);
-      recordIstio(info, missing, code, flags);
+      recordIstio(info, missing, code, flags, hcm == null ? null : hcm.metrics());
+    }
+    if (info.span() != null) {
+      dp.tracer().finish(info.span(), info);
+    }
+    dev.weft.proxy.accesslog.AccessLogConfig logs = hcm == null ? null : hcm.accessLog();
+    if (logs == null && !dp.defaultAccessLog()) {
+      return; // Envoy: a connection manager without access_log logs nothing
     }
     Route r = info.route();
     HttpVersion protocol = info.protocol();
-    dp.accessLog()
-        .log(
-            new AccessLogEntry(
-                info.startMillis(),
-                info.method(),
-                info.path(),
-                protocol == null
-                    ? null
-                    : protocol == StreamInfo.HTTP_2 ? "HTTP/2" : protocol.text(),
-                code,
-                flags,
-                info.responseCodeDetails(),
-                info.bytesReceived(),
-                info.bytesSent(),
-                info.durationMillis(),
-                info.serviceTime(),
-                info.forwardedFor(),
-                info.userAgent(),
-                info.requestId(),
-                info.authority(),
-                upstreamHost,
-                clusterName,
-                info.upstreamLocalAddress(),
-                downstream.localAddress(),
-                downstream.remoteAddress(),
-                r == null ? null : r.name(),
-                info.upstreamTransportFailureReason(),
-                info.requestedServerName()));
+    AccessLogEntry entry =
+        new AccessLogEntry(
+            info.startMillis(),
+            info.method(),
+            info.path(),
+            protocol == null ? null : protocol == StreamInfo.HTTP_2 ? "HTTP/2" : protocol.text(),
+            code,
+            flags,
+            info.responseCodeDetails(),
+            info.bytesReceived(),
+            info.bytesSent(),
+            info.durationMillis(),
+            info.serviceTime(),
+            info.forwardedFor(),
+            info.userAgent(),
+            info.requestId(),
+            info.authority(),
+            upstreamHost,
+            clusterName,
+            info.upstreamLocalAddress(),
+            downstream.localAddress(),
+            downstream.remoteAddress(),
+            r == null ? null : r.name(),
+            info.upstreamTransportFailureReason(),
+            info.requestedServerName(),
+            info.logHeaders(),
+            null);
+    if (logs == null) {
+      dp.accessLog().log(entry);
+      return;
+    }
+    for (dev.weft.proxy.accesslog.AccessLogConfig.Sink s : logs.sinks()) {
+      s.logger().log(entry.withFormat(s.format()));
+    }
   }
 }

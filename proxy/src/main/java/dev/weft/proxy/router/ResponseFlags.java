@@ -35,6 +35,12 @@ public final class ResponseFlags {
   /** The fault filter delayed the request. */
   public static final String DELAY_INJECTED = "DI";
 
+  /**
+   * The cluster's circuit breakers refused the request (connection pool or {@code max_requests}
+   * overflow) or a retry ({@code max_retries}).
+   */
+  public static final String UPSTREAM_OVERFLOW = "UO";
+
   /** The fault filter aborted the request. */
   public static final String FAULT_INJECTED = "FI";
 

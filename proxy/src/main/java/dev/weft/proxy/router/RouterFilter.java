@@ -2,6 +2,7 @@ package dev.weft.proxy.router;
 
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
+import dev.weft.proxy.config.LbPolicy;
 import dev.weft.proxy.config.RetryPolicy;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
@@ -12,6 +13,7 @@ import dev.weft.proxy.http.filter.Grpc;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.upstream.HostHealth;
 import dev.weft.proxy.upstream.LoadBalancer;
 import dev.weft.proxy.upstream.UpstreamStream;
 import dev.weft.proxy.upstream.UpstreamTlsFailure;
@@ -59,6 +61,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   static final String BODY_NO_HEALTHY_UPSTREAM = "no healthy upstream";
   static final String BODY_CONNECT_FAILURE =
       "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+  static final String BODY_OVERFLOW =
+      "upstream connect error or disconnect/reset before headers. reset reason: overflow";
+  static final String DETAILS_OVERFLOW = "upstream_reset_before_response_started{overflow}";
 
   private final HttpFilterCallbacks cb;
   private final StreamInfo info;
@@ -89,6 +94,23 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   private ScheduledFuture<?> timeout;
   private ScheduledFuture<?> perTryTimer;
   private ShadowRequest[] shadows;
+
+  /** The request's consistent hash (RING_HASH, MAGLEV clusters with a route hash policy). */
+  private long hash;
+
+  private boolean hashed;
+
+  /** A generated hash cookie to set on the response, or null. */
+  private String setCookie;
+
+  /** Whether the request holds a {@code max_requests} slot of its cluster. */
+  private boolean requestSlot;
+
+  /** Whether a scheduled retry holds a {@code max_retries} slot of its cluster. */
+  private boolean retrySlot;
+
+  /** The host of the attempt in flight (its active request count includes it), or null. */
+  private HostHealth attemptHost;
 
   /** The {@code upgrade} the request asks for and the connection manager allows, or null. */
   private String upgrade;
@@ -154,13 +176,27 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       return FilterStatus.STOP;
     }
     info.cluster(cluster);
-    Endpoint endpoint = LoadBalancer.pick(cluster);
+    LbPolicy lb = cluster.policy().lb();
+    if (route.hashPolicies().length != 0 && (lb == LbPolicy.RING_HASH || lb == LbPolicy.MAGLEV)) {
+      RequestHash rh = new RequestHash();
+      rh.compute(route.hashPolicies(), h, path, info);
+      hash = rh.value();
+      hashed = rh.hashed();
+      setCookie = rh.generatedCookie();
+    }
+    Endpoint endpoint = LoadBalancer.pick(cluster, hash, hashed);
     if (endpoint == null) {
       cb.sendLocalReply(
           503, BODY_NO_HEALTHY_UPSTREAM, ResponseFlags.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
       return FilterStatus.STOP;
     }
     info.endpoint(endpoint);
+    // Envoy's circuit breaker max_requests: beyond it the request fails at once, 503 UO.
+    if (!cluster.state().tryStartRequest(cluster.policy().limits().maxRequests())) {
+      cb.sendLocalReply(503, BODY_OVERFLOW, ResponseFlags.UPSTREAM_OVERFLOW, DETAILS_OVERFLOW);
+      return FilterStatus.STOP;
+    }
+    requestSlot = true;
 
     UpstreamHeaders.prepareRequest(req, route, info);
     timeoutMillis = route.timeoutFor(info.grpc(), h);
@@ -178,6 +214,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     connecting = true;
     pendingHead = req;
     upstreamHead = req;
+    startAttempt(endpoint);
     cb.connectionPool().acquire(cluster, endpoint, this, http2);
     if (route.mirrors().length != 0 && !destroyed) {
       // After the original has its connection: a copy to the same cluster never takes the
@@ -333,6 +370,12 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       retriesExhausted = retries > 0;
       return false;
     }
+    // Envoy's circuit breaker max_retries: no room, no retry (and the flag UO).
+    if (!cluster.state().tryStartRetry(cluster.policy().limits().maxRetries())) {
+      info.addResponseFlag(ResponseFlags.UPSTREAM_OVERFLOW);
+      return false;
+    }
+    retrySlot = true;
     retries++;
     connecting = true; // a retry is pending: the downstream waits
     long delay = ThreadLocalRandom.current().nextLong(p.backoffCeilingMillis(retries) + 1);
@@ -341,14 +384,17 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   }
 
   private void retryNow() {
+    endRetrySlot();
     if (destroyed) {
       connecting = false;
       return;
     }
-    Endpoint next = LoadBalancer.pick(cluster);
+    endAttempt();
+    Endpoint next = LoadBalancer.pick(cluster, hash, hashed);
     if (next != null) {
       info.endpoint(next);
     }
+    startAttempt(info.endpoint());
     connecting = true;
     pendingHead = upstreamHead;
     if (replay != null && !replayOverflow) {
@@ -362,6 +408,38 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       pending().add(LastHttpContent.EMPTY_LAST_CONTENT);
     }
     cb.connectionPool().acquire(cluster, info.endpoint(), this, http2);
+  }
+
+  // ------------------------------------------------------------------ host accounting
+
+  /** An attempt to {@code endpoint} starts: it counts as one of the host's active requests. */
+  private void startAttempt(Endpoint endpoint) {
+    attemptHost = endpoint.health();
+    attemptHost.requestStarted();
+  }
+
+  /** The attempt in flight ended (answered, failed or abandoned). */
+  private void endAttempt() {
+    HostHealth h = attemptHost;
+    if (h != null) {
+      attemptHost = null;
+      h.requestEnded();
+    }
+  }
+
+  private void endRetrySlot() {
+    if (retrySlot) {
+      retrySlot = false;
+      cluster.state().endRetry();
+    }
+  }
+
+  /** Outlier detection hears of a local-origin failure of the attempt's host. */
+  private void outlierLocalFailure(boolean timedOut) {
+    HostHealth h = attemptHost;
+    if (h != null) {
+      cluster.state().putLocalOriginFailure(h, timedOut);
+    }
   }
 
   private String failureFlags(String flag) {
@@ -379,6 +457,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     timeout = null;
     if (destroyed) {
       return;
+    }
+    if (!headReceived) {
+      outlierLocalFailure(true);
     }
     discardUpstream();
     if (!cb.responseStarted()) {
@@ -398,6 +479,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     if (destroyed || headReceived || connecting) {
       return;
     }
+    outlierLocalFailure(true);
     discardUpstream();
     RetryPolicy p = route.retry();
     if (retryByPolicy(p.onStatus(504) || p.onReset())) {
@@ -428,6 +510,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       return;
     }
     upstream = ch;
+    if (attemptHost != null) {
+      cluster.state().putConnectSuccess(attemptHost);
+    }
     info.upstreamLocalAddress(ch.localAddress());
     if (route.retry() != null && route.retry().perTryTimeoutMillis() > 0) {
       perTryTimer =
@@ -456,12 +541,26 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   }
 
   @Override
+  public void onUpstreamOverflow() {
+    connecting = false;
+    releasePending();
+    endAttempt();
+    if (destroyed) {
+      return;
+    }
+    cb.sendLocalReply(503, BODY_OVERFLOW, ResponseFlags.UPSTREAM_OVERFLOW, DETAILS_OVERFLOW);
+  }
+
+  @Override
   public void onUpstreamConnectFailed(Throwable cause) {
     connecting = false;
     releasePending();
     if (destroyed) {
+      endAttempt();
       return;
     }
+    outlierLocalFailure(false);
+    endAttempt();
     String transport = null;
     if (cause instanceof UpstreamTlsFailure tls) {
       transport = tls.reason();
@@ -502,6 +601,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
         }
         ReferenceCountUtil.release(msg);
         return;
+      }
+      if (attemptHost != null) {
+        cluster.state().putHttpStatus(attemptHost, status);
       }
       if (route.retry() != null
           && retryByPolicy(
@@ -566,6 +668,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     info.responseCodeDetails("via_upstream");
     upstreamKeepAlive = HttpUtil.isKeepAlive(r);
     UpstreamHeaders.prepareResponse(r, serviceTime, cb.connectionManager(), route, info);
+    if (setCookie != null) {
+      r.headers().add(io.netty.handler.codec.http.HttpHeaderNames.SET_COOKIE, setCookie);
+    }
     if (r instanceof LastHttpContent) {
       releaseUpstreamAfterResponse();
     }
@@ -589,6 +694,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
 
   /** The response is complete: the connection goes back to the pool when it can carry another. */
   private void releaseUpstreamAfterResponse() {
+    endAttempt();
     Channel u = upstream;
     upstream = null;
     if (u != null) {
@@ -612,8 +718,13 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     upstream = null;
     cancelPerTryTimer();
     if (destroyed) {
+      endAttempt();
       return;
     }
+    if (!headReceived) {
+      outlierLocalFailure(false);
+    }
+    endAttempt();
     if (!headReceived
         && (retryStale() || retryByPolicy(route.retry() != null && route.retry().onReset()))) {
       return;
@@ -662,10 +773,21 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     }
     releasePending();
     releaseReplay();
+    if (connecting && cluster != null && info.endpoint() != null) {
+      // Waiting for a pooled connection: leave the queue (and its pending slot).
+      cb.connectionPool().cancel(this, info.endpoint(), cluster);
+    }
     discardUpstream();
+    endAttempt();
+    endRetrySlot();
+    if (requestSlot) {
+      requestSlot = false;
+      cluster.state().endRequest();
+    }
   }
 
   private void discardUpstream() {
+    endAttempt();
     Channel u = upstream;
     upstream = null;
     if (u != null) {

@@ -63,6 +63,10 @@ final class UpstreamHeaders {
       // Envoy: the downstream connection's scheme when no hop set one.
       h.set(X_FORWARDED_PROTO, info.peer() != null ? HTTPS : HTTP);
     }
+    if (info.span() != null) {
+      // Envoy injects the span's context into every upstream request of a traced stream.
+      dev.weft.proxy.tracing.TraceHeaders.inject(h, info.span());
+    }
     // Istio's metadata exchange (see IstioTelemetry): the route's cluster tells the side.
     ClusterStats cs = info.cluster().stats();
     PeerMetadata downstreamPeer = cs.telemetry().onUpstreamRequest(h, cs.inbound());

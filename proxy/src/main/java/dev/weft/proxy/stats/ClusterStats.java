@@ -17,9 +17,21 @@ public final class ClusterStats {
   final LongAdder cxTotal = new LongAdder();
   final LongAdder cxConnectFail = new LongAdder();
   final LongAdder cxActive = new LongAdder();
+  final LongAdder cxOverflow = new LongAdder();
+  final LongAdder rqPendingOverflow = new LongAdder();
+  final LongAdder rqRetryOverflow = new LongAdder();
+  final LongAdder cxMaxRequests = new LongAdder();
+  final LongAdder cxIdleTimeout = new LongAdder();
+  final LongAdder ejectionsEnforced = new LongAdder();
+  final LongAdder ejectionsDetected = new LongAdder();
+  final LongAdder ejectionsOverflow = new LongAdder();
+  volatile int ejectionsActive;
 
   /** Istio's series of this cluster, interned by label set. */
   final ConcurrentHashMap<IstioSeries.Key, IstioSeries> istio = new ConcurrentHashMap<>();
+
+  /** Istio's TCP series of this cluster, made at its first connection. */
+  volatile IstioTcpSeries tcp;
 
   ClusterStats(String name, IstioTelemetry telemetry) {
     this.name = name;
@@ -75,6 +87,70 @@ public final class ClusterStats {
 
   public void connectFailed() {
     cxConnectFail.increment();
+  }
+
+  /** {@code upstream_cx_overflow}: a connection beyond {@code max_connections} was not made. */
+  public void connectionOverflow() {
+    cxOverflow.increment();
+  }
+
+  /**
+   * {@code upstream_rq_pending_overflow}: a request failed for {@code max_pending_requests} or
+   * {@code max_requests} (503 {@code UO}).
+   */
+  public void pendingOverflow() {
+    rqPendingOverflow.increment();
+  }
+
+  /** {@code upstream_rq_retry_overflow}: a retry was not made for {@code max_retries}. */
+  public void retryOverflow() {
+    rqRetryOverflow.increment();
+  }
+
+  /** {@code upstream_cx_max_requests}: a connection closed after its maximum requests. */
+  public void connectionMaxRequests() {
+    cxMaxRequests.increment();
+  }
+
+  /** {@code upstream_cx_idle_timeout}: a pooled connection closed after its idle timeout. */
+  public void connectionIdleTimeout() {
+    cxIdleTimeout.increment();
+  }
+
+  /** {@code outlier_detection.ejections_enforced_total}. */
+  public void ejectionEnforced() {
+    ejectionsEnforced.increment();
+  }
+
+  /** {@code outlier_detection.ejections_detected_consecutive_*}, summed. */
+  public void ejectionDetected() {
+    ejectionsDetected.increment();
+  }
+
+  /** {@code outlier_detection.ejections_overflow}: not ejected for max_ejection_percent. */
+  public void ejectionOverflow() {
+    ejectionsOverflow.increment();
+  }
+
+  /** {@code outlier_detection.ejections_active}. */
+  public void ejectionsActive(int n) {
+    ejectionsActive = n;
+  }
+
+  public long pendingOverflows() {
+    return rqPendingOverflow.sum();
+  }
+
+  public long retryOverflows() {
+    return rqRetryOverflow.sum();
+  }
+
+  public long ejectionsEnforcedTotal() {
+    return ejectionsEnforced.sum();
+  }
+
+  public int ejectionsActiveNow() {
+    return ejectionsActive;
   }
 
   public long requestsTotal() {

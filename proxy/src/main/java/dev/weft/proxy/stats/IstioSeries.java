@@ -44,10 +44,27 @@ final class IstioSeries {
       int code,
       String flags,
       boolean grpc,
-      int grpcStatus) {}
+      int grpcStatus,
+      MetricOverrides overrides) {
+    Key(
+        PeerMetadata peer,
+        String principal,
+        boolean mutualTls,
+        String authority,
+        int code,
+        String flags) {
+      this(peer, principal, mutualTls, authority, code, flags, false, -1, null);
+    }
+  }
 
   /** Every label, {@code name="value"} comma separated, without braces. */
   final String labels;
+
+  /**
+   * The label text of each of {@link MetricOverrides#HTTP_METRICS} after the overrides, null for a
+   * dropped metric.
+   */
+  final String[] metricLabels;
 
   final LongAdder requests = new LongAdder();
   final Histogram duration = new Histogram();
@@ -55,7 +72,12 @@ final class IstioSeries {
   final Histogram responseBytes = new Histogram();
 
   IstioSeries(String labels) {
+    this(labels, new String[] {labels, labels, labels, labels});
+  }
+
+  IstioSeries(String labels, String[] metricLabels) {
     this.labels = labels;
+    this.metricLabels = metricLabels;
   }
 
   void record(long durationMillis, long requestBytes, long responseBytes) {
@@ -83,6 +105,23 @@ final class IstioSeries {
       }
       counts[i].increment();
       sum.add(value);
+    }
+
+    /** Appends the lines of several series reported under one label text, summed. */
+    static void appendMerged(
+        StringBuilder sb, String metric, String labels, java.util.List<Histogram> hs) {
+      if (hs.size() == 1) {
+        hs.get(0).appendTo(sb, metric, labels);
+        return;
+      }
+      Histogram sum = new Histogram();
+      for (Histogram h : hs) {
+        for (int i = 0; i < h.counts.length; i++) {
+          sum.counts[i].add(h.counts[i].sum());
+        }
+        sum.sum.add(h.sum.sum());
+      }
+      sum.appendTo(sb, metric, labels);
     }
 
     /** Appends the {@code _bucket}, {@code _sum} and {@code _count} lines of this series. */

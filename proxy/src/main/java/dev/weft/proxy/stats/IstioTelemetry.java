@@ -170,12 +170,15 @@ public final class IstioTelemetry {
         -1,
         durationMillis,
         requestBytes,
-        responseBytes);
+        responseBytes,
+        null);
   }
 
   /**
-   * Records one finished stream; a gRPC request is labelled {@code request_protocol="grpc"} with
-   * its {@code grpc_response_status} (empty when the response carried none).
+   * Records one finished stream through {@code cluster}, its metrics customised by {@code
+   * overrides} (its connection manager's {@code istio.stats}, or null); a gRPC request is labelled
+   * {@code request_protocol="grpc"} with its {@code grpc_response_status} (empty when the response
+   * carried none).
    */
   public void record(
       ClusterStats cluster,
@@ -189,7 +192,8 @@ public final class IstioTelemetry {
       int grpcStatus,
       long durationMillis,
       long requestBytes,
-      long responseBytes) {
+      long responseBytes,
+      MetricOverrides overrides) {
     if (!enabled) {
       return;
     }
@@ -204,7 +208,8 @@ public final class IstioTelemetry {
             code,
             flags,
             grpc,
-            grpcStatus);
+            grpcStatus,
+            overrides);
     IstioSeries s = cluster.istio.get(key);
     if (s == null) {
       if (cluster.istio.size() >= MAX_SERIES_PER_CLUSTER) {
@@ -212,16 +217,97 @@ public final class IstioTelemetry {
         // unknown peer and service, so that a client cannot grow the proxy's memory.
         key =
             new IstioSeries.Key(
-                PeerMetadata.UNKNOWN, null, mutualTls, null, code, flags, grpc, grpcStatus);
+                PeerMetadata.UNKNOWN,
+                null,
+                mutualTls,
+                null,
+                code,
+                flags,
+                grpc,
+                grpcStatus,
+                overrides);
         overflow.increment();
       }
-      s = cluster.istio.computeIfAbsent(key, k -> new IstioSeries(labels(cluster, k)));
+      s = cluster.istio.computeIfAbsent(key, k -> series(cluster, k));
     }
     s.record(durationMillis, requestBytes, responseBytes);
   }
 
   /** Istio's label set, in Istio's order, for a series of {@code cluster}. */
   String labels(ClusterStats cluster, IstioSeries.Key k) {
+    return labels(cluster, k, false);
+  }
+
+  /** A new series of {@code cluster} with its label texts, overrides applied per metric. */
+  private IstioSeries series(ClusterStats cluster, IstioSeries.Key k) {
+    String base = labels(cluster, k);
+    MetricOverrides o = k.overrides();
+    if (o == null) {
+      return new IstioSeries(base);
+    }
+    String[] perMetric = new String[MetricOverrides.HTTP_METRICS.length];
+    for (int i = 0; i < perMetric.length; i++) {
+      MetricOverrides.Override m = o.of(MetricOverrides.HTTP_METRICS[i]);
+      perMetric[i] = m == null ? base : m.drop() ? null : override(base, m);
+    }
+    return new IstioSeries(base, perMetric);
+  }
+
+  /**
+   * {@code labels} with {@code m}'s tags removed and set (Istio's tag overrides: an upserted tag
+   * keeps its place, a new one goes last).
+   */
+  static String override(String labels, MetricOverrides.Override m) {
+    java.util.LinkedHashMap<String, String> pairs = new java.util.LinkedHashMap<>();
+    // The label text is name="escaped value",... built by label(): split on the quotes.
+    int i = 0;
+    while (i < labels.length()) {
+      int eq = labels.indexOf("=\"", i);
+      if (eq < 0) {
+        break;
+      }
+      String name = labels.substring(i, eq);
+      int j = eq + 2;
+      StringBuilder v = new StringBuilder();
+      while (j < labels.length() && labels.charAt(j) != '"') {
+        if (labels.charAt(j) == '\\' && j + 1 < labels.length()) {
+          v.append(labels.charAt(j)).append(labels.charAt(j + 1));
+          j += 2;
+        } else {
+          v.append(labels.charAt(j++));
+        }
+      }
+      pairs.put(name, v.toString());
+      i = j + 2; // past the quote and the comma
+    }
+    for (String r : m.remove()) {
+      pairs.remove(r);
+    }
+    StringBuilder sb = new StringBuilder(labels.length());
+    for (var e : pairs.entrySet()) {
+      String up = m.upsert().get(e.getKey());
+      if (up != null) {
+        label(sb, e.getKey(), up);
+      } else {
+        sb.append(e.getKey()).append("=\"").append(e.getValue()).append("\",");
+      }
+    }
+    for (var e : m.upsert().entrySet()) {
+      if (!pairs.containsKey(e.getKey())) {
+        label(sb, e.getKey(), e.getValue());
+      }
+    }
+    if (sb.length() > 0) {
+      sb.setLength(sb.length() - 1);
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Istio's label set of an HTTP series, or (with {@code tcp}) of {@code istio_tcp_*}: {@code
+   * request_protocol="tcp"} and no response code or gRPC status.
+   */
+  String labels(ClusterStats cluster, IstioSeries.Key k, boolean tcp) {
     boolean inbound = cluster.inbound();
     PeerMetadata source = inbound ? k.peer() : self;
     PeerMetadata dest = inbound ? self : k.peer();
@@ -278,12 +364,14 @@ public final class IstioTelemetry {
     label(sb, "destination_service_name", serviceName);
     label(sb, "destination_service_namespace", serviceNamespace);
     label(sb, "destination_cluster", dest.clusterId());
-    label(sb, "request_protocol", k.grpc() ? "grpc" : "http");
-    label(sb, "response_code", Integer.toString(k.code()));
-    label(
-        sb,
-        "grpc_response_status",
-        k.grpc() && k.grpcStatus() >= 0 ? Integer.toString(k.grpcStatus()) : "");
+    label(sb, "request_protocol", tcp ? "tcp" : k.grpc() ? "grpc" : "http");
+    if (!tcp) {
+      label(sb, "response_code", Integer.toString(k.code()));
+      label(
+          sb,
+          "grpc_response_status",
+          k.grpc() && k.grpcStatus() >= 0 ? Integer.toString(k.grpcStatus()) : "");
+    }
     label(sb, "response_flags", k.flags());
     // Istio reports the policy only on the destination side ("unknown" at the source).
     label(
@@ -292,6 +380,60 @@ public final class IstioTelemetry {
         inbound ? (k.mutualTls() ? "mutual_tls" : "none") : unknown);
     sb.setLength(sb.length() - 1);
     return sb.toString();
+  }
+
+  /**
+   * The hook of Istio's TCP metrics ({@code istio_tcp_connections_opened_total}, {@code
+   * _closed_total}, {@code istio_tcp_received_bytes_total}, {@code istio_tcp_sent_bytes_total}):
+   * counts on the cluster's one TCP series, whose labels are built once. The peer of a TCP
+   * connection is unknown (Istio exchanges TCP metadata only over mTLS ALPN, which Weft does not
+   * yet), so the other side's labels are {@code unknown}. Null when telemetry is off.
+   */
+  public TcpConnectionObserver tcpObserver(ProxyStats stats) {
+    if (!enabled) {
+      return null;
+    }
+    return new TcpConnectionObserver() {
+      @Override
+      public void opened(String cluster) {
+        tcp(stats.cluster(cluster)).opened.increment();
+      }
+
+      @Override
+      public void bytes(String cluster, long received, long sent) {
+        IstioTcpSeries s = tcp(stats.cluster(cluster));
+        if (received > 0) {
+          s.received.add(received);
+        }
+        if (sent > 0) {
+          s.sent.add(sent);
+        }
+      }
+
+      @Override
+      public void closed(String cluster) {
+        tcp(stats.cluster(cluster)).closed.increment();
+      }
+    };
+  }
+
+  private IstioTcpSeries tcp(ClusterStats c) {
+    IstioTcpSeries s = c.tcp;
+    if (s == null) {
+      synchronized (c) {
+        s = c.tcp;
+        if (s == null) {
+          s =
+              new IstioTcpSeries(
+                  labels(
+                      c,
+                      new IstioSeries.Key(PeerMetadata.UNKNOWN, null, false, null, 0, "-"),
+                      true));
+          c.tcp = s;
+        }
+      }
+    }
+    return s;
   }
 
   /**

@@ -36,6 +36,16 @@ public final class ProxyStats {
 
   private volatile IstioTelemetry telemetry = IstioTelemetry.DISABLED;
 
+  private final Map<String, dev.weft.proxy.tracing.TracingStats> tracing =
+      Map.of(
+          "zipkin", new dev.weft.proxy.tracing.TracingStats("zipkin"),
+          "opentelemetry", new dev.weft.proxy.tracing.TracingStats("opentelemetry"));
+
+  /** The tracers' counters by type ({@code zipkin}, {@code opentelemetry}). */
+  public Map<String, dev.weft.proxy.tracing.TracingStats> tracing() {
+    return tracing;
+  }
+
   /**
    * Sets who this proxy is and whether Istio's telemetry is on; call before any cluster is compiled
    * (clusters keep the telemetry they were created with).
@@ -105,6 +115,14 @@ public final class ProxyStats {
       out.put(p + "upstream_cx_total", c.cxTotal.sum());
       out.put(p + "upstream_cx_active", c.cxActive.sum());
       out.put(p + "upstream_cx_connect_fail", c.cxConnectFail.sum());
+      out.put(p + "upstream_cx_overflow", c.cxOverflow.sum());
+      out.put(p + "upstream_rq_pending_overflow", c.rqPendingOverflow.sum());
+      out.put(p + "upstream_rq_retry_overflow", c.rqRetryOverflow.sum());
+      out.put(p + "upstream_cx_max_requests", c.cxMaxRequests.sum());
+      out.put(p + "upstream_cx_idle_timeout", c.cxIdleTimeout.sum());
+      out.put(p + "outlier_detection.ejections_enforced_total", c.ejectionsEnforced.sum());
+      out.put(p + "outlier_detection.ejections_overflow", c.ejectionsOverflow.sum());
+      out.put(p + "outlier_detection.ejections_active", (long) c.ejectionsActive);
     }
     for (ListenerStats l : listeners.values()) {
       out.put("listener." + l.name() + ".downstream_cx_total", l.cxTotal.sum());
@@ -141,6 +159,9 @@ public final class ProxyStats {
     out.put("istio.peer_metadata_bad", telemetry.badPeerMetadata.sum());
     out.put("istio.series_overflow", telemetry.overflow.sum());
     out.put("access_log.dropped", accessLogDropped.sum());
+    for (dev.weft.proxy.tracing.TracingStats t : tracing.values()) {
+      t.appendTo(out);
+    }
     out.put("control_plane.update_accepted", xdsUpdatesAccepted.sum());
     out.put("control_plane.update_rejected", xdsUpdatesRejected.sum());
     StringBuilder sb = new StringBuilder();
@@ -241,6 +262,8 @@ public final class ProxyStats {
     istio(sb, sorted.values());
     sb.append("# TYPE envoy_access_log_dropped counter\n");
     sb.append("envoy_access_log_dropped ").append(accessLogDropped.sum()).append('\n');
+    tracing.get("zipkin").appendPrometheus(sb);
+    tracing.get("opentelemetry").appendPrometheus(sb);
     return sb.toString();
   }
 
@@ -289,26 +312,70 @@ public final class ProxyStats {
     for (ClusterStats c : clusters) {
       all.addAll(c.istio.values());
     }
-    all.sort(java.util.Comparator.comparing(s -> s.labels));
-    sb.append("# TYPE istio_requests_total counter\n");
-    for (IstioSeries s : all) {
-      sb.append("istio_requests_total{")
+    // Series whose label texts are equal after tag overrides are reported as one (summed).
+    String[] names = {
+      "istio_requests_total",
+      "istio_request_duration_milliseconds",
+      "istio_request_bytes",
+      "istio_response_bytes"
+    };
+    for (int m = 0; m < names.length; m++) {
+      java.util.TreeMap<String, java.util.List<IstioSeries>> byLabels = new java.util.TreeMap<>();
+      for (IstioSeries s : all) {
+        String l = s.metricLabels[m];
+        if (l != null) {
+          byLabels.computeIfAbsent(l, k -> new java.util.ArrayList<>()).add(s);
+        }
+      }
+      sb.append("# TYPE ").append(names[m]).append(m == 0 ? " counter\n" : " histogram\n");
+      for (var e : byLabels.entrySet()) {
+        if (m == 0) {
+          long total = 0;
+          for (IstioSeries s : e.getValue()) {
+            total += s.requests.sum();
+          }
+          sb.append(names[m]).append('{').append(e.getKey()).append("} ").append(total);
+          sb.append('\n');
+        } else {
+          final int metric = m;
+          IstioSeries.Histogram.appendMerged(
+              sb,
+              names[m],
+              e.getKey(),
+              e.getValue().stream()
+                  .map(
+                      s ->
+                          metric == 1 ? s.duration : metric == 2 ? s.requestBytes : s.responseBytes)
+                  .toList());
+        }
+      }
+    }
+    java.util.List<IstioTcpSeries> tcp = new java.util.ArrayList<>();
+    for (ClusterStats c : clusters) {
+      if (c.tcp != null) {
+        tcp.add(c.tcp);
+      }
+    }
+    tcp.sort(java.util.Comparator.comparing(s -> s.labels));
+    tcpCounter(sb, "istio_tcp_connections_opened_total", tcp, s -> s.opened.sum());
+    tcpCounter(sb, "istio_tcp_connections_closed_total", tcp, s -> s.closed.sum());
+    tcpCounter(sb, "istio_tcp_received_bytes_total", tcp, s -> s.received.sum());
+    tcpCounter(sb, "istio_tcp_sent_bytes_total", tcp, s -> s.sent.sum());
+  }
+
+  private static void tcpCounter(
+      StringBuilder sb,
+      String metric,
+      java.util.List<IstioTcpSeries> all,
+      java.util.function.ToLongFunction<IstioTcpSeries> value) {
+    sb.append("# TYPE ").append(metric).append(" counter\n");
+    for (IstioTcpSeries s : all) {
+      sb.append(metric)
+          .append('{')
           .append(s.labels)
           .append("} ")
-          .append(s.requests.sum())
+          .append(value.applyAsLong(s))
           .append('\n');
-    }
-    sb.append("# TYPE istio_request_duration_milliseconds histogram\n");
-    for (IstioSeries s : all) {
-      s.duration.appendTo(sb, "istio_request_duration_milliseconds", s.labels);
-    }
-    sb.append("# TYPE istio_request_bytes histogram\n");
-    for (IstioSeries s : all) {
-      s.requestBytes.appendTo(sb, "istio_request_bytes", s.labels);
-    }
-    sb.append("# TYPE istio_response_bytes histogram\n");
-    for (IstioSeries s : all) {
-      s.responseBytes.appendTo(sb, "istio_response_bytes", s.labels);
     }
   }
 

@@ -248,6 +248,8 @@ public final class TcpProxySession {
     observer.opened(cluster);
     ByteBuf b;
     while ((b = pending.poll()) != null) {
+      // Read before the upstream connected: reported now, after opened(), so none are lost.
+      observer.bytes(cluster, b.readableBytes(), 0);
       ch.write(b);
     }
     ch.flush();

@@ -33,6 +33,7 @@ public final class SecretStore {
   private final ConcurrentHashMap<String, Secret> local = new ConcurrentHashMap<>();
   private volatile Map<String, Secret> xds = Map.of();
   private final AtomicLong version = new AtomicLong();
+  private final ConcurrentHashMap<String, Changed> changes = new ConcurrentHashMap<>();
   private final CopyOnWriteArrayList<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
 
   /**
@@ -97,6 +98,29 @@ public final class SecretStore {
     }
   }
 
+  /**
+   * Every current secret by name (in process shadowing ADS), sorted by name: what the admin's
+   * {@code /config_dump} lists as active secrets (it redacts private keys).
+   */
+  public java.util.SortedMap<String, Secret> all() {
+    java.util.TreeMap<String, Secret> all = new java.util.TreeMap<>(xds);
+    all.putAll(local);
+    return all;
+  }
+
+  /** When secret {@code name} last changed and the store version of that change, or null. */
+  public Changed lastChange(String name) {
+    return changes.get(name);
+  }
+
+  /**
+   * A secret's last change.
+   *
+   * @param version the store's {@link #version()} after the change
+   * @param at when it changed
+   */
+  public record Changed(long version, java.time.Instant at) {}
+
   /** Calls {@code listener} with a secret's name after it changed (on the changing thread). */
   public void addListener(Consumer<String> listener) {
     listeners.add(listener);
@@ -107,7 +131,7 @@ public final class SecretStore {
   }
 
   private void changed(String name) {
-    version.incrementAndGet();
+    changes.put(name, new Changed(version.incrementAndGet(), java.time.Instant.now()));
     for (Consumer<String> l : listeners) {
       l.accept(name);
     }

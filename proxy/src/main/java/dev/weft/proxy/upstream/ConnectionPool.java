@@ -1,7 +1,9 @@
 package dev.weft.proxy.upstream;
 
+import dev.weft.proxy.config.CircuitBreakerLimits;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
+import dev.weft.proxy.config.TcpKeepalive;
 import dev.weft.proxy.tls.TlsConfigException;
 import dev.weft.proxy.tls.TlsContext;
 import io.netty.bootstrap.Bootstrap;
@@ -11,7 +13,10 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -21,12 +26,22 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Keep-alive HTTP/1.1 connections to upstream endpoints, one pool per event loop (so no locks): a
  * request reuses the most recently released idle connection to its (cluster, endpoint), or opens a
  * new one on the same loop. Idle connections that the upstream closes leave the pool. Requests to
  * HTTP/2 clusters take streams of multiplexed connections instead ({@link Http2Connections}).
+ *
+ * <p>Envoy's HTTP/1.1 pool limits ({@code conn_pool_base.cc}): a new connection needs a free {@code
+ * max_connections} slot of the cluster (counted across loops), except that a pool with no
+ * connection to the endpoint always makes one; otherwise the request waits for a connection to the
+ * endpoint on this loop, within the cluster's {@code max_pending_requests}, and beyond that it
+ * fails with {@link UpstreamStream#onUpstreamOverflow()} (503 {@code UO}). A connection closes
+ * after {@code max_requests_per_connection} requests and after {@code idle_timeout} in the pool.
+ * HTTP/2 connections are not held to {@code max_connections} and {@code max_pending_requests} yet
+ * (their streams are to {@code max_requests}, counted by the router for both versions).
  */
 public final class ConnectionPool {
   private static final int MAX_IDLE_PER_ENDPOINT = 256;
@@ -38,10 +53,21 @@ public final class ConnectionPool {
           .setMaxHeaderSize(60 * 1024)
           .setMaxChunkSize(16 * 1024);
 
+  /** A request waiting for a connection to its endpoint. */
+  private record Waiter(ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream) {}
+
   private final EventLoop loop;
   private final Class<? extends SocketChannel> channelClass;
   private final HashMap<String, ArrayDeque<Channel>> idle = new HashMap<>();
   private final Http2Connections h2 = new Http2Connections();
+
+  /** Connections (open or opening) on this loop, by endpoint pool key. */
+  private final HashMap<String, int[]> open = new HashMap<>();
+
+  /** Requests waiting for a connection, by endpoint pool key. */
+  private final HashMap<String, ArrayDeque<Waiter>> waiting = new HashMap<>();
+
+  private boolean sweepArmed;
 
   public ConnectionPool(EventLoop loop, Class<? extends SocketChannel> channelClass) {
     this.loop = loop;
@@ -50,7 +76,8 @@ public final class ConnectionPool {
 
   /**
    * Gives {@code stream} a connection to {@code endpoint}: now, if one is idle, or when a new one
-   * connects (or fails to).
+   * connects (or fails to), or when one is released (it waits within the pending limit), or fails
+   * it with {@link UpstreamStream#onUpstreamOverflow()}.
    */
   public void acquire(ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream) {
     acquire(cluster, endpoint, stream, false);
@@ -70,16 +97,65 @@ public final class ConnectionPool {
         return;
       }
     }
-    ArrayDeque<Channel> q = http2 ? null : idle.get(endpoint.poolKey());
+    if (http2) {
+      // A new multiplexed connection; the HTTP/1.1 connection limits below do not count it.
+      connect(cluster, endpoint, stream, true);
+      return;
+    }
+    ArrayDeque<Channel> q = idle.get(endpoint.poolKey());
     if (q != null) {
       Channel ch;
+      long now = System.nanoTime();
       while ((ch = q.pollLast()) != null) {
-        if (ch.isActive()) {
-          ((UpstreamHandler) ch.pipeline().last()).attach(stream);
+        UpstreamHandler h = (UpstreamHandler) ch.pipeline().last();
+        if (ch.isActive() && !h.idleExpired(now)) {
+          h.attach(stream);
           stream.onUpstreamReady(ch, true);
           return;
         }
+        if (ch.isActive()) {
+          h.cluster().stats().connectionIdleTimeout();
+          ch.close();
+        }
       }
+    }
+    ClusterState state = cluster.state();
+    CircuitBreakerLimits limits = cluster.policy().limits();
+    if (!ClusterState.tryAcquire(state.connections, limits.maxConnections())) {
+      cluster.stats().connectionOverflow();
+      int[] local = open.get(endpoint.poolKey());
+      if (local != null && local[0] > 0) {
+        if (ClusterState.tryAcquire(state.pending, limits.maxPendingRequests())) {
+          waiting
+              .computeIfAbsent(endpoint.poolKey(), k -> new ArrayDeque<>())
+              .add(new Waiter(cluster, endpoint, stream));
+          return;
+        }
+        cluster.stats().pendingOverflow();
+        // Reported later, as a failed connect would be, not from inside the caller.
+        loop.execute(stream::onUpstreamOverflow);
+        return;
+      }
+      // Envoy: a pool without any connection to the endpoint makes one regardless, so that a
+      // request never waits for connections that other loops hold.
+      state.connections.incrementAndGet();
+    }
+    connect(cluster, endpoint, stream, false);
+  }
+
+  /** Forgets a request waiting for a connection (its stream ended first). */
+  public void cancel(UpstreamStream stream, Endpoint endpoint, ClusterConfig cluster) {
+    ArrayDeque<Waiter> q = waiting.get(endpoint.poolKey());
+    if (q != null && q.removeIf(w -> w.stream() == stream)) {
+      cluster.state().pending.decrementAndGet();
+    }
+  }
+
+  private void connect(
+      ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream, boolean http2) {
+    if (!http2) {
+      int[] local = open.computeIfAbsent(endpoint.poolKey(), k -> new int[1]);
+      local[0]++;
     }
     TlsContext tls = endpoint.tls();
     SslContext ssl = null;
@@ -88,6 +164,9 @@ public final class ConnectionPool {
         ssl = tls.sslContext();
       } catch (TlsConfigException e) {
         tls.stats().connectionError();
+        if (!http2) {
+          connectionGone(cluster, endpoint);
+        }
         UpstreamTlsFailure failure = new UpstreamTlsFailure("TLS_error: " + e.getMessage(), e);
         // Reported later, as a failed connect would be, not from inside the caller.
         loop.execute(() -> stream.onUpstreamConnectFailed(failure));
@@ -95,7 +174,7 @@ public final class ConnectionPool {
       }
     }
     SslContext sslContext = ssl;
-    UpstreamHandler handler = http2 ? null : new UpstreamHandler(this, endpoint, cluster.stats());
+    UpstreamHandler handler = http2 ? null : new UpstreamHandler(this, endpoint, cluster);
     Http2Connections.Connection[] h2conn = new Http2Connections.Connection[1];
     Bootstrap b =
         new Bootstrap()
@@ -128,6 +207,7 @@ public final class ConnectionPool {
                     }
                   }
                 });
+    keepalive(b, cluster.policy().keepalive());
     ChannelFuture f = b.connect(endpoint.address());
     f.addListener(
         future -> {
@@ -141,6 +221,7 @@ public final class ConnectionPool {
           } else {
             cluster.stats().connectFailed();
             endpoint.stats().connectFailed();
+            connectionGone(cluster, endpoint);
             stream.onUpstreamConnectFailed(future.cause());
           }
         });
@@ -182,6 +263,41 @@ public final class ConnectionPool {
   }
 
   /**
+   * Envoy's {@code upstream_connection_options.tcp_keepalive}: {@code SO_KEEPALIVE} and, where
+   * given, the probe count, idle time and interval (epoll's options, or the JDK's extended socket
+   * options on NIO).
+   */
+  private void keepalive(Bootstrap b, TcpKeepalive k) {
+    if (k == null) {
+      return;
+    }
+    b.option(ChannelOption.SO_KEEPALIVE, true);
+    if (channelClass == EpollSocketChannel.class) {
+      if (k.probes() > 0) {
+        b.option(EpollChannelOption.TCP_KEEPCNT, k.probes());
+      }
+      if (k.timeSeconds() > 0) {
+        b.option(EpollChannelOption.TCP_KEEPIDLE, k.timeSeconds());
+      }
+      if (k.intervalSeconds() > 0) {
+        b.option(EpollChannelOption.TCP_KEEPINTVL, k.intervalSeconds());
+      }
+    } else {
+      if (k.probes() > 0) {
+        b.option(NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT), k.probes());
+      }
+      if (k.timeSeconds() > 0) {
+        b.option(NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE), k.timeSeconds());
+      }
+      if (k.intervalSeconds() > 0) {
+        b.option(
+            NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL),
+            k.intervalSeconds());
+      }
+    }
+  }
+
+  /**
    * The stream gets a TLS connection once its handshake succeeded (the peer verified); a failed
    * handshake closes it and fails the stream with the reason ({@code ssl.connection_error}).
    */
@@ -211,7 +327,6 @@ public final class ConnectionPool {
     return false;
   }
 
-  /** Returns a connection whose exchange completed cleanly; it must be on this pool's loop. */
   /**
    * Takes {@code ch} out of HTTP use for good (an upgraded connection becoming a tunnel): its
    * handler forgets the stream and the connection never returns to the pool. Its handler, the
@@ -223,6 +338,11 @@ public final class ConnectionPool {
     }
   }
 
+  /**
+   * Returns a connection whose exchange completed cleanly; it must be on this pool's loop. It goes
+   * to a request waiting for its endpoint, else to the idle pool; after {@code
+   * max_requests_per_connection} requests it is closed instead.
+   */
   public void release(Channel ch) {
     UpstreamHandler h = (UpstreamHandler) ch.pipeline().last();
     h.detach();
@@ -234,13 +354,38 @@ public final class ConnectionPool {
     if (!ch.isActive()) {
       return;
     }
+    ClusterConfig cluster = h.cluster();
+    long max = cluster.policy().maxRequestsPerConnection();
+    if (max > 0 && h.requests() >= max) {
+      cluster.stats().connectionMaxRequests();
+      ch.close();
+      return;
+    }
     ch.config().setAutoRead(true);
+    ArrayDeque<Waiter> w = waiting.get(h.endpoint().poolKey());
+    if (w != null && !w.isEmpty()) {
+      Waiter next = w.poll();
+      next.cluster().state().pending.decrementAndGet();
+      // After the current response has been handled (we are inside its read).
+      loop.execute(
+          () -> {
+            if (ch.isActive()) {
+              h.attach(next.stream());
+              next.stream().onUpstreamReady(ch, true);
+            } else {
+              acquire(next.cluster(), next.endpoint(), next.stream());
+            }
+          });
+      return;
+    }
     ArrayDeque<Channel> q = idle.computeIfAbsent(h.endpoint().poolKey(), k -> new ArrayDeque<>());
     if (q.size() >= MAX_IDLE_PER_ENDPOINT) {
       ch.close();
       return;
     }
+    h.idleSince(System.nanoTime());
     q.addLast(ch);
+    armSweep(cluster.policy().idleTimeoutMillis());
   }
 
   /** Closes a connection whose exchange is abandoned; its stream hears nothing more. */
@@ -249,10 +394,65 @@ public final class ConnectionPool {
     ch.close();
   }
 
-  void removeIdle(Endpoint endpoint, Channel ch) {
-    ArrayDeque<Channel> q = idle.get(endpoint.poolKey());
+  /** A connection to {@code endpoint} closed: frees its slot and serves a waiting request. */
+  void connectionClosed(UpstreamHandler h, Channel ch) {
+    ArrayDeque<Channel> q = idle.get(h.endpoint().poolKey());
     if (q != null) {
       q.remove(ch);
+    }
+    connectionGone(h.cluster(), h.endpoint());
+  }
+
+  private void connectionGone(ClusterConfig cluster, Endpoint endpoint) {
+    cluster.state().connections.decrementAndGet();
+    int[] local = open.get(endpoint.poolKey());
+    if (local != null && --local[0] <= 0) {
+      open.remove(endpoint.poolKey());
+    }
+    ArrayDeque<Waiter> w = waiting.get(endpoint.poolKey());
+    if (w != null && !w.isEmpty()) {
+      Waiter next = w.poll();
+      next.cluster().state().pending.decrementAndGet();
+      if (w.isEmpty()) {
+        waiting.remove(endpoint.poolKey());
+      }
+      // The freed slot (or an empty pool) lets it connect; otherwise it waits again.
+      loop.execute(() -> acquire(next.cluster(), next.endpoint(), next.stream()));
+    }
+  }
+
+  /**
+   * Closes pooled connections idle longer than their cluster's {@code idle_timeout}, checking at
+   * half the shortest timeout (10 ms to 1 s); reuse also checks ({@link #acquire}).
+   */
+  private void armSweep(long idleTimeoutMillis) {
+    if (sweepArmed || idleTimeoutMillis <= 0) {
+      return;
+    }
+    sweepArmed = true;
+    long every = Math.max(10, Math.min(1000, idleTimeoutMillis / 2));
+    loop.schedule(this::sweep, every, TimeUnit.MILLISECONDS);
+  }
+
+  private void sweep() {
+    sweepArmed = false;
+    long now = System.nanoTime();
+    long shortest = Long.MAX_VALUE;
+    for (ArrayDeque<Channel> q : idle.values()) {
+      for (java.util.Iterator<Channel> it = q.iterator(); it.hasNext(); ) {
+        Channel ch = it.next();
+        UpstreamHandler h = (UpstreamHandler) ch.pipeline().last();
+        if (h.idleExpired(now)) {
+          it.remove();
+          h.cluster().stats().connectionIdleTimeout();
+          ch.close();
+        } else {
+          shortest = Math.min(shortest, h.cluster().policy().idleTimeoutMillis());
+        }
+      }
+    }
+    if (shortest != Long.MAX_VALUE) {
+      armSweep(shortest);
     }
   }
 

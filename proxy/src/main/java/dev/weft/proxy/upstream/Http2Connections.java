@@ -2,7 +2,6 @@ package dev.weft.proxy.upstream;
 
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
-import dev.weft.proxy.stats.ClusterStats;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -50,7 +49,7 @@ final class Http2Connections {
 
   /** A new connection's pipeline: the frame codec, the multiplexer, its {@link Connection}. */
   Connection add(Channel ch, ClusterConfig cluster, Endpoint endpoint) {
-    Connection c = new Connection(ch, endpoint, cluster.stats());
+    Connection c = new Connection(ch, endpoint, cluster);
     Http2FrameCodec codec =
         Http2FrameCodecBuilder.forClient()
             .initialSettings(
@@ -106,7 +105,7 @@ final class Http2Connections {
   final class Connection extends ChannelInboundHandlerAdapter {
     final Channel channel;
     final Endpoint endpoint;
-    private final ClusterStats clusterStats;
+    private final ClusterConfig cluster;
     private Http2FrameCodec codec;
     private boolean ready;
     private boolean goingAway;
@@ -117,10 +116,10 @@ final class Http2Connections {
 
     private record Waiter(UpstreamStream stream, ConnectionPool pool) {}
 
-    Connection(Channel channel, Endpoint endpoint, ClusterStats clusterStats) {
+    Connection(Channel channel, Endpoint endpoint, ClusterConfig cluster) {
       this.channel = channel;
       this.endpoint = endpoint;
-      this.clusterStats = clusterStats;
+      this.cluster = cluster;
     }
 
     int load() {
@@ -133,7 +132,7 @@ final class Http2Connections {
         waiters.add(new Waiter(stream, pool));
         return;
       }
-      UpstreamHandler handler = new UpstreamHandler(pool, endpoint, clusterStats, true);
+      UpstreamHandler handler = new UpstreamHandler(pool, endpoint, cluster, true);
       boolean reused = streamsOpened > 0;
       streamsOpened++;
       active++;
@@ -185,7 +184,7 @@ final class Http2Connections {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      clusterStats.connectionOpened();
+      cluster.stats().connectionOpened();
       endpoint.stats().connectionOpened();
       ctx.fireChannelActive();
     }
@@ -207,7 +206,7 @@ final class Http2Connections {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      clusterStats.connectionClosed();
+      cluster.stats().connectionClosed();
       endpoint.stats().connectionClosed();
       goingAway = true;
       remove(this);

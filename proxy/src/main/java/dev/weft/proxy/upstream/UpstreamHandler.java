@@ -1,7 +1,7 @@
 package dev.weft.proxy.upstream;
 
+import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
-import dev.weft.proxy.stats.ClusterStats;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpMessage;
@@ -11,27 +11,30 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * The last handler of an upstream connection (after {@code HttpClientCodec}): hands responses to
- * the stream that currently uses the connection, and tells the pool when an idle connection dies.
+ * the stream that currently uses the connection, counts the requests it carried, and tells the pool
+ * when the connection dies (freeing its circuit breaker slot).
  */
 public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   private final ConnectionPool pool;
   private final Endpoint endpoint;
-  private final ClusterStats clusterStats;
+  private final ClusterConfig cluster;
   private final boolean multiplexed;
   private UpstreamStream stream;
+  private long requests;
+  private long idleSince;
 
-  UpstreamHandler(ConnectionPool pool, Endpoint endpoint, ClusterStats clusterStats) {
-    this(pool, endpoint, clusterStats, false);
+  UpstreamHandler(ConnectionPool pool, Endpoint endpoint, ClusterConfig cluster) {
+    this(pool, endpoint, cluster, false);
   }
 
   /**
    * @param multiplexed the handler of one HTTP/2 stream (the connection counts itself)
    */
   UpstreamHandler(
-      ConnectionPool pool, Endpoint endpoint, ClusterStats clusterStats, boolean multiplexed) {
+      ConnectionPool pool, Endpoint endpoint, ClusterConfig cluster, boolean multiplexed) {
     this.pool = pool;
     this.endpoint = endpoint;
-    this.clusterStats = clusterStats;
+    this.cluster = cluster;
     this.multiplexed = multiplexed;
   }
 
@@ -39,18 +42,39 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     return endpoint;
   }
 
+  /** The cluster (version) the connection was made for; its state is the cluster's. */
+  ClusterConfig cluster() {
+    return cluster;
+  }
+
+  /** Requests the connection has carried. */
+  long requests() {
+    return requests;
+  }
+
   void attach(UpstreamStream s) {
     this.stream = s;
+    requests++;
   }
 
   void detach() {
     this.stream = null;
   }
 
+  void idleSince(long nanos) {
+    idleSince = nanos;
+  }
+
+  /** Whether the connection has been idle in the pool longer than its cluster's idle timeout. */
+  boolean idleExpired(long now) {
+    long t = cluster.policy().idleTimeoutMillis();
+    return t > 0 && now - idleSince >= t * 1_000_000L;
+  }
+
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     if (!multiplexed) {
-      clusterStats.connectionOpened();
+      cluster.stats().connectionOpened();
       endpoint.stats().connectionOpened();
     }
     ctx.fireChannelActive();
@@ -99,15 +123,17 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (!multiplexed) {
-      clusterStats.connectionClosed();
+      cluster.stats().connectionClosed();
       endpoint.stats().connectionClosed();
     }
     UpstreamStream s = stream;
     stream = null;
+    if (!multiplexed) {
+      // An HTTP/2 stream is no pooled connection (Http2Connections counts its connection).
+      pool.connectionClosed(this, ctx.channel());
+    }
     if (s != null) {
       s.onUpstreamClosed(multiplexed ? "remote reset" : "connection termination");
-    } else if (!multiplexed) {
-      pool.removeIdle(endpoint, ctx.channel());
     }
   }
 

@@ -11,12 +11,21 @@ public interface UpstreamStream {
   /**
    * The connection is ready for the request.
    *
-   * @param reused whether it is an idle pooled connection (which the upstream may be closing)
+   * @param reused whether it is a pooled connection that carried requests before (which the
+   *     upstream may be closing)
    */
   void onUpstreamReady(Channel upstream, boolean reused);
 
   /** Connecting failed (refused, unreachable, timed out). */
   void onUpstreamConnectFailed(Throwable cause);
+
+  /**
+   * The cluster's circuit breakers refused the request: no connection slot and no room among the
+   * pending requests (Envoy's pool overflow: 503 {@code UO}).
+   */
+  default void onUpstreamOverflow() {
+    onUpstreamConnectFailed(new IllegalStateException("overflow"));
+  }
 
   /** A response object (head, content or last content); ownership passes to the stream. */
   void onUpstreamResponse(HttpObject msg);

@@ -172,8 +172,8 @@ class IstioTelemetryTest {
     stats.telemetry(t);
     ClusterStats inbound = stats.cluster("inbound|9898||");
     // Istio: request_protocol "grpc" and the response's grpc-status (200 with UNAVAILABLE here).
-    t.record(inbound, null, null, false, "podinfo.demo:9898", 200, "-", true, 14, 1, 0, 0);
-    t.record(inbound, null, null, false, "podinfo.demo:9898", 200, "-", false, -1, 1, 0, 0);
+    t.record(inbound, null, null, false, "podinfo.demo:9898", 200, "-", true, 14, 1, 0, 0, null);
+    t.record(inbound, null, null, false, "podinfo.demo:9898", 200, "-", false, -1, 1, 0, 0, null);
     assertThat(stats.prometheus())
         .contains("request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"14\",")
         .contains("request_protocol=\"http\",response_code=\"200\",grpc_response_status=\"\",");
@@ -203,5 +203,50 @@ class IstioTelemetryTest {
         .containsExactly(
             "0.5", "1", "5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000",
             "30000", "60000", "300000", "600000", "1800000", "3600000");
+  }
+
+  /** The Telemetry API's metric overrides, as the istio.stats filter carries them. */
+  @Test
+  void metricOverridesDropMetricsRemoveAndUpsertTagsAndMergeEqualSeries() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(SERVER, "id", true);
+    stats.telemetry(t);
+    ClusterStats inbound = stats.cluster("inbound|9898||");
+    MetricOverrides o =
+        new MetricOverrides(
+            Map.of(
+                "requests_total",
+                new MetricOverrides.Override(
+                    false,
+                    java.util.Set.of("response_code", "source_workload"),
+                    Map.of("team", "payments", "request_protocol", "h")),
+                "request_duration_milliseconds",
+                new MetricOverrides.Override(true, java.util.Set.of(), Map.of())));
+    t.record(inbound, null, null, false, "podinfo:9898", 200, "-", false, -1, 3, 0, 0, o);
+    t.record(inbound, null, null, false, "podinfo:9898", 503, "-", false, -1, 3, 0, 0, o);
+    t.record(inbound, null, null, false, "podinfo:9898", 200, "-", false, -1, 3, 0, 0, null);
+    String m = stats.prometheus();
+    java.util.List<String> requests =
+        m.lines().filter(l -> l.startsWith("istio_requests_total{")).toList();
+    // The two overridden series lose response_code: one line, summed; the plain one stays.
+    assertThat(requests).hasSize(2);
+    String merged = requests.stream().filter(l -> l.contains("team=")).findFirst().orElseThrow();
+    assertThat(merged)
+        .endsWith("} 2")
+        .doesNotContain("response_code=")
+        .doesNotContain("source_workload=")
+        .contains("request_protocol=\"h\"")
+        .contains("team=\"payments\"}");
+    assertThat(requests.stream().filter(l -> l.contains("response_code=\"200\"")).toList())
+        .hasSize(1);
+    // Duration dropped for the overridden series only.
+    assertThat(m.lines().filter(l -> l.startsWith("istio_request_duration_milliseconds_count{")))
+        .hasSize(1);
+    // request_bytes has no override: the 200s of both kinds are one series (2), the 503 another.
+    assertThat(
+            m.lines()
+                .filter(l -> l.startsWith("istio_request_bytes_count{"))
+                .map(l -> l.substring(l.lastIndexOf(' ') + 1)))
+        .containsExactlyInAnyOrder("2", "1");
   }
 }

@@ -202,6 +202,62 @@ class TcpProxyTest {
     assertThat(stat(p + "downstream_cx_total")).isEqualTo(1);
   }
 
+  /** Istio's TCP metrics from the TCP proxy's hook, beside Envoy's cluster connection stats. */
+  @Test
+  void istioTcpMetricsCountConnectionsAndBytes() throws Exception {
+    start(tcp().build(), echoServer());
+    byte[] payload = "hello, mesh\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    for (int i = 0; i < 2; i++) {
+      try (Socket s = connect()) {
+        s.getOutputStream().write(payload);
+        s.shutdownOutput();
+        assertThat(s.getInputStream().readAllBytes()).isEqualTo(payload);
+      }
+    }
+    String labels = "{reporter=\"source\",source_workload=\"app-v1\",";
+    await(
+        () -> {
+          String m = prometheusQuietly();
+          return m.contains("istio_tcp_connections_closed_total" + labels)
+              && line(m, "istio_tcp_connections_closed_total").endsWith(" 2");
+        });
+    String m = prometheusQuietly();
+    assertThat(line(m, "istio_tcp_connections_opened_total")).endsWith(" 2");
+    assertThat(line(m, "istio_tcp_received_bytes_total")).endsWith(" " + 2 * payload.length);
+    assertThat(line(m, "istio_tcp_sent_bytes_total")).endsWith(" " + 2 * payload.length);
+    assertThat(line(m, "istio_tcp_sent_bytes_total"))
+        .contains("request_protocol=\"tcp\"")
+        .contains("destination_service=\"echo.demo.svc.cluster.local\"")
+        .doesNotContain("response_code");
+    assertThat(m).contains("envoy_cluster_upstream_cx_total{cluster_name=\"" + CLUSTER + "\"} 2");
+    assertThat(m).contains("envoy_cluster_upstream_cx_active{cluster_name=\"" + CLUSTER + "\"} 0");
+  }
+
+  private static String line(String metrics, String name) {
+    for (String l : metrics.split("\n")) {
+      if (l.startsWith(name + "{")) {
+        return l;
+      }
+    }
+    return "";
+  }
+
+  private String prometheusQuietly() {
+    try (HttpClient c = HttpClient.newHttpClient()) {
+      return c.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + proxy.adminAddress().getPort()
+                              + "/stats/prometheus"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
   @Test
   void serverFirstProtocolsWorkAndTheUpstreamCloseReachesTheClient() throws Exception {
     // A server that speaks first (as MySQL or SMTP do) and then closes.

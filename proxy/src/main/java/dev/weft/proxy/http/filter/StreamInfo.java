@@ -53,6 +53,8 @@ public final class StreamInfo {
   private SocketAddress downstreamLocal;
   private Map<String, Map<String, Object>> dynamicMetadata;
   private dev.weft.proxy.stats.PeerMetadata peerMetadata;
+  private dev.weft.proxy.tracing.ActiveSpan span;
+  private String[] logHeaders;
 
   public long startMillis() {
     return startMillis;
@@ -300,6 +302,24 @@ public final class StreamInfo {
    * The other proxy's workload from Istio's metadata exchange: the client's on a sidecar's inbound,
    * the server's on the outbound side; null when it sent none.
    */
+  /** The request header values the access log formats read, or null. */
+  public String[] logHeaders() {
+    return logHeaders;
+  }
+
+  public void logHeaders(String[] values) {
+    this.logHeaders = values;
+  }
+
+  /** The request's span when its connection manager traces, else null. */
+  public dev.weft.proxy.tracing.ActiveSpan span() {
+    return span;
+  }
+
+  public void span(dev.weft.proxy.tracing.ActiveSpan span) {
+    this.span = span;
+  }
+
   public dev.weft.proxy.stats.PeerMetadata peerMetadata() {
     return peerMetadata;
   }

@@ -1,0 +1,2 @@
+/** telemetry.istio.io: Telemetry. */
+package dev.weft.api.telemetry;
