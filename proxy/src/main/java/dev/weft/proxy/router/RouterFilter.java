@@ -603,7 +603,11 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
         return;
       }
       if (attemptHost != null) {
-        cluster.state().putHttpStatus(attemptHost, status);
+        // Envoy's router: a trailers-only gRPC response counts as its grpc-status's HTTP status.
+        int grpcStatus = info.grpc() ? Grpc.status(r.headers()) : -1;
+        cluster
+            .state()
+            .putHttpStatus(attemptHost, grpcStatus >= 0 ? Grpc.grpcToHttp(grpcStatus) : status);
       }
       if (route.retry() != null
           && retryByPolicy(

@@ -69,6 +69,27 @@ public final class Grpc {
     }
   }
 
+  /**
+   * Envoy's {@code Grpc::Utility::grpcToHttpStatus}: the HTTP status a gRPC status stands for (what
+   * outlier detection hears of a trailers-only gRPC response, as Envoy's router reports it).
+   */
+  public static int grpcToHttp(int grpcStatus) {
+    return switch (grpcStatus) {
+      case 0 -> 200;
+      case 1 -> 499;
+      case 3, 9, 11 -> 400;
+      case 4 -> 504;
+      case 5 -> 404;
+      case 6, 10 -> 409;
+      case 7 -> 403;
+      case 8 -> 429;
+      case 12 -> 501;
+      case 14 -> 503;
+      case 16 -> 401;
+      default -> 500;
+    };
+  }
+
   /** Envoy's {@code Grpc::Utility::httpToGrpcStatus}. */
   public static int httpToGrpc(int httpStatus) {
     return switch (httpStatus) {
