@@ -15,6 +15,7 @@ import dev.weft.controlplane.registry.WorkloadRegistry;
 import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.xds.AdsService;
 import dev.weft.controlplane.xds.ProxyStatus;
+import dev.weft.controlplane.xds.ProxylessAdsService;
 import dev.weft.controlplane.xds.SyncReport;
 import dev.weft.controlplane.xds.XdsServer;
 import dev.weft.xds.WellKnownPorts;
@@ -58,6 +59,9 @@ import java.util.concurrent.TimeUnit;
 public final class ControlPlane implements AutoCloseable {
   private static final System.Logger logger = System.getLogger(ControlPlane.class.getName());
 
+  /** The key of the proxyless xDS address in {@code controlplane.json}. */
+  public static final String GRPC_XDS_INFO = "grpcXds";
+
   /** The token file's name in the state directory. */
   public static final String TOKEN_FILE = "token";
 
@@ -77,6 +81,7 @@ public final class ControlPlane implements AutoCloseable {
   private final Path stateDir;
   private final dev.weft.controlplane.mesh.MeshConfig meshConfig;
   private final InetSocketAddress requestedXds;
+  private final InetSocketAddress requestedGrpcXds;
   private final InetSocketAddress requestedApi;
   private final Duration debounce;
   private final Duration workloadGracePeriod;
@@ -94,6 +99,7 @@ public final class ControlPlane implements AutoCloseable {
   private CertificateAuthority ca;
   private WorkloadTokens tokens;
   private XdsServer xds;
+  private XdsServer grpcXds;
   private ApiServer api;
   private ConfigStore store;
   private WorkloadRegistry registry;
@@ -104,6 +110,7 @@ public final class ControlPlane implements AutoCloseable {
   private ControlPlane(Builder b) {
     this.stateDir = b.stateDir;
     this.requestedXds = b.xdsAddress;
+    this.requestedGrpcXds = b.grpcXdsAddress;
     this.requestedApi = b.apiAddress;
     this.debounce = b.debounce;
     this.workloadGracePeriod = b.workloadGracePeriod;
@@ -185,6 +192,11 @@ public final class ControlPlane implements AutoCloseable {
               new ServingKeyManager(ca, SERVING_NAMES, certificateTtl, clock),
               new CallerAuthenticator(tokens),
               List.of(ads.bindService(), new CaService(ca).definition()));
+      if (requestedGrpcXds != null) {
+        grpcXds =
+            XdsServer.startLoopbackPlaintext(
+                requestedGrpcXds, new ProxylessAdsService(executor, push).bindService());
+      }
       WorkloadRegistry workloads = registry;
       api =
           ApiServer.start(
@@ -292,6 +304,11 @@ public final class ControlPlane implements AutoCloseable {
     return ca;
   }
 
+  /** The proxyless (loopback, plaintext) xDS server's bound address, if it serves. */
+  public java.util.Optional<InetSocketAddress> grpcXdsAddress() {
+    return java.util.Optional.ofNullable(grpcXds).map(XdsServer::address);
+  }
+
   /** The secure xDS server's bound address (the actual port when 0 was asked for). */
   public InetSocketAddress xdsAddress() {
     return xds == null ? requestedXds : xds.address();
@@ -356,6 +373,9 @@ public final class ControlPlane implements AutoCloseable {
     if (xds != null) {
       xds.close();
     }
+    if (grpcXds != null) {
+      grpcXds.close();
+    }
     if (executor != null) {
       executor.shutdownNow();
     }
@@ -375,6 +395,9 @@ public final class ControlPlane implements AutoCloseable {
   private void writeInfo() throws IOException {
     ObjectNode info = new ObjectMapper().createObjectNode();
     info.put("xds", hostPort(xds.address()));
+    if (grpcXds != null) {
+      info.put(GRPC_XDS_INFO, hostPort(grpcXds.address()));
+    }
     info.put("api", hostPort(api.address()));
     if (dashboard != null) {
       info.put("dashboard", hostPort(dashboard.address()));
@@ -426,6 +449,7 @@ public final class ControlPlane implements AutoCloseable {
   /** Options of a {@link ControlPlane}. */
   public static final class Builder {
     private Path stateDir;
+    private InetSocketAddress grpcXdsAddress = new InetSocketAddress("127.0.0.1", 0);
     private InetSocketAddress xdsAddress =
         new InetSocketAddress("127.0.0.1", WellKnownPorts.XDS_TLS);
     private InetSocketAddress apiAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.API);
@@ -507,6 +531,22 @@ public final class ControlPlane implements AutoCloseable {
      */
     public Builder xdsAddress(InetSocketAddress address) {
       this.xdsAddress = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /**
+     * Where to serve xDS to proxyless gRPC clients (plaintext, loopback only, no registration, no
+     * secrets); port 0 picks a free port; null turns it off. Default 127.0.0.1:0.
+     *
+     * @throws IllegalArgumentException when {@code address} is not a loopback address
+     */
+    public Builder grpcXdsAddress(InetSocketAddress address) {
+      if (address != null
+          && (address.getAddress() == null || !address.getAddress().isLoopbackAddress())) {
+        throw new IllegalArgumentException(
+            "the proxyless xDS address must be on loopback, not " + address.getHostString());
+      }
+      this.grpcXdsAddress = address;
       return this;
     }
 

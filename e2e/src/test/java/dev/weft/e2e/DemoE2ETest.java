@@ -49,18 +49,27 @@ class DemoE2ETest {
         .contains("== Analyze the demo namespace\n$ weft analyze -n demo\n")
         .contains("== Look at a sidecar's routes\n$ weft proxy-config route podinfo-v1.demo\n")
         .containsPattern("http_proxy +podinfo.demo.svc.cluster.local:80 ");
-    // Step 6, strict mTLS: skipped while the sidecars announce no TLS support; otherwise the
-    // policy is applied and both sidecars refuse a client without a sidecar.
-    assertThat(r.out()).contains("== Step 6: Enable strict mTLS for the namespace");
-    if (!r.out().contains("(skipped: Weft's sidecars do not announce TLS support")) {
-      assertThat(r.out())
-          .as(r.toString())
-          .contains("peerauthentication.security.istio.io/default created")
-          .contains("✔ every sidecar accepted the strict configuration")
-          .doesNotContain("✘");
+    // Step 6, strict mTLS: the policy is applied, both sidecars refuse a client without a
+    // sidecar, a client in the mesh is served, and the gateway's requests reach the sidecars over
+    // mTLS with its SPIFFE id.
+    assertThat(r.out())
+        .as(r.toString())
+        .contains("== Step 6: Enable strict mTLS for the namespace")
+        .contains("peerauthentication.security.istio.io/default created")
+        .contains("✔ every sidecar accepted the strict configuration")
+        .containsPattern("(?m)^default +STRICT ")
+        .containsPattern(
+            "(?m)^✔ curl http://podinfo\\.demo/version +# from podinfo-v1 through its sidecar"
+                + " \\(mTLS\\) → HTTP 200")
+        .containsPattern(
+            "(?m)^✔ meshed traffic kept flowing over mTLS: the sidecars served \\d+ requests .*"
+                + "from spiffe://cluster\\.local/ns/istio-system/sa/"
+                + "istio-ingressgateway-service-account")
+        .doesNotContain("skipped")
+        .doesNotContain("✘");
+    for (String mode : new String[] {"PERMISSIVE → HTTP 200", "STRICT → refused"}) {
       assertThat(
-              Pattern.compile(
-                      "(?m)^✔ curl http://\\S+:9898/version +# no sidecar, STRICT → refused")
+              Pattern.compile("(?m)^✔ curl http://\\S+:9898/version +# no sidecar, " + mode)
                   .matcher(r.out())
                   .results()
                   .count())

@@ -190,6 +190,120 @@ class RunE2ETest {
     }
   }
 
+  /**
+   * Issue #10, graceful drain: on SIGTERM the sidecar first drains its inbound listener (new
+   * connections refused, a request in progress completes with {@code Connection: close}) while the
+   * app still runs; only then is the app stopped.
+   */
+  @Test
+  void sigtermDrainsTheSidecarsInboundBeforeTheAppStops() throws Exception {
+    Path out = tmp.resolve("run.out");
+    // A Service that selects it, so that its sidecar has an inbound listener on 9898.
+    Path svc = tmp.resolve("drained.yaml");
+    Files.writeString(
+        svc,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: drained, namespace: demo}\n"
+            + "spec:\n  selector: {app: drained}\n"
+            + "  ports:\n  - {name: http, port: 80, targetPort: 9898}\n");
+    WeftProcess.Result applied =
+        WeftProcess.run(
+            tmp,
+            Duration.ofMinutes(2),
+            "apply",
+            "--state-dir",
+            state.toString(),
+            "-f",
+            svc.toString());
+    assertThat(applied.status()).as(applied.toString()).isZero();
+    Process run =
+        startRun(
+            out,
+            "drained",
+            List.of("--labels", "app=drained", "--drain-duration", "120s"),
+            sampleAppWithAChild());
+    try {
+      InetSocketAddress app = awaitAppListening(run, out);
+      Matcher m =
+          Pattern.compile("ready \\(pod IP ([0-9.]+),")
+              .matcher(Files.readString(out, StandardCharsets.UTF_8));
+      assertThat(m.find()).isTrue();
+      InetSocketAddress inbound = new InetSocketAddress(m.group(1), 9898);
+      InetSocketAddress admin = new InetSocketAddress(m.group(1), 15000);
+      // A slow request through the sidecar's inbound, until the sidecar has forwarded it.
+      Socket slow =
+          awaitCondition(
+              "the sidecar's inbound " + inbound,
+              run,
+              out,
+              () -> {
+                Socket s = new Socket();
+                try {
+                  s.connect(inbound, 1000);
+                  return Optional.of(s);
+                } catch (IOException e) {
+                  s.close();
+                  return Optional.empty();
+                }
+              });
+      try (slow) {
+        slow.setSoTimeout(120_000);
+        slow.getOutputStream()
+            .write(
+                "GET /delay/15 HTTP/1.1\r\nHost: drained\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+        awaitCondition(
+            "the sidecar to forward the request",
+            run,
+            out,
+            () -> inboundConnectionsOpened(admin) > 0 ? Optional.of(true) : Optional.empty());
+
+        run.destroy(); // SIGTERM
+
+        // Draining: new connections to the inbound are refused while the app still serves.
+        awaitCondition(
+            "the inbound to refuse connections",
+            null,
+            out,
+            () -> listening(inbound) ? Optional.empty() : Optional.of(true));
+        assertThat(listening(app)).as("the app outlives the sidecar's drain").isTrue();
+        assertThat(run.isAlive()).isTrue();
+
+        // The request in progress completes, told to close the connection.
+        String response =
+            new String(slow.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(response).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close");
+      }
+      // Then the app and the sidecar stop.
+      assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(run.exitValue()).isEqualTo(143);
+      assertThat(listening(app)).isFalse();
+    } finally {
+      kill(run);
+    }
+  }
+
+  /** The sidecar's {@code upstream_cx_total} of its inbound cluster, from its admin's /stats. */
+  private static long inboundConnectionsOpened(InetSocketAddress admin) {
+    try (java.net.http.HttpClient c = java.net.http.HttpClient.newHttpClient()) {
+      String stats =
+          c.send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://" + admin.getHostString() + ":" + admin.getPort() + "/stats"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+      for (String line : stats.split("\n")) {
+        if (line.contains("inbound|9898") && line.contains("upstream_cx_total: ")) {
+          return Long.parseLong(line.substring(line.lastIndexOf(' ') + 1).trim());
+        }
+      }
+      return 0;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   /** Issue #5: a name is a DNS-1123 label, as the API says; nothing is written outside. */
   @Test
   void aNameWithAPathInItIsRefusedAndNothingIsWritten() throws Exception {
@@ -243,6 +357,12 @@ class RunE2ETest {
    * Starts {@code weft run --name NAME -n demo --port http:9898 -- APP...}, output to {@code out}.
    */
   private Process startRun(Path out, String name, String... app) throws Exception {
+    return startRun(out, name, List.of(), app);
+  }
+
+  /** As above, with {@code options} for {@code weft run} before the {@code --}. */
+  private Process startRun(Path out, String name, List<String> options, String... app)
+      throws Exception {
     List<String> command =
         new ArrayList<>(
             List.of(
@@ -255,8 +375,9 @@ class RunE2ETest {
                 "-n",
                 "demo",
                 "--port",
-                "http:9898",
-                "--"));
+                "http:9898"));
+    command.addAll(options);
+    command.add("--");
     command.addAll(List.of(app));
     ProcessBuilder pb =
         new ProcessBuilder(command)

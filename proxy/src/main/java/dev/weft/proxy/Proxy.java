@@ -25,7 +25,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * A running Weft proxy (sidecar or gateway): an admin interface, an xDS client that keeps the
  * configuration current, and Netty listeners that serve HTTP/1.1 with it. Start one with {@link
- * #start}; it is ready once the first clusters and listeners arrived and every listener is bound.
+ * #start}; it is ready once the first clusters and listeners arrived and every listener is bound,
+ * and, when it announces mTLS ({@link ProxyBootstrap#mutualTls()}), once its secret store holds the
+ * workload certificate {@code default} and the roots {@code ROOTCA}.
+ *
+ * <p>A proxy that announces mTLS and gets its certificate from the control plane's CA opens its xDS
+ * stream only after the first certificate arrived: the stream registers its workload (peers then
+ * send it mTLS) and brings the listeners whose TLS needs {@code default}, so neither may come
+ * before the certificate (Envoy keeps such listeners warming until their SDS secrets arrive;
+ * Istio's sidecar is not ready before then either).
  */
 public final class Proxy implements AutoCloseable {
   private final ProxyBootstrap bootstrap;
@@ -42,6 +50,8 @@ public final class Proxy implements AutoCloseable {
   private WorkloadCertificates certificates;
   private GrpcCertificateClient caClient;
   private PrometheusServer prometheus;
+  private final Object xdsLock = new Object();
+  private boolean xdsStarted; // guarded by xdsLock
   private volatile boolean closing;
   private dev.weft.proxy.tracing.SpanExporter spans;
   private dev.weft.proxy.accesslog.AccessLogSinks accessLogSinks;
@@ -154,7 +164,12 @@ public final class Proxy implements AutoCloseable {
                 })
             .build();
     p.xds.onChange(p::signal);
-    p.xds.start();
+    p.secrets.addListener(name -> p.identityChanged());
+    if (p.certificates == null || !b.mutualTls()) {
+      p.startXds();
+    } else {
+      p.identityChanged(); // the certificate may have arrived already
+    }
     return p;
   }
 
@@ -167,8 +182,41 @@ public final class Proxy implements AutoCloseable {
     return c.endpoints().get(0).address();
   }
 
+  /**
+   * A secret changed: wakes {@link #awaitReady} and, once the workload certificate is there, starts
+   * the xDS stream that waited for it (on the changing thread: the identity agent's).
+   */
+  private void identityChanged() {
+    if (xds != null && identityReady()) {
+      startXds();
+    }
+    signal();
+  }
+
+  private void startXds() {
+    synchronized (xdsLock) {
+      if (!closing && !xdsStarted) {
+        xdsStarted = true;
+        xds.start();
+      }
+    }
+  }
+
+  /**
+   * Whether the TLS secrets this proxy's mTLS configuration refers to are there: always, when it
+   * does not announce mTLS.
+   */
+  private boolean identityReady() {
+    return !bootstrap.mutualTls()
+        || (secrets.secret(SecretStore.DEFAULT) != null
+            && secrets.secret(SecretStore.ROOTCA) != null);
+  }
+
   private boolean ready() {
-    return !closing && xds.initialConfigApplied() && xds.bindFailures().isEmpty();
+    return !closing
+        && identityReady()
+        && xds.initialConfigApplied()
+        && xds.bindFailures().isEmpty();
   }
 
   private void signal() {
@@ -204,6 +252,22 @@ public final class Proxy implements AutoCloseable {
     }
     if (ready()) {
       return Optional.empty();
+    }
+    if (!identityReady()) {
+      String why = certificates == null ? null : certificates.lastError();
+      return Optional.of(
+          "waiting for the workload certificate (SDS secrets "
+              + SecretStore.DEFAULT
+              + " and "
+              + SecretStore.ROOTCA
+              + ")"
+              + (certificates == null
+                  ? ""
+                  : " from the control plane's CA at "
+                      + bootstrap.xdsServer().getHostString()
+                      + ":"
+                      + bootstrap.xdsServer().getPort())
+              + (why == null ? "" : ": " + why));
     }
     Map<String, String> bind = xds.bindFailures();
     if (!bind.isEmpty()) {
@@ -264,6 +328,43 @@ public final class Proxy implements AutoCloseable {
     return terminated;
   }
 
+  /**
+   * Istio's default {@code terminationDrainDuration}: how long a stopping proxy lets its
+   * connections finish.
+   */
+  public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(5);
+
+  /**
+   * Drains, as Envoy does before it exits (Istio's agent calls {@code /drain_listeners} on
+   * SIGTERM): the drained listeners stop accepting (new connections are refused), their HTTP/1.1
+   * connections close when idle and answer requests in progress with {@code Connection: close};
+   * returns once every one of their connections has closed or {@code period} has passed, whichever
+   * is first. The proxy keeps running (the xDS stream, the other listeners); {@link #close} ends
+   * it.
+   *
+   * @param period the longest wait (Istio's {@code terminationDrainDuration})
+   * @param inboundOnly drain only the listeners whose {@code traffic_direction} is {@code INBOUND}
+   *     (a sidecar: its app may still call out while it stops), else every listener (a gateway)
+   * @return whether every drained connection closed within {@code period}
+   */
+  public boolean drain(Duration period, boolean inboundOnly) {
+    if (closing) {
+      return true;
+    }
+    CompletableFuture<Void> drained = listeners.drain(inboundOnly);
+    try {
+      drained.get(period.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return false;
+    }
+  }
+
   /** Stops everything: xDS, listeners, event loops, admin, access log. Idempotent. */
   @Override
   public void close() {
@@ -273,6 +374,9 @@ public final class Proxy implements AutoCloseable {
         return;
       }
       closing = true;
+    }
+    synchronized (xdsLock) {
+      // a start in progress finishes first; none begins after (closing is set)
     }
     try {
       xds.close();

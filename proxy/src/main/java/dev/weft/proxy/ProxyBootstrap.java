@@ -178,8 +178,10 @@ public final class ProxyBootstrap {
   /**
    * Whether the proxy announces Istio mTLS support in its xDS node ({@code node.extensions}:
    * Envoy's TLS transport socket and TLS inspector), which makes the control plane send it mTLS
-   * listeners and clusters and label its workload {@code tlsMode: istio}. Set it only when the
-   * proxy has its workload certificate: its secrets {@code default} and {@code ROOTCA}.
+   * listeners and clusters and label its workload {@code tlsMode: istio}. Such a proxy is ready
+   * only once its secrets {@code default} and {@code ROOTCA} are there, and with {@link
+   * #credentials()} opens its xDS stream only once its identity agent obtained them (see {@link
+   * Proxy}).
    */
   public boolean mutualTls() {
     return mutualTls;

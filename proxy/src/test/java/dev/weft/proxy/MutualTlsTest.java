@@ -249,6 +249,61 @@ class MutualTlsTest {
 
   // ------------------------------------------------------------------ tests
 
+  /**
+   * A proxy that announces mTLS is not ready, on {@code /ready} and for {@link Proxy#awaitReady},
+   * until both its secrets {@code default} and {@code ROOTCA} are there, even once its listeners
+   * are bound: a request that came then would fail its handshake. Then it serves mTLS at once.
+   */
+  @Test
+  void aProxyAnnouncingMtlsIsReadyOnlyWithItsWorkloadCertificate() throws Exception {
+    serveServer(true);
+    server =
+        Proxy.start(
+            ProxyBootstrap.builder()
+                .nodeId(new NodeId(NodeId.SIDECAR, "127.0.0.1", "server", "demo"))
+                .metadata(Map.of("NAMESPACE", "demo"))
+                .mutualTls(true)
+                .xdsServer(new InetSocketAddress("127.0.0.1", serverAds.port()))
+                .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .accessLogPath(tmp.resolve("server.log"))
+                .httpFilters(REGISTRY)
+                .build());
+    // The configuration is applied and the listener bound...
+    await(() -> serverAds.acked(LDS, "l1") && serverAds.acked(CDS, "c1"));
+    await(() -> listening(serverPort));
+    // ...but without the certificate the proxy is not ready, and says why.
+    assertThat(adminStatus(server, "/ready")).isEqualTo(503);
+    assertThat(server.failure())
+        .hasValueSatisfying(
+            why -> assertThat(why).contains("waiting for the workload certificate"));
+    server.secrets().register(TestPki.certificateSecret("default", serverCert));
+    assertThat(adminStatus(server, "/ready")).isEqualTo(503);
+    server.secrets().register(TestPki.rootSecret("ROOTCA", root));
+    assertThat(server.awaitReady(Duration.ofSeconds(10))).as("%s", server.failure()).isTrue();
+    assertThat(adminStatus(server, "/ready")).isEqualTo(200);
+    startClient(List.of(SERVER_ID), "istio");
+    assertThat(RawHttp.get(clientPort, "server", "/hello").status()).isEqualTo(200);
+  }
+
+  static boolean listening(int port) {
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  static int adminStatus(Proxy p, String path) throws Exception {
+    HttpClient c = HttpClient.newHttpClient();
+    return c.send(
+            java.net.http.HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + p.adminAddress().getPort() + path))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
   @Test
   void mutualTlsBetweenSidecarsAndTheServerSeesThePrincipal() throws Exception {
     startServer(false);

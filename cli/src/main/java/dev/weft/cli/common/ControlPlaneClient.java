@@ -526,6 +526,27 @@ public final class ControlPlaneClient {
     return JSON.convertValue(body.path("items"), new TypeReference<List<Map<String, Object>>>() {});
   }
 
+  /**
+   * {@code POST /api/v1/simulate?proxy=NAME.NS}: the xDS the control plane would send that proxy
+   * with {@code yaml} (empty: nothing) applied hypothetically, as JSON ({@code configDump}: base64
+   * of Envoy's admin ConfigDump protobuf; {@code virtualServices}: each virtual host's
+   * VirtualService). Nothing is stored.
+   */
+  public JsonNode simulate(String proxy, String yaml, String source) {
+    HttpResponse<String> r =
+        send(
+            request("/api/v1/simulate?proxy=" + enc(proxy))
+                .header("Content-Type", "application/yaml")
+                .header("X-Weft-Source", headerSafe(source))
+                .POST(HttpRequest.BodyPublishers.ofString(yaml, StandardCharsets.UTF_8))
+                .build());
+    JsonNode body = parse(r);
+    if (r.statusCode() != 200) {
+      throw failure(r, body);
+    }
+    return body;
+  }
+
   /** {@code GET /api/v1/proxies}: the proxies the control plane knows, as JSON. */
   public JsonNode proxies() {
     HttpResponse<String> r = send(request("/api/v1/proxies").GET().build());

@@ -11,10 +11,8 @@ import dev.weft.cli.common.StateDirOption;
 import dev.weft.cli.install.Installer;
 import dev.weft.cli.run.BackgroundProcesses;
 import dev.weft.cli.run.Distribution;
-import dev.weft.cli.run.ProxySpec;
 import dev.weft.cli.run.WorkloadAllocator;
 import dev.weft.samples.DemoManifests;
-import dev.weft.xds.IstioMtls;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -282,6 +280,7 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf("%4d failed (%s)%n", failures, String.join("; ", failureSamples));
       ok = false;
     }
+    ok &= gatewayOverMtls(workloads, requests - failures);
     int v1 = counts.getOrDefault(V1, 0);
     int v2 = counts.getOrDefault(V2, 0);
     BinomialBounds bounds = BinomialBounds.of(requests, 0.9, CONFIDENCE);
@@ -371,27 +370,18 @@ public final class DemoCommand implements Callable<Integer> {
   /**
    * The guide's step 6: applies the namespace's STRICT PeerAuthentication and checks that a client
    * without a sidecar, which PERMISSIVE (Istio's default) served in plaintext, is now refused by
-   * every sidecar; meshed traffic (the gateway's, step 7) must keep flowing over mTLS. Skipped only
-   * when this distribution's sidecars do not announce TLS support in their xDS node (then the
-   * control plane keeps their traffic plaintext, and the policy is not applied).
+   * every sidecar, while a client inside the mesh (podinfo-v1 calling the podinfo Service through
+   * its sidecar, which sends mTLS by itself: auto mTLS) is still served. The gateway's traffic
+   * (step 7) is meshed too: {@link #gatewayOverMtls} shows it went over mTLS.
    *
-   * @return false when mTLS was expected and did not behave
+   * @return false when mTLS did not behave
    */
   private boolean strictMtls() {
     String file = DemoManifests.PEER_AUTHENTICATION_STRICT;
-    boolean sidecarsSpeakMtls = ProxySpec.MUTUAL_TLS;
-    if (!sidecarsSpeakMtls) {
-      step(
-          "Step 6: Enable strict mTLS for the namespace",
-          "(skipped: Weft's sidecars do not announce TLS support in their xDS node yet ("
-              + IstioMtls.TLS_TRANSPORT
-              + ", "
-              + IstioMtls.TLS_INSPECTOR
-              + "): they have no workload certificate, so the control plane keeps their traffic"
-              + " plaintext)");
-      return true;
-    }
-    step("Step 6: Enable strict mTLS for the namespace", "weft apply -f " + file);
+    step(
+        "Step 6: Enable strict mTLS for the namespace",
+        "(until then PERMISSIVE, Istio's default: each sidecar serves mTLS from the mesh and"
+            + " plaintext from clients without a sidecar)");
     boolean ok = true;
     // Before: PERMISSIVE serves a client without a sidecar in plaintext.
     for (Workload w : workloads) {
@@ -399,6 +389,7 @@ public final class DemoCommand implements Callable<Integer> {
       Answer a = awaitDirect(url, true);
       ok &= report(a.ok(), "curl " + url + "   # no sidecar, PERMISSIVE → " + a.describeOk());
     }
+    out.println("$ weft apply -f " + file);
     ControlPlaneClient.Outcome outcome = client.apply(DemoManifests.read(file), file);
     print(outcome);
     ControlPlaneClient.SyncState sync =
@@ -408,6 +399,16 @@ public final class DemoCommand implements Callable<Integer> {
             sync.done(),
             "every sidecar accepted the strict configuration"
                 + (sync.done() ? "" : " (" + (sync.failed() ? "NACKed" : "timed out") + ")"));
+    out.println();
+    out.println("$ weft get peerauthentication -n " + NAMESPACE);
+    out.print(
+        ResourceTable.format(
+            ResourceKind.PEER_AUTHENTICATION,
+            client.list(ResourceKind.PEER_AUTHENTICATION, NAMESPACE, null),
+            false,
+            false,
+            false,
+            Instant.now()));
     // After: every sidecar refuses plaintext (no filter chain matches it: the connection closes).
     for (Workload w : workloads) {
       String url = "http://" + w.podIp + ":" + APP_PORT + "/version";
@@ -421,7 +422,123 @@ public final class DemoCommand implements Callable<Integer> {
                   + "   # no sidecar, STRICT → "
                   + (refused ? "refused (" + a.error() + ")" : a.describeOk()));
     }
+    // Inside the mesh: podinfo-v1's app calls the Service through its sidecar (its http_proxy).
+    Workload from = workloads.get(0);
+    String meshUrl = "http://podinfo." + NAMESPACE + "/version";
+    Answer meshed;
+    try (HttpClient viaSidecar =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .proxy(
+                java.net.ProxySelector.of(
+                    new java.net.InetSocketAddress(
+                        from.podIp, dev.weft.xds.WellKnownPorts.OUTBOUND)))
+            .connectTimeout(Duration.ofSeconds(2))
+            .build()) {
+      // The sidecar's route to the Service (step 5) may still be on its way on a busy machine.
+      Answer[] last = {null};
+      try {
+        awaitCondition(
+            "podinfo-v1's sidecar to route " + meshUrl,
+            Duration.ofSeconds(30),
+            () -> (last[0] = get(viaSidecar, meshUrl, Map.of())).ok());
+      } catch (CliException e) {
+        // reported below with the last answer
+      }
+      meshed = last[0];
+    }
+    ok &=
+        report(
+            meshed.ok(),
+            "curl "
+                + meshUrl
+                + "   # from "
+                + from.name
+                + " through its sidecar (mTLS) → "
+                + meshed.describeOk());
     return ok;
+  }
+
+  /**
+   * Shows that the counted requests went from the gateway to the sidecars over mTLS: the sidecars'
+   * Istio metrics ({@code istio_requests_total} on {@code <pod IP>:15090}, {@code
+   * reporter="destination"}) count them with the gateway's SPIFFE id as {@code source_principal}
+   * and {@code connection_security_policy="mutual_tls"}, as Istio's would.
+   *
+   * @return false when fewer than {@code expected} such requests were counted (telemetry off: true,
+   *     with a note)
+   */
+  private boolean gatewayOverMtls(List<Workload> workloads, int expected) {
+    String principal =
+        dev.weft.xds.identity.SpiffeId.of(
+                Installer.GATEWAY_NAMESPACE, Installer.GATEWAY_SERVICE_ACCOUNT)
+            .uri();
+    if ("off".equals(System.getenv("WEFT_TELEMETRY"))) {
+      out.println("(WEFT_TELEMETRY=off: the sidecars keep no Istio metrics to show the mTLS with)");
+      return true;
+    }
+    long total = 0;
+    List<String> parts = new ArrayList<>();
+    for (Workload w : workloads) {
+      long n = mutualTlsRequestsFrom(w, principal);
+      total += Math.max(0, n);
+      parts.add(w.name + " " + (n < 0 ? "unreachable" : n));
+    }
+    boolean ok = total >= expected;
+    out.println();
+    out.println(
+        "$ curl -s http://<pod IP>:15090/stats/prometheus | grep istio_requests_total   # each"
+            + " sidecar");
+    return report(
+        ok,
+        "meshed traffic kept flowing over mTLS: the sidecars served "
+            + total
+            + " requests ("
+            + String.join(", ", parts)
+            + ") from "
+            + principal
+            + " with connection_security_policy=\"mutual_tls\"");
+  }
+
+  /**
+   * The sum of {@code istio_requests_total} a sidecar reported as destination for mTLS requests
+   * from {@code principal}; -1 when its metrics port does not answer.
+   */
+  private long mutualTlsRequestsFrom(Workload w, String principal) {
+    HttpRequest r =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://"
+                        + w.podIp
+                        + ":"
+                        + dev.weft.xds.WellKnownPorts.PROMETHEUS
+                        + "/stats/prometheus"))
+            .timeout(Duration.ofSeconds(5))
+            .build();
+    String body;
+    try {
+      body = http.send(r, HttpResponse.BodyHandlers.ofString()).body();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted");
+    }
+    long sum = 0;
+    for (String line : body.split("\n")) {
+      if (line.startsWith("istio_requests_total{")
+          && line.contains("reporter=\"destination\"")
+          && line.contains("source_principal=\"" + principal + "\"")
+          && line.contains("connection_security_policy=\"mutual_tls\"")) {
+        String value = line.substring(line.lastIndexOf(' ') + 1).trim();
+        try {
+          sum += (long) Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+          // not a sample line
+        }
+      }
+    }
+    return sum;
   }
 
   /**

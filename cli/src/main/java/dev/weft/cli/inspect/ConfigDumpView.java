@@ -3,7 +3,6 @@ package dev.weft.cli.inspect;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import com.google.protobuf.util.JsonFormat;
 import dev.weft.cli.common.CliException;
 import dev.weft.proxy.admin.ConfigDumps;
 import io.envoyproxy.envoy.admin.v3.BootstrapConfigDump;
@@ -43,11 +42,6 @@ record ConfigDumpView(
     List<SecretsConfigDump.DynamicSecret> secrets,
     List<ClusterLoadAssignment> endpoints) {
 
-  private static final JsonFormat.Printer PRINTER =
-      JsonFormat.printer()
-          .usingTypeRegistry(ConfigDumps.typeRegistry())
-          .preservingProtoFieldNames();
-
   /**
    * Parses {@code json} as a proxy's {@code /config_dump}.
    *
@@ -56,10 +50,7 @@ record ConfigDumpView(
   static ConfigDumpView parse(String json) {
     ConfigDump.Builder b = ConfigDump.newBuilder();
     try {
-      JsonFormat.parser()
-          .usingTypeRegistry(ConfigDumps.typeRegistry())
-          .ignoringUnknownFields()
-          .merge(json, b);
+      ConfigDumps.parser(json).ignoringUnknownFields().merge(json, b);
       return of(b.build());
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new CliException(
@@ -130,7 +121,7 @@ record ConfigDumpView(
   /** {@code message} as Envoy prints it (proto field names). */
   static String json(Message message) {
     try {
-      return PRINTER.print(message);
+      return ConfigDumps.printer(message).print(message);
     } catch (InvalidProtocolBufferException e) {
       throw new CliException("cannot print " + message.getDescriptorForType().getName(), e);
     }

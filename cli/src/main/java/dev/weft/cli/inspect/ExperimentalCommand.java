@@ -12,14 +12,15 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "x",
     aliases = "experimental",
-    description = "Experimental commands (istioctl's x): describe.",
-    subcommands = {DescribeCommand.class})
+    description = "Experimental commands (istioctl's x): describe, simulate, grpc-bootstrap.",
+    subcommands = {DescribeCommand.class, SimulateCommand.class, GrpcBootstrapCommand.class})
 public final class ExperimentalCommand implements Runnable {
   @Spec CommandSpec spec;
   @picocli.CommandLine.Mixin dev.weft.cli.common.StateDirOption state;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: describe");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "missing subcommand: describe, simulate or grpc-bootstrap");
   }
 }

@@ -20,6 +20,58 @@ public record Distribution(String java, String classpath) {
   public static final List<String> FAST_START =
       List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
+  /**
+   * JVM options of a sidecar ({@code weft run}, {@code weft proxy sidecar}): a proxy's working set
+   * is small and short-lived (pooled direct buffers hold the bytes), so the serial collector (no GC
+   * threads, no remembered sets) on a small fixed heap, compact object headers (JEP 519), small
+   * thread stacks and bounded direct memory; the measurements behind each figure are in
+   * docs/benchmarks.md ("Sidecar footprint"). The {@code weft} launcher passes the same options
+   * (DistributionTest checks).
+   */
+  public static final List<String> SIDECAR =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-Xms32m",
+          "-Xmx48m",
+          "-XX:+UseCompactObjectHeaders",
+          "-Xss512k",
+          "-XX:MaxDirectMemorySize=32m",
+          "-XX:ReservedCodeCacheSize=48m",
+          "-XX:CICompilerCount=2",
+          "-XX:MaxHeapFreeRatio=30",
+          "-XX:MinHeapFreeRatio=10");
+
+  /**
+   * JVM options of the ingress gateway ({@code weft proxy router}): as a sidecar's, with room for a
+   * whole mesh's traffic and configuration.
+   */
+  public static final List<String> GATEWAY =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-Xms32m",
+          "-Xmx96m",
+          "-XX:+UseCompactObjectHeaders",
+          "-Xss512k",
+          "-XX:MaxDirectMemorySize=64m",
+          "-XX:ReservedCodeCacheSize=48m",
+          "-XX:CICompilerCount=2",
+          "-XX:MaxHeapFreeRatio=30",
+          "-XX:MinHeapFreeRatio=10");
+
+  /**
+   * JVM options of the control plane: a small heap while idle that may grow to a large mesh's
+   * (docs/benchmarks.md: 2000 proxies and 1000 Services hold under 100 MB live), given back after a
+   * burst (serial collector, heap shrunk to 30% free after each full collection).
+   */
+  public static final List<String> CONTROL_PLANE =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-Xms32m",
+          "-Xmx1g",
+          "-XX:+UseCompactObjectHeaders",
+          "-XX:MaxHeapFreeRatio=30",
+          "-XX:MinHeapFreeRatio=10");
+
   /** The distribution this JVM runs from. */
   public static Distribution current() {
     String java = System.getProperty("weft.java");
@@ -66,9 +118,31 @@ public record Distribution(String java, String classpath) {
     return command;
   }
 
-  /** {@code weft <args>} started with JIT defaults (long-running: control plane, proxies). */
+  /**
+   * {@code weft <args>} started as a long-running process: the control plane, a sidecar ({@code
+   * run}, {@code proxy sidecar}) or the gateway ({@code proxy router}) with its own options ({@link
+   * #serverOptions}).
+   */
   public List<String> weftServer(List<String> args) {
-    return weft(List.of(), args);
+    return weft(serverOptions(args), args);
+  }
+
+  /**
+   * The JVM options for {@code weft <args>} when it is a long-running command, else none; none
+   * either when the environment has {@code WEFT_SERVER_JVM=default} (as the launcher does: to
+   * measure against the JVM's defaults).
+   */
+  public static List<String> serverOptions(List<String> args) {
+    if ("default".equals(System.getenv("WEFT_SERVER_JVM"))) {
+      return List.of();
+    }
+    String command = args.isEmpty() ? "" : args.get(0);
+    return switch (command) {
+      case "control-plane" -> CONTROL_PLANE;
+      case "run" -> SIDECAR;
+      case "proxy" -> args.size() > 1 && args.get(1).equals("router") ? GATEWAY : SIDECAR;
+      default -> List.of();
+    };
   }
 
   /** {@code weft <args>} started for a fast start (CLI commands, the sample app). */

@@ -81,6 +81,15 @@ public final class ProxyCommand implements Callable<Integer> {
   @Option(names = "--access-log", paramLabel = "PATH", description = "Default: standard output.")
   Path accessLog;
 
+  @Option(
+      names = "--drain-duration",
+      paramLabel = "DURATION",
+      converter = dev.weft.cli.common.GoDuration.class,
+      description =
+          "On SIGTERM, how long requests in progress may take to finish while no new"
+              + " connections are accepted (Istio's terminationDrainDuration; default: 5s).")
+  Duration drainDuration = Proxy.DEFAULT_DRAIN;
+
   @Override
   public Integer call() throws InterruptedException {
     if (!type.equals(NodeId.SIDECAR) && !type.equals(NodeId.ROUTER)) {
@@ -118,7 +127,15 @@ public final class ProxyCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Proxy proxy =
         start(state.resolve(), ps, xdsAddress, adminAddress, prometheusAddress, accessLog);
-    Runtime.getRuntime().addShutdownHook(new Thread(proxy::close, "proxy-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  // Envoy's drain on SIGTERM: every listener (a gateway has no app behind it).
+                  proxy.drain(drainDuration, false);
+                  proxy.close();
+                },
+                "proxy-shutdown"));
     out.println(
         "proxy "
             + ps.nodeId()

@@ -36,12 +36,13 @@ public record ProxySpec(
 
   /**
    * Whether local proxies announce Istio mTLS support ({@link ProxyBootstrap#mutualTls()}), which
-   * makes the control plane send them mTLS (auto mTLS, PeerAuthentication). Off until {@code weft
-   * run} and the gateway hold their workload certificates ({@code default}, {@code ROOTCA}) from
-   * the identity agent: without them every mTLS handshake would fail. {@code weft demo}'s step 6
-   * runs when this is on.
+   * makes the control plane send them mTLS (auto mTLS, PeerAuthentication): on, as in Istio, where
+   * every sidecar and gateway holds a workload certificate. {@code weft run} and the gateway get
+   * theirs from the control plane's CA (SDS {@code default}, {@code ROOTCA}); a proxy that
+   * announces mTLS opens its xDS stream and is ready only once it holds it ({@link
+   * dev.weft.proxy.Proxy}), so no peer sends it mTLS before it can answer.
    */
-  public static final boolean MUTUAL_TLS = false;
+  public static final boolean MUTUAL_TLS = true;
 
   NodeId nodeId() {
     return new NodeId(type, ip, name, namespace);
@@ -94,7 +95,8 @@ public record ProxySpec(
         // Envoy's behaviour: access logs only where the control plane's access_log (mesh config
         // accessLogFile, Telemetry accessLogging) puts them; /dev/stdout is this file.
         .defaultAccessLog(false)
-        .mutualTls(MUTUAL_TLS)
+        // Without credentials there is no workload certificate to speak mTLS with.
+        .mutualTls(MUTUAL_TLS && credentials != null)
         .build();
   }
 }

@@ -61,6 +61,15 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
       description = "How long to wait for the sidecar (default: 60).")
   int readyTimeout = 60;
 
+  @Option(
+      names = "--drain-duration",
+      paramLabel = "DURATION",
+      converter = dev.weft.cli.common.GoDuration.class,
+      description =
+          "On stop, how long the sidecar lets inbound requests in progress finish before the app"
+              + " is stopped (Istio's terminationDrainDuration; default: 5s).")
+  Duration drainDuration = dev.weft.proxy.Proxy.DEFAULT_DRAIN;
+
   @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The app's command line.")
   List<String> command;
 
@@ -81,7 +90,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     details.put("command", command);
     WorkloadAllocator.Addresses addrs =
         WorkloadAllocator.allocate(st, namespace, name, portList, details);
-    Workload w = new Workload(st, namespace, name);
+    Workload w = new Workload(st, namespace, name, drainDuration);
     Runtime.getRuntime().addShutdownHook(new Thread(w::stop, "weft-run-shutdown"));
     try {
       ProxySpec ps =
@@ -167,21 +176,32 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     private final StateDir state;
     private final String namespace;
     private final String name;
+    private final Duration drain;
     private final AtomicBoolean stopped = new AtomicBoolean();
     volatile Proxy proxy;
     volatile SupervisedApp app;
 
-    Workload(StateDir state, String namespace, String name) {
+    Workload(StateDir state, String namespace, String name, Duration drain) {
+      this.drain = drain;
       this.state = state;
       this.namespace = namespace;
       this.name = name;
     }
 
+    /**
+     * Stops in Istio's order: the sidecar drains its inbound listeners first (no new connections;
+     * requests in progress finish, up to the drain duration) while the app still serves them and
+     * the outbound listener stays up for its calls; then the app is stopped; then the sidecar.
+     */
     void stop() {
       if (!stopped.compareAndSet(false, true)) {
         return;
       }
+      Proxy x0 = proxy;
       SupervisedApp a = app;
+      if (x0 != null && a != null && a.process().isAlive()) {
+        x0.drain(drain, true);
+      }
       if (a != null) {
         a.stop(); // its whole process group, also what it left behind when it exited itself
       }

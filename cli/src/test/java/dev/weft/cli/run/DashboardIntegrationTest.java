@@ -136,8 +136,9 @@ class DashboardIntegrationTest {
     assertThat(in.path("rate").asDouble()).isPositive();
     assertThat(in.path("errorRate").asDouble()).isZero();
     assertThat(in.path("p99").isNumber()).as("p99 of %s", in).isTrue();
-    // Plaintext in this mesh (ProxySpec.MUTUAL_TLS is off): no lock.
-    assertThat(in.path("mtls").asBoolean()).isFalse();
+    // Local proxies speak mTLS by default (ProxySpec.MUTUAL_TLS): gateway → sidecar carries the
+    // lock (auto mTLS).
+    assertThat(in.path("mtls").asBoolean()).isTrue();
     double p1 = edge(g, SERVICE, V1).path("percent").asDouble();
     double p2 = edge(g, SERVICE, V2).path("percent").asDouble();
     assertThat(p1 + p2).isCloseTo(100.0, org.assertj.core.data.Offset.offset(0.01));
@@ -412,7 +413,7 @@ class DashboardIntegrationTest {
     Path config = tmp.resolve("prometheus.yml");
     Files.writeString(
         config,
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 1s\n"
             + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
             + "  static_configs:\n  - targets: ["
             + targets
@@ -434,7 +435,13 @@ class DashboardIntegrationTest {
           }
         });
     String promUrl = "http://127.0.0.1:" + promPort;
-    await(() -> "Prometheus to scrape the 3 proxies", () -> promValue(promUrl, "sum(up)") == 3.0);
+    // Each target must have been scraped once; a slow scrape on a loaded machine only delays
+    // this (a 2 s timeout), and the targets' last errors explain a failure.
+    await(
+        () ->
+            "Prometheus to scrape the 3 proxies: "
+                + getJsonAnyStatus(promUrl + "/api/v1/targets").path("data").path("activeTargets"),
+        () -> promValue(promUrl, "count(max_over_time(up[5m]) == 1)") == 3.0);
     String url = "http://127.0.0.1:" + mesh.ingressPort() + "/version";
     Map<String, Integer> counts = new HashMap<>();
     await(

@@ -90,13 +90,23 @@ class IdentityIntegrationTest {
         sa);
   }
 
+  /**
+   * A proxy of {@code spec} with {@code creds} that does not announce mTLS, so it opens its xDS
+   * stream without waiting for a certificate: what the xDS port refuses, and why, is what these
+   * tests look at.
+   */
   private Proxy proxy(ProxySpec spec, ControlPlaneCredentials creds) throws Exception {
     ProxyBootstrap b =
-        spec.bootstrap(
-            xds,
-            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
-            tmp.resolve(spec.name() + ".access.log"),
-            creds);
+        ProxyBootstrap.builder()
+            .nodeId(spec.nodeId())
+            .metadata(spec.metadata())
+            .xdsServer(xds.socketAddress())
+            .adminAddress(
+                new InetSocketAddress("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")))
+            .accessLogPath(tmp.resolve(spec.name() + ".access.log"))
+            .credentials(creds)
+            .mutualTls(false)
+            .build();
     Proxy p = Proxy.start(b);
     closeables.add(p);
     return p;
@@ -243,6 +253,57 @@ class IdentityIntegrationTest {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isZero();
     return out;
+  }
+
+  /**
+   * A proxy that announces mTLS opens its xDS stream (which registers its workload, so peers would
+   * send it mTLS) only once it holds its certificate: while the CA refuses it (here: a lifetime
+   * over Istio's 90-day cap), the control plane knows no such proxy and the proxy says why it is
+   * not ready. With a certificate it registers and is ready.
+   */
+  @Test
+  void aSidecarRegistersAndIsReadyOnlyOnceItHoldsItsCertificate() throws Exception {
+    ProxySpec refused = sidecar("no-cert", "podinfo");
+    Proxy p =
+        Proxy.start(
+            ProxyBootstrap.builder()
+                .nodeId(refused.nodeId())
+                .metadata(refused.metadata())
+                .xdsServer(xds.socketAddress())
+                .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .accessLogPath(tmp.resolve("no-cert.access.log"))
+                .credentials(WorkloadCredentials.of(state, refused))
+                .certificateTtl(Duration.ofDays(100))
+                .mutualTls(true)
+                .build());
+    closeables.add(p);
+    WorkloadCertificates certs = p.certificates().orElseThrow();
+    await(() -> certs.lastError() != null, () -> "the CA to refuse the certificate");
+    assertThat(p.failure())
+        .hasValueSatisfying(
+            why ->
+                assertThat(why)
+                    .contains("waiting for the workload certificate")
+                    .contains(certs.lastError()));
+    assertThat(p.awaitReady(Duration.ZERO)).isFalse();
+    ControlPlaneClient client = ControlPlaneClient.connect(state);
+    assertThat(client.proxies().toString()).doesNotContain("no-cert");
+
+    Proxy ok =
+        ProxyCommand.start(
+            state,
+            sidecar("with-cert", "podinfo"),
+            xds,
+            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+            tmp.resolve("with-cert.access.log"));
+    closeables.add(ok);
+    assertThat(ok.awaitReady(Duration.ofSeconds(30))).as("%s", ok.failure()).isTrue();
+    assertThat(ok.secrets().secret(SecretNames.DEFAULT)).isNotNull();
+    assertThat(ok.secrets().secret(SecretNames.ROOTCA)).isNotNull();
+    await(
+        () -> client.proxies().toString().contains("with-cert"),
+        () -> "the control plane to list the proxy with its certificate");
+    assertThat(client.proxies().toString()).doesNotContain("no-cert");
   }
 
   static void await(BooleanSupplier c, java.util.function.Supplier<String> what)

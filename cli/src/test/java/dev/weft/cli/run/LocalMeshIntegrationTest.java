@@ -281,7 +281,11 @@ class LocalMeshIntegrationTest {
             "istio_requests_total{reporter=\"destination\","
                 + "source_workload=\"istio-ingressgateway\"")
         .contains("destination_workload=\"podinfo-v1\"")
-        .contains("connection_security_policy=\"none\"");
+        // Gateway → sidecar is mutual TLS by default (auto mTLS): the peer's verified identity.
+        .contains(
+            "source_principal=\"spiffe://cluster.local/ns/istio-system/sa/"
+                + "istio-ingressgateway-service-account\"")
+        .contains("connection_security_policy=\"mutual_tls\"");
 
     org.junit.jupiter.api.Assumptions.assumeTrue(
         promPort > 0,

@@ -471,6 +471,61 @@ class SecurityIntegrationTest {
   }
 
   /**
+   * Peer identities need mTLS, which local proxies now speak by default: the gateway reaches the
+   * sidecar over mTLS with its SPIFFE id, so {@code principals}, {@code namespaces} and {@code
+   * source.principal} match it; a plaintext client without a sidecar has no identity and matches
+   * none of them (PERMISSIVE lets it in; the policy refuses it), as in Istio.
+   */
+  @Test
+  void peerIdentitiesFromMeshMtls() throws Exception {
+    Mesh mesh = startMesh();
+    String direct = "http://" + mesh.podIp() + ":9898/version";
+    expect(direct, Map.of(), 200, null); // PERMISSIVE: plaintext served, no policy yet
+    apply(
+        mesh,
+        """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: from-gateway, namespace: demo}
+        spec:
+          action: ALLOW
+          rules:
+          - from: [{source: {principals: [cluster.local/ns/istio-system/sa/default]}}]
+        """);
+    expect(mesh.gateway("/version"), Map.of(), 200, null);
+    expect(direct, Map.of(), 403, "RBAC: access denied");
+
+    apply(
+        mesh,
+        """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: from-gateway, namespace: demo}
+        spec:
+          action: ALLOW
+          rules:
+          - from: [{source: {namespaces: [istio-system]}}]
+            when: [{key: source.principal, values: ["*/sa/default"]}]
+        """);
+    expect(mesh.gateway("/version"), Map.of(), 200, null);
+    expect(direct, Map.of(), 403, "RBAC: access denied");
+
+    apply(
+        mesh,
+        """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: not-the-gateway, namespace: demo}
+        spec:
+          action: DENY
+          rules:
+          - from: [{source: {notPrincipals: [cluster.local/ns/demo/sa/default]}}]
+            to: [{operation: {paths: [/version]}}]
+        """);
+    expect(mesh.gateway("/version"), Map.of(), 403, "RBAC: access denied");
+  }
+
+  /**
    * A JWKS endpoint that never answers: a request whose token needs those keys waits for the fetch
    * without holding up anything else (requests without tokens, on the same proxy, are served
    * meanwhile) and is answered 401 {@code Jwks remote fetch is failed} when the fetch times out.

@@ -40,6 +40,11 @@ public final class MeshAnalysis {
     this.workloads = workloads;
   }
 
+  /** The registry's workloads now (what the analysis and {@code weft x simulate} look at). */
+  public List<Workload> workloads() {
+    return workloads.get();
+  }
+
   /** The messages for the current state, in istioctl's order. */
   public synchronized List<Message> current() {
     ConfigSnapshot snapshot = store.snapshot();

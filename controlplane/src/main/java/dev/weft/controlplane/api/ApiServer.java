@@ -63,6 +63,10 @@ import java.util.regex.Pattern;
  * POST /api/v1/workload-tokens {"namespace","serviceAccount","name"} → 200 {"token","expiresAt",
  *                         "spiffeId","rootCert"}: a workload credential for the secure xDS port and
  *                         the root to verify it with | 400 invalid names
+ * POST /api/v1/simulate?proxy=NAME.NS  YAML body (may be empty) → 200 {"configDump": base64 of
+ *                         Envoy's admin ConfigDump protobuf, "virtualServices": {vhost: "ns/name"}}:
+ *                         the xDS the generators would send that proxy with the body applied on top
+ *                         of the store, nothing stored (weft x simulate) | 400 | 404 unknown proxy
  * GET  /healthz           → 200 ok
  * </pre>
  *
@@ -267,6 +271,11 @@ public final class ApiServer implements AutoCloseable {
             await(ex);
           }
         }
+        case "/api/v1/simulate" -> {
+          if (requireMethod(ex, method, "POST")) {
+            simulate(ex);
+          }
+        }
         case "/api/v1/workload-tokens" -> {
           if (requireMethod(ex, method, "POST")) {
             workloadToken(ex);
@@ -321,6 +330,47 @@ public final class ApiServer implements AutoCloseable {
         arr.add(JSON.valueToTree(m.toMap()));
       }
     }
+    sendJson(ex, 200, root);
+  }
+
+  /**
+   * {@code POST /api/v1/simulate?proxy=NAME.NS}: what {@link Simulation} generates for a connected
+   * proxy, with the body's resources applied hypothetically (validated as an apply would, never
+   * stored).
+   */
+  private void simulate(HttpExchange ex) throws IOException {
+    String name = query(ex.getRequestURI().getRawQuery()).getOrDefault("proxy", "");
+    String body = body(ex);
+    if (body == null) {
+      return;
+    }
+    List<Resource> changes = List.of();
+    if (!body.isBlank()) {
+      ParseResult parsed = ResourceParser.parse(source(ex), body);
+      if (!parsed.ok()) {
+        sendJson(ex, 400, errors(parsed.errors()));
+        return;
+      }
+      changes = parsed.resources();
+    }
+    dev.weft.controlplane.gen.Proxy proxy = null;
+    for (ProxyStatus p : proxies.proxies()) {
+      if (p.connected() && p.name().equals(name)) {
+        proxy = Simulation.proxy(p);
+        break;
+      }
+    }
+    if (proxy == null) {
+      sendJson(ex, 404, errors(message("no connected proxy named \"" + name + "\"")));
+      return;
+    }
+    Simulation.Result result =
+        Simulation.generate(store.snapshot(), changes, analysis.workloads(), proxy);
+    ObjectNode root = JSON.createObjectNode();
+    root.put("proxy", name);
+    root.put("configDump", result.configDump().toByteArray());
+    ObjectNode vs = root.putObject("virtualServices");
+    result.virtualServices().forEach(vs::put);
     sendJson(ex, 200, root);
   }
 

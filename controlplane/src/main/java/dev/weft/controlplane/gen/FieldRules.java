@@ -607,13 +607,12 @@ final class FieldRules {
   static final String TARGET_REFS =
       "targetRefs (no Gateway API gateways or waypoints: the policy applies to nothing)";
 
-  static final String PEERS =
-      "peer identities from mTLS (connections are plaintext: this matches no request)";
-
   /**
    * {@link dev.weft.controlplane.gen.authz.AuthorizationGenerator} and {@link
    * dev.weft.controlplane.gen.authz.RbacTranslator}: selector, action, and every source, operation
-   * and condition that does not need the peer's mTLS identity.
+   * and condition. Peer identities (principals, namespaces, service accounts, trust domains) match
+   * the URI SAN of the peer's verified mTLS certificate, which Weft's sidecars and gateway present
+   * to each other by default (auto mTLS); a plaintext peer has none and matches none, as in Istio.
    */
   private static void authorizationPolicy() {
     Table t = new Table(ResourceKind.AUTHORIZATION_POLICY);
@@ -642,11 +641,7 @@ final class FieldRules {
             "ipBlocks",
             "notIpBlocks",
             "remoteIpBlocks",
-            "notRemoteIpBlocks")) {
-      t.leaf(src + f);
-    }
-    for (String f :
-        List.of(
+            "notRemoteIpBlocks",
             "principals",
             "notPrincipals",
             "namespaces",
@@ -655,7 +650,7 @@ final class FieldRules {
             "notServiceAccounts",
             "trustDomains",
             "notTrustDomains")) {
-      t.notEnforced(src + f, PEERS);
+      t.leaf(src + f);
     }
     t.enforced(r + ".to");
     t.enforced(r + ".to[].operation");
@@ -665,11 +660,7 @@ final class FieldRules {
     }
     t.leaf(r + ".to[].operation.notPaths");
     t.enforced(r + ".when");
-    t.conditionalNode(
-        r + ".when[]",
-        "except peer identities (source.principal, source.namespace, source.serviceAccount:"
-            + " mTLS) and experimental.* keys",
-        FieldRules::authzCondition);
+    t.conditionalNode(r + ".when[]", "except experimental.* keys", FieldRules::authzCondition);
     t.leaf(r + ".when[].key");
     t.leaf(r + ".when[].values");
     t.leaf(r + ".when[].notValues");
@@ -678,11 +669,7 @@ final class FieldRules {
 
   private static String authzCondition(String key, Object value, List<Object> ancestors) {
     String k = value instanceof Map<?, ?> m ? string(m.get("key")) : "";
-    return switch (k) {
-      case "source.principal", "source.namespace", "source.serviceAccount", "source.trustDomain" ->
-          PEERS;
-      default -> k.startsWith("experimental.") ? "experimental conditions (left out)" : null;
-    };
+    return k.startsWith("experimental.") ? "experimental conditions (left out)" : null;
   }
 
   /**

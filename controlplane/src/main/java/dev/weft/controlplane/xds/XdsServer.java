@@ -47,6 +47,25 @@ public final class XdsServer implements AutoCloseable {
     return start(b, address);
   }
 
+  /**
+   * Binds a loopback {@code address} and serves {@code service} in plaintext: the proxyless gRPC
+   * port ({@link ProxylessAdsService}), which registers nobody and serves no secrets.
+   *
+   * @throws IllegalArgumentException when {@code address} is not a loopback address
+   * @throws IOException when the address cannot be bound; the message names {@code host:port}
+   */
+  public static XdsServer startLoopbackPlaintext(
+      InetSocketAddress address, ServerServiceDefinition service) throws IOException {
+    if (address.getAddress() == null || !address.getAddress().isLoopbackAddress()) {
+      throw new IllegalArgumentException(
+          "the proxyless xDS port must be a loopback address, not " + address.getHostString());
+    }
+    NettyServerBuilder b =
+        NettyServerBuilder.forAddress(address, io.grpc.InsecureServerCredentials.create())
+            .addService(service);
+    return start(b, address);
+  }
+
   private static XdsServer start(NettyServerBuilder builder, InetSocketAddress address)
       throws IOException {
     Server server =

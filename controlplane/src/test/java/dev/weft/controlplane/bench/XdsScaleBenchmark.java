@@ -8,6 +8,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.weft.xds.NodeMetadata;
 import dev.weft.xds.TypeUrls;
+import dev.weft.xds.identity.SecretNames;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -20,17 +21,23 @@ import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +58,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * VirtualService (a 90/10 split), and N simulated sidecars on real gRPC ADS streams (one TCP
  * connection each) that subscribe and ACK as Envoy does: CDS and LDS wildcard, then EDS for the EDS
  * clusters CDS names and RDS for the route names LDS names, every response ACKed.
+ *
+ * <p>As a real sidecar does, each simulated sidecar reaches the secure xDS port over TLS (trusting
+ * only the mesh root, expecting the control plane's name {@code istiod.istio-system.svc}) with its
+ * own workload token ({@code authorization: Bearer}); tokens bind the workload's namespace, name
+ * and service account, so the benchmark asks the API ({@code POST /api/v1/workload-tokens}, with
+ * the state directory's API token) for one per simulated workload before the clock starts. A stream
+ * that fails (a TLS handshake that times out while 2000 arrive at once on a loaded machine) is
+ * opened again after Envoy's jittered backoff (0.5 s doubling to 30 s), resubscribing with the
+ * versions it holds and no nonce, as Envoy does; the failures are counted and printed.
  *
  * <p>Measures: the initial sync (from the first connect until every sidecar holds the four types
  * and the same endpoints, those of all N workloads); then, for each of CHANGES one-VirtualService
@@ -122,11 +138,28 @@ public final class XdsScaleBenchmark {
       apply(http, api, token, config(services, 90));
       Thread.sleep(500); // the debounce
 
+      // One workload credential per simulated sidecar (tokens bind namespace/name/account).
+      long tokensStart = System.nanoTime();
+      String[] workloadTokens = new String[proxies];
+      String rootPem = null;
+      for (int i = 0; i < proxies; i++) {
+        JsonNode t = workloadToken(http, api, token, Sidecar.workloadName(i));
+        workloadTokens[i] = t.path("token").asText();
+        rootPem = t.path("rootCert").asText();
+      }
+      System.out.printf(
+          "issued %d workload tokens in %.1f s%n",
+          proxies, (System.nanoTime() - tokensStart) / 1e9);
+      SslContext tls =
+          GrpcSslContexts.forClient()
+              .trustManager(new ByteArrayInputStream(rootPem.getBytes(StandardCharsets.US_ASCII)))
+              .build();
+
       // Initial sync.
       double cpu0 = cpuSeconds(pid);
       long start = System.nanoTime();
       for (int i = 0; i < proxies; i++) {
-        Sidecar s = new Sidecar(i, services, xds, group);
+        Sidecar s = new Sidecar(i, services, xds, group, tls, workloadTokens[i]);
         sidecars.add(s);
         s.start();
       }
@@ -163,12 +196,15 @@ public final class XdsScaleBenchmark {
       double cpu1 = cpuSeconds(pid);
       System.out.printf(
           "initial sync: every sidecar has CDS+EDS+LDS+RDS after %.1f s; every sidecar has all %d"
-              + " endpoints after %.1f s; control plane CPU %.1f s; received %s%n",
+              + " endpoints after %.1f s; control plane CPU %.1f s; received %s; stream failures"
+              + " (each retried after backoff) %s%n",
           (firstConfig - start) / 1e9,
           2 * proxies,
           (synced - start) / 1e9,
           cpu1 - cpu0,
-          bytes(sidecars));
+          bytes(sidecars),
+          Sidecar.FAILURES.isEmpty() ? "none" : Sidecar.FAILURES);
+      Sidecar.FAILURES.clear();
 
       // One VirtualService changed, CHANGES times.
       for (int c = 0; c < changes; c++) {
@@ -207,7 +243,8 @@ public final class XdsScaleBenchmark {
         double after = cpuSeconds(pid);
         System.out.printf(
             "change %d (one VirtualService, weights %d/%d): routes reached every sidecar: p50 %.2f"
-                + " s, p99 %.2f s, max %.2f s; control plane CPU %.1f s; received %s%n",
+                + " s, p99 %.2f s, max %.2f s; control plane CPU %.1f s; received %s; stream"
+                + " failures %s%n",
             c + 1,
             weight,
             100 - weight,
@@ -215,7 +252,9 @@ public final class XdsScaleBenchmark {
             pct(lat, 0.99) / 1e9,
             lat[lat.length - 1] / 1e9,
             after - before,
-            bytes(sidecars));
+            bytes(sidecars),
+            Sidecar.FAILURES.isEmpty() ? "none" : Sidecar.FAILURES);
+        Sidecar.FAILURES.clear();
       }
       String status = Files.readString(Path.of("/proc/" + pid + "/status"));
       System.out.printf(
@@ -294,6 +333,30 @@ public final class XdsScaleBenchmark {
     if (r.statusCode() != 200) {
       throw new IllegalStateException("apply: " + r.statusCode() + " " + r.body());
     }
+  }
+
+  /** {@code POST /api/v1/workload-tokens} for workload {@code name} in the bench namespace. */
+  private static JsonNode workloadToken(HttpClient http, URI api, String token, String name)
+      throws IOException, InterruptedException {
+    String body =
+        JSON.createObjectNode()
+            .put("namespace", NS)
+            .put("serviceAccount", "default")
+            .put("name", name)
+            .toString();
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(api.resolve("/api/v1/workload-tokens"))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofMinutes(1))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("workload token: " + r.statusCode() + " " + r.body());
+    }
+    return JSON.readTree(r.body());
   }
 
   /** S Services, DestinationRules (subsets v1, v2) and VirtualServices (v1/v2 split). */
@@ -375,14 +438,17 @@ public final class XdsScaleBenchmark {
               .start();
       String out = new String(p.getInputStream().readAllBytes());
       p.waitFor(60, TimeUnit.SECONDS);
+      // G1 prints one "garbage-first heap ... used NK" line; the serial collector one line per
+      // generation ("def new generation", "tenured generation"): their sum.
+      long usedKb = -1;
       for (String line : out.split("\n")) {
         String l = line.trim();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(l);
-        if (l.contains("heap") && m.find()) {
-          return Long.parseLong(m.group(1)) / 1024 + " MB";
+        if ((l.contains("heap") || l.contains("generation")) && m.find()) {
+          usedKb = Math.max(0, usedKb) + Long.parseLong(m.group(1));
         }
       }
-      return "?";
+      return usedKb < 0 ? "?" : usedKb / 1024 + " MB";
     } catch (IOException | InterruptedException e) {
       return "? (" + e + ")";
     }
@@ -421,14 +487,34 @@ public final class XdsScaleBenchmark {
     volatile long changedAt;
     volatile boolean closing;
 
-    Sidecar(int i, int services, InetSocketAddress xds, EventLoopGroup group) {
+    /** Stream failures by reason, across sidecars. */
+    static final Map<String, AtomicLong> FAILURES = new ConcurrentHashMap<>();
+
+    private final EventLoopGroup group;
+    private int attempt;
+
+    private static final Metadata.Key<String> AUTHORIZATION =
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    static String workloadName(int i) {
+      return String.format("wl-%05d", i);
+    }
+
+    Sidecar(
+        int i,
+        int services,
+        InetSocketAddress xds,
+        EventLoopGroup group,
+        SslContext tls,
+        String workloadToken) {
+      this.group = group;
       for (int t = 0; t < 4; t++) {
         bytes[t] = new AtomicLong();
         responses[t] = new AtomicLong();
       }
       String ip = "127.1." + (i / 250) + "." + (i % 250 + 2);
       String app = "127.2." + (i / 250) + "." + (i % 250 + 2);
-      String name = String.format("wl-%05d", i);
+      String name = workloadName(i);
       Struct labels =
           Struct.newBuilder()
               .putFields("app", str(String.format("svc-%05d", i % services)))
@@ -452,9 +538,19 @@ public final class XdsScaleBenchmark {
               .eventLoopGroup(group)
               .channelType(NioSocketChannel.class)
               .directExecutor()
-              .usePlaintext()
+              .sslContext(tls)
+              // The control plane's certificate names istiod.istio-system.svc, as a sidecar
+              // expects whatever address it dials.
+              .overrideAuthority(SecretNames.CONTROL_PLANE_SAN)
+              .intercept(MetadataUtils.newAttachHeadersInterceptor(bearer(workloadToken)))
               .maxInboundMessageSize(256 << 20)
               .build();
+    }
+
+    private static Metadata bearer(String workloadToken) {
+      Metadata m = new Metadata();
+      m.put(AUTHORIZATION, "Bearer " + workloadToken);
+      return m;
     }
 
     private static Value str(String s) {
@@ -465,6 +561,29 @@ public final class XdsScaleBenchmark {
       requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
       request(TypeUrls.CLUSTER, List.of());
       request(TypeUrls.LISTENER, List.of());
+    }
+
+    /**
+     * A new stream after a failure, as Envoy's ADS reconnects: the node again, each type with the
+     * version it holds and no nonce (nonces belong to a stream), EDS and RDS with their names.
+     */
+    private synchronized void restart() {
+      if (closing) {
+        return;
+      }
+      sentNode = false;
+      for (String[] a : acked.values()) {
+        a[1] = "";
+      }
+      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      request(TypeUrls.CLUSTER, List.of());
+      request(TypeUrls.LISTENER, List.of());
+      if (!edsNames.isEmpty()) {
+        request(TypeUrls.ENDPOINT, edsNames);
+      }
+      if (!rdsNames.isEmpty()) {
+        request(TypeUrls.ROUTE, rdsNames);
+      }
     }
 
     boolean hasAll() {
@@ -505,6 +624,7 @@ public final class XdsScaleBenchmark {
     public synchronized void onNext(DiscoveryResponse response) {
       long now = System.nanoTime();
       lastReceived = now;
+      attempt = 0;
       String type = response.getTypeUrl();
       int t = TYPES.indexOf(type);
       if (t < 0) {
@@ -592,7 +712,20 @@ public final class XdsScaleBenchmark {
       if (closing) {
         return;
       }
-      System.err.println(node.getId() + ": stream failed: " + t);
+      String reason = String.valueOf(io.grpc.Status.fromThrowable(t));
+      Throwable cause = t.getCause();
+      if (cause != null) {
+        reason = io.grpc.Status.fromThrowable(t).getCode() + ": " + cause;
+      }
+      FAILURES.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
+      long backoffMillis;
+      synchronized (this) {
+        // Envoy's ADS retry: 500 ms base, doubling to 30 s, fully jittered.
+        long max = Math.min(30_000, 500L << Math.min(attempt, 6));
+        attempt++;
+        backoffMillis = java.util.concurrent.ThreadLocalRandom.current().nextLong(max / 2, max + 1);
+      }
+      group.schedule(this::restart, backoffMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override

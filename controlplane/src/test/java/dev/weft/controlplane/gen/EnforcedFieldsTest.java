@@ -292,7 +292,14 @@ class EnforcedFieldsTest {
               notIpBlocks: [10.1.0.0/16]
               remoteIpBlocks: [10.2.0.0/16]
               notRemoteIpBlocks: [10.3.0.0/16]
+              principals: [cluster.local/ns/demo/sa/a]
+              notPrincipals: [cluster.local/ns/demo/sa/b]
+              namespaces: [ns1]
+              notNamespaces: [ns2]
+              trustDomains: [td1.example]
+              notTrustDomains: [td2.example]
           - source: {ipBlocks: [10.9.0.0/16], notIpBlocks: [10.9.1.0/24]}
+          - source: {serviceAccounts: [demo/sa1], notServiceAccounts: [demo/sa2]}
           to:
           - operation:
               hosts: [a.example.com]
@@ -307,6 +314,8 @@ class EnforcedFieldsTest {
           when:
           - {key: source.ip, values: [10.0.0.1], notValues: [10.0.0.2]}
           - {key: "request.headers[x-a]", values: ["1"]}
+          - {key: source.principal, values: [cluster.local/ns/demo/sa/c]}
+          - {key: source.namespace, notValues: [ns3]}
         - to: [{operation: {methods: [DELETE]}}]
       ---
       apiVersion: security.istio.io/v1

@@ -32,59 +32,91 @@ import java.util.Map;
  * protobuf's JsonFormat with proto field names (snake_case), as Envoy prints it.
  */
 public final class ConfigDumps {
-  private static final JsonFormat.TypeRegistry TYPES =
-      JsonFormat.TypeRegistry.newBuilder()
-          .add(ClustersConfigDump.getDescriptor())
-          .add(ListenersConfigDump.getDescriptor())
-          .add(RoutesConfigDump.getDescriptor())
-          .add(EndpointsConfigDump.getDescriptor())
-          .add(Listener.getDescriptor())
-          .add(RouteConfiguration.getDescriptor())
-          .add(Cluster.getDescriptor())
-          .add(ClusterLoadAssignment.getDescriptor())
-          .add(HttpConnectionManager.getDescriptor())
-          .add(Router.getDescriptor())
-          .add(io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor())
-          // Istio's HTTP filters and their per-route configs: jwt_authn, RBAC, fault,
-          // CORS.
-          .add(
-              io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
-                  .getDescriptor())
-          .add(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())
-          .add(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())
-          .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor())
-          .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor())
-          // TLS: transport sockets, the inspector, upstream HTTP options (auto_sni).
-          .add(
-              io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
-                  .getDescriptor())
-          .add(
-              io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
-                  .getDescriptor())
-          .add(
-              io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
-                  .getDescriptor())
-          .add(
-              io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector
-                  .getDescriptor())
-          .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
-          // The bootstrap and the SDS secrets.
-          .add(BootstrapConfigDump.getDescriptor())
-          .add(SecretsConfigDump.getDescriptor())
-          .add(Secret.getDescriptor())
-          .build();
+  private static final java.util.List<com.google.protobuf.Descriptors.Descriptor> TYPES_LIST =
+      java.util.List.of(
+          ClustersConfigDump.getDescriptor(),
+          ListenersConfigDump.getDescriptor(),
+          RoutesConfigDump.getDescriptor(),
+          EndpointsConfigDump.getDescriptor(),
+          Listener.getDescriptor(),
+          RouteConfiguration.getDescriptor(),
+          Cluster.getDescriptor(),
+          ClusterLoadAssignment.getDescriptor(),
+          HttpConnectionManager.getDescriptor(),
+          Router.getDescriptor(),
+          io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor(),
+          io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
+              .getDescriptor(),
+          io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor(),
+          io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
+          io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor(),
+          io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor(),
+          io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+              .getDescriptor(),
+          io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+              .getDescriptor(),
+          io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer.getDescriptor(),
+          io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector
+              .getDescriptor(),
+          io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor(),
+          BootstrapConfigDump.getDescriptor(),
+          SecretsConfigDump.getDescriptor(),
+          Secret.getDescriptor());
 
-  private static final JsonFormat.Printer PRINTER =
-      JsonFormat.printer().usingTypeRegistry(TYPES).preservingProtoFieldNames();
+  private static final JsonFormat.TypeRegistry TYPES =
+      JsonFormat.TypeRegistry.newBuilder().add(TYPES_LIST).build();
 
   /** What Envoy writes in place of a secret's sensitive field ({@code MessageUtil::redact}). */
   public static final String REDACTED = "[redacted]";
 
   private ConfigDumps() {}
 
-  /** Every type a dump holds, for parsing one back ({@code weft proxy-config}). */
+  /** The types every dump holds, for parsing one back ({@code weft proxy-config}). */
   public static JsonFormat.TypeRegistry typeRegistry() {
     return TYPES;
+  }
+
+  /**
+   * The types every dump holds plus {@code typeNames} (full protobuf names, as in an {@code Any}'s
+   * type URL after the last {@code /}), each found by its protos' Java package convention (see
+   * {@link ProtoTypes}); a name no class on the class path answers is left out.
+   */
+  public static JsonFormat.TypeRegistry typeRegistry(Iterable<String> typeNames) {
+    JsonFormat.TypeRegistry.Builder b = JsonFormat.TypeRegistry.newBuilder().add(TYPES_LIST);
+    boolean added = false;
+    for (String name : typeNames) {
+      if (TYPES.find(name) == null) {
+        var d = ProtoTypes.descriptor(name);
+        if (d != null) {
+          b.add(d);
+          added = true;
+        }
+      }
+    }
+    return added ? b.build() : TYPES;
+  }
+
+  /**
+   * A printer (proto field names, as Envoy prints) that knows every type packed anywhere in {@code
+   * message}.
+   */
+  public static JsonFormat.Printer printer(com.google.protobuf.Message message) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    ProtoTypes.collectAnyTypes(message, names);
+    return JsonFormat.printer().usingTypeRegistry(typeRegistry(names)).preservingProtoFieldNames();
+  }
+
+  private static final java.util.regex.Pattern TYPE_FIELD =
+      java.util.regex.Pattern.compile("\"@type\"\\s*:\\s*\"[^\"]*/([^\"/]+)\"");
+
+  /** A parser that knows every type a {@code "@type"} in {@code json} names. */
+  public static JsonFormat.Parser parser(String json) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    java.util.regex.Matcher m = TYPE_FIELD.matcher(json);
+    while (m.find()) {
+      names.add(m.group(1));
+    }
+    return JsonFormat.parser().usingTypeRegistry(typeRegistry(names));
   }
 
   /** The xDS part of the dump alone (no bootstrap, no secrets). */
@@ -206,13 +238,15 @@ public final class ConfigDumps {
 
   /** The dump as Envoy-style JSON. */
   public static String json(XdsSnapshot s) throws InvalidProtocolBufferException {
-    return PRINTER.print(dump(s));
+    ConfigDump d = dump(s);
+    return printer(d).print(d);
   }
 
   /** The whole dump (bootstrap, xDS, secrets redacted) as Envoy-style JSON. */
   public static String json(XdsSnapshot s, Bootstrap bootstrap, SecretStore secrets)
       throws InvalidProtocolBufferException {
-    return PRINTER.print(dump(s, bootstrap, secrets));
+    ConfigDump d = dump(s, bootstrap, secrets);
+    return printer(d).print(d);
   }
 
   private static Map<String, XdsSnapshot.Held> held(XdsSnapshot s, String type) {

@@ -203,7 +203,13 @@ public final class ConfigCompiler {
       }
       chains.add(c);
     }
-    return new ListenerConfig(name, address, chains, stats.listener(name), inspector);
+    return new ListenerConfig(
+        name,
+        address,
+        chains,
+        stats.listener(name),
+        inspector,
+        l.getTrafficDirection() == io.envoyproxy.envoy.config.core.v3.TrafficDirection.INBOUND);
   }
 
   /**

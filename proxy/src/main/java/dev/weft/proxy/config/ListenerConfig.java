@@ -16,16 +16,29 @@ import java.util.List;
  * @param tlsInspector whether new connections first go through the TLS inspector ({@code
  *     envoy.filters.listener.tls_inspector}, configured or, as Envoy does, implied by a chain that
  *     matches on server names, {@code transport_protocol: tls} or application protocols)
+ * @param inbound whether its {@code traffic_direction} is {@code INBOUND}: Envoy's {@code
+ *     /drain_listeners?inboundonly} (what Istio's agent calls on termination) drains only these
  */
 public record ListenerConfig(
     String name,
     InetSocketAddress address,
     List<FilterChainConfig> filterChains,
     ListenerStats stats,
-    boolean tlsInspector) {
+    boolean tlsInspector,
+    boolean inbound) {
 
   public ListenerConfig {
     filterChains = List.copyOf(filterChains);
+  }
+
+  /** A listener whose traffic direction is not inbound. */
+  public ListenerConfig(
+      String name,
+      InetSocketAddress address,
+      List<FilterChainConfig> filterChains,
+      ListenerStats stats,
+      boolean tlsInspector) {
+    this(name, address, filterChains, stats, tlsInspector, false);
   }
 
   /** A listener without the TLS inspector. */

@@ -52,6 +52,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   private ArrayDeque<Object> pipelined;
   private boolean draining;
   private boolean closing;
+  private boolean listenerDraining;
   private LazyTimeout headersTimeout;
   private LazyTimeout idleTimeout;
   private LazyTimeout streamIdleTimeout;
@@ -217,8 +218,23 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     s.onStreamIdleTimeout();
   }
 
+  /** Whether the connection's listener is draining: responses close the connection. */
+  boolean listenerDraining() {
+    return listenerDraining;
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt == DownstreamConnections.DRAIN) {
+      // Envoy's drain: an idle HTTP/1.1 connection closes now; one with a request in progress
+      // answers it with Connection: close (HttpStream reads listenerDraining()) and then closes.
+      listenerDraining = true;
+      if (current == null && !closing && !headersTimeout.running()) {
+        closing = true;
+        ctx.close();
+      }
+      return;
+    }
     if (evt == DownstreamConnections.SHED_IDLE) {
       // The proxy-wide connection limit was reached: an idle connection goes now, as if its idle
       // timeout had expired (Envoy's reduce_timeouts overload action at full pressure).

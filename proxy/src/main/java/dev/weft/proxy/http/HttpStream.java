@@ -484,7 +484,7 @@ final class HttpStream implements HttpFilterCallbacks {
         // A bodiless request whose end has not been read yet (a filter answering from
         // decodeHeaders: the CORS preflight) keeps the connection, as a local reply does.
         requestComplete || !info.expectsBody(),
-        downstreamKeepAlive,
+        downstreamKeepAlive && !connection.listenerDraining(),
         closeAfterResponse);
   }
 
@@ -562,7 +562,7 @@ final class HttpStream implements HttpFilterCallbacks {
       // Answered before the request body arrived: do not wait for it, close after replying.
       closeAfterResponse = true;
     }
-    if (!downstreamKeepAlive || closeAfterResponse) {
+    if (!downstreamKeepAlive || closeAfterResponse || connection.listenerDraining()) {
       closeAfterResponse = true;
       h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }

@@ -41,6 +41,15 @@ public final class DownstreamConnections {
   /** The event each downstream connection's pipeline gets when idle connections are shed. */
   public static final Object SHED_IDLE = new Object();
 
+  /**
+   * The event each connection of a draining listener gets (Envoy's drain sequence): an HTTP/1.1
+   * connection closes now if idle, else answers its request in progress with {@code Connection:
+   * close} and closes after it; an HTTP/2 connection manager (none yet) sends GOAWAY here (RFC 9113
+   * section 6.8) and closes once its streams are done. A connection that ignores it (TCP proxy) is
+   * closed when the drain period ends.
+   */
+  public static final Object DRAIN = new Object();
+
   private final long max;
   private final AtomicLong active = new AtomicLong();
   private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
@@ -83,6 +92,21 @@ public final class DownstreamConnections {
 
   public long active() {
     return active.get();
+  }
+
+  /**
+   * Sends {@link #DRAIN} to every open connection accepted by one of {@code listeners} (listening
+   * sockets) and returns those connections.
+   */
+  java.util.List<Channel> drain(Set<Channel> listeners) {
+    java.util.List<Channel> draining = new java.util.ArrayList<>();
+    for (Channel ch : channels) {
+      if (listeners.contains(ch.parent())) {
+        draining.add(ch);
+        ch.pipeline().fireUserEventTriggered(DRAIN);
+      }
+    }
+    return draining;
   }
 
   /** Asks every downstream connection to close if it is idle (each decides on its own loop). */

@@ -49,6 +49,8 @@ public final class ListenerManager {
   private final DownstreamConnections downstream;
   private final Map<String, Bound> bound = new HashMap<>();
   private volatile Map<String, String> failures = Map.of();
+  private boolean drainingInbound;
+  private boolean drainingAll;
 
   private record Bound(ListenerConfig config, Channel channel) {}
 
@@ -74,7 +76,7 @@ public final class ListenerManager {
   }
 
   /** Makes the bound sockets match {@code listeners}; returns the failures by listener name. */
-  public Map<String, String> apply(Map<String, ListenerConfig> listeners) {
+  public synchronized Map<String, String> apply(Map<String, ListenerConfig> listeners) {
     for (Iterator<Map.Entry<String, Bound>> it = bound.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, Bound> e = it.next();
       ListenerConfig next = listeners.get(e.getKey());
@@ -85,6 +87,9 @@ public final class ListenerManager {
     }
     Map<String, String> failed = new LinkedHashMap<>();
     for (ListenerConfig lc : listeners.values()) {
+      if (drainingAll || (drainingInbound && lc.inbound())) {
+        continue; // a draining listener is not bound again by a later configuration
+      }
       Bound b = bound.get(lc.name());
       if (b != null) {
         bound.put(lc.name(), new Bound(lc, b.channel()));
@@ -257,8 +262,43 @@ public final class ListenerManager {
     return b == null ? null : (InetSocketAddress) b.channel().localAddress();
   }
 
+  /**
+   * Starts draining (Envoy's {@code /drain_listeners}, with {@code inboundonly} when {@code
+   * inboundOnly}): the selected listening sockets close, so new connections are refused, and are
+   * not bound again by later configurations; each of their established connections gets {@link
+   * DownstreamConnections#DRAIN} (it closes when idle, or after its request in progress).
+   *
+   * @return the future that completes when every connection of the drained listeners has closed
+   */
+  public synchronized java.util.concurrent.CompletableFuture<Void> drain(boolean inboundOnly) {
+    if (inboundOnly) {
+      drainingInbound = true;
+    } else {
+      drainingAll = true;
+    }
+    java.util.Set<Channel> sockets = new java.util.HashSet<>();
+    for (Iterator<Map.Entry<String, Bound>> it = bound.entrySet().iterator(); it.hasNext(); ) {
+      Bound b = it.next().getValue();
+      if (!inboundOnly || b.config().inbound()) {
+        sockets.add(b.channel());
+        b.channel().close().syncUninterruptibly();
+        it.remove();
+      }
+    }
+    java.util.List<Channel> connections = downstream.drain(sockets);
+    java.util.concurrent.CompletableFuture<?>[] closed =
+        new java.util.concurrent.CompletableFuture<?>[connections.size()];
+    for (int i = 0; i < closed.length; i++) {
+      java.util.concurrent.CompletableFuture<Void> f =
+          new java.util.concurrent.CompletableFuture<>();
+      connections.get(i).closeFuture().addListener(x -> f.complete(null));
+      closed[i] = f;
+    }
+    return java.util.concurrent.CompletableFuture.allOf(closed);
+  }
+
   /** Closes every listening socket (established connections are left to finish). */
-  public void close() {
+  public synchronized void close() {
     for (Bound b : bound.values()) {
       b.channel().close().syncUninterruptibly();
     }

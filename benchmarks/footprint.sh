@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The footprint of a sidecar, the gateway and the control plane (issue #10): a mesh made with the
+# CLI (weft install; weft run ... -- weft sample podinfo), every Weft JVM started with Native Memory
+# Tracking. Prints each process's RSS and NMT summary idle, then the sidecar's under a fixed rate of
+# HTTP/1.1 keep-alive requests to its inbound (h2load, RATE req/s over 10 connections, SECONDS s).
+# WEFT_SERVER_JVM=default measures the JVM's defaults instead of the options the launcher picks.
+#
+# Usage: benchmarks/footprint.sh [RATE] [SECONDS]      e.g. benchmarks/footprint.sh 1000 30
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+WEFT="${WEFT:-$REPO/weft}"
+RATE="${1:-1000}"
+SECS="${2:-30}"
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-footprint.XXXXXX")"
+STATE="$TMP/weft"
+export WEFT_JAVA_OPTS="${WEFT_JAVA_OPTS:-} -XX:NativeMemoryTracking=summary"
+JCMD="$(dirname "$(readlink -f "$(ls -d /usr/lib/jvm/*25*/bin/java | head -1)")")/jcmd"
+log() { printf '[footprint %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+RUN_PID=""
+cleanup() {
+  trap - EXIT
+  [ -n "$RUN_PID" ] && kill -TERM "$RUN_PID" 2>/dev/null || true
+  [ -n "$RUN_PID" ] && for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+  timeout 60 "$WEFT" uninstall --state-dir "$STATE" >/dev/null 2>&1 || true
+  log "logs in $TMP"
+}
+trap cleanup EXIT
+free_port() {
+  for _ in $(seq 1 100); do
+    p=$((20000 + RANDOM % 20000))
+    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
+threads() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
+nmt() { # the NMT summary's committed MB per category, one line
+  "$JCMD" "$1" VM.native_memory summary scale=MB 2>/dev/null |
+    awk '/^Total:/ {match($0,/committed=[0-9]+MB/); printf "total(NMT) %s; ", substr($0,RSTART+10,RLENGTH-10)}
+         /^-  *[A-Za-z]/ {name=$0; sub(/^- */,"",name); sub(/ *\(.*/,"",name);
+           if (match($0,/committed=[0-9]+MB/)) { v=substr($0,RSTART+10,RLENGTH-12); if (v+0>0) printf "%s %s; ", name, v } }'
+  echo
+}
+javapid() { pgrep -f "dev.weft.cli.Weft $1" | while read -r p; do
+  if tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "--state-dir $STATE"; then echo "$p"; fi; done | head -1; }
+report() { # report WHAT PID
+  log "$1 (pid $2): RSS $(rss "$2"), $(threads "$2") threads, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  log "  NMT committed MB: $(nmt "$2")"
+}
+
+"$WEFT" install --state-dir "$STATE" --xds-address "127.0.0.1:0" --api-address "127.0.0.1:0" \
+  --ingress-port "$(free_port)" --ingress-https-port "$(free_port)" >"$TMP/install.log" 2>&1 ||
+  { cat "$TMP/install.log" >&2; exit 1; }
+"$WEFT" apply --state-dir "$STATE" -f "$REPO/samples/src/main/resources/dev/weft/samples/demo/podinfo-svc.yaml" >"$TMP/apply.log" 2>&1
+"$WEFT" run --state-dir "$STATE" --name podinfo-v1 -n demo --labels app=podinfo,version=v1 \
+  --port http:9898 -- "$WEFT" sample podinfo --port 9898 >"$TMP/run.log" 2>&1 </dev/null &
+for _ in $(seq 1 600); do grep -q "ready (pod IP" "$TMP/run.log" && break; sleep 0.2; done
+grep -q "ready (pod IP" "$TMP/run.log" || { cat "$TMP/run.log" >&2; exit 1; }
+POD_IP="$(sed -n 's/.*ready (pod IP \([0-9.]*\),.*/\1/p' "$TMP/run.log")"
+RUN_PID="$(javapid run)"
+for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://$POD_IP:9898/version" 2>/dev/null && break; sleep 0.2; done
+sleep 10
+log "opts: WEFT_SERVER_JVM=${WEFT_SERVER_JVM:-launcher}; idle, 10 s after the first request"
+report "control plane" "$(javapid control-plane)"
+report "gateway" "$(javapid 'proxy router')"
+report "sidecar (weft run)" "$RUN_PID"
+log "load: $RATE req/s for $SECS s to the sidecar inbound http://$POD_IP:9898/version"
+h2load --h1 -c 10 --rps "$((RATE / 10))" -D "$SECS" "http://$POD_IP:9898/version" >"$TMP/h2load.log" 2>&1 &
+LOAD=$!
+sleep "$((SECS - 3))"
+report "sidecar under load" "$RUN_PID"
+wait "$LOAD" || true
+grep -E "finished in|requests:|status codes" "$TMP/h2load.log" >&2
+log "sidecar after the load: peak RSS $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$RUN_PID/status")"
