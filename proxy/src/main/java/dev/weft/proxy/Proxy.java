@@ -5,6 +5,7 @@ import dev.weft.proxy.admin.AdminServer;
 import dev.weft.proxy.admin.PrometheusServer;
 import dev.weft.proxy.config.ConfigCompiler;
 import dev.weft.proxy.http.DataPlane;
+import dev.weft.proxy.http.Http2Downstream;
 import dev.weft.proxy.identity.GrpcCertificateClient;
 import dev.weft.proxy.identity.WorkloadCertificates;
 import dev.weft.proxy.listener.ListenerManager;
@@ -384,6 +385,8 @@ public final class Proxy implements AutoCloseable {
         caClient.close();
       }
       listeners.close();
+      // HTTP/2 clients learn of the shutdown (GOAWAY) rather than seeing their connection drop.
+      dataPlane.goAway(Http2Downstream.DRAIN_MILLIS + 500);
       transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5_000);
       admin.close();
       if (prometheus != null) {

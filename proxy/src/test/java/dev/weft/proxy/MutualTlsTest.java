@@ -6,6 +6,7 @@ import static dev.weft.proxy.testing.TestAdsServer.LDS;
 import static dev.weft.proxy.testing.TestAdsServer.SDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
@@ -414,6 +415,84 @@ class MutualTlsTest {
     assertThat(ok.serverCert()).isEqualTo(serverCert.cert());
     // Envoy fills x-forwarded-proto from the downstream connection: TLS is https.
     assertThat(app.lastHeaders).containsEntry("x-forwarded-proto", "https");
+  }
+
+  @Test
+  void http2OverMutualTlsWithAlpnH2() throws Exception {
+    assumeTrue(
+        new ProcessBuilder("curl", "--version").start().waitFor() == 0, "curl is not installed");
+    // A gateway-like TLS chain: DownstreamTlsContext with ALPN h2, http/1.1 and no ALPN match.
+    var d =
+        io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.newBuilder()
+            .setRequireClientCertificate(com.google.protobuf.BoolValue.of(true))
+            .setCommonTlsContext(IstioTls.common(false, List.of(), List.of("h2", "http/1.1")))
+            .build();
+    serverAds.set(CDS, "c1", Xds.staticCluster(INBOUND, app.address()));
+    serverAds.set(
+        LDS,
+        "l1",
+        io.envoyproxy.envoy.config.listener.v3.Listener.newBuilder()
+            .setName("127.0.0.1_" + serverPort)
+            .setAddress(Xds.address("127.0.0.1", serverPort))
+            .addFilterChains(
+                io.envoyproxy.envoy.config.listener.v3.FilterChain.newBuilder()
+                    .setFilterChainMatch(
+                        io.envoyproxy.envoy.config.listener.v3.FilterChainMatch.newBuilder()
+                            .setTransportProtocol("tls"))
+                    .setTransportSocket(IstioTls.tls(d))
+                    .addFilters(
+                        io.envoyproxy.envoy.config.listener.v3.Filter.newBuilder()
+                            .setName("envoy.filters.network.http_connection_manager")
+                            .setTypedConfig(Any.pack(inboundHcm()))))
+            .build());
+    server = start(serverAds, "server", tmp.resolve("server.log"));
+    server.secrets().register(TestPki.certificateSecret("default", serverCert));
+    server.secrets().register(TestPki.rootSecret("ROOTCA", root));
+    Path[] c = clientCert.write(tmp, "client");
+    // curl offers ALPN h2 (the server's DownstreamTlsContext lists h2, http/1.1), presents the
+    // workload certificate; -k because a SPIFFE certificate has no DNS name to check.
+    Process p =
+        new ProcessBuilder(
+                "curl",
+                "-sS",
+                "-k",
+                "--http2",
+                "--cert",
+                c[0].toString(),
+                "--key",
+                c[1].toString(),
+                "-w",
+                "\n%{http_version} %{response_code}",
+                "https://127.0.0.1:" + serverPort + "/tls-h2")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).isZero();
+    assertThat(out).isEqualTo("app /tls-h2 0\n2 200");
+    assertThat(app.lastHeaders).containsEntry("x-peer-uri", CLIENT_ID);
+  }
+
+  @Test
+  void http2BetweenSidecarsOverMutualTls() throws Exception {
+    startServer(false);
+    startClient(List.of(SERVER_ID), "istio");
+    // The client sidecar's cluster speaks HTTP/2 (as Istio makes it for an http2/grpc port):
+    // mTLS with Istio's ALPN, then the HTTP/2 preface, which the server sidecar sniffs.
+    clientAds.set(
+        CDS, "c2", Xds.http2(IstioTls.autoMtlsCluster(OUTBOUND, List.of(SERVER_ID), true)));
+    await(() -> clientAds.acked(CDS, "c2"));
+    await(
+        () -> {
+          try {
+            return RawHttp.get(clientPort, "server", "/h2-mtls").status() == 200
+                && Files.readString(tmp.resolve("server.log")).contains("HTTP/2");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+    assertThat(app.lastHeaders)
+        .containsEntry("x-peer-uri", CLIENT_ID)
+        .containsEntry("x-security-policy", "mutual_tls");
   }
 
   @Test

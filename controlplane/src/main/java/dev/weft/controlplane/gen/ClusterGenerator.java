@@ -51,7 +51,7 @@ public final class ClusterGenerator implements Generator {
     out.addAll(Observability.collectorClusters(context));
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String name = ClusterName.inbound(in.port()).toString();
-      out.add(
+      Cluster.Builder inbound =
           Cluster.newBuilder()
               .setName(name)
               .setType(Cluster.DiscoveryType.STATIC)
@@ -69,8 +69,9 @@ public final class ClusterGenerator implements Generator {
                                               .newBuilder()
                                               .setAddress(
                                                   EnvoyConfig.address(
-                                                      proxy.appAddress(), in.port()))))))
-              .build());
+                                                      proxy.appAddress(), in.port()))))));
+      UpstreamProtocols.apply(inbound, in.protocol());
+      out.add(inbound.build());
     }
     return out;
   }
@@ -99,6 +100,7 @@ public final class ClusterGenerator implements Generator {
                   .clearLeastRequestLbConfig();
             }
             MeshTls.applyUpstream(cluster, context, proxy, c);
+            UpstreamProtocols.apply(cluster, c.port().protocol());
             out.add(cluster.build());
           }
           if (!proxy.isRouter()) {

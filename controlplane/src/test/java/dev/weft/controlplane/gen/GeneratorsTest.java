@@ -234,4 +234,44 @@ class GeneratorsTest {
         .contains("127.0.1.2_9900", "127.0.1.2_9000", "127.0.1.2_5432")
         .doesNotContain("127.0.1.2_23", "127.0.1.2_443");
   }
+
+  @Test
+  void grpcAndHttp2PortsGetHttp2UpstreamsAndUnknownPortsTheDownstreamProtocol() throws Exception {
+    PushContext ctx = context("podinfo.yaml", "grpc-echo.yaml");
+    java.util.Map<String, Cluster> clusters = new java.util.HashMap<>();
+    for (Message m : new ClusterGenerator().generate(ctx, Fixtures.v1())) {
+      clusters.put(((Cluster) m).getName(), (Cluster) m);
+    }
+    var h2 = upstream(clusters.get("outbound|7070||grpc-echo.demo.svc.cluster.local"));
+    assertThat(h2.getExplicitHttpConfig().hasHttp2ProtocolOptions()).isTrue();
+    assertThat(
+            upstream(clusters.get("outbound|8081||grpc-echo.demo.svc.cluster.local"))
+                .getExplicitHttpConfig()
+                .hasHttp2ProtocolOptions())
+        .isTrue();
+    // The sidecar's own inbound clusters for those target ports, as Istio's inbound clusters.
+    assertThat(
+            upstream(clusters.get("inbound|7071||"))
+                .getExplicitHttpConfig()
+                .hasHttp2ProtocolOptions())
+        .isTrue();
+    assertThat(
+            clusters
+                .get("outbound|8090||grpc-echo.demo.svc.cluster.local")
+                .getTypedExtensionProtocolOptionsMap())
+        .doesNotContainKey(UpstreamProtocols.EXTENSION);
+    assertThat(clusters.get("inbound|8091||").getTypedExtensionProtocolOptionsMap())
+        .doesNotContainKey(UpstreamProtocols.EXTENSION);
+    assertThat(
+            upstream(clusters.get("outbound|8095||grpc-echo.demo.svc.cluster.local"))
+                .hasUseDownstreamProtocolConfig())
+        .isTrue();
+  }
+
+  private static io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions upstream(
+      Cluster c) throws Exception {
+    assertThat(c).isNotNull();
+    return c.getTypedExtensionProtocolOptionsOrThrow(UpstreamProtocols.EXTENSION)
+        .unpack(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.class);
+  }
 }

@@ -44,6 +44,7 @@ class GoldenTest {
           .add(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())
           .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor())
           .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
           .add(io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.getDescriptor())
           .add(io.envoyproxy.envoy.config.trace.v3.ZipkinConfig.getDescriptor())
           .add(io.envoyproxy.envoy.config.trace.v3.OpenTelemetryConfig.getDescriptor())

@@ -563,17 +563,20 @@ public final class ConfigCompiler {
   private HttpConnectionManagerConfig connectionManager(
       String where, String listenerName, HttpConnectionManager hcm, boolean clientSpans)
       throws InvalidResourceException {
+    String codec =
+        switch (hcm.getCodecType()) {
+          case AUTO -> HttpConnectionManagerConfig.AUTO;
+          case HTTP1 -> HttpConnectionManagerConfig.HTTP1;
+          case HTTP2 -> HttpConnectionManagerConfig.HTTP2;
+          default ->
+              throw new InvalidResourceException(
+                  where + "codec_type " + hcm.getCodecType() + " is not supported (HTTP/3)");
+        };
     dev.weft.proxy.tracing.TracingConfig tracing =
         hcm.hasTracing() ? Tracing.compile(where, hcm.getTracing(), clientSpans) : null;
     dev.weft.proxy.accesslog.AccessLogConfig accessLog =
         AccessLogs.compile(where, hcm.getAccessLogList(), accessLogSinks);
     dev.weft.proxy.stats.MetricOverrides metrics = IstioStats.compile(where, hcm);
-    switch (hcm.getCodecType()) {
-      case AUTO, HTTP1 -> {}
-      default ->
-          throw new InvalidResourceException(
-              where + "codec_type " + hcm.getCodecType() + " is not supported (HTTP/1.1 only)");
-    }
     HttpFilterChain httpFilters = httpFilters(where, hcm);
     DownstreamLimits limits = downstreamLimits(where, hcm);
     java.util.Set<String> upgrades = upgrades(where, hcm);
@@ -605,6 +608,7 @@ public final class ConfigCompiler {
             httpFilters,
             limits,
             upgrades,
+            codec,
             tracing,
             accessLog,
             metrics);
@@ -620,6 +624,7 @@ public final class ConfigCompiler {
             httpFilters,
             limits,
             upgrades,
+            codec,
             tracing,
             accessLog,
             metrics);
@@ -980,6 +985,7 @@ public final class ConfigCompiler {
                     where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
                 ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null,
                 regexRewrite)
+            .withMaxGrpcTimeout(maxGrpcTimeout(ra))
             .withHashPolicies(hashPolicies(where, ra.getHashPolicyList()));
       }
       case DIRECT_RESPONSE -> {
@@ -1306,6 +1312,7 @@ public final class ConfigCompiler {
     }
     ClusterPolicy policy = ClusterPolicies.compile(where, c);
     ClusterTransport transport = clusterTransport(where, c);
+    UpstreamProtocol protocol = UpstreamProtocol.of(where, c);
     int timeout = DEFAULT_CONNECT_TIMEOUT_MS;
     if (c.hasConnectTimeout()) {
       long ms =
@@ -1335,7 +1342,8 @@ public final class ConfigCompiler {
             List.of(),
             state,
             stats.cluster(name),
-            transport);
+            transport,
+            protocol);
       }
       case STATIC -> {
         // Envoy: a STATIC cluster without load_assignment has no hosts (Istio's BlackHoleCluster).
@@ -1352,7 +1360,8 @@ public final class ConfigCompiler {
             endpoints,
             state,
             stats.cluster(name),
-            transport);
+            transport,
+            protocol);
       }
       case STRICT_DNS, LOGICAL_DNS -> {
         // Host names stay unresolved: each connect resolves them off the event loop
@@ -1370,7 +1379,16 @@ public final class ConfigCompiler {
         }
         String type = c.getType().name();
         return new ClusterConfig(
-            name, type, null, timeout, policy, endpoints, state, stats.cluster(name), transport);
+            name,
+            type,
+            null,
+            timeout,
+            policy,
+            endpoints,
+            state,
+            stats.cluster(name),
+            transport,
+            protocol);
       }
       case ORIGINAL_DST -> {
         if (c.hasLoadAssignment()) {
@@ -1400,6 +1418,7 @@ public final class ConfigCompiler {
             state,
             stats.cluster(name),
             transport,
+            protocol,
             hosts);
       }
       default ->
@@ -1451,6 +1470,21 @@ public final class ConfigCompiler {
       }
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * Envoy's {@code max_grpc_timeout} (deprecated, and what Istio sets) or its replacement {@code
+   * max_stream_duration.grpc_timeout_header_max}, in milliseconds; -1 when neither is set.
+   */
+  @SuppressWarnings("deprecation")
+  private static long maxGrpcTimeout(io.envoyproxy.envoy.config.route.v3.RouteAction ra) {
+    com.google.protobuf.Duration d = null;
+    if (ra.hasMaxStreamDuration() && ra.getMaxStreamDuration().hasGrpcTimeoutHeaderMax()) {
+      d = ra.getMaxStreamDuration().getGrpcTimeoutHeaderMax();
+    } else if (ra.hasMaxGrpcTimeout()) {
+      d = ra.getMaxGrpcTimeout();
+    }
+    return d == null ? -1 : Math.max(0, d.getSeconds() * 1000 + d.getNanos() / 1_000_000);
   }
 
   /** Validates an SDS secret received over ADS (its PEM must load). */

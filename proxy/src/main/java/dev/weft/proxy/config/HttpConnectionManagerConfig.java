@@ -21,6 +21,8 @@ import io.netty.handler.codec.http.HttpHeaders;
  * @param limits the timeouts and header limits of its downstream connections
  * @param upgradeTypes Envoy's {@code upgrade_configs}: the enabled {@code upgrade_type}s, lower
  *     case ({@code websocket}); a request asking for another upgrade is refused with 403
+ * @param codec Envoy's {@code codec_type}: {@code AUTO} (HTTP/2 when the connection starts with its
+ *     preface, else HTTP/1.1), {@code HTTP1} or {@code HTTP2} (prior knowledge only)
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -31,16 +33,21 @@ public record HttpConnectionManagerConfig(
     HttpFilterChain httpFilters,
     DownstreamLimits limits,
     java.util.Set<String> upgradeTypes,
+    String codec,
     dev.weft.proxy.tracing.TracingConfig tracing,
     dev.weft.proxy.accesslog.AccessLogConfig accessLog,
     dev.weft.proxy.stats.MetricOverrides metrics)
     implements NetworkFilterConfig {
 
+  public static final String AUTO = "AUTO";
+  public static final String HTTP1 = "HTTP1";
+  public static final String HTTP2 = "HTTP2";
+
   public HttpConnectionManagerConfig {
     upgradeTypes = java.util.Set.copyOf(upgradeTypes);
   }
 
-  /** A connection manager without tracing. */
+  /** A connection manager with {@code codec_type: AUTO}, without tracing. */
   public HttpConnectionManagerConfig(
       String statPrefix,
       String rdsName,
@@ -59,6 +66,7 @@ public record HttpConnectionManagerConfig(
         httpFilters,
         limits,
         upgradeTypes,
+        AUTO,
         null,
         null,
         null);

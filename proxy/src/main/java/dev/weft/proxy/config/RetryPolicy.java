@@ -21,6 +21,10 @@ import java.util.Set;
  * @param perTryTimeoutMillis {@code per_try_timeout}, 0 if none
  * @param backoffBaseMillis {@code retry_back_off.base_interval} (25 ms by default)
  * @param backoffMaxMillis {@code retry_back_off.max_interval} (10 times the base by default)
+ * @param grpcStatuses the gRPC conditions ({@code cancelled}, {@code deadline-exceeded}, {@code
+ *     internal}, {@code resource-exhausted}, {@code unavailable}) as a bit per gRPC status code,
+ *     evaluated on the {@code grpc-status} of a response's headers (a trailers-only response), as
+ *     Envoy does
  */
 public record RetryPolicy(
     int numRetries,
@@ -32,12 +36,13 @@ public record RetryPolicy(
     int[] retriableStatusCodes,
     long perTryTimeoutMillis,
     long backoffBaseMillis,
-    long backoffMaxMillis) {
+    long backoffMaxMillis,
+    int grpcStatuses) {
 
   /** Envoy's default {@code retry_back_off.base_interval}. */
   public static final long DEFAULT_BACKOFF_BASE_MILLIS = 25;
 
-  /** The retry_on conditions Envoy defines for HTTP (gRPC ones are accepted and never fire). */
+  /** The retry_on conditions Envoy defines for HTTP and gRPC. */
   private static final Set<String> KNOWN =
       Set.of(
           "5xx",
@@ -65,6 +70,7 @@ public record RetryPolicy(
     boolean server = false;
     boolean codes = false;
     boolean conflict = false;
+    int grpc = 0;
     for (String raw : p.getRetryOn().split(",")) {
       String t = raw.trim().toLowerCase(Locale.ROOT);
       if (t.isEmpty()) {
@@ -80,6 +86,11 @@ public record RetryPolicy(
         case "connect-failure" -> connect = true;
         case "retriable-status-codes" -> codes = true;
         case "retriable-4xx" -> conflict = true;
+        case "cancelled" -> grpc |= 1 << 1;
+        case "deadline-exceeded" -> grpc |= 1 << 4;
+        case "resource-exhausted" -> grpc |= 1 << 8;
+        case "internal" -> grpc |= 1 << 13;
+        case "unavailable" -> grpc |= 1 << 14;
         default -> {}
       }
     }
@@ -110,7 +121,7 @@ public record RetryPolicy(
       }
     }
     return new RetryPolicy(
-        n, connect, reset, gateway, server, conflict, statusCodes, perTry, base, max);
+        n, connect, reset, gateway, server, conflict, statusCodes, perTry, base, max, grpc);
   }
 
   private static long millis(com.google.protobuf.Duration d) {
@@ -131,6 +142,11 @@ public record RetryPolicy(
 
   public boolean onReset() {
     return reset || serverError || gatewayError;
+  }
+
+  /** Whether a response whose headers carry {@code grpc-status: code} is retried. */
+  public boolean onGrpcStatus(int code) {
+    return code > 0 && code < 31 && (grpcStatuses & (1 << code)) != 0;
   }
 
   public boolean onStatus(int code) {

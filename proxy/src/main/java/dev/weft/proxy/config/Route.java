@@ -18,6 +18,9 @@ package dev.weft.proxy.config;
  *     that owns it ({@code HttpFilterRegistry}), keyed by the filter's name (e.g. {@code
  *     envoy.filters.http.fault}); empty when none
  * @param mirrors Envoy's {@code request_mirror_policies}; empty when none
+ * @param maxGrpcTimeoutMillis Envoy's {@code max_grpc_timeout}: -1 when unset; otherwise a gRPC
+ *     request's timeout is its {@code grpc-timeout} header (none: no timeout) capped at this value
+ *     (0: no cap) instead of {@code timeoutMillis}. Istio sets it to the route timeout.
  * @param hashPolicies Envoy's {@code hash_policy}: what a consistent-hash cluster hashes; empty
  *     when none
  */
@@ -35,12 +38,13 @@ public record Route(
     RegexRewrite regexRewrite,
     java.util.Map<String, Object> perFilterConfig,
     RouteMirror[] mirrors,
+    long maxGrpcTimeoutMillis,
     HashPolicy[] hashPolicies) {
 
   private static final RouteMirror[] NO_MIRRORS = new RouteMirror[0];
   private static final HashPolicy[] NO_HASH_POLICIES = new HashPolicy[0];
 
-  /** A route without hash policies. */
+  /** A route without {@code max_grpc_timeout} or hash policies. */
   public Route(
       String name,
       PathMatch path,
@@ -69,6 +73,7 @@ public record Route(
         regexRewrite,
         perFilterConfig,
         mirrors,
+        -1,
         NO_HASH_POLICIES);
   }
 
@@ -154,6 +159,7 @@ public record Route(
         regexRewrite,
         perFilterConfig,
         mirrors,
+        maxGrpcTimeoutMillis,
         hashPolicies);
   }
 
@@ -174,6 +180,27 @@ public record Route(
         regexRewrite,
         filterConfig,
         routeMirrors,
+        maxGrpcTimeoutMillis,
+        hashPolicies);
+  }
+
+  /** This route with Envoy's {@code max_grpc_timeout} (-1: unset). */
+  public Route withMaxGrpcTimeout(long millis) {
+    return new Route(
+        name,
+        path,
+        headers,
+        action,
+        prefixRewrite,
+        hostRewrite,
+        timeoutMillis,
+        requestHeaders,
+        responseHeaders,
+        retry,
+        regexRewrite,
+        perFilterConfig,
+        mirrors,
+        millis,
         hashPolicies);
   }
 
@@ -196,7 +223,27 @@ public record Route(
         regexRewrite,
         perFilterConfig,
         mirrors,
+        maxGrpcTimeoutMillis,
         policies);
+  }
+
+  /**
+   * The timeout of a request with headers {@code h} (Envoy's {@code FilterUtility::finalTimeout}):
+   * {@code timeoutMillis}, or for a gRPC request on a route with {@code max_grpc_timeout} its
+   * {@code grpc-timeout} capped at that maximum (0 meaning none, on either side).
+   */
+  public long timeoutFor(boolean grpc, io.netty.handler.codec.http.HttpHeaders h) {
+    if (!grpc || maxGrpcTimeoutMillis < 0) {
+      return timeoutMillis;
+    }
+    long t = dev.weft.proxy.http.filter.Grpc.timeoutMillis(h);
+    if (t < 0) {
+      t = 0;
+    }
+    if (maxGrpcTimeoutMillis > 0 && (t == 0 || t > maxGrpcTimeoutMillis)) {
+      t = maxGrpcTimeoutMillis;
+    }
+    return t;
   }
 
   /**

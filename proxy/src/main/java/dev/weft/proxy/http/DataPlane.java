@@ -6,7 +6,10 @@ import dev.weft.proxy.listener.Transport;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.upstream.ConnectionPool;
 import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntUnaryOperator;
 
@@ -22,6 +25,8 @@ public final class DataPlane {
   private final Transport transport;
   private final IntUnaryOperator random;
   private final FastThreadLocal<ConnectionPool> pools;
+  private final ChannelGroup http2Connections =
+      new DefaultChannelGroup("downstream-h2", GlobalEventExecutor.INSTANCE);
   private volatile dev.weft.proxy.tracing.Tracer tracer = dev.weft.proxy.tracing.Tracer.NONE;
 
   /**
@@ -101,5 +106,19 @@ public final class DataPlane {
       pools.set(p);
     }
     return p;
+  }
+
+  /** Registers a downstream HTTP/2 connection, to be sent GOAWAY by {@link #goAway}. */
+  void http2Connection(io.netty.channel.Channel ch) {
+    http2Connections.add(ch); // leaves the group when it closes
+  }
+
+  /**
+   * Drains the downstream HTTP/2 connections (Envoy's drain on shutdown): each gets GOAWAY
+   * (NO_ERROR, RFC 9113 6.8), its streams in flight may finish for a moment, then it closes. Waits
+   * at most {@code maxWaitMillis}.
+   */
+  public void goAway(long maxWaitMillis) {
+    http2Connections.close().awaitUninterruptibly(maxWaitMillis);
   }
 }

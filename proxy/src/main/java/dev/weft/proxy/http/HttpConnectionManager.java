@@ -12,11 +12,15 @@ import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
@@ -39,6 +43,10 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   private final ListenerConfig boundListener;
   private final int chainIndex;
   private final HttpConnectionManagerConfig boundConfig;
+
+  /** One HTTP/2 stream (a child channel): one request, no connection-level accounting. */
+  private final boolean multiplexed;
+
   private ChannelHandlerContext ctx;
   private HttpStream current;
   private ArrayDeque<Object> pipelined;
@@ -63,10 +71,53 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
       ListenerConfig boundListener,
       int chainIndex,
       HttpConnectionManagerConfig boundConfig) {
+    this(dataPlane, boundListener, chainIndex, boundConfig, false);
+  }
+
+  private HttpConnectionManager(
+      DataPlane dataPlane,
+      ListenerConfig boundListener,
+      int chainIndex,
+      HttpConnectionManagerConfig boundConfig,
+      boolean multiplexed) {
     this.dataPlane = dataPlane;
     this.boundListener = boundListener;
     this.chainIndex = chainIndex;
     this.boundConfig = boundConfig;
+    this.multiplexed = multiplexed;
+  }
+
+  /**
+   * The connection manager of one HTTP/2 stream of this connection (see {@link Http2Downstream}):
+   * same listener, chain and TLS peer; the connection's own timers and counts stay with the
+   * connection.
+   */
+  HttpConnectionManager forStream() {
+    HttpConnectionManager m =
+        new HttpConnectionManager(dataPlane, boundListener, chainIndex, boundConfig, true);
+    m.peer = peer;
+    m.requestedServerName = requestedServerName;
+    return m;
+  }
+
+  DataPlane dataPlane() {
+    return dataPlane;
+  }
+
+  /** Counts an HTTP/2 connection of this manager's listener closed by its idle timeout. */
+  void idleTimedOut() {
+    boundListener.stats().connectionIdleTimeout();
+  }
+
+  /** Whether this manages one HTTP/2 stream rather than an HTTP/1.1 connection. */
+  boolean multiplexed() {
+    return multiplexed;
+  }
+
+  /** The client began the HTTP/2 preface and broke it: the connection closes (RFC 9113 3.4). */
+  void invalidPreface() {
+    closing = true;
+    dataPlane.stats().downstreamRqBad.increment();
   }
 
   /**
@@ -102,6 +153,10 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    if (multiplexed) {
+      ctx.fireChannelActive();
+      return;
+    }
     boundListener.stats().connectionOpened();
     idleTimeout.start();
     ctx.fireChannelActive();
@@ -213,6 +268,16 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   }
 
   private void dispatch(Object msg) {
+    if (msg instanceof FullHttpRequest full) {
+      // A whole request in one message (an HTTP/2 HEADERS frame that ends the stream): the
+      // filters see a head, then its end, as from HTTP/1.1.
+      DefaultHttpRequest head =
+          new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers());
+      head.setDecoderResult(full.decoderResult());
+      dispatch(head);
+      dispatch(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+      return;
+    }
     if (msg instanceof HttpRequest req) {
       if (current != null) {
         // A new request head while the previous request's body is unfinished cannot happen with
@@ -236,6 +301,11 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
       headersTimeout.stop();
       idleTimeout.stop();
       streamIdleTimeout.start();
+      if (multiplexed) {
+        // The HTTP/2 translation's own bookkeeping headers never leave the proxy.
+        req.headers().remove(ExtensionHeaderNames.STREAM_ID.text());
+        req.headers().remove(ExtensionHeaderNames.SCHEME.text());
+      }
       HttpStream s = new HttpStream(this, ctx, dataPlane, rc, hcm, lc.stats());
       current = s;
       s.start(req);
@@ -276,7 +346,9 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    boundListener.stats().connectionClosed();
+    if (!multiplexed) {
+      boundListener.stats().connectionClosed();
+    }
     headersTimeout.cancel();
     idleTimeout.cancel();
     streamIdleTimeout.cancel();
@@ -333,6 +405,10 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     }
     current = null;
     streamIdleTimeout.stop();
+    if (multiplexed) {
+      // An HTTP/2 stream carries one request; the stream's channel closes with it.
+      return;
+    }
     if (closeConnection || !ctx.channel().isActive()) {
       return;
     }

@@ -7,6 +7,7 @@ import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.config.RuntimeConfig;
 import dev.weft.proxy.config.VirtualHost;
 import dev.weft.proxy.http.filter.FilterStatus;
+import dev.weft.proxy.http.filter.Grpc;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterChain;
@@ -126,6 +127,13 @@ final class HttpStream implements HttpFilterCallbacks {
     info.request(m.name(), null, protocol, isHead);
     info.downstreamTls(connection.peer(), connection.requestedServerName());
     HttpHeaders h = req.headers();
+    if (connection.multiplexed()) {
+      // An HTTP/2 stream, translated: no HTTP/1 version or keep-alive to check (RFC 9113 8.2.2:
+      // connection-specific fields were refused by the codec).
+      info.request(m.name(), null, StreamInfo.HTTP_2, isHead);
+      startValidated(req, h, m, isHead);
+      return;
+    }
     if (req.decoderResult().isFailure()) {
       info.path(req.uri());
       downstreamKeepAlive = false;
@@ -166,10 +174,19 @@ final class HttpStream implements HttpFilterCallbacks {
       info.request(m.name(), null, protocol, isHead);
     }
     downstreamKeepAlive = HttpUtil.isKeepAlive(req);
+    startValidated(req, h, m, isHead);
+  }
+
+  /** The request's HTTP/1-specific checks passed (or it arrived over HTTP/2). */
+  private void startValidated(HttpRequest req, HttpHeaders h, HttpMethod m, boolean isHead) {
+    if (connection.multiplexed()) {
+      downstreamKeepAlive = true;
+    }
     info.body(
         HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0,
         HttpUtil.is100ContinueExpected(req));
     info.client(h.get(HttpHeaderNames.USER_AGENT), h.get(X_FORWARDED_FOR));
+    info.grpc(Grpc.isGrpc(h));
     if (h.size() > hcmConfig.limits().maxHeadersCount()) {
       // Envoy's max_headers_count: 431.
       info.path(req.uri());
@@ -434,19 +451,23 @@ final class HttpStream implements HttpFilterCallbacks {
    * already does on a write error.
    */
   private void writeResponseHead(HttpResponse r) {
-    closeAfterResponse =
-        ResponseFraming.frame(
-            r,
-            info.protocol(),
-            info.isHead(),
-            // A bodiless request whose end has not been read yet (a filter answering from
-            // decodeHeaders: the CORS preflight) keeps the connection, as a local reply does.
-            requestComplete || !info.expectsBody(),
-            downstreamKeepAlive && !connection.listenerDraining(),
-            closeAfterResponse);
+    if (connection.multiplexed()) {
+      // HTTP/2 frames the body itself; the codec drops connection-specific fields (RFC 9113
+      // 8.2.2). A response that ends before the request does resets the rest (RFC 9113 8.1).
+      r.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+      closeAfterResponse |= !requestComplete && info.expectsBody();
+    } else {
+      closeAfterResponse = frameForHttp1(r);
+    }
     responseStarted = true;
     connection.streamActivity();
+    if (info.grpc()) {
+      Grpc.recordStatus(info, r.headers());
+    }
     if (r instanceof LastHttpContent last) {
+      if (info.grpc()) {
+        Grpc.recordStatus(info, last.trailingHeaders());
+      }
       info.addBytesSent(last.content().readableBytes());
       ctx.write(r, ctx.voidPromise());
       endResponse();
@@ -455,9 +476,24 @@ final class HttpStream implements HttpFilterCallbacks {
     }
   }
 
+  private boolean frameForHttp1(HttpResponse r) {
+    return ResponseFraming.frame(
+        r,
+        info.protocol(),
+        info.isHead(),
+        // A bodiless request whose end has not been read yet (a filter answering from
+        // decodeHeaders: the CORS preflight) keeps the connection, as a local reply does.
+        requestComplete || !info.expectsBody(),
+        downstreamKeepAlive && !connection.listenerDraining(),
+        closeAfterResponse);
+  }
+
   private void writeResponseData(HttpContent c) {
     info.addBytesSent(c.content().readableBytes());
     connection.streamActivity();
+    if (c instanceof LastHttpContent last && info.grpc()) {
+      Grpc.recordStatus(info, last.trailingHeaders());
+    }
     ctx.write(c, ctx.voidPromise());
     if (c instanceof LastHttpContent) {
       endResponse();
@@ -465,7 +501,10 @@ final class HttpStream implements HttpFilterCallbacks {
   }
 
   private void endResponse() {
-    if (closeAfterResponse) {
+    if (closeAfterResponse && connection.multiplexed()) {
+      ctx.flush();
+      ctx.close(); // RST_STREAM for the unfinished request
+    } else if (closeAfterResponse) {
       ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     } else {
       ctx.flush();
@@ -503,8 +542,15 @@ final class HttpStream implements HttpFilterCallbacks {
     info.responseCode(status);
     info.responseFlags(responseFlags);
     info.responseCodeDetails(details);
-    FullHttpResponse resp = LocalReply.build(status, body, location);
+    FullHttpResponse resp =
+        info.grpc() && location == null
+            ? Grpc.localReply(status, body)
+            : LocalReply.build(status, body, location);
     HttpHeaders h = resp.headers();
+    if (info.grpc()) {
+      Grpc.recordStatus(info, h);
+      info.responseCode(resp.status().code());
+    }
     hcmConfig.applyServerHeader(h);
     Route r = info.route();
     if (r != null

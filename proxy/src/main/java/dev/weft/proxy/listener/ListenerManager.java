@@ -7,6 +7,7 @@ import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.TcpProxyConfig;
 import dev.weft.proxy.http.DataPlane;
 import dev.weft.proxy.http.DownstreamReads;
+import dev.weft.proxy.http.Http2Downstream;
 import dev.weft.proxy.http.HttpConnectionManager;
 import dev.weft.proxy.stats.ConnectionLimitStats;
 import dev.weft.proxy.tcp.TcpProxySession;
@@ -199,6 +200,13 @@ public final class ListenerManager {
         HttpConnectionManager manager = new HttpConnectionManager(dataPlane, lc, index, hcm);
         if (!addTls(ch, chain.tls(), manager::downstreamTls, conn.serverName())) {
           return;
+        }
+        if (!hcm.codec().equals(HttpConnectionManagerConfig.HTTP1)) {
+          // HTTP/2 (prior knowledge, or ALPN h2 over TLS) when the preface comes first.
+          ch.pipeline()
+              .addLast(
+                  Http2Downstream.sniffer(
+                      manager, hcm.codec().equals(HttpConnectionManagerConfig.HTTP2)));
         }
         ch.pipeline()
             .addLast(

@@ -1,6 +1,7 @@
 package dev.weft.proxy.router;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Iterator;
 
@@ -25,9 +26,27 @@ final class HopByHopHeaders {
     }
     h.remove(HttpHeaderNames.KEEP_ALIVE);
     h.remove(HttpHeaderNames.PROXY_CONNECTION);
-    h.remove(HttpHeaderNames.TE);
+    // TE is hop-by-hop, but "te: trailers" stays: gRPC requires it end to end over HTTP/2, and
+    // Envoy forwards it (RFC 9113 8.2.2 allows exactly that value).
+    String te = h.get(HttpHeaderNames.TE);
+    if (te != null) {
+      h.remove(HttpHeaderNames.TE);
+      if (containsTrailers(te)) {
+        h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+      }
+    }
     h.remove(HttpHeaderNames.UPGRADE);
     h.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
+  }
+
+  private static boolean containsTrailers(String te) {
+    for (String t : te.split(",")) {
+      int semi = t.indexOf(';');
+      if ((semi < 0 ? t : t.substring(0, semi)).trim().equalsIgnoreCase("trailers")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isPlainToken(String t) {

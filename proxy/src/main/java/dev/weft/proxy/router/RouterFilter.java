@@ -9,6 +9,7 @@ import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.RouteMirror;
 import dev.weft.proxy.config.VirtualHost;
 import dev.weft.proxy.http.filter.FilterStatus;
+import dev.weft.proxy.http.filter.Grpc;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.StreamInfo;
@@ -47,6 +48,13 @@ import java.util.concurrent.TimeUnit;
 final class RouterFilter implements HttpFilter, UpstreamStream {
   private static final int MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
 
+  /**
+   * A request body up to this size is kept (retained copies of its chunks) while a retry policy may
+   * replay it, as Envoy buffers a body for retries up to its buffer limit; a larger body makes the
+   * request not retriable.
+   */
+  static final int MAX_REPLAY_BYTES = 64 * 1024;
+
   private static final AsciiString X_ENVOY_INTERNAL = AsciiString.cached("x-envoy-internal");
 
   // Envoy's local reply bodies.
@@ -63,9 +71,14 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   private Route route;
   private ClusterConfig cluster;
   private Channel upstream;
+  private boolean http2;
   private boolean connecting;
   private ArrayDeque<HttpContent> pending;
   private int pendingBytes;
+  private ArrayDeque<HttpContent> replay;
+  private int replayBytes;
+  private boolean replayOverflow;
+  private long timeoutMillis;
   private HttpRequest pendingHead;
   private HttpRequest upstreamHead;
   private boolean upstreamNeedsFlush;
@@ -189,15 +202,23 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     requestSlot = true;
 
     UpstreamHeaders.prepareRequest(req, route, info);
+    timeoutMillis = route.timeoutFor(info.grpc(), h);
+    if (timeoutMillis != route.timeoutMillis()) {
+      // Envoy's max_grpc_timeout: the gRPC client's deadline is the route timeout.
+      UpstreamHeaders.expectedTimeout(h, timeoutMillis);
+    }
     if (upgrade != null) {
       // Hop-by-hop stripping removed them; an enabled upgrade passes them on (RFC 9110 7.8).
       Upgrades.restore(h, upgrade);
     }
+    // Envoy's upstream protocol: HTTP/2 for an http2 cluster (or use_downstream_protocol and an
+    // HTTP/2 request); an upgrade always goes as HTTP/1.1 (no extended CONNECT upstream).
+    http2 = upgrade == null && cluster.protocol().http2(info.protocol() == StreamInfo.HTTP_2);
     connecting = true;
     pendingHead = req;
     upstreamHead = req;
     startAttempt(endpoint);
-    cb.connectionPool().acquire(cluster, endpoint, this);
+    cb.connectionPool().acquire(cluster, endpoint, this, http2);
     if (route.mirrors().length != 0 && !destroyed) {
       // After the original has its connection: a copy to the same cluster never takes the
       // original's idle pooled connection. Copies are made of the head as it went upstream.
@@ -252,6 +273,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
         }
       }
     }
+    if (route.retry() != null && !replayOverflow) {
+      keepForReplay(c);
+    }
     if (connecting) {
       pending().add(c);
       pendingBytes += c.content().readableBytes();
@@ -293,7 +317,33 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
 
   /** Whether the request can be sent again: Weft streams bodies, so only bodiless ones. */
   private boolean replayable() {
-    return !info.expectsBody() && !headReceived && !destroyed && upstreamHead != null;
+    return (!info.expectsBody() || (replay != null && !replayOverflow))
+        && !headReceived
+        && !destroyed
+        && upstreamHead != null;
+  }
+
+  /** Keeps a retained copy of a request chunk for a retry, up to {@link #MAX_REPLAY_BYTES}. */
+  private void keepForReplay(HttpContent c) {
+    replayBytes += c.content().readableBytes();
+    if (replayBytes > MAX_REPLAY_BYTES) {
+      replayOverflow = true;
+      releaseReplay();
+      return;
+    }
+    if (replay == null) {
+      replay = new ArrayDeque<>(4);
+    }
+    replay.add(c.retainedDuplicate());
+  }
+
+  private void releaseReplay() {
+    if (replay != null) {
+      HttpContent c;
+      while ((c = replay.poll()) != null) {
+        ReferenceCountUtil.release(c);
+      }
+    }
   }
 
   /**
@@ -351,10 +401,17 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     startAttempt(info.endpoint());
     connecting = true;
     pendingHead = upstreamHead;
+    if (replay != null && !replayOverflow) {
+      // The body so far goes again, from the kept copies; what arrived meanwhile is among them.
+      releasePendingChunks();
+      for (HttpContent c : replay) {
+        pending().add(c.retainedDuplicate());
+      }
+    }
     if (cb.requestComplete() && !(pending().peekLast() instanceof LastHttpContent)) {
       pending().add(LastHttpContent.EMPTY_LAST_CONTENT);
     }
-    cb.connectionPool().acquire(cluster, info.endpoint(), this);
+    cb.connectionPool().acquire(cluster, info.endpoint(), this, http2);
   }
 
   /**
@@ -406,9 +463,8 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   }
 
   private void startTimeout() {
-    if (route.timeoutMillis() > 0 && timeout == null && !destroyed) {
-      timeout =
-          cb.eventLoop().schedule(this::onTimeout, route.timeoutMillis(), TimeUnit.MILLISECONDS);
+    if (timeoutMillis > 0 && timeout == null && !destroyed) {
+      timeout = cb.eventLoop().schedule(this::onTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -563,16 +619,26 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
         return;
       }
       if (attemptHost != null) {
-        cluster.state().putHttpStatus(attemptHost, status);
+        // Envoy's router: a trailers-only gRPC response counts as its grpc-status's HTTP status.
+        int grpcStatus = info.grpc() ? Grpc.status(r.headers()) : -1;
+        cluster
+            .state()
+            .putHttpStatus(attemptHost, grpcStatus >= 0 ? Grpc.grpcToHttp(grpcStatus) : status);
       }
-      if (route.retry() != null && retryByPolicy(route.retry().onStatus(status))) {
+      if (route.retry() != null
+          && retryByPolicy(
+              route.retry().onStatus(status)
+                  || (info.grpc() && route.retry().onGrpcStatus(Grpc.status(r.headers()))))) {
         // Drop this answer and its connection; the retry is scheduled.
         cancelPerTryTimer();
         ReferenceCountUtil.release(msg);
         discardUpstream();
         return;
       }
-      if (retriesExhausted && route.retry() != null && route.retry().onStatus(status)) {
+      if (retriesExhausted
+          && route.retry() != null
+          && (route.retry().onStatus(status)
+              || (info.grpc() && route.retry().onGrpcStatus(Grpc.status(r.headers()))))) {
         info.responseFlags("URX");
       }
       onResponseHead(r);
@@ -726,6 +792,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       timeout = null;
     }
     releasePending();
+    releaseReplay();
     if (connecting && cluster != null && info.endpoint() != null) {
       // Waiting for a pooled connection: leave the queue (and its pending slot).
       cb.connectionPool().cancel(this, info.endpoint(), cluster);
@@ -759,7 +826,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     return pending;
   }
 
-  private void releasePending() {
+  private void releasePendingChunks() {
     if (pending != null) {
       HttpContent c;
       while ((c = pending.poll()) != null) {
@@ -767,6 +834,10 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       }
       pendingBytes = 0;
     }
+  }
+
+  private void releasePending() {
+    releasePendingChunks();
     if (pendingHead != null) {
       ReferenceCountUtil.release(pendingHead);
       pendingHead = null;

@@ -120,4 +120,13 @@ final class UpstreamHeaders {
     }
     return "https".equalsIgnoreCase(xfp) ? "https" : "http";
   }
+
+  /** Sets {@code x-envoy-expected-rq-timeout-ms} to {@code millis} (removed when 0: none). */
+  static void expectedTimeout(HttpHeaders h, long millis) {
+    if (millis > 0) {
+      h.set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, millis);
+    } else {
+      h.remove(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS);
+    }
+  }
 }

@@ -43,6 +43,8 @@ final class IstioSeries {
       String authority,
       int code,
       String flags,
+      boolean grpc,
+      int grpcStatus,
       MetricOverrides overrides) {
     Key(
         PeerMetadata peer,
@@ -51,7 +53,7 @@ final class IstioSeries {
         String authority,
         int code,
         String flags) {
-      this(peer, principal, mutualTls, authority, code, flags, null);
+      this(peer, principal, mutualTls, authority, code, flags, false, -1, null);
     }
   }
 

@@ -166,6 +166,8 @@ public final class IstioTelemetry {
         authority,
         code,
         flags,
+        false,
+        -1,
         durationMillis,
         requestBytes,
         responseBytes,
@@ -174,7 +176,9 @@ public final class IstioTelemetry {
 
   /**
    * Records one finished stream through {@code cluster}, its metrics customised by {@code
-   * overrides} (its connection manager's {@code istio.stats}, or null).
+   * overrides} (its connection manager's {@code istio.stats}, or null); a gRPC request is labelled
+   * {@code request_protocol="grpc"} with its {@code grpc_response_status} (empty when the response
+   * carried none).
    */
   public void record(
       ClusterStats cluster,
@@ -184,6 +188,8 @@ public final class IstioTelemetry {
       String authority,
       int code,
       String flags,
+      boolean grpc,
+      int grpcStatus,
       long durationMillis,
       long requestBytes,
       long responseBytes,
@@ -201,6 +207,8 @@ public final class IstioTelemetry {
             inbound ? authority : null,
             code,
             flags,
+            grpc,
+            grpcStatus,
             overrides);
     IstioSeries s = cluster.istio.get(key);
     if (s == null) {
@@ -209,7 +217,15 @@ public final class IstioTelemetry {
         // unknown peer and service, so that a client cannot grow the proxy's memory.
         key =
             new IstioSeries.Key(
-                PeerMetadata.UNKNOWN, null, mutualTls, null, code, flags, overrides);
+                PeerMetadata.UNKNOWN,
+                null,
+                mutualTls,
+                null,
+                code,
+                flags,
+                grpc,
+                grpcStatus,
+                overrides);
         overflow.increment();
       }
       s = cluster.istio.computeIfAbsent(key, k -> series(cluster, k));
@@ -348,10 +364,13 @@ public final class IstioTelemetry {
     label(sb, "destination_service_name", serviceName);
     label(sb, "destination_service_namespace", serviceNamespace);
     label(sb, "destination_cluster", dest.clusterId());
-    label(sb, "request_protocol", tcp ? "tcp" : "http");
+    label(sb, "request_protocol", tcp ? "tcp" : k.grpc() ? "grpc" : "http");
     if (!tcp) {
       label(sb, "response_code", Integer.toString(k.code()));
-      label(sb, "grpc_response_status", "");
+      label(
+          sb,
+          "grpc_response_status",
+          k.grpc() && k.grpcStatus() >= 0 ? Integer.toString(k.grpcStatus()) : "");
     }
     label(sb, "response_flags", k.flags());
     // Istio reports the policy only on the destination side ("unknown" at the source).

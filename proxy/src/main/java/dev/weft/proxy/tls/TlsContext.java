@@ -37,10 +37,12 @@ import javax.net.ssl.SSLException;
  * tls_certificate_sds_secret_configs} (one), {@code validation_context}, {@code
  * validation_context_sds_secret_config} or {@code combined_validation_context} (its default
  * context's SAN matchers plus the SDS secret's {@code trusted_ca}), {@code trusted_ca}, {@code
- * match_subject_alt_names}, {@code match_typed_subject_alt_names}, {@code alpn_protocols} ({@code
- * h2} is dropped: Weft speaks HTTP/1.1), {@code tls_params} (protocol versions, {@code
- * cipher_suites}); downstream {@code require_client_certificate}; upstream {@code sni}. Anything
- * else set is rejected, never ignored. Thread-safe.
+ * match_subject_alt_names}, {@code match_typed_subject_alt_names}, {@code alpn_protocols} (a server
+ * offers them all, {@code h2} included, and the connection is HTTP/2 when the client then sends the
+ * preface; a client leaves {@code h2} out, because the cluster's protocol options, not ALPN, decide
+ * what it speaks), {@code tls_params} (protocol versions, {@code cipher_suites}); downstream {@code
+ * require_client_certificate}; upstream {@code sni}. Anything else set is rejected, never ignored.
+ * Thread-safe.
  */
 public final class TlsContext {
   private static final System.Logger logger = System.getLogger(TlsContext.class.getName());
@@ -154,7 +156,7 @@ public final class TlsContext {
     this.adsSecrets = List.copyOf(ads);
     List<String> a = new ArrayList<>();
     for (String p : c.getAlpnProtocolsList()) {
-      if (!p.equals("h2") && !p.equals("h2c")) {
+      if (server || (!p.equals("h2") && !p.equals("h2c"))) {
         a.add(p);
       }
     }

@@ -19,6 +19,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
@@ -30,7 +31,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Keep-alive HTTP/1.1 connections to upstream endpoints, one pool per event loop (so no locks): a
  * request reuses the most recently released idle connection to its (cluster, endpoint), or opens a
- * new one on the same loop. Idle connections that the upstream closes leave the pool.
+ * new one on the same loop. Idle connections that the upstream closes leave the pool. Requests to
+ * HTTP/2 clusters take streams of multiplexed connections instead ({@link Http2Connections}).
  *
  * <p>Envoy's HTTP/1.1 pool limits ({@code conn_pool_base.cc}): a new connection needs a free {@code
  * max_connections} slot of the cluster (counted across loops), except that a pool with no
@@ -38,6 +40,8 @@ import java.util.concurrent.TimeUnit;
  * endpoint on this loop, within the cluster's {@code max_pending_requests}, and beyond that it
  * fails with {@link UpstreamStream#onUpstreamOverflow()} (503 {@code UO}). A connection closes
  * after {@code max_requests_per_connection} requests and after {@code idle_timeout} in the pool.
+ * HTTP/2 connections are not held to {@code max_connections} and {@code max_pending_requests} yet
+ * (their streams are to {@code max_requests}, counted by the router for both versions).
  */
 public final class ConnectionPool {
   private static final int MAX_IDLE_PER_ENDPOINT = 256;
@@ -55,6 +59,7 @@ public final class ConnectionPool {
   private final EventLoop loop;
   private final Class<? extends SocketChannel> channelClass;
   private final HashMap<String, ArrayDeque<Channel>> idle = new HashMap<>();
+  private final Http2Connections h2 = new Http2Connections();
 
   /** Connections (open or opening) on this loop, by endpoint pool key. */
   private final HashMap<String, int[]> open = new HashMap<>();
@@ -75,6 +80,28 @@ public final class ConnectionPool {
    * it with {@link UpstreamStream#onUpstreamOverflow()}.
    */
   public void acquire(ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream) {
+    acquire(cluster, endpoint, stream, false);
+  }
+
+  /**
+   * Gives {@code stream} a connection to {@code endpoint}, or with {@code http2} a stream of a
+   * multiplexed HTTP/2 connection to it ({@link Http2Connections}); either way the stream talks
+   * HTTP/1.1 message objects through the channel it gets.
+   */
+  public void acquire(
+      ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream, boolean http2) {
+    if (http2) {
+      Http2Connections.Connection c = h2.pick(endpoint, cluster.protocol().maxConcurrentStreams());
+      if (c != null) {
+        c.openStream(stream, this);
+        return;
+      }
+    }
+    if (http2) {
+      // A new multiplexed connection; the HTTP/1.1 connection limits below do not count it.
+      connect(cluster, endpoint, stream, true);
+      return;
+    }
     ArrayDeque<Channel> q = idle.get(endpoint.poolKey());
     if (q != null) {
       Channel ch;
@@ -113,7 +140,7 @@ public final class ConnectionPool {
       // request never waits for connections that other loops hold.
       state.connections.incrementAndGet();
     }
-    connect(cluster, endpoint, stream);
+    connect(cluster, endpoint, stream, false);
   }
 
   /** Forgets a request waiting for a connection (its stream ended first). */
@@ -124,9 +151,12 @@ public final class ConnectionPool {
     }
   }
 
-  private void connect(ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream) {
-    int[] local = open.computeIfAbsent(endpoint.poolKey(), k -> new int[1]);
-    local[0]++;
+  private void connect(
+      ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream, boolean http2) {
+    if (!http2) {
+      int[] local = open.computeIfAbsent(endpoint.poolKey(), k -> new int[1]);
+      local[0]++;
+    }
     TlsContext tls = endpoint.tls();
     SslContext ssl = null;
     if (tls != null) {
@@ -134,7 +164,9 @@ public final class ConnectionPool {
         ssl = tls.sslContext();
       } catch (TlsConfigException e) {
         tls.stats().connectionError();
-        connectionGone(cluster, endpoint);
+        if (!http2) {
+          connectionGone(cluster, endpoint);
+        }
         UpstreamTlsFailure failure = new UpstreamTlsFailure("TLS_error: " + e.getMessage(), e);
         // Reported later, as a failed connect would be, not from inside the caller.
         loop.execute(() -> stream.onUpstreamConnectFailed(failure));
@@ -142,7 +174,8 @@ public final class ConnectionPool {
       }
     }
     SslContext sslContext = ssl;
-    UpstreamHandler handler = new UpstreamHandler(this, endpoint, cluster);
+    UpstreamHandler handler = http2 ? null : new UpstreamHandler(this, endpoint, cluster);
+    Http2Connections.Connection[] h2conn = new Http2Connections.Connection[1];
     Bootstrap b =
         new Bootstrap()
             .group(loop)
@@ -167,14 +200,21 @@ public final class ConnectionPool {
                       h.setHandshakeTimeoutMillis(cluster.connectTimeoutMillis());
                       ch.pipeline().addLast(h);
                     }
-                    ch.pipeline().addLast(new HttpClientCodec(CODEC, false, false), handler);
+                    if (http2) {
+                      h2conn[0] = h2.add(ch, cluster, endpoint);
+                      h2conn[0].openStream(stream, ConnectionPool.this);
+                    } else {
+                      ch.pipeline().addLast(new HttpClientCodec(CODEC, false, false), handler);
+                    }
                   }
                 });
     keepalive(b, cluster.policy().keepalive());
     ChannelFuture f = b.connect(endpoint.address());
     f.addListener(
         future -> {
-          if (future.isSuccess() && sslContext != null) {
+          if (http2) {
+            http2Connected(f, cluster, endpoint, tls, h2conn[0]);
+          } else if (future.isSuccess() && sslContext != null) {
             awaitHandshake(f.channel(), tls, handler, stream);
           } else if (future.isSuccess()) {
             handler.attach(stream);
@@ -186,6 +226,41 @@ public final class ConnectionPool {
             stream.onUpstreamConnectFailed(future.cause());
           }
         });
+  }
+
+  /** A new HTTP/2 connection is ready (connected, TLS handshake done) or failed. */
+  private static void http2Connected(
+      ChannelFuture f,
+      ClusterConfig cluster,
+      Endpoint endpoint,
+      TlsContext tls,
+      Http2Connections.Connection c) {
+    if (!f.isSuccess()) {
+      cluster.stats().connectFailed();
+      endpoint.stats().connectFailed();
+      if (c != null) {
+        c.failed(f.cause());
+      }
+      return;
+    }
+    SslHandler ssl = f.channel().pipeline().get(SslHandler.class);
+    if (ssl == null) {
+      c.ready();
+      return;
+    }
+    ssl.handshakeFuture()
+        .addListener(
+            hf -> {
+              if (hf.isSuccess()) {
+                tls.stats().handshake(reused(ssl), true);
+                c.ready();
+              } else {
+                tls.stats().connectionError();
+                f.channel().close();
+                c.failed(
+                    new UpstreamTlsFailure(UpstreamTlsFailure.reasonOf(hf.cause()), hf.cause()));
+              }
+            });
   }
 
   /**
@@ -272,6 +347,11 @@ public final class ConnectionPool {
   public void release(Channel ch) {
     UpstreamHandler h = (UpstreamHandler) ch.pipeline().last();
     h.detach();
+    if (ch instanceof Http2StreamChannel) {
+      // An HTTP/2 stream is used once; it closes when both sides ended it (or is reset now).
+      ch.close();
+      return;
+    }
     if (!ch.isActive()) {
       return;
     }
@@ -375,6 +455,11 @@ public final class ConnectionPool {
     if (shortest != Long.MAX_VALUE) {
       armSweep(shortest);
     }
+  }
+
+  /** Open HTTP/2 connections to all endpoints (for tests and the admin). */
+  public int http2Count() {
+    return h2.count();
   }
 
   /** Idle connections to all endpoints (for tests and the admin). */

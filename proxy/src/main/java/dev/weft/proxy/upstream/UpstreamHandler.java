@@ -4,7 +4,9 @@ import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -16,14 +18,24 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   private final ConnectionPool pool;
   private final Endpoint endpoint;
   private final ClusterConfig cluster;
+  private final boolean multiplexed;
   private UpstreamStream stream;
   private long requests;
   private long idleSince;
 
   UpstreamHandler(ConnectionPool pool, Endpoint endpoint, ClusterConfig cluster) {
+    this(pool, endpoint, cluster, false);
+  }
+
+  /**
+   * @param multiplexed the handler of one HTTP/2 stream (the connection counts itself)
+   */
+  UpstreamHandler(
+      ConnectionPool pool, Endpoint endpoint, ClusterConfig cluster, boolean multiplexed) {
     this.pool = pool;
     this.endpoint = endpoint;
     this.cluster = cluster;
+    this.multiplexed = multiplexed;
   }
 
   Endpoint endpoint() {
@@ -61,8 +73,10 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    cluster.stats().connectionOpened();
-    endpoint.stats().connectionOpened();
+    if (!multiplexed) {
+      cluster.stats().connectionOpened();
+      endpoint.stats().connectionOpened();
+    }
     ctx.fireChannelActive();
   }
 
@@ -81,6 +95,11 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       s.onUpstreamClosed("protocol error");
       return;
+    }
+    if (multiplexed && obj instanceof HttpMessage m) {
+      // The HTTP/2 translation's bookkeeping headers never leave the proxy.
+      m.headers().remove(ExtensionHeaderNames.STREAM_ID.text());
+      m.headers().remove(ExtensionHeaderNames.SCHEME.text());
     }
     s.onUpstreamResponse(obj);
   }
@@ -103,13 +122,18 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    cluster.stats().connectionClosed();
-    endpoint.stats().connectionClosed();
+    if (!multiplexed) {
+      cluster.stats().connectionClosed();
+      endpoint.stats().connectionClosed();
+    }
     UpstreamStream s = stream;
     stream = null;
-    pool.connectionClosed(this, ctx.channel());
+    if (!multiplexed) {
+      // An HTTP/2 stream is no pooled connection (Http2Connections counts its connection).
+      pool.connectionClosed(this, ctx.channel());
+    }
     if (s != null) {
-      s.onUpstreamClosed("connection termination");
+      s.onUpstreamClosed(multiplexed ? "remote reset" : "connection termination");
     }
   }
 

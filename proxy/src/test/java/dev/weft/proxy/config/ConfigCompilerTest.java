@@ -165,14 +165,14 @@ class ConfigCompilerTest {
   void rejectsWhatItDoesNotSupport() {
     HttpConnectionManager h2 =
         Xds.hcm()
-            .setCodecType(HttpConnectionManager.CodecType.HTTP2)
+            .setCodecType(HttpConnectionManager.CodecType.HTTP3)
             .setRds(
                 io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds
                     .newBuilder()
                     .setRouteConfigName("r"))
             .build();
     assertThatThrownBy(() -> compiler.listener(Xds.listener("l", 1, h2)))
-        .hasMessage("listener l: codec_type HTTP2 is not supported (HTTP/1.1 only)");
+        .hasMessage("listener l: codec_type HTTP3 is not supported (HTTP/3)");
 
     HttpConnectionManager unknownFilter =
         HttpConnectionManager.newBuilder()

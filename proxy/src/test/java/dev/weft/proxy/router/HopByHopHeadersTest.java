@@ -12,7 +12,7 @@ class HopByHopHeadersTest {
         .add("x-a", "1")
         .add("x-b", "2")
         .add("keep-alive", "timeout=5")
-        .add("te", "trailers")
+        .add("te", "gzip")
         .add("transfer-encoding", "chunked")
         .add("x-keep", "3");
   }
@@ -40,6 +40,17 @@ class HopByHopHeadersTest {
     HttpHeaders several = headers().add("connection", "keep-alive").add("connection", "x-b");
     HopByHopHeaders.strip(several);
     assertThat(several.names()).containsExactlyInAnyOrder("x-a", "transfer-encoding", "x-keep");
+  }
+
+  @Test
+  void teTrailersStaysAndOtherCodingsGo() {
+    // gRPC over HTTP/2 needs "te: trailers" end to end; Envoy forwards exactly that value.
+    HttpHeaders h = new DefaultHttpHeaders().add("te", "gzip, trailers;q=0.5").add("x-a", "1");
+    HopByHopHeaders.strip(h);
+    assertThat(h.get("te")).isEqualTo("trailers");
+    HttpHeaders other = new DefaultHttpHeaders().add("te", "gzip").add("x-a", "1");
+    HopByHopHeaders.strip(other);
+    assertThat(other.names()).containsExactly("x-a");
   }
 
   @Test

@@ -166,6 +166,20 @@ class IstioTelemetryTest {
   }
 
   @Test
+  void grpcRequestsAreLabelledWithTheirProtocolAndStatus() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(SERVER, "id", true);
+    stats.telemetry(t);
+    ClusterStats inbound = stats.cluster("inbound|9898||");
+    // Istio: request_protocol "grpc" and the response's grpc-status (200 with UNAVAILABLE here).
+    t.record(inbound, null, null, false, "podinfo.demo:9898", 200, "-", true, 14, 1, 0, 0, null);
+    t.record(inbound, null, null, false, "podinfo.demo:9898", 200, "-", false, -1, 1, 0, 0, null);
+    assertThat(stats.prometheus())
+        .contains("request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"14\",")
+        .contains("request_protocol=\"http\",response_code=\"200\",grpc_response_status=\"\",");
+  }
+
+  @Test
   void requestsCannotGrowTheSeriesWithoutBound() {
     ProxyStats stats = new ProxyStats();
     IstioTelemetry t = new IstioTelemetry(SERVER, "id", true);
@@ -208,9 +222,9 @@ class IstioTelemetryTest {
                     Map.of("team", "payments", "request_protocol", "h")),
                 "request_duration_milliseconds",
                 new MetricOverrides.Override(true, java.util.Set.of(), Map.of())));
-    t.record(inbound, null, null, false, "podinfo:9898", 200, "-", 3, 0, 0, o);
-    t.record(inbound, null, null, false, "podinfo:9898", 503, "-", 3, 0, 0, o);
-    t.record(inbound, null, null, false, "podinfo:9898", 200, "-", 3, 0, 0, null);
+    t.record(inbound, null, null, false, "podinfo:9898", 200, "-", false, -1, 3, 0, 0, o);
+    t.record(inbound, null, null, false, "podinfo:9898", 503, "-", false, -1, 3, 0, 0, o);
+    t.record(inbound, null, null, false, "podinfo:9898", 200, "-", false, -1, 3, 0, 0, null);
     String m = stats.prometheus();
     java.util.List<String> requests =
         m.lines().filter(l -> l.startsWith("istio_requests_total{")).toList();

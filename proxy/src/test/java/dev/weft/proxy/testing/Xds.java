@@ -165,6 +165,27 @@ public final class Xds {
         .build();
   }
 
+  /**
+   * {@code c} with Envoy's upstream HTTP/2 ({@code typed_extension_protocol_options
+   * envoy.extensions.upstreams.http.v3.HttpProtocolOptions explicit_http_config
+   * http2_protocol_options}, as Istio writes it for {@code grpc}/{@code http2} ports).
+   */
+  public static Cluster http2(Cluster c) {
+    var options =
+        io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.newBuilder()
+            .setExplicitHttpConfig(
+                io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                    .ExplicitHttpConfig.newBuilder()
+                    .setHttp2ProtocolOptions(
+                        io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions
+                            .getDefaultInstance()))
+            .build();
+    return c.toBuilder()
+        .putTypedExtensionProtocolOptions(
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.pack(options))
+        .build();
+  }
+
   public static ClusterLoadAssignment assignment(String name, InetSocketAddress... endpoints) {
     LocalityLbEndpoints.Builder l = LocalityLbEndpoints.newBuilder();
     for (InetSocketAddress a : endpoints) {

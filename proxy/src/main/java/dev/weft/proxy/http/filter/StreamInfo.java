@@ -16,6 +16,12 @@ import java.util.Map;
  * event loop.
  */
 public final class StreamInfo {
+  /**
+   * The protocol of a request that arrived on an HTTP/2 stream (Envoy's {@code %PROTOCOL%} prints
+   * {@code HTTP/2}); its message is translated to HTTP/1.1 objects for the filters.
+   */
+  public static final HttpVersion HTTP_2 = new HttpVersion("HTTP", 2, 0, true);
+
   final long startMillis = System.currentTimeMillis();
   final long startNanos = System.nanoTime();
   private String method;
@@ -189,6 +195,27 @@ public final class StreamInfo {
   /** The response status sent downstream, 0 when none. */
   public int responseCode() {
     return code;
+  }
+
+  private boolean grpc;
+  private int grpcStatus = -1;
+
+  /** Whether the request is gRPC ({@code content-type: application/grpc...}). */
+  public boolean grpc() {
+    return grpc;
+  }
+
+  public void grpc(boolean grpc) {
+    this.grpc = grpc;
+  }
+
+  /** The response's {@code grpc-status} (from its headers or trailers), or -1. */
+  public int grpcStatus() {
+    return grpcStatus;
+  }
+
+  public void grpcStatus(int status) {
+    this.grpcStatus = status;
   }
 
   public void responseCode(int code) {

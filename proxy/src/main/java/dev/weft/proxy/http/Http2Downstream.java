@@ -1,0 +1,227 @@
+package dev.weft.proxy.http;
+
+import dev.weft.proxy.config.DownstreamLimits;
+import dev.weft.proxy.upstream.Http2Windows;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.ReferenceCountUtil;
+import java.util.List;
+
+/**
+ * HTTP/2 on a downstream connection of an HTTP connection manager (Envoy's {@code codec_type:
+ * AUTO}): the first bytes the client sends (after TLS, if any) decide the protocol. The HTTP/2
+ * connection preface (RFC 9113 3.4, sent with prior knowledge on cleartext, or after ALPN {@code
+ * h2} over TLS) makes the connection HTTP/2; anything else stays HTTP/1.1.
+ *
+ * <p>An HTTP/2 connection runs Netty's {@link Http2FrameCodec} and {@link Http2MultiplexHandler}:
+ * one child channel per stream, whose frames {@link Http2StreamFrameToHttpObjectCodec} turns into
+ * the HTTP/1.1 message objects the rest of the proxy handles, so that each stream gets its own
+ * {@link HttpConnectionManager} (in stream mode) and {@link HttpStream}: filters, routing, retries,
+ * stats and the access log are those of HTTP/1.1. Bodies stream; flow control is end to end: a
+ * stream stops reading (and so stops granting the client window) when its upstream is not writable,
+ * and a stream whose window is exhausted reports itself unwritable, which stops reading from the
+ * upstream.
+ *
+ * <p>Limits (Envoy's {@code http2_protocol_options} and its CVE-2023-44487 mitigation): {@link
+ * #MAX_CONCURRENT_STREAMS} streams per connection, the connection manager's {@code
+ * max_request_headers_kb} as {@code SETTINGS_MAX_HEADER_LIST_SIZE} (a larger header list gets 431),
+ * and at most {@link #MAX_RESETS_PER_WINDOW} stream resets per {@link #RESET_WINDOW_SECONDS}
+ * seconds, beyond which the connection gets GOAWAY and is closed. The connection manager's {@code
+ * idle_timeout} closes a connection without open streams.
+ */
+public final class Http2Downstream {
+  /**
+   * Envoy's default {@code max_concurrent_streams} is 2^31-1; Weft chooses 1024, which bounds what
+   * one connection can make the proxy hold at once.
+   */
+  public static final int MAX_CONCURRENT_STREAMS = 1024;
+
+  /** Stream resets a client may cause (RST_STREAM sent or received) per window. */
+  public static final int MAX_RESETS_PER_WINDOW = 200;
+
+  public static final int RESET_WINDOW_SECONDS = 30;
+
+  /** How long streams in flight may finish after GOAWAY when a connection is closed. */
+  public static final long DRAIN_MILLIS = 1000;
+
+  private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
+  private static final int PREFACE_LENGTH = PREFACE.readableBytes();
+
+  /** {@code PRI * HTTP/2.0\r\n\r\n}: a client that sent this means HTTP/2. */
+  private static final int PRI_LINE_LENGTH = 18;
+
+  private Http2Downstream() {}
+
+  /**
+   * The handler that goes in front of the HTTP/1.1 handlers ({@link DownstreamReads}, the server
+   * codec, {@code manager}) and replaces them when the client speaks HTTP/2.
+   */
+  public static ChannelInboundHandlerAdapter sniffer(
+      HttpConnectionManager manager, boolean http2Only) {
+    return new Sniffer(manager, http2Only);
+  }
+
+  /**
+   * Reads the first bytes: the whole preface switches the connection to HTTP/2; a mismatch within
+   * the first 18 bytes ({@code PRI * HTTP/2.0\r\n\r\n}) hands every byte to HTTP/1.1; the request
+   * line of the preface followed by anything but {@code SM\r\n\r\n} is an invalid preface, and the
+   * connection is closed, as is any mismatch under {@code codec_type: HTTP2}.
+   */
+  private static final class Sniffer extends ByteToMessageDecoder {
+    private final HttpConnectionManager manager;
+    private final boolean http2Only;
+
+    Sniffer(HttpConnectionManager manager, boolean http2Only) {
+      this.manager = manager;
+      this.http2Only = http2Only;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+      int n = Math.min(in.readableBytes(), PREFACE_LENGTH);
+      int mismatch = -1;
+      for (int i = 0; i < n; i++) {
+        if (in.getByte(in.readerIndex() + i) != PREFACE.getByte(i)) {
+          mismatch = i;
+          break;
+        }
+      }
+      if (mismatch >= PRI_LINE_LENGTH || (mismatch >= 0 && http2Only)) {
+        in.skipBytes(in.readableBytes());
+        manager.invalidPreface();
+        ctx.close();
+        return;
+      }
+      ChannelPipeline p = ctx.pipeline();
+      if (mismatch >= 0) {
+        // HTTP/1.1: the bytes go on to the codec as they came.
+        p.remove(this);
+        return;
+      }
+      if (n < PREFACE_LENGTH) {
+        return; // wait for more
+      }
+      // HTTP/2: the HTTP/1.1 handlers go; the frame codec takes the bytes, preface included.
+      p.remove(DownstreamReads.class);
+      p.remove(HttpServerCodec.class);
+      p.remove(manager);
+      Runnable closed = manager.tunnelled();
+      install(p, manager, closed);
+      p.remove(this);
+    }
+  }
+
+  private static void install(
+      ChannelPipeline p, HttpConnectionManager template, Runnable onClosed) {
+    DownstreamLimits limits = template.limits();
+    Http2Settings settings =
+        Http2Settings.defaultSettings()
+            .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+            .initialWindowSize(Http2Windows.STREAM_WINDOW)
+            .maxHeaderListSize(limits.maxRequestHeadersKb() * 1024L);
+    Http2FrameCodec codec =
+        Http2FrameCodecBuilder.forServer()
+            .initialSettings(settings)
+            .validateHeaders(true)
+            .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
+            .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
+            // On close (drain): GOAWAY, then streams in flight get this long to finish.
+            .gracefulShutdownTimeoutMillis(DRAIN_MILLIS)
+            .build();
+    ConnectionTail tail = new ConnectionTail(template, onClosed);
+    Http2MultiplexHandler mux =
+        new Http2MultiplexHandler(
+            new ChannelInitializer<Http2StreamChannel>() {
+              @Override
+              protected void initChannel(Http2StreamChannel ch) {
+                tail.streamOpened();
+                ch.closeFuture().addListener(f -> tail.streamClosed());
+                ch.pipeline()
+                    .addLast(
+                        new Http2StreamFrameToHttpObjectCodec(true, true), template.forStream());
+              }
+            });
+    p.addLast(codec, mux, tail);
+    tail.startIdle(p.channel());
+    Http2Windows.widen(codec, p.channel());
+    template.dataPlane().http2Connection(p.channel());
+  }
+
+  /**
+   * The last handler of an HTTP/2 connection: connection-level frames the multiplexer passes on
+   * (SETTINGS, PING, GOAWAY) end here; the connection's close is counted once.
+   */
+  private static final class ConnectionTail extends ChannelInboundHandlerAdapter {
+    private final HttpConnectionManager template;
+    private final Runnable onClosed;
+    private LazyTimeout idle;
+    private int streams;
+
+    ConnectionTail(HttpConnectionManager template, Runnable onClosed) {
+      this.template = template;
+      this.onClosed = onClosed;
+    }
+
+    /**
+     * Envoy's {@code idle_timeout} for an HTTP/2 connection: no stream open for that long, and it
+     * is closed (GOAWAY first), counted under {@code downstream_cx_idle_timeout}.
+     */
+    void startIdle(Channel ch) {
+      idle =
+          new LazyTimeout(
+              ch.eventLoop(),
+              template.limits().idleTimeoutMillis(),
+              () -> {
+                if (streams == 0 && ch.isActive()) {
+                  template.idleTimedOut();
+                  ch.close();
+                }
+              });
+      idle.start();
+    }
+
+    void streamOpened() {
+      if (streams++ == 0 && idle != null) {
+        idle.stop();
+      }
+    }
+
+    void streamClosed() {
+      if (--streams == 0 && idle != null) {
+        idle.start();
+      }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (idle != null) {
+        idle.cancel();
+      }
+      onClosed.run();
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+}
