@@ -2,6 +2,8 @@ package dev.weft.proxy.config;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weft.proxy.filters.rbac.NetworkRbac;
+import dev.weft.proxy.filters.rbac.RbacEngine;
 import dev.weft.proxy.http.filter.HttpFilterChain;
 import dev.weft.proxy.http.filter.HttpFilterFactory;
 import dev.weft.proxy.http.filter.HttpFilterRegistry;
@@ -49,6 +51,9 @@ public final class ConfigCompiler {
   static final String TCP_PROXY_FILTER = "envoy.filters.network.tcp_proxy";
   static final String ROUTER_FILTER = "envoy.filters.http.router";
   static final String CONNECTION_LIMIT_FILTER = "envoy.filters.network.connection_limit";
+  static final String NETWORK_RBAC_FILTER = "envoy.filters.network.rbac";
+  static final String NETWORK_RBAC_TYPE =
+      "type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC";
   static final String CONNECTION_LIMIT_TYPE =
       "type.googleapis.com/envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit";
   static final int DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -369,7 +374,7 @@ public final class ConfigCompiler {
             ? downstreamTls(where, listenerName, chain.getTransportSocket())
             : null;
     int n = chain.getFiltersCount();
-    if (n < 1 || n > 2) {
+    if (n < 1) {
       throw new InvalidResourceException(
           where
               + "the filter chain must have the filter "
@@ -377,11 +382,23 @@ public final class ConfigCompiler {
               + " or "
               + TCP_PROXY_FILTER
               + ", optionally after "
-              + CONNECTION_LIMIT_FILTER);
+              + CONNECTION_LIMIT_FILTER
+              + " and "
+              + NETWORK_RBAC_FILTER);
     }
     ConnectionLimitConfig limit = null;
-    if (n == 2) {
-      limit = connectionLimit(where, chain.getFilters(0));
+    List<NetworkRbac> rbac = new ArrayList<>();
+    for (int i = 0; i < n - 1; i++) {
+      Filter f = chain.getFilters(i);
+      if (f.getName().equals(NETWORK_RBAC_FILTER)
+          || f.getTypedConfig().getTypeUrl().equals(NETWORK_RBAC_TYPE)) {
+        rbac.add(networkRbac(where, f));
+      } else if (limit == null) {
+        limit = connectionLimit(where, f);
+      } else {
+        throw new InvalidResourceException(
+            where + "unsupported network filter '" + f.getName() + "' before the last one");
+      }
     }
     Filter filter = chain.getFilters(n - 1);
     if (filter.getTypedConfig().getTypeUrl().equals(TypeUrls.TCP_PROXY)) {
@@ -390,12 +407,19 @@ public final class ConfigCompiler {
           match,
           tcpProxy(where, unpack(where, filter.getTypedConfig(), TcpProxy.class)),
           limit,
-          tls);
+          tls,
+          rbac);
     }
     if (!filter.getName().equals(HCM_FILTER)
         && !filter.getTypedConfig().getTypeUrl().equals(TypeUrls.HTTP_CONNECTION_MANAGER)) {
       throw new InvalidResourceException(
           where + "unsupported network filter '" + filter.getName() + "'");
+    }
+    if (!rbac.isEmpty()) {
+      // Weft evaluates network RBAC only in front of a TCP proxy; before a connection manager the
+      // HTTP RBAC filter is the one Istio generates.
+      throw new InvalidResourceException(
+          where + NETWORK_RBAC_FILTER + " is supported only before " + TCP_PROXY_FILTER);
     }
     HttpConnectionManager hcm = unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
     return new FilterChainConfig(
@@ -469,6 +493,30 @@ public final class ConfigCompiler {
             : TcpProxyConfig.DEFAULT_IDLE_TIMEOUT_MILLIS;
     return new TcpProxyConfig(
         t.getStatPrefix(), clusters, total, idle, stats.tcpProxy(t.getStatPrefix()));
+  }
+
+  /**
+   * Compiles {@code envoy.filters.network.rbac}: {@code stat_prefix}, {@code rules} (absent: no
+   * enforcement) and {@code shadow_rules}; a matcher Weft cannot evaluate is a NACK.
+   */
+  private NetworkRbac networkRbac(String where, Filter filter) throws InvalidResourceException {
+    io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC r =
+        unpack(
+            where,
+            filter.getTypedConfig(),
+            io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.class);
+    String w = where + NETWORK_RBAC_FILTER + ": ";
+    if (r.hasMatcher() || r.hasShadowMatcher()) {
+      throw new InvalidResourceException(w + "matcher and shadow_matcher are not supported");
+    }
+    try {
+      RbacEngine rules = r.hasRules() ? RbacEngine.compile(r.getRules()) : null;
+      RbacEngine shadow = r.hasShadowRules() ? RbacEngine.compile(r.getShadowRules()) : null;
+      return new NetworkRbac(
+          r.getStatPrefix(), rules, shadow, stats.networkRbac(r.getStatPrefix()));
+    } catch (InvalidResourceException e) {
+      throw new InvalidResourceException(w + e.getMessage());
+    }
   }
 
   /**

@@ -12,13 +12,30 @@ import dev.weft.proxy.tls.TlsContext;
  * @param networkFilter the terminal network filter
  * @param connectionLimit the chain's {@code envoy.filters.network.connection_limit}, or null
  * @param tls the chain's {@code envoy.transport_sockets.tls} context, or null for plaintext
+ * @param rbac the chain's {@code envoy.filters.network.rbac} filters, in order (only before a TCP
+ *     proxy), evaluated once the connection is established
  */
 public record FilterChainConfig(
     String name,
     FilterChainMatch match,
     NetworkFilterConfig networkFilter,
     ConnectionLimitConfig connectionLimit,
-    TlsContext tls) {
+    TlsContext tls,
+    java.util.List<dev.weft.proxy.filters.rbac.NetworkRbac> rbac) {
+
+  public FilterChainConfig {
+    rbac = java.util.List.copyOf(rbac);
+  }
+
+  /** A chain without network RBAC. */
+  public FilterChainConfig(
+      String name,
+      FilterChainMatch match,
+      NetworkFilterConfig networkFilter,
+      ConnectionLimitConfig connectionLimit,
+      TlsContext tls) {
+    this(name, match, networkFilter, connectionLimit, tls, java.util.List.of());
+  }
 
   /** A plaintext chain without a connection limit. */
   public FilterChainConfig(String name, FilterChainMatch match, NetworkFilterConfig networkFilter) {

@@ -5,6 +5,7 @@ import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.TcpProxyConfig;
+import dev.weft.proxy.filters.rbac.NetworkRbac;
 import dev.weft.proxy.http.DataPlane;
 import dev.weft.proxy.http.DownstreamReads;
 import dev.weft.proxy.http.Http2Downstream;
@@ -27,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -215,12 +217,49 @@ public final class ListenerManager {
                 manager);
       }
       case TcpProxyConfig tcp -> {
-        if (!addTls(ch, chain.tls(), (peer, sni) -> {}, conn.serverName())) {
-          return;
+        List<NetworkRbac> rbac = chain.rbac();
+        if (rbac.isEmpty()) {
+          if (!addTls(ch, chain.tls(), (peer, sni) -> {}, conn.serverName())) {
+            return;
+          }
+          TcpProxySession.install(ch, dataPlane, tcp);
+        } else if (chain.tls() == null) {
+          if (authorized(ch, rbac, null, conn.serverName())) {
+            TcpProxySession.install(ch, dataPlane, tcp);
+          }
+        } else {
+          // Envoy's network RBAC decides once the connection is established, i.e. after the TLS
+          // handshake, when the peer's principal is known; the TCP proxy (and its upstream
+          // connection) starts only for an allowed connection. The handshake callback runs
+          // before the SslHandler fires decrypted bytes, so none are lost.
+          addTls(
+              ch,
+              chain.tls(),
+              (peer, sni) -> {
+                if (authorized(ch, rbac, peer, sni)) {
+                  TcpProxySession.install(ch, dataPlane, tcp);
+                }
+              },
+              conn.serverName());
         }
-        TcpProxySession.install(ch, dataPlane, tcp);
       }
     }
+  }
+
+  /**
+   * Envoy's {@code envoy.filters.network.rbac} filters of a chain, in order: false (and the
+   * connection is closed, nothing having reached an upstream) when one denies it.
+   */
+  private static boolean authorized(
+      Channel ch, List<NetworkRbac> rbac, dev.weft.proxy.tls.PeerIdentity peer, String sni) {
+    for (NetworkRbac r : rbac) {
+      if (!r.allows(ch.remoteAddress(), ch.localAddress(), peer, sni)) {
+        ch.config().setAutoRead(false);
+        ch.close();
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

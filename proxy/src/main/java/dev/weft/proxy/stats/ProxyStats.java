@@ -20,6 +20,8 @@ public final class ProxyStats {
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, dev.weft.proxy.tls.TlsStats> tls =
       new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, NetworkRbacStats> networkRbacs =
+      new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, TcpProxyStats> tcpProxies = new ConcurrentHashMap<>();
   private volatile TcpConnectionObserver tcpObserver = TcpConnectionObserver.NONE;
 
@@ -74,6 +76,11 @@ public final class ProxyStats {
   /** The state and counters of connection limit filters with stat prefix {@code prefix}. */
   public ConnectionLimitStats connectionLimit(String prefix) {
     return connectionLimits.computeIfAbsent(prefix, ConnectionLimitStats::new);
+  }
+
+  /** The counters of network RBAC filters with stat prefix {@code prefix}. */
+  public NetworkRbacStats networkRbac(String prefix) {
+    return networkRbacs.computeIfAbsent(prefix, NetworkRbacStats::new);
   }
 
   /** The counters of TCP proxy filters with stat prefix {@code prefix} ({@code tcp.<prefix>.*}). */
@@ -137,6 +144,9 @@ public final class ProxyStats {
       for (int i = 1; i <= 5; i++) {
         out.put(h + "downstream_rq_" + i + "xx", l.rqByClass[i].sum());
       }
+    }
+    for (NetworkRbacStats r : networkRbacs.values()) {
+      r.appendTo(out);
     }
     for (ConnectionLimitStats c : connectionLimits.values()) {
       String p = "connection_limit." + c.prefix() + ".";

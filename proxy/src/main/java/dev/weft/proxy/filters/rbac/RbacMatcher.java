@@ -68,7 +68,8 @@ sealed interface RbacMatcher {
   record UrlPath(StringMatch match) implements RbacMatcher {
     @Override
     public boolean matches(RbacRequest r) {
-      return match.matches(r.pathWithoutQuery());
+      String path = r.pathWithoutQuery();
+      return path != null && match.matches(path);
     }
   }
 

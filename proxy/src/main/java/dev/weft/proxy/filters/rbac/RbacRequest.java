@@ -14,6 +14,7 @@ import java.util.List;
 public final class RbacRequest {
   private final HttpHeaders headers;
   private final StreamInfo info;
+  private final boolean connection;
   private String pathOnly;
 
   /**
@@ -21,8 +22,18 @@ public final class RbacRequest {
    * @param info the stream's facts (method, path with query, authority, addresses, metadata)
    */
   public RbacRequest(HttpHeaders headers, StreamInfo info) {
+    this(headers, info, false);
+  }
+
+  /**
+   * @param headers the request headers (empty for a connection)
+   * @param info the stream's or connection's facts
+   * @param connection whether this is a connection-level view (network RBAC): no HTTP attributes
+   */
+  RbacRequest(HttpHeaders headers, StreamInfo info, boolean connection) {
     this.headers = headers;
     this.info = info;
+    this.connection = connection;
   }
 
   /**
@@ -31,6 +42,9 @@ public final class RbacRequest {
    * with several values joined by {@code ,}; null when absent.
    */
   String header(String name) {
+    if (connection) {
+      return null;
+    }
     switch (name) {
       case ":method":
         return info.method();
@@ -51,8 +65,11 @@ public final class RbacRequest {
     return all.size() == 1 ? all.get(0) : String.join(",", all);
   }
 
-  /** The request path without its query or fragment, as Envoy's {@code url_path} matches it. */
+  /** The request path without its query or fragment ({@code url_path}); null for a connection. */
   String pathWithoutQuery() {
+    if (connection) {
+      return null;
+    }
     if (pathOnly == null) {
       String p = info.path() == null ? "" : info.path();
       int q = p.indexOf('?');
