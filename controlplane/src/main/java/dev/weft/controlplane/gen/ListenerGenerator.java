@@ -62,6 +62,7 @@ public final class ListenerGenerator implements Generator {
     // jwt_authn and RBAC from the RequestAuthentications and AuthorizationPolicies that select
     // this proxy: on its inbound listeners (sidecar) or its gateway listeners, not on 15001.
     List<HttpFilter> security = AuthorizationGenerator.httpFilters(context, proxy);
+    List<Filter> tcpSecurity = AuthorizationGenerator.networkFilters(context, proxy);
     // Tracing, access logs and metric overrides from the mesh config and the Telemetry API: a
     // gateway and a sidecar's outbound listener are the CLIENT side, inbound listeners SERVER.
     HttpConnectionManager telemetry = Observability.hcmExtras(context, proxy, true);
@@ -132,18 +133,23 @@ public final class ListenerGenerator implements Generator {
         } else {
           out.add(
               inboundMtlsListener(
-                  ip, in.port(), httpFilter(hcm, statPrefix), mtlsMode(context, proxy, in)));
+                  ip,
+                  in.port(),
+                  List.of(httpFilter(hcm, statPrefix)),
+                  mtlsMode(context, proxy, in)));
         }
       } else if (in.protocol().isTcp() || in.protocol().isTls()) {
         // Istio's inbound TCP chain: a tcp_proxy to inbound|T|| (stat prefix the cluster), with
         // the same mTLS chains as an HTTP port; a TLS port's bytes pass through as they are.
-        FilterChain chain = TcpRoutes.single(cluster);
+        // AuthorizationPolicies: Istio's network RBAC filters go before the tcp_proxy.
+        FilterChain single = TcpRoutes.single(cluster);
+        List<Filter> filters = new ArrayList<>(tcpSecurity);
+        filters.addAll(single.getFiltersList());
         if (!proxy.mtls()) {
+          FilterChain chain = single.toBuilder().clearFilters().addAllFilters(filters).build();
           out.add(tcpListener(ip, in.port(), TrafficDirection.INBOUND, List.of(chain)));
         } else {
-          out.add(
-              inboundMtlsListener(
-                  ip, in.port(), chain.getFilters(0), mtlsMode(context, proxy, in)));
+          out.add(inboundMtlsListener(ip, in.port(), filters, mtlsMode(context, proxy, in)));
         }
       }
     }
@@ -310,10 +316,11 @@ public final class ListenerGenerator implements Generator {
   }
 
   /**
-   * A sidecar's inbound listener ({@code filter}: its connection manager, or its TCP proxy) with
-   * Istio's filter chains for its effective PeerAuthentication mode (Istio's {@code
-   * getFilterChainMatchOptions} for an HTTP port), each matching the port and a transport protocol
-   * that the TLS inspector (present whenever a chain matches {@code tls}) detects:
+   * A sidecar's inbound listener ({@code filters}: its connection manager, or its network RBAC
+   * filters and TCP proxy) with Istio's filter chains for its effective PeerAuthentication mode
+   * (Istio's {@code getFilterChainMatchOptions} for an HTTP port), each matching the port and a
+   * transport protocol that the TLS inspector (present whenever a chain matches {@code tls})
+   * detects:
    *
    * <ul>
    *   <li>STRICT: one chain, {@code transport_protocol: tls}, terminating mTLS; a plaintext
@@ -324,7 +331,8 @@ public final class ListenerGenerator implements Generator {
    *   <li>DISABLE: the plaintext chain only, no listener filter.
    * </ul>
    */
-  private static Listener inboundMtlsListener(String ip, int port, Filter filter, MtlsMode mode) {
+  private static Listener inboundMtlsListener(
+      String ip, int port, List<Filter> filters, MtlsMode mode) {
     Listener.Builder l =
         Listener.newBuilder()
             .setName(ResourceNames.listener(ip, port))
@@ -338,7 +346,7 @@ public final class ListenerGenerator implements Generator {
               FilterChain.newBuilder()
                   .setFilterChainMatch(
                       portMatch.clone().setTransportProtocol(IstioMtls.TRANSPORT_TLS))
-                  .addFilters(filter)
+                  .addAllFilters(filters)
                   .setTransportSocket(MeshTls.inbound()));
       case PERMISSIVE -> {
         l.addFilterChains(
@@ -348,20 +356,20 @@ public final class ListenerGenerator implements Generator {
                         .clone()
                         .addAllApplicationProtocols(IstioMtls.ALPN_ISTIO_MTLS)
                         .setTransportProtocol(IstioMtls.TRANSPORT_TLS))
-                .addFilters(filter)
+                .addAllFilters(filters)
                 .setTransportSocket(MeshTls.inbound()));
         l.addFilterChains(
             FilterChain.newBuilder()
                 .setFilterChainMatch(
                     portMatch.clone().setTransportProtocol(IstioMtls.TRANSPORT_RAW_BUFFER))
-                .addFilters(filter));
+                .addAllFilters(filters));
       }
       default ->
           l.addFilterChains(
               FilterChain.newBuilder()
                   .setFilterChainMatch(
                       portMatch.clone().setTransportProtocol(IstioMtls.TRANSPORT_RAW_BUFFER))
-                  .addFilters(filter));
+                  .addAllFilters(filters));
     }
     if (mode == MtlsMode.STRICT || mode == MtlsMode.PERMISSIVE) {
       l.addListenerFilters(MeshTls.tlsInspector());

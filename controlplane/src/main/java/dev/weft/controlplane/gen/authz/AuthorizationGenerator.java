@@ -44,19 +44,35 @@ public final class AuthorizationGenerator {
         () -> build(context, proxy));
   }
 
-  private static List<HttpFilter> build(PushContext context, Proxy proxy) {
-    List<HttpFilter> out = new ArrayList<>();
-    List<Resource> authn = new ArrayList<>();
-    for (Resource r : context.config().byAge(ResourceKind.REQUEST_AUTHENTICATION)) {
-      RequestAuthentication ra = r.spec(RequestAuthentication.class);
-      if (applies(r, ra.selector(), ra.targetRefs().isEmpty(), proxy)) {
-        authn.add(r);
-      }
-    }
-    HttpFilter jwt = JwtTranslator.filter(authn);
-    if (jwt != null) {
-      out.add(jwt);
-    }
+  /**
+   * The {@code envoy.filters.network.rbac} filters to put before the {@code tcp_proxy} of the
+   * proxy's inbound TCP chains, in the HTTP order (AUDIT, DENY, ALLOW), with the rules Istio builds
+   * for TCP ({@link RbacTranslator#networkFilter}); empty when no policy applies.
+   */
+  public static List<io.envoyproxy.envoy.config.listener.v3.Filter> networkFilters(
+      PushContext context, Proxy proxy) {
+    return context.cached(
+        "authz-tcp|" + proxy.namespace() + "|" + new java.util.TreeMap<>(proxy.labels()),
+        () -> {
+          List<io.envoyproxy.envoy.config.listener.v3.Filter> out = new ArrayList<>();
+          Policies p = policies(context, proxy);
+          if (!p.audit.isEmpty()) {
+            out.add(RbacTranslator.networkFilter(RBAC.Action.LOG, p.audit));
+          }
+          if (!p.deny.isEmpty()) {
+            out.add(RbacTranslator.networkFilter(RBAC.Action.DENY, p.deny));
+          }
+          if (!p.allow.isEmpty()) {
+            out.add(RbacTranslator.networkFilter(RBAC.Action.ALLOW, p.allow));
+          }
+          return List.copyOf(out);
+        });
+  }
+
+  /** The enforced policies that apply to a proxy, by action, oldest first. */
+  private record Policies(List<Resource> audit, List<Resource> deny, List<Resource> allow) {}
+
+  private static Policies policies(PushContext context, Proxy proxy) {
     List<Resource> audit = new ArrayList<>();
     List<Resource> deny = new ArrayList<>();
     List<Resource> allow = new ArrayList<>();
@@ -74,14 +90,31 @@ public final class AuthorizationGenerator {
         }
       }
     }
-    if (!audit.isEmpty()) {
-      out.add(RbacTranslator.filter(RBAC.Action.LOG, audit));
+    return new Policies(audit, deny, allow);
+  }
+
+  private static List<HttpFilter> build(PushContext context, Proxy proxy) {
+    List<HttpFilter> out = new ArrayList<>();
+    List<Resource> authn = new ArrayList<>();
+    for (Resource r : context.config().byAge(ResourceKind.REQUEST_AUTHENTICATION)) {
+      RequestAuthentication ra = r.spec(RequestAuthentication.class);
+      if (applies(r, ra.selector(), ra.targetRefs().isEmpty(), proxy)) {
+        authn.add(r);
+      }
     }
-    if (!deny.isEmpty()) {
-      out.add(RbacTranslator.filter(RBAC.Action.DENY, deny));
+    HttpFilter jwt = JwtTranslator.filter(authn);
+    if (jwt != null) {
+      out.add(jwt);
     }
-    if (!allow.isEmpty()) {
-      out.add(RbacTranslator.filter(RBAC.Action.ALLOW, allow));
+    Policies p = policies(context, proxy);
+    if (!p.audit.isEmpty()) {
+      out.add(RbacTranslator.filter(RBAC.Action.LOG, p.audit));
+    }
+    if (!p.deny.isEmpty()) {
+      out.add(RbacTranslator.filter(RBAC.Action.DENY, p.deny));
+    }
+    if (!p.allow.isEmpty()) {
+      out.add(RbacTranslator.filter(RBAC.Action.ALLOW, p.allow));
     }
     return List.copyOf(out);
   }

@@ -44,6 +44,12 @@ public final class RbacTranslator {
   /** The HTTP filter's name. */
   public static final String FILTER_NAME = "envoy.filters.http.rbac";
 
+  /** The network filter's name, for TCP ports. */
+  public static final String NETWORK_FILTER_NAME = "envoy.filters.network.rbac";
+
+  /** Istio's stat prefix of the TCP RBAC filter ({@code authzmodel.RBACTCPFilterStatPrefix}). */
+  public static final String TCP_STAT_PREFIX = "tcp.";
+
   static final String AUTHN_FILTER = "istio_authn";
 
   private RbacTranslator() {}
@@ -81,6 +87,113 @@ public final class RbacTranslator {
                     .setRules(rbac)
                     .build()))
         .build();
+  }
+
+  /**
+   * One network RBAC filter with {@code action} and every rule of {@code policies} as Istio builds
+   * them for TCP ({@code forTCP}): a rule with HTTP-only fields (hosts, methods, paths, request
+   * principals, {@code request.*} and {@code experimental.*} conditions, and their {@code not}
+   * forms) matches nothing in an ALLOW (or AUDIT) policy, so it is left out; in a DENY policy those
+   * fields are ignored, so the rule denies on what remains (more restrictive).
+   */
+  public static io.envoyproxy.envoy.config.listener.v3.Filter networkFilter(
+      RBAC.Action action, List<Resource> policies) {
+    RBAC.Builder rbac = RBAC.newBuilder().setAction(action);
+    for (Resource r : policies) {
+      AuthorizationPolicy ap = r.spec(AuthorizationPolicy.class);
+      for (int i = 0; i < ap.rules().size(); i++) {
+        Rule tcp = forTcp(ap.rules().get(i), action == RBAC.Action.DENY);
+        if (tcp == null) {
+          continue;
+        }
+        String name =
+            "ns["
+                + r.metadata().namespace()
+                + "]-policy["
+                + r.metadata().name()
+                + "]-rule["
+                + i
+                + "]";
+        rbac.putPolicies(name, policy(tcp));
+      }
+    }
+    return io.envoyproxy.envoy.config.listener.v3.Filter.newBuilder()
+        .setName(NETWORK_FILTER_NAME)
+        .setTypedConfig(
+            Any.pack(
+                io.envoyproxy
+                    .envoy
+                    .extensions
+                    .filters
+                    .network
+                    .rbac
+                    .v3
+                    .RBAC
+                    .newBuilder()
+                    .setStatPrefix(TCP_STAT_PREFIX)
+                    .setRules(rbac)
+                    .build()))
+        .build();
+  }
+
+  /**
+   * A rule for a TCP port: null when it has HTTP-only fields and {@code deny} is false (Istio drops
+   * it); otherwise the rule without its HTTP-only fields.
+   */
+  static Rule forTcp(Rule rule, boolean deny) {
+    boolean http = false;
+    List<Source> from = new ArrayList<>();
+    for (Source s : rule.from()) {
+      http |= !s.requestPrincipals().isEmpty() || !s.notRequestPrincipals().isEmpty();
+      from.add(
+          new Source(
+              s.principals(),
+              s.notPrincipals(),
+              List.of(),
+              List.of(),
+              s.namespaces(),
+              s.notNamespaces(),
+              s.serviceAccounts(),
+              s.notServiceAccounts(),
+              s.ipBlocks(),
+              s.notIpBlocks(),
+              s.remoteIpBlocks(),
+              s.notRemoteIpBlocks(),
+              s.trustDomains(),
+              s.notTrustDomains()));
+    }
+    List<Operation> to = new ArrayList<>();
+    for (Operation o : rule.to()) {
+      http |=
+          !o.hosts().isEmpty()
+              || !o.notHosts().isEmpty()
+              || !o.methods().isEmpty()
+              || !o.notMethods().isEmpty()
+              || !o.paths().isEmpty()
+              || !o.notPaths().isEmpty();
+      to.add(
+          new Operation(
+              List.of(),
+              List.of(),
+              o.ports(),
+              o.notPorts(),
+              List.of(),
+              List.of(),
+              List.of(),
+              List.of()));
+    }
+    List<Condition> when = new ArrayList<>();
+    for (Condition c : rule.when()) {
+      if (c.key().startsWith("request.") || c.key().startsWith("experimental.")) {
+        http = true;
+      } else {
+        when.add(c);
+      }
+    }
+    if (http && !deny) {
+      return null;
+    }
+    return new Rule(from, to, when);
   }
 
   /** One rule as an Envoy policy. */
