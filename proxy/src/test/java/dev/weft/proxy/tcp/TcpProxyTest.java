@@ -413,4 +413,221 @@ class TcpProxyTest {
           .hasMessageContaining("envoy.filters.network.tcp_proxy");
     }
   }
+
+  // ------------------------------------------------------------------ network RBAC
+
+  /** A TCP echo server counting the connections it accepted. */
+  InetSocketAddress countingEcho(AtomicLong accepted) throws IOException {
+    ServerSocket ss = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    closers.add(ss);
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              while (!ss.isClosed()) {
+                try {
+                  Socket s = ss.accept();
+                  accepted.incrementAndGet();
+                  closers.add(s);
+                  Thread.ofVirtual()
+                      .start(
+                          () -> {
+                            try (s) {
+                              s.getInputStream().transferTo(s.getOutputStream());
+                              s.shutdownOutput();
+                            } catch (IOException e) {
+                              // the client went away
+                            }
+                          });
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            });
+    return (InetSocketAddress) ss.getLocalSocketAddress();
+  }
+
+  /** {@code envoy.filters.network.rbac} with one policy: any permission, {@code id}. */
+  static Filter networkRbac(
+      io.envoyproxy.envoy.config.rbac.v3.RBAC.Action action,
+      io.envoyproxy.envoy.config.rbac.v3.Principal id) {
+    return Filter.newBuilder()
+        .setName("envoy.filters.network.rbac")
+        .setTypedConfig(
+            Any.pack(
+                io.envoyproxy
+                    .envoy
+                    .extensions
+                    .filters
+                    .network
+                    .rbac
+                    .v3
+                    .RBAC
+                    .newBuilder()
+                    .setStatPrefix("tcp.")
+                    .setRules(
+                        io.envoyproxy
+                            .envoy
+                            .config
+                            .rbac
+                            .v3
+                            .RBAC
+                            .newBuilder()
+                            .setAction(action)
+                            .putPolicies(
+                                "ns[demo]-policy[p]-rule[0]",
+                                io.envoyproxy.envoy.config.rbac.v3.Policy.newBuilder()
+                                    .addPermissions(
+                                        io.envoyproxy.envoy.config.rbac.v3.Permission.newBuilder()
+                                            .setAny(true))
+                                    .addPrincipals(id)
+                                    .build()))
+                    .build()))
+        .build();
+  }
+
+  static io.envoyproxy.envoy.config.rbac.v3.Principal sourceIp(String ip) {
+    return io.envoyproxy.envoy.config.rbac.v3.Principal.newBuilder()
+        .setDirectRemoteIp(
+            io.envoyproxy.envoy.config.core.v3.CidrRange.newBuilder()
+                .setAddressPrefix(ip)
+                .setPrefixLen(com.google.protobuf.UInt32Value.of(32)))
+        .build();
+  }
+
+  static Listener rbacListener(String name, int port, Filter rbac, FilterChain.Builder chain) {
+    return Listener.newBuilder()
+        .setName(name)
+        .setAddress(Xds.address("127.0.0.1", port))
+        .addFilterChains(
+            chain
+                .addFilters(rbac)
+                .addFilters(
+                    Filter.newBuilder()
+                        .setName("envoy.filters.network.tcp_proxy")
+                        .setTypedConfig(Any.pack(tcp().build()))))
+        .build();
+  }
+
+  Proxy startWith(Listener... listeners) throws IOException {
+    ads.set(LDS, "l1", (com.google.protobuf.Message[]) listeners);
+    proxy =
+        Proxy.start(
+            ProxyBootstrap.builder()
+                .nodeId(new NodeId(NodeId.SIDECAR, "127.0.0.1", "app-v1", "demo"))
+                .metadata(Map.of("NAMESPACE", "demo"))
+                .xdsServer(new InetSocketAddress("127.0.0.1", ads.port()))
+                .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .accessLogPath(tmp.resolve("access.log"))
+                .build());
+    assertThat(proxy.awaitReady(java.time.Duration.ofSeconds(10)))
+        .as("%s", proxy.failure())
+        .isTrue();
+    return proxy;
+  }
+
+  /** Reads until end of stream or a reset; true when the peer closed without sending anything. */
+  static boolean closedWithoutData(Socket s) {
+    try {
+      return s.getInputStream().read() == -1;
+    } catch (IOException e) {
+      return true; // reset by the proxy
+    }
+  }
+
+  static String echo(Socket s, String text) throws IOException {
+    OutputStream out = s.getOutputStream();
+    out.write(text.getBytes(StandardCharsets.UTF_8));
+    out.flush();
+    byte[] buf = s.getInputStream().readNBytes(text.length());
+    return new String(buf, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void networkRbacClosesADeniedSourceIpWithoutReachingTheUpstream() throws Exception {
+    AtomicLong accepted = new AtomicLong();
+    InetSocketAddress echo = countingEcho(accepted);
+    ads.set(CDS, "c1", Xds.staticCluster(CLUSTER, echo));
+    int allowPort = Xds.freePort();
+    startWith(
+        rbacListener(
+            "127.0.0.1_" + port,
+            port,
+            networkRbac(io.envoyproxy.envoy.config.rbac.v3.RBAC.Action.DENY, sourceIp("127.0.0.1")),
+            FilterChain.newBuilder()),
+        rbacListener(
+            "127.0.0.1_" + allowPort,
+            allowPort,
+            networkRbac(io.envoyproxy.envoy.config.rbac.v3.RBAC.Action.DENY, sourceIp("10.9.9.9")),
+            FilterChain.newBuilder()));
+    Socket denied = connect();
+    denied.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
+    assertThat(closedWithoutData(denied)).isTrue();
+    assertThat(stat("tcp.rbac.denied")).isEqualTo(1);
+
+    Socket allowed = new Socket("127.0.0.1", allowPort);
+    allowed.setSoTimeout(20_000);
+    closers.add(allowed);
+    assertThat(echo(allowed, "hello")).isEqualTo("hello");
+    assertThat(stat("tcp.rbac.allowed")).isEqualTo(1);
+    // Only the allowed connection reached the upstream.
+    assertThat(accepted.get()).isEqualTo(1);
+  }
+
+  @Test
+  void networkRbacAllowsAnMtlsPeerByPrincipalAndClosesAnother() throws Exception {
+    dev.weft.proxy.testing.TestPki.Ca root = dev.weft.proxy.testing.TestPki.ca("cluster.local");
+    var serverCert =
+        dev.weft.proxy.testing.TestPki.workload(root, "spiffe://cluster.local/ns/demo/sa/server");
+    var good =
+        dev.weft.proxy.testing.TestPki.workload(root, "spiffe://cluster.local/ns/demo/sa/client");
+    var bad = dev.weft.proxy.testing.TestPki.workload(root, "spiffe://cluster.local/ns/other/sa/x");
+    AtomicLong accepted = new AtomicLong();
+    InetSocketAddress echo = countingEcho(accepted);
+    ads.set(CDS, "c1", Xds.staticCluster(CLUSTER, echo));
+    var downstream =
+        io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.newBuilder()
+            .setRequireClientCertificate(com.google.protobuf.BoolValue.of(true))
+            .setCommonTlsContext(
+                dev.weft.proxy.testing.IstioTls.common(false, List.of(), List.of()))
+            .build();
+    io.envoyproxy.envoy.config.rbac.v3.Principal principal =
+        io.envoyproxy.envoy.config.rbac.v3.Principal.newBuilder()
+            .setAuthenticated(
+                io.envoyproxy.envoy.config.rbac.v3.Principal.Authenticated.newBuilder()
+                    .setPrincipalName(
+                        io.envoyproxy.envoy.type.matcher.v3.StringMatcher.newBuilder()
+                            .setExact("spiffe://cluster.local/ns/demo/sa/client")))
+            .build();
+    startWith(
+        rbacListener(
+            "127.0.0.1_" + port,
+            port,
+            networkRbac(io.envoyproxy.envoy.config.rbac.v3.RBAC.Action.ALLOW, principal),
+            FilterChain.newBuilder()
+                .setTransportSocket(dev.weft.proxy.testing.IstioTls.tls(downstream))));
+    proxy
+        .secrets()
+        .register(dev.weft.proxy.testing.TestPki.certificateSecret("default", serverCert));
+    proxy.secrets().register(dev.weft.proxy.testing.TestPki.rootSecret("ROOTCA", root));
+
+    try (Socket s =
+        dev.weft.proxy.testing.TlsHttp.context(good, root)
+            .getSocketFactory()
+            .createSocket("127.0.0.1", port)) {
+      s.setSoTimeout(20_000);
+      assertThat(echo(s, "hello")).isEqualTo("hello");
+    }
+    try (Socket s =
+        dev.weft.proxy.testing.TlsHttp.context(bad, root)
+            .getSocketFactory()
+            .createSocket("127.0.0.1", port)) {
+      s.setSoTimeout(20_000);
+      s.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      assertThat(closedWithoutData(s)).isTrue();
+    }
+    assertThat(stat("tcp.rbac.allowed")).isEqualTo(1);
+    assertThat(stat("tcp.rbac.denied")).isEqualTo(1);
+    assertThat(accepted.get()).isEqualTo(1);
+  }
 }
