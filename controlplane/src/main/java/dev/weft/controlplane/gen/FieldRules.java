@@ -679,6 +679,8 @@ final class FieldRules {
    * and condition. Peer identities (principals, namespaces, service accounts, trust domains) match
    * the URI SAN of the peer's verified mTLS certificate, which Weft's sidecars and gateway present
    * to each other by default (auto mTLS); a plaintext peer has none and matches none, as in Istio.
+   * On TCP ports the policies become network RBAC filters with Istio's {@code forTCP} rules
+   * (HTTP-only fields drop an ALLOW rule and are ignored in a DENY rule).
    */
   private static void authorizationPolicy() {
     Table t = new Table(ResourceKind.AUTHORIZATION_POLICY);
