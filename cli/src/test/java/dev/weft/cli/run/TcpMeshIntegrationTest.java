@@ -196,6 +196,33 @@ class TcpMeshIntegrationTest {
     // upgrading after the app's 101 (Java's WebSocket client, a Netty WebSocket server).
     String url = "ws://127.0.0.1:" + ingressPort + "/ws";
     await("a WebSocket through the gateway and the sidecar", () -> wsEcho(url, "hi"));
+
+    // TCP authorization (Istio's forTCP): a DENY policy on the TCP port, whose HTTP-only methods
+    // are ignored on TCP, makes the echo sidecar close the caller's connection without echoing.
+    assertThat(
+            client
+                .apply(
+                    """
+                    apiVersion: security.istio.io/v1
+                    kind: AuthorizationPolicy
+                    metadata: {name: deny-echo-tcp, namespace: demo}
+                    spec:
+                      selector: {matchLabels: {app: echo}}
+                      action: DENY
+                      rules: [{to: [{operation: {methods: [GET], ports: ["9000"]}}]}]
+                    """,
+                    "authz.yaml")
+                .errors())
+        .isEmpty();
+    await(
+        "the DENY policy closes the TCP connection",
+        () -> {
+          try {
+            return exchange(viaSidecar, "denied?".getBytes(StandardCharsets.UTF_8)).length == 0;
+          } catch (IOException e) {
+            return true; // reset: closed too
+          }
+        });
   }
 
   /** Whether a WebSocket to {@code url} opens and echoes {@code text} (false while unrouted). */
