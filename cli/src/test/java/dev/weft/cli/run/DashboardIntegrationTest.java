@@ -554,15 +554,13 @@ class DashboardIntegrationTest {
       }
     }
     assertThat(queries).isGreaterThan(20);
-    assertThat(
-            promQuery(
-                    promUrl,
-                    "sum(rate(istio_requests_total{reporter=\"source\",response_code!~\"5.*\"}[1m]))"
-                        + " / sum(rate(istio_requests_total{reporter=\"source\"}[1m]))")
-                .path("data")
-                .path("result"))
-        .as("the mesh dashboard's success rate")
-        .isNotEmpty();
+    // rate() needs two samples of each series inside its window: wait for the next scrapes.
+    String successRate =
+        "sum(rate(istio_requests_total{reporter=\"source\",response_code!~\"5.*\"}[1m]))"
+            + " / sum(rate(istio_requests_total{reporter=\"source\"}[1m]))";
+    await(
+        () -> "the mesh dashboard's success rate: " + promQuery(promUrl, successRate),
+        () -> !promQuery(promUrl, successRate).path("data").path("result").isEmpty());
   }
 
   private JsonNode promQuery(String base, String query) {
