@@ -931,6 +931,7 @@ public final class ConfigCompiler {
         switch (m.getPathSpecifierCase()) {
           case PREFIX -> new PathMatch(PathMatch.Kind.PREFIX, m.getPrefix(), caseSensitive);
           case PATH -> new PathMatch(PathMatch.Kind.PATH, m.getPath(), caseSensitive);
+          case CONNECT_MATCHER -> new PathMatch(PathMatch.Kind.CONNECT, "", true);
           case SAFE_REGEX -> {
             try {
               yield PathMatch.regex(SafeRegex.compile(m.getSafeRegex()));
