@@ -99,7 +99,14 @@ class ConnectTunnelTest {
         .setMatch(
             RouteMatch.newBuilder()
                 .setConnectMatcher(RouteMatch.ConnectMatcher.getDefaultInstance()))
-        .setRoute(RouteAction.newBuilder().setCluster(cluster))
+        .setRoute(
+            RouteAction.newBuilder()
+                .setCluster(cluster)
+                .addUpgradeConfigs(
+                    RouteAction.UpgradeConfig.newBuilder()
+                        .setUpgradeType("CONNECT")
+                        .setConnectConfig(
+                            RouteAction.UpgradeConfig.ConnectConfig.getDefaultInstance())))
         .build();
   }
 
