@@ -144,7 +144,8 @@ class ConnectMeshIntegrationTest {
             .redirectErrorStream(true)
             .start();
     curl.getOutputStream().write("hello curl\n".getBytes(StandardCharsets.US_ASCII));
-    curl.getOutputStream().flush();
+    // curl's telnet ends once its stdin has ended and the tunnel's far end has closed.
+    curl.getOutputStream().close();
     assertThat(curl.waitFor(30, TimeUnit.SECONDS)).isTrue();
     String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(out).isEqualTo("line: hello curl\n");
