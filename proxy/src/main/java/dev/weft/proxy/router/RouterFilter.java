@@ -164,6 +164,11 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
       return FilterStatus.STOP;
     }
     connect = req.method() == io.netty.handler.codec.http.HttpMethod.CONNECT;
+    if (connect && info.protocol() == StreamInfo.HTTP_2) {
+      // Only HTTP/1.1 CONNECT (RFC 9110 9.3.6) is tunnelled; HTTP/2 CONNECT (RFC 9113 8.5) is not.
+      cb.sendLocalReply(403, "", ResponseFlags.NONE, "upgrade_failed");
+      return FilterStatus.STOP;
+    }
     if (connect && !cb.connectionManager().upgradeTypes().contains("connect")) {
       // Envoy: CONNECT needs an upgrade_configs entry of upgrade_type CONNECT.
       cb.sendLocalReply(403, "", ResponseFlags.NONE, "upgrade_failed");
