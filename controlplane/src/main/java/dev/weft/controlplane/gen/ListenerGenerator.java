@@ -102,7 +102,12 @@ public final class ListenerGenerator implements Generator {
             WellKnownPorts.OUTBOUND,
             TrafficDirection.OUTBOUND,
             "outbound_" + ip + "_" + WellKnownPorts.OUTBOUND,
-            rds(ResourceNames.HTTP_PROXY_ROUTE).mergeFrom(telemetry)));
+            rds(ResourceNames.HTTP_PROXY_ROUTE)
+                .mergeFrom(telemetry)
+                // HTTP/1.1 CONNECT to TCP services (RouteGenerator's connect_matcher routes).
+                .addUpgradeConfigs(
+                    HttpConnectionManager.UpgradeConfig.newBuilder()
+                        .setUpgradeType(RouteGenerator.CONNECT))));
     for (InboundPort in : InboundPort.of(context, proxy)) {
       String cluster = ClusterName.inbound(in.port()).toString();
       String statPrefix = "inbound_" + ip + "_" + in.port();

@@ -24,15 +24,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * RDS. A sidecar gets {@code http_proxy}: a virtual host {@code host:port} per HTTP port of each
- * service its scope routes ({@link ProxyScope#routed}: exportTo, Sidecar egress hosts; Services and
- * ServiceEntry hosts), whose domains are the names the app may use for it (as Istio's virtual host
- * domains), routed by the first VirtualService exported to it that applies to the mesh for that
- * host (matches whose {@code sourceLabels}/{@code sourceNamespace} the proxy fails left out), else
- * by a default route to {@code outbound|P||host}; then Istio's catch-all {@code allow_any} or
- * {@code block_all} ({@link #catchAll}). A router gets {@code http.<bindPort>} per gateway
- * listener: a virtual host per host of the VirtualServices bound to the listener's Gateways; with
- * none, no virtual hosts (the proxy answers 404 NR).
+ * RDS. A sidecar gets {@code http_proxy}: a virtual host {@code host:port} per HTTP port (and, for
+ * CONNECT tunnels only, per TCP port: {@link #connectVirtualHost}) of each service its scope routes
+ * ({@link ProxyScope#routed}: exportTo, Sidecar egress hosts; Services and ServiceEntry hosts),
+ * whose domains are the names the app may use for it (as Istio's virtual host domains), routed by
+ * the first VirtualService exported to it that applies to the mesh for that host (matches whose
+ * {@code sourceLabels}/{@code sourceNamespace} the proxy fails left out), else by a default route
+ * to {@code outbound|P||host}; then Istio's catch-all {@code allow_any} or {@code block_all}
+ * ({@link #catchAll}). A router gets {@code http.<bindPort>} per gateway listener: a virtual host
+ * per host of the VirtualServices bound to the listener's Gateways; with none, no virtual hosts
+ * (the proxy answers 404 NR).
  */
 public final class RouteGenerator implements Generator {
   @Override
@@ -73,6 +74,10 @@ public final class RouteGenerator implements Generator {
     for (MeshService svc : scope.routed()) {
       Resource vs = scope.virtualService(svc.hostname());
       for (MeshService.Port port : svc.ports()) {
+        if (port.protocol().isTcp()) {
+          connectVirtualHost(rc, used, svc, port, scope.namespace());
+          continue;
+        }
         if (!port.protocol().isHttp()) {
           continue;
         }
@@ -141,6 +146,55 @@ public final class RouteGenerator implements Generator {
                         .setTimeout(EnvoyConfig.NO_TIMEOUT)))
         .build();
   }
+
+  /**
+   * Local mode's way in for TCP clients (docs/architecture.md): a virtual host {@code host:port}
+   * for a TCP service port (tcp, mongo, redis, mysql) whose one route takes HTTP/1.1 {@code CONNECT
+   * host:port} (Envoy's {@code connect_matcher}) and terminates it, tunnelling the bytes to the
+   * port's TCP cluster {@code outbound|P||host} (Envoy's route {@code upgrade_configs} CONNECT with
+   * a {@code connect_config}; the outbound connection manager enables CONNECT). CONNECT always
+   * names a port, so only the {@code :port} domains.
+   */
+  private static void connectVirtualHost(
+      RouteConfiguration.Builder rc,
+      Set<String> used,
+      MeshService svc,
+      MeshService.Port port,
+      String proxyNamespace) {
+    List<String> domains = new ArrayList<>();
+    for (String d : domains(svc, port.number(), proxyNamespace)) {
+      if (d.indexOf(':') > 0 && used.add(d)) {
+        domains.add(d);
+      }
+    }
+    if (domains.isEmpty()) {
+      return;
+    }
+    rc.addVirtualHosts(
+        VirtualHost.newBuilder()
+            .setName(ResourceNames.virtualHost(svc.hostname(), port.number()))
+            .addAllDomains(domains)
+            .addRoutes(
+                Route.newBuilder()
+                    .setName("connect")
+                    .setMatch(
+                        RouteMatch.newBuilder()
+                            .setConnectMatcher(RouteMatch.ConnectMatcher.getDefaultInstance()))
+                    .setRoute(
+                        RouteAction.newBuilder()
+                            .setCluster(
+                                ClusterName.outbound(port.number(), "", svc.hostname()).toString())
+                            .setTimeout(EnvoyConfig.NO_TIMEOUT)
+                            .addUpgradeConfigs(
+                                RouteAction.UpgradeConfig.newBuilder()
+                                    .setUpgradeType(CONNECT)
+                                    .setConnectConfig(
+                                        RouteAction.UpgradeConfig.ConnectConfig
+                                            .getDefaultInstance())))));
+  }
+
+  /** Envoy's upgrade type of HTTP CONNECT. */
+  static final String CONNECT = "CONNECT";
 
   /** Istio's default outbound route: the whole service, no timeout, Istio's default retries. */
   private static Route defaultRoute(MeshService svc, MeshService.Port port) {

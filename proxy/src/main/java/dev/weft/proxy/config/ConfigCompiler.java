@@ -923,6 +923,19 @@ public final class ConfigCompiler {
     return (int) Math.min(RouteMirror.ALL, (f.getNumerator() & 0xffffffffL) * scale);
   }
 
+  /** Whether {@code a} has an enabled CONNECT upgrade with a connect_config (Envoy terminates). */
+  private static boolean terminatesConnect(io.envoyproxy.envoy.config.route.v3.RouteAction a) {
+    for (io.envoyproxy.envoy.config.route.v3.RouteAction.UpgradeConfig u :
+        a.getUpgradeConfigsList()) {
+      if (u.getUpgradeType().equalsIgnoreCase("CONNECT")
+          && u.hasConnectConfig()
+          && (!u.hasEnabled() || u.getEnabled().getValue())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private Route routeCore(String where, io.envoyproxy.envoy.config.route.v3.Route r)
       throws InvalidResourceException {
     RouteMatch m = r.getMatch();
@@ -931,6 +944,17 @@ public final class ConfigCompiler {
         switch (m.getPathSpecifierCase()) {
           case PREFIX -> new PathMatch(PathMatch.Kind.PREFIX, m.getPrefix(), caseSensitive);
           case PATH -> new PathMatch(PathMatch.Kind.PATH, m.getPath(), caseSensitive);
+          case CONNECT_MATCHER -> {
+            // Weft terminates CONNECT (Envoy's route upgrade_configs CONNECT with a
+            // connect_config); forwarding the CONNECT request itself upstream is not supported.
+            if (!terminatesConnect(r.getRoute())) {
+              throw new InvalidResourceException(
+                  where
+                      + "connect_matcher: the route needs upgrade_configs CONNECT with"
+                      + " connect_config (forwarding CONNECT upstream is not supported)");
+            }
+            yield new PathMatch(PathMatch.Kind.CONNECT, "", true);
+          }
           case SAFE_REGEX -> {
             try {
               yield PathMatch.regex(SafeRegex.compile(m.getSafeRegex()));

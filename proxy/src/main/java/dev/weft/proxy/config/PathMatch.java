@@ -13,7 +13,12 @@ public final class PathMatch {
   public enum Kind {
     PREFIX,
     PATH,
-    REGEX
+    REGEX,
+    /**
+     * Envoy's {@code connect_matcher}: matches CONNECT requests only (which have no path); the
+     * router pairs it with the method, so it matches any path here.
+     */
+    CONNECT
   }
 
   private final Kind kind;
@@ -69,6 +74,7 @@ public final class PathMatch {
                   ? path.startsWith(value)
                   : path.regionMatches(true, 0, value, 0, value.length()));
       case REGEX -> regex.matches(path, queryStart);
+      case CONNECT -> true;
     };
   }
 }

@@ -7,8 +7,8 @@ import io.netty.handler.codec.http.HttpRequest;
 
 /**
  * RFC 9112 3.2 request targets: origin-form, absolute-form (when the app uses the proxy as its
- * {@code http_proxy}) and the asterisk-form of {@code OPTIONS}; authority-form (CONNECT) is not
- * supported.
+ * {@code http_proxy}), the authority-form of {@code CONNECT} ({@code host:port}, its path empty as
+ * Envoy's CONNECT has no {@code :path}) and the asterisk-form of {@code OPTIONS}.
  */
 final class RequestTarget {
   private RequestTarget() {}
@@ -32,6 +32,24 @@ final class RequestTarget {
           end == uri.length()
               ? "/"
               : uri.charAt(end) == '?' ? "/" + uri.substring(end) : uri.substring(end));
+    } else if (req.method() == HttpMethod.CONNECT) {
+      // RFC 9112 3.2.3: authority-form, host and port, nothing else.
+      int colon = uri.lastIndexOf(':');
+      if (colon <= 0
+          || colon == uri.length() - 1
+          || uri.indexOf('/') >= 0
+          || uri.indexOf('@') >= 0) {
+        info.path(uri);
+        return false;
+      }
+      for (int i = colon + 1; i < uri.length(); i++) {
+        if (uri.charAt(i) < '0' || uri.charAt(i) > '9') {
+          info.path(uri);
+          return false;
+        }
+      }
+      info.authority(uri);
+      info.path("");
     } else if (uri.equals("*") && req.method() == HttpMethod.OPTIONS) {
       info.path(uri);
       info.authority(req.headers().get(HttpHeaderNames.HOST));

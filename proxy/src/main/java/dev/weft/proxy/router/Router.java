@@ -1,6 +1,7 @@
 package dev.weft.proxy.router;
 
 import dev.weft.proxy.config.HeaderMatch;
+import dev.weft.proxy.config.PathMatch;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.VirtualHost;
@@ -28,9 +29,13 @@ public final class Router {
     int q = path.indexOf('?');
     int queryStart = q < 0 ? path.length() : q;
     Route[] routes = vh.routes();
+    // Envoy: a connect_matcher route matches CONNECT requests only, and a CONNECT request only
+    // such a route.
+    boolean connect = "CONNECT".equals(method);
     outer:
     for (Route r : routes) {
-      if (!r.path().matches(path, queryStart)) {
+      if ((r.path().kind() == PathMatch.Kind.CONNECT) != connect
+          || !r.path().matches(path, queryStart)) {
         continue;
       }
       for (HeaderMatch h : r.headers()) {

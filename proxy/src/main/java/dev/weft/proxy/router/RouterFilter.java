@@ -45,7 +45,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Lives on the downstream connection's event loop, like the upstream connection it uses.
  */
-final class RouterFilter implements HttpFilter, UpstreamStream {
+final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Listener {
   private static final int MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
 
   /**
@@ -115,6 +115,12 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
   /** The {@code upgrade} the request asks for and the connection manager allows, or null. */
   private String upgrade;
 
+  /** Whether the request is a CONNECT (its upstream a {@link ConnectTunnel}, not the pool). */
+  private boolean connect;
+
+  /** The CONNECT tunnel's upstream connection while it connects, or null. */
+  private Channel tunnelConnecting;
+
   RouterFilter(HttpFilterCallbacks callbacks) {
     this.cb = callbacks;
     this.info = callbacks.streamInfo();
@@ -157,7 +163,18 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
           Router.redirectLocation(route, r, UpstreamHeaders.scheme(h, info), authority, path));
       return FilterStatus.STOP;
     }
-    String asked = Upgrades.requested(h);
+    connect = req.method() == io.netty.handler.codec.http.HttpMethod.CONNECT;
+    if (connect && info.protocol() == StreamInfo.HTTP_2) {
+      // Only HTTP/1.1 CONNECT (RFC 9110 9.3.6) is tunnelled; HTTP/2 CONNECT (RFC 9113 8.5) is not.
+      cb.sendLocalReply(403, "", ResponseFlags.NONE, "upgrade_failed");
+      return FilterStatus.STOP;
+    }
+    if (connect && !cb.connectionManager().upgradeTypes().contains("connect")) {
+      // Envoy: CONNECT needs an upgrade_configs entry of upgrade_type CONNECT.
+      cb.sendLocalReply(403, "", ResponseFlags.NONE, "upgrade_failed");
+      return FilterStatus.STOP;
+    }
+    String asked = connect ? null : Upgrades.requested(h);
     if (asked != null) {
       if (!cb.connectionManager()
           .upgradeTypes()
@@ -200,6 +217,10 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       return FilterStatus.STOP;
     }
     requestSlot = true;
+    if (connect) {
+      openTunnel(endpoint);
+      return FilterStatus.CONTINUE;
+    }
 
     UpstreamHeaders.prepareRequest(req, route, info);
     timeoutMillis = route.timeoutFor(info.grpc(), h);
@@ -225,6 +246,61 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
       startShadows(req, route.mirrors());
     }
     return FilterStatus.CONTINUE;
+  }
+
+  /**
+   * CONNECT (RFC 9110 9.3.6, Envoy's CONNECT termination): a TCP connection to the endpoint; once
+   * it is up the downstream hears {@code 200 Connection established} and both become a byte tunnel
+   * ({@link HttpFilterCallbacks#switchProtocols}); a failed connect is a 503 UF. Nothing more is
+   * read from downstream until then: what follows the request head belongs to the tunnel.
+   */
+  private void openTunnel(Endpoint endpoint) {
+    cb.pauseDownstreamReading();
+    startAttempt(endpoint);
+    upstreamStartNanos = System.nanoTime();
+    io.netty.channel.ChannelFuture f =
+        ConnectTunnel.open(
+            cb.eventLoop(), cb.connectionPool().channelClass(), cluster, endpoint, this);
+    if (f != null && !f.isDone()) {
+      tunnelConnecting = f.channel();
+    }
+  }
+
+  @Override
+  public void onTunnelConnected(Channel u) {
+    tunnelConnecting = null;
+    if (destroyed) {
+      u.close();
+      return;
+    }
+    endAttempt();
+    long serviceTime = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+    info.serviceTime(serviceTime);
+    info.responseCodeDetails("via_upstream");
+    HttpResponse r =
+        new io.netty.handler.codec.http.DefaultHttpResponse(
+            io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+            new io.netty.handler.codec.http.HttpResponseStatus(200, "Connection established"));
+    cb.switchProtocols(r, u);
+  }
+
+  @Override
+  public void onTunnelFailed(String transportFailure) {
+    tunnelConnecting = null;
+    outlierLocalFailure(false);
+    endAttempt();
+    if (destroyed) {
+      return;
+    }
+    cb.sendLocalReply(
+        503,
+        BODY_CONNECT_FAILURE,
+        ResponseFlags.UPSTREAM_CONNECT_FAILURE,
+        transportFailure == null
+            ? "upstream_reset_before_response_started{connection_failure}"
+            : "upstream_reset_before_response_started{connection_failure,"
+                + transportFailure
+                + "}");
   }
 
   /**
@@ -260,7 +336,8 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
 
   @Override
   public FilterStatus decodeData(HttpContent c) {
-    if (destroyed) {
+    if (destroyed || connect) {
+      // A CONNECT's request has no body (the codec ends it at its head).
       ReferenceCountUtil.release(c);
       return FilterStatus.CONTINUE;
     }
@@ -793,6 +870,11 @@ final class RouterFilter implements HttpFilter, UpstreamStream {
     }
     releasePending();
     releaseReplay();
+    if (tunnelConnecting != null) {
+      Channel t = tunnelConnecting;
+      tunnelConnecting = null;
+      t.close();
+    }
     if (connecting && cluster != null && info.endpoint() != null) {
       // Waiting for a pooled connection: leave the queue (and its pending slot).
       cb.connectionPool().cancel(this, info.endpoint(), cluster);

@@ -74,6 +74,11 @@ public final class ConnectionPool {
     this.channelClass = channelClass;
   }
 
+  /** The socket channel class new upstream connections use (also a CONNECT tunnel's). */
+  public Class<? extends SocketChannel> channelClass() {
+    return channelClass;
+  }
+
   /**
    * Gives {@code stream} a connection to {@code endpoint}: now, if one is idle, or when a new one
    * connects (or fails to), or when one is released (it waits within the pending limit), or fails

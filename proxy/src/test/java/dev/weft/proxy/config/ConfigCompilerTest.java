@@ -402,6 +402,46 @@ class ConfigCompilerTest {
         .hasMessageContaining("> max program size of 32768");
   }
 
+  @Test
+  void connectMatcherRoutesMatchConnectOnlyAndMustTerminateIt() throws Exception {
+    RouteMatch connect =
+        RouteMatch.newBuilder()
+            .setConnectMatcher(RouteMatch.ConnectMatcher.getDefaultInstance())
+            .build();
+    // Without connect_config Envoy forwards the CONNECT upstream, which Weft does not do.
+    assertThatThrownBy(() -> compiler.routes(routeWith(connect)))
+        .isInstanceOf(InvalidResourceException.class)
+        .hasMessageStartingWith("route r: virtual host v: route 0: connect_matcher: ");
+    RouteConfiguration rc =
+        Xds.routes(
+            "r",
+            Xds.vhost(
+                "v",
+                List.of("*"),
+                io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                    .setName("tunnel")
+                    .setMatch(connect)
+                    .setRoute(
+                        RouteAction.newBuilder()
+                            .setCluster("a")
+                            .addUpgradeConfigs(
+                                RouteAction.UpgradeConfig.newBuilder()
+                                    .setUpgradeType("CONNECT")
+                                    .setConnectConfig(
+                                        RouteAction.UpgradeConfig.ConnectConfig
+                                            .getDefaultInstance())))
+                    .build(),
+                io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                    .setName("http")
+                    .setMatch(RouteMatch.newBuilder().setPrefix(""))
+                    .setRoute(RouteAction.newBuilder().setCluster("a"))
+                    .build()));
+    VirtualHost vh = compiler.routes(rc).virtualHost("redis.demo:6379");
+    HttpHeaders h = new DefaultHttpHeaders();
+    assertThat(Router.match(vh, "", "CONNECT", "redis.demo:6379", h).name()).isEqualTo("tunnel");
+    assertThat(Router.match(vh, "/", "GET", "redis.demo:6379", h).name()).isEqualTo("http");
+  }
+
   static RouteConfiguration routeWith(RouteMatch match) {
     return Xds.routes(
         "r",

@@ -1,0 +1,322 @@
+package dev.weft.cli.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.cli.common.ControlPlaneClient;
+import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.KeyValues;
+import dev.weft.cli.common.StateDir;
+import dev.weft.controlplane.ControlPlane;
+import dev.weft.proxy.Proxy;
+import dev.weft.xds.NodeId;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Local mode's way in for TCP clients (docs/architecture.md): HTTP/1.1 CONNECT to the caller's own
+ * sidecar's outbound HTTP-proxy port 15001, routed by the control plane's {@code http_proxy}
+ * connect routes to a TCP service's cluster, then the echo workload's sidecar and app. One JVM,
+ * real sockets, configured only through the control plane's API; the clients are a raw socket and
+ * curl ({@code --proxytunnel} with {@code telnet://}).
+ */
+class ConnectMeshIntegrationTest {
+  @TempDir Path tmp;
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  private StateDir meshState;
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+  }
+
+  @Test
+  void tcpClientsConnectThroughTheirSidecarsHttpProxyPort() throws Exception {
+    StateDir state = StateDir.of(tmp.resolve("state")).create();
+    meshState = state;
+    ControlPlane cp =
+        ControlPlane.builder()
+            .stateDir(state.root())
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+            .debounce(Duration.ofMillis(20))
+            .build();
+    cp.start();
+    closeables.add(cp);
+    ControlPlaneClient client = ControlPlaneClient.connect(state);
+    HostPort xds = HostPort.of(cp.xdsAddress());
+    assertThat(
+            client
+                .apply(
+                    """
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: echo, namespace: demo}
+                    spec:
+                      selector: {app: echo}
+                      ports:
+                      - {name: tcp-echo, port: 9000, targetPort: 9000}
+                      - {name: tcp-line, port: 9002, targetPort: 9002}
+                    ---
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: idle, namespace: demo}
+                    spec:
+                      selector: {app: nobody}
+                      ports:
+                      - {name: redis, port: 6379, targetPort: 6379}
+                    """,
+                    "connect.yaml")
+                .errors())
+        .isEmpty();
+
+    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("tcp-echo:9000", "tcp-line:9002"));
+    WorkloadAllocator.Addresses echo =
+        WorkloadAllocator.allocate(state, "demo", "echo-v1", ports, Map.of());
+    echoServer(new InetSocketAddress(echo.appAddress(), 9000));
+    lineServer(new InetSocketAddress(echo.appAddress(), 9002));
+    awaitReady(
+        start(
+            new ProxySpec(
+                NodeId.SIDECAR,
+                "echo-v1",
+                "demo",
+                KeyValues.labels(List.of("app=echo,version=v1")),
+                echo.podIp(),
+                echo.appAddress(),
+                ports,
+                "default"),
+            xds,
+            new HostPort(echo.podIp(), 15000)));
+    WorkloadAllocator.Addresses caller =
+        WorkloadAllocator.allocate(state, "demo", "caller", List.of(), Map.of());
+    awaitReady(
+        start(
+            new ProxySpec(
+                NodeId.SIDECAR,
+                "caller",
+                "demo",
+                KeyValues.labels(List.of("app=caller")),
+                caller.podIp(),
+                caller.appAddress(),
+                List.of(),
+                "default"),
+            xds,
+            new HostPort(caller.podIp(), 15000)));
+
+    InetSocketAddress httpProxy = new InetSocketAddress(caller.podIp(), 15001);
+    await("a CONNECT tunnel to echo.demo:9000", () -> echoes(httpProxy, "echo.demo:9000", "hi"));
+    // 4 MiB both ways with half-close, under the bare name of a same-namespace service too.
+    byte[] big = new byte[4 << 20];
+    new java.util.Random(11).nextBytes(big);
+    assertThat(tunnel(httpProxy, "echo:9000", big)).isEqualTo(big);
+
+    // curl, an independent client: CONNECT through the sidecar, then telnet:// bytes.
+    Process curl =
+        new ProcessBuilder(
+                "curl",
+                "-sS",
+                "--max-time",
+                "20",
+                "--proxytunnel",
+                "-x",
+                "http://" + caller.podIp() + ":15001",
+                "telnet://echo.demo:9002")
+            .redirectErrorStream(true)
+            .start();
+    curl.getOutputStream().write("hello curl\n".getBytes(StandardCharsets.US_ASCII));
+    // curl's telnet ends once its stdin has ended and the tunnel's far end has closed.
+    curl.getOutputStream().close();
+    assertThat(curl.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(out).isEqualTo("line: hello curl\n");
+    assertThat(curl.exitValue()).isZero();
+
+    // No route for the authority: 404; a service with no endpoints: 503.
+    try (Socket s = new Socket(caller.podIp(), 15001)) {
+      s.setSoTimeout(20_000);
+      assertThat(connect(s, "nowhere.demo:9000")).startsWith("HTTP/1.1 404");
+    }
+    try (Socket s = new Socket(caller.podIp(), 15001)) {
+      s.setSoTimeout(20_000);
+      assertThat(connect(s, "idle.demo:6379")).startsWith("HTTP/1.1 503");
+    }
+    await(
+        "the 200, 404 and 503 in the access log",
+        () -> {
+          try {
+            String l = java.nio.file.Files.readString(tmp.resolve("caller.access.log"));
+            return l.contains("\"CONNECT - HTTP/1.1\" 200 ")
+                && l.contains(" 404 NR ")
+                && l.contains(" 503 UH ");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+  }
+
+  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
+    Proxy p =
+        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
+    closeables.add(p);
+    return p;
+  }
+
+  private static void awaitReady(Proxy p) {
+    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("ready: %s", p.failure()).isTrue();
+  }
+
+  /** Echoes each connection until the client half-closes. */
+  private void echoServer(InetSocketAddress address) throws IOException {
+    serve(
+        address,
+        s -> {
+          s.getInputStream().transferTo(s.getOutputStream());
+          s.shutdownOutput();
+        });
+  }
+
+  /** Reads one line, answers {@code line: <it>} and closes (a client that never half-closes). */
+  private void lineServer(InetSocketAddress address) throws IOException {
+    serve(
+        address,
+        s -> {
+          ByteArrayOutputStream line = new ByteArrayOutputStream();
+          int c;
+          while ((c = s.getInputStream().read()) >= 0 && c != '\n') {
+            line.write(c);
+          }
+          s.getOutputStream()
+              .write(("line: " + line.toString(StandardCharsets.UTF_8) + "\n").getBytes());
+        });
+  }
+
+  interface Conversation {
+    void run(Socket s) throws IOException;
+  }
+
+  private void serve(InetSocketAddress address, Conversation c) throws IOException {
+    ServerSocket ss = new ServerSocket();
+    ss.bind(address);
+    closeables.add(ss);
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              while (!ss.isClosed()) {
+                try {
+                  Socket s = ss.accept();
+                  Thread.ofVirtual()
+                      .start(
+                          () -> {
+                            try (s) {
+                              c.run(s);
+                            } catch (IOException e) {
+                              // the client went away
+                            }
+                          });
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            });
+  }
+
+  /**
+   * Sends a CONNECT for {@code authority}; returns the response head (a local reply's body read).
+   */
+  static String connect(Socket s, String authority) throws IOException {
+    s.getOutputStream()
+        .write(
+            ("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    InputStream in = s.getInputStream();
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int matched = 0;
+    byte[] end = {'\r', '\n', '\r', '\n'};
+    while (matched < 4) {
+      int c = in.read();
+      if (c < 0) {
+        break;
+      }
+      head.write(c);
+      matched = c == end[matched] ? matched + 1 : (c == '\r' ? 1 : 0);
+    }
+    String h = head.toString(StandardCharsets.US_ASCII);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(h);
+    if (m.find()) {
+      in.readNBytes(Integer.parseInt(m.group(1)));
+    }
+    return h;
+  }
+
+  private static boolean echoes(InetSocketAddress proxy, String authority, String text) {
+    byte[] b = text.getBytes(StandardCharsets.UTF_8);
+    try {
+      return java.util.Arrays.equals(tunnel(proxy, authority, b), b);
+    } catch (IOException e) {
+      return false; // not configured yet
+    }
+  }
+
+  /** CONNECTs, sends {@code data}, half-closes, reads until the peer closes; null if refused. */
+  private static byte[] tunnel(InetSocketAddress proxy, String authority, byte[] data)
+      throws IOException {
+    try (Socket s = new Socket()) {
+      s.connect(proxy, 5000);
+      s.setSoTimeout(20_000);
+      String head = connect(s, authority);
+      if (!head.startsWith("HTTP/1.1 200")) {
+        return null;
+      }
+      Thread writer =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      s.getOutputStream().write(data);
+                      s.shutdownOutput();
+                    } catch (IOException e) {
+                      // the read below fails too
+                    }
+                  });
+      byte[] got = s.getInputStream().readAllBytes();
+      try {
+        writer.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return got;
+    }
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(30);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(20); // polling a condition with a deadline
+    }
+  }
+}
