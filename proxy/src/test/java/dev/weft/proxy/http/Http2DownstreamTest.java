@@ -211,9 +211,13 @@ class Http2DownstreamTest {
     byte[] hello = {0x16, 0x03, 0x01, 0x00, (byte) 0xa5, 0x01, 0x00, 0x00, (byte) 0xa1, 0x03, 0x03};
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(10_000);
-      s.getOutputStream().write(hello);
-      s.getOutputStream().write(new byte[200]);
-      s.getOutputStream().write("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      // One write: the proxy answers and closes as soon as it has seen the first bytes, so a
+      // later write could meet a closed socket (EPIPE) before the reply is read.
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      bytes.write(hello);
+      bytes.write(new byte[200]);
+      bytes.write("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().write(bytes.toByteArray());
       s.getOutputStream().flush();
       String reply = new String(readAll(s.getInputStream()), StandardCharsets.ISO_8859_1);
       assertThat(reply).startsWith("HTTP/1.1 400");
