@@ -83,7 +83,8 @@ class IstioRoutesE2ETest {
           .contains("virtualservice.networking.istio.io/issue created")
           .doesNotContain("rejected");
       assertThat(applied.err())
-          .contains("spec.workloadSelector")
+          // A DestinationRule's workloadSelector is enforced now (no warning about it).
+          .doesNotContain("spec.workloadSelector")
           .contains("spec.http[2].retries.retryIgnorePreviousHosts")
           .doesNotContain("spec.http[0]")
           .doesNotContain("spec.http[1]");
