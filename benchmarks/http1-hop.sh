@@ -171,7 +171,17 @@ done = function(summary, latency, requests)
 end
 LUA
 
-declare -A RPS P50 P99 ERRS # per scenario: one value per round, space-separated
+declare -A RPS P50 P99 ERRS CPU # per scenario: one value per round, space-separated
+mesh_cpu_ticks() { # clock ticks of CPU (user + system) used so far by this mesh's Weft processes
+  # The processes started with this state directory: control plane, gateway, sidecars (the apps,
+  # started by `weft run` without it, are not counted). Fields 14 and 15 of /proc/PID/stat.
+  local pid total=0 t
+  for pid in $(pgrep -f -- "$STATE" || true); do
+    t="$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)"
+    total=$((total + t))
+  done
+  echo "$total"
+}
 run_wrk() { # run_wrk SCENARIO URL [HOST]
   local scenario="$1" url="$2" host="${3:-}"
   local args=(-t "$THREADS" -c "$CONNECTIONS" --timeout 5s -s "$TMP/report.lua")
@@ -180,7 +190,10 @@ run_wrk() { # run_wrk SCENARIO URL [HOST]
   if [ "$WARMUP" -gt 0 ]; then
     wrk "${args[@]}" -d "${WARMUP}s" "$url" >"$TMP/wrk-$scenario-round$ROUND-warmup.txt" 2>&1 || true
   fi
+  local cpu_before cpu_after
+  cpu_before="$(mesh_cpu_ticks)"
   wrk "${args[@]}" -d "${DURATION}s" "$url" >"$out" 2>&1 || true
+  cpu_after="$(mesh_cpu_ticks)"
   local line
   line="$(grep '^WRK_RESULT' "$out" || true)"
   if [ -z "$line" ]; then
@@ -195,11 +208,19 @@ run_wrk() { # run_wrk SCENARIO URL [HOST]
   sock="$(sed -E 's/.*socket_errors=([0-9]+).*/\1/' <<<"$line")"
   non2xx="$(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$line")"
   rps="$(awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+  # Mesh CPU per request, in microseconds (ticks are 1/CLK_TCK s); "-" where no Weft process is
+  # on the path. Unlike req/s and latency, this hardly depends on what else loads the machine.
+  local cpu_us="-"
+  case "$scenario" in weft-*)
+    cpu_us="$(awk -v t="$((cpu_after - cpu_before))" -v hz="$(getconf CLK_TCK)" -v r="$requests" \
+      'BEGIN { if (r > 0) printf "%.1f", t / hz * 1e6 / r; else print "-" }')" ;;
+  esac
+  CPU[$scenario]="${CPU[$scenario]:-} $cpu_us"
   RPS[$scenario]="${RPS[$scenario]:-} $rps"
   P50[$scenario]="${P50[$scenario]:-} $p50"
   P99[$scenario]="${P99[$scenario]:-} $p99"
   ERRS[$scenario]=$(( ${ERRS[$scenario]:-0} + sock + non2xx ))
-  log "$scenario (round $ROUND): $rps req/s, p50 ${p50}us, p99 ${p99}us, errors $((sock + non2xx)), load average $(cut -d" " -f1 /proc/loadavg)"
+  log "$scenario (round $ROUND): $rps req/s, p50 ${p50}us, p99 ${p99}us, mesh CPU ${cpu_us}us/request, errors $((sock + non2xx)), load average $(cut -d" " -f1 /proc/loadavg)"
 }
 median() { # median VALUES...: the middle value (the lower of the two middle ones)
   printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
@@ -344,21 +365,23 @@ added() { # added VALUE BASE: "+x.xx" in ms, or "-" without a baseline
   if [ -z "${2:-}" ] || [ -z "${1:-}" ]; then echo "-"; return; fi
   awk -v v="$1" -v b="$2" 'BEGIN { printf "%+.2f", (v - b) / 1000 }'
 }
-declare -A MRPS MP50 MP99
+declare -A MRPS MP50 MP99 MCPU
 for s in $SCENARIOS; do
   [ -n "${RPS[$s]:-}" ] || continue
   # shellcheck disable=SC2086 # word splitting of the per-round lists is intended
   MRPS[$s]="$(median ${RPS[$s]})"; MP50[$s]="$(median ${P50[$s]})"; MP99[$s]="$(median ${P99[$s]})"
+  # shellcheck disable=SC2086
+  MCPU[$s]="$(median ${CPU[$s]})"
 done
 {
-  printf '%-14s %10s %9s %9s %11s %11s %7s\n' scenario "req/s" "p50 ms" "p99 ms" "+p50 ms" "+p99 ms" errors
+  printf '%-14s %10s %9s %9s %11s %11s %7s %12s\n' scenario "req/s" "p50 ms" "p99 ms" "+p50 ms" "+p99 ms" errors "mesh us/req"
   for s in $SCENARIOS; do
     if [ -z "${MRPS[$s]:-}" ]; then
       printf '%-14s %10s\n' "$s" "FAILED"
       continue
     fi
-    printf '%-14s %10s %9s %9s %11s %11s %7s\n' "$s" "${MRPS[$s]}" "$(ms "${MP50[$s]}")" "$(ms "${MP99[$s]}")" \
-      "$(added "${MP50[$s]}" "${MP50[direct]:-}")" "$(added "${MP99[$s]}" "${MP99[direct]:-}")" "${ERRS[$s]}"
+    printf '%-14s %10s %9s %9s %11s %11s %7s %12s\n' "$s" "${MRPS[$s]}" "$(ms "${MP50[$s]}")" "$(ms "${MP99[$s]}")" \
+      "$(added "${MP50[$s]}" "${MP50[direct]:-}")" "$(added "${MP99[$s]}" "${MP99[direct]:-}")" "${ERRS[$s]}" "${MCPU[$s]:--}"
   done
 } | tee "$TMP/table.txt"
 if [ -n "$RESULTS" ]; then

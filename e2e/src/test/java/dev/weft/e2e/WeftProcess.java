@@ -111,10 +111,31 @@ final class WeftProcess {
     tree.forEach(ProcessHandle::destroyForcibly);
   }
 
-  /** A TCP port that was free on 127.0.0.1 a moment ago. */
+  /**
+   * A TCP port free on 127.0.0.1 now, drawn at random below the kernel's ephemeral range (where no
+   * outgoing connection can take it before the process under test binds it), never twice per JVM.
+   */
   static int freePort() throws IOException {
+    java.util.concurrent.ThreadLocalRandom random =
+        java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = 21000 + random.nextInt(32768 - 21000);
+      if (!PICKED.add(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(true);
+        s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+        return port;
+      } catch (IOException e) {
+        // taken: draw another
+      }
+    }
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }
+
+  private static final java.util.Set<Integer> PICKED =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 }

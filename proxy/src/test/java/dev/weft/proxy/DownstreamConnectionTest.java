@@ -306,7 +306,10 @@ class DownstreamConnectionTest {
         got408++;
       }
     }
-    assertThat(got408).as("connections answered 408").isGreaterThan(n / 2);
+    // Every connection is answered 408 and closed (the counter below proves each timed out), but a
+    // client whose next byte meets the closed socket gets a reset, and a reset discards the unread
+    // 408: how many answers a client reads depends on scheduling, so only some are required here.
+    assertThat(got408).as("connections answered 408").isPositive();
     assertThat(stat("http.127.0.0.1_" + port + ".downstream_rq_header_timeout")).isEqualTo(n);
     assertThat(app.requestLines).containsExactly("GET /normal");
     await(

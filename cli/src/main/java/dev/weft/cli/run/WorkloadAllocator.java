@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Gives each local workload two loopback addresses (docs/architecture.md, "The local runtime"): its
@@ -195,13 +197,55 @@ public final class WorkloadAllocator {
     }
   }
 
-  /** A free TCP port on {@code ip} chosen by the kernel. */
+  /**
+   * A TCP port free on {@code ip} now, for a listener that another process binds later.
+   *
+   * <p>It is drawn at random below the kernel's ephemeral range ({@code
+   * /proc/sys/net/ipv4/ip_local_port_range}): a port the kernel hands out for {@code bind(0)} is
+   * also one it hands to outgoing connections, so between choosing it here and binding it there,
+   * any connection on the machine could take it. Below that range only another explicit bind can.
+   * Ports this JVM handed out once are not handed out again. Falls back to the kernel's choice when
+   * no port in the range can be bound.
+   */
   public static int freePort(String ip) {
+    InetAddress address;
+    try {
+      address = InetAddress.getByName(ip);
+    } catch (IOException e) {
+      throw new CliException("cannot find a free port on " + ip + ": " + e.getMessage(), e);
+    }
+    int low = PICKED_LOW;
+    int high = ephemeralLow() - 1;
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    for (int attempt = 0; high - low > 1000 && attempt < 200; attempt++) {
+      int port = low + random.nextInt(high - low + 1);
+      if (PICKED.add(port) && canBind(ip, port)) {
+        return port;
+      }
+    }
     try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(InetAddress.getByName(ip), 0));
+      s.bind(new InetSocketAddress(address, 0));
       return s.getLocalPort();
     } catch (IOException e) {
       throw new CliException("cannot find a free port on " + ip + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The lowest port {@link #freePort} draws: above the mesh's own 15000-15099 and 20001. */
+  private static final int PICKED_LOW = 21000;
+
+  private static final Set<Integer> PICKED = ConcurrentHashMap.newKeySet();
+
+  /** The first port of the kernel's ephemeral range (32768 when it cannot be read). */
+  static int ephemeralLow() {
+    try {
+      // Not Files.readString: on JDK 25 it returned only the first byte of this /proc file (its
+      // size reads as 0).
+      String range =
+          Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
+      return Integer.parseInt(range.split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 32768;
     }
   }
 }

@@ -57,4 +57,17 @@ class WorkloadAllocatorTest {
       assertThat(a.podIp()).isNotEqualTo(next);
     }
   }
+
+  @Test
+  void freePortsAreBelowTheEphemeralRangeDistinctAndBindable() throws Exception {
+    java.util.Set<Integer> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 50; i++) {
+      int port = WorkloadAllocator.freePort("127.0.0.1");
+      assertThat(port).isLessThan(WorkloadAllocator.ephemeralLow());
+      assertThat(seen.add(port)).as("port %d handed out twice", port).isTrue();
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new InetSocketAddress("127.0.0.1", port));
+      }
+    }
+  }
 }

@@ -35,13 +35,48 @@ public final class Xds {
   public static final ConfigSource ADS =
       ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()).build();
 
+  /**
+   * A loopback port free now, for a listener the proxy binds later. Drawn at random below the
+   * kernel's ephemeral range (an ephemeral port can be taken by any outgoing connection on the
+   * machine between this call and the bind), never the same twice in this JVM.
+   */
   public static int freePort() {
+    int high = 32767;
+    try {
+      String range =
+          java.nio.file.Files.readAllLines(
+                  java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+              .get(0)
+              .trim();
+      high = Integer.parseInt(range.split("\\s+")[0]) - 1;
+    } catch (java.io.IOException | RuntimeException e) {
+      // keep the default
+    }
+    int low = 21000;
+    java.util.concurrent.ThreadLocalRandom random =
+        java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; high - low > 1000 && attempt < 200; attempt++) {
+      int port = low + random.nextInt(high - low + 1);
+      if (!PICKED.add(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(true);
+        s.bind(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+        return port;
+      } catch (java.io.IOException e) {
+        // taken: draw another
+      }
+    }
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
   }
+
+  private static final java.util.Set<Integer> PICKED =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public static Address address(String host, int port) {
     return Address.newBuilder()
