@@ -22,11 +22,17 @@ public final class ClusterLoadAssignmentParser {
   private ClusterLoadAssignmentParser() {}
 
   /**
-   * Validates a ClusterLoadAssignment (EDS) and returns it: the proto is the immutable value, its
-   * endpoints are bound to their clusters (transport socket, host state) by {@link
-   * ConfigCompiler#build}.
+   * Validates a ClusterLoadAssignment (EDS) and returns it (see {@link #validate}); an unexpected
+   * failure is an error naming the assignment (never an exception of another kind).
    */
   public static ClusterLoadAssignment parse(ClusterLoadAssignment cla, ParseContext ctx)
+      throws InvalidResourceException {
+    return ProtoValues.guarded(
+        "endpoints " + cla.getClusterName() + ": ", () -> validate(cla, ctx));
+  }
+
+  /** {@link #parse} without the guard. */
+  private static ClusterLoadAssignment validate(ClusterLoadAssignment cla, ParseContext ctx)
       throws InvalidResourceException {
     if (cla.getClusterName().isEmpty()) {
       throw new InvalidResourceException("cluster load assignment without cluster_name");

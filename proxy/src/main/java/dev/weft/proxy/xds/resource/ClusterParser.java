@@ -30,12 +30,22 @@ public final class ClusterParser {
   private ClusterParser() {}
 
   /**
-   * Parses a cluster into its complete, immutable {@link ClusterConfig}. STATIC and DNS clusters
-   * get their endpoints now; EDS clusters start empty and get theirs when the configuration is
-   * built ({@link ConfigCompiler#build}). {@code previous} (the same-named cluster of the current
-   * configuration, or null) lends its round-robin cursor.
+   * Parses a cluster into its complete, immutable {@link ClusterConfig}; an unexpected failure is
+   * an error naming the cluster (never an exception of another kind).
    */
   public static ClusterConfig parse(Cluster c, ClusterConfig previous, ParseContext ctx)
+      throws InvalidResourceException {
+    return ProtoValues.guarded(
+        "cluster " + c.getName() + ": ", () -> parseCluster(c, previous, ctx));
+  }
+
+  /**
+   * {@link #parse} without the guard. STATIC and DNS clusters get their endpoints now; EDS clusters
+   * start empty and get theirs when the configuration is built ({@link ConfigCompiler#build}).
+   * {@code previous} (the same-named cluster of the current configuration, or null) lends its
+   * round-robin cursor.
+   */
+  private static ClusterConfig parseCluster(Cluster c, ClusterConfig previous, ParseContext ctx)
       throws InvalidResourceException {
     String name = c.getName();
     if (name.isEmpty()) {

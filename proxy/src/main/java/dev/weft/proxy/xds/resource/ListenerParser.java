@@ -47,9 +47,16 @@ public final class ListenerParser {
 
   /**
    * Parses a listener into its complete, immutable {@link ListenerConfig}; the route configuration
-   * named by an RDS reference is resolved later. Errors name the listener and the field.
+   * named by an RDS reference is resolved later. Errors name the listener and the field; an
+   * unexpected failure is an error naming the listener too (never an exception of another kind).
    */
   public static ListenerConfig parse(Listener l, ParseContext ctx) throws InvalidResourceException {
+    return ProtoValues.guarded("listener " + l.getName() + ": ", () -> parseListener(l, ctx));
+  }
+
+  /** {@link #parse} without the guard. */
+  private static ListenerConfig parseListener(Listener l, ParseContext ctx)
+      throws InvalidResourceException {
     String name = l.getName();
     if (name.isEmpty()) {
       throw new InvalidResourceException("listener without a name");
@@ -277,7 +284,11 @@ public final class ListenerParser {
             throw new InvalidResourceException(
                 w + "weighted_clusters: weight of " + cw.getName() + " must be at least 1");
           }
-          total = Math.addExact(total, cw.getWeight());
+          if (cw.getWeight() > Integer.MAX_VALUE - total) {
+            throw new InvalidResourceException(
+                w + "weighted_clusters: the weights sum to more than " + Integer.MAX_VALUE);
+          }
+          total += cw.getWeight();
           clusters.add(new TcpProxyConfig.WeightedCluster(cw.getName(), cw.getWeight()));
         }
         if (clusters.isEmpty()) {

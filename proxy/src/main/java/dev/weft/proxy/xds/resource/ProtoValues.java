@@ -56,4 +56,23 @@ final class ProtoValues {
           where + "typed_config is not a " + type.getSimpleName() + ": " + any.getTypeUrl());
     }
   }
+
+  /** A parse step that may fail with an {@link InvalidResourceException}. */
+  @FunctionalInterface
+  interface Parse<T> {
+    T run() throws InvalidResourceException;
+  }
+
+  /**
+   * Runs {@code parse}, turning an unexpected runtime exception (a bug, or input no check foresaw)
+   * into an {@link InvalidResourceException} that names the resource ({@code where}), so that the
+   * update is NACKed with a clear error and the proxy keeps its previous configuration.
+   */
+  static <T> T guarded(String where, Parse<T> parse) throws InvalidResourceException {
+    try {
+      return parse.run();
+    } catch (RuntimeException e) {
+      throw new InvalidResourceException(where + "cannot be parsed: " + e);
+    }
+  }
 }

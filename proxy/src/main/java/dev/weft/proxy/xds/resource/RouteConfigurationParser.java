@@ -21,9 +21,16 @@ public final class RouteConfigurationParser {
 
   /**
    * Parses a route configuration (RDS) into its complete, immutable {@link RouteTable}; errors name
-   * the route configuration, virtual host, route and field.
+   * the route configuration, virtual host, route and field; an unexpected failure is an error
+   * naming the route configuration (never an exception of another kind).
    */
   public static RouteTable parse(RouteConfiguration rc, ParseContext ctx)
+      throws InvalidResourceException {
+    return ProtoValues.guarded("route " + rc.getName() + ": ", () -> parseNamed(rc, ctx));
+  }
+
+  /** {@link #parse} without the guard. */
+  private static RouteTable parseNamed(RouteConfiguration rc, ParseContext ctx)
       throws InvalidResourceException {
     if (rc.getName().isEmpty()) {
       throw new InvalidResourceException("route configuration without a name");

@@ -11,8 +11,18 @@ import dev.weft.proxy.tls.TlsConfigException;
 public final class SecretParser {
   private SecretParser() {}
 
-  /** Validates an SDS secret received over ADS (its PEM must load) and returns it. */
+  /**
+   * Validates an SDS secret received over ADS (its PEM must load) and returns it; an unexpected
+   * failure is an error naming the secret (never an exception of another kind).
+   */
   public static io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret parse(
+      io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret s)
+      throws InvalidResourceException {
+    return ProtoValues.guarded("secret " + s.getName() + ": ", () -> validate(s));
+  }
+
+  /** {@link #parse} without the guard. */
+  private static io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret validate(
       io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret s)
       throws InvalidResourceException {
     try {
