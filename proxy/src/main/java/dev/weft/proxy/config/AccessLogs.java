@@ -21,7 +21,7 @@ import java.util.Map;
  * json_format} fields too; none = Envoy's default format). Filters, formatter extensions, {@code
  * omit_empty_values} and other loggers are NACKed.
  */
-final class AccessLogs {
+public final class AccessLogs {
   static final String FILE = "envoy.access_loggers.file";
   static final String FILE_TYPE =
       "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog";
@@ -29,7 +29,7 @@ final class AccessLogs {
   private AccessLogs() {}
 
   /** The compiled entries, or null when the connection manager has none. */
-  static AccessLogConfig compile(String where, List<AccessLog> logs, AccessLogSinks sinks)
+  public static AccessLogConfig compile(String where, List<AccessLog> logs, AccessLogSinks sinks)
       throws InvalidResourceException {
     if (logs.isEmpty()) {
       return null;

@@ -16,14 +16,14 @@ import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
  * is consecutive-error detection only: success-rate and failure-percentage ejection (which Istio
  * always disables) are not implemented.
  */
-final class ClusterPolicies {
+public final class ClusterPolicies {
   /** The key of the HTTP protocol options in {@code typed_extension_protocol_options}. */
   static final String HTTP_PROTOCOL_OPTIONS =
       "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
   private ClusterPolicies() {}
 
-  static ClusterPolicy compile(String where, Cluster c) throws InvalidResourceException {
+  public static ClusterPolicy compile(String where, Cluster c) throws InvalidResourceException {
     ClusterPolicy d = ClusterPolicy.DEFAULT;
     LbPolicy lb =
         switch (c.getLbPolicy()) {

@@ -19,7 +19,7 @@ import java.util.Set;
  * 'text'} or {@code "text"}, are accepted). Weft's proxies count Istio's metrics themselves, so the
  * filter configures them rather than joining the filter chain. Other fields are NACKed.
  */
-final class IstioStats {
+public final class IstioStats {
   static final String NAME = "istio.stats";
   static final String TYPED_STRUCT = "type.googleapis.com/xds.type.v3.TypedStruct";
   static final String UDPA_TYPED_STRUCT = "type.googleapis.com/udpa.type.v1.TypedStruct";
@@ -37,12 +37,12 @@ final class IstioStats {
 
   private IstioStats() {}
 
-  static boolean is(HttpFilter f) {
+  public static boolean is(HttpFilter f) {
     return f.getName().equals(NAME);
   }
 
   /** The overrides of {@code hcm}'s {@code istio.stats} filter, or null when it has none. */
-  static MetricOverrides compile(String where, HttpConnectionManager hcm)
+  public static MetricOverrides compile(String where, HttpConnectionManager hcm)
       throws InvalidResourceException {
     for (HttpFilter f : hcm.getHttpFiltersList()) {
       if (is(f)) {

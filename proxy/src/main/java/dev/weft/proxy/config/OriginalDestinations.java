@@ -36,7 +36,7 @@ public final class OriginalDestinations {
    * @param stats the counters all its hosts share
    * @param header the header naming the destination ({@code use_http_header}), or null
    */
-  OriginalDestinations(String cluster, HostStats stats, String header) {
+  public OriginalDestinations(String cluster, HostStats stats, String header) {
     this.cluster = cluster;
     this.stats = stats;
     this.header = header;
@@ -72,7 +72,7 @@ public final class OriginalDestinations {
   }
 
   /** {@code host[:port]} as an address: IP literals resolved, names left unresolved. */
-  static InetSocketAddress parse(String hostPort) {
+  public static InetSocketAddress parse(String hostPort) {
     String host;
     int port = 80;
     String rest;

@@ -21,7 +21,7 @@ import java.util.List;
  * gRPC and protobuf collectors, resource detectors and samplers. {@code client_sampling} is
  * accepted (Istio always sets it) but Weft has no {@code x-client-trace-id} forcing.
  */
-final class Tracing {
+public final class Tracing {
   static final String ZIPKIN = "envoy.tracers.zipkin";
   static final String OPENTELEMETRY = "envoy.tracers.opentelemetry";
   static final String ZIPKIN_TYPE = "type.googleapis.com/envoy.config.trace.v3.ZipkinConfig";
@@ -31,7 +31,8 @@ final class Tracing {
   private Tracing() {}
 
   /** The compiled tracing, or null when it has no provider (Envoy then traces nothing). */
-  static TracingConfig compile(String where, HttpConnectionManager.Tracing t, boolean clientSpans)
+  public static TracingConfig compile(
+      String where, HttpConnectionManager.Tracing t, boolean clientSpans)
       throws InvalidResourceException {
     String w = where + "tracing: ";
     if (!t.hasProvider()) {

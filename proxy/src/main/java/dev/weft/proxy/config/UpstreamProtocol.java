@@ -42,7 +42,7 @@ public record UpstreamProtocol(Version version, int maxConcurrentStreams) {
 
   /** The protocol {@code c} asks for; {@code where} prefixes errors. */
   @SuppressWarnings("deprecation")
-  static UpstreamProtocol of(String where, Cluster c) throws InvalidResourceException {
+  public static UpstreamProtocol of(String where, Cluster c) throws InvalidResourceException {
     Any any = c.getTypedExtensionProtocolOptionsMap().get(EXTENSION);
     if (any == null) {
       return c.hasHttp2ProtocolOptions()

@@ -7,6 +7,7 @@ import com.google.protobuf.Any;
 import dev.weft.proxy.router.Router;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.testing.Xds;
+import dev.weft.proxy.xds.resource.ConfigCompiler;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;

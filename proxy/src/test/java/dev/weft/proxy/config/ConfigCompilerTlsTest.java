@@ -11,6 +11,7 @@ import dev.weft.proxy.testing.IstioTls;
 import dev.weft.proxy.testing.TestPki;
 import dev.weft.proxy.testing.Xds;
 import dev.weft.proxy.tls.SecretStore;
+import dev.weft.proxy.xds.resource.ConfigCompiler;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;

@@ -7,6 +7,7 @@ import com.google.protobuf.Duration;
 import com.google.protobuf.UInt32Value;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.testing.Xds;
+import dev.weft.proxy.xds.resource.ConfigCompiler;
 import io.envoyproxy.envoy.config.route.v3.RetryPolicy.RetryBackOff;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;

@@ -367,8 +367,8 @@ class TcpProxyTest {
 
   @Test
   void theCompilerTakesTcpProxyFieldsItHonoursAndNacksTheRest() throws Exception {
-    dev.weft.proxy.config.ConfigCompiler compiler =
-        new dev.weft.proxy.config.ConfigCompiler(new dev.weft.proxy.stats.ProxyStats());
+    dev.weft.proxy.xds.resource.ConfigCompiler compiler =
+        new dev.weft.proxy.xds.resource.ConfigCompiler(new dev.weft.proxy.stats.ProxyStats());
     TcpProxy weighted =
         TcpProxy.newBuilder()
             .setStatPrefix("p")

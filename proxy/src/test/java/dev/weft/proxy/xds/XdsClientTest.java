@@ -4,11 +4,11 @@ import static dev.weft.proxy.testing.TestAdsServer.CDS;
 import static dev.weft.proxy.testing.TestAdsServer.EDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.weft.proxy.config.ConfigCompiler;
 import dev.weft.proxy.config.RuntimeConfig;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.testing.TestAdsServer;
 import dev.weft.proxy.testing.Xds;
+import dev.weft.proxy.xds.resource.ConfigCompiler;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;

@@ -1,7 +1,8 @@
 package dev.weft.proxy.filters.cors;
 
-import dev.weft.proxy.config.ConfigCompiler;
 import dev.weft.proxy.config.InvalidResourceException;
+import dev.weft.proxy.config.Matchers;
+import dev.weft.proxy.config.Percentages;
 import dev.weft.proxy.config.StringMatch;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
 
@@ -43,8 +44,7 @@ public record CorsConfig(
     boolean enabled = true;
     if (p.hasFilterEnabled()) {
       int perMillion =
-          ConfigCompiler.perMillion(
-              "cors: filter_enabled: ", p.getFilterEnabled().getDefaultValue());
+          Percentages.perMillion("cors: filter_enabled: ", p.getFilterEnabled().getDefaultValue());
       if (perMillion != 0 && perMillion != 1_000_000) {
         throw new InvalidResourceException("cors: filter_enabled must be 0 or 100 percent");
       }
@@ -53,7 +53,7 @@ public record CorsConfig(
     StringMatch[] origins = new StringMatch[p.getAllowOriginStringMatchCount()];
     for (int i = 0; i < origins.length; i++) {
       try {
-        origins[i] = ConfigCompiler.string(p.getAllowOriginStringMatch(i));
+        origins[i] = Matchers.string(p.getAllowOriginStringMatch(i));
       } catch (InvalidResourceException e) {
         throw new InvalidResourceException(
             "cors: allow_origin_string_match " + i + ": " + e.getMessage());

@@ -1,7 +1,7 @@
 package dev.weft.proxy.filters.fault;
 
-import dev.weft.proxy.config.ConfigCompiler;
 import dev.weft.proxy.config.InvalidResourceException;
+import dev.weft.proxy.config.Percentages;
 import io.envoyproxy.envoy.extensions.filters.common.fault.v3.FaultDelay;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.FaultAbort;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
@@ -73,7 +73,7 @@ public record FaultConfig(
         throw new InvalidResourceException("fault: delay.fixed_delay must not be negative");
       }
       delayMillis = fd.getSeconds() * 1000 + fd.getNanos() / 1_000_000;
-      delayPerMillion = ConfigCompiler.perMillion("fault: delay.percentage: ", d.getPercentage());
+      delayPerMillion = Percentages.perMillion("fault: delay.percentage: ", d.getPercentage());
     }
     int httpStatus = 0;
     int grpcStatus = -1;
@@ -93,7 +93,7 @@ public record FaultConfig(
             throw new InvalidResourceException(
                 "fault: abort needs http_status or grpc_status (header_abort is not supported)");
       }
-      abortPerMillion = ConfigCompiler.perMillion("fault: abort.percentage: ", a.getPercentage());
+      abortPerMillion = Percentages.perMillion("fault: abort.percentage: ", a.getPercentage());
     }
     return new FaultConfig(delayMillis, delayPerMillion, httpStatus, grpcStatus, abortPerMillion);
   }

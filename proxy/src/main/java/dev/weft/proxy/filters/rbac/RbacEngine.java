@@ -1,7 +1,7 @@
 package dev.weft.proxy.filters.rbac;
 
-import dev.weft.proxy.config.ConfigCompiler;
 import dev.weft.proxy.config.InvalidResourceException;
+import dev.weft.proxy.config.Matchers;
 import io.envoyproxy.envoy.config.rbac.v3.Permission;
 import io.envoyproxy.envoy.config.rbac.v3.Policy;
 import io.envoyproxy.envoy.config.rbac.v3.Principal;
@@ -133,7 +133,7 @@ public final class RbacEngine {
         yield or(l);
       }
       case NOT_RULE -> new RbacMatcher.Not(permission(p.getNotRule()));
-      case HEADER -> new RbacMatcher.Header(ConfigCompiler.header("", p.getHeader()));
+      case HEADER -> new RbacMatcher.Header(Matchers.header("", p.getHeader()));
       case URL_PATH -> urlPath(p.getUrlPath());
       case DESTINATION_IP -> new RbacMatcher.DestinationIp(Cidr.of(p.getDestinationIp()));
       case DESTINATION_PORT ->
@@ -143,7 +143,7 @@ public final class RbacEngine {
               p.getDestinationPortRange().getStart(), p.getDestinationPortRange().getEnd());
       case METADATA -> metadata(p.getMetadata());
       case REQUESTED_SERVER_NAME ->
-          new RbacMatcher.ServerName(ConfigCompiler.string(p.getRequestedServerName()));
+          new RbacMatcher.ServerName(Matchers.string(p.getRequestedServerName()));
       default ->
           throw new InvalidResourceException(
               "permission " + p.getRuleCase().name().toLowerCase() + " is not supported");
@@ -171,12 +171,12 @@ public final class RbacEngine {
       case AUTHENTICATED ->
           new RbacMatcher.Authenticated(
               p.getAuthenticated().hasPrincipalName()
-                  ? ConfigCompiler.string(p.getAuthenticated().getPrincipalName())
+                  ? Matchers.string(p.getAuthenticated().getPrincipalName())
                   : null);
       case SOURCE_IP -> new RbacMatcher.SourceIp(Cidr.of(p.getSourceIp()));
       case DIRECT_REMOTE_IP -> new RbacMatcher.SourceIp(Cidr.of(p.getDirectRemoteIp()));
       case REMOTE_IP -> new RbacMatcher.SourceIp(Cidr.of(p.getRemoteIp()));
-      case HEADER -> new RbacMatcher.Header(ConfigCompiler.header("", p.getHeader()));
+      case HEADER -> new RbacMatcher.Header(Matchers.header("", p.getHeader()));
       case URL_PATH -> urlPath(p.getUrlPath());
       case METADATA -> metadata(p.getMetadata());
       default ->
@@ -190,7 +190,7 @@ public final class RbacEngine {
     if (!m.hasPath()) {
       throw new InvalidResourceException("url_path without a path matcher");
     }
-    return new RbacMatcher.UrlPath(ConfigCompiler.string(m.getPath()));
+    return new RbacMatcher.UrlPath(Matchers.string(m.getPath()));
   }
 
   private static RbacMatcher metadata(MetadataMatcher m) throws InvalidResourceException {
@@ -206,8 +206,7 @@ public final class RbacEngine {
 
   private static RbacMatcher.ValueMatch value(ValueMatcher v) throws InvalidResourceException {
     return switch (v.getMatchPatternCase()) {
-      case STRING_MATCH ->
-          new RbacMatcher.ValueMatch.Str(ConfigCompiler.string(v.getStringMatch()));
+      case STRING_MATCH -> new RbacMatcher.ValueMatch.Str(Matchers.string(v.getStringMatch()));
       case PRESENT_MATCH -> new RbacMatcher.ValueMatch.Present(v.getPresentMatch());
       case BOOL_MATCH -> new RbacMatcher.ValueMatch.Bool(v.getBoolMatch());
       case NULL_MATCH -> new RbacMatcher.ValueMatch.Null();
