@@ -8,7 +8,7 @@ import dev.weft.proxy.http.Http2Downstream;
 import dev.weft.proxy.identity.GrpcCertificateClient;
 import dev.weft.proxy.identity.WorkloadCertificates;
 import dev.weft.proxy.listener.ListenerManager;
-import dev.weft.proxy.listener.Transport;
+import dev.weft.proxy.net.Transport;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.tls.SecretStore;
 import dev.weft.proxy.xds.NodeStructs;

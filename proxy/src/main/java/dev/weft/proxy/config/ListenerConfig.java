@@ -65,8 +65,9 @@ public record ListenerConfig(
   public List<String> rdsNames() {
     List<String> names = new ArrayList<>(1);
     for (FilterChainConfig c : filterChains) {
-      if (c.networkFilter() instanceof HttpConnectionManagerConfig h && h.rdsName() != null) {
-        names.add(h.rdsName());
+      String rds = c.networkFilter().rdsName();
+      if (rds != null) {
+        names.add(rds);
       }
     }
     return names;

@@ -228,25 +228,6 @@ public record Route(
   }
 
   /**
-   * The timeout of a request with headers {@code h} (Envoy's {@code FilterUtility::finalTimeout}):
-   * {@code timeoutMillis}, or for a gRPC request on a route with {@code max_grpc_timeout} its
-   * {@code grpc-timeout} capped at that maximum (0 meaning none, on either side).
-   */
-  public long timeoutFor(boolean grpc, io.netty.handler.codec.http.HttpHeaders h) {
-    if (!grpc || maxGrpcTimeoutMillis < 0) {
-      return timeoutMillis;
-    }
-    long t = dev.weft.proxy.http.filter.Grpc.timeoutMillis(h);
-    if (t < 0) {
-      t = 0;
-    }
-    if (maxGrpcTimeoutMillis > 0 && (t == 0 || t > maxGrpcTimeoutMillis)) {
-      t = maxGrpcTimeoutMillis;
-    }
-    return t;
-  }
-
-  /**
    * The path to send upstream: with {@code prefix_rewrite}, the matched prefix (or whole path of a
    * {@code path} match) is replaced, the rest (including the query) kept, as in Envoy; with {@code
    * regex_rewrite}, the path's matches are substituted, the query kept.

@@ -2,7 +2,7 @@ package dev.weft.proxy.http;
 
 import dev.weft.proxy.accesslog.AccessLogger;
 import dev.weft.proxy.config.RuntimeConfig;
-import dev.weft.proxy.listener.Transport;
+import dev.weft.proxy.net.Transport;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.upstream.ConnectionPool;
 import io.netty.channel.EventLoop;

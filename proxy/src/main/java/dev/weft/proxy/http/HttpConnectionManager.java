@@ -2,11 +2,11 @@ package dev.weft.proxy.http;
 
 import dev.weft.proxy.config.DownstreamLimits;
 import dev.weft.proxy.config.FilterChainConfig;
-import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.http.filter.StreamInfo;
-import dev.weft.proxy.listener.DownstreamConnections;
+import dev.weft.proxy.net.ConnectionEvents;
 import dev.weft.proxy.stats.ListenerStats;
 import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.channel.ChannelFutureListener;
@@ -225,7 +225,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt == DownstreamConnections.DRAIN) {
+    if (evt == ConnectionEvents.DRAIN) {
       // Envoy's drain: an idle HTTP/1.1 connection closes now; one with a request in progress
       // answers it with Connection: close (HttpStream reads listenerDraining()) and then closes.
       listenerDraining = true;
@@ -235,7 +235,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    if (evt == DownstreamConnections.SHED_IDLE) {
+    if (evt == ConnectionEvents.SHED_IDLE) {
       // The proxy-wide connection limit was reached: an idle connection goes now, as if its idle
       // timeout had expired (Envoy's reduce_timeouts overload action at full pressure).
       if (current == null && !closing && !headersTimeout.running()) {

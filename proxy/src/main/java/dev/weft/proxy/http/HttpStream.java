@@ -1,6 +1,5 @@
 package dev.weft.proxy.http;
 
-import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.RouteTable;
@@ -8,12 +7,12 @@ import dev.weft.proxy.config.RuntimeConfig;
 import dev.weft.proxy.config.VirtualHost;
 import dev.weft.proxy.http.filter.FilterStatus;
 import dev.weft.proxy.http.filter.Grpc;
+import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterChain;
+import dev.weft.proxy.http.filter.ResponseFlags;
 import dev.weft.proxy.http.filter.StreamInfo;
-import dev.weft.proxy.router.ResponseFlags;
-import dev.weft.proxy.router.Router;
 import dev.weft.proxy.stats.ListenerStats;
 import dev.weft.proxy.tcp.TcpProxySession;
 import dev.weft.proxy.upstream.ConnectionPool;
@@ -739,8 +738,10 @@ final class HttpStream implements HttpFilterCallbacks {
     route =
         virtualHost == null
             ? null
-            : Router.match(
-                virtualHost, info.path(), info.method(), info.authority(), head.headers());
+            : hcmConfig
+                .httpFilters()
+                .routeSelector()
+                .select(virtualHost, info.path(), info.method(), info.authority(), head.headers());
   }
 
   @Override

@@ -49,7 +49,7 @@ final class StreamCompletion {
       ListenerStats listenerStats,
       DataPlane dp,
       Channel downstream,
-      dev.weft.proxy.config.HttpConnectionManagerConfig hcm) {
+      dev.weft.proxy.http.filter.HttpConnectionManagerConfig hcm) {
     int code = info.responseCode();
     String flags = info.responseFlags();
     listenerStats.request(code);

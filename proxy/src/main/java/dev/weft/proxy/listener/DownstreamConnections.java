@@ -1,5 +1,6 @@
 package dev.weft.proxy.listener;
 
+import dev.weft.proxy.net.ConnectionEvents;
 import dev.weft.proxy.stats.ListenerStats;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -37,18 +38,6 @@ public final class DownstreamConnections {
 
   /** Idle connections are shed at most this often (a flood must not cost a scan per accept). */
   static final long SHED_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-  /** The event each downstream connection's pipeline gets when idle connections are shed. */
-  public static final Object SHED_IDLE = new Object();
-
-  /**
-   * The event each connection of a draining listener gets (Envoy's drain sequence): an HTTP/1.1
-   * connection closes now if idle, else answers its request in progress with {@code Connection:
-   * close} and closes after it; an HTTP/2 connection manager (none yet) sends GOAWAY here (RFC 9113
-   * section 6.8) and closes once its streams are done. A connection that ignores it (TCP proxy) is
-   * closed when the drain period ends.
-   */
-  public static final Object DRAIN = new Object();
 
   private final long max;
   private final AtomicLong active = new AtomicLong();
@@ -95,15 +84,15 @@ public final class DownstreamConnections {
   }
 
   /**
-   * Sends {@link #DRAIN} to every open connection accepted by one of {@code listeners} (listening
-   * sockets) and returns those connections.
+   * Sends {@link ConnectionEvents#DRAIN} to every open connection accepted by one of {@code
+   * listeners} (listening sockets) and returns those connections.
    */
   java.util.List<Channel> drain(Set<Channel> listeners) {
     java.util.List<Channel> draining = new java.util.ArrayList<>();
     for (Channel ch : channels) {
       if (listeners.contains(ch.parent())) {
         draining.add(ch);
-        ch.pipeline().fireUserEventTriggered(DRAIN);
+        ch.pipeline().fireUserEventTriggered(ConnectionEvents.DRAIN);
       }
     }
     return draining;
@@ -117,7 +106,7 @@ public final class DownstreamConnections {
       return;
     }
     for (Channel ch : channels) {
-      ch.pipeline().fireUserEventTriggered(SHED_IDLE);
+      ch.pipeline().fireUserEventTriggered(ConnectionEvents.SHED_IDLE);
     }
   }
 

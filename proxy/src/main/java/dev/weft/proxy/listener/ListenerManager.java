@@ -2,7 +2,6 @@ package dev.weft.proxy.listener;
 
 import dev.weft.proxy.config.ConnectionLimitConfig;
 import dev.weft.proxy.config.FilterChainConfig;
-import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.ListenerConfig;
 import dev.weft.proxy.config.TcpProxyConfig;
 import dev.weft.proxy.filters.rbac.NetworkRbac;
@@ -10,6 +9,8 @@ import dev.weft.proxy.http.DataPlane;
 import dev.weft.proxy.http.DownstreamReads;
 import dev.weft.proxy.http.Http2Downstream;
 import dev.weft.proxy.http.HttpConnectionManager;
+import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
+import dev.weft.proxy.net.Transport;
 import dev.weft.proxy.stats.ConnectionLimitStats;
 import dev.weft.proxy.tcp.TcpProxySession;
 import dev.weft.proxy.tls.TlsConfigException;
@@ -243,6 +244,10 @@ public final class ListenerManager {
               conn.serverName());
         }
       }
+      default -> {
+        // A network filter this listener layer does not know (none is compiled today).
+        ch.close();
+      }
     }
   }
 
@@ -305,7 +310,8 @@ public final class ListenerManager {
    * Starts draining (Envoy's {@code /drain_listeners}, with {@code inboundonly} when {@code
    * inboundOnly}): the selected listening sockets close, so new connections are refused, and are
    * not bound again by later configurations; each of their established connections gets {@link
-   * DownstreamConnections#DRAIN} (it closes when idle, or after its request in progress).
+   * dev.weft.proxy.net.ConnectionEvents#DRAIN} (it closes when idle, or after its request in
+   * progress).
    *
    * @return the future that completes when every connection of the drained listeners has closed
    */

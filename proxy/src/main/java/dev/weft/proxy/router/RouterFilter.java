@@ -12,6 +12,7 @@ import dev.weft.proxy.http.filter.FilterStatus;
 import dev.weft.proxy.http.filter.Grpc;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
+import dev.weft.proxy.http.filter.ResponseFlags;
 import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.upstream.HostHealth;
 import dev.weft.proxy.upstream.LoadBalancer;
@@ -223,7 +224,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
     }
 
     UpstreamHeaders.prepareRequest(req, route, info);
-    timeoutMillis = route.timeoutFor(info.grpc(), h);
+    timeoutMillis = finalTimeout(route, info.grpc(), h);
     if (timeoutMillis != route.timeoutMillis()) {
       // Envoy's max_grpc_timeout: the gRPC client's deadline is the route timeout.
       UpstreamHeaders.expectedTimeout(h, timeoutMillis);
@@ -924,5 +925,25 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
       ReferenceCountUtil.release(pendingHead);
       pendingHead = null;
     }
+  }
+
+  /**
+   * The timeout of a request with headers {@code h} (Envoy's {@code FilterUtility::finalTimeout}):
+   * the route's {@code timeoutMillis}, or for a gRPC request on a route with {@code
+   * max_grpc_timeout} its {@code grpc-timeout} capped at that maximum (0 meaning none, on either
+   * side).
+   */
+  static long finalTimeout(Route route, boolean grpc, io.netty.handler.codec.http.HttpHeaders h) {
+    if (!grpc || route.maxGrpcTimeoutMillis() < 0) {
+      return route.timeoutMillis();
+    }
+    long t = Grpc.timeoutMillis(h);
+    if (t < 0) {
+      t = 0;
+    }
+    if (route.maxGrpcTimeoutMillis() > 0 && (t == 0 || t > route.maxGrpcTimeoutMillis())) {
+      t = route.maxGrpcTimeoutMillis();
+    }
+    return t;
   }
 }

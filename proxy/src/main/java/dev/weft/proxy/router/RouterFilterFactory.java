@@ -3,6 +3,7 @@ package dev.weft.proxy.router;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterFactory;
+import dev.weft.proxy.http.filter.RouteSelector;
 
 /**
  * {@code envoy.filters.http.router} ({@code envoy.extensions.filters.http.router.v3.Router}): the
@@ -27,4 +28,12 @@ public final class RouterFilterFactory implements HttpFilterFactory {
   public boolean terminal() {
     return true;
   }
+
+  /** Envoy's route matching, {@link Router#match}. */
+  @Override
+  public RouteSelector routeSelector() {
+    return SELECTOR;
+  }
+
+  private static final RouteSelector SELECTOR = Router::match;
 }

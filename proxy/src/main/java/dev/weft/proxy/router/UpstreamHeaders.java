@@ -1,7 +1,7 @@
 package dev.weft.proxy.router;
 
-import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.Route;
+import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.stats.ClusterStats;
 import dev.weft.proxy.stats.PeerMetadata;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Any;
+import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.router.Router;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.testing.Xds;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.FilterChainMatch;
-import dev.weft.proxy.config.HttpConnectionManagerConfig;
+import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.http.filter.HttpFilterChain;
 import dev.weft.proxy.router.RouterFilterFactory;
 import java.util.List;

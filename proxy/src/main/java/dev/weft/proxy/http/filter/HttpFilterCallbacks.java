@@ -1,6 +1,5 @@
 package dev.weft.proxy.http.filter;
 
-import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RuntimeConfig;
 import dev.weft.proxy.config.VirtualHost;

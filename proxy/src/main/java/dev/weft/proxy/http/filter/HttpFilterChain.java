@@ -32,6 +32,11 @@ public final class HttpFilterChain {
     return filters[i];
   }
 
+  /** How requests select their route: the terminal filter's {@link RouteSelector}. */
+  public RouteSelector routeSelector() {
+    return terminal.routeSelector();
+  }
+
   /** The terminal filter factory (the router). */
   public HttpFilterFactory terminal() {
     return terminal;

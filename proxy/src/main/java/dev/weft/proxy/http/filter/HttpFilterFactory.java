@@ -17,6 +17,14 @@ public interface HttpFilterFactory {
     return false;
   }
 
+  /**
+   * How the connection manager selects a request's route when this factory's filter ends the chain
+   * (the router's is Envoy's route matching); {@link RouteSelector#NONE} for other filters.
+   */
+  default RouteSelector routeSelector() {
+    return RouteSelector.NONE;
+  }
+
   /** Builds a factory from a typed config; registered by type URL in {@link HttpFilterRegistry}. */
   @FunctionalInterface
   interface Provider {

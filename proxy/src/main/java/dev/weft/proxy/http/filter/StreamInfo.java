@@ -3,7 +3,6 @@ package dev.weft.proxy.http.filter;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.Route;
-import dev.weft.proxy.router.ResponseFlags;
 import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.SocketAddress;

@@ -2,11 +2,11 @@ package dev.weft.proxy.xds.resource;
 
 import dev.weft.proxy.config.AccessLogs;
 import dev.weft.proxy.config.DownstreamLimits;
-import dev.weft.proxy.config.HttpConnectionManagerConfig;
 import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.config.IstioStats;
 import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.config.Tracing;
+import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.http.filter.HttpFilterChain;
 import dev.weft.proxy.http.filter.HttpFilterFactory;
 import dev.weft.proxy.http.filter.HttpFilterRegistry;

@@ -1,4 +1,4 @@
-package dev.weft.proxy.listener;
+package dev.weft.proxy.net;
 
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

@@ -1,4 +1,4 @@
-package dev.weft.proxy.router;
+package dev.weft.proxy.http.filter;
 
 /** Envoy's response flags, as they appear in access logs and Istio's metrics. */
 public final class ResponseFlags {

@@ -1,6 +1,9 @@
-package dev.weft.proxy.config;
+package dev.weft.proxy.http.filter;
 
-import dev.weft.proxy.http.filter.HttpFilterChain;
+import dev.weft.proxy.config.DownstreamLimits;
+import dev.weft.proxy.config.NetworkFilterConfig;
+import dev.weft.proxy.config.RouteTable;
+import dev.weft.proxy.config.RuntimeConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 
