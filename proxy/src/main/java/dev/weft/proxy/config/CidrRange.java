@@ -48,4 +48,40 @@ public record CidrRange(byte[] address, int prefixLen) {
     }
     return true;
   }
+
+  /**
+   * Ranges are equal when they hold the same addresses: same family, same {@code prefixLen}, same
+   * prefix bits (Envoy's {@code CidrRange} truncates the address to its prefix as well), so that a
+   * listener's duplicate {@code filter_chain_match}es are found.
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CidrRange r
+        && r.prefixLen == prefixLen
+        && java.util.Arrays.equals(masked(), r.masked());
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * java.util.Arrays.hashCode(masked()) + prefixLen;
+  }
+
+  @Override
+  public String toString() {
+    try {
+      return InetAddress.getByAddress(masked()).getHostAddress() + "/" + prefixLen;
+    } catch (UnknownHostException e) {
+      return java.util.Arrays.toString(address) + "/" + prefixLen;
+    }
+  }
+
+  private byte[] masked() {
+    byte[] out = address.clone();
+    int bits = prefixLen;
+    for (int i = 0; i < out.length; i++, bits -= 8) {
+      int mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+      out[i] = (byte) (out[i] & mask);
+    }
+    return out;
+  }
 }

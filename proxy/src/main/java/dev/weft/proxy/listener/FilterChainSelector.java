@@ -1,15 +1,20 @@
 package dev.weft.proxy.listener;
 
+import dev.weft.proxy.config.CidrRange;
 import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.FilterChainMatch;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * Chooses the filter chain of a new connection, in Envoy's order ({@code FilterChainMatch} docs):
+ * Chooses the filter chain of a new connection in Envoy's order (the {@code FilterChainMatch} docs
+ * of {@code envoy/config/listener/v3/listener_components.proto}, and {@code
+ * FilterChainManagerImpl::findFilterChain} in {@code
+ * source/common/listener_manager/filter_chain_manager_impl.cc}):
  *
  * <ol>
  *   <li>{@code destination_port}: chains naming the connection's local port, else chains without
@@ -17,16 +22,25 @@ import java.util.function.Predicate;
  *   <li>{@code prefix_ranges} (destination IP): chains with the longest range containing the
  *       connection's local address, else chains without ranges;
  *   <li>{@code server_names}: an exact SNI match, else the longest matching {@code *.suffix}
- *       wildcard, else chains without server names;
+ *       wildcard ({@code *.b.example.com} before {@code *.example.com} before {@code *.com}), else
+ *       chains without server names;
  *   <li>{@code transport_protocol}: the detected one ({@code raw_buffer} for plaintext, {@code tls}
  *       once a TLS inspector runs), else chains without one;
- *   <li>{@code application_protocols}: chains listing one of the connection's ALPN protocols, else
- *       chains without any;
- *   <li>source type, source prefix ranges and source ports: not supported yet.
+ *   <li>{@code application_protocols}: the first of the client's ALPN protocols, in the client's
+ *       order, that some chain lists, else chains without any;
+ *   <li>{@code direct_source_prefix_ranges}: the longest range containing the peer's address, else
+ *       chains without (the direct peer is the peer: Weft has no PROXY protocol listener filter);
+ *   <li>{@code source_type}: for a peer on a loopback address or the local address, chains with
+ *       {@code SAME_IP_OR_LOOPBACK}, for another, chains with {@code EXTERNAL}; else chains with
+ *       {@code ANY};
+ *   <li>{@code source_prefix_ranges}: the longest range containing the peer's address, else chains
+ *       without;
+ *   <li>{@code source_ports}: chains listing the peer's port, else chains without.
  * </ol>
  *
- * <p>At each step the most specific candidates win; a step that leaves none means no chain (Envoy
- * then uses {@code default_filter_chain}, or closes the connection). Stateless; runs once per
+ * <p>At each step the most specific candidates win, and the later steps choose only among them: a
+ * step that leaves none means no chain (Envoy then uses {@code default_filter_chain}, or closes the
+ * connection), never a fall back to a less specific earlier choice. Stateless; runs once per
  * accepted connection on its event loop.
  */
 public final class FilterChainSelector {
@@ -41,23 +55,26 @@ public final class FilterChainSelector {
    * @param destinationPort the local port it arrived on
    * @param serverName the TLS SNI, or null
    * @param transportProtocol {@link #RAW_BUFFER} or {@code tls}
-   * @param applicationProtocols the ALPN protocols the client offered
+   * @param applicationProtocols the ALPN protocols the client offered, in its order of preference
    * @param destinationAddress the local address it arrived on, or null when unknown
+   * @param source the peer's address and port, or null when unknown (then only chains without
+   *     source ranges and ports, and of source type {@code ANY} or {@code EXTERNAL}, match)
    */
   public record Connection(
       int destinationPort,
       String serverName,
       String transportProtocol,
       List<String> applicationProtocols,
-      InetAddress destinationAddress) {
+      InetAddress destinationAddress,
+      InetSocketAddress source) {
 
-    /** A connection whose destination address does not matter. */
+    /** A connection whose addresses do not matter. */
     public Connection(
         int destinationPort,
         String serverName,
         String transportProtocol,
         List<String> applicationProtocols) {
-      this(destinationPort, serverName, transportProtocol, applicationProtocols, null);
+      this(destinationPort, serverName, transportProtocol, applicationProtocols, null, null);
     }
 
     /** A plaintext connection (no TLS inspector): no SNI, no ALPN. */
@@ -65,16 +82,27 @@ public final class FilterChainSelector {
       return new Connection(destinationPort, null, RAW_BUFFER, List.of());
     }
 
-    /** A plaintext connection to {@code local}. */
-    public static Connection plaintext(InetSocketAddress local) {
-      return new Connection(local.getPort(), null, RAW_BUFFER, List.of(), local.getAddress());
+    /** A plaintext connection from {@code remote} to {@code local}. */
+    public static Connection plaintext(InetSocketAddress local, InetSocketAddress remote) {
+      return new Connection(
+          local.getPort(), null, RAW_BUFFER, List.of(), local.getAddress(), remote);
+    }
+
+    InetAddress sourceAddress() {
+      return source == null ? null : source.getAddress();
+    }
+
+    /** Envoy's {@code isSameIpOrLoopback}: the peer is a loopback address or the local address. */
+    boolean local() {
+      InetAddress peer = sourceAddress();
+      return peer != null && (peer.isLoopbackAddress() || peer.equals(destinationAddress));
     }
   }
 
   /** The chain {@code c} uses, or null when none matches. */
   public static FilterChainConfig select(List<FilterChainConfig> chains, Connection c) {
     if (chains.size() == 1 && chains.get(0).match().isEmpty()) {
-      return chains.get(0); // the only chain Weft compiles today: no per-connection work
+      return chains.get(0); // the usual single chain: no per-connection work
     }
     List<FilterChainConfig> candidates = chains;
     candidates =
@@ -82,18 +110,30 @@ public final class FilterChainSelector {
             candidates,
             m -> m.destinationPort() == c.destinationPort(),
             m -> m.destinationPort() == 0);
-    candidates = byPrefix(candidates, c.destinationAddress());
+    candidates = byPrefix(candidates, FilterChainMatch::prefixRanges, c.destinationAddress());
     candidates = byServerName(candidates, c.serverName());
     candidates =
         narrow(
             candidates,
             m -> m.transportProtocol().equals(c.transportProtocol()),
             m -> m.transportProtocol().isEmpty());
+    candidates = byApplicationProtocol(candidates, c.applicationProtocols());
+    candidates =
+        byPrefix(candidates, FilterChainMatch::directSourcePrefixRanges, c.sourceAddress());
+    FilterChainMatch.SourceType type =
+        c.local()
+            ? FilterChainMatch.SourceType.SAME_IP_OR_LOOPBACK
+            : FilterChainMatch.SourceType.EXTERNAL;
     candidates =
         narrow(
             candidates,
-            m -> m.applicationProtocols().stream().anyMatch(c.applicationProtocols()::contains),
-            m -> m.applicationProtocols().isEmpty());
+            m -> m.sourceType() == type,
+            m -> m.sourceType() == FilterChainMatch.SourceType.ANY);
+    candidates = byPrefix(candidates, FilterChainMatch::sourcePrefixRanges, c.sourceAddress());
+    int sourcePort = c.source() == null ? 0 : c.source().getPort();
+    candidates =
+        narrow(
+            candidates, m -> m.sourcePorts().contains(sourcePort), m -> m.sourcePorts().isEmpty());
     return candidates.isEmpty() ? null : candidates.get(0);
   }
 
@@ -106,17 +146,35 @@ public final class FilterChainSelector {
     return out.isEmpty() ? filter(in, wildcard) : out;
   }
 
-  /** The chains with the longest prefix range holding {@code ip}, else those without ranges. */
-  private static List<FilterChainConfig> byPrefix(List<FilterChainConfig> in, InetAddress ip) {
+  /**
+   * The chains whose {@code ranges} hold {@code ip} with the longest prefix, else those without
+   * ranges (Envoy's trie, where no ranges is {@code 0.0.0.0/0} and {@code ::/0}).
+   */
+  private static List<FilterChainConfig> byPrefix(
+      List<FilterChainConfig> in,
+      Function<FilterChainMatch, List<CidrRange>> ranges,
+      InetAddress ip) {
     int best = -1;
     for (FilterChainConfig f : in) {
-      best = Math.max(best, f.match().longestPrefix(ip));
+      best = Math.max(best, FilterChainMatch.longest(ranges.apply(f.match()), ip));
     }
     if (best >= 0) {
       int len = best;
-      return filter(in, m -> m.longestPrefix(ip) == len);
+      return filter(in, m -> FilterChainMatch.longest(ranges.apply(m), ip) == len);
     }
-    return filter(in, m -> m.prefixRanges().isEmpty());
+    return filter(in, m -> ranges.apply(m).isEmpty());
+  }
+
+  /** The chains listing the first of {@code offered} that any lists, else those listing none. */
+  private static List<FilterChainConfig> byApplicationProtocol(
+      List<FilterChainConfig> in, List<String> offered) {
+    for (String protocol : offered) {
+      List<FilterChainConfig> out = filter(in, m -> m.applicationProtocols().contains(protocol));
+      if (!out.isEmpty()) {
+        return out;
+      }
+    }
+    return filter(in, m -> m.applicationProtocols().isEmpty());
   }
 
   private static List<FilterChainConfig> byServerName(List<FilterChainConfig> in, String sni) {

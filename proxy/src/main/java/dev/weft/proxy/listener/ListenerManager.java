@@ -150,6 +150,7 @@ public final class ListenerManager {
       lc = boundWith;
     }
     InetSocketAddress local = (InetSocketAddress) ch.localAddress();
+    InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
     int port = local.getPort();
     if (lc.tlsInspector()) {
       ListenerConfig inspected = lc;
@@ -165,10 +166,11 @@ public final class ListenerManager {
                               hello.serverName(),
                               transport,
                               hello.applicationProtocols(),
-                              local.getAddress()))));
+                              local.getAddress(),
+                              remote))));
       return;
     }
-    installChain(ch, lc, FilterChainSelector.Connection.plaintext(local));
+    installChain(ch, lc, FilterChainSelector.Connection.plaintext(local, remote));
   }
 
   private void installChain(Channel ch, ListenerConfig lc, FilterChainSelector.Connection conn) {

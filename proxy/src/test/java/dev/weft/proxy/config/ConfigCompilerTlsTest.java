@@ -158,10 +158,10 @@ class ConfigCompilerTlsTest {
                 Xds.listener("p", 80, hcm).getFilterChains(0).toBuilder()
                     .setFilterChainMatch(
                         io.envoyproxy.envoy.config.listener.v3.FilterChainMatch.newBuilder()
-                            .addSourcePorts(5)))
+                            .setAddressSuffix("10.0.0.1")))
             .build();
     assertThatThrownBy(() -> compiler.listener(prefixRanges))
-        .hasMessageContaining("filter_chain_match: only destination_port");
+        .hasMessageContaining("filter_chain_match: address_suffix and suffix_len are not");
     Cluster wrongType =
         Xds.edsCluster("c").toBuilder()
             .setTransportSocket(

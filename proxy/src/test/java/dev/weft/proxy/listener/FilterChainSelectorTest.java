@@ -25,7 +25,12 @@ class FilterChainSelectorTest {
   }
 
   static FilterChainMatch match(int port, List<String> sni, String transport, List<String> alpn) {
-    return new FilterChainMatch(port, sni, transport, alpn);
+    return FilterChainMatch.builder()
+        .destinationPort(port)
+        .serverNames(sni)
+        .transportProtocol(transport)
+        .applicationProtocols(alpn)
+        .build();
   }
 
   @Test
@@ -101,21 +106,15 @@ class FilterChainSelectorTest {
     FilterChainConfig wide =
         chain(
             "wide",
-            new FilterChainMatch(
-                0,
-                List.of(),
-                "",
-                List.of(),
-                List.of(dev.weft.proxy.config.CidrRange.of("10.0.0.0", 8))));
+            FilterChainMatch.builder()
+                .prefixRanges(List.of(dev.weft.proxy.config.CidrRange.of("10.0.0.0", 8)))
+                .build());
     FilterChainConfig narrow =
         chain(
             "narrow",
-            new FilterChainMatch(
-                0,
-                List.of(),
-                "",
-                List.of(),
-                List.of(dev.weft.proxy.config.CidrRange.of("10.1.2.0", 24))));
+            FilterChainMatch.builder()
+                .prefixRanges(List.of(dev.weft.proxy.config.CidrRange.of("10.1.2.0", 24)))
+                .build());
     List<FilterChainConfig> all = List.of(any, wide, narrow);
     assertThat(selectTo(all, "10.1.2.3").name()).isEqualTo("narrow");
     assertThat(selectTo(all, "10.9.9.9").name()).isEqualTo("wide");
@@ -139,6 +138,6 @@ class FilterChainSelectorTest {
     return FilterChainSelector.select(
         chains,
         FilterChainSelector.Connection.plaintext(
-            new java.net.InetSocketAddress(java.net.InetAddress.getByName(ip), 9000)));
+            new java.net.InetSocketAddress(java.net.InetAddress.getByName(ip), 9000), null));
   }
 }

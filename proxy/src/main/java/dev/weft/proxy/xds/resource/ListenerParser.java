@@ -121,49 +121,71 @@ public final class ListenerParser {
   }
 
   /**
-   * Envoy's {@code filter_chain_match}: the fields Weft selects on; others are rejected. A {@code
-   * prefix_ranges} entry without {@code prefix_len} is {@code /0} (Envoy's {@code CidrRange}
-   * default).
+   * Envoy's {@code filter_chain_match} (every field but the unimplemented {@code address_suffix}
+   * and {@code suffix_len}, which Envoy ignores too). A CIDR range without {@code prefix_len} is
+   * {@code /0} (Envoy's {@code CidrRange} default).
    */
   private static FilterChainMatch chainMatch(
       String where, io.envoyproxy.envoy.config.listener.v3.FilterChainMatch m)
       throws InvalidResourceException {
-    if (m.getSourcePrefixRangesCount() > 0
-        || m.getDirectSourcePrefixRangesCount() > 0
-        || m.getSourcePortsCount() > 0
-        || m.getSourceType()
-            != io.envoyproxy.envoy.config.listener.v3.FilterChainMatch.ConnectionSourceType.ANY
-        || !m.getAddressSuffix().isEmpty()
-        || m.hasSuffixLen()) {
-      throw new InvalidResourceException(
-          where
-              + "filter_chain_match: only destination_port, prefix_ranges, server_names,"
-              + " transport_protocol and application_protocols are supported");
+    String w = where + "filter_chain_match: ";
+    if (!m.getAddressSuffix().isEmpty() || m.hasSuffixLen()) {
+      throw new InvalidResourceException(w + "address_suffix and suffix_len are not supported");
     }
     String tp = m.getTransportProtocol();
     if (!tp.isEmpty() && !tp.equals("tls") && !tp.equals("raw_buffer")) {
-      throw new InvalidResourceException(
-          where + "filter_chain_match: unknown transport_protocol '" + tp + "'");
+      throw new InvalidResourceException(w + "unknown transport_protocol '" + tp + "'");
     }
     int port = m.hasDestinationPort() ? m.getDestinationPort().getValue() : 0;
     if (port < 0 || port > 65535) {
-      throw new InvalidResourceException(where + "filter_chain_match: invalid destination_port");
+      throw new InvalidResourceException(w + "invalid destination_port");
     }
     List<String> names = new ArrayList<>();
     for (String n : m.getServerNamesList()) {
       names.add(n.toLowerCase(java.util.Locale.ROOT));
     }
-    List<CidrRange> ranges = new ArrayList<>();
-    for (io.envoyproxy.envoy.config.core.v3.CidrRange r : m.getPrefixRangesList()) {
+    List<Integer> sourcePorts = new ArrayList<>();
+    for (int p : m.getSourcePortsList()) {
+      if (p < 1 || p > 65535) {
+        throw new InvalidResourceException(w + "source_ports: invalid port " + (p & 0xffffffffL));
+      }
+      sourcePorts.add(p);
+    }
+    FilterChainMatch.SourceType sourceType =
+        switch (m.getSourceType()) {
+          case ANY -> FilterChainMatch.SourceType.ANY;
+          case SAME_IP_OR_LOOPBACK -> FilterChainMatch.SourceType.SAME_IP_OR_LOOPBACK;
+          case EXTERNAL -> FilterChainMatch.SourceType.EXTERNAL;
+          default ->
+              throw new InvalidResourceException(w + "unknown source_type " + m.getSourceType());
+        };
+    return FilterChainMatch.builder()
+        .destinationPort(port)
+        .prefixRanges(ranges(w + "prefix_ranges: ", m.getPrefixRangesList()))
+        .serverNames(names)
+        .transportProtocol(tp)
+        .applicationProtocols(m.getApplicationProtocolsList())
+        .directSourcePrefixRanges(
+            ranges(w + "direct_source_prefix_ranges: ", m.getDirectSourcePrefixRangesList()))
+        .sourceType(sourceType)
+        .sourcePrefixRanges(ranges(w + "source_prefix_ranges: ", m.getSourcePrefixRangesList()))
+        .sourcePorts(sourcePorts)
+        .build();
+  }
+
+  private static List<CidrRange> ranges(
+      String where, List<io.envoyproxy.envoy.config.core.v3.CidrRange> in)
+      throws InvalidResourceException {
+    List<CidrRange> out = new ArrayList<>(in.size());
+    for (io.envoyproxy.envoy.config.core.v3.CidrRange r : in) {
       try {
-        ranges.add(
+        out.add(
             CidrRange.of(r.getAddressPrefix(), r.hasPrefixLen() ? r.getPrefixLen().getValue() : 0));
       } catch (IllegalArgumentException e) {
-        throw new InvalidResourceException(
-            where + "filter_chain_match: prefix_ranges: " + e.getMessage());
+        throw new InvalidResourceException(where + e.getMessage());
       }
     }
-    return new FilterChainMatch(port, names, tp, m.getApplicationProtocolsList(), ranges);
+    return out;
   }
 
   private static FilterChainConfig filterChain(
