@@ -61,57 +61,197 @@ public record AccessLogEntry(
     String[] requestHeaders,
     LogFormat logFormat) {
 
-  /** An entry in Istio's default text format. */
-  public AccessLogEntry(
-      long startMillis,
-      String method,
-      String path,
-      String protocol,
-      int code,
-      String flags,
-      String details,
-      long bytesReceived,
-      long bytesSent,
-      long durationMillis,
-      long upstreamServiceTime,
-      String forwardedFor,
-      String userAgent,
-      String requestId,
-      String authority,
-      String upstreamHost,
-      String upstreamCluster,
-      SocketAddress upstreamLocal,
-      SocketAddress downstreamLocal,
-      SocketAddress downstreamRemote,
-      String routeName,
-      String upstreamTransportFailureReason,
-      String requestedServerName) {
-    this(
-        startMillis,
-        method,
-        path,
-        protocol,
-        code,
-        flags,
-        details,
-        bytesReceived,
-        bytesSent,
-        durationMillis,
-        upstreamServiceTime,
-        forwardedFor,
-        userAgent,
-        requestId,
-        authority,
-        upstreamHost,
-        upstreamCluster,
-        upstreamLocal,
-        downstreamLocal,
-        downstreamRemote,
-        routeName,
-        upstreamTransportFailureReason,
-        requestedServerName,
-        null,
-        null);
+  /**
+   * A builder for entries made off the hot path (tests, tools): unset fields are absent (null, 0,
+   * flags {@code -}, service time -1). The connection manager uses the canonical constructor.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds an {@link AccessLogEntry}; see {@link AccessLogEntry#builder}. */
+  public static final class Builder {
+    private long startMillis = 0;
+    private String method;
+    private String path;
+    private String protocol;
+    private int code = 0;
+    private String flags = "-";
+    private String details;
+    private long bytesReceived = 0;
+    private long bytesSent = 0;
+    private long durationMillis = 0;
+    private long upstreamServiceTime = -1;
+    private String forwardedFor;
+    private String userAgent;
+    private String requestId;
+    private String authority;
+    private String upstreamHost;
+    private String upstreamCluster;
+    private SocketAddress upstreamLocal;
+    private SocketAddress downstreamLocal;
+    private SocketAddress downstreamRemote;
+    private String routeName;
+    private String upstreamTransportFailureReason;
+    private String requestedServerName;
+    private String[] requestHeaders;
+    private LogFormat logFormat;
+
+    private Builder() {}
+
+    public Builder startMillis(long startMillis) {
+      this.startMillis = startMillis;
+      return this;
+    }
+
+    public Builder method(String method) {
+      this.method = method;
+      return this;
+    }
+
+    public Builder path(String path) {
+      this.path = path;
+      return this;
+    }
+
+    public Builder protocol(String protocol) {
+      this.protocol = protocol;
+      return this;
+    }
+
+    public Builder code(int code) {
+      this.code = code;
+      return this;
+    }
+
+    public Builder flags(String flags) {
+      this.flags = flags;
+      return this;
+    }
+
+    public Builder details(String details) {
+      this.details = details;
+      return this;
+    }
+
+    public Builder bytesReceived(long bytesReceived) {
+      this.bytesReceived = bytesReceived;
+      return this;
+    }
+
+    public Builder bytesSent(long bytesSent) {
+      this.bytesSent = bytesSent;
+      return this;
+    }
+
+    public Builder durationMillis(long durationMillis) {
+      this.durationMillis = durationMillis;
+      return this;
+    }
+
+    public Builder upstreamServiceTime(long upstreamServiceTime) {
+      this.upstreamServiceTime = upstreamServiceTime;
+      return this;
+    }
+
+    public Builder forwardedFor(String forwardedFor) {
+      this.forwardedFor = forwardedFor;
+      return this;
+    }
+
+    public Builder userAgent(String userAgent) {
+      this.userAgent = userAgent;
+      return this;
+    }
+
+    public Builder requestId(String requestId) {
+      this.requestId = requestId;
+      return this;
+    }
+
+    public Builder authority(String authority) {
+      this.authority = authority;
+      return this;
+    }
+
+    public Builder upstreamHost(String upstreamHost) {
+      this.upstreamHost = upstreamHost;
+      return this;
+    }
+
+    public Builder upstreamCluster(String upstreamCluster) {
+      this.upstreamCluster = upstreamCluster;
+      return this;
+    }
+
+    public Builder upstreamLocal(SocketAddress upstreamLocal) {
+      this.upstreamLocal = upstreamLocal;
+      return this;
+    }
+
+    public Builder downstreamLocal(SocketAddress downstreamLocal) {
+      this.downstreamLocal = downstreamLocal;
+      return this;
+    }
+
+    public Builder downstreamRemote(SocketAddress downstreamRemote) {
+      this.downstreamRemote = downstreamRemote;
+      return this;
+    }
+
+    public Builder routeName(String routeName) {
+      this.routeName = routeName;
+      return this;
+    }
+
+    public Builder upstreamTransportFailureReason(String upstreamTransportFailureReason) {
+      this.upstreamTransportFailureReason = upstreamTransportFailureReason;
+      return this;
+    }
+
+    public Builder requestedServerName(String requestedServerName) {
+      this.requestedServerName = requestedServerName;
+      return this;
+    }
+
+    public Builder requestHeaders(String[] requestHeaders) {
+      this.requestHeaders = requestHeaders;
+      return this;
+    }
+
+    public Builder logFormat(LogFormat logFormat) {
+      this.logFormat = logFormat;
+      return this;
+    }
+
+    public AccessLogEntry build() {
+      return new AccessLogEntry(
+          startMillis,
+          method,
+          path,
+          protocol,
+          code,
+          flags,
+          details,
+          bytesReceived,
+          bytesSent,
+          durationMillis,
+          upstreamServiceTime,
+          forwardedFor,
+          userAgent,
+          requestId,
+          authority,
+          upstreamHost,
+          upstreamCluster,
+          upstreamLocal,
+          downstreamLocal,
+          downstreamRemote,
+          routeName,
+          upstreamTransportFailureReason,
+          requestedServerName,
+          requestHeaders,
+          logFormat);
+    }
   }
 
   /** The same entry in another format. */
@@ -144,55 +284,6 @@ public record AccessLogEntry(
             requestedServerName,
             requestHeaders,
             f);
-  }
-
-  /** An entry without TLS facts. */
-  public AccessLogEntry(
-      long startMillis,
-      String method,
-      String path,
-      String protocol,
-      int code,
-      String flags,
-      String details,
-      long bytesReceived,
-      long bytesSent,
-      long durationMillis,
-      long upstreamServiceTime,
-      String forwardedFor,
-      String userAgent,
-      String requestId,
-      String authority,
-      String upstreamHost,
-      String upstreamCluster,
-      SocketAddress upstreamLocal,
-      SocketAddress downstreamLocal,
-      SocketAddress downstreamRemote,
-      String routeName) {
-    this(
-        startMillis,
-        method,
-        path,
-        protocol,
-        code,
-        flags,
-        details,
-        bytesReceived,
-        bytesSent,
-        durationMillis,
-        upstreamServiceTime,
-        forwardedFor,
-        userAgent,
-        requestId,
-        authority,
-        upstreamHost,
-        upstreamCluster,
-        upstreamLocal,
-        downstreamLocal,
-        downstreamRemote,
-        routeName,
-        null,
-        null);
   }
 
   /**

@@ -1,7 +1,8 @@
 package dev.weft.proxy.config;
 
 /**
- * A compiled route of a virtual host.
+ * A compiled route of a virtual host. Built with {@link #builder} (or {@link #toBuilder}); unset
+ * fields take the defaults of a route without them.
  *
  * @param name the route's name (may be empty)
  * @param path the path matcher
@@ -43,67 +44,32 @@ public record Route(
 
   private static final RouteMirror[] NO_MIRRORS = new RouteMirror[0];
   private static final HashPolicy[] NO_HASH_POLICIES = new HashPolicy[0];
+  private static final HeaderMatch[] NO_HEADERS = new HeaderMatch[0];
 
-  /** A route without {@code max_grpc_timeout} or hash policies. */
-  public Route(
-      String name,
-      PathMatch path,
-      HeaderMatch[] headers,
-      RouteAction action,
-      String prefixRewrite,
-      String hostRewrite,
-      long timeoutMillis,
-      HeaderMutation requestHeaders,
-      HeaderMutation responseHeaders,
-      RetryPolicy retry,
-      RegexRewrite regexRewrite,
-      java.util.Map<String, Object> perFilterConfig,
-      RouteMirror[] mirrors) {
-    this(
-        name,
-        path,
-        headers,
-        action,
-        prefixRewrite,
-        hostRewrite,
-        timeoutMillis,
-        requestHeaders,
-        responseHeaders,
-        retry,
-        regexRewrite,
-        perFilterConfig,
-        mirrors,
-        -1,
-        NO_HASH_POLICIES);
+  /**
+   * A builder for a route named {@code name} that sends what {@code path} matches to {@code
+   * action}: no header matchers, rewrites, header changes, retries, per-filter configs, mirrors or
+   * hash policies, no timeout (0) and no {@code max_grpc_timeout} (-1) until set.
+   */
+  public static Builder builder(String name, PathMatch path, RouteAction action) {
+    return new Builder(name, path, action);
   }
 
-  /** A route without per-filter configuration or mirrors. */
-  public Route(
-      String name,
-      PathMatch path,
-      HeaderMatch[] headers,
-      RouteAction action,
-      String prefixRewrite,
-      String hostRewrite,
-      long timeoutMillis,
-      HeaderMutation requestHeaders,
-      HeaderMutation responseHeaders,
-      RetryPolicy retry,
-      RegexRewrite regexRewrite) {
-    this(
-        name,
-        path,
-        headers,
-        action,
-        prefixRewrite,
-        hostRewrite,
-        timeoutMillis,
-        requestHeaders,
-        responseHeaders,
-        retry,
-        regexRewrite,
-        java.util.Map.of(),
-        NO_MIRRORS);
+  /** A builder holding this route's fields. */
+  public Builder toBuilder() {
+    return new Builder(name, path, action)
+        .headers(headers)
+        .prefixRewrite(prefixRewrite)
+        .hostRewrite(hostRewrite)
+        .timeoutMillis(timeoutMillis)
+        .requestHeaders(requestHeaders)
+        .responseHeaders(responseHeaders)
+        .retry(retry)
+        .regexRewrite(regexRewrite)
+        .perFilterConfig(perFilterConfig)
+        .mirrors(mirrors)
+        .maxGrpcTimeoutMillis(maxGrpcTimeoutMillis)
+        .hashPolicies(hashPolicies);
   }
 
   /**
@@ -114,117 +80,121 @@ public record Route(
     return perFilterConfig.isEmpty() ? null : perFilterConfig.get(filterName);
   }
 
-  /** A route without {@code regex_rewrite}. */
-  public Route(
-      String name,
-      PathMatch path,
-      HeaderMatch[] headers,
-      RouteAction action,
-      String prefixRewrite,
-      String hostRewrite,
-      long timeoutMillis,
-      HeaderMutation requestHeaders,
-      HeaderMutation responseHeaders,
-      RetryPolicy retry) {
-    this(
-        name,
-        path,
-        headers,
-        action,
-        prefixRewrite,
-        hostRewrite,
-        timeoutMillis,
-        requestHeaders,
-        responseHeaders,
-        retry,
-        null);
-  }
-
   /**
-   * This route with the header changes of its virtual host and route configuration after its own.
+   * This route with the header changes of its virtual host and route configuration after its own,
+   * and the virtual host's retry policy when it has none.
    */
   public Route withOuterHeaders(
       HeaderMutation request, HeaderMutation response, RetryPolicy vhostRetry) {
-    return new Route(
-        name,
-        path,
-        headers,
-        action,
-        prefixRewrite,
-        hostRewrite,
-        timeoutMillis,
-        requestHeaders.then(request),
-        responseHeaders.then(response),
-        retry != null ? retry : vhostRetry,
-        regexRewrite,
-        perFilterConfig,
-        mirrors,
-        maxGrpcTimeoutMillis,
-        hashPolicies);
+    return toBuilder()
+        .requestHeaders(requestHeaders.then(request))
+        .responseHeaders(responseHeaders.then(response))
+        .retry(retry != null ? retry : vhostRetry)
+        .build();
   }
 
-  /** This route with its compiled {@code typed_per_filter_config} and mirror policies. */
-  public Route withFilterConfigAndMirrors(
-      java.util.Map<String, Object> filterConfig, RouteMirror[] routeMirrors) {
-    return new Route(
-        name,
-        path,
-        headers,
-        action,
-        prefixRewrite,
-        hostRewrite,
-        timeoutMillis,
-        requestHeaders,
-        responseHeaders,
-        retry,
-        regexRewrite,
-        filterConfig,
-        routeMirrors,
-        maxGrpcTimeoutMillis,
-        hashPolicies);
-  }
+  /** Builds a {@link Route}; see {@link Route#builder}. */
+  public static final class Builder {
+    private final String name;
+    private final PathMatch path;
+    private final RouteAction action;
+    private HeaderMatch[] headers = NO_HEADERS;
+    private String prefixRewrite;
+    private String hostRewrite;
+    private long timeoutMillis;
+    private HeaderMutation requestHeaders = HeaderMutation.NONE;
+    private HeaderMutation responseHeaders = HeaderMutation.NONE;
+    private RetryPolicy retry;
+    private RegexRewrite regexRewrite;
+    private java.util.Map<String, Object> perFilterConfig = java.util.Map.of();
+    private RouteMirror[] mirrors = NO_MIRRORS;
+    private long maxGrpcTimeoutMillis = -1;
+    private HashPolicy[] hashPolicies = NO_HASH_POLICIES;
 
-  /** This route with Envoy's {@code max_grpc_timeout} (-1: unset). */
-  public Route withMaxGrpcTimeout(long millis) {
-    return new Route(
-        name,
-        path,
-        headers,
-        action,
-        prefixRewrite,
-        hostRewrite,
-        timeoutMillis,
-        requestHeaders,
-        responseHeaders,
-        retry,
-        regexRewrite,
-        perFilterConfig,
-        mirrors,
-        millis,
-        hashPolicies);
-  }
+    private Builder(String name, PathMatch path, RouteAction action) {
+      this.name = name;
+      this.path = path;
+      this.action = action;
+    }
 
-  /** This route with Envoy's {@code hash_policy} entries. */
-  public Route withHashPolicies(HashPolicy[] policies) {
-    if (policies.length == 0) {
+    public Builder headers(HeaderMatch[] headers) {
+      this.headers = headers;
       return this;
     }
-    return new Route(
-        name,
-        path,
-        headers,
-        action,
-        prefixRewrite,
-        hostRewrite,
-        timeoutMillis,
-        requestHeaders,
-        responseHeaders,
-        retry,
-        regexRewrite,
-        perFilterConfig,
-        mirrors,
-        maxGrpcTimeoutMillis,
-        policies);
+
+    public Builder prefixRewrite(String prefixRewrite) {
+      this.prefixRewrite = prefixRewrite;
+      return this;
+    }
+
+    public Builder hostRewrite(String hostRewrite) {
+      this.hostRewrite = hostRewrite;
+      return this;
+    }
+
+    public Builder timeoutMillis(long timeoutMillis) {
+      this.timeoutMillis = timeoutMillis;
+      return this;
+    }
+
+    public Builder requestHeaders(HeaderMutation requestHeaders) {
+      this.requestHeaders = requestHeaders;
+      return this;
+    }
+
+    public Builder responseHeaders(HeaderMutation responseHeaders) {
+      this.responseHeaders = responseHeaders;
+      return this;
+    }
+
+    public Builder retry(RetryPolicy retry) {
+      this.retry = retry;
+      return this;
+    }
+
+    public Builder regexRewrite(RegexRewrite regexRewrite) {
+      this.regexRewrite = regexRewrite;
+      return this;
+    }
+
+    public Builder perFilterConfig(java.util.Map<String, Object> perFilterConfig) {
+      this.perFilterConfig = perFilterConfig;
+      return this;
+    }
+
+    public Builder mirrors(RouteMirror[] mirrors) {
+      this.mirrors = mirrors;
+      return this;
+    }
+
+    public Builder maxGrpcTimeoutMillis(long maxGrpcTimeoutMillis) {
+      this.maxGrpcTimeoutMillis = maxGrpcTimeoutMillis;
+      return this;
+    }
+
+    public Builder hashPolicies(HashPolicy[] hashPolicies) {
+      this.hashPolicies = hashPolicies.length == 0 ? NO_HASH_POLICIES : hashPolicies;
+      return this;
+    }
+
+    public Route build() {
+      return new Route(
+          name,
+          path,
+          headers,
+          action,
+          prefixRewrite,
+          hostRewrite,
+          timeoutMillis,
+          requestHeaders,
+          responseHeaders,
+          retry,
+          regexRewrite,
+          perFilterConfig,
+          mirrors,
+          maxGrpcTimeoutMillis,
+          hashPolicies);
+    }
   }
 
   /**

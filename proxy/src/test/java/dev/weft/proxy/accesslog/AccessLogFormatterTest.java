@@ -7,28 +7,17 @@ import org.junit.jupiter.api.Test;
 
 class AccessLogFormatterTest {
   private static AccessLogEntry at(long startMillis, InetSocketAddress remote) {
-    return new AccessLogEntry(
-        startMillis,
-        "GET",
-        "/",
-        "HTTP/1.1",
-        200,
-        "-",
-        "via_upstream",
-        0,
-        0,
-        1,
-        -1,
-        null,
-        null,
-        null,
-        "h",
-        null,
-        null,
-        null,
-        null,
-        remote,
-        null);
+    return AccessLogEntry.builder()
+        .startMillis(startMillis)
+        .method("GET")
+        .path("/")
+        .protocol("HTTP/1.1")
+        .code(200)
+        .details("via_upstream")
+        .durationMillis(1)
+        .authority("h")
+        .downstreamRemote(remote)
+        .build();
   }
 
   private static String line(AccessLogFormatter f, AccessLogEntry e) {

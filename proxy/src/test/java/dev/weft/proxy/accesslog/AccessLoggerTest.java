@@ -10,28 +10,16 @@ import org.junit.jupiter.api.Test;
 
 class AccessLoggerTest {
   static AccessLogEntry entry(String path) {
-    return new AccessLogEntry(
-        0,
-        "GET",
-        path,
-        "HTTP/1.1",
-        200,
-        "-",
-        "via_upstream",
-        0,
-        0,
-        1,
-        1,
-        null,
-        null,
-        null,
-        "h",
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+    return AccessLogEntry.builder()
+        .method("GET")
+        .path(path)
+        .protocol("HTTP/1.1")
+        .code(200)
+        .details("via_upstream")
+        .durationMillis(1)
+        .upstreamServiceTime(1)
+        .authority("h")
+        .build();
   }
 
   @Test

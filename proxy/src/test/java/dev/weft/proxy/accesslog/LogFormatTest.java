@@ -59,10 +59,7 @@ class LogFormatTest {
     LogFormat istio = LogFormat.text(AccessLogConfig.ISTIO_TEXT, new ArrayList<>());
     AccessLogEntry builtIn = entry(null, null);
     assertThat(line(builtIn.withFormat(istio))).isEqualTo(line(builtIn));
-    AccessLogEntry sparse =
-        new AccessLogEntry(
-            0, null, null, null, 0, "-", null, 0, 0, 0, -1, null, null, null, null, null, null,
-            null, null, null, null);
+    AccessLogEntry sparse = AccessLogEntry.builder().build();
     assertThat(line(sparse.withFormat(istio))).isEqualTo(line(sparse));
     assertThat(line(builtIn.withFormat(istio)))
         .isEqualTo(

@@ -2,8 +2,6 @@ package dev.weft.proxy.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.weft.proxy.config.HeaderMatch;
-import dev.weft.proxy.config.HeaderMutation;
 import dev.weft.proxy.config.PathMatch;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
@@ -14,18 +12,7 @@ import org.junit.jupiter.api.Test;
 class RedirectTest {
   static String location(RouteAction.Redirect r, String scheme, String authority, String path)
       throws Exception {
-    Route route =
-        new Route(
-            "r",
-            new PathMatch(PathMatch.Kind.PREFIX, "/old", true),
-            new HeaderMatch[0],
-            r,
-            null,
-            null,
-            0,
-            HeaderMutation.NONE,
-            HeaderMutation.NONE,
-            null);
+    Route route = Route.builder("r", new PathMatch(PathMatch.Kind.PREFIX, "/old", true), r).build();
     return Router.redirectLocation(route, r, scheme, authority, path);
   }
 

@@ -38,14 +38,12 @@ final class RouteParser {
   /** Parses one route of a virtual host; {@code where} names the route for errors. */
   static Route parse(String where, io.envoyproxy.envoy.config.route.v3.Route r, ParseContext ctx)
       throws InvalidResourceException {
-    Route compiled = routeCore(where, r);
-    if (r.getTypedPerFilterConfigCount() == 0
-        && r.getRoute().getRequestMirrorPoliciesCount() == 0) {
-      return compiled;
+    Route.Builder b = routeCore(where, r);
+    if (r.getTypedPerFilterConfigCount() > 0 || r.getRoute().getRequestMirrorPoliciesCount() > 0) {
+      b.perFilterConfig(perFilterConfig(where, r.getTypedPerFilterConfigMap(), ctx))
+          .mirrors(mirrors(where, r.getRoute().getRequestMirrorPoliciesList()));
     }
-    return compiled.withFilterConfigAndMirrors(
-        perFilterConfig(where, r.getTypedPerFilterConfigMap(), ctx),
-        mirrors(where, r.getRoute().getRequestMirrorPoliciesList()));
+    return b.build();
   }
 
   private static final String FILTER_CONFIG_TYPE =
@@ -142,7 +140,7 @@ final class RouteParser {
     return false;
   }
 
-  private static Route routeCore(String where, io.envoyproxy.envoy.config.route.v3.Route r)
+  private static Route.Builder routeCore(String where, io.envoyproxy.envoy.config.route.v3.Route r)
       throws InvalidResourceException {
     RouteMatch m = r.getMatch();
     boolean caseSensitive = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
@@ -250,21 +248,20 @@ final class RouteParser {
             ra.hasTimeout()
                 ? ra.getTimeout().getSeconds() * 1000 + ra.getTimeout().getNanos() / 1_000_000
                 : DEFAULT_ROUTE_TIMEOUT_MS;
-        return new Route(
-                r.getName(),
-                path,
-                headers,
-                action,
-                prefixRewrite,
-                hostRewrite,
-                timeout,
-                mutation(where, r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList()),
+        return Route.builder(r.getName(), path, action)
+            .headers(headers)
+            .prefixRewrite(prefixRewrite)
+            .hostRewrite(hostRewrite)
+            .timeoutMillis(timeout)
+            .requestHeaders(
+                mutation(where, r.getRequestHeadersToRemoveList(), r.getRequestHeadersToAddList()))
+            .responseHeaders(
                 mutation(
-                    where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
-                ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null,
-                regexRewrite)
-            .withMaxGrpcTimeout(maxGrpcTimeout(ra))
-            .withHashPolicies(hashPolicies(where, ra.getHashPolicyList()));
+                    where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()))
+            .retry(ra.hasRetryPolicy() ? RetryPolicy.compile(where, ra.getRetryPolicy()) : null)
+            .regexRewrite(regexRewrite)
+            .maxGrpcTimeoutMillis(maxGrpcTimeout(ra))
+            .hashPolicies(hashPolicies(where, ra.getHashPolicyList()));
       }
       case DIRECT_RESPONSE -> {
         int status = r.getDirectResponse().getStatus();
@@ -280,17 +277,11 @@ final class RouteParser {
         if (body.hasFilename() || body.hasEnvironmentVariable()) {
           throw new InvalidResourceException(where + "direct_response.body must be inline");
         }
-        return new Route(
-            r.getName(),
-            path,
-            headers,
-            new RouteAction.DirectResponse(status, text),
-            null,
-            null,
-            0,
-            HeaderMutation.NONE,
-            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
-            null);
+        return Route.builder(r.getName(), path, new RouteAction.DirectResponse(status, text))
+            .headers(headers)
+            .responseHeaders(
+                mutation(
+                    where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()));
       }
       case REDIRECT -> {
         io.envoyproxy.envoy.config.route.v3.RedirectAction ra = r.getRedirect();
@@ -326,17 +317,11 @@ final class RouteParser {
                 prefix,
                 ra.getStripQuery(),
                 status);
-        return new Route(
-            r.getName(),
-            path,
-            headers,
-            redirect,
-            null,
-            null,
-            0,
-            HeaderMutation.NONE,
-            mutation(where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()),
-            null);
+        return Route.builder(r.getName(), path, redirect)
+            .headers(headers)
+            .responseHeaders(
+                mutation(
+                    where, r.getResponseHeadersToRemoveList(), r.getResponseHeadersToAddList()));
       }
       default ->
           throw new InvalidResourceException(
