@@ -193,6 +193,8 @@ final class PodinfoHandler extends ChannelInboundHandlerAdapter {
       default -> {
         if (path.startsWith("/status/")) {
           response = status(path.substring("/status/".length()));
+        } else if (path.startsWith("/bytes/")) {
+          response = bytes(path.substring("/bytes/".length()));
         } else if (path.startsWith("/delay/")) {
           startDelay(ctx, path.substring("/delay/".length()), head);
           return;
@@ -338,7 +340,8 @@ final class PodinfoHandler extends ChannelInboundHandlerAdapter {
   private static boolean isKnownGetPath(String path) {
     return switch (path) {
       case "/", "/api/info", "/version", "/api/version", "/headers", "/healthz", "/readyz" -> true;
-      default -> path.startsWith("/status/") || path.startsWith("/delay/");
+      default ->
+          path.startsWith("/status/") || path.startsWith("/delay/") || path.startsWith("/bytes/");
     };
   }
 
@@ -423,6 +426,33 @@ final class PodinfoHandler extends ChannelInboundHandlerAdapter {
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json; charset=utf-8");
     HttpUtil.setContentLength(response, bytes.length);
+    return response;
+  }
+
+  /** The most {@code GET /bytes/{n}} sends. */
+  static final int MAX_BYTES = 1 << 20;
+
+  /**
+   * {@code GET /bytes/{n}} (as httpbin's, for benchmarks): {@code n} bytes of {@code
+   * application/octet-stream}, the same every time (a repeating {@code a}..{@code z}), with {@code
+   * Content-Length}; n in [0, {@link #MAX_BYTES}], else a JSON 400.
+   */
+  private static FullHttpResponse bytes(String text) {
+    int n = parseInt(text, 0, MAX_BYTES);
+    if (n < 0) {
+      return json(
+          HttpResponseStatus.BAD_REQUEST,
+          error(400, "bytes: not a whole number in [0, " + MAX_BYTES + "]: " + text));
+    }
+    byte[] body = new byte[n];
+    for (int i = 0; i < n; i++) {
+      body[i] = (byte) ('a' + i % 26);
+    }
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(body));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
+    HttpUtil.setContentLength(response, n);
     return response;
   }
 

@@ -37,11 +37,12 @@ import java.util.concurrent.TimeUnit;
  * stefanprodan/podinfo</a>), the sample workload of Weft's demos and benchmarks.
  *
  * <p>Endpoints: {@code GET /} (runtime info), {@code GET /version}, {@code GET /headers}, {@code
- * GET /status/{code}}, {@code GET /delay/{seconds}}, {@code GET /healthz}, {@code GET /readyz} and
- * {@code POST /echo} (streams the request body back). {@code HEAD} is accepted wherever {@code GET}
- * is. Anything else is a JSON 404. Connections are kept alive (HTTP/1.1 semantics, pipelining kept
- * in order), bodies stream through without aggregation, and nothing blocks an event loop: {@code
- * /delay} is a timer on the connection's event loop.
+ * GET /status/{code}}, {@code GET /delay/{seconds}}, {@code GET /bytes/{n}} (n fixed bytes, for
+ * benchmarks), {@code GET /healthz}, {@code GET /readyz} and {@code POST /echo} (streams the
+ * request body back). {@code HEAD} is accepted wherever {@code GET} is. Anything else is a JSON
+ * 404. Connections are kept alive (HTTP/1.1 semantics, pipelining kept in order), bodies stream
+ * through without aggregation, and nothing blocks an event loop: {@code /delay} is a timer on the
+ * connection's event loop.
  *
  * <pre>{@code
  * try (PodinfoServer server = PodinfoServer.builder().port(0).version("6.7.0").build().start()) {

@@ -157,6 +157,21 @@ class PodinfoServerTest {
   }
 
   @Test
+  void bytesReturnsThatManyFixedBytes() throws Exception {
+    HttpResponse<String> kib = get("/bytes/1024");
+    assertThat(kib.statusCode()).isEqualTo(200);
+    assertThat(kib.headers().firstValue("content-type")).hasValue("application/octet-stream");
+    assertThat(kib.headers().firstValue("content-length")).hasValue("1024");
+    assertThat(kib.body()).hasSize(1024).startsWith("abcdefghijklmnopqrstuvwxyzabc");
+    assertThat(get("/bytes/1024").body()).isEqualTo(kib.body());
+    assertThat(get("/bytes/0").body()).isEmpty();
+
+    assertThat(get("/bytes/" + (PodinfoHandler.MAX_BYTES + 1)).statusCode()).isEqualTo(400);
+    assertThat(get("/bytes/-1").statusCode()).isEqualTo(400);
+    assertThat(get("/bytes/x").statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void healthAndReadiness() throws Exception {
     for (String path : new String[] {"/healthz", "/readyz"}) {
       HttpResponse<String> response = get(path);
