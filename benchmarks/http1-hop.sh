@@ -35,118 +35,17 @@ BODY_BYTES="${BODY_BYTES:-0}"      # > 0: POST a body of this many bytes to /ech
 SCENARIOS="${SCENARIOS:-direct haproxy-1hop weft-1hop haproxy-2hop weft-2hop weft-gateway}"
 WEFT="${WEFT:-$REPO/weft}"
 HAPROXY_THREADS="${HAPROXY_THREADS:-2}"
-READY_TIMEOUT="${READY_TIMEOUT:-120}" # seconds to wait for the mesh to come up
 RESULTS="${RESULTS:-}"             # optional: also write the table as TSV here
 INSTALL_ARGS="${INSTALL_ARGS:-}"   # optional: extra weft install arguments (mesh config --set ...)
-SERVICE_HOST="podinfo.demo.svc.cluster.local"
 
-log() { printf '[http1-hop %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH=http1-hop
+# shellcheck source=benchmarks/lib.sh
+. "$HERE/lib.sh"
 
-# --- tools -------------------------------------------------------------------------------------
-need() { # need COMMAND DEBIAN_PACKAGE
-  command -v "$1" >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || die "$1 is missing: apt-get install $2"
-  log "installing $2 (for $1)"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null || die "cannot install $2"
-  fi
-}
 need wrk wrk
 need haproxy haproxy
-need curl curl
-need jq jq
-need setsid util-linux
-[ -x "$WEFT" ] || die "no Weft launcher at $WEFT (build it, or set WEFT=...)"
-case "$DURATION$WARMUP$CONNECTIONS$THREADS$BODY_BYTES$ROUNDS" in *[!0-9]*) die "DURATION, WARMUP, CONNECTIONS, THREADS, BODY_BYTES, ROUNDS are whole numbers" ;; esac
-
-# --- clean-up: everything started here, by pid ----------------------------------------------------
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-bench.XXXXXX")"
-STATE="$TMP/weft"
-GROUPS_STARTED=() # process-group leaders started with setsid
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  log "cleaning up"
-  if [ -d "$STATE" ]; then
-    timeout 60 "$WEFT" uninstall --state-dir "$STATE" >/dev/null 2>&1 || true
-  fi
-  local pgid
-  for pgid in "${GROUPS_STARTED[@]}"; do
-    kill -TERM -- "-$pgid" 2>/dev/null || true
-  done
-  for pgid in "${GROUPS_STARTED[@]}"; do
-    for _ in $(seq 1 50); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pgid" 2>/dev/null || true
-  done
-  # Background processes the CLI started for this state directory (control plane, gateway).
-  if [ -d "$STATE/pids" ]; then
-    local f pid
-    for f in "$STATE"/pids/*.pid; do
-      [ -f "$f" ] || continue
-      pid="$(tr -dc 0-9 <"$f")"
-      [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
-    done
-  fi
-  if [ "${KEEP_TMP:-0}" = 1 ] || [ $rc -ne 0 ]; then
-    log "logs kept in $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Starts "$@" in its own process group (so that the whole tree stops together), output to a log.
-start_bg() { # start_bg LOGNAME COMMAND...
-  local name="$1"; shift
-  setsid "$@" >"$TMP/$name.log" 2>&1 </dev/null &
-  GROUPS_STARTED+=("$!")
-}
-
-# --- helpers ---------------------------------------------------------------------------------
-free_port() { # free_port IP: a port nobody listens on at IP
-  local ip="$1" p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 20000))
-    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
-  done
-  die "no free port on $ip"
-}
-
-wait_for() { # wait_for WHAT COMMAND...: polls COMMAND until it succeeds, up to READY_TIMEOUT
-  local what="$1"; shift
-  local deadline=$((SECONDS + READY_TIMEOUT))
-  until "$@" >/dev/null 2>&1; do
-    local pgid
-    for pgid in "${GROUPS_STARTED[@]}"; do
-      if ! kill -0 "$pgid" 2>/dev/null; then
-        log "a process this script started (pid $pgid) has exited while waiting for $what; logs in $TMP"
-        return 1
-      fi
-    done
-    if [ $SECONDS -ge $deadline ]; then
-      log "timed out after ${READY_TIMEOUT}s waiting for $what; logs in $TMP"
-      return 1
-    fi
-    sleep 0.5
-  done
-}
-
-http_ok() { # http_ok URL [HOST]: a 200 with a podinfo body
-  local url="$1" host="${2:-}"
-  local args=(-fsS --max-time 5 --noproxy '*')
-  [ -n "$host" ] && args+=(-H "Host: $host")
-  curl "${args[@]}" "$url" | grep -q '"version"'
-}
-
-workload_field() { # workload_field NS NAME FIELD
-  local f="$STATE/workloads/$1.$2.json"
-  [ -f "$f" ] && jq -er ".$3" "$f"
-}
+whole_numbers DURATION WARMUP CONNECTIONS THREADS BODY_BYTES ROUNDS
+bench_init
 
 # --- wrk -------------------------------------------------------------------------------------
 READY_PATH="$REQUEST_PATH"
@@ -222,18 +121,11 @@ run_wrk() { # run_wrk SCENARIO URL [HOST]
   ERRS[$scenario]=$(( ${ERRS[$scenario]:-0} + sock + non2xx ))
   log "$scenario (round $ROUND): $rps req/s, p50 ${p50}us, p99 ${p99}us, mesh CPU ${cpu_us}us/request, errors $((sock + non2xx)), load average $(cut -d" " -f1 /proc/loadavg)"
 }
-median() { # median VALUES...: the middle value (the lower of the two middle ones)
-  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
-}
-
-wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-
 # --- the mesh ----------------------------------------------------------------------------------
-log "state directory $STATE"
 # Ports of our own, so that another local mesh (default ports) does not get in the way.
-XDS_PORT="$(free_port 127.0.0.1)"
-API_PORT="$(free_port 127.0.0.1)"
-INGRESS_PORT="$(free_port 127.0.0.1)"
+XDS_PORT="$(free_port)"
+API_PORT="$(free_port)"
+INGRESS_PORT="$(free_port)"
 "$WEFT" install --state-dir "$STATE" --xds-address "127.0.0.1:$XDS_PORT" --api-address "127.0.0.1:$API_PORT" \
   --ingress-port "$INGRESS_PORT" $INSTALL_ARGS >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log" >&2; die "weft install failed"; }
 
@@ -308,9 +200,9 @@ fi
 
 # --- HAProxy -----------------------------------------------------------------------------------
 if wants haproxy-1hop || wants haproxy-2hop; then
-  HA1="$(free_port 127.0.0.1)"
-  HA2="$(free_port 127.0.0.1)"
-  while [ "$HA2" = "$HA1" ]; do HA2="$(free_port 127.0.0.1)"; done
+  HA1="$(free_port)"
+  HA2="$(free_port)"
+  while [ "$HA2" = "$HA1" ]; do HA2="$(free_port)"; done
   cat >"$TMP/haproxy.cfg" <<CFG
 global
   nbthread $HAPROXY_THREADS
@@ -360,11 +252,6 @@ for ROUND in $(seq 1 "$ROUNDS"); do
 done
 
 # --- report ------------------------------------------------------------------------------------
-ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
-added() { # added VALUE BASE: "+x.xx" in ms, or "-" without a baseline
-  if [ -z "${2:-}" ] || [ -z "${1:-}" ]; then echo "-"; return; fi
-  awk -v v="$1" -v b="$2" 'BEGIN { printf "%+.2f", (v - b) / 1000 }'
-}
 declare -A MRPS MP50 MP99 MCPU
 for s in $SCENARIOS; do
   [ -n "${RPS[$s]:-}" ] || continue

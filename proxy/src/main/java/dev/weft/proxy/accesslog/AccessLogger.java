@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,15 +19,18 @@ import java.util.concurrent.locks.LockSupport;
  * Writes access log lines on its own thread. Event loops {@link #log} into a bounded queue and
  * never wait: when the queue is full the entry is dropped and counted ({@code access_log.dropped}).
  *
- * <p>The writer drains the queue in batches: while lines keep coming it looks again every {@link
- * #BATCH_NANOS} (so a busy event loop only enqueues, it does not wake a thread per request); after
- * {@link #IDLE_ROUNDS} empty looks it sleeps until the next {@link #log} wakes it. Lines therefore
- * reach the output within about a millisecond, well inside Envoy's own file access log flush
- * interval (1 s by default).
+ * <p>The writer drains the queue in batches: while lines keep coming it takes what is queued at
+ * most once every {@link #BATCH_NANOS} (one lock acquisition, one {@code write(2)} per batch; a
+ * busy event loop only enqueues, it does not wake a thread per request); after {@link #IDLE_ROUNDS}
+ * empty looks it sleeps until the next {@link #log} wakes it. Lines therefore reach the output
+ * within about {@link #BATCH_NANOS}, well inside Envoy's own file access log flush interval (1 s by
+ * default). A 1 ms period cost the sidecar a thousand wake-ups and writes a second under load
+ * (docs/benchmarks.md, 2026-11-30 hot path).
  */
 public final class AccessLogger implements AutoCloseable {
   private static final int CAPACITY = 16_384;
-  private static final long BATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  static final long BATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  private static final int MAX_BATCH = 4096;
   private static final int IDLE_ROUNDS = 10;
 
   private final ArrayBlockingQueue<AccessLogEntry> queue;
@@ -89,13 +93,15 @@ public final class AccessLogger implements AutoCloseable {
     AccessLogFormatter formatter = new AccessLogFormatter();
     StringBuilder line = new StringBuilder(512);
     char[] chars = new char[512];
+    ArrayList<AccessLogEntry> batch = new ArrayList<>(256);
     int emptyRounds = 0;
     try {
       while (!closed || !queue.isEmpty()) {
-        AccessLogEntry e = queue.poll();
-        if (e == null) {
+        long next = System.nanoTime() + BATCH_NANOS;
+        queue.drainTo(batch, MAX_BATCH);
+        if (batch.isEmpty()) {
           if (++emptyRounds < IDLE_ROUNDS) {
-            LockSupport.parkNanos(BATCH_NANOS);
+            parkUntil(next);
           } else {
             sleeping.set(true);
             if (queue.isEmpty() && !closed) {
@@ -107,7 +113,8 @@ public final class AccessLogger implements AutoCloseable {
           continue;
         }
         emptyRounds = 0;
-        do {
+        for (int i = 0, size = batch.size(); i < size; i++) {
+          AccessLogEntry e = batch.get(i);
           line.setLength(0);
           if (e.logFormat() == null) {
             formatter.append(e, line);
@@ -121,13 +128,21 @@ public final class AccessLogger implements AutoCloseable {
           }
           line.getChars(0, n, chars, 0);
           out.write(chars, 0, n);
-          e = queue.poll();
-        } while (e != null);
+        }
+        batch.clear();
         out.flush();
-        LockSupport.parkNanos(BATCH_NANOS);
+        parkUntil(next);
       }
     } catch (IOException e) {
       System.err.println("weft proxy: access log stopped: " + e);
+    }
+  }
+
+  /** Parks until {@code deadline} (park may return early) or until closed. */
+  private void parkUntil(long deadline) {
+    long left;
+    while (!closed && (left = deadline - System.nanoTime()) > 0) {
+      LockSupport.parkNanos(left);
     }
   }
 

@@ -63,6 +63,8 @@ final class Http2Connections {
             .build();
     ch.pipeline()
         .addLast(
+            // Each stream's request flushes the connection: one write per read batch instead.
+            Http2Windows.flushConsolidation(),
             codec,
             new Http2MultiplexHandler(
                 new ChannelInboundHandlerAdapter() {

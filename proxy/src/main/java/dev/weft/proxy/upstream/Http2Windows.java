@@ -4,14 +4,31 @@ import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 
-/** HTTP/2 receive windows of the proxy's connections, both downstream and upstream. */
+/**
+ * What the proxy's HTTP/2 connections share, downstream and upstream: their receive windows, and
+ * their write batching ({@link #flushConsolidation}).
+ */
 public final class Http2Windows {
   /** Per-stream receive window: what one stream may have unread in the proxy. */
   public static final int STREAM_WINDOW = 256 * 1024;
 
   /** Receive window of a whole connection, shared by its streams. */
   public static final int CONNECTION_WINDOW = 4 * 1024 * 1024;
+
+  /**
+   * Flushes of one connection's streams merged into one: each stream (a child channel) flushes the
+   * connection when it has written its frames, which made one {@code writev(2)} per stream per
+   * direction; behind this handler, flushes during a read are written at the end of the read batch
+   * and others at the end of the event-loop task, at most {@value
+   * FlushConsolidationHandler#DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES} deferred. Goes between the
+   * transport (and its TLS handler) and the HTTP/2 frame codec, one instance per connection.
+   */
+  public static FlushConsolidationHandler flushConsolidation() {
+    return new FlushConsolidationHandler(
+        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
+  }
 
   private Http2Windows() {}
 
