@@ -12,66 +12,99 @@
 #   weft-pair     h2load -> client sidecar podIP:15001 (:authority interop.demo.svc.cluster.local:7070)
 #                        -> app sidecar -> app                       (a sidecar pair)
 #   weft-gateway  h2load -> ingress gateway -> app sidecar -> app
+#   weft-1hop-base, weft-pair-base
+#                 the same through a second mesh whose proxy classes are another build's
+#                 (BASE_PROXY_CLASSES=DIR or a weft-proxy jar): before/after figures in one run
 #
 # The mesh (control plane, gateway, both sidecars, the app) runs in one JVM (GrpcBenchMesh), set up
 # through the control plane's API; HTTP/2 between the proxies comes from the grpc port's clusters.
+# With ROUNDS > 1 the scenario list is repeated ROUNDS times (interleaved) and the table shows the
+# median of each column; every round is logged with the load average.
 #
-# Usage: benchmarks/h2-hop.sh   (DURATION=10 WARMUP=5 CONNECTIONS=4 STREAMS=16 SCENARIOS="...")
+# Usage: benchmarks/h2-hop.sh   (DURATION=10 WARMUP=5 CONNECTIONS=4 STREAMS=16 ROUNDS=1 SCENARIOS="...")
+#   BASE_PROXY_CLASSES=/tmp/weft-proxy-before.jar ROUNDS=3 benchmarks/h2-hop.sh
+#   SKIP_BUILD=1 CP_FILE=/tmp/cp.txt: reuse an earlier build and its test class path
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 cd "$REPO"
+BENCH=h2-hop
+# shellcheck source=benchmarks/lib.sh
+. "$HERE/lib.sh"
 DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-5}"
 CONNECTIONS="${CONNECTIONS:-4}"
 STREAMS="${STREAMS:-16}"
-SCENARIOS="${SCENARIOS:-direct haproxy-1hop weft-1hop weft-pair weft-gateway}"
+ROUNDS="${ROUNDS:-1}"
+BASE_PROXY_CLASSES="${BASE_PROXY_CLASSES:-}"
+SCENARIOS="${SCENARIOS:-direct haproxy-1hop weft-1hop weft-pair weft-gateway${BASE_PROXY_CLASSES:+ weft-1hop-base weft-pair-base}}"
+whole_numbers DURATION WARMUP CONNECTIONS STREAMS ROUNDS
 
-log() { printf '[h2-hop %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || die "$1 is missing: apt-get install $2"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 ||
-    { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
-}
 need h2load nghttp2-client
 need haproxy haproxy
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-h2-bench.XXXXXX")"
-MESH_PID=""
+MESH_PIDS=()
 HAPROXY_PID=""
 cleanup() {
   [ -n "$HAPROXY_PID" ] && kill "$HAPROXY_PID" 2>/dev/null || true
-  if [ -n "$MESH_PID" ]; then
-    exec 3>&- || true # closing the mesh's stdin stops it
-    for _ in $(seq 1 100); do kill -0 "$MESH_PID" 2>/dev/null || break; sleep 0.1; done
-    kill "$MESH_PID" 2>/dev/null || true
-  fi
+  exec 3>&- 4>&- || true # closing a mesh's stdin stops it
+  local pid
+  for pid in "${MESH_PIDS[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill "$pid" 2>/dev/null || true
+  done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-CP_FILE="$TMP/cp.txt"
+CP_FILE="${CP_FILE:-$TMP/cp.txt}"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   ./mvnw -B -ntp -q -pl cli -am test-compile dependency:build-classpath \
     -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >&2
 fi
 java="${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}"
 java="${java:-java}"
-CLASSES="cli/target/test-classes:cli/target/classes:proxy/target/classes:controlplane/target/classes:api/target/classes:analysis/target/classes:xds/target/classes:samples/target/classes"
-mkfifo "$TMP/in"
-"$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx1g \
-  -cp "$CLASSES:$(cat "$CP_FILE")" dev.weft.cli.bench.GrpcBenchMesh <"$TMP/in" >"$TMP/mesh.out" 2>"$TMP/mesh.err" &
-MESH_PID=$!
-exec 3>"$TMP/in"
-for _ in $(seq 1 600); do grep -q '^READY' "$TMP/mesh.out" && break; kill -0 "$MESH_PID" || die "mesh exited: $(tail -5 "$TMP/mesh.err")"; sleep 0.2; done
-READY="$(grep '^READY' "$TMP/mesh.out")" || die "mesh not ready"
-field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$READY"; }
-DIRECT="$(field direct)"; PAIR="$(field pair)"; INBOUND="$(field inbound)"; AUTHORITY="$(field authority)"; GATEWAY="$(field gateway)"
-log "mesh ready: $READY"
+classes() { # classes PROXY_CLASSES
+  echo "cli/target/test-classes:cli/target/classes:$1:controlplane/target/classes:api/target/classes:analysis/target/classes:xds/target/classes:samples/target/classes"
+}
 
-HAPROXY_PORT=$((20000 + RANDOM % 20000))
+# start_mesh NAME FD PROXY_CLASSES: a GrpcBenchMesh JVM; its stdin (a fifo) is held open on FD.
+start_mesh() {
+  local name="$1" fd="$2" proxy="$3"
+  mkfifo "$TMP/$name.in"
+  "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx1g \
+    -cp "$(classes "$proxy"):$(cat "$CP_FILE")" dev.weft.cli.bench.GrpcBenchMesh \
+    <"$TMP/$name.in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  MESH_PIDS+=("$!")
+  eval "exec $fd>\"$TMP/$name.in\""
+}
+wait_mesh() { # wait_mesh NAME PID: prints its READY line
+  local name="$1" pid="$2"
+  for _ in $(seq 1 1200); do
+    grep -q '^READY' "$TMP/$name.out" && break
+    kill -0 "$pid" || die "mesh $name exited: $(tail -5 "$TMP/$name.err")"
+    sleep 0.2
+  done
+  grep '^READY' "$TMP/$name.out" || die "mesh $name not ready"
+}
+ready_field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$2"; }
+
+start_mesh mesh 3 proxy/target/classes
+if [ -n "$BASE_PROXY_CLASSES" ]; then
+  start_mesh base 4 "$BASE_PROXY_CLASSES"
+fi
+READY="$(wait_mesh mesh "${MESH_PIDS[0]}")"
+DIRECT="$(ready_field direct "$READY")"; PAIR="$(ready_field pair "$READY")"; INBOUND="$(ready_field inbound "$READY")"
+AUTHORITY="$(ready_field authority "$READY")"; GATEWAY="$(ready_field gateway "$READY")"
+log "mesh ready: $READY"
+if [ -n "$BASE_PROXY_CLASSES" ]; then
+  BASE_READY="$(wait_mesh base "${MESH_PIDS[1]}")"
+  BASE_PAIR="$(ready_field pair "$BASE_READY")"; BASE_INBOUND="$(ready_field inbound "$BASE_READY")"
+  log "base mesh ($BASE_PROXY_CLASSES) ready: $BASE_READY"
+fi
+
+HAPROXY_PORT="$(free_port)"
 cat >"$TMP/haproxy.cfg" <<CFG
 global
   nbthread 2
@@ -94,28 +127,42 @@ printf '\0\0\0\0\0' >"$TMP/empty.bin"
 H2ARGS=(-c "$CONNECTIONS" -m "$STREAMS" -d "$TMP/empty.bin" -H 'content-type: application/grpc' -H 'te: trailers')
 PATH_GRPC=/grpc.testing.TestService/EmptyCall
 
+declare -A RPS MEAN OK FAILED
 run() { # run SCENARIO HOSTPORT [AUTHORITY]
-  local s="$1" hp="$2" auth="${3:-}" extra=()
+  local s="$1" hp="$2" auth="${3:-}" extra=() out="$TMP/$s-round$ROUND.txt"
   [ -n "$auth" ] && extra=(-H ":authority: $auth")
-  h2load "${H2ARGS[@]}" "${extra[@]}" -D "$WARMUP" "http://$hp$PATH_GRPC" >"$TMP/$s-warmup.txt" 2>&1 || true
-  h2load "${H2ARGS[@]}" "${extra[@]}" -D "$DURATION" "http://$hp$PATH_GRPC" >"$TMP/$s.txt" 2>&1 || true
+  h2load "${H2ARGS[@]}" "${extra[@]}" -D "$WARMUP" "http://$hp$PATH_GRPC" >"$out.warmup" 2>&1 || true
+  h2load "${H2ARGS[@]}" "${extra[@]}" -D "$DURATION" "http://$hp$PATH_GRPC" >"$out" 2>&1 || true
   local rps mean ok failed
-  rps="$(sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' "$TMP/$s.txt")"
-  mean="$(sed -nE 's/^time for request: +[^ ]+ +[^ ]+ +([^ ]+) .*/\1/p' "$TMP/$s.txt")"
-  ok="$(sed -nE 's/^requests: .* ([0-9]+) succeeded.*/\1/p' "$TMP/$s.txt")"
-  failed="$(sed -nE 's/^requests: .* ([0-9]+) failed.*/\1/p' "$TMP/$s.txt")"
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$s" "${rps:-?}" "${mean:-?}" "${ok:-?}" "${failed:-?}" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  rps="$(sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' "$out")"
+  mean="$(sed -nE 's/^time for request: +[^ ]+ +[^ ]+ +([^ ]+) .*/\1/p' "$out")"
+  ok="$(sed -nE 's/^requests: .* ([0-9]+) succeeded.*/\1/p' "$out")"
+  failed="$(sed -nE 's/^requests: .* ([0-9]+) failed.*/\1/p' "$out")"
+  RPS[$s]="${RPS[$s]:-} ${rps%.*}"; MEAN[$s]="${MEAN[$s]:-} $mean"
+  OK[$s]=$(( ${OK[$s]:-0} + ${ok:-0} )); FAILED[$s]=$(( ${FAILED[$s]:-0} + ${failed:-0} ))
+  log "$s (round $ROUND): ${rps:-?} req/s, mean ${mean:-?}, ${ok:-?} succeeded, ${failed:-?} failed, load average $(loadavg)"
 }
 
-echo "| scenario | req/s | mean latency | succeeded | failed | load average (1/5/15 min) |"
-echo "|---|---:|---:|---:|---:|---|"
-for s in $SCENARIOS; do
-  case "$s" in
-    direct) run direct "$DIRECT" ;;
-    haproxy-1hop) run haproxy-1hop "127.0.0.1:$HAPROXY_PORT" ;;
-    weft-1hop) run weft-1hop "$INBOUND" ;;
-    weft-pair) run weft-pair "$PAIR" "$AUTHORITY" ;;
-    weft-gateway) run weft-gateway "$GATEWAY" ;;
-    *) die "unknown scenario $s" ;;
-  esac
+for ROUND in $(seq 1 "$ROUNDS"); do
+  for s in $SCENARIOS; do
+    case "$s" in
+      direct) run direct "$DIRECT" ;;
+      haproxy-1hop) run haproxy-1hop "127.0.0.1:$HAPROXY_PORT" ;;
+      weft-1hop) run weft-1hop "$INBOUND" ;;
+      weft-pair) run weft-pair "$PAIR" "$AUTHORITY" ;;
+      weft-gateway) run weft-gateway "$GATEWAY" ;;
+      weft-1hop-base) run weft-1hop-base "$BASE_INBOUND" ;;
+      weft-pair-base) run weft-pair-base "$BASE_PAIR" "$AUTHORITY" ;;
+      *) die "unknown scenario $s" ;;
+    esac
+  done
 done
+
+echo "| scenario | req/s (median) | req/s per round | mean latency per round | succeeded | failed |"
+echo "|---|---:|---|---|---:|---:|"
+for s in $SCENARIOS; do
+  # shellcheck disable=SC2086 # per-round lists split on purpose
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$s" "$(median ${RPS[$s]:-0})" "$(sed 's/^ //; s/ / \/ /g' <<<"${RPS[$s]:-}")" \
+    "$(sed 's/^ //; s/ / \/ /g' <<<"${MEAN[$s]:-}")" "${OK[$s]:-0}" "${FAILED[$s]:-0}"
+done
+log "$ROUNDS round(s); machine: $(nproc) cores, load average $(loadavg)"

@@ -8,22 +8,28 @@
 #   haproxy-mtls  client -> HAProxy client half -> mTLS -> HAProxy server half -> app
 #   weft-mtls     client -> client sidecar podIP:15001 (Host: podinfo.demo.svc.cluster.local)
 #                        -> mTLS (auto mTLS, STRICT) -> server sidecar podIP:9898 -> app
+#   weft-mtls-base  the same Weft pair from another build (BASE_WEFT_LIB=DIR, a distribution's lib
+#                 directory), in its own mesh beside the first: before/after figures in one run
 # (the pairs are made by lib.sh's weft_mtls_pair and haproxy_mtls_pair, as in mtls-pair.sh).
 #
 # Two measurements per scenario and round, rounds interleaved (scenario order repeated ROUNDS times):
 #   open loop  dev.weft.bench.OpenLoopLoad (benchmarks/src/main/java): RATE requests/s spread evenly
 #              over CONNECTIONS keep-alive connections, each request's latency recorded from the time
 #              it was meant to be sent (wrk2's correction for coordinated omission), HdrHistogram;
-#              p50/p90/p99/p99.9/max, and what each adds over direct.
+#              p50/p90/p99/p99.9/max, and what each adds over direct; and the CPU time the path's
+#              proxies (both halves, every thread) used per request during the run (warm-up
+#              included: ticks of /proc/PID/stat over RATE x (WARMUP + DURATION) requests), which
+#              depends much less on the machine's load than latency does.
 #   max        wrk -t1 -cCONNECTIONS (closed loop): the most requests/s the path serves here.
 # Each measured run follows an unmeasured warm-up of WARMUP seconds (the JIT of the Java processes,
 # connection pools). The table shows the median over the rounds of each column; the log has every
 # round, with the load average.
 #
 # Usage: benchmarks/latency-pair.sh
-#   RATE=2000 CONNECTIONS=16 DURATION=10 WARMUP=10 ROUNDS=3 REQUEST_PATH=/bytes/1024 \
+#   RATE=1000 CONNECTIONS=16 DURATION=10 WARMUP=10 ROUNDS=3 REQUEST_PATH=/bytes/1024 \
 #   SCENARIOS="direct haproxy-mtls weft-mtls" MAX=1 WEFT=./weft RESULTS=out.tsv benchmarks/latency-pair.sh
 #   WEFT_LIB=/path/to/cli/target/weft/lib WEFT=./weft ...   (another built distribution)
+#   BASE_WEFT_LIB=/tmp/dist-before/lib benchmarks/latency-pair.sh   (adds weft-mtls-base)
 #   SKIP_BUILD=1: do not build the load generator (benchmarks/target/classes must exist)
 set -euo pipefail
 
@@ -33,14 +39,15 @@ BENCH=latency-pair
 # shellcheck source=benchmarks/lib.sh
 . "$HERE/lib.sh"
 
-RATE="${RATE:-2000}"               # open-loop requests per second, all connections together
+RATE="${RATE:-1000}"               # open-loop requests per second, all connections together
 CONNECTIONS="${CONNECTIONS:-16}"   # keep-alive connections (open loop and wrk)
 DURATION="${DURATION:-10}"         # seconds measured per run
 WARMUP="${WARMUP:-10}"             # seconds of unmeasured load before each measured run
 ROUNDS="${ROUNDS:-3}"
 MAX="${MAX:-1}"                    # 0: skip the closed-loop maximum-throughput runs
 REQUEST_PATH="${REQUEST_PATH:-/bytes/1024}"
-SCENARIOS="${SCENARIOS:-direct haproxy-mtls weft-mtls}"
+BASE_WEFT_LIB="${BASE_WEFT_LIB:-}"
+SCENARIOS="${SCENARIOS:-direct haproxy-mtls weft-mtls${BASE_WEFT_LIB:+ weft-mtls-base}}"
 HAPROXY_THREADS="${HAPROXY_THREADS:-2}"
 WEFT="${WEFT:-$REPO/weft}"
 RESULTS="${RESULTS:-}"
@@ -63,6 +70,16 @@ GEN_CP="$REPO/benchmarks/target/classes:$(cat "$CP_FILE")"
 bench_init
 
 # --- the pairs -----------------------------------------------------------------------------------
+if wants weft-mtls-base; then
+  [ -n "$BASE_WEFT_LIB" ] || die "weft-mtls-base needs BASE_WEFT_LIB"
+  main_state="$STATE"; main_lib="${WEFT_LIB-}"
+  STATE="$TMP/weft-base"; MESH_TAG=-base; export WEFT_LIB="$BASE_WEFT_LIB"
+  log "the base mesh: WEFT_LIB=$BASE_WEFT_LIB"
+  weft_mtls_pair
+  BASE_CLIENT_IP="$CLIENT_IP"; BASE_POD_IP="$POD_IP"
+  STATE="$main_state"; MESH_TAG=""
+  if [ -n "$main_lib" ]; then export WEFT_LIB="$main_lib"; else unset WEFT_LIB; fi
+fi
 weft_mtls_pair
 haproxy_mtls_pair "$APP_ADDR:9898"
 curl -fsS --max-time 5 --noproxy '*' -o /dev/null -H "Host: $SERVICE_HOST" "http://$CLIENT_IP:15001$REQUEST_PATH" ||
@@ -73,7 +90,16 @@ target() { # target SCENARIO: "URL [HOST]"
     direct) echo "http://$APP_ADDR:9898$REQUEST_PATH" ;;
     haproxy-mtls) echo "http://127.0.0.1:$HA_CLIENT_PORT$REQUEST_PATH" ;;
     weft-mtls) echo "http://$CLIENT_IP:15001$REQUEST_PATH $SERVICE_HOST" ;;
+    weft-mtls-base) echo "http://$BASE_CLIENT_IP:15001$REQUEST_PATH $SERVICE_HOST" ;;
     *) die "unknown scenario $1" ;;
+  esac
+}
+
+proxy_pids() { # proxy_pids SCENARIO: the processes of its two proxy halves (none for direct)
+  case "$1" in
+    haproxy-mtls) echo "$(listener_pid "127.0.0.1:$HA_CLIENT_PORT") $(listener_pid "127.0.0.1:$HA_SERVER_PORT")" ;;
+    weft-mtls) echo "$(listener_pid "$CLIENT_IP:15001") $(listener_pid "$POD_IP:9898")" ;;
+    weft-mtls-base) echo "$(listener_pid "$BASE_CLIENT_IP:15001") $(listener_pid "$BASE_POD_IP:9898")" ;;
   esac
 }
 
@@ -86,13 +112,22 @@ open_loop() { # open_loop SCENARIO
   args=(--url "$url" --rate "$RATE" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION")
   [ -n "$host" ] && args+=(--host "$host")
   out="$TMP/open-$s-round$ROUND.txt"
+  local pids t0 t1 cpu_us=""
+  # shellcheck disable=SC2046 # pids are split on purpose
+  pids="$(proxy_pids "$s")"; t0="$(cpu_ticks $pids)"
   "$java" -XX:+UseSerialGC -Xmx256m -cp "$GEN_CP" dev.weft.bench.OpenLoopLoad "${args[@]}" >"$out" 2>&1 || true
+  # shellcheck disable=SC2086
+  t1="$(cpu_ticks $pids)"
   line="$(grep '^OPENLOOP_RESULT' "$out" || true)"
   [ -n "$line" ] || { log "$s: the load generator printed no result; see $out"; return 1; }
+  if [ -n "${pids// /}" ]; then
+    cpu_us="$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$((RATE * (WARMUP + DURATION)))" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')"
+    keep "$s" cpu_us "$cpu_us"
+  fi
   local k
   for k in achieved p50_us p90_us p99_us p999_us max_us svc_p50_us svc_p99_us; do keep "$s" "$k" "$(field "$k" "$line")"; done
   ERRS[$s]=$(( ${ERRS[$s]:-0} + $(field errors "$line") + $(field non2xx "$line") ))
-  log "$s (round $ROUND) open loop at $RATE/s: p50 $(field p50_us "$line")us p90 $(field p90_us "$line")us p99 $(field p99_us "$line")us max $(field max_us "$line")us, $(field completed "$line")/$(field scheduled "$line") answered, errors $(field errors "$line") non-2xx $(field non2xx "$line"), load average $(loadavg)"
+  log "$s (round $ROUND) open loop at $RATE/s: p50 $(field p50_us "$line")us p90 $(field p90_us "$line")us p99 $(field p99_us "$line")us max $(field max_us "$line")us, $(field completed "$line")/$(field scheduled "$line") answered, errors $(field errors "$line") non-2xx $(field non2xx "$line"), proxies' CPU ${cpu_us:--} us/request, load average $(loadavg)"
 }
 
 cat >"$TMP/report.lua" <<'LUA'
@@ -133,19 +168,19 @@ med() { # med SCENARIO COLUMN: the median over the rounds, or empty
   [ -n "${V[$1.$2]:-}" ] && median ${V[$1.$2]}
 }
 {
-  printf '%-13s %9s %8s %8s %8s %9s %9s %9s %9s %10s %10s %7s\n' scenario "open req/s" "p50 ms" "p90 ms" "p99 ms" "p99.9 ms" \
-    "+p50 ms" "+p90 ms" "+p99 ms" "+p99.9 ms" "max req/s" errors
+  printf '%-15s %9s %8s %8s %8s %9s %9s %9s %9s %10s %10s %11s %7s\n' scenario "open req/s" "p50 ms" "p90 ms" "p99 ms" "p99.9 ms" \
+    "+p50 ms" "+p90 ms" "+p99 ms" "+p99.9 ms" "max req/s" "CPU us/req" errors
   for s in $SCENARIOS; do
-    if [ -z "$(med "$s" p50_us)" ]; then printf '%-13s %9s\n' "$s" FAILED; continue; fi
-    printf '%-13s %9s %8s %8s %8s %9s %9s %9s %9s %10s %10s %7s\n' "$s" "$(med "$s" achieved)" \
+    if [ -z "$(med "$s" p50_us)" ]; then printf '%-15s %9s\n' "$s" FAILED; continue; fi
+    printf '%-15s %9s %8s %8s %8s %9s %9s %9s %9s %10s %10s %11s %7s\n' "$s" "$(med "$s" achieved)" \
       "$(ms "$(med "$s" p50_us)")" "$(ms "$(med "$s" p90_us)")" "$(ms "$(med "$s" p99_us)")" "$(ms "$(med "$s" p999_us)")" \
       "$(added "$(med "$s" p50_us)" "$(med direct p50_us)")" "$(added "$(med "$s" p90_us)" "$(med direct p90_us)")" \
       "$(added "$(med "$s" p99_us)" "$(med direct p99_us)")" "$(added "$(med "$s" p999_us)" "$(med direct p999_us)")" \
-      "$(med "$s" max_rps || true)" "${ERRS[$s]:-0}"
+      "$(med "$s" max_rps || true)" "$(med "$s" cpu_us || echo -)" "${ERRS[$s]:-0}"
   done
 } | tee "$TMP/table.txt"
 for s in $SCENARIOS; do
-  log "$s per round: p90 us${V[$s.p90_us]:-} | p99 us${V[$s.p99_us]:-} | max req/s${V[$s.max_rps]:-} | uncorrected p50/p99 us${V[$s.svc_p50_us]:-} /${V[$s.svc_p99_us]:-}"
+  log "$s per round: p50 us${V[$s.p50_us]:-} | p90 us${V[$s.p90_us]:-} | p99 us${V[$s.p99_us]:-} | max req/s${V[$s.max_rps]:-} | CPU us/req${V[$s.cpu_us]:-} | uncorrected p50 us${V[$s.svc_p50_us]:-} | uncorrected p99 us${V[$s.svc_p99_us]:-}"
 done
 [ -n "$RESULTS" ] && awk 'NR > 1 { OFS = "\t"; $1 = $1; print }' "$TMP/table.txt" >"$RESULTS"
 log "medians of $ROUNDS rounds; errors (failed, non-2xx) summed over every run"

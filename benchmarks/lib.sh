@@ -32,14 +32,18 @@ whole_numbers() { # whole_numbers NAME...: dies unless each named variable is a 
 }
 
 GROUPS_STARTED=() # process-group leaders started with start_bg
+STATES=()         # Weft state directories made here (weft_mtls_pair), uninstalled on exit
 
 bench_cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   log "cleaning up"
-  if [ -n "${STATE:-}" ] && [ -d "$STATE" ]; then
-    timeout 60 "$WEFT" uninstall --state-dir "$STATE" >/dev/null 2>&1 || true
-  fi
+  local st
+  for st in "${STATES[@]}" "${STATE:-}"; do
+    if [ -n "$st" ] && [ -d "$st" ]; then
+      timeout 60 "$WEFT" uninstall --state-dir "$st" >/dev/null 2>&1 || true
+    fi
+  done
   local pgid
   for pgid in "${GROUPS_STARTED[@]}"; do
     kill -TERM -- "-$pgid" 2>/dev/null || true
@@ -48,15 +52,16 @@ bench_cleanup() {
     for _ in $(seq 1 50); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pgid" 2>/dev/null || true
   done
-  # Background processes the CLI started for this state directory (control plane, gateway).
-  if [ -n "${STATE:-}" ] && [ -d "$STATE/pids" ]; then
-    local f pid
-    for f in "$STATE"/pids/*.pid; do
+  # Background processes the CLI started for these state directories (control plane, gateway).
+  local f pid
+  for st in "${STATES[@]}" "${STATE:-}"; do
+    [ -n "$st" ] && [ -d "$st/pids" ] || continue
+    for f in "$st"/pids/*.pid; do
       [ -f "$f" ] || continue
       pid="$(tr -dc 0-9 <"$f")"
       [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
     done
-  fi
+  done
   if [ "${KEEP_TMP:-0}" = 1 ] || [ $rc -ne 0 ]; then
     log "logs kept in $TMP"
   else
@@ -127,6 +132,18 @@ workload_field() { # workload_field NS NAME FIELD: from the CLI's record of a ru
   [ -f "$f" ] && jq -er ".$3" "$f"
 }
 
+listener_pid() { # listener_pid IP:PORT: the pid of the process listening there
+  ss -Hltnp "src $1" 2>/dev/null | sed -nE 's/.*pid=([0-9]+).*/\1/p' | head -1
+}
+
+cpu_ticks() { # cpu_ticks PID...: their user + system CPU time so far, in clock ticks (all threads)
+  local pid total=0
+  for pid in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
 stat_of() { # stat_of ADMIN_URL NAME: a counter from a Weft proxy's /stats
   curl -fsS --max-time 5 --noproxy '*' "$1/stats" | awk -v n="$2: " 'index($0, n) == 1 { print substr($0, length(n) + 1) }'
 }
@@ -159,29 +176,32 @@ cert() { # cert NAME CA_CERT CA_KEY EXTENSIONS: an ECDSA P-256 key and certifica
 # (app=podinfo, STRICT PeerAuthentication) and a client workload bench-client whose sidecar's
 # outbound HTTP proxy (CLIENT_IP:15001) reaches podinfo over mTLS (auto mTLS). With "plain", also
 # podinfo in namespace plain (DISABLE: the same client sidecar reaches it in plaintext). Sets
-# POD_IP, APP_ADDR, CLIENT_IP and PLAIN_IP; checks that STRICT refuses plaintext.
+# POD_IP, APP_ADDR, CLIENT_IP and PLAIN_IP; checks that STRICT refuses plaintext. The mesh lives in
+# $STATE; MESH_TAG (default empty) names its logs, so that a second mesh (another STATE, another
+# WEFT_LIB) can run beside the first.
 weft_mtls_pair() {
-  local plain="${1:-}" installed=0
+  local plain="${1:-}" installed=0 tag="${MESH_TAG:-}"
+  STATES+=("$STATE")
   need openssl openssl
   for _ in 1 2 3; do
     # shellcheck disable=SC2086 # INSTALL_ARGS is word-split on purpose
     if "$WEFT" install --state-dir "$STATE" --xds-address 127.0.0.1:0 --api-address 127.0.0.1:0 \
-      --ingress-port "$(free_port)" ${INSTALL_ARGS:-} >"$TMP/install.log" 2>&1; then installed=1; break; fi
-    log "weft install failed ($(tail -1 "$TMP/install.log")); retrying"
+      --ingress-port "$(free_port)" ${INSTALL_ARGS:-} >"$TMP/install$tag.log" 2>&1; then installed=1; break; fi
+    log "weft install failed ($(tail -1 "$TMP/install$tag.log")); retrying"
     "$WEFT" uninstall --state-dir "$STATE" >/dev/null 2>&1 || true
   done
-  [ "$installed" = 1 ] || { cat "$TMP/install.log" >&2; die "weft install failed"; }
-  start_bg podinfo "$WEFT" run --state-dir "$STATE" --name podinfo -n demo \
+  [ "$installed" = 1 ] || { cat "$TMP/install$tag.log" >&2; die "weft install failed"; }
+  start_bg "podinfo$tag" "$WEFT" run --state-dir "$STATE" --name podinfo -n demo \
     --labels app=podinfo,version=v1 --service-account podinfo --port http:9898 \
     -- "$WEFT" sample podinfo --port 9898
   if [ -n "$plain" ]; then
-    start_bg podinfo-plain "$WEFT" run --state-dir "$STATE" --name podinfo -n plain \
+    start_bg "podinfo-plain$tag" "$WEFT" run --state-dir "$STATE" --name podinfo -n plain \
       --labels app=podinfo,version=v1 --service-account podinfo --port http:9898 \
       -- "$WEFT" sample podinfo --port 9898
   fi
-  start_bg bench-client "$WEFT" run --state-dir "$STATE" --name bench-client -n demo \
+  start_bg "bench-client$tag" "$WEFT" run --state-dir "$STATE" --name bench-client -n demo \
     --labels app=bench-client --service-account bench-client -- sleep 3600
-  cat >"$TMP/mesh.yaml" <<YAML
+  cat >"$TMP/mesh$tag.yaml" <<YAML
 $(cat "$REPO/samples/src/main/resources/dev/weft/samples/demo/podinfo-svc.yaml")
 ---
 $(cat "$REPO/samples/src/main/resources/dev/weft/samples/demo/peer-authentication.yaml")
@@ -200,7 +220,7 @@ metadata: {name: default, namespace: plain}
 spec:
   mtls: {mode: DISABLE}
 YAML
-  "$WEFT" apply --state-dir "$STATE" -f "$TMP/mesh.yaml" --wait >"$TMP/apply.log" 2>&1 || { cat "$TMP/apply.log" >&2; die "weft apply failed"; }
+  "$WEFT" apply --state-dir "$STATE" -f "$TMP/mesh$tag.yaml" --wait >"$TMP/apply$tag.log" 2>&1 || { cat "$TMP/apply$tag.log" >&2; die "weft apply failed"; }
 
   wait_for "workload podinfo" workload_field demo podinfo podIP || die "podinfo did not start"
   POD_IP="$(workload_field demo podinfo podIP)"; APP_ADDR="$(workload_field demo podinfo appAddress)"
