@@ -90,15 +90,15 @@ wait_mesh() { # wait_mesh NAME PID: prints its READY line
 }
 ready_field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$2"; }
 
+# One mesh after the other: each probes loopback for free pod addresses and admin ports, and two
+# probing at once can pick the same one.
 start_mesh mesh 3 proxy/target/classes
-if [ -n "$BASE_PROXY_CLASSES" ]; then
-  start_mesh base 4 "$BASE_PROXY_CLASSES"
-fi
 READY="$(wait_mesh mesh "${MESH_PIDS[0]}")"
 DIRECT="$(ready_field direct "$READY")"; PAIR="$(ready_field pair "$READY")"; INBOUND="$(ready_field inbound "$READY")"
 AUTHORITY="$(ready_field authority "$READY")"; GATEWAY="$(ready_field gateway "$READY")"
 log "mesh ready: $READY"
 if [ -n "$BASE_PROXY_CLASSES" ]; then
+  start_mesh base 4 "$BASE_PROXY_CLASSES"
   BASE_READY="$(wait_mesh base "${MESH_PIDS[1]}")"
   BASE_PAIR="$(ready_field pair "$BASE_READY")"; BASE_INBOUND="$(ready_field inbound "$BASE_READY")"
   log "base mesh ($BASE_PROXY_CLASSES) ready: $BASE_READY"

@@ -22,7 +22,8 @@
 #              depends much less on the machine's load than latency does.
 #   max        wrk -t1 -cCONNECTIONS (closed loop): the most requests/s the path serves here.
 # Each measured run follows an unmeasured warm-up of WARMUP seconds (the JIT of the Java processes,
-# connection pools). The table shows the median over the rounds of each column; the log has every
+# connection pools), and each path gets PREWARM seconds of wrk before the first round. The table
+# shows the median over the rounds of each column; the log has every
 # round, with the load average.
 #
 # Usage: benchmarks/latency-pair.sh
@@ -44,6 +45,7 @@ CONNECTIONS="${CONNECTIONS:-16}"   # keep-alive connections (open loop and wrk)
 DURATION="${DURATION:-10}"         # seconds measured per run
 WARMUP="${WARMUP:-10}"             # seconds of unmeasured load before each measured run
 ROUNDS="${ROUNDS:-3}"
+PREWARM="${PREWARM:-$((2 * ${WARMUP:-10}))}" # seconds of unrecorded load per path before the first round
 MAX="${MAX:-1}"                    # 0: skip the closed-loop maximum-throughput runs
 REQUEST_PATH="${REQUEST_PATH:-/bytes/1024}"
 BASE_WEFT_LIB="${BASE_WEFT_LIB:-}"
@@ -54,7 +56,7 @@ RESULTS="${RESULTS:-}"
 
 need wrk wrk
 need haproxy haproxy
-whole_numbers RATE CONNECTIONS DURATION WARMUP ROUNDS MAX
+whole_numbers RATE CONNECTIONS DURATION WARMUP ROUNDS MAX PREWARM
 
 # --- the load generator (benchmarks module) -----------------------------------------------------
 java="${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}"
@@ -154,6 +156,17 @@ closed_loop() { # closed_loop SCENARIO
 }
 
 # --- load ----------------------------------------------------------------------------------------
+# Each path's JVMs first get PREWARM seconds of closed-loop load (the JIT: on 2 loaded cores, 10 s
+# at 1000 req/s left the first round of a Weft pair seconds behind), unrecorded.
+if [ "$PREWARM" -gt 0 ]; then
+  for s in $SCENARIOS; do
+    read -r url host <<<"$(target "$s")"
+    hdr=()
+    [ -n "$host" ] && hdr=(-H "Host: $host")
+    wrk -t 1 -c "$CONNECTIONS" -d "${PREWARM}s" "${hdr[@]}" "$url" >"$TMP/prewarm-$s.txt" 2>&1 || true
+  done
+  log "pre-warmed each path for ${PREWARM}s, load average $(loadavg)"
+fi
 log "open loop: $RATE req/s over $CONNECTIONS connections; wrk -t1 -c$CONNECTIONS; ${WARMUP}s warm-up + ${DURATION}s measured per run; GET $REQUEST_PATH; $ROUNDS rounds; load average $(loadavg)"
 for ROUND in $(seq 1 "$ROUNDS"); do
   for s in $SCENARIOS; do open_loop "$s" || true; done

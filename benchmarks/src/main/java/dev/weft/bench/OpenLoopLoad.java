@@ -240,9 +240,11 @@ public final class OpenLoopLoad {
             }
             continue;
           }
+          long bytesBefore = bodyBytes;
           int status = exchange();
           long done = System.nanoTime();
           if (!measured) {
+            bodyBytes = bytesBefore; // the warm-up's bodies are not counted either
             continue;
           }
           if (status < 0) {

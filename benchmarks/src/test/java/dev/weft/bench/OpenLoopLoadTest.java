@@ -151,6 +151,21 @@ class OpenLoopLoadTest {
   }
 
   @Test
+  void theWarmUpIsNeitherRecordedNorCounted() throws Exception {
+    URI url = serve(i -> ok(8));
+    OpenLoopLoad.Result r =
+        OpenLoopLoad.of(
+                OpenLoopLoad.Options.of(url, 100, 1, Duration.ofSeconds(1))
+                    .withWarmup(Duration.ofMillis(500)))
+            .run();
+
+    assertThat(r.scheduled()).isEqualTo(100);
+    assertThat(r.completed()).isEqualTo(100);
+    assertThat(r.latency().getTotalCount()).isEqualTo(100);
+    assertThat(r.bodyBytes()).isEqualTo(100 * 8);
+  }
+
+  @Test
   void aConnectionClosedWithoutAnAnswerIsAnErrorAndTheNextRequestReconnects() throws Exception {
     URI url = serve(i -> i == 5 ? Answer.CLOSE : ok(4));
     OpenLoopLoad.Result r =
