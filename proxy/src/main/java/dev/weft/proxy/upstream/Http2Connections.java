@@ -63,8 +63,6 @@ final class Http2Connections {
             .build();
     ch.pipeline()
         .addLast(
-            // Each stream's request flushes the connection: one write per read batch instead.
-            Http2Windows.flushConsolidation(),
             codec,
             new Http2MultiplexHandler(
                 new ChannelInboundHandlerAdapter() {

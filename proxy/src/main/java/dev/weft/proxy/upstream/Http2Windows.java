@@ -24,6 +24,11 @@ public final class Http2Windows {
    * and others at the end of the event-loop task, at most {@value
    * FlushConsolidationHandler#DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES} deferred. Goes between the
    * transport (and its TLS handler) and the HTTP/2 frame codec, one instance per connection.
+   *
+   * <p>Used on downstream connections ({@code Http2Downstream}) only: on the upstream connections
+   * of {@link Http2Connections} (whose codec buffers new streams) it made gRPC calls through the
+   * proxy fail now and then with a reset before the response headers, cause not yet found
+   * (docs/benchmarks.md, 2026-11-30).
    */
   public static FlushConsolidationHandler flushConsolidation() {
     return new FlushConsolidationHandler(
