@@ -281,6 +281,14 @@ class LocalMeshIntegrationTest {
             "istio_requests_total{reporter=\"destination\","
                 + "source_workload=\"istio-ingressgateway\"")
         .contains("destination_workload=\"podinfo-v1\"")
+        // The gateway forwards with the endpoint's address as Host: the destination sidecar names
+        // the service from its inbound cluster's istio.services metadata, as Istio's does.
+        .contains(
+            "destination_service=\"podinfo.demo.svc.cluster.local\","
+                + "destination_canonical_service=\"podinfo\","
+                + "destination_canonical_revision=\"v1\",destination_service_name=\"podinfo\","
+                + "destination_service_namespace=\"demo\"")
+        .doesNotContain("destination_service=\"unknown\"")
         // Gateway → sidecar is mutual TLS by default (auto mTLS): the peer's verified identity.
         .contains(
             "source_principal=\"spiffe://cluster.local/ns/istio-system/sa/"
