@@ -124,4 +124,39 @@ public final class TcpTelemetry {
     sent = 0;
     series = s;
   }
+
+  /**
+   * A handler for the upstream connection of a byte tunnel that has no TCP proxy session of its own
+   * (an HTTP/1.1 CONNECT, the local runtime's way to reach a TCP service): counts the bytes read
+   * from the upstream as sent, those written to it as received, and the close. Put it between the
+   * connection's {@link TcpMetadataExchange} and the relay.
+   */
+  public io.netty.channel.ChannelHandler upstreamCounter() {
+    return new io.netty.channel.ChannelDuplexHandler() {
+      @Override
+      public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof io.netty.buffer.ByteBuf b) {
+          bytes(0, b.readableBytes());
+        }
+        ctx.fireChannelRead(msg);
+      }
+
+      @Override
+      public void write(
+          io.netty.channel.ChannelHandlerContext ctx,
+          Object msg,
+          io.netty.channel.ChannelPromise promise) {
+        if (msg instanceof io.netty.buffer.ByteBuf b) {
+          bytes(b.readableBytes(), 0);
+        }
+        ctx.write(msg, promise);
+      }
+
+      @Override
+      public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+        closed();
+        ctx.fireChannelInactive();
+      }
+    };
+  }
 }
