@@ -271,6 +271,11 @@ class LocalMeshIntegrationTest {
         .contains("destination_workload=\"podinfo-v1\",destination_workload_namespace=\"demo\"")
         .contains("destination_app=\"podinfo\",destination_version=\"v2\"")
         .contains("destination_service=\"podinfo.demo.svc.cluster.local\"")
+        // The source reporter's principals: its own, and the upstream sidecar's certificate's.
+        .contains(
+            "source_principal=\"spiffe://cluster.local/ns/istio-system/sa/"
+                + "istio-ingressgateway-service-account\"")
+        .contains("destination_principal=\"spiffe://cluster.local/ns/demo/sa/")
         .contains("istio_request_duration_milliseconds_bucket{reporter=\"source\"")
         .contains("le=\"0.5\"")
         .contains("le=\"3600000\"")

@@ -144,8 +144,9 @@ public final class IstioTelemetry {
    * Records one finished stream through {@code cluster}.
    *
    * @param peer the other proxy's metadata, null when unknown
-   * @param peerUriSan the downstream mTLS peer's URI SAN ({@code spiffe://...}), or null
-   * @param mutualTls whether the downstream connection was mutual TLS
+   * @param peerUriSan the mTLS peer's URI SAN ({@code spiffe://...}): the downstream's on the
+   *     destination side ({@code inbound|...} cluster), the upstream's on the source side; or null
+   * @param mutualTls whether that connection was mutual TLS
    * @param authority the request's authority (destination side: names the service)
    */
   public void record(
@@ -204,7 +205,7 @@ public final class IstioTelemetry {
     IstioSeries.Key key =
         new IstioSeries.Key(
             p,
-            inbound ? peerUriSan : null,
+            mutualTls ? peerUriSan : null,
             mutualTls,
             // The authority names the service only when the cluster's metadata does not.
             inbound && service == null ? authority : null,

@@ -415,4 +415,31 @@ class IstioTelemetryTest {
         .contains(
             "istio_tcp_connections_closed_total{reporter=\"destination\",source_workload=\"unknown\"");
   }
+
+  @Test
+  void theSourceReporterNamesItsOwnPrincipalAndTheUpstreamCertificates() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(CLIENT, "id", true);
+    stats.telemetry(t);
+    ClusterStats outbound = stats.cluster("outbound|9898||podinfo.demo.svc.cluster.local");
+    t.record(
+        outbound,
+        SERVER,
+        "spiffe://cluster.local/ns/demo/sa/podinfo",
+        true,
+        "podinfo.demo:9898",
+        200,
+        "-",
+        1,
+        0,
+        0);
+    assertThat(stats.prometheus())
+        .contains(
+            "source_principal=\"spiffe://cluster.local/ns/shop/sa/sleep\",source_app=\"sleep\"")
+        .contains(
+            "destination_principal=\"spiffe://cluster.local/ns/demo/sa/podinfo\","
+                + "destination_app=\"podinfo\"")
+        // Istio reports the policy at the destination only.
+        .contains("response_flags=\"-\",connection_security_policy=\"unknown\"} 1");
+  }
 }
