@@ -46,6 +46,9 @@ import java.util.concurrent.TimeUnit;
  *       side for that long closes both ({@code tcp.<prefix>.idle_timeout}).
  *   <li>Bytes that arrive before the upstream is connected (the TLS inspector's, or those already
  *       read) wait in a queue that cannot grow: the downstream is not read until then.
+ *   <li>Istio's TCP telemetry ({@link TcpTelemetry}) and, on TLS connections that negotiated {@code
+ *       istio-peer-exchange}, Istio's metadata exchange ({@link TcpMetadataExchange}) on both the
+ *       downstream and the upstream connection, before the relay.
  *   <li>No cluster, or no healthy endpoint: the downstream is closed ({@code
  *       downstream_cx_no_route}); a failed connect closes it too ({@code
  *       upstream_cx_connect_fail}).
