@@ -91,18 +91,18 @@ class GrpcMeshIntegrationTest {
             NettyChannelBuilder.forAddress(mesh.callerOutbound())
                 .overrideAuthority(MeshForTests.GRPC_AUTHORITY)
                 .usePlaintext());
+    aTrailersOnlyGrpcStatusIsLabelledAtBothReporters(mesh);
   }
 
   /**
-   * Istio's gRPC labels from a real trailers-only response: a gRPC server without the method
-   * answers UNIMPLEMENTED in its one HEADERS frame (status 200, {@code grpc-status: 12}, no body,
-   * no trailers); both reporters of the sidecar pair label it {@code request_protocol="grpc"},
-   * {@code grpc_response_status="12"}.
+   * (Part of {@link #interopCasesThroughTheGatewayAndASidecarPair}, on its mesh.) Istio's gRPC
+   * labels from a real trailers-only response: a gRPC server without the method answers
+   * UNIMPLEMENTED in its one HEADERS frame (status 200, {@code grpc-status: 12}, no body, no
+   * trailers); both reporters of the sidecar pair label it {@code request_protocol="grpc"}, {@code
+   * grpc_response_status="12"}.
    */
-  @Test
-  void aTrailersOnlyGrpcStatusIsLabelledAtBothReporters() throws Exception {
-    MeshForTests mesh = MeshForTests.grpc(tmp);
-    closeables.add(mesh);
+  private void aTrailersOnlyGrpcStatusIsLabelledAtBothReporters(MeshForTests mesh)
+      throws Exception {
     io.grpc.Server server = NettyServerBuilder.forAddress(mesh.appAddress()).build().start();
     closeables.add(server::shutdownNow);
     io.grpc.ManagedChannel ch =
