@@ -74,8 +74,6 @@ public final class Proxy implements AutoCloseable {
                 b.metadata(), b.nodeId().name(), b.nodeId().namespace()),
             b.nodeId().toString(),
             b.telemetry()));
-    // Istio's istio_tcp_* metrics, counted by the TCP proxy through its hook.
-    p.stats.tcpObserver(p.stats.telemetry().tcpObserver(p.stats));
     p.admin =
         AdminServer.start(
             b.adminAddress(),

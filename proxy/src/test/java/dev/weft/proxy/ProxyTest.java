@@ -600,7 +600,8 @@ class ProxyTest {
                 + "destination_version=\"unknown\","
                 + "destination_service=\"podinfo.demo.svc.cluster.local\","
                 + "destination_canonical_service=\"unknown\","
-                + "destination_canonical_revision=\"unknown\","
+                // istio_stats: a peer without a revision is "latest".
+                + "destination_canonical_revision=\"latest\","
                 + "destination_service_name=\"podinfo\",destination_service_namespace=\"demo\","
                 + "destination_cluster=\"unknown\",request_protocol=\"http\","
                 + "response_code=\"200\",grpc_response_status=\"\",response_flags=\"-\","

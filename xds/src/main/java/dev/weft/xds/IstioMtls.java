@@ -73,6 +73,20 @@ public final class IstioMtls {
   /** ALPN a sidecar's inbound HTTP port negotiates (Istio's {@code ALPNHttp}). */
   public static final List<String> ALPN_HTTP = List.of("h2", "http/1.1");
 
+  /**
+   * The ALPN of Istio's TCP metadata exchange (istio/proxy {@code metadata_exchange}): a connection
+   * that negotiated it starts with each side's peer metadata frame.
+   */
+  public static final String ALPN_PEER_EXCHANGE = "istio-peer-exchange";
+
+  /**
+   * ALPN a sidecar's inbound TCP port negotiates under mTLS (Istio's {@code
+   * ALPNDownstreamWithMxc}): {@code istio-peer-exchange} first, so that a sidecar client offering
+   * it gets the metadata exchange.
+   */
+  public static final List<String> ALPN_DOWNSTREAM_WITH_MX =
+      List.of(ALPN_PEER_EXCHANGE, "h2", "http/1.1");
+
   /** The mesh's trust domain. */
   public static final String TRUST_DOMAIN = "cluster.local";
 

@@ -129,6 +129,28 @@ class ConnectMeshIntegrationTest {
     byte[] big = new byte[4 << 20];
     new java.util.Random(11).nextBytes(big);
     assertThat(tunnel(httpProxy, "echo:9000", big)).isEqualTo(big);
+    // The tunnel's upstream is mTLS with the echo sidecar, which negotiates istio-peer-exchange:
+    // the frames are exchanged and removed (the 4 MiB came back intact), and both reporters know
+    // the other workload.
+    HostPort callerAdmin = new HostPort(caller.podIp(), 15000);
+    HostPort echoAdmin = new HostPort(echo.podIp(), 15000);
+    await(
+        "istio_tcp_* with both workloads at both reporters",
+        () -> {
+          String src = scrape(callerAdmin);
+          String dst = scrape(echoAdmin);
+          return src.contains(
+                  "istio_tcp_connections_closed_total{reporter=\"source\","
+                      + "source_workload=\"caller\"")
+              && src.contains(
+                  "destination_workload=\"echo-v1\",destination_workload_namespace=\"demo\","
+                      + "destination_principal=\"spiffe://cluster.local/ns/demo/sa/default\"")
+              && src.contains("destination_service=\"echo.demo.svc.cluster.local\"")
+              && dst.contains(
+                  "istio_tcp_connections_closed_total{reporter=\"destination\","
+                      + "source_workload=\"caller\"")
+              && dst.contains("connection_security_policy=\"mutual_tls\"");
+        });
 
     // curl, an independent client: CONNECT through the sidecar, then telnet:// bytes.
     Process curl =
@@ -172,6 +194,23 @@ class ConnectMeshIntegrationTest {
             return false;
           }
         });
+  }
+
+  /** The proxy's {@code /stats/prometheus} on its admin address ("" while it does not answer). */
+  private static String scrape(HostPort admin) {
+    try (java.net.http.HttpClient c = java.net.http.HttpClient.newHttpClient()) {
+      return c.send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create("http://" + admin + "/stats/prometheus"))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
   }
 
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {

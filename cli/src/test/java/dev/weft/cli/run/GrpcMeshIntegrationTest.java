@@ -1,5 +1,7 @@
 package dev.weft.cli.run;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -89,6 +91,73 @@ class GrpcMeshIntegrationTest {
             NettyChannelBuilder.forAddress(mesh.callerOutbound())
                 .overrideAuthority(MeshForTests.GRPC_AUTHORITY)
                 .usePlaintext());
+    aTrailersOnlyGrpcStatusIsLabelledAtBothReporters(mesh);
+  }
+
+  /**
+   * (Part of {@link #interopCasesThroughTheGatewayAndASidecarPair}, on its mesh.) Istio's gRPC
+   * labels from a real trailers-only response: a gRPC server without the method answers
+   * UNIMPLEMENTED in its one HEADERS frame (status 200, {@code grpc-status: 12}, no body, no
+   * trailers); both reporters of the sidecar pair label it {@code request_protocol="grpc"}, {@code
+   * grpc_response_status="12"}.
+   */
+  private void aTrailersOnlyGrpcStatusIsLabelledAtBothReporters(MeshForTests mesh)
+      throws Exception {
+    io.grpc.Server server = NettyServerBuilder.forAddress(mesh.appAddress()).build().start();
+    closeables.add(server::shutdownNow);
+    io.grpc.ManagedChannel ch =
+        NettyChannelBuilder.forAddress(mesh.callerOutbound())
+            .overrideAuthority(MeshForTests.GRPC_AUTHORITY)
+            .usePlaintext()
+            .build();
+    closeables.add(ch::shutdownNow);
+    io.grpc.MethodDescriptor<byte[], byte[]> missing =
+        io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName("grpc.testing.TestService/NoSuchMethod")
+            .setRequestMarshaller(BYTES)
+            .setResponseMarshaller(BYTES)
+            .build();
+    Instant deadline = Instant.now().plusSeconds(30);
+    while (true) {
+      io.grpc.Status st;
+      try {
+        io.grpc.stub.ClientCalls.blockingUnaryCall(
+            ch, missing, io.grpc.CallOptions.DEFAULT, new byte[0]);
+        st = io.grpc.Status.OK;
+      } catch (io.grpc.StatusRuntimeException e) {
+        st = e.getStatus();
+      }
+      if (st.getCode() == io.grpc.Status.Code.UNIMPLEMENTED) {
+        break;
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("not routed in time: " + st);
+      }
+      Thread.sleep(50); // polling a condition with a deadline
+    }
+    String labels = "request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"12\",";
+    assertThat(scrape(mesh.appAdmin()))
+        .containsPattern(
+            "istio_requests_total\\{reporter=\"destination\",source_workload=\"caller\""
+                + "[^}]*destination_service=\"interop\\.demo\\.svc\\.cluster\\.local\"[^}]*"
+                + java.util.regex.Pattern.quote(labels));
+    assertThat(scrape(mesh.callerAdmin()))
+        .containsPattern(
+            "istio_requests_total\\{reporter=\"source\",source_workload=\"caller\""
+                + "[^}]*destination_workload=\"interop-v1\"[^}]*"
+                + java.util.regex.Pattern.quote(labels));
+  }
+
+  private static String scrape(dev.weft.cli.common.HostPort admin) throws Exception {
+    try (java.net.http.HttpClient c = java.net.http.HttpClient.newHttpClient()) {
+      return c.send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create("http://" + admin + "/stats/prometheus"))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+    }
   }
 
   /**

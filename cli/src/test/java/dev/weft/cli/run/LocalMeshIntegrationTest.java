@@ -271,6 +271,11 @@ class LocalMeshIntegrationTest {
         .contains("destination_workload=\"podinfo-v1\",destination_workload_namespace=\"demo\"")
         .contains("destination_app=\"podinfo\",destination_version=\"v2\"")
         .contains("destination_service=\"podinfo.demo.svc.cluster.local\"")
+        // The source reporter's principals: its own, and the upstream sidecar's certificate's.
+        .contains(
+            "source_principal=\"spiffe://cluster.local/ns/istio-system/sa/"
+                + "istio-ingressgateway-service-account\"")
+        .contains("destination_principal=\"spiffe://cluster.local/ns/demo/sa/")
         .contains("istio_request_duration_milliseconds_bucket{reporter=\"source\"")
         .contains("le=\"0.5\"")
         .contains("le=\"3600000\"")
@@ -281,6 +286,14 @@ class LocalMeshIntegrationTest {
             "istio_requests_total{reporter=\"destination\","
                 + "source_workload=\"istio-ingressgateway\"")
         .contains("destination_workload=\"podinfo-v1\"")
+        // The gateway forwards with the endpoint's address as Host: the destination sidecar names
+        // the service from its inbound cluster's istio.services metadata, as Istio's does.
+        .contains(
+            "destination_service=\"podinfo.demo.svc.cluster.local\","
+                + "destination_canonical_service=\"podinfo\","
+                + "destination_canonical_revision=\"v1\",destination_service_name=\"podinfo\","
+                + "destination_service_namespace=\"demo\"")
+        .doesNotContain("destination_service=\"unknown\"")
         // Gateway → sidecar is mutual TLS by default (auto mTLS): the peer's verified identity.
         .contains(
             "source_principal=\"spiffe://cluster.local/ns/istio-system/sa/"

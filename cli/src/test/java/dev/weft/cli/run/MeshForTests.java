@@ -181,6 +181,16 @@ public final class MeshForTests implements AutoCloseable {
     return appInbound;
   }
 
+  /** The app sidecar's admin address (its {@code /stats/prometheus}). */
+  public HostPort appAdmin() {
+    return new HostPort(appInbound.getHostString(), 15000);
+  }
+
+  /** The client sidecar's admin address. */
+  public HostPort callerAdmin() {
+    return new HostPort(callerOutbound.getHostString(), 15000);
+  }
+
   /** The client sidecar's outbound listener ({@code http_proxy}, 15001). */
   public InetSocketAddress callerOutbound() {
     return callerOutbound;

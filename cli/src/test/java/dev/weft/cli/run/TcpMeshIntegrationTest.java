@@ -187,10 +187,64 @@ class TcpMeshIntegrationTest {
     new java.util.Random(7).nextBytes(big);
     assertThat(exchange(viaSidecar, big)).isEqualTo(big);
 
+    // Istio's TCP telemetry over mTLS: the sidecars swapped their metadata in-band (ALPN
+    // istio-peer-exchange), so both reporters name both workloads; the principals come from the
+    // certificates, the service from the clusters' istio.services metadata.
+    HostPort echoAdmin = new HostPort(echo.podIp(), 15000);
+    HostPort callerAdmin = new HostPort(caller.podIp(), 15000);
+    String destination =
+        "reporter=\"destination\",source_workload=\"caller\","
+            + "source_canonical_service=\"caller\",source_canonical_revision=\"latest\","
+            + "source_workload_namespace=\"demo\","
+            + "source_principal=\"spiffe://cluster.local/ns/demo/sa/default\","
+            + "source_app=\"caller\",source_version=\"unknown\",source_cluster=\"Kubernetes\","
+            + "destination_workload=\"echo-v1\",destination_workload_namespace=\"demo\","
+            + "destination_principal=\"spiffe://cluster.local/ns/demo/sa/default\","
+            + "destination_app=\"echo\",destination_version=\"v1\","
+            + "destination_service=\"echo.demo.svc.cluster.local\","
+            + "destination_canonical_service=\"echo\",destination_canonical_revision=\"v1\","
+            + "destination_service_name=\"echo\",destination_service_namespace=\"demo\","
+            + "destination_cluster=\"Kubernetes\",request_protocol=\"tcp\","
+            + "response_flags=\"-\",connection_security_policy=\"mutual_tls\"}";
+    String source =
+        "reporter=\"source\",source_workload=\"caller\","
+            + "source_canonical_service=\"caller\",source_canonical_revision=\"latest\","
+            + "source_workload_namespace=\"demo\","
+            + "source_principal=\"spiffe://cluster.local/ns/demo/sa/default\","
+            + "source_app=\"caller\",source_version=\"unknown\",source_cluster=\"Kubernetes\","
+            + "destination_workload=\"echo-v1\",destination_workload_namespace=\"demo\","
+            + "destination_principal=\"spiffe://cluster.local/ns/demo/sa/default\","
+            + "destination_app=\"echo\",destination_version=\"v1\","
+            + "destination_service=\"echo.demo.svc.cluster.local\","
+            + "destination_canonical_service=\"echo\",destination_canonical_revision=\"v1\","
+            + "destination_service_name=\"echo\",destination_service_namespace=\"demo\","
+            + "destination_cluster=\"Kubernetes\",request_protocol=\"tcp\","
+            + "response_flags=\"-\",connection_security_policy=\"unknown\"}";
+    await(
+        "both sidecars to count the echoed connections with their peers",
+        () ->
+            count(scrape(echoAdmin), "istio_tcp_connections_closed_total{" + destination) >= 2
+                && count(scrape(callerAdmin), "istio_tcp_connections_closed_total{" + source) >= 2);
+    // The 4 MiB went through; the exchange frames are not counted as the app's bytes at the
+    // destination (it received exactly what the client sent, through both proxies).
+    assertThat(count(scrape(echoAdmin), "istio_tcp_received_bytes_total{" + destination))
+        .isGreaterThanOrEqualTo(big.length);
+    assertThat(count(scrape(callerAdmin), "istio_tcp_sent_bytes_total{" + source))
+        .isGreaterThanOrEqualTo(big.length);
+    assertThat(scrape(echoAdmin)).contains("metadata_exchange_metadata_received");
+
     // The gateway's TCP port.
     InetSocketAddress viaGateway = new InetSocketAddress("127.0.0.1", tcpGatewayPort);
     await("echo through the gateway", () -> echoes(viaGateway, "hello gateway"));
     assertThat(exchange(viaGateway, big)).isEqualTo(big);
+    // The gateway is a source reporter that learnt its upstream's workload the same way.
+    await(
+        "the echo sidecar to count the gateway's connections",
+        () ->
+            scrape(echoAdmin)
+                .contains(
+                    "istio_tcp_connections_closed_total{reporter=\"destination\","
+                        + "source_workload=\"istio-ingressgateway\""));
 
     // WebSocket: the gateway's HTTP port, then the echo sidecar's inbound HTTP listener, both
     // upgrading after the app's 101 (Java's WebSocket client, a Netty WebSocket server).
@@ -267,6 +321,33 @@ class TcpMeshIntegrationTest {
 
   private static void awaitReady(Proxy p) {
     assertThat(p.awaitReady(Duration.ofSeconds(30))).as("ready: %s", p.failure()).isTrue();
+  }
+
+  /** The proxy's {@code /stats/prometheus} on its admin address ("" while it does not answer). */
+  private static String scrape(HostPort admin) {
+    try (java.net.http.HttpClient c = java.net.http.HttpClient.newHttpClient()) {
+      return c.send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create("http://" + admin + "/stats/prometheus"))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  /** The value of the series {@code prefix} starts (metric and labels up to the brace), or -1. */
+  private static long count(String prometheus, String prefix) {
+    for (String line : prometheus.split("\n")) {
+      if (line.startsWith(prefix + " ")) {
+        return Long.parseLong(line.substring(prefix.length() + 1).trim());
+      }
+    }
+    return -1;
   }
 
   /** A TCP echo server: each connection is echoed until the client half-closes. */

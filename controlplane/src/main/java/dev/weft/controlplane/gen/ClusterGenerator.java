@@ -71,6 +71,7 @@ public final class ClusterGenerator implements Generator {
                                                   EnvoyConfig.address(
                                                       proxy.appAddress(), in.port()))))));
       UpstreamProtocols.apply(inbound, in.protocol());
+      TelemetryMetadata.inbound(inbound, context, proxy.workload(), in.port());
       out.add(inbound.build());
     }
     return out;
@@ -116,6 +117,7 @@ public final class ClusterGenerator implements Generator {
     String name = c.name().toString();
     Cluster.Builder cluster = Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
     MeshService svc = c.service();
+    TelemetryMetadata.outbound(cluster, svc);
     switch (svc.resolution()) {
       case DNS, DNS_ROUND_ROBIN -> {
         cluster

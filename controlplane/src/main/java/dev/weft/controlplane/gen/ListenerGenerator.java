@@ -141,7 +141,8 @@ public final class ListenerGenerator implements Generator {
                   ip,
                   in.port(),
                   List.of(httpFilter(hcm, statPrefix)),
-                  mtlsMode(context, proxy, in)));
+                  mtlsMode(context, proxy, in),
+                  false));
         }
       } else if (in.protocol().isTcp() || in.protocol().isTls()) {
         // Istio's inbound TCP chain: a tcp_proxy to inbound|T|| (stat prefix the cluster), with
@@ -154,7 +155,7 @@ public final class ListenerGenerator implements Generator {
           FilterChain chain = single.toBuilder().clearFilters().addAllFilters(filters).build();
           out.add(tcpListener(ip, in.port(), TrafficDirection.INBOUND, List.of(chain)));
         } else {
-          out.add(inboundMtlsListener(ip, in.port(), filters, mtlsMode(context, proxy, in)));
+          out.add(inboundMtlsListener(ip, in.port(), filters, mtlsMode(context, proxy, in), true));
         }
       }
     }
@@ -337,7 +338,7 @@ public final class ListenerGenerator implements Generator {
    * </ul>
    */
   private static Listener inboundMtlsListener(
-      String ip, int port, List<Filter> filters, MtlsMode mode) {
+      String ip, int port, List<Filter> filters, MtlsMode mode, boolean tcp) {
     Listener.Builder l =
         Listener.newBuilder()
             .setName(ResourceNames.listener(ip, port))
@@ -352,7 +353,7 @@ public final class ListenerGenerator implements Generator {
                   .setFilterChainMatch(
                       portMatch.clone().setTransportProtocol(IstioMtls.TRANSPORT_TLS))
                   .addAllFilters(filters)
-                  .setTransportSocket(MeshTls.inbound()));
+                  .setTransportSocket(MeshTls.inbound(tcp)));
       case PERMISSIVE -> {
         l.addFilterChains(
             FilterChain.newBuilder()
@@ -362,7 +363,7 @@ public final class ListenerGenerator implements Generator {
                         .addAllApplicationProtocols(IstioMtls.ALPN_ISTIO_MTLS)
                         .setTransportProtocol(IstioMtls.TRANSPORT_TLS))
                 .addAllFilters(filters)
-                .setTransportSocket(MeshTls.inbound()));
+                .setTransportSocket(MeshTls.inbound(tcp)));
         l.addFilterChains(
             FilterChain.newBuilder()
                 .setFilterChainMatch(

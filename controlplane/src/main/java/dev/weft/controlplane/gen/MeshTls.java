@@ -81,6 +81,16 @@ final class MeshTls {
    * to 1.3 with Istio's cipher suites.
    */
   static TransportSocket inbound() {
+    return inbound(false);
+  }
+
+  /**
+   * {@link #inbound()}, for a TCP port ({@code tcp}) with Istio's {@code ALPNDownstreamWithMxc}
+   * ({@code istio-peer-exchange, h2, http/1.1}, Istio's {@code buildInboundTLS} for TCP): a sidecar
+   * client offering {@code istio-peer-exchange} negotiates it, and both proxies then exchange their
+   * peer metadata at the start of the connection (the proxy's {@code stats.TcpMetadataExchange}).
+   */
+  static TransportSocket inbound(boolean tcp) {
     DownstreamTlsContext ctx =
         DownstreamTlsContext.newBuilder()
             .setCommonTlsContext(
@@ -90,7 +100,8 @@ final class MeshTls {
                             .setTlsMinimumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_2)
                             .setTlsMaximumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_3)
                             .addAllCipherSuites(SERVER_CIPHERS))
-                    .addAllAlpnProtocols(IstioMtls.ALPN_HTTP)
+                    .addAllAlpnProtocols(
+                        tcp ? IstioMtls.ALPN_DOWNSTREAM_WITH_MX : IstioMtls.ALPN_HTTP)
                     .addTlsCertificateSdsSecretConfigs(sds(IstioMtls.SDS_DEFAULT))
                     .setCombinedValidationContext(
                         CommonTlsContext.CombinedCertificateValidationContext.newBuilder()

@@ -27,11 +27,15 @@ final class StreamCompletion {
       dev.weft.proxy.stats.MetricOverrides overrides) {
     IstioTelemetry t = c.telemetry();
     if (t.enabled()) {
+      // Istio's principals: the destination reporter's peer is the downstream, the source
+      // reporter's the upstream connection's certificate.
+      boolean inbound = c.inbound();
+      String san = inbound ? info.peerUriSan() : info.upstreamPeerUriSan();
       t.record(
           c,
           info.peerMetadata(),
-          info.peerUriSan(),
-          info.peer() != null && info.peer().mutual(),
+          san,
+          inbound ? info.peer() != null && info.peer().mutual() : san != null,
           info.authority(),
           code,
           flags,

@@ -2,6 +2,10 @@ package dev.weft.proxy.router;
 
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
+import dev.weft.proxy.stats.IstioTelemetry;
+import dev.weft.proxy.stats.PeerMetadata;
+import dev.weft.proxy.stats.TcpMetadataExchange;
+import dev.weft.proxy.stats.TcpTelemetry;
 import dev.weft.proxy.tls.TlsConfigException;
 import dev.weft.proxy.tls.TlsContext;
 import io.netty.bootstrap.Bootstrap;
@@ -24,7 +28,9 @@ import io.netty.util.ReferenceCountUtil;
  * CONNECT} with a {@code connect_matcher} route): a plain TCP connection to the chosen endpoint,
  * through the cluster's transport socket (TLS, e.g. Istio mTLS, when the endpoint has one) as the
  * TCP proxy opens it, not a pooled HTTP connection. Its last handler counts the connection's close
- * on the cluster and host (a tunnel's relay is put in front of it).
+ * on the cluster and host (a tunnel's relay is put in front of it). Istio's TCP metadata exchange
+ * runs behind the TLS handler when the sidecar negotiates {@code istio-peer-exchange}, and the
+ * tunnel counts Istio's {@code istio_tcp_*} metrics as the source reporter.
  */
 final class ConnectTunnel {
   /** What the router hears: the connection (TLS handshake done), or why there is none. */
@@ -61,6 +67,12 @@ final class ConnectTunnel {
       }
     }
     SslContext sslContext = ssl;
+    // A CONNECT is the local runtime's TCP to a service: Istio's TCP metrics at the source
+    // reporter, with the upstream sidecar's metadata from the TCP exchange.
+    IstioTelemetry istio = cluster.stats().telemetry();
+    TcpTelemetry tcp = istio.tcpConnection();
+    tcp.cluster(cluster.stats());
+    tcp.downstreamPeer(PeerMetadata.UNKNOWN, null);
     Bootstrap b =
         new Bootstrap()
             .group(loop)
@@ -83,7 +95,10 @@ final class ConnectTunnel {
                       h.setHandshakeTimeoutMillis(cluster.connectTimeoutMillis());
                       ch.pipeline().addLast(h);
                     }
-                    ch.pipeline().addLast(new Tail(cluster, endpoint));
+                    // A sidecar that negotiated istio-peer-exchange starts with its metadata
+                    // frame, and expects ours: neither may reach the application.
+                    TcpMetadataExchange.install(ch.pipeline(), null, istio, tcp::upstreamPeer);
+                    ch.pipeline().addLast(tcp.upstreamCounter(), new Tail(cluster, endpoint));
                   }
                 });
     ChannelFuture f = b.connect(endpoint.address());
@@ -101,6 +116,7 @@ final class ConnectTunnel {
               endpoint.stats().connectionOpened();
               SslHandler h = ch.pipeline().get(SslHandler.class);
               if (h == null) {
+                tcp.opened();
                 listener.onTunnelConnected(ch);
                 return;
               }
@@ -109,6 +125,7 @@ final class ConnectTunnel {
                       hf -> {
                         if (hf.isSuccess()) {
                           tls.stats().handshake(false, true);
+                          tcp.opened();
                           listener.onTunnelConnected(ch);
                         } else {
                           tls.stats().connectionError();

@@ -608,6 +608,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
       cluster.state().putConnectSuccess(attemptHost);
     }
     info.upstreamLocalAddress(ch.localAddress());
+    info.upstreamPeerUriSan(dev.weft.proxy.stats.UpstreamPeers.uriSan(ch));
     if (route.retry() != null && route.retry().perTryTimeoutMillis() > 0) {
       perTryTimer =
           cb.eventLoop()

@@ -30,8 +30,11 @@ public final class ClusterStats {
   /** Istio's series of this cluster, interned by label set. */
   final ConcurrentHashMap<IstioSeries.Key, IstioSeries> istio = new ConcurrentHashMap<>();
 
-  /** Istio's TCP series of this cluster, made at its first connection. */
-  volatile IstioTcpSeries tcp;
+  /** Istio's TCP series of this cluster, interned by label set (peer, principal, service). */
+  final ConcurrentHashMap<IstioSeries.Key, IstioTcpSeries> tcp = new ConcurrentHashMap<>();
+
+  /** The service of the cluster's current configuration ({@code istio.services}), or null. */
+  private volatile IstioService service;
 
   ClusterStats(String name, IstioTelemetry telemetry) {
     this.name = name;
@@ -60,6 +63,25 @@ public final class ClusterStats {
   /** The service host of an {@code outbound|port|subset|host} cluster, else null. */
   public String host() {
     return host;
+  }
+
+  /**
+   * The service the cluster's configuration names in its metadata ({@link IstioService#of}), or
+   * null: Istio's reporters take {@code destination_service} from it.
+   */
+  public IstioService service() {
+    return service;
+  }
+
+  /**
+   * Takes the service from a newly accepted configuration of this cluster (its {@code metadata});
+   * the stats outlive configurations, so the latest one wins.
+   */
+  public void serviceMetadata(io.envoyproxy.envoy.config.core.v3.Metadata metadata) {
+    IstioService s = IstioService.of(metadata);
+    if (!java.util.Objects.equals(s, service)) {
+      service = s;
+    }
   }
 
   /** The proxy's Istio telemetry (metadata exchange and standard metrics). */

@@ -31,10 +31,13 @@ final class IstioSeries {
 
   /**
    * What tells two series of one cluster apart. Small and short-lived: the strings are the stream's
-   * own (no building), the peer an interned {@link PeerMetadata}.
+   * own (no building), the peer an interned {@link PeerMetadata}, the service the cluster's current
+   * one.
    *
-   * @param principal the downstream peer's URI SAN (destination side), or null
+   * @param principal the mTLS peer's URI SAN (the downstream's on the destination side, the
+   *     upstream's on the source side), or null
    * @param authority the request's authority (destination side), or null
+   * @param service the cluster's {@code istio.services} service, or null
    */
   record Key(
       PeerMetadata peer,
@@ -45,7 +48,8 @@ final class IstioSeries {
       String flags,
       boolean grpc,
       int grpcStatus,
-      MetricOverrides overrides) {
+      MetricOverrides overrides,
+      IstioService service) {
     Key(
         PeerMetadata peer,
         String principal,
@@ -53,7 +57,7 @@ final class IstioSeries {
         String authority,
         int code,
         String flags) {
-      this(peer, principal, mutualTls, authority, code, flags, false, -1, null);
+      this(peer, principal, mutualTls, authority, code, flags, false, -1, null, null);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.weft.proxy.stats;
 
+import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.concurrent.ConcurrentHashMap;
@@ -143,8 +144,9 @@ public final class IstioTelemetry {
    * Records one finished stream through {@code cluster}.
    *
    * @param peer the other proxy's metadata, null when unknown
-   * @param peerUriSan the downstream mTLS peer's URI SAN ({@code spiffe://...}), or null
-   * @param mutualTls whether the downstream connection was mutual TLS
+   * @param peerUriSan the mTLS peer's URI SAN ({@code spiffe://...}): the downstream's on the
+   *     destination side ({@code inbound|...} cluster), the upstream's on the source side; or null
+   * @param mutualTls whether that connection was mutual TLS
    * @param authority the request's authority (destination side: names the service)
    */
   public void record(
@@ -199,17 +201,20 @@ public final class IstioTelemetry {
     }
     PeerMetadata p = peer == null ? PeerMetadata.UNKNOWN : peer;
     boolean inbound = cluster.inbound();
+    IstioService service = cluster.service();
     IstioSeries.Key key =
         new IstioSeries.Key(
             p,
-            inbound ? peerUriSan : null,
+            mutualTls ? peerUriSan : null,
             mutualTls,
-            inbound ? authority : null,
+            // The authority names the service only when the cluster's metadata does not.
+            inbound && service == null ? authority : null,
             code,
             flags,
             grpc,
             grpcStatus,
-            overrides);
+            overrides,
+            service);
     IstioSeries s = cluster.istio.get(key);
     if (s == null) {
       if (cluster.istio.size() >= MAX_SERIES_PER_CLUSTER) {
@@ -225,7 +230,8 @@ public final class IstioTelemetry {
                 flags,
                 grpc,
                 grpcStatus,
-                overrides);
+                overrides,
+                service);
         overflow.increment();
       }
       s = cluster.istio.computeIfAbsent(key, k -> series(cluster, k));
@@ -314,18 +320,45 @@ public final class IstioTelemetry {
     String unknown = PeerMetadata.UNKNOWN_VALUE;
     String sourcePrincipal = unknown;
     String destPrincipal = unknown;
+    // Istio takes the peer's namespace from its SPIFFE id when it sent no metadata.
+    String sourceNamespace = source.namespace();
+    String destNamespace = dest.namespace();
+    if (k.mutualTls() && k.principal() != null) {
+      // istio_stats: the destination reports the downstream peer's URI SAN and its own; the
+      // source its own and the upstream peer's.
+      String peerSan = k.principal();
+      String ownSan = ownPrincipal(peerSan);
+      sourcePrincipal = inbound ? peerSan : ownSan;
+      destPrincipal = inbound ? ownSan : peerSan;
+      String peerNs = spiffeNamespace(peerSan);
+      if (peerNs != null && k.peer() == PeerMetadata.UNKNOWN) {
+        if (inbound) {
+          sourceNamespace = peerNs;
+        } else {
+          destNamespace = peerNs;
+        }
+      }
+    }
     String service;
     String serviceName;
     String serviceNamespace;
-    if (inbound) {
-      if (k.mutualTls() && k.principal() != null) {
-        sourcePrincipal = k.principal();
-        destPrincipal = ownPrincipal(k.principal());
-      }
+    IstioService svc = k.service();
+    String clusterName = cluster.name();
+    if (svc != null) {
+      // Istio's istio_stats: the cluster's istio.services metadata names the service.
+      service = svc.host();
+      serviceName = svc.name();
+      serviceNamespace =
+          svc.namespace() != null ? svc.namespace() : inbound ? self.namespace() : destNamespace;
+    } else if (isPassthroughOrBlackHole(clusterName)) {
+      service = unknown;
+      serviceName = clusterName;
+      serviceNamespace = inbound ? self.namespace() : destNamespace;
+    } else if (inbound) {
       String host = hostOf(k.authority());
       if (host == null || host.isEmpty() || Character.isDigit(host.charAt(host.length() - 1))) {
         // No name (or an address): Istio falls back to the destination's canonical service.
-        service = unknown;
+        service = self.canonicalService();
         serviceName = self.canonicalService();
         serviceNamespace = self.namespace();
       } else {
@@ -348,13 +381,13 @@ public final class IstioTelemetry {
     label(sb, "source_workload", source.workload());
     label(sb, "source_canonical_service", source.canonicalService());
     label(sb, "source_canonical_revision", source.canonicalRevision());
-    label(sb, "source_workload_namespace", source.namespace());
+    label(sb, "source_workload_namespace", sourceNamespace);
     label(sb, "source_principal", sourcePrincipal);
     label(sb, "source_app", source.app());
     label(sb, "source_version", source.version());
     label(sb, "source_cluster", source.clusterId());
     label(sb, "destination_workload", dest.workload());
-    label(sb, "destination_workload_namespace", dest.namespace());
+    label(sb, "destination_workload_namespace", destNamespace);
     label(sb, "destination_principal", destPrincipal);
     label(sb, "destination_app", dest.app());
     label(sb, "destination_version", dest.version());
@@ -383,57 +416,89 @@ public final class IstioTelemetry {
   }
 
   /**
-   * The hook of Istio's TCP metrics ({@code istio_tcp_connections_opened_total}, {@code
-   * _closed_total}, {@code istio_tcp_received_bytes_total}, {@code istio_tcp_sent_bytes_total}):
-   * counts on the cluster's one TCP series, whose labels are built once. The peer of a TCP
-   * connection is unknown (Istio exchanges TCP metadata only over mTLS ALPN, which Weft does not
-   * yet), so the other side's labels are {@code unknown}. Null when telemetry is off.
+   * Istio's TCP metrics of a new proxied connection ({@link TcpTelemetry#NONE} when telemetry is
+   * off): its series is chosen once its cluster and peer are known.
    */
-  public TcpConnectionObserver tcpObserver(ProxyStats stats) {
-    if (!enabled) {
-      return null;
-    }
-    return new TcpConnectionObserver() {
-      @Override
-      public void opened(String cluster) {
-        tcp(stats.cluster(cluster)).opened.increment();
-      }
-
-      @Override
-      public void bytes(String cluster, long received, long sent) {
-        IstioTcpSeries s = tcp(stats.cluster(cluster));
-        if (received > 0) {
-          s.received.add(received);
-        }
-        if (sent > 0) {
-          s.sent.add(sent);
-        }
-      }
-
-      @Override
-      public void closed(String cluster) {
-        tcp(stats.cluster(cluster)).closed.increment();
-      }
-    };
+  public TcpTelemetry tcpConnection() {
+    return enabled ? new TcpTelemetry(this) : TcpTelemetry.NONE;
   }
 
-  private IstioTcpSeries tcp(ClusterStats c) {
-    IstioTcpSeries s = c.tcp;
+  /**
+   * The TCP series of {@code cluster} for a connection whose peer (the other proxy, from the TCP
+   * metadata exchange) is {@code peer} and whose TLS peer is {@code identity} (null on plaintext);
+   * label text built once per distinct set.
+   */
+  IstioTcpSeries tcpSeries(ClusterStats cluster, PeerMetadata peer, PeerIdentity identity) {
+    PeerMetadata p = peer == null ? PeerMetadata.UNKNOWN : peer;
+    boolean mtls = identity != null && identity.mutual();
+    IstioService service = cluster.service();
+    IstioSeries.Key key =
+        new IstioSeries.Key(
+            p, mtls ? identity.uriSan() : null, mtls, null, 0, "-", false, -1, null, service);
+    IstioTcpSeries s = cluster.tcp.get(key);
     if (s == null) {
-      synchronized (c) {
-        s = c.tcp;
-        if (s == null) {
-          s =
-              new IstioTcpSeries(
-                  labels(
-                      c,
-                      new IstioSeries.Key(PeerMetadata.UNKNOWN, null, false, null, 0, "-"),
-                      true));
-          c.tcp = s;
-        }
+      if (cluster.tcp.size() >= MAX_SERIES_PER_CLUSTER) {
+        key =
+            new IstioSeries.Key(
+                PeerMetadata.UNKNOWN, null, mtls, null, 0, "-", false, -1, null, service);
+        overflow.increment();
       }
+      s = cluster.tcp.computeIfAbsent(key, k -> new IstioTcpSeries(labels(cluster, k, true)));
     }
     return s;
+  }
+
+  /** Frames of the TCP metadata exchange written (Istio's {@code metadata_added}). */
+  final java.util.concurrent.atomic.LongAdder mxFramesSent =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** Peer frames read and understood. */
+  final java.util.concurrent.atomic.LongAdder mxFramesReceived =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /**
+   * Connections that negotiated the exchange but whose peer sent no readable frame (Istio's {@code
+   * initial_header_not_found}/{@code header_not_found}).
+   */
+  final java.util.concurrent.atomic.LongAdder mxFramesBad =
+      new java.util.concurrent.atomic.LongAdder();
+
+  private volatile byte[] exchangeFrame;
+
+  /** This proxy's TCP metadata exchange frame ({@link TcpMetadataExchange}), built once. */
+  byte[] exchangeFrame() {
+    byte[] f = exchangeFrame;
+    if (f == null) {
+      com.google.protobuf.Struct md = com.google.protobuf.Struct.getDefaultInstance();
+      if (self.headerValue() != null) {
+        try {
+          md =
+              com.google.protobuf.Struct.parseFrom(
+                  java.util.Base64.getDecoder().decode(self.headerValue()));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          // ofNode encoded it: cannot happen; an empty Struct then
+        }
+      }
+      f = TcpMetadataExchange.frame(md, selfId);
+      exchangeFrame = f;
+    }
+    return f;
+  }
+
+  private static boolean isPassthroughOrBlackHole(String cluster) {
+    return cluster.equals("PassthroughCluster")
+        || cluster.equals("BlackHoleCluster")
+        || cluster.startsWith("InboundPassthroughCluster");
+  }
+
+  /** The namespace of a SPIFFE id {@code spiffe://<td>/ns/<ns>/sa/<sa>}, or null. */
+  static String spiffeNamespace(String uriSan) {
+    int ns = uriSan.indexOf("/ns/");
+    if (!uriSan.startsWith("spiffe://") || ns < 0) {
+      return null;
+    }
+    int end = uriSan.indexOf('/', ns + 4);
+    return end < 0 ? null : uriSan.substring(ns + 4, end);
   }
 
   /**

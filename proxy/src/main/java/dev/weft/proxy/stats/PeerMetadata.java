@@ -22,7 +22,10 @@ import java.util.Map;
 public final class PeerMetadata {
   static final String UNKNOWN_VALUE = "unknown";
 
-  /** A peer that sent no (or unreadable) metadata: every label {@code unknown}. */
+  /**
+   * A peer that sent no (or unreadable) metadata: every label {@code unknown}, except the canonical
+   * revision, which istio_stats reports as {@code latest} for a peer without one.
+   */
   public static final PeerMetadata UNKNOWN =
       new PeerMetadata(
           UNKNOWN_VALUE,
@@ -31,7 +34,7 @@ public final class PeerMetadata {
           UNKNOWN_VALUE,
           UNKNOWN_VALUE,
           UNKNOWN_VALUE,
-          UNKNOWN_VALUE,
+          "latest",
           UNKNOWN_VALUE,
           null,
           null);

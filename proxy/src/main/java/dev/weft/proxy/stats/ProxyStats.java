@@ -23,7 +23,6 @@ public final class ProxyStats {
   private final ConcurrentHashMap<String, NetworkRbacStats> networkRbacs =
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, TcpProxyStats> tcpProxies = new ConcurrentHashMap<>();
-  private volatile TcpConnectionObserver tcpObserver = TcpConnectionObserver.NONE;
 
   /** Requests answered before any listener matched, e.g. malformed ones. */
   public final LongAdder downstreamRqBad = new LongAdder();
@@ -86,18 +85,6 @@ public final class ProxyStats {
   /** The counters of TCP proxy filters with stat prefix {@code prefix} ({@code tcp.<prefix>.*}). */
   public TcpProxyStats tcpProxy(String prefix) {
     return tcpProxies.computeIfAbsent(prefix, TcpProxyStats::new);
-  }
-
-  /** Installs the hook that Istio's {@code istio_tcp_*} metrics count from. */
-  public void tcpObserver(TcpConnectionObserver observer) {
-    this.tcpObserver = observer == null ? TcpConnectionObserver.NONE : observer;
-  }
-
-  /**
-   * The hook for Istio's {@code istio_tcp_*} metrics ({@link TcpConnectionObserver#NONE} unset).
-   */
-  public TcpConnectionObserver tcpObserver() {
-    return tcpObserver;
   }
 
   /** The TLS counters of listener {@code name} ({@code listener.<name>.ssl.*}). */
@@ -168,6 +155,9 @@ public final class ProxyStats {
     out.put("http.downstream_rq_bad", downstreamRqBad.sum());
     out.put("istio.peer_metadata_bad", telemetry.badPeerMetadata.sum());
     out.put("istio.series_overflow", telemetry.overflow.sum());
+    out.put("metadata_exchange.metadata_added", telemetry.mxFramesSent.sum());
+    out.put("metadata_exchange.metadata_received", telemetry.mxFramesReceived.sum());
+    out.put("metadata_exchange.header_not_found", telemetry.mxFramesBad.sum());
     out.put("access_log.dropped", accessLogDropped.sum());
     for (dev.weft.proxy.tracing.TracingStats t : tracing.values()) {
       t.appendTo(out);
@@ -272,9 +262,19 @@ public final class ProxyStats {
     istio(sb, sorted.values());
     sb.append("# TYPE envoy_access_log_dropped counter\n");
     sb.append("envoy_access_log_dropped ").append(accessLogDropped.sum()).append('\n');
+    // Istio's TCP metadata exchange (TcpMetadataExchange).
+    IstioTelemetry t = telemetry;
+    plainCounter(sb, "envoy_metadata_exchange_metadata_added", t.mxFramesSent.sum());
+    plainCounter(sb, "envoy_metadata_exchange_metadata_received", t.mxFramesReceived.sum());
+    plainCounter(sb, "envoy_metadata_exchange_header_not_found", t.mxFramesBad.sum());
     tracing.get("zipkin").appendPrometheus(sb);
     tracing.get("opentelemetry").appendPrometheus(sb);
     return sb.toString();
+  }
+
+  private static void plainCounter(StringBuilder sb, String metric, long value) {
+    sb.append("# TYPE ").append(metric).append(" counter\n");
+    sb.append(metric).append(' ').append(value).append('\n');
   }
 
   private static void counter(
@@ -360,13 +360,19 @@ public final class ProxyStats {
         }
       }
     }
-    java.util.List<IstioTcpSeries> tcp = new java.util.ArrayList<>();
+    // Series whose labels are equal (keys that differ only in what TCP does not report) are
+    // summed under one label text.
+    java.util.TreeMap<String, IstioTcpSeries> byLabels = new java.util.TreeMap<>();
     for (ClusterStats c : clusters) {
-      if (c.tcp != null) {
-        tcp.add(c.tcp);
+      for (IstioTcpSeries s : c.tcp.values()) {
+        IstioTcpSeries sum = byLabels.computeIfAbsent(s.labels, IstioTcpSeries::new);
+        sum.opened.add(s.opened.sum());
+        sum.closed.add(s.closed.sum());
+        sum.received.add(s.received.sum());
+        sum.sent.add(s.sent.sum());
       }
     }
-    tcp.sort(java.util.Comparator.comparing(s -> s.labels));
+    java.util.List<IstioTcpSeries> tcp = new java.util.ArrayList<>(byLabels.values());
     tcpCounter(sb, "istio_tcp_connections_opened_total", tcp, s -> s.opened.sum());
     tcpCounter(sb, "istio_tcp_connections_closed_total", tcp, s -> s.closed.sum());
     tcpCounter(sb, "istio_tcp_received_bytes_total", tcp, s -> s.received.sum());

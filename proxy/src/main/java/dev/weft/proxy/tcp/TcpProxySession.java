@@ -4,8 +4,9 @@ import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.TcpProxyConfig;
 import dev.weft.proxy.http.DataPlane;
-import dev.weft.proxy.stats.TcpConnectionObserver;
+import dev.weft.proxy.stats.TcpMetadataExchange;
 import dev.weft.proxy.stats.TcpProxyStats;
+import dev.weft.proxy.stats.TcpTelemetry;
 import dev.weft.proxy.tls.TlsConfigException;
 import dev.weft.proxy.tls.TlsContext;
 import dev.weft.proxy.upstream.LoadBalancer;
@@ -45,6 +46,9 @@ import java.util.concurrent.TimeUnit;
  *       side for that long closes both ({@code tcp.<prefix>.idle_timeout}).
  *   <li>Bytes that arrive before the upstream is connected (the TLS inspector's, or those already
  *       read) wait in a queue that cannot grow: the downstream is not read until then.
+ *   <li>Istio's TCP telemetry ({@link TcpTelemetry}) and, on TLS connections that negotiated {@code
+ *       istio-peer-exchange}, Istio's metadata exchange ({@link TcpMetadataExchange}) on both the
+ *       downstream and the upstream connection, before the relay.
  *   <li>No cluster, or no healthy endpoint: the downstream is closed ({@code
  *       downstream_cx_no_route}); a failed connect closes it too ({@code
  *       upstream_cx_connect_fail}).
@@ -59,7 +63,7 @@ public final class TcpProxySession {
   private final TcpProxyConfig config;
   private final Channel downstream;
   private final TcpProxyStats stats;
-  private final TcpConnectionObserver observer;
+  private final TcpTelemetry telemetry;
   private final long idleNanos;
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2);
   private String cluster;
@@ -80,7 +84,7 @@ public final class TcpProxySession {
     this.config = config;
     this.downstream = downstream;
     this.stats = config.stats();
-    this.observer = dataPlane.stats().tcpObserver();
+    this.telemetry = dataPlane.stats().telemetry().tcpConnection();
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(config.idleTimeoutMillis());
   }
 
@@ -89,7 +93,7 @@ public final class TcpProxySession {
     this.config = null;
     this.downstream = downstream;
     this.stats = TcpProxyStats.detached();
-    this.observer = TcpConnectionObserver.NONE;
+    this.telemetry = TcpTelemetry.NONE;
     this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
     this.onClose = onClose;
   }
@@ -139,6 +143,9 @@ public final class TcpProxySession {
     ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     ch.config().setAutoRead(false);
     TcpProxySession s = new TcpProxySession(dataPlane, config, ch);
+    // Istio's TCP metadata exchange with a sidecar client (after the chain's TLS, if any).
+    TcpMetadataExchange.install(
+        ch.pipeline(), null, dataPlane.stats().telemetry(), s.telemetry::downstreamPeer);
     ch.pipeline().addLast(s.new Downstream());
   }
 
@@ -160,6 +167,7 @@ public final class TcpProxySession {
       close();
       return;
     }
+    telemetry.cluster(clusterConfig.stats());
     SslContext ssl = null;
     TlsContext tls = endpoint.tls();
     if (tls != null) {
@@ -199,6 +207,11 @@ public final class TcpProxySession {
                       h.setHandshakeTimeoutMillis(clusterConfig.connectTimeoutMillis());
                       ch.pipeline().addLast(h);
                     }
+                    TcpMetadataExchange.install(
+                        ch.pipeline(),
+                        null,
+                        dataPlane.stats().telemetry(),
+                        telemetry::upstreamPeer);
                     ch.pipeline().addLast(new Upstream());
                   }
                 });
@@ -246,11 +259,11 @@ public final class TcpProxySession {
     opened = true;
     clusterConfig.stats().connectionOpened();
     endpoint.stats().connectionOpened();
-    observer.opened(cluster);
+    telemetry.opened();
     ByteBuf b;
     while ((b = pending.poll()) != null) {
       // Read before the upstream connected: reported now, after opened(), so none are lost.
-      observer.bytes(cluster, b.readableBytes(), 0);
+      telemetry.bytes(b.readableBytes(), 0);
       ch.write(b);
     }
     ch.flush();
@@ -332,7 +345,7 @@ public final class TcpProxySession {
     if (opened) {
       clusterConfig.stats().connectionClosed();
       endpoint.stats().connectionClosed();
-      observer.closed(cluster);
+      telemetry.closed();
     }
     if (onClose != null) {
       onClose.run();
@@ -378,7 +391,7 @@ public final class TcpProxySession {
         pending.add(buf);
         return;
       }
-      observer.bytes(cluster, n, 0);
+      telemetry.bytes(n, 0);
       upstream.write(buf, upstream.voidPromise());
     }
 
@@ -427,7 +440,7 @@ public final class TcpProxySession {
       lastActivity = System.nanoTime();
       int n = buf.readableBytes();
       stats.sent(n);
-      observer.bytes(cluster, 0, n);
+      telemetry.bytes(0, n);
       downstream.write(buf, downstream.voidPromise());
     }
 

@@ -150,14 +150,17 @@ class IstioTelemetryTest {
         .contains("istio_response_bytes_sum{" + labels + "} 2020\n")
         .contains("# TYPE istio_request_duration_milliseconds histogram\n");
     assertThat(inbound.istio).hasSize(1);
-    // A plaintext request from outside the mesh is its own series, with unknown source.
+    // A plaintext request from outside the mesh is its own series, with unknown source; an
+    // address names no service and the cluster has no istio.services metadata: Istio's
+    // istio_stats falls back to the destination's canonical service.
     t.record(inbound, null, null, false, "10.1.2.3:9898", 503, "UF", 1, 0, 0);
     assertThat(stats.prometheus())
         .contains(
             "istio_requests_total{reporter=\"destination\",source_workload=\"unknown\","
                 + "source_canonical_service=\"unknown\"")
         .contains(
-            "destination_service=\"unknown\",destination_canonical_service=\"podinfo-canonical\","
+            "destination_service=\"podinfo-canonical\","
+                + "destination_canonical_service=\"podinfo-canonical\","
                 + "destination_canonical_revision=\"v1\","
                 + "destination_service_name=\"podinfo-canonical\"")
         .contains(
@@ -194,7 +197,8 @@ class IstioTelemetryTest {
     assertThat(stats.text()).contains("istio.series_overflow: 500");
     assertThat(stats.prometheus())
         .contains(
-            "destination_service=\"unknown\",destination_canonical_service=\"podinfo-canonical\"");
+            "destination_service=\"podinfo-canonical\","
+                + "destination_canonical_service=\"podinfo-canonical\"");
   }
 
   @Test
@@ -248,5 +252,194 @@ class IstioTelemetryTest {
                 .filter(l -> l.startsWith("istio_request_bytes_count{"))
                 .map(l -> l.substring(l.lastIndexOf(' ') + 1)))
         .containsExactlyInAnyOrder("2", "1");
+  }
+
+  /** Istio's {@code istio.services} cluster metadata with one service. */
+  static io.envoyproxy.envoy.config.core.v3.Metadata services(
+      String host, String name, String namespace) {
+    Struct.Builder svc =
+        Struct.newBuilder()
+            .putFields("host", com.google.protobuf.Value.newBuilder().setStringValue(host).build());
+    if (name != null) {
+      svc.putFields("name", com.google.protobuf.Value.newBuilder().setStringValue(name).build());
+    }
+    if (namespace != null) {
+      svc.putFields(
+          "namespace", com.google.protobuf.Value.newBuilder().setStringValue(namespace).build());
+    }
+    return io.envoyproxy.envoy.config.core.v3.Metadata.newBuilder()
+        .putFilterMetadata(
+            "istio",
+            Struct.newBuilder()
+                .putFields(
+                    "services",
+                    com.google.protobuf.Value.newBuilder()
+                        .setListValue(
+                            com.google.protobuf.ListValue.newBuilder()
+                                .addValues(
+                                    com.google.protobuf.Value.newBuilder().setStructValue(svc)))
+                        .build())
+                .build())
+        .build();
+  }
+
+  @Test
+  void theClusterMetadataNamesTheServiceEvenWhenTheHostIsAnAddress() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(SERVER, "id", true);
+    stats.telemetry(t);
+    ClusterStats inbound = stats.cluster("inbound|9898||");
+    inbound.serviceMetadata(services("podinfo.demo.svc.cluster.local", "podinfo", "demo"));
+    // The gateway forwards with the endpoint's address as Host: the cluster names the service.
+    t.record(inbound, CLIENT, null, false, "127.0.1.2:9898", 200, "-", 1, 0, 0);
+    t.record(inbound, CLIENT, null, false, "127.0.1.3:9898", 200, "-", 1, 0, 0);
+    String prom = stats.prometheus();
+    assertThat(prom)
+        .contains(
+            "destination_service=\"podinfo.demo.svc.cluster.local\","
+                + "destination_canonical_service=\"podinfo-canonical\","
+                + "destination_canonical_revision=\"v1\",destination_service_name=\"podinfo\","
+                + "destination_service_namespace=\"demo\"")
+        .doesNotContain("destination_service=\"unknown\"");
+    // One series: the authority no longer tells series apart once the cluster names the service.
+    assertThat(inbound.istio).hasSize(1);
+
+    // A ServiceEntry host: its namespace is the entry's, not the host's second label.
+    ClusterStats egress = stats.cluster("outbound|80||httpbin.org");
+    egress.serviceMetadata(services("httpbin.org", "httpbin.org", "egress"));
+    t.record(egress, null, null, false, "httpbin.org", 200, "-", 1, 0, 0);
+    assertThat(stats.prometheus())
+        .contains(
+            "destination_service=\"httpbin.org\",destination_canonical_service=\"unknown\","
+                + "destination_canonical_revision=\"latest\","
+                + "destination_service_name=\"httpbin.org\","
+                + "destination_service_namespace=\"egress\"");
+    // Without metadata (another control plane), the host still names it.
+    ClusterStats plain = stats.cluster("outbound|80||reviews.shop.svc.cluster.local");
+    t.record(plain, null, null, false, "reviews", 200, "-", 1, 0, 0);
+    assertThat(stats.prometheus())
+        .contains(
+            "destination_service=\"reviews.shop.svc.cluster.local\",destination_canonical_service=\"unknown\","
+                + "destination_canonical_revision=\"latest\","
+                + "destination_service_name=\"reviews\",destination_service_namespace=\"shop\"");
+  }
+
+  @Test
+  void theTcpExchangeFrameIsIstiosMagicLengthAndAnyStruct() throws Exception {
+    IstioTelemetry t = new IstioTelemetry(CLIENT, "sidecar~10.0.0.1~sleep-abc.shop~shop", true);
+    java.nio.ByteBuffer f = java.nio.ByteBuffer.wrap(t.exchangeFrame());
+    assertThat(f.getInt()).isEqualTo(0x3D230467);
+    int length = f.getInt();
+    assertThat(length).isEqualTo(f.remaining());
+    byte[] payload = new byte[length];
+    f.get(payload);
+    com.google.protobuf.Any any = com.google.protobuf.Any.parseFrom(payload);
+    assertThat(any.getTypeUrl()).isEqualTo("type.googleapis.com/google.protobuf.Struct");
+    Struct data = Struct.parseFrom(any.getValue());
+    assertThat(data.getFieldsOrThrow("x-envoy-peer-metadata-id").getStringValue())
+        .isEqualTo("sidecar~10.0.0.1~sleep-abc.shop~shop");
+    Struct md = data.getFieldsOrThrow("x-envoy-peer-metadata").getStructValue();
+    assertThat(md.getFieldsOrThrow("WORKLOAD_NAME").getStringValue()).isEqualTo("sleep");
+    assertThat(md.getFieldsOrThrow("NAMESPACE").getStringValue()).isEqualTo("shop");
+  }
+
+  @Test
+  void tcpSeriesWaitForThePeerOfTheirReporterSide() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(SERVER, "id", true);
+    stats.telemetry(t);
+    ClusterStats inbound = stats.cluster("inbound|9000||");
+    inbound.serviceMetadata(services("echo.demo.svc.cluster.local", "echo", "demo"));
+    TcpTelemetry c = t.tcpConnection();
+    c.cluster(inbound);
+    c.upstreamPeer(PeerMetadata.UNKNOWN, null); // the app: plaintext
+    c.opened();
+    c.bytes(5, 0); // before the client's frame was read: kept
+    assertThat(inbound.tcp).isEmpty();
+    dev.weft.proxy.tls.PeerIdentity client =
+        new dev.weft.proxy.tls.PeerIdentity(
+            "spiffe://cluster.local/ns/shop/sa/sleep", "cluster.local/ns/shop/sa/sleep", true);
+    c.downstreamPeer(CLIENT, client);
+    c.bytes(0, 7);
+    c.closed();
+    String labels =
+        "reporter=\"destination\",source_workload=\"sleep\","
+            + "source_canonical_service=\"sleep\",source_canonical_revision=\"v7\","
+            + "source_workload_namespace=\"shop\","
+            + "source_principal=\"spiffe://cluster.local/ns/shop/sa/sleep\","
+            + "source_app=\"sleep\",source_version=\"v7\",source_cluster=\"Kubernetes\","
+            + "destination_workload=\"podinfo-v1\",destination_workload_namespace=\"demo\","
+            + "destination_principal=\"spiffe://cluster.local/ns/demo/sa/podinfo\","
+            + "destination_app=\"podinfo\",destination_version=\"v1\","
+            + "destination_service=\"echo.demo.svc.cluster.local\","
+            + "destination_canonical_service=\"podinfo-canonical\","
+            + "destination_canonical_revision=\"v1\",destination_service_name=\"echo\","
+            + "destination_service_namespace=\"demo\",destination_cluster=\"east\","
+            + "request_protocol=\"tcp\",response_flags=\"-\","
+            + "connection_security_policy=\"mutual_tls\"";
+    assertThat(stats.prometheus())
+        .contains("istio_tcp_connections_opened_total{" + labels + "} 1\n")
+        .contains("istio_tcp_connections_closed_total{" + labels + "} 1\n")
+        .contains("istio_tcp_received_bytes_total{" + labels + "} 5\n")
+        .contains("istio_tcp_sent_bytes_total{" + labels + "} 7\n");
+
+    // The source side reports its own principal and the upstream's, and no policy (Istio).
+    ClusterStats outbound = stats.cluster("outbound|9000||echo.demo.svc.cluster.local");
+    TcpTelemetry o = t.tcpConnection();
+    o.cluster(outbound);
+    o.downstreamPeer(PeerMetadata.UNKNOWN, null);
+    o.opened();
+    o.upstreamPeer(
+        CLIENT,
+        new dev.weft.proxy.tls.PeerIdentity(
+            "spiffe://cluster.local/ns/shop/sa/sleep", "cluster.local/ns/shop/sa/sleep", true));
+    o.closed();
+    assertThat(stats.prometheus())
+        .contains(
+            "istio_tcp_connections_closed_total{reporter=\"source\",source_workload=\"podinfo-v1\"")
+        .contains(
+            "source_principal=\"spiffe://cluster.local/ns/demo/sa/podinfo\","
+                + "source_app=\"podinfo\"")
+        .contains(
+            "destination_workload=\"sleep\",destination_workload_namespace=\"shop\","
+                + "destination_principal=\"spiffe://cluster.local/ns/shop/sa/sleep\"")
+        .contains(
+            "request_protocol=\"tcp\",response_flags=\"-\",connection_security_policy=\"unknown\"} 1");
+
+    // A connection that closes before its peer is known is counted with an unknown peer.
+    TcpTelemetry u = t.tcpConnection();
+    u.cluster(inbound);
+    u.opened();
+    u.closed();
+    assertThat(stats.prometheus())
+        .contains(
+            "istio_tcp_connections_closed_total{reporter=\"destination\",source_workload=\"unknown\"");
+  }
+
+  @Test
+  void theSourceReporterNamesItsOwnPrincipalAndTheUpstreamCertificates() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(CLIENT, "id", true);
+    stats.telemetry(t);
+    ClusterStats outbound = stats.cluster("outbound|9898||podinfo.demo.svc.cluster.local");
+    t.record(
+        outbound,
+        SERVER,
+        "spiffe://cluster.local/ns/demo/sa/podinfo",
+        true,
+        "podinfo.demo:9898",
+        200,
+        "-",
+        1,
+        0,
+        0);
+    assertThat(stats.prometheus())
+        .contains(
+            "source_principal=\"spiffe://cluster.local/ns/shop/sa/sleep\",source_app=\"sleep\"")
+        .contains(
+            "destination_principal=\"spiffe://cluster.local/ns/demo/sa/podinfo\","
+                + "destination_app=\"podinfo\"")
+        // Istio reports the policy at the destination only.
+        .contains("response_flags=\"-\",connection_security_policy=\"unknown\"} 1");
   }
 }

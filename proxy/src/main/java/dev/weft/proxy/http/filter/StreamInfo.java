@@ -46,6 +46,7 @@ public final class StreamInfo {
   private long bytesReceived;
   private long bytesSent;
   private PeerIdentity peer;
+  private String upstreamPeerUriSan;
   private String requestedServerName;
   private String upstreamTransportFailureReason;
   private SocketAddress downstreamRemote;
@@ -268,6 +269,19 @@ public final class StreamInfo {
   /** The downstream peer certificate's URI SAN ({@code spiffe://...}), or null. */
   public String peerUriSan() {
     return peer == null ? null : peer.uriSan();
+  }
+
+  /**
+   * The upstream (mTLS) peer certificate's URI SAN ({@code spiffe://...}) of the connection the
+   * request went out on, or null (plaintext, or no upstream): Istio's source reporter's {@code
+   * destination_principal}.
+   */
+  public String upstreamPeerUriSan() {
+    return upstreamPeerUriSan;
+  }
+
+  public void upstreamPeerUriSan(String uriSan) {
+    this.upstreamPeerUriSan = uriSan;
   }
 
   /** The downstream peer's verified identity, or null on a plaintext connection. */

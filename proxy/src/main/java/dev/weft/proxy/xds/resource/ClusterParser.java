@@ -52,6 +52,8 @@ public final class ClusterParser {
       throw new InvalidResourceException("cluster without a name");
     }
     String where = "cluster " + name + ": ";
+    // Istio's istio.services metadata names the service in the standard metrics.
+    ctx.stats().cluster(name).serviceMetadata(c.getMetadata());
     if (c.getClusterDiscoveryTypeCase() != Cluster.ClusterDiscoveryTypeCase.TYPE) {
       throw new InvalidResourceException(where + "custom cluster_type is not supported");
     }
