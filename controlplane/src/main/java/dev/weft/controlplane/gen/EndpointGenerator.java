@@ -54,7 +54,8 @@ public final class EndpointGenerator implements Generator {
       PushContext context, Locality proxyLocality, ProxyScope scope) {
     List<OutboundCluster> clusters = OutboundCluster.all(context);
     List<Message> out = new ArrayList<>();
-    for (OutboundCluster c : clusters) {
+    for (OutboundCluster any : clusters) {
+      OutboundCluster c = forScope(any, scope);
       MeshService.Resolution resolution = c.service().resolution();
       if (resolution == MeshService.Resolution.DNS
           || resolution == MeshService.Resolution.DNS_ROUND_ROBIN) {
@@ -89,8 +90,7 @@ public final class EndpointGenerator implements Generator {
         }
         group.addLbEndpoints(lb);
       }
-      Map<String, List<String>> failover =
-          TrafficPolicies.localityFailover(context, forScope(c, scope));
+      Map<String, List<String>> failover = TrafficPolicies.localityFailover(context, c);
       int[] priorities =
           failover == null ? null : Localities.priorities(proxyLocality, localities, failover);
       int i = 0;
@@ -115,16 +115,23 @@ public final class EndpointGenerator implements Generator {
     if (dr == c.destinationRule()) {
       return c;
     }
+    Map<String, String> labels = c.subsetLabels();
     if (!c.name().subset().isEmpty()) {
-      boolean defines =
-          dr != null
-              && dr.spec(DestinationRule.class).subsets() != null
-              && dr.spec(DestinationRule.class).subsets().stream()
-                  .anyMatch(s -> s.name().equals(c.name().subset()));
-      if (!defines) {
+      dev.weft.api.networking.Subset defined = null;
+      if (dr != null) {
+        for (dev.weft.api.networking.Subset s : dr.spec(DestinationRule.class).subsets()) {
+          if (s.name().equals(c.name().subset())) {
+            defined = s;
+            break;
+          }
+        }
+      }
+      if (defined == null) {
         return c;
       }
+      // The subset's labels as the scope's (merged) rule defines them.
+      labels = defined.labels() == null ? Map.of() : defined.labels();
     }
-    return new OutboundCluster(c.name(), c.service(), c.port(), c.subsetLabels(), dr);
+    return new OutboundCluster(c.name(), c.service(), c.port(), labels, dr);
   }
 }

@@ -368,7 +368,8 @@ final class TrafficPolicies {
    * RING_HASH or MAGLEV balancer hashes what the rule asks: a header, a cookie (with its name, path
    * and TTL: Envoy sets the cookie when absent), the source IP or a query parameter.
    */
-  static void applyHashPolicy(RouteAction.Builder b, PushContext context) {
+  static void applyHashPolicy(
+      RouteAction.Builder b, PushContext context, dev.weft.controlplane.push.ProxyScope scope) {
     String first =
         b.hasWeightedClusters() && b.getWeightedClusters().getClustersCount() > 0
             ? b.getWeightedClusters().getClusters(0).getName()
@@ -377,7 +378,7 @@ final class TrafficPolicies {
         b.hasWeightedClusters()
             ? b.getWeightedClusters().getClustersList().stream().map(w -> w.getName()).toList()
             : java.util.List.of(first)) {
-      RouteAction.HashPolicy h = hashPolicy(context, name);
+      RouteAction.HashPolicy h = hashPolicy(context, scope, name);
       if (h != null) {
         b.addHashPolicy(h);
         return;
@@ -385,12 +386,22 @@ final class TrafficPolicies {
     }
   }
 
-  private static RouteAction.HashPolicy hashPolicy(PushContext context, String clusterName) {
+  private static RouteAction.HashPolicy hashPolicy(
+      PushContext context, dev.weft.controlplane.push.ProxyScope scope, String clusterName) {
     ClusterName n = ClusterName.parse(clusterName);
-    if (n == null || context.destinationRule(n.host()) == null) {
+    if (n == null) {
       return null;
     }
-    Effective e = effective(context, n.host(), n.subset(), n.port());
+    // The rule the proxy's scope uses (merged, selected by workloadSelector), else the host's.
+    dev.weft.controlplane.registry.MeshService svc = context.service(n.host());
+    Resource dr =
+        scope != null && svc != null
+            ? scope.destinationRule(svc)
+            : context.destinationRule(n.host());
+    if (dr == null) {
+      return null;
+    }
+    Effective e = effective(dr, n.subset(), n.port());
     Map<String, Object> hash =
         e.loadBalancer() == null ? null : map(e.loadBalancer().get("consistentHash"));
     if (hash == null) {
