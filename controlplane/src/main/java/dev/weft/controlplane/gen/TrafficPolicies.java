@@ -32,9 +32,10 @@ import java.util.Map;
  *       loadBalancer, connectionPool and outlierDetection; for a subset cluster, the subset's
  *       fields that are set replace those, and the subset's port-level setting for the port
  *       replaces them all again.
- *   <li>{@code loadBalancer}: ROUND_ROBIN, LEAST_REQUEST (and LEAST_CONN), RANDOM; {@code
- *       consistentHash} → RING_HASH ({@code minimumRingSize}, default 1024) or MAGLEV ({@code
- *       tableSize}), the hash key becoming the route's {@code hash_policy} ({@link
+ *   <li>{@code loadBalancer}: ROUND_ROBIN, LEAST_REQUEST (and LEAST_CONN), RANDOM, and Istio's
+ *       default LEAST_REQUEST when the policy sets none (every outbound cluster but ORIGINAL_DST
+ *       ones); {@code consistentHash} → RING_HASH ({@code minimumRingSize}, default 1024) or MAGLEV
+ *       ({@code tableSize}), the hash key becoming the route's {@code hash_policy} ({@link
  *       #applyHashPolicy}). PASSTHROUGH (an ORIGINAL_DST cluster) has no meaning for Weft's local
  *       proxies, which receive requests addressed to a service name: the cluster stays as it is.
  *   <li>{@code connectionPool}: always Istio's default circuit breakers (every threshold at 2^32-1,
@@ -151,6 +152,8 @@ final class TrafficPolicies {
 
   private static void loadBalancer(Cluster.Builder c, Map<String, Object> lb) {
     if (lb == null) {
+      // Istio's defaultLBAlgorithm: LEAST_REQUEST when no DestinationRule sets a balancer.
+      c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
       return;
     }
     Map<String, Object> hash = map(lb.get("consistentHash"));
@@ -187,9 +190,9 @@ final class TrafficPolicies {
       case "LEAST_CONN", "LEAST_REQUEST" -> c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
       case "RANDOM" -> c.setLbPolicy(Cluster.LbPolicy.RANDOM);
       case "ROUND_ROBIN" -> c.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
-      default -> {
-        // UNSPECIFIED and PASSTHROUGH keep the cluster's default (see the class comment).
-      }
+      default ->
+          // Istio's applySimpleDefaultLoadBalancer (UNSPECIFIED): LEAST_REQUEST.
+          c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
     }
   }
 
