@@ -281,8 +281,9 @@ final class FieldRules {
     t.leaf(ch + ".httpCookie.name");
     t.leaf(ch + ".httpCookie.path");
     t.leaf(ch + ".httpCookie.ttl");
-    t.notEnforced(
-        ch + ".httpCookie.attributes", "cookie attributes (the generated cookie has none)");
+    t.enforced(ch + ".httpCookie.attributes");
+    t.leaf(ch + ".httpCookie.attributes[].name");
+    t.leaf(ch + ".httpCookie.attributes[].value");
     t.leaf(ch + ".useSourceIp");
     t.leaf(ch + ".httpQueryParameterName");
     t.enforced(ch + ".ringHash");
@@ -305,8 +306,22 @@ final class FieldRules {
                     && policy.get("outlierDetection") != null
                 ? null
                 : "locality failover without outlierDetection (Istio ignores it too)");
-    t.notEnforced(loc + ".distribute", "locality weights (distribute): endpoints are not weighted");
-    t.notEnforced(loc + ".failoverPriority", "failover by label priority (failoverPriority)");
+    // Istio's applyLocalityWeights: per-locality load_balancing_weight (EDS) and
+    // locality_weighted_lb_config (CDS), whatever the outlier detection.
+    t.leaf(loc + ".distribute");
+    t.conditional(
+        loc + ".failoverPriority",
+        "with outlierDetection in the same policy and no distribute (as in Istio)",
+        (k, v, a) ->
+            a.size() >= 3
+                    && a.get(a.size() - 3) instanceof Map<?, ?> policy
+                    && policy.get("outlierDetection") != null
+                    && !(a.get(a.size() - 1) instanceof Map<?, ?> setting
+                        && setting.get("distribute") instanceof List<?> d
+                        && !d.isEmpty())
+                ? null
+                : "failoverPriority without outlierDetection, or with distribute (Istio ignores"
+                    + " it then too)");
     t.notEnforced(lb + ".warmupDurationSecs", "slow start (warmup)");
     t.notEnforced(lb + ".warmup", "slow start (warmup)");
     String pool = path + ".connectionPool";

@@ -148,6 +148,7 @@ final class TrafficPolicies {
     loadBalancer(cluster, e.loadBalancer());
     connectionPool(cluster, e.connectionPool());
     outlierDetection(cluster, e.outlierDetection());
+    localityWeighted(cluster, c, e);
   }
 
   private static void loadBalancer(Cluster.Builder c, Map<String, Object> lb) {
@@ -329,6 +330,43 @@ final class TrafficPolicies {
   // ------------------------------------------------------------------ locality
 
   /**
+   * The effective {@code localityLbSetting} of the cluster, or null when it has none or it is
+   * disabled ({@code enabled: false}).
+   */
+  static Map<String, Object> localityLbSetting(OutboundCluster c) {
+    if (c.destinationRule() == null) {
+      return null;
+    }
+    Effective e = effective(c);
+    Map<String, Object> setting =
+        e.loadBalancer() == null ? null : map(e.loadBalancer().get("localityLbSetting"));
+    return setting == null || Boolean.FALSE.equals(setting.get("enabled")) ? null : setting;
+  }
+
+  /**
+   * Istio's {@code LocalityLBSettings.ApplyToCluster}: {@code locality_weighted_lb_config} when the
+   * setting {@code distribute}s, or fails over ({@code failover} or {@code failoverPriority}) with
+   * outlier detection; Envoy then balances over localities by their weights.
+   */
+  private static void localityWeighted(Cluster.Builder cluster, OutboundCluster c, Effective e) {
+    Map<String, Object> setting = localityLbSetting(c);
+    if (setting == null) {
+      return;
+    }
+    boolean distribute = setting.get("distribute") instanceof List<?> d && !d.isEmpty();
+    boolean failover =
+        e.outlierDetection() != null
+            && (setting.get("failover") instanceof List<?> f && !f.isEmpty()
+                || setting.get("failoverPriority") instanceof List<?> p && !p.isEmpty());
+    if (distribute || failover) {
+      cluster.setCommonLbConfig(
+          cluster.getCommonLbConfig().toBuilder()
+              .setLocalityWeightedLbConfig(
+                  Cluster.CommonLbConfig.LocalityWeightedLbConfig.getDefaultInstance()));
+    }
+  }
+
+  /**
    * Whether Istio's locality failover applies to the cluster, and its {@code failover} regions
    * ({@code from} → {@code to}): only with {@code outlierDetection} in the effective policy (Istio
    * fails over only with it), unless {@code localityLbSetting.enabled} is false or it {@code
@@ -368,8 +406,9 @@ final class TrafficPolicies {
   /**
    * Istio's {@code hashForHTTPDestination}: the route gets the {@code hash_policy} of the
    * consistent hash of its (first) destination cluster's effective policy, so that the cluster's
-   * RING_HASH or MAGLEV balancer hashes what the rule asks: a header, a cookie (with its name, path
-   * and TTL: Envoy sets the cookie when absent), the source IP or a query parameter.
+   * RING_HASH or MAGLEV balancer hashes what the rule asks: a header, a cookie (with its name,
+   * path, TTL and attributes: Envoy sets the cookie when absent), the source IP or a query
+   * parameter.
    */
   static void applyHashPolicy(
       RouteAction.Builder b, PushContext context, dev.weft.controlplane.push.ProxyScope scope) {
@@ -424,6 +463,17 @@ final class TrafficPolicies {
       Duration ttl = duration(cookie, "ttl");
       if (ttl != null) {
         cb.setTtl(proto(ttl));
+      }
+      // Istio's consistentHashToHashPolicy: the attributes of the generated cookie.
+      if (cookie.get("attributes") instanceof java.util.List<?> attributes) {
+        for (Object o : attributes) {
+          if (o instanceof Map<?, ?> a && a.get("name") instanceof String an && !an.isEmpty()) {
+            cb.addAttributes(
+                RouteAction.HashPolicy.CookieAttribute.newBuilder()
+                    .setName(an)
+                    .setValue(a.get("value") instanceof String av ? av : ""));
+          }
+        }
       }
       h.setCookie(cb);
     } else if (Boolean.TRUE.equals(hash.get("useSourceIp"))) {

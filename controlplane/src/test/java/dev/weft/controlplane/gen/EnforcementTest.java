@@ -223,9 +223,7 @@ class EnforcementTest {
         .containsExactlyInAnyOrder(
             "spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures",
             "spec.trafficPolicy.portLevelSettings[0].connectionPool.http.h2UpgradePolicy",
-            "spec.trafficPolicy.portLevelSettings[0].loadBalancer.simple",
-            "spec.subsets[0].trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes",
-            "spec.subsets[0].trafficPolicy.loadBalancer.localityLbSetting.distribute");
+            "spec.trafficPolicy.portLevelSettings[0].loadBalancer.simple");
   }
 
   @Test

@@ -186,7 +186,8 @@ class TrafficPoliciesTest {
             t.getMaxRetries().getValue())) {
       assertThat(Integer.toUnsignedLong((int) v)).isEqualTo(TrafficPolicies.MAX_UINT32);
     }
-    assertThat(gw.getLbPolicy()).isEqualTo(Cluster.LbPolicy.ROUND_ROBIN);
+    // Istio's default balancer when no DestinationRule sets one (defaultLBAlgorithm).
+    assertThat(gw.getLbPolicy()).isEqualTo(Cluster.LbPolicy.LEAST_REQUEST);
     assertThat(gw.hasOutlierDetection()).isFalse();
   }
 
