@@ -322,8 +322,19 @@ final class FieldRules {
                 ? null
                 : "failoverPriority without outlierDetection, or with distribute (Istio ignores"
                     + " it then too)");
-    t.notEnforced(lb + ".warmupDurationSecs", "slow start (warmup)");
-    t.notEnforced(lb + ".warmup", "slow start (warmup)");
+    // Istio's setSlowStartConfig/setWarmup: slow_start_config of ROUND_ROBIN and LEAST_REQUEST
+    // (the default) clusters; RANDOM and consistent hashes have no slow start (Istio sets none).
+    t.conditional(
+        lb + ".warmupDurationSecs",
+        "with ROUND_ROBIN, LEAST_REQUEST or no simple balancer (as in Istio)",
+        FieldRules::warmup);
+    t.conditionalNode(
+        lb + ".warmup",
+        "with ROUND_ROBIN, LEAST_REQUEST or no simple balancer (as in Istio)",
+        FieldRules::warmup);
+    t.leaf(lb + ".warmup.duration");
+    t.leaf(lb + ".warmup.aggression");
+    t.leaf(lb + ".warmup.minimumPercent");
     String pool = path + ".connectionPool";
     t.container(pool);
     t.container(pool + ".tcp");
@@ -403,6 +414,19 @@ final class FieldRules {
     }
     t.notEnforced(
         path + ".caCrl", "certificate revocation lists (revoked certificates are accepted)");
+  }
+
+  /** A warmup applies to ROUND_ROBIN and LEAST_REQUEST clusters only (Istio's). */
+  private static String warmup(String key, Object value, List<Object> ancestors) {
+    if (!ancestors.isEmpty()
+        && ancestors.get(ancestors.size() - 1) instanceof Map<?, ?> lb
+        && (lb.get("consistentHash") != null
+            || "RANDOM".equals(lb.get("simple"))
+            || "PASSTHROUGH".equals(lb.get("simple")))) {
+      return "slow start (warmup) with a RANDOM, PASSTHROUGH or consistent-hash balancer (Istio"
+          + " sets none either)";
+    }
+    return null;
   }
 
   private static String clientTls(String key, Object value, List<Object> ancestors) {

@@ -188,13 +188,58 @@ final class TrafficPolicies {
     }
     String simple = lb.get("simple") instanceof String s ? s : "";
     switch (simple) {
-      case "LEAST_CONN", "LEAST_REQUEST" -> c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+      case "LEAST_CONN", "LEAST_REQUEST" -> leastRequest(c, lb);
       case "RANDOM" -> c.setLbPolicy(Cluster.LbPolicy.RANDOM);
-      case "ROUND_ROBIN" -> c.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+      case "ROUND_ROBIN" -> {
+        c.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+        Cluster.SlowStartConfig warmup = warmup(lb);
+        if (warmup != null) {
+          c.setRoundRobinLbConfig(
+              Cluster.RoundRobinLbConfig.newBuilder().setSlowStartConfig(warmup));
+        }
+      }
       default ->
           // Istio's applySimpleDefaultLoadBalancer (UNSPECIFIED): LEAST_REQUEST.
-          c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+          leastRequest(c, lb);
     }
+  }
+
+  /** Istio's {@code applyLeastRequestLoadBalancer}: LEAST_REQUEST, with its warmup. */
+  private static void leastRequest(Cluster.Builder c, Map<String, Object> lb) {
+    c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+    Cluster.SlowStartConfig warmup = warmup(lb);
+    if (warmup != null) {
+      c.setLeastRequestLbConfig(
+          Cluster.LeastRequestLbConfig.newBuilder().setSlowStartConfig(warmup));
+    }
+  }
+
+  /**
+   * Istio's {@code setWarmup} ({@code warmup}: its duration, {@code aggression} default 1, {@code
+   * minimumPercent} default 10) or {@code setSlowStartConfig} (the deprecated {@code
+   * warmupDurationSecs}: the window only); null when neither is set.
+   */
+  private static Cluster.SlowStartConfig warmup(Map<String, Object> lb) {
+    Map<String, Object> warmup = map(lb.get("warmup"));
+    if (warmup != null) {
+      Duration d = duration(warmup, "duration");
+      Cluster.SlowStartConfig.Builder b = Cluster.SlowStartConfig.newBuilder();
+      if (d != null) {
+        b.setSlowStartWindow(proto(d));
+      }
+      double aggression = warmup.get("aggression") instanceof Number n ? n.doubleValue() : 1;
+      double min = warmup.get("minimumPercent") instanceof Number n ? n.doubleValue() : 10;
+      return b.setAggression(
+              io.envoyproxy.envoy.config.core.v3.RuntimeDouble.newBuilder()
+                  .setDefaultValue(aggression)
+                  .setRuntimeKey("("))
+          .setMinWeightPercent(Percent.newBuilder().setValue(min))
+          .build();
+    }
+    Duration d = duration(lb, "warmupDurationSecs");
+    return d == null
+        ? null
+        : Cluster.SlowStartConfig.newBuilder().setSlowStartWindow(proto(d)).build();
   }
 
   /** Istio's {@code getDefaultCircuitBreakerThresholds}: nothing limited. */

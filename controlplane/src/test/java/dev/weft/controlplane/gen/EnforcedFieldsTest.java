@@ -579,6 +579,38 @@ class EnforcedFieldsTest {
           labels: {v: a}
           trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN, localityLbSetting: {distribute: [{from: "r1/*", to: {"r1/z1/*": 60, "r2": 40}}]}},
               portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_CONN, localityLbSetting: {distribute: [{from: "r1/*", to: {"r1/z1/*": 60, "r2": 40}}]}}}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: lb5, namespace: demo}
+      spec:
+        selector: {app: lb5}
+        ports:
+        - {name: http-a, port: 80, targetPort: 8080}
+        - {name: http-b, port: 81, targetPort: 8081}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: lb5, namespace: demo}
+      spec:
+        hosts: [lb5]
+        http:
+        - match: [{headers: {x-top: {exact: "1"}}}]
+          route: [{destination: {host: lb5}}]
+        - route: [{destination: {host: lb5, subset: a}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: lb5, namespace: demo}
+      spec:
+        host: lb5.demo.svc.cluster.local
+        trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN, warmup: {duration: 30s, aggression: 2, minimumPercent: 20}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_REQUEST, warmup: {duration: 30s, aggression: 2, minimumPercent: 20}}}]}
+        subsets:
+        - name: a
+          labels: {v: a}
+          trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN, warmup: {duration: 30s, aggression: 2, minimumPercent: 20}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_CONN, warmup: {duration: 30s, aggression: 2, minimumPercent: 20}}}]}
       """;
 
   /** Other values for enumerations the generic mutations cannot guess. */
