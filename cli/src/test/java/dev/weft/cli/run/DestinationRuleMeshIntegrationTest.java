@@ -120,18 +120,79 @@ class DestinationRuleMeshIntegrationTest {
     }
   }
 
+  @Test
+  void failoverPriorityKeepsTrafficOnEndpointsWithTheCallersLabels() throws Exception {
+    apply(
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: web, namespace: demo}
+        spec:
+          host: web
+          trafficPolicy:
+            outlierDetection: {consecutive5xxErrors: 5}
+            loadBalancer:
+              localityLbSetting:
+                failoverPriority: [version]
+        """);
+    app("web-v1", "app=web,version=v1");
+    app("web-v2", "app=web,version=v2");
+    InetSocketAddress outbound = caller("app=caller,version=v2");
+    await("both endpoints known", quietly(() -> !body(outbound, null).matches("\\d+")));
+    // The caller's version is v2: web-v2 is priority 0 and healthy, so it takes everything.
+    for (int i = 0; i < 30; i++) {
+      assertThat(body(outbound, null)).isEqualTo("web-v2");
+    }
+  }
+
+  @Test
+  void passthroughSendsAServiceEntryHostsTrafficToTheAddressAsked() throws Exception {
+    // The ServiceEntry's endpoint is a decoy; PASSTHROUGH sends to the authority's address.
+    HttpServer real = server(new InetSocketAddress("127.0.0.1", 0), "real");
+    HttpServer decoy = server(new InetSocketAddress("127.0.0.1", 0), "decoy");
+    int port = real.getAddress().getPort();
+    apply(
+        """
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: local, namespace: demo}
+        spec:
+          hosts: [127.0.0.1]
+          location: MESH_EXTERNAL
+          resolution: STATIC
+          ports: [{number: %d, name: http, protocol: HTTP}]
+          endpoints: [{address: 127.0.0.1, ports: {http: %d}}]
+        """
+            .formatted(port, decoy.getAddress().getPort()));
+    InetSocketAddress outbound = caller("app=caller");
+    String authority = "127.0.0.1:" + port;
+    await(
+        "the decoy through the ServiceEntry",
+        quietly(() -> "decoy".equals(get(outbound, authority))));
+    apply(
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: local, namespace: demo}
+        spec:
+          host: 127.0.0.1
+          trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}
+        """);
+    await("the original destination", quietly(() -> "real".equals(get(outbound, authority))));
+    for (int i = 0; i < 10; i++) {
+      assertThat(get(outbound, authority)).isEqualTo("real");
+    }
+  }
+
   // ------------------------------------------------------------------ the mesh
 
   private void apply(String yaml) throws Exception {
     assertThat(client.apply(yaml, "t.yaml").errors()).isEmpty();
   }
 
-  /** Starts an HTTP app answering its name on 8080 behind its sidecar; returns once ready. */
-  private void app(String name, String labels) throws Exception {
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:8080"));
-    WorkloadAllocator.Addresses a =
-        WorkloadAllocator.allocate(state, "demo", name, ports, Map.of());
-    HttpServer server = HttpServer.create(new InetSocketAddress(a.appAddress(), 8080), 64);
+  /** An HTTP server on {@code at} answering {@code name} to every request. */
+  private HttpServer server(InetSocketAddress at, String name) throws IOException {
+    HttpServer server = HttpServer.create(at, 64);
     server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     server.createContext(
         "/",
@@ -147,6 +208,15 @@ class DestinationRuleMeshIntegrationTest {
         });
     server.start();
     closeables.add(() -> server.stop(0));
+    return server;
+  }
+
+  /** Starts an HTTP app answering its name on 8080 behind its sidecar; returns once ready. */
+  private void app(String name, String labels) throws Exception {
+    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:8080"));
+    WorkloadAllocator.Addresses a =
+        WorkloadAllocator.allocate(state, "demo", name, ports, Map.of());
+    server(new InetSocketAddress(a.appAddress(), 8080), name);
     awaitReady(
         proxy(
             new ProxySpec(
@@ -195,15 +265,21 @@ class DestinationRuleMeshIntegrationTest {
    * of a 200, else {@code "<status>"}.
    */
   static String body(InetSocketAddress outbound, String version) throws IOException {
+    return exchange(outbound, HOST, version == null ? "" : "x-version: " + version + "\r\n");
+  }
+
+  /** GET / to {@code authority} through {@code outbound}: as {@link #body}. */
+  static String get(InetSocketAddress outbound, String authority) throws IOException {
+    return exchange(outbound, authority, "");
+  }
+
+  private static String exchange(InetSocketAddress outbound, String authority, String headers)
+      throws IOException {
     try (Socket s = new Socket()) {
       s.connect(outbound, 5000);
       s.setSoTimeout(20_000);
       String req =
-          "GET / HTTP/1.1\r\nHost: "
-              + HOST
-              + "\r\n"
-              + (version == null ? "" : "x-version: " + version + "\r\n")
-              + "Connection: close\r\n\r\n";
+          "GET / HTTP/1.1\r\nHost: " + authority + "\r\n" + headers + "Connection: close\r\n\r\n";
       s.getOutputStream().write(req.getBytes(StandardCharsets.US_ASCII));
       InputStream in = s.getInputStream();
       String all = new String(in.readAllBytes(), StandardCharsets.UTF_8);

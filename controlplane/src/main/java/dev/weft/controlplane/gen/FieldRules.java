@@ -268,11 +268,11 @@ final class FieldRules {
     t.container(lb);
     t.conditional(
         lb + ".simple",
-        "except PASSTHROUGH",
+        "PASSTHROUGH for ServiceEntry hosts (sidecars send to the address the client asked for)",
         (k, v, a) ->
-            "PASSTHROUGH".equals(v)
-                ? "PASSTHROUGH load balancing (Weft's proxies receive requests addressed to a"
-                    + " service, not an original destination: the cluster keeps its default)"
+            "PASSTHROUGH".equals(v) && !(a.size() > 0 && serviceEntryHost(a.get(0)))
+                ? "PASSTHROUGH load balancing for a Kubernetes Service host (local mode has no"
+                    + " cluster IP to pass through to: the cluster keeps its balancer)"
                 : null);
     String ch = lb + ".consistentHash";
     t.enforced(ch);
@@ -414,6 +414,19 @@ final class FieldRules {
     }
     t.notEnforced(
         path + ".caCrl", "certificate revocation lists (revoked certificates are accepted)");
+  }
+
+  /**
+   * Whether a DestinationRule {@code spec} names a host outside the cluster domain (a ServiceEntry
+   * host, whose name is an address the proxy can pass through to).
+   */
+  private static boolean serviceEntryHost(Object spec) {
+    return spec instanceof Map<?, ?> m
+        && m.get("host") instanceof String h
+        && h.contains(".")
+        && !h.endsWith("cluster.local")
+        && !h.endsWith(".svc")
+        && !h.equals("*.local");
   }
 
   /** A warmup applies to ROUND_ROBIN and LEAST_REQUEST clusters only (Istio's). */

@@ -372,6 +372,14 @@ final class TrafficPolicies {
                 Percent.newBuilder().setValue((double) number(o, "minHealthPercent"))));
   }
 
+  /** Whether the cluster's effective balancer is {@code simple: PASSTHROUGH}. */
+  static boolean passthrough(OutboundCluster c) {
+    Effective e = effective(c);
+    return e.loadBalancer() != null
+        && e.loadBalancer().get("consistentHash") == null
+        && "PASSTHROUGH".equals(e.loadBalancer().get("simple"));
+  }
+
   // ------------------------------------------------------------------ locality
 
   /**
