@@ -268,7 +268,8 @@ final class FieldRules {
     t.container(lb);
     t.conditional(
         lb + ".simple",
-        "PASSTHROUGH for ServiceEntry hosts (sidecars send to the address the client asked for)",
+        "for every value, PASSTHROUGH for ServiceEntry hosts only (sidecars send to the address the"
+            + " client asked for)",
         (k, v, a) ->
             "PASSTHROUGH".equals(v) && !(a.size() > 0 && serviceEntryHost(a.get(0)))
                 ? "PASSTHROUGH load balancing for a Kubernetes Service host (local mode has no"

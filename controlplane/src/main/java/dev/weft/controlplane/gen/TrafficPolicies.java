@@ -36,8 +36,12 @@ import java.util.Map;
  *       default LEAST_REQUEST when the policy sets none (every outbound cluster but ORIGINAL_DST
  *       ones); {@code consistentHash} → RING_HASH ({@code minimumRingSize}, default 1024) or MAGLEV
  *       ({@code tableSize}), the hash key becoming the route's {@code hash_policy} ({@link
- *       #applyHashPolicy}). PASSTHROUGH (an ORIGINAL_DST cluster) has no meaning for Weft's local
- *       proxies, which receive requests addressed to a service name: the cluster stays as it is.
+ *       #applyHashPolicy}). PASSTHROUGH makes a ServiceEntry host's sidecar cluster ORIGINAL_DST
+ *       ({@link ClusterGenerator}); a Kubernetes Service's keeps its balancer (local mode has no
+ *       cluster IP to pass through to). {@code warmup}/{@code warmupDurationSecs}: the {@code
+ *       slow_start_config} of ROUND_ROBIN and LEAST_REQUEST clusters; {@code localityLbSetting}
+ *       {@code distribute} and failover: {@code locality_weighted_lb_config} (the weights and
+ *       priorities are EDS's: {@link EndpointGenerator}, {@link Localities}).
  *   <li>{@code connectionPool}: always Istio's default circuit breakers (every threshold at 2^32-1,
  *       {@code track_remaining}), lowered by {@code tcp.maxConnections}, {@code
  *       http.http1MaxPendingRequests}, {@code http.http2MaxRequests}, {@code http.maxRetries};

@@ -674,6 +674,45 @@ class EgressGenerationTest {
   }
 
   @Test
+  void passthroughMakesAServiceEntryClusterOriginalDstButNotAServices() throws Exception {
+    PushContext ctx =
+        context(
+            SERVICES
+                + """
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: ext, namespace: a}
+                spec:
+                  hosts: [ext.example.com]
+                  resolution: STATIC
+                  ports: [{number: 80, name: http}]
+                  endpoints: [{address: 10.9.0.1}]
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: ext, namespace: a}
+                spec:
+                  host: ext.example.com
+                  trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: db, namespace: a}
+                spec:
+                  host: db.b.svc.cluster.local
+                  trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}
+                """);
+    Cluster ext = cluster(ctx, A, "outbound|80||ext.example.com");
+    assertThat(ext.getType()).isEqualTo(Cluster.DiscoveryType.ORIGINAL_DST);
+    assertThat(ext.getLbPolicy()).isEqualTo(Cluster.LbPolicy.CLUSTER_PROVIDED);
+    assertThat(ext.hasEdsClusterConfig()).isFalse();
+    // A Kubernetes Service has no address to pass through to locally: it stays EDS (warned).
+    Cluster db = cluster(ctx, A, "outbound|80||db.b.svc.cluster.local");
+    assertThat(db.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
+  }
+
+  @Test
   void trafficPolicyComesFromTheDestinationRuleChosenForTheProxy() throws Exception {
     PushContext ctx =
         context(
