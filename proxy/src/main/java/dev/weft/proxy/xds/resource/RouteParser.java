@@ -127,10 +127,9 @@ final class RouteParser {
     return out;
   }
 
-  /** Whether {@code a} has an enabled CONNECT upgrade with a connect_config (Envoy terminates). */
   /**
-   * A cookie hash policy's {@code attributes} as the generated cookie's suffix ({@code "; a=b; c"}):
-   * names non-empty, names and values without NUL, CR or LF (Envoy's header rules).
+   * A cookie hash policy's {@code attributes} as the generated cookie's suffix ({@code "; a=b;
+   * c"}): names non-empty, names and values without NUL, CR or LF (Envoy's header rules).
    */
   private static String cookieAttributes(
       String where, io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Cookie c)
@@ -154,6 +153,7 @@ final class RouteParser {
     return s.chars().noneMatch(ch -> ch == 0 || ch == '\r' || ch == '\n');
   }
 
+  /** Whether {@code a} has an enabled CONNECT upgrade with a connect_config (Envoy terminates). */
   private static boolean terminatesConnect(io.envoyproxy.envoy.config.route.v3.RouteAction a) {
     for (io.envoyproxy.envoy.config.route.v3.RouteAction.UpgradeConfig u :
         a.getUpgradeConfigsList()) {
