@@ -109,8 +109,15 @@ final class TrafficPolicyReader {
           cookie.duration("ttl");
         }
         for (Fields a : cookie.objects("attributes")) {
-          a.requiredString("name");
-          a.string("value");
+          // Envoy's CookieAttribute: HTTP header name and value rules (no NUL, CR or LF).
+          String n = a.requiredString("name");
+          if (n != null && n.chars().anyMatch(c -> c == 0 || c == '\r' || c == '\n')) {
+            a.error("name", "must not contain NUL, CR or LF");
+          }
+          String v = a.string("value");
+          if (v != null && v.chars().anyMatch(c -> c == 0 || c == '\r' || c == '\n')) {
+            a.error("value", "must not contain NUL, CR or LF");
+          }
           a.end();
         }
         cookie.end();

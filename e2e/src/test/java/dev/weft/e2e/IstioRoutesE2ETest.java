@@ -83,8 +83,11 @@ class IstioRoutesE2ETest {
           .contains("virtualservice.networking.istio.io/issue created")
           .doesNotContain("rejected");
       assertThat(applied.err())
-          // A DestinationRule's workloadSelector is enforced now (no warning about it).
+          // A DestinationRule's workloadSelector is enforced now (no warning about it), and a rule
+          // with one is not "a second DestinationRule" of the demo's podinfo rule: it applies to
+          // the workloads it selects, unmerged.
           .doesNotContain("spec.workloadSelector")
+          .doesNotContain("second DestinationRule")
           .contains("spec.http[2].retries.retryIgnorePreviousHosts")
           .doesNotContain("spec.http[0]")
           .doesNotContain("spec.http[1]");

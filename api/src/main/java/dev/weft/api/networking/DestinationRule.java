@@ -23,4 +23,14 @@ public record DestinationRule(
   public DestinationRule {
     workloadSelector = workloadSelector == null ? java.util.Map.of() : workloadSelector;
   }
+
+  /**
+   * This rule with other subsets and top-level traffic policy: what Istio's {@code
+   * mergeDestinationRule} makes of several rules for one host (the control plane's merge; every
+   * other field stays this rule's).
+   */
+  public DestinationRule merged(List<Subset> mergedSubsets, TrafficPolicy mergedPolicy) {
+    return new DestinationRule(
+        host, mergedPolicy, List.copyOf(mergedSubsets), exportTo, workloadSelector);
+  }
 }

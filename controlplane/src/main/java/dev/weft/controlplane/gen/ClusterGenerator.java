@@ -92,6 +92,21 @@ public final class ClusterGenerator implements Generator {
             Cluster.Builder cluster = cluster(context, proxy, c);
             // The DestinationRule chosen for this proxy (workload selector, exportTo) governs it.
             TrafficPolicies.apply(cluster, context, c);
+            if (!proxy.isRouter()
+                && c.service().isServiceEntry()
+                && TrafficPolicies.passthrough(c)) {
+              // Istio's applyLoadBalancer, PASSTHROUGH: an ORIGINAL_DST cluster (no endpoints)
+              // that sends to the destination the client asked for. Only for ServiceEntry hosts
+              // on sidecars: in local mode the original destination is the request's authority,
+              // which a Kubernetes Service's name is not an address of (no cluster IP).
+              cluster
+                  .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+                  .clearEdsClusterConfig()
+                  .clearLoadAssignment()
+                  .clearDnsLookupFamily()
+                  .clearDnsRefreshRate()
+                  .clearRespectDnsTtl();
+            }
             if (cluster.getType() == Cluster.DiscoveryType.ORIGINAL_DST) {
               // Istio's applyLoadBalancer: an ORIGINAL_DST cluster keeps CLUSTER_PROVIDED.
               cluster

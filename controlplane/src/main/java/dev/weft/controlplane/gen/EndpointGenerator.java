@@ -41,20 +41,28 @@ public final class EndpointGenerator implements Generator {
 
   @Override
   public List<Message> generate(PushContext context, Proxy proxy) {
-    Locality locality = Localities.of(proxy.workload().labels());
+    Map<String, String> labels = proxy.workload().labels();
+    Locality locality = Localities.of(labels);
     ProxyScope scope = context.scope(proxy.namespace(), proxy.labels(), proxy.isRouter());
-    // The same for every proxy of a locality and DestinationRule scope: computed once per push
-    // context for each.
-    return context.cached(
-        "eds/" + Localities.key(locality) + "/" + scope.clusterKey(),
-        () -> compute(context, locality, scope));
+    // The same for every proxy of a locality, DestinationRule scope and values of the labels that
+    // failoverPriority names: computed once per push context for each.
+    StringBuilder key = new StringBuilder("eds/").append(Localities.key(locality));
+    key.append('/').append(scope.clusterKey());
+    for (String l : Localities.failoverPriorityLabels(context)) {
+      key.append('/').append(l).append('=').append(labels.getOrDefault(l, "\u0000"));
+    }
+    return context.cached(key.toString(), () -> compute(context, locality, labels, scope));
   }
 
   private static List<Message> compute(
-      PushContext context, Locality proxyLocality, ProxyScope scope) {
+      PushContext context,
+      Locality proxyLocality,
+      Map<String, String> proxyLabels,
+      ProxyScope scope) {
     List<OutboundCluster> clusters = OutboundCluster.all(context);
     List<Message> out = new ArrayList<>();
-    for (OutboundCluster c : clusters) {
+    for (OutboundCluster any : clusters) {
+      OutboundCluster c = forScope(any, scope);
       MeshService.Resolution resolution = c.service().resolution();
       if (resolution == MeshService.Resolution.DNS
           || resolution == MeshService.Resolution.DNS_ROUND_ROBIN) {
@@ -64,6 +72,7 @@ public final class EndpointGenerator implements Generator {
           ClusterLoadAssignment.newBuilder().setClusterName(c.name().toString());
       List<Endpoint> endpoints = context.endpoints(c.service(), c.port(), c.subsetLabels());
       Map<String, LocalityLbEndpoints.Builder> groups = new LinkedHashMap<>();
+      Map<String, List<Map<String, String>>> groupLabels = new LinkedHashMap<>();
       List<Locality> localities = new ArrayList<>();
       for (Endpoint e : endpoints) {
         Locality l = Localities.of(e.workload().labels());
@@ -88,18 +97,43 @@ public final class EndpointGenerator implements Generator {
           lb.setMetadata(MeshTls.endpointMetadata(tlsMode));
         }
         group.addLbEndpoints(lb);
+        groupLabels
+            .computeIfAbsent(Localities.key(l), k -> new ArrayList<>())
+            .add(e.workload().labels());
       }
-      Map<String, List<String>> failover =
-          TrafficPolicies.localityFailover(context, forScope(c, scope));
-      int[] priorities =
-          failover == null ? null : Localities.priorities(proxyLocality, localities, failover);
-      int i = 0;
-      for (LocalityLbEndpoints.Builder g : groups.values()) {
-        if (priorities != null && priorities[i] > 0) {
-          g.setPriority(priorities[i]);
+      List<LocalityLbEndpoints.Builder> built = new ArrayList<>(groups.values());
+      List<List<Map<String, String>>> builtLabels = new ArrayList<>(groupLabels.values());
+      Map<String, Object> setting = TrafficPolicies.localityLbSetting(c);
+      List<?> distribute =
+          setting != null && setting.get("distribute") instanceof List<?> d && !d.isEmpty()
+              ? d
+              : null;
+      Map<String, List<String>> failover = TrafficPolicies.localityFailover(context, c);
+      if (distribute != null) {
+        // Istio's applyLocalityWeights (a locality's weight starts as its endpoint count).
+        Localities.applyWeights(proxyLocality, built, localities, distribute);
+      } else if (failover != null) {
+        List<String> byLabels =
+            setting != null && setting.get("failoverPriority") instanceof List<?> fp
+                ? fp.stream().map(String::valueOf).toList()
+                : List.of();
+        if (!byLabels.isEmpty() && !proxyLabels.isEmpty()) {
+          // Istio's applyFailoverPriorities, then its locality failover when failover is set.
+          Localities.Split split =
+              Localities.splitByLabels(built, builtLabels, localities, proxyLabels, byLabels);
+          built = split.groups();
+          if (setting.get("failover") instanceof List<?> f && !f.isEmpty()) {
+            Localities.applyFailover(proxyLocality, built, split.localities(), failover);
+          }
+        } else {
+          int[] priorities = Localities.priorities(proxyLocality, localities, failover);
+          for (int i = 0; i < built.size(); i++) {
+            built.get(i).setPriority(priorities[i]);
+          }
         }
+      }
+      for (LocalityLbEndpoints.Builder g : built) {
         cla.addEndpoints(g);
-        i++;
       }
       out.add(cla.build());
     }
@@ -115,16 +149,23 @@ public final class EndpointGenerator implements Generator {
     if (dr == c.destinationRule()) {
       return c;
     }
+    Map<String, String> labels = c.subsetLabels();
     if (!c.name().subset().isEmpty()) {
-      boolean defines =
-          dr != null
-              && dr.spec(DestinationRule.class).subsets() != null
-              && dr.spec(DestinationRule.class).subsets().stream()
-                  .anyMatch(s -> s.name().equals(c.name().subset()));
-      if (!defines) {
+      dev.weft.api.networking.Subset defined = null;
+      if (dr != null) {
+        for (dev.weft.api.networking.Subset s : dr.spec(DestinationRule.class).subsets()) {
+          if (s.name().equals(c.name().subset())) {
+            defined = s;
+            break;
+          }
+        }
+      }
+      if (defined == null) {
         return c;
       }
+      // The subset's labels as the scope's (merged) rule defines them.
+      labels = defined.labels() == null ? Map.of() : defined.labels();
     }
-    return new OutboundCluster(c.name(), c.service(), c.port(), c.subsetLabels(), dr);
+    return new OutboundCluster(c.name(), c.service(), c.port(), labels, dr);
   }
 }

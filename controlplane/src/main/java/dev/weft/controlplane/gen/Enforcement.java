@@ -1,11 +1,13 @@
 package dev.weft.controlplane.gen;
 
 import dev.weft.api.Resource;
+import dev.weft.api.ResourceKey;
 import dev.weft.api.ResourceKind;
 import dev.weft.api.networking.DestinationRule;
 import dev.weft.api.networking.VirtualService;
 import dev.weft.api.security.PeerAuthentication;
 import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
+import dev.weft.controlplane.push.DestinationRuleIndex;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.controlplane.store.ConfigSnapshot;
@@ -164,10 +166,10 @@ public final class Enforcement {
 
   /**
    * {@link #unenforced(Resource)}, plus what {@code resource} loses to other stored configuration,
-   * as {@link dev.weft.controlplane.push.PushContext} and {@link RouteGenerator} pick: a
-   * DestinationRule whose host an older DestinationRule already has (only the oldest is used), and
-   * a mesh VirtualService for a Service that an older mesh VirtualService already routes (a sidecar
-   * takes the oldest). {@code config} is the store after the apply.
+   * as {@link dev.weft.controlplane.push.PushContext} and {@link RouteGenerator} pick: what merging
+   * DestinationRules for one host drops (a duplicate subset, a second top-level policy), and a mesh
+   * VirtualService for a Service that an older mesh VirtualService already routes (a sidecar takes
+   * the oldest). {@code config} is the store after the apply.
    */
   public static List<Warning> unenforced(Resource resource, ConfigSnapshot config) {
     List<Warning> out = new ArrayList<>(unenforced(resource));
@@ -183,9 +185,6 @@ public final class Enforcement {
     out.addAll(c.out);
     return List.copyOf(out);
   }
-
-  /** {@link ConfigSnapshot#derived} key: the oldest DestinationRule per resolved host. */
-  private static final Object OLDEST_DESTINATION_RULE = new Object();
 
   /** {@link ConfigSnapshot#derived} key: the mesh VirtualService sidecars use per Service host. */
   private static final Object MESH_VIRTUAL_SERVICE = new Object();
@@ -232,28 +231,43 @@ public final class Enforcement {
     return out;
   }
 
+  /**
+   * What merging several DestinationRules for one host drops of {@code dr}, as Istio's {@code
+   * mergeDestinationRule} does ({@link DestinationRuleIndex}): a subset whose name an older rule
+   * merged with it already defines, and its top-level {@code trafficPolicy} when an older rule's is
+   * used. A rule with a {@code workloadSelector} is merged only with rules of the same selector.
+   */
   private static void shadowedDestinationRule(Collector c, Resource dr, ConfigSnapshot config) {
-    String host = Hosts.resolve(dr.spec(DestinationRule.class).host(), dr.metadata().namespace());
-    Map<String, Resource> oldest =
-        config.derived(OLDEST_DESTINATION_RULE, Enforcement::oldestDestinationRules);
-    Resource winner = oldest.get(host);
-    if (winner != null && !winner.key().equals(dr.key())) {
+    DestinationRuleIndex index =
+        DestinationRuleIndex.of(config, PeerAuthentications.ROOT_NAMESPACE);
+    Map<String, ResourceKey> duplicates = index.duplicates(dr.key());
+    List<dev.weft.api.networking.Subset> subsets = dr.spec(DestinationRule.class).subsets();
+    for (int i = 0; subsets != null && i < subsets.size(); i++) {
+      ResourceKey older = duplicates.get(subsets.get(i).name());
+      if (older != null) {
+        c.add(
+            "spec.subsets[" + i + "]",
+            "subset "
+                + subsets.get(i).name()
+                + " of a second DestinationRule for one host ("
+                + describe(older)
+                + " is older and defines it; Istio merges the rules and drops the later"
+                + " duplicate)");
+      }
+    }
+    ResourceKey policy = index.shadowedPolicy(dr.key());
+    if (policy != null) {
       c.add(
-          "spec.host",
-          "a second DestinationRule for one host ("
-              + describe(winner)
-              + " is older and is the one used; Istio would merge them)");
+          "spec.trafficPolicy",
+          "the top-level trafficPolicy of a second DestinationRule for one host ("
+              + describe(policy)
+              + " is older and its trafficPolicy is the one used; Istio merges only the"
+              + " subsets)");
     }
   }
 
-  /** As {@link dev.weft.controlplane.push.PushContext}: per host, the oldest DestinationRule. */
-  private static Map<String, Resource> oldestDestinationRules(ConfigSnapshot config) {
-    Map<String, Resource> out = new HashMap<>();
-    for (Resource r : config.byAge(ResourceKind.DESTINATION_RULE)) {
-      out.putIfAbsent(
-          Hosts.resolve(r.spec(DestinationRule.class).host(), r.metadata().namespace()), r);
-    }
-    return out;
+  private static String describe(ResourceKey k) {
+    return k.kind().kind() + " " + k.namespace() + "/" + k.name();
   }
 
   private static void shadowedVirtualService(Collector c, Resource vs, ConfigSnapshot config) {

@@ -268,11 +268,12 @@ final class FieldRules {
     t.container(lb);
     t.conditional(
         lb + ".simple",
-        "except PASSTHROUGH",
+        "for every value, PASSTHROUGH for ServiceEntry hosts only (sidecars send to the address the"
+            + " client asked for)",
         (k, v, a) ->
-            "PASSTHROUGH".equals(v)
-                ? "PASSTHROUGH load balancing (Weft's proxies receive requests addressed to a"
-                    + " service, not an original destination: the cluster keeps its default)"
+            "PASSTHROUGH".equals(v) && !(a.size() > 0 && serviceEntryHost(a.get(0)))
+                ? "PASSTHROUGH load balancing for a Kubernetes Service host (local mode has no"
+                    + " cluster IP to pass through to: the cluster keeps its balancer)"
                 : null);
     String ch = lb + ".consistentHash";
     t.enforced(ch);
@@ -281,8 +282,9 @@ final class FieldRules {
     t.leaf(ch + ".httpCookie.name");
     t.leaf(ch + ".httpCookie.path");
     t.leaf(ch + ".httpCookie.ttl");
-    t.notEnforced(
-        ch + ".httpCookie.attributes", "cookie attributes (the generated cookie has none)");
+    t.enforced(ch + ".httpCookie.attributes");
+    t.leaf(ch + ".httpCookie.attributes[].name");
+    t.leaf(ch + ".httpCookie.attributes[].value");
     t.leaf(ch + ".useSourceIp");
     t.leaf(ch + ".httpQueryParameterName");
     t.enforced(ch + ".ringHash");
@@ -305,10 +307,35 @@ final class FieldRules {
                     && policy.get("outlierDetection") != null
                 ? null
                 : "locality failover without outlierDetection (Istio ignores it too)");
-    t.notEnforced(loc + ".distribute", "locality weights (distribute): endpoints are not weighted");
-    t.notEnforced(loc + ".failoverPriority", "failover by label priority (failoverPriority)");
-    t.notEnforced(lb + ".warmupDurationSecs", "slow start (warmup)");
-    t.notEnforced(lb + ".warmup", "slow start (warmup)");
+    // Istio's applyLocalityWeights: per-locality load_balancing_weight (EDS) and
+    // locality_weighted_lb_config (CDS), whatever the outlier detection.
+    t.leaf(loc + ".distribute");
+    t.conditional(
+        loc + ".failoverPriority",
+        "with outlierDetection in the same policy and no distribute (as in Istio)",
+        (k, v, a) ->
+            a.size() >= 3
+                    && a.get(a.size() - 3) instanceof Map<?, ?> policy
+                    && policy.get("outlierDetection") != null
+                    && !(a.get(a.size() - 1) instanceof Map<?, ?> setting
+                        && setting.get("distribute") instanceof List<?> d
+                        && !d.isEmpty())
+                ? null
+                : "failoverPriority without outlierDetection, or with distribute (Istio ignores"
+                    + " it then too)");
+    // Istio's setSlowStartConfig/setWarmup: slow_start_config of ROUND_ROBIN and LEAST_REQUEST
+    // (the default) clusters; RANDOM and consistent hashes have no slow start (Istio sets none).
+    t.conditional(
+        lb + ".warmupDurationSecs",
+        "with ROUND_ROBIN, LEAST_REQUEST or no simple balancer (as in Istio)",
+        FieldRules::warmup);
+    t.conditionalNode(
+        lb + ".warmup",
+        "with ROUND_ROBIN, LEAST_REQUEST or no simple balancer (as in Istio)",
+        FieldRules::warmup);
+    t.leaf(lb + ".warmup.duration");
+    t.leaf(lb + ".warmup.aggression");
+    t.leaf(lb + ".warmup.minimumPercent");
     String pool = path + ".connectionPool";
     t.container(pool);
     t.container(pool + ".tcp");
@@ -388,6 +415,32 @@ final class FieldRules {
     }
     t.notEnforced(
         path + ".caCrl", "certificate revocation lists (revoked certificates are accepted)");
+  }
+
+  /**
+   * Whether a DestinationRule {@code spec} names a host outside the cluster domain (a ServiceEntry
+   * host, whose name is an address the proxy can pass through to).
+   */
+  private static boolean serviceEntryHost(Object spec) {
+    return spec instanceof Map<?, ?> m
+        && m.get("host") instanceof String h
+        && h.contains(".")
+        && !h.endsWith("cluster.local")
+        && !h.endsWith(".svc")
+        && !h.equals("*.local");
+  }
+
+  /** A warmup applies to ROUND_ROBIN and LEAST_REQUEST clusters only (Istio's). */
+  private static String warmup(String key, Object value, List<Object> ancestors) {
+    if (!ancestors.isEmpty()
+        && ancestors.get(ancestors.size() - 1) instanceof Map<?, ?> lb
+        && (lb.get("consistentHash") != null
+            || "RANDOM".equals(lb.get("simple"))
+            || "PASSTHROUGH".equals(lb.get("simple")))) {
+      return "slow start (warmup) with a RANDOM, PASSTHROUGH or consistent-hash balancer (Istio"
+          + " sets none either)";
+    }
+    return null;
   }
 
   private static String clientTls(String key, Object value, List<Object> ancestors) {

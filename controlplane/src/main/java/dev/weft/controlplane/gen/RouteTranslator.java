@@ -340,7 +340,7 @@ final class RouteTranslator {
         b.setWeightedClusters(WeightedCluster.newBuilder().addAllClusters(weights));
       }
     }
-    TrafficPolicies.applyHashPolicy(b, context);
+    TrafficPolicies.applyHashPolicy(b, context, scope.proxy());
     if (http.rewrite() != null) {
       rewrite(b, http.rewrite(), match);
       if (http.rewrite().authority() != null && !http.rewrite().authority().isEmpty()) {

@@ -32,11 +32,16 @@ import java.util.Map;
  *       loadBalancer, connectionPool and outlierDetection; for a subset cluster, the subset's
  *       fields that are set replace those, and the subset's port-level setting for the port
  *       replaces them all again.
- *   <li>{@code loadBalancer}: ROUND_ROBIN, LEAST_REQUEST (and LEAST_CONN), RANDOM; {@code
- *       consistentHash} → RING_HASH ({@code minimumRingSize}, default 1024) or MAGLEV ({@code
- *       tableSize}), the hash key becoming the route's {@code hash_policy} ({@link
- *       #applyHashPolicy}). PASSTHROUGH (an ORIGINAL_DST cluster) has no meaning for Weft's local
- *       proxies, which receive requests addressed to a service name: the cluster stays as it is.
+ *   <li>{@code loadBalancer}: ROUND_ROBIN, LEAST_REQUEST (and LEAST_CONN), RANDOM, and Istio's
+ *       default LEAST_REQUEST when the policy sets none (every outbound cluster but ORIGINAL_DST
+ *       ones); {@code consistentHash} → RING_HASH ({@code minimumRingSize}, default 1024) or MAGLEV
+ *       ({@code tableSize}), the hash key becoming the route's {@code hash_policy} ({@link
+ *       #applyHashPolicy}). PASSTHROUGH makes a ServiceEntry host's sidecar cluster ORIGINAL_DST
+ *       ({@link ClusterGenerator}); a Kubernetes Service's keeps its balancer (local mode has no
+ *       cluster IP to pass through to). {@code warmup}/{@code warmupDurationSecs}: the {@code
+ *       slow_start_config} of ROUND_ROBIN and LEAST_REQUEST clusters; {@code localityLbSetting}
+ *       {@code distribute} and failover: {@code locality_weighted_lb_config} (the weights and
+ *       priorities are EDS's: {@link EndpointGenerator}, {@link Localities}).
  *   <li>{@code connectionPool}: always Istio's default circuit breakers (every threshold at 2^32-1,
  *       {@code track_remaining}), lowered by {@code tcp.maxConnections}, {@code
  *       http.http1MaxPendingRequests}, {@code http.http2MaxRequests}, {@code http.maxRetries};
@@ -147,10 +152,13 @@ final class TrafficPolicies {
     loadBalancer(cluster, e.loadBalancer());
     connectionPool(cluster, e.connectionPool());
     outlierDetection(cluster, e.outlierDetection());
+    localityWeighted(cluster, c, e);
   }
 
   private static void loadBalancer(Cluster.Builder c, Map<String, Object> lb) {
     if (lb == null) {
+      // Istio's defaultLBAlgorithm: LEAST_REQUEST when no DestinationRule sets a balancer.
+      c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
       return;
     }
     Map<String, Object> hash = map(lb.get("consistentHash"));
@@ -184,13 +192,58 @@ final class TrafficPolicies {
     }
     String simple = lb.get("simple") instanceof String s ? s : "";
     switch (simple) {
-      case "LEAST_CONN", "LEAST_REQUEST" -> c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+      case "LEAST_CONN", "LEAST_REQUEST" -> leastRequest(c, lb);
       case "RANDOM" -> c.setLbPolicy(Cluster.LbPolicy.RANDOM);
-      case "ROUND_ROBIN" -> c.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
-      default -> {
-        // UNSPECIFIED and PASSTHROUGH keep the cluster's default (see the class comment).
+      case "ROUND_ROBIN" -> {
+        c.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+        Cluster.SlowStartConfig warmup = warmup(lb);
+        if (warmup != null) {
+          c.setRoundRobinLbConfig(
+              Cluster.RoundRobinLbConfig.newBuilder().setSlowStartConfig(warmup));
+        }
       }
+      default ->
+          // Istio's applySimpleDefaultLoadBalancer (UNSPECIFIED): LEAST_REQUEST.
+          leastRequest(c, lb);
     }
+  }
+
+  /** Istio's {@code applyLeastRequestLoadBalancer}: LEAST_REQUEST, with its warmup. */
+  private static void leastRequest(Cluster.Builder c, Map<String, Object> lb) {
+    c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+    Cluster.SlowStartConfig warmup = warmup(lb);
+    if (warmup != null) {
+      c.setLeastRequestLbConfig(
+          Cluster.LeastRequestLbConfig.newBuilder().setSlowStartConfig(warmup));
+    }
+  }
+
+  /**
+   * Istio's {@code setWarmup} ({@code warmup}: its duration, {@code aggression} default 1, {@code
+   * minimumPercent} default 10) or {@code setSlowStartConfig} (the deprecated {@code
+   * warmupDurationSecs}: the window only); null when neither is set.
+   */
+  private static Cluster.SlowStartConfig warmup(Map<String, Object> lb) {
+    Map<String, Object> warmup = map(lb.get("warmup"));
+    if (warmup != null) {
+      Duration d = duration(warmup, "duration");
+      Cluster.SlowStartConfig.Builder b = Cluster.SlowStartConfig.newBuilder();
+      if (d != null) {
+        b.setSlowStartWindow(proto(d));
+      }
+      double aggression = warmup.get("aggression") instanceof Number n ? n.doubleValue() : 1;
+      double min = warmup.get("minimumPercent") instanceof Number n ? n.doubleValue() : 10;
+      return b.setAggression(
+              io.envoyproxy.envoy.config.core.v3.RuntimeDouble.newBuilder()
+                  .setDefaultValue(aggression)
+                  .setRuntimeKey("("))
+          .setMinWeightPercent(Percent.newBuilder().setValue(min))
+          .build();
+    }
+    Duration d = duration(lb, "warmupDurationSecs");
+    return d == null
+        ? null
+        : Cluster.SlowStartConfig.newBuilder().setSlowStartWindow(proto(d)).build();
   }
 
   /** Istio's {@code getDefaultCircuitBreakerThresholds}: nothing limited. */
@@ -323,7 +376,52 @@ final class TrafficPolicies {
                 Percent.newBuilder().setValue((double) number(o, "minHealthPercent"))));
   }
 
+  /** Whether the cluster's effective balancer is {@code simple: PASSTHROUGH}. */
+  static boolean passthrough(OutboundCluster c) {
+    Effective e = effective(c);
+    return e.loadBalancer() != null
+        && e.loadBalancer().get("consistentHash") == null
+        && "PASSTHROUGH".equals(e.loadBalancer().get("simple"));
+  }
+
   // ------------------------------------------------------------------ locality
+
+  /**
+   * The effective {@code localityLbSetting} of the cluster, or null when it has none or it is
+   * disabled ({@code enabled: false}).
+   */
+  static Map<String, Object> localityLbSetting(OutboundCluster c) {
+    if (c.destinationRule() == null) {
+      return null;
+    }
+    Effective e = effective(c);
+    Map<String, Object> setting =
+        e.loadBalancer() == null ? null : map(e.loadBalancer().get("localityLbSetting"));
+    return setting == null || Boolean.FALSE.equals(setting.get("enabled")) ? null : setting;
+  }
+
+  /**
+   * Istio's {@code LocalityLBSettings.ApplyToCluster}: {@code locality_weighted_lb_config} when the
+   * setting {@code distribute}s, or fails over ({@code failover} or {@code failoverPriority}) with
+   * outlier detection; Envoy then balances over localities by their weights.
+   */
+  private static void localityWeighted(Cluster.Builder cluster, OutboundCluster c, Effective e) {
+    Map<String, Object> setting = localityLbSetting(c);
+    if (setting == null) {
+      return;
+    }
+    boolean distribute = setting.get("distribute") instanceof List<?> d && !d.isEmpty();
+    boolean failover =
+        e.outlierDetection() != null
+            && (setting.get("failover") instanceof List<?> f && !f.isEmpty()
+                || setting.get("failoverPriority") instanceof List<?> p && !p.isEmpty());
+    if (distribute || failover) {
+      cluster.setCommonLbConfig(
+          cluster.getCommonLbConfig().toBuilder()
+              .setLocalityWeightedLbConfig(
+                  Cluster.CommonLbConfig.LocalityWeightedLbConfig.getDefaultInstance()));
+    }
+  }
 
   /**
    * Whether Istio's locality failover applies to the cluster, and its {@code failover} regions
@@ -365,10 +463,12 @@ final class TrafficPolicies {
   /**
    * Istio's {@code hashForHTTPDestination}: the route gets the {@code hash_policy} of the
    * consistent hash of its (first) destination cluster's effective policy, so that the cluster's
-   * RING_HASH or MAGLEV balancer hashes what the rule asks: a header, a cookie (with its name, path
-   * and TTL: Envoy sets the cookie when absent), the source IP or a query parameter.
+   * RING_HASH or MAGLEV balancer hashes what the rule asks: a header, a cookie (with its name,
+   * path, TTL and attributes: Envoy sets the cookie when absent), the source IP or a query
+   * parameter.
    */
-  static void applyHashPolicy(RouteAction.Builder b, PushContext context) {
+  static void applyHashPolicy(
+      RouteAction.Builder b, PushContext context, dev.weft.controlplane.push.ProxyScope scope) {
     String first =
         b.hasWeightedClusters() && b.getWeightedClusters().getClustersCount() > 0
             ? b.getWeightedClusters().getClusters(0).getName()
@@ -377,7 +477,7 @@ final class TrafficPolicies {
         b.hasWeightedClusters()
             ? b.getWeightedClusters().getClustersList().stream().map(w -> w.getName()).toList()
             : java.util.List.of(first)) {
-      RouteAction.HashPolicy h = hashPolicy(context, name);
+      RouteAction.HashPolicy h = hashPolicy(context, scope, name);
       if (h != null) {
         b.addHashPolicy(h);
         return;
@@ -385,12 +485,22 @@ final class TrafficPolicies {
     }
   }
 
-  private static RouteAction.HashPolicy hashPolicy(PushContext context, String clusterName) {
+  private static RouteAction.HashPolicy hashPolicy(
+      PushContext context, dev.weft.controlplane.push.ProxyScope scope, String clusterName) {
     ClusterName n = ClusterName.parse(clusterName);
-    if (n == null || context.destinationRule(n.host()) == null) {
+    if (n == null) {
       return null;
     }
-    Effective e = effective(context, n.host(), n.subset(), n.port());
+    // The rule the proxy's scope uses (merged, selected by workloadSelector), else the host's.
+    dev.weft.controlplane.registry.MeshService svc = context.service(n.host());
+    Resource dr =
+        scope != null && svc != null
+            ? scope.destinationRule(svc)
+            : context.destinationRule(n.host());
+    if (dr == null) {
+      return null;
+    }
+    Effective e = effective(dr, n.subset(), n.port());
     Map<String, Object> hash =
         e.loadBalancer() == null ? null : map(e.loadBalancer().get("consistentHash"));
     if (hash == null) {
@@ -410,6 +520,17 @@ final class TrafficPolicies {
       Duration ttl = duration(cookie, "ttl");
       if (ttl != null) {
         cb.setTtl(proto(ttl));
+      }
+      // Istio's consistentHashToHashPolicy: the attributes of the generated cookie.
+      if (cookie.get("attributes") instanceof java.util.List<?> attributes) {
+        for (Object o : attributes) {
+          if (o instanceof Map<?, ?> a && a.get("name") instanceof String an && !an.isEmpty()) {
+            cb.addAttributes(
+                RouteAction.HashPolicy.CookieAttribute.newBuilder()
+                    .setName(an)
+                    .setValue(a.get("value") instanceof String av ? av : ""));
+          }
+        }
       }
       h.setCookie(cb);
     } else if (Boolean.TRUE.equals(hash.get("useSourceIp"))) {

@@ -237,11 +237,7 @@ public final class ProxyScope {
         content.append('|').append(s.hostname());
         Resource dr = destinationRule(s);
         if (dr != null) {
-          content
-              .append('=')
-              .append(dr.metadata().namespace())
-              .append('/')
-              .append(dr.metadata().name());
+          content.append('=').append(context.destinationRules().key(dr));
         }
       }
       String c = content.toString();

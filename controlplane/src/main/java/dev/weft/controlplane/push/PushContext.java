@@ -10,7 +10,6 @@ import dev.weft.api.networking.Subset;
 import dev.weft.api.networking.VirtualService;
 import dev.weft.api.networking.WorkloadEntry;
 import dev.weft.controlplane.mesh.MeshConfig;
-import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.Labels;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.controlplane.registry.Visibility;
@@ -25,7 +24,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * One immutable snapshot of the config store and the service registry, from which the generators
@@ -37,7 +35,6 @@ public final class PushContext {
   private final List<MeshService> services;
   private final Map<String, MeshService> servicesByHost;
   private final List<Workload> workloads;
-  private final Map<String, Resource> destinationRulesByHost;
   private final List<Resource> virtualServices;
   private final List<Resource> gateways;
   private final Map<String, Resource> gatewaysByName;
@@ -46,8 +43,8 @@ public final class PushContext {
   private final ConfigsUpdated changes;
   private final MeshConfig mesh;
 
-  /** Per namespace, its DestinationRules by resolved host, oldest first. */
-  private final Map<String, Map<String, List<Resource>>> destinationRulesByNamespace;
+  /** The DestinationRules, merged per host as Istio does. */
+  private final DestinationRuleIndex destinationRules;
 
   /** Per namespace, its DestinationRules with a {@code workloadSelector}, oldest first. */
   private final Map<String, List<Resource>> selectorRulesByNamespace;
@@ -103,26 +100,15 @@ public final class PushContext {
     }
     this.workloads = List.copyOf(all);
 
-    // Istio: for one host, the oldest DestinationRule wins (later ones are merged only when they
-    // do not conflict; Weft keeps the first).
-    Map<String, Resource> drs = new TreeMap<>();
-    Map<String, Map<String, List<Resource>>> drsByNs = new HashMap<>();
+    // Istio merges several DestinationRules for one host (DestinationRuleIndex); the rules with a
+    // workloadSelector also decide which proxies share a scope (scope's key).
+    this.destinationRules = DestinationRuleIndex.of(config, mesh.rootNamespace());
     Map<String, List<Resource>> selectorRules = new HashMap<>();
     for (Resource r : config.byAge(ResourceKind.DESTINATION_RULE)) {
-      DestinationRule dr = r.spec(DestinationRule.class);
-      String host = Hosts.resolve(dr.host(), r.metadata().namespace());
-      if (dr.workloadSelector().isEmpty()) {
-        drs.putIfAbsent(host, r);
-      } else {
+      if (!r.spec(DestinationRule.class).workloadSelector().isEmpty()) {
         selectorRules.computeIfAbsent(r.metadata().namespace(), k -> new ArrayList<>()).add(r);
       }
-      drsByNs
-          .computeIfAbsent(r.metadata().namespace(), k -> new HashMap<>())
-          .computeIfAbsent(host, k -> new ArrayList<>())
-          .add(r);
     }
-    this.destinationRulesByHost = drs;
-    this.destinationRulesByNamespace = drsByNs;
     this.selectorRulesByNamespace = selectorRules;
     Map<String, List<Resource>> sidecars = new HashMap<>();
     for (Resource r : config.byAge(ResourceKind.SIDECAR)) {
@@ -294,78 +280,23 @@ public final class PushContext {
   /**
    * The DestinationRule that applies to {@code service} for a proxy in {@code proxyNamespace} with
    * {@code labels}, as Istio's {@code PushContext.destinationRule} and {@code
-   * SidecarScope.DestinationRule}: the rules of the proxy's own namespace for the host if there are
-   * any, else those of the service's namespace exported to it, else those of the root namespace
-   * exported to it; the most specific host wins (exact, then the longest wildcard). Among those, a
-   * rule whose {@code workloadSelector} selects the proxy wins over one without (the oldest of
-   * each); a rule with a selector that does not select the proxy never applies. Null when none.
+   * SidecarScope.DestinationRule}: the consolidated rules ({@link DestinationRuleIndex}: several
+   * rules for one host merged) of the proxy's own namespace for the host if there are any, else
+   * those of the service's namespace exported to it, else those of the root namespace exported to
+   * it, the most specific host in each; among those, a rule of the proxy's namespace whose {@code
+   * workloadSelector} selects the proxy wins, else the last without a selector. Null when none.
    */
   public Resource destinationRule(
       String proxyNamespace, Map<String, String> labels, MeshService service) {
-    List<Resource> found = rulesIn(proxyNamespace, service.hostname(), proxyNamespace, true);
-    if (found == null) {
-      found = rulesIn(service.namespace(), service.hostname(), proxyNamespace, false);
-    }
-    if (found == null) {
-      found = rulesIn(mesh.rootNamespace(), service.hostname(), proxyNamespace, false);
-    }
-    if (found == null) {
-      return null;
-    }
-    Resource catchAll = null;
-    for (Resource r : found) {
-      Map<String, String> selector = r.spec(DestinationRule.class).workloadSelector();
-      if (selector.isEmpty()) {
-        if (catchAll == null) {
-          catchAll = r;
-        }
-      } else if (Labels.matches(selector, labels)) {
-        return r;
-      }
-    }
-    return catchAll;
+    return DestinationRuleIndex.select(
+        destinationRules.candidates(proxyNamespace, service.namespace(), service.hostname()),
+        proxyNamespace,
+        labels);
   }
 
-  /** The DestinationRules of {@code namespace} for {@code host}, most specific host; or null. */
-  private List<Resource> rulesIn(
-      String namespace, String host, String proxyNamespace, boolean local) {
-    Map<String, List<Resource>> byHost = destinationRulesByNamespace.get(namespace);
-    if (byHost == null) {
-      return null;
-    }
-    List<Resource> exact = visibleRules(byHost.get(host), namespace, proxyNamespace, local);
-    if (exact != null) {
-      return exact;
-    }
-    String best = null;
-    for (String pattern : byHost.keySet()) {
-      if (pattern.startsWith("*")
-          && Hosts.matches(pattern, host)
-          && (best == null || pattern.length() > best.length())
-          && visibleRules(byHost.get(pattern), namespace, proxyNamespace, local) != null) {
-        best = pattern;
-      }
-    }
-    return best == null ? null : visibleRules(byHost.get(best), namespace, proxyNamespace, local);
-  }
-
-  private static List<Resource> visibleRules(
-      List<Resource> rules, String namespace, String proxyNamespace, boolean local) {
-    if (rules == null) {
-      return null;
-    }
-    if (local) {
-      return rules; // a namespace's own rules apply to its proxies whatever their exportTo
-    }
-    List<Resource> out = new ArrayList<>();
-    for (Resource r : rules) {
-      DestinationRule dr = r.spec(DestinationRule.class);
-      if (dr.workloadSelector().isEmpty()
-          && Visibility.visible(dr.exportTo(), namespace, proxyNamespace)) {
-        out.add(r);
-      }
-    }
-    return out.isEmpty() ? null : out;
+  /** The DestinationRule index of this context (merged rules, their keys). */
+  public DestinationRuleIndex destinationRules() {
+    return destinationRules;
   }
 
   /**
@@ -446,9 +377,13 @@ public final class PushContext {
     return workloads;
   }
 
-  /** The DestinationRule for a service host, or null. */
+  /**
+   * The DestinationRule for a service host as a proxy without labels in the service's namespace
+   * gets it (merged), or null; for callers that have no proxy in mind (the dashboard, EDS).
+   */
   public Resource destinationRule(String hostname) {
-    return destinationRulesByHost.get(hostname);
+    MeshService s = servicesByHost.get(hostname);
+    return s == null ? null : destinationRule(s.namespace(), Map.of(), s);
   }
 
   /** The subsets defined for a service host (empty without a DestinationRule). */

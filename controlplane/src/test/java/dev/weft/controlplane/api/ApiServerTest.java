@@ -278,18 +278,21 @@ class ApiServerTest {
     assertThat(first.get("warnings").size()).as(first.toString()).isZero();
 
     // The test clock gives both the same creation time: the key decides, as in PushContext.
+    // The second DestinationRule is merged with the first (Istio's mergeDestinationRule): only
+    // its duplicate subset v1 is dropped, and warned about.
     String second =
         base.substring(base.indexOf("---") + 4)
             .replace("a-podinfo", "b-podinfo")
-            .replace("subset: v1}", "subset: v2}")
-            .replace("name: v1,", "name: v2,");
+            .replace("subset: v1}", "subset: v2}");
     HttpResponse<String> r = post("/api/v1/apply", second, token);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonNode warnings = JSON.readTree(r.body()).get("warnings");
     assertThat(warnings.size()).as(r.body()).isEqualTo(2);
     assertThat(warnings.at("/0/resource").asText()).isEqualTo("DestinationRule demo/b-podinfo");
-    assertThat(warnings.at("/0/field").asText()).isEqualTo("spec.host");
-    assertThat(warnings.at("/0/message").asText()).contains("DestinationRule demo/a-podinfo");
+    assertThat(warnings.at("/0/field").asText()).isEqualTo("spec.subsets[0]");
+    assertThat(warnings.at("/0/message").asText())
+        .contains("subset v1")
+        .contains("DestinationRule demo/a-podinfo");
     assertThat(warnings.at("/1/resource").asText()).isEqualTo("VirtualService demo/b-podinfo");
     assertThat(warnings.at("/1/field").asText()).isEqualTo("spec.hosts[0]");
     assertThat(warnings.at("/1/message").asText())

@@ -554,6 +554,165 @@ class EgressGenerationTest {
   }
 
   @Test
+  void destinationRulesForOneHostAreMergedAsIstioDoes() throws Exception {
+    // Istio's mergeDestinationRule: the second rule's new subsets are appended, its duplicate
+    // subset dropped, the first rule's top-level policy kept.
+    PushContext ctx =
+        context(
+            SERVICES
+                + """
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: first, namespace: b}
+                spec:
+                  host: db
+                  trafficPolicy: {loadBalancer: {simple: RANDOM}}
+                  subsets: [{name: v1, labels: {v: "1"}}]
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: second, namespace: b}
+                spec:
+                  host: db.b.svc.cluster.local
+                  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+                  subsets:
+                  - name: v2
+                    labels: {v: "2"}
+                    trafficPolicy: {connectionPool: {tcp: {maxConnections: 3}}}
+                  - {name: v1, labels: {v: "other"}}
+                """,
+            new Workload(
+                "db1",
+                "b",
+                Map.of("app", "db", "v", "1"),
+                "127.0.3.1",
+                Map.of(),
+                "default",
+                Workload.Source.PROXY),
+            new Workload(
+                "db2",
+                "b",
+                Map.of("app", "db", "v", "2"),
+                "127.0.3.2",
+                Map.of(),
+                "default",
+                Workload.Source.PROXY));
+    for (Proxy p : List.of(A, B)) {
+      assertThat(clusterNames(ctx, p))
+          .contains(
+              "outbound|80||db.b.svc.cluster.local",
+              "outbound|80|v1|db.b.svc.cluster.local",
+              "outbound|80|v2|db.b.svc.cluster.local");
+      // The first rule's top-level policy for every cluster of the merged rule.
+      assertThat(cluster(ctx, p, "outbound|80||db.b.svc.cluster.local").getLbPolicy())
+          .isEqualTo(Cluster.LbPolicy.RANDOM);
+      Cluster v2 = cluster(ctx, p, "outbound|80|v2|db.b.svc.cluster.local");
+      assertThat(v2.getLbPolicy()).isEqualTo(Cluster.LbPolicy.RANDOM);
+      assertThat(v2.getCircuitBreakers().getThresholds(0).getMaxConnections().getValue())
+          .isEqualTo(3);
+    }
+    // v1 is the first rule's (the duplicate's labels are dropped); v2 the second's.
+    assertThat(endpoints(eds(ctx, "outbound|80|v1|db.b.svc.cluster.local")))
+        .containsExactly("127.0.3.1:8080");
+    assertThat(endpoints(eds(ctx, "outbound|80|v2|db.b.svc.cluster.local")))
+        .containsExactly("127.0.3.2:8080");
+  }
+
+  @Test
+  void aSelectedRuleIsNotMergedAndNamespaceRulesWinOverTheRootNamespaces() throws Exception {
+    PushContext ctx =
+        context(
+            SERVICES
+                + """
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: mesh-wide, namespace: istio-system}
+                spec:
+                  host: db.b.svc.cluster.local
+                  subsets: [{name: root, labels: {v: "0"}}]
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: local, namespace: a}
+                spec:
+                  host: db.b.svc.cluster.local
+                  subsets: [{name: local, labels: {v: "1"}}]
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: also-local, namespace: a}
+                spec:
+                  host: db.b.svc.cluster.local
+                  subsets: [{name: merged, labels: {v: "2"}}]
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: selected, namespace: a}
+                spec:
+                  host: db.b.svc.cluster.local
+                  workloadSelector: {matchLabels: {app: client}}
+                  subsets: [{name: selected, labels: {v: "3"}}]
+                """);
+    Proxy otherInA = sidecar("x", "a", "127.0.1.13", Map.of("app", "x"));
+    // Namespace a's two rules merge; the root namespace's is not used in a.
+    assertThat(clusterNames(ctx, otherInA))
+        .contains("outbound|80|local|db.b.svc.cluster.local")
+        .contains("outbound|80|merged|db.b.svc.cluster.local")
+        .doesNotContain("outbound|80|root|db.b.svc.cluster.local")
+        .doesNotContain("outbound|80|selected|db.b.svc.cluster.local");
+    // The selected proxy gets its rule alone (a rule with a workloadSelector is not merged).
+    assertThat(clusterNames(ctx, A))
+        .contains("outbound|80|selected|db.b.svc.cluster.local")
+        .doesNotContain("outbound|80|local|db.b.svc.cluster.local")
+        .doesNotContain("outbound|80|merged|db.b.svc.cluster.local");
+    // b has no rule of its own: the root namespace's.
+    assertThat(clusterNames(ctx, B))
+        .contains("outbound|80|root|db.b.svc.cluster.local")
+        .doesNotContain("outbound|80|local|db.b.svc.cluster.local");
+  }
+
+  @Test
+  void passthroughMakesAServiceEntryClusterOriginalDstButNotAServices() throws Exception {
+    PushContext ctx =
+        context(
+            SERVICES
+                + """
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: ext, namespace: a}
+                spec:
+                  hosts: [ext.example.com]
+                  resolution: STATIC
+                  ports: [{number: 80, name: http}]
+                  endpoints: [{address: 10.9.0.1}]
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: ext, namespace: a}
+                spec:
+                  host: ext.example.com
+                  trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: db, namespace: a}
+                spec:
+                  host: db.b.svc.cluster.local
+                  trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}
+                """);
+    Cluster ext = cluster(ctx, A, "outbound|80||ext.example.com");
+    assertThat(ext.getType()).isEqualTo(Cluster.DiscoveryType.ORIGINAL_DST);
+    assertThat(ext.getLbPolicy()).isEqualTo(Cluster.LbPolicy.CLUSTER_PROVIDED);
+    assertThat(ext.hasEdsClusterConfig()).isFalse();
+    // A Kubernetes Service has no address to pass through to locally: it stays EDS (warned).
+    Cluster db = cluster(ctx, A, "outbound|80||db.b.svc.cluster.local");
+    assertThat(db.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
+  }
+
+  @Test
   void trafficPolicyComesFromTheDestinationRuleChosenForTheProxy() throws Exception {
     PushContext ctx =
         context(

@@ -445,7 +445,7 @@ class EnforcedFieldsTest {
       spec:
         host: lb0.demo.svc.cluster.local
         trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, ringHash: {minimumRingSize: 2048}}},connectionPool: {tcp: {maxConnections: 10, connectTimeout: 3s, tcpKeepalive: {probes: 3, time: 10s, interval: 5s}}, http: {http1MaxPendingRequests: 5, http2MaxRequests: 20, maxRequestsPerConnection: 7, maxRetries: 4, idleTimeout: 30s}},outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, interval: 5s, baseEjectionTime: 20s, maxEjectionPercent: 50, minHealthPercent: 10},
-              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s}, maglev: {tableSize: 1021}}},connectionPool: {tcp: {maxConnections: 10, connectTimeout: 3s, tcpKeepalive: {probes: 3, time: 10s, interval: 5s}}, http: {http1MaxPendingRequests: 5, http2MaxRequests: 20, maxRequestsPerConnection: 7, maxRetries: 4, idleTimeout: 30s}},outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, interval: 5s, baseEjectionTime: 20s, maxEjectionPercent: 50, minHealthPercent: 10}}]}
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s, attributes: [{name: SameSite, value: Strict}, {name: Secure}]}, maglev: {tableSize: 1021}}},connectionPool: {tcp: {maxConnections: 10, connectTimeout: 3s, tcpKeepalive: {probes: 3, time: 10s, interval: 5s}}, http: {http1MaxPendingRequests: 5, http2MaxRequests: 20, maxRequestsPerConnection: 7, maxRetries: 4, idleTimeout: 30s}},outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, interval: 5s, baseEjectionTime: 20s, maxEjectionPercent: 50, minHealthPercent: 10}}]}
         subsets:
         - name: a
           labels: {v: a}
@@ -476,7 +476,7 @@ class EnforcedFieldsTest {
       metadata: {name: lb1, namespace: demo}
       spec:
         host: lb1.demo.svc.cluster.local
-        trafficPolicy: {loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s}, maglev: {tableSize: 1021}}},
+        trafficPolicy: {loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s, attributes: [{name: SameSite, value: Strict}, {name: Secure}]}, maglev: {tableSize: 1021}}},
               portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {useSourceIp: true, minimumRingSize: 512}}}]}
         subsets:
         - name: a
@@ -514,7 +514,7 @@ class EnforcedFieldsTest {
         - name: a
           labels: {v: a}
           trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 1021}}},
-              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s}, minimumRingSize: 512}}}]}
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s, attributes: [{name: SameSite, value: Strict}, {name: Secure}]}, minimumRingSize: 512}}}]}
       ---
       apiVersion: v1
       kind: Service
@@ -545,7 +545,7 @@ class EnforcedFieldsTest {
         subsets:
         - name: a
           labels: {v: a}
-          trafficPolicy: {loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s}, minimumRingSize: 512}},
+          trafficPolicy: {loadBalancer: {consistentHash: {httpCookie: {name: user, path: /p, ttl: 60s, attributes: [{name: SameSite, value: Strict}, {name: Secure}]}, minimumRingSize: 512}},
               portLevelSettings: [{port: {number: 80}, loadBalancer: {consistentHash: {useSourceIp: true, ringHash: {minimumRingSize: 2048}}}}]}
       ---
       apiVersion: v1
@@ -572,13 +572,45 @@ class EnforcedFieldsTest {
       metadata: {name: lb4, namespace: demo}
       spec:
         host: lb4.demo.svc.cluster.local
-        trafficPolicy: {loadBalancer: {simple: RANDOM},
-              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_REQUEST}}]}
+        trafficPolicy: {loadBalancer: {simple: RANDOM, localityLbSetting: {distribute: [{from: "r1/*", to: {"r1/z1/*": 60, "r2": 40}}]}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_REQUEST, localityLbSetting: {distribute: [{from: "r1/*", to: {"r1/z1/*": 60, "r2": 40}}]}}}]}
         subsets:
         - name: a
           labels: {v: a}
-          trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN},
-              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_CONN}}]}
+          trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN, localityLbSetting: {distribute: [{from: "r1/*", to: {"r1/z1/*": 60, "r2": 40}}]}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_CONN, localityLbSetting: {distribute: [{from: "r1/*", to: {"r1/z1/*": 60, "r2": 40}}]}}}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: lb5, namespace: demo}
+      spec:
+        selector: {app: lb5}
+        ports:
+        - {name: http-a, port: 80, targetPort: 8080}
+        - {name: http-b, port: 81, targetPort: 8081}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: lb5, namespace: demo}
+      spec:
+        hosts: [lb5]
+        http:
+        - match: [{headers: {x-top: {exact: "1"}}}]
+          route: [{destination: {host: lb5}}]
+        - route: [{destination: {host: lb5, subset: a}}]
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: lb5, namespace: demo}
+      spec:
+        host: lb5.demo.svc.cluster.local
+        trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN, warmup: {duration: 30s, aggression: 2, minimumPercent: 20}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_REQUEST, warmup: {duration: 30s, aggression: 2, minimumPercent: 20}}}]}
+        subsets:
+        - name: a
+          labels: {v: a}
+          trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN, warmup: {duration: 30s, aggression: 2, minimumPercent: 20}},
+              portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: LEAST_CONN, warmup: {duration: 30s, aggression: 2, minimumPercent: 20}}}]}
       """;
 
   /** Other values for enumerations the generic mutations cannot guess. */

@@ -223,9 +223,7 @@ class EnforcementTest {
         .containsExactlyInAnyOrder(
             "spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures",
             "spec.trafficPolicy.portLevelSettings[0].connectionPool.http.h2UpgradePolicy",
-            "spec.trafficPolicy.portLevelSettings[0].loadBalancer.simple",
-            "spec.subsets[0].trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes",
-            "spec.subsets[0].trafficPolicy.loadBalancer.localityLbSetting.distribute");
+            "spec.trafficPolicy.portLevelSettings[0].loadBalancer.simple");
   }
 
   @Test
@@ -290,6 +288,67 @@ class EnforcementTest {
             "PeerAuthentication demo/b: accepted but not enforced by Weft yet (a second"
                 + " namespace-wide PeerAuthentication (PeerAuthentication demo/a is older and is"
                 + " the one used, as in Istio))");
+  }
+
+  @Test
+  void secondDestinationRulesAreMergedAndOnlyWhatMergingDropsIsWarned(@TempDir Path tmp)
+      throws Exception {
+    var store = dev.weft.controlplane.store.ConfigStore.open(tmp, Fixtures.CLOCK);
+    String first =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: a, namespace: demo}
+        spec:
+          host: podinfo
+          trafficPolicy: {loadBalancer: {simple: RANDOM}}
+          subsets: [{name: v1, labels: {version: v1}}]
+        """;
+    String second =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: b, namespace: demo}
+        spec:
+          host: podinfo.demo.svc.cluster.local
+          trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+          subsets:
+          - {name: v2, labels: {version: v2}}
+          - {name: v1, labels: {version: other}}
+        """;
+    String selected =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: c, namespace: demo}
+        spec:
+          host: podinfo
+          workloadSelector: {matchLabels: {app: curl}}
+          trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}
+          subsets: [{name: v1, labels: {version: v1}}]
+        """;
+    for (String y : List.of(first, second, selected)) {
+      assertThat(store.apply("t", Fixtures.parse("t.yaml", y)).errors()).isEmpty();
+    }
+    var snapshot = store.snapshot();
+    assertThat(Enforcement.unenforced(Fixtures.parse("a.yaml", first).get(0), snapshot)).isEmpty();
+    assertThat(Enforcement.unenforced(Fixtures.parse("b.yaml", second).get(0), snapshot))
+        .extracting(Enforcement.Warning::field, Enforcement.Warning::reason)
+        .containsExactly(
+            org.assertj.core.api.Assertions.tuple(
+                "spec.subsets[1]",
+                "subset v1 of a second DestinationRule for one host (DestinationRule demo/a is"
+                    + " older and defines it; Istio merges the rules and drops the later"
+                    + " duplicate)"),
+            org.assertj.core.api.Assertions.tuple(
+                "spec.trafficPolicy",
+                "the top-level trafficPolicy of a second DestinationRule for one host"
+                    + " (DestinationRule demo/a is older and its trafficPolicy is the one used;"
+                    + " Istio merges only the subsets)"));
+    // A rule with a workloadSelector is not merged with the others: its own policy and subsets
+    // apply to the workloads it selects, so nothing of it is shadowed.
+    assertThat(Enforcement.unenforced(Fixtures.parse("c.yaml", selected).get(0), snapshot))
+        .isEmpty();
   }
 
   @Test

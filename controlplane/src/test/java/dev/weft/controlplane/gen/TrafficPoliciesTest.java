@@ -186,7 +186,8 @@ class TrafficPoliciesTest {
             t.getMaxRetries().getValue())) {
       assertThat(Integer.toUnsignedLong((int) v)).isEqualTo(TrafficPolicies.MAX_UINT32);
     }
-    assertThat(gw.getLbPolicy()).isEqualTo(Cluster.LbPolicy.ROUND_ROBIN);
+    // Istio's default balancer when no DestinationRule sets one (defaultLBAlgorithm).
+    assertThat(gw.getLbPolicy()).isEqualTo(Cluster.LbPolicy.LEAST_REQUEST);
     assertThat(gw.hasOutlierDetection()).isFalse();
   }
 
@@ -312,5 +313,154 @@ class TrafficPoliciesTest {
                 .findFirst()
                 .orElseThrow();
     assertThat(cla2.getEndpointsList()).hasSize(5).allMatch(l -> l.getPriority() == 0);
+  }
+
+  /**
+   * EDS of {@code lb.demo} for {@code caller}, with WorkloadEntries {name, address, locality,
+   * version}.
+   */
+  static io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment lbAssignment(
+      String rule, Proxy caller, String[][] entries) {
+    StringBuilder all =
+        new StringBuilder(
+            """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: lb, namespace: demo}
+            spec:
+              selector: {app: lb}
+              ports: [{name: http, port: 80, targetPort: 8080}]
+            ---
+            """
+                + rule);
+    for (String[] e : entries) {
+      all.append(
+          """
+          ---
+          apiVersion: networking.istio.io/v1
+          kind: WorkloadEntry
+          metadata: {name: %s, namespace: demo}
+          spec:
+            address: %s
+            labels: {app: lb, version: %s}
+            locality: %s
+          """
+              .formatted(e[0], e[1], e[3], e[2]));
+    }
+    Map<ResourceKey, StoredResource> stored = new LinkedHashMap<>();
+    int i = 0;
+    for (Resource r : Fixtures.parse("lb.yaml", all.toString())) {
+      stored.put(r.key(), new StoredResource(r, ++i, Instant.EPOCH.plusSeconds(i)));
+    }
+    PushContext ctx =
+        PushContext.build(
+            1, new ConfigSnapshot(i, new TreeMap<>(stored)), List.of(caller.workload()));
+    return new EndpointGenerator()
+        .generate(ctx, caller).stream()
+            .map(m -> (io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment) m)
+            .filter(c -> c.getClusterName().equals("outbound|80||lb.demo.svc.cluster.local"))
+            .findFirst()
+            .orElseThrow();
+  }
+
+  static Proxy caller(String version) {
+    return Proxy.fromNode(
+        Fixtures.node(
+            "sidecar~127.0.6.1~caller.demo~demo.svc.cluster.local",
+            Map.of(
+                "app",
+                "caller",
+                "version",
+                version,
+                Localities.REGION,
+                "r1",
+                Localities.ZONE,
+                "z1"),
+            "127.0.6.1",
+            "",
+            ""));
+  }
+
+  @Test
+  void distributeWeighsLocalitiesAsIstiosApplyLocalityWeights() throws Exception {
+    String[][] entries = {
+      {"we-a", "127.0.5.1", "r1/z1", "v1"},
+      {"we-b", "127.0.5.2", "r1/z1", "v1"},
+      {"we-c", "127.0.5.3", "r1/z2", "v1"},
+      {"we-d", "127.0.5.4", "r2/z9", "v1"}
+    };
+    var cla =
+        lbAssignment(
+            """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: lb, namespace: demo}
+            spec:
+              host: lb
+              trafficPolicy:
+                loadBalancer:
+                  localityLbSetting:
+                    distribute:
+                    - {from: "r9/*", to: {"r2/*": 100}}
+                    - {from: "r1/z1/*", to: {"r1/*": 70, "r2/*": 30}}
+            """,
+            caller("v1"),
+            entries);
+    Map<String, String> byLocality = new TreeMap<>();
+    for (var l : cla.getEndpointsList()) {
+      byLocality.put(
+          l.getLocality().getRegion() + "/" + l.getLocality().getZone(),
+          l.getLoadBalancingWeight().getValue() + "x" + l.getLbEndpointsCount());
+    }
+    // r1 has 3 endpoints (2 in z1, 1 in z2): 70 shared 2:1, rounded up; r2 takes 30.
+    assertThat(byLocality)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("r1/z1", "47x2", "r1/z2", "24x1", "r2/z9", "30x1"));
+  }
+
+  @Test
+  void failoverPriorityOrdersEndpointsByMatchingLabels() throws Exception {
+    String[][] entries = {
+      {"we-a", "127.0.5.1", "r1/z1", "v1"},
+      {"we-b", "127.0.5.2", "r1/z1", "v2"},
+      {"we-c", "127.0.5.3", "r1/z2", "v1"},
+      {"we-d", "127.0.5.4", "r1/z2", "v2"}
+    };
+    String rule =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: lb, namespace: demo}
+        spec:
+          host: lb
+          trafficPolicy:
+            outlierDetection: {consecutive5xxErrors: 1}
+            loadBalancer:
+              localityLbSetting:
+                failoverPriority: [version, topology.kubernetes.io/zone]
+        """;
+    var cla = lbAssignment(rule, caller("v2"), entries);
+    Map<String, Integer> priority = new TreeMap<>();
+    for (var l : cla.getEndpointsList()) {
+      for (var e : l.getLbEndpointsList()) {
+        priority.put(e.getEndpoint().getAddress().getSocketAddress().getAddress(), l.getPriority());
+      }
+    }
+    // Both labels match: 0; the version only: 1; not the version: 2 (the lowest).
+    assertThat(priority)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("127.0.5.2", 0, "127.0.5.4", 1, "127.0.5.1", 2, "127.0.5.3", 2));
+    // Another proxy's labels give another assignment (EDS is computed per label values).
+    var v1 = lbAssignment(rule, caller("v1"), entries);
+    assertThat(v1.getEndpointsList())
+        .filteredOn(l -> l.getPriority() == 0)
+        .flatExtracting(l -> l.getLbEndpointsList())
+        .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress())
+        .containsExactly("127.0.5.1");
+    // Without outlierDetection Istio does not fail over: one priority.
+    var none =
+        lbAssignment(
+            rule.replace("outlierDetection: {consecutive5xxErrors: 1}", ""), caller("v2"), entries);
+    assertThat(none.getEndpointsList()).allMatch(l -> l.getPriority() == 0);
   }
 }

@@ -137,6 +137,18 @@ public final class ClusterPolicies {
               k.hasKeepaliveTime() ? count(k.getKeepaliveTime().getValue()) : 0,
               k.hasKeepaliveInterval() ? count(k.getKeepaliveInterval().getValue()) : 0);
     }
+    boolean localityWeighted =
+        c.hasCommonLbConfig() && c.getCommonLbConfig().hasLocalityWeightedLbConfig();
+    SlowStart slowStart = null;
+    if (lb == LbPolicy.ROUND_ROBIN
+        && c.hasRoundRobinLbConfig()
+        && c.getRoundRobinLbConfig().hasSlowStartConfig()) {
+      slowStart = slowStart(where, c.getRoundRobinLbConfig().getSlowStartConfig());
+    } else if (lb == LbPolicy.LEAST_REQUEST
+        && c.hasLeastRequestLbConfig()
+        && c.getLeastRequestLbConfig().hasSlowStartConfig()) {
+      slowStart = slowStart(where, c.getLeastRequestLbConfig().getSlowStartConfig());
+    }
     return new ClusterPolicy(
         lb,
         choiceCount,
@@ -148,7 +160,27 @@ public final class ClusterPolicies {
         outlier,
         maxPerConnection,
         idle,
-        keepalive);
+        keepalive,
+        localityWeighted,
+        slowStart);
+  }
+
+  /** Envoy's {@code SlowStartConfig}: aggression above 0 (default 1), minimum weight 10%. */
+  private static SlowStart slowStart(String where, Cluster.SlowStartConfig s)
+      throws InvalidResourceException {
+    if (!s.hasSlowStartWindow()) {
+      return null; // no window: no slow start
+    }
+    long window = millis(where + "slow_start_window", s.getSlowStartWindow());
+    double aggression = s.hasAggression() ? s.getAggression().getDefaultValue() : 1.0;
+    if (!(aggression > 0) || Double.isInfinite(aggression)) {
+      throw new InvalidResourceException(where + "slow start aggression must be greater than 0");
+    }
+    double min = s.hasMinWeightPercent() ? s.getMinWeightPercent().getValue() : 10;
+    if (!(min >= 0 && min <= 100)) {
+      throw new InvalidResourceException(where + "slow start min_weight_percent must be 0..100");
+    }
+    return window == 0 ? null : new SlowStart(window * 1_000_000, aggression, min);
   }
 
   /** The DEFAULT-priority thresholds; Envoy's defaults for what they leave out. */

@@ -20,6 +20,10 @@ package dev.weft.proxy.config;
  *     limit
  * @param idleTimeoutMillis how long a pooled connection may stay idle (Envoy's default 1 h)
  * @param keepalive TCP keepalive of upstream connections, or null for none
+ * @param localityWeighted {@code common_lb_config.locality_weighted_lb_config}: hosts are picked in
+ *     a locality chosen by its {@code load_balancing_weight} (for ROUND_ROBIN, LEAST_REQUEST and
+ *     RANDOM)
+ * @param slowStart the slow start of ROUND_ROBIN and LEAST_REQUEST, or null for none
  */
 public record ClusterPolicy(
     LbPolicy lb,
@@ -32,7 +36,9 @@ public record ClusterPolicy(
     OutlierConfig outlier,
     long maxRequestsPerConnection,
     long idleTimeoutMillis,
-    TcpKeepalive keepalive) {
+    TcpKeepalive keepalive,
+    boolean localityWeighted,
+    SlowStart slowStart) {
 
   /** Envoy's defaults for a round-robin cluster. */
   public static final ClusterPolicy DEFAULT =
@@ -47,6 +53,8 @@ public record ClusterPolicy(
           null,
           0,
           3_600_000,
+          null,
+          false,
           null);
 
   /** This policy with another load balancer. */
@@ -62,6 +70,8 @@ public record ClusterPolicy(
         outlier,
         maxRequestsPerConnection,
         idleTimeoutMillis,
-        keepalive);
+        keepalive,
+        localityWeighted,
+        slowStart);
   }
 }

@@ -20,6 +20,8 @@ public final class Endpoint {
   private final TlsContext tls;
   private final HostHealth health;
   private final int priority;
+  private final int locality;
+  private final int localityWeight;
 
   /** A plaintext endpoint. */
   public Endpoint(String cluster, InetSocketAddress address, HostStats stats) {
@@ -55,6 +57,24 @@ public final class Endpoint {
       TlsContext tls,
       HostHealth health,
       int priority) {
+    this(cluster, address, stats, tls, health, priority, 0, 0);
+  }
+
+  /**
+   * @param locality the index of its locality ({@code LocalityLbEndpoints}) in the load assignment
+   * @param localityWeight its locality's {@code load_balancing_weight}, 0 when unset
+   */
+  public Endpoint(
+      String cluster,
+      InetSocketAddress address,
+      HostStats stats,
+      TlsContext tls,
+      HostHealth health,
+      int priority,
+      int locality,
+      int localityWeight) {
+    this.locality = locality;
+    this.localityWeight = localityWeight;
     this.address = address;
     this.hostPort = address.getHostString() + ":" + address.getPort();
     this.poolKey = cluster + "|" + hostPort + "|" + (tls == null ? "raw" : tls.poolKey());
@@ -67,6 +87,16 @@ public final class Endpoint {
   /** Its locality's priority in the load assignment: 0 first, higher ones for failover. */
   public int priority() {
     return priority;
+  }
+
+  /** The index of its locality in the load assignment. */
+  public int locality() {
+    return locality;
+  }
+
+  /** Its locality's {@code load_balancing_weight} (0 when unset). */
+  public int localityWeight() {
+    return localityWeight;
   }
 
   /** The host's load and outlier state, shared by the cluster's versions and event loops. */

@@ -16,13 +16,21 @@ public sealed interface HashPolicy {
   /**
    * {@code cookie}: the value of cookie {@code name}. When absent and {@code ttlSeconds >= 0}, the
    * proxy makes a value, hashes it, and sets the cookie on the response (Envoy's generated cookie:
-   * {@code Max-Age} when the TTL is not zero, {@code Path} when set, {@code HttpOnly}).
+   * {@code Max-Age} when the TTL is not zero, {@code Path} when set, the {@code attributes}, {@code
+   * HttpOnly}).
    *
    * @param ttlSeconds the cookie's TTL, or -1 when {@code ttl} is absent (no cookie is generated)
    * @param path the cookie's path, or empty
+   * @param attributes the generated cookie's further attributes, each {@code "; name"} or {@code ";
+   *     name=value"} (Envoy's {@code CookieAttribute}), concatenated; empty for none
    */
-  record Cookie(String name, long ttlSeconds, String path, boolean terminal)
-      implements HashPolicy {}
+  record Cookie(String name, long ttlSeconds, String path, String attributes, boolean terminal)
+      implements HashPolicy {
+    /** A cookie without attributes. */
+    public Cookie(String name, long ttlSeconds, String path, boolean terminal) {
+      this(name, ttlSeconds, path, "", terminal);
+    }
+  }
 
   /** {@code connection_properties.source_ip}: the downstream peer's address. */
   record SourceIp(boolean terminal) implements HashPolicy {}

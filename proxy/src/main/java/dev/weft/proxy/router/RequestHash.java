@@ -133,7 +133,8 @@ final class RequestHash {
 
   /**
    * Envoy's {@code makeSetCookieValue}: {@code name="value"}, {@code Max-Age} unless the TTL is
-   * zero (a session cookie), {@code Path} when set, {@code HttpOnly}.
+   * zero (a session cookie), {@code Path} when set, the policy's attributes in order ({@code
+   * name=value}, or {@code name} when the value is empty), {@code HttpOnly}.
    */
   static String setCookieValue(HashPolicy.Cookie c, String value) {
     StringBuilder b = new StringBuilder(c.name()).append("=\"").append(value).append('"');
@@ -143,6 +144,6 @@ final class RequestHash {
     if (!c.path().isEmpty()) {
       b.append("; Path=").append(c.path());
     }
-    return b.append("; HttpOnly").toString();
+    return b.append(c.attributes()).append("; HttpOnly").toString();
   }
 }

@@ -76,7 +76,7 @@ public final class ClusterState {
 
   /** The host state for {@code key} (the host's address and transport), made on first use. */
   public HostHealth host(String key) {
-    return hosts.computeIfAbsent(key, k -> new HostHealth());
+    return hosts.computeIfAbsent(key, k -> new HostHealth(scheduler.nanoTime()));
   }
 
   /** The hosts to balance over now, or null before the first {@link #publish}. */
@@ -205,14 +205,68 @@ public final class ClusterState {
     // Envoy: below healthy_panic_threshold percent of healthy hosts, balance over all of them
     // (a threshold of 0 disables panic mode).
     boolean panic = n > 0 && 100.0 * healthy.size() / n < p.panicThresholdPercent();
+    long newest = newest(all);
     if (panic || healthy.size() == n) {
       stats.ejectionsActive(n - healthy.size());
-      hostSet = new HostSet(c, allHosts, c.selector(), panic);
+      hostSet =
+          new HostSet(c, allHosts, c.selector(), panic, null, localities(p, allHosts, all), newest);
       return;
     }
     stats.ejectionsActive(n - healthy.size());
     Endpoint[] h = healthy.toArray(new Endpoint[0]);
-    hostSet = new HostSet(c, h, h.length == 0 ? null : selector(p, h), false);
+    hostSet =
+        new HostSet(
+            c,
+            h,
+            h.length == 0 ? null : selector(p, h),
+            false,
+            null,
+            localities(p, h, all),
+            newest);
+  }
+
+  /** When the newest of {@code endpoints} joined the cluster. */
+  private static long newest(List<Endpoint> endpoints) {
+    long newest = Long.MIN_VALUE;
+    for (Endpoint e : endpoints) {
+      newest = Math.max(newest, e.health().createdNanos());
+    }
+    return newest;
+  }
+
+  /**
+   * Envoy's locality weighted load balancing for a locality-weighted cluster (not a hash one):
+   * {@code hosts} (the priority's healthy ones, or all in panic) by locality, each locality's
+   * effective weight its {@code load_balancing_weight} × its availability ({@code min(100%, 1.4 ×
+   * its healthy share)} of {@code all}, its hosts of the priority); localities without weight or
+   * hosts get nothing. Null when fewer than two localities would take traffic (no choice to make).
+   */
+  static HostSet.Locality[] localities(ClusterPolicy p, Endpoint[] hosts, List<Endpoint> all) {
+    if (!p.localityWeighted() || p.lb() == LbPolicy.RING_HASH || p.lb() == LbPolicy.MAGLEV) {
+      return null;
+    }
+    java.util.TreeMap<Integer, List<Endpoint>> byLocality = new java.util.TreeMap<>();
+    for (Endpoint e : hosts) {
+      byLocality.computeIfAbsent(e.locality(), k -> new ArrayList<>()).add(e);
+    }
+    java.util.Map<Integer, Integer> totals = new java.util.HashMap<>();
+    for (Endpoint e : all) {
+      totals.merge(e.locality(), 1, Integer::sum);
+    }
+    List<HostSet.Locality> out = new ArrayList<>();
+    long cumulative = 0;
+    for (java.util.Map.Entry<Integer, List<Endpoint>> l : byLocality.entrySet()) {
+      List<Endpoint> eps = l.getValue();
+      long weight = Integer.toUnsignedLong(eps.get(0).localityWeight());
+      int total = totals.getOrDefault(l.getKey(), eps.size());
+      long availability = Math.min(100, OVERPROVISIONING_PERCENT * eps.size() / total);
+      long effective = weight * availability;
+      if (effective > 0) {
+        cumulative += effective;
+        out.add(new HostSet.Locality(eps.toArray(new Endpoint[0]), cumulative));
+      }
+    }
+    return out.size() < 2 ? null : out.toArray(new HostSet.Locality[0]);
   }
 
   /** Envoy's default overprovisioning factor: a priority 72% healthy takes all its load. */
@@ -281,10 +335,19 @@ public final class ClusterState {
           !level.isEmpty()
               && 100.0 * healthy.get(i).size() / level.size() < p.panicThresholdPercent();
       Endpoint[] hosts = (panic ? level : healthy.get(i)).toArray(new Endpoint[0]);
-      levels.add(new HostSet.Level(hosts, selector(p, hosts), cumulative));
+      levels.add(
+          new HostSet.Level(hosts, selector(p, hosts), cumulative, localities(p, hosts, level)));
     }
     Endpoint[] allHosts = c.endpoints().toArray(new Endpoint[0]);
-    hostSet = new HostSet(c, allHosts, c.selector(), false, levels.toArray(new HostSet.Level[0]));
+    hostSet =
+        new HostSet(
+            c,
+            allHosts,
+            c.selector(),
+            false,
+            levels.toArray(new HostSet.Level[0]),
+            null,
+            newest(c.endpoints()));
   }
 
   /** The consistent-hash table of {@code policy} over {@code hosts}, or null for other policies. */

@@ -15,12 +15,32 @@ public final class HostHealth {
   final AtomicInteger consecutiveLocalOrigin = new AtomicInteger();
   volatile boolean ejected;
 
+  /** When the host joined its cluster, on the cluster's scheduler clock (slow start). */
+  final long createdNanos;
+
   // The scheduler thread's (guarded by the ClusterState's monitor).
   long lastEjectionNanos;
   long lastUnejectionNanos;
   boolean unejectedOnce;
   int ejectTimeBackoff;
   volatile int numEjections;
+
+  /** A host state created now on no particular clock (time 0). */
+  public HostHealth() {
+    this(0);
+  }
+
+  /**
+   * @param createdNanos when the host joined its cluster, on the cluster's {@link Scheduler} clock
+   */
+  public HostHealth(long createdNanos) {
+    this.createdNanos = createdNanos;
+  }
+
+  /** When the host joined its cluster ({@link Scheduler#nanoTime()}). */
+  public long createdNanos() {
+    return createdNanos;
+  }
 
   /** Whether outlier detection has taken the host out of load balancing. */
   public boolean ejected() {

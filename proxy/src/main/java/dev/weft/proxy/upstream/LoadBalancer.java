@@ -2,6 +2,8 @@ package dev.weft.proxy.upstream;
 
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
+import dev.weft.proxy.config.LbPolicy;
+import dev.weft.proxy.config.SlowStart;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -10,7 +12,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * ejected, or all of them in panic mode): ROUND_ROBIN (a shared cursor), RANDOM, LEAST_REQUEST
  * (Envoy's unweighted power of {@code choice_count} choices: sample hosts at random, with
  * replacement, keep the one with the fewest active requests, the first on a tie), RING_HASH and
- * MAGLEV (the request's hash through the host set's table; no hash: a random one, as Envoy).
+ * MAGLEV (the request's hash through the host set's table; no hash: a random one, as Envoy). Within
+ * a priority, a locality-weighted cluster first draws a locality by weight; a host in its slow
+ * start window makes ROUND_ROBIN and LEAST_REQUEST weighted by the hosts' slow start factors.
  *
  * <p>Lock free and allocation free: event loops read the published host set.
  */
@@ -37,6 +41,7 @@ public final class LoadBalancer {
     }
     Endpoint[] hosts = set.hosts();
     HashSelector selector = set.selector();
+    HostSet.Locality[] localities = set.localities();
     HostSet.Level[] levels = set.levels();
     if (levels != null) {
       // Envoy's priority load: a draw in [0, 100) (the hash's, for hash balancers) picks it.
@@ -49,6 +54,7 @@ public final class LoadBalancer {
         if (draw < l.cumulativeLoad()) {
           hosts = l.hosts();
           selector = l.selector();
+          localities = l.localities();
           break;
         }
       }
@@ -56,9 +62,19 @@ public final class LoadBalancer {
         return null;
       }
     }
+    if (localities != null) {
+      hosts = locality(localities);
+    }
     int n = hosts.length;
     if (n == 0) {
       return null;
+    }
+    SlowStart slowStart = cluster.policy().slowStart();
+    if (slowStart != null && n > 1) {
+      long now = state.scheduler().nanoTime();
+      if (now - set.newestNanos() < slowStart.windowNanos()) {
+        return slowStart(hosts, slowStart, now, cluster.policy().lb() == LbPolicy.LEAST_REQUEST);
+      }
     }
     return switch (cluster.policy().lb()) {
       case ROUND_ROBIN ->
@@ -70,6 +86,44 @@ public final class LoadBalancer {
       // An ORIGINAL_DST cluster has no endpoints to pick from (its caller picks the host).
       case CLUSTER_PROVIDED -> null;
     };
+  }
+
+  /** A locality drawn by its effective weight (Envoy's locality weighted load balancing). */
+  private static Endpoint[] locality(HostSet.Locality[] localities) {
+    long total = localities[localities.length - 1].cumulativeWeight();
+    long draw = ThreadLocalRandom.current().nextLong(total);
+    for (HostSet.Locality l : localities) {
+      if (draw < l.cumulativeWeight()) {
+        return l.hosts();
+      }
+    }
+    return localities[localities.length - 1].hosts();
+  }
+
+  /**
+   * A pick while a host is in its slow start window: each host weighted by its slow start factor
+   * ({@link SlowStart#factor}), for LEAST_REQUEST divided by its active requests + 1 (Envoy's
+   * weighted least request with {@code active_request_bias} 1), drawn at random by weight (Envoy
+   * draws by earliest deadline first: the same shares).
+   */
+  static Endpoint slowStart(Endpoint[] hosts, SlowStart s, long now, boolean leastRequest) {
+    double total = 0;
+    for (Endpoint e : hosts) {
+      total += weight(e, s, now, leastRequest);
+    }
+    double draw = ThreadLocalRandom.current().nextDouble(total);
+    for (Endpoint e : hosts) {
+      draw -= weight(e, s, now, leastRequest);
+      if (draw < 0) {
+        return e;
+      }
+    }
+    return hosts[hosts.length - 1];
+  }
+
+  private static double weight(Endpoint e, SlowStart s, long now, boolean leastRequest) {
+    double w = s.factor(now - e.health().createdNanos());
+    return leastRequest ? w / (e.health().activeRequests() + 1) : w;
   }
 
   /** Envoy's unweighted LEAST_REQUEST pick. */

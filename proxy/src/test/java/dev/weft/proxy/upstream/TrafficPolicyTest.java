@@ -161,6 +161,11 @@ class TrafficPolicyTest {
             CLUSTER, backends.stream().map(Backend::address).toArray(InetSocketAddress[]::new)));
     ads.set(LDS, "l1", Xds.rdsListener(port, "http_proxy"));
     ads.set(RDS, "r1", Xds.routes("http_proxy", Xds.vhost(HOST, List.of("*"), route)));
+    startProxy(workers);
+  }
+
+  /** Starts the proxy on the served configuration; returns once it has applied it. */
+  void startProxy(int workers) throws IOException {
     proxy =
         Proxy.start(
             ProxyBootstrap.builder()
@@ -443,6 +448,40 @@ class TrafficPolicyTest {
   }
 
   @Test
+  void theGeneratedCookieCarriesTheRulesAttributes() throws Exception {
+    backends(2);
+    // consistentHash: {httpCookie: {name: session, path: /, ttl: 60s,
+    //   attributes: [{name: SameSite, value: Strict}, {name: Secure}]}}.
+    serve(
+        cluster(Cluster.LbPolicy.RING_HASH).build(),
+        hashed(
+                RouteAction.HashPolicy.newBuilder()
+                    .setCookie(
+                        RouteAction.HashPolicy.Cookie.newBuilder()
+                            .setName("session")
+                            .setPath("/")
+                            .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(60))
+                            .addAttributes(
+                                RouteAction.HashPolicy.CookieAttribute.newBuilder()
+                                    .setName("SameSite")
+                                    .setValue("Strict"))
+                            .addAttributes(
+                                RouteAction.HashPolicy.CookieAttribute.newBuilder()
+                                    .setName("Secure")))
+                    .build())
+            .build(),
+        0);
+    RawHttp.Response first = get("/");
+    assertThat(first.header("set-cookie"))
+        .matches("session=\"[0-9a-f]+\"; Max-Age=60; Path=/; SameSite=Strict; Secure; HttpOnly");
+    String cookie =
+        first.header("set-cookie").substring(0, first.header("set-cookie").indexOf(';'));
+    for (int i = 0; i < 10; i++) {
+      assertThat(get("/", "Cookie: " + cookie).body()).isEqualTo(first.body());
+    }
+  }
+
+  @Test
   void aHeaderHashKeepsEachUserOnOneEndpoint() throws Exception {
     backends(3);
     // consistentHash: {httpHeaderName: x-user, maglev: {}}.
@@ -492,6 +531,101 @@ class TrafficPolicyTest {
     for (CompletableFuture<RawHttp.Response> f : pending) {
       assertThat(f.get().status()).isEqualTo(200);
     }
+  }
+
+  // ------------------------------------------------------------------ localities and slow start
+
+  /** One locality of {@code backend} with {@code weight} (Istio's distribute). */
+  static io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints locality(
+      String zone, int weight, Backend backend) {
+    return io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints.newBuilder()
+        .setLocality(
+            io.envoyproxy.envoy.config.core.v3.Locality.newBuilder().setRegion("r1").setZone(zone))
+        .setLoadBalancingWeight(UInt32Value.of(weight))
+        .addAllLbEndpoints(
+            Xds.assignment(CLUSTER, backend.address()).getEndpoints(0).getLbEndpointsList())
+        .build();
+  }
+
+  @Test
+  void localityWeightsSplitTrafficAsDistributeSays() throws Exception {
+    List<Backend> bs = backends(2);
+    // distribute: [{from: "r1/*", to: {"r1/z1/*": 80, "r1/z2/*": 20}}] with round robin: the
+    // locality is drawn by weight, then the host within it.
+    serve(
+        cluster(Cluster.LbPolicy.ROUND_ROBIN)
+            .setCommonLbConfig(
+                Cluster.CommonLbConfig.newBuilder()
+                    .setLocalityWeightedLbConfig(
+                        Cluster.CommonLbConfig.LocalityWeightedLbConfig.getDefaultInstance()))
+            .build(),
+        route().build(),
+        0);
+    ads.set(
+        EDS,
+        "e2",
+        io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.newBuilder()
+            .setClusterName(CLUSTER)
+            .addEndpoints(locality("z1", 80, bs.get(0)))
+            .addEndpoints(locality("z2", 20, bs.get(1)))
+            .build());
+    await(() -> ads.acked(EDS, "e2"));
+    int n = 500;
+    for (int i = 0; i < n; i++) {
+      assertThat(get("/").status()).isEqualTo(200);
+    }
+    // Round robin alone would split 250/250.
+    Binomial b = Binomial.bounds(n, 0.8, 1 - 1e-6);
+    assertThat(bs.get(0).arrived.get()).isBetween(b.low(), b.high());
+    assertThat(total(bs)).isEqualTo(n);
+  }
+
+  @Test
+  void slowStartRampsUpANewEndpointOverItsWindow() throws Exception {
+    List<Backend> bs = backends(2);
+    Backend old = bs.get(0);
+    Backend fresh = bs.get(1);
+    // warmup: {duration: 60s} (aggression 1, minimumPercent 10) on round robin.
+    Cluster c =
+        cluster(Cluster.LbPolicy.ROUND_ROBIN)
+            .setRoundRobinLbConfig(
+                Cluster.RoundRobinLbConfig.newBuilder()
+                    .setSlowStartConfig(
+                        Cluster.SlowStartConfig.newBuilder()
+                            .setSlowStartWindow(
+                                com.google.protobuf.Duration.newBuilder().setSeconds(60))))
+            .build();
+    ads.set(CDS, "c1", c);
+    ads.set(EDS, "e1", Xds.assignment(CLUSTER, old.address()));
+    ads.set(LDS, "l1", Xds.rdsListener(port, "http_proxy"));
+    ads.set(RDS, "r1", Xds.routes("http_proxy", Xds.vhost(HOST, List.of("*"), route().build())));
+    startProxy(0);
+    // The first host is past its window; then the new one joins.
+    clock.advance(Duration.ofSeconds(61));
+    ads.set(EDS, "e2", Xds.assignment(CLUSTER, old.address(), fresh.address()));
+    await(() -> ads.acked(EDS, "e2"));
+    int n = 600;
+    // At once: the new host weighs its minimum 10%: 0.1 / 1.1 of the requests.
+    for (int i = 0; i < n; i++) {
+      assertThat(get("/").status()).isEqualTo(200);
+    }
+    Binomial start = Binomial.bounds(n, 0.1 / 1.1, 1 - 1e-6);
+    assertThat(fresh.arrived.get()).isBetween(start.low(), start.high());
+    // Half way through the window: weight 0.5, a third of the requests.
+    clock.advance(Duration.ofSeconds(30));
+    int before = fresh.arrived.get();
+    for (int i = 0; i < n; i++) {
+      assertThat(get("/").status()).isEqualTo(200);
+    }
+    Binomial half = Binomial.bounds(n, 0.5 / 1.5, 1 - 1e-6);
+    assertThat(fresh.arrived.get() - before).isBetween(half.low(), half.high());
+    // After the window: plain round robin, one each in turn.
+    clock.advance(Duration.ofSeconds(31));
+    before = fresh.arrived.get();
+    for (int i = 0; i < 100; i++) {
+      assertThat(get("/").status()).isEqualTo(200);
+    }
+    assertThat(fresh.arrived.get() - before).isEqualTo(50);
   }
 
   @Test

@@ -61,7 +61,9 @@ public final class ClusterLoadAssignmentParser {
       ProxyStats stats)
       throws InvalidResourceException {
     List<Endpoint> out = new ArrayList<>();
+    int locality = -1;
     for (LocalityLbEndpoints lle : cla.getEndpointsList()) {
+      locality++;
       // Envoy's bound on priorities; contiguity is not required here (empty levels are skipped).
       if (lle.getPriority() > 127) {
         throw new InvalidResourceException(where + "priority " + lle.getPriority() + " > 127");
@@ -89,7 +91,9 @@ public final class ClusterLoadAssignmentParser {
                 state == null
                     ? new dev.weft.proxy.upstream.HostHealth()
                     : state.host(Endpoint.healthKey(cluster, a, tls)),
-                lle.getPriority()));
+                lle.getPriority(),
+                locality,
+                lle.hasLoadBalancingWeight() ? lle.getLoadBalancingWeight().getValue() : 0));
       }
     }
     return List.copyOf(out);

@@ -214,7 +214,9 @@ public final class ClusterParser {
       ParseContext ctx)
       throws InvalidResourceException {
     List<Endpoint> out = new ArrayList<>();
+    int locality = -1;
     for (LocalityLbEndpoints lle : cla.getEndpointsList()) {
+      locality++;
       for (LbEndpoint le : lle.getLbEndpointsList()) {
         if (!le.hasEndpoint() || !le.getEndpoint().getAddress().hasSocketAddress()) {
           throw new InvalidResourceException(where + "endpoint without socket_address");
@@ -241,7 +243,9 @@ public final class ClusterParser {
                 ctx.stats().host(cluster, a),
                 tls,
                 state.host(Endpoint.healthKey(cluster, a, tls)),
-                lle.getPriority()));
+                lle.getPriority(),
+                locality,
+                lle.hasLoadBalancingWeight() ? lle.getLoadBalancingWeight().getValue() : 0));
       }
     }
     return List.copyOf(out);

@@ -127,6 +127,32 @@ final class RouteParser {
     return out;
   }
 
+  /**
+   * A cookie hash policy's {@code attributes} as the generated cookie's suffix ({@code "; a=b;
+   * c"}): names non-empty, names and values without NUL, CR or LF (Envoy's header rules).
+   */
+  private static String cookieAttributes(
+      String where, io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Cookie c)
+      throws InvalidResourceException {
+    StringBuilder out = new StringBuilder();
+    for (io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.CookieAttribute a :
+        c.getAttributesList()) {
+      if (a.getName().isEmpty() || !headerSafe(a.getName()) || !headerSafe(a.getValue())) {
+        throw new InvalidResourceException(
+            where + "hash_policy.cookie.attributes: a name is required; no NUL, CR or LF");
+      }
+      out.append("; ").append(a.getName());
+      if (!a.getValue().isEmpty()) {
+        out.append('=').append(a.getValue());
+      }
+    }
+    return out.toString();
+  }
+
+  private static boolean headerSafe(String s) {
+    return s.chars().noneMatch(ch -> ch == 0 || ch == '\r' || ch == '\n');
+  }
+
   /** Whether {@code a} has an enabled CONNECT upgrade with a connect_config (Envoy terminates). */
   private static boolean terminatesConnect(io.envoyproxy.envoy.config.route.v3.RouteAction a) {
     for (io.envoyproxy.envoy.config.route.v3.RouteAction.UpgradeConfig u :
@@ -363,7 +389,8 @@ final class RouteParser {
                 ttl =
                     ProtoValues.durationMillis(where + "hash_policy.cookie.ttl", c.getTtl()) / 1000;
               }
-              yield new HashPolicy.Cookie(c.getName(), ttl, c.getPath(), terminal);
+              yield new HashPolicy.Cookie(
+                  c.getName(), ttl, c.getPath(), cookieAttributes(where, c), terminal);
             }
             case CONNECTION_PROPERTIES -> new HashPolicy.SourceIp(terminal);
             case QUERY_PARAMETER -> {
