@@ -1,6 +1,5 @@
 package dev.weft.cli.run;
 
-import dev.weft.cli.Weft;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.StateDir;
 import java.io.File;
@@ -22,7 +21,9 @@ import java.util.Optional;
  * uninstall} can stop them.
  */
 public final class BackgroundProcesses {
-  private static final String MARKER = Weft.class.getName();
+  // In the command line of every process a distribution starts: dev.weft.cli.Weft (the CLI) and
+  // dev.weft.cli.run.ProxyMain (the gateway's and the sidecars' lean JVMs).
+  private static final String MARKER = "dev.weft.cli.";
 
   private BackgroundProcesses() {}
 
