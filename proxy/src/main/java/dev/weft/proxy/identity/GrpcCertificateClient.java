@@ -37,7 +37,7 @@ public final class GrpcCertificateClient implements CertificateClient, AutoClose
   public GrpcCertificateClient(
       InetSocketAddress server,
       ControlPlaneCredentials credentials,
-      dev.weft.proxy.listener.Transport transport) {
+      dev.weft.proxy.net.Transport transport) {
     this.credentials = credentials;
     this.channel =
         dev.weft.proxy.xds.ControlPlaneChannels.open(

@@ -1,7 +1,7 @@
 package dev.weft.proxy.xds;
 
 import dev.weft.proxy.identity.ControlPlaneCredentials;
-import dev.weft.proxy.listener.Transport;
+import dev.weft.proxy.net.Transport;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;

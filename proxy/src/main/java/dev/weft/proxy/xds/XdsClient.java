@@ -89,7 +89,7 @@ public final class XdsClient implements AutoCloseable {
   private final java.time.Duration endpointWarming;
   private final ProxyStats stats;
   private final ScheduledExecutorService executor;
-  private final dev.weft.proxy.listener.Transport transport; // null: gRPC's own (tests)
+  private final dev.weft.proxy.net.Transport transport; // null: gRPC's own (tests)
   private ManagedChannel channel;
 
   // State owned by the executor.
@@ -716,7 +716,7 @@ public final class XdsClient implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private java.time.Duration endpointWarming = DEFAULT_ENDPOINT_WARMING;
     private ProxyStats stats;
-    private dev.weft.proxy.listener.Transport transport;
+    private dev.weft.proxy.net.Transport transport;
 
     private Builder() {}
 
@@ -724,7 +724,7 @@ public final class XdsClient implements AutoCloseable {
      * The proxy's event loops, which the channel shares ({@link ControlPlaneChannels}); without
      * them gRPC starts its own (tests).
      */
-    public Builder transport(dev.weft.proxy.listener.Transport transport) {
+    public Builder transport(dev.weft.proxy.net.Transport transport) {
       this.transport = transport;
       return this;
     }
