@@ -33,7 +33,11 @@ free_port() {
   done
   return 1
 }
-rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
+rss() { # RSS, its anonymous and file-backed parts (mapped jars, CDS/AOT archive, libjvm), and PSS
+  awk '/VmRSS/ {r=$2} /RssAnon/ {a=$2} /RssFile/ {f=$2}
+       END {printf "%.0f MB (anon %.0f, file %.0f)", r/1024, a/1024, f/1024}' "/proc/$1/status"
+  awk '/^Pss:/ {printf ", PSS %.0f MB", $2/1024}' "/proc/$1/smaps_rollup" 2>/dev/null || true
+}
 threads() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
 nmt() { # the NMT summary's committed MB per category, one line
   "$JCMD" "$1" VM.native_memory summary scale=MB 2>/dev/null |
@@ -42,7 +46,8 @@ nmt() { # the NMT summary's committed MB per category, one line
            if (match($0,/committed=[0-9]+MB/)) { v=substr($0,RSTART+10,RLENGTH-12); if (v+0>0) printf "%s %s; ", name, v } }'
   echo
 }
-javapid() { pgrep -f "dev.weft.cli.Weft $1" | while read -r p; do
+# The CLI's JVMs run dev.weft.cli.Weft; sidecars and the gateway dev.weft.cli.run.ProxyMain.
+javapid() { pgrep -f "dev.weft.cli.(Weft|run.ProxyMain) $1" | while read -r p; do
   if tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "--state-dir $STATE"; then echo "$p"; fi; done | head -1; }
 report() { # report WHAT PID
   log "$1 (pid $2): RSS $(rss "$2"), $(threads "$2") threads, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -22,12 +22,9 @@ import dev.weft.cli.run.ProxyCommand;
 import dev.weft.cli.run.RunCommand;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -118,19 +115,7 @@ public final class Weft implements Runnable {
 
   /** This distribution's version ({@code project.version} at build time). */
   public static String version() {
-    try (InputStream in = Weft.class.getResourceAsStream("version.properties")) {
-      if (in != null) {
-        Properties p = new Properties();
-        p.load(in);
-        String v = p.getProperty("version", "");
-        if (!v.isEmpty() && !v.startsWith("${")) {
-          return v;
-        }
-      }
-    } catch (IOException e) {
-      // fall through
-    }
-    return "unknown";
+    return dev.weft.cli.common.WeftVersion.current();
   }
 
   /** {@code weft --version}. */

@@ -114,6 +114,18 @@ class RunE2ETest {
                                           .equals(List.of(h.info().arguments().orElse(NONE))))
                           .findFirst()
                       : Optional.empty());
+      // Issue #10: the sidecar's JVM (the launcher exec'd it: same pid) runs the proxy's main
+      // class on the proxy's jars, not the CLI's class path.
+      String cmdline =
+          Files.readString(Path.of("/proc", Long.toString(run.pid()), "cmdline"))
+              .replace('\0', ' ');
+      assertThat(cmdline)
+          .contains("dev.weft.cli.run.ProxyMain run")
+          .contains("grpc-netty-1.")
+          .doesNotContain("picocli")
+          .doesNotContain("weft-controlplane")
+          .doesNotContain("grpc-netty-shaded")
+          .doesNotContain("snakeyaml");
       run.destroy(); // SIGTERM
       assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(run.exitValue()).isEqualTo(143);

@@ -131,7 +131,7 @@ public final class Proxy implements AutoCloseable {
           dev.weft.xds.identity.SpiffeId.of(
                   b.nodeId().namespace(), sa instanceof String s ? s : "default")
               .uri();
-      p.caClient = new GrpcCertificateClient(b.xdsServer(), b.credentials().get());
+      p.caClient = new GrpcCertificateClient(b.xdsServer(), b.credentials().get(), p.transport);
       p.certificates =
           WorkloadCertificates.builder()
               .ca(p.caClient)
@@ -148,6 +148,7 @@ public final class Proxy implements AutoCloseable {
     p.xds =
         XdsClient.builder()
             .server(b.xdsServer())
+            .transport(p.transport)
             .credentials(b.credentials().orElse(null))
             .node(NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()))
             .compiler(

@@ -17,6 +17,13 @@ public final class StateDirOption {
       description = "The local runtime's state directory (default: $WEFT_STATE_DIR or ~/.weft).")
   Path stateDir;
 
+  /** The option as given on a command line ({@code dir} null when it was not). */
+  public static StateDirOption of(Path dir) {
+    StateDirOption o = new StateDirOption();
+    o.stateDir = dir;
+    return o;
+  }
+
   public StateDir resolve() {
     return StateDir.resolve(stateDir);
   }

@@ -1,6 +1,5 @@
 package dev.weft.cli.run;
 
-import dev.weft.cli.Weft;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.StateDir;
 import java.io.File;
@@ -22,7 +21,9 @@ import java.util.Optional;
  * uninstall} can stop them.
  */
 public final class BackgroundProcesses {
-  private static final String MARKER = Weft.class.getName();
+  // In the command line of every process a distribution starts: dev.weft.cli.Weft (the CLI) and
+  // dev.weft.cli.run.ProxyMain (the gateway's and the sidecars' lean JVMs).
+  private static final String MARKER = "dev.weft.cli.";
 
   private BackgroundProcesses() {}
 
@@ -83,9 +84,27 @@ public final class BackgroundProcesses {
         .filter(ProcessHandle::isAlive)
         .filter(
             h -> {
-              Optional<String> cmd = h.info().commandLine();
+              Optional<String> cmd = commandLine(h);
               return cmd.isEmpty() || cmd.get().contains(MARKER);
             });
+  }
+
+  /**
+   * The whole command line of {@code h}: on Linux from {@code /proc/PID/cmdline} (proc(5)), as the
+   * JDK's {@code ProcessHandle.Info.commandLine()} stops at 4096 bytes, before the main class of a
+   * proxy's JVM (its class path names every jar); elsewhere the JDK's.
+   */
+  static Optional<String> commandLine(ProcessHandle h) {
+    Path proc = Path.of("/proc", Long.toString(h.pid()), "cmdline");
+    try {
+      byte[] raw = Files.readAllBytes(proc);
+      if (raw.length > 0) {
+        return Optional.of(new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').trim());
+      }
+    } catch (IOException e) {
+      // not Linux, or gone: ask the JDK
+    }
+    return h.info().commandLine();
   }
 
   /**

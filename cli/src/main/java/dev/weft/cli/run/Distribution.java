@@ -2,20 +2,52 @@ package dev.weft.cli.run;
 
 import dev.weft.cli.Weft;
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * How to start another {@code weft} process from this one: the same java and the same class path.
  * The launcher passes them as {@code -Dweft.java=...} and {@code -Dweft.lib=...}; without them the
- * current JVM's command and class path are used.
+ * current JVM's command and class path are used. Sidecars and the gateway run {@link ProxyMain} on
+ * the proxy's class path only ({@link #proxyClasspath}), as the launcher does.
  *
  * @param java the java executable
- * @param classpath the class path argument
+ * @param classpath the class path argument of the CLI
+ * @param proxyClasspath the class path argument of a proxy's JVM ({@link ProxyMain})
+ * @param proxyAotCache the AOT cache of a proxy's JVM ({@link #PROXY_AOT_CACHE}), or empty for none
  */
-public record Distribution(String java, String classpath) {
+public record Distribution(
+    String java, String classpath, String proxyClasspath, String proxyAotCache) {
+  /**
+   * The AOT cache of the proxies' JVMs (JDK 25, JEP 483), beside the distribution's lib: made when
+   * the distribution is packaged, by a training run of a real sidecar ({@code
+   * cli/src/build/proxy-aot.sh}). Its classes come loaded and linked from the cache (the JVM
+   * ignores a cache that no longer matches the class path's jars).
+   */
+  public static final String PROXY_AOT_CACHE = "weft-proxy.aot";
+
+  /**
+   * The distribution's own jars (by artifact id) that {@link ProxyMain} needs besides the proxy's
+   * dependencies ({@code lib/proxy.dependencies}, written by the proxy's build): the proxy, this
+   * module (the local runtime: state directory, workload addresses and tokens, the app's
+   * supervision) and the API's name rules. The launcher lists the same ({@code DistributionTest}).
+   */
+  public static final List<String> PROXY_JARS = List.of("weft-proxy", "weft-cli", "weft-api");
+
+  /** The file in the distribution's lib listing the proxy's dependencies (Maven coordinates). */
+  public static final String PROXY_DEPENDENCIES_FILE = "proxy.dependencies";
+
+  /** A distribution whose proxies run on the CLI's class path (no lib directory: tests). */
+  public Distribution(String java, String classpath) {
+    this(java, classpath, classpath, "");
+  }
+
   /** JVM options for short-lived commands (the CLI, the sample app): start fast. */
   public static final List<String> FAST_START =
       List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
@@ -83,17 +115,109 @@ public record Distribution(String java, String classpath) {
               .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
     String lib = System.getProperty("weft.lib");
-    String classpath;
     if (lib != null && !lib.isBlank() && Files.isDirectory(Path.of(lib))) {
-      classpath = Path.of(lib).toAbsolutePath() + File.separator + "*";
-    } else {
-      classpath = System.getProperty("java.class.path");
+      Path dir = Path.of(lib).toAbsolutePath();
+      String classpath = dir + File.separator + "*";
+      Optional<String> proxyClasspath = proxyClasspath(dir);
+      Path aot = dir.resolveSibling(PROXY_AOT_CACHE);
+      return new Distribution(
+          java,
+          classpath,
+          proxyClasspath.orElse(classpath),
+          proxyClasspath.isPresent() && Files.isRegularFile(aot) ? aot.toString() : "");
     }
-    return new Distribution(java, classpath);
+    String classpath = System.getProperty("java.class.path");
+    return new Distribution(java, classpath, classpath, "");
+  }
+
+  /**
+   * The class path of a proxy's JVM in the distribution whose jars are in {@code lib}: the jars of
+   * the proxy's dependencies as {@code lib/proxy.dependencies} lists them (Maven's {@code
+   * dependency:list}: {@code groupId:artifactId:type[:classifier]:version:scope}; each found in lib
+   * by artifact id and classifier, in the version the distribution resolved), then {@link
+   * #PROXY_JARS}; empty when that file or one of those jars is missing (a distribution built before
+   * it). The launcher does the same.
+   */
+  static Optional<String> proxyClasspath(Path lib) {
+    Path list = lib.resolve(PROXY_DEPENDENCIES_FILE);
+    if (!Files.isRegularFile(list)) {
+      return Optional.empty();
+    }
+    List<String> names;
+    List<String> lines;
+    try (Stream<Path> files = Files.list(lib)) {
+      names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jar")).toList();
+      lines = Files.readAllLines(list);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    List<String> jars = new ArrayList<>();
+    for (String line : lines) {
+      String[] words = line.trim().split("\\s+", 2);
+      String[] f = words[0].split(":");
+      if (f.length < 5) {
+        continue; // the header, a blank line
+      }
+      Optional<String> jar = libJar(names, f[1], f.length >= 6 ? f[3] : "");
+      if (jar.isEmpty()) {
+        return Optional.empty();
+      }
+      jars.add(lib.resolve(jar.get()).toString());
+    }
+    for (String artifact : PROXY_JARS) {
+      Optional<String> jar = libJar(names, artifact, "");
+      if (jar.isEmpty()) {
+        return Optional.empty();
+      }
+      jars.add(lib.resolve(jar.get()).toString());
+    }
+    return Optional.of(String.join(File.pathSeparator, jars));
+  }
+
+  /**
+   * The jar of {@code artifact} with {@code classifier} (empty: none) among {@code names}: {@code
+   * artifact-VERSION[-classifier].jar}, the version starting with a digit; the shortest such name
+   * (without a classifier, the jar without one).
+   */
+  static Optional<String> libJar(List<String> names, String artifact, String classifier) {
+    String suffix = classifier.isEmpty() ? ".jar" : "-" + classifier + ".jar";
+    return names.stream()
+        .filter(
+            n ->
+                n.startsWith(artifact + "-")
+                    && n.length() > artifact.length() + 1
+                    && Character.isDigit(n.charAt(artifact.length() + 1))
+                    && n.endsWith(suffix))
+        .min(Comparator.comparingInt(String::length));
   }
 
   /** The command line of {@code weft <args>} with the given JVM options. */
   public List<String> weft(List<String> jvmOptions, List<String> args) {
+    return command(jvmOptions, classpath, Weft.class.getName(), args);
+  }
+
+  /**
+   * The command line of {@code weft run ...} or {@code weft proxy ...} as a proxy's own JVM: {@link
+   * ProxyMain} on {@link #proxyClasspath} with the given JVM options.
+   */
+  public List<String> proxy(List<String> jvmOptions, List<String> args) {
+    List<String> options = new ArrayList<>(jvmOptions);
+    options.addAll(aotOptions(proxyAotCache));
+    return command(options, proxyClasspath, ProxyMain.class.getName(), args);
+  }
+
+  /**
+   * The options that use the AOT cache {@code file} (none when empty), quietly: a cache that does
+   * not match is skipped without a word on the proxy's output. The launcher passes the same.
+   */
+  static List<String> aotOptions(String file) {
+    return file.isEmpty()
+        ? List.of()
+        : List.of("-XX:AOTCache=" + file, "-Xlog:aot=off", "-Xlog:cds=off");
+  }
+
+  private List<String> command(
+      List<String> jvmOptions, String cp, String mainClass, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(java);
     command.addAll(jvmOptions);
@@ -112,10 +236,17 @@ public record Distribution(String java, String classpath) {
     command.add("-Dstdout.encoding=UTF-8");
     command.add("-Dstderr.encoding=UTF-8");
     command.add("-cp");
-    command.add(classpath);
-    command.add(Weft.class.getName());
+    command.add(cp);
+    command.add(mainClass);
     command.addAll(args);
     return command;
+  }
+
+  /** Whether {@code weft <args>} runs a proxy ({@code run}, {@code proxy}): {@link ProxyMain}. */
+  public static boolean isProxy(List<String> args) {
+    return !args.isEmpty()
+        && (args.get(0).equals("run") || args.get(0).equals("proxy"))
+        && !ProxyMain.asksForHelp(args.subList(1, args.size()));
   }
 
   /**
@@ -124,7 +255,7 @@ public record Distribution(String java, String classpath) {
    * #serverOptions}).
    */
   public List<String> weftServer(List<String> args) {
-    return weft(serverOptions(args), args);
+    return isProxy(args) ? proxy(serverOptions(args), args) : weft(serverOptions(args), args);
   }
 
   /**

@@ -92,6 +92,14 @@ public final class ProxyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    return run(spec.commandLine().getOut());
+  }
+
+  /**
+   * Runs the proxy with the options set on this object (by picocli, or by {@link ProxyArgs} in the
+   * proxy's own JVM, {@link ProxyMain}) until it stops.
+   */
+  int run(PrintWriter out) throws InterruptedException {
     if (!type.equals(NodeId.SIDECAR) && !type.equals(NodeId.ROUTER)) {
       throw new CliException("unknown proxy type \"" + type + "\"; expected sidecar or router");
     }
@@ -124,7 +132,6 @@ public final class ProxyCommand implements Callable<Integer> {
             appAddress == null ? ip : appAddress,
             named,
             serviceAccount);
-    PrintWriter out = spec.commandLine().getOut();
     Proxy proxy =
         start(state.resolve(), ps, xdsAddress, adminAddress, prometheusAddress, accessLog);
     Runtime.getRuntime()

@@ -1,6 +1,5 @@
 package dev.weft.cli.run;
 
-import dev.weft.cli.Weft;
 import dev.weft.cli.common.HostPort;
 import dev.weft.cli.common.KeyValues;
 import dev.weft.proxy.ProxyBootstrap;
@@ -57,7 +56,7 @@ public record ProxySpec(
     m.put(NodeMetadata.SERVICE_ACCOUNT, serviceAccount);
     m.put(NodeMetadata.INSTANCE_IPS, ip);
     m.put(NodeMetadata.WORKLOAD_NAME, name);
-    m.put(NodeMetadata.ISTIO_VERSION, Weft.version());
+    m.put(NodeMetadata.ISTIO_VERSION, dev.weft.cli.common.WeftVersion.current());
     m.put(NodeMetadata.WEFT_PORTS, KeyValues.formatPorts(ports));
     m.put(NodeMetadata.WEFT_APP_ADDRESS, appAddress);
     return m;

@@ -75,8 +75,14 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
 
   @Override
   public Integer call() throws InterruptedException {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
+    return run(spec.commandLine().getOut(), spec.commandLine().getErr());
+  }
+
+  /**
+   * Runs the workload with the options set on this object (by picocli, or by {@link ProxyArgs} in
+   * the proxy's own JVM, {@link ProxyMain}); returns the app's exit status.
+   */
+  int run(PrintWriter out, PrintWriter err) throws InterruptedException {
     // Both name files in the state directory and the mesh: the API's rule, before anything else.
     StateDir.requireLabel("--name", name);
     StateDir.requireLabel("--namespace", namespace);

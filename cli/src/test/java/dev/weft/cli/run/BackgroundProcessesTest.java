@@ -45,4 +45,34 @@ class BackgroundProcessesTest {
       other.destroyForcibly();
     }
   }
+
+  /**
+   * A proxy's JVM names every jar on its command line, so its main class comes after the first 4096
+   * bytes (where the JDK's ProcessHandle.Info stops): it is still found as a weft process and
+   * stopped.
+   */
+  @Test
+  void aWeftProcessWithALongCommandLineIsStillOne() throws Exception {
+    StateDir state = StateDir.of(tmp.resolve("state")).create();
+    String classpath = String.join(":", java.util.Collections.nCopies(400, "/weft/lib/a-jar.jar"));
+    Process proxy =
+        new ProcessBuilder(
+                "sh",
+                "-c",
+                "sleep 30 & wait",
+                "-cp",
+                classpath,
+                "dev.weft.cli.run.ProxyMain",
+                "proxy")
+            .start();
+    try {
+      BackgroundProcesses.writePid(state, "istio-ingressgateway", proxy.pid());
+      assertThat(BackgroundProcesses.running(state, "istio-ingressgateway")).isPresent();
+      assertThat(BackgroundProcesses.stopAll(state, Duration.ofSeconds(5)))
+          .containsExactly("istio-ingressgateway");
+      assertThat(proxy.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    } finally {
+      proxy.destroyForcibly();
+    }
+  }
 }

@@ -2,10 +2,12 @@ package dev.weft.cli.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DistributionTest {
   @Test
@@ -23,6 +25,121 @@ class DistributionTest {
         .containsSubsequence(Distribution.SIDECAR);
   }
 
+  /**
+   * Sidecars and the gateway run ProxyMain on the proxy's class path with the proxy's AOT cache;
+   * the control plane and help run the CLI.
+   */
+  @Test
+  void proxiesRunTheirOwnMainOnTheProxysClassPath() {
+    Distribution d = new Distribution("java", "all/*", "proxy.jar", "/d/weft-proxy.aot");
+    assertThat(d.weftServer(List.of("run", "--name", "a", "--", "true")))
+        .containsSubsequence(
+            "-XX:AOTCache=/d/weft-proxy.aot", "-cp", "proxy.jar", ProxyMain.class.getName(), "run");
+    assertThat(d.weftServer(List.of("proxy", "router", "--name", "gw")))
+        .containsSubsequence(Distribution.GATEWAY)
+        .containsSubsequence("-cp", "proxy.jar", ProxyMain.class.getName(), "proxy", "router");
+    assertThat(d.weftServer(List.of("control-plane")))
+        .containsSubsequence("-cp", "all/*", dev.weft.cli.Weft.class.getName())
+        .noneMatch(a -> a.startsWith("-XX:AOTCache"));
+    assertThat(d.weftServer(List.of("run", "--help")))
+        .containsSubsequence("-cp", "all/*", dev.weft.cli.Weft.class.getName());
+    assertThat(new Distribution("java", "cp").weftServer(List.of("run", "--name", "a")))
+        .noneMatch(a -> a.startsWith("-XX:AOTCache"));
+  }
+
+  /**
+   * The proxy's dependencies as the proxy's build lists them, each found in lib in the version the
+   * distribution resolved (which may differ from the proxy module's own resolution), then the
+   * distribution's own jars; nothing when a jar is missing.
+   */
+  @Test
+  void theProxysClassPathIsItsDependenciesInTheDistributionsVersions(@TempDir Path dist)
+      throws Exception {
+    Path lib = fakeDistribution(dist);
+    assertThat(Distribution.proxyClasspath(lib).orElseThrow().split(File.pathSeparator))
+        .containsExactly(
+            lib.resolve("guava-33.5.0-jre.jar").toString(),
+            lib.resolve("netty-codec-http-4.2.18.Final.jar").toString(),
+            lib.resolve("netty-tcnative-boringssl-static-2.0.84.Final-linux-x86_64.jar").toString(),
+            lib.resolve("weft-proxy-0.1.0-SNAPSHOT.jar").toString(),
+            lib.resolve("weft-cli-0.1.0-SNAPSHOT.jar").toString(),
+            lib.resolve("weft-api-0.1.0-SNAPSHOT.jar").toString());
+    Files.delete(lib.resolve("weft-api-0.1.0-SNAPSHOT.jar"));
+    assertThat(Distribution.proxyClasspath(lib)).isEmpty();
+    Files.delete(lib.resolve(Distribution.PROXY_DEPENDENCIES_FILE));
+    assertThat(Distribution.proxyClasspath(lib)).isEmpty();
+  }
+
+  /** A lib with jars of several artifacts and classifiers, and the proxy's dependency list. */
+  private static Path fakeDistribution(Path dist) throws Exception {
+    Path lib = Files.createDirectories(dist.resolve("lib"));
+    for (String jar :
+        List.of(
+            "guava-33.5.0-jre.jar",
+            "netty-codec-http-4.2.18.Final.jar",
+            "netty-codec-http2-4.2.18.Final.jar",
+            "netty-tcnative-boringssl-static-2.0.84.Final-linux-x86_64.jar",
+            "netty-tcnative-boringssl-static-2.0.84.Final-osx-x86_64.jar",
+            "picocli-4.7.7.jar",
+            "weft-proxy-0.1.0-SNAPSHOT.jar",
+            "weft-cli-0.1.0-SNAPSHOT.jar",
+            "weft-api-0.1.0-SNAPSHOT.jar",
+            "weft-controlplane-0.1.0-SNAPSHOT.jar")) {
+      Files.writeString(lib.resolve(jar), "");
+    }
+    Files.writeString(
+        lib.resolve(Distribution.PROXY_DEPENDENCIES_FILE),
+        """
+
+        The following files have been resolved:
+           com.google.guava:guava:jar:33.6.0-android:compile -- module com.google.common
+           io.netty:netty-codec-http:jar:4.2.18.Final:compile -- module io.netty.codec.http
+           io.netty:netty-tcnative-boringssl-static:jar:linux-x86_64:2.0.84.Final:compile
+
+        """);
+    return lib;
+  }
+
+  /**
+   * The launcher builds the same command line as Distribution: run with a stand-in java that prints
+   * its arguments (JAVA_HOME with a release file saying 25).
+   */
+  @Test
+  void theLauncherRunsTheSameProxyCommand(@TempDir Path dir) throws Exception {
+    Path launcher = Path.of("..", "weft").toAbsolutePath().normalize();
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(launcher));
+    Path lib = fakeDistribution(dir.resolve("dist"));
+    Files.writeString(lib.resolveSibling(Distribution.PROXY_AOT_CACHE), "");
+    Path home = Files.createDirectories(dir.resolve("jdk/bin"));
+    Files.writeString(home.resolveSibling("release"), "JAVA_VERSION=\"25.0.1\"\n");
+    Path java = home.resolve("java");
+    Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+    java.toFile().setExecutable(true);
+    ProcessBuilder pb =
+        new ProcessBuilder(launcher.toString(), "run", "--name", "a", "--", "true")
+            .redirectErrorStream(true);
+    pb.environment().put("JAVA_HOME", home.getParent().toString());
+    pb.environment().put("WEFT_LIB", lib.toString());
+    pb.environment().remove("WEFT_JAVA_OPTS");
+    pb.environment().remove("WEFT_SERVER_JVM");
+    Process p = pb.start();
+    List<String> args = new String(p.getInputStream().readAllBytes()).lines().toList();
+    assertThat(p.waitFor()).isZero();
+    assertThat(args)
+        .containsSubsequence(Distribution.SIDECAR)
+        .containsSubsequence(
+            Distribution.aotOptions(lib.resolveSibling(Distribution.PROXY_AOT_CACHE).toString()))
+        .containsSubsequence(
+            "-cp",
+            Distribution.proxyClasspath(lib).orElseThrow(),
+            ProxyMain.class.getName(),
+            "run",
+            "--name",
+            "a",
+            "--",
+            "true");
+  }
+
   /** The weft launcher starts the same commands itself: it must pass the same options. */
   @Test
   void theLauncherPassesTheSameOptions() throws Exception {
@@ -34,6 +151,7 @@ class DistributionTest {
     assertThat(script)
         .contains("sidecar_opts=(" + String.join(" ", Distribution.SIDECAR) + ")")
         .contains("gateway_opts=(" + String.join(" ", Distribution.GATEWAY) + ")")
-        .contains("control_plane_opts=(" + String.join(" ", Distribution.CONTROL_PLANE) + ")");
+        .contains("control_plane_opts=(" + String.join(" ", Distribution.CONTROL_PLANE) + ")")
+        .contains("proxy_jars=(" + String.join(" ", Distribution.PROXY_JARS) + ")");
   }
 }

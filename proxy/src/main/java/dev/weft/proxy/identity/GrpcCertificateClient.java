@@ -28,6 +28,26 @@ public final class GrpcCertificateClient implements CertificateClient, AutoClose
             .build();
   }
 
+  /**
+   * A client whose channel runs on the proxy's event loops ({@link
+   * dev.weft.proxy.xds.ControlPlaneChannels}); its calls block their caller (the identity agent's
+   * thread), which also runs their callbacks. A name resolution (rare: the address is resolved
+   * again only after a failure) runs on a short-lived thread of its own, never on an event loop.
+   */
+  public GrpcCertificateClient(
+      InetSocketAddress server,
+      ControlPlaneCredentials credentials,
+      dev.weft.proxy.net.Transport transport) {
+    this.credentials = credentials;
+    this.channel =
+        dev.weft.proxy.xds.ControlPlaneChannels.open(
+            server,
+            credentials,
+            transport,
+            Runnable::run,
+            r -> Thread.ofPlatform().name("weft-ca-resolve").daemon().start(r));
+  }
+
   @Override
   public List<String> createCertificate(String csrPem, Duration ttl) throws Exception {
     try {

@@ -205,7 +205,7 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
     }
     Issued next;
     try {
-      next = obtain(now);
+      next = obtain();
     } catch (Exception e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage();
       lastError = why;
@@ -260,7 +260,7 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
     }
   }
 
-  private Issued obtain(Instant now) throws Exception {
+  private Issued obtain() throws Exception {
     KeyPair key = newKey();
     List<String> pems = ca.createCertificate(csr(key), ttl);
     if (pems == null || pems.isEmpty()) {
@@ -299,7 +299,12 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
     while (path.size() > 1 && roots.contains(path.get(path.size() - 1))) {
       path.remove(path.size() - 1);
     }
-    verify(path, now);
+    // At the time the answer came, not when the request left: the CA stamps the certificate's
+    // notBefore with its own clock (whole seconds, RFC 5280 4.1.2.5) while the call is in flight,
+    // so
+    // a call that crosses a second boundary got a certificate that was not valid yet at its start
+    // (every cold start lost one backoff, about 500 ms, to that).
+    verify(path, clock.instant());
     Instant from = leaf.getNotBefore().toInstant();
     Instant to = leaf.getNotAfter().toInstant();
     Instant rotateAt = from.plus(Duration.between(from, to).dividedBy(2));

@@ -89,6 +89,7 @@ public final class XdsClient implements AutoCloseable {
   private final java.time.Duration endpointWarming;
   private final ProxyStats stats;
   private final ScheduledExecutorService executor;
+  private final dev.weft.proxy.net.Transport transport; // null: gRPC's own (tests)
   private ManagedChannel channel;
 
   // State owned by the executor.
@@ -140,6 +141,7 @@ public final class XdsClient implements AutoCloseable {
     this.clock = b.clock;
     this.endpointWarming = b.endpointWarming;
     this.stats = b.stats;
+    this.transport = b.transport;
     ScheduledThreadPoolExecutor ex =
         new ScheduledThreadPoolExecutor(
             1, r -> Thread.ofPlatform().name("weft-xds").daemon().unstarted(r));
@@ -156,20 +158,24 @@ public final class XdsClient implements AutoCloseable {
 
   /** Connects in the background. */
   public void start() {
-    var builder =
-        Grpc.newChannelBuilderForAddress(
-                server.getHostString(),
-                server.getPort(),
-                credentials == null
-                    ? InsecureChannelCredentials.create()
-                    : credentials.channelCredentials())
-            .keepAliveTime(30, TimeUnit.SECONDS);
-    if (credentials != null) {
-      // Verify the control plane's certificate by its name, whatever address we dial (Istio's
-      // proxies dial istiod.istio-system.svc:15012).
-      builder.overrideAuthority(credentials.authority());
+    if (transport != null) {
+      channel = ControlPlaneChannels.open(server, credentials, transport, executor);
+    } else {
+      var builder =
+          Grpc.newChannelBuilderForAddress(
+                  server.getHostString(),
+                  server.getPort(),
+                  credentials == null
+                      ? InsecureChannelCredentials.create()
+                      : credentials.channelCredentials())
+              .keepAliveTime(30, TimeUnit.SECONDS);
+      if (credentials != null) {
+        // Verify the control plane's certificate by its name, whatever address we dial (Istio's
+        // proxies dial istiod.istio-system.svc:15012).
+        builder.overrideAuthority(credentials.authority());
+      }
+      channel = builder.build();
     }
-    channel = builder.build();
     executor.execute(this::openStream);
   }
 
@@ -710,8 +716,18 @@ public final class XdsClient implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private java.time.Duration endpointWarming = DEFAULT_ENDPOINT_WARMING;
     private ProxyStats stats;
+    private dev.weft.proxy.net.Transport transport;
 
     private Builder() {}
+
+    /**
+     * The proxy's event loops, which the channel shares ({@link ControlPlaneChannels}); without
+     * them gRPC starts its own (tests).
+     */
+    public Builder transport(dev.weft.proxy.net.Transport transport) {
+      this.transport = transport;
+      return this;
+    }
 
     public Builder server(InetSocketAddress server) {
       this.server = server;

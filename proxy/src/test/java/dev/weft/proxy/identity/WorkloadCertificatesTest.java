@@ -73,6 +73,24 @@ class WorkloadCertificatesTest {
     return c;
   }
 
+  /**
+   * The CA stamps notBefore with its clock while the call is in flight: the certificate is checked
+   * at the time the answer came, so a call that crosses a second does not fail (and wait a
+   * backoff).
+   */
+  @Test
+  void aCertificateIssuedDuringTheCallIsAcceptedAtOnce() throws Exception {
+    CertificateClient slow =
+        (csr, ttl) -> {
+          clock.advance(Duration.ofMillis(1500)); // the round trip, across a second
+          Instant issued = clock.instant();
+          return ca.sign(csr, ID, issued, issued.plus(Duration.ofHours(24)));
+        };
+    WorkloadCertificates c = certs(slow);
+    assertThat(c.refreshIfDue()).isTrue();
+    assertThat(c.secret(SecretNames.DEFAULT)).isPresent();
+  }
+
   @Test
   void obtainsACertificateAndPublishesTheSdsSecrets() throws Exception {
     WorkloadCertificates c = certs(ca);

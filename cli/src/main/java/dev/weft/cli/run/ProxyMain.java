@@ -1,0 +1,88 @@
+package dev.weft.cli.run;
+
+import dev.weft.cli.common.CliException;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The main class of a sidecar's and the gateway's JVM: {@code weft run} (the sidecar and the
+ * supervisor of its app) and {@code weft proxy sidecar|router}, the same commands as {@link
+ * RunCommand} and {@link ProxyCommand} without the rest of the CLI. Its class path is the proxy's
+ * jars plus this module's and the API's name rules ({@link Distribution#proxyClasspath}), so the
+ * process loads the proxy and the few classes of the local runtime it needs (state directory,
+ * workload addresses, tokens, the app's supervision), never picocli, the control plane, YAML or the
+ * API model (issue #10). The {@code weft} launcher and {@link Distribution#weftServer} start it;
+ * help goes to the CLI. Exit status: the app's for {@code run}; 1 on an error, printed as {@code
+ * error: ...} as the CLI does.
+ */
+public final class ProxyMain {
+  private ProxyMain() {}
+
+  public static void main(String[] args) {
+    PrintWriter out = utf8(new FileOutputStream(FileDescriptor.out));
+    PrintWriter err = utf8(new FileOutputStream(FileDescriptor.err));
+    int status = run(Arrays.asList(args), out, err);
+    out.flush();
+    err.flush();
+    System.exit(status);
+  }
+
+  /** Runs {@code args} ({@code run ...} or {@code proxy ...}); returns the exit status. */
+  static int run(List<String> args, PrintWriter out, PrintWriter err) {
+    String command = args.isEmpty() ? "" : args.get(0);
+    List<String> rest = args.isEmpty() ? List.of() : args.subList(1, args.size());
+    try {
+      if (asksForHelp(rest)) {
+        out.println("The help of weft " + command + ": weft help " + command);
+        return 0;
+      }
+      return switch (command) {
+        case "run" -> ProxyArgs.run(rest).run(out, err);
+        case "proxy" -> ProxyArgs.proxy(rest).run(out);
+        default -> throw new ProxyArgs.ParseException("not a proxy command: '" + command + "'");
+      };
+    } catch (ProxyArgs.ParseException e) {
+      err.println("error: " + e.getMessage());
+      err.println("See 'weft " + command + " --help' for usage.");
+      return 1;
+    } catch (CliException e) {
+      err.println("error: " + e.getMessage());
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err.println("error: interrupted");
+      return 1;
+    } catch (RuntimeException e) {
+      err.println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+      if (System.getenv("WEFT_DEBUG") != null) {
+        e.printStackTrace(err);
+      }
+      return 1;
+    } finally {
+      out.flush();
+      err.flush();
+    }
+  }
+
+  /** Whether {@code -h} or {@code --help} comes before {@code --} (the launcher sends those on). */
+  static boolean asksForHelp(List<String> args) {
+    for (String a : args) {
+      if (a.equals("--")) {
+        return false;
+      }
+      if (a.equals("-h") || a.equals("--help")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static PrintWriter utf8(FileOutputStream stream) {
+    return new PrintWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), true);
+  }
+}
