@@ -343,6 +343,7 @@ public final class AdsService
                   + nack.message());
         }
         state.nack = nack;
+        state.sentEncoded = null; // what it holds is uncertain: the next EDS is sent whole
         // The same version is not sent again; the next change is, whatever it is. New names in a
         // NACK are a new subscription: answer it (with other content, so not the rejected one).
         if (state.subscribe(type, request.getResourceNamesList(), subscriptionNames)) {
@@ -518,14 +519,23 @@ public final class AdsService
     }
     String version = hash.substring(0, 16);
     String nonce = Long.toString(++conn.nonces);
+    EncodedResources sent = encoded;
+    if (!force && type.equals(TypeUrls.ENDPOINT) && state.sentEncoded != null) {
+      // Istio's incremental EDS: a push carries only the ClusterLoadAssignments that changed since
+      // what this stream holds (computed once per pair of lists, shared by the streams that hold
+      // the same), so a registration costs every proxy a few hundred bytes, not its whole EDS.
+      EncodedResources before = state.sentEncoded;
+      sent = context.resources().derived(before, encoded, () -> encoded.changedSince(before));
+    }
     try {
-      conn.out.onNext(encoded.response(type, version, nonce));
+      conn.out.onNext(sent.response(type, version, nonce));
     } catch (RuntimeException e) {
       logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
       close(conn, false);
       return;
     }
     state.sentHash = hash;
+    state.sentEncoded = type.equals(TypeUrls.ENDPOINT) ? encoded : null;
     state.sentVersion = version;
     state.sentNonce = nonce;
     state.sentGeneration = context.config().version();
@@ -676,6 +686,10 @@ public final class AdsService
     boolean wildcard;
     Set<String> names = Set.of();
     String sentHash;
+
+    /** The EDS resources last sent, whole (shared with the streams sent the same). */
+    EncodedResources sentEncoded;
+
     String sentVersion = "";
     String sentNonce = "";
     long sentGeneration;
@@ -696,10 +710,13 @@ public final class AdsService
       boolean wild =
           (requested.isEmpty() && (type.equals(TypeUrls.LISTENER) || type.equals(TypeUrls.CLUSTER)))
               || requested.contains("*");
-      Set<String> next = wild ? Set.of() : shared.of(requested);
+      Set<String> next = wild ? Set.of() : shared.of(requested, names);
       boolean changed = wild != wildcard || !next.equals(names);
       wildcard = wild;
       names = next;
+      if (changed) {
+        sentEncoded = null; // a new subscription is answered whole
+      }
       return changed;
     }
   }
