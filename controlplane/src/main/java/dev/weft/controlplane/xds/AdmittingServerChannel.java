@@ -12,11 +12,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The xDS server's listening socket, accepting a connection only when {@link ConnectionAdmission}
  * admits one. While it may not, it stops accepting (no {@code OP_ACCEPT} interest): the connections
- * wait, established, in the kernel's listen queue ({@code SO_BACKLOG}, the kernel's {@code
- * somaxconn}), where no timer of the server runs, and are accepted in arrival order when a token
- * and a handshake slot are free. Each accepted connection holds its slot until its TLS handshake
- * ends (its {@link SslHandler}'s handshake future) or it closes; a connection without TLS holds it
- * until its first bytes are read.
+ * wait in the kernel, where no timer of the server runs, established in the short listen queue
+ * ({@link ConnectionAdmission#listenBacklog}) or, beyond it, as SYNs their clients send again, and
+ * are accepted in arrival order when a token and a handshake slot are free. Each accepted
+ * connection holds its slot until its TLS handshake ends (its {@link SslHandler}'s handshake
+ * future) or it closes; a connection without TLS holds it until its first bytes are read.
  *
  * <p>Runs on its event loop (Netty's accept loop); the admission's slot listener wakes it from
  * another thread through that loop.

@@ -28,12 +28,14 @@ public final class ConnectionAdmission {
   private final double ratePerSecond;
   private final double burst;
   private final int maxHandshakes;
+  private final int listenBacklog;
   private final LongSupplier nanoClock;
 
   // Guarded by this.
   private double tokens;
   private long refilledAt;
   private int handshaking;
+  private int peakHandshaking;
   private boolean slotWanted;
   private long admitted;
   private Runnable slotListener = () -> {};
@@ -42,6 +44,7 @@ public final class ConnectionAdmission {
     this.ratePerSecond = b.ratePerSecond;
     this.burst = b.burst;
     this.maxHandshakes = b.maxHandshakes;
+    this.listenBacklog = b.listenBacklog;
     this.nanoClock = b.nanoClock;
     this.tokens = burst;
     this.refilledAt = nanoClock.getAsLong();
@@ -55,7 +58,8 @@ public final class ConnectionAdmission {
   /**
    * A builder with the defaults: 200 connections a second with a burst of 200 (2000 proxies within
    * 10 s, the issue's sync target; Istio's default, {@code min(15 + 5 × cores, 100)}, would take 80
-   * s on 2 cores), and 4 handshakes per core at once.
+   * s on 2 cores), 16 handshakes per core at once (a handshake on a loaded machine waits for CPU
+   * more than it uses it, so fewer would leave the queue waiting), a listen queue of 128.
    */
   public static Builder builder() {
     return new Builder();
@@ -79,6 +83,7 @@ public final class ConnectionAdmission {
       }
       tokens -= 1;
       handshaking++;
+      peakHandshaking = Math.max(peakHandshaking, handshaking);
       admitted++;
       return 0;
     }
@@ -124,6 +129,22 @@ public final class ConnectionAdmission {
     return handshaking;
   }
 
+  /**
+   * How many established connections may wait in the kernel's listen queue ({@code SO_BACKLOG}).
+   * Kept short on purpose: a gRPC-Java client (Weft's proxy) starts a 10 s TLS handshake timer as
+   * soon as its TCP connection is established, so a connection must not wait there long. The kernel
+   * drops the SYNs of connections beyond it and their clients send them again (TCP's own backoff:
+   * 1, 2, 4, 8 s), which no TLS timer counts.
+   */
+  public int listenBacklog() {
+    return listenBacklog;
+  }
+
+  /** The most admitted connections that were in their handshake at once. */
+  public synchronized int peakHandshaking() {
+    return peakHandshaking;
+  }
+
   /** How many connections were admitted so far. */
   public synchronized long admitted() {
     return admitted;
@@ -142,7 +163,8 @@ public final class ConnectionAdmission {
   public static final class Builder {
     private double ratePerSecond = 200;
     private double burst = 200;
-    private int maxHandshakes = 4 * Runtime.getRuntime().availableProcessors();
+    private int maxHandshakes = 16 * Runtime.getRuntime().availableProcessors();
+    private int listenBacklog = 128;
     private LongSupplier nanoClock = System::nanoTime;
 
     private Builder() {}
@@ -163,6 +185,15 @@ public final class ConnectionAdmission {
         throw new IllegalArgumentException("maxHandshakes must be at least 1");
       }
       this.maxHandshakes = max;
+      return this;
+    }
+
+    /** The listen queue's length ({@link ConnectionAdmission#listenBacklog}). */
+    public Builder listenBacklog(int backlog) {
+      if (backlog < 1) {
+        throw new IllegalArgumentException("listenBacklog must be at least 1");
+      }
+      this.listenBacklog = backlog;
       return this;
     }
 

@@ -76,8 +76,8 @@ public final class XdsServer implements AutoCloseable {
     b.channelFactory(() -> new AdmittingServerChannel(admission))
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
-        // The kernel's listen queue is where a storm waits (Linux caps it at somaxconn).
-        .withOption(ChannelOption.SO_BACKLOG, 4096);
+        // Short: see ConnectionAdmission.listenBacklog (Linux caps it at somaxconn).
+        .withOption(ChannelOption.SO_BACKLOG, admission.listenBacklog());
     try {
       return start(b, address, List.of(boss, workers));
     } catch (IOException | RuntimeException e) {
