@@ -58,8 +58,9 @@ public final class ConnectionAdmission {
   /**
    * A builder with the defaults: 200 connections a second with a burst of 200 (2000 proxies within
    * 10 s, the issue's sync target; Istio's default, {@code min(15 + 5 × cores, 100)}, would take 80
-   * s on 2 cores), 16 handshakes per core at once (a handshake on a loaded machine waits for CPU
-   * more than it uses it, so fewer would leave the queue waiting), a listen queue of 128.
+   * s on 2 cores), 64 handshakes per core at once (a handshake on a loaded machine waits for CPU
+   * more than it uses it: fewer would leave the queue waiting while the cores idle), and a listen
+   * queue of 4096 (Linux caps it at {@code net.core.somaxconn}).
    */
   public static Builder builder() {
     return new Builder();
@@ -131,10 +132,11 @@ public final class ConnectionAdmission {
 
   /**
    * How many established connections may wait in the kernel's listen queue ({@code SO_BACKLOG}).
-   * Kept short on purpose: a gRPC-Java client (Weft's proxy) starts a 10 s TLS handshake timer as
-   * soon as its TCP connection is established, so a connection must not wait there long. The kernel
-   * drops the SYNs of connections beyond it and their clients send them again (TCP's own backoff:
-   * 1, 2, 4, 8 s), which no TLS timer counts.
+   * This is where a connect storm queues. Envoy has no TLS handshake timeout, so its connections
+   * wait there as long as they must; a gRPC-Java client (10 s from its TCP connect, not
+   * configurable) fails when the queue is longer than the server handshakes in 10 s, and retries
+   * after its backoff. A shorter queue makes the kernel drop the SYNs beyond it instead (their
+   * clients resend them, 1, 2, 4, 8 s apart), which no TLS timer counts but a connect timeout does.
    */
   public int listenBacklog() {
     return listenBacklog;
@@ -163,8 +165,8 @@ public final class ConnectionAdmission {
   public static final class Builder {
     private double ratePerSecond = 200;
     private double burst = 200;
-    private int maxHandshakes = 16 * Runtime.getRuntime().availableProcessors();
-    private int listenBacklog = 128;
+    private int maxHandshakes = 64 * Runtime.getRuntime().availableProcessors();
+    private int listenBacklog = 4096;
     private LongSupplier nanoClock = System::nanoTime;
 
     private Builder() {}

@@ -447,11 +447,12 @@ public final class XdsScaleBenchmark {
               .start();
       String out = new String(p.getInputStream().readAllBytes());
       p.waitFor(60, TimeUnit.SECONDS);
-      // G1 prints one " garbage-first heap   total NK, used NK" line; the serial collector one
+      // G1 prints one " garbage-first heap   total [reserved NK, committed] NK, used NK" line; the
+      // serial collector one
       // line per generation ("DefNew     total NK, used NK", "Tenured    total NK, used NK"; older
       // JDKs "def new generation", "tenured generation"): their sum. Metaspace has no "total".
       long usedKb = -1;
-      java.util.regex.Pattern used = java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K");
+      java.util.regex.Pattern used = java.util.regex.Pattern.compile("total .*used (\\d+)K");
       for (String line : out.split("\n")) {
         java.util.regex.Matcher m = used.matcher(line);
         if (!line.contains("Metaspace") && !line.contains("class space") && m.find()) {
@@ -505,6 +506,8 @@ public final class XdsScaleBenchmark {
     private final EventLoopGroup group;
     private int attempt;
 
+    static final boolean ENVOY_TLS = !"0".equals(System.getenv("ENVOY_TLS"));
+
     private static final java.util.concurrent.ExecutorService PARSERS =
         java.util.concurrent.Executors.newFixedThreadPool(
             4,
@@ -554,19 +557,23 @@ public final class XdsScaleBenchmark {
                       .putFields(NodeMetadata.WEFT_PORTS, str("http:9898"))
                       .putFields(NodeMetadata.WEFT_APP_ADDRESS, str(app)))
               .build();
-      channel =
+      NettyChannelBuilder builder =
           NettyChannelBuilder.forAddress(xds)
               .eventLoopGroup(group)
               .channelType(NioSocketChannel.class)
               // Responses are parsed on a pool, not on the event loops: 2000 real sidecars do not
               // share two threads, and a loop busy parsing CDS would stall other handshakes.
               .executor(PARSERS)
-              .sslContext(tls)
               // The control plane's certificate names istiod.istio-system.svc, as a sidecar
               // expects whatever address it dials.
               .overrideAuthority(SecretNames.CONTROL_PLANE_SAN)
               .intercept(MetadataUtils.newAttachHeadersInterceptor(bearer(workloadToken)))
-              .maxInboundMessageSize(256 << 20)
+              .maxInboundMessageSize(256 << 20);
+      // TLS without a handshake timeout, as Envoy (ENVOY_TLS=0: gRPC-Java's, 10 s).
+      channel =
+          (ENVOY_TLS
+                  ? EnvoyLikeTls.apply(builder, tls, SecretNames.CONTROL_PLANE_SAN)
+                  : builder.sslContext(tls))
               .build();
     }
 
