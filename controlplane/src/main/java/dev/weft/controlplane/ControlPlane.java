@@ -395,6 +395,9 @@ public final class ControlPlane implements AutoCloseable {
     if (executor != null) {
       executor.shutdownNow();
     }
+    if (ads != null) {
+      ads.close();
+    }
     if (store != null) {
       store.close();
     }
