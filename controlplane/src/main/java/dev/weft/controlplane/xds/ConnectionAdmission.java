@@ -58,9 +58,9 @@ public final class ConnectionAdmission {
   /**
    * A builder with the defaults: 200 connections a second with a burst of 200 (2000 proxies within
    * 10 s, the issue's sync target; Istio's default, {@code min(15 + 5 × cores, 100)}, would take 80
-   * s on 2 cores), 64 handshakes per core at once (a handshake on a loaded machine waits for CPU
-   * more than it uses it: fewer would leave the queue waiting while the cores idle), and a listen
-   * queue of 4096 (Linux caps it at {@code net.core.somaxconn}).
+   * s on 2 cores), 16 handshakes per core at once (they bound the server's handshake work; on a
+   * loaded machine 64 per core did no better: docs/benchmarks.md), and a listen queue of 4096
+   * (Linux caps it at {@code net.core.somaxconn}).
    */
   public static Builder builder() {
     return new Builder();
@@ -165,7 +165,7 @@ public final class ConnectionAdmission {
   public static final class Builder {
     private double ratePerSecond = 200;
     private double burst = 200;
-    private int maxHandshakes = 64 * Runtime.getRuntime().availableProcessors();
+    private int maxHandshakes = 16 * Runtime.getRuntime().availableProcessors();
     private int listenBacklog = 4096;
     private LongSupplier nanoClock = System::nanoTime;
 
