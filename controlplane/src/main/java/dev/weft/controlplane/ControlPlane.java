@@ -16,6 +16,7 @@ import dev.weft.controlplane.push.PushController;
 import dev.weft.controlplane.registry.WorkloadRegistry;
 import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.xds.AdsService;
+import dev.weft.controlplane.xds.ConnectionAdmission;
 import dev.weft.controlplane.xds.ProxyStatus;
 import dev.weft.controlplane.xds.ProxylessAdsService;
 import dev.weft.controlplane.xds.SyncReport;
@@ -94,6 +95,7 @@ public final class ControlPlane implements AutoCloseable {
   private final Duration scrapeInterval;
   private final Duration dashboardWindow;
   private final java.net.URI prometheusUrl;
+  private final ConnectionAdmission admission;
 
   private ScheduledExecutorService executor;
   private Dashboard dashboard;
@@ -125,6 +127,7 @@ public final class ControlPlane implements AutoCloseable {
     this.dashboardWindow = b.dashboardWindow;
     this.prometheusUrl = b.prometheusUrl;
     this.meshConfig = b.meshConfig;
+    this.admission = b.admission != null ? b.admission : ConnectionAdmission.defaults();
   }
 
   /**
@@ -164,6 +167,7 @@ public final class ControlPlane implements AutoCloseable {
       // Before serving: the workloads of the previous control plane stay endpoints until their
       // proxies reconnect (or their grace period ends), whoever reconnects first.
       registry = WorkloadRegistry.open(stateDir.resolve(REGISTRY_FILE), clock, workloadGracePeriod);
+      registry.coalesceWrites(task -> exec.schedule(task, 1, TimeUnit.SECONDS));
       scheduleExpiry(registry.nextExpiry());
       PushController push =
           new PushController(
@@ -194,7 +198,8 @@ public final class ControlPlane implements AutoCloseable {
               requestedXds,
               new ServingKeyManager(ca, SERVING_NAMES, certificateTtl, clock),
               new CallerAuthenticator(tokens),
-              List.of(ads.bindService(), new CaService(ca).definition()));
+              List.of(ads.bindService(), new CaService(ca).definition()),
+              admission);
       if (requestedGrpcXds != null) {
         grpcXds =
             XdsServer.startLoopbackPlaintext(
@@ -390,6 +395,9 @@ public final class ControlPlane implements AutoCloseable {
     if (executor != null) {
       executor.shutdownNow();
     }
+    if (ads != null) {
+      ads.close();
+    }
     if (store != null) {
       store.close();
     }
@@ -520,6 +528,16 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private dev.weft.controlplane.mesh.MeshConfig meshConfig;
+    private ConnectionAdmission admission;
+
+    /**
+     * How new xDS connections are admitted (rate and concurrent TLS handshakes; {@link
+     * ConnectionAdmission}). Default {@link ConnectionAdmission#defaults()}.
+     */
+    public Builder connectionAdmission(ConnectionAdmission admission) {
+      this.admission = Objects.requireNonNull(admission, "admission");
+      return this;
+    }
 
     /**
      * The mesh config; by default the state directory's {@code mesh.yaml} (Istio's defaults when it

@@ -92,14 +92,16 @@ public record Distribution(
 
   /**
    * JVM options of the control plane: a small heap while idle that may grow to a large mesh's
-   * (docs/benchmarks.md: 2000 proxies and 1000 Services hold under 100 MB live), given back after a
-   * burst (serial collector, heap shrunk to 30% free after each full collection).
+   * (docs/benchmarks.md: 2000 proxies and 1000 Services hold about 100 MB live after a full
+   * collection), capped at 256 MB so that the process stays within 512 MB at that scale (the heap
+   * grows to its ceiling while the proxies sync, whatever the ceiling), given back after a burst
+   * (serial collector, heap shrunk to 30% free after each full collection).
    */
   public static final List<String> CONTROL_PLANE =
       List.of(
           "-XX:+UseSerialGC",
           "-Xms32m",
-          "-Xmx1g",
+          "-Xmx256m",
           "-XX:+UseCompactObjectHeaders",
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10");

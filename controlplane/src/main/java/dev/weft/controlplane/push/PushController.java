@@ -20,7 +20,12 @@ public final class PushController {
 
   private final ConfigStore store;
   private final WorkloadRegistry registry;
+
+  /** Istio's {@code PILOT_DEBOUNCE_MAX}: the longest a registration waits in a storm. */
+  static final Duration REGISTRATION_MAX_DELAY = Duration.ofSeconds(10);
+
   private final Debouncer debouncer;
+  private final Debouncer registrations;
   private final List<Consumer<PushContext>> listeners = new CopyOnWriteArrayList<>();
   private final MeshConfig mesh;
   private volatile PushContext current;
@@ -54,9 +59,21 @@ public final class PushController {
     this.registry = registry;
     Duration max = debounce.multipliedBy(10);
     this.debouncer = new Debouncer(clock, debounce, max, scheduler, this::rebuild);
+    // Registrations wait as long as Istio's debounce lets any change wait (PILOT_DEBOUNCE_MAX,
+    // 10 s): in a connect storm, proxies keep registering for as long as it lasts, and each push
+    // regenerates (and compares) every connected proxy's endpoints and, when a Service gets its
+    // first workload's service account, its clusters. The quiet period is the same, so a single
+    // registration is pushed as fast as a config change.
+    this.registrations =
+        new Debouncer(
+            clock,
+            debounce,
+            max.compareTo(REGISTRATION_MAX_DELAY) > 0 ? max : REGISTRATION_MAX_DELAY,
+            scheduler,
+            this::rebuild);
     this.current = PushContext.build(0, store.snapshot(), registry.workloads(), mesh);
     store.addListener(s -> debouncer.trigger());
-    registry.addListener(debouncer::trigger);
+    registry.addListener(registrations::trigger);
   }
 
   /** The mesh config every push context is built under. */

@@ -83,6 +83,10 @@ public final class ResourceCache {
               .setTypeUrl(TYPE_URL_PREFIX + resource.getDescriptorForType().getFullName())
               .setValue(UnsafeByteOperations.unsafeWrap(bytes)) // never written again
               .build();
+      // Memoized once here, for the thousands of responses that carry this Any: its type URL's
+      // UTF-8 bytes (else encoded again on every write) and its size.
+      any.getTypeUrlBytes();
+      any.getSerializedSize();
       return new Encoded(any, digest);
     } catch (IOException | NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

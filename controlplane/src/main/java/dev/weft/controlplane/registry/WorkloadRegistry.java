@@ -49,6 +49,8 @@ public final class WorkloadRegistry {
   private final Map<Long, Workload> byStream = new TreeMap<>();
   private final Map<String, Restored> restored = new TreeMap<>();
   private boolean persisting;
+  private java.util.concurrent.Executor writeLater;
+  private boolean writeScheduled;
 
   /** A workload of the previous control plane whose proxy has not reconnected yet. */
   private record Restored(Workload workload, Instant lastSeen, Instant deadline) {}
@@ -202,9 +204,21 @@ public final class WorkloadRegistry {
    */
   public synchronized void close() {
     if (persisting) {
-      persist();
+      write();
       persisting = false;
     }
+  }
+
+  /**
+   * Coalesces the file's writes from now on: a change schedules one write on {@code later} (which
+   * runs it after a delay of its choosing, a second in the control plane), and the changes until
+   * that write runs are written with it. In a connect storm (2000 proxies registering) the file is
+   * so rewritten once a second, not once per proxy with every workload each time (quadratic). A
+   * control plane killed before the write loses only those last changes: their proxies reconnect
+   * and register again. {@link #close} writes at once.
+   */
+  public synchronized void coalesceWrites(java.util.concurrent.Executor later) {
+    this.writeLater = Objects.requireNonNull(later, "later");
   }
 
   /** Stops writing the file, leaving it as it is. Idempotent. */
@@ -212,11 +226,28 @@ public final class WorkloadRegistry {
     persisting = false;
   }
 
-  /** Rewrites the file: connected workloads (seen now) and restored ones (as last seen). */
+  /** Has the file rewritten: now, or by the coalesced write when there is one. Holds the lock. */
   private void persist() {
     if (!persisting) {
       return;
     }
+    if (writeLater == null) {
+      write();
+    } else if (!writeScheduled) {
+      writeScheduled = true;
+      writeLater.execute(this::scheduledWrite);
+    }
+  }
+
+  private synchronized void scheduledWrite() {
+    writeScheduled = false;
+    if (persisting) {
+      write();
+    }
+  }
+
+  /** Rewrites the file: connected workloads (seen now) and restored ones (as last seen). */
+  private void write() {
     Instant now = clock.instant();
     Map<String, RegistryFile.Entry> entries = new TreeMap<>();
     for (Map.Entry<String, Restored> e : restored.entrySet()) {

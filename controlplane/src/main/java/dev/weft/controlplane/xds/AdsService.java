@@ -63,8 +63,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * the identity it proved.
  *
  * <p>Every stream's state lives on one serializing executor (the control plane's); gRPC callbacks
- * only enqueue work there. The proxy's workload is registered when its stream starts and removed
- * when it ends.
+ * only enqueue work there. The responses it decides on are serialised and handed to gRPC by a
+ * {@link StreamWriter} per stream, on a pool of one thread per core. The proxy's workload is
+ * registered when its stream starts and removed when it ends.
  */
 public final class AdsService
     extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
@@ -93,7 +94,23 @@ public final class AdsService
   /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
   private final List<Waiter> waiters = new ArrayList<>();
 
+  /** Serialises responses to the streams, one core each ({@link StreamWriter}). */
+  private final java.util.concurrent.ExecutorService writers;
+
   public AdsService(Executor executor, PushController push, WorkloadRegistry registry) {
+    this.writers =
+        java.util.concurrent.Executors.newFixedThreadPool(
+            Runtime.getRuntime().availableProcessors(),
+            new java.util.concurrent.ThreadFactory() {
+              private final AtomicLong n = new AtomicLong();
+
+              @Override
+              public Thread newThread(Runnable r) {
+                Thread t = new Thread(r, "weft-xds-push-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              }
+            });
     this.executor = executor;
     this.push = push;
     this.registry = registry;
@@ -238,6 +255,17 @@ public final class AdsService
       StreamObserver<DiscoveryResponse> responses) {
     Connection conn =
         new Connection(streamIds.incrementAndGet(), responses, CallerAuthenticator.CALLER.get());
+    conn.writer =
+        new StreamWriter<>(
+            responses,
+            writers,
+            () -> executor.execute(() -> onReady(conn)),
+            e ->
+                executor.execute(
+                    () -> {
+                      logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
+                      closeAndCheck(conn, false);
+                    }));
     if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
       call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
       call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
@@ -343,6 +371,7 @@ public final class AdsService
                   + nack.message());
         }
         state.nack = nack;
+        state.sentEncoded = null; // what it holds is uncertain: the next EDS is sent whole
         // The same version is not sent again; the next change is, whatever it is. New names in a
         // NACK are a new subscription: answer it (with other content, so not the rejected one).
         if (state.subscribe(type, request.getResourceNamesList(), subscriptionNames)) {
@@ -518,14 +547,23 @@ public final class AdsService
     }
     String version = hash.substring(0, 16);
     String nonce = Long.toString(++conn.nonces);
+    EncodedResources sent = encoded;
+    if (!force && type.equals(TypeUrls.ENDPOINT) && state.sentEncoded != null) {
+      // Istio's incremental EDS: a push carries only the ClusterLoadAssignments that changed since
+      // what this stream holds (computed once per pair of lists, shared by the streams that hold
+      // the same), so a registration costs every proxy a few hundred bytes, not its whole EDS.
+      EncodedResources before = state.sentEncoded;
+      sent = context.resources().derived(before, encoded, () -> encoded.changedSince(before));
+    }
     try {
-      conn.out.onNext(encoded.response(type, version, nonce));
+      conn.writer.write(sent.response(type, version, nonce));
     } catch (RuntimeException e) {
       logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
       close(conn, false);
       return;
     }
     state.sentHash = hash;
+    state.sentEncoded = type.equals(TypeUrls.ENDPOINT) ? encoded : null;
     state.sentVersion = version;
     state.sentNonce = nonce;
     state.sentGeneration = context.config().version();
@@ -545,11 +583,7 @@ public final class AdsService
 
   private void fail(Connection conn, Status status) {
     logger.log(Level.WARNING, "closing xDS stream " + conn.id + ": " + status.getDescription());
-    try {
-      conn.out.onError(status.asRuntimeException());
-    } catch (RuntimeException e) {
-      // already closed
-    }
+    conn.writer.error(status.asRuntimeException());
     close(conn, false);
   }
 
@@ -568,11 +602,7 @@ public final class AdsService
       flush(c);
     }
     if (complete) {
-      try {
-        conn.out.onCompleted();
-      } catch (RuntimeException e) {
-        // already closed
-      }
+      conn.writer.complete();
     }
     registry.unregister(conn.id);
     if (conn.proxy != null) {
@@ -637,10 +667,16 @@ public final class AdsService
     return node.getUserAgentVersion();
   }
 
+  /** Stops the threads that write to the streams. */
+  public void close() {
+    writers.shutdownNow();
+  }
+
   /** One ADS stream. Owned by the executor. */
   private static final class Connection {
     final long id;
     final StreamObserver<DiscoveryResponse> out;
+    StreamWriter<DiscoveryResponse> writer;
     final WorkloadIdentity caller;
     final Map<String, TypeState> types = new LinkedHashMap<>();
     Proxy proxy;
@@ -662,9 +698,12 @@ public final class AdsService
       this.caller = caller;
     }
 
-    /** Whether gRPC's flow control lets more be sent without queueing it in memory. */
+    /**
+     * Whether nothing of this stream waits to be serialised and gRPC's flow control lets more be
+     * sent without queueing it in memory.
+     */
     boolean ready() {
-      return !(out instanceof ServerCallStreamObserver<DiscoveryResponse> call) || call.isReady();
+      return writer.ready();
     }
   }
 
@@ -676,6 +715,10 @@ public final class AdsService
     boolean wildcard;
     Set<String> names = Set.of();
     String sentHash;
+
+    /** The EDS resources last sent, whole (shared with the streams sent the same). */
+    EncodedResources sentEncoded;
+
     String sentVersion = "";
     String sentNonce = "";
     long sentGeneration;
@@ -696,10 +739,13 @@ public final class AdsService
       boolean wild =
           (requested.isEmpty() && (type.equals(TypeUrls.LISTENER) || type.equals(TypeUrls.CLUSTER)))
               || requested.contains("*");
-      Set<String> next = wild ? Set.of() : shared.of(requested);
+      Set<String> next = wild ? Set.of() : shared.of(requested, names);
       boolean changed = wild != wildcard || !next.equals(names);
       wildcard = wild;
       names = next;
+      if (changed) {
+        sentEncoded = null; // a new subscription is answered whole
+      }
       return changed;
     }
   }

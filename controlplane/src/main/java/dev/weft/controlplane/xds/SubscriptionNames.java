@@ -27,8 +27,19 @@ final class SubscriptionNames {
 
   /** The set of {@code names} (duplicates dropped), shared with every equal set asked for. */
   Set<String> of(List<String> names) {
+    return of(names, Set.of());
+  }
+
+  /**
+   * As {@link #of(List)}, answering {@code current} itself when {@code names} are its names: an ACK
+   * repeats a stream's subscription, thousands of names, and is checked without a new set.
+   */
+  Set<String> of(List<String> names, Set<String> current) {
     if (names.isEmpty()) {
       return Set.of();
+    }
+    if (names.size() == current.size() && current.containsAll(names)) {
+      return current;
     }
     Set<String> set = Set.copyOf(names);
     Set<String> prev = canonical.putIfAbsent(set, set);

@@ -6,9 +6,15 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.KeyManager;
 
 /**
@@ -20,10 +26,12 @@ import javax.net.ssl.KeyManager;
 public final class XdsServer implements AutoCloseable {
   private final Server server;
   private final InetSocketAddress address;
+  private final List<EventLoopGroup> groups;
 
-  private XdsServer(Server server, InetSocketAddress address) {
+  private XdsServer(Server server, InetSocketAddress address, List<EventLoopGroup> groups) {
     this.server = server;
     this.address = address;
+    this.groups = groups;
   }
 
   /**
@@ -36,7 +44,24 @@ public final class XdsServer implements AutoCloseable {
       InetSocketAddress address,
       KeyManager serverKey,
       ServerInterceptor authenticator,
-      java.util.List<ServerServiceDefinition> services)
+      List<ServerServiceDefinition> services)
+      throws IOException {
+    return startSecure(address, serverKey, authenticator, services, ConnectionAdmission.defaults());
+  }
+
+  /**
+   * As {@link #startSecure(InetSocketAddress, KeyManager, ServerInterceptor, List)}, accepting new
+   * connections only as {@code admission} admits them ({@link AdmittingServerChannel}): a connect
+   * storm waits in the listen queue and is handshaken at a bounded rate and concurrency, never
+   * timed out by the server while it waits. Accepting runs on one thread, the connections on one
+   * event loop per core.
+   */
+  public static XdsServer startSecure(
+      InetSocketAddress address,
+      KeyManager serverKey,
+      ServerInterceptor authenticator,
+      List<ServerServiceDefinition> services,
+      ConnectionAdmission admission)
       throws IOException {
     NettyServerBuilder b =
         NettyServerBuilder.forAddress(
@@ -44,7 +69,31 @@ public final class XdsServer implements AutoCloseable {
     for (ServerServiceDefinition s : services) {
       b.addService(ServerInterceptors.intercept(s, authenticator));
     }
-    return start(b, address);
+    EventLoopGroup boss = new NioEventLoopGroup(1, daemonThreads("weft-xds-accept"));
+    EventLoopGroup workers =
+        new NioEventLoopGroup(
+            Math.max(2, Runtime.getRuntime().availableProcessors()), daemonThreads("weft-xds-io"));
+    b.channelFactory(() -> new AdmittingServerChannel(admission))
+        .bossEventLoopGroup(boss)
+        .workerEventLoopGroup(workers)
+        // Short: see ConnectionAdmission.listenBacklog (Linux caps it at somaxconn).
+        .withOption(ChannelOption.SO_BACKLOG, admission.listenBacklog());
+    try {
+      return start(b, address, List.of(boss, workers));
+    } catch (IOException | RuntimeException e) {
+      boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /**
@@ -63,10 +112,11 @@ public final class XdsServer implements AutoCloseable {
     NettyServerBuilder b =
         NettyServerBuilder.forAddress(address, io.grpc.InsecureServerCredentials.create())
             .addService(service);
-    return start(b, address);
+    return start(b, address, List.of());
   }
 
-  private static XdsServer start(NettyServerBuilder builder, InetSocketAddress address)
+  private static XdsServer start(
+      NettyServerBuilder builder, InetSocketAddress address, List<EventLoopGroup> groups)
       throws IOException {
     Server server =
         builder
@@ -93,7 +143,7 @@ public final class XdsServer implements AutoCloseable {
         && server.getListenSockets().get(0) instanceof InetSocketAddress a) {
       bound = new InetSocketAddress(address.getAddress(), a.getPort());
     }
-    return new XdsServer(server, bound);
+    return new XdsServer(server, bound, groups);
   }
 
   static String rootMessage(Throwable t) {
@@ -116,6 +166,9 @@ public final class XdsServer implements AutoCloseable {
       server.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    for (EventLoopGroup g : groups) {
+      g.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
   }
 }

@@ -86,8 +86,17 @@ public final class XdsScaleBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(900);
 
-  /** EDS version → number of lb endpoints in it (parsed once per distinct version). */
-  private static final Map<String, Integer> endpointCounts = new ConcurrentHashMap<>();
+  /**
+   * A whole EDS response's version → its clusters (indexes in {@link #clusterIndex}) and their
+   * endpoint counts (parsed once per distinct version).
+   */
+  private static final Map<String, int[][]> fullEds = new ConcurrentHashMap<>();
+
+  /** EDS cluster name → a small index, shared by the sidecars' endpoint tallies. */
+  private static final Map<String, Integer> clusterIndex = new ConcurrentHashMap<>();
+
+  private static final java.util.concurrent.atomic.AtomicInteger nextClusterIndex =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   private XdsScaleBenchmark() {}
 
@@ -170,6 +179,7 @@ public final class XdsScaleBenchmark {
           throw new IllegalStateException("the initial sync did not finish");
         }
         boolean all = true;
+        boolean endpoints = true;
         Set<String> edsVersions = new LinkedHashSet<>();
         for (Sidecar s : sidecars) {
           if (!s.hasAll()) {
@@ -177,13 +187,12 @@ public final class XdsScaleBenchmark {
             break;
           }
           edsVersions.add(s.edsVersion);
+          endpoints &= s.endpointTotal == 2 * proxies;
         }
         if (all && firstConfig == 0) {
           firstConfig = now;
         }
-        if (all
-            && edsVersions.size() == 1
-            && endpointCounts.getOrDefault(edsVersions.iterator().next(), -1) == 2 * proxies) {
+        if (all && edsVersions.size() == 1 && endpoints) {
           break;
         }
         Thread.sleep(20);
@@ -438,13 +447,15 @@ public final class XdsScaleBenchmark {
               .start();
       String out = new String(p.getInputStream().readAllBytes());
       p.waitFor(60, TimeUnit.SECONDS);
-      // G1 prints one "garbage-first heap ... used NK" line; the serial collector one line per
-      // generation ("def new generation", "tenured generation"): their sum.
+      // G1 prints one " garbage-first heap   total [reserved NK, committed] NK, used NK" line; the
+      // serial collector one
+      // line per generation ("DefNew     total NK, used NK", "Tenured    total NK, used NK"; older
+      // JDKs "def new generation", "tenured generation"): their sum. Metaspace has no "total".
       long usedKb = -1;
+      java.util.regex.Pattern used = java.util.regex.Pattern.compile("total .*used (\\d+)K");
       for (String line : out.split("\n")) {
-        String l = line.trim();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(l);
-        if ((l.contains("heap") || l.contains("generation")) && m.find()) {
+        java.util.regex.Matcher m = used.matcher(line);
+        if (!line.contains("Metaspace") && !line.contains("class space") && m.find()) {
           usedKb = Math.max(0, usedKb) + Long.parseLong(m.group(1));
         }
       }
@@ -479,6 +490,8 @@ public final class XdsScaleBenchmark {
     private final Map<String, String[]> acked = new HashMap<>(); // type -> {version, nonce}
     private final boolean[] received = new boolean[4];
     volatile String edsVersion;
+    private int[] endpointsByCluster = new int[64];
+    volatile int endpointTotal;
     volatile long edsAt;
     volatile long lastReceived;
     private volatile String routesVersion;
@@ -492,6 +505,17 @@ public final class XdsScaleBenchmark {
 
     private final EventLoopGroup group;
     private int attempt;
+
+    static final boolean ENVOY_TLS = !"0".equals(System.getenv("ENVOY_TLS"));
+
+    private static final java.util.concurrent.ExecutorService PARSERS =
+        java.util.concurrent.Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread t = new Thread(r, "sidecar-parser");
+              t.setDaemon(true);
+              return t;
+            });
 
     private static final Metadata.Key<String> AUTHORIZATION =
         Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -533,17 +557,23 @@ public final class XdsScaleBenchmark {
                       .putFields(NodeMetadata.WEFT_PORTS, str("http:9898"))
                       .putFields(NodeMetadata.WEFT_APP_ADDRESS, str(app)))
               .build();
-      channel =
+      NettyChannelBuilder builder =
           NettyChannelBuilder.forAddress(xds)
               .eventLoopGroup(group)
               .channelType(NioSocketChannel.class)
-              .directExecutor()
-              .sslContext(tls)
+              // Responses are parsed on a pool, not on the event loops: 2000 real sidecars do not
+              // share two threads, and a loop busy parsing CDS would stall other handshakes.
+              .executor(PARSERS)
               // The control plane's certificate names istiod.istio-system.svc, as a sidecar
               // expects whatever address it dials.
               .overrideAuthority(SecretNames.CONTROL_PLANE_SAN)
               .intercept(MetadataUtils.newAttachHeadersInterceptor(bearer(workloadToken)))
-              .maxInboundMessageSize(256 << 20)
+              .maxInboundMessageSize(256 << 20);
+      // TLS without a handshake timeout, as Envoy (ENVOY_TLS=0: gRPC-Java's, 10 s).
+      channel =
+          (ENVOY_TLS
+                  ? EnvoyLikeTls.apply(builder, tls, SecretNames.CONTROL_PLANE_SAN)
+                  : builder.sslContext(tls))
               .build();
     }
 
@@ -653,7 +683,22 @@ public final class XdsScaleBenchmark {
           }
           case 1 -> {
             String v = response.getVersionInfo();
-            endpointCounts.computeIfAbsent(v, k -> countEndpoints(response));
+            // A push may carry only the ClusterLoadAssignments that changed (incremental EDS, as
+            // Istio's): the others are kept, so the tally is per cluster.
+            int[][] counts =
+                response.getResourcesCount() >= edsNames.size()
+                    ? fullEds.computeIfAbsent(v, k -> countEndpoints(response))
+                    : countEndpoints(response);
+            for (int k = 0; k < counts[0].length; k++) {
+              int idx = counts[0][k];
+              if (idx >= endpointsByCluster.length) {
+                endpointsByCluster =
+                    Arrays.copyOf(
+                        endpointsByCluster, Math.max(idx + 1, 2 * endpointsByCluster.length));
+              }
+              endpointTotal += counts[1][k] - endpointsByCluster[idx];
+              endpointsByCluster[idx] = counts[1][k];
+            }
             edsVersion = v;
             edsAt = now;
             request(type, edsNames);
@@ -693,18 +738,27 @@ public final class XdsScaleBenchmark {
       }
     }
 
-    private static int countEndpoints(DiscoveryResponse response) {
-      int n = 0;
+    /** The response's clusters (as {@link #clusterIndex} indexes) and their endpoint counts. */
+    private static int[][] countEndpoints(DiscoveryResponse response) {
+      int[][] out = new int[2][response.getResourcesCount()];
       try {
+        int i = 0;
         for (Any a : response.getResourcesList()) {
-          for (LocalityLbEndpoints l : a.unpack(ClusterLoadAssignment.class).getEndpointsList()) {
+          ClusterLoadAssignment cla = a.unpack(ClusterLoadAssignment.class);
+          int n = 0;
+          for (LocalityLbEndpoints l : cla.getEndpointsList()) {
             n += l.getLbEndpointsCount();
           }
+          out[0][i] =
+              clusterIndex.computeIfAbsent(
+                  cla.getClusterName(), k -> nextClusterIndex.getAndIncrement());
+          out[1][i] = n;
+          i++;
         }
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException(e);
       }
-      return n;
+      return out;
     }
 
     @Override

@@ -79,6 +79,30 @@ class WorkloadRegistryTest {
   }
 
   @Test
+  void coalescedWritesRewriteTheFileOnceForAStormOfRegistrations() throws Exception {
+    WorkloadRegistry registry = open();
+    java.util.List<Runnable> later = new java.util.ArrayList<>();
+    registry.coalesceWrites(later::add);
+    for (int i = 0; i < 50; i++) {
+      registry.register(i, workload("wl-" + i, "v1", "127.0.3." + i));
+    }
+    assertThat(later).as("one write scheduled for the 50 changes").hasSize(1);
+    assertThat(file()).doesNotExist();
+
+    later.removeFirst().run();
+    String written = Files.readString(file());
+    assertThat(written).contains("wl-0", "wl-49");
+
+    registry.unregister(49);
+    assertThat(later).hasSize(1);
+    assertThat(Files.readString(file())).contains("wl-49");
+    registry.close(); // writes at once, whatever is scheduled
+    assertThat(Files.readString(file())).contains("wl-48").doesNotContain("wl-49");
+    later.removeFirst().run(); // the scheduled write after close writes nothing
+    assertThat(Files.readString(file())).doesNotContain("wl-49");
+  }
+
+  @Test
   void inMemoryRegistryTracksStreamsAndTellsListeners() {
     WorkloadRegistry r = new WorkloadRegistry();
     AtomicInteger changes = new AtomicInteger();

@@ -534,6 +534,13 @@ class AdsServiceTest {
     assertThat(addresses(withV2, V2_SUBSET)).containsExactly("127.0.1.3");
     assertThat(addresses(withV2, "outbound|80||podinfo.demo.svc.cluster.local"))
         .containsExactly("127.0.1.2", "127.0.1.3");
+    // Only the assignments the registration changed (Istio's incremental EDS): v1's subset is as
+    // v1 holds it, so it is left out (state of the world keeps an omitted assignment).
+    assertThat(unpack(withV2, ClusterLoadAssignment.class))
+        .extracting(ClusterLoadAssignment::getClusterName)
+        .contains(V2_SUBSET)
+        .doesNotContain(V1_SUBSET)
+        .hasSizeLessThan(edsNames.size());
     v1.ack(withV2, edsNames);
 
     // ...and its disconnection removes it.

@@ -156,8 +156,16 @@ class ControlPlaneRestartTest {
       eds = gateway.next(); // the push after the grace period
     }
     assertThat(eds.getTypeUrl()).isEqualTo(TypeUrls.ENDPOINT);
-    assertThat(Files.readString(state.resolve(ControlPlane.REGISTRY_FILE)))
-        .doesNotContain("podinfo-v1");
+    Path file = state.resolve(ControlPlane.REGISTRY_FILE);
+    await( // the control plane coalesces its registry writes (a second)
+        "the registry file without the v1 sidecar",
+        () -> {
+          try {
+            return !Files.readString(file).contains("podinfo-v1");
+          } catch (java.io.IOException e) {
+            return false;
+          }
+        });
   }
 
   private static List<String> addresses(DiscoveryResponse eds, String cluster) throws Exception {
