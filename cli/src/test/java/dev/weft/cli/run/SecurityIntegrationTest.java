@@ -259,6 +259,21 @@ class SecurityIntegrationTest {
     return Map.of("Authorization", "Bearer " + token);
   }
 
+  private static String scrape(String url) {
+    try {
+      return java.net.http.HttpClient.newHttpClient()
+          .send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
   private void expect(String url, Map<String, String> headers, int status, String body) {
     HttpResponse<String> r = get(url, headers);
     assertThat(r.statusCode())
@@ -400,6 +415,18 @@ class SecurityIntegrationTest {
         """);
     expect(mesh.gateway("/version"), Map.of(), 403, "RBAC: access denied");
     expect(mesh.gateway("/headers"), Map.of(), 403, "RBAC: access denied");
+    // Denied before any cluster was chosen, and still counted by the destination reporter under
+    // the inbound cluster's service, as Istio's stats filter does.
+    java.util.regex.Pattern denied =
+        java.util.regex.Pattern.compile(
+            "istio_requests_total\\{reporter=\"destination\",[^}]*"
+                + "source_principal=\"spiffe://cluster.local/ns/istio-system/sa/default\",[^}]*"
+                + "destination_workload=\"podinfo-v1\",[^}]*"
+                + "destination_service=\"podinfo.demo.svc.cluster.local\",[^}]*"
+                + "response_code=\"403\",[^}]*response_flags=\"RBAC\",[^}]*\\} 2\n");
+    await(
+        "the denials in the sidecar's istio_requests_total",
+        () -> denied.matcher(scrape("http://" + mesh.podIp() + ":15000/stats/prometheus")).find());
 
     apply(
         mesh,

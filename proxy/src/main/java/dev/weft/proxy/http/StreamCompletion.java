@@ -3,6 +3,7 @@ package dev.weft.proxy.http;
 import dev.weft.proxy.accesslog.AccessLogEntry;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Route;
+import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.stats.ClusterStats;
 import dev.weft.proxy.stats.IstioTelemetry;
@@ -48,12 +49,28 @@ final class StreamCompletion {
     }
   }
 
+  /**
+   * The stats of the inbound cluster {@code inbound|PORT||} for a stream of a sidecar's inbound
+   * connection manager (stat prefix {@code inbound_...}), or null elsewhere.
+   */
+  private static ClusterStats inboundCluster(
+      DataPlane dp, Channel downstream, HttpConnectionManagerConfig hcm) {
+    if (hcm == null
+        || hcm.statPrefix() == null
+        || !hcm.statPrefix().startsWith("inbound_")
+        || downstream == null
+        || !(downstream.localAddress() instanceof java.net.InetSocketAddress local)) {
+      return null;
+    }
+    return dp.stats().cluster("inbound|" + local.getPort() + "||");
+  }
+
   static void record(
       StreamInfo info,
       ListenerStats listenerStats,
       DataPlane dp,
       Channel downstream,
-      dev.weft.proxy.http.filter.HttpConnectionManagerConfig hcm) {
+      HttpConnectionManagerConfig hcm) {
     int code = info.responseCode();
     String flags = info.responseFlags();
     listenerStats.request(code);
@@ -74,6 +91,15 @@ final class StreamCompletion {
       ClusterStats missing = dp.stats().cluster(clusterName);
       missing.request(code);
       recordIstio(info, missing, code, flags, hcm == null ? null : hcm.metrics());
+    } else {
+      // Answered before a cluster was chosen (an RBAC or JWT denial, a CORS preflight, a fault's
+      // abort...). Istio's stats filter records every stream of the connection manager, so on a
+      // sidecar's inbound the series goes under the inbound cluster of the port the request came
+      // to (Istio's inbound|PORT||, which names the destination service in its metadata).
+      ClusterStats inbound = inboundCluster(dp, downstream, hcm);
+      if (inbound != null) {
+        recordIstio(info, inbound, code, flags, hcm.metrics());
+      }
     }
     if (info.span() != null) {
       dp.tracer().finish(info.span(), info);
