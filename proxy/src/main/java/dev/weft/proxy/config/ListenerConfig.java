@@ -18,6 +18,9 @@ import java.util.List;
  *     matches on server names, {@code transport_protocol: tls} or application protocols)
  * @param inbound whether its {@code traffic_direction} is {@code INBOUND}: Envoy's {@code
  *     /drain_listeners?inboundonly} (what Istio's agent calls on termination) drains only these
+ * @param listenerFilters the HTTP inspector and the listener filters' timeout
+ * @param defaultFilterChain Envoy's {@code default_filter_chain}: the chain of a connection no
+ *     filter chain matches (Istio's TCP fall-through of a sniffed port), or null (closed)
  */
 public record ListenerConfig(
     String name,
@@ -25,10 +28,23 @@ public record ListenerConfig(
     List<FilterChainConfig> filterChains,
     ListenerStats stats,
     boolean tlsInspector,
-    boolean inbound) {
+    boolean inbound,
+    ListenerFilters listenerFilters,
+    FilterChainConfig defaultFilterChain) {
 
   public ListenerConfig {
     filterChains = List.copyOf(filterChains);
+  }
+
+  /** A listener without the HTTP inspector, with Envoy's default listener filters timeout. */
+  public ListenerConfig(
+      String name,
+      InetSocketAddress address,
+      List<FilterChainConfig> filterChains,
+      ListenerStats stats,
+      boolean tlsInspector,
+      boolean inbound) {
+    this(name, address, filterChains, stats, tlsInspector, inbound, ListenerFilters.DEFAULT, null);
   }
 
   /** A listener whose traffic direction is not inbound. */
@@ -53,7 +69,7 @@ public record ListenerConfig(
   /** The SDS secrets its chains take from ADS. */
   public List<String> adsSecretNames() {
     List<String> names = new ArrayList<>(0);
-    for (FilterChainConfig c : filterChains) {
+    for (FilterChainConfig c : allChains()) {
       if (c.tls() != null) {
         names.addAll(c.tls().adsSecretNames());
       }
@@ -64,13 +80,23 @@ public record ListenerConfig(
   /** The route configurations its connection managers fetch over RDS. */
   public List<String> rdsNames() {
     List<String> names = new ArrayList<>(1);
-    for (FilterChainConfig c : filterChains) {
+    for (FilterChainConfig c : allChains()) {
       String rds = c.networkFilter().rdsName();
       if (rds != null) {
         names.add(rds);
       }
     }
     return names;
+  }
+
+  /** The filter chains and the default chain, if any. */
+  public List<FilterChainConfig> allChains() {
+    if (defaultFilterChain == null) {
+      return filterChains;
+    }
+    List<FilterChainConfig> all = new ArrayList<>(filterChains);
+    all.add(defaultFilterChain);
+    return all;
   }
 
   /** Whether a change from {@code other} to this needs the socket to be rebound. */

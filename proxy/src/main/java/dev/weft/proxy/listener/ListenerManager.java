@@ -3,6 +3,7 @@ package dev.weft.proxy.listener;
 import dev.weft.proxy.config.ConnectionLimitConfig;
 import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.config.ListenerFilters;
 import dev.weft.proxy.config.TcpProxyConfig;
 import dev.weft.proxy.filters.rbac.NetworkRbac;
 import dev.weft.proxy.http.DataPlane;
@@ -141,8 +142,9 @@ public final class ListenerManager {
 
   /**
    * Gives an accepted connection its filter chain (Envoy's {@code FilterChainManager}) and the
-   * chain's network filter; on a listener with the TLS inspector, once the first bytes told whether
-   * it is TLS (and its SNI and ALPN). A connection no chain matches is closed, as Envoy does.
+   * chain's network filter; on a listener with the TLS inspector and/or the HTTP inspector, once
+   * the first bytes told whether it is TLS (and its SNI and ALPN) or HTTP ({@link Inspection}). A
+   * connection no chain matches is closed, as Envoy does.
    */
   private void initConnection(Channel ch, ListenerConfig boundWith) {
     ListenerConfig lc = dataPlane.config().listeners().get(boundWith.name());
@@ -151,23 +153,23 @@ public final class ListenerManager {
     }
     InetSocketAddress local = (InetSocketAddress) ch.localAddress();
     InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
-    int port = local.getPort();
-    if (lc.tlsInspector()) {
+    ListenerFilters filters = lc.listenerFilters();
+    if (lc.tlsInspector() || filters.httpInspector()) {
       ListenerConfig inspected = lc;
-      ch.pipeline()
-          .addLast(
-              new TlsInspector(
-                  (ctx, transport, hello) ->
-                      installChain(
-                          ch,
-                          inspected,
-                          new FilterChainSelector.Connection(
-                              port,
-                              hello.serverName(),
-                              transport,
-                              hello.applicationProtocols(),
-                              local.getAddress(),
-                              remote))));
+      Inspection inspection =
+          new Inspection(
+              ch,
+              local,
+              remote,
+              (c, conn) -> installChain(c, inspected, conn),
+              filters.continueOnTimeout());
+      if (lc.tlsInspector()) {
+        ch.pipeline().addLast(new TlsInspector(inspection));
+      }
+      if (filters.httpInspector()) {
+        ch.pipeline().addLast(new HttpInspector(inspection));
+      }
+      inspection.start(filters.timeoutMillis());
       return;
     }
     installChain(ch, lc, FilterChainSelector.Connection.plaintext(local, remote));
@@ -175,6 +177,9 @@ public final class ListenerManager {
 
   private void installChain(Channel ch, ListenerConfig lc, FilterChainSelector.Connection conn) {
     FilterChainConfig chain = FilterChainSelector.select(lc.filterChains(), conn);
+    if (chain == null) {
+      chain = lc.defaultFilterChain(); // Envoy's default_filter_chain
+    }
     if (chain == null) {
       lc.stats().noFilterChainMatch();
       ch.close();
@@ -197,7 +202,7 @@ public final class ListenerManager {
       ch.closeFuture().addListener(f -> counted.release());
     }
     int index = 0;
-    while (lc.filterChains().get(index) != chain) {
+    while (index < lc.filterChains().size() && lc.filterChains().get(index) != chain) {
       index++;
     }
     switch (chain.networkFilter()) {

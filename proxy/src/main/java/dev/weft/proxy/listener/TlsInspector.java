@@ -3,51 +3,29 @@ package dev.weft.proxy.listener;
 import dev.weft.proxy.tls.ClientHello;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.SslClientHelloHandler;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Envoy's {@code envoy.filters.listener.tls_inspector}: the first handler of a connection on a
  * listener whose chains match on TLS facts. It buffers the first bytes until it knows whether they
  * start a TLS ClientHello; if so it reads the SNI and ALPN offered, else the transport protocol is
- * {@code raw_buffer}. Then it hands the connection to {@code onInspected} (which installs the
- * chosen chain's handlers after it) and removes itself; the buffered bytes, never consumed, go on
- * to those handlers. A connection that sends nothing conclusive within Envoy's {@code
- * listener_filters_timeout} (15 s) is closed. One per connection, on its event loop.
+ * {@code raw_buffer}. Then, unless an {@link HttpInspector} follows for a plaintext connection, it
+ * has the {@link Inspection} install the chosen chain's handlers after it and removes itself; the
+ * buffered bytes, never consumed, go on to those handlers (or to the HTTP inspector). The
+ * listener's {@code listener_filters_timeout} is the {@link Inspection}'s. One per connection, on
+ * its event loop.
  */
 final class TlsInspector extends SslClientHelloHandler<ClientHello> {
   /** Envoy's default {@code listener_filters_timeout}. */
   static final long TIMEOUT_MILLIS = 15_000;
 
-  /** Chooses and installs the connection's chain once its first bytes are known. */
-  interface Callback {
-    void onInspected(ChannelHandlerContext ctx, String transportProtocol, ClientHello hello);
-  }
+  private final Inspection inspection;
 
-  private final Callback callback;
-  private ScheduledFuture<?> timeout;
-  private boolean done;
-
-  TlsInspector(Callback callback) {
-    this.callback = callback;
-  }
-
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
-    super.handlerAdded(ctx);
-    timeout =
-        ctx.executor()
-            .schedule(
-                () -> {
-                  if (!done) {
-                    ctx.close();
-                  }
-                },
-                TIMEOUT_MILLIS,
-                TimeUnit.MILLISECONDS);
+  TlsInspector(Inspection inspection) {
+    this.inspection = inspection;
   }
 
   @Override
@@ -57,7 +35,7 @@ final class TlsInspector extends SslClientHelloHandler<ClientHello> {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
-    if (done) {
+    if (inspection.done()) {
       // The connection matched no chain and is closing: its bytes go nowhere (and are not
       // inspected again).
       in.skipBytes(in.readableBytes());
@@ -75,21 +53,27 @@ final class TlsInspector extends SslClientHelloHandler<ClientHello> {
 
   @Override
   protected void onLookupComplete(ChannelHandlerContext ctx, Future<ClientHello> future) {
-    done = true;
-    if (timeout != null) {
-      timeout.cancel(false);
+    if (inspection.done()) {
+      return;
     }
     ClientHello hello = future.getNow();
-    if (hello == null) {
-      callback.onInspected(ctx, FilterChainSelector.RAW_BUFFER, new ClientHello(null, List.of()));
-    } else {
-      callback.onInspected(ctx, "tls", hello);
+    ChannelPipeline p = ctx.pipeline();
+    if (hello != null) {
+      inspection.tls(hello);
+      if (p.get(HttpInspector.class) != null) {
+        p.remove(HttpInspector.class); // Envoy's http_inspector skips a TLS connection
+      }
+    } else if (p.get(HttpInspector.class) != null) {
+      // Plaintext: the HTTP inspector decides, from the bytes this one held.
+      p.remove(this);
+      return;
     }
+    inspection.finish();
     if (!ctx.channel().isActive()) {
       return;
     }
     ctx.fireChannelActive();
-    ctx.pipeline().remove(this);
+    p.remove(this);
   }
 
   @Override
@@ -100,9 +84,7 @@ final class TlsInspector extends SslClientHelloHandler<ClientHello> {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    if (timeout != null) {
-      timeout.cancel(false);
-    }
+    inspection.cancel();
     super.channelInactive(ctx);
   }
 }

@@ -6,6 +6,7 @@ import dev.weft.proxy.config.FilterChainConfig;
 import dev.weft.proxy.config.FilterChainMatch;
 import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.config.ListenerConfig;
+import dev.weft.proxy.config.ListenerFilters;
 import dev.weft.proxy.config.TcpProxyConfig;
 import dev.weft.proxy.filters.rbac.NetworkRbac;
 import dev.weft.proxy.filters.rbac.RbacEngine;
@@ -23,12 +24,13 @@ import java.util.List;
 
 /**
  * Parses an xDS {@code Listener} (LDS) into a {@link ListenerConfig}: its address, listener filters
- * (the TLS inspector), filter chains with their {@code filter_chain_match}, downstream TLS and
- * network filters (connection limit, network RBAC, then an HTTP connection manager, parsed by
- * {@link HttpConnectionManagerParser}, or a TCP proxy). As grpc-java's {@code XdsListenerResource}:
- * one class per resource type. Supports exactly the subset of Envoy's API that Weft's control plane
- * generates; anything else is an {@link InvalidResourceException} naming the listener and the
- * field, so that the update is NACKed instead of being half understood.
+ * (the TLS and HTTP inspectors, their timeout), filter chains and the default chain with their
+ * {@code filter_chain_match}, downstream TLS and network filters (connection limit, network RBAC,
+ * then an HTTP connection manager, parsed by {@link HttpConnectionManagerParser}, or a TCP proxy).
+ * As grpc-java's {@code XdsListenerResource}: one class per resource type. Supports exactly the
+ * subset of Envoy's API that Weft's control plane generates; anything else is an {@link
+ * InvalidResourceException} naming the listener and the field, so that the update is NACKed instead
+ * of being half understood.
  */
 public final class ListenerParser {
   static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
@@ -42,6 +44,9 @@ public final class ListenerParser {
   static final String TLS_INSPECTOR = "envoy.filters.listener.tls_inspector";
   static final String TLS_INSPECTOR_TYPE =
       "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
+  static final String HTTP_INSPECTOR = "envoy.filters.listener.http_inspector";
+  static final String HTTP_INSPECTOR_TYPE =
+      "type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector";
 
   private ListenerParser() {}
 
@@ -67,10 +72,14 @@ public final class ListenerParser {
     }
     InetSocketAddress address = ProtoValues.socketAddress(where, l.getAddress().getSocketAddress());
     boolean inspector = false;
+    boolean httpInspector = false;
     for (io.envoyproxy.envoy.config.listener.v3.ListenerFilter lf : l.getListenerFiltersList()) {
       if (lf.getName().equals(TLS_INSPECTOR)
           || lf.getTypedConfig().getTypeUrl().equals(TLS_INSPECTOR_TYPE)) {
         inspector = true;
+      } else if (lf.getName().equals(HTTP_INSPECTOR)
+          || lf.getTypedConfig().getTypeUrl().equals(HTTP_INSPECTOR_TYPE)) {
+        httpInspector = true;
       } else {
         throw new InvalidResourceException(
             where
@@ -78,21 +87,35 @@ public final class ListenerParser {
                 + lf.getName()
                 + "' is not supported (only "
                 + TLS_INSPECTOR
+                + " and "
+                + HTTP_INSPECTOR
                 + ")");
       }
     }
-    if (l.hasDefaultFilterChain()) {
-      throw new InvalidResourceException(where + "default_filter_chain is not supported");
-    }
-    if (l.getFilterChainsCount() < 1) {
-      throw new InvalidResourceException(where + "at least one filter chain is required");
-    }
-    List<FilterChainConfig> chains = new ArrayList<>(l.getFilterChainsCount());
+    long filtersTimeout =
+        l.hasListenerFiltersTimeout()
+            ? ProtoValues.durationMillis(
+                where + "listener_filters_timeout", l.getListenerFiltersTimeout())
+            : ListenerFilters.DEFAULT_TIMEOUT_MILLIS;
     // Envoy's tracing operation: egress (CLIENT spans) on an OUTBOUND listener of a sidecar.
     boolean clientSpans =
         !ctx.router()
             && l.getTrafficDirection()
                 == io.envoyproxy.envoy.config.core.v3.TrafficDirection.OUTBOUND;
+    FilterChainConfig defaultChain = null;
+    if (l.hasDefaultFilterChain()) {
+      if (l.getDefaultFilterChain().hasFilterChainMatch()) {
+        throw new InvalidResourceException(
+            where + "default_filter_chain: filter_chain_match is not allowed");
+      }
+      defaultChain =
+          filterChain(
+              where + "default_filter_chain: ", name, l.getDefaultFilterChain(), clientSpans, ctx);
+    }
+    if (l.getFilterChainsCount() < 1 && defaultChain == null) {
+      throw new InvalidResourceException(where + "at least one filter chain is required");
+    }
+    List<FilterChainConfig> chains = new ArrayList<>(l.getFilterChainsCount());
     for (FilterChain chain : l.getFilterChainsList()) {
       FilterChainConfig c = filterChain(where, name, chain, clientSpans, ctx);
       for (FilterChainConfig other : chains) {
@@ -117,7 +140,9 @@ public final class ListenerParser {
         chains,
         ctx.stats().listener(name),
         inspector,
-        l.getTrafficDirection() == io.envoyproxy.envoy.config.core.v3.TrafficDirection.INBOUND);
+        l.getTrafficDirection() == io.envoyproxy.envoy.config.core.v3.TrafficDirection.INBOUND,
+        new ListenerFilters(httpInspector, filtersTimeout, l.getContinueOnListenerFiltersTimeout()),
+        defaultChain);
   }
 
   /**
