@@ -4,19 +4,27 @@ import dev.weft.proxy.config.DownstreamLimits;
 import dev.weft.proxy.upstream.Http2Windows;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.List;
 
@@ -126,40 +134,125 @@ public final class Http2Downstream {
 
   private static void install(
       ChannelPipeline p, HttpConnectionManager template, Runnable onClosed) {
-    DownstreamLimits limits = template.limits();
-    Http2Settings settings =
-        Http2Settings.defaultSettings()
-            .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
-            .initialWindowSize(Http2Windows.STREAM_WINDOW)
-            .maxHeaderListSize(limits.maxRequestHeadersKb() * 1024L);
-    Http2FrameCodec codec =
-        Http2FrameCodecBuilder.forServer()
-            .initialSettings(settings)
-            .validateHeaders(true)
-            .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
-            .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
-            // On close (drain): GOAWAY, then streams in flight get this long to finish.
-            .gracefulShutdownTimeoutMillis(DRAIN_MILLIS)
-            .build();
-    ConnectionTail tail = new ConnectionTail(template, onClosed);
-    Http2MultiplexHandler mux =
-        new Http2MultiplexHandler(
-            new ChannelInitializer<Http2StreamChannel>() {
-              @Override
-              protected void initChannel(Http2StreamChannel ch) {
-                tail.streamOpened();
-                ch.closeFuture().addListener(f -> tail.streamClosed());
-                ch.pipeline()
-                    .addLast(
-                        new Http2StreamFrameToHttpObjectCodec(true, true), template.forStream());
-              }
-            });
+    Connection c = new Connection(template);
+    c.tail.onClosed = onClosed;
     // Every stream's response flushes the connection: consolidated, one write(2) per read batch or
     // event-loop task instead of one per stream (the hop's largest cost under h2load, profiled).
-    p.addLast(Http2Windows.flushConsolidation(), codec, mux, tail);
-    tail.startIdle(p.channel());
-    Http2Windows.widen(codec, p.channel());
-    template.dataPlane().http2Connection(p.channel());
+    p.addLast(Http2Windows.flushConsolidation(), c.codec, c.mux, c.tail);
+    c.started(p.channel());
+  }
+
+  /**
+   * The handlers of one downstream HTTP/2 connection: the frame codec with Weft's limits, the
+   * multiplexer whose streams (the upgrade's stream 1 too) each get a connection manager in stream
+   * mode, and the connection's tail.
+   */
+  private static final class Connection {
+    final HttpConnectionManager template;
+    final Http2FrameCodec codec;
+    final Http2MultiplexHandler mux;
+    final ConnectionTail tail;
+
+    Connection(HttpConnectionManager template) {
+      this.template = template;
+      DownstreamLimits limits = template.limits();
+      Http2Settings settings =
+          Http2Settings.defaultSettings()
+              .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+              .initialWindowSize(Http2Windows.STREAM_WINDOW)
+              .maxHeaderListSize(limits.maxRequestHeadersKb() * 1024L);
+      codec =
+          Http2FrameCodecBuilder.forServer()
+              .initialSettings(settings)
+              .validateHeaders(true)
+              .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
+              .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
+              // On close (drain): GOAWAY, then streams in flight get this long to finish.
+              .gracefulShutdownTimeoutMillis(DRAIN_MILLIS)
+              .build();
+      ConnectionTail t = new ConnectionTail(template);
+      tail = t;
+      ChannelInitializer<Http2StreamChannel> streams =
+          new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+              t.streamOpened();
+              ch.closeFuture().addListener(f -> t.streamClosed());
+              ch.pipeline()
+                  .addLast(new Http2StreamFrameToHttpObjectCodec(true, true), template.forStream());
+            }
+          };
+      // The second handler serves stream 1 of an h2c upgrade (RFC 9113 3.2 of RFC 7540).
+      mux = new Http2MultiplexHandler(streams, streams);
+    }
+
+    /** Once in the pipeline: the idle timeout, the connection window, the drain registry. */
+    void started(Channel ch) {
+      tail.startIdle(ch);
+      Http2Windows.widen(codec, ch);
+      template.dataPlane().http2Connection(ch);
+    }
+  }
+
+  /** An HTTP/1.1 request body the h2c upgrade may carry (it is read whole before switching). */
+  static final int MAX_UPGRADE_BODY = 64 * 1024;
+
+  /**
+   * The HTTP/1.1 {@code Upgrade: h2c} of RFC 7540 3.2 (cleartext only), the handler between the
+   * server codec and {@code manager}: a request with {@code Upgrade: h2c}, {@code Connection:
+   * Upgrade, HTTP2-Settings} and a valid {@code HTTP2-Settings} header, whose body (if any) has a
+   * {@code Content-Length} of at most {@link #MAX_UPGRADE_BODY}, is answered {@code 101 Switching
+   * Protocols}; the connection becomes HTTP/2 and the request is its stream 1, served and answered
+   * over HTTP/2 like any stream. Envoy does not do this (its HTTP/1.1 codec removes the upgrade
+   * headers, as Weft does for any other request asking for h2c: a chunked or larger body, a {@code
+   * codec_type: HTTP1} connection manager, TLS). Other requests pass through untouched.
+   */
+  public static ChannelHandler h2cUpgrade(HttpConnectionManager manager, HttpServerCodec codec) {
+    return new HttpServerUpgradeHandler(
+        codec,
+        protocol ->
+            AsciiString.contentEqualsIgnoreCase(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                ? new H2cUpgrade(new Connection(manager), manager)
+                : null,
+        MAX_UPGRADE_BODY) {
+      @Override
+      protected boolean shouldHandleUpgradeRequest(HttpRequest req) {
+        String upgrade = req.headers().get(HttpHeaderNames.UPGRADE);
+        if (upgrade == null) {
+          return false;
+        }
+        boolean h2c = false;
+        for (String token : upgrade.split(",")) {
+          h2c |= token.trim().equalsIgnoreCase("h2c");
+        }
+        return h2c
+            && !HttpUtil.isTransferEncodingChunked(req)
+            && HttpUtil.getContentLength(req, 0L) <= MAX_UPGRADE_BODY;
+      }
+    };
+  }
+
+  /** Switches an upgraded connection's pipeline from the HTTP/1.1 handlers to HTTP/2. */
+  private static final class H2cUpgrade extends Http2ServerUpgradeCodec {
+    private final Connection connection;
+    private final HttpConnectionManager manager;
+
+    H2cUpgrade(Connection connection, HttpConnectionManager manager) {
+      super(connection.codec, connection.mux, connection.tail);
+      this.connection = connection;
+      this.manager = manager;
+    }
+
+    @Override
+    public void upgradeTo(ChannelHandlerContext ctx, FullHttpRequest upgradeRequest) {
+      super.upgradeTo(ctx, upgradeRequest);
+      ChannelPipeline p = ctx.pipeline();
+      p.addBefore(p.context(connection.codec).name(), null, Http2Windows.flushConsolidation());
+      p.remove(DownstreamReads.class);
+      p.remove(manager);
+      connection.tail.onClosed = manager.tunnelled();
+      connection.started(p.channel());
+    }
   }
 
   /**
@@ -168,13 +261,12 @@ public final class Http2Downstream {
    */
   private static final class ConnectionTail extends ChannelInboundHandlerAdapter {
     private final HttpConnectionManager template;
-    private final Runnable onClosed;
+    private Runnable onClosed = () -> {};
     private LazyTimeout idle;
     private int streams;
 
-    ConnectionTail(HttpConnectionManager template, Runnable onClosed) {
+    ConnectionTail(HttpConnectionManager template) {
       this.template = template;
-      this.onClosed = onClosed;
     }
 
     /**

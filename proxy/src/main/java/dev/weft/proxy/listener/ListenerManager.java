@@ -218,11 +218,13 @@ public final class ListenerManager {
                   Http2Downstream.sniffer(
                       manager, hcm.codec().equals(HttpConnectionManagerConfig.HTTP2)));
         }
-        ch.pipeline()
-            .addLast(
-                new DownstreamReads(manager),
-                new HttpServerCodec(codec(hcm.limits().maxRequestHeadersKb())),
-                manager);
+        HttpServerCodec codec = new HttpServerCodec(codec(hcm.limits().maxRequestHeadersKb()));
+        ch.pipeline().addLast(new DownstreamReads(manager), codec);
+        if (hcm.codec().equals(HttpConnectionManagerConfig.AUTO) && chain.tls() == null) {
+          // Cleartext HTTP/1.1 may ask to become HTTP/2 (Upgrade: h2c, RFC 7540 3.2).
+          ch.pipeline().addLast(Http2Downstream.h2cUpgrade(manager, codec));
+        }
+        ch.pipeline().addLast(manager);
       }
       case TcpProxyConfig tcp -> {
         List<NetworkRbac> rbac = chain.rbac();

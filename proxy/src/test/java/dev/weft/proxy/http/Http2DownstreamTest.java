@@ -119,6 +119,47 @@ class Http2DownstreamTest {
   }
 
   @Test
+  void curlUpgradesToH2cAndGetsItsResponseOverHttp2() throws Exception {
+    assumeTrue(has("curl"), "curl is not installed");
+    // curl --http2 on http:// sends Upgrade: h2c (RFC 7540 3.2) with its first request (body
+    // included); the answer to it comes on stream 1 over HTTP/2, the next request's on stream 3.
+    String url = "http://127.0.0.1:" + port + "/up";
+    String out =
+        run(
+            "curl",
+            "-sS",
+            "--http2",
+            "-w",
+            "\\n%{http_version} %{response_code}\\n",
+            url + "?n=1",
+            url + "?n=2",
+            "-d",
+            "hello");
+    assertThat(out).isEqualTo("app /up?n=1 5\n2 200\napp /up?n=2 5\n2 200\n");
+    assertThat(upstream.protocols).containsExactly("HTTP/1.1", "HTTP/1.1");
+    // The upgrade's hop-by-hop headers stay here.
+    assertThat(upstream.headers.get(0)).doesNotContainKeys("Upgrade", "Http2-settings");
+    awaitLog("\"POST /up?n=1 HTTP/2\" 200");
+  }
+
+  @Test
+  void anUpgradeWithAChunkedBodyIsServedAsHttp1() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream()
+          .write(
+              ("POST /chunked HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                      + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n"
+                      + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      byte[] head = new byte[12];
+      new java.io.DataInputStream(s.getInputStream()).readFully(head);
+      assertThat(new String(head, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+    }
+    assertThat(upstream.requestLines).containsExactly("POST /chunked");
+  }
+
+  @Test
   void codecTypeHttp1RefusesHttp2AndHttp2RefusesHttp1() throws Exception {
     assumeTrue(has("curl"), "curl is not installed");
     int h1 = Xds.freePort();
