@@ -9,6 +9,7 @@ import dev.weft.controlplane.gen.authz.AuthorizationGenerator;
 import dev.weft.controlplane.push.ProxyScope;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.registry.MeshService;
+import dev.weft.controlplane.registry.Protocol;
 import dev.weft.controlplane.registry.Visibility;
 import dev.weft.xds.ClusterName;
 import dev.weft.xds.IstioMtls;
@@ -42,9 +43,10 @@ import java.util.Set;
  * ({@link #inboundMtlsListener}); otherwise its one plaintext chain. And {@code <ip>_P} for each
  * TCP port P of every service (local mode has no transparent capture: the app connects to its own
  * pod IP at the service port), {@code tcp_proxy} chains from the service's VirtualService {@code
- * tcp} routes ({@link TcpRoutes}). A router gets one listener per HTTP Gateway port, {@code
- * <ip>_<bindPort>}, with RDS {@code http.<bindPort>}, and one per TCP Gateway port with the {@code
- * tcp} routes of the VirtualServices bound to it.
+ * tcp} routes ({@link TcpRoutes}); ports of unknown protocol get sniffing listeners ({@link
+ * SniffedListeners}), inbound and outbound. A router gets one listener per HTTP Gateway port,
+ * {@code <ip>_<bindPort>}, with RDS {@code http.<bindPort>}, and one per TCP Gateway port with the
+ * {@code tcp} routes of the VirtualServices bound to it.
  */
 public final class ListenerGenerator implements Generator {
   /** Ports below this need privileges to bind; sidecars get no outbound TCP listener on them. */
@@ -133,7 +135,18 @@ public final class ListenerGenerator implements Generator {
                 .setRouteConfig(routes)
                 .addAllHttpFilters(security)
                 .mergeFrom(serverTelemetry);
-        if (!proxy.mtls()) {
+        if (in.protocol() == Protocol.UNSUPPORTED) {
+          // Istio's protocol sniffing: an HTTP chain and a TCP chain, chosen per connection.
+          List<Filter> tcp = new ArrayList<>(tcpSecurity);
+          tcp.addAll(TcpRoutes.single(cluster).getFiltersList());
+          out.add(
+              SniffedListeners.inbound(
+                  ip,
+                  in.port(),
+                  httpFilter(hcm, statPrefix),
+                  tcp,
+                  proxy.mtls() ? mtlsMode(context, proxy, in) : null));
+        } else if (!proxy.mtls()) {
           out.add(httpListener(ip, in.port(), TrafficDirection.INBOUND, statPrefix, hcm));
         } else {
           out.add(
@@ -159,7 +172,7 @@ public final class ListenerGenerator implements Generator {
         }
       }
     }
-    outboundTcp(context, proxy, out);
+    outboundTcp(context, proxy, out, telemetry);
     return out;
   }
 
@@ -175,7 +188,8 @@ public final class ListenerGenerator implements Generator {
    * earlier service's) is skipped: without service IPs, local mode has one address per sidecar to
    * listen on. Ports below 1024 are skipped too.
    */
-  private static void outboundTcp(PushContext context, Proxy proxy, List<Message> out) {
+  private static void outboundTcp(
+      PushContext context, Proxy proxy, List<Message> out, HttpConnectionManager telemetry) {
     String ip = proxy.ip();
     Set<Integer> taken = new HashSet<>();
     taken.add(WellKnownPorts.OUTBOUND);
@@ -192,9 +206,16 @@ public final class ListenerGenerator implements Generator {
         // A port below 1024 is not bound: a sidecar runs unprivileged, and one listener it cannot
         // bind would keep it from ever being ready.
         boolean tls = port.protocol().isTls();
-        if (!(port.protocol().isTcp() || tls)
+        boolean sniffed = port.protocol() == Protocol.UNSUPPORTED;
+        if (!(port.protocol().isTcp() || tls || sniffed)
             || port.number() < PRIVILEGED_PORTS
             || !taken.add(port.number())) {
+          continue;
+        }
+        if (sniffed) {
+          out.add(
+              SniffedListeners.outbound(
+                  context, proxy, scope, svc, port, telemetry, ListenerGenerator::httpFilter));
           continue;
         }
         if (tls) {

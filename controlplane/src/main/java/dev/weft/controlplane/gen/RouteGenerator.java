@@ -69,7 +69,6 @@ public final class RouteGenerator implements Generator {
   private static RouteConfiguration sidecarRoutes(PushContext context, ProxyScope scope) {
     RouteConfiguration.Builder rc =
         RouteConfiguration.newBuilder().setName(ResourceNames.HTTP_PROXY_ROUTE);
-    Set<String> mesh = Set.of("mesh");
     Set<String> used = new java.util.HashSet<>();
     for (MeshService svc : scope.routed()) {
       Resource vs = scope.virtualService(svc.hostname());
@@ -81,15 +80,7 @@ public final class RouteGenerator implements Generator {
         if (!port.protocol().isHttp()) {
           continue;
         }
-        List<Route> routes = List.of();
-        if (vs != null) {
-          routes =
-              RouteTranslator.translate(
-                  context, vs, new RouteTranslator.Scope(mesh, port.number(), true, scope));
-        }
-        if (routes.isEmpty()) {
-          routes = List.of(defaultRoute(svc, port));
-        }
+        List<Route> routes = portRoutes(context, scope, vs, svc, port);
         // Envoy rejects a domain in two virtual hosts: the first service keeps it, as Istio's
         // dedupeDomains does.
         List<String> domains = new ArrayList<>();
@@ -110,6 +101,22 @@ public final class RouteGenerator implements Generator {
     }
     rc.addVirtualHosts(catchAll(scope.registryOnly()));
     return rc.build();
+  }
+
+  /**
+   * The routes of a sidecar's virtual host for {@code svc}'s HTTP port: its mesh VirtualService's
+   * {@code http} routes ({@code vs}, may be null) for that port, else the default route to the
+   * whole service.
+   */
+  static List<Route> portRoutes(
+      PushContext context, ProxyScope scope, Resource vs, MeshService svc, MeshService.Port port) {
+    List<Route> routes = List.of();
+    if (vs != null) {
+      routes =
+          RouteTranslator.translate(
+              context, vs, new RouteTranslator.Scope(Set.of("mesh"), port.number(), true, scope));
+    }
+    return routes.isEmpty() ? List.of(defaultRoute(svc, port)) : routes;
   }
 
   /**

@@ -152,6 +152,21 @@ final class TcpRoutes {
         context, vss, new Scope(port.number(), proxy, Set.of("mesh"), true), null, whole);
   }
 
+  /**
+   * The chains of the mesh VirtualService's {@code tls} routes by SNI for {@code svc}'s port,
+   * without a chain for other connections (a sniffed port's TCP chain takes those).
+   */
+  static List<FilterChain> tlsRoutes(
+      PushContext context, Proxy proxy, MeshService svc, MeshService.Port port) {
+    List<Resource> vss = new ArrayList<>();
+    Resource vs = context.meshVirtualService(svc.hostname());
+    if (vs != null) {
+      vss.add(vs);
+    }
+    return tlsChains(
+        context, vss, new Scope(port.number(), proxy, Set.of("mesh"), true), null, null);
+  }
+
   private static List<FilterChain> tlsChains(
       PushContext context,
       List<Resource> vss,

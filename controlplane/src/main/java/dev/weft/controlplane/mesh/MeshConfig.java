@@ -37,6 +37,12 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  *     default: a sidecar forwards a host outside the registry to its own address, through {@code
  *     PassthroughCluster}) or {@code REGISTRY_ONLY} (it answers 502 through {@code
  *     BlackHoleCluster})
+ * @param protocolDetectionTimeout {@code protocolDetectionTimeout}: how long a sidecar's outbound
+ *     listener for a port of unknown protocol waits for the client's first bytes before it takes
+ *     the connection for TCP (a server-first protocol); Istio's default {@code 0s} is no timeout
+ * @param h2UpgradePolicy {@code h2UpgradePolicy}: {@code DO_NOT_UPGRADE} (Istio's default) or
+ *     {@code UPGRADE} (HTTP/1.1 to in-mesh destinations goes upstream as HTTP/2), what a
+ *     DestinationRule's {@code DEFAULT} means
  */
 public record MeshConfig(
     boolean enableTracing,
@@ -51,7 +57,15 @@ public record MeshConfig(
     String accessLogEncoding,
     String accessLogFormat,
     String rootNamespace,
-    String outboundTrafficPolicy) {
+    String outboundTrafficPolicy,
+    java.time.Duration protocolDetectionTimeout,
+    String h2UpgradePolicy) {
+
+  /** {@code h2UpgradePolicy} {@code DO_NOT_UPGRADE} (Istio's default). */
+  public static final String DO_NOT_UPGRADE = "DO_NOT_UPGRADE";
+
+  /** {@code h2UpgradePolicy} {@code UPGRADE}. */
+  public static final String UPGRADE = "UPGRADE";
 
   /** {@code outboundTrafficPolicy.mode} {@code ALLOW_ANY} (Istio's default). */
   public static final String ALLOW_ANY = "ALLOW_ANY";
@@ -83,7 +97,9 @@ public record MeshConfig(
           "TEXT",
           "",
           "istio-system",
-          ALLOW_ANY);
+          ALLOW_ANY,
+          java.time.Duration.ZERO,
+          DO_NOT_UPGRADE);
 
   public MeshConfig {
     customTags = Map.copyOf(customTags);
@@ -92,6 +108,14 @@ public record MeshConfig(
     defaultTracingProviders = List.copyOf(defaultTracingProviders);
     defaultAccessLogProviders = List.copyOf(defaultAccessLogProviders);
     outboundTrafficPolicy = mode(outboundTrafficPolicy);
+    if (protocolDetectionTimeout == null || protocolDetectionTimeout.isNegative()) {
+      throw new IllegalArgumentException(
+          "protocolDetectionTimeout must be a duration of 0s or more");
+    }
+    if (!h2UpgradePolicy.equals(DO_NOT_UPGRADE) && !h2UpgradePolicy.equals(UPGRADE)) {
+      throw new IllegalArgumentException(
+          "h2UpgradePolicy must be DO_NOT_UPGRADE or UPGRADE, not \"" + h2UpgradePolicy + "\"");
+    }
   }
 
   /**
@@ -123,7 +147,9 @@ public record MeshConfig(
         accessLogEncoding,
         accessLogFormat,
         rootNamespace,
-        mode);
+        mode,
+        protocolDetectionTimeout,
+        h2UpgradePolicy);
   }
 
   /**
@@ -270,7 +296,43 @@ public record MeshConfig(
         encoding,
         format,
         root.isEmpty() ? "istio-system" : root,
-        outbound);
+        outbound,
+        m.get("protocolDetectionTimeout") == null
+            ? java.time.Duration.ZERO
+            : goDuration(
+                string(m.get("protocolDetectionTimeout"), "protocolDetectionTimeout"),
+                "protocolDetectionTimeout"),
+        m.get("h2UpgradePolicy") == null
+            ? DO_NOT_UPGRADE
+            : string(m.get("h2UpgradePolicy"), "h2UpgradePolicy")
+                .trim()
+                .toUpperCase(java.util.Locale.ROOT));
+  }
+
+  /**
+   * A protobuf Duration as MeshConfig's YAML writes it ({@code 100ms}, {@code 1s}, {@code 1.5s},
+   * {@code 2m}; {@code 0s} or {@code 0}).
+   */
+  static java.time.Duration goDuration(String text, String field) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|ms|s|m|h)?").matcher(text.trim());
+    if (!m.matches() || (m.group(2) == null && Double.parseDouble(m.group(1)) != 0)) {
+      throw new IllegalArgumentException(
+          field + " must be a duration such as 100ms or 1s, not \"" + text + "\"");
+    }
+    double v = Double.parseDouble(m.group(1));
+    String unit = m.group(2) == null ? "s" : m.group(2);
+    double nanos =
+        v
+            * switch (unit) {
+              case "ns" -> 1;
+              case "us" -> 1e3;
+              case "ms" -> 1e6;
+              case "s" -> 1e9;
+              case "m" -> 60e9;
+              default -> 3600e9;
+            };
+    return java.time.Duration.ofNanos(Math.round(nanos));
   }
 
   private static List<String> concat(List<String> a, List<String> b) {

@@ -5,7 +5,8 @@ import java.util.Locale;
 /**
  * A service port's protocol, chosen as Istio does: by {@code appProtocol} when set, else by the
  * port name's prefix ({@code http}, {@code http-web}, {@code grpc-api}, ...). Unknown names are
- * {@link #UNSUPPORTED}, for which Istio sniffs the protocol; Weft's proxies treat them as HTTP.
+ * {@link #UNSUPPORTED}, for which Istio sniffs the protocol, and so does Weft ({@code
+ * gen/SniffedListeners}); they also keep their HTTP virtual hosts in {@code http_proxy}.
  */
 public enum Protocol {
   HTTP,
@@ -67,9 +68,9 @@ public enum Protocol {
   }
 
   /**
-   * Whether the proxy serves this port with its HTTP connection manager: HTTP, HTTP/2, gRPC, and
-   * unknown protocols (unnamed ports, unknown names), which Istio sniffs; until Weft sniffs too,
-   * they stay HTTP so that their HTTP routing is kept.
+   * Whether the proxy may serve this port with its HTTP connection manager: HTTP, HTTP/2, gRPC, and
+   * unknown protocols (unnamed ports, unknown names), whose listeners sniff and have an HTTP chain
+   * beside the TCP one.
    */
   public boolean isHttp() {
     return switch (this) {
