@@ -117,6 +117,11 @@ public final class ClusterGenerator implements Generator {
             }
             MeshTls.applyUpstream(cluster, context, proxy, c);
             UpstreamProtocols.apply(cluster, c.port().protocol());
+            UpstreamProtocols.applyH2Upgrade(
+                cluster,
+                c.port().protocol(),
+                TrafficPolicies.effective(c).connectionPool(),
+                context.mesh().h2UpgradePolicy());
             out.add(cluster.build());
           }
           if (!proxy.isRouter()) {

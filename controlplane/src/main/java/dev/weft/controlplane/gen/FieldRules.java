@@ -353,8 +353,7 @@ final class FieldRules {
     t.leaf(pool + ".http.maxRequestsPerConnection");
     t.leaf(pool + ".http.maxRetries");
     t.leaf(pool + ".http.idleTimeout");
-    t.notEnforced(
-        pool + ".http.h2UpgradePolicy", "HTTP/2 upgrade (upstream connections are HTTP/1.1)");
+    t.leaf(pool + ".http.h2UpgradePolicy");
     t.notEnforced(
         pool + ".http.useClientProtocol", "client protocol (upstream connections are HTTP/1.1)");
     t.notEnforced(

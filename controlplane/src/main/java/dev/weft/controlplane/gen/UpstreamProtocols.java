@@ -30,6 +30,42 @@ final class UpstreamProtocols {
     if (!h2 && !downstream) {
       return;
     }
+    set(cluster, h2);
+  }
+
+  /**
+   * Istio's {@code applyH2Upgrade} ({@code shouldH2Upgrade}): the DestinationRule's {@code
+   * connectionPool.http.h2UpgradePolicy} (the effective one for the cluster's subset and port)
+   * {@code UPGRADE} makes an HTTP port's upstream HTTP/2 (a port of unknown protocol too: the user
+   * says it is HTTP), {@code DO_NOT_UPGRADE} never does, {@code DEFAULT} (or none) follows MeshConfig
+   * {@code h2UpgradePolicy} for HTTP ports (not for sniffed ones, whose clients choose). Non-HTTP
+   * ports (TCP, TLS) are never upgraded. Sets {@code explicit_http_config.http2_protocol_options}.
+   */
+  static void applyH2Upgrade(
+      Cluster.Builder cluster,
+      Protocol protocol,
+      java.util.Map<String, Object> connectionPool,
+      String meshPolicy) {
+    if (!protocol.isHttp()) {
+      return;
+    }
+    Object http = connectionPool == null ? null : connectionPool.get("http");
+    Object policy = http instanceof java.util.Map<?, ?> h ? h.get("h2UpgradePolicy") : null;
+    String p = policy == null ? "DEFAULT" : String.valueOf(policy);
+    boolean upgrade =
+        switch (p) {
+          case "UPGRADE" -> true;
+          case "DO_NOT_UPGRADE" -> false;
+          default ->
+              protocol != Protocol.UNSUPPORTED
+                  && dev.weft.controlplane.mesh.MeshConfig.UPGRADE.equals(meshPolicy);
+        };
+    if (upgrade) {
+      set(cluster, true);
+    }
+  }
+
+  private static void set(Cluster.Builder cluster, boolean h2) {
     HttpProtocolOptions.Builder options = HttpProtocolOptions.newBuilder();
     Any existing = cluster.getTypedExtensionProtocolOptionsMap().get(EXTENSION);
     if (existing != null) {
@@ -40,6 +76,7 @@ final class UpstreamProtocols {
       }
     }
     if (h2) {
+      options.clearUseDownstreamProtocolConfig();
       options.setExplicitHttpConfig(
           HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
               .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()));

@@ -222,7 +222,6 @@ class EnforcementTest {
                 """))
         .containsExactlyInAnyOrder(
             "spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures",
-            "spec.trafficPolicy.portLevelSettings[0].connectionPool.http.h2UpgradePolicy",
             "spec.trafficPolicy.portLevelSettings[0].loadBalancer.simple");
   }
 
