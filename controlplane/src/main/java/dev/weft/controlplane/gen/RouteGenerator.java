@@ -74,7 +74,7 @@ public final class RouteGenerator implements Generator {
       Resource vs = scope.virtualService(svc.hostname());
       for (MeshService.Port port : svc.ports()) {
         if (port.protocol().isTcp()) {
-          connectVirtualHost(rc, used, svc, port, scope.namespace());
+          connectVirtualHost(context, scope, rc, used, svc, port);
           continue;
         }
         if (!port.protocol().isHttp()) {
@@ -157,19 +157,21 @@ public final class RouteGenerator implements Generator {
   /**
    * Local mode's way in for TCP clients (docs/architecture.md): a virtual host {@code host:port}
    * for a TCP service port (tcp, mongo, redis, mysql) whose one route takes HTTP/1.1 {@code CONNECT
-   * host:port} (Envoy's {@code connect_matcher}) and terminates it, tunnelling the bytes to the
-   * port's TCP cluster {@code outbound|P||host} (Envoy's route {@code upgrade_configs} CONNECT with
-   * a {@code connect_config}; the outbound connection manager enables CONNECT). CONNECT always
-   * names a port, so only the {@code :port} domains.
+   * host:port} (Envoy's {@code connect_matcher}) and terminates it, tunnelling the bytes where the
+   * port's TCP listener would send them ({@link TcpRoutes#connect}: the VirtualService's {@code
+   * tcp} routes, weighted, else {@code outbound|P||host}) (Envoy's route {@code upgrade_configs}
+   * CONNECT with a {@code connect_config}; the outbound connection manager enables CONNECT).
+   * CONNECT always names a port, so only the {@code :port} domains.
    */
   private static void connectVirtualHost(
+      PushContext context,
+      ProxyScope scope,
       RouteConfiguration.Builder rc,
       Set<String> used,
       MeshService svc,
-      MeshService.Port port,
-      String proxyNamespace) {
+      MeshService.Port port) {
     List<String> domains = new ArrayList<>();
-    for (String d : domains(svc, port.number(), proxyNamespace)) {
+    for (String d : domains(svc, port.number(), scope.namespace())) {
       if (d.indexOf(':') > 0 && used.add(d)) {
         domains.add(d);
       }
@@ -188,9 +190,8 @@ public final class RouteGenerator implements Generator {
                         RouteMatch.newBuilder()
                             .setConnectMatcher(RouteMatch.ConnectMatcher.getDefaultInstance()))
                     .setRoute(
-                        RouteAction.newBuilder()
-                            .setCluster(
-                                ClusterName.outbound(port.number(), "", svc.hostname()).toString())
+                        // The port's VirtualService tcp routes (weights), as its TCP listener.
+                        TcpRoutes.connect(context, scope, svc, port)
                             .setTimeout(EnvoyConfig.NO_TIMEOUT)
                             .addUpgradeConfigs(
                                 RouteAction.UpgradeConfig.newBuilder()

@@ -34,8 +34,63 @@ import java.util.Set;
 final class TcpRoutes {
   private TcpRoutes() {}
 
-  /** Where the chains are for: which matches apply. */
-  record Scope(int port, Proxy proxy, Set<String> gateways, boolean sidecar) {}
+  /**
+   * Where the chains are for: which matches apply ({@code labels}, {@code namespace}: the proxy's).
+   */
+  record Scope(
+      int port,
+      Map<String, String> labels,
+      String namespace,
+      Set<String> gateways,
+      boolean sidecar) {
+    Scope(int port, Proxy proxy, Set<String> gateways, boolean sidecar) {
+      this(port, proxy.labels(), proxy.namespace(), gateways, sidecar);
+    }
+  }
+
+  /**
+   * The route action of {@code http_proxy}'s CONNECT route to {@code svc}'s TCP port, as a TCP
+   * proxy on that port would route: the mesh VirtualService's first applicable {@code tcp} route
+   * without {@code destinationSubnets} (a tunnel has no destination address to match), its
+   * destinations as {@code cluster} or {@code weighted_clusters}; without one, the whole service.
+   */
+  static io.envoyproxy.envoy.config.route.v3.RouteAction.Builder connect(
+      PushContext context,
+      dev.weft.controlplane.push.ProxyScope proxies,
+      MeshService svc,
+      MeshService.Port port) {
+    List<Resource> vss = new ArrayList<>();
+    Resource vs = proxies.virtualService(svc.hostname());
+    if (vs != null) {
+      vss.add(vs);
+    }
+    String whole = ClusterName.outbound(port.number(), "", svc.hostname()).toString();
+    Scope scope =
+        new Scope(port.number(), proxies.labels(), proxies.namespace(), Set.of("mesh"), true);
+    TcpProxy tcp = null;
+    for (FilterChain c : chains(context, vss, scope, whole, whole)) {
+      if (c.getFilterChainMatch().getPrefixRangesCount() == 0) {
+        try {
+          tcp = c.getFilters(0).getTypedConfig().unpack(TcpProxy.class);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new IllegalStateException("generated tcp_proxy does not parse", e);
+        }
+        break;
+      }
+    }
+    var action = io.envoyproxy.envoy.config.route.v3.RouteAction.newBuilder();
+    if (tcp == null || !tcp.hasWeightedClusters()) {
+      return action.setCluster(tcp == null ? whole : tcp.getCluster());
+    }
+    var wc = io.envoyproxy.envoy.config.route.v3.WeightedCluster.newBuilder();
+    for (TcpProxy.WeightedCluster.ClusterWeight w : tcp.getWeightedClusters().getClustersList()) {
+      wc.addClusters(
+          io.envoyproxy.envoy.config.route.v3.WeightedCluster.ClusterWeight.newBuilder()
+              .setName(w.getName())
+              .setWeight(UInt32Value.of(w.getWeight())));
+    }
+    return action.setWeightedClusters(wc);
+  }
 
   /**
    * The chains of a sidecar's outbound listener for {@code svc}'s TCP port {@code port}: the mesh
@@ -254,13 +309,13 @@ final class TcpRoutes {
     if (m.get("sourceLabels") instanceof Map<?, ?> labels && !labels.isEmpty()) {
       Map<String, String> required = new java.util.TreeMap<>();
       labels.forEach((k, v) -> required.put(String.valueOf(k), String.valueOf(v)));
-      if (!Labels.matches(required, scope.proxy().labels())) {
+      if (!Labels.matches(required, scope.labels())) {
         return false;
       }
     }
     if (m.get("sourceNamespace") instanceof String sn
         && !sn.isEmpty()
-        && !sn.equals(scope.proxy().namespace())) {
+        && !sn.equals(scope.namespace())) {
       return false;
     }
     return true;

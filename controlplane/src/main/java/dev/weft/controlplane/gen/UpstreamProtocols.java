@@ -37,9 +37,10 @@ final class UpstreamProtocols {
    * Istio's {@code applyH2Upgrade} ({@code shouldH2Upgrade}): the DestinationRule's {@code
    * connectionPool.http.h2UpgradePolicy} (the effective one for the cluster's subset and port)
    * {@code UPGRADE} makes an HTTP port's upstream HTTP/2 (a port of unknown protocol too: the user
-   * says it is HTTP), {@code DO_NOT_UPGRADE} never does, {@code DEFAULT} (or none) follows MeshConfig
-   * {@code h2UpgradePolicy} for HTTP ports (not for sniffed ones, whose clients choose). Non-HTTP
-   * ports (TCP, TLS) are never upgraded. Sets {@code explicit_http_config.http2_protocol_options}.
+   * says it is HTTP), {@code DO_NOT_UPGRADE} never does, {@code DEFAULT} (or none) follows
+   * MeshConfig {@code h2UpgradePolicy} for HTTP ports (not for sniffed ones, whose clients choose).
+   * Non-HTTP ports (TCP, TLS) are never upgraded. Sets {@code
+   * explicit_http_config.http2_protocol_options}.
    */
   static void applyH2Upgrade(
       Cluster.Builder cluster,

@@ -187,6 +187,11 @@ public final class ProxyScope {
     return key;
   }
 
+  /** The proxies' labels. */
+  public Map<String, String> labels() {
+    return labels;
+  }
+
   /** The proxies' namespace. */
   public String namespace() {
     return namespace;

@@ -132,6 +132,20 @@ public final class PushContext {
           }
         }
       }
+      // tcp matches too: http_proxy's CONNECT routes follow them (gen/TcpRoutes.connect).
+      for (Map<String, Object> tcp : r.spec(VirtualService.class).tcp()) {
+        if (tcp.get("match") instanceof List<?> ms) {
+          for (Object m : ms) {
+            if (m instanceof Map<?, ?> mm && mm.get("sourceLabels") instanceof Map<?, ?> sl) {
+              Map<String, String> set = new java.util.TreeMap<>();
+              sl.forEach((k, v) -> set.put(String.valueOf(k), String.valueOf(v)));
+              if (!set.isEmpty()) {
+                labelSets.add(Map.copyOf(set));
+              }
+            }
+          }
+        }
+      }
     }
     this.sourceLabelSets = List.copyOf(labelSets);
     this.changes =
