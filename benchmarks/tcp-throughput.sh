@@ -52,7 +52,7 @@ need setsid util-linux
 case "$DURATION$WARMUP$STREAMS$ROUNDS" in *[!0-9]*) die "DURATION, WARMUP, STREAMS, ROUNDS are whole numbers" ;; esac
 
 # --- clean-up: everything started here, by pid ----------------------------------------------------
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-bench.XXXXXX")"
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-tcp-bench.XXXXXX")"
 STATE="$TMP/weft"
 GROUPS_STARTED=() # process-group leaders started with setsid
 
