@@ -34,7 +34,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.string.StringDecoder;
 import io.netty.handler.ssl.SslContext;
@@ -380,19 +382,37 @@ class SniffingMeshIntegrationTest {
     }
   }
 
+  /** Answers each stream at its end (a proxy may end a GET with an empty DATA frame). */
   private static final class H2Answer extends SimpleChannelInboundHandler<Object> {
+    private final java.util.Map<Integer, CharSequence> paths = new java.util.HashMap<>();
+
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof Http2HeadersFrame h && h.isEndStream()) {
-        ctx.write(
-            new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200"))
-                .stream(h.stream()));
-        ctx.writeAndFlush(
-            new DefaultHttp2DataFrame(
-                    Unpooled.copiedBuffer("poly h2 " + h.headers().path(), StandardCharsets.UTF_8),
-                    true)
-                .stream(h.stream()));
+      Http2FrameStream stream;
+      boolean end;
+      if (msg instanceof Http2HeadersFrame h) {
+        stream = h.stream();
+        end = h.isEndStream();
+        if (h.headers().path() != null) {
+          paths.put(stream.id(), h.headers().path());
+        }
+      } else if (msg instanceof Http2DataFrame d) {
+        stream = d.stream();
+        end = d.isEndStream();
+      } else {
+        return;
       }
+      if (!end) {
+        return;
+      }
+      ctx.write(
+          new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")).stream(stream));
+      ctx.writeAndFlush(
+          new DefaultHttp2DataFrame(
+                  Unpooled.copiedBuffer(
+                      "poly h2 " + paths.remove(stream.id()), StandardCharsets.UTF_8),
+                  true)
+              .stream(stream));
     }
   }
 
