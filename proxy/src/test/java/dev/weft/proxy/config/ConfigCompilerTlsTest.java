@@ -147,10 +147,10 @@ class ConfigCompilerTlsTest {
     Listener unknownFilter =
         Xds.listener("p", 80, hcm).toBuilder()
             .addListenerFilters(
-                ListenerFilter.newBuilder().setName("envoy.filters.listener.http_inspector"))
+                ListenerFilter.newBuilder().setName("envoy.filters.listener.original_dst"))
             .build();
     assertThatThrownBy(() -> compiler.listener(unknownFilter))
-        .hasMessageContaining("listener filter 'envoy.filters.listener.http_inspector' is not");
+        .hasMessageContaining("listener filter 'envoy.filters.listener.original_dst' is not");
     Listener prefixRanges =
         Xds.listener("p", 80, hcm).toBuilder()
             .setFilterChains(
