@@ -99,6 +99,9 @@ public final class DeltaAdsService
   /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
   private final List<Waiter> waiters = new ArrayList<>();
 
+  /** Subscribed names shared between streams. Owned by the executor. */
+  private final SubscriptionNames subscriptionNames = new SubscriptionNames();
+
   public DeltaAdsService(Executor executor, PushController push, WorkloadRegistry registry) {
     this.executor = executor;
     this.push = push;
@@ -220,7 +223,11 @@ public final class DeltaAdsService
   public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
       StreamObserver<DeltaDiscoveryResponse> responses) {
     Connection conn =
-        new Connection(streamIds.incrementAndGet(), responses, CallerAuthenticator.CALLER.get());
+        new Connection(
+            streamIds.incrementAndGet(),
+            responses,
+            CallerAuthenticator.CALLER.get(),
+            new DeltaStream(subscriptionNames));
     if (responses instanceof ServerCallStreamObserver<DeltaDiscoveryResponse> call) {
       call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
       call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
@@ -436,9 +443,12 @@ public final class DeltaAdsService
   }
 
   /**
-   * Every resource of {@code type} that exists for {@code proxy} in {@code context}, by name. Route
-   * configurations are split for VHDS ({@link VhdsSplit}, once per generated configuration and
-   * push, so shared by the proxies of one scope).
+   * Every resource of {@code type} that exists for {@code proxy} in {@code context}, by name; the
+   * stream keeps it as what its proxy holds, so it is shared where the generators share: route
+   * configurations split for VHDS ({@link VhdsSplit}, once per generated configuration and push, so
+   * one map for the proxies of a scope), endpoints (one list per locality and scope); other types
+   * (a sidecar's clusters include its own inbound ones) get a compact copy per proxy, of shared
+   * {@link DeltaStream.Versioned} resources.
    */
   static Map<String, DeltaStream.Versioned> available(
       PushContext context, Proxy proxy, String type) {
@@ -465,10 +475,22 @@ public final class DeltaAdsService
     }
     Generator generator = Generators.of(type);
     List<Message> generated = generator.generate(context, proxy);
+    if (type.equals(TypeUrls.ENDPOINT)) {
+      return cache.derived(generated, DeltaStream.class, () -> index(generated, cache));
+    }
+    return Map.copyOf(index(generated, cache));
+  }
+
+  private static Map<String, DeltaStream.Versioned> index(
+      List<Message> generated, ResourceCache cache) {
     Map<String, DeltaStream.Versioned> out = new LinkedHashMap<>();
     for (Message m : generated) {
-      String name = Generators.name(m);
-      out.put(name, DeltaStream.Versioned.of(name, cache.encode(m)));
+      DeltaStream.Versioned v =
+          cache.derived(
+              m,
+              DeltaStream.Versioned.class,
+              () -> DeltaStream.Versioned.of(Generators.name(m), cache.encode(m)));
+      out.put(v.name(), v);
     }
     return out;
   }
@@ -561,7 +583,7 @@ public final class DeltaAdsService
     final long id;
     final StreamObserver<DeltaDiscoveryResponse> out;
     final WorkloadIdentity caller;
-    final DeltaStream stream = new DeltaStream();
+    final DeltaStream stream;
     Proxy proxy;
     String version = "";
     boolean closed;
@@ -574,10 +596,15 @@ public final class DeltaAdsService
 
     long pendingGeneration;
 
-    Connection(long id, StreamObserver<DeltaDiscoveryResponse> out, WorkloadIdentity caller) {
+    Connection(
+        long id,
+        StreamObserver<DeltaDiscoveryResponse> out,
+        WorkloadIdentity caller,
+        DeltaStream stream) {
       this.id = id;
       this.out = out;
       this.caller = caller;
+      this.stream = stream;
     }
 
     boolean ready() {

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,13 +76,25 @@ final class DeltaStream {
    */
   record Outcome(Kind kind, boolean respond, ProxyStatus.Nack nack) {}
 
-  /** One type's subscription and sync state. */
+  /**
+   * One type's subscription and sync state. What the client holds is kept compactly, since a proxy
+   * holds thousands of clusters and endpoints and thousands of proxies connect (issue #10): {@code
+   * base}, the resources as of the last response (for the names then in scope: all with the
+   * wildcard, else the subscribed ones), usually a map shared by every proxy that sees the same
+   * resources, and {@code overrides}, the few names where the client holds something else (from
+   * {@code initial_resource_versions}, or names told not to exist); subscribed names are a set
+   * shared with every equal subscription ({@link SubscriptionNames}).
+   */
   static final class TypeState {
     boolean wildcard;
-    final Set<String> names = new HashSet<>();
+    Set<String> names = Set.of();
+    Map<String, Versioned> base = Map.of();
 
-    /** What the client holds (or was sent): name to version; {@link #ABSENT} told not to exist. */
-    final Map<String, String> held = new HashMap<>();
+    /**
+     * Name to the version the client holds instead of {@link #base}'s: {@link #ABSENT}, {@link
+     * #GONE}.
+     */
+    final Map<String, String> overrides = new HashMap<>(4);
 
     boolean answered;
     String sentNonce = "";
@@ -102,13 +113,58 @@ final class DeltaStream {
     boolean wants(String name) {
       return wildcard || names.contains(name);
     }
+
+    /**
+     * The version of {@code name} the client holds, {@link #ABSENT} if it was told the name does
+     * not exist, or null if it holds nothing.
+     */
+    String held(String name) {
+      String o = overrides.get(name);
+      if (o != null) {
+        return o == GONE ? null : o;
+      }
+      if (!wants(name)) {
+        return null;
+      }
+      Versioned v = base.get(name);
+      return v == null ? null : v.version();
+    }
+
+    /** Every name the client holds a version of (for tests and reports). */
+    Map<String, String> held() {
+      Map<String, String> out = new HashMap<>();
+      for (String n : base.keySet()) {
+        String v = held(n);
+        if (v != null && v != ABSENT) {
+          out.put(n, v);
+        }
+      }
+      overrides.forEach(
+          (n, v) -> {
+            if (v != GONE && v != ABSENT) {
+              out.put(n, v);
+            }
+          });
+      return out;
+    }
   }
 
-  /** A held name told not to exist (in {@code removed_resources}) while subscribed to. */
-  private static final String ABSENT = "";
+  /** A name told not to exist (in {@code removed_resources}) while subscribed to. */
+  private static final String ABSENT = new String("(absent)");
+
+  /** A name the client does not hold, whatever {@code base} says. */
+  private static final String GONE = new String("(gone)");
 
   private final Map<String, TypeState> types = new LinkedHashMap<>();
+  private final SubscriptionNames shared;
   private long nonces;
+
+  /**
+   * @param shared the canonical name sets of the server's streams
+   */
+  DeltaStream(SubscriptionNames shared) {
+    this.shared = shared;
+  }
 
   /** The state of {@code type}, or null if it was never requested. */
   TypeState type(String type) {
@@ -129,7 +185,7 @@ final class DeltaStream {
       s = new TypeState();
       types.put(type, s);
       for (Map.Entry<String, String> e : r.getInitialResourceVersionsMap().entrySet()) {
-        s.held.put(e.getKey(), e.getValue().isEmpty() ? "?" : e.getValue());
+        s.overrides.put(e.getKey(), e.getValue().isEmpty() ? "?" : e.getValue());
       }
       if (r.getResourceNamesSubscribeCount() == 0 && r.getResourceNamesUnsubscribeCount() == 0) {
         s.wildcard = true; // legacy wildcard: Envoy's first request with no names
@@ -157,29 +213,53 @@ final class DeltaStream {
   }
 
   /** Adds {@code names}; returns whether anything new is subscribed. */
-  private static boolean subscribe(TypeState s, List<String> names) {
+  private boolean subscribe(TypeState s, List<String> names) {
+    if (names.isEmpty()) {
+      return false;
+    }
     boolean added = false;
+    Set<String> next = new HashSet<>(s.names);
     for (String n : names) {
       if (n.equals("*")) {
-        added |= !s.wildcard;
-        s.wildcard = true;
-      } else if (s.names.add(n)) {
+        if (!s.wildcard) {
+          // What base has beyond the named subscription never reached the client.
+          Map<String, Versioned> kept = new HashMap<>();
+          for (String held : s.names) {
+            Versioned v = s.base.get(held);
+            if (v != null) {
+              kept.put(held, v);
+            }
+          }
+          s.base = kept;
+          s.wildcard = true;
+          added = true;
+        }
+      } else if (next.add(n)) {
+        if (!s.wildcard && !s.overrides.containsKey(n)) {
+          s.overrides.put(n, GONE); // base may have it, the client does not
+        }
         added = true;
       }
     }
+    s.names = shared.of(List.copyOf(next));
     return added;
   }
 
   /** Removes {@code names}; the client drops what it unsubscribes from, so it is not removed. */
-  private static void unsubscribe(TypeState s, List<String> names) {
+  private void unsubscribe(TypeState s, List<String> names) {
+    if (names.isEmpty()) {
+      return;
+    }
+    Set<String> next = new HashSet<>(s.names);
     for (String n : names) {
       if (n.equals("*")) {
         s.wildcard = false;
-        s.held.keySet().removeIf(held -> !s.names.contains(held));
-      } else if (s.names.remove(n) && !s.wildcard) {
-        s.held.remove(n);
+        s.overrides.keySet().removeIf(held -> !next.contains(held));
+      } else if (next.remove(n) && !s.wildcard) {
+        s.overrides.remove(n);
       }
     }
+    s.names = shared.of(List.copyOf(next));
   }
 
   /**
@@ -187,9 +267,11 @@ final class DeltaStream {
    * the type that exists for this proxy now, by name), or null when it holds all of it already and
    * {@code force} is false; records what it sends as held.
    *
+   * @param available the resources; kept as the client's state after the response, so a map shared
+   *     by many streams should be passed as is (it must not change afterwards)
    * @param systemVersion the response's {@code system_version_info} (the push's generation)
    * @param generation the config generation of the push that sends it
-   * @param force whether to answer even with nothing to send (the first response of a type)
+   * @param force whether to answer even with nothing to send
    */
   DeltaDiscoveryResponse respond(
       String type,
@@ -202,7 +284,8 @@ final class DeltaStream {
       return null;
     }
     List<Resource> resources = new ArrayList<>();
-    List<String> removed = new ArrayList<>();
+    Set<String> removed = new java.util.TreeSet<>();
+    Map<String, String> absent = new HashMap<>(4);
     if (s.wildcard) {
       for (Versioned v : available.values()) {
         offer(s, v, resources);
@@ -214,21 +297,34 @@ final class DeltaStream {
         if (!s.wildcard) {
           offer(s, v, resources);
         }
-      } else if (!ABSENT.equals(s.held.get(name))) {
+      } else {
         // Subscribed but does not exist: removed if held, else told once that it does not exist.
-        s.held.put(name, ABSENT);
+        if (s.held(name) != ABSENT) {
+          removed.add(name);
+        }
+        absent.put(name, ABSENT);
+      }
+    }
+    // Held (through the wildcard, or from a previous stream) and gone.
+    for (String name : s.base.keySet()) {
+      if (!available.containsKey(name) && !s.names.contains(name) && s.held(name) != null) {
         removed.add(name);
       }
     }
-    for (Iterator<Map.Entry<String, String>> it = s.held.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<String, String> e = it.next();
-      if (!available.containsKey(e.getKey()) && !s.names.contains(e.getKey())) {
-        it.remove(); // held through the wildcard: gone
-        removed.add(e.getKey());
+    for (Map.Entry<String, String> e : s.overrides.entrySet()) {
+      String name = e.getKey();
+      String v = e.getValue();
+      if (v != GONE && v != ABSENT && !available.containsKey(name) && !s.names.contains(name)) {
+        removed.add(name);
       }
     }
     boolean first = !s.answered;
-    if (resources.isEmpty() && removed.isEmpty() && !force && !(first && s.held.isEmpty())) {
+    boolean holdsNothing = s.base.isEmpty() && s.overrides.isEmpty();
+    // The client now holds exactly what is available in scope (what differed was sent or removed).
+    s.base = available;
+    s.overrides.clear();
+    s.overrides.putAll(absent);
+    if (resources.isEmpty() && removed.isEmpty() && !force && !(first && holdsNothing)) {
       return null;
     }
     s.answered = true;
@@ -236,7 +332,6 @@ final class DeltaStream {
     s.sentNonce = nonce;
     s.sentVersion = systemVersion;
     s.sentGeneration = generation;
-    removed.sort(null);
     return DeltaDiscoveryResponse.newBuilder()
         .setTypeUrl(type)
         .setSystemVersionInfo(systemVersion)
@@ -247,10 +342,9 @@ final class DeltaStream {
   }
 
   private static void offer(TypeState s, Versioned v, List<Resource> out) {
-    if (v.version().equals(s.held.get(v.name()))) {
+    if (v.version().equals(s.held(v.name()))) {
       return;
     }
-    s.held.put(v.name(), v.version());
     out.add(
         Resource.newBuilder()
             .setName(v.name())

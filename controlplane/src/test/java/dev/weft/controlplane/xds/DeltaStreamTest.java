@@ -19,7 +19,7 @@ class DeltaStreamTest {
   private static final String EDS =
       "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
 
-  private final DeltaStream stream = new DeltaStream();
+  private final DeltaStream stream = new DeltaStream(new SubscriptionNames());
 
   /** Resources as the server would have them: name to (version, content). */
   private static Map<String, DeltaStream.Versioned> available(String... nameVersions) {
@@ -136,7 +136,7 @@ class DeltaStreamTest {
     assertThat(sent(r)).containsExactly(Map.entry("b", "2"), Map.entry("c", "1"));
     assertThat(r.getRemovedResourcesList()).containsExactly("gone");
 
-    DeltaStream other = new DeltaStream();
+    DeltaStream other = new DeltaStream(new SubscriptionNames());
     other.request(
         request(CDS).addResourceNamesSubscribe("*").putInitialResourceVersions("a", "1").build());
     assertThat(other.respond(CDS, available("a@1"), "7", 7, false))
@@ -205,7 +205,23 @@ class DeltaStreamTest {
         request(CDS).addResourceNamesSubscribe("*").addResourceNamesSubscribe("a").build());
     ack(respond(CDS, available("a@1", "b@1")));
     stream.request(request(CDS).addResourceNamesUnsubscribe("*").build());
-    assertThat(stream.type(CDS).held).containsOnlyKeys("a");
+    assertThat(stream.type(CDS).held()).containsOnlyKeys("a");
     assertThat(respond(CDS, available("a@1", "b@2"))).isNull();
+  }
+
+  /** Issue #10's memory: a stream keeps the map it was given (shared by proxies), not a copy. */
+  @Test
+  void whatTheClientHoldsIsTheSharedMapNotACopyOfIt() {
+    SubscriptionNames names = new SubscriptionNames();
+    DeltaStream one = new DeltaStream(names);
+    DeltaStream two = new DeltaStream(names);
+    Map<String, DeltaStream.Versioned> shared = available("a@1", "b@1");
+    for (DeltaStream s : List.of(one, two)) {
+      s.request(request(EDS).addResourceNamesSubscribe("a").addResourceNamesSubscribe("b").build());
+      s.respond(EDS, shared, "7", 7, false);
+    }
+    assertThat(one.type(EDS).base).isSameAs(shared);
+    assertThat(one.type(EDS).overrides).isEmpty();
+    assertThat(one.type(EDS).names).isSameAs(two.type(EDS).names);
   }
 }

@@ -28,8 +28,7 @@ public final class TestDeltaAdsServer implements AutoCloseable {
   private final Server server;
   private final Map<String, Map<String, Resource>> resources = new LinkedHashMap<>();
   private final List<DeltaDiscoveryRequest> requests = new CopyOnWriteArrayList<>();
-  private final List<StreamObserver<DeltaDiscoveryResponse>> streams =
-      new CopyOnWriteArrayList<>();
+  private final List<StreamObserver<DeltaDiscoveryResponse>> streams = new CopyOnWriteArrayList<>();
   private final AtomicInteger nonces = new AtomicInteger();
 
   private TestDeltaAdsServer() throws IOException {
@@ -93,7 +92,8 @@ public final class TestDeltaAdsServer implements AutoCloseable {
 
   /** Whether a request ACKed the response with {@code nonce}. */
   public boolean acked(String nonce) {
-    return requests.stream().anyMatch(r -> r.getResponseNonce().equals(nonce) && !r.hasErrorDetail());
+    return requests.stream()
+        .anyMatch(r -> r.getResponseNonce().equals(nonce) && !r.hasErrorDetail());
   }
 
   /** The NACK of the response with {@code nonce}, or null. */
@@ -134,7 +134,8 @@ public final class TestDeltaAdsServer implements AutoCloseable {
             List<Resource> send = new ArrayList<>();
             boolean wildcard = r.getResourceNamesSubscribeList().contains("*");
             for (Resource res : resources.getOrDefault(r.getTypeUrl(), Map.of()).values()) {
-              boolean wanted = wildcard || r.getResourceNamesSubscribeList().contains(res.getName());
+              boolean wanted =
+                  wildcard || r.getResourceNamesSubscribeList().contains(res.getName());
               if (wanted
                   && !res.getVersion()
                       .equals(r.getInitialResourceVersionsMap().get(res.getName()))) {

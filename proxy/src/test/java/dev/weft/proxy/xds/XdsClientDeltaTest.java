@@ -36,9 +36,7 @@ class XdsClientDeltaTest {
   private static final RouteConfiguration STUB =
       RouteConfiguration.newBuilder()
           .setName("http_proxy")
-          .setVhds(
-              io.envoyproxy.envoy.config.route.v3.Vhds.newBuilder()
-                  .setConfigSource(Xds.ADS))
+          .setVhds(io.envoyproxy.envoy.config.route.v3.Vhds.newBuilder().setConfigSource(Xds.ADS))
           .build();
 
   private TestDeltaAdsServer ads;
@@ -48,8 +46,11 @@ class XdsClientDeltaTest {
   @BeforeEach
   void start() throws Exception {
     ads = TestDeltaAdsServer.start();
-    ads.put(TypeUrls.CLUSTER, resource("a", "c1", Xds.staticCluster("a", new InetSocketAddress("127.0.0.1", 1))));
-    ads.put(TypeUrls.LISTENER, resource("127.0.0.1_15001", "l1", Xds.rdsListener(15001, "http_proxy")));
+    ads.put(
+        TypeUrls.CLUSTER,
+        resource("a", "c1", Xds.staticCluster("a", new InetSocketAddress("127.0.0.1", 1))));
+    ads.put(
+        TypeUrls.LISTENER, resource("127.0.0.1_15001", "l1", Xds.rdsListener(15001, "http_proxy")));
     ads.put(TypeUrls.ROUTE, resource("http_proxy", "r1", STUB));
     ads.put(
         TypeUrls.VIRTUAL_HOST,
@@ -57,7 +58,8 @@ class XdsClientDeltaTest {
     client =
         XdsClient.builder()
             .server(new InetSocketAddress("127.0.0.1", ads.port()))
-            .node(Node.newBuilder().setId("sidecar~127.0.1.2~c.demo~demo.svc.cluster.local").build())
+            .node(
+                Node.newBuilder().setId("sidecar~127.0.1.2~c.demo~demo.svc.cluster.local").build())
             .compiler(new ConfigCompiler(new ProxyStats()))
             .stats(new ProxyStats())
             .sink(
@@ -98,19 +100,31 @@ class XdsClientDeltaTest {
   }
 
   private DeltaDiscoveryRequest firstRequest(String type) {
-    return ads.requests().stream().filter(r -> r.getTypeUrl().equals(type)).findFirst().orElseThrow();
+    return ads.requests().stream()
+        .filter(r -> r.getTypeUrl().equals(type))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
-  void subscribesByWildcardThenByNameAndAssemblesVhdsVirtualHosts() {
+  void subscribesByWildcardThenByNameAndAssemblesVhdsVirtualHosts() throws Exception {
     assertThat(ads.requests().get(0).hasNode()).isTrue();
     assertThat(firstRequest(TypeUrls.CLUSTER).getResourceNamesSubscribeList()).containsExactly("*");
-    assertThat(firstRequest(TypeUrls.LISTENER).getResourceNamesSubscribeList()).containsExactly("*");
+    assertThat(firstRequest(TypeUrls.LISTENER).getResourceNamesSubscribeList())
+        .containsExactly("*");
     assertThat(firstRequest(TypeUrls.VIRTUAL_HOST).getResourceNamesSubscribeList())
         .containsExactly("*");
     assertThat(firstRequest(TypeUrls.ROUTE).getResourceNamesSubscribeList())
         .containsExactly("http_proxy");
     // The config dump shows the whole route configuration, as Envoy's does with VHDS.
+    await(
+        "the snapshot",
+        () ->
+            client
+                .snapshot()
+                .resources()
+                .getOrDefault(TypeUrls.ROUTE, Map.of())
+                .containsKey("http_proxy"));
     RouteConfiguration dumped =
         (RouteConfiguration)
             client.snapshot().resources().get(TypeUrls.ROUTE).get("http_proxy").resource();
@@ -124,7 +138,9 @@ class XdsClientDeltaTest {
     String added =
         ads.push(
             TypeUrls.VIRTUAL_HOST,
-            List.of(resource(VHDS_B, "v1", Xds.vhost("b:80", List.of("b:80"), Xds.prefixRoute("/", "a")))),
+            List.of(
+                resource(
+                    VHDS_B, "v1", Xds.vhost("b:80", List.of("b:80"), Xds.prefixRoute("/", "a")))),
             List.of());
     await("b's ACK", () -> ads.acked(added));
     assertThat(hosts()).containsExactly("a:80", "b:80");
@@ -134,9 +150,14 @@ class XdsClientDeltaTest {
         ads.push(
             TypeUrls.VIRTUAL_HOST,
             List.of(
-                resource(VHDS_B, "v2", Xds.vhost("b:80", List.of("b:80", "b"), Xds.prefixRoute("/", "a"))),
                 resource(
-                    "http_proxy/c:80", "v1", Xds.vhost("c:80", List.of("a:80"), Xds.prefixRoute("/", "a")))),
+                    VHDS_B,
+                    "v2",
+                    Xds.vhost("b:80", List.of("b:80", "b"), Xds.prefixRoute("/", "a"))),
+                resource(
+                    "http_proxy/c:80",
+                    "v1",
+                    Xds.vhost("c:80", List.of("a:80"), Xds.prefixRoute("/", "a")))),
             List.of());
     await("the NACK", () -> ads.nack(rejected) != null);
     assertThat(ads.nack(rejected).getErrorDetail().getMessage()).contains("a:80");
@@ -154,7 +175,8 @@ class XdsClientDeltaTest {
     String added =
         ads.push(
             TypeUrls.CLUSTER,
-            List.of(resource("z", "c1", Xds.staticCluster("z", new InetSocketAddress("127.0.0.1", 2)))),
+            List.of(
+                resource("z", "c1", Xds.staticCluster("z", new InetSocketAddress("127.0.0.1", 2)))),
             List.of());
     await("z", () -> applied.clusters().containsKey("z") && ads.acked(added));
     assertThat(applied.clusters()).containsKeys("a", "z");
@@ -190,13 +212,17 @@ class XdsClientDeltaTest {
   @Test
   void aServerWithoutDeltaIsSpokenToInStateOfTheWorld() throws Exception {
     try (TestAdsServer sotw = TestAdsServer.start()) {
-      sotw.set(TestAdsServer.CDS, "1", Xds.staticCluster("s", new InetSocketAddress("127.0.0.1", 3)));
+      sotw.set(
+          TestAdsServer.CDS, "1", Xds.staticCluster("s", new InetSocketAddress("127.0.0.1", 3)));
       sotw.set(TestAdsServer.LDS, "1");
       RuntimeConfig[] got = new RuntimeConfig[1];
       try (XdsClient c =
           XdsClient.builder()
               .server(new InetSocketAddress("127.0.0.1", sotw.port()))
-              .node(Node.newBuilder().setId("sidecar~127.0.1.3~d.demo~demo.svc.cluster.local").build())
+              .node(
+                  Node.newBuilder()
+                      .setId("sidecar~127.0.1.3~d.demo~demo.svc.cluster.local")
+                      .build())
               .compiler(new ConfigCompiler(new ProxyStats()))
               .stats(new ProxyStats())
               .sink(
