@@ -334,10 +334,18 @@ public final class XdsScaleBenchmark {
       total += sum[i];
       sb.append(
           String.format(
-              " %s %.1f MB (%d responses)",
-              TypeUrls.shortName(Sidecar.TYPES.get(i)), sum[i] / 1e6, count[i]));
+              " %s %s (%d responses)",
+              TypeUrls.shortName(Sidecar.TYPES.get(i)), size(sum[i]), count[i]));
     }
-    return String.format("%.1f MB:%s", total / 1e6, sb);
+    return String.format("%s:%s", size(total), sb);
+  }
+
+  /** {@code bytes} as MB with one decimal, or KB / bytes when smaller (delta's changes are). */
+  private static String size(long bytes) {
+    if (bytes >= 1_000_000) {
+      return String.format("%.1f MB", bytes / 1e6);
+    }
+    return bytes >= 10_000 ? String.format("%.1f KB", bytes / 1e3) : bytes + " bytes";
   }
 
   private static void apply(HttpClient http, URI api, String token, String yaml)
@@ -506,7 +514,7 @@ public final class XdsScaleBenchmark {
     private List<String> edsNames = List.of();
     private List<String> rdsNames = List.of();
     private final Map<String, String[]> acked = new HashMap<>(); // type -> {version, nonce}
-    private final boolean[] received = new boolean[4];
+    private final boolean[] received = new boolean[TYPES.size()];
     volatile String edsVersion;
     private int[] endpointsByCluster = new int[64];
     volatile int endpointTotal;
