@@ -47,7 +47,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -73,9 +72,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>With {@code -Dweft.bench.delta=true} ({@code DELTA=1 benchmarks/xds-scale.sh}) the sidecars
  * use delta xDS as Weft's proxy does: CDS, LDS and VHDS by wildcard, EDS and RDS by name, changes
- * by {@code resource_names_subscribe}/{@code _unsubscribe}, every response ACKed by its nonce, a
- * reconnect with {@code initial_resource_versions}; a change has reached a sidecar when it receives
- * new virtual hosts (or routes).
+ * by {@code resource_names_subscribe}/{@code _unsubscribe}, every response ACKed by its nonce (a
+ * reconnect subscribes anew: the simulated sidecars keep no per-resource versions, to fit 2000 in
+ * the benchmark's heap); a change has reached a sidecar when it receives new virtual hosts (or
+ * routes).
  *
  * <p>Measures: the initial sync (from the first connect until every sidecar holds the four types
  * and the same endpoints, those of all N workloads); then, for each of CHANGES one-VirtualService
@@ -808,22 +808,33 @@ public final class XdsScaleBenchmark {
       return out;
     }
 
+    /** Equal name sets of all sidecars, one copy (1000 sidecars hold 3000 EDS names each). */
+    private static final Map<Set<String>, Set<String>> CANONICAL = new ConcurrentHashMap<>();
+
+    /** Cluster (EDS) names to a dense index, for the sidecars' endpoint counts. */
+    private static final Map<String, Integer> CLUSTER_INDEX = new ConcurrentHashMap<>();
+
+    private static Set<String> canonical(Set<String> names) {
+      Set<String> set = Set.copyOf(names);
+      Set<String> prev = CANONICAL.putIfAbsent(set, set);
+      return prev == null ? set : prev;
+    }
+
     /**
-     * The delta xDS side of this sidecar: one {@code DeltaAggregatedResources} stream, what it
-     * holds per type (name to version) and, from CDS and LDS, the EDS and RDS names it subscribes.
-     * Guarded by the sidecar.
+     * The delta xDS side of this sidecar: one {@code DeltaAggregatedResources} stream and, from CDS
+     * and LDS, the EDS and RDS names it subscribes. It keeps no resources and no per-resource
+     * versions (a reconnect subscribes anew, as a proxy that restarted), only endpoint counts: the
+     * benchmark's JVM holds 1000–2000 of these. Guarded by the sidecar.
      */
     private final class Delta implements StreamObserver<DeltaDiscoveryResponse> {
       private StreamObserver<DeltaDiscoveryRequest> out;
-      private final Map<String, Map<String, String>> held = new HashMap<>();
-      private final Map<String, String> edsOfCluster = new HashMap<>();
-      private final Map<String, Integer> endpointsOfCluster = new HashMap<>();
-      private final Map<String, List<String>> routesOfListener = new HashMap<>();
-      private Set<String> edsSubscribed = new LinkedHashSet<>();
-      private Set<String> rdsSubscribed = new LinkedHashSet<>();
+      private Set<String> edsSubscribed = Set.of();
+      private Set<String> rdsSubscribed = Set.of();
+      private int[] endpointsOf = new int[0]; // by CLUSTER_INDEX
+      private int endpointTotal;
       volatile int endpoints = -1;
 
-      /** Opens the stream and subscribes, with the versions held (a reconnect). */
+      /** Opens the stream and subscribes (a reconnect: anew, holding nothing). */
       void open() {
         out = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(this);
         subscribe(TypeUrls.CLUSTER, List.of("*"), true);
@@ -840,10 +851,7 @@ public final class XdsScaleBenchmark {
       private void subscribe(String type, List<String> names, boolean initial) {
         DeltaDiscoveryRequest.Builder r =
             DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).addAllResourceNamesSubscribe(names);
-        if (initial) {
-          r.putAllInitialResourceVersions(held.getOrDefault(type, Map.of()));
-        }
-        send(r);
+        send(r); // no initial_resource_versions: it keeps none (DeltaAdsServiceTest has them)
       }
 
       private void send(DeltaDiscoveryRequest.Builder r) {
@@ -866,7 +874,6 @@ public final class XdsScaleBenchmark {
         for (String n : before) {
           if (!wanted.contains(n)) {
             drop.add(n);
-            held.getOrDefault(type, new HashMap<>()).remove(n);
           }
         }
         if (!add.isEmpty() || !drop.isEmpty()) {
@@ -876,7 +883,16 @@ public final class XdsScaleBenchmark {
                   .addAllResourceNamesSubscribe(add)
                   .addAllResourceNamesUnsubscribe(drop));
         }
-        return wanted;
+        return canonical(wanted);
+      }
+
+      private void setEndpoints(String cluster, int n) {
+        int i = CLUSTER_INDEX.computeIfAbsent(cluster, k -> CLUSTER_INDEX.size());
+        if (i >= endpointsOf.length) {
+          endpointsOf = Arrays.copyOf(endpointsOf, Math.max(i + 1, endpointsOf.length * 2));
+        }
+        endpointTotal += n - endpointsOf[i];
+        endpointsOf[i] = n;
       }
 
       @Override
@@ -893,18 +909,21 @@ public final class XdsScaleBenchmark {
           bytes[t].addAndGet(response.getSerializedSize());
           responses[t].incrementAndGet();
           received[t] = true;
-          Map<String, String> h = held.computeIfAbsent(type, k -> new HashMap<>());
+          Set<String> eds = null;
+          Set<String> rds = null;
           try {
             for (Resource r : response.getResourcesList()) {
-              h.put(r.getName(), r.getVersion());
               switch (t) {
                 case 0 -> {
                   Cluster c = r.getResource().unpack(Cluster.class);
+                  if (eds == null) {
+                    eds = new java.util.HashSet<>(edsSubscribed);
+                  }
                   if (c.getType() == Cluster.DiscoveryType.EDS) {
                     String sn = c.getEdsClusterConfig().getServiceName();
-                    edsOfCluster.put(c.getName(), sn.isEmpty() ? c.getName() : sn);
+                    eds.add(sn.isEmpty() ? c.getName() : sn);
                   } else {
-                    edsOfCluster.remove(c.getName());
+                    eds.remove(c.getName());
                   }
                 }
                 case 1 -> {
@@ -913,10 +932,12 @@ public final class XdsScaleBenchmark {
                       r.getResource().unpack(ClusterLoadAssignment.class).getEndpointsList()) {
                     n += l.getLbEndpointsCount();
                   }
-                  endpointsOfCluster.put(r.getName(), n);
+                  setEndpoints(r.getName(), n);
                 }
                 case 2 -> {
-                  List<String> names = new ArrayList<>();
+                  if (rds == null) {
+                    rds = new java.util.HashSet<>(rdsSubscribed);
+                  }
                   for (FilterChain fc :
                       r.getResource().unpack(Listener.class).getFilterChainsList()) {
                     for (Filter f : fc.getFiltersList()) {
@@ -924,12 +945,11 @@ public final class XdsScaleBenchmark {
                         HttpConnectionManager hcm =
                             f.getTypedConfig().unpack(HttpConnectionManager.class);
                         if (hcm.hasRds()) {
-                          names.add(hcm.getRds().getRouteConfigName());
+                          rds.add(hcm.getRds().getRouteConfigName());
                         }
                       }
                     }
                   }
-                  routesOfListener.put(r.getName(), names);
                 }
                 default -> {}
               }
@@ -938,43 +958,32 @@ public final class XdsScaleBenchmark {
             throw new IllegalStateException(e);
           }
           for (String gone : response.getRemovedResourcesList()) {
-            h.remove(gone);
             switch (t) {
-              case 0 -> edsOfCluster.remove(gone);
-              case 1 -> endpointsOfCluster.remove(gone);
-              case 2 -> routesOfListener.remove(gone);
-              default -> {}
+              case 0 -> {
+                if (eds == null) {
+                  eds = new java.util.HashSet<>(edsSubscribed);
+                }
+                eds.remove(gone); // Weft names an EDS cluster's service name as the cluster
+              }
+              case 1 -> setEndpoints(gone, 0);
+              default -> {} // listeners' routes are few and stay subscribed
             }
           }
           send(
               DeltaDiscoveryRequest.newBuilder()
                   .setTypeUrl(type)
                   .setResponseNonce(response.getNonce())); // ACK
-          switch (t) {
-            case 0 ->
-                edsSubscribed =
-                    change(
-                        TypeUrls.ENDPOINT,
-                        edsSubscribed,
-                        new LinkedHashSet<>(edsOfCluster.values()));
-            case 1 -> {
-              int n = 0;
-              for (int c : endpointsOfCluster.values()) {
-                n += c;
-              }
-              endpoints = n;
-              edsAt = now;
-            }
-            case 2 -> {
-              Set<String> wanted = new LinkedHashSet<>();
-              routesOfListener.values().forEach(wanted::addAll);
-              rdsSubscribed = change(TypeUrls.ROUTE, rdsSubscribed, wanted);
-            }
-            default -> {
-              if (changeStart != 0 && changedAt == 0) {
-                changedAt = now;
-              }
-            }
+          if (eds != null) {
+            edsSubscribed = change(TypeUrls.ENDPOINT, edsSubscribed, eds);
+          }
+          if (rds != null) {
+            rdsSubscribed = change(TypeUrls.ROUTE, rdsSubscribed, rds);
+          }
+          if (t == 1) {
+            endpoints = endpointTotal;
+            edsAt = now;
+          } else if (t >= 3 && changeStart != 0 && changedAt == 0) {
+            changedAt = now;
           }
         }
       }
