@@ -3,13 +3,13 @@ package dev.weft.proxy.xds;
 import static dev.weft.proxy.testing.TestDeltaAdsServer.resource;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.weft.proxy.xds.resource.ConfigCompiler;
 import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.config.RuntimeConfig;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.testing.TestAdsServer;
 import dev.weft.proxy.testing.TestDeltaAdsServer;
 import dev.weft.proxy.testing.Xds;
+import dev.weft.proxy.xds.resource.ConfigCompiler;
 import dev.weft.xds.TypeUrls;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
