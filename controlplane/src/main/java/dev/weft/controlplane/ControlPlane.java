@@ -208,8 +208,7 @@ public final class ControlPlane implements AutoCloseable {
               requestedXds,
               new ServingKeyManager(ca, SERVING_NAMES, certificateTtl, clock),
               new CallerAuthenticator(tokens),
-              List.of(
-                  ProxyTrackers.adsDefinition(ads, deltaAds), new CaService(ca).definition()),
+              List.of(ProxyTrackers.adsDefinition(ads, deltaAds), new CaService(ca).definition()),
               admission);
       if (requestedGrpcXds != null) {
         grpcXds =

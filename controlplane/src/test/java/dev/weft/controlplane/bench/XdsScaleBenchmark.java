@@ -665,8 +665,7 @@ public final class XdsScaleBenchmark {
       if (delta != null) {
         return delta.endpoints;
       }
-      String v = edsVersion;
-      return v == null ? -1 : endpointCounts.getOrDefault(v, -1);
+      return endpointTotal;
     }
 
     void resetCounters() {
