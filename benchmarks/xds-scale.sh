@@ -7,6 +7,7 @@
 #
 # Usage: benchmarks/xds-scale.sh [PROXIES] [SERVICES] [CHANGES] [CONTROL_PLANE_JVM_OPTS...]
 #   benchmarks/xds-scale.sh 2000 1000 3
+#   DELTA=1 benchmarks/xds-scale.sh 2000 1000 3     # the sidecars use delta xDS (and VHDS)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -20,6 +21,9 @@ fi
 java="${JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}"
 java="${java:-java}"
 # CLASSES: the control plane classes to measure (another build's controlplane/target/classes).
+delta=false
+if [ "${DELTA:-0}" = 1 ]; then delta=true; fi
 exec "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx2g \
+  -Dweft.bench.delta="$delta" \
   -cp "${CLASSES:-controlplane/target/classes}:$(cat "$CP_FILE"):controlplane/target/test-classes" \
   dev.weft.controlplane.bench.XdsScaleBenchmark "${1:-2000}" "${2:-1000}" "${3:-3}" "${@:4}"

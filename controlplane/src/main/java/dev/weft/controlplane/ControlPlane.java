@@ -17,7 +17,10 @@ import dev.weft.controlplane.registry.WorkloadRegistry;
 import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.xds.AdsService;
 import dev.weft.controlplane.xds.ConnectionAdmission;
+import dev.weft.controlplane.xds.DeltaAdsService;
 import dev.weft.controlplane.xds.ProxyStatus;
+import dev.weft.controlplane.xds.ProxyTracker;
+import dev.weft.controlplane.xds.ProxyTrackers;
 import dev.weft.controlplane.xds.ProxylessAdsService;
 import dev.weft.controlplane.xds.SyncReport;
 import dev.weft.controlplane.xds.XdsServer;
@@ -109,6 +112,11 @@ public final class ControlPlane implements AutoCloseable {
   private MeshAnalysis analysis;
   private WorkloadRegistry registry;
   private AdsService ads;
+  private DeltaAdsService deltaAds;
+
+  /** Both ADS services' proxies (state of the world and delta). */
+  private ProxyTracker proxyTracker;
+
   private boolean wroteInfo;
   private boolean closed;
 
@@ -180,6 +188,8 @@ public final class ControlPlane implements AutoCloseable {
                   ? meshConfig
                   : dev.weft.controlplane.mesh.MeshConfig.load(stateDir));
       ads = new AdsService(executor, push, registry);
+      deltaAds = new DeltaAdsService(executor, push, registry);
+      proxyTracker = ProxyTrackers.combine(ads, deltaAds);
       pushController = push;
       Path caDir = stateDir.resolve(CA_DIR);
       try {
@@ -198,7 +208,7 @@ public final class ControlPlane implements AutoCloseable {
               requestedXds,
               new ServingKeyManager(ca, SERVING_NAMES, certificateTtl, clock),
               new CallerAuthenticator(tokens),
-              List.of(ads.bindService(), new CaService(ca).definition()),
+              List.of(ProxyTrackers.adsDefinition(ads, deltaAds), new CaService(ca).definition()),
               admission);
       if (requestedGrpcXds != null) {
         grpcXds =
@@ -212,7 +222,7 @@ public final class ControlPlane implements AutoCloseable {
               requestedApi,
               token,
               store,
-              ads,
+              proxyTracker,
               analysis,
               (ns, sa, name) -> {
                 WorkloadTokens.Issued t = tokens.issue(ns, sa, name, tokenTtl);
@@ -251,7 +261,7 @@ public final class ControlPlane implements AutoCloseable {
       return;
     }
     PushController push = pushController;
-    AdsService streams = ads;
+    ProxyTracker streams = proxyTracker;
     MeshAnalysis meshAnalysis = analysis;
     Dashboard.Builder b =
         Dashboard.builder(
@@ -347,7 +357,7 @@ public final class ControlPlane implements AutoCloseable {
 
   /** The sync state of connected (and recently disconnected) proxies, as the API lists it. */
   public List<ProxyStatus> proxies() {
-    return ads == null ? List.of() : ads.proxies();
+    return proxyTracker == null ? List.of() : proxyTracker.proxies();
   }
 
   /**
@@ -355,10 +365,10 @@ public final class ControlPlane implements AutoCloseable {
    * rejects it (NACK) or {@code timeout} passes, as {@code GET /api/v1/wait} does.
    */
   public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
-    if (ads == null) {
+    if (proxyTracker == null) {
       throw new IllegalStateException("not started");
     }
-    return ads.awaitSync(generation, timeout);
+    return proxyTracker.awaitSync(generation, timeout);
   }
 
   /**

@@ -29,6 +29,25 @@ public final class ResourceNames {
   }
 
   /**
+   * The VHDS resource name of virtual host {@code virtualHost} of route configuration {@code
+   * routeConfiguration}: {@code http_proxy/podinfo.demo.svc.cluster.local:80}. Envoy names VHDS
+   * resources {@code <route configuration name>/<host entry>}; Weft's virtual host names ({@code
+   * host:port}) are one of their own domains, so the name is both.
+   */
+  public static String vhdsVirtualHost(String routeConfiguration, String virtualHost) {
+    return routeConfiguration + "/" + virtualHost;
+  }
+
+  /**
+   * The route configuration a VHDS resource name belongs to (before its first {@code /}), or null
+   * when the name has none.
+   */
+  public static String vhdsRouteConfiguration(String vhdsName) {
+    int slash = vhdsName.indexOf('/');
+    return slash <= 0 ? null : vhdsName.substring(0, slash);
+  }
+
+  /**
    * Istio's cluster for traffic to hosts outside the registry under {@code ALLOW_ANY}: type {@code
    * ORIGINAL_DST}, to the address the client asked for.
    */

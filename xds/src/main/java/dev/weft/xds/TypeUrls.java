@@ -19,6 +19,13 @@ public final class TypeUrls {
   /** SDS: {@code envoy.extensions.transport_sockets.tls.v3.Secret}. */
   public static final String SECRET = PREFIX + "envoy.extensions.transport_sockets.tls.v3.Secret";
 
+  /**
+   * VHDS: {@code envoy.config.route.v3.VirtualHost}, one virtual host of a route configuration
+   * whose {@code vhds} names ADS, served over delta xDS only (Envoy's "Virtual Host Discovery
+   * Service"); named {@link ResourceNames#vhdsVirtualHost}.
+   */
+  public static final String VIRTUAL_HOST = PREFIX + "envoy.config.route.v3.VirtualHost";
+
   /** The HTTP connection manager network filter's typed config. */
   public static final String HTTP_CONNECTION_MANAGER =
       PREFIX + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
@@ -38,6 +45,7 @@ public final class TypeUrls {
       case CLUSTER -> "CDS";
       case ENDPOINT -> "EDS";
       case SECRET -> "SDS";
+      case VIRTUAL_HOST -> "VHDS";
       default -> typeUrl;
     };
   }

@@ -18,8 +18,11 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
@@ -44,7 +47,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -68,6 +70,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * opened again after Envoy's jittered backoff (0.5 s doubling to 30 s), resubscribing with the
  * versions it holds and no nonce, as Envoy does; the failures are counted and printed.
  *
+ * <p>With {@code -Dweft.bench.delta=true} ({@code DELTA=1 benchmarks/xds-scale.sh}) the sidecars
+ * use delta xDS as Weft's proxy does: CDS, LDS and VHDS by wildcard, EDS and RDS by name, changes
+ * by {@code resource_names_subscribe}/{@code _unsubscribe}, every response ACKed by its nonce (a
+ * reconnect subscribes anew: the simulated sidecars keep no per-resource versions, to fit 2000 in
+ * the benchmark's heap); a change has reached a sidecar when it receives new virtual hosts (or
+ * routes).
+ *
  * <p>Measures: the initial sync (from the first connect until every sidecar holds the four types
  * and the same endpoints, those of all N workloads); then, for each of CHANGES one-VirtualService
  * applies, the time from the apply until each sidecar has received new routes (p50/p99/max), the
@@ -85,6 +94,7 @@ public final class XdsScaleBenchmark {
   private static final String NS = "bench";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(900);
+  private static final boolean DELTA = Boolean.getBoolean("weft.bench.delta");
 
   /**
    * A whole EDS response's version → its clusters (indexes in {@link #clusterIndex}) and their
@@ -139,9 +149,9 @@ public final class XdsScaleBenchmark {
       String token = Files.readString(state.resolve("token")).trim();
       long pid = cp.pid();
       System.out.printf(
-          "control plane pid %d, state %s; %d sidecars, %d Services (each with a DestinationRule"
-              + " and a VirtualService), load average %s%n",
-          pid, state, proxies, services, loadAverage());
+          "control plane pid %d, state %s; %d sidecars (%s xDS), %d Services (each with a"
+              + " DestinationRule and a VirtualService), load average %s%n",
+          pid, state, proxies, DELTA ? "delta" : "state-of-the-world", services, loadAverage());
 
       HttpClient http = HttpClient.newHttpClient();
       apply(http, api, token, config(services, 90));
@@ -180,19 +190,17 @@ public final class XdsScaleBenchmark {
         }
         boolean all = true;
         boolean endpoints = true;
-        Set<String> edsVersions = new LinkedHashSet<>();
         for (Sidecar s : sidecars) {
           if (!s.hasAll()) {
             all = false;
             break;
           }
-          edsVersions.add(s.edsVersion);
-          endpoints &= s.endpointTotal == 2 * proxies;
+          endpoints &= s.endpoints() == 2 * proxies;
         }
         if (all && firstConfig == 0) {
           firstConfig = now;
         }
-        if (all && edsVersions.size() == 1 && endpoints) {
+        if (all && endpoints) {
           break;
         }
         Thread.sleep(20);
@@ -308,24 +316,36 @@ public final class XdsScaleBenchmark {
   }
 
   private static String bytes(List<Sidecar> sidecars) {
-    long[] sum = new long[4];
-    long[] count = new long[4];
+    int types = Sidecar.TYPES.size();
+    long[] sum = new long[types];
+    long[] count = new long[types];
     for (Sidecar s : sidecars) {
-      for (int i = 0; i < 4; i++) {
+      for (int i = 0; i < types; i++) {
         sum[i] += s.bytes[i].get();
         count[i] += s.responses[i].get();
       }
     }
     StringBuilder sb = new StringBuilder();
     long total = 0;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < types; i++) {
+      if (count[i] == 0 && i == 4) {
+        continue; // no VHDS in state of the world
+      }
       total += sum[i];
       sb.append(
           String.format(
-              " %s %.1f MB (%d responses)",
-              TypeUrls.shortName(Sidecar.TYPES.get(i)), sum[i] / 1e6, count[i]));
+              " %s %s (%d responses)",
+              TypeUrls.shortName(Sidecar.TYPES.get(i)), size(sum[i]), count[i]));
     }
-    return String.format("%.1f MB:%s", total / 1e6, sb);
+    return String.format("%s:%s", size(total), sb);
+  }
+
+  /** {@code bytes} as MB with one decimal, or KB / bytes when smaller (delta's changes are). */
+  private static String size(long bytes) {
+    if (bytes >= 1_000_000) {
+      return String.format("%.1f MB", bytes / 1e6);
+    }
+    return bytes >= 10_000 ? String.format("%.1f KB", bytes / 1e3) : bytes + " bytes";
   }
 
   private static void apply(HttpClient http, URI api, String token, String yaml)
@@ -477,18 +497,24 @@ public final class XdsScaleBenchmark {
   /** A simulated sidecar: one ADS stream that subscribes and ACKs as Envoy does. */
   static final class Sidecar implements StreamObserver<DiscoveryResponse> {
     static final List<String> TYPES =
-        List.of(TypeUrls.CLUSTER, TypeUrls.ENDPOINT, TypeUrls.LISTENER, TypeUrls.ROUTE);
+        List.of(
+            TypeUrls.CLUSTER,
+            TypeUrls.ENDPOINT,
+            TypeUrls.LISTENER,
+            TypeUrls.ROUTE,
+            TypeUrls.VIRTUAL_HOST);
 
     final ManagedChannel channel;
-    final AtomicLong[] bytes = new AtomicLong[4];
-    final AtomicLong[] responses = new AtomicLong[4];
+    final AtomicLong[] bytes = new AtomicLong[TYPES.size()];
+    final AtomicLong[] responses = new AtomicLong[TYPES.size()];
+    private final Delta delta = DELTA ? new Delta() : null;
     private final Node node;
     private StreamObserver<DiscoveryRequest> requests;
     private boolean sentNode;
     private List<String> edsNames = List.of();
     private List<String> rdsNames = List.of();
     private final Map<String, String[]> acked = new HashMap<>(); // type -> {version, nonce}
-    private final boolean[] received = new boolean[4];
+    private final boolean[] received = new boolean[TYPES.size()];
     volatile String edsVersion;
     private int[] endpointsByCluster = new int[64];
     volatile int endpointTotal;
@@ -532,7 +558,7 @@ public final class XdsScaleBenchmark {
         SslContext tls,
         String workloadToken) {
       this.group = group;
-      for (int t = 0; t < 4; t++) {
+      for (int t = 0; t < TYPES.size(); t++) {
         bytes[t] = new AtomicLong();
         responses[t] = new AtomicLong();
       }
@@ -588,6 +614,10 @@ public final class XdsScaleBenchmark {
     }
 
     synchronized void start() {
+      if (delta != null) {
+        delta.open();
+        return;
+      }
       requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
       request(TypeUrls.CLUSTER, List.of());
       request(TypeUrls.LISTENER, List.of());
@@ -602,6 +632,10 @@ public final class XdsScaleBenchmark {
         return;
       }
       sentNode = false;
+      if (delta != null) {
+        delta.open();
+        return;
+      }
       for (String[] a : acked.values()) {
         a[1] = "";
       }
@@ -618,12 +652,24 @@ public final class XdsScaleBenchmark {
 
     boolean hasAll() {
       synchronized (this) {
-        return received[0] && received[1] && received[2] && received[3];
+        return received[0]
+            && received[1]
+            && received[2]
+            && received[3]
+            && (delta == null || received[4]);
       }
     }
 
+    /** The endpoints this sidecar holds, over all clusters (-1: not known). */
+    int endpoints() {
+      if (delta != null) {
+        return delta.endpoints;
+      }
+      return endpointTotal;
+    }
+
     void resetCounters() {
-      for (int t = 0; t < 4; t++) {
+      for (int t = 0; t < TYPES.size(); t++) {
         bytes[t].set(0);
         responses[t].set(0);
       }
@@ -759,6 +805,195 @@ public final class XdsScaleBenchmark {
         throw new IllegalStateException(e);
       }
       return out;
+    }
+
+    /** Equal name sets of all sidecars, one copy (1000 sidecars hold 3000 EDS names each). */
+    private static final Map<Set<String>, Set<String>> CANONICAL = new ConcurrentHashMap<>();
+
+    /** Cluster (EDS) names to a dense index, for the sidecars' endpoint counts. */
+    private static final Map<String, Integer> CLUSTER_INDEX = new ConcurrentHashMap<>();
+
+    private static Set<String> canonical(Set<String> names) {
+      Set<String> set = Set.copyOf(names);
+      Set<String> prev = CANONICAL.putIfAbsent(set, set);
+      return prev == null ? set : prev;
+    }
+
+    /**
+     * The delta xDS side of this sidecar: one {@code DeltaAggregatedResources} stream and, from CDS
+     * and LDS, the EDS and RDS names it subscribes. It keeps no resources and no per-resource
+     * versions (a reconnect subscribes anew, as a proxy that restarted), only endpoint counts: the
+     * benchmark's JVM holds 1000–2000 of these. Guarded by the sidecar.
+     */
+    private final class Delta implements StreamObserver<DeltaDiscoveryResponse> {
+      private StreamObserver<DeltaDiscoveryRequest> out;
+      private Set<String> edsSubscribed = Set.of();
+      private Set<String> rdsSubscribed = Set.of();
+      private int[] endpointsOf = new int[0]; // by CLUSTER_INDEX
+      private int endpointTotal;
+      volatile int endpoints = -1;
+
+      /** Opens the stream and subscribes (a reconnect: anew, holding nothing). */
+      void open() {
+        out = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(this);
+        subscribe(TypeUrls.CLUSTER, List.of("*"), true);
+        subscribe(TypeUrls.LISTENER, List.of("*"), true);
+        subscribe(TypeUrls.VIRTUAL_HOST, List.of("*"), true);
+        if (!edsSubscribed.isEmpty()) {
+          subscribe(TypeUrls.ENDPOINT, List.copyOf(edsSubscribed), true);
+        }
+        if (!rdsSubscribed.isEmpty()) {
+          subscribe(TypeUrls.ROUTE, List.copyOf(rdsSubscribed), true);
+        }
+      }
+
+      private void subscribe(String type, List<String> names, boolean initial) {
+        DeltaDiscoveryRequest.Builder r =
+            DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).addAllResourceNamesSubscribe(names);
+        send(r); // no initial_resource_versions: it keeps none (DeltaAdsServiceTest has them)
+      }
+
+      private void send(DeltaDiscoveryRequest.Builder r) {
+        if (!sentNode) {
+          r.setNode(node);
+          sentNode = true;
+        }
+        out.onNext(r.build());
+      }
+
+      /** Subscribes to what {@code wanted} adds and unsubscribes from what it drops. */
+      private Set<String> change(String type, Set<String> before, Set<String> wanted) {
+        List<String> add = new ArrayList<>();
+        for (String n : wanted) {
+          if (!before.contains(n)) {
+            add.add(n);
+          }
+        }
+        List<String> drop = new ArrayList<>();
+        for (String n : before) {
+          if (!wanted.contains(n)) {
+            drop.add(n);
+          }
+        }
+        if (!add.isEmpty() || !drop.isEmpty()) {
+          send(
+              DeltaDiscoveryRequest.newBuilder()
+                  .setTypeUrl(type)
+                  .addAllResourceNamesSubscribe(add)
+                  .addAllResourceNamesUnsubscribe(drop));
+        }
+        return canonical(wanted);
+      }
+
+      private void setEndpoints(String cluster, int n) {
+        int i = CLUSTER_INDEX.computeIfAbsent(cluster, k -> CLUSTER_INDEX.size());
+        if (i >= endpointsOf.length) {
+          endpointsOf = Arrays.copyOf(endpointsOf, Math.max(i + 1, endpointsOf.length * 2));
+        }
+        endpointTotal += n - endpointsOf[i];
+        endpointsOf[i] = n;
+      }
+
+      @Override
+      public void onNext(DeltaDiscoveryResponse response) {
+        synchronized (Sidecar.this) {
+          long now = System.nanoTime();
+          lastReceived = now;
+          attempt = 0;
+          String type = response.getTypeUrl();
+          int t = TYPES.indexOf(type);
+          if (t < 0) {
+            return;
+          }
+          bytes[t].addAndGet(response.getSerializedSize());
+          responses[t].incrementAndGet();
+          received[t] = true;
+          Set<String> eds = null;
+          Set<String> rds = null;
+          try {
+            for (Resource r : response.getResourcesList()) {
+              switch (t) {
+                case 0 -> {
+                  Cluster c = r.getResource().unpack(Cluster.class);
+                  if (eds == null) {
+                    eds = new java.util.HashSet<>(edsSubscribed);
+                  }
+                  if (c.getType() == Cluster.DiscoveryType.EDS) {
+                    String sn = c.getEdsClusterConfig().getServiceName();
+                    eds.add(sn.isEmpty() ? c.getName() : sn);
+                  } else {
+                    eds.remove(c.getName());
+                  }
+                }
+                case 1 -> {
+                  int n = 0;
+                  for (LocalityLbEndpoints l :
+                      r.getResource().unpack(ClusterLoadAssignment.class).getEndpointsList()) {
+                    n += l.getLbEndpointsCount();
+                  }
+                  setEndpoints(r.getName(), n);
+                }
+                case 2 -> {
+                  if (rds == null) {
+                    rds = new java.util.HashSet<>(rdsSubscribed);
+                  }
+                  for (FilterChain fc :
+                      r.getResource().unpack(Listener.class).getFilterChainsList()) {
+                    for (Filter f : fc.getFiltersList()) {
+                      if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+                        HttpConnectionManager hcm =
+                            f.getTypedConfig().unpack(HttpConnectionManager.class);
+                        if (hcm.hasRds()) {
+                          rds.add(hcm.getRds().getRouteConfigName());
+                        }
+                      }
+                    }
+                  }
+                }
+                default -> {}
+              }
+            }
+          } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+          }
+          for (String gone : response.getRemovedResourcesList()) {
+            switch (t) {
+              case 0 -> {
+                if (eds == null) {
+                  eds = new java.util.HashSet<>(edsSubscribed);
+                }
+                eds.remove(gone); // Weft names an EDS cluster's service name as the cluster
+              }
+              case 1 -> setEndpoints(gone, 0);
+              default -> {} // listeners' routes are few and stay subscribed
+            }
+          }
+          send(
+              DeltaDiscoveryRequest.newBuilder()
+                  .setTypeUrl(type)
+                  .setResponseNonce(response.getNonce())); // ACK
+          if (eds != null) {
+            edsSubscribed = change(TypeUrls.ENDPOINT, edsSubscribed, eds);
+          }
+          if (rds != null) {
+            rdsSubscribed = change(TypeUrls.ROUTE, rdsSubscribed, rds);
+          }
+          if (t == 1) {
+            endpoints = endpointTotal;
+            edsAt = now;
+          } else if (t >= 3 && changeStart != 0 && changedAt == 0) {
+            changedAt = now;
+          }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        Sidecar.this.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {}
     }
 
     @Override

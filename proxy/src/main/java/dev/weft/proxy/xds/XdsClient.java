@@ -17,18 +17,23 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,12 +46,24 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The proxy's xDS client: one ADS stream (state of the world) to the control plane. It subscribes
- * to all clusters and listeners, then to the endpoints of EDS clusters and the route configurations
- * that listeners name; it validates every update, ACKs it (echoing version and nonce) and compiles
- * the accepted resources into a new {@link RuntimeConfig}, or NACKs it with the reason and keeps
- * the previous configuration. When the stream fails it keeps the last configuration and reconnects
- * with exponential backoff, resending its subscriptions with the last accepted versions.
+ * The proxy's xDS client: one ADS stream to the control plane, delta (incremental) xDS ({@code
+ * DeltaAggregatedResources}, Envoy's "Incremental xDS"), or state of the world when the server does
+ * not implement delta (it answers UNIMPLEMENTED: an older control plane, a test's fake). It
+ * subscribes to all clusters and listeners (and, over delta, all VHDS virtual hosts), then to the
+ * endpoints of EDS clusters and the route configurations that listeners name; it validates every
+ * update, ACKs it (echoing the nonce; in state of the world also the version) and compiles the
+ * accepted resources into a new {@link RuntimeConfig}, or NACKs it with the reason and keeps the
+ * previous configuration: a rejected delta update leaves every resource it carried (and every
+ * removal it asked) unapplied. When the stream fails it keeps the last configuration and reconnects
+ * with exponential backoff, resubscribing with the versions it holds (delta: {@code
+ * initial_resource_versions} per resource, so the server sends only what changed meanwhile).
+ *
+ * <p>Delta updates carry single resources: a response's {@code resources} replace those names,
+ * {@code removed_resources} drop theirs, and the rest stays. A route configuration with {@code
+ * vhds} (Envoy's Virtual Host Discovery Service, as Weft's control plane splits them) gets its
+ * virtual hosts from {@link TypeUrls#VIRTUAL_HOST} resources named {@code <route
+ * configuration>/<virtual host>}: the client assembles the whole route table from them before
+ * compiling it, so a VirtualService change costs one virtual host on the wire.
  *
  * <p>Endpoints while a new stream warms up: a control plane that has just (re)started may not know
  * yet the workloads behind a cluster (their proxies have not reconnected), and EDS replaces a
@@ -69,7 +86,12 @@ public final class XdsClient implements AutoCloseable {
 
   private static final List<String> ORDER =
       List.of(
-          TypeUrls.CLUSTER, TypeUrls.ENDPOINT, TypeUrls.LISTENER, TypeUrls.ROUTE, TypeUrls.SECRET);
+          TypeUrls.CLUSTER,
+          TypeUrls.ENDPOINT,
+          TypeUrls.LISTENER,
+          TypeUrls.ROUTE,
+          TypeUrls.VIRTUAL_HOST,
+          TypeUrls.SECRET);
 
   /**
    * How long a new stream's updates may not empty a cluster by default: about the proxies' own
@@ -95,13 +117,28 @@ public final class XdsClient implements AutoCloseable {
   // State owned by the executor.
   private final Map<String, TypeState> types = new HashMap<>();
   private final Map<String, Held<Listener, ListenerConfig>> listeners = new LinkedHashMap<>();
+
+  /** Compiled route tables; the proto is the whole configuration (VHDS virtual hosts added). */
   private final Map<String, Held<RouteConfiguration, RouteTable>> routes = new LinkedHashMap<>();
+
+  /** Route configurations as received (with {@code vhds}: without their virtual hosts). */
+  private final Map<String, Held<RouteConfiguration, RouteConfiguration>> routeSources =
+      new LinkedHashMap<>();
+
+  /** VHDS virtual hosts by resource name ({@code <route configuration>/<virtual host>}). */
+  private final Map<String, Held<VirtualHost, VirtualHost>> virtualHosts = new LinkedHashMap<>();
+
   private final Map<String, Held<Cluster, ClusterConfig>> clusters = new LinkedHashMap<>();
   private final Map<String, Held<ClusterLoadAssignment, ClusterLoadAssignment>> endpoints =
       new LinkedHashMap<>();
   private final Map<String, HeldBack> heldBack = new HashMap<>();
   private final Map<String, Held<Secret, Secret>> secrets = new LinkedHashMap<>();
   private StreamObserver<DiscoveryRequest> requests;
+  private StreamObserver<DeltaDiscoveryRequest> deltaRequests;
+
+  /** Delta xDS until the server says it does not implement it; then state of the world. */
+  private boolean delta = true;
+
   private int generation;
   private long attemptStarted; // System.nanoTime() when the current stream was opened
   private boolean answered;
@@ -119,6 +156,13 @@ public final class XdsClient implements AutoCloseable {
   private volatile Runnable onChange = () -> {};
 
   private record Held<P extends Message, C>(P proto, C compiled, String version, Instant updated) {}
+
+  /**
+   * One resource of a response: its name when the response names it (delta; else null, the
+   * resource's own name), the resource, and its version (delta: its own; state of the world: the
+   * response's).
+   */
+  private record Incoming(String name, Any resource, String version) {}
 
   /** An accepted EDS update without endpoints, not applied until {@code until}. */
   private record HeldBack(
@@ -245,6 +289,10 @@ public final class XdsClient implements AutoCloseable {
     if (credentials != null) {
       stub = stub.withCallCredentials(credentials.callCredentials());
     }
+    if (delta) {
+      openDeltaStream(gen, stub);
+      return;
+    }
     requests = stub.streamAggregatedResources(responses);
     // Subscribe (or resubscribe after a reconnect, with the versions we hold).
     send(TypeUrls.CLUSTER, null);
@@ -257,6 +305,93 @@ public final class XdsClient implements AutoCloseable {
     }
     if (!types.get(TypeUrls.SECRET).names.isEmpty()) {
       send(TypeUrls.SECRET, null);
+    }
+  }
+
+  /**
+   * Opens a delta stream and (re)subscribes: clusters, listeners and VHDS virtual hosts by
+   * wildcard, endpoints, routes and secrets by name, each with the versions of the resources held
+   * ({@code initial_resource_versions}).
+   */
+  private void openDeltaStream(
+      int gen, AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceStub stub) {
+    StreamObserver<DeltaDiscoveryResponse> responses =
+        new StreamObserver<>() {
+          @Override
+          public void onNext(DeltaDiscoveryResponse r) {
+            post(() -> onDeltaResponse(gen, r));
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            Status status = Status.fromThrowable(t);
+            post(
+                () -> {
+                  if (status.getCode() == Status.Code.UNIMPLEMENTED
+                      && gen == generation
+                      && !closed) {
+                    // The server has no delta xDS: state of the world from now on, at once.
+                    delta = false;
+                    deltaRequests = null;
+                    executor.execute(XdsClient.this::openStream);
+                    return;
+                  }
+                  onStreamClosed(gen, String.valueOf(t.getMessage()));
+                });
+          }
+
+          @Override
+          public void onCompleted() {
+            post(() -> onStreamClosed(gen, "stream closed by the control plane"));
+          }
+        };
+    deltaRequests = stub.deltaAggregatedResources(responses);
+    subscribeInitial(TypeUrls.CLUSTER, Set.of("*"), versions(clusters));
+    subscribeInitial(TypeUrls.LISTENER, Set.of("*"), versions(listeners));
+    subscribeInitial(TypeUrls.VIRTUAL_HOST, Set.of("*"), versions(virtualHosts));
+    for (String type : List.of(TypeUrls.ENDPOINT, TypeUrls.ROUTE, TypeUrls.SECRET)) {
+      Set<String> names = types.get(type).names;
+      if (!names.isEmpty()) {
+        Map<String, String> held =
+            switch (type) {
+              case TypeUrls.ENDPOINT -> versions(endpoints);
+              case TypeUrls.ROUTE -> versions(routeSources);
+              default -> versions(secrets);
+            };
+        held.keySet().retainAll(names);
+        subscribeInitial(type, names, held);
+      }
+    }
+  }
+
+  private static Map<String, String> versions(Map<String, ? extends Held<?, ?>> held) {
+    Map<String, String> out = new HashMap<>();
+    held.forEach((k, v) -> out.put(k, v.version()));
+    return out;
+  }
+
+  private void subscribeInitial(String type, Set<String> names, Map<String, String> held) {
+    DeltaDiscoveryRequest.Builder r =
+        DeltaDiscoveryRequest.newBuilder()
+            .setTypeUrl(type)
+            .addAllResourceNamesSubscribe(names)
+            .putAllInitialResourceVersions(held);
+    sendDelta(r);
+  }
+
+  /** Sends a delta request, with the node if it is the stream's first. */
+  private void sendDelta(DeltaDiscoveryRequest.Builder r) {
+    if (deltaRequests == null) {
+      return;
+    }
+    if (!sentNode) {
+      r.setNode(node);
+      sentNode = true;
+    }
+    try {
+      deltaRequests.onNext(r.build());
+    } catch (RuntimeException e) {
+      // The stream is failing; onError will follow.
     }
   }
 
@@ -273,6 +408,7 @@ public final class XdsClient implements AutoCloseable {
       return;
     }
     requests = null;
+    deltaRequests = null;
     connected = false;
     streamError =
         "xds: stream to " + server.getHostString() + ":" + server.getPort() + " failed: " + reason;
@@ -293,7 +429,25 @@ public final class XdsClient implements AutoCloseable {
     return answered ? backoffMillis : Math.max(0, backoffMillis - attemptMillis);
   }
 
+  /**
+   * Asks for {@code type} (state of the world: its subscription with the version held), or ACKs its
+   * latest response ({@code errorDetail} null) or NACKs it. Over delta only the nonce (and the
+   * error) are sent: subscriptions change by {@link #changeSubscription}.
+   */
   private void send(String type, String errorDetail) {
+    if (delta) {
+      TypeState ts = types.get(type);
+      DeltaDiscoveryRequest.Builder r =
+          DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce(ts.nonce);
+      if (errorDetail != null) {
+        r.setErrorDetail(
+            com.google.rpc.Status.newBuilder()
+                .setCode(Code.INVALID_ARGUMENT_VALUE)
+                .setMessage(errorDetail));
+      }
+      sendDelta(r);
+      return;
+    }
     if (requests == null) {
       return;
     }
@@ -327,6 +481,49 @@ public final class XdsClient implements AutoCloseable {
     if (gen != generation || closed) {
       return;
     }
+    List<Incoming> items = new ArrayList<>(r.getResourcesCount());
+    for (Any any : r.getResourcesList()) {
+      items.add(new Incoming(null, any, r.getVersionInfo()));
+    }
+    onUpdate(r.getTypeUrl(), r.getNonce(), r.getVersionInfo(), items, Set.of(), true);
+  }
+
+  private void onDeltaResponse(int gen, DeltaDiscoveryResponse r) {
+    if (gen != generation || closed) {
+      return;
+    }
+    List<Incoming> items = new ArrayList<>(r.getResourcesCount());
+    for (io.envoyproxy.envoy.service.discovery.v3.Resource res : r.getResourcesList()) {
+      // VHDS names are not the virtual host's own name; other types' resources name themselves.
+      items.add(
+          new Incoming(
+              r.getTypeUrl().equals(TypeUrls.VIRTUAL_HOST) ? res.getName() : null,
+              res.hasResource() ? res.getResource() : null,
+              res.getVersion()));
+    }
+    onUpdate(
+        r.getTypeUrl(),
+        r.getNonce(),
+        r.getSystemVersionInfo(),
+        items,
+        Set.copyOf(r.getRemovedResourcesList()),
+        false);
+  }
+
+  /**
+   * One response: applied whole or not at all, then ACKed or NACKed.
+   *
+   * @param removed names to drop (delta's {@code removed_resources})
+   * @param stateOfTheWorld whether {@code items} are all of the type (CDS and LDS replace what is
+   *     held) rather than changes
+   */
+  private void onUpdate(
+      String type,
+      String nonce,
+      String version,
+      List<Incoming> items,
+      Set<String> removed,
+      boolean stateOfTheWorld) {
     connected = true;
     streamError = null;
     backoff.reset();
@@ -335,30 +532,44 @@ public final class XdsClient implements AutoCloseable {
       warmingUntil = clock.instant().plus(endpointWarming);
     }
     applyDueEndpoints();
-    String type = r.getTypeUrl();
     TypeState ts = types.get(type);
-    if (ts == null) {
+    if (ts == null || (stateOfTheWorld && type.equals(TypeUrls.VIRTUAL_HOST))) {
       // Not something we asked for: NACK it without state.
-      requests.onNext(
-          DiscoveryRequest.newBuilder()
-              .setTypeUrl(type)
-              .setResponseNonce(r.getNonce())
-              .setErrorDetail(
-                  com.google.rpc.Status.newBuilder()
-                      .setCode(Code.INVALID_ARGUMENT_VALUE)
-                      .setMessage("unsupported type " + type))
-              .build());
+      com.google.rpc.Status unsupported =
+          com.google.rpc.Status.newBuilder()
+              .setCode(Code.INVALID_ARGUMENT_VALUE)
+              .setMessage("unsupported type " + type)
+              .build();
+      try {
+        if (delta) {
+          sendDelta(
+              DeltaDiscoveryRequest.newBuilder()
+                  .setTypeUrl(type)
+                  .setResponseNonce(nonce)
+                  .setErrorDetail(unsupported));
+        } else {
+          requests.onNext(
+              DiscoveryRequest.newBuilder()
+                  .setTypeUrl(type)
+                  .setResponseNonce(nonce)
+                  .setErrorDetail(unsupported)
+                  .build());
+        }
+      } catch (RuntimeException e) {
+        // The stream is failing; onError will follow.
+      }
       return;
     }
-    ts.nonce = r.getNonce();
+    ts.nonce = nonce;
     String error;
     try {
       switch (type) {
-        case TypeUrls.CLUSTER -> applyClusters(r);
-        case TypeUrls.LISTENER -> applyListeners(r);
-        case TypeUrls.ROUTE -> applyRoutes(r);
-        case TypeUrls.ENDPOINT -> applyEndpoints(r);
-        case TypeUrls.SECRET -> applySecrets(r);
+        case TypeUrls.CLUSTER -> applyClusters(items, removed, stateOfTheWorld);
+        case TypeUrls.LISTENER -> applyListeners(items, removed, stateOfTheWorld);
+        case TypeUrls.ROUTE -> applyRoutes(items, removed);
+        case TypeUrls.VIRTUAL_HOST -> applyVirtualHosts(items, removed);
+        case TypeUrls.ENDPOINT -> applyEndpoints(items, removed);
+        case TypeUrls.SECRET -> applySecrets(items, removed);
         default -> throw new IllegalStateException(type);
       }
       error = null;
@@ -377,7 +588,7 @@ public final class XdsClient implements AutoCloseable {
       onChange.run();
       return;
     }
-    ts.version = r.getVersionInfo();
+    ts.version = version;
     ts.error = null;
     stats.xdsUpdatesAccepted.increment();
     rebuild();
@@ -394,7 +605,7 @@ public final class XdsClient implements AutoCloseable {
   }
 
   private <P extends Message, C> Map<String, Held<P, C>> decode(
-      DiscoveryResponse r,
+      List<Incoming> items,
       Class<P> protoClass,
       Function<P, String> nameOf,
       Compile<P, C> compile,
@@ -403,7 +614,12 @@ public final class XdsClient implements AutoCloseable {
     Map<String, Held<P, C>> out = new LinkedHashMap<>();
     List<String> errors = new ArrayList<>();
     Instant now = clock.instant();
-    for (Any any : r.getResourcesList()) {
+    for (Incoming item : items) {
+      Any any = item.resource();
+      if (any == null) {
+        errors.add(what + " " + item.name() + ": no resource");
+        continue;
+      }
       P proto;
       try {
         proto = any.unpack(protoClass);
@@ -411,10 +627,10 @@ public final class XdsClient implements AutoCloseable {
         errors.add(what + ": cannot decode " + any.getTypeUrl() + ": " + e.getMessage());
         continue;
       }
-      String name = nameOf.apply(proto);
+      String name = item.name() != null ? item.name() : nameOf.apply(proto);
       try {
         C compiled = compile.apply(proto);
-        if (out.put(name, new Held<>(proto, compiled, r.getVersionInfo(), now)) != null) {
+        if (out.put(name, new Held<>(proto, compiled, item.version(), now)) != null) {
           errors.add(what + " " + name + ": duplicate resource name");
         }
       } catch (InvalidResourceException e) {
@@ -432,10 +648,29 @@ public final class XdsClient implements AutoCloseable {
     C apply(P proto) throws InvalidResourceException;
   }
 
-  private void applyClusters(DiscoveryResponse r) throws InvalidResourceException {
+  /**
+   * Puts {@code next} into {@code held}: all of it when {@code replace} (state of the world's CDS
+   * and LDS), else as changes after dropping {@code removed}.
+   */
+  private static <P extends Message, C> void commit(
+      Map<String, Held<P, C>> held,
+      Map<String, Held<P, C>> next,
+      Collection<String> removed,
+      boolean replace) {
+    keepUnchangedTimestamps(held, next);
+    if (replace) {
+      held.clear();
+    } else {
+      held.keySet().removeAll(removed);
+    }
+    held.putAll(next);
+  }
+
+  private void applyClusters(List<Incoming> items, Set<String> removed, boolean replace)
+      throws InvalidResourceException {
     Map<String, Held<Cluster, ClusterConfig>> next =
         decode(
-            r,
+            items,
             Cluster.class,
             Cluster::getName,
             c -> {
@@ -443,30 +678,117 @@ public final class XdsClient implements AutoCloseable {
               return compiler.cluster(c, prev == null ? null : prev.compiled());
             },
             "cluster");
-    keepUnchangedTimestamps(clusters, next);
-    clusters.clear();
-    clusters.putAll(next);
+    commit(clusters, next, removed, replace);
   }
 
-  private void applyListeners(DiscoveryResponse r) throws InvalidResourceException {
+  private void applyListeners(List<Incoming> items, Set<String> removed, boolean replace)
+      throws InvalidResourceException {
     Map<String, Held<Listener, ListenerConfig>> next =
-        decode(r, Listener.class, Listener::getName, compiler::listener, "listener");
-    keepUnchangedTimestamps(listeners, next);
-    listeners.clear();
-    listeners.putAll(next);
+        decode(items, Listener.class, Listener::getName, compiler::listener, "listener");
+    commit(listeners, next, removed, replace);
   }
 
-  private void applyRoutes(DiscoveryResponse r) throws InvalidResourceException {
-    Map<String, Held<RouteConfiguration, RouteTable>> next =
-        decode(r, RouteConfiguration.class, RouteConfiguration::getName, compiler::routes, "route");
-    keepUnchangedTimestamps(routes, next);
-    routes.putAll(next);
+  /**
+   * Route configurations: each compiled whole, with its VHDS virtual hosts when it has {@code vhds}
+   * ({@link #assemble}).
+   */
+  private void applyRoutes(List<Incoming> items, Set<String> removed)
+      throws InvalidResourceException {
+    Map<String, Held<RouteConfiguration, RouteConfiguration>> sources =
+        decode(items, RouteConfiguration.class, RouteConfiguration::getName, rc -> rc, "route");
+    Map<String, Held<RouteConfiguration, RouteTable>> next = new LinkedHashMap<>();
+    List<String> errors = new ArrayList<>();
+    for (Held<RouteConfiguration, RouteConfiguration> src : sources.values()) {
+      compileRoutes(src, virtualHosts, next, errors);
+    }
+    if (!errors.isEmpty()) {
+      throw new InvalidResourceException(String.join("; ", errors));
+    }
+    routeSources.keySet().removeAll(removed);
+    routeSources.putAll(sources);
+    commit(routes, next, removed, false);
   }
 
-  private void applyEndpoints(DiscoveryResponse r) throws InvalidResourceException {
+  /**
+   * VHDS: virtual hosts for route configurations with {@code vhds}. The route configurations they
+   * belong to are compiled again with them; if one does not compile, none of the update applies.
+   */
+  private void applyVirtualHosts(List<Incoming> items, Set<String> removed)
+      throws InvalidResourceException {
+    Map<String, Held<VirtualHost, VirtualHost>> updated =
+        decode(items, VirtualHost.class, VirtualHost::getName, vh -> vh, "virtual host");
+    List<String> errors = new ArrayList<>();
+    Set<String> affected = new TreeSet<>();
+    for (String name : updated.keySet()) {
+      String rc = dev.weft.xds.ResourceNames.vhdsRouteConfiguration(name);
+      if (rc == null) {
+        errors.add("virtual host " + name + ": not named <route configuration>/<virtual host>");
+      } else {
+        affected.add(rc);
+      }
+    }
+    for (String name : removed) {
+      String rc = dev.weft.xds.ResourceNames.vhdsRouteConfiguration(name);
+      if (rc != null) {
+        affected.add(rc);
+      }
+    }
+    Map<String, Held<VirtualHost, VirtualHost>> next = new LinkedHashMap<>(virtualHosts);
+    next.keySet().removeAll(removed);
+    next.putAll(updated);
+    Map<String, Held<RouteConfiguration, RouteTable>> recompiled = new LinkedHashMap<>();
+    for (String rc : affected) {
+      Held<RouteConfiguration, RouteConfiguration> src = routeSources.get(rc);
+      if (src != null && src.proto().hasVhds()) {
+        compileRoutes(src, next, recompiled, errors);
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new InvalidResourceException(String.join("; ", errors));
+    }
+    commit(virtualHosts, updated, removed, false);
+    commit(routes, recompiled, List.of(), false);
+  }
+
+  /** Compiles {@code src} (with its VHDS virtual hosts from {@code hosts}) into {@code out}. */
+  private void compileRoutes(
+      Held<RouteConfiguration, RouteConfiguration> src,
+      Map<String, Held<VirtualHost, VirtualHost>> hosts,
+      Map<String, Held<RouteConfiguration, RouteTable>> out,
+      List<String> errors) {
+    RouteConfiguration whole = assemble(src.proto(), hosts);
+    try {
+      out.put(
+          whole.getName(), new Held<>(whole, compiler.routes(whole), src.version(), src.updated()));
+    } catch (InvalidResourceException e) {
+      errors.add(e.getMessage());
+    }
+  }
+
+  /**
+   * {@code rc} with the virtual hosts VHDS gave it (those named {@code <rc name>/...}), in the
+   * order they arrived, and without {@code vhds}; {@code rc} itself when it has no {@code vhds}.
+   */
+  static RouteConfiguration assemble(
+      RouteConfiguration rc, Map<String, ? extends Held<VirtualHost, ?>> hosts) {
+    if (!rc.hasVhds()) {
+      return rc;
+    }
+    String prefix = rc.getName() + "/";
+    RouteConfiguration.Builder b = rc.toBuilder().clearVhds();
+    for (Map.Entry<String, ? extends Held<VirtualHost, ?>> e : hosts.entrySet()) {
+      if (e.getKey().startsWith(prefix)) {
+        b.addVirtualHosts(e.getValue().proto());
+      }
+    }
+    return b.build();
+  }
+
+  private void applyEndpoints(List<Incoming> items, Set<String> removed)
+      throws InvalidResourceException {
     Map<String, Held<ClusterLoadAssignment, ClusterLoadAssignment>> next =
         decode(
-            r,
+            items,
             ClusterLoadAssignment.class,
             ClusterLoadAssignment::getClusterName,
             cla -> {
@@ -476,6 +798,8 @@ public final class XdsClient implements AutoCloseable {
             "endpoints");
     keepUnchangedTimestamps(endpoints, next);
     holdBackEmptying(next);
+    endpoints.keySet().removeAll(removed);
+    heldBack.keySet().removeAll(removed);
     endpoints.putAll(next);
   }
 
@@ -565,11 +889,11 @@ public final class XdsClient implements AutoCloseable {
    * SDS over ADS: secrets named by an {@code sds_config} with {@code ads}. They go to the secret
    * store (TLS contexts pick them up on their next connection), not into the runtime tables.
    */
-  private void applySecrets(DiscoveryResponse r) throws InvalidResourceException {
+  private void applySecrets(List<Incoming> items, Set<String> removed)
+      throws InvalidResourceException {
     Map<String, Held<Secret, Secret>> next =
-        decode(r, Secret.class, Secret::getName, compiler::secret, "secret");
-    keepUnchangedTimestamps(secrets, next);
-    secrets.putAll(next);
+        decode(items, Secret.class, Secret::getName, compiler::secret, "secret");
+    commit(secrets, next, removed, false);
     publishSecrets();
   }
 
@@ -612,14 +936,44 @@ public final class XdsClient implements AutoCloseable {
     TypeState st = types.get(TypeUrls.SECRET);
     if (!st.names.equals(sds)) {
       boolean dropped = secrets.keySet().retainAll(sds);
+      Set<String> before = st.names;
       st.names = sds;
       if (dropped) {
         publishSecrets();
       }
-      if (!sds.isEmpty()) {
+      if (delta) {
+        changeSubscription(TypeUrls.SECRET, before, sds);
+      } else if (!sds.isEmpty()) {
         send(TypeUrls.SECRET, null);
       }
     }
+  }
+
+  /**
+   * Delta: subscribes to the names in {@code after} not in {@code before} and unsubscribes from the
+   * others (the resources of those were dropped already, as Envoy drops them).
+   */
+  private void changeSubscription(String type, Set<String> before, Set<String> after) {
+    List<String> subscribe = new ArrayList<>();
+    for (String n : after) {
+      if (!before.contains(n)) {
+        subscribe.add(n);
+      }
+    }
+    List<String> unsubscribe = new ArrayList<>();
+    for (String n : before) {
+      if (!after.contains(n)) {
+        unsubscribe.add(n);
+      }
+    }
+    if (subscribe.isEmpty() && unsubscribe.isEmpty()) {
+      return;
+    }
+    sendDelta(
+        DeltaDiscoveryRequest.newBuilder()
+            .setTypeUrl(type)
+            .addAllResourceNamesSubscribe(subscribe)
+            .addAllResourceNamesUnsubscribe(unsubscribe));
   }
 
   private void resubscribe(String type, Set<String> wanted, Map<String, ?> held) {
@@ -627,12 +981,20 @@ public final class XdsClient implements AutoCloseable {
     if (ts.names.equals(wanted)) {
       return;
     }
+    Set<String> before = ts.names;
     ts.names = wanted;
     if (type.equals(TypeUrls.ENDPOINT)) {
       heldBack.keySet().retainAll(wanted);
     }
+    if (type.equals(TypeUrls.ROUTE)) {
+      routeSources.keySet().retainAll(wanted);
+    }
     if (held.keySet().retainAll(wanted)) {
       rebuild();
+    }
+    if (delta) {
+      changeSubscription(type, before, wanted);
+      return;
     }
     // An empty list would mean "everything" in state of the world; keep quiet instead.
     if (!wanted.isEmpty()) {
@@ -689,6 +1051,13 @@ public final class XdsClient implements AutoCloseable {
           if (requests != null) {
             try {
               requests.onCompleted();
+            } catch (RuntimeException e) {
+              // already failed
+            }
+          }
+          if (deltaRequests != null) {
+            try {
+              deltaRequests.onCompleted();
             } catch (RuntimeException e) {
               // already failed
             }

@@ -1,0 +1,632 @@
+package dev.weft.controlplane.xds;
+
+import com.google.protobuf.Message;
+import dev.weft.controlplane.ca.CallerAuthenticator;
+import dev.weft.controlplane.ca.WorkloadIdentity;
+import dev.weft.controlplane.gen.Generator;
+import dev.weft.controlplane.gen.Generators;
+import dev.weft.controlplane.gen.Proxy;
+import dev.weft.controlplane.push.ConfigsUpdated;
+import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.push.PushController;
+import dev.weft.controlplane.push.ResourceCache;
+import dev.weft.controlplane.registry.WorkloadRegistry;
+import dev.weft.xds.TypeUrls;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Envoy's AggregatedDiscoveryService, delta (incremental) variant: {@code DeltaAggregatedResources}
+ * (the xDS protocol's "Incremental xDS"), beside {@link AdsService}'s state of the world, on the
+ * same port and under the same rules (the stream belongs to the workload its credential proved; the
+ * workload registers when its stream starts). Weft's proxy uses it; state of the world stays for
+ * other clients.
+ *
+ * <p>Per stream a {@link DeltaStream} keeps subscriptions, the version of each resource the proxy
+ * holds, nonces and ACK/NACK per type; this class does the I/O and generation. Resources come from
+ * the same generators and the push context's {@link ResourceCache} as state of the world (each
+ * encoded once per push, its version the first 16 hex digits of its SHA-256), so a push sends a
+ * proxy only the resources whose content changed. Route configurations are split for VHDS ({@link
+ * VhdsSplit}): each virtual host is a {@link TypeUrls#VIRTUAL_HOST} resource of its own, so a
+ * VirtualService change sends the changed virtual hosts only.
+ *
+ * <p>Pushes follow {@link ConfigsUpdated} as {@link AdsService}'s do (VHDS goes with RDS), in
+ * Envoy's order CDS → EDS → LDS → RDS → VHDS → SDS, and share its flow control: a stream that gRPC
+ * reports not ready is skipped and remembers what it missed, sent the current context when it
+ * drains; a {@link PushThrottle} bounds the streams with unread responses; a stream's next request
+ * is read once the previous one was handled.
+ *
+ * <p>Every stream's state lives on the control plane's serializing executor. Stream ids (the
+ * registry's keys) start at {@value #FIRST_STREAM_ID} so they never meet {@link AdsService}'s.
+ */
+public final class DeltaAdsService
+    extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
+    implements ProxyTracker {
+  private static final System.Logger logger = System.getLogger(DeltaAdsService.class.getName());
+  private static final int MAX_DISCONNECTED = 100;
+
+  /** The first stream id: far above the state-of-the-world service's. */
+  static final long FIRST_STREAM_ID = 1L << 48;
+
+  /** The types served, in push order: VHDS after the route configurations that name it. */
+  static final List<String> TYPE_ORDER =
+      List.of(
+          TypeUrls.CLUSTER,
+          TypeUrls.ENDPOINT,
+          TypeUrls.LISTENER,
+          TypeUrls.ROUTE,
+          TypeUrls.VIRTUAL_HOST,
+          TypeUrls.SECRET);
+
+  private final Executor executor;
+  private final PushController push;
+  private final WorkloadRegistry registry;
+  private final AtomicLong streamIds = new AtomicLong(FIRST_STREAM_ID);
+
+  /** Owned by the executor. */
+  private final Map<Long, Connection> connections = new LinkedHashMap<>();
+
+  /** Published for readers on other threads; keyed by stream id. */
+  private final Map<Long, ProxyStatus> statuses = new ConcurrentHashMap<>();
+
+  /** Owned by the executor. */
+  private final PushThrottle<Connection> throttle =
+      new PushThrottle<>(PushThrottle.DEFAULT_MAX_BUSY);
+
+  /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
+  private final List<Waiter> waiters = new ArrayList<>();
+
+  /** Subscribed names shared between streams. Owned by the executor. */
+  private final SubscriptionNames subscriptionNames = new SubscriptionNames();
+
+  public DeltaAdsService(Executor executor, PushController push, WorkloadRegistry registry) {
+    this.executor = executor;
+    this.push = push;
+    this.registry = registry;
+    push.addListener(this::onPush);
+  }
+
+  // ------------------------------------------------------------------ tracker
+
+  @Override
+  public List<ProxyStatus> proxies() {
+    return ProxyTrackers.latestPerNode(statuses);
+  }
+
+  @Override
+  public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
+    CompletableFuture<SyncReport> finished = new CompletableFuture<>();
+    executor.execute(
+        () -> {
+          SyncReport now = report(generation);
+          if (now.finished() || timeout.isZero() || timeout.isNegative()) {
+            finished.complete(now);
+          } else {
+            waiters.add(new Waiter(generation, finished));
+          }
+        });
+    try {
+      return finished.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      finished.cancel(false);
+      CompletableFuture<SyncReport> now = new CompletableFuture<>();
+      executor.execute(
+          () -> {
+            waiters.removeIf(w -> w.finished.isDone());
+            now.complete(report(generation));
+          });
+      try {
+        return now.get();
+      } catch (ExecutionException x) {
+        throw new IllegalStateException(x.getCause());
+      }
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  private void checkWaiters() {
+    if (waiters.isEmpty()) {
+      return;
+    }
+    Map<Long, SyncReport> reports = new HashMap<>();
+    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      if (w.finished.isDone()) {
+        it.remove();
+        continue;
+      }
+      SyncReport r = reports.computeIfAbsent(w.generation, this::report);
+      if (r.finished()) {
+        w.finished.complete(r);
+        it.remove();
+      }
+    }
+  }
+
+  /** What {@code generation} has reached, as {@link AdsService} reports it. On the executor. */
+  private SyncReport report(long generation) {
+    List<SyncReport.ProxySync> affected = new ArrayList<>();
+    int connected = 0;
+    for (Connection conn : connections.values()) {
+      if (conn.closed || conn.proxy == null) {
+        continue;
+      }
+      connected++;
+      Map<String, SyncReport.TypeSync> types = new LinkedHashMap<>();
+      for (String type : TYPE_ORDER) {
+        DeltaStream.TypeState s = conn.stream.type(type);
+        if (s == null) {
+          continue;
+        }
+        if (conn.pending != null
+            && conn.pendingGeneration >= generation
+            && affects(conn.pending, type)) {
+          types.put(
+              TypeUrls.shortName(type),
+              new SyncReport.TypeSync(
+                  s.sentVersion, conn.pendingGeneration, SyncReport.State.PENDING, null));
+          continue;
+        }
+        if (s.sentNonce.isEmpty() || s.sentGeneration < generation) {
+          continue;
+        }
+        boolean nacked = s.nack != null && s.nack.nonce().equals(s.sentNonce);
+        SyncReport.State state =
+            nacked
+                ? SyncReport.State.NACKED
+                : s.acked(s.sentNonce) ? SyncReport.State.ACKED : SyncReport.State.PENDING;
+        types.put(
+            TypeUrls.shortName(type),
+            new SyncReport.TypeSync(
+                s.sentVersion, s.sentGeneration, state, nacked ? s.nack : null));
+      }
+      if (!types.isEmpty()) {
+        affected.add(
+            new SyncReport.ProxySync(
+                conn.proxy.id().toString(),
+                conn.proxy.id().proxyName(),
+                conn.proxy.id().type(),
+                types));
+      }
+    }
+    affected.sort(Comparator.comparing(SyncReport.ProxySync::id));
+    return new SyncReport(generation, push.current().config().version(), connected, affected);
+  }
+
+  // ------------------------------------------------------------------ streams
+
+  @Override
+  public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
+      StreamObserver<DeltaDiscoveryResponse> responses) {
+    Connection conn =
+        new Connection(
+            streamIds.incrementAndGet(),
+            responses,
+            CallerAuthenticator.CALLER.get(),
+            new DeltaStream(subscriptionNames));
+    if (responses instanceof ServerCallStreamObserver<DeltaDiscoveryResponse> call) {
+      call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
+      call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
+      // Inbound flow control, as AdsService: one request at a time is read and queued.
+      call.disableAutoRequest();
+      call.request(1);
+    }
+    executor.execute(() -> connections.put(conn.id, conn));
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(DeltaDiscoveryRequest request) {
+        executor.execute(
+            () -> {
+              try {
+                handle(conn, request);
+                checkWaiters();
+              } finally {
+                if (responses instanceof ServerCallStreamObserver<DeltaDiscoveryResponse> call
+                    && !conn.closed) {
+                  call.request(1);
+                }
+              }
+            });
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        executor.execute(() -> closeAndCheck(conn, false));
+      }
+
+      @Override
+      public void onCompleted() {
+        executor.execute(() -> closeAndCheck(conn, true));
+      }
+    };
+  }
+
+  private void handle(Connection conn, DeltaDiscoveryRequest request) {
+    if (conn.closed) {
+      return;
+    }
+    try {
+      if (conn.proxy == null && !admit(conn, request)) {
+        return;
+      }
+      String type = request.getTypeUrl();
+      if (!TYPE_ORDER.contains(type)) {
+        logger.log(Level.DEBUG, "ignoring a delta request for unsupported type " + type);
+        return;
+      }
+      DeltaStream.Outcome outcome = conn.stream.request(request);
+      if (outcome.kind() == DeltaStream.Kind.NACK) {
+        ProxyStatus.Nack nack = outcome.nack();
+        logger.log(
+            Level.WARNING,
+            conn.proxy.id()
+                + " rejected "
+                + TypeUrls.shortName(type)
+                + " version "
+                + nack.version()
+                + ": "
+                + Status.fromCodeValue(nack.code()).getCode()
+                + ": "
+                + nack.message());
+      }
+      if (outcome.respond()) {
+        if (throttle.mayWrite(conn, conn.ready())) {
+          send(conn, type, push.current(), false);
+          throttle.wrote(conn, conn.ready());
+        } else {
+          conn.deferred.add(type);
+          throttle.defer(conn);
+        }
+      }
+      publishStatus(conn);
+    } catch (RuntimeException e) {
+      logger.log(Level.ERROR, "error handling a delta discovery request on stream " + conn.id, e);
+    }
+  }
+
+  /** Admits the stream's node (its first request), or fails the stream; returns whether it did. */
+  private boolean admit(Connection conn, DeltaDiscoveryRequest request) {
+    if (!request.hasNode()) {
+      fail(conn, Status.INVALID_ARGUMENT.withDescription("the first request has no node"));
+      return false;
+    }
+    Proxy proxy;
+    try {
+      proxy = Proxy.fromNode(request.getNode());
+    } catch (IllegalArgumentException e) {
+      fail(conn, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      return false;
+    }
+    String refused = AdsService.refusal(conn.caller, proxy);
+    if (refused != null) {
+      fail(
+          conn,
+          (conn.caller == null ? Status.UNAUTHENTICATED : Status.PERMISSION_DENIED)
+              .withDescription("node " + proxy.id() + " refused: " + refused));
+      return false;
+    }
+    conn.proxy = proxy;
+    conn.version = AdsService.nodeVersion(request.getNode());
+    logger.log(Level.INFO, "proxy connected (delta): " + proxy.id() + " (stream " + conn.id + ")");
+    registry.register(conn.id, proxy.workload());
+    publishStatus(conn);
+    return true;
+  }
+
+  private void onPush(PushContext context) {
+    try {
+      ConfigsUpdated changes = context.changes();
+      if (changes.isEmpty()) {
+        return;
+      }
+      for (Connection conn : List.copyOf(connections.values())) {
+        if (conn.closed || conn.proxy == null) {
+          continue;
+        }
+        ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
+        if (!throttle.mayWrite(conn, conn.ready())) {
+          conn.pending = due;
+          conn.pendingGeneration = context.config().version();
+          throttle.defer(conn);
+          continue;
+        }
+        conn.pending = null;
+        pushTo(conn, context, due);
+        throttle.wrote(conn, conn.ready());
+      }
+    } finally {
+      checkWaiters();
+    }
+  }
+
+  private void onReady(Connection conn) {
+    if (conn.closed || !conn.ready()) {
+      return;
+    }
+    List<Connection> next = throttle.drained(conn);
+    flush(conn);
+    release(next);
+    checkWaiters();
+  }
+
+  /**
+   * Writes the connections a freed slot let go, and more while slots stay free: a connection that
+   * is written and stays ready (a small response) never drains, so without this the ones still
+   * waiting would wait for some other stream to drain, which may never come.
+   */
+  private void release(List<Connection> next) {
+    java.util.ArrayDeque<Connection> queue = new java.util.ArrayDeque<>(next);
+    while (!queue.isEmpty()) {
+      Connection c = queue.poll();
+      if (flush(c) && !c.closed && c.ready() && queue.isEmpty()) {
+        queue.addAll(throttle.drained(c)); // c holds no slot: as many as are free
+      }
+    }
+  }
+
+  /**
+   * Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now;
+   * returns false when it had to wait again.
+   */
+  private boolean flush(Connection conn) {
+    if (conn.closed || conn.proxy == null || (conn.pending == null && conn.deferred.isEmpty())) {
+      return true;
+    }
+    if (!throttle.mayWrite(conn, conn.ready())) {
+      throttle.defer(conn);
+      return false;
+    }
+    PushContext context = push.current();
+    ConfigsUpdated due = conn.pending;
+    conn.pending = null;
+    for (String type : TYPE_ORDER) {
+      if (conn.deferred.remove(type) || (due != null && affects(due, type))) {
+        sendSafely(conn, type, context);
+      }
+    }
+    conn.deferred.clear();
+    publishStatus(conn);
+    throttle.wrote(conn, conn.ready());
+    return true;
+  }
+
+  private void pushTo(Connection conn, PushContext context, ConfigsUpdated changes) {
+    for (String type : TYPE_ORDER) {
+      if (conn.stream.type(type) != null && affects(changes, type)) {
+        sendSafely(conn, type, context);
+      }
+    }
+    publishStatus(conn);
+  }
+
+  /** Whether {@code changes} may change {@code type}: VHDS is part of RDS. */
+  static boolean affects(ConfigsUpdated changes, String type) {
+    return changes.affects(type.equals(TypeUrls.VIRTUAL_HOST) ? TypeUrls.ROUTE : type);
+  }
+
+  private void sendSafely(Connection conn, String type, PushContext context) {
+    try {
+      send(conn, type, context, false);
+    } catch (RuntimeException e) {
+      logger.log(
+          Level.ERROR, "cannot push " + TypeUrls.shortName(type) + " to " + conn.proxy.id(), e);
+    }
+  }
+
+  private void send(Connection conn, String type, PushContext context, boolean force) {
+    if (conn.closed || conn.stream.type(type) == null) {
+      return;
+    }
+    DeltaDiscoveryResponse response =
+        conn.stream.respond(
+            type,
+            available(context, conn.proxy, type),
+            Long.toString(context.config().version()),
+            context.config().version(),
+            force);
+    if (response == null) {
+      return;
+    }
+    try {
+      conn.out.onNext(response);
+    } catch (RuntimeException e) {
+      logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
+      close(conn, false);
+    }
+  }
+
+  /**
+   * Every resource of {@code type} that exists for {@code proxy} in {@code context}, by name; the
+   * stream keeps it as what its proxy holds, so it is shared where the generators share: route
+   * configurations split for VHDS ({@link VhdsSplit}, once per generated configuration and push, so
+   * one map for the proxies of a scope), endpoints (one list per locality and scope); other types
+   * (a sidecar's clusters include its own inbound ones) get a compact copy per proxy, of shared
+   * {@link DeltaStream.Versioned} resources.
+   */
+  static Map<String, DeltaStream.Versioned> available(
+      PushContext context, Proxy proxy, String type) {
+    ResourceCache cache = context.resources();
+    if (type.equals(TypeUrls.ROUTE) || type.equals(TypeUrls.VIRTUAL_HOST)) {
+      List<Message> generated = Generators.of(TypeUrls.ROUTE).generate(context, proxy);
+      List<VhdsSplit> splits = new ArrayList<>(generated.size());
+      for (Message m : generated) {
+        splits.add(
+            cache.derived(m, VhdsSplit.class, () -> VhdsSplit.of((RouteConfiguration) m, cache)));
+      }
+      if (type.equals(TypeUrls.VIRTUAL_HOST) && splits.size() == 1) {
+        return splits.get(0).virtualHosts();
+      }
+      Map<String, DeltaStream.Versioned> out = new LinkedHashMap<>();
+      for (VhdsSplit s : splits) {
+        if (type.equals(TypeUrls.ROUTE)) {
+          out.put(s.routes().name(), s.routes());
+        } else {
+          out.putAll(s.virtualHosts());
+        }
+      }
+      return out;
+    }
+    Generator generator = Generators.of(type);
+    List<Message> generated = generator.generate(context, proxy);
+    if (type.equals(TypeUrls.ENDPOINT)) {
+      return cache.derived(generated, DeltaStream.class, () -> index(generated, cache));
+    }
+    return Map.copyOf(index(generated, cache));
+  }
+
+  private static Map<String, DeltaStream.Versioned> index(
+      List<Message> generated, ResourceCache cache) {
+    Map<String, DeltaStream.Versioned> out = new LinkedHashMap<>();
+    for (Message m : generated) {
+      DeltaStream.Versioned v =
+          cache.derived(
+              m,
+              DeltaStream.Versioned.class,
+              () -> DeltaStream.Versioned.of(Generators.name(m), cache.encode(m)));
+      out.put(v.name(), v);
+    }
+    return out;
+  }
+
+  private void fail(Connection conn, Status status) {
+    logger.log(
+        Level.WARNING, "closing delta xDS stream " + conn.id + ": " + status.getDescription());
+    try {
+      conn.out.onError(status.asRuntimeException());
+    } catch (RuntimeException e) {
+      // already closed
+    }
+    close(conn, false);
+  }
+
+  private void closeAndCheck(Connection conn, boolean complete) {
+    close(conn, complete);
+    checkWaiters();
+  }
+
+  private void close(Connection conn, boolean complete) {
+    if (conn.closed) {
+      return;
+    }
+    conn.closed = true;
+    connections.remove(conn.id);
+    release(throttle.drained(conn));
+    if (complete) {
+      try {
+        conn.out.onCompleted();
+      } catch (RuntimeException e) {
+        // already closed
+      }
+    }
+    registry.unregister(conn.id);
+    if (conn.proxy != null) {
+      logger.log(
+          Level.INFO,
+          "proxy disconnected (delta): " + conn.proxy.id() + " (stream " + conn.id + ")");
+      publishStatus(conn);
+      ProxyTrackers.trimDisconnected(statuses, MAX_DISCONNECTED);
+    }
+  }
+
+  private void publishStatus(Connection conn) {
+    if (conn.proxy == null) {
+      return;
+    }
+    Map<String, ProxyStatus.TypeStatus> types = new LinkedHashMap<>();
+    for (String type : TYPE_ORDER) {
+      DeltaStream.TypeState s = conn.stream.type(type);
+      if (s != null) {
+        types.put(
+            TypeUrls.shortName(type),
+            new ProxyStatus.TypeStatus(
+                s.sentVersion.isEmpty() ? "" : s.sentVersion + "/" + s.sentNonce,
+                s.sentGeneration,
+                s.ackedVersion.isEmpty() ? "" : s.ackedVersion + "/" + s.ackedNonce,
+                s.nack == null
+                    ? null
+                    : new ProxyStatus.Nack(
+                        s.nack.version() + "/" + s.nack.nonce(),
+                        s.nack.nonce(),
+                        s.nack.code(),
+                        s.nack.message())));
+      }
+    }
+    statuses.put(
+        conn.id,
+        new ProxyStatus(
+            conn.proxy.id().toString(),
+            conn.proxy.id().proxyName(),
+            conn.proxy.id().type(),
+            !conn.closed,
+            types,
+            new ProxyStatus.Workload(
+                conn.version,
+                conn.proxy.namespace(),
+                conn.proxy.labels(),
+                conn.proxy.serviceAccount(),
+                conn.proxy.ip(),
+                conn.proxy.ports(),
+                conn.proxy.mtls())));
+  }
+
+  /** One delta ADS stream. Owned by the executor. */
+  private static final class Connection {
+    final long id;
+    final StreamObserver<DeltaDiscoveryResponse> out;
+    final WorkloadIdentity caller;
+    final DeltaStream stream;
+    Proxy proxy;
+    String version = "";
+    boolean closed;
+
+    /** Types whose requests were not answered yet, for want of a write slot. */
+    final Set<String> deferred = new LinkedHashSet<>();
+
+    /** Changes not pushed yet because the stream was not ready, and the newest's generation. */
+    ConfigsUpdated pending;
+
+    long pendingGeneration;
+
+    Connection(
+        long id,
+        StreamObserver<DeltaDiscoveryResponse> out,
+        WorkloadIdentity caller,
+        DeltaStream stream) {
+      this.id = id;
+      this.out = out;
+      this.caller = caller;
+      this.stream = stream;
+    }
+
+    boolean ready() {
+      return !(out instanceof ServerCallStreamObserver<DeltaDiscoveryResponse> call)
+          || call.isReady();
+    }
+  }
+
+  private record Waiter(long generation, CompletableFuture<SyncReport> finished) {}
+}

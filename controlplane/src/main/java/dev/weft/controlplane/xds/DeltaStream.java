@@ -1,0 +1,355 @@
+package dev.weft.controlplane.xds;
+
+import com.google.protobuf.Any;
+import dev.weft.controlplane.push.ResourceCache;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The server's side of one delta (incremental) ADS stream, per Envoy's xDS protocol ("Incremental
+ * xDS", envoy/service/discovery/v3/discovery.proto {@code DeltaDiscoveryRequest}/{@code
+ * DeltaDiscoveryResponse}), with no I/O: what the client subscribes to, which version of each
+ * resource it holds, and the nonce and ACK/NACK state of each type. {@link DeltaAdsService} feeds
+ * it requests and asks it for responses; tests drive it directly.
+ *
+ * <ul>
+ *   <li>Subscriptions change by {@code resource_names_subscribe}/{@code _unsubscribe}, in every
+ *       request, whatever its nonce (a delta request carries only the change, so none may be
+ *       dropped). {@code *} subscribes to (or, unsubscribed, leaves) the wildcard; the first
+ *       request of a type with no names at all is the legacy wildcard.
+ *   <li>The first request of a type may carry {@code initial_resource_versions}, the versions the
+ *       client holds from a previous stream: they are taken as sent, so only what differs is sent
+ *       again, and a held resource that no longer exists is removed.
+ *   <li>A response carries the subscribed resources whose version differs from the one the client
+ *       holds, each with its own {@code version}, and in {@code removed_resources} the names it
+ *       holds that no longer exist (and, once, a newly subscribed name that does not exist, so the
+ *       client need not wait for it). A resource it unsubscribes from is forgotten, not removed.
+ *   <li>Each response has a nonce of its own; a request whose {@code response_nonce} is the type's
+ *       latest is its ACK, or with {@code error_detail} its NACK. A NACKed resource is not sent
+ *       again until it changes (the client keeps its previous one, as Envoy does), and a NACK never
+ *       blocks a later change; the next ACK clears it. A request answering an older nonce only
+ *       changes subscriptions.
+ * </ul>
+ *
+ * <p>Owned by one thread at a time (the ADS server's executor); not thread-safe.
+ */
+final class DeltaStream {
+  /** A resource's version as sent: the first 16 hex digits of its SHA-256. */
+  static String version(byte[] digest) {
+    return HexFormat.of().formatHex(digest, 0, 8);
+  }
+
+  /** A resource as it may be sent: its name, its version and the resource itself. */
+  record Versioned(String name, String version, Any resource) {
+    static Versioned of(String name, ResourceCache.Encoded encoded) {
+      return new Versioned(name, DeltaStream.version(encoded.digest()), encoded.any());
+    }
+  }
+
+  /** What a request was, for the ADS server's bookkeeping and logs. */
+  enum Kind {
+    /** The first request of a type on this stream. */
+    INITIAL,
+    /** Accepts the type's latest response. */
+    ACK,
+    /** Rejects the type's latest response ({@code error_detail}). */
+    NACK,
+    /** Answers an older response, or carries no nonce after the first: subscriptions only. */
+    OTHER
+  }
+
+  /**
+   * What a request means.
+   *
+   * @param kind what it was
+   * @param respond whether the type must be answered now (a new subscription, or the first request)
+   * @param nack the rejection when {@code kind} is NACK
+   */
+  record Outcome(Kind kind, boolean respond, ProxyStatus.Nack nack) {}
+
+  /**
+   * One type's subscription and sync state. What the client holds is kept compactly, since a proxy
+   * holds thousands of clusters and endpoints and thousands of proxies connect (issue #10): {@code
+   * base}, the resources as of the last response (for the names then in scope: all with the
+   * wildcard, else the subscribed ones), usually a map shared by every proxy that sees the same
+   * resources, and {@code overrides}, the few names where the client holds something else (from
+   * {@code initial_resource_versions}, or names told not to exist); subscribed names are a set
+   * shared with every equal subscription ({@link SubscriptionNames}).
+   */
+  static final class TypeState {
+    boolean wildcard;
+    Set<String> names = Set.of();
+    Map<String, Versioned> base = Map.of();
+
+    /**
+     * Name to the version the client holds instead of {@link #base}'s: {@link #ABSENT}, {@link
+     * #GONE}.
+     */
+    final Map<String, String> overrides = new HashMap<>(4);
+
+    boolean answered;
+    String sentNonce = "";
+    String sentVersion = "";
+    long sentGeneration;
+    String ackedNonce = "";
+    String ackedVersion = "";
+    ProxyStatus.Nack nack;
+
+    /** Whether the response with nonce {@code nonce} was ACKed. */
+    boolean acked(String nonce) {
+      return !nonce.isEmpty() && nonce.equals(ackedNonce);
+    }
+
+    /** Whether a resource named {@code name} is subscribed to. */
+    boolean wants(String name) {
+      return wildcard || names.contains(name);
+    }
+
+    /**
+     * The version of {@code name} the client holds, {@link #ABSENT} if it was told the name does
+     * not exist, or null if it holds nothing.
+     */
+    String held(String name) {
+      String o = overrides.get(name);
+      if (o != null) {
+        return o == GONE ? null : o;
+      }
+      if (!wants(name)) {
+        return null;
+      }
+      Versioned v = base.get(name);
+      return v == null ? null : v.version();
+    }
+
+    /** Every name the client holds a version of (for tests and reports). */
+    Map<String, String> held() {
+      Map<String, String> out = new HashMap<>();
+      for (String n : base.keySet()) {
+        String v = held(n);
+        if (v != null && v != ABSENT) {
+          out.put(n, v);
+        }
+      }
+      overrides.forEach(
+          (n, v) -> {
+            if (v != GONE && v != ABSENT) {
+              out.put(n, v);
+            }
+          });
+      return out;
+    }
+  }
+
+  /** A name told not to exist (in {@code removed_resources}) while subscribed to. */
+  private static final String ABSENT = new String("(absent)");
+
+  /** A name the client does not hold, whatever {@code base} says. */
+  private static final String GONE = new String("(gone)");
+
+  private final Map<String, TypeState> types = new LinkedHashMap<>();
+  private final SubscriptionNames shared;
+  private long nonces;
+
+  /**
+   * @param shared the canonical name sets of the server's streams
+   */
+  DeltaStream(SubscriptionNames shared) {
+    this.shared = shared;
+  }
+
+  /** The state of {@code type}, or null if it was never requested. */
+  TypeState type(String type) {
+    return types.get(type);
+  }
+
+  /** The types requested so far, in the order of their first request. */
+  Set<String> types() {
+    return types.keySet();
+  }
+
+  /** Takes one request of the stream. */
+  Outcome request(DeltaDiscoveryRequest r) {
+    String type = r.getTypeUrl();
+    TypeState s = types.get(type);
+    boolean initial = s == null;
+    if (initial) {
+      s = new TypeState();
+      types.put(type, s);
+      for (Map.Entry<String, String> e : r.getInitialResourceVersionsMap().entrySet()) {
+        s.overrides.put(e.getKey(), e.getValue().isEmpty() ? "?" : e.getValue());
+      }
+      if (r.getResourceNamesSubscribeCount() == 0 && r.getResourceNamesUnsubscribeCount() == 0) {
+        s.wildcard = true; // legacy wildcard: Envoy's first request with no names
+      }
+    }
+    boolean added = subscribe(s, r.getResourceNamesSubscribeList());
+    unsubscribe(s, r.getResourceNamesUnsubscribeList());
+    String nonce = r.getResponseNonce();
+    if (initial) {
+      return new Outcome(Kind.INITIAL, true, null);
+    }
+    if (nonce.isEmpty() || !nonce.equals(s.sentNonce)) {
+      return new Outcome(Kind.OTHER, added, null);
+    }
+    if (r.hasErrorDetail()) {
+      s.nack =
+          new ProxyStatus.Nack(
+              s.sentVersion, nonce, r.getErrorDetail().getCode(), r.getErrorDetail().getMessage());
+      return new Outcome(Kind.NACK, added, s.nack);
+    }
+    s.ackedNonce = nonce;
+    s.ackedVersion = s.sentVersion;
+    s.nack = null; // a later response is accepted: the rejection is history
+    return new Outcome(Kind.ACK, added, null);
+  }
+
+  /** Adds {@code names}; returns whether anything new is subscribed. */
+  private boolean subscribe(TypeState s, List<String> names) {
+    if (names.isEmpty()) {
+      return false;
+    }
+    boolean added = false;
+    Set<String> next = new HashSet<>(s.names);
+    for (String n : names) {
+      if (n.equals("*")) {
+        if (!s.wildcard) {
+          // What base has beyond the named subscription never reached the client.
+          Map<String, Versioned> kept = new HashMap<>();
+          for (String held : s.names) {
+            Versioned v = s.base.get(held);
+            if (v != null) {
+              kept.put(held, v);
+            }
+          }
+          s.base = kept;
+          s.wildcard = true;
+          added = true;
+        }
+      } else if (next.add(n)) {
+        if (!s.wildcard && !s.overrides.containsKey(n)) {
+          s.overrides.put(n, GONE); // base may have it, the client does not
+        }
+        added = true;
+      }
+    }
+    s.names = shared.of(List.copyOf(next));
+    return added;
+  }
+
+  /** Removes {@code names}; the client drops what it unsubscribes from, so it is not removed. */
+  private void unsubscribe(TypeState s, List<String> names) {
+    if (names.isEmpty()) {
+      return;
+    }
+    Set<String> next = new HashSet<>(s.names);
+    for (String n : names) {
+      if (n.equals("*")) {
+        s.wildcard = false;
+        s.overrides.keySet().removeIf(held -> !next.contains(held));
+      } else if (next.remove(n) && !s.wildcard) {
+        s.overrides.remove(n);
+      }
+    }
+    s.names = shared.of(List.copyOf(next));
+  }
+
+  /**
+   * The response that brings the client of {@code type} up to {@code available} (every resource of
+   * the type that exists for this proxy now, by name), or null when it holds all of it already and
+   * {@code force} is false; records what it sends as held.
+   *
+   * @param available the resources; kept as the client's state after the response, so a map shared
+   *     by many streams should be passed as is (it must not change afterwards)
+   * @param systemVersion the response's {@code system_version_info} (the push's generation)
+   * @param generation the config generation of the push that sends it
+   * @param force whether to answer even with nothing to send
+   */
+  DeltaDiscoveryResponse respond(
+      String type,
+      Map<String, Versioned> available,
+      String systemVersion,
+      long generation,
+      boolean force) {
+    TypeState s = types.get(type);
+    if (s == null) {
+      return null;
+    }
+    List<Resource> resources = new ArrayList<>();
+    Set<String> removed = new java.util.TreeSet<>();
+    Map<String, String> absent = new HashMap<>(4);
+    if (s.wildcard) {
+      for (Versioned v : available.values()) {
+        offer(s, v, resources);
+      }
+    }
+    for (String name : s.names) {
+      Versioned v = available.get(name);
+      if (v != null) {
+        if (!s.wildcard) {
+          offer(s, v, resources);
+        }
+      } else {
+        // Subscribed but does not exist: removed if held, else told once that it does not exist.
+        if (s.held(name) != ABSENT) {
+          removed.add(name);
+        }
+        absent.put(name, ABSENT);
+      }
+    }
+    // Held (through the wildcard, or from a previous stream) and gone.
+    for (String name : s.base.keySet()) {
+      if (!available.containsKey(name) && !s.names.contains(name) && s.held(name) != null) {
+        removed.add(name);
+      }
+    }
+    for (Map.Entry<String, String> e : s.overrides.entrySet()) {
+      String name = e.getKey();
+      String v = e.getValue();
+      if (v != GONE && v != ABSENT && !available.containsKey(name) && !s.names.contains(name)) {
+        removed.add(name);
+      }
+    }
+    boolean first = !s.answered;
+    boolean holdsNothing = s.base.isEmpty() && s.overrides.isEmpty();
+    // The client now holds exactly what is available in scope (what differed was sent or removed).
+    s.base = available;
+    s.overrides.clear();
+    s.overrides.putAll(absent);
+    if (resources.isEmpty() && removed.isEmpty() && !force && !(first && holdsNothing)) {
+      return null;
+    }
+    s.answered = true;
+    String nonce = Long.toString(++nonces);
+    s.sentNonce = nonce;
+    s.sentVersion = systemVersion;
+    s.sentGeneration = generation;
+    return DeltaDiscoveryResponse.newBuilder()
+        .setTypeUrl(type)
+        .setSystemVersionInfo(systemVersion)
+        .setNonce(nonce)
+        .addAllResources(resources)
+        .addAllRemovedResources(removed)
+        .build();
+  }
+
+  private static void offer(TypeState s, Versioned v, List<Resource> out) {
+    if (v.version().equals(s.held(v.name()))) {
+      return;
+    }
+    out.add(
+        Resource.newBuilder()
+            .setName(v.name())
+            .setVersion(v.version())
+            .setResource(v.resource())
+            .build());
+  }
+}

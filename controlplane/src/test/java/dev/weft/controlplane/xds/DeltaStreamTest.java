@@ -1,0 +1,227 @@
+package dev.weft.controlplane.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.StringValue;
+import com.google.rpc.Status;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The delta xDS state machine of one stream, driven by direct calls (no gRPC, no clock). */
+class DeltaStreamTest {
+  private static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+  private static final String EDS =
+      "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+
+  private final DeltaStream stream = new DeltaStream(new SubscriptionNames());
+
+  /** Resources as the server would have them: name to (version, content). */
+  private static Map<String, DeltaStream.Versioned> available(String... nameVersions) {
+    Map<String, DeltaStream.Versioned> out = new LinkedHashMap<>();
+    for (String nv : nameVersions) {
+      String[] p = nv.split("@");
+      out.put(p[0], new DeltaStream.Versioned(p[0], p[1], Any.pack(StringValue.of(nv))));
+    }
+    return out;
+  }
+
+  private static DeltaDiscoveryRequest.Builder request(String type) {
+    return DeltaDiscoveryRequest.newBuilder().setTypeUrl(type);
+  }
+
+  private DeltaDiscoveryResponse respond(String type, Map<String, DeltaStream.Versioned> now) {
+    return stream.respond(type, now, "7", 7, false);
+  }
+
+  private static Map<String, String> sent(DeltaDiscoveryResponse r) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Resource res : r.getResourcesList()) {
+      out.put(res.getName(), res.getVersion());
+    }
+    return out;
+  }
+
+  private DeltaStream.Outcome ack(DeltaDiscoveryResponse r) {
+    return stream.request(request(r.getTypeUrl()).setResponseNonce(r.getNonce()).build());
+  }
+
+  @Test
+  void aWildcardSubscriptionGetsEverythingThenOnlyWhatChangesAndWhatIsRemoved() {
+    DeltaStream.Outcome first = stream.request(request(CDS).addResourceNamesSubscribe("*").build());
+    assertThat(first.kind()).isEqualTo(DeltaStream.Kind.INITIAL);
+    assertThat(first.respond()).isTrue();
+    DeltaDiscoveryResponse r1 = respond(CDS, available("a@1", "b@1"));
+    assertThat(sent(r1)).containsExactly(Map.entry("a", "1"), Map.entry("b", "1"));
+    assertThat(r1.getRemovedResourcesList()).isEmpty();
+    assertThat(r1.getSystemVersionInfo()).isEqualTo("7");
+    assertThat(ack(r1).kind()).isEqualTo(DeltaStream.Kind.ACK);
+
+    assertThat(respond(CDS, available("a@1", "b@1"))).as("nothing changed: no response").isNull();
+
+    DeltaDiscoveryResponse r2 = respond(CDS, available("a@1", "b@2", "c@1"));
+    assertThat(sent(r2)).containsExactly(Map.entry("b", "2"), Map.entry("c", "1"));
+    assertThat(r2.getNonce()).isNotEqualTo(r1.getNonce());
+
+    DeltaDiscoveryResponse r3 = respond(CDS, available("b@2"));
+    assertThat(r3.getResourcesList()).isEmpty();
+    assertThat(r3.getRemovedResourcesList()).containsExactly("a", "c");
+    assertThat(respond(CDS, available("b@2"))).isNull();
+  }
+
+  @Test
+  void theFirstRequestWithoutNamesIsTheLegacyWildcard() {
+    stream.request(request(CDS).build());
+    assertThat(sent(respond(CDS, available("a@1")))).containsKey("a");
+    assertThat(stream.type(CDS).wildcard).isTrue();
+  }
+
+  @Test
+  void anEmptyWildcardIsAnsweredOnceSoTheClientKnows() {
+    stream.request(request(CDS).addResourceNamesSubscribe("*").build());
+    DeltaDiscoveryResponse r = respond(CDS, Map.of());
+    assertThat(r).isNotNull();
+    assertThat(r.getResourcesList()).isEmpty();
+    ack(r);
+    assertThat(respond(CDS, Map.of())).isNull();
+  }
+
+  @Test
+  void namedSubscriptionsGetTheirNamesOnlyAndUnsubscribedNamesAreForgottenNotRemoved() {
+    stream.request(request(EDS).addResourceNamesSubscribe("a").build());
+    DeltaDiscoveryResponse r1 = respond(EDS, available("a@1", "b@1"));
+    assertThat(sent(r1)).containsOnlyKeys("a");
+    ack(r1);
+
+    DeltaStream.Outcome more = stream.request(request(EDS).addResourceNamesSubscribe("b").build());
+    assertThat(more.respond()).as("a new name is answered").isTrue();
+    DeltaDiscoveryResponse r2 = respond(EDS, available("a@1", "b@1"));
+    assertThat(sent(r2)).containsOnlyKeys("b");
+    ack(r2);
+
+    DeltaStream.Outcome less =
+        stream.request(request(EDS).addResourceNamesUnsubscribe("a").build());
+    assertThat(less.respond()).isFalse();
+    assertThat(respond(EDS, available("b@1"))).as("a unsubscribed: not removed").isNull();
+    // Subscribed again: sent again (the client dropped it).
+    stream.request(request(EDS).addResourceNamesSubscribe("a").build());
+    assertThat(sent(respond(EDS, available("a@1", "b@1")))).containsOnlyKeys("a");
+  }
+
+  @Test
+  void aNameThatDoesNotExistIsReportedRemovedOnceAndSentWhenItAppears() {
+    stream.request(request(EDS).addResourceNamesSubscribe("ghost").build());
+    DeltaDiscoveryResponse r1 = respond(EDS, available("a@1"));
+    assertThat(r1.getResourcesList()).isEmpty();
+    assertThat(r1.getRemovedResourcesList()).containsExactly("ghost");
+    assertThat(respond(EDS, available("a@1"))).isNull();
+    assertThat(sent(respond(EDS, available("ghost@1")))).containsOnlyKeys("ghost");
+  }
+
+  @Test
+  void initialResourceVersionsAreNotSentAgainOnlyWhatDiffersOrIsGone() {
+    stream.request(
+        request(CDS)
+            .addResourceNamesSubscribe("*")
+            .putInitialResourceVersions("a", "1")
+            .putInitialResourceVersions("b", "1")
+            .putInitialResourceVersions("gone", "1")
+            .build());
+    DeltaDiscoveryResponse r = respond(CDS, available("a@1", "b@2", "c@1"));
+    assertThat(sent(r)).containsExactly(Map.entry("b", "2"), Map.entry("c", "1"));
+    assertThat(r.getRemovedResourcesList()).containsExactly("gone");
+
+    DeltaStream other = new DeltaStream(new SubscriptionNames());
+    other.request(
+        request(CDS).addResourceNamesSubscribe("*").putInitialResourceVersions("a", "1").build());
+    assertThat(other.respond(CDS, available("a@1"), "7", 7, false))
+        .as("a reconnect that holds everything gets nothing")
+        .isNull();
+  }
+
+  @Test
+  void aNackIsRecordedWithItsReasonTheContentIsNotResentAndALaterChangeIs() {
+    stream.request(request(CDS).addResourceNamesSubscribe("*").build());
+    DeltaDiscoveryResponse r1 = respond(CDS, available("a@1"));
+    ack(r1);
+    DeltaDiscoveryResponse bad = respond(CDS, available("a@2"));
+    DeltaStream.Outcome nack =
+        stream.request(
+            request(CDS)
+                .setResponseNonce(bad.getNonce())
+                .setErrorDetail(Status.newBuilder().setCode(3).setMessage("no"))
+                .build());
+    assertThat(nack.kind()).isEqualTo(DeltaStream.Kind.NACK);
+    assertThat(nack.nack()).isEqualTo(new ProxyStatus.Nack("7", bad.getNonce(), 3, "no"));
+    assertThat(stream.type(CDS).nack).isEqualTo(nack.nack());
+    assertThat(respond(CDS, available("a@2"))).as("the rejected content is not resent").isNull();
+
+    DeltaDiscoveryResponse later = respond(CDS, available("a@3"));
+    assertThat(sent(later)).containsExactly(Map.entry("a", "3"));
+    assertThat(stream.type(CDS).nack).as("kept until an ACK").isNotNull();
+    assertThat(ack(later).kind()).isEqualTo(DeltaStream.Kind.ACK);
+    assertThat(stream.type(CDS).nack).isNull();
+    assertThat(stream.type(CDS).acked(later.getNonce())).isTrue();
+  }
+
+  @Test
+  void aStaleNonceIsNoAckButItsSubscriptionChangesCount() {
+    stream.request(request(EDS).addResourceNamesSubscribe("a").build());
+    DeltaDiscoveryResponse r1 = respond(EDS, available("a@1", "b@1"));
+    DeltaDiscoveryResponse r2 = respond(EDS, available("a@2", "b@1"));
+    DeltaStream.Outcome stale =
+        stream.request(
+            request(EDS).setResponseNonce(r1.getNonce()).addResourceNamesSubscribe("b").build());
+    assertThat(stale.kind()).isEqualTo(DeltaStream.Kind.OTHER);
+    assertThat(stale.respond()).isTrue();
+    assertThat(stream.type(EDS).acked(r1.getNonce())).isFalse();
+    assertThat(stream.type(EDS).acked(r2.getNonce())).isFalse();
+    assertThat(sent(respond(EDS, available("a@2", "b@1")))).containsOnlyKeys("b");
+  }
+
+  @Test
+  void noncesArePerResponseAndTypesAreIndependent() {
+    stream.request(request(CDS).addResourceNamesSubscribe("*").build());
+    stream.request(request(EDS).addResourceNamesSubscribe("a").build());
+    DeltaDiscoveryResponse cds = respond(CDS, available("c@1"));
+    DeltaDiscoveryResponse eds = respond(EDS, available("a@1"));
+    assertThat(cds.getNonce()).isNotEqualTo(eds.getNonce());
+    // An EDS ACK with CDS's nonce acknowledges nothing.
+    assertThat(stream.request(request(EDS).setResponseNonce(cds.getNonce()).build()).kind())
+        .isEqualTo(DeltaStream.Kind.OTHER);
+    assertThat(ack(eds).kind()).isEqualTo(DeltaStream.Kind.ACK);
+    assertThat(stream.type(CDS).acked(cds.getNonce())).isFalse();
+    assertThat(List.copyOf(stream.types())).containsExactly(CDS, EDS);
+  }
+
+  @Test
+  void leavingTheWildcardForgetsWhatOnlyItBrought() {
+    stream.request(
+        request(CDS).addResourceNamesSubscribe("*").addResourceNamesSubscribe("a").build());
+    ack(respond(CDS, available("a@1", "b@1")));
+    stream.request(request(CDS).addResourceNamesUnsubscribe("*").build());
+    assertThat(stream.type(CDS).held()).containsOnlyKeys("a");
+    assertThat(respond(CDS, available("a@1", "b@2"))).isNull();
+  }
+
+  /** Issue #10's memory: a stream keeps the map it was given (shared by proxies), not a copy. */
+  @Test
+  void whatTheClientHoldsIsTheSharedMapNotACopyOfIt() {
+    SubscriptionNames names = new SubscriptionNames();
+    DeltaStream one = new DeltaStream(names);
+    DeltaStream two = new DeltaStream(names);
+    Map<String, DeltaStream.Versioned> shared = available("a@1", "b@1");
+    for (DeltaStream s : List.of(one, two)) {
+      s.request(request(EDS).addResourceNamesSubscribe("a").addResourceNamesSubscribe("b").build());
+      s.respond(EDS, shared, "7", 7, false);
+    }
+    assertThat(one.type(EDS).base).isSameAs(shared);
+    assertThat(one.type(EDS).overrides).isEmpty();
+    assertThat(one.type(EDS).names).isSameAs(two.type(EDS).names);
+  }
+}
