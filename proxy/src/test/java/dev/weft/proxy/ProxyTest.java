@@ -620,6 +620,104 @@ class ProxyTest {
     proxy.terminationFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
   }
 
+  /**
+   * Istio's istio.metadata_exchange runs first in a sidecar's inbound chain: a request the RBAC
+   * filter denies (answered before the router) still reports the client proxy as its source, and a
+   * request it lets through reaches the application without the exchange's headers.
+   */
+  @Test
+  void inboundReadsThePeerMetadataBeforeTheFiltersSoADenialKnowsItsSource() throws Exception {
+    String inbound = "inbound|" + port + "||";
+    ads.set(CDS, "c1", Xds.staticCluster(inbound, up1.address()));
+    io.envoyproxy.envoy.config.rbac.v3.RBAC rules =
+        io.envoyproxy
+            .envoy
+            .config
+            .rbac
+            .v3
+            .RBAC
+            .newBuilder()
+            .setAction(io.envoyproxy.envoy.config.rbac.v3.RBAC.Action.ALLOW)
+            .putPolicies(
+                "allow-marked",
+                io.envoyproxy.envoy.config.rbac.v3.Policy.newBuilder()
+                    .addPermissions(
+                        io.envoyproxy.envoy.config.rbac.v3.Permission.newBuilder().setAny(true))
+                    .addPrincipals(
+                        io.envoyproxy.envoy.config.rbac.v3.Principal.newBuilder()
+                            .setHeader(
+                                HeaderMatcher.newBuilder()
+                                    .setName("x-allow")
+                                    .setPresentMatch(true)))
+                    .build())
+            .build();
+    var hcm =
+        io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
+            .HttpConnectionManager.newBuilder()
+            .setStatPrefix("inbound_0.0.0.0_" + port)
+            .addHttpFilters(
+                io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter
+                    .newBuilder()
+                    .setName("envoy.filters.http.rbac")
+                    .setTypedConfig(
+                        com.google.protobuf.Any.pack(
+                            io.envoyproxy
+                                .envoy
+                                .extensions
+                                .filters
+                                .http
+                                .rbac
+                                .v3
+                                .RBAC
+                                .newBuilder()
+                                .setRules(rules)
+                                .build())))
+            .addHttpFilters(Xds.hcm().getHttpFilters(0))
+            .setRouteConfig(
+                Xds.routes(
+                    "inbound|http|" + port,
+                    Xds.vhost("inbound|http|" + port, List.of("*"), Xds.prefixRoute("/", inbound))))
+            .build();
+    ads.set(LDS, "l1", Xds.listener("virtualInbound", port, hcm));
+    startProxy(ads.port());
+    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
+    dev.weft.proxy.stats.PeerMetadata gateway =
+        dev.weft.proxy.stats.PeerMetadata.ofNode(
+            Map.of(
+                "NAME", "istio-ingressgateway-1",
+                "NAMESPACE", "istio-system",
+                "WORKLOAD_NAME", "istio-ingressgateway",
+                "LABELS", Map.of("app", "istio-ingressgateway")),
+            "x",
+            "y");
+    String md = "x-envoy-peer-metadata: " + gateway.headerValue();
+    String mdId = "x-envoy-peer-metadata-id: router~10.0.0.9~istio-ingressgateway-1.istio-system";
+
+    RawHttp.Response denied = RawHttp.get(port, "podinfo.demo", "/secret", md, mdId);
+    assertThat(denied.status()).isEqualTo(403);
+    RawHttp.Response allowed = RawHttp.get(port, "podinfo.demo", "/ok", md, mdId, "x-allow: 1");
+    assertThat(allowed.status()).isEqualTo(200);
+    // The destination answers a client that sent its metadata with its own.
+    assertThat(allowed.header("x-envoy-peer-metadata")).isNotNull();
+    assertThat(up1.headers).hasSize(1);
+    assertThat(up1.headers.get(0).keySet())
+        .noneMatch(k -> k.toLowerCase(java.util.Locale.ROOT).startsWith("x-envoy-peer-metadata"));
+
+    await(() -> admin0("/stats/prometheus").contains("response_code=\"200\""));
+    String prom = admin("/stats/prometheus");
+    assertThat(prom)
+        .containsPattern(
+            "istio_requests_total\\{reporter=\"destination\","
+                + "source_workload=\"istio-ingressgateway\",[^}]*"
+                + "source_workload_namespace=\"istio-system\",[^}]*"
+                + "response_code=\"403\",[^}]*response_flags=\"RBAC\",[^}]*\\} 1")
+        .containsPattern(
+            "istio_requests_total\\{reporter=\"destination\","
+                + "source_workload=\"istio-ingressgateway\",[^}]*"
+                + "response_code=\"200\",[^}]*\\} 1")
+        .doesNotContain("istio.peer_metadata_bad: 1");
+  }
+
   private String admin0(String path) {
     try {
       return admin(path);

@@ -14,6 +14,7 @@ import dev.weft.proxy.http.filter.HttpFilterChain;
 import dev.weft.proxy.http.filter.ResponseFlags;
 import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.stats.ListenerStats;
+import dev.weft.proxy.stats.PeerMetadata;
 import dev.weft.proxy.tcp.TcpProxySession;
 import dev.weft.proxy.upstream.ConnectionPool;
 import io.netty.buffer.Unpooled;
@@ -230,6 +231,15 @@ final class HttpStream implements HttpFilterCallbacks {
     dev.weft.proxy.tracing.TracingConfig tracing = hcmConfig.tracing();
     if (tracing != null) {
       info.span(dp.tracer().start(tracing, h));
+    }
+    if (hcmConfig.inbound()) {
+      // Istio's istio.metadata_exchange HTTP filter, first in a sidecar's inbound chain: the
+      // client proxy's metadata is read (and removed) before RBAC, JWT and the router, so that a
+      // stream they answer still reports its source. Outbound and gateway streams skip it.
+      PeerMetadata peer = dp.stats().telemetry().onDownstreamRequest(h);
+      if (peer != null) {
+        info.peerMetadata(peer);
+      }
     }
     head = req;
     decodeHeaders(0);

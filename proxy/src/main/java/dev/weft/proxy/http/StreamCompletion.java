@@ -56,8 +56,7 @@ final class StreamCompletion {
   private static ClusterStats inboundCluster(
       DataPlane dp, Channel downstream, HttpConnectionManagerConfig hcm) {
     if (hcm == null
-        || hcm.statPrefix() == null
-        || !hcm.statPrefix().startsWith("inbound_")
+        || !hcm.inbound()
         || downstream == null
         || !(downstream.localAddress() instanceof java.net.InetSocketAddress local)) {
       return null;

@@ -91,6 +91,25 @@ public final class IstioTelemetry {
   }
 
   /**
+   * Destination side, at the start of a stream of a sidecar's inbound connection manager, before
+   * its HTTP filters (Istio's {@code istio.metadata_exchange} HTTP filter comes first in the
+   * inbound chain): returns the client's metadata and removes the headers, so that a stream
+   * answered before the router (an RBAC or JWT denial) still knows its source, and the application
+   * never sees them.
+   *
+   * @return the downstream peer, or null when telemetry is off or the client sent none
+   */
+  public PeerMetadata onDownstreamRequest(HttpHeaders h) {
+    if (!enabled) {
+      return null;
+    }
+    String v = h.get(PEER_METADATA);
+    h.remove(PEER_METADATA);
+    h.remove(PEER_METADATA_ID);
+    return v == null ? null : peer(v);
+  }
+
+  /**
    * The upstream request head is ready. Source side: adds this proxy's metadata (replacing any the
    * application sent). Destination side: returns the client's metadata and removes the headers.
    *
@@ -101,10 +120,10 @@ public final class IstioTelemetry {
       return null;
     }
     if (inbound) {
-      String v = h.get(PEER_METADATA);
-      h.remove(PEER_METADATA);
-      h.remove(PEER_METADATA_ID);
-      return v == null ? null : peer(v);
+      // Normally already read by onDownstreamRequest at the stream's start (the headers are then
+      // gone and this finds nothing): removed again in case the connection manager is not a
+      // sidecar's inbound one but routes to an inbound cluster.
+      return onDownstreamRequest(h);
     }
     h.set(PEER_METADATA, self.headerValue());
     h.set(PEER_METADATA_ID, selfId);

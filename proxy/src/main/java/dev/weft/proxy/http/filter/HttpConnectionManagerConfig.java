@@ -26,6 +26,10 @@ import io.netty.handler.codec.http.HttpHeaders;
  *     case ({@code websocket}); a request asking for another upgrade is refused with 403
  * @param codec Envoy's {@code codec_type}: {@code AUTO} (HTTP/2 when the connection starts with its
  *     preface, else HTTP/1.1), {@code HTTP1} or {@code HTTP2} (prior knowledge only)
+ * @param inbound whether this is a sidecar's inbound connection manager (Istio's stat prefix {@code
+ *     inbound_...}): its streams read the client proxy's metadata before the HTTP filters and are
+ *     counted under the inbound cluster when answered before a route picked one; computed once
+ *     here, never per request
  */
 public record HttpConnectionManagerConfig(
     String statPrefix,
@@ -39,7 +43,8 @@ public record HttpConnectionManagerConfig(
     String codec,
     dev.weft.proxy.tracing.TracingConfig tracing,
     dev.weft.proxy.accesslog.AccessLogConfig accessLog,
-    dev.weft.proxy.stats.MetricOverrides metrics)
+    dev.weft.proxy.stats.MetricOverrides metrics,
+    boolean inbound)
     implements NetworkFilterConfig {
 
   public static final String AUTO = "AUTO";
@@ -48,6 +53,44 @@ public record HttpConnectionManagerConfig(
 
   public HttpConnectionManagerConfig {
     upgradeTypes = java.util.Set.copyOf(upgradeTypes);
+  }
+
+  /** A connection manager that is a sidecar's inbound one when its stat prefix says so. */
+  public HttpConnectionManagerConfig(
+      String statPrefix,
+      String rdsName,
+      RouteTable inlineRoutes,
+      String serverName,
+      boolean serverOnlyIfAbsent,
+      HttpFilterChain httpFilters,
+      DownstreamLimits limits,
+      java.util.Set<String> upgradeTypes,
+      String codec,
+      dev.weft.proxy.tracing.TracingConfig tracing,
+      dev.weft.proxy.accesslog.AccessLogConfig accessLog,
+      dev.weft.proxy.stats.MetricOverrides metrics) {
+    this(
+        statPrefix,
+        rdsName,
+        inlineRoutes,
+        serverName,
+        serverOnlyIfAbsent,
+        httpFilters,
+        limits,
+        upgradeTypes,
+        codec,
+        tracing,
+        accessLog,
+        metrics,
+        isInboundStatPrefix(statPrefix));
+  }
+
+  /**
+   * Whether {@code statPrefix} is a sidecar's inbound connection manager's: Istio names them {@code
+   * inbound_<address>_<port>} (pilot's inbound listener builder).
+   */
+  public static boolean isInboundStatPrefix(String statPrefix) {
+    return statPrefix != null && statPrefix.startsWith("inbound_");
   }
 
   /** A connection manager with {@code codec_type: AUTO}, without tracing. */
