@@ -416,10 +416,12 @@ class SecurityIntegrationTest {
     expect(mesh.gateway("/version"), Map.of(), 403, "RBAC: access denied");
     expect(mesh.gateway("/headers"), Map.of(), 403, "RBAC: access denied");
     // Denied before any cluster was chosen, and still counted by the destination reporter under
-    // the inbound cluster's service, as Istio's stats filter does.
+    // the inbound cluster's service, as Istio's stats filter does; its source is the gateway
+    // (the peer metadata is read before RBAC, as Istio's istio.metadata_exchange filter does).
     java.util.regex.Pattern denied =
         java.util.regex.Pattern.compile(
-            "istio_requests_total\\{reporter=\"destination\",[^}]*"
+            "istio_requests_total\\{reporter=\"destination\","
+                + "source_workload=\"istio-ingressgateway\",[^}]*"
                 + "source_principal=\"spiffe://cluster.local/ns/istio-system/sa/default\",[^}]*"
                 + "destination_workload=\"podinfo-v1\",[^}]*"
                 + "destination_service=\"podinfo.demo.svc.cluster.local\",[^}]*"
