@@ -16,8 +16,10 @@ import java.util.Set;
  * xds.type.v3.TypedStruct}), which carries the Telemetry API's metric overrides: {@code metrics[]}
  * with {@code name} (a standard metric without {@code istio_}; empty for all), {@code drop}, {@code
  * tags_to_remove} and {@code dimensions} (tag to CEL value expression; only string literals, {@code
- * 'text'} or {@code "text"}, are accepted). Weft's proxies count Istio's metrics themselves, so the
- * filter configures them rather than joining the filter chain. Other fields are NACKed.
+ * 'text'} or {@code "text"}, are accepted). The HTTP filter's overrides apply to the HTTP metrics,
+ * those of the network filter before a TCP proxy to the {@code istio_tcp_*} ones. Weft's proxies
+ * count Istio's metrics themselves, so the filter configures them rather than joining the filter
+ * chain. Other fields are NACKed.
  */
 public final class IstioStats {
   static final String NAME = "istio.stats";
@@ -26,14 +28,22 @@ public final class IstioStats {
   static final String PLUGIN_CONFIG = "type.googleapis.com/stats.PluginConfig";
   private static final Set<String> HTTP =
       Set.of("requests_total", "request_duration_milliseconds", "request_bytes", "response_bytes");
-  private static final Set<String> OTHER =
+  private static final Set<String> TCP =
       Set.of(
           "tcp_connections_opened_total",
           "tcp_connections_closed_total",
           "tcp_sent_bytes_total",
-          "tcp_received_bytes_total",
-          "request_messages_total",
-          "response_messages_total");
+          "tcp_received_bytes_total");
+  private static final Set<String> ALL;
+
+  static {
+    Set<String> all = new HashSet<>(HTTP);
+    all.addAll(TCP);
+    ALL = Set.copyOf(all);
+  }
+
+  private static final Set<String> OTHER =
+      Set.of("request_messages_total", "response_messages_total");
 
   private IstioStats() {}
 
@@ -41,28 +51,45 @@ public final class IstioStats {
     return f.getName().equals(NAME);
   }
 
+  /** Whether the network filter {@code f} is Istio's {@code istio.stats} (TCP chains). */
+  public static boolean is(io.envoyproxy.envoy.config.listener.v3.Filter f) {
+    return f.getName().equals(NAME);
+  }
+
+  /**
+   * The overrides of a TCP chain's {@code istio.stats} network filter (Istio generates it before
+   * the TCP proxy, with the same {@code stats.PluginConfig}); they apply to the {@code istio_tcp_*}
+   * metrics.
+   */
+  public static MetricOverrides compile(
+      String where, io.envoyproxy.envoy.config.listener.v3.Filter f)
+      throws InvalidResourceException {
+    return compile(where + NAME + ": ", f.getTypedConfig());
+  }
+
   /** The overrides of {@code hcm}'s {@code istio.stats} filter, or null when it has none. */
   public static MetricOverrides compile(String where, HttpConnectionManager hcm)
       throws InvalidResourceException {
     for (HttpFilter f : hcm.getHttpFiltersList()) {
       if (is(f)) {
-        return compile(where + NAME + ": ", f);
+        return compile(where + NAME + ": ", f.getTypedConfig());
       }
     }
     return null;
   }
 
-  private static MetricOverrides compile(String w, HttpFilter f) throws InvalidResourceException {
-    String type = f.getTypedConfig().getTypeUrl();
+  private static MetricOverrides compile(String w, com.google.protobuf.Any config)
+      throws InvalidResourceException {
+    String type = config.getTypeUrl();
     Struct value;
     String inner;
     try {
       if (type.equals(TYPED_STRUCT)) {
-        var ts = f.getTypedConfig().unpack(com.github.xds.type.v3.TypedStruct.class);
+        var ts = config.unpack(com.github.xds.type.v3.TypedStruct.class);
         inner = ts.getTypeUrl();
         value = ts.getValue();
       } else if (type.equals(UDPA_TYPED_STRUCT)) {
-        var ts = f.getTypedConfig().unpack(com.github.udpa.udpa.type.v1.TypedStruct.class);
+        var ts = config.unpack(com.github.udpa.udpa.type.v1.TypedStruct.class);
         inner = ts.getTypeUrl();
         value = ts.getValue();
       } else {
@@ -127,11 +154,11 @@ public final class IstioStats {
     }
     Set<String> targets;
     if (name.isEmpty()) {
-      targets = HTTP;
-    } else if (HTTP.contains(name)) {
+      targets = ALL; // istio/proxy istio_stats: an empty name is every standard metric
+    } else if (HTTP.contains(name) || TCP.contains(name)) {
       targets = Set.of(name);
     } else if (OTHER.contains(name)) {
-      return; // TCP and gRPC message metrics keep their labels (warned at apply)
+      return; // gRPC message metrics keep their labels (warned at apply)
     } else {
       throw new InvalidResourceException(w + "unknown metric " + name);
     }

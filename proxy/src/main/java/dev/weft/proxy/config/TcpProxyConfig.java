@@ -15,13 +15,16 @@ import java.util.List;
  * @param idleTimeoutMillis Envoy's {@code idle_timeout}: the connection is closed when no byte went
  *     either way for this long; default 1 h, 0 disables it
  * @param stats the {@code tcp.<stat_prefix>} counters
+ * @param metrics the Telemetry API's overrides of Istio's TCP metrics (the chain's {@code
+ *     istio.stats} network filter before the TCP proxy), or null
  */
 public record TcpProxyConfig(
     String statPrefix,
     List<WeightedCluster> clusters,
     int totalWeight,
     long idleTimeoutMillis,
-    TcpProxyStats stats)
+    TcpProxyStats stats,
+    dev.weft.proxy.stats.MetricOverrides metrics)
     implements NetworkFilterConfig {
 
   /** Envoy's default {@code idle_timeout}. */
@@ -32,6 +35,21 @@ public record TcpProxyConfig(
 
   public TcpProxyConfig {
     clusters = List.copyOf(clusters);
+  }
+
+  /** A TCP proxy without metric overrides. */
+  public TcpProxyConfig(
+      String statPrefix,
+      List<WeightedCluster> clusters,
+      int totalWeight,
+      long idleTimeoutMillis,
+      TcpProxyStats stats) {
+    this(statPrefix, clusters, totalWeight, idleTimeoutMillis, stats, null);
+  }
+
+  /** This TCP proxy with the chain's {@code istio.stats} overrides. */
+  public TcpProxyConfig withMetrics(dev.weft.proxy.stats.MetricOverrides m) {
+    return new TcpProxyConfig(statPrefix, clusters, totalWeight, idleTimeoutMillis, stats, m);
   }
 
   /** The cluster for a draw {@code r} in {@code [0, totalWeight)}. */

@@ -447,24 +447,43 @@ public final class IstioTelemetry {
    * metadata exchange) is {@code peer} and whose TLS peer is {@code identity} (null on plaintext);
    * label text built once per distinct set.
    */
-  IstioTcpSeries tcpSeries(ClusterStats cluster, PeerMetadata peer, PeerIdentity identity) {
+  IstioTcpSeries tcpSeries(
+      ClusterStats cluster, PeerMetadata peer, PeerIdentity identity, MetricOverrides overrides) {
     PeerMetadata p = peer == null ? PeerMetadata.UNKNOWN : peer;
     boolean mtls = identity != null && identity.mutual();
     IstioService service = cluster.service();
     IstioSeries.Key key =
         new IstioSeries.Key(
-            p, mtls ? identity.uriSan() : null, mtls, null, 0, "-", false, -1, null, service);
+            p, mtls ? identity.uriSan() : null, mtls, null, 0, "-", false, -1, overrides, service);
     IstioTcpSeries s = cluster.tcp.get(key);
     if (s == null) {
       if (cluster.tcp.size() >= MAX_SERIES_PER_CLUSTER) {
         key =
             new IstioSeries.Key(
-                PeerMetadata.UNKNOWN, null, mtls, null, 0, "-", false, -1, null, service);
+                PeerMetadata.UNKNOWN, null, mtls, null, 0, "-", false, -1, overrides, service);
         overflow.increment();
       }
-      s = cluster.tcp.computeIfAbsent(key, k -> new IstioTcpSeries(labels(cluster, k, true)));
+      s = cluster.tcp.computeIfAbsent(key, k -> tcpSeries(cluster, k));
     }
     return s;
+  }
+
+  /**
+   * A new TCP series of {@code cluster} with its label texts, the overrides of {@code istio.stats}
+   * applied per metric (Istio's {@code TCP_*} metrics and {@code ALL_METRICS}).
+   */
+  private IstioTcpSeries tcpSeries(ClusterStats cluster, IstioSeries.Key k) {
+    String base = labels(cluster, k, true);
+    MetricOverrides o = k.overrides();
+    if (o == null) {
+      return new IstioTcpSeries(base);
+    }
+    String[] perMetric = new String[MetricOverrides.TCP_METRICS.length];
+    for (int i = 0; i < perMetric.length; i++) {
+      MetricOverrides.Override m = o.of(MetricOverrides.TCP_METRICS[i]);
+      perMetric[i] = m == null ? base : m.drop() ? null : override(base, m);
+    }
+    return new IstioTcpSeries(base, perMetric);
   }
 
   /** Frames of the TCP metadata exchange written (Istio's {@code metadata_added}). */

@@ -11,12 +11,22 @@ import java.util.Set;
  * that equal configurations share series.
  *
  * @param byMetric by Istio's metric name without the {@code istio_} prefix ({@code requests_total},
- *     {@code request_duration_milliseconds}, {@code request_bytes}, {@code response_bytes})
+ *     {@code request_duration_milliseconds}, {@code request_bytes}, {@code response_bytes}, and the
+ *     TCP metrics {@code tcp_connections_opened_total}, {@code tcp_connections_closed_total},
+ *     {@code tcp_received_bytes_total}, {@code tcp_sent_bytes_total})
  */
 public record MetricOverrides(Map<String, Override> byMetric) {
   /** The HTTP metrics, in the order {@link IstioSeries} keeps their label texts. */
   static final String[] HTTP_METRICS = {
     "requests_total", "request_duration_milliseconds", "request_bytes", "response_bytes"
+  };
+
+  /** The TCP metrics, in the order {@link IstioTcpSeries} keeps their label texts. */
+  static final String[] TCP_METRICS = {
+    "tcp_connections_opened_total",
+    "tcp_connections_closed_total",
+    "tcp_received_bytes_total",
+    "tcp_sent_bytes_total"
   };
 
   public MetricOverrides {

@@ -360,37 +360,41 @@ public final class ProxyStats {
         }
       }
     }
-    // Series whose labels are equal (keys that differ only in what TCP does not report) are
-    // summed under one label text.
-    java.util.TreeMap<String, IstioTcpSeries> byLabels = new java.util.TreeMap<>();
+    java.util.List<IstioTcpSeries> tcp = new java.util.ArrayList<>();
     for (ClusterStats c : clusters) {
-      for (IstioTcpSeries s : c.tcp.values()) {
-        IstioTcpSeries sum = byLabels.computeIfAbsent(s.labels, IstioTcpSeries::new);
-        sum.opened.add(s.opened.sum());
-        sum.closed.add(s.closed.sum());
-        sum.received.add(s.received.sum());
-        sum.sent.add(s.sent.sum());
-      }
+      tcp.addAll(c.tcp.values());
     }
-    java.util.List<IstioTcpSeries> tcp = new java.util.ArrayList<>(byLabels.values());
-    tcpCounter(sb, "istio_tcp_connections_opened_total", tcp, s -> s.opened.sum());
-    tcpCounter(sb, "istio_tcp_connections_closed_total", tcp, s -> s.closed.sum());
-    tcpCounter(sb, "istio_tcp_received_bytes_total", tcp, s -> s.received.sum());
-    tcpCounter(sb, "istio_tcp_sent_bytes_total", tcp, s -> s.sent.sum());
+    tcpCounter(sb, "istio_tcp_connections_opened_total", 0, tcp, s -> s.opened.sum());
+    tcpCounter(sb, "istio_tcp_connections_closed_total", 1, tcp, s -> s.closed.sum());
+    tcpCounter(sb, "istio_tcp_received_bytes_total", 2, tcp, s -> s.received.sum());
+    tcpCounter(sb, "istio_tcp_sent_bytes_total", 3, tcp, s -> s.sent.sum());
   }
 
+  /**
+   * One TCP metric ({@code index} in {@link MetricOverrides#TCP_METRICS}): series whose label texts
+   * are equal after tag overrides (or keys that differ only in what TCP does not report) are summed
+   * under one; a dropped metric's series are left out.
+   */
   private static void tcpCounter(
       StringBuilder sb,
       String metric,
+      int index,
       java.util.List<IstioTcpSeries> all,
       java.util.function.ToLongFunction<IstioTcpSeries> value) {
-    sb.append("# TYPE ").append(metric).append(" counter\n");
+    java.util.TreeMap<String, Long> byLabels = new java.util.TreeMap<>();
     for (IstioTcpSeries s : all) {
+      String l = s.metricLabels[index];
+      if (l != null) {
+        byLabels.merge(l, value.applyAsLong(s), Long::sum);
+      }
+    }
+    sb.append("# TYPE ").append(metric).append(" counter\n");
+    for (var e : byLabels.entrySet()) {
       sb.append(metric)
           .append('{')
-          .append(s.labels)
+          .append(e.getKey())
           .append("} ")
-          .append(value.applyAsLong(s))
+          .append(e.getValue())
           .append('\n');
     }
   }

@@ -26,6 +26,7 @@ public final class TcpTelemetry {
   private boolean upstreamKnown;
   private PeerMetadata upstreamPeer;
   private PeerIdentity upstreamIdentity;
+  private MetricOverrides overrides;
   private IstioTcpSeries series;
   private long received;
   private long sent;
@@ -38,6 +39,16 @@ public final class TcpTelemetry {
   public void cluster(ClusterStats c) {
     if (telemetry != null) {
       cluster = c;
+    }
+  }
+
+  /**
+   * The Telemetry API's metric overrides of the connection's filter chain (its {@code istio.stats}
+   * configuration), or null; set before the series is chosen.
+   */
+  public void overrides(MetricOverrides o) {
+    if (telemetry != null) {
+      overrides = o;
     }
   }
 
@@ -112,7 +123,7 @@ public final class TcpTelemetry {
     }
     PeerMetadata peer = inbound ? downstreamPeer : upstreamPeer;
     PeerIdentity id = inbound ? downstreamIdentity : upstreamIdentity;
-    IstioTcpSeries s = telemetry.tcpSeries(cluster, peer, id);
+    IstioTcpSeries s = telemetry.tcpSeries(cluster, peer, id, overrides);
     s.opened.increment();
     if (received > 0) {
       s.received.add(received);

@@ -168,6 +168,7 @@ public final class TcpProxySession {
       return;
     }
     telemetry.cluster(clusterConfig.stats());
+    telemetry.overrides(config.metrics());
     SslContext ssl = null;
     TlsContext tls = endpoint.tls();
     if (tls != null) {

@@ -64,13 +64,41 @@ class IstioStatsTest {
                     .putFields("name", s("tcp_sent_bytes_total"))
                     .putFields("drop", Value.newBuilder().setBoolValue(true).build())
                     .build()));
-    // The unnamed entry applies to every HTTP metric and removes what the first upserted.
+    // The unnamed entry applies to every standard metric, TCP ones included (istio_stats), and
+    // removes what the first upserted.
     assertThat(o.byMetric())
         .containsOnlyKeys(
-            "requests_total", "request_duration_milliseconds", "request_bytes", "response_bytes");
+            "requests_total",
+            "request_duration_milliseconds",
+            "request_bytes",
+            "response_bytes",
+            "tcp_connections_opened_total",
+            "tcp_connections_closed_total",
+            "tcp_sent_bytes_total",
+            "tcp_received_bytes_total");
     MetricOverrides.Override r = o.byMetric().get("requests_total");
     assertThat(r.upsert()).isEmpty();
     assertThat(r.remove()).containsExactly("team");
+    MetricOverrides.Override sent = o.byMetric().get("tcp_sent_bytes_total");
+    assertThat(sent.drop()).isTrue();
+    assertThat(sent.remove()).containsExactly("team");
+    assertThat(o.byMetric().get("tcp_received_bytes_total").drop()).isFalse();
+    // The same config as a TCP chain's network filter.
+    MetricOverrides tcp =
+        IstioStats.compile(
+            "",
+            io.envoyproxy.envoy.config.listener.v3.Filter.newBuilder()
+                .setName("istio.stats")
+                .setTypedConfig(
+                    hcm(Struct.newBuilder()
+                            .putFields("name", s("tcp_connections_opened_total"))
+                            .putFields("drop", Value.newBuilder().setBoolValue(true).build())
+                            .build())
+                        .getHttpFilters(0)
+                        .getTypedConfig())
+                .build());
+    assertThat(tcp.byMetric()).containsOnlyKeys("tcp_connections_opened_total");
+    assertThat(tcp.byMetric().get("tcp_connections_opened_total").drop()).isTrue();
     assertThat(IstioStats.compile("", HttpConnectionManager.getDefaultInstance())).isNull();
   }
 

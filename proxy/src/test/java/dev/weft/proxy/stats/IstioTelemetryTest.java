@@ -254,6 +254,58 @@ class IstioTelemetryTest {
         .containsExactlyInAnyOrder("2", "1");
   }
 
+  /**
+   * Istio applies the Telemetry API's overrides to its TCP metrics too ({@code TCP_*} and {@code
+   * ALL_METRICS}): a dropped one is not reported, tags are removed and set, and connections whose
+   * labels become equal are summed.
+   */
+  @Test
+  void metricOverridesApplyToTheTcpMetrics() {
+    ProxyStats stats = new ProxyStats();
+    IstioTelemetry t = new IstioTelemetry(SERVER, "id", true);
+    stats.telemetry(t);
+    ClusterStats inbound = stats.cluster("inbound|9000||");
+    MetricOverrides o =
+        new MetricOverrides(
+            Map.of(
+                "tcp_connections_opened_total",
+                new MetricOverrides.Override(
+                    false, java.util.Set.of("source_workload"), Map.of("team", "payments")),
+                "tcp_sent_bytes_total",
+                new MetricOverrides.Override(true, java.util.Set.of(), Map.of())));
+    PeerMetadata other =
+        PeerMetadata.ofNode(
+            Map.of("NAME", "curl-1", "NAMESPACE", "shop", "WORKLOAD_NAME", "curl"), "x", "y");
+    for (PeerMetadata peer : new PeerMetadata[] {CLIENT, other}) {
+      TcpTelemetry c = t.tcpConnection();
+      c.cluster(inbound);
+      c.overrides(o);
+      c.opened();
+      c.downstreamPeer(peer, null);
+      c.bytes(3, 4);
+      c.closed();
+    }
+    String m = stats.prometheus();
+    // opened: source_workload removed, so both connections are one series (2), with the new tag.
+    java.util.List<String> opened =
+        m.lines().filter(l -> l.startsWith("istio_tcp_connections_opened_total{")).toList();
+    assertThat(opened).hasSize(1);
+    assertThat(opened.get(0))
+        .doesNotContain("source_workload=")
+        .contains("team=\"payments\"}")
+        .endsWith("} 2");
+    // closed and received keep Istio's labels: one series per source workload.
+    assertThat(m.lines().filter(l -> l.startsWith("istio_tcp_connections_closed_total{")))
+        .hasSize(2)
+        .allMatch(l -> l.contains("source_workload=") && l.endsWith("} 1"));
+    assertThat(m.lines().filter(l -> l.startsWith("istio_tcp_received_bytes_total{")))
+        .hasSize(2)
+        .allMatch(l -> l.endsWith("} 3"));
+    // sent dropped.
+    assertThat(m).contains("# TYPE istio_tcp_sent_bytes_total counter\n");
+    assertThat(m.lines().filter(l -> l.startsWith("istio_tcp_sent_bytes_total{"))).isEmpty();
+  }
+
   /** Istio's {@code istio.services} cluster metadata with one service. */
   static io.envoyproxy.envoy.config.core.v3.Metadata services(
       String host, String name, String namespace) {

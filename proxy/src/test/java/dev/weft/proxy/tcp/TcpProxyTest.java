@@ -233,6 +233,69 @@ class TcpProxyTest {
     assertThat(m).contains("envoy_cluster_upstream_cx_active{cluster_name=\"" + CLUSTER + "\"} 0");
   }
 
+  /**
+   * Istio's istio.stats network filter before the TCP proxy carries the Telemetry API's overrides
+   * of the TCP metrics: a dropped metric is not reported, an upserted tag is added.
+   */
+  @Test
+  void istioStatsBeforeTheTcpProxyOverridesTheTcpMetrics() throws Exception {
+    ads.set(CDS, "c1", Xds.staticCluster(CLUSTER, echoServer()));
+    com.google.protobuf.Value drop =
+        com.google.protobuf.Value.newBuilder().setBoolValue(true).build();
+    com.google.protobuf.Struct config =
+        com.google.protobuf.Struct.newBuilder()
+            .putFields(
+                "metrics",
+                com.google.protobuf.Value.newBuilder()
+                    .setListValue(
+                        com.google.protobuf.ListValue.newBuilder()
+                            .addValues(
+                                com.google.protobuf.Value.newBuilder()
+                                    .setStructValue(
+                                        com.google.protobuf.Struct.newBuilder()
+                                            .putFields("name", str("tcp_sent_bytes_total"))
+                                            .putFields("drop", drop)))
+                            .addValues(
+                                com.google.protobuf.Value.newBuilder()
+                                    .setStructValue(
+                                        com.google.protobuf.Struct.newBuilder()
+                                            .putFields("name", str("tcp_connections_opened_total"))
+                                            .putFields(
+                                                "dimensions",
+                                                com.google.protobuf.Value.newBuilder()
+                                                    .setStructValue(
+                                                        com.google.protobuf.Struct.newBuilder()
+                                                            .putFields("team", str("'payments'")))
+                                                    .build()))))
+                    .build())
+            .build();
+    Filter stats =
+        Filter.newBuilder()
+            .setName("istio.stats")
+            .setTypedConfig(
+                Any.pack(
+                    com.github.xds.type.v3.TypedStruct.newBuilder()
+                        .setTypeUrl("type.googleapis.com/stats.PluginConfig")
+                        .setValue(config)
+                        .build()))
+            .build();
+    startWith(rbacListener("127.0.0.1_" + port, port, stats, FilterChain.newBuilder()));
+    try (Socket s = connect()) {
+      assertThat(echo(s, "hi")).isEqualTo("hi");
+    }
+    await(() -> line(prometheusQuietly(), "istio_tcp_connections_closed_total").endsWith(" 1"));
+    String m = prometheusQuietly();
+    assertThat(line(m, "istio_tcp_connections_opened_total"))
+        .contains("request_protocol=\"tcp\"")
+        .endsWith(",team=\"payments\"} 1");
+    assertThat(line(m, "istio_tcp_received_bytes_total")).doesNotContain("team=").endsWith(" 2");
+    assertThat(line(m, "istio_tcp_sent_bytes_total")).isEmpty();
+  }
+
+  private static com.google.protobuf.Value str(String v) {
+    return com.google.protobuf.Value.newBuilder().setStringValue(v).build();
+  }
+
   private static String line(String metrics, String name) {
     for (String l : metrics.split("\n")) {
       if (l.startsWith(name + "{")) {

@@ -239,9 +239,13 @@ public final class ListenerParser {
     }
     ConnectionLimitConfig limit = null;
     List<NetworkRbac> rbac = new ArrayList<>();
+    dev.weft.proxy.stats.MetricOverrides tcpMetrics = null;
     for (int i = 0; i < n - 1; i++) {
       Filter f = chain.getFilters(i);
-      if (f.getName().equals(NETWORK_RBAC_FILTER)
+      if (dev.weft.proxy.config.IstioStats.is(f)) {
+        // Istio's istio.stats network filter: the Telemetry API's overrides of istio_tcp_*.
+        tcpMetrics = dev.weft.proxy.config.IstioStats.compile(where, f);
+      } else if (f.getName().equals(NETWORK_RBAC_FILTER)
           || f.getTypedConfig().getTypeUrl().equals(NETWORK_RBAC_TYPE)) {
         rbac.add(networkRbac(where, f, ctx));
       } else if (limit == null) {
@@ -256,7 +260,8 @@ public final class ListenerParser {
       return new FilterChainConfig(
           chain.getName(),
           match,
-          tcpProxy(where, ProtoValues.unpack(where, filter.getTypedConfig(), TcpProxy.class), ctx),
+          tcpProxy(where, ProtoValues.unpack(where, filter.getTypedConfig(), TcpProxy.class), ctx)
+              .withMetrics(tcpMetrics),
           limit,
           tls,
           rbac);
