@@ -874,11 +874,11 @@ final class FieldRules {
     t.container(o + ".match");
     t.conditional(
         o + ".match.metric",
-        "for HTTP metrics (TCP and gRPC message metrics are not overridden)",
+        "for HTTP and TCP metrics (gRPC message metrics are not overridden)",
         (k, v, a) -> {
           String metric = string(v);
-          return metric.startsWith("TCP_") || metric.startsWith("GRPC_")
-              ? "overrides of " + metric + " (TCP and gRPC message metrics keep their labels)"
+          return metric.startsWith("GRPC_")
+              ? "overrides of " + metric + " (gRPC message metrics keep their labels)"
               : null;
         });
     t.notEnforced(o + ".match.customMetric", "custom metrics (only Istio's standard metrics)");

@@ -96,6 +96,7 @@ public final class ListenerGenerator implements Generator {
           out.add(tcpListener(ip, gl.bindPort(), TrafficDirection.OUTBOUND, chains));
         }
       }
+      Observability.addTcpStats(context, proxy, out);
       return out;
     }
     out.add(
@@ -173,6 +174,7 @@ public final class ListenerGenerator implements Generator {
       }
     }
     outboundTcp(context, proxy, out, telemetry);
+    Observability.addTcpStats(context, proxy, out);
     return out;
   }
 

@@ -155,6 +155,64 @@ final class Observability {
         .build();
   }
 
+  /**
+   * Istio's {@code istio.stats} network filter before every {@code tcp_proxy} of {@code listeners}
+   * (pilot's TCP stats filter: the Telemetry API's overrides of the {@code TCP_*} metrics, and of
+   * {@code ALL_METRICS}), in place; CLIENT mode for outbound listeners and gateways, SERVER for
+   * inbound ones. Listeners are left as they are when no override selects the proxy.
+   */
+  static void addTcpStats(PushContext context, Proxy proxy, List<com.google.protobuf.Message> out) {
+    io.envoyproxy.envoy.config.listener.v3.Filter client = null;
+    io.envoyproxy.envoy.config.listener.v3.Filter server = null;
+    boolean clientDone = false;
+    boolean serverDone = false;
+    for (int i = 0; i < out.size(); i++) {
+      if (!(out.get(i) instanceof io.envoyproxy.envoy.config.listener.v3.Listener l)) {
+        continue;
+      }
+      boolean isClient =
+          proxy.isRouter()
+              || l.getTrafficDirection()
+                  != io.envoyproxy.envoy.config.core.v3.TrafficDirection.INBOUND;
+      if (isClient && !clientDone) {
+        client = networkStatsFilter(context, proxy, true);
+        clientDone = true;
+      } else if (!isClient && !serverDone) {
+        server = networkStatsFilter(context, proxy, false);
+        serverDone = true;
+      }
+      io.envoyproxy.envoy.config.listener.v3.Filter stats = isClient ? client : server;
+      if (stats == null) {
+        continue;
+      }
+      io.envoyproxy.envoy.config.listener.v3.Listener.Builder b = l.toBuilder();
+      boolean changed = false;
+      for (io.envoyproxy.envoy.config.listener.v3.FilterChain.Builder c :
+          b.getFilterChainsBuilderList()) {
+        int n = c.getFiltersCount();
+        if (n > 0 && c.getFilters(n - 1).getName().equals(EnvoyConfig.TCP_PROXY)) {
+          io.envoyproxy.envoy.config.listener.v3.Filter tcp = c.getFilters(n - 1);
+          c.removeFilters(n - 1).addFilters(stats).addFilters(tcp);
+          changed = true;
+        }
+      }
+      if (changed) {
+        out.set(i, b.build());
+      }
+    }
+  }
+
+  private static io.envoyproxy.envoy.config.listener.v3.Filter networkStatsFilter(
+      PushContext context, Proxy proxy, boolean client) {
+    var http = statsFilter(context, proxy, client);
+    return http == null
+        ? null
+        : io.envoyproxy.envoy.config.listener.v3.Filter.newBuilder()
+            .setName(http.getName())
+            .setTypedConfig(http.getTypedConfig())
+            .build();
+  }
+
   /** Istio's JSON access log format ({@code EnvoyJSONLogFormatIstio}), in Istio's order. */
   static final java.util.LinkedHashMap<String, String> ISTIO_JSON = new java.util.LinkedHashMap<>();
 

@@ -176,6 +176,61 @@ class ObservabilityTest {
           - {name: file, envoyFileAccessLog: {path: /tmp/weft-access.json, logFormat: {labels: {code: "%RESPONSE_CODE%"}}}}
           """);
 
+  /**
+   * Istio's TCP stats filter: the Telemetry API's overrides of TCP_* metrics (and ALL_METRICS) go
+   * into an istio.stats network filter before every tcp_proxy; HTTP chains do not get one.
+   */
+  @Test
+  void tcpMetricOverridesGoBeforeEveryTcpProxy() throws Exception {
+    PushContext ctx =
+        context(
+            MeshConfig.DEFAULT,
+            """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: db, namespace: demo}
+            spec:
+              selector: {app: db}
+              ports: [{name: tcp, port: 7200}]
+            ---
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: mesh-default, namespace: istio-system}
+            spec:
+              metrics:
+              - overrides:
+                - match: {metric: TCP_SENT_BYTES}
+                  disabled: true
+                - match: {metric: ALL_METRICS}
+                  tagOverrides: {team: {value: "'payments'"}}
+            """);
+    int tcpChains = 0;
+    for (Message m : new ListenerGenerator().generate(ctx, Fixtures.v1())) {
+      for (var c : ((Listener) m).getFilterChainsList()) {
+        int n = c.getFiltersCount();
+        String last = c.getFilters(n - 1).getName();
+        if (last.equals(EnvoyConfig.TCP_PROXY)) {
+          tcpChains++;
+          var stats = c.getFilters(n - 2);
+          assertThat(stats.getName()).isEqualTo("istio.stats");
+          String cfg =
+              stats
+                  .getTypedConfig()
+                  .unpack(com.github.xds.type.v3.TypedStruct.class)
+                  .getValue()
+                  .toString();
+          assertThat(cfg)
+              .contains("tcp_sent_bytes_total")
+              .contains("tcp_connections_opened_total")
+              .contains("payments");
+        } else {
+          assertThat(c.getFiltersList()).noneMatch(f -> f.getName().equals("istio.stats"));
+        }
+      }
+    }
+    assertThat(tcpChains).as("the outbound TCP listener of db:7200").isPositive();
+  }
+
   @Test
   void telemetryApiMostSpecificWins() throws Exception {
     PushContext ctx =

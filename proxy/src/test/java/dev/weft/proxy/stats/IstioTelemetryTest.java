@@ -273,9 +273,17 @@ class IstioTelemetryTest {
                     false, java.util.Set.of("source_workload"), Map.of("team", "payments")),
                 "tcp_sent_bytes_total",
                 new MetricOverrides.Override(true, java.util.Set.of(), Map.of())));
+    // The same workload's canary: only source_workload differs.
     PeerMetadata other =
         PeerMetadata.ofNode(
-            Map.of("NAME", "curl-1", "NAMESPACE", "shop", "WORKLOAD_NAME", "curl"), "x", "y");
+            Map.of(
+                "NAME", "sleep-xyz",
+                "NAMESPACE", "shop",
+                "WORKLOAD_NAME", "sleep-canary",
+                "SERVICE_ACCOUNT", "sleep",
+                "LABELS", Map.of("app", "sleep", "version", "v7")),
+            "x",
+            "y");
     for (PeerMetadata peer : new PeerMetadata[] {CLIENT, other}) {
       TcpTelemetry c = t.tcpConnection();
       c.cluster(inbound);
