@@ -5,13 +5,15 @@ import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.GrpcSslContexts;
+import io.netty.handler.ssl.SslContext;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import javax.net.ssl.SSLException;
 
 /**
  * How a proxy reaches the control plane's secure xDS port: TLS that trusts only the mesh root and
@@ -35,15 +37,25 @@ public record ControlPlaneCredentials(String rootPem, TokenSource tokens) {
     return SecretNames.CONTROL_PLANE_SAN;
   }
 
-  /** TLS trusting {@link #rootPem} only. */
+  /**
+   * TLS trusting {@link #rootPem} only, for the {@link #authority}, negotiated as Envoy does: no
+   * handshake timeout ({@link EnvoyLikeTlsNegotiator}; gRPC-Java's own would fail a handshake the
+   * control plane's connection admission keeps waiting more than 10 s). For grpc-netty channels.
+   */
   public ChannelCredentials channelCredentials() {
+    SslContext ssl;
     try {
-      return TlsChannelCredentials.newBuilder()
-          .trustManager(new ByteArrayInputStream(rootPem.getBytes(StandardCharsets.US_ASCII)))
-          .build();
-    } catch (IOException e) {
+      ssl =
+          GrpcSslContexts.forClient()
+              .trustManager(new ByteArrayInputStream(rootPem.getBytes(StandardCharsets.US_ASCII)))
+              .build();
+    } catch (SSLException e) {
       throw new UncheckedIOException("the control plane's root certificate is unreadable", e);
+    } catch (IllegalArgumentException e) {
+      throw new UncheckedIOException(
+          "the control plane's root certificate is unreadable", new IOException(e));
     }
+    return EnvoyLikeTlsNegotiator.credentials(ssl, authority());
   }
 
   /** The token on every call; a token that cannot be had fails the call with the reason. */

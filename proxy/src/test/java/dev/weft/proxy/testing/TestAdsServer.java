@@ -14,6 +14,7 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -76,16 +77,26 @@ public final class TestAdsServer implements AutoCloseable {
   }
 
   private TestAdsServer(int port) throws IOException {
+    this(port, InsecureServerCredentials.create());
+  }
+
+  private TestAdsServer(int port, io.grpc.ServerCredentials credentials) throws IOException {
     server =
-        Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
-            .addService(new Service())
-            .build()
-            .start();
+        Grpc.newServerBuilderForPort(port, credentials).addService(new Service()).build().start();
   }
 
   /** Starts on an ephemeral port. */
   public static TestAdsServer start() throws IOException {
     return new TestAdsServer(0);
+  }
+
+  /** Starts on an ephemeral port, serving TLS with {@code cert} (no client certificate asked). */
+  public static TestAdsServer startTls(TestPki.Workload cert) throws IOException {
+    return new TestAdsServer(
+        0,
+        io.grpc.TlsServerCredentials.create(
+            new java.io.ByteArrayInputStream(cert.certPem().getBytes(StandardCharsets.US_ASCII)),
+            new java.io.ByteArrayInputStream(cert.keyPem().getBytes(StandardCharsets.US_ASCII))));
   }
 
   /** Starts on {@code port} (to simulate a control plane restart). */

@@ -88,6 +88,15 @@ public final class TestPki {
    * A workload certificate for {@code spiffeId} (e.g. {@code spiffe://cluster.local/ns/a/sa/b}).
    */
   public static Workload workload(Ca ca, String spiffeId) {
+    return leaf(ca, new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId));
+  }
+
+  /** A server certificate for the DNS name {@code host} (the control plane's, for instance). */
+  public static Workload server(Ca ca, String host) {
+    return leaf(ca, new GeneralName(GeneralName.dNSName, host));
+  }
+
+  private static Workload leaf(Ca ca, GeneralName san) {
     try {
       KeyPair kp = keyPair();
       var b =
@@ -108,10 +117,7 @@ public final class TestPki {
           false,
           new ExtendedKeyUsage(
               new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-      b.addExtension(
-          Extension.subjectAlternativeName,
-          true,
-          new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId)));
+      b.addExtension(Extension.subjectAlternativeName, true, new GeneralNames(san));
       X509Certificate cert =
           new JcaX509CertificateConverter()
               .getCertificate(
