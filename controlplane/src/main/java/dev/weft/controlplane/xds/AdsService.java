@@ -475,9 +475,8 @@ public final class AdsService
     }
     List<Connection> next = throttle.drained(conn);
     flush(conn);
-    for (Connection c : next) {
-      flush(c);
-    }
+    next.forEach(this::flush);
+    throttle.release(this::flush); // those that stayed ready hand their slots on
     checkWaiters();
   }
 
@@ -598,9 +597,7 @@ public final class AdsService
     }
     conn.closed = true;
     connections.remove(conn.id);
-    for (Connection c : throttle.drained(conn)) {
-      flush(c);
-    }
+    throttle.drained(conn, this::flush);
     if (complete) {
       conn.writer.complete();
     }

@@ -369,36 +369,19 @@ public final class DeltaAdsService
     }
     List<Connection> next = throttle.drained(conn);
     flush(conn);
-    release(next);
+    next.forEach(this::flush);
+    throttle.release(this::flush); // those that stayed ready hand their slots on
     checkWaiters();
   }
 
-  /**
-   * Writes the connections a freed slot let go, and more while slots stay free: a connection that
-   * is written and stays ready (a small response) never drains, so without this the ones still
-   * waiting would wait for some other stream to drain, which may never come.
-   */
-  private void release(List<Connection> next) {
-    java.util.ArrayDeque<Connection> queue = new java.util.ArrayDeque<>(next);
-    while (!queue.isEmpty()) {
-      Connection c = queue.poll();
-      if (flush(c) && !c.closed && c.ready() && queue.isEmpty()) {
-        queue.addAll(throttle.drained(c)); // c holds no slot: as many as are free
-      }
-    }
-  }
-
-  /**
-   * Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now;
-   * returns false when it had to wait again.
-   */
-  private boolean flush(Connection conn) {
+  /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
+  private void flush(Connection conn) {
     if (conn.closed || conn.proxy == null || (conn.pending == null && conn.deferred.isEmpty())) {
-      return true;
+      return;
     }
     if (!throttle.mayWrite(conn, conn.ready())) {
       throttle.defer(conn);
-      return false;
+      return;
     }
     PushContext context = push.current();
     ConfigsUpdated due = conn.pending;
@@ -411,7 +394,6 @@ public final class DeltaAdsService
     conn.deferred.clear();
     publishStatus(conn);
     throttle.wrote(conn, conn.ready());
-    return true;
   }
 
   private void pushTo(Connection conn, PushContext context, ConfigsUpdated changes) {
@@ -534,7 +516,7 @@ public final class DeltaAdsService
     }
     conn.closed = true;
     connections.remove(conn.id);
-    release(throttle.drained(conn));
+    throttle.drained(conn, this::flush);
     if (complete) {
       try {
         conn.out.onCompleted();

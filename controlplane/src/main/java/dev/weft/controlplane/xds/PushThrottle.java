@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Bounds how many streams may have responses in flight that their proxies have not read yet, as
@@ -59,11 +60,57 @@ final class PushThrottle<C> {
 
   /**
    * {@code conn} drained (or closed): its slot is free. Returns the waiting connections to write
-   * now, oldest first, as many as there are free slots (removed from the waiting list).
+   * now, oldest first, as many as there are free slots (removed from the waiting list). A caller
+   * that writes them itself must go on with {@link #release} while they stay ready; {@link
+   * #drained(Object, Consumer)} does both.
    */
   List<C> drained(C conn) {
     busy.remove(conn);
     waiting.remove(conn);
+    return handOut();
+  }
+
+  /**
+   * {@code conn} drained (or closed): its slot is free; then {@link #release}.
+   *
+   * @param write writes a connection handed out (it calls {@link #wrote} or {@link #defer})
+   */
+  void drained(C conn, Consumer<C> write) {
+    busy.remove(conn);
+    waiting.remove(conn);
+    release(write);
+  }
+
+  /**
+   * Writes, with {@code write}, the waiting connections while slots are free, oldest first, each at
+   * most once per call. A connection written that stays ready holds no slot and will never drain,
+   * so the slot it was handed goes on at once to the next; without that, the connections still
+   * waiting would wait for some other stream to drain, which may never come (1000 delta sidecars:
+   * 72 never got their first answer). A connection whose own stream is full waits again (at the
+   * back) and is tried no more in this call.
+   *
+   * @param write writes a connection handed out (it calls {@link #wrote} or {@link #defer})
+   */
+  void release(Consumer<C> write) {
+    Set<C> tried = new HashSet<>();
+    while (busy.size() < maxBusy) {
+      C next = null;
+      for (C c : waiting) {
+        if (!tried.contains(c)) {
+          next = c;
+          break;
+        }
+      }
+      if (next == null) {
+        return;
+      }
+      waiting.remove(next);
+      tried.add(next);
+      write.accept(next);
+    }
+  }
+
+  private List<C> handOut() {
     List<C> next = new ArrayList<>();
     for (Iterator<C> it = waiting.iterator();
         it.hasNext() && busy.size() + next.size() < maxBusy; ) {
