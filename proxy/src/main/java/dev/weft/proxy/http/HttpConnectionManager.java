@@ -9,6 +9,8 @@ import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.net.ConnectionEvents;
 import dev.weft.proxy.stats.ListenerStats;
 import dev.weft.proxy.tls.PeerIdentity;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -19,7 +21,10 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -42,6 +47,13 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   private final DataPlane dataPlane;
   private final ListenerConfig boundListener;
   private final int chainIndex;
+
+  /** The bytes that followed a CONNECT head, owned here until the tunnel takes them. */
+  private CompositeByteBuf tunnelBytes;
+
+  /** A CONNECT request's head was read and its end not yet. */
+  private boolean connectHead;
+
   private final HttpConnectionManagerConfig boundConfig;
 
   /** One HTTP/2 stream (a child channel): one request, no connection-level accounting. */
@@ -250,10 +262,19 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (tunnelBytes != null && msg instanceof ByteBuf b) {
+      // Bytes behind a CONNECT head, out of the codec: the tunnel's, held until it is up.
+      tunnelBytes.addComponent(true, b);
+      return;
+    }
     if (closing) {
       ReferenceCountUtil.release(msg);
       return;
     }
+    if (!multiplexed && msg instanceof HttpRequest r && HttpMethod.CONNECT.equals(r.method())) {
+      connectHead = true;
+    }
+    boolean connectEnd = connectHead && msg instanceof LastHttpContent;
     HttpStream s = current;
     if (s != null && s.requestComplete()) {
       // HTTP/1.1 pipelining: hold the next request until this response is done.
@@ -265,6 +286,41 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
       return;
     }
     dispatch(msg);
+    if (connectEnd) {
+      takeConnectTail(ctx);
+    }
+  }
+
+  /**
+   * The end of a CONNECT request (RFC 9110 9.3.6): what follows it on the connection is the
+   * tunnel's bytes, never HTTP, and a client may send them before the 200. Netty's request decoder
+   * would parse them as the next request (and drop them as a bad one), so its decoding stops here:
+   * it is removed, handing the bytes it has not decoded on as they are; they and any read later
+   * wait in {@link #tunnelBytes} for {@link #takeTunnelBytes} (or go with the connection). A
+   * CONNECT never leaves the connection to HTTP again ({@link HttpStream} does not keep it alive).
+   */
+  private void takeConnectTail(ChannelHandlerContext ctx) {
+    connectHead = false;
+    HttpServerCodec codec = ctx.pipeline().get(HttpServerCodec.class);
+    if (codec == null || tunnelBytes != null || !ctx.channel().isActive()) {
+      return;
+    }
+    tunnelBytes = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);
+    codec.removeInboundHandler(); // re-enters channelRead with what the decoder held
+  }
+
+  /**
+   * The downstream bytes read after a CONNECT head, for the tunnel (ownership passes to the
+   * caller), or null when there are none.
+   */
+  ByteBuf takeTunnelBytes() {
+    CompositeByteBuf b = tunnelBytes;
+    tunnelBytes = null;
+    if (b != null && !b.isReadable()) {
+      b.release();
+      return null;
+    }
+    return b;
   }
 
   private void dispatch(Object msg) {
@@ -356,6 +412,10 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     current = null;
     if (s != null) {
       s.onDownstreamClosed();
+    }
+    if (tunnelBytes != null) {
+      tunnelBytes.release();
+      tunnelBytes = null;
     }
     if (pipelined != null) {
       for (Object o : pipelined) {

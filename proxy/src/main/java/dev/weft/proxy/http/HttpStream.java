@@ -173,7 +173,9 @@ final class HttpStream implements HttpFilterCallbacks {
       req.setProtocolVersion(protocol);
       info.request(m.name(), null, protocol, isHead);
     }
-    downstreamKeepAlive = HttpUtil.isKeepAlive(req);
+    // RFC 9110 9.3.6: after a CONNECT the connection is a tunnel or, refused, done: the bytes
+    // that followed its head are not HTTP (the connection manager took them out of the codec).
+    downstreamKeepAlive = HttpUtil.isKeepAlive(req) && !HttpMethod.CONNECT.equals(m);
     startValidated(req, h, m, isHead);
   }
 
@@ -672,6 +674,8 @@ final class HttpStream implements HttpFilterCallbacks {
     p.remove(DownstreamReads.class);
     p.remove(ctx.handler());
     // Removing the codec hands its undecoded bytes on: the tunnel is added first to take them.
+    // After a CONNECT the connection manager took them out of the codec already (null for a 101
+    // upgrade): they go first, in order.
     HttpServerCodec codec = p.get(HttpServerCodec.class);
     TcpProxySession.tunnel(
         down,
@@ -679,7 +683,8 @@ final class HttpStream implements HttpFilterCallbacks {
         upstream.pipeline().get(io.netty.handler.codec.http.HttpClientCodec.class),
         upstream.pipeline().last(),
         idle,
-        closed);
+        closed,
+        connection.takeTunnelBytes());
     if (codec != null) {
       p.remove(codec);
     }

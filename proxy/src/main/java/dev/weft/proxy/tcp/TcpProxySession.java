@@ -105,7 +105,9 @@ public final class TcpProxySession {
    * there, puts the upstream relay in front of {@code upstreamLast} (the pool's handler, which
    * still counts the connection's close) and removes {@code upstreamCodec}, whose undecoded bytes
    * then reach the relay. Same backpressure, half-close and idle timeout as a TCP proxy; {@code
-   * onClose} runs once when the pair closes. Call on the event loop both connections share.
+   * onClose} runs once when the pair closes. {@code early} (or null; ownership passes here) are
+   * downstream bytes read before the tunnel existed (those that followed a CONNECT head): they go
+   * upstream first. Call on the event loop both connections share.
    */
   public static void tunnel(
       Channel downstream,
@@ -113,7 +115,8 @@ public final class TcpProxySession {
       io.netty.channel.ChannelHandler upstreamCodec,
       io.netty.channel.ChannelHandler upstreamLast,
       long idleTimeoutMillis,
-      Runnable onClose) {
+      Runnable onClose,
+      ByteBuf early) {
     TcpProxySession s = new TcpProxySession(downstream, idleTimeoutMillis, onClose);
     s.cluster = "";
     downstream.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
@@ -125,6 +128,10 @@ public final class TcpProxySession {
     s.upstream = upstream;
     s.lastActivity = System.nanoTime();
     s.scheduleIdle(s.idleNanos);
+    if (early != null) {
+      s.stats.received(early.readableBytes());
+      upstream.writeAndFlush(early, upstream.voidPromise());
+    }
     if (upstreamCodec != null && upstream.pipeline().context(upstreamCodec) != null) {
       upstream.pipeline().remove(upstreamCodec);
     }

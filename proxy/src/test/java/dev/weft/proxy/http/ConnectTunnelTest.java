@@ -229,12 +229,17 @@ class ConnectTunnelTest {
     start(true);
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout(20_000);
-      assertThat(connect(s, "empty.demo:7000")).startsWith("HTTP/1.1 503");
-      // The connection still serves HTTP afterwards: a tunnel that works.
-      assertThat(connect(s, "echo.demo:7000")).startsWith("HTTP/1.1 200");
-      s.getOutputStream().write("again".getBytes(StandardCharsets.US_ASCII));
-      assertThat(new String(s.getInputStream().readNBytes(5), StandardCharsets.US_ASCII))
-          .isEqualTo("again");
+      // Bytes the client sent behind the head (optimistically, before the answer) were meant for
+      // the tunnel: they are never read as HTTP. The refused CONNECT closes the connection, as
+      // Envoy closes one whose upgrade was rejected.
+      s.getOutputStream()
+          .write(
+              ("CONNECT empty.demo:7000 HTTP/1.1\r\nHost: empty.demo:7000\r\n\r\n"
+                      + "GET / HTTP/1.1\r\nHost: echo.demo:7000\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      assertThat(reply).startsWith("HTTP/1.1 503").containsIgnoringCase("connection: close");
+      assertThat(reply.indexOf("HTTP/1.1", 1)).as("one response only: %s", reply).isEqualTo(-1);
     }
     WebSocketUpgradeTest.DownstreamAwait.until(
         () -> accessLog().contains(" 503 UH no_healthy_upstream "));
@@ -292,6 +297,87 @@ class ConnectTunnelTest {
           : "";
     } catch (IOException e) {
       return "";
+    }
+  }
+
+  /**
+   * Many tunnels at once, each writing its bytes in random chunks right behind the CONNECT head (in
+   * the same write, before the 200 came back), then half-closing: every echo must come back byte
+   * for byte. Bytes that arrive with the head or before the upstream is connected belong to the
+   * tunnel, in order.
+   */
+  @Test
+  void manyTunnelsWithBytesBeforeThe200AndRandomChunksEchoExactly() throws Exception {
+    start(true);
+    int tunnels = 24;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    try (pool) {
+      List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < tunnels; t++) {
+        int seed = t;
+        results.add(pool.submit(() -> stressTunnel(seed)));
+      }
+      for (java.util.concurrent.Future<String> r : results) {
+        assertThat(r.get(120, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("ok");
+      }
+    }
+  }
+
+  private String stressTunnel(int seed) throws Exception {
+    java.util.Random rnd = new java.util.Random(seed);
+    byte[] data = new byte[200_000 + rnd.nextInt(200_000)];
+    rnd.nextBytes(data);
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(60_000);
+      s.setTcpNoDelay(true);
+      byte[] head =
+          "CONNECT echo.demo:7000 HTTP/1.1\r\nHost: echo.demo:7000\r\n\r\n"
+              .getBytes(StandardCharsets.US_ASCII);
+      // The head and the first bytes of the tunnel in one segment.
+      int first = 1 + rnd.nextInt(2000);
+      byte[] opening = new byte[head.length + first];
+      System.arraycopy(head, 0, opening, 0, head.length);
+      System.arraycopy(data, 0, opening, head.length, first);
+      OutputStream out = s.getOutputStream();
+      out.write(opening);
+      out.flush();
+      Thread writer =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      int off = first;
+                      while (off < data.length) {
+                        int n = Math.min(data.length - off, 1 + rnd.nextInt(32 * 1024));
+                        out.write(data, off, n);
+                        out.flush();
+                        off += n;
+                      }
+                      s.shutdownOutput();
+                    } catch (IOException ignored) {
+                      // the read side fails the test
+                    }
+                  });
+      InputStream in = s.getInputStream();
+      String response = readHead(in);
+      if (!response.startsWith("HTTP/1.1 200 ")) {
+        return "tunnel " + seed + ": " + response;
+      }
+      byte[] got = in.readAllBytes();
+      writer.join(60_000);
+      if (!java.util.Arrays.equals(got, data)) {
+        int i = java.util.Arrays.mismatch(got, data);
+        return "tunnel "
+            + seed
+            + ": "
+            + got.length
+            + " of "
+            + data.length
+            + " bytes, first difference at "
+            + i;
+      }
+      return "ok";
     }
   }
 }
