@@ -275,14 +275,25 @@ class Http2TrafficPolicyTest {
             .build());
     String ejections = "cluster.app.outlier_detection.ejections_active";
     int sent = 0;
-    while (stat(ejections) == 0) {
-      assertThat(sent++).as("requests before the ejection").isLessThan(20);
+    // Until the bad endpoint has answered its third UNAVAILABLE; then no more requests: the
+    // ejection is carried out on the cluster's scheduler after that answer (as Envoy posts it to
+    // the main thread), so under load a request sent at once could still reach the bad host.
+    while (bad.echoes.get() < 3) {
+      assertThat(sent++).as("requests before the third failure").isLessThan(20);
       try {
         echo("x");
       } catch (StatusRuntimeException e) {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
       }
     }
+    await(
+        () -> {
+          try {
+            return stat(ejections) == 1;
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
     assertThat(bad.echoes.get()).isEqualTo(3);
     // Ejected: every call goes to the good endpoint.
     for (int i = 0; i < 10; i++) {
