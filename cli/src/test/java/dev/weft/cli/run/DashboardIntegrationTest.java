@@ -94,12 +94,17 @@ class DashboardIntegrationTest {
 
     String url = "http://127.0.0.1:" + ingressPort + "/version";
     Map<String, Integer> counts = new HashMap<>();
+    // Requests that failed while the mesh came up (e.g. a 503 before a sidecar was ready, or a
+    // client timeout on a busy machine) may still be counted by the gateway.
+    int[] warmupFailures = new int[1];
     await(
         () -> "both subsets routed",
         () -> {
           String v = version(url);
           if (v != null) {
             counts.merge(v, 1, Integer::sum);
+          } else {
+            warmupFailures[0]++;
           }
           return counts.keySet().containsAll(List.of("6.7.1", "6.7.0"));
         });
@@ -132,9 +137,12 @@ class DashboardIntegrationTest {
     assertThat(node(g, V1).path("label").asText()).isEqualTo("podinfo v1");
     JsonNode in = edge(g, GATEWAY, SERVICE);
     assertThat(in).as("gateway → podinfo in %s", g).isNotNull();
-    assertThat(in.path("requests").asLong()).isEqualTo(v1 + v2);
+    assertThat(in.path("requests").asLong())
+        .isBetween((long) v1 + v2, (long) v1 + v2 + warmupFailures[0]);
     assertThat(in.path("rate").asDouble()).isPositive();
-    assertThat(in.path("errorRate").asDouble()).isZero();
+    if (warmupFailures[0] == 0) {
+      assertThat(in.path("errorRate").asDouble()).isZero();
+    }
     assertThat(in.path("p99").isNumber()).as("p99 of %s", in).isTrue();
     // Local proxies speak mTLS by default (ProxySpec.MUTUAL_TLS): gateway → sidecar carries the
     // lock (auto mTLS).
@@ -481,12 +489,17 @@ class DashboardIntegrationTest {
         () -> promValue(promUrl, "count(max_over_time(up[5m]) == 1)") == 3.0);
     String url = "http://127.0.0.1:" + mesh.ingressPort() + "/version";
     Map<String, Integer> counts = new HashMap<>();
+    // Requests that failed while the mesh came up (e.g. a 503 before a sidecar was ready, or a
+    // client timeout on a busy machine) may still be counted by the gateway.
+    int[] warmupFailures = new int[1];
     await(
         () -> "both subsets routed",
         () -> {
           String v = version(url);
           if (v != null) {
             counts.merge(v, 1, Integer::sum);
+          } else {
+            warmupFailures[0]++;
           }
           return counts.keySet().containsAll(List.of("6.7.1", "6.7.0"));
         });

@@ -163,7 +163,10 @@ class XdsClientDeltaTest {
     assertThat(ads.nack(rejected).getErrorDetail().getMessage()).contains("a:80");
     assertThat(hosts()).containsExactly("a:80", "b:80");
     assertThat(applied.routes().get("http_proxy").virtualHost("b")).as("b's old version").isNull();
-    assertThat(client.snapshot().errors()).containsKey(TypeUrls.VIRTUAL_HOST);
+    // The NACK goes out before the client's snapshot records the error: wait for it.
+    await(
+        "the error in the client's snapshot",
+        () -> client.snapshot().errors().containsKey(TypeUrls.VIRTUAL_HOST));
 
     String removed = ads.push(TypeUrls.VIRTUAL_HOST, List.of(), List.of(VHDS_B));
     await("the removal's ACK", () -> ads.acked(removed));
