@@ -77,6 +77,7 @@ public record Distribution(
           "-XX:CICompilerCount=2",
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
+          "-XX:TrimNativeHeapInterval=5000",
           "-XX:+UnlockDiagnosticVMOptions",
           "-XX:ArchiveRelocationMode=0");
 
@@ -96,6 +97,7 @@ public record Distribution(
           "-XX:CICompilerCount=2",
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
+          "-XX:TrimNativeHeapInterval=5000",
           "-XX:+UnlockDiagnosticVMOptions",
           "-XX:ArchiveRelocationMode=0");
 
@@ -115,6 +117,7 @@ public record Distribution(
           "-XX:+UseCompactObjectHeaders",
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
+          "-XX:TrimNativeHeapInterval=5000",
           "-XX:+UnlockDiagnosticVMOptions",
           "-XX:ArchiveRelocationMode=0");
 
