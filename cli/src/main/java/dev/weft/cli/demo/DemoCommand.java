@@ -654,8 +654,7 @@ public final class DemoCommand implements Callable<Integer> {
             "http:" + APP_PORT,
             "--"));
     args.addAll(app);
-    Process p =
-        BackgroundProcesses.start(st, NAMESPACE + "." + name, dist.weftServer(args), Map.of());
+    Process p = BackgroundProcesses.startServer(st, NAMESPACE + "." + name, dist, args);
     return new Workload(name, p);
   }
 

@@ -231,19 +231,18 @@ public final class Installer {
     }
     try {
       Process cp =
-          BackgroundProcesses.start(
+          BackgroundProcesses.startServer(
               state,
               CONTROL_PLANE,
-              dist.weftServer(
-                  List.of(
-                      "control-plane",
-                      "--state-dir",
-                      state.root().toString(),
-                      "--xds-address",
-                      xds.toString(),
-                      "--api-address",
-                      api.toString())),
-              Map.of());
+              dist,
+              List.of(
+                  "control-plane",
+                  "--state-dir",
+                  state.root().toString(),
+                  "--xds-address",
+                  xds.toString(),
+                  "--api-address",
+                  api.toString()));
       await(
           "the control plane",
           cp,
@@ -275,30 +274,29 @@ public final class Installer {
         // Istio's gateway serves metrics on 15090; several local meshes share 127.0.0.1.
         HostPort prometheus = new HostPort(GATEWAY_IP, WorkloadAllocator.freePort(GATEWAY_IP));
         Process gw =
-            BackgroundProcesses.start(
+            BackgroundProcesses.startServer(
                 state,
                 GATEWAY,
-                dist.weftServer(
-                    List.of(
-                        "proxy",
-                        "router",
-                        "--state-dir",
-                        state.root().toString(),
-                        "--name",
-                        GATEWAY,
-                        "-n",
-                        GATEWAY_NAMESPACE,
-                        "--labels",
-                        GATEWAY_LABELS,
-                        "--service-account",
-                        GATEWAY_SERVICE_ACCOUNT,
-                        "--ip",
-                        GATEWAY_IP,
-                        "--admin",
-                        admin.toString(),
-                        "--prometheus",
-                        prometheus.toString())),
-                Map.of());
+                dist,
+                List.of(
+                    "proxy",
+                    "router",
+                    "--state-dir",
+                    state.root().toString(),
+                    "--name",
+                    GATEWAY,
+                    "-n",
+                    GATEWAY_NAMESPACE,
+                    "--labels",
+                    GATEWAY_LABELS,
+                    "--service-account",
+                    GATEWAY_SERVICE_ACCOUNT,
+                    "--ip",
+                    GATEWAY_IP,
+                    "--admin",
+                    admin.toString(),
+                    "--prometheus",
+                    prometheus.toString()));
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("admin", admin.toString());
         record.put("prometheus", prometheus.toString());
@@ -524,30 +522,29 @@ public final class Installer {
     HostPort admin = new HostPort(GATEWAY_IP, WorkloadAllocator.freePort(GATEWAY_IP));
     HostPort prometheus = new HostPort(GATEWAY_IP, WorkloadAllocator.freePort(GATEWAY_IP));
     Process gw =
-        BackgroundProcesses.start(
+        BackgroundProcesses.startServer(
             state,
             EGRESS_GATEWAY,
-            dist.weftServer(
-                List.of(
-                    "proxy",
-                    "router",
-                    "--state-dir",
-                    state.root().toString(),
-                    "--name",
-                    EGRESS_GATEWAY,
-                    "-n",
-                    GATEWAY_NAMESPACE,
-                    "--labels",
-                    EGRESS_GATEWAY_LABELS,
-                    "--service-account",
-                    "istio-egressgateway-service-account",
-                    "--ip",
-                    GATEWAY_IP,
-                    "--admin",
-                    admin.toString(),
-                    "--prometheus",
-                    prometheus.toString())),
-            Map.of());
+            dist,
+            List.of(
+                "proxy",
+                "router",
+                "--state-dir",
+                state.root().toString(),
+                "--name",
+                EGRESS_GATEWAY,
+                "-n",
+                GATEWAY_NAMESPACE,
+                "--labels",
+                EGRESS_GATEWAY_LABELS,
+                "--service-account",
+                "istio-egressgateway-service-account",
+                "--ip",
+                GATEWAY_IP,
+                "--admin",
+                admin.toString(),
+                "--prometheus",
+                prometheus.toString()));
     await(
         "the egress gateway", gw, state.log(EGRESS_GATEWAY), o.timeout(), () -> ready(http, admin));
     out.println("✔ Egress gateways installed 🛫");

@@ -27,6 +27,16 @@ public final class BackgroundProcesses {
 
   private BackgroundProcesses() {}
 
+  /**
+   * Starts {@code weft <args>} as a long-running process of {@code dist} ({@link
+   * Distribution#weftServer}) with its environment ({@link Distribution#serverEnvironment}),
+   * detached as {@link #start}.
+   */
+  public static Process startServer(
+      StateDir state, String name, Distribution dist, List<String> args) {
+    return start(state, name, dist.weftServer(args), Distribution.serverEnvironment(args));
+  }
+
   /** Starts {@code command} detached, logging to {@code logs/<name>.log}; records its pid. */
   public static Process start(
       StateDir state, String name, List<String> command, Map<String, String> env) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -56,9 +57,13 @@ public record Distribution(
    * JVM options of a sidecar ({@code weft run}, {@code weft proxy sidecar}): a proxy's working set
    * is small and short-lived (pooled direct buffers hold the bytes), so the serial collector (no GC
    * threads, no remembered sets) on a small fixed heap, compact object headers (JEP 519), small
-   * thread stacks and bounded direct memory; the measurements behind each figure are in
-   * docs/benchmarks.md ("Sidecar footprint"). The {@code weft} launcher passes the same options
-   * (DistributionTest checks).
+   * thread stacks and bounded direct memory; the class-data archive (the proxy's AOT cache, else
+   * the JDK's CDS archive) mapped at the address it was made for ({@code ArchiveRelocationMode=0},
+   * a diagnostic flag in JDK 25: map at the archive's requested base address and relocate only when
+   * that range is taken; the default, 1, always maps at a random address and patches the pointers,
+   * which turns the touched pages private): unpatched, its pages stay clean and file-backed, shared
+   * by every proxy of the host. The measurements behind each figure are in docs/benchmarks.md
+   * ("Footprint"). The {@code weft} launcher passes the same options (DistributionTest checks).
    */
   public static final List<String> SIDECAR =
       List.of(
@@ -71,7 +76,10 @@ public record Distribution(
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:MaxHeapFreeRatio=30",
-          "-XX:MinHeapFreeRatio=10");
+          "-XX:MinHeapFreeRatio=10",
+          "-XX:TrimNativeHeapInterval=5000",
+          "-XX:+UnlockDiagnosticVMOptions",
+          "-XX:ArchiveRelocationMode=0");
 
   /**
    * JVM options of the ingress gateway ({@code weft proxy router}): as a sidecar's, with room for a
@@ -88,14 +96,18 @@ public record Distribution(
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:MaxHeapFreeRatio=30",
-          "-XX:MinHeapFreeRatio=10");
+          "-XX:MinHeapFreeRatio=10",
+          "-XX:TrimNativeHeapInterval=5000",
+          "-XX:+UnlockDiagnosticVMOptions",
+          "-XX:ArchiveRelocationMode=0");
 
   /**
    * JVM options of the control plane: a small heap while idle that may grow to a large mesh's
    * (docs/benchmarks.md: 2000 proxies and 1000 Services hold about 100 MB live after a full
    * collection), capped at 256 MB so that the process stays within 512 MB at that scale (the heap
    * grows to its ceiling while the proxies sync, whatever the ceiling), given back after a burst
-   * (serial collector, heap shrunk to 30% free after each full collection).
+   * (serial collector, heap shrunk to 30% free after each full collection); the JDK's CDS archive
+   * mapped without relocation, as {@link #SIDECAR}'s.
    */
   public static final List<String> CONTROL_PLANE =
       List.of(
@@ -104,7 +116,54 @@ public record Distribution(
           "-Xmx256m",
           "-XX:+UseCompactObjectHeaders",
           "-XX:MaxHeapFreeRatio=30",
-          "-XX:MinHeapFreeRatio=10");
+          "-XX:MinHeapFreeRatio=10",
+          "-XX:TrimNativeHeapInterval=5000",
+          "-XX:+UnlockDiagnosticVMOptions",
+          "-XX:ArchiveRelocationMode=0");
+
+  /**
+   * The environment variable that caps glibc's malloc arenas. Without it glibc gives each thread
+   * that allocates natively (event loops, TLS, the JIT's compiler threads) an arena of its own, up
+   * to 8 per core, each holding freed memory; two arenas saved 15 MB of private memory per proxy
+   * (docs/benchmarks.md, "Footprint").
+   */
+  public static final String MALLOC_ARENA_MAX = "MALLOC_ARENA_MAX";
+
+  /**
+   * Set beside {@link #MALLOC_ARENA_MAX} when Weft set that variable (the user had not), so that
+   * {@code weft run} removes both from its app's environment: the cap is for Weft's JVMs, not the
+   * app's. The launcher does the same.
+   */
+  public static final String MALLOC_ARENA_MAX_SET_BY_WEFT = "WEFT_MALLOC_ARENA_MAX_SET";
+
+  /**
+   * The environment to add for {@code weft <args>} when it is a long-running command ({@link
+   * #serverOptions}): {@code MALLOC_ARENA_MAX=2} unless the environment names it already (the
+   * user's choice stands) or has {@code WEFT_SERVER_JVM=default}; else nothing. The launcher
+   * exports the same.
+   */
+  public static Map<String, String> serverEnvironment(List<String> args) {
+    return serverEnvironment(args, System.getenv());
+  }
+
+  static Map<String, String> serverEnvironment(List<String> args, Map<String, String> env) {
+    if ("default".equals(env.get("WEFT_SERVER_JVM"))
+        || serverOptions(args).isEmpty()
+        || env.containsKey(MALLOC_ARENA_MAX)) {
+      return Map.of();
+    }
+    return Map.of(MALLOC_ARENA_MAX, "2", MALLOC_ARENA_MAX_SET_BY_WEFT, "1");
+  }
+
+  /**
+   * Removes from {@code env} (a child's, copied from this process's) what Weft added for its own
+   * JVMs ({@link #serverEnvironment}): the app that {@code weft run} starts gets the user's.
+   */
+  public static void removeServerEnvironment(Map<String, String> env) {
+    if (env.remove(MALLOC_ARENA_MAX_SET_BY_WEFT) != null) {
+      env.remove(MALLOC_ARENA_MAX);
+    }
+  }
 
   /** The distribution this JVM runs from. */
   public static Distribution current() {

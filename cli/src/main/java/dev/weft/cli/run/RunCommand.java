@@ -139,6 +139,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
       out.flush();
       ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
       Map<String, String> env = pb.environment();
+      Distribution.removeServerEnvironment(env);
       String proxyUrl = "http://" + addrs.podIp() + ":" + WellKnownPorts.OUTBOUND;
       env.put("http_proxy", proxyUrl);
       env.put("HTTP_PROXY", proxyUrl);

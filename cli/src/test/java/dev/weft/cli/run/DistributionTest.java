@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +25,35 @@ class DistributionTest {
     assertThat(Distribution.serverOptions(List.of("sample", "podinfo"))).isEmpty();
     assertThat(new Distribution("java", "cp").weftServer(List.of("run", "--name", "a")))
         .containsSubsequence(Distribution.SIDECAR);
+  }
+
+  /**
+   * Weft's long-running JVMs get glibc's malloc arenas capped (unless the user chose a cap), the
+   * CLI's and the sample app's do not; the app of {@code weft run} gets the user's environment.
+   */
+  @Test
+  void longRunningCommandsCapMallocArenasUnlessTheUserChoseACap() {
+    Map<String, String> added =
+        Map.of("MALLOC_ARENA_MAX", "2", Distribution.MALLOC_ARENA_MAX_SET_BY_WEFT, "1");
+    assertThat(Distribution.serverEnvironment(List.of("control-plane"), Map.of())).isEqualTo(added);
+    assertThat(Distribution.serverEnvironment(List.of("run", "--name", "a"), Map.of()))
+        .isEqualTo(added);
+    assertThat(Distribution.serverEnvironment(List.of("proxy", "router"), Map.of()))
+        .isEqualTo(added);
+    assertThat(Distribution.serverEnvironment(List.of("sample", "podinfo"), Map.of())).isEmpty();
+    assertThat(Distribution.serverEnvironment(List.of("status"), Map.of())).isEmpty();
+    assertThat(Distribution.serverEnvironment(List.of("run"), Map.of("MALLOC_ARENA_MAX", "4")))
+        .isEmpty();
+    assertThat(Distribution.serverEnvironment(List.of("run"), Map.of("WEFT_SERVER_JVM", "default")))
+        .isEmpty();
+
+    Map<String, String> app = new HashMap<>(added);
+    app.put("PATH", "/bin");
+    Distribution.removeServerEnvironment(app);
+    assertThat(app).isEqualTo(Map.of("PATH", "/bin"));
+    Map<String, String> users = new HashMap<>(Map.of("MALLOC_ARENA_MAX", "4"));
+    Distribution.removeServerEnvironment(users);
+    assertThat(users).isEqualTo(Map.of("MALLOC_ARENA_MAX", "4"));
   }
 
   /**
@@ -113,7 +144,10 @@ class DistributionTest {
     Path home = Files.createDirectories(dir.resolve("jdk/bin"));
     Files.writeString(home.resolveSibling("release"), "JAVA_VERSION=\"25.0.1\"\n");
     Path java = home.resolve("java");
-    Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+    Files.writeString(
+        java,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n"
+            + "env | grep -E '^(MALLOC_ARENA_MAX|WEFT_MALLOC_ARENA_MAX_SET)=' | sort\n");
     java.toFile().setExecutable(true);
     ProcessBuilder pb =
         new ProcessBuilder(launcher.toString(), "run", "--name", "a", "--", "true")
@@ -122,6 +156,8 @@ class DistributionTest {
     pb.environment().put("WEFT_LIB", lib.toString());
     pb.environment().remove("WEFT_JAVA_OPTS");
     pb.environment().remove("WEFT_SERVER_JVM");
+    pb.environment().remove("MALLOC_ARENA_MAX");
+    pb.environment().remove(Distribution.MALLOC_ARENA_MAX_SET_BY_WEFT);
     Process p = pb.start();
     List<String> args = new String(p.getInputStream().readAllBytes()).lines().toList();
     assertThat(p.waitFor()).isZero();
@@ -138,6 +174,9 @@ class DistributionTest {
             "a",
             "--",
             "true");
+    Map<String, String> env = Distribution.serverEnvironment(List.of("run"), Map.of());
+    assertThat(env).isNotEmpty();
+    env.forEach((k, v) -> assertThat(args).contains(k + "=" + v));
   }
 
   /** The weft launcher starts the same commands itself: it must pass the same options. */
