@@ -3,6 +3,7 @@ package dev.weft.controlplane.gen;
 import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
 import com.google.protobuf.UInt32Value;
+import dev.weft.xds.IstioMtls;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
@@ -12,6 +13,7 @@ import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import java.util.List;
 
 /** Small pieces of Envoy configuration that several generators share. */
 final class EnvoyConfig {
@@ -77,6 +79,46 @@ final class EnvoyConfig {
     return HttpFilter.newBuilder()
         .setName(ROUTER)
         .setTypedConfig(Any.pack(Router.getDefaultInstance()))
+        .build();
+  }
+
+  /**
+   * Istio's {@code istio.alpn} filter ({@code alpn.v2alpha1.FilterConfig}, Istio's {@code
+   * xdsfilters.Alpn}): an mTLS upstream connection offers {@code istio-http/1.0}, {@code
+   * istio-http/1.1} or {@code istio-h2} (then {@code istio}) by its HTTP protocol, which the peer's
+   * sniffed inbound listener matches to pick its HTTP chain. Encoded by hand: the project has no
+   * generated class for Istio's proto ({@code alpn_override = 1}: {@code upstream_protocol = 1}
+   * HTTP10 0, HTTP11 1, HTTP2 2; {@code alpn_override = 2}).
+   */
+  static HttpFilter alpnFilter() {
+    com.google.protobuf.ByteString.Output bytes = com.google.protobuf.ByteString.newOutput();
+    try {
+      com.google.protobuf.CodedOutputStream out =
+          com.google.protobuf.CodedOutputStream.newInstance(bytes);
+      List<List<String>> lists =
+          List.of(
+              IstioMtls.ALPN_MTLS_HTTP10, IstioMtls.ALPN_MTLS_HTTP11, IstioMtls.ALPN_MTLS_HTTP2);
+      for (int protocol = 0; protocol < lists.size(); protocol++) {
+        com.google.protobuf.ByteString.Output one = com.google.protobuf.ByteString.newOutput();
+        com.google.protobuf.CodedOutputStream o =
+            com.google.protobuf.CodedOutputStream.newInstance(one);
+        if (protocol != 0) {
+          o.writeEnum(1, protocol);
+        }
+        for (String a : lists.get(protocol)) {
+          o.writeString(2, a);
+        }
+        o.flush();
+        out.writeBytes(1, one.toByteString());
+      }
+      out.flush();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e); // in-memory: cannot happen
+    }
+    return HttpFilter.newBuilder()
+        .setName(IstioMtls.ALPN_FILTER)
+        .setTypedConfig(
+            Any.newBuilder().setTypeUrl(IstioMtls.ALPN_FILTER_TYPE).setValue(bytes.toByteString()))
         .build();
   }
 }
