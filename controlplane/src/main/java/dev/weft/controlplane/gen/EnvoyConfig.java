@@ -86,39 +86,47 @@ final class EnvoyConfig {
    * Istio's {@code istio.alpn} filter ({@code alpn.v2alpha1.FilterConfig}, Istio's {@code
    * xdsfilters.Alpn}): an mTLS upstream connection offers {@code istio-http/1.0}, {@code
    * istio-http/1.1} or {@code istio-h2} (then {@code istio}) by its HTTP protocol, which the peer's
-   * sniffed inbound listener matches to pick its HTTP chain. Encoded by hand: the project has no
-   * generated class for Istio's proto ({@code alpn_override = 1}: {@code upstream_protocol = 1}
-   * HTTP10 0, HTTP11 1, HTTP2 2; {@code alpn_override = 2}).
+   * sniffed inbound listener matches to pick its HTTP chain. The config goes as a {@code
+   * TypedStruct} (its proto JSON), as {@code istio.stats}' does: the project has no generated class
+   * for Istio's proto, and config dumps print a TypedStruct.
    */
   static HttpFilter alpnFilter() {
-    com.google.protobuf.ByteString.Output bytes = com.google.protobuf.ByteString.newOutput();
-    try {
-      com.google.protobuf.CodedOutputStream out =
-          com.google.protobuf.CodedOutputStream.newInstance(bytes);
-      List<List<String>> lists =
-          List.of(
-              IstioMtls.ALPN_MTLS_HTTP10, IstioMtls.ALPN_MTLS_HTTP11, IstioMtls.ALPN_MTLS_HTTP2);
-      for (int protocol = 0; protocol < lists.size(); protocol++) {
-        com.google.protobuf.ByteString.Output one = com.google.protobuf.ByteString.newOutput();
-        com.google.protobuf.CodedOutputStream o =
-            com.google.protobuf.CodedOutputStream.newInstance(one);
-        if (protocol != 0) {
-          o.writeEnum(1, protocol);
-        }
-        for (String a : lists.get(protocol)) {
-          o.writeString(2, a);
-        }
-        o.flush();
-        out.writeBytes(1, one.toByteString());
+    com.google.protobuf.ListValue.Builder overrides = com.google.protobuf.ListValue.newBuilder();
+    List<List<String>> lists =
+        List.of(IstioMtls.ALPN_MTLS_HTTP10, IstioMtls.ALPN_MTLS_HTTP11, IstioMtls.ALPN_MTLS_HTTP2);
+    List<String> protocols = List.of("HTTP10", "HTTP11", "HTTP2");
+    for (int p = 0; p < lists.size(); p++) {
+      com.google.protobuf.ListValue.Builder alpn = com.google.protobuf.ListValue.newBuilder();
+      for (String a : lists.get(p)) {
+        alpn.addValues(com.google.protobuf.Value.newBuilder().setStringValue(a));
       }
-      out.flush();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e); // in-memory: cannot happen
+      overrides.addValues(
+          com.google.protobuf.Value.newBuilder()
+              .setStructValue(
+                  com.google.protobuf.Struct.newBuilder()
+                      .putFields(
+                          "upstream_protocol",
+                          com.google.protobuf.Value.newBuilder()
+                              .setStringValue(protocols.get(p))
+                              .build())
+                      .putFields(
+                          "alpn_override",
+                          com.google.protobuf.Value.newBuilder().setListValue(alpn).build())));
     }
     return HttpFilter.newBuilder()
         .setName(IstioMtls.ALPN_FILTER)
         .setTypedConfig(
-            Any.newBuilder().setTypeUrl(IstioMtls.ALPN_FILTER_TYPE).setValue(bytes.toByteString()))
+            Any.pack(
+                com.github.xds.type.v3.TypedStruct.newBuilder()
+                    .setTypeUrl(IstioMtls.ALPN_FILTER_TYPE)
+                    .setValue(
+                        com.google.protobuf.Struct.newBuilder()
+                            .putFields(
+                                "alpn_override",
+                                com.google.protobuf.Value.newBuilder()
+                                    .setListValue(overrides)
+                                    .build()))
+                    .build()))
         .build();
   }
 }

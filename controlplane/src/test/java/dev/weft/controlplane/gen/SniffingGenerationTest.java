@@ -188,26 +188,25 @@ class SniffingGenerationTest {
             .findFirst()
             .orElseThrow()
             .getTypedConfig();
-    assertThat(any.getTypeUrl())
+    com.github.xds.type.v3.TypedStruct ts = any.unpack(com.github.xds.type.v3.TypedStruct.class);
+    assertThat(ts.getTypeUrl())
         .isEqualTo("type.googleapis.com/istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig");
     List<String> decoded = new java.util.ArrayList<>();
-    for (com.google.protobuf.ByteString o :
-        com.google.protobuf.UnknownFieldSet.parseFrom(any.getValue())
-            .getField(1)
-            .getLengthDelimitedList()) {
-      com.google.protobuf.UnknownFieldSet f = com.google.protobuf.UnknownFieldSet.parseFrom(o);
-      long protocol = f.hasField(1) ? f.getField(1).getVarintList().getFirst() : 0;
+    for (com.google.protobuf.Value o :
+        ts.getValue().getFieldsOrThrow("alpn_override").getListValue().getValuesList()) {
+      var f = o.getStructValue().getFieldsMap();
       decoded.add(
-          protocol
+          f.get("upstream_protocol").getStringValue()
               + "="
               + String.join(
                   ",",
-                  f.getField(2).getLengthDelimitedList().stream()
-                      .map(com.google.protobuf.ByteString::toStringUtf8)
+                  f.get("alpn_override").getListValue().getValuesList().stream()
+                      .map(com.google.protobuf.Value::getStringValue)
                       .toList()));
     }
     assertThat(decoded)
-        .containsExactly("0=istio-http/1.0,istio", "1=istio-http/1.1,istio", "2=istio-h2,istio");
+        .containsExactly(
+            "HTTP10=istio-http/1.0,istio", "HTTP11=istio-http/1.1,istio", "HTTP2=istio-h2,istio");
   }
 
   private static io.envoyproxy.envoy.config.core.v3.Node nodeOf(Proxy p) {

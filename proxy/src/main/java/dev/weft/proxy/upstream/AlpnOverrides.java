@@ -87,6 +87,78 @@ public record AlpnOverrides(List<String> http10, List<String> http11, List<Strin
         nonEmpty(set[HTTP2], byProtocol.get(HTTP2)));
   }
 
+  /**
+   * Reads a {@code FilterConfig} from its proto JSON in a {@code TypedStruct}'s value ({@code
+   * alpn_override: [{upstream_protocol: HTTP11, alpn_override: [...]}]}; the enum by name or
+   * number, an absent one is {@code HTTP10}).
+   *
+   * @throws InvalidResourceException naming the field when it is not a FilterConfig
+   */
+  public static AlpnOverrides parse(com.google.protobuf.Struct config)
+      throws InvalidResourceException {
+    List<String>[] by = newLists();
+    com.google.protobuf.Value list = config.getFieldsMap().get("alpn_override");
+    if (list != null) {
+      if (!list.hasListValue()) {
+        throw new InvalidResourceException("istio.alpn: alpn_override: expected a list");
+      }
+      for (com.google.protobuf.Value v : list.getListValue().getValuesList()) {
+        if (!v.hasStructValue()) {
+          throw new InvalidResourceException("istio.alpn: alpn_override: expected objects");
+        }
+        var f = v.getStructValue().getFieldsMap();
+        int protocol = HTTP10;
+        com.google.protobuf.Value p = f.get("upstream_protocol");
+        if (p != null) {
+          protocol =
+              switch (p.getKindCase()) {
+                case STRING_VALUE ->
+                    switch (p.getStringValue()) {
+                      case "HTTP10" -> HTTP10;
+                      case "HTTP11" -> HTTP11;
+                      case "HTTP2" -> HTTP2;
+                      default -> -1;
+                    };
+                case NUMBER_VALUE -> (int) p.getNumberValue();
+                default -> -1;
+              };
+          if (protocol < HTTP10 || protocol > HTTP2) {
+            throw new InvalidResourceException(
+                "istio.alpn: alpn_override.upstream_protocol: unknown value " + p);
+          }
+        }
+        List<String> alpn = new ArrayList<>();
+        com.google.protobuf.Value a = f.get("alpn_override");
+        if (a != null) {
+          if (!a.hasListValue()) {
+            throw new InvalidResourceException(
+                "istio.alpn: alpn_override.alpn_override: expected a list of strings");
+          }
+          for (com.google.protobuf.Value s : a.getListValue().getValuesList()) {
+            if (!s.hasStringValue()
+                || s.getStringValue().isEmpty()
+                || s.getStringValue().length() > 255) {
+              throw new InvalidResourceException(
+                  "istio.alpn: alpn_override: an ALPN protocol name is 1 to 255 bytes");
+            }
+            alpn.add(s.getStringValue());
+          }
+        }
+        by[protocol] = List.copyOf(alpn);
+      }
+    }
+    return new AlpnOverrides(nonEmpty(by[HTTP10]), nonEmpty(by[HTTP11]), nonEmpty(by[HTTP2]));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String>[] newLists() {
+    return new List[3];
+  }
+
+  private static List<String> nonEmpty(List<String> l) {
+    return l != null && !l.isEmpty() ? l : null;
+  }
+
   private static List<String> nonEmpty(boolean set, List<String> l) {
     return set && !l.isEmpty() ? l : null;
   }

@@ -70,4 +70,28 @@ class AlpnOverridesTest {
         .isInstanceOf(InvalidResourceException.class)
         .hasMessageContaining("not a FilterConfig");
   }
+
+  @Test
+  void istiosJsonInATypedStructReadsTheSame() throws Exception {
+    com.google.protobuf.Struct.Builder json = com.google.protobuf.Struct.newBuilder();
+    com.google.protobuf.util.JsonFormat.parser()
+        .merge(
+            """
+            {"alpn_override": [
+              {"alpn_override": ["istio-http/1.0", "istio"]},
+              {"upstream_protocol": "HTTP11", "alpn_override": ["istio-http/1.1", "istio"]},
+              {"upstream_protocol": 2, "alpn_override": ["istio-h2", "istio"]}]}
+            """,
+            json);
+    AlpnOverrides o = AlpnOverrides.parse(json.build());
+    assertThat(o.forUpstream(false, 0)).containsExactly("istio-http/1.0", "istio");
+    assertThat(o.forUpstream(false, 1)).containsExactly("istio-http/1.1", "istio");
+    assertThat(o.forUpstream(true, 1)).containsExactly("istio-h2", "istio");
+    com.google.protobuf.Struct.Builder bad = com.google.protobuf.Struct.newBuilder();
+    com.google.protobuf.util.JsonFormat.parser()
+        .merge("{\"alpn_override\": [{\"upstream_protocol\": \"HTTP3\"}]}", bad);
+    assertThatThrownBy(() -> AlpnOverrides.parse(bad.build()))
+        .isInstanceOf(InvalidResourceException.class)
+        .hasMessageContaining("upstream_protocol");
+  }
 }

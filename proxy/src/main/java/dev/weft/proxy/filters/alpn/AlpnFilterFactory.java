@@ -23,7 +23,27 @@ public final class AlpnFilterFactory implements HttpFilterFactory {
 
   /** The provider for {@code HttpFilterRegistry}. */
   public static final HttpFilterFactory.Provider PROVIDER =
-      any -> new AlpnFilterFactory(AlpnOverrides.parse(any.getValue()));
+      any -> {
+        try {
+          // Istio's proto itself, or its JSON in a TypedStruct (as Weft's control plane sends it).
+          if (any.getTypeUrl().equals(TYPED_STRUCT)) {
+            return new AlpnFilterFactory(
+                AlpnOverrides.parse(
+                    any.unpack(com.github.xds.type.v3.TypedStruct.class).getValue()));
+          }
+          if (any.getTypeUrl().equals(UDPA_TYPED_STRUCT)) {
+            return new AlpnFilterFactory(
+                AlpnOverrides.parse(
+                    any.unpack(com.github.udpa.udpa.type.v1.TypedStruct.class).getValue()));
+          }
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new dev.weft.proxy.config.InvalidResourceException("istio.alpn: " + e.getMessage());
+        }
+        return new AlpnFilterFactory(AlpnOverrides.parse(any.getValue()));
+      };
+
+  private static final String TYPED_STRUCT = "type.googleapis.com/xds.type.v3.TypedStruct";
+  private static final String UDPA_TYPED_STRUCT = "type.googleapis.com/udpa.type.v1.TypedStruct";
 
   private final AlpnOverrides overrides;
 
