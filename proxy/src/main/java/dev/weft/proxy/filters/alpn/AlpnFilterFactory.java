@@ -21,6 +21,9 @@ public final class AlpnFilterFactory implements HttpFilterFactory {
   /** The type URL of its typed config. */
   public static final String TYPE_URL = IstioMtls.ALPN_FILTER_TYPE;
 
+  private static final String TYPED_STRUCT = "type.googleapis.com/xds.type.v3.TypedStruct";
+  private static final String UDPA_TYPED_STRUCT = "type.googleapis.com/udpa.type.v1.TypedStruct";
+
   /** The provider for {@code HttpFilterRegistry}. */
   public static final HttpFilterFactory.Provider PROVIDER =
       any -> {
@@ -41,9 +44,6 @@ public final class AlpnFilterFactory implements HttpFilterFactory {
         }
         return new AlpnFilterFactory(AlpnOverrides.parse(any.getValue()));
       };
-
-  private static final String TYPED_STRUCT = "type.googleapis.com/xds.type.v3.TypedStruct";
-  private static final String UDPA_TYPED_STRUCT = "type.googleapis.com/udpa.type.v1.TypedStruct";
 
   private final AlpnOverrides overrides;
 
