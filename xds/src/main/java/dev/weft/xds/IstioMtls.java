@@ -63,6 +63,29 @@ public final class IstioMtls {
    */
   public static final List<String> ALPN_IN_MESH = List.of("istio-peer-exchange", "istio");
 
+  /** The ALPN value every Istio mesh-mTLS client offers (last, as the fallback). */
+  public static final String ALPN_ISTIO = "istio";
+
+  /**
+   * Istio's {@code istio.alpn} HTTP filter (istio/proxy {@code alpn.v2alpha1.FilterConfig}): on a
+   * sidecar's outbound connection manager it makes an mTLS upstream connection offer {@code
+   * istio-http/1.0}, {@code istio-http/1.1} or {@code istio-h2} by the upstream HTTP protocol.
+   */
+  public static final String ALPN_FILTER = "istio.alpn";
+
+  /** The type URL of {@link #ALPN_FILTER}'s config. */
+  public static final String ALPN_FILTER_TYPE =
+      "type.googleapis.com/istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig";
+
+  /** Istio's {@code mtlsHTTP10ALPN}. */
+  public static final List<String> ALPN_MTLS_HTTP10 = List.of("istio-http/1.0", "istio");
+
+  /** Istio's {@code mtlsHTTP11ALPN}. */
+  public static final List<String> ALPN_MTLS_HTTP11 = List.of("istio-http/1.1", "istio");
+
+  /** Istio's {@code mtlsHTTP2ALPN}. */
+  public static final List<String> ALPN_MTLS_HTTP2 = List.of("istio-h2", "istio");
+
   /**
    * The ClientHello ALPN values that mark mesh mTLS on a PERMISSIVE inbound port (Istio's {@code
    * allIstioMtlsALPNs}); the plaintext chain takes everything else.

@@ -185,6 +185,24 @@ class SniffingMeshIntegrationTest {
     // Upgrade: h2c from curl --http2: answered over HTTP/2.
     assertThat(curl("--http2", "-w", "\n%{http_version}", url + "/three"))
         .isEqualTo("poly h2 /three\n2");
+    // Between the sidecars (mTLS), the caller offered Istio's istio-http/1.1 and istio-h2 ALPN
+    // (istio.alpn): the server sidecar's sniffed listener took its HTTP chain, so its HTTP access
+    // log and istio_requests_total show the requests, not a TCP connection.
+    await(
+        "the server sidecar's HTTP access log lines of the sniffed requests",
+        () -> {
+          try {
+            String log = Files.readString(tmp.resolve("poly-v1.access.log"));
+            return log.contains("\"GET /one HTTP/1.1\" 200")
+                && log.contains("\"GET /two HTTP/2\" 200")
+                && log.contains("\"GET /three HTTP/2\" 200");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+    // (Only these requests reached the server sidecar so far.)
+    assertThat(curl("http://" + poly.podIp() + ":15000/stats/prometheus"))
+        .containsPattern("istio_requests_total\\{[^}]*reporter=\"destination\"");
     // Neither TLS nor HTTP: the TCP chain (default_filter_chain).
     assertThat(line(caller.podIp(), 7400, "hello tcp\n")).isEqualTo("tcp:hello tcp");
     // The client's own TLS: relayed to the app, which terminates it.

@@ -3,6 +3,7 @@ package dev.weft.controlplane.gen;
 import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
 import com.google.protobuf.UInt32Value;
+import dev.weft.xds.IstioMtls;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
@@ -12,6 +13,7 @@ import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import java.util.List;
 
 /** Small pieces of Envoy configuration that several generators share. */
 final class EnvoyConfig {
@@ -77,6 +79,54 @@ final class EnvoyConfig {
     return HttpFilter.newBuilder()
         .setName(ROUTER)
         .setTypedConfig(Any.pack(Router.getDefaultInstance()))
+        .build();
+  }
+
+  /**
+   * Istio's {@code istio.alpn} filter ({@code alpn.v2alpha1.FilterConfig}, Istio's {@code
+   * xdsfilters.Alpn}): an mTLS upstream connection offers {@code istio-http/1.0}, {@code
+   * istio-http/1.1} or {@code istio-h2} (then {@code istio}) by its HTTP protocol, which the peer's
+   * sniffed inbound listener matches to pick its HTTP chain. The config goes as a {@code
+   * TypedStruct} (its proto JSON), as {@code istio.stats}' does: the project has no generated class
+   * for Istio's proto, and config dumps print a TypedStruct.
+   */
+  static HttpFilter alpnFilter() {
+    com.google.protobuf.ListValue.Builder overrides = com.google.protobuf.ListValue.newBuilder();
+    List<List<String>> lists =
+        List.of(IstioMtls.ALPN_MTLS_HTTP10, IstioMtls.ALPN_MTLS_HTTP11, IstioMtls.ALPN_MTLS_HTTP2);
+    List<String> protocols = List.of("HTTP10", "HTTP11", "HTTP2");
+    for (int p = 0; p < lists.size(); p++) {
+      com.google.protobuf.ListValue.Builder alpn = com.google.protobuf.ListValue.newBuilder();
+      for (String a : lists.get(p)) {
+        alpn.addValues(com.google.protobuf.Value.newBuilder().setStringValue(a));
+      }
+      overrides.addValues(
+          com.google.protobuf.Value.newBuilder()
+              .setStructValue(
+                  com.google.protobuf.Struct.newBuilder()
+                      .putFields(
+                          "upstream_protocol",
+                          com.google.protobuf.Value.newBuilder()
+                              .setStringValue(protocols.get(p))
+                              .build())
+                      .putFields(
+                          "alpn_override",
+                          com.google.protobuf.Value.newBuilder().setListValue(alpn).build())));
+    }
+    return HttpFilter.newBuilder()
+        .setName(IstioMtls.ALPN_FILTER)
+        .setTypedConfig(
+            Any.pack(
+                com.github.xds.type.v3.TypedStruct.newBuilder()
+                    .setTypeUrl(IstioMtls.ALPN_FILTER_TYPE)
+                    .setValue(
+                        com.google.protobuf.Struct.newBuilder()
+                            .putFields(
+                                "alpn_override",
+                                com.google.protobuf.Value.newBuilder()
+                                    .setListValue(overrides)
+                                    .build()))
+                    .build()))
         .build();
   }
 }

@@ -217,7 +217,13 @@ public final class ListenerGenerator implements Generator {
         if (sniffed) {
           out.add(
               SniffedListeners.outbound(
-                  context, proxy, scope, svc, port, telemetry, ListenerGenerator::httpFilter));
+                  context,
+                  proxy,
+                  scope,
+                  svc,
+                  port,
+                  telemetry,
+                  ListenerGenerator::outboundHttpFilter));
           continue;
         }
         if (tls) {
@@ -277,7 +283,7 @@ public final class ListenerGenerator implements Generator {
                     FilterChainMatch.newBuilder()
                         .addAllServerNames(GatewayTls.serverNames(s.server())))
                 .setTransportSocket(GatewayTls.downstream(s.server()))
-                .addFilters(httpFilter(hcm, "outbound_" + ip + "_" + gl.bindPort()))
+                .addFilters(outboundHttpFilter(hcm, "outbound_" + ip + "_" + gl.bindPort()))
                 .build());
       }
       for (FilterChain c : serverChains) {
@@ -325,6 +331,16 @@ public final class ListenerGenerator implements Generator {
         .setTrafficDirection(direction)
         .addAllFilterChains(chains)
         .build();
+  }
+
+  /**
+   * An outbound (sidecar outbound or gateway) connection manager: with Istio's {@code istio.alpn}
+   * filter, which Istio adds to every connection manager but a sidecar's inbound ones ({@code
+   * buildHTTPConnectionManager}), then completed as {@link #httpFilter}.
+   */
+  static Filter outboundHttpFilter(HttpConnectionManager.Builder hcm, String statPrefix) {
+    hcm.addHttpFilters(EnvoyConfig.alpnFilter());
+    return httpFilter(hcm, statPrefix);
   }
 
   /** The connection manager, completed by {@link #completeHcm}, as a network filter. */
@@ -431,7 +447,12 @@ public final class ListenerGenerator implements Generator {
         .setName(ResourceNames.listener(ip, port))
         .setAddress(EnvoyConfig.address(ip, port))
         .setTrafficDirection(direction)
-        .addFilterChains(FilterChain.newBuilder().addFilters(httpFilter(hcm, statPrefix)))
+        .addFilterChains(
+            FilterChain.newBuilder()
+                .addFilters(
+                    direction == TrafficDirection.OUTBOUND
+                        ? outboundHttpFilter(hcm, statPrefix)
+                        : httpFilter(hcm, statPrefix)))
         .build();
   }
 }

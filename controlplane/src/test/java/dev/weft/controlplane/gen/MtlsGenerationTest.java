@@ -458,7 +458,8 @@ class MtlsGenerationTest {
   /**
    * Every HTTP connection manager, mTLS inbound chains included, has Istio's filter order ({@code
    * buildHTTPConnectionManager}): authn (jwt_authn), authz (RBAC: AUDIT as LOG, DENY, ALLOW), then
-   * fault and cors (which routes' per-filter configs need), the router last.
+   * {@code istio.alpn} (not on a sidecar's inbound), fault and cors (which routes' per-filter
+   * configs need), the router last.
    */
   @Test
   void connectionManagersHaveIstiosFilterOrderWithSecurityAndMtls() throws Exception {
@@ -474,6 +475,7 @@ class MtlsGenerationTest {
     String fault = "envoy.filters.http.fault";
     String cors = "envoy.filters.http.cors";
     String router = "envoy.filters.http.router";
+    String alpn = "istio.alpn"; // outbound and gateway connection managers only
     Listener in = inbound(ctx, v1());
     assertThat(in.getFilterChainsList()).isNotEmpty();
     for (FilterChain chain : in.getFilterChainsList()) {
@@ -484,7 +486,8 @@ class MtlsGenerationTest {
     assertThat(gatewayListeners).isNotEmpty();
     for (Message m : gatewayListeners) {
       for (FilterChain chain : ((Listener) m).getFilterChainsList()) {
-        assertThat(httpFilterNames(chain)).containsExactly(jwt, rbac, rbac, fault, cors, router);
+        assertThat(httpFilterNames(chain))
+            .containsExactly(jwt, rbac, rbac, alpn, fault, cors, router);
       }
     }
     Listener outbound =
@@ -494,7 +497,8 @@ class MtlsGenerationTest {
                 .filter(l -> l.getName().endsWith("_15001"))
                 .findFirst()
                 .orElseThrow();
-    assertThat(httpFilterNames(outbound.getFilterChains(0))).containsExactly(fault, cors, router);
+    assertThat(httpFilterNames(outbound.getFilterChains(0)))
+        .containsExactly(alpn, fault, cors, router);
   }
 
   private static List<String> httpFilterNames(FilterChain chain) throws Exception {
@@ -649,7 +653,11 @@ class MtlsGenerationTest {
     assertThat(url).as(where).startsWith("type.googleapis.com/");
     String fullName = url.substring("type.googleapis.com/".length());
     String javaName =
-        fullName.startsWith("envoy.") ? "io.envoyproxy." + fullName : "com." + fullName;
+        fullName.startsWith("envoy.")
+            ? "io.envoyproxy." + fullName
+            : fullName.startsWith("xds.") || fullName.startsWith("udpa.")
+                ? "com.github." + fullName.replaceFirst("^udpa\\.", "udpa.udpa.")
+                : "com." + fullName;
     // Nested messages: outer class then $Inner, tried from the right.
     Class<?> type = null;
     String candidate = javaName;

@@ -147,6 +147,68 @@ class SniffingGenerationTest {
     assertThat(timed.getListenerFiltersTimeout().getNanos()).isEqualTo(250_000_000);
   }
 
+  /** The {@code http_filters} names of a chain's connection manager. */
+  private static List<String> httpFilterNames(FilterChain c) throws Exception {
+    return c
+        .getFilters(0)
+        .getTypedConfig()
+        .unpack(HttpConnectionManager.class)
+        .getHttpFiltersList()
+        .stream()
+        .map(
+            io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter
+                ::getName)
+        .toList();
+  }
+
+  @Test
+  void outboundConnectionManagersGetIstiosAlpnFilterAndInboundOnesDoNot() throws Exception {
+    Proxy mtls = Proxy.fromNode(MtlsGenerationTest.mtlsNode(nodeOf(WEB), "web"));
+    PushContext ctx = context(MeshConfig.DEFAULT, mtls);
+    // The outbound sniffed port's HTTP chain and the http_proxy listener: istio.alpn before the
+    // router (Istio's buildHTTPConnectionManager, every class but SidecarInbound).
+    Listener out = listener(ctx, mtls, "127.0.1.10_7100");
+    FilterChain http = out.getFilterChains(out.getFilterChainsCount() - 1);
+    assertThat(httpFilterNames(http)).contains("istio.alpn").endsWith("envoy.filters.http.router");
+    Listener proxyPort = listener(ctx, mtls, "127.0.1.10_15001");
+    assertThat(httpFilterNames(proxyPort.getFilterChains(0))).contains("istio.alpn");
+    // The inbound HTTP chain of the sniffed port: none.
+    Listener in = listener(ctx, mtls, "127.0.1.10_7070");
+    assertThat(httpFilterNames(in.getFilterChains(0))).doesNotContain("istio.alpn");
+
+    // Its config is Istio's alpn.v2alpha1.FilterConfig: HTTP10, HTTP11, HTTP2 → istio-* then istio.
+    com.google.protobuf.Any any =
+        http
+            .getFilters(0)
+            .getTypedConfig()
+            .unpack(HttpConnectionManager.class)
+            .getHttpFiltersList()
+            .stream()
+            .filter(f -> f.getName().equals("istio.alpn"))
+            .findFirst()
+            .orElseThrow()
+            .getTypedConfig();
+    com.github.xds.type.v3.TypedStruct ts = any.unpack(com.github.xds.type.v3.TypedStruct.class);
+    assertThat(ts.getTypeUrl())
+        .isEqualTo("type.googleapis.com/istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig");
+    List<String> decoded = new java.util.ArrayList<>();
+    for (com.google.protobuf.Value o :
+        ts.getValue().getFieldsOrThrow("alpn_override").getListValue().getValuesList()) {
+      var f = o.getStructValue().getFieldsMap();
+      decoded.add(
+          f.get("upstream_protocol").getStringValue()
+              + "="
+              + String.join(
+                  ",",
+                  f.get("alpn_override").getListValue().getValuesList().stream()
+                      .map(com.google.protobuf.Value::getStringValue)
+                      .toList()));
+    }
+    assertThat(decoded)
+        .containsExactly(
+            "HTTP10=istio-http/1.0,istio", "HTTP11=istio-http/1.1,istio", "HTTP2=istio-h2,istio");
+  }
+
   private static io.envoyproxy.envoy.config.core.v3.Node nodeOf(Proxy p) {
     return Fixtures.node(
         "sidecar~127.0.1.10~web.a~a.svc.cluster.local",

@@ -7,6 +7,7 @@ import dev.weft.proxy.config.RetryPolicy;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.config.RouteAction;
 import dev.weft.proxy.config.RouteMirror;
+import dev.weft.proxy.config.UpstreamProtocol;
 import dev.weft.proxy.config.VirtualHost;
 import dev.weft.proxy.http.filter.FilterStatus;
 import dev.weft.proxy.http.filter.Grpc;
@@ -14,6 +15,7 @@ import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.ResponseFlags;
 import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.upstream.AlpnOverrides;
 import dev.weft.proxy.upstream.HostHealth;
 import dev.weft.proxy.upstream.LoadBalancer;
 import dev.weft.proxy.upstream.UpstreamStream;
@@ -240,7 +242,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
     pendingHead = req;
     upstreamHead = req;
     startAttempt(endpoint);
-    cb.connectionPool().acquire(cluster, endpoint, this, http2);
+    cb.connectionPool().acquire(cluster, endpoint, this, http2, upstreamAlpn());
     if (route.mirrors().length != 0 && !destroyed) {
       // After the original has its connection: a copy to the same cluster never takes the
       // original's idle pooled connection. Copies are made of the head as it went upstream.
@@ -489,7 +491,26 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
     if (cb.requestComplete() && !(pending().peekLast() instanceof LastHttpContent)) {
       pending().add(LastHttpContent.EMPTY_LAST_CONTENT);
     }
-    cb.connectionPool().acquire(cluster, info.endpoint(), this, http2);
+    cb.connectionPool().acquire(cluster, info.endpoint(), this, http2, upstreamAlpn());
+  }
+
+  /**
+   * The ALPN that a new mTLS upstream connection of this request offers, from the {@code
+   * istio.alpn} filter's lists by the upstream protocol (Envoy's {@code upstreamHttpProtocol}:
+   * HTTP/1.0 only when the cluster uses the downstream's protocol and that was 1.0), or null.
+   */
+  private java.util.List<String> upstreamAlpn() {
+    AlpnOverrides o = info.alpnOverrides();
+    if (o == null) {
+      return null;
+    }
+    int minor =
+        cluster.protocol().version() == UpstreamProtocol.Version.USE_DOWNSTREAM
+                && info.protocol() != null
+                && info.protocol().majorVersion() == 1
+            ? info.protocol().minorVersion()
+            : 1;
+    return o.forUpstream(http2, minor);
   }
 
   /**

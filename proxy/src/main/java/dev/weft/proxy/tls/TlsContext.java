@@ -70,7 +70,22 @@ public final class TlsContext {
 
   /** The context of one version of the secrets, or why there is none. */
   private record Built(
-      long version, Secret certificate, Secret validation, SslContext context, String error) {}
+      long version,
+      Secret certificate,
+      Secret validation,
+      SslContext context,
+      String error,
+      java.util.concurrent.ConcurrentHashMap<List<String>, SslContext> overrides) {
+    Built(long version, Secret certificate, Secret validation, SslContext context, String error) {
+      this(
+          version,
+          certificate,
+          validation,
+          context,
+          error,
+          new java.util.concurrent.ConcurrentHashMap<>());
+    }
+  }
 
   private TlsContext(
       boolean server,
@@ -312,6 +327,29 @@ public final class TlsContext {
     return b.context;
   }
 
+  /**
+   * The client {@code SslContext} for a new connection that offers {@code alpnOverride} instead of
+   * the configured {@link #alpn()} (Envoy's {@code application_protocols} filter state, which
+   * Istio's {@code istio.alpn} filter sets per request). One context per distinct list and secret
+   * version, built on first use.
+   *
+   * @throws TlsConfigException as {@link #sslContext()}
+   */
+  public SslContext sslContext(List<String> alpnOverride) throws TlsConfigException {
+    SslContext base = sslContext();
+    if (alpnOverride == null || alpnOverride.equals(alpn)) {
+      return base;
+    }
+    Built b = built;
+    SslContext c = b.overrides.get(alpnOverride);
+    if (c == null) {
+      c = build(b.certificate, b.validation, alpnOverride);
+      SslContext prior = b.overrides.putIfAbsent(alpnOverride, c);
+      c = prior != null ? prior : c;
+    }
+    return c;
+  }
+
   /** Builds the context now if its secrets are there (so the first connection need not). */
   public void warm() {
     try {
@@ -352,6 +390,11 @@ public final class TlsContext {
   }
 
   private SslContext build(Secret certSecret, Secret valSecret) throws TlsConfigException {
+    return build(certSecret, valSecret, alpn);
+  }
+
+  private SslContext build(Secret certSecret, Secret valSecret, List<String> alpn)
+      throws TlsConfigException {
     Secrets.KeyMaterial km = null;
     if (inlineCertificate != null) {
       km = Secrets.keyMaterial(inlineCertificate);

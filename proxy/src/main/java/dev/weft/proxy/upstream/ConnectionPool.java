@@ -6,6 +6,7 @@ import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.TcpKeepalive;
 import dev.weft.proxy.tls.TlsConfigException;
 import dev.weft.proxy.tls.TlsContext;
+import dev.weft.xds.IstioMtls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -26,6 +27,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -95,6 +97,23 @@ public final class ConnectionPool {
    */
   public void acquire(
       ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream, boolean http2) {
+    acquire(cluster, endpoint, stream, http2, null);
+  }
+
+  /**
+   * As {@link #acquire(ClusterConfig, Endpoint, UpstreamStream, boolean)}; a new connection to an
+   * endpoint with Istio's mesh mTLS (its configured ALPN lists {@code istio}) offers {@code
+   * alpnOverride} instead when not null (Istio's {@code istio.alpn}: {@code istio-http/1.1}, {@code
+   * istio-h2}... so that the peer's sniffed inbound listener picks its HTTP chain). Pooled
+   * connections are not keyed by it: under mesh mTLS the override follows the upstream protocol,
+   * whose pools are separate already.
+   */
+  public void acquire(
+      ClusterConfig cluster,
+      Endpoint endpoint,
+      UpstreamStream stream,
+      boolean http2,
+      List<String> alpnOverride) {
     if (http2) {
       Http2Connections.Connection c = h2.pick(endpoint, cluster.protocol().maxConcurrentStreams());
       if (c != null) {
@@ -104,7 +123,7 @@ public final class ConnectionPool {
     }
     if (http2) {
       // A new multiplexed connection; the HTTP/1.1 connection limits below do not count it.
-      connect(cluster, endpoint, stream, true);
+      connect(cluster, endpoint, stream, true, alpnOverride);
       return;
     }
     ArrayDeque<Channel> q = idle.get(endpoint.poolKey());
@@ -145,7 +164,7 @@ public final class ConnectionPool {
       // request never waits for connections that other loops hold.
       state.connections.incrementAndGet();
     }
-    connect(cluster, endpoint, stream, false);
+    connect(cluster, endpoint, stream, false, alpnOverride);
   }
 
   /** Forgets a request waiting for a connection (its stream ended first). */
@@ -157,7 +176,11 @@ public final class ConnectionPool {
   }
 
   private void connect(
-      ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream, boolean http2) {
+      ClusterConfig cluster,
+      Endpoint endpoint,
+      UpstreamStream stream,
+      boolean http2,
+      List<String> alpnOverride) {
     if (!http2) {
       int[] local = open.computeIfAbsent(endpoint.poolKey(), k -> new int[1]);
       local[0]++;
@@ -166,7 +189,7 @@ public final class ConnectionPool {
     SslContext ssl = null;
     if (tls != null) {
       try {
-        ssl = tls.sslContext();
+        ssl = tls.sslContext(istioMesh(tls) ? alpnOverride : null);
       } catch (TlsConfigException e) {
         tls.stats().connectionError();
         if (!http2) {
@@ -231,6 +254,11 @@ public final class ConnectionPool {
             stream.onUpstreamConnectFailed(future.cause());
           }
         });
+  }
+
+  /** Whether {@code tls} is Istio's mesh mTLS ({@code ISTIO_MUTUAL}: its ALPN offers istio). */
+  private static boolean istioMesh(TlsContext tls) {
+    return tls.alpn().contains(IstioMtls.ALPN_ISTIO);
   }
 
   /** A new HTTP/2 connection is ready (connected, TLS handshake done) or failed. */

@@ -1,5 +1,6 @@
 package dev.weft.proxy.http.filter;
 
+import dev.weft.proxy.filters.alpn.AlpnFilterFactory;
 import dev.weft.proxy.filters.cors.CorsFilterFactory;
 import dev.weft.proxy.filters.fault.FaultFilterFactory;
 import dev.weft.proxy.filters.jwt.JwtAuthnFilterFactory;
@@ -27,6 +28,7 @@ public final class HttpFilterRegistry {
           .addPerRoute(FaultFilterFactory.TYPE_URL, FaultFilterFactory.PER_ROUTE)
           .add(CorsFilterFactory.TYPE_URL, CorsFilterFactory.NAME, CorsFilterFactory.PROVIDER)
           .addPerRoute(CorsFilterFactory.POLICY_TYPE_URL, CorsFilterFactory.PER_ROUTE)
+          .add(AlpnFilterFactory.TYPE_URL, AlpnFilterFactory.NAME, AlpnFilterFactory.PROVIDER)
           .build();
 
   private final Map<String, HttpFilterFactory.Provider> byTypeUrl;
@@ -43,7 +45,8 @@ public final class HttpFilterRegistry {
    * The built-in filters: {@code envoy.extensions.filters.http.router.v3.Router}, {@code
    * envoy.extensions.filters.http.rbac.v3.RBAC}, {@code
    * envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication}, {@code fault.v3.HTTPFault} (and
-   * its per-route config), {@code cors.v3.Cors} (with the per-route {@code cors.v3.CorsPolicy}).
+   * its per-route config), {@code cors.v3.Cors} (with the per-route {@code cors.v3.CorsPolicy}),
+   * Istio's {@code istio.alpn}.
    */
   public static HttpFilterRegistry defaults() {
     return DEFAULTS;
