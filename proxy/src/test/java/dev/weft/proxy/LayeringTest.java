@@ -35,7 +35,7 @@ class LayeringTest {
   static final List<Set<String>> LAYERS =
       List.of(
           Set.of("listener"),
-          Set.of("filters.cors", "filters.fault", "filters.jwt", "filters.rbac"),
+          Set.of("filters.alpn", "filters.cors", "filters.fault", "filters.jwt", "filters.rbac"),
           Set.of("router"),
           Set.of("http"),
           Set.of("tcp"),
@@ -58,7 +58,13 @@ class LayeringTest {
           // The built-in filter list of the registry (defaults() and builder()); to move into the
           // proxy's bootstrap.
           "http.filter.HttpFilterRegistry",
-          Set.of("router", "filters.cors", "filters.fault", "filters.jwt", "filters.rbac"),
+          Set.of(
+              "router",
+              "filters.alpn",
+              "filters.cors",
+              "filters.fault",
+              "filters.jwt",
+              "filters.rbac"),
           // The proxy-wide data plane state (pools, stats, published config) lives in http.
           "tcp.TcpProxySession",
           Set.of("http"),
