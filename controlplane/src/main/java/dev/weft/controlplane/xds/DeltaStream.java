@@ -319,12 +319,14 @@ final class DeltaStream {
       }
     }
     boolean first = !s.answered;
-    boolean holdsNothing = s.base.isEmpty() && s.overrides.isEmpty();
     // The client now holds exactly what is available in scope (what differed was sent or removed).
     s.base = available;
     s.overrides.clear();
     s.overrides.putAll(absent);
-    if (resources.isEmpty() && removed.isEmpty() && !force && !(first && holdsNothing)) {
+    // The first answer of a type is always sent, even empty (a reconnect that holds everything at
+    // the current versions): its ACK is what tells proxy-status and apply --wait that the proxy is
+    // in sync with this control plane (after a control-plane restart nothing else would).
+    if (resources.isEmpty() && removed.isEmpty() && !force && !first) {
       return null;
     }
     s.answered = true;
