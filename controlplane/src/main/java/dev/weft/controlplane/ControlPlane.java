@@ -41,6 +41,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -338,6 +339,14 @@ public final class ControlPlane implements AutoCloseable {
   /** The secure xDS server's bound address (the actual port when 0 was asked for). */
   public InetSocketAddress xdsAddress() {
     return xds == null ? requestedXds : xds.address();
+  }
+
+  /**
+   * The secure xDS port's failed TLS handshakes so far, by the failure's class ({@link
+   * XdsServer#handshakeFailures}); empty before start.
+   */
+  public Map<String, Long> xdsHandshakeFailures() {
+    return xds == null ? Map.of() : xds.handshakeFailures();
   }
 
   /** The API's bound address (the actual port when 0 was asked for). */

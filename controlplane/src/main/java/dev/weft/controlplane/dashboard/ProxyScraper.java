@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -33,7 +35,11 @@ import java.util.function.Supplier;
  * pool ({@link #WORKERS} threads, a bounded queue) fetches. Bounded: at most {@link #MAX_TARGETS}
  * proxies, one request in flight per proxy (a proxy still answering the last round is skipped),
  * each with a connect and a request timeout, and a body of at most {@link #MAX_BODY_BYTES}.
- * Failures are remembered per target for the dashboard, never thrown.
+ * Failures are remembered per target for the dashboard, never thrown, and back off per target:
+ * after {@code n} failures in a row a target is tried again only {@code interval × 2^(n-1)} after
+ * its last try, at most {@link #MAX_BACKOFF} (Prometheus keeps its interval, but a control plane
+ * that knows 2000 proxies of which many serve no metrics, as the scale benchmark's simulated
+ * sidecars, tried each every 5 s: 20,000 failed connections in 220 s). A success resets it.
  */
 final class ProxyScraper implements AutoCloseable {
   private static final System.Logger logger = System.getLogger(ProxyScraper.class.getName());
@@ -46,6 +52,9 @@ final class ProxyScraper implements AutoCloseable {
 
   static final int WORKERS = 4;
 
+  /** The longest a failing target waits between tries. */
+  static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+
   private final Supplier<List<String>> targets;
   private final MetricsWindow window;
   private final Clock clock;
@@ -56,6 +65,11 @@ final class ProxyScraper implements AutoCloseable {
   private final ExecutorService workers;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final Map<String, String> errors = new ConcurrentHashMap<>();
+  private final Map<String, Backoff> backoffs = new ConcurrentHashMap<>();
+  private final AtomicLong dispatched = new AtomicLong();
+
+  /** A failing target's consecutive failures and when it may be tried again. */
+  private record Backoff(int failures, Instant retryAt) {}
 
   /**
    * Starts scraping {@code targets} ({@code host:port} each, asked anew every round) every {@code
@@ -112,12 +126,19 @@ final class ProxyScraper implements AutoCloseable {
         }
         live.add(t);
       }
-      window.expire(clock.instant(), live);
+      Instant now = clock.instant();
+      window.expire(now, live);
       errors.keySet().retainAll(live);
+      backoffs.keySet().retainAll(live);
       for (String target : live) {
+        Backoff b = backoffs.get(target);
+        if (b != null && now.isBefore(b.retryAt())) {
+          continue;
+        }
         if (!inFlight.add(target)) {
           continue;
         }
+        dispatched.incrementAndGet();
         try {
           workers.execute(() -> scrape(target));
         } catch (RejectedExecutionException e) {
@@ -129,8 +150,19 @@ final class ProxyScraper implements AutoCloseable {
     }
   }
 
+  /** Whether a fetch is in progress (for tests). */
+  boolean inFlight() {
+    return !inFlight.isEmpty();
+  }
+
+  /** How many fetches {@link #round} started so far (for tests). */
+  long dispatched() {
+    return dispatched.get();
+  }
+
   /** Fetches one target and records it. */
   void scrape(String target) {
+    Instant started = clock.instant();
     try {
       HttpRequest req =
           HttpRequest.newBuilder(URI.create("http://" + target + "/stats/prometheus"))
@@ -143,26 +175,42 @@ final class ProxyScraper implements AutoCloseable {
         body = in.readNBytes(MAX_BODY_BYTES + 1);
       }
       if (r.statusCode() != 200) {
-        errors.put(target, "HTTP " + r.statusCode());
+        failed(target, started, "HTTP " + r.statusCode());
         return;
       }
       if (body.length > MAX_BODY_BYTES) {
-        errors.put(target, "metrics larger than " + MAX_BODY_BYTES + " bytes");
+        failed(target, started, "metrics larger than " + MAX_BODY_BYTES + " bytes");
         return;
       }
       window.record(
           target,
           MetricsWindow.Scrape.parse(clock.instant(), new String(body, StandardCharsets.UTF_8)));
       errors.remove(target);
+      backoffs.remove(target);
     } catch (IOException | IllegalArgumentException e) {
-      errors.put(
+      failed(
           target,
+          started,
           e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
       inFlight.remove(target);
     }
+  }
+
+  private void failed(String target, Instant started, String error) {
+    errors.put(target, error);
+    backoffs.compute(
+        target,
+        (t, b) -> {
+          int n = b == null ? 1 : b.failures() + 1;
+          Duration wait = interval.multipliedBy(1L << Math.min(n - 1, 20));
+          if (wait.compareTo(MAX_BACKOFF) > 0) {
+            wait = MAX_BACKOFF.compareTo(interval) > 0 ? MAX_BACKOFF : interval;
+          }
+          return new Backoff(n, started.plus(wait));
+        });
   }
 
   @Override

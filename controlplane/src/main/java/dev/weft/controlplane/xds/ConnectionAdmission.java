@@ -1,5 +1,6 @@
 package dev.weft.controlplane.xds;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 
@@ -29,6 +30,7 @@ public final class ConnectionAdmission {
   private final double burst;
   private final int maxHandshakes;
   private final int listenBacklog;
+  private final Duration handshakeTimeout;
   private final LongSupplier nanoClock;
 
   // Guarded by this.
@@ -45,6 +47,7 @@ public final class ConnectionAdmission {
     this.burst = b.burst;
     this.maxHandshakes = b.maxHandshakes;
     this.listenBacklog = b.listenBacklog;
+    this.handshakeTimeout = b.handshakeTimeout;
     this.nanoClock = b.nanoClock;
     this.tokens = burst;
     this.refilledAt = nanoClock.getAsLong();
@@ -59,8 +62,8 @@ public final class ConnectionAdmission {
    * A builder with the defaults: 200 connections a second with a burst of 200 (2000 proxies within
    * 10 s, the issue's sync target; Istio's default, {@code min(15 + 5 × cores, 100)}, would take 80
    * s on 2 cores), 16 handshakes per core at once (they bound the server's handshake work; on a
-   * loaded machine 64 per core did no better: docs/benchmarks.md), and a listen queue of 4096
-   * (Linux caps it at {@code net.core.somaxconn}).
+   * loaded machine 64 per core did no better: docs/benchmarks.md), a listen queue of 4096 (Linux
+   * caps it at {@code net.core.somaxconn}) and a TLS handshake timeout of 60 s.
    */
   public static Builder builder() {
     return new Builder();
@@ -142,6 +145,17 @@ public final class ConnectionAdmission {
     return listenBacklog;
   }
 
+  /**
+   * How long an admitted connection's TLS handshake may take, from its accept, before the server
+   * closes it (zero: no limit). Envoy's listeners have none by default; gRPC-Java's server has a
+   * fixed 10 s, too short when handshakes wait behind a sync's encryption on the event loops. The
+   * limit stays because an admitted connection holds a handshake slot until its handshake ends: a
+   * client that connects and never speaks frees it at this timeout.
+   */
+  public Duration handshakeTimeout() {
+    return handshakeTimeout;
+  }
+
   /** The most admitted connections that were in their handshake at once. */
   public synchronized int peakHandshaking() {
     return peakHandshaking;
@@ -167,6 +181,7 @@ public final class ConnectionAdmission {
     private double burst = 200;
     private int maxHandshakes = 16 * Runtime.getRuntime().availableProcessors();
     private int listenBacklog = 4096;
+    private Duration handshakeTimeout = Duration.ofSeconds(60);
     private LongSupplier nanoClock = System::nanoTime;
 
     private Builder() {}
@@ -196,6 +211,15 @@ public final class ConnectionAdmission {
         throw new IllegalArgumentException("listenBacklog must be at least 1");
       }
       this.listenBacklog = backlog;
+      return this;
+    }
+
+    /** The TLS handshake timeout ({@link ConnectionAdmission#handshakeTimeout}); zero: none. */
+    public Builder handshakeTimeout(Duration timeout) {
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("handshakeTimeout must not be negative");
+      }
+      this.handshakeTimeout = timeout;
       return this;
     }
 

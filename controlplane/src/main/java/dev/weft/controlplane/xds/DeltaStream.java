@@ -235,8 +235,11 @@ final class DeltaStream {
           added = true;
         }
       } else if (next.add(n)) {
-        if (!s.wildcard && !s.overrides.containsKey(n)) {
-          s.overrides.put(n, GONE); // base may have it, the client does not
+        // Base may have it, the client does not. Only then: a new stream subscribes to thousands
+        // of names with an empty base, and a GONE per name cost each stream waiting for its answer
+        // a map of thousands of entries (2000 proxies overflowed a 256 MB heap, issue #10).
+        if (!s.wildcard && s.base.containsKey(n) && !s.overrides.containsKey(n)) {
+          s.overrides.put(n, GONE);
         }
         added = true;
       }

@@ -4,17 +4,22 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.KeyManager;
 
 /**
@@ -27,11 +32,17 @@ public final class XdsServer implements AutoCloseable {
   private final Server server;
   private final InetSocketAddress address;
   private final List<EventLoopGroup> groups;
+  private final Map<String, LongAdder> handshakeFailures;
 
-  private XdsServer(Server server, InetSocketAddress address, List<EventLoopGroup> groups) {
+  private XdsServer(
+      Server server,
+      InetSocketAddress address,
+      List<EventLoopGroup> groups,
+      Map<String, LongAdder> handshakeFailures) {
     this.server = server;
     this.address = address;
     this.groups = groups;
+    this.handshakeFailures = handshakeFailures;
   }
 
   /**
@@ -53,8 +64,9 @@ public final class XdsServer implements AutoCloseable {
    * As {@link #startSecure(InetSocketAddress, KeyManager, ServerInterceptor, List)}, accepting new
    * connections only as {@code admission} admits them ({@link AdmittingServerChannel}): a connect
    * storm waits in the listen queue and is handshaken at a bounded rate and concurrency, never
-   * timed out by the server while it waits. Accepting runs on one thread, the connections on one
-   * event loop per core.
+   * timed out by the server while it waits. An admitted connection's TLS handshake times out only
+   * after {@link ConnectionAdmission#handshakeTimeout} ({@link ServerTlsNegotiator}), not gRPC's
+   * fixed 10 s. Accepting runs on one thread, the connections on one event loop per core.
    */
   public static XdsServer startSecure(
       InetSocketAddress address,
@@ -63,9 +75,15 @@ public final class XdsServer implements AutoCloseable {
       List<ServerServiceDefinition> services,
       ConnectionAdmission admission)
       throws IOException {
+    // As gRPC's TlsServerCredentials with a key manager: its default provider, ALPN h2, no client
+    // certificate asked for (callers authenticate with tokens, CallerAuthenticator).
+    SslContext ssl = GrpcSslContexts.configure(SslContextBuilder.forServer(serverKey)).build();
+    Map<String, LongAdder> failures = ServerTlsNegotiator.newFailureCounts();
     NettyServerBuilder b =
         NettyServerBuilder.forAddress(
-            address, TlsServerCredentials.newBuilder().keyManager(serverKey).build());
+            address,
+            InternalNettyServerCredentials.create(
+                ServerTlsNegotiator.factory(ssl, admission.handshakeTimeout(), failures)));
     for (ServerServiceDefinition s : services) {
       b.addService(ServerInterceptors.intercept(s, authenticator));
     }
@@ -79,7 +97,7 @@ public final class XdsServer implements AutoCloseable {
         // Short: see ConnectionAdmission.listenBacklog (Linux caps it at somaxconn).
         .withOption(ChannelOption.SO_BACKLOG, admission.listenBacklog());
     try {
-      return start(b, address, List.of(boss, workers));
+      return start(b, address, List.of(boss, workers), failures);
     } catch (IOException | RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -112,11 +130,14 @@ public final class XdsServer implements AutoCloseable {
     NettyServerBuilder b =
         NettyServerBuilder.forAddress(address, io.grpc.InsecureServerCredentials.create())
             .addService(service);
-    return start(b, address, List.of());
+    return start(b, address, List.of(), ServerTlsNegotiator.newFailureCounts());
   }
 
   private static XdsServer start(
-      NettyServerBuilder builder, InetSocketAddress address, List<EventLoopGroup> groups)
+      NettyServerBuilder builder,
+      InetSocketAddress address,
+      List<EventLoopGroup> groups,
+      Map<String, LongAdder> handshakeFailures)
       throws IOException {
     Server server =
         builder
@@ -143,7 +164,7 @@ public final class XdsServer implements AutoCloseable {
         && server.getListenSockets().get(0) instanceof InetSocketAddress a) {
       bound = new InetSocketAddress(address.getAddress(), a.getPort());
     }
-    return new XdsServer(server, bound, groups);
+    return new XdsServer(server, bound, groups, handshakeFailures);
   }
 
   static String rootMessage(Throwable t) {
@@ -157,6 +178,14 @@ public final class XdsServer implements AutoCloseable {
   /** The bound address. */
   public InetSocketAddress address() {
     return address;
+  }
+
+  /**
+   * The TLS handshakes that failed so far, by the failure's class (e.g. {@code
+   * SslHandshakeTimeoutException}, {@code SSLHandshakeException}); empty for a plaintext server.
+   */
+  public Map<String, Long> handshakeFailures() {
+    return ServerTlsNegotiator.snapshot(handshakeFailures);
   }
 
   @Override

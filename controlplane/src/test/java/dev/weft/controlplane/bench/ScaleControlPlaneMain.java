@@ -22,6 +22,8 @@ public final class ScaleControlPlaneMain {
       while (System.in.read() >= 0) {
         // runs until stdin is closed
       }
+      // XdsScaleBenchmark reads this line from the log.
+      System.out.println("xds TLS handshake failures: " + cp.xdsHandshakeFailures());
     }
   }
 }

@@ -13,6 +13,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -97,5 +99,72 @@ class ProxyScraperTest {
     scraper.round();
     assertThat(window.targets()).isEmpty();
     assertThat(scraper.errors()).doesNotContainKey(target);
+  }
+
+  @Test
+  void aFailingProxyIsTriedLessOftenUntilItAnswers() throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    AtomicInteger status = new AtomicInteger(503);
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
+    server.createContext(
+        "/stats/prometheus",
+        ex -> {
+          requests.incrementAndGet();
+          ex.sendResponseHeaders(status.get(), -1);
+          ex.close();
+        });
+    server.start();
+    String target = "127.0.0.1:" + server.getAddress().getPort();
+    StepClock clock = new StepClock();
+    scraper =
+        new ProxyScraper(
+            () -> List.of(target),
+            new MetricsWindow(Duration.ofSeconds(60)),
+            clock,
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(2));
+
+    // Failures 1, 2, 3: tried again after 5, 10, then 20 s.
+    roundAndWait(requests, 1);
+    assertThat(scraper.errors().get(target)).isEqualTo("HTTP 503");
+    clock.now = clock.now.plusSeconds(5);
+    roundAndWait(requests, 2);
+    clock.now = clock.now.plusSeconds(5);
+    scraper.round();
+    assertThat(scraper.dispatched()).as("10 s after the second failure, not 5").isEqualTo(2);
+    clock.now = clock.now.plusSeconds(5);
+    roundAndWait(requests, 3);
+    clock.now = clock.now.plusSeconds(15);
+    scraper.round();
+    assertThat(scraper.dispatched()).as("20 s after the third failure, not 15").isEqualTo(3);
+    clock.now = clock.now.plusSeconds(5);
+    status.set(200);
+    roundAndWait(requests, 4);
+    assertThat(scraper.errors()).isEmpty();
+
+    // Answering again: every round.
+    clock.now = clock.now.plusSeconds(5);
+    roundAndWait(requests, 5);
+
+    // Never more than MAX_BACKOFF apart, however long it fails.
+    status.set(503);
+    int n = 5;
+    for (int i = 0; i < 12; i++) {
+      clock.now = clock.now.plus(ProxyScraper.MAX_BACKOFF);
+      roundAndWait(requests, ++n);
+    }
+  }
+
+  /** Runs a round and waits for the scrape it must start to have been answered and recorded. */
+  private void roundAndWait(AtomicInteger requests, int expected) throws InterruptedException {
+    long before = scraper.dispatched();
+    scraper.round();
+    assertThat(scraper.dispatched()).as("the round tried the target").isEqualTo(before + 1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (requests.get() < expected || scraper.inFlight()) {
+      assertThat(System.nanoTime()).as("the scrape finished").isLessThan(deadline);
+      Thread.sleep(5); // polling interval of a condition wait
+    }
+    assertThat(requests.get()).isEqualTo(expected);
   }
 }

@@ -228,4 +228,32 @@ class DeltaStreamTest {
     assertThat(one.type(EDS).overrides).isEmpty();
     assertThat(one.type(EDS).names).isSameAs(two.type(EDS).names);
   }
+
+  @Test
+  void aNewStreamsSubscriptionKeepsNoPerNameStateUntilItsAnswer() {
+    // Issue #10: 2000 new streams each subscribing to 3000 EDS names held a map of 3000 GONE
+    // entries each while they waited for their first answer.
+    DeltaDiscoveryRequest.Builder sub = request(EDS);
+    String[] nameVersions = new String[3000];
+    for (int i = 0; i < 3000; i++) {
+      sub.addResourceNamesSubscribe("outbound|80||s" + i + ".bench.svc.cluster.local");
+      nameVersions[i] = "outbound|80||s" + i + ".bench.svc.cluster.local@1";
+    }
+    assertThat(stream.request(sub.build()).respond()).isTrue();
+    assertThat(stream.type(EDS).overrides).isEmpty();
+    assertThat(stream.type(EDS).held("outbound|80||s1.bench.svc.cluster.local")).isNull();
+    assertThat(respond(EDS, available(nameVersions)).getResourcesCount()).isEqualTo(3000);
+
+    // A name the last answer carried, unsubscribed and subscribed again: the client dropped it, so
+    // it is not held (and is sent again) although the state still has it.
+    stream.request(
+        request(EDS)
+            .addResourceNamesUnsubscribe("outbound|80||s1.bench.svc.cluster.local")
+            .build());
+    stream.request(
+        request(EDS).addResourceNamesSubscribe("outbound|80||s1.bench.svc.cluster.local").build());
+    assertThat(stream.type(EDS).held("outbound|80||s1.bench.svc.cluster.local")).isNull();
+    assertThat(sent(respond(EDS, available(nameVersions))))
+        .containsOnlyKeys("outbound|80||s1.bench.svc.cluster.local");
+  }
 }
