@@ -175,7 +175,9 @@ public final class XdsScaleBenchmark {
               .build();
 
       // Initial sync.
+      long self = ProcessHandle.current().pid();
       double cpu0 = cpuSeconds(pid);
+      double own0 = cpuSeconds(self);
       long start = System.nanoTime();
       for (int i = 0; i < proxies; i++) {
         Sidecar s = new Sidecar(i, services, xds, group, tls, workloadTokens[i]);
@@ -211,14 +213,18 @@ public final class XdsScaleBenchmark {
       }
       quiet(sidecars, 2000);
       double cpu1 = cpuSeconds(pid);
+      double own1 = cpuSeconds(self);
       System.out.printf(
           "initial sync: every sidecar has CDS+EDS+LDS+RDS after %.1f s; every sidecar has all %d"
-              + " endpoints after %.1f s; control plane CPU %.1f s; received %s; stream failures"
+              + " endpoints after %.1f s; control plane CPU %.1f s, the simulated sidecars' JVM"
+              + " %.1f s (%d cores); received %s; stream failures"
               + " (each retried after backoff) %s%n",
           (firstConfig - start) / 1e9,
           2 * proxies,
           (synced - start) / 1e9,
           cpu1 - cpu0,
+          own1 - own0,
+          Runtime.getRuntime().availableProcessors(),
           bytes(sidecars),
           Sidecar.FAILURES.isEmpty() ? "none" : Sidecar.FAILURES);
       Sidecar.FAILURES.clear();
@@ -286,6 +292,14 @@ public final class XdsScaleBenchmark {
       cp.getOutputStream().close();
       if (!cp.waitFor(20, TimeUnit.SECONDS)) {
         cp.destroyForcibly();
+      }
+      // The server's side of failed streams (ScaleControlPlaneMain writes it on exit).
+      try (var lines = Files.lines(state.resolve("controlplane.log"))) {
+        lines
+            .filter(l -> l.startsWith("xds TLS handshake failures: "))
+            .forEach(l -> System.out.println("control plane: " + l));
+      } catch (IOException | java.io.UncheckedIOException e) {
+        System.out.println("control plane log unreadable: " + e);
       }
     }
   }
@@ -825,6 +839,17 @@ public final class XdsScaleBenchmark {
      * versions (a reconnect subscribes anew, as a proxy that restarted), only endpoint counts: the
      * benchmark's JVM holds 1000–2000 of these. Guarded by the sidecar.
      */
+    /** Reads what the benchmark needs from one delta resource. */
+    @FunctionalInterface
+    interface ResourceReader<T> {
+      T read(Resource r) throws InvalidProtocolBufferException;
+    }
+
+    /**
+     * {@code type|name|version} → what a {@link ResourceReader} read from it (see Delta.parsed).
+     */
+    static final Map<String, Object> PARSED = new ConcurrentHashMap<>();
+
     private final class Delta implements StreamObserver<DeltaDiscoveryResponse> {
       private StreamObserver<DeltaDiscoveryRequest> out;
       private Set<String> edsSubscribed = Set.of();
@@ -885,6 +910,62 @@ public final class XdsScaleBenchmark {
         return canonical(wanted);
       }
 
+      /**
+       * What the benchmark needs from {@code r}'s resource, computed once per distinct name and
+       * version across the simulated sidecars: Weft's delta version is a digest of the resource, so
+       * 2000 sidecars receiving the same cluster need not each parse it (they still receive,
+       * decrypt and frame-parse every byte, and ACK every response). Without a version, parsed.
+       */
+      @SuppressWarnings("unchecked")
+      private static <T> T parsed(Resource r, ResourceReader<T> reader)
+          throws InvalidProtocolBufferException {
+        if (r.getVersion().isEmpty()) {
+          return reader.read(r);
+        }
+        String key = r.getResource().getTypeUrl() + '|' + r.getName() + '|' + r.getVersion();
+        Object v = PARSED.get(key);
+        if (v == null) {
+          v = reader.read(r);
+          PARSED.putIfAbsent(key, v);
+        }
+        return (T) v;
+      }
+
+      /** The EDS service name a cluster asks endpoints for; empty when it is not an EDS cluster. */
+      private static String edsName(Resource r) throws InvalidProtocolBufferException {
+        Cluster c = r.getResource().unpack(Cluster.class);
+        if (c.getType() != Cluster.DiscoveryType.EDS) {
+          return "";
+        }
+        String sn = c.getEdsClusterConfig().getServiceName();
+        return sn.isEmpty() ? c.getName() : sn;
+      }
+
+      private static Integer endpointCount(Resource r) throws InvalidProtocolBufferException {
+        int n = 0;
+        for (LocalityLbEndpoints l :
+            r.getResource().unpack(ClusterLoadAssignment.class).getEndpointsList()) {
+          n += l.getLbEndpointsCount();
+        }
+        return n;
+      }
+
+      /** The route configurations a listener's HTTP connection managers name over RDS. */
+      private static List<String> routeNames(Resource r) throws InvalidProtocolBufferException {
+        List<String> out = new ArrayList<>();
+        for (FilterChain fc : r.getResource().unpack(Listener.class).getFilterChainsList()) {
+          for (Filter f : fc.getFiltersList()) {
+            if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+              HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
+              if (hcm.hasRds()) {
+                out.add(hcm.getRds().getRouteConfigName());
+              }
+            }
+          }
+        }
+        return List.copyOf(out);
+      }
+
       private void setEndpoints(String cluster, int n) {
         int i = CLUSTER_INDEX.computeIfAbsent(cluster, k -> CLUSTER_INDEX.size());
         if (i >= endpointsOf.length) {
@@ -914,41 +995,22 @@ public final class XdsScaleBenchmark {
             for (Resource r : response.getResourcesList()) {
               switch (t) {
                 case 0 -> {
-                  Cluster c = r.getResource().unpack(Cluster.class);
                   if (eds == null) {
                     eds = new java.util.HashSet<>(edsSubscribed);
                   }
-                  if (c.getType() == Cluster.DiscoveryType.EDS) {
-                    String sn = c.getEdsClusterConfig().getServiceName();
-                    eds.add(sn.isEmpty() ? c.getName() : sn);
+                  String sn = parsed(r, Delta::edsName);
+                  if (!sn.isEmpty()) {
+                    eds.add(sn);
                   } else {
-                    eds.remove(c.getName());
+                    eds.remove(r.getName());
                   }
                 }
-                case 1 -> {
-                  int n = 0;
-                  for (LocalityLbEndpoints l :
-                      r.getResource().unpack(ClusterLoadAssignment.class).getEndpointsList()) {
-                    n += l.getLbEndpointsCount();
-                  }
-                  setEndpoints(r.getName(), n);
-                }
+                case 1 -> setEndpoints(r.getName(), parsed(r, Delta::endpointCount));
                 case 2 -> {
                   if (rds == null) {
                     rds = new java.util.HashSet<>(rdsSubscribed);
                   }
-                  for (FilterChain fc :
-                      r.getResource().unpack(Listener.class).getFilterChainsList()) {
-                    for (Filter f : fc.getFiltersList()) {
-                      if (f.getTypedConfig().is(HttpConnectionManager.class)) {
-                        HttpConnectionManager hcm =
-                            f.getTypedConfig().unpack(HttpConnectionManager.class);
-                        if (hcm.hasRds()) {
-                          rds.add(hcm.getRds().getRouteConfigName());
-                        }
-                      }
-                    }
-                  }
+                  rds.addAll(parsed(r, Delta::routeNames));
                 }
                 default -> {}
               }
