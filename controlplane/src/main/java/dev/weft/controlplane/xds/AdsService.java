@@ -278,7 +278,8 @@ public final class AdsService
     executor.execute(() -> connections.put(conn.id, conn));
     return new StreamObserver<>() {
       @Override
-      public void onNext(DiscoveryRequest request) {
+      public void onNext(DiscoveryRequest received) {
+        DiscoveryRequest request = RequestNames.compact(received); // waits small
         executor.execute(
             () -> {
               try {

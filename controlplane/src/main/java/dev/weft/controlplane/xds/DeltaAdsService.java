@@ -238,7 +238,8 @@ public final class DeltaAdsService
     executor.execute(() -> connections.put(conn.id, conn));
     return new StreamObserver<>() {
       @Override
-      public void onNext(DeltaDiscoveryRequest request) {
+      public void onNext(DeltaDiscoveryRequest received) {
+        DeltaDiscoveryRequest request = RequestNames.compact(received); // waits small
         executor.execute(
             () -> {
               try {
