@@ -48,10 +48,32 @@ final class DeltaStream {
     return HexFormat.of().formatHex(digest, 0, 8);
   }
 
-  /** A resource as it may be sent: its name, its version and the resource itself. */
-  record Versioned(String name, String version, Any resource) {
+  /**
+   * A resource as it may be sent: its name, its version and the resource itself, and {@code wire},
+   * the delta {@code Resource} that carries them, built once and shared by every stream it is sent
+   * to. Its strings are held as UTF-8 and its size is computed once, so serialising it into a
+   * response copies bytes (2000 proxies receiving the same 3000 clusters encoded each name, version
+   * and type URL 2000 times, issue #10).
+   */
+  record Versioned(String name, String version, Any resource, Resource wire) {
+    Versioned(String name, String version, Any resource) {
+      this(name, version, resource, wire(name, version, resource));
+    }
+
     static Versioned of(String name, ResourceCache.Encoded encoded) {
       return new Versioned(name, DeltaStream.version(encoded.digest()), encoded.any());
+    }
+
+    private static Resource wire(String name, String version, Any resource) {
+      Resource r =
+          Resource.newBuilder().setName(name).setVersion(version).setResource(resource).build();
+      // Protobuf keeps a string field's UTF-8 once asked for it, and a message's size once
+      // computed: asked here, before the message is shared across threads.
+      r.getNameBytes();
+      r.getVersionBytes();
+      r.getResource().getTypeUrlBytes();
+      r.getSerializedSize();
+      return r;
     }
   }
 
@@ -350,11 +372,6 @@ final class DeltaStream {
     if (v.version().equals(s.held(v.name()))) {
       return;
     }
-    out.add(
-        Resource.newBuilder()
-            .setName(v.name())
-            .setVersion(v.version())
-            .setResource(v.resource())
-            .build());
+    out.add(v.wire());
   }
 }

@@ -256,4 +256,18 @@ class DeltaStreamTest {
     assertThat(sent(respond(EDS, available(nameVersions))))
         .containsOnlyKeys("outbound|80||s1.bench.svc.cluster.local");
   }
+
+  @Test
+  void streamsSendTheSameResourceMessageEncodedOnce() {
+    Map<String, DeltaStream.Versioned> now = available("a@1", "b@1");
+    DeltaStream other = new DeltaStream(new SubscriptionNames());
+    stream.request(request(CDS).addResourceNamesSubscribe("*").build());
+    other.request(request(CDS).addResourceNamesSubscribe("*").build());
+    DeltaDiscoveryResponse mine = respond(CDS, now);
+    DeltaDiscoveryResponse theirs = other.respond(CDS, now, "7", 7, false);
+    assertThat(mine.getResources(0)).isSameAs(theirs.getResources(0)).isSameAs(now.get("a").wire());
+    assertThat(mine.getResources(0).getName()).isEqualTo("a");
+    assertThat(mine.getResources(0).getVersion()).isEqualTo("1");
+    assertThat(mine.getResources(0).getResource()).isEqualTo(now.get("a").resource());
+  }
 }
