@@ -83,6 +83,16 @@ public final class ClusterGenerator implements Generator {
    * MeshTls#applyUpstream}), on whether the proxy speaks mTLS: built once per push context for each
    * of those, and shared.
    */
+  /**
+   * The part of {@link #generate}'s clusters that every proxy of {@code proxy}'s scope shares: the
+   * same list (by identity) for each of them within one push context, and its elements are the same
+   * objects {@code generate} returns. The ADS server keeps it once, not per proxy.
+   */
+  public static List<Message> outbound(PushContext context, Proxy proxy) {
+    return outbound(
+        context, proxy, context.scope(proxy.namespace(), proxy.labels(), proxy.isRouter()));
+  }
+
   private static List<Message> outbound(PushContext context, Proxy proxy, ProxyScope scope) {
     return context.cached(
         "cds/outbound/" + proxy.mtls() + "/" + scope.clusterKey(),
