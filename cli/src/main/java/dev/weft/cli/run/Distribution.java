@@ -103,17 +103,17 @@ public record Distribution(
 
   /**
    * JVM options of the control plane: a small heap while idle that may grow to a large mesh's
-   * (docs/benchmarks.md: 2000 proxies and 1000 Services hold about 100 MB live after a full
-   * collection), capped at 256 MB so that the process stays within 512 MB at that scale (the heap
-   * grows to its ceiling while the proxies sync, whatever the ceiling), given back after a burst
-   * (serial collector, heap shrunk to 30% free after each full collection); the JDK's CDS archive
-   * mapped without relocation, as {@link #SIDECAR}'s.
+   * (docs/benchmarks.md: 2000 delta-xDS proxies and 1000 Services hold about 90 MB live after a
+   * full collection), capped at 192 MB so that the process stays within 512 MB at that scale (the
+   * heap grows to its ceiling while the proxies sync, whatever the ceiling; 475 MB peak RSS
+   * measured), given back after a burst (serial collector, heap shrunk to 30% free after each full
+   * collection); the JDK's CDS archive mapped without relocation, as {@link #SIDECAR}'s.
    */
   public static final List<String> CONTROL_PLANE =
       List.of(
           "-XX:+UseSerialGC",
           "-Xms32m",
-          "-Xmx256m",
+          "-Xmx192m",
           "-XX:+UseCompactObjectHeaders",
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",

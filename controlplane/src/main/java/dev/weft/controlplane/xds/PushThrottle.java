@@ -19,8 +19,13 @@ import java.util.function.Consumer;
  * @param <C> a connection
  */
 final class PushThrottle<C> {
-  /** Istio's default PILOT_PUSH_THROTTLE. */
-  static final int DEFAULT_MAX_BUSY = 100;
+  /**
+   * Below Istio's default PILOT_PUSH_THROTTLE (100): what is in flight is the control plane's
+   * direct memory (each busy stream holds up to its whole response, 1.2 MB of CDS at 2000 proxies
+   * and 1000 Services). 40 held it at 33 MB instead of 82–123 MB with no slower sync on 2 cores
+   * (docs/benchmarks.md, "Control plane at scale", 2026-11-30 19:10).
+   */
+  static final int DEFAULT_MAX_BUSY = 40;
 
   private final int maxBusy;
   private final Set<C> busy = new HashSet<>();
