@@ -50,6 +50,7 @@ public final class Proxy implements AutoCloseable {
   private WorkloadCertificates certificates;
   private GrpcCertificateClient caClient;
   private PrometheusServer prometheus;
+  private java.util.concurrent.ExecutorService adminRenderer;
   private final Object xdsLock = new Object();
   private boolean xdsStarted; // guarded by xdsLock
   private volatile boolean closing;
@@ -67,6 +68,7 @@ public final class Proxy implements AutoCloseable {
    *     host:port}) or the access log cannot be opened
    */
   public static Proxy start(ProxyBootstrap b) throws IOException {
+    StartTrace.markOnce("proxy-start");
     Proxy p = new Proxy(b);
     p.stats.telemetry(
         new dev.weft.proxy.stats.IstioTelemetry(
@@ -74,15 +76,26 @@ public final class Proxy implements AutoCloseable {
                 b.metadata(), b.nodeId().name(), b.nodeId().namespace()),
             b.nodeId().toString(),
             b.telemetry()));
-    p.admin =
-        AdminServer.start(
-            b.adminAddress(),
-            p::ready,
-            () -> p.failure().orElse(null),
-            () -> p.dataPlane == null ? null : p.dataPlane.config(),
-            () -> p.xds.snapshot(),
-            p.stats,
-            p::close);
+    // The event loops first: the admin and metrics ports are served on them.
+    p.transport = Transport.create(b.concurrency());
+    p.adminRenderer = dev.weft.proxy.admin.AdminServer.renderer();
+    try {
+      p.admin =
+          AdminServer.start(
+              b.adminAddress(),
+              p.transport,
+              p.adminRenderer,
+              p::ready,
+              () -> p.failure().orElse(null),
+              () -> p.dataPlane == null ? null : p.dataPlane.config(),
+              () -> p.xds.snapshot(),
+              p.stats,
+              p::close);
+    } catch (IOException | RuntimeException e) {
+      p.stopLoops();
+      throw e;
+    }
+    StartTrace.markOnce("admin-bound");
     p.admin.bootstrap(
         dev.weft.proxy.admin.BootstrapDump.of(
             NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()),
@@ -91,9 +104,12 @@ public final class Proxy implements AutoCloseable {
     p.admin.secrets(p.secrets);
     if (b.prometheusAddress().isPresent()) {
       try {
-        p.prometheus = PrometheusServer.start(b.prometheusAddress().get(), p.stats);
+        p.prometheus =
+            PrometheusServer.start(
+                b.prometheusAddress().get(), p.transport, p.adminRenderer, p.stats);
       } catch (IOException e) {
         p.admin.close();
+        p.stopLoops();
         throw e;
       }
     }
@@ -104,9 +120,9 @@ public final class Proxy implements AutoCloseable {
       if (p.prometheus != null) {
         p.prometheus.close();
       }
+      p.stopLoops();
       throw new IOException("cannot open access log " + b.accessLogPath().get() + ": " + e, e);
     }
-    p.transport = Transport.create(b.concurrency());
     p.dataPlane = new DataPlane(p.stats, p.accessLog, p.transport, null);
     p.dataPlane.defaultAccessLog(b.defaultAccessLog());
     p.accessLogSinks = new dev.weft.proxy.accesslog.AccessLogSinks(p.accessLog, p.stats);
@@ -162,6 +178,7 @@ public final class Proxy implements AutoCloseable {
                   return p.listeners.apply(config.listeners());
                 })
             .build();
+    StartTrace.markOnce("proxy-built");
     p.xds.onChange(p::signal);
     p.secrets.addListener(name -> p.identityChanged());
     if (p.certificates == null || !b.mutualTls()) {
@@ -170,6 +187,12 @@ public final class Proxy implements AutoCloseable {
       p.identityChanged(); // the certificate may have arrived already
     }
     return p;
+  }
+
+  /** Stops the event loops and the admin's renderer (a start that failed). */
+  private void stopLoops() {
+    transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5_000);
+    adminRenderer.shutdownNow();
   }
 
   /** The first endpoint of {@code cluster} in the current configuration, or null. */
@@ -386,11 +409,12 @@ public final class Proxy implements AutoCloseable {
       listeners.close();
       // HTTP/2 clients learn of the shutdown (GOAWAY) rather than seeing their connection drop.
       dataPlane.goAway(Http2Downstream.DRAIN_MILLIS + 500);
-      transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5_000);
       admin.close();
       if (prometheus != null) {
         prometheus.close();
       }
+      transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5_000);
+      adminRenderer.shutdownNow();
       accessLog.close();
       if (accessLogSinks != null) {
         accessLogSinks.close();

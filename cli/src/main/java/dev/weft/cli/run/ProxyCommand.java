@@ -189,6 +189,7 @@ public final class ProxyCommand implements Callable<Integer> {
       HostPort prometheus,
       Path accessLog) {
     dev.weft.proxy.identity.ControlPlaneCredentials credentials = WorkloadCredentials.of(state, ps);
+    dev.weft.proxy.StartTrace.markOnce("token");
     try {
       return Proxy.start(ps.bootstrap(xds, admin, prometheus, accessLog, credentials));
     } catch (IOException e) {

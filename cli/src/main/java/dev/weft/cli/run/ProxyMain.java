@@ -24,6 +24,7 @@ public final class ProxyMain {
   private ProxyMain() {}
 
   public static void main(String[] args) {
+    dev.weft.proxy.StartTrace.markOnce("main");
     PrintWriter out = utf8(new FileOutputStream(FileDescriptor.out));
     PrintWriter err = utf8(new FileOutputStream(FileDescriptor.err));
     int status = run(Arrays.asList(args), out, err);

@@ -90,6 +90,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     Map<String, String> labelMap = KeyValues.labels(labels);
     List<KeyValues.NamedPort> portList = KeyValues.ports(ports);
     ControlPlaneClient.connect(st); // fails early, with the hint, when it is not running
+    dev.weft.proxy.StartTrace.markOnce("api-reachable");
     HostPort xds = ProxyCommand.xdsFromState(st);
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("labels", labelMap);
@@ -126,6 +127,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         err.flush();
         return 1;
       }
+      dev.weft.proxy.StartTrace.markOnce("ready");
       out.println(
           "sidecar "
               + ps.nodeId()

@@ -1,33 +1,30 @@
 package dev.weft.proxy.admin;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.weft.proxy.admin.AdminHttp.Response;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.net.Transport;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.xds.XdsSnapshot;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * Envoy's admin interface, on loopback: {@code /ready}, {@code /config_dump} (bootstrap, xDS,
  * secrets without private keys), {@code /clusters}, {@code /listeners}, {@code /certs}, {@code
- * /logging}, {@code /stats}, {@code /stats/prometheus}, {@code /quitquitquit} (POST). Runs on its
- * own small thread pool, away from the event loops.
+ * /logging}, {@code /stats}, {@code /stats/prometheus}, {@code /quitquitquit} (POST). Served on the
+ * proxy's event loops ({@link AdminHttp}); what walks the configuration or the counters is rendered
+ * on the renderer thread, away from them.
  */
 public final class AdminServer implements AutoCloseable {
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private AdminHttp server; // set once bound, before start returns
   private final BooleanSupplier ready;
   private final Supplier<RuntimeConfig> config;
   private final Supplier<XdsSnapshot> snapshot;
@@ -39,25 +36,26 @@ public final class AdminServer implements AutoCloseable {
   private volatile dev.weft.proxy.tls.SecretStore secrets;
 
   private AdminServer(
-      HttpServer server,
       BooleanSupplier ready,
       Supplier<String> failure,
       Supplier<RuntimeConfig> config,
       Supplier<XdsSnapshot> snapshot,
       ProxyStats stats,
       Runnable quit) {
-    this.server = server;
     this.ready = ready;
     this.failure = failure;
     this.config = config;
     this.snapshot = snapshot;
     this.stats = stats;
     this.quit = quit;
-    this.executor =
-        Executors.newFixedThreadPool(
-            2, r -> Thread.ofPlatform().name("weft-admin").daemon().unstarted(r));
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
+  }
+
+  /**
+   * The thread the admin and metrics ports render their answers on: one, started on demand and gone
+   * after 10 s without work. The caller owns it and shuts it down.
+   */
+  public static ExecutorService renderer() {
+    return AdminHttp.renderer();
   }
 
   /**
@@ -79,12 +77,15 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /**
-   * Binds the admin address and starts serving.
+   * Binds the admin address on {@code transport}'s event loops and starts serving; renders config
+   * dumps and stats on {@code renderer} (see {@link AdminHttp#renderer()}; the caller owns it).
    *
    * @throws IOException naming {@code host:port} when the address cannot be bound
    */
   public static AdminServer start(
       InetSocketAddress address,
+      Transport transport,
+      ExecutorService renderer,
       BooleanSupplier ready,
       Supplier<String> failure,
       Supplier<RuntimeConfig> config,
@@ -92,76 +93,77 @@ public final class AdminServer implements AutoCloseable {
       ProxyStats stats,
       Runnable quit)
       throws IOException {
-    HttpServer server;
-    String where = address.getHostString() + ":" + address.getPort();
-    try {
-      server = HttpServer.create(address, 64);
-    } catch (BindException e) {
-      throw new IOException("admin address " + where + " already in use", e);
-    } catch (IOException e) {
-      throw new IOException("cannot bind admin address " + where + ": " + e.getMessage(), e);
-    }
-    AdminServer admin = new AdminServer(server, ready, failure, config, snapshot, stats, quit);
-    server.start();
+    AdminServer admin = new AdminServer(ready, failure, config, snapshot, stats, quit);
+    admin.server =
+        AdminHttp.bind(
+            address,
+            transport,
+            renderer,
+            new AdminHttp.Options("admin", admin::handle, AdminServer::inline));
     return admin;
   }
 
   /** The bound address (the configured one, with its actual port when 0 was given). */
   public InetSocketAddress address() {
-    return server.getAddress();
+    return server.address();
   }
 
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      String path = ex.getRequestURI().getPath();
-      String method = ex.getRequestMethod();
-      switch (path) {
-        case "/ready" -> {
-          if (ready.getAsBoolean()) {
-            send(ex, 200, "text/plain", "LIVE\n");
-          } else {
-            String why = failure.get();
-            send(ex, 503, "text/plain", "PRE_INITIALIZING\n" + (why == null ? "" : why + "\n"));
-          }
+  /** What is answered on the event loop: the answers that read a flag, not the configuration. */
+  private static boolean inline(AdminHttp.Request r) {
+    return switch (r.path()) {
+      case "/ready", "/", "/quitquitquit" -> true;
+      default -> false;
+    };
+  }
+
+  private Response handle(AdminHttp.Request ex) {
+    String path = ex.path();
+    String method = ex.method();
+    return switch (path) {
+      case "/ready" -> {
+        if (ready.getAsBoolean()) {
+          yield text(200, "LIVE\n");
         }
-        case "/config_dump" -> {
-          try {
-            send(
-                ex,
-                200,
-                "application/json",
-                ConfigDumps.json(snapshot.get(), bootstrap, secrets) + "\n");
-          } catch (Exception e) {
-            send(ex, 500, "text/plain", "cannot render config dump: " + e.getMessage() + "\n");
-          }
-        }
-        case "/certs" -> send(ex, 200, "application/json", certs.get());
-        case "/logging" -> logging(ex, method);
-        case "/clusters" -> send(ex, 200, "text/plain", clusters(config.get()));
-        case "/stats" -> send(ex, 200, "text/plain", filter(stats.text(), ex));
-        case "/listeners" -> send(ex, 200, "text/plain", listeners(config.get()));
-        case "/stats/prometheus" -> send(ex, 200, "text/plain; version=0.0.4", stats.prometheus());
-        case "/quitquitquit" -> {
-          if (!method.equals("POST")) {
-            send(ex, 405, "text/plain", "use POST\n");
-            return;
-          }
-          send(ex, 200, "text/plain", "OK\n");
-          Thread.ofPlatform().name("weft-quit").daemon().start(quit);
-        }
-        case "/" ->
-            send(
-                ex,
-                200,
-                "text/plain",
-                "admin commands are:\n  /certs\n  /clusters\n  /config_dump\n  /listeners\n"
-                    + "  /logging (POST ?level=L or ?NAME=L)\n  /quitquitquit\n  /ready\n"
-                    + "  /stats (?filter=REGEX)\n  /stats/prometheus\n");
-        default -> send(ex, 404, "text/plain", "invalid path: " + path + "\n");
+        String why = failure.get();
+        yield text(503, "PRE_INITIALIZING\n" + (why == null ? "" : why + "\n"));
       }
-    } catch (RuntimeException e) {
-      // never let the admin thread die on a bad request
-    }
+      case "/config_dump" -> {
+        try {
+          yield new Response(
+              200, "application/json", ConfigDumps.json(snapshot.get(), bootstrap, secrets) + "\n");
+        } catch (Exception e) {
+          yield text(500, "cannot render config dump: " + e.getMessage() + "\n");
+        }
+      }
+      case "/certs" -> new Response(200, "application/json", certs.get());
+      case "/logging" -> logging(ex, method);
+      case "/clusters" -> text(200, clusters(config.get()));
+      case "/stats" -> text(200, filter(stats.text(), ex));
+      case "/listeners" -> text(200, listeners(config.get()));
+      case "/stats/prometheus" ->
+          new Response(200, "text/plain; version=0.0.4", stats.prometheus());
+      case "/quitquitquit" -> {
+        if (!method.equals("POST")) {
+          yield text(405, "use POST\n");
+        }
+        yield new Response(
+            200,
+            "text/plain",
+            "OK\n",
+            () -> Thread.ofPlatform().name("weft-quit").daemon().start(quit));
+      }
+      case "/" ->
+          text(
+              200,
+              "admin commands are:\n  /certs\n  /clusters\n  /config_dump\n  /listeners\n"
+                  + "  /logging (POST ?level=L or ?NAME=L)\n  /quitquitquit\n  /ready\n"
+                  + "  /stats (?filter=REGEX)\n  /stats/prometheus\n");
+      default -> text(404, "invalid path: " + path + "\n");
+    };
+  }
+
+  private static Response text(int status, String body) {
+    return new Response(status, "text/plain", body);
   }
 
   /**
@@ -169,15 +171,13 @@ public final class AdminServer implements AutoCloseable {
    * {@code ?level=L} or {@code ?NAME=L} changes them and answers the new list (400 with the reason
    * for an unknown logger or level, nothing changed).
    */
-  private static void logging(HttpExchange ex, String method) throws IOException {
-    String q = ex.getRequestURI().getRawQuery();
+  private static Response logging(AdminHttp.Request ex, String method) {
+    String q = ex.rawQuery();
     if (q == null || q.isEmpty()) {
-      send(ex, 200, "text/plain", ProxyLogging.text());
-      return;
+      return text(200, ProxyLogging.text());
     }
     if (!method.equals("POST")) {
-      send(ex, 405, "text/plain", "use POST to change log levels\n");
-      return;
+      return text(405, "use POST to change log levels\n");
     }
     Map<String, String> query = new java.util.LinkedHashMap<>();
     for (String kv : q.split("&")) {
@@ -191,18 +191,17 @@ public final class AdminServer implements AutoCloseable {
     try {
       ProxyLogging.apply(query);
     } catch (IllegalArgumentException e) {
-      send(ex, 400, "text/plain", "error: " + e.getMessage() + "\n" + ProxyLogging.text());
-      return;
+      return text(400, "error: " + e.getMessage() + "\n" + ProxyLogging.text());
     }
-    send(ex, 200, "text/plain", ProxyLogging.text());
+    return text(200, ProxyLogging.text());
   }
 
   /**
    * Envoy's {@code /stats?filter=REGEX}: only the lines whose name the regex finds (RE2 partial
    * match, as Envoy's admin does; RE2/J so that a filter cannot backtrack for ever).
    */
-  private static String filter(String text, HttpExchange ex) {
-    String q = ex.getRequestURI().getRawQuery();
+  private static String filter(String text, AdminHttp.Request ex) {
+    String q = ex.rawQuery();
     if (q == null) {
       return text;
     }
@@ -277,20 +276,10 @@ public final class AdminServer implements AutoCloseable {
     return sb.toString();
   }
 
-  private static void send(HttpExchange ex, int code, String type, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", type);
-    ex.sendResponseHeaders(code, bytes.length == 0 ? -1 : bytes.length);
-    if (bytes.length > 0) {
-      try (OutputStream os = ex.getResponseBody()) {
-        os.write(bytes);
-      }
-    }
-  }
-
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    if (server != null) {
+      server.close();
+    }
   }
 }

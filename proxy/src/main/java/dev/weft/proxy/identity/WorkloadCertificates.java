@@ -243,6 +243,7 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
             + next.leaf().getNotAfter().toInstant()
             + ", rotating at "
             + next.rotateAt());
+    dev.weft.proxy.StartTrace.markOnce("cert-verified");
     notify(SecretNames.DEFAULT);
     if (previous == null || !previous.root().equals(next.root())) {
       notify(SecretNames.ROOTCA);
@@ -261,8 +262,13 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
   }
 
   private Issued obtain() throws Exception {
+    dev.weft.proxy.StartTrace.markOnce("cert-start");
     KeyPair key = newKey();
-    List<String> pems = ca.createCertificate(csr(key), ttl);
+    dev.weft.proxy.StartTrace.markOnce("cert-ec-key");
+    String csr = csr(key);
+    dev.weft.proxy.StartTrace.markOnce("cert-csr");
+    List<String> pems = ca.createCertificate(csr, ttl);
+    dev.weft.proxy.StartTrace.markOnce("cert-ca-answered");
     if (pems == null || pems.isEmpty()) {
       throw new GeneralSecurityException("the CA answered an empty certificate chain");
     }

@@ -202,6 +202,7 @@ public final class XdsClient implements AutoCloseable {
 
   /** Connects in the background. */
   public void start() {
+    dev.weft.proxy.StartTrace.markOnce("xds-start");
     if (transport != null) {
       channel = ControlPlaneChannels.open(server, credentials, transport, executor);
     } else {
@@ -272,6 +273,7 @@ public final class XdsClient implements AutoCloseable {
         new StreamObserver<>() {
           @Override
           public void onNext(DiscoveryResponse r) {
+            dev.weft.proxy.StartTrace.markOnce("xds-first-response");
             post(() -> onResponse(gen, r));
           }
 
@@ -319,6 +321,7 @@ public final class XdsClient implements AutoCloseable {
         new StreamObserver<>() {
           @Override
           public void onNext(DeltaDiscoveryResponse r) {
+            dev.weft.proxy.StartTrace.markOnce("xds-first-response");
             post(() -> onDeltaResponse(gen, r));
           }
 
@@ -1016,6 +1019,9 @@ public final class XdsClient implements AutoCloseable {
       bindFailures = sink.apply(current);
     } catch (RuntimeException e) {
       bindFailures = Map.of("*", "cannot apply the configuration: " + e);
+    }
+    if (initialConfigApplied()) {
+      dev.weft.proxy.StartTrace.markOnce("xds-cds-lds-applied");
     }
   }
 
