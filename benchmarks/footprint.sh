@@ -4,6 +4,7 @@
 # Tracking. Prints each process's RSS and NMT summary idle, then the sidecar's under a fixed rate of
 # HTTP/1.1 keep-alive requests to its inbound (h2load, RATE req/s over 10 connections, SECONDS s).
 # WEFT_SERVER_JVM=default measures the JVM's defaults instead of the options the launcher picks.
+# Also prints the sidecar's start, phase by phase (wall and CPU from its process start).
 #
 # Usage: benchmarks/footprint.sh [RATE] [SECONDS]      e.g. benchmarks/footprint.sh 1000 30
 set -euo pipefail
@@ -15,6 +16,8 @@ SECS="${2:-30}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-footprint.XXXXXX")"
 STATE="$TMP/weft"
 export WEFT_JAVA_OPTS="${WEFT_JAVA_OPTS:-} -XX:NativeMemoryTracking=summary"
+# Each proxy prints its start, phase by phase: "weft-start PHASE wall_ms=W cpu_ms=C" (StartTrace).
+export WEFT_START_TRACE=1
 JCMD="$(dirname "$(readlink -f "$(ls -d /usr/lib/jvm/*25*/bin/java | head -1)")")/jcmd"
 log() { printf '[footprint %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 RUN_PID=""
@@ -64,6 +67,8 @@ for _ in $(seq 1 600); do grep -q "ready (pod IP" "$TMP/run.log" && break; sleep
 grep -q "ready (pod IP" "$TMP/run.log" || { cat "$TMP/run.log" >&2; exit 1; }
 POD_IP="$(sed -n 's/.*ready (pod IP \([0-9.]*\),.*/\1/p' "$TMP/run.log")"
 RUN_PID="$(javapid run)"
+log "sidecar start, from the JVM's process start (wall ms, process CPU ms):"
+grep '^weft-start ' "$TMP/run.log" | sed 's/^weft-start /  /' >&2 || true
 for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://$POD_IP:9898/version" 2>/dev/null && break; sleep 0.2; done
 sleep 10
 log "opts: WEFT_SERVER_JVM=${WEFT_SERVER_JVM:-launcher}; idle, 10 s after the first request"

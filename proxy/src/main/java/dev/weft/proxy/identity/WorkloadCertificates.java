@@ -12,7 +12,6 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -39,17 +38,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import javax.security.auth.x500.X500Principal;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.ExtensionsGenerator;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
-import org.bouncycastle.util.io.pem.PemObject;
-import org.bouncycastle.util.io.pem.PemWriter;
 
 /**
  * The proxy's workload certificate, kept current (Istio's pilot-agent secret cache): a new ECDSA
@@ -355,19 +343,8 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
     }
   }
 
-  private String csr(KeyPair key) throws IOException, OperatorCreationException {
-    JcaPKCS10CertificationRequestBuilder b =
-        new JcaPKCS10CertificationRequestBuilder(new X500Principal(""), key.getPublic());
-    ExtensionsGenerator ext = new ExtensionsGenerator();
-    ext.addExtension(
-        Extension.subjectAlternativeName,
-        true,
-        new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId)));
-    b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext.generate());
-    return pem(
-        "CERTIFICATE REQUEST",
-        b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate()))
-            .getEncoded());
+  private String csr(KeyPair key) throws GeneralSecurityException {
+    return Pkcs10.pem("CERTIFICATE REQUEST", Pkcs10.der(key, spiffeId));
   }
 
   private static KeyPair newKey() throws GeneralSecurityException {
@@ -376,12 +353,8 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
     return g.generateKeyPair();
   }
 
-  private static String pem(String type, byte[] der) throws IOException {
-    StringWriter out = new StringWriter();
-    try (PemWriter w = new PemWriter(out)) {
-      w.writeObject(new PemObject(type, der));
-    }
-    return out.toString();
+  private static String pem(String type, byte[] der) {
+    return Pkcs10.pem(type, der);
   }
 
   private static DataSource inline(String pem) {
