@@ -91,15 +91,16 @@ final class AdminHttp implements AutoCloseable {
   }
 
   /**
-   * The thread admin answers are rendered on: one, started on demand and gone after 10 s without
-   * work; at most {@value #MAX_QUEUED_RENDERS} renders wait. The caller owns it and shuts it down.
+   * The thread admin answers are rendered on: one, started on demand and gone after 1 s without
+   * work (a scrape every 5 s, the dashboard's, would otherwise keep it for good); at most {@value
+   * #MAX_QUEUED_RENDERS} renders wait. The caller owns it and shuts it down.
    */
   static ExecutorService renderer() {
     ThreadPoolExecutor e =
         new ThreadPoolExecutor(
             1,
             1,
-            10,
+            1,
             TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(MAX_QUEUED_RENDERS),
             r -> Thread.ofPlatform().name("weft-admin").daemon().unstarted(r));
