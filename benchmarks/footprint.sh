@@ -41,6 +41,7 @@ rss() { # RSS, its anonymous and file-backed parts (mapped jars, CDS/AOT archive
        END {printf "%.0f MB (anon %.0f, file %.0f)", r/1024, a/1024, f/1024}' "/proc/$1/status"
   awk '/^Pss:/ {printf ", PSS %.0f MB", $2/1024}' "/proc/$1/smaps_rollup" 2>/dev/null || true
 }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks
 threads() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
 nmt() { # the NMT summary's committed MB per category, one line
   "$JCMD" "$1" VM.native_memory summary scale=MB 2>/dev/null |
@@ -76,10 +77,16 @@ report "control plane" "$(javapid control-plane)"
 report "gateway" "$(javapid 'proxy router')"
 report "sidecar (weft run)" "$RUN_PID"
 log "load: $RATE req/s for $SECS s to the sidecar inbound http://$POD_IP:9898/version"
+CPU0="$(cpu_ticks "$RUN_PID")"
 h2load --h1 -c 10 --rps "$((RATE / 10))" -D "$SECS" "http://$POD_IP:9898/version" >"$TMP/h2load.log" 2>&1 &
 LOAD=$!
 sleep "$((SECS - 3))"
 report "sidecar under load" "$RUN_PID"
 wait "$LOAD" || true
+CPU1="$(cpu_ticks "$RUN_PID")"
 grep -E "finished in|requests:|status codes" "$TMP/h2load.log" >&2
+DONE="$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$TMP/h2load.log")"
+TCK="$(getconf CLK_TCK)"
+log "sidecar CPU during the load: $(awk -v a="$CPU0" -v b="$CPU1" -v t="$TCK" -v n="${DONE:-0}" \
+  'BEGIN {s=(b-a)/t; printf "%.2f s, %.0f us per request", s, (n>0 ? s*1e6/n : 0)}')"
 log "sidecar after the load: peak RSS $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$RUN_PID/status")"
