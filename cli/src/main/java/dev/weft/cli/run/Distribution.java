@@ -22,34 +22,9 @@ import java.util.stream.Stream;
  * @param classpath the class path argument of the CLI
  * @param proxyClasspath the class path argument of a proxy's JVM ({@link ProxyMain})
  * @param proxyAotCache the AOT cache of a proxy's JVM ({@link #PROXY_AOT_CACHE}), or empty for none
- * @param controlPlaneAotCache the AOT cache of the control plane's JVM ({@link
- *     #CONTROL_PLANE_AOT_CACHE}), or empty for none
  */
 public record Distribution(
-    String java,
-    String classpath,
-    String proxyClasspath,
-    String proxyAotCache,
-    String controlPlaneAotCache) {
-  /**
-   * The AOT cache of the control plane's JVM, beside the distribution's lib: recorded by the
-   * control plane of the same training mesh ({@code cli/src/build/proxy-aot.sh}). Its ~9,000
-   * classes come mapped from the file, not parsed into private metaspace (issue #10: the control
-   * plane's idle memory).
-   */
-  public static final String CONTROL_PLANE_AOT_CACHE = "weft-controlplane.aot";
-
-  /**
-   * Extra JVM options for the control plane only (after {@code WEFT_JAVA_OPTS}): what the AOT
-   * training passes its control plane ({@code -XX:AOTCacheOutput=...}).
-   */
-  public static final String CONTROL_PLANE_JAVA_OPTS = "WEFT_CONTROL_PLANE_JAVA_OPTS";
-
-  /** A distribution without a control-plane AOT cache. */
-  public Distribution(String java, String classpath, String proxyClasspath, String proxyAotCache) {
-    this(java, classpath, proxyClasspath, proxyAotCache, "");
-  }
-
+    String java, String classpath, String proxyClasspath, String proxyAotCache) {
   /**
    * The AOT cache of the proxies' JVMs (JDK 25, JEP 483), beside the distribution's lib: made when
    * the distribution is packaged, by a training run of a real sidecar ({@code
@@ -206,13 +181,11 @@ public record Distribution(
       String classpath = dir + File.separator + "*";
       Optional<String> proxyClasspath = proxyClasspath(dir);
       Path aot = dir.resolveSibling(PROXY_AOT_CACHE);
-      Path cpAot = dir.resolveSibling(CONTROL_PLANE_AOT_CACHE);
       return new Distribution(
           java,
           classpath,
           proxyClasspath.orElse(classpath),
-          proxyClasspath.isPresent() && Files.isRegularFile(aot) ? aot.toString() : "",
-          Files.isRegularFile(cpAot) ? cpAot.toString() : "");
+          proxyClasspath.isPresent() && Files.isRegularFile(aot) ? aot.toString() : "");
     }
     String classpath = System.getProperty("java.class.path");
     return new Distribution(java, classpath, classpath, "");
@@ -343,21 +316,7 @@ public record Distribution(
    * #serverOptions}).
    */
   public List<String> weftServer(List<String> args) {
-    if (isProxy(args)) {
-      return proxy(serverOptions(args), args);
-    }
-    if (!args.isEmpty() && args.get(0).equals("control-plane")) {
-      List<String> options = new ArrayList<>(serverOptions(args));
-      if (!serverOptions(args).isEmpty()) {
-        options.addAll(aotOptions(controlPlaneAotCache));
-      }
-      String extra = System.getenv(CONTROL_PLANE_JAVA_OPTS);
-      if (extra != null && !extra.isBlank()) {
-        options.addAll(List.of(extra.trim().split("\\s+")));
-      }
-      return weft(options, args);
-    }
-    return weft(serverOptions(args), args);
+    return isProxy(args) ? proxy(serverOptions(args), args) : weft(serverOptions(args), args);
   }
 
   /**

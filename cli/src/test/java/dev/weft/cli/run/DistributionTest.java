@@ -79,28 +79,6 @@ class DistributionTest {
   }
 
   /**
-   * The control plane maps its own AOT cache when the distribution has one; proxies keep theirs.
-   */
-  @Test
-  void theControlPlaneRunsWithItsOwnAotCache() {
-    Distribution d =
-        new Distribution(
-            "java", "all/*", "proxy.jar", "/d/weft-proxy.aot", "/d/weft-controlplane.aot");
-    assertThat(d.weftServer(List.of("control-plane")))
-        .containsSubsequence(Distribution.CONTROL_PLANE)
-        .containsSubsequence(
-            "-XX:AOTCache=/d/weft-controlplane.aot",
-            "-cp",
-            "all/*",
-            dev.weft.cli.Weft.class.getName(),
-            "control-plane");
-    assertThat(d.weftServer(List.of("run", "--name", "a", "--", "true")))
-        .contains("-XX:AOTCache=/d/weft-proxy.aot")
-        .doesNotContain("-XX:AOTCache=/d/weft-controlplane.aot");
-    assertThat(d.weftFast(List.of("status"))).noneMatch(a -> a.startsWith("-XX:AOTCache"));
-  }
-
-  /**
    * The proxy's dependencies as the proxy's build lists them, each found in lib in the version the
    * distribution resolved (which may differ from the proxy module's own resolution), then the
    * distribution's own jars; nothing when a jar is missing.
@@ -199,20 +177,6 @@ class DistributionTest {
     Map<String, String> env = Distribution.serverEnvironment(List.of("run"), Map.of());
     assertThat(env).isNotEmpty();
     env.forEach((k, v) -> assertThat(args).contains(k + "=" + v));
-
-    // The control plane: its options and its own AOT cache, as Distribution passes them.
-    Path cpAot = lib.resolveSibling(Distribution.CONTROL_PLANE_AOT_CACHE);
-    Files.writeString(cpAot, "");
-    pb.command(launcher.toString(), "control-plane");
-    pb.environment().remove(Distribution.CONTROL_PLANE_JAVA_OPTS);
-    Process cp = pb.start();
-    List<String> cpArgs = new String(cp.getInputStream().readAllBytes()).lines().toList();
-    assertThat(cp.waitFor()).isZero();
-    assertThat(cpArgs)
-        .containsSubsequence(Distribution.CONTROL_PLANE)
-        .containsSubsequence(Distribution.aotOptions(cpAot.toString()))
-        .containsSubsequence(dev.weft.cli.Weft.class.getName(), "control-plane")
-        .doesNotContain("-XX:AOTCache=" + lib.resolveSibling(Distribution.PROXY_AOT_CACHE));
   }
 
   /** The weft launcher starts the same commands itself: it must pass the same options. */
