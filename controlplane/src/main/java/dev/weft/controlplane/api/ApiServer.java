@@ -41,7 +41,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -207,14 +206,21 @@ public final class ApiServer implements AutoCloseable {
               + e.getMessage(),
           e);
     }
-    ExecutorService executor =
-        Executors.newFixedThreadPool(
+    // Four requests at a time, as before; an idle control plane keeps none of the threads (issue
+    // #10: its idle memory): each goes after 5 s without a request.
+    java.util.concurrent.ThreadPoolExecutor executor =
+        new java.util.concurrent.ThreadPoolExecutor(
             4,
+            4,
+            5,
+            java.util.concurrent.TimeUnit.SECONDS,
+            new java.util.concurrent.LinkedBlockingQueue<>(),
             r -> {
               Thread t = new Thread(r, "weft-api");
               t.setDaemon(true);
               return t;
             });
+    executor.allowCoreThreadTimeOut(true);
     ApiServer api = new ApiServer(server, executor, token, store, proxies, analysis, tokenIssuer);
     server.setExecutor(executor);
     server.createContext("/", api::handle);

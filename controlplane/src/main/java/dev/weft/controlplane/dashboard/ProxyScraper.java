@@ -94,7 +94,7 @@ final class ProxyScraper implements AutoCloseable {
         new ThreadPoolExecutor(
             WORKERS,
             WORKERS,
-            30,
+            2, // idle between rounds (every 5 s): a control plane with no proxies keeps none
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(MAX_TARGETS),
             daemon("weft-dashboard-scrape-worker"));
