@@ -359,6 +359,11 @@ public final class ControlPlane implements AutoCloseable {
     return stateDir;
   }
 
+  /** The latest push context (what every proxy is generated from now); for tests and tools. */
+  public dev.weft.controlplane.push.PushContext pushContext() {
+    return pushController.current();
+  }
+
   /** The config store (available after {@link #start()}). */
   public ConfigStore store() {
     return store;
@@ -416,6 +421,9 @@ public final class ControlPlane implements AutoCloseable {
     }
     if (ads != null) {
       ads.close();
+    }
+    if (deltaAds != null) {
+      deltaAds.close();
     }
     if (store != null) {
       store.close();

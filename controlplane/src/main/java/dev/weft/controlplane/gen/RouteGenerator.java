@@ -5,6 +5,7 @@ import dev.weft.api.Resource;
 import dev.weft.api.networking.VirtualService;
 import dev.weft.controlplane.push.ProxyScope;
 import dev.weft.controlplane.push.PushContext;
+import dev.weft.controlplane.push.RouteChanges;
 import dev.weft.controlplane.registry.Hosts;
 import dev.weft.controlplane.registry.MeshService;
 import dev.weft.controlplane.registry.Visibility;
@@ -61,12 +62,68 @@ public final class RouteGenerator implements Generator {
       // A sidecar's routes depend on the push context and its scope only (its namespace's short
       // names, its Sidecar, its sourceLabels outcomes): generated once per scope and push, and
       // shared (so also serialised once).
-      out.add(context.cached("rds/sidecar/" + scope.key(), () -> sidecarRoutes(context, scope)));
+      out.add(
+          context.cached(
+              PushContext.SIDECAR_ROUTES + scope.key(), () -> sidecarRoutes(context, scope)));
     }
     return out;
   }
 
-  private static RouteConfiguration sidecarRoutes(PushContext context, ProxyScope scope) {
+  /**
+   * A sidecar scope's {@code http_proxy}: after a change of VirtualServices only, the previous
+   * push's configuration with the virtual hosts of the changed hosts regenerated ({@link
+   * #updatedSidecarRoutes}); else generated whole.
+   */
+  static RouteConfiguration sidecarRoutes(PushContext context, ProxyScope scope) {
+    RouteChanges changed = context.changes().routes();
+    if (changed != null
+        && context.previousSidecarRoutes(scope.key()) instanceof RouteConfiguration previous) {
+      return updatedSidecarRoutes(context, scope, previous, changed);
+    }
+    return fullSidecarRoutes(context, scope);
+  }
+
+  /**
+   * {@code previous} (this scope's routes in the previous push context, which differs from this one
+   * in VirtualServices and Gateways only) with the virtual hosts of the hosts {@code changed}
+   * affects regenerated, as Istio regenerates only the XdsCache entries a change invalidates. The
+   * services, their order, ports and domains are the previous context's, so every other virtual
+   * host is the previous object itself (its encoding and version are then found, not computed
+   * again: {@code ResourceCache}). Equal to {@link #fullSidecarRoutes} (tested).
+   */
+  static RouteConfiguration updatedSidecarRoutes(
+      PushContext context, ProxyScope scope, RouteConfiguration previous, RouteChanges changed) {
+    RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(previous.getName());
+    for (VirtualHost vh : previous.getVirtualHostsList()) {
+      String name = vh.getName();
+      int colon = name.lastIndexOf(':');
+      MeshService svc = colon < 0 ? null : context.service(name.substring(0, colon));
+      if (svc == null || !changed.affects(svc.hostname())) {
+        rc.addVirtualHosts(vh);
+        continue;
+      }
+      int number = Integer.parseInt(name.substring(colon + 1));
+      MeshService.Port port = null;
+      for (MeshService.Port p : svc.ports()) {
+        if (p.number() == number) {
+          port = p;
+          break;
+        }
+      }
+      if (port == null) {
+        return fullSidecarRoutes(context, scope); // not a service port's virtual host after all
+      }
+      List<Route> routes =
+          port.protocol().isTcp()
+              ? List.of(connectRoute(context, scope, svc, port))
+              : portRoutes(context, scope, scope.virtualService(svc.hostname()), svc, port);
+      rc.addVirtualHosts(vh.toBuilder().clearRoutes().addAllRoutes(routes).build());
+    }
+    return rc.build();
+  }
+
+  /** A sidecar scope's {@code http_proxy}, every virtual host generated. */
+  static RouteConfiguration fullSidecarRoutes(PushContext context, ProxyScope scope) {
     RouteConfiguration.Builder rc =
         RouteConfiguration.newBuilder().setName(ResourceNames.HTTP_PROXY_ROUTE);
     Set<String> used = new java.util.HashSet<>();
@@ -183,22 +240,27 @@ public final class RouteGenerator implements Generator {
         VirtualHost.newBuilder()
             .setName(ResourceNames.virtualHost(svc.hostname(), port.number()))
             .addAllDomains(domains)
-            .addRoutes(
-                Route.newBuilder()
-                    .setName("connect")
-                    .setMatch(
-                        RouteMatch.newBuilder()
-                            .setConnectMatcher(RouteMatch.ConnectMatcher.getDefaultInstance()))
-                    .setRoute(
-                        // The port's VirtualService tcp routes (weights), as its TCP listener.
-                        TcpRoutes.connect(context, scope, svc, port)
-                            .setTimeout(EnvoyConfig.NO_TIMEOUT)
-                            .addUpgradeConfigs(
-                                RouteAction.UpgradeConfig.newBuilder()
-                                    .setUpgradeType(CONNECT)
-                                    .setConnectConfig(
-                                        RouteAction.UpgradeConfig.ConnectConfig
-                                            .getDefaultInstance())))));
+            .addRoutes(connectRoute(context, scope, svc, port)));
+  }
+
+  /** The one route of a TCP port's CONNECT virtual host. */
+  private static Route connectRoute(
+      PushContext context, ProxyScope scope, MeshService svc, MeshService.Port port) {
+    return Route.newBuilder()
+        .setName("connect")
+        .setMatch(
+            RouteMatch.newBuilder()
+                .setConnectMatcher(RouteMatch.ConnectMatcher.getDefaultInstance()))
+        .setRoute(
+            // The port's VirtualService tcp routes (weights), as its TCP listener.
+            TcpRoutes.connect(context, scope, svc, port)
+                .setTimeout(EnvoyConfig.NO_TIMEOUT)
+                .addUpgradeConfigs(
+                    RouteAction.UpgradeConfig.newBuilder()
+                        .setUpgradeType(CONNECT)
+                        .setConnectConfig(
+                            RouteAction.UpgradeConfig.ConnectConfig.getDefaultInstance())))
+        .build();
   }
 
   /** Envoy's upgrade type of HTTP CONNECT. */

@@ -25,9 +25,19 @@ import java.util.Set;
  * @param kinds the resource kinds with an added, removed or changed resource
  * @param workloads whether the workloads (connected proxies and WorkloadEntries) changed
  * @param serviceAccounts whether the service accounts of the workloads some Service selects changed
+ * @param routes for a change of VirtualServices, the hosts whose routes may differ ({@link
+ *     RouteChanges}); null when unknown or any host (then every route is regenerated)
+ * @param listeners whether listeners may differ when only VirtualServices and Gateways changed
+ *     (false when the changed VirtualServices' hosts are served by the HTTP proxy alone: Istio's
+ *     {@code ProxyNeedsPush} skips LDS the same way)
  */
 public record ConfigsUpdated(
-    boolean full, Set<ResourceKind> kinds, boolean workloads, boolean serviceAccounts) {
+    boolean full,
+    Set<ResourceKind> kinds,
+    boolean workloads,
+    boolean serviceAccounts,
+    RouteChanges routes,
+    boolean listeners) {
   /** Everything: every type of every proxy is regenerated. */
   public static final ConfigsUpdated FULL = new ConfigsUpdated(true, Set.of(), false, false);
 
@@ -38,6 +48,20 @@ public record ConfigsUpdated(
 
   public ConfigsUpdated {
     kinds = kinds.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(kinds));
+  }
+
+  /** A change with no knowledge of which routes changed: every route, and listeners may change. */
+  public ConfigsUpdated(
+      boolean full, Set<ResourceKind> kinds, boolean workloads, boolean serviceAccounts) {
+    this(full, kinds, workloads, serviceAccounts, null, true);
+  }
+
+  /**
+   * This change, knowing that its VirtualService changes affect {@code routes} only, and listeners
+   * only if {@code listeners}.
+   */
+  ConfigsUpdated withRoutes(RouteChanges routes, boolean listeners) {
+    return new ConfigsUpdated(full, kinds, workloads, serviceAccounts, routes, listeners);
   }
 
   /**
@@ -100,7 +124,8 @@ public record ConfigsUpdated(
     }
     return switch (typeUrl) {
       case TypeUrls.ENDPOINT -> endpointsOnly && (workloads || !kinds.isEmpty());
-      case TypeUrls.ROUTE, TypeUrls.LISTENER -> routingOnly && !kinds.isEmpty();
+      case TypeUrls.ROUTE -> routingOnly && !kinds.isEmpty();
+      case TypeUrls.LISTENER -> routingOnly && !kinds.isEmpty() && listeners;
       case TypeUrls.CLUSTER -> endpointsOnly && serviceAccounts;
       default -> true;
     };
@@ -115,6 +140,11 @@ public record ConfigsUpdated(
     k.addAll(kinds);
     k.addAll(other.kinds);
     return new ConfigsUpdated(
-        false, k, workloads || other.workloads, serviceAccounts || other.serviceAccounts);
+        false,
+        k,
+        workloads || other.workloads,
+        serviceAccounts || other.serviceAccounts,
+        null,
+        listeners || other.listeners);
   }
 }

@@ -39,8 +39,17 @@ public final class PushContext {
   private final List<Resource> gateways;
   private final Map<String, Resource> gatewaysByName;
   private final Map<String, Object> cache = new java.util.concurrent.ConcurrentHashMap<>();
-  private final ResourceCache resources = new ResourceCache();
+  private final ResourceCache resources;
   private final ConfigsUpdated changes;
+
+  /**
+   * The previous context's sidecar route configurations by scope key, when this context's changes
+   * are known to touch only {@link ConfigsUpdated#routes}'s hosts (else empty): the basis {@link
+   * #previousSidecarRoutes} hands to the route generator, so a VirtualService change regenerates
+   * only the virtual hosts of its hosts (Istio's XdsCache, invalidated by the changed configs).
+   */
+  private final Map<String, Object> routeBasis;
+
   private final MeshConfig mesh;
 
   /** The DestinationRules, merged per host as Istio does. */
@@ -148,17 +157,94 @@ public final class PushContext {
       }
     }
     this.sourceLabelSets = List.copyOf(labelSets);
-    this.changes =
-        previous == null
-            ? ConfigsUpdated.FULL
-            : widen(
-                ConfigsUpdated.between(
-                    previous.config,
-                    previous.workloads,
-                    config,
-                    workloads,
-                    !previous.serviceAccountsByHost().equals(serviceAccountsByHost())),
-                previous);
+    if (previous == null) {
+      this.changes = ConfigsUpdated.FULL;
+      this.resources = new ResourceCache(null);
+      this.routeBasis = Map.of();
+    } else {
+      boolean selectionSame =
+          previous.workloads.equals(workloads)
+              && previous.config.list(ResourceKind.SERVICE) == config.list(ResourceKind.SERVICE)
+              && previous.config.list(ResourceKind.SERVICE_ENTRY)
+                  == config.list(ResourceKind.SERVICE_ENTRY);
+      if (selectionSame) {
+        // The same services and workloads: who selects whom is the same (2000 workloads by 1000
+        // services is two million label matches otherwise).
+        for (String k : List.of(SELECTED_WORKLOADS, SERVICE_ACCOUNTS)) {
+          Object v = previous.cache.get(k);
+          if (v != null) {
+            cache.put(k, v);
+          }
+        }
+      }
+      ConfigsUpdated c =
+          widen(
+              ConfigsUpdated.between(
+                  previous.config,
+                  previous.workloads,
+                  config,
+                  workloads,
+                  !selectionSame
+                      && !previous.serviceAccountsByHost().equals(serviceAccountsByHost())),
+              previous);
+      Map<String, Object> basis = Map.of();
+      if (routingOnly(c)) {
+        RouteChanges routes =
+            RouteChanges.between(
+                previous.config.list(ResourceKind.VIRTUAL_SERVICE),
+                config.list(ResourceKind.VIRTUAL_SERVICE));
+        if (routes != null) {
+          c =
+              c.withRoutes(
+                  routes,
+                  c.kinds().contains(ResourceKind.GATEWAY) || routes.affectsListeners(services));
+          if (previous.sourceLabelSets.equals(sourceLabelSets)) {
+            basis = new HashMap<>();
+            for (Map.Entry<String, Object> e : previous.cache.entrySet()) {
+              if (e.getKey().startsWith(SIDECAR_ROUTES)) {
+                basis.put(e.getKey(), e.getValue());
+              }
+            }
+          }
+        }
+      }
+      this.changes = c;
+      this.routeBasis = basis;
+      // Generated resources that did not change are the previous context's objects: their
+      // encodings are found there (only for routing changes; other changes regenerate everything).
+      this.resources = new ResourceCache(basis.isEmpty() ? null : previous.resources);
+    }
+  }
+
+  /** The cache key prefix of a sidecar scope's route configuration ({@code RouteGenerator}). */
+  public static final String SIDECAR_ROUTES = "rds/sidecar/";
+
+  private static final String SELECTED_WORKLOADS = "selected-workloads";
+  private static final String SERVICE_ACCOUNTS = "service-accounts-by-host";
+
+  /**
+   * Whether only VirtualServices and Gateways changed: the services, rules, Sidecars and workloads
+   * that scopes and domains come from are the previous context's.
+   */
+  private static boolean routingOnly(ConfigsUpdated c) {
+    if (c.full() || c.workloads() || c.serviceAccounts()) {
+      return false;
+    }
+    for (ResourceKind k : c.kinds()) {
+      if (k != ResourceKind.VIRTUAL_SERVICE && k != ResourceKind.GATEWAY) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The route configuration the previous context generated for the sidecar scope with key {@code
+   * scopeKey}, when this context differs from it only in the routes of {@link
+   * ConfigsUpdated#routes}'s hosts; else null (generate it whole).
+   */
+  public Object previousSidecarRoutes(String scopeKey) {
+    return routeBasis.get(SIDECAR_ROUTES + scopeKey);
   }
 
   /**
@@ -501,7 +587,7 @@ public final class PushContext {
    */
   private Map<String, java.util.Set<String>> serviceAccountsByHost() {
     return cached(
-        "service-accounts-by-host",
+        SERVICE_ACCOUNTS,
         () -> {
           Map<String, java.util.Set<String>> m = new java.util.HashMap<>();
           for (MeshService s : services) {
@@ -543,7 +629,7 @@ public final class PushContext {
   private List<Workload> selected(MeshService service) {
     Map<String, List<Workload>> byHost =
         cached(
-            "selected-workloads",
+            SELECTED_WORKLOADS,
             () -> {
               Map<String, List<Workload>> m = new java.util.HashMap<>();
               for (MeshService s : services) {

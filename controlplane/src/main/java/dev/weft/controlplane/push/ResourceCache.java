@@ -18,6 +18,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * routes) is serialised and hashed once per push, not once per proxy and again for its hash (as
  * Istio's XdsCache keeps generated resources by their inputs).
  *
+ * <p>A context that reuses the previous context's generated objects (a VirtualService change: every
+ * virtual host but the changed ones is the previous object) looks up what it misses in the previous
+ * context's cache ({@code fallback}), so an unchanged resource is not serialised and hashed again
+ * and keeps its derived objects' identity. Only one generation back is kept: a new cache cuts its
+ * fallback's own fallback.
+ *
  * <p>Owned by one {@link PushContext} and dropped with it; safe from any thread. The {@link Any}
  * and digest it hands out are immutable and shared.
  */
@@ -26,6 +32,25 @@ public final class ResourceCache {
 
   private final Map<Identity, Encoded> encoded = new ConcurrentHashMap<>();
   private final Map<Pair, Object> derived = new ConcurrentHashMap<>();
+
+  /** The previous context's cache, or null. */
+  private volatile ResourceCache fallback;
+
+  /** An empty cache. */
+  public ResourceCache() {
+    this(null);
+  }
+
+  /**
+   * An empty cache that finds what it misses in {@code fallback} (may be null), whose own fallback
+   * is dropped so that caches never chain further back than one push.
+   */
+  ResourceCache(ResourceCache fallback) {
+    if (fallback != null) {
+      fallback.fallback = null;
+    }
+    this.fallback = fallback;
+  }
 
   private record Pair(Identity a, Identity b) {}
 
@@ -37,7 +62,11 @@ public final class ResourceCache {
     Identity key = new Identity(resource);
     Encoded e = encoded.get(key);
     if (e == null) {
-      e = encodeNow(resource);
+      ResourceCache f = fallback;
+      e = f == null ? null : f.encoded.get(key);
+      if (e == null) {
+        e = encodeNow(resource);
+      }
       Encoded prev = encoded.putIfAbsent(key, e);
       if (prev != null) {
         e = prev;
@@ -56,7 +85,11 @@ public final class ResourceCache {
     Pair key = new Pair(new Identity(a), new Identity(b));
     Object v = derived.get(key);
     if (v == null) {
-      v = compute.get();
+      ResourceCache f = fallback;
+      v = f == null ? null : f.derived.get(key);
+      if (v == null) {
+        v = compute.get();
+      }
       Object prev = derived.putIfAbsent(key, v);
       if (prev != null) {
         v = prev;

@@ -50,9 +50,20 @@ record VhdsSplit(DeltaStream.Versioned routes, Map<String, DeltaStream.Versioned
       }
     }
     Map<String, DeltaStream.Versioned> hosts = new LinkedHashMap<>();
+    // A virtual host the previous push generated (unchanged by a VirtualService change) keeps its
+    // encoding and its Versioned object, found through the cache by the message's identity and
+    // the configuration's name (interned: one object per name).
+    String rcName = rc.getName().intern();
     for (VirtualHost vh : rc.getVirtualHostsList()) {
-      String name = ResourceNames.vhdsVirtualHost(rc.getName(), vh.getName());
-      hosts.put(name, DeltaStream.Versioned.of(name, cache.encode(vh)));
+      hosts.put(
+          ResourceNames.vhdsVirtualHost(rcName, vh.getName()),
+          cache.derived(
+              vh,
+              rcName,
+              () -> {
+                String name = ResourceNames.vhdsVirtualHost(rcName, vh.getName());
+                return DeltaStream.Versioned.of(name, cache.encode(vh));
+              }));
     }
     RouteConfiguration stub = rc.toBuilder().clearVirtualHosts().setVhds(VHDS).build();
     return new VhdsSplit(

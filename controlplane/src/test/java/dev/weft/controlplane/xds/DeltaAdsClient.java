@@ -111,6 +111,19 @@ final class DeltaAdsClient implements AutoCloseable {
     return r;
   }
 
+  /** The next response within {@code millis}, applied to {@link #held}; null if none came. */
+  DeltaDiscoveryResponse poll(long millis) throws InterruptedException {
+    DeltaDiscoveryResponse r = responses.poll(millis, TimeUnit.MILLISECONDS);
+    if (r != null) {
+      Map<String, String> h = held.computeIfAbsent(r.getTypeUrl(), t -> new HashMap<>());
+      for (Resource res : r.getResourcesList()) {
+        h.put(res.getName(), res.getVersion());
+      }
+      r.getRemovedResourcesList().forEach(h::remove);
+    }
+    return r;
+  }
+
   /** The next response, which must be of {@code type}; ACKed. */
   DeltaDiscoveryResponse nextAcked(String type) throws InterruptedException {
     DeltaDiscoveryResponse r = next();

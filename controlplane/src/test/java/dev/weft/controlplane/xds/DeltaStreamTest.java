@@ -270,4 +270,90 @@ class DeltaStreamTest {
     assertThat(mine.getResources(0).getVersion()).isEqualTo("1");
     assertThat(mine.getResources(0).getResource()).isEqualTo(now.get("a").resource());
   }
+
+  /**
+   * Issue #10: a stream answered from the shared {@link DeltaStream.Diff} (the server's path for
+   * virtual hosts and endpoints) answers exactly as one that compares every version, through random
+   * subscriptions (wildcard and by name, subscribed and unsubscribed), resources that change, come
+   * and go, and maps shared across pushes.
+   */
+  @Test
+  void answersFromTheSharedDiffEqualTheFullComparison() {
+    java.util.Random random = new java.util.Random(7);
+    for (int run = 0; run < 40; run++) {
+      DeltaStream compared = new DeltaStream(new SubscriptionNames());
+      DeltaStream diffed = new DeltaStream(new SubscriptionNames());
+      Map<java.util.List<Object>, DeltaStream.Diff> diffs = new java.util.HashMap<>();
+      DeltaStream.Diffs shared =
+          (from, to) ->
+              diffs.computeIfAbsent(
+                  java.util.List.of(
+                      System.identityHashCode(from), System.identityHashCode(to), from, to),
+                  k -> DeltaStream.Diff.of(from, to));
+      Map<String, DeltaStream.Versioned> now = randomMap(random, null);
+      boolean wildcard = random.nextBoolean();
+      DeltaDiscoveryRequest first =
+          request(EDS)
+              .addAllResourceNamesSubscribe(wildcard ? List.of("*") : randomNames(random))
+              .build();
+      compared.request(first);
+      diffed.request(first);
+      for (int step = 0; step < 30; step++) {
+        DeltaDiscoveryResponse a = compared.respond(EDS, now, "1", step, false);
+        DeltaDiscoveryResponse b = diffed.respond(EDS, now, "1", step, false, shared);
+        assertThat(b == null).as("run %d step %d", run, step).isEqualTo(a == null);
+        if (a != null) {
+          assertThat(sent(b)).as("run %d step %d", run, step).isEqualTo(sent(a));
+          assertThat(new java.util.TreeSet<>(b.getRemovedResourcesList()))
+              .isEqualTo(new java.util.TreeSet<>(a.getRemovedResourcesList()));
+          compared.request(request(EDS).setResponseNonce(a.getNonce()).build());
+          diffed.request(request(EDS).setResponseNonce(b.getNonce()).build());
+        }
+        assertThat(diffed.type(EDS).held()).isEqualTo(compared.type(EDS).held());
+        switch (random.nextInt(4)) {
+          case 0 -> {
+            DeltaDiscoveryRequest sub =
+                request(EDS).addAllResourceNamesSubscribe(randomNames(random)).build();
+            compared.request(sub);
+            diffed.request(sub);
+          }
+          case 1 -> {
+            DeltaDiscoveryRequest unsub =
+                request(EDS).addAllResourceNamesUnsubscribe(randomNames(random)).build();
+            compared.request(unsub);
+            diffed.request(unsub);
+          }
+          default -> now = randomMap(random, now); // a push: some resources change
+        }
+      }
+    }
+  }
+
+  private static List<String> randomNames(java.util.Random random) {
+    List<String> names = new java.util.ArrayList<>();
+    for (int i = 0; i < 1 + random.nextInt(4); i++) {
+      names.add("c" + random.nextInt(12));
+    }
+    return names;
+  }
+
+  /** A map of up to 10 of 12 names; from {@code previous}, most entries are the same objects. */
+  private static Map<String, DeltaStream.Versioned> randomMap(
+      java.util.Random random, Map<String, DeltaStream.Versioned> previous) {
+    Map<String, DeltaStream.Versioned> out = new LinkedHashMap<>();
+    for (int i = 0; i < 12; i++) {
+      String name = "c" + i;
+      if (random.nextInt(6) == 0) {
+        continue; // absent
+      }
+      DeltaStream.Versioned before = previous == null ? null : previous.get(name);
+      if (before != null && random.nextInt(4) != 0) {
+        out.put(name, before);
+      } else {
+        String v = Integer.toString(random.nextInt(3));
+        out.put(name, new DeltaStream.Versioned(name, v, Any.pack(StringValue.of(name + v))));
+      }
+    }
+    return out;
+  }
 }

@@ -6,7 +6,10 @@ import dev.weft.controlplane.ControlPlane;
 import dev.weft.controlplane.Fixtures;
 import dev.weft.xds.TypeUrls;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
@@ -192,6 +195,117 @@ class PushFlowControlTest {
             .setTypeUrl(TypeUrls.ROUTE)
             .addAllResourceNames(names)
             .setVersionInfo(r.getVersionInfo())
+            .setResponseNonce(r.getNonce())
+            .build());
+    assertThat(cp.awaitSync(last, Duration.ofSeconds(30)).done()).isTrue();
+    assertThat(responses.poll(200, TimeUnit.MILLISECONDS)).as("nothing more").isNull();
+  }
+
+  /**
+   * A VirtualService covering every service (a wildcard host), so that each change alters all 600
+   * virtual hosts: a delta response larger than the stream's window.
+   */
+  private long applyWildcardRoute(int timeoutSeconds) throws Exception {
+    String vs =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: all, namespace: demo}
+        spec:
+          hosts: ["*.demo.svc.cluster.local"]
+          http:
+          - timeout: %ds
+            route:
+            - destination: {host: podinfo}
+        """
+            .formatted(timeoutSeconds);
+    var outcome = cp.store().apply("all.yaml", Fixtures.parse("all.yaml", vs));
+    assertThat(outcome.ok()).isTrue();
+    return Long.parseLong(outcome.results().get(0).resourceVersion());
+  }
+
+  @Test
+  void aDeltaProxyThatDoesNotReadGetsOnlyTheLatestWhenItDrains() throws Exception {
+    BlockingQueue<DeltaDiscoveryResponse> responses = new LinkedBlockingQueue<>();
+    ClientCallStreamObserver<DeltaDiscoveryRequest>[] requests = new ClientCallStreamObserver[1];
+    channel =
+        AdsClient.channelBuilder(cp.xdsAddress(), cp.ca().rootPem())
+            .flowControlWindow(65_535)
+            .build();
+    dev.weft.controlplane.gen.Proxy v1 = Fixtures.v1();
+    String token =
+        cp.issueWorkloadToken(v1.namespace(), v1.serviceAccount(), v1.name(), Duration.ofHours(1))
+            .token();
+    AggregatedDiscoveryServiceGrpc.newStub(channel)
+        .withCallCredentials(AdsClient.bearer(token))
+        .deltaAggregatedResources(
+            new ClientResponseObserver<DeltaDiscoveryRequest, DeltaDiscoveryResponse>() {
+              @Override
+              public void beforeStart(ClientCallStreamObserver<DeltaDiscoveryRequest> r) {
+                requests[0] = r;
+                r.disableAutoRequestWithInitial(1);
+              }
+
+              @Override
+              public void onNext(DeltaDiscoveryResponse value) {
+                responses.add(value);
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
+            });
+    applyWildcardRoute(1);
+    requests[0].onNext(
+        DeltaDiscoveryRequest.newBuilder()
+            .setNode(Fixtures.v1Node())
+            .setTypeUrl(TypeUrls.VIRTUAL_HOST)
+            .addResourceNamesSubscribe("*")
+            .build());
+    DeltaDiscoveryResponse initial = responses.poll(30, TimeUnit.SECONDS);
+    assertThat(initial).isNotNull();
+    requests[0].onNext(
+        DeltaDiscoveryRequest.newBuilder()
+            .setTypeUrl(TypeUrls.VIRTUAL_HOST)
+            .setResponseNonce(initial.getNonce())
+            .build());
+
+    // It reads nothing more: the first push (600 virtual hosts) fills the window, the next four
+    // are held back; the last has a timeout no earlier one had.
+    long last = 0;
+    for (int timeout = 2; timeout <= 6; timeout++) {
+      last = applyWildcardRoute(timeout);
+      awaitPushed(last);
+    }
+    assertThat(responses).as("nothing read").isEmpty();
+    SyncReport report = cp.awaitSync(last, Duration.ZERO);
+    assertThat(report.done()).isFalse();
+    assertThat(report.proxies().get(0).types().get("VHDS").state())
+        .isEqualTo(SyncReport.State.PENDING);
+
+    requests[0].request(100);
+    int received = 0;
+    DeltaDiscoveryResponse r;
+    do {
+      r = responses.poll(30, TimeUnit.SECONDS);
+      assertThat(r).as("a response after draining").isNotNull();
+      assertThat(r.getSerializedSize()).isGreaterThan(65_535);
+      received++;
+    } while (!r.getResources(0)
+        .getResource()
+        .unpack(VirtualHost.class)
+        .getRoutes(0)
+        .getRoute()
+        .getTimeout()
+        .equals(com.google.protobuf.Duration.newBuilder().setSeconds(6).build()));
+    assertThat(received)
+        .as("responses after draining: the one in flight, then the latest")
+        .isEqualTo(2);
+    requests[0].onNext(
+        DeltaDiscoveryRequest.newBuilder()
+            .setTypeUrl(TypeUrls.VIRTUAL_HOST)
             .setResponseNonce(r.getNonce())
             .build());
     assertThat(cp.awaitSync(last, Duration.ofSeconds(30)).done()).isTrue();
