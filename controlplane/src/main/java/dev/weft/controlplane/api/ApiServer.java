@@ -421,7 +421,8 @@ public final class ApiServer implements AutoCloseable {
       sendJson(ex, 400, errors(unusable));
       return;
     }
-    List<Message> before = analysis.current();
+    // The state before, analysed only after the write: the change's push does not wait for it.
+    MeshAnalysis.State beforeState = analysis.state();
     StoreOutcome outcome = store.apply(source, parsed.resources());
     if (!outcome.ok()) {
       sendJson(ex, outcome.conflict() ? 409 : 400, errors(outcome.errors()));
@@ -430,7 +431,9 @@ public final class ApiServer implements AutoCloseable {
     ObjectNode root = JSON.createObjectNode();
     // The analysis messages this change introduced (istioctl analyze after vs before).
     ArrayNode introduced = root.putArray("analysis");
-    for (Message m : analysis.current()) {
+    List<Message> after = analysis.current();
+    List<Message> before = analysis.messagesOf(beforeState);
+    for (Message m : after) {
       if (!before.contains(m)) {
         introduced.add(JSON.valueToTree(m.toMap()));
       }
