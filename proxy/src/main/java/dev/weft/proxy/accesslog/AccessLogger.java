@@ -1,7 +1,7 @@
 package dev.weft.proxy.accesslog;
 
 import dev.weft.proxy.stats.ProxyStats;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
@@ -20,18 +20,26 @@ import java.util.concurrent.locks.LockSupport;
  * never wait: when the queue is full the entry is dropped and counted ({@code access_log.dropped}).
  *
  * <p>The writer drains the queue in batches: while lines keep coming it takes what is queued at
- * most once every {@link #BATCH_NANOS} (one lock acquisition, one {@code write(2)} per batch; a
- * busy event loop only enqueues, it does not wake a thread per request); after {@link #IDLE_ROUNDS}
- * empty looks it sleeps until the next {@link #log} wakes it. Lines therefore reach the output
- * within about {@link #BATCH_NANOS}, well inside Envoy's own file access log flush interval (1 s by
- * default). A 1 ms period cost the sidecar a thousand wake-ups and writes a second under load
- * (docs/benchmarks.md, 2026-11-30 hot path).
+ * most once every {@link #BATCH_NANOS} (one lock acquisition, the batch's lines formatted into one
+ * text and handed to the output in one call, one {@code write(2)} per batch; a busy event loop only
+ * enqueues, it does not wake a thread per request); after {@link #IDLE_ROUNDS} empty looks it
+ * sleeps until the next {@link #log} wakes it. Lines therefore reach the output within about {@link
+ * #BATCH_NANOS}, well inside Envoy's own file access log flush interval (1 s by default). A 1 ms
+ * period cost the sidecar a thousand wake-ups and writes a second under load (docs/benchmarks.md,
+ * 2026-11-30 hot path); at 20 ms the fifty wake-ups a second were still a fifth of this thread's
+ * CPU at 1,000 requests/s (2026-11-30 perf/hot2), hence 100 ms.
  */
 public final class AccessLogger implements AutoCloseable {
   private static final int CAPACITY = 16_384;
-  static final long BATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  static final long BATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final int MAX_BATCH = 4096;
   private static final int IDLE_ROUNDS = 10;
+
+  /** The bytes buffered before the output file (or standard output) is written. */
+  static final int OUTPUT_BUFFER = 64 * 1024;
+
+  /** The most characters of a batch formatted before they are handed to the output. */
+  static final int WRITE_CHARS = 32 * 1024;
 
   private final ArrayBlockingQueue<AccessLogEntry> queue;
   private final ProxyStats stats;
@@ -54,11 +62,16 @@ public final class AccessLogger implements AutoCloseable {
     writer.start();
   }
 
-  /** Appends to {@code path}, or writes to standard output when it is null. */
+  /**
+   * Appends to {@code path}, or writes to standard output when it is null. The bytes go out through
+   * a {@link #OUTPUT_BUFFER} buffer: a batch is one {@code write(2)} (an ext4 write updates the
+   * file's times and pages per call).
+   */
   public static AccessLogger open(Path path, ProxyStats stats) throws IOException {
     if (path == null) {
       return new AccessLogger(
-          new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)),
+          new OutputStreamWriter(
+              new BufferedOutputStream(System.out, OUTPUT_BUFFER), StandardCharsets.UTF_8),
           false,
           stats);
     }
@@ -66,8 +79,11 @@ public final class AccessLogger implements AutoCloseable {
       Files.createDirectories(path.getParent());
     }
     return new AccessLogger(
-        Files.newBufferedWriter(
-            path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+        new OutputStreamWriter(
+            new BufferedOutputStream(
+                Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+                OUTPUT_BUFFER),
+            StandardCharsets.UTF_8),
         true,
         stats);
   }
@@ -91,8 +107,10 @@ public final class AccessLogger implements AutoCloseable {
 
   private void drain() {
     AccessLogFormatter formatter = new AccessLogFormatter();
-    StringBuilder line = new StringBuilder(512);
-    char[] chars = new char[512];
+    // The batch's lines, written with one call (the writer's encoder then works in 8 KiB chunks,
+    // not a call per line), in pieces of at most WRITE_CHARS so that a burst does not grow them.
+    StringBuilder text = new StringBuilder(WRITE_CHARS + 1024);
+    char[] chars = new char[WRITE_CHARS + 1024];
     ArrayList<AccessLogEntry> batch = new ArrayList<>(256);
     int emptyRounds = 0;
     try {
@@ -113,29 +131,42 @@ public final class AccessLogger implements AutoCloseable {
           continue;
         }
         emptyRounds = 0;
+        text.setLength(0);
         for (int i = 0, size = batch.size(); i < size; i++) {
           AccessLogEntry e = batch.get(i);
-          line.setLength(0);
           if (e.logFormat() == null) {
-            formatter.append(e, line);
+            formatter.append(e, text);
           } else {
-            e.logFormat().append(e, line, formatter);
+            e.logFormat().append(e, text, formatter);
           }
-          line.append('\n');
-          int n = line.length();
-          if (chars.length < n) {
-            chars = new char[Math.max(n, chars.length * 2)];
+          text.append('\n');
+          if (text.length() >= WRITE_CHARS) {
+            chars = write(text, chars);
           }
-          line.getChars(0, n, chars, 0);
-          out.write(chars, 0, n);
         }
         batch.clear();
+        chars = write(text, chars);
         out.flush();
         parkUntil(next);
       }
     } catch (IOException e) {
       System.err.println("weft proxy: access log stopped: " + e);
     }
+  }
+
+  /** Writes {@code text} to the output and empties it; returns the (possibly grown) char buffer. */
+  private char[] write(StringBuilder text, char[] chars) throws IOException {
+    int n = text.length();
+    if (n == 0) {
+      return chars;
+    }
+    if (chars.length < n) {
+      chars = new char[n];
+    }
+    text.getChars(0, n, chars, 0);
+    out.write(chars, 0, n);
+    text.setLength(0);
+    return chars;
   }
 
   /** Parks until {@code deadline} (park may return early) or until closed. */

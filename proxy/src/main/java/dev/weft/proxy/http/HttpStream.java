@@ -101,13 +101,13 @@ final class HttpStream implements HttpFilterCallbacks {
     this.listenerStats = listenerStats;
     info.downstream(ctx.channel().remoteAddress(), ctx.channel().localAddress());
     HttpFilterChain chain = hcmConfig.httpFilters();
-    int n = chain.size();
+    int n = chain.perStreamSize();
     if (n == 0) {
       filters = NO_FILTERS;
     } else {
       filters = new HttpFilter[n];
       for (int i = 0; i < n; i++) {
-        filters[i] = chain.filter(i).create(this);
+        filters[i] = chain.perStream(i).create(this);
       }
     }
     terminal = chain.terminal().create(this);

@@ -496,11 +496,12 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
 
   /**
    * The ALPN that a new mTLS upstream connection of this request offers, from the {@code
-   * istio.alpn} filter's lists by the upstream protocol (Envoy's {@code upstreamHttpProtocol}:
-   * HTTP/1.0 only when the cluster uses the downstream's protocol and that was 1.0), or null.
+   * istio.alpn} filter's lists (the connection manager's, {@code HttpFilterChain.alpnOverrides()})
+   * by the upstream protocol (Envoy's {@code upstreamHttpProtocol}: HTTP/1.0 only when the cluster
+   * uses the downstream's protocol and that was 1.0), or null.
    */
   private java.util.List<String> upstreamAlpn() {
-    AlpnOverrides o = info.alpnOverrides();
+    AlpnOverrides o = cb.connectionManager().httpFilters().alpnOverrides();
     if (o == null) {
       return null;
     }

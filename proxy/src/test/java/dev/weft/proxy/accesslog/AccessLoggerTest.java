@@ -65,11 +65,13 @@ class AccessLoggerTest {
   @Test
   void aSteadyStreamOfLinesIsWrittenInBatchesNotOneWriteAMillisecond() throws Exception {
     AtomicInteger flushes = new AtomicInteger();
+    AtomicInteger writes = new AtomicInteger();
     StringBuffer sink = new StringBuffer();
     Writer out =
         new Writer() {
           @Override
           public void write(char[] buf, int off, int len) {
+            writes.incrementAndGet();
             sink.append(buf, off, len);
           }
 
@@ -100,6 +102,10 @@ class AccessLoggerTest {
     // One write (flush) per batch period at most, plus the one at close: a 1 ms period flushed
     // about once a millisecond (300 or so here).
     assertThat(flushes.get()).isLessThanOrEqualTo((int) elapsedBatches + 3);
+    // A batch's lines reach the output in one call (or one per WRITE_CHARS), not one per line.
+    assertThat(writes.get())
+        .isLessThanOrEqualTo(flushes.get() + sink.length() / AccessLogger.WRITE_CHARS + 1)
+        .isLessThan(lines);
   }
 
   @Test

@@ -233,6 +233,53 @@ class HttpFilterChainTest {
   }
 
   @Test
+  void istioAlpnCreatesNothingPerStreamAndTheChainCarriesItsListsToTheTerminalFilter()
+      throws Exception {
+    // Istio's istio.alpn: upstream_protocol HTTP11 -> [istio-http/1.1, istio].
+    com.google.protobuf.ByteString.Output b = com.google.protobuf.ByteString.newOutput();
+    com.google.protobuf.CodedOutputStream o = com.google.protobuf.CodedOutputStream.newInstance(b);
+    o.writeEnum(1, 1);
+    o.writeString(2, "istio-http/1.1");
+    o.writeString(2, "istio");
+    o.flush();
+    com.google.protobuf.ByteString.Output c = com.google.protobuf.ByteString.newOutput();
+    com.google.protobuf.CodedOutputStream oc = com.google.protobuf.CodedOutputStream.newInstance(c);
+    oc.writeBytes(1, b.toByteString());
+    oc.flush();
+    HttpFilterFactory alpn =
+        dev.weft.proxy.filters.alpn.AlpnFilterFactory.PROVIDER.create(
+            com.google.protobuf.Any.newBuilder()
+                .setTypeUrl(dev.weft.proxy.filters.alpn.AlpnFilterFactory.TYPE_URL)
+                .setValue(c.toByteString())
+                .build());
+    List<dev.weft.proxy.upstream.AlpnOverrides> seen = new ArrayList<>();
+    HttpFilterFactory looking =
+        factory(
+            cb ->
+                new HttpFilter() {
+                  @Override
+                  public FilterStatus decodeHeaders(HttpRequest request) {
+                    seen.add(cb.connectionManager().httpFilters().alpnOverrides());
+                    return FilterStatus.CONTINUE;
+                  }
+                });
+    HttpFilterChain chain = new HttpFilterChain(List.of(alpn, looking), echo());
+    assertThat(chain.size()).isEqualTo(2);
+    assertThat(chain.perStreamSize()).as("istio.alpn has no object per stream").isEqualTo(1);
+    assertThat(chain.perStream(0)).isSameAs(looking);
+    assertThat(chain.alpnOverrides().forUpstream(false, 1))
+        .containsExactly("istio-http/1.1", "istio");
+
+    start(List.of(alpn, looking));
+    send("GET /a HTTP/1.1\r\nhost: h\r\n\r\n");
+    assertThat(response()).startsWith("HTTP/1.1 200");
+    assertThat(seen).hasSize(1);
+    assertThat(seen.get(0).forUpstream(false, 1)).containsExactly("istio-http/1.1", "istio");
+    assertThat(created).as("only the terminal filter was created").hasSize(1);
+    assertThat(new HttpFilterChain(List.of(looking), echo()).alpnOverrides()).isNull();
+  }
+
+  @Test
   void aFilterThatStopsHoldsTheRequestUntilItContinues() throws Exception {
     start(List.of(factory(cb -> new Gate(cb, false))));
     send(POST);

@@ -1,18 +1,18 @@
 package dev.weft.proxy.filters.alpn;
 
-import dev.weft.proxy.http.filter.FilterStatus;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterFactory;
 import dev.weft.proxy.upstream.AlpnOverrides;
 import dev.weft.xds.IstioMtls;
-import io.netty.handler.codec.http.HttpRequest;
 
 /**
- * Istio's {@code istio.alpn} HTTP filter: each request carries the connection manager's {@link
- * AlpnOverrides} in its stream info, and the router's new mTLS upstream connections offer the list
- * for their upstream protocol (as the filter sets Envoy's {@code application_protocols} filter
- * state). One factory per connection manager; its filters hold no state.
+ * Istio's {@code istio.alpn} HTTP filter: each request of the connection manager carries its {@link
+ * AlpnOverrides}, and the router's new mTLS upstream connections offer the list for their upstream
+ * protocol (as the filter sets Envoy's {@code application_protocols} filter state). The lists are
+ * immutable and the same for every request, so the filter has no object per stream: the chain holds
+ * them ({@code HttpFilterChain.alpnOverrides()}) and the router reads them there. One factory per
+ * connection manager.
  */
 public final class AlpnFilterFactory implements HttpFilterFactory {
   /** Istio's filter name. */
@@ -52,18 +52,25 @@ public final class AlpnFilterFactory implements HttpFilterFactory {
   }
 
   /** The compiled lists. */
-  public AlpnOverrides overrides() {
+  @Override
+  public AlpnOverrides alpnOverrides() {
     return overrides;
   }
 
+  /**
+   * None: the lists are the same for every request of the connection manager, which carries them
+   * ({@code HttpFilterChain.alpnOverrides()}) to the router; nothing is created per stream.
+   */
+  @Override
+  public boolean perStream() {
+    return false;
+  }
+
+  /** Not called (not {@link #perStream()}); a filter that does nothing, should a caller ask. */
   @Override
   public HttpFilter create(HttpFilterCallbacks callbacks) {
-    return new HttpFilter() {
-      @Override
-      public FilterStatus decodeHeaders(HttpRequest request) {
-        callbacks.streamInfo().alpnOverrides(overrides);
-        return FilterStatus.CONTINUE;
-      }
-    };
+    return NOTHING;
   }
+
+  private static final HttpFilter NOTHING = new HttpFilter() {};
 }

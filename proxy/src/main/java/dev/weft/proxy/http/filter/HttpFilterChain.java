@@ -1,5 +1,6 @@
 package dev.weft.proxy.http.filter;
 
+import dev.weft.proxy.upstream.AlpnOverrides;
 import java.util.List;
 
 /**
@@ -8,7 +9,9 @@ import java.util.List;
  */
 public final class HttpFilterChain {
   private final HttpFilterFactory[] filters;
+  private final HttpFilterFactory[] perStream;
   private final HttpFilterFactory terminal;
+  private final AlpnOverrides alpnOverrides;
 
   /**
    * @param filters the non-terminal filters in configuration order
@@ -19,7 +22,38 @@ public final class HttpFilterChain {
       throw new IllegalArgumentException("the last HTTP filter must be terminal");
     }
     this.filters = filters.toArray(new HttpFilterFactory[0]);
+    this.perStream =
+        filters.stream().filter(HttpFilterFactory::perStream).toArray(HttpFilterFactory[]::new);
     this.terminal = terminal;
+    AlpnOverrides alpn = null;
+    for (HttpFilterFactory f : this.filters) {
+      // In filter order: a later istio.alpn entry overwrites an earlier one's filter state.
+      if (f.alpnOverrides() != null) {
+        alpn = f.alpnOverrides();
+      }
+    }
+    this.alpnOverrides = alpn;
+  }
+
+  /**
+   * How many filters a stream instantiates before the terminal one: the factories that are {@link
+   * HttpFilterFactory#perStream()}, in configuration order.
+   */
+  public int perStreamSize() {
+    return perStream.length;
+  }
+
+  /** The {@code i}-th per-stream filter factory. */
+  public HttpFilterFactory perStream(int i) {
+    return perStream[i];
+  }
+
+  /**
+   * The upstream ALPN lists of the chain's {@code istio.alpn} filter (the last one when there are
+   * several), which every request of the connection manager carries to the router, or null.
+   */
+  public AlpnOverrides alpnOverrides() {
+    return alpnOverrides;
   }
 
   /** How many non-terminal filters run before the terminal one. */

@@ -9,8 +9,29 @@ import dev.weft.proxy.config.InvalidResourceException;
  * HttpFilter} per stream.
  */
 public interface HttpFilterFactory {
-  /** A new filter for one stream; {@code callbacks} is the stream it belongs to. */
+  /**
+   * A new filter for one stream; {@code callbacks} is the stream it belongs to. Not called for a
+   * factory that is not {@link #perStream()}.
+   */
   HttpFilter create(HttpFilterCallbacks callbacks);
+
+  /**
+   * Whether each stream needs its own filter object. A factory whose filter would only hand every
+   * stream the same immutable facts (Istio's {@code istio.alpn}: {@link #alpnOverrides()}) says no:
+   * its chain carries the facts ({@link HttpFilterChain#alpnOverrides()}) and the connection
+   * manager creates nothing for it per request.
+   */
+  default boolean perStream() {
+    return true;
+  }
+
+  /**
+   * The upstream ALPN lists this filter gives the requests of its connection manager (Istio's
+   * {@code istio.alpn}, Envoy's {@code application_protocols} filter state), or null.
+   */
+  default dev.weft.proxy.upstream.AlpnOverrides alpnOverrides() {
+    return null;
+  }
 
   /** Whether the filter ends the chain and produces the response (the router). */
   default boolean terminal() {

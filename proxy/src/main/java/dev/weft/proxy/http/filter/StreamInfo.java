@@ -37,7 +37,6 @@ public final class StreamInfo {
   private ClusterConfig cluster;
   private String missingCluster;
   private Endpoint endpoint;
-  private dev.weft.proxy.upstream.AlpnOverrides alpnOverrides;
   private SocketAddress upstreamLocal;
   private long serviceTime = -1;
   private int code;
@@ -174,18 +173,6 @@ public final class StreamInfo {
 
   public void endpoint(Endpoint endpoint) {
     this.endpoint = endpoint;
-  }
-
-  /**
-   * The ALPN lists that new mTLS upstream connections of this request offer (set by Istio's {@code
-   * istio.alpn} filter, Envoy's {@code application_protocols} filter state), or null.
-   */
-  public dev.weft.proxy.upstream.AlpnOverrides alpnOverrides() {
-    return alpnOverrides;
-  }
-
-  public void alpnOverrides(dev.weft.proxy.upstream.AlpnOverrides overrides) {
-    this.alpnOverrides = overrides;
   }
 
   public SocketAddress upstreamLocalAddress() {
