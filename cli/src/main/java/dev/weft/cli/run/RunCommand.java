@@ -89,7 +89,10 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
   /** Whether {@code e} says the proxy could not bind a port of its address (another holds it). */
   static boolean addressTaken(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.net.BindException) {
+      // A BindException, or (the admin and metrics servers on Netty's native transport) the
+      // proxy's "address ... already in use" around the native error.
+      if (t instanceof java.net.BindException
+          || (t.getMessage() != null && t.getMessage().contains("already in use"))) {
         return true;
       }
     }
