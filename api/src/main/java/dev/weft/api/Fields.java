@@ -332,6 +332,11 @@ final class Fields {
       return null;
     }
     Duration d = Durations.parse(s);
+    if (d == null && s.startsWith("-") && Durations.parse(s.substring(1)) != null) {
+      // Istio's ValidateDuration: a negative one fails "greater than 1ms"; said plainly here.
+      error(key, "duration must not be negative, got \"" + s + "\"");
+      return null;
+    }
     if (d == null) {
       error(key, "invalid duration \"" + s + "\" (use e.g. \"5s\", \"100ms\", \"1.5s\", \"1m\")");
       return null;

@@ -332,4 +332,37 @@ class BadInputTest {
     ValidationError syntax = single("{\"apiVersion\": \"v1\",\n \"kind\": }");
     assertThat(syntax.message()).startsWith("JSON syntax error at line 2");
   }
+
+  @Test
+  void negativeDurationsAreRejectedNamingTheField() {
+    // The durations the control plane turns into Envoy's route timeout, retry per_try_timeout,
+    // cluster connect_timeout and idle timeouts: a negative one never reaches a proxy.
+    ValidationError timeout =
+        single(VS_HEAD + "  http: [{timeout: -1s, route: [{destination: {host: podinfo}}]}]\n");
+    assertThat(timeout.field()).isEqualTo("spec.http[0].timeout");
+    assertThat(timeout.message()).isEqualTo("duration must not be negative, got \"-1s\"");
+    ValidationError perTry =
+        single(
+            VS_HEAD
+                + "  http: [{retries: {attempts: 2, perTryTimeout: -500ms},"
+                + " route: [{destination: {host: podinfo}}]}]\n");
+    assertThat(perTry.field()).isEqualTo("spec.http[0].retries.perTryTimeout");
+    assertThat(perTry.message()).contains("must not be negative");
+    String dr =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: podinfo, namespace: demo}
+        spec:
+          host: podinfo
+          trafficPolicy:
+            connectionPool:
+        """;
+    ValidationError connect = single(dr + "      tcp: {connectTimeout: -1s}\n");
+    assertThat(connect.field()).isEqualTo("spec.trafficPolicy.connectionPool.tcp.connectTimeout");
+    assertThat(connect.message()).contains("must not be negative");
+    ValidationError idle = single(dr + "      http: {idleTimeout: -1m}\n");
+    assertThat(idle.field()).isEqualTo("spec.trafficPolicy.connectionPool.http.idleTimeout");
+    assertThat(idle.message()).contains("must not be negative");
+  }
 }

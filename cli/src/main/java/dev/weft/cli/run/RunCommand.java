@@ -1,5 +1,6 @@
 package dev.weft.cli.run;
 
+import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
 import dev.weft.cli.common.KeyValues;
@@ -82,6 +83,22 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
    * Runs the workload with the options set on this object (by picocli, or by {@link ProxyArgs} in
    * the proxy's own JVM, {@link ProxyMain}); returns the app's exit status.
    */
+  /** How many addresses {@code weft run} tries when another process binds the first's ports. */
+  static final int ADDRESS_ATTEMPTS = 5;
+
+  /** Whether {@code e} says the proxy could not bind a port of its address (another holds it). */
+  static boolean addressTaken(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      // A BindException, or (the admin and metrics servers on Netty's native transport) the
+      // proxy's "address ... already in use" around the native error.
+      if (t instanceof java.net.BindException
+          || (t.getMessage() != null && t.getMessage().contains("already in use"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   int run(PrintWriter out, PrintWriter err) throws InterruptedException {
     // Both name files in the state directory and the mesh: the API's rule, before anything else.
     StateDir.requireLabel("--name", name);
@@ -100,22 +117,38 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     Workload w = new Workload(st, namespace, name, drainDuration);
     Runtime.getRuntime().addShutdownHook(new Thread(w::stop, "weft-run-shutdown"));
     try {
-      ProxySpec ps =
-          new ProxySpec(
-              NodeId.SIDECAR,
-              name,
-              namespace,
-              labelMap,
-              addrs.podIp(),
-              addrs.appAddress(),
-              portList,
-              serviceAccount);
-      HostPort admin = new HostPort(addrs.podIp(), WellKnownPorts.PROXY_ADMIN);
-      // Istio's metrics port on the pod IP, as a sidecar's 15090.
-      HostPort metrics = new HostPort(addrs.podIp(), WellKnownPorts.PROMETHEUS);
-      w.proxy =
-          ProxyCommand.start(
-              st, ps, xds, admin, metrics, st.log(namespace + "." + name + ".access"));
+      ProxySpec ps;
+      HostPort admin;
+      for (int attempt = 1; ; attempt++) {
+        ps =
+            new ProxySpec(
+                NodeId.SIDECAR,
+                name,
+                namespace,
+                labelMap,
+                addrs.podIp(),
+                addrs.appAddress(),
+                portList,
+                serviceAccount);
+        admin = new HostPort(addrs.podIp(), WellKnownPorts.PROXY_ADMIN);
+        // Istio's metrics port on the pod IP, as a sidecar's 15090.
+        HostPort metrics = new HostPort(addrs.podIp(), WellKnownPorts.PROMETHEUS);
+        try {
+          w.proxy =
+              ProxyCommand.start(
+                  st, ps, xds, admin, metrics, st.log(namespace + "." + name + ".access"));
+          break;
+        } catch (CliException e) {
+          if (attempt >= ADDRESS_ATTEMPTS || !addressTaken(e)) {
+            throw e;
+          }
+          // Between the allocator's probe and this bind, a process that does not honour the
+          // allocator's reservations (another mesh on this machine, of an older Weft) bound the
+          // address's ports: take the next free address.
+          WorkloadAllocator.release(st, namespace, name);
+          addrs = WorkloadAllocator.allocate(st, namespace, name, portList, details);
+        }
+      }
       if (!w.proxy.awaitReady(Duration.ofSeconds(readyTimeout))) {
         err.println(
             "error: the sidecar of "

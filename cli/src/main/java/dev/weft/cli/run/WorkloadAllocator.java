@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -30,8 +31,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Gives each local workload two loopback addresses (docs/architecture.md, "The local runtime"): its
  * pod IP {@code 127.0.1.N}, owned by the sidecar, and its app address {@code 127.0.2.N}, where the
  * app listens. N comes from a counter in {@code workloads/counter}, under a file lock, skipping the
- * ones another workload of this state directory records and the ones whose ports cannot be bound
- * (another mesh on this machine may use them).
+ * ones another workload of this state directory records, the ones another process on this machine
+ * has reserved (see {@link #reserve}) and the ones whose ports cannot be bound (another mesh on
+ * this machine may use them).
  */
 public final class WorkloadAllocator {
   static final int FIRST = 2;
@@ -97,7 +99,14 @@ public final class WorkloadAllocator {
         int n = FIRST + Math.floorMod(next - FIRST + attempt, LAST - FIRST + 1);
         String podIp = "127.0.1." + n;
         String appAddress = "127.0.2." + n;
-        if (taken.contains(podIp) || !bindable(podIp, ports) || !bindable(appAddress, ports)) {
+        boolean heldBefore = RESERVED.containsKey(podIp);
+        if (taken.contains(podIp) || !reserve(podIp)) {
+          continue;
+        }
+        if (!bindable(podIp, ports) || !bindable(appAddress, ports)) {
+          if (!heldBefore) {
+            unreserve(podIp); // someone not honouring reservations uses it
+          }
           continue;
         }
         Files.writeString(counterFile, Integer.toString(n + 1), StandardCharsets.UTF_8);
@@ -173,9 +182,14 @@ public final class WorkloadAllocator {
     return taken;
   }
 
-  /** Whether the proxy ports (admin, outbound) and the workload's ports are free on {@code ip}. */
+  /**
+   * Whether the sidecar's ports (admin, outbound, metrics) and the workload's ports are free on
+   * {@code ip}.
+   */
   static boolean bindable(String ip, List<KeyValues.NamedPort> ports) {
-    if (!canBind(ip, WellKnownPorts.PROXY_ADMIN) || !canBind(ip, WellKnownPorts.OUTBOUND)) {
+    if (!canBind(ip, WellKnownPorts.PROXY_ADMIN)
+        || !canBind(ip, WellKnownPorts.OUTBOUND)
+        || !canBind(ip, WellKnownPorts.PROMETHEUS)) {
       return false;
     }
     for (KeyValues.NamedPort p : ports) {
@@ -184,6 +198,76 @@ public final class WorkloadAllocator {
       }
     }
     return true;
+  }
+
+  /**
+   * The pod IPs this process reserved, each with its lock on {@code <reservations>/<podIp>}.
+   *
+   * <p>A bind probe alone leaves a window: the sidecar binds its ports only later (15001 once its
+   * listeners arrive), so two processes with different state directories (two meshes, or two test
+   * runs, on one machine) could both find {@code 127.0.1.2} free and both take it. The lock closes
+   * it: a process holds its address's lock from allocation until it exits (the kernel drops the
+   * lock then, also on SIGKILL), and other processes skip an address whose lock they cannot take.
+   * This process reuses an address it reserved once, when its ports are free again (an earlier
+   * workload of this process ended).
+   */
+  private static final Map<String, FileLock> RESERVED = new ConcurrentHashMap<>();
+
+  /**
+   * The machine-wide directory of address reservations: {@code weft.address.reservations} or {@code
+   * <java.io.tmpdir>/weft-workload-addresses}.
+   */
+  static Path reservations() {
+    String dir = System.getProperty("weft.address.reservations");
+    return dir != null
+        ? Path.of(dir)
+        : Path.of(System.getProperty("java.io.tmpdir"), "weft-workload-addresses");
+  }
+
+  /**
+   * Reserves {@code podIp} for this process; false if another process holds it. When the directory
+   * cannot be used (not writable), the bind probe alone decides, as before reservations.
+   */
+  static synchronized boolean reserve(String podIp) {
+    if (RESERVED.containsKey(podIp)) {
+      return true;
+    }
+    FileChannel ch;
+    try {
+      Path dir = Files.createDirectories(reservations());
+      ch =
+          FileChannel.open(dir.resolve(podIp), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    } catch (IOException | SecurityException e) {
+      return true;
+    }
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (IOException | OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      closeQuietly(ch);
+      return false;
+    }
+    RESERVED.put(podIp, lock);
+    return true;
+  }
+
+  /** Gives up this process's reservation of {@code podIp}, if it holds one. */
+  static synchronized void unreserve(String podIp) {
+    FileLock lock = RESERVED.remove(podIp);
+    if (lock != null) {
+      closeQuietly(lock.channel());
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      // closing drops the lock either way
+    }
   }
 
   /** Whether a listening socket can be bound to {@code ip:port} right now. */

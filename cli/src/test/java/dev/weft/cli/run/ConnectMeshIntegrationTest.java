@@ -2,13 +2,7 @@ package dev.weft.cli.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
-import dev.weft.cli.common.StateDir;
-import dev.weft.controlplane.ControlPlane;
-import dev.weft.proxy.Proxy;
-import dev.weft.xds.NodeId;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,11 +11,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -40,8 +32,6 @@ class ConnectMeshIntegrationTest {
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
-  private StateDir meshState;
-
   @AfterEach
   void closeAll() throws Exception {
     for (int i = closeables.size() - 1; i >= 0; i--) {
@@ -51,23 +41,10 @@ class ConnectMeshIntegrationTest {
 
   @Test
   void tcpClientsConnectThroughTheirSidecarsHttpProxyPort() throws Exception {
-    StateDir state = StateDir.of(tmp.resolve("state")).create();
-    meshState = state;
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
-    assertThat(
-            client
-                .apply(
-                    """
+    MeshForTests mesh = MeshForTests.start(tmp);
+    closeables.add(mesh);
+    mesh.apply(
+        """
                     apiVersion: v1
                     kind: Service
                     metadata: {name: echo, namespace: demo}
@@ -85,45 +62,15 @@ class ConnectMeshIntegrationTest {
                       ports:
                       - {name: redis, port: 6379, targetPort: 6379}
                     """,
-                    "connect.yaml")
-                .errors())
-        .isEmpty();
+        "connect.yaml");
 
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("tcp-echo:9000", "tcp-line:9002"));
-    WorkloadAllocator.Addresses echo =
-        WorkloadAllocator.allocate(state, "demo", "echo-v1", ports, Map.of());
-    echoServer(new InetSocketAddress(echo.appAddress(), 9000));
-    lineServer(new InetSocketAddress(echo.appAddress(), 9002));
-    awaitReady(
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "echo-v1",
-                "demo",
-                KeyValues.labels(List.of("app=echo,version=v1")),
-                echo.podIp(),
-                echo.appAddress(),
-                ports,
-                "default"),
-            xds,
-            new HostPort(echo.podIp(), 15000)));
-    WorkloadAllocator.Addresses caller =
-        WorkloadAllocator.allocate(state, "demo", "caller", List.of(), Map.of());
-    awaitReady(
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "caller",
-                "demo",
-                KeyValues.labels(List.of("app=caller")),
-                caller.podIp(),
-                caller.appAddress(),
-                List.of(),
-                "default"),
-            xds,
-            new HostPort(caller.podIp(), 15000)));
+    MeshForTests.Workload echo = mesh.allocate("echo-v1", "tcp-echo:9000", "tcp-line:9002");
+    echoServer(echo.app(9000));
+    lineServer(echo.app(9002));
+    mesh.sidecar(echo, "app=echo,version=v1");
+    MeshForTests.Workload caller = mesh.client("caller");
 
-    InetSocketAddress httpProxy = new InetSocketAddress(caller.podIp(), 15001);
+    InetSocketAddress httpProxy = caller.outbound();
     await("a CONNECT tunnel to echo.demo:9000", () -> echoes(httpProxy, "echo.demo:9000", "hi"));
     // 4 MiB both ways with half-close, under the bare name of a same-namespace service too.
     byte[] big = new byte[4 << 20];
@@ -132,8 +79,8 @@ class ConnectMeshIntegrationTest {
     // The tunnel's upstream is mTLS with the echo sidecar, which negotiates istio-peer-exchange:
     // the frames are exchanged and removed (the 4 MiB came back intact), and both reporters know
     // the other workload.
-    HostPort callerAdmin = new HostPort(caller.podIp(), 15000);
-    HostPort echoAdmin = new HostPort(echo.podIp(), 15000);
+    HostPort callerAdmin = caller.admin();
+    HostPort echoAdmin = echo.admin();
     await(
         "istio_tcp_* with both workloads at both reporters",
         () -> {
@@ -213,18 +160,6 @@ class ConnectMeshIntegrationTest {
     }
   }
 
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p =
-        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
-  }
-
-  private static void awaitReady(Proxy p) {
-    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("ready: %s", p.failure()).isTrue();
-  }
-
-  /** Echoes each connection until the client half-closes. */
   private void echoServer(InetSocketAddress address) throws IOException {
     serve(
         address,

@@ -534,8 +534,16 @@ class DashboardIntegrationTest {
     assertThat(g.path("errors")).isEmpty();
     assertThat(edge(g, GATEWAY, SERVICE).path("requests").asLong()).isEqualTo(v1 + v2);
     assertThat(node(g, GATEWAY).path("type").asText()).isEqualTo("gateway");
-    // rate() over the last minute: about 90/10 (Prometheus extrapolates each series' increase).
-    assertThat(edge(g, SERVICE, V1).path("percent").asDouble()).isBetween(80.0, 97.0);
+    // The split is each edge's share of the service's rate() over the last minute. Not compared
+    // with the 90/10 sent: Prometheus extrapolates each series' increase from its own scrapes, and
+    // on a busy machine the two sidecars are scraped at times far enough apart to move the ratio
+    // anywhere (40/60 seen). The counts above are exact; here the share must be the rates'.
+    double r1 = edge(g, SERVICE, V1).path("rate").asDouble();
+    double r2 = edge(g, SERVICE, V2).path("rate").asDouble();
+    assertThat(edge(g, SERVICE, V1).path("percent").asDouble())
+        .isCloseTo(100 * r1 / (r1 + r2), org.assertj.core.data.Offset.offset(0.5));
+    assertThat(edge(g, SERVICE, V2).path("percent").asDouble())
+        .isCloseTo(100 * r2 / (r1 + r2), org.assertj.core.data.Offset.offset(0.5));
     assertThat(edge(g, SERVICE, V1).path("p99").isNumber()).isTrue();
 
     // Every Grafana panel's query runs (variables set to this mesh's values).

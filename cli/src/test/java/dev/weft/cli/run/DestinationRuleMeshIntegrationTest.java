@@ -3,13 +3,6 @@ package dev.weft.cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
-import dev.weft.cli.common.StateDir;
-import dev.weft.controlplane.ControlPlane;
-import dev.weft.proxy.Proxy;
-import dev.weft.xds.NodeId;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,11 +10,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -41,24 +32,12 @@ class DestinationRuleMeshIntegrationTest {
   @TempDir Path tmp;
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
-  private StateDir state;
-  private ControlPlaneClient client;
-  private HostPort xds;
+  private MeshForTests mesh;
 
   @BeforeEach
   void startControlPlane() throws Exception {
-    state = StateDir.of(tmp.resolve("state")).create();
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    client = ControlPlaneClient.connect(state);
-    xds = HostPort.of(cp.xdsAddress());
+    mesh = MeshForTests.start(tmp);
+    closeables.add(mesh);
     apply(
         """
         apiVersion: v1
@@ -189,7 +168,7 @@ class DestinationRuleMeshIntegrationTest {
   // ------------------------------------------------------------------ the mesh
 
   private void apply(String yaml) throws Exception {
-    assertThat(client.apply(yaml, "t.yaml").errors()).isEmpty();
+    mesh.apply(yaml, "t.yaml");
   }
 
   /** An HTTP server on {@code at} answering {@code name} to every request. */
@@ -215,51 +194,16 @@ class DestinationRuleMeshIntegrationTest {
 
   /** Starts an HTTP app answering its name on 8080 behind its sidecar; returns once ready. */
   private void app(String name, String labels) throws Exception {
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:8080"));
-    WorkloadAllocator.Addresses a =
-        WorkloadAllocator.allocate(state, "demo", name, ports, Map.of());
-    server(new InetSocketAddress(a.appAddress(), 8080), name);
-    awaitReady(
-        proxy(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                name,
-                "demo",
-                KeyValues.labels(List.of(labels)),
-                a.podIp(),
-                a.appAddress(),
-                ports,
-                "default"),
-            new HostPort(a.podIp(), 15000)));
+    MeshForTests.Workload w = mesh.allocate(name, "http:8080");
+    server(w.app(8080), name);
+    mesh.sidecar(w, labels);
   }
 
   /** Starts a caller's sidecar; returns its outbound HTTP proxy listener. */
   private InetSocketAddress caller(String labels) throws Exception {
-    WorkloadAllocator.Addresses c =
-        WorkloadAllocator.allocate(state, "demo", "caller", List.of(), Map.of());
-    awaitReady(
-        proxy(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "caller",
-                "demo",
-                KeyValues.labels(List.of(labels)),
-                c.podIp(),
-                c.appAddress(),
-                List.of(),
-                "default"),
-            new HostPort(c.podIp(), 15000)));
-    return new InetSocketAddress(c.podIp(), 15001);
-  }
-
-  private Proxy proxy(ProxySpec spec, HostPort admin) {
-    Proxy p = ProxyCommand.start(state, spec, xds, admin, tmp.resolve(spec.name() + ".log"));
-    closeables.add(p);
-    return p;
-  }
-
-  private static void awaitReady(Proxy p) {
-    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("ready: %s", p.failure()).isTrue();
+    MeshForTests.Workload c = mesh.allocate("caller");
+    mesh.sidecar(c, labels);
+    return c.outbound();
   }
 
   /**

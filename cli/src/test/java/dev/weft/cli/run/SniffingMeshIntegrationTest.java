@@ -2,14 +2,7 @@ package dev.weft.cli.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
-import dev.weft.cli.common.StateDir;
-import dev.weft.controlplane.ControlPlane;
 import dev.weft.controlplane.mesh.MeshConfig;
-import dev.weft.proxy.Proxy;
-import dev.weft.xds.NodeId;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -51,11 +44,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -74,7 +65,6 @@ class SniffingMeshIntegrationTest {
   @TempDir Path tmp;
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
-  private StateDir meshState;
 
   @AfterEach
   void closeAll() throws Exception {
@@ -85,23 +75,11 @@ class SniffingMeshIntegrationTest {
 
   @Test
   void everyProtocolGetsThroughAnUnnamedPortAndH2UpgradeReachesTheServerSidecar() throws Exception {
-    StateDir state = StateDir.of(tmp.resolve("state")).create();
-    meshState = state;
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .meshConfig(MeshConfig.parse("protocolDetectionTimeout: 300ms\n"))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    assertThat(
-            client
-                .apply(
-                    """
+    MeshForTests mesh =
+        MeshForTests.start(tmp, MeshConfig.parse("protocolDetectionTimeout: 300ms\n"));
+    closeables.add(mesh);
+    mesh.apply(
+        """
                     apiVersion: v1
                     kind: Service
                     metadata: {name: poly, namespace: demo}
@@ -126,45 +104,13 @@ class SniffingMeshIntegrationTest {
                       host: web.demo.svc.cluster.local
                       trafficPolicy: {connectionPool: {http: {h2UpgradePolicy: UPGRADE}}}
                     """,
-                    "sniff.yaml")
-                .errors())
-        .isEmpty();
-    HostPort xds = HostPort.of(cp.xdsAddress());
-    List<KeyValues.NamedPort> ports =
-        KeyValues.ports(List.of("custom:7400", "smtp:7401", "http:7402"));
-    WorkloadAllocator.Addresses poly =
-        WorkloadAllocator.allocate(state, "demo", "poly-v1", ports, Map.of());
-    polyglot(new InetSocketAddress(poly.appAddress(), 7400));
-    greeter(new InetSocketAddress(poly.appAddress(), 7401));
-    polyglot(new InetSocketAddress(poly.appAddress(), 7402));
-    awaitReady(
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "poly-v1",
-                "demo",
-                KeyValues.labels(List.of("app=poly")),
-                poly.podIp(),
-                poly.appAddress(),
-                ports,
-                "default"),
-            xds,
-            new HostPort(poly.podIp(), 15000)));
-    WorkloadAllocator.Addresses caller =
-        WorkloadAllocator.allocate(state, "demo", "caller", List.of(), Map.of());
-    awaitReady(
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "caller",
-                "demo",
-                KeyValues.labels(List.of("app=caller")),
-                caller.podIp(),
-                caller.appAddress(),
-                List.of(),
-                "default"),
-            xds,
-            new HostPort(caller.podIp(), 15000)));
+        "sniff.yaml");
+    MeshForTests.Workload poly = mesh.allocate("poly-v1", "custom:7400", "smtp:7401", "http:7402");
+    polyglot(poly.app(7400));
+    greeter(poly.app(7401));
+    polyglot(poly.app(7402));
+    mesh.sidecar(poly, "app=poly");
+    MeshForTests.Workload caller = mesh.client("caller");
 
     String url = "http://" + caller.podIp() + ":7400";
     await(
@@ -270,18 +216,6 @@ class SniffingMeshIntegrationTest {
     }
   }
 
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p =
-        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
-  }
-
-  private static void awaitReady(Proxy p) {
-    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("ready: %s", p.failure()).isTrue();
-  }
-
-  /** Greets first ({@code 220 poly ready}), then answers one line with {@code 250 <it>}. */
   private void greeter(InetSocketAddress address) throws IOException {
     ServerSocket ss = new ServerSocket();
     ss.bind(address);

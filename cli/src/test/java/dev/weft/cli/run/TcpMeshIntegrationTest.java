@@ -2,25 +2,17 @@ package dev.weft.cli.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
-import dev.weft.cli.common.StateDir;
-import dev.weft.cli.install.Installer;
-import dev.weft.controlplane.ControlPlane;
 import dev.weft.proxy.Proxy;
-import dev.weft.xds.NodeId;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,8 +31,6 @@ class TcpMeshIntegrationTest {
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
-  private StateDir meshState; // the control plane the proxies get tokens and certificates from
-
   @AfterEach
   void closeAll() throws Exception {
     for (int i = closeables.size() - 1; i >= 0; i--) {
@@ -51,26 +41,13 @@ class TcpMeshIntegrationTest {
   @Test
   void tcpEchoThroughASidecarPairAndTheGatewayAndAWebSocketThroughTheGatewayAndASidecar()
       throws Exception {
-    StateDir state = StateDir.of(tmp.resolve("state")).create();
-    meshState = state;
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
-    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
-    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
+    MeshForTests mesh = MeshForTests.start(tmp);
+    closeables.add(mesh);
+    Proxy gateway = mesh.gateway();
+    int ingressPort = mesh.ingressPort();
     int tcpGatewayPort = WorkloadAllocator.freePort("127.0.0.1");
-    assertThat(
-            client
-                .apply(
-                    """
+    mesh.apply(
+        """
                     apiVersion: v1
                     kind: Service
                     metadata: {name: echo, namespace: demo}
@@ -123,62 +100,17 @@ class TcpMeshIntegrationTest {
                       tcp:
                       - route: [{destination: {host: echo, port: {number: 9000}}}]
                     """
-                        .formatted(tcpGatewayPort),
-                    "tcp.yaml")
-                .errors())
-        .isEmpty();
-
-    Proxy gateway =
-        start(
-            new ProxySpec(
-                NodeId.ROUTER,
-                "istio-ingressgateway",
-                "istio-system",
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                List.of(),
-                "default"),
-            xds,
-            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")));
+            .formatted(tcpGatewayPort),
+        "tcp.yaml");
 
     // The echo workload: its app on its app address, its sidecar on its pod IP.
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("tcp-echo:9000", "http-ws:9100"));
-    WorkloadAllocator.Addresses echo =
-        WorkloadAllocator.allocate(state, "demo", "echo-v1", ports, Map.of());
-    echoServer(new InetSocketAddress(echo.appAddress(), 9000));
-    closeables.add(WebSocketEcho.start(new InetSocketAddress(echo.appAddress(), 9100)));
-    awaitReady(
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "echo-v1",
-                "demo",
-                KeyValues.labels(List.of("app=echo,version=v1")),
-                echo.podIp(),
-                echo.appAddress(),
-                ports,
-                "default"),
-            xds,
-            new HostPort(echo.podIp(), 15000)));
-
+    MeshForTests.Workload echo = mesh.allocate("echo-v1", "tcp-echo:9000", "http-ws:9100");
+    echoServer(echo.app(9000));
+    closeables.add(WebSocketEcho.start(echo.app(9100)));
+    mesh.sidecar(echo, "app=echo,version=v1");
     // A client workload without ports of its own: only its sidecar.
-    WorkloadAllocator.Addresses caller =
-        WorkloadAllocator.allocate(state, "demo", "caller", List.of(), Map.of());
-    awaitReady(
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "caller",
-                "demo",
-                KeyValues.labels(List.of("app=caller")),
-                caller.podIp(),
-                caller.appAddress(),
-                List.of(),
-                "default"),
-            xds,
-            new HostPort(caller.podIp(), 15000)));
-    awaitReady(gateway);
+    MeshForTests.Workload caller = mesh.client("caller");
+    MeshForTests.awaitReady(gateway);
 
     // Sidecar pair: caller's outbound <podIP>_9000 → echo's inbound <podIP>_9000 → the app.
     InetSocketAddress viaSidecar = new InetSocketAddress(caller.podIp(), 9000);
@@ -190,8 +122,8 @@ class TcpMeshIntegrationTest {
     // Istio's TCP telemetry over mTLS: the sidecars swapped their metadata in-band (ALPN
     // istio-peer-exchange), so both reporters name both workloads; the principals come from the
     // certificates, the service from the clusters' istio.services metadata.
-    HostPort echoAdmin = new HostPort(echo.podIp(), 15000);
-    HostPort callerAdmin = new HostPort(caller.podIp(), 15000);
+    HostPort echoAdmin = echo.admin();
+    HostPort callerAdmin = caller.admin();
     String destination =
         "reporter=\"destination\",source_workload=\"caller\","
             + "source_canonical_service=\"caller\",source_canonical_revision=\"latest\","
@@ -253,10 +185,8 @@ class TcpMeshIntegrationTest {
 
     // TCP authorization (Istio's forTCP): a DENY policy on the TCP port, whose HTTP-only methods
     // are ignored on TCP, makes the echo sidecar close the caller's connection without echoing.
-    assertThat(
-            client
-                .apply(
-                    """
+    mesh.apply(
+        """
                     apiVersion: security.istio.io/v1
                     kind: AuthorizationPolicy
                     metadata: {name: deny-echo-tcp, namespace: demo}
@@ -265,9 +195,7 @@ class TcpMeshIntegrationTest {
                       action: DENY
                       rules: [{to: [{operation: {methods: [GET], ports: ["9000"]}}]}]
                     """,
-                    "authz.yaml")
-                .errors())
-        .isEmpty();
+        "authz.yaml");
     await(
         "the DENY policy closes the TCP connection",
         () -> {
@@ -310,17 +238,6 @@ class TcpMeshIntegrationTest {
       }
       client.shutdownNow();
     }
-  }
-
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p =
-        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
-  }
-
-  private static void awaitReady(Proxy p) {
-    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("ready: %s", p.failure()).isTrue();
   }
 
   /** The proxy's {@code /stats/prometheus} on its admin address ("" while it does not answer). */

@@ -1,12 +1,16 @@
 package dev.weft.cli.run;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +63,55 @@ class WorkloadAllocatorTest {
       WorkloadAllocator.Addresses a =
           WorkloadAllocator.allocate(state, "demo", "podinfo", List.of(), Map.of());
       assertThat(a.podIp()).isNotEqualTo(next);
+    }
+  }
+
+  @Test
+  void skipsAnAddressAnotherProcessReserved() throws Exception {
+    // Two meshes (two test runs) with their own state directories: the other one has allocated the
+    // next address but its sidecar has not bound its ports yet. Its reservation alone must keep
+    // this allocator off it.
+    StateDir state = StateDir.of(tmp);
+    WorkloadAllocator.Addresses probe =
+        WorkloadAllocator.allocate(state, "demo", "probe", List.of(), Map.of());
+    WorkloadAllocator.release(state, "demo", "probe");
+    int n = Integer.parseInt(probe.podIp().substring("127.0.1.".length())) + 1;
+    String next = "127.0.1." + n;
+    WorkloadAllocator.unreserve(next); // this JVM may hold it from an earlier test
+    Path holder = tmp.resolve("Hold.java");
+    Files.writeString(
+        holder,
+        """
+        import java.nio.channels.*;
+        import java.nio.file.*;
+        public class Hold {
+          public static void main(String[] a) throws Exception {
+            FileChannel ch = FileChannel.open(
+                Path.of(a[0]), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            System.out.println(ch.tryLock() != null ? "held" : "busy");
+            System.out.flush();
+            System.in.read();
+          }
+        }
+        """);
+    Files.createDirectories(WorkloadAllocator.reservations());
+    Process other =
+        new ProcessBuilder(
+                ProcessHandle.current().info().command().orElse("java"),
+                holder.toString(),
+                WorkloadAllocator.reservations().resolve(next).toString())
+            .redirectErrorStream(true)
+            .start();
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(other.getInputStream(), UTF_8))) {
+      // "busy": yet another process holds it, which must keep the allocator off it just as well.
+      assertThat(out.readLine()).isIn("held", "busy");
+      WorkloadAllocator.Addresses a =
+          WorkloadAllocator.allocate(state, "demo", "podinfo", List.of(), Map.of());
+      assertThat(a.podIp()).isNotEqualTo(next);
+    } finally {
+      other.destroy();
+      other.waitFor();
     }
   }
 

@@ -100,7 +100,7 @@ public record RetryPolicy(
             : new int[0];
     long perTry =
         p.hasPerTryTimeout()
-            ? p.getPerTryTimeout().getSeconds() * 1000 + p.getPerTryTimeout().getNanos() / 1_000_000
+            ? nonNegativeMillis(where + "retry_policy.per_try_timeout", p.getPerTryTimeout())
             : 0;
     int n = p.hasNumRetries() ? p.getNumRetries().getValue() : 1;
     long base = DEFAULT_BACKOFF_BASE_MILLIS;
@@ -122,6 +122,19 @@ public record RetryPolicy(
     }
     return new RetryPolicy(
         n, connect, reset, gateway, server, conflict, statusCodes, perTry, base, max, grpc);
+  }
+
+  /**
+   * {@code d} in milliseconds; a negative Duration is an error naming {@code field} (Envoy rejects
+   * negative Durations in any resource).
+   */
+  private static long nonNegativeMillis(String field, com.google.protobuf.Duration d)
+      throws InvalidResourceException {
+    if (d.getSeconds() < 0 || d.getNanos() < 0) {
+      throw new InvalidResourceException(
+          field + " must not be negative, got " + d.getSeconds() + "s " + d.getNanos() + "ns");
+    }
+    return millis(d);
   }
 
   private static long millis(com.google.protobuf.Duration d) {

@@ -192,19 +192,25 @@ class XdsClientDeltaTest {
   void aReconnectTellsTheVersionsHeldAndKeepsTheConfiguration() throws Exception {
     int before = ads.requests().size();
     ads.dropStreams();
-    await(
-        "a new stream's VHDS subscription",
-        () ->
-            ads.requests().stream()
-                .skip(before)
-                .anyMatch(r -> r.getTypeUrl().equals(TypeUrls.ROUTE)));
-    List<DeltaDiscoveryRequest> again = ads.requests().subList(before, ads.requests().size());
+    // Wait for the new stream's first request of each type (the ones with initial versions): the
+    // old stream's last ACKs may still arrive after `before`, so "some ROUTE request since" is no
+    // sign of the new stream (it failed so beside other builds).
     Map<String, Map<String, String>> initial = new java.util.HashMap<>();
-    for (DeltaDiscoveryRequest r : again) {
-      if (r.getInitialResourceVersionsCount() > 0) {
-        initial.put(r.getTypeUrl(), r.getInitialResourceVersionsMap());
-      }
-    }
+    await(
+        "the new stream's requests with initial versions of every type",
+        () -> {
+          List<DeltaDiscoveryRequest> all = ads.requests();
+          for (DeltaDiscoveryRequest r : all.subList(before, all.size())) {
+            if (r.getInitialResourceVersionsCount() > 0) {
+              initial.put(r.getTypeUrl(), r.getInitialResourceVersionsMap());
+            }
+          }
+          return initial
+              .keySet()
+              .containsAll(
+                  List.of(
+                      TypeUrls.CLUSTER, TypeUrls.LISTENER, TypeUrls.ROUTE, TypeUrls.VIRTUAL_HOST));
+        });
     assertThat(initial.get(TypeUrls.CLUSTER)).containsExactly(Map.entry("a", "c1"));
     assertThat(initial.get(TypeUrls.LISTENER)).containsExactly(Map.entry("127.0.0.1_15001", "l1"));
     assertThat(initial.get(TypeUrls.ROUTE)).containsExactly(Map.entry("http_proxy", "r1"));

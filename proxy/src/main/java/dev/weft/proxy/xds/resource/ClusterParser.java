@@ -62,10 +62,11 @@ public final class ClusterParser {
     UpstreamProtocol protocol = UpstreamProtocol.of(where, c);
     int timeout = DEFAULT_CONNECT_TIMEOUT_MS;
     if (c.hasConnectTimeout()) {
-      long ms =
-          c.getConnectTimeout().getSeconds() * 1000 + c.getConnectTimeout().getNanos() / 1_000_000;
+      // Envoy: connect_timeout {gt: {}}.
+      long ms = ProtoValues.durationMillis(where + "connect_timeout", c.getConnectTimeout());
       if (ms <= 0 || ms > Integer.MAX_VALUE) {
-        throw new InvalidResourceException(where + "connect_timeout must be positive");
+        throw new InvalidResourceException(
+            where + "connect_timeout must be positive and at most " + Integer.MAX_VALUE + " ms");
       }
       timeout = (int) ms;
     }

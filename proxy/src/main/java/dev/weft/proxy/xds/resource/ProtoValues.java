@@ -12,11 +12,20 @@ import java.net.UnknownHostException;
 final class ProtoValues {
   private ProtoValues() {}
 
-  /** A non-negative protobuf duration in milliseconds. */
+  /**
+   * A non-negative protobuf duration in milliseconds (sub-millisecond parts dropped, as Envoy's
+   * {@code DurationUtil::durationToMilliseconds}); {@code field} names the resource and field in
+   * the error. Envoy's PGV rule {@code duration: {gte: {}}} and its check of every Duration in a
+   * resource both reject a negative one.
+   */
   static long durationMillis(String field, com.google.protobuf.Duration d)
       throws InvalidResourceException {
     if (d.getSeconds() < 0 || d.getNanos() < 0) {
-      throw new InvalidResourceException(field + " must not be negative");
+      throw new InvalidResourceException(
+          field + " must not be negative, got " + d.getSeconds() + "s " + d.getNanos() + "ns");
+    }
+    if (d.getNanos() > 999_999_999) {
+      throw new InvalidResourceException(field + " has nanos out of range: " + d.getNanos());
     }
     try {
       return Math.addExact(Math.multiplyExact(d.getSeconds(), 1000L), d.getNanos() / 1_000_000);

@@ -270,10 +270,16 @@ final class RouteParser {
         }
         String hostRewrite =
             ra.getHostRewriteLiteral().isEmpty() ? null : ra.getHostRewriteLiteral();
+        // A negative Duration is invalid config in Envoy (its PGV rules and its check of every
+        // Duration in a resource): NACKed, never read as "no timeout" or as an instant timeout.
         long timeout =
             ra.hasTimeout()
-                ? ra.getTimeout().getSeconds() * 1000 + ra.getTimeout().getNanos() / 1_000_000
+                ? ProtoValues.durationMillis(where + "route.timeout", ra.getTimeout())
                 : DEFAULT_ROUTE_TIMEOUT_MS;
+        if (ra.hasIdleTimeout()) {
+          // Not enforced per route yet; checked so that it is rejected as Envoy rejects it.
+          ProtoValues.durationMillis(where + "route.idle_timeout", ra.getIdleTimeout());
+        }
         return Route.builder(r.getName(), path, action)
             .headers(headers)
             .prefixRewrite(prefixRewrite)
