@@ -107,7 +107,10 @@ public record Distribution(
    * full collection), capped at 192 MB so that the process stays within 512 MB at that scale (the
    * heap grows to its ceiling while the proxies sync, whatever the ceiling; 475 MB peak RSS
    * measured), given back after a burst (serial collector, heap shrunk to 30% free after each full
-   * collection); the JDK's CDS archive mapped without relocation, as {@link #SIDECAR}'s.
+   * collection); the JDK's CDS archive mapped without relocation, as {@link #SIDECAR}'s. C1 only
+   * ({@code TieredStopAtLevel=1}): a fresh control plane's C2 compiler threads burnt about a third
+   * of its CPU during the initial sync of 1000 proxies, recompiling the push path as the connect
+   * storm went on (docs/benchmarks.md, "Control plane at scale", 2026-11-30 19:50).
    */
   public static final List<String> CONTROL_PLANE =
       List.of(
@@ -117,6 +120,7 @@ public record Distribution(
           "-XX:+UseCompactObjectHeaders",
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
+          "-XX:TieredStopAtLevel=1",
           "-XX:TrimNativeHeapInterval=5000",
           "-XX:+UnlockDiagnosticVMOptions",
           "-XX:ArchiveRelocationMode=0");

@@ -193,4 +193,35 @@ class DistributionTest {
         .contains("control_plane_opts=(" + String.join(" ", Distribution.CONTROL_PLANE) + ")")
         .contains("proxy_jars=(" + String.join(" ", Distribution.PROXY_JARS) + ")");
   }
+
+  /**
+   * The control plane's JVM runs C1 only: this JDK accepts its options, and with them the C2
+   * compiler is off (the C2 threads' CPU during an initial sync, docs/benchmarks.md "Control plane
+   * at scale", 2026-11-30 19:50). Read back from the JVM's own final flags, not from the list.
+   */
+  @Test
+  void theControlPlanesJvmCompilesWithC1Only() throws Exception {
+    List<String> cmd = new java.util.ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(Distribution.CONTROL_PLANE);
+    cmd.add("-XX:+PrintFlagsFinal");
+    cmd.add("-version");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+    assertThat(flag(out, "TieredStopAtLevel")).isEqualTo("1");
+    assertThat(flag(out, "UseSerialGC")).isEqualTo("true");
+    assertThat(flag(out, "MaxHeapSize")).isEqualTo(Long.toString(192L << 20));
+  }
+
+  /** The value of {@code name} in {@code -XX:+PrintFlagsFinal}'s output. */
+  private static String flag(String printFlagsFinal, String name) {
+    for (String line : printFlagsFinal.split("\n")) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length >= 4 && f[1].equals(name) && f[2].equals("=")) {
+        return f[3];
+      }
+    }
+    throw new AssertionError(name + " not in " + printFlagsFinal);
+  }
 }
