@@ -32,117 +32,19 @@ READY_TIMEOUT="${READY_TIMEOUT:-120}" # seconds to wait for the mesh to come up
 RESULTS="${RESULTS:-}"       # optional: also write the table as TSV here
 PORT=5201                    # the Service's tcp port, its target port and the client's listener
 
-log() { printf '[tcp-throughput %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH=tcp-throughput
+# shellcheck source=benchmarks/lib.sh
+. "$HERE/lib.sh" # log, die, need, start_bg, free_port, wait_for, workload_field, wants, median, bench_init
 
-# --- tools -------------------------------------------------------------------------------------
-need() { # need COMMAND DEBIAN_PACKAGE
-  command -v "$1" >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || die "$1 is missing: apt-get install $2"
-  log "installing $2 (for $1)"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null || die "cannot install $2"
-  fi
-}
 need iperf3 iperf3
-need jq jq
-need setsid util-linux
-[ -x "$WEFT" ] || die "no Weft launcher at $WEFT (build it, or set WEFT=...)"
 case "$DURATION$WARMUP$STREAMS$ROUNDS" in *[!0-9]*) die "DURATION, WARMUP, STREAMS, ROUNDS are whole numbers" ;; esac
-
-# --- clean-up: everything started here, by pid ----------------------------------------------------
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-tcp-bench.XXXXXX")"
-STATE="$TMP/weft"
-GROUPS_STARTED=() # process-group leaders started with setsid
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  log "cleaning up"
-  if [ -d "$STATE" ]; then
-    timeout 60 "$WEFT" uninstall --state-dir "$STATE" >/dev/null 2>&1 || true
-  fi
-  local pgid
-  for pgid in "${GROUPS_STARTED[@]}"; do
-    kill -TERM -- "-$pgid" 2>/dev/null || true
-  done
-  for pgid in "${GROUPS_STARTED[@]}"; do
-    for _ in $(seq 1 50); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pgid" 2>/dev/null || true
-  done
-  # Background processes the CLI started for this state directory (control plane, gateway).
-  if [ -d "$STATE/pids" ]; then
-    local f pid
-    for f in "$STATE"/pids/*.pid; do
-      [ -f "$f" ] || continue
-      pid="$(tr -dc 0-9 <"$f")"
-      [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
-    done
-  fi
-  if [ "${KEEP_TMP:-0}" = 1 ] || [ $rc -ne 0 ]; then
-    log "logs kept in $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Starts "$@" in its own process group (so that the whole tree stops together), output to a log.
-start_bg() { # start_bg LOGNAME COMMAND...
-  local name="$1"; shift
-  setsid "$@" >"$TMP/$name.log" 2>&1 </dev/null &
-  GROUPS_STARTED+=("$!")
-}
-
-# --- helpers ---------------------------------------------------------------------------------
-free_port() { # free_port IP: a port nobody listens on at IP
-  local ip="$1" p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 20000))
-    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
-  done
-  die "no free port on $ip"
-}
-
-wait_for() { # wait_for WHAT COMMAND...: polls COMMAND until it succeeds, up to READY_TIMEOUT
-  local what="$1"; shift
-  local deadline=$((SECONDS + READY_TIMEOUT))
-  until "$@" >/dev/null 2>&1; do
-    local pgid
-    for pgid in "${GROUPS_STARTED[@]}"; do
-      if ! kill -0 "$pgid" 2>/dev/null; then
-        log "a process this script started (pid $pgid) has exited while waiting for $what; logs in $TMP"
-        return 1
-      fi
-    done
-    if [ $SECONDS -ge $deadline ]; then
-      log "timed out after ${READY_TIMEOUT}s waiting for $what; logs in $TMP"
-      return 1
-    fi
-    sleep 0.5
-  done
-}
-
-workload_field() { # workload_field NS NAME FIELD
-  local f="$STATE/workloads/$1.$2.json"
-  [ -f "$f" ] && jq -er ".$3" "$f"
-}
+bench_init # TMP, STATE, the clean-up trap (weft uninstall, the process groups started here)
 
 iperf_ok() { # iperf_ok HOST: a one-second run gets through (iperf3 -J may exit 0 on errors)
   iperf3 -c "$1" -p "$PORT" -t 1 -J 2>/dev/null | jq -e '.error == null and .end.sum_received.bits_per_second > 0'
 }
 
-wants() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-
-median() { # median VALUES...: the middle value (the lower of the two middle ones)
-  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
-}
-
 # --- the mesh ----------------------------------------------------------------------------------
-log "state directory $STATE"
 XDS_PORT="$(free_port 127.0.0.1)"
 API_PORT="$(free_port 127.0.0.1)"
 INGRESS_PORT="$(free_port 127.0.0.1)"
