@@ -91,6 +91,7 @@ public final class ControlPlane implements AutoCloseable {
   private final InetSocketAddress requestedGrpcXds;
   private final InetSocketAddress requestedApi;
   private final Duration debounce;
+  private final int pushThrottle;
   private final Duration workloadGracePeriod;
   private final Clock clock;
   private final Duration certificateTtl;
@@ -127,6 +128,7 @@ public final class ControlPlane implements AutoCloseable {
     this.requestedGrpcXds = b.grpcXdsAddress;
     this.requestedApi = b.apiAddress;
     this.debounce = b.debounce;
+    this.pushThrottle = b.pushThrottle;
     this.workloadGracePeriod = b.workloadGracePeriod;
     this.clock = b.clock;
     this.certificateTtl = b.certificateTtl;
@@ -188,8 +190,13 @@ public final class ControlPlane implements AutoCloseable {
               meshConfig != null
                   ? meshConfig
                   : dev.weft.controlplane.mesh.MeshConfig.load(stateDir));
-      ads = new AdsService(executor, push, registry);
-      deltaAds = new DeltaAdsService(executor, push, registry);
+      if (pushThrottle > 0) {
+        ads = new AdsService(executor, push, registry, pushThrottle);
+        deltaAds = new DeltaAdsService(executor, push, registry, pushThrottle);
+      } else {
+        ads = new AdsService(executor, push, registry);
+        deltaAds = new DeltaAdsService(executor, push, registry);
+      }
       proxyTracker = ProxyTrackers.combine(ads, deltaAds);
       pushController = push;
       Path caDir = stateDir.resolve(CA_DIR);
@@ -364,6 +371,14 @@ public final class ControlPlane implements AutoCloseable {
     return pushController.current();
   }
 
+  /**
+   * The delta xDS streams' flow-control state, a line per stream, for diagnosing a sync that does
+   * not finish (see {@code DeltaAdsService#flowState}).
+   */
+  public String xdsFlowState() {
+    return deltaAds == null ? "(not started)" : deltaAds.flowState();
+  }
+
   /** The config store (available after {@link #start()}). */
   public ConfigStore store() {
     return store;
@@ -500,6 +515,7 @@ public final class ControlPlane implements AutoCloseable {
         new InetSocketAddress("127.0.0.1", WellKnownPorts.XDS_TLS);
     private InetSocketAddress apiAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.API);
     private Duration debounce = Duration.ofMillis(100);
+    private int pushThrottle; // 0: the services' default
     private Duration workloadGracePeriod = WorkloadRegistry.DEFAULT_GRACE_PERIOD;
     private Clock clock = Clock.systemUTC();
     private Duration certificateTtl = CertificateAuthority.DEFAULT_TTL;
@@ -609,6 +625,19 @@ public final class ControlPlane implements AutoCloseable {
     /** Where to serve the API; port 0 picks a free port. Default 127.0.0.1:15080. */
     public Builder apiAddress(InetSocketAddress address) {
       this.apiAddress = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /**
+     * How many xDS streams may have responses their proxies have not read yet, as Istio's {@code
+     * PILOT_PUSH_THROTTLE} (default 40); the others wait for a slot. Tests set it low to make
+     * streams wait.
+     */
+    public Builder pushThrottle(int maxBusy) {
+      if (maxBusy < 1) {
+        throw new IllegalArgumentException("pushThrottle must be at least 1");
+      }
+      this.pushThrottle = maxBusy;
       return this;
     }
 

@@ -85,8 +85,7 @@ public final class AdsService
   private final Map<Long, ProxyStatus> statuses = new ConcurrentHashMap<>();
 
   /** Bounds the streams with unread responses. Owned by the executor. */
-  private final PushThrottle<Connection> throttle =
-      new PushThrottle<>(PushThrottle.DEFAULT_MAX_BUSY);
+  private final PushThrottle<Connection> throttle;
 
   /** Subscribed names shared between streams. Owned by the executor. */
   private final SubscriptionNames subscriptionNames = new SubscriptionNames();
@@ -98,6 +97,15 @@ public final class AdsService
   private final java.util.concurrent.ExecutorService writers;
 
   public AdsService(Executor executor, PushController push, WorkloadRegistry registry) {
+    this(executor, push, registry, PushThrottle.DEFAULT_MAX_BUSY);
+  }
+
+  /**
+   * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle})
+   */
+  public AdsService(
+      Executor executor, PushController push, WorkloadRegistry registry, int maxBusy) {
+    this.throttle = new PushThrottle<>(maxBusy);
     this.writers =
         java.util.concurrent.Executors.newFixedThreadPool(
             Runtime.getRuntime().availableProcessors(),

@@ -98,8 +98,7 @@ public final class DeltaAdsService
   private final Map<Long, ProxyStatus> statuses = new ConcurrentHashMap<>();
 
   /** Owned by the executor. */
-  private final PushThrottle<Connection> throttle =
-      new PushThrottle<>(PushThrottle.DEFAULT_MAX_BUSY);
+  private final PushThrottle<Connection> throttle;
 
   /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
   private final List<Waiter> waiters = new ArrayList<>();
@@ -111,6 +110,15 @@ public final class DeltaAdsService
   private final java.util.concurrent.ExecutorService writers;
 
   public DeltaAdsService(Executor executor, PushController push, WorkloadRegistry registry) {
+    this(executor, push, registry, PushThrottle.DEFAULT_MAX_BUSY);
+  }
+
+  /**
+   * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle})
+   */
+  public DeltaAdsService(
+      Executor executor, PushController push, WorkloadRegistry registry, int maxBusy) {
+    this.throttle = new PushThrottle<>(maxBusy);
     this.writers =
         java.util.concurrent.Executors.newFixedThreadPool(
             Runtime.getRuntime().availableProcessors(),
@@ -484,6 +492,58 @@ public final class DeltaAdsService
     }
     ResourceCache cache = context.resources();
     return (from, to) -> cache.derived(from, to, () -> DeltaStream.Diff.of(from, to));
+  }
+
+  /**
+   * Each stream's flow-control state, a line each, for diagnosing a sync that does not finish: its
+   * place in the throttle, the changes it missed, the types owed, its writer and gRPC's readiness,
+   * and per type the nonce sent and the one ACKed. Asked of the executor; an executor that does not
+   * answer within 10 s is said so.
+   */
+  public String flowState() {
+    CompletableFuture<String> out = new CompletableFuture<>();
+    executor.execute(
+        () -> {
+          StringBuilder sb = new StringBuilder();
+          sb.append("delta ADS: ")
+              .append(throttle.busy())
+              .append(" busy, ")
+              .append(throttle.waiting())
+              .append(" waiting\n");
+          for (Connection c : connections.values()) {
+            sb.append("  stream ")
+                .append(c.id)
+                .append(' ')
+                .append(c.proxy == null ? "(no node yet)" : c.proxy.id())
+                .append(" throttle=[")
+                .append(throttle.state(c))
+                .append("] pending=")
+                .append(c.pending == null ? "-" : c.pending + "@" + c.pendingGeneration)
+                .append(" deferred=")
+                .append(c.deferred.stream().map(TypeUrls::shortName).toList())
+                .append(' ')
+                .append(c.writer.state());
+            for (String type : c.stream.types()) {
+              DeltaStream.TypeState t = c.stream.type(type);
+              sb.append(' ')
+                  .append(TypeUrls.shortName(type))
+                  .append(" sent=")
+                  .append(t.sentNonce)
+                  .append(" acked=")
+                  .append(t.ackedNonce);
+            }
+            sb.append('\n');
+          }
+          out.complete(sb.toString());
+        });
+    try {
+      return out.get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(interrupted)";
+    } catch (ExecutionException | TimeoutException e) {
+      return "(the executor did not answer within 10 s: " + e + ")";
+    }
   }
 
   /** Stops the writers' pool (the control plane is stopping). */

@@ -134,4 +134,11 @@ final class PushThrottle<C> {
   int waiting() {
     return waiting.size();
   }
+
+  /** {@code conn}'s place here, for diagnostics: "busy", "waiting", both or "". */
+  String state(C conn) {
+    String b = busy.contains(conn) ? "busy" : "";
+    String w = waiting.contains(conn) ? "waiting" : "";
+    return b.isEmpty() || w.isEmpty() ? b + w : b + "+" + w;
+  }
 }

@@ -76,6 +76,17 @@ final class StreamWriter<T> {
     return gRpcReady();
   }
 
+  /** What the writer holds, for diagnostics: queued writes, whether it runs, gRPC's readiness. */
+  String state() {
+    int queued;
+    boolean run;
+    synchronized (this) {
+      queued = queue.size();
+      run = running;
+    }
+    return "queued=" + queued + " running=" + run + " grpcReady=" + gRpcReady();
+  }
+
   private boolean gRpcReady() {
     return !(out instanceof ServerCallStreamObserver<T> call) || call.isReady();
   }
