@@ -94,6 +94,10 @@ public final class XdsScaleBenchmark {
   private static final String NS = "bench";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(900);
+
+  /** The initial sync has stalled when no sidecar received anything for this long. */
+  private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(120);
+
   private static final boolean DELTA = Boolean.getBoolean("weft.bench.delta");
 
   /**
@@ -103,10 +107,7 @@ public final class XdsScaleBenchmark {
   private static final Map<String, int[][]> fullEds = new ConcurrentHashMap<>();
 
   /** EDS cluster name → a small index, shared by the sidecars' endpoint tallies. */
-  private static final Map<String, Integer> clusterIndex = new ConcurrentHashMap<>();
-
-  private static final java.util.concurrent.atomic.AtomicInteger nextClusterIndex =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private static final DenseIndex clusterIndex = new DenseIndex();
 
   private XdsScaleBenchmark() {}
 
@@ -187,8 +188,17 @@ public final class XdsScaleBenchmark {
       long firstConfig = 0;
       while (true) {
         long now = System.nanoTime();
-        if (now - start > DEADLINE_NANOS) {
-          throw new IllegalStateException("the initial sync did not finish");
+        long lastReceived = 0;
+        for (Sidecar s : sidecars) {
+          lastReceived = Math.max(lastReceived, s.lastReceived);
+        }
+        if (now - start > DEADLINE_NANOS
+            || (lastReceived != 0 && now - lastReceived > STALL_NANOS)) {
+          throw new IllegalStateException(
+              "the initial sync did not finish (nothing received for "
+                  + (now - lastReceived) / 1_000_000_000
+                  + " s): "
+                  + shortOf(sidecars, 2 * proxies));
         }
         boolean all = true;
         boolean endpoints = true;
@@ -302,6 +312,24 @@ public final class XdsScaleBenchmark {
         System.out.println("control plane log unreadable: " + e);
       }
     }
+  }
+
+  /** Which sidecars lack a type or endpoints, for a stalled initial sync. */
+  private static String shortOf(List<Sidecar> sidecars, int endpoints) {
+    int incomplete = 0;
+    Map<Integer, Integer> byCount = new java.util.TreeMap<>();
+    for (Sidecar s : sidecars) {
+      if (!s.hasAll()) {
+        incomplete++;
+      } else if (s.endpoints() != endpoints) {
+        byCount.merge(s.endpoints(), 1, Integer::sum);
+      }
+    }
+    return incomplete
+        + " sidecars lack a type; sidecars short of the "
+        + endpoints
+        + " endpoints, by the count they hold: "
+        + byCount;
   }
 
   private static InetSocketAddress address(String hostPort) {
@@ -809,9 +837,7 @@ public final class XdsScaleBenchmark {
           for (LocalityLbEndpoints l : cla.getEndpointsList()) {
             n += l.getLbEndpointsCount();
           }
-          out[0][i] =
-              clusterIndex.computeIfAbsent(
-                  cla.getClusterName(), k -> nextClusterIndex.getAndIncrement());
+          out[0][i] = clusterIndex.of(cla.getClusterName());
           out[1][i] = n;
           i++;
         }
@@ -823,9 +849,6 @@ public final class XdsScaleBenchmark {
 
     /** Equal name sets of all sidecars, one copy (1000 sidecars hold 3000 EDS names each). */
     private static final Map<Set<String>, Set<String>> CANONICAL = new ConcurrentHashMap<>();
-
-    /** Cluster (EDS) names to a dense index, for the sidecars' endpoint counts. */
-    private static final Map<String, Integer> CLUSTER_INDEX = new ConcurrentHashMap<>();
 
     private static Set<String> canonical(Set<String> names) {
       Set<String> set = Set.copyOf(names);
@@ -854,7 +877,7 @@ public final class XdsScaleBenchmark {
       private StreamObserver<DeltaDiscoveryRequest> out;
       private Set<String> edsSubscribed = Set.of();
       private Set<String> rdsSubscribed = Set.of();
-      private int[] endpointsOf = new int[0]; // by CLUSTER_INDEX
+      private int[] endpointsOf = new int[0]; // by clusterIndex
       private int endpointTotal;
       volatile int endpoints = -1;
 
@@ -967,7 +990,7 @@ public final class XdsScaleBenchmark {
       }
 
       private void setEndpoints(String cluster, int n) {
-        int i = CLUSTER_INDEX.computeIfAbsent(cluster, k -> CLUSTER_INDEX.size());
+        int i = clusterIndex.of(cluster);
         if (i >= endpointsOf.length) {
           endpointsOf = Arrays.copyOf(endpointsOf, Math.max(i + 1, endpointsOf.length * 2));
         }

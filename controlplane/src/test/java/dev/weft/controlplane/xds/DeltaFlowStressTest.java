@@ -136,6 +136,11 @@ class DeltaFlowStressTest {
         }
       }
 
+      // What the churn left waiting (printed: a run that never makes streams wait tests little).
+      String flow = cp.xdsFlowState();
+      System.out.println(
+          "DeltaFlowStressTest seed " + seed + ", throttle " + maxBusy + ", after the churn: "
+              + flow.substring(0, flow.indexOf('\n')));
       // Every client reads freely now: each must converge to what the latest context gives it.
       for (Client c : clients) {
         c.grant(Integer.MAX_VALUE / 2);
