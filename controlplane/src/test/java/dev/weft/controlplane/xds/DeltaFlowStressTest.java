@@ -98,6 +98,9 @@ class DeltaFlowStressTest {
       shared = AdsClient.channel(cp.xdsAddress(), cp.ca().rootPem());
       Set<Integer> extraServices = new HashSet<>();
       int nextWorkload = CLIENTS;
+      int[] weights = new int[SERVICES];
+      java.util.Arrays.fill(weights, 100);
+      int touches = 0;
       long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CHAOS_MILLIS);
       while (System.nanoTime() < end) {
         int dice = rnd.nextInt(100);
@@ -105,8 +108,13 @@ class DeltaFlowStressTest {
           clients.get(rnd.nextInt(clients.size())).grant(1 + rnd.nextInt(4));
         } else if (dice < 55) {
           int i = rnd.nextInt(SERVICES);
-          apply(cp, "vs-" + i + ".yaml", virtualService(i, rnd.nextInt(101)));
-        } else if (dice < 62) {
+          weights[i] = rnd.nextInt(101);
+          apply(cp, "vs-" + i + ".yaml", virtualService(i, weights[i], touches++));
+        } else if (dice < 60) {
+          // A change that changes no resource: every stream is owed a push that sends nothing.
+          int i = rnd.nextInt(SERVICES);
+          apply(cp, "vs-" + i + ".yaml", virtualService(i, weights[i], touches++));
+        } else if (dice < 65) {
           int j = rnd.nextInt(8);
           if (extraServices.remove(j)) {
             var outcome =
@@ -121,7 +129,7 @@ class DeltaFlowStressTest {
             extraServices.add(j);
             apply(cp, "extra.yaml", service("extra-" + j));
           }
-        } else if (dice < 80) {
+        } else if (dice < 82) {
           if (!ephemeral.isEmpty() && rnd.nextBoolean()) {
             ephemeral.remove(rnd.nextInt(ephemeral.size())).cancel();
           } else {
@@ -129,7 +137,7 @@ class DeltaFlowStressTest {
             ephemeral.add(e);
             e.open();
           }
-        } else if (dice < 88) {
+        } else if (dice < 90) {
           clients.get(rnd.nextInt(clients.size())).restart(rnd.nextBoolean());
         } else {
           Thread.sleep(rnd.nextInt(15)); // paces the churn; not a synchronisation
@@ -139,11 +147,21 @@ class DeltaFlowStressTest {
       // What the churn left waiting (printed: a run that never makes streams wait tests little).
       String flow = cp.xdsFlowState();
       System.out.println(
-          "DeltaFlowStressTest seed " + seed + ", throttle " + maxBusy + ", after the churn: "
+          "DeltaFlowStressTest seed "
+              + seed
+              + ", throttle "
+              + maxBusy
+              + ", after the churn: "
               + flow.substring(0, flow.indexOf('\n')));
       // Every client reads freely now: each must converge to what the latest context gives it.
       for (Client c : clients) {
         c.grant(Integer.MAX_VALUE / 2);
+      }
+      // While they catch up, pushes that change nothing: a stream handed a slot then has nothing
+      // to write and must pass the slot on.
+      for (int k = 0; k < 20; k++) {
+        int i = rnd.nextInt(SERVICES);
+        apply(cp, "vs-" + i + ".yaml", virtualService(i, weights[i], touches++));
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       List<String> behind;
@@ -221,11 +239,11 @@ class DeltaFlowStressTest {
         .formatted(i, i);
   }
 
-  private static String virtualService(int i, int weight) {
+  private static String virtualService(int i, int weight, int touch) {
     return """
         apiVersion: networking.istio.io/v1
         kind: VirtualService
-        metadata: {name: svc-%d, namespace: demo}
+        metadata: {name: svc-%d, namespace: demo, annotations: {touch: "%d"}}
         spec:
           hosts: [svc-%d]
           http:
@@ -233,7 +251,7 @@ class DeltaFlowStressTest {
             - {destination: {host: svc-%d, subset: v1}, weight: %d}
             - {destination: {host: svc-%d, subset: v2}, weight: %d}
         """
-        .formatted(i, i, i, weight, i, 100 - weight);
+        .formatted(i, touch, i, i, weight, i, 100 - weight);
   }
 
   /**
