@@ -159,9 +159,10 @@ class DeltaFlowStressTest {
       }
       // While they catch up, pushes that change nothing: a stream handed a slot then has nothing
       // to write and must pass the slot on.
+      long last = 0;
       for (int k = 0; k < 20; k++) {
         int i = rnd.nextInt(SERVICES);
-        apply(cp, "vs-" + i + ".yaml", virtualService(i, weights[i], touches++));
+        last = apply(cp, "vs-" + i + ".yaml", virtualService(i, weights[i], touches++));
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       List<String> behind;
@@ -174,7 +175,9 @@ class DeltaFlowStressTest {
             behind.add(diff);
           }
         }
-        if (behind.isEmpty() && cp.pushContext() == context) {
+        if (behind.isEmpty()
+            && cp.pushContext() == context
+            && cp.awaitSync(last, Duration.ZERO).pushed()) {
           break;
         }
         if (System.nanoTime() > deadline) {
@@ -206,9 +209,11 @@ class DeltaFlowStressTest {
     }
   }
 
-  private static void apply(ControlPlane cp, String source, String yaml) throws Exception {
+  /** Applies {@code yaml}; returns the config generation of its last resource. */
+  private static long apply(ControlPlane cp, String source, String yaml) throws Exception {
     var outcome = cp.store().apply(source, Fixtures.parse(source, yaml));
     assertThat(outcome.ok()).as("apply " + source + ": " + outcome).isTrue();
+    return Long.parseLong(outcome.results().getLast().resourceVersion());
   }
 
   private static String service(String name) {
