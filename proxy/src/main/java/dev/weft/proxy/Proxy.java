@@ -117,11 +117,6 @@ public final class Proxy implements AutoCloseable {
       throw e;
     }
     StartTrace.markOnce("admin-bound");
-    p.admin.bootstrap(
-        dev.weft.proxy.admin.BootstrapDump.of(
-            NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()),
-            p.admin.address(),
-            b.xdsServer()));
     p.admin.secrets(p.secrets);
     if (b.prometheusAddress().isPresent()) {
       try {
@@ -134,6 +129,15 @@ public final class Proxy implements AutoCloseable {
         throw e;
       }
     }
+    // The node as sent, advertising the bound metrics port (ENVOY_PROMETHEUS_PORT).
+    io.envoyproxy.envoy.config.core.v3.Node node =
+        NodeStructs.node(
+            b.nodeId(),
+            NodeStructs.withPrometheusPort(
+                b.nodeId(), b.metadata(), p.prometheus == null ? null : p.prometheus.address()),
+            b.mutualTls());
+    p.admin.bootstrap(
+        dev.weft.proxy.admin.BootstrapDump.of(node, p.admin.address(), b.xdsServer()));
     try {
       p.accessLog = AccessLogger.open(b.accessLogPath().orElse(null), p.stats);
     } catch (IOException e) {
@@ -170,7 +174,7 @@ public final class Proxy implements AutoCloseable {
             .server(b.xdsServer())
             .transport(p.transport)
             .credentials(b.credentials().orElse(null))
-            .node(NodeStructs.node(b.nodeId(), b.metadata(), b.mutualTls()))
+            .node(node)
             .compiler(
                 new ConfigCompiler(p.stats, b.httpFilters(), p.secrets, b.scheduler())
                     .router(b.nodeId().type().equals(dev.weft.xds.NodeId.ROUTER))

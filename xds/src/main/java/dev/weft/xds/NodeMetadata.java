@@ -28,6 +28,14 @@ public final class NodeMetadata {
   public static final String ISTIO_VERSION = "ISTIO_VERSION";
 
   /**
+   * The port of the proxy's Prometheus endpoint ({@code /stats/prometheus}) on its workload address
+   * (number; Istio's {@code EnvoyPrometheusPort}, 15090 for its sidecars and gateways). A proxy
+   * that serves no metrics there sends none, and the control plane's dashboard scrapes only the
+   * proxies that send it. Istio's agent sends a number; a string of digits is read too.
+   */
+  public static final String ENVOY_PROMETHEUS_PORT = "ENVOY_PROMETHEUS_PORT";
+
+  /**
    * The workload's named container ports, {@code name:port} comma separated (string), for instance
    * {@code http:9898}. Services resolve a named targetPort through them.
    */

@@ -18,6 +18,12 @@ public final class WellKnownPorts {
   public static final int PROMETHEUS = 15090;
 
   /**
+   * The name Istio's injected pod spec gives the proxy's Prometheus port ({@code http-envoy-prom:
+   * 15090}); a workload's named port of this name is where its proxy's metrics are.
+   */
+  public static final String PROMETHEUS_PORT_NAME = "http-envoy-prom";
+
+  /**
    * Control plane xDS, plaintext (Istio's debug port; Weft does not serve it, see
    * docs/architecture.md).
    */

@@ -112,16 +112,9 @@ public final class ProxyCommand implements Callable<Integer> {
         prometheus == null
             ? (type.equals(NodeId.SIDECAR) ? new HostPort(ip, WellKnownPorts.PROMETHEUS) : null)
             : "off".equals(prometheus) ? null : HostPort.fromOption(prometheus);
-    java.util.List<KeyValues.NamedPort> named = new java.util.ArrayList<>(KeyValues.ports(ports));
-    if (prometheusAddress != null
-        && prometheusAddress.port() != WellKnownPorts.PROMETHEUS
-        && prometheusAddress.host().equals(ip)) {
-      // Where the control plane's dashboard scrapes it (Istio's pod spec names 15090 so).
-      named.add(
-          new KeyValues.NamedPort(
-              dev.weft.controlplane.dashboard.Dashboard.PROMETHEUS_PORT_NAME,
-              prometheusAddress.port()));
-    }
+    // The proxy advertises its metrics port in its node metadata (Istio's ENVOY_PROMETHEUS_PORT)
+    // when it is on its ip: where the control plane's dashboard scrapes it.
+    java.util.List<KeyValues.NamedPort> named = KeyValues.ports(ports);
     ProxySpec ps =
         new ProxySpec(
             type,

@@ -12,7 +12,6 @@ import dev.weft.cli.demo.BinomialBounds;
 import dev.weft.cli.inspect.DashboardCommand;
 import dev.weft.cli.install.Installer;
 import dev.weft.controlplane.ControlPlane;
-import dev.weft.controlplane.dashboard.Dashboard;
 import dev.weft.proxy.Proxy;
 import dev.weft.samples.DemoManifests;
 import dev.weft.samples.PodinfoServer;
@@ -391,9 +390,9 @@ class DashboardIntegrationTest {
   private record Canary(int ingressPort, List<HostPort> metrics) {}
 
   /**
-   * Starts the guide's canary on {@code cp}: the ingress gateway (its metrics port listed as {@code
-   * http-envoy-prom}, as {@code weft proxy --prometheus} does), podinfo v1 and v2 with sidecars,
-   * and the 90/10 VirtualService.
+   * Starts the guide's canary on {@code cp}: the ingress gateway (its metrics on a free port, which
+   * it advertises in its node metadata as {@code weft proxy --prometheus} does), podinfo v1 and v2
+   * with sidecars, and the 90/10 VirtualService.
    */
   private Canary startCanary(ControlPlane cp) throws Exception {
     ControlPlaneClient client = ControlPlaneClient.connect(state);
@@ -410,8 +409,7 @@ class DashboardIntegrationTest {
                 KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
                 "127.0.0.1",
                 "127.0.0.1",
-                List.of(
-                    new KeyValues.NamedPort(Dashboard.PROMETHEUS_PORT_NAME, gatewayMetrics.port())),
+                List.of(), // its metrics port: advertised as ENVOY_PROMETHEUS_PORT, not listed
                 Installer.GATEWAY_SERVICE_ACCOUNT),
             xds,
             new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),

@@ -135,8 +135,12 @@ public final class Dashboard implements AutoCloseable {
   }
 
   /**
-   * The metrics addresses of the proxies the control plane knows: each connected proxy's workload
-   * address and its {@code http-envoy-prom} named port, else Istio's 15090.
+   * The metrics addresses of the proxies the control plane knows that advertise a metrics port:
+   * each connected proxy's workload address and its {@code http-envoy-prom} named port, which its
+   * node's {@code ENVOY_PROMETHEUS_PORT} gives it (Istio's, {@code gen.Proxy#workload}), or its
+   * {@code WEFT_PORTS} name. A proxy that advertises none (a proxyless gRPC client, a proxy whose
+   * metrics are only on its admin port, the scale benchmark's simulated sidecars) is never scraped:
+   * Prometheus too scrapes only the pods whose annotations say where.
    */
   List<String> targets() {
     List<String> out = new ArrayList<>();
@@ -145,8 +149,11 @@ public final class Dashboard implements AutoCloseable {
         continue;
       }
       Integer port = w.ports().get(PROMETHEUS_PORT_NAME);
+      if (port == null) {
+        continue;
+      }
       String host = w.address().contains(":") ? "[" + w.address() + "]" : w.address();
-      out.add(host + ":" + (port == null ? WellKnownPorts.PROMETHEUS : port));
+      out.add(host + ":" + port);
     }
     return out;
   }
@@ -580,8 +587,8 @@ public final class Dashboard implements AutoCloseable {
 
   /**
    * The name of a workload's port that serves Istio's metrics, as Istio's injected pod spec names
-   * 15090; a proxy whose metrics port is elsewhere (a local gateway) lists it under this name in
-   * {@code WEFT_PORTS}.
+   * 15090 ({@link WellKnownPorts#PROMETHEUS_PORT_NAME}): a proxy's advertised {@code
+   * ENVOY_PROMETHEUS_PORT} becomes its workload's port of this name.
    */
-  public static final String PROMETHEUS_PORT_NAME = "http-envoy-prom";
+  public static final String PROMETHEUS_PORT_NAME = WellKnownPorts.PROMETHEUS_PORT_NAME;
 }

@@ -28,8 +28,9 @@ import java.util.function.Supplier;
 
 /**
  * Scrapes the proxies the control plane knows, on an interval, into a {@link MetricsWindow}: each
- * proxy's Istio metrics port ({@code GET http://<pod IP>:15090/stats/prometheus}, or the port its
- * workload names {@code http-envoy-prom}, as Istio's injected pod spec names 15090).
+ * proxy that advertises a metrics port (Istio's node metadata {@code ENVOY_PROMETHEUS_PORT}, its
+ * workload's {@code http-envoy-prom} port, {@link Dashboard#targets}) at that port ({@code GET
+ * http://<pod IP>:<port>/stats/prometheus}); the others are not targets at all.
  *
  * <p>Off the control plane's serializing executor: one scheduler thread starts a round, a small
  * pool ({@link #WORKERS} threads, a bounded queue) fetches. Bounded: at most {@link #MAX_TARGETS}
@@ -37,9 +38,8 @@ import java.util.function.Supplier;
  * each with a connect and a request timeout, and a body of at most {@link #MAX_BODY_BYTES}.
  * Failures are remembered per target for the dashboard, never thrown, and back off per target:
  * after {@code n} failures in a row a target is tried again only {@code interval × 2^(n-1)} after
- * its last try, at most {@link #MAX_BACKOFF} (Prometheus keeps its interval, but a control plane
- * that knows 2000 proxies of which many serve no metrics, as the scale benchmark's simulated
- * sidecars, tried each every 5 s: 20,000 failed connections in 220 s). A success resets it.
+ * its last try, at most {@link #MAX_BACKOFF} (Prometheus keeps its interval; a proxy that
+ * advertised a port it does not serve should not cost a connection every 5 s). A success resets it.
  */
 final class ProxyScraper implements AutoCloseable {
   private static final System.Logger logger = System.getLogger(ProxyScraper.class.getName());

@@ -6,6 +6,7 @@ import dev.weft.controlplane.registry.Workload;
 import dev.weft.xds.IstioMtls;
 import dev.weft.xds.NodeId;
 import dev.weft.xds.NodeMetadata;
+import dev.weft.xds.WellKnownPorts;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,6 +29,8 @@ import java.util.TreeMap;
  * @param serviceAccount the service account ({@code SERVICE_ACCOUNT}, else {@code default})
  * @param mtls whether the proxy can terminate and originate Istio mTLS: its {@code node.extensions}
  *     list Envoy's TLS transport socket and TLS inspector ({@link IstioMtls#supportedBy})
+ * @param prometheusPort the port of its metrics endpoint on its address, as it advertises it
+ *     (Istio's {@code ENVOY_PROMETHEUS_PORT}), 0 when it advertises none
  */
 public record Proxy(
     NodeId id,
@@ -38,12 +41,30 @@ public record Proxy(
     Map<String, Integer> ports,
     String appAddress,
     String serviceAccount,
-    boolean mtls) {
+    boolean mtls,
+    int prometheusPort) {
 
   public Proxy {
     labels = Map.copyOf(labels);
     ips = List.copyOf(ips);
     ports = Map.copyOf(ports);
+    if (prometheusPort < 0 || prometheusPort > 65535) {
+      throw new IllegalArgumentException("prometheusPort out of range: " + prometheusPort);
+    }
+  }
+
+  /** A proxy that advertises no metrics port. */
+  public Proxy(
+      NodeId id,
+      String name,
+      String namespace,
+      Map<String, String> labels,
+      List<String> ips,
+      Map<String, Integer> ports,
+      String appAddress,
+      String serviceAccount,
+      boolean mtls) {
+    this(id, name, namespace, labels, ips, ports, appAddress, serviceAccount, mtls, 0);
   }
 
   /**
@@ -94,7 +115,42 @@ public record Proxy(
         ports,
         string(md, NodeMetadata.WEFT_APP_ADDRESS, "127.0.0.1"),
         string(md, NodeMetadata.SERVICE_ACCOUNT, "default"),
-        IstioMtls.supportedBy(node));
+        IstioMtls.supportedBy(node),
+        prometheusPort(md.get(NodeMetadata.ENVOY_PROMETHEUS_PORT)));
+  }
+
+  /**
+   * Istio's {@code ENVOY_PROMETHEUS_PORT}: a number, as Istio's agent sends it, or a string of
+   * digits; 0 when absent.
+   *
+   * @throws IllegalArgumentException when it is neither, or not a port
+   */
+  static int prometheusPort(Value v) {
+    if (v == null) {
+      return 0;
+    }
+    double n;
+    if (v.hasNumberValue()) {
+      n = v.getNumberValue();
+    } else if (v.hasStringValue() && v.getStringValue().trim().matches("[0-9]{1,5}")) {
+      n = Integer.parseInt(v.getStringValue().trim());
+    } else {
+      throw new IllegalArgumentException(
+          NodeMetadata.ENVOY_PROMETHEUS_PORT + ": " + describe(v) + " is not a port number");
+    }
+    if (n != Math.rint(n) || n < 1 || n > 65535) {
+      throw new IllegalArgumentException(
+          NodeMetadata.ENVOY_PROMETHEUS_PORT + ": " + describe(v) + " is not a port (1-65535)");
+    }
+    return (int) n;
+  }
+
+  private static String describe(Value v) {
+    return switch (v.getKindCase()) {
+      case NUMBER_VALUE -> String.valueOf(v.getNumberValue());
+      case STRING_VALUE -> "\"" + v.getStringValue() + "\"";
+      default -> "a " + v.getKindCase().name().toLowerCase(java.util.Locale.ROOT);
+    };
   }
 
   /** Parses {@code http:9898,grpc:9090}; a bare number is named after itself. */
@@ -148,6 +204,10 @@ public record Proxy(
    * that cannot never carries the label, so no client sends it mTLS it could not terminate. A
    * router is not injected: its gateway listeners do not terminate mesh mTLS, and (as in Istio)
    * clients reach it in plaintext unless its labels ask otherwise.
+   *
+   * <p>An advertised metrics port is among the workload's named ports as {@link
+   * WellKnownPorts#PROMETHEUS_PORT_NAME}, the name Istio's injected pod spec gives it (unless its
+   * own ports name another): where the dashboard scrapes it.
    */
   public Workload workload() {
     Map<String, String> l = new TreeMap<>(labels);
@@ -156,6 +216,11 @@ public record Proxy(
     } else if (!mtls) {
       l.remove(IstioMtls.TLS_MODE_LABEL);
     }
-    return new Workload(name, namespace, l, ip(), ports, serviceAccount, Workload.Source.PROXY);
+    Map<String, Integer> p = ports;
+    if (prometheusPort > 0 && !ports.containsKey(WellKnownPorts.PROMETHEUS_PORT_NAME)) {
+      p = new LinkedHashMap<>(ports);
+      p.put(WellKnownPorts.PROMETHEUS_PORT_NAME, prometheusPort);
+    }
+    return new Workload(name, namespace, l, ip(), p, serviceAccount, Workload.Source.PROXY);
   }
 }
