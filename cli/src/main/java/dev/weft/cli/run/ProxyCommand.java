@@ -8,7 +8,6 @@ import dev.weft.cli.common.StateDir;
 import dev.weft.cli.common.StateDirOption;
 import dev.weft.proxy.Proxy;
 import dev.weft.xds.NodeId;
-import dev.weft.xds.WellKnownPorts;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -104,13 +103,12 @@ public final class ProxyCommand implements Callable<Integer> {
       throw new CliException("unknown proxy type \"" + type + "\"; expected sidecar or router");
     }
     HostPort xdsAddress = xds != null ? HostPort.fromOption(xds) : xdsFromState(state.resolve());
-    HostPort adminAddress =
-        admin != null ? HostPort.fromOption(admin) : new HostPort(ip, WellKnownPorts.PROXY_ADMIN);
+    HostPort adminAddress = admin != null ? HostPort.fromOption(admin) : SidecarPorts.admin(ip);
     // A sidecar owns its pod IP, so Istio's 15090 is its own; a gateway (often on 127.0.0.1,
     // shared by local meshes) serves one only where --prometheus says.
     HostPort prometheusAddress =
         prometheus == null
-            ? (type.equals(NodeId.SIDECAR) ? new HostPort(ip, WellKnownPorts.PROMETHEUS) : null)
+            ? (type.equals(NodeId.SIDECAR) ? SidecarPorts.metrics(ip) : null)
             : "off".equals(prometheus) ? null : HostPort.fromOption(prometheus);
     // The proxy advertises its metrics port in its node metadata (Istio's ENVOY_PROMETHEUS_PORT)
     // when it is on its ip: where the control plane's dashboard scrapes it.

@@ -8,7 +8,6 @@ import dev.weft.cli.common.StateDir;
 import dev.weft.cli.common.StateDirOption;
 import dev.weft.proxy.Proxy;
 import dev.weft.xds.NodeId;
-import dev.weft.xds.WellKnownPorts;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -32,6 +31,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "run", description = "Run a workload (a command) with its sidecar.")
 public final class RunCommand implements java.util.concurrent.Callable<Integer> {
+  private static final System.Logger logger = System.getLogger(RunCommand.class.getName());
+
   @Spec CommandSpec spec;
   @Mixin StateDirOption state;
 
@@ -99,6 +100,97 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     return false;
   }
 
+  /**
+   * A started sidecar.
+   *
+   * @param proxy the proxy
+   * @param addresses the workload's addresses it runs on
+   * @param spec who it is
+   * @param ready whether it became ready in time ({@link Proxy#failure} says why not)
+   */
+  record Sidecar(
+      Proxy proxy, WorkloadAllocator.Addresses addresses, ProxySpec spec, boolean ready) {}
+
+  /**
+   * Starts a workload's sidecar on {@code first} and waits until it is ready, within {@code
+   * readyTimeout}. A port of its pod IP taken by a process that does not honour the allocator's
+   * reservations (another mesh on this machine, of an older Weft), between the allocator's probe
+   * and the sidecar's bind, moves it to {@code next}'s address, up to {@link #ADDRESS_ATTEMPTS}
+   * addresses: the admin and metrics ports fail {@link ProxyCommand#start} itself; 15001 and the
+   * inbound listeners fail when the listeners arrive, which {@link Proxy#failure} reports ({@code
+   * listener ...: address <ip>:<port> already in use}) without waiting for the timeout.
+   *
+   * @param spec who the sidecar is on the given addresses
+   * @param next releases the current addresses and allocates the next
+   * @param started told of each proxy as soon as it is started (the caller's shutdown hook stops
+   *     it)
+   * @throws CliException when the proxy cannot start (after the last attempt, the last error)
+   */
+  static Sidecar startSidecar(
+      StateDir st,
+      HostPort xds,
+      java.util.function.Function<WorkloadAllocator.Addresses, ProxySpec> spec,
+      WorkloadAllocator.Addresses first,
+      java.util.function.Supplier<WorkloadAllocator.Addresses> next,
+      Duration readyTimeout,
+      java.util.function.Consumer<Proxy> started)
+      throws InterruptedException {
+    WorkloadAllocator.Addresses addrs = first;
+    for (int attempt = 1; ; attempt++) {
+      ProxySpec ps = spec.apply(addrs);
+      Proxy proxy;
+      try {
+        proxy =
+            ProxyCommand.start(
+                st,
+                ps,
+                xds,
+                SidecarPorts.admin(addrs.podIp()),
+                SidecarPorts.metrics(addrs.podIp()),
+                st.log(ps.namespace() + "." + ps.name() + ".access"));
+      } catch (CliException e) {
+        if (attempt >= ADDRESS_ATTEMPTS || !addressTaken(e)) {
+          throw e;
+        }
+        addrs = next.get();
+        continue;
+      }
+      started.accept(proxy);
+      long deadline = System.nanoTime() + readyTimeout.toNanos();
+      boolean ready = false;
+      String taken = null;
+      while (taken == null) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        // Short waits, so that a bind failure is seen as soon as the listeners arrive.
+        if (proxy.awaitReady(Duration.ofNanos(Math.min(left, 100_000_000L)))) {
+          ready = true;
+          break;
+        }
+        if (proxy.terminationFuture().isDone()) {
+          break;
+        }
+        taken = proxy.failure().filter(f -> f.contains("already in use")).orElse(null);
+      }
+      if (ready || taken == null || attempt >= ADDRESS_ATTEMPTS) {
+        return new Sidecar(proxy, addrs, ps, ready);
+      }
+      logger.log(
+          System.Logger.Level.WARNING,
+          "the sidecar of "
+              + ps.namespace()
+              + "/"
+              + ps.name()
+              + " cannot bind its address: "
+              + taken
+              + "; taking the next address");
+      proxy.close();
+      addrs = next.get();
+    }
+  }
+
   int run(PrintWriter out, PrintWriter err) throws InterruptedException {
     // Both name files in the state directory and the mesh: the API's rule, before anything else.
     StateDir.requireLabel("--name", name);
@@ -117,39 +209,31 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     Workload w = new Workload(st, namespace, name, drainDuration);
     Runtime.getRuntime().addShutdownHook(new Thread(w::stop, "weft-run-shutdown"));
     try {
-      ProxySpec ps;
-      HostPort admin;
-      for (int attempt = 1; ; attempt++) {
-        ps =
-            new ProxySpec(
-                NodeId.SIDECAR,
-                name,
-                namespace,
-                labelMap,
-                addrs.podIp(),
-                addrs.appAddress(),
-                portList,
-                serviceAccount);
-        admin = new HostPort(addrs.podIp(), WellKnownPorts.PROXY_ADMIN);
-        // Istio's metrics port on the pod IP, as a sidecar's 15090.
-        HostPort metrics = new HostPort(addrs.podIp(), WellKnownPorts.PROMETHEUS);
-        try {
-          w.proxy =
-              ProxyCommand.start(
-                  st, ps, xds, admin, metrics, st.log(namespace + "." + name + ".access"));
-          break;
-        } catch (CliException e) {
-          if (attempt >= ADDRESS_ATTEMPTS || !addressTaken(e)) {
-            throw e;
-          }
-          // Between the allocator's probe and this bind, a process that does not honour the
-          // allocator's reservations (another mesh on this machine, of an older Weft) bound the
-          // address's ports: take the next free address.
-          WorkloadAllocator.release(st, namespace, name);
-          addrs = WorkloadAllocator.allocate(st, namespace, name, portList, details);
-        }
-      }
-      if (!w.proxy.awaitReady(Duration.ofSeconds(readyTimeout))) {
+      Sidecar sidecar =
+          startSidecar(
+              st,
+              xds,
+              a ->
+                  new ProxySpec(
+                      NodeId.SIDECAR,
+                      name,
+                      namespace,
+                      labelMap,
+                      a.podIp(),
+                      a.appAddress(),
+                      portList,
+                      serviceAccount),
+              addrs,
+              () -> {
+                WorkloadAllocator.release(st, namespace, name);
+                return WorkloadAllocator.allocate(st, namespace, name, portList, details);
+              },
+              Duration.ofSeconds(readyTimeout),
+              p -> w.proxy = p);
+      addrs = sidecar.addresses();
+      ProxySpec ps = sidecar.spec();
+      HostPort admin = SidecarPorts.admin(addrs.podIp());
+      if (!sidecar.ready()) {
         err.println(
             "error: the sidecar of "
                 + namespace
@@ -175,7 +259,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
       ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
       Map<String, String> env = pb.environment();
       Distribution.removeServerEnvironment(env);
-      String proxyUrl = "http://" + addrs.podIp() + ":" + WellKnownPorts.OUTBOUND;
+      String proxyUrl = "http://" + SidecarPorts.outbound(addrs.podIp());
       env.put("http_proxy", proxyUrl);
       env.put("HTTP_PROXY", proxyUrl);
       env.put("no_proxy", "localhost,127.0.0.1");

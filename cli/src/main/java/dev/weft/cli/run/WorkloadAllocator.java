@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
-import dev.weft.xds.WellKnownPorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,6 +17,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,8 +32,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * pod IP {@code 127.0.1.N}, owned by the sidecar, and its app address {@code 127.0.2.N}, where the
  * app listens. N comes from a counter in {@code workloads/counter}, under a file lock, skipping the
  * ones another workload of this state directory records, the ones another process on this machine
- * has reserved (see {@link #reserve}) and the ones whose ports cannot be bound (another mesh on
- * this machine may use them).
+ * has reserved (see {@link #reserve}) and the ones where a port its sidecar will bind ({@link
+ * SidecarPorts}) or its app's ports cannot be bound (another mesh on this machine may use them).
  */
 public final class WorkloadAllocator {
   static final int FIRST = 2;
@@ -103,7 +103,7 @@ public final class WorkloadAllocator {
         if (taken.contains(podIp) || !reserve(podIp)) {
           continue;
         }
-        if (!bindable(podIp, ports) || !bindable(appAddress, ports)) {
+        if (!bindable(podIp, SidecarPorts.all(ports)) || !bindable(appAddress, appPorts(ports))) {
           if (!heldBefore) {
             unreserve(podIp); // someone not honouring reservations uses it
           }
@@ -183,21 +183,21 @@ public final class WorkloadAllocator {
   }
 
   /**
-   * Whether the sidecar's ports (admin, outbound, metrics) and the workload's ports are free on
-   * {@code ip}.
+   * Whether every one of {@code ports} is free on {@code ip}: on a pod IP, every port its sidecar
+   * binds ({@link SidecarPorts#all}), also those it binds only once its listeners arrive; on an app
+   * address, the app's ports.
    */
-  static boolean bindable(String ip, List<KeyValues.NamedPort> ports) {
-    if (!canBind(ip, WellKnownPorts.PROXY_ADMIN)
-        || !canBind(ip, WellKnownPorts.OUTBOUND)
-        || !canBind(ip, WellKnownPorts.PROMETHEUS)) {
-      return false;
-    }
-    for (KeyValues.NamedPort p : ports) {
-      if (!canBind(ip, p.port())) {
+  static boolean bindable(String ip, Collection<Integer> ports) {
+    for (int port : ports) {
+      if (!canBind(ip, port)) {
         return false;
       }
     }
     return true;
+  }
+
+  private static List<Integer> appPorts(List<KeyValues.NamedPort> ports) {
+    return ports.stream().map(KeyValues.NamedPort::port).toList();
   }
 
   /**

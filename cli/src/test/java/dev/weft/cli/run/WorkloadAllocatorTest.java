@@ -47,22 +47,37 @@ class WorkloadAllocatorTest {
 
   @Test
   void skipsAnAddressWhosePortsAreTaken() throws Exception {
-    StateDir state = StateDir.of(tmp);
-    // Find out which address comes next, then occupy its admin port.
-    WorkloadAllocator.Addresses probe =
-        WorkloadAllocator.allocate(state, "demo", "probe", List.of(), Map.of());
-    WorkloadAllocator.release(state, "demo", "probe");
-    int n = Integer.parseInt(probe.podIp().substring("127.0.1.".length())) + 1;
-    String next = "127.0.1." + n;
-    try (ServerSocket s = new ServerSocket()) {
-      try {
-        s.bind(new InetSocketAddress(next, 15000));
-      } catch (java.net.BindException alreadyTaken) {
-        // Another process (another mesh on this machine) holds it already: just as taken.
+    // Every port the sidecar binds on its pod IP, also those it binds only once its listeners
+    // arrive (15001, the app's inbound port), and the app's port on the app address.
+    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
+    assertThat(SidecarPorts.all(ports)).containsExactlyInAnyOrder(15000, 15001, 15090, 9898);
+    List<String> held = new java.util.ArrayList<>();
+    for (int port : SidecarPorts.all(ports)) {
+      held.add("127.0.1.%d:" + port);
+    }
+    held.add("127.0.2.%d:9898");
+    for (String where : held) {
+      StateDir state = StateDir.of(Files.createTempDirectory(tmp, "state"));
+      // Find out which address comes next, then occupy one of its ports.
+      WorkloadAllocator.Addresses probe =
+          WorkloadAllocator.allocate(state, "demo", "probe", ports, Map.of());
+      WorkloadAllocator.release(state, "demo", "probe");
+      int n = Integer.parseInt(probe.podIp().substring("127.0.1.".length())) + 1;
+      String[] hostPort = String.format(where, n).split(":");
+      String next = "127.0.1." + n;
+      try (ServerSocket s = new ServerSocket()) {
+        try {
+          s.bind(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])));
+        } catch (java.net.BindException alreadyTaken) {
+          // Another process (another mesh on this machine) holds it already: just as taken.
+        }
+        WorkloadAllocator.Addresses a =
+            WorkloadAllocator.allocate(state, "demo", "podinfo", ports, Map.of());
+        assertThat(a.podIp())
+            .as("with %s held", hostPort[0] + ":" + hostPort[1])
+            .isNotEqualTo(next);
+        WorkloadAllocator.release(state, "demo", "podinfo");
       }
-      WorkloadAllocator.Addresses a =
-          WorkloadAllocator.allocate(state, "demo", "podinfo", List.of(), Map.of());
-      assertThat(a.podIp()).isNotEqualTo(next);
     }
   }
 
