@@ -16,9 +16,10 @@ import dev.weft.xds.TypeUrls;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -67,9 +68,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Every stream's state lives on the control plane's serializing executor. Stream ids (the
  * registry's keys) start at {@value #FIRST_STREAM_ID} so they never meet {@link AdsService}'s.
  */
-public final class DeltaAdsService
-    extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
-    implements ProxyTracker {
+public final class DeltaAdsService implements ProxyTracker {
   private static final System.Logger logger = System.getLogger(DeltaAdsService.class.getName());
   private static final int MAX_DISCONNECTED = 100;
 
@@ -248,9 +247,22 @@ public final class DeltaAdsService
 
   // ------------------------------------------------------------------ streams
 
-  @Override
-  public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
-      StreamObserver<DeltaDiscoveryResponse> responses) {
+  /**
+   * The AggregatedDiscoveryService with {@code DeltaAggregatedResources} only, its responses
+   * written by {@link DeltaResponseMarshaller} (the same bytes as protobuf's, encoded once per
+   * resource).
+   */
+  public ServerServiceDefinition bindService() {
+    return ServerServiceDefinition.builder(
+            AggregatedDiscoveryServiceGrpc.getServiceDescriptor().getName())
+        .addMethod(
+            DeltaResponseMarshaller.METHOD,
+            ServerCalls.asyncBidiStreamingCall(this::deltaAggregatedResources))
+        .build();
+  }
+
+  private StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
+      StreamObserver<DeltaResponse> responses) {
     Connection conn =
         new Connection(
             streamIds.incrementAndGet(),
@@ -268,7 +280,7 @@ public final class DeltaAdsService
                       logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
                       closeAndCheck(conn, false);
                     }));
-    if (responses instanceof ServerCallStreamObserver<DeltaDiscoveryResponse> call) {
+    if (responses instanceof ServerCallStreamObserver<DeltaResponse> call) {
       call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
       call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
       // Inbound flow control, as AdsService: one request at a time is read and queued.
@@ -286,7 +298,7 @@ public final class DeltaAdsService
                 handle(conn, request);
                 checkWaiters();
               } finally {
-                if (responses instanceof ServerCallStreamObserver<DeltaDiscoveryResponse> call
+                if (responses instanceof ServerCallStreamObserver<DeltaResponse> call
                     && !conn.closed) {
                   call.request(1);
                 }
@@ -464,7 +476,7 @@ public final class DeltaAdsService
     if (conn.closed || conn.stream.type(type) == null) {
       return;
     }
-    DeltaDiscoveryResponse response =
+    DeltaResponse response =
         conn.stream.respond(
             type,
             available(context, conn.proxy, type),
@@ -691,10 +703,10 @@ public final class DeltaAdsService
   /** One delta ADS stream. Owned by the executor. */
   private static final class Connection {
     final long id;
-    final StreamObserver<DeltaDiscoveryResponse> out;
+    final StreamObserver<DeltaResponse> out;
     final WorkloadIdentity caller;
     final DeltaStream stream;
-    StreamWriter<DeltaDiscoveryResponse> writer;
+    StreamWriter<DeltaResponse> writer;
     Proxy proxy;
     String version = "";
     boolean closed;
@@ -708,10 +720,7 @@ public final class DeltaAdsService
     long pendingGeneration;
 
     Connection(
-        long id,
-        StreamObserver<DeltaDiscoveryResponse> out,
-        WorkloadIdentity caller,
-        DeltaStream stream) {
+        long id, StreamObserver<DeltaResponse> out, WorkloadIdentity caller, DeltaStream stream) {
       this.id = id;
       this.out = out;
       this.caller = caller;

@@ -3,7 +3,6 @@ package dev.weft.controlplane.xds;
 import com.google.protobuf.Any;
 import dev.weft.controlplane.push.ResourceCache;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,31 +48,28 @@ final class DeltaStream {
   }
 
   /**
-   * A resource as it may be sent: its name, its version and the resource itself, and {@code wire},
-   * the delta {@code Resource} that carries them, built once and shared by every stream it is sent
-   * to. Its strings are held as UTF-8 and its size is computed once, so serialising it into a
-   * response copies bytes (2000 proxies receiving the same 3000 clusters encoded each name, version
-   * and type URL 2000 times, issue #10).
+   * A resource as it may be sent: its name, its version and the resource itself, and {@code field},
+   * the delta {@code Resource} that carries them encoded once as an element of a response's {@code
+   * resources} ({@link DeltaResponse#resourceField}) and shared by every response it is sent in, so
+   * a response copies bytes (2000 proxies receiving the same 3000 clusters had protobuf encode each
+   * {@code Resource} 2000 times, issue #10). {@code field} is never written to.
    */
-  record Versioned(String name, String version, Any resource, Resource wire) {
+  record Versioned(String name, String version, Any resource, byte[] field) {
     Versioned(String name, String version, Any resource) {
-      this(name, version, resource, wire(name, version, resource));
+      this(name, version, resource, DeltaResponse.resourceField(wire(name, version, resource)));
     }
 
     static Versioned of(String name, ResourceCache.Encoded encoded) {
       return new Versioned(name, DeltaStream.version(encoded.digest()), encoded.any());
     }
 
+    /** The delta {@code Resource} message (responses carry {@link #field} instead). */
+    Resource wire() {
+      return wire(name, version, resource);
+    }
+
     private static Resource wire(String name, String version, Any resource) {
-      Resource r =
-          Resource.newBuilder().setName(name).setVersion(version).setResource(resource).build();
-      // Protobuf keeps a string field's UTF-8 once asked for it, and a message's size once
-      // computed: asked here, before the message is shared across threads.
-      r.getNameBytes();
-      r.getVersionBytes();
-      r.getResource().getTypeUrlBytes();
-      r.getSerializedSize();
-      return r;
+      return Resource.newBuilder().setName(name).setVersion(version).setResource(resource).build();
     }
   }
 
@@ -88,7 +84,7 @@ final class DeltaStream {
    *     in {@code to}'s order
    * @param removed the names of {@code from} not in {@code to}
    */
-  record Diff(List<Resource> changed, List<String> removed) {
+  record Diff(List<Versioned> changed, List<String> removed) {
     static final Diff NONE = new Diff(List.of(), List.of());
 
     /** The difference from {@code from} to {@code to}. */
@@ -96,11 +92,11 @@ final class DeltaStream {
       if (from == to) {
         return NONE;
       }
-      List<Resource> changed = new ArrayList<>();
+      List<Versioned> changed = new ArrayList<>();
       for (Versioned v : to.values()) {
         Versioned o = from.get(v.name());
         if (o != v && (o == null || !o.version().equals(v.version()))) {
-          changed.add(v.wire());
+          changed.add(v);
         }
       }
       List<String> removed = new ArrayList<>();
@@ -341,7 +337,7 @@ final class DeltaStream {
    * @param generation the config generation of the push that sends it
    * @param force whether to answer even with nothing to send
    */
-  DeltaDiscoveryResponse respond(
+  DeltaResponse respond(
       String type,
       Map<String, Versioned> available,
       String systemVersion,
@@ -358,7 +354,7 @@ final class DeltaStream {
    *
    * @param diffs the shared diffs (maps shared by many streams), or null
    */
-  DeltaDiscoveryResponse respond(
+  DeltaResponse respond(
       String type,
       Map<String, Versioned> available,
       String systemVersion,
@@ -371,9 +367,9 @@ final class DeltaStream {
     }
     if (diffs != null && s.answered && s.overrides.isEmpty() && holdsAllNames(s)) {
       Diff d = diffs.between(s.base, available);
-      List<Resource> resources = new ArrayList<>();
-      for (Resource r : d.changed()) {
-        if (s.wants(r.getName())) {
+      List<Versioned> resources = new ArrayList<>();
+      for (Versioned r : d.changed()) {
+        if (s.wants(r.name())) {
           resources.add(r);
         }
       }
@@ -393,7 +389,7 @@ final class DeltaStream {
       removed.sort(null);
       return answer(s, type, systemVersion, generation, resources, removed);
     }
-    List<Resource> resources = new ArrayList<>();
+    List<Versioned> resources = new ArrayList<>();
     Set<String> removed = new java.util.TreeSet<>();
     Map<String, String> absent = new HashMap<>(4);
     if (s.wildcard) {
@@ -455,31 +451,25 @@ final class DeltaStream {
     return true;
   }
 
-  private DeltaDiscoveryResponse answer(
+  private DeltaResponse answer(
       TypeState s,
       String type,
       String systemVersion,
       long generation,
-      List<Resource> resources,
+      List<Versioned> resources,
       java.util.Collection<String> removed) {
     s.answered = true;
     String nonce = Long.toString(++nonces);
     s.sentNonce = nonce;
     s.sentVersion = systemVersion;
     s.sentGeneration = generation;
-    return DeltaDiscoveryResponse.newBuilder()
-        .setTypeUrl(type)
-        .setSystemVersionInfo(systemVersion)
-        .setNonce(nonce)
-        .addAllResources(resources)
-        .addAllRemovedResources(removed)
-        .build();
+    return new DeltaResponse(type, systemVersion, nonce, resources, List.copyOf(removed));
   }
 
-  private static void offer(TypeState s, Versioned v, List<Resource> out) {
+  private static void offer(TypeState s, Versioned v, List<Versioned> out) {
     if (v.version().equals(s.held(v.name()))) {
       return;
     }
-    out.add(v.wire());
+    out.add(v);
   }
 }

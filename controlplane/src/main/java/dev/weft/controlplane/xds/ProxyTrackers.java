@@ -28,8 +28,11 @@ public final class ProxyTrackers {
     ServerServiceDefinition d = delta.bindService();
     String deltaMethod =
         AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod().getFullMethodName();
+    // By name: the delta method's descriptor is not the generated one (its own response
+    // marshaller, DeltaResponseMarshaller), which the generated service descriptor would refuse.
     ServerServiceDefinition.Builder b =
-        ServerServiceDefinition.builder(AggregatedDiscoveryServiceGrpc.getServiceDescriptor());
+        ServerServiceDefinition.builder(
+            AggregatedDiscoveryServiceGrpc.getServiceDescriptor().getName());
     for (ServerMethodDefinition<?, ?> m : a.getMethods()) {
       if (!m.getMethodDescriptor().getFullMethodName().equals(deltaMethod)) {
         b.addMethod(m);

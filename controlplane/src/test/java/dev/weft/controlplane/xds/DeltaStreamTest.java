@@ -36,7 +36,12 @@ class DeltaStreamTest {
   }
 
   private DeltaDiscoveryResponse respond(String type, Map<String, DeltaStream.Versioned> now) {
-    return stream.respond(type, now, "7", 7, false);
+    return proto(stream.respond(type, now, "7", 7, false));
+  }
+
+  /** The response as a client parses it from the bytes the server writes. */
+  private static DeltaDiscoveryResponse proto(DeltaResponse r) {
+    return r == null ? null : r.toProto();
   }
 
   private static Map<String, String> sent(DeltaDiscoveryResponse r) {
@@ -139,7 +144,7 @@ class DeltaStreamTest {
     DeltaStream other = new DeltaStream(new SubscriptionNames());
     other.request(
         request(CDS).addResourceNamesSubscribe("*").putInitialResourceVersions("a", "1").build());
-    DeltaDiscoveryResponse empty = other.respond(CDS, available("a@1"), "7", 7, false);
+    DeltaDiscoveryResponse empty = proto(other.respond(CDS, available("a@1"), "7", 7, false));
     // A reconnect that holds everything gets no resource, but an answer: its ACK is the sync.
     assertThat(empty.getResourcesList()).as("a reconnect that holds everything").isEmpty();
     assertThat(empty.getRemovedResourcesList()).isEmpty();
@@ -263,12 +268,17 @@ class DeltaStreamTest {
     DeltaStream other = new DeltaStream(new SubscriptionNames());
     stream.request(request(CDS).addResourceNamesSubscribe("*").build());
     other.request(request(CDS).addResourceNamesSubscribe("*").build());
-    DeltaDiscoveryResponse mine = respond(CDS, now);
-    DeltaDiscoveryResponse theirs = other.respond(CDS, now, "7", 7, false);
-    assertThat(mine.getResources(0)).isSameAs(theirs.getResources(0)).isSameAs(now.get("a").wire());
-    assertThat(mine.getResources(0).getName()).isEqualTo("a");
-    assertThat(mine.getResources(0).getVersion()).isEqualTo("1");
-    assertThat(mine.getResources(0).getResource()).isEqualTo(now.get("a").resource());
+    DeltaResponse mine = stream.respond(CDS, now, "7", 7, false);
+    DeltaResponse theirs = other.respond(CDS, now, "7", 7, false);
+    assertThat(mine.resources().get(0).field())
+        .as("the bytes encoded once, shared by both responses")
+        .isSameAs(theirs.resources().get(0).field())
+        .isSameAs(now.get("a").field());
+    DeltaDiscoveryResponse parsed = mine.toProto();
+    assertThat(parsed.getResources(0)).isEqualTo(now.get("a").wire());
+    assertThat(parsed.getResources(0).getName()).isEqualTo("a");
+    assertThat(parsed.getResources(0).getVersion()).isEqualTo("1");
+    assertThat(parsed.getResources(0).getResource()).isEqualTo(now.get("a").resource());
   }
 
   /**
@@ -299,8 +309,8 @@ class DeltaStreamTest {
       compared.request(first);
       diffed.request(first);
       for (int step = 0; step < 30; step++) {
-        DeltaDiscoveryResponse a = compared.respond(EDS, now, "1", step, false);
-        DeltaDiscoveryResponse b = diffed.respond(EDS, now, "1", step, false, shared);
+        DeltaDiscoveryResponse a = proto(compared.respond(EDS, now, "1", step, false));
+        DeltaDiscoveryResponse b = proto(diffed.respond(EDS, now, "1", step, false, shared));
         assertThat(b == null).as("run %d step %d", run, step).isEqualTo(a == null);
         if (a != null) {
           assertThat(sent(b)).as("run %d step %d", run, step).isEqualTo(sent(a));

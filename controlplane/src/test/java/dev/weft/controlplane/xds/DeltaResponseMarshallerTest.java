@@ -1,0 +1,122 @@
+package dev.weft.controlplane.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.StringValue;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.grpc.Drainable;
+import io.grpc.KnownLength;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The delta server's pre-encoded responses are byte for byte protobuf's serialization of the same
+ * {@link DeltaDiscoveryResponse}, however gRPC takes them from the marshaller.
+ */
+class DeltaResponseMarshallerTest {
+  private static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+
+  private static DeltaStream.Versioned cluster(String name, String version) {
+    return new DeltaStream.Versioned(
+        name, version, Any.pack(Cluster.newBuilder().setName(name).build()));
+  }
+
+  /** What protobuf writes for the response with these fields. */
+  private static byte[] protobufs(DeltaResponse r) {
+    DeltaDiscoveryResponse.Builder b =
+        DeltaDiscoveryResponse.newBuilder()
+            .setTypeUrl(r.typeUrl())
+            .setSystemVersionInfo(r.systemVersion())
+            .setNonce(r.nonce())
+            .addAllRemovedResources(r.removed());
+    for (DeltaStream.Versioned v : r.resources()) {
+      b.addResources(v.wire());
+    }
+    return b.build().toByteArray();
+  }
+
+  private static List<DeltaResponse> samples() {
+    List<DeltaStream.Versioned> many = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      many.add(cluster("outbound|80||s" + i + ".bench.svc.cluster.local", "0123456789abcdef"));
+    }
+    return List.of(
+        new DeltaResponse(CDS, "7", "1", List.of(cluster("a", "1"), cluster("b", "2")), List.of()),
+        new DeltaResponse(CDS, "12", "3", List.of(), List.of("gone", "also-gone")),
+        new DeltaResponse(CDS, "", "", List.of(), List.of()),
+        new DeltaResponse("", "", "9", List.of(), List.of("")),
+        new DeltaResponse(
+            CDS,
+            "8",
+            "44",
+            List.of(
+                new DeltaStream.Versioned(
+                    "ünïcödé/✓", "v", Any.pack(StringValue.of("x".repeat(70_000))))),
+            List.of("ß")),
+        new DeltaResponse(
+            CDS, "9", "5", many, List.of("outbound|80||gone.bench.svc.cluster.local")));
+  }
+
+  @Test
+  void theBytesAreProtobufsSerialization() {
+    for (DeltaResponse r : samples()) {
+      byte[] expected = protobufs(r);
+      assertThat(r.toByteArray()).as("%s", r).isEqualTo(expected);
+      assertThat(r.serializedSize()).isEqualTo(expected.length);
+      assertThat(r.toProto())
+          .isEqualTo(
+              DeltaDiscoveryResponse.newBuilder().mergeFrom(protobufsAsProto(expected)).build());
+    }
+  }
+
+  private static DeltaDiscoveryResponse protobufsAsProto(byte[] bytes) {
+    try {
+      return DeltaDiscoveryResponse.parseFrom(bytes);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void gRpcDrainsTheStreamWithItsKnownLength() throws Exception {
+    for (DeltaResponse r : samples()) {
+      InputStream s = DeltaResponseMarshaller.INSTANCE.stream(r);
+      assertThat(s).isInstanceOf(Drainable.class).isInstanceOf(KnownLength.class);
+      assertThat(s.available()).isEqualTo(protobufs(r).length);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      assertThat(((Drainable) s).drainTo(out)).isEqualTo(protobufs(r).length);
+      assertThat(out.toByteArray()).isEqualTo(protobufs(r));
+      assertThat(s.available()).as("drained").isZero();
+    }
+  }
+
+  @Test
+  void readingTheStreamGivesTheSameBytesAndParsesBack() throws Exception {
+    for (DeltaResponse r : samples()) {
+      InputStream s = DeltaResponseMarshaller.INSTANCE.stream(r);
+      byte[] read = s.readAllBytes();
+      assertThat(read).isEqualTo(protobufs(r));
+      DeltaResponse parsed =
+          DeltaResponseMarshaller.INSTANCE.parse(new java.io.ByteArrayInputStream(read));
+      assertThat(parsed.toByteArray()).isEqualTo(read);
+      assertThat(parsed.nonce()).isEqualTo(r.nonce());
+    }
+  }
+
+  @Test
+  void theMethodIsTheGeneratedOneWithTheSameRequestMarshaller() {
+    var generated =
+        io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc
+            .getDeltaAggregatedResourcesMethod();
+    assertThat(DeltaResponseMarshaller.METHOD.getFullMethodName())
+        .isEqualTo(generated.getFullMethodName());
+    assertThat(DeltaResponseMarshaller.METHOD.getType()).isEqualTo(generated.getType());
+    assertThat(DeltaResponseMarshaller.METHOD.getRequestMarshaller())
+        .isSameAs(generated.getRequestMarshaller());
+  }
+}
