@@ -98,6 +98,21 @@ public final class ResourceCache {
     return (T) v;
   }
 
+  /**
+   * The value {@link #derived} holds for {@code a} and {@code b} (here or in the previous context's
+   * cache), or null: computes nothing.
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T peek(Object a, Object b) {
+    Pair key = new Pair(new Identity(a), new Identity(b));
+    Object v = derived.get(key);
+    if (v == null) {
+      ResourceCache f = fallback;
+      v = f == null ? null : f.derived.get(key);
+    }
+    return (T) v;
+  }
+
   /** How many resources are cached (for tests). */
   int size() {
     return encoded.size();

@@ -483,7 +483,8 @@ public final class DeltaAdsService implements ProxyTracker {
             Long.toString(context.config().version()),
             context.config().version(),
             force,
-            diffs(context, type));
+            diffs(context, type),
+            batches(context));
     if (response == null) {
       return;
     }
@@ -560,6 +561,29 @@ public final class DeltaAdsService implements ProxyTracker {
     }
   }
 
+  /**
+   * The batches of the maps of available resources that streams share ({@link #shared}): made once
+   * per map and push, so a stream's first answer (the whole map) costs it no per-resource work; any
+   * other map's is made for the one response.
+   */
+  static DeltaStream.Batches batches(PushContext context) {
+    ResourceCache cache = context.resources();
+    return m -> {
+      DeltaResponse.Batch b = cache.peek(m, DeltaResponse.Batch.class);
+      return b != null ? b : DeltaResponse.Batch.of(m.values());
+    };
+  }
+
+  /**
+   * {@code map}, a map of available resources shared by many streams, with its {@link
+   * DeltaResponse.Batch} made (once per push) for {@link #batches}.
+   */
+  private static Map<String, DeltaStream.Versioned> shared(
+      ResourceCache cache, Map<String, DeltaStream.Versioned> map) {
+    cache.derived(map, DeltaResponse.Batch.class, () -> DeltaResponse.Batch.of(map.values()));
+    return map;
+  }
+
   /** Stops the writers' pool (the control plane is stopping). */
   public void close() {
     writers.shutdownNow();
@@ -584,7 +608,7 @@ public final class DeltaAdsService implements ProxyTracker {
             cache.derived(m, VhdsSplit.class, () -> VhdsSplit.of((RouteConfiguration) m, cache)));
       }
       if (type.equals(TypeUrls.VIRTUAL_HOST) && splits.size() == 1) {
-        return splits.get(0).virtualHosts();
+        return shared(cache, splits.get(0).virtualHosts());
       }
       Map<String, DeltaStream.Versioned> out = new LinkedHashMap<>();
       for (VhdsSplit s : splits) {
@@ -599,18 +623,53 @@ public final class DeltaAdsService implements ProxyTracker {
     Generator generator = Generators.of(type);
     List<Message> generated = generator.generate(context, proxy);
     if (type.equals(TypeUrls.ENDPOINT)) {
-      return cache.derived(generated, DeltaStream.class, () -> index(generated, cache));
+      return shared(
+          cache, cache.derived(generated, DeltaStream.class, () -> index(generated, cache)));
     }
     if (type.equals(TypeUrls.CLUSTER)) {
       // A stream keeps what it was sent; the scope's outbound clusters (thousands) once for all
       // its proxies, only the proxy's own (inbound) per stream: 2000 copies of a 3000-entry map
       // were 96 MB of a 256 MB heap (issue #10).
       List<Message> outbound = ClusterGenerator.outbound(context, proxy);
-      return OverlayMap.of(
-          cache.derived(outbound, DeltaStream.class, () -> Map.copyOf(index(outbound, cache))),
-          index(generated, cache));
+      Map<String, DeltaStream.Versioned> scope =
+          shared(
+              cache,
+              cache.derived(outbound, DeltaStream.class, () -> Map.copyOf(index(outbound, cache))));
+      Map<String, DeltaStream.Versioned> own = ownClusters(generated, outbound, scope, cache);
+      if (own != null) {
+        return OverlayMap.beside(scope, own);
+      }
+      return OverlayMap.of(scope, index(generated, cache));
     }
     return Map.copyOf(index(generated, cache));
+  }
+
+  /**
+   * The proxy's own clusters when {@code generated} starts with the scope's {@code outbound} list
+   * itself (the same messages: the generator's order) and none of the rest is named as one of
+   * {@code scope}'s: indexed without looking up the thousands the scope shares; else null.
+   */
+  private static Map<String, DeltaStream.Versioned> ownClusters(
+      List<Message> generated,
+      List<Message> outbound,
+      Map<String, DeltaStream.Versioned> scope,
+      ResourceCache cache) {
+    int n = outbound.size();
+    if (generated.size() < n) {
+      return null;
+    }
+    for (int i = 0; i < n; i++) {
+      if (generated.get(i) != outbound.get(i)) {
+        return null;
+      }
+    }
+    Map<String, DeltaStream.Versioned> own = index(generated.subList(n, generated.size()), cache);
+    for (String name : own.keySet()) {
+      if (scope.containsKey(name)) {
+        return null;
+      }
+    }
+    return own;
   }
 
   private static Map<String, DeltaStream.Versioned> index(

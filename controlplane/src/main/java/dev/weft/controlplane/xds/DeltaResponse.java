@@ -34,7 +34,7 @@ final class DeltaResponse {
   private final String typeUrl;
   private final String systemVersion;
   private final String nonce;
-  private final List<DeltaStream.Versioned> resources;
+  private final List<Batch> batches;
   private final List<String> removed;
 
   /** Fields 1 (before the resources), and 4, 5, 6 (after them), encoded. */
@@ -43,27 +43,65 @@ final class DeltaResponse {
   private final byte[] tail;
   private final int size;
 
-  DeltaResponse(
+  /** A response carrying {@code resources}, in order. */
+  static DeltaResponse of(
       String typeUrl,
       String systemVersion,
       String nonce,
       List<DeltaStream.Versioned> resources,
       List<String> removed) {
+    return new DeltaResponse(typeUrl, systemVersion, nonce, List.of(Batch.of(resources)), removed);
+  }
+
+  /**
+   * A response carrying the resources of {@code batches}, in order (each usually shared by the
+   * streams of a scope: its length is summed once).
+   */
+  DeltaResponse(
+      String typeUrl,
+      String systemVersion,
+      String nonce,
+      List<Batch> batches,
+      List<String> removed) {
     this.typeUrl = typeUrl;
     this.systemVersion = systemVersion;
     this.nonce = nonce;
-    this.resources = resources;
+    this.batches = batches;
     this.removed = removed;
     this.head = head(systemVersion);
     this.tail = tail(typeUrl, nonce, removed);
     long n = (long) head.length + tail.length;
-    for (DeltaStream.Versioned v : resources) {
-      n += v.field().length;
+    for (Batch b : batches) {
+      n += b.bytes();
     }
     if (n > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("a delta response of " + n + " bytes");
     }
     this.size = (int) n;
+  }
+
+  /**
+   * Resources sent together and the length of their encoding: say, every resource of a map of
+   * available resources that the streams of a scope share, for their first answers. Immutable.
+   *
+   * @param resources in the order they are written; never changed
+   * @param bytes the sum of their {@link DeltaStream.Versioned#field} lengths
+   */
+  record Batch(List<DeltaStream.Versioned> resources, long bytes) {
+    static final Batch EMPTY = new Batch(List.of(), 0);
+
+    /** {@code resources} (copied unless an unmodifiable list) with their length summed. */
+    static Batch of(java.util.Collection<DeltaStream.Versioned> resources) {
+      if (resources.isEmpty()) {
+        return EMPTY;
+      }
+      List<DeltaStream.Versioned> list = List.copyOf(resources);
+      long n = 0;
+      for (DeltaStream.Versioned v : list) {
+        n += v.field().length;
+      }
+      return new Batch(list, n);
+    }
   }
 
   /** The response equal to {@code r} (its resources encoded anew: for clients and tests). */
@@ -72,7 +110,7 @@ final class DeltaResponse {
     for (Resource res : r.getResourcesList()) {
       resources.add(new DeltaStream.Versioned(res.getName(), res.getVersion(), res.getResource()));
     }
-    return new DeltaResponse(
+    return of(
         r.getTypeUrl(),
         r.getSystemVersionInfo(),
         r.getNonce(),
@@ -94,7 +132,14 @@ final class DeltaResponse {
 
   /** The resources, in the response's order. */
   List<DeltaStream.Versioned> resources() {
-    return resources;
+    if (batches.size() == 1) {
+      return batches.get(0).resources();
+    }
+    List<DeltaStream.Versioned> all = new ArrayList<>();
+    for (Batch b : batches) {
+      all.addAll(b.resources());
+    }
+    return all;
   }
 
   /** {@code removed_resources}. */
@@ -110,8 +155,10 @@ final class DeltaResponse {
   /** Writes the encoded response to {@code out}: the header, then each resource's shared bytes. */
   void writeTo(OutputStream out) throws IOException {
     out.write(head);
-    for (DeltaStream.Versioned v : resources) {
-      out.write(v.field());
+    for (Batch b : batches) {
+      for (DeltaStream.Versioned v : b.resources()) {
+        out.write(v.field());
+      }
     }
     out.write(tail);
   }
@@ -143,7 +190,7 @@ final class DeltaResponse {
         + " nonce "
         + nonce
         + ", "
-        + resources.size()
+        + resources().size()
         + " resources"
         + ", "
         + removed.size()

@@ -116,6 +116,14 @@ final class DeltaStream {
     Diff between(Map<String, Versioned> from, Map<String, Versioned> to);
   }
 
+  /**
+   * Finds (or makes) the {@link DeltaResponse.Batch} of every resource of a map of available
+   * resources, in its order: shared by the streams whose first answer is the whole map.
+   */
+  interface Batches {
+    DeltaResponse.Batch of(Map<String, Versioned> available);
+  }
+
   /** What a request was, for the ADS server's bookkeeping and logs. */
   enum Kind {
     /** The first request of a type on this stream. */
@@ -361,9 +369,37 @@ final class DeltaStream {
       long generation,
       boolean force,
       Diffs diffs) {
+    return respond(type, available, systemVersion, generation, force, diffs, null);
+  }
+
+  /**
+   * As {@link #respond(String, Map, String, long, boolean, Diffs)}; a first answer that is all of
+   * {@code available} (a new stream that holds nothing and subscribes to everything there is: the
+   * initial sync) carries the map's shared {@link DeltaResponse.Batch} from {@code batches}, with
+   * no per-resource work on this stream's part: the same response.
+   *
+   * @param batches the shared batches (maps shared by many streams), or null
+   */
+  DeltaResponse respond(
+      String type,
+      Map<String, Versioned> available,
+      String systemVersion,
+      long generation,
+      boolean force,
+      Diffs diffs,
+      Batches batches) {
     TypeState s = types.get(type);
     if (s == null) {
       return null;
+    }
+    if (!s.answered && s.base.isEmpty() && s.overrides.isEmpty() && wantsExactly(s, available)) {
+      s.base = available;
+      Batches b = batches != null ? batches : m -> DeltaResponse.Batch.of(m.values());
+      List<DeltaResponse.Batch> parts =
+          available instanceof OverlayMap<Versioned> o
+              ? List.of(DeltaResponse.Batch.of(o.own().values()), b.of(o.shared()))
+              : List.of(b.of(available));
+      return answer(s, type, systemVersion, generation, parts, List.of());
     }
     if (diffs != null && s.answered && s.overrides.isEmpty() && holdsAllNames(s)) {
       Diff d = diffs.between(s.base, available);
@@ -451,6 +487,22 @@ final class DeltaStream {
     return true;
   }
 
+  /**
+   * Whether the names in scope are exactly {@code available}'s: every subscribed name exists, and
+   * with no wildcard there is nothing else.
+   */
+  private static boolean wantsExactly(TypeState s, Map<String, Versioned> available) {
+    if (!s.wildcard && s.names.size() != available.size()) {
+      return false;
+    }
+    for (String n : s.names) {
+      if (!available.containsKey(n)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private DeltaResponse answer(
       TypeState s,
       String type,
@@ -458,12 +510,28 @@ final class DeltaStream {
       long generation,
       List<Versioned> resources,
       java.util.Collection<String> removed) {
+    return answer(
+        s,
+        type,
+        systemVersion,
+        generation,
+        List.of(DeltaResponse.Batch.of(resources)),
+        List.copyOf(removed));
+  }
+
+  private DeltaResponse answer(
+      TypeState s,
+      String type,
+      String systemVersion,
+      long generation,
+      List<DeltaResponse.Batch> batches,
+      List<String> removed) {
     s.answered = true;
     String nonce = Long.toString(++nonces);
     s.sentNonce = nonce;
     s.sentVersion = systemVersion;
     s.sentGeneration = generation;
-    return new DeltaResponse(type, systemVersion, nonce, resources, List.copyOf(removed));
+    return new DeltaResponse(type, systemVersion, nonce, batches, removed);
   }
 
   private static void offer(TypeState s, Versioned v, List<Versioned> out) {

@@ -49,6 +49,25 @@ final class OverlayMap<V> extends AbstractMap<String, V> {
     return new OverlayMap<>(shared, Map.copyOf(own));
   }
 
+  /** The part shared by many. */
+  Map<String, V> shared() {
+    return shared;
+  }
+
+  /** The owner's own entries, none of them in {@link #shared}. */
+  Map<String, V> own() {
+    return own;
+  }
+
+  /**
+   * {@code shared} with {@code own}'s entries beside it, when no key of {@code own} is in {@code
+   * shared} (the caller has checked); {@code shared} itself when {@code own} is empty. Neither map
+   * may change afterwards.
+   */
+  static <V> Map<String, V> beside(Map<String, V> shared, Map<String, V> own) {
+    return own.isEmpty() ? shared : new OverlayMap<>(shared, Map.copyOf(own));
+  }
+
   @Override
   public V get(Object key) {
     V v = own.get(key);

@@ -114,6 +114,73 @@ class DeltaAdsServiceTest {
         - {name: http, port: 80, targetPort: 8080}
       """;
 
+  /**
+   * Issue #10: a sidecar's available clusters are exactly the generator's (the scope's outbound
+   * ones and its own inbound ones), the scope's part one map shared by the proxies of the scope,
+   * whose first answers all carry that map's one batch of resources.
+   */
+  @Test
+  void aProxysClustersAreTheGeneratorsAndTheScopesPartIsSharedWithItsBatch() throws Exception {
+    // The push context of the applied config (rebuilt after the apply, on the executor).
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    long applied = cp.store().snapshot().version();
+    while (cp.pushContext().config().version() < applied) {
+      assertThat(System.nanoTime()).as("push of generation " + applied).isLessThan(deadline);
+      Thread.sleep(5); // polling interval of a condition wait
+    }
+    dev.weft.controlplane.push.PushContext context = cp.pushContext();
+    List<dev.weft.controlplane.gen.Proxy> proxies = new ArrayList<>();
+    for (int i = 1; i <= 2; i++) {
+      proxies.add(
+          dev.weft.controlplane.gen.Proxy.fromNode(
+              Fixtures.node(
+                  "sidecar~127.0.1." + i + "~podinfo-" + i + ".demo~demo.svc.cluster.local",
+                  Map.of("app", "podinfo"),
+                  "127.0.1." + i,
+                  "http:9898",
+                  "127.0.1." + i + ":9898")));
+    }
+    List<Map<String, DeltaStream.Versioned>> maps = new ArrayList<>();
+    for (dev.weft.controlplane.gen.Proxy p : proxies) {
+      Map<String, DeltaStream.Versioned> available =
+          DeltaAdsService.available(context, p, TypeUrls.CLUSTER);
+      Map<String, String> expected = new HashMap<>();
+      for (com.google.protobuf.Message m :
+          dev.weft.controlplane.gen.Generators.of(TypeUrls.CLUSTER).generate(context, p)) {
+        expected.put(
+            dev.weft.controlplane.gen.Generators.name(m),
+            DeltaStream.version(context.resources().encode(m).digest()));
+      }
+      Map<String, String> got = new HashMap<>();
+      available.forEach((name, v) -> got.put(name, v.version()));
+      assertThat(got).isEqualTo(expected).containsKey("inbound|9898||");
+      maps.add(available);
+    }
+    assertThat(maps.get(0)).isInstanceOf(OverlayMap.class);
+    var shared = ((OverlayMap<DeltaStream.Versioned>) maps.get(0)).shared();
+    assertThat(((OverlayMap<DeltaStream.Versioned>) maps.get(1)).shared()).isSameAs(shared);
+    assertThat(shared).doesNotContainKey("inbound|9898||");
+    DeltaStream.Batches batches = DeltaAdsService.batches(context);
+    assertThat(batches.of(shared)).isSameAs(batches.of(shared));
+    assertThat(batches.of(shared).resources()).containsExactlyElementsOf(shared.values());
+
+    List<DeltaResponse> first = new ArrayList<>();
+    for (Map<String, DeltaStream.Versioned> available : maps) {
+      DeltaStream stream = new DeltaStream(new SubscriptionNames());
+      stream.request(
+          io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest.newBuilder()
+              .setTypeUrl(TypeUrls.CLUSTER)
+              .addResourceNamesSubscribe("*")
+              .build());
+      DeltaResponse r = stream.respond(TypeUrls.CLUSTER, available, "1", 1, false, null, batches);
+      assertThat(r.resources()).containsExactlyInAnyOrderElementsOf(available.values());
+      first.add(r);
+    }
+    assertThat(first.get(0).toProto().getResourcesList())
+        .extracting(Resource::getName)
+        .containsExactlyInAnyOrderElementsOf(maps.get(0).keySet());
+  }
+
   @Test
   void routeConfigurationsComeWithVhdsAndEachVirtualHostIsAResource() throws Exception {
     DeltaAdsClient c = connect();

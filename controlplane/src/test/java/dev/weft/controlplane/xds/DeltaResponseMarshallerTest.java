@@ -46,11 +46,11 @@ class DeltaResponseMarshallerTest {
       many.add(cluster("outbound|80||s" + i + ".bench.svc.cluster.local", "0123456789abcdef"));
     }
     return List.of(
-        new DeltaResponse(CDS, "7", "1", List.of(cluster("a", "1"), cluster("b", "2")), List.of()),
-        new DeltaResponse(CDS, "12", "3", List.of(), List.of("gone", "also-gone")),
-        new DeltaResponse(CDS, "", "", List.of(), List.of()),
-        new DeltaResponse("", "", "9", List.of(), List.of("")),
-        new DeltaResponse(
+        DeltaResponse.of(CDS, "7", "1", List.of(cluster("a", "1"), cluster("b", "2")), List.of()),
+        DeltaResponse.of(CDS, "12", "3", List.of(), List.of("gone", "also-gone")),
+        DeltaResponse.of(CDS, "", "", List.of(), List.of()),
+        DeltaResponse.of("", "", "9", List.of(), List.of("")),
+        DeltaResponse.of(
             CDS,
             "8",
             "44",
@@ -58,7 +58,7 @@ class DeltaResponseMarshallerTest {
                 new DeltaStream.Versioned(
                     "ünïcödé/✓", "v", Any.pack(StringValue.of("x".repeat(70_000))))),
             List.of("ß")),
-        new DeltaResponse(
+        DeltaResponse.of(
             CDS, "9", "5", many, List.of("outbound|80||gone.bench.svc.cluster.local")));
   }
 

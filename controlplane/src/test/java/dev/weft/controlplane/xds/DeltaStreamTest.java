@@ -282,6 +282,48 @@ class DeltaStreamTest {
   }
 
   /**
+   * Issue #10: a first answer that is the whole map of available resources carries the map's shared
+   * batch (no per-resource work per stream); any other first answer is made for the stream.
+   */
+  @Test
+  void aFirstAnswerOfTheWholeMapIsItsSharedBatch() {
+    Map<String, DeltaStream.Versioned> now = available("a@1", "b@1", "c@1");
+    DeltaResponse.Batch batch = DeltaResponse.Batch.of(now.values());
+    DeltaStream.Batches batches = m -> m == now ? batch : DeltaResponse.Batch.of(m.values());
+
+    stream.request(request(CDS).addResourceNamesSubscribe("*").build());
+    DeltaResponse wildcard = stream.respond(CDS, now, "7", 7, false, null, batches);
+    assertThat(wildcard.resources()).isSameAs(batch.resources());
+    assertThat(sent(wildcard.toProto())).containsOnlyKeys("a", "b", "c");
+    assertThat(stream.type(CDS).held()).containsOnlyKeys("a", "b", "c");
+    assertThat(stream.respond(CDS, now, "8", 8, false, null, batches)).isNull();
+
+    DeltaStream named = new DeltaStream(new SubscriptionNames());
+    named.request(request(EDS).addAllResourceNamesSubscribe(List.of("c", "a", "b")).build());
+    assertThat(named.respond(EDS, now, "7", 7, false, null, batches).resources())
+        .isSameAs(batch.resources());
+
+    DeltaStream some = new DeltaStream(new SubscriptionNames());
+    some.request(request(EDS).addAllResourceNamesSubscribe(List.of("a", "b")).build());
+    DeltaResponse part = some.respond(EDS, now, "7", 7, false, null, batches);
+    assertThat(part.resources()).isNotSameAs(batch.resources());
+    assertThat(sent(part.toProto())).containsOnlyKeys("a", "b");
+
+    DeltaStream missing = new DeltaStream(new SubscriptionNames());
+    missing.request(request(EDS).addAllResourceNamesSubscribe(List.of("a", "b", "x")).build());
+    DeltaDiscoveryResponse r = missing.respond(EDS, now, "7", 7, false, null, batches).toProto();
+    assertThat(sent(r)).containsOnlyKeys("a", "b");
+    assertThat(r.getRemovedResourcesList()).containsExactly("x");
+
+    DeltaStream holding = new DeltaStream(new SubscriptionNames());
+    holding.request(
+        request(CDS).addResourceNamesSubscribe("*").putInitialResourceVersions("a", "1").build());
+    assertThat(sent(holding.respond(CDS, now, "7", 7, false, null, batches).toProto()))
+        .as("a reconnect holding a@1")
+        .containsOnlyKeys("b", "c");
+  }
+
+  /**
    * Issue #10: a stream answered from the shared {@link DeltaStream.Diff} (the server's path for
    * virtual hosts and endpoints) answers exactly as one that compares every version, through random
    * subscriptions (wildcard and by name, subscribed and unsubscribed), resources that change, come
