@@ -59,8 +59,13 @@ final class DeltaStream {
       this(name, version, resource, DeltaResponse.resourceField(wire(name, version, resource)));
     }
 
+    /**
+     * {@code encoded} under {@code name}, made canonical ({@link String#intern}, as requests' names
+     * are: {@code RequestNames}), so looking a subscribed name up in a map of these compares
+     * references, not characters.
+     */
     static Versioned of(String name, ResourceCache.Encoded encoded) {
-      return new Versioned(name, DeltaStream.version(encoded.digest()), encoded.any());
+      return new Versioned(name.intern(), DeltaStream.version(encoded.digest()), encoded.any());
     }
 
     /** The delta {@code Resource} message (responses carry {@link #field} instead). */

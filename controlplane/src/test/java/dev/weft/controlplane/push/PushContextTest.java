@@ -83,5 +83,19 @@ class PushContextTest {
 
     MeshService none = ctx.service("none.a.svc.cluster.local");
     assertThat(ctx.endpoints(none, none.port(80), Map.of())).isEmpty();
+
+    // The Services selecting a workload: by namespace and labels, found once per context for
+    // workloads alike (issue #10: every proxy's listeners and clusters ask).
+    Workload w1 = workload("w1", "a", Map.of("app", "web", "v", "1"), "127.0.1.2", Map.of());
+    Workload alike = workload("w9", "a", Map.of("v", "1", "app", "web"), "127.0.1.9", Map.of());
+    assertThat(ctx.servicesSelecting(w1)).containsExactly(web);
+    assertThat(ctx.servicesSelecting(alike)).isSameAs(ctx.servicesSelecting(w1));
+    assertThat(
+            ctx.servicesSelecting(workload("w3", "b", Map.of("app", "web"), "1.2.3.4", Map.of())))
+        .as("another namespace")
+        .isEmpty();
+    assertThat(ctx.servicesSelecting(workload("w4", "a", Map.of("app", "db"), "1.2.3.5", Map.of())))
+        .as("other labels")
+        .isEmpty();
   }
 }
