@@ -1,7 +1,11 @@
 package dev.weft.controlplane.xds;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteOutput;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
+import com.google.protobuf.WireFormat;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import java.io.ByteArrayOutputStream;
@@ -14,7 +18,7 @@ import java.util.List;
 /**
  * A delta discovery response ({@code envoy.service.discovery.v3.DeltaDiscoveryResponse}) as the
  * delta ADS server writes it: its few header fields, and its resources as the bytes each {@link
- * DeltaStream.Versioned} encoded once ({@link DeltaStream.Versioned#field}), shared by every
+ * DeltaStream.Versioned} encoded once ({@link DeltaStream.Versioned#head}), shared by every
  * response that carries them. Writing it ({@link #writeTo}, through {@link
  * DeltaResponseMarshaller}) copies those bytes, where protobuf would walk and re-encode every
  * {@code Resource} and its {@code Any} for every stream (2000 proxies receiving the same 3000
@@ -85,7 +89,7 @@ final class DeltaResponse {
    * available resources that the streams of a scope share, for their first answers. Immutable.
    *
    * @param resources in the order they are written; never changed
-   * @param bytes the sum of their {@link DeltaStream.Versioned#field} lengths
+   * @param bytes the sum of their encodings' lengths ({@link DeltaStream.Versioned#length})
    */
   record Batch(List<DeltaStream.Versioned> resources, long bytes) {
     static final Batch EMPTY = new Batch(List.of(), 0);
@@ -98,7 +102,7 @@ final class DeltaResponse {
       List<DeltaStream.Versioned> list = List.copyOf(resources);
       long n = 0;
       for (DeltaStream.Versioned v : list) {
-        n += v.field().length;
+        n += v.length();
       }
       return new Batch(list, n);
     }
@@ -155,9 +159,19 @@ final class DeltaResponse {
   /** Writes the encoded response to {@code out}: the header, then each resource's shared bytes. */
   void writeTo(OutputStream out) throws IOException {
     out.write(head);
+    ByteOutput values = null;
     for (Batch b : batches) {
       for (DeltaStream.Versioned v : b.resources()) {
-        out.write(v.field());
+        out.write(v.head());
+        if (v.tail() != null) {
+          if (values == null) {
+            values = new StreamOutput(out);
+          }
+          // The Any's value as it is (no copy of it first): ByteString.writeTo(OutputStream)
+          // would copy it.
+          UnsafeByteOperations.unsafeWriteTo(v.resource().getValue(), values);
+          out.write(v.tail());
+        }
       }
     }
     out.write(tail);
@@ -242,18 +256,106 @@ final class DeltaResponse {
   }
 
   /**
-   * {@code r} encoded as one element of a delta response's {@code resources} (field 2): tag,
-   * length, the {@code Resource}'s bytes.
+   * The delta {@code Resource} of {@code name}, {@code version} and {@code resource} encoded as one
+   * element of a response's {@code resources} (field 2): tag, length, the {@code Resource}'s fields
+   * ({@code version} 1, {@code resource} 2, {@code name} 3); when the {@code Any}'s value is {@link
+   * DeltaStream.Versioned#COPY_LIMIT} bytes or more, only up to that value (its tag and length
+   * included), the rest being the value and {@link #nameField}.
    */
-  static byte[] resourceField(Resource r) {
+  static byte[] head(String name, String version, Any resource) {
     try {
-      byte[] out = new byte[CodedOutputStream.computeMessageSize(2, r)];
+      if (resource.getValue().size() < DeltaStream.Versioned.COPY_LIMIT) {
+        Resource r = DeltaStream.Versioned.wire(name, version, resource);
+        byte[] out = new byte[CodedOutputStream.computeMessageSize(2, r)];
+        CodedOutputStream c = CodedOutputStream.newInstance(out);
+        c.writeMessage(2, r);
+        c.checkNoSpaceLeft();
+        return out;
+      }
+      int valueSize = resource.getValue().size();
+      int anySize = resource.getSerializedSize();
+      int resourceSize =
+          stringSize(1, version)
+              + CodedOutputStream.computeTagSize(2)
+              + CodedOutputStream.computeUInt32SizeNoTag(anySize)
+              + anySize
+              + stringSize(3, name);
+      int n =
+          CodedOutputStream.computeTagSize(2)
+              + CodedOutputStream.computeUInt32SizeNoTag(resourceSize)
+              + stringSize(1, version)
+              + CodedOutputStream.computeTagSize(2)
+              + CodedOutputStream.computeUInt32SizeNoTag(anySize)
+              + stringSize(1, resource.getTypeUrl())
+              + CodedOutputStream.computeTagSize(2)
+              + CodedOutputStream.computeUInt32SizeNoTag(valueSize);
+      byte[] out = new byte[n];
       CodedOutputStream c = CodedOutputStream.newInstance(out);
-      c.writeMessage(2, r);
+      c.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED); // DeltaDiscoveryResponse.resources
+      c.writeUInt32NoTag(resourceSize);
+      writeString(c, 1, version); // Resource.version
+      c.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED); // Resource.resource
+      c.writeUInt32NoTag(anySize);
+      writeString(c, 1, resource.getTypeUrl()); // Any.type_url
+      c.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED); // Any.value
+      c.writeUInt32NoTag(valueSize);
       c.checkNoSpaceLeft();
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** {@code Resource.name} (field 3) encoded, or nothing when empty (proto3). */
+  static byte[] nameField(String name) {
+    try {
+      byte[] out = new byte[stringSize(3, name)];
+      CodedOutputStream c = CodedOutputStream.newInstance(out);
+      writeString(c, 3, name);
+      c.checkNoSpaceLeft();
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Protobuf's output of byte strings onto an {@link OutputStream}, their arrays as they are. */
+  private static final class StreamOutput extends ByteOutput {
+    private final OutputStream out;
+
+    StreamOutput(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void write(byte value) throws IOException {
+      out.write(value);
+    }
+
+    @Override
+    public void write(byte[] value, int offset, int length) throws IOException {
+      out.write(value, offset, length);
+    }
+
+    @Override
+    public void writeLazy(byte[] value, int offset, int length) throws IOException {
+      out.write(value, offset, length);
+    }
+
+    @Override
+    public void write(java.nio.ByteBuffer value) throws IOException {
+      if (value.hasArray()) {
+        out.write(value.array(), value.arrayOffset() + value.position(), value.remaining());
+      } else {
+        byte[] copy = new byte[value.remaining()];
+        value.duplicate().get(copy);
+        out.write(copy);
+      }
+    }
+
+    @Override
+    public void writeLazy(java.nio.ByteBuffer value) throws IOException {
+      write(value);
     }
   }
 }

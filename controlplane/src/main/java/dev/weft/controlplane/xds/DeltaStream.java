@@ -48,15 +48,27 @@ final class DeltaStream {
   }
 
   /**
-   * A resource as it may be sent: its name, its version and the resource itself, and {@code field},
-   * the delta {@code Resource} that carries them encoded once as an element of a response's {@code
-   * resources} ({@link DeltaResponse#resourceField}) and shared by every response it is sent in, so
-   * a response copies bytes (2000 proxies receiving the same 3000 clusters had protobuf encode each
-   * {@code Resource} 2000 times, issue #10). {@code field} is never written to.
+   * A resource as it may be sent: its name, its version and the resource itself, encoded once as an
+   * element of a response's {@code resources} (a delta {@code Resource}: tag, length, fields) and
+   * shared by every response it is sent in, so a response copies bytes (2000 proxies receiving the
+   * same 3000 clusters had protobuf encode each {@code Resource} 2000 times, issue #10).
+   *
+   * <p>A small resource's encoding is one array, {@code head}, with {@code tail} null. A large
+   * one's ({@value #COPY_LIMIT} bytes or more, e.g. a proxy's own listeners) is not copied: {@code
+   * head} runs up to the {@code Any}'s value, which is written from {@code resource} itself, and
+   * {@code tail} is the name that follows. Neither array is ever written to.
    */
-  record Versioned(String name, String version, Any resource, byte[] field) {
+  record Versioned(String name, String version, Any resource, byte[] head, byte[] tail) {
+    /** The size of an {@code Any}'s value from which it is not copied into the encoding. */
+    static final int COPY_LIMIT = 512;
+
     Versioned(String name, String version, Any resource) {
-      this(name, version, resource, DeltaResponse.resourceField(wire(name, version, resource)));
+      this(
+          name,
+          version,
+          resource,
+          DeltaResponse.head(name, version, resource),
+          tail(name, resource));
     }
 
     /**
@@ -68,12 +80,21 @@ final class DeltaStream {
       return new Versioned(name.intern(), DeltaStream.version(encoded.digest()), encoded.any());
     }
 
-    /** The delta {@code Resource} message (responses carry {@link #field} instead). */
+    private static byte[] tail(String name, Any resource) {
+      return resource.getValue().size() < COPY_LIMIT ? null : DeltaResponse.nameField(name);
+    }
+
+    /** The length of the encoding. */
+    int length() {
+      return tail == null ? head.length : head.length + resource.getValue().size() + tail.length;
+    }
+
+    /** The delta {@code Resource} message (responses carry its encoding instead). */
     Resource wire() {
       return wire(name, version, resource);
     }
 
-    private static Resource wire(String name, String version, Any resource) {
+    static Resource wire(String name, String version, Any resource) {
       return Resource.newBuilder().setName(name).setVersion(version).setResource(resource).build();
     }
   }

@@ -58,8 +58,47 @@ class DeltaResponseMarshallerTest {
                 new DeltaStream.Versioned(
                     "ünïcödé/✓", "v", Any.pack(StringValue.of("x".repeat(70_000))))),
             List.of("ß")),
+        DeltaResponse.of(CDS, "9", "5", many, List.of("outbound|80||gone.bench.svc.cluster.local")),
         DeltaResponse.of(
-            CDS, "9", "5", many, List.of("outbound|80||gone.bench.svc.cluster.local")));
+            CDS,
+            "10",
+            "6",
+            List.of(
+                big("", "", "", DeltaStream.Versioned.COPY_LIMIT),
+                big("a", "1", "type.googleapis.com/x", DeltaStream.Versioned.COPY_LIMIT - 1),
+                big("b", "2", "type.googleapis.com/x", DeltaStream.Versioned.COPY_LIMIT),
+                cluster("c", "3"),
+                big("d", "", "t", 300_000)),
+            List.of()));
+  }
+
+  /** A resource whose Any's value is {@code size} bytes. */
+  private static DeltaStream.Versioned big(String name, String version, String type, int size) {
+    byte[] value = new byte[size];
+    new java.util.Random(size).nextBytes(value);
+    return new DeltaStream.Versioned(
+        name,
+        version,
+        Any.newBuilder()
+            .setTypeUrl(type)
+            .setValue(com.google.protobuf.ByteString.copyFrom(value))
+            .build());
+  }
+
+  @Test
+  void aLargeResourcesValueIsNotCopiedIntoItsEncoding() {
+    DeltaStream.Versioned large =
+        big("outbound|80||a.svc", "0123456789abcdef", CDS, DeltaStream.Versioned.COPY_LIMIT);
+    assertThat(large.tail()).isNotNull();
+    assertThat(large.head().length).isLessThan(128);
+    assertThat(large.length())
+        .isEqualTo(large.head().length + DeltaStream.Versioned.COPY_LIMIT + large.tail().length)
+        .isEqualTo(com.google.protobuf.CodedOutputStream.computeMessageSize(2, large.wire()));
+    DeltaStream.Versioned small =
+        big("outbound|80||a.svc", "0123456789abcdef", CDS, DeltaStream.Versioned.COPY_LIMIT - 1);
+    assertThat(small.tail()).isNull();
+    assertThat(small.length())
+        .isEqualTo(com.google.protobuf.CodedOutputStream.computeMessageSize(2, small.wire()));
   }
 
   @Test

@@ -270,10 +270,10 @@ class DeltaStreamTest {
     other.request(request(CDS).addResourceNamesSubscribe("*").build());
     DeltaResponse mine = stream.respond(CDS, now, "7", 7, false);
     DeltaResponse theirs = other.respond(CDS, now, "7", 7, false);
-    assertThat(mine.resources().get(0).field())
+    assertThat(mine.resources().get(0).head())
         .as("the bytes encoded once, shared by both responses")
-        .isSameAs(theirs.resources().get(0).field())
-        .isSameAs(now.get("a").field());
+        .isSameAs(theirs.resources().get(0).head())
+        .isSameAs(now.get("a").head());
     DeltaDiscoveryResponse parsed = mine.toProto();
     assertThat(parsed.getResources(0)).isEqualTo(now.get("a").wire());
     assertThat(parsed.getResources(0).getName()).isEqualTo("a");
