@@ -59,11 +59,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * Envoy's order CDS → EDS → LDS → RDS → VHDS → SDS, and share its flow control: a stream that gRPC
  * reports not ready is skipped and remembers what it missed, sent the current context when it
  * drains; a {@link PushThrottle} bounds the streams with unread responses; a stream's next request
- * is read once the previous one was handled. Responses are serialised and written on a pool ({@link
- * StreamWriter}, one per stream), and a stream is ready again only once its writer is idle. A push
- * after a VirtualService change regenerates only the changed hosts' virtual hosts ({@code
- * push/RouteChanges}, {@code RouteGenerator}) and answers each stream from the one {@link
- * DeltaStream.Diff} of its scope's virtual hosts, so it costs a stream the changed names only.
+ * is read once the previous one was handled. Responses are written on a pool ({@link StreamWriter},
+ * one per stream) by {@link DeltaResponseMarshaller}, which copies each resource's encoding made
+ * once per push ({@link DeltaResponse}) instead of protobuf serialising every response anew, and a
+ * stream is ready again only once its writer is idle. A push after a VirtualService change
+ * regenerates only the changed hosts' virtual hosts ({@code push/RouteChanges}, {@code
+ * RouteGenerator}) and answers each stream from the one {@link DeltaStream.Diff} of its scope's
+ * virtual hosts, so it costs a stream the changed names only.
  *
  * <p>Every stream's state lives on the control plane's serializing executor. Stream ids (the
  * registry's keys) start at {@value #FIRST_STREAM_ID} so they never meet {@link AdsService}'s.
