@@ -90,8 +90,8 @@ class DeltaStreamModelTest {
         owed |= respond;
       } else if (owed) {
         boolean force = rnd.nextInt(6) == 0;
-        DeltaDiscoveryResponse a = full.respond(TYPE, available, "v", 1, force);
-        DeltaDiscoveryResponse b = diffed.respond(TYPE, available, "v", 1, force, diffs);
+        DeltaDiscoveryResponse a = proto(full.respond(TYPE, available, "v", 1, force));
+        DeltaDiscoveryResponse b = proto(diffed.respond(TYPE, available, "v", 1, force, diffs));
         assertThat(content(b)).as("step %d: the diffed answer", step).isEqualTo(content(a));
         owed = false;
         if (a != null) {
@@ -233,5 +233,10 @@ class DeltaStreamModelTest {
           });
       return out;
     }
+  }
+
+  /** The response as a client parses it from the bytes the server writes. */
+  private static DeltaDiscoveryResponse proto(DeltaResponse r) {
+    return r == null ? null : r.toProto();
   }
 }
