@@ -174,8 +174,10 @@ final class WorkloadTokenClient {
               + " "
               + path
               + " within "
-              + timeout.toSeconds()
-              + " s; it may be overloaded: see "
+              + (timeout.toMillis() % 1000 == 0
+                  ? timeout.toSeconds() + " s"
+                  : timeout.toMillis() + " ms")
+              + "; it may be overloaded: see "
               + state.log("controlplane"),
           e);
     } catch (IOException e) {
