@@ -217,6 +217,9 @@ public final class Proxy implements AutoCloseable {
     if (p.certificates == null || !b.mutualTls()) {
       p.startXds();
     } else {
+      // The connection to the control plane is made while the certificate is asked for; the
+      // stream (which announces the proxy) opens once the certificate is there.
+      p.xds.preconnect();
       p.identityChanged(); // the certificate may have arrived already
     }
     return p;
