@@ -164,7 +164,13 @@ final class WorkloadTokenClient {
     try {
       return exchange(api, method, path, "Bearer " + apiToken, body, CONNECT_TIMEOUT, timeout);
     } catch (ConnectException e) {
-      throw ControlPlaneClient.notRunning(state);
+      throw new CliException(
+          "the Weft control plane is not running (nothing accepts connections at "
+              + api
+              + "; state dir "
+              + state.root()
+              + "); start it with: weft install",
+          e);
     } catch (SocketTimeoutException e) {
       throw new CliException(
           "the control plane at "

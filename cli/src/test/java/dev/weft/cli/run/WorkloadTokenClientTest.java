@@ -217,7 +217,9 @@ class WorkloadTokenClientTest {
     assertThatThrownBy(() -> WorkloadTokenClient.of(state).workloadToken("demo", "default", "a"))
         .isInstanceOf(CliException.class)
         .hasMessage(
-            "the Weft control plane is not running (state dir "
+            "the Weft control plane is not running (nothing accepts connections at 127.0.0.1:"
+                + port
+                + "; state dir "
                 + dir.toAbsolutePath()
                 + "); start it with: weft install");
   }
