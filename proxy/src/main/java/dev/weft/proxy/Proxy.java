@@ -62,6 +62,31 @@ public final class Proxy implements AutoCloseable {
   }
 
   /**
+   * Starts, on threads of their own, the parts of a proxy's start that need nothing of its
+   * bootstrap, so they overlap what its process does first (reading its state, asking the control
+   * plane's API for its workload token): the first workload key ({@link
+   * WorkloadCertificates#prepareKey}), and the loading of Netty's native transport (epoll) and TLS
+   * (BoringSSL), which {@link #start} needs for its event loops and its channel to the CA (issue
+   * #10). Optional: {@link #start} works without it. Idempotent.
+   */
+  public static void prepare() {
+    WorkloadCertificates.prepareKey();
+    if (PREPARED.compareAndSet(false, true)) {
+      Thread.ofPlatform()
+          .name("weft-prepare")
+          .daemon()
+          .start(
+              () -> {
+                io.netty.channel.epoll.Epoll.isAvailable();
+                io.netty.handler.ssl.OpenSsl.isAvailable();
+              });
+    }
+  }
+
+  private static final java.util.concurrent.atomic.AtomicBoolean PREPARED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
    * Binds the admin address and starts connecting to the control plane in the background.
    *
    * @throws IOException when the admin address cannot be bound (the message names {@code
@@ -192,6 +217,9 @@ public final class Proxy implements AutoCloseable {
     if (p.certificates == null || !b.mutualTls()) {
       p.startXds();
     } else {
+      // The connection to the control plane is made while the certificate is asked for; the
+      // stream (which announces the proxy) opens once the certificate is there.
+      p.xds.preconnect();
       p.identityChanged(); // the certificate may have arrived already
     }
     return p;

@@ -181,6 +181,17 @@ public final class ProxyCommand implements Callable<Integer> {
       Path accessLog) {
     dev.weft.proxy.identity.ControlPlaneCredentials credentials = WorkloadCredentials.of(state, ps);
     dev.weft.proxy.StartTrace.markOnce("token");
+    return start(ps, xds, admin, prometheus, accessLog, credentials);
+  }
+
+  /** Starts {@code ps}'s proxy with {@code credentials} (a workload token already obtained). */
+  static Proxy start(
+      ProxySpec ps,
+      HostPort xds,
+      HostPort admin,
+      HostPort prometheus,
+      Path accessLog,
+      dev.weft.proxy.identity.ControlPlaneCredentials credentials) {
     try {
       return Proxy.start(ps.bootstrap(xds, admin, prometheus, accessLog, credentials));
     } catch (IOException e) {

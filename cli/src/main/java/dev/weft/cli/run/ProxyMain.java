@@ -42,6 +42,11 @@ public final class ProxyMain {
         out.println("The help of weft " + command + ": weft help " + command);
         return 0;
       }
+      if (command.equals("run") || command.equals("proxy")) {
+        // The workload key, epoll and BoringSSL load while this thread reads the state directory
+        // and asks for the workload token.
+        dev.weft.proxy.Proxy.prepare();
+      }
       return switch (command) {
         case "run" -> ProxyArgs.run(rest).run(out, err);
         case "proxy" -> ProxyArgs.proxy(rest).run(out);

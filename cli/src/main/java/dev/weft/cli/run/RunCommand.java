@@ -1,7 +1,6 @@
 package dev.weft.cli.run;
 
 import dev.weft.cli.common.CliException;
-import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
 import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
@@ -135,19 +134,37 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
       Duration readyTimeout,
       java.util.function.Consumer<Proxy> started)
       throws InterruptedException {
+    return startSidecar(st, xds, spec, first, next, readyTimeout, started, null);
+  }
+
+  /**
+   * {@link #startSidecar(StateDir, HostPort, java.util.function.Function,
+   * WorkloadAllocator.Addresses, java.util.function.Supplier, Duration,
+   * java.util.function.Consumer)} with the workload's {@code credentials} already obtained (null:
+   * each attempt asks for a token).
+   */
+  static Sidecar startSidecar(
+      StateDir st,
+      HostPort xds,
+      java.util.function.Function<WorkloadAllocator.Addresses, ProxySpec> spec,
+      WorkloadAllocator.Addresses first,
+      java.util.function.Supplier<WorkloadAllocator.Addresses> next,
+      Duration readyTimeout,
+      java.util.function.Consumer<Proxy> started,
+      dev.weft.proxy.identity.ControlPlaneCredentials credentials)
+      throws InterruptedException {
     WorkloadAllocator.Addresses addrs = first;
     for (int attempt = 1; ; attempt++) {
       ProxySpec ps = spec.apply(addrs);
       Proxy proxy;
       try {
+        HostPort admin = SidecarPorts.admin(addrs.podIp());
+        HostPort metrics = SidecarPorts.metrics(addrs.podIp());
+        java.nio.file.Path accessLog = st.log(ps.namespace() + "." + ps.name() + ".access");
         proxy =
-            ProxyCommand.start(
-                st,
-                ps,
-                xds,
-                SidecarPorts.admin(addrs.podIp()),
-                SidecarPorts.metrics(addrs.podIp()),
-                st.log(ps.namespace() + "." + ps.name() + ".access"));
+            credentials == null
+                ? ProxyCommand.start(st, ps, xds, admin, metrics, accessLog)
+                : ProxyCommand.start(ps, xds, admin, metrics, accessLog, credentials);
       } catch (CliException e) {
         if (attempt >= ADDRESS_ATTEMPTS || !addressTaken(e)) {
           throw e;
@@ -198,8 +215,11 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     StateDir st = state.resolve();
     Map<String, String> labelMap = KeyValues.labels(labels);
     List<KeyValues.NamedPort> portList = KeyValues.ports(ports);
-    ControlPlaneClient.connect(st); // fails early, with the hint, when it is not running
-    dev.weft.proxy.StartTrace.markOnce("api-reachable");
+    // The workload token first: it fails early, with the hint, when the control plane is not
+    // running, and the proxy's JVM makes this one call to the API (no separate health check).
+    dev.weft.proxy.identity.ControlPlaneCredentials credentials =
+        WorkloadCredentials.of(st, namespace, serviceAccount, name);
+    dev.weft.proxy.StartTrace.markOnce("token");
     HostPort xds = ProxyCommand.xdsFromState(st);
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("labels", labelMap);
@@ -229,7 +249,8 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 return WorkloadAllocator.allocate(st, namespace, name, portList, details);
               },
               Duration.ofSeconds(readyTimeout),
-              p -> w.proxy = p);
+              p -> w.proxy = p,
+              credentials);
       addrs = sidecar.addresses();
       ProxySpec ps = sidecar.spec();
       HostPort admin = SidecarPorts.admin(addrs.podIp());

@@ -1,7 +1,6 @@
 package dev.weft.cli.run;
 
 import dev.weft.cli.common.CliException;
-import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.StateDir;
 import dev.weft.proxy.identity.ControlPlaneCredentials;
 import dev.weft.proxy.identity.TokenSource;
@@ -14,7 +13,8 @@ import java.time.Instant;
  * A local proxy's workload credential: a token from the control plane's API ({@code POST
  * /api/v1/workload-tokens}, which needs the state directory's API token), renewed once half its
  * life has passed, so the proxy can reconnect and renew its certificate for as long as it runs.
- * What {@code weft run} and {@code weft proxy} hand to their proxy. Thread safe.
+ * What {@code weft run} and {@code weft proxy} hand to their proxy; asked with {@link
+ * WorkloadTokenClient} (no JDK HTTP client, no Jackson in a proxy's JVM for it). Thread safe.
  */
 final class WorkloadCredentials implements TokenSource {
   private final StateDir state;
@@ -22,7 +22,7 @@ final class WorkloadCredentials implements TokenSource {
   private final String serviceAccount;
   private final String name;
   private final Clock clock;
-  private ControlPlaneClient.WorkloadToken current;
+  private WorkloadTokenClient.Token current;
   private Instant renewAt;
 
   private WorkloadCredentials(
@@ -39,10 +39,15 @@ final class WorkloadCredentials implements TokenSource {
    * refusal, e.g. an invalid name, fails the command with the reason).
    */
   static ControlPlaneCredentials of(StateDir state, ProxySpec spec) {
+    return of(state, spec.namespace(), spec.serviceAccount(), spec.name());
+  }
+
+  /** {@link #of(StateDir, ProxySpec)} for the workload {@code namespace/name}. */
+  static ControlPlaneCredentials of(
+      StateDir state, String namespace, String serviceAccount, String name) {
     WorkloadCredentials c =
-        new WorkloadCredentials(
-            state, spec.namespace(), spec.serviceAccount(), spec.name(), Clock.systemUTC());
-    ControlPlaneClient.WorkloadToken first = c.renew();
+        new WorkloadCredentials(state, namespace, serviceAccount, name, Clock.systemUTC());
+    WorkloadTokenClient.Token first = c.renew();
     return new ControlPlaneCredentials(first.rootCert(), c);
   }
 
@@ -61,9 +66,11 @@ final class WorkloadCredentials implements TokenSource {
     return current.token();
   }
 
-  private synchronized ControlPlaneClient.WorkloadToken renew() {
-    ControlPlaneClient.WorkloadToken t =
-        ControlPlaneClient.connect(state).workloadToken(namespace, serviceAccount, name);
+  private synchronized WorkloadTokenClient.Token renew() {
+    // The state directory is read again each time: a control plane restarted elsewhere (another
+    // API address or token) is found.
+    WorkloadTokenClient.Token t =
+        WorkloadTokenClient.of(state).workloadToken(namespace, serviceAccount, name);
     Instant now = clock.instant();
     current = t;
     renewAt = now.plus(Duration.between(now, t.expiresAt()).dividedBy(2));

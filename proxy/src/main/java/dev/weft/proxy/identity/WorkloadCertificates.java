@@ -54,7 +54,11 @@ import java.util.function.Consumer;
 public final class WorkloadCertificates implements SecretProvider, AutoCloseable {
   private static final System.Logger logger =
       System.getLogger(WorkloadCertificates.class.getName());
-  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Jackson's mapper, made on the first {@link #certsJson} (the admin's), not at start. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   private final CertificateClient ca;
   private final String spiffeId;
@@ -347,7 +351,50 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
     return Pkcs10.pem("CERTIFICATE REQUEST", Pkcs10.der(key, spiffeId));
   }
 
-  private static KeyPair newKey() throws GeneralSecurityException {
+  /** Marks the prepared key as taken (a {@link #prepareKey} after it starts nothing). */
+  private static final java.util.concurrent.Future<KeyPair> DONE =
+      java.util.concurrent.CompletableFuture.completedFuture(null);
+
+  /**
+   * A key made ahead of the first certificate ({@link #prepareKey}), taken by the first {@link
+   * #newKey} of the process and never by another: each key signs one CSR.
+   */
+  private static final java.util.concurrent.atomic.AtomicReference<
+          java.util.concurrent.Future<KeyPair>>
+      PREPARED = new java.util.concurrent.atomic.AtomicReference<>();
+
+  /**
+   * Starts making the process's first workload key (ECDSA P-256) on a thread of its own, so a cold
+   * proxy's key generation (the EC provider's first use: 40-80 ms of CPU) runs while its JVM still
+   * waits for its workload token (issue #10). The first certificate of the process uses it; a
+   * failure here is not reported (that certificate makes its own key and reports its own error).
+   * Idempotent.
+   */
+  public static void prepareKey() {
+    java.util.concurrent.FutureTask<KeyPair> task =
+        new java.util.concurrent.FutureTask<>(WorkloadCertificates::generateKey);
+    if (PREPARED.compareAndSet(null, task)) {
+      Thread.ofPlatform().name("weft-keygen").daemon().start(task);
+    }
+  }
+
+  /** The prepared key if there is one not yet taken (waiting for it), else a new one. */
+  static KeyPair newKey() throws GeneralSecurityException {
+    java.util.concurrent.Future<KeyPair> prepared = PREPARED.getAndSet(DONE);
+    if (prepared != null && prepared != DONE) {
+      try {
+        return prepared.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        // made below instead, where the error is reported
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new GeneralSecurityException("interrupted while making the workload key", e);
+      }
+    }
+    return generateKey();
+  }
+
+  private static KeyPair generateKey() throws GeneralSecurityException {
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"));
     return g.generateKeyPair();
@@ -367,7 +414,7 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
    * validity and days until expiration.
    */
   public String certsJson() {
-    ObjectNode root = JSON.createObjectNode();
+    ObjectNode root = Json.MAPPER.createObjectNode();
     ArrayNode list = root.putArray("certificates");
     Issued i = current;
     if (i != null) {
@@ -385,7 +432,7 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
       root.put("last_error", lastError);
     }
     try {
-      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+      return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }

@@ -112,7 +112,9 @@ public final class XdsClient implements AutoCloseable {
   private final ProxyStats stats;
   private final ScheduledExecutorService executor;
   private final dev.weft.proxy.net.Transport transport; // null: gRPC's own (tests)
-  private ManagedChannel channel;
+  private ManagedChannel channel; // guarded by channelLock until start; then read by the executor
+  private final Object channelLock = new Object();
+  private boolean channelClosed; // guarded by channelLock
 
   // State owned by the executor.
   private final Map<String, TypeState> types = new HashMap<>();
@@ -203,8 +205,41 @@ public final class XdsClient implements AutoCloseable {
   /** Connects in the background. */
   public void start() {
     dev.weft.proxy.StartTrace.markOnce("xds-start");
+    openChannel();
+    executor.execute(this::openStream);
+  }
+
+  /**
+   * Opens the channel to the control plane and starts its connection (TCP, TLS, HTTP/2) without a
+   * stream, so a proxy that waits for its workload certificate before {@link #start} (a sidecar
+   * announcing mTLS: {@code dev.weft.proxy.Proxy}) finds the connection made when it starts (issue
+   * #10). The control plane learns of a proxy from its stream only, so nothing is announced before
+   * {@link #start}. Optional; idempotent; nothing after {@link #close}.
+   */
+  public void preconnect() {
+    ManagedChannel c = openChannel();
+    if (c != null) {
+      c.getState(true);
+    }
+  }
+
+  /** The channel, opened on the first call; null once closed. */
+  private ManagedChannel openChannel() {
+    synchronized (channelLock) {
+      if (channelClosed) {
+        return null;
+      }
+      if (channel == null) {
+        channel = newChannel();
+      }
+      return channel;
+    }
+  }
+
+  private ManagedChannel newChannel() {
+    ManagedChannel c;
     if (transport != null) {
-      channel = ControlPlaneChannels.open(server, credentials, transport, executor);
+      c = ControlPlaneChannels.open(server, credentials, transport, executor);
     } else {
       var builder =
           Grpc.newChannelBuilderForAddress(
@@ -219,9 +254,9 @@ public final class XdsClient implements AutoCloseable {
         // proxies dial istiod.istio-system.svc:15012).
         builder.overrideAuthority(credentials.authority());
       }
-      channel = builder.build();
+      c = builder.build();
     }
-    executor.execute(this::openStream);
+    return c;
   }
 
   /** Runs {@code r} (on the xDS executor) after every applied change or connection change. */
@@ -1075,8 +1110,11 @@ public final class XdsClient implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (channel != null) {
-      channel.shutdownNow();
+    synchronized (channelLock) {
+      channelClosed = true;
+      if (channel != null) {
+        channel.shutdownNow();
+      }
     }
   }
 

@@ -1,0 +1,49 @@
+package dev.weft.proxy.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.proxy.stats.ProxyStats;
+import dev.weft.proxy.xds.resource.ConfigCompiler;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue #10: {@link XdsClient#preconnect} makes the connection to the control plane (here plaintext
+ * HTTP/2 to a raw socket) before {@link XdsClient#start} opens a stream, so a sidecar waiting for
+ * its certificate has it ready.
+ */
+class XdsClientPreconnectTest {
+  @Test
+  void preconnectOpensTheConnectionBeforeAnyStream() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
+        XdsClient client =
+            XdsClient.builder()
+                .server(new InetSocketAddress("127.0.0.1", server.getLocalPort()))
+                .node(
+                    Node.newBuilder()
+                        .setId("sidecar~127.0.0.1~a.demo~demo.svc.cluster.local")
+                        .build())
+                .compiler(new ConfigCompiler(new ProxyStats()))
+                .stats(new ProxyStats())
+                .sink(config -> Map.of())
+                .build()) {
+      server.setSoTimeout(60_000); // a bound for a broken client, not a measurement
+      client.preconnect();
+      try (Socket s = server.accept()) {
+        s.setSoTimeout(60_000);
+        InputStream in = s.getInputStream();
+        byte[] preface = in.readNBytes(24);
+        // RFC 9113 section 3.4: the client's connection preface.
+        assertThat(new String(preface, StandardCharsets.US_ASCII))
+            .isEqualTo("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+      }
+    }
+  }
+}
