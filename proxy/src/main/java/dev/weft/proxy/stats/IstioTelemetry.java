@@ -42,6 +42,9 @@ public final class IstioTelemetry {
   private final boolean enabled;
   private final ConcurrentHashMap<String, PeerMetadata> peers = new ConcurrentHashMap<>();
 
+  /** The peer {@link #peer} last found or interned (a hint; always one {@link #peers} holds). */
+  private volatile PeerMetadata lastPeer;
+
   /** Peer metadata headers that could not be read (the peer is then reported as unknown). */
   final java.util.concurrent.atomic.LongAdder badPeerMetadata =
       new java.util.concurrent.atomic.LongAdder();
@@ -73,8 +76,15 @@ public final class IstioTelemetry {
    * {@link PeerMetadata#UNKNOWN} (and counted) when it cannot be read.
    */
   public PeerMetadata peer(String headerValue) {
-    PeerMetadata p = peers.get(headerValue);
+    // The last peer first: a connection's requests carry the same value, and comparing it costs
+    // less than hashing the few hundred characters of a fresh header string for the map.
+    PeerMetadata p = lastPeer;
+    if (p != null && p.headerValue().equals(headerValue)) {
+      return p;
+    }
+    p = peers.get(headerValue);
     if (p != null) {
+      lastPeer = p;
       return p;
     }
     try {
@@ -85,7 +95,8 @@ public final class IstioTelemetry {
     }
     if (peers.size() < MAX_PEERS) {
       PeerMetadata prior = peers.putIfAbsent(headerValue, p);
-      return prior != null ? prior : p;
+      p = prior != null ? prior : p;
+      lastPeer = p;
     }
     return p;
   }
@@ -221,20 +232,41 @@ public final class IstioTelemetry {
     PeerMetadata p = peer == null ? PeerMetadata.UNKNOWN : peer;
     boolean inbound = cluster.inbound();
     IstioService service = cluster.service();
+    String principal = mutualTls ? peerUriSan : null;
+    // The authority names the service only when the cluster's metadata does not.
+    String serviceAuthority = inbound && service == null ? authority : null;
+    // The cluster's last series first: a steady stream of requests from one peer with one outcome
+    // finds its label set without a key object or a map lookup (the map stays the truth: a miss
+    // looks there, and the hint is only ever a series the map holds under its own key).
+    IstioSeries s = cluster.lastIstio;
+    if (s != null
+        && s.key.matches(
+            p,
+            principal,
+            mutualTls,
+            serviceAuthority,
+            code,
+            flags,
+            grpc,
+            grpcStatus,
+            overrides,
+            service)) {
+      s.record(durationMillis, requestBytes, responseBytes);
+      return;
+    }
     IstioSeries.Key key =
         new IstioSeries.Key(
             p,
-            mutualTls ? peerUriSan : null,
+            principal,
             mutualTls,
-            // The authority names the service only when the cluster's metadata does not.
-            inbound && service == null ? authority : null,
+            serviceAuthority,
             code,
             flags,
             grpc,
             grpcStatus,
             overrides,
             service);
-    IstioSeries s = cluster.istio.get(key);
+    s = cluster.istio.get(key);
     if (s == null) {
       if (cluster.istio.size() >= MAX_SERIES_PER_CLUSTER) {
         // Peers and authorities come from requests: past the cap, new ones fold into an
@@ -255,6 +287,7 @@ public final class IstioTelemetry {
       }
       s = cluster.istio.computeIfAbsent(key, k -> series(cluster, k));
     }
+    cluster.lastIstio = s;
     s.record(durationMillis, requestBytes, responseBytes);
   }
 
@@ -268,14 +301,14 @@ public final class IstioTelemetry {
     String base = labels(cluster, k);
     MetricOverrides o = k.overrides();
     if (o == null) {
-      return new IstioSeries(base);
+      return new IstioSeries(k, base);
     }
     String[] perMetric = new String[MetricOverrides.HTTP_METRICS.length];
     for (int i = 0; i < perMetric.length; i++) {
       MetricOverrides.Override m = o.of(MetricOverrides.HTTP_METRICS[i]);
       perMetric[i] = m == null ? base : m.drop() ? null : override(base, m);
     }
-    return new IstioSeries(base, perMetric);
+    return new IstioSeries(k, base, perMetric);
   }
 
   /**
