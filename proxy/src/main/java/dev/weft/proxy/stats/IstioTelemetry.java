@@ -39,6 +39,16 @@ public final class IstioTelemetry {
 
   private final PeerMetadata self;
   private final String selfId;
+
+  /**
+   * This proxy's {@code x-envoy-peer-metadata} and {@code -id} values as header bytes, made once:
+   * set on every upstream request (source) or response (destination), an {@link AsciiString} is
+   * validated over its bytes and copied into the encoder's buffer whole, where a {@code String} of
+   * a few hundred characters is converted character by character per message.
+   */
+  private final AsciiString selfHeader;
+
+  private final AsciiString selfIdHeader;
   private final boolean enabled;
   private final ConcurrentHashMap<String, PeerMetadata> peers = new ConcurrentHashMap<>();
 
@@ -58,6 +68,8 @@ public final class IstioTelemetry {
     this.self = self;
     this.selfId = selfId;
     this.enabled = enabled;
+    this.selfHeader = self.headerValue() == null ? null : new AsciiString(self.headerValue());
+    this.selfIdHeader = new AsciiString(selfId);
   }
 
   /** Telemetry off, for a proxy that does not know who it is. */
@@ -136,8 +148,8 @@ public final class IstioTelemetry {
       // sidecar's inbound one but routes to an inbound cluster.
       return onDownstreamRequest(h);
     }
-    h.set(PEER_METADATA, self.headerValue());
-    h.set(PEER_METADATA_ID, selfId);
+    h.set(PEER_METADATA, selfHeader);
+    h.set(PEER_METADATA_ID, selfIdHeader);
     return null;
   }
 
@@ -156,8 +168,8 @@ public final class IstioTelemetry {
     }
     if (inbound) {
       if (downstreamPeer != null) {
-        h.set(PEER_METADATA, self.headerValue());
-        h.set(PEER_METADATA_ID, selfId);
+        h.set(PEER_METADATA, selfHeader);
+        h.set(PEER_METADATA_ID, selfIdHeader);
       }
       return null;
     }

@@ -680,4 +680,32 @@ class IstioTelemetryTest {
     }
     return found;
   }
+
+  /**
+   * The proxy's own metadata goes out as header bytes made once ({@code AsciiString}: validated
+   * over bytes and copied whole into the encoder's buffer), the same text as its node metadata, on
+   * the source's requests and the destination's responses.
+   */
+  @Test
+  void ownMetadataIsSetAsPreEncodedHeaderBytes() {
+    IstioTelemetry client =
+        new IstioTelemetry(CLIENT, "sidecar~10.0.0.1~sleep-abc.shop~shop", true);
+    IstioTelemetry server =
+        new IstioTelemetry(SERVER, "sidecar~10.0.0.2~podinfo-v1.demo~demo", true);
+    HttpHeaders request = new DefaultHttpHeaders();
+    client.onUpstreamRequest(request, false);
+    HttpHeaders response = new DefaultHttpHeaders();
+    server.onUpstreamResponse(response, true, CLIENT);
+    for (HttpHeaders h : java.util.List.of(request, response)) {
+      java.util.List<CharSequence> values = new java.util.ArrayList<>();
+      h.iteratorCharSequence().forEachRemaining(e -> values.add(e.getValue()));
+      assertThat(values).hasSize(2).allMatch(v -> v instanceof io.netty.util.AsciiString);
+    }
+    assertThat(request.get(IstioTelemetry.PEER_METADATA)).isEqualTo(CLIENT.headerValue());
+    assertThat(request.get(IstioTelemetry.PEER_METADATA_ID))
+        .isEqualTo("sidecar~10.0.0.1~sleep-abc.shop~shop");
+    assertThat(response.get(IstioTelemetry.PEER_METADATA)).isEqualTo(SERVER.headerValue());
+    assertThat(server.peer(response.get(IstioTelemetry.PEER_METADATA)).workload())
+        .isEqualTo("podinfo-v1");
+  }
 }
