@@ -10,24 +10,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Writes access log lines on its own thread. Event loops {@link #log} into a bounded queue and
- * never wait: when the queue is full the entry is dropped and counted ({@code access_log.dropped}).
+ * Writes access log lines on its own thread. Event loops {@link #log} into a bounded lock-free
+ * queue (many producers, this one consumer: no lock taken per request) and never wait: when the
+ * queue is full the entry is dropped and counted ({@code access_log.dropped}).
  *
  * <p>The writer drains the queue in batches: while lines keep coming it takes what is queued at
- * most once every {@link #BATCH_NANOS} (one lock acquisition, the batch's lines formatted into one
- * text and handed to the output in one call, one {@code write(2)} per batch; a busy event loop only
- * enqueues, it does not wake a thread per request); after {@link #IDLE_ROUNDS} empty looks it
- * sleeps until the next {@link #log} wakes it. Lines therefore reach the output within about {@link
- * #BATCH_NANOS}, well inside Envoy's own file access log flush interval (1 s by default). A 1 ms
- * period cost the sidecar a thousand wake-ups and writes a second under load (docs/benchmarks.md,
- * 2026-11-30 hot path); at 20 ms the fifty wake-ups a second were still a fifth of this thread's
- * CPU at 1,000 requests/s (2026-11-30 perf/hot2), hence 100 ms.
+ * most once every {@link #BATCH_NANOS} (the batch's lines formatted into one text and handed to the
+ * output in one call, one {@code write(2)} per batch; a busy event loop only enqueues, it does not
+ * wake a thread per request); after {@link #IDLE_ROUNDS} empty looks it sleeps until the next
+ * {@link #log} wakes it. Lines therefore reach the output within about {@link #BATCH_NANOS}, well
+ * inside Envoy's own file access log flush interval (1 s by default). A 1 ms period cost the
+ * sidecar a thousand wake-ups and writes a second under load (docs/benchmarks.md, 2026-11-30 hot
+ * path); at 20 ms the fifty wake-ups a second were still a fifth of this thread's CPU at 1,000
+ * requests/s (2026-11-30 perf/hot2), hence 100 ms.
  */
 public final class AccessLogger implements AutoCloseable {
   private static final int CAPACITY = 16_384;
@@ -41,7 +42,7 @@ public final class AccessLogger implements AutoCloseable {
   /** The most characters of a batch formatted before they are handed to the output. */
   static final int WRITE_CHARS = 32 * 1024;
 
-  private final ArrayBlockingQueue<AccessLogEntry> queue;
+  private final Queue<AccessLogEntry> queue;
   private final ProxyStats stats;
   private final Writer out;
   private final boolean ownsOutput;
@@ -54,7 +55,8 @@ public final class AccessLogger implements AutoCloseable {
   }
 
   private AccessLogger(Writer out, boolean ownsOutput, ProxyStats stats, int capacity) {
-    this.queue = new ArrayBlockingQueue<>(capacity);
+    // Netty's (JCTools') bounded MPSC array queue; its capacity is the next power of two.
+    this.queue = io.netty.util.internal.PlatformDependent.newFixedMpscQueue(capacity);
     this.out = out;
     this.ownsOutput = ownsOutput;
     this.stats = stats;
@@ -116,7 +118,9 @@ public final class AccessLogger implements AutoCloseable {
     try {
       while (!closed || !queue.isEmpty()) {
         long next = System.nanoTime() + BATCH_NANOS;
-        queue.drainTo(batch, MAX_BATCH);
+        for (AccessLogEntry e; batch.size() < MAX_BATCH && (e = queue.poll()) != null; ) {
+          batch.add(e);
+        }
         if (batch.isEmpty()) {
           if (++emptyRounds < IDLE_ROUNDS) {
             parkUntil(next);

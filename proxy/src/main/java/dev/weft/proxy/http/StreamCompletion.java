@@ -135,12 +135,15 @@ final class StreamCompletion {
             info.upstreamTransportFailureReason(),
             info.requestedServerName(),
             info.logHeaders(),
-            null);
+            // The first sink's format: one entry object for the usual single sink.
+            logs == null || logs.sinks().isEmpty() ? null : logs.sinks().get(0).format());
     if (logs == null) {
       dp.accessLog().log(entry);
       return;
     }
-    for (dev.weft.proxy.accesslog.AccessLogConfig.Sink s : logs.sinks()) {
+    java.util.List<dev.weft.proxy.accesslog.AccessLogConfig.Sink> sinks = logs.sinks();
+    for (int i = 0, n = sinks.size(); i < n; i++) {
+      dev.weft.proxy.accesslog.AccessLogConfig.Sink s = sinks.get(i);
       s.logger().log(entry.withFormat(s.format()));
     }
   }

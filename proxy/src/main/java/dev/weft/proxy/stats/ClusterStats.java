@@ -30,6 +30,13 @@ public final class ClusterStats {
   /** Istio's series of this cluster, interned by label set. */
   final ConcurrentHashMap<IstioSeries.Key, IstioSeries> istio = new ConcurrentHashMap<>();
 
+  /**
+   * The series this cluster's last stream was recorded in (a hint for the next one, which usually
+   * has the same labels; {@link IstioTelemetry#record}), or null. Written by whichever event loop
+   * recorded last; any series read here is one {@link #istio} holds under its own key.
+   */
+  volatile IstioSeries lastIstio;
+
   /** Istio's TCP series of this cluster, interned by label set (peer, principal, service). */
   final ConcurrentHashMap<IstioSeries.Key, IstioTcpSeries> tcp = new ConcurrentHashMap<>();
 

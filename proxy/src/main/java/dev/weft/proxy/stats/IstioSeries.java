@@ -59,7 +59,38 @@ final class IstioSeries {
         String flags) {
       this(peer, principal, mutualTls, authority, code, flags, false, -1, null, null);
     }
+
+    /**
+     * Whether a stream with these labels belongs to this key's series: {@link #equals} without a
+     * key object (the peer, overrides and service compared as {@code equals} does; equal strings
+     * are usually the same instance, which {@code String.equals} answers first).
+     */
+    boolean matches(
+        PeerMetadata peer,
+        String principal,
+        boolean mutualTls,
+        String authority,
+        int code,
+        String flags,
+        boolean grpc,
+        int grpcStatus,
+        MetricOverrides overrides,
+        IstioService service) {
+      return this.code == code
+          && this.mutualTls == mutualTls
+          && this.grpc == grpc
+          && this.grpcStatus == grpcStatus
+          && (this.peer == peer || this.peer.equals(peer))
+          && java.util.Objects.equals(this.principal, principal)
+          && java.util.Objects.equals(this.flags, flags)
+          && java.util.Objects.equals(this.authority, authority)
+          && (this.overrides == overrides || java.util.Objects.equals(this.overrides, overrides))
+          && (this.service == service || java.util.Objects.equals(this.service, service));
+    }
   }
+
+  /** The key this series is interned under in its cluster. */
+  final Key key;
 
   /** Every label, {@code name="value"} comma separated, without braces. */
   final String labels;
@@ -75,11 +106,12 @@ final class IstioSeries {
   final Histogram requestBytes = new Histogram();
   final Histogram responseBytes = new Histogram();
 
-  IstioSeries(String labels) {
-    this(labels, new String[] {labels, labels, labels, labels});
+  IstioSeries(Key key, String labels) {
+    this(key, labels, new String[] {labels, labels, labels, labels});
   }
 
-  IstioSeries(String labels, String[] metricLabels) {
+  IstioSeries(Key key, String labels, String[] metricLabels) {
+    this.key = key;
     this.labels = labels;
     this.metricLabels = metricLabels;
   }
@@ -93,6 +125,18 @@ final class IstioSeries {
 
   /** A Prometheus histogram over {@link #BUCKETS}: per-bucket counts, made cumulative on render. */
   static final class Histogram {
+    /**
+     * {@link #BUCKETS} rounded down: for a whole value {@code v}, {@code v > BUCKETS[i]} exactly
+     * when {@code v > LIMITS[i]} (the 0.5 bucket holds 0 only), compared without a conversion.
+     */
+    static final long[] LIMITS = new long[BUCKETS.length];
+
+    static {
+      for (int i = 0; i < BUCKETS.length; i++) {
+        LIMITS[i] = (long) Math.floor(BUCKETS[i]);
+      }
+    }
+
     final LongAdder[] counts = new LongAdder[BUCKETS.length + 1];
     final LongAdder sum = new LongAdder();
 
@@ -102,13 +146,17 @@ final class IstioSeries {
       }
     }
 
+    /** Counts {@code value} in the first bucket whose bound is at least it (Prometheus's le). */
     void add(long value) {
+      long[] limits = LIMITS;
       int i = 0;
-      while (i < BUCKETS.length && value > BUCKETS[i]) {
+      while (i < limits.length && value > limits[i]) {
         i++;
       }
       counts[i].increment();
-      sum.add(value);
+      if (value != 0) {
+        sum.add(value);
+      }
     }
 
     /** Appends the lines of several series reported under one label text, summed. */

@@ -39,8 +39,21 @@ public final class IstioTelemetry {
 
   private final PeerMetadata self;
   private final String selfId;
+
+  /**
+   * This proxy's {@code x-envoy-peer-metadata} and {@code -id} values as header bytes, made once:
+   * set on every upstream request (source) or response (destination), an {@link AsciiString} is
+   * validated over its bytes and copied into the encoder's buffer whole, where a {@code String} of
+   * a few hundred characters is converted character by character per message.
+   */
+  private final AsciiString selfHeader;
+
+  private final AsciiString selfIdHeader;
   private final boolean enabled;
   private final ConcurrentHashMap<String, PeerMetadata> peers = new ConcurrentHashMap<>();
+
+  /** The peer {@link #peer} last found or interned (a hint; always one {@link #peers} holds). */
+  private volatile PeerMetadata lastPeer;
 
   /** Peer metadata headers that could not be read (the peer is then reported as unknown). */
   final java.util.concurrent.atomic.LongAdder badPeerMetadata =
@@ -55,6 +68,8 @@ public final class IstioTelemetry {
     this.self = self;
     this.selfId = selfId;
     this.enabled = enabled;
+    this.selfHeader = self.headerValue() == null ? null : new AsciiString(self.headerValue());
+    this.selfIdHeader = new AsciiString(selfId);
   }
 
   /** Telemetry off, for a proxy that does not know who it is. */
@@ -73,8 +88,15 @@ public final class IstioTelemetry {
    * {@link PeerMetadata#UNKNOWN} (and counted) when it cannot be read.
    */
   public PeerMetadata peer(String headerValue) {
-    PeerMetadata p = peers.get(headerValue);
+    // The last peer first: a connection's requests carry the same value, and comparing it costs
+    // less than hashing the few hundred characters of a fresh header string for the map.
+    PeerMetadata p = lastPeer;
+    if (p != null && p.headerValue().equals(headerValue)) {
+      return p;
+    }
+    p = peers.get(headerValue);
     if (p != null) {
+      lastPeer = p;
       return p;
     }
     try {
@@ -85,7 +107,8 @@ public final class IstioTelemetry {
     }
     if (peers.size() < MAX_PEERS) {
       PeerMetadata prior = peers.putIfAbsent(headerValue, p);
-      return prior != null ? prior : p;
+      p = prior != null ? prior : p;
+      lastPeer = p;
     }
     return p;
   }
@@ -125,8 +148,8 @@ public final class IstioTelemetry {
       // sidecar's inbound one but routes to an inbound cluster.
       return onDownstreamRequest(h);
     }
-    h.set(PEER_METADATA, self.headerValue());
-    h.set(PEER_METADATA_ID, selfId);
+    h.set(PEER_METADATA, selfHeader);
+    h.set(PEER_METADATA_ID, selfIdHeader);
     return null;
   }
 
@@ -145,8 +168,8 @@ public final class IstioTelemetry {
     }
     if (inbound) {
       if (downstreamPeer != null) {
-        h.set(PEER_METADATA, self.headerValue());
-        h.set(PEER_METADATA_ID, selfId);
+        h.set(PEER_METADATA, selfHeader);
+        h.set(PEER_METADATA_ID, selfIdHeader);
       }
       return null;
     }
@@ -221,20 +244,41 @@ public final class IstioTelemetry {
     PeerMetadata p = peer == null ? PeerMetadata.UNKNOWN : peer;
     boolean inbound = cluster.inbound();
     IstioService service = cluster.service();
+    String principal = mutualTls ? peerUriSan : null;
+    // The authority names the service only when the cluster's metadata does not.
+    String serviceAuthority = inbound && service == null ? authority : null;
+    // The cluster's last series first: a steady stream of requests from one peer with one outcome
+    // finds its label set without a key object or a map lookup (the map stays the truth: a miss
+    // looks there, and the hint is only ever a series the map holds under its own key).
+    IstioSeries s = cluster.lastIstio;
+    if (s != null
+        && s.key.matches(
+            p,
+            principal,
+            mutualTls,
+            serviceAuthority,
+            code,
+            flags,
+            grpc,
+            grpcStatus,
+            overrides,
+            service)) {
+      s.record(durationMillis, requestBytes, responseBytes);
+      return;
+    }
     IstioSeries.Key key =
         new IstioSeries.Key(
             p,
-            mutualTls ? peerUriSan : null,
+            principal,
             mutualTls,
-            // The authority names the service only when the cluster's metadata does not.
-            inbound && service == null ? authority : null,
+            serviceAuthority,
             code,
             flags,
             grpc,
             grpcStatus,
             overrides,
             service);
-    IstioSeries s = cluster.istio.get(key);
+    s = cluster.istio.get(key);
     if (s == null) {
       if (cluster.istio.size() >= MAX_SERIES_PER_CLUSTER) {
         // Peers and authorities come from requests: past the cap, new ones fold into an
@@ -255,6 +299,7 @@ public final class IstioTelemetry {
       }
       s = cluster.istio.computeIfAbsent(key, k -> series(cluster, k));
     }
+    cluster.lastIstio = s;
     s.record(durationMillis, requestBytes, responseBytes);
   }
 
@@ -268,14 +313,14 @@ public final class IstioTelemetry {
     String base = labels(cluster, k);
     MetricOverrides o = k.overrides();
     if (o == null) {
-      return new IstioSeries(base);
+      return new IstioSeries(k, base);
     }
     String[] perMetric = new String[MetricOverrides.HTTP_METRICS.length];
     for (int i = 0; i < perMetric.length; i++) {
       MetricOverrides.Override m = o.of(MetricOverrides.HTTP_METRICS[i]);
       perMetric[i] = m == null ? base : m.drop() ? null : override(base, m);
     }
-    return new IstioSeries(base, perMetric);
+    return new IstioSeries(k, base, perMetric);
   }
 
   /**
