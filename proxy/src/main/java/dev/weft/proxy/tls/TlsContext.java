@@ -452,6 +452,12 @@ public final class TlsContext {
         b.trustManager(InsecureTrustManagerFactory.INSTANCE);
       }
       b.sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK);
+      // Netty hands the key and chain to BoringSSL through an in-memory KeyStore and a JDK
+      // KeyManagerFactory; its default type, PKCS12, encrypts the key on the way in and decrypts it
+      // on the way out (PBKDF2, 10,000 HMAC-SHA256 rounds each: 70-400 ms of CPU per context, a
+      // cold proxy's largest cost before ready, every mTLS cluster's). JKS protects it with one
+      // SHA-1 pass (the KeyStore never leaves memory): under 2 ms (issue #10, docs/benchmarks.md).
+      b.keyStoreType(KEY_STORE_TYPE);
       b.protocols(protocols);
       if (!ciphers.isEmpty()) {
         b.ciphers(ciphers);
@@ -469,6 +475,13 @@ public final class TlsContext {
       throw new TlsConfigException("cannot build the TLS context: " + e.getMessage(), e);
     }
   }
+
+  /**
+   * The type of the in-memory KeyStore through which Netty passes a context's key to its key
+   * manager ({@code SslContextBuilder.keyStoreType}): JKS, whose key protection is one digest pass,
+   * not PKCS12's PBKDF2 (see {@code build}).
+   */
+  static final String KEY_STORE_TYPE = "JKS";
 
   /** Which provider new contexts use ({@code OPENSSL} when netty-tcnative loads). */
   public static String provider() {
