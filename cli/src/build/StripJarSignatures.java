@@ -15,12 +15,15 @@ import java.util.zip.ZipOutputStream;
 /**
  * Rewrites the signed jars of a distribution's lib (BouncyCastle's) without their signature and
  * with their manifest's main section only (JAR File Specification, "Signed JAR File"). The JDK's
- * class loader reads a jar's whole manifest when it defines a package from it, and a signed jar's
- * manifest names every entry with its digest: bcprov's is 0.75 MB of text, kept as about 7,000
- * {@code Attributes} on the heap of every JVM that loads a BouncyCastle class (the control plane,
- * the CLI), 3.5 MB for bcprov alone. Nothing in Weft needs the signature (OpenJDK does not require
- * a signed JCE provider; the build took the jars from Maven Central with their checksums). Run by
- * the cli module's package phase: {@code java StripJarSignatures.java LIB}; idempotent.
+ * class loader reads a jar's whole manifest when it defines a package from it, and verifies a
+ * signed jar's classes against it; a signed jar's manifest names every entry with its digest:
+ * bcprov's is 0.75 MB of text, parsed into about 5,000 {@code Attributes}, 3.5 MB of heap for
+ * bcprov alone in every JVM that loads a BouncyCastle class (the control plane, the CLI). The
+ * {@code JarFile} holds it softly, so the heap grows to hold it at start, and a serial heap gives
+ * that back only after a full collection (docs/benchmarks.md, "Footprint", 2026-12-01). Nothing in
+ * Weft needs the signature (OpenJDK does not require a signed JCE provider; the build took the jars
+ * from Maven Central with their checksums). Run by the cli module's package phase: {@code java
+ * StripJarSignatures.java LIB}; idempotent.
  */
 public final class StripJarSignatures {
   private static final Pattern SIGNATURE =
