@@ -53,9 +53,19 @@ nmt() { # the NMT summary's committed MB per category, one line
 # The CLI's JVMs run dev.weft.cli.Weft; sidecars and the gateway dev.weft.cli.run.ProxyMain.
 javapid() { pgrep -f "dev.weft.cli.(Weft|run.ProxyMain) $1" | while read -r p; do
   if tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "--state-dir $STATE"; then echo "$p"; fi; done | head -1; }
+detail() { # with FOOTPRINT_DETAIL=1: RSS, PSS and private dirty MB per mapping (anonymous ones
+  # summed as [anon]), the largest first; and the threads by name
+  awk '/^[0-9a-f]+-[0-9a-f]+ / {n = (NF >= 6) ? $6 : "[anon]"; next}
+       /^Rss:/ {r[n] += $2} /^Pss:/ {p[n] += $2} /^Private_Dirty:/ {d[n] += $2}
+       END {for (n in r) if (r[n] >= 1024) printf "%.0f %.0f %.0f %s\n", r[n]/1024, p[n]/1024, d[n]/1024, n}' \
+    "/proc/$1/smaps" | sort -rn | head -12 | sed 's/^/    rss pss dirty: /' >&2
+  log "  threads: $(cat /proc/"$1"/task/*/comm 2>/dev/null | sed 's/[-0-9]*$//' | sort | uniq -c |
+    awk '{c = $1; $1 = ""; sub(/^ /, ""); printf "%s%s", (NR > 1 ? ", " : ""), $0 (c > 1 ? " x" c : "")}')"
+}
 report() { # report WHAT PID
   log "$1 (pid $2): RSS $(rss "$2"), $(threads "$2") threads, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   log "  NMT committed MB: $(nmt "$2")"
+  if [ -n "${FOOTPRINT_DETAIL:-}" ]; then detail "$2"; fi
 }
 
 "$WEFT" install --state-dir "$STATE" --xds-address "127.0.0.1:0" --api-address "127.0.0.1:0" \

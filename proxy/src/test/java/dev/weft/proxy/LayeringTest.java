@@ -44,7 +44,7 @@ class LayeringTest {
           Set.of("config"));
 
   /** Shared by every layer; they are not part of the request path's order. */
-  static final Set<String> SUPPORT = Set.of("accesslog", "stats", "tls", "tracing", "net");
+  static final Set<String> SUPPORT = Set.of("accesslog", "stats", "tls", "tracing", "net", "json");
 
   /** Above the request path (wiring, control): nothing in the request path may depend on them. */
   static final Set<String> OUTSIDE = Set.of("", "admin", "identity", "xds", "xds.resource");

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -20,7 +21,6 @@ public final class StateDir {
   /** The environment variable that names the default state directory. */
   public static final String ENV = "WEFT_STATE_DIR";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   // A name that stays one file in its directory: no separator, no "." or "..", no hidden file.
   private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9][-A-Za-z0-9_.]*");
 
@@ -139,16 +139,16 @@ public final class StateDir {
 
   /** Where the control plane is, as it wrote it in {@code controlplane.json}; empty if absent. */
   public Optional<ControlPlaneInfo> controlPlane() {
-    JsonNode node = readJson(controlPlaneFile()).orElse(null);
-    if (node == null || !node.hasNonNull("xds") || !node.hasNonNull("api")) {
+    Map<String, Object> json = readObject(controlPlaneFile()).orElse(null);
+    if (json == null
+        || !(json.get("xds") instanceof String xds)
+        || !(json.get("api") instanceof String api)) {
       return Optional.empty();
     }
     try {
       return Optional.of(
           new ControlPlaneInfo(
-              HostPort.parse(node.get("xds").asText()),
-              HostPort.parse(node.get("api").asText()),
-              node.path("pid").asLong(-1)));
+              HostPort.parse(xds), HostPort.parse(api), longValue(json.get("pid"), -1)));
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }
@@ -165,26 +165,65 @@ public final class StateDir {
     }
   }
 
-  /** Reads a JSON file; empty if it does not exist or is not (yet) valid JSON. */
+  /**
+   * Reads a JSON file with Jackson (the CLI's commands); empty if it does not exist or is not (yet)
+   * valid JSON. A proxy's JVM uses {@link #readObject}, which does not load Jackson.
+   */
   public static Optional<JsonNode> readJson(Path file) {
     try {
       byte[] bytes = Files.readAllBytes(file);
-      return Optional.ofNullable(JSON.readTree(bytes));
+      return Optional.ofNullable(Jackson.MAPPER.readTree(bytes));
     } catch (IOException e) {
       return Optional.empty();
     }
   }
 
-  /** Writes a JSON file atomically (temp file, rename). */
+  /**
+   * Reads a JSON file that holds an object, as {@link JsonReader}'s plain values (unmodifiable;
+   * numbers as {@link java.math.BigDecimal}); empty if it does not exist, is not (yet) valid JSON
+   * or not an object. Without Jackson: the proxy's JVM reads its state with this (issue #10).
+   */
+  public static Optional<Map<String, Object>> readObject(Path file) {
+    try {
+      return Optional.of(JsonReader.parseObject(Files.readString(file, StandardCharsets.UTF_8)));
+    } catch (IOException | JsonReader.JsonException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * {@code value} (a value of {@link #readObject}'s maps) as a long when it is an integral number
+   * in range, else {@code otherwise}.
+   */
+  public static long longValue(Object value, long otherwise) {
+    if (value instanceof Number n) {
+      try {
+        return new java.math.BigDecimal(n.toString()).longValueExact();
+      } catch (ArithmeticException | NumberFormatException e) {
+        return otherwise;
+      }
+    }
+    return otherwise;
+  }
+
+  /**
+   * Writes {@code value} (maps, lists, strings, numbers, booleans: {@link JsonWriter}) as a JSON
+   * file, atomically (temp file, rename).
+   */
   public static void writeJson(Path file, Object value) {
     try {
       Files.createDirectories(file.getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value));
+      Files.writeString(tmp, JsonWriter.write(value), StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new CliException("cannot write " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Jackson's mapper, made on the first {@link #readJson} (never in a proxy's JVM). */
+  private static final class Jackson {
+    static final ObjectMapper MAPPER = new ObjectMapper();
   }
 
   @Override

@@ -54,27 +54,44 @@ public record Distribution(
       List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
   /**
+   * The chunk size of Netty's pooled buffers, as the system property that sets it: {@code 8 KiB <<
+   * 6} = 512 KiB instead of Netty's 4 MiB ({@code maxOrder} 9; grpc-java's own allocator, 2 MiB).
+   * An arena holds at least one chunk per kind (direct, heap) once a thread of it allocates, so a
+   * small process with little traffic paid 4-8 MB per allocator for buffers of a few KiB; a buffer
+   * larger than a chunk is allocated unpooled. The proxies pass it as is (their Netty and gRPC's
+   * allocator on it), the control plane with grpc-netty-shaded's prefix. Measured in
+   * docs/benchmarks.md ("Footprint", 2026-12-01).
+   */
+  static final String NETTY_MAX_ORDER = "io.netty.allocator.maxOrder=6";
+
+  /**
    * JVM options of a sidecar ({@code weft run}, {@code weft proxy sidecar}): a proxy's working set
    * is small and short-lived (pooled direct buffers hold the bytes), so the serial collector (no GC
-   * threads, no remembered sets) on a small fixed heap, compact object headers (JEP 519), small
-   * thread stacks and bounded direct memory; the class-data archive (the proxy's AOT cache, else
-   * the JDK's CDS archive) mapped at the address it was made for ({@code ArchiveRelocationMode=0},
-   * a diagnostic flag in JDK 25: map at the archive's requested base address and relocate only when
-   * that range is taken; the default, 1, always maps at a random address and patches the pointers,
-   * which turns the touched pages private): unpatched, its pages stay clean and file-backed, shared
-   * by every proxy of the host. The measurements behind each figure are in docs/benchmarks.md
-   * ("Footprint"). The {@code weft} launcher passes the same options (DistributionTest checks).
+   * threads, no remembered sets) on a small heap that starts at 16 MB (a sidecar holds 13-14 MB
+   * live), compact object headers (JEP 519), small thread stacks, bounded direct memory and Netty's
+   * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}); the JIT's thresholds scaled by 4
+   * ({@code CompileThresholdScaling=4}: 13-16% less CPU to ready, the CPU per request unchanged;
+   * docs/benchmarks.md "Footprint", 2026-12-01 02:50, foot/ready's measurement); the class-data
+   * archive (the proxy's AOT cache, else the JDK's CDS archive) mapped at the address it was made
+   * for ({@code ArchiveRelocationMode=0}, a diagnostic flag in JDK 25: map at the archive's
+   * requested base address and relocate only when that range is taken; the default, 1, always maps
+   * at a random address and patches the pointers, which turns the touched pages private):
+   * unpatched, its pages stay clean and file-backed, shared by every proxy of the host. The
+   * measurements behind each figure are in docs/benchmarks.md ("Footprint"). The {@code weft}
+   * launcher passes the same options (DistributionTest checks).
    */
   public static final List<String> SIDECAR =
       List.of(
           "-XX:+UseSerialGC",
-          "-Xms32m",
+          "-Xms16m",
           "-Xmx48m",
           "-XX:+UseCompactObjectHeaders",
           "-Xss512k",
           "-XX:MaxDirectMemorySize=32m",
+          "-D" + NETTY_MAX_ORDER,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
+          "-XX:CompileThresholdScaling=4",
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
           "-XX:TrimNativeHeapInterval=5000",
@@ -88,11 +105,12 @@ public record Distribution(
   public static final List<String> GATEWAY =
       List.of(
           "-XX:+UseSerialGC",
-          "-Xms32m",
+          "-Xms16m",
           "-Xmx96m",
           "-XX:+UseCompactObjectHeaders",
           "-Xss512k",
           "-XX:MaxDirectMemorySize=64m",
+          "-D" + NETTY_MAX_ORDER,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:MaxHeapFreeRatio=30",
@@ -107,18 +125,20 @@ public record Distribution(
    * full collection), capped at 192 MB so that the process stays within 512 MB at that scale (the
    * heap grows to its ceiling while the proxies sync, whatever the ceiling; 475 MB peak RSS
    * measured), given back after a burst (serial collector, heap shrunk to 30% free after each full
-   * collection); the JDK's CDS archive mapped without relocation, as {@link #SIDECAR}'s. C1 only
-   * ({@code TieredStopAtLevel=1}): the C2 compiler threads were the largest consumer of a fresh
-   * control plane's CPU during the initial sync (9.4 of about 38 s); without them 2000 delta
-   * proxies synced with 5-10% less CPU and 70 MB less peak RSS (docs/benchmarks.md, "Control plane
-   * at scale", 2026-11-30 19:50).
+   * collection; it starts at 16 MB); gRPC's pooled buffers (grpc-netty-shaded) in 512 KiB chunks
+   * ({@link #NETTY_MAX_ORDER}); the JDK's CDS archive mapped without relocation, as {@link
+   * #SIDECAR}'s. C1 only ({@code TieredStopAtLevel=1}): the C2 compiler threads were the largest
+   * consumer of a fresh control plane's CPU during the initial sync (9.4 of about 38 s); without
+   * them 2000 delta proxies synced with 5-10% less CPU and 70 MB less peak RSS (docs/benchmarks.md,
+   * "Control plane at scale", 2026-11-30 19:50).
    */
   public static final List<String> CONTROL_PLANE =
       List.of(
           "-XX:+UseSerialGC",
-          "-Xms32m",
+          "-Xms16m",
           "-Xmx192m",
           "-XX:+UseCompactObjectHeaders",
+          "-Dio.grpc.netty.shaded." + NETTY_MAX_ORDER,
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
           "-XX:TieredStopAtLevel=1",

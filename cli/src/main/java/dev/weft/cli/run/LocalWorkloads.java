@@ -1,6 +1,5 @@
 package dev.weft.cli.run;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.StateDir;
 import java.io.IOException;
@@ -69,24 +68,26 @@ public final class LocalWorkloads {
 
   /** The record in {@code file}; empty if it is not (yet) one. */
   static Optional<Entry> read(Path file) {
-    JsonNode n = StateDir.readJson(file).orElse(null);
-    if (n == null || !n.path("name").isTextual() || !n.path("namespace").isTextual()) {
+    Map<String, Object> n = StateDir.readObject(file).orElse(null);
+    if (n == null
+        || !(n.get("name") instanceof String name)
+        || !(n.get("namespace") instanceof String namespace)) {
       return Optional.empty();
     }
-    long appPid = n.path("appPid").asLong(-1);
+    long appPid = StateDir.longValue(n.get("appPid"), -1);
     Optional<ProcessGroup> app =
         appPid > 1
-            ? Optional.of(new ProcessGroup(appPid, n.path("appGroup").asBoolean(false)))
+            ? Optional.of(new ProcessGroup(appPid, Boolean.TRUE.equals(n.get("appGroup"))))
             : Optional.empty();
     return Optional.of(
         new Entry(
             file,
-            n.path("namespace").asText(),
-            n.path("name").asText(),
-            n.path("pid").asLong(-1),
-            n.path("started").asLong(-1),
+            namespace,
+            name,
+            StateDir.longValue(n.get("pid"), -1),
+            StateDir.longValue(n.get("started"), -1),
             app,
-            n.path("appStarted").asLong(-1)));
+            StateDir.longValue(n.get("appStarted"), -1)));
   }
 
   /**

@@ -1,7 +1,5 @@
 package dev.weft.cli.run;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
@@ -139,11 +137,11 @@ public final class WorkloadAllocator {
   static void recordApp(
       StateDir state, String namespace, String name, ProcessHandle app, ProcessGroup group) {
     Path record = state.workloadFile(namespace, name);
-    JsonNode node = StateDir.readJson(record).orElse(null);
-    if (!(node instanceof ObjectNode json)
-        || json.path("pid").asLong(-1) != ProcessHandle.current().pid()) {
+    Map<String, Object> read = StateDir.readObject(record).orElse(null);
+    if (read == null || StateDir.longValue(read.get("pid"), -1) != ProcessHandle.current().pid()) {
       throw new CliException("the record " + record + " of this workload is gone");
     }
+    Map<String, Object> json = new LinkedHashMap<>(read);
     json.put("appPid", group.id());
     json.put("appGroup", group.group());
     app.info().startInstant().ifPresent(i -> json.put("appStarted", i.toEpochMilli()));
@@ -153,7 +151,8 @@ public final class WorkloadAllocator {
   /** Removes the record of {@code namespace/name} if this process wrote it. */
   static void release(StateDir state, String namespace, String name) {
     Path record = state.workloadFile(namespace, name);
-    long pid = StateDir.readJson(record).map(n -> n.path("pid").asLong(-1)).orElse(-1L);
+    long pid =
+        StateDir.readObject(record).map(n -> StateDir.longValue(n.get("pid"), -1)).orElse(-1L);
     if (pid == ProcessHandle.current().pid()) {
       try {
         Files.deleteIfExists(record);
@@ -167,14 +166,14 @@ public final class WorkloadAllocator {
     Set<String> taken = new HashSet<>();
     try (DirectoryStream<Path> dir = Files.newDirectoryStream(state.workloads(), "*.json")) {
       for (Path f : dir) {
-        StateDir.readJson(f)
+        StateDir.readObject(f)
             .ifPresent(
                 n -> {
-                  long pid = n.path("pid").asLong(-1);
+                  long pid = StateDir.longValue(n.get("pid"), -1);
                   boolean alive =
                       pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-                  if (alive) {
-                    taken.add(n.path("podIP").asText());
+                  if (alive && n.get("podIP") instanceof String podIp) {
+                    taken.add(podIp);
                   }
                 });
       }

@@ -3,7 +3,9 @@ package dev.weft.cli.run;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
+import dev.weft.cli.common.JsonReader;
 import dev.weft.cli.common.StateDir;
+import dev.weft.proxy.json.JsonStrings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -308,27 +310,9 @@ final class WorkloadTokenClient {
     return s.length() > 200 ? sb.append("...").toString() : sb.toString();
   }
 
-  /** {@code s} as a JSON string (RFC 8259 section 7). */
+  /** {@code s} as a JSON string (RFC 8259 section 7): the proxy's {@link JsonStrings}. */
   static String quote(String s) {
-    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
+    return JsonStrings.quote(s);
   }
 
   /**

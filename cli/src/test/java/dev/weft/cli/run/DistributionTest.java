@@ -195,6 +195,44 @@ class DistributionTest {
   }
 
   /**
+   * The proxies' Netty and the control plane's (grpc-netty-shaded) pool buffers in 512 KiB chunks
+   * with the options of their role: the property names are the ones each Netty reads (the shaded
+   * one has its own prefix). Read back from a JVM started with those options.
+   */
+  @Test
+  void nettysPooledChunksAre512KibInEveryRole() throws Exception {
+    for (List<String> options :
+        List.of(Distribution.SIDECAR, Distribution.GATEWAY, Distribution.CONTROL_PLANE)) {
+      List<String> cmd = new java.util.ArrayList<>();
+      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      cmd.addAll(options);
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
+      cmd.add(PrintChunkSizes.class.getName());
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      assertThat(p.waitFor()).as(out).isZero();
+      String expected =
+          options == Distribution.CONTROL_PLANE
+              ? "netty 4194304 shaded 524288"
+              : "netty 524288 shaded";
+      assertThat(out).as("%s", options).startsWith(expected);
+    }
+  }
+
+  /** Prints the chunk size of Netty's default pooled allocator, and of grpc-netty-shaded's. */
+  static final class PrintChunkSizes {
+    public static void main(String[] args) {
+      System.out.println(
+          "netty "
+              + io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().chunkSize()
+              + " shaded "
+              + io.grpc.netty.shaded.io.netty.buffer.PooledByteBufAllocator.DEFAULT
+                  .metric()
+                  .chunkSize());
+    }
+  }
+
+  /**
    * The control plane's JVM runs C1 only: this JDK accepts its options, and with them the C2
    * compiler is off (the C2 threads' CPU during an initial sync, docs/benchmarks.md "Control plane
    * at scale", 2026-11-30 19:50). Read back from the JVM's own final flags, not from the list.

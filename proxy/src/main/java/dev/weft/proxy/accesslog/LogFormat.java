@@ -1,5 +1,6 @@
 package dev.weft.proxy.accesslog;
 
+import dev.weft.proxy.json.JsonStrings;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -400,25 +401,7 @@ public final class LogFormat {
   }
 
   private static void jsonString(StringBuilder sb, CharSequence s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
+    JsonStrings.append(sb, s);
   }
 
   /** Whether this is a JSON format (its lines need a line break appended). */

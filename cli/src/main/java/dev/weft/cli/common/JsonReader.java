@@ -1,4 +1,4 @@
-package dev.weft.cli.run;
+package dev.weft.cli.common;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -8,19 +8,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A JSON reader (RFC 8259) for the few small documents a proxy's JVM reads from the control plane's
- * API (a workload token, an error), so that JVM loads neither Jackson's databind for them nor its
- * start cost (issue #10). A document becomes plain values: an object a {@code Map<String, Object>}
- * in document order (a repeated name keeps its last value, as Jackson does), an array a {@code
- * List<Object>}, a string a {@code String}, a number a {@link BigDecimal}, {@code true}/{@code
- * false} a {@code Boolean}, {@code null} Java's {@code null}; all unmodifiable. The whole input
- * must be one value (whitespace around it allowed); anything else is a {@link JsonException} naming
- * the offset and what was expected. Nesting deeper than {@link #MAX_DEPTH} is refused, so a hostile
- * document cannot exhaust the stack.
+ * A JSON reader (RFC 8259) for the few small documents a proxy's JVM reads (a workload token and an
+ * error from the control plane's API, the state directory's {@code controlplane.json} and workload
+ * records), so that JVM loads neither Jackson's databind for them nor its start cost (issue #10;
+ * {@link JsonWriter} writes). A document becomes plain values: an object a {@code Map<String,
+ * Object>} in document order (a repeated name keeps its last value, as Jackson does), an array a
+ * {@code List<Object>}, a string a {@code String}, a number a {@link BigDecimal}, {@code
+ * true}/{@code false} a {@code Boolean}, {@code null} Java's {@code null}; all unmodifiable. The
+ * whole input must be one value (whitespace around it allowed); anything else is a {@link
+ * JsonException} naming the offset and what was expected. Nesting deeper than {@link #MAX_DEPTH} is
+ * refused, so a hostile document cannot exhaust the stack.
  */
-final class JsonReader {
+public final class JsonReader {
   /** The deepest nesting of arrays and objects read. */
-  static final int MAX_DEPTH = 256;
+  public static final int MAX_DEPTH = 256;
 
   private final String text;
   private int pos;
@@ -31,14 +32,14 @@ final class JsonReader {
   }
 
   /** A document that is not JSON: the message names the offset and what was expected there. */
-  static final class JsonException extends Exception {
+  public static final class JsonException extends Exception {
     JsonException(String message) {
       super(message);
     }
   }
 
   /** The value {@code text} holds. */
-  static Object parse(String text) throws JsonException {
+  public static Object parse(String text) throws JsonException {
     JsonReader r = new JsonReader(text);
     r.skipWhitespace();
     Object v = r.value();
@@ -51,7 +52,7 @@ final class JsonReader {
 
   /** {@code text}'s value, which must be an object. */
   @SuppressWarnings("unchecked")
-  static Map<String, Object> parseObject(String text) throws JsonException {
+  public static Map<String, Object> parseObject(String text) throws JsonException {
     Object v = parse(text);
     if (!(v instanceof Map<?, ?>)) {
       throw new JsonException("expected a JSON object, found " + kind(v));
@@ -60,7 +61,7 @@ final class JsonReader {
   }
 
   /** What {@code v} is, in JSON's words: object, array, string, number, boolean or null. */
-  static String kind(Object v) {
+  public static String kind(Object v) {
     if (v == null) {
       return "null";
     }

@@ -1,4 +1,4 @@
-package dev.weft.cli.run;
+package dev.weft.cli.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

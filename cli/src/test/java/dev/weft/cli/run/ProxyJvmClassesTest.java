@@ -1,0 +1,132 @@
+package dev.weft.cli.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.cli.common.StateDir;
+import dev.weft.controlplane.ControlPlane;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a sidecar's own JVM ({@link ProxyMain}) loads, seen from a real process ({@code
+ * -Xlog:class+load}): a {@code weft run} that reads the state directory, asks for its token,
+ * records its workload and its app, becomes ready and releases its record when the app exits,
+ * without loading one class of Jackson (issue #10: Jackson's classes and its start cost stay out of
+ * the proxy's JVM; {@code JsonReader} and {@code JsonWriter} do its JSON). Jackson is on the
+ * process's class path (the test's), so only its use would load it.
+ */
+class ProxyJvmClassesTest {
+  @TempDir Path tmp;
+  StateDir state;
+  ControlPlane cp;
+  Process run;
+
+  @BeforeEach
+  void start() throws Exception {
+    state = StateDir.of(tmp.resolve("state")).create();
+    cp =
+        ControlPlane.builder()
+            .stateDir(state.root())
+            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+            .debounce(Duration.ofMillis(20))
+            .build();
+    cp.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (run != null && run.isAlive()) {
+      run.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+    cp.close();
+  }
+
+  @Test
+  void aSidecarsJvmRunsItsWorkloadWithoutLoadingJackson() throws Exception {
+    Path classes = tmp.resolve("classes.log");
+    Path stop = tmp.resolve("stop");
+    String app = "while [ ! -e " + stop + " ]; do sleep 0.1; done";
+    List<String> cmd =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xlog:class+load=info:file=" + classes,
+            "--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow",
+            "-cp",
+            System.getProperty("java.class.path"),
+            ProxyMain.class.getName(),
+            "run",
+            "--state-dir",
+            state.root().toString(),
+            "--name",
+            "classes",
+            "-n",
+            "demo",
+            "--labels",
+            "app=classes",
+            "--",
+            "sh",
+            "-c",
+            app);
+    Path output = tmp.resolve("run.log");
+    run = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    Path record = state.workloadFile("demo", "classes");
+    // The record, written by the proxy's JVM, holds the app's process once the sidecar is ready.
+    await(
+        () -> "the app's process in " + record + "; output: " + read(output),
+        () -> LocalWorkloads.read(record).flatMap(LocalWorkloads.Entry::app).isPresent());
+    LocalWorkloads.Entry entry = LocalWorkloads.read(record).orElseThrow();
+    assertThat(entry.runPid()).isEqualTo(run.pid());
+    assertThat(entry.runStarted()).isPositive();
+    assertThat(LocalWorkloads.run(entry)).isPresent();
+    assertThat(StateDir.readJson(record).orElseThrow().path("labels").path("app").asText())
+        .as("the record read back by Jackson, as the CLI's commands read it")
+        .isEqualTo("classes");
+    assertThat(read(output)).contains("ready (pod IP");
+    Files.writeString(stop, "");
+    assertThat(run.waitFor(60, TimeUnit.SECONDS)).as("weft run exits with its app").isTrue();
+    assertThat(run.exitValue()).as(read(output)).isZero();
+    assertThat(record).as("released when the app exited").doesNotExist();
+
+    List<String> loaded = Files.readAllLines(classes);
+    assertThat(loaded)
+        .as("the log names the classes the process loaded")
+        .anyMatch(l -> l.contains(" dev.weft.cli.common.JsonWriter "))
+        .anyMatch(l -> l.contains(" dev.weft.cli.common.JsonReader "))
+        .anyMatch(l -> l.contains(" dev.weft.proxy.Proxy "));
+    assertThat(loaded).noneMatch(l -> l.contains("com.fasterxml.jackson"));
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(" + e + ")";
+    }
+  }
+
+  private static void await(Supplier<String> what, BooleanSupplier condition)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("timed out waiting for " + what.get());
+      }
+      Thread.sleep(50); // polling a condition with a deadline
+    }
+  }
+}
