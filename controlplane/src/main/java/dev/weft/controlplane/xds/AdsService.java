@@ -15,7 +15,6 @@ import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -263,55 +262,18 @@ public final class AdsService
       StreamObserver<DiscoveryResponse> responses) {
     Connection conn =
         new Connection(streamIds.incrementAndGet(), responses, CallerAuthenticator.CALLER.get());
-    conn.writer =
-        new StreamWriter<>(
-            responses,
-            writers,
-            () -> executor.execute(() -> onReady(conn)),
-            e ->
-                executor.execute(
-                    () -> {
-                      logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
-                      closeAndCheck(conn, false);
-                    }));
-    if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
-      call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
-      call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
-      // Inbound flow control: one request of a stream at a time is read and queued for the
-      // executor; the next is asked for once it is handled. Without this, thousands of ACKs
-      // (each repeating every EDS name) pile up parsed in the heap while the executor is busy.
-      call.disableAutoRequest();
-      call.request(1);
-    }
-    executor.execute(() -> connections.put(conn.id, conn));
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(DiscoveryRequest received) {
-        DiscoveryRequest request = RequestNames.compact(received); // waits small
-        executor.execute(
-            () -> {
-              try {
-                handle(conn, request);
-                checkWaiters();
-              } finally {
-                if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call
-                    && !conn.closed) {
-                  call.request(1);
-                }
-              }
-            });
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        executor.execute(() -> closeAndCheck(conn, false));
-      }
-
-      @Override
-      public void onCompleted() {
-        executor.execute(() -> closeAndCheck(conn, true));
-      }
-    };
+    AdsCalls.Stream<DiscoveryRequest> stream =
+        AdsCalls.stream(
+            request -> {
+              handle(conn, request);
+              checkWaiters();
+            },
+            () -> onReady(conn),
+            completed -> closeAndCheck(conn, completed),
+            () -> conn.closed);
+    conn.writer = AdsCalls.writer(conn.id, responses, writers, executor, stream);
+    return AdsCalls.requests(
+        responses, executor, RequestNames::compact, () -> connections.put(conn.id, conn), stream);
   }
 
   private void handle(Connection conn, DiscoveryRequest request) {

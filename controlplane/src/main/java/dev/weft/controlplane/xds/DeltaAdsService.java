@@ -18,7 +18,6 @@ import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
@@ -271,53 +270,18 @@ public final class DeltaAdsService implements ProxyTracker {
             responses,
             CallerAuthenticator.CALLER.get(),
             new DeltaStream(subscriptionNames));
-    conn.writer =
-        new StreamWriter<>(
-            responses,
-            writers,
-            () -> executor.execute(() -> onReady(conn)),
-            e ->
-                executor.execute(
-                    () -> {
-                      logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
-                      closeAndCheck(conn, false);
-                    }));
-    if (responses instanceof ServerCallStreamObserver<DeltaResponse> call) {
-      call.setOnCancelHandler(() -> executor.execute(() -> closeAndCheck(conn, false)));
-      call.setOnReadyHandler(() -> executor.execute(() -> onReady(conn)));
-      // Inbound flow control, as AdsService: one request at a time is read and queued.
-      call.disableAutoRequest();
-      call.request(1);
-    }
-    executor.execute(() -> connections.put(conn.id, conn));
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(DeltaDiscoveryRequest received) {
-        DeltaDiscoveryRequest request = RequestNames.compact(received); // waits small
-        executor.execute(
-            () -> {
-              try {
-                handle(conn, request);
-                checkWaiters();
-              } finally {
-                if (responses instanceof ServerCallStreamObserver<DeltaResponse> call
-                    && !conn.closed) {
-                  call.request(1);
-                }
-              }
-            });
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        executor.execute(() -> closeAndCheck(conn, false));
-      }
-
-      @Override
-      public void onCompleted() {
-        executor.execute(() -> closeAndCheck(conn, true));
-      }
-    };
+    AdsCalls.Stream<DeltaDiscoveryRequest> stream =
+        AdsCalls.stream(
+            request -> {
+              handle(conn, request);
+              checkWaiters();
+            },
+            () -> onReady(conn),
+            completed -> closeAndCheck(conn, completed),
+            () -> conn.closed);
+    conn.writer = AdsCalls.writer(conn.id, responses, writers, executor, stream);
+    return AdsCalls.requests(
+        responses, executor, RequestNames::compact, () -> connections.put(conn.id, conn), stream);
   }
 
   private void handle(Connection conn, DeltaDiscoveryRequest request) {

@@ -30,6 +30,13 @@ import javax.net.ssl.SSLParameters;
  * instead of failing and coming back. Otherwise the same steps as gRPC-Java's client TLS handler:
  * SNI and host name verification against the authority, then the negotiation event with the TLS
  * session. Uses gRPC's internal negotiator API (test code only).
+ *
+ * <p>Weft's proxy takes the same steps ({@code proxy/.../identity/EnvoyLikeTlsNegotiator}, plus
+ * requiring ALPN {@code h2}), and the control plane's server side the same hand-over ({@code
+ * ServerTlsNegotiator}); this is a copy on purpose. The proxy's runs on grpc-netty over unshaded
+ * Netty and this on grpc-netty-shaded, and controlplane may not depend on proxy; nor may the
+ * benchmark's client call into the control plane's main classes, since {@code CLASSES=} runs it
+ * against other builds' classes (a method added there would be missing from an older build).
  */
 final class EnvoyLikeTls {
   private EnvoyLikeTls() {}

@@ -868,10 +868,16 @@ public final class XdsScaleBenchmark {
       T read(Resource r) throws InvalidProtocolBufferException;
     }
 
+    /** What a {@link ResourceReader} read from a resource of this version. */
+    record Parsed(String version, Object value) {}
+
     /**
-     * {@code type|name|version} → what a {@link ResourceReader} read from it (see Delta.parsed).
+     * Type URL → name → what a {@link ResourceReader} read from its latest version seen (see
+     * Delta.parsed). Keyed by the name as received, not by a string made per resource: a key
+     * concatenated from type, name and version for each of the 14 million resources of a
+     * 2000-sidecar sync was a string built and hashed per resource.
      */
-    static final Map<String, Object> PARSED = new ConcurrentHashMap<>();
+    static final Map<String, Map<String, Parsed>> PARSED = new ConcurrentHashMap<>();
 
     private final class Delta implements StreamObserver<DeltaDiscoveryResponse> {
       private StreamObserver<DeltaDiscoveryRequest> out;
@@ -945,13 +951,14 @@ public final class XdsScaleBenchmark {
         if (r.getVersion().isEmpty()) {
           return reader.read(r);
         }
-        String key = r.getResource().getTypeUrl() + '|' + r.getName() + '|' + r.getVersion();
-        Object v = PARSED.get(key);
-        if (v == null) {
-          v = reader.read(r);
-          PARSED.putIfAbsent(key, v);
+        Map<String, Parsed> ofType =
+            PARSED.computeIfAbsent(r.getResource().getTypeUrl(), t -> new ConcurrentHashMap<>());
+        Parsed p = ofType.get(r.getName());
+        if (p == null || !p.version().equals(r.getVersion())) {
+          p = new Parsed(r.getVersion(), reader.read(r));
+          ofType.put(r.getName(), p);
         }
-        return (T) v;
+        return (T) p.value();
       }
 
       /** The EDS service name a cluster asks endpoints for; empty when it is not an EDS cluster. */

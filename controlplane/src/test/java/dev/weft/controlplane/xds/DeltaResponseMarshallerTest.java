@@ -121,6 +121,57 @@ class DeltaResponseMarshallerTest {
     }
   }
 
+  /**
+   * Every length the hand-written framing writes as a varint (protobuf's encoding spec: 7 bits a
+   * byte, so 127/128, 16383/16384 and 2097151/2097152 change its size) at and around each boundary:
+   * an {@code Any} value (written whole below {@link DeltaStream.Versioned#COPY_LIMIT}, from the
+   * {@code Any} above it), so the {@code Any}'s, the {@code Resource}'s and the element's lengths
+   * all cross them; names, versions, nonces, system versions and removed names of those lengths; an
+   * empty nonce. Each response must be exactly protobuf's bytes.
+   */
+  @Test
+  void lengthsAtVarintBoundariesAreProtobufs() {
+    int[] boundaries = {127, 128, 16383, 16384, 2097151, 2097152};
+    List<DeltaResponse> samples = new ArrayList<>();
+    for (int b : boundaries) {
+      // value sizes from b - 90 to b + 2: the Any adds its type URL (2 + 51 bytes) and the
+      // Resource its version and name, so the enclosing lengths cross b somewhere in this range
+      List<DeltaStream.Versioned> around = new ArrayList<>();
+      for (int size = Math.max(0, b - 90); size <= b + 2; size += b > 20_000 ? 7 : 1) {
+        around.add(big("n" + size, "0123456789abcdef", CDS, size));
+      }
+      for (DeltaStream.Versioned v : around) {
+        samples.add(DeltaResponse.of(CDS, "1", "2", List.of(v), List.of()));
+      }
+      String s = "x".repeat(b);
+      samples.add(DeltaResponse.of(CDS, s, s, List.of(cluster(s, s)), List.of(s, "")));
+      samples.add(DeltaResponse.of(CDS, "", "", List.of(big(s, s, CDS, 600)), List.of(s)));
+    }
+    samples.add(DeltaResponse.of(CDS, "3", "", List.of(cluster("a", "1")), List.of("gone")));
+    for (DeltaResponse r : samples) {
+      byte[] expected = protobufs(r);
+      assertThat(r.serializedSize()).as("%s", r).isEqualTo(expected.length);
+      assertThat(r.toByteArray()).as("%s", r).isEqualTo(expected);
+    }
+  }
+
+  /**
+   * A gRPC message's length is a 32-bit field and the framer takes an int: a response of more than
+   * 2 GiB is refused when made, not written with a wrapped length.
+   */
+  @Test
+  void aResponseOverTwoGibibytesIsRefused() {
+    DeltaResponse.Batch huge =
+        new DeltaResponse.Batch(List.of(cluster("a", "1")), Integer.MAX_VALUE - 10L);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new DeltaResponse(CDS, "1", "1", List.of(huge), List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("bytes");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new DeltaResponse(CDS, "1", "1", List.of(huge, huge), List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
   @Test
   void gRpcDrainsTheStreamWithItsKnownLength() throws Exception {
     for (DeltaResponse r : samples()) {

@@ -51,4 +51,42 @@ class RequestNamesTest {
     DiscoveryRequest small = DiscoveryRequest.newBuilder().addResourceNames("http_proxy").build();
     assertThat(RequestNames.compact(small)).isSameAs(small);
   }
+
+  /**
+   * A canonical name is the JVM's interned string ({@code DeltaStream.Versioned} interns resource
+   * names, and subscribed-name lookups compare references), whichever thread asks and whatever else
+   * shares its cache slot: 4 threads over 200,000 names (more than the slots), each name asked for
+   * many times in a different order per thread.
+   */
+  @Test
+  void canonicalNamesAreTheInternedStringsUnderCollisionsAndThreads() throws Exception {
+    int names = 200_000;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      java.util.List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int seed = t;
+        done.add(
+            pool.submit(
+                () -> {
+                  java.util.Random random = new java.util.Random(seed);
+                  int checked = 0;
+                  for (int k = 0; k < 3 * names; k++) {
+                    // a new String each time, as parsed from a request
+                    String n = new String("outbound|80||s" + random.nextInt(names) + ".bench");
+                    String c = RequestNames.canonical(n);
+                    assertThat(c).isEqualTo(n).isSameAs(n.intern());
+                    checked++;
+                  }
+                  return checked;
+                }));
+      }
+      for (java.util.concurrent.Future<Integer> f : done) {
+        assertThat(f.get()).isEqualTo(3 * names);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
