@@ -19,7 +19,8 @@
 #   DURATION=10 WARMUP=10 CONNECTIONS=16 THREADS=1 REQUEST_PATH=/version \
 #   SCENARIOS="direct haproxy-1hop weft-1hop haproxy-2hop weft-2hop weft-gateway" \
 #   WEFT=./weft RESULTS=out.tsv benchmarks/http1-hop.sh
-#   INSTALL_ARGS="--set meshConfig.accessLogFile=" (extra `weft install` arguments, word-split)
+#   INSTALL_ARGS="--set meshConfig.accessLogFile=/dev/stdout" (extra `weft install` arguments,
+#   word-split; the default profile writes no access log, as Istio's)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -9,6 +9,7 @@ import dev.weft.cli.common.ResourceTable;
 import dev.weft.cli.common.StateDir;
 import dev.weft.cli.common.StateDirOption;
 import dev.weft.cli.install.Installer;
+import dev.weft.cli.install.MeshSettings;
 import dev.weft.cli.run.BackgroundProcesses;
 import dev.weft.cli.run.Distribution;
 import dev.weft.cli.run.WorkloadAllocator;
@@ -156,6 +157,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   private void install() {
     step("Step 3: Install the mesh (demo profile)", "weft install --profile demo");
+    MeshSettings.write(st, "demo", java.util.List.of(), null); // the demo profile's access log
     Installer.install(
         st,
         new Installer.Options(

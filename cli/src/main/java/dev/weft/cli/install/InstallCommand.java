@@ -115,7 +115,8 @@ public final class InstallCommand implements Callable<Integer> {
     }
     StateDir st = state.resolve().create();
     Addons.record(st, addons);
-    if (MeshSettings.write(st, mesh, operatorFile)) {
+    if (MeshSettings.write(st, p, mesh, operatorFile)
+        && (!mesh.isEmpty() || operatorFile != null)) {
       spec.commandLine()
           .getOut()
           .println(

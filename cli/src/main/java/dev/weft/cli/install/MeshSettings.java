@@ -20,6 +20,13 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * (dotted paths, {@code [i]} list indices, values typed as istioctl does: {@code true}/{@code
  * false}, numbers, else strings) and an IstioOperator file's {@code spec.meshConfig} ({@code -f}),
  * merged into the state directory's {@code mesh.yaml}, which the control plane reads at start.
+ *
+ * <p>An install's profile goes first, as istioctl layers an install: the profile's {@code
+ * meshConfig} ({@link #profileMeshConfig}), then {@code -f}'s, then each {@code --set}. Istio's
+ * {@code demo} profile ({@code manifests/profiles/demo.yaml}) sets {@code accessLogFile:
+ * /dev/stdout}; its {@code default} and {@code minimal} profiles set nothing, so the mesh's {@code
+ * accessLogFile} stays empty and no proxy writes an access log (a Telemetry resource's {@code
+ * accessLogging} still turns one on).
  */
 public final class MeshSettings {
   private MeshSettings() {}
@@ -31,7 +38,19 @@ public final class MeshSettings {
    * @return whether the file was written
    */
   public static boolean write(StateDir state, List<String> sets, Path operatorFile) {
-    if (sets.isEmpty() && operatorFile == null) {
+    return write(state, null, sets, operatorFile);
+  }
+
+  /**
+   * Applies the install profile's mesh settings ({@link #profileMeshConfig}; none when {@code
+   * profile} is null), then {@code operatorFile}, then {@code sets}, over the current {@code
+   * mesh.yaml} of {@code state} and writes it back, checked. Does nothing without any of them.
+   *
+   * @return whether the file was written
+   */
+  public static boolean write(
+      StateDir state, String profile, List<String> sets, Path operatorFile) {
+    if (profile == null && sets.isEmpty() && operatorFile == null) {
       return false;
     }
     Path file = state.root().resolve(MeshConfig.FILE);
@@ -39,6 +58,9 @@ public final class MeshSettings {
     try {
       if (Files.exists(file)) {
         mesh.putAll(asMap(load(Files.readString(file)), file.toString()));
+      }
+      if (profile != null) {
+        mesh.putAll(profileMeshConfig(profile));
       }
       if (operatorFile != null) {
         Map<String, Object> op =
@@ -75,6 +97,22 @@ public final class MeshSettings {
       throw new CliException("cannot write " + file + ": " + e.getMessage(), e);
     }
     return true;
+  }
+
+  /**
+   * The {@code meshConfig} an install profile sets, as Istio's {@code manifests/profiles/*.yaml}:
+   * {@code demo} {@code accessLogFile: /dev/stdout}; {@code default} and {@code minimal} leave it
+   * unset, Istio's empty default (written here as {@code ""}, so that a reinstall with another
+   * profile follows that profile, as istioctl's install does).
+   */
+  static Map<String, Object> profileMeshConfig(String profile) {
+    return switch (profile) {
+      case "demo" -> Map.of("accessLogFile", MeshConfig.DEV_STDOUT);
+      case "default", "minimal" -> Map.of("accessLogFile", "");
+      default ->
+          throw new CliException(
+              "unknown profile \"" + profile + "\"; known profiles: demo, default, minimal");
+    };
   }
 
   private static Object load(String yaml) {

@@ -49,6 +49,40 @@ class MeshSettingsTest {
   }
 
   @Test
+  void theAccessLogFollowsTheInstallProfileAsIstiosProfilesDo() throws Exception {
+    // Istio's manifests/profiles: demo.yaml sets meshConfig.accessLogFile: /dev/stdout;
+    // default.yaml and minimal.yaml leave it at the mesh's empty default (no access log).
+    StateDir state = StateDir.of(tmp.resolve("s")).create();
+    assertThat(MeshSettings.write(state, "default", List.of(), null)).isTrue();
+    assertThat(MeshConfig.load(state.root()).accessLogFile()).isEmpty();
+    MeshSettings.write(state, "demo", List.of(), null);
+    assertThat(MeshConfig.load(state.root()).accessLogFile()).isEqualTo("/dev/stdout");
+    // A reinstall with another profile follows that profile, as istioctl's install does.
+    MeshSettings.write(state, "minimal", List.of(), null);
+    assertThat(MeshConfig.load(state.root()).accessLogFile()).isEmpty();
+
+    // --set and -f still override the profile.
+    MeshSettings.write(state, "default", List.of("meshConfig.accessLogFile=/dev/stdout"), null);
+    assertThat(MeshConfig.load(state.root()).accessLogFile()).isEqualTo("/dev/stdout");
+    MeshSettings.write(state, "demo", List.of("meshConfig.accessLogFile="), null);
+    assertThat(MeshConfig.load(state.root()).accessLogFile()).isEmpty();
+    Path op = tmp.resolve("op.yaml");
+    Files.writeString(op, "spec:\n  meshConfig:\n    accessLogFile: /tmp/mesh.log\n");
+    MeshSettings.write(state, "default", List.of(), op);
+    assertThat(MeshConfig.load(state.root()).accessLogFile()).isEqualTo("/tmp/mesh.log");
+
+    // The profile touches only what it sets: the rest of an earlier install's settings stay.
+    MeshSettings.write(state, "demo", List.of("meshConfig.accessLogEncoding=JSON"), null);
+    MeshSettings.write(state, "default", List.of(), null);
+    assertThat(MeshConfig.load(state.root()).accessLogEncoding()).isEqualTo("JSON");
+    assertThat(MeshConfig.load(state.root()).accessLogFile()).isEmpty();
+
+    assertThatThrownBy(() -> MeshSettings.write(state, "ambient", List.of(), null))
+        .isInstanceOf(CliException.class)
+        .hasMessageContaining("known profiles: demo, default, minimal");
+  }
+
+  @Test
   void theOutboundTrafficPolicyReachesTheControlPlanesMeshConfig() throws Exception {
     StateDir state = StateDir.of(tmp.resolve("s")).create();
     assertThat(MeshConfig.load(state.root()).outboundTrafficPolicy())

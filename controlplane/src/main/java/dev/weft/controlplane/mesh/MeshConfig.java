@@ -28,8 +28,10 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * @param extensionProviders by name
  * @param defaultTracingProviders {@code defaultProviders.tracing}
  * @param defaultAccessLogProviders {@code defaultProviders.accessLogging}
- * @param accessLogFile {@code accessLogFile}: "" turns the mesh-wide access log off; when unset,
- *     Weft's default is {@code /dev/stdout} (Istio's demo profile; Istio's default profile has "")
+ * @param accessLogFile {@code accessLogFile}: "" turns the mesh-wide access log off; {@code weft
+ *     install} writes it as its profile says (Istio's {@code demo} profile {@code /dev/stdout}, its
+ *     {@code default} and {@code minimal} profiles ""); unset (a control plane started without
+ *     {@code weft install}, tests), {@code /dev/stdout}
  * @param accessLogEncoding {@code TEXT} or {@code JSON}
  * @param accessLogFormat {@code accessLogFormat} ("" = Istio's default for the encoding)
  * @param rootNamespace {@code rootNamespace} (default {@code istio-system})

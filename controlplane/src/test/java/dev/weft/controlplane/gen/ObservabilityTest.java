@@ -166,6 +166,28 @@ class ObservabilityTest {
         .isZero();
   }
 
+  @Test
+  void withoutTheMeshAccessLogATelemetryResourceStillTurnsItOn() throws Exception {
+    // Istio's default install profile: accessLogFile "" (weft install --profile default). The
+    // Telemetry API's accessLogging with Istio's built-in provider "envoy" still logs, to
+    // /dev/stdout.
+    PushContext ctx =
+        context(
+            MeshConfig.parse("accessLogFile: \"\""),
+            """
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: mesh-default, namespace: istio-system}
+            spec:
+              accessLogging: [{providers: [{name: envoy}]}]
+            """);
+    HttpConnectionManager out = hcms(ctx, Fixtures.v1()).get(OUTBOUND);
+    assertThat(out.getAccessLogCount()).isEqualTo(1);
+    assertThat(out.getAccessLog(0).getTypedConfig().unpack(FileAccessLog.class).getPath())
+        .isEqualTo("/dev/stdout");
+    assertThat(hcms(ctx, Fixtures.v1()).get(INBOUND).getAccessLogCount()).isEqualTo(1);
+  }
+
   static final MeshConfig PROVIDERS =
       MeshConfig.parse(
           """

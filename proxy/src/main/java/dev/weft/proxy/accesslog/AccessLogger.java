@@ -23,12 +23,13 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The writer drains the queue in batches: while lines keep coming it takes what is queued at
  * most once every {@link #BATCH_NANOS} (the batch's lines formatted into one text and handed to the
  * output in one call, one {@code write(2)} per batch; a busy event loop only enqueues, it does not
- * wake a thread per request); after {@link #IDLE_ROUNDS} empty looks it sleeps until the next
- * {@link #log} wakes it. Lines therefore reach the output within about {@link #BATCH_NANOS}, well
- * inside Envoy's own file access log flush interval (1 s by default). A 1 ms period cost the
- * sidecar a thousand wake-ups and writes a second under load (docs/benchmarks.md, 2026-11-30 hot
- * path); at 20 ms the fifty wake-ups a second were still a fifth of this thread's CPU at 1,000
- * requests/s (2026-11-30 perf/hot2), hence 100 ms.
+ * wake a thread per request); after {@link #IDLE_ROUNDS} empty looks it parks, with no timeout,
+ * until the next {@link #log} (or {@link #close}) wakes it: an idle proxy's writer never wakes.
+ * Lines therefore reach the output within about {@link #BATCH_NANOS}, well inside Envoy's own file
+ * access log flush interval (1 s by default). A 1 ms period cost the sidecar a thousand wake-ups
+ * and writes a second under load (docs/benchmarks.md, 2026-11-30 hot path); at 20 ms the fifty
+ * wake-ups a second were still a fifth of this thread's CPU at 1,000 requests/s (2026-11-30
+ * perf/hot2), hence 100 ms.
  */
 public final class AccessLogger implements AutoCloseable {
   private static final int CAPACITY = 16_384;
@@ -125,10 +126,13 @@ public final class AccessLogger implements AutoCloseable {
           if (++emptyRounds < IDLE_ROUNDS) {
             parkUntil(next);
           } else {
+            // Parked without a timeout until log() or close() unparks it: an idle proxy's writer
+            // does not wake at all. No wake-up is missed: the flag is set before the queue is
+            // looked at, and log() offers before it reads the flag (both volatile, so one of the
+            // two sees the other); an unpark that comes before the park leaves a permit.
             sleeping.set(true);
             if (queue.isEmpty() && !closed) {
-              // Woken by log() or close(); the timeout only bounds a missed wake-up.
-              LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+              LockSupport.park(this);
             }
             sleeping.set(false);
           }
@@ -156,6 +160,11 @@ public final class AccessLogger implements AutoCloseable {
     } catch (IOException e) {
       System.err.println("weft proxy: access log stopped: " + e);
     }
+  }
+
+  /** The writer thread (tests look at its state: parked without a timeout when idle). */
+  Thread writerThread() {
+    return writer;
   }
 
   /** Writes {@code text} to the output and empties it; returns the (possibly grown) char buffer. */

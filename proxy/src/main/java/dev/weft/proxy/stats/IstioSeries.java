@@ -61,9 +61,33 @@ final class IstioSeries {
     }
 
     /**
-     * Whether a stream with these labels belongs to this key's series: {@link #equals} without a
-     * key object (the peer, overrides and service compared as {@code equals} does; equal strings
-     * are usually the same instance, which {@code String.equals} answers first).
+     * Equal keys are one series: the comparison is {@link #matches}, the one list of what tells
+     * series apart (the cluster's last-series hint and the map agree by construction). {@code
+     * IstioSeriesKeyTest} fails when a component is added to the record and not to {@code matches}.
+     * The hash is the record's own, over every component.
+     */
+    @Override
+    public boolean equals(Object o) {
+      return o == this
+          || o instanceof Key k
+              && matches(
+                  k.peer,
+                  k.principal,
+                  k.mutualTls,
+                  k.authority,
+                  k.code,
+                  k.flags,
+                  k.grpc,
+                  k.grpcStatus,
+                  k.overrides,
+                  k.service);
+    }
+
+    /**
+     * Whether a stream with these labels belongs to this key's series, without a key object: what
+     * {@link #equals} answers for a key of these components (its parameters are the record's
+     * components, in order; equal strings are usually the same instance, which {@code
+     * String.equals} answers first).
      */
     boolean matches(
         PeerMetadata peer,

@@ -149,4 +149,55 @@ class AccessLoggerTest {
       log.close();
     }
   }
+
+  @Test
+  void anIdleWriterParksWithoutATimeoutUntilALineComes() throws Exception {
+    // An idle proxy's access log thread must not wake every 100 ms: once the queue stays empty
+    // it parks with no timeout (Thread.State.WAITING; a timed park is TIMED_WAITING), and a line
+    // wakes it.
+    StringBuffer sink = new StringBuffer();
+    Writer out =
+        new Writer() {
+          @Override
+          public void write(char[] buf, int off, int len) {
+            sink.append(buf, off, len);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    AccessLogger log = AccessLogger.to(out, new ProxyStats(), 16);
+    try {
+      for (int i = 0; i < 3; i++) {
+        awaitState(log.writerThread(), Thread.State.WAITING);
+        log.log(entry("/wake-" + i));
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!sink.toString().contains("GET /wake-" + i + " HTTP/1.1")
+            && System.nanoTime() < deadline) {
+          Thread.sleep(5); // polling a condition with a deadline
+        }
+        assertThat(sink.toString()).contains("\"GET /wake-" + i + " HTTP/1.1\" 200");
+      }
+    } finally {
+      log.close();
+    }
+    assertThat(log.writerThread().isAlive()).isFalse();
+  }
+
+  /** Waits (polling, with a deadline) until {@code t} stays in {@code state} for a while. */
+  private static void awaitState(Thread t, Thread.State state) throws InterruptedException {
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    int seen = 0;
+    while (seen < 20 && System.nanoTime() < deadline) {
+      // 20 looks in a row over 200 ms: a thread that parks for 100 ms at a time is seen
+      // runnable or TIMED_WAITING in between.
+      seen = t.getState() == state ? seen + 1 : 0;
+      Thread.sleep(10); // polling a condition with a deadline
+    }
+    assertThat(t.getState()).as("the access log writer's state").isEqualTo(state);
+    assertThat(seen).isEqualTo(20);
+  }
 }
