@@ -8,6 +8,9 @@
 # Usage: benchmarks/xds-scale.sh [PROXIES] [SERVICES] [CHANGES] [CONTROL_PLANE_JVM_OPTS...]
 #   benchmarks/xds-scale.sh 2000 1000 3
 #   DELTA=1 benchmarks/xds-scale.sh 2000 1000 3     # the sidecars use delta xDS (and VHDS)
+#   MTLS=0 benchmarks/xds-scale.sh 2000 1000 3      # the sidecars do not announce mTLS (runs
+#                                                   # before 2026-12-01); by default they do, as
+#                                                   # a real Weft sidecar: ISTIO_MUTUAL clusters
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"

@@ -6,10 +6,12 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import dev.weft.xds.IstioMtls;
 import dev.weft.xds.NodeMetadata;
 import dev.weft.xds.TypeUrls;
 import dev.weft.xds.identity.SecretNames;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Extension;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
@@ -150,9 +152,15 @@ public final class XdsScaleBenchmark {
       String token = Files.readString(state.resolve("token")).trim();
       long pid = cp.pid();
       System.out.printf(
-          "control plane pid %d, state %s; %d sidecars (%s xDS), %d Services (each with a"
+          "control plane pid %d, state %s; %d sidecars (%s xDS, %s), %d Services (each with a"
               + " DestinationRule and a VirtualService), load average %s%n",
-          pid, state, proxies, DELTA ? "delta" : "state-of-the-world", services, loadAverage());
+          pid,
+          state,
+          proxies,
+          DELTA ? "delta" : "state-of-the-world",
+          Sidecar.MTLS ? "announcing mTLS" : "no mTLS, MTLS=0",
+          services,
+          loadAverage());
 
       HttpClient http = HttpClient.newHttpClient();
       apply(http, api, token, config(services, 90));
@@ -576,6 +584,12 @@ public final class XdsScaleBenchmark {
 
     static final boolean ENVOY_TLS = !"0".equals(System.getenv("ENVOY_TLS"));
 
+    /**
+     * Whether the sidecars announce mTLS as a real Weft sidecar does ({@link #node}); {@code
+     * MTLS=0}: they do not, as before 2026-12-01 (plaintext clusters, no tlsMode label).
+     */
+    static final boolean MTLS = !"0".equals(System.getenv("MTLS"));
+
     private static final java.util.concurrent.ExecutorService PARSERS =
         java.util.concurrent.Executors.newFixedThreadPool(
             4,
@@ -604,27 +618,7 @@ public final class XdsScaleBenchmark {
         bytes[t] = new AtomicLong();
         responses[t] = new AtomicLong();
       }
-      String ip = "127.1." + (i / 250) + "." + (i % 250 + 2);
-      String app = "127.2." + (i / 250) + "." + (i % 250 + 2);
-      String name = workloadName(i);
-      Struct labels =
-          Struct.newBuilder()
-              .putFields("app", str(String.format("svc-%05d", i % services)))
-              .putFields("version", str(i % 2 == 0 ? "v1" : "v2"))
-              .build();
-      node =
-          Node.newBuilder()
-              .setId("sidecar~" + ip + "~" + name + "." + NS + "~" + NS + ".svc.cluster.local")
-              .setMetadata(
-                  Struct.newBuilder()
-                      .putFields(NodeMetadata.NAMESPACE, str(NS))
-                      .putFields(NodeMetadata.NAME, str(name))
-                      .putFields(
-                          NodeMetadata.LABELS, Value.newBuilder().setStructValue(labels).build())
-                      .putFields(NodeMetadata.INSTANCE_IPS, str(ip))
-                      .putFields(NodeMetadata.WEFT_PORTS, str("http:9898"))
-                      .putFields(NodeMetadata.WEFT_APP_ADDRESS, str(app)))
-              .build();
+      node = node(i, services, MTLS);
       NettyChannelBuilder builder =
           NettyChannelBuilder.forAddress(xds)
               .eventLoopGroup(group)
@@ -643,6 +637,53 @@ public final class XdsScaleBenchmark {
                   ? EnvoyLikeTls.apply(builder, tls, SecretNames.CONTROL_PLANE_SAN)
                   : builder.sslContext(tls))
               .build();
+    }
+
+    /**
+     * Simulated sidecar {@code i}'s node: Istio's node id and metadata as Weft's sidecar sends them
+     * (workload labels {@code app: svc-<i mod services>}, {@code version: v1|v2}); with {@code
+     * mtls}, {@code node.extensions} lists what Weft's proxy lists when it announces mTLS ({@code
+     * dev.weft.proxy.xds.NodeStructs}: Envoy's TLS transport socket, downstream and upstream, and
+     * its TLS inspector), so the control plane sends these sidecars the ISTIO_MUTUAL clusters and
+     * mTLS inbound chains it sends a real one and labels their workloads {@code tlsMode: istio}
+     * ({@code gen/Proxy}). {@code XdsScaleNodeTest} keeps the two equal.
+     */
+    static Node node(int i, int services, boolean mtls) {
+      String ip = "127.1." + (i / 250) + "." + (i % 250 + 2);
+      String app = "127.2." + (i / 250) + "." + (i % 250 + 2);
+      String name = workloadName(i);
+      Struct labels =
+          Struct.newBuilder()
+              .putFields("app", str(String.format("svc-%05d", i % services)))
+              .putFields("version", str(i % 2 == 0 ? "v1" : "v2"))
+              .build();
+      Node.Builder node =
+          Node.newBuilder()
+              .setId("sidecar~" + ip + "~" + name + "." + NS + "~" + NS + ".svc.cluster.local")
+              .setMetadata(
+                  Struct.newBuilder()
+                      .putFields(NodeMetadata.NAMESPACE, str(NS))
+                      .putFields(NodeMetadata.NAME, str(name))
+                      .putFields(
+                          NodeMetadata.LABELS, Value.newBuilder().setStructValue(labels).build())
+                      .putFields(NodeMetadata.INSTANCE_IPS, str(ip))
+                      .putFields(NodeMetadata.WEFT_PORTS, str("http:9898"))
+                      .putFields(NodeMetadata.WEFT_APP_ADDRESS, str(app)));
+      if (mtls) {
+        node.addExtensions(
+                Extension.newBuilder()
+                    .setName(IstioMtls.TLS_TRANSPORT)
+                    .setCategory("envoy.transport_sockets.downstream"))
+            .addExtensions(
+                Extension.newBuilder()
+                    .setName(IstioMtls.TLS_TRANSPORT)
+                    .setCategory("envoy.transport_sockets.upstream"))
+            .addExtensions(
+                Extension.newBuilder()
+                    .setName(IstioMtls.TLS_INSPECTOR)
+                    .setCategory("envoy.filters.listener"));
+      }
+      return node.build();
     }
 
     private static Metadata bearer(String workloadToken) {
