@@ -58,7 +58,7 @@ class DistributionTest {
 
   /**
    * Sidecars and the gateway run ProxyMain on the proxy's class path with the proxy's AOT cache;
-   * the control plane and help run the CLI.
+   * the control plane its own main (ControlPlaneMain) on the CLI's; help runs the CLI.
    */
   @Test
   void proxiesRunTheirOwnMainOnTheProxysClassPath() {
@@ -69,9 +69,13 @@ class DistributionTest {
     assertThat(d.weftServer(List.of("proxy", "router", "--name", "gw")))
         .containsSubsequence(Distribution.GATEWAY)
         .containsSubsequence("-cp", "proxy.jar", ProxyMain.class.getName(), "proxy", "router");
-    assertThat(d.weftServer(List.of("control-plane")))
-        .containsSubsequence("-cp", "all/*", dev.weft.cli.Weft.class.getName())
+    assertThat(d.weftServer(List.of("control-plane", "--state-dir", "x")))
+        .containsSubsequence(Distribution.CONTROL_PLANE)
+        .containsSubsequence(
+            "-cp", "all/*", ControlPlaneMain.class.getName(), "control-plane", "--state-dir", "x")
         .noneMatch(a -> a.startsWith("-XX:AOTCache"));
+    assertThat(d.weftServer(List.of("control-plane", "--help")))
+        .containsSubsequence("-cp", "all/*", dev.weft.cli.Weft.class.getName());
     assertThat(d.weftServer(List.of("run", "--help")))
         .containsSubsequence("-cp", "all/*", dev.weft.cli.Weft.class.getName());
     assertThat(new Distribution("java", "cp").weftServer(List.of("run", "--name", "a")))
