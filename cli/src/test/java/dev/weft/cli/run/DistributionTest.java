@@ -183,6 +183,40 @@ class DistributionTest {
     env.forEach((k, v) -> assertThat(args).contains(k + "=" + v));
   }
 
+  /** The launcher starts the control plane with its own main as Distribution does; help the CLI. */
+  @Test
+  void theLauncherRunsTheSameControlPlaneCommand(@TempDir Path dir) throws Exception {
+    Path launcher = Path.of("..", "weft").toAbsolutePath().normalize();
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(launcher));
+    Path lib = fakeDistribution(dir.resolve("dist"));
+    Path home = Files.createDirectories(dir.resolve("jdk/bin"));
+    Files.writeString(home.resolveSibling("release"), "JAVA_VERSION=\"25.0.1\"\n");
+    Path java = home.resolve("java");
+    Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+    java.toFile().setExecutable(true);
+    for (List<String> command :
+        List.of(List.of("control-plane", "--state-dir", "x"), List.of("control-plane", "-h"))) {
+      List<String> full = new java.util.ArrayList<>(List.of(launcher.toString()));
+      full.addAll(command);
+      ProcessBuilder pb = new ProcessBuilder(full).redirectErrorStream(true);
+      pb.environment().put("JAVA_HOME", home.getParent().toString());
+      pb.environment().put("WEFT_LIB", lib.toString());
+      pb.environment().remove("WEFT_JAVA_OPTS");
+      pb.environment().remove("WEFT_SERVER_JVM");
+      Process p = pb.start();
+      List<String> args = new String(p.getInputStream().readAllBytes()).lines().toList();
+      assertThat(p.waitFor()).isZero();
+      String main =
+          Distribution.isControlPlane(command)
+              ? ControlPlaneMain.class.getName()
+              : dev.weft.cli.Weft.class.getName();
+      List<String> expected = new java.util.ArrayList<>(List.of("-cp", lib + "/*", main));
+      expected.addAll(command);
+      assertThat(args).containsSubsequence(Distribution.CONTROL_PLANE);
+      assertThat(args).containsSubsequence(expected);
+    }
+  }
+
   /** The weft launcher starts the same commands itself: it must pass the same options. */
   @Test
   void theLauncherPassesTheSameOptions() throws Exception {
