@@ -50,8 +50,9 @@ nmt() { # the NMT summary's committed MB per category, one line
            if (match($0,/committed=[0-9]+MB/)) { v=substr($0,RSTART+10,RLENGTH-12); if (v+0>0) printf "%s %s; ", name, v } }'
   echo
 }
-# The CLI's JVMs run dev.weft.cli.Weft; sidecars and the gateway dev.weft.cli.run.ProxyMain.
-javapid() { pgrep -f "dev.weft.cli.(Weft|run.ProxyMain) $1" | while read -r p; do
+# The CLI's JVMs run dev.weft.cli.Weft; sidecars and the gateway dev.weft.cli.run.ProxyMain; the
+# control plane dev.weft.cli.run.ControlPlaneMain (dev.weft.cli.Weft before foot/cp).
+javapid() { pgrep -f "dev.weft.cli.(Weft|run.ProxyMain|run.ControlPlaneMain) $1" | while read -r p; do
   if tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "--state-dir $STATE"; then echo "$p"; fi; done | head -1; }
 detail() { # with FOOTPRINT_DETAIL=1: RSS, PSS and private dirty MB per mapping (anonymous ones
   # summed as [anon]), the largest first; and the threads by name

@@ -22,7 +22,7 @@ import java.util.Optional;
  */
 public final class BackgroundProcesses {
   // In the command line of every process a distribution starts: dev.weft.cli.Weft (the CLI) and
-  // dev.weft.cli.run.ProxyMain (the gateway's and the sidecars' lean JVMs).
+  // dev.weft.cli.run.ProxyMain (the gateway's and the sidecars' lean JVMs), ControlPlaneMain.
   private static final String MARKER = "dev.weft.cli.";
 
   private BackgroundProcesses() {}

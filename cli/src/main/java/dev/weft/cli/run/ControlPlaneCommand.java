@@ -1,12 +1,12 @@
 package dev.weft.cli.run;
 
-import dev.weft.cli.Weft;
 import dev.weft.cli.common.Addons;
 import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.GoDuration;
 import dev.weft.cli.common.HostPort;
 import dev.weft.cli.common.StateDir;
 import dev.weft.cli.common.StateDirOption;
+import dev.weft.cli.common.WeftVersion;
 import dev.weft.controlplane.ControlPlane;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -63,6 +63,14 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    return run(spec.commandLine().getOut());
+  }
+
+  /**
+   * Starts the control plane, prints where it listens on {@code out} and runs until the JVM shuts
+   * down ({@link ControlPlaneMain} calls this without picocli).
+   */
+  int run(PrintWriter out) throws Exception {
     if (workloadCertTtl.isZero()
         || workloadCertTtl.compareTo(dev.weft.controlplane.ca.CertificateAuthority.DEFAULT_MAX_TTL)
             > 0) {
@@ -87,7 +95,7 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
     // The API does not report a version: record the distribution's for `weft version`.
     try {
-      java.nio.file.Files.writeString(st.controlPlaneVersionFile(), Weft.version() + "\n");
+      java.nio.file.Files.writeString(st.controlPlaneVersionFile(), WeftVersion.current() + "\n");
     } catch (java.io.IOException e) {
       // `weft version` then says "unknown"
     }
@@ -100,11 +108,10 @@ public final class ControlPlaneCommand implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "control-plane-shutdown"));
-    PrintWriter out = spec.commandLine().getOut();
     cp.dashboardAddress().ifPresent(a -> out.println("dashboard http://" + HostPort.of(a) + "/"));
     out.println(
         "control plane "
-            + Weft.version()
+            + WeftVersion.current()
             + " started: xDS "
             + HostPort.of(cp.xdsAddress())
             + ", API http://"

@@ -341,7 +341,23 @@ public record Distribution(
    * #serverOptions}).
    */
   public List<String> weftServer(List<String> args) {
-    return isProxy(args) ? proxy(serverOptions(args), args) : weft(serverOptions(args), args);
+    if (isProxy(args)) {
+      return proxy(serverOptions(args), args);
+    }
+    if (isControlPlane(args)) {
+      return command(serverOptions(args), classpath, ControlPlaneMain.class.getName(), args);
+    }
+    return weft(serverOptions(args), args);
+  }
+
+  /**
+   * Whether {@code weft <args>} runs the control plane ({@code control-plane}, not its help):
+   * {@link ControlPlaneMain}.
+   */
+  public static boolean isControlPlane(List<String> args) {
+    return !args.isEmpty()
+        && args.get(0).equals("control-plane")
+        && !ControlPlaneMain.asksForHelp(args.subList(1, args.size()));
   }
 
   /**

@@ -88,6 +88,10 @@ class DashboardIntegrationTest {
     String dashboard = "http://" + HostPort.of(cp.dashboardAddress().orElseThrow());
     // Recorded where the CLI finds it.
     assertThat(DashboardCommand.dashboardUrl(state)).isEqualTo(dashboard + "/");
+    // Opened before the traffic, as a user watching it would: the scraper starts with the first
+    // request, so the rates cover what was sent since (the totals, read from the proxies'
+    // counters, count everything either way).
+    assertThat(getJson(dashboard + "/api/v1/namespaces").isObject()).isTrue();
 
     int ingressPort = startCanary(cp).ingressPort();
 

@@ -58,7 +58,7 @@ class DistributionTest {
 
   /**
    * Sidecars and the gateway run ProxyMain on the proxy's class path with the proxy's AOT cache;
-   * the control plane and help run the CLI.
+   * the control plane its own main (ControlPlaneMain) on the CLI's; help runs the CLI.
    */
   @Test
   void proxiesRunTheirOwnMainOnTheProxysClassPath() {
@@ -69,9 +69,13 @@ class DistributionTest {
     assertThat(d.weftServer(List.of("proxy", "router", "--name", "gw")))
         .containsSubsequence(Distribution.GATEWAY)
         .containsSubsequence("-cp", "proxy.jar", ProxyMain.class.getName(), "proxy", "router");
-    assertThat(d.weftServer(List.of("control-plane")))
-        .containsSubsequence("-cp", "all/*", dev.weft.cli.Weft.class.getName())
+    assertThat(d.weftServer(List.of("control-plane", "--state-dir", "x")))
+        .containsSubsequence(Distribution.CONTROL_PLANE)
+        .containsSubsequence(
+            "-cp", "all/*", ControlPlaneMain.class.getName(), "control-plane", "--state-dir", "x")
         .noneMatch(a -> a.startsWith("-XX:AOTCache"));
+    assertThat(d.weftServer(List.of("control-plane", "--help")))
+        .containsSubsequence("-cp", "all/*", dev.weft.cli.Weft.class.getName());
     assertThat(d.weftServer(List.of("run", "--help")))
         .containsSubsequence("-cp", "all/*", dev.weft.cli.Weft.class.getName());
     assertThat(new Distribution("java", "cp").weftServer(List.of("run", "--name", "a")))
@@ -177,6 +181,40 @@ class DistributionTest {
     Map<String, String> env = Distribution.serverEnvironment(List.of("run"), Map.of());
     assertThat(env).isNotEmpty();
     env.forEach((k, v) -> assertThat(args).contains(k + "=" + v));
+  }
+
+  /** The launcher starts the control plane with its own main as Distribution does; help the CLI. */
+  @Test
+  void theLauncherRunsTheSameControlPlaneCommand(@TempDir Path dir) throws Exception {
+    Path launcher = Path.of("..", "weft").toAbsolutePath().normalize();
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(launcher));
+    Path lib = fakeDistribution(dir.resolve("dist"));
+    Path home = Files.createDirectories(dir.resolve("jdk/bin"));
+    Files.writeString(home.resolveSibling("release"), "JAVA_VERSION=\"25.0.1\"\n");
+    Path java = home.resolve("java");
+    Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+    java.toFile().setExecutable(true);
+    for (List<String> command :
+        List.of(List.of("control-plane", "--state-dir", "x"), List.of("control-plane", "-h"))) {
+      List<String> full = new java.util.ArrayList<>(List.of(launcher.toString()));
+      full.addAll(command);
+      ProcessBuilder pb = new ProcessBuilder(full).redirectErrorStream(true);
+      pb.environment().put("JAVA_HOME", home.getParent().toString());
+      pb.environment().put("WEFT_LIB", lib.toString());
+      pb.environment().remove("WEFT_JAVA_OPTS");
+      pb.environment().remove("WEFT_SERVER_JVM");
+      Process p = pb.start();
+      List<String> args = new String(p.getInputStream().readAllBytes()).lines().toList();
+      assertThat(p.waitFor()).isZero();
+      String main =
+          Distribution.isControlPlane(command)
+              ? ControlPlaneMain.class.getName()
+              : dev.weft.cli.Weft.class.getName();
+      List<String> expected = new java.util.ArrayList<>(List.of("-cp", lib + "/*", main));
+      expected.addAll(command);
+      assertThat(args).containsSubsequence(Distribution.CONTROL_PLANE);
+      assertThat(args).containsSubsequence(expected);
+    }
   }
 
   /** The weft launcher starts the same commands itself: it must pass the same options. */

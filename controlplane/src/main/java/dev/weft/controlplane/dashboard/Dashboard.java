@@ -114,6 +114,19 @@ public final class Dashboard implements AutoCloseable {
     return new Builder(sources);
   }
 
+  /**
+   * Whether the dashboard scrapes the proxies: from its first request (but {@code /healthz}) on;
+   * never when it queries a Prometheus.
+   */
+  boolean scraping() {
+    return scraper != null && scraper.started();
+  }
+
+  /** Whether an HTTP client to the proxies or the Prometheus was made (by a scrape or a query). */
+  boolean hasHttpClient() {
+    return scraper != null ? scraper.hasClient() : prometheus.hasClient();
+  }
+
   /** The bound address. */
   public InetSocketAddress address() {
     return server.getAddress();
@@ -174,6 +187,9 @@ public final class Dashboard implements AutoCloseable {
         return;
       }
       String path = ex.getRequestURI().getPath();
+      if (scraper != null && !path.equals("/healthz")) {
+        scraper.start(); // opened: scrape from now on (nothing before: no threads, no client)
+      }
       Map<String, String> q = query(ex.getRequestURI().getRawQuery());
       switch (path) {
         case "/", "/kiali", "/kiali/", "/index.html" ->
@@ -551,7 +567,7 @@ public final class Dashboard implements AutoCloseable {
     }
 
     /**
-     * Binds and starts serving and scraping.
+     * Binds and starts serving; scraping starts with the first request ({@link #scraping}).
      *
      * @throws IOException when the address cannot be bound (the message names it)
      */
@@ -575,10 +591,7 @@ public final class Dashboard implements AutoCloseable {
       server.setExecutor(executor);
       server.createContext("/", d::handle);
       server.start();
-      if (d.scraper != null) {
-        d.scraper.start();
-      }
-      return d;
+      return d; // the scraper starts with the first request (opened)
     }
   }
 

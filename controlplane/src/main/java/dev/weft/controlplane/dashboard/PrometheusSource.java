@@ -39,7 +39,7 @@ final class PrometheusSource {
   private final URI base;
   private final Duration window;
   private final Duration timeout;
-  private final HttpClient http;
+  private HttpClient http; // made by the first query (client()), guarded by this
 
   /**
    * Queries the Prometheus at {@code base} (e.g. {@code http://127.0.0.1:9090}) over {@code
@@ -49,11 +49,26 @@ final class PrometheusSource {
     this.base = base;
     this.window = window;
     this.timeout = timeout;
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(timeout)
-            .build();
+  }
+
+  /**
+   * The HTTP client, made on the first query: the JDK's client is ~240 classes and a selector
+   * thread, which a control plane whose dashboard nobody opened does not need.
+   */
+  synchronized HttpClient client() {
+    if (http == null) {
+      http =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(timeout)
+              .build();
+    }
+    return http;
+  }
+
+  /** Whether the HTTP client was made (for tests). */
+  synchronized boolean hasClient() {
+    return http != null;
   }
 
   /** The PromQL of the request rates. */
@@ -119,9 +134,10 @@ final class PrometheusSource {
         URI.create(
             prefix + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
     HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),
-            HttpResponse.BodyHandlers.ofString());
+        client()
+            .send(
+                HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     JsonNode root;
     try {
       root = JSON.readTree(r.body());

@@ -60,7 +60,9 @@ final class ProxyScraper implements AutoCloseable {
   private final Clock clock;
   private final Duration interval;
   private final Duration timeout;
-  private final HttpClient http;
+  private HttpClient http; // made by the first scrape (client()), guarded by this
+  private final java.util.concurrent.atomic.AtomicBoolean started =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final ScheduledExecutorService scheduler;
   private final ExecutorService workers;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
@@ -99,16 +101,40 @@ final class ProxyScraper implements AutoCloseable {
             new LinkedBlockingQueue<>(MAX_TARGETS),
             daemon("weft-dashboard-scrape-worker"));
     ((ThreadPoolExecutor) workers).allowCoreThreadTimeOut(true);
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(timeout)
-            .build(); // its own executor: the workers block in send() and must not starve it
   }
 
-  /** Starts the rounds: the first now, then every interval. */
+  /**
+   * Starts the rounds, the first now, then every interval; a second call does nothing. Until then
+   * the scraper has no thread and no HTTP client (the JDK's: ~240 classes and a selector thread),
+   * so a control plane whose dashboard nobody opened does not carry them ({@link Dashboard} calls
+   * this on its first request).
+   */
   void start() {
-    scheduler.scheduleWithFixedDelay(this::round, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
+    if (started.compareAndSet(false, true)) {
+      scheduler.scheduleWithFixedDelay(this::round, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Whether {@link #start} was called. */
+  boolean started() {
+    return started.get();
+  }
+
+  /** Whether the HTTP client was made (by a first scrape). */
+  synchronized boolean hasClient() {
+    return http != null;
+  }
+
+  /** The HTTP client, made on the first call. */
+  private synchronized HttpClient client() {
+    if (http == null) {
+      http =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(timeout)
+              .build(); // its own executor: the workers block in send() and must not starve it
+    }
+    return http;
   }
 
   /** The last failure of each target that failed its last scrape. */
@@ -169,7 +195,7 @@ final class ProxyScraper implements AutoCloseable {
               .timeout(timeout)
               .GET()
               .build();
-      HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> r = client().send(req, HttpResponse.BodyHandlers.ofInputStream());
       byte[] body;
       try (InputStream in = r.body()) {
         body = in.readNBytes(MAX_BODY_BYTES + 1);
@@ -217,7 +243,13 @@ final class ProxyScraper implements AutoCloseable {
   public void close() {
     scheduler.shutdownNow();
     workers.shutdownNow();
-    http.shutdownNow();
+    HttpClient h;
+    synchronized (this) {
+      h = http;
+    }
+    if (h != null) {
+      h.shutdownNow();
+    }
   }
 
   static java.util.concurrent.ThreadFactory daemon(String name) {

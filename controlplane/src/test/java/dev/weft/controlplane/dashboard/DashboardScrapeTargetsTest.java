@@ -84,11 +84,22 @@ class DashboardScrapeTargetsTest {
               .scrapeInterval(Duration.ofMillis(20))
               .start()) {
         assertThat(d.targets()).containsExactly("127.0.0.1:" + port);
+        // Nobody opened it: no scrape thread, no HTTP client (foot/cp: their classes and threads
+        // cost an idle control plane), and a health check does not open it.
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        assertThat(get(http, d.url() + "healthz")).isEqualTo(200);
+        assertThat(d.scraping()).isFalse();
+        assertThat(d.hasHttpClient()).isFalse();
+        assertThat(scrapes.get()).isZero();
+        // Opened: it scrapes from now on.
+        assertThat(get(http, d.url())).isEqualTo(200);
+        assertThat(d.scraping()).isTrue();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (scrapes.get() < 5 && System.nanoTime() < deadline) {
           Thread.sleep(10); // polling a condition with a deadline
         }
         assertThat(scrapes.get()).as("scrapes of the advertised port").isGreaterThanOrEqualTo(5);
+        assertThat(d.hasHttpClient()).isTrue();
         // Every round started both targets together before: five rounds and not one connection.
         assertThat(silentConnections.get()).isZero();
       } finally {
@@ -108,6 +119,29 @@ class DashboardScrapeTargetsTest {
     assertThat(w.ports()).containsEntry(Dashboard.PROMETHEUS_PORT_NAME, 15090);
     assertThat(Proxy.fromNode(node("127.0.1.9", "w", null)).workload().ports())
         .doesNotContainKey(Dashboard.PROMETHEUS_PORT_NAME);
+  }
+
+  private static int get(java.net.http.HttpClient http, String url) throws Exception {
+    return http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  @Test
+  void aDashboardQueryingPrometheusMakesNoClientUntilAsked() throws Exception {
+    try (Dashboard d =
+        Dashboard.builder(sources(PushContext.build(1, ConfigSnapshot.EMPTY, List.of())))
+            .address(new InetSocketAddress("127.0.0.1", 0))
+            .prometheus(java.net.URI.create("http://127.0.0.1:1"))
+            .start()) {
+      assertThat(d.hasHttpClient()).isFalse();
+      assertThat(d.scraping()).isFalse();
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      assertThat(get(http, d.url() + "api/v1/graph?namespace=demo")).isEqualTo(200);
+      assertThat(d.hasHttpClient()).isTrue(); // it asked Prometheus (which is not there)
+      assertThat(d.scraping()).isFalse();
+    }
   }
 
   private static Node node(String ip, String name, Value prometheusPort) {
