@@ -77,10 +77,12 @@ class Http2AbuseTest {
     // reaches the router before its reset opens one (Envoy's HTTP/1.1 pool does too), up to the
     // reset budget's 200, faster than this accept loop takes them on a busy machine. With a backlog
     // of 50 the kernel dropped the SYN of the test's own request (TcpExtListenOverflows), whose
-    // connect then failed at the cluster's 1 s connect_timeout: 503 UF, 2 of 15 runs under load.
+    // connect then failed at the cluster's 1 s connect_timeout: 503 UF, 4 of 50 runs under load.
     upstream =
         new ServerSocket(
-            0, 4 * Http2Downstream.MAX_RESETS_PER_WINDOW, java.net.InetAddress.getLoopbackAddress());
+            0,
+            4 * Http2Downstream.MAX_RESETS_PER_WINDOW,
+            java.net.InetAddress.getLoopbackAddress());
     upstreamThread = Thread.ofVirtual().start(this::serveUpstream);
     ads = TestAdsServer.start();
     port = Xds.freePort();
