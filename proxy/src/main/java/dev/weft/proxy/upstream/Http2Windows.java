@@ -30,15 +30,16 @@ public final class Http2Windows {
    * <p>Netty's handler flushes at once when the channel turns unwritable, and that event comes from
    * inside a write: the HTTP/2 codec writing a DATA frame crosses the outbound buffer's high-water
    * mark. The flush can complete earlier frames' writes and make the channel writable again within
-   * that write; the multiplexer then marks the streams writable, and a stream whose upstream has
-   * frames queued forwards them at once, into the flow controller that is in the middle of writing
-   * that stream's frame (which merges them into it and counts what the frame lost, not what went
-   * out). Seen under load: {@code GrpcInteropTest.veryLargeResponse} failed with {@code RST_STREAM
-   * CANCEL} because the proxy's next hop refused a DATA frame of the inbound listener, {@code Flow
-   * control window exceeded} (FLOW_CONTROL_ERROR); the path above is the one found in Netty 4.2's
-   * code, not reproduced deterministically end to end. Here a writability change that arrives
-   * during a write is passed on (with that flush) from the next event-loop task; one that arrives
-   * otherwise passes at once ({@code Http2WindowsTest}).
+   * that write; the streams are then marked writable, and a stream whose upstream has frames queued
+   * forwards them at once, into the flow controller that is in the middle of writing that stream's
+   * frame (which merges them into it and counts what the frame lost, not what went out). Seen under
+   * load: {@code GrpcInteropTest.veryLargeResponse} failed with {@code RST_STREAM CANCEL} because
+   * the proxy's next hop refused a DATA frame of the inbound listener ({@code Flow control window
+   * exceeded}); a frame trace of a failing run showed the inbound listener's codec sending past the
+   * stream's window by exactly the size of one of its own earlier writes (32,498 bytes), which it
+   * had not counted. Here a writability change that arrives during a write is passed on (with that
+   * flush) from the next event-loop task, about 300 times in one {@code veryLargeResponse} on a
+   * busy machine; one that arrives otherwise passes at once ({@code Http2WindowsTest}).
    *
    * <p>Used on downstream connections ({@code Http2Downstream}) only: on the upstream connections
    * of {@link Http2Connections} (whose codec buffers new streams) it made gRPC calls through the
