@@ -159,14 +159,6 @@ public final class ProxyCommand implements Callable<Integer> {
   }
 
   /**
-   * Starts {@code ps}'s proxy against the control plane of {@code state} without Istio's metrics
-   * port.
-   */
-  static Proxy start(StateDir state, ProxySpec ps, HostPort xds, HostPort admin, Path accessLog) {
-    return start(state, ps, xds, admin, null, accessLog);
-  }
-
-  /**
    * Starts {@code ps}'s proxy against the control plane of {@code state}: TLS to its secure xDS
    * port with a workload token from its API, and a workload certificate from its CA.
    *

@@ -123,25 +123,9 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
    * @param next releases the current addresses and allocates the next
    * @param started told of each proxy as soon as it is started (the caller's shutdown hook stops
    *     it)
+   * @param credentials how the sidecar reaches the control plane (its workload token), obtained
+   *     once for every attempt
    * @throws CliException when the proxy cannot start (after the last attempt, the last error)
-   */
-  static Sidecar startSidecar(
-      StateDir st,
-      HostPort xds,
-      java.util.function.Function<WorkloadAllocator.Addresses, ProxySpec> spec,
-      WorkloadAllocator.Addresses first,
-      java.util.function.Supplier<WorkloadAllocator.Addresses> next,
-      Duration readyTimeout,
-      java.util.function.Consumer<Proxy> started)
-      throws InterruptedException {
-    return startSidecar(st, xds, spec, first, next, readyTimeout, started, null);
-  }
-
-  /**
-   * {@link #startSidecar(StateDir, HostPort, java.util.function.Function,
-   * WorkloadAllocator.Addresses, java.util.function.Supplier, Duration,
-   * java.util.function.Consumer)} with the workload's {@code credentials} already obtained (null:
-   * each attempt asks for a token).
    */
   static Sidecar startSidecar(
       StateDir st,
@@ -161,10 +145,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         HostPort admin = SidecarPorts.admin(addrs.podIp());
         HostPort metrics = SidecarPorts.metrics(addrs.podIp());
         java.nio.file.Path accessLog = st.log(ps.namespace() + "." + ps.name() + ".access");
-        proxy =
-            credentials == null
-                ? ProxyCommand.start(st, ps, xds, admin, metrics, accessLog)
-                : ProxyCommand.start(ps, xds, admin, metrics, accessLog, credentials);
+        proxy = ProxyCommand.start(ps, xds, admin, metrics, accessLog, credentials);
       } catch (CliException e) {
         if (attempt >= ADDRESS_ATTEMPTS || !addressTaken(e)) {
           throw e;

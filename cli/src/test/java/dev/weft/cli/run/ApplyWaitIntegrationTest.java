@@ -100,6 +100,7 @@ class ApplyWaitIntegrationTest {
             spec("podinfo-v1", "v1", v1, ports),
             xds,
             new HostPort(v1.podIp(), 15000),
+            null,
             tmp.resolve("v1.access.log"));
     closeables.add(sidecar);
     assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))

@@ -233,7 +233,7 @@ class EgressMeshIntegrationTest {
   }
 
   private Proxy start(ProxySpec spec, HostPort admin) {
-    Proxy p = ProxyCommand.start(state, spec, xds, admin, tmp.resolve(spec.name() + ".log"));
+    Proxy p = ProxyCommand.start(state, spec, xds, admin, null, tmp.resolve(spec.name() + ".log"));
     closeables.add(p);
     return p;
   }

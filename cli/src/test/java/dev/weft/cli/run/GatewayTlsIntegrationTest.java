@@ -249,6 +249,7 @@ class GatewayTlsIntegrationTest {
                 "default"),
             HostPort.of(cp.xdsAddress()),
             new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+            null,
             tmp.resolve("gateway.access.log"));
     closeables.add(gateway);
     assertThat(gateway.awaitReady(Duration.ofSeconds(30)))
@@ -357,6 +358,7 @@ class GatewayTlsIntegrationTest {
                 "default"),
             HostPort.of(cp.xdsAddress()),
             new HostPort(caller.podIp(), 15000),
+            null,
             tmp.resolve("caller.access.log"));
     closeables.add(sidecar);
     assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))

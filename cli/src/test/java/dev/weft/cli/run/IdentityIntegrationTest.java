@@ -130,6 +130,7 @@ class IdentityIntegrationTest {
             sidecar("podinfo-v1", "podinfo"),
             xds,
             new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+            null,
             tmp.resolve("v1.access.log"));
     closeables.add(sidecar);
     assertThat(sidecar.awaitReady(Duration.ofSeconds(30))).as("%s", sidecar.failure()).isTrue();
@@ -199,6 +200,7 @@ class IdentityIntegrationTest {
                 Installer.GATEWAY_SERVICE_ACCOUNT),
             xds,
             new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+            null,
             tmp.resolve("gw.access.log"));
     closeables.add(gateway);
     WorkloadCertificates gw = gateway.certificates().orElseThrow();
@@ -300,6 +302,7 @@ class IdentityIntegrationTest {
             sidecar("with-cert", "podinfo"),
             xds,
             new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+            null,
             tmp.resolve("with-cert.access.log"));
     closeables.add(ok);
     assertThat(ok.awaitReady(Duration.ofSeconds(30))).as("%s", ok.failure()).isTrue();

@@ -239,7 +239,8 @@ public final class MeshForTests implements AutoCloseable {
   }
 
   private Proxy start(ProxySpec spec, HostPort admin) {
-    Proxy p = ProxyCommand.start(state, spec, xds, admin, dir.resolve(spec.name() + ".access.log"));
+    Proxy p =
+        ProxyCommand.start(state, spec, xds, admin, null, dir.resolve(spec.name() + ".access.log"));
     closeables.add(p);
     return p;
   }

@@ -78,7 +78,8 @@ class RunCommandTest {
                   return WorkloadAllocator.allocate(st, "demo", "late", ports, Map.of());
                 },
                 Duration.ofSeconds(60),
-                started::add);
+                started::add,
+                WorkloadCredentials.of(st, "demo", "default", "late"));
         assertThat(sc.ready()).as("ready: %s", sc.proxy().failure()).isTrue();
         assertThat(sc.addresses().podIp()).isNotEqualTo(first.podIp());
         assertThat(sc.spec().ip()).isEqualTo(sc.addresses().podIp());
@@ -109,7 +110,8 @@ class RunCommandTest {
                 only,
                 () -> only, // the same taken address every time
                 Duration.ofSeconds(60),
-                started::add);
+                started::add,
+                WorkloadCredentials.of(st, "demo", "default", "late"));
         assertThat(sc.ready()).isFalse();
         assertThat(started).hasSize(RunCommand.ADDRESS_ATTEMPTS);
         assertThat(sc.proxy().failure().orElseThrow())

@@ -222,7 +222,8 @@ class SecurityIntegrationTest {
 
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
     Proxy p =
-        ProxyCommand.start(meshState, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
+        ProxyCommand.start(
+            meshState, spec, xds, admin, null, tmp.resolve(spec.name() + ".access.log"));
     closeables.add(p);
     return p;
   }

@@ -306,7 +306,8 @@ class SimulateIntegrationTest {
   }
 
   private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p = ProxyCommand.start(state, spec, xds, admin, tmp.resolve(spec.name() + ".access.log"));
+    Proxy p =
+        ProxyCommand.start(state, spec, xds, admin, null, tmp.resolve(spec.name() + ".access.log"));
     closeables.add(p);
     return p;
   }

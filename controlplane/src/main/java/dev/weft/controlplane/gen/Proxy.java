@@ -129,27 +129,21 @@ public record Proxy(
     if (v == null) {
       return 0;
     }
-    double n;
-    if (v.hasNumberValue()) {
-      n = v.getNumberValue();
-    } else if (v.hasStringValue() && v.getStringValue().trim().matches("[0-9]{1,5}")) {
-      n = Integer.parseInt(v.getStringValue().trim());
-    } else {
-      throw new IllegalArgumentException(
-          NodeMetadata.ENVOY_PROMETHEUS_PORT + ": " + describe(v) + " is not a port number");
-    }
-    if (n != Math.rint(n) || n < 1 || n > 65535) {
-      throw new IllegalArgumentException(
-          NodeMetadata.ENVOY_PROMETHEUS_PORT + ": " + describe(v) + " is not a port (1-65535)");
-    }
-    return (int) n;
-  }
-
-  private static String describe(Value v) {
+    String key = NodeMetadata.ENVOY_PROMETHEUS_PORT;
     return switch (v.getKindCase()) {
-      case NUMBER_VALUE -> String.valueOf(v.getNumberValue());
-      case STRING_VALUE -> "\"" + v.getStringValue() + "\"";
-      default -> "a " + v.getKindCase().name().toLowerCase(java.util.Locale.ROOT);
+      case NUMBER_VALUE -> {
+        double n = v.getNumberValue();
+        // A whole number is checked as its digits; any other (15090.5, NaN) has none.
+        boolean whole = n == Math.rint(n) && Math.abs(n) < 1e6;
+        yield port(key, String.valueOf(n), whole ? String.valueOf((long) n) : "");
+      }
+      case STRING_VALUE -> port(key, "\"" + v.getStringValue() + "\"", v.getStringValue());
+      default ->
+          throw new IllegalArgumentException(
+              key
+                  + ": a "
+                  + v.getKindCase().name().toLowerCase(java.util.Locale.ROOT)
+                  + " is not a port");
     };
   }
 
@@ -164,19 +158,27 @@ public record Proxy(
       int colon = e.lastIndexOf(':');
       String portName = colon < 0 ? e : e.substring(0, colon);
       String number = colon < 0 ? e : e.substring(colon + 1);
-      try {
-        int port = Integer.parseInt(number.trim());
-        if (port <= 0 || port > 65535) {
-          throw new IllegalArgumentException(
-              NodeMetadata.WEFT_PORTS + ": port out of range in \"" + e + "\"");
-        }
-        ports.put(portName.trim(), port);
-      } catch (NumberFormatException ex) {
-        throw new IllegalArgumentException(
-            NodeMetadata.WEFT_PORTS + ": \"" + e + "\" is not name:port", ex);
-      }
+      ports.put(portName.trim(), port(NodeMetadata.WEFT_PORTS, "\"" + e + "\"", number));
     }
     return ports;
+  }
+
+  /**
+   * The port number (1-65535) {@code digits} (surrounding blanks allowed) of node metadata {@code
+   * key}, the one check of {@code WEFT_PORTS} and {@code ENVOY_PROMETHEUS_PORT}.
+   *
+   * @param shown what the error names (the whole entry it came from)
+   * @throws IllegalArgumentException naming {@code key} and {@code shown} when it is not one
+   */
+  private static int port(String key, String shown, String digits) {
+    String d = digits.trim();
+    if (d.matches("[0-9]{1,5}")) {
+      int n = Integer.parseInt(d);
+      if (n >= 1 && n <= 65535) {
+        return n;
+      }
+    }
+    throw new IllegalArgumentException(key + ": " + shown + " is not a port (1-65535)");
   }
 
   private static String string(Map<String, Value> md, String key, String fallback) {

@@ -10,7 +10,10 @@ import dev.weft.xds.WellKnownPorts;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import org.junit.jupiter.api.Test;
 
-/** Istio's {@code ENVOY_PROMETHEUS_PORT} node metadata, as {@link Proxy#fromNode} reads it. */
+/**
+ * Istio's {@code ENVOY_PROMETHEUS_PORT} node metadata, as {@link Proxy#fromNode} reads it, and the
+ * port check it shares with {@code WEFT_PORTS}.
+ */
 class ProxyPrometheusPortTest {
   @Test
   void aNumberOrAStringOfDigitsIsThePortAndAbsentIsNone() {
@@ -47,6 +50,24 @@ class ProxyPrometheusPortTest {
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageStartingWith(NodeMetadata.ENVOY_PROMETHEUS_PORT + ": ");
     }
+  }
+
+  @Test
+  void weftPortsAndThePrometheusPortShareOneCheck() {
+    assertThat(Proxy.parsePorts("http:9898, grpc: 9090,15020"))
+        .containsExactly(
+            java.util.Map.entry("http", 9898),
+            java.util.Map.entry("grpc", 9090),
+            java.util.Map.entry("15020", 15020));
+    for (String bad : new String[] {"http:0", "http:65536", "http:x", "http:-1", "http:"}) {
+      assertThatThrownBy(() -> Proxy.parsePorts("ok:1," + bad))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(NodeMetadata.WEFT_PORTS + ": \"" + bad + "\" is not a port (1-65535)");
+    }
+    assertThatThrownBy(() -> proxy(Value.newBuilder().setStringValue("65536").build()))
+        .hasMessage(NodeMetadata.ENVOY_PROMETHEUS_PORT + ": \"65536\" is not a port (1-65535)");
+    assertThatThrownBy(() -> proxy(Value.newBuilder().setNumberValue(65536).build()))
+        .hasMessage(NodeMetadata.ENVOY_PROMETHEUS_PORT + ": 65536.0 is not a port (1-65535)");
   }
 
   private static Proxy proxy(Value prometheusPort) {

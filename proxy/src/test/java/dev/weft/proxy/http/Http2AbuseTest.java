@@ -73,7 +73,16 @@ class Http2AbuseTest {
     group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     // An HTTP/1.1 upstream that answers every request with an endless chunked body, counting
     // what it managed to write (its writes block once nobody reads).
-    upstream = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    // Its listen backlog holds every connection the proxy may open at once: each flood stream that
+    // reaches the router before its reset opens one (Envoy's HTTP/1.1 pool does too), up to the
+    // reset budget's 200, faster than this accept loop takes them on a busy machine. With a backlog
+    // of 50 the kernel dropped the SYN of the test's own request (TcpExtListenOverflows), whose
+    // connect then failed at the cluster's 1 s connect_timeout: 503 UF, 4 of 50 runs under load.
+    upstream =
+        new ServerSocket(
+            0,
+            4 * Http2Downstream.MAX_RESETS_PER_WINDOW,
+            java.net.InetAddress.getLoopbackAddress());
     upstreamThread = Thread.ofVirtual().start(this::serveUpstream);
     ads = TestAdsServer.start();
     port = Xds.freePort();

@@ -3,12 +3,17 @@ package dev.weft.proxy.upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -20,6 +25,8 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,7 +35,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The write batching of the proxy's HTTP/2 connections: a real frame codec and multiplexer on a
  * real socket and event loop, sixteen streams opened in one event-loop task as one downstream read
- * gives them.
+ * gives them; and that its flush when the channel turns unwritable never re-enters a write.
  */
 class Http2WindowsTest {
   private EventLoopGroup group;
@@ -127,6 +134,67 @@ class Http2WindowsTest {
   @Test
   void streamsOpenedInOneTaskReachTheTransportInOneFlush() throws Exception {
     assertThat(flushesFor16Streams(true)).isEqualTo(1);
+  }
+
+  /**
+   * Records, after the consolidation handler, the writability changes it passes on and whether they
+   * came while a write was under way (as the HTTP/2 codec's write of a DATA frame is).
+   */
+  private static final class Probe extends ChannelDuplexHandler {
+    final List<String> events = new ArrayList<>();
+    boolean writing;
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      writing = true;
+      try {
+        ctx.write(msg, promise);
+      } finally {
+        writing = false;
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      events.add(
+          (writing ? "during a write: " : "")
+              + (ctx.channel().isWritable() ? "writable" : "unwritable"));
+      ctx.fireChannelWritabilityChanged();
+    }
+  }
+
+  @Test
+  void aWritabilityChangeDuringAWriteReachesTheCodecAfterTheWrite() throws Exception {
+    Probe probe = new Probe();
+    Channel ch =
+        new Bootstrap()
+            .group(group)
+            .channel(NioSocketChannel.class)
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(8, 16))
+            .handler(new ChannelInboundHandlerAdapter())
+            .connect(server.getLocalSocketAddress())
+            .sync()
+            .channel();
+    List<String> duringTheTask =
+        ch.eventLoop()
+            .submit(
+                () -> {
+                  ch.pipeline().addLast(Http2Windows.flushConsolidation(), probe);
+                  // A flush deferred to the end of the task (no read in progress), then a write
+                  // over the high-water mark: the handler flushes as the channel turns unwritable,
+                  // and the socket takes the bytes, so the channel is writable again before the
+                  // write returns. Before the fix both changes reached the codec inside its write,
+                  // where Netty's HTTP/2 flow controller then miscounts what it wrote.
+                  ch.pipeline().flush();
+                  ch.pipeline().write(Unpooled.wrappedBuffer(new byte[32]));
+                  return List.copyOf(probe.events);
+                })
+            .get();
+    List<String> after = ch.eventLoop().submit(() -> List.copyOf(probe.events)).get();
+    ch.close().sync();
+    assertThat(duringTheTask).isEmpty();
+    // Passed on from a later task, as the channel is then.
+    assertThat(after).isNotEmpty().allMatch(e -> !e.startsWith("during a write"));
   }
 
   @Test
