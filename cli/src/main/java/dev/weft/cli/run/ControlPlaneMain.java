@@ -1,13 +1,9 @@
 package dev.weft.cli.run;
 
-import dev.weft.cli.common.CliException;
 import dev.weft.cli.common.GoDurationSyntax;
 import dev.weft.cli.common.StateDirOption;
 import java.io.FileDescriptor;
-import java.io.FileOutputStream;
-import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -24,8 +20,8 @@ public final class ControlPlaneMain {
   private ControlPlaneMain() {}
 
   public static void main(String[] args) {
-    PrintWriter out = utf8(new FileOutputStream(FileDescriptor.out));
-    PrintWriter err = utf8(new FileOutputStream(FileDescriptor.err));
+    PrintWriter out = MainStatus.utf8(FileDescriptor.out);
+    PrintWriter err = MainStatus.utf8(FileDescriptor.err);
     int status = run(Arrays.asList(args), out, err);
     out.flush();
     err.flush();
@@ -48,23 +44,8 @@ public final class ControlPlaneMain {
         return 0;
       }
       return parse(rest).run(out);
-    } catch (ProxyArgs.ParseException e) {
-      err.println("error: " + e.getMessage());
-      err.println("See 'weft control-plane --help' for usage.");
-      return 1;
-    } catch (CliException e) {
-      err.println("error: " + e.getMessage());
-      return 1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      err.println("error: interrupted");
-      return 1;
     } catch (Exception e) {
-      err.println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-      if (System.getenv("WEFT_DEBUG") != null) {
-        e.printStackTrace(err);
-      }
-      return 1;
+      return MainStatus.failed(e, "control-plane", err);
     } finally {
       out.flush();
       err.flush();
@@ -130,9 +111,5 @@ public final class ControlPlaneMain {
     }
     c.state = StateDirOption.of(stateDir);
     return c;
-  }
-
-  private static PrintWriter utf8(FileOutputStream stream) {
-    return new PrintWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), true);
   }
 }

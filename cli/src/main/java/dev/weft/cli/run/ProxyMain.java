@@ -1,11 +1,7 @@
 package dev.weft.cli.run;
 
-import dev.weft.cli.common.CliException;
 import java.io.FileDescriptor;
-import java.io.FileOutputStream;
-import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
@@ -25,8 +21,8 @@ public final class ProxyMain {
 
   public static void main(String[] args) {
     dev.weft.proxy.StartTrace.markOnce("main");
-    PrintWriter out = utf8(new FileOutputStream(FileDescriptor.out));
-    PrintWriter err = utf8(new FileOutputStream(FileDescriptor.err));
+    PrintWriter out = MainStatus.utf8(FileDescriptor.out);
+    PrintWriter err = MainStatus.utf8(FileDescriptor.err);
     int status = run(Arrays.asList(args), out, err);
     out.flush();
     err.flush();
@@ -52,23 +48,8 @@ public final class ProxyMain {
         case "proxy" -> ProxyArgs.proxy(rest).run(out);
         default -> throw new ProxyArgs.ParseException("not a proxy command: '" + command + "'");
       };
-    } catch (ProxyArgs.ParseException e) {
-      err.println("error: " + e.getMessage());
-      err.println("See 'weft " + command + " --help' for usage.");
-      return 1;
-    } catch (CliException e) {
-      err.println("error: " + e.getMessage());
-      return 1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      err.println("error: interrupted");
-      return 1;
-    } catch (RuntimeException e) {
-      err.println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-      if (System.getenv("WEFT_DEBUG") != null) {
-        e.printStackTrace(err);
-      }
-      return 1;
+    } catch (Exception e) {
+      return MainStatus.failed(e, command, err);
     } finally {
       out.flush();
       err.flush();
@@ -86,9 +67,5 @@ public final class ProxyMain {
       }
     }
     return false;
-  }
-
-  private static PrintWriter utf8(FileOutputStream stream) {
-    return new PrintWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), true);
   }
 }
