@@ -4,6 +4,8 @@
 # Tracking. Prints each process's RSS and NMT summary idle, then the sidecar's under a fixed rate of
 # HTTP/1.1 keep-alive requests to its inbound (h2load, RATE req/s over 10 connections, SECONDS s).
 # WEFT_SERVER_JVM=default measures the JVM's defaults instead of the options the launcher picks.
+# NMT=0 starts the JVMs without Native Memory Tracking (as users run them: NMT's own tables are
+# 2-3 MB of each process's RSS); the NMT lines then say "off".
 # Also prints the sidecar's start, phase by phase (wall and CPU from its process start).
 #
 # Usage: benchmarks/footprint.sh [RATE] [SECONDS]      e.g. benchmarks/footprint.sh 1000 30
@@ -15,7 +17,11 @@ RATE="${1:-1000}"
 SECS="${2:-30}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/weft-footprint.XXXXXX")"
 STATE="$TMP/weft"
-export WEFT_JAVA_OPTS="${WEFT_JAVA_OPTS:-} -XX:NativeMemoryTracking=summary"
+if [ "${NMT:-1}" = 0 ]; then
+  export WEFT_JAVA_OPTS="${WEFT_JAVA_OPTS:-}"
+else
+  export WEFT_JAVA_OPTS="${WEFT_JAVA_OPTS:-} -XX:NativeMemoryTracking=summary"
+fi
 # Each proxy prints its start, phase by phase: "weft-start PHASE wall_ms=W cpu_ms=C" (StartTrace).
 export WEFT_START_TRACE=1
 JCMD="$(dirname "$(readlink -f "$(ls -d /usr/lib/jvm/*25*/bin/java | head -1)")")/jcmd"
@@ -44,6 +50,7 @@ rss() { # RSS, its anonymous and file-backed parts (mapped jars, CDS/AOT archive
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks
 threads() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
 nmt() { # the NMT summary's committed MB per category, one line
+  if [ "${NMT:-1}" = 0 ]; then echo off; return; fi
   "$JCMD" "$1" VM.native_memory summary scale=MB 2>/dev/null |
     awk '/^Total:/ {match($0,/committed=[0-9]+MB/); printf "total(NMT) %s; ", substr($0,RSTART+10,RLENGTH-10)}
          /^-  *[A-Za-z]/ {name=$0; sub(/^- */,"",name); sub(/ *\(.*/,"",name);
