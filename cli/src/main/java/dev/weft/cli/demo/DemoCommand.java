@@ -157,7 +157,8 @@ public final class DemoCommand implements Callable<Integer> {
 
   private void install() {
     step("Step 3: Install the mesh (demo profile)", "weft install --profile demo");
-    MeshSettings.write(st, "demo", java.util.List.of(), null); // the demo profile's access log
+    // The demo profile's access log, written before the install (which would create the state dir).
+    MeshSettings.write(st.create(), "demo", java.util.List.of(), null);
     Installer.install(
         st,
         new Installer.Options(
