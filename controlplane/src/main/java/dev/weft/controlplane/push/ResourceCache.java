@@ -5,6 +5,8 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
 import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Map;
@@ -24,6 +26,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * and keeps its derived objects' identity. Only one generation back is kept: a new cache cuts its
  * fallback's own fallback.
  *
+ * <p>Keys are held weakly (by identity): an entry lasts while its message (or both objects of a
+ * derived pair) is reachable from elsewhere, since nothing else could look it up. A proxy's own
+ * resources (its listeners, inbound clusters, the list of its clusters) are generated per proxy
+ * and, once encoded into the {@code DeltaStream.Versioned} a stream keeps, are needed by no one;
+ * held strongly, every proxy's generated messages stayed for the context's life (and one more),
+ * three to four times their encoded size (2000 sidecars, issue #10). What is shared (the push
+ * context's cached clusters and endpoints) stays reachable, so it is still encoded once per push.
+ *
  * <p>Owned by one {@link PushContext} and dropped with it; safe from any thread. The {@link Any}
  * and digest it hands out are immutable and shared.
  */
@@ -32,6 +42,9 @@ public final class ResourceCache {
 
   private final Map<Identity, Encoded> encoded = new ConcurrentHashMap<>();
   private final Map<Pair, Object> derived = new ConcurrentHashMap<>();
+
+  /** Keys whose object was collected: their entries are removed on the next insertion. */
+  private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
 
   /** The previous context's cache, or null. */
   private volatile ResourceCache fallback;
@@ -59,7 +72,7 @@ public final class ResourceCache {
 
   /** {@code resource} encoded; the same object for the same message (by identity). */
   public Encoded encode(Message resource) {
-    Identity key = new Identity(resource);
+    Identity key = new Identity(resource, null);
     Encoded e = encoded.get(key);
     if (e == null) {
       ResourceCache f = fallback;
@@ -67,7 +80,8 @@ public final class ResourceCache {
       if (e == null) {
         e = encodeNow(resource);
       }
-      Encoded prev = encoded.putIfAbsent(key, e);
+      expunge();
+      Encoded prev = encoded.putIfAbsent(new Identity(resource, collected), e);
       if (prev != null) {
         e = prev;
       }
@@ -82,7 +96,7 @@ public final class ResourceCache {
    */
   @SuppressWarnings("unchecked")
   public <T> T derived(Object a, Object b, java.util.function.Supplier<T> compute) {
-    Pair key = new Pair(new Identity(a), new Identity(b));
+    Pair key = new Pair(new Identity(a, null), new Identity(b, null));
     Object v = derived.get(key);
     if (v == null) {
       ResourceCache f = fallback;
@@ -90,7 +104,9 @@ public final class ResourceCache {
       if (v == null) {
         v = compute.get();
       }
-      Object prev = derived.putIfAbsent(key, v);
+      expunge();
+      Object prev =
+          derived.putIfAbsent(new Pair(new Identity(a, collected), new Identity(b, collected)), v);
       if (prev != null) {
         v = prev;
       }
@@ -104,7 +120,7 @@ public final class ResourceCache {
    */
   @SuppressWarnings("unchecked")
   public <T> T peek(Object a, Object b) {
-    Pair key = new Pair(new Identity(a), new Identity(b));
+    Pair key = new Pair(new Identity(a, null), new Identity(b, null));
     Object v = derived.get(key);
     if (v == null) {
       ResourceCache f = fallback;
@@ -113,9 +129,29 @@ public final class ResourceCache {
     return (T) v;
   }
 
+  /** Removes the entries whose key (or one of a pair's) was collected. */
+  private void expunge() {
+    if (collected.poll() == null) {
+      return;
+    }
+    while (collected.poll() != null) {
+      // drained: one sweep below removes every cleared key
+    }
+    encoded.keySet().removeIf(Identity::cleared);
+    derived.keySet().removeIf(p -> p.a().cleared() || p.b().cleared());
+  }
+
   /** How many resources are cached (for tests). */
   int size() {
     return encoded.size();
+  }
+
+  /** How many resources and derived values are cached, after removing the collected (tests). */
+  int entries() {
+    expunge();
+    encoded.keySet().removeIf(Identity::cleared);
+    derived.keySet().removeIf(p -> p.a().cleared() || p.b().cleared());
+    return encoded.size() + derived.size();
   }
 
   static Encoded encodeNow(Message resource) {
@@ -141,22 +177,37 @@ public final class ResourceCache {
     }
   }
 
-  /** An object by identity: generated messages are immutable, and equal content is not needed. */
-  private static final class Identity {
-    private final Object message;
+  /**
+   * An object by identity, held weakly: generated messages are immutable, and equal content is not
+   * needed. A cleared key equals only itself (so it can still be removed).
+   */
+  private static final class Identity extends WeakReference<Object> {
+    private final int hash;
 
-    Identity(Object message) {
-      this.message = message;
+    Identity(Object message, ReferenceQueue<Object> queue) {
+      super(message, queue);
+      this.hash = System.identityHashCode(message);
+    }
+
+    boolean cleared() {
+      return refersTo(null);
     }
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Identity i && i.message == message;
+      if (o == this) {
+        return true;
+      }
+      if (!(o instanceof Identity i) || i.hash != hash) {
+        return false;
+      }
+      Object m = get();
+      return m != null && i.refersTo(m);
     }
 
     @Override
     public int hashCode() {
-      return System.identityHashCode(message);
+      return hash;
     }
   }
 }
