@@ -117,7 +117,7 @@ class TcpMeshIntegrationTest {
     await("echo through the sidecars", () -> echoes(viaSidecar, "hello mesh"));
     byte[] big = new byte[4 << 20];
     new java.util.Random(7).nextBytes(big);
-    assertThat(exchange(viaSidecar, big)).isEqualTo(big);
+    assertEchoed("through the sidecars", exchange(viaSidecar, big), big);
 
     // Istio's TCP telemetry over mTLS: the sidecars swapped their metadata in-band (ALPN
     // istio-peer-exchange), so both reporters name both workloads; the principals come from the
@@ -168,7 +168,7 @@ class TcpMeshIntegrationTest {
     // The gateway's TCP port.
     InetSocketAddress viaGateway = new InetSocketAddress("127.0.0.1", tcpGatewayPort);
     await("echo through the gateway", () -> echoes(viaGateway, "hello gateway"));
-    assertThat(exchange(viaGateway, big)).isEqualTo(big);
+    assertEchoed("through the gateway", exchange(viaGateway, big), big);
     // The gateway is a source reporter that learnt its upstream's workload the same way.
     await(
         "the echo sidecar to count the gateway's connections",
@@ -293,6 +293,27 @@ class TcpMeshIntegrationTest {
                 }
               }
             });
+  }
+
+  /**
+   * That {@code got} is {@code sent}; otherwise says whether it is short and where the first
+   * different byte is (a short echo and a changed byte are different bugs).
+   */
+  private static void assertEchoed(String via, byte[] got, byte[] sent) {
+    int first = java.util.Arrays.mismatch(got, sent);
+    if (first >= 0) {
+      throw new AssertionError(
+          "echo "
+              + via
+              + ": "
+              + got.length
+              + " of "
+              + sent.length
+              + " bytes came back, "
+              + (first == Math.min(got.length, sent.length)
+                  ? "all of them right (short)"
+                  : "the first different one at byte " + first));
+    }
   }
 
   private static boolean echoes(InetSocketAddress to, String text) {

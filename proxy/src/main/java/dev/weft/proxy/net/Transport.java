@@ -48,7 +48,7 @@ public record Transport(
     int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     DefaultThreadFactory tf = new DefaultThreadFactory("weft-worker", true);
     if (Epoll.isAvailable()) {
-      IoHandlerFactory f = EpollIoHandler.newFactory();
+      IoHandlerFactory f = new EpollKeepRegistered(EpollIoHandler.newFactory());
       return new Transport(
           "epoll",
           new MultiThreadIoEventLoopGroup(n, tf, f),

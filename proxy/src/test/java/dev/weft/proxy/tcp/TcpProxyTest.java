@@ -420,6 +420,117 @@ class TcpProxyTest {
     }
   }
 
+  /**
+   * Several connections at once, each echoing many MiB of a pattern in which every 8-byte word
+   * names its connection and its index, read back slowly so the proxy's water marks and autoRead
+   * toggle on both directions: every byte must come back in place. On a mismatch the message says
+   * where the first wrong word came from (repeated, skipped, another connection's).
+   */
+  @Test
+  void concurrentEchoesUnderBackpressureComeBackByteExact() throws Exception {
+    start(tcp().build(), echoServer());
+    int connections = Integer.getInteger("weft.test.tcpStress.connections", 4);
+    int words = Integer.getInteger("weft.test.tcpStress.mib", 8) << 17; // 8-byte words
+    List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int c = 0; c < connections; c++) {
+        int id = c + 1;
+        results.add(pool.submit(() -> patternEcho(id, words)));
+      }
+      List<String> wrong = new ArrayList<>();
+      for (var r : results) {
+        if (!r.get().isEmpty()) {
+          wrong.add(r.get());
+        }
+      }
+      assertThat(wrong).as("%s", debugStats()).isEmpty();
+    }
+  }
+
+  String debugStats() {
+    try (HttpClient c = HttpClient.newHttpClient()) {
+      return c.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + proxy.adminAddress().getPort() + "/stats"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body()
+          .lines()
+          .filter(l -> l.startsWith("tcp.") || l.contains("cx_") && !l.endsWith(": 0"))
+          .collect(java.util.stream.Collectors.joining("\n"));
+    } catch (Exception e) {
+      return e.toString();
+    }
+  }
+
+  /** The pattern's word {@code index} of connection {@code id}. */
+  static long patternWord(int id, long index) {
+    return ((long) id << 40) | index;
+  }
+
+  /** Echoes {@code words} pattern words of connection {@code id}; "" or where they differ. */
+  String patternEcho(int id, int words) throws Exception {
+    try (Socket s = connect()) {
+      Thread writer =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      OutputStream out = s.getOutputStream();
+                      java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(8 * 4096);
+                      for (long i = 0; i < words; ) {
+                        chunk.clear();
+                        for (int k = 0; k < 4096 && i < words; k++, i++) {
+                          chunk.putLong(patternWord(id, i));
+                        }
+                        out.write(chunk.array(), 0, chunk.position());
+                      }
+                      s.shutdownOutput();
+                    } catch (IOException e) {
+                      // the reader reports it
+                    }
+                  });
+      InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 1024);
+      java.io.DataInputStream data = new java.io.DataInputStream(in);
+      String result = "";
+      for (long i = 0; i < words; i++) {
+        long got;
+        try {
+          got = data.readLong();
+        } catch (java.io.EOFException e) {
+          result = "connection " + id + ": short, ended at word " + i + " of " + words;
+          break;
+        }
+        if (got != patternWord(id, i)) {
+          result =
+              "connection "
+                  + id
+                  + ": word "
+                  + i
+                  + " (byte "
+                  + (i * 8)
+                  + ") is 0x"
+                  + Long.toHexString(got)
+                  + " = connection "
+                  + (got >>> 40)
+                  + " word "
+                  + (got & ((1L << 40) - 1));
+          break;
+        }
+        if ((i & 4095) == 0) {
+          // A slow reader: the echo backs up through the proxy in both directions.
+          java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+        }
+      }
+      if (result.isEmpty() && in.read() != -1) {
+        result = "connection " + id + ": more bytes than were sent";
+      }
+      s.close();
+      writer.join();
+      return result;
+    }
+  }
+
   long statQuietly(String name) {
     try {
       return stat(name);
