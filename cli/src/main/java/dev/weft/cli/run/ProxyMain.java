@@ -39,6 +39,7 @@ public final class ProxyMain {
         return 0;
       }
       if (command.equals("run") || command.equals("proxy")) {
+        withoutNettyJfrEvents();
         // The workload key, epoll and BoringSSL load while this thread reads the state directory
         // and asks for the workload token.
         dev.weft.proxy.Proxy.prepare();
@@ -55,6 +56,23 @@ public final class ProxyMain {
       err.flush();
     }
   }
+
+  /**
+   * Netty's JDK Flight Recorder events for its buffer allocators off ({@code io.netty.jfr.enabled},
+   * read once when Netty's {@code PlatformDependent} initialises; unless the JVM was started with
+   * it): Netty 4.2.18 registers its first event class when it allocates its first pooled chunk
+   * (BoringSSL's self-test in {@code OpenSsl}'s class initialisation, on the way to the channel to
+   * the CA), and that registration initialises JFR's metadata of every JVM event type, ~50 ms of
+   * interpreted work on a sidecar's start path (issue #10); also one check less per allocation. A
+   * recording of those events: {@code -Dio.netty.jfr.enabled=true}.
+   */
+  static void withoutNettyJfrEvents() {
+    if (System.getProperty(NETTY_JFR) == null) {
+      System.setProperty(NETTY_JFR, "false");
+    }
+  }
+
+  static final String NETTY_JFR = "io.netty.jfr.enabled";
 
   /** Whether {@code -h} or {@code --help} comes before {@code --} (the launcher sends those on). */
   static boolean asksForHelp(List<String> args) {

@@ -30,7 +30,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "run", description = "Run a workload (a command) with its sidecar.")
 public final class RunCommand implements java.util.concurrent.Callable<Integer> {
-  private static final System.Logger logger = System.getLogger(RunCommand.class.getName());
+  /** The logger, looked up on the first message (not at start: issue #10). */
+  private static final class Log {
+    static final System.Logger LOGGER = System.getLogger(RunCommand.class.getName());
+  }
 
   @Spec CommandSpec spec;
   @Mixin StateDirOption state;
@@ -175,7 +178,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
       if (ready || taken == null || attempt >= ADDRESS_ATTEMPTS) {
         return new Sidecar(proxy, addrs, ps, ready);
       }
-      logger.log(
+      Log.LOGGER.log(
           System.Logger.Level.WARNING,
           "the sidecar of "
               + ps.namespace()

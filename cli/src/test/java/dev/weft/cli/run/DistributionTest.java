@@ -183,6 +183,44 @@ class DistributionTest {
     env.forEach((k, v) -> assertThat(args).contains(k + "=" + v));
   }
 
+  /**
+   * The launcher reads a JDK's version from its release file without forking for each step (issue
+   * #10: ~20 forks went before the sidecar's JVM): through a symlinked java (as /usr/bin/java is to
+   * an alternatives' JDK) and with a WEFT_LIB written with a trailing slash, it still starts that
+   * JDK with the proxy's AOT cache.
+   */
+  @Test
+  void theLauncherFindsTheJdkThroughASymlinkAndTheCacheBesideATrailingSlashLib(@TempDir Path dir)
+      throws Exception {
+    Path launcher = Path.of("..", "weft").toAbsolutePath().normalize();
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(launcher));
+    Path lib = fakeDistribution(dir.resolve("dist"));
+    Files.writeString(lib.resolveSibling(Distribution.PROXY_AOT_CACHE), "");
+    Path real = Files.createDirectories(dir.resolve("jdk-25/bin"));
+    Files.writeString(
+        real.resolveSibling("release"), "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"25.0.1\"\n");
+    Path java = real.resolve("java");
+    Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+    java.toFile().setExecutable(true);
+    // A JAVA_HOME without a release file whose java links to the real JDK's.
+    Path linked = Files.createDirectories(dir.resolve("alternatives/bin"));
+    Files.createSymbolicLink(linked.resolve("java"), java);
+    ProcessBuilder pb =
+        new ProcessBuilder(launcher.toString(), "run", "--name", "a", "--", "true")
+            .redirectErrorStream(true);
+    pb.environment().put("JAVA_HOME", linked.getParent().toString());
+    pb.environment().put("WEFT_LIB", lib + "/");
+    pb.environment().remove("WEFT_JAVA_OPTS");
+    pb.environment().remove("WEFT_SERVER_JVM");
+    Process p = pb.start();
+    List<String> args = new String(p.getInputStream().readAllBytes()).lines().toList();
+    assertThat(p.waitFor()).isZero();
+    assertThat(args)
+        .containsSubsequence(
+            Distribution.aotOptions(lib.resolveSibling(Distribution.PROXY_AOT_CACHE).toString()))
+        .containsSubsequence(ProxyMain.class.getName(), "run", "--name", "a");
+  }
+
   /** The launcher starts the control plane with its own main as Distribution does; help the CLI. */
   @Test
   void theLauncherRunsTheSameControlPlaneCommand(@TempDir Path dir) throws Exception {

@@ -52,8 +52,14 @@ import java.util.function.Consumer;
  * on its own thread whenever due. Thread safe.
  */
 public final class WorkloadCertificates implements SecretProvider, AutoCloseable {
-  private static final System.Logger logger =
-      System.getLogger(WorkloadCertificates.class.getName());
+  /**
+   * The logger, looked up on the first message: {@code System.getLogger}'s first call in a process
+   * finds the logger finder (~25 ms cold), which a class initialised on the main thread at start
+   * ({@link #prepareKey}) would pay before the workload token (issue #10).
+   */
+  private static final class Log {
+    static final System.Logger LOGGER = System.getLogger(WorkloadCertificates.class.getName());
+  }
 
   /** Jackson's mapper, made on the first {@link #certsJson} (the admin's), not at start. */
   private static final class Json {
@@ -204,7 +210,7 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
       long delay = backoff.nextDelayMillis();
       nextAttempt = now.plusMillis(delay);
       Issued held = current;
-      logger.log(
+      Log.LOGGER.log(
           Level.WARNING,
           "cannot obtain a certificate for "
               + spiffeId
@@ -225,7 +231,14 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
     lastError = null;
     backoff.reset();
     nextAttempt = next.rotateAt();
-    logger.log(
+    dev.weft.proxy.StartTrace.markOnce("cert-verified");
+    // The listeners first (the proxy's xDS stream waits for this certificate), then the log, whose
+    // first message in a process initialises the logging (issue #10: not on the way to ready).
+    notify(SecretNames.DEFAULT);
+    if (previous == null || !previous.root().equals(next.root())) {
+      notify(SecretNames.ROOTCA);
+    }
+    Log.LOGGER.log(
         Level.INFO,
         "certificate for "
             + spiffeId
@@ -235,11 +248,6 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
             + next.leaf().getNotAfter().toInstant()
             + ", rotating at "
             + next.rotateAt());
-    dev.weft.proxy.StartTrace.markOnce("cert-verified");
-    notify(SecretNames.DEFAULT);
-    if (previous == null || !previous.root().equals(next.root())) {
-      notify(SecretNames.ROOTCA);
-    }
     return true;
   }
 
@@ -248,7 +256,7 @@ public final class WorkloadCertificates implements SecretProvider, AutoCloseable
       try {
         l.accept(name);
       } catch (RuntimeException e) {
-        logger.log(Level.WARNING, "a secret listener failed for " + name, e);
+        Log.LOGGER.log(Level.WARNING, "a secret listener failed for " + name, e);
       }
     }
   }

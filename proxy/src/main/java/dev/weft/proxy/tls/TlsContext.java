@@ -45,7 +45,10 @@ import javax.net.ssl.SSLException;
  * Thread-safe.
  */
 public final class TlsContext {
-  private static final System.Logger logger = System.getLogger(TlsContext.class.getName());
+  /** The logger, looked up on the first message (not at start: issue #10). */
+  private static final class Log {
+    static final System.Logger LOGGER = System.getLogger(TlsContext.class.getName());
+  }
 
   /** The TLS 1.3 suites, always enabled (Envoy does not let {@code cipher_suites} change them). */
   private static final List<String> TLS13_SUITES =
@@ -376,7 +379,7 @@ public final class TlsContext {
         if (b != null && b.context != null) {
           // A secret was replaced by one that cannot be used: keep serving with the last good
           // context (as Envoy keeps a listener's last good secret), and say so once.
-          logger.log(
+          Log.LOGGER.log(
               System.Logger.Level.WARNING,
               "TLS context keeps its previous secrets: " + e.getMessage());
           b = new Built(v, cert, val, b.context, e.getMessage());

@@ -215,13 +215,39 @@ public final class XdsClient implements AutoCloseable {
    * announcing mTLS: {@code dev.weft.proxy.Proxy}) finds the connection made when it starts (issue
    * #10). The control plane learns of a proxy from its stream only, so nothing is announced before
    * {@link #start}. Optional; idempotent; nothing after {@link #close}.
+   *
+   * <p>The xDS thread meanwhile initialises what decoding the first configuration would initialise
+   * first ({@link ProtoWarmup}): that work leaves the path from the certificate to ready.
    */
   public void preconnect() {
     ManagedChannel c = openChannel();
     if (c != null) {
+      if (warmed.compareAndSet(null, new java.util.concurrent.CompletableFuture<>())) {
+        try {
+          executor.execute(
+              () -> {
+                try {
+                  warmed.get().complete(ProtoWarmup.run());
+                } catch (RuntimeException | LinkageError e) {
+                  warmed.get().completeExceptionally(e); // decoding reports it, if it recurs
+                }
+              });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          // closed meanwhile
+        }
+      }
       c.getState(true);
     }
   }
+
+  /** Completes once {@link #preconnect}'s warm-up ran (with the types it touched); tests. */
+  java.util.concurrent.CompletableFuture<Integer> warmed() {
+    return warmed.get();
+  }
+
+  private final java.util.concurrent.atomic.AtomicReference<
+          java.util.concurrent.CompletableFuture<Integer>>
+      warmed = new java.util.concurrent.atomic.AtomicReference<>();
 
   /** The channel, opened on the first call; null once closed. */
   private ManagedChannel openChannel() {

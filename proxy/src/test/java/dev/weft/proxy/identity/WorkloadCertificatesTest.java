@@ -91,6 +91,41 @@ class WorkloadCertificatesTest {
     assertThat(c.secret(SecretNames.DEFAULT)).isPresent();
   }
 
+  /**
+   * Issue #10: the secrets' listeners (the proxy's xDS stream waits for the certificate) hear of a
+   * new certificate before it is logged, since the process's first log message initialises its
+   * logging (~25 ms cold); on the old order the INFO record came first.
+   */
+  @Test
+  void listenersHearOfTheCertificateBeforeItIsLogged() throws Exception {
+    java.util.logging.Logger jul =
+        java.util.logging.Logger.getLogger(WorkloadCertificates.class.getName());
+    List<String> heardWhenLogged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler h =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            if (r.getMessage() != null && r.getMessage().startsWith("certificate for " + ID)) {
+              heardWhenLogged.add(String.join(",", changes));
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    jul.addHandler(h);
+    try {
+      WorkloadCertificates c = certs(ca);
+      assertThat(c.refreshIfDue()).isTrue();
+    } finally {
+      jul.removeHandler(h);
+    }
+    assertThat(heardWhenLogged).containsExactly(SecretNames.DEFAULT + "," + SecretNames.ROOTCA);
+  }
+
   @Test
   void obtainsACertificateAndPublishesTheSdsSecrets() throws Exception {
     WorkloadCertificates c = certs(ca);

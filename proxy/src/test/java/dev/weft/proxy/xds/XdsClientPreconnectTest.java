@@ -46,4 +46,31 @@ class XdsClientPreconnectTest {
       }
     }
   }
+
+  /**
+   * Issue #10: while it waits for the certificate, the xDS thread initialises the types the first
+   * configuration carries ({@link ProtoWarmup}), without opening a stream (nothing announced).
+   */
+  @Test
+  void preconnectWarmsTheFirstConfigurationsTypesOnTheXdsThread() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
+        XdsClient client =
+            XdsClient.builder()
+                .server(new InetSocketAddress("127.0.0.1", server.getLocalPort()))
+                .node(
+                    Node.newBuilder()
+                        .setId("sidecar~127.0.0.1~a.demo~demo.svc.cluster.local")
+                        .build())
+                .compiler(new ConfigCompiler(new ProxyStats()))
+                .stats(new ProxyStats())
+                .sink(config -> Map.of())
+                .build()) {
+      assertThat(client.warmed()).isNull();
+      client.preconnect();
+      client.preconnect(); // idempotent: one warm-up
+      assertThat(client.warmed().get(60, java.util.concurrent.TimeUnit.SECONDS))
+          .isEqualTo(ProtoWarmup.TYPES.size());
+      assertThat(client.connected()).isFalse(); // no stream answered
+    }
+  }
 }
