@@ -65,20 +65,32 @@ public record Distribution(
   static final String NETTY_MAX_ORDER = "io.netty.allocator.maxOrder=6";
 
   /**
+   * Netty's Java Flight Recorder events off, as the system property that says so. Netty 4.2 asks
+   * {@code jdk.jfr.FlightRecorder.isAvailable()} when it starts and registers its buffer
+   * allocator's JFR events (unless this property is false), which starts JFR's metadata repository
+   * in every proxy: 108 more of JFR's classes (in the AOT cache, so loaded at every start) and
+   * their objects, for events nobody records; with the property only the 6 classes of {@code
+   * isAvailable()} load. Measured in docs/benchmarks.md ("Footprint", 2026-12-01 06:00). A user who
+   * profiles a proxy with JFR can set it back with {@code
+   * WEFT_JAVA_OPTS=-Dio.netty.jfr.enabled=true}.
+   */
+  static final String NETTY_JFR_OFF = "io.netty.jfr.enabled=false";
+
+  /**
    * JVM options of a sidecar ({@code weft run}, {@code weft proxy sidecar}): a proxy's working set
    * is small and short-lived (pooled direct buffers hold the bytes), so the serial collector (no GC
    * threads, no remembered sets) on a small heap that starts at 16 MB (a sidecar holds 13-14 MB
    * live), compact object headers (JEP 519), small thread stacks, bounded direct memory and Netty's
-   * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}); the JIT's thresholds scaled by 4
-   * ({@code CompileThresholdScaling=4}: 13-16% less CPU to ready, the CPU per request unchanged;
-   * docs/benchmarks.md "Footprint", 2026-12-01 02:50, foot/ready's measurement); the class-data
-   * archive (the proxy's AOT cache, else the JDK's CDS archive) mapped at the address it was made
-   * for ({@code ArchiveRelocationMode=0}, a diagnostic flag in JDK 25: map at the archive's
-   * requested base address and relocate only when that range is taken; the default, 1, always maps
-   * at a random address and patches the pointers, which turns the touched pages private):
-   * unpatched, its pages stay clean and file-backed, shared by every proxy of the host. The
-   * measurements behind each figure are in docs/benchmarks.md ("Footprint"). The {@code weft}
-   * launcher passes the same options (DistributionTest checks).
+   * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}), without Netty's JFR events ({@link
+   * #NETTY_JFR_OFF}); the JIT's thresholds scaled by 4 ({@code CompileThresholdScaling=4}: 13-16%
+   * less CPU to ready, the CPU per request unchanged; docs/benchmarks.md "Footprint", 2026-12-01
+   * 02:50, foot/ready's measurement); the class-data archive (the proxy's AOT cache, else the JDK's
+   * CDS archive) mapped at the address it was made for ({@code ArchiveRelocationMode=0}, a
+   * diagnostic flag in JDK 25: map at the archive's requested base address and relocate only when
+   * that range is taken; the default, 1, always maps at a random address and patches the pointers,
+   * which turns the touched pages private): unpatched, its pages stay clean and file-backed, shared
+   * by every proxy of the host. The measurements behind each figure are in docs/benchmarks.md
+   * ("Footprint"). The {@code weft} launcher passes the same options (DistributionTest checks).
    */
   public static final List<String> SIDECAR =
       List.of(
@@ -89,6 +101,7 @@ public record Distribution(
           "-Xss512k",
           "-XX:MaxDirectMemorySize=32m",
           "-D" + NETTY_MAX_ORDER,
+          "-D" + NETTY_JFR_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:CompileThresholdScaling=4",
@@ -111,6 +124,7 @@ public record Distribution(
           "-Xss512k",
           "-XX:MaxDirectMemorySize=64m",
           "-D" + NETTY_MAX_ORDER,
+          "-D" + NETTY_JFR_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:MaxHeapFreeRatio=30",
