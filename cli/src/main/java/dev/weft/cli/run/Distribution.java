@@ -70,7 +70,7 @@ public record Distribution(
    * allocator's JFR events (unless this property is false), which starts JFR's metadata repository
    * in every proxy: 108 more of JFR's classes (in the AOT cache, so loaded at every start) and
    * their objects, for events nobody records; with the property only the 6 classes of {@code
-   * isAvailable()} load. Measured in docs/benchmarks.md ("Footprint", 2026-12-01 06:00). A user who
+   * isAvailable()} load. Measured in docs/benchmarks.md ("Footprint", 2026-12-01 05:35). A user who
    * profiles a proxy with JFR can set it back with {@code
    * WEFT_JAVA_OPTS=-Dio.netty.jfr.enabled=true}.
    */
