@@ -81,16 +81,16 @@ public record Distribution(
    * is small and short-lived (pooled direct buffers hold the bytes), so the serial collector (no GC
    * threads, no remembered sets) on a small heap that starts at 16 MB (a sidecar holds 13-14 MB
    * live), compact object headers (JEP 519), small thread stacks, bounded direct memory and Netty's
-   * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}), without Netty's JFR events ({@link
-   * #NETTY_JFR_OFF}); the JIT's thresholds scaled by 4 ({@code CompileThresholdScaling=4}: 13-16%
-   * less CPU to ready, the CPU per request unchanged; docs/benchmarks.md "Footprint", 2026-12-01
-   * 02:50, foot/ready's measurement); the class-data archive (the proxy's AOT cache, else the JDK's
-   * CDS archive) mapped at the address it was made for ({@code ArchiveRelocationMode=0}, a
-   * diagnostic flag in JDK 25: map at the archive's requested base address and relocate only when
-   * that range is taken; the default, 1, always maps at a random address and patches the pointers,
-   * which turns the touched pages private): unpatched, its pages stay clean and file-backed, shared
-   * by every proxy of the host. The measurements behind each figure are in docs/benchmarks.md
-   * ("Footprint"). The {@code weft} launcher passes the same options (DistributionTest checks).
+   * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}); the JIT's thresholds scaled by 4
+   * ({@code CompileThresholdScaling=4}: 13-16% less CPU to ready, the CPU per request unchanged;
+   * docs/benchmarks.md "Footprint", 2026-12-01 02:50, foot/ready's measurement); the class-data
+   * archive (the proxy's AOT cache, else the JDK's CDS archive) mapped at the address it was made
+   * for ({@code ArchiveRelocationMode=0}, a diagnostic flag in JDK 25: map at the archive's
+   * requested base address and relocate only when that range is taken; the default, 1, always maps
+   * at a random address and patches the pointers, which turns the touched pages private):
+   * unpatched, its pages stay clean and file-backed, shared by every proxy of the host. The
+   * measurements behind each figure are in docs/benchmarks.md ("Footprint"). The {@code weft}
+   * launcher passes the same options (DistributionTest checks).
    */
   public static final List<String> SIDECAR =
       List.of(
