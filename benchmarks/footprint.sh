@@ -6,7 +6,8 @@
 # WEFT_SERVER_JVM=default measures the JVM's defaults instead of the options the launcher picks.
 # NMT=0 starts the JVMs without Native Memory Tracking (as users run them: NMT's own tables are
 # 2-3 MB of each process's RSS); the NMT lines then say "off".
-# Also prints the sidecar's start, phase by phase (wall and CPU from its process start).
+# Also prints the sidecar's start, phase by phase (wall and CPU from its process start), and its RSS
+# sampled once a second during the load (min, median, max; PSS median).
 #
 # Usage: benchmarks/footprint.sh [RATE] [SECONDS]      e.g. benchmarks/footprint.sh 1000 30
 set -euo pipefail
@@ -98,9 +99,21 @@ log "load: $RATE req/s for $SECS s to the sidecar inbound http://$POD_IP:9898/ve
 CPU0="$(cpu_ticks "$RUN_PID")"
 h2load --h1 -c 10 --rps "$((RATE / 10))" -D "$SECS" "http://$POD_IP:9898/version" >"$TMP/h2load.log" 2>&1 &
 LOAD=$!
+# RSS and PSS once a second during the load: one sample catches the JIT's compiler arenas (malloc'ed
+# while C2 compiles, given back within TrimNativeHeapInterval) or not, so the spread is printed too.
+(while kill -0 "$LOAD" 2>/dev/null; do
+  awk '/VmRSS/ {printf "%d ", $2/1024}' "/proc/$RUN_PID/status" 2>/dev/null
+  awk '/^Pss:/ {printf "%d\n", $2/1024}' "/proc/$RUN_PID/smaps_rollup" 2>/dev/null
+  sleep 1
+done) >"$TMP/rss-samples" &
+SAMPLER=$!
 sleep "$((SECS - 3))"
 report "sidecar under load" "$RUN_PID"
 wait "$LOAD" || true
+wait "$SAMPLER" 2>/dev/null || true
+log "sidecar during the load, $(wc -l <"$TMP/rss-samples") samples 1 s apart: $(sort -n "$TMP/rss-samples" |
+  awk '{r[NR] = $1} END {printf "RSS min %d, median %d, max %d MB", r[1], r[int((NR + 1) / 2)], r[NR]}');\
+ $(sort -k2 -n "$TMP/rss-samples" | awk '{p[NR] = $2} END {printf "PSS median %d MB", p[int((NR + 1) / 2)]}')"
 CPU1="$(cpu_ticks "$RUN_PID")"
 grep -E "finished in|requests:|status codes" "$TMP/h2load.log" >&2
 DONE="$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$TMP/h2load.log")"

@@ -65,6 +65,18 @@ public record Distribution(
   static final String NETTY_MAX_ORDER = "io.netty.allocator.maxOrder=6";
 
   /**
+   * Netty's Java Flight Recorder events off, as the system property that says so. Netty 4.2 asks
+   * {@code jdk.jfr.FlightRecorder.isAvailable()} when it starts and registers its buffer
+   * allocator's JFR events (unless this property is false), which starts JFR's metadata repository
+   * in every proxy: 108 more of JFR's classes (in the AOT cache, so loaded at every start) and
+   * their objects, for events nobody records; with the property only the 6 classes of {@code
+   * isAvailable()} load. Measured in docs/benchmarks.md ("Footprint", 2026-12-01 05:35). A user who
+   * profiles a proxy with JFR can set it back with {@code
+   * WEFT_JAVA_OPTS=-Dio.netty.jfr.enabled=true}.
+   */
+  static final String NETTY_JFR_OFF = "io.netty.jfr.enabled=false";
+
+  /**
    * JVM options of a sidecar ({@code weft run}, {@code weft proxy sidecar}): a proxy's working set
    * is small and short-lived (pooled direct buffers hold the bytes), so the serial collector (no GC
    * threads, no remembered sets) on a small heap that starts at 16 MB (a sidecar holds 13-14 MB
@@ -89,6 +101,7 @@ public record Distribution(
           "-Xss512k",
           "-XX:MaxDirectMemorySize=32m",
           "-D" + NETTY_MAX_ORDER,
+          "-D" + NETTY_JFR_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:CompileThresholdScaling=4",
@@ -111,6 +124,7 @@ public record Distribution(
           "-Xss512k",
           "-XX:MaxDirectMemorySize=64m",
           "-D" + NETTY_MAX_ORDER,
+          "-D" + NETTY_JFR_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:MaxHeapFreeRatio=30",

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -26,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * records its workload and its app, becomes ready and releases its record when the app exits,
  * without loading one class of Jackson (issue #10: Jackson's classes and its start cost stay out of
  * the proxy's JVM; {@code JsonReader} and {@code JsonWriter} do its JSON). Jackson is on the
- * process's class path (the test's), so only its use would load it.
+ * process's class path (the test's), so only its use would load it. The process runs with a
+ * sidecar's JVM options ({@link Distribution#SIDECAR}), which keep Netty from registering its
+ * allocator's events with the JDK's Flight Recorder: JFR's event classes and metadata stay out too.
  */
 class ProxyJvmClassesTest {
   @TempDir Path tmp;
@@ -56,13 +59,15 @@ class ProxyJvmClassesTest {
   }
 
   @Test
-  void aSidecarsJvmRunsItsWorkloadWithoutLoadingJackson() throws Exception {
+  void aSidecarsJvmRunsItsWorkloadWithoutLoadingJacksonOrJfr() throws Exception {
     Path classes = tmp.resolve("classes.log");
     Path stop = tmp.resolve("stop");
     String app = "while [ ! -e " + stop + " ]; do sleep 0.1; done";
-    List<String> cmd =
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(Distribution.SIDECAR);
+    cmd.addAll(
         List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xlog:class+load=info:file=" + classes,
             "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow",
@@ -81,7 +86,7 @@ class ProxyJvmClassesTest {
             "--",
             "sh",
             "-c",
-            app);
+            app));
     Path output = tmp.resolve("run.log");
     run = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
     Path record = state.workloadFile("demo", "classes");
@@ -114,6 +119,20 @@ class ProxyJvmClassesTest {
     assertThat(loaded)
         .noneMatch(l -> l.contains(" io.netty.buffer.AllocateChunkEvent "))
         .noneMatch(l -> l.contains(" jdk.jfr.internal.MetadataRepository "));
+    // Netty still asks FlightRecorder.isAvailable() (6 small jdk.jfr classes); with its events on
+    // it then registers them, which loads jdk.jfr.Event and starts JFR's metadata repository (108
+    // more classes, their objects on the heap).
+    assertThat(
+            loaded.stream()
+                .filter(
+                    l ->
+                        l.contains(" jdk.jfr.Event ")
+                            || l.contains(" jdk.jfr.internal.MetadataRepository ")
+                            || l.contains(" io.netty.buffer.AbstractAllocatorEvent ")))
+        .as(
+            "Netty's allocator events off (-D%s): JFR's events not set up",
+            Distribution.NETTY_JFR_OFF)
+        .isEmpty();
   }
 
   private static String read(Path file) {
