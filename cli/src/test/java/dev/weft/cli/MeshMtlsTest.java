@@ -220,7 +220,7 @@ class MeshMtlsTest {
       assertThat(System.nanoTime()).as("a certificate: %s", certs.lastError()).isLessThan(deadline);
       Thread.sleep(10); // polling interval of a condition wait
     }
-    assertThat(p.awaitReady(Duration.ofSeconds(20))).as("%s", p.failure()).isTrue();
+    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("%s", p.failure()).isTrue();
     return p;
   }
 

@@ -192,7 +192,7 @@ class MutualTlsTest {
                 .accessLogPath(log)
                 .httpFilters(REGISTRY)
                 .build());
-    assertThat(p.awaitReady(Duration.ofSeconds(10))).as("%s", p.failure()).isTrue();
+    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("%s", p.failure()).isTrue();
     return p;
   }
 
@@ -279,7 +279,7 @@ class MutualTlsTest {
     server.secrets().register(TestPki.certificateSecret("default", serverCert));
     assertThat(adminStatus(server, "/ready")).isEqualTo(503);
     server.secrets().register(TestPki.rootSecret("ROOTCA", root));
-    assertThat(server.awaitReady(Duration.ofSeconds(10))).as("%s", server.failure()).isTrue();
+    assertThat(server.awaitReady(Duration.ofSeconds(30))).as("%s", server.failure()).isTrue();
     assertThat(adminStatus(server, "/ready")).isEqualTo(200);
     startClient(List.of(SERVER_ID), "istio");
     assertThat(RawHttp.get(clientPort, "server", "/hello").status()).isEqualTo(200);

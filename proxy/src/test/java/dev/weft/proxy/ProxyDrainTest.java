@@ -58,7 +58,7 @@ class ProxyDrainTest {
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
                 .accessLogPath(tmp.resolve("access.log"))
                 .build());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(20))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
   }
 
   /** An inbound and an outbound listener, both routing to the app. */

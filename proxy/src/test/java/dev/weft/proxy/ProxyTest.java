@@ -108,7 +108,7 @@ class ProxyTest {
 
   void startReady() throws IOException {
     startProxy(ads.port());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     // Routes and endpoints may lag the first CDS/LDS.
     await(() -> proxy.failure().isEmpty() && ads.acked(RDS, "r1") && ads.acked(EDS, "e1"));
   }
@@ -420,7 +420,7 @@ class ProxyTest {
     ads.set(LDS, "l1", Xds.rdsListener(port, "r"));
     ads.set(RDS, "r1", Xds.routes("r", Xds.vhost("all", List.of("*"), Xds.prefixRoute("/", c))));
     startProxy(ads.port());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).isTrue();
     await(() -> ads.acked(RDS, "r1"));
     RawHttp.Response r = RawHttp.get(port, "rude", "/");
     assertThat(r.status()).isEqualTo(503);
@@ -582,7 +582,7 @@ class ProxyTest {
     // Not ready before the control plane sent anything.
     assertThat(adminResponse("/ready", "GET").statusCode()).isEqualTo(503);
     serveCanary(Xds.prefixRoute("/", V1));
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).isTrue();
     assertThat(adminResponse("/ready", "GET").statusCode()).isEqualTo(200);
     assertThat(admin("/ready")).isEqualTo("LIVE\n");
     await(() -> ads.acked(EDS, "e1"));
@@ -680,7 +680,7 @@ class ProxyTest {
             .build();
     ads.set(LDS, "l1", Xds.listener("virtualInbound", port, hcm));
     startProxy(ads.port());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     dev.weft.proxy.stats.PeerMetadata gateway =
         dev.weft.proxy.stats.PeerMetadata.ofNode(
             Map.of(
@@ -847,7 +847,7 @@ class ProxyTest {
             port,
             Xds.hcm().setRouteConfig(inline).setServerName("istio-envoy").build()));
     startProxy(ads.port());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).isTrue();
     RawHttp.Response r = RawHttp.get(port, "127.0.0.1:" + port, "/in", "x-secret: 1");
     assertThat(r.body()).startsWith("v1 /in");
     assertThat(r.header("x-served-by")).isEqualTo("weft");
@@ -902,7 +902,7 @@ class ProxyTest {
             Xds.vhost("noretry", List.of("noretry"), Xds.prefixRoute("/", half)),
             Xds.vhost("flaky", List.of("flaky"), retryRoute(V1, "gateway-error", 1))));
     startProxy(ads.port());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).isTrue();
     await(() -> ads.acked(RDS, "r1"));
     for (int i = 0; i < 6; i++) {
       assertThat(RawHttp.get(port, "half", "/r" + i).status()).isEqualTo(200);
@@ -1055,7 +1055,7 @@ class ProxyTest {
     ads.set(LDS, "l1", Xds.rdsListener(port, "r"));
     ads.set(RDS, "r1", Xds.routes("r", Xds.vhost("all", List.of("*"), Xds.prefixRoute("/", c))));
     startProxy(ads.port());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).isTrue();
     await(() -> ads.acked(RDS, "r1"));
     try (RawHttp client = new RawHttp(port)) {
       for (int i = 0; i < 3; i++) {
@@ -1119,7 +1119,7 @@ class ProxyTest {
     ads.close();
     ads = TestAdsServer.start(xdsPort);
     serveCanary(Xds.prefixRoute("/", V1));
-    assertThat(proxy.awaitReady(Duration.ofSeconds(15))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     assertThat(proxy.failure()).isEmpty();
   }
 }

@@ -181,7 +181,7 @@ class RegexDosTest {
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
                 .accessLogPath(tmp.resolve("access.log"))
                 .build());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     // Routes and endpoints may lag the first CDS/LDS.
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
     while (!(proxy.failure().isEmpty() && ads.acked(RDS, "r1") && ads.acked(EDS, "e1"))) {

@@ -115,7 +115,7 @@ class UpstreamDiscoveryTypesTest extends FilterHarness {
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
                 .accessLogPath(accessLog)
                 .build());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     await(() -> proxy.failure().isEmpty() && ads.acked(RDS, "r1") && ads.acked(CDS, "c1"));
     assertThat(ads.nacks()).isEmpty();
   }

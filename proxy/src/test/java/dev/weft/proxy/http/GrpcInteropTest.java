@@ -84,7 +84,7 @@ class GrpcInteropTest {
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
                 .accessLogPath(tmp.resolve("access.log"))
                 .build());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     interop.setUp();
   }
 

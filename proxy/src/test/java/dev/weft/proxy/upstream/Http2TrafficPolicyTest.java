@@ -175,7 +175,7 @@ class Http2TrafficPolicyTest {
                 .accessLogPath(tmp.resolve("access.log"))
                 .scheduler(clock)
                 .build());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     assertThat(ads.nacks()).isEmpty();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
   }

@@ -177,7 +177,7 @@ class TrafficPolicyTest {
                 .concurrency(workers)
                 .scheduler(clock)
                 .build());
-    assertThat(proxy.awaitReady(Duration.ofSeconds(10))).as("%s", proxy.failure()).isTrue();
+    assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     await(() -> proxy.failure().isEmpty() && ads.acked(RDS, "r1") && ads.acked(EDS, "e1"));
     assertThat(ads.nacks()).isEmpty();
   }
