@@ -72,6 +72,13 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   private String requestedServerName;
 
   /**
+   * The codec of a cleartext connection that may be upgraded to HTTP/2 (h2c) until a request asks
+   * for an upgrade, else null. Netty's upgrade handler is an aggregator that every message would
+   * pass through; it joins the pipeline only for a request with an {@code Upgrade} header.
+   */
+  private HttpServerCodec h2cCodec;
+
+  /**
    * @param boundListener the listener configuration the connection was accepted with; requests use
    *     the current configuration of the same name when there is one
    * @param chainIndex the filter chain the connection was given, in {@code boundListener}
@@ -139,6 +146,14 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
   public void downstreamTls(PeerIdentity peer, String serverName) {
     this.peer = peer;
     this.requestedServerName = serverName;
+  }
+
+  /**
+   * Lets this connection (cleartext HTTP/1.1 behind {@code codec}) upgrade to HTTP/2 when a request
+   * asks with {@code Upgrade: h2c} (RFC 7540 3.2); called before the handler is added.
+   */
+  public void allowH2cUpgrade(HttpServerCodec codec) {
+    this.h2cCodec = codec;
   }
 
   /** The TLS peer's identity, or null on a plaintext connection. */
@@ -270,6 +285,22 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
     if (closing) {
       ReferenceCountUtil.release(msg);
       return;
+    }
+    if (h2cCodec != null
+        && current == null
+        && msg instanceof HttpRequest r
+        && r.headers().contains(HttpHeaderNames.UPGRADE)) {
+      // The first request that asks for an upgrade: Netty's h2c upgrade handler goes in front of
+      // this one (after the codec) and hears this request and what follows, as if it had always
+      // been there (it passes on whatever it does not upgrade).
+      HttpServerCodec codec = h2cCodec;
+      h2cCodec = null;
+      ChannelHandlerContext codecCtx = ctx.pipeline().context(codec);
+      if (codecCtx != null) {
+        ctx.pipeline().addBefore(ctx.name(), null, Http2Downstream.h2cUpgrade(this, codec));
+        codecCtx.fireChannelRead(msg);
+        return;
+      }
     }
     if (!multiplexed && msg instanceof HttpRequest r && HttpMethod.CONNECT.equals(r.method())) {
       connectHead = true;

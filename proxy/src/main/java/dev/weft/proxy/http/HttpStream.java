@@ -41,6 +41,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.ReferenceCounted;
 import java.util.Iterator;
 import java.util.function.IntUnaryOperator;
 
@@ -85,6 +86,12 @@ final class HttpStream implements HttpFilterCallbacks {
   private boolean closeAfterResponse;
   private boolean pausedReading;
   private boolean finished;
+
+  /**
+   * A response head framed for HTTP/1 and not written yet: it goes with the next response part, as
+   * one message when that is the end ({@link #writeResponseData}), or at the next flush.
+   */
+  private HttpResponse heldHead;
 
   HttpStream(
       HttpConnectionManager connection,
@@ -482,7 +489,21 @@ final class HttpStream implements HttpFilterCallbacks {
       info.addBytesSent(last.content().readableBytes());
       ctx.write(r, ctx.voidPromise());
       endResponse();
+    } else if (connection.multiplexed() || r instanceof ReferenceCounted) {
+      ctx.write(r, ctx.voidPromise());
     } else {
+      // Held until the next part or flush (nothing reaches the socket before a flush anyway): a
+      // response whose end is read with its head leaves as one message, one pass through the
+      // pipeline and the codec's encoder instead of two.
+      heldHead = r;
+    }
+  }
+
+  /** Writes the held response head, if any. */
+  private void writeHeldHead() {
+    HttpResponse r = heldHead;
+    if (r != null) {
+      heldHead = null;
       ctx.write(r, ctx.voidPromise());
     }
   }
@@ -505,7 +526,22 @@ final class HttpStream implements HttpFilterCallbacks {
     if (c instanceof LastHttpContent last && info.grpc()) {
       Grpc.recordStatus(info, last.trailingHeaders());
     }
-    ctx.write(c, ctx.voidPromise());
+    HttpResponse held = heldHead;
+    if (held != null && c instanceof LastHttpContent last) {
+      // Head and end as one message; the full response owns the end's content now.
+      heldHead = null;
+      ctx.write(
+          new DefaultFullHttpResponse(
+              held.protocolVersion(),
+              held.status(),
+              last.content(),
+              held.headers(),
+              last.trailingHeaders()),
+          ctx.voidPromise());
+    } else {
+      writeHeldHead();
+      ctx.write(c, ctx.voidPromise());
+    }
     if (c instanceof LastHttpContent) {
       endResponse();
     }
@@ -809,6 +845,7 @@ final class HttpStream implements HttpFilterCallbacks {
   @Override
   public void flushDownstream() {
     if (!finished) {
+      writeHeldHead();
       ctx.flush();
     }
   }

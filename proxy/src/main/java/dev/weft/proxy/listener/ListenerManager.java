@@ -221,8 +221,9 @@ public final class ListenerManager {
         HttpServerCodec codec = new HttpServerCodec(codec(hcm.limits().maxRequestHeadersKb()));
         ch.pipeline().addLast(new DownstreamReads(manager), codec);
         if (hcm.codec().equals(HttpConnectionManagerConfig.AUTO) && chain.tls() == null) {
-          // Cleartext HTTP/1.1 may ask to become HTTP/2 (Upgrade: h2c, RFC 7540 3.2).
-          ch.pipeline().addLast(Http2Downstream.h2cUpgrade(manager, codec));
+          // Cleartext HTTP/1.1 may ask to become HTTP/2 (Upgrade: h2c, RFC 7540 3.2): the
+          // connection manager adds the upgrade handler when a request asks for an upgrade.
+          manager.allowH2cUpgrade(codec);
         }
         ch.pipeline().addLast(manager);
       }

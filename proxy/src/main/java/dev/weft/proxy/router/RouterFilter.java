@@ -20,7 +20,10 @@ import dev.weft.proxy.upstream.HostHealth;
 import dev.weft.proxy.upstream.LoadBalancer;
 import dev.weft.proxy.upstream.UpstreamStream;
 import dev.weft.proxy.upstream.UpstreamTlsFailure;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
@@ -85,6 +88,13 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
   private HttpRequest pendingHead;
   private HttpRequest upstreamHead;
   private boolean upstreamNeedsFlush;
+
+  /**
+   * The attempt in flight sent the whole request in one message (a bodiless HTTP/1 request, see
+   * {@link #onUpstreamReady}): the request's end, when it arrives, has nothing left to send.
+   */
+  private boolean endSent;
+
   private long upstreamStartNanos;
   private boolean upstreamKeepAlive;
   private boolean reusedConnection;
@@ -362,6 +372,9 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
       if (pendingBytes > MAX_BUFFERED_WHILE_CONNECTING) {
         cb.pauseDownstreamReading();
       }
+    } else if (endSent) {
+      // The whole bodiless request went with its head: this is its empty end.
+      ReferenceCountUtil.release(c);
     } else {
       // Void promise: no promise per write; a failed write reaches UpstreamHandler's
       // exceptionCaught, which closes the connection (and this stream hears onUpstreamClosed).
@@ -375,6 +388,20 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
       startTimeout();
     }
     return FilterStatus.CONTINUE;
+  }
+
+  /**
+   * Whether the request has no body at all, so that its head and end can go upstream as one
+   * message: an HTTP/1 downstream request without {@code Content-Length} > 0 or {@code
+   * Transfer-Encoding} (RFC 9112 6.3; an HTTP/2 request may carry DATA without a length), to an
+   * HTTP/1.1 upstream, not an upgrade (whose connection becomes a tunnel).
+   */
+  private boolean bodiless() {
+    return !http2
+        && upgrade == null
+        && !info.expectsBody()
+        && info.protocol() != null
+        && info.protocol().majorVersion() == 1;
   }
 
   @Override
@@ -640,16 +667,35 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
                   TimeUnit.MILLISECONDS);
     }
     upstreamStartNanos = System.nanoTime();
-    ch.write(pendingHead, ch.voidPromise());
+    HttpRequest head = pendingHead;
     pendingHead = null;
-    if (pending != null) {
-      HttpContent c;
-      while ((c = pending.poll()) != null) {
-        ch.write(c, ch.voidPromise());
+    endSent = bodiless();
+    if (endSent) {
+      // A request without a body (RFC 9112 6.3: no Content-Length, no Transfer-Encoding) goes as
+      // one message: one encoded buffer, one write and one flush through the upstream pipeline
+      // (one TLS record), instead of its head and then its empty end. Its headers are the same
+      // object, so a retry sends what this attempt sent. What was held is the empty end only.
+      ch.writeAndFlush(
+          new DefaultFullHttpRequest(
+              head.protocolVersion(),
+              head.method(),
+              head.uri(),
+              Unpooled.EMPTY_BUFFER,
+              head.headers(),
+              EmptyHttpHeaders.INSTANCE),
+          ch.voidPromise());
+      releasePendingChunks();
+    } else {
+      ch.write(head, ch.voidPromise());
+      if (pending != null) {
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+          ch.write(c, ch.voidPromise());
+        }
       }
+      pendingBytes = 0;
+      ch.flush();
     }
-    pendingBytes = 0;
-    ch.flush();
     if (ch.isWritable()) {
       cb.resumeDownstreamReading();
     } else {

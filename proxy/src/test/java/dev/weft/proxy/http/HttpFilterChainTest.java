@@ -16,6 +16,9 @@ import dev.weft.proxy.http.filter.HttpFilterFactory;
 import dev.weft.proxy.stats.ProxyStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -25,6 +28,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.InetSocketAddress;
@@ -169,12 +173,35 @@ class HttpFilterChainTest {
     };
   }
 
+  /** What the connection manager wrote towards the codec: message types, and flushes. */
+  final List<String> written = new ArrayList<>();
+
+  final ChannelOutboundHandlerAdapter recorder =
+      new ChannelOutboundHandlerAdapter() {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+          written.add(msg.getClass().getSimpleName());
+          ctx.write(msg, promise);
+        }
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+          written.add("flush");
+          ctx.flush();
+        }
+      };
+
   void start(List<HttpFilterFactory> filters) throws Exception {
+    start(filters, echo(), false);
+  }
+
+  void start(List<HttpFilterFactory> filters, HttpFilterFactory terminal, boolean h2c)
+      throws Exception {
     accessLog = AccessLogger.open(dir.resolve("access.log"), stats);
     DataPlane dp = new DataPlane(stats, accessLog, null, null);
     HttpConnectionManagerConfig hcm =
         new HttpConnectionManagerConfig(
-            "test", "unused", null, "envoy", false, new HttpFilterChain(filters, echo()));
+            "test", "unused", null, "envoy", false, new HttpFilterChain(filters, terminal));
     ListenerConfig lc =
         new ListenerConfig(
             "l",
@@ -183,7 +210,12 @@ class HttpFilterChainTest {
             stats.listener("l"));
     dp.publish(
         new RuntimeConfig(java.util.Map.of("l", lc), java.util.Map.of(), java.util.Map.of()));
-    channel = new EmbeddedChannel(new HttpServerCodec(), new HttpConnectionManager(dp, lc, 0, hcm));
+    HttpServerCodec codec = new HttpServerCodec();
+    HttpConnectionManager manager = new HttpConnectionManager(dp, lc, 0, hcm);
+    if (h2c) {
+      manager.allowH2cUpgrade(codec);
+    }
+    channel = new EmbeddedChannel(codec, recorder, manager);
   }
 
   void send(String s) {
@@ -348,5 +380,94 @@ class HttpFilterChainTest {
       java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // poll the async logger
     }
     assertThat(line).contains("\"GET /secret HTTP/1.1\" 403 RBAC rbac_access_denied");
+  }
+
+  @Test
+  void aResponseWhoseEndFollowsItsHeadLeavesAsOneMessageAndOneFlush() throws Exception {
+    start(List.of());
+    send(POST + "lo");
+    assertThat(response())
+        .startsWith("HTTP/1.1 200 OK\r\n")
+        .contains("content-length: 5\r\n")
+        .endsWith("\r\n\r\nhello");
+    // Head and end in one pass through the codec's encoder, one flush.
+    assertThat(written).containsExactly("DefaultFullHttpResponse", "flush");
+  }
+
+  /** Terminal: answers a head at the request's end, flushes it, and leaves the body to the test. */
+  final class Streamer implements HttpFilter {
+    final HttpFilterCallbacks callbacks;
+
+    Streamer(HttpFilterCallbacks callbacks) {
+      this.callbacks = callbacks;
+      created.add(this);
+    }
+
+    @Override
+    public FilterStatus decodeHeaders(HttpRequest request) {
+      return FilterStatus.CONTINUE;
+    }
+
+    @Override
+    public FilterStatus decodeData(HttpContent chunk) {
+      boolean last = chunk instanceof LastHttpContent;
+      chunk.release();
+      if (last) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_LENGTH, 4);
+        callbacks.encodeHeaders(head);
+        callbacks.flushDownstream();
+      }
+      return FilterStatus.CONTINUE;
+    }
+  }
+
+  @Test
+  void aResponseHeadHeldForItsEndStillLeavesAtAFlushBeforeTheBody() throws Exception {
+    HttpFilterFactory streamer =
+        new HttpFilterFactory() {
+          @Override
+          public HttpFilter create(HttpFilterCallbacks callbacks) {
+            return new Streamer(callbacks);
+          }
+
+          @Override
+          public boolean terminal() {
+            return true;
+          }
+        };
+    start(List.of(), streamer, false);
+    send("GET /s HTTP/1.1\r\nhost: h\r\n\r\n");
+    assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("content-length: 4\r\n\r\n");
+    HttpFilterCallbacks cb = ((Streamer) created.get(0)).callbacks;
+    cb.encodeData(
+        new io.netty.handler.codec.http.DefaultHttpContent(
+            Unpooled.copiedBuffer("ab", StandardCharsets.US_ASCII)));
+    cb.encodeData(
+        new DefaultLastHttpContent(Unpooled.copiedBuffer("cd", StandardCharsets.US_ASCII)));
+    assertThat(response()).isEqualTo("abcd");
+    assertThat(written)
+        .containsExactly(
+            "DefaultHttpResponse",
+            "flush",
+            "DefaultHttpContent",
+            "DefaultLastHttpContent",
+            "flush");
+  }
+
+  @Test
+  void theH2cUpgradeHandlerJoinsOnlyForARequestThatAsksForAnUpgrade() throws Exception {
+    start(List.of(), echo(), true);
+    send("GET /a HTTP/1.1\r\nhost: h\r\n\r\n");
+    assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n");
+    assertThat(channel.pipeline().get(HttpServerUpgradeHandler.class))
+        .as("plain requests pass no aggregator")
+        .isNull();
+    // An upgrade the proxy does not do here (not h2c): Netty's handler joins, passes it on.
+    send("GET /b HTTP/1.1\r\nhost: h\r\nupgrade: foo\r\nconnection: upgrade\r\n\r\n");
+    assertThat(channel.pipeline().get(HttpServerUpgradeHandler.class)).isNotNull();
+    assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n");
+    send("GET /c HTTP/1.1\r\nhost: h\r\n\r\n");
+    assertThat(response()).startsWith("HTTP/1.1 200 OK\r\n");
   }
 }
