@@ -72,7 +72,9 @@ public record Distribution(
    * their objects, for events nobody records; with the property only the 6 classes of {@code
    * isAvailable()} load. Measured in docs/benchmarks.md ("Footprint", 2026-12-01 05:35). A user who
    * profiles a proxy with JFR can set it back with {@code
-   * WEFT_JAVA_OPTS=-Dio.netty.jfr.enabled=true}.
+   * WEFT_JAVA_OPTS=-Dio.netty.jfr.enabled=true}. The control plane passes it with
+   * grpc-netty-shaded's prefix (there its allocator's first chunk started the repository: ~110 of
+   * JFR's classes, 2-4 MB of an idle control plane's RSS; "Footprint", 2026-12-01 foot/cp2).
    */
   static final String NETTY_JFR_OFF = "io.netty.jfr.enabled=false";
 
@@ -140,11 +142,12 @@ public record Distribution(
    * heap grows to its ceiling while the proxies sync, whatever the ceiling; 475 MB peak RSS
    * measured), given back after a burst (serial collector, heap shrunk to 30% free after each full
    * collection; it starts at 16 MB); gRPC's pooled buffers (grpc-netty-shaded) in 512 KiB chunks
-   * ({@link #NETTY_MAX_ORDER}); the JDK's CDS archive mapped without relocation, as {@link
-   * #SIDECAR}'s. C1 only ({@code TieredStopAtLevel=1}): the C2 compiler threads were the largest
-   * consumer of a fresh control plane's CPU during the initial sync (9.4 of about 38 s); without
-   * them 2000 delta proxies synced with 5-10% less CPU and 70 MB less peak RSS (docs/benchmarks.md,
-   * "Control plane at scale", 2026-11-30 19:50).
+   * ({@link #NETTY_MAX_ORDER}) and without Flight Recorder events ({@link #NETTY_JFR_OFF}); the
+   * JDK's CDS archive mapped without relocation, as {@link #SIDECAR}'s. C1 only ({@code
+   * TieredStopAtLevel=1}): the C2 compiler threads were the largest consumer of a fresh control
+   * plane's CPU during the initial sync (9.4 of about 38 s); without them 2000 delta proxies synced
+   * with 5-10% less CPU and 70 MB less peak RSS (docs/benchmarks.md, "Control plane at scale",
+   * 2026-11-30 19:50).
    */
   public static final List<String> CONTROL_PLANE =
       List.of(
@@ -153,6 +156,7 @@ public record Distribution(
           "-Xmx192m",
           "-XX:+UseCompactObjectHeaders",
           "-Dio.grpc.netty.shaded." + NETTY_MAX_ORDER,
+          "-Dio.grpc.netty.shaded." + NETTY_JFR_OFF,
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
           "-XX:TieredStopAtLevel=1",
