@@ -16,15 +16,22 @@ import java.util.stream.Stream;
  * How to start another {@code weft} process from this one: the same java and the same class path.
  * The launcher passes them as {@code -Dweft.java=...} and {@code -Dweft.lib=...}; without them the
  * current JVM's command and class path are used. Sidecars and the gateway run {@link ProxyMain} on
- * the proxy's class path only ({@link #proxyClasspath}), as the launcher does.
+ * the proxy's class path only ({@link #proxyClasspath}), the control plane {@link ControlPlaneMain}
+ * on its own ({@link #controlPlaneClasspath}), as the launcher does.
  *
  * @param java the java executable
  * @param classpath the class path argument of the CLI
  * @param proxyClasspath the class path argument of a proxy's JVM ({@link ProxyMain})
  * @param proxyAotCache the AOT cache of a proxy's JVM ({@link #PROXY_AOT_CACHE}), or empty for none
+ * @param controlPlaneClasspath the class path argument of the control plane's JVM ({@link
+ *     ControlPlaneMain})
  */
 public record Distribution(
-    String java, String classpath, String proxyClasspath, String proxyAotCache) {
+    String java,
+    String classpath,
+    String proxyClasspath,
+    String proxyAotCache,
+    String controlPlaneClasspath) {
   /**
    * The AOT cache of the proxies' JVMs (JDK 25, JEP 483), beside the distribution's lib: made when
    * the distribution is packaged, by a training run of a real sidecar ({@code
@@ -44,9 +51,31 @@ public record Distribution(
   /** The file in the distribution's lib listing the proxy's dependencies (Maven coordinates). */
   public static final String PROXY_DEPENDENCIES_FILE = "proxy.dependencies";
 
+  /**
+   * The distribution's own jars (by artifact id) that {@link ControlPlaneMain} needs besides the
+   * control plane's dependencies ({@code lib/controlplane.dependencies}, written by the control
+   * plane's build): the control plane and this module with its own library (picocli: {@link
+   * ControlPlaneCommand} is also a picocli command). Not the proxy's jars (Netty, netty-tcnative
+   * for five platforms, the proxy): every jar on a class path is opened once a class or a service
+   * file is looked up past the jars before it (gRPC's service loaders read every one), and each
+   * open jar keeps its central directory in the heap: 1-2 MB of an idle control plane's RSS
+   * (docs/benchmarks.md, "Footprint", 2026-12-01 foot/cp2). The launcher lists the same ({@code
+   * DistributionTest}).
+   */
+  public static final List<String> CONTROL_PLANE_JARS =
+      List.of("weft-controlplane", "weft-cli", "picocli");
+
+  /** The file in the distribution's lib listing the control plane's dependencies. */
+  public static final String CONTROL_PLANE_DEPENDENCIES_FILE = "controlplane.dependencies";
+
   /** A distribution whose proxies run on the CLI's class path (no lib directory: tests). */
   public Distribution(String java, String classpath) {
     this(java, classpath, classpath, "");
+  }
+
+  /** A distribution whose control plane runs on the CLI's class path. */
+  public Distribution(String java, String classpath, String proxyClasspath, String proxyAotCache) {
+    this(java, classpath, proxyClasspath, proxyAotCache, classpath);
   }
 
   /** JVM options for short-lived commands (the CLI, the sample app): start fast. */
@@ -228,7 +257,8 @@ public record Distribution(
           java,
           classpath,
           proxyClasspath.orElse(classpath),
-          proxyClasspath.isPresent() && Files.isRegularFile(aot) ? aot.toString() : "");
+          proxyClasspath.isPresent() && Files.isRegularFile(aot) ? aot.toString() : "",
+          controlPlaneClasspath(dir).orElse(classpath));
     }
     String classpath = System.getProperty("java.class.path");
     return new Distribution(java, classpath, classpath, "");
@@ -243,7 +273,25 @@ public record Distribution(
    * it). The launcher does the same.
    */
   static Optional<String> proxyClasspath(Path lib) {
-    Path list = lib.resolve(PROXY_DEPENDENCIES_FILE);
+    return classpath(lib, PROXY_DEPENDENCIES_FILE, PROXY_JARS);
+  }
+
+  /**
+   * The class path of the control plane's JVM in the distribution whose jars are in {@code lib}:
+   * the jars {@code lib/controlplane.dependencies} lists, then {@link #CONTROL_PLANE_JARS}, found
+   * as {@link #proxyClasspath} finds the proxy's; empty when the list or a jar is missing (then the
+   * control plane runs on every jar of lib, as before). The launcher does the same.
+   */
+  static Optional<String> controlPlaneClasspath(Path lib) {
+    return classpath(lib, CONTROL_PLANE_DEPENDENCIES_FILE, CONTROL_PLANE_JARS);
+  }
+
+  /**
+   * The jars in {@code lib} of the dependencies that {@code listFile} (in lib, Maven's {@code
+   * dependency:list} output) names, then those of {@code ownJars}; empty when one is missing.
+   */
+  private static Optional<String> classpath(Path lib, String listFile, List<String> ownJars) {
+    Path list = lib.resolve(listFile);
     if (!Files.isRegularFile(list)) {
       return Optional.empty();
     }
@@ -268,7 +316,7 @@ public record Distribution(
       }
       jars.add(lib.resolve(jar.get()).toString());
     }
-    for (String artifact : PROXY_JARS) {
+    for (String artifact : ownJars) {
       Optional<String> jar = libJar(names, artifact, "");
       if (jar.isEmpty()) {
         return Optional.empty();
@@ -363,7 +411,8 @@ public record Distribution(
       return proxy(serverOptions(args), args);
     }
     if (isControlPlane(args)) {
-      return command(serverOptions(args), classpath, ControlPlaneMain.class.getName(), args);
+      return command(
+          serverOptions(args), controlPlaneClasspath, ControlPlaneMain.class.getName(), args);
     }
     return weft(serverOptions(args), args);
   }
