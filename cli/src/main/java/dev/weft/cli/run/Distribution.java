@@ -176,7 +176,12 @@ public record Distribution(
    * TieredStopAtLevel=1}): the C2 compiler threads were the largest consumer of a fresh control
    * plane's CPU during the initial sync (9.4 of about 38 s); without them 2000 delta proxies synced
    * with 5-10% less CPU and 70 MB less peak RSS (docs/benchmarks.md, "Control plane at scale",
-   * 2026-11-30 19:50).
+   * 2026-11-30 19:50). Idle, the heap is mostly what start-up left live (~18 MB) and a young
+   * generation that only collects garbage: a fifth of the heap for it ({@code NewRatio=4}, not a
+   * third), and the JIT's thresholds scaled by 4 as the sidecar's (fewer methods compiled at start,
+   * less code cache; the sync's hot code is compiled all the same), keep an idle control plane 2-4
+   * MB smaller each (docs/benchmarks.md, "Footprint", 2026-12-01 foot/cp2, with the 2000-sidecar
+   * sync measured with and without them).
    */
   public static final List<String> CONTROL_PLANE =
       List.of(
@@ -188,7 +193,9 @@ public record Distribution(
           "-Dio.grpc.netty.shaded." + NETTY_JFR_OFF,
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
+          "-XX:NewRatio=4",
           "-XX:TieredStopAtLevel=1",
+          "-XX:CompileThresholdScaling=4",
           "-XX:TrimNativeHeapInterval=5000",
           "-XX:+UnlockDiagnosticVMOptions",
           "-XX:ArchiveRelocationMode=0");

@@ -379,6 +379,10 @@ class DistributionTest {
     assertThat(flag(out, "TieredStopAtLevel")).isEqualTo("1");
     assertThat(flag(out, "UseSerialGC")).isEqualTo("true");
     assertThat(flag(out, "MaxHeapSize")).isEqualTo(Long.toString(192L << 20));
+    // An idle control plane's young generation and compiled code (docs/benchmarks.md "Footprint",
+    // 2026-12-01 foot/cp2): a fifth of the heap, thresholds as the sidecar's.
+    assertThat(flag(out, "NewRatio")).isEqualTo("4");
+    assertThat(flag(out, "CompileThresholdScaling")).isEqualTo("4.000000");
   }
 
   /** The value of {@code name} in {@code -XX:+PrintFlagsFinal}'s output. */
