@@ -289,7 +289,7 @@ public record Distribution(
    * as {@link #proxyClasspath} finds the proxy's; empty when the list or a jar is missing (then the
    * control plane runs on every jar of lib, as before). The launcher does the same.
    */
-  static Optional<String> controlPlaneClasspath(Path lib) {
+  public static Optional<String> controlPlaneClasspath(Path lib) {
     return classpath(lib, CONTROL_PLANE_DEPENDENCIES_FILE, CONTROL_PLANE_JARS);
   }
 
