@@ -16,15 +16,22 @@ import java.util.stream.Stream;
  * How to start another {@code weft} process from this one: the same java and the same class path.
  * The launcher passes them as {@code -Dweft.java=...} and {@code -Dweft.lib=...}; without them the
  * current JVM's command and class path are used. Sidecars and the gateway run {@link ProxyMain} on
- * the proxy's class path only ({@link #proxyClasspath}), as the launcher does.
+ * the proxy's class path only ({@link #proxyClasspath}), the control plane {@link ControlPlaneMain}
+ * on its own ({@link #controlPlaneClasspath}), as the launcher does.
  *
  * @param java the java executable
  * @param classpath the class path argument of the CLI
  * @param proxyClasspath the class path argument of a proxy's JVM ({@link ProxyMain})
  * @param proxyAotCache the AOT cache of a proxy's JVM ({@link #PROXY_AOT_CACHE}), or empty for none
+ * @param controlPlaneClasspath the class path argument of the control plane's JVM ({@link
+ *     ControlPlaneMain})
  */
 public record Distribution(
-    String java, String classpath, String proxyClasspath, String proxyAotCache) {
+    String java,
+    String classpath,
+    String proxyClasspath,
+    String proxyAotCache,
+    String controlPlaneClasspath) {
   /**
    * The AOT cache of the proxies' JVMs (JDK 25, JEP 483), beside the distribution's lib: made when
    * the distribution is packaged, by a training run of a real sidecar ({@code
@@ -44,9 +51,31 @@ public record Distribution(
   /** The file in the distribution's lib listing the proxy's dependencies (Maven coordinates). */
   public static final String PROXY_DEPENDENCIES_FILE = "proxy.dependencies";
 
+  /**
+   * The distribution's own jars (by artifact id) that {@link ControlPlaneMain} needs besides the
+   * control plane's dependencies ({@code lib/controlplane.dependencies}, written by the control
+   * plane's build): the control plane and this module with its own library (picocli: {@link
+   * ControlPlaneCommand} is also a picocli command). Not the proxy's jars (Netty, netty-tcnative
+   * for five platforms, the proxy): every jar on a class path is opened once a class or a service
+   * file is looked up past the jars before it (gRPC's service loaders read every one), and each
+   * open jar keeps its central directory in the heap: 1-2 MB of an idle control plane's RSS
+   * (docs/benchmarks.md, "Footprint", 2026-12-01 foot/cp2). The launcher lists the same ({@code
+   * DistributionTest}).
+   */
+  public static final List<String> CONTROL_PLANE_JARS =
+      List.of("weft-controlplane", "weft-cli", "picocli");
+
+  /** The file in the distribution's lib listing the control plane's dependencies. */
+  public static final String CONTROL_PLANE_DEPENDENCIES_FILE = "controlplane.dependencies";
+
   /** A distribution whose proxies run on the CLI's class path (no lib directory: tests). */
   public Distribution(String java, String classpath) {
     this(java, classpath, classpath, "");
+  }
+
+  /** A distribution whose control plane runs on the CLI's class path. */
+  public Distribution(String java, String classpath, String proxyClasspath, String proxyAotCache) {
+    this(java, classpath, proxyClasspath, proxyAotCache, classpath);
   }
 
   /** JVM options for short-lived commands (the CLI, the sample app): start fast. */
@@ -72,7 +101,9 @@ public record Distribution(
    * their objects, for events nobody records; with the property only the 6 classes of {@code
    * isAvailable()} load. Measured in docs/benchmarks.md ("Footprint", 2026-12-01 05:35). A user who
    * profiles a proxy with JFR can set it back with {@code
-   * WEFT_JAVA_OPTS=-Dio.netty.jfr.enabled=true}.
+   * WEFT_JAVA_OPTS=-Dio.netty.jfr.enabled=true}. The control plane passes it with
+   * grpc-netty-shaded's prefix (there its allocator's first chunk started the repository: ~110 of
+   * JFR's classes, 2-4 MB of an idle control plane's RSS; "Footprint", 2026-12-01 foot/cp2).
    */
   static final String NETTY_JFR_OFF = "io.netty.jfr.enabled=false";
 
@@ -140,11 +171,17 @@ public record Distribution(
    * heap grows to its ceiling while the proxies sync, whatever the ceiling; 475 MB peak RSS
    * measured), given back after a burst (serial collector, heap shrunk to 30% free after each full
    * collection; it starts at 16 MB); gRPC's pooled buffers (grpc-netty-shaded) in 512 KiB chunks
-   * ({@link #NETTY_MAX_ORDER}); the JDK's CDS archive mapped without relocation, as {@link
-   * #SIDECAR}'s. C1 only ({@code TieredStopAtLevel=1}): the C2 compiler threads were the largest
-   * consumer of a fresh control plane's CPU during the initial sync (9.4 of about 38 s); without
-   * them 2000 delta proxies synced with 5-10% less CPU and 70 MB less peak RSS (docs/benchmarks.md,
-   * "Control plane at scale", 2026-11-30 19:50).
+   * ({@link #NETTY_MAX_ORDER}) and without Flight Recorder events ({@link #NETTY_JFR_OFF}); the
+   * JDK's CDS archive mapped without relocation, as {@link #SIDECAR}'s. C1 only ({@code
+   * TieredStopAtLevel=1}): the C2 compiler threads were the largest consumer of a fresh control
+   * plane's CPU during the initial sync (9.4 of about 38 s); without them 2000 delta proxies synced
+   * with 5-10% less CPU and 70 MB less peak RSS (docs/benchmarks.md, "Control plane at scale",
+   * 2026-11-30 19:50). Idle, the heap is mostly what start-up left live (~18 MB) and a young
+   * generation that only collects garbage: a fifth of the heap for it ({@code NewRatio=4}, not a
+   * third), and the JIT's thresholds scaled by 4 as the sidecar's (fewer methods compiled at start,
+   * less code cache; the sync's hot code is compiled all the same), keep an idle control plane 2-4
+   * MB smaller each (docs/benchmarks.md, "Footprint", 2026-12-01 foot/cp2, with the 2000-sidecar
+   * sync measured with and without them).
    */
   public static final List<String> CONTROL_PLANE =
       List.of(
@@ -153,9 +190,12 @@ public record Distribution(
           "-Xmx192m",
           "-XX:+UseCompactObjectHeaders",
           "-Dio.grpc.netty.shaded." + NETTY_MAX_ORDER,
+          "-Dio.grpc.netty.shaded." + NETTY_JFR_OFF,
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
+          "-XX:NewRatio=4",
           "-XX:TieredStopAtLevel=1",
+          "-XX:CompileThresholdScaling=4",
           "-XX:TrimNativeHeapInterval=5000",
           "-XX:+UnlockDiagnosticVMOptions",
           "-XX:ArchiveRelocationMode=0");
@@ -224,7 +264,8 @@ public record Distribution(
           java,
           classpath,
           proxyClasspath.orElse(classpath),
-          proxyClasspath.isPresent() && Files.isRegularFile(aot) ? aot.toString() : "");
+          proxyClasspath.isPresent() && Files.isRegularFile(aot) ? aot.toString() : "",
+          controlPlaneClasspath(dir).orElse(classpath));
     }
     String classpath = System.getProperty("java.class.path");
     return new Distribution(java, classpath, classpath, "");
@@ -239,7 +280,25 @@ public record Distribution(
    * it). The launcher does the same.
    */
   static Optional<String> proxyClasspath(Path lib) {
-    Path list = lib.resolve(PROXY_DEPENDENCIES_FILE);
+    return classpath(lib, PROXY_DEPENDENCIES_FILE, PROXY_JARS);
+  }
+
+  /**
+   * The class path of the control plane's JVM in the distribution whose jars are in {@code lib}:
+   * the jars {@code lib/controlplane.dependencies} lists, then {@link #CONTROL_PLANE_JARS}, found
+   * as {@link #proxyClasspath} finds the proxy's; empty when the list or a jar is missing (then the
+   * control plane runs on every jar of lib, as before). The launcher does the same.
+   */
+  public static Optional<String> controlPlaneClasspath(Path lib) {
+    return classpath(lib, CONTROL_PLANE_DEPENDENCIES_FILE, CONTROL_PLANE_JARS);
+  }
+
+  /**
+   * The jars in {@code lib} of the dependencies that {@code listFile} (in lib, Maven's {@code
+   * dependency:list} output) names, then those of {@code ownJars}; empty when one is missing.
+   */
+  private static Optional<String> classpath(Path lib, String listFile, List<String> ownJars) {
+    Path list = lib.resolve(listFile);
     if (!Files.isRegularFile(list)) {
       return Optional.empty();
     }
@@ -264,7 +323,7 @@ public record Distribution(
       }
       jars.add(lib.resolve(jar.get()).toString());
     }
-    for (String artifact : PROXY_JARS) {
+    for (String artifact : ownJars) {
       Optional<String> jar = libJar(names, artifact, "");
       if (jar.isEmpty()) {
         return Optional.empty();
@@ -359,7 +418,8 @@ public record Distribution(
       return proxy(serverOptions(args), args);
     }
     if (isControlPlane(args)) {
-      return command(serverOptions(args), classpath, ControlPlaneMain.class.getName(), args);
+      return command(
+          serverOptions(args), controlPlaneClasspath, ControlPlaneMain.class.getName(), args);
     }
     return weft(serverOptions(args), args);
   }

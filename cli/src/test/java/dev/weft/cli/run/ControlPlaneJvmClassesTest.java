@@ -21,7 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
  * process ({@code -Xlog:class+load}): it starts, records itself in the state directory and serves,
  * without picocli (its command line is parsed by its main) and without the JDK's HTTP client (the
  * dashboard's scraper makes one only once the dashboard is opened), issue #10. Both are on the
- * process's class path (the test's), so only their use would load them.
+ * process's class path (the test's), so only their use would load them. The process runs with the
+ * control plane's JVM options ({@link Distribution#CONTROL_PLANE}): with them, grpc-netty-shaded's
+ * pooled allocator registers no Flight Recorder events, so JFR's metadata repository is not started
+ * ({@link Distribution#NETTY_JFR_OFF}).
  */
 class ControlPlaneJvmClassesTest {
   @TempDir Path tmp;
@@ -38,12 +41,13 @@ class ControlPlaneJvmClassesTest {
   }
 
   @Test
-  void anIdleControlPlaneLoadsNeitherPicocliNorTheHttpClient() throws Exception {
+  void anIdleControlPlaneLoadsNeitherPicocliNorTheHttpClientNorJfr() throws Exception {
     StateDir state = StateDir.of(tmp.resolve("state")).create();
     Path classes = tmp.resolve("classes.log");
     Path output = tmp.resolve("cp.log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(Distribution.CONTROL_PLANE);
     command.add("-Xlog:class+load=info:file=" + classes);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
@@ -82,6 +86,11 @@ class ControlPlaneJvmClassesTest {
     assertThat(loaded).noneMatch(l -> l.contains(" picocli.CommandLine "));
     assertThat(loaded).noneMatch(l -> l.contains(" dev.weft.cli.Weft "));
     assertThat(loaded).noneMatch(l -> l.contains("jdk.internal.net.http."));
+    assertThat(loaded)
+        .as("grpc-netty-shaded's pooled allocator, used while starting, registers no JFR events")
+        .anyMatch(l -> l.contains(".netty.buffer.PooledByteBufAllocator "))
+        .noneMatch(l -> l.contains(".netty.buffer.AllocateChunkEvent "))
+        .noneMatch(l -> l.contains(" jdk.jfr.internal.MetadataRepository "));
   }
 
   private static String read(Path file) {

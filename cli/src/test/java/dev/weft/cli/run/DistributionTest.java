@@ -58,11 +58,12 @@ class DistributionTest {
 
   /**
    * Sidecars and the gateway run ProxyMain on the proxy's class path with the proxy's AOT cache;
-   * the control plane its own main (ControlPlaneMain) on the CLI's; help runs the CLI.
+   * the control plane its own main (ControlPlaneMain) on its own class path; help runs the CLI.
    */
   @Test
   void proxiesRunTheirOwnMainOnTheProxysClassPath() {
-    Distribution d = new Distribution("java", "all/*", "proxy.jar", "/d/weft-proxy.aot");
+    Distribution d =
+        new Distribution("java", "all/*", "proxy.jar", "/d/weft-proxy.aot", "controlplane.jar");
     assertThat(d.weftServer(List.of("run", "--name", "a", "--", "true")))
         .containsSubsequence(
             "-XX:AOTCache=/d/weft-proxy.aot", "-cp", "proxy.jar", ProxyMain.class.getName(), "run");
@@ -72,8 +73,18 @@ class DistributionTest {
     assertThat(d.weftServer(List.of("control-plane", "--state-dir", "x")))
         .containsSubsequence(Distribution.CONTROL_PLANE)
         .containsSubsequence(
-            "-cp", "all/*", ControlPlaneMain.class.getName(), "control-plane", "--state-dir", "x")
+            "-cp",
+            "controlplane.jar",
+            ControlPlaneMain.class.getName(),
+            "control-plane",
+            "--state-dir",
+            "x")
         .noneMatch(a -> a.startsWith("-XX:AOTCache"));
+    assertThat(
+            new Distribution("java", "all/*", "proxy.jar", "")
+                .weftServer(List.of("control-plane", "--state-dir", "x")))
+        .as("a distribution without the control plane's list: every jar")
+        .containsSubsequence("-cp", "all/*", ControlPlaneMain.class.getName());
     assertThat(d.weftServer(List.of("control-plane", "--help")))
         .containsSubsequence("-cp", "all/*", dev.weft.cli.Weft.class.getName());
     assertThat(d.weftServer(List.of("run", "--help")))
@@ -105,12 +116,39 @@ class DistributionTest {
     assertThat(Distribution.proxyClasspath(lib)).isEmpty();
   }
 
-  /** A lib with jars of several artifacts and classifiers, and the proxy's dependency list. */
+  /**
+   * The control plane's class path: its dependencies as its build lists them, in the distribution's
+   * versions, then the CLI's jar and its library; not the proxy's jars (Netty, netty-tcnative, the
+   * proxy); nothing when a jar is missing.
+   */
+  @Test
+  void theControlPlanesClassPathIsItsDependenciesAndTheClisJars(@TempDir Path dist)
+      throws Exception {
+    Path lib = fakeDistribution(dist);
+    assertThat(Distribution.controlPlaneClasspath(lib).orElseThrow().split(File.pathSeparator))
+        .containsExactly(
+            lib.resolve("guava-33.5.0-jre.jar").toString(),
+            lib.resolve("grpc-netty-shaded-1.85.1.jar").toString(),
+            lib.resolve("weft-api-0.1.0-SNAPSHOT.jar").toString(),
+            lib.resolve("weft-controlplane-0.1.0-SNAPSHOT.jar").toString(),
+            lib.resolve("weft-cli-0.1.0-SNAPSHOT.jar").toString(),
+            lib.resolve("picocli-4.7.7.jar").toString());
+    Files.delete(lib.resolve("picocli-4.7.7.jar"));
+    assertThat(Distribution.controlPlaneClasspath(lib)).isEmpty();
+    Files.delete(lib.resolve(Distribution.CONTROL_PLANE_DEPENDENCIES_FILE));
+    assertThat(Distribution.controlPlaneClasspath(lib)).isEmpty();
+  }
+
+  /**
+   * A lib with jars of several artifacts and classifiers, and the proxy's and the control plane's
+   * dependency lists.
+   */
   private static Path fakeDistribution(Path dist) throws Exception {
     Path lib = Files.createDirectories(dist.resolve("lib"));
     for (String jar :
         List.of(
             "guava-33.5.0-jre.jar",
+            "grpc-netty-shaded-1.85.1.jar",
             "netty-codec-http-4.2.18.Final.jar",
             "netty-codec-http2-4.2.18.Final.jar",
             "netty-tcnative-boringssl-static-2.0.84.Final-linux-x86_64.jar",
@@ -130,6 +168,16 @@ class DistributionTest {
            com.google.guava:guava:jar:33.6.0-android:compile -- module com.google.common
            io.netty:netty-codec-http:jar:4.2.18.Final:compile -- module io.netty.codec.http
            io.netty:netty-tcnative-boringssl-static:jar:linux-x86_64:2.0.84.Final:compile
+
+        """);
+    Files.writeString(
+        lib.resolve(Distribution.CONTROL_PLANE_DEPENDENCIES_FILE),
+        """
+
+        The following files have been resolved:
+           com.google.guava:guava:jar:33.6.0-android:compile -- module com.google.common
+           io.grpc:grpc-netty-shaded:jar:1.85.1:compile -- module io.grpc.netty.shaded
+           dev.weft:weft-api:jar:0.1.0-SNAPSHOT:compile -- module weft.api
 
         """);
     return lib;
@@ -248,7 +296,11 @@ class DistributionTest {
           Distribution.isControlPlane(command)
               ? ControlPlaneMain.class.getName()
               : dev.weft.cli.Weft.class.getName();
-      List<String> expected = new java.util.ArrayList<>(List.of("-cp", lib + "/*", main));
+      String classpath =
+          Distribution.isControlPlane(command)
+              ? Distribution.controlPlaneClasspath(lib).orElseThrow()
+              : lib + "/*";
+      List<String> expected = new java.util.ArrayList<>(List.of("-cp", classpath, main));
       expected.addAll(command);
       assertThat(args).containsSubsequence(Distribution.CONTROL_PLANE);
       assertThat(args).containsSubsequence(expected);
@@ -267,7 +319,8 @@ class DistributionTest {
         .contains("sidecar_opts=(" + String.join(" ", Distribution.SIDECAR) + ")")
         .contains("gateway_opts=(" + String.join(" ", Distribution.GATEWAY) + ")")
         .contains("control_plane_opts=(" + String.join(" ", Distribution.CONTROL_PLANE) + ")")
-        .contains("proxy_jars=(" + String.join(" ", Distribution.PROXY_JARS) + ")");
+        .contains("proxy_jars=(" + String.join(" ", Distribution.PROXY_JARS) + ")")
+        .contains("control_plane_jars=(" + String.join(" ", Distribution.CONTROL_PLANE_JARS) + ")");
   }
 
   /**
@@ -326,6 +379,10 @@ class DistributionTest {
     assertThat(flag(out, "TieredStopAtLevel")).isEqualTo("1");
     assertThat(flag(out, "UseSerialGC")).isEqualTo("true");
     assertThat(flag(out, "MaxHeapSize")).isEqualTo(Long.toString(192L << 20));
+    // An idle control plane's young generation and compiled code (docs/benchmarks.md "Footprint",
+    // 2026-12-01 foot/cp2): a fifth of the heap, thresholds as the sidecar's.
+    assertThat(flag(out, "NewRatio")).isEqualTo("4");
+    assertThat(flag(out, "CompileThresholdScaling")).isEqualTo("4.000000");
   }
 
   /** The value of {@code name} in {@code -XX:+PrintFlagsFinal}'s output. */
