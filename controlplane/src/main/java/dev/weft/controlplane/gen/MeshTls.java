@@ -402,8 +402,9 @@ final class MeshTls {
         "service-accounts:" + c.service().hostname(),
         () -> {
           TreeSet<String> out = new TreeSet<>();
-          for (Workload w : context.workloads()) {
-            if (c.service().selects(w) && !w.serviceAccount().isEmpty()) {
+          // The context's selection (once per push), not every workload again per host.
+          for (Workload w : context.selected(c.service())) {
+            if (!w.serviceAccount().isEmpty()) {
               out.add(IstioMtls.spiffeId(w.namespace(), w.serviceAccount()));
             }
           }
