@@ -100,9 +100,6 @@ final class DeltaResponse {
   record Batch(List<DeltaStream.Versioned> resources, long bytes, Joined joined) {
     static final Batch EMPTY = new Batch(List.of(), 0, null);
 
-    /** The size of the slices a joined batch is written in. */
-    static final int SLICE = 64 << 10;
-
     /** The largest batch that is joined into one array. */
     static final long JOIN_LIMIT = 64L << 20;
 
@@ -142,17 +139,10 @@ final class DeltaResponse {
       return n;
     }
 
-    /**
-     * Writes the resources' encodings, joined when this batch is shared: in slices of {@value
-     * #SLICE} bytes, so gRPC's framer, which sizes its buffers by the write, takes it in buffers of
-     * that size rather than of a megabyte each (a CDS of 2 MB in flight to many streams).
-     */
+    /** Writes the resources' encodings, joined when this batch is shared. */
     void writeTo(OutputStream out) throws IOException {
       if (joined != null) {
-        byte[] all = joined.of(this);
-        for (int off = 0; off < all.length; off += SLICE) {
-          out.write(all, off, Math.min(SLICE, all.length - off));
-        }
+        out.write(joined.of(this));
       } else {
         writeResources(resources, out);
       }

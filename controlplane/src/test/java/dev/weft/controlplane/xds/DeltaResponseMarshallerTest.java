@@ -186,30 +186,6 @@ class DeltaResponseMarshallerTest {
     byte[] joined = shared.joined().of(shared);
     assertThat(joined).hasSize((int) shared.bytes());
     assertThat(shared.joined().of(shared)).isSameAs(joined);
-    assertThat(joined.length).as("more than one slice").isGreaterThan(DeltaResponse.Batch.SLICE);
-    // Written in slices: as many writes as slices, each at most a slice.
-    List<Integer> writes = new ArrayList<>();
-    java.io.OutputStream counting =
-        new java.io.OutputStream() {
-          @Override
-          public void write(int b) {
-            writes.add(1);
-          }
-
-          @Override
-          public void write(byte[] b, int off, int len) {
-            writes.add(len);
-          }
-        };
-    try {
-      shared.writeTo(counting);
-    } catch (java.io.IOException e) {
-      throw new AssertionError(e);
-    }
-    assertThat(writes)
-        .hasSize((joined.length + DeltaResponse.Batch.SLICE - 1) / DeltaResponse.Batch.SLICE);
-    assertThat(writes).allMatch(n -> n <= DeltaResponse.Batch.SLICE);
-    assertThat(writes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(joined.length);
   }
 
   /**
