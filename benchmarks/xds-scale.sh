@@ -11,6 +11,8 @@
 #   MTLS=0 benchmarks/xds-scale.sh 2000 1000 3      # the sidecars do not announce mTLS (runs
 #                                                   # before 2026-12-01); by default they do, as
 #                                                   # a real Weft sidecar: ISTIO_MUTUAL clusters
+#   DUMP=/tmp/x.txt benchmarks/xds-scale.sh ...     # what sidecar 0 receives (delta): each resource's
+#                                                   # encoded size and name, one of each in text
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"

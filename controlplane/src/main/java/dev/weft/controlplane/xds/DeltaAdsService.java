@@ -546,7 +546,7 @@ public final class DeltaAdsService implements ProxyTracker {
    */
   private static Map<String, DeltaStream.Versioned> shared(
       ResourceCache cache, Map<String, DeltaStream.Versioned> map) {
-    cache.derived(map, DeltaResponse.Batch.class, () -> DeltaResponse.Batch.of(map.values()));
+    cache.derived(map, DeltaResponse.Batch.class, () -> DeltaResponse.Batch.shared(map.values()));
     return map;
   }
 

@@ -86,13 +86,27 @@ final class DeltaResponse {
 
   /**
    * Resources sent together and the length of their encoding: say, every resource of a map of
-   * available resources that the streams of a scope share, for their first answers. Immutable.
+   * available resources that the streams of a scope share, for their first answers. Immutable (but
+   * for its encoding, made once).
    *
    * @param resources in the order they are written; never changed
    * @param bytes the sum of their encodings' lengths ({@link DeltaStream.Versioned#length})
+   * @param joined for a batch many responses carry ({@link #shared}), its resources' encodings
+   *     joined into one array on first write, so each response copies it in one write instead of
+   *     two or three per resource (3000 clusters: 9000 writes through gRPC's framer per response,
+   *     2000 responses: ~10% of the control plane's CPU in a 2000-sidecar sync, issue #10); null
+   *     for a batch written once
    */
-  record Batch(List<DeltaStream.Versioned> resources, long bytes) {
-    static final Batch EMPTY = new Batch(List.of(), 0);
+  record Batch(List<DeltaStream.Versioned> resources, long bytes, Joined joined) {
+    static final Batch EMPTY = new Batch(List.of(), 0, null);
+
+    /** The largest batch that is joined into one array. */
+    static final long JOIN_LIMIT = 64L << 20;
+
+    /** A batch that is written as its resources, one by one. */
+    Batch(List<DeltaStream.Versioned> resources, long bytes) {
+      this(resources, bytes, null);
+    }
 
     /** {@code resources} (copied unless an unmodifiable list) with their length summed. */
     static Batch of(java.util.Collection<DeltaStream.Versioned> resources) {
@@ -100,11 +114,67 @@ final class DeltaResponse {
         return EMPTY;
       }
       List<DeltaStream.Versioned> list = List.copyOf(resources);
+      return new Batch(list, length(list), null);
+    }
+
+    /**
+     * {@link #of}, for a batch that many responses carry (a map of available resources that a
+     * scope's streams share): joined into one array when it is first written (unless over {@link
+     * #JOIN_LIMIT}).
+     */
+    static Batch shared(java.util.Collection<DeltaStream.Versioned> resources) {
+      if (resources.isEmpty()) {
+        return EMPTY;
+      }
+      List<DeltaStream.Versioned> list = List.copyOf(resources);
+      long n = length(list);
+      return new Batch(list, n, n <= JOIN_LIMIT ? new Joined() : null);
+    }
+
+    private static long length(List<DeltaStream.Versioned> list) {
       long n = 0;
       for (DeltaStream.Versioned v : list) {
         n += v.length();
       }
-      return new Batch(list, n);
+      return n;
+    }
+
+    /** Writes the resources' encodings, joined when this batch is shared. */
+    void writeTo(OutputStream out) throws IOException {
+      if (joined != null) {
+        out.write(joined.of(this));
+      } else {
+        writeResources(resources, out);
+      }
+    }
+  }
+
+  /**
+   * A shared batch's encoding, made by the first writer (the response writers run on a pool) and
+   * then only read. Never written to after it is made.
+   */
+  static final class Joined {
+    private volatile byte[] bytes;
+
+    /** {@code batch}'s encoding, made on the first call. */
+    byte[] of(Batch batch) {
+      byte[] b = bytes;
+      if (b == null) {
+        synchronized (this) {
+          b = bytes;
+          if (b == null) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) batch.bytes());
+            try {
+              writeResources(batch.resources(), out);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+            b = out.toByteArray();
+            bytes = b;
+          }
+        }
+      }
+      return b;
     }
   }
 
@@ -159,22 +229,28 @@ final class DeltaResponse {
   /** Writes the encoded response to {@code out}: the header, then each resource's shared bytes. */
   void writeTo(OutputStream out) throws IOException {
     out.write(head);
-    ByteOutput values = null;
     for (Batch b : batches) {
-      for (DeltaStream.Versioned v : b.resources()) {
-        out.write(v.head());
-        if (v.tail() != null) {
-          if (values == null) {
-            values = new StreamOutput(out);
-          }
-          // The Any's value as it is (no copy of it first): ByteString.writeTo(OutputStream)
-          // would copy it.
-          UnsafeByteOperations.unsafeWriteTo(v.resource().getValue(), values);
-          out.write(v.tail());
-        }
-      }
+      b.writeTo(out);
     }
     out.write(tail);
+  }
+
+  /** Writes each resource's shared bytes, in order. */
+  private static void writeResources(List<DeltaStream.Versioned> resources, OutputStream out)
+      throws IOException {
+    ByteOutput values = null;
+    for (DeltaStream.Versioned v : resources) {
+      out.write(v.head());
+      if (v.tail() != null) {
+        if (values == null) {
+          values = new StreamOutput(out);
+        }
+        // The Any's value as it is (no copy of it first): ByteString.writeTo(OutputStream)
+        // would copy it.
+        UnsafeByteOperations.unsafeWriteTo(v.resource().getValue(), values);
+        out.write(v.tail());
+      }
+    }
   }
 
   /** The encoded response. */

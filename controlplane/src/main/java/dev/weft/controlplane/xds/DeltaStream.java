@@ -7,7 +7,6 @@ import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +41,18 @@ import java.util.Set;
  * <p>Owned by one thread at a time (the ADS server's executor); not thread-safe.
  */
 final class DeltaStream {
-  /** A resource's version as sent: the first 16 hex digits of its SHA-256. */
+  /**
+   * A resource's version as sent: the first 64 bits of its SHA-256 in unpadded base64url (RFC 4648
+   * section 5), 11 characters. Clients compare versions only for equality (Envoy's and Weft's
+   * proxy's {@code initial_resource_versions}); as 16 hex digits the same bits took 5 more bytes in
+   * every resource of every response (7000 resources per sidecar, issue #10).
+   */
   static String version(byte[] digest) {
-    return HexFormat.of().formatHex(digest, 0, 8);
+    return VERSION.encodeToString(java.util.Arrays.copyOf(digest, 8));
   }
+
+  private static final java.util.Base64.Encoder VERSION =
+      java.util.Base64.getUrlEncoder().withoutPadding();
 
   /**
    * A resource as it may be sent: its name, its version and the resource itself, encoded once as an

@@ -559,6 +559,7 @@ public final class XdsScaleBenchmark {
     final AtomicLong[] responses = new AtomicLong[TYPES.size()];
     private final Delta delta = DELTA ? new Delta() : null;
     private final Node node;
+    private final Dump dump;
     private StreamObserver<DiscoveryRequest> requests;
     private boolean sentNode;
     private List<String> edsNames = List.of();
@@ -619,6 +620,8 @@ public final class XdsScaleBenchmark {
         responses[t] = new AtomicLong();
       }
       node = node(i, services, MTLS);
+      dump =
+          i == 0 && System.getenv("DUMP") != null ? new Dump(Path.of(System.getenv("DUMP"))) : null;
       NettyChannelBuilder builder =
           NettyChannelBuilder.forAddress(xds)
               .eventLoopGroup(group)
@@ -1060,6 +1063,9 @@ public final class XdsScaleBenchmark {
           bytes[t].addAndGet(response.getSerializedSize());
           responses[t].incrementAndGet();
           received[t] = true;
+          if (dump != null) {
+            dump.write(response);
+          }
           Set<String> eds = null;
           Set<String> rds = null;
           try {
@@ -1152,5 +1158,69 @@ public final class XdsScaleBenchmark {
 
     @Override
     public void onCompleted() {}
+  }
+
+  /**
+   * {@code DUMP=FILE}: what simulated sidecar 0 receives over delta xDS, one line per resource
+   * (type, encoded size of the resource, of its {@code Resource} wrapper, name), and the first
+   * resource of each type in protobuf's text format, to see where the bytes go.
+   */
+  static final class Dump {
+    private final Path file;
+    private final Set<String> shown = ConcurrentHashMap.newKeySet();
+    private static final com.google.protobuf.TextFormat.Printer TEXT =
+        com.google.protobuf.TextFormat.printer()
+            .usingTypeRegistry(
+                com.google.protobuf.TypeRegistry.newBuilder()
+                    .add(Cluster.getDescriptor())
+                    .add(ClusterLoadAssignment.getDescriptor())
+                    .add(Listener.getDescriptor())
+                    .add(HttpConnectionManager.getDescriptor())
+                    .add(io.envoyproxy.envoy.config.route.v3.VirtualHost.getDescriptor())
+                    .add(io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDescriptor())
+                    .add(
+                        io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                            .getDescriptor())
+                    .add(
+                        io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                            .getDescriptor())
+                    .add(
+                        io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                            .getDescriptor())
+                    .build());
+
+    Dump(Path file) {
+      this.file = file;
+    }
+
+    synchronized void write(DeltaDiscoveryResponse response) {
+      StringBuilder sb = new StringBuilder();
+      String type = TypeUrls.shortName(response.getTypeUrl());
+      sb.append(
+          String.format(
+              "response %s: %d bytes, %d resources, %d removed%n",
+              type,
+              response.getSerializedSize(),
+              response.getResourcesCount(),
+              response.getRemovedResourcesCount()));
+      for (Resource r : response.getResourcesList()) {
+        sb.append(
+            String.format(
+                "%s %d %d %s%n",
+                type, r.getResource().getValue().size(), r.getSerializedSize(), r.getName()));
+        if (shown.add(type + (r.getName().contains("|v1|") ? "|v1|" : ""))) {
+          sb.append(TEXT.printToString(r)).append('\n');
+        }
+      }
+      try {
+        Files.writeString(
+            file,
+            sb,
+            java.nio.file.StandardOpenOption.CREATE,
+            java.nio.file.StandardOpenOption.APPEND);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
   }
 }

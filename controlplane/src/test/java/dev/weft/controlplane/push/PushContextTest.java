@@ -98,4 +98,87 @@ class PushContextTest {
         .as("other labels")
         .isEmpty();
   }
+
+  /**
+   * Who selects whom, found through an index of labels (issue #10: not every Service against every
+   * workload), is what matching every selector against every workload finds: Services with one- and
+   * two-label selectors that overlap, in two namespaces, one without a selector, a ServiceEntry
+   * with a workloadSelector (an endpoint's Services leave it out), in the context's order.
+   */
+  @Test
+  void theLabelIndexSelectsWhatAScanSelects() throws Exception {
+    StringBuilder yaml = new StringBuilder();
+    String[][] selectors = {
+      {"app: web"},
+      {"app: web", "tier: front"},
+      {"tier: front"},
+      {"tier: back", "app: db"},
+      {"app: db"},
+      {"version: v1"},
+      {}
+    };
+    for (String ns : List.of("a", "b")) {
+      for (int i = 0; i < selectors.length; i++) {
+        yaml.append("apiVersion: v1\nkind: Service\nmetadata: {name: s")
+            .append(i)
+            .append(", namespace: ")
+            .append(ns)
+            .append("}\nspec:\n");
+        if (selectors[i].length > 0) {
+          yaml.append("  selector: {").append(String.join(", ", selectors[i])).append("}\n");
+        }
+        yaml.append("  ports: [{name: http, port: 80}]\n---\n");
+      }
+    }
+    yaml.append(
+        """
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: se, namespace: a}
+        spec:
+          hosts: [se.example.com]
+          location: MESH_INTERNAL
+          resolution: STATIC
+          ports: [{name: http, number: 80, protocol: HTTP}]
+          workloadSelector: {labels: {app: web}}
+        """);
+    var store = dev.weft.controlplane.store.ConfigStore.open(dir, Fixtures.CLOCK);
+    assertThat(store.apply("t", Fixtures.parse("t", yaml.toString())).errors()).isEmpty();
+    List<Map<String, String>> labelSets =
+        List.of(
+            Map.of("app", "web"),
+            Map.of("app", "web", "tier", "front"),
+            Map.of("tier", "front"),
+            Map.of("app", "db", "tier", "back", "version", "v1"),
+            Map.of("app", "db"),
+            Map.of("version", "v1", "app", "web", "tier", "front"),
+            Map.of("other", "x"),
+            Map.of());
+    List<Workload> workloads = new java.util.ArrayList<>();
+    int n = 0;
+    for (String ns : List.of("a", "b", "c")) {
+      for (Map<String, String> labels : labelSets) {
+        workloads.add(workload("w" + n, ns, labels, "127.0.2." + (++n), Map.of()));
+      }
+    }
+    PushContext ctx = PushContext.build(1, store.snapshot(), workloads);
+    assertThat(ctx.services()).hasSizeGreaterThan(2 * selectors.length);
+    for (Workload w : workloads) {
+      List<MeshService> scan =
+          ctx.services().stream().filter(s -> !s.isServiceEntry() && s.selects(w)).toList();
+      assertThat(ctx.servicesSelecting(w)).as(w.name() + " " + w.labels()).isEqualTo(scan);
+    }
+    for (MeshService s : ctx.services()) {
+      List<Workload> scan = ctx.workloads().stream().filter(s::selects).toList();
+      assertThat(ctx.selected(s)).as(s.hostname()).isEqualTo(scan);
+    }
+    assertThat(ctx.selected(ctx.service("s0.a.svc.cluster.local"))).hasSize(3);
+    assertThat(ctx.servicesSelecting(workloads.get(5)))
+        .extracting(MeshService::hostname)
+        .containsExactly(
+            "s0.a.svc.cluster.local",
+            "s1.a.svc.cluster.local",
+            "s2.a.svc.cluster.local",
+            "s5.a.svc.cluster.local");
+  }
 }

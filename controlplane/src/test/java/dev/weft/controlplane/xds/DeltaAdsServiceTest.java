@@ -198,7 +198,7 @@ class DeltaAdsServiceTest {
     for (Resource r : vhds.getResourcesList()) {
       VirtualHost vh = r.getResource().unpack(VirtualHost.class);
       assertThat(r.getName()).isEqualTo("http_proxy/" + vh.getName());
-      assertThat(r.getVersion()).hasSize(16);
+      assertThat(r.getVersion()).hasSize(11);
       hosts.put(r.getName(), vh);
     }
     assertThat(hosts).containsKey(PODINFO_VHOST).containsKey("http_proxy/allow_any");

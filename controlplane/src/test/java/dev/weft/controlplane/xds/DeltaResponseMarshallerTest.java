@@ -156,6 +156,39 @@ class DeltaResponseMarshallerTest {
   }
 
   /**
+   * A shared batch (a scope's map of available resources, in every stream's first answer) is
+   * written as one array, joined on its first write and the same array for every later response;
+   * each response is still protobuf's bytes, alone or after another stream's own batch. A batch
+   * made for one response is not joined.
+   */
+  @Test
+  void aSharedBatchIsJoinedOnceAndWrittenAsProtobufsBytes() {
+    List<DeltaStream.Versioned> many = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      many.add(cluster("outbound|80||s" + i + ".bench.svc.cluster.local", "0123456789abcdef"));
+      many.add(big("big" + i, "v" + i, CDS, DeltaStream.Versioned.COPY_LIMIT + i));
+    }
+    DeltaResponse.Batch shared = DeltaResponse.Batch.shared(many);
+    assertThat(shared.joined()).isNotNull();
+    assertThat(DeltaResponse.Batch.of(many).joined()).isNull();
+    assertThat(DeltaResponse.Batch.shared(List.of())).isSameAs(DeltaResponse.Batch.EMPTY);
+    DeltaResponse.Batch own = DeltaResponse.Batch.of(List.of(cluster("inbound|9898||", "1")));
+    for (int i = 0; i < 3; i++) {
+      DeltaResponse alone =
+          new DeltaResponse(CDS, "", "n" + i, List.of(shared), List.of("gone" + i));
+      DeltaResponse after = new DeltaResponse(CDS, "7", "m" + i, List.of(own, shared), List.of());
+      for (DeltaResponse r : List.of(alone, after)) {
+        byte[] expected = protobufs(r);
+        assertThat(r.serializedSize()).isEqualTo(expected.length);
+        assertThat(r.toByteArray()).isEqualTo(expected);
+      }
+    }
+    byte[] joined = shared.joined().of(shared);
+    assertThat(joined).hasSize((int) shared.bytes());
+    assertThat(shared.joined().of(shared)).isSameAs(joined);
+  }
+
+  /**
    * A gRPC message's length is a 32-bit field and the framer takes an int: a response of more than
    * 2 GiB is refused when made, not written with a wrapped length.
    */

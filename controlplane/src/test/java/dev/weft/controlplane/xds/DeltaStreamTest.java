@@ -56,6 +56,32 @@ class DeltaStreamTest {
     return stream.request(request(r.getTypeUrl()).setResponseNonce(r.getNonce()).build());
   }
 
+  /**
+   * A version is the digest's first 64 bits in 11 base64url characters (not 16 hex digits): every
+   * resource of every response carries one. Digests that differ in those bits differ in version.
+   */
+  @Test
+  void aVersionIsSixtyFourBitsInElevenCharacters() {
+    byte[] digest = new byte[32];
+    for (int i = 0; i < digest.length; i++) {
+      digest[i] = (byte) (i * 37 + 250);
+    }
+    String v = DeltaStream.version(digest);
+    assertThat(v).hasSize(11).matches("[A-Za-z0-9_-]{11}");
+    assertThat(java.util.Base64.getUrlDecoder().decode(v))
+        .isEqualTo(java.util.Arrays.copyOf(digest, 8));
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 8; i++) {
+      byte[] d = digest.clone();
+      d[i] ^= 1;
+      seen.add(DeltaStream.version(d));
+    }
+    byte[] beyond = digest.clone();
+    beyond[8] ^= 1;
+    assertThat(seen).hasSize(8).doesNotContain(v);
+    assertThat(DeltaStream.version(beyond)).isEqualTo(v);
+  }
+
   @Test
   void aWildcardSubscriptionGetsEverythingThenOnlyWhatChangesAndWhatIsRemoved() {
     DeltaStream.Outcome first = stream.request(request(CDS).addResourceNamesSubscribe("*").build());

@@ -13,7 +13,8 @@ import java.util.Map;
  * metadata's, so an empty match takes every endpoint) and the cluster's {@code transport_socket},
  * used when none matches. This is how Istio's auto mTLS works: {@code tlsMode-istio} matches
  * endpoints labelled {@code tlsMode: istio} (they have a sidecar) with ISTIO_MUTUAL TLS, {@code
- * tlsMode-disabled} takes the rest in plaintext. Immutable.
+ * tlsMode-disabled} takes the rest in plaintext (Weft's control plane leaves that empty match out:
+ * the rest then fall through to the unset default, plaintext all the same). Immutable.
  *
  * @param defaultTls the cluster's {@code transport_socket} TLS context, or null for plaintext
  * @param matches the {@code transport_socket_matches}, in order

@@ -101,6 +101,40 @@ class ConfigCompilerTlsTest {
     assertThat(rc.clusters().get("out").endpoints().get(0).tls()).isNotNull();
   }
 
+  /**
+   * The control plane's auto mTLS cluster has only the {@code tlsMode-istio} match (no empty {@code
+   * tlsMode-disabled} match with raw_buffer, as Istio sends): an endpoint without {@code tlsMode:
+   * istio} falls through to the cluster's transport socket, unset, so plaintext, as in Envoy.
+   */
+  @Test
+  void autoMtlsWithoutTheEmptyMatchSendsOtherEndpointsInPlaintext() throws Exception {
+    ClusterConfig c =
+        compiler.cluster(
+            IstioTls.autoMtlsCluster("out", List.of("spiffe://x"), false).toBuilder()
+                .removeTransportSocketMatches(1)
+                .build(),
+            null);
+    InetSocketAddress a = new InetSocketAddress("127.0.0.1", 80);
+    assertThat(
+            compiler
+                .endpoints("out", "", IstioTls.assignment("out", a, "istio"), c.transport())
+                .get(0)
+                .tls())
+        .isNotNull();
+    assertThat(
+            compiler
+                .endpoints("out", "", IstioTls.assignment("out", a, null), c.transport())
+                .get(0)
+                .tls())
+        .isNull();
+    assertThat(
+            compiler
+                .endpoints("out", "", IstioTls.assignment("out", a, "disabled"), c.transport())
+                .get(0)
+                .tls())
+        .isNull();
+  }
+
   @Test
   void inlineCertificatesWork() throws Exception {
     TestPki.Ca root = TestPki.ca("r");
