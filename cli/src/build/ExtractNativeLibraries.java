@@ -66,7 +66,8 @@ public final class ExtractNativeLibraries {
           try (InputStream data = in.getInputStream(e)) {
             Files.copy(data, part, StandardCopyOption.REPLACE_EXISTING);
           }
-          Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          Files.move(
+              part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
           System.out.println("weft: " + file.getFileName() + " out of " + jar.getFileName());
           continue;
         }
