@@ -68,6 +68,15 @@ public record Distribution(
   /** The file in the distribution's lib listing the control plane's dependencies. */
   public static final String CONTROL_PLANE_DEPENDENCIES_FILE = "controlplane.dependencies";
 
+   * The directory in the distribution's lib holding Netty's native libraries (BoringSSL's
+   * netty-tcnative for each platform, the epoll transport), taken out of their jars at package time
+   * ({@code cli/src/build/ExtractNativeLibraries.java}). Netty asks {@code System.loadLibrary} for
+   * them first: with this directory as {@code java.library.path} every proxy of a host maps the
+   * same files, instead of copying each from its jar to a temporary file of its own at every start
+   * (issue #10; docs/benchmarks.md, "Start-up", 2026-12-01 07:00).
+   */
+  public static final String NATIVE_LIBRARIES = "native";
+
   /** A distribution whose proxies run on the CLI's class path (no lib directory: tests). */
   public Distribution(String java, String classpath) {
     this(java, classpath, classpath, "");
@@ -375,11 +384,25 @@ public record Distribution(
         : List.of("-XX:AOTCache=" + file, "-Xlog:aot=off", "-Xlog:cds=off");
   }
 
+  /**
+   * The option that points {@code java.library.path} at {@link #NATIVE_LIBRARIES} in {@code lib}
+   * (the distribution's lib), when that directory is there; else none. Every JVM of the
+   * distribution gets it: the jars no longer hold those libraries. The launcher passes the same.
+   */
+  static List<String> nativeOptions(String lib) {
+    if (lib == null || lib.isBlank()) {
+      return List.of();
+    }
+    Path dir = Path.of(lib).toAbsolutePath().resolve(NATIVE_LIBRARIES);
+    return Files.isDirectory(dir) ? List.of("-Djava.library.path=" + dir) : List.of();
+  }
+
   private List<String> command(
       List<String> jvmOptions, String cp, String mainClass, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(java);
     command.addAll(jvmOptions);
+    command.addAll(nativeOptions(System.getProperty("weft.lib")));
     // Netty loads its native transport; protobuf still uses sun.misc.Unsafe (quiet JDK 24+).
     command.add("--enable-native-access=ALL-UNNAMED");
     command.add("--sun-misc-unsafe-memory-access=allow");

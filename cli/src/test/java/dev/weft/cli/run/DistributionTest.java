@@ -94,6 +94,20 @@ class DistributionTest {
   }
 
   /**
+   * Netty's native libraries load from the distribution's lib/native when it has one (issue #10):
+   * java.library.path points there; nothing without it (a distribution built before, tests).
+   */
+  @Test
+  void nativeLibrariesLoadFromLibNativeWhenThereIsOne(@TempDir Path dist) throws Exception {
+    Path lib = fakeDistribution(dist);
+    assertThat(Distribution.nativeOptions(lib.toString())).isEmpty();
+    assertThat(Distribution.nativeOptions(null)).isEmpty();
+    Files.createDirectories(lib.resolve(Distribution.NATIVE_LIBRARIES));
+    assertThat(Distribution.nativeOptions(lib.toString()))
+        .containsExactly("-Djava.library.path=" + lib.toAbsolutePath().resolve("native"));
+  }
+
+  /**
    * The proxy's dependencies as the proxy's build lists them, each found in lib in the version the
    * distribution resolved (which may differ from the proxy module's own resolution), then the
    * distribution's own jars; nothing when a jar is missing.
@@ -193,6 +207,7 @@ class DistributionTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(launcher));
     Path lib = fakeDistribution(dir.resolve("dist"));
     Files.writeString(lib.resolveSibling(Distribution.PROXY_AOT_CACHE), "");
+    Files.createDirectories(lib.resolve(Distribution.NATIVE_LIBRARIES));
     Path home = Files.createDirectories(dir.resolve("jdk/bin"));
     Files.writeString(home.resolveSibling("release"), "JAVA_VERSION=\"25.0.1\"\n");
     Path java = home.resolve("java");
@@ -217,6 +232,7 @@ class DistributionTest {
         .containsSubsequence(Distribution.SIDECAR)
         .containsSubsequence(
             Distribution.aotOptions(lib.resolveSibling(Distribution.PROXY_AOT_CACHE).toString()))
+        .containsSubsequence(Distribution.nativeOptions(lib.toString()))
         .containsSubsequence(
             "-cp",
             Distribution.proxyClasspath(lib).orElseThrow(),
@@ -275,6 +291,7 @@ class DistributionTest {
     Path launcher = Path.of("..", "weft").toAbsolutePath().normalize();
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(launcher));
     Path lib = fakeDistribution(dir.resolve("dist"));
+    Files.createDirectories(lib.resolve(Distribution.NATIVE_LIBRARIES));
     Path home = Files.createDirectories(dir.resolve("jdk/bin"));
     Files.writeString(home.resolveSibling("release"), "JAVA_VERSION=\"25.0.1\"\n");
     Path java = home.resolve("java");
@@ -303,6 +320,7 @@ class DistributionTest {
       List<String> expected = new java.util.ArrayList<>(List.of("-cp", classpath, main));
       expected.addAll(command);
       assertThat(args).containsSubsequence(Distribution.CONTROL_PLANE);
+      assertThat(args).containsSubsequence(Distribution.nativeOptions(lib.toString()));
       assertThat(args).containsSubsequence(expected);
     }
   }
