@@ -68,6 +68,7 @@ public record Distribution(
   /** The file in the distribution's lib listing the control plane's dependencies. */
   public static final String CONTROL_PLANE_DEPENDENCIES_FILE = "controlplane.dependencies";
 
+  /**
    * The directory in the distribution's lib holding Netty's native libraries (BoringSSL's
    * netty-tcnative for each platform, the epoll transport), taken out of their jars at package time
    * ({@code cli/src/build/ExtractNativeLibraries.java}). Netty asks {@code System.loadLibrary} for
