@@ -2,10 +2,8 @@ package dev.weft.cli.run;
 
 import dev.weft.cli.common.GoDurationSyntax;
 import dev.weft.cli.common.StateDirOption;
-import java.io.FileDescriptor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -20,12 +18,7 @@ public final class ControlPlaneMain {
   private ControlPlaneMain() {}
 
   public static void main(String[] args) {
-    PrintWriter out = MainStatus.utf8(FileDescriptor.out);
-    PrintWriter err = MainStatus.utf8(FileDescriptor.err);
-    int status = run(Arrays.asList(args), out, err);
-    out.flush();
-    err.flush();
-    System.exit(status);
+    MainStatus.runAndExit(args, ControlPlaneMain::run);
   }
 
   /**

@@ -6,6 +6,8 @@ import java.io.FileOutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * What the JVM mains without picocli ({@link ProxyMain}, {@link ControlPlaneMain}) print and return
@@ -14,6 +16,26 @@ import java.nio.charset.StandardCharsets;
  */
 final class MainStatus {
   private MainStatus() {}
+
+  /** A main's command: its arguments and where it prints; returns the exit status. */
+  @FunctionalInterface
+  interface Command {
+    int run(List<String> args, PrintWriter out, PrintWriter err);
+  }
+
+  /**
+   * Runs {@code command} with {@code args} on standard output and error in UTF-8, flushes both and
+   * exits the JVM with its status: the whole of {@link ProxyMain#main} and {@link
+   * ControlPlaneMain#main}.
+   */
+  static void runAndExit(String[] args, Command command) {
+    PrintWriter out = utf8(FileDescriptor.out);
+    PrintWriter err = utf8(FileDescriptor.err);
+    int status = command.run(Arrays.asList(args), out, err);
+    out.flush();
+    err.flush();
+    System.exit(status);
+  }
 
   /** Standard output or error ({@link FileDescriptor#out}, {@link FileDescriptor#err}) in UTF-8. */
   static PrintWriter utf8(FileDescriptor fd) {

@@ -1,8 +1,6 @@
 package dev.weft.cli.run;
 
-import java.io.FileDescriptor;
 import java.io.PrintWriter;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -21,12 +19,7 @@ public final class ProxyMain {
 
   public static void main(String[] args) {
     dev.weft.proxy.StartTrace.markOnce("main");
-    PrintWriter out = MainStatus.utf8(FileDescriptor.out);
-    PrintWriter err = MainStatus.utf8(FileDescriptor.err);
-    int status = run(Arrays.asList(args), out, err);
-    out.flush();
-    err.flush();
-    System.exit(status);
+    MainStatus.runAndExit(args, ProxyMain::run);
   }
 
   /** Runs {@code args} ({@code run ...} or {@code proxy ...}); returns the exit status. */
