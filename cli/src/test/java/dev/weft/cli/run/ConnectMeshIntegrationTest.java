@@ -1,5 +1,6 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.cli.common.HostPort;
@@ -11,11 +12,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -281,16 +280,6 @@ class ConnectMeshIntegrationTest {
         Thread.currentThread().interrupt();
       }
       return got;
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20); // polling a condition with a deadline
     }
   }
 }
