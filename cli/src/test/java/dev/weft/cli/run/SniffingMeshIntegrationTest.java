@@ -40,7 +40,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -216,37 +215,15 @@ class SniffingMeshIntegrationTest {
   }
 
   private void greeter(InetSocketAddress address) throws IOException {
-    ServerSocket ss = new ServerSocket();
-    ss.bind(address);
-    closeables.add(ss);
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              while (!ss.isClosed()) {
-                try {
-                  Socket s = ss.accept();
-                  Thread.ofVirtual()
-                      .start(
-                          () -> {
-                            try (s) {
-                              s.getOutputStream()
-                                  .write("220 poly ready\r\n".getBytes(StandardCharsets.US_ASCII));
-                              String l =
-                                  new BufferedReader(
-                                          new InputStreamReader(
-                                              s.getInputStream(), StandardCharsets.UTF_8))
-                                      .readLine();
-                              s.getOutputStream()
-                                  .write(("250 " + l + "\n").getBytes(StandardCharsets.UTF_8));
-                            } catch (IOException e) {
-                              // the client went away
-                            }
-                          });
-                } catch (IOException e) {
-                  return;
-                }
-              }
-            });
+    TcpApps.Conversation greet =
+        s -> {
+          s.getOutputStream().write("220 poly ready\r\n".getBytes(StandardCharsets.US_ASCII));
+          String l =
+              new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))
+                  .readLine();
+          s.getOutputStream().write(("250 " + l + "\n").getBytes(StandardCharsets.UTF_8));
+        };
+    closeables.add(TcpApps.serve(address, greet));
   }
 
   /**
