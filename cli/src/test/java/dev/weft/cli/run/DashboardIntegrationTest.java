@@ -414,7 +414,7 @@ class DashboardIntegrationTest {
    */
   @Test
   void withAPrometheusTheGraphComesFromPromqlAndTheGrafanaQueriesRun() throws Exception {
-    Path prometheus = findOnPath("prometheus");
+    Path prometheus = PrometheusForTests.binary();
     Assumptions.assumeTrue(
         prometheus != null,
         "prometheus is not installed (apt-get install prometheus; .ci/run installs it): skipping");
@@ -432,34 +432,8 @@ class DashboardIntegrationTest {
     String dashboard =
         "http://" + HostPort.of(fixture.controlPlane().dashboardAddress().orElseThrow());
     Canary mesh = startCanary(fixture);
-    StringBuilder targets = new StringBuilder();
-    for (HostPort m : mesh.metrics()) {
-      targets.append(targets.isEmpty() ? "" : ", ").append('"').append(m).append('"');
-    }
-    Path config = tmp.resolve("prometheus.yml");
-    Files.writeString(
-        config,
-        "global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 1s\n"
-            + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
-            + "  static_configs:\n  - targets: ["
-            + targets
-            + "]\n");
-    Process prom =
-        new ProcessBuilder(
-                prometheus.toString(),
-                "--config.file=" + config,
-                "--storage.tsdb.path=" + tmp.resolve("prom-data"),
-                "--web.listen-address=127.0.0.1:" + promPort)
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("prometheus.log").toFile())
-            .start();
     closeables.add(
-        () -> {
-          prom.destroy();
-          if (!prom.waitFor(10, TimeUnit.SECONDS)) {
-            prom.destroyForcibly();
-          }
-        });
+        PrometheusForTests.start(prometheus, tmp, promPort, mesh.metrics(), Duration.ofSeconds(2)));
     String promUrl = "http://127.0.0.1:" + promPort;
     // Each target must have been scraped once; a slow scrape on a loaded machine only delays
     // this (a 2 s timeout), and the targets' last errors explain a failure.

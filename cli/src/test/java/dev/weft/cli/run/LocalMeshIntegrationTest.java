@@ -154,38 +154,13 @@ class LocalMeshIntegrationTest {
     assertThat(
             mesh.client().apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml").errors())
         .isEmpty();
-    Path prometheusBinary = findPrometheus();
+    Path prometheusBinary = PrometheusForTests.binary();
     // Prometheus scrapes from before the traffic, so that it sees the counters grow.
     int promPort = prometheusBinary == null ? -1 : WorkloadAllocator.freePort("127.0.0.1");
-    StringBuilder targets = new StringBuilder();
-    for (HostPort m : mesh.metrics()) {
-      targets.append(targets.isEmpty() ? "" : ", ").append('"').append(m).append('"');
-    }
-    Path config = tmp.resolve("prometheus.yml");
-    java.nio.file.Files.writeString(
-        config,
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-            + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
-            + "  static_configs:\n  - targets: ["
-            + targets
-            + "]\n");
     if (prometheusBinary != null) {
-      Process prom =
-          new ProcessBuilder(
-                  prometheusBinary.toString(),
-                  "--config.file=" + config,
-                  "--storage.tsdb.path=" + tmp.resolve("prom-data"),
-                  "--web.listen-address=127.0.0.1:" + promPort)
-              .redirectErrorStream(true)
-              .redirectOutput(tmp.resolve("prometheus.log").toFile())
-              .start();
       closeables.add(
-          () -> {
-            prom.destroy();
-            if (!prom.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-              prom.destroyForcibly();
-            }
-          });
+          PrometheusForTests.start(
+              prometheusBinary, tmp, promPort, mesh.metrics(), Duration.ofSeconds(1)));
       awaitLong(
           () -> "Prometheus to scrape every proxy once",
           () -> {
@@ -322,16 +297,6 @@ class LocalMeshIntegrationTest {
     assertThat(headers.statusCode()).isEqualTo(200);
     assertThat(headers.body().toLowerCase()).doesNotContain("x-envoy-peer-metadata");
     assertThat(headers.headers().firstValue("x-envoy-peer-metadata")).isEmpty();
-  }
-
-  private static Path findPrometheus() {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      Path p = Path.of(dir, "prometheus");
-      if (java.nio.file.Files.isExecutable(p)) {
-        return p;
-      }
-    }
-    return null;
   }
 
   private String scrape(HostPort metricsAddress) throws Exception {
