@@ -76,7 +76,7 @@ public final class MeshForTests implements AutoCloseable {
 
     /** The sidecar's Istio metrics address when it serves one ({@link Sidecar#metrics()}). */
     public HostPort metrics() {
-      return new HostPort(podIp, PROMETHEUS_PORT);
+      return new HostPort(podIp, WellKnownPorts.PROMETHEUS);
     }
 
     /** The sidecar's outbound HTTP-proxy listener ({@code http_proxy}, 15001). */
@@ -105,9 +105,6 @@ public final class MeshForTests implements AutoCloseable {
       return "http://127.0.0.1:" + port + path;
     }
   }
-
-  /** Istio's metrics port of a sidecar (15090, {@code /stats/prometheus} on its pod IP). */
-  static final int PROMETHEUS_PORT = 15090;
 
   /**
    * Options of the mesh's control plane; {@link #start()} starts it. The control plane listens on
