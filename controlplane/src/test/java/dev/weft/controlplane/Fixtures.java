@@ -15,9 +15,11 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -68,6 +70,35 @@ public final class Fixtures {
     ConfigStore store = ConfigStore.open(dir, CLOCK);
     assertThat(store.apply("fixtures", fixtures(names)).errors()).isEmpty();
     return store.snapshot();
+  }
+
+  /**
+   * A control plane for a test: its state in {@code dir}, its xDS (with the CA and workload tokens)
+   * and API ports free ones on loopback, no debounce (a change is pushed at once); the test adds
+   * its own options and builds it.
+   */
+  public static ControlPlane.Builder controlPlane(Path dir) {
+    return ControlPlane.builder()
+        .stateDir(dir)
+        .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
+        .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+        .debounce(Duration.ZERO);
+  }
+
+  /**
+   * Builds and starts {@code b}'s control plane with the guide's podinfo ({@code
+   * fixtures/podinfo.yaml}) in its store; closes it again if that fails.
+   */
+  public static ControlPlane startWithPodinfo(ControlPlane.Builder b) throws IOException {
+    ControlPlane cp = b.build();
+    try {
+      cp.start();
+      assertThat(cp.store().apply("podinfo.yaml", fixtures("podinfo.yaml")).ok()).isTrue();
+      return cp;
+    } catch (IOException | RuntimeException | Error e) {
+      cp.close();
+      throw e;
+    }
   }
 
   /** An xDS node as Weft's proxies send it. */

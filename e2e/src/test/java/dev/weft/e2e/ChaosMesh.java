@@ -427,7 +427,6 @@ final class ChaosMesh implements AutoCloseable {
     }
     gatewayRelay.close();
     sidecarRelay.close();
-    WeftProcess.run(
-        tmp, Duration.ofMinutes(1), "uninstall", "--purge", "--state-dir", state.toString());
+    WeftProcess.uninstall(tmp, state);
   }
 }

@@ -32,8 +32,7 @@ class DemoE2ETest {
     } finally {
       if (Files.exists(state)) {
         // Whatever happened, leave nothing running.
-        WeftProcess.run(
-            tmp, Duration.ofMinutes(1), "uninstall", "--purge", "--state-dir", state.toString());
+        WeftProcess.uninstall(tmp, state);
       }
     }
     assertThat(r.status()).as(r.toString()).isZero();

@@ -122,8 +122,7 @@ class FailureDrillE2ETest {
       assertThat(applied.out()).contains("virtualservice.networking.istio.io/podinfo configured");
       await("the new route at the gateway", () -> "6.7.0".equals(get(url, null)));
     } finally {
-      WeftProcess.run(
-          tmp, Duration.ofMinutes(1), "uninstall", "--purge", "--state-dir", state.toString());
+      WeftProcess.uninstall(tmp, state);
     }
   }
 

@@ -54,20 +54,7 @@ class MtlsE2ETest {
     assumeTrue(onPath("openssl"), "openssl is not installed: the mTLS checks need it");
     assumeTrue(onPath("curl"), "curl is not installed: the plaintext checks need it");
     state = tmp.resolve("state");
-    WeftProcess.Result r =
-        WeftProcess.run(
-            tmp,
-            Duration.ofMinutes(2),
-            "install",
-            "--profile",
-            "minimal",
-            "--state-dir",
-            state.toString(),
-            "--xds-address",
-            "127.0.0.1:0",
-            "--api-address",
-            "127.0.0.1:0");
-    assertThat(r.status()).as(r.toString()).isZero();
+    WeftProcess.installMinimal(tmp, state);
   }
 
   @AfterEach
@@ -75,8 +62,7 @@ class MtlsE2ETest {
     if (state == null) {
       return;
     }
-    WeftProcess.run(
-        tmp, Duration.ofMinutes(1), "uninstall", "--purge", "--state-dir", state.toString());
+    WeftProcess.uninstall(tmp, state);
     if (run != null) {
       WeftProcess.stop(run);
     }

@@ -20,30 +20,15 @@ class OutboundTrafficPolicyE2ETest {
   @AfterEach
   void uninstall() throws Exception {
     if (state != null) {
-      WeftProcess.run(
-          tmp, Duration.ofMinutes(1), "uninstall", "--purge", "--state-dir", state.toString());
+      WeftProcess.uninstall(tmp, state);
     }
   }
 
   @Test
   void registryOnlyRefusesHostsOutsideTheRegistryWith502() throws Exception {
     state = tmp.resolve("state");
-    WeftProcess.Result install =
-        WeftProcess.run(
-            tmp,
-            Duration.ofMinutes(2),
-            "install",
-            "--profile",
-            "minimal",
-            "--set",
-            "meshConfig.outboundTrafficPolicy.mode=REGISTRY_ONLY",
-            "--state-dir",
-            state.toString(),
-            "--xds-address",
-            "127.0.0.1:0",
-            "--api-address",
-            "127.0.0.1:0");
-    assertThat(install.status()).as(install.toString()).isZero();
+    WeftProcess.installMinimal(
+        tmp, state, "--set", "meshConfig.outboundTrafficPolicy.mode=REGISTRY_ONLY");
     WeftProcess.Result r =
         WeftProcess.run(
             tmp,

@@ -36,28 +36,12 @@ class RunE2ETest {
   @BeforeEach
   void install() throws Exception {
     state = tmp.resolve("state");
-    WeftProcess.Result r =
-        WeftProcess.run(
-            tmp,
-            Duration.ofMinutes(2),
-            "install",
-            "--profile",
-            "minimal",
-            "--state-dir",
-            state.toString(),
-            // Port 0: the control plane binds what the kernel gives and records it in the state
-            // dir; a port probed free here could be taken by another process before it binds.
-            "--xds-address",
-            "127.0.0.1:0",
-            "--api-address",
-            "127.0.0.1:0");
-    assertThat(r.status()).as(r.toString()).isZero();
+    WeftProcess.installMinimal(tmp, state);
   }
 
   @AfterEach
   void uninstall() throws Exception {
-    WeftProcess.run(
-        tmp, Duration.ofMinutes(1), "uninstall", "--purge", "--state-dir", state.toString());
+    WeftProcess.uninstall(tmp, state);
   }
 
   @Test

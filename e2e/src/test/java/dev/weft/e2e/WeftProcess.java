@@ -1,5 +1,6 @@
 package dev.weft.e2e;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
@@ -50,6 +51,37 @@ final class WeftProcess {
       assumeTrue(false, "the distribution is not built in " + p);
     }
     return p;
+  }
+
+  /**
+   * {@code weft install --profile minimal} into {@code state} with the control plane's xDS and API
+   * ports chosen by the kernel (port 0: recorded in the state dir; a port probed free here could be
+   * taken by another process before it binds), then {@code more}; fails the test unless it exits 0.
+   */
+  static Result installMinimal(Path workDir, Path state, String... more)
+      throws IOException, InterruptedException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "install",
+                "--profile",
+                "minimal",
+                "--state-dir",
+                state.toString(),
+                "--xds-address",
+                "127.0.0.1:0",
+                "--api-address",
+                "127.0.0.1:0"));
+    args.addAll(List.of(more));
+    Result r = run(workDir, Duration.ofMinutes(2), args.toArray(String[]::new));
+    assertThat(r.status()).as(r.toString()).isZero();
+    return r;
+  }
+
+  /** {@code weft uninstall --purge} of {@code state}: whatever it started stops, its files go. */
+  static Result uninstall(Path workDir, Path state) throws IOException, InterruptedException {
+    return run(
+        workDir, Duration.ofMinutes(1), "uninstall", "--purge", "--state-dir", state.toString());
   }
 
   /** Runs {@code weft args...} with a deadline; kills it (and its descendants) past that. */

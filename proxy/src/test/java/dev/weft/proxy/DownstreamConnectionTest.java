@@ -1,5 +1,6 @@
 package dev.weft.proxy;
 
+import static dev.weft.proxy.testing.Conditions.await;
 import static dev.weft.proxy.testing.TestAdsServer.CDS;
 import static dev.weft.proxy.testing.TestAdsServer.LDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -98,20 +98,6 @@ class DownstreamConnectionTest {
                 .accessLogPath(tmp.resolve("access.log"))
                 .build());
     assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
-  }
-
-  static void await(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met in time");
-      }
-      try {
-        Thread.sleep(10); // polling interval, not synchronisation
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
-    }
   }
 
   String admin(String path) throws Exception {

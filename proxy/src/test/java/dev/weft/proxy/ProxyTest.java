@@ -1,5 +1,6 @@
 package dev.weft.proxy;
 
+import static dev.weft.proxy.testing.Conditions.await;
 import static dev.weft.proxy.testing.TestAdsServer.CDS;
 import static dev.weft.proxy.testing.TestAdsServer.EDS;
 import static dev.weft.proxy.testing.TestAdsServer.LDS;
@@ -33,7 +34,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -111,21 +111,6 @@ class ProxyTest {
     assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     // Routes and endpoints may lag the first CDS/LDS.
     await(() -> proxy.failure().isEmpty() && ads.acked(RDS, "r1") && ads.acked(EDS, "e1"));
-  }
-
-  static void await(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met in time");
-      }
-      Thread.onSpinWait();
-      try {
-        Thread.sleep(10); // polling interval, not synchronisation
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
-    }
   }
 
   List<String> logLines() {

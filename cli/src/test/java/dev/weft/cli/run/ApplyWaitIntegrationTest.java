@@ -1,25 +1,16 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.cli.WeftCommandLineTest;
 import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
-import dev.weft.controlplane.ControlPlane;
-import dev.weft.proxy.Proxy;
 import dev.weft.samples.DemoManifests;
-import dev.weft.xds.NodeId;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,18 +61,10 @@ class ApplyWaitIntegrationTest {
 
   @Test
   void applyWaitFailsWithTheNackReasonAndSucceedsOnceTheProxiesAck() throws Exception {
-    StateDir state = StateDir.of(tmp.resolve("state")).create();
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
+    MeshForTests mesh = MeshForTests.start(tmp);
+    closeables.add(mesh);
+    StateDir state = mesh.state();
+    ControlPlaneClient client = mesh.api();
     assertThat(
             client
                 .apply(
@@ -91,26 +74,14 @@ class ApplyWaitIntegrationTest {
                 .errors())
         .isEmpty();
 
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
-    WorkloadAllocator.Addresses v1 =
-        WorkloadAllocator.allocate(state, "demo", "podinfo-v1", ports, Map.of());
-    Proxy sidecar =
-        ProxyCommand.start(
-            state,
-            spec("podinfo-v1", "v1", v1, ports),
-            xds,
-            new HostPort(v1.podIp(), 15000),
-            null,
-            tmp.resolve("v1.access.log"));
-    closeables.add(sidecar);
-    assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))
-        .as("sidecar ready: %s", sidecar.failure())
-        .isTrue();
-    WorkloadAllocator.Addresses v2 =
-        WorkloadAllocator.allocate(state, "demo", "podinfo-v2", ports, Map.of());
+    mesh.sidecar(mesh.allocate("podinfo-v1", "http:9898"), "app=podinfo,version=v1");
+    MeshForTests.Workload v2 = mesh.allocate("podinfo-v2", "http:9898");
     closeables.add(
         new ScriptedAdsProxy(
-            state, xds, spec("podinfo-v2", "v2", v2, ports), List.of("http_proxy")));
+            state,
+            mesh.xds(),
+            MeshForTests.sidecarSpec(v2, "app=podinfo,version=v2"),
+            List.of("http_proxy")));
     String stateDir = state.root().toString();
     await(
         "both proxies to sync",
@@ -220,28 +191,5 @@ class ApplyWaitIntegrationTest {
         .matches(
             "error: timeout expired before generation \\d+ became effective on all proxies \\(3s\\):"
                 + " no answer from (podinfo-v1\\.demo \\(RDS\\), )?podinfo-v2\\.demo \\(RDS\\)\n");
-  }
-
-  private static ProxySpec spec(
-      String name, String version, WorkloadAllocator.Addresses a, List<KeyValues.NamedPort> ports) {
-    return new ProxySpec(
-        NodeId.SIDECAR,
-        name,
-        "demo",
-        KeyValues.labels(List.of("app=podinfo,version=" + version)),
-        a.podIp(),
-        a.appAddress(),
-        ports,
-        "default");
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20); // polling a condition with a deadline
-    }
   }
 }

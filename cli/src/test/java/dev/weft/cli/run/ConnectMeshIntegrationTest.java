@@ -1,5 +1,6 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.cli.common.HostPort;
@@ -7,15 +8,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,7 +63,7 @@ class ConnectMeshIntegrationTest {
         "connect.yaml");
 
     MeshForTests.Workload echo = mesh.allocate("echo-v1", "tcp-echo:9000", "tcp-line:9002");
-    echoServer(echo.app(9000));
+    closeables.add(TcpApps.echo(echo.app(9000)));
     lineServer(echo.app(9002));
     mesh.sidecar(echo, "app=echo,version=v1");
     MeshForTests.Workload caller = mesh.client("caller");
@@ -160,19 +158,9 @@ class ConnectMeshIntegrationTest {
     }
   }
 
-  private void echoServer(InetSocketAddress address) throws IOException {
-    serve(
-        address,
-        s -> {
-          s.getInputStream().transferTo(s.getOutputStream());
-          s.shutdownOutput();
-        });
-  }
-
   /** Reads one line, answers {@code line: <it>} and closes (a client that never half-closes). */
   private void lineServer(InetSocketAddress address) throws IOException {
-    serve(
-        address,
+    TcpApps.Conversation answer =
         s -> {
           ByteArrayOutputStream line = new ByteArrayOutputStream();
           int c;
@@ -181,37 +169,8 @@ class ConnectMeshIntegrationTest {
           }
           s.getOutputStream()
               .write(("line: " + line.toString(StandardCharsets.UTF_8) + "\n").getBytes());
-        });
-  }
-
-  interface Conversation {
-    void run(Socket s) throws IOException;
-  }
-
-  private void serve(InetSocketAddress address, Conversation c) throws IOException {
-    ServerSocket ss = new ServerSocket();
-    ss.bind(address);
-    closeables.add(ss);
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              while (!ss.isClosed()) {
-                try {
-                  Socket s = ss.accept();
-                  Thread.ofVirtual()
-                      .start(
-                          () -> {
-                            try (s) {
-                              c.run(s);
-                            } catch (IOException e) {
-                              // the client went away
-                            }
-                          });
-                } catch (IOException e) {
-                  return;
-                }
-              }
-            });
+        };
+    closeables.add(TcpApps.serve(address, answer));
   }
 
   /**
@@ -263,34 +222,7 @@ class ConnectMeshIntegrationTest {
       if (!head.startsWith("HTTP/1.1 200")) {
         return null;
       }
-      Thread writer =
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try {
-                      s.getOutputStream().write(data);
-                      s.shutdownOutput();
-                    } catch (IOException e) {
-                      // the read below fails too
-                    }
-                  });
-      byte[] got = s.getInputStream().readAllBytes();
-      try {
-        writer.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return got;
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20); // polling a condition with a deadline
+      return TcpApps.exchange(s, data);
     }
   }
 }

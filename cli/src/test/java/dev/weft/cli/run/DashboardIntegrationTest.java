@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
 import dev.weft.cli.demo.BinomialBounds;
 import dev.weft.cli.inspect.DashboardCommand;
@@ -25,7 +24,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -71,20 +69,19 @@ class DashboardIntegrationTest {
 
   @Test
   void graphShowsTheCanarySplitAsJsonAndInChromium() throws Exception {
-    state = StateDir.of(tmp.resolve("state")).create();
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .dashboardAddress(new InetSocketAddress("127.0.0.1", 0))
-            .scrapeInterval(Duration.ofMillis(250))
-            // longer than the test: the rates are over every request it sends
-            .dashboardWindow(Duration.ofMinutes(30))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
+    MeshForTests mesh =
+        MeshForTests.builder(tmp)
+            .controlPlane(
+                options ->
+                    options
+                        .dashboardAddress(new InetSocketAddress("127.0.0.1", 0))
+                        .scrapeInterval(Duration.ofMillis(250))
+                        // longer than the test: the rates are over every request it sends
+                        .dashboardWindow(Duration.ofMinutes(30)))
+            .start();
+    closeables.add(mesh);
+    state = mesh.state();
+    ControlPlane cp = mesh.controlPlane();
     String dashboard = "http://" + HostPort.of(cp.dashboardAddress().orElseThrow());
     // Recorded where the CLI finds it.
     assertThat(DashboardCommand.dashboardUrl(state)).isEqualTo(dashboard + "/");
@@ -93,7 +90,7 @@ class DashboardIntegrationTest {
     // counters, count everything either way).
     assertThat(getJson(dashboard + "/api/v1/namespaces").isObject()).isTrue();
 
-    int ingressPort = startCanary(cp).ingressPort();
+    int ingressPort = startCanary(mesh).ingressPort();
 
     String url = "http://127.0.0.1:" + ingressPort + "/version";
     Map<String, Integer> counts = new HashMap<>();
@@ -274,18 +271,18 @@ class DashboardIntegrationTest {
     String serverIp = "127.86." + a + "." + b;
     String clientIp = "127.87." + a + "." + b;
     String appIp = "127.88." + a + "." + b;
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(tmp.resolve("cp"))
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .dashboardAddress(new InetSocketAddress("127.0.0.1", 0))
-            .scrapeInterval(Duration.ofMillis(250))
-            .debounce(Duration.ZERO)
-            .build();
-    cp.start();
-    closeables.add(cp);
-    state = StateDir.of(tmp.resolve("cp"));
+    MeshForTests mesh =
+        MeshForTests.builder(tmp)
+            .controlPlane(
+                options ->
+                    options
+                        .dashboardAddress(new InetSocketAddress("127.0.0.1", 0))
+                        .scrapeInterval(Duration.ofMillis(250))
+                        .debounce(Duration.ZERO))
+            .start();
+    closeables.add(mesh);
+    ControlPlane cp = mesh.controlPlane();
+    state = mesh.state();
     assertThat(
             ControlPlaneClient.connect(state)
                 .apply(
@@ -398,33 +395,16 @@ class DashboardIntegrationTest {
    * it advertises in its node metadata as {@code weft proxy --prometheus} does), podinfo v1 and v2
    * with sidecars, and the 90/10 VirtualService.
    */
-  private Canary startCanary(ControlPlane cp) throws Exception {
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
-    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
-    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
-    HostPort gatewayMetrics = new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1"));
-    Proxy gateway =
-        start(
-            new ProxySpec(
-                NodeId.ROUTER,
-                "istio-ingressgateway",
-                "istio-system",
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                List.of(), // its metrics port: advertised as ENVOY_PROMETHEUS_PORT, not listed
-                Installer.GATEWAY_SERVICE_ACCOUNT),
-            xds,
-            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
-            gatewayMetrics);
-    List<HostPort> metrics = new ArrayList<>(List.of(gatewayMetrics));
-    metrics.add(startWorkload(xds, "podinfo-v1", "v1", "6.7.1"));
-    metrics.add(startWorkload(xds, "podinfo-v2", "v2", "6.7.0"));
-    assertThat(gateway.awaitReady(Duration.ofSeconds(30))).as("gateway ready").isTrue();
-    assertThat(client.apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml").errors())
-        .isEmpty();
-    return new Canary(ingressPort, metrics);
+  private Canary startCanary(MeshForTests mesh) throws Exception {
+    // The gateway's metrics port: advertised as ENVOY_PROMETHEUS_PORT, not listed.
+    MeshForTests.Gateway gateway =
+        mesh.ingress().serviceAccount(Installer.GATEWAY_SERVICE_ACCOUNT).metrics().start();
+    List<HostPort> metrics = new ArrayList<>(List.of(gateway.metrics()));
+    metrics.add(startWorkload(mesh, "podinfo-v1", "v1", "6.7.1"));
+    metrics.add(startWorkload(mesh, "podinfo-v2", "v2", "6.7.0"));
+    MeshForTests.awaitReady(gateway.proxy());
+    mesh.apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml");
+    return new Canary(gateway.port(), metrics);
   }
 
   /**
@@ -434,53 +414,26 @@ class DashboardIntegrationTest {
    */
   @Test
   void withAPrometheusTheGraphComesFromPromqlAndTheGrafanaQueriesRun() throws Exception {
-    Path prometheus = findOnPath("prometheus");
+    Path prometheus = PrometheusForTests.binary();
     Assumptions.assumeTrue(
         prometheus != null,
         "prometheus is not installed (apt-get install prometheus; .ci/run installs it): skipping");
     int promPort = WorkloadAllocator.freePort("127.0.0.1");
-    state = StateDir.of(tmp.resolve("state")).create();
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .dashboardAddress(new InetSocketAddress("127.0.0.1", 0))
-            .prometheusUrl(URI.create("http://127.0.0.1:" + promPort))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    String dashboard = "http://" + HostPort.of(cp.dashboardAddress().orElseThrow());
-    Canary mesh = startCanary(cp);
-    StringBuilder targets = new StringBuilder();
-    for (HostPort m : mesh.metrics()) {
-      targets.append(targets.isEmpty() ? "" : ", ").append('"').append(m).append('"');
-    }
-    Path config = tmp.resolve("prometheus.yml");
-    Files.writeString(
-        config,
-        "global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 1s\n"
-            + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
-            + "  static_configs:\n  - targets: ["
-            + targets
-            + "]\n");
-    Process prom =
-        new ProcessBuilder(
-                prometheus.toString(),
-                "--config.file=" + config,
-                "--storage.tsdb.path=" + tmp.resolve("prom-data"),
-                "--web.listen-address=127.0.0.1:" + promPort)
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("prometheus.log").toFile())
+    MeshForTests fixture =
+        MeshForTests.builder(tmp)
+            .controlPlane(
+                options ->
+                    options
+                        .dashboardAddress(new InetSocketAddress("127.0.0.1", 0))
+                        .prometheusUrl(URI.create("http://127.0.0.1:" + promPort)))
             .start();
+    closeables.add(fixture);
+    state = fixture.state();
+    String dashboard =
+        "http://" + HostPort.of(fixture.controlPlane().dashboardAddress().orElseThrow());
+    Canary mesh = startCanary(fixture);
     closeables.add(
-        () -> {
-          prom.destroy();
-          if (!prom.waitFor(10, TimeUnit.SECONDS)) {
-            prom.destroyForcibly();
-          }
-        });
+        PrometheusForTests.start(prometheus, tmp, promPort, mesh.metrics(), Duration.ofSeconds(2)));
     String promUrl = "http://127.0.0.1:" + promPort;
     // Each target must have been scraped once; a slow scrape on a loaded machine only delays
     // this (a 2 s timeout), and the targets' last errors explain a failure.
@@ -703,40 +656,13 @@ class DashboardIntegrationTest {
     }
   }
 
-  private HostPort startWorkload(HostPort xds, String name, String subset, String v)
+  /** Starts a podinfo app and its sidecar with its metrics port; returns that port. */
+  private static HostPort startWorkload(MeshForTests mesh, String name, String subset, String v)
       throws IOException {
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
-    WorkloadAllocator.Addresses a =
-        WorkloadAllocator.allocate(state, "demo", name, ports, Map.of());
-    PodinfoServer app =
-        PodinfoServer.builder().address(a.appAddress()).port(9898).version(v).ioThreads(1).start();
-    closeables.add(app);
-    Proxy sidecar =
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                name,
-                "demo",
-                KeyValues.labels(List.of("app=podinfo,version=" + subset)),
-                a.podIp(),
-                a.appAddress(),
-                ports,
-                "default"),
-            xds,
-            new HostPort(a.podIp(), 15000),
-            new HostPort(a.podIp(), 15090));
-    assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))
-        .as("sidecar %s ready: %s", name, sidecar.failure())
-        .isTrue();
-    return new HostPort(a.podIp(), 15090);
-  }
-
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin, HostPort prometheus) {
-    Proxy p =
-        ProxyCommand.start(
-            state, spec, xds, admin, prometheus, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
+    MeshForTests.Workload w = mesh.allocate(name, "http:9898");
+    mesh.podinfo(w, v);
+    mesh.sidecarWithMetrics(w, "app=podinfo,version=" + subset);
+    return w.metrics();
   }
 
   private String version(String url) {
@@ -756,12 +682,6 @@ class DashboardIntegrationTest {
 
   private static void await(Supplier<String> what, BooleanSupplier condition)
       throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(60);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what.get());
-      }
-      Thread.sleep(50); // polling a condition with a deadline
-    }
+    Conditions.await(what, Duration.ofSeconds(60), condition);
   }
 }

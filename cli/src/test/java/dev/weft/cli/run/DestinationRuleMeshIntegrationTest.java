@@ -1,5 +1,6 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -10,7 +11,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -234,16 +234,6 @@ class DestinationRuleMeshIntegrationTest {
       int bodyAt = all.indexOf("\r\n\r\n");
       String body = bodyAt < 0 ? "" : all.substring(bodyAt + 4);
       return status.equals("200") ? body : status;
-    }
-  }
-
-  static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20); // polling a condition with a deadline
     }
   }
 

@@ -3,11 +3,8 @@ package dev.weft.cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
 import dev.weft.cli.common.KeyValues;
-import dev.weft.cli.common.StateDir;
-import dev.weft.controlplane.ControlPlane;
 import dev.weft.controlplane.mesh.MeshConfig;
 import dev.weft.proxy.Proxy;
 import dev.weft.xds.NodeId;
@@ -18,11 +15,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,9 +37,7 @@ class EgressMeshIntegrationTest {
   @TempDir Path tmp;
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
-  private StateDir state;
-  private HostPort xds;
-  private ControlPlaneClient client;
+  private MeshForTests mesh;
 
   @AfterEach
   void closeAll() throws Exception {
@@ -80,7 +73,7 @@ class EgressMeshIntegrationTest {
             route: [{destination: {host: external.example.com}}]
         """
             .formatted(external));
-    String podIp = sidecar("caller", "app=caller");
+    String podIp = mesh.client("caller").podIp();
 
     // The ServiceEntry host: its STRICT_DNS cluster, the VirtualService's header on the way.
     await(
@@ -169,7 +162,7 @@ class EgressMeshIntegrationTest {
         """
             .formatted(egressPort, external, external, external));
     Proxy egress =
-        start(
+        mesh.proxy(
             new ProxySpec(
                 NodeId.ROUTER,
                 "istio-egressgateway",
@@ -179,9 +172,10 @@ class EgressMeshIntegrationTest {
                 "127.0.0.1",
                 List.of(),
                 "istio-egressgateway-service-account"),
-            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")));
-    String podIp = sidecar("caller", "app=caller");
-    awaitReady(egress);
+            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+            null);
+    String podIp = mesh.client("caller").podIp();
+    MeshForTests.awaitReady(egress);
 
     await(
         "the external host through the egress gateway",
@@ -193,53 +187,13 @@ class EgressMeshIntegrationTest {
 
   // ------------------------------------------------------------------ the mesh
 
-  private void startMesh(MeshConfig mesh) throws Exception {
-    state = StateDir.of(tmp.resolve("state")).create();
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .meshConfig(mesh)
-            .build();
-    cp.start();
-    closeables.add(cp);
-    client = ControlPlaneClient.connect(state);
-    xds = HostPort.of(cp.xdsAddress());
+  private void startMesh(MeshConfig meshConfig) throws Exception {
+    mesh = MeshForTests.start(tmp, meshConfig);
+    closeables.add(mesh);
   }
 
   private void apply(String yaml) throws Exception {
-    assertThat(client.apply(yaml, "test.yaml").errors()).isEmpty();
-  }
-
-  /** Starts a sidecar without ports of its own in namespace demo; its pod IP. */
-  private String sidecar(String name, String labels) {
-    WorkloadAllocator.Addresses a =
-        WorkloadAllocator.allocate(state, "demo", name, List.of(), Map.of());
-    awaitReady(
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                name,
-                "demo",
-                KeyValues.labels(List.of(labels)),
-                a.podIp(),
-                a.appAddress(),
-                List.of(),
-                "default"),
-            new HostPort(a.podIp(), 15000)));
-    return a.podIp();
-  }
-
-  private Proxy start(ProxySpec spec, HostPort admin) {
-    Proxy p = ProxyCommand.start(state, spec, xds, admin, null, tmp.resolve(spec.name() + ".log"));
-    closeables.add(p);
-    return p;
-  }
-
-  private static void awaitReady(Proxy p) {
-    assertThat(p.awaitReady(Duration.ofSeconds(30))).as("ready: %s", p.failure()).isTrue();
+    assertThat(mesh.api().apply(yaml, "test.yaml").errors()).isEmpty();
   }
 
   /**

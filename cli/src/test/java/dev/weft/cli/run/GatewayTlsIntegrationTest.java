@@ -1,5 +1,6 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -8,19 +9,13 @@ import dev.weft.api.ResourceKind;
 import dev.weft.api.ValidationError;
 import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
-import dev.weft.cli.common.StateDir;
 import dev.weft.cli.install.Installer;
-import dev.weft.controlplane.ControlPlane;
-import dev.weft.proxy.Proxy;
-import dev.weft.xds.NodeId;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -45,7 +40,6 @@ class GatewayTlsIntegrationTest {
   @TempDir Path tmp;
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
-  private StateDir meshState;
   private Path pki;
 
   @AfterEach
@@ -75,18 +69,9 @@ class GatewayTlsIntegrationTest {
     leaf("c", "/O=Backend/CN=c.example.com", "c.example.com", "ca4", false);
     leaf("a2", "/O=Rotated/CN=a.example.com", "a.example.com", "ca1", false);
 
-    StateDir state = StateDir.of(tmp.resolve("state")).create();
-    meshState = state;
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
+    MeshForTests mesh = MeshForTests.start(tmp);
+    closeables.add(mesh);
+    ControlPlaneClient client = mesh.api();
     int httpPort = WorkloadAllocator.freePort("127.0.0.1");
     int httpsPort = WorkloadAllocator.freePort("127.0.0.1");
     assertThat(client.apply(Installer.ingressManifests(httpPort, httpsPort), "install").errors())
@@ -235,26 +220,12 @@ class GatewayTlsIntegrationTest {
     ControlPlaneClient.Outcome applied = client.apply(secrets + "---\n" + config, "tls.yaml");
     assertThat(applied.errors()).isEmpty();
 
-    Proxy gateway =
-        ProxyCommand.start(
-            meshState,
-            new ProxySpec(
-                NodeId.ROUTER,
-                "istio-ingressgateway",
-                "istio-system",
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                List.of(),
-                "default"),
-            HostPort.of(cp.xdsAddress()),
+    // Started once its TLS configuration is in place (the manifests above name its ports).
+    MeshForTests.awaitReady(
+        mesh.proxy(
+            MeshForTests.gatewaySpec("default"),
             new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
-            null,
-            tmp.resolve("gateway.access.log"));
-    closeables.add(gateway);
-    assertThat(gateway.awaitReady(Duration.ofSeconds(30)))
-        .as("ready: %s", gateway.failure())
-        .isTrue();
+            null));
 
     // SIMPLE: curl with SNI a.example.com, trusting only CA1, gets the app; s_client shows a's
     // certificate, and b's for SNI b.example.com.
@@ -342,28 +313,7 @@ class GatewayTlsIntegrationTest {
     // service port): routed by SNI without terminating. c.example.com matches no tls route and
     // goes to the service (the backend's certificate arrives); wrong.example.com is routed to the
     // plain HTTP app, where no TLS handshake can succeed.
-    WorkloadAllocator.Addresses caller =
-        WorkloadAllocator.allocate(state, "demo", "caller", List.of(), Map.of());
-    Proxy sidecar =
-        ProxyCommand.start(
-            meshState,
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "caller",
-                "demo",
-                KeyValues.labels(List.of("app=caller")),
-                caller.podIp(),
-                caller.appAddress(),
-                List.of(),
-                "default"),
-            HostPort.of(cp.xdsAddress()),
-            new HostPort(caller.podIp(), 15000),
-            null,
-            tmp.resolve("caller.access.log"));
-    closeables.add(sidecar);
-    assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))
-        .as("ready: %s", sidecar.failure())
-        .isTrue();
+    MeshForTests.Workload caller = mesh.client("caller");
     await(
         "TLS through the caller's sidecar",
         unchecked(() -> curlAt(caller.podIp(), 9443, "c.example.com", "ca4").startsWith("200 ")));
@@ -594,16 +544,6 @@ class GatewayTlsIntegrationTest {
       return "";
     }
     return text.substring(b + "-----BEGIN CERTIFICATE-----".length(), e).replaceAll("\\s", "");
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50); // polling a condition with a deadline
-    }
   }
 
   private interface Check {

@@ -50,24 +50,17 @@ class IdentityIntegrationTest {
   final List<AutoCloseable> closeables = new ArrayList<>();
   final FakeClock clock = new FakeClock(Instant.now());
   StateDir state;
+  MeshForTests mesh;
   ControlPlane cp;
   HostPort xds;
 
   @BeforeEach
   void start() throws Exception {
-    state = StateDir.of(tmp.resolve("state")).create();
-    cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .clock(clock)
-            .build();
-    cp.start();
-    xds = HostPort.of(cp.xdsAddress());
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    assertThat(client.apply(Installer.ingressManifests(18080), "install").errors()).isEmpty();
+    mesh = MeshForTests.builder(tmp).controlPlane(options -> options.clock(clock)).start();
+    state = mesh.state();
+    cp = mesh.controlPlane();
+    xds = mesh.xds();
+    mesh.apply(Installer.ingressManifests(18080), "install");
   }
 
   @AfterEach
@@ -75,7 +68,7 @@ class IdentityIntegrationTest {
     for (AutoCloseable c : closeables.reversed()) {
       c.close();
     }
-    cp.close();
+    mesh.close();
   }
 
   static ProxySpec sidecar(String name, String sa) {
@@ -316,11 +309,7 @@ class IdentityIntegrationTest {
 
   static void await(BooleanSupplier c, java.util.function.Supplier<String> what)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!c.getAsBoolean()) {
-      assertThat(System.nanoTime() < deadline).as(what.get()).isTrue();
-      Thread.sleep(20);
-    }
+    Conditions.await(what, Conditions.DEFAULT_TIMEOUT, c);
   }
 
   /** A clock the test moves. */

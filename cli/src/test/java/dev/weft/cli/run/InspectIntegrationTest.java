@@ -1,32 +1,24 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.cli.WeftCommandLineTest;
 import dev.weft.cli.WeftCommandLineTest.Run;
 import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
-import dev.weft.cli.install.Installer;
-import dev.weft.controlplane.ControlPlane;
 import dev.weft.proxy.Proxy;
-import dev.weft.samples.PodinfoServer;
-import dev.weft.xds.NodeId;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -59,61 +51,16 @@ class InspectIntegrationTest {
 
   @Test
   void inspectsARunningMesh() throws Exception {
-    state = StateDir.of(tmp.resolve("state")).create();
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
-    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
-    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
-    HostPort gatewayAdmin = new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1"));
-    Proxy gateway =
-        start(
-            new ProxySpec(
-                NodeId.ROUTER,
-                Installer.GATEWAY,
-                Installer.GATEWAY_NAMESPACE,
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                List.of(),
-                "default"),
-            xds,
-            gatewayAdmin);
-    StateDir.writeJson(state.gatewayFile(), Map.of("admin", gatewayAdmin.toString()));
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
-    WorkloadAllocator.Addresses a =
-        WorkloadAllocator.allocate(state, "demo", "podinfo-v1", ports, Map.of());
-    PodinfoServer app =
-        PodinfoServer.builder()
-            .address(a.appAddress())
-            .port(9898)
-            .version("6.7.1")
-            .ioThreads(1)
-            .start();
-    closeables.add(app);
-    Proxy sidecar =
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "podinfo-v1",
-                "demo",
-                KeyValues.labels(List.of("app=podinfo,version=v1")),
-                a.podIp(),
-                a.appAddress(),
-                ports,
-                "default"),
-            xds,
-            new HostPort(a.podIp(), 15000));
-    assertThat(sidecar.awaitReady(Duration.ofSeconds(30))).as("sidecar").isTrue();
-    assertThat(gateway.awaitReady(Duration.ofSeconds(30))).as("gateway").isTrue();
+    MeshForTests mesh = MeshForTests.start(tmp);
+    closeables.add(mesh);
+    state = mesh.state();
+    ControlPlaneClient client = mesh.api();
+    MeshForTests.Gateway gateway = mesh.ingress().start();
+    StateDir.writeJson(state.gatewayFile(), Map.of("admin", gateway.admin().toString()));
+    MeshForTests.Workload a = mesh.allocate("podinfo-v1", "http:9898");
+    mesh.podinfo(a, "6.7.1");
+    Proxy sidecar = mesh.sidecar(a, "app=podinfo,version=v1");
+    MeshForTests.awaitReady(gateway.proxy());
     ControlPlaneClient.Outcome o =
         client.apply(
             """
@@ -271,23 +218,6 @@ class InspectIntegrationTest {
     }
     assertThat(files.get("bug-report/resources/secrets.yaml")).contains("[redacted]");
     assertThat(files.get("bug-report/proxy-status.txt")).contains("podinfo-v1.demo");
-  }
-
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p =
-        ProxyCommand.start(state, spec, xds, admin, null, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
-  }
-
-  private static void await(String what, Supplier<Boolean> condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.get()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(10); // polling a condition with a deadline
-    }
   }
 
   /** The regular files of a .tar.gz (ustar), by name. */

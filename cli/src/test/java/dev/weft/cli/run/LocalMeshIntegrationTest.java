@@ -1,19 +1,14 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
-import dev.weft.cli.common.StateDir;
 import dev.weft.cli.demo.BinomialBounds;
 import dev.weft.cli.install.Installer;
-import dev.weft.controlplane.ControlPlane;
-import dev.weft.proxy.Proxy;
 import dev.weft.samples.DemoManifests;
-import dev.weft.samples.PodinfoServer;
-import dev.weft.xds.NodeId;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -68,48 +63,17 @@ class LocalMeshIntegrationTest {
   /** Istio's metrics ports (/stats/prometheus) of the mesh's proxies. */
   private final List<HostPort> metrics = new ArrayList<>();
 
-  private StateDir meshState;
-
   private Mesh startMesh() throws Exception {
-    StateDir state = StateDir.of(tmp.resolve("state")).create();
-    meshState = state;
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
-
-    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
-    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
-    HostPort gatewayAdmin = new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1"));
-    HostPort gatewayMetrics = new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1"));
-    metrics.add(gatewayMetrics);
-    Proxy gateway =
-        start(
-            new ProxySpec(
-                NodeId.ROUTER,
-                "istio-ingressgateway",
-                "istio-system",
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                List.of(),
-                Installer.GATEWAY_SERVICE_ACCOUNT),
-            xds,
-            gatewayAdmin,
-            gatewayMetrics);
-
+    MeshForTests mesh = MeshForTests.start(tmp);
+    closeables.add(mesh);
+    MeshForTests.Gateway gateway =
+        mesh.ingress().serviceAccount(Installer.GATEWAY_SERVICE_ACCOUNT).metrics().start();
+    metrics.add(gateway.metrics());
     Map<String, String> podIps = new HashMap<>();
-    podIps.put("podinfo-v1", startWorkload(state, xds, "podinfo-v1", "v1", "6.7.1"));
-    podIps.put("podinfo-v2", startWorkload(state, xds, "podinfo-v2", "v2", "6.7.0"));
-    assertThat(gateway.awaitReady(Duration.ofSeconds(30))).as("gateway ready").isTrue();
-    return new Mesh(client, ingressPort, podIps, List.copyOf(metrics));
+    podIps.put("podinfo-v1", startWorkload(mesh, "podinfo-v1", "v1", "6.7.1"));
+    podIps.put("podinfo-v2", startWorkload(mesh, "podinfo-v2", "v2", "6.7.0"));
+    MeshForTests.awaitReady(gateway.proxy());
+    return new Mesh(mesh.api(), gateway.port(), podIps, List.copyOf(metrics));
   }
 
   @Test
@@ -190,38 +154,13 @@ class LocalMeshIntegrationTest {
     assertThat(
             mesh.client().apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml").errors())
         .isEmpty();
-    Path prometheusBinary = findPrometheus();
+    Path prometheusBinary = PrometheusForTests.binary();
     // Prometheus scrapes from before the traffic, so that it sees the counters grow.
     int promPort = prometheusBinary == null ? -1 : WorkloadAllocator.freePort("127.0.0.1");
-    StringBuilder targets = new StringBuilder();
-    for (HostPort m : mesh.metrics()) {
-      targets.append(targets.isEmpty() ? "" : ", ").append('"').append(m).append('"');
-    }
-    Path config = tmp.resolve("prometheus.yml");
-    java.nio.file.Files.writeString(
-        config,
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-            + "scrape_configs:\n- job_name: weft\n  metrics_path: /stats/prometheus\n"
-            + "  static_configs:\n  - targets: ["
-            + targets
-            + "]\n");
     if (prometheusBinary != null) {
-      Process prom =
-          new ProcessBuilder(
-                  prometheusBinary.toString(),
-                  "--config.file=" + config,
-                  "--storage.tsdb.path=" + tmp.resolve("prom-data"),
-                  "--web.listen-address=127.0.0.1:" + promPort)
-              .redirectErrorStream(true)
-              .redirectOutput(tmp.resolve("prometheus.log").toFile())
-              .start();
       closeables.add(
-          () -> {
-            prom.destroy();
-            if (!prom.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-              prom.destroyForcibly();
-            }
-          });
+          PrometheusForTests.start(
+              prometheusBinary, tmp, promPort, mesh.metrics(), Duration.ofSeconds(1)));
       awaitLong(
           () -> "Prometheus to scrape every proxy once",
           () -> {
@@ -358,16 +297,6 @@ class LocalMeshIntegrationTest {
     assertThat(headers.statusCode()).isEqualTo(200);
     assertThat(headers.body().toLowerCase()).doesNotContain("x-envoy-peer-metadata");
     assertThat(headers.headers().firstValue("x-envoy-peer-metadata")).isEmpty();
-  }
-
-  private static Path findPrometheus() {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      Path p = Path.of(dir, "prometheus");
-      if (java.nio.file.Files.isExecutable(p)) {
-        return p;
-      }
-    }
-    return null;
   }
 
   private String scrape(HostPort metricsAddress) throws Exception {
@@ -656,43 +585,14 @@ class LocalMeshIntegrationTest {
     }
   }
 
-  /** Starts a podinfo app and its sidecar; returns the workload's pod IP. */
-  private String startWorkload(StateDir state, HostPort xds, String name, String subset, String v)
+  /** Starts a podinfo app and its sidecar with its metrics port; returns the workload's pod IP. */
+  private String startWorkload(MeshForTests mesh, String name, String subset, String v)
       throws IOException {
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
-    WorkloadAllocator.Addresses a =
-        WorkloadAllocator.allocate(state, "demo", name, ports, Map.of());
-    PodinfoServer app =
-        PodinfoServer.builder().address(a.appAddress()).port(9898).version(v).ioThreads(1).start();
-    closeables.add(app);
-    HostPort metricsAddress = new HostPort(a.podIp(), 15090);
-    metrics.add(metricsAddress);
-    Proxy sidecar =
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                name,
-                "demo",
-                KeyValues.labels(List.of("app=podinfo,version=" + subset)),
-                a.podIp(),
-                a.appAddress(),
-                ports,
-                "default"),
-            xds,
-            new HostPort(a.podIp(), 15000),
-            metricsAddress);
-    assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))
-        .as("sidecar %s ready: %s", name, sidecar.failure())
-        .isTrue();
-    return a.podIp();
-  }
-
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin, HostPort prometheus) {
-    Proxy p =
-        ProxyCommand.start(
-            meshState, spec, xds, admin, prometheus, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
+    MeshForTests.Workload w = mesh.allocate(name, "http:9898");
+    mesh.podinfo(w, v);
+    metrics.add(w.metrics());
+    mesh.sidecarWithMetrics(w, "app=podinfo,version=" + subset);
+    return w.podIp();
   }
 
   /** The {@code version} that {@code GET url} answers, or null on any failure. */
@@ -708,16 +608,6 @@ class LocalMeshIntegrationTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(10); // polling a condition with a deadline
     }
   }
 }

@@ -3,14 +3,11 @@ package dev.weft.cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.cli.common.StateDir;
-import dev.weft.controlplane.ControlPlane;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -34,20 +31,13 @@ import org.junit.jupiter.api.io.TempDir;
 class ProxyJvmClassesTest {
   @TempDir Path tmp;
   StateDir state;
-  ControlPlane cp;
+  MeshForTests mesh;
   Process run;
 
   @BeforeEach
   void start() throws Exception {
-    state = StateDir.of(tmp.resolve("state")).create();
-    cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
+    mesh = MeshForTests.start(tmp);
+    state = mesh.state();
   }
 
   @AfterEach
@@ -55,7 +45,7 @@ class ProxyJvmClassesTest {
     if (run != null && run.isAlive()) {
       run.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
-    cp.close();
+    mesh.close();
   }
 
   @Test
@@ -145,12 +135,6 @@ class ProxyJvmClassesTest {
 
   private static void await(Supplier<String> what, BooleanSupplier condition)
       throws InterruptedException {
-    Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what.get());
-      }
-      Thread.sleep(50); // polling a condition with a deadline
-    }
+    Conditions.await(what, Duration.ofSeconds(120), condition);
   }
 }

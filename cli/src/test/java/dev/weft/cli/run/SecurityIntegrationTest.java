@@ -1,18 +1,11 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
-import dev.weft.cli.common.StateDir;
-import dev.weft.cli.install.Installer;
-import dev.weft.controlplane.ControlPlane;
-import dev.weft.proxy.Proxy;
-import dev.weft.samples.PodinfoServer;
-import dev.weft.xds.NodeId;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -24,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -35,7 +27,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -133,62 +124,14 @@ class SecurityIntegrationTest {
   }
 
   private Mesh startMesh() throws Exception {
-    StateDir state = StateDir.of(tmp.resolve("state")).create();
-    meshState = state;
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
-    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
-    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
-    Proxy gateway =
-        start(
-            new ProxySpec(
-                NodeId.ROUTER,
-                "istio-ingressgateway",
-                "istio-system",
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                List.of(),
-                "default"),
-            xds,
-            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")));
-
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
-    WorkloadAllocator.Addresses a =
-        WorkloadAllocator.allocate(state, "demo", "podinfo-v1", ports, Map.of());
-    PodinfoServer app =
-        PodinfoServer.builder()
-            .address(a.appAddress())
-            .port(9898)
-            .version("6.7.1")
-            .ioThreads(1)
-            .start();
-    closeables.add(app);
-    Proxy sidecar =
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                "podinfo-v1",
-                "demo",
-                KeyValues.labels(List.of("app=podinfo,version=v1")),
-                a.podIp(),
-                a.appAddress(),
-                ports,
-                "default"),
-            xds,
-            new HostPort(a.podIp(), 15000));
-    assertThat(sidecar.awaitReady(Duration.ofSeconds(30))).as("sidecar").isTrue();
-    assertThat(gateway.awaitReady(Duration.ofSeconds(30))).as("gateway").isTrue();
-    Mesh mesh = new Mesh(client, ingressPort, a.podIp());
+    MeshForTests m = MeshForTests.start(tmp);
+    closeables.add(m);
+    MeshForTests.Gateway gateway = m.ingress().start();
+    MeshForTests.Workload a = m.allocate("podinfo-v1", "http:9898");
+    m.podinfo(a, "6.7.1");
+    m.sidecar(a, "app=podinfo,version=v1");
+    MeshForTests.awaitReady(gateway.proxy());
+    Mesh mesh = new Mesh(m.api(), gateway.port(), a.podIp());
     apply(
         mesh,
         """
@@ -216,16 +159,6 @@ class SecurityIntegrationTest {
         """);
     await("the route through the gateway", () -> status(mesh.gateway("/version"), Map.of()) == 200);
     return mesh;
-  }
-
-  private StateDir meshState;
-
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p =
-        ProxyCommand.start(
-            meshState, spec, xds, admin, null, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
   }
 
   /** Applies YAML and waits until every proxy it changed ACKed it (fails on a NACK). */
@@ -282,16 +215,6 @@ class SecurityIntegrationTest {
         .isEqualTo(status);
     if (body != null) {
       assertThat(r.body()).isEqualTo(body);
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(10); // polling a condition with a deadline
     }
   }
 

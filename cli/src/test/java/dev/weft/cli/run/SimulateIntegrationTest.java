@@ -9,13 +9,8 @@ import dev.weft.api.ResourceKind;
 import dev.weft.cli.WeftCommandLineTest;
 import dev.weft.cli.WeftCommandLineTest.Run;
 import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
-import dev.weft.controlplane.ControlPlane;
 import dev.weft.proxy.Proxy;
-import dev.weft.samples.PodinfoServer;
-import dev.weft.xds.NodeId;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -101,42 +96,24 @@ class SimulateIntegrationTest {
   @Test
   void predictionsMatchLandingsOverBookinfoRoutes() throws Exception {
     Path networking = bookinfo().resolve("networking");
-    state = StateDir.of(tmp.resolve("state")).create();
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
+    MeshForTests mesh = MeshForTests.start(tmp);
+    closeables.add(mesh);
+    state = mesh.state();
+    ControlPlaneClient client = mesh.api();
     List<Proxy> proxies = new ArrayList<>();
     for (String v : List.of("v1", "v2", "v3")) {
-      proxies.add(workload(xds, "reviews-" + v, "app=reviews,version=" + v, v));
-    }
-    String productpageIp = null;
-    {
-      List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9080"));
-      WorkloadAllocator.Addresses a =
-          WorkloadAllocator.allocate(state, "default", "productpage-v1", ports, Map.of());
-      productpageIp = a.podIp();
+      MeshForTests.Workload w = mesh.allocateIn("default", "reviews-" + v, "http:9080");
+      mesh.podinfo(w, v);
       proxies.add(
-          start(
-              new ProxySpec(
-                  NodeId.SIDECAR,
-                  "productpage-v1",
-                  "default",
-                  KeyValues.labels(List.of("app=productpage,version=v1")),
-                  a.podIp(),
-                  a.appAddress(),
-                  ports,
-                  "default"),
-              xds,
-              new HostPort(a.podIp(), 15000)));
+          mesh.proxy(MeshForTests.sidecarSpec(w, "app=reviews,version=" + v), w.admin(), null));
     }
+    MeshForTests.Workload productpage = mesh.allocateIn("default", "productpage-v1", "http:9080");
+    String productpageIp = productpage.podIp();
+    proxies.add(
+        mesh.proxy(
+            MeshForTests.sidecarSpec(productpage, "app=productpage,version=v1"),
+            productpage.admin(),
+            null));
     for (Proxy p : proxies) {
       assertThat(p.awaitReady(Duration.ofSeconds(30))).isTrue();
     }
@@ -276,39 +253,5 @@ class SimulateIntegrationTest {
     var sync = client.awaitSync(o.generation(), Duration.ofSeconds(30));
     assertThat(sync.failed()).isFalse();
     assertThat(sync.done()).as("generation %s reached every proxy", o.generation()).isTrue();
-  }
-
-  private Proxy workload(HostPort xds, String name, String labels, String version)
-      throws Exception {
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9080"));
-    WorkloadAllocator.Addresses a =
-        WorkloadAllocator.allocate(state, "default", name, ports, Map.of());
-    PodinfoServer app =
-        PodinfoServer.builder()
-            .address(a.appAddress())
-            .port(9080)
-            .version(version)
-            .ioThreads(1)
-            .start();
-    closeables.add(app);
-    return start(
-        new ProxySpec(
-            NodeId.SIDECAR,
-            name,
-            "default",
-            KeyValues.labels(List.of(labels)),
-            a.podIp(),
-            a.appAddress(),
-            ports,
-            "default"),
-        xds,
-        new HostPort(a.podIp(), 15000));
-  }
-
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p =
-        ProxyCommand.start(state, spec, xds, admin, null, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
   }
 }

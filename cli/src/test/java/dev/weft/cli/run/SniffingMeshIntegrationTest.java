@@ -1,5 +1,6 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.controlplane.mesh.MeshConfig;
@@ -39,16 +40,13 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -217,37 +215,15 @@ class SniffingMeshIntegrationTest {
   }
 
   private void greeter(InetSocketAddress address) throws IOException {
-    ServerSocket ss = new ServerSocket();
-    ss.bind(address);
-    closeables.add(ss);
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              while (!ss.isClosed()) {
-                try {
-                  Socket s = ss.accept();
-                  Thread.ofVirtual()
-                      .start(
-                          () -> {
-                            try (s) {
-                              s.getOutputStream()
-                                  .write("220 poly ready\r\n".getBytes(StandardCharsets.US_ASCII));
-                              String l =
-                                  new BufferedReader(
-                                          new InputStreamReader(
-                                              s.getInputStream(), StandardCharsets.UTF_8))
-                                      .readLine();
-                              s.getOutputStream()
-                                  .write(("250 " + l + "\n").getBytes(StandardCharsets.UTF_8));
-                            } catch (IOException e) {
-                              // the client went away
-                            }
-                          });
-                } catch (IOException e) {
-                  return;
-                }
-              }
-            });
+    TcpApps.Conversation greet =
+        s -> {
+          s.getOutputStream().write("220 poly ready\r\n".getBytes(StandardCharsets.US_ASCII));
+          String l =
+              new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))
+                  .readLine();
+          s.getOutputStream().write(("250 " + l + "\n").getBytes(StandardCharsets.UTF_8));
+        };
+    closeables.add(TcpApps.serve(address, greet));
   }
 
   /**
@@ -365,16 +341,6 @@ class SniffingMeshIntegrationTest {
                       "poly h2 " + paths.remove(stream.id()), StandardCharsets.UTF_8),
                   true)
               .stream(stream));
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20); // polling a condition with a deadline
     }
   }
 }

@@ -1,19 +1,17 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.cli.common.HostPort;
 import dev.weft.proxy.Proxy;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,7 +103,7 @@ class TcpMeshIntegrationTest {
 
     // The echo workload: its app on its app address, its sidecar on its pod IP.
     MeshForTests.Workload echo = mesh.allocate("echo-v1", "tcp-echo:9000", "http-ws:9100");
-    echoServer(echo.app(9000));
+    closeables.add(TcpApps.echo(echo.app(9000)));
     closeables.add(WebSocketEcho.start(echo.app(9100)));
     mesh.sidecar(echo, "app=echo,version=v1");
     // A client workload without ports of its own: only its sidecar.
@@ -267,34 +265,6 @@ class TcpMeshIntegrationTest {
     return -1;
   }
 
-  /** A TCP echo server: each connection is echoed until the client half-closes. */
-  private void echoServer(InetSocketAddress address) throws IOException {
-    ServerSocket ss = new ServerSocket();
-    ss.bind(address);
-    closeables.add(ss);
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              while (!ss.isClosed()) {
-                try {
-                  Socket s = ss.accept();
-                  Thread.ofVirtual()
-                      .start(
-                          () -> {
-                            try (s) {
-                              s.getInputStream().transferTo(s.getOutputStream());
-                              s.shutdownOutput();
-                            } catch (IOException e) {
-                              // the client went away
-                            }
-                          });
-                } catch (IOException e) {
-                  return;
-                }
-              }
-            });
-  }
-
   /**
    * That {@code got} is {@code sent}; otherwise says whether it is short and where the first
    * different byte is (a short echo and a changed byte are different bugs).
@@ -330,34 +300,7 @@ class TcpMeshIntegrationTest {
     try (Socket s = new Socket()) {
       s.connect(to, 5000);
       s.setSoTimeout(20_000);
-      Thread writer =
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try {
-                      s.getOutputStream().write(data);
-                      s.shutdownOutput();
-                    } catch (IOException e) {
-                      // the read below fails too
-                    }
-                  });
-      byte[] got = s.getInputStream().readAllBytes();
-      try {
-        writer.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return got;
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20); // polling a condition with a deadline
+      return TcpApps.exchange(s, data);
     }
   }
 }

@@ -1,22 +1,14 @@
 package dev.weft.cli.run;
 
+import static dev.weft.cli.run.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.cli.common.ControlPlaneClient;
-import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
-import dev.weft.cli.common.StateDir;
 import dev.weft.cli.install.Installer;
-import dev.weft.cli.install.MeshSettings;
-import dev.weft.controlplane.ControlPlane;
-import dev.weft.proxy.Proxy;
 import dev.weft.samples.DemoManifests;
-import dev.weft.samples.PodinfoServer;
-import dev.weft.xds.NodeId;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -52,7 +44,6 @@ class TracingIntegrationTest {
           .version(HttpClient.Version.HTTP_1_1)
           .connectTimeout(Duration.ofSeconds(2))
           .build();
-  private StateDir state;
 
   @AfterEach
   void closeAll() throws Exception {
@@ -71,44 +62,22 @@ class TracingIntegrationTest {
     String zipkin = "http://127.0.0.1:" + zipkinPort;
     startZipkin(zipkinPort);
 
-    state = StateDir.of(tmp.resolve("state")).create();
-    // istioctl's paths, through the install command's handling.
-    MeshSettings.write(
-        state,
-        List.of(
-            "meshConfig.enableTracing=true",
-            "meshConfig.defaultConfig.tracing.sampling=100",
-            "meshConfig.defaultConfig.tracing.zipkin.address=127.0.0.1:" + zipkinPort),
-        null);
-    ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state.root())
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(20))
-            .build();
-    cp.start();
-    closeables.add(cp);
-    ControlPlaneClient client = ControlPlaneClient.connect(state);
-    HostPort xds = HostPort.of(cp.xdsAddress());
-    int ingressPort = WorkloadAllocator.freePort("127.0.0.1");
-    assertThat(client.apply(Installer.ingressManifests(ingressPort), "install").errors()).isEmpty();
-    Proxy gateway =
-        start(
-            new ProxySpec(
-                NodeId.ROUTER,
-                "istio-ingressgateway",
-                "istio-system",
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                List.of(),
-                Installer.GATEWAY_SERVICE_ACCOUNT),
-            xds,
-            new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")));
-    startWorkload(xds, "podinfo-v1", "v1", "6.7.1");
-    startWorkload(xds, "podinfo-v2", "v2", "6.7.0");
-    assertThat(gateway.awaitReady(Duration.ofSeconds(30))).as("gateway ready").isTrue();
+    MeshForTests mesh =
+        MeshForTests.builder(tmp)
+            // istioctl's paths, through the install command's handling.
+            .meshSettings(
+                "meshConfig.enableTracing=true",
+                "meshConfig.defaultConfig.tracing.sampling=100",
+                "meshConfig.defaultConfig.tracing.zipkin.address=127.0.0.1:" + zipkinPort)
+            .start();
+    closeables.add(mesh);
+    ControlPlaneClient client = mesh.api();
+    MeshForTests.Gateway gateway =
+        mesh.ingress().serviceAccount(Installer.GATEWAY_SERVICE_ACCOUNT).start();
+    int ingressPort = gateway.port();
+    startWorkload(mesh, "podinfo-v1", "v1", "6.7.1");
+    startWorkload(mesh, "podinfo-v2", "v2", "6.7.0");
+    MeshForTests.awaitReady(gateway.proxy());
     assertThat(client.apply(DemoManifests.concat(DemoManifests.CANARY), "canary.yaml").errors())
         .isEmpty();
 
@@ -242,37 +211,11 @@ class TracingIntegrationTest {
     }
   }
 
-  private void startWorkload(HostPort xds, String name, String subset, String v)
+  private static void startWorkload(MeshForTests mesh, String name, String subset, String v)
       throws IOException {
-    List<KeyValues.NamedPort> ports = KeyValues.ports(List.of("http:9898"));
-    WorkloadAllocator.Addresses a =
-        WorkloadAllocator.allocate(state, "demo", name, ports, Map.of());
-    PodinfoServer app =
-        PodinfoServer.builder().address(a.appAddress()).port(9898).version(v).ioThreads(1).start();
-    closeables.add(app);
-    Proxy sidecar =
-        start(
-            new ProxySpec(
-                NodeId.SIDECAR,
-                name,
-                "demo",
-                KeyValues.labels(List.of("app=podinfo,version=" + subset)),
-                a.podIp(),
-                a.appAddress(),
-                ports,
-                "default"),
-            xds,
-            new HostPort(a.podIp(), 15000));
-    assertThat(sidecar.awaitReady(Duration.ofSeconds(30)))
-        .as("sidecar %s ready: %s", name, sidecar.failure())
-        .isTrue();
-  }
-
-  private Proxy start(ProxySpec spec, HostPort xds, HostPort admin) {
-    Proxy p =
-        ProxyCommand.start(state, spec, xds, admin, null, tmp.resolve(spec.name() + ".access.log"));
-    closeables.add(p);
-    return p;
+    MeshForTests.Workload w = mesh.allocate(name, "http:9898");
+    mesh.podinfo(w, v);
+    mesh.sidecar(w, "app=podinfo,version=" + subset);
   }
 
   /** The body of {@code GET url} when it answers 200, else null. */
@@ -288,16 +231,6 @@ class TracingIntegrationTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(10); // polling a condition with a deadline
     }
   }
 

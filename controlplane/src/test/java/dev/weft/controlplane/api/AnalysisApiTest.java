@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.controlplane.ControlPlane;
 import dev.weft.controlplane.Fixtures;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -49,14 +48,7 @@ class AnalysisApiTest {
 
   @BeforeEach
   void start() throws Exception {
-    cp =
-        ControlPlane.builder()
-            .stateDir(dir)
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(1))
-            .clock(Fixtures.CLOCK)
-            .build();
+    cp = Fixtures.controlPlane(dir).debounce(Duration.ofMillis(1)).clock(Fixtures.CLOCK).build();
     cp.start();
     token = Files.readString(dir.resolve("token")).trim();
   }

@@ -32,14 +32,7 @@ class ApiServerTest {
 
   @BeforeEach
   void start() throws Exception {
-    cp =
-        ControlPlane.builder()
-            .stateDir(dir)
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ofMillis(1))
-            .clock(Fixtures.CLOCK)
-            .build();
+    cp = Fixtures.controlPlane(dir).debounce(Duration.ofMillis(1)).clock(Fixtures.CLOCK).build();
     cp.start();
     token = Files.readString(dir.resolve("token")).trim();
   }

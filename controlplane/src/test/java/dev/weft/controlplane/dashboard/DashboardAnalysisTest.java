@@ -49,10 +49,7 @@ class DashboardAnalysisTest {
   @Test
   void aVirtualServiceWithAMissingSubsetIsListedWithItsCodeLevelAndResource() throws Exception {
     try (ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(dir)
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
+        Fixtures.controlPlane(dir)
             .dashboardAddress(new InetSocketAddress("127.0.0.1", 0))
             .debounce(Duration.ofMillis(1))
             .clock(Fixtures.CLOCK)

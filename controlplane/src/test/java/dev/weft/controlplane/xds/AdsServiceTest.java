@@ -13,7 +13,6 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,15 +34,7 @@ class AdsServiceTest {
 
   @BeforeEach
   void start() throws Exception {
-    cp =
-        ControlPlane.builder()
-            .stateDir(dir)
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ZERO)
-            .build();
-    cp.start();
-    assertThat(cp.store().apply("podinfo.yaml", Fixtures.fixtures("podinfo.yaml")).ok()).isTrue();
+    cp = Fixtures.startWithPodinfo(Fixtures.controlPlane(dir));
   }
 
   @AfterEach

@@ -10,7 +10,6 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,16 +40,8 @@ class ControlPlaneRestartTest {
 
   private ControlPlane start(Path state, Duration grace) throws Exception {
     ControlPlane cp =
-        ControlPlane.builder()
-            .stateDir(state)
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ZERO)
-            .workloadGracePeriod(grace)
-            .build();
+        Fixtures.startWithPodinfo(Fixtures.controlPlane(state).workloadGracePeriod(grace));
     open.add(cp);
-    cp.start();
-    assertThat(cp.store().apply("podinfo.yaml", Fixtures.fixtures("podinfo.yaml")).ok()).isTrue();
     return cp;
   }
 

@@ -15,7 +15,6 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -41,15 +40,7 @@ class PushFlowControlTest {
 
   @BeforeEach
   void start() throws Exception {
-    cp =
-        ControlPlane.builder()
-            .stateDir(dir)
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ZERO)
-            .build();
-    cp.start();
-    assertThat(cp.store().apply("podinfo.yaml", Fixtures.fixtures("podinfo.yaml")).ok()).isTrue();
+    cp = Fixtures.startWithPodinfo(Fixtures.controlPlane(dir));
     StringBuilder services = new StringBuilder();
     for (int i = 0; i < SERVICES; i++) {
       services.append(

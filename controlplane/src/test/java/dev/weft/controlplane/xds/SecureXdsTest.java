@@ -58,16 +58,7 @@ class SecureXdsTest {
   void start() throws Exception {
     log = new LogCapture("dev.weft.controlplane");
     clock = new MutableClock(Instant.now());
-    cp =
-        ControlPlane.builder()
-            .stateDir(dir)
-            .xdsAddress(new InetSocketAddress("127.0.0.1", 0))
-            .apiAddress(new InetSocketAddress("127.0.0.1", 0))
-            .debounce(Duration.ZERO)
-            .clock(clock)
-            .build();
-    cp.start();
-    assertThat(cp.store().apply("podinfo.yaml", Fixtures.fixtures("podinfo.yaml")).ok()).isTrue();
+    cp = Fixtures.startWithPodinfo(Fixtures.controlPlane(dir).clock(clock));
   }
 
   @AfterEach

@@ -1,5 +1,6 @@
 package dev.weft.proxy.filters;
 
+import static dev.weft.proxy.testing.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Any;

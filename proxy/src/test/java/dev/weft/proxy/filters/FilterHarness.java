@@ -1,5 +1,6 @@
 package dev.weft.proxy.filters;
 
+import static dev.weft.proxy.testing.Conditions.await;
 import static dev.weft.proxy.testing.TestAdsServer.CDS;
 import static dev.weft.proxy.testing.TestAdsServer.EDS;
 import static dev.weft.proxy.testing.TestAdsServer.LDS;
@@ -31,7 +32,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,20 +119,6 @@ abstract class FilterHarness {
     assertThat(proxy.awaitReady(Duration.ofSeconds(30))).as("%s", proxy.failure()).isTrue();
     await(() -> proxy.failure().isEmpty() && ads.acked(RDS, "r1") && ads.acked(EDS, "e1"));
     assertThat(ads.nacks()).isEmpty();
-  }
-
-  static void await(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met in time");
-      }
-      try {
-        Thread.sleep(10); // polling interval, not synchronisation
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
-    }
   }
 
   List<String> logLines() {

@@ -1,5 +1,6 @@
 package dev.weft.proxy.filters;
 
+import static dev.weft.proxy.testing.Conditions.await;
 import static dev.weft.proxy.testing.TestAdsServer.CDS;
 import static dev.weft.proxy.testing.TestAdsServer.EDS;
 import static dev.weft.proxy.testing.TestAdsServer.LDS;

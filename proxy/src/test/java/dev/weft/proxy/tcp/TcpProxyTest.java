@@ -1,5 +1,6 @@
 package dev.weft.proxy.tcp;
 
+import static dev.weft.proxy.testing.Conditions.await;
 import static dev.weft.proxy.testing.TestAdsServer.CDS;
 import static dev.weft.proxy.testing.TestAdsServer.LDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,7 +32,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -154,20 +154,6 @@ class TcpProxyTest {
         }
       }
       return -1;
-    }
-  }
-
-  static void await(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met in time");
-      }
-      try {
-        Thread.sleep(10); // polling interval, not synchronisation
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
     }
   }
 

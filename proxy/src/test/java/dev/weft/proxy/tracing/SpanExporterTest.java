@@ -1,5 +1,6 @@
 package dev.weft.proxy.tracing;
 
+import static dev.weft.proxy.testing.Conditions.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -13,13 +14,11 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -203,15 +202,5 @@ class SpanExporterTest {
     ByteBuffer b = ByteBuffer.allocate(n);
     parts.forEach(b::put);
     return b.array();
-  }
-
-  private static void await(BooleanSupplier c) throws InterruptedException {
-    Instant deadline = Instant.now().plusSeconds(30);
-    while (!c.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out");
-      }
-      Thread.sleep(10); // polling a condition with a deadline
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.weft.proxy.upstream;
 
+import static dev.weft.proxy.testing.Conditions.await;
 import static dev.weft.proxy.testing.TestAdsServer.CDS;
 import static dev.weft.proxy.testing.TestAdsServer.LDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,7 +39,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -193,20 +193,6 @@ class Http2TrafficPolicyTest {
       }
     }
     throw new AssertionError("no stat " + name + " in " + r.body());
-  }
-
-  static void await(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met in time");
-      }
-      try {
-        Thread.sleep(5); // polling interval, not synchronisation
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
-    }
   }
 
   @Test

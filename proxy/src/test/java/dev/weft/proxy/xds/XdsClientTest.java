@@ -1,5 +1,6 @@
 package dev.weft.proxy.xds;
 
+import static dev.weft.proxy.testing.Conditions.await;
 import static dev.weft.proxy.testing.TestAdsServer.CDS;
 import static dev.weft.proxy.testing.TestAdsServer.EDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,8 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -196,13 +195,5 @@ class XdsClientTest {
     // No further update comes: the client's own timer applies it once the clock says so.
     clock.advance(warming);
     await("the held-back removal to apply", () -> addresses().isEmpty());
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
-      Thread.sleep(5); // polling interval of a condition wait, not synchronisation
-    }
   }
 }
