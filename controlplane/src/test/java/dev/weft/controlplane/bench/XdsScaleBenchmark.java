@@ -103,6 +103,24 @@ public final class XdsScaleBenchmark {
   private static final boolean DELTA = Boolean.getBoolean("weft.bench.delta");
 
   /**
+   * How the simulated sidecars decode responses: {@code light} (the default) reads only what they
+   * need to subscribe and ACK ({@link LightDeltaResponse}, {@link ResourceFields}); {@code full}
+   * ({@code -Dweft.bench.decode=full}, {@code DECODE=full}) parses every response with the
+   * generated classes and each new resource version into its message, as before 2026-12-01 10:00.
+   * Either way the same requests, subscriptions, nonces and ACKs.
+   */
+  static final boolean LIGHT = !"full".equals(System.getProperty("weft.bench.decode", "light"));
+
+  /** ADS's delta method, its responses read by the light decode. */
+  private static final io.grpc.MethodDescriptor<DeltaDiscoveryRequest, LightDeltaResponse>
+      LIGHT_DELTA =
+          AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod().toBuilder(
+                  AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod()
+                      .getRequestMarshaller(),
+                  LightDeltaResponse.MARSHALLER)
+              .build();
+
+  /**
    * A whole EDS response's version → its clusters (indexes in {@link #clusterIndex}) and their
    * endpoint counts (parsed once per distinct version).
    */
@@ -152,13 +170,14 @@ public final class XdsScaleBenchmark {
       String token = Files.readString(state.resolve("token")).trim();
       long pid = cp.pid();
       System.out.printf(
-          "control plane pid %d, state %s; %d sidecars (%s xDS, %s), %d Services (each with a"
-              + " DestinationRule and a VirtualService), load average %s%n",
+          "control plane pid %d, state %s; %d sidecars (%s xDS, %s, %s decode), %d Services (each"
+              + " with a DestinationRule and a VirtualService), load average %s%n",
           pid,
           state,
           proxies,
           DELTA ? "delta" : "state-of-the-world",
           Sidecar.MTLS ? "announcing mTLS" : "no mTLS, MTLS=0",
+          LIGHT && DELTA ? "light" : "full",
           services,
           loadAverage());
 
@@ -253,6 +272,7 @@ public final class XdsScaleBenchmark {
           s.resetCounters();
         }
         double before = cpuSeconds(pid);
+        double ownBefore = cpuSeconds(self);
         int weight = 80 - 10 * c;
         long t0 = System.nanoTime();
         for (Sidecar s : sidecars) {
@@ -282,10 +302,11 @@ public final class XdsScaleBenchmark {
         Arrays.sort(lat);
         quiet(sidecars, 2000);
         double after = cpuSeconds(pid);
+        double ownAfter = cpuSeconds(self);
         System.out.printf(
             "change %d (one VirtualService, weights %d/%d): routes reached every sidecar: p50 %.2f"
-                + " s, p99 %.2f s, max %.2f s; control plane CPU %.1f s; received %s; stream"
-                + " failures %s%n",
+                + " s, p99 %.2f s, max %.2f s; control plane CPU %.1f s, the simulated sidecars'"
+                + " JVM %.1f s; received %s; stream failures %s%n",
             c + 1,
             weight,
             100 - weight,
@@ -293,6 +314,7 @@ public final class XdsScaleBenchmark {
             pct(lat, 0.99) / 1e9,
             lat[lat.length - 1] / 1e9,
             after - before,
+            ownAfter - ownBefore,
             bytes(sidecars),
             Sidecar.FAILURES.isEmpty() ? "none" : Sidecar.FAILURES);
         Sidecar.FAILURES.clear();
@@ -923,6 +945,254 @@ public final class XdsScaleBenchmark {
      */
     static final Map<String, Map<String, Parsed>> PARSED = new ConcurrentHashMap<>();
 
+    /**
+     * The EDS service name a cluster asks endpoints for (the full decode; {@link
+     * ResourceFields#edsServiceName} the light one); empty when it is not an EDS cluster.
+     */
+    static String edsName(Cluster c) {
+      if (c.getType() != Cluster.DiscoveryType.EDS) {
+        return "";
+      }
+      String sn = c.getEdsClusterConfig().getServiceName();
+      return sn.isEmpty() ? c.getName() : sn;
+    }
+
+    /** A load assignment's endpoints over its localities (the full decode). */
+    static int endpointCount(ClusterLoadAssignment cla) {
+      int n = 0;
+      for (LocalityLbEndpoints l : cla.getEndpointsList()) {
+        n += l.getLbEndpointsCount();
+      }
+      return n;
+    }
+
+    /**
+     * The route configurations a listener's HTTP connection managers name over RDS, one per filter
+     * (the full decode; {@link ResourceFields#rdsRouteNames} the light one).
+     */
+    static List<String> routeNames(Listener listener) throws InvalidProtocolBufferException {
+      List<String> out = new ArrayList<>();
+      for (FilterChain fc : listener.getFilterChainsList()) {
+        for (Filter f : fc.getFiltersList()) {
+          if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+            HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
+            if (hcm.hasRds()) {
+              out.add(hcm.getRds().getRouteConfigName());
+            }
+          }
+        }
+      }
+      return List.copyOf(out);
+    }
+
+    /**
+     * A delta response as {@link Delta} reads it, whichever the decode: its envelope and, per
+     * resource, its name and what the sidecar needs from its body (each read once per distinct
+     * resource name and version across the sidecars, see {@link Delta#parsed}).
+     */
+    interface DeltaView {
+      String typeUrl();
+
+      String nonce();
+
+      /** The encoded response's size. */
+      int serializedSize();
+
+      int resourceCount();
+
+      String name(int i);
+
+      /** The EDS service name cluster {@code i} asks for, {@code ""} when not an EDS cluster. */
+      String edsName(int i) throws InvalidProtocolBufferException;
+
+      /** Load assignment {@code i}'s endpoints, over its localities. */
+      int endpointCount(int i) throws InvalidProtocolBufferException;
+
+      /** The RDS route names listener {@code i}'s HTTP connection managers name. */
+      List<String> routeNames(int i) throws InvalidProtocolBufferException;
+
+      List<String> removedResources();
+
+      /** The whole response, parsed (for {@code DUMP=}). */
+      DeltaDiscoveryResponse full();
+    }
+
+    /** {@code DECODE=full}: the generated classes parse the response and every resource read. */
+    private record FullDelta(DeltaDiscoveryResponse response) implements DeltaView {
+      @Override
+      public String typeUrl() {
+        return response.getTypeUrl();
+      }
+
+      @Override
+      public String nonce() {
+        return response.getNonce();
+      }
+
+      @Override
+      public int serializedSize() {
+        return response.getSerializedSize();
+      }
+
+      @Override
+      public int resourceCount() {
+        return response.getResourcesCount();
+      }
+
+      @Override
+      public String name(int i) {
+        return response.getResources(i).getName();
+      }
+
+      @Override
+      public String edsName(int i) throws InvalidProtocolBufferException {
+        return Delta.parsed(response.getResources(i), Delta::edsName);
+      }
+
+      @Override
+      public int endpointCount(int i) throws InvalidProtocolBufferException {
+        return Delta.parsed(response.getResources(i), Delta::endpointCount);
+      }
+
+      @Override
+      public List<String> routeNames(int i) throws InvalidProtocolBufferException {
+        return Delta.parsed(response.getResources(i), Delta::routeNames);
+      }
+
+      @Override
+      public List<String> removedResources() {
+        return response.getRemovedResourcesList();
+      }
+
+      @Override
+      public DeltaDiscoveryResponse full() {
+        return response;
+      }
+    }
+
+    /** Reads what the sidecar needs from a resource's encoded body ({@link ResourceFields}). */
+    @FunctionalInterface
+    interface BodyReader<T> {
+      T read(byte[] buf, int off, int len) throws InvalidProtocolBufferException;
+    }
+
+    /** What a {@link BodyReader} read from a resource of this version (UTF-8 bytes). */
+    record LightParsed(byte[] version, Object value) {}
+
+    /**
+     * The light decode's {@link #PARSED}: by type (an index in {@link #TYPES}), resource name →
+     * what was read from its latest version seen, the version compared as bytes in the received
+     * message (no string made per resource for it).
+     */
+    @SuppressWarnings("unchecked")
+    static final Map<String, LightParsed>[] LIGHT_PARSED = new Map[TYPES.size()];
+
+    static {
+      for (int t = 0; t < LIGHT_PARSED.length; t++) {
+        LIGHT_PARSED[t] = new ConcurrentHashMap<>();
+      }
+    }
+
+    private static final byte[] CLUSTER_TYPE = ResourceFields.fullName(Cluster.getDescriptor());
+    private static final byte[] ASSIGNMENT_TYPE =
+        ResourceFields.fullName(ClusterLoadAssignment.getDescriptor());
+    private static final byte[] LISTENER_TYPE = ResourceFields.fullName(Listener.getDescriptor());
+
+    /**
+     * {@code DECODE=light} (the default): the envelope read by {@link LightDeltaResponse}, a
+     * resource's body by {@link ResourceFields} when its name and version are new to the sidecars.
+     */
+    private record LightDelta(LightDeltaResponse response) implements DeltaView {
+      @Override
+      public String typeUrl() {
+        return response.typeUrl();
+      }
+
+      @Override
+      public String nonce() {
+        return response.nonce();
+      }
+
+      @Override
+      public int serializedSize() {
+        return response.serializedSize();
+      }
+
+      @Override
+      public int resourceCount() {
+        return response.resourceCount();
+      }
+
+      @Override
+      public String name(int i) {
+        return response.name(i);
+      }
+
+      @Override
+      public String edsName(int i) throws InvalidProtocolBufferException {
+        return read(0, i, CLUSTER_TYPE, ResourceFields::edsServiceName);
+      }
+
+      @Override
+      public int endpointCount(int i) throws InvalidProtocolBufferException {
+        return read(1, i, ASSIGNMENT_TYPE, (b, o, l) -> ResourceFields.endpoints(b, o, l).count());
+      }
+
+      @Override
+      public List<String> routeNames(int i) throws InvalidProtocolBufferException {
+        return read(2, i, LISTENER_TYPE, ResourceFields::rdsRouteNames);
+      }
+
+      @Override
+      public List<String> removedResources() {
+        return response.removedResources();
+      }
+
+      @Override
+      public DeltaDiscoveryResponse full() {
+        try {
+          return response.full();
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+
+      /**
+       * What {@code reader} reads from resource {@code i}, of type {@code t}, once per distinct
+       * name and version across the sidecars (as {@link Delta#parsed}); its Any must name {@code
+       * type}, as {@code Any.unpack} requires.
+       */
+      @SuppressWarnings("unchecked")
+      private <T> T read(int t, int i, byte[] type, BodyReader<T> reader)
+          throws InvalidProtocolBufferException {
+        byte[] buf = response.buf;
+        int vOff = response.versionOffset(i);
+        int vLen = response.versionLength(i);
+        if (vLen == 0) {
+          return body(i, type, reader);
+        }
+        Map<String, LightParsed> ofType = LIGHT_PARSED[t];
+        String name = response.name(i);
+        LightParsed p = ofType.get(name);
+        if (p == null
+            || !Arrays.equals(p.version(), 0, p.version().length, buf, vOff, vOff + vLen)) {
+          p = new LightParsed(Arrays.copyOfRange(buf, vOff, vOff + vLen), body(i, type, reader));
+          ofType.put(name, p);
+        }
+        return (T) p.value();
+      }
+
+      private <T> T body(int i, byte[] type, BodyReader<T> reader)
+          throws InvalidProtocolBufferException {
+        if (!ResourceFields.typeUrlNames(
+            response.buf, response.typeUrlOffset(i), response.typeUrlLength(i), type)) {
+          throw new InvalidProtocolBufferException(
+              "Type of the Any message does not match the given class.");
+        }
+        return reader.read(response.buf, response.valueOffset(i), response.valueLength(i));
+      }
+    }
+
     private final class Delta implements StreamObserver<DeltaDiscoveryResponse> {
       private StreamObserver<DeltaDiscoveryRequest> out;
       private Set<String> edsSubscribed = Set.of();
@@ -933,7 +1203,11 @@ public final class XdsScaleBenchmark {
 
       /** Opens the stream and subscribes (a reconnect: anew, holding nothing). */
       void open() {
-        out = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(this);
+        out =
+            LIGHT
+                ? io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+                    channel.newCall(LIGHT_DELTA, io.grpc.CallOptions.DEFAULT), new LightObserver())
+                : AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(this);
         subscribe(TypeUrls.CLUSTER, List.of("*"), true);
         subscribe(TypeUrls.LISTENER, List.of("*"), true);
         subscribe(TypeUrls.VIRTUAL_HOST, List.of("*"), true);
@@ -973,13 +1247,14 @@ public final class XdsScaleBenchmark {
             drop.add(n);
           }
         }
-        if (!add.isEmpty() || !drop.isEmpty()) {
-          send(
-              DeltaDiscoveryRequest.newBuilder()
-                  .setTypeUrl(type)
-                  .addAllResourceNamesSubscribe(add)
-                  .addAllResourceNamesUnsubscribe(drop));
+        if (add.isEmpty() && drop.isEmpty()) {
+          return before; // already canonical
         }
+        send(
+            DeltaDiscoveryRequest.newBuilder()
+                .setTypeUrl(type)
+                .addAllResourceNamesSubscribe(add)
+                .addAllResourceNamesUnsubscribe(drop));
         return canonical(wanted);
       }
 
@@ -1005,39 +1280,16 @@ public final class XdsScaleBenchmark {
         return (T) p.value();
       }
 
-      /** The EDS service name a cluster asks endpoints for; empty when it is not an EDS cluster. */
       private static String edsName(Resource r) throws InvalidProtocolBufferException {
-        Cluster c = r.getResource().unpack(Cluster.class);
-        if (c.getType() != Cluster.DiscoveryType.EDS) {
-          return "";
-        }
-        String sn = c.getEdsClusterConfig().getServiceName();
-        return sn.isEmpty() ? c.getName() : sn;
+        return Sidecar.edsName(r.getResource().unpack(Cluster.class));
       }
 
       private static Integer endpointCount(Resource r) throws InvalidProtocolBufferException {
-        int n = 0;
-        for (LocalityLbEndpoints l :
-            r.getResource().unpack(ClusterLoadAssignment.class).getEndpointsList()) {
-          n += l.getLbEndpointsCount();
-        }
-        return n;
+        return Sidecar.endpointCount(r.getResource().unpack(ClusterLoadAssignment.class));
       }
 
-      /** The route configurations a listener's HTTP connection managers name over RDS. */
       private static List<String> routeNames(Resource r) throws InvalidProtocolBufferException {
-        List<String> out = new ArrayList<>();
-        for (FilterChain fc : r.getResource().unpack(Listener.class).getFilterChainsList()) {
-          for (Filter f : fc.getFiltersList()) {
-            if (f.getTypedConfig().is(HttpConnectionManager.class)) {
-              HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
-              if (hcm.hasRds()) {
-                out.add(hcm.getRds().getRouteConfigName());
-              }
-            }
-          }
-        }
-        return List.copyOf(out);
+        return Sidecar.routeNames(r.getResource().unpack(Listener.class));
       }
 
       private void setEndpoints(String cluster, int n) {
@@ -1051,43 +1303,64 @@ public final class XdsScaleBenchmark {
 
       @Override
       public void onNext(DeltaDiscoveryResponse response) {
+        receive(new FullDelta(response));
+      }
+
+      /** The light decode's observer of this stream ({@link LightDeltaResponse}). */
+      private final class LightObserver implements StreamObserver<LightDeltaResponse> {
+        @Override
+        public void onNext(LightDeltaResponse response) {
+          receive(new LightDelta(response));
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          Delta.this.onError(t);
+        }
+
+        @Override
+        public void onCompleted() {}
+      }
+
+      /** One response, however decoded: counts it, reads what it subscribes, ACKs it. */
+      private void receive(DeltaView response) {
         synchronized (Sidecar.this) {
           long now = System.nanoTime();
           lastReceived = now;
           attempt = 0;
-          String type = response.getTypeUrl();
+          String type = response.typeUrl();
           int t = TYPES.indexOf(type);
           if (t < 0) {
             return;
           }
-          bytes[t].addAndGet(response.getSerializedSize());
+          bytes[t].addAndGet(response.serializedSize());
           responses[t].incrementAndGet();
           received[t] = true;
           if (dump != null) {
-            dump.write(response);
+            dump.write(response.full());
           }
           Set<String> eds = null;
           Set<String> rds = null;
           try {
-            for (Resource r : response.getResourcesList()) {
+            for (int i = 0, n = response.resourceCount(); i < n; i++) {
               switch (t) {
                 case 0 -> {
                   if (eds == null) {
                     eds = new java.util.HashSet<>(edsSubscribed);
                   }
-                  String sn = parsed(r, Delta::edsName);
+                  String sn = response.edsName(i);
                   if (!sn.isEmpty()) {
                     eds.add(sn);
                   } else {
-                    eds.remove(r.getName());
+                    eds.remove(response.name(i));
                   }
                 }
-                case 1 -> setEndpoints(r.getName(), parsed(r, Delta::endpointCount));
+                case 1 -> setEndpoints(response.name(i), response.endpointCount(i));
                 case 2 -> {
                   if (rds == null) {
                     rds = new java.util.HashSet<>(rdsSubscribed);
                   }
-                  rds.addAll(parsed(r, Delta::routeNames));
+                  rds.addAll(response.routeNames(i));
                 }
                 default -> {}
               }
@@ -1095,7 +1368,7 @@ public final class XdsScaleBenchmark {
           } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException(e);
           }
-          for (String gone : response.getRemovedResourcesList()) {
+          for (String gone : response.removedResources()) {
             switch (t) {
               case 0 -> {
                 if (eds == null) {
@@ -1110,7 +1383,7 @@ public final class XdsScaleBenchmark {
           send(
               DeltaDiscoveryRequest.newBuilder()
                   .setTypeUrl(type)
-                  .setResponseNonce(response.getNonce())); // ACK
+                  .setResponseNonce(response.nonce())); // ACK
           if (eds != null) {
             edsSubscribed = change(TypeUrls.ENDPOINT, edsSubscribed, eds);
           }
