@@ -82,21 +82,9 @@ class ResourceFieldsTest {
 
   @Test
   void generatedResourcesReadAlikeFromTheBenchmarksMeshAndTheFixtures() throws Exception {
-    // The benchmark's own mesh (Services with DestinationRules and VirtualServices), its
-    // sidecars announcing mTLS and not; and the fixtures' meshes with Weft's own test proxies.
-    ConfigStore store = ConfigStore.open(dir.resolve("bench"), Fixtures.CLOCK);
-    assertThat(
-            store
-                .apply("bench", Fixtures.parse("bench.yaml", XdsScaleBenchmark.config(3, 90)))
-                .errors())
-        .isEmpty();
-    List<Proxy> sims = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      sims.add(Proxy.fromNode(XdsScaleBenchmark.Sidecar.node(i, 3, i % 2 == 0)));
-    }
-    PushContext bench =
-        PushContext.build(1, store.snapshot(), sims.stream().map(Proxy::workload).toList());
-    int[] counts = check(bench, sims);
+    // The benchmark's own mesh and sidecars; and the fixtures' meshes with Weft's test proxies.
+    List<Proxy> sims = benchSidecars();
+    int[] counts = check(benchMesh(dir.resolve("bench"), sims), sims);
     assertThat(counts[0]).as("EDS clusters").isGreaterThan(0);
     assertThat(counts[1]).as("endpoints").isGreaterThan(0);
     assertThat(counts[2]).as("RDS names").isGreaterThan(0);
@@ -115,6 +103,32 @@ class ResourceFieldsTest {
     int[] more = check(fixtures, List.of(Fixtures.v1(), Fixtures.v2(), Fixtures.gateway()));
     assertThat(more[0]).isGreaterThan(0);
     assertThat(more[2]).isGreaterThan(0);
+  }
+
+  /**
+   * The benchmark's own mesh ({@link XdsScaleBenchmark#config}: 3 Services with DestinationRules
+   * and VirtualServices) with {@code sidecars} connected, in a store in {@code dir}.
+   */
+  static PushContext benchMesh(Path dir, List<Proxy> sidecars) throws Exception {
+    ConfigStore store = ConfigStore.open(dir, Fixtures.CLOCK);
+    assertThat(
+            store
+                .apply("bench", Fixtures.parse("bench.yaml", XdsScaleBenchmark.config(3, 90)))
+                .errors())
+        .isEmpty();
+    return PushContext.build(1, store.snapshot(), sidecars.stream().map(Proxy::workload).toList());
+  }
+
+  /**
+   * Four of the benchmark's simulated sidecars, two announcing mTLS, as the control plane sees
+   * them.
+   */
+  static List<Proxy> benchSidecars() {
+    List<Proxy> sims = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      sims.add(Proxy.fromNode(XdsScaleBenchmark.Sidecar.node(i, 3, i % 2 == 0)));
+    }
+    return sims;
   }
 
   /** Each generated CDS, EDS and LDS resource read both ways: EDS names, endpoints, RDS names. */

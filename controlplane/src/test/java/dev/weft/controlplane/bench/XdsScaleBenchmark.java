@@ -2,7 +2,6 @@ package dev.weft.controlplane.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -104,21 +103,28 @@ public final class XdsScaleBenchmark {
 
   /**
    * How the simulated sidecars decode responses: {@code light} (the default) reads only what they
-   * need to subscribe and ACK ({@link LightDeltaResponse}, {@link ResourceFields}); {@code full}
-   * ({@code -Dweft.bench.decode=full}, {@code DECODE=full}) parses every response with the
-   * generated classes and each new resource version into its message, as before 2026-12-01 10:00.
-   * Either way the same requests, subscriptions, nonces and ACKs.
+   * need to subscribe and ACK ({@link LightResponse}, {@link ResourceFields}); {@code full} ({@code
+   * -Dweft.bench.decode=full}, {@code DECODE=full}) parses every response with the generated
+   * classes and each new resource version into its message, as before 2026-12-01 10:00. Either way
+   * the same requests, subscriptions, nonces and ACKs.
    */
   static final boolean LIGHT = !"full".equals(System.getProperty("weft.bench.decode", "light"));
 
+  /** ADS's state-of-the-world method, its responses read by the light decode. */
+  private static final io.grpc.MethodDescriptor<DiscoveryRequest, LightResponse> LIGHT_SOTW =
+      AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod().toBuilder(
+              AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod()
+                  .getRequestMarshaller(),
+              LightResponse.SOTW)
+          .build();
+
   /** ADS's delta method, its responses read by the light decode. */
-  private static final io.grpc.MethodDescriptor<DeltaDiscoveryRequest, LightDeltaResponse>
-      LIGHT_DELTA =
-          AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod().toBuilder(
-                  AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod()
-                      .getRequestMarshaller(),
-                  LightDeltaResponse.MARSHALLER)
-              .build();
+  private static final io.grpc.MethodDescriptor<DeltaDiscoveryRequest, LightResponse> LIGHT_DELTA =
+      AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod().toBuilder(
+              AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod()
+                  .getRequestMarshaller(),
+              LightResponse.DELTA)
+          .build();
 
   /**
    * A whole EDS response's version → its clusters (indexes in {@link #clusterIndex}) and their
@@ -177,7 +183,7 @@ public final class XdsScaleBenchmark {
           proxies,
           DELTA ? "delta" : "state-of-the-world",
           Sidecar.MTLS ? "announcing mTLS" : "no mTLS, MTLS=0",
-          LIGHT && DELTA ? "light" : "full",
+          LIGHT ? "light" : "full",
           services,
           loadAverage());
 
@@ -726,7 +732,7 @@ public final class XdsScaleBenchmark {
         delta.open();
         return;
       }
-      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      requests = openSotw();
       request(TypeUrls.CLUSTER, List.of());
       request(TypeUrls.LISTENER, List.of());
     }
@@ -747,7 +753,7 @@ public final class XdsScaleBenchmark {
       for (String[] a : acked.values()) {
         a[1] = "";
       }
-      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      requests = openSotw();
       request(TypeUrls.CLUSTER, List.of());
       request(TypeUrls.LISTENER, List.of());
       if (!edsNames.isEmpty()) {
@@ -804,29 +810,56 @@ public final class XdsScaleBenchmark {
       requests.onNext(r.build());
     }
 
+    /** Opens the state-of-the-world stream, its responses read by the chosen decode. */
+    private StreamObserver<DiscoveryRequest> openSotw() {
+      if (!LIGHT) {
+        return AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      }
+      return io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+          channel.newCall(LIGHT_SOTW, io.grpc.CallOptions.DEFAULT),
+          new StreamObserver<LightResponse>() {
+            @Override
+            public void onNext(LightResponse response) {
+              receive(new LightSotw(response));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              Sidecar.this.onError(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+    }
+
     @Override
-    public synchronized void onNext(DiscoveryResponse response) {
+    public void onNext(DiscoveryResponse response) {
+      receive(new FullSotw(response));
+    }
+
+    /** One state-of-the-world response, however decoded: reads what it subscribes, ACKs it. */
+    private synchronized void receive(SotwView response) {
       long now = System.nanoTime();
       lastReceived = now;
       attempt = 0;
-      String type = response.getTypeUrl();
+      String type = response.typeUrl();
       int t = TYPES.indexOf(type);
       if (t < 0) {
         return;
       }
-      bytes[t].addAndGet(response.getSerializedSize());
+      bytes[t].addAndGet(response.serializedSize());
       responses[t].incrementAndGet();
       received[t] = true;
-      acked.put(type, new String[] {response.getVersionInfo(), response.getNonce()});
+      acked.put(type, new String[] {response.versionInfo(), response.nonce()});
       try {
         switch (t) {
           case 0 -> {
             List<String> names = new ArrayList<>();
-            for (Any a : response.getResourcesList()) {
-              Cluster c = a.unpack(Cluster.class);
-              if (c.getType() == Cluster.DiscoveryType.EDS) {
-                String sn = c.getEdsClusterConfig().getServiceName();
-                names.add(sn.isEmpty() ? c.getName() : sn);
+            for (int i = 0, n = response.resourceCount(); i < n; i++) {
+              String sn = response.edsName(i);
+              if (!sn.isEmpty()) {
+                names.add(sn);
               }
             }
             request(type, List.of()); // ACK
@@ -836,11 +869,11 @@ public final class XdsScaleBenchmark {
             }
           }
           case 1 -> {
-            String v = response.getVersionInfo();
+            String v = response.versionInfo();
             // A push may carry only the ClusterLoadAssignments that changed (incremental EDS, as
             // Istio's): the others are kept, so the tally is per cluster.
             int[][] counts =
-                response.getResourcesCount() >= edsNames.size()
+                response.resourceCount() >= edsNames.size()
                     ? fullEds.computeIfAbsent(v, k -> countEndpoints(response))
                     : countEndpoints(response);
             for (int k = 0; k < counts[0].length; k++) {
@@ -859,16 +892,10 @@ public final class XdsScaleBenchmark {
           }
           case 2 -> {
             List<String> names = new ArrayList<>();
-            for (Any a : response.getResourcesList()) {
-              for (FilterChain fc : a.unpack(Listener.class).getFilterChainsList()) {
-                for (Filter f : fc.getFiltersList()) {
-                  if (f.getTypedConfig().is(HttpConnectionManager.class)) {
-                    HttpConnectionManager hcm =
-                        f.getTypedConfig().unpack(HttpConnectionManager.class);
-                    if (hcm.hasRds() && !names.contains(hcm.getRds().getRouteConfigName())) {
-                      names.add(hcm.getRds().getRouteConfigName());
-                    }
-                  }
+            for (int i = 0, n = response.resourceCount(); i < n; i++) {
+              for (String route : response.routeNames(i)) {
+                if (!names.contains(route)) {
+                  names.add(route);
                 }
               }
             }
@@ -879,7 +906,7 @@ public final class XdsScaleBenchmark {
             }
           }
           default -> {
-            String v = response.getVersionInfo();
+            String v = response.versionInfo();
             routesVersion = v;
             if (changeStart != 0 && changedAt == 0 && !v.equals(routesBefore)) {
               changedAt = now;
@@ -892,20 +919,136 @@ public final class XdsScaleBenchmark {
       }
     }
 
+    /**
+     * A state-of-the-world response as {@link #receive(SotwView)} reads it, whichever the decode;
+     * each resource read in each sidecar (no per-resource versions to share them by).
+     */
+    interface SotwView {
+      String typeUrl();
+
+      String versionInfo();
+
+      String nonce();
+
+      int serializedSize();
+
+      int resourceCount();
+
+      String edsName(int i) throws InvalidProtocolBufferException;
+
+      ResourceFields.Endpoints endpoints(int i) throws InvalidProtocolBufferException;
+
+      List<String> routeNames(int i) throws InvalidProtocolBufferException;
+    }
+
+    /** {@code DECODE=full}: the generated classes parse the response and unpack resources. */
+    record FullSotw(DiscoveryResponse response) implements SotwView {
+      @Override
+      public String typeUrl() {
+        return response.getTypeUrl();
+      }
+
+      @Override
+      public String versionInfo() {
+        return response.getVersionInfo();
+      }
+
+      @Override
+      public String nonce() {
+        return response.getNonce();
+      }
+
+      @Override
+      public int serializedSize() {
+        return response.getSerializedSize();
+      }
+
+      @Override
+      public int resourceCount() {
+        return response.getResourcesCount();
+      }
+
+      @Override
+      public String edsName(int i) throws InvalidProtocolBufferException {
+        return Sidecar.edsName(response.getResources(i).unpack(Cluster.class));
+      }
+
+      @Override
+      public ResourceFields.Endpoints endpoints(int i) throws InvalidProtocolBufferException {
+        ClusterLoadAssignment cla = response.getResources(i).unpack(ClusterLoadAssignment.class);
+        return new ResourceFields.Endpoints(cla.getClusterName(), endpointCount(cla));
+      }
+
+      @Override
+      public List<String> routeNames(int i) throws InvalidProtocolBufferException {
+        return Sidecar.routeNames(response.getResources(i).unpack(Listener.class));
+      }
+    }
+
+    /** {@code DECODE=light}: {@link LightResponse} and {@link ResourceFields}. */
+    record LightSotw(LightResponse response) implements SotwView {
+      @Override
+      public String typeUrl() {
+        return response.typeUrl();
+      }
+
+      @Override
+      public String versionInfo() {
+        return response.versionInfo();
+      }
+
+      @Override
+      public String nonce() {
+        return response.nonce();
+      }
+
+      @Override
+      public int serializedSize() {
+        return response.serializedSize();
+      }
+
+      @Override
+      public int resourceCount() {
+        return response.resourceCount();
+      }
+
+      @Override
+      public String edsName(int i) throws InvalidProtocolBufferException {
+        return ResourceFields.edsServiceName(
+            response.buf, value(i, CLUSTER_TYPE), response.valueLength(i));
+      }
+
+      @Override
+      public ResourceFields.Endpoints endpoints(int i) throws InvalidProtocolBufferException {
+        return ResourceFields.endpoints(
+            response.buf, value(i, ASSIGNMENT_TYPE), response.valueLength(i));
+      }
+
+      @Override
+      public List<String> routeNames(int i) throws InvalidProtocolBufferException {
+        return ResourceFields.rdsRouteNames(
+            response.buf, value(i, LISTENER_TYPE), response.valueLength(i));
+      }
+
+      /** Resource {@code i}'s value offset, once its Any names {@code type} (as unpack checks). */
+      private int value(int i, byte[] type) throws InvalidProtocolBufferException {
+        if (!ResourceFields.typeUrlNames(
+            response.buf, response.typeUrlOffset(i), response.typeUrlLength(i), type)) {
+          throw new InvalidProtocolBufferException(
+              "Type of the Any message does not match the given class.");
+        }
+        return response.valueOffset(i);
+      }
+    }
+
     /** The response's clusters (as {@link #clusterIndex} indexes) and their endpoint counts. */
-    private static int[][] countEndpoints(DiscoveryResponse response) {
-      int[][] out = new int[2][response.getResourcesCount()];
+    private static int[][] countEndpoints(SotwView response) {
+      int[][] out = new int[2][response.resourceCount()];
       try {
-        int i = 0;
-        for (Any a : response.getResourcesList()) {
-          ClusterLoadAssignment cla = a.unpack(ClusterLoadAssignment.class);
-          int n = 0;
-          for (LocalityLbEndpoints l : cla.getEndpointsList()) {
-            n += l.getLbEndpointsCount();
-          }
-          out[0][i] = clusterIndex.of(cla.getClusterName());
-          out[1][i] = n;
-          i++;
+        for (int i = 0; i < out[0].length; i++) {
+          ResourceFields.Endpoints e = response.endpoints(i);
+          out[0][i] = clusterIndex.of(e.clusterName());
+          out[1][i] = e.count();
         }
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException(e);
@@ -1018,7 +1161,7 @@ public final class XdsScaleBenchmark {
     }
 
     /** {@code DECODE=full}: the generated classes parse the response and every resource read. */
-    private record FullDelta(DeltaDiscoveryResponse response) implements DeltaView {
+    record FullDelta(DeltaDiscoveryResponse response) implements DeltaView {
       @Override
       public String typeUrl() {
         return response.getTypeUrl();
@@ -1099,10 +1242,10 @@ public final class XdsScaleBenchmark {
     private static final byte[] LISTENER_TYPE = ResourceFields.fullName(Listener.getDescriptor());
 
     /**
-     * {@code DECODE=light} (the default): the envelope read by {@link LightDeltaResponse}, a
-     * resource's body by {@link ResourceFields} when its name and version are new to the sidecars.
+     * {@code DECODE=light} (the default): the envelope read by {@link LightResponse}, a resource's
+     * body by {@link ResourceFields} when its name and version are new to the sidecars.
      */
-    private record LightDelta(LightDeltaResponse response) implements DeltaView {
+    record LightDelta(LightResponse response) implements DeltaView {
       @Override
       public String typeUrl() {
         return response.typeUrl();
@@ -1151,7 +1294,7 @@ public final class XdsScaleBenchmark {
       @Override
       public DeltaDiscoveryResponse full() {
         try {
-          return response.full();
+          return response.fullDelta();
         } catch (InvalidProtocolBufferException e) {
           throw new IllegalStateException(e);
         }
@@ -1306,10 +1449,10 @@ public final class XdsScaleBenchmark {
         receive(new FullDelta(response));
       }
 
-      /** The light decode's observer of this stream ({@link LightDeltaResponse}). */
-      private final class LightObserver implements StreamObserver<LightDeltaResponse> {
+      /** The light decode's observer of this stream ({@link LightResponse}). */
+      private final class LightObserver implements StreamObserver<LightResponse> {
         @Override
-        public void onNext(LightDeltaResponse response) {
+        public void onNext(LightResponse response) {
           receive(new LightDelta(response));
         }
 

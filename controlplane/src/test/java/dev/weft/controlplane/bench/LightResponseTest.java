@@ -12,6 +12,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.KnownLength;
 import io.grpc.StatusRuntimeException;
@@ -22,12 +23,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The light decode's envelope ({@link LightDeltaResponse}) finds in an encoded {@code
+ * The light decode's envelope ({@link LightResponse}) finds in an encoded {@code
  * DeltaDiscoveryResponse} what full parsing finds: type URL, nonce, removed names, each resource's
- * name, and the exact bytes of its version, its Any's type URL and value; through gRPC's own
+ * name, and the exact bytes of its version, its Any's type URL and value; in a state-of-the-world
+ * {@code DiscoveryResponse} its version, type URL, nonce and each Any's; through gRPC's own
  * marshalling stream too.
  */
-class LightDeltaResponseTest {
+class LightResponseTest {
 
   private static Resource resource(String name, String version, int i) {
     Cluster c =
@@ -59,7 +61,7 @@ class LightDeltaResponseTest {
   }
 
   /** {@code light} holds what full parsing of {@code encoded} holds. */
-  private static void assertAlike(LightDeltaResponse light, byte[] encoded)
+  private static void assertAlike(LightResponse light, byte[] encoded)
       throws InvalidProtocolBufferException {
     DeltaDiscoveryResponse full = DeltaDiscoveryResponse.parseFrom(encoded);
     assertThat(light.typeUrl()).isEqualTo(full.getTypeUrl());
@@ -77,7 +79,7 @@ class LightDeltaResponseTest {
       assertThat(slice(light.buf, light.valueOffset(i), light.valueLength(i)))
           .isEqualTo(r.getResource().getValue().toByteArray());
     }
-    assertThat(light.full()).isEqualTo(full);
+    assertThat(light.fullDelta()).isEqualTo(full);
   }
 
   private static byte[] slice(byte[] buf, int off, int len) {
@@ -87,7 +89,7 @@ class LightDeltaResponseTest {
   @Test
   void readsWhatFullParsingReads() throws Exception {
     byte[] encoded = bytes(response());
-    LightDeltaResponse light = LightDeltaResponse.parse(encoded, encoded.length);
+    LightResponse light = LightResponse.parseDelta(encoded, encoded.length);
     assertThat(light.resourceCount()).isEqualTo(4);
     assertThat(light.nonce()).isEqualTo("nonce-42");
     assertAlike(light, encoded);
@@ -101,7 +103,7 @@ class LightDeltaResponseTest {
             .addRemovedResources("gone-3")
             .build();
     byte[] both = concat(encoded, bytes(second));
-    assertAlike(LightDeltaResponse.parse(both, both.length), both);
+    assertAlike(LightResponse.parseDelta(both, both.length), both);
 
     // A resource whose fields come twice (merged: the later name, version, Any fields win).
     Resource twice =
@@ -126,7 +128,7 @@ class LightDeltaResponseTest {
                         Resource.newBuilder()
                             .setResource(Any.newBuilder().setValue(ByteString.copyFromUtf8("v")))
                             .build()))));
-    assertAlike(LightDeltaResponse.parse(merged, merged.length), merged);
+    assertAlike(LightResponse.parseDelta(merged, merged.length), merged);
   }
 
   @Test
@@ -146,9 +148,49 @@ class LightDeltaResponseTest {
     for (DeltaDiscoveryResponse r : List.of(response(), big, response())) {
       InputStream stream = grpc.getResponseMarshaller().stream(r);
       assertThat(stream).isInstanceOf(KnownLength.class);
-      LightDeltaResponse light = LightDeltaResponse.MARSHALLER.parse(stream);
+      LightResponse light = LightResponse.DELTA.parse(stream);
       assertAlike(light, bytes(r));
     }
+  }
+
+  /** {@code light} holds what full parsing of the state-of-the-world {@code encoded} holds. */
+  private static void assertSotwAlike(LightResponse light, byte[] encoded)
+      throws InvalidProtocolBufferException {
+    DiscoveryResponse full = DiscoveryResponse.parseFrom(encoded);
+    assertThat(light.typeUrl()).isEqualTo(full.getTypeUrl());
+    assertThat(light.versionInfo()).isEqualTo(full.getVersionInfo());
+    assertThat(light.nonce()).isEqualTo(full.getNonce());
+    assertThat(light.serializedSize()).isEqualTo(encoded.length);
+    assertThat(light.resourceCount()).isEqualTo(full.getResourcesCount());
+    for (int i = 0; i < full.getResourcesCount(); i++) {
+      Any a = full.getResources(i);
+      assertThat(slice(light.buf, light.typeUrlOffset(i), light.typeUrlLength(i)))
+          .isEqualTo(a.getTypeUrl().getBytes(StandardCharsets.UTF_8));
+      assertThat(slice(light.buf, light.valueOffset(i), light.valueLength(i)))
+          .isEqualTo(a.getValue().toByteArray());
+    }
+    assertThat(light.fullSotw()).isEqualTo(full);
+  }
+
+  @Test
+  void readsStateOfTheWorldResponsesAsFullParsing() throws Exception {
+    DiscoveryResponse sotw =
+        fill(DiscoveryResponse.newBuilder(), 2)
+            .clearResources()
+            .addResources(resource("a", "1", 1).getResource())
+            .addResources(Any.getDefaultInstance())
+            .addResources(resource("b", "2", 2).getResource())
+            .setVersionInfo("v7")
+            .setNonce("n7")
+            .setTypeUrl("type.googleapis.com/envoy.config.cluster.v3.Cluster")
+            .build();
+    byte[] encoded = bytes(sotw);
+    assertSotwAlike(LightResponse.parseSotw(encoded, encoded.length), encoded);
+    byte[] twice =
+        concat(encoded, bytes(DiscoveryResponse.newBuilder().setVersionInfo("v8").build()));
+    assertSotwAlike(LightResponse.parseSotw(twice, twice.length), twice);
+    var grpc = AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod();
+    assertSotwAlike(LightResponse.SOTW.parse(grpc.getResponseMarshaller().stream(sotw)), encoded);
   }
 
   @Test
@@ -157,10 +199,9 @@ class LightDeltaResponseTest {
     byte[] cut = Arrays.copyOf(encoded, encoded.length - 5);
     assertThatThrownBy(() -> DeltaDiscoveryResponse.parseFrom(cut))
         .isInstanceOf(InvalidProtocolBufferException.class);
-    assertThatThrownBy(() -> LightDeltaResponse.parse(cut, cut.length))
+    assertThatThrownBy(() -> LightResponse.parseDelta(cut, cut.length))
         .isInstanceOf(InvalidProtocolBufferException.class);
-    assertThatThrownBy(
-            () -> LightDeltaResponse.MARSHALLER.parse(new java.io.ByteArrayInputStream(cut)))
+    assertThatThrownBy(() -> LightResponse.DELTA.parse(new java.io.ByteArrayInputStream(cut)))
         .isInstanceOf(StatusRuntimeException.class)
         .hasMessageContaining("Invalid protobuf byte sequence");
   }
