@@ -78,11 +78,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * the benchmark's heap); a change has reached a sidecar when it receives new virtual hosts (or
  * routes).
  *
+ * <p>The sidecars decode responses lightly by default ({@link #LIGHT}, {@link LightResponse},
+ * {@link ResourceFields}): only the names, versions, nonces, EDS service names and RDS names they
+ * need to ask and ACK as Envoy does, the rest of each message skipped, so that less of the machine
+ * the control plane shares with them goes to the harness; {@code -Dweft.bench.decode=full} ({@code
+ * DECODE=full}) parses everything with the generated classes, as before. Both send the same
+ * requests.
+ *
  * <p>Measures: the initial sync (from the first connect until every sidecar holds the four types
  * and the same endpoints, those of all N workloads); then, for each of CHANGES one-VirtualService
  * applies, the time from the apply until each sidecar has received new routes (p50/p99/max), the
  * bytes the sidecars received by type, and the control plane's CPU seconds (utime+stime of its
- * process); its peak RSS (VmHWM) at the end and its heap after a full GC.
+ * process) beside the simulated sidecars' (this JVM's); its peak RSS (VmHWM) at the end and its
+ * heap after a full GC.
  *
  * <pre>
  * java -cp ... dev.weft.controlplane.bench.XdsScaleBenchmark PROXIES SERVICES [CHANGES] [JVM_OPTS...]
