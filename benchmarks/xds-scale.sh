@@ -13,6 +13,15 @@
 #                                                   # a real Weft sidecar: ISTIO_MUTUAL clusters
 #   DUMP=/tmp/x.txt benchmarks/xds-scale.sh ...     # what sidecar 0 receives (delta): each resource's
 #                                                   # encoded size and name, one of each in text
+#   DECODE=full DELTA=1 benchmarks/xds-scale.sh ... # the sidecars parse every response and each new
+#                                                   # resource version with the generated classes
+#                                                   # (before 2026-12-01 10:00); by default (light)
+#                                                   # they read only names, versions, EDS service
+#                                                   # names and RDS names: the same requests and ACKs
+#   SIM_JVM_OPTS='-agentpath:...' benchmarks/xds-scale.sh ...  # options of the sidecars' JVM only
+#
+# Prints the control plane's CPU seconds and the simulated sidecars' (this JVM's) per phase: both
+# share the machine's cores, and only the first is the control plane's cost.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -28,7 +37,10 @@ java="${java:-java}"
 # CLASSES: the control plane classes to measure (another build's controlplane/target/classes).
 delta=false
 if [ "${DELTA:-0}" = 1 ]; then delta=true; fi
+# SIM_JVM_OPTS: extra options for the simulated sidecars' JVM only (a profiler's -agentpath), not
+# the control plane's (those are the arguments after CHANGES).
+# shellcheck disable=SC2086
 exec "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx2g \
-  -Dweft.bench.delta="$delta" \
+  -Dweft.bench.delta="$delta" -Dweft.bench.decode="${DECODE:-light}" ${SIM_JVM_OPTS:-} \
   -cp "${CLASSES:-controlplane/target/classes}:$(cat "$CP_FILE"):controlplane/target/test-classes" \
   dev.weft.controlplane.bench.XdsScaleBenchmark "${1:-2000}" "${2:-1000}" "${3:-3}" "${@:4}"

@@ -2,7 +2,6 @@ package dev.weft.controlplane.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -79,11 +78,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * the benchmark's heap); a change has reached a sidecar when it receives new virtual hosts (or
  * routes).
  *
+ * <p>The sidecars decode responses lightly by default ({@link #LIGHT}, {@link LightResponse},
+ * {@link ResourceFields}): only the names, versions, nonces, EDS service names and RDS names they
+ * need to ask and ACK as Envoy does, the rest of each message skipped, so that less of the machine
+ * the control plane shares with them goes to the harness; {@code -Dweft.bench.decode=full} ({@code
+ * DECODE=full}) parses everything with the generated classes, as before. Both send the same
+ * requests.
+ *
  * <p>Measures: the initial sync (from the first connect until every sidecar holds the four types
  * and the same endpoints, those of all N workloads); then, for each of CHANGES one-VirtualService
  * applies, the time from the apply until each sidecar has received new routes (p50/p99/max), the
  * bytes the sidecars received by type, and the control plane's CPU seconds (utime+stime of its
- * process); its peak RSS (VmHWM) at the end and its heap after a full GC.
+ * process) beside the simulated sidecars' (this JVM's); its peak RSS (VmHWM) at the end and its
+ * heap after a full GC.
  *
  * <pre>
  * java -cp ... dev.weft.controlplane.bench.XdsScaleBenchmark PROXIES SERVICES [CHANGES] [JVM_OPTS...]
@@ -101,6 +108,31 @@ public final class XdsScaleBenchmark {
   private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(120);
 
   private static final boolean DELTA = Boolean.getBoolean("weft.bench.delta");
+
+  /**
+   * How the simulated sidecars decode responses: {@code light} (the default) reads only what they
+   * need to subscribe and ACK ({@link LightResponse}, {@link ResourceFields}); {@code full} ({@code
+   * -Dweft.bench.decode=full}, {@code DECODE=full}) parses every response with the generated
+   * classes and each new resource version into its message, as before 2026-12-01 10:00. Either way
+   * the same requests, subscriptions, nonces and ACKs.
+   */
+  static final boolean LIGHT = !"full".equals(System.getProperty("weft.bench.decode", "light"));
+
+  /** ADS's state-of-the-world method, its responses read by the light decode. */
+  private static final io.grpc.MethodDescriptor<DiscoveryRequest, LightResponse> LIGHT_SOTW =
+      AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod().toBuilder(
+              AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod()
+                  .getRequestMarshaller(),
+              LightResponse.SOTW)
+          .build();
+
+  /** ADS's delta method, its responses read by the light decode. */
+  private static final io.grpc.MethodDescriptor<DeltaDiscoveryRequest, LightResponse> LIGHT_DELTA =
+      AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod().toBuilder(
+              AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod()
+                  .getRequestMarshaller(),
+              LightResponse.DELTA)
+          .build();
 
   /**
    * A whole EDS response's version → its clusters (indexes in {@link #clusterIndex}) and their
@@ -152,13 +184,14 @@ public final class XdsScaleBenchmark {
       String token = Files.readString(state.resolve("token")).trim();
       long pid = cp.pid();
       System.out.printf(
-          "control plane pid %d, state %s; %d sidecars (%s xDS, %s), %d Services (each with a"
-              + " DestinationRule and a VirtualService), load average %s%n",
+          "control plane pid %d, state %s; %d sidecars (%s xDS, %s, %s decode), %d Services (each"
+              + " with a DestinationRule and a VirtualService), load average %s%n",
           pid,
           state,
           proxies,
           DELTA ? "delta" : "state-of-the-world",
           Sidecar.MTLS ? "announcing mTLS" : "no mTLS, MTLS=0",
+          LIGHT ? "light" : "full",
           services,
           loadAverage());
 
@@ -253,6 +286,7 @@ public final class XdsScaleBenchmark {
           s.resetCounters();
         }
         double before = cpuSeconds(pid);
+        double ownBefore = cpuSeconds(self);
         int weight = 80 - 10 * c;
         long t0 = System.nanoTime();
         for (Sidecar s : sidecars) {
@@ -282,10 +316,11 @@ public final class XdsScaleBenchmark {
         Arrays.sort(lat);
         quiet(sidecars, 2000);
         double after = cpuSeconds(pid);
+        double ownAfter = cpuSeconds(self);
         System.out.printf(
             "change %d (one VirtualService, weights %d/%d): routes reached every sidecar: p50 %.2f"
-                + " s, p99 %.2f s, max %.2f s; control plane CPU %.1f s; received %s; stream"
-                + " failures %s%n",
+                + " s, p99 %.2f s, max %.2f s; control plane CPU %.1f s, the simulated sidecars'"
+                + " JVM %.1f s; received %s; stream failures %s%n",
             c + 1,
             weight,
             100 - weight,
@@ -293,6 +328,7 @@ public final class XdsScaleBenchmark {
             pct(lat, 0.99) / 1e9,
             lat[lat.length - 1] / 1e9,
             after - before,
+            ownAfter - ownBefore,
             bytes(sidecars),
             Sidecar.FAILURES.isEmpty() ? "none" : Sidecar.FAILURES);
         Sidecar.FAILURES.clear();
@@ -704,7 +740,7 @@ public final class XdsScaleBenchmark {
         delta.open();
         return;
       }
-      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      requests = openSotw();
       request(TypeUrls.CLUSTER, List.of());
       request(TypeUrls.LISTENER, List.of());
     }
@@ -725,7 +761,7 @@ public final class XdsScaleBenchmark {
       for (String[] a : acked.values()) {
         a[1] = "";
       }
-      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      requests = openSotw();
       request(TypeUrls.CLUSTER, List.of());
       request(TypeUrls.LISTENER, List.of());
       if (!edsNames.isEmpty()) {
@@ -782,29 +818,56 @@ public final class XdsScaleBenchmark {
       requests.onNext(r.build());
     }
 
+    /** Opens the state-of-the-world stream, its responses read by the chosen decode. */
+    private StreamObserver<DiscoveryRequest> openSotw() {
+      if (!LIGHT) {
+        return AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      }
+      return io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+          channel.newCall(LIGHT_SOTW, io.grpc.CallOptions.DEFAULT),
+          new StreamObserver<LightResponse>() {
+            @Override
+            public void onNext(LightResponse response) {
+              receive(new LightSotw(response));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              Sidecar.this.onError(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+    }
+
     @Override
-    public synchronized void onNext(DiscoveryResponse response) {
+    public void onNext(DiscoveryResponse response) {
+      receive(new FullSotw(response));
+    }
+
+    /** One state-of-the-world response, however decoded: reads what it subscribes, ACKs it. */
+    private synchronized void receive(SotwView response) {
       long now = System.nanoTime();
       lastReceived = now;
       attempt = 0;
-      String type = response.getTypeUrl();
+      String type = response.typeUrl();
       int t = TYPES.indexOf(type);
       if (t < 0) {
         return;
       }
-      bytes[t].addAndGet(response.getSerializedSize());
+      bytes[t].addAndGet(response.serializedSize());
       responses[t].incrementAndGet();
       received[t] = true;
-      acked.put(type, new String[] {response.getVersionInfo(), response.getNonce()});
+      acked.put(type, new String[] {response.versionInfo(), response.nonce()});
       try {
         switch (t) {
           case 0 -> {
             List<String> names = new ArrayList<>();
-            for (Any a : response.getResourcesList()) {
-              Cluster c = a.unpack(Cluster.class);
-              if (c.getType() == Cluster.DiscoveryType.EDS) {
-                String sn = c.getEdsClusterConfig().getServiceName();
-                names.add(sn.isEmpty() ? c.getName() : sn);
+            for (int i = 0, n = response.resourceCount(); i < n; i++) {
+              String sn = response.edsName(i);
+              if (!sn.isEmpty()) {
+                names.add(sn);
               }
             }
             request(type, List.of()); // ACK
@@ -814,11 +877,11 @@ public final class XdsScaleBenchmark {
             }
           }
           case 1 -> {
-            String v = response.getVersionInfo();
+            String v = response.versionInfo();
             // A push may carry only the ClusterLoadAssignments that changed (incremental EDS, as
             // Istio's): the others are kept, so the tally is per cluster.
             int[][] counts =
-                response.getResourcesCount() >= edsNames.size()
+                response.resourceCount() >= edsNames.size()
                     ? fullEds.computeIfAbsent(v, k -> countEndpoints(response))
                     : countEndpoints(response);
             for (int k = 0; k < counts[0].length; k++) {
@@ -837,16 +900,10 @@ public final class XdsScaleBenchmark {
           }
           case 2 -> {
             List<String> names = new ArrayList<>();
-            for (Any a : response.getResourcesList()) {
-              for (FilterChain fc : a.unpack(Listener.class).getFilterChainsList()) {
-                for (Filter f : fc.getFiltersList()) {
-                  if (f.getTypedConfig().is(HttpConnectionManager.class)) {
-                    HttpConnectionManager hcm =
-                        f.getTypedConfig().unpack(HttpConnectionManager.class);
-                    if (hcm.hasRds() && !names.contains(hcm.getRds().getRouteConfigName())) {
-                      names.add(hcm.getRds().getRouteConfigName());
-                    }
-                  }
+            for (int i = 0, n = response.resourceCount(); i < n; i++) {
+              for (String route : response.routeNames(i)) {
+                if (!names.contains(route)) {
+                  names.add(route);
                 }
               }
             }
@@ -857,7 +914,7 @@ public final class XdsScaleBenchmark {
             }
           }
           default -> {
-            String v = response.getVersionInfo();
+            String v = response.versionInfo();
             routesVersion = v;
             if (changeStart != 0 && changedAt == 0 && !v.equals(routesBefore)) {
               changedAt = now;
@@ -870,20 +927,136 @@ public final class XdsScaleBenchmark {
       }
     }
 
+    /**
+     * A state-of-the-world response as {@link #receive(SotwView)} reads it, whichever the decode;
+     * each resource read in each sidecar (no per-resource versions to share them by).
+     */
+    interface SotwView {
+      String typeUrl();
+
+      String versionInfo();
+
+      String nonce();
+
+      int serializedSize();
+
+      int resourceCount();
+
+      String edsName(int i) throws InvalidProtocolBufferException;
+
+      ResourceFields.Endpoints endpoints(int i) throws InvalidProtocolBufferException;
+
+      List<String> routeNames(int i) throws InvalidProtocolBufferException;
+    }
+
+    /** {@code DECODE=full}: the generated classes parse the response and unpack resources. */
+    record FullSotw(DiscoveryResponse response) implements SotwView {
+      @Override
+      public String typeUrl() {
+        return response.getTypeUrl();
+      }
+
+      @Override
+      public String versionInfo() {
+        return response.getVersionInfo();
+      }
+
+      @Override
+      public String nonce() {
+        return response.getNonce();
+      }
+
+      @Override
+      public int serializedSize() {
+        return response.getSerializedSize();
+      }
+
+      @Override
+      public int resourceCount() {
+        return response.getResourcesCount();
+      }
+
+      @Override
+      public String edsName(int i) throws InvalidProtocolBufferException {
+        return Sidecar.edsName(response.getResources(i).unpack(Cluster.class));
+      }
+
+      @Override
+      public ResourceFields.Endpoints endpoints(int i) throws InvalidProtocolBufferException {
+        ClusterLoadAssignment cla = response.getResources(i).unpack(ClusterLoadAssignment.class);
+        return new ResourceFields.Endpoints(cla.getClusterName(), endpointCount(cla));
+      }
+
+      @Override
+      public List<String> routeNames(int i) throws InvalidProtocolBufferException {
+        return Sidecar.routeNames(response.getResources(i).unpack(Listener.class));
+      }
+    }
+
+    /** {@code DECODE=light}: {@link LightResponse} and {@link ResourceFields}. */
+    record LightSotw(LightResponse response) implements SotwView {
+      @Override
+      public String typeUrl() {
+        return response.typeUrl();
+      }
+
+      @Override
+      public String versionInfo() {
+        return response.versionInfo();
+      }
+
+      @Override
+      public String nonce() {
+        return response.nonce();
+      }
+
+      @Override
+      public int serializedSize() {
+        return response.serializedSize();
+      }
+
+      @Override
+      public int resourceCount() {
+        return response.resourceCount();
+      }
+
+      @Override
+      public String edsName(int i) throws InvalidProtocolBufferException {
+        return ResourceFields.edsServiceName(
+            response.buf, value(i, CLUSTER_TYPE), response.valueLength(i));
+      }
+
+      @Override
+      public ResourceFields.Endpoints endpoints(int i) throws InvalidProtocolBufferException {
+        return ResourceFields.endpoints(
+            response.buf, value(i, ASSIGNMENT_TYPE), response.valueLength(i));
+      }
+
+      @Override
+      public List<String> routeNames(int i) throws InvalidProtocolBufferException {
+        return ResourceFields.rdsRouteNames(
+            response.buf, value(i, LISTENER_TYPE), response.valueLength(i));
+      }
+
+      /** Resource {@code i}'s value offset, once its Any names {@code type} (as unpack checks). */
+      private int value(int i, byte[] type) throws InvalidProtocolBufferException {
+        if (!ResourceFields.typeUrlNames(
+            response.buf, response.typeUrlOffset(i), response.typeUrlLength(i), type)) {
+          throw new InvalidProtocolBufferException(
+              "Type of the Any message does not match the given class.");
+        }
+        return response.valueOffset(i);
+      }
+    }
+
     /** The response's clusters (as {@link #clusterIndex} indexes) and their endpoint counts. */
-    private static int[][] countEndpoints(DiscoveryResponse response) {
-      int[][] out = new int[2][response.getResourcesCount()];
+    private static int[][] countEndpoints(SotwView response) {
+      int[][] out = new int[2][response.resourceCount()];
       try {
-        int i = 0;
-        for (Any a : response.getResourcesList()) {
-          ClusterLoadAssignment cla = a.unpack(ClusterLoadAssignment.class);
-          int n = 0;
-          for (LocalityLbEndpoints l : cla.getEndpointsList()) {
-            n += l.getLbEndpointsCount();
-          }
-          out[0][i] = clusterIndex.of(cla.getClusterName());
-          out[1][i] = n;
-          i++;
+        for (int i = 0; i < out[0].length; i++) {
+          ResourceFields.Endpoints e = response.endpoints(i);
+          out[0][i] = clusterIndex.of(e.clusterName());
+          out[1][i] = e.count();
         }
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException(e);
@@ -923,6 +1096,254 @@ public final class XdsScaleBenchmark {
      */
     static final Map<String, Map<String, Parsed>> PARSED = new ConcurrentHashMap<>();
 
+    /**
+     * The EDS service name a cluster asks endpoints for (the full decode; {@link
+     * ResourceFields#edsServiceName} the light one); empty when it is not an EDS cluster.
+     */
+    static String edsName(Cluster c) {
+      if (c.getType() != Cluster.DiscoveryType.EDS) {
+        return "";
+      }
+      String sn = c.getEdsClusterConfig().getServiceName();
+      return sn.isEmpty() ? c.getName() : sn;
+    }
+
+    /** A load assignment's endpoints over its localities (the full decode). */
+    static int endpointCount(ClusterLoadAssignment cla) {
+      int n = 0;
+      for (LocalityLbEndpoints l : cla.getEndpointsList()) {
+        n += l.getLbEndpointsCount();
+      }
+      return n;
+    }
+
+    /**
+     * The route configurations a listener's HTTP connection managers name over RDS, one per filter
+     * (the full decode; {@link ResourceFields#rdsRouteNames} the light one).
+     */
+    static List<String> routeNames(Listener listener) throws InvalidProtocolBufferException {
+      List<String> out = new ArrayList<>();
+      for (FilterChain fc : listener.getFilterChainsList()) {
+        for (Filter f : fc.getFiltersList()) {
+          if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+            HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
+            if (hcm.hasRds()) {
+              out.add(hcm.getRds().getRouteConfigName());
+            }
+          }
+        }
+      }
+      return List.copyOf(out);
+    }
+
+    /**
+     * A delta response as {@link Delta} reads it, whichever the decode: its envelope and, per
+     * resource, its name and what the sidecar needs from its body (each read once per distinct
+     * resource name and version across the sidecars, see {@link Delta#parsed}).
+     */
+    interface DeltaView {
+      String typeUrl();
+
+      String nonce();
+
+      /** The encoded response's size. */
+      int serializedSize();
+
+      int resourceCount();
+
+      String name(int i);
+
+      /** The EDS service name cluster {@code i} asks for, {@code ""} when not an EDS cluster. */
+      String edsName(int i) throws InvalidProtocolBufferException;
+
+      /** Load assignment {@code i}'s endpoints, over its localities. */
+      int endpointCount(int i) throws InvalidProtocolBufferException;
+
+      /** The RDS route names listener {@code i}'s HTTP connection managers name. */
+      List<String> routeNames(int i) throws InvalidProtocolBufferException;
+
+      List<String> removedResources();
+
+      /** The whole response, parsed (for {@code DUMP=}). */
+      DeltaDiscoveryResponse full();
+    }
+
+    /** {@code DECODE=full}: the generated classes parse the response and every resource read. */
+    record FullDelta(DeltaDiscoveryResponse response) implements DeltaView {
+      @Override
+      public String typeUrl() {
+        return response.getTypeUrl();
+      }
+
+      @Override
+      public String nonce() {
+        return response.getNonce();
+      }
+
+      @Override
+      public int serializedSize() {
+        return response.getSerializedSize();
+      }
+
+      @Override
+      public int resourceCount() {
+        return response.getResourcesCount();
+      }
+
+      @Override
+      public String name(int i) {
+        return response.getResources(i).getName();
+      }
+
+      @Override
+      public String edsName(int i) throws InvalidProtocolBufferException {
+        return Delta.parsed(response.getResources(i), Delta::edsName);
+      }
+
+      @Override
+      public int endpointCount(int i) throws InvalidProtocolBufferException {
+        return Delta.parsed(response.getResources(i), Delta::endpointCount);
+      }
+
+      @Override
+      public List<String> routeNames(int i) throws InvalidProtocolBufferException {
+        return Delta.parsed(response.getResources(i), Delta::routeNames);
+      }
+
+      @Override
+      public List<String> removedResources() {
+        return response.getRemovedResourcesList();
+      }
+
+      @Override
+      public DeltaDiscoveryResponse full() {
+        return response;
+      }
+    }
+
+    /** Reads what the sidecar needs from a resource's encoded body ({@link ResourceFields}). */
+    @FunctionalInterface
+    interface BodyReader<T> {
+      T read(byte[] buf, int off, int len) throws InvalidProtocolBufferException;
+    }
+
+    /** What a {@link BodyReader} read from a resource of this version (UTF-8 bytes). */
+    record LightParsed(byte[] version, Object value) {}
+
+    /**
+     * The light decode's {@link #PARSED}: by type (an index in {@link #TYPES}), resource name →
+     * what was read from its latest version seen, the version compared as bytes in the received
+     * message (no string made per resource for it).
+     */
+    @SuppressWarnings("unchecked")
+    static final Map<String, LightParsed>[] LIGHT_PARSED = new Map[TYPES.size()];
+
+    static {
+      for (int t = 0; t < LIGHT_PARSED.length; t++) {
+        LIGHT_PARSED[t] = new ConcurrentHashMap<>();
+      }
+    }
+
+    private static final byte[] CLUSTER_TYPE = ResourceFields.fullName(Cluster.getDescriptor());
+    private static final byte[] ASSIGNMENT_TYPE =
+        ResourceFields.fullName(ClusterLoadAssignment.getDescriptor());
+    private static final byte[] LISTENER_TYPE = ResourceFields.fullName(Listener.getDescriptor());
+
+    /**
+     * {@code DECODE=light} (the default): the envelope read by {@link LightResponse}, a resource's
+     * body by {@link ResourceFields} when its name and version are new to the sidecars.
+     */
+    record LightDelta(LightResponse response) implements DeltaView {
+      @Override
+      public String typeUrl() {
+        return response.typeUrl();
+      }
+
+      @Override
+      public String nonce() {
+        return response.nonce();
+      }
+
+      @Override
+      public int serializedSize() {
+        return response.serializedSize();
+      }
+
+      @Override
+      public int resourceCount() {
+        return response.resourceCount();
+      }
+
+      @Override
+      public String name(int i) {
+        return response.name(i);
+      }
+
+      @Override
+      public String edsName(int i) throws InvalidProtocolBufferException {
+        return read(0, i, CLUSTER_TYPE, ResourceFields::edsServiceName);
+      }
+
+      @Override
+      public int endpointCount(int i) throws InvalidProtocolBufferException {
+        return read(1, i, ASSIGNMENT_TYPE, (b, o, l) -> ResourceFields.endpoints(b, o, l).count());
+      }
+
+      @Override
+      public List<String> routeNames(int i) throws InvalidProtocolBufferException {
+        return read(2, i, LISTENER_TYPE, ResourceFields::rdsRouteNames);
+      }
+
+      @Override
+      public List<String> removedResources() {
+        return response.removedResources();
+      }
+
+      @Override
+      public DeltaDiscoveryResponse full() {
+        try {
+          return response.fullDelta();
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+
+      /**
+       * What {@code reader} reads from resource {@code i}, of type {@code t}, once per distinct
+       * name and version across the sidecars (as {@link Delta#parsed}); its Any must name {@code
+       * type}, as {@code Any.unpack} requires.
+       */
+      @SuppressWarnings("unchecked")
+      private <T> T read(int t, int i, byte[] type, BodyReader<T> reader)
+          throws InvalidProtocolBufferException {
+        byte[] buf = response.buf;
+        int vOff = response.versionOffset(i);
+        int vLen = response.versionLength(i);
+        if (vLen == 0) {
+          return body(i, type, reader);
+        }
+        Map<String, LightParsed> ofType = LIGHT_PARSED[t];
+        String name = response.name(i);
+        LightParsed p = ofType.get(name);
+        if (p == null
+            || !Arrays.equals(p.version(), 0, p.version().length, buf, vOff, vOff + vLen)) {
+          p = new LightParsed(Arrays.copyOfRange(buf, vOff, vOff + vLen), body(i, type, reader));
+          ofType.put(name, p);
+        }
+        return (T) p.value();
+      }
+
+      private <T> T body(int i, byte[] type, BodyReader<T> reader)
+          throws InvalidProtocolBufferException {
+        if (!ResourceFields.typeUrlNames(
+            response.buf, response.typeUrlOffset(i), response.typeUrlLength(i), type)) {
+          throw new InvalidProtocolBufferException(
+              "Type of the Any message does not match the given class.");
+        }
+        return reader.read(response.buf, response.valueOffset(i), response.valueLength(i));
+      }
+    }
+
     private final class Delta implements StreamObserver<DeltaDiscoveryResponse> {
       private StreamObserver<DeltaDiscoveryRequest> out;
       private Set<String> edsSubscribed = Set.of();
@@ -933,7 +1354,11 @@ public final class XdsScaleBenchmark {
 
       /** Opens the stream and subscribes (a reconnect: anew, holding nothing). */
       void open() {
-        out = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(this);
+        out =
+            LIGHT
+                ? io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+                    channel.newCall(LIGHT_DELTA, io.grpc.CallOptions.DEFAULT), new LightObserver())
+                : AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(this);
         subscribe(TypeUrls.CLUSTER, List.of("*"), true);
         subscribe(TypeUrls.LISTENER, List.of("*"), true);
         subscribe(TypeUrls.VIRTUAL_HOST, List.of("*"), true);
@@ -973,13 +1398,14 @@ public final class XdsScaleBenchmark {
             drop.add(n);
           }
         }
-        if (!add.isEmpty() || !drop.isEmpty()) {
-          send(
-              DeltaDiscoveryRequest.newBuilder()
-                  .setTypeUrl(type)
-                  .addAllResourceNamesSubscribe(add)
-                  .addAllResourceNamesUnsubscribe(drop));
+        if (add.isEmpty() && drop.isEmpty()) {
+          return before; // already canonical
         }
+        send(
+            DeltaDiscoveryRequest.newBuilder()
+                .setTypeUrl(type)
+                .addAllResourceNamesSubscribe(add)
+                .addAllResourceNamesUnsubscribe(drop));
         return canonical(wanted);
       }
 
@@ -1005,39 +1431,16 @@ public final class XdsScaleBenchmark {
         return (T) p.value();
       }
 
-      /** The EDS service name a cluster asks endpoints for; empty when it is not an EDS cluster. */
       private static String edsName(Resource r) throws InvalidProtocolBufferException {
-        Cluster c = r.getResource().unpack(Cluster.class);
-        if (c.getType() != Cluster.DiscoveryType.EDS) {
-          return "";
-        }
-        String sn = c.getEdsClusterConfig().getServiceName();
-        return sn.isEmpty() ? c.getName() : sn;
+        return Sidecar.edsName(r.getResource().unpack(Cluster.class));
       }
 
       private static Integer endpointCount(Resource r) throws InvalidProtocolBufferException {
-        int n = 0;
-        for (LocalityLbEndpoints l :
-            r.getResource().unpack(ClusterLoadAssignment.class).getEndpointsList()) {
-          n += l.getLbEndpointsCount();
-        }
-        return n;
+        return Sidecar.endpointCount(r.getResource().unpack(ClusterLoadAssignment.class));
       }
 
-      /** The route configurations a listener's HTTP connection managers name over RDS. */
       private static List<String> routeNames(Resource r) throws InvalidProtocolBufferException {
-        List<String> out = new ArrayList<>();
-        for (FilterChain fc : r.getResource().unpack(Listener.class).getFilterChainsList()) {
-          for (Filter f : fc.getFiltersList()) {
-            if (f.getTypedConfig().is(HttpConnectionManager.class)) {
-              HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
-              if (hcm.hasRds()) {
-                out.add(hcm.getRds().getRouteConfigName());
-              }
-            }
-          }
-        }
-        return List.copyOf(out);
+        return Sidecar.routeNames(r.getResource().unpack(Listener.class));
       }
 
       private void setEndpoints(String cluster, int n) {
@@ -1051,43 +1454,64 @@ public final class XdsScaleBenchmark {
 
       @Override
       public void onNext(DeltaDiscoveryResponse response) {
+        receive(new FullDelta(response));
+      }
+
+      /** The light decode's observer of this stream ({@link LightResponse}). */
+      private final class LightObserver implements StreamObserver<LightResponse> {
+        @Override
+        public void onNext(LightResponse response) {
+          receive(new LightDelta(response));
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          Delta.this.onError(t);
+        }
+
+        @Override
+        public void onCompleted() {}
+      }
+
+      /** One response, however decoded: counts it, reads what it subscribes, ACKs it. */
+      private void receive(DeltaView response) {
         synchronized (Sidecar.this) {
           long now = System.nanoTime();
           lastReceived = now;
           attempt = 0;
-          String type = response.getTypeUrl();
+          String type = response.typeUrl();
           int t = TYPES.indexOf(type);
           if (t < 0) {
             return;
           }
-          bytes[t].addAndGet(response.getSerializedSize());
+          bytes[t].addAndGet(response.serializedSize());
           responses[t].incrementAndGet();
           received[t] = true;
           if (dump != null) {
-            dump.write(response);
+            dump.write(response.full());
           }
           Set<String> eds = null;
           Set<String> rds = null;
           try {
-            for (Resource r : response.getResourcesList()) {
+            for (int i = 0, n = response.resourceCount(); i < n; i++) {
               switch (t) {
                 case 0 -> {
                   if (eds == null) {
                     eds = new java.util.HashSet<>(edsSubscribed);
                   }
-                  String sn = parsed(r, Delta::edsName);
+                  String sn = response.edsName(i);
                   if (!sn.isEmpty()) {
                     eds.add(sn);
                   } else {
-                    eds.remove(r.getName());
+                    eds.remove(response.name(i));
                   }
                 }
-                case 1 -> setEndpoints(r.getName(), parsed(r, Delta::endpointCount));
+                case 1 -> setEndpoints(response.name(i), response.endpointCount(i));
                 case 2 -> {
                   if (rds == null) {
                     rds = new java.util.HashSet<>(rdsSubscribed);
                   }
-                  rds.addAll(parsed(r, Delta::routeNames));
+                  rds.addAll(response.routeNames(i));
                 }
                 default -> {}
               }
@@ -1095,7 +1519,7 @@ public final class XdsScaleBenchmark {
           } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException(e);
           }
-          for (String gone : response.getRemovedResourcesList()) {
+          for (String gone : response.removedResources()) {
             switch (t) {
               case 0 -> {
                 if (eds == null) {
@@ -1110,7 +1534,7 @@ public final class XdsScaleBenchmark {
           send(
               DeltaDiscoveryRequest.newBuilder()
                   .setTypeUrl(type)
-                  .setResponseNonce(response.getNonce())); // ACK
+                  .setResponseNonce(response.nonce())); // ACK
           if (eds != null) {
             edsSubscribed = change(TypeUrls.ENDPOINT, edsSubscribed, eds);
           }
