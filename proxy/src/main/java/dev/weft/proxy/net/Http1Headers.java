@@ -1,22 +1,29 @@
 package dev.weft.proxy.net;
 
 import io.netty.handler.codec.DefaultHeaders.ValueValidator;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The header maps of the proxy's HTTP/1.1 decoders (the listeners' {@code HttpServerCodec}, the
  * upstream pool's {@code HttpClientCodec}): Netty's validating headers, name and value checked as
- * Netty's default does (RFC 9110 5.1 token names; 5.5 values without CR, LF or NUL), with two cuts
- * measured on the latency pair:
+ * Netty's default does (RFC 9110 5.1 token names; 5.5 values without CR, LF or NUL), with three
+ * cuts measured on the latency pair (docs/benchmarks.md):
  *
  * <ul>
- *   <li>a long {@link AsciiString} value that passed validation once is not scanned again when the
- *       proxy sets the same instance on the next request (the proxy's own constants: Istio's {@code
- *       x-envoy-peer-metadata}, hundreds of bytes set on every request and response); values read
- *       from the wire are Strings and always checked, as are short ones;
+ *   <li>values added as Strings (every value the decoder reads: Netty makes a String of each) are
+ *       kept as {@link AsciiString}s of their ISO-8859-1 bytes, so that the encoder that forwards
+ *       the message copies each value's bytes at once instead of writing it a char at a time (the
+ *       bytes on the wire are the same: Netty's encoder writes a char above 0xFF as {@code ?}, as
+ *       ISO-8859-1's encoder does); reading one back as a String makes that String once;
+ *   <li>a long {@link AsciiString} value that the proxy sets again and again (its own constants:
+ *       Istio's {@code x-envoy-peer-metadata}, hundreds of bytes on every request and response) is
+ *       validated until it is seen a second time, then remembered by identity and not scanned
+ *       again; a value read from the wire is a new instance each time and so always checked;
  *   <li>trailers (a decoded message's end, {@code LastHttpContent}) start as Netty's small "empty"
  *       map: almost every message has none, and each end of a response had a 16-bucket map.
  * </ul>
@@ -31,25 +38,28 @@ public final class Http1Headers {
   private static final ValueValidator<CharSequence> VALUES =
       new KnownValues(DefaultHttpHeadersFactory.headersFactory().getValueValidator());
 
-  /** Message headers: Netty's default validation, long known values checked once. */
+  /** Message headers: Netty's default validation, String values kept as bytes. */
   public static final HttpHeadersFactory HEADERS =
-      DefaultHttpHeadersFactory.headersFactory().withValueValidator(VALUES);
+      new Latin1(DefaultHttpHeadersFactory.headersFactory().withValueValidator(VALUES), 16);
 
   /** Trailers: Netty's trailer validation (no Content-Length, Transfer-Encoding, Trailer). */
   public static final HttpHeadersFactory TRAILERS =
-      new SmallFirst(DefaultHttpHeadersFactory.trailersFactory().withValueValidator(VALUES));
+      new Latin1(DefaultHttpHeadersFactory.trailersFactory().withValueValidator(VALUES), 2);
 
   private Http1Headers() {}
 
   /**
-   * Netty's value validation that skips {@code AsciiString} instances it already accepted, by
-   * identity, from a small racy cache: a stale or torn-free miss only validates again.
+   * Netty's value validation that skips {@code AsciiString} instances it accepted before and saw a
+   * second time, by identity, from two small racy rings (a stale read or a lost write only means
+   * one more validation): one of instances seen once, one of instances seen again.
    */
   static final class KnownValues implements ValueValidator<CharSequence> {
     private static final int SLOTS = 8;
     private final ValueValidator<CharSequence> delegate;
+    private final AsciiString[] seenOnce = new AsciiString[SLOTS];
     private final AsciiString[] accepted = new AsciiString[SLOTS];
-    private int next;
+    private int nextSeen;
+    private int nextAccepted;
 
     KnownValues(ValueValidator<CharSequence> delegate) {
       this.delegate = delegate;
@@ -61,37 +71,78 @@ public final class Http1Headers {
         delegate.validate(value);
         return;
       }
-      AsciiString[] known = accepted;
-      for (int i = 0; i < SLOTS; i++) {
-        if (known[i] == a) {
-          return;
-        }
+      if (contains(accepted, a)) {
+        return;
       }
       delegate.validate(value); // throws on a bad value, which is never remembered
-      known[next++ & (SLOTS - 1)] = a;
+      if (contains(seenOnce, a)) {
+        accepted[nextAccepted++ & (SLOTS - 1)] = a;
+      } else {
+        seenOnce[nextSeen++ & (SLOTS - 1)] = a;
+      }
     }
 
-    /** Whether {@code value} is remembered (for tests). */
-    boolean remembers(AsciiString value) {
-      for (AsciiString a : accepted) {
-        if (a == value) {
+    private static boolean contains(AsciiString[] ring, AsciiString a) {
+      for (int i = 0; i < SLOTS; i++) {
+        if (ring[i] == a) {
           return true;
         }
       }
       return false;
     }
+
+    /** Whether {@code value} is remembered as valid (for tests). */
+    boolean remembers(AsciiString value) {
+      return contains(accepted, value);
+    }
   }
 
-  /** A factory whose new maps are Netty's small "empty" ones. */
-  private record SmallFirst(HttpHeadersFactory delegate) implements HttpHeadersFactory {
+  /**
+   * Netty's {@code DefaultHttpHeaders} whose String values are kept as {@link AsciiString}s of
+   * their ISO-8859-1 bytes (and validated as such, by the same validator).
+   */
+  static final class Latin1Headers extends DefaultHttpHeaders {
+    Latin1Headers(DefaultHttpHeadersFactory f, int sizeHint) {
+      super(f.getNameValidator(), f.getValueValidator(), sizeHint);
+    }
+
+    @Override
+    public HttpHeaders add(CharSequence name, Object value) {
+      return super.add(name, bytesOf(value));
+    }
+
+    @Override
+    public HttpHeaders add(String name, Object value) {
+      return super.add(name, bytesOf(value));
+    }
+
+    @Override
+    public HttpHeaders set(CharSequence name, Object value) {
+      return super.set(name, bytesOf(value));
+    }
+
+    @Override
+    public HttpHeaders set(String name, Object value) {
+      return super.set(name, bytesOf(value));
+    }
+
+    private static Object bytesOf(Object value) {
+      return value instanceof String s
+          ? new AsciiString(s.getBytes(StandardCharsets.ISO_8859_1), false)
+          : value;
+    }
+  }
+
+  /** A factory of {@link Latin1Headers} with {@code f}'s validators; new maps of {@code size}. */
+  private record Latin1(DefaultHttpHeadersFactory f, int size) implements HttpHeadersFactory {
     @Override
     public HttpHeaders newHeaders() {
-      return delegate.newEmptyHeaders();
+      return new Latin1Headers(f, size);
     }
 
     @Override
     public HttpHeaders newEmptyHeaders() {
-      return delegate.newEmptyHeaders();
+      return new Latin1Headers(f, 2);
     }
   }
 }
