@@ -13,43 +13,19 @@ class Http1HeadersTest {
   private static final String LONG = "m".repeat(Http1Headers.REMEMBERED_LENGTH + 100);
 
   @Test
-  void aLongAsciiStringValueIsRememberedOnceSeenTwice() {
+  void aLongAsciiStringValueIsValidatedOnceAndThenRemembered() {
     AsciiString own = new AsciiString(LONG);
+    HttpHeaders h = Http1Headers.HEADERS.newHeaders();
+    h.set("x-envoy-peer-metadata", own);
     Http1Headers.KnownValues v =
         new Http1Headers.KnownValues(
             io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory()
                 .getValueValidator());
+    assertThat(v.remembers(own)).isFalse();
     v.validate(own);
-    assertThat(v.remembers(own)).as("seen once").isFalse();
-    v.validate(own);
-    assertThat(v.remembers(own)).as("seen twice").isTrue();
-    // Values read from the wire are new instances each time: they never displace it.
-    for (int i = 0; i < 100; i++) {
-      v.validate(new AsciiString(LONG));
-    }
     assertThat(v.remembers(own)).isTrue();
-    HttpHeaders h = Http1Headers.HEADERS.newHeaders();
-    h.set("x-envoy-peer-metadata", own);
-    h.set("x-envoy-peer-metadata", own);
+    v.validate(own);
     assertThat(h.get("x-envoy-peer-metadata")).isEqualTo(LONG);
-  }
-
-  @Test
-  void stringValuesAreKeptAsTheirIso88591Bytes() {
-    HttpHeaders h = Http1Headers.HEADERS.newHeaders();
-    h.add("x-a", "caf\u00e9");
-    h.add(HttpHeaderNames.HOST, "example.com");
-    h.set("x-b", "\u20ac5"); // above 0xFF: '?' on the wire, as Netty's encoder writes it
-    h.addInt("x-c", 7);
-    var values = new java.util.ArrayList<CharSequence>();
-    h.iteratorCharSequence().forEachRemaining(e -> values.add(e.getValue()));
-    assertThat(values).allMatch(v -> v instanceof AsciiString || v.equals("7"));
-    assertThat(h.get("x-a")).isEqualTo("caf\u00e9");
-    assertThat(h.get(HttpHeaderNames.HOST)).isEqualTo("example.com");
-    assertThat(h.get("x-b")).isEqualTo("?5");
-    assertThat(h.getInt("x-c")).isEqualTo(7);
-    assertThat(h.contains(HttpHeaderNames.HOST, "EXAMPLE.com", true)).isTrue();
-    assertThat(h.getAll("x-a")).containsExactly("caf\u00e9");
   }
 
   @Test
