@@ -201,6 +201,35 @@ class DownstreamConnectionTest {
     assertThat(RawHttp.get(port, "x", "/one").status()).isEqualTo(200);
   }
 
+  /**
+   * The listener's decoder validates header names and values, and trailer names, as Netty's default
+   * headers do (net.Http1Headers keeps that while remembering the proxy's own long values): each
+   * bad request gets 400 and never reaches the app.
+   */
+  @Test
+  void invalidHeaderNamesValuesAndTrailersGet400() throws Exception {
+    start(h -> h);
+    String longValue = "v".repeat(200);
+    for (String bad :
+        List.of(
+            "GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + longValue + "\u0000\r\n\r\n",
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\none\r\n0\r\nBad Trailer: 5\r\n\r\n")) {
+      try (RawHttp c = new RawHttp(port)) {
+        c.write(bad.getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(c.read().status()).as(bad).isEqualTo(400);
+        assertThat(c.closedByPeer()).as(bad).isTrue();
+      }
+    }
+    assertThat(app.requestLines)
+        .as("only the chunked POST's head went upstream")
+        .hasSizeLessThan(2);
+    assertThat(RawHttp.get(port, "x", "/fine", "X-Long: " + longValue).status()).isEqualTo(200);
+  }
+
   @Test
   void tooManyOrTooLargeHeadersGet431() throws Exception {
     start(

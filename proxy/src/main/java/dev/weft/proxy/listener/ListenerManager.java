@@ -11,6 +11,7 @@ import dev.weft.proxy.http.DownstreamReads;
 import dev.weft.proxy.http.Http2Downstream;
 import dev.weft.proxy.http.HttpConnectionManager;
 import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
+import dev.weft.proxy.net.Http1Headers;
 import dev.weft.proxy.net.Transport;
 import dev.weft.proxy.stats.ConnectionLimitStats;
 import dev.weft.proxy.tcp.TcpProxySession;
@@ -76,7 +77,9 @@ public final class ListenerManager {
             new HttpDecoderConfig()
                 .setMaxInitialLineLength(k * 1024)
                 .setMaxHeaderSize(k * 1024)
-                .setMaxChunkSize(MAX_CHUNK));
+                .setMaxChunkSize(MAX_CHUNK)
+                .setHeadersFactory(Http1Headers.HEADERS)
+                .setTrailersFactory(Http1Headers.TRAILERS));
   }
 
   /** Makes the bound sockets match {@code listeners}; returns the failures by listener name. */

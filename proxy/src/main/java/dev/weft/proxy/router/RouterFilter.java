@@ -363,7 +363,8 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
         }
       }
     }
-    if (route.retry() != null && !replayOverflow) {
+    if (route.retry() != null && !replayOverflow && info.expectsBody()) {
+      // A bodiless request is replayable as it is (replayable()): its empty end needs no copy.
       keepForReplay(c);
     }
     if (connecting) {

@@ -4,6 +4,7 @@ import dev.weft.proxy.config.CircuitBreakerLimits;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.TcpKeepalive;
+import dev.weft.proxy.net.Http1Headers;
 import dev.weft.proxy.tls.TlsConfigException;
 import dev.weft.proxy.tls.TlsContext;
 import dev.weft.xds.IstioMtls;
@@ -53,7 +54,9 @@ public final class ConnectionPool {
       new HttpDecoderConfig()
           .setMaxInitialLineLength(16 * 1024)
           .setMaxHeaderSize(60 * 1024)
-          .setMaxChunkSize(16 * 1024);
+          .setMaxChunkSize(16 * 1024)
+          .setHeadersFactory(Http1Headers.HEADERS)
+          .setTrailersFactory(Http1Headers.TRAILERS);
 
   /** A request waiting for a connection to its endpoint. */
   private record Waiter(ClusterConfig cluster, Endpoint endpoint, UpstreamStream stream) {}
