@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -30,6 +31,12 @@ public final class PushController {
   private final MeshConfig mesh;
   private volatile PushContext current;
   private long nextVersion = 1;
+
+  /** How many registry changes (registrations, unregistrations) have been heard of. */
+  private final AtomicLong registryChanges = new AtomicLong();
+
+  /** How many of {@link #registryChanges} {@link #current} was built with. */
+  private volatile long registryChangesIncluded;
 
   /**
    * @param debounce the quiet period before a rebuild (Istio's PILOT_DEBOUNCE_AFTER, 100 ms)
@@ -73,7 +80,29 @@ public final class PushController {
             this::rebuild);
     this.current = PushContext.build(0, store.snapshot(), registry.workloads(), mesh);
     store.addListener(s -> debouncer.trigger());
-    registry.addListener(registrations::trigger);
+    registry.addListener(
+        () -> {
+          registryChanges.incrementAndGet();
+          registrations.trigger();
+        });
+  }
+
+  /**
+   * How many registry changes (a proxy registering or leaving) have happened so far; a change is
+   * counted after the registry holds it, so {@code registryChanges()} read right after {@code
+   * WorkloadRegistry.register} returned counts that registration.
+   */
+  public long registryChanges() {
+    return registryChanges.get();
+  }
+
+  /**
+   * How many of {@link #registryChanges()} the {@link #current()} context holds: a context built
+   * after the {@code n}th change holds the workloads of changes {@code 1..n} (they are counted
+   * before the registry is read).
+   */
+  public long registryChangesIncluded() {
+    return registryChangesIncluded;
   }
 
   /** The mesh config every push context is built under. */
@@ -98,6 +127,7 @@ public final class PushController {
 
   private void rebuild() {
     PushContext next;
+    long changes = registryChanges.get();
     try {
       next = PushContext.build(nextVersion++, store.snapshot(), registry.workloads(), current);
     } catch (RuntimeException e) {
@@ -105,6 +135,7 @@ public final class PushController {
       return;
     }
     current = next;
+    registryChangesIncluded = changes;
     for (Consumer<PushContext> l : listeners) {
       try {
         l.accept(next);

@@ -313,7 +313,9 @@ public final class DeltaAdsService implements ProxyTracker {
                 + nack.message());
       }
       if (outcome.respond()) {
-        if (throttle.mayWrite(conn, conn.ready())) {
+        if (waitsForRegistration(conn)) {
+          conn.deferred.add(type); // answered by the push that holds its registration (onPush)
+        } else if (throttle.mayWrite(conn, conn.ready())) {
           send(conn, type, push.current(), false);
           throttle.wrote(conn, conn.ready());
         } else {
@@ -352,18 +354,42 @@ public final class DeltaAdsService implements ProxyTracker {
     conn.version = AdsService.nodeVersion(request.getNode());
     logger.log(Level.INFO, "proxy connected (delta): " + proxy.id() + " (stream " + conn.id + ")");
     registry.register(conn.id, proxy.workload());
+    conn.registration = push.registryChanges();
+    // In a connect storm (other proxies' registrations wait for the debounced rebuild too), the
+    // stream's first answers wait for the context that holds them: answered from the current
+    // one, a proxy got every Service's clusters without the service accounts (SANs) of the
+    // workloads registered since, then each of those clusters again from that rebuild's push
+    // (issue #10: CDS twice to the first sidecars of a 2000-sidecar sync, ~5% of its bytes).
+    // A proxy whose own registration is the only one waiting is answered at once, as before.
+    conn.awaitsRegistration = conn.registration - push.registryChangesIncluded() > 1;
     publishStatus(conn);
     return true;
+  }
+
+  /**
+   * Whether {@code conn}'s answers wait for a context that holds its registration ({@link #admit});
+   * clears the wait once {@link PushController#current()} holds it.
+   */
+  private boolean waitsForRegistration(Connection conn) {
+    if (conn.awaitsRegistration && push.registryChangesIncluded() >= conn.registration) {
+      conn.awaitsRegistration = false;
+    }
+    return conn.awaitsRegistration;
   }
 
   private void onPush(PushContext context) {
     try {
       ConfigsUpdated changes = context.changes();
-      if (changes.isEmpty()) {
-        return;
-      }
       for (Connection conn : List.copyOf(connections.values())) {
         if (conn.closed || conn.proxy == null) {
+          continue;
+        }
+        if (conn.awaitsRegistration && !waitsForRegistration(conn)) {
+          // Its first answers, all deferred until now, from this context: nothing else is due.
+          flush(conn);
+          continue;
+        }
+        if (changes.isEmpty()) {
           continue;
         }
         ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
@@ -395,7 +421,10 @@ public final class DeltaAdsService implements ProxyTracker {
 
   /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
   private void flush(Connection conn) {
-    if (conn.closed || conn.proxy == null || (conn.pending == null && conn.deferred.isEmpty())) {
+    if (conn.closed
+        || conn.proxy == null
+        || (conn.pending == null && conn.deferred.isEmpty())
+        || waitsForRegistration(conn)) {
       return;
     }
     if (!throttle.mayWrite(conn, conn.ready())) {
@@ -736,7 +765,13 @@ public final class DeltaAdsService implements ProxyTracker {
     String version = "";
     boolean closed;
 
-    /** Types whose requests were not answered yet, for want of a write slot. */
+    /** The registry change that registered its workload ({@link PushController}'s count). */
+    long registration;
+
+    /** Whether its answers wait for a context that holds {@link #registration}. */
+    boolean awaitsRegistration;
+
+    /** Types whose requests were not answered yet, for want of a write slot or a context. */
     final Set<String> deferred = new LinkedHashSet<>();
 
     /** Changes not pushed yet because the stream was not ready, and the newest's generation. */

@@ -9,6 +9,7 @@ import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.WriteBufferWaterMark;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
@@ -95,7 +96,8 @@ public final class XdsServer implements AutoCloseable {
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
         // Short: see ConnectionAdmission.listenBacklog (Linux caps it at somaxconn).
-        .withOption(ChannelOption.SO_BACKLOG, admission.listenBacklog());
+        .withOption(ChannelOption.SO_BACKLOG, admission.listenBacklog())
+        .withChildOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RESPONSE_WATER_MARK);
     try {
       return start(b, address, List.of(boss, workers), failures);
     } catch (IOException | RuntimeException e) {
@@ -104,6 +106,19 @@ public final class XdsServer implements AutoCloseable {
       throw e;
     }
   }
+
+  /**
+   * When a connection stops taking more of its responses' bytes and when it takes them again:
+   * Netty's default (64 KiB high, 32 KiB low) had the HTTP/2 flow controller hand over a 2 MB CDS
+   * response 64 KiB at a time, each round a writability event, a flush through TLS and a {@code
+   * writev}: about 110,000 rounds for the 7.2 GB of the 2000-sidecar sync, whose writing was half
+   * of the I/O threads' time (async-profiler, docs/benchmarks.md "Control plane at scale",
+   * 2026-12-01 scale/cp). What is written is bounded all the same: by the proxy's HTTP/2
+   * flow-control window (gRPC's 1 MiB; Envoy's 256 MiB) and by {@link PushThrottle}'s busy streams,
+   * each of which holds its whole response anyway.
+   */
+  static final WriteBufferWaterMark RESPONSE_WATER_MARK =
+      new WriteBufferWaterMark(256 << 10, 512 << 10);
 
   private static ThreadFactory daemonThreads(String prefix) {
     AtomicInteger n = new AtomicInteger();
