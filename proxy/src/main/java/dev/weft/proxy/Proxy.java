@@ -49,8 +49,10 @@ public final class Proxy implements AutoCloseable {
   private AdminServer admin;
   private WorkloadCertificates certificates;
   private GrpcCertificateClient caClient;
-  private io.grpc.ManagedChannel
-      controlPlane; // shared by caClient and xds; null without credentials
+
+  /** The one connection to the control plane, shared by caClient and xds; null without them. */
+  private io.grpc.ManagedChannel controlPlane;
+
   private PrometheusServer prometheus;
   private java.util.concurrent.ExecutorService adminRenderer;
   private final Object xdsLock = new Object();
