@@ -49,6 +49,10 @@ public final class Proxy implements AutoCloseable {
   private AdminServer admin;
   private WorkloadCertificates certificates;
   private GrpcCertificateClient caClient;
+
+  /** The one connection to the control plane, shared by caClient and xds; null without them. */
+  private io.grpc.ManagedChannel controlPlane;
+
   private PrometheusServer prometheus;
   private java.util.concurrent.ExecutorService adminRenderer;
   private final Object xdsLock = new Object();
@@ -112,7 +116,17 @@ public final class Proxy implements AutoCloseable {
           dev.weft.xds.identity.SpiffeId.of(
                   b.nodeId().namespace(), sa instanceof String s ? s : "default")
               .uri();
-      p.caClient = new GrpcCertificateClient(b.xdsServer(), b.credentials().get(), p.transport);
+      // One connection to the control plane for the certificate and the xDS stream: one TLS
+      // handshake (and one TLS context) at start, not two, and the connection the stream opens
+      // on is the one that brought the certificate (issue #10).
+      p.controlPlane =
+          dev.weft.proxy.xds.ControlPlaneChannels.open(
+              b.xdsServer(),
+              b.credentials().get(),
+              p.transport,
+              Runnable::run,
+              r -> Thread.ofPlatform().name("weft-xds-resolve").daemon().start(r));
+      p.caClient = new GrpcCertificateClient(p.controlPlane, b.credentials().get());
       p.certificates =
           WorkloadCertificates.builder()
               .ca(p.caClient)
@@ -199,6 +213,7 @@ public final class Proxy implements AutoCloseable {
             .server(b.xdsServer())
             .transport(p.transport)
             .credentials(b.credentials().orElse(null))
+            .channel(p.controlPlane)
             .node(node)
             .compiler(
                 new ConfigCompiler(p.stats, b.httpFilters(), p.secrets, b.scheduler())
@@ -231,8 +246,22 @@ public final class Proxy implements AutoCloseable {
       certificates.close();
       caClient.close();
     }
+    closeControlPlane();
     transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5_000);
     adminRenderer.shutdownNow();
+  }
+
+  /** Closes the connection to the control plane, once the CA client and xDS are closed. */
+  private void closeControlPlane() {
+    if (controlPlane == null) {
+      return;
+    }
+    controlPlane.shutdownNow();
+    try {
+      controlPlane.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** The first endpoint of {@code cluster} in the current configuration, or null. */
@@ -453,6 +482,7 @@ public final class Proxy implements AutoCloseable {
         certificates.close();
         caClient.close();
       }
+      closeControlPlane();
       listeners.close();
       // HTTP/2 clients learn of the shutdown (GOAWAY) rather than seeing their connection drop.
       dataPlane.goAway(Http2Downstream.DRAIN_MILLIS + 500);

@@ -33,6 +33,7 @@ public final class ProxyMain {
       }
       if (command.equals("run") || command.equals("proxy")) {
         withoutNettyJfrEvents();
+        nettyLogsToJdkLogging();
         // The workload key, epoll and BoringSSL load while this thread reads the state directory
         // and asks for the workload token.
         dev.weft.proxy.Proxy.prepare();
@@ -66,6 +67,19 @@ public final class ProxyMain {
   }
 
   static final String NETTY_JFR = "io.netty.jfr.enabled";
+
+  /**
+   * Netty logs through the JDK's logging, as it would find for itself, without looking for SLF4J
+   * and Log4j first ({@code InternalLoggerFactory}'s default): those classes are in no proxy's
+   * class path, and the first lookup of a class the AOT cache lacks makes the class loader open
+   * every jar of the class path (~55, their central directories read) to fail; Netty does it in
+   * {@code Epoll}'s class initialisation, on the way from {@code main} to the channel to the CA
+   * (issue #10).
+   */
+  static void nettyLogsToJdkLogging() {
+    io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+        io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
+  }
 
   /** Whether {@code -h} or {@code --help} comes before {@code --} (the launcher sends those on). */
   static boolean asksForHelp(List<String> args) {

@@ -307,6 +307,99 @@ class IdentityIntegrationTest {
     assertThat(client.proxies().toString()).doesNotContain("no-cert");
   }
 
+  /**
+   * Issue #10: a sidecar asks for its certificate and opens its xDS stream over one connection to
+   * the control plane (one TCP connection, one TLS handshake at start), counted by a relay between
+   * them; the certificate is still issued for the workload token only (the CA call and the stream
+   * each carry it).
+   */
+  @Test
+  void aSidecarGetsItsCertificateAndItsConfigurationOverOneConnection() throws Exception {
+    try (CountingRelay relay = new CountingRelay(xds.socketAddress())) {
+      Proxy p =
+          ProxyCommand.start(
+              state,
+              sidecar("one-connection", "podinfo"),
+              HostPort.of(relay.address()),
+              new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
+              null,
+              tmp.resolve("one-connection.access.log"));
+      closeables.add(p);
+      assertThat(p.awaitReady(Duration.ofSeconds(30))).as("%s", p.failure()).isTrue();
+      assertThat(p.secrets().secret(SecretNames.DEFAULT)).isNotNull();
+      assertThat(relay.accepted()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * A TCP relay on a port of its own to {@code target} that counts the connections it accepts (each
+   * relayed by two threads of its own).
+   */
+  static final class CountingRelay implements AutoCloseable {
+    private final java.net.ServerSocket server;
+    private final java.util.concurrent.atomic.AtomicInteger accepted =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private final List<java.net.Socket> sockets =
+        java.util.Collections.synchronizedList(new ArrayList<>());
+
+    CountingRelay(InetSocketAddress target) throws java.io.IOException {
+      server = new java.net.ServerSocket(0, 16, java.net.InetAddress.getLoopbackAddress());
+      Thread.ofPlatform()
+          .daemon()
+          .name("relay-accept")
+          .start(
+              () -> {
+                while (!server.isClosed()) {
+                  try {
+                    java.net.Socket in = server.accept();
+                    accepted.incrementAndGet();
+                    java.net.Socket out =
+                        new java.net.Socket(target.getAddress(), target.getPort());
+                    sockets.add(in);
+                    sockets.add(out);
+                    pump(in, out);
+                    pump(out, in);
+                  } catch (java.io.IOException e) {
+                    return; // closed
+                  }
+                }
+              });
+    }
+
+    private static void pump(java.net.Socket from, java.net.Socket to) {
+      Thread.ofPlatform()
+          .daemon()
+          .name("relay-pump")
+          .start(
+              () -> {
+                try {
+                  from.getInputStream().transferTo(to.getOutputStream());
+                  to.shutdownOutput();
+                } catch (java.io.IOException e) {
+                  // one side closed
+                }
+              });
+    }
+
+    InetSocketAddress address() {
+      return new InetSocketAddress("127.0.0.1", server.getLocalPort());
+    }
+
+    int accepted() {
+      return accepted.get();
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      server.close();
+      synchronized (sockets) {
+        for (java.net.Socket s : sockets) {
+          s.close();
+        }
+      }
+    }
+  }
+
   static void await(BooleanSupplier c, java.util.function.Supplier<String> what)
       throws InterruptedException {
     Conditions.await(what, Conditions.DEFAULT_TIMEOUT, c);

@@ -109,6 +109,12 @@ class ProxyJvmClassesTest {
     assertThat(loaded)
         .noneMatch(l -> l.contains(" io.netty.buffer.AllocateChunkEvent "))
         .noneMatch(l -> l.contains(" jdk.jfr.internal.MetadataRepository "));
+    // Issue #10: Netty logs to the JDK's logging without probing for SLF4J and Log4j first
+    // (ProxyMain): a probe for a class the AOT cache lacks opens every jar of the class path.
+    assertThat(loaded)
+        .noneMatch(l -> l.contains(" io.netty.util.internal.logging.Slf4JLoggerFactory "))
+        .noneMatch(l -> l.contains(" io.netty.util.internal.logging.Log4J2LoggerFactory "))
+        .anyMatch(l -> l.contains(" io.netty.util.internal.logging.JdkLoggerFactory "));
     // Netty still asks FlightRecorder.isAvailable() (6 small jdk.jfr classes); with its events on
     // it then registers them, which loads jdk.jfr.Event and starts JFR's metadata repository (108
     // more classes, their objects on the heap).

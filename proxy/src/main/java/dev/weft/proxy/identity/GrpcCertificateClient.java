@@ -13,14 +13,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@link CertificateClient} over gRPC: Istio's {@code CreateCertificate} on the control plane's
- * secure xDS port, with its own channel (TLS, the workload token per call).
+ * secure xDS port (TLS, the workload token per call), on a channel of its own or on the proxy's
+ * shared one.
  */
 public final class GrpcCertificateClient implements CertificateClient, AutoCloseable {
   private final ManagedChannel channel;
   private final ControlPlaneCredentials credentials;
+  private final boolean owned;
 
+  /** A client with a channel of its own to {@code server}, closed by {@link #close}. */
   public GrpcCertificateClient(InetSocketAddress server, ControlPlaneCredentials credentials) {
     this.credentials = credentials;
+    this.owned = true;
     this.channel =
         Grpc.newChannelBuilderForAddress(
                 server.getHostString(), server.getPort(), credentials.channelCredentials())
@@ -29,23 +33,16 @@ public final class GrpcCertificateClient implements CertificateClient, AutoClose
   }
 
   /**
-   * A client whose channel runs on the proxy's event loops ({@link
-   * dev.weft.proxy.xds.ControlPlaneChannels}); its calls block their caller (the identity agent's
-   * thread), which also runs their callbacks. A name resolution (rare: the address is resolved
-   * again only after a failure) runs on a short-lived thread of its own, never on an event loop.
+   * A client on {@code channel}, its owner's (not closed by {@link #close}): the proxy's one
+   * connection to the control plane, which its xDS stream shares ({@link
+   * dev.weft.proxy.xds.ControlPlaneChannels}; one TLS handshake at start, not two: issue #10). Its
+   * calls block their caller (the identity agent's thread), which also runs their callbacks; each
+   * call carries the workload token of {@code credentials}.
    */
-  public GrpcCertificateClient(
-      InetSocketAddress server,
-      ControlPlaneCredentials credentials,
-      dev.weft.proxy.net.Transport transport) {
+  public GrpcCertificateClient(ManagedChannel channel, ControlPlaneCredentials credentials) {
     this.credentials = credentials;
-    this.channel =
-        dev.weft.proxy.xds.ControlPlaneChannels.open(
-            server,
-            credentials,
-            transport,
-            Runnable::run,
-            r -> Thread.ofPlatform().name("weft-ca-resolve").daemon().start(r));
+    this.channel = channel;
+    this.owned = false;
   }
 
   @Override
@@ -66,8 +63,12 @@ public final class GrpcCertificateClient implements CertificateClient, AutoClose
     }
   }
 
+  /** Closes the channel if it is this client's own. */
   @Override
   public void close() {
+    if (!owned) {
+      return;
+    }
     channel.shutdownNow();
     try {
       channel.awaitTermination(5, TimeUnit.SECONDS);

@@ -65,7 +65,11 @@ public final class ControlPlaneChannels {
     return b.build();
   }
 
-  private static Executor dropWhenClosed(Executor executor) {
+  /**
+   * {@code executor}, dropping the tasks it rejects (its owner closed: nothing waits for those
+   * callbacks any more).
+   */
+  static Executor dropWhenClosed(Executor executor) {
     return r -> {
       try {
         executor.execute(r);

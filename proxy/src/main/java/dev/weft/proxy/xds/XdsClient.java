@@ -112,6 +112,7 @@ public final class XdsClient implements AutoCloseable {
   private final ProxyStats stats;
   private final ScheduledExecutorService executor;
   private final dev.weft.proxy.net.Transport transport; // null: gRPC's own (tests)
+  private final ManagedChannel sharedChannel; // the owner's, or null: this client opens its own
   private ManagedChannel channel; // guarded by channelLock until start; then read by the executor
   private final Object channelLock = new Object();
   private boolean channelClosed; // guarded by channelLock
@@ -188,6 +189,7 @@ public final class XdsClient implements AutoCloseable {
     this.endpointWarming = b.endpointWarming;
     this.stats = b.stats;
     this.transport = b.transport;
+    this.sharedChannel = b.channel;
     ScheduledThreadPoolExecutor ex =
         new ScheduledThreadPoolExecutor(
             1, r -> Thread.ofPlatform().name("weft-xds").daemon().unstarted(r));
@@ -256,7 +258,7 @@ public final class XdsClient implements AutoCloseable {
         return null;
       }
       if (channel == null) {
-        channel = newChannel();
+        channel = sharedChannel != null ? sharedChannel : newChannel();
       }
       return channel;
     }
@@ -349,6 +351,10 @@ public final class XdsClient implements AutoCloseable {
           }
         };
     var stub = AggregatedDiscoveryServiceGrpc.newStub(channel);
+    if (sharedChannel != null) {
+      // The owner's channel runs its callbacks where it chose: this stream's run on this thread.
+      stub = stub.withExecutor(ControlPlaneChannels.dropWhenClosed(executor));
+    }
     if (credentials != null) {
       stub = stub.withCallCredentials(credentials.callCredentials());
     }
@@ -1138,8 +1144,8 @@ public final class XdsClient implements AutoCloseable {
     }
     synchronized (channelLock) {
       channelClosed = true;
-      if (channel != null) {
-        channel.shutdownNow();
+      if (channel != null && channel != sharedChannel) {
+        channel.shutdownNow(); // a shared channel is its owner's to close
       }
     }
   }
@@ -1156,8 +1162,22 @@ public final class XdsClient implements AutoCloseable {
     private java.time.Duration endpointWarming = DEFAULT_ENDPOINT_WARMING;
     private ProxyStats stats;
     private dev.weft.proxy.net.Transport transport;
+    private ManagedChannel channel;
 
     private Builder() {}
+
+    /**
+     * The channel to the control plane to open the xDS stream on, instead of one of this client's
+     * own: the proxy's one connection to the control plane, which its CA client shares (one TCP
+     * connection and one TLS handshake at start, not two; issue #10). Its owner opens it with the
+     * same server and {@link #credentials} (the stream still sends the workload token) and closes
+     * it after {@link XdsClient#close}; the stream's callbacks run on this client's thread whatever
+     * the channel's executor.
+     */
+    public Builder channel(ManagedChannel channel) {
+      this.channel = channel;
+      return this;
+    }
 
     /**
      * The proxy's event loops, which the channel shares ({@link ControlPlaneChannels}); without

@@ -48,6 +48,48 @@ class XdsClientPreconnectTest {
   }
 
   /**
+   * Issue #10: given its owner's channel ({@link XdsClient.Builder#channel}, the one the CA client
+   * shares), the client connects on it rather than opening one of its own, and leaves it open when
+   * it closes: the owner closes it.
+   */
+  @Test
+  void aSharedChannelCarriesTheConnectionAndIsLeftToItsOwner() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
+      server.setSoTimeout(60_000); // a bound for a broken client, not a measurement
+      io.grpc.ManagedChannel shared =
+          io.grpc.Grpc.newChannelBuilderForAddress(
+                  "127.0.0.1", server.getLocalPort(), io.grpc.InsecureChannelCredentials.create())
+              .build();
+      try {
+        XdsClient client =
+            XdsClient.builder()
+                .server(
+                    new InetSocketAddress("127.0.0.1", 1)) // never dialled: the channel is given
+                .channel(shared)
+                .node(
+                    Node.newBuilder()
+                        .setId("sidecar~127.0.0.1~a.demo~demo.svc.cluster.local")
+                        .build())
+                .compiler(new ConfigCompiler(new ProxyStats()))
+                .stats(new ProxyStats())
+                .sink(config -> Map.of())
+                .build();
+        client.preconnect();
+        try (Socket s = server.accept()) {
+          s.setSoTimeout(60_000);
+          byte[] preface = s.getInputStream().readNBytes(24);
+          assertThat(new String(preface, StandardCharsets.US_ASCII))
+              .isEqualTo("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+          client.close();
+          assertThat(shared.isShutdown()).as("the owner's channel, left open").isFalse();
+        }
+      } finally {
+        shared.shutdownNow();
+      }
+    }
+  }
+
+  /**
    * Issue #10: while it waits for the certificate, the xDS thread initialises the types the first
    * configuration carries ({@link ProtoWarmup}), without opening a stream (nothing announced).
    */
