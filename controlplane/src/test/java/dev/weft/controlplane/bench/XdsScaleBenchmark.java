@@ -656,8 +656,8 @@ public final class XdsScaleBenchmark {
         responses[t] = new AtomicLong();
       }
       node = node(i, services, MTLS);
-      dump =
-          i == 0 && System.getenv("DUMP") != null ? new Dump(Path.of(System.getenv("DUMP"))) : null;
+      String dumpFile = System.getenv("DUMP"); // DUMP= (empty) means no dump, as unset
+      dump = i == 0 && dumpFile != null && !dumpFile.isBlank() ? new Dump(Path.of(dumpFile)) : null;
       NettyChannelBuilder builder =
           NettyChannelBuilder.forAddress(xds)
               .eventLoopGroup(group)
