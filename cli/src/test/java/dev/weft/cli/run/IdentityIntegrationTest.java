@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.cli.common.ControlPlaneClient;
 import dev.weft.cli.common.HostPort;
-import dev.weft.cli.common.KeyValues;
 import dev.weft.cli.common.StateDir;
 import dev.weft.cli.install.Installer;
 import dev.weft.controlplane.ControlPlane;
@@ -182,15 +181,7 @@ class IdentityIntegrationTest {
     Proxy gateway =
         ProxyCommand.start(
             state,
-            new ProxySpec(
-                NodeId.ROUTER,
-                Installer.GATEWAY,
-                Installer.GATEWAY_NAMESPACE,
-                KeyValues.labels(List.of(Installer.GATEWAY_LABELS)),
-                "127.0.0.1",
-                "127.0.0.1",
-                List.of(),
-                Installer.GATEWAY_SERVICE_ACCOUNT),
+            MeshForTests.gatewaySpec(Installer.GATEWAY_SERVICE_ACCOUNT),
             xds,
             new HostPort("127.0.0.1", WorkloadAllocator.freePort("127.0.0.1")),
             null,

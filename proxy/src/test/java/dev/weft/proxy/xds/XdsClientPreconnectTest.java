@@ -24,16 +24,7 @@ class XdsClientPreconnectTest {
   void preconnectOpensTheConnectionBeforeAnyStream() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
         XdsClient client =
-            XdsClient.builder()
-                .server(new InetSocketAddress("127.0.0.1", server.getLocalPort()))
-                .node(
-                    Node.newBuilder()
-                        .setId("sidecar~127.0.0.1~a.demo~demo.svc.cluster.local")
-                        .build())
-                .compiler(new ConfigCompiler(new ProxyStats()))
-                .stats(new ProxyStats())
-                .sink(config -> Map.of())
-                .build()) {
+            sidecarClient(new InetSocketAddress("127.0.0.1", server.getLocalPort())).build()) {
       server.setSoTimeout(60_000); // a bound for a broken client, not a measurement
       client.preconnect();
       try (Socket s = server.accept()) {
@@ -62,17 +53,8 @@ class XdsClientPreconnectTest {
               .build();
       try {
         XdsClient client =
-            XdsClient.builder()
-                .server(
-                    new InetSocketAddress("127.0.0.1", 1)) // never dialled: the channel is given
+            sidecarClient(new InetSocketAddress("127.0.0.1", 1)) // never dialled: given a channel
                 .channel(shared)
-                .node(
-                    Node.newBuilder()
-                        .setId("sidecar~127.0.0.1~a.demo~demo.svc.cluster.local")
-                        .build())
-                .compiler(new ConfigCompiler(new ProxyStats()))
-                .stats(new ProxyStats())
-                .sink(config -> Map.of())
                 .build();
         client.preconnect();
         try (Socket s = server.accept()) {
@@ -97,16 +79,7 @@ class XdsClientPreconnectTest {
   void preconnectWarmsTheFirstConfigurationsTypesOnTheXdsThread() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
         XdsClient client =
-            XdsClient.builder()
-                .server(new InetSocketAddress("127.0.0.1", server.getLocalPort()))
-                .node(
-                    Node.newBuilder()
-                        .setId("sidecar~127.0.0.1~a.demo~demo.svc.cluster.local")
-                        .build())
-                .compiler(new ConfigCompiler(new ProxyStats()))
-                .stats(new ProxyStats())
-                .sink(config -> Map.of())
-                .build()) {
+            sidecarClient(new InetSocketAddress("127.0.0.1", server.getLocalPort())).build()) {
       assertThat(client.warmed()).isNull();
       client.preconnect();
       client.preconnect(); // idempotent: one warm-up
@@ -114,5 +87,15 @@ class XdsClientPreconnectTest {
           .isEqualTo(ProtoWarmup.TYPES.size());
       assertThat(client.connected()).isFalse(); // no stream answered
     }
+  }
+
+  /** A sidecar's client of {@code server}, its configurations compiled and dropped. */
+  private static XdsClient.Builder sidecarClient(InetSocketAddress server) {
+    return XdsClient.builder()
+        .server(server)
+        .node(Node.newBuilder().setId("sidecar~127.0.0.1~a.demo~demo.svc.cluster.local").build())
+        .compiler(new ConfigCompiler(new ProxyStats()))
+        .stats(new ProxyStats())
+        .sink(config -> Map.of());
   }
 }
