@@ -41,8 +41,8 @@ import picocli.CommandLine.Spec;
  * directory unless {@code --state-dir} is given): install, namespace, podinfo v1 and v2 with their
  * sidecars, the Service, strict mTLS for the namespace (a client without a sidecar is refused), the
  * Gateway, DestinationRule and 90/10 VirtualService, 100 requests through the ingress gateway, then
- * the header route. Exits 0 only when every request succeeded, the split lies within the 99.9%
- * binomial interval and strict mTLS refused plaintext.
+ * the header route. Exits 0 only when every request succeeded, the split lies within the binomial
+ * interval of {@code --confidence} (99.9% by default) and strict mTLS refused plaintext.
  */
 @Command(name = "demo", description = "Replay the guide's 90/10 podinfo canary on a local mesh.")
 public final class DemoCommand implements Callable<Integer> {
@@ -50,7 +50,7 @@ public final class DemoCommand implements Callable<Integer> {
   static final String V1 = "6.7.1";
   static final String V2 = "6.7.0";
   static final int APP_PORT = 9898;
-  static final double CONFIDENCE = 0.999;
+  static final double DEFAULT_CONFIDENCE = 0.999;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -72,6 +72,15 @@ public final class DemoCommand implements Callable<Integer> {
       description = "How many requests to count (default: 100, as in the guide).")
   int requests = 100;
 
+  @Option(
+      names = "--confidence",
+      paramLabel = "P",
+      description =
+          "The probability with which a true 90/10 split passes the count's check (default:"
+              + " 0.999). The check accepts v1's count within the binomial interval of this"
+              + " probability, so a correct mesh fails it with probability 1 - P.")
+  double confidence = DEFAULT_CONFIDENCE;
+
   private PrintWriter out;
   private StateDir st;
   private ControlPlaneClient client; // from step 3 on
@@ -88,6 +97,9 @@ public final class DemoCommand implements Callable<Integer> {
     out = spec.commandLine().getOut();
     if (requests < 1) {
       throw new CliException("--requests must be positive");
+    }
+    if (!(confidence > 0 && confidence < 1)) {
+      throw new CliException("--confidence must lie strictly between 0 and 1, got " + confidence);
     }
     st = state.given() ? state.resolve() : StateDir.of(Files.createTempDirectory("weft-demo-"));
     Thread hook = new Thread(this::cleanUp, "weft-demo-cleanup");
@@ -250,7 +262,8 @@ public final class DemoCommand implements Callable<Integer> {
    * Counts {@link #requests} answers through the ingress gateway; with strict mTLS (step 6), every
    * one of them went gateway → sidecar over mTLS.
    *
-   * @return false when a request failed or v1's count lies outside the 99.9% binomial interval
+   * @return false when a request failed or v1's count lies outside the binomial interval of {@link
+   *     #confidence}
    */
   private boolean countSplit() {
     String url = url();
@@ -286,7 +299,7 @@ public final class DemoCommand implements Callable<Integer> {
     ok &= gatewayOverMtls(workloads, requests - failures);
     int v1 = counts.getOrDefault(V1, 0);
     int v2 = counts.getOrDefault(V2, 0);
-    BinomialBounds bounds = BinomialBounds.of(requests, 0.9, CONFIDENCE);
+    BinomialBounds bounds = BinomialBounds.of(requests, 0.9, confidence);
     boolean within = bounds.contains(v1) && v1 + v2 == requests;
     out.println(
         (within ? "✔ " : "✘ ")
@@ -302,8 +315,18 @@ public final class DemoCommand implements Callable<Integer> {
             + v2
             + "; a 90/10 split puts v1 within "
             + bounds
-            + " with probability 99.9%");
+            + " with probability "
+            + percent(confidence));
     return ok & within;
+  }
+
+  /** {@code 0.999} as {@code "99.9%"}: the digits given, no binary rounding. */
+  static String percent(double probability) {
+    return java.math.BigDecimal.valueOf(probability)
+            .movePointRight(2)
+            .stripTrailingZeros()
+            .toPlainString()
+        + "%";
   }
 
   /** Only requests with {@code x-canary: true} go to v2; false when one went elsewhere. */

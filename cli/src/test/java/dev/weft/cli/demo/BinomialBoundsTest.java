@@ -18,6 +18,16 @@ class BinomialBoundsTest {
   }
 
   @Test
+  void theEndToEndTestsSplitOf400RequestsAtSixNines() {
+    BinomialBounds b = BinomialBounds.of(400, 0.9, 0.999999);
+    assertThat(b).isEqualTo(new BinomialBounds(328, 386));
+    assertThat(b.contains(400)).as("everything to v1").isFalse();
+    assertThat(b.contains(200)).as("50/50").isFalse();
+    assertThat(DemoCommand.percent(0.999999)).isEqualTo("99.9999%");
+    assertThat(DemoCommand.percent(0.999)).isEqualTo("99.9%");
+  }
+
+  @Test
   void tailsAreTheLargestWithinHalfTheSignificance() {
     for (int n : new int[] {20, 100, 200, 1000}) {
       BinomialBounds b = BinomialBounds.of(n, 0.9, 0.999);
