@@ -59,12 +59,17 @@ public final class AnyType<T extends Message> {
     return n.substring(n.lastIndexOf('.') + 1);
   }
 
-  /** Whether {@code any} holds this type: its type URL's last segment is {@link #fullName}. */
+  /**
+   * Whether {@code any} holds this type: what follows its type URL's last {@code /} is {@link
+   * #fullName} (a URL without one names no type, as {@code Any.is} reads it).
+   */
   public boolean is(Any any) {
     String url = any.getTypeUrl();
     String name = fullName();
     int slash = url.lastIndexOf('/');
-    return url.length() - slash - 1 == name.length() && url.startsWith(name, slash + 1);
+    return slash >= 0
+        && url.length() - slash - 1 == name.length()
+        && url.startsWith(name, slash + 1);
   }
 
   /**

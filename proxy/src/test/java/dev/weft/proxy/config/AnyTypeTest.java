@@ -31,7 +31,7 @@ class AnyTypeTest {
         new String[] {
           "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
           "example.com/types/envoy.extensions.filters.http.fault.v3.HTTPFault",
-          "envoy.extensions.filters.http.fault.v3.HTTPFault"
+          "/envoy.extensions.filters.http.fault.v3.HTTPFault"
         }) {
       Any any = any(url, fault.toByteString());
       assertThat(FAULT.is(any)).as(url).isTrue();
@@ -50,6 +50,7 @@ class AnyTypeTest {
           "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFaultX",
           "type.googleapis.com/xenvoy.extensions.filters.http.fault.v3.HTTPFault",
           "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault/",
+          "envoy.extensions.filters.http.fault.v3.HTTPFault",
           ""
         }) {
       Any any = any(url, CorsPolicy.getDefaultInstance().toByteString());
