@@ -22,7 +22,7 @@ import java.util.Set;
  * chain. Other fields are NACKed.
  */
 public final class IstioStats {
-  private static final AnyType<com.github.xds.type.v3.TypedStruct> XDS_TYPED_STRUCT =
+  private static final AnyType<com.github.xds.type.v3.TypedStruct> XDS_TYPED_STRUCT_TYPE =
       AnyType.of(
           com.github.xds.type.v3.TypedStruct::getDescriptor,
           com.github.xds.type.v3.TypedStruct.parser());
@@ -94,7 +94,7 @@ public final class IstioStats {
     String inner;
     try {
       if (type.equals(TYPED_STRUCT)) {
-        var ts = XDS_TYPED_STRUCT.unpack(config);
+        var ts = XDS_TYPED_STRUCT_TYPE.unpack(config);
         inner = ts.getTypeUrl();
         value = ts.getValue();
       } else if (type.equals(UDPA_TYPED_STRUCT)) {
