@@ -41,4 +41,34 @@ class DistributionLayoutE2ETest {
           .isLessThan((int) all.filter(f -> f.toString().endsWith(".jar")).count());
     }
   }
+
+  /**
+   * A proxy's class path has no jar it never reads (issue #10: every jar on it is opened before
+   * ready): not the annotation-only jars, not Netty's native jars, whose libraries the package took
+   * out to {@code lib/native} (the proxies load them from there, as the other tests' sidecars do).
+   */
+  @Test
+  void aProxyRunsOnlyOnJarsItReads() throws Exception {
+    Path lib = WeftProcess.distLib();
+    assertThat(lib.resolve(Distribution.PROXY_DEPENDENCIES_FILE)).isRegularFile();
+    assertThat(
+            lib.resolve(Distribution.NATIVE_LIBRARIES).resolve("libnetty_tcnative_linux_x86_64.so"))
+        .isRegularFile();
+    List<String> jars =
+        Arrays.stream(Distribution.proxyClasspath(lib).orElseThrow().split(File.pathSeparator))
+            .map(j -> Path.of(j).getFileName().toString())
+            .toList();
+    assertThat(jars)
+        .anyMatch(j -> j.startsWith("weft-proxy-"))
+        .anyMatch(j -> j.startsWith("netty-tcnative-classes-"))
+        .anyMatch(j -> j.startsWith("netty-transport-classes-epoll-"))
+        .anyMatch(j -> j.startsWith("failureaccess-"))
+        .noneMatch(j -> j.startsWith("netty-tcnative-boringssl-static-"))
+        .noneMatch(j -> j.startsWith("netty-transport-native-epoll-"))
+        .noneMatch(j -> j.startsWith("jsr305-"))
+        .noneMatch(j -> j.startsWith("error_prone_annotations-"))
+        .noneMatch(j -> j.startsWith("j2objc-annotations-"))
+        .noneMatch(j -> j.startsWith("listenablefuture-"))
+        .noneMatch(j -> j.startsWith("weft-controlplane-"));
+  }
 }

@@ -287,9 +287,11 @@ public record Distribution(
    * dependency:list}: {@code groupId:artifactId:type[:classifier]:version:scope}; each found in lib
    * by artifact id and classifier, in the version the distribution resolved), then {@link
    * #PROXY_JARS}; empty when that file or one of those jars is missing (a distribution built before
-   * it). The launcher does the same.
+   * it). The list leaves off the jars a proxy never reads (proxy/pom.xml: annotation-only jars,
+   * Netty's native jars once their libraries are in {@link #NATIVE_LIBRARIES}). The launcher does
+   * the same.
    */
-  static Optional<String> proxyClasspath(Path lib) {
+  public static Optional<String> proxyClasspath(Path lib) {
     return classpath(lib, PROXY_DEPENDENCIES_FILE, PROXY_JARS);
   }
 

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * process's class path (the test's), so only its use would load it. The process runs with a
  * sidecar's JVM options ({@link Distribution#SIDECAR}), which keep Netty from registering its
  * allocator's events with the JDK's Flight Recorder: JFR's event classes and metadata stay out too.
+ * Nor are protobuf's reflective field accessors initialised for the configuration it decodes.
  */
 class ProxyJvmClassesTest {
   @TempDir Path tmp;
@@ -49,7 +50,7 @@ class ProxyJvmClassesTest {
   }
 
   @Test
-  void aSidecarsJvmRunsItsWorkloadWithoutLoadingJacksonOrJfr() throws Exception {
+  void aSidecarsJvmRunsItsWorkloadWithoutLoadingJacksonJfrOrProtobufReflection() throws Exception {
     Path classes = tmp.resolve("classes.log");
     Path stop = tmp.resolve("stop");
     String app = "while [ ! -e " + stop + " ]; do sleep 0.1; done";
@@ -115,6 +116,23 @@ class ProxyJvmClassesTest {
         .noneMatch(l -> l.contains(" io.netty.util.internal.logging.Slf4JLoggerFactory "))
         .noneMatch(l -> l.contains(" io.netty.util.internal.logging.Log4J2LoggerFactory "))
         .anyMatch(l -> l.contains(" io.netty.util.internal.logging.JdkLoggerFactory "));
+    // Issue #10: the proxy unpacks its configuration's Anys with AnyType, not Any.unpack, whose
+    // type check initialised each type's reflective field accessor table (a reflect.Method per
+    // accessor of the message and its builder, kept for the JVM's life). The accessor classes
+    // load only when a table is initialised.
+    assertThat(loaded)
+        .as("the first configuration decoded")
+        .anyMatch(l -> l.contains(" dev.weft.proxy.config.AnyType "))
+        .anyMatch(l -> l.contains(" io.envoyproxy.envoy.config.listener.v3.Listener "));
+    assertThat(loaded)
+        .noneMatch(
+            l ->
+                l.contains(
+                    " com.google.protobuf.GeneratedMessageV3$FieldAccessorTable$SingularFieldAccessor "))
+        .noneMatch(
+            l ->
+                l.contains(
+                    " com.google.protobuf.GeneratedMessageV3$FieldAccessorTable$RepeatedFieldAccessor "));
     // Netty still asks FlightRecorder.isAvailable() (6 small jdk.jfr classes); with its events on
     // it then registers them, which loads jdk.jfr.Event and starts JFR's metadata repository (108
     // more classes, their objects on the heap).

@@ -22,6 +22,9 @@ import java.util.Map;
  * omit_empty_values} and other loggers are NACKed.
  */
 public final class AccessLogs {
+  private static final AnyType<FileAccessLog> FILE_ACCESS_LOG =
+      AnyType.of(FileAccessLog::getDescriptor, FileAccessLog.parser());
+
   static final String FILE = "envoy.access_loggers.file";
   static final String FILE_TYPE =
       "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog";
@@ -46,7 +49,7 @@ public final class AccessLogs {
       }
       FileAccessLog f;
       try {
-        f = al.getTypedConfig().unpack(FileAccessLog.class);
+        f = FILE_ACCESS_LOG.unpack(al.getTypedConfig());
       } catch (InvalidProtocolBufferException e) {
         throw new InvalidResourceException(w + "cannot decode FileAccessLog: " + e.getMessage());
       }

@@ -17,6 +17,9 @@ import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
  * always disables) are not implemented.
  */
 public final class ClusterPolicies {
+  private static final AnyType<HttpProtocolOptions> HTTP_PROTOCOL_OPTIONS_TYPE =
+      AnyType.of(HttpProtocolOptions::getDescriptor, HttpProtocolOptions.parser());
+
   /** The key of the HTTP protocol options in {@code typed_extension_protocol_options}. */
   static final String HTTP_PROTOCOL_OPTIONS =
       "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
@@ -113,7 +116,7 @@ public final class ClusterPolicies {
     if (options != null) {
       HttpProtocolOptions hpo;
       try {
-        hpo = options.unpack(HttpProtocolOptions.class);
+        hpo = HTTP_PROTOCOL_OPTIONS_TYPE.unpack(options);
       } catch (InvalidProtocolBufferException e) {
         throw new InvalidResourceException(
             where + HTTP_PROTOCOL_OPTIONS + " is not an HttpProtocolOptions: " + e.getMessage());

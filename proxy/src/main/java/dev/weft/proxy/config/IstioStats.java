@@ -22,6 +22,15 @@ import java.util.Set;
  * chain. Other fields are NACKed.
  */
 public final class IstioStats {
+  private static final AnyType<com.github.xds.type.v3.TypedStruct> XDS_TYPED_STRUCT_TYPE =
+      AnyType.of(
+          com.github.xds.type.v3.TypedStruct::getDescriptor,
+          com.github.xds.type.v3.TypedStruct.parser());
+  private static final AnyType<com.github.udpa.udpa.type.v1.TypedStruct> UDPA_TYPED_STRUCT_TYPE =
+      AnyType.of(
+          com.github.udpa.udpa.type.v1.TypedStruct::getDescriptor,
+          com.github.udpa.udpa.type.v1.TypedStruct.parser());
+
   static final String NAME = "istio.stats";
   static final String TYPED_STRUCT = "type.googleapis.com/xds.type.v3.TypedStruct";
   static final String UDPA_TYPED_STRUCT = "type.googleapis.com/udpa.type.v1.TypedStruct";
@@ -85,11 +94,11 @@ public final class IstioStats {
     String inner;
     try {
       if (type.equals(TYPED_STRUCT)) {
-        var ts = config.unpack(com.github.xds.type.v3.TypedStruct.class);
+        var ts = XDS_TYPED_STRUCT_TYPE.unpack(config);
         inner = ts.getTypeUrl();
         value = ts.getValue();
       } else if (type.equals(UDPA_TYPED_STRUCT)) {
-        var ts = config.unpack(com.github.udpa.udpa.type.v1.TypedStruct.class);
+        var ts = UDPA_TYPED_STRUCT_TYPE.unpack(config);
         inner = ts.getTypeUrl();
         value = ts.getValue();
       } else {

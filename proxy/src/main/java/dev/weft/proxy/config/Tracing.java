@@ -22,6 +22,11 @@ import java.util.List;
  * accepted (Istio always sets it) but Weft has no {@code x-client-trace-id} forcing.
  */
 public final class Tracing {
+  private static final AnyType<ZipkinConfig> ZIPKIN_CONFIG =
+      AnyType.of(ZipkinConfig::getDescriptor, ZipkinConfig.parser());
+  private static final AnyType<OpenTelemetryConfig> OPENTELEMETRY_CONFIG =
+      AnyType.of(OpenTelemetryConfig::getDescriptor, OpenTelemetryConfig.parser());
+
   static final String ZIPKIN = "envoy.tracers.zipkin";
   static final String OPENTELEMETRY = "envoy.tracers.opentelemetry";
   static final String ZIPKIN_TYPE = "type.googleapis.com/envoy.config.trace.v3.ZipkinConfig";
@@ -103,7 +108,7 @@ public final class Tracing {
     String type = cfg.getTypeUrl();
     try {
       if (type.equals(ZIPKIN_TYPE)) {
-        ZipkinConfig z = cfg.unpack(ZipkinConfig.class);
+        ZipkinConfig z = ZIPKIN_CONFIG.unpack(cfg);
         if (z.getCollectorCluster().isEmpty() || z.getCollectorEndpoint().isEmpty()) {
           throw new InvalidResourceException(
               w + "collector_cluster and collector_endpoint are required");
@@ -128,7 +133,7 @@ public final class Tracing {
             !z.hasSharedSpanContext() || z.getSharedSpanContext().getValue());
       }
       if (type.equals(OPENTELEMETRY_TYPE)) {
-        OpenTelemetryConfig o = cfg.unpack(OpenTelemetryConfig.class);
+        OpenTelemetryConfig o = OPENTELEMETRY_CONFIG.unpack(cfg);
         if (o.hasGrpcService()) {
           throw new InvalidResourceException(
               w + "grpc_service is not supported (use http_service: OTLP/HTTP)");

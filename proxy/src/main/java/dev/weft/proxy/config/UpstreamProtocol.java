@@ -19,6 +19,9 @@ import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
  *     max_concurrent_streams}, default 2^31-1; the peer's SETTINGS may lower it)
  */
 public record UpstreamProtocol(Version version, int maxConcurrentStreams) {
+  private static final AnyType<HttpProtocolOptions> HTTP_PROTOCOL_OPTIONS_TYPE =
+      AnyType.of(HttpProtocolOptions::getDescriptor, HttpProtocolOptions.parser());
+
   public static final String EXTENSION = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
   /** Envoy's default: no limit of its own; the upstream's SETTINGS decide. */
@@ -51,7 +54,7 @@ public record UpstreamProtocol(Version version, int maxConcurrentStreams) {
     }
     HttpProtocolOptions o;
     try {
-      o = any.unpack(HttpProtocolOptions.class);
+      o = HTTP_PROTOCOL_OPTIONS_TYPE.unpack(any);
     } catch (InvalidProtocolBufferException e) {
       throw new InvalidResourceException(where + EXTENSION + ": " + e.getMessage());
     }

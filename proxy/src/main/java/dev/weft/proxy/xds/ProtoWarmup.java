@@ -1,6 +1,6 @@
 package dev.weft.proxy.xds;
 
-import com.google.protobuf.Message;
+import com.google.protobuf.Descriptors.Descriptor;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -17,18 +17,19 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Initialises ahead of the first configuration what decoding it initialises the first time: the
- * protobuf descriptors and reflective field accessor tables of the xDS resource types and of the
- * types a sidecar's or gateway's first resources carry in {@code Any} ({@code Any.unpack} checks
- * the type through the descriptor), and the map entry of a delta request's {@code
- * initial_resource_versions}. In a cold JVM that is ~60 ms of interpreted work (issue #10's start
- * profile: {@code Any.is}, {@code internalGetFieldAccessorTable}, the entry holder's class
- * initialisation) which otherwise runs on the xDS thread after the workload certificate arrived,
- * between the stream's start and ready. {@link XdsClient#preconnect} runs it on the xDS thread
- * while the certificate is asked for. Idempotent and harmless to repeat: protobuf initialises each
- * once.
+ * protobuf descriptors of the xDS resource types and of the types a sidecar's or gateway's first
+ * resources carry in {@code Any} (their files' descriptors, which {@code AnyType} asks for the
+ * type's name), and the map entry of a delta request's {@code initial_resource_versions}. Not the
+ * reflective field accessor tables: nothing on a proxy's way to ready needs them since the proxy
+ * unpacks its {@code Any}s with {@code AnyType} (issue #10: they were 9,444 {@code
+ * java.lang.reflect.Method}s in a sidecar's live heap). In a cold JVM this is interpreted work
+ * which otherwise runs on the xDS thread after the workload certificate arrived, between the
+ * stream's start and ready. {@link XdsClient#preconnect} runs it on the xDS thread while the
+ * certificate is asked for. Idempotent and harmless to repeat: protobuf builds each once.
  */
 final class ProtoWarmup {
   private ProtoWarmup() {}
@@ -38,29 +39,29 @@ final class ProtoWarmup {
    * clusters' upstream TLS and HTTP protocol options, listeners' HTTP connection manager, router,
    * TCP proxy and downstream TLS.
    */
-  static final List<Message> TYPES =
+  static final List<Supplier<Descriptor>> TYPES =
       List.of(
-          Cluster.getDefaultInstance(),
-          ClusterLoadAssignment.getDefaultInstance(),
-          Listener.getDefaultInstance(),
-          RouteConfiguration.getDefaultInstance(),
-          VirtualHost.getDefaultInstance(),
-          Secret.getDefaultInstance(),
-          UpstreamTlsContext.getDefaultInstance(),
-          HttpProtocolOptions.getDefaultInstance(),
-          HttpConnectionManager.getDefaultInstance(),
-          Router.getDefaultInstance(),
-          TcpProxy.getDefaultInstance(),
-          DownstreamTlsContext.getDefaultInstance(),
-          DeltaDiscoveryResponse.getDefaultInstance());
+          Cluster::getDescriptor,
+          ClusterLoadAssignment::getDescriptor,
+          Listener::getDescriptor,
+          RouteConfiguration::getDescriptor,
+          VirtualHost::getDescriptor,
+          Secret::getDescriptor,
+          UpstreamTlsContext::getDescriptor,
+          HttpProtocolOptions::getDescriptor,
+          HttpConnectionManager::getDescriptor,
+          Router::getDescriptor,
+          TcpProxy::getDescriptor,
+          DownstreamTlsContext::getDescriptor,
+          DeltaDiscoveryResponse::getDescriptor);
 
   /** Initialises them; returns how many types it touched. */
   static int run() {
     int n = 0;
-    for (Message m : TYPES) {
-      // A generated message's descriptor comes through its field accessor table, which this
-      // initialises (reflection over the message and its builder).
-      m.getDescriptorForType();
+    for (Supplier<Descriptor> type : TYPES) {
+      // The static descriptor: its file's, built with the files it imports; not the message's
+      // getDescriptorForType(), which would initialise its reflective field accessor table.
+      type.get().getFullName();
       n++;
     }
     // The holder of initial_resource_versions' default entry (its class initialisation builds the

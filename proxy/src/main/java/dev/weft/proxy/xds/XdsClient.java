@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.rpc.Code;
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.config.ListenerConfig;
@@ -79,6 +80,24 @@ import java.util.function.Function;
  * <p>All state is owned by one single-threaded executor.
  */
 public final class XdsClient implements AutoCloseable {
+  /**
+   * The resource types, unpacked from their {@code Any}s without protobuf's reflection ({@link
+   * AnyType}).
+   */
+  private static final AnyType<Cluster> CLUSTER_TYPE =
+      AnyType.of(Cluster::getDescriptor, Cluster.parser());
+
+  private static final AnyType<Listener> LISTENER_TYPE =
+      AnyType.of(Listener::getDescriptor, Listener.parser());
+  private static final AnyType<RouteConfiguration> ROUTE_CONFIGURATION_TYPE =
+      AnyType.of(RouteConfiguration::getDescriptor, RouteConfiguration.parser());
+  private static final AnyType<VirtualHost> VIRTUAL_HOST_TYPE =
+      AnyType.of(VirtualHost::getDescriptor, VirtualHost.parser());
+  private static final AnyType<ClusterLoadAssignment> CLUSTER_LOAD_ASSIGNMENT_TYPE =
+      AnyType.of(ClusterLoadAssignment::getDescriptor, ClusterLoadAssignment.parser());
+  private static final AnyType<Secret> SECRET_TYPE =
+      AnyType.of(Secret::getDescriptor, Secret.parser());
+
   /** Receives each new configuration; returns listener bind failures (name to message). */
   public interface ConfigSink {
     Map<String, String> apply(RuntimeConfig config);
@@ -676,7 +695,7 @@ public final class XdsClient implements AutoCloseable {
 
   private <P extends Message, C> Map<String, Held<P, C>> decode(
       List<Incoming> items,
-      Class<P> protoClass,
+      AnyType<P> protoType,
       Function<P, String> nameOf,
       Compile<P, C> compile,
       String what)
@@ -692,7 +711,7 @@ public final class XdsClient implements AutoCloseable {
       }
       P proto;
       try {
-        proto = any.unpack(protoClass);
+        proto = protoType.unpack(any);
       } catch (InvalidProtocolBufferException e) {
         errors.add(what + ": cannot decode " + any.getTypeUrl() + ": " + e.getMessage());
         continue;
@@ -741,7 +760,7 @@ public final class XdsClient implements AutoCloseable {
     Map<String, Held<Cluster, ClusterConfig>> next =
         decode(
             items,
-            Cluster.class,
+            CLUSTER_TYPE,
             Cluster::getName,
             c -> {
               Held<Cluster, ClusterConfig> prev = clusters.get(c.getName());
@@ -754,7 +773,7 @@ public final class XdsClient implements AutoCloseable {
   private void applyListeners(List<Incoming> items, Set<String> removed, boolean replace)
       throws InvalidResourceException {
     Map<String, Held<Listener, ListenerConfig>> next =
-        decode(items, Listener.class, Listener::getName, compiler::listener, "listener");
+        decode(items, LISTENER_TYPE, Listener::getName, compiler::listener, "listener");
     commit(listeners, next, removed, replace);
   }
 
@@ -765,7 +784,7 @@ public final class XdsClient implements AutoCloseable {
   private void applyRoutes(List<Incoming> items, Set<String> removed)
       throws InvalidResourceException {
     Map<String, Held<RouteConfiguration, RouteConfiguration>> sources =
-        decode(items, RouteConfiguration.class, RouteConfiguration::getName, rc -> rc, "route");
+        decode(items, ROUTE_CONFIGURATION_TYPE, RouteConfiguration::getName, rc -> rc, "route");
     Map<String, Held<RouteConfiguration, RouteTable>> next = new LinkedHashMap<>();
     List<String> errors = new ArrayList<>();
     for (Held<RouteConfiguration, RouteConfiguration> src : sources.values()) {
@@ -786,7 +805,7 @@ public final class XdsClient implements AutoCloseable {
   private void applyVirtualHosts(List<Incoming> items, Set<String> removed)
       throws InvalidResourceException {
     Map<String, Held<VirtualHost, VirtualHost>> updated =
-        decode(items, VirtualHost.class, VirtualHost::getName, vh -> vh, "virtual host");
+        decode(items, VIRTUAL_HOST_TYPE, VirtualHost::getName, vh -> vh, "virtual host");
     List<String> errors = new ArrayList<>();
     Set<String> affected = new TreeSet<>();
     for (String name : updated.keySet()) {
@@ -859,7 +878,7 @@ public final class XdsClient implements AutoCloseable {
     Map<String, Held<ClusterLoadAssignment, ClusterLoadAssignment>> next =
         decode(
             items,
-            ClusterLoadAssignment.class,
+            CLUSTER_LOAD_ASSIGNMENT_TYPE,
             ClusterLoadAssignment::getClusterName,
             cla -> {
               compiler.validate(cla);
@@ -962,7 +981,7 @@ public final class XdsClient implements AutoCloseable {
   private void applySecrets(List<Incoming> items, Set<String> removed)
       throws InvalidResourceException {
     Map<String, Held<Secret, Secret>> next =
-        decode(items, Secret.class, Secret::getName, compiler::secret, "secret");
+        decode(items, SECRET_TYPE, Secret::getName, compiler::secret, "secret");
     commit(secrets, next, removed, false);
     publishSecrets();
   }

@@ -1,5 +1,6 @@
 package dev.weft.proxy.filters.alpn;
 
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterFactory;
@@ -15,6 +16,15 @@ import dev.weft.xds.IstioMtls;
  * connection manager.
  */
 public final class AlpnFilterFactory implements HttpFilterFactory {
+  private static final AnyType<com.github.xds.type.v3.TypedStruct> XDS_TYPED_STRUCT_TYPE =
+      AnyType.of(
+          com.github.xds.type.v3.TypedStruct::getDescriptor,
+          com.github.xds.type.v3.TypedStruct.parser());
+  private static final AnyType<com.github.udpa.udpa.type.v1.TypedStruct> UDPA_TYPED_STRUCT_TYPE =
+      AnyType.of(
+          com.github.udpa.udpa.type.v1.TypedStruct::getDescriptor,
+          com.github.udpa.udpa.type.v1.TypedStruct.parser());
+
   /** Istio's filter name. */
   public static final String NAME = IstioMtls.ALPN_FILTER;
 
@@ -31,13 +41,11 @@ public final class AlpnFilterFactory implements HttpFilterFactory {
           // Istio's proto itself, or its JSON in a TypedStruct (as Weft's control plane sends it).
           if (any.getTypeUrl().equals(TYPED_STRUCT)) {
             return new AlpnFilterFactory(
-                AlpnOverrides.parse(
-                    any.unpack(com.github.xds.type.v3.TypedStruct.class).getValue()));
+                AlpnOverrides.parse(XDS_TYPED_STRUCT_TYPE.unpack(any).getValue()));
           }
           if (any.getTypeUrl().equals(UDPA_TYPED_STRUCT)) {
             return new AlpnFilterFactory(
-                AlpnOverrides.parse(
-                    any.unpack(com.github.udpa.udpa.type.v1.TypedStruct.class).getValue()));
+                AlpnOverrides.parse(UDPA_TYPED_STRUCT_TYPE.unpack(any).getValue()));
           }
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
           throw new dev.weft.proxy.config.InvalidResourceException("istio.alpn: " + e.getMessage());

@@ -1,6 +1,7 @@
 package dev.weft.proxy.filters.cors;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
@@ -13,6 +14,9 @@ import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
  * as Istio emits it; a route without one is not touched. One stateless factory.
  */
 public final class CorsFilterFactory implements HttpFilterFactory {
+  private static final AnyType<CorsPolicy> CORS_POLICY =
+      AnyType.of(CorsPolicy::getDescriptor, CorsPolicy.parser());
+
   /** Envoy's filter name; a route's {@code typed_per_filter_config} is keyed by it. */
   public static final String NAME = "envoy.filters.http.cors";
 
@@ -33,7 +37,7 @@ public final class CorsFilterFactory implements HttpFilterFactory {
   public static final HttpFilterFactory.PerRouteProvider PER_ROUTE =
       any -> {
         try {
-          return CorsConfig.compile(any.unpack(CorsPolicy.class));
+          return CorsConfig.compile(CORS_POLICY.unpack(any));
         } catch (InvalidProtocolBufferException e) {
           throw new InvalidResourceException("cors: " + e.getMessage());
         }

@@ -2,6 +2,7 @@ package dev.weft.proxy.filters.fault;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
@@ -16,6 +17,9 @@ import java.util.function.IntUnaryOperator;
  * hits. Immutable, shared by the listener's streams.
  */
 public final class FaultFilterFactory implements HttpFilterFactory {
+  private static final AnyType<HTTPFault> HTTP_FAULT =
+      AnyType.of(HTTPFault::getDescriptor, HTTPFault.parser());
+
   /** Envoy's filter name; a route's {@code typed_per_filter_config} is keyed by it. */
   public static final String NAME = "envoy.filters.http.fault";
 
@@ -57,7 +61,7 @@ public final class FaultFilterFactory implements HttpFilterFactory {
       return HTTPFault.getDefaultInstance();
     }
     try {
-      return any.unpack(HTTPFault.class);
+      return HTTP_FAULT.unpack(any);
     } catch (InvalidProtocolBufferException e) {
       throw new InvalidResourceException("fault: " + e.getMessage());
     }

@@ -2,6 +2,7 @@ package dev.weft.proxy.filters.jwt;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
@@ -38,6 +39,9 @@ import java.util.TreeMap;
  * through {@code http_uri.cluster}; Weft does not need the cluster to exist).
  */
 public final class JwtAuthnFilterFactory implements HttpFilterFactory {
+  private static final AnyType<JwtAuthentication> JWT_AUTHENTICATION =
+      AnyType.of(JwtAuthentication::getDescriptor, JwtAuthentication.parser());
+
   /** Envoy's filter name. */
   public static final String NAME = "envoy.filters.http.jwt_authn";
 
@@ -122,7 +126,7 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
       throws InvalidResourceException {
     JwtAuthentication config;
     try {
-      config = typed.unpack(JwtAuthentication.class);
+      config = JWT_AUTHENTICATION.unpack(typed);
     } catch (InvalidProtocolBufferException e) {
       throw new InvalidResourceException(NAME + ": " + e.getMessage());
     }

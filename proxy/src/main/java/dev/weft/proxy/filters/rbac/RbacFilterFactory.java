@@ -2,6 +2,7 @@ package dev.weft.proxy.filters.rbac;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
@@ -15,6 +16,8 @@ import io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC;
  * matcher} API are NACKed, not silently ignored.
  */
 public final class RbacFilterFactory implements HttpFilterFactory {
+  private static final AnyType<RBAC> RBAC_TYPE = AnyType.of(RBAC::getDescriptor, RBAC.parser());
+
   /** Envoy's filter name. */
   public static final String NAME = "envoy.filters.http.rbac";
 
@@ -39,7 +42,7 @@ public final class RbacFilterFactory implements HttpFilterFactory {
   static RbacFilterFactory create(Any typed) throws InvalidResourceException {
     RBAC config;
     try {
-      config = typed.unpack(RBAC.class);
+      config = RBAC_TYPE.unpack(typed);
     } catch (InvalidProtocolBufferException e) {
       throw new InvalidResourceException(NAME + ": " + e.getMessage());
     }

@@ -1,5 +1,6 @@
 package dev.weft.proxy.xds.resource;
 
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.config.CidrRange;
 import dev.weft.proxy.config.ConnectionLimitConfig;
 import dev.weft.proxy.config.FilterChainConfig;
@@ -33,6 +34,18 @@ import java.util.List;
  * of being half understood.
  */
 public final class ListenerParser {
+  private static final AnyType<TcpProxy> TCP_PROXY =
+      AnyType.of(TcpProxy::getDescriptor, TcpProxy.parser());
+  private static final AnyType<HttpConnectionManager> HTTP_CONNECTION_MANAGER =
+      AnyType.of(HttpConnectionManager::getDescriptor, HttpConnectionManager.parser());
+  private static final AnyType<io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC>
+      NETWORK_RBAC =
+          AnyType.of(
+              io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC::getDescriptor,
+              io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.parser());
+  private static final AnyType<ConnectionLimit> CONNECTION_LIMIT =
+      AnyType.of(ConnectionLimit::getDescriptor, ConnectionLimit.parser());
+
   static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
   static final String TCP_PROXY_FILTER = "envoy.filters.network.tcp_proxy";
   static final String CONNECTION_LIMIT_FILTER = "envoy.filters.network.connection_limit";
@@ -260,7 +273,7 @@ public final class ListenerParser {
       return new FilterChainConfig(
           chain.getName(),
           match,
-          tcpProxy(where, ProtoValues.unpack(where, filter.getTypedConfig(), TcpProxy.class), ctx)
+          tcpProxy(where, ProtoValues.unpack(where, filter.getTypedConfig(), TCP_PROXY), ctx)
               .withMetrics(tcpMetrics),
           limit,
           tls,
@@ -278,7 +291,7 @@ public final class ListenerParser {
           where + NETWORK_RBAC_FILTER + " is supported only before " + TCP_PROXY_FILTER);
     }
     HttpConnectionManager hcm =
-        ProtoValues.unpack(where, filter.getTypedConfig(), HttpConnectionManager.class);
+        ProtoValues.unpack(where, filter.getTypedConfig(), HTTP_CONNECTION_MANAGER);
     return new FilterChainConfig(
         chain.getName(),
         match,
@@ -364,10 +377,7 @@ public final class ListenerParser {
   private static NetworkRbac networkRbac(String where, Filter filter, ParseContext ctx)
       throws InvalidResourceException {
     io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC r =
-        ProtoValues.unpack(
-            where,
-            filter.getTypedConfig(),
-            io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.class);
+        ProtoValues.unpack(where, filter.getTypedConfig(), NETWORK_RBAC);
     String w = where + NETWORK_RBAC_FILTER + ": ";
     if (r.hasMatcher() || r.hasShadowMatcher()) {
       throw new InvalidResourceException(w + "matcher and shadow_matcher are not supported");
@@ -398,7 +408,7 @@ public final class ListenerParser {
               + CONNECTION_LIMIT_FILTER
               + " may precede the connection manager)");
     }
-    ConnectionLimit cl = ProtoValues.unpack(where, filter.getTypedConfig(), ConnectionLimit.class);
+    ConnectionLimit cl = ProtoValues.unpack(where, filter.getTypedConfig(), CONNECTION_LIMIT);
     String w = where + CONNECTION_LIMIT_FILTER + ": ";
     if (cl.getStatPrefix().isEmpty()) {
       throw new InvalidResourceException(w + "stat_prefix is required");

@@ -2,6 +2,7 @@ package dev.weft.proxy.xds.resource;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.config.InvalidResourceException;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import java.net.InetAddress;
@@ -56,13 +57,17 @@ final class ProtoValues {
     }
   }
 
-  static <T extends com.google.protobuf.Message> T unpack(String where, Any any, Class<T> type)
+  /**
+   * The message of {@code type} that {@code any} holds, or an error naming {@code where} and the
+   * type it holds instead (or that its bytes do not parse).
+   */
+  static <T extends com.google.protobuf.Message> T unpack(String where, Any any, AnyType<T> type)
       throws InvalidResourceException {
     try {
-      return any.unpack(type);
+      return type.unpack(any);
     } catch (InvalidProtocolBufferException e) {
       throw new InvalidResourceException(
-          where + "typed_config is not a " + type.getSimpleName() + ": " + any.getTypeUrl());
+          where + "typed_config is not a " + type.simpleName() + ": " + any.getTypeUrl());
     }
   }
 

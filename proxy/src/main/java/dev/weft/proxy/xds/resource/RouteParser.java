@@ -1,6 +1,7 @@
 package dev.weft.proxy.xds.resource;
 
 import com.google.protobuf.Any;
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.config.HashPolicy;
 import dev.weft.proxy.config.HeaderMatch;
 import dev.weft.proxy.config.HeaderMutation;
@@ -31,6 +32,11 @@ import java.util.Map;
  * RouteConfigurationParser}.
  */
 final class RouteParser {
+  private static final AnyType<io.envoyproxy.envoy.config.route.v3.FilterConfig> FILTER_CONFIG =
+      AnyType.of(
+          io.envoyproxy.envoy.config.route.v3.FilterConfig::getDescriptor,
+          io.envoyproxy.envoy.config.route.v3.FilterConfig.parser());
+
   static final long DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 
   private RouteParser() {}
@@ -67,7 +73,7 @@ final class RouteParser {
       if (any.getTypeUrl().equals(FILTER_CONFIG_TYPE)) {
         io.envoyproxy.envoy.config.route.v3.FilterConfig fc;
         try {
-          fc = any.unpack(io.envoyproxy.envoy.config.route.v3.FilterConfig.class);
+          fc = FILTER_CONFIG.unpack(any);
         } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
           throw new InvalidResourceException(
               where + "typed_per_filter_config " + e.getKey() + ": " + ex.getMessage());

@@ -1,5 +1,6 @@
 package dev.weft.proxy.xds.resource;
 
+import dev.weft.proxy.config.AnyType;
 import dev.weft.proxy.config.InvalidResourceException;
 import dev.weft.proxy.stats.ProxyStats;
 import dev.weft.proxy.tls.SecretStore;
@@ -17,6 +18,11 @@ import java.util.Map;
  * #MAX_TLS_CONTEXTS}; touched only on the xDS executor (not thread-safe).
  */
 final class TlsContexts {
+  private static final AnyType<DownstreamTlsContext> DOWNSTREAM_TLS_CONTEXT =
+      AnyType.of(DownstreamTlsContext::getDescriptor, DownstreamTlsContext.parser());
+  private static final AnyType<UpstreamTlsContext> UPSTREAM_TLS_CONTEXT =
+      AnyType.of(UpstreamTlsContext::getDescriptor, UpstreamTlsContext.parser());
+
   static final String RAW_BUFFER_SOCKET = "envoy.transport_sockets.raw_buffer";
   static final String DOWNSTREAM_TLS_TYPE =
       "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
@@ -57,8 +63,7 @@ final class TlsContexts {
               + "' is not supported (envoy.transport_sockets.tls with a DownstreamTlsContext, or"
               + " raw_buffer)");
     }
-    DownstreamTlsContext d =
-        ProtoValues.unpack(where, ts.getTypedConfig(), DownstreamTlsContext.class);
+    DownstreamTlsContext d = ProtoValues.unpack(where, ts.getTypedConfig(), DOWNSTREAM_TLS_CONTEXT);
     try {
       var tlsStats = stats.listenerTls(listenerName);
       TlsKey key = new TlsKey(d, tlsStats.prefix());
@@ -93,7 +98,7 @@ final class TlsContexts {
               + "' is not supported (envoy.transport_sockets.tls with an UpstreamTlsContext, or"
               + " raw_buffer)");
     }
-    UpstreamTlsContext u = ProtoValues.unpack(where, ts.getTypedConfig(), UpstreamTlsContext.class);
+    UpstreamTlsContext u = ProtoValues.unpack(where, ts.getTypedConfig(), UPSTREAM_TLS_CONTEXT);
     try {
       var tlsStats = stats.clusterTls(cluster);
       TlsKey key = new TlsKey(u, tlsStats.prefix());
