@@ -38,6 +38,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 
 /**
  * Envoy's AggregatedDiscoveryService, delta (incremental) variant: {@code DeltaAggregatedResources}
@@ -281,7 +282,12 @@ public final class DeltaAdsService implements ProxyTracker {
             () -> conn.closed);
     conn.writer = AdsCalls.writer(conn.id, responses, writers, executor, stream);
     return AdsCalls.requests(
-        responses, executor, RequestNames::compact, () -> connections.put(conn.id, conn), stream);
+        responses,
+        executor,
+        // Already canonical: parsed by DeltaRequestMarshaller (METHOD).
+        UnaryOperator.identity(),
+        () -> connections.put(conn.id, conn),
+        stream);
   }
 
   private void handle(Connection conn, DeltaDiscoveryRequest request) {
