@@ -390,9 +390,14 @@ public final class DeltaAdsService implements ProxyTracker {
         if (conn.closed || conn.proxy == null) {
           continue;
         }
-        if (conn.awaitsRegistration && !waitsForRegistration(conn)) {
-          // Its first answers, all deferred until now, from this context: nothing else is due.
-          flush(conn);
+        if (conn.awaitsRegistration) {
+          if (!waitsForRegistration(conn)) {
+            // Its first answers, all deferred until now, from this context: nothing else is due.
+            flush(conn);
+          }
+          // Else it has been sent nothing yet: a push from a context without its registration
+          // would send what the context that holds it sends again (every cluster whose SANs
+          // changed); that context brings every change.
           continue;
         }
         if (changes.isEmpty()) {
