@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.io.IOException;
@@ -60,13 +61,32 @@ final class DeltaRequestMarshaller implements MethodDescriptor.Marshaller<DeltaD
   @Override
   public DeltaDiscoveryRequest parse(InputStream stream) {
     try {
-      return parse(stream.readAllBytes());
+      return parse(bytes(stream));
     } catch (IOException e) {
       throw Status.INTERNAL
           .withDescription("invalid DeltaDiscoveryRequest")
           .withCause(e)
           .asRuntimeException();
     }
+  }
+
+  /**
+   * What {@code stream} holds: read straight into one array of its length when it knows it (gRPC's
+   * streams do), else as {@link InputStream#readAllBytes} reads.
+   */
+  private static byte[] bytes(InputStream stream) throws IOException {
+    if (!(stream instanceof KnownLength)) {
+      return stream.readAllBytes();
+    }
+    byte[] wire = new byte[stream.available()];
+    int n = stream.readNBytes(wire, 0, wire.length);
+    byte[] more = stream.readAllBytes();
+    if (n == wire.length && more.length == 0) {
+      return wire;
+    }
+    byte[] all = Arrays.copyOf(wire, n + more.length);
+    System.arraycopy(more, 0, all, n, more.length);
+    return all;
   }
 
   /**

@@ -8,6 +8,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.grpc.KnownLength;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayInputStream;
@@ -28,6 +29,21 @@ class DeltaRequestMarshallerTest {
       b.addResourceNamesSubscribe("outbound|80|v1|" + prefix + i + ".bench.svc.cluster.local");
     }
     return b;
+  }
+
+  /** A stream of {@code wire} that says it holds {@code known} bytes. */
+  private static final class Known extends ByteArrayInputStream implements KnownLength {
+    private final int known;
+
+    Known(byte[] wire, int known) {
+      super(wire);
+      this.known = known;
+    }
+
+    @Override
+    public synchronized int available() {
+      return Math.min(known, super.available());
+    }
   }
 
   @Test
@@ -51,6 +67,9 @@ class DeltaRequestMarshallerTest {
         DeltaRequestMarshaller.INSTANCE.parse(new ByteArrayInputStream(wire.clone()));
     assertThat(first).isEqualTo(DeltaDiscoveryRequest.parseFrom(wire)).isEqualTo(sent);
     assertThat(again).isEqualTo(sent);
+    // A stream that knows its length (as gRPC's do), and one that says less than it holds.
+    assertThat(DeltaRequestMarshaller.INSTANCE.parse(new Known(wire, wire.length))).isEqualTo(sent);
+    assertThat(DeltaRequestMarshaller.INSTANCE.parse(new Known(wire, 100))).isEqualTo(sent);
     for (int i = 0; i < 3000; i++) {
       String n = first.getResourceNamesSubscribe(i);
       assertThat(n).isSameAs(n.intern()).isSameAs(again.getResourceNamesSubscribe(i));
