@@ -80,10 +80,10 @@ final class DeltaRequestMarshaller implements MethodDescriptor.Marshaller<DeltaD
     }
     byte[] wire = new byte[stream.available()];
     int n = stream.readNBytes(wire, 0, wire.length);
-    byte[] more = stream.readAllBytes();
-    if (n == wire.length && more.length == 0) {
+    if (n == wire.length && stream.available() == 0) {
       return wire;
     }
+    byte[] more = stream.readAllBytes();
     byte[] all = Arrays.copyOf(wire, n + more.length);
     System.arraycopy(more, 0, all, n, more.length);
     return all;
