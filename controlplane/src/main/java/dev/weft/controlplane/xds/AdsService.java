@@ -305,6 +305,13 @@ public final class AdsService
         }
         logger.log(Level.INFO, "proxy connected: " + conn.proxy.id() + " (stream " + conn.id + ")");
         registry.register(conn.id, conn.proxy.workload());
+        conn.registration = push.registryChanges();
+        // As DeltaAdsService.admit: in a connect storm (other proxies' registrations wait for the
+        // debounced rebuild too) the stream's first answers wait for the context that holds them;
+        // answered from the current one, a proxy got every Service's clusters without the service
+        // accounts (SANs) of the workloads registered since, then each again from the rebuild's
+        // push (issue #10). A proxy whose registration is the only one waiting is answered at once.
+        conn.awaitsRegistration = conn.registration - push.registryChangesIncluded() > 1;
         publishStatus(conn);
       }
       String type = request.getTypeUrl();
@@ -359,7 +366,10 @@ public final class AdsService
       boolean namesChanged =
           state.subscribe(type, request.getResourceNamesList(), subscriptionNames);
       if (initial || namesChanged) {
-        if (throttle.mayWrite(conn, conn.ready())) {
+        if (waitsForRegistration(conn)) {
+          // Answered by the push that holds its registration (pushAll).
+          conn.deferred.merge(type, initial, Boolean::logicalOr);
+        } else if (throttle.mayWrite(conn, conn.ready())) {
           send(conn, type, push.current(), initial);
           throttle.wrote(conn, conn.ready());
         } else {
@@ -398,6 +408,17 @@ public final class AdsService
     return "it claims " + String.join(", ", wrong) + " but its credential is for " + caller;
   }
 
+  /**
+   * Whether {@code conn}'s answers wait for a context that holds its registration ({@link
+   * #handle}); clears the wait once {@link PushController#current()} holds it.
+   */
+  private boolean waitsForRegistration(Connection conn) {
+    if (conn.awaitsRegistration && push.registryChangesIncluded() >= conn.registration) {
+      conn.awaitsRegistration = false;
+    }
+    return conn.awaitsRegistration;
+  }
+
   /** Pushes a new context: to each proxy, each subscribed type whose resources changed. */
   private void onPush(PushContext context) {
     try {
@@ -416,11 +437,18 @@ public final class AdsService
    */
   private void pushAll(PushContext context) {
     ConfigsUpdated changes = context.changes();
-    if (changes.isEmpty()) {
-      return;
-    }
     for (Connection conn : List.copyOf(connections.values())) {
       if (conn.closed || conn.proxy == null) {
+        continue;
+      }
+      if (conn.awaitsRegistration) {
+        if (!waitsForRegistration(conn)) {
+          // Its first answers, all deferred until now, from this context: nothing else is due.
+          flush(conn);
+        }
+        continue; // else it has been sent nothing: the context that holds it brings every change
+      }
+      if (changes.isEmpty()) {
         continue;
       }
       ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
@@ -453,7 +481,10 @@ public final class AdsService
 
   /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
   private void flush(Connection conn) {
-    if (conn.closed || conn.proxy == null || (conn.pending == null && conn.deferred.isEmpty())) {
+    if (conn.closed
+        || conn.proxy == null
+        || (conn.pending == null && conn.deferred.isEmpty())
+        || waitsForRegistration(conn)) {
       return;
     }
     if (!throttle.mayWrite(conn, conn.ready())) {
@@ -659,6 +690,12 @@ public final class AdsService
     ConfigsUpdated pending;
 
     long pendingGeneration;
+
+    /** {@link PushController#registryChanges()} right after this stream's proxy registered. */
+    long registration;
+
+    /** Whether its answers wait for a context that holds {@link #registration}. */
+    boolean awaitsRegistration;
 
     Connection(long id, StreamObserver<DiscoveryResponse> out, WorkloadIdentity caller) {
       this.id = id;

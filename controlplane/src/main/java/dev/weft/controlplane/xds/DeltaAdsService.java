@@ -38,6 +38,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 
 /**
  * Envoy's AggregatedDiscoveryService, delta (incremental) variant: {@code DeltaAggregatedResources}
@@ -281,7 +282,12 @@ public final class DeltaAdsService implements ProxyTracker {
             () -> conn.closed);
     conn.writer = AdsCalls.writer(conn.id, responses, writers, executor, stream);
     return AdsCalls.requests(
-        responses, executor, RequestNames::compact, () -> connections.put(conn.id, conn), stream);
+        responses,
+        executor,
+        // Already canonical: parsed by DeltaRequestMarshaller (METHOD).
+        UnaryOperator.identity(),
+        () -> connections.put(conn.id, conn),
+        stream);
   }
 
   private void handle(Connection conn, DeltaDiscoveryRequest request) {
@@ -384,9 +390,14 @@ public final class DeltaAdsService implements ProxyTracker {
         if (conn.closed || conn.proxy == null) {
           continue;
         }
-        if (conn.awaitsRegistration && !waitsForRegistration(conn)) {
-          // Its first answers, all deferred until now, from this context: nothing else is due.
-          flush(conn);
+        if (conn.awaitsRegistration) {
+          if (!waitsForRegistration(conn)) {
+            // Its first answers, all deferred until now, from this context: nothing else is due.
+            flush(conn);
+          }
+          // Else it has been sent nothing yet: a push from a context without its registration
+          // would send what the context that holds it sends again (every cluster whose SANs
+          // changed); that context brings every change.
           continue;
         }
         if (changes.isEmpty()) {

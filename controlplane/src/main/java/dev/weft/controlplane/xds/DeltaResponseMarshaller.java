@@ -23,14 +23,13 @@ final class DeltaResponseMarshaller implements MethodDescriptor.Marshaller<Delta
   static final DeltaResponseMarshaller INSTANCE = new DeltaResponseMarshaller();
 
   /**
-   * {@code DeltaAggregatedResources} as the server speaks it: the generated method (its name, type,
-   * request marshaller) with this marshaller for responses. The bytes on the wire are the same.
+   * {@code DeltaAggregatedResources} as the server speaks it: the generated method (its name, type)
+   * with this marshaller for responses and {@link DeltaRequestMarshaller} for requests (their names
+   * canonical as they are parsed). The bytes on the wire are the same.
    */
   static final MethodDescriptor<DeltaDiscoveryRequest, DeltaResponse> METHOD =
       AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod().toBuilder(
-              AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod()
-                  .getRequestMarshaller(),
-              INSTANCE)
+              DeltaRequestMarshaller.INSTANCE, INSTANCE)
           .build();
 
   private DeltaResponseMarshaller() {}

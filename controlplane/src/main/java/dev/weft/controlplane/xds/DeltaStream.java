@@ -319,12 +319,16 @@ final class DeltaStream {
     if (names.isEmpty()) {
       return false;
     }
-    if (s.names.isEmpty() && s.base.isEmpty() && !names.contains("*")) {
+    if (s.names.isEmpty() && s.base.isEmpty()) {
       // A new stream's first names (2000 sidecars subscribing to 3000 EDS names each): the
       // shared set straight from the request's list, without a working copy; with nothing held
-      // there is nothing to mark gone.
-      s.names = shared.of(names);
-      return true;
+      // there is nothing to mark gone. Whether "*" is among them is asked of the set (a lookup,
+      // not a scan of the list).
+      Set<String> first = shared.of(names);
+      if (!first.contains("*")) {
+        s.names = first;
+        return true;
+      }
     }
     boolean added = false;
     Set<String> next = new HashSet<>(s.names);

@@ -58,7 +58,8 @@ final class RequestNames {
    */
   private static final String[] RECENT = new String[1 << 16];
 
-  private static List<String> canonical(List<String> names) {
+  /** {@code names}, each {@link #canonical(String)}, in a new list. */
+  static List<String> canonical(List<String> names) {
     List<String> out = new ArrayList<>(names.size());
     for (String n : names) {
       out.add(canonical(n));
