@@ -67,6 +67,11 @@ public final class Http1HeaderBlock {
     buf.writeBytes(a, 0, n);
   }
 
+  /** Whether {@code String}s stored one byte per char are copied in bulk in this JVM. */
+  static boolean bulkStrings() {
+    return CODER != null;
+  }
+
   private static byte[] grow(byte[] a, int used, int needed) {
     byte[] b = new byte[Math.max(needed, Math.min(a.length * 2, Integer.MAX_VALUE - 8))];
     System.arraycopy(a, 0, b, 0, used);
