@@ -2,7 +2,6 @@ package dev.weft.proxy.net;
 
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * A fixed table of common HTTP/1.1 header names, spelt as clients, applications and proxies send
@@ -106,8 +105,8 @@ public final class Http1HeaderNames {
   /** Every name's bytes, one after the other: the names' shared backing array. */
   private static final byte[] BYTES;
 
-  /** The names by length, then in table order. */
-  private static final AsciiString[][] BY_LENGTH = new AsciiString[MAX_LENGTH + 1][];
+  /** Open addressing by {@link #slot}, linear probing; a quarter full at most. */
+  private static final AsciiString[] SLOTS = new AsciiString[512];
 
   static {
     int total = 0;
@@ -131,20 +130,16 @@ public final class Http1HeaderNames {
       all[i] = new AsciiString(BYTES, offset, b.length, false);
       offset += b.length;
     }
-    for (int len = 0; len <= MAX_LENGTH; len++) {
-      int n = 0;
-      for (AsciiString a : all) {
-        n += a.length() == len ? 1 : 0;
+    if (NAMES.length * 4 > SLOTS.length) {
+      throw new ExceptionInInitializerError("table too full");
+    }
+    for (AsciiString a : all) {
+      a.hashCode(); // computed once, cached in the instance
+      int h = slot(a.array(), a.arrayOffset(), a.length());
+      while (SLOTS[h] != null) {
+        h = (h + 1) & (SLOTS.length - 1);
       }
-      AsciiString[] same = new AsciiString[n];
-      n = 0;
-      for (AsciiString a : all) {
-        if (a.length() == len) {
-          a.hashCode(); // computed once, cached in the instance
-          same[n++] = a;
-        }
-      }
-      BY_LENGTH[len] = same;
+      SLOTS[h] = a;
     }
   }
 
@@ -155,16 +150,46 @@ public final class Http1HeaderNames {
    * null.
    */
   public static AsciiString find(byte[] sb, int start, int length) {
-    if (length > MAX_LENGTH) {
+    if (length == 0 || length > MAX_LENGTH) {
       return null;
     }
-    for (AsciiString a : BY_LENGTH[length]) {
-      int o = a.arrayOffset();
-      if (BYTES[o] == sb[start] && Arrays.equals(BYTES, o, o + length, sb, start, start + length)) {
+    int h = slot(sb, start, length);
+    AsciiString a;
+    while ((a = SLOTS[h]) != null) {
+      if (a.length() == length && same(a.arrayOffset(), sb, start, length)) {
         return a;
       }
+      h = (h + 1) & (SLOTS.length - 1);
     }
     return null;
+  }
+
+  private static int slot(byte[] b, int start, int length) {
+    int h = length;
+    h = h * 31 + b[start];
+    h = h * 31 + b[start + (length >> 1)];
+    h = h * 31 + b[start + length - 1];
+    return (h ^ (h >>> 9)) & (SLOTS.length - 1);
+  }
+
+  private static boolean same(int offset, byte[] sb, int start, int length) {
+    for (int i = 0; i < length; i++) {
+      if (BYTES[offset + i] != sb[start + i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The table's names (for tests). */
+  static java.util.List<AsciiString> names() {
+    java.util.List<AsciiString> all = new java.util.ArrayList<>();
+    for (AsciiString a : SLOTS) {
+      if (a != null) {
+        all.add(a);
+      }
+    }
+    return all;
   }
 
   /** Whether {@code name} is one of the table's instances (already checked to be a token). */

@@ -36,6 +36,26 @@ class Http1HeaderNamesTest {
   }
 
   @Test
+  void everyNameIsFoundAtAnyOffsetAndNoNeighbour() {
+    java.util.List<AsciiString> names = Http1HeaderNames.names();
+    assertTrue(names.size() > 70, names.toString());
+    for (AsciiString name : names) {
+      String n = name.toString();
+      String wire = "GET / HTTP/1.1\r\n" + n + ": v\r\n";
+      assertSame(name, find(wire, n));
+      assertNull(find(wire + n + "x", n + "x"));
+      if (n.length() > 1) {
+        String shorter = n.substring(0, n.length() - 1);
+        AsciiString prefix = find(wire, shorter);
+        assertTrue(prefix == null || prefix.toString().equals(shorter), shorter);
+        String flipped = Character.isUpperCase(n.charAt(0)) ? n.toLowerCase() : n.toUpperCase();
+        AsciiString other = find(flipped, flipped);
+        assertTrue(other == null || other.toString().equals(flipped), flipped);
+      }
+    }
+  }
+
+  @Test
   void onlyTableNamesSkipValidation() {
     HttpHeaders h = Http1Headers.HEADERS.newHeaders();
     h.add(find("Host", "Host"), "a");
