@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.util.AsciiString;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -78,13 +77,6 @@ public final class Http1ClientCodec
   private final class Decoder extends HttpResponseDecoder {
     Decoder(HttpDecoderConfig config) {
       super(config);
-    }
-
-    /** A common name is {@link Http1HeaderNames}' shared instance (same bytes), not a copy. */
-    @Override
-    protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
-      AsciiString known = Http1HeaderNames.find(sb, start, length);
-      return known != null ? known : super.splitHeaderName(sb, start, length);
     }
 
     @Override

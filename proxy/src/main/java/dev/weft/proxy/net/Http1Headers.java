@@ -1,6 +1,5 @@
 package dev.weft.proxy.net;
 
-import io.netty.handler.codec.DefaultHeaders.NameValidator;
 import io.netty.handler.codec.DefaultHeaders.ValueValidator;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -32,15 +31,9 @@ public final class Http1Headers {
   private static final ValueValidator<CharSequence> VALUES =
       new KnownValues(DefaultHttpHeadersFactory.headersFactory().getValueValidator());
 
-  /**
-   * Message headers: Netty's default validation, long known values checked once, and names from
-   * {@link Http1HeaderNames}' table (the decoders' common names) not checked again.
-   */
+  /** Message headers: Netty's default validation, long known values checked once. */
   public static final HttpHeadersFactory HEADERS =
-      DefaultHttpHeadersFactory.headersFactory()
-          .withNameValidator(
-              new KnownNames(DefaultHttpHeadersFactory.headersFactory().getNameValidator()))
-          .withValueValidator(VALUES);
+      DefaultHttpHeadersFactory.headersFactory().withValueValidator(VALUES);
 
   /** Trailers: Netty's trailer validation (no Content-Length, Transfer-Encoding, Trailer). */
   public static final HttpHeadersFactory TRAILERS =
@@ -86,21 +79,6 @@ public final class Http1Headers {
         }
       }
       return false;
-    }
-  }
-
-  /**
-   * Netty's name validation, skipped for {@link Http1HeaderNames}' instances (tokens by
-   * construction). Message headers only: trailers keep Netty's trailer validator, which also
-   * refuses Content-Length, Transfer-Encoding and Trailer.
-   */
-  record KnownNames(NameValidator<CharSequence> delegate) implements NameValidator<CharSequence> {
-    @Override
-    public void validateName(CharSequence name) {
-      if (name instanceof AsciiString a && Http1HeaderNames.isTableName(a)) {
-        return;
-      }
-      delegate.validateName(name);
     }
   }
 

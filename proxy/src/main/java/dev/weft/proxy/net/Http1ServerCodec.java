@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -111,13 +110,6 @@ public final class Http1ServerCodec
 
     Decoder(HttpDecoderConfig config) {
       super(config);
-    }
-
-    /** A common name is {@link Http1HeaderNames}' shared instance (same bytes), not a copy. */
-    @Override
-    protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
-      AsciiString known = Http1HeaderNames.find(sb, start, length);
-      return known != null ? known : super.splitHeaderName(sb, start, length);
     }
 
     @Override
