@@ -4,11 +4,11 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
- * The first handler of a downstream HTTP connection, in front of its {@code HttpServerCodec}: tells
- * the {@link HttpConnectionManager} when bytes arrive, before they are decoded. Envoy's request
- * headers timeout starts at the first byte of a request, which the connection manager behind the
- * codec would otherwise only see once the whole head is decoded. One call per read, no allocation;
- * the bytes pass on untouched (the codec owns them).
+ * The first handler of a downstream HTTP connection, in front of its {@code Http1ServerCodec}:
+ * tells the {@link HttpConnectionManager} when bytes arrive, before they are decoded. Envoy's
+ * request headers timeout starts at the first byte of a request, which the connection manager
+ * behind the codec would otherwise only see once the whole head is decoded. One call per read, no
+ * allocation; the bytes pass on untouched (the codec owns them).
  */
 public final class DownstreamReads extends ChannelInboundHandlerAdapter {
   private final HttpConnectionManager connection;

@@ -1,6 +1,7 @@
 package dev.weft.proxy.http;
 
 import dev.weft.proxy.config.DownstreamLimits;
+import dev.weft.proxy.net.Http1ServerCodec;
 import dev.weft.proxy.upstream.Http2Windows;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -13,7 +14,6 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -124,7 +124,7 @@ public final class Http2Downstream {
       }
       // HTTP/2: the HTTP/1.1 handlers go; the frame codec takes the bytes, preface included.
       p.remove(DownstreamReads.class);
-      p.remove(HttpServerCodec.class);
+      p.remove(Http1ServerCodec.class);
       p.remove(manager);
       Runnable closed = manager.tunnelled();
       install(p, manager, closed);
@@ -207,7 +207,7 @@ public final class Http2Downstream {
    * headers, as Weft does for any other request asking for h2c: a chunked or larger body, a {@code
    * codec_type: HTTP1} connection manager, TLS). Other requests pass through untouched.
    */
-  public static ChannelHandler h2cUpgrade(HttpConnectionManager manager, HttpServerCodec codec) {
+  public static ChannelHandler h2cUpgrade(HttpConnectionManager manager, Http1ServerCodec codec) {
     return new HttpServerUpgradeHandler(
         codec,
         protocol ->

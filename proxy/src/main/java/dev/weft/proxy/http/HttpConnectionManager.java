@@ -7,6 +7,7 @@ import dev.weft.proxy.config.RuntimeConfig;
 import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.net.ConnectionEvents;
+import dev.weft.proxy.net.Http1ServerCodec;
 import dev.weft.proxy.stats.ListenerStats;
 import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.buffer.ByteBuf;
@@ -23,7 +24,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames;
 import io.netty.util.ReferenceCountUtil;
@@ -31,10 +31,10 @@ import java.util.ArrayDeque;
 
 /**
  * Envoy's HTTP connection manager, the network filter of an HTTP filter chain, for one downstream
- * HTTP/1.1 connection (after {@code HttpServerCodec}, with {@link DownstreamReads} in front): turns
- * each request into an {@link HttpStream}, one at a time, which runs the chain's HTTP filters.
- * Pipelined requests wait (reading pauses) until the current response is complete. Messages it
- * holds for pipelining are its own and released if the connection closes.
+ * HTTP/1.1 connection (after {@code Http1ServerCodec}, with {@link DownstreamReads} in front):
+ * turns each request into an {@link HttpStream}, one at a time, which runs the chain's HTTP
+ * filters. Pipelined requests wait (reading pauses) until the current response is complete.
+ * Messages it holds for pipelining are its own and released if the connection closes.
  *
  * <p>It enforces the connection manager's {@link DownstreamLimits} timeouts, as Envoy does: the
  * request headers timeout (first byte of a request to the end of its headers: 408, then close), the
@@ -76,7 +76,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
    * for an upgrade, else null. Netty's upgrade handler is an aggregator that every message would
    * pass through; it joins the pipeline only for a request with an {@code Upgrade} header.
    */
-  private HttpServerCodec h2cCodec;
+  private Http1ServerCodec h2cCodec;
 
   /**
    * @param boundListener the listener configuration the connection was accepted with; requests use
@@ -152,7 +152,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
    * Lets this connection (cleartext HTTP/1.1 behind {@code codec}) upgrade to HTTP/2 when a request
    * asks with {@code Upgrade: h2c} (RFC 7540 3.2); called before the handler is added.
    */
-  public void allowH2cUpgrade(HttpServerCodec codec) {
+  public void allowH2cUpgrade(Http1ServerCodec codec) {
     this.h2cCodec = codec;
   }
 
@@ -293,7 +293,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
       // The first request that asks for an upgrade: Netty's h2c upgrade handler goes in front of
       // this one (after the codec) and hears this request and what follows, as if it had always
       // been there (it passes on whatever it does not upgrade).
-      HttpServerCodec codec = h2cCodec;
+      Http1ServerCodec codec = h2cCodec;
       h2cCodec = null;
       ChannelHandlerContext codecCtx = ctx.pipeline().context(codec);
       if (codecCtx != null) {
@@ -332,7 +332,7 @@ public final class HttpConnectionManager extends ChannelInboundHandlerAdapter {
    */
   private void takeConnectTail(ChannelHandlerContext ctx) {
     connectHead = false;
-    HttpServerCodec codec = ctx.pipeline().get(HttpServerCodec.class);
+    Http1ServerCodec codec = ctx.pipeline().get(Http1ServerCodec.class);
     if (codec == null || tunnelBytes != null || !ctx.channel().isActive()) {
       return;
     }

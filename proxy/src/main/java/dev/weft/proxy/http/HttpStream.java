@@ -13,6 +13,8 @@ import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterChain;
 import dev.weft.proxy.http.filter.ResponseFlags;
 import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.net.Http1ClientCodec;
+import dev.weft.proxy.net.Http1ServerCodec;
 import dev.weft.proxy.stats.ListenerStats;
 import dev.weft.proxy.stats.PeerMetadata;
 import dev.weft.proxy.tcp.TcpProxySession;
@@ -33,7 +35,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -712,11 +713,11 @@ final class HttpStream implements HttpFilterCallbacks {
     // Removing the codec hands its undecoded bytes on: the tunnel is added first to take them.
     // After a CONNECT the connection manager took them out of the codec already (null for a 101
     // upgrade): they go first, in order.
-    HttpServerCodec codec = p.get(HttpServerCodec.class);
+    Http1ServerCodec codec = p.get(Http1ServerCodec.class);
     TcpProxySession.tunnel(
         down,
         upstream,
-        upstream.pipeline().get(io.netty.handler.codec.http.HttpClientCodec.class),
+        upstream.pipeline().get(Http1ClientCodec.class),
         upstream.pipeline().last(),
         idle,
         closed,

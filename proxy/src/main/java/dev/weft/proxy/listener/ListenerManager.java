@@ -12,6 +12,7 @@ import dev.weft.proxy.http.Http2Downstream;
 import dev.weft.proxy.http.HttpConnectionManager;
 import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.net.Http1Headers;
+import dev.weft.proxy.net.Http1ServerCodec;
 import dev.weft.proxy.net.Transport;
 import dev.weft.proxy.stats.ConnectionLimitStats;
 import dev.weft.proxy.tcp.TcpProxySession;
@@ -24,7 +25,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -221,7 +221,7 @@ public final class ListenerManager {
                   Http2Downstream.sniffer(
                       manager, hcm.codec().equals(HttpConnectionManagerConfig.HTTP2)));
         }
-        HttpServerCodec codec = new HttpServerCodec(codec(hcm.limits().maxRequestHeadersKb()));
+        Http1ServerCodec codec = new Http1ServerCodec(codec(hcm.limits().maxRequestHeadersKb()));
         ch.pipeline().addLast(new DownstreamReads(manager), codec);
         if (hcm.codec().equals(HttpConnectionManagerConfig.AUTO) && chain.tls() == null) {
           // Cleartext HTTP/1.1 may ask to become HTTP/2 (Upgrade: h2c, RFC 7540 3.2): the

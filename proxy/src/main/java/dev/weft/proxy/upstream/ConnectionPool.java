@@ -4,6 +4,7 @@ import dev.weft.proxy.config.CircuitBreakerLimits;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.TcpKeepalive;
+import dev.weft.proxy.net.Http1ClientCodec;
 import dev.weft.proxy.net.Http1Headers;
 import dev.weft.proxy.tls.TlsConfigException;
 import dev.weft.proxy.tls.TlsContext;
@@ -19,7 +20,6 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.OpenSsl;
@@ -235,7 +235,7 @@ public final class ConnectionPool {
                       h2conn[0] = h2.add(ch, cluster, endpoint);
                       h2conn[0].openStream(stream, ConnectionPool.this);
                     } else {
-                      ch.pipeline().addLast(new HttpClientCodec(CODEC, false, false), handler);
+                      ch.pipeline().addLast(new Http1ClientCodec(CODEC), handler);
                     }
                   }
                 });

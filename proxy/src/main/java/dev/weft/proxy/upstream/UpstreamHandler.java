@@ -10,7 +10,7 @@ import io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * The last handler of an upstream connection (after {@code HttpClientCodec}): hands responses to
+ * The last handler of an upstream connection (after {@code Http1ClientCodec}): hands responses to
  * the stream that currently uses the connection, counts the requests it carried, and tells the pool
  * when the connection dies (freeing its circuit breaker slot).
  */

@@ -13,6 +13,7 @@ import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterChain;
 import dev.weft.proxy.http.filter.HttpFilterFactory;
+import dev.weft.proxy.net.Http1ServerCodec;
 import dev.weft.proxy.stats.ProxyStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -27,7 +28,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -210,7 +210,8 @@ class HttpFilterChainTest {
             stats.listener("l"));
     dp.publish(
         new RuntimeConfig(java.util.Map.of("l", lc), java.util.Map.of(), java.util.Map.of()));
-    HttpServerCodec codec = new HttpServerCodec();
+    Http1ServerCodec codec =
+        new Http1ServerCodec(new io.netty.handler.codec.http.HttpDecoderConfig());
     HttpConnectionManager manager = new HttpConnectionManager(dp, lc, 0, hcm);
     if (h2c) {
       manager.allowH2cUpgrade(codec);

@@ -1,0 +1,181 @@
+package dev.weft.proxy.net;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The downstream HTTP/1.1 codec of the proxy's listeners: Netty's {@code HttpServerCodec} (4.2),
+ * the same request decoder and the same pairing of requests with responses, with a response encoder
+ * whose header block is written by {@link Http1HeaderBlock} in one bulk copy. Netty's codec is
+ * final and its encoder private, so the pairing is repeated here as Netty does it:
+ *
+ * <ul>
+ *   <li>each decoded request's method is queued (HEAD, CONNECT or other) and taken by its response:
+ *       a response to HEAD has no body (RFC 9110 9.3.2), a 2xx to CONNECT loses {@code
+ *       Transfer-Encoding} (RFC 9112 6.1);
+ *   <li>at most {@link #MAX_PIPELINE_DEPTH} requests wait for their responses; the next one is
+ *       refused ({@code IllegalStateException} out of the decoder) and what follows is discarded;
+ *   <li>a request with both {@code Transfer-Encoding: chunked} and {@code Content-Length} (read as
+ *       chunked, RFC 9112 6.3) closes the connection after its response's end.
+ * </ul>
+ *
+ * <p>Everything else (framing, validation, limits, chunked bodies, trailers) is Netty's decoder's
+ * and encoder's unchanged. Not sharable: one per connection.
+ */
+public final class Http1ServerCodec
+    extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder>
+    implements HttpServerUpgradeHandler.SourceCodec {
+  /** Netty's default ({@code HttpServerCodec.DEFAULT_MAX_PIPELINE_DEPTH}). */
+  static final int MAX_PIPELINE_DEPTH = 128;
+
+  private static final byte HEAD = 1;
+  private static final byte CONNECT = 2;
+  private static final byte OTHER = 3;
+
+  /** Up to 32 waiting requests' flags, two bits each, the oldest in the lowest bits. */
+  private long methods;
+
+  private int inline;
+
+  /** Flags of requests queued once the long was full, oldest first (as Netty keeps them). */
+  private ArrayDeque<Byte> overflow;
+
+  private boolean closeAfterResponse;
+
+  /** A codec whose decoder reads with {@code config}. */
+  public Http1ServerCodec(HttpDecoderConfig config) {
+    init(new Decoder(config), new Encoder());
+  }
+
+  @Override
+  public void upgradeFrom(ChannelHandlerContext ctx) {
+    ctx.pipeline().remove(this);
+  }
+
+  private boolean enqueue(HttpMethod method) {
+    if (inline + (overflow == null ? 0 : overflow.size()) >= MAX_PIPELINE_DEPTH) {
+      return false;
+    }
+    byte flag =
+        HttpMethod.HEAD.equals(method) ? HEAD : HttpMethod.CONNECT.equals(method) ? CONNECT : OTHER;
+    if (overflow != null) {
+      overflow.add(flag);
+    } else if (inline < 32) {
+      methods |= (long) flag << (inline << 1);
+      inline++;
+    } else {
+      overflow = new ArrayDeque<>(4);
+      overflow.add(flag);
+    }
+    return true;
+  }
+
+  private byte poll() {
+    if (inline != 0) {
+      byte flag = (byte) (methods & 3);
+      methods >>>= 2;
+      inline--;
+      return flag;
+    }
+    if (overflow != null) {
+      Byte flag = overflow.poll();
+      if (overflow.isEmpty()) {
+        overflow = null;
+      }
+      return flag != null ? flag : OTHER;
+    }
+    return OTHER;
+  }
+
+  private final class Decoder extends HttpRequestDecoder {
+    private boolean discard;
+
+    Decoder(HttpDecoderConfig config) {
+      super(config);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out)
+        throws Exception {
+      if (discard) {
+        buffer.skipBytes(buffer.readableBytes());
+        return;
+      }
+      int from = out.size();
+      super.decode(ctx, buffer, out);
+      int to = out.size();
+      for (int i = from; i < to; i++) {
+        if (out.get(i) instanceof HttpRequest r && !enqueue(r.method())) {
+          closeAfterResponse = true;
+          discard = true;
+          // Netty drops them all; the ones before this request are released too, not leaked.
+          for (int j = from; j < to; j++) {
+            ReferenceCountUtil.release(out.get(j));
+          }
+          out.subList(from, to).clear();
+          throw new IllegalStateException("maxPipelineDepth exceeded: " + MAX_PIPELINE_DEPTH);
+        }
+      }
+    }
+
+    @Override
+    protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+      super.handleTransferEncodingChunkedWithContentLength(message);
+      closeAfterResponse = true;
+    }
+  }
+
+  private final class Encoder extends HttpResponseEncoder {
+    private byte method;
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+        throws Exception {
+      if (closeAfterResponse && msg instanceof LastHttpContent) {
+        closeAfterResponse = false;
+        promise = promise.unvoid().addListener(ChannelFutureListener.CLOSE);
+      }
+      super.write(ctx, msg, promise);
+    }
+
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+      method = poll();
+      return method == HEAD || super.isContentAlwaysEmpty(msg);
+    }
+
+    @Override
+    protected void sanitizeHeadersBeforeEncode(HttpResponse msg, boolean isAlwaysEmpty) {
+      if (!isAlwaysEmpty
+          && method == CONNECT
+          && msg.status().codeClass() == HttpStatusClass.SUCCESS) {
+        msg.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+        return;
+      }
+      super.sanitizeHeadersBeforeEncode(msg, isAlwaysEmpty);
+    }
+
+    @Override
+    protected void encodeHeaders(HttpHeaders headers, ByteBuf buf) {
+      Http1HeaderBlock.write(headers, buf);
+    }
+  }
+}
