@@ -22,18 +22,8 @@ import java.util.Set;
  * chain. Other fields are NACKed.
  */
 public final class IstioStats {
-  private static final AnyType<com.github.xds.type.v3.TypedStruct> XDS_TYPED_STRUCT_TYPE =
-      AnyType.of(
-          com.github.xds.type.v3.TypedStruct::getDescriptor,
-          com.github.xds.type.v3.TypedStruct.parser());
-  private static final AnyType<com.github.udpa.udpa.type.v1.TypedStruct> UDPA_TYPED_STRUCT_TYPE =
-      AnyType.of(
-          com.github.udpa.udpa.type.v1.TypedStruct::getDescriptor,
-          com.github.udpa.udpa.type.v1.TypedStruct.parser());
 
   static final String NAME = "istio.stats";
-  static final String TYPED_STRUCT = "type.googleapis.com/xds.type.v3.TypedStruct";
-  static final String UDPA_TYPED_STRUCT = "type.googleapis.com/udpa.type.v1.TypedStruct";
   static final String PLUGIN_CONFIG = "type.googleapis.com/stats.PluginConfig";
   private static final Set<String> HTTP =
       Set.of("requests_total", "request_duration_milliseconds", "request_bytes", "response_bytes");
@@ -89,24 +79,17 @@ public final class IstioStats {
 
   private static MetricOverrides compile(String w, com.google.protobuf.Any config)
       throws InvalidResourceException {
-    String type = config.getTypeUrl();
-    Struct value;
-    String inner;
+    TypedStructConfig ts;
     try {
-      if (type.equals(TYPED_STRUCT)) {
-        var ts = XDS_TYPED_STRUCT_TYPE.unpack(config);
-        inner = ts.getTypeUrl();
-        value = ts.getValue();
-      } else if (type.equals(UDPA_TYPED_STRUCT)) {
-        var ts = UDPA_TYPED_STRUCT_TYPE.unpack(config);
-        inner = ts.getTypeUrl();
-        value = ts.getValue();
-      } else {
-        throw new InvalidResourceException(w + "expected a TypedStruct of stats.PluginConfig");
-      }
+      ts = TypedStructConfig.unpack(config);
     } catch (InvalidProtocolBufferException e) {
       throw new InvalidResourceException(w + "cannot decode: " + e.getMessage());
     }
+    if (ts == null) {
+      throw new InvalidResourceException(w + "expected a TypedStruct of stats.PluginConfig");
+    }
+    String inner = ts.typeUrl();
+    Struct value = ts.value();
     if (!inner.equals(PLUGIN_CONFIG)) {
       throw new InvalidResourceException(w + "expected " + PLUGIN_CONFIG + ", got " + inner);
     }

@@ -1,6 +1,6 @@
 package dev.weft.proxy.filters.alpn;
 
-import dev.weft.proxy.config.AnyType;
+import dev.weft.proxy.config.TypedStructConfig;
 import dev.weft.proxy.http.filter.HttpFilter;
 import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterFactory;
@@ -16,41 +16,24 @@ import dev.weft.xds.IstioMtls;
  * connection manager.
  */
 public final class AlpnFilterFactory implements HttpFilterFactory {
-  private static final AnyType<com.github.xds.type.v3.TypedStruct> XDS_TYPED_STRUCT_TYPE =
-      AnyType.of(
-          com.github.xds.type.v3.TypedStruct::getDescriptor,
-          com.github.xds.type.v3.TypedStruct.parser());
-  private static final AnyType<com.github.udpa.udpa.type.v1.TypedStruct> UDPA_TYPED_STRUCT_TYPE =
-      AnyType.of(
-          com.github.udpa.udpa.type.v1.TypedStruct::getDescriptor,
-          com.github.udpa.udpa.type.v1.TypedStruct.parser());
-
   /** Istio's filter name. */
   public static final String NAME = IstioMtls.ALPN_FILTER;
 
   /** The type URL of its typed config. */
   public static final String TYPE_URL = IstioMtls.ALPN_FILTER_TYPE;
 
-  private static final String TYPED_STRUCT = "type.googleapis.com/xds.type.v3.TypedStruct";
-  private static final String UDPA_TYPED_STRUCT = "type.googleapis.com/udpa.type.v1.TypedStruct";
-
   /** The provider for {@code HttpFilterRegistry}. */
   public static final HttpFilterFactory.Provider PROVIDER =
       any -> {
+        TypedStructConfig ts;
         try {
           // Istio's proto itself, or its JSON in a TypedStruct (as Weft's control plane sends it).
-          if (any.getTypeUrl().equals(TYPED_STRUCT)) {
-            return new AlpnFilterFactory(
-                AlpnOverrides.parse(XDS_TYPED_STRUCT_TYPE.unpack(any).getValue()));
-          }
-          if (any.getTypeUrl().equals(UDPA_TYPED_STRUCT)) {
-            return new AlpnFilterFactory(
-                AlpnOverrides.parse(UDPA_TYPED_STRUCT_TYPE.unpack(any).getValue()));
-          }
+          ts = TypedStructConfig.unpack(any);
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
           throw new dev.weft.proxy.config.InvalidResourceException("istio.alpn: " + e.getMessage());
         }
-        return new AlpnFilterFactory(AlpnOverrides.parse(any.getValue()));
+        return new AlpnFilterFactory(
+            ts != null ? AlpnOverrides.parse(ts.value()) : AlpnOverrides.parse(any.getValue()));
       };
 
   private final AlpnOverrides overrides;
