@@ -28,9 +28,8 @@ import java.util.List;
  * final and its encoder private, so the pairing is repeated here as Netty does it:
  *
  * <ul>
- *   <li>each decoded request's method is queued (HEAD, CONNECT or other) and taken by its response:
- *       a response to HEAD has no body (RFC 9110 9.3.2), a 2xx to CONNECT loses {@code
- *       Transfer-Encoding} (RFC 9112 6.1);
+ *   <li>each decoded request's method is queued and taken by its response: a response to HEAD has
+ *       no body (RFC 9110 9.3.2), a 2xx to CONNECT loses {@code Transfer-Encoding} (RFC 9112 6.1);
  *   <li>at most {@link #MAX_PIPELINE_DEPTH} requests wait for their responses; the next one is
  *       refused ({@code IllegalStateException} out of the decoder) and what follows is discarded;
  *   <li>a request with both {@code Transfer-Encoding: chunked} and {@code Content-Length} (read as
@@ -46,17 +45,8 @@ public final class Http1ServerCodec
   /** Netty's default ({@code HttpServerCodec.DEFAULT_MAX_PIPELINE_DEPTH}). */
   static final int MAX_PIPELINE_DEPTH = 128;
 
-  private static final byte HEAD = 1;
-  private static final byte CONNECT = 2;
-  private static final byte OTHER = 3;
-
-  /** Up to 32 waiting requests' flags, two bits each, the oldest in the lowest bits. */
-  private long methods;
-
-  private int inline;
-
-  /** Flags of requests queued once the long was full, oldest first (as Netty keeps them). */
-  private ArrayDeque<Byte> overflow;
+  /** The methods of the requests waiting for their responses, oldest first. */
+  private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
 
   private boolean closeAfterResponse;
 
@@ -71,38 +61,11 @@ public final class Http1ServerCodec
   }
 
   private boolean enqueue(HttpMethod method) {
-    if (inline + (overflow == null ? 0 : overflow.size()) >= MAX_PIPELINE_DEPTH) {
+    if (methods.size() >= MAX_PIPELINE_DEPTH) {
       return false;
     }
-    byte flag =
-        HttpMethod.HEAD.equals(method) ? HEAD : HttpMethod.CONNECT.equals(method) ? CONNECT : OTHER;
-    if (overflow != null) {
-      overflow.add(flag);
-    } else if (inline < 32) {
-      methods |= (long) flag << (inline << 1);
-      inline++;
-    } else {
-      overflow = new ArrayDeque<>(4);
-      overflow.add(flag);
-    }
+    methods.offer(method);
     return true;
-  }
-
-  private byte poll() {
-    if (inline != 0) {
-      byte flag = (byte) (methods & 3);
-      methods >>>= 2;
-      inline--;
-      return flag;
-    }
-    if (overflow != null) {
-      Byte flag = overflow.poll();
-      if (overflow.isEmpty()) {
-        overflow = null;
-      }
-      return flag != null ? flag : OTHER;
-    }
-    return OTHER;
   }
 
   private final class Decoder extends HttpRequestDecoder {
@@ -144,7 +107,8 @@ public final class Http1ServerCodec
   }
 
   private final class Encoder extends HttpResponseEncoder {
-    private byte method;
+    /** The method of the request the response being encoded answers (null: none waited). */
+    private HttpMethod method;
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
@@ -158,14 +122,14 @@ public final class Http1ServerCodec
 
     @Override
     protected boolean isContentAlwaysEmpty(HttpResponse msg) {
-      method = poll();
-      return method == HEAD || super.isContentAlwaysEmpty(msg);
+      method = methods.poll();
+      return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
     }
 
     @Override
     protected void sanitizeHeadersBeforeEncode(HttpResponse msg, boolean isAlwaysEmpty) {
       if (!isAlwaysEmpty
-          && method == CONNECT
+          && HttpMethod.CONNECT.equals(method)
           && msg.status().codeClass() == HttpStatusClass.SUCCESS) {
         msg.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
         return;
