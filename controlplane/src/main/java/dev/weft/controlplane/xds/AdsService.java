@@ -305,13 +305,7 @@ public final class AdsService
         }
         logger.log(Level.INFO, "proxy connected: " + conn.proxy.id() + " (stream " + conn.id + ")");
         registry.register(conn.id, conn.proxy.workload());
-        conn.registration = push.registryChanges();
-        // As DeltaAdsService.admit: in a connect storm (other proxies' registrations wait for the
-        // debounced rebuild too) the stream's first answers wait for the context that holds them;
-        // answered from the current one, a proxy got every Service's clusters without the service
-        // accounts (SANs) of the workloads registered since, then each again from the rebuild's
-        // push (issue #10). A proxy whose registration is the only one waiting is answered at once.
-        conn.awaitsRegistration = conn.registration - push.registryChangesIncluded() > 1;
+        conn.registration = RegistrationWait.afterRegistering(push);
         publishStatus(conn);
       }
       String type = request.getTypeUrl();
@@ -366,7 +360,7 @@ public final class AdsService
       boolean namesChanged =
           state.subscribe(type, request.getResourceNamesList(), subscriptionNames);
       if (initial || namesChanged) {
-        if (waitsForRegistration(conn)) {
+        if (conn.registration.waits()) {
           // Answered by the push that holds its registration (pushAll).
           conn.deferred.merge(type, initial, Boolean::logicalOr);
         } else if (throttle.mayWrite(conn, conn.ready())) {
@@ -408,17 +402,6 @@ public final class AdsService
     return "it claims " + String.join(", ", wrong) + " but its credential is for " + caller;
   }
 
-  /**
-   * Whether {@code conn}'s answers wait for a context that holds its registration ({@link
-   * #handle}); clears the wait once {@link PushController#current()} holds it.
-   */
-  private boolean waitsForRegistration(Connection conn) {
-    if (conn.awaitsRegistration && push.registryChangesIncluded() >= conn.registration) {
-      conn.awaitsRegistration = false;
-    }
-    return conn.awaitsRegistration;
-  }
-
   /** Pushes a new context: to each proxy, each subscribed type whose resources changed. */
   private void onPush(PushContext context) {
     try {
@@ -441,8 +424,8 @@ public final class AdsService
       if (conn.closed || conn.proxy == null) {
         continue;
       }
-      if (conn.awaitsRegistration) {
-        if (!waitsForRegistration(conn)) {
+      if (conn.registration.waited()) {
+        if (!conn.registration.waits()) {
           // Its first answers, all deferred until now, from this context: nothing else is due.
           flush(conn);
         }
@@ -484,7 +467,7 @@ public final class AdsService
     if (conn.closed
         || conn.proxy == null
         || (conn.pending == null && conn.deferred.isEmpty())
-        || waitsForRegistration(conn)) {
+        || conn.registration.waits()) {
       return;
     }
     if (!throttle.mayWrite(conn, conn.ready())) {
@@ -691,11 +674,8 @@ public final class AdsService
 
     long pendingGeneration;
 
-    /** {@link PushController#registryChanges()} right after this stream's proxy registered. */
-    long registration;
-
-    /** Whether its answers wait for a context that holds {@link #registration}. */
-    boolean awaitsRegistration;
+    /** Its wait for the context that holds its proxy's registration. */
+    RegistrationWait registration = RegistrationWait.NONE;
 
     Connection(long id, StreamObserver<DiscoveryResponse> out, WorkloadIdentity caller) {
       this.id = id;

@@ -319,7 +319,7 @@ public final class DeltaAdsService implements ProxyTracker {
                 + nack.message());
       }
       if (outcome.respond()) {
-        if (waitsForRegistration(conn)) {
+        if (conn.registration.waits()) {
           conn.deferred.add(type); // answered by the push that holds its registration (onPush)
         } else if (throttle.mayWrite(conn, conn.ready())) {
           send(conn, type, push.current(), false);
@@ -360,27 +360,9 @@ public final class DeltaAdsService implements ProxyTracker {
     conn.version = AdsService.nodeVersion(request.getNode());
     logger.log(Level.INFO, "proxy connected (delta): " + proxy.id() + " (stream " + conn.id + ")");
     registry.register(conn.id, proxy.workload());
-    conn.registration = push.registryChanges();
-    // In a connect storm (other proxies' registrations wait for the debounced rebuild too), the
-    // stream's first answers wait for the context that holds them: answered from the current
-    // one, a proxy got every Service's clusters without the service accounts (SANs) of the
-    // workloads registered since, then each of those clusters again from that rebuild's push
-    // (issue #10: CDS twice to the first sidecars of a 2000-sidecar sync, ~5% of its bytes).
-    // A proxy whose own registration is the only one waiting is answered at once, as before.
-    conn.awaitsRegistration = conn.registration - push.registryChangesIncluded() > 1;
+    conn.registration = RegistrationWait.afterRegistering(push);
     publishStatus(conn);
     return true;
-  }
-
-  /**
-   * Whether {@code conn}'s answers wait for a context that holds its registration ({@link #admit});
-   * clears the wait once {@link PushController#current()} holds it.
-   */
-  private boolean waitsForRegistration(Connection conn) {
-    if (conn.awaitsRegistration && push.registryChangesIncluded() >= conn.registration) {
-      conn.awaitsRegistration = false;
-    }
-    return conn.awaitsRegistration;
   }
 
   private void onPush(PushContext context) {
@@ -390,8 +372,8 @@ public final class DeltaAdsService implements ProxyTracker {
         if (conn.closed || conn.proxy == null) {
           continue;
         }
-        if (conn.awaitsRegistration) {
-          if (!waitsForRegistration(conn)) {
+        if (conn.registration.waited()) {
+          if (!conn.registration.waits()) {
             // Its first answers, all deferred until now, from this context: nothing else is due.
             flush(conn);
           }
@@ -435,7 +417,7 @@ public final class DeltaAdsService implements ProxyTracker {
     if (conn.closed
         || conn.proxy == null
         || (conn.pending == null && conn.deferred.isEmpty())
-        || waitsForRegistration(conn)) {
+        || conn.registration.waits()) {
       return;
     }
     if (!throttle.mayWrite(conn, conn.ready())) {
@@ -776,11 +758,8 @@ public final class DeltaAdsService implements ProxyTracker {
     String version = "";
     boolean closed;
 
-    /** The registry change that registered its workload ({@link PushController}'s count). */
-    long registration;
-
-    /** Whether its answers wait for a context that holds {@link #registration}. */
-    boolean awaitsRegistration;
+    /** Its wait for the context that holds its proxy's registration. */
+    RegistrationWait registration = RegistrationWait.NONE;
 
     /** Types whose requests were not answered yet, for want of a write slot or a context. */
     final Set<String> deferred = new LinkedHashSet<>();
