@@ -6,7 +6,8 @@
 # so that the machine's load falls on both alike. With PROFILE_DIR, async-profiler
 # (/tmp/ap/linux-x64/libasyncProfiler.so, event=cpu, 1 ms) runs in all four sidecars through the
 # runs and leaves PROFILE_DIR/{a,b}-{client,server}.collapsed: shares of each sidecar's samples
-# compare the builds where CPU per request is too noisy to. PROFILE_EVENT (default
+# compare the builds where CPU per request is too noisy to. At the end each sidecar's RSS and
+# peak RSS (VmRSS, VmHWM) is printed. PROFILE_EVENT (default
 # "event=cpu,interval=1ms") is the profiler's event, e.g. "event=alloc" for allocation per request
 # (PROFILE_OUTPUT=",total" then weighs the stacks by bytes rather than samples).
 #
@@ -60,6 +61,11 @@ for r in $(seq 1 "$RUNS"); do
     errs="$(grep -c 'Non-2xx\|Socket errors' <<<"$out" || true)"
     us="$(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
     echo "run $r $side requests $n cpu_us_per_request $us errors_lines $errs load $(loadavg)"
+  done
+done
+for side in a b; do
+  for p in $(listener_pid "${IP[$side]}:15001") $(listener_pid "${PODIP[$side]}:9898"); do
+    echo "rss $side pid $p $(awk '/^VmRSS|^VmHWM/ {printf "%s %s kB ", $1, $2}' "/proc/$p/status")"
   done
 done
 if [ -n "${PROFILE_DIR:-}" ]; then
