@@ -6,10 +6,13 @@
 # so that the machine's load falls on both alike. With PROFILE_DIR, async-profiler
 # (/tmp/ap/linux-x64/libasyncProfiler.so, event=cpu, 1 ms) runs in all four sidecars through the
 # runs and leaves PROFILE_DIR/{a,b}-{client,server}.collapsed: shares of each sidecar's samples
-# compare the builds where CPU per request is too noisy to.
+# compare the builds where CPU per request is too noisy to. At the end each sidecar's RSS and
+# peak RSS (VmRSS, VmHWM) is printed. PROFILE_EVENT (default
+# "event=cpu,interval=1ms") is the profiler's event, e.g. "event=alloc" for allocation per request
+# (PROFILE_OUTPUT=",total" then weighs the stacks by bytes rather than samples).
 #
 # Usage: A_LIB=/tmp/base/lib B_LIB=cli/target/weft/lib benchmarks/pair-ab.sh
-#   RUNS=8 DURATION=10 PREWARM=30 CONNECTIONS=16 REQUEST_PATH=/bytes/1024 PROFILE_DIR=/tmp/p
+#   RUNS=8 DURATION=10 PREWARM=30 CONNECTIONS=16 REQUEST_PATH=/bytes/1024 PROFILE_DIR=/tmp/p PROFILE_EVENT=event=alloc
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -42,7 +45,7 @@ if [ -n "${PROFILE_DIR:-}" ]; then
     for p in $(listener_pid "${IP[$side]}:15001") $(listener_pid "${PODIP[$side]}:9898"); do
       role=client; [ "$p" = "$(listener_pid "${PODIP[$side]}:9898")" ] && role=server
       echo "$side $role $p" >>"$PROFILE_DIR/pids"
-      jcmd "$p" JVMTI.agent_load /tmp/ap/linux-x64/libasyncProfiler.so "\"start,event=cpu,interval=1ms\"" >/dev/null
+      jcmd "$p" JVMTI.agent_load /tmp/ap/linux-x64/libasyncProfiler.so "\"start,${PROFILE_EVENT:-event=cpu,interval=1ms}\"" >/dev/null
     done
   done
 fi
@@ -60,8 +63,13 @@ for r in $(seq 1 "$RUNS"); do
     echo "run $r $side requests $n cpu_us_per_request $us errors_lines $errs load $(loadavg)"
   done
 done
+for side in a b; do
+  for p in $(listener_pid "${IP[$side]}:15001") $(listener_pid "${PODIP[$side]}:9898"); do
+    echo "rss $side pid $p $(awk '/^VmRSS|^VmHWM/ {printf "%s %s kB ", $1, $2}' "/proc/$p/status")"
+  done
+done
 if [ -n "${PROFILE_DIR:-}" ]; then
   while read -r side role p; do
-    jcmd "$p" JVMTI.agent_load /tmp/ap/linux-x64/libasyncProfiler.so "\"stop,file=$PROFILE_DIR/$side-$role.collapsed\"" >/dev/null
+    jcmd "$p" JVMTI.agent_load /tmp/ap/linux-x64/libasyncProfiler.so "\"stop,file=$PROFILE_DIR/$side-$role.collapsed${PROFILE_OUTPUT:-}\"" >/dev/null
   done <"$PROFILE_DIR/pids"
 fi

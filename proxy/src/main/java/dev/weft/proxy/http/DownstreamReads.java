@@ -1,5 +1,6 @@
 package dev.weft.proxy.http;
 
+import dev.weft.proxy.upstream.EventTime;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
@@ -19,7 +20,15 @@ public final class DownstreamReads extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    connection.onBytesRead();
-    ctx.fireChannelRead(msg);
+    // What this read decodes (a request's start, its timeouts, its way upstream) is stamped with
+    // the read's time: one clock reading per read.
+    EventTime t = EventTime.current();
+    t.enter();
+    try {
+      connection.onBytesRead();
+      ctx.fireChannelRead(msg);
+    } finally {
+      t.exit();
+    }
   }
 }

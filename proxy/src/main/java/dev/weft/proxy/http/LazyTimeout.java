@@ -1,5 +1,6 @@
 package dev.weft.proxy.http;
 
+import dev.weft.proxy.upstream.EventTime;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +38,7 @@ final class LazyTimeout implements Runnable {
       return;
     }
     running = true;
-    startedAt = System.nanoTime();
+    startedAt = EventTime.now();
     if (pending == null) {
       pending = loop.schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
     }
@@ -46,7 +47,7 @@ final class LazyTimeout implements Runnable {
   /** Restarts a running timeout from now (activity); does nothing when it is stopped. */
   void touch() {
     if (running) {
-      startedAt = System.nanoTime();
+      startedAt = EventTime.now();
     }
   }
 

@@ -16,6 +16,7 @@ import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.ResponseFlags;
 import dev.weft.proxy.http.filter.StreamInfo;
 import dev.weft.proxy.upstream.AlpnOverrides;
+import dev.weft.proxy.upstream.EventTime;
 import dev.weft.proxy.upstream.HostHealth;
 import dev.weft.proxy.upstream.LoadBalancer;
 import dev.weft.proxy.upstream.UpstreamStream;
@@ -270,7 +271,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
   private void openTunnel(Endpoint endpoint) {
     cb.pauseDownstreamReading();
     startAttempt(endpoint);
-    upstreamStartNanos = System.nanoTime();
+    upstreamStartNanos = EventTime.now();
     io.netty.channel.ChannelFuture f =
         ConnectTunnel.open(
             cb.eventLoop(), cb.connectionPool().channelClass(), cluster, endpoint, this);
@@ -287,7 +288,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
       return;
     }
     endAttempt();
-    long serviceTime = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+    long serviceTime = (EventTime.now() - upstreamStartNanos) / 1_000_000;
     info.serviceTime(serviceTime);
     info.responseCodeDetails("via_upstream");
     HttpResponse r =
@@ -667,7 +668,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
                   route.retry().perTryTimeoutMillis(),
                   TimeUnit.MILLISECONDS);
     }
-    upstreamStartNanos = System.nanoTime();
+    upstreamStartNanos = EventTime.now();
     HttpRequest head = pendingHead;
     pendingHead = null;
     endSent = bodiless();
@@ -815,7 +816,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
       timeout = null;
     }
     headReceived = true;
-    long serviceTime = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+    long serviceTime = (EventTime.now() - upstreamStartNanos) / 1_000_000;
     info.serviceTime(serviceTime);
     info.responseCodeDetails("via_upstream");
     String accepted = r.headers().get(io.netty.handler.codec.http.HttpHeaderNames.UPGRADE);
@@ -830,7 +831,7 @@ final class RouterFilter implements HttpFilter, UpstreamStream, ConnectTunnel.Li
   private void onResponseHead(HttpResponse r) {
     cancelPerTryTimer();
     headReceived = true;
-    long serviceTime = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+    long serviceTime = (EventTime.now() - upstreamStartNanos) / 1_000_000;
     info.serviceTime(serviceTime);
     info.responseCode(r.status().code());
     info.responseCodeDetails("via_upstream");

@@ -132,7 +132,7 @@ public final class ConnectionPool {
     ArrayDeque<Channel> q = idle.get(endpoint.poolKey());
     if (q != null) {
       Channel ch;
-      long now = System.nanoTime();
+      long now = EventTime.now();
       while ((ch = q.pollLast()) != null) {
         UpstreamHandler h = (UpstreamHandler) ch.pipeline().last();
         if (ch.isActive() && !h.idleExpired(now)) {
@@ -420,7 +420,7 @@ public final class ConnectionPool {
       ch.close();
       return;
     }
-    h.idleSince(System.nanoTime());
+    h.idleSince(EventTime.now());
     q.addLast(ch);
     armSweep(cluster.policy().idleTimeoutMillis());
   }

@@ -101,7 +101,15 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
       m.headers().remove(ExtensionHeaderNames.STREAM_ID.text());
       m.headers().remove(ExtensionHeaderNames.SCHEME.text());
     }
-    s.onUpstreamResponse(obj);
+    // The response's time stamps (service time, the stream's end, the pool's idle mark, the
+    // downstream timeouts) are this read's.
+    EventTime t = EventTime.current();
+    t.enter();
+    try {
+      s.onUpstreamResponse(obj);
+    } finally {
+      t.exit();
+    }
   }
 
   @Override

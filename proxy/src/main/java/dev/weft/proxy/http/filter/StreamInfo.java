@@ -4,6 +4,7 @@ import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.tls.PeerIdentity;
+import dev.weft.proxy.upstream.EventTime;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.SocketAddress;
 import java.util.HashMap;
@@ -21,8 +22,12 @@ public final class StreamInfo {
    */
   public static final HttpVersion HTTP_2 = new HttpVersion("HTTP", 2, 0, true);
 
-  final long startMillis = System.currentTimeMillis();
-  final long startNanos = System.nanoTime();
+  /**
+   * When the request started: the time of the read that brought its head ({@link EventTime}). The
+   * wall-clock start, which only the access log prints, is derived from it when asked.
+   */
+  private final long startNanos = EventTime.now();
+
   private String method;
   private String path;
   private HttpVersion protocol;
@@ -56,13 +61,14 @@ public final class StreamInfo {
   private dev.weft.proxy.tracing.ActiveSpan span;
   private String[] logHeaders;
 
+  /** When the request started, in epoch milliseconds (Envoy's {@code %START_TIME%}). */
   public long startMillis() {
-    return startMillis;
+    return System.currentTimeMillis() - (System.nanoTime() - startNanos) / 1_000_000;
   }
 
-  /** Milliseconds since the request started. */
+  /** Milliseconds since the request started (as of the read in progress, if any). */
   public long durationMillis() {
-    return (System.nanoTime() - startNanos) / 1_000_000;
+    return (EventTime.now() - startNanos) / 1_000_000;
   }
 
   /** Sets the request line facts (the connection manager does, before any filter runs). */
