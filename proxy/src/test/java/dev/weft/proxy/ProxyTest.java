@@ -570,8 +570,9 @@ class ProxyTest {
     assertThat(proxy.awaitReady(Duration.ofSeconds(30))).isTrue();
     assertThat(adminResponse("/ready", "GET").statusCode()).isEqualTo(200);
     assertThat(admin("/ready")).isEqualTo("LIVE\n");
-    await(() -> ads.acked(EDS, "e1"));
-    RawHttp.get(port, "podinfo.demo", "/s");
+    // Ready needs the listeners and clusters; the routes and endpoints may lag them.
+    await(() -> ads.acked(RDS, "r1") && ads.acked(EDS, "e1"));
+    assertThat(RawHttp.get(port, "podinfo.demo", "/s").status()).isEqualTo(200);
     await(() -> admin0("/stats").contains("cluster." + V1 + ".upstream_rq_2xx: 1"));
     // The upstream here is a plain server (no sidecar): the destination workload is unknown.
     assertThat(admin("/stats/prometheus"))
