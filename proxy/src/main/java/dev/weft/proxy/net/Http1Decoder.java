@@ -45,10 +45,11 @@ import java.util.List;
  *
  * <p>Cuts against Netty's decoder, on the profile of the latency pair: no copy of each line into a
  * scratch buffer (heap buffers are read in place, direct ones copied once per head); header names
- * looked up in a per-connection table of the names already seen (one {@link AsciiString} per name,
- * its hash computed once) and values of the same name that repeat the previous one reused as the
- * same {@code String}; the map's name and value validation skipped for what this parser checked (by
- * identity, see {@link Vouched}), so that headers the proxy sets later are validated as before.
+ * compared first with the name the previous head had at the same line, then looked up in a
+ * per-connection table of the names already seen (one {@link AsciiString} per name, its hash
+ * computed once) and values of the same name that repeat the previous one reused as the same {@code
+ * String}; the map's name and value validation skipped for what this parser checked (by identity,
+ * see {@link Vouched}), so that headers the proxy sets later are validated as before.
  *
  * <p>Buffers: the input is the {@link ByteToMessageDecoder}'s cumulation; bodies are retained
  * slices of it, owned by whoever reads them. Not sharable: one per connection.
@@ -111,6 +112,9 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
   private byte[] scratch = new byte[512];
   private final int[] lineEnds = new int[MAX_LINES + 1];
   private final Name[] names = new Name[NAMES];
+
+  /** The name last read at each header line: a connection's messages repeat their order. */
+  private final Name[] byLine = new Name[MAX_LINES + 1];
 
   /** The Content-Length of the head being parsed, -1 for none. */
   long contentLength;
@@ -297,7 +301,11 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
         if (colon == to) {
           return false;
         }
-        Name name = name(b, from, colon);
+        Name name = byLine[i];
+        if (name == null || !Arrays.equals(name.bytes, 0, name.bytes.length, b, from, colon)) {
+          name = name(b, from, colon);
+          byLine[i] = name;
+        }
         if (name == null || name.framing) {
           return false;
         }
