@@ -26,8 +26,9 @@ import java.util.List;
  * method is queued and taken by the next final response, so that a response to HEAD has no body
  * (RFC 9110 9.3.2) and a 200 to CONNECT ends HTTP on the connection (RFC 9110 9.3.6: what follows
  * is passed on as bytes); a 1xx response takes nothing. Everything else (framing, validation,
- * limits, chunked bodies, trailers) is Netty's decoder's and encoder's unchanged. Not sharable: one
- * per connection.
+ * limits, chunked bodies, trailers) is as Netty's decoder and encoder do it: the decoder's fast
+ * path takes only what Netty's would keep as it is, and hands the rest to it. Not sharable: one per
+ * connection.
  */
 public final class Http1ClientCodec
     extends CombinedChannelDuplexHandler<Http1ResponseDecoder, HttpRequestEncoder>

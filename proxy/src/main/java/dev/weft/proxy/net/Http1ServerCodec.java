@@ -36,8 +36,9 @@ import java.util.List;
  *       chunked, RFC 9112 6.3) closes the connection after its response's end.
  * </ul>
  *
- * <p>Everything else (framing, validation, limits, chunked bodies, trailers) is Netty's decoder's
- * and encoder's unchanged. Not sharable: one per connection.
+ * <p>Everything else (framing, validation, limits, chunked bodies, trailers) is as Netty's decoder
+ * and encoder do it: the decoder's fast path takes only what Netty's would keep as it is, and hands
+ * the rest to it. Not sharable: one per connection.
  */
 public final class Http1ServerCodec
     extends CombinedChannelDuplexHandler<Http1RequestDecoder, HttpResponseEncoder>
