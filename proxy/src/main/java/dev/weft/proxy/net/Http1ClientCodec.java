@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import java.util.ArrayDeque;
@@ -20,17 +19,19 @@ import java.util.List;
 /**
  * The upstream HTTP/1.1 codec of the proxy's connection pool: Netty's {@code HttpClientCodec} (4.2)
  * as the pool built it ({@code parseHttpAfterConnectRequest} and {@code failOnMissingResponse}
- * off), the same response decoder and the same pairing of responses with requests, with a request
- * encoder whose header block is written by {@link Http1HeaderBlock} in one bulk copy. Netty's codec
- * is final and its encoder private, so the pairing is repeated here as Netty does it: each encoded
- * request's method is queued and taken by the next final response, so that a response to HEAD has
- * no body (RFC 9110 9.3.2) and a 200 to CONNECT ends HTTP on the connection (RFC 9110 9.3.6: what
- * follows is passed on as bytes); a 1xx response takes nothing. Everything else (framing,
- * validation, limits, chunked bodies, trailers) is Netty's decoder's and encoder's unchanged. Not
- * sharable: one per connection.
+ * off), its response decoder behind {@link Http1ResponseDecoder}'s one-pass path for whole heads
+ * with a Content-Length, the same pairing of responses with requests, with a request encoder whose
+ * header block is written by {@link Http1HeaderBlock} in one bulk copy. Netty's codec is final and
+ * its encoder private, so the pairing is repeated here as Netty does it: each encoded request's
+ * method is queued and taken by the next final response, so that a response to HEAD has no body
+ * (RFC 9110 9.3.2) and a 200 to CONNECT ends HTTP on the connection (RFC 9110 9.3.6: what follows
+ * is passed on as bytes); a 1xx response takes nothing. Everything else (framing, validation,
+ * limits, chunked bodies, trailers) is as Netty's decoder and encoder do it: the decoder's fast
+ * path takes only what Netty's would keep as it is, and hands the rest to it. Not sharable: one per
+ * connection.
  */
 public final class Http1ClientCodec
-    extends CombinedChannelDuplexHandler<HttpResponseDecoder, HttpRequestEncoder>
+    extends CombinedChannelDuplexHandler<Http1ResponseDecoder, HttpRequestEncoder>
     implements HttpClientUpgradeHandler.SourceCodec {
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
 
@@ -74,7 +75,7 @@ public final class Http1ClientCodec
     }
   }
 
-  private final class Decoder extends HttpResponseDecoder {
+  private final class Decoder extends Http1ResponseDecoder {
     Decoder(HttpDecoderConfig config) {
       super(config);
     }

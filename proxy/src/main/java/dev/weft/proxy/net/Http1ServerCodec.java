@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
@@ -23,9 +22,10 @@ import java.util.List;
 
 /**
  * The downstream HTTP/1.1 codec of the proxy's listeners: Netty's {@code HttpServerCodec} (4.2),
- * the same request decoder and the same pairing of requests with responses, with a response encoder
- * whose header block is written by {@link Http1HeaderBlock} in one bulk copy. Netty's codec is
- * final and its encoder private, so the pairing is repeated here as Netty does it:
+ * its request decoder behind {@link Http1RequestDecoder}'s one-pass path for whole bodiless heads,
+ * the same pairing of requests with responses, and a response encoder whose header block is written
+ * by {@link Http1HeaderBlock} in one bulk copy. Netty's codec is final and its encoder private, so
+ * the pairing is repeated here as Netty does it:
  *
  * <ul>
  *   <li>each decoded request's method is queued and taken by its response: a response to HEAD has
@@ -36,11 +36,12 @@ import java.util.List;
  *       chunked, RFC 9112 6.3) closes the connection after its response's end.
  * </ul>
  *
- * <p>Everything else (framing, validation, limits, chunked bodies, trailers) is Netty's decoder's
- * and encoder's unchanged. Not sharable: one per connection.
+ * <p>Everything else (framing, validation, limits, chunked bodies, trailers) is as Netty's decoder
+ * and encoder do it: the decoder's fast path takes only what Netty's would keep as it is, and hands
+ * the rest to it. Not sharable: one per connection.
  */
 public final class Http1ServerCodec
-    extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder>
+    extends CombinedChannelDuplexHandler<Http1RequestDecoder, HttpResponseEncoder>
     implements HttpServerUpgradeHandler.SourceCodec {
   /** Netty's default ({@code HttpServerCodec.DEFAULT_MAX_PIPELINE_DEPTH}). */
   static final int MAX_PIPELINE_DEPTH = 128;
@@ -68,7 +69,7 @@ public final class Http1ServerCodec
     return true;
   }
 
-  private final class Decoder extends HttpRequestDecoder {
+  private final class Decoder extends Http1RequestDecoder {
     private boolean discard;
 
     Decoder(HttpDecoderConfig config) {

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
@@ -127,7 +128,105 @@ class Http1ClientCodecTest {
         new Case(List.of(get(HttpMethod.GET, "")), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
         new Case(
             List.of(get(HttpMethod.GET, "http://a.b")),
-            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        // Http1ResponseDecoder's fast path and where it hands over to Netty's decoder
+        new Case(
+            List.of(
+                get(HttpMethod.GET, "/a"), get(HttpMethod.GET, "/b"), get(HttpMethod.GET, "/c")),
+            "HTTP/1.1 200 OK\r\nX-Meta: "
+                + "m".repeat(100)
+                + "\r\nContent-Length: 150\r\n\r\n"
+                + "e".repeat(150)
+                + "HTTP/1.1 200 OK\r\nx-meta: "
+                + "m".repeat(100)
+                + "\r\nContent-Length:  2 \r\n\r\nok"
+                + "HTTP/1.1 200 OK\r\nX-Meta: "
+                + "m".repeat(99)
+                + "n\r\ncontent-length: 1\r\n\r\nz"),
+        new Case(
+            List.of(
+                get(HttpMethod.GET, "/r1"), get(HttpMethod.GET, "/r2"), get(HttpMethod.GET, "/r3")),
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nn"
+                + "HTTP/1.1 200 Fine\r\nContent-Length: 1\r\n\r\nf"
+                + "HTTP/1.1 299 Whatever It Is\r\nContent-Length: 1\r\n\r\nw"),
+        new Case(List.of(get(HttpMethod.GET, "/")), "HTTP/1.1 200 \r\nContent-Length: 1\r\n\r\nx"),
+        new Case(List.of(get(HttpMethod.GET, "/")), "HTTP/1.1 200\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "HTTP/1.1 200 OK \r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "HTTP/1.1 200  OK\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "HTTP/1.1 600 Odd\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "HTTP/1.1 099 Odd\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "HTTP/1.1 2x0 Odd\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 O\u00e9\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "HTTP/1.2 200 OK\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nContent-Length: 007\r\n\r\n1234567"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\nabc"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\nabc"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nContent-Length: 999999999999999999\r\n\r\nabc"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+                + "3\r\nabc\r\n0\r\n\r\n"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nX-Sp : v\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nX-Tab\t: v\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nX-Ctl: \u0001\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nX-Lf: v\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/cut")),
+            "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
+        new Case(
+            List.of(
+                get(HttpMethod.GET, "/304"), get(HttpMethod.HEAD, "/h"), get(HttpMethod.GET, "/g")),
+            "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.HEAD, "/h"), get(HttpMethod.GET, "/g")),
+            "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
+                + "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.CONNECT, "a:443")),
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")), "\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nX-Big: " + "b".repeat(1000) + "\r\nContent-Length: 1\r\n\r\nx"),
+        new Case(
+            List.of(get(HttpMethod.GET, "/")),
+            "HTTP/1.1 200 OK\r\nX-Big: " + "b".repeat(1001) + "\r\nContent-Length: 1\r\n\r\nx"));
   }
 
   private static Object copy(Object m) {
@@ -135,6 +234,11 @@ class Http1ClientCodecTest {
   }
 
   private static String trace(Supplier<ChannelHandler> codec, Case c, List<byte[]> pieces) {
+    return trace(codec, c, pieces, Http1ServerCodecTest.Kind.HEAP);
+  }
+
+  private static String trace(
+      Supplier<ChannelHandler> codec, Case c, List<byte[]> pieces, Http1ServerCodecTest.Kind kind) {
     EmbeddedChannel ch = new EmbeddedChannel(codec.get());
     StringBuilder t = new StringBuilder();
     for (Object r : c.requests()) {
@@ -147,7 +251,7 @@ class Http1ClientCodecTest {
     }
     for (byte[] piece : pieces) {
       try {
-        ch.writeInbound(Unpooled.wrappedBuffer(piece));
+        ch.writeInbound(kind.wrap(piece));
       } catch (RuntimeException e) {
         t.append("exception ").append(e).append('\n');
       }
@@ -183,10 +287,17 @@ class Http1ClientCodecTest {
                 java.util.Arrays.copyOfRange(bytes, 0, i),
                 java.util.Arrays.copyOfRange(bytes, i, bytes.length)));
       }
+      List<byte[]> bytewise = new ArrayList<>();
+      for (byte b : bytes) {
+        bytewise.add(new byte[] {b});
+      }
+      splits.add(bytewise);
       for (List<byte[]> pieces : splits) {
-        String netty = trace(() -> new HttpClientCodec(STOCK, false, false), c, pieces);
-        String ours = trace(() -> new Http1ClientCodec(CONFIG), c, pieces);
-        assertEquals(netty, ours, c.responses());
+        for (Http1ServerCodecTest.Kind kind : Http1ServerCodecTest.Kind.values()) {
+          String netty = trace(() -> new HttpClientCodec(STOCK, false, false), c, pieces, kind);
+          String ours = trace(() -> new Http1ClientCodec(CONFIG), c, pieces, kind);
+          assertEquals(netty, ours, kind + " " + c.responses());
+        }
       }
       c.requests().forEach(ReferenceCountUtil::release);
     }
@@ -208,6 +319,43 @@ class Http1ClientCodecTest {
         connect.contains("bytes " + ByteBufUtil.hexDump(bytes("TLS bytes, not HTTP\r\n\r\n"))),
         connect);
     assertFalse(connect.contains("result failure"), connect);
+    cases.forEach(c -> c.requests().forEach(ReferenceCountUtil::release));
+  }
+
+  /** The responses {@code c} decodes to, each marked {@code fast} when the fast path took it. */
+  private static List<String> paths(Case c, Http1ServerCodecTest.Kind kind) {
+    EmbeddedChannel ch = new EmbeddedChannel(new Http1ClientCodec(CONFIG));
+    for (Object r : c.requests()) {
+      ch.writeOutbound(copy(r));
+    }
+    ch.releaseOutbound();
+    ch.writeInbound(kind.wrap(bytes(c)));
+    List<String> paths = new ArrayList<>();
+    Object m;
+    while ((m = ch.readInbound()) != null) {
+      if (m instanceof HttpResponse r) {
+        paths.add((Http1Decoder.fromFastPath(r) ? "fast " : "netty ") + r.status().code());
+      }
+      ReferenceCountUtil.release(m);
+    }
+    ch.finishAndReleaseAll();
+    return paths;
+  }
+
+  @Test
+  void theFastPathTakesWholeHeadsWithOneLengthAndNothingElse() {
+    // The differential test cannot tell which decoder answered: check both are reached.
+    List<Case> cases = cases();
+    for (Http1ServerCodecTest.Kind kind : Http1ServerCodecTest.Kind.values()) {
+      assertEquals(List.of("fast 200"), paths(cases.get(0), kind), kind.name());
+      assertEquals(List.of("fast 200", "fast 200"), paths(cases.get(1), kind)); // HEAD first
+      assertEquals(List.of("fast 200", "fast 200", "fast 200"), paths(cases.get(19), kind));
+      assertEquals(List.of("fast 404", "fast 200", "fast 299"), paths(cases.get(20), kind));
+      assertEquals(List.of("netty 200"), paths(cases.get(2), kind)); // chunked
+      assertEquals(List.of("netty 100", "netty 201"), paths(cases.get(3), kind)); // 1xx, chunked
+      assertEquals(List.of("netty 200"), paths(cases.get(5), kind)); // until the close
+      assertEquals(List.of("netty 200"), paths(cases.get(21), kind)); // no reason phrase
+    }
     cases.forEach(c -> c.requests().forEach(ReferenceCountUtil::release));
   }
 
