@@ -64,6 +64,14 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
   /** Values up to this long are remembered to be reused when the next one is the same. */
   private static final int MAX_REMEMBERED_VALUE = 2048;
 
+  /**
+   * The bytes of names and values one decoder keeps between heads, at most: past it, the tables
+   * start again. Netty's decoder keeps nothing between heads; without a bound, a peer sending new
+   * names or long values on one keep-alive connection would have the proxy keep up to 129 names of
+   * up to a header block's length each, and a 2 KiB value beside each.
+   */
+  static final int REMEMBERED_BYTES = 16 * 1024;
+
   /** RFC 9110 5.6.2 tchar. */
   private static final boolean[] TCHAR = new boolean[128];
 
@@ -115,6 +123,9 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
 
   /** The name last read at each header line: a connection's messages repeat their order. */
   private final Name[] byLine = new Name[MAX_LINES + 1];
+
+  /** What the remembered names and values hold, counted as {@link #REMEMBERED_BYTES} says. */
+  private int rememberedBytes;
 
   /** The Content-Length of the head being parsed, -1 for none. */
   long contentLength;
@@ -378,13 +389,31 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
         return null;
       }
     }
+    if (rememberedBytes + length > REMEMBERED_BYTES) {
+      forget();
+      n = null;
+      o = null;
+    }
+    rememberedBytes += length;
     Name created = new Name(Arrays.copyOfRange(b, from, to));
     names[n == null || o != null ? slot : other] = created;
     return created;
   }
 
+  /** Lets go of every remembered name and value (the heads that follow remember theirs again). */
+  private void forget() {
+    Arrays.fill(names, null);
+    Arrays.fill(byLine, null);
+    rememberedBytes = 0;
+  }
+
+  /** For tests: the bytes the remembered names and values hold. */
+  int rememberedBytes() {
+    return rememberedBytes;
+  }
+
   /** A header name seen on this connection, and the last value read for it. */
-  private static final class Name {
+  private final class Name {
     final byte[] bytes;
     final AsciiString name;
     final boolean contentLength;
@@ -427,7 +456,14 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
       String s = new String(b, 0, from, length);
       if (length <= MAX_REMEMBERED_VALUE) {
         if (value.length < length) {
-          value = new byte[Math.max(length, 32)];
+          // the bytes and the String's, both kept
+          int grown = Math.max(length, 32);
+          int more = 2 * (grown - value.length);
+          if (rememberedBytes + more > REMEMBERED_BYTES) {
+            return s; // past the bound: this name's value is not remembered
+          }
+          rememberedBytes += more;
+          value = new byte[grown];
         }
         System.arraycopy(b, from, value, 0, length);
         valueLength = length;

@@ -413,6 +413,30 @@ class Http1ServerCodecTest {
   }
 
   @Test
+  void aPeerSendingEverNewNamesAndValuesCannotGrowWhatTheDecoderRemembers() {
+    Http1RequestDecoder decoder =
+        new Http1RequestDecoder(new HttpDecoderConfig().setMaxHeaderSize(8192));
+    EmbeddedChannel ch = new EmbeddedChannel(decoder);
+    int most = 0;
+    for (int i = 0; i < 300; i++) {
+      StringBuilder head = new StringBuilder("GET /" + i + " HTTP/1.1\r\n");
+      for (int k = 0; k < 3; k++) {
+        head.append("x-name-").append(i).append('-').append(k).append(": ");
+        head.append(String.valueOf((char) ('a' + k)).repeat(1500)).append(i).append("\r\n");
+      }
+      ch.writeInbound(Unpooled.wrappedBuffer(bytes(head.append("\r\n").toString())));
+      HttpRequest r = ch.readInbound();
+      assertTrue(Http1RequestDecoder.fromFastPath(r), r.uri());
+      assertEquals("/" + i, r.uri());
+      assertEquals("c".repeat(1500) + i, r.headers().get("x-name-" + i + "-2"));
+      ReferenceCountUtil.release(ch.readInbound()); // its end
+      most = Math.max(most, decoder.rememberedBytes());
+    }
+    assertTrue(most > 0 && most <= 16 * 1024, "remembered " + most);
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
   void headersTheProxySetsOnADecodedRequestAreStillValidated() {
     EmbeddedChannel ch = new EmbeddedChannel(new Http1ServerCodec(CONFIG));
     ch.writeInbound(Unpooled.wrappedBuffer(bytes("GET / HTTP/1.1\r\nHost: a\r\nX-V: v\r\n\r\n")));
