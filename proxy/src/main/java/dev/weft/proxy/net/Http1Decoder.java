@@ -437,7 +437,6 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
     }
 
     /** The value in {@code b[from, to)}, trimmed of OWS, or null if not field-content. */
-    @SuppressWarnings("deprecation") // String(byte[], int, int, int): one Latin-1 copy, as Netty's
     String value(byte[] b, int from, int to) {
       int length = to - from;
       if (length == 0) {
@@ -453,7 +452,7 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
           return null;
         }
       }
-      String s = new String(b, 0, from, length);
+      String s = latin1(b, from, to);
       if (length <= MAX_REMEMBERED_VALUE) {
         if (value.length < length) {
           // the bytes and the String's, both kept
@@ -471,6 +470,14 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
       }
       return s;
     }
+  }
+
+  /**
+   * The bytes {@code b[from, to)} as a String, one char per byte (one Latin-1 copy, as Netty's).
+   */
+  @SuppressWarnings("deprecation") // String(byte[], int, int, int)
+  static String latin1(byte[] b, int from, int to) {
+    return new String(b, 0, from, to - from);
   }
 
   /** {@code HTTP/1.1} or {@code HTTP/1.0} in {@code b[from, from + 8)}, or null. */

@@ -94,11 +94,6 @@ class Http1RequestDecoder extends Http1Decoder {
     return HttpMethod.valueOf(latin1(b, from, to));
   }
 
-  @SuppressWarnings("deprecation") // String(byte[], int, int, int): one Latin-1 copy, as Netty's
-  private static String latin1(byte[] b, int from, int to) {
-    return new String(b, 0, from, to - from);
-  }
-
   /** Netty's request decoder, for what the fast path does not take. */
   private final class Netty extends HttpRequestDecoder implements Delegate {
     Netty(HttpDecoderConfig config) {

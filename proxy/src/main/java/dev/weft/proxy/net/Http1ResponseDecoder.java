@@ -83,11 +83,6 @@ class Http1ResponseDecoder extends Http1Decoder {
     return contentLength;
   }
 
-  @SuppressWarnings("deprecation") // String(byte[], int, int, int): one Latin-1 copy, as Netty's
-  private static String latin1(byte[] b, int from, int to) {
-    return new String(b, 0, from, to - from);
-  }
-
   private static boolean sameText(String s, byte[] b, int from, int to) {
     if (s.length() != to - from) {
       return false;
