@@ -50,6 +50,19 @@ final class ServerTlsNegotiator implements InternalProtocolNegotiator.ProtocolNe
   private static final System.Logger logger = System.getLogger(ServerTlsNegotiator.class.getName());
   private static final AsciiString HTTPS = AsciiString.of("https");
 
+  /**
+   * How many bytes of pending writes the {@link SslHandler} encrypts into one outbound buffer
+   * ({@link SslHandler#setWrapDataSize}): 64 KiB, four TLS records of the largest plaintext (RFC
+   * 8446 section 5.1, 2^14 bytes) each, where Netty's default is one. The records are the same
+   * (Netty cuts a larger wrap into 16 KiB records); what changes is the work around each: one
+   * buffer allocated for the plaintext and one for the records, one write, one promise and one
+   * vector of the {@code writev} per four records instead of per record. The xDS server's writes
+   * are mostly DATA frames of 2 MB responses (issue #10: 7.1 GB in the 2000-sidecar sync, where
+   * that work per record was a tenth of the I/O threads' time; docs/benchmarks.md, "Control plane
+   * at scale", 2026-12-01 scale/cp4). Both buffers stay pooled: well under the 512 KiB chunk.
+   */
+  static final int WRAP_DATA_SIZE = 64 << 10;
+
   private final SslContext ssl;
   private final long timeoutMillis;
   private final Executor executor;
@@ -128,6 +141,7 @@ final class ServerTlsNegotiator implements InternalProtocolNegotiator.ProtocolNe
                 ? new SslHandler(ssl.newEngine(ctx.alloc()), false)
                 : new SslHandler(ssl.newEngine(ctx.alloc()), false, executor);
         tls.setHandshakeTimeoutMillis(timeoutMillis); // 0: none, as Envoy's listeners
+        tls.setWrapDataSize(WRAP_DATA_SIZE);
         ctx.pipeline().addBefore(ctx.name(), null, tls);
       } else if (evt instanceof SslHandshakeCompletionEvent done) {
         if (!done.isSuccess()) {
