@@ -1,6 +1,6 @@
 package dev.weft.proxy.http;
 
-import dev.weft.proxy.upstream.EventTime;
+import dev.weft.proxy.net.EventTime;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 

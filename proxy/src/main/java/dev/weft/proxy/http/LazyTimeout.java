@@ -1,6 +1,6 @@
 package dev.weft.proxy.http;
 
-import dev.weft.proxy.upstream.EventTime;
+import dev.weft.proxy.net.EventTime;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;

@@ -4,6 +4,7 @@ import dev.weft.proxy.config.CircuitBreakerLimits;
 import dev.weft.proxy.config.ClusterConfig;
 import dev.weft.proxy.config.Endpoint;
 import dev.weft.proxy.config.TcpKeepalive;
+import dev.weft.proxy.net.EventTime;
 import dev.weft.proxy.net.Http1ClientCodec;
 import dev.weft.proxy.net.Http1Headers;
 import dev.weft.proxy.tls.TlsConfigException;

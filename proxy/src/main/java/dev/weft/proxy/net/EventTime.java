@@ -1,4 +1,4 @@
-package dev.weft.proxy.upstream;
+package dev.weft.proxy.net;
 
 import io.netty.util.concurrent.FastThreadLocal;
 
@@ -11,11 +11,11 @@ import io.netty.util.concurrent.FastThreadLocal;
  * two reads: a downstream one (the request) and an upstream one (the response).
  *
  * <p>The handlers that take a connection's reads ({@code http.DownstreamReads} in front of the
- * downstream HTTP/1 codec, {@link UpstreamHandler} behind the upstream codec) {@link #enter} before
- * passing a read on and {@link #exit} after it; {@link #nanoTime} is then the time of the outermost
- * read in progress on this thread, and outside any read (timer tasks, connects, HTTP/2 downstream
- * streams, tests) it is {@link System#nanoTime()} itself. So a time stamp is at most the handling
- * of one read old (microseconds), and never stale across events.
+ * downstream HTTP/1 codec, {@code upstream.UpstreamHandler} behind the upstream codec) {@link
+ * #enter} before passing a read on and {@link #exit} after it; {@link #nanoTime} is then the time
+ * of the outermost read in progress on this thread, and outside any read (timer tasks, connects,
+ * HTTP/2 downstream streams, tests) it is {@link System#nanoTime()} itself. So a time stamp is at
+ * most the handling of one read old (microseconds), and never stale across events.
  *
  * <p>One per thread (a {@link FastThreadLocal}: an event loop's is an array slot); not shared.
  */

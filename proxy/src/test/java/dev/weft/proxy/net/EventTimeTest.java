@@ -1,4 +1,4 @@
-package dev.weft.proxy.upstream;
+package dev.weft.proxy.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
