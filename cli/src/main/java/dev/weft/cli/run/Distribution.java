@@ -104,6 +104,19 @@ public record Distribution(
   static final String NETTY_MAX_ORDER = "io.netty.allocator.maxOrder=6";
 
   /**
+   * One buffer pool per proxy, as the two system properties that make it so: Netty's default
+   * allocator is the pooled one the data path uses ({@code PooledByteBufAllocator.DEFAULT}; Netty
+   * 4.2's default is its adaptive allocator, which the admin and Prometheus servers took), and
+   * grpc-java's xDS and CA channels use Netty's default instead of a pooled allocator of their own
+   * ({@code io.grpc.netty.Utils}: with {@code useCustomAllocator} false, {@code
+   * ByteBufAllocator.DEFAULT}). A proxy then keeps one set of arenas and thread caches instead of
+   * three: an idle sidecar's direct memory 4 MB to 3 (Native Memory Tracking's "Other") and its RSS
+   * 113-114 MB to 112-113 (docs/benchmarks.md, "Footprint", 2026-12-01 18:00).
+   */
+  static final List<String> NETTY_ONE_ALLOCATOR =
+      List.of("io.netty.allocator.type=pooled", "io.grpc.netty.useCustomAllocator=false");
+
+  /**
    * Netty's Java Flight Recorder events off, as the system property that says so. Netty 4.2 asks
    * {@code jdk.jfr.FlightRecorder.isAvailable()} when it starts and registers its buffer
    * allocator's JFR events (unless this property is false), which starts JFR's metadata repository
@@ -122,8 +135,9 @@ public record Distribution(
    * is small and short-lived (pooled direct buffers hold the bytes), so the serial collector (no GC
    * threads, no remembered sets) on a small heap that starts at 16 MB (a sidecar holds 13-14 MB
    * live), compact object headers (JEP 519), small thread stacks, bounded direct memory and Netty's
-   * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}); the JIT's thresholds scaled by 4
-   * ({@code CompileThresholdScaling=4}: 13-16% less CPU to ready, the CPU per request unchanged;
+   * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}), one pool for the whole process
+   * ({@link #NETTY_ONE_ALLOCATOR}); the JIT's thresholds scaled by 4 ({@code
+   * CompileThresholdScaling=4}: 13-16% less CPU to ready, the CPU per request unchanged;
    * docs/benchmarks.md "Footprint", 2026-12-01 02:50, foot/ready's measurement); the class-data
    * archive (the proxy's AOT cache, else the JDK's CDS archive) mapped at the address it was made
    * for ({@code ArchiveRelocationMode=0}, a diagnostic flag in JDK 25: map at the archive's
@@ -142,6 +156,8 @@ public record Distribution(
           "-Xss512k",
           "-XX:MaxDirectMemorySize=32m",
           "-D" + NETTY_MAX_ORDER,
+          "-D" + NETTY_ONE_ALLOCATOR.get(0),
+          "-D" + NETTY_ONE_ALLOCATOR.get(1),
           "-D" + NETTY_JFR_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
@@ -165,6 +181,8 @@ public record Distribution(
           "-Xss512k",
           "-XX:MaxDirectMemorySize=64m",
           "-D" + NETTY_MAX_ORDER,
+          "-D" + NETTY_ONE_ALLOCATOR.get(0),
+          "-D" + NETTY_ONE_ALLOCATOR.get(1),
           "-D" + NETTY_JFR_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
