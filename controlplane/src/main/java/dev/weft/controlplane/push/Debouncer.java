@@ -6,18 +6,8 @@ import java.time.Instant;
 
 /**
  * Istio's push debounce: after a change, wait until no change has come for {@code debounce} (but no
- * longer than {@code maxDelay} after the first change), then run the push once for all of them
- * (pilot's {@code debounce}: {@code debounceAfter}, {@code debounceMax}). Thread-safe; the push
- * runs on the scheduler.
- *
- * <p>Changes that the scheduler's own tasks record (a proxy's registration, handled on the control
- * plane's serializing executor) are recorded when their task runs, not when they arrived: a check
- * that runs after a long task (a push to hundreds of streams) would find the quiet period over
- * while the registrations that came during that task still wait in the queue behind it. So a check
- * that finds the quiet period over looks once more from the back of the queue ({@code
- * Duration.ZERO}: after every task already due) before it pushes; in a connect storm the quiet
- * period then ends when the registrations stop, not whenever the executor was busy for {@code
- * debounce}.
+ * longer than {@code maxDelay} after the first change), then run the push once for all of them.
+ * Thread-safe; the push runs on the scheduler.
  */
 public final class Debouncer {
   private final Clock clock;
@@ -32,9 +22,6 @@ public final class Debouncer {
   private long changes;
   private long changesWhenScheduled;
   private Duration scheduled = Duration.ZERO;
-
-  /** The check found the quiet period over and looks again once the tasks already due ran. */
-  private boolean confirming;
 
   /**
    * @param clock the clock that measures quiet periods
@@ -77,7 +64,6 @@ public final class Debouncer {
           Duration.between(first, now).compareTo(maxDelay) >= 0
               || scheduled.compareTo(maxDelay) >= 0;
       if (!quietEnough && !waitedEnough) {
-        confirming = false;
         changesWhenScheduled = changes;
         Duration rest = debounce.minus(quiet);
         Duration delay = rest.isNegative() || rest.isZero() ? debounce : rest;
@@ -85,14 +71,6 @@ public final class Debouncer {
         scheduler.schedule(this::check, delay);
         return;
       }
-      if (!waitedEnough && !confirming && !debounce.isZero()) {
-        // Quiet, unless changes wait in the scheduler's queue: look again behind them.
-        confirming = true;
-        changesWhenScheduled = changes;
-        scheduler.schedule(this::check, Duration.ZERO);
-        return;
-      }
-      confirming = false;
       pending = false;
     }
     push.run();

@@ -31,8 +31,7 @@ class DebouncerTest {
       Instant end = now.plus(d);
       while (!tasks.isEmpty() && !tasks.peek().at().isAfter(end)) {
         Task t = tasks.poll();
-        // A task that was due while an earlier one ran (which moved the clock on) runs late.
-        now = t.at().isAfter(now) ? t.at() : now;
+        now = t.at();
         t.run().run();
       }
       now = end;
@@ -100,49 +99,6 @@ class DebouncerTest {
     d.trigger();
     time.advance(Duration.ZERO);
     assertThat(pushes).hasValue(1);
-  }
-
-  /**
-   * The scheduler is the executor that records registrations: a check that runs after a long task
-   * must not take the registrations queued behind it for quiet (a connect storm split into many
-   * pushes, each sending the streams answered before it their clusters again).
-   */
-  @Test
-  void changesQueuedBehindALongTaskAreNotQuiet() {
-    ManualTime time = new ManualTime();
-    Instant start = time.instant();
-    AtomicInteger changes = new AtomicInteger();
-    java.util.List<Integer> pushedWith = new java.util.ArrayList<>();
-    Debouncer d =
-        new Debouncer(
-            time,
-            Duration.ofMillis(100),
-            Duration.ofSeconds(10),
-            time,
-            () -> pushedWith.add(changes.get()));
-    Runnable register =
-        () -> {
-          changes.incrementAndGet();
-          d.trigger();
-        };
-    register.run(); // at 0: the check is due at 100 ms
-    time.tasks.add(
-        new ManualTime.Task(
-            start.plusMillis(50),
-            time.seq++,
-            () -> {
-              // A task from 50 to 400 ms (a push), during which two registrations arrived: due at
-              // 200 and 300 ms, queued behind the check due at 100 ms.
-              time.now = start.plusMillis(400);
-              time.tasks.add(new ManualTime.Task(start.plusMillis(200), time.seq++, register));
-              time.tasks.add(new ManualTime.Task(start.plusMillis(300), time.seq++, register));
-            }));
-    time.advance(Duration.ofMillis(450));
-    assertThat(pushedWith).as("no push while registrations waited in the queue").isEmpty();
-    time.advance(Duration.ofMillis(100)); // 100 ms after they ran
-    assertThat(pushedWith).containsExactly(3);
-    time.advance(Duration.ofSeconds(5));
-    assertThat(pushedWith).containsExactly(3);
   }
 
   @Test
