@@ -97,9 +97,7 @@ public final class XdsServer implements AutoCloseable {
         .workerEventLoopGroup(workers)
         // Short: see ConnectionAdmission.listenBacklog (Linux caps it at somaxconn).
         .withOption(ChannelOption.SO_BACKLOG, admission.listenBacklog())
-        .withChildOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RESPONSE_WATER_MARK)
-        // gRPC's framer's 1 MiB requests are unpooled (and zeroed) in 512 KiB chunks.
-        .withChildOption(ChannelOption.ALLOCATOR, ResponseBufferAllocator.pooled());
+        .withChildOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RESPONSE_WATER_MARK);
     try {
       return start(b, address, List.of(boss, workers), failures);
     } catch (IOException | RuntimeException e) {
