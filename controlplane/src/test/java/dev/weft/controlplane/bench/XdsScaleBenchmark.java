@@ -227,8 +227,15 @@ public final class XdsScaleBenchmark {
         s.start();
       }
       long firstConfig = 0;
+      long failuresShown = start;
       while (true) {
         long now = System.nanoTime();
+        if (now - failuresShown > TimeUnit.SECONDS.toNanos(30) && !Sidecar.FAILURES.isEmpty()) {
+          // A sync that keeps failing streams may never end: say why while it runs.
+          failuresShown = now;
+          System.out.printf(
+              "after %.0f s: stream failures so far %s%n", (now - start) / 1e9, Sidecar.FAILURES);
+        }
         long lastReceived = 0;
         for (Sidecar s : sidecars) {
           lastReceived = Math.max(lastReceived, s.lastReceived);
