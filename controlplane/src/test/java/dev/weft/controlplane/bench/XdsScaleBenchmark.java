@@ -227,8 +227,15 @@ public final class XdsScaleBenchmark {
         s.start();
       }
       long firstConfig = 0;
+      long failuresShown = start;
       while (true) {
         long now = System.nanoTime();
+        if (now - failuresShown > TimeUnit.SECONDS.toNanos(30) && !Sidecar.FAILURES.isEmpty()) {
+          // A sync that keeps failing streams may never end: say why while it runs.
+          failuresShown = now;
+          System.out.printf(
+              "after %.0f s: stream failures so far %s%n", (now - start) / 1e9, Sidecar.FAILURES);
+        }
         long lastReceived = 0;
         for (Sidecar s : sidecars) {
           lastReceived = Math.max(lastReceived, s.lastReceived);
@@ -278,6 +285,7 @@ public final class XdsScaleBenchmark {
           Runtime.getRuntime().availableProcessors(),
           bytes(sidecars),
           Sidecar.FAILURES.isEmpty() ? "none" : Sidecar.FAILURES);
+      System.out.println(cdsAgain(sidecars));
       Sidecar.FAILURES.clear();
 
       // One VirtualService changed, CHANGES times.
@@ -399,6 +407,31 @@ public final class XdsScaleBenchmark {
 
   private static long pct(long[] sorted, double p) {
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+  }
+
+  /**
+   * Which sidecars got CDS more than once in the sync (a connect storm's clusters sent again as
+   * their SANs filled in): how many, the bytes beyond each one's first CDS response, and the first
+   * few by index with their response counts.
+   */
+  private static String cdsAgain(List<Sidecar> sidecars) {
+    int n = 0;
+    long extra = 0;
+    StringBuilder first = new StringBuilder();
+    for (Sidecar s : sidecars) {
+      long r = s.responses[0].get();
+      if (r > 1) {
+        n++;
+        long e = s.bytes[0].get() - s.firstCdsBytes;
+        extra += e;
+        if (n <= 8) {
+          first.append(String.format(" %d (%d responses, %s again)", s.index, r, size(e)));
+        }
+      }
+    }
+    return String.format(
+        "CDS again: %d sidecars got more than one CDS response, %s beyond their first;%s",
+        n, size(extra), n == 0 ? " none" : first.toString());
   }
 
   private static String bytes(List<Sidecar> sidecars) {
@@ -602,6 +635,13 @@ public final class XdsScaleBenchmark {
     private List<String> rdsNames = List.of();
     private final Map<String, String[]> acked = new HashMap<>(); // type -> {version, nonce}
     private final boolean[] received = new boolean[TYPES.size()];
+
+    /** Its place in the benchmark's order of connects. */
+    final int index;
+
+    /** The size of the first CDS response since the counters were reset (the rest came again). */
+    volatile long firstCdsBytes;
+
     volatile String edsVersion;
     private int[] endpointsByCluster = new int[64];
     volatile int endpointTotal;
@@ -650,6 +690,7 @@ public final class XdsScaleBenchmark {
         EventLoopGroup group,
         SslContext tls,
         String workloadToken) {
+      this.index = i;
       this.group = group;
       for (int t = 0; t < TYPES.size(); t++) {
         bytes[t] = new AtomicLong();
@@ -795,6 +836,7 @@ public final class XdsScaleBenchmark {
         bytes[t].set(0);
         responses[t].set(0);
       }
+      firstCdsBytes = 0;
     }
 
     void markChange(long t0) {
@@ -857,7 +899,9 @@ public final class XdsScaleBenchmark {
         return;
       }
       bytes[t].addAndGet(response.serializedSize());
-      responses[t].incrementAndGet();
+      if (responses[t].incrementAndGet() == 1 && t == 0) {
+        firstCdsBytes = response.serializedSize();
+      }
       received[t] = true;
       acked.put(type, new String[] {response.versionInfo(), response.nonce()});
       try {
@@ -1485,7 +1529,9 @@ public final class XdsScaleBenchmark {
             return;
           }
           bytes[t].addAndGet(response.serializedSize());
-          responses[t].incrementAndGet();
+          if (responses[t].incrementAndGet() == 1 && t == 0) {
+            firstCdsBytes = response.serializedSize();
+          }
           received[t] = true;
           if (dump != null) {
             dump.write(response.full());
