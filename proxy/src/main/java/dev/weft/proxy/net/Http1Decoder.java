@@ -427,7 +427,10 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
 
     Name(byte[] bytes) {
       this.bytes = bytes;
-      this.name = new AsciiString(bytes, false); // never written: the map may keep it
+      // The proxy's own instance when the bytes are one of its names (shared by every
+      // connection; its lookups then compare by identity), else one of this connection's.
+      AsciiString known = HeaderNames.find(bytes, 0, bytes.length);
+      this.name = known != null ? known : new AsciiString(bytes, false); // never written
       this.contentLength = CONTENT_LENGTH.contentEqualsIgnoreCase(name);
       boolean f = false;
       for (AsciiString a : FRAMING) {
