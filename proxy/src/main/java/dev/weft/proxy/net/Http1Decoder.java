@@ -19,9 +19,6 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -47,15 +44,12 @@ import java.util.List;
  * sizes).
  *
  * <p>Cuts against Netty's decoder, on the profile of the latency pair: no copy of each line into a
- * scratch buffer (heap buffers are read in place; direct ones copied once into a scratch array as
- * far as the head goes, first about as far as the previous head went, and the line ends searched
- * there eight bytes at a time, not through the direct buffer's accessors); header names compared
- * first with the name the previous head had at the same line, then looked up in a per-connection
- * table of the names already seen (one {@link AsciiString} per name, its hash computed once) and
- * values of the same name that repeat the previous one reused as the same {@code String}; the map's
- * name and value validation skipped for what this parser checked (by identity, see {@link
- * Vouched}), so that headers the proxy sets later are validated as before; a name whose bytes are
- * exactly one of the proxy's own ({@link HeaderNames}) read as that shared instance.
+ * scratch buffer (heap buffers are read in place, direct ones copied once per head); header names
+ * compared first with the name the previous head had at the same line, then looked up in a
+ * per-connection table of the names already seen (one {@link AsciiString} per name, its hash
+ * computed once) and values of the same name that repeat the previous one reused as the same {@code
+ * String}; the map's name and value validation skipped for what this parser checked (by identity,
+ * see {@link Vouched}), so that headers the proxy sets later are validated as before.
  *
  * <p>Buffers: the input is the {@link ByteToMessageDecoder}'s cumulation; bodies are retained
  * slices of it, owned by whoever reads them. Not sharable: one per connection.
@@ -124,10 +118,6 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
   private long remaining;
 
   private byte[] scratch = new byte[512];
-
-  /** The length of the last head the fast path took: how much of a direct buffer to copy first. */
-  private int lastHead = 448;
-
   private final int[] lineEnds = new int[MAX_LINES + 1];
   private final Name[] names = new Name[NAMES];
 
@@ -246,36 +236,15 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
     if (first <= 0x20 || first >= 0x7F) {
       return false; // leading CRLFs (Netty skips them) or nothing to read
     }
-    // The lines: each ends in CRLF; their lengths within Netty's limits (RFC 9112 2.2). They are
-    // searched in an array: a heap buffer's own, a direct buffer's bytes copied into the scratch
-    // array as far as the search needs (first about as much as the previous head took).
-    int avail = end - start;
-    byte[] b;
-    int base;
-    int have;
-    if (in.hasArray()) {
-      b = in.array();
-      base = in.arrayOffset() + start;
-      have = avail;
-    } else {
-      have = copy(in, start, 0, Math.min(avail, lastHead + 64));
-      b = scratch;
-      base = 0;
-    }
+    // The lines: each ends in CRLF; their lengths within Netty's limits (RFC 9112 2.2).
     int lines = 0;
-    int pos = 0;
+    int pos = start;
     int headerBytes = 0;
     int headEnd;
     while (true) {
       int limit = lines == 0 ? maxInitialLineLength : maxHeaderSize - headerBytes;
-      int stop = (int) Math.min(avail, pos + limit + 2L);
-      int lf;
-      while ((lf = indexOfLf(b, base + pos, base + Math.min(stop, have))) < 0 && have < stop) {
-        have = copy(in, start, have, Math.min(avail, Math.max(2 * have, 512)));
-        b = scratch;
-      }
-      lf -= base;
-      if (lf <= pos || b[base + lf - 1] != '\r') {
+      int lf = in.indexOf(pos, (int) Math.min(end, pos + limit + 2L), (byte) '\n');
+      if (lf <= pos || in.getByte(lf - 1) != '\r') {
         return false; // incomplete, too long, or a bare LF
       }
       int length = lf - 1 - pos;
@@ -289,10 +258,23 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
       if (lines > 0) {
         headerBytes += length;
       }
-      lineEnds[lines++] = lf - 1;
+      lineEnds[lines++] = lf - 1 - start;
       pos = lf + 1;
     }
-    lastHead = headEnd;
+    byte[] b;
+    int base;
+    if (in.hasArray()) {
+      b = in.array();
+      base = in.arrayOffset() + start;
+    } else {
+      int n = headEnd - start;
+      if (scratch.length < n) {
+        scratch = new byte[Math.max(n, scratch.length * 2)];
+      }
+      in.getBytes(start, scratch, 0, n);
+      b = scratch;
+      base = 0;
+    }
     HttpMessage message = startLine(b, base, base + lineEnds[0]);
     contentLength = -1;
     if (message == null || !headers(b, base, lines, message.headers())) {
@@ -302,7 +284,7 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
     if (length < -1) {
       return false;
     }
-    in.readerIndex(start + headEnd);
+    in.readerIndex(headEnd);
     out.add(message);
     if (length <= 0) {
       out.add(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -310,43 +292,6 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
       remaining = length;
     }
     return true;
-  }
-
-  /**
-   * Copies {@code in}'s bytes {@code [start + from, start + to)} to {@code scratch[from, to)},
-   * keeping what it holds before {@code from}; returns {@code to}.
-   */
-  private int copy(ByteBuf in, int start, int from, int to) {
-    if (scratch.length < to) {
-      scratch = Arrays.copyOf(scratch, Math.max(to, scratch.length * 2));
-    }
-    in.getBytes(start + from, scratch, from, to - from);
-    return to;
-  }
-
-  private static final VarHandle LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-
-  /**
-   * The index of the first LF in {@code b[from, to)}, or -1: eight bytes at a time (a word's lowest
-   * byte equal to LF found as the lowest byte whose XOR with LF is zero).
-   */
-  static int indexOfLf(byte[] b, int from, int to) {
-    int i = from;
-    for (; i <= to - 8; i += 8) {
-      long w = (long) LONGS.get(b, i) ^ 0x0A0A0A0A0A0A0A0AL;
-      long zero = (w - 0x0101010101010101L) & ~w & 0x8080808080808080L;
-      if (zero != 0) {
-        // the lowest flagged byte is a true zero (a borrow only flags bytes above one)
-        return i + (Long.numberOfTrailingZeros(zero) >>> 3);
-      }
-    }
-    for (; i < to; i++) {
-      if (b[i] == '\n') {
-        return i;
-      }
-    }
-    return -1;
   }
 
   /** Adds the header lines to {@code headers}; false for a line the fast path does not take. */

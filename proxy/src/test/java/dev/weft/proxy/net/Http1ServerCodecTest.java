@@ -478,51 +478,6 @@ class Http1ServerCodecTest {
   }
 
   @Test
-  void lineEndsAreFoundAsAPlainSearchFindsThem() {
-    java.util.Random random = new java.util.Random(7);
-    byte[] alphabet = {'\n', '\r', 'a', 0x0B, 0x09, (byte) 0x8A, 0x0A ^ 0x01, (byte) 0xFF, 0};
-    for (int round = 0; round < 20_000; round++) {
-      byte[] b = new byte[random.nextInt(40)];
-      for (int i = 0; i < b.length; i++) {
-        b[i] = random.nextInt(4) == 0 ? alphabet[random.nextInt(alphabet.length)] : (byte) 'x';
-      }
-      int from = b.length == 0 ? 0 : random.nextInt(b.length + 1);
-      int to = from + random.nextInt(b.length - from + 1);
-      int plain = -1;
-      for (int i = from; i < to && plain < 0; i++) {
-        plain = b[i] == '\n' ? i : -1;
-      }
-      assertEquals(plain, Http1Decoder.indexOfLf(b, from, to));
-    }
-  }
-
-  @Test
-  void directHeadsLongerThanThePreviousOneAreCopiedAsFarAsTheirEnd() {
-    // A direct buffer's head is copied first about as far as the previous head went, then
-    // further: heads of growing and shrinking lengths on one connection, each with a body.
-    EmbeddedChannel ch =
-        new EmbeddedChannel(new Http1ServerCodec(new HttpDecoderConfig().setMaxHeaderSize(16384)));
-    for (int size : new int[] {0, 700, 40, 5000, 3000, 9000, 10}) {
-      String head =
-          "POST /"
-              + size
-              + " HTTP/1.1\r\nHost: a\r\nX-Pad: "
-              + "p".repeat(size)
-              + "\r\nContent-Length: 3\r\n\r\nabc";
-      ch.writeInbound(Kind.DIRECT.wrap(bytes(head)));
-      HttpRequest r = ch.readInbound();
-      assertTrue(Http1RequestDecoder.fromFastPath(r), "size " + size);
-      assertEquals("/" + size, r.uri());
-      assertEquals("p".repeat(size), r.headers().get("x-pad"));
-      assertEquals("3", r.headers().get(HttpHeaderNames.CONTENT_LENGTH));
-      LastHttpContent body = ch.readInbound();
-      assertEquals("abc", body.content().toString(StandardCharsets.US_ASCII));
-      body.release();
-    }
-    ch.finishAndReleaseAll();
-  }
-
-  @Test
   void moreThan128PipelinedRequestsAreRefusedAsNettyRefusesThem() {
     byte[] many = bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(130));
     // no responses: every request waits
