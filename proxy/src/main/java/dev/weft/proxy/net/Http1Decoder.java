@@ -49,9 +49,8 @@ import java.util.List;
  * per-connection table of the names already seen (one {@link AsciiString} per name, its hash
  * computed once) and values of the same name that repeat the previous one reused as the same {@code
  * String}; the map's name and value validation skipped for what this parser checked (by identity,
- * see {@link Vouched}), so that headers the proxy sets later are validated as before; a name
- * whose bytes are exactly one of the proxy's own ({@link HeaderNames}) is read as that shared
- * instance.
+ * see {@link Vouched}), so that headers the proxy sets later are validated as before; a name whose
+ * bytes are exactly one of the proxy's own ({@link HeaderNames}) is read as that shared instance.
  *
  * <p>Buffers: the input is the {@link ByteToMessageDecoder}'s cumulation; bodies are retained
  * slices of it, owned by whoever reads them. Not sharable: one per connection.
