@@ -13,6 +13,7 @@ import dev.weft.proxy.http.filter.HttpFilterCallbacks;
 import dev.weft.proxy.http.filter.HttpFilterChain;
 import dev.weft.proxy.http.filter.ResponseFlags;
 import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.net.HeaderNames;
 import dev.weft.proxy.net.Http1ClientCodec;
 import dev.weft.proxy.net.Http1ServerCodec;
 import dev.weft.proxy.stats.ListenerStats;
@@ -256,7 +257,7 @@ final class HttpStream implements HttpFilterCallbacks {
   }
 
   private static boolean moreThanOneHost(HttpHeaders h) {
-    Iterator<? extends CharSequence> it = h.valueCharSequenceIterator(HttpHeaderNames.HOST);
+    Iterator<? extends CharSequence> it = h.valueCharSequenceIterator(HeaderNames.HOST);
     if (!it.hasNext()) {
       return false;
     }

@@ -1,5 +1,6 @@
 package dev.weft.proxy.http;
 
+import dev.weft.proxy.net.HeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.UUID;
@@ -7,7 +8,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /** Envoy's {@code x-request-id}: kept when the client sent one, else a fresh random UUID. */
 final class RequestIds {
-  static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+  static final AsciiString X_REQUEST_ID = HeaderNames.X_REQUEST_ID;
 
   private RequestIds() {}
 

@@ -1,7 +1,7 @@
 package dev.weft.proxy.http;
 
 import dev.weft.proxy.http.filter.StreamInfo;
-import io.netty.handler.codec.http.HttpHeaderNames;
+import dev.weft.proxy.net.HeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 
@@ -21,7 +21,7 @@ final class RequestTarget {
     String uri = req.uri();
     if (uri.startsWith("/")) {
       info.path(uri);
-      info.authority(req.headers().get(HttpHeaderNames.HOST));
+      info.authority(req.headers().get(HeaderNames.HOST));
     } else if (uri.regionMatches(true, 0, "http://", 0, 7)) {
       int end = 7;
       while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
@@ -52,7 +52,7 @@ final class RequestTarget {
       info.path("");
     } else if (uri.equals("*") && req.method() == HttpMethod.OPTIONS) {
       info.path(uri);
-      info.authority(req.headers().get(HttpHeaderNames.HOST));
+      info.authority(req.headers().get(HeaderNames.HOST));
     } else {
       info.path(uri);
       return false;

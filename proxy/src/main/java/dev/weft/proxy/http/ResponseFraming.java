@@ -1,5 +1,6 @@
 package dev.weft.proxy.http;
 
+import dev.weft.proxy.net.HeaderNames;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -55,9 +56,9 @@ final class ResponseFraming {
     }
     if (!keepAlive || close) {
       close = true;
-      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      h.set(HeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     } else if (protocol == HttpVersion.HTTP_1_0) {
-      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      h.set(HeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
     }
     r.setProtocolVersion(
         protocol == HttpVersion.HTTP_1_0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);

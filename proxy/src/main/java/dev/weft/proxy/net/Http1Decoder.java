@@ -49,7 +49,8 @@ import java.util.List;
  * per-connection table of the names already seen (one {@link AsciiString} per name, its hash
  * computed once) and values of the same name that repeat the previous one reused as the same {@code
  * String}; the map's name and value validation skipped for what this parser checked (by identity,
- * see {@link Vouched}), so that headers the proxy sets later are validated as before.
+ * see {@link Vouched}), so that headers the proxy sets later are validated as before; a name whose
+ * bytes are exactly one of the proxy's own ({@link HeaderNames}) is read as that shared instance.
  *
  * <p>Buffers: the input is the {@link ByteToMessageDecoder}'s cumulation; bodies are retained
  * slices of it, owned by whoever reads them. Not sharable: one per connection.
@@ -427,7 +428,10 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
 
     Name(byte[] bytes) {
       this.bytes = bytes;
-      this.name = new AsciiString(bytes, false); // never written: the map may keep it
+      // The proxy's own instance when the bytes are one of its names (shared by every
+      // connection; its lookups then compare by identity), else one of this connection's.
+      AsciiString known = HeaderNames.find(bytes, 0, bytes.length);
+      this.name = known != null ? known : new AsciiString(bytes, false); // never written
       this.contentLength = CONTENT_LENGTH.contentEqualsIgnoreCase(name);
       boolean f = false;
       for (AsciiString a : FRAMING) {

@@ -9,10 +9,13 @@ import io.netty.util.AsciiString;
 /**
  * The header maps of the proxy's HTTP/1.1 decoders (the listeners' {@code HttpServerCodec}, the
  * upstream pool's {@code HttpClientCodec}): Netty's validating headers, name and value checked as
- * Netty's default does (RFC 9110 5.1 token names; 5.5 values without CR, LF or NUL), with two cuts
- * measured on the latency pair:
+ * Netty's default does (RFC 9110 5.1 token names; 5.5 values without CR, LF or NUL), with three
+ * cuts measured on the latency pair:
  *
  * <ul>
+ *   <li>the proxy's own header names ({@link HeaderNames}, validated once when made) are not
+ *       validated again on each set into a message's map; every other name is (trailers' maps trust
+ *       none: their validator also refuses framing fields);
  *   <li>a long {@link AsciiString} value that passed validation once is not scanned again when the
  *       proxy sets the same instance on the next request (the proxy's own constants: Istio's {@code
  *       x-envoy-peer-metadata}, hundreds of bytes set on every request and response); values read
@@ -31,9 +34,15 @@ public final class Http1Headers {
   private static final ValueValidator<CharSequence> VALUES =
       new KnownValues(DefaultHttpHeadersFactory.headersFactory().getValueValidator());
 
-  /** Message headers: Netty's default validation, long known values checked once. */
+  /**
+   * Message headers: Netty's default validation, the proxy's own names ({@link HeaderNames})
+   * trusted, long known values checked once.
+   */
   public static final HttpHeadersFactory HEADERS =
-      DefaultHttpHeadersFactory.headersFactory().withValueValidator(VALUES);
+      DefaultHttpHeadersFactory.headersFactory()
+          .withNameValidator(
+              HeaderNames.trusting(DefaultHttpHeadersFactory.headersFactory().getNameValidator()))
+          .withValueValidator(VALUES);
 
   /** Trailers: Netty's trailer validation (no Content-Length, Transfer-Encoding, Trailer). */
   public static final HttpHeadersFactory TRAILERS =

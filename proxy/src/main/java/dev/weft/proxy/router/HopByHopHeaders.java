@@ -1,5 +1,6 @@
 package dev.weft.proxy.router;
 
+import dev.weft.proxy.net.HeaderNames;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -32,7 +33,7 @@ final class HopByHopHeaders {
     if (te != null) {
       h.remove(HttpHeaderNames.TE);
       if (containsTrailers(te)) {
-        h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        h.set(HeaderNames.TE, HttpHeaderValues.TRAILERS);
       }
     }
     h.remove(HttpHeaderNames.UPGRADE);

@@ -3,9 +3,9 @@ package dev.weft.proxy.router;
 import dev.weft.proxy.config.Route;
 import dev.weft.proxy.http.filter.HttpConnectionManagerConfig;
 import dev.weft.proxy.http.filter.StreamInfo;
+import dev.weft.proxy.net.HeaderNames;
 import dev.weft.proxy.stats.ClusterStats;
 import dev.weft.proxy.stats.PeerMetadata;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -19,13 +19,12 @@ import io.netty.util.AsciiString;
  * as the downstream sees it.
  */
 final class UpstreamHeaders {
-  static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
-  private static final AsciiString X_ENVOY_ORIGINAL_PATH =
-      AsciiString.cached("x-envoy-original-path");
+  static final AsciiString X_FORWARDED_PROTO = HeaderNames.X_FORWARDED_PROTO;
+  private static final AsciiString X_ENVOY_ORIGINAL_PATH = HeaderNames.X_ENVOY_ORIGINAL_PATH;
   private static final AsciiString X_ENVOY_EXPECTED_RQ_TIMEOUT_MS =
-      AsciiString.cached("x-envoy-expected-rq-timeout-ms");
+      HeaderNames.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS;
   private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME =
-      AsciiString.cached("x-envoy-upstream-service-time");
+      HeaderNames.X_ENVOY_UPSTREAM_SERVICE_TIME;
   private static final AsciiString HTTP = AsciiString.cached("http");
   private static final AsciiString HTTPS = AsciiString.cached("https");
 
@@ -52,8 +51,7 @@ final class UpstreamHeaders {
     req.setUri(upstreamPath);
     req.setProtocolVersion(HttpVersion.HTTP_1_1);
     HopByHopHeaders.strip(h);
-    h.set(
-        HttpHeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : info.authority());
+    h.set(HeaderNames.HOST, route.hostRewrite() != null ? route.hostRewrite() : info.authority());
     if (route.timeoutMillis() > 0) {
       // Envoy tells the upstream how long the proxy will wait (unless suppress_envoy_headers).
       h.set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, route.timeoutMillis());
@@ -76,7 +74,7 @@ final class UpstreamHeaders {
     if (info.protocol() == HttpVersion.HTTP_1_0
         && !HttpUtil.isContentLengthSet(req)
         && !HttpUtil.isTransferEncodingChunked(req)) {
-      h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+      h.set(HeaderNames.CONTENT_LENGTH, 0);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.weft.proxy.stats;
 
+import dev.weft.proxy.net.HeaderNames;
 import dev.weft.proxy.tls.PeerIdentity;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -19,10 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class IstioTelemetry {
   /** Istio's request/response header carrying the base64 {@code Struct} of node metadata. */
-  public static final AsciiString PEER_METADATA = AsciiString.cached("x-envoy-peer-metadata");
+  public static final AsciiString PEER_METADATA = HeaderNames.X_ENVOY_PEER_METADATA;
 
   /** Istio's header carrying the sender's node id. */
-  public static final AsciiString PEER_METADATA_ID = AsciiString.cached("x-envoy-peer-metadata-id");
+  public static final AsciiString PEER_METADATA_ID = HeaderNames.X_ENVOY_PEER_METADATA_ID;
 
   /** Decoded peers kept at most; beyond it a new peer is decoded per request (still correct). */
   static final int MAX_PEERS = 4096;

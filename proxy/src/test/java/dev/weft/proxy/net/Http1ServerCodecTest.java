@@ -454,6 +454,30 @@ class Http1ServerCodecTest {
   }
 
   @Test
+  void namesTheProxyKnowsAreReadAsItsOwnInstancesAndOnlyWithTheirExactBytes() {
+    for (Kind kind : Kind.values()) {
+      EmbeddedChannel ch = new EmbeddedChannel(new Http1ServerCodec(CONFIG));
+      String head = "GET / HTTP/1.1\r\nhost: a\r\nX-Request-Id: 1\r\nx-request-id: 2\r\n\r\n";
+      for (int i = 0; i < 2; i++) { // the second head's names come from the per-line table
+        ch.writeInbound(kind.wrap(bytes(head)));
+        HttpRequest r = ch.readInbound();
+        assertTrue(Http1RequestDecoder.fromFastPath(r));
+        List<CharSequence> names = new ArrayList<>();
+        r.headers().iteratorCharSequence().forEachRemaining(e -> names.add(e.getKey()));
+        assertEquals(
+            List.of("host", "X-Request-Id", "x-request-id"),
+            names.stream().map(Object::toString).toList());
+        assertTrue(names.get(0) == HeaderNames.HOST, kind.name());
+        assertFalse(HeaderNames.trusted(names.get(1)), kind.name());
+        assertTrue(names.get(2) == HeaderNames.X_REQUEST_ID, kind.name());
+        assertEquals(List.of("1", "2"), r.headers().getAll(HeaderNames.X_REQUEST_ID));
+        ReferenceCountUtil.release(ch.readInbound());
+      }
+      ch.finishAndReleaseAll();
+    }
+  }
+
+  @Test
   void moreThan128PipelinedRequestsAreRefusedAsNettyRefusesThem() {
     byte[] many = bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(130));
     // no responses: every request waits

@@ -4,6 +4,7 @@ import dev.weft.proxy.config.DownstreamLimits;
 import dev.weft.proxy.config.NetworkFilterConfig;
 import dev.weft.proxy.config.RouteTable;
 import dev.weft.proxy.config.RuntimeConfig;
+import dev.weft.proxy.net.HeaderNames;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 
@@ -164,7 +165,7 @@ public record HttpConnectionManagerConfig(
   /** Envoy's {@code server} header handling (OVERWRITE with "envoy" unless configured). */
   public void applyServerHeader(HttpHeaders h) {
     if (serverName != null && !(serverOnlyIfAbsent && h.contains(HttpHeaderNames.SERVER))) {
-      h.set(HttpHeaderNames.SERVER, serverName);
+      h.set(HeaderNames.SERVER, serverName);
     }
   }
 }
