@@ -118,12 +118,25 @@ public record Distribution(
   static final String NETTY_JFR_OFF = "io.netty.jfr.enabled=false";
 
   /**
+   * Netty's pinned-memory accounting off, as the system property that says so. With it on (Netty's
+   * default), every pooled buffer allocated and every one freed adds to a {@code LongAdder} of its
+   * chunk ({@code PoolChunk.incrementPinnedMemory}/{@code decrementPinnedMemory}), only so that
+   * {@code PooledByteBufAllocator.pinnedDirectMemory()} can be read; the proxies never read it. On
+   * the mTLS sidecar pair at max load that was 1.5-2.3 % of each sidecar's CPU (a request takes and
+   * frees a dozen pooled buffers: reads, TLS records, decoded bytes, header blocks); off, 0.01 %
+   * (docs/benchmarks.md, "Open-loop latency and maximum throughput", 2026-12-01 perf/tls). The pool
+   * itself, its chunks and its thread caches are unchanged, so is the memory it holds.
+   */
+  static final String NETTY_PINNED_OFF = "io.netty.trackPinnedMemory=false";
+
+  /**
    * JVM options of a sidecar ({@code weft run}, {@code weft proxy sidecar}): a proxy's working set
    * is small and short-lived (pooled direct buffers hold the bytes), so the serial collector (no GC
    * threads, no remembered sets) on a small heap that starts at 16 MB (a sidecar holds 13-14 MB
    * live), compact object headers (JEP 519), small thread stacks, bounded direct memory and Netty's
-   * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}); the JIT's thresholds scaled by 4
-   * ({@code CompileThresholdScaling=4}: 13-16% less CPU to ready, the CPU per request unchanged;
+   * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}) without their pinned-memory
+   * accounting ({@link #NETTY_PINNED_OFF}); the JIT's thresholds scaled by 4 ({@code
+   * CompileThresholdScaling=4}: 13-16% less CPU to ready, the CPU per request unchanged;
    * docs/benchmarks.md "Footprint", 2026-12-01 02:50, foot/ready's measurement); the class-data
    * archive (the proxy's AOT cache, else the JDK's CDS archive) mapped at the address it was made
    * for ({@code ArchiveRelocationMode=0}, a diagnostic flag in JDK 25: map at the archive's
@@ -143,6 +156,7 @@ public record Distribution(
           "-XX:MaxDirectMemorySize=32m",
           "-D" + NETTY_MAX_ORDER,
           "-D" + NETTY_JFR_OFF,
+          "-D" + NETTY_PINNED_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:CompileThresholdScaling=4",
@@ -166,6 +180,7 @@ public record Distribution(
           "-XX:MaxDirectMemorySize=64m",
           "-D" + NETTY_MAX_ORDER,
           "-D" + NETTY_JFR_OFF,
+          "-D" + NETTY_PINNED_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:MaxHeapFreeRatio=30",
