@@ -122,10 +122,13 @@ public record Distribution(
    * default), every pooled buffer allocated and every one freed adds to a {@code LongAdder} of its
    * chunk ({@code PoolChunk.incrementPinnedMemory}/{@code decrementPinnedMemory}), only so that
    * {@code PooledByteBufAllocator.pinnedDirectMemory()} can be read; the proxies never read it. On
-   * the mTLS sidecar pair at max load that was 1.5-2.3 % of each sidecar's CPU (a request takes and
-   * frees a dozen pooled buffers: reads, TLS records, decoded bytes, header blocks); off, 0.01 %
-   * (docs/benchmarks.md, "Open-loop latency and maximum throughput", 2026-12-01 perf/tls). The pool
-   * itself, its chunks and its thread caches are unchanged, so is the memory it holds.
+   * the mTLS sidecar pair at max load those adders held 1.9-2.4 % of each sidecar's event-loop
+   * samples (a request takes and frees a dozen pooled buffers: reads, TLS records, decoded bytes,
+   * header blocks); off, 0.0 %, but the rest of Netty's buffer code rose by about as much in the
+   * same profiles, so the net saving is not shown on that machine (docs/benchmarks.md, "Open-loop
+   * latency and maximum throughput", 2026-12-01 perf/tls): it removes one atomic add per pooled
+   * allocation and per free, nothing else. The pool itself, its chunks and its thread caches are
+   * unchanged, so is the memory it holds.
    */
   static final String NETTY_PINNED_OFF = "io.netty.trackPinnedMemory=false";
 
