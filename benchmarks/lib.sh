@@ -241,16 +241,25 @@ YAML
   local hs
   hs="$(stat_of "http://$POD_IP:15000" "listener.${POD_IP}_9898.ssl.handshake")"
   [ "${hs:-0}" -ge 1 ] || die "no mTLS handshake on the server sidecar"
+  # What the pair negotiated (Envoy's ssl.versions.* / ssl.ciphers.*; builds before perf/tls have none).
+  log "server sidecar's mTLS: $(curl -fsS --max-time 5 --noproxy '*' "http://$POD_IP:15000/stats" |
+    awk -v p="listener.${POD_IP}_9898.ssl." 'index($0, p "versions.") == 1 || index($0, p "ciphers.") == 1 { printf "%s ", substr($0, length(p) + 1) }')"
 }
 
 # --- the HAProxy mTLS pair -----------------------------------------------------------------------
 # haproxy_mtls_pair APP_HOST:PORT: two haproxy processes (nbthread HAPROXY_THREADS each), a client
 # half on HA_CLIENT_PORT (plaintext in, http-reuse always) and a server half on HA_SERVER_PORT
 # (TLS 1.2+, ECDSA P-256, client certificate required, verified against a CA made here; the client
-# half verifies the server's name). Sets HA_CLIENT_PORT, HA_SERVER_PORT; the client certificate is
+# half verifies the server's name; TLS 1.3 suites in HA_TLS13_SUITES' order, AES-128-GCM first).
+# Sets HA_CLIENT_PORT, HA_SERVER_PORT; the client certificate is
 # $TMP/ha-client.{pem,key}, the CA $TMP/ha-ca.pem.
 haproxy_mtls_pair() {
   local app="$1"
+  # Like with like: both halves prefer the TLS 1.3 suite the Weft pair negotiates (two BoringSSL
+  # peers with AES hardware, as Envoy's: TLS_AES_128_GCM_SHA256, Weft's ssl.ciphers.* stats say
+  # so). With OpenSSL's default order HAProxy's pair negotiated TLS_AES_256_GCM_SHA384, a costlier
+  # cipher than Weft's (docs/benchmarks.md, perf/tls, 2026-12-01).
+  local HA_TLS13_SUITES="${HA_TLS13_SUITES:-TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256}"
   need haproxy haproxy
   need openssl openssl
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/ha-ca.key" \
@@ -274,7 +283,7 @@ defaults
   cat >"$TMP/haproxy-server.cfg" <<CFG
 $defaults
 frontend mtls_in
-  bind 127.0.0.1:$HA_SERVER_PORT ssl crt $TMP/ha-server.bundle.pem ca-file $TMP/ha-ca.pem verify required alpn http/1.1 ssl-min-ver TLSv1.2
+  bind 127.0.0.1:$HA_SERVER_PORT ssl crt $TMP/ha-server.bundle.pem ca-file $TMP/ha-ca.pem verify required alpn http/1.1 ssl-min-ver TLSv1.2 ciphersuites $HA_TLS13_SUITES
   default_backend app
 backend app
   http-reuse always
@@ -287,7 +296,7 @@ frontend plain_in
   default_backend mtls_out
 backend mtls_out
   http-reuse always
-  server half2 127.0.0.1:$HA_SERVER_PORT ssl crt $TMP/ha-client.bundle.pem ca-file $TMP/ha-ca.pem verify required sni str(podinfo.haproxy.local) verifyhost podinfo.haproxy.local alpn http/1.1
+  server half2 127.0.0.1:$HA_SERVER_PORT ssl crt $TMP/ha-client.bundle.pem ca-file $TMP/ha-ca.pem verify required sni str(podinfo.haproxy.local) verifyhost podinfo.haproxy.local alpn http/1.1 ciphersuites $HA_TLS13_SUITES
 CFG
   haproxy -c -q -f "$TMP/haproxy-server.cfg" || die "bad HAProxy server configuration"
   haproxy -c -q -f "$TMP/haproxy-client.cfg" || die "bad HAProxy client configuration"

@@ -231,6 +231,23 @@ class MutualTlsTest {
     }
   }
 
+  /** The lines of a proxy's {@code /stats} that contain {@code part} (for assertion messages). */
+  static String statLines(Proxy p, String part) {
+    try {
+      String text =
+          HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + p.adminAddress().getPort() + "/stats"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      return String.join("\n", text.lines().filter(l -> l.contains(part)).toList());
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   // ------------------------------------------------------------------ tests
 
   /**
@@ -503,6 +520,45 @@ class MutualTlsTest {
     String session = Files.readString(tmp.resolve("s_client.txt"));
     assertThat(out).contains("URI:" + SERVER_ID);
     assertThat(session).contains("Verify return code: 0 (ok)").contains("TLSv1.3");
+  }
+
+  @Test
+  void theNegotiatedVersionAndCipherAreCountedAsEnvoyNamesThem() throws Exception {
+    startServer(false);
+    startClient(List.of(SERVER_ID), "istio");
+    assertThat(RawHttp.get(clientPort, "server", "/hello").status()).isEqualTo(200);
+    String cluster = "cluster." + OUTBOUND + ".ssl.";
+    String listener = "listener.127.0.0.1_" + serverPort + ".ssl.";
+    // Two BoringSSL peers, TLS 1.2-1.3 (Istio's ISTIO_MUTUAL): TLS 1.3, and with AES hardware
+    // BoringSSL's first choice, AES-128-GCM.
+    assertThat(stat(client, cluster + "versions.TLSv1.3")).isGreaterThanOrEqualTo(1);
+    assertThat(stat(server, listener + "versions.TLSv1.3")).isGreaterThanOrEqualTo(1);
+    assertThat(stat(client, cluster + "ciphers.TLS_AES_128_GCM_SHA256"))
+        .as(statLines(client, ".ssl."))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(stat(server, listener + "ciphers.TLS_AES_128_GCM_SHA256")).isGreaterThanOrEqualTo(1);
+
+    // A TLS 1.2 peer (openssl s_client) that asks for AES-256: the name is OpenSSL's, as Envoy's.
+    Path[] c = clientCert.write(tmp, "client");
+    Path ca = tmp.resolve("root.pem");
+    Files.writeString(ca, root.certPem());
+    String cmd =
+        "openssl s_client -connect 127.0.0.1:"
+            + serverPort
+            + " -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384 -alpn istio-http/1.1 -cert "
+            + c[0]
+            + " -key "
+            + c[1]
+            + " -CAfile "
+            + ca
+            + " -verify_return_error </dev/null 2>&1";
+    Process p = new ProcessBuilder("sh", "-c", cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out).isZero();
+    assertThat(out).contains("ECDHE-ECDSA-AES256-GCM-SHA384");
+    // The server counts its side of the handshake on its event loop: wait for it.
+    await(() -> stat(server, listener + "versions.TLSv1.2") == 1);
+    assertThat(stat(server, listener + "ciphers.ECDHE-ECDSA-AES256-GCM-SHA384")).isEqualTo(1);
   }
 
   @Test

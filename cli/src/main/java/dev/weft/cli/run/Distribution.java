@@ -131,21 +131,37 @@ public record Distribution(
   static final String NETTY_JFR_OFF = "io.netty.jfr.enabled=false";
 
   /**
+   * Netty's pinned-memory accounting off, as the system property that says so. With it on (Netty's
+   * default), every pooled buffer allocated and every one freed adds to a {@code LongAdder} of its
+   * chunk ({@code PoolChunk.incrementPinnedMemory}/{@code decrementPinnedMemory}), only so that
+   * {@code PooledByteBufAllocator.pinnedDirectMemory()} can be read; the proxies never read it. On
+   * the mTLS sidecar pair at max load those adders held 1.9-2.4 % of each sidecar's event-loop
+   * samples (a request takes and frees a dozen pooled buffers: reads, TLS records, decoded bytes,
+   * header blocks); off, 0.0 %, but the rest of Netty's buffer code rose by about as much in the
+   * same profiles, so the net saving is not shown on that machine (docs/benchmarks.md, "Open-loop
+   * latency and maximum throughput", 2026-12-01 perf/tls): it removes one atomic add per pooled
+   * allocation and per free, nothing else. The pool itself, its chunks and its thread caches are
+   * unchanged, so is the memory it holds.
+   */
+  static final String NETTY_PINNED_OFF = "io.netty.trackPinnedMemory=false";
+
+  /**
    * JVM options of a sidecar ({@code weft run}, {@code weft proxy sidecar}): a proxy's working set
    * is small and short-lived (pooled direct buffers hold the bytes), so the serial collector (no GC
    * threads, no remembered sets) on a small heap that starts at 16 MB (a sidecar holds 13-14 MB
    * live), compact object headers (JEP 519), small thread stacks, bounded direct memory and Netty's
    * pooled buffers in 512 KiB chunks ({@link #NETTY_MAX_ORDER}), one pool for the whole process
-   * ({@link #NETTY_ONE_ALLOCATOR}); the JIT's thresholds scaled by 4 ({@code
-   * CompileThresholdScaling=4}: 13-16% less CPU to ready, the CPU per request unchanged;
-   * docs/benchmarks.md "Footprint", 2026-12-01 02:50, foot/ready's measurement); the class-data
-   * archive (the proxy's AOT cache, else the JDK's CDS archive) mapped at the address it was made
-   * for ({@code ArchiveRelocationMode=0}, a diagnostic flag in JDK 25: map at the archive's
-   * requested base address and relocate only when that range is taken; the default, 1, always maps
-   * at a random address and patches the pointers, which turns the touched pages private):
-   * unpatched, its pages stay clean and file-backed, shared by every proxy of the host. The
-   * measurements behind each figure are in docs/benchmarks.md ("Footprint"). The {@code weft}
-   * launcher passes the same options (DistributionTest checks).
+   * ({@link #NETTY_ONE_ALLOCATOR}), without their pinned-memory accounting ({@link
+   * #NETTY_PINNED_OFF}); the JIT's thresholds scaled by 4 ({@code CompileThresholdScaling=4}:
+   * 13-16% less CPU to ready, the CPU per request unchanged; docs/benchmarks.md "Footprint",
+   * 2026-12-01 02:50, foot/ready's measurement); the class-data archive (the proxy's AOT cache,
+   * else the JDK's CDS archive) mapped at the address it was made for ({@code
+   * ArchiveRelocationMode=0}, a diagnostic flag in JDK 25: map at the archive's requested base
+   * address and relocate only when that range is taken; the default, 1, always maps at a random
+   * address and patches the pointers, which turns the touched pages private): unpatched, its pages
+   * stay clean and file-backed, shared by every proxy of the host. The measurements behind each
+   * figure are in docs/benchmarks.md ("Footprint"). The {@code weft} launcher passes the same
+   * options (DistributionTest checks).
    */
   public static final List<String> SIDECAR =
       List.of(
@@ -159,6 +175,7 @@ public record Distribution(
           "-D" + NETTY_ONE_ALLOCATOR.get(0),
           "-D" + NETTY_ONE_ALLOCATOR.get(1),
           "-D" + NETTY_JFR_OFF,
+          "-D" + NETTY_PINNED_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:CompileThresholdScaling=4",
@@ -184,6 +201,7 @@ public record Distribution(
           "-D" + NETTY_ONE_ALLOCATOR.get(0),
           "-D" + NETTY_ONE_ALLOCATOR.get(1),
           "-D" + NETTY_JFR_OFF,
+          "-D" + NETTY_PINNED_OFF,
           "-XX:ReservedCodeCacheSize=48m",
           "-XX:CICompilerCount=2",
           "-XX:MaxHeapFreeRatio=30",

@@ -380,6 +380,44 @@ class DistributionTest {
   }
 
   /**
+   * The proxies' pooled buffers are not counted as pinned memory (Netty's per-allocation {@code
+   * LongAdder}, docs/benchmarks.md perf/tls): a JVM started with a sidecar's or the gateway's
+   * options holds a pooled direct buffer and Netty reports no pinned bytes; with Netty's defaults
+   * it reports the buffer's.
+   */
+  @Test
+  void theProxiesPooledBuffersAreNotCountedAsPinned() throws Exception {
+    for (List<String> options :
+        List.of(List.<String>of(), Distribution.SIDECAR, Distribution.GATEWAY)) {
+      List<String> cmd = new java.util.ArrayList<>();
+      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      cmd.addAll(options);
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
+      cmd.add(PrintPinned.class.getName());
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      assertThat(p.waitFor()).as(out).isZero();
+      assertThat(out).as("%s", options).startsWith("pinned ");
+      long pinned = Long.parseLong(out.substring("pinned ".length()));
+      if (options.isEmpty()) {
+        assertThat(pinned).as("Netty's default").isGreaterThanOrEqualTo(1024);
+      } else {
+        assertThat(pinned).as("%s", options).isZero();
+      }
+    }
+  }
+
+  /** Holds a 1 KiB pooled direct buffer and prints the pinned direct memory Netty reports. */
+  static final class PrintPinned {
+    public static void main(String[] args) {
+      io.netty.buffer.PooledByteBufAllocator alloc = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
+      io.netty.buffer.ByteBuf b = alloc.directBuffer(1024, 1024);
+      System.out.println("pinned " + alloc.pinnedDirectMemory());
+      b.release();
+    }
+  }
+
+  /**
    * The control plane's JVM runs C1 only: this JDK accepts its options, and with them the C2
    * compiler is off (the C2 threads' CPU during an initial sync, docs/benchmarks.md "Control plane
    * at scale", 2026-11-30 19:50). Read back from the JVM's own final flags, not from the list.

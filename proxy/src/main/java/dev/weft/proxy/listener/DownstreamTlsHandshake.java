@@ -4,8 +4,6 @@ import dev.weft.proxy.tls.PeerIdentity;
 import dev.weft.proxy.tls.TlsStats;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.ssl.OpenSsl;
-import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.security.cert.Certificate;
@@ -40,7 +38,7 @@ final class DownstreamTlsHandshake extends ChannelInboundHandlerAdapter {
       if (e.isSuccess()) {
         SSLEngine engine = ctx.pipeline().get(SslHandler.class).engine();
         PeerIdentity peer = peer(engine);
-        stats.handshake(reused(engine), peer.mutual());
+        stats.handshake(engine, peer.mutual());
         manager.accept(peer, serverName);
         ctx.pipeline().remove(this);
       } else {
@@ -61,13 +59,5 @@ final class DownstreamTlsHandshake extends ChannelInboundHandlerAdapter {
       // no client certificate
     }
     return PeerIdentity.NO_CERTIFICATE;
-  }
-
-  /** Whether the handshake resumed a session (ticket or cache), when the engine can tell. */
-  static boolean reused(SSLEngine engine) {
-    if (OpenSsl.isAvailable() && engine instanceof ReferenceCountedOpenSslEngine e) {
-      return io.netty.internal.tcnative.SSL.isSessionReused(e.sslPointer());
-    }
-    return false;
   }
 }

@@ -124,7 +124,7 @@ final class ConnectTunnel {
                   .addListener(
                       hf -> {
                         if (hf.isSuccess()) {
-                          tls.stats().handshake(false, true);
+                          tls.stats().handshake(h.engine(), true);
                           tcp.opened();
                           listener.onTunnelConnected(ch);
                         } else {

@@ -240,7 +240,7 @@ public final class TcpProxySession {
                       .addListener(
                           hf -> {
                             if (hf.isSuccess()) {
-                              tls.stats().handshake(false, true);
+                              tls.stats().handshake(h.engine(), true);
                               connected(f.channel());
                             } else {
                               tls.stats().connectionError();

@@ -23,8 +23,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.ssl.OpenSsl;
-import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.util.ArrayDeque;
@@ -289,7 +287,7 @@ public final class ConnectionPool {
         .addListener(
             hf -> {
               if (hf.isSuccess()) {
-                tls.stats().handshake(reused(ssl), true);
+                tls.stats().handshake(ssl.engine(), true);
                 c.ready();
               } else {
                 tls.stats().connectionError();
@@ -346,7 +344,7 @@ public final class ConnectionPool {
         .addListener(
             hf -> {
               if (hf.isSuccess()) {
-                tls.stats().handshake(reused(ssl), true);
+                tls.stats().handshake(ssl.engine(), true);
                 handler.attach(stream);
                 stream.onUpstreamReady(ch, false);
               } else {
@@ -356,13 +354,6 @@ public final class ConnectionPool {
                     new UpstreamTlsFailure(UpstreamTlsFailure.reasonOf(hf.cause()), hf.cause()));
               }
             });
-  }
-
-  private static boolean reused(SslHandler ssl) {
-    if (OpenSsl.isAvailable() && ssl.engine() instanceof ReferenceCountedOpenSslEngine e) {
-      return io.netty.internal.tcnative.SSL.isSessionReused(e.sslPointer());
-    }
-    return false;
   }
 
   /**
