@@ -18,7 +18,6 @@ import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.xds.AdsService;
 import dev.weft.controlplane.xds.ConnectionAdmission;
 import dev.weft.controlplane.xds.DeltaAdsService;
-import dev.weft.controlplane.xds.GeneratorWarmup;
 import dev.weft.controlplane.xds.ProxyStatus;
 import dev.weft.controlplane.xds.ProxyTracker;
 import dev.weft.controlplane.xds.ProxyTrackers;
@@ -109,7 +108,6 @@ public final class ControlPlane implements AutoCloseable {
   private CertificateAuthority ca;
   private WorkloadTokens tokens;
   private XdsServer xds;
-  private GeneratorWarmup.Result warmUp;
   private XdsServer grpcXds;
   private ApiServer api;
   private ConfigStore store;
@@ -213,7 +211,6 @@ public final class ControlPlane implements AutoCloseable {
         throw new IOException("cannot load the CA from " + caDir + ": " + e.getMessage(), e);
       }
       tokens = WorkloadTokens.open(caDir, clock);
-      warmUp = warmUp(push.meshConfig());
       xds =
           XdsServer.startSecure(
               requestedXds,
@@ -260,40 +257,6 @@ public final class ControlPlane implements AutoCloseable {
       executor = null;
       throw e;
     }
-  }
-
-  /**
-   * Warms the xDS generators before the xDS port opens ({@link GeneratorWarmup}), so that the first
-   * proxy's first answers do not pay the cold JVM's class loading while every other stream's first
-   * request waits behind them on the executor; a failure is logged, not fatal (the generators then
-   * warm on the first proxy, as before). Returns what it did, or null when it failed.
-   */
-  private static GeneratorWarmup.Result warmUp(dev.weft.controlplane.mesh.MeshConfig mesh) {
-    long t0 = System.nanoTime();
-    try {
-      GeneratorWarmup.Result r = GeneratorWarmup.run(mesh);
-      logger.log(
-          Level.INFO,
-          "warmed the xDS generators in "
-              + (System.nanoTime() - t0) / 1_000_000
-              + " ms (one synthetic sidecar's first answers: "
-              + r.resources().values().stream().mapToInt(Integer::intValue).sum()
-              + " resources, "
-              + r.bytes().values().stream().mapToLong(Long::longValue).sum()
-              + " bytes, discarded)");
-      return r;
-    } catch (RuntimeException e) {
-      logger.log(Level.WARNING, "warming the xDS generators failed; continuing without", e);
-      return null;
-    }
-  }
-
-  /**
-   * What the start's warm-up of the xDS generators did ({@link GeneratorWarmup}): empty before
-   * {@link #start()} or when it failed.
-   */
-  public java.util.Optional<GeneratorWarmup.Result> warmUp() {
-    return java.util.Optional.ofNullable(warmUp);
   }
 
   /**
