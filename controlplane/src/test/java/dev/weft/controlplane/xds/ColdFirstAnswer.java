@@ -17,8 +17,9 @@ import java.util.List;
  * answers of every type from a new push context, three times, each from a context and store
  * snapshot of its own (so every time the generators and encodings start with empty caches; only the
  * JVM warms). With {@code warm}, {@link GeneratorWarmup#run} first, as the control plane's start
- * does. Prints the CPU seconds of this thread and of the process (the JIT's threads included) per
- * step. Not a test: run it by hand with the control plane's JVM options.
+ * did in {@code 76511da} (dropped). Prints the CPU seconds of this thread and of the process (the
+ * JIT's threads included) per step. Not a test: run it by hand with the control plane's JVM
+ * options.
  *
  * <pre>java [CP options] -cp ... dev.weft.controlplane.xds.ColdFirstAnswer 1000 warm|cold</pre>
  */
