@@ -286,6 +286,7 @@ public final class XdsScaleBenchmark {
           bytes(sidecars),
           Sidecar.FAILURES.isEmpty() ? "none" : Sidecar.FAILURES);
       System.out.println(cdsAgain(sidecars));
+      System.out.println(firstAnswers(sidecars, start));
       Sidecar.FAILURES.clear();
 
       // One VirtualService changed, CHANGES times.
@@ -507,8 +508,13 @@ public final class XdsScaleBenchmark {
     return JSON.readTree(r.body());
   }
 
+  /** Simulated sidecar {@code i}'s node, announcing mTLS (see {@code Sidecar.node}). */
+  public static Node sidecarNode(int i, int services) {
+    return Sidecar.node(i, services, true);
+  }
+
   /** S Services, DestinationRules (subsets v1, v2) and VirtualServices (v1/v2 split). */
-  static String config(int services, int weight) {
+  public static String config(int services, int weight) {
     StringBuilder sb = new StringBuilder();
     sb.append("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ").append(NS).append("\n---\n");
     for (int i = 0; i < services; i++) {
@@ -554,6 +560,21 @@ public final class XdsScaleBenchmark {
 
   private static String name(int i) {
     return String.format("svc-%05d", i);
+  }
+
+  /**
+   * When the sidecars' first responses came, from the first connect: the 1st, 2nd, 10th, 100th,
+   * 1000th and last to get one (a cold control plane's first answer holds up the others').
+   */
+  static String firstAnswers(List<Sidecar> sidecars, long start) {
+    long[] at = sidecars.stream().mapToLong(s -> s.firstReceived - start).sorted().toArray();
+    StringBuilder sb = new StringBuilder("first responses, from the first connect:");
+    for (int n : new int[] {1, 2, 10, 100, 1000, at.length}) {
+      if (n <= at.length) {
+        sb.append(String.format(" #%d %.2f s", n, at[n - 1] / 1e9));
+      }
+    }
+    return sb.toString();
   }
 
   private static double cpuSeconds(long pid) throws IOException {
@@ -646,6 +667,10 @@ public final class XdsScaleBenchmark {
     private int[] endpointsByCluster = new int[64];
     volatile int endpointTotal;
     volatile long edsAt;
+
+    /** When its first response of the sync arrived ({@code System.nanoTime()}), 0 before. */
+    volatile long firstReceived;
+
     volatile long lastReceived;
     private volatile String routesVersion;
     private volatile long changeStart;
@@ -892,6 +917,9 @@ public final class XdsScaleBenchmark {
     private synchronized void receive(SotwView response) {
       long now = System.nanoTime();
       lastReceived = now;
+      if (firstReceived == 0) {
+        firstReceived = now;
+      }
       attempt = 0;
       String type = response.typeUrl();
       int t = TYPES.indexOf(type);
@@ -1522,6 +1550,9 @@ public final class XdsScaleBenchmark {
         synchronized (Sidecar.this) {
           long now = System.nanoTime();
           lastReceived = now;
+          if (firstReceived == 0) {
+            firstReceived = now;
+          }
           attempt = 0;
           String type = response.typeUrl();
           int t = TYPES.indexOf(type);
