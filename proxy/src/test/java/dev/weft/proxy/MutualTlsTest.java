@@ -496,22 +496,34 @@ class MutualTlsTest {
         .containsEntry("x-security-policy", "mutual_tls");
   }
 
-  @Test
-  void openSslClientSeesTheServerSpiffeIdentity() throws Exception {
-    startServer(true);
+  /**
+   * A shell command running {@code openssl s_client} against the server sidecar with the client
+   * workload's certificate, the mesh's root and ALPN {@code istio-http/1.1}, plus {@code options};
+   * its output (stdout and stderr) on stdout.
+   */
+  private String sClient(String options) throws IOException {
     Path[] c = clientCert.write(tmp, "client");
     Path ca = tmp.resolve("root.pem");
     Files.writeString(ca, root.certPem());
+    return "openssl s_client -connect 127.0.0.1:"
+        + serverPort
+        + " "
+        + options
+        + " -alpn istio-http/1.1 -cert "
+        + c[0]
+        + " -key "
+        + c[1]
+        + " -CAfile "
+        + ca
+        + " -verify_return_error </dev/null 2>&1";
+  }
+
+  @Test
+  void openSslClientSeesTheServerSpiffeIdentity() throws Exception {
+    startServer(true);
     String cmd =
-        "openssl s_client -connect 127.0.0.1:"
-            + serverPort
-            + " -alpn istio-http/1.1 -cert "
-            + c[0]
-            + " -key "
-            + c[1]
-            + " -CAfile "
-            + ca
-            + " -verify_return_error </dev/null 2>&1 | tee "
+        sClient("")
+            + " | tee "
             + tmp.resolve("s_client.txt")
             + " | openssl x509 -noout -ext subjectAltName 2>&1";
     Process p = new ProcessBuilder("sh", "-c", cmd).redirectErrorStream(true).start();
@@ -539,19 +551,7 @@ class MutualTlsTest {
     assertThat(stat(server, listener + "ciphers.TLS_AES_128_GCM_SHA256")).isGreaterThanOrEqualTo(1);
 
     // A TLS 1.2 peer (openssl s_client) that asks for AES-256: the name is OpenSSL's, as Envoy's.
-    Path[] c = clientCert.write(tmp, "client");
-    Path ca = tmp.resolve("root.pem");
-    Files.writeString(ca, root.certPem());
-    String cmd =
-        "openssl s_client -connect 127.0.0.1:"
-            + serverPort
-            + " -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384 -alpn istio-http/1.1 -cert "
-            + c[0]
-            + " -key "
-            + c[1]
-            + " -CAfile "
-            + ca
-            + " -verify_return_error </dev/null 2>&1";
+    String cmd = sClient("-tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384");
     Process p = new ProcessBuilder("sh", "-c", cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).as(out).isZero();
