@@ -112,7 +112,7 @@ class LocalMeshIntegrationTest {
       assertThat(v).as("request %d", i).isNotNull();
       counts.merge(v, 1, Integer::sum);
     }
-    BinomialBounds bounds = BinomialBounds.of(n, 0.9, 0.999);
+    BinomialBounds bounds = BinomialBounds.of(n, 0.9, 1 - 1e-6);
     assertThat(counts.get("6.7.1") + counts.get("6.7.0")).isEqualTo(n);
     assertThat(bounds.contains(counts.get("6.7.1")))
         .as("v1 count %s within %s", counts.get("6.7.1"), bounds)
@@ -261,7 +261,7 @@ class LocalMeshIntegrationTest {
         });
     // The 90/10 split as Prometheus saw it, less the warm-up the test counted itself.
     int warmV1 = v1 - split.getOrDefault("6.7.1", 0);
-    BinomialBounds bounds = BinomialBounds.of(n, 0.9, 0.999);
+    BinomialBounds bounds = BinomialBounds.of(n, 0.9, 1 - 1e-6);
     assertThat(bounds.contains((int) Math.round(got.get("v1")) - warmV1))
         .as("v1 %s of %s within %s", got.get("v1") - warmV1, n, bounds)
         .isTrue();
