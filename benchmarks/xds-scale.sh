@@ -19,6 +19,10 @@
 #                                                   # they read only names, versions, EDS service
 #                                                   # names and RDS names: the same requests and ACKs
 #   SIM_JVM_OPTS='-agentpath:...' benchmarks/xds-scale.sh ...  # options of the sidecars' JVM only
+#   TIMELINE=15 TIMELINE_STEP=500 benchmarks/xds-scale.sh ... # the sync's first 15 s per 500 ms (the
+#                                                   # default; TIMELINE=0: none): machine, control
+#                                                   # plane and sims' CPU per thread group, the sims'
+#                                                   # TCP connects, TLS handshakes, first responses
 #
 # Prints the control plane's CPU seconds and the simulated sidecars' (this JVM's) per phase: both
 # share the machine's cores, and only the first is the control plane's cost.

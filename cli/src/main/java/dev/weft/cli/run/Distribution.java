@@ -217,17 +217,19 @@ public record Distribution(
    * heap grows to its ceiling while the proxies sync, whatever the ceiling; 475 MB peak RSS
    * measured), given back after a burst (serial collector, heap shrunk to 30% free after each full
    * collection; it starts at 16 MB); gRPC's pooled buffers (grpc-netty-shaded) in 512 KiB chunks
-   * ({@link #NETTY_MAX_ORDER}) and without Flight Recorder events ({@link #NETTY_JFR_OFF}); the
-   * JDK's CDS archive mapped without relocation, as {@link #SIDECAR}'s. C1 only ({@code
-   * TieredStopAtLevel=1}): the C2 compiler threads were the largest consumer of a fresh control
-   * plane's CPU during the initial sync (9.4 of about 38 s); without them 2000 delta proxies synced
-   * with 5-10% less CPU and 70 MB less peak RSS (docs/benchmarks.md, "Control plane at scale",
-   * 2026-11-30 19:50). Idle, the heap is mostly what start-up left live (~18 MB) and a young
-   * generation that only collects garbage: a fifth of the heap for it ({@code NewRatio=4}, not a
-   * third), and the JIT's thresholds scaled by 4 as the sidecar's (fewer methods compiled at start,
-   * less code cache; the sync's hot code is compiled all the same), keep an idle control plane 2-4
-   * MB smaller each (docs/benchmarks.md, "Footprint", 2026-12-01 foot/cp2, with the 2000-sidecar
-   * sync measured with and without them).
+   * ({@link #NETTY_MAX_ORDER}), without Flight Recorder events ({@link #NETTY_JFR_OFF}) and without
+   * their pinned-memory accounting ({@link #NETTY_PINNED_OFF}: nothing in the control plane reads
+   * it; its CPU in a 2000-sidecar sync was no higher without it, docs/benchmarks.md "Control plane
+   * at scale", 2026-12-01 scale/first); the JDK's CDS archive mapped without relocation, as {@link
+   * #SIDECAR}'s. C1 only ({@code TieredStopAtLevel=1}): the C2 compiler threads were the largest
+   * consumer of a fresh control plane's CPU during the initial sync (9.4 of about 38 s); without
+   * them 2000 delta proxies synced with 5-10% less CPU and 70 MB less peak RSS (docs/benchmarks.md,
+   * "Control plane at scale", 2026-11-30 19:50). Idle, the heap is mostly what start-up left live
+   * (~18 MB) and a young generation that only collects garbage: a fifth of the heap for it ({@code
+   * NewRatio=4}, not a third), and the JIT's thresholds scaled by 4 as the sidecar's (fewer methods
+   * compiled at start, less code cache; the sync's hot code is compiled all the same), keep an idle
+   * control plane 2-4 MB smaller each (docs/benchmarks.md, "Footprint", 2026-12-01 foot/cp2, with
+   * the 2000-sidecar sync measured with and without them).
    */
   public static final List<String> CONTROL_PLANE =
       List.of(
@@ -237,6 +239,7 @@ public record Distribution(
           "-XX:+UseCompactObjectHeaders",
           "-Dio.grpc.netty.shaded." + NETTY_MAX_ORDER,
           "-Dio.grpc.netty.shaded." + NETTY_JFR_OFF,
+          "-Dio.grpc.netty.shaded." + NETTY_PINNED_OFF,
           "-XX:MaxHeapFreeRatio=30",
           "-XX:MinHeapFreeRatio=10",
           "-XX:NewRatio=4",

@@ -407,6 +407,43 @@ class DistributionTest {
     }
   }
 
+  /**
+   * Nor are the control plane's (grpc-netty-shaded's Netty, whose property names carry the shaded
+   * prefix): a JVM started with its options holds a pooled direct buffer of the shaded allocator
+   * and it reports no pinned bytes; with the defaults it reports the buffer's.
+   */
+  @Test
+  void theControlPlanesPooledBuffersAreNotCountedAsPinned() throws Exception {
+    for (List<String> options : List.of(List.<String>of(), Distribution.CONTROL_PLANE)) {
+      List<String> cmd = new java.util.ArrayList<>();
+      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      cmd.addAll(options);
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
+      cmd.add(PrintShadedPinned.class.getName());
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      assertThat(p.waitFor()).as(out).isZero();
+      assertThat(out).as("%s", options).startsWith("pinned ");
+      long pinned = Long.parseLong(out.substring("pinned ".length()));
+      if (options.isEmpty()) {
+        assertThat(pinned).as("Netty's default").isGreaterThanOrEqualTo(1024);
+      } else {
+        assertThat(pinned).as("%s", options).isZero();
+      }
+    }
+  }
+
+  /** As {@link PrintPinned}, with grpc-netty-shaded's allocator. */
+  static final class PrintShadedPinned {
+    public static void main(String[] args) {
+      io.grpc.netty.shaded.io.netty.buffer.PooledByteBufAllocator alloc =
+          io.grpc.netty.shaded.io.netty.buffer.PooledByteBufAllocator.DEFAULT;
+      io.grpc.netty.shaded.io.netty.buffer.ByteBuf b = alloc.directBuffer(1024, 1024);
+      System.out.println("pinned " + alloc.pinnedDirectMemory());
+      b.release();
+    }
+  }
+
   /** Holds a 1 KiB pooled direct buffer and prints the pinned direct memory Netty reports. */
   static final class PrintPinned {
     public static void main(String[] args) {

@@ -59,11 +59,15 @@ public final class ConnectionAdmission {
   }
 
   /**
-   * A builder with the defaults: 200 connections a second with a burst of 200 (2000 proxies within
-   * 10 s, the issue's sync target; Istio's default, {@code min(15 + 5 × cores, 100)}, would take 80
-   * s on 2 cores), 16 handshakes per core at once (they bound the server's handshake work; on a
-   * loaded machine 64 per core did no better: docs/benchmarks.md), a listen queue of 4096 (Linux
-   * caps it at {@code net.core.somaxconn}) and a TLS handshake timeout of 60 s.
+   * A builder with the defaults: 1000 connections a second with a burst of 200, 16 handshakes per
+   * core at once (they bound the server's handshake work; on a loaded machine 64 per core did no
+   * better: docs/benchmarks.md), a listen queue of 4096 (Linux caps it at {@code
+   * net.core.somaxconn}) and a TLS handshake timeout of 60 s. The rate is a ceiling the handshake
+   * slots reach first: at 200 a second (Istio's default, {@code min(15 + 5 × cores, 100)}, is lower
+   * still) a storm of 2000 proxies took at least 9 s to admit however fast the handshakes went, and
+   * as every stream's first answers wait for the push context that holds its registration
+   * (RegistrationWait), most proxies got their first response only when the storm ended, while a
+   * core sat idle (docs/benchmarks.md, "Control plane at scale", 2026-12-01 scale/first).
    */
   public static Builder builder() {
     return new Builder();
@@ -177,7 +181,7 @@ public final class ConnectionAdmission {
 
   /** Options of a {@link ConnectionAdmission}. */
   public static final class Builder {
-    private double ratePerSecond = 200;
+    private double ratePerSecond = 1000;
     private double burst = 200;
     private int maxHandshakes = 16 * Runtime.getRuntime().availableProcessors();
     private int listenBacklog = 4096;

@@ -101,6 +101,7 @@ final class EnvoyLikeTls {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
       if (evt instanceof ProtocolNegotiationEvent e && pne == null) {
         pne = e; // the channel is active (WaitUntilActive): start the handshake
+        SyncTimeline.TCP_UP.incrementAndGet();
         SSLEngine engine = ssl.newEngine(ctx.alloc(), authority, 443);
         SSLParameters params = engine.getSSLParameters();
         params.setEndpointIdentificationAlgorithm("HTTPS");
@@ -113,6 +114,7 @@ final class EnvoyLikeTls {
           ctx.fireExceptionCaught(done.cause());
           return;
         }
+        SyncTimeline.HANDSHAKES.incrementAndGet();
         SslHandler tls = ctx.pipeline().get(SslHandler.class);
         Attributes attrs =
             InternalProtocolNegotiationEvent.getAttributes(pne).toBuilder()

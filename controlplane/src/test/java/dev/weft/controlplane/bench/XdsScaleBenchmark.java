@@ -221,6 +221,21 @@ public final class XdsScaleBenchmark {
       double cpu0 = cpuSeconds(pid);
       double own0 = cpuSeconds(self);
       long start = System.nanoTime();
+      // TIMELINE=<seconds>: the first seconds of the sync, per TIMELINE_STEP ms (SyncTimeline).
+      int timelineSeconds = Integer.parseInt(System.getenv().getOrDefault("TIMELINE", "15"));
+      SyncTimeline timeline =
+          new SyncTimeline(
+              pid,
+              self,
+              start,
+              Integer.parseInt(System.getenv().getOrDefault("TIMELINE_STEP", "500")),
+              timelineSeconds,
+              SyncTimeline.FIRST_RESPONSES::get);
+      Thread timelineThread = new Thread(timeline, "sync-timeline");
+      timelineThread.setDaemon(true);
+      if (timelineSeconds > 0) {
+        timelineThread.start();
+      }
       for (int i = 0; i < proxies; i++) {
         Sidecar s = new Sidecar(i, services, xds, group, tls, workloadTokens[i]);
         sidecars.add(s);
@@ -287,6 +302,11 @@ public final class XdsScaleBenchmark {
           Sidecar.FAILURES.isEmpty() ? "none" : Sidecar.FAILURES);
       System.out.println(cdsAgain(sidecars));
       System.out.println(firstAnswers(sidecars, start));
+      if (timelineSeconds > 0) {
+        timeline.stop();
+        timelineThread.join();
+        System.out.println(timeline.report());
+      }
       Sidecar.FAILURES.clear();
 
       // One VirtualService changed, CHANGES times.
@@ -919,6 +939,7 @@ public final class XdsScaleBenchmark {
       lastReceived = now;
       if (firstReceived == 0) {
         firstReceived = now;
+        SyncTimeline.FIRST_RESPONSES.incrementAndGet();
       }
       attempt = 0;
       String type = response.typeUrl();
@@ -1552,6 +1573,7 @@ public final class XdsScaleBenchmark {
           lastReceived = now;
           if (firstReceived == 0) {
             firstReceived = now;
+            SyncTimeline.FIRST_RESPONSES.incrementAndGet();
           }
           attempt = 0;
           String type = response.typeUrl();

@@ -35,6 +35,27 @@ class ConnectionAdmissionTest {
     assertThat(a.admitted()).isEqualTo(4);
   }
 
+  /**
+   * The defaults pace a connect storm at 1000 a second after a burst of 200: 2000 proxies within 2
+   * s of tokens, so that the handshake slots, not the rate, bound how fast a storm is admitted.
+   */
+  @Test
+  void theDefaultsAdmitABurstOf200ThenOneConnectionAMillisecond() {
+    ConnectionAdmission a = ConnectionAdmission.builder().clock(now::get).build();
+    for (int i = 0; i < 200; i++) {
+      assertThat(a.tryAdmit()).isZero();
+      a.release(); // its handshake ended: the slots do not bound this test
+    }
+    assertThat(a.tryAdmit()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(1));
+    now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+    for (int i = 0; i < 200; i++) { // a second of tokens: the bucket holds its burst again
+      assertThat(a.tryAdmit()).isZero();
+      a.release();
+    }
+    assertThat(a.tryAdmit()).isPositive();
+    assertThat(a.admitted()).isEqualTo(400);
+  }
+
   @Test
   void anIdleBucketHoldsNoMoreThanItsBurst() {
     ConnectionAdmission a = admission(100, 2, 100);
