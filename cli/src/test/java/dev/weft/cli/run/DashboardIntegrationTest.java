@@ -50,7 +50,11 @@ class DashboardIntegrationTest {
   private static final String V1 = "workload:demo/podinfo-v1";
   private static final String V2 = "workload:demo/podinfo-v2";
 
-  /** A bound on a request through the mesh that only a broken mesh reaches. */
+  /**
+   * A bound on a request (through the mesh, to the dashboard or to Prometheus) that only a broken
+   * server reaches: a request given up on may be counted by the proxies but not by the test, and
+   * {@link #getJson} fails the test (inside a wait too) when no answer comes.
+   */
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
   @TempDir Path tmp;
@@ -584,7 +588,7 @@ class DashboardIntegrationTest {
     try {
       HttpResponse<String> r =
           http.send(
-              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+              HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT).build(),
               HttpResponse.BodyHandlers.ofString());
       return JSON.readTree(r.body());
     } catch (IOException e) {
@@ -666,7 +670,7 @@ class DashboardIntegrationTest {
     try {
       HttpResponse<String> r =
           http.send(
-              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+              HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT).build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
       return JSON.readTree(r.body());
