@@ -224,7 +224,7 @@ class MeshMtlsTest {
     return p;
   }
 
-  /** Through the client sidecar (the app's HTTP proxy), or -1 when no answer. */
+  /** Through the client sidecar (the app's HTTP proxy): {@link #send}'s status. */
   int viaMesh(String path) {
     return send(
         HttpClient.newBuilder()
@@ -234,20 +234,27 @@ class MeshMtlsTest {
         "http://podinfo.demo.svc.cluster.local" + path);
   }
 
-  /** Straight to podinfo's sidecar, as a client without a sidecar, or -1 when no answer. */
+  /** Straight to podinfo's sidecar, as a client without a sidecar: {@link #send}'s status. */
   int direct(String path) {
     return send(
         HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
         "http://" + serverIp + ":9898" + path);
   }
 
-  /** One request on a new client (no pooled connection outlives a listener change). */
+  /**
+   * One request on a new client (no pooled connection outlives a listener change): its status, -1
+   * when the connection was refused or closed, 0 when no answer came in time. The timeout only
+   * bounds a broken mesh (a busy machine must not reach it): a single request's 200 is asserted,
+   * and a request given up on is not a refusal.
+   */
   static int send(HttpClient c, String url) {
     try (c) {
       return c.send(
-              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).build(),
               HttpResponse.BodyHandlers.ofString())
           .statusCode();
+    } catch (java.net.http.HttpTimeoutException e) {
+      return 0;
     } catch (IOException e) {
       return -1;
     } catch (InterruptedException e) {

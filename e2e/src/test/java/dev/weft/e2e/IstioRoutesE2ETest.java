@@ -120,11 +120,15 @@ class IstioRoutesE2ETest {
 
   record Response(int status, String head, String body) {}
 
-  /** A GET with {@code Host: issue.example.com} to the ingress gateway, on a new connection. */
+  /**
+   * A GET with {@code Host: issue.example.com} to the ingress gateway, on a new connection. The
+   * read timeout only bounds a broken mesh: the first request after {@code apply --wait} is
+   * asserted, and a busy machine can hold it (gateway → sidecar → app, cold) for seconds.
+   */
   private static Response get(int port, String path) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-      s.setSoTimeout(5000);
+      s.setSoTimeout(60_000);
       OutputStream out = s.getOutputStream();
       out.write(
           ("GET " + path + " HTTP/1.1\r\nHost: " + HOST + "\r\nConnection: close\r\n\r\n")

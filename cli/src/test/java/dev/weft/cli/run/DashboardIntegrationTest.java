@@ -50,6 +50,13 @@ class DashboardIntegrationTest {
   private static final String V1 = "workload:demo/podinfo-v1";
   private static final String V2 = "workload:demo/podinfo-v2";
 
+  /**
+   * A bound on a request (through the mesh, to the dashboard or to Prometheus) that only a broken
+   * server reaches: a request given up on may be counted by the proxies but not by the test, and
+   * {@link #getJson} fails the test (inside a wait too) when no answer comes.
+   */
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
   @TempDir Path tmp;
 
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -334,9 +341,10 @@ class DashboardIntegrationTest {
         () -> "an mTLS edge curl → podinfo → podinfo-v1 in " + graph[0],
         () -> {
           try {
+            // (not given up on early: a request the client abandons counts as a failure)
             viaClient.send(
                 HttpRequest.newBuilder(URI.create("http://podinfo.demo.svc.cluster.local/version"))
-                    .timeout(Duration.ofSeconds(5))
+                    .timeout(REQUEST_TIMEOUT)
                     .build(),
                 HttpResponse.BodyHandlers.discarding());
           } catch (IOException e) {
@@ -580,7 +588,7 @@ class DashboardIntegrationTest {
     try {
       HttpResponse<String> r =
           http.send(
-              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+              HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT).build(),
               HttpResponse.BodyHandlers.ofString());
       return JSON.readTree(r.body());
     } catch (IOException e) {
@@ -662,7 +670,7 @@ class DashboardIntegrationTest {
     try {
       HttpResponse<String> r =
           http.send(
-              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+              HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT).build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
       return JSON.readTree(r.body());
@@ -683,11 +691,16 @@ class DashboardIntegrationTest {
     return w.metrics();
   }
 
+  /**
+   * The version {@code GET url} answers, or null. Its timeout only bounds a broken mesh: a request
+   * the client gave up on may still be served and counted by the proxies (and its code 0 counted as
+   * a failure) but not by the test, so it must not expire on a busy machine.
+   */
   private String version(String url) {
     try {
       HttpResponse<String> r =
           http.send(
-              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+              HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT).build(),
               HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? JSON.readTree(r.body()).path("version").asText(null) : null;
     } catch (IOException e) {

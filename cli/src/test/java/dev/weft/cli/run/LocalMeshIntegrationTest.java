@@ -595,10 +595,15 @@ class LocalMeshIntegrationTest {
     return w.podIp();
   }
 
-  /** The {@code version} that {@code GET url} answers, or null on any failure. */
+  /**
+   * The {@code version} that {@code GET url} answers, or null on any failure. The timeout only
+   * bounds a broken mesh: a request the client gave up on may still be served and counted by the
+   * proxies but not by the test, and the measured requests must each succeed, so it must not expire
+   * on a busy machine.
+   */
   private String version(String url, Map<String, String> headers) {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET();
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET();
     headers.forEach(b::header);
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());

@@ -236,11 +236,15 @@ class SimulateIntegrationTest {
     return out;
   }
 
-  /** Which reviews version answered a request sent through the productpage sidecar. */
+  /**
+   * Which reviews version answered a request sent through the productpage sidecar. Each must
+   * succeed; the timeout only bounds a broken mesh (a first request to a subset opens its mTLS
+   * connection, which a busy machine can hold for seconds).
+   */
   private static String land(HttpClient viaSidecar, Map<String, String> headers) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://reviews:9080/version"))
-            .timeout(Duration.ofSeconds(10));
+            .timeout(Duration.ofSeconds(60));
     headers.forEach(b::header);
     HttpResponse<String> r = viaSidecar.send(b.build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -218,10 +218,14 @@ class TracingIntegrationTest {
     mesh.sidecar(w, "app=podinfo,version=" + subset);
   }
 
-  /** The body of {@code GET url} when it answers 200, else null. */
+  /**
+   * The body of {@code GET url} when it answers 200, else null. The timeout only bounds a broken
+   * mesh: the traced request must succeed, and it may be the first through a cold path (a TLS
+   * handshake to the other subset's sidecar), which a busy machine can slow well past seconds.
+   */
   private String get(String url, Map<String, String> headers) {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET();
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET();
     headers.forEach(b::header);
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());

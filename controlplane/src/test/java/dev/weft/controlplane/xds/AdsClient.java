@@ -164,10 +164,13 @@ final class AdsClient implements AutoCloseable {
             .setErrorDetail(Status.newBuilder().setCode(code).setMessage(error)));
   }
 
-  /** The next response (waits up to 10 s). */
+  /**
+   * The next response (waits up to 30 s, the tests' deadline for a condition: a push takes
+   * milliseconds, but a busy machine can hold a TLS handshake and a push for seconds).
+   */
   DiscoveryResponse next() throws InterruptedException {
-    DiscoveryResponse r = responses.poll(10, TimeUnit.SECONDS);
-    assertThat(r).as("a discovery response within 10 s").isNotNull();
+    DiscoveryResponse r = responses.poll(30, TimeUnit.SECONDS);
+    assertThat(r).as("a discovery response within 30 s").isNotNull();
     return r;
   }
 

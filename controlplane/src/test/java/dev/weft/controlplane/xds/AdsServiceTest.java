@@ -326,7 +326,7 @@ class AdsServiceTest {
     assertThat(changed.getTypeUrl()).isEqualTo(TypeUrls.ROUTE);
     assertThat(waiting).as("no ACK yet").isNotDone();
     v1.ack(changed, sidecarRoutes);
-    SyncReport done = waiting.get(10, TimeUnit.SECONDS);
+    SyncReport done = waiting.get(30, TimeUnit.SECONDS);
     assertThat(done.done()).as("%s", done).isTrue();
     assertThat(done.failed()).isFalse();
     assertThat(done.pushedGeneration()).isGreaterThanOrEqualTo(generation);
@@ -577,13 +577,13 @@ class AdsServiceTest {
   void malformedStreamIsClosedAndTheServerKeepsServing() throws Exception {
     AdsClient bad = connect(null);
     bad.request(TypeUrls.CLUSTER, List.of(), "", "");
-    Throwable error = bad.closed.get(10, TimeUnit.SECONDS);
+    Throwable error = bad.closed.get(30, TimeUnit.SECONDS);
     assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
 
     AdsClient badId =
         connect(io.envoyproxy.envoy.config.core.v3.Node.newBuilder().setId("not-istio").build());
     badId.request(TypeUrls.CLUSTER, List.of(), "", "");
-    assertThat(Status.fromThrowable(badId.closed.get(10, TimeUnit.SECONDS)).getDescription())
+    assertThat(Status.fromThrowable(badId.closed.get(30, TimeUnit.SECONDS)).getDescription())
         .contains("not-istio");
 
     AdsClient gateway = connect(Fixtures.gatewayNode());

@@ -99,10 +99,13 @@ final class DeltaAdsClient implements AutoCloseable {
             .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3).setMessage(error)));
   }
 
-  /** The next response (waits up to 10 s), applied to {@link #held}. */
+  /**
+   * The next response (waits up to 30 s, the tests' deadline for a condition, as {@link
+   * AdsClient#next}), applied to {@link #held}.
+   */
   DeltaDiscoveryResponse next() throws InterruptedException {
-    DeltaDiscoveryResponse r = responses.poll(10, TimeUnit.SECONDS);
-    assertThat(r).as("a delta discovery response within 10 s").isNotNull();
+    DeltaDiscoveryResponse r = responses.poll(30, TimeUnit.SECONDS);
+    assertThat(r).as("a delta discovery response within 30 s").isNotNull();
     Map<String, String> h = held.computeIfAbsent(r.getTypeUrl(), t -> new HashMap<>());
     for (Resource res : r.getResourcesList()) {
       h.put(res.getName(), res.getVersion());

@@ -381,10 +381,9 @@ class Http2AbuseTest {
                 .setRouteConfig(
                     Xds.routes("r", Xds.vhost("v", List.of("*"), Xds.prefixRoute("/", CLUSTER))))
                 .build()));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!ads.acked(LDS, "l2") && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    // The second listener is bound once its LDS is ACKed: a test that went on without it (as a
+    // 10 s deadline that ran out silently did on a busy machine) would fail on a refused connect.
+    dev.weft.proxy.testing.Conditions.await("the listener l2 ACKed", () -> ads.acked(LDS, "l2"));
     Client c = new Client(idlePort);
     Status st = new Status();
     c.get("/small", true, st);

@@ -186,10 +186,9 @@ class Http2DownstreamTest {
                         .HttpConnectionManager.CodecType.HTTP2)
                 .setRouteConfig(routes)
                 .build()));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!ads.acked(LDS, "l2") && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    // The second listener is bound once its LDS is ACKed: a test that went on without it (as a
+    // 10 s deadline that ran out silently did on a busy machine) would fail on a refused connect.
+    dev.weft.proxy.testing.Conditions.await("the listener l2 ACKed", () -> ads.acked(LDS, "l2"));
     String url1 = "http://127.0.0.1:" + h1 + "/x";
     String url2 = "http://127.0.0.1:" + h2 + "/x";
     assertThat(run("curl", "-sS", "-w", "%{http_version}", "-o", "/dev/null", url1))

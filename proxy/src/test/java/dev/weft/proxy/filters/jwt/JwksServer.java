@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A JWKS endpoint on loopback (port 0) for tests: serves {@link #body} with {@link #status}, or,
- * when {@link #hang} is set, accepts the request and never answers until closed.
+ * when {@link #hang} is set, accepts the request and never answers until {@link #release} or closed
+ * (then closes it without an answer).
  */
 public final class JwksServer implements AutoCloseable {
   private final HttpServer server;
@@ -48,6 +49,11 @@ public final class JwksServer implements AutoCloseable {
           }
         });
     server.start();
+  }
+
+  /** Ends the held requests (and any later one while {@link #hang}): closed without an answer. */
+  public void release() {
+    release.countDown();
   }
 
   public URI uri() {
