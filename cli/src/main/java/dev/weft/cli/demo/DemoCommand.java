@@ -46,6 +46,17 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "demo", description = "Replay the guide's 90/10 podinfo canary on a local mesh.")
 public final class DemoCommand implements Callable<Integer> {
+  /** How long a probe of the mesh's state waits for an answer before the wait tries again. */
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+
+  /**
+   * How long a counted request waits: the bound of a broken mesh, not of a slow machine. The loop
+   * the demo shows (curl without --max-time) waits for each answer, and a request given up on may
+   * still be served and counted by the sidecars, so the demo would report a failure the user's loop
+   * never sees.
+   */
+  private static final Duration COUNTED_TIMEOUT = Duration.ofSeconds(30);
+
   static final String NAMESPACE = "demo";
   static final String V1 = "6.7.1";
   static final String V2 = "6.7.0";
@@ -278,7 +289,7 @@ public final class DemoCommand implements Callable<Integer> {
     int failures = 0;
     List<String> failureSamples = new ArrayList<>();
     for (int i = 0; i < requests; i++) {
-      Answer a = get(url, Map.of());
+      Answer a = get(http, url, Map.of(), COUNTED_TIMEOUT);
       if (a.ok()) {
         counts.merge(a.version(), 1, Integer::sum);
       } else {
@@ -781,12 +792,13 @@ public final class DemoCommand implements Callable<Integer> {
     return get(http, url, headers);
   }
 
+  /** A probe: within {@link #PROBE_TIMEOUT}, as the waits for the mesh's state retry it. */
   private Answer get(HttpClient http, String url, Map<String, String> headers) {
-    // The bound of a broken mesh, not of a slow machine: the loop the demo shows (curl without
-    // --max-time) waits for each answer, and a request given up on here may still be served and
-    // counted by the sidecars, so the demo would report a failure the user's loop never sees.
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
+    return get(http, url, headers, PROBE_TIMEOUT);
+  }
+
+  private Answer get(HttpClient http, String url, Map<String, String> headers, Duration timeout) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET();
     headers.forEach(b::header);
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
