@@ -463,7 +463,7 @@ public final class DemoCommand implements Callable<Integer> {
     for (Workload w : workloads) {
       String url = "http://" + w.podIp + ":" + APP_PORT + "/version";
       Answer a = awaitDirect(url, false);
-      boolean refused = a.status() == 0;
+      boolean refused = a.refused();
       ok &=
           report(
               refused,
@@ -610,8 +610,9 @@ public final class DemoCommand implements Callable<Integer> {
 
   /**
    * Polls {@code url} from outside the mesh (a new connection each time, so that no pooled
-   * connection outlives a listener change) until it answers 200 ({@code served}) or gets no HTTP
-   * answer at all (not {@code served}), for up to 30 s; the last answer.
+   * connection outlives a listener change) until it answers 200 ({@code served}) or refuses the
+   * request: the connection refused or closed without an HTTP answer (not {@code served}; a timeout
+   * is not a refusal), for up to 30 s; the last answer.
    */
   private Answer awaitDirect(String url, boolean served) {
     Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
@@ -624,7 +625,7 @@ public final class DemoCommand implements Callable<Integer> {
               .build()) {
         a = get(fresh, url, Map.of());
       }
-      if ((served ? a.ok() : a.status() == 0) || Instant.now().isAfter(deadline)) {
+      if ((served ? a.ok() : a.refused()) || Instant.now().isAfter(deadline)) {
         return a;
       }
       try {
@@ -842,7 +843,16 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   /** One answer of {@code GET /version}: the status and the version it names. */
-  private record Answer(int status, String version, String error) {
+  private record Answer(int status, String version, String error, boolean timedOut) {
+    Answer(int status, String version, String error) {
+      this(status, version, error, false);
+    }
+
+    /** No HTTP answer because the connection was refused or closed; a timeout is not a refusal. */
+    boolean refused() {
+      return status == 0 && !timedOut;
+    }
+
     boolean ok() {
       return status == 200 && !version.isEmpty();
     }
@@ -898,9 +908,9 @@ public final class DemoCommand implements Callable<Integer> {
       return new Answer(
           r.statusCode(), version, flags.isEmpty() ? "" : "HTTP " + r.statusCode() + " " + flags);
     } catch (java.net.http.HttpConnectTimeoutException e) {
-      return new Answer(0, "", e.getClass().getSimpleName() + ": " + e.getMessage());
+      return new Answer(0, "", e.getClass().getSimpleName() + ": " + e.getMessage(), true);
     } catch (java.net.http.HttpTimeoutException e) {
-      return new Answer(0, "", "timed out after " + timeout.toSeconds() + " s");
+      return new Answer(0, "", "timed out after " + timeout.toSeconds() + " s", true);
     } catch (IOException e) {
       return new Answer(0, "", e.getClass().getSimpleName() + ": " + e.getMessage());
     } catch (InterruptedException e) {
