@@ -896,17 +896,24 @@ public final class DemoCommand implements Callable<Integer> {
     headers.forEach(b::header);
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-      String version = "";
       if (r.statusCode() == 200) {
         try {
-          version = JSON.readTree(r.body()).path("version").asText("");
+          return new Answer(200, JSON.readTree(r.body()).path("version").asText(""), "");
         } catch (IOException e) {
-          return new Answer(r.statusCode(), "", "not JSON: " + r.body());
+          return new Answer(200, "", "not JSON: " + r.body());
         }
       }
-      String flags = r.headers().firstValue("x-weft-response-flags").orElse("");
+      // A proxy's local reply names its cause in the body, as Envoy's do ("no healthy upstream",
+      // "upstream connect error or disconnect/reset before headers. reset reason: ...").
+      String body = r.body().strip().replaceAll("\\s+", " ");
       return new Answer(
-          r.statusCode(), version, flags.isEmpty() ? "" : "HTTP " + r.statusCode() + " " + flags);
+          r.statusCode(),
+          "",
+          "HTTP "
+              + r.statusCode()
+              + (body.isEmpty()
+                  ? ""
+                  : ": " + (body.length() > 100 ? body.substring(0, 100) + "..." : body)));
     } catch (java.net.http.HttpConnectTimeoutException e) {
       return new Answer(0, "", e.getClass().getSimpleName() + ": " + e.getMessage(), true);
     } catch (java.net.http.HttpTimeoutException e) {
