@@ -125,6 +125,10 @@ class FailureDrillE2ETest {
       await(
           "the new route at the gateway",
           () -> "6.7.0".equals(get(url, null, Duration.ofSeconds(5))));
+    } catch (AssertionError | RuntimeException e) {
+      // The uninstall below removes the logs: the failure carries their ends (a failed demo
+      // prints them itself).
+      throw new AssertionError(e.getMessage() + "\n" + WeftProcess.logTails(state, 40), e);
     } finally {
       WeftProcess.uninstall(tmp, state);
     }

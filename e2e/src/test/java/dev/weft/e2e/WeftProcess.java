@@ -84,6 +84,28 @@ final class WeftProcess {
         workDir, Duration.ofMinutes(1), "uninstall", "--purge", "--state-dir", state.toString());
   }
 
+  /**
+   * The last {@code lines} lines of each log of a state directory ({@code logs/*.log}: the control
+   * plane's, the gateways' and the sidecars', their access logs among them), each under its name;
+   * what a failed test prints before its uninstall removes them.
+   */
+  static String logTails(Path state, int lines) {
+    Path dir = state.resolve("logs");
+    StringBuilder b = new StringBuilder("--- the last " + lines + " lines of each log in " + dir);
+    try (var files = Files.list(dir)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
+        List<String> all =
+            new String(Files.readAllBytes(f), StandardCharsets.UTF_8).lines().toList();
+        b.append("\n--- ").append(f.getFileName()).append('\n');
+        all.subList(Math.max(0, all.size() - lines), all.size())
+            .forEach(l -> b.append(l).append('\n'));
+      }
+    } catch (IOException e) {
+      b.append("\n(no logs: ").append(e).append(')');
+    }
+    return b.toString();
+  }
+
   /** Runs {@code weft args...} with a deadline; kills it (and its descendants) past that. */
   static Result run(Path workDir, Duration timeout, String... args)
       throws IOException, InterruptedException {

@@ -57,6 +57,15 @@ public final class DemoCommand implements Callable<Integer> {
    */
   private static final Duration COUNTED_TIMEOUT = Duration.ofSeconds(30);
 
+  /**
+   * A request slower than this gets a warning line: on a working local mesh a request takes
+   * milliseconds, so seconds mean something held it (a user would want to know).
+   */
+  private static final Duration SLOW_REQUEST = Duration.ofSeconds(2);
+
+  /** How many lines of each log a failed demo prints. */
+  private static final int LOG_TAIL_LINES = 30;
+
   static final String NAMESPACE = "demo";
   static final String V1 = "6.7.1";
   static final String V2 = "6.7.0";
@@ -97,6 +106,7 @@ public final class DemoCommand implements Callable<Integer> {
   private ControlPlaneClient client; // from step 3 on
   private final List<Workload> workloads = new ArrayList<>(); // from step 5 on
   private final AtomicBoolean cleaned = new AtomicBoolean();
+  private ProbeTally probes; // the answers of the current wait, for its timeout message
   private final HttpClient http =
       HttpClient.newBuilder()
           .version(HttpClient.Version.HTTP_1_1)
@@ -125,6 +135,9 @@ public final class DemoCommand implements Callable<Integer> {
         err.println("error: " + e.getMessage());
         err.flush();
         ok = false;
+      }
+      if (!ok) {
+        printLogTails();
       }
       return ok ? 0 : 1;
     } finally {
@@ -450,7 +463,7 @@ public final class DemoCommand implements Callable<Integer> {
     for (Workload w : workloads) {
       String url = "http://" + w.podIp + ":" + APP_PORT + "/version";
       Answer a = awaitDirect(url, false);
-      boolean refused = a.status() == 0;
+      boolean refused = a.refused();
       ok &=
           report(
               refused,
@@ -597,8 +610,9 @@ public final class DemoCommand implements Callable<Integer> {
 
   /**
    * Polls {@code url} from outside the mesh (a new connection each time, so that no pooled
-   * connection outlives a listener change) until it answers 200 ({@code served}) or gets no HTTP
-   * answer at all (not {@code served}), for up to 30 s; the last answer.
+   * connection outlives a listener change) until it answers 200 ({@code served}) or refuses the
+   * request: the connection refused or closed without an HTTP answer (not {@code served}; a timeout
+   * is not a refusal), for up to 30 s; the last answer.
    */
   private Answer awaitDirect(String url, boolean served) {
     Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
@@ -611,7 +625,7 @@ public final class DemoCommand implements Callable<Integer> {
               .build()) {
         a = get(fresh, url, Map.of());
       }
-      if ((served ? a.ok() : a.status() == 0) || Instant.now().isAfter(deadline)) {
+      if ((served ? a.ok() : a.refused()) || Instant.now().isAfter(deadline)) {
         return a;
       }
       try {
@@ -754,27 +768,91 @@ public final class DemoCommand implements Callable<Integer> {
   private void awaitCondition(
       String what, Duration timeout, java.util.function.BooleanSupplier condition) {
     Instant deadline = Instant.now().plus(timeout);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new CliException(
-            "timed out after "
-                + timeout.toSeconds()
-                + "s waiting for "
-                + what
-                + "; logs in "
-                + st.logs());
+    probes = new ProbeTally();
+    try {
+      while (!condition.getAsBoolean()) {
+        if (Instant.now().isAfter(deadline)) {
+          throw new CliException(
+              "timed out after "
+                  + timeout.toSeconds()
+                  + "s waiting for "
+                  + what
+                  + " ("
+                  + probes
+                  + ")"
+                  + (keep ? "; logs in " + st.logs() : ""));
+        }
+        try {
+          Thread.sleep(20); // polling an external process's state; not test synchronisation
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new CliException("interrupted");
+        }
       }
-      try {
-        Thread.sleep(20); // polling an external process's state; not test synchronisation
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new CliException("interrupted");
-      }
+    } finally {
+      probes = null;
     }
   }
 
+  /**
+   * A failed demo prints the end of each log of its mesh (the gateways' and the sidecars' access
+   * logs among them), before its clean-up removes them, so that the failure explains itself.
+   */
+  private void printLogTails() {
+    Path dir = st.logs();
+    List<Path> logs;
+    try (var files = Files.list(dir)) {
+      logs = files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList();
+    } catch (IOException e) {
+      out.println("(no logs to show in " + dir + ": " + e + ")");
+      out.flush();
+      return;
+    }
+    out.println();
+    out.println(
+        "== The last "
+            + LOG_TAIL_LINES
+            + " lines of each log in "
+            + dir
+            + (keep ? "" : " (the clean-up removes them)"));
+    for (Path f : logs) {
+      out.println("--- " + f.getFileName());
+      try {
+        tail(f, LOG_TAIL_LINES).forEach(out::println);
+      } catch (IOException e) {
+        out.println("(unreadable: " + e + ")");
+      }
+    }
+    out.flush();
+  }
+
+  /** The last {@code n} lines of {@code file} (bytes that are not UTF-8 replaced). */
+  static List<String> tail(Path file, int n) throws IOException {
+    java.util.ArrayDeque<String> last = new java.util.ArrayDeque<>(n);
+    try (var lines =
+        new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8).lines()) {
+      lines.forEach(
+          l -> {
+            if (last.size() == n) {
+              last.removeFirst();
+            }
+            last.addLast(l);
+          });
+    }
+    return List.copyOf(last);
+  }
+
   /** One answer of {@code GET /version}: the status and the version it names. */
-  private record Answer(int status, String version, String error) {
+  private record Answer(int status, String version, String error, boolean timedOut) {
+    Answer(int status, String version, String error) {
+      this(status, version, error, false);
+    }
+
+    /** No HTTP answer because the connection was refused or closed; a timeout is not a refusal. */
+    boolean refused() {
+      return status == 0 && !timedOut;
+    }
+
     boolean ok() {
       return status == 200 && !version.isEmpty();
     }
@@ -798,21 +876,48 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private Answer get(HttpClient http, String url, Map<String, String> headers, Duration timeout) {
+    long start = System.nanoTime();
+    Answer a = send(http, url, headers, timeout);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    if (probes != null) {
+      probes.add(a.describeOk());
+    }
+    if (millis >= SLOW_REQUEST.toMillis()) {
+      out.printf(
+          "⚠ GET %s%s took %.1f s: %s%n",
+          url, headers.isEmpty() ? "" : " " + headers, millis / 1000.0, a.describeOk());
+      out.flush();
+    }
+    return a;
+  }
+
+  private Answer send(HttpClient http, String url, Map<String, String> headers, Duration timeout) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET();
     headers.forEach(b::header);
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-      String version = "";
       if (r.statusCode() == 200) {
         try {
-          version = JSON.readTree(r.body()).path("version").asText("");
+          return new Answer(200, JSON.readTree(r.body()).path("version").asText(""), "");
         } catch (IOException e) {
-          return new Answer(r.statusCode(), "", "not JSON: " + r.body());
+          return new Answer(200, "", "not JSON: " + r.body());
         }
       }
-      String flags = r.headers().firstValue("x-weft-response-flags").orElse("");
+      // A proxy's local reply names its cause in the body, as Envoy's do ("no healthy upstream",
+      // "upstream connect error or disconnect/reset before headers. reset reason: ...").
+      String body = r.body().strip().replaceAll("\\s+", " ");
       return new Answer(
-          r.statusCode(), version, flags.isEmpty() ? "" : "HTTP " + r.statusCode() + " " + flags);
+          r.statusCode(),
+          "",
+          "HTTP "
+              + r.statusCode()
+              + (body.isEmpty()
+                  ? ""
+                  : ": " + (body.length() > 100 ? body.substring(0, 100) + "..." : body)));
+    } catch (java.net.http.HttpConnectTimeoutException e) {
+      return new Answer(0, "", e.getClass().getSimpleName() + ": " + e.getMessage(), true);
+    } catch (java.net.http.HttpTimeoutException e) {
+      return new Answer(0, "", "timed out after " + timeout.toSeconds() + " s", true);
     } catch (IOException e) {
       return new Answer(0, "", e.getClass().getSimpleName() + ": " + e.getMessage());
     } catch (InterruptedException e) {
