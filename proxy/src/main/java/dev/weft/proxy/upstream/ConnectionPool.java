@@ -240,7 +240,7 @@ public final class ConnectionPool {
                     }
                   }
                 });
-    keepalive(b, cluster.policy().keepalive());
+    keepalive(b, channelClass, cluster.policy().keepalive());
     ChannelFuture f = b.connect(endpoint.address());
     f.addListener(
         future -> {
@@ -306,7 +306,7 @@ public final class ConnectionPool {
    * extended socket options on NIO). The classes are compared in that order so a proxy on epoll
    * never loads io_uring's.
    */
-  private void keepalive(Bootstrap b, TcpKeepalive k) {
+  static void keepalive(Bootstrap b, Class<? extends SocketChannel> channelClass, TcpKeepalive k) {
     if (k == null) {
       return;
     }
