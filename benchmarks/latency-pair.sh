@@ -31,6 +31,9 @@
 #   SCENARIOS="direct haproxy-mtls weft-mtls" MAX=1 WEFT=./weft RESULTS=out.tsv benchmarks/latency-pair.sh
 #   WEFT_LIB=/path/to/cli/target/weft/lib WEFT=./weft ...   (another built distribution)
 #   BASE_WEFT_LIB=/tmp/dist-before/lib benchmarks/latency-pair.sh   (adds weft-mtls-base)
+#   BASE_WEFT_JAVA_OPTS="-Dweft.transport=epoll" WEFT_JAVA_OPTS="-Dweft.transport=io_uring" \
+#     BASE_WEFT_LIB=$WEFT_LIB ...   (the base mesh's JVMs get BASE_WEFT_JAVA_OPTS instead of
+#     WEFT_JAVA_OPTS: one build with two sets of JVM options)
 #   SKIP_BUILD=1: do not build the load generator (benchmarks/target/classes must exist)
 set -euo pipefail
 
@@ -74,14 +77,17 @@ bench_init
 # --- the pairs -----------------------------------------------------------------------------------
 if wants weft-mtls-base; then
   [ -n "$BASE_WEFT_LIB" ] || die "weft-mtls-base needs BASE_WEFT_LIB"
-  main_state="$STATE"; main_lib="${WEFT_LIB-}"
+  main_state="$STATE"; main_lib="${WEFT_LIB-}"; main_opts="${WEFT_JAVA_OPTS-}"
   STATE="$TMP/weft-base"; MESH_TAG=-base; export WEFT_LIB="$BASE_WEFT_LIB"
-  log "the base mesh: WEFT_LIB=$BASE_WEFT_LIB"
+  export WEFT_JAVA_OPTS="${BASE_WEFT_JAVA_OPTS-$main_opts}"
+  log "the base mesh: WEFT_LIB=$BASE_WEFT_LIB WEFT_JAVA_OPTS=$WEFT_JAVA_OPTS"
   weft_mtls_pair
   BASE_CLIENT_IP="$CLIENT_IP"; BASE_POD_IP="$POD_IP"
   STATE="$main_state"; MESH_TAG=""
   if [ -n "$main_lib" ]; then export WEFT_LIB="$main_lib"; else unset WEFT_LIB; fi
+  export WEFT_JAVA_OPTS="$main_opts"
 fi
+if [ -n "${WEFT_JAVA_OPTS-}" ]; then log "the mesh: WEFT_JAVA_OPTS=$WEFT_JAVA_OPTS"; fi
 weft_mtls_pair
 haproxy_mtls_pair "$APP_ADDR:9898"
 curl -fsS --max-time 5 --noproxy '*' -o /dev/null -H "Host: $SERVICE_HOST" "http://$CLIENT_IP:15001$REQUEST_PATH" ||

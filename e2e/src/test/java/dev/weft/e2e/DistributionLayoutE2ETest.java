@@ -54,6 +54,11 @@ class DistributionLayoutE2ETest {
     assertThat(
             lib.resolve(Distribution.NATIVE_LIBRARIES).resolve("libnetty_tcnative_linux_x86_64.so"))
         .isRegularFile();
+    assertThat(
+            lib.resolve(Distribution.NATIVE_LIBRARIES)
+                .resolve("libnetty_transport_native_io_uring42_x86_64.so"))
+        .as("-Dweft.transport=io_uring loads it from lib/native")
+        .isRegularFile();
     List<String> jars =
         Arrays.stream(Distribution.proxyClasspath(lib).orElseThrow().split(File.pathSeparator))
             .map(j -> Path.of(j).getFileName().toString())
@@ -62,9 +67,11 @@ class DistributionLayoutE2ETest {
         .anyMatch(j -> j.startsWith("weft-proxy-"))
         .anyMatch(j -> j.startsWith("netty-tcnative-classes-"))
         .anyMatch(j -> j.startsWith("netty-transport-classes-epoll-"))
+        .anyMatch(j -> j.startsWith("netty-transport-classes-io_uring-"))
         .anyMatch(j -> j.startsWith("failureaccess-"))
         .noneMatch(j -> j.startsWith("netty-tcnative-boringssl-static-"))
         .noneMatch(j -> j.startsWith("netty-transport-native-epoll-"))
+        .noneMatch(j -> j.startsWith("netty-transport-native-io_uring-"))
         .noneMatch(j -> j.startsWith("jsr305-"))
         .noneMatch(j -> j.startsWith("error_prone_annotations-"))
         .noneMatch(j -> j.startsWith("j2objc-annotations-"))

@@ -69,9 +69,9 @@ public final class Proxy implements AutoCloseable {
    * Starts, on threads of their own, the parts of a proxy's start that need nothing of its
    * bootstrap, so they overlap what its process does first (reading its state, asking the control
    * plane's API for its workload token): the first workload key ({@link
-   * WorkloadCertificates#prepareKey}), and the loading of Netty's native transport (epoll) and TLS
-   * (BoringSSL), which {@link #start} needs for its event loops and its channel to the CA (issue
-   * #10). Optional: {@link #start} works without it. Idempotent.
+   * WorkloadCertificates#prepareKey}), and the loading of Netty's native transport (the one {@link
+   * Transport} runs on) and TLS (BoringSSL), which {@link #start} needs for its event loops and its
+   * channel to the CA (issue #10). Optional: {@link #start} works without it. Idempotent.
    */
   public static void prepare() {
     WorkloadCertificates.prepareKey();
@@ -81,7 +81,11 @@ public final class Proxy implements AutoCloseable {
           .daemon()
           .start(
               () -> {
-                io.netty.channel.epoll.Epoll.isAvailable();
+                try {
+                  Transport.prepare();
+                } catch (IllegalArgumentException e) {
+                  // A bad -Dweft.transport: start's Transport.create says so.
+                }
                 io.netty.handler.ssl.OpenSsl.isAvailable();
               });
     }
@@ -106,7 +110,7 @@ public final class Proxy implements AutoCloseable {
             b.nodeId().toString(),
             b.telemetry()));
     // The event loops first: the admin and metrics ports are served on them.
-    p.transport = Transport.create(b.concurrency());
+    p.transport = Transport.create(b.concurrency(), b.transport().orElse(null));
     p.adminRenderer = dev.weft.proxy.admin.AdminServer.renderer();
     // The workload certificate first (an EC key, its CSR, the CA's answer: ~0.3 s of CPU at a
     // cold start), on the identity thread while this one binds the ports and builds the rest.
@@ -407,6 +411,14 @@ public final class Proxy implements AutoCloseable {
    */
   public Optional<WorkloadCertificates> certificates() {
     return Optional.ofNullable(certificates);
+  }
+
+  /**
+   * The Netty transport the proxy runs on: {@code io_uring}, {@code epoll} or {@code nio} (the one
+   * asked for, or its fallback).
+   */
+  public String transport() {
+    return transport.name();
   }
 
   /** Where the admin interface listens (with the actual port if 0 was configured). */

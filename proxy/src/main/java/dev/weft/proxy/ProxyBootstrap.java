@@ -31,6 +31,7 @@ public final class ProxyBootstrap {
   private final ControlPlaneCredentials credentials;
   private final java.time.Duration certificateTtl;
   private final int concurrency;
+  private final String transport;
   private final dev.weft.proxy.upstream.Scheduler scheduler;
 
   private ProxyBootstrap(Builder b) {
@@ -42,6 +43,10 @@ public final class ProxyBootstrap {
     this.credentials = b.credentials;
     this.certificateTtl = b.certificateTtl;
     this.concurrency = b.concurrency;
+    this.transport =
+        b.transport != null
+            ? b.transport
+            : System.getProperty(dev.weft.proxy.net.Transport.PROPERTY);
     this.scheduler =
         b.scheduler != null ? b.scheduler : dev.weft.proxy.upstream.SystemScheduler.shared();
     this.nodeId = Objects.requireNonNull(b.nodeId, "nodeId");
@@ -108,6 +113,15 @@ public final class ProxyBootstrap {
    */
   public int concurrency() {
     return concurrency;
+  }
+
+  /**
+   * The Netty transport asked for ({@code io_uring}, {@code epoll} or {@code nio}; empty: {@link
+   * dev.weft.proxy.net.Transport#DEFAULT}): the builder's, else {@code -Dweft.transport}. The proxy
+   * falls back when it cannot load here ({@link dev.weft.proxy.net.Transport}).
+   */
+  public Optional<String> transport() {
+    return Optional.ofNullable(transport);
   }
 
   /**
@@ -211,7 +225,15 @@ public final class ProxyBootstrap {
 
     private boolean mutualTls;
     private int concurrency;
+    private String transport;
     private dev.weft.proxy.upstream.Scheduler scheduler;
+
+    /** See {@link ProxyBootstrap#transport()}. */
+    public Builder transport(String name) {
+      dev.weft.proxy.net.Transport.parse(name);
+      this.transport = name;
+      return this;
+    }
 
     /** See {@link ProxyBootstrap#concurrency()}. */
     public Builder concurrency(int workers) {

@@ -181,6 +181,14 @@ class MutualTlsTest {
     }
   }
 
+  /**
+   * The transport the proxies are asked to run on; null: the default ({@link
+   * MutualTlsOnIoUringTest}).
+   */
+  String transport() {
+    return null;
+  }
+
   Proxy start(TestAdsServer ads, String name, Path log) throws IOException {
     Proxy p =
         Proxy.start(
@@ -189,6 +197,7 @@ class MutualTlsTest {
                 .metadata(Map.of("NAMESPACE", "demo"))
                 .xdsServer(new InetSocketAddress("127.0.0.1", ads.port()))
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .transport(transport())
                 .accessLogPath(log)
                 .httpFilters(REGISTRY)
                 .build());
@@ -266,6 +275,7 @@ class MutualTlsTest {
                 .mutualTls(true)
                 .xdsServer(new InetSocketAddress("127.0.0.1", serverAds.port()))
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .transport(transport())
                 .accessLogPath(tmp.resolve("server.log"))
                 .httpFilters(REGISTRY)
                 .build());

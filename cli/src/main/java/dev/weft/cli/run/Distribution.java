@@ -70,11 +70,11 @@ public record Distribution(
 
   /**
    * The directory in the distribution's lib holding Netty's native libraries (BoringSSL's
-   * netty-tcnative for each platform, the epoll transport), taken out of their jars at package time
-   * ({@code cli/src/build/ExtractNativeLibraries.java}). Netty asks {@code System.loadLibrary} for
-   * them first: with this directory as {@code java.library.path} every proxy of a host maps the
-   * same files, instead of copying each from its jar to a temporary file of its own at every start
-   * (issue #10; docs/benchmarks.md, "Start-up", 2026-12-01 07:00).
+   * netty-tcnative for each platform, the epoll and io_uring transports), taken out of their jars
+   * at package time ({@code cli/src/build/ExtractNativeLibraries.java}). Netty asks {@code
+   * System.loadLibrary} for them first: with this directory as {@code java.library.path} every
+   * proxy of a host maps the same files, instead of copying each from its jar to a temporary file
+   * of its own at every start (issue #10; docs/benchmarks.md, "Start-up", 2026-12-01 07:00).
    */
   public static final String NATIVE_LIBRARIES = "native";
 

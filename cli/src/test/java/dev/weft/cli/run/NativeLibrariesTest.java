@@ -19,16 +19,18 @@ import java.util.stream.Stream;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A real sidecar's JVM ({@link ProxyMain}) on Netty's jars as the distribution ships them (their
  * native libraries taken out at package time by {@code src/build/ExtractNativeLibraries.java} into
  * {@code lib/native}, {@link Distribution#NATIVE_LIBRARIES}) loads BoringSSL (netty-tcnative) and
- * the epoll transport from that directory through {@code java.library.path} ({@link
- * Distribution#nativeOptions}), writes no copy of them to its temporary or Netty's work directory,
- * and uses both: it does not fall back to the JDK's TLS or to NIO (issue #10).
+ * its native transport (epoll by default, io_uring with {@code -Dweft.transport=io_uring}) from
+ * that directory through {@code java.library.path} ({@link Distribution#nativeOptions}), writes no
+ * copy of them to its temporary or Netty's work directory, and uses both: it does not fall back to
+ * the JDK's TLS, to epoll or to NIO (issue #10).
  */
 class NativeLibrariesTest {
   @TempDir Path tmp;
@@ -50,8 +52,10 @@ class NativeLibrariesTest {
     mesh.close();
   }
 
-  @Test
-  void aSidecarLoadsBoringSslAndEpollFromLibNativeWithoutExtractingThem() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"epoll", "io_uring"})
+  void aSidecarLoadsBoringSslAndItsTransportFromLibNativeWithoutExtractingThem(String transport)
+      throws Exception {
     assumeTrue(
         System.getProperty("os.name").equals("Linux")
             && System.getProperty("os.arch").equals("amd64"),
@@ -79,8 +83,18 @@ class NativeLibrariesTest {
     Path nativeDir = lib.resolve(Distribution.NATIVE_LIBRARIES);
     Path tcnative = nativeDir.resolve("libnetty_tcnative_linux_x86_64.so");
     Path epoll = nativeDir.resolve("libnetty_transport_native_epoll_x86_64.so");
+    Path ioUring = nativeDir.resolve("libnetty_transport_native_io_uring42_x86_64.so");
     assertThat(tcnative).isRegularFile();
     assertThat(epoll).isRegularFile();
+    assertThat(ioUring).isRegularFile();
+    boolean onIoUring = transport.equals("io_uring");
+    if (onIoUring) {
+      assumeTrue(
+          io.netty.channel.uring.IoUring.isAvailable(),
+          () ->
+              "io_uring is not available: " + io.netty.channel.uring.IoUring.unavailabilityCause());
+    }
+    Path transportLibrary = onIoUring ? ioUring : epoll;
     try (Stream<Path> jars = Files.list(lib)) {
       for (Path jar : jars.filter(Files::isRegularFile).toList()) {
         try (ZipFile z = new ZipFile(jar.toFile())) {
@@ -106,6 +120,7 @@ class NativeLibrariesTest {
             "-Djava.io.tmpdir=" + javaTmp,
             "-Dio.netty.native.workdir=" + work,
             "-Xlog:class+load=info:file=" + classes,
+            "-Dweft.transport=" + transport,
             "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow",
             "-cp",
@@ -136,9 +151,9 @@ class NativeLibrariesTest {
     assertThat(read(output)).contains("ready (pod IP");
     String maps = Files.readString(Path.of("/proc", Long.toString(run.pid()), "maps"));
     assertThat(maps)
-        .as("the proxy maps BoringSSL and epoll from lib/native")
+        .as("the proxy maps BoringSSL and %s from lib/native", transport)
         .contains(tcnative.toRealPath().toString())
-        .contains(epoll.toRealPath().toString())
+        .contains(transportLibrary.toRealPath().toString())
         .doesNotContain(work.toString())
         .doesNotContain(javaTmp.toString());
     try (Stream<Path> written = Files.list(work)) {
@@ -155,11 +170,22 @@ class NativeLibrariesTest {
 
     List<String> loaded = Files.readAllLines(classes);
     assertThat(loaded)
-        .as("the proxy runs on epoll and BoringSSL, not NIO and the JDK's TLS")
-        .anyMatch(l -> l.contains(" io.netty.channel.epoll.EpollIoHandler "))
+        .as("the proxy runs on %s and BoringSSL, not NIO and the JDK's TLS", transport)
+        .anyMatch(
+            l ->
+                l.contains(
+                    onIoUring
+                        ? " io.netty.channel.uring.IoUringIoHandler "
+                        : " io.netty.channel.epoll.EpollIoHandler "))
         .anyMatch(l -> l.contains(" io.netty.handler.ssl.ReferenceCountedOpenSslClientContext "))
         .anyMatch(l -> l.contains(" io.netty.handler.ssl.ReferenceCountedOpenSslEngine "))
-        .noneMatch(l -> l.contains(" io.netty.channel.nio.NioIoHandler "));
+        .noneMatch(l -> l.contains(" io.netty.channel.nio.NioIoHandler "))
+        .noneMatch(
+            l ->
+                l.contains(
+                    onIoUring
+                        ? " io.netty.channel.epoll.EpollIoHandler "
+                        : " io.netty.channel.uring.IoUringIoHandler "));
   }
 
   private static String read(Path file) {

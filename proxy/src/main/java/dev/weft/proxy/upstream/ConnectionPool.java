@@ -21,6 +21,8 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslContext;
@@ -238,7 +240,7 @@ public final class ConnectionPool {
                     }
                   }
                 });
-    keepalive(b, cluster.policy().keepalive());
+    keepalive(b, channelClass, cluster.policy().keepalive());
     ChannelFuture f = b.connect(endpoint.address());
     f.addListener(
         future -> {
@@ -300,10 +302,11 @@ public final class ConnectionPool {
 
   /**
    * Envoy's {@code upstream_connection_options.tcp_keepalive}: {@code SO_KEEPALIVE} and, where
-   * given, the probe count, idle time and interval (epoll's options, or the JDK's extended socket
-   * options on NIO).
+   * given, the probe count, idle time and interval (epoll's or io_uring's options, or the JDK's
+   * extended socket options on NIO). The classes are compared in that order so a proxy on epoll
+   * never loads io_uring's.
    */
-  private void keepalive(Bootstrap b, TcpKeepalive k) {
+  static void keepalive(Bootstrap b, Class<? extends SocketChannel> channelClass, TcpKeepalive k) {
     if (k == null) {
       return;
     }
@@ -317,6 +320,16 @@ public final class ConnectionPool {
       }
       if (k.intervalSeconds() > 0) {
         b.option(EpollChannelOption.TCP_KEEPINTVL, k.intervalSeconds());
+      }
+    } else if (channelClass == IoUringSocketChannel.class) {
+      if (k.probes() > 0) {
+        b.option(IoUringChannelOption.TCP_KEEPCNT, k.probes());
+      }
+      if (k.timeSeconds() > 0) {
+        b.option(IoUringChannelOption.TCP_KEEPIDLE, k.timeSeconds());
+      }
+      if (k.intervalSeconds() > 0) {
+        b.option(IoUringChannelOption.TCP_KEEPINTVL, k.intervalSeconds());
       }
     } else {
       if (k.probes() > 0) {

@@ -68,6 +68,13 @@ class TcpProxyTest {
     ads.close();
   }
 
+  /**
+   * The transport the proxy is asked to run on; null: the default ({@link TcpProxyOnIoUringTest}).
+   */
+  String transport() {
+    return null;
+  }
+
   /** A TCP echo server: each connection echoes until the client half-closes, then closes. */
   InetSocketAddress echoServer() throws IOException {
     ServerSocket ss = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
@@ -120,6 +127,7 @@ class TcpProxyTest {
                 .metadata(Map.of("NAMESPACE", "demo"))
                 .xdsServer(new InetSocketAddress("127.0.0.1", ads.port()))
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .transport(transport())
                 .accessLogPath(tmp.resolve("access.log"))
                 .build());
     assertThat(proxy.awaitReady(java.time.Duration.ofSeconds(10)))
@@ -677,6 +685,7 @@ class TcpProxyTest {
                 .metadata(Map.of("NAMESPACE", "demo"))
                 .xdsServer(new InetSocketAddress("127.0.0.1", ads.port()))
                 .adminAddress(new InetSocketAddress("127.0.0.1", 0))
+                .transport(transport())
                 .accessLogPath(tmp.resolve("access.log"))
                 .build());
     assertThat(proxy.awaitReady(java.time.Duration.ofSeconds(10)))
