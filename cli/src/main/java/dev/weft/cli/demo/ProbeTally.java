@@ -7,8 +7,8 @@ import java.util.Map;
 
 /**
  * What the requests of one of the demo's waits got, counted by kind of answer ({@code HTTP 200
- * (6.7.1)}, {@code HTTP 503 UH}, {@code timed out after 5 s}...), and the last answer: what a wait
- * that ran out saw, for its message. Not thread-safe (the demo's thread only).
+ * (6.7.1)}, {@code HTTP 503: no healthy upstream}, {@code timed out after 5 s}...), and the last
+ * answer: what a wait that ran out saw, for its message. Not thread-safe (the demo's thread only).
  */
 final class ProbeTally {
   private static final int KINDS_SHOWN = 4;

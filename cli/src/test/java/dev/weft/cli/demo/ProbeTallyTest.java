@@ -13,12 +13,12 @@ class ProbeTallyTest {
     t.add("HTTP 200 (6.7.1)");
     t.add("timed out after 5 s");
     t.add("HTTP 200 (6.7.1)");
-    t.add("HTTP 503 UH");
+    t.add("HTTP 503: no healthy upstream");
 
     assertThat(t)
         .hasToString(
-            "6 probes: 3 HTTP 200 (6.7.1), 2 timed out after 5 s, 1 HTTP 503 UH; last: HTTP 503"
-                + " UH");
+            "6 probes: 3 HTTP 200 (6.7.1), 2 timed out after 5 s, 1 HTTP 503: no healthy"
+                + " upstream; last: HTTP 503: no healthy upstream");
   }
 
   @Test
