@@ -12,15 +12,16 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * Takes Netty's native libraries (netty-tcnative-boringssl-static's BoringSSL, one jar per
- * platform, netty-transport-native-epoll's and netty-transport-native-io_uring's) out of their jars in a distribution's lib, once, at
- * package time: each {@code META-INF/native/FILE} of a {@code netty-*.jar} is written to {@code
- * lib/native/FILE} and removed from the jar. Netty's {@code NativeLibraryLoader.load} first asks
- * {@code System.loadLibrary} for the name it wants ({@code netty_tcnative_linux_x86_64}, {@code
- * netty_transport_native_epoll_x86_64}, {@code netty_transport_native_io_uring42_x86_64}: unshaded Netty adds no package prefix), whose mapped file
- * name ({@code libNAME.so}, {@code .jnilib}/{@code .dylib}, {@code .dll}) is the jar entry's; only
- * when that fails does it copy the jar's entry to a temporary file with a random name and load
- * that: about 3 MB written per proxy start, and the library's pages private to each proxy. The
- * launcher and {@code Distribution} start the distribution's JVMs with {@code
+ * platform, netty-transport-native-epoll's and netty-transport-native-io_uring's) out of their
+ * jars in a distribution's lib, once, at package time: each {@code META-INF/native/FILE} of a
+ * {@code netty-*.jar} is written to {@code lib/native/FILE} and removed from the jar. Netty's
+ * {@code NativeLibraryLoader.load} first asks {@code System.loadLibrary} for the name it wants
+ * ({@code netty_tcnative_linux_x86_64}, {@code netty_transport_native_epoll_x86_64}, {@code
+ * netty_transport_native_io_uring42_x86_64}: unshaded Netty adds no package prefix), whose mapped
+ * file name ({@code libNAME.so}, {@code .jnilib}/{@code .dylib}, {@code .dll}) is the jar
+ * entry's; only when that fails does it copy the jar's entry to a temporary file with a random name
+ * and load that: about 3 MB written per proxy start, and the library's pages private to each
+ * proxy. The launcher and {@code Distribution} start the distribution's JVMs with {@code
  * -Djava.library.path=lib/native}, so every proxy maps the same file. All platforms' files are
  * kept (their names differ); each JVM loads its own. grpc-netty-shaded's own libraries stay in its
  * jar (the control plane's). Run by the cli module's package phase: {@code java
