@@ -100,6 +100,9 @@ class XdsClientDeltaTest {
   @Test
   void subscribesByWildcardThenByNameAndAssemblesVhdsVirtualHosts() throws Exception {
     assertThat(ads.requests().get(0).hasNode()).isTrue();
+    // The proxy accepts gzip, so the responses it applied came compressed (issue #10).
+    assertThat(ads.acceptEncodings()).hasSize(1);
+    assertThat(ads.acceptEncodings().get(0).split(",")).contains("gzip");
     assertThat(firstRequest(TypeUrls.CLUSTER).getResourceNamesSubscribeList()).containsExactly("*");
     assertThat(firstRequest(TypeUrls.LISTENER).getResourceNamesSubscribeList())
         .containsExactly("*");
