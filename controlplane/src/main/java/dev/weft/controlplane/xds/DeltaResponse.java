@@ -163,7 +163,7 @@ final class DeltaResponse {
         if (plain.length < DEFLATE_MIN) {
           member.stored(plain);
         } else {
-          member.segment(GzipMember.Segment.deflate(plain, Deflater.BEST_SPEED));
+          member.segment(GzipMember.Segment.deflate(plain, OWN_DEFLATER.get()));
         }
       }
     }
@@ -171,6 +171,13 @@ final class DeltaResponse {
 
   /** A batch of fewer bytes than this is stored in a gzip member, not compressed. */
   static final int DEFLATE_MIN = 512;
+
+  /**
+   * Each response writer's compressor of the batches of one response (a proxy's own listeners, 5 KB
+   * each: made anew per response, zlib's set-up cost more than the compression), at level 1.
+   */
+  private static final ThreadLocal<Deflater> OWN_DEFLATER =
+      ThreadLocal.withInitial(() -> new Deflater(Deflater.BEST_SPEED, true));
 
   /**
    * The compression level of a shared batch: zlib's default (about 15 % smaller than level 1 on a

@@ -106,20 +106,30 @@ final class GzipMember {
     static Segment deflate(byte[] data, int level) {
       Deflater d = new Deflater(level, true); // raw DEFLATE: the member has the header
       try {
-        d.setInput(data);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, data.length / 8));
-        byte[] buf = new byte[64 << 10];
-        // A sync flush compresses all the input and ends with an empty stored block, leaving the
-        // stream on a byte boundary; when it fills the buffer there may be more to come.
-        int n;
-        do {
-          n = d.deflate(buf, 0, buf.length, Deflater.SYNC_FLUSH);
-          out.write(buf, 0, n);
-        } while (n == buf.length || !d.needsInput());
-        return new Segment(out.toByteArray(), crc32(data), data.length);
+        return deflate(data, d);
       } finally {
         d.end();
       }
+    }
+
+    /**
+     * {@code data} compressed by {@code deflater}, a raw one ({@code nowrap}), which is reset first
+     * and may be used again after (a thread's own: making one costs more than compressing a few
+     * KB).
+     */
+    static Segment deflate(byte[] data, Deflater deflater) {
+      deflater.reset();
+      deflater.setInput(data);
+      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, data.length / 8));
+      byte[] buf = new byte[Math.min(64 << 10, data.length + 64)];
+      // A sync flush compresses all the input and ends with an empty stored block, leaving the
+      // stream on a byte boundary; when it fills the buffer there may be more to come.
+      int n;
+      do {
+        n = deflater.deflate(buf, 0, buf.length, Deflater.SYNC_FLUSH);
+        out.write(buf, 0, n);
+      } while (n == buf.length || !deflater.needsInput());
+      return new Segment(out.toByteArray(), crc32(data), data.length);
     }
   }
 

@@ -120,6 +120,24 @@ class GzipMemberTest {
     assertThat(inflate(out.toByteArray())).isEqualTo(data);
   }
 
+  /** One deflater used for many segments (a writer thread's) makes each as a new one would. */
+  @Test
+  void aReusedDeflaterMakesWholeSegments() throws IOException {
+    java.util.zip.Deflater d = new java.util.zip.Deflater(1, true);
+    try {
+      for (int i = 0; i < 5; i++) {
+        byte[] data = i % 2 == 0 ? text(5_000 + i, i) : random(100_000 + i, i);
+        GzipMember.Segment s = GzipMember.Segment.deflate(data, d);
+        assertThat(s.deflated()).isEqualTo(GzipMember.Segment.deflate(data, 1).deflated());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GzipMember.start(out).segment(s).finish();
+        assertThat(inflate(out.toByteArray())).isEqualTo(data);
+      }
+    } finally {
+      d.end();
+    }
+  }
+
   /** An independent reader: the gzip program tests the member (CRC, length) and decompresses it. */
   @Test
   void theGzipProgramReadsIt() throws Exception {
