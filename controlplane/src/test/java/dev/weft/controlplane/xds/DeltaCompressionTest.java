@@ -41,23 +41,9 @@ class DeltaCompressionTest {
   @BeforeEach
   void start() throws Exception {
     cp = Fixtures.startWithPodinfo(Fixtures.controlPlane(dir));
-    StringBuilder yaml = new StringBuilder();
-    for (int i = 0; i < SERVICES; i++) {
-      yaml.append(
-          """
-          apiVersion: v1
-          kind: Service
-          metadata: {name: svc-%d, namespace: demo}
-          spec:
-            selector: {app: svc-%d}
-            ports:
-            - {name: http, port: 80, targetPort: 8080}
-          ---
-          """
-              .formatted(i, i));
-    }
     var outcome =
-        cp.store().apply("services.yaml", Fixtures.parse("services.yaml", yaml.toString()));
+        cp.store()
+            .apply("services.yaml", Fixtures.parse("services.yaml", Fixtures.services(SERVICES)));
     assertThat(outcome.ok()).as("%s", outcome).isTrue();
   }
 
