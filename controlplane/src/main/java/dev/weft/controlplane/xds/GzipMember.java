@@ -102,7 +102,9 @@ final class GzipMember {
    * @param length the length of the uncompressed data
    */
   record Segment(byte[] deflated, int crc, long length) {
-    /** {@code data} compressed at {@code level} (a {@link Deflater} level, 1 to 9). */
+    /**
+     * {@code data} compressed at {@code level} (a {@link Deflater} level: 1 to 9, or -1, zlib's 6).
+     */
     static Segment deflate(byte[] data, int level) {
       Deflater d = new Deflater(level, true); // raw DEFLATE: the member has the header
       try {
