@@ -18,6 +18,11 @@
 #                                                   # (before 2026-12-01 10:00); by default (light)
 #                                                   # they read only names, versions, EDS service
 #                                                   # names and RDS names: the same requests and ACKs
+#   GZIP=0 benchmarks/xds-scale.sh ...              # the sidecars accept no compressed response (as
+#                                                   # Envoy's own gRPC client); by default they accept
+#                                                   # gzip, as Weft's proxy (grpc-java's default).
+#                                                   # Both print the bytes on the wire beside the
+#                                                   # bytes received (uncompressed)
 #   SIM_JVM_OPTS='-agentpath:...' benchmarks/xds-scale.sh ...  # options of the sidecars' JVM only
 #   TIMELINE=15 TIMELINE_STEP=500 benchmarks/xds-scale.sh ... # the sync's first 15 s per 500 ms (the
 #                                                   # default; TIMELINE=0: none): machine, control

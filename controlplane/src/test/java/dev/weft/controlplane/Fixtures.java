@@ -86,6 +86,28 @@ public final class Fixtures {
   }
 
   /**
+   * {@code n} Services {@code svc-0} ... in namespace {@code demo}, each selecting {@code app:
+   * svc-<i>} on port 80 (target 9898), as one multi-document YAML.
+   */
+  public static String services(int n) {
+    StringBuilder yaml = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      yaml.append(
+          """
+          apiVersion: v1
+          kind: Service
+          metadata: {name: svc-%d, namespace: demo}
+          spec:
+            selector: {app: svc-%d}
+            ports: [{name: http, port: 80, targetPort: 9898}]
+          ---
+          """
+              .formatted(i, i));
+    }
+    return yaml.toString();
+  }
+
+  /**
    * Builds and starts {@code b}'s control plane with the guide's podinfo ({@code
    * fixtures/podinfo.yaml}) in its store; closes it again if that fails.
    */

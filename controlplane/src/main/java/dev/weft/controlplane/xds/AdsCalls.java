@@ -6,6 +6,7 @@ import java.lang.System.Logger.Level;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
@@ -43,6 +44,20 @@ final class AdsCalls {
   /** The writer of stream {@code id}'s {@code responses}: a refused write closes the stream. */
   static <R> StreamWriter<R> writer(
       long id, StreamObserver<R> responses, Executor writers, Executor executor, Stream<?> s) {
+    return writer(id, responses, writers, executor, s, null);
+  }
+
+  /**
+   * As {@link #writer(long, StreamObserver, Executor, Executor, Stream)}, {@code compress} telling
+   * which responses gRPC compresses when the stream is compressed ({@link StreamWriter}).
+   */
+  static <R> StreamWriter<R> writer(
+      long id,
+      StreamObserver<R> responses,
+      Executor writers,
+      Executor executor,
+      Stream<?> s,
+      Predicate<R> compress) {
     return new StreamWriter<>(
         responses,
         writers,
@@ -52,7 +67,8 @@ final class AdsCalls {
                 () -> {
                   logger.log(Level.DEBUG, "stream " + id + " is gone: " + e);
                   s.close(false);
-                }));
+                }),
+        compress);
   }
 
   /**

@@ -18,6 +18,7 @@ import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
@@ -110,6 +111,12 @@ public final class DeltaAdsService implements ProxyTracker {
   /** Serialises responses to the streams, one core each ({@link StreamWriter}), as SotW's. */
   private final java.util.concurrent.ExecutorService writers;
 
+  /**
+   * Whether streams ask gRPC for gzip ({@link XdsCompression}; {@code -Dweft.xds.compression=none}
+   * turns it off).
+   */
+  private final boolean gzip;
+
   public DeltaAdsService(Executor executor, PushController push, WorkloadRegistry registry) {
     this(executor, push, registry, PushThrottle.DEFAULT_MAX_BUSY);
   }
@@ -120,6 +127,7 @@ public final class DeltaAdsService implements ProxyTracker {
   public DeltaAdsService(
       Executor executor, PushController push, WorkloadRegistry registry, int maxBusy) {
     this.throttle = new PushThrottle<>(maxBusy);
+    this.gzip = XdsCompression.enabled(System.getProperty(XdsCompression.PROPERTY));
     this.writers =
         java.util.concurrent.Executors.newFixedThreadPool(
             Runtime.getRuntime().availableProcessors(),
@@ -280,7 +288,18 @@ public final class DeltaAdsService implements ProxyTracker {
             () -> onReady(conn),
             completed -> closeAndCheck(conn, completed),
             () -> conn.closed);
-    conn.writer = AdsCalls.writer(conn.id, responses, writers, executor, stream);
+    if (gzip && responses instanceof ServerCallStreamObserver<DeltaResponse> call) {
+      // gRPC compresses only if the client accepts gzip (grpc-accept-encoding); else identity.
+      call.setCompression(XdsCompression.GZIP);
+    }
+    conn.writer =
+        AdsCalls.writer(
+            conn.id,
+            responses,
+            writers,
+            executor,
+            stream,
+            r -> XdsCompression.worthCompressing(r.serializedSize()));
     return AdsCalls.requests(
         responses,
         executor,

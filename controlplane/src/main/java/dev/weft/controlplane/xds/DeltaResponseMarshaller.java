@@ -16,7 +16,10 @@ import java.io.OutputStream;
  * gRPC's marshaller of {@link DeltaResponse}: the stream it hands gRPC's message framer knows its
  * length ({@link KnownLength}) and drains itself ({@link Drainable}) by writing the response's
  * header and each resource's pre-encoded bytes straight into the framer's buffers, so a response is
- * framed without protobuf re-serialising it. Parsing (a client's side) reads a standard {@link
+ * framed without protobuf re-serialising it; when gRPC compresses the message (the stream is gzip,
+ * {@link XdsCompression}), it writes the response as a gzip member whose shared batches were
+ * compressed once ({@link DeltaResponse#writeGzipTo}). It returns the uncompressed length either
+ * way, as gRPC's framer expects. Parsing (a client's side) reads a standard {@link
  * DeltaDiscoveryResponse}. Stateless; the streams it makes are read once, by one thread.
  */
 final class DeltaResponseMarshaller implements MethodDescriptor.Marshaller<DeltaResponse> {
@@ -67,7 +70,12 @@ final class DeltaResponseMarshaller implements MethodDescriptor.Marshaller<Delta
     public int drainTo(OutputStream target) throws IOException {
       if (response != null) {
         int n = response.serializedSize();
-        response.writeTo(target);
+        if (target instanceof XdsCompression.Frame frame) {
+          // The stream is gzip-compressed: the member, mostly compressed ahead of time.
+          response.writeGzipTo(frame.member());
+        } else {
+          response.writeTo(target);
+        }
         response = null;
         return n;
       }

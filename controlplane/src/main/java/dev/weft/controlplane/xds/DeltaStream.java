@@ -116,9 +116,12 @@ final class DeltaStream {
    * @param changed the resources of {@code to} whose version differs from {@code from}'s (or new),
    *     in {@code to}'s order
    * @param removed the names of {@code from} not in {@code to}
+   * @param batch {@code changed} as the batch that every stream wanting all of it sends: joined,
+   *     and compressed once for them all, when first written (the connect storm's CDS changes, as
+   *     each Service's SANs fill in, go to most of 2000 streams; issue #10)
    */
-  record Diff(List<Versioned> changed, List<String> removed) {
-    static final Diff NONE = new Diff(List.of(), List.of());
+  record Diff(List<Versioned> changed, List<String> removed, DeltaResponse.Batch batch) {
+    static final Diff NONE = new Diff(List.of(), List.of(), DeltaResponse.Batch.EMPTY);
 
     /** The difference from {@code from} to {@code to}. */
     static Diff of(Map<String, Versioned> from, Map<String, Versioned> to) {
@@ -140,7 +143,8 @@ final class DeltaStream {
           }
         }
       }
-      return new Diff(List.copyOf(changed), List.copyOf(removed));
+      List<Versioned> all = List.copyOf(changed);
+      return new Diff(all, List.copyOf(removed), DeltaResponse.Batch.shared(all));
     }
   }
 
@@ -467,6 +471,10 @@ final class DeltaStream {
         return null;
       }
       removed.sort(null);
+      if (resources.size() == d.changed().size()) {
+        // All of the change (a wildcard stream's): the batch the other streams send too.
+        return answer(s, type, systemVersion, generation, List.of(d.batch()), List.copyOf(removed));
+      }
       return answer(s, type, systemVersion, generation, resources, removed);
     }
     List<Versioned> resources = new ArrayList<>();

@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * One ADS stream's outbound side: its responses are serialised and handed to gRPC in order, on a
@@ -29,6 +30,7 @@ final class StreamWriter<T> {
   private final Executor pool;
   private final Runnable drained;
   private final Consumer<RuntimeException> failed;
+  private final Predicate<T> compress;
 
   // Guarded by this.
   private final Queue<Runnable> queue = new ArrayDeque<>();
@@ -42,15 +44,38 @@ final class StreamWriter<T> {
    */
   StreamWriter(
       StreamObserver<T> out, Executor pool, Runnable drained, Consumer<RuntimeException> failed) {
+    this(out, pool, drained, failed, null);
+  }
+
+  /**
+   * @param compress whether gRPC compresses a response, when the stream is compressed (gRPC's
+   *     {@code setMessageCompression}, set before each write); null: gRPC's default for every
+   *     message
+   */
+  StreamWriter(
+      StreamObserver<T> out,
+      Executor pool,
+      Runnable drained,
+      Consumer<RuntimeException> failed,
+      Predicate<T> compress) {
     this.out = out;
     this.pool = pool;
     this.drained = drained;
     this.failed = failed;
+    this.compress = compress;
   }
 
   /** Queues {@code response}. */
   void write(T response) {
-    enqueue(() -> out.onNext(response));
+    if (compress != null && out instanceof ServerCallStreamObserver<T> call) {
+      enqueue(
+          () -> {
+            call.setMessageCompression(compress.test(response));
+            call.onNext(response);
+          });
+    } else {
+      enqueue(() -> out.onNext(response));
+    }
   }
 
   /** Queues the end of the stream with {@code error}, after what is queued. */

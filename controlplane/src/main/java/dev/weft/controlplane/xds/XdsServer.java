@@ -157,6 +157,7 @@ public final class XdsServer implements AutoCloseable {
     Server server =
         builder
             .directExecutor()
+            .compressorRegistry(XdsCompression.REGISTRY)
             .maxInboundMessageSize(16 << 20)
             // Proxies keep their stream alive with pings; accept them (Envoy's default interval).
             .permitKeepAliveTime(5, TimeUnit.SECONDS)

@@ -455,6 +455,42 @@ public final class XdsScaleBenchmark {
         n, size(extra), n == 0 ? " none" : first.toString());
   }
 
+  /**
+   * Whether the sidecars accept gzip-compressed responses, as Weft's proxy (grpc-java's default);
+   * {@code GZIP=0}: they accept none, as Envoy's own gRPC client.
+   */
+  static final boolean GZIP = !"0".equals(System.getenv("GZIP"));
+
+  /** The responses' gRPC message bytes as received (compressed or not), since the last phase. */
+  static final java.util.concurrent.atomic.LongAdder WIRE =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** Counts every call's received message bytes on the wire into {@link #WIRE}. */
+  private static final io.grpc.ClientInterceptor WIRE_COUNT =
+      new io.grpc.ClientInterceptor() {
+        private final io.grpc.ClientStreamTracer.Factory factory =
+            new io.grpc.ClientStreamTracer.Factory() {
+              @Override
+              public io.grpc.ClientStreamTracer newClientStreamTracer(
+                  io.grpc.ClientStreamTracer.StreamInfo info, io.grpc.Metadata headers) {
+                return new io.grpc.ClientStreamTracer() {
+                  @Override
+                  public void inboundWireSize(long bytes) {
+                    WIRE.add(bytes);
+                  }
+                };
+              }
+            };
+
+        @Override
+        public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(
+            io.grpc.MethodDescriptor<Q, R> method,
+            io.grpc.CallOptions options,
+            io.grpc.Channel next) {
+          return next.newCall(method, options.withStreamTracerFactory(factory));
+        }
+      };
+
   private static String bytes(List<Sidecar> sidecars) {
     int types = Sidecar.TYPES.size();
     long[] sum = new long[types];
@@ -477,7 +513,10 @@ public final class XdsScaleBenchmark {
               " %s %s (%d responses)",
               TypeUrls.shortName(Sidecar.TYPES.get(i)), size(sum[i]), count[i]));
     }
-    return String.format("%s:%s", size(total), sb);
+    long wire = WIRE.sumThenReset();
+    return String.format(
+        "%s:%s; as gRPC messages on the wire %s (gzip %s)",
+        size(total), sb, size(wire), GZIP ? "accepted" : "not accepted");
   }
 
   /** {@code bytes} as MB with one decimal, or KB / bytes when smaller (delta's changes are). */
@@ -755,7 +794,13 @@ public final class XdsScaleBenchmark {
               // expects whatever address it dials.
               .overrideAuthority(SecretNames.CONTROL_PLANE_SAN)
               .intercept(MetadataUtils.newAttachHeadersInterceptor(bearer(workloadToken)))
+              .intercept(WIRE_COUNT)
               .maxInboundMessageSize(256 << 20);
+      if (!GZIP) {
+        // Accept no compression, as Envoy's own gRPC client (grpc-java's lists gzip).
+        builder.decompressorRegistry(
+            io.grpc.DecompressorRegistry.emptyInstance().with(io.grpc.Codec.Identity.NONE, false));
+      }
       // TLS without a handshake timeout, as Envoy (ENVOY_TLS=0: gRPC-Java's, 10 s).
       channel =
           (ENVOY_TLS

@@ -34,13 +34,22 @@ final class DeltaAdsClient implements AutoCloseable {
   final Map<String, Map<String, String>> held = new HashMap<>();
 
   DeltaAdsClient(dev.weft.controlplane.ControlPlane cp, Node node) {
+    this(cp, node, b -> b);
+  }
+
+  /** A client whose channel {@code tune} configures (its decompressors, a stream tracer). */
+  DeltaAdsClient(
+      dev.weft.controlplane.ControlPlane cp,
+      Node node,
+      java.util.function.UnaryOperator<io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder>
+          tune) {
     this.node = node;
     dev.weft.controlplane.gen.Proxy p = dev.weft.controlplane.gen.Proxy.fromNode(node);
     String token =
         cp.issueWorkloadToken(
                 p.namespace(), p.serviceAccount(), p.name(), java.time.Duration.ofHours(1))
             .token();
-    channel = AdsClient.channel(cp.xdsAddress(), cp.ca().rootPem());
+    channel = tune.apply(AdsClient.channelBuilder(cp.xdsAddress(), cp.ca().rootPem())).build();
     requests =
         AggregatedDiscoveryServiceGrpc.newStub(channel)
             .withCallCredentials(AdsClient.bearer(token))

@@ -231,6 +231,114 @@ class DeltaResponseMarshallerTest {
     }
   }
 
+  /** What gRPC's framer does with a message when the stream is gzip: drains it into a frame. */
+  private static byte[] framedGzip(InputStream message, int[] drained) throws Exception {
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    java.io.OutputStream frame =
+        XdsCompression.REGISTRY.lookupCompressor(XdsCompression.GZIP).compress(wire);
+    try {
+      drained[0] = ((Drainable) message).drainTo(frame);
+    } finally {
+      frame.close();
+    }
+    return wire.toByteArray();
+  }
+
+  private static byte[] gunzip(byte[] member) throws java.io.IOException {
+    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(member))) {
+      return in.readAllBytes();
+    }
+  }
+
+  /**
+   * Issue #10: on a gzip stream a response is drained as one gzip member that decompresses to
+   * protobuf's bytes, and the drain returns the uncompressed length (gRPC's framer checks it
+   * against the known length).
+   */
+  @Test
+  void onAGzipStreamAResponseIsAMemberOfProtobufsBytes() throws Exception {
+    List<DeltaResponse> all = new ArrayList<>(samples());
+    all.add(DeltaResponse.of(CDS, "", "", List.of(), List.of()));
+    for (DeltaResponse r : all) {
+      int[] drained = new int[1];
+      byte[] wire = framedGzip(DeltaResponseMarshaller.INSTANCE.stream(r), drained);
+      assertThat(gunzip(wire)).as("%s", r).isEqualTo(protobufs(r));
+      assertThat(drained[0]).isEqualTo(protobufs(r).length);
+    }
+  }
+
+  /**
+   * A shared batch is compressed once: every response that carries it holds the same compressed
+   * bytes (the segment made on its first gzip write), after a stream's own batch or alone, and each
+   * member decompresses to that response's protobuf bytes. Its compressed size is a fraction of the
+   * plain (names and fields that repeat, as a sync's clusters).
+   */
+  @Test
+  void aSharedBatchIsCompressedOnceForEveryResponse() throws Exception {
+    List<DeltaStream.Versioned> many = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      many.add(cluster("outbound|80|v1|s" + i + ".bench.svc.cluster.local", "0123456789abcdef"));
+    }
+    DeltaResponse.Batch shared = DeltaResponse.Batch.shared(many);
+    DeltaResponse.Batch own =
+        DeltaResponse.Batch.of(List.of(cluster("inbound|9898||", "1"), big("x", "2", CDS, 9000)));
+    long wireTotal = 0;
+    long plainTotal = 0;
+    for (int i = 0; i < 3; i++) {
+      DeltaResponse alone = new DeltaResponse(CDS, "", "n" + i, List.of(shared), List.of("g"));
+      DeltaResponse after = new DeltaResponse(CDS, "7", "m" + i, List.of(own, shared), List.of());
+      for (DeltaResponse r : List.of(alone, after)) {
+        byte[] wire = framedGzip(DeltaResponseMarshaller.INSTANCE.stream(r), new int[1]);
+        assertThat(gunzip(wire)).isEqualTo(protobufs(r));
+        wireTotal += wire.length;
+        plainTotal += protobufs(r).length;
+      }
+    }
+    GzipMember.Segment segment = shared.joined().deflated(shared);
+    assertThat(shared.joined().deflated(shared)).isSameAs(segment);
+    assertThat(segment.length()).isEqualTo(shared.bytes());
+    assertThat(wireTotal).isLessThan(plainTotal / 5);
+  }
+
+  /** Bytes written to a frame rather than as a member are compressed as gRPC's own gzip does. */
+  @Test
+  void aFrameWrittenToIsGRpcsGzip() throws Exception {
+    byte[] plain =
+        "not a delta response".repeat(100).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    try (java.io.OutputStream frame =
+        XdsCompression.REGISTRY.lookupCompressor(XdsCompression.GZIP).compress(wire)) {
+      frame.write(plain);
+    }
+    assertThat(gunzip(wire.toByteArray())).isEqualTo(plain);
+
+    ByteArrayOutputStream empty = new ByteArrayOutputStream();
+    XdsCompression.REGISTRY.lookupCompressor(XdsCompression.GZIP).compress(empty).close();
+    assertThat(gunzip(empty.toByteArray())).isEmpty();
+
+    XdsCompression.Frame frame =
+        (XdsCompression.Frame)
+            XdsCompression.REGISTRY
+                .lookupCompressor(XdsCompression.GZIP)
+                .compress(new ByteArrayOutputStream());
+    frame.write(1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(frame::member)
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void compressionIsOnUnlessTurnedOff() {
+    assertThat(XdsCompression.enabled(null)).isTrue();
+    assertThat(XdsCompression.enabled("gzip")).isTrue();
+    assertThat(XdsCompression.enabled("none")).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> XdsCompression.enabled("zstd"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "-Dweft.xds.compression=zstd: not an xDS compression (gzip or none; unset: gzip)");
+    assertThat(XdsCompression.worthCompressing(XdsCompression.MIN_SIZE - 1)).isFalse();
+    assertThat(XdsCompression.worthCompressing(XdsCompression.MIN_SIZE)).isTrue();
+  }
+
   @Test
   void theMethodIsTheGeneratedOneWithTheCanonicalisingRequestMarshaller() {
     var generated =

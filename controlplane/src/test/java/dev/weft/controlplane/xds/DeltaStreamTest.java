@@ -407,6 +407,41 @@ class DeltaStreamTest {
     }
   }
 
+  /**
+   * Issue #10: streams that want all of a change (wildcard) send the {@link DeltaStream.Diff}'s one
+   * batch, so it is joined and compressed once for them all; a stream that wants part of it gets
+   * its own.
+   */
+  @Test
+  void wildcardStreamsSendTheDiffsSharedBatch() {
+    Map<String, DeltaStream.Versioned> before = new java.util.LinkedHashMap<>();
+    for (String n : List.of("a", "b", "c")) {
+      before.put(n, new DeltaStream.Versioned(n, "1", Any.getDefaultInstance()));
+    }
+    Map<String, DeltaStream.Versioned> after = new java.util.LinkedHashMap<>(before);
+    after.put("b", new DeltaStream.Versioned("b", "2", Any.getDefaultInstance()));
+    after.put("c", new DeltaStream.Versioned("c", "2", Any.getDefaultInstance()));
+    DeltaStream.Diff diff = DeltaStream.Diff.of(before, after);
+    DeltaStream.Diffs diffs = (from, to) -> diff;
+    List<DeltaResponse> changes = new java.util.ArrayList<>();
+    for (List<String> names : List.of(List.of("*"), List.of("*"), List.of("a", "b"))) {
+      DeltaStream s = new DeltaStream(new SubscriptionNames());
+      s.request(request(CDS).addAllResourceNamesSubscribe(names).build());
+      DeltaResponse first = s.respond(CDS, before, "1", 1, false, diffs);
+      s.request(request(CDS).setResponseNonce(first.nonce()).build());
+      changes.add(s.respond(CDS, after, "2", 2, false, diffs));
+    }
+    assertThat(changes.get(0).resources())
+        .extracting(DeltaStream.Versioned::name)
+        .containsExactly("b", "c");
+    assertThat(changes.get(0).resources()).isSameAs(diff.batch().resources());
+    assertThat(changes.get(1).resources()).isSameAs(diff.batch().resources());
+    assertThat(diff.batch().joined()).isNotNull();
+    assertThat(changes.get(2).resources())
+        .extracting(DeltaStream.Versioned::name)
+        .containsExactly("b");
+  }
+
   private static List<String> randomNames(java.util.Random random) {
     List<String> names = new java.util.ArrayList<>();
     for (int i = 0; i < 1 + random.nextInt(4); i++) {

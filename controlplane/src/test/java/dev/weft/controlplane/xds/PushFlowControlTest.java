@@ -41,22 +41,8 @@ class PushFlowControlTest {
   @BeforeEach
   void start() throws Exception {
     cp = Fixtures.startWithPodinfo(Fixtures.controlPlane(dir));
-    StringBuilder services = new StringBuilder();
-    for (int i = 0; i < SERVICES; i++) {
-      services.append(
-          """
-          apiVersion: v1
-          kind: Service
-          metadata: {name: svc-%d, namespace: demo}
-          spec:
-            selector: {app: svc-%d}
-            ports: [{name: http, port: 80, targetPort: 9898}]
-          ---
-          """
-              .formatted(i, i));
-    }
-    assertThat(cp.store().apply("svc.yaml", Fixtures.parse("svc.yaml", services.toString())).ok())
-        .isTrue();
+    String services = Fixtures.services(SERVICES);
+    assertThat(cp.store().apply("svc.yaml", Fixtures.parse("svc.yaml", services)).ok()).isTrue();
   }
 
   @AfterEach
@@ -222,6 +208,9 @@ class PushFlowControlTest {
     channel =
         AdsClient.channelBuilder(cp.xdsAddress(), cp.ca().rootPem())
             .flowControlWindow(65_535)
+            // Uncompressed, so that one push of 600 virtual hosts fills the window (gzip would
+            // make it a few KB).
+            .decompressorRegistry(DeltaCompressionTest.IDENTITY_ONLY)
             .build();
     dev.weft.controlplane.gen.Proxy v1 = Fixtures.v1();
     String token =

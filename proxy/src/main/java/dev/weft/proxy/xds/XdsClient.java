@@ -369,7 +369,12 @@ public final class XdsClient implements AutoCloseable {
             post(() -> onStreamClosed(gen, "stream closed by the control plane"));
           }
         };
-    var stub = AggregatedDiscoveryServiceGrpc.newStub(channel);
+    var stub =
+        AggregatedDiscoveryServiceGrpc.newStub(channel)
+            // No limit on a response's size (gRPC's default is 4 MiB, counted uncompressed): a
+            // mesh of 2000 Services sends each sidecar about 4 MB of clusters. Istio's agent takes
+            // up to 2^31 - 1 bytes from istiod; Envoy's xDS client has no limit.
+            .withMaxInboundMessageSize(Integer.MAX_VALUE);
     if (sharedChannel != null) {
       // The owner's channel runs its callbacks where it chose: this stream's run on this thread.
       stub = stub.withExecutor(ControlPlaneChannels.dropWhenClosed(executor));

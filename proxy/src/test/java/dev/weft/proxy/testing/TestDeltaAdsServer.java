@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A minimal delta ADS server for tests: holds resources by type and name (each with its version),
  * answers a type's first request of a stream with what it has that the client does not hold at that
  * version ({@code initial_resource_versions}), and sends exactly what a test asks with {@link
- * #push}. Records every request, so tests can see subscriptions, ACKs and NACKs.
+ * #push}. Records every request, so tests can see subscriptions, ACKs and NACKs. Its responses are
+ * gzip-compressed for a client that accepts gzip, as Weft's control plane sends them.
  */
 public final class TestDeltaAdsServer implements AutoCloseable {
   private final Server server;
@@ -30,11 +31,28 @@ public final class TestDeltaAdsServer implements AutoCloseable {
   private final List<DeltaDiscoveryRequest> requests = new CopyOnWriteArrayList<>();
   private final List<StreamObserver<DeltaDiscoveryResponse>> streams = new CopyOnWriteArrayList<>();
   private final AtomicInteger nonces = new AtomicInteger();
+  private final List<String> acceptEncodings = new CopyOnWriteArrayList<>();
+
+  private static final io.grpc.Metadata.Key<String> ACCEPT_ENCODING =
+      io.grpc.Metadata.Key.of("grpc-accept-encoding", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
 
   private TestDeltaAdsServer() throws IOException {
     server =
         Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
-            .addService(new Service())
+            .addService(
+                io.grpc.ServerInterceptors.intercept(
+                    new Service(),
+                    new io.grpc.ServerInterceptor() {
+                      @Override
+                      public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(
+                          io.grpc.ServerCall<Q, R> call,
+                          io.grpc.Metadata headers,
+                          io.grpc.ServerCallHandler<Q, R> next) {
+                        String accepted = headers.get(ACCEPT_ENCODING);
+                        acceptEncodings.add(accepted == null ? "" : accepted);
+                        return next.startCall(call, headers);
+                      }
+                    }))
             .build()
             .start();
   }
@@ -86,6 +104,15 @@ public final class TestDeltaAdsServer implements AutoCloseable {
     return nonce;
   }
 
+  /**
+   * Each stream's {@code grpc-accept-encoding} (empty when absent), in the order they opened. Every
+   * stream is asked to be gzip, as Weft's control plane asks; gRPC compresses only for a client
+   * that lists gzip here.
+   */
+  public List<String> acceptEncodings() {
+    return new ArrayList<>(acceptEncodings);
+  }
+
   public List<DeltaDiscoveryRequest> requests() {
     return new ArrayList<>(requests);
   }
@@ -121,6 +148,8 @@ public final class TestDeltaAdsServer implements AutoCloseable {
     @Override
     public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
         StreamObserver<DeltaDiscoveryResponse> out) {
+      // As Weft's control plane: gzip when the client accepts it (gRPC falls back to identity).
+      ((io.grpc.stub.ServerCallStreamObserver<DeltaDiscoveryResponse>) out).setCompression("gzip");
       streams.add(out);
       java.util.Set<String> seen = new java.util.HashSet<>();
       return new StreamObserver<>() {

@@ -100,6 +100,9 @@ class XdsClientDeltaTest {
   @Test
   void subscribesByWildcardThenByNameAndAssemblesVhdsVirtualHosts() throws Exception {
     assertThat(ads.requests().get(0).hasNode()).isTrue();
+    // The proxy accepts gzip, so the responses it applied came compressed (issue #10).
+    assertThat(ads.acceptEncodings()).hasSize(1);
+    assertThat(ads.acceptEncodings().get(0).split(",")).contains("gzip");
     assertThat(firstRequest(TypeUrls.CLUSTER).getResourceNamesSubscribeList()).containsExactly("*");
     assertThat(firstRequest(TypeUrls.LISTENER).getResourceNamesSubscribeList())
         .containsExactly("*");
@@ -162,6 +165,37 @@ class XdsClientDeltaTest {
     String removed = ads.push(TypeUrls.VIRTUAL_HOST, List.of(), List.of(VHDS_B));
     await("the removal's ACK", () -> ads.acked(removed));
     assertThat(hosts()).containsExactly("a:80");
+  }
+
+  /**
+   * A response larger than grpc-java's default limit on a received message (4 MiB, counted
+   * uncompressed) is taken: a mesh of 2000 Services sends each sidecar about 4 MB of clusters
+   * (docs/benchmarks.md, "Control plane at scale"), and Envoy's xDS client has no such limit.
+   */
+  @Test
+  void aResponseOverFourMebibytesIsTaken() throws Exception {
+    java.util.Random random = new java.util.Random(7);
+    StringBuilder filler = new StringBuilder(6 << 20);
+    while (filler.length() < 6 << 20) {
+      filler.append(Long.toString(random.nextLong(), 36));
+    }
+    io.envoyproxy.envoy.config.cluster.v3.Cluster big =
+        Xds.staticCluster("big", new InetSocketAddress("127.0.0.1", 2)).toBuilder()
+            .setMetadata(
+                io.envoyproxy.envoy.config.core.v3.Metadata.newBuilder()
+                    .putFilterMetadata(
+                        "test.filler",
+                        com.google.protobuf.Struct.newBuilder()
+                            .putFields(
+                                "filler",
+                                com.google.protobuf.Value.newBuilder()
+                                    .setStringValue(filler.toString())
+                                    .build())
+                            .build()))
+            .build();
+    assertThat(big.getSerializedSize()).isGreaterThan(6 << 20);
+    String added = ads.push(TypeUrls.CLUSTER, List.of(resource("big", "c1", big)), List.of());
+    await("big", () -> applied.clusters().containsKey("big") && ads.acked(added));
   }
 
   @Test
