@@ -43,7 +43,10 @@ final class LightResponse {
   private static final ThreadLocal<byte[]> BUFFER =
       ThreadLocal.withInitial(() -> new byte[1 << 16]);
 
-  /** Responses received without gRPC's {@link KnownLength} (none seen; 0 expected). */
+  /**
+   * Responses received without gRPC's {@link KnownLength}: the compressed ones (gRPC hands those
+   * over as a stream that inflates as it is read).
+   */
   static final java.util.concurrent.atomic.AtomicLong UNKNOWN_LENGTH =
       new java.util.concurrent.atomic.AtomicLong();
 
@@ -105,10 +108,21 @@ final class LightResponse {
         throw new IOException("short message: " + n + " of " + size + " bytes");
       }
     } else {
+      // Inflated straight into the thread's buffer, grown as needed (readAllBytes would copy it
+      // twice more and leave 7 GB of arrays to collect in a 2000-sidecar sync).
       UNKNOWN_LENGTH.incrementAndGet();
-      byte[] all = stream.readAllBytes();
-      buf = all;
-      size = all.length;
+      size = 0;
+      while (true) {
+        if (size == buf.length) {
+          buf = Arrays.copyOf(buf, buf.length * 2);
+          BUFFER.set(buf);
+        }
+        int n = stream.read(buf, size, buf.length - size);
+        if (n < 0) {
+          break;
+        }
+        size += n;
+      }
     }
     return delta ? parseDelta(buf, size) : parseSotw(buf, size);
   }

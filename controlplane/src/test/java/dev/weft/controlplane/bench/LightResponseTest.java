@@ -153,6 +153,35 @@ class LightResponseTest {
     }
   }
 
+  /**
+   * A compressed response comes as a stream of unknown length that inflates as it is read (gRPC's
+   * gzip): read into the thread's buffer, grown past its 64 KiB for a large one, small ones after.
+   */
+  @Test
+  void throughAnInflatingStream() throws Exception {
+    DeltaDiscoveryResponse big =
+        response().toBuilder()
+            .addResources(
+                Resource.newBuilder()
+                    .setName("big")
+                    .setVersion("9")
+                    .setResource(
+                        Any.newBuilder()
+                            .setTypeUrl("t/x")
+                            .setValue(ByteString.copyFrom(new byte[300_000]))))
+            .build();
+    for (DeltaDiscoveryResponse r : List.of(response(), big, response(), big)) {
+      java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+      try (var out = new java.util.zip.GZIPOutputStream(gz)) {
+        r.writeTo(out);
+      }
+      InputStream stream =
+          new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz.toByteArray()));
+      assertThat(stream).isNotInstanceOf(KnownLength.class);
+      assertAlike(LightResponse.DELTA.parse(stream), bytes(r));
+    }
+  }
+
   /** {@code light} holds what full parsing of the state-of-the-world {@code encoded} holds. */
   private static void assertSotwAlike(LightResponse light, byte[] encoded)
       throws InvalidProtocolBufferException {
