@@ -131,20 +131,24 @@ class LightResponseTest {
     assertAlike(LightResponse.parseDelta(merged, merged.length), merged);
   }
 
+  /** {@link #response()} with one more resource whose value is {@code size} bytes. */
+  private static DeltaDiscoveryResponse withBigResource(int size) {
+    return response().toBuilder()
+        .addResources(
+            Resource.newBuilder()
+                .setName("big")
+                .setVersion("9")
+                .setResource(
+                    Any.newBuilder()
+                        .setTypeUrl("t/x")
+                        .setValue(ByteString.copyFrom(new byte[size]))))
+        .build();
+  }
+
   @Test
   void throughGrpcsMarshallingStream() throws Exception {
     var grpc = AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod();
-    DeltaDiscoveryResponse big =
-        response().toBuilder()
-            .addResources(
-                Resource.newBuilder()
-                    .setName("big")
-                    .setVersion("9")
-                    .setResource(
-                        Any.newBuilder()
-                            .setTypeUrl("t/x")
-                            .setValue(ByteString.copyFrom(new byte[200_000]))))
-            .build();
+    DeltaDiscoveryResponse big = withBigResource(200_000);
     for (DeltaDiscoveryResponse r : List.of(response(), big, response())) {
       InputStream stream = grpc.getResponseMarshaller().stream(r);
       assertThat(stream).isInstanceOf(KnownLength.class);
@@ -159,17 +163,7 @@ class LightResponseTest {
    */
   @Test
   void throughAnInflatingStream() throws Exception {
-    DeltaDiscoveryResponse big =
-        response().toBuilder()
-            .addResources(
-                Resource.newBuilder()
-                    .setName("big")
-                    .setVersion("9")
-                    .setResource(
-                        Any.newBuilder()
-                            .setTypeUrl("t/x")
-                            .setValue(ByteString.copyFrom(new byte[300_000]))))
-            .build();
+    DeltaDiscoveryResponse big = withBigResource(300_000);
     for (DeltaDiscoveryResponse r : List.of(response(), big, response(), big)) {
       java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
       try (var out = new java.util.zip.GZIPOutputStream(gz)) {
