@@ -312,37 +312,44 @@ public final class ConnectionPool {
     }
     b.option(ChannelOption.SO_KEEPALIVE, true);
     if (channelClass == EpollSocketChannel.class) {
-      if (k.probes() > 0) {
-        b.option(EpollChannelOption.TCP_KEEPCNT, k.probes());
-      }
-      if (k.timeSeconds() > 0) {
-        b.option(EpollChannelOption.TCP_KEEPIDLE, k.timeSeconds());
-      }
-      if (k.intervalSeconds() > 0) {
-        b.option(EpollChannelOption.TCP_KEEPINTVL, k.intervalSeconds());
-      }
+      keepalive(
+          b,
+          k,
+          EpollChannelOption.TCP_KEEPCNT,
+          EpollChannelOption.TCP_KEEPIDLE,
+          EpollChannelOption.TCP_KEEPINTVL);
     } else if (channelClass == IoUringSocketChannel.class) {
-      if (k.probes() > 0) {
-        b.option(IoUringChannelOption.TCP_KEEPCNT, k.probes());
-      }
-      if (k.timeSeconds() > 0) {
-        b.option(IoUringChannelOption.TCP_KEEPIDLE, k.timeSeconds());
-      }
-      if (k.intervalSeconds() > 0) {
-        b.option(IoUringChannelOption.TCP_KEEPINTVL, k.intervalSeconds());
-      }
+      keepalive(
+          b,
+          k,
+          IoUringChannelOption.TCP_KEEPCNT,
+          IoUringChannelOption.TCP_KEEPIDLE,
+          IoUringChannelOption.TCP_KEEPINTVL);
     } else {
-      if (k.probes() > 0) {
-        b.option(NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT), k.probes());
-      }
-      if (k.timeSeconds() > 0) {
-        b.option(NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE), k.timeSeconds());
-      }
-      if (k.intervalSeconds() > 0) {
-        b.option(
-            NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL),
-            k.intervalSeconds());
-      }
+      keepalive(
+          b,
+          k,
+          NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT),
+          NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE),
+          NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL));
+    }
+  }
+
+  /** Sets the probe count, idle time and interval that {@code k} gives (0: the system's). */
+  private static void keepalive(
+      Bootstrap b,
+      TcpKeepalive k,
+      ChannelOption<Integer> probes,
+      ChannelOption<Integer> idle,
+      ChannelOption<Integer> interval) {
+    if (k.probes() > 0) {
+      b.option(probes, k.probes());
+    }
+    if (k.timeSeconds() > 0) {
+      b.option(idle, k.timeSeconds());
+    }
+    if (k.intervalSeconds() > 0) {
+      b.option(interval, k.intervalSeconds());
     }
   }
 
