@@ -34,6 +34,9 @@
 #   BASE_WEFT_JAVA_OPTS="-Dweft.transport=epoll" WEFT_JAVA_OPTS="-Dweft.transport=io_uring" \
 #     BASE_WEFT_LIB=$WEFT_LIB ...   (the base mesh's JVMs get BASE_WEFT_JAVA_OPTS instead of
 #     WEFT_JAVA_OPTS: one build with two sets of JVM options)
+#   BASE_WEFT_TELEMETRY=off BASE_WEFT_LIB=$WEFT_LIB ...   (the base mesh's `weft run`s get
+#     WEFT_TELEMETRY=off: its sidecars without Istio's metadata exchange and standard metrics,
+#     to weigh what they cost against the same build with them)
 #   SKIP_BUILD=1: do not build the load generator (benchmarks/target/classes must exist)
 set -euo pipefail
 
@@ -78,14 +81,17 @@ bench_init
 if wants weft-mtls-base; then
   [ -n "$BASE_WEFT_LIB" ] || die "weft-mtls-base needs BASE_WEFT_LIB"
   main_state="$STATE"; main_lib="${WEFT_LIB-}"; main_opts="${WEFT_JAVA_OPTS-}"
+  main_telemetry="${WEFT_TELEMETRY-}"
   STATE="$TMP/weft-base"; MESH_TAG=-base; export WEFT_LIB="$BASE_WEFT_LIB"
   export WEFT_JAVA_OPTS="${BASE_WEFT_JAVA_OPTS-$main_opts}"
-  log "the base mesh: WEFT_LIB=$BASE_WEFT_LIB WEFT_JAVA_OPTS=$WEFT_JAVA_OPTS"
+  export WEFT_TELEMETRY="${BASE_WEFT_TELEMETRY-$main_telemetry}"
+  log "the base mesh: WEFT_LIB=$BASE_WEFT_LIB WEFT_JAVA_OPTS=$WEFT_JAVA_OPTS WEFT_TELEMETRY=$WEFT_TELEMETRY"
   weft_mtls_pair
   BASE_CLIENT_IP="$CLIENT_IP"; BASE_POD_IP="$POD_IP"
   STATE="$main_state"; MESH_TAG=""
   if [ -n "$main_lib" ]; then export WEFT_LIB="$main_lib"; else unset WEFT_LIB; fi
   export WEFT_JAVA_OPTS="$main_opts"
+  if [ -n "$main_telemetry" ]; then export WEFT_TELEMETRY="$main_telemetry"; else unset WEFT_TELEMETRY; fi
 fi
 if [ -n "${WEFT_JAVA_OPTS-}" ]; then log "the mesh: WEFT_JAVA_OPTS=$WEFT_JAVA_OPTS"; fi
 weft_mtls_pair

@@ -11,7 +11,8 @@
 # "event=cpu,interval=1ms") is the profiler's event, e.g. "event=alloc" for allocation per request
 # (PROFILE_OUTPUT=",total" then weighs the stacks by bytes rather than samples). A_JAVA_OPTS /
 # B_JAVA_OPTS are JVM options for one pair's sidecars only (WEFT_JAVA_OPTS of their `weft run`),
-# to compare a JVM or Netty option on one build.
+# to compare a JVM or Netty option on one build. A_TELEMETRY / B_TELEMETRY set WEFT_TELEMETRY for one
+# pair's `weft run`s (off: no Istio metadata exchange or standard metrics in its sidecars).
 #
 # Usage: A_LIB=/tmp/base/lib B_LIB=cli/target/weft/lib benchmarks/pair-ab.sh
 #   RUNS=8 DURATION=10 PREWARM=30 CONNECTIONS=16 REQUEST_PATH=/bytes/1024 PROFILE_DIR=/tmp/p PROFILE_EVENT=event=alloc
@@ -31,12 +32,13 @@ declare -A IP PODIP
 for side in a b; do
   lib_var="${side^^}_LIB"; export WEFT_LIB="${!lib_var}"
   opts_var="${side^^}_JAVA_OPTS"; export WEFT_JAVA_OPTS="${!opts_var:-}"
+  telemetry_var="${side^^}_TELEMETRY"; export WEFT_TELEMETRY="${!telemetry_var:-}"
   STATE="$TMP/weft-$side"; MESH_TAG="-$side"
-  log "pair $side: WEFT_LIB=$WEFT_LIB WEFT_JAVA_OPTS=$WEFT_JAVA_OPTS"
+  log "pair $side: WEFT_LIB=$WEFT_LIB WEFT_JAVA_OPTS=$WEFT_JAVA_OPTS WEFT_TELEMETRY=$WEFT_TELEMETRY"
   weft_mtls_pair
   IP[$side]="$CLIENT_IP"; PODIP[$side]="$POD_IP"
 done
-unset WEFT_LIB WEFT_JAVA_OPTS
+unset WEFT_LIB WEFT_JAVA_OPTS WEFT_TELEMETRY
 for side in a b; do
   wrk -t 1 -c "$CONNECTIONS" -d "${PREWARM}s" -H "Host: $SERVICE_HOST" "http://${IP[$side]}:15001$REQUEST_PATH" >/dev/null 2>&1 || true
 done
