@@ -177,6 +177,30 @@ final class SyncTimeline implements Runnable {
     return m;
   }
 
+  /**
+   * What each thread group used between two {@link #threadTicks} readings, in milliseconds, the
+   * largest first, groups that used nothing left out: {@code "weft-controlpla=6220
+   * weft-xds-io=..."}. A group only in {@code before} (its threads exited) is left out too.
+   */
+  static String used(Map<String, Long> before, Map<String, Long> after) {
+    List<Map.Entry<String, Long>> used = new ArrayList<>();
+    for (Map.Entry<String, Long> e : after.entrySet()) {
+      long d = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+      if (d > 0) {
+        used.add(Map.entry(e.getKey().replace(' ', '_'), d * 10));
+      }
+    }
+    used.sort(
+        Map.Entry.<String, Long>comparingByValue()
+            .reversed()
+            .thenComparing(Map.Entry.comparingByKey()));
+    StringBuilder sb = new StringBuilder();
+    for (Map.Entry<String, Long> e : used) {
+      sb.append(sb.length() == 0 ? "" : " ").append(e.getKey()).append('=').append(e.getValue());
+    }
+    return sb.toString();
+  }
+
   static String group(String threadName) {
     String g = threadName.replaceAll("[-#_ ]?[0-9]+", "");
     return g.isEmpty() ? threadName : g;

@@ -22,6 +22,16 @@ class SyncTimelineTest {
   }
 
   @Test
+  void whatEachGroupUsedIsListedLargestFirstInMilliseconds() {
+    Map<String, Long> before = Map.of("weft-controlpla", 3L, "weft-xds-io", 0L, "gone", 5L);
+    Map<String, Long> after =
+        Map.of("weft-controlpla", 625L, "weft-xds-io", 843L, "C CompilerThre", 40L, "idle", 0L);
+    assertThat(SyncTimeline.used(before, after))
+        .isEqualTo("weft-xds-io=8430 weft-controlpla=6220 C_CompilerThre=400");
+    assertThat(SyncTimeline.used(after, after)).isEmpty();
+  }
+
+  @Test
   void aSpinningThreadsCpuIsFoundUnderItsGroupAndTheMachineIsBusy() throws Exception {
     long self = ProcessHandle.current().pid();
     long[] machine0 = SyncTimeline.machineTicks();

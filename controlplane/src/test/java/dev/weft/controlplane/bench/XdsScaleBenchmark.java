@@ -220,6 +220,7 @@ public final class XdsScaleBenchmark {
       long self = ProcessHandle.current().pid();
       double cpu0 = cpuSeconds(pid);
       double own0 = cpuSeconds(self);
+      Map<String, Long> cpThreads0 = SyncTimeline.threadTicks(pid);
       long start = System.nanoTime();
       // TIMELINE=<seconds>: the first seconds of the sync, per TIMELINE_STEP ms (SyncTimeline).
       int timelineSeconds = Integer.parseInt(System.getenv().getOrDefault("TIMELINE", "15"));
@@ -287,6 +288,7 @@ public final class XdsScaleBenchmark {
       quiet(sidecars, 2000);
       double cpu1 = cpuSeconds(pid);
       double own1 = cpuSeconds(self);
+      Map<String, Long> cpThreads1 = SyncTimeline.threadTicks(pid);
       System.out.printf(
           "initial sync: every sidecar has CDS+EDS+LDS+RDS after %.1f s; every sidecar has all %d"
               + " endpoints after %.1f s; control plane CPU %.1f s, the simulated sidecars' JVM"
@@ -300,6 +302,10 @@ public final class XdsScaleBenchmark {
           Runtime.getRuntime().availableProcessors(),
           bytes(sidecars),
           Sidecar.FAILURES.isEmpty() ? "none" : Sidecar.FAILURES);
+      // Which of the control plane's threads the sync's CPU went to: its serializing executor
+      // (weft-controlplane, one thread) is the part more cores would not shorten.
+      System.out.println(
+          "control plane threads in the sync (ms): " + SyncTimeline.used(cpThreads0, cpThreads1));
       System.out.println(cdsAgain(sidecars));
       System.out.println(firstAnswers(sidecars, start));
       if (timelineSeconds > 0) {
