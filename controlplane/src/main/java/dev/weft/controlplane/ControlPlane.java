@@ -92,6 +92,7 @@ public final class ControlPlane implements AutoCloseable {
   private final InetSocketAddress requestedApi;
   private final Duration debounce;
   private final int pushThrottle;
+  private final int generators;
   private final Duration workloadGracePeriod;
   private final Clock clock;
   private final Duration certificateTtl;
@@ -129,6 +130,7 @@ public final class ControlPlane implements AutoCloseable {
     this.requestedApi = b.apiAddress;
     this.debounce = b.debounce;
     this.pushThrottle = b.pushThrottle;
+    this.generators = b.generators;
     this.workloadGracePeriod = b.workloadGracePeriod;
     this.clock = b.clock;
     this.certificateTtl = b.certificateTtl;
@@ -192,11 +194,16 @@ public final class ControlPlane implements AutoCloseable {
                   : dev.weft.controlplane.mesh.MeshConfig.load(stateDir));
       if (pushThrottle > 0) {
         ads = new AdsService(executor, push, registry, pushThrottle);
-        deltaAds = new DeltaAdsService(executor, push, registry, pushThrottle);
       } else {
         ads = new AdsService(executor, push, registry);
-        deltaAds = new DeltaAdsService(executor, push, registry);
       }
+      deltaAds =
+          new DeltaAdsService(
+              executor,
+              push,
+              registry,
+              pushThrottle,
+              generators >= 0 ? generators : DeltaAdsService.defaultGenerators());
       proxyTracker = ProxyTrackers.combine(ads, deltaAds);
       pushController = push;
       Path caDir = stateDir.resolve(CA_DIR);
@@ -516,6 +523,7 @@ public final class ControlPlane implements AutoCloseable {
     private InetSocketAddress apiAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.API);
     private Duration debounce = Duration.ofMillis(100);
     private int pushThrottle; // 0: the services' default
+    private int generators = -1; // -1: the system property's, else one per core
     private Duration workloadGracePeriod = WorkloadRegistry.DEFAULT_GRACE_PERIOD;
     private Clock clock = Clock.systemUTC();
     private Duration certificateTtl = CertificateAuthority.DEFAULT_TTL;
@@ -638,6 +646,19 @@ public final class ControlPlane implements AutoCloseable {
         throw new IllegalArgumentException("pushThrottle must be at least 1");
       }
       this.pushThrottle = maxBusy;
+      return this;
+    }
+
+    /**
+     * How many threads generate delta xDS streams' resources ahead of their responses, beside the
+     * executor that answers them; 0 for none (the executor generates everything). Default: the
+     * system property {@value DeltaAdsService#GENERATORS_PROPERTY}, else one per core.
+     */
+    public Builder generators(int threads) {
+      if (threads < 0) {
+        throw new IllegalArgumentException("generators must not be negative");
+      }
+      this.generators = threads;
       return this;
     }
 

@@ -39,7 +39,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.UnaryOperator;
 
 /**
  * Envoy's AggregatedDiscoveryService, delta (incremental) variant: {@code DeltaAggregatedResources}
@@ -68,8 +67,15 @@ import java.util.function.UnaryOperator;
  * RouteGenerator}) and answers each stream from the one {@link DeltaStream.Diff} of its scope's
  * virtual hosts, so it costs a stream the changed names only.
  *
- * <p>Every stream's state lives on the control plane's serializing executor. Stream ids (the
- * registry's keys) start at {@value #FIRST_STREAM_ID} so they never meet {@link AdsService}'s.
+ * <p>Every stream's state lives on the control plane's serializing executor. What a response
+ * carries, each proxy's available resources ({@link #available}: a pure function of the push
+ * context and the proxy), is generated ahead on a pool of one thread per core ({@link Prefetch}):
+ * for every stream a push owes something, in the order the executor will answer them, and for a
+ * request when gRPC hands it over, before it waits for the executor. The executor takes what the
+ * pool made, or generates it itself when no pool thread has started on it, so per-proxy generation
+ * spreads over the cores as istiod's per-connection pushes do, while the streams' state stays on
+ * one thread. Stream ids (the registry's keys) start at {@value #FIRST_STREAM_ID} so they never
+ * meet {@link AdsService}'s.
  */
 public final class DeltaAdsService implements ProxyTracker {
   private static final System.Logger logger = System.getLogger(DeltaAdsService.class.getName());
@@ -105,11 +111,31 @@ public final class DeltaAdsService implements ProxyTracker {
   /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
   private final List<Waiter> waiters = new ArrayList<>();
 
+  /**
+   * How many times {@link #send} took a stream's resources, and how many of those a generation pool
+   * thread had made ({@link Prefetch}). Owned by the executor; reported by {@link #flowState}.
+   */
+  private long generated;
+
+  private long generatedAhead;
+
   /** Subscribed names shared between streams. Owned by the executor. */
   private final SubscriptionNames subscriptionNames = new SubscriptionNames();
 
   /** Serialises responses to the streams, one core each ({@link StreamWriter}), as SotW's. */
   private final java.util.concurrent.ExecutorService writers;
+
+  /**
+   * Generates streams' resources ahead of their responses ({@link Prefetch}), or null: every
+   * stream's resources are generated on the executor.
+   */
+  private final java.util.concurrent.ExecutorService generators;
+
+  /**
+   * The system property that sets how many threads generate ahead ({@link #generators}): one per
+   * core by default, {@code 0} for none.
+   */
+  public static final String GENERATORS_PROPERTY = "weft.xds.generators";
 
   /**
    * Whether streams ask gRPC for gzip ({@link XdsCompression}; {@code -Dweft.xds.compression=none}
@@ -126,25 +152,52 @@ public final class DeltaAdsService implements ProxyTracker {
    */
   public DeltaAdsService(
       Executor executor, PushController push, WorkloadRegistry registry, int maxBusy) {
-    this.throttle = new PushThrottle<>(maxBusy);
+    this(executor, push, registry, maxBusy, defaultGenerators());
+  }
+
+  /**
+   * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle}); 0 for
+   *     its default
+   * @param generatorThreads how many threads generate streams' resources ahead of their responses
+   *     ({@link Prefetch}); 0 for none (the executor generates everything)
+   */
+  public DeltaAdsService(
+      Executor executor,
+      PushController push,
+      WorkloadRegistry registry,
+      int maxBusy,
+      int generatorThreads) {
+    this.throttle = new PushThrottle<>(maxBusy > 0 ? maxBusy : PushThrottle.DEFAULT_MAX_BUSY);
+    this.generators =
+        generatorThreads <= 0
+            ? null
+            : java.util.concurrent.Executors.newFixedThreadPool(
+                generatorThreads, daemonThreads("weft-xds-generate-"));
     this.gzip = XdsCompression.enabled(System.getProperty(XdsCompression.PROPERTY));
     this.writers =
         java.util.concurrent.Executors.newFixedThreadPool(
-            Runtime.getRuntime().availableProcessors(),
-            new java.util.concurrent.ThreadFactory() {
-              private final AtomicLong n = new AtomicLong();
-
-              @Override
-              public Thread newThread(Runnable r) {
-                Thread t = new Thread(r, "weft-xds-delta-push-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              }
-            });
+            Runtime.getRuntime().availableProcessors(), daemonThreads("weft-xds-delta-push-"));
     this.executor = executor;
     this.push = push;
     this.registry = registry;
     push.addListener(this::onPush);
+  }
+
+  /**
+   * How many threads generate ahead by default: {@link #GENERATORS_PROPERTY}, else one per core.
+   */
+  public static int defaultGenerators() {
+    return Math.max(
+        0, Integer.getInteger(GENERATORS_PROPERTY, Runtime.getRuntime().availableProcessors()));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+    AtomicLong n = new AtomicLong();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   // ------------------------------------------------------------------ tracker
@@ -303,8 +356,12 @@ public final class DeltaAdsService implements ProxyTracker {
     return AdsCalls.requests(
         responses,
         executor,
-        // Already canonical: parsed by DeltaRequestMarshaller (METHOD).
-        UnaryOperator.identity(),
+        // Already canonical: parsed by DeltaRequestMarshaller (METHOD). What its answer will
+        // carry starts generating now, on the pool.
+        request -> {
+          aheadOf(conn, request);
+          return request;
+        },
         () -> connections.put(conn.id, conn),
         stream);
   }
@@ -387,6 +444,7 @@ public final class DeltaAdsService implements ProxyTracker {
   private void onPush(PushContext context) {
     try {
       ConfigsUpdated changes = context.changes();
+      aheadOf(context, changes);
       for (Connection conn : List.copyOf(connections.values())) {
         if (conn.closed || conn.proxy == null) {
           continue;
@@ -465,6 +523,104 @@ public final class DeltaAdsService implements ProxyTracker {
     publishStatus(conn);
   }
 
+  /**
+   * Starts generating, on the pool and in the order {@link #onPush} answers the streams, what each
+   * stream will be sent from {@code context}: the types it was owed and those {@code changes}
+   * affect. Generation of an older context that no pool thread started is cancelled.
+   */
+  private void aheadOf(PushContext context, ConfigsUpdated changes) {
+    if (generators == null) {
+      return;
+    }
+    List<Runnable> tasks = new ArrayList<>();
+    for (Connection conn : connections.values()) {
+      if (!conn.ahead.isEmpty()) {
+        conn.ahead.values().removeIf(p -> cancelUnless(p, context));
+      }
+      // Asked without recording it: onPush's loop below tells a stream whose registration this
+      // context brings (its first answers) from the others by waited().
+      if (conn.closed || conn.proxy == null || conn.registration.stillWaits()) {
+        continue;
+      }
+      ConfigsUpdated due =
+          conn.registration.waited() || changes.isEmpty()
+              ? conn.pending
+              : conn.pending == null ? changes : conn.pending.merge(changes);
+      List<Prefetch> owed = new ArrayList<>(2);
+      for (String type : TYPE_ORDER) {
+        if (conn.stream.type(type) != null
+            && (conn.deferred.contains(type) || (due != null && affects(due, type)))) {
+          Prefetch p = prefetch(conn, type, context);
+          if (p != null) {
+            owed.add(p);
+          }
+        }
+      }
+      if (!owed.isEmpty()) {
+        tasks.add(() -> owed.forEach(Prefetch::run));
+      }
+    }
+    submit(tasks);
+  }
+
+  /**
+   * On gRPC's thread, before the request waits for the executor: starts generating what its answer
+   * will carry, unless it cannot have one yet (no node admitted, or its registration not in a
+   * context yet) or it only ACKs or NACKs.
+   */
+  private void aheadOf(Connection conn, DeltaDiscoveryRequest request) {
+    if (generators == null
+        || conn.proxy == null
+        || conn.registration.stillWaits()
+        || !TYPE_ORDER.contains(request.getTypeUrl())
+        || (!request.getResponseNonce().isEmpty()
+            && request.getResourceNamesSubscribeCount() == 0
+            && request.getResourceNamesUnsubscribeCount() == 0)) {
+      return;
+    }
+    Prefetch p = prefetch(conn, request.getTypeUrl(), push.current());
+    if (p != null) {
+      submit(List.of(p::run));
+    }
+  }
+
+  /**
+   * A new {@link Prefetch} of {@code type} for {@code conn} from {@code context}, kept where {@link
+   * #send} looks; null when one of that context is there already.
+   */
+  private static Prefetch prefetch(Connection conn, String type, PushContext context) {
+    Proxy proxy = conn.proxy;
+    Prefetch[] made = new Prefetch[1];
+    conn.ahead.compute(
+        type,
+        (t, before) -> {
+          if (before != null && before.of(context)) {
+            return before;
+          }
+          if (before != null) {
+            before.cancel();
+          }
+          return made[0] = new Prefetch(context, () -> available(context, proxy, type));
+        });
+    return made[0];
+  }
+
+  private static boolean cancelUnless(Prefetch p, PushContext context) {
+    if (p.of(context)) {
+      return false;
+    }
+    p.cancel();
+    return true;
+  }
+
+  private void submit(List<Runnable> tasks) {
+    try {
+      tasks.forEach(generators::execute);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Stopping: the executor generates what it still sends.
+    }
+  }
+
   /** Whether {@code changes} may change {@code type}: VHDS is part of RDS. */
   static boolean affects(ConfigsUpdated changes, String type) {
     return changes.affects(type.equals(TypeUrls.VIRTUAL_HOST) ? TypeUrls.ROUTE : type);
@@ -483,10 +639,24 @@ public final class DeltaAdsService implements ProxyTracker {
     if (conn.closed || conn.stream.type(type) == null) {
       return;
     }
+    Prefetch ahead = conn.ahead.remove(type);
+    Map<String, DeltaStream.Versioned> available;
+    generated++;
+    if (ahead != null && ahead.of(context)) {
+      available = ahead.take();
+      if (ahead.fromPool()) {
+        generatedAhead++;
+      }
+    } else {
+      if (ahead != null) {
+        ahead.cancel();
+      }
+      available = available(context, conn.proxy, type);
+    }
     DeltaResponse response =
         conn.stream.respond(
             type,
-            available(context, conn.proxy, type),
+            available,
             Long.toString(context.config().version()),
             context.config().version(),
             force,
@@ -531,7 +701,11 @@ public final class DeltaAdsService implements ProxyTracker {
               .append(throttle.busy())
               .append(" busy, ")
               .append(throttle.waiting())
-              .append(" waiting\n");
+              .append(" waiting; resources for ")
+              .append(generated)
+              .append(" responses, ")
+              .append(generatedAhead)
+              .append(" of them generated ahead\n");
           for (Connection c : connections.values()) {
             sb.append("  stream ")
                 .append(c.id)
@@ -591,9 +765,12 @@ public final class DeltaAdsService implements ProxyTracker {
     return map;
   }
 
-  /** Stops the writers' pool (the control plane is stopping). */
+  /** Stops the writers' and generators' pools (the control plane is stopping). */
   public void close() {
     writers.shutdownNow();
+    if (generators != null) {
+      generators.shutdownNow();
+    }
   }
 
   /**
@@ -711,6 +888,8 @@ public final class DeltaAdsService implements ProxyTracker {
     }
     conn.closed = true;
     connections.remove(conn.id);
+    conn.ahead.values().forEach(Prefetch::cancel);
+    conn.ahead.clear();
     throttle.drained(conn, this::flush);
     if (complete) {
       conn.writer.complete();
@@ -773,12 +952,21 @@ public final class DeltaAdsService implements ProxyTracker {
     final WorkloadIdentity caller;
     final DeltaStream stream;
     StreamWriter<DeltaResponse> writer;
-    Proxy proxy;
+
+    /** Set once, on the executor; read on gRPC's thread too (before a request waits). */
+    volatile Proxy proxy;
+
     String version = "";
     boolean closed;
 
-    /** Its wait for the context that holds its proxy's registration. */
-    RegistrationWait registration = RegistrationWait.NONE;
+    /** Its wait for the context that holds its proxy's registration; volatile as {@link #proxy}. */
+    volatile RegistrationWait registration = RegistrationWait.NONE;
+
+    /**
+     * Its resources being generated ahead of their responses, by type ({@link Prefetch}): added on
+     * the executor and on gRPC's thread, taken on the executor.
+     */
+    final Map<String, Prefetch> ahead = new ConcurrentHashMap<>(4);
 
     /** Types whose requests were not answered yet, for want of a write slot or a context. */
     final Set<String> deferred = new LinkedHashSet<>();

@@ -1,0 +1,96 @@
+package dev.weft.controlplane.xds;
+
+import dev.weft.controlplane.push.PushContext;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * One proxy's available resources of one type in one push context ({@link
+ * DeltaAdsService#available}), generated ahead of the response that needs them: by a generation
+ * pool thread if one gets to it first ({@link #run}), else by the executor that sends the response
+ * ({@link #take}), so the executor never waits for generation that has not started. Whoever claims
+ * it first computes it; the other finds it claimed (the pool skips it, the executor waits for the
+ * result).
+ *
+ * <p>The resources are a pure function of the immutable push context and the proxy, which is what
+ * makes generating them on another thread safe: the context's caches ({@code PushContext.cached},
+ * {@code ResourceCache}) are concurrent, and the generators keep no state of their own.
+ */
+final class Prefetch {
+  private final PushContext context;
+  private final Supplier<Map<String, DeltaStream.Versioned>> compute;
+  private static final int NEW = 0;
+  private static final int CLAIMED = 1;
+  private static final int CANCELLED = 2;
+
+  private final AtomicInteger state = new AtomicInteger(NEW);
+
+  /** Whether {@link #take} got a pool thread's result. Read and written by the executor. */
+  private boolean fromPool;
+
+  private final CompletableFuture<Map<String, DeltaStream.Versioned>> result =
+      new CompletableFuture<>();
+
+  Prefetch(PushContext context, Supplier<Map<String, DeltaStream.Versioned>> compute) {
+    this.context = context;
+    this.compute = compute;
+  }
+
+  /** Whether it was made for {@code other} (by identity: a newer context is another snapshot). */
+  boolean of(PushContext other) {
+    return context == other;
+  }
+
+  /** Generates it unless someone claimed it first. On a generation pool thread. */
+  void run() {
+    if (!state.compareAndSet(NEW, CLAIMED)) {
+      return;
+    }
+    try {
+      result.complete(compute.get());
+    } catch (RuntimeException | Error e) {
+      result.completeExceptionally(e);
+    }
+  }
+
+  /**
+   * The resources: generated here if no pool thread started on them, else the pool thread's result
+   * (waited for). A failure of the generation is thrown as it was thrown. Generated here too when
+   * it was cancelled.
+   */
+  Map<String, DeltaStream.Versioned> take() {
+    if (state.compareAndSet(NEW, CLAIMED) || state.get() == CANCELLED) {
+      return compute.get();
+    }
+    fromPool = true;
+    try {
+      return result.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  /** Not needed any more: a pool thread that has not started on it skips it. */
+  void cancel() {
+    state.compareAndSet(NEW, CANCELLED);
+  }
+
+  /** Whether {@link #take} returned what a pool thread generated (not the executor). */
+  boolean fromPool() {
+    return fromPool;
+  }
+
+  /** Whether a pool thread or {@link #take} started generating it (for tests). */
+  boolean claimed() {
+    return state.get() == CLAIMED;
+  }
+}
