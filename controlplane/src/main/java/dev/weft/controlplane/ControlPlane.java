@@ -18,6 +18,7 @@ import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.xds.AdsService;
 import dev.weft.controlplane.xds.ConnectionAdmission;
 import dev.weft.controlplane.xds.DeltaAdsService;
+import dev.weft.controlplane.xds.GenerationPool;
 import dev.weft.controlplane.xds.ProxyStatus;
 import dev.weft.controlplane.xds.ProxyTracker;
 import dev.weft.controlplane.xds.ProxyTrackers;
@@ -116,6 +117,7 @@ public final class ControlPlane implements AutoCloseable {
   private WorkloadRegistry registry;
   private AdsService ads;
   private DeltaAdsService deltaAds;
+  private GenerationPool generation;
 
   /** Both ADS services' proxies (state of the world and delta). */
   private ProxyTracker proxyTracker;
@@ -192,20 +194,14 @@ public final class ControlPlane implements AutoCloseable {
               meshConfig != null
                   ? meshConfig
                   : dev.weft.controlplane.mesh.MeshConfig.load(stateDir));
-      if (pushThrottle > 0) {
-        ads = new AdsService(executor, push, registry, pushThrottle);
-      } else {
-        ads = new AdsService(executor, push, registry);
-      }
-      deltaAds =
-          new DeltaAdsService(
-              executor,
-              push,
-              registry,
-              pushThrottle,
-              generators >= 0 ? generators : DeltaAdsService.defaultGenerators());
+      generation =
+          GenerationPool.of(
+              generators >= 0 ? generators : GenerationPool.defaultThreads(), "weft-xds-generate");
+      ads = new AdsService(executor, push, registry, pushThrottle, generation);
+      deltaAds = new DeltaAdsService(executor, push, registry, pushThrottle, generation);
       proxyTracker = ProxyTrackers.combine(ads, deltaAds);
       pushController = push;
+      push.registrationsUnderWay(() -> admission.handshaking() > 0);
       Path caDir = stateDir.resolve(CA_DIR);
       try {
         ca =
@@ -444,6 +440,9 @@ public final class ControlPlane implements AutoCloseable {
     if (ads != null) {
       ads.close();
     }
+    if (generation != null) {
+      generation.close();
+    }
     if (deltaAds != null) {
       deltaAds.close();
     }
@@ -650,9 +649,9 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /**
-     * How many threads generate delta xDS streams' resources ahead of their responses, beside the
+     * How many threads generate xDS streams' resources ahead of their responses, beside the
      * executor that answers them; 0 for none (the executor generates everything). Default: the
-     * system property {@value DeltaAdsService#GENERATORS_PROPERTY}, else one per core.
+     * system property {@code weft.xds.generators}, else one per core.
      */
     public Builder generators(int threads) {
       if (threads < 0) {

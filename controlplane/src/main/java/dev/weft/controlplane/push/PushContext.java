@@ -525,18 +525,32 @@ public final class PushContext {
 
   /**
    * A value computed once per push context, for results every proxy shares (endpoints, outbound
-   * clusters). {@code compute} may use other cached values; two threads may both compute, and one
-   * result wins.
+   * clusters). {@code compute} may use other cached values. A thread that asks for a key another
+   * thread is computing waits for that result ({@link Pending}); a computation that fails is
+   * forgotten (the next caller computes again).
    */
   @SuppressWarnings("unchecked")
   public <T> T cached(String key, java.util.function.Supplier<T> compute) {
     Object value = cache.get(key);
     if (value == null) {
-      value = compute.get();
-      Object prev = cache.putIfAbsent(key, value);
-      if (prev != null) {
-        value = prev;
+      Pending mine = new Pending();
+      value = cache.putIfAbsent(key, mine);
+      if (value == null) {
+        T computed;
+        try {
+          computed = compute.get();
+        } catch (RuntimeException | Error e) {
+          cache.remove(key, mine);
+          mine.fail(e);
+          throw e;
+        }
+        cache.replace(key, mine, computed);
+        mine.complete(computed);
+        return computed;
       }
+    }
+    if (value instanceof Pending p) {
+      return p.mine() ? compute.get() : (T) p.await();
     }
     return (T) value;
   }

@@ -92,7 +92,8 @@ public final class ResourceCache {
   /**
    * A value derived from two objects (by identity), computed once per push context: say, the
    * encoding of one generated list filtered to one set of subscribed names, which every proxy with
-   * that subscription shares. {@code compute} must be a pure function of {@code a} and {@code b}.
+   * that subscription shares. {@code compute} must be a pure function of {@code a} and {@code b}. A
+   * thread that asks while another computes it waits for that result ({@link Pending}).
    */
   @SuppressWarnings("unchecked")
   public <T> T derived(Object a, Object b, java.util.function.Supplier<T> compute) {
@@ -100,16 +101,32 @@ public final class ResourceCache {
     Object v = derived.get(key);
     if (v == null) {
       ResourceCache f = fallback;
-      v = f == null ? null : f.derived.get(key);
-      if (v == null) {
-        v = compute.get();
-      }
+      Object before = f == null ? null : f.derived.get(key);
       expunge();
-      Object prev =
-          derived.putIfAbsent(new Pair(new Identity(a, collected), new Identity(b, collected)), v);
-      if (prev != null) {
-        v = prev;
+      Pair stored = new Pair(new Identity(a, collected), new Identity(b, collected));
+      if (before != null && !(before instanceof Pending)) {
+        Object prev = derived.putIfAbsent(stored, before);
+        return (T) (prev == null || prev instanceof Pending ? before : prev);
       }
+      // Computed once however many threads ask at once: the others wait for it (Pending).
+      Pending mine = new Pending();
+      v = derived.putIfAbsent(stored, mine);
+      if (v == null) {
+        T computed;
+        try {
+          computed = compute.get();
+        } catch (RuntimeException | Error e) {
+          derived.remove(stored, mine);
+          mine.fail(e);
+          throw e;
+        }
+        derived.replace(stored, mine, computed);
+        mine.complete(computed);
+        return computed;
+      }
+    }
+    if (v instanceof Pending p) {
+      return p.mine() ? compute.get() : (T) p.await();
     }
     return (T) v;
   }
@@ -126,7 +143,7 @@ public final class ResourceCache {
       ResourceCache f = fallback;
       v = f == null ? null : f.derived.get(key);
     }
-    return (T) v;
+    return v instanceof Pending ? null : (T) v;
   }
 
   /** Removes the entries whose key (or one of a pair's) was collected. */

@@ -69,8 +69,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Every stream's state lives on the control plane's serializing executor. What a response
  * carries, each proxy's available resources ({@link #available}: a pure function of the push
- * context and the proxy), is generated ahead on a pool of one thread per core ({@link Prefetch}):
- * for every stream a push owes something, in the order the executor will answer them, and for a
+ * context and the proxy), is generated ahead on a pool of one thread per core ({@link
+ * GenerationPool}): for the streams a push is about to answer, a few ahead of the one the executor
+ * answers ({@link GenerationPool#lookahead}), for those next in line for a throttle slot, and for a
  * request when gRPC hands it over, before it waits for the executor. The executor takes what the
  * pool made, or generates it itself when no pool thread has started on it, so per-proxy generation
  * spreads over the cores as istiod's per-connection pushes do, while the streams' state stays on
@@ -111,31 +112,14 @@ public final class DeltaAdsService implements ProxyTracker {
   /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
   private final List<Waiter> waiters = new ArrayList<>();
 
-  /**
-   * How many times {@link #send} took a stream's resources, and how many of those a generation pool
-   * thread had made ({@link Prefetch}). Owned by the executor; reported by {@link #flowState}.
-   */
-  private long generated;
-
-  private long generatedAhead;
-
   /** Subscribed names shared between streams. Owned by the executor. */
   private final SubscriptionNames subscriptionNames = new SubscriptionNames();
 
   /** Serialises responses to the streams, one core each ({@link StreamWriter}), as SotW's. */
   private final java.util.concurrent.ExecutorService writers;
 
-  /**
-   * Generates streams' resources ahead of their responses ({@link Prefetch}), or null: every
-   * stream's resources are generated on the executor.
-   */
-  private final java.util.concurrent.ExecutorService generators;
-
-  /**
-   * The system property that sets how many threads generate ahead ({@link #generators}): one per
-   * core by default, {@code 0} for none.
-   */
-  public static final String GENERATORS_PROPERTY = "weft.xds.generators";
+  /** Generates streams' resources ahead of their responses (shared with {@link AdsService}). */
+  private final GenerationPool generation;
 
   /**
    * Whether streams ask gRPC for gzip ({@link XdsCompression}; {@code -Dweft.xds.compression=none}
@@ -143,36 +127,20 @@ public final class DeltaAdsService implements ProxyTracker {
    */
   private final boolean gzip;
 
-  public DeltaAdsService(Executor executor, PushController push, WorkloadRegistry registry) {
-    this(executor, push, registry, PushThrottle.DEFAULT_MAX_BUSY);
-  }
-
-  /**
-   * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle})
-   */
-  public DeltaAdsService(
-      Executor executor, PushController push, WorkloadRegistry registry, int maxBusy) {
-    this(executor, push, registry, maxBusy, defaultGenerators());
-  }
-
   /**
    * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle}); 0 for
    *     its default
-   * @param generatorThreads how many threads generate streams' resources ahead of their responses
-   *     ({@link Prefetch}); 0 for none (the executor generates everything)
+   * @param generation generates streams' resources ahead of their responses ({@link
+   *     GenerationPool#NONE}: the executor generates everything); closed by its owner
    */
   public DeltaAdsService(
       Executor executor,
       PushController push,
       WorkloadRegistry registry,
       int maxBusy,
-      int generatorThreads) {
+      GenerationPool generation) {
     this.throttle = new PushThrottle<>(maxBusy > 0 ? maxBusy : PushThrottle.DEFAULT_MAX_BUSY);
-    this.generators =
-        generatorThreads <= 0
-            ? null
-            : java.util.concurrent.Executors.newFixedThreadPool(
-                generatorThreads, daemonThreads("weft-xds-generate-"));
+    this.generation = generation;
     this.gzip = XdsCompression.enabled(System.getProperty(XdsCompression.PROPERTY));
     this.writers =
         java.util.concurrent.Executors.newFixedThreadPool(
@@ -181,14 +149,6 @@ public final class DeltaAdsService implements ProxyTracker {
     this.push = push;
     this.registry = registry;
     push.addListener(this::onPush);
-  }
-
-  /**
-   * How many threads generate ahead by default: {@link #GENERATORS_PROPERTY}, else one per core.
-   */
-  public static int defaultGenerators() {
-    return Math.max(
-        0, Integer.getInteger(GENERATORS_PROPERTY, Runtime.getRuntime().availableProcessors()));
   }
 
   private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
@@ -444,8 +404,18 @@ public final class DeltaAdsService implements ProxyTracker {
   private void onPush(PushContext context) {
     try {
       ConfigsUpdated changes = context.changes();
-      aheadOf(context, changes);
-      for (Connection conn : List.copyOf(connections.values())) {
+      List<Connection> all = List.copyOf(connections.values());
+      if (generation.enabled()) {
+        all.forEach(c -> c.ahead.retainOnly(context));
+      }
+      int lookahead = generation.lookahead();
+      int started = 0;
+      for (int i = 0; i < all.size(); i++) {
+        // The pool generates a few streams ahead of the one answered here.
+        for (; started < all.size() && started <= i + lookahead; started++) {
+          aheadOfPush(all.get(started), context, changes);
+        }
+        Connection conn = all.get(i);
         if (conn.closed || conn.proxy == null) {
           continue;
         }
@@ -473,6 +443,7 @@ public final class DeltaAdsService implements ProxyTracker {
         pushTo(conn, context, due);
         throttle.wrote(conn, conn.ready());
       }
+      aheadOfWaiting(context);
     } finally {
       checkWaiters();
     }
@@ -486,6 +457,7 @@ public final class DeltaAdsService implements ProxyTracker {
     flush(conn);
     next.forEach(this::flush);
     throttle.release(this::flush); // those that stayed ready hand their slots on
+    aheadOfWaiting(push.current());
     checkWaiters();
   }
 
@@ -524,52 +496,77 @@ public final class DeltaAdsService implements ProxyTracker {
   }
 
   /**
-   * Starts generating, on the pool and in the order {@link #onPush} answers the streams, what each
-   * stream will be sent from {@code context}: the types it was owed and those {@code changes}
-   * affect. Generation of an older context that no pool thread started is cancelled.
+   * Starts generating what {@link #onPush} will send {@code conn} from {@code context} now: its
+   * first answers (the context holds its registration), or what {@code changes} affect. Nothing for
+   * a stream that will wait (its registration, its flow control or the throttle): a stream waiting
+   * for the throttle is generated for when its turn nears ({@link #aheadOfWaiting}), so a storm of
+   * contexts does not generate thousands of answers that a newer context replaces before they are
+   * sent.
    */
-  private void aheadOf(PushContext context, ConfigsUpdated changes) {
-    if (generators == null) {
+  private void aheadOfPush(Connection conn, PushContext context, ConfigsUpdated changes) {
+    // Asked without recording it: onPush tells a stream whose registration this context brings
+    // (its first answers) from the others by waited().
+    if (!generation.enabled()
+        || conn.closed
+        || conn.proxy == null
+        || conn.registration.stillWaits()
+        || !throttle.mayWrite(conn, conn.ready())) {
       return;
     }
-    List<Runnable> tasks = new ArrayList<>();
-    for (Connection conn : connections.values()) {
-      if (!conn.ahead.isEmpty()) {
-        conn.ahead.values().removeIf(p -> cancelUnless(p, context));
-      }
-      // Asked without recording it: onPush's loop below tells a stream whose registration this
-      // context brings (its first answers) from the others by waited().
-      if (conn.closed || conn.proxy == null || conn.registration.stillWaits()) {
-        continue;
-      }
-      ConfigsUpdated due =
-          conn.registration.waited() || changes.isEmpty()
-              ? conn.pending
-              : conn.pending == null ? changes : conn.pending.merge(changes);
-      List<Prefetch> owed = new ArrayList<>(2);
-      for (String type : TYPE_ORDER) {
-        if (conn.stream.type(type) != null
-            && (conn.deferred.contains(type) || (due != null && affects(due, type)))) {
-          Prefetch p = prefetch(conn, type, context);
-          if (p != null) {
-            owed.add(p);
-          }
-        }
-      }
-      if (!owed.isEmpty()) {
-        tasks.add(() -> owed.forEach(Prefetch::run));
-      }
+    if (conn.registration.waited()) {
+      startOwed(conn, context, conn.pending, true);
+    } else if (!changes.isEmpty()) {
+      startOwed(conn, context, conn.pending == null ? changes : conn.pending.merge(changes), false);
     }
-    submit(tasks);
   }
 
   /**
-   * On gRPC's thread, before the request waits for the executor: starts generating what its answer
-   * will carry, unless it cannot have one yet (no node admitted, or its registration not in a
+   * Starts generating, from {@code context}, what the streams first in line for a throttle slot are
+   * owed ({@link GenerationPool#lookahead} of them), so that each is ready when a slot frees.
+   */
+  private void aheadOfWaiting(PushContext context) {
+    if (!generation.enabled()) {
+      return;
+    }
+    for (Connection conn : throttle.firstWaiting(generation.lookahead())) {
+      if (!conn.closed && conn.proxy != null && !conn.registration.stillWaits()) {
+        startOwed(conn, context, conn.pending, true);
+      }
+    }
+  }
+
+  /**
+   * Starts generating {@code conn}'s types that {@code due} affects (and, with {@code deferred},
+   * those whose requests wait for an answer), unless under way already for {@code context}.
+   */
+  private void startOwed(
+      Connection conn, PushContext context, ConfigsUpdated due, boolean deferred) {
+    List<Prefetch<?>> owed = new ArrayList<>(2);
+    for (String type : TYPE_ORDER) {
+      if (conn.stream.type(type) != null
+          && ((deferred && conn.deferred.contains(type)) || (due != null && affects(due, type)))) {
+        Prefetch<?> p = prefetch(conn, type, context);
+        if (p != null) {
+          owed.add(p);
+        }
+      }
+    }
+    if (!owed.isEmpty()) {
+      generation.submit(List.of(() -> owed.forEach(Prefetch::run)));
+    }
+  }
+
+  /**
+   * On gRPC's thread, before the request waits for the executor: a stream's first request is a
+   * registration under way ({@link PushController#registrationArriving}); any other starts
+   * generating what its answer will carry, unless it cannot have one yet (its registration not in a
    * context yet) or it only ACKs or NACKs.
    */
   private void aheadOf(Connection conn, DeltaDiscoveryRequest request) {
-    if (generators == null
+    if (conn.proxy == null && request.hasNode()) {
+      push.registrationArriving();
+    }
+    if (!generation.enabled()
         || conn.proxy == null
         || conn.registration.stillWaits()
         || !TYPE_ORDER.contains(request.getTypeUrl())
@@ -578,9 +575,9 @@ public final class DeltaAdsService implements ProxyTracker {
             && request.getResourceNamesUnsubscribeCount() == 0)) {
       return;
     }
-    Prefetch p = prefetch(conn, request.getTypeUrl(), push.current());
+    Prefetch<?> p = prefetch(conn, request.getTypeUrl(), push.current());
     if (p != null) {
-      submit(List.of(p::run));
+      generation.submit(List.of(p::run));
     }
   }
 
@@ -588,37 +585,9 @@ public final class DeltaAdsService implements ProxyTracker {
    * A new {@link Prefetch} of {@code type} for {@code conn} from {@code context}, kept where {@link
    * #send} looks; null when one of that context is there already.
    */
-  private static Prefetch prefetch(Connection conn, String type, PushContext context) {
+  private static Prefetch<?> prefetch(Connection conn, String type, PushContext context) {
     Proxy proxy = conn.proxy;
-    Prefetch[] made = new Prefetch[1];
-    conn.ahead.compute(
-        type,
-        (t, before) -> {
-          if (before != null && before.of(context)) {
-            return before;
-          }
-          if (before != null) {
-            before.cancel();
-          }
-          return made[0] = new Prefetch(context, () -> available(context, proxy, type));
-        });
-    return made[0];
-  }
-
-  private static boolean cancelUnless(Prefetch p, PushContext context) {
-    if (p.of(context)) {
-      return false;
-    }
-    p.cancel();
-    return true;
-  }
-
-  private void submit(List<Runnable> tasks) {
-    try {
-      tasks.forEach(generators::execute);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // Stopping: the executor generates what it still sends.
-    }
+    return conn.ahead.start(type, context, () -> available(context, proxy, type));
   }
 
   /** Whether {@code changes} may change {@code type}: VHDS is part of RDS. */
@@ -639,24 +608,11 @@ public final class DeltaAdsService implements ProxyTracker {
     if (conn.closed || conn.stream.type(type) == null) {
       return;
     }
-    Prefetch ahead = conn.ahead.remove(type);
-    Map<String, DeltaStream.Versioned> available;
-    generated++;
-    if (ahead != null && ahead.of(context)) {
-      available = ahead.take();
-      if (ahead.fromPool()) {
-        generatedAhead++;
-      }
-    } else {
-      if (ahead != null) {
-        ahead.cancel();
-      }
-      available = available(context, conn.proxy, type);
-    }
+    Proxy proxy = conn.proxy;
     DeltaResponse response =
         conn.stream.respond(
             type,
-            available,
+            conn.ahead.take(type, context, () -> available(context, proxy, type)),
             Long.toString(context.config().version()),
             context.config().version(),
             force,
@@ -701,11 +657,9 @@ public final class DeltaAdsService implements ProxyTracker {
               .append(throttle.busy())
               .append(" busy, ")
               .append(throttle.waiting())
-              .append(" waiting; resources for ")
-              .append(generated)
-              .append(" responses, ")
-              .append(generatedAhead)
-              .append(" of them generated ahead\n");
+              .append(" waiting; ")
+              .append(generation.report())
+              .append('\n');
           for (Connection c : connections.values()) {
             sb.append("  stream ")
                 .append(c.id)
@@ -765,12 +719,9 @@ public final class DeltaAdsService implements ProxyTracker {
     return map;
   }
 
-  /** Stops the writers' and generators' pools (the control plane is stopping). */
+  /** Stops the writers' pool (the control plane is stopping). */
   public void close() {
     writers.shutdownNow();
-    if (generators != null) {
-      generators.shutdownNow();
-    }
   }
 
   /**
@@ -888,8 +839,7 @@ public final class DeltaAdsService implements ProxyTracker {
     }
     conn.closed = true;
     connections.remove(conn.id);
-    conn.ahead.values().forEach(Prefetch::cancel);
-    conn.ahead.clear();
+    conn.ahead.cancelAll();
     throttle.drained(conn, this::flush);
     if (complete) {
       conn.writer.complete();
@@ -946,7 +896,7 @@ public final class DeltaAdsService implements ProxyTracker {
   }
 
   /** One delta ADS stream. Owned by the executor. */
-  private static final class Connection {
+  private final class Connection {
     final long id;
     final StreamObserver<DeltaResponse> out;
     final WorkloadIdentity caller;
@@ -966,7 +916,7 @@ public final class DeltaAdsService implements ProxyTracker {
      * Its resources being generated ahead of their responses, by type ({@link Prefetch}): added on
      * the executor and on gRPC's thread, taken on the executor.
      */
-    final Map<String, Prefetch> ahead = new ConcurrentHashMap<>(4);
+    final GenerationPool.Ahead<Map<String, DeltaStream.Versioned>> ahead = generation.new Ahead<>();
 
     /** Types whose requests were not answered yet, for want of a write slot or a context. */
     final Set<String> deferred = new LinkedHashSet<>();

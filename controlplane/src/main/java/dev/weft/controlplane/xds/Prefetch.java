@@ -1,40 +1,39 @@
 package dev.weft.controlplane.xds;
 
 import dev.weft.controlplane.push.PushContext;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * One proxy's available resources of one type in one push context ({@link
- * DeltaAdsService#available}), generated ahead of the response that needs them: by a generation
- * pool thread if one gets to it first ({@link #run}), else by the executor that sends the response
- * ({@link #take}), so the executor never waits for generation that has not started. Whoever claims
- * it first computes it; the other finds it claimed (the pool skips it, the executor waits for the
- * result).
+ * One proxy's resources of one type in one push context, generated ahead of the response that needs
+ * them ({@link GenerationPool}): by a pool thread if one gets to it first ({@link #run}), else by
+ * the executor that sends the response ({@link #take}), so the executor never waits for generation
+ * that has not started. Whoever claims it first computes it; the other finds it claimed (the pool
+ * skips it, the executor waits for the result).
  *
- * <p>The resources are a pure function of the immutable push context and the proxy, which is what
- * makes generating them on another thread safe: the context's caches ({@code PushContext.cached},
- * {@code ResourceCache}) are concurrent, and the generators keep no state of their own.
+ * <p>What it computes must be a pure function of the immutable push context and the proxy, which is
+ * what makes generating it on another thread safe: the context's caches ({@code
+ * PushContext.cached}, {@code ResourceCache}) are concurrent, and the generators keep no state of
+ * their own.
+ *
+ * @param <T> what is generated
  */
-final class Prefetch {
-  private final PushContext context;
-  private final Supplier<Map<String, DeltaStream.Versioned>> compute;
+final class Prefetch<T> {
   private static final int NEW = 0;
   private static final int CLAIMED = 1;
   private static final int CANCELLED = 2;
 
+  private final PushContext context;
+  private final Supplier<T> compute;
   private final AtomicInteger state = new AtomicInteger(NEW);
+  private final CompletableFuture<T> result = new CompletableFuture<>();
 
   /** Whether {@link #take} got a pool thread's result. Read and written by the executor. */
   private boolean fromPool;
 
-  private final CompletableFuture<Map<String, DeltaStream.Versioned>> result =
-      new CompletableFuture<>();
-
-  Prefetch(PushContext context, Supplier<Map<String, DeltaStream.Versioned>> compute) {
+  Prefetch(PushContext context, Supplier<T> compute) {
     this.context = context;
     this.compute = compute;
   }
@@ -57,11 +56,10 @@ final class Prefetch {
   }
 
   /**
-   * The resources: generated here if no pool thread started on them, else the pool thread's result
-   * (waited for). A failure of the generation is thrown as it was thrown. Generated here too when
-   * it was cancelled.
+   * What it generates: generated here if no pool thread started on it (or it was cancelled), else
+   * the pool thread's result (waited for). A failure of the generation is thrown as it was thrown.
    */
-  Map<String, DeltaStream.Versioned> take() {
+  T take() {
     if (state.compareAndSet(NEW, CLAIMED) || state.get() == CANCELLED) {
       return compute.get();
     }
@@ -79,14 +77,14 @@ final class Prefetch {
     }
   }
 
-  /** Not needed any more: a pool thread that has not started on it skips it. */
-  void cancel() {
-    state.compareAndSet(NEW, CANCELLED);
-  }
-
   /** Whether {@link #take} returned what a pool thread generated (not the executor). */
   boolean fromPool() {
     return fromPool;
+  }
+
+  /** Not needed any more: a pool thread that has not started on it skips it. */
+  void cancel() {
+    state.compareAndSet(NEW, CANCELLED);
   }
 
   /** Whether a pool thread or {@link #take} started generating it (for tests). */

@@ -21,7 +21,7 @@ class PrefetchTest {
 
   @Test
   void theExecutorGeneratesWhatNoPoolThreadStartedAndThePoolThenSkipsIt() {
-    Prefetch p = new Prefetch(null, this::resources);
+    Prefetch<Map<String, DeltaStream.Versioned>> p = new Prefetch<>(null, this::resources);
 
     assertThat(p.take()).isEmpty();
     p.run();
@@ -32,8 +32,8 @@ class PrefetchTest {
   @Test
   void whatThePoolGeneratedIsTakenAsItIs() {
     Map<String, DeltaStream.Versioned> made = new java.util.HashMap<>();
-    Prefetch p =
-        new Prefetch(
+    Prefetch<Map<String, DeltaStream.Versioned>> p =
+        new Prefetch<>(
             null,
             () -> {
               computed.incrementAndGet();
@@ -51,8 +51,8 @@ class PrefetchTest {
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     Map<String, DeltaStream.Versioned> made = new java.util.HashMap<>();
-    Prefetch p =
-        new Prefetch(
+    Prefetch<Map<String, DeltaStream.Versioned>> p =
+        new Prefetch<>(
             null,
             () -> {
               computed.incrementAndGet();
@@ -75,7 +75,7 @@ class PrefetchTest {
 
   @Test
   void aCancelledPrefetchIsSkippedByThePoolAndGeneratedByTheExecutorIfTakenAfterAll() {
-    Prefetch p = new Prefetch(null, this::resources);
+    Prefetch<Map<String, DeltaStream.Versioned>> p = new Prefetch<>(null, this::resources);
 
     p.cancel();
     p.run();
@@ -89,8 +89,8 @@ class PrefetchTest {
   @Test
   void aFailureOnThePoolIsThrownToTheExecutorAsItWasThrown() {
     IllegalStateException failure = new IllegalStateException("no such cluster");
-    Prefetch p =
-        new Prefetch(
+    Prefetch<Map<String, DeltaStream.Versioned>> p =
+        new Prefetch<>(
             null,
             () -> {
               throw failure;
@@ -106,7 +106,7 @@ class PrefetchTest {
     var context =
         dev.weft.controlplane.push.PushContext.build(
             1, dev.weft.controlplane.store.ConfigSnapshot.EMPTY, java.util.List.of());
-    Prefetch p = new Prefetch(context, this::resources);
+    Prefetch<Map<String, DeltaStream.Versioned>> p = new Prefetch<>(context, this::resources);
 
     assertThat(p.of(context)).isTrue();
     assertThat(p.of(null)).isFalse();
