@@ -201,7 +201,8 @@ public final class ControlPlane implements AutoCloseable {
       deltaAds = new DeltaAdsService(executor, push, registry, pushThrottle, generation);
       proxyTracker = ProxyTrackers.combine(ads, deltaAds);
       pushController = push;
-      push.registrationsUnderWay(() -> admission.handshaking() > 0);
+      // A connect storm's handshakes: some still running, another finished within the last second.
+      push.registrationsUnderWay(() -> admission.handshakesUnderWay(Duration.ofSeconds(1)));
       Path caDir = stateDir.resolve(CA_DIR);
       try {
         ca =

@@ -120,8 +120,8 @@ public final class PushController {
 
   /**
    * Tells the registrations' debounce that registrations are under way while {@code underWay}
-   * answers true (the control plane: connections to the xDS port still in their TLS handshake). In
-   * a connect storm, handshakes finish unevenly on a busy machine; 100 ms without one made the
+   * answers true (the control plane: a connect storm's connections still in their TLS handshake).
+   * In a connect storm, handshakes finish unevenly on a busy machine; 100 ms without one made the
    * debounce build a context with the first few hundred registrations, and every stream answered
    * from it got its clusters again as the Services' other workloads registered (issue #10: 449 of
    * 2000 sidecars, 500 MB on the wire). The longest wait (10 s) still holds.
