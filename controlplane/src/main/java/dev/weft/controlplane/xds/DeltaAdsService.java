@@ -73,7 +73,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * GenerationPool}): for the streams a push is about to answer, a few ahead of the one the executor
  * answers ({@link GenerationPool#lookahead}), for those next in line for a throttle slot, and for a
  * request when gRPC hands it over, before it waits for the executor. The executor takes what the
- * pool made, or generates it itself when no pool thread has started on it, so per-proxy generation
+ * pool finished, or generates it itself (it never waits for a pool thread), so per-proxy generation
  * spreads over the cores as istiod's per-connection pushes do, while the streams' state stays on
  * one thread. Stream ids (the registry's keys) start at {@value #FIRST_STREAM_ID} so they never
  * meet {@link AdsService}'s.

@@ -17,8 +17,8 @@ import java.util.function.Supplier;
  * it is about to send a stream: for the streams a push answers, {@link #lookahead} streams ahead of
  * the one its executor answers; for the streams next in line for a throttle slot; and for a request
  * as gRPC hands it over. The executor then {@link Ahead#take}s it, generating it itself when no
- * pool thread has started on it. So the queue holds a few streams' work, and a newer context (a
- * connect storm builds several) makes little of it wasted.
+ * pool thread has finished it (it never waits for one). So the queue holds a few streams' work, and
+ * a newer context (a connect storm builds several) makes little of it wasted.
  *
  * <p>One per control plane, shared by its ADS services; {@link #NONE} generates nothing ahead (the
  * executor generates everything).

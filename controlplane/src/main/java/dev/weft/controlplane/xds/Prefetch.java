@@ -9,9 +9,10 @@ import java.util.function.Supplier;
 /**
  * One proxy's resources of one type in one push context, generated ahead of the response that needs
  * them ({@link GenerationPool}): by a pool thread if one gets to it first ({@link #run}), else by
- * the executor that sends the response ({@link #take}), so the executor never waits for generation
- * that has not started. Whoever claims it first computes it; the other finds it claimed (the pool
- * skips it, the executor waits for the result).
+ * the executor that sends the response ({@link #take}). The executor never waits for a pool thread:
+ * what a pool thread has not finished, the executor generates itself (a pool thread that started
+ * may be descheduled on a busy machine, and the executor waiting for it held every stream behind
+ * it). A pool thread skips what the executor or a newer context claimed first.
  *
  * <p>What it computes must be a pure function of the immutable push context and the proxy, which is
  * what makes generating it on another thread safe: the context's caches ({@code
@@ -56,11 +57,13 @@ final class Prefetch<T> {
   }
 
   /**
-   * What it generates: generated here if no pool thread started on it (or it was cancelled), else
-   * the pool thread's result (waited for). A failure of the generation is thrown as it was thrown.
+   * What it generates: the pool thread's result if it is done, else generated here (also when a
+   * pool thread is still on it, or it was cancelled). A failure of the pool's generation is thrown
+   * as it was thrown.
    */
   T take() {
-    if (state.compareAndSet(NEW, CLAIMED) || state.get() == CANCELLED) {
+    if (!result.isDone()) {
+      state.compareAndSet(NEW, CLAIMED);
       return compute.get();
     }
     fromPool = true;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,33 +42,36 @@ class PrefetchTest {
     p.run();
 
     assertThat(p.take()).isSameAs(made);
+    assertThat(p.fromPool()).isTrue();
     assertThat(computed).hasValue(1);
   }
 
   @Test
-  void theExecutorWaitsForAPoolThreadThatStarted() throws Exception {
+  void theExecutorGeneratesItselfWhatAPoolThreadHasNotFinished() throws Exception {
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    Map<String, DeltaStream.Versioned> made = new java.util.HashMap<>();
+    Map<String, DeltaStream.Versioned> pools = new java.util.HashMap<>();
     Prefetch<Map<String, DeltaStream.Versioned>> p =
         new Prefetch<>(
             null,
             () -> {
-              computed.incrementAndGet();
-              started.countDown();
-              await(release);
-              return made;
+              if (computed.incrementAndGet() == 1) {
+                started.countDown();
+                await(release);
+                return pools;
+              }
+              return new java.util.HashMap<>();
             });
     Thread pool = new Thread(p::run, "pool");
     pool.start();
     assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
 
-    CompletableFuture<Map<String, DeltaStream.Versioned>> taken =
-        CompletableFuture.supplyAsync(p::take);
-    release.countDown();
+    Map<String, DeltaStream.Versioned> taken = p.take();
 
-    assertThat(taken.get(30, TimeUnit.SECONDS)).isSameAs(made);
-    assertThat(computed).hasValue(1);
+    assertThat(taken).as("the executor's own, not the pool's").isNotSameAs(pools);
+    assertThat(p.fromPool()).isFalse();
+    assertThat(computed).hasValue(2);
+    release.countDown();
     pool.join();
   }
 
