@@ -311,13 +311,11 @@ public final class AdsService
     if (!generation.enabled()
         || proxy == null
         || conn.registration.stillWaits()
-        || !request.getResponseNonce().isEmpty()) {
+        || !request.getResponseNonce().isEmpty()
+        || !GenerationPool.worthAhead(request.getTypeUrl())) {
       return;
     }
     Generator generator = Generators.of(request.getTypeUrl());
-    if (generator == null) {
-      return;
-    }
     PushContext context = push.current();
     Prefetch<?> p =
         conn.ahead.start(request.getTypeUrl(), context, () -> generator.generate(context, proxy));
@@ -369,7 +367,8 @@ public final class AdsService
     List<Prefetch<?>> owed = new ArrayList<>(2);
     for (Generator generator : Generators.ALL) {
       String type = generator.typeUrl();
-      if (conn.types.containsKey(type)
+      if (GenerationPool.worthAhead(type)
+          && conn.types.containsKey(type)
           && ((deferred && conn.deferred.containsKey(type))
               || (due != null && due.affects(type)))) {
         Prefetch<?> p = conn.ahead.start(type, context, () -> generator.generate(context, proxy));
