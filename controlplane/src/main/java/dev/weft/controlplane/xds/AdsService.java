@@ -311,11 +311,13 @@ public final class AdsService
     if (!generation.enabled()
         || proxy == null
         || conn.registration.stillWaits()
-        || !request.getResponseNonce().isEmpty()
-        || !GenerationPool.worthAhead(request.getTypeUrl())) {
+        || !request.getResponseNonce().isEmpty()) {
       return;
     }
     Generator generator = Generators.of(request.getTypeUrl());
+    if (generator == null) {
+      return;
+    }
     PushContext context = push.current();
     Prefetch<?> p =
         conn.ahead.start(request.getTypeUrl(), context, () -> generator.generate(context, proxy));
@@ -367,8 +369,7 @@ public final class AdsService
     List<Prefetch<?>> owed = new ArrayList<>(2);
     for (Generator generator : Generators.ALL) {
       String type = generator.typeUrl();
-      if (GenerationPool.worthAhead(type)
-          && conn.types.containsKey(type)
+      if (conn.types.containsKey(type)
           && ((deferred && conn.deferred.containsKey(type))
               || (due != null && due.affects(type)))) {
         Prefetch<?> p = conn.ahead.start(type, context, () -> generator.generate(context, proxy));

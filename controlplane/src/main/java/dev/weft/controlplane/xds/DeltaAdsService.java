@@ -69,8 +69,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Every stream's state lives on the control plane's serializing executor. What a response
  * carries, each proxy's available resources ({@link #available}: a pure function of the push
- * context and the proxy), is, for the types generated per proxy (clusters and listeners: {@link
- * GenerationPool#worthAhead}), generated ahead on a pool of one thread per core ({@link
+ * context and the proxy), is generated ahead on a pool of one thread per core ({@link
  * GenerationPool}): for the streams a push is about to answer, a few ahead of the one the executor
  * answers ({@link GenerationPool#lookahead}), for those next in line for a throttle slot, and for a
  * request when gRPC hands it over, before it waits for the executor. The executor takes what the
@@ -544,8 +543,7 @@ public final class DeltaAdsService implements ProxyTracker {
       Connection conn, PushContext context, ConfigsUpdated due, boolean deferred) {
     List<Prefetch<?>> owed = new ArrayList<>(2);
     for (String type : TYPE_ORDER) {
-      if (GenerationPool.worthAhead(type)
-          && conn.stream.type(type) != null
+      if (conn.stream.type(type) != null
           && ((deferred && conn.deferred.contains(type)) || (due != null && affects(due, type)))) {
         Prefetch<?> p = prefetch(conn, type, context);
         if (p != null) {
@@ -571,7 +569,7 @@ public final class DeltaAdsService implements ProxyTracker {
     if (!generation.enabled()
         || conn.proxy == null
         || conn.registration.stillWaits()
-        || !GenerationPool.worthAhead(request.getTypeUrl())
+        || !TYPE_ORDER.contains(request.getTypeUrl())
         || (!request.getResponseNonce().isEmpty()
             && request.getResourceNamesSubscribeCount() == 0
             && request.getResourceNamesUnsubscribeCount() == 0)) {

@@ -1,7 +1,6 @@
 package dev.weft.controlplane.xds;
 
 import dev.weft.controlplane.push.PushContext;
-import dev.weft.xds.TypeUrls;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,12 +14,11 @@ import java.util.function.Supplier;
  * Generates streams' resources ahead of their responses, on threads of its own, so that per-proxy
  * generation spreads over the cores (istiod pushes each connection concurrently) while the streams'
  * state stays on the ADS services' executor. An ADS service starts a {@link Prefetch} for each type
- * generated per proxy ({@link #worthAhead}) it is about to send a stream: for the streams a push
- * answers, {@link #lookahead} streams ahead of the one its executor answers; for the streams next
- * in line for a throttle slot; and for a request as gRPC hands it over. The executor then {@link
- * Ahead#take}s it, generating it itself when no pool thread has finished it (it never waits for
- * one). So the queue holds a few streams' work, and a newer context (a connect storm builds
- * several) makes little of it wasted.
+ * it is about to send a stream: for the streams a push answers, {@link #lookahead} streams ahead of
+ * the one its executor answers; for the streams next in line for a throttle slot; and for a request
+ * as gRPC hands it over. The executor then {@link Ahead#take}s it, generating it itself when no
+ * pool thread has finished it (it never waits for one). So the queue holds a few streams' work, and
+ * a newer context (a connect storm builds several) makes little of it wasted.
  *
  * <p>One per control plane, shared by its ADS services; {@link #NONE} generates nothing ahead (the
  * executor generates everything).
@@ -85,18 +83,6 @@ public final class GenerationPool {
    */
   int lookahead() {
     return 4 * size;
-  }
-
-  /**
-   * The types whose resources are generated per proxy, the only ones worth generating ahead: a
-   * sidecar's clusters (its own inbound ones beside its scope's shared outbound ones) and its
-   * listeners. Endpoints, routes (and their virtual hosts) and secrets are generated once per scope
-   * or namespace and push, then looked up for every proxy, which costs the executor less than
-   * handing the lookup to a pool thread (a VirtualService change, all virtual hosts: its 2000
-   * streams' tail was 0.05 s longer when the pool took them too).
-   */
-  static boolean worthAhead(String type) {
-    return type.equals(TypeUrls.CLUSTER) || type.equals(TypeUrls.LISTENER);
   }
 
   /** Runs {@code tasks} on the pool, in order; none once it is closed. */
