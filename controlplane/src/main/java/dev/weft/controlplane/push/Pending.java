@@ -2,6 +2,8 @@ package dev.weft.controlplane.push;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 
 /**
  * A cache value that one thread is computing, in the cache's place until it is done: another thread
@@ -14,6 +16,45 @@ import java.util.concurrent.CompletionException;
 final class Pending {
   private final Thread owner = Thread.currentThread();
   private final CompletableFuture<Object> value = new CompletableFuture<>();
+
+  /**
+   * {@code key}'s value in {@code map}, which holds none yet: computed here, with a {@link Pending}
+   * in its place meanwhile for other threads to wait for; or, when another thread got there first,
+   * that thread's ({@link #valueOf}). A computation that fails is forgotten (the next caller
+   * computes again) and its waiters get its failure.
+   */
+  @SuppressWarnings("unchecked")
+  static <K, T> T computeOnce(ConcurrentMap<K, Object> map, K key, Supplier<T> compute) {
+    Pending mine = new Pending();
+    Object other = map.putIfAbsent(key, mine);
+    if (other != null) {
+      return valueOf(other, compute);
+    }
+    T computed;
+    try {
+      computed = compute.get();
+    } catch (RuntimeException | Error e) {
+      map.remove(key, mine);
+      mine.fail(e);
+      throw e;
+    }
+    map.replace(key, mine, computed);
+    mine.complete(computed);
+    return computed;
+  }
+
+  /**
+   * What a cache holds for a key, as its value: itself, or when another thread is computing it (a
+   * {@link Pending}), that thread's result once it is done; computed again when it is this thread's
+   * own computation that asks ({@link #mine}).
+   */
+  @SuppressWarnings("unchecked")
+  static <T> T valueOf(Object held, Supplier<T> compute) {
+    if (held instanceof Pending p) {
+      return p.mine() ? compute.get() : (T) p.await();
+    }
+    return (T) held;
+  }
 
   /**
    * Whether the calling thread is the one computing it: a computation that asks for its own key

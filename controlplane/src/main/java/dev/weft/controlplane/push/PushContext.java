@@ -38,7 +38,8 @@ public final class PushContext {
   private final List<Resource> virtualServices;
   private final List<Resource> gateways;
   private final Map<String, Resource> gatewaysByName;
-  private final Map<String, Object> cache = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentMap<String, Object> cache =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final ResourceCache resources;
   private final ConfigsUpdated changes;
 
@@ -529,30 +530,11 @@ public final class PushContext {
    * thread is computing waits for that result ({@link Pending}); a computation that fails is
    * forgotten (the next caller computes again).
    */
-  @SuppressWarnings("unchecked")
   public <T> T cached(String key, java.util.function.Supplier<T> compute) {
     Object value = cache.get(key);
-    if (value == null) {
-      Pending mine = new Pending();
-      value = cache.putIfAbsent(key, mine);
-      if (value == null) {
-        T computed;
-        try {
-          computed = compute.get();
-        } catch (RuntimeException | Error e) {
-          cache.remove(key, mine);
-          mine.fail(e);
-          throw e;
-        }
-        cache.replace(key, mine, computed);
-        mine.complete(computed);
-        return computed;
-      }
-    }
-    if (value instanceof Pending p) {
-      return p.mine() ? compute.get() : (T) p.await();
-    }
-    return (T) value;
+    return value == null
+        ? Pending.computeOnce(cache, key, compute)
+        : Pending.valueOf(value, compute);
   }
 
   /**

@@ -41,7 +41,8 @@ public final class ResourceCache {
   private static final String TYPE_URL_PREFIX = "type.googleapis.com/";
 
   private final Map<Identity, Encoded> encoded = new ConcurrentHashMap<>();
-  private final Map<Pair, Object> derived = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentMap<Pair, Object> derived =
+      new ConcurrentHashMap<>();
 
   /** Keys whose object was collected: their entries are removed on the next insertion. */
   private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
@@ -99,36 +100,18 @@ public final class ResourceCache {
   public <T> T derived(Object a, Object b, java.util.function.Supplier<T> compute) {
     Pair key = new Pair(new Identity(a, null), new Identity(b, null));
     Object v = derived.get(key);
-    if (v == null) {
-      ResourceCache f = fallback;
-      Object before = f == null ? null : f.derived.get(key);
-      expunge();
-      Pair stored = new Pair(new Identity(a, collected), new Identity(b, collected));
-      if (before != null && !(before instanceof Pending)) {
-        Object prev = derived.putIfAbsent(stored, before);
-        return (T) (prev == null || prev instanceof Pending ? before : prev);
-      }
-      // Computed once however many threads ask at once: the others wait for it (Pending).
-      Pending mine = new Pending();
-      v = derived.putIfAbsent(stored, mine);
-      if (v == null) {
-        T computed;
-        try {
-          computed = compute.get();
-        } catch (RuntimeException | Error e) {
-          derived.remove(stored, mine);
-          mine.fail(e);
-          throw e;
-        }
-        derived.replace(stored, mine, computed);
-        mine.complete(computed);
-        return computed;
-      }
+    if (v != null) {
+      return Pending.valueOf(v, compute);
     }
-    if (v instanceof Pending p) {
-      return p.mine() ? compute.get() : (T) p.await();
+    ResourceCache f = fallback;
+    Object before = f == null ? null : f.derived.get(key);
+    expunge();
+    Pair stored = new Pair(new Identity(a, collected), new Identity(b, collected));
+    if (before != null && !(before instanceof Pending)) {
+      Object prev = derived.putIfAbsent(stored, before);
+      return (T) (prev == null || prev instanceof Pending ? before : prev);
     }
-    return (T) v;
+    return Pending.computeOnce(derived, stored, compute);
   }
 
   /**
