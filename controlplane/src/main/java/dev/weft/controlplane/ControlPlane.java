@@ -18,6 +18,7 @@ import dev.weft.controlplane.store.ConfigStore;
 import dev.weft.controlplane.xds.AdsService;
 import dev.weft.controlplane.xds.ConnectionAdmission;
 import dev.weft.controlplane.xds.DeltaAdsService;
+import dev.weft.controlplane.xds.GenerationPool;
 import dev.weft.controlplane.xds.ProxyStatus;
 import dev.weft.controlplane.xds.ProxyTracker;
 import dev.weft.controlplane.xds.ProxyTrackers;
@@ -92,6 +93,7 @@ public final class ControlPlane implements AutoCloseable {
   private final InetSocketAddress requestedApi;
   private final Duration debounce;
   private final int pushThrottle;
+  private final int generators;
   private final Duration workloadGracePeriod;
   private final Clock clock;
   private final Duration certificateTtl;
@@ -115,6 +117,7 @@ public final class ControlPlane implements AutoCloseable {
   private WorkloadRegistry registry;
   private AdsService ads;
   private DeltaAdsService deltaAds;
+  private GenerationPool generation;
 
   /** Both ADS services' proxies (state of the world and delta). */
   private ProxyTracker proxyTracker;
@@ -129,6 +132,7 @@ public final class ControlPlane implements AutoCloseable {
     this.requestedApi = b.apiAddress;
     this.debounce = b.debounce;
     this.pushThrottle = b.pushThrottle;
+    this.generators = b.generators;
     this.workloadGracePeriod = b.workloadGracePeriod;
     this.clock = b.clock;
     this.certificateTtl = b.certificateTtl;
@@ -190,15 +194,15 @@ public final class ControlPlane implements AutoCloseable {
               meshConfig != null
                   ? meshConfig
                   : dev.weft.controlplane.mesh.MeshConfig.load(stateDir));
-      if (pushThrottle > 0) {
-        ads = new AdsService(executor, push, registry, pushThrottle);
-        deltaAds = new DeltaAdsService(executor, push, registry, pushThrottle);
-      } else {
-        ads = new AdsService(executor, push, registry);
-        deltaAds = new DeltaAdsService(executor, push, registry);
-      }
+      generation =
+          GenerationPool.of(
+              generators >= 0 ? generators : GenerationPool.defaultThreads(), "weft-xds-generate");
+      ads = new AdsService(executor, push, registry, pushThrottle, generation);
+      deltaAds = new DeltaAdsService(executor, push, registry, pushThrottle, generation);
       proxyTracker = ProxyTrackers.combine(ads, deltaAds);
       pushController = push;
+      // A connect storm's handshakes: some still running, another finished within the last second.
+      push.registrationsUnderWay(() -> admission.handshakesUnderWay(Duration.ofSeconds(1)));
       Path caDir = stateDir.resolve(CA_DIR);
       try {
         ca =
@@ -437,6 +441,9 @@ public final class ControlPlane implements AutoCloseable {
     if (ads != null) {
       ads.close();
     }
+    if (generation != null) {
+      generation.close();
+    }
     if (deltaAds != null) {
       deltaAds.close();
     }
@@ -516,6 +523,7 @@ public final class ControlPlane implements AutoCloseable {
     private InetSocketAddress apiAddress = new InetSocketAddress("127.0.0.1", WellKnownPorts.API);
     private Duration debounce = Duration.ofMillis(100);
     private int pushThrottle; // 0: the services' default
+    private int generators = -1; // -1: the system property's, else one per core
     private Duration workloadGracePeriod = WorkloadRegistry.DEFAULT_GRACE_PERIOD;
     private Clock clock = Clock.systemUTC();
     private Duration certificateTtl = CertificateAuthority.DEFAULT_TTL;
@@ -638,6 +646,19 @@ public final class ControlPlane implements AutoCloseable {
         throw new IllegalArgumentException("pushThrottle must be at least 1");
       }
       this.pushThrottle = maxBusy;
+      return this;
+    }
+
+    /**
+     * How many threads generate xDS streams' resources ahead of their responses, beside the
+     * executor that answers them; 0 for none (the executor generates everything). Default: the
+     * system property {@code weft.xds.generators}, else one per core.
+     */
+    public Builder generators(int threads) {
+      if (threads < 0) {
+        throw new IllegalArgumentException("generators must not be negative");
+      }
+      this.generators = threads;
       return this;
     }
 

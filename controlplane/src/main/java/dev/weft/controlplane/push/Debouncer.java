@@ -23,6 +23,9 @@ public final class Debouncer {
   private long changesWhenScheduled;
   private Duration scheduled = Duration.ZERO;
 
+  /** Whether changes are under way that have not been recorded yet (never, by default). */
+  private volatile java.util.function.BooleanSupplier underWay = () -> false;
+
   /**
    * @param clock the clock that measures quiet periods
    * @param debounce the quiet period; zero pushes on the next scheduler turn
@@ -39,6 +42,15 @@ public final class Debouncer {
     this.push = push;
   }
 
+  /**
+   * Makes {@code underWay} part of the quiet period: while it answers true, a non-zero debounce
+   * does not find the period quiet (the longest wait still holds). For changes a check cannot see
+   * yet: registrations whose connections are still in their TLS handshake.
+   */
+  public void whileUnderWay(java.util.function.BooleanSupplier underWay) {
+    this.underWay = underWay;
+  }
+
   /** Records a change. */
   public synchronized void trigger() {
     last = clock.instant();
@@ -52,13 +64,28 @@ public final class Debouncer {
     }
   }
 
+  /**
+   * Records activity that is about to become a change (a registration whose request waits for the
+   * scheduler): while a push is pending, it restarts the quiet period as a change would, so that a
+   * scheduler too busy to record the changes themselves does not find a quiet period that was not
+   * there. Nothing when no push is pending (the change itself will start one).
+   */
+  public synchronized void touch() {
+    if (pending) {
+      last = clock.instant();
+      changes++;
+    }
+  }
+
   private void check() {
     synchronized (this) {
       Instant now = clock.instant();
       Duration quiet = Duration.between(last, now);
       // No change since this check was scheduled: the scheduler itself waited the quiet period
       // (this also holds when the clock does not move, e.g. a fixed clock).
-      boolean quietEnough = changes == changesWhenScheduled || quiet.compareTo(debounce) >= 0;
+      boolean quietEnough =
+          (changes == changesWhenScheduled || quiet.compareTo(debounce) >= 0)
+              && (debounce.isZero() || !underWay.getAsBoolean());
       // Waited: by the clock, or by the scheduler's delays when the clock does not move.
       boolean waitedEnough =
           Duration.between(first, now).compareTo(maxDelay) >= 0

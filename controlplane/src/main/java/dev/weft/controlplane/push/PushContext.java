@@ -38,7 +38,8 @@ public final class PushContext {
   private final List<Resource> virtualServices;
   private final List<Resource> gateways;
   private final Map<String, Resource> gatewaysByName;
-  private final Map<String, Object> cache = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentMap<String, Object> cache =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final ResourceCache resources;
   private final ConfigsUpdated changes;
 
@@ -525,20 +526,15 @@ public final class PushContext {
 
   /**
    * A value computed once per push context, for results every proxy shares (endpoints, outbound
-   * clusters). {@code compute} may use other cached values; two threads may both compute, and one
-   * result wins.
+   * clusters). {@code compute} may use other cached values. A thread that asks for a key another
+   * thread is computing waits for that result ({@link Pending}); a computation that fails is
+   * forgotten (the next caller computes again).
    */
-  @SuppressWarnings("unchecked")
   public <T> T cached(String key, java.util.function.Supplier<T> compute) {
     Object value = cache.get(key);
-    if (value == null) {
-      value = compute.get();
-      Object prev = cache.putIfAbsent(key, value);
-      if (prev != null) {
-        value = prev;
-      }
-    }
-    return (T) value;
+    return value == null
+        ? Pending.computeOnce(cache, key, compute)
+        : Pending.valueOf(value, compute);
   }
 
   /**

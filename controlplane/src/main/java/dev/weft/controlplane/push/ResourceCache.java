@@ -41,7 +41,8 @@ public final class ResourceCache {
   private static final String TYPE_URL_PREFIX = "type.googleapis.com/";
 
   private final Map<Identity, Encoded> encoded = new ConcurrentHashMap<>();
-  private final Map<Pair, Object> derived = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentMap<Pair, Object> derived =
+      new ConcurrentHashMap<>();
 
   /** Keys whose object was collected: their entries are removed on the next insertion. */
   private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
@@ -92,26 +93,25 @@ public final class ResourceCache {
   /**
    * A value derived from two objects (by identity), computed once per push context: say, the
    * encoding of one generated list filtered to one set of subscribed names, which every proxy with
-   * that subscription shares. {@code compute} must be a pure function of {@code a} and {@code b}.
+   * that subscription shares. {@code compute} must be a pure function of {@code a} and {@code b}. A
+   * thread that asks while another computes it waits for that result ({@link Pending}).
    */
   @SuppressWarnings("unchecked")
   public <T> T derived(Object a, Object b, java.util.function.Supplier<T> compute) {
     Pair key = new Pair(new Identity(a, null), new Identity(b, null));
     Object v = derived.get(key);
-    if (v == null) {
-      ResourceCache f = fallback;
-      v = f == null ? null : f.derived.get(key);
-      if (v == null) {
-        v = compute.get();
-      }
-      expunge();
-      Object prev =
-          derived.putIfAbsent(new Pair(new Identity(a, collected), new Identity(b, collected)), v);
-      if (prev != null) {
-        v = prev;
-      }
+    if (v != null) {
+      return Pending.valueOf(v, compute);
     }
-    return (T) v;
+    ResourceCache f = fallback;
+    Object before = f == null ? null : f.derived.get(key);
+    expunge();
+    Pair stored = new Pair(new Identity(a, collected), new Identity(b, collected));
+    if (before != null && !(before instanceof Pending)) {
+      Object prev = derived.putIfAbsent(stored, before);
+      return (T) (prev == null || prev instanceof Pending ? before : prev);
+    }
+    return Pending.computeOnce(derived, stored, compute);
   }
 
   /**
@@ -126,7 +126,7 @@ public final class ResourceCache {
       ResourceCache f = fallback;
       v = f == null ? null : f.derived.get(key);
     }
-    return (T) v;
+    return v instanceof Pending ? null : (T) v;
   }
 
   /** Removes the entries whose key (or one of a pair's) was collected. */

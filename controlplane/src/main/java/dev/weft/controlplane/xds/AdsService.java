@@ -63,8 +63,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Every stream's state lives on one serializing executor (the control plane's); gRPC callbacks
  * only enqueue work there. The responses it decides on are serialised and handed to gRPC by a
- * {@link StreamWriter} per stream, on a pool of one thread per core. The proxy's workload is
- * registered when its stream starts and removed when it ends.
+ * {@link StreamWriter} per stream, on a pool of one thread per core. Each proxy's generated
+ * resources are made ahead of its responses on a {@link GenerationPool}, as {@link
+ * DeltaAdsService}'s. The proxy's workload is registered when its stream starts and removed when it
+ * ends.
  */
 public final class AdsService
     extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
@@ -95,16 +97,25 @@ public final class AdsService
   /** Serialises responses to the streams, one core each ({@link StreamWriter}). */
   private final java.util.concurrent.ExecutorService writers;
 
-  public AdsService(Executor executor, PushController push, WorkloadRegistry registry) {
-    this(executor, push, registry, PushThrottle.DEFAULT_MAX_BUSY);
-  }
+  /**
+   * Generates streams' resources ahead of their responses (shared with {@link DeltaAdsService}).
+   */
+  private final GenerationPool generation;
 
   /**
-   * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle})
+   * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle}); 0 for
+   *     its default
+   * @param generation generates streams' resources ahead of their responses ({@link
+   *     GenerationPool#NONE}: the executor generates everything); closed by its owner
    */
   public AdsService(
-      Executor executor, PushController push, WorkloadRegistry registry, int maxBusy) {
-    this.throttle = new PushThrottle<>(maxBusy);
+      Executor executor,
+      PushController push,
+      WorkloadRegistry registry,
+      int maxBusy,
+      GenerationPool generation) {
+    this.throttle = new PushThrottle<>(maxBusy > 0 ? maxBusy : PushThrottle.DEFAULT_MAX_BUSY);
+    this.generation = generation;
     this.writers =
         java.util.concurrent.Executors.newFixedThreadPool(
             Runtime.getRuntime().availableProcessors(),
@@ -273,7 +284,103 @@ public final class AdsService
             () -> conn.closed);
     conn.writer = AdsCalls.writer(conn.id, responses, writers, executor, stream);
     return AdsCalls.requests(
-        responses, executor, RequestNames::compact, () -> connections.put(conn.id, conn), stream);
+        responses,
+        executor,
+        request -> {
+          DiscoveryRequest canonical = RequestNames.compact(request);
+          aheadOf(conn, canonical);
+          return canonical;
+        },
+        () -> connections.put(conn.id, conn),
+        stream);
+  }
+
+  /**
+   * On gRPC's thread, before the request waits for the executor: a stream's first request is a
+   * registration under way ({@link PushController#registrationArriving}); any other starts
+   * generating what its answer will carry when it is a type's first request (no nonce) of an
+   * admitted proxy whose registration is in a context already. ACKs, NACKs and changed
+   * subscriptions (all with a nonce) are left to the executor, which alone knows which of them
+   * needs an answer.
+   */
+  private void aheadOf(Connection conn, DiscoveryRequest request) {
+    if (conn.proxy == null && request.hasNode()) {
+      push.registrationArriving();
+    }
+    Proxy proxy = conn.proxy;
+    if (!generation.enabled()
+        || proxy == null
+        || conn.registration.stillWaits()
+        || !request.getResponseNonce().isEmpty()) {
+      return;
+    }
+    Generator generator = Generators.of(request.getTypeUrl());
+    if (generator == null) {
+      return;
+    }
+    PushContext context = push.current();
+    Prefetch<?> p =
+        conn.ahead.start(request.getTypeUrl(), context, () -> generator.generate(context, proxy));
+    if (p != null) {
+      generation.submit(List.of(p::run));
+    }
+  }
+
+  /**
+   * Starts generating what {@link #pushAll} will send {@code conn} from {@code context} now (as
+   * {@code DeltaAdsService.aheadOfPush}): nothing for a stream that will wait.
+   */
+  private void aheadOfPush(Connection conn, PushContext context, ConfigsUpdated changes) {
+    // Asked without recording it: pushAll tells a stream whose registration this context brings
+    // (its first answers) from the others by waited().
+    if (!generation.enabled()
+        || conn.closed
+        || conn.proxy == null
+        || conn.registration.stillWaits()
+        || !throttle.mayWrite(conn, conn.ready())) {
+      return;
+    }
+    if (conn.registration.waited()) {
+      startOwed(conn, context, conn.pending, true);
+    } else if (!changes.isEmpty()) {
+      startOwed(conn, context, conn.pending == null ? changes : conn.pending.merge(changes), false);
+    }
+  }
+
+  /** Starts generating what the streams first in line for a throttle slot are owed. */
+  private void aheadOfWaiting(PushContext context) {
+    if (!generation.enabled()) {
+      return;
+    }
+    for (Connection conn : throttle.firstWaiting(generation.lookahead())) {
+      if (!conn.closed && conn.proxy != null && !conn.registration.stillWaits()) {
+        startOwed(conn, context, conn.pending, true);
+      }
+    }
+  }
+
+  /**
+   * Starts generating {@code conn}'s types that {@code due} affects (and, with {@code deferred},
+   * those whose requests wait for an answer), unless under way already for {@code context}.
+   */
+  private void startOwed(
+      Connection conn, PushContext context, ConfigsUpdated due, boolean deferred) {
+    Proxy proxy = conn.proxy;
+    List<Prefetch<?>> owed = new ArrayList<>(2);
+    for (Generator generator : Generators.ALL) {
+      String type = generator.typeUrl();
+      if (conn.types.containsKey(type)
+          && ((deferred && conn.deferred.containsKey(type))
+              || (due != null && due.affects(type)))) {
+        Prefetch<?> p = conn.ahead.start(type, context, () -> generator.generate(context, proxy));
+        if (p != null) {
+          owed.add(p);
+        }
+      }
+    }
+    if (!owed.isEmpty()) {
+      generation.submit(List.of(() -> owed.forEach(Prefetch::run)));
+    }
   }
 
   private void handle(Connection conn, DiscoveryRequest request) {
@@ -420,7 +527,18 @@ public final class AdsService
    */
   private void pushAll(PushContext context) {
     ConfigsUpdated changes = context.changes();
-    for (Connection conn : List.copyOf(connections.values())) {
+    List<Connection> all = List.copyOf(connections.values());
+    if (generation.enabled()) {
+      all.forEach(c -> c.ahead.retainOnly(context));
+    }
+    int lookahead = generation.lookahead();
+    int started = 0;
+    for (int i = 0; i < all.size(); i++) {
+      // The pool generates a few streams ahead of the one answered here.
+      for (; started < all.size() && started <= i + lookahead; started++) {
+        aheadOfPush(all.get(started), context, changes);
+      }
+      Connection conn = all.get(i);
       if (conn.closed || conn.proxy == null) {
         continue;
       }
@@ -445,6 +563,7 @@ public final class AdsService
       pushTo(conn, context, due);
       throttle.wrote(conn, conn.ready());
     }
+    aheadOfWaiting(context);
   }
 
   /**
@@ -459,6 +578,7 @@ public final class AdsService
     flush(conn);
     next.forEach(this::flush);
     throttle.release(this::flush); // those that stayed ready hand their slots on
+    aheadOfWaiting(push.current());
     checkWaiters();
   }
 
@@ -512,7 +632,9 @@ public final class AdsService
 
   private void send(Connection conn, String type, PushContext context, boolean force) {
     TypeState state = conn.types.get(type);
-    List<Message> generated = Generators.of(type).generate(context, conn.proxy);
+    Proxy proxy = conn.proxy;
+    List<Message> generated =
+        conn.ahead.take(type, context, () -> Generators.of(type).generate(context, proxy));
     Set<String> names = state.wildcard ? null : state.names;
     EncodedResources encoded =
         type.equals(TypeUrls.ENDPOINT)
@@ -582,6 +704,7 @@ public final class AdsService
     }
     conn.closed = true;
     connections.remove(conn.id);
+    conn.ahead.cancelAll();
     throttle.drained(conn, this::flush);
     if (complete) {
       conn.writer.complete();
@@ -655,13 +778,19 @@ public final class AdsService
   }
 
   /** One ADS stream. Owned by the executor. */
-  private static final class Connection {
+  private final class Connection {
     final long id;
     final StreamObserver<DiscoveryResponse> out;
     StreamWriter<DiscoveryResponse> writer;
     final WorkloadIdentity caller;
     final Map<String, TypeState> types = new LinkedHashMap<>();
-    Proxy proxy;
+
+    /** Set on the executor; read on gRPC's thread too (before a request waits). */
+    volatile Proxy proxy;
+
+    /** Its resources being generated ahead of their responses, by type ({@link GenerationPool}). */
+    final GenerationPool.Ahead<List<Message>> ahead = generation.new Ahead<>();
+
     String version = "";
     long nonces;
     boolean closed;
@@ -674,8 +803,8 @@ public final class AdsService
 
     long pendingGeneration;
 
-    /** Its wait for the context that holds its proxy's registration. */
-    RegistrationWait registration = RegistrationWait.NONE;
+    /** Its wait for the context that holds its proxy's registration; volatile as {@link #proxy}. */
+    volatile RegistrationWait registration = RegistrationWait.NONE;
 
     Connection(long id, StreamObserver<DiscoveryResponse> out, WorkloadIdentity caller) {
       this.id = id;

@@ -40,6 +40,8 @@ public final class ConnectionAdmission {
   private int peakHandshaking;
   private boolean slotWanted;
   private long admitted;
+  private long lastFinished;
+  private boolean finishedAny;
   private Runnable slotListener = () -> {};
 
   private ConnectionAdmission(Builder b) {
@@ -103,7 +105,7 @@ public final class ConnectionAdmission {
       tokens = Math.min(burst, tokens + 1);
       admitted--;
     }
-    release();
+    free(false);
   }
 
   /**
@@ -111,6 +113,10 @@ public final class ConnectionAdmission {
    * slot listener when a connection waits for a slot.
    */
   public void release() {
+    free(true);
+  }
+
+  private void free(boolean finished) {
     boolean notify;
     Runnable listener;
     synchronized (this) {
@@ -118,6 +124,10 @@ public final class ConnectionAdmission {
         throw new IllegalStateException("release without an admitted connection");
       }
       handshaking--;
+      if (finished) {
+        lastFinished = nanoClock.getAsLong();
+        finishedAny = true;
+      }
       notify = slotWanted;
       slotWanted = false;
       listener = slotListener;
@@ -130,6 +140,17 @@ public final class ConnectionAdmission {
   /** Sets what runs when a slot frees after {@link #tryAdmit} answered {@link #WAIT_FOR_SLOT}. */
   public synchronized void onSlotFree(Runnable listener) {
     this.slotListener = Objects.requireNonNull(listener, "listener");
+  }
+
+  /**
+   * Whether a connect storm's handshakes are under way: admitted connections are still in their
+   * handshake and another one finished within {@code recent}. Handshakes that stall on their own (a
+   * slow or hostile client holding its slot) are not a storm.
+   */
+  public synchronized boolean handshakesUnderWay(Duration recent) {
+    return handshaking > 0
+        && finishedAny
+        && nanoClock.getAsLong() - lastFinished < recent.toNanos();
   }
 
   /** How many admitted connections are still in their handshake. */

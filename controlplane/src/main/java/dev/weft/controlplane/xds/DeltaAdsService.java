@@ -39,7 +39,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.UnaryOperator;
 
 /**
  * Envoy's AggregatedDiscoveryService, delta (incremental) variant: {@code DeltaAggregatedResources}
@@ -68,8 +67,16 @@ import java.util.function.UnaryOperator;
  * RouteGenerator}) and answers each stream from the one {@link DeltaStream.Diff} of its scope's
  * virtual hosts, so it costs a stream the changed names only.
  *
- * <p>Every stream's state lives on the control plane's serializing executor. Stream ids (the
- * registry's keys) start at {@value #FIRST_STREAM_ID} so they never meet {@link AdsService}'s.
+ * <p>Every stream's state lives on the control plane's serializing executor. What a response
+ * carries, each proxy's available resources ({@link #available}: a pure function of the push
+ * context and the proxy), is generated ahead on a pool of one thread per core ({@link
+ * GenerationPool}): for the streams a push is about to answer, a few ahead of the one the executor
+ * answers ({@link GenerationPool#lookahead}), for those next in line for a throttle slot, and for a
+ * request when gRPC hands it over, before it waits for the executor. The executor takes what the
+ * pool finished, or generates it itself (it never waits for a pool thread), so per-proxy generation
+ * spreads over the cores as istiod's per-connection pushes do, while the streams' state stays on
+ * one thread. Stream ids (the registry's keys) start at {@value #FIRST_STREAM_ID} so they never
+ * meet {@link AdsService}'s.
  */
 public final class DeltaAdsService implements ProxyTracker {
   private static final System.Logger logger = System.getLogger(DeltaAdsService.class.getName());
@@ -111,40 +118,46 @@ public final class DeltaAdsService implements ProxyTracker {
   /** Serialises responses to the streams, one core each ({@link StreamWriter}), as SotW's. */
   private final java.util.concurrent.ExecutorService writers;
 
+  /** Generates streams' resources ahead of their responses (shared with {@link AdsService}). */
+  private final GenerationPool generation;
+
   /**
    * Whether streams ask gRPC for gzip ({@link XdsCompression}; {@code -Dweft.xds.compression=none}
    * turns it off).
    */
   private final boolean gzip;
 
-  public DeltaAdsService(Executor executor, PushController push, WorkloadRegistry registry) {
-    this(executor, push, registry, PushThrottle.DEFAULT_MAX_BUSY);
-  }
-
   /**
-   * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle})
+   * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle}); 0 for
+   *     its default
+   * @param generation generates streams' resources ahead of their responses ({@link
+   *     GenerationPool#NONE}: the executor generates everything); closed by its owner
    */
   public DeltaAdsService(
-      Executor executor, PushController push, WorkloadRegistry registry, int maxBusy) {
-    this.throttle = new PushThrottle<>(maxBusy);
+      Executor executor,
+      PushController push,
+      WorkloadRegistry registry,
+      int maxBusy,
+      GenerationPool generation) {
+    this.throttle = new PushThrottle<>(maxBusy > 0 ? maxBusy : PushThrottle.DEFAULT_MAX_BUSY);
+    this.generation = generation;
     this.gzip = XdsCompression.enabled(System.getProperty(XdsCompression.PROPERTY));
     this.writers =
         java.util.concurrent.Executors.newFixedThreadPool(
-            Runtime.getRuntime().availableProcessors(),
-            new java.util.concurrent.ThreadFactory() {
-              private final AtomicLong n = new AtomicLong();
-
-              @Override
-              public Thread newThread(Runnable r) {
-                Thread t = new Thread(r, "weft-xds-delta-push-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              }
-            });
+            Runtime.getRuntime().availableProcessors(), daemonThreads("weft-xds-delta-push-"));
     this.executor = executor;
     this.push = push;
     this.registry = registry;
     push.addListener(this::onPush);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+    AtomicLong n = new AtomicLong();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   // ------------------------------------------------------------------ tracker
@@ -303,8 +316,12 @@ public final class DeltaAdsService implements ProxyTracker {
     return AdsCalls.requests(
         responses,
         executor,
-        // Already canonical: parsed by DeltaRequestMarshaller (METHOD).
-        UnaryOperator.identity(),
+        // Already canonical: parsed by DeltaRequestMarshaller (METHOD). What its answer will
+        // carry starts generating now, on the pool.
+        request -> {
+          aheadOf(conn, request);
+          return request;
+        },
         () -> connections.put(conn.id, conn),
         stream);
   }
@@ -387,7 +404,18 @@ public final class DeltaAdsService implements ProxyTracker {
   private void onPush(PushContext context) {
     try {
       ConfigsUpdated changes = context.changes();
-      for (Connection conn : List.copyOf(connections.values())) {
+      List<Connection> all = List.copyOf(connections.values());
+      if (generation.enabled()) {
+        all.forEach(c -> c.ahead.retainOnly(context));
+      }
+      int lookahead = generation.lookahead();
+      int started = 0;
+      for (int i = 0; i < all.size(); i++) {
+        // The pool generates a few streams ahead of the one answered here.
+        for (; started < all.size() && started <= i + lookahead; started++) {
+          aheadOfPush(all.get(started), context, changes);
+        }
+        Connection conn = all.get(i);
         if (conn.closed || conn.proxy == null) {
           continue;
         }
@@ -415,6 +443,7 @@ public final class DeltaAdsService implements ProxyTracker {
         pushTo(conn, context, due);
         throttle.wrote(conn, conn.ready());
       }
+      aheadOfWaiting(context);
     } finally {
       checkWaiters();
     }
@@ -428,6 +457,7 @@ public final class DeltaAdsService implements ProxyTracker {
     flush(conn);
     next.forEach(this::flush);
     throttle.release(this::flush); // those that stayed ready hand their slots on
+    aheadOfWaiting(push.current());
     checkWaiters();
   }
 
@@ -465,6 +495,101 @@ public final class DeltaAdsService implements ProxyTracker {
     publishStatus(conn);
   }
 
+  /**
+   * Starts generating what {@link #onPush} will send {@code conn} from {@code context} now: its
+   * first answers (the context holds its registration), or what {@code changes} affect. Nothing for
+   * a stream that will wait (its registration, its flow control or the throttle): a stream waiting
+   * for the throttle is generated for when its turn nears ({@link #aheadOfWaiting}), so a storm of
+   * contexts does not generate thousands of answers that a newer context replaces before they are
+   * sent.
+   */
+  private void aheadOfPush(Connection conn, PushContext context, ConfigsUpdated changes) {
+    // Asked without recording it: onPush tells a stream whose registration this context brings
+    // (its first answers) from the others by waited().
+    if (!generation.enabled()
+        || conn.closed
+        || conn.proxy == null
+        || conn.registration.stillWaits()
+        || !throttle.mayWrite(conn, conn.ready())) {
+      return;
+    }
+    if (conn.registration.waited()) {
+      startOwed(conn, context, conn.pending, true);
+    } else if (!changes.isEmpty()) {
+      startOwed(conn, context, conn.pending == null ? changes : conn.pending.merge(changes), false);
+    }
+  }
+
+  /**
+   * Starts generating, from {@code context}, what the streams first in line for a throttle slot are
+   * owed ({@link GenerationPool#lookahead} of them), so that each is ready when a slot frees.
+   */
+  private void aheadOfWaiting(PushContext context) {
+    if (!generation.enabled()) {
+      return;
+    }
+    for (Connection conn : throttle.firstWaiting(generation.lookahead())) {
+      if (!conn.closed && conn.proxy != null && !conn.registration.stillWaits()) {
+        startOwed(conn, context, conn.pending, true);
+      }
+    }
+  }
+
+  /**
+   * Starts generating {@code conn}'s types that {@code due} affects (and, with {@code deferred},
+   * those whose requests wait for an answer), unless under way already for {@code context}.
+   */
+  private void startOwed(
+      Connection conn, PushContext context, ConfigsUpdated due, boolean deferred) {
+    List<Prefetch<?>> owed = new ArrayList<>(2);
+    for (String type : TYPE_ORDER) {
+      if (conn.stream.type(type) != null
+          && ((deferred && conn.deferred.contains(type)) || (due != null && affects(due, type)))) {
+        Prefetch<?> p = prefetch(conn, type, context);
+        if (p != null) {
+          owed.add(p);
+        }
+      }
+    }
+    if (!owed.isEmpty()) {
+      generation.submit(List.of(() -> owed.forEach(Prefetch::run)));
+    }
+  }
+
+  /**
+   * On gRPC's thread, before the request waits for the executor: a stream's first request is a
+   * registration under way ({@link PushController#registrationArriving}); any other starts
+   * generating what its answer will carry, unless it cannot have one yet (its registration not in a
+   * context yet) or it only ACKs or NACKs.
+   */
+  private void aheadOf(Connection conn, DeltaDiscoveryRequest request) {
+    if (conn.proxy == null && request.hasNode()) {
+      push.registrationArriving();
+    }
+    if (!generation.enabled()
+        || conn.proxy == null
+        || conn.registration.stillWaits()
+        || !TYPE_ORDER.contains(request.getTypeUrl())
+        || (!request.getResponseNonce().isEmpty()
+            && request.getResourceNamesSubscribeCount() == 0
+            && request.getResourceNamesUnsubscribeCount() == 0)) {
+      return;
+    }
+    Prefetch<?> p = prefetch(conn, request.getTypeUrl(), push.current());
+    if (p != null) {
+      generation.submit(List.of(p::run));
+    }
+  }
+
+  /**
+   * A new {@link Prefetch} of {@code type} for {@code conn} from {@code context}, kept where {@link
+   * #send} looks; null when one of that context is there already.
+   */
+  private static Prefetch<?> prefetch(Connection conn, String type, PushContext context) {
+    Proxy proxy = conn.proxy;
+    return conn.ahead.start(type, context, () -> available(context, proxy, type));
+  }
+
   /** Whether {@code changes} may change {@code type}: VHDS is part of RDS. */
   static boolean affects(ConfigsUpdated changes, String type) {
     return changes.affects(type.equals(TypeUrls.VIRTUAL_HOST) ? TypeUrls.ROUTE : type);
@@ -483,10 +608,11 @@ public final class DeltaAdsService implements ProxyTracker {
     if (conn.closed || conn.stream.type(type) == null) {
       return;
     }
+    Proxy proxy = conn.proxy;
     DeltaResponse response =
         conn.stream.respond(
             type,
-            available(context, conn.proxy, type),
+            conn.ahead.take(type, context, () -> available(context, proxy, type)),
             Long.toString(context.config().version()),
             context.config().version(),
             force,
@@ -531,7 +657,9 @@ public final class DeltaAdsService implements ProxyTracker {
               .append(throttle.busy())
               .append(" busy, ")
               .append(throttle.waiting())
-              .append(" waiting\n");
+              .append(" waiting; ")
+              .append(generation.report())
+              .append('\n');
           for (Connection c : connections.values()) {
             sb.append("  stream ")
                 .append(c.id)
@@ -711,6 +839,7 @@ public final class DeltaAdsService implements ProxyTracker {
     }
     conn.closed = true;
     connections.remove(conn.id);
+    conn.ahead.cancelAll();
     throttle.drained(conn, this::flush);
     if (complete) {
       conn.writer.complete();
@@ -767,18 +896,27 @@ public final class DeltaAdsService implements ProxyTracker {
   }
 
   /** One delta ADS stream. Owned by the executor. */
-  private static final class Connection {
+  private final class Connection {
     final long id;
     final StreamObserver<DeltaResponse> out;
     final WorkloadIdentity caller;
     final DeltaStream stream;
     StreamWriter<DeltaResponse> writer;
-    Proxy proxy;
+
+    /** Set once, on the executor; read on gRPC's thread too (before a request waits). */
+    volatile Proxy proxy;
+
     String version = "";
     boolean closed;
 
-    /** Its wait for the context that holds its proxy's registration. */
-    RegistrationWait registration = RegistrationWait.NONE;
+    /** Its wait for the context that holds its proxy's registration; volatile as {@link #proxy}. */
+    volatile RegistrationWait registration = RegistrationWait.NONE;
+
+    /**
+     * Its resources being generated ahead of their responses, by type ({@link Prefetch}): added on
+     * the executor and on gRPC's thread, taken on the executor.
+     */
+    final GenerationPool.Ahead<Map<String, DeltaStream.Versioned>> ahead = generation.new Ahead<>();
 
     /** Types whose requests were not answered yet, for want of a write slot or a context. */
     final Set<String> deferred = new LinkedHashSet<>();

@@ -125,6 +125,15 @@ final class PushThrottle<C> {
     return next;
   }
 
+  /** The first {@code n} connections waiting for a slot, oldest first (the next written). */
+  List<C> firstWaiting(int n) {
+    List<C> out = new ArrayList<>(Math.min(n, waiting.size()));
+    for (Iterator<C> it = waiting.iterator(); it.hasNext() && out.size() < n; ) {
+      out.add(it.next());
+    }
+    return out;
+  }
+
   /** How many streams are busy (for tests and status). */
   int busy() {
     return busy.size();

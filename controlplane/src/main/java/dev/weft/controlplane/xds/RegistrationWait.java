@@ -9,7 +9,8 @@ import dev.weft.controlplane.push.PushController;
  * accounts (SANs) of the workloads registered since, then each of those clusters again from the
  * rebuild's push (issue #10: CDS twice to the first sidecars of a 2000-sidecar sync, ~5 % of its
  * bytes). So its first answers wait for the context that holds its registration; a proxy whose own
- * registration is the only one waiting is answered at once. Owned by the service's executor.
+ * registration is the only one waiting is answered at once. Owned by the service's executor; {@link
+ * #stillWaits} may be asked from any thread.
  */
 final class RegistrationWait {
   /** A stream whose proxy has not registered yet: nothing to wait for. */
@@ -17,7 +18,7 @@ final class RegistrationWait {
 
   private final PushController push;
   private final long registration;
-  private boolean waiting;
+  private volatile boolean waiting;
 
   private RegistrationWait(PushController push, long registration, boolean waiting) {
     this.push = push;
@@ -49,5 +50,13 @@ final class RegistrationWait {
       waiting = false;
     }
     return waiting;
+  }
+
+  /**
+   * What {@link #waits} would answer, without recording it (so {@link #waited} still tells what it
+   * was when the executor last asked). Safe from any thread.
+   */
+  boolean stillWaits() {
+    return waiting && push.registryChangesIncluded() < registration;
   }
 }

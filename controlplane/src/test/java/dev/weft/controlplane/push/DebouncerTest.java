@@ -121,4 +121,65 @@ class DebouncerTest {
     assertThat(pushedAt).isNotEmpty();
     assertThat(pushedAt.get(0)).isBetween(Duration.ofMillis(500), Duration.ofMillis(600));
   }
+
+  /**
+   * Activity that is about to be a change (a registration queued behind a busy executor) restarts
+   * the quiet period while a push is pending, and starts nothing when none is.
+   */
+  @Test
+  void aTouchWhilePendingRestartsTheQuietPeriodAndStartsNothingOtherwise() {
+    ManualTime time = new ManualTime();
+    AtomicInteger pushes = new AtomicInteger();
+    Debouncer d =
+        new Debouncer(
+            time, Duration.ofMillis(100), Duration.ofSeconds(10), time, pushes::incrementAndGet);
+    d.touch();
+    time.advance(Duration.ofSeconds(1));
+    assertThat(pushes).as("a touch alone pushes nothing").hasValue(0);
+
+    d.trigger();
+    time.advance(Duration.ofMillis(90));
+    d.touch(); // a registration under way: not quiet yet
+    time.advance(Duration.ofMillis(99)); // 189 ms: 99 ms since the touch
+    assertThat(pushes).hasValue(0);
+    time.advance(Duration.ofMillis(1));
+    assertThat(pushes).hasValue(1);
+  }
+
+  /**
+   * Changes under way (registrations still in their TLS handshake) keep the period from being
+   * quiet, up to the longest wait; a zero debounce does not wait for them.
+   */
+  @Test
+  void changesUnderWayHoldThePushUntilTheyEndOrTheLongestWait() {
+    ManualTime time = new ManualTime();
+    AtomicInteger pushes = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean underWay =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Debouncer d =
+        new Debouncer(
+            time, Duration.ofMillis(100), Duration.ofSeconds(1), time, pushes::incrementAndGet);
+    d.whileUnderWay(underWay::get);
+
+    d.trigger();
+    time.advance(Duration.ofMillis(500));
+    assertThat(pushes).as("handshakes still under way").hasValue(0);
+    underWay.set(false);
+    time.advance(Duration.ofMillis(100));
+    assertThat(pushes).hasValue(1);
+
+    underWay.set(true);
+    d.trigger();
+    time.advance(Duration.ofMillis(999));
+    assertThat(pushes).hasValue(1);
+    time.advance(Duration.ofMillis(101));
+    assertThat(pushes).as("the longest wait holds").hasValue(2);
+
+    Debouncer zero =
+        new Debouncer(time, Duration.ZERO, Duration.ZERO, time, pushes::incrementAndGet);
+    zero.whileUnderWay(underWay::get);
+    zero.trigger();
+    time.advance(Duration.ZERO);
+    assertThat(pushes).hasValue(3);
+  }
 }

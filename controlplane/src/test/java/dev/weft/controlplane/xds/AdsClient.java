@@ -174,6 +174,21 @@ final class AdsClient implements AutoCloseable {
     return r;
   }
 
+  /** The next response within {@code millis}, or null if none came. */
+  DiscoveryResponse poll(long millis) throws InterruptedException {
+    return responses.poll(millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** How many responses arrived and were not taken yet. */
+  int queued() {
+    return responses.size();
+  }
+
+  /** The id of its node. */
+  String nodeId() {
+    return node.getId();
+  }
+
   /** Ends the stream from the client side. */
   void complete() {
     requests.onCompleted();

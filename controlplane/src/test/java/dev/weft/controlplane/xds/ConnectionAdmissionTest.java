@@ -109,4 +109,32 @@ class ConnectionAdmissionTest {
     assertThatThrownBy(() -> ConnectionAdmission.builder().maxHandshakes(0))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  /**
+   * A storm's handshakes are under way while some run and another finished within the window; a
+   * handshake stalling alone (no other finishing) is not a storm, nor is a refund.
+   */
+  @Test
+  void handshakesAreUnderWayWhileSomeRunAndAnotherFinishedRecently() {
+    ConnectionAdmission a = admission(1000, 100, 100);
+    java.time.Duration second = java.time.Duration.ofSeconds(1);
+    assertThat(a.tryAdmit()).isZero();
+    assertThat(a.handshakesUnderWay(second)).as("none finished yet").isFalse();
+
+    assertThat(a.tryAdmit()).isZero();
+    a.release();
+    assertThat(a.handshakesUnderWay(second)).isTrue();
+
+    now.addAndGet(TimeUnit.MILLISECONDS.toNanos(999));
+    assertThat(a.handshakesUnderWay(second)).isTrue();
+    now.addAndGet(TimeUnit.MILLISECONDS.toNanos(1));
+    assertThat(a.handshakesUnderWay(second)).as("one stalls alone").isFalse();
+
+    assertThat(a.tryAdmit()).isZero();
+    a.refund();
+    assertThat(a.handshakesUnderWay(second)).as("a refund finished no handshake").isFalse();
+
+    a.release();
+    assertThat(a.handshakesUnderWay(second)).as("none running").isFalse();
+  }
 }

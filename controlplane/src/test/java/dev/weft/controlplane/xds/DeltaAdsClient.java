@@ -144,6 +144,11 @@ final class DeltaAdsClient implements AutoCloseable {
     return r;
   }
 
+  /** The id of its node. */
+  String nodeId() {
+    return node.getId();
+  }
+
   /** How many responses arrived and were not taken yet. */
   int queued() {
     return responses.size();
