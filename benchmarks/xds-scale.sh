@@ -28,6 +28,9 @@
 #                                                   # default; TIMELINE=0: none): machine, control
 #                                                   # plane and sims' CPU per thread group, the sims'
 #                                                   # TCP connects, TLS handshakes, first responses
+#   SETTLE=3 benchmarks/xds-scale.sh ...            # 3 s between the sync and the first change
+#                                                   # (default 0): what the sync leaves running
+#                                                   # (collections, compilations) out of change 1
 #
 # Prints the control plane's CPU seconds and the simulated sidecars' (this JVM's) per phase: both
 # share the machine's cores, and only the first is the control plane's cost.

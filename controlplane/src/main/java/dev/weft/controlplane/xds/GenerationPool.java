@@ -30,7 +30,10 @@ public final class GenerationPool {
    */
   public static final String PROPERTY = "weft.xds.generators";
 
-  /** No pool: every {@link Ahead#take} generates on the executor. */
+  /**
+   * No pool: every {@link Ahead#take} generates on the executor. Shared (its report's counts mix
+   * whoever uses it): a control plane without a pool gets one of its own from {@link #of}.
+   */
   public static final GenerationPool NONE = new GenerationPool(null, 0);
 
   private final ExecutorService threads;
@@ -49,10 +52,10 @@ public final class GenerationPool {
     this.size = size;
   }
 
-  /** A pool of {@code n} daemon threads named {@code name-1} ...; {@link #NONE} when n is 0. */
+  /** A pool of {@code n} daemon threads named {@code name-1} ...; none when n is 0. */
   public static GenerationPool of(int n, String name) {
     if (n <= 0) {
-      return NONE;
+      return new GenerationPool(null, 0);
     }
     AtomicLong count = new AtomicLong();
     return new GenerationPool(

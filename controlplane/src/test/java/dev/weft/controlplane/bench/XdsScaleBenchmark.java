@@ -315,6 +315,23 @@ public final class XdsScaleBenchmark {
       }
       Sidecar.FAILURES.clear();
 
+      // SETTLE=N: N seconds between the sync and the first change (default 0, as every run recorded
+      // before 2026-12-02 08:00). Right after the sync, the first change's p50 was 0.3 s in some
+      // runs
+      // and 0.5-0.8 s in others, with both JVMs spending 0.3-0.5 s more CPU in it: what the sync
+      // left
+      // (its collections, its compilations), not the change's own cost.
+      int settle = Integer.parseInt(System.getenv().getOrDefault("SETTLE", "0"));
+      if (settle > 0) {
+        double cpBefore = cpuSeconds(pid);
+        double simsBefore = cpuSeconds(self);
+        Thread.sleep(settle * 1000L);
+        System.out.printf(
+            "settled %d s before the changes: control plane CPU %.1f s, the simulated sidecars' JVM"
+                + " %.1f s meanwhile%n",
+            settle, cpuSeconds(pid) - cpBefore, cpuSeconds(self) - simsBefore);
+      }
+
       // One VirtualService changed, CHANGES times.
       for (int c = 0; c < changes; c++) {
         for (Sidecar s : sidecars) {
