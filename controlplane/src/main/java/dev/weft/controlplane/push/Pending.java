@@ -12,6 +12,10 @@ import java.util.function.Supplier;
  * a new push context all need the same shared values (a scope's thousands of outbound clusters,
  * their encodings): computed by each of them at once, they cost the cores that many times over and
  * each of them longer (Istio's XdsCache also computes a key once).
+ *
+ * <p>A computation may ask for other keys, as the push context's do (a scope asks for the mesh's
+ * indexes, never the other way): the keys must not depend on each other in a cycle, or two threads
+ * each computing one of them would wait for each other.
  */
 final class Pending {
   private final Thread owner = Thread.currentThread();

@@ -47,6 +47,9 @@ public final class GenerationPool {
 
   private long takenFromPool;
 
+  /** How many generations were started ahead (on the executor and on gRPC's threads). */
+  private final AtomicLong started = new AtomicLong();
+
   private GenerationPool(ExecutorService threads, int size) {
     this.threads = threads;
     this.size = size;
@@ -100,9 +103,20 @@ public final class GenerationPool {
     }
   }
 
-  /** "resources for N responses, M of them generated ahead" (the executor's own counts). */
+  /**
+   * "resources for N responses, M of them generated ahead of S started": how many responses the
+   * executor took resources for, how many of those a pool thread had finished, and how many
+   * generations were started ahead (some for a context that a newer one replaced, some that the
+   * executor got to first).
+   */
   String report() {
-    return "resources for " + taken + " responses, " + takenFromPool + " of them generated ahead";
+    return "resources for "
+        + taken
+        + " responses, "
+        + takenFromPool
+        + " of them generated ahead of "
+        + started.get()
+        + " started";
   }
 
   /** Stops its threads (its owner, the control plane, is stopping). */
@@ -143,6 +157,9 @@ public final class GenerationPool {
             }
             return made[0] = new Prefetch<>(context, compute);
           });
+      if (made[0] != null) {
+        started.incrementAndGet();
+      }
       return made[0];
     }
 

@@ -62,7 +62,8 @@ class GenerationPoolTest {
         .isEqualTo("resources of the first context");
     assertThat(ahead.take("lds", first, () -> "the executor's"))
         .isEqualTo("resources of the first context");
-    assertThat(pool.report()).isEqualTo("resources for 2 responses, 2 of them generated ahead");
+    assertThat(pool.report())
+        .isEqualTo("resources for 2 responses, 2 of them generated ahead of 2 started");
   }
 
   @Test
@@ -76,7 +77,8 @@ class GenerationPoolTest {
     assertThat(ahead.take("cds", second, () -> "the executor's"))
         .as("no pool thread got to it: the executor generates it")
         .isEqualTo("resources of the second context");
-    assertThat(pool.report()).isEqualTo("resources for 1 responses, 0 of them generated ahead");
+    assertThat(pool.report())
+        .isEqualTo("resources for 1 responses, 0 of them generated ahead of 2 started");
   }
 
   @Test
