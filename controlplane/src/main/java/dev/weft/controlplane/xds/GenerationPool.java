@@ -74,7 +74,33 @@ public final class GenerationPool {
 
   /** How many threads by default: {@link #PROPERTY}, else one per core. */
   public static int defaultThreads() {
-    return Math.max(0, Integer.getInteger(PROPERTY, Runtime.getRuntime().availableProcessors()));
+    return threads(System.getProperty(PROPERTY), Runtime.getRuntime().availableProcessors());
+  }
+
+  /**
+   * {@link #PROPERTY}'s value as a thread count ({@code cores} when unset); a value that is not a
+   * count is refused, naming the property, rather than read as the default.
+   */
+  static int threads(String value, int cores) {
+    if (value == null) {
+      return cores;
+    }
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new IllegalArgumentException(
+        "-D"
+            + PROPERTY
+            + "="
+            + value
+            + ": not a number of threads (0 for none; unset: one per core, "
+            + cores
+            + ")");
   }
 
   /** Whether it generates anything ahead. */
@@ -143,6 +169,10 @@ public final class GenerationPool {
     Prefetch<T> start(String type, PushContext context, Supplier<T> compute) {
       if (threads == null) {
         return null;
+      }
+      Prefetch<T> now = byType.get(type);
+      if (now != null && now.of(context)) {
+        return null; // under way: the common case (the throttle's next in line, asked per drain)
       }
       @SuppressWarnings("unchecked")
       Prefetch<T>[] made = new Prefetch[1];

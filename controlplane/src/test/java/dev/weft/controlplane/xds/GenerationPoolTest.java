@@ -122,4 +122,19 @@ class GenerationPoolTest {
         .isEqualTo("resources of the first context");
     assertThat(GenerationPool.NONE.enabled()).isFalse();
   }
+
+  @Test
+  void thePropertyIsACountOfThreadsOrRefusedNamingIt() {
+    assertThat(GenerationPool.threads(null, 2)).isEqualTo(2);
+    assertThat(GenerationPool.threads("0", 2)).isZero();
+    assertThat(GenerationPool.threads(" 8 ", 2)).isEqualTo(8);
+    for (String bad : List.of("-1", "two", "")) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> GenerationPool.threads(bad, 2))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "-Dweft.xds.generators="
+                  + bad
+                  + ": not a number of threads (0 for none; unset: one per core, 2)");
+    }
+  }
 }
