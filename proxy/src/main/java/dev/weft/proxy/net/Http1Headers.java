@@ -8,9 +8,10 @@ import io.netty.util.AsciiString;
 
 /**
  * The header maps of the proxy's HTTP/1.1 decoders (the listeners' {@code HttpServerCodec}, the
- * upstream pool's {@code HttpClientCodec}): Netty's validating headers, name and value checked as
- * Netty's default does (RFC 9110 5.1 token names; 5.5 values without CR, LF or NUL), with three
- * cuts measured on the latency pair:
+ * upstream pool's {@code HttpClientCodec}): messages' headers are {@link FlatHttpHeaders} (one
+ * array of fields, not Netty's hash table of linked entries), trailers Netty's; name and value
+ * checked as Netty's default does (RFC 9110 5.1 token names; 5.5 values without CR, LF or NUL),
+ * with three cuts measured on the latency pair:
  *
  * <ul>
  *   <li>the proxy's own header names ({@link HeaderNames}, validated once when made) are not
@@ -38,11 +39,10 @@ public final class Http1Headers {
    * Message headers: Netty's default validation, the proxy's own names ({@link HeaderNames})
    * trusted, long known values checked once.
    */
-  public static final HttpHeadersFactory HEADERS =
-      DefaultHttpHeadersFactory.headersFactory()
-          .withNameValidator(
-              HeaderNames.trusting(DefaultHttpHeadersFactory.headersFactory().getNameValidator()))
-          .withValueValidator(VALUES);
+  public static final FlatHttpHeaders.Factory HEADERS =
+      FlatHttpHeaders.factory(
+          HeaderNames.trusting(DefaultHttpHeadersFactory.headersFactory().getNameValidator()),
+          VALUES);
 
   /** Trailers: Netty's trailer validation (no Content-Length, Transfer-Encoding, Trailer). */
   public static final HttpHeadersFactory TRAILERS =
