@@ -70,7 +70,7 @@ public final class FlatHttpHeaders extends HttpHeaders {
    */
   public static Factory factory(
       NameValidator<CharSequence> nameValidator, ValueValidator<CharSequence> valueValidator) {
-    return new Factory(nameValidator, valueValidator);
+    return new Factory(nameValidator, valueValidator, INITIAL_FIELDS);
   }
 
   /** The number of fields. */
@@ -680,16 +680,31 @@ public final class FlatHttpHeaders extends HttpHeaders {
   public static final class Factory implements HttpHeadersFactory {
     private final NameValidator<CharSequence> nameValidator;
     private final ValueValidator<CharSequence> valueValidator;
+    private final int room;
 
     private Factory(
-        NameValidator<CharSequence> nameValidator, ValueValidator<CharSequence> valueValidator) {
+        NameValidator<CharSequence> nameValidator,
+        ValueValidator<CharSequence> valueValidator,
+        int room) {
       this.nameValidator = Objects.requireNonNull(nameValidator, "nameValidator");
       this.valueValidator = Objects.requireNonNull(valueValidator, "valueValidator");
+      if (room < 0) {
+        throw new IllegalArgumentException("room " + room + " < 0");
+      }
+      this.room = room;
+    }
+
+    /**
+     * A factory like this one whose new maps have room for {@code fields} fields before they grow
+     * (0: no array until the first field, for maps that are almost always empty, as trailers).
+     */
+    public Factory withRoom(int fields) {
+      return new Factory(nameValidator, valueValidator, fields);
     }
 
     @Override
     public FlatHttpHeaders newHeaders() {
-      return new FlatHttpHeaders(nameValidator, valueValidator, INITIAL_FIELDS);
+      return new FlatHttpHeaders(nameValidator, valueValidator, room);
     }
 
     @Override
