@@ -28,8 +28,9 @@ import java.util.function.Function;
  * entry object per field. A message's head has a dozen fields or so, which one scan finds as fast
  * as a hash does: names are compared by identity first (the decoders and the proxy share {@link
  * HeaderNames}' instances), then by length, then case-insensitively (RFC 9110 5.1: field names are
- * case-insensitive). Per message this allocates the map and its array instead of a map, a wrapper,
- * a bucket array and an entry per field.
+ * case-insensitive); a name no field has is mostly answered without a scan, from one {@code long}
+ * with a bit per name's hash. Per message this allocates the map and its array instead of a map, a
+ * wrapper, a bucket array and an entry per field.
  *
  * <p>What a caller sees is Netty's {@code DefaultHttpHeaders}' behaviour, which {@code
  * FlatHttpHeadersTest} checks operation by operation against it: {@code get} answers the first
@@ -62,6 +63,12 @@ public final class FlatHttpHeaders extends HttpHeaders {
   private CharSequence[] fields;
 
   private int size;
+
+  /**
+   * The {@link #bit}s of every name added since the map was made or cleared, removed ones too: a
+   * bit not set means no field has a name of that bit.
+   */
+  private long nameBits;
 
   FlatHttpHeaders(
       NameValidator<CharSequence> nameValidator,
@@ -121,8 +128,25 @@ public final class FlatHttpHeaders extends HttpHeaders {
     return -1;
   }
 
+  /**
+   * The index of the first field named {@code name}, or -1; a name none of whose fields was ever
+   * added answers -1 from {@link #nameBits} alone, without a scan (most lookups are of absent
+   * names: {@code upgrade}, {@code te}, Envoy's and Istio's headers on a message that has none).
+   */
   private int first(CharSequence name) {
-    return indexOf(Objects.requireNonNull(name, "name"), 0);
+    if ((nameBits & bit(Objects.requireNonNull(name, "name"))) == 0) {
+      return -1;
+    }
+    return indexOf(name, 0);
+  }
+
+  /**
+   * The bit of {@link #nameBits} for {@code name}: of its case-insensitive hash ({@code
+   * AsciiString.hashCode}, cached in an {@code AsciiString}), so that names equal but for case, a
+   * String or an AsciiString, have the same bit, as they have the same bucket in Netty's map.
+   */
+  private static long bit(CharSequence name) {
+    return 1L << AsciiString.hashCode(name); // the shift takes the hash's low six bits
   }
 
   @Override
@@ -252,7 +276,7 @@ public final class FlatHttpHeaders extends HttpHeaders {
   public Iterator<CharSequence> valueCharSequenceIterator(CharSequence name) {
     Objects.requireNonNull(name, "name");
     return new Iterator<>() {
-      private int next = indexOf(name, 0);
+      private int next = first(name);
       private int last = -1;
 
       @Override
@@ -519,6 +543,7 @@ public final class FlatHttpHeaders extends HttpHeaders {
   public HttpHeaders clear() {
     Arrays.fill(fields, 0, 2 * size, null);
     size = 0;
+    nameBits = 0;
     return this;
   }
 
@@ -527,6 +552,7 @@ public final class FlatHttpHeaders extends HttpHeaders {
     FlatHttpHeaders copy = new FlatHttpHeaders(nameValidator, valueValidator, 0);
     copy.fields = size == 0 ? NONE : Arrays.copyOf(fields, 2 * size);
     copy.size = size;
+    copy.nameBits = nameBits;
     return copy;
   }
 
@@ -566,10 +592,11 @@ public final class FlatHttpHeaders extends HttpHeaders {
     fields[at] = name;
     fields[at + 1] = value;
     size++;
+    nameBits |= bit(name);
   }
 
   private void removeAll(CharSequence name) {
-    for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i)) {
+    for (int i = first(name); i >= 0; i = indexOf(name, i)) {
       removeAt(i);
     }
   }
@@ -601,7 +628,7 @@ public final class FlatHttpHeaders extends HttpHeaders {
         continue; // the name's values were compared at its first field
       }
       int a = i;
-      int b = other.indexOf(name, 0);
+      int b = other.first(name);
       while (a >= 0 && b >= 0) {
         if (!AsciiString.contentEquals(fields[2 * a + 1], other.fields[2 * b + 1])) {
           return false;
