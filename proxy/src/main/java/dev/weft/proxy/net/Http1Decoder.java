@@ -48,9 +48,10 @@ import java.util.List;
  * compared first with the name the previous head had at the same line, then looked up in a
  * per-connection table of the names already seen (one {@link AsciiString} per name, its hash
  * computed once) and values of the same name that repeat the previous one reused as the same {@code
- * String}; the map's name and value validation skipped for what this parser checked (by identity,
- * see {@link Vouched}), so that headers the proxy sets later are validated as before; a name whose
- * bytes are exactly one of the proxy's own ({@link HeaderNames}) is read as that shared instance.
+ * String}; the map's name and value validation skipped for what this parser checked ({@link
+ * FlatHttpHeaders#addChecked}; in Netty's maps by identity, see {@link Vouched}), so that headers
+ * the proxy sets later are validated as before; a name whose bytes are exactly one of the proxy's
+ * own ({@link HeaderNames}) is read as that shared instance.
  *
  * <p>Buffers: the input is the {@link ByteToMessageDecoder}'s cumulation; bodies are retained
  * slices of it, owned by whoever reads them. Not sharable: one per connection.
@@ -138,7 +139,10 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
     maxChunkSize = config.getMaxChunkSize();
     trailersFactory = config.getTrailersFactory();
     HttpHeadersFactory f = config.getHeadersFactory();
-    if (f instanceof DefaultHttpHeadersFactory d) {
+    if (f instanceof FlatHttpHeaders.Factory) {
+      vouched = null; // the fast path adds what it checked with FlatHttpHeaders.addChecked
+      headersFactory = f;
+    } else if (f instanceof DefaultHttpHeadersFactory d) {
       vouched = new Vouched(d.getNameValidator(), d.getValueValidator());
       headersFactory = d.withNameValidator(vouched).withValueValidator(vouched);
     } else {
@@ -348,6 +352,10 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
             n = n * 10 + d;
           }
           contentLength = n;
+        }
+        if (headers instanceof FlatHttpHeaders flat) {
+          flat.addChecked(name.name, value);
+          continue;
         }
         if (v != null) {
           v.name = name.name;

@@ -43,6 +43,10 @@ public final class Http1HeaderBlock {
 
   /** Appends the header fields of {@code headers} (without the empty line that ends a head). */
   public static void write(HttpHeaders headers, ByteBuf buf) {
+    if (headers instanceof FlatHttpHeaders flat) {
+      write(flat, buf);
+      return;
+    }
     Iterator<Entry<CharSequence, CharSequence>> fields = headers.iteratorCharSequence();
     if (!fields.hasNext()) {
       return;
@@ -53,18 +57,44 @@ public final class Http1HeaderBlock {
       Entry<CharSequence, CharSequence> field = fields.next();
       CharSequence name = field.getKey();
       CharSequence value = field.getValue();
-      int end = n + name.length() + value.length() + 4;
-      if (end > a.length) {
-        a = grow(a, n, end);
-      }
-      n = put(name, a, n);
-      a[n++] = ':';
-      a[n++] = ' ';
-      n = put(value, a, n);
-      a[n++] = '\r';
-      a[n++] = '\n';
+      a = room(a, n, name, value);
+      n = field(a, n, name, value);
     } while (fields.hasNext());
     buf.writeBytes(a, 0, n);
+  }
+
+  /** {@link #write(HttpHeaders, ByteBuf)} of the proxy's own maps, by index (no entry objects). */
+  private static void write(FlatHttpHeaders headers, ByteBuf buf) {
+    int size = headers.size();
+    if (size == 0) {
+      return;
+    }
+    byte[] a = SCRATCH.get();
+    int n = 0;
+    for (int i = 0; i < size; i++) {
+      CharSequence name = headers.nameAt(i);
+      CharSequence value = headers.valueAt(i);
+      a = room(a, n, name, value);
+      n = field(a, n, name, value);
+    }
+    buf.writeBytes(a, 0, n);
+  }
+
+  /** {@code a}, or a larger copy of its first {@code used} bytes, with room for the field. */
+  private static byte[] room(byte[] a, int used, CharSequence name, CharSequence value) {
+    int end = used + name.length() + value.length() + 4;
+    return end > a.length ? grow(a, used, end) : a;
+  }
+
+  /** Writes {@code name: value CRLF} at {@code n} (the room is there); the end. */
+  private static int field(byte[] a, int n, CharSequence name, CharSequence value) {
+    n = put(name, a, n);
+    a[n++] = ':';
+    a[n++] = ' ';
+    n = put(value, a, n);
+    a[n++] = '\r';
+    a[n++] = '\n';
+    return n;
   }
 
   /** Whether {@code String}s stored one byte per char are copied in bulk in this JVM. */

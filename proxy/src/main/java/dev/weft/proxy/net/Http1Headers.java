@@ -2,15 +2,14 @@ package dev.weft.proxy.net;
 
 import io.netty.handler.codec.DefaultHeaders.ValueValidator;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
 
 /**
  * The header maps of the proxy's HTTP/1.1 decoders (the listeners' {@code HttpServerCodec}, the
- * upstream pool's {@code HttpClientCodec}): Netty's validating headers, name and value checked as
- * Netty's default does (RFC 9110 5.1 token names; 5.5 values without CR, LF or NUL), with three
- * cuts measured on the latency pair:
+ * upstream pool's {@code HttpClientCodec}): messages' headers are {@link FlatHttpHeaders} (one
+ * array of fields, not Netty's hash table of linked entries), and so are trailers; name and value
+ * checked as Netty's default does (RFC 9110 5.1 token names; 5.5 values without CR, LF or NUL),
+ * with three cuts measured on the latency pair:
  *
  * <ul>
  *   <li>the proxy's own header names ({@link HeaderNames}, validated once when made) are not
@@ -20,8 +19,8 @@ import io.netty.util.AsciiString;
  *       proxy sets the same instance on the next request (the proxy's own constants: Istio's {@code
  *       x-envoy-peer-metadata}, hundreds of bytes set on every request and response); values read
  *       from the wire are Strings and always checked, as are short ones;
- *   <li>trailers (a decoded message's end, {@code LastHttpContent}) start as Netty's small "empty"
- *       map: almost every message has none, and each end of a response had a 16-bucket map.
+ *   <li>trailers (a decoded message's end, {@code LastHttpContent}) start without an array: almost
+ *       every message has none, and each end of a response had a 16-bucket map.
  * </ul>
  *
  * <p>An {@code AsciiString} remembered here must not be changed afterwards (none in the proxy are:
@@ -38,15 +37,16 @@ public final class Http1Headers {
    * Message headers: Netty's default validation, the proxy's own names ({@link HeaderNames})
    * trusted, long known values checked once.
    */
-  public static final HttpHeadersFactory HEADERS =
-      DefaultHttpHeadersFactory.headersFactory()
-          .withNameValidator(
-              HeaderNames.trusting(DefaultHttpHeadersFactory.headersFactory().getNameValidator()))
-          .withValueValidator(VALUES);
+  public static final FlatHttpHeaders.Factory HEADERS =
+      FlatHttpHeaders.factory(
+          HeaderNames.trusting(DefaultHttpHeadersFactory.headersFactory().getNameValidator()),
+          VALUES);
 
   /** Trailers: Netty's trailer validation (no Content-Length, Transfer-Encoding, Trailer). */
-  public static final HttpHeadersFactory TRAILERS =
-      new SmallFirst(DefaultHttpHeadersFactory.trailersFactory().withValueValidator(VALUES));
+  public static final FlatHttpHeaders.Factory TRAILERS =
+      FlatHttpHeaders.factory(
+              DefaultHttpHeadersFactory.trailersFactory().getNameValidator(), VALUES)
+          .withRoom(0);
 
   private Http1Headers() {}
 
@@ -88,19 +88,6 @@ public final class Http1Headers {
         }
       }
       return false;
-    }
-  }
-
-  /** A factory whose new maps are Netty's small "empty" ones. */
-  private record SmallFirst(HttpHeadersFactory delegate) implements HttpHeadersFactory {
-    @Override
-    public HttpHeaders newHeaders() {
-      return delegate.newEmptyHeaders();
-    }
-
-    @Override
-    public HttpHeaders newEmptyHeaders() {
-      return delegate.newEmptyHeaders();
     }
   }
 }

@@ -283,7 +283,7 @@ class Http1ServerCodecTest {
       s.append(' ').append(r.protocolVersion()).append(' ').append(r.status());
     }
     if (m instanceof HttpMessage h) {
-      s.append(" headers ").append(h.headers());
+      s.append(" headers ").append(fields(h.headers()));
     }
     if (m instanceof ByteBuf b) {
       s.append(" bytes ").append(ByteBufUtil.hexDump(b));
@@ -292,9 +292,19 @@ class Http1ServerCodecTest {
       s.append(" content ").append(ByteBufUtil.hexDump(h.content()));
     }
     if (m instanceof LastHttpContent l) {
-      s.append(" trailers ").append(l.trailingHeaders());
+      s.append(" trailers ").append(fields(l.trailingHeaders()));
     }
     return s.toString();
+  }
+
+  /** A map's fields in order, whatever the map's class (Netty's or the proxy's). */
+  static String fields(HttpHeaders headers) {
+    StringBuilder s = new StringBuilder("[");
+    headers
+        .iteratorCharSequence()
+        .forEachRemaining(
+            e -> s.append(s.length() > 1 ? ", " : "").append(e.getKey() + ": " + e.getValue()));
+    return s.append(']').toString();
   }
 
   private static List<List<byte[]>> splits(byte[] input) {
@@ -339,7 +349,7 @@ class Http1ServerCodecTest {
     String two = trace(() -> new Http1ServerCodec(CONFIG), List.of(bytes(CORPUS.get(6))));
     assertTrue(two.contains("result failure("), two);
     String chunked = trace(() -> new Http1ServerCodec(CONFIG), List.of(bytes(CORPUS.get(4))));
-    assertTrue(chunked.contains("trailers DefaultHttpHeaders[X-Trailer: t]"), chunked);
+    assertTrue(chunked.contains("trailers [X-Trailer: t]"), chunked);
     assertTrue(chunked.contains("0\r\nx-trailer: done\r\n\r\n"), chunked);
     String head = trace(() -> new Http1ServerCodec(CONFIG), List.of(bytes(CORPUS.get(2))));
     assertTrue(head.contains("content-length: 5\r\nx-method: HEAD\r\n\r\n\n"), head); // no body
