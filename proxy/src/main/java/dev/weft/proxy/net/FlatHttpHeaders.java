@@ -29,8 +29,8 @@ import java.util.function.Function;
  * as a hash does: names are compared by identity first (the decoders and the proxy share {@link
  * HeaderNames}' instances), then by length, then case-insensitively (RFC 9110 5.1: field names are
  * case-insensitive); a name no field has is mostly answered without a scan, from one {@code long}
- * with two bits per name's hash. Per message this allocates the map and its array instead of a map,
- * a wrapper, a bucket array and an entry per field.
+ * with a bit per name's hash. Per message this allocates the map and its array instead of a map, a
+ * wrapper, a bucket array and an entry per field.
  *
  * <p>What a caller sees is Netty's {@code DefaultHttpHeaders}' behaviour, which {@code
  * FlatHttpHeadersTest} checks operation by operation against it: {@code get} answers the first
@@ -65,8 +65,8 @@ public final class FlatHttpHeaders extends HttpHeaders {
   private int size;
 
   /**
-   * The {@link #bits} of every name added since the map was made or cleared, removed ones too: a
-   * name whose bits are not all set is no field's name.
+   * The {@link #bit}s of every name added since the map was made or cleared, removed ones too: a
+   * bit not set means no field has a name of that bit.
    */
   private long nameBits;
 
@@ -134,24 +134,19 @@ public final class FlatHttpHeaders extends HttpHeaders {
    * names: {@code upgrade}, {@code te}, Envoy's and Istio's headers on a message that has none).
    */
   private int first(CharSequence name) {
-    long bits = bits(Objects.requireNonNull(name, "name"));
-    if ((nameBits & bits) != bits) {
+    if ((nameBits & bit(Objects.requireNonNull(name, "name"))) == 0) {
       return -1;
     }
     return indexOf(name, 0);
   }
 
   /**
-   * The two bits of {@link #nameBits} for {@code name}, from its case-insensitive hash ({@code
+   * The bit of {@link #nameBits} for {@code name}: of its case-insensitive hash ({@code
    * AsciiString.hashCode}, cached in an {@code AsciiString}), so that names equal but for case, a
-   * String or an AsciiString, have the same bits, as they have the same bucket in Netty's map. Two
-   * bits, not one: with a dozen names, one bit would let about one absent name in six through to a
-   * scan, two about one in ten (such a filter's expected rate; {@code upgrade} shares its low bit
-   * with {@code user-agent}, {@code keep-alive} with {@code content-type}).
+   * String or an AsciiString, have the same bit, as they have the same bucket in Netty's map.
    */
-  private static long bits(CharSequence name) {
-    int h = AsciiString.hashCode(name);
-    return (1L << h) | (1L << (h >>> 6)); // a long's shift takes the low six bits of its count
+  private static long bit(CharSequence name) {
+    return 1L << AsciiString.hashCode(name); // the shift takes the hash's low six bits
   }
 
   @Override
@@ -597,7 +592,7 @@ public final class FlatHttpHeaders extends HttpHeaders {
     fields[at] = name;
     fields[at + 1] = value;
     size++;
-    nameBits |= bits(name);
+    nameBits |= bit(name);
   }
 
   private void removeAll(CharSequence name) {
