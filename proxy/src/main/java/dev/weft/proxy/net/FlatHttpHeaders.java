@@ -748,15 +748,5 @@ public final class FlatHttpHeaders extends HttpHeaders {
     public FlatHttpHeaders newEmptyHeaders() {
       return new FlatHttpHeaders(nameValidator, valueValidator, 0);
     }
-
-    /** The name validator of this factory's maps. */
-    public NameValidator<CharSequence> nameValidator() {
-      return nameValidator;
-    }
-
-    /** The value validator of this factory's maps. */
-    public ValueValidator<CharSequence> valueValidator() {
-      return valueValidator;
-    }
   }
 }

@@ -302,6 +302,7 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
   /** Adds the header lines to {@code headers}; false for a line the fast path does not take. */
   private boolean headers(byte[] b, int base, int lines, HttpHeaders headers) {
     Vouched v = vouched;
+    FlatHttpHeaders flat = headers instanceof FlatHttpHeaders f ? f : null;
     try {
       for (int i = 1; i < lines; i++) {
         int from = base + lineEnds[i - 1] + 2;
@@ -353,7 +354,7 @@ abstract class Http1Decoder extends ByteToMessageDecoder {
           }
           contentLength = n;
         }
-        if (headers instanceof FlatHttpHeaders flat) {
+        if (flat != null) {
           flat.addChecked(name.name, value);
           continue;
         }
