@@ -116,19 +116,7 @@ public final class AdsService
       GenerationPool generation) {
     this.throttle = new PushThrottle<>(maxBusy > 0 ? maxBusy : PushThrottle.DEFAULT_MAX_BUSY);
     this.generation = generation;
-    this.writers =
-        java.util.concurrent.Executors.newFixedThreadPool(
-            Runtime.getRuntime().availableProcessors(),
-            new java.util.concurrent.ThreadFactory() {
-              private final AtomicLong n = new AtomicLong();
-
-              @Override
-              public Thread newThread(Runnable r) {
-                Thread t = new Thread(r, "weft-xds-push-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              }
-            });
+    this.writers = DaemonThreads.pool(Runtime.getRuntime().availableProcessors(), "weft-xds-push-");
     this.executor = executor;
     this.push = push;
     this.registry = registry;

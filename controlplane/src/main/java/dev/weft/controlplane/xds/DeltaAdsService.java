@@ -143,21 +143,11 @@ public final class DeltaAdsService implements ProxyTracker {
     this.generation = generation;
     this.gzip = XdsCompression.enabled(System.getProperty(XdsCompression.PROPERTY));
     this.writers =
-        java.util.concurrent.Executors.newFixedThreadPool(
-            Runtime.getRuntime().availableProcessors(), daemonThreads("weft-xds-delta-push-"));
+        DaemonThreads.pool(Runtime.getRuntime().availableProcessors(), "weft-xds-delta-push-");
     this.executor = executor;
     this.push = push;
     this.registry = registry;
     push.addListener(this::onPush);
-  }
-
-  private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
-    AtomicLong n = new AtomicLong();
-    return r -> {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   // ------------------------------------------------------------------ tracker
