@@ -19,19 +19,12 @@ import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -91,8 +84,8 @@ public final class AdsService
   /** Subscribed names shared between streams. Owned by the executor. */
   private final SubscriptionNames subscriptionNames = new SubscriptionNames();
 
-  /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
-  private final List<Waiter> waiters = new ArrayList<>();
+  /** {@link #awaitSync} calls not finished yet. */
+  private final SyncWaiters syncWaiters;
 
   /** Serialises responses to the streams, one core each ({@link StreamWriter}). */
   private final java.util.concurrent.ExecutorService writers;
@@ -120,6 +113,7 @@ public final class AdsService
     this.executor = executor;
     this.push = push;
     this.registry = registry;
+    this.syncWaiters = new SyncWaiters(executor, this::report);
     push.addListener(this::onPush);
   }
 
@@ -129,20 +123,7 @@ public final class AdsService
    */
   @Override
   public List<ProxyStatus> proxies() {
-    Map<String, ProxyStatus> byId = new LinkedHashMap<>();
-    List<Map.Entry<Long, ProxyStatus>> entries = new ArrayList<>(statuses.entrySet());
-    entries.sort(Map.Entry.comparingByKey());
-    for (Map.Entry<Long, ProxyStatus> e : entries) {
-      ProxyStatus s = e.getValue();
-      ProxyStatus prev = byId.get(s.id());
-      if (prev == null || s.connected() || !prev.connected()) {
-        byId.put(s.id(), s);
-      }
-    }
-    List<ProxyStatus> out = new ArrayList<>(byId.values());
-    out.sort(
-        Comparator.comparing((ProxyStatus s) -> !s.connected()).thenComparing(ProxyStatus::id));
-    return out;
+    return ProxyTrackers.latestPerNode(statuses);
   }
 
   /**
@@ -153,70 +134,17 @@ public final class AdsService
    */
   @Override
   public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
-    CompletableFuture<SyncReport> finished = new CompletableFuture<>();
-    executor.execute(
-        () -> {
-          SyncReport now = report(generation);
-          if (now.finished() || timeout.isZero() || timeout.isNegative()) {
-            finished.complete(now);
-          } else {
-            waiters.add(new Waiter(generation, finished));
-          }
-        });
-    try {
-      return finished.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      finished.cancel(false); // dropped by the next checkWaiters
-      return reportNow(generation);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  private SyncReport reportNow(long generation) throws InterruptedException {
-    CompletableFuture<SyncReport> now = new CompletableFuture<>();
-    executor.execute(
-        () -> {
-          waiters.removeIf(w -> w.finished.isDone()); // the caller's, cancelled at its timeout
-          now.complete(report(generation));
-        });
-    try {
-      return now.get();
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  /** Completes the waiters whose generation has reached every affected proxy or was NACKed. */
-  private void checkWaiters() {
-    if (waiters.isEmpty()) {
-      return;
-    }
-    Map<Long, SyncReport> reports = new HashMap<>();
-    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-      Waiter w = it.next();
-      if (w.finished.isDone()) {
-        it.remove();
-        continue;
-      }
-      SyncReport r = reports.computeIfAbsent(w.generation, this::report);
-      if (r.finished()) {
-        w.finished.complete(r);
-        it.remove();
-      }
-    }
+    return syncWaiters.await(generation, timeout);
   }
 
   /** What {@code generation} has reached, from the streams' state. Runs on the executor. */
   private SyncReport report(long generation) {
-    List<SyncReport.ProxySync> affected = new ArrayList<>();
-    int connected = 0;
+    SyncTally tally = new SyncTally(generation);
     for (Connection conn : connections.values()) {
       if (conn.closed || conn.proxy == null) {
         continue;
       }
-      connected++;
-      Map<String, SyncReport.TypeSync> types = new LinkedHashMap<>();
+      tally.connected(conn.proxy);
       for (String type : Generators.TYPE_ORDER) {
         TypeState s = conn.types.get(type);
         if (s != null
@@ -224,36 +152,14 @@ public final class AdsService
             && conn.pendingGeneration >= generation
             && conn.pending.affects(type)) {
           // held back by flow control: may change when the stream drains
-          types.put(
-              TypeUrls.shortName(type),
-              new SyncReport.TypeSync(
-                  s.sentVersion, conn.pendingGeneration, SyncReport.State.PENDING, null));
-          continue;
+          tally.held(type, s.sentVersion, conn.pendingGeneration);
+        } else if (s != null && !s.sentVersion.isEmpty()) {
+          tally.sent(
+              type, s.sentVersion, s.sentNonce, s.sentGeneration, s.acked(s.sentNonce), s.nack);
         }
-        if (s == null || s.sentVersion.isEmpty() || s.sentGeneration < generation) {
-          continue; // nothing new was sent for this generation: already in sync with it
-        }
-        boolean nacked = s.nack != null && s.nack.nonce().equals(s.sentNonce);
-        SyncReport.State state =
-            nacked
-                ? SyncReport.State.NACKED
-                : s.acked(s.sentNonce) ? SyncReport.State.ACKED : SyncReport.State.PENDING;
-        types.put(
-            TypeUrls.shortName(type),
-            new SyncReport.TypeSync(
-                s.sentVersion, s.sentGeneration, state, nacked ? s.nack : null));
-      }
-      if (!types.isEmpty()) {
-        affected.add(
-            new SyncReport.ProxySync(
-                conn.proxy.id().toString(),
-                conn.proxy.id().proxyName(),
-                conn.proxy.id().type(),
-                types));
       }
     }
-    affected.sort(Comparator.comparing(SyncReport.ProxySync::id));
-    return new SyncReport(generation, push.current().config().version(), connected, affected);
+    return tally.report(push.current().config().version());
   }
 
   @Override
@@ -265,7 +171,7 @@ public final class AdsService
         AdsCalls.stream(
             request -> {
               handle(conn, request);
-              checkWaiters();
+              syncWaiters.check();
             },
             () -> onReady(conn),
             completed -> closeAndCheck(conn, completed),
@@ -502,7 +408,7 @@ public final class AdsService
     try {
       pushAll(context);
     } finally {
-      checkWaiters();
+      syncWaiters.check();
     }
   }
 
@@ -567,7 +473,7 @@ public final class AdsService
     next.forEach(this::flush);
     throttle.release(this::flush); // those that stayed ready hand their slots on
     aheadOfWaiting(push.current());
-    checkWaiters();
+    syncWaiters.check();
   }
 
   /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
@@ -683,7 +589,7 @@ public final class AdsService
 
   private void closeAndCheck(Connection conn, boolean complete) {
     close(conn, complete);
-    checkWaiters();
+    syncWaiters.check();
   }
 
   private void close(Connection conn, boolean complete) {
@@ -702,21 +608,7 @@ public final class AdsService
       logger.log(
           Level.INFO, "proxy disconnected: " + conn.proxy.id() + " (stream " + conn.id + ")");
       publishStatus(conn);
-      trimStatuses();
-    }
-  }
-
-  private void trimStatuses() {
-    List<Long> disconnected = new ArrayList<>();
-    statuses.forEach(
-        (id, s) -> {
-          if (!s.connected()) {
-            disconnected.add(id);
-          }
-        });
-    disconnected.sort(null);
-    for (int i = 0; i < disconnected.size() - MAX_DISCONNECTED; i++) {
-      statuses.remove(disconnected.get(i));
+      ProxyTrackers.trimDisconnected(statuses, MAX_DISCONNECTED);
     }
   }
 
@@ -808,9 +700,6 @@ public final class AdsService
       return writer.ready();
     }
   }
-
-  /** An {@link #awaitSync} call waiting on the executor. */
-  private record Waiter(long generation, CompletableFuture<SyncReport> finished) {}
 
   /** One type's subscription and sync state on a stream. Owned by the executor. */
   private static final class TypeState {

@@ -24,9 +24,6 @@ import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -109,8 +106,8 @@ public final class DeltaAdsService implements ProxyTracker {
   /** Owned by the executor. */
   private final PushThrottle<Connection> throttle;
 
-  /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
-  private final List<Waiter> waiters = new ArrayList<>();
+  /** {@link #awaitSync} calls not finished yet. */
+  private final SyncWaiters syncWaiters;
 
   /** Subscribed names shared between streams. Owned by the executor. */
   private final SubscriptionNames subscriptionNames = new SubscriptionNames();
@@ -147,6 +144,7 @@ public final class DeltaAdsService implements ProxyTracker {
     this.executor = executor;
     this.push = push;
     this.registry = registry;
+    this.syncWaiters = new SyncWaiters(executor, this::report);
     push.addListener(this::onPush);
   }
 
@@ -159,65 +157,17 @@ public final class DeltaAdsService implements ProxyTracker {
 
   @Override
   public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
-    CompletableFuture<SyncReport> finished = new CompletableFuture<>();
-    executor.execute(
-        () -> {
-          SyncReport now = report(generation);
-          if (now.finished() || timeout.isZero() || timeout.isNegative()) {
-            finished.complete(now);
-          } else {
-            waiters.add(new Waiter(generation, finished));
-          }
-        });
-    try {
-      return finished.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      finished.cancel(false);
-      CompletableFuture<SyncReport> now = new CompletableFuture<>();
-      executor.execute(
-          () -> {
-            waiters.removeIf(w -> w.finished.isDone());
-            now.complete(report(generation));
-          });
-      try {
-        return now.get();
-      } catch (ExecutionException x) {
-        throw new IllegalStateException(x.getCause());
-      }
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  private void checkWaiters() {
-    if (waiters.isEmpty()) {
-      return;
-    }
-    Map<Long, SyncReport> reports = new HashMap<>();
-    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-      Waiter w = it.next();
-      if (w.finished.isDone()) {
-        it.remove();
-        continue;
-      }
-      SyncReport r = reports.computeIfAbsent(w.generation, this::report);
-      if (r.finished()) {
-        w.finished.complete(r);
-        it.remove();
-      }
-    }
+    return syncWaiters.await(generation, timeout);
   }
 
   /** What {@code generation} has reached, as {@link AdsService} reports it. On the executor. */
   private SyncReport report(long generation) {
-    List<SyncReport.ProxySync> affected = new ArrayList<>();
-    int connected = 0;
+    SyncTally tally = new SyncTally(generation);
     for (Connection conn : connections.values()) {
       if (conn.closed || conn.proxy == null) {
         continue;
       }
-      connected++;
-      Map<String, SyncReport.TypeSync> types = new LinkedHashMap<>();
+      tally.connected(conn.proxy);
       for (String type : TYPE_ORDER) {
         DeltaStream.TypeState s = conn.stream.type(type);
         if (s == null) {
@@ -226,36 +176,14 @@ public final class DeltaAdsService implements ProxyTracker {
         if (conn.pending != null
             && conn.pendingGeneration >= generation
             && affects(conn.pending, type)) {
-          types.put(
-              TypeUrls.shortName(type),
-              new SyncReport.TypeSync(
-                  s.sentVersion, conn.pendingGeneration, SyncReport.State.PENDING, null));
-          continue;
+          tally.held(type, s.sentVersion, conn.pendingGeneration);
+        } else if (!s.sentNonce.isEmpty()) {
+          tally.sent(
+              type, s.sentVersion, s.sentNonce, s.sentGeneration, s.acked(s.sentNonce), s.nack);
         }
-        if (s.sentNonce.isEmpty() || s.sentGeneration < generation) {
-          continue;
-        }
-        boolean nacked = s.nack != null && s.nack.nonce().equals(s.sentNonce);
-        SyncReport.State state =
-            nacked
-                ? SyncReport.State.NACKED
-                : s.acked(s.sentNonce) ? SyncReport.State.ACKED : SyncReport.State.PENDING;
-        types.put(
-            TypeUrls.shortName(type),
-            new SyncReport.TypeSync(
-                s.sentVersion, s.sentGeneration, state, nacked ? s.nack : null));
-      }
-      if (!types.isEmpty()) {
-        affected.add(
-            new SyncReport.ProxySync(
-                conn.proxy.id().toString(),
-                conn.proxy.id().proxyName(),
-                conn.proxy.id().type(),
-                types));
       }
     }
-    affected.sort(Comparator.comparing(SyncReport.ProxySync::id));
-    return new SyncReport(generation, push.current().config().version(), connected, affected);
+    return tally.report(push.current().config().version());
   }
 
   // ------------------------------------------------------------------ streams
@@ -286,7 +214,7 @@ public final class DeltaAdsService implements ProxyTracker {
         AdsCalls.stream(
             request -> {
               handle(conn, request);
-              checkWaiters();
+              syncWaiters.check();
             },
             () -> onReady(conn),
             completed -> closeAndCheck(conn, completed),
@@ -435,7 +363,7 @@ public final class DeltaAdsService implements ProxyTracker {
       }
       aheadOfWaiting(context);
     } finally {
-      checkWaiters();
+      syncWaiters.check();
     }
   }
 
@@ -448,7 +376,7 @@ public final class DeltaAdsService implements ProxyTracker {
     next.forEach(this::flush);
     throttle.release(this::flush); // those that stayed ready hand their slots on
     aheadOfWaiting(push.current());
-    checkWaiters();
+    syncWaiters.check();
   }
 
   /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
@@ -820,7 +748,7 @@ public final class DeltaAdsService implements ProxyTracker {
 
   private void closeAndCheck(Connection conn, boolean complete) {
     close(conn, complete);
-    checkWaiters();
+    syncWaiters.check();
   }
 
   private void close(Connection conn, boolean complete) {
@@ -929,6 +857,4 @@ public final class DeltaAdsService implements ProxyTracker {
       return writer.ready();
     }
   }
-
-  private record Waiter(long generation, CompletableFuture<SyncReport> finished) {}
 }
