@@ -147,12 +147,10 @@ public final class AdsService
       tally.connected(conn.proxy);
       for (String type : Generators.TYPE_ORDER) {
         TypeState s = conn.types.get(type);
-        if (s != null
-            && conn.pending != null
-            && conn.pendingGeneration >= generation
-            && conn.pending.affects(type)) {
+        ConfigsUpdated held = conn.pending.since(generation);
+        if (s != null && held != null && held.affects(type)) {
           // held back by flow control: may change when the stream drains
-          tally.held(type, s.sentVersion, conn.pendingGeneration);
+          tally.held(type, s.sentVersion, conn.pending.generation());
         } else if (s != null && !s.sentVersion.isEmpty()) {
           tally.sent(
               type, s.sentVersion, s.sentNonce, s.sentGeneration, s.acked(s.sentNonce), s.nack);
@@ -235,9 +233,9 @@ public final class AdsService
       return;
     }
     if (conn.registration.waited()) {
-      startOwed(conn, context, conn.pending, true);
+      startOwed(conn, context, conn.pending.changes(), true);
     } else if (!changes.isEmpty()) {
-      startOwed(conn, context, conn.pending == null ? changes : conn.pending.merge(changes), false);
+      startOwed(conn, context, conn.pending.plus(changes), false);
     }
   }
 
@@ -248,7 +246,7 @@ public final class AdsService
     }
     for (Connection conn : throttle.firstWaiting(generation.lookahead())) {
       if (!conn.closed && conn.proxy != null && !conn.registration.stillWaits()) {
-        startOwed(conn, context, conn.pending, true);
+        startOwed(conn, context, conn.pending.changes(), true);
       }
     }
   }
@@ -446,14 +444,13 @@ public final class AdsService
       if (changes.isEmpty()) {
         continue;
       }
-      ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
+      ConfigsUpdated due = conn.pending.plus(changes);
       if (!throttle.mayWrite(conn, conn.ready())) {
-        conn.pending = due;
-        conn.pendingGeneration = context.config().version();
+        conn.pending.hold(due, context.config().version());
         throttle.defer(conn);
         continue;
       }
-      conn.pending = null;
+      conn.pending.take();
       pushTo(conn, context, due);
       throttle.wrote(conn, conn.ready());
     }
@@ -480,7 +477,7 @@ public final class AdsService
   private void flush(Connection conn) {
     if (conn.closed
         || conn.proxy == null
-        || (conn.pending == null && conn.deferred.isEmpty())
+        || (conn.pending.isEmpty() && conn.deferred.isEmpty())
         || conn.registration.waits()) {
       return;
     }
@@ -500,9 +497,8 @@ public final class AdsService
       }
     }
     conn.deferred.clear();
-    if (conn.pending != null) {
-      ConfigsUpdated due = conn.pending;
-      conn.pending = null;
+    ConfigsUpdated due = conn.pending.take();
+    if (due != null) {
       pushTo(conn, context, due);
     } else {
       publishStatus(conn);
@@ -678,10 +674,8 @@ public final class AdsService
     /** Requests not answered yet (type → whether to send even an unchanged version). */
     final Map<String, Boolean> deferred = new LinkedHashMap<>();
 
-    /** Changes not pushed yet because the stream was not ready, and the newest's generation. */
-    ConfigsUpdated pending;
-
-    long pendingGeneration;
+    /** Changes not pushed yet because the stream was not ready. */
+    final PendingPush pending = new PendingPush();
 
     /** Its wait for the context that holds its proxy's registration; volatile as {@link #proxy}. */
     volatile RegistrationWait registration = RegistrationWait.NONE;

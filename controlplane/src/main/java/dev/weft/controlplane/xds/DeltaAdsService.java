@@ -173,10 +173,9 @@ public final class DeltaAdsService implements ProxyTracker {
         if (s == null) {
           continue;
         }
-        if (conn.pending != null
-            && conn.pendingGeneration >= generation
-            && affects(conn.pending, type)) {
-          tally.held(type, s.sentVersion, conn.pendingGeneration);
+        ConfigsUpdated held = conn.pending.since(generation);
+        if (held != null && affects(held, type)) {
+          tally.held(type, s.sentVersion, conn.pending.generation());
         } else if (!s.sentNonce.isEmpty()) {
           tally.sent(
               type, s.sentVersion, s.sentNonce, s.sentGeneration, s.acked(s.sentNonce), s.nack);
@@ -350,14 +349,13 @@ public final class DeltaAdsService implements ProxyTracker {
         if (changes.isEmpty()) {
           continue;
         }
-        ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
+        ConfigsUpdated due = conn.pending.plus(changes);
         if (!throttle.mayWrite(conn, conn.ready())) {
-          conn.pending = due;
-          conn.pendingGeneration = context.config().version();
+          conn.pending.hold(due, context.config().version());
           throttle.defer(conn);
           continue;
         }
-        conn.pending = null;
+        conn.pending.take();
         pushTo(conn, context, due);
         throttle.wrote(conn, conn.ready());
       }
@@ -383,7 +381,7 @@ public final class DeltaAdsService implements ProxyTracker {
   private void flush(Connection conn) {
     if (conn.closed
         || conn.proxy == null
-        || (conn.pending == null && conn.deferred.isEmpty())
+        || (conn.pending.isEmpty() && conn.deferred.isEmpty())
         || conn.registration.waits()) {
       return;
     }
@@ -392,8 +390,7 @@ public final class DeltaAdsService implements ProxyTracker {
       return;
     }
     PushContext context = push.current();
-    ConfigsUpdated due = conn.pending;
-    conn.pending = null;
+    ConfigsUpdated due = conn.pending.take();
     for (String type : TYPE_ORDER) {
       if (conn.deferred.remove(type) || (due != null && affects(due, type))) {
         sendSafely(conn, type, context);
@@ -432,9 +429,9 @@ public final class DeltaAdsService implements ProxyTracker {
       return;
     }
     if (conn.registration.waited()) {
-      startOwed(conn, context, conn.pending, true);
+      startOwed(conn, context, conn.pending.changes(), true);
     } else if (!changes.isEmpty()) {
-      startOwed(conn, context, conn.pending == null ? changes : conn.pending.merge(changes), false);
+      startOwed(conn, context, conn.pending.plus(changes), false);
     }
   }
 
@@ -448,7 +445,7 @@ public final class DeltaAdsService implements ProxyTracker {
     }
     for (Connection conn : throttle.firstWaiting(generation.lookahead())) {
       if (!conn.closed && conn.proxy != null && !conn.registration.stillWaits()) {
-        startOwed(conn, context, conn.pending, true);
+        startOwed(conn, context, conn.pending.changes(), true);
       }
     }
   }
@@ -586,7 +583,7 @@ public final class DeltaAdsService implements ProxyTracker {
                 .append(" throttle=[")
                 .append(throttle.state(c))
                 .append("] pending=")
-                .append(c.pending == null ? "-" : c.pending + "@" + c.pendingGeneration)
+                .append(c.pending)
                 .append(" deferred=")
                 .append(c.deferred.stream().map(TypeUrls::shortName).toList())
                 .append(' ')
@@ -839,10 +836,8 @@ public final class DeltaAdsService implements ProxyTracker {
     /** Types whose requests were not answered yet, for want of a write slot or a context. */
     final Set<String> deferred = new LinkedHashSet<>();
 
-    /** Changes not pushed yet because the stream was not ready, and the newest's generation. */
-    ConfigsUpdated pending;
-
-    long pendingGeneration;
+    /** Changes not pushed yet because the stream was not ready. */
+    final PendingPush pending = new PendingPush();
 
     Connection(
         long id, StreamObserver<DeltaResponse> out, WorkloadIdentity caller, DeltaStream stream) {
