@@ -95,6 +95,9 @@ public final class AdsService
    */
   private final GenerationPool generation;
 
+  /** Which streams' resources the generation pool generates ahead, and when. */
+  private final Lookahead<Connection> lookahead;
+
   /**
    * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle}); 0 for
    *     its default
@@ -114,6 +117,7 @@ public final class AdsService
     this.push = push;
     this.registry = registry;
     this.syncWaiters = new SyncWaiters(executor, this::report);
+    this.lookahead = new Lookahead<>(generation, throttle, push, Generators.TYPE_ORDER);
     push.addListener(this::onPush);
   }
 
@@ -196,83 +200,12 @@ public final class AdsService
    * needs an answer.
    */
   private void aheadOf(Connection conn, DiscoveryRequest request) {
-    if (conn.proxy == null && request.hasNode()) {
-      push.registrationArriving();
-    }
-    Proxy proxy = conn.proxy;
-    if (!generation.enabled()
-        || proxy == null
-        || conn.registration.stillWaits()
-        || !request.getResponseNonce().isEmpty()) {
-      return;
-    }
-    Generator generator = Generators.of(request.getTypeUrl());
-    if (generator == null) {
-      return;
-    }
-    PushContext context = push.current();
-    Prefetch<?> p =
-        conn.ahead.start(request.getTypeUrl(), context, () -> generator.generate(context, proxy));
-    if (p != null) {
-      generation.submit(List.of(p::run));
-    }
-  }
-
-  /**
-   * Starts generating what {@link #pushAll} will send {@code conn} from {@code context} now (as
-   * {@code DeltaAdsService.aheadOfPush}): nothing for a stream that will wait.
-   */
-  private void aheadOfPush(Connection conn, PushContext context, ConfigsUpdated changes) {
-    // Asked without recording it: pushAll tells a stream whose registration this context brings
-    // (its first answers) from the others by waited().
-    if (!generation.enabled()
-        || conn.closed
-        || conn.proxy == null
-        || conn.registration.stillWaits()
-        || !throttle.mayWrite(conn, conn.ready())) {
-      return;
-    }
-    if (conn.registration.waited()) {
-      startOwed(conn, context, conn.pending.changes(), true);
-    } else if (!changes.isEmpty()) {
-      startOwed(conn, context, conn.pending.plus(changes), false);
-    }
-  }
-
-  /** Starts generating what the streams first in line for a throttle slot are owed. */
-  private void aheadOfWaiting(PushContext context) {
-    if (!generation.enabled()) {
-      return;
-    }
-    for (Connection conn : throttle.firstWaiting(generation.lookahead())) {
-      if (!conn.closed && conn.proxy != null && !conn.registration.stillWaits()) {
-        startOwed(conn, context, conn.pending.changes(), true);
-      }
-    }
-  }
-
-  /**
-   * Starts generating {@code conn}'s types that {@code due} affects (and, with {@code deferred},
-   * those whose requests wait for an answer), unless under way already for {@code context}.
-   */
-  private void startOwed(
-      Connection conn, PushContext context, ConfigsUpdated due, boolean deferred) {
-    Proxy proxy = conn.proxy;
-    List<Prefetch<?>> owed = new ArrayList<>(2);
-    for (Generator generator : Generators.ALL) {
-      String type = generator.typeUrl();
-      if (conn.types.containsKey(type)
-          && ((deferred && conn.deferred.containsKey(type))
-              || (due != null && due.affects(type)))) {
-        Prefetch<?> p = conn.ahead.start(type, context, () -> generator.generate(context, proxy));
-        if (p != null) {
-          owed.add(p);
-        }
-      }
-    }
-    if (!owed.isEmpty()) {
-      generation.submit(List.of(() -> owed.forEach(Prefetch::run)));
-    }
+    String type = request.getTypeUrl();
+    lookahead.request(
+        conn,
+        request.hasNode(),
+        type,
+        request.getResponseNonce().isEmpty() && Generators.of(type) != null);
   }
 
   private void handle(Connection conn, DiscoveryRequest request) {
@@ -420,16 +353,9 @@ public final class AdsService
   private void pushAll(PushContext context) {
     ConfigsUpdated changes = context.changes();
     List<Connection> all = List.copyOf(connections.values());
-    if (generation.enabled()) {
-      all.forEach(c -> c.ahead.retainOnly(context));
-    }
-    int lookahead = generation.lookahead();
-    int started = 0;
+    Lookahead<Connection>.Push ahead = lookahead.push(all, context, changes);
     for (int i = 0; i < all.size(); i++) {
-      // The pool generates a few streams ahead of the one answered here.
-      for (; started < all.size() && started <= i + lookahead; started++) {
-        aheadOfPush(all.get(started), context, changes);
-      }
+      ahead.before(i); // the pool generates a few streams ahead of the one answered here
       Connection conn = all.get(i);
       if (conn.closed || conn.proxy == null) {
         continue;
@@ -454,7 +380,7 @@ public final class AdsService
       pushTo(conn, context, due);
       throttle.wrote(conn, conn.ready());
     }
-    aheadOfWaiting(context);
+    lookahead.waiting(context);
   }
 
   /**
@@ -469,7 +395,7 @@ public final class AdsService
     flush(conn);
     next.forEach(this::flush);
     throttle.release(this::flush); // those that stayed ready hand their slots on
-    aheadOfWaiting(push.current());
+    lookahead.waiting(push.current());
     syncWaiters.check();
   }
 
@@ -654,7 +580,7 @@ public final class AdsService
   }
 
   /** One ADS stream. Owned by the executor. */
-  private final class Connection {
+  private final class Connection implements Lookahead.Stream {
     final long id;
     final StreamObserver<DiscoveryResponse> out;
     StreamWriter<DiscoveryResponse> writer;
@@ -690,8 +616,47 @@ public final class AdsService
      * Whether nothing of this stream waits to be serialised and gRPC's flow control lets more be
      * sent without queueing it in memory.
      */
-    boolean ready() {
+    @Override
+    public boolean ready() {
       return writer.ready();
+    }
+
+    @Override
+    public boolean closed() {
+      return closed;
+    }
+
+    @Override
+    public Proxy proxy() {
+      return proxy;
+    }
+
+    @Override
+    public RegistrationWait registration() {
+      return registration;
+    }
+
+    @Override
+    public PendingPush pending() {
+      return pending;
+    }
+
+    @Override
+    public GenerationPool.Ahead<?> ahead() {
+      return ahead;
+    }
+
+    @Override
+    public boolean owes(String type, ConfigsUpdated due, boolean withDeferred) {
+      return types.containsKey(type)
+          && ((withDeferred && deferred.containsKey(type)) || (due != null && due.affects(type)));
+    }
+
+    @Override
+    public Prefetch<?> start(String type, PushContext context) {
+      Generator generator = Generators.of(type);
+      Proxy p = proxy;
+      return ahead.start(type, context, () -> generator.generate(context, p));
     }
   }
 

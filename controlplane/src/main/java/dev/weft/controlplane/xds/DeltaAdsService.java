@@ -118,6 +118,9 @@ public final class DeltaAdsService implements ProxyTracker {
   /** Generates streams' resources ahead of their responses (shared with {@link AdsService}). */
   private final GenerationPool generation;
 
+  /** Which streams' resources the generation pool generates ahead, and when. */
+  private final Lookahead<Connection> lookahead;
+
   /**
    * Whether streams ask gRPC for gzip ({@link XdsCompression}; {@code -Dweft.xds.compression=none}
    * turns it off).
@@ -145,6 +148,7 @@ public final class DeltaAdsService implements ProxyTracker {
     this.push = push;
     this.registry = registry;
     this.syncWaiters = new SyncWaiters(executor, this::report);
+    this.lookahead = new Lookahead<>(generation, throttle, push, TYPE_ORDER);
     push.addListener(this::onPush);
   }
 
@@ -322,16 +326,9 @@ public final class DeltaAdsService implements ProxyTracker {
     try {
       ConfigsUpdated changes = context.changes();
       List<Connection> all = List.copyOf(connections.values());
-      if (generation.enabled()) {
-        all.forEach(c -> c.ahead.retainOnly(context));
-      }
-      int lookahead = generation.lookahead();
-      int started = 0;
+      Lookahead<Connection>.Push ahead = lookahead.push(all, context, changes);
       for (int i = 0; i < all.size(); i++) {
-        // The pool generates a few streams ahead of the one answered here.
-        for (; started < all.size() && started <= i + lookahead; started++) {
-          aheadOfPush(all.get(started), context, changes);
-        }
+        ahead.before(i); // the pool generates a few streams ahead of the one answered here
         Connection conn = all.get(i);
         if (conn.closed || conn.proxy == null) {
           continue;
@@ -359,7 +356,7 @@ public final class DeltaAdsService implements ProxyTracker {
         pushTo(conn, context, due);
         throttle.wrote(conn, conn.ready());
       }
-      aheadOfWaiting(context);
+      lookahead.waiting(context);
     } finally {
       syncWaiters.check();
     }
@@ -373,7 +370,7 @@ public final class DeltaAdsService implements ProxyTracker {
     flush(conn);
     next.forEach(this::flush);
     throttle.release(this::flush); // those that stayed ready hand their slots on
-    aheadOfWaiting(push.current());
+    lookahead.waiting(push.current());
     syncWaiters.check();
   }
 
@@ -411,98 +408,21 @@ public final class DeltaAdsService implements ProxyTracker {
   }
 
   /**
-   * Starts generating what {@link #onPush} will send {@code conn} from {@code context} now: its
-   * first answers (the context holds its registration), or what {@code changes} affect. Nothing for
-   * a stream that will wait (its registration, its flow control or the throttle): a stream waiting
-   * for the throttle is generated for when its turn nears ({@link #aheadOfWaiting}), so a storm of
-   * contexts does not generate thousands of answers that a newer context replaces before they are
-   * sent.
-   */
-  private void aheadOfPush(Connection conn, PushContext context, ConfigsUpdated changes) {
-    // Asked without recording it: onPush tells a stream whose registration this context brings
-    // (its first answers) from the others by waited().
-    if (!generation.enabled()
-        || conn.closed
-        || conn.proxy == null
-        || conn.registration.stillWaits()
-        || !throttle.mayWrite(conn, conn.ready())) {
-      return;
-    }
-    if (conn.registration.waited()) {
-      startOwed(conn, context, conn.pending.changes(), true);
-    } else if (!changes.isEmpty()) {
-      startOwed(conn, context, conn.pending.plus(changes), false);
-    }
-  }
-
-  /**
-   * Starts generating, from {@code context}, what the streams first in line for a throttle slot are
-   * owed ({@link GenerationPool#lookahead} of them), so that each is ready when a slot frees.
-   */
-  private void aheadOfWaiting(PushContext context) {
-    if (!generation.enabled()) {
-      return;
-    }
-    for (Connection conn : throttle.firstWaiting(generation.lookahead())) {
-      if (!conn.closed && conn.proxy != null && !conn.registration.stillWaits()) {
-        startOwed(conn, context, conn.pending.changes(), true);
-      }
-    }
-  }
-
-  /**
-   * Starts generating {@code conn}'s types that {@code due} affects (and, with {@code deferred},
-   * those whose requests wait for an answer), unless under way already for {@code context}.
-   */
-  private void startOwed(
-      Connection conn, PushContext context, ConfigsUpdated due, boolean deferred) {
-    List<Prefetch<?>> owed = new ArrayList<>(2);
-    for (String type : TYPE_ORDER) {
-      if (conn.stream.type(type) != null
-          && ((deferred && conn.deferred.contains(type)) || (due != null && affects(due, type)))) {
-        Prefetch<?> p = prefetch(conn, type, context);
-        if (p != null) {
-          owed.add(p);
-        }
-      }
-    }
-    if (!owed.isEmpty()) {
-      generation.submit(List.of(() -> owed.forEach(Prefetch::run)));
-    }
-  }
-
-  /**
    * On gRPC's thread, before the request waits for the executor: a stream's first request is a
    * registration under way ({@link PushController#registrationArriving}); any other starts
    * generating what its answer will carry, unless it cannot have one yet (its registration not in a
    * context yet) or it only ACKs or NACKs.
    */
   private void aheadOf(Connection conn, DeltaDiscoveryRequest request) {
-    if (conn.proxy == null && request.hasNode()) {
-      push.registrationArriving();
-    }
-    if (!generation.enabled()
-        || conn.proxy == null
-        || conn.registration.stillWaits()
-        || !TYPE_ORDER.contains(request.getTypeUrl())
-        || (!request.getResponseNonce().isEmpty()
-            && request.getResourceNamesSubscribeCount() == 0
-            && request.getResourceNamesUnsubscribeCount() == 0)) {
-      return;
-    }
-    Prefetch<?> p = prefetch(conn, request.getTypeUrl(), push.current());
-    if (p != null) {
-      generation.submit(List.of(p::run));
-    }
-  }
-
-  /**
-   * A new {@link Prefetch} of {@code type} for {@code conn} from {@code context}, kept where {@link
-   * #send} looks; null when one of that context is there already.
-   */
-  private static Prefetch<?> prefetch(Connection conn, String type, PushContext context) {
-    Proxy proxy = conn.proxy;
-    return conn.ahead.start(type, context, () -> available(context, proxy, type));
+    String type = request.getTypeUrl();
+    lookahead.request(
+        conn,
+        request.hasNode(),
+        type,
+        TYPE_ORDER.contains(type)
+            && (request.getResponseNonce().isEmpty()
+                || request.getResourceNamesSubscribeCount() != 0
+                || request.getResourceNamesUnsubscribeCount() != 0));
   }
 
   /** Whether {@code changes} may change {@code type}: VHDS is part of RDS. */
@@ -811,7 +731,7 @@ public final class DeltaAdsService implements ProxyTracker {
   }
 
   /** One delta ADS stream. Owned by the executor. */
-  private final class Connection {
+  private final class Connection implements Lookahead.Stream {
     final long id;
     final StreamObserver<DeltaResponse> out;
     final WorkloadIdentity caller;
@@ -848,8 +768,47 @@ public final class DeltaAdsService implements ProxyTracker {
     }
 
     /** Whether nothing of the stream waits to be written and gRPC's flow control has room. */
-    boolean ready() {
+    @Override
+    public boolean ready() {
       return writer.ready();
+    }
+
+    @Override
+    public boolean closed() {
+      return closed;
+    }
+
+    @Override
+    public Proxy proxy() {
+      return proxy;
+    }
+
+    @Override
+    public RegistrationWait registration() {
+      return registration;
+    }
+
+    @Override
+    public PendingPush pending() {
+      return pending;
+    }
+
+    @Override
+    public GenerationPool.Ahead<?> ahead() {
+      return ahead;
+    }
+
+    @Override
+    public boolean owes(String type, ConfigsUpdated due, boolean withDeferred) {
+      return stream.type(type) != null
+          && ((withDeferred && deferred.contains(type)) || (due != null && affects(due, type)));
+    }
+
+    /** Starts its {@link #available} resources of {@code type}, kept where {@link #send} looks. */
+    @Override
+    public Prefetch<?> start(String type, PushContext context) {
+      Proxy p = proxy;
+      return ahead.start(type, context, () -> available(context, p, type));
     }
   }
 }
