@@ -214,27 +214,14 @@ public final class AdsService
     }
     try {
       if (conn.proxy == null) {
-        if (!request.hasNode()) {
-          fail(conn, Status.INVALID_ARGUMENT.withDescription("the first request has no node"));
+        Proxy proxy =
+            NodeAdmission.admit(
+                request.hasNode() ? request.getNode() : null, conn.caller, s -> fail(conn, s));
+        if (proxy == null) {
           return;
         }
-        try {
-          conn.proxy = Proxy.fromNode(request.getNode());
-          conn.version = nodeVersion(request.getNode());
-        } catch (IllegalArgumentException e) {
-          fail(conn, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-          return;
-        }
-        String refused = refusal(conn.caller, conn.proxy);
-        if (refused != null) {
-          Proxy claimed = conn.proxy;
-          conn.proxy = null; // never registered, never listed
-          fail(
-              conn,
-              (conn.caller == null ? Status.UNAUTHENTICATED : Status.PERMISSION_DENIED)
-                  .withDescription("node " + claimed.id() + " refused: " + refused));
-          return;
-        }
+        conn.proxy = proxy;
+        conn.version = NodeAdmission.nodeVersion(request.getNode());
         logger.log(Level.INFO, "proxy connected: " + conn.proxy.id() + " (stream " + conn.id + ")");
         registry.register(conn.id, conn.proxy.workload());
         conn.registration = RegistrationWait.afterRegistering(push);
@@ -307,31 +294,6 @@ public final class AdsService
     } catch (RuntimeException e) {
       logger.log(Level.ERROR, "error handling a discovery request on stream " + conn.id, e);
     }
-  }
-
-  /**
-   * Why {@code caller} may not run as {@code proxy}, or null when the node is the caller's: same
-   * namespace (metadata and node id), workload name and service account.
-   */
-  static String refusal(WorkloadIdentity caller, Proxy proxy) {
-    if (caller == null) {
-      return "the stream has no authenticated workload credential";
-    }
-    List<String> wrong = new ArrayList<>();
-    if (!proxy.namespace().equals(caller.namespace())
-        || !proxy.id().namespace().equals(caller.namespace())) {
-      wrong.add("namespace " + proxy.namespace());
-    }
-    if (!proxy.name().equals(caller.workloadName())) {
-      wrong.add("name " + proxy.name());
-    }
-    if (!proxy.serviceAccount().equals(caller.serviceAccount())) {
-      wrong.add("service account " + proxy.serviceAccount());
-    }
-    if (wrong.isEmpty()) {
-      return null;
-    }
-    return "it claims " + String.join(", ", wrong) + " but its credential is for " + caller;
   }
 
   /** Pushes a new context: to each proxy, each subscribed type whose resources changed. */
@@ -560,18 +522,6 @@ public final class AdsService
                 conn.proxy.ip(),
                 conn.proxy.ports(),
                 conn.proxy.mtls())));
-  }
-
-  /**
-   * The proxy's version as its node tells it: Istio's {@code ISTIO_VERSION} metadata, else Envoy's
-   * {@code user_agent_version}; empty when neither is set.
-   */
-  static String nodeVersion(io.envoyproxy.envoy.config.core.v3.Node node) {
-    var v = node.getMetadata().getFieldsMap().get(dev.weft.xds.NodeMetadata.ISTIO_VERSION);
-    if (v != null && v.hasStringValue() && !v.getStringValue().isEmpty()) {
-      return v.getStringValue();
-    }
-    return node.getUserAgentVersion();
   }
 
   /** Stops the threads that write to the streams. */

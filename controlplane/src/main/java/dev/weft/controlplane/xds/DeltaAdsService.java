@@ -294,27 +294,14 @@ public final class DeltaAdsService implements ProxyTracker {
 
   /** Admits the stream's node (its first request), or fails the stream; returns whether it did. */
   private boolean admit(Connection conn, DeltaDiscoveryRequest request) {
-    if (!request.hasNode()) {
-      fail(conn, Status.INVALID_ARGUMENT.withDescription("the first request has no node"));
-      return false;
-    }
-    Proxy proxy;
-    try {
-      proxy = Proxy.fromNode(request.getNode());
-    } catch (IllegalArgumentException e) {
-      fail(conn, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-      return false;
-    }
-    String refused = AdsService.refusal(conn.caller, proxy);
-    if (refused != null) {
-      fail(
-          conn,
-          (conn.caller == null ? Status.UNAUTHENTICATED : Status.PERMISSION_DENIED)
-              .withDescription("node " + proxy.id() + " refused: " + refused));
+    Proxy proxy =
+        NodeAdmission.admit(
+            request.hasNode() ? request.getNode() : null, conn.caller, s -> fail(conn, s));
+    if (proxy == null) {
       return false;
     }
     conn.proxy = proxy;
-    conn.version = AdsService.nodeVersion(request.getNode());
+    conn.version = NodeAdmission.nodeVersion(request.getNode());
     logger.log(Level.INFO, "proxy connected (delta): " + proxy.id() + " (stream " + conn.id + ")");
     registry.register(conn.id, proxy.workload());
     conn.registration = RegistrationWait.afterRegistering(push);
