@@ -98,6 +98,9 @@ public final class AdsService
   /** Which streams' resources the generation pool generates ahead, and when. */
   private final Lookahead<Connection> lookahead;
 
+  /** Pushes to the streams under flow control. Owned by the executor. */
+  private final PushFlow<Connection> flow;
+
   /**
    * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle}); 0 for
    *     its default
@@ -118,6 +121,7 @@ public final class AdsService
     this.registry = registry;
     this.syncWaiters = new SyncWaiters(executor, this::report);
     this.lookahead = new Lookahead<>(generation, throttle, push, Generators.TYPE_ORDER);
+    this.flow = new PushFlow<>(throttle, lookahead, push, this::sendOwed, this::pushTo);
     push.addListener(this::onPush);
   }
 
@@ -280,7 +284,7 @@ public final class AdsService
           state.subscribe(type, request.getResourceNamesList(), subscriptionNames);
       if (initial || namesChanged) {
         if (conn.registration.waits()) {
-          // Answered by the push that holds its registration (pushAll).
+          // Answered by the push that holds its registration (PushFlow).
           conn.deferred.merge(type, initial, Boolean::logicalOr);
         } else if (throttle.mayWrite(conn, conn.ready())) {
           send(conn, type, push.current(), initial);
@@ -299,81 +303,24 @@ public final class AdsService
   /** Pushes a new context: to each proxy, each subscribed type whose resources changed. */
   private void onPush(PushContext context) {
     try {
-      pushAll(context);
+      flow.push(List.copyOf(connections.values()), context);
     } finally {
       syncWaiters.check();
     }
   }
 
-  /**
-   * Pushes to every connection the types {@code context}'s changes affect (Istio's ProxyNeedsPush).
-   * A connection whose stream cannot take more yet (gRPC flow control: the proxy has not read what
-   * was sent) is skipped and remembers the changes; it gets the then current context when it
-   * drains, so a slow proxy neither holds up the others nor queues one response per push in the
-   * heap.
-   */
-  private void pushAll(PushContext context) {
-    ConfigsUpdated changes = context.changes();
-    List<Connection> all = List.copyOf(connections.values());
-    Lookahead<Connection>.Push ahead = lookahead.push(all, context, changes);
-    for (int i = 0; i < all.size(); i++) {
-      ahead.before(i); // the pool generates a few streams ahead of the one answered here
-      Connection conn = all.get(i);
-      if (conn.closed || conn.proxy == null) {
-        continue;
-      }
-      if (conn.registration.waited()) {
-        if (!conn.registration.waits()) {
-          // Its first answers, all deferred until now, from this context: nothing else is due.
-          flush(conn);
-        }
-        continue; // else it has been sent nothing: the context that holds it brings every change
-      }
-      if (changes.isEmpty()) {
-        continue;
-      }
-      ConfigsUpdated due = conn.pending.plus(changes);
-      if (!throttle.mayWrite(conn, conn.ready())) {
-        conn.pending.hold(due, context.config().version());
-        throttle.defer(conn);
-        continue;
-      }
-      conn.pending.take();
-      pushTo(conn, context, due);
-      throttle.wrote(conn, conn.ready());
-    }
-    lookahead.waiting(context);
-  }
-
-  /**
-   * A stream drained: it gets what it missed, from the current context, and so do the streams that
-   * waited for its slot.
-   */
+  /** A stream drained: it and the streams that waited for its slot get what they missed. */
   private void onReady(Connection conn) {
-    if (conn.closed || !conn.ready()) {
-      return;
+    if (flow.drained(conn)) {
+      syncWaiters.check();
     }
-    List<Connection> next = throttle.drained(conn);
-    flush(conn);
-    next.forEach(this::flush);
-    throttle.release(this::flush); // those that stayed ready hand their slots on
-    lookahead.waiting(push.current());
-    syncWaiters.check();
   }
 
-  /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
-  private void flush(Connection conn) {
-    if (conn.closed
-        || conn.proxy == null
-        || (conn.pending.isEmpty() && conn.deferred.isEmpty())
-        || conn.registration.waits()) {
-      return;
-    }
-    if (!throttle.mayWrite(conn, conn.ready())) {
-      throttle.defer(conn);
-      return;
-    }
-    PushContext context = push.current();
+  /**
+   * Sends {@code conn} what it was owed from {@code context}: its deferred answers, then the missed
+   * pushes ({@link PushFlow#flush}).
+   */
+  private void sendOwed(Connection conn, PushContext context) {
     for (String type : Generators.TYPE_ORDER) {
       Boolean force = conn.deferred.remove(type);
       if (force != null && conn.types.containsKey(type)) {
@@ -391,7 +338,6 @@ public final class AdsService
     } else {
       publishStatus(conn);
     }
-    throttle.wrote(conn, conn.ready());
   }
 
   private void pushTo(Connection conn, PushContext context, ConfigsUpdated changes) {
@@ -483,7 +429,7 @@ public final class AdsService
     conn.closed = true;
     connections.remove(conn.id);
     conn.ahead.cancelAll();
-    throttle.drained(conn, this::flush);
+    throttle.drained(conn, flow::flush);
     if (complete) {
       conn.writer.complete();
     }
@@ -530,7 +476,7 @@ public final class AdsService
   }
 
   /** One ADS stream. Owned by the executor. */
-  private final class Connection implements Lookahead.Stream {
+  private final class Connection implements PushStream {
     final long id;
     final StreamObserver<DiscoveryResponse> out;
     StreamWriter<DiscoveryResponse> writer;
@@ -569,6 +515,11 @@ public final class AdsService
     @Override
     public boolean ready() {
       return writer.ready();
+    }
+
+    @Override
+    public boolean awaitsAnswers() {
+      return !deferred.isEmpty();
     }
 
     @Override

@@ -121,6 +121,9 @@ public final class DeltaAdsService implements ProxyTracker {
   /** Which streams' resources the generation pool generates ahead, and when. */
   private final Lookahead<Connection> lookahead;
 
+  /** Pushes to the streams under flow control. Owned by the executor. */
+  private final PushFlow<Connection> flow;
+
   /**
    * Whether streams ask gRPC for gzip ({@link XdsCompression}; {@code -Dweft.xds.compression=none}
    * turns it off).
@@ -149,6 +152,7 @@ public final class DeltaAdsService implements ProxyTracker {
     this.registry = registry;
     this.syncWaiters = new SyncWaiters(executor, this::report);
     this.lookahead = new Lookahead<>(generation, throttle, push, TYPE_ORDER);
+    this.flow = new PushFlow<>(throttle, lookahead, push, this::sendOwed, this::pushTo);
     push.addListener(this::onPush);
   }
 
@@ -309,71 +313,26 @@ public final class DeltaAdsService implements ProxyTracker {
     return true;
   }
 
+  /** Pushes a new context: to each stream, each subscribed type whose resources changed. */
   private void onPush(PushContext context) {
     try {
-      ConfigsUpdated changes = context.changes();
-      List<Connection> all = List.copyOf(connections.values());
-      Lookahead<Connection>.Push ahead = lookahead.push(all, context, changes);
-      for (int i = 0; i < all.size(); i++) {
-        ahead.before(i); // the pool generates a few streams ahead of the one answered here
-        Connection conn = all.get(i);
-        if (conn.closed || conn.proxy == null) {
-          continue;
-        }
-        if (conn.registration.waited()) {
-          if (!conn.registration.waits()) {
-            // Its first answers, all deferred until now, from this context: nothing else is due.
-            flush(conn);
-          }
-          // Else it has been sent nothing yet: a push from a context without its registration
-          // would send what the context that holds it sends again (every cluster whose SANs
-          // changed); that context brings every change.
-          continue;
-        }
-        if (changes.isEmpty()) {
-          continue;
-        }
-        ConfigsUpdated due = conn.pending.plus(changes);
-        if (!throttle.mayWrite(conn, conn.ready())) {
-          conn.pending.hold(due, context.config().version());
-          throttle.defer(conn);
-          continue;
-        }
-        conn.pending.take();
-        pushTo(conn, context, due);
-        throttle.wrote(conn, conn.ready());
-      }
-      lookahead.waiting(context);
+      flow.push(List.copyOf(connections.values()), context);
     } finally {
       syncWaiters.check();
     }
   }
 
   private void onReady(Connection conn) {
-    if (conn.closed || !conn.ready()) {
-      return;
+    if (flow.drained(conn)) {
+      syncWaiters.check();
     }
-    List<Connection> next = throttle.drained(conn);
-    flush(conn);
-    next.forEach(this::flush);
-    throttle.release(this::flush); // those that stayed ready hand their slots on
-    lookahead.waiting(push.current());
-    syncWaiters.check();
   }
 
-  /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
-  private void flush(Connection conn) {
-    if (conn.closed
-        || conn.proxy == null
-        || (conn.pending.isEmpty() && conn.deferred.isEmpty())
-        || conn.registration.waits()) {
-      return;
-    }
-    if (!throttle.mayWrite(conn, conn.ready())) {
-      throttle.defer(conn);
-      return;
-    }
-    PushContext context = push.current();
+  /**
+   * Sends {@code conn} what it was owed from {@code context}, in push order: its deferred answers
+   * and what its missed pushes affect ({@link PushFlow#flush}).
+   */
+  private void sendOwed(Connection conn, PushContext context) {
     ConfigsUpdated due = conn.pending.take();
     for (String type : TYPE_ORDER) {
       if (conn.deferred.remove(type) || (due != null && affects(due, type))) {
@@ -382,7 +341,6 @@ public final class DeltaAdsService implements ProxyTracker {
     }
     conn.deferred.clear();
     publishStatus(conn);
-    throttle.wrote(conn, conn.ready());
   }
 
   private void pushTo(Connection conn, PushContext context, ConfigsUpdated changes) {
@@ -662,7 +620,7 @@ public final class DeltaAdsService implements ProxyTracker {
     conn.closed = true;
     connections.remove(conn.id);
     conn.ahead.cancelAll();
-    throttle.drained(conn, this::flush);
+    throttle.drained(conn, flow::flush);
     if (complete) {
       conn.writer.complete();
     }
@@ -718,7 +676,7 @@ public final class DeltaAdsService implements ProxyTracker {
   }
 
   /** One delta ADS stream. Owned by the executor. */
-  private final class Connection implements Lookahead.Stream {
+  private final class Connection implements PushStream {
     final long id;
     final StreamObserver<DeltaResponse> out;
     final WorkloadIdentity caller;
@@ -752,6 +710,11 @@ public final class DeltaAdsService implements ProxyTracker {
       this.out = out;
       this.caller = caller;
       this.stream = stream;
+    }
+
+    @Override
+    public boolean awaitsAnswers() {
+      return !deferred.isEmpty();
     }
 
     /** Whether nothing of the stream waits to be written and gRPC's flow control has room. */

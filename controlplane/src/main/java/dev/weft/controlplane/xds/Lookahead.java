@@ -1,6 +1,5 @@
 package dev.weft.controlplane.xds;
 
-import dev.weft.controlplane.gen.Proxy;
 import dev.weft.controlplane.push.ConfigsUpdated;
 import dev.weft.controlplane.push.PushContext;
 import dev.weft.controlplane.push.PushController;
@@ -20,43 +19,7 @@ import java.util.List;
  *
  * @param <C> the service's stream
  */
-final class Lookahead<C extends Lookahead.Stream> {
-  /**
-   * What the lookahead asks of a service's stream. On the executor, except {@link #proxy}, {@link
-   * #registration} and {@link #start}, which {@link Lookahead#request} asks on gRPC's thread.
-   */
-  interface Stream {
-    /** Whether the service has closed it. */
-    boolean closed();
-
-    /** Its admitted proxy; null before its first request was admitted. */
-    Proxy proxy();
-
-    /** Its wait for the context that holds its proxy's registration. */
-    RegistrationWait registration();
-
-    /** Whether it may be written to without queueing ({@link StreamWriter#ready}). */
-    boolean ready();
-
-    /** The changes flow control held back from it. */
-    PendingPush pending();
-
-    /** Its resources being generated ahead, by type. */
-    GenerationPool.Ahead<?> ahead();
-
-    /**
-     * Whether it subscribes to {@code type} and is owed it: {@code due} (null for none) affects it,
-     * or, with {@code deferred}, a request of it waits for an answer.
-     */
-    boolean owes(String type, ConfigsUpdated due, boolean deferred);
-
-    /**
-     * Starts generating its resources of {@code type} in {@code context} ({@link
-     * GenerationPool.Ahead#start}): the new {@link Prefetch} to run, or null when one is under way.
-     */
-    Prefetch<?> start(String type, PushContext context);
-  }
-
+final class Lookahead<C extends PushStream> {
   private final GenerationPool pool;
   private final PushThrottle<C> throttle;
   private final PushController push;
