@@ -19,19 +19,12 @@ import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -91,8 +84,8 @@ public final class AdsService
   /** Subscribed names shared between streams. Owned by the executor. */
   private final SubscriptionNames subscriptionNames = new SubscriptionNames();
 
-  /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
-  private final List<Waiter> waiters = new ArrayList<>();
+  /** {@link #awaitSync} calls not finished yet. */
+  private final SyncWaiters syncWaiters;
 
   /** Serialises responses to the streams, one core each ({@link StreamWriter}). */
   private final java.util.concurrent.ExecutorService writers;
@@ -101,6 +94,12 @@ public final class AdsService
    * Generates streams' resources ahead of their responses (shared with {@link DeltaAdsService}).
    */
   private final GenerationPool generation;
+
+  /** Which streams' resources the generation pool generates ahead, and when. */
+  private final Lookahead<Connection> lookahead;
+
+  /** Pushes to the streams under flow control. Owned by the executor. */
+  private final PushFlow<Connection> flow;
 
   /**
    * @param maxBusy how many streams may have unread responses at once ({@link PushThrottle}); 0 for
@@ -116,22 +115,13 @@ public final class AdsService
       GenerationPool generation) {
     this.throttle = new PushThrottle<>(maxBusy > 0 ? maxBusy : PushThrottle.DEFAULT_MAX_BUSY);
     this.generation = generation;
-    this.writers =
-        java.util.concurrent.Executors.newFixedThreadPool(
-            Runtime.getRuntime().availableProcessors(),
-            new java.util.concurrent.ThreadFactory() {
-              private final AtomicLong n = new AtomicLong();
-
-              @Override
-              public Thread newThread(Runnable r) {
-                Thread t = new Thread(r, "weft-xds-push-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              }
-            });
+    this.writers = DaemonThreads.pool(Runtime.getRuntime().availableProcessors(), "weft-xds-push-");
     this.executor = executor;
     this.push = push;
     this.registry = registry;
+    this.syncWaiters = new SyncWaiters(executor, this::report);
+    this.lookahead = new Lookahead<>(generation, throttle, push, Generators.TYPE_ORDER);
+    this.flow = new PushFlow<>(throttle, lookahead, push, this::sendOwed, this::pushTo);
     push.addListener(this::onPush);
   }
 
@@ -141,20 +131,7 @@ public final class AdsService
    */
   @Override
   public List<ProxyStatus> proxies() {
-    Map<String, ProxyStatus> byId = new LinkedHashMap<>();
-    List<Map.Entry<Long, ProxyStatus>> entries = new ArrayList<>(statuses.entrySet());
-    entries.sort(Map.Entry.comparingByKey());
-    for (Map.Entry<Long, ProxyStatus> e : entries) {
-      ProxyStatus s = e.getValue();
-      ProxyStatus prev = byId.get(s.id());
-      if (prev == null || s.connected() || !prev.connected()) {
-        byId.put(s.id(), s);
-      }
-    }
-    List<ProxyStatus> out = new ArrayList<>(byId.values());
-    out.sort(
-        Comparator.comparing((ProxyStatus s) -> !s.connected()).thenComparing(ProxyStatus::id));
-    return out;
+    return ProxyTrackers.latestPerNode(statuses);
   }
 
   /**
@@ -165,107 +142,30 @@ public final class AdsService
    */
   @Override
   public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
-    CompletableFuture<SyncReport> finished = new CompletableFuture<>();
-    executor.execute(
-        () -> {
-          SyncReport now = report(generation);
-          if (now.finished() || timeout.isZero() || timeout.isNegative()) {
-            finished.complete(now);
-          } else {
-            waiters.add(new Waiter(generation, finished));
-          }
-        });
-    try {
-      return finished.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      finished.cancel(false); // dropped by the next checkWaiters
-      return reportNow(generation);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  private SyncReport reportNow(long generation) throws InterruptedException {
-    CompletableFuture<SyncReport> now = new CompletableFuture<>();
-    executor.execute(
-        () -> {
-          waiters.removeIf(w -> w.finished.isDone()); // the caller's, cancelled at its timeout
-          now.complete(report(generation));
-        });
-    try {
-      return now.get();
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  /** Completes the waiters whose generation has reached every affected proxy or was NACKed. */
-  private void checkWaiters() {
-    if (waiters.isEmpty()) {
-      return;
-    }
-    Map<Long, SyncReport> reports = new HashMap<>();
-    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-      Waiter w = it.next();
-      if (w.finished.isDone()) {
-        it.remove();
-        continue;
-      }
-      SyncReport r = reports.computeIfAbsent(w.generation, this::report);
-      if (r.finished()) {
-        w.finished.complete(r);
-        it.remove();
-      }
-    }
+    return syncWaiters.await(generation, timeout);
   }
 
   /** What {@code generation} has reached, from the streams' state. Runs on the executor. */
   private SyncReport report(long generation) {
-    List<SyncReport.ProxySync> affected = new ArrayList<>();
-    int connected = 0;
+    SyncTally tally = new SyncTally(generation);
     for (Connection conn : connections.values()) {
       if (conn.closed || conn.proxy == null) {
         continue;
       }
-      connected++;
-      Map<String, SyncReport.TypeSync> types = new LinkedHashMap<>();
+      tally.connected(conn.proxy);
       for (String type : Generators.TYPE_ORDER) {
         TypeState s = conn.types.get(type);
-        if (s != null
-            && conn.pending != null
-            && conn.pendingGeneration >= generation
-            && conn.pending.affects(type)) {
+        ConfigsUpdated held = conn.pending.since(generation);
+        if (s != null && held != null && held.affects(type)) {
           // held back by flow control: may change when the stream drains
-          types.put(
-              TypeUrls.shortName(type),
-              new SyncReport.TypeSync(
-                  s.sentVersion, conn.pendingGeneration, SyncReport.State.PENDING, null));
-          continue;
+          tally.held(type, s.sentVersion, conn.pending.generation());
+        } else if (s != null && !s.sentVersion.isEmpty()) {
+          tally.sent(
+              type, s.sentVersion, s.sentNonce, s.sentGeneration, s.acked(s.sentNonce), s.nack);
         }
-        if (s == null || s.sentVersion.isEmpty() || s.sentGeneration < generation) {
-          continue; // nothing new was sent for this generation: already in sync with it
-        }
-        boolean nacked = s.nack != null && s.nack.nonce().equals(s.sentNonce);
-        SyncReport.State state =
-            nacked
-                ? SyncReport.State.NACKED
-                : s.acked(s.sentNonce) ? SyncReport.State.ACKED : SyncReport.State.PENDING;
-        types.put(
-            TypeUrls.shortName(type),
-            new SyncReport.TypeSync(
-                s.sentVersion, s.sentGeneration, state, nacked ? s.nack : null));
-      }
-      if (!types.isEmpty()) {
-        affected.add(
-            new SyncReport.ProxySync(
-                conn.proxy.id().toString(),
-                conn.proxy.id().proxyName(),
-                conn.proxy.id().type(),
-                types));
       }
     }
-    affected.sort(Comparator.comparing(SyncReport.ProxySync::id));
-    return new SyncReport(generation, push.current().config().version(), connected, affected);
+    return tally.report(push.current().config().version());
   }
 
   @Override
@@ -277,7 +177,7 @@ public final class AdsService
         AdsCalls.stream(
             request -> {
               handle(conn, request);
-              checkWaiters();
+              syncWaiters.check();
             },
             () -> onReady(conn),
             completed -> closeAndCheck(conn, completed),
@@ -304,83 +204,12 @@ public final class AdsService
    * needs an answer.
    */
   private void aheadOf(Connection conn, DiscoveryRequest request) {
-    if (conn.proxy == null && request.hasNode()) {
-      push.registrationArriving();
-    }
-    Proxy proxy = conn.proxy;
-    if (!generation.enabled()
-        || proxy == null
-        || conn.registration.stillWaits()
-        || !request.getResponseNonce().isEmpty()) {
-      return;
-    }
-    Generator generator = Generators.of(request.getTypeUrl());
-    if (generator == null) {
-      return;
-    }
-    PushContext context = push.current();
-    Prefetch<?> p =
-        conn.ahead.start(request.getTypeUrl(), context, () -> generator.generate(context, proxy));
-    if (p != null) {
-      generation.submit(List.of(p::run));
-    }
-  }
-
-  /**
-   * Starts generating what {@link #pushAll} will send {@code conn} from {@code context} now (as
-   * {@code DeltaAdsService.aheadOfPush}): nothing for a stream that will wait.
-   */
-  private void aheadOfPush(Connection conn, PushContext context, ConfigsUpdated changes) {
-    // Asked without recording it: pushAll tells a stream whose registration this context brings
-    // (its first answers) from the others by waited().
-    if (!generation.enabled()
-        || conn.closed
-        || conn.proxy == null
-        || conn.registration.stillWaits()
-        || !throttle.mayWrite(conn, conn.ready())) {
-      return;
-    }
-    if (conn.registration.waited()) {
-      startOwed(conn, context, conn.pending, true);
-    } else if (!changes.isEmpty()) {
-      startOwed(conn, context, conn.pending == null ? changes : conn.pending.merge(changes), false);
-    }
-  }
-
-  /** Starts generating what the streams first in line for a throttle slot are owed. */
-  private void aheadOfWaiting(PushContext context) {
-    if (!generation.enabled()) {
-      return;
-    }
-    for (Connection conn : throttle.firstWaiting(generation.lookahead())) {
-      if (!conn.closed && conn.proxy != null && !conn.registration.stillWaits()) {
-        startOwed(conn, context, conn.pending, true);
-      }
-    }
-  }
-
-  /**
-   * Starts generating {@code conn}'s types that {@code due} affects (and, with {@code deferred},
-   * those whose requests wait for an answer), unless under way already for {@code context}.
-   */
-  private void startOwed(
-      Connection conn, PushContext context, ConfigsUpdated due, boolean deferred) {
-    Proxy proxy = conn.proxy;
-    List<Prefetch<?>> owed = new ArrayList<>(2);
-    for (Generator generator : Generators.ALL) {
-      String type = generator.typeUrl();
-      if (conn.types.containsKey(type)
-          && ((deferred && conn.deferred.containsKey(type))
-              || (due != null && due.affects(type)))) {
-        Prefetch<?> p = conn.ahead.start(type, context, () -> generator.generate(context, proxy));
-        if (p != null) {
-          owed.add(p);
-        }
-      }
-    }
-    if (!owed.isEmpty()) {
-      generation.submit(List.of(() -> owed.forEach(Prefetch::run)));
-    }
+    String type = request.getTypeUrl();
+    lookahead.request(
+        conn,
+        request.hasNode(),
+        type,
+        request.getResponseNonce().isEmpty() && Generators.of(type) != null);
   }
 
   private void handle(Connection conn, DiscoveryRequest request) {
@@ -389,27 +218,14 @@ public final class AdsService
     }
     try {
       if (conn.proxy == null) {
-        if (!request.hasNode()) {
-          fail(conn, Status.INVALID_ARGUMENT.withDescription("the first request has no node"));
+        Proxy proxy =
+            NodeAdmission.admit(
+                request.hasNode() ? request.getNode() : null, conn.caller, s -> fail(conn, s));
+        if (proxy == null) {
           return;
         }
-        try {
-          conn.proxy = Proxy.fromNode(request.getNode());
-          conn.version = nodeVersion(request.getNode());
-        } catch (IllegalArgumentException e) {
-          fail(conn, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-          return;
-        }
-        String refused = refusal(conn.caller, conn.proxy);
-        if (refused != null) {
-          Proxy claimed = conn.proxy;
-          conn.proxy = null; // never registered, never listed
-          fail(
-              conn,
-              (conn.caller == null ? Status.UNAUTHENTICATED : Status.PERMISSION_DENIED)
-                  .withDescription("node " + claimed.id() + " refused: " + refused));
-          return;
-        }
+        conn.proxy = proxy;
+        conn.version = NodeAdmission.nodeVersion(request.getNode());
         logger.log(Level.INFO, "proxy connected: " + conn.proxy.id() + " (stream " + conn.id + ")");
         registry.register(conn.id, conn.proxy.workload());
         conn.registration = RegistrationWait.afterRegistering(push);
@@ -468,7 +284,7 @@ public final class AdsService
           state.subscribe(type, request.getResourceNamesList(), subscriptionNames);
       if (initial || namesChanged) {
         if (conn.registration.waits()) {
-          // Answered by the push that holds its registration (pushAll).
+          // Answered by the push that holds its registration (PushFlow).
           conn.deferred.merge(type, initial, Boolean::logicalOr);
         } else if (throttle.mayWrite(conn, conn.ready())) {
           send(conn, type, push.current(), initial);
@@ -484,117 +300,27 @@ public final class AdsService
     }
   }
 
-  /**
-   * Why {@code caller} may not run as {@code proxy}, or null when the node is the caller's: same
-   * namespace (metadata and node id), workload name and service account.
-   */
-  static String refusal(WorkloadIdentity caller, Proxy proxy) {
-    if (caller == null) {
-      return "the stream has no authenticated workload credential";
-    }
-    List<String> wrong = new ArrayList<>();
-    if (!proxy.namespace().equals(caller.namespace())
-        || !proxy.id().namespace().equals(caller.namespace())) {
-      wrong.add("namespace " + proxy.namespace());
-    }
-    if (!proxy.name().equals(caller.workloadName())) {
-      wrong.add("name " + proxy.name());
-    }
-    if (!proxy.serviceAccount().equals(caller.serviceAccount())) {
-      wrong.add("service account " + proxy.serviceAccount());
-    }
-    if (wrong.isEmpty()) {
-      return null;
-    }
-    return "it claims " + String.join(", ", wrong) + " but its credential is for " + caller;
-  }
-
   /** Pushes a new context: to each proxy, each subscribed type whose resources changed. */
   private void onPush(PushContext context) {
     try {
-      pushAll(context);
+      flow.push(List.copyOf(connections.values()), context);
     } finally {
-      checkWaiters();
+      syncWaiters.check();
     }
   }
 
-  /**
-   * Pushes to every connection the types {@code context}'s changes affect (Istio's ProxyNeedsPush).
-   * A connection whose stream cannot take more yet (gRPC flow control: the proxy has not read what
-   * was sent) is skipped and remembers the changes; it gets the then current context when it
-   * drains, so a slow proxy neither holds up the others nor queues one response per push in the
-   * heap.
-   */
-  private void pushAll(PushContext context) {
-    ConfigsUpdated changes = context.changes();
-    List<Connection> all = List.copyOf(connections.values());
-    if (generation.enabled()) {
-      all.forEach(c -> c.ahead.retainOnly(context));
-    }
-    int lookahead = generation.lookahead();
-    int started = 0;
-    for (int i = 0; i < all.size(); i++) {
-      // The pool generates a few streams ahead of the one answered here.
-      for (; started < all.size() && started <= i + lookahead; started++) {
-        aheadOfPush(all.get(started), context, changes);
-      }
-      Connection conn = all.get(i);
-      if (conn.closed || conn.proxy == null) {
-        continue;
-      }
-      if (conn.registration.waited()) {
-        if (!conn.registration.waits()) {
-          // Its first answers, all deferred until now, from this context: nothing else is due.
-          flush(conn);
-        }
-        continue; // else it has been sent nothing: the context that holds it brings every change
-      }
-      if (changes.isEmpty()) {
-        continue;
-      }
-      ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
-      if (!throttle.mayWrite(conn, conn.ready())) {
-        conn.pending = due;
-        conn.pendingGeneration = context.config().version();
-        throttle.defer(conn);
-        continue;
-      }
-      conn.pending = null;
-      pushTo(conn, context, due);
-      throttle.wrote(conn, conn.ready());
-    }
-    aheadOfWaiting(context);
-  }
-
-  /**
-   * A stream drained: it gets what it missed, from the current context, and so do the streams that
-   * waited for its slot.
-   */
+  /** A stream drained: it and the streams that waited for its slot get what they missed. */
   private void onReady(Connection conn) {
-    if (conn.closed || !conn.ready()) {
-      return;
+    if (flow.drained(conn)) {
+      syncWaiters.check();
     }
-    List<Connection> next = throttle.drained(conn);
-    flush(conn);
-    next.forEach(this::flush);
-    throttle.release(this::flush); // those that stayed ready hand their slots on
-    aheadOfWaiting(push.current());
-    checkWaiters();
   }
 
-  /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
-  private void flush(Connection conn) {
-    if (conn.closed
-        || conn.proxy == null
-        || (conn.pending == null && conn.deferred.isEmpty())
-        || conn.registration.waits()) {
-      return;
-    }
-    if (!throttle.mayWrite(conn, conn.ready())) {
-      throttle.defer(conn);
-      return;
-    }
-    PushContext context = push.current();
+  /**
+   * Sends {@code conn} what it was owed from {@code context}: its deferred answers, then the missed
+   * pushes ({@link PushFlow#flush}).
+   */
+  private void sendOwed(Connection conn, PushContext context) {
     for (String type : Generators.TYPE_ORDER) {
       Boolean force = conn.deferred.remove(type);
       if (force != null && conn.types.containsKey(type)) {
@@ -606,14 +332,12 @@ public final class AdsService
       }
     }
     conn.deferred.clear();
-    if (conn.pending != null) {
-      ConfigsUpdated due = conn.pending;
-      conn.pending = null;
+    ConfigsUpdated due = conn.pending.take();
+    if (due != null) {
       pushTo(conn, context, due);
     } else {
       publishStatus(conn);
     }
-    throttle.wrote(conn, conn.ready());
   }
 
   private void pushTo(Connection conn, PushContext context, ConfigsUpdated changes) {
@@ -695,7 +419,7 @@ public final class AdsService
 
   private void closeAndCheck(Connection conn, boolean complete) {
     close(conn, complete);
-    checkWaiters();
+    syncWaiters.check();
   }
 
   private void close(Connection conn, boolean complete) {
@@ -705,7 +429,7 @@ public final class AdsService
     conn.closed = true;
     connections.remove(conn.id);
     conn.ahead.cancelAll();
-    throttle.drained(conn, this::flush);
+    throttle.drained(conn, flow::flush);
     if (complete) {
       conn.writer.complete();
     }
@@ -714,21 +438,7 @@ public final class AdsService
       logger.log(
           Level.INFO, "proxy disconnected: " + conn.proxy.id() + " (stream " + conn.id + ")");
       publishStatus(conn);
-      trimStatuses();
-    }
-  }
-
-  private void trimStatuses() {
-    List<Long> disconnected = new ArrayList<>();
-    statuses.forEach(
-        (id, s) -> {
-          if (!s.connected()) {
-            disconnected.add(id);
-          }
-        });
-    disconnected.sort(null);
-    for (int i = 0; i < disconnected.size() - MAX_DISCONNECTED; i++) {
-      statuses.remove(disconnected.get(i));
+      ProxyTrackers.trimDisconnected(statuses, MAX_DISCONNECTED);
     }
   }
 
@@ -760,25 +470,13 @@ public final class AdsService
                 conn.proxy.mtls())));
   }
 
-  /**
-   * The proxy's version as its node tells it: Istio's {@code ISTIO_VERSION} metadata, else Envoy's
-   * {@code user_agent_version}; empty when neither is set.
-   */
-  static String nodeVersion(io.envoyproxy.envoy.config.core.v3.Node node) {
-    var v = node.getMetadata().getFieldsMap().get(dev.weft.xds.NodeMetadata.ISTIO_VERSION);
-    if (v != null && v.hasStringValue() && !v.getStringValue().isEmpty()) {
-      return v.getStringValue();
-    }
-    return node.getUserAgentVersion();
-  }
-
   /** Stops the threads that write to the streams. */
   public void close() {
     writers.shutdownNow();
   }
 
   /** One ADS stream. Owned by the executor. */
-  private final class Connection {
+  private final class Connection implements PushStream {
     final long id;
     final StreamObserver<DiscoveryResponse> out;
     StreamWriter<DiscoveryResponse> writer;
@@ -798,10 +496,8 @@ public final class AdsService
     /** Requests not answered yet (type → whether to send even an unchanged version). */
     final Map<String, Boolean> deferred = new LinkedHashMap<>();
 
-    /** Changes not pushed yet because the stream was not ready, and the newest's generation. */
-    ConfigsUpdated pending;
-
-    long pendingGeneration;
+    /** Changes not pushed yet because the stream was not ready. */
+    final PendingPush pending = new PendingPush();
 
     /** Its wait for the context that holds its proxy's registration; volatile as {@link #proxy}. */
     volatile RegistrationWait registration = RegistrationWait.NONE;
@@ -816,13 +512,54 @@ public final class AdsService
      * Whether nothing of this stream waits to be serialised and gRPC's flow control lets more be
      * sent without queueing it in memory.
      */
-    boolean ready() {
+    @Override
+    public boolean ready() {
       return writer.ready();
     }
-  }
 
-  /** An {@link #awaitSync} call waiting on the executor. */
-  private record Waiter(long generation, CompletableFuture<SyncReport> finished) {}
+    @Override
+    public boolean awaitsAnswers() {
+      return !deferred.isEmpty();
+    }
+
+    @Override
+    public boolean closed() {
+      return closed;
+    }
+
+    @Override
+    public Proxy proxy() {
+      return proxy;
+    }
+
+    @Override
+    public RegistrationWait registration() {
+      return registration;
+    }
+
+    @Override
+    public PendingPush pending() {
+      return pending;
+    }
+
+    @Override
+    public GenerationPool.Ahead<?> ahead() {
+      return ahead;
+    }
+
+    @Override
+    public boolean owes(String type, ConfigsUpdated due, boolean withDeferred) {
+      return types.containsKey(type)
+          && ((withDeferred && deferred.containsKey(type)) || (due != null && due.affects(type)));
+    }
+
+    @Override
+    public Prefetch<?> start(String type, PushContext context) {
+      Generator generator = Generators.of(type);
+      Proxy p = proxy;
+      return ahead.start(type, context, () -> generator.generate(context, p));
+    }
+  }
 
   /** One type's subscription and sync state on a stream. Owned by the executor. */
   private static final class TypeState {

@@ -24,9 +24,6 @@ import io.grpc.stub.StreamObserver;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -109,8 +106,8 @@ public final class DeltaAdsService implements ProxyTracker {
   /** Owned by the executor. */
   private final PushThrottle<Connection> throttle;
 
-  /** {@link #awaitSync} calls not finished yet. Owned by the executor. */
-  private final List<Waiter> waiters = new ArrayList<>();
+  /** {@link #awaitSync} calls not finished yet. */
+  private final SyncWaiters syncWaiters;
 
   /** Subscribed names shared between streams. Owned by the executor. */
   private final SubscriptionNames subscriptionNames = new SubscriptionNames();
@@ -120,6 +117,12 @@ public final class DeltaAdsService implements ProxyTracker {
 
   /** Generates streams' resources ahead of their responses (shared with {@link AdsService}). */
   private final GenerationPool generation;
+
+  /** Which streams' resources the generation pool generates ahead, and when. */
+  private final Lookahead<Connection> lookahead;
+
+  /** Pushes to the streams under flow control. Owned by the executor. */
+  private final PushFlow<Connection> flow;
 
   /**
    * Whether streams ask gRPC for gzip ({@link XdsCompression}; {@code -Dweft.xds.compression=none}
@@ -143,21 +146,14 @@ public final class DeltaAdsService implements ProxyTracker {
     this.generation = generation;
     this.gzip = XdsCompression.enabled(System.getProperty(XdsCompression.PROPERTY));
     this.writers =
-        java.util.concurrent.Executors.newFixedThreadPool(
-            Runtime.getRuntime().availableProcessors(), daemonThreads("weft-xds-delta-push-"));
+        DaemonThreads.pool(Runtime.getRuntime().availableProcessors(), "weft-xds-delta-push-");
     this.executor = executor;
     this.push = push;
     this.registry = registry;
+    this.syncWaiters = new SyncWaiters(executor, this::report);
+    this.lookahead = new Lookahead<>(generation, throttle, push, TYPE_ORDER);
+    this.flow = new PushFlow<>(throttle, lookahead, push, this::sendOwed, this::pushTo);
     push.addListener(this::onPush);
-  }
-
-  private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
-    AtomicLong n = new AtomicLong();
-    return r -> {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   // ------------------------------------------------------------------ tracker
@@ -169,103 +165,32 @@ public final class DeltaAdsService implements ProxyTracker {
 
   @Override
   public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
-    CompletableFuture<SyncReport> finished = new CompletableFuture<>();
-    executor.execute(
-        () -> {
-          SyncReport now = report(generation);
-          if (now.finished() || timeout.isZero() || timeout.isNegative()) {
-            finished.complete(now);
-          } else {
-            waiters.add(new Waiter(generation, finished));
-          }
-        });
-    try {
-      return finished.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      finished.cancel(false);
-      CompletableFuture<SyncReport> now = new CompletableFuture<>();
-      executor.execute(
-          () -> {
-            waiters.removeIf(w -> w.finished.isDone());
-            now.complete(report(generation));
-          });
-      try {
-        return now.get();
-      } catch (ExecutionException x) {
-        throw new IllegalStateException(x.getCause());
-      }
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  private void checkWaiters() {
-    if (waiters.isEmpty()) {
-      return;
-    }
-    Map<Long, SyncReport> reports = new HashMap<>();
-    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-      Waiter w = it.next();
-      if (w.finished.isDone()) {
-        it.remove();
-        continue;
-      }
-      SyncReport r = reports.computeIfAbsent(w.generation, this::report);
-      if (r.finished()) {
-        w.finished.complete(r);
-        it.remove();
-      }
-    }
+    return syncWaiters.await(generation, timeout);
   }
 
   /** What {@code generation} has reached, as {@link AdsService} reports it. On the executor. */
   private SyncReport report(long generation) {
-    List<SyncReport.ProxySync> affected = new ArrayList<>();
-    int connected = 0;
+    SyncTally tally = new SyncTally(generation);
     for (Connection conn : connections.values()) {
       if (conn.closed || conn.proxy == null) {
         continue;
       }
-      connected++;
-      Map<String, SyncReport.TypeSync> types = new LinkedHashMap<>();
+      tally.connected(conn.proxy);
       for (String type : TYPE_ORDER) {
         DeltaStream.TypeState s = conn.stream.type(type);
         if (s == null) {
           continue;
         }
-        if (conn.pending != null
-            && conn.pendingGeneration >= generation
-            && affects(conn.pending, type)) {
-          types.put(
-              TypeUrls.shortName(type),
-              new SyncReport.TypeSync(
-                  s.sentVersion, conn.pendingGeneration, SyncReport.State.PENDING, null));
-          continue;
+        ConfigsUpdated held = conn.pending.since(generation);
+        if (held != null && affects(held, type)) {
+          tally.held(type, s.sentVersion, conn.pending.generation());
+        } else if (!s.sentNonce.isEmpty()) {
+          tally.sent(
+              type, s.sentVersion, s.sentNonce, s.sentGeneration, s.acked(s.sentNonce), s.nack);
         }
-        if (s.sentNonce.isEmpty() || s.sentGeneration < generation) {
-          continue;
-        }
-        boolean nacked = s.nack != null && s.nack.nonce().equals(s.sentNonce);
-        SyncReport.State state =
-            nacked
-                ? SyncReport.State.NACKED
-                : s.acked(s.sentNonce) ? SyncReport.State.ACKED : SyncReport.State.PENDING;
-        types.put(
-            TypeUrls.shortName(type),
-            new SyncReport.TypeSync(
-                s.sentVersion, s.sentGeneration, state, nacked ? s.nack : null));
-      }
-      if (!types.isEmpty()) {
-        affected.add(
-            new SyncReport.ProxySync(
-                conn.proxy.id().toString(),
-                conn.proxy.id().proxyName(),
-                conn.proxy.id().type(),
-                types));
       }
     }
-    affected.sort(Comparator.comparing(SyncReport.ProxySync::id));
-    return new SyncReport(generation, push.current().config().version(), connected, affected);
+    return tally.report(push.current().config().version());
   }
 
   // ------------------------------------------------------------------ streams
@@ -296,7 +221,7 @@ public final class DeltaAdsService implements ProxyTracker {
         AdsCalls.stream(
             request -> {
               handle(conn, request);
-              checkWaiters();
+              syncWaiters.check();
             },
             () -> onReady(conn),
             completed -> closeAndCheck(conn, completed),
@@ -373,27 +298,14 @@ public final class DeltaAdsService implements ProxyTracker {
 
   /** Admits the stream's node (its first request), or fails the stream; returns whether it did. */
   private boolean admit(Connection conn, DeltaDiscoveryRequest request) {
-    if (!request.hasNode()) {
-      fail(conn, Status.INVALID_ARGUMENT.withDescription("the first request has no node"));
-      return false;
-    }
-    Proxy proxy;
-    try {
-      proxy = Proxy.fromNode(request.getNode());
-    } catch (IllegalArgumentException e) {
-      fail(conn, Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-      return false;
-    }
-    String refused = AdsService.refusal(conn.caller, proxy);
-    if (refused != null) {
-      fail(
-          conn,
-          (conn.caller == null ? Status.UNAUTHENTICATED : Status.PERMISSION_DENIED)
-              .withDescription("node " + proxy.id() + " refused: " + refused));
+    Proxy proxy =
+        NodeAdmission.admit(
+            request.hasNode() ? request.getNode() : null, conn.caller, s -> fail(conn, s));
+    if (proxy == null) {
       return false;
     }
     conn.proxy = proxy;
-    conn.version = AdsService.nodeVersion(request.getNode());
+    conn.version = NodeAdmission.nodeVersion(request.getNode());
     logger.log(Level.INFO, "proxy connected (delta): " + proxy.id() + " (stream " + conn.id + ")");
     registry.register(conn.id, proxy.workload());
     conn.registration = RegistrationWait.afterRegistering(push);
@@ -401,81 +313,27 @@ public final class DeltaAdsService implements ProxyTracker {
     return true;
   }
 
+  /** Pushes a new context: to each stream, each subscribed type whose resources changed. */
   private void onPush(PushContext context) {
     try {
-      ConfigsUpdated changes = context.changes();
-      List<Connection> all = List.copyOf(connections.values());
-      if (generation.enabled()) {
-        all.forEach(c -> c.ahead.retainOnly(context));
-      }
-      int lookahead = generation.lookahead();
-      int started = 0;
-      for (int i = 0; i < all.size(); i++) {
-        // The pool generates a few streams ahead of the one answered here.
-        for (; started < all.size() && started <= i + lookahead; started++) {
-          aheadOfPush(all.get(started), context, changes);
-        }
-        Connection conn = all.get(i);
-        if (conn.closed || conn.proxy == null) {
-          continue;
-        }
-        if (conn.registration.waited()) {
-          if (!conn.registration.waits()) {
-            // Its first answers, all deferred until now, from this context: nothing else is due.
-            flush(conn);
-          }
-          // Else it has been sent nothing yet: a push from a context without its registration
-          // would send what the context that holds it sends again (every cluster whose SANs
-          // changed); that context brings every change.
-          continue;
-        }
-        if (changes.isEmpty()) {
-          continue;
-        }
-        ConfigsUpdated due = conn.pending == null ? changes : conn.pending.merge(changes);
-        if (!throttle.mayWrite(conn, conn.ready())) {
-          conn.pending = due;
-          conn.pendingGeneration = context.config().version();
-          throttle.defer(conn);
-          continue;
-        }
-        conn.pending = null;
-        pushTo(conn, context, due);
-        throttle.wrote(conn, conn.ready());
-      }
-      aheadOfWaiting(context);
+      flow.push(List.copyOf(connections.values()), context);
     } finally {
-      checkWaiters();
+      syncWaiters.check();
     }
   }
 
   private void onReady(Connection conn) {
-    if (conn.closed || !conn.ready()) {
-      return;
+    if (flow.drained(conn)) {
+      syncWaiters.check();
     }
-    List<Connection> next = throttle.drained(conn);
-    flush(conn);
-    next.forEach(this::flush);
-    throttle.release(this::flush); // those that stayed ready hand their slots on
-    aheadOfWaiting(push.current());
-    checkWaiters();
   }
 
-  /** Writes what {@code conn} was owed (deferred answers, then missed pushes), if it may now. */
-  private void flush(Connection conn) {
-    if (conn.closed
-        || conn.proxy == null
-        || (conn.pending == null && conn.deferred.isEmpty())
-        || conn.registration.waits()) {
-      return;
-    }
-    if (!throttle.mayWrite(conn, conn.ready())) {
-      throttle.defer(conn);
-      return;
-    }
-    PushContext context = push.current();
-    ConfigsUpdated due = conn.pending;
-    conn.pending = null;
+  /**
+   * Sends {@code conn} what it was owed from {@code context}, in push order: its deferred answers
+   * and what its missed pushes affect ({@link PushFlow#flush}).
+   */
+  private void sendOwed(Connection conn, PushContext context) {
+    ConfigsUpdated due = conn.pending.take();
     for (String type : TYPE_ORDER) {
       if (conn.deferred.remove(type) || (due != null && affects(due, type))) {
         sendSafely(conn, type, context);
@@ -483,7 +341,6 @@ public final class DeltaAdsService implements ProxyTracker {
     }
     conn.deferred.clear();
     publishStatus(conn);
-    throttle.wrote(conn, conn.ready());
   }
 
   private void pushTo(Connection conn, PushContext context, ConfigsUpdated changes) {
@@ -496,98 +353,21 @@ public final class DeltaAdsService implements ProxyTracker {
   }
 
   /**
-   * Starts generating what {@link #onPush} will send {@code conn} from {@code context} now: its
-   * first answers (the context holds its registration), or what {@code changes} affect. Nothing for
-   * a stream that will wait (its registration, its flow control or the throttle): a stream waiting
-   * for the throttle is generated for when its turn nears ({@link #aheadOfWaiting}), so a storm of
-   * contexts does not generate thousands of answers that a newer context replaces before they are
-   * sent.
-   */
-  private void aheadOfPush(Connection conn, PushContext context, ConfigsUpdated changes) {
-    // Asked without recording it: onPush tells a stream whose registration this context brings
-    // (its first answers) from the others by waited().
-    if (!generation.enabled()
-        || conn.closed
-        || conn.proxy == null
-        || conn.registration.stillWaits()
-        || !throttle.mayWrite(conn, conn.ready())) {
-      return;
-    }
-    if (conn.registration.waited()) {
-      startOwed(conn, context, conn.pending, true);
-    } else if (!changes.isEmpty()) {
-      startOwed(conn, context, conn.pending == null ? changes : conn.pending.merge(changes), false);
-    }
-  }
-
-  /**
-   * Starts generating, from {@code context}, what the streams first in line for a throttle slot are
-   * owed ({@link GenerationPool#lookahead} of them), so that each is ready when a slot frees.
-   */
-  private void aheadOfWaiting(PushContext context) {
-    if (!generation.enabled()) {
-      return;
-    }
-    for (Connection conn : throttle.firstWaiting(generation.lookahead())) {
-      if (!conn.closed && conn.proxy != null && !conn.registration.stillWaits()) {
-        startOwed(conn, context, conn.pending, true);
-      }
-    }
-  }
-
-  /**
-   * Starts generating {@code conn}'s types that {@code due} affects (and, with {@code deferred},
-   * those whose requests wait for an answer), unless under way already for {@code context}.
-   */
-  private void startOwed(
-      Connection conn, PushContext context, ConfigsUpdated due, boolean deferred) {
-    List<Prefetch<?>> owed = new ArrayList<>(2);
-    for (String type : TYPE_ORDER) {
-      if (conn.stream.type(type) != null
-          && ((deferred && conn.deferred.contains(type)) || (due != null && affects(due, type)))) {
-        Prefetch<?> p = prefetch(conn, type, context);
-        if (p != null) {
-          owed.add(p);
-        }
-      }
-    }
-    if (!owed.isEmpty()) {
-      generation.submit(List.of(() -> owed.forEach(Prefetch::run)));
-    }
-  }
-
-  /**
    * On gRPC's thread, before the request waits for the executor: a stream's first request is a
    * registration under way ({@link PushController#registrationArriving}); any other starts
    * generating what its answer will carry, unless it cannot have one yet (its registration not in a
    * context yet) or it only ACKs or NACKs.
    */
   private void aheadOf(Connection conn, DeltaDiscoveryRequest request) {
-    if (conn.proxy == null && request.hasNode()) {
-      push.registrationArriving();
-    }
-    if (!generation.enabled()
-        || conn.proxy == null
-        || conn.registration.stillWaits()
-        || !TYPE_ORDER.contains(request.getTypeUrl())
-        || (!request.getResponseNonce().isEmpty()
-            && request.getResourceNamesSubscribeCount() == 0
-            && request.getResourceNamesUnsubscribeCount() == 0)) {
-      return;
-    }
-    Prefetch<?> p = prefetch(conn, request.getTypeUrl(), push.current());
-    if (p != null) {
-      generation.submit(List.of(p::run));
-    }
-  }
-
-  /**
-   * A new {@link Prefetch} of {@code type} for {@code conn} from {@code context}, kept where {@link
-   * #send} looks; null when one of that context is there already.
-   */
-  private static Prefetch<?> prefetch(Connection conn, String type, PushContext context) {
-    Proxy proxy = conn.proxy;
-    return conn.ahead.start(type, context, () -> available(context, proxy, type));
+    String type = request.getTypeUrl();
+    lookahead.request(
+        conn,
+        request.hasNode(),
+        type,
+        TYPE_ORDER.contains(type)
+            && (request.getResponseNonce().isEmpty()
+                || request.getResourceNamesSubscribeCount() != 0
+                || request.getResourceNamesUnsubscribeCount() != 0));
   }
 
   /** Whether {@code changes} may change {@code type}: VHDS is part of RDS. */
@@ -668,7 +448,7 @@ public final class DeltaAdsService implements ProxyTracker {
                 .append(" throttle=[")
                 .append(throttle.state(c))
                 .append("] pending=")
-                .append(c.pending == null ? "-" : c.pending + "@" + c.pendingGeneration)
+                .append(c.pending)
                 .append(" deferred=")
                 .append(c.deferred.stream().map(TypeUrls::shortName).toList())
                 .append(' ')
@@ -830,7 +610,7 @@ public final class DeltaAdsService implements ProxyTracker {
 
   private void closeAndCheck(Connection conn, boolean complete) {
     close(conn, complete);
-    checkWaiters();
+    syncWaiters.check();
   }
 
   private void close(Connection conn, boolean complete) {
@@ -840,7 +620,7 @@ public final class DeltaAdsService implements ProxyTracker {
     conn.closed = true;
     connections.remove(conn.id);
     conn.ahead.cancelAll();
-    throttle.drained(conn, this::flush);
+    throttle.drained(conn, flow::flush);
     if (complete) {
       conn.writer.complete();
     }
@@ -896,7 +676,7 @@ public final class DeltaAdsService implements ProxyTracker {
   }
 
   /** One delta ADS stream. Owned by the executor. */
-  private final class Connection {
+  private final class Connection implements PushStream {
     final long id;
     final StreamObserver<DeltaResponse> out;
     final WorkloadIdentity caller;
@@ -921,10 +701,8 @@ public final class DeltaAdsService implements ProxyTracker {
     /** Types whose requests were not answered yet, for want of a write slot or a context. */
     final Set<String> deferred = new LinkedHashSet<>();
 
-    /** Changes not pushed yet because the stream was not ready, and the newest's generation. */
-    ConfigsUpdated pending;
-
-    long pendingGeneration;
+    /** Changes not pushed yet because the stream was not ready. */
+    final PendingPush pending = new PendingPush();
 
     Connection(
         long id, StreamObserver<DeltaResponse> out, WorkloadIdentity caller, DeltaStream stream) {
@@ -934,11 +712,53 @@ public final class DeltaAdsService implements ProxyTracker {
       this.stream = stream;
     }
 
+    @Override
+    public boolean awaitsAnswers() {
+      return !deferred.isEmpty();
+    }
+
     /** Whether nothing of the stream waits to be written and gRPC's flow control has room. */
-    boolean ready() {
+    @Override
+    public boolean ready() {
       return writer.ready();
     }
-  }
 
-  private record Waiter(long generation, CompletableFuture<SyncReport> finished) {}
+    @Override
+    public boolean closed() {
+      return closed;
+    }
+
+    @Override
+    public Proxy proxy() {
+      return proxy;
+    }
+
+    @Override
+    public RegistrationWait registration() {
+      return registration;
+    }
+
+    @Override
+    public PendingPush pending() {
+      return pending;
+    }
+
+    @Override
+    public GenerationPool.Ahead<?> ahead() {
+      return ahead;
+    }
+
+    @Override
+    public boolean owes(String type, ConfigsUpdated due, boolean withDeferred) {
+      return stream.type(type) != null
+          && ((withDeferred && deferred.contains(type)) || (due != null && affects(due, type)));
+    }
+
+    /** Starts its {@link #available} resources of {@code type}, kept where {@link #send} looks. */
+    @Override
+    public Prefetch<?> start(String type, PushContext context) {
+      Proxy p = proxy;
+      return ahead.start(type, context, () -> available(context, p, type));
+    }
+  }
 }

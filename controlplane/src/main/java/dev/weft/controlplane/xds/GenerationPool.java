@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -60,16 +59,7 @@ public final class GenerationPool {
     if (n <= 0) {
       return new GenerationPool(null, 0);
     }
-    AtomicLong count = new AtomicLong();
-    return new GenerationPool(
-        Executors.newFixedThreadPool(
-            n,
-            r -> {
-              Thread t = new Thread(r, name + "-" + count.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            }),
-        n);
+    return new GenerationPool(DaemonThreads.pool(n, name + "-"), n);
   }
 
   /** How many threads by default: {@link #PROPERTY}, else one per core. */
