@@ -22,7 +22,8 @@
 #              depends much less on the machine's load than latency does.
 #   max        wrk -t1 -cCONNECTIONS (closed loop): the most requests/s the path serves here.
 # Each measured run follows an unmeasured warm-up of WARMUP seconds (the JIT of the Java processes,
-# connection pools), and each path gets PREWARM seconds of wrk before the first round. The table
+# connection pools), and each path gets PREWARM seconds of wrk before the first round, each Weft path
+# then more until its proxies' JIT is quiet (lib.sh's warm_until_jit_quiet; JIT_QUIET=0 skips it). The table
 # shows the median over the rounds of each column; the log has every
 # round, with the load average.
 #
@@ -178,6 +179,15 @@ if [ "$PREWARM" -gt 0 ]; then
     wrk -t 1 -c "$CONNECTIONS" -d "${PREWARM}s" "${hdr[@]}" "$url" >"$TMP/prewarm-$s.txt" 2>&1 || true
   done
   log "pre-warmed each path for ${PREWARM}s, load average $(loadavg)"
+fi
+# Then each Weft path until its JVMs' JIT is quiet (JIT_QUIET=0: not): steady state, as HAProxy's.
+if [ "${JIT_QUIET:-1}" = 1 ]; then
+  for s in $SCENARIOS; do
+    case "$s" in weft-*) read -r url host <<<"$(target "$s")"
+      # shellcheck disable=SC2046
+      warm_until_jit_quiet "$url" "$host" $(proxy_pids "$s") ;;
+    esac
+  done
 fi
 log "open loop: $RATE req/s over $CONNECTIONS connections; wrk -t1 -c$CONNECTIONS; ${WARMUP}s warm-up + ${DURATION}s measured per run; GET $REQUEST_PATH; $ROUNDS rounds; load average $(loadavg)"
 for ROUND in $(seq 1 "$ROUNDS"); do

@@ -144,6 +144,37 @@ cpu_ticks() { # cpu_ticks PID...: their user + system CPU time so far, in clock 
   echo "$total"
 }
 
+jit_compiles() { # jit_compiles PID...: methods the JIT compiled so far, summed over the Java processes among PIDs
+  local pid total=0 n
+  for pid in "$@"; do
+    n="$(jcmd "$pid" PerfCounter.print 2>/dev/null | sed -n 's/^sun\.ci\.totalCompiles=//p')"
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+
+# warm_until_jit_quiet URL HOST PID...: closed-loop load (wrk -t1 -cCONNECTIONS, JIT_QUIET_STEP s at
+# a time, default 5) through URL until the JIT of the Java processes among PIDs is quiet: no more
+# than JIT_QUIET_COMPILES (default 2) methods compiled in the last step, or JIT_QUIET_MAX s (default
+# 300) of load. A HotSpot proxy compiles for a minute or more of load on 2 busy cores (C2 at
+# CompileThresholdScaling=4, one compiler thread each); measuring before it is quiet measures
+# the warm-up, which HAProxy has none of. Logs how long it took and how many methods it compiled.
+warm_until_jit_quiet() {
+  local url="$1" host="$2" waited=0 before after start step="${JIT_QUIET_STEP:-5}"
+  shift 2
+  local hdr=()
+  [ -n "$host" ] && hdr=(-H "Host: $host")
+  start="$(jit_compiles "$@")"; after="$start"
+  while [ "$waited" -lt "${JIT_QUIET_MAX:-300}" ]; do
+    before="$after"
+    wrk -t 1 -c "${CONNECTIONS:-16}" -d "${step}s" "${hdr[@]}" "$url" >/dev/null 2>&1 || true
+    waited=$((waited + step))
+    after="$(jit_compiles "$@")"
+    [ $((after - before)) -le "${JIT_QUIET_COMPILES:-2}" ] && break
+  done
+  log "JIT quiet behind $url after ${waited}s more load: $((after - start)) methods compiled meanwhile ($((after - before)) in the last ${step}s), load average $(loadavg)"
+}
+
 stat_of() { # stat_of ADMIN_URL NAME: a counter from a Weft proxy's /stats
   curl -fsS --max-time 5 --noproxy '*' "$1/stats" | awk -v n="$2: " 'index($0, n) == 1 { print substr($0, length(n) + 1) }'
 }

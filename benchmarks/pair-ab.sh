@@ -14,6 +14,8 @@
 # to compare a JVM or Netty option on one build. A_TELEMETRY / B_TELEMETRY set WEFT_TELEMETRY for one
 # pair's `weft run`s (off: no Istio metadata exchange or standard metrics in its sidecars).
 #
+# Each pair is pre-warmed PREWARM s, then until its sidecars' JIT is quiet (JIT_QUIET=0: not).
+#
 # Usage: A_LIB=/tmp/base/lib B_LIB=cli/target/weft/lib benchmarks/pair-ab.sh
 #   RUNS=8 DURATION=10 PREWARM=30 CONNECTIONS=16 REQUEST_PATH=/bytes/1024 PROFILE_DIR=/tmp/p PROFILE_EVENT=event=alloc
 set -euo pipefail
@@ -42,6 +44,12 @@ unset WEFT_LIB WEFT_JAVA_OPTS WEFT_TELEMETRY
 for side in a b; do
   wrk -t 1 -c "$CONNECTIONS" -d "${PREWARM}s" -H "Host: $SERVICE_HOST" "http://${IP[$side]}:15001$REQUEST_PATH" >/dev/null 2>&1 || true
 done
+if [ "${JIT_QUIET:-1}" = 1 ]; then # then until each pair's JIT is quiet (lib.sh)
+  for side in a b; do
+    warm_until_jit_quiet "http://${IP[$side]}:15001$REQUEST_PATH" "$SERVICE_HOST" \
+      "$(listener_pid "${IP[$side]}:15001")" "$(listener_pid "${PODIP[$side]}:9898")"
+  done
+fi
 log "pre-warmed, load average $(loadavg)"
 hz="$(getconf CLK_TCK)"
 if [ -n "${PROFILE_DIR:-}" ]; then

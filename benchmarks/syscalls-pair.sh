@@ -11,7 +11,8 @@
 #   haproxy-mtls  wrk -> HAProxy client half -> mTLS -> HAProxy server half -> app
 #   weft-mtls     wrk -> client sidecar podIP:15001 -> mTLS (STRICT) -> server sidecar -> app
 #   weft-mtls-base  the same Weft pair from another build (BASE_WEFT_LIB=DIR), in its own mesh
-# Each round and scenario: wrk -t1 -cCONNECTIONS for WARMUP s (not counted), then for DURATION s
+# Each path is pre-warmed PREWARM s, a Weft path then until its sidecars' JIT is quiet (lib.sh's
+# warm_until_jit_quiet; JIT_QUIET=0: not). Each round and scenario: wrk -t1 -cCONNECTIONS for WARMUP s (not counted), then for DURATION s
 # with perf stat attached to the path's two proxy processes and the app; each figure is the
 # process's count over the run divided by the requests wrk completed. Rounds alternate the
 # scenarios; the table has the median over the rounds, the log every round with the load average.
@@ -66,6 +67,8 @@ APP[haproxy-mtls]="${APP[weft-mtls]}"
 for s in $SCENARIOS; do
   log "$s: ${URL[$s]}, proxies ${PIDS[$s]}, app ${APP[$s]}"
   wrk -t1 -c"$CONNECTIONS" -d"${PREWARM}s" -H "Host: $SERVICE_HOST" "${URL[$s]}" >/dev/null 2>&1 || true
+  # shellcheck disable=SC2086
+  case "$s" in weft-*) [ "${JIT_QUIET:-1}" = 1 ] && warm_until_jit_quiet "${URL[$s]}" "$SERVICE_HOST" ${PIDS[$s]} ;; esac
 done
 
 events="raw_syscalls:sys_enter,context-switches,task-clock"
