@@ -268,14 +268,11 @@ public final class AdsService
         state.nack = nack;
         state.sentEncoded = null; // what it holds is uncertain: the next EDS is sent whole
         // The same version is not sent again; the next change is, whatever it is. New names in a
-        // NACK are a new subscription: answer it (with other content, so not the rejected one).
-        if (state.subscribe(type, request.getResourceNamesList(), subscriptionNames)) {
-          send(conn, type, push.current(), false);
-        }
-        publishStatus(conn);
-        return;
-      }
-      if (!initial) {
+        // NACK are a new subscription (Envoy's xDS protocol doc, "How the client specifies what
+        // resources to return": every request's resource_names is the whole subscription, a
+        // NACK's too): answered below as any request is (not forced, so not with the rejected
+        // content), under the same flow control and registration wait.
+      } else if (!initial) {
         state.ackedVersion = request.getVersionInfo();
         state.ackedNonce = nonce;
         state.nack = null; // a later version is accepted: the rejection is history
