@@ -382,13 +382,10 @@ public final class AdsService
       EncodedResources before = state.sentEncoded;
       sent = context.resources().derived(before, encoded, () -> encoded.changedSince(before));
     }
-    try {
-      conn.writer.write(sent.response(type, version, nonce));
-    } catch (RuntimeException e) {
-      logger.log(Level.DEBUG, "stream " + conn.id + " is gone: " + e);
-      close(conn, false);
-      return;
-    }
+    // Serialised and written on the writers' pool, as the delta service's: a write the stream
+    // refuses (the proxy is gone) closes it there, in a task of its own on the executor, which
+    // checks the sync waiters (AdsCalls.writer); write itself only queues.
+    conn.writer.write(sent.response(type, version, nonce));
     state.sentHash = hash;
     state.sentEncoded = type.equals(TypeUrls.ENDPOINT) ? encoded : null;
     state.sentVersion = version;

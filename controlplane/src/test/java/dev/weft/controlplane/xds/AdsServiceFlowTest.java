@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -92,6 +93,7 @@ class AdsServiceFlowTest {
   static final class FakeCall extends ServerCallStreamObserver<DiscoveryResponse> {
     final BlockingQueue<DiscoveryResponse> written = new LinkedBlockingQueue<>();
     volatile boolean ready = true;
+    volatile boolean failWrites;
     Runnable onReady;
 
     @Override
@@ -129,6 +131,9 @@ class AdsServiceFlowTest {
 
     @Override
     public void onNext(DiscoveryResponse value) {
+      if (failWrites) {
+        throw io.grpc.Status.UNAVAILABLE.withDescription("the proxy is gone").asRuntimeException();
+      }
       written.add(value);
     }
 
@@ -226,5 +231,59 @@ class AdsServiceFlowTest {
     DiscoveryResponse answer = call.afterReady(executor);
     assertThat(clusters(answer)).containsExactlyInAnyOrder(V1_SUBSET, V2_SUBSET);
     assertThat(status("EDS").sent()).isEqualTo(answer.getVersionInfo());
+  }
+
+  /**
+   * A write that fails (the proxy is gone) ends the stream on the writers' pool, which hands the
+   * close to the executor ({@link AdsCalls#writer}) as its own task (so never in the middle of a
+   * push's loop): the sync waiters are checked then, and a generation the stream held back is
+   * answered without waiting for its timeout, another request or push.
+   */
+  @Test
+  void aStreamWhoseWriteFailsNoLongerHoldsASync() throws Exception {
+    FakeCall call = new FakeCall();
+    StreamObserver<DiscoveryRequest> requests = open(call);
+    List<String> names = List.of("http_proxy");
+    requests.onNext(
+        DiscoveryRequest.newBuilder()
+            .setNode(Fixtures.v1Node())
+            .setTypeUrl(TypeUrls.ROUTE)
+            .addAllResourceNames(names)
+            .build());
+    executor.runAll();
+    DiscoveryResponse first = call.next();
+    requests.onNext(
+        DiscoveryRequest.newBuilder()
+            .setTypeUrl(TypeUrls.ROUTE)
+            .addAllResourceNames(names)
+            .setVersionInfo(first.getVersionInfo())
+            .setResponseNonce(first.getNonce())
+            .build());
+    executor.runAll();
+
+    call.failWrites = true; // the proxy is gone: the next write fails
+    var outcome =
+        store.apply("vs.yaml", Fixtures.parse("vs.yaml", AdsServiceTest.MESH_VS.formatted("v2")));
+    assertThat(outcome.ok()).isTrue();
+    long generation = Long.parseLong(outcome.results().getFirst().resourceVersion());
+    CompletableFuture<SyncReport> sync =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return ads.awaitSync(generation, Duration.ofMinutes(1));
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!sync.isDone()) {
+      assertThat(System.nanoTime()).as("the sync, well before its timeout").isLessThan(deadline);
+      executor.runAll();
+      Thread.sleep(1); // polling interval of a condition wait
+    }
+    SyncReport report = sync.join();
+    assertThat(report.done()).isTrue();
+    assertThat(report.connected()).as("the stream is closed").isZero();
+    assertThat(call.written).as("nothing written after the failure").isEmpty();
   }
 }
