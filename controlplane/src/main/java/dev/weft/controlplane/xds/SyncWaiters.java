@@ -1,5 +1,6 @@
 package dev.weft.controlplane.xds;
 
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongFunction;
 
 /**
@@ -20,10 +22,26 @@ import java.util.function.LongFunction;
  * #check} on its executor after whatever may move a report (a discovery request, a push, a drained
  * or closed stream). The waiting calls are owned by the executor; {@link #await} runs on the
  * caller's thread and hands everything else to the executor.
+ *
+ * <p>The report of the timeout's moment comes from the executor too, which may be busy (a connect
+ * storm's first answers) or stuck: {@link #await} waits for it {@link #FINAL_REPORT_WAIT} at most,
+ * then answers the newest report the executor made for it (not finished, or it would have been
+ * answered), or, when the executor never took it up, one that knows nothing pushed ({@link
+ * SyncReport#pushedGeneration} -1). So {@code weft apply --wait} ends within its timeout and that
+ * bound, whatever the executor does.
  */
 final class SyncWaiters {
+  private static final System.Logger logger = System.getLogger(SyncWaiters.class.getName());
+
+  /**
+   * How long {@link #await} waits past its timeout for the executor's report of that moment: as
+   * long as the delta service's {@code flowState} waits for the executor.
+   */
+  static final Duration FINAL_REPORT_WAIT = Duration.ofSeconds(10);
+
   private final Executor executor;
   private final LongFunction<SyncReport> report;
+  private final Duration finalReportWait;
 
   /** {@link #await} calls not finished yet. Owned by the executor. */
   private final List<Waiter> waiters = new ArrayList<>();
@@ -34,38 +52,56 @@ final class SyncWaiters {
    *     executor}
    */
   SyncWaiters(Executor executor, LongFunction<SyncReport> report) {
+    this(executor, report, FINAL_REPORT_WAIT);
+  }
+
+  /**
+   * @param finalReportWait how long {@link #await} waits past its timeout for the executor's report
+   *     ({@link #FINAL_REPORT_WAIT}; tests pass less)
+   */
+  SyncWaiters(Executor executor, LongFunction<SyncReport> report, Duration finalReportWait) {
     this.executor = executor;
     this.report = report;
+    this.finalReportWait = finalReportWait;
   }
 
   /**
    * Waits for {@code generation} as {@link ProxyTracker#awaitSync} does: the answer is computed on
    * the executor, so it is never older than the last request, push and closed stream it handled. A
-   * zero or negative timeout answers at once.
+   * zero or negative timeout answers at once. Returns within {@code timeout} and {@link
+   * #FINAL_REPORT_WAIT}.
    */
   SyncReport await(long generation, Duration timeout) throws InterruptedException {
     CompletableFuture<SyncReport> finished = new CompletableFuture<>();
+    AtomicReference<SyncReport> last = new AtomicReference<>();
     executor.execute(
         () -> {
           SyncReport now = report.apply(generation);
+          last.set(now);
           if (now.finished() || timeout.isZero() || timeout.isNegative()) {
             finished.complete(now);
           } else {
-            waiters.add(new Waiter(generation, finished));
+            waiters.add(new Waiter(generation, finished, last));
           }
         });
     try {
       return finished.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
-      finished.cancel(false); // dropped by the next check
-      return reportNow(generation);
+      if (!finished.cancel(false)) { // dropped by the next check
+        return finished.join(); // answered meanwhile
+      }
+      return reportNow(generation, last);
     } catch (ExecutionException e) {
       throw new IllegalStateException(e.getCause());
     }
   }
 
-  /** The report of {@code generation} now, from the executor. */
-  private SyncReport reportNow(long generation) throws InterruptedException {
+  /**
+   * The report of {@code generation} now, from the executor; if it does not answer within {@link
+   * #finalReportWait}, the {@code last} it made, or one that knows nothing pushed.
+   */
+  private SyncReport reportNow(long generation, AtomicReference<SyncReport> last)
+      throws InterruptedException {
     CompletableFuture<SyncReport> now = new CompletableFuture<>();
     executor.execute(
         () -> {
@@ -73,7 +109,19 @@ final class SyncWaiters {
           now.complete(report.apply(generation));
         });
     try {
-      return now.get();
+      return now.get(finalReportWait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      now.cancel(false);
+      SyncReport newest = last.get();
+      logger.log(
+          Level.WARNING,
+          "awaitSync("
+              + generation
+              + "): the ADS executor did not answer within "
+              + finalReportWait
+              + "; answering "
+              + (newest == null ? "that nothing is known pushed" : "its last report"));
+      return newest != null ? newest : new SyncReport(generation, -1, 0, List.of());
     } catch (ExecutionException e) {
       throw new IllegalStateException(e.getCause());
     }
@@ -95,6 +143,7 @@ final class SyncWaiters {
         continue;
       }
       SyncReport r = reports.computeIfAbsent(w.generation, report::apply);
+      w.last.set(r);
       if (r.finished()) {
         w.finished.complete(r);
         it.remove();
@@ -102,6 +151,10 @@ final class SyncWaiters {
     }
   }
 
-  /** An {@link #await} call waiting on the executor. */
-  private record Waiter(long generation, CompletableFuture<SyncReport> finished) {}
+  /**
+   * An {@link #await} call waiting on the executor; {@code last} is the newest report made for it
+   * (set on the executor, read by the caller when the executor does not answer).
+   */
+  private record Waiter(
+      long generation, CompletableFuture<SyncReport> finished, AtomicReference<SyncReport> last) {}
 }

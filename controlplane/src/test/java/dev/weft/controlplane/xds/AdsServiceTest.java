@@ -91,7 +91,8 @@ class AdsServiceTest {
         .orElse(null);
   }
 
-  private static final String MESH_VS =
+  /** The mesh VirtualService routing podinfo to the subset to format in. */
+  static final String MESH_VS =
       """
       apiVersion: networking.istio.io/v1
       kind: VirtualService
