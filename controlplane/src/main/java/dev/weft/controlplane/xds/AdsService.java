@@ -90,7 +90,7 @@ public final class AdsService
   /** Subscribed names shared between streams. Owned by the executor. */
   private final SubscriptionNames subscriptionNames = new SubscriptionNames();
 
-  /** {@link #awaitSync} calls not finished yet. */
+  /** {@link #startSync} waits not answered yet. */
   private final SyncWaiters syncWaiters;
 
   /** Serialises responses to the streams, one core each ({@link StreamWriter}). */
@@ -144,11 +144,11 @@ public final class AdsService
    * {@inheritDoc}
    *
    * <p>The answer is computed on the executor, after every discovery request, push and closed
-   * stream, so it is never older than the last of them. A zero or negative timeout answers at once.
+   * stream, so it is never older than the last of them ({@link SyncWaiters}).
    */
   @Override
-  public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
-    return syncWaiters.await(generation, timeout);
+  public SyncWait startSync(long generation, Duration timeout) {
+    return syncWaiters.start(generation, timeout);
   }
 
   /** What {@code generation} has reached, from the streams' state. Runs on the executor. */

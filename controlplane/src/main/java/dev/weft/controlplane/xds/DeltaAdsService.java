@@ -106,7 +106,7 @@ public final class DeltaAdsService implements ProxyTracker {
   /** Owned by the executor. */
   private final PushThrottle<Connection> throttle;
 
-  /** {@link #awaitSync} calls not finished yet. */
+  /** {@link #startSync} waits not answered yet. */
   private final SyncWaiters syncWaiters;
 
   /** Subscribed names shared between streams. Owned by the executor. */
@@ -164,8 +164,8 @@ public final class DeltaAdsService implements ProxyTracker {
   }
 
   @Override
-  public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
-    return syncWaiters.await(generation, timeout);
+  public SyncWait startSync(long generation, Duration timeout) {
+    return syncWaiters.start(generation, timeout);
   }
 
   /** What {@code generation} has reached, as {@link AdsService} reports it. On the executor. */

@@ -9,8 +9,21 @@ public interface ProxyTracker {
   List<ProxyStatus> proxies();
 
   /**
-   * Waits until config {@code generation} is pushed and every connected proxy it affects has ACKed
-   * it, or one has NACKed it, or {@code timeout} passes; returns the state at that moment.
+   * Starts waiting until config {@code generation} is pushed and every connected proxy it affects
+   * has ACKed it, or one has NACKed it, or {@code timeout} passes, without blocking the caller: the
+   * wait's {@link SyncWait#report report} is the state at that moment, or at the moment {@link
+   * SyncWait#answerNow} asked for it. A zero or negative timeout asks for the state now. The report
+   * comes within {@code timeout} and a bounded wait for the service's final report (10 s), however
+   * busy the service is.
    */
-  SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException;
+  SyncWait startSync(long generation, Duration timeout);
+
+  /**
+   * Waits until config {@code generation} is pushed and every connected proxy it affects has ACKed
+   * it, or one has NACKed it, or {@code timeout} passes; returns the state at that moment. Blocks
+   * the caller on {@link #startSync}'s wait.
+   */
+  default SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
+    return startSync(generation, timeout).await();
+  }
 }

@@ -60,28 +60,52 @@ public final class ProxyTrackers {
       }
 
       /**
-       * Waits on the delta service, then on the state-of-the-world one for what is left of {@code
-       * timeout} (none after a NACK); the report is both together (a proxy has one stream).
+       * Waits on both services at once; the report is both together (a proxy has one stream). It
+       * comes when both have finished, or as soon as one reports a NACK (the other then answers its
+       * report of that moment), or at the timeout: within {@code timeout} and one final report's
+       * wait, as each service's.
        */
       @Override
-      public SyncReport awaitSync(long generation, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
-        SyncReport d = delta.awaitSync(generation, timeout);
-        Duration left =
-            d.failed()
-                ? Duration.ZERO
-                : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-        SyncReport s = sotw.awaitSync(generation, left);
-        List<SyncReport.ProxySync> proxies = new ArrayList<>(s.proxies());
-        proxies.addAll(d.proxies());
-        proxies.sort(Comparator.comparing(SyncReport.ProxySync::id));
-        return new SyncReport(
-            generation,
-            Math.min(s.pushedGeneration(), d.pushedGeneration()),
-            s.connected() + d.connected(),
-            proxies);
+      public SyncWait startSync(long generation, Duration timeout) {
+        SyncWait s = sotw.startSync(generation, timeout);
+        SyncWait d = delta.startSync(generation, timeout);
+        endOnFailure(s, d);
+        endOnFailure(d, s);
+        return new SyncWait(
+            s.report().thenCombine(d.report(), (sr, dr) -> both(generation, sr, dr)),
+            () -> {
+              s.answerNow();
+              d.answerNow();
+            });
       }
     };
+  }
+
+  /**
+   * Asks {@code other} for its report now once {@code failed} answers a NACK (or fails): the
+   * combined report is failed whatever {@code other} would wait for.
+   */
+  private static void endOnFailure(SyncWait failed, SyncWait other) {
+    failed
+        .report()
+        .whenComplete(
+            (r, e) -> {
+              if (e != null || r.failed()) {
+                other.answerNow();
+              }
+            });
+  }
+
+  /** One report of both services' reports of {@code generation}. */
+  private static SyncReport both(long generation, SyncReport sotw, SyncReport delta) {
+    List<SyncReport.ProxySync> proxies = new ArrayList<>(sotw.proxies());
+    proxies.addAll(delta.proxies());
+    proxies.sort(Comparator.comparing(SyncReport.ProxySync::id));
+    return new SyncReport(
+        generation,
+        Math.min(sotw.pushedGeneration(), delta.pushedGeneration()),
+        sotw.connected() + delta.connected(),
+        proxies);
   }
 
   /**

@@ -8,25 +8,27 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongFunction;
 
 /**
- * An ADS service's {@link ProxyTracker#awaitSync} calls: each waits until its generation's {@link
- * SyncReport}, made by the service on its serializing executor, is {@link SyncReport#finished}, or
- * until its timeout, and is then answered the report of that moment. The service calls {@link
- * #check} on its executor after whatever may move a report (a discovery request, a push, a drained
- * or closed stream). The waiting calls are owned by the executor; {@link #await} runs on the
- * caller's thread and hands everything else to the executor.
+ * An ADS service's {@link ProxyTracker#startSync} waits: each is answered its generation's {@link
+ * SyncReport}, made by the service on its serializing executor, once that is {@link
+ * SyncReport#finished}, or else at its timeout (or when {@link SyncWait#answerNow} asks) the report
+ * of that moment. The service calls {@link #check} on its executor after whatever may move a report
+ * (a discovery request, a push, a drained or closed stream). The waits not answered yet are owned
+ * by the executor; {@link #start} hands everything to it and to a timer, and blocks nothing.
  *
  * <p>The report of the timeout's moment comes from the executor too, which may be busy (a connect
- * storm's first answers) or stuck: {@link #await} waits for it {@link #FINAL_REPORT_WAIT} at most,
- * then answers the newest report the executor made for it (not finished, or it would have been
- * answered), or, when the executor never took it up, one that knows nothing pushed ({@link
+ * storm's first answers) or stuck: a wait gives it {@link #FINAL_REPORT_WAIT} at most, then answers
+ * the newest report the executor made for it (not finished, or it would have been answered), or,
+ * when the executor never took it up, one that knows nothing pushed ({@link
  * SyncReport#pushedGeneration} -1). So {@code weft apply --wait} ends within its timeout and that
  * bound, whatever the executor does.
  */
@@ -34,16 +36,23 @@ final class SyncWaiters {
   private static final System.Logger logger = System.getLogger(SyncWaiters.class.getName());
 
   /**
-   * How long {@link #await} waits past its timeout for the executor's report of that moment: as
-   * long as the delta service's {@code flowState} waits for the executor.
+   * How long a wait gives the executor past its timeout for its report of that moment: as long as
+   * the delta service's {@code flowState} waits for the executor.
    */
   static final Duration FINAL_REPORT_WAIT = Duration.ofSeconds(10);
+
+  /**
+   * Fires the waits' timeouts and final reports' bounds: not a service's executor, which may be the
+   * one not answering. One daemon thread for every {@link SyncWaiters}; its tasks only hand work to
+   * an executor or answer a wait.
+   */
+  private static final ScheduledExecutorService TIMER = timer();
 
   private final Executor executor;
   private final LongFunction<SyncReport> report;
   private final Duration finalReportWait;
 
-  /** {@link #await} calls not finished yet. Owned by the executor. */
+  /** The waits not answered yet that the executor took up. Owned by the executor. */
   private final List<Waiter> waiters = new ArrayList<>();
 
   /**
@@ -56,7 +65,7 @@ final class SyncWaiters {
   }
 
   /**
-   * @param finalReportWait how long {@link #await} waits past its timeout for the executor's report
+   * @param finalReportWait how long a wait gives the executor past its timeout for its report
    *     ({@link #FINAL_REPORT_WAIT}; tests pass less)
    */
   SyncWaiters(Executor executor, LongFunction<SyncReport> report, Duration finalReportWait) {
@@ -65,96 +74,150 @@ final class SyncWaiters {
     this.finalReportWait = finalReportWait;
   }
 
-  /**
-   * Waits for {@code generation} as {@link ProxyTracker#awaitSync} does: the answer is computed on
-   * the executor, so it is never older than the last request, push and closed stream it handled. A
-   * zero or negative timeout answers at once. Returns within {@code timeout} and {@link
-   * #FINAL_REPORT_WAIT}.
-   */
-  SyncReport await(long generation, Duration timeout) throws InterruptedException {
-    CompletableFuture<SyncReport> finished = new CompletableFuture<>();
-    AtomicReference<SyncReport> last = new AtomicReference<>();
-    executor.execute(
-        () -> {
-          SyncReport now = report.apply(generation);
-          last.set(now);
-          if (now.finished() || timeout.isZero() || timeout.isNegative()) {
-            finished.complete(now);
-          } else {
-            waiters.add(new Waiter(generation, finished, last));
-          }
-        });
-    try {
-      return finished.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      if (!finished.cancel(false)) { // dropped by the next check
-        return finished.join(); // answered meanwhile
-      }
-      return reportNow(generation, last);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    }
+  private static ScheduledExecutorService timer() {
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(1, new DaemonThreads("weft-xds-sync-timer-"));
+    timer.setRemoveOnCancelPolicy(true); // most waits are answered before their timeout
+    return timer;
   }
 
   /**
-   * The report of {@code generation} now, from the executor; if it does not answer within {@link
-   * #finalReportWait}, the {@code last} it made, or one that knows nothing pushed.
+   * Starts waiting for {@code generation} as {@link ProxyTracker#startSync} does: every answer is
+   * computed on the executor, so it is never older than the last request, push and closed stream it
+   * handled. A zero or negative timeout asks for the report now. Answered within {@code timeout}
+   * and {@link #FINAL_REPORT_WAIT}, or failed at once with a {@link RejectedExecutionException}
+   * when the executor is shut down.
    */
-  private SyncReport reportNow(long generation, AtomicReference<SyncReport> last)
-      throws InterruptedException {
-    CompletableFuture<SyncReport> now = new CompletableFuture<>();
-    executor.execute(
-        () -> {
-          waiters.removeIf(w -> w.finished.isDone()); // the caller's, cancelled at its timeout
-          now.complete(report.apply(generation));
-        });
-    try {
-      return now.get(finalReportWait.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      now.cancel(false);
-      SyncReport newest = last.get();
-      logger.log(
-          Level.WARNING,
-          "awaitSync("
-              + generation
-              + "): the ADS executor did not answer within "
-              + finalReportWait
-              + "; answering "
-              + (newest == null ? "that nothing is known pushed" : "its last report"));
-      return newest != null ? newest : new SyncReport(generation, -1, 0, List.of());
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
+  SyncWait start(long generation, Duration timeout) {
+    Waiter w = new Waiter(generation);
+    if (timeout.isZero() || timeout.isNegative()) {
+      w.answerNow();
+    } else if (w.hand(w::takeUp)) {
+      w.after(timeout, w::answerNow);
     }
+    return new SyncWait(w.answer, w::answerNow);
   }
 
   /**
-   * Completes the waiters whose generation has reached every affected proxy or was NACKed (one
-   * report per generation waited for). On the executor.
+   * Answers the waits whose generation has reached every affected proxy or was NACKed (one report
+   * per generation waited for), and drops those answered otherwise. On the executor.
    */
   void check() {
     if (waiters.isEmpty()) {
       return;
     }
     Map<Long, SyncReport> reports = new HashMap<>();
+    List<Waiter> finished = new ArrayList<>();
     for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
-      if (w.finished.isDone()) {
+      if (w.answer.isDone()) {
         it.remove();
         continue;
       }
       SyncReport r = reports.computeIfAbsent(w.generation, report::apply);
-      w.last.set(r);
+      w.last = r;
       if (r.finished()) {
-        w.finished.complete(r);
+        finished.add(w);
         it.remove();
       }
+    }
+    // After the loop: what depends on an answer runs now, and may start another wait.
+    for (Waiter w : finished) {
+      w.answer.complete(w.last);
     }
   }
 
   /**
-   * An {@link #await} call waiting on the executor; {@code last} is the newest report made for it
-   * (set on the executor, read by the caller when the executor does not answer).
+   * One wait: answered by the executor ({@link #takeUp}, {@link #check}, {@link #answerNow}'s
+   * report) or, when the executor does not give its report of the moment in time, by the timer.
    */
-  private record Waiter(
-      long generation, CompletableFuture<SyncReport> finished, AtomicReference<SyncReport> last) {}
+  private final class Waiter {
+    private final long generation;
+    private final CompletableFuture<SyncReport> answer = new CompletableFuture<>();
+
+    /** Whether the report of the moment was asked of the executor; once at most. */
+    private final AtomicBoolean askedNow = new AtomicBoolean();
+
+    /**
+     * The newest report the executor made for this wait: set on the executor, read by the timer
+     * when the executor does not answer.
+     */
+    private volatile SyncReport last;
+
+    Waiter(long generation) {
+      this.generation = generation;
+    }
+
+    /** Answers a report already finished, else waits for {@link #check}. On the executor. */
+    void takeUp() {
+      if (answer.isDone()) { // the report of the moment was asked and answered before
+        return;
+      }
+      SyncReport now = report.apply(generation);
+      last = now;
+      if (now.finished()) {
+        answer.complete(now);
+      } else {
+        waiters.add(this);
+      }
+    }
+
+    /**
+     * Asks the executor for the report of this moment, and answers the newest it made if it does
+     * not answer within the final report's wait. Does nothing once answered or asked. Any thread.
+     */
+    void answerNow() {
+      if (answer.isDone() || !askedNow.compareAndSet(false, true)) {
+        return;
+      }
+      boolean handed =
+          hand(
+              () -> {
+                waiters.remove(this);
+                if (!answer.isDone()) {
+                  SyncReport now = report.apply(generation);
+                  last = now;
+                  answer.complete(now);
+                }
+              });
+      if (handed) {
+        after(finalReportWait, this::answerLast);
+      }
+    }
+
+    /** Answers the newest report the executor made, or one that knows nothing pushed. */
+    private void answerLast() {
+      SyncReport newest = last;
+      if (answer.complete(newest != null ? newest : new SyncReport(generation, -1, 0, List.of()))) {
+        logger.log(
+            Level.WARNING,
+            "awaitSync("
+                + generation
+                + "): the ADS executor did not answer within "
+                + finalReportWait
+                + "; answering "
+                + (newest == null ? "that nothing is known pushed" : "its last report"));
+      }
+    }
+
+    /** Hands {@code task} to the executor; whether it took it (else the wait fails). */
+    boolean hand(Runnable task) {
+      try {
+        executor.execute(task);
+        return true;
+      } catch (RejectedExecutionException e) {
+        answer.completeExceptionally(e);
+        return false;
+      }
+    }
+
+    /** Runs {@code action} on the timer after {@code delay}, unless answered before. */
+    void after(Duration delay, Runnable action) {
+      if (answer.isDone()) {
+        return;
+      }
+      ScheduledFuture<?> timer = TIMER.schedule(action, delay.toNanos(), TimeUnit.NANOSECONDS);
+      answer.whenComplete((r, e) -> timer.cancel(false));
+    }
+  }
 }
