@@ -43,6 +43,30 @@ public record ProxySpec(
    */
   public static final boolean MUTUAL_TLS = true;
 
+  /**
+   * A sidecar's worker event loops: Istio's {@code ProxyConfig.concurrency} default ("2 worker
+   * threads", when no CPU limit says otherwise), but never more than the processors the JVM sees.
+   * Without it a sidecar ran one event loop per processor of the host, each with its buffer pool's
+   * thread cache: 64 on a 64-core node, for one workload's traffic. On 2 shared cores one event
+   * loop gave a shorter tail at 1000 req/s (docs/benchmarks.md, "Open-loop latency", 2026-12-02
+   * 17:05), and fewer req/s at full load (2026-12-01 03:03), so the default stays Istio's
+   * (Linkerd's proxy runs one worker). The gateway, which carries many workloads' traffic, keeps
+   * one per processor (0).
+   */
+  static final int SIDECAR_CONCURRENCY = 2;
+
+  /**
+   * The worker event loops of this proxy ({@link ProxyBootstrap#concurrency()}; 0: one per
+   * processor).
+   */
+  int concurrency() {
+    return concurrency(type, Runtime.getRuntime().availableProcessors());
+  }
+
+  static int concurrency(String type, int processors) {
+    return NodeId.SIDECAR.equals(type) ? Math.min(SIDECAR_CONCURRENCY, Math.max(1, processors)) : 0;
+  }
+
   NodeId nodeId() {
     return new NodeId(type, ip, name, namespace);
   }
@@ -87,6 +111,7 @@ public record ProxySpec(
         .telemetry(!"off".equals(System.getenv("WEFT_TELEMETRY")))
         .prometheusAddress(prometheus == null ? null : prometheus.socketAddress())
         .nodeId(nodeId())
+        .concurrency(concurrency())
         .metadata(metadata())
         .xdsServer(xds.socketAddress())
         .adminAddress(admin.socketAddress())
