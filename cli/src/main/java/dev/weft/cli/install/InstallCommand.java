@@ -123,6 +123,11 @@ public final class InstallCommand implements Callable<Integer> {
               "✔ Mesh config written to "
                   + st.root().resolve(dev.weft.controlplane.mesh.MeshConfig.FILE)
                   + " (read when the control plane starts)");
+      for (String field : MeshSettings.unreadFields(st)) {
+        spec.commandLine()
+            .getErr()
+            .println("⚠ meshConfig." + field + " is not supported by Weft and is ignored");
+      }
     }
     Installer.Options o =
         new Installer.Options(

@@ -100,6 +100,20 @@ public final class MeshSettings {
   }
 
   /**
+   * The fields of {@code state}'s {@code mesh.yaml} that Weft does not read ({@link
+   * MeshConfig#unreadFields}), so that {@code weft install} says they are ignored rather than drop
+   * them silently; none when there is no file.
+   */
+  public static List<String> unreadFields(StateDir state) {
+    Path file = state.root().resolve(MeshConfig.FILE);
+    try {
+      return Files.exists(file) ? MeshConfig.unreadFields(Files.readString(file)) : List.of();
+    } catch (IOException | IllegalArgumentException e) {
+      throw new CliException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * The {@code meshConfig} an install profile sets, as Istio's {@code manifests/profiles/*.yaml}:
    * {@code demo} {@code accessLogFile: /dev/stdout}; {@code default} and {@code minimal} leave it
    * unset, Istio's empty default (written here as {@code ""}, so that a reinstall with another

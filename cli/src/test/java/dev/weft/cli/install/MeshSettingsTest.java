@@ -16,6 +16,24 @@ import org.junit.jupiter.api.io.TempDir;
 class MeshSettingsTest {
   @TempDir Path tmp;
 
+  /**
+   * What Weft does not read is named, so that install can say it is ignored (not dropped silently).
+   */
+  @Test
+  void fieldsWeftDoesNotReadAreNamed() {
+    StateDir state = StateDir.of(tmp.resolve("s")).create();
+    assertThat(MeshSettings.unreadFields(state)).as("no mesh.yaml yet").isEmpty();
+    MeshSettings.write(
+        state,
+        List.of(
+            "meshConfig.defaultConfig.concurrency=1",
+            "meshConfig.defaultConfig.tracing.sampling=100",
+            "meshConfig.enableAutoMtls=true"),
+        null);
+    assertThat(MeshSettings.unreadFields(state))
+        .containsExactly("defaultConfig.concurrency", "enableAutoMtls");
+  }
+
   @Test
   void istioctlTracingPathsAndListIndicesReachTheControlPlanesMeshConfig() throws Exception {
     StateDir state = StateDir.of(tmp.resolve("s")).create();

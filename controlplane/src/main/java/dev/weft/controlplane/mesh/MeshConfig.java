@@ -203,7 +203,24 @@ public record MeshConfig(
    * @throws IllegalArgumentException naming the field that is wrong
    */
   public static MeshConfig parse(String yaml) {
-    Object doc = new Load(LoadSettings.builder().build()).loadFromString(yaml);
+    return parseDocument(new Load(LoadSettings.builder().build()).loadFromString(yaml));
+  }
+
+  /**
+   * The fields of Istio's MeshConfig YAML that {@link #parse} does not read, as dotted paths in the
+   * document's order ({@code defaultConfig.concurrency}, {@code extensionProviders[1].prometheus}):
+   * Weft ignores them, and {@code weft install} says so instead of dropping them silently. A map
+   * the parser reads whole (custom tags, log labels) counts as read.
+   *
+   * @throws IllegalArgumentException as {@link #parse}
+   */
+  public static List<String> unreadFields(String yaml) {
+    Object doc = ReadRecording.wrap(new Load(LoadSettings.builder().build()).loadFromString(yaml));
+    parseDocument(doc);
+    return ReadRecording.unread(doc);
+  }
+
+  private static MeshConfig parseDocument(Object doc) {
     if (doc == null) {
       return DEFAULT;
     }
