@@ -2,6 +2,7 @@ package dev.weft.api;
 
 import dev.weft.api.networking.Destination;
 import dev.weft.api.networking.Port;
+import dev.weft.api.networking.ProxyConfig;
 import dev.weft.api.networking.ServiceEntry;
 import dev.weft.api.networking.Sidecar;
 import dev.weft.api.networking.WorkloadEntry;
@@ -129,6 +130,33 @@ final class MoreNetworkingReaders {
     }
     p.end();
     return new Port(number, protocol, name, target);
+  }
+
+  /**
+   * Istio's ProxyConfig (networking/v1beta1/proxy_config.proto; its CRD's {@code concurrency}
+   * minimum 0, validation.go {@code validateConcurrency}, the selector's labels as every workload
+   * selector's).
+   */
+  static ProxyConfig proxyConfig(Fields s) {
+    Map<String, String> selector =
+        s.has("selector") ? Checks.workloadSelector(s, "selector") : null;
+    Integer concurrency = null;
+    if (s.has("concurrency")) {
+      int c = s.intValue("concurrency", 0);
+      if (c < 0) {
+        s.error("concurrency", "concurrency must be greater than or equal to 0");
+      }
+      concurrency = c;
+    }
+    Map<String, String> env = s.stringMap("environmentVariables");
+    String imageType = null;
+    Fields image = s.object("image");
+    if (image != null) {
+      imageType = image.string("imageType");
+      image.end();
+    }
+    s.end();
+    return new ProxyConfig(selector, concurrency, env, imageType);
   }
 
   static Sidecar sidecar(Fields s) {

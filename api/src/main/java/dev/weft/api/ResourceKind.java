@@ -12,6 +12,7 @@ public enum ResourceKind {
   SERVICE_ENTRY("networking.istio.io", "ServiceEntry", "serviceentries", List.of("se")),
   SIDECAR("networking.istio.io", "Sidecar", "sidecars", List.of()),
   WORKLOAD_ENTRY("networking.istio.io", "WorkloadEntry", "workloadentries", List.of("we")),
+  PROXY_CONFIG("networking.istio.io", "ProxyConfig", "proxyconfigs", List.of()),
   PEER_AUTHENTICATION(
       "security.istio.io", "PeerAuthentication", "peerauthentications", List.of("pa")),
   AUTHORIZATION_POLICY(
@@ -63,6 +64,10 @@ public enum ResourceKind {
 
   /** The API versions accepted for this kind, newest first. */
   public List<String> versions() {
+    if (this == PROXY_CONFIG) {
+      // Istio serves ProxyConfig only as v1beta1.
+      return List.of("networking.istio.io/v1beta1");
+    }
     return switch (group) {
       case "networking.istio.io" ->
           List.of(

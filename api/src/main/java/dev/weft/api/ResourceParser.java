@@ -290,6 +290,7 @@ public final class ResourceParser {
       case WORKLOAD_ENTRY -> NetworkingReaders.workloadEntry(s);
       case SERVICE_ENTRY -> MoreNetworkingReaders.serviceEntry(s);
       case SIDECAR -> MoreNetworkingReaders.sidecar(s);
+      case PROXY_CONFIG -> MoreNetworkingReaders.proxyConfig(s);
       case PEER_AUTHENTICATION -> SecurityReaders.peerAuthentication(s);
       case AUTHORIZATION_POLICY ->
           SecurityReaders.authorizationPolicy(s, meta == null ? Map.of() : meta.annotations());
@@ -323,7 +324,7 @@ public final class ResourceParser {
         + "\""
         + (hint == null ? "" : ", did you mean \"" + hint + "\"?")
         + " (Weft accepts VirtualService, DestinationRule, Gateway, ServiceEntry, Sidecar,"
-        + " WorkloadEntry, PeerAuthentication, AuthorizationPolicy, RequestAuthentication,"
+        + " WorkloadEntry, ProxyConfig, PeerAuthentication, AuthorizationPolicy, RequestAuthentication,"
         + " Telemetry, Service, Namespace, Secret)";
   }
 

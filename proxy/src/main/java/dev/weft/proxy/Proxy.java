@@ -111,6 +111,7 @@ public final class Proxy implements AutoCloseable {
             b.telemetry()));
     // The event loops first: the admin and metrics ports are served on them.
     p.transport = Transport.create(b.concurrency(), b.transport().orElse(null));
+    p.stats.concurrency(p.transport.group().executorCount());
     p.adminRenderer = dev.weft.proxy.admin.AdminServer.renderer();
     // The workload certificate first (an EC key, its CSR, the CA's answer: ~0.3 s of CPU at a
     // cold start), on the identity thread while this one binds the ports and builds the rest.

@@ -1,5 +1,5 @@
 /**
  * networking.istio.io: VirtualService, DestinationRule, Gateway, ServiceEntry, Sidecar,
- * WorkloadEntry.
+ * WorkloadEntry, ProxyConfig.
  */
 package dev.weft.api.networking;

@@ -26,6 +26,27 @@ public final class KeyValues {
     }
   }
 
+  /**
+   * Parses annotations, one {@code KEY=VALUE} per element (a value may hold {@code ,} and {@code
+   * =}: {@code proxy.istio.io/config={"concurrency": 1}}); keys as Kubernetes' (qualified names, as
+   * label keys); keeps their order, a repeated key its last value.
+   */
+  public static Map<String, String> annotations(List<String> values) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String kv : values) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0) {
+        throw new CliException("invalid annotation '" + kv + "': expected KEY=VALUE");
+      }
+      String k = kv.substring(0, eq).trim();
+      if (!LABEL_KEY.matcher(k).matches()) {
+        throw new CliException("invalid annotation key '" + k + "'");
+      }
+      out.put(k, kv.substring(eq + 1));
+    }
+    return out;
+  }
+
   /** Parses labels {@code k=v,k2=v2} (repeatable options are joined first); keeps their order. */
   public static Map<String, String> labels(List<String> values) {
     Map<String, String> labels = new LinkedHashMap<>();

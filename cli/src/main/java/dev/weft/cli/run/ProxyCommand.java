@@ -43,6 +43,14 @@ public final class ProxyCommand implements Callable<Integer> {
   List<String> labels = List.of();
 
   @Option(
+      names = "--annotation",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A pod annotation, e.g. proxy.istio.io/config={\"concurrency\": 1} (the proxy's"
+              + " ProxyConfig); repeatable.")
+  List<String> annotations = List.of();
+
+  @Option(
       names = "--ip",
       paramLabel = "IP",
       description = "The proxy's address (default 127.0.0.1).")
@@ -91,14 +99,14 @@ public final class ProxyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    return run(spec.commandLine().getOut());
+    return run(spec.commandLine().getOut(), spec.commandLine().getErr());
   }
 
   /**
    * Runs the proxy with the options set on this object (by picocli, or by {@link ProxyArgs} in the
    * proxy's own JVM, {@link ProxyMain}) until it stops.
    */
-  int run(PrintWriter out) throws InterruptedException {
+  int run(PrintWriter out, PrintWriter err) throws InterruptedException {
     if (!type.equals(NodeId.SIDECAR) && !type.equals(NodeId.ROUTER)) {
       throw new CliException("unknown proxy type \"" + type + "\"; expected sidecar or router");
     }
@@ -113,18 +121,25 @@ public final class ProxyCommand implements Callable<Integer> {
     // The proxy advertises its metrics port in its node metadata (Istio's ENVOY_PROMETHEUS_PORT)
     // when it is on its ip: where the control plane's dashboard scrapes it.
     java.util.List<KeyValues.NamedPort> named = KeyValues.ports(ports);
+    java.util.Map<String, String> labelMap = KeyValues.labels(labels);
+    StateDir st = state.resolve();
+    dev.weft.proxy.identity.ControlPlaneCredentials credentials =
+        WorkloadCredentials.of(st, namespace, serviceAccount, name);
+    dev.weft.proxy.StartTrace.markOnce("token");
+    WorkloadApiClient.ProxyConfig proxyConfig =
+        ProxyConfigQuery.ask(st, namespace, labelMap, KeyValues.annotations(annotations), err);
     ProxySpec ps =
         new ProxySpec(
             type,
             name,
             namespace,
-            KeyValues.labels(labels),
+            labelMap,
             ip,
             appAddress == null ? ip : appAddress,
             named,
-            serviceAccount);
-    Proxy proxy =
-        start(state.resolve(), ps, xdsAddress, adminAddress, prometheusAddress, accessLog);
+            serviceAccount,
+            ProxyConfigQuery.concurrency(proxyConfig));
+    Proxy proxy = start(ps, xdsAddress, adminAddress, prometheusAddress, accessLog, credentials);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
@@ -141,6 +156,7 @@ public final class ProxyCommand implements Callable<Integer> {
             + adminAddress
             + ", xDS "
             + xdsAddress
+            + ProxyConfigQuery.describe(proxyConfig)
             + ")");
     out.flush();
     if (proxy.awaitReady(Duration.ofSeconds(60))) {

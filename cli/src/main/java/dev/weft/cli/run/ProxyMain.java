@@ -40,7 +40,7 @@ public final class ProxyMain {
       }
       return switch (command) {
         case "run" -> ProxyArgs.run(rest).run(out, err);
-        case "proxy" -> ProxyArgs.proxy(rest).run(out);
+        case "proxy" -> ProxyArgs.proxy(rest).run(out, err);
         default -> throw new ProxyArgs.ParseException("not a proxy command: '" + command + "'");
       };
     } catch (Exception e) {

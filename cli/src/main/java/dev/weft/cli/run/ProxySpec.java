@@ -22,6 +22,9 @@ import java.util.Map;
  * @param appAddress where its app listens (sidecars forward inbound traffic there)
  * @param ports its named ports
  * @param serviceAccount its service account
+ * @param configuredConcurrency its worker event loops as its ProxyConfig sets them ({@link
+ *     ProxyConfigQuery}; 0: one per processor), or null for this type's default ({@link
+ *     #concurrency()})
  */
 public record ProxySpec(
     String type,
@@ -31,7 +34,21 @@ public record ProxySpec(
     String ip,
     String appAddress,
     List<KeyValues.NamedPort> ports,
-    String serviceAccount) {
+    String serviceAccount,
+    Integer configuredConcurrency) {
+
+  /** A proxy with its type's default worker event loops. */
+  public ProxySpec(
+      String type,
+      String name,
+      String namespace,
+      Map<String, String> labels,
+      String ip,
+      String appAddress,
+      List<KeyValues.NamedPort> ports,
+      String serviceAccount) {
+    this(type, name, namespace, labels, ip, appAddress, ports, serviceAccount, null);
+  }
 
   /**
    * Whether local proxies announce Istio mTLS support ({@link ProxyBootstrap#mutualTls()}), which
@@ -57,10 +74,13 @@ public record ProxySpec(
 
   /**
    * The worker event loops of this proxy ({@link ProxyBootstrap#concurrency()}; 0: one per
-   * processor).
+   * processor): what its ProxyConfig sets, else its type's default. A value set is taken as it is,
+   * as Envoy takes {@code --concurrency}.
    */
   int concurrency() {
-    return concurrency(type, Runtime.getRuntime().availableProcessors());
+    return configuredConcurrency != null
+        ? configuredConcurrency
+        : concurrency(type, Runtime.getRuntime().availableProcessors());
   }
 
   static int concurrency(String type, int processors) {

@@ -51,6 +51,14 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
   List<String> labels = List.of();
 
   @Option(
+      names = "--annotation",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A pod annotation, e.g. proxy.istio.io/config={\"concurrency\": 1} (the sidecar's"
+              + " ProxyConfig); repeatable.")
+  List<String> annotations = List.of();
+
+  @Option(
       names = {"--port", "--ports"},
       paramLabel = "name:port",
       description = "A port the app listens on, e.g. http:9898; repeatable.")
@@ -198,12 +206,15 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     StateDir.requireLabel("--namespace", namespace);
     StateDir st = state.resolve();
     Map<String, String> labelMap = KeyValues.labels(labels);
+    Map<String, String> annotationMap = KeyValues.annotations(annotations);
     List<KeyValues.NamedPort> portList = KeyValues.ports(ports);
     // The workload token first: it fails early, with the hint, when the control plane is not
     // running, and the proxy's JVM makes this one call to the API (no separate health check).
     dev.weft.proxy.identity.ControlPlaneCredentials credentials =
         WorkloadCredentials.of(st, namespace, serviceAccount, name);
     dev.weft.proxy.StartTrace.markOnce("token");
+    WorkloadApiClient.ProxyConfig proxyConfig =
+        ProxyConfigQuery.ask(st, namespace, labelMap, annotationMap, err);
     HostPort xds = ProxyCommand.xdsFromState(st);
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("labels", labelMap);
@@ -226,7 +237,8 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                       a.podIp(),
                       a.appAddress(),
                       portList,
-                      serviceAccount),
+                      serviceAccount,
+                      ProxyConfigQuery.concurrency(proxyConfig)),
               addrs,
               () -> {
                 WorkloadAllocator.release(st, namespace, name);
@@ -259,6 +271,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
               + addrs.appAddress()
               + ", admin http://"
               + admin
+              + ProxyConfigQuery.describe(proxyConfig)
               + ")");
       out.flush();
       ProcessBuilder pb = new ProcessBuilder(command).inheritIO();

@@ -14,7 +14,7 @@ import java.time.Instant;
  * /api/v1/workload-tokens}, which needs the state directory's API token), renewed once half its
  * life has passed, so the proxy can reconnect and renew its certificate for as long as it runs.
  * What {@code weft run} and {@code weft proxy} hand to their proxy; asked with {@link
- * WorkloadTokenClient} (no JDK HTTP client, no Jackson in a proxy's JVM for it). Thread safe.
+ * WorkloadApiClient} (no JDK HTTP client, no Jackson in a proxy's JVM for it). Thread safe.
  */
 final class WorkloadCredentials implements TokenSource {
   private final StateDir state;
@@ -22,7 +22,7 @@ final class WorkloadCredentials implements TokenSource {
   private final String serviceAccount;
   private final String name;
   private final Clock clock;
-  private WorkloadTokenClient.Token current;
+  private WorkloadApiClient.Token current;
   private Instant renewAt;
 
   private WorkloadCredentials(
@@ -47,7 +47,7 @@ final class WorkloadCredentials implements TokenSource {
       StateDir state, String namespace, String serviceAccount, String name) {
     WorkloadCredentials c =
         new WorkloadCredentials(state, namespace, serviceAccount, name, Clock.systemUTC());
-    WorkloadTokenClient.Token first = c.renew();
+    WorkloadApiClient.Token first = c.renew();
     return new ControlPlaneCredentials(first.rootCert(), c);
   }
 
@@ -66,11 +66,11 @@ final class WorkloadCredentials implements TokenSource {
     return current.token();
   }
 
-  private synchronized WorkloadTokenClient.Token renew() {
+  private synchronized WorkloadApiClient.Token renew() {
     // The state directory is read again each time: a control plane restarted elsewhere (another
     // API address or token) is found.
-    WorkloadTokenClient.Token t =
-        WorkloadTokenClient.of(state).workloadToken(namespace, serviceAccount, name);
+    WorkloadApiClient.Token t =
+        WorkloadApiClient.of(state).workloadToken(namespace, serviceAccount, name);
     Instant now = clock.instant();
     current = t;
     renewAt = now.plus(Duration.between(now, t.expiresAt()).dividedBy(2));

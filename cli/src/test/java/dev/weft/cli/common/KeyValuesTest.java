@@ -26,6 +26,21 @@ class KeyValuesTest {
   }
 
   @Test
+  void parsesOneAnnotationPerValueWithCommasAndEqualSignsInIt() {
+    assertThat(
+            KeyValues.annotations(
+                List.of("proxy.istio.io/config={\"concurrency\": 1, \"a\": \"b=c\"}", "x=", "x=y")))
+        .containsExactly(
+            java.util.Map.entry("proxy.istio.io/config", "{\"concurrency\": 1, \"a\": \"b=c\"}"),
+            java.util.Map.entry("x", "y"));
+    assertThatThrownBy(() -> KeyValues.annotations(List.of("=v")))
+        .isInstanceOf(CliException.class)
+        .hasMessage("invalid annotation '=v': expected KEY=VALUE");
+    assertThatThrownBy(() -> KeyValues.annotations(List.of("bad key=v")))
+        .hasMessage("invalid annotation key 'bad key'");
+  }
+
+  @Test
   void parsesNamedPorts() {
     assertThat(KeyValues.ports(List.of("http:9898", "grpc:9999,8080")))
         .containsExactly(

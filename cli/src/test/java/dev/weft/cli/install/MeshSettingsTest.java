@@ -27,11 +27,12 @@ class MeshSettingsTest {
         state,
         List.of(
             "meshConfig.defaultConfig.concurrency=1",
+            "meshConfig.defaultConfig.holdApplicationUntilProxyStarts=true",
             "meshConfig.defaultConfig.tracing.sampling=100",
             "meshConfig.enableAutoMtls=true"),
         null);
     assertThat(MeshSettings.unreadFields(state))
-        .containsExactly("defaultConfig.concurrency", "enableAutoMtls");
+        .containsExactly("defaultConfig.holdApplicationUntilProxyStarts", "enableAutoMtls");
   }
 
   @Test

@@ -49,6 +49,9 @@ class ProxyArgsTest {
             "app=a,version=v1",
             "--labels",
             "team=x",
+            "--annotation",
+            "proxy.istio.io/config={\"concurrency\": 1, \"a\": \"b=c\"}",
+            "--annotation=other=x",
             "--port",
             "http:9898",
             "--ports",
@@ -70,6 +73,7 @@ class ProxyArgsTest {
     assertThat(lean.name).isEqualTo(picocli.name).isEqualTo("a");
     assertThat(lean.namespace).isEqualTo(picocli.namespace).isEqualTo("demo");
     assertThat(lean.labels).isEqualTo(picocli.labels).hasSize(2);
+    assertThat(lean.annotations).isEqualTo(picocli.annotations).hasSize(2);
     assertThat(lean.ports).isEqualTo(picocli.ports).hasSize(2);
     assertThat(lean.serviceAccount).isEqualTo(picocli.serviceAccount).isEqualTo("sa");
     assertThat(lean.readyTimeout).isEqualTo(picocli.readyTimeout).isEqualTo(7);
@@ -87,6 +91,7 @@ class ProxyArgsTest {
     new CommandLine(picocli).parseArgs("--name", "a", "sleep", "1");
     assertThat(lean.namespace).isEqualTo(picocli.namespace);
     assertThat(lean.labels).isEqualTo(picocli.labels);
+    assertThat(lean.annotations).isEqualTo(picocli.annotations).isEmpty();
     assertThat(lean.ports).isEqualTo(picocli.ports);
     assertThat(lean.serviceAccount).isEqualTo(picocli.serviceAccount);
     assertThat(lean.readyTimeout).isEqualTo(picocli.readyTimeout);
@@ -120,6 +125,8 @@ class ProxyArgsTest {
             "gw-sa",
             "--labels",
             "istio=ingressgateway",
+            "--annotation",
+            "proxy.istio.io/config=concurrency: 1",
             "--drain-duration",
             "500ms");
     ProxyCommand lean = ProxyArgs.proxy(args);
@@ -137,6 +144,7 @@ class ProxyArgsTest {
     assertThat(lean.accessLog).isEqualTo(picocli.accessLog);
     assertThat(lean.serviceAccount).isEqualTo(picocli.serviceAccount);
     assertThat(lean.labels).isEqualTo(picocli.labels);
+    assertThat(lean.annotations).isEqualTo(picocli.annotations).hasSize(1);
     assertThat(lean.drainDuration).isEqualTo(picocli.drainDuration);
   }
 

@@ -39,4 +39,20 @@ class ProxySpecTest {
         .isEqualTo(Math.min(2, Runtime.getRuntime().availableProcessors()));
     assertThat(gateway.bootstrap(xds, admin, null, null).concurrency()).isZero();
   }
+
+  /** A ProxyConfig's concurrency is taken as it is, as Envoy takes --concurrency. */
+  @Test
+  void whatItsProxyConfigSetsIsTakenAsItIs() {
+    HostPort xds = new HostPort("127.0.0.1", 15010);
+    HostPort admin = new HostPort("127.0.0.1", 15000);
+    for (int n : new int[] {0, 1, 8}) {
+      ProxySpec sidecar =
+          new ProxySpec(NodeId.SIDECAR, "a", "demo", Map.of(), "127.0.1.2", "", List.of(), "sa", n);
+      ProxySpec gateway =
+          new ProxySpec(
+              NodeId.ROUTER, "gw", "weft-system", Map.of(), "127.0.1.3", "", List.of(), "gw", n);
+      assertThat(sidecar.bootstrap(xds, admin, null, null).concurrency()).isEqualTo(n);
+      assertThat(gateway.bootstrap(xds, admin, null, null).concurrency()).isEqualTo(n);
+    }
+  }
 }

@@ -17,6 +17,7 @@ import dev.weft.api.ValidationError;
 import dev.weft.controlplane.analysis.MeshAnalysis;
 import dev.weft.controlplane.gen.CredentialSecrets;
 import dev.weft.controlplane.gen.Enforcement;
+import dev.weft.controlplane.mesh.ProxyConfigs;
 import dev.weft.controlplane.store.ApplyResult;
 import dev.weft.controlplane.store.ConfigSnapshot;
 import dev.weft.controlplane.store.ConfigStore;
@@ -292,6 +293,11 @@ public final class ApiServer implements AutoCloseable {
         case "/api/v1/workload-tokens" -> {
           if (requireMethod(ex, method, "POST")) {
             workloadToken(ex);
+          }
+        }
+        case "/api/v1/proxy-config" -> {
+          if (requireMethod(ex, method, "POST")) {
+            proxyConfig(ex);
           }
         }
         default -> sendJson(ex, 404, errors(message("no such endpoint: " + path)));
@@ -597,18 +603,9 @@ public final class ApiServer implements AutoCloseable {
       sendJson(ex, 404, errors(message("this control plane issues no workload tokens")));
       return;
     }
-    com.fasterxml.jackson.databind.JsonNode req;
-    try {
-      req = JSON.readTree(body(ex));
-    } catch (com.fasterxml.jackson.core.JacksonException e) {
-      sendJson(ex, 400, errors(message("the body is not JSON: " + e.getOriginalMessage())));
-      return;
-    }
-    if (req == null || !req.isObject()) {
-      sendJson(
-          ex,
-          400,
-          errors(message("expected a JSON object {\"namespace\",\"serviceAccount\",\"name\"}")));
+    com.fasterxml.jackson.databind.JsonNode req =
+        jsonObject(ex, "{\"namespace\",\"serviceAccount\",\"name\"}");
+    if (req == null) {
       return;
     }
     WorkloadToken t;
@@ -631,6 +628,75 @@ public final class ApiServer implements AutoCloseable {
         Level.INFO,
         "issued a workload token for " + t.spiffeId() + " (" + req.path("name").asText("") + ")");
     sendJson(ex, 200, o);
+  }
+
+  /**
+   * {@code POST /api/v1/proxy-config}: the ProxyConfig a proxy starts with ({@link ProxyConfigs}),
+   * for {@code {"namespace", "labels": {...}, "annotations": {...}}}: {@code {"concurrency",
+   * "source", "default", "ignored": [...]}}; 400 when the annotation {@code proxy.istio.io/config}
+   * is not a ProxyConfig.
+   */
+  private void proxyConfig(HttpExchange ex) throws IOException {
+    String expected = "{\"namespace\",\"labels\",\"annotations\"}";
+    com.fasterxml.jackson.databind.JsonNode req = jsonObject(ex, expected);
+    if (req == null) {
+      return;
+    }
+    if (!req.path("namespace").isTextual()
+        || !req.path("labels").isObject()
+        || !req.path("annotations").isObject()) {
+      sendJson(ex, 400, errors(message("expected a JSON object " + expected)));
+      return;
+    }
+    ProxyConfigs.Effective e;
+    try {
+      e =
+          ProxyConfigs.of(meshConfig, store.snapshot().list(ResourceKind.PROXY_CONFIG))
+              .effective(
+                  req.path("namespace").asText(),
+                  strings(req.path("labels")),
+                  strings(req.path("annotations")));
+    } catch (IllegalArgumentException bad) {
+      sendJson(ex, 400, errors(message(bad.getMessage())));
+      return;
+    }
+    ObjectNode o = JSON.createObjectNode();
+    o.put("concurrency", e.concurrency());
+    o.put("source", e.source());
+    o.put("default", e.isDefault());
+    e.ignored().forEach(o.putArray("ignored")::add);
+    sendJson(ex, 200, o);
+  }
+
+  /**
+   * The request's body as a JSON object, or null when the answer has been sent: 413 for a body too
+   * large ({@link #body}), 400 for one that is not a JSON object ({@code expected} says which).
+   */
+  private static com.fasterxml.jackson.databind.JsonNode jsonObject(
+      HttpExchange ex, String expected) throws IOException {
+    String body = body(ex);
+    if (body == null) {
+      return null;
+    }
+    com.fasterxml.jackson.databind.JsonNode req;
+    try {
+      req = JSON.readTree(body);
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      sendJson(ex, 400, errors(message("the body is not JSON: " + e.getOriginalMessage())));
+      return null;
+    }
+    if (req == null || !req.isObject()) {
+      sendJson(ex, 400, errors(message("expected a JSON object " + expected)));
+      return null;
+    }
+    return req;
+  }
+
+  /** A JSON object's members as strings. */
+  private static Map<String, String> strings(com.fasterxml.jackson.databind.JsonNode object) {
+    Map<String, String> out = new LinkedHashMap<>();
+    object.properties().forEach(m -> out.put(m.getKey(), m.getValue().asText()));
+    return out;
   }
 
   private void proxies(HttpExchange ex) throws IOException {

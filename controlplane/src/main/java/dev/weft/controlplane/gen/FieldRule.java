@@ -29,7 +29,7 @@ public record FieldRule(
 
   /** What the generators do with a field. */
   public enum State {
-    /** Translated into the xDS that the proxies receive. */
+    /** Translated into the xDS that the proxies receive (a ProxyConfig: into how they start). */
     ENFORCED,
     /** Enforced for some values (those Weft does anyway, or can translate); warned otherwise. */
     CONDITIONAL,

@@ -46,6 +46,7 @@ final class FieldRules {
     authorizationPolicy();
     requestAuthentication();
     telemetry();
+    proxyConfig();
     // A Namespace only names a namespace: nothing to enforce.
     RULES.put(ResourceKind.NAMESPACE, Map.of());
     // A Secret has no spec: its TLS keys are checked at apply (CredentialSecrets) and served to
@@ -840,6 +841,24 @@ final class FieldRules {
    * connection managers' {@code tracing} and {@code access_log}; metric overrides in the proxy's
    * {@code istio.stats} filter.
    */
+  /**
+   * Read when a proxy starts, not by the generators ({@link
+   * dev.weft.controlplane.mesh.ProxyConfigs}, {@code weft run}); {@code ProxyConfigsTest} proves
+   * its enforced fields, as {@code EnforcedFieldsTest} proves the xDS kinds'.
+   */
+  private static void proxyConfig() {
+    Table t = new Table(ResourceKind.PROXY_CONFIG);
+    t.enforced("spec");
+    t.enforced("spec.selector");
+    t.leaf("spec.selector.matchLabels");
+    t.leaf("spec.concurrency");
+    t.notEnforced(
+        "spec.environmentVariables",
+        "environmentVariables (Weft's proxies take no settings from environment variables)");
+    t.notEnforced("spec.image", "image (local proxies run from the Weft distribution)");
+    t.done();
+  }
+
   private static void telemetry() {
     Table t = new Table(ResourceKind.TELEMETRY);
     t.enforced("spec");

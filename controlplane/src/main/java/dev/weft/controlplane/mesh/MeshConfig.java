@@ -16,8 +16,8 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * sampling}, {@code zipkin.address}, {@code custom_tags}, {@code max_path_tag_length}), access logs
  * ({@code accessLogFile}, {@code accessLogEncoding}, {@code accessLogFormat}), {@code
  * extensionProviders} (zipkin, opentelemetry, envoyFileAccessLog), {@code defaultProviders} and
- * {@code rootNamespace} and {@code outboundTrafficPolicy.mode}. Immutable; the control plane reads
- * it once at start.
+ * {@code rootNamespace}, {@code outboundTrafficPolicy.mode} and {@code defaultConfig.concurrency}
+ * (for {@link ProxyConfigs}). Immutable; the control plane reads it once at start.
  *
  * @param enableTracing Istio's {@code enableTracing} (default true: tracing happens when a provider
  *     is configured)
@@ -45,6 +45,9 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * @param h2UpgradePolicy {@code h2UpgradePolicy}: {@code DO_NOT_UPGRADE} (Istio's default) or
  *     {@code UPGRADE} (HTTP/1.1 to in-mesh destinations goes upstream as HTTP/2), what a
  *     DestinationRule's {@code DEFAULT} means
+ * @param concurrency {@code defaultConfig.concurrency}: the worker threads of every proxy that no
+ *     ProxyConfig or annotation says otherwise of ({@link ProxyConfigs}), 0 for one per core; null
+ *     when unset (Istio's default, 2)
  */
 public record MeshConfig(
     boolean enableTracing,
@@ -61,7 +64,8 @@ public record MeshConfig(
     String rootNamespace,
     String outboundTrafficPolicy,
     java.time.Duration protocolDetectionTimeout,
-    String h2UpgradePolicy) {
+    String h2UpgradePolicy,
+    Integer concurrency) {
 
   /** {@code h2UpgradePolicy} {@code DO_NOT_UPGRADE} (Istio's default). */
   public static final String DO_NOT_UPGRADE = "DO_NOT_UPGRADE";
@@ -101,7 +105,8 @@ public record MeshConfig(
           "istio-system",
           ALLOW_ANY,
           java.time.Duration.ZERO,
-          DO_NOT_UPGRADE);
+          DO_NOT_UPGRADE,
+          null);
 
   public MeshConfig {
     customTags = Map.copyOf(customTags);
@@ -113,6 +118,10 @@ public record MeshConfig(
     if (protocolDetectionTimeout == null || protocolDetectionTimeout.isNegative()) {
       throw new IllegalArgumentException(
           "protocolDetectionTimeout must be a duration of 0s or more");
+    }
+    if (concurrency != null && concurrency < 0) {
+      throw new IllegalArgumentException(
+          "defaultConfig.concurrency must be 0 or more, not " + concurrency);
     }
     if (!h2UpgradePolicy.equals(DO_NOT_UPGRADE) && !h2UpgradePolicy.equals(UPGRADE)) {
       throw new IllegalArgumentException(
@@ -151,7 +160,8 @@ public record MeshConfig(
         rootNamespace,
         mode,
         protocolDetectionTimeout,
-        h2UpgradePolicy);
+        h2UpgradePolicy,
+        concurrency);
   }
 
   /**
@@ -208,9 +218,9 @@ public record MeshConfig(
 
   /**
    * The fields of Istio's MeshConfig YAML that {@link #parse} does not read, as dotted paths in the
-   * document's order ({@code defaultConfig.concurrency}, {@code extensionProviders[1].prometheus}):
-   * Weft ignores them, and {@code weft install} says so instead of dropping them silently. A map
-   * the parser reads whole (custom tags, log labels) counts as read.
+   * document's order ({@code trustDomain}, {@code extensionProviders[1].prometheus}): Weft ignores
+   * them, and {@code weft install} says so instead of dropping them silently. A map the parser
+   * reads whole (custom tags, log labels) counts as read.
    *
    * @throws IllegalArgumentException as {@link #parse}
    */
@@ -325,7 +335,8 @@ public record MeshConfig(
             ? DO_NOT_UPGRADE
             : string(m.get("h2UpgradePolicy"), "h2UpgradePolicy")
                 .trim()
-                .toUpperCase(java.util.Locale.ROOT));
+                .toUpperCase(java.util.Locale.ROOT),
+        ProxyConfigs.concurrency(defaultConfig.get("concurrency"), "defaultConfig.concurrency"));
   }
 
   /**

@@ -17,9 +17,9 @@ import java.util.Set;
  * <p>The table is deliberately narrow, since it lets a push skip generators entirely: the connected
  * workloads and WorkloadEntries feed only EDS; VirtualServices and Gateways feed only RDS and LDS;
  * Secrets feed only SDS, and SDS nothing else; any other kind (Services, DestinationRules, and the
- * security kinds whose generators read them) regenerates every type. A generator that starts
- * reading a kind outside its row must widen {@link #affects}; {@code ConfigsUpdatedTest} checks the
- * table against the generators' output.
+ * security kinds whose generators read them) regenerates every type; a ProxyConfig, none. A
+ * generator that starts reading a kind outside its row must widen {@link #affects}; {@code
+ * ConfigsUpdatedTest} checks the table against the generators' output.
  *
  * @param full every type (the first context, or nothing to compare with)
  * @param kinds the resource kinds with an added, removed or changed resource
@@ -43,6 +43,13 @@ public record ConfigsUpdated(
 
   private static final Set<ResourceKind> EDS_ONLY = EnumSet.of(ResourceKind.WORKLOAD_ENTRY);
   private static final Set<ResourceKind> SECRETS_ONLY = EnumSet.of(ResourceKind.SECRET);
+
+  /**
+   * Kinds no generator reads: a ProxyConfig is read when a proxy starts ({@link
+   * dev.weft.controlplane.mesh.ProxyConfigs}), as Istio's, and a change of one pushes nothing.
+   */
+  private static final Set<ResourceKind> NOT_PUSHED = EnumSet.of(ResourceKind.PROXY_CONFIG);
+
   private static final Set<ResourceKind> ROUTING =
       EnumSet.of(ResourceKind.VIRTUAL_SERVICE, ResourceKind.GATEWAY);
 
@@ -76,6 +83,9 @@ public record ConfigsUpdated(
       boolean serviceAccounts) {
     Set<ResourceKind> kinds = EnumSet.noneOf(ResourceKind.class);
     for (ResourceKind kind : ResourceKind.values()) {
+      if (NOT_PUSHED.contains(kind)) {
+        continue;
+      }
       if (!same(before.list(kind), after.list(kind))) {
         kinds.add(kind);
       }

@@ -93,6 +93,35 @@ class ApiServerTest {
   }
 
   @Test
+  void proxyConfigNeedsTheApiTokenAndAWorkloadAndSaysWhatSetIt() throws Exception {
+    String body =
+        "{\"namespace\":\"demo\",\"labels\":{\"app\":\"podinfo\"},"
+            + "\"annotations\":{\"proxy.istio.io/config\":\"{concurrency: 1, tracing: {}}\"}}";
+    assertThat(post("/api/v1/proxy-config", body, null).statusCode()).isEqualTo(401);
+    HttpResponse<String> r = post("/api/v1/proxy-config", body, token);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode pc = JSON.readTree(r.body());
+    assertThat(pc.path("concurrency").asInt()).isEqualTo(1);
+    assertThat(pc.path("source").asText()).isEqualTo("annotation proxy.istio.io/config");
+    assertThat(pc.path("default").asBoolean()).isFalse();
+    assertThat(pc.path("ignored").toString()).isEqualTo("[\"tracing\"]");
+
+    HttpResponse<String> bad =
+        post(
+            "/api/v1/proxy-config",
+            "{\"namespace\":\"demo\",\"labels\":{},"
+                + "\"annotations\":{\"proxy.istio.io/config\":\"concurrency: -1\"}}",
+            token);
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("concurrency must be 0 or more, not -1");
+    assertThat(post("/api/v1/proxy-config", "{\"namespace\":\"demo\"}", token).statusCode())
+        .as("labels and annotations are required")
+        .isEqualTo(400);
+    assertThat(post("/api/v1/proxy-config", "not json", token).statusCode()).isEqualTo(400);
+    assertThat(get("/api/v1/proxy-config", token).statusCode()).isEqualTo(405);
+  }
+
+  @Test
   void writesTokenAndInfoFiles() throws Exception {
     assertThat(token).matches("[0-9a-f]{64}");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("token"))))

@@ -30,7 +30,8 @@ class CompatibilityDocTest {
           ResourceKind.PEER_AUTHENTICATION,
           ResourceKind.AUTHORIZATION_POLICY,
           ResourceKind.REQUEST_AUTHENTICATION,
-          ResourceKind.TELEMETRY);
+          ResourceKind.TELEMETRY,
+          ResourceKind.PROXY_CONFIG);
 
   static String render() {
     StringBuilder b = new StringBuilder();

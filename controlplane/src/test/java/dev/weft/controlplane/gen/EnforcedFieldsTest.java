@@ -677,6 +677,9 @@ class EnforcedFieldsTest {
     List<String> unproven = new ArrayList<>();
     int enforced = 0;
     for (ResourceKind kind : ResourceKind.values()) {
+      if (kind == ResourceKind.PROXY_CONFIG) {
+        continue; // read when a proxy starts, not in xDS: ProxyConfigsTest proves its fields
+      }
       for (FieldRule rule : Enforcement.rules(kind)) {
         if (rule.state() == FieldRule.State.ENFORCED) {
           enforced++;

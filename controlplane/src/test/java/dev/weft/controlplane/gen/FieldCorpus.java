@@ -136,6 +136,15 @@ final class FieldCorpus {
         locality: r/z
         weight: 1
         serviceAccount: sa
+      ---
+      apiVersion: networking.istio.io/v1beta1
+      kind: ProxyConfig
+      metadata: {name: all, namespace: demo}
+      spec:
+        selector: {matchLabels: {app: podinfo}}
+        concurrency: 1
+        environmentVariables: {A: b}
+        image: {imageType: distroless}
       """;
 
   /** {@link #EVERY_OBJECT}, the reference samples and the reference CRD test data. */

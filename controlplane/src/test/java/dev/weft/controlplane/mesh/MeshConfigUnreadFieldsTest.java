@@ -15,11 +15,12 @@ class MeshConfigUnreadFieldsTest {
         trustDomain: example.org
         defaultConfig:
           concurrency: 1
+          holdApplicationUntilProxyStarts: true
           tracing:
             sampling: 10
         """;
     assertThat(MeshConfig.unreadFields(yaml))
-        .containsExactly("trustDomain", "defaultConfig.concurrency");
+        .containsExactly("trustDomain", "defaultConfig.holdApplicationUntilProxyStarts");
   }
 
   @Test

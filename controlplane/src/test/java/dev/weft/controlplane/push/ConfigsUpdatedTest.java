@@ -73,6 +73,23 @@ class ConfigsUpdatedTest {
   }
 
   @Test
+  void aProxyConfigChangePushesNothing() throws Exception {
+    // Read when a proxy starts (Istio: "changes will require restart of workloads").
+    PushContext before = PushContext.build(1, store.snapshot(), workloads);
+    apply(
+        """
+        apiVersion: networking.istio.io/v1beta1
+        kind: ProxyConfig
+        metadata: {name: one-worker, namespace: demo}
+        spec:
+          concurrency: 1
+        """);
+    PushContext after = PushContext.build(2, store.snapshot(), workloads, before);
+    assertThat(after.changes().isEmpty()).isTrue();
+    unaffectedTypesUnchanged(before, after);
+  }
+
+  @Test
   void underASidecarAVirtualServiceChangeMayChangeClusters() throws Exception {
     // v1's Sidecar imports only podinfo; a VirtualService on podinfo that routes to another
     // namespace's service brings that service's cluster into v1's scope.

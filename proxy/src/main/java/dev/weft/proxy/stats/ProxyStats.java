@@ -37,10 +37,18 @@ public final class ProxyStats {
 
   private volatile IstioTelemetry telemetry = IstioTelemetry.DISABLED;
 
+  /** The worker event loops (Envoy's gauge {@code server.concurrency}); 0 until started. */
+  private volatile int concurrency;
+
   private final Map<String, dev.weft.proxy.tracing.TracingStats> tracing =
       Map.of(
           "zipkin", new dev.weft.proxy.tracing.TracingStats("zipkin"),
           "opentelemetry", new dev.weft.proxy.tracing.TracingStats("opentelemetry"));
+
+  /** Sets Envoy's {@code server.concurrency}: the proxy's worker event loops. */
+  public void concurrency(int workers) {
+    this.concurrency = workers;
+  }
 
   /** The tracers' counters by type ({@code zipkin}, {@code opentelemetry}). */
   public Map<String, dev.weft.proxy.tracing.TracingStats> tracing() {
@@ -164,6 +172,7 @@ public final class ProxyStats {
     }
     out.put("control_plane.update_accepted", xdsUpdatesAccepted.sum());
     out.put("control_plane.update_rejected", xdsUpdatesRejected.sum());
+    out.put("server.concurrency", (long) concurrency);
     StringBuilder sb = new StringBuilder();
     out.forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
     return sb.toString();
@@ -269,6 +278,8 @@ public final class ProxyStats {
     plainCounter(sb, "envoy_metadata_exchange_header_not_found", t.mxFramesBad.sum());
     tracing.get("zipkin").appendPrometheus(sb);
     tracing.get("opentelemetry").appendPrometheus(sb);
+    sb.append("# TYPE envoy_server_concurrency gauge\n");
+    sb.append("envoy_server_concurrency ").append(concurrency).append('\n');
     return sb.toString();
   }
 

@@ -23,17 +23,18 @@ import java.util.Map;
 
 /**
  * What a proxy's JVM asks the control plane's API: a workload token ({@code POST
- * /api/v1/workload-tokens}, docs/architecture.md "Control plane API"), over blocking HTTP/1.1 (RFC
- * 9112) on a plain loopback socket, one request per connection ({@code Connection: close}), the
- * answer read with {@link JsonReader}. The CLI's {@link ControlPlaneClient} does the same on the
- * JDK's {@code java.net.http} client and Jackson, whose first use cost a cold proxy ~400 ms of CPU
- * before its first certificate (the client's default TLS context, its selector thread, Jackson's
- * mapper: issue #10); here the call is a socket, a few bytes written and a small document read. Its
- * errors say what {@link ControlPlaneClient}'s would: not running (nothing accepts connections),
- * the state directory's token rejected, no answer within the timeout, another status with the API's
- * message. Thread safe (no state but the addresses).
+ * /api/v1/workload-tokens}, docs/architecture.md "Control plane API") and the ProxyConfig it starts
+ * with ({@code POST /api/v1/proxy-config}), over blocking HTTP/1.1 (RFC 9112) on a plain loopback
+ * socket, one request per connection ({@code Connection: close}), the answer read with {@link
+ * JsonReader}. The CLI's {@link ControlPlaneClient} does the same on the JDK's {@code
+ * java.net.http} client and Jackson, whose first use cost a cold proxy ~400 ms of CPU before its
+ * first certificate (the client's default TLS context, its selector thread, Jackson's mapper: issue
+ * #10); here the call is a socket, a few bytes written and a small document read. Its errors say
+ * what {@link ControlPlaneClient}'s would: not running (nothing accepts connections), the state
+ * directory's token rejected, no answer within the timeout, another status with the API's message.
+ * Thread safe (no state but the addresses).
  */
-final class WorkloadTokenClient {
+final class WorkloadApiClient {
   /** How long connecting to the API may take. */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
@@ -48,12 +49,14 @@ final class WorkloadTokenClient {
 
   static final String PATH = "/api/v1/workload-tokens";
 
+  static final String PROXY_CONFIG_PATH = "/api/v1/proxy-config";
+
   private final StateDir state;
   private final HostPort api;
   private final String apiToken;
   private final Duration timeout;
 
-  private WorkloadTokenClient(StateDir state, HostPort api, String apiToken, Duration timeout) {
+  private WorkloadApiClient(StateDir state, HostPort api, String apiToken, Duration timeout) {
     this.state = state;
     this.api = api;
     this.apiToken = apiToken;
@@ -75,16 +78,16 @@ final class WorkloadTokenClient {
    * The client of the control plane {@code state} records; a {@link CliException} saying how to
    * start it when the state directory has none.
    */
-  static WorkloadTokenClient of(StateDir state) {
+  static WorkloadApiClient of(StateDir state) {
     return of(state, TIMEOUT);
   }
 
   /** {@link #of(StateDir)} with another exchange timeout (tests). */
-  static WorkloadTokenClient of(StateDir state, Duration timeout) {
+  static WorkloadApiClient of(StateDir state, Duration timeout) {
     StateDir.ControlPlaneInfo info =
         state.controlPlane().orElseThrow(() -> ControlPlaneClient.notRunning(state));
     String token = state.token().orElseThrow(() -> ControlPlaneClient.notRunning(state));
-    return new WorkloadTokenClient(state, info.api(), token, timeout);
+    return new WorkloadApiClient(state, info.api(), token, timeout);
   }
 
   /** {@code POST /api/v1/workload-tokens}: a credential for one workload. */
@@ -97,7 +100,72 @@ final class WorkloadTokenClient {
             + ",\"name\":"
             + quote(name)
             + "}";
-    Response r = send("POST", PATH, body);
+    Map<String, Object> doc = post(PATH, body, "a workload token");
+    String token = text(doc, "token");
+    String expiresAt = text(doc, "expiresAt");
+    String rootCert = text(doc, "rootCert");
+    if (token.isEmpty()) {
+      throw new CliException("the control plane answered a workload token without a token");
+    }
+    if (rootCert.isEmpty()) {
+      throw new CliException(
+          "the control plane answered a workload token without a root certificate");
+    }
+    try {
+      return new Token(token, Instant.parse(expiresAt), text(doc, "spiffeId"), rootCert);
+    } catch (DateTimeParseException e) {
+      throw new CliException("the control plane answered a workload token without an expiry");
+    }
+  }
+
+  /**
+   * The ProxyConfig a proxy starts with, as the control plane's {@code ProxyConfigs} decides it.
+   *
+   * @param concurrency its worker threads, 0 for one per core
+   * @param source what set it ({@code ProxyConfig demo/one}, {@code annotation
+   *     proxy.istio.io/config}, {@code meshConfig.defaultConfig.concurrency}, {@code default})
+   * @param isDefault whether nothing set it
+   * @param ignored the fields of the annotation {@code proxy.istio.io/config} Weft does not read
+   */
+  record ProxyConfig(int concurrency, String source, boolean isDefault, List<String> ignored) {}
+
+  /**
+   * {@code POST /api/v1/proxy-config}: the ProxyConfig of a proxy in {@code namespace} with {@code
+   * labels} and {@code annotations}; a {@link CliException} with the API's reason when its
+   * annotation {@code proxy.istio.io/config} is not a ProxyConfig.
+   */
+  ProxyConfig proxyConfig(
+      String namespace, Map<String, String> labels, Map<String, String> annotations) {
+    String body =
+        "{\"namespace\":"
+            + quote(namespace)
+            + ",\"labels\":"
+            + object(labels)
+            + ",\"annotations\":"
+            + object(annotations)
+            + "}";
+    Map<String, Object> doc = post(PROXY_CONFIG_PATH, body, "a ProxyConfig");
+    if (!(doc.get("concurrency") instanceof java.math.BigDecimal c)
+        || c.signum() < 0
+        || c.scale() > 0
+        || c.compareTo(java.math.BigDecimal.valueOf(Integer.MAX_VALUE)) > 0) {
+      throw new CliException("the control plane answered a ProxyConfig without a concurrency");
+    }
+    List<String> ignored = new java.util.ArrayList<>();
+    if (doc.get("ignored") instanceof List<?> l) {
+      l.forEach(x -> ignored.add(String.valueOf(x)));
+    }
+    return new ProxyConfig(
+        c.intValue(), text(doc, "source"), Boolean.TRUE.equals(doc.get("default")), ignored);
+  }
+
+  /**
+   * POSTs {@code body} to {@code path} and reads the answer's JSON object; a {@link CliException}
+   * for a rejected API token, an answer that is not JSON ({@code what} names what was asked) or a
+   * status other than 200 (with the API's message).
+   */
+  private Map<String, Object> post(String path, String body, String what) {
+    Response r = send("POST", path, body);
     if (r.status() == 401 || r.status() == 403) {
       throw new CliException(
           "the control plane rejected the token in "
@@ -114,26 +182,21 @@ final class WorkloadTokenClient {
         throw failure(r.status(), r.body().trim());
       }
       throw new CliException(
-          "the control plane answered a workload token that is not JSON: " + e.getMessage());
+          "the control plane answered " + what + " that is not JSON: " + e.getMessage());
     }
     if (r.status() != 200) {
       throw failure(r.status(), message(doc, r.body()));
     }
-    String token = text(doc, "token");
-    String expiresAt = text(doc, "expiresAt");
-    String rootCert = text(doc, "rootCert");
-    if (token.isEmpty()) {
-      throw new CliException("the control plane answered a workload token without a token");
-    }
-    if (rootCert.isEmpty()) {
-      throw new CliException(
-          "the control plane answered a workload token without a root certificate");
-    }
-    try {
-      return new Token(token, Instant.parse(expiresAt), text(doc, "spiffeId"), rootCert);
-    } catch (DateTimeParseException e) {
-      throw new CliException("the control plane answered a workload token without an expiry");
-    }
+    return doc;
+  }
+
+  /** {@code map} as a JSON object of strings. */
+  private static String object(Map<String, String> map) {
+    StringBuilder b = new StringBuilder("{");
+    map.forEach(
+        (k, v) ->
+            b.append(b.length() > 1 ? "," : "").append(quote(k)).append(':').append(quote(v)));
+    return b.append('}').toString();
   }
 
   /** A member that is a string, else empty. */

@@ -28,12 +28,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link WorkloadTokenClient}, the proxy JVM's call to {@code POST /api/v1/workload-tokens}: what
- * it sends, the answers it reads (fixed length, chunked, up to the close) and the errors it names.
+ * {@link WorkloadApiClient}, the proxy JVM's call to {@code POST /api/v1/workload-tokens}: what it
+ * sends, the answers it reads (fixed length, chunked, up to the close) and the errors it names.
  * Real sockets: a JDK HTTP server on port 0 (as the control plane's API), or a raw server socket
  * for answers that server would not write.
  */
-class WorkloadTokenClientTest {
+class WorkloadApiClientTest {
   private static final String TOKEN_JSON =
       "{\n  \"token\" : \"wl-t0k\",\n  \"expiresAt\" : \"2026-12-01T00:00:00Z\",\n"
           + "  \"spiffeId\" : \"spiffe://cluster.local/ns/demo/sa/default\",\n"
@@ -120,8 +120,8 @@ class WorkloadTokenClientTest {
                       + body);
               send(ex, 200, TOKEN_JSON, false);
             });
-    WorkloadTokenClient.Token t =
-        WorkloadTokenClient.of(state).workloadToken("demo", "default", "podinfo-v1");
+    WorkloadApiClient.Token t =
+        WorkloadApiClient.of(state).workloadToken("demo", "default", "podinfo-v1");
     assertThat(seen.get())
         .isEqualTo(
             "POST /api/v1/workload-tokens Bearer t0ken application/json"
@@ -137,7 +137,7 @@ class WorkloadTokenClientTest {
   @Test
   void readsAChunkedAnswer() throws Exception {
     StateDir state = api(ex -> send(ex, 200, TOKEN_JSON, true));
-    assertThat(WorkloadTokenClient.of(state).workloadToken("demo", "default", "a").token())
+    assertThat(WorkloadApiClient.of(state).workloadToken("demo", "default", "a").token())
         .isEqualTo("wl-t0k");
   }
 
@@ -147,7 +147,7 @@ class WorkloadTokenClientTest {
         rawApi(
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
                 + TOKEN_JSON);
-    assertThat(WorkloadTokenClient.of(state).workloadToken("demo", "default", "a").token())
+    assertThat(WorkloadApiClient.of(state).workloadToken("demo", "default", "a").token())
         .isEqualTo("wl-t0k");
   }
 
@@ -162,7 +162,7 @@ class WorkloadTokenClientTest {
                     "{\"errors\":[{\"message\":\"invalid name \\\"A\\\": a lowercase RFC 1123"
                         + " label\"}]}",
                     false));
-    assertThatThrownBy(() -> WorkloadTokenClient.of(state).workloadToken("demo", "default", "A"))
+    assertThatThrownBy(() -> WorkloadApiClient.of(state).workloadToken("demo", "default", "A"))
         .isInstanceOf(CliException.class)
         .hasMessage(
             "the control plane answered HTTP 400: invalid name \"A\": a lowercase RFC 1123 label");
@@ -171,7 +171,7 @@ class WorkloadTokenClientTest {
   @Test
   void anotherStatusWithoutJsonIsItsBody() throws Exception {
     StateDir state = api(ex -> send(ex, 500, "boom\n", false));
-    assertThatThrownBy(() -> WorkloadTokenClient.of(state).workloadToken("demo", "default", "a"))
+    assertThatThrownBy(() -> WorkloadApiClient.of(state).workloadToken("demo", "default", "a"))
         .isInstanceOf(CliException.class)
         .hasMessage("the control plane answered HTTP 500: boom");
   }
@@ -179,7 +179,7 @@ class WorkloadTokenClientTest {
   @Test
   void aRejectedApiTokenNamesTheTokenFile() throws Exception {
     StateDir state = api(ex -> send(ex, 401, "{\"message\":\"unauthorized\"}", false));
-    assertThatThrownBy(() -> WorkloadTokenClient.of(state).workloadToken("demo", "default", "a"))
+    assertThatThrownBy(() -> WorkloadApiClient.of(state).workloadToken("demo", "default", "a"))
         .isInstanceOf(CliException.class)
         .hasMessage("the control plane rejected the token in " + state.tokenFile() + " (HTTP 401)");
   }
@@ -187,7 +187,7 @@ class WorkloadTokenClientTest {
   @Test
   void anAnswerThatIsNotJsonIsSaidSo() throws Exception {
     StateDir state = api(ex -> send(ex, 200, "<html>", false));
-    assertThatThrownBy(() -> WorkloadTokenClient.of(state).workloadToken("demo", "default", "a"))
+    assertThatThrownBy(() -> WorkloadApiClient.of(state).workloadToken("demo", "default", "a"))
         .isInstanceOf(CliException.class)
         .hasMessage(
             "the control plane answered a workload token that is not JSON: at offset 0:"
@@ -198,12 +198,12 @@ class WorkloadTokenClientTest {
   void aTokenWithoutExpiryOrRootIsRefused() throws Exception {
     StateDir noExpiry =
         api(ex -> send(ex, 200, "{\"token\":\"x\",\"rootCert\":\"r\",\"expiresAt\":1}", false));
-    assertThatThrownBy(() -> WorkloadTokenClient.of(noExpiry).workloadToken("demo", "default", "a"))
+    assertThatThrownBy(() -> WorkloadApiClient.of(noExpiry).workloadToken("demo", "default", "a"))
         .hasMessage("the control plane answered a workload token without an expiry");
     server.stop(0);
     StateDir noRoot =
         api(ex -> send(ex, 200, "{\"token\":\"x\",\"expiresAt\":\"2026-12-01T00:00:00Z\"}", false));
-    assertThatThrownBy(() -> WorkloadTokenClient.of(noRoot).workloadToken("demo", "default", "a"))
+    assertThatThrownBy(() -> WorkloadApiClient.of(noRoot).workloadToken("demo", "default", "a"))
         .hasMessage("the control plane answered a workload token without a root certificate");
   }
 
@@ -214,7 +214,7 @@ class WorkloadTokenClientTest {
       port = s.getLocalPort();
     }
     StateDir state = stateFor("127.0.0.1:" + port);
-    assertThatThrownBy(() -> WorkloadTokenClient.of(state).workloadToken("demo", "default", "a"))
+    assertThatThrownBy(() -> WorkloadApiClient.of(state).workloadToken("demo", "default", "a"))
         .isInstanceOf(CliException.class)
         .hasMessage(
             "the Weft control plane is not running (nothing accepts connections at 127.0.0.1:"
@@ -226,7 +226,7 @@ class WorkloadTokenClientTest {
 
   @Test
   void noControlPlaneFileIsNotRunning() {
-    assertThatThrownBy(() -> WorkloadTokenClient.of(StateDir.of(dir)))
+    assertThatThrownBy(() -> WorkloadApiClient.of(StateDir.of(dir)))
         .isInstanceOf(CliException.class)
         .hasMessageContaining("the Weft control plane is not running");
   }
@@ -241,7 +241,7 @@ class WorkloadTokenClientTest {
             });
     assertThatThrownBy(
             () ->
-                WorkloadTokenClient.of(state, Duration.ofMillis(300))
+                WorkloadApiClient.of(state, Duration.ofMillis(300))
                     .workloadToken("demo", "default", "a"))
         .isInstanceOf(CliException.class)
         .hasMessageContaining(
@@ -252,7 +252,7 @@ class WorkloadTokenClientTest {
   @Test
   void anAnswerThatIsNotHttpIsAnError() throws Exception {
     StateDir state = rawApi("SSH-2.0-OpenSSH_9.6\r\n");
-    assertThatThrownBy(() -> WorkloadTokenClient.of(state).workloadToken("demo", "default", "a"))
+    assertThatThrownBy(() -> WorkloadApiClient.of(state).workloadToken("demo", "default", "a"))
         .isInstanceOf(CliException.class)
         .hasMessageContaining("cannot reach the control plane at 127.0.0.1:")
         .hasMessageContaining("not an HTTP/1.x answer: SSH-2.0-OpenSSH_9.6");
@@ -261,15 +261,14 @@ class WorkloadTokenClientTest {
   @Test
   void aTruncatedBodyIsAnError() throws Exception {
     StateDir state = rawApi("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"token\"");
-    assertThatThrownBy(() -> WorkloadTokenClient.of(state).workloadToken("demo", "default", "a"))
+    assertThatThrownBy(() -> WorkloadApiClient.of(state).workloadToken("demo", "default", "a"))
         .isInstanceOf(CliException.class)
         .hasMessageContaining("closed the connection after 8 of 100 bytes");
   }
 
   @Test
   void jsonStringsAreEscaped() {
-    assertThat(WorkloadTokenClient.quote("a\"b\\c\n\u0001é"))
-        .isEqualTo("\"a\\\"b\\\\c\\n\\u0001é\"");
+    assertThat(WorkloadApiClient.quote("a\"b\\c\n\u0001é")).isEqualTo("\"a\\\"b\\\\c\\n\\u0001é\"");
   }
 
   /** A server that reads the request's head and body, writes {@code answer} and closes. */
