@@ -146,6 +146,27 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
+   * The state directory's mesh config ({@link dev.weft.controlplane.mesh.MeshConfig#load}); each
+   * field of it Weft does not read is logged as ignored, as {@code weft install} says of {@code
+   * --set}, so that a hand-edited {@code mesh.yaml} loses nothing silently either.
+   */
+  private static dev.weft.controlplane.mesh.MeshConfig loadMeshConfig(Path stateDir)
+      throws IOException {
+    dev.weft.controlplane.mesh.MeshConfig mesh =
+        dev.weft.controlplane.mesh.MeshConfig.load(stateDir);
+    Path file = stateDir.resolve(dev.weft.controlplane.mesh.MeshConfig.FILE);
+    if (Files.exists(file)) {
+      for (String field :
+          dev.weft.controlplane.mesh.MeshConfig.unreadFields(Files.readString(file))) {
+        logger.log(
+            Level.WARNING,
+            file + ": meshConfig." + field + " is not supported by Weft and is ignored");
+      }
+    }
+    return mesh;
+  }
+
+  /**
    * A builder with the defaults: xDS on 127.0.0.1:15012 (TLS), API on 127.0.0.1:15080, the
    * dashboard on 127.0.0.1:20001, 100 ms.
    */
@@ -191,9 +212,7 @@ public final class ControlPlane implements AutoCloseable {
               clock,
               debounce,
               (task, delay) -> executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS),
-              meshConfig != null
-                  ? meshConfig
-                  : dev.weft.controlplane.mesh.MeshConfig.load(stateDir));
+              meshConfig != null ? meshConfig : loadMeshConfig(stateDir));
       generation =
           GenerationPool.of(
               generators >= 0 ? generators : GenerationPool.defaultThreads(), "weft-xds-generate");
