@@ -60,6 +60,8 @@ SCENARIOS="${SCENARIOS:-direct haproxy-mtls weft-mtls${BASE_WEFT_LIB:+ weft-mtls
 HAPROXY_THREADS="${HAPROXY_THREADS:-2}"
 WEFT="${WEFT:-$REPO/weft}"
 RESULTS="${RESULTS:-}"
+SLOW_MS="${SLOW_MS:-}"             # set: each open-loop run writes its requests slower than this (ms),
+                                   # TMP/slow-SCENARIO-roundN.txt: INTENDED_EPOCH_MS LATENCY_US SERVICE_US CONN
 
 need wrk wrk
 need haproxy haproxy
@@ -127,6 +129,7 @@ open_loop() { # open_loop SCENARIO
   args=(--url "$url" --rate "$RATE" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION")
   [ -n "$host" ] && args+=(--host "$host")
   out="$TMP/open-$s-round$ROUND.txt"
+  [ -n "$SLOW_MS" ] && args+=(--slow-log "$TMP/slow-$s-round$ROUND.txt" --slow-ms "$SLOW_MS")
   local pids t0 t1 cpu_us=""
   # shellcheck disable=SC2046 # pids are split on purpose
   pids="$(proxy_pids "$s")"; t0="$(cpu_ticks $pids)"

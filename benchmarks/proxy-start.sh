@@ -28,8 +28,8 @@ summary() { # medians and ranges per build, of the phases, the gaps between them
     }
   }
   END {
-    np=split("main token proxy-start cert-start cert-ca-answered cert-verified xds-start xds-first-response ready", ph, " ")
-    nd=split("main:token token:cert-start cert-start:cert-verified cert-verified:xds-start xds-start:xds-first-response xds-first-response:ready", dl, " ")
+    np=split("main token proxy-config proxy-start cert-start cert-ca-answered cert-verified xds-start xds-first-response ready", ph, " ")
+    nd=split("main:token token:proxy-config token:cert-start cert-start:cert-verified cert-verified:xds-start xds-start:xds-first-response xds-first-response:ready", dl, " ")
     for (cfg in count) {
       n=count[cfg]; lo=1e9; hi=0; for (i=1;i<=n;i++) { if (L[cfg,i]<lo) lo=L[cfg,i]; if (L[cfg,i]>hi) hi=L[cfg,i] }
       printf "%s: %d starts, load average %.1f-%.1f; median (min-max) ms\n", cfg, n, lo, hi

@@ -50,9 +50,29 @@ public final class OpenLoopLoad {
   private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(120);
 
   private final Options options;
+  private long slowNanos = Long.MAX_VALUE;
+  private final List<String> slow = new ArrayList<>();
 
   private OpenLoopLoad(Options options) {
     this.options = options;
+  }
+
+  /**
+   * Keeps each measured request slower than {@code threshold} (corrected latency) for {@link
+   * #slowRequests}: to find when the tail's requests were meant to be sent, against other logs.
+   */
+  public OpenLoopLoad slowerThan(Duration threshold) {
+    this.slowNanos = threshold.toNanos();
+    return this;
+  }
+
+  /**
+   * After {@link #run}: the requests slower than {@link #slowerThan}'s threshold, one line each,
+   * {@code INTENDED_EPOCH_MS LATENCY_US SERVICE_US CONNECTION} (the intended send time on the wall
+   * clock, to the microsecond), in order of intended time.
+   */
+  public List<String> slowRequests() {
+    return slow.stream().sorted().toList();
   }
 
   /** The load a run applies. */
@@ -169,6 +189,19 @@ public final class OpenLoopLoad {
     Histogram latency = new Histogram(HIGHEST_NANOS, 3);
     Histogram service = new Histogram(HIGHEST_NANOS, 3);
     long scheduled = 0, completed = 0, errors = 0, non2xx = 0, bytes = 0;
+    long epochOffset = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+    for (int i = 0; i < conns.size(); i++) {
+      for (long[] r : conns.get(i).slow) {
+        slow.add(
+            String.format(
+                Locale.ROOT,
+                "%.3f %d %d %d",
+                (r[0] + epochOffset) / 1e6,
+                r[1] / 1000,
+                r[2] / 1000,
+                i));
+      }
+    }
     for (Connection c : conns) {
       latency.add(c.latency);
       service.add(c.service);
@@ -198,6 +231,7 @@ public final class OpenLoopLoad {
     private final byte[] request;
     final Histogram latency = new Histogram(HIGHEST_NANOS, 3);
     final Histogram service = new Histogram(HIGHEST_NANOS, 3);
+    final List<long[]> slow = new ArrayList<>();
     long scheduled;
     long completed;
     long errors;
@@ -257,6 +291,9 @@ public final class OpenLoopLoad {
           }
           latency.recordValue(Math.min(done - intended, HIGHEST_NANOS));
           service.recordValue(Math.min(done - now, HIGHEST_NANOS));
+          if (done - intended > slowNanos) {
+            slow.add(new long[] {intended, done - intended, done - now});
+          }
         }
       } finally {
         close();
@@ -408,14 +445,16 @@ public final class OpenLoopLoad {
 
   /**
    * {@code --url URL --rate N [--connections 16] [--warmup 5] [--duration 10] [--host H] [--timeout
-   * 5]}.
+   * 5] [--slow-log FILE --slow-ms MS]}: with {@code --slow-log}, the requests slower than {@code
+   * MS} are written to {@code FILE} ({@link #slowRequests}).
    */
   public static void main(String[] args) throws Exception {
     URI url = null;
     String host = null;
     double rate = 0;
     int connections = 16;
-    double warmup = 5, duration = 10, timeout = 5;
+    double warmup = 5, duration = 10, timeout = 5, slowMs = 0;
+    String slowLog = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (i + 1 >= args.length) {
@@ -430,6 +469,8 @@ public final class OpenLoopLoad {
         case "--warmup" -> warmup = Double.parseDouble(v);
         case "--duration" -> duration = Double.parseDouble(v);
         case "--timeout" -> timeout = Double.parseDouble(v);
+        case "--slow-log" -> slowLog = v;
+        case "--slow-ms" -> slowMs = Double.parseDouble(v);
         default -> usage("unknown option " + a);
       }
     }
@@ -439,8 +480,15 @@ public final class OpenLoopLoad {
     Options o =
         new Options(
             url, host, rate, connections, seconds(warmup), seconds(duration), seconds(timeout));
-    Result r = of(o).run();
+    OpenLoopLoad load = of(o);
+    if (slowLog != null) {
+      load.slowerThan(seconds(slowMs / 1000));
+    }
+    Result r = load.run();
     System.out.println(r.line(rate, connections));
+    if (slowLog != null) {
+      java.nio.file.Files.write(java.nio.file.Path.of(slowLog), load.slowRequests());
+    }
   }
 
   private static Duration seconds(double s) {
@@ -451,7 +499,8 @@ public final class OpenLoopLoad {
     System.err.println("error: " + why);
     System.err.println(
         "usage: OpenLoopLoad --url http://HOST:PORT/PATH --rate REQ_PER_S [--connections N]"
-            + " [--warmup S] [--duration S] [--timeout S] [--host HOST_HEADER]");
+            + " [--warmup S] [--duration S] [--timeout S] [--host HOST_HEADER]"
+            + " [--slow-log FILE --slow-ms MS]");
     System.exit(2);
   }
 }

@@ -128,6 +128,7 @@ public final class ProxyCommand implements Callable<Integer> {
     dev.weft.proxy.StartTrace.markOnce("token");
     WorkloadApiClient.ProxyConfig proxyConfig =
         ProxyConfigQuery.ask(st, namespace, labelMap, KeyValues.annotations(annotations), err);
+    dev.weft.proxy.StartTrace.markOnce("proxy-config");
     ProxySpec ps =
         new ProxySpec(
             type,

@@ -215,6 +215,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     dev.weft.proxy.StartTrace.markOnce("token");
     WorkloadApiClient.ProxyConfig proxyConfig =
         ProxyConfigQuery.ask(st, namespace, labelMap, annotationMap, err);
+    dev.weft.proxy.StartTrace.markOnce("proxy-config");
     HostPort xds = ProxyCommand.xdsFromState(st);
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("labels", labelMap);
