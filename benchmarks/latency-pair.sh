@@ -61,7 +61,9 @@ HAPROXY_THREADS="${HAPROXY_THREADS:-2}"
 WEFT="${WEFT:-$REPO/weft}"
 RESULTS="${RESULTS:-}"
 SLOW_MS="${SLOW_MS:-}"             # set: each open-loop run writes its requests slower than this (ms),
-                                   # TMP/slow-SCENARIO-roundN.txt: INTENDED_EPOCH_MS LATENCY_US SERVICE_US CONN
+                                   # TMP/slow-SCENARIO-roundN.txt: INTENDED_EPOCH_MS LATENCY_US SERVICE_US CONN,
+                                   # and the report says how many of them ran into the kernel's DAMON
+                                   # sampling (kdamond.0; tail-attribution.py)
 
 need wrk wrk
 need haproxy haproxy
@@ -193,6 +195,11 @@ if [ "${JIT_QUIET:-1}" = 1 ]; then
   done
 fi
 log "open loop: $RATE req/s over $CONNECTIONS connections; wrk -t1 -c$CONNECTIONS; ${WARMUP}s warm-up + ${DURATION}s measured per run; GET $REQUEST_PATH; $ROUNDS rounds; load average $(loadavg)"
+KDAMOND_PID=""
+if [ -n "$SLOW_MS" ]; then # when the kernel's DAMON sampling ran, beside the slow requests
+  python3 "$HERE/tail-attribution.py" sample "$TMP/kdamond.txt" 100000 &
+  KDAMOND_PID=$!
+fi
 for ROUND in $(seq 1 "$ROUNDS"); do
   for s in $SCENARIOS; do open_loop "$s" || true; done
   if [ "$MAX" = 1 ]; then
@@ -221,5 +228,18 @@ for s in $SCENARIOS; do
   log "$s per round: p50 us${V[$s.p50_us]:-} | p90 us${V[$s.p90_us]:-} | p99 us${V[$s.p99_us]:-} | max req/s${V[$s.max_rps]:-} | CPU us/req${V[$s.cpu_us]:-} | uncorrected p50 us${V[$s.svc_p50_us]:-} | uncorrected p99 us${V[$s.svc_p99_us]:-}"
 done
 [ -n "$RESULTS" ] && awk 'NR > 1 { OFS = "\t"; $1 = $1; print }' "$TMP/table.txt" >"$RESULTS"
+if [ -n "$KDAMOND_PID" ]; then
+  kill "$KDAMOND_PID" 2>/dev/null || true
+  if [ -s "$TMP/kdamond.txt" ]; then
+    for s in $SCENARIOS; do
+      python3 "$HERE/tail-attribution.py" attribute "$TMP/kdamond.txt" "$TMP"/slow-"$s"-round*.txt |
+        awk -v s="$s" -v ms="$SLOW_MS" 'NR == 1 { k = $0; next } { n += $2; d += $6 }
+          END { printf "%s: %d requests slower than %s ms over the rounds, %d of them during a kdamond run (%s)\n", s, n, ms, d, k }' |
+        while read -r line; do log "$line"; done
+    done
+  else
+    log "no kdamond.0 on this machine: the slow requests are in $TMP/slow-*"
+  fi
+fi
 log "medians of $ROUNDS rounds; errors (failed, non-2xx) summed over every run"
 log "machine: $(nproc) cores, $(uname -sr), load average $(loadavg)"
