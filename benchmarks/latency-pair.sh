@@ -233,7 +233,7 @@ if [ -n "$KDAMOND_PID" ]; then
   if [ -s "$TMP/kdamond.txt" ]; then
     for s in $SCENARIOS; do
       python3 "$HERE/tail-attribution.py" attribute "$TMP/kdamond.txt" "$TMP"/slow-"$s"-round*.txt |
-        awk -v s="$s" -v ms="$SLOW_MS" 'NR == 1 { k = $0; next } { n += $2; d += $6 }
+        awk -v s="$s" -v ms="$SLOW_MS" 'NR == 1 { k = $0; next } { n += $2; d += $5 }
           END { printf "%s: %d requests slower than %s ms over the rounds, %d of them during a kdamond run (%s)\n", s, n, ms, d, k }' |
         while read -r line; do log "$line"; done
     done
