@@ -209,7 +209,8 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     Map<String, String> annotationMap = KeyValues.annotations(annotations);
     List<KeyValues.NamedPort> portList = KeyValues.ports(ports);
     // The workload token first: it fails early, with the hint, when the control plane is not
-    // running, and the proxy's JVM makes this one call to the API (no separate health check).
+    // running (no separate health check); then the ProxyConfig the sidecar starts with, as Istio's
+    // injector reads it when a pod is created.
     dev.weft.proxy.identity.ControlPlaneCredentials credentials =
         WorkloadCredentials.of(st, namespace, serviceAccount, name);
     dev.weft.proxy.StartTrace.markOnce("token");
