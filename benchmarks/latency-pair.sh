@@ -196,9 +196,9 @@ if [ "${JIT_QUIET:-1}" = 1 ]; then
 fi
 log "open loop: $RATE req/s over $CONNECTIONS connections; wrk -t1 -c$CONNECTIONS; ${WARMUP}s warm-up + ${DURATION}s measured per run; GET $REQUEST_PATH; $ROUNDS rounds; load average $(loadavg)"
 KDAMOND_PID=""
-if [ -n "$SLOW_MS" ]; then # when the kernel's DAMON sampling ran, beside the slow requests
-  python3 "$HERE/tail-attribution.py" sample "$TMP/kdamond.txt" 100000 &
-  KDAMOND_PID=$!
+if [ -n "$SLOW_MS" ]; then # when the kernel's DAMON sampling ran, beside the slow requests (stopped on exit)
+  start_bg kdamond-sampler python3 "$HERE/tail-attribution.py" sample "$TMP/kdamond.txt" 100000
+  KDAMOND_PID="${GROUPS_STARTED[-1]}"
 fi
 for ROUND in $(seq 1 "$ROUNDS"); do
   for s in $SCENARIOS; do open_loop "$s" || true; done
