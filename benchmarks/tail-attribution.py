@@ -65,7 +65,7 @@ def attribute(kdamond_file, slow_files):
         i = bisect.bisect_right(starts, t + length)
         return any(runs[j][1] >= t for j in range(max(0, i - 3), i))
 
-    print(f"kdamond ran {len(runs)} times")
+    print(f"kdamond seen running in {len(runs)} of the 2-ms looks")
     for path in slow_files:
         slow = during = 0
         with open(path) as f:
